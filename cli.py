@@ -1,0 +1,215 @@
+"""The `planner` command: parses, calls the library, renders. No modelling here."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+import planner
+from planner import report
+from planner.catalog import CatalogError, UnknownKeyError
+from planner.search import LayoutError
+from planner.units import InputError
+
+ESTIMATE_SHAPE = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+                  "expert_ffn", "shared_experts", "dense_layers")
+
+
+class UsageError(click.UsageError):
+    exit_code = 2
+
+
+def _fail(exc: Exception, hint: str | None = None):
+    """Library errors a user caused -> exit 2 with the message; never a traceback."""
+    raise UsageError(str(exc) + (f" ({hint})" if hint else ""))
+
+
+def _catalog(ctx_catalog):
+    try:
+        return planner.catalog(ctx_catalog)
+    except CatalogError as exc:
+        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(planner.__version__, prog_name="planner")
+def app():
+    """Capacity planner for frontier-scale model training."""
+
+
+@app.command()
+@click.option("--params", help="Parameter count: 70B, 1T, 1.5e12.")
+@click.option("--tokens", help="Training tokens: 15T.")
+@click.option("--workload", help="A workload key (planner workloads list) or FILE.toml.")
+@click.option("--layers")
+@click.option("--hidden")
+@click.option("--heads")
+@click.option("--kv-heads")
+@click.option("--ffn")
+@click.option("--vocab")
+@click.option("--ffn-type", type=click.Choice(["gated", "plain"]))
+@click.option("--experts")
+@click.option("--top-k")
+@click.option("--expert-ffn")
+@click.option("--shared-experts")
+@click.option("--dense-layers")
+@click.option("--seq-len")
+@click.option("--global-batch", help="Global batch in tokens: 16M.")
+@click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
+@click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.")
+@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline).")
+@click.option("--network", help="Scale-out network key (planner hardware list).")
+@click.option("--site", help="Site key (planner hardware list).")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--layout", help='"tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=..,zero=.."')
+@click.option("--deadline", help="Wall-clock limit: 90d, 12w, 2160h.")
+@click.option("--budget", help="Money limit: 500M, $1.2B.")
+@click.option("--power-cap", help="Facility power limit: 150MW.")
+@click.option("--max-gpus", help="Most devices to consider.")
+@click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
+@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
+@click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5.")
+@click.option("--framework", type=click.Choice(["megatron", "pytorch-fsdp"]), default=None,
+              help="Training framework (kernel fusion): megatron (default) or pytorch-fsdp.")
+@click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
+@click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab, ffn_type,
+             experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len, global_batch,
+             precision, gpu, gpus, network, site, catalog_dir, layout, deadline, budget,
+             power_cap, max_gpus, objective, ownership, price_per_gpu_hour, framework,
+             uncertainty, seed, fmt):
+    """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
+    cat = _catalog(catalog_dir)
+    shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
+                 vocab=vocab, experts=experts, top_k=top_k, expert_ffn=expert_ffn,
+                 shared_experts=shared_experts, dense_layers=dense_layers)
+    try:
+        plan = planner.estimate(
+            params=params, tokens=tokens, workload=workload, gpu=gpu, gpus=gpus,
+            network=network, site=site, layout=layout, deadline=deadline, budget=budget,
+            power_cap=power_cap, max_gpus=max_gpus, objective=objective, ownership=ownership,
+            price_per_gpu_hour=price_per_gpu_hour, catalog=cat, ffn_type=ffn_type,
+            seq_len=seq_len, global_batch=global_batch, precision=precision,
+            framework=framework, uncertainty=uncertainty, seed=seed, **shape)
+    except UnknownKeyError as exc:
+        flag = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
+                "workloads": "--workload"}[exc.kind]
+        _fail(f"{flag}: {exc}")
+    except LayoutError as exc:
+        _fail(f"--layout: {exc}")
+    except (InputError, CatalogError) as exc:
+        _fail(exc)
+    d = plan.to_dict()
+    if fmt == "json":
+        click.echo(json.dumps(d, indent=2))
+    elif fmt == "csv":
+        click.echo(report.plan_csv(d), nl=False)
+    else:
+        click.echo(report.plan_table(d))
+
+
+@app.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+def validate(fmt, catalog_dir):
+    """Predicted vs published throughput and GPU-hours of every reference run."""
+    from planner import validate as validation
+
+    cat = _catalog(catalog_dir)
+    result = validation.run(cat)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(validation.render(result))
+
+
+
+
+@app.group()
+def hardware():
+    """Accelerators, networks and sites in the catalog."""
+
+
+@hardware.command("list")
+@click.option("--catalog", "catalog_dir")
+def hardware_list(catalog_dir):
+    """List accelerators, networks and sites."""
+    cat = _catalog(catalog_dir)
+    try:
+        click.echo(planner.catalog_table(cat, ("accelerators", "networks", "sites")))
+    except CatalogError as exc:
+        _fail(exc)
+
+
+@hardware.command("show")
+@click.argument("name")
+@click.option("--catalog", "catalog_dir")
+def hardware_show(name, catalog_dir):
+    """Every figure of one accelerator, network or site, with its source."""
+    cat = _catalog(catalog_dir)
+    for kind in ("accelerators", "networks", "sites"):
+        try:
+            key = cat.resolve(kind, name)
+        except UnknownKeyError:
+            continue
+        except CatalogError as exc:
+            _fail(exc)
+        click.echo(planner.catalog_show(cat, kind, key))
+        return
+    _fail(f"NAME: unknown hardware '{name}' (see 'planner hardware list')")
+
+
+@app.group()
+def workloads():
+    """Model architectures and published runs in the catalog."""
+
+
+@workloads.command("list")
+@click.option("--catalog", "catalog_dir")
+def workloads_list(catalog_dir):
+    """List workloads."""
+    cat = _catalog(catalog_dir)
+    try:
+        click.echo(planner.catalog_table(cat, ("workloads",)))
+    except CatalogError as exc:
+        _fail(exc)
+
+
+@workloads.command("show")
+@click.argument("name")
+@click.option("--catalog", "catalog_dir")
+def workloads_show(name, catalog_dir):
+    """The architecture and published figures of one workload."""
+    cat = _catalog(catalog_dir)
+    try:
+        key = cat.resolve("workloads", name)
+        click.echo(planner.catalog_show(cat, "workloads", key))
+    except UnknownKeyError:
+        _fail(f"NAME: unknown workload '{name}' (see 'planner workloads list')")
+    except CatalogError as exc:
+        _fail(exc)
+
+
+def main(argv=None):
+    """Entry point: exit 0 an answer, 2 bad input, 1 anything else; never a traceback."""
+    try:
+        app.main(args=argv, prog_name="planner", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""planner: capacity planning for frontier-scale model training.
+
+    import planner
+    plan = planner.estimate(params="1T", tokens="15T")
+    plan.training_days, plan.cost_usd["total"], plan.to_dict()
+"""
+
+from .assumptions import Assumptions
+from .catalog import Catalog, CatalogError, UnknownKeyError, catalog
+from .search import LayoutError
+from .specs import Accelerator, Architecture, Layout, Network, Site, Workload
+from .units import InputError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",
+    "Layout", "LayoutError", "Network", "Plan", "Site", "UnknownKeyError", "Workload",
+    "__version__", "catalog", "catalog_show", "catalog_table", "estimate",
+]
+
+_LAZY = {"Plan": "plan", "estimate": "plan", "catalog_show": "report",
+         "catalog_table": "report"}
+
+
+def __getattr__(name):
+    """Load the planning modules on first use, so `import planner` stays light (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'planner' has no attribute {name!r}")

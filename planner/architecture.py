@@ -1,0 +1,124 @@
+"""Parameter counts of decoder-only transformers, and a shape from a parameter count alone.
+
+Counts follow the layer anatomy of Narayanan et al. 2021 (sec. 3.2, 12h^2 per GPT layer) with
+grouped-query attention (Ainslie et al. 2023), gated FFNs (Shazeer 2020, three matrices) and
+mixture-of-experts layers (DeepSeek-V3 report, sec. 2.1: shared + routed experts, top-k).
+Every function broadcasts over numpy arrays, so one shape and a million use the same code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .specs import Architecture
+
+# Shape rule for a dense decoder given only N. Fitted to the published gated-FFN shapes in
+# workloads/ (Llama 3.1 8B, 70B, 405B): head dim 128, hidden/layers ~ 128 (8B: 4096/32,
+# 405B: 16384/126; GPT-3 175B: 12288/96), ffn ~ 3.5 x hidden (Llama 3.1 8B and 70B), 8 KV heads,
+# Llama 3 vocabulary of 128,256. See docs/architecture.md.
+RULE_HEAD_DIM = 128
+RULE_ASPECT = 128  # hidden / layers
+RULE_FFN_RATIO = 3.5
+RULE_KV_HEADS = 8
+RULE_VOCAB = 128256
+RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
+               "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
+               "vocab 128,256")
+
+
+def attention_params(hidden, heads, kv_heads, head_dim=None):
+    """Q and O projections (h x heads x head_dim each) plus K and V (h x kv_heads x head_dim
+    each), no biases; head_dim defaults to h / heads."""
+    head_dim = hidden / heads if head_dim is None else head_dim
+    return 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
+
+
+def ffn_params(hidden, ffn, gated):
+    """Gated FFN: gate, up, down (3 h x ffn); plain FFN: up, down (2 h x ffn)."""
+    return np.where(gated, 3, 2) * hidden * ffn
+
+
+def norm_params(hidden):
+    """Two norms per layer (pre-attention, pre-FFN), weights only."""
+    return 2 * hidden
+
+
+def moe_layer_ffn_params(a: Architecture, active: bool = False):
+    """Routed (all, or top-k when active) plus shared experts, gated, and the router."""
+    routed = a.top_k if active else a.experts
+    expert = 3 * a.hidden * a.expert_ffn
+    return (routed + a.shared_experts) * expert + a.hidden * a.experts
+
+
+def layer_counts(a: Architecture):
+    """(layers with a dense FFN, layers with a MoE FFN)."""
+    moe = np.asarray(a.experts) > 0
+    return np.where(moe, a.dense_layers, a.layers), np.where(moe, a.layers - a.dense_layers, 0)
+
+
+def embedding_params(a: Architecture):
+    """Input embedding, plus the output projection when it is not tied to it."""
+    return a.vocab * a.hidden * np.where(a.tie_embeddings, 1, 2)
+
+
+def total_params(a: Architecture, active: bool = False):
+    """All parameters; with ``active``, only those one token touches (top-k + shared experts)."""
+    dense, moe = layer_counts(a)
+    gated = np.asarray(a.ffn_type) == "gated"
+    per_layer = (attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim)
+                 + norm_params(a.hidden))
+    return (a.layers * per_layer + dense * ffn_params(a.hidden, a.ffn, gated)
+            + moe * moe_layer_ffn_params(a, active) + embedding_params(a) + a.hidden) * 1.0
+
+
+def active_params(a: Architecture):
+    """Parameters touched by one token: all of a dense model, top-k + shared experts of a MoE."""
+    return total_params(a, active=True)
+
+
+def matmul_params_per_token(a: Architecture) -> float:
+    """Weights a token multiplies through (active, non-embedding, plus the output logits).
+
+    The input embedding is a lookup, not a matmul; the output projection (tied or not) is a
+    V x h matmul, so it counts once (Kaplan et al. 2020, Table 1, counts it the same way).
+    """
+    emb_unused = a.vocab * a.hidden * np.where(a.tie_embeddings, 0, 1)
+    return active_params(a) - emb_unused - (a.layers * norm_params(a.hidden) + a.hidden)
+
+
+def shape_for_params(n_params: float) -> Architecture:
+    """A dense gated decoder whose parameter count is within 3% of ``n_params`` (1e9 to 1e14)."""
+    if not (n_params > 0 and math.isfinite(n_params)):
+        raise ValueError(f"params must be a positive finite number, got {n_params}")
+
+    def count(hidden: float, layers: float, ffn: float) -> float:
+        heads = hidden / RULE_HEAD_DIM
+        kv = min(RULE_KV_HEADS, heads)
+        per_layer = (attention_params(hidden, heads, kv) + 3 * hidden * ffn + 2 * hidden)
+        return layers * per_layer + 2 * RULE_VOCAB * hidden + hidden
+
+    # Solve count(h, h/aspect, 3.5 h) = N for h on the continuum, by bisection (monotone in h).
+    lo, hi = 64.0, 1e7
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if count(mid, max(mid / RULE_ASPECT, 1.0), RULE_FFN_RATIO * mid) < n_params:
+            lo = mid
+        else:
+            hi = mid
+    # Hidden in whole groups of 8 heads (4 below 4096) so tensor parallelism of 8 divides heads.
+    group = RULE_HEAD_DIM * (8 if lo >= 4096 else 4)
+    hidden = max(group, group * round(lo / group))
+    heads = hidden // RULE_HEAD_DIM
+    kv = min(RULE_KV_HEADS, heads)
+    emb = 2 * RULE_VOCAB * hidden + hidden
+    attn = attention_params(hidden, heads, kv) + 2 * hidden
+    base_ffn = RULE_FFN_RATIO * hidden
+    layers = max(2, round((n_params - emb) / (attn + 3 * hidden * base_ffn)))
+    # Fill what rounding left over with the FFN width (multiple of 256, 2h..6h).
+    ffn_exact = (n_params - emb - layers * attn) / (3 * hidden * layers)
+    ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
+    return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
+                        kv_heads=int(kv), ffn=ffn, vocab=RULE_VOCAB, ffn_type="gated",
+                        tie_embeddings=False)

@@ -1,0 +1,163 @@
+"""Every default the planner uses, by name, with its value and source.
+
+No bare constants in formulas: a formula reads its assumption from an ``Assumptions`` object,
+the user can override any of them (``planner.estimate(..., assumptions={...})``), and a plan
+reports the ones it used. Constants marked *calibrated* were fitted on the public reference runs
+named beside them (docs/validation.md), never on held-back runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+
+def _a(value, source, unit=""):
+    return field(default=value, metadata={"source": source, "unit": unit})
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    # --- workload defaults -------------------------------------------------------------------
+    seq_len: int = _a(8192, "Llama 3 405B pre-training sequence (Llama 3 report, sec. 3.4.1)",
+                      "tokens")
+    global_batch_tokens: float = _a(16 * 2**20, "Llama 3 405B batch of 16M tokens "
+                                    "(Llama 3 report, sec. 3.4.1)", "tokens")
+    accelerator: str = _a("h100-sxm", "the most widely deployed training accelerator of "
+                          "2024-26 (Llama 3, xAI Colossus, Meta 24k clusters; reference/"
+                          "hardware/accelerators.csv)")
+    deadline_days: float = _a(120.0, "planner default: frontier pre-training runs of 2023-25 "
+                              "took 54-100 days (Llama 3 405B, GPT-4 estimates; "
+                              "reference/runs.csv)", "days")
+    max_gpus: int = _a(1_000_000, "planner default: largest cluster the planner searches",
+                       "devices")
+    # --- efficiency --------------------------------------------------------------------------
+    gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
+                                "relative to the single-GEMM ceiling (MAMF), fitted on the "
+                                "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)")
+    gemm_k_overhead: float = _a(512.0, "calibrated: fixed cost of each GEMM output tile's "
+                                "pipeline fill and drain, in units of the reduction dimension K "
+                                "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
+                                "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
+                                "the Korthikanti 2022 rows (docs/validation.md)", "elements")
+    link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
+                                      "fraction: NVLink ring ~0.82, NDR 0.92-0.96 "
+                                      "(efficiency.md, sec. 3)")
+    link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
+                                       "5-10 us per step intra-node (efficiency.md, sec. 3)", "s")
+    elementwise_passes: float = _a(1.0, "memory-bound passes per tensor relative to the fused "
+                                   "kernels of Megatron-LM/Transformer Engine (1.0); eager "
+                                   "PyTorch frameworks take more (see FRAMEWORKS)")
+    hbm_efficiency: float = _a(0.9, "HBM copy reached 90.6% of spec on an H100-class card; "
+                               "calculon uses 0.9 (reference/hardware/efficiency.md, sec. 2)")
+    matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
+                                        "matmul ceiling: H100 80.1%, B200 77.6% "
+                                        "(stas00 ml-engineering MAMF table)")
+    attention_efficiency: float = _a(0.75, "calibrated: FlashAttention kernel throughput "
+                                     "relative to the GEMM ceiling, fitted on the Llama 3 and "
+                                     "llm-foundry 8K rows (docs/validation.md); FlashAttention-2 "
+                                     "reaches 50-73% of A100 peak (Dao 2023, fig. 5-6)")
+    kernel_overhead_s: float = _a(1e-5, "calibrated: launch and synchronisation gap per layer "
+                                  "per pass, fitted on the Megatron-LM 2021 rows "
+                                  "(docs/validation.md)", "s")
+    flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
+                               "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores")
+    dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
+                       "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)")
+    tp_comm_overlap: float = _a(0.0, "Megatron-LM exposes tensor-parallel collectives unless "
+                                "userbuffer overlap is enabled (Megatron-LM README, "
+                                "--tp-comm-overlap)")
+    dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
+                                "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)")
+    overlap_contention: float = _a(0.4, "calibrated: share of overlapped collective time that "
+                                   "still lands on the critical path, since NCCL kernels take "
+                                   "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
+                                   "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row")
+    cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
+                                "of the previous block (Liu et al. 2023, Ring Attention)")
+    ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
+                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)")
+    # --- memory ------------------------------------------------------------------------------
+    weight_bytes: float = _a(2.0, "bf16 weights (Megatron-LM distributed optimizer docs)",
+                             "bytes/param")
+    grad_bytes: float = _a(4.0, "fp32 main gradients (Megatron-LM distributed optimizer docs: "
+                           "6 + 12/d bytes per parameter)", "bytes/param")
+    optimizer_bytes: float = _a(12.0, "fp32 master weights + Adam first and second moments "
+                                "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: K = 12)",
+                                "bytes/param")
+    grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
+                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param")
+    framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
+                                      "and allocator fragmentation more (stas00 "
+                                      "ml-engineering, training/performance)", "GB")
+    # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
+    pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
+                    "sec. 1); the site's figure wins when a site is given")
+    energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
+                                   "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh")
+    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it")
+    power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
+                                  "training; NVIDIA expects DGX H100 near peak, Epoch uses 0.75 "
+                                  "(power_cost.md, sec. 2)")
+    network_power_fraction: float = _a(0.08, "scale-out switches and storage add 5-10% to IT "
+                                       "power (power_cost.md, sec. 2, lynx-cortex)")
+    server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used only when an "
+                                     "accelerator has no system power: DGX H100 10.2 kW / "
+                                     "(8 x 700 W) = 1.82 (DGX A100 2.03; power_cost.md, "
+                                     "sec. 2, NVIDIA datasheets via Epoch energy.py)")
+    failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
+                                             "unexpected interruptions in 54 days on 16,384 "
+                                             "H100 (Llama 3 report, sec. 3.3.4)", "1/h")
+    restart_s: float = _a(600.0, "failure detection, rescheduling and reload ~10 min "
+                          "(reliability.md, sec. 5 worked examples)", "s")
+    checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
+                                          "(Llama 3 report via reliability.md, sec. 1)", "GB/s")
+    checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
+                                           "fp32 master + 2 fp32 moments (reliability.md, "
+                                           "sec. 4)", "bytes/param")
+    depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta 2023; Epoch 2023+ "
+                                   "convention; power_cost.md, sec. 6)", "years")
+    cost_of_capital: float = _a(0.10, "planner default weighted cost of capital for data-centre "
+                                "hardware; override with your own", "1/year")
+    facility_years: float = _a(15.0, "facility M&E depreciation 15 years (power_cost.md, "
+                               "sec. 6)", "years")
+    maintenance_fraction: float = _a(0.03, "annual maintenance as a fraction of hardware capex "
+                                     "(planner default; override with your own)", "1/year")
+    server_overhead: float = _a(1.64, "server cost / GPU cost, Epoch hardware.py default "
+                                "(power_cost.md, sec. 5)")
+    network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "
+                                       "(Cottier et al. 2024; power_cost.md, sec. 5)")
+
+    def with_(self, **changes) -> "Assumptions":
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise KeyError(f"unknown assumption '{sorted(unknown)[0]}'; known: "
+                           + ", ".join(f.name for f in fields(self)))
+        return replace(self, **changes)
+
+    def describe(self) -> dict:
+        """name -> {value, unit, source} for every assumption."""
+        return {f.name: {"value": getattr(self, f.name), "unit": f.metadata.get("unit", ""),
+                         "source": f.metadata.get("source", "")} for f in fields(self)}
+
+
+DEFAULT = Assumptions()
+
+# Training frameworks differ in how many memory-bound passes they make over each activation:
+# Megatron-LM / Transformer Engine fuse norms, bias, activation and residual kernels; eager
+# PyTorch FSDP stacks (llm-foundry, 2023) run them unfused, with autocast copies.
+FRAMEWORKS = {
+    "megatron": {},
+    "pytorch-fsdp": {"elementwise_passes": 3.5},  # calibrated on the six llm-foundry H100 rows
+}
+FRAMEWORK_SOURCE = ("calibrated on the llm-foundry H100 benchmark rows (MPT 1B-70B, "
+                    "docs/validation.md): eager PyTorch makes ~3.5x the memory-bound passes of "
+                    "Megatron-LM's fused kernels")
+
+
+def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
+    """Assumptions with a framework's overrides applied (unknown names are an error)."""
+    if framework is None:
+        return asm
+    if framework not in FRAMEWORKS:
+        raise KeyError(framework)
+    return asm.with_(**FRAMEWORKS[framework])

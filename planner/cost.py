@@ -1,0 +1,98 @@
+"""Money: cloud rental and owned clusters (capex amortisation, facility, energy, maintenance).
+
+Pure functions that broadcast over numpy arrays. Results carry their breakdown and the parts
+add up to the total exactly (the total is their sum, in the order of OWNED_COMPONENTS).
+Unknown prices (None or nan) give nan for every part that needs them, never a made-up number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .assumptions import Assumptions
+from .power import energy_mwh
+
+__all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
+           "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]
+
+# A 365-day year, as units.py's "y" and power_cost.md sec. 5's 8,760 h per year cross-check.
+SECONDS_PER_YEAR = 365 * 86400
+OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", "maintenance")
+
+
+def _known(x):
+    """None (unknown) -> nan; numbers and arrays -> float arrays."""
+    return np.asarray(np.nan if x is None else x, dtype=float)
+
+
+def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:
+    """Rental: device-hours x price per device-hour (power_cost.md, sec. 7). The run's
+    device-hours already include failures and checkpoints (reliability.goodput)."""
+    compute = _known(gpu_hours) * _known(usd_per_gpu_hour)
+    return {"compute": compute, "total": compute.copy()}
+
+
+def capital_recovery_factor(rate, years):
+    """Annual payment per dollar of capex repaid over `years` at `rate`: the annuity formula
+    r (1+r)^n / ((1+r)^n - 1) (any engineering-economics text); rate 0 -> 1/years.
+
+    Written as r + r / ((1+r)^n - 1) with expm1/log1p so it stays exact near r = 0; below
+    |r| = 1e-12 (where float underflow, not the model, would decide) the series
+    1/n + r (n+1)/(2n) is used, its error r^2 (n^2-1)/(12n) far below double precision.
+    """
+    r, n = _known(rate), _known(years)
+    growth = np.expm1(n * np.log1p(r))  # (1+r)^n - 1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        annuity = r + r / growth
+    return np.where(np.abs(r) < 1e-12, 1.0 / n + r * (n + 1.0) / (2.0 * n), annuity)
+
+
+def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, facility_w,
+               energy_usd_per_kwh, capex_usd_per_mw, asm: Assumptions) -> dict:
+    """Cost of owning the cluster for the run's wall-clock duration, by component (USD).
+
+    Hardware capex (accelerators, rest of the server, network) and the facility are charged
+    as an annuity (capital recovery factor at asm.cost_of_capital) for the years the run lasts;
+    energy is the facility's MWh at the price; maintenance is a yearly fraction of hardware
+    capex. `server_usd_per_device` is the whole server per device, accelerator included; when
+    unknown (None or nan) the rest of the server is device_usd x (asm.server_overhead - 1).
+    """
+    n = np.asarray(devices, dtype=float)
+    device, server = _known(device_usd), _known(server_usd_per_device)
+    run_years = _known(wall_seconds) / SECONDS_PER_YEAR
+    # capex: chips, rest of the server, cluster interconnect (power_cost.md, sec. 5)
+    accelerators_capex = n * device  # GPU sale price (power_cost.md, sec. 5)
+    rest_of_server = np.where(np.isnan(server),
+                              device * (asm.server_overhead - 1.0),  # Epoch hardware.py 1.64
+                              server - device)  # catalog server quote per device
+    servers_capex = n * rest_of_server
+    network_capex = asm.network_capex_fraction * (accelerators_capex + servers_capex)  # Cottier
+    hardware_capex = accelerators_capex + servers_capex + network_capex
+    facility_capex = _known(capex_usd_per_mw) * _known(it_w) / 1e6  # $/MW of IT load (sec. 4)
+    # annuity over useful life: 5 y hardware, 15 y facility (power_cost.md, sec. 6)
+    hardware_per_year = capital_recovery_factor(asm.cost_of_capital, asm.depreciation_years)
+    facility_per_year = capital_recovery_factor(asm.cost_of_capital, asm.facility_years)
+    parts = {
+        "accelerators": accelerators_capex * hardware_per_year * run_years,
+        "servers": servers_capex * hardware_per_year * run_years,
+        "network": network_capex * hardware_per_year * run_years,
+        "facility": facility_capex * facility_per_year * run_years,
+        # facility MWh x 1000 kWh/MWh x $/kWh (power_cost.md, sec. 3)
+        "energy": energy_mwh(facility_w, wall_seconds) * 1000.0 * _known(energy_usd_per_kwh),
+        # yearly maintenance as a fraction of hardware capex (Assumptions.maintenance_fraction)
+        "maintenance": asm.maintenance_fraction * hardware_capex * run_years,
+    }
+    shape = np.broadcast_shapes(*(np.shape(v) for v in parts.values()))
+    parts = {k: np.broadcast_to(v, shape).copy() for k, v in parts.items()}
+    parts["total"] = sum(parts[k] for k in OWNED_COMPONENTS)  # the parts add up exactly
+    return parts
+
+
+def cost_per_trillion_tokens(total_usd, tokens):
+    """USD per 1e12 training tokens."""
+    return _known(total_usd) / (_known(tokens) / 1e12)
+
+
+def cost_per_1e24_flop(total_usd, flops):
+    """USD per 1e24 FLOP (pass model FLOPs for a like-for-like comparison across runs)."""
+    return _known(total_usd) / (_known(flops) / 1e24)

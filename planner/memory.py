@@ -1,0 +1,118 @@
+"""Memory per device for a workload and layout, by component, in bytes.
+
+Weights, gradients and optimizer states of mixed-precision Adam under ZeRO stages
+(Rajbhandari et al. 2020, fig. 1) / the Megatron-LM distributed optimizer; activations per layer
+after Korthikanti et al. 2022 (Table 2, sec. 4) with tensor + sequence parallelism, context
+parallelism and recomputation; the in-flight microbatches of 1F1B and interleaved schedules on
+the first stage (Korthikanti et al. 2022, sec. 4.2.3); logits on the last stage; MoE experts
+sharded by expert parallelism. Everything broadcasts over numpy arrays of layouts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .architecture import attention_params, ffn_params, layer_counts, norm_params
+from .assumptions import Assumptions
+
+RECOMPUTE_CODES = {"none": 0, "selective": 1, "full": 2}
+
+
+def stage_params(a, tp, pp, ep):
+    """(dense, expert) parameters held by one device of the heaviest pipeline stage.
+
+    Dense parts (attention, norms, dense FFNs, shared experts, router) split by tensor
+    parallelism; routed experts by expert x tensor parallelism (Megatron-Core default expert
+    TP = TP). The stage holds ceil(L/pp) layers, plus the embedding and, untied, the output."""
+    dense_layers, moe_layers = layer_counts(a)
+    gated = np.asarray(a.ffn_type) == "gated"
+    attn = attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim) + norm_params(a.hidden)
+    shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
+    dense_total = (a.layers * attn + dense_layers * ffn_params(a.hidden, a.ffn, gated)
+                   + moe_layers * shared)
+    routed_total = moe_layers * a.experts * 3.0 * a.hidden * a.expert_ffn
+    share = np.ceil(a.layers / pp) / a.layers
+    emb = a.vocab * a.hidden * np.where((pp == 1) & ~np.asarray(a.tie_embeddings), 2, 1)
+    return (dense_total * share + emb) / tp, routed_total * share / (tp * ep)
+
+
+def state_bytes(params, shards, zero, asm: Assumptions):
+    """(weights, grads, optimizer) bytes of ``params`` sharded over ``shards`` data-parallel
+    ranks at ZeRO stage ``zero``: stage 1 shards optimizer states, 2 also gradients, 3 also
+    weights (Rajbhandari et al. 2020, sec. 5.1-5.3)."""
+    zero = np.asarray(zero)
+    w = params * asm.weight_bytes / np.where(zero >= 3, shards, 1)
+    g = params * asm.grad_bytes / np.where(zero >= 2, shards, 1)
+    o = params * asm.optimizer_bytes / np.where(zero >= 1, shards, 1)
+    return w, g, o
+
+
+def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions):
+    """Activations one layer keeps for backward, for one microbatch, on one device
+    (Korthikanti et al. 2022, Table 2, re-derived per tensor for GQA and gated FFNs; 2 bytes per
+    element, 1 per dropout mask). Sequence parallelism is on whenever tp > 1, so everything
+    divides by tp; context parallelism divides the sequence."""
+    sb = seq_len / cp * microbatch
+    h, heads = a.hidden, a.heads
+    kv_width = a.kv_heads * a.head_dim
+    q_width = a.q_width
+    ffn_width = np.where(np.asarray(a.experts) > 0,
+                         (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
+    gated = np.asarray(a.ffn_type) == "gated"
+    norms = 2 * 2 * sb * h                                   # inputs of the two norms
+    ln_out = 2 * 2 * sb * h                                  # their outputs (QKV, FC1 inputs)
+    attn = 2 * sb * q_width + 2 * 2 * sb * kv_width + 2 * sb * q_width  # Q, K, V, proj input
+    fc1_out = np.where(gated, 2, 1) * 2 * sb * ffn_width     # gate+up (fused) or up
+    act_out = 2 * sb * ffn_width                             # activation output = FC2 input
+    dropout = 2 * sb * h * (1 if asm.dropout else 0)         # two 1-byte dropout masks
+    # Attention scores: softmax output (2 bytes), dropout mask (1) and output (2) = 5 a s^2 b
+    # when materialised; FlashAttention keeps only the fp32 log-sum-exp, 4 a s b.
+    scores_full = (5 if asm.dropout else 2) * heads * sb * (seq_len / cp)
+    scores = 4 * heads * sb if asm.flash_attention else scores_full
+    code = np.asarray(recompute)
+    full_layer = (norms + ln_out + attn + fc1_out + act_out + dropout + scores) / tp
+    # Selective: with materialised scores, recompute the attention core (Korthikanti et al.
+    # 2022, sec. 5); with FlashAttention, which already keeps no scores, recompute the norms and
+    # the MLP activation instead (Megatron-Core --recompute-modules layernorm, mlp activation).
+    if asm.flash_attention:
+        selective = full_layer - (ln_out + act_out) / tp
+    else:
+        selective = full_layer - (scores_full - 0.0) / tp
+    stored_full_recompute = 2 * sb * h / tp                   # the layer's input only
+    stored = np.select([code == 2, code == 1], [stored_full_recompute, selective], full_layer)
+    return stored, full_layer
+
+
+def in_flight_microbatches(pp, microbatches, virtual_stages):
+    """Microbatches whose activations the first stage holds at the 1F1B peak: min(pp, m), times
+    1 + (pp-1)/(pp v) for the interleaved schedule (Korthikanti et al. 2022, sec. 4.2.3)."""
+    pp = np.asarray(pp, dtype=float)
+    base = np.minimum(pp, microbatches)
+    interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / (pp * virtual_stages), 1.0)
+    return base * interleave
+
+
+def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, vp, recompute,
+                     zero, asm: Assumptions) -> dict:
+    """Peak bytes per device by component: weights, grads, optimizer, activations, other."""
+    dense, expert = stage_params(a, tp, pp, ep)
+    shards = dp * cp
+    wd, gd, od = state_bytes(dense, shards, zero, asm)
+    we, ge, oe = state_bytes(expert, np.maximum(shards / ep, 1), zero, asm)
+    stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm)
+    layers_stage = np.ceil(a.layers / pp)
+    first = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp)
+    logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
+    last = stored * layers_stage + logits
+    acts = np.where(pp > 1, np.maximum(first, last), first + logits)
+    acts = acts + np.where(np.asarray(recompute) == 2, working, 0.0)  # the layer being redone
+    # ZeRO-3 gathers a layer's weights ahead of use: two layers in flight (FSDP prefetch).
+    zero3_buffers = np.where(np.asarray(zero) >= 3,
+                             2 * asm.weight_bytes * (dense + expert) / layers_stage, 0.0)
+    other = asm.framework_reserved_gb * 1e9 + zero3_buffers
+    return {"weights": wd + we, "grads": gd + ge, "optimizer": od + oe, "activations": acts,
+            "other": other + 0.0 * acts}
+
+
+def total_bytes(breakdown: dict):
+    return sum(breakdown.values())

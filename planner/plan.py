@@ -1,0 +1,642 @@
+"""One plan: inputs -> Workload, Cluster -> layout search -> step -> run -> Plan.
+
+``estimate`` is the library's entry point for one answer. It resolves the workload (a catalog
+key or file, a full shape, or a parameter count alone), the hardware (accelerator, networks,
+site), sizes the cluster when no device count is given (the smallest cluster in whole scale-up
+domains that meets the deadline), searches the layout, and turns the step into days, device-
+hours, megawatts, megawatt-hours and dollars. Infeasible plans are answers: ``feasible`` is
+false, ``binding`` names the limit and ``reason`` says by how much.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import cost as cost_model
+from . import power as power_model
+from . import reliability
+from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
+from .assumptions import DEFAULT, FRAMEWORK_SOURCE, FRAMEWORKS, Assumptions, for_framework
+from .catalog import Catalog, catalog as load_catalog
+from .flops import hardware_flops_per_token, model_flops_per_token
+from .memory import RECOMPUTE_CODES
+from .search import SearchResult, parse_layout, search
+from .specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
+from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
+from .units import (InputError, parse_count, parse_duration_s, parse_int_count, parse_money_usd,
+                    parse_power_w)
+
+SECONDS_PER_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    accelerator: Accelerator
+    gpus: int
+    scale_up_network: Network | None
+    scale_out_network: Network | None
+    site: Site | None
+
+    @property
+    def nodes(self) -> int:
+        return math.ceil(self.gpus / self.accelerator.devices_per_node)
+
+
+@dataclass(frozen=True)
+class Limits:
+    deadline_s: float | None = None
+    budget_usd: float | None = None
+    power_cap_w: float | None = None
+    max_gpus: int | None = None
+    objective: str | None = None  # None: smallest cluster meeting the deadline
+    ownership: str = "cloud"
+    price_per_gpu_hour: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A training plan in the contract's keys (CONTRACT.md, `planner estimate --format json`)."""
+
+    feasible: bool
+    reason: str | None
+    binding: str | None
+    workload: dict
+    cluster: dict
+    layout: dict | None
+    model_flops: float | None
+    hardware_flops: float | None
+    step_time_s: float | None
+    tokens_per_s: float | None
+    tflops_per_gpu: float | None
+    mfu: float | None
+    hfu: float | None
+    memory_gb_per_gpu: float | None
+    memory_breakdown_gb: dict | None
+    time_breakdown_s: dict | None
+    bottleneck: str | None
+    goodput: float | None
+    training_days: float | None
+    gpu_hours: float | None
+    power_mw: float | None
+    energy_mwh: float | None
+    co2_t: float | None
+    cost_usd: dict | None
+    cost_method: str | None
+    assumptions: dict
+    p10: dict | None = None
+    p50: dict | None = None
+    p90: dict | None = None
+    reliability: dict | None = None
+    alternatives: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return _clean(asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def __repr__(self) -> str:
+        if not self.feasible:
+            return f"Plan(infeasible, binding={self.binding!r}: {self.reason})"
+        return (f"Plan({self.cluster['gpus']} x {self.cluster['accelerator']}, "
+                f"{self.training_days:.1f} days, MFU {self.mfu:.1%}, "
+                f"${self.cost_usd['total'] / 1e6:,.1f}M {self.cost_method})")
+
+
+def _clean(x):
+    """JSON-safe: numpy scalars to Python, nan/inf to None (unknown stays null)."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+# --- inputs -> workload ---------------------------------------------------------------------
+
+SHAPE_FLAGS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+               "expert_ffn", "shared_experts", "dense_layers")
+
+
+def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workload=None,
+                     ffn_type=None, seq_len=None, global_batch=None, precision=None,
+                     asm: Assumptions = DEFAULT, **shape) -> Workload:
+    """Build the Workload from a catalog key/file, explicit shape flags, or a parameter count."""
+    shape = {k: v for k, v in shape.items() if v is not None}
+    unknown = set(shape) - set(SHAPE_FLAGS)
+    if unknown:
+        raise InputError(sorted(unknown)[0], shape[sorted(unknown)[0]],
+                         "one of " + ", ".join(SHAPE_FLAGS))
+    for k, v in shape.items():
+        shape[k] = parse_int_count(v, f"--{k.replace('_', '-')}")
+    base: Workload | None = cat.workload(workload) if workload else None
+    if base is not None:
+        arch = base.architecture
+        if shape or ffn_type:
+            arch = Architecture(**{**asdict(arch), **shape,
+                                   **({"ffn_type": ffn_type} if ffn_type else {})})
+        w = base.with_(architecture=arch)
+    elif shape:
+        need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
+        if need:
+            raise InputError(f"--{need[0]}", None, "a full shape needs --layers, --hidden, "
+                             "--heads and --vocab (plus --ffn, or --experts/--expert-ffn)")
+        if "ffn" not in shape and "experts" not in shape:
+            raise InputError("--ffn", None, "a dense shape needs --ffn")
+        if ffn_type is None:
+            ratio = shape.get("ffn", 4 * shape["hidden"]) / shape["hidden"]
+            ffn_type = "plain" if abs(ratio - 4.0) < 0.05 else "gated"
+            used["ffn_type"] = {"value": ffn_type, "source": "inferred: ffn = 4 x hidden is a "
+                                "plain GPT FFN, any other ratio a gated (SwiGLU) FFN"}
+        shape.setdefault("kv_heads", shape["heads"])
+        shape.setdefault("ffn", 0)
+        arch = Architecture(ffn_type=ffn_type, **shape)
+        w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
+    elif params is not None:
+        n = parse_count(params, "--params")
+        if not 1e6 <= n <= 1e15:
+            raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
+        arch = shape_for_params(n)
+        used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
+                                f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}",
+                                "source": RULE_SOURCE}
+        w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
+                     published_params=n)
+    else:
+        raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml or a "
+                         "full shape (--layers --hidden --heads --vocab --ffn)")
+    changes = {}
+    if tokens is not None:
+        changes["tokens"] = parse_count(tokens, "--tokens")
+    elif not w.tokens:
+        raise InputError("--tokens", None, "a token count such as 15T")
+    if seq_len is not None:
+        changes["seq_len"] = parse_int_count(seq_len, "--seq-len")
+    elif base is None:
+        changes["seq_len"] = asm.seq_len
+        used["seq_len"] = {"value": asm.seq_len, "source": _source(asm, "seq_len")}
+    if global_batch is not None:
+        changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch")
+    elif base is None:
+        changes["global_batch_tokens"] = asm.global_batch_tokens
+        used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
+                                       "source": _source(asm, "global_batch_tokens")}
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
+        changes["precision"] = precision
+    w = w.with_(**changes)
+    seqs = w.global_batch_tokens / w.seq_len
+    if seqs < 1 or abs(seqs - round(seqs)) > 1e-6:
+        # Round the batch to whole sequences (reported), as frameworks do.
+        fixed = max(1, round(seqs)) * w.seq_len
+        used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
+                                       f"of {w.seq_len} tokens"}
+        w = w.with_(global_batch_tokens=float(fixed))
+    return w
+
+
+def _source(asm: Assumptions, name: str) -> str:
+    return asm.describe()[name]["source"]
+
+
+# --- hardware -------------------------------------------------------------------------------
+
+def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, precision: str,
+                 asm: Assumptions, used: dict) -> Hardware:
+    """The step model's view of a cluster: peaks at the precision, links after their
+    achievable fraction of line rate."""
+    try:
+        peak = acc.peak(precision)
+    except KeyError:
+        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for: "
+                         + ", ".join(sorted(acc.peak_flops))) from None
+    key = "bf16" if precision == "fp16" else precision
+    frac = acc.matmul_fraction.get(key)
+    if frac is None:
+        frac = asm.matmul_fraction_default
+        used["matmul_fraction"] = {"value": frac, "source": _source(asm, "matmul_fraction_default")}
+    up_frac = (up.achievable_fraction if up and up.achievable_fraction else
+               asm.link_fraction_default)
+    out_frac = (out.achievable_fraction if out and out.achievable_fraction else
+                asm.link_fraction_default)
+    up_lat = up.hop_latency_s if up and up.hop_latency_s else asm.link_latency_default_s
+    out_lat = out.hop_latency_s if out and out.hop_latency_s else asm.link_latency_default_s
+    radix = out.switch_radix if out and out.switch_radix else 64
+    return Hardware(peak_flops=peak, matmul_fraction=frac * asm.gemm_efficiency,
+                    hbm_bytes=acc.hbm_bytes, hbm_bytes_per_s=acc.hbm_bytes_per_s,
+                    scale_up_bytes_per_s=acc.scale_up_bytes_per_s * up_frac,
+                    scale_up_latency_s=up_lat, scale_up_domain=acc.scale_up_domain,
+                    devices_per_node=acc.devices_per_node,
+                    scale_out_bytes_per_s=(acc.scale_out_bytes_per_s * out_frac
+                                           if acc.scale_out_bytes_per_s else math.nan),
+                    scale_out_latency_s=out_lat, switch_radix=radix)
+
+
+# --- one cluster -> one plan ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    gpus: int
+    found: SearchResult
+    wall_s: float  # inf when no layout fits
+
+
+def _try(w: Workload, acc, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
+         allow_tp: bool) -> Candidate:
+    found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm, fixed,
+                   allow_tp)
+    if found.best is None:
+        return Candidate(gpus, found, math.inf)
+    tokens_per_s = float(found.result["tokens_per_s"][found.best])
+    compute_s = w.tokens / tokens_per_s
+    ckpt_s = _checkpoint_s(w, None, asm)
+    rel = reliability.goodput(gpus, compute_s, ckpt_s, asm)
+    return Candidate(gpus, found, float(rel["wall_s"]))
+
+
+def _checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
+    bw = (site.storage_write_bytes_per_s if site and site.storage_write_bytes_per_s
+          else asm.checkpoint_write_gb_per_s * 1e9)
+    return float(reliability.checkpoint_write_s(
+        reliability.checkpoint_bytes(total_params(w.architecture), asm), bw))
+
+
+def _size_unit(acc: Accelerator) -> int:
+    """Clusters grow in whole scale-up domains (NVLink 8, NVL72); TPU pods of thousands grow
+    by hosts instead, since slices of a pod are rented and scheduled by host."""
+    return acc.scale_up_domain if acc.scale_up_domain <= 72 else acc.devices_per_node
+
+
+def size_cluster(w: Workload, acc: Accelerator, hw: Hardware, asm: Assumptions, fixed: dict,
+                 deadline_s: float, max_gpus: int, allow_tp: bool) -> tuple[Candidate, Candidate]:
+    """(smallest candidate meeting the deadline or None-like, fastest candidate seen).
+
+    Doubles the number of size units until the deadline is met, then bisects between the last
+    miss and the first hit; every probe is a full layout search."""
+    unit = _size_unit(acc)
+    k_max = max(1, max_gpus // unit)
+    fastest: Candidate | None = None
+    miss, hit = 0, None
+    k = 1
+    seen = {}
+
+    def probe(k: int) -> Candidate:
+        if k not in seen:
+            seen[k] = _try(w, acc, hw, k * unit, asm, fixed, allow_tp)
+        return seen[k]
+
+    while k <= k_max:
+        c = probe(k)
+        if fastest is None or c.wall_s < fastest.wall_s:
+            fastest = c
+        if c.wall_s <= deadline_s:
+            hit = k
+            break
+        if c.found.count == 0 and k > 1 and fastest.wall_s < math.inf:
+            break  # past the largest cluster the batch can feed
+        miss = k
+        k = k * 2 if k * 2 <= k_max or k == k_max else k_max
+    if hit is None:
+        return None, fastest
+    lo, hi = miss, hit
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if probe(mid).wall_s <= deadline_s:
+            hi = mid
+        else:
+            lo = mid
+    return probe(hi), fastest
+
+
+def _networks(cat: Catalog, acc: Accelerator, network: str | None):
+    up = cat.network(acc.scale_up_network) if acc.scale_up_network else None
+    key = network or acc.scale_out_network
+    out = cat.network(key) if key else None
+    if out is not None and out.tier != "scale_out" and network:
+        raise InputError("--network", network, "a scale-out network: " + ", ".join(
+            n.key for n in cat.all("networks") if n.tier == "scale_out"))
+    return up, out
+
+
+def _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
+                  price_per_gpu_hour) -> Limits:
+    if objective not in (None, "time", "cost"):
+        raise InputError("--objective", objective, "cost or time")
+    if ownership not in ("cloud", "owned"):
+        raise InputError("--ownership", ownership, "cloud or owned")
+    return Limits(
+        deadline_s=parse_duration_s(deadline, "--deadline") if deadline is not None else None,
+        budget_usd=parse_money_usd(budget, "--budget") if budget is not None else None,
+        power_cap_w=parse_power_w(power_cap, "--power-cap") if power_cap is not None else None,
+        max_gpus=parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
+        objective=objective, ownership=ownership,
+        price_per_gpu_hour=(parse_money_usd(price_per_gpu_hour, "--price-per-gpu-hour")
+                            if price_per_gpu_hour is not None else None))
+
+
+def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
+             site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
+             objective=None, ownership="cloud", price_per_gpu_hour=None, catalog=None,
+             ffn_type=None, seq_len=None, global_batch=None, precision=None,
+             allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
+             assumptions: dict | Assumptions | None = None, **shape) -> Plan:
+    """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
+    ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input."""
+    asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
+    try:
+        asm = for_framework(asm, framework)
+    except KeyError:
+        raise InputError("--framework", framework, " or ".join(FRAMEWORKS)) from None
+    if isinstance(assumptions, dict):
+        try:
+            asm = asm.with_(**assumptions)
+        except KeyError as exc:
+            raise InputError("assumptions", assumptions, str(exc)) from None
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    used: dict = {"framework": {"value": framework or "megatron",
+                                "source": FRAMEWORK_SOURCE if framework and FRAMEWORKS[framework]
+                                else "Megatron-LM / Transformer Engine fused kernels (default)"}}
+    w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
+                         precision, asm, **shape)
+    limits = _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
+                           price_per_gpu_hour)
+    gpu_keys = _gpu_keys(gpu, asm, used)
+    fixed = parse_layout(layout) if not isinstance(layout, dict) else parse_layout(layout)
+    n_gpus = parse_int_count(gpus, "--gpus") if gpus is not None else None
+    site_obj = cat.site(site) if site else _default_site(cat, used)
+    plans = [_plan_on(cat, w, cat.accelerator(k), network, site_obj, n_gpus, fixed, limits,
+                      asm, dict(used), allow_tp_beyond_domain) for k in gpu_keys]
+    best = _choose(plans, limits)
+    if uncertainty and best.feasible:
+        from .uncertainty import with_quantiles
+        best = with_quantiles(best, w, cat.accelerator(best.cluster["accelerator"]), site_obj,
+                              limits, asm, seed)
+    return best
+
+
+def _nan_last(x: float) -> float:
+    return x if x is not None and math.isfinite(x) else math.inf
+
+
+def _gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:
+    if gpu is None or gpu == "":
+        used["accelerator"] = {"value": asm.accelerator, "source": _source(asm, "accelerator")}
+        return [asm.accelerator]
+    keys = [g.strip() for g in (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))]
+    if not all(keys):
+        raise InputError("--gpu", gpu, "NAME[,NAME...] of accelerators in the catalog")
+    return keys
+
+
+def _default_site(cat: Catalog, used: dict) -> Site | None:
+    if "us-hyperscale" in cat.keys("sites"):
+        used["site"] = {"value": "us-hyperscale", "source": "planner default site profile "
+                        "(hardware/sites/us-hyperscale.toml)"}
+        return cat.site("us-hyperscale")
+    return None
+
+
+def _choose(plans: list[Plan], limits: Limits) -> Plan:
+    feasible = [p for p in plans if p.feasible]
+    if not feasible:
+        return min(plans, key=lambda p: (p.training_days is None, p.training_days or 0))
+    if limits.objective != "time":
+        best = min(feasible, key=lambda p: (_nan_last(p.cost_usd["total"]), p.training_days))
+    else:
+        best = min(feasible, key=lambda p: p.training_days)
+    others = [{"accelerator": p.cluster["accelerator"], "gpus": p.cluster["gpus"],
+               "training_days": p.training_days, "cost_usd_total": p.cost_usd["total"],
+               "mfu": p.mfu, "note": "another accelerator considered"}
+              for p in feasible if p is not best]
+    if others:
+        best = Plan(**{**best.__dict__, "alternatives": others + list(best.alternatives)})
+    return best
+
+
+def _plan_on(cat: Catalog, w: Workload, acc: Accelerator, network, site: Site | None,
+             n_gpus: int | None, fixed: dict, limits: Limits, asm: Assumptions, used: dict,
+             allow_tp: bool) -> Plan:
+    up, out = _networks(cat, acc, network)
+    hw = hardware_for(acc, up, out, w.precision, asm, used)
+    fastest = None
+    if n_gpus is not None:
+        if n_gpus < 1:
+            raise InputError("--gpus", n_gpus, "a positive whole number of devices")
+        cand = _try(w, acc, hw, n_gpus, asm, fixed, allow_tp)
+        if cand.found.count == 0:
+            raise InputError("--layout" if fixed else "--gpus", _layout_text(fixed) or n_gpus,
+                             _no_layout_hint(w, n_gpus, fixed))
+        binding = "gpus"
+        used["gpus"] = {"value": n_gpus, "source": "given"}
+    else:
+        deadline_s = limits.deadline_s or asm.deadline_days * SECONDS_PER_DAY
+        if limits.deadline_s is None:
+            used["deadline_days"] = {"value": asm.deadline_days,
+                                     "source": _source(asm, "deadline_days")}
+        max_gpus = limits.max_gpus or asm.max_gpus
+        if limits.power_cap_w is not None:
+            per_device = _facility_w_per_device(acc, site, asm)
+            max_gpus = min(max_gpus, int(limits.power_cap_w // per_device))
+        if limits.objective == "time" and (limits.max_gpus or limits.power_cap_w
+                                           or limits.budget_usd):
+            cand, fastest = size_cluster(w, acc, hw, asm, fixed, 0.0, max(max_gpus, 1), allow_tp)
+            cand, binding = fastest, "max_gpus" if limits.max_gpus else "power"
+        else:
+            cand, fastest = size_cluster(w, acc, hw, asm, fixed, deadline_s, max(max_gpus, 1),
+                                         allow_tp)
+            binding = "deadline"
+        if cand is None:
+            cand = fastest
+    cluster = Cluster(acc, cand.gpus, up, out, site)
+    plan = _assemble(w, cluster, cand, limits, asm, used, binding)
+    return _check_limits(plan, limits, asm, fastest)
+
+
+def _layout_text(fixed: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in fixed.items())
+
+
+def _no_layout_hint(w: Workload, gpus: int, fixed: dict) -> str:
+    seqs = int(w.global_batch_tokens // w.seq_len)
+    return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {w.architecture.heads} "
+            f"heads within the scale-up domain, pp <= {w.architecture.layers} layers and dp*mb "
+            f"dividing the batch of {seqs} sequences")
+
+
+def _facility_w_per_device(acc: Accelerator, site: Site | None, asm: Assumptions) -> float:
+    dev_w, _ = power_model.device_power_w(acc, asm)
+    it = power_model.it_power_w(1, dev_w, asm)
+    return float(power_model.facility_power_w(it, _pue(site, asm)))
+
+
+def _pue(site: Site | None, asm: Assumptions) -> float:
+    return site.pue if site and site.pue else asm.pue
+
+
+def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
+              asm: Assumptions, used: dict, binding: str | None) -> Plan:
+    a, acc = w.architecture, cluster.accelerator
+    workload = {"params": total_params(a), "active_params": active_params(a), "tokens": w.tokens,
+                "layers": a.layers, "hidden": a.hidden, "heads": a.heads,
+                "kv_heads": a.kv_heads, "ffn": a.ffn, "vocab": a.vocab, "seq_len": w.seq_len,
+                "global_batch_tokens": w.global_batch_tokens, "precision": w.precision,
+                "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type,
+                "name": w.name}
+    clus = {"accelerator": acc.key, "gpus": cluster.gpus, "nodes": cluster.nodes,
+            "scale_up_domain": acc.scale_up_domain,
+            "network": cluster.scale_out_network.key if cluster.scale_out_network else None,
+            "site": cluster.site.key if cluster.site else None}
+    assumptions = {**used, **{k: {"value": v["value"], "source": v["source"]}
+                              for k, v in asm.describe().items() if k in _REPORTED}}
+    found = cand.found
+    if found.best is None and found.count and bool(np.any(
+            found.result["memory_bytes"] <= acc.hbm_bytes)):
+        missing = [name for name, net in (("scale-out", cluster.scale_out_network),)
+                   if not acc.scale_out_bytes_per_s]
+        reason = (f"layouts fit in memory but their step time needs the {missing[0] if missing else 'network'} "
+                  f"bandwidth of {acc.key}, which the catalog does not have (unknown stays "
+                  "unknown: add a sourced figure with --catalog)")
+        return _empty_plan(workload, clus, assumptions, "unknown", reason)
+    if found.best is None:
+        need = float(np.min(found.result["memory_bytes"])) if found.count else math.nan
+        reason = (f"no layout fits in memory: the leanest needs {need / 1e9:,.1f} GB per device, "
+                  f"{acc.key} has {acc.hbm_bytes / 1e9:,.0f} GB" if found.count else
+                  "no valid layout for this cluster")
+        return _empty_plan(workload, clus, assumptions, "memory", reason)
+    i = found.best
+    r = found.result
+    lay = found.layout(i)
+    step_s = float(r["step_time_s"][i])
+    tokens_per_s = float(r["tokens_per_s"][i])
+    recompute = lay["recompute"]
+    model_flops = float(model_flops_per_token(a, w.seq_len)) * w.tokens
+    hardware_flops = float(hardware_flops_per_token(a, w.seq_len, recompute)) * w.tokens
+    compute_s = w.tokens / tokens_per_s
+    ckpt_s = _checkpoint_s(w, cluster.site, asm)
+    rel = reliability.goodput(cluster.gpus, compute_s, ckpt_s, asm)
+    wall_s = float(rel["wall_s"])
+    gpu_hours = cluster.gpus * wall_s / 3600.0
+    dev_w, power_basis = power_model.device_power_w(acc, asm)
+    it_w = power_model.it_power_w(cluster.gpus, dev_w, asm)
+    pue = _pue(cluster.site, asm)
+    facility_w = float(power_model.facility_power_w(it_w, pue))
+    energy = float(power_model.energy_mwh(facility_w, wall_s))
+    carbon = (cluster.site.grid_kg_co2_per_mwh if cluster.site and
+              cluster.site.grid_kg_co2_per_mwh else asm.grid_kg_co2_per_mwh)
+    co2 = float(power_model.co2_tonnes(energy, carbon))
+    costs = _costs(cluster, gpu_hours, wall_s, it_w, facility_w, limits, asm, assumptions)
+    method = limits.ownership
+    cost = dict(costs[method])
+    cost["per_trillion_tokens"] = float(cost_model.cost_per_trillion_tokens(cost["total"],
+                                                                            w.tokens))
+    cost["per_1e24_flop"] = float(cost_model.cost_per_1e24_flop(cost["total"], model_flops))
+    cost["by_method"] = {k: v["total"] for k, v in costs.items()}
+    assumptions["power_basis"] = {"value": power_basis, "source": "per-device server power"}
+    assumptions["pue"] = {"value": pue, "source": (f"site {cluster.site.key}" if cluster.site
+                                                   and cluster.site.pue else
+                                                   _source(asm, "pue"))}
+    assumptions["step_model"] = {"value": "parallelism-aware step model (planner/step.py)",
+                                 "source": "docs/validation.md"}
+    time_bd = {k: float(r["time"][k][i]) for k in TIME_KEYS}
+    mem_bd = {k: float(r["memory"][k][i]) / 1e9 for k in MEMORY_KEYS}
+    alternatives = [_alternative(found, j, w, cluster.gpus, float(rel["goodput"]))
+                    for j in found.ranked(4)[1:]]
+    return Plan(
+        feasible=True, reason=None, binding=binding, workload=workload, cluster=clus,
+        layout=lay, model_flops=model_flops, hardware_flops=hardware_flops, step_time_s=step_s,
+        tokens_per_s=tokens_per_s,
+        tflops_per_gpu=float(r["mfu"][i]) * acc.peak(w.precision) / 1e12,
+        mfu=float(r["mfu"][i]), hfu=float(r["hfu"][i]),
+        memory_gb_per_gpu=float(r["memory_bytes"][i]) / 1e9, memory_breakdown_gb=mem_bd,
+        time_breakdown_s=time_bd, bottleneck=str(bottleneck({k: r["time"][k][i:i + 1]
+                                                              for k in TIME_KEYS})[0]),
+        goodput=float(rel["goodput"]), training_days=wall_s / SECONDS_PER_DAY,
+        gpu_hours=gpu_hours, power_mw=facility_w / 1e6, energy_mwh=energy, co2_t=co2,
+        cost_usd=cost, cost_method=method, assumptions=assumptions,
+        reliability={k: float(v) for k, v in rel.items()}, alternatives=alternatives)
+
+
+_REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
+             "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "power_utilisation",
+             "energy_usd_per_kwh", "depreciation_years", "cost_of_capital",
+             "framework_reserved_gb")
+
+
+def _alternative(found: SearchResult, j: int, w: Workload, gpus: int, goodput: float) -> dict:
+    r = found.result
+    days = w.tokens / float(r["tokens_per_s"][j]) / goodput / SECONDS_PER_DAY
+    return {"gpus": gpus, "layout": found.layout(j), "step_time_s": float(r["step_time_s"][j]),
+            "training_days": days,
+            "mfu": float(r["mfu"][j]), "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
+            "note": "next-best layout on the same cluster"}
+
+
+def _costs(cluster: Cluster, gpu_hours, wall_s, it_w, facility_w, limits: Limits,
+           asm: Assumptions, used: dict) -> dict:
+    acc, site = cluster.accelerator, cluster.site
+    if limits.price_per_gpu_hour is not None:
+        rate, src = limits.price_per_gpu_hour, "given (--price-per-gpu-hour)"
+    elif acc.cloud_contract_usd_per_hour is not None:
+        rate = acc.cloud_contract_usd_per_hour
+        src = acc.figures["cloud_contract_usd_per_hour"].source
+    elif acc.cloud_on_demand_usd_per_hour is not None:
+        rate = acc.cloud_on_demand_usd_per_hour
+        src = acc.figures["cloud_on_demand_usd_per_hour"].source
+    else:
+        rate, src = math.nan, f"unknown: {acc.key} has no cloud price in the catalog"
+    used["price_per_gpu_hour"] = {"value": rate, "source": src}
+    cloud = {k: float(v) for k, v in cost_model.cloud_cost(gpu_hours, rate).items()}
+    price = site.energy_usd_per_kwh if site and site.energy_usd_per_kwh else \
+        asm.energy_usd_per_kwh
+    capex_mw = site.capex_usd_per_mw if site and site.capex_usd_per_mw else math.nan
+    owned = cost_model.owned_cost(cluster.gpus, wall_s,
+                                  acc.purchase_usd if acc.purchase_usd else math.nan,
+                                  acc.server_usd_per_device if acc.server_usd_per_device
+                                  else math.nan, it_w, facility_w, price, capex_mw, asm)
+    return {"cloud": cloud, "owned": {k: float(v) for k, v in owned.items()}}
+
+
+def _empty_plan(workload, clus, assumptions, binding, reason) -> Plan:
+    none = {k: None for k in ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s",
+                              "tflops_per_gpu", "mfu", "hfu", "memory_gb_per_gpu",
+                              "memory_breakdown_gb", "time_breakdown_s", "bottleneck",
+                              "goodput", "training_days", "gpu_hours", "power_mw",
+                              "energy_mwh", "co2_t", "cost_usd", "cost_method")}
+    return Plan(feasible=False, reason=reason, binding=binding, workload=workload,
+                cluster=clus, layout=None, assumptions=assumptions, **none)
+
+
+def _check_limits(plan: Plan, limits: Limits, asm: Assumptions, fastest) -> Plan:
+    """Turn a plan that breaks a limit into an answer naming the limit and by how much."""
+    if not plan.feasible:
+        return plan
+    problems = []
+    deadline_days = (limits.deadline_s or asm.deadline_days * SECONDS_PER_DAY) / SECONDS_PER_DAY
+    if plan.binding == "deadline" and plan.training_days > deadline_days * (1 + 1e-9):
+        problems.append(("deadline", f"the fastest plan takes {plan.training_days:,.1f} days "
+                         f"on {plan.cluster['gpus']:,} devices, deadline {deadline_days:,.1f}"))
+    if limits.power_cap_w is not None and plan.power_mw * 1e6 > limits.power_cap_w * (1 + 1e-9):
+        problems.append(("power", f"needs {plan.power_mw:,.1f} MW, cap "
+                         f"{limits.power_cap_w / 1e6:,.1f} MW"))
+    total = plan.cost_usd["total"]
+    if limits.budget_usd is not None and math.isfinite(total) and total > limits.budget_usd:
+        problems.append(("budget", f"costs ${total / 1e6:,.1f}M, budget "
+                         f"${limits.budget_usd / 1e6:,.1f}M"))
+    if limits.deadline_s is not None and plan.binding != "deadline" and \
+            plan.training_days * SECONDS_PER_DAY > limits.deadline_s * (1 + 1e-9):
+        problems.append(("deadline", f"takes {plan.training_days:,.1f} days, deadline "
+                         f"{limits.deadline_s / SECONDS_PER_DAY:,.1f}"))
+    if not problems:
+        return plan
+    binding = problems[0][0]
+    reason = "; ".join(p[1] for p in problems)
+    return Plan(**{**plan.__dict__, "feasible": False, "binding": binding, "reason": reason})

@@ -1,0 +1,62 @@
+"""Power, energy and carbon of a training run: IT watts, facility watts, MWh, tonnes of CO2.
+
+Pure functions that broadcast over numpy arrays: one plan and a million what-ifs call the same
+formulas. SI units inside (watts, seconds); energy leaves as MWh, carbon as tonnes. Unknown
+inputs (None or nan) give nan, never a made-up number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .assumptions import Assumptions
+from .specs import Accelerator
+
+__all__ = ["device_power_w", "it_power_w", "facility_power_w", "energy_mwh", "co2_tonnes",
+           "J_PER_MWH"]
+
+J_PER_MWH = 3.6e9  # 1 MWh = 1e6 W x 3600 s
+
+
+def _known(x):
+    """None (unknown) -> nan; numbers and arrays -> float arrays."""
+    return np.asarray(np.nan if x is None else x, dtype=float)
+
+
+def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, str]:
+    """Per-device IT power at the server's maximum, and which figure it came from.
+
+    The server's maximum divided by its devices when the catalog has it (DGX H100: 10.2 kW / 8
+    = 1.275 kW); else the device TDP x asm.server_power_per_tdp; else nan ("unknown").
+    """
+    if accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w):
+        # server maximum / devices (power_cost.md, sec. 2: NVIDIA DGX datasheets)
+        return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
+    if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
+        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (power_cost.md, sec. 2)
+        return (float(accelerator.tdp_w * asm.server_power_per_tdp),
+                f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})")
+    return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"
+
+
+def it_power_w(devices, device_power_w, asm: Assumptions):
+    """IT power of the cluster in watts: servers at their average draw plus scale-out network."""
+    servers_w = np.asarray(devices, dtype=float) * _known(device_power_w)  # power_cost.md, sec. 2
+    average_w = servers_w * asm.power_utilisation  # average/peak 0.9 (power_cost.md, sec. 2)
+    return average_w * (1.0 + asm.network_power_fraction)  # switches + storage 5-10% (sec. 2)
+
+
+def facility_power_w(it_w, pue):
+    """Facility power = IT power x PUE (power_cost.md, sec. 1: PUE = facility / IT)."""
+    return _known(it_w) * _known(pue)
+
+
+def energy_mwh(facility_w, seconds):
+    """Energy drawn from the grid in MWh: watts x seconds / 3.6e9 J per MWh."""
+    return _known(facility_w) * _known(seconds) / J_PER_MWH
+
+
+def co2_tonnes(energy_mwh, kg_per_mwh):
+    """Operational CO2 in tonnes = MWh x grid intensity kg/MWh / 1000 (Patterson et al. 2021,
+    sec. 2: tCO2e = MWh x tCO2e per MWh). Unknown intensity (None or nan) -> nan, never 0."""
+    return _known(energy_mwh) * _known(kg_per_mwh) / 1000.0

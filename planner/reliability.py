@@ -1,0 +1,113 @@
+"""Reliability of a training run: failures, checkpoints, restarts, and the goodput they leave.
+
+Pure functions that broadcast over numpy arrays; seconds inside. Notation of
+reference/hardware/reliability.md sec. 5: delta = blocking checkpoint time, M = cluster MTBF,
+tau = checkpoint interval (useful compute between checkpoints), R = restart cost.
+
+Goodput (the effective training time ratio, ETTR, of Kokolis et al. 2025) is derived by
+counting wall-clock time. Failures arrive at rate 1/M per wall-clock second (the cluster fails
+whatever it is doing); each costs the restart R plus, on average, half an interval of work
+redone together with its checkpoint, (tau + delta)/2. Every tau of useful work also pays one
+checkpoint delta. Over a run of wall time W doing U seconds of useful work:
+
+    W = U (1 + delta/tau) + (W/M) (R + (tau + delta)/2)
+    goodput = U/W = (1 - (R + (tau + delta)/2)/M) / (1 + delta/tau)
+
+To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, the waste of reliability.md
+sec. 5, and it reproduces that section's worked examples (16k H100: ~92%; 100k H100: ~60%).
+Charging waste per unit of useful time instead, 1/(1 + waste), counts no failures during
+restarts and rework and gives ~71% for 100k H100, so it is not used. When a failure arrives
+before a restart and half an interval are done (R + (tau + delta)/2 >= M) the run makes no
+progress in expectation: goodput 0, wall time inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .assumptions import Assumptions
+
+__all__ = ["checkpoint_bytes", "checkpoint_write_s", "mtbf_s", "young_interval_s",
+           "daly_interval_s", "goodput"]
+
+
+def _known(x):
+    """None (unknown) -> nan; numbers and arrays -> float arrays."""
+    return np.asarray(np.nan if x is None else x, dtype=float)
+
+
+def checkpoint_bytes(params, asm: Assumptions):
+    """Training state written per checkpoint: 16 bytes per parameter for mixed-precision Adam
+    (reliability.md, sec. 4)."""
+    return _known(params) * asm.checkpoint_bytes_per_param
+
+
+def checkpoint_write_s(nbytes, write_bytes_per_s):
+    """Blocking time of one checkpoint: bytes / aggregate write bandwidth (reliability.md,
+    sec. 4: 6.5 TB over 2 TB/s = 3.3 s)."""
+    return _known(nbytes) / _known(write_bytes_per_s)
+
+
+def mtbf_s(devices, failure_rate_per_device_hour):
+    """Cluster MTBF in seconds, 1 / (rate x N) (reliability.md, sec. 3: planner default failure
+    model); a zero rate gives inf."""
+    with np.errstate(divide="ignore"):
+        return 3600.0 / (_known(failure_rate_per_device_hour) * np.asarray(devices, dtype=float))
+
+
+def young_interval_s(delta_s, mtbf_s):
+    """Young 1974, CACM 17(9): tau = sqrt(2 delta M) (reliability.md, sec. 5)."""
+    return np.sqrt(2.0 * _known(delta_s) * _known(mtbf_s))
+
+
+def daly_interval_s(delta_s, mtbf_s):
+    """Daly 2006, FGCS 22(3): sqrt(2dM) [1 + 1/3 sqrt(d/2M) + 1/9 (d/2M)] - d for d < 2M,
+    else M (reliability.md, sec. 5)."""
+    d, m = _known(delta_s), _known(mtbf_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = d / (2.0 * m)
+        higher = np.sqrt(2.0 * d * m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d
+    return np.where(d < 2.0 * m, higher, m)
+
+
+def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rate=None,
+            restart_s=None) -> dict:
+    """Wall-clock cost of failures and checkpoints for a run needing `wall_compute_s` seconds of
+    useful steps on `devices` devices, checkpointing every Daly interval (module docstring).
+
+    Returns arrays: goodput (useful / wall time, in [0, 1]), checkpoint_interval_s, mtbf_s,
+    expected_interruptions (over the whole run), wall_s (useful seconds / goodput), lost_hours
+    (device-hours not doing useful steps) and its parts lost_hours_checkpoint, lost_hours_rework,
+    lost_hours_restart.
+    """
+    rate = asm.failure_rate_per_device_hour if failure_rate is None else failure_rate
+    restart = _known(asm.restart_s if restart_s is None else restart_s)
+    n = np.asarray(devices, dtype=float)
+    useful = _known(wall_compute_s)
+    delta = _known(checkpoint_s)
+    m = mtbf_s(n, rate)
+    tau = daly_interval_s(delta, m)
+    finite = np.isfinite(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # checkpoint time per second of useful work, delta/tau (reliability.md, sec. 5)
+        checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)
+        # per failure: restart plus half an interval and its checkpoint redone (sec. 5)
+        per_failure_s = restart + (tau + delta) / 2.0
+        # share of wall time lost to failures: failure rate 1/M x cost per failure (sec. 5)
+        failure_share = np.where(finite, per_failure_s / m, 0.0)
+        g = np.clip((1.0 - failure_share) / (1.0 + checkpoint_per_useful), 0.0, 1.0)
+        wall = np.where(g == 0, np.inf, useful / g)
+        interruptions = np.where(finite, wall / m, 0.0)
+        # the three wastes of the derivation; they add up to wall - useful
+        checkpoint_lost_s = useful * checkpoint_per_useful
+        rework_lost_s = interruptions * (tau + delta) / 2.0
+        restart_lost_s = interruptions * restart
+    to_device_hours = n / 3600.0
+    lost = {"lost_hours_checkpoint": checkpoint_lost_s * to_device_hours,
+            "lost_hours_rework": np.where(finite, rework_lost_s, 0.0) * to_device_hours,
+            "lost_hours_restart": restart_lost_s * to_device_hours}
+    out = {"goodput": g, "checkpoint_interval_s": tau, "mtbf_s": m,
+           "expected_interruptions": interruptions, "wall_s": wall,
+           "lost_hours": sum(lost.values()), **lost}
+    shape = np.broadcast_shapes(*(np.shape(v) for v in out.values()))
+    return {k: np.broadcast_to(v, shape).copy() for k, v in out.items()}

@@ -1,0 +1,201 @@
+"""The typed objects of the planner: one frozen dataclass per concept, SI units inside.
+
+Catalog files carry figures in the units their keys name (GB, TFLOP/s, kW); planner/catalog.py
+converts them once, here they are bytes, FLOP/s, watts and seconds. Prices stay in the units
+their names carry (USD per hour, per kWh, per MW), since that is how they are quoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Mapping
+
+PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
+RECOMPUTE = ("none", "selective", "full")
+FFN_TYPES = ("gated", "plain")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One sourced number from a catalog file, in the unit its key names."""
+
+    value: float
+    source: str
+    as_of: str
+    confidence: str | None = None
+    low: float | None = None
+    high: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    key: str
+    name: str
+    vendor: str
+    release_year: int
+    peak_flops: Mapping[str, float]  # precision -> dense peak FLOP/s (never sparse)
+    matmul_fraction: Mapping[str, float]  # precision -> measured max achievable matmul / peak
+    hbm_bytes: float
+    hbm_bytes_per_s: float
+    tdp_w: float | None  # unpublished for some (Google TPUs): unknown stays unknown
+    scale_up_bytes_per_s: float  # per device, unidirectional
+    scale_up_domain: int
+    devices_per_node: int
+    scale_out_bytes_per_s: float | None  # per device, unidirectional
+    system_power_w: float | None = None  # IT power per device at the server's maximum
+    scale_up_network: str | None = None
+    scale_out_network: str | None = None
+    purchase_usd: float | None = None
+    server_usd_per_device: float | None = None
+    cloud_on_demand_usd_per_hour: float | None = None
+    cloud_contract_usd_per_hour: float | None = None
+    aliases: tuple[str, ...] = ()
+    figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+    def peak(self, precision: str) -> float:
+        """Dense peak FLOP/s at a precision; fp16 runs at the bf16 rate."""
+        key = "bf16" if precision == "fp16" else precision
+        if key not in self.peak_flops:
+            raise KeyError(precision)
+        return self.peak_flops[key]
+
+
+@dataclass(frozen=True)
+class Network:
+    key: str
+    name: str
+    tier: str  # "scale_up" or "scale_out"
+    technology: str = ""
+    link_bytes_per_s: float | None = None  # per port, unidirectional
+    switch_radix: int | None = None
+    hop_latency_s: float | None = None
+    achievable_fraction: float | None = None
+    switch_usd: float | None = None
+    figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Site:
+    key: str
+    name: str
+    region: str = ""
+    power_cap_w: float | None = None  # facility power
+    pue: float | None = None
+    energy_usd_per_kwh: float | None = None
+    capex_usd_per_mw: float | None = None  # building, per MW of IT load
+    grid_kg_co2_per_mwh: float | None = None
+    storage_write_bytes_per_s: float | None = None
+    figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A decoder-only transformer, dense or mixture-of-experts."""
+
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    ffn: int
+    vocab: int
+    ffn_type: str = "gated"
+    tie_embeddings: bool = False
+    experts: int = 0  # routed experts per MoE layer; 0 = dense
+    top_k: int = 0
+    expert_ffn: int = 0
+    shared_experts: int = 0
+    dense_layers: int = 0  # leading layers with a dense FFN in a MoE model
+    head_size: int = 0  # per-head width when heads x head_size != hidden (PaLM: 48 x 256)
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
+    @property
+    def head_dim(self):
+        import numpy as np
+
+        return np.where(np.asarray(self.head_size) > 0, self.head_size,
+                        np.asarray(self.hidden) / np.asarray(self.heads))
+
+    @property
+    def q_width(self):
+        """Width of the query (and attention output): heads x head_dim."""
+        return self.heads * self.head_dim
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published figure a workload is checked against (a row of reference/runs.csv)."""
+
+    row_id: str
+    kind: str  # "throughput" or "whole_run"
+    source: str
+    as_of: str
+    accelerator: str | None = None
+    gpus: int | None = None
+    layout: str | None = None
+    seq_len: int | None = None
+    global_batch_tokens: float | None = None
+    tokens: float | None = None
+    precision: str | None = None
+    flop_convention: str | None = None
+    tflops_per_gpu: float | None = None
+    mfu_pct: float | None = None
+    hfu_pct: float | None = None
+    gpu_hours: float | None = None
+    training_days: float | None = None
+    energy_mwh: float | None = None
+    cost_usd: float | None = None
+    framework: str | None = None  # "megatron" or "pytorch-fsdp" (assumptions.FRAMEWORKS)
+    flash_attention: bool | None = None  # the run's attention kernel, when it differs from now
+    dropout: bool | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A model to train: its architecture, tokens, sequence, batch and precision."""
+
+    key: str
+    name: str
+    architecture: Architecture
+    tokens: float
+    seq_len: int = 8192
+    global_batch_tokens: float = 16 * 2**20
+    precision: str = "bf16"
+    published_params: float | None = None
+    references: tuple[Reference, ...] = ()
+    family: str = ""
+    figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+    def with_(self, **changes) -> "Workload":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one training job is split over devices (Megatron-LM naming)."""
+
+    tp: int = 1
+    pp: int = 1
+    dp: int = 1
+    cp: int = 1
+    ep: int = 1
+    microbatch: int = 1
+    virtual_stages: int = 1
+    recompute: str = "none"
+    zero: int = 1
+
+    @property
+    def devices(self) -> int:
+        return self.tp * self.pp * self.dp * self.cp
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __str__(self) -> str:
+        return (f"tp={self.tp},pp={self.pp},dp={self.dp},cp={self.cp},ep={self.ep},"
+                f"mb={self.microbatch},vp={self.virtual_stages},recompute={self.recompute},"
+                f"zero={self.zero}")

@@ -1,0 +1,240 @@
+"""One training step on a real cluster: compute, exposed communication, pipeline bubble,
+optimizer, and the memory it needs, for any number of layouts at once (numpy broadcasting).
+
+Per microbatch and pipeline stage: the GEMMs of each layer at the shapes left after the TP/CP
+split, timed by a roofline that adds the time to move operands through HBM to the time at the
+measured matmul ceiling (so small GEMMs fall off; Williams et al. 2009, roofline); the attention
+core at the FlashAttention rate; elementwise work (norms, activations, residuals) at HBM
+bandwidth; tensor-parallel all-gather/reduce-scatter with sequence parallelism (Korthikanti
+et al. 2022, sec. 4.2.2); context-parallel ring exchange; expert-parallel all-to-all. Per step:
+m microbatches, the pipeline bubble (p-1)/(m v) (Narayanan et al. 2021, sec. 2.2.2), pipeline
+point-to-point, data-parallel gradient reduction overlapped with the last backward, ZeRO-3
+gathers per microbatch, and the optimizer step at HBM bandwidth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import collectives as coll
+from .architecture import matmul_params_per_token
+from .assumptions import Assumptions
+from .flops import hardware_flops_per_token, model_flops_per_token
+from .memory import memory_breakdown, stage_params, total_bytes
+from .topology import fat_tree_tiers, group_span
+
+TIME_KEYS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
+             "optimizer", "other")
+MEMORY_KEYS = ("weights", "grads", "optimizer", "activations", "other")
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What the step model needs of a cluster, in SI units; fields may be numpy arrays."""
+
+    peak_flops: float
+    matmul_fraction: float
+    hbm_bytes: float
+    hbm_bytes_per_s: float
+    scale_up_bytes_per_s: float  # per device, after the achievable fraction
+    scale_up_latency_s: float
+    scale_up_domain: int
+    devices_per_node: int
+    scale_out_bytes_per_s: float  # per device, after the achievable fraction
+    scale_out_latency_s: float
+    switch_radix: int
+
+
+def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
+    """Roofline time of ``count`` (m x k) @ (k x n) GEMMs in 2-byte precision: FLOPs at the
+    measured matmul ceiling plus operand traffic at HBM bandwidth (Williams et al. 2009)."""
+    flops = 2.0 * m * k * n
+    traffic = 2.0 * (m * k + k * n + m * n)
+    k_efficiency = np.where(k > 0, k / (k + asm.gemm_k_overhead + 1e-30), 1.0)  # fill/drain
+    return count * (flops / (hw.peak_flops * hw.matmul_fraction * k_efficiency)
+                    + traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
+
+
+def _group_links(n, stride, hw: Hardware):
+    """(members in a domain, domains, scale-out per-step latency) of a group of n, stride apart."""
+    inner, outer = group_span(n, stride, hw.scale_up_domain)
+    tiers = fat_tree_tiers(n * stride, hw.devices_per_node, hw.switch_radix, stride * inner)
+    alpha_out = hw.scale_out_latency_s * np.maximum(2 * tiers - 1, 1)
+    return inner, outer, alpha_out
+
+
+def _all_reduce(nbytes, n, stride, hw):
+    inner, outer, alpha = _group_links(n, stride, hw)
+    return coll.hierarchical_all_reduce_s(nbytes, inner, outer, hw.scale_up_bytes_per_s,
+                                          hw.scale_out_bytes_per_s, hw.scale_up_latency_s, alpha)
+
+
+def _reduce_scatter(nbytes, n, stride, hw):
+    inner, outer, alpha = _group_links(n, stride, hw)
+    return coll.hierarchical_reduce_scatter_s(nbytes, inner, outer, hw.scale_up_bytes_per_s,
+                                              hw.scale_out_bytes_per_s, hw.scale_up_latency_s,
+                                              alpha)
+
+
+def _all_to_all(nbytes, n, stride, hw):
+    """All-to-all: the share sent across domains goes at scale-out bandwidth."""
+    inner, outer, alpha = _group_links(n, stride, hw)
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    local = coll.all_to_all_s(nbytes * inner / n, inner, hw.scale_up_bytes_per_s,
+                              hw.scale_up_latency_s)
+    remote = np.where(outer > 1, nbytes * (n - inner) / n / hw.scale_out_bytes_per_s
+                      + (outer - 1) * alpha, 0.0)
+    return np.maximum(local, remote)
+
+
+def _p2p(nbytes, stride, hw):
+    inner, outer, alpha = _group_links(2, stride, hw)
+    return np.where(outer > 1, coll.p2p_s(nbytes, hw.scale_out_bytes_per_s, alpha),
+                    coll.p2p_s(nbytes, hw.scale_up_bytes_per_s, hw.scale_up_latency_s))
+
+
+def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, microbatch,
+             vp, recompute, zero, asm: Assumptions) -> dict:
+    """Step time breakdown, memory breakdown, MFU/HFU for every layout given (arrays broadcast).
+
+    ``recompute`` is 0 none, 1 selective, 2 full. Returns a dict of arrays: ``time`` and
+    ``memory`` sub-dicts (seconds, bytes), ``step_time_s``, ``tokens_per_s``, ``mfu``, ``hfu``,
+    ``memory_bytes``, ``microbatches``."""
+    s, h = seq_len, a.hidden
+    f = lambda x: np.asarray(x, dtype=float)  # noqa: E731
+    tp, pp, dp, cp, ep, mb, vp = map(f, (tp, pp, dp, cp, ep, microbatch, vp))
+    rc = np.asarray(recompute)
+    devices = tp * pp * dp * cp
+    m = global_batch_tokens / s / (dp * mb)                 # microbatches per pipeline per step
+    tokens = mb * s / cp                                    # tokens of a microbatch on a device
+    gated = np.asarray(a.ffn_type) == "gated"
+    moe = np.asarray(a.experts) > 0
+    kv_w = a.kv_heads * a.head_dim
+    q_w = a.q_width
+    heads_local = a.heads / tp
+
+    # --- compute of one layer, forward, per device -------------------------------------------
+    qkv = gemm_s(tokens, h, (q_w + 2 * kv_w) / tp, hw, asm)
+    proj = gemm_s(tokens, q_w / tp, h, hw, asm)
+    up_width = np.where(gated, 2.0, 1.0)
+    dense_ffn = (gemm_s(tokens, h, up_width * a.ffn / tp, hw, asm)
+                 + gemm_s(tokens, a.ffn / tp, h, hw, asm))
+    # MoE: each device runs its experts/ep experts on top_k x tokens (balanced routing).
+    experts_local = np.maximum(a.experts / ep, 1.0)
+    expert_tokens = tokens * a.top_k / experts_local
+    moe_ffn = (gemm_s(expert_tokens, h, 2.0 * a.expert_ffn / tp, hw, asm, experts_local)
+               + gemm_s(expert_tokens, a.expert_ffn / tp, h, hw, asm, experts_local)
+               + gemm_s(tokens, h, 2.0 * a.shared_experts * a.expert_ffn / tp, hw, asm)
+               + gemm_s(tokens, a.shared_experts * a.expert_ffn / tp, h, hw, asm)
+               + gemm_s(tokens, h, a.experts, hw, asm))
+    dense_l, moe_l = (a.layers - np.where(moe, a.layers - a.dense_layers, 0),
+                      np.where(moe, a.layers - a.dense_layers, 0))
+    ffn_fwd = (dense_l * dense_ffn + moe_l * moe_ffn) / a.layers   # average layer
+    gemm_fwd = qkv + proj + ffn_fwd
+    # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023);
+    # materialised scores compute all of it and move them through HBM (softmax, dropout).
+    attn_flops = 4.0 * tokens * s * q_w / tp
+    attn_rate = hw.peak_flops * hw.matmul_fraction * asm.attention_efficiency
+    if asm.flash_attention:
+        attn_fwd = 0.5 * attn_flops / attn_rate
+        attn_bwd = 2.5 * attn_fwd                              # 5 GEMMs back vs 2 forward
+    else:
+        scores = tokens * s * heads_local                       # elements of the score matrix
+        score_traffic = scores * (9.0 if asm.dropout else 4.0)  # softmax (+dropout) r/w
+        attn_fwd = (attn_flops / (hw.peak_flops * hw.matmul_fraction)
+                    + score_traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
+        attn_bwd = 2.0 * attn_fwd
+    ffn_w = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
+    elem_bytes = tokens * (20.0 * h + np.where(gated, 6.0, 4.0) * ffn_w
+                           + (10.0 * h if asm.dropout else 0.0)) / tp
+    elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
+    layer_fwd = gemm_fwd + attn_fwd + elem_fwd + asm.kernel_overhead_s
+    layer_bwd = 2.0 * (gemm_fwd + elem_fwd) + attn_bwd + asm.kernel_overhead_s
+    recompute_layer = np.select([rc == 2, rc == 1], [layer_fwd, attn_fwd], 0.0)
+
+    # --- communication of one layer ------------------------------------------------------------
+    act_bytes = 2.0 * tokens * h
+    tp_one = 2.0 * _reduce_scatter(act_bytes, tp, 1, hw)    # AG + RS pair, same volume
+    tp_fwd = 2.0 * tp_one * (1 - asm.tp_comm_overlap)       # 2 AG + 2 RS (Korthikanti, fig. 5)
+    tp_layer = tp_fwd * np.where(rc == 2, 3.0, 2.0)         # backward repeats; full recompute too
+    kv_step = 2.0 * 2.0 * tokens * kv_w / tp                # K and V blocks of one CP rank
+    cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
+        cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
+        hw.scale_up_latency_s)                              # forward ring + 2x in backward
+    cp_layer = np.maximum(cp_raw - asm.cp_comm_overlap * (attn_fwd + attn_bwd), 0.0)
+    a2a = _all_to_all(tokens * a.top_k * h * 2.0, ep, tp * cp, hw)
+    ep_layer = np.where(moe, 4.0 * a2a * (1 - asm.ep_comm_overlap), 0.0) * moe_l / a.layers
+
+    # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
+    layers_stage = np.ceil(a.layers / pp)
+    logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
+        + 3.0 * 4.0 * tokens * a.vocab / tp / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
+    compute_mb = layers_stage * (layer_fwd + layer_bwd + recompute_layer) + logits
+    tp_mb = layers_stage * tp_layer
+    cp_mb = layers_stage * cp_layer
+    ep_mb = layers_stage * ep_layer
+    t_mb = compute_mb + tp_mb + cp_mb + ep_mb
+
+    # --- data parallelism ------------------------------------------------------------------------
+    dense_p, expert_p = stage_params(a, tp, pp, ep)
+    zero = np.asarray(zero)
+    shards = dp * cp
+    dense_sync = (_reduce_scatter(dense_p * asm.grad_reduce_bytes, shards, tp, hw)
+                  + _reduce_scatter(dense_p * asm.weight_bytes, shards, tp, hw))
+    expert_shards = np.maximum(shards / ep, 1.0)
+    expert_sync = (_reduce_scatter(expert_p * asm.grad_reduce_bytes, expert_shards, tp * ep, hw)
+                   + _reduce_scatter(expert_p * asm.weight_bytes, expert_shards, tp * ep, hw))
+    window = asm.dp_comm_overlap * layers_stage * (layer_bwd + layer_fwd)
+    dp_total = dense_sync + expert_sync
+    dp_step = (np.maximum(dp_total - window, 0.0)
+               + asm.overlap_contention * np.minimum(dp_total, window))
+    # ZeRO-3: gather weights for forward and backward, reduce-scatter grads, every microbatch,
+    # prefetched under that microbatch's compute (Zhao et al. 2023, PyTorch FSDP, sec. 3.3).
+    z3 = (2.0 * _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw)
+          + _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw))
+    z3_exposed = m * (np.maximum(z3 - compute_mb, 0.0)
+                      + asm.overlap_contention * np.minimum(z3, compute_mb))
+    # ZeRO-2 keeps only a shard of the gradients, so with gradient accumulation it must
+    # reduce-scatter after every microbatch (Rajbhandari et al. 2020, sec. 5.2), then gather
+    # the updated weights once.
+    z2 = _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw)
+    z2_exposed = (m * (np.maximum(z2 - layers_stage * layer_bwd, 0.0)
+                       + asm.overlap_contention * np.minimum(z2, layers_stage * layer_bwd))
+                  + _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw))
+    dp_comm = np.select([zero >= 3, zero == 2], [z3_exposed, z2_exposed], dp_step) * (shards > 1)
+
+    # --- pipeline ----------------------------------------------------------------------------
+    bubble = np.where(pp > 1, (pp - 1) / vp * t_mb, 0.0)
+    p2p = _p2p(act_bytes / tp, tp * cp * dp, hw)
+    pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
+
+    # --- optimizer: read weights, grads, states; write states and weights -----------------------
+    opt_params = (dense_p + expert_p) / np.where(zero >= 1, shards, 1.0)
+    opt_bytes = opt_params * (asm.weight_bytes * 2 + asm.grad_bytes + asm.optimizer_bytes * 2)
+    optimizer = opt_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
+
+    time = {"compute": m * compute_mb, "tp_comm": m * tp_mb, "cp_comm": m * cp_mb,
+            "ep_comm": m * ep_mb, "pp_bubble": bubble, "pp_comm": pp_comm, "dp_comm": dp_comm,
+            "optimizer": optimizer, "other": 0.0 * optimizer}
+    shape = np.broadcast(*[np.asarray(v) for v in time.values()]).shape
+    time = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in time.items()}
+    step = sum(time.values())
+    mem = memory_breakdown(a, s, mb, m, tp, pp, dp, cp, ep, vp, rc, zero, asm)
+    tokens_per_s = global_batch_tokens / step
+    mfu = tokens_per_s * model_flops_per_token(a, s) / (devices * hw.peak_flops)
+    hfu = tokens_per_s * hardware_flops_per_token(a, s, np.select(
+        [rc == 2, rc == 1], ["full", "selective"], "none")) / (devices * hw.peak_flops)
+    mem_total = total_bytes(mem)
+    return {"time": time, "memory": mem, "step_time_s": step, "tokens_per_s": tokens_per_s,
+            "mfu": mfu, "hfu": hfu, "memory_bytes": mem_total, "microbatches": m,
+            "devices": devices, "fits": (mem_total <= hw.hbm_bytes) & np.isfinite(step)}
+
+
+def bottleneck(time: dict) -> np.ndarray:
+    """The largest non-compute term of each breakdown, or "compute" when compute dominates."""
+    names = [k for k in TIME_KEYS if k != "compute"]
+    stacked = np.stack([np.asarray(time[k], dtype=float) for k in names])
+    largest = np.asarray(names)[np.argmax(stacked, axis=0)]
+    return np.where(np.max(stacked, axis=0) > 0, largest, "compute")

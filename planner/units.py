@@ -1,0 +1,219 @@
+"""Parsing and formatting of quantities at the boundary (CLI flags, catalog overrides, tables).
+
+Inside the library everything is SI base units: FLOP, bytes, seconds, watts, USD. The parsers
+here turn user text such as "405B", "90d", "150 MW" or "$1.2B" into those units and reject
+anything else with an InputError that names the input, the value given and the forms accepted.
+Strings are parsed exactly with decimal arithmetic ("1.1K" is exactly 1100) and rounded to a
+float once. Pure Python: no click, no printing.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import numbers
+import re
+from decimal import Decimal
+
+__all__ = [
+    "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
+    "parse_money_usd", "parse_fraction", "fmt_count", "fmt_duration_days", "fmt_power",
+    "fmt_money", "fmt_pct",
+]
+
+
+class InputError(ValueError):
+    """Bad user input: names the input, the value given and the forms accepted."""
+
+    def __init__(self, name: str, value, accepted: str, reason: str | None = None):
+        self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
+        super().__init__(f"{name}: {value!r} {reason or 'is not valid'}; accepted: {accepted}")
+
+
+# A plain decimal number, ASCII digits only: 8192, 1.5, .5, 1.5e12, -3 (the sign is matched so
+# that "-5B" is reported as negative rather than as malformed). No commas, underscores, nan, inf.
+_NUM = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUM_RE = re.compile(_NUM, re.ASCII)
+
+# Decimal (SI) multipliers; B (billion) and G (giga) are both 1e9.
+_COUNT_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15}
+_MONEY_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+# Seconds per unit; a year is 365 days. "m" is deliberately absent (minute or month?): use "min".
+_DURATION_SCALES = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+# Watts per unit, matched case-insensitively, so "mw" means megawatts (never milliwatts).
+_POWER_SCALES = {"w": 1, "kw": 10**3, "mw": 10**6, "gw": 10**9}
+_PCT_SCALES = {"": 1, "%": Decimal("0.01")}
+
+
+def _pattern(prefix: str, units: dict) -> re.Pattern:
+    alts = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True) if u)
+    opt = "?" if "" in units else ""
+    return re.compile(rf"{prefix}({_NUM})\s*((?:{alts}){opt})", re.IGNORECASE | re.ASCII)
+
+
+_COUNT_RE = _pattern("", _COUNT_SCALES)
+_MONEY_RE = _pattern(r"\$?\s*", _MONEY_SCALES)
+_DURATION_RE = _pattern("", _DURATION_SCALES)
+_POWER_RE = _pattern("", _POWER_SCALES)
+_PCT_RE = _pattern("", _PCT_SCALES)
+
+_ACCEPT_COUNT = ("a positive number with an optional suffix K, M, B, G, T, P "
+                 "(e.g. 405B, 1.5e12, 16M)")
+_ACCEPT_INT = ("a positive whole number with an optional suffix K, M, B, G, T, P "
+               "(e.g. 8192, 16K, 2M)")
+_ACCEPT_DURATION = ("a positive number with a unit s, min, h, d, w or y (365 days) "
+                    "(e.g. 90d, 12w, 2160h, 30min)")
+_ACCEPT_POWER = "a positive number with a unit W, kW, MW or GW (e.g. 700W, 1.2kW, 150 MW)"
+_ACCEPT_MONEY = ("a non-negative USD amount with an optional $ and suffix K, M, B, T "
+                 "(e.g. $2.5, 40K, 500M, $1.2B)")
+_ACCEPT_FRACTION = "a number in (0, 1] or a percentage in (0%, 100%] (e.g. 0.4, 40%)"
+
+
+def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zero=False) -> Decimal:
+    """Exact value of `text` in base units, validated finite, representable and (non-)positive.
+
+    Real numbers (not bools) are taken as already in base units when `numeric` is true.
+    """
+    def bad(reason=f"is not {what}"):
+        return InputError(name, text, accepted, reason)
+
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+        if not numeric:
+            raise bad(f"is not {what} (a unit is required)")
+        try:
+            value = Decimal(int(text)) if isinstance(text, numbers.Integral) else Decimal(float(text))
+        except (OverflowError, ValueError):
+            raise bad("is out of range") from None
+    elif isinstance(text, str):
+        m = regex.fullmatch(text.strip())
+        if m is None:
+            if "," in text:
+                raise bad("contains a comma (write 1000 or 1K)")
+            raise bad("has no unit" if _NUM_RE.fullmatch(text.strip()) else f"is not {what}")
+        try:
+            num, scale = Decimal(m[1]), Decimal(scales[m[2].lower()])
+            with decimal.localcontext() as ctx:  # exact product: enough digits, no exponent limits
+                ctx.prec = len(num.as_tuple().digits) + len(scale.as_tuple().digits) + 2
+                ctx.Emax, ctx.Emin = decimal.MAX_EMAX, decimal.MIN_EMIN
+                value = num * scale
+        except decimal.DecimalException:  # exponent beyond even decimal's range
+            raise bad("is out of range") from None
+    else:
+        raise bad()
+    if not value.is_finite():
+        raise bad("is not finite")
+    if value < 0:
+        raise bad("is negative")
+    if value == 0 and not allow_zero:
+        raise bad("must be greater than zero")
+    as_float = float(value)
+    if math.isinf(as_float):
+        raise bad("is too large (overflows a float)")
+    if as_float == 0 and value != 0:
+        raise bad("is too small (underflows a float)")
+    return value
+
+
+def parse_count(text, name="count") -> float:
+    """A positive count (FLOP, params, tokens): '405B' -> 4.05e11."""
+    return float(_parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_COUNT, "a count"))
+
+
+def parse_int_count(text, name="count") -> int:
+    """A positive whole count (GPUs, sequence length): '16K' -> 16000; '1.5' is an error."""
+    value = _parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_INT, "a whole count")
+    if value != value.to_integral_value():
+        raise InputError(name, text, _ACCEPT_INT, "is not a whole number")
+    return int(value)
+
+
+def parse_duration_s(text, name="duration") -> float:
+    """A positive duration in seconds: '90d' -> 7776000.0. Strings need a unit; numbers are seconds."""
+    return float(_parse(text, name, _DURATION_RE, _DURATION_SCALES, _ACCEPT_DURATION,
+                        "a duration"))
+
+
+def parse_power_w(text, name="power") -> float:
+    """A positive power in watts: '150MW' -> 1.5e8. Strings need a unit; numbers are watts."""
+    return float(_parse(text, name, _POWER_RE, _POWER_SCALES, _ACCEPT_POWER, "a power"))
+
+
+def parse_money_usd(text, name="money") -> float:
+    """A non-negative amount in USD: '$1.2B' -> 1.2e9; a bare number is dollars; zero is allowed."""
+    return float(_parse(text, name, _MONEY_RE, _MONEY_SCALES, _ACCEPT_MONEY, "an amount of money",
+                        allow_zero=True))
+
+
+def parse_fraction(text, name) -> float:
+    """A fraction in (0, 1] (MFU, utilisation): '0.4' or '40%' -> 0.4."""
+    value = _parse(text, name, _PCT_RE, _PCT_SCALES, _ACCEPT_FRACTION, "a fraction")
+    if value > 1:
+        raise InputError(name, text, _ACCEPT_FRACTION, "is greater than 1 (100%)")
+    return float(value)
+
+
+# ---------------------------------------------------------------- formatting (for tables)
+
+def _missing(x) -> bool:
+    try:
+        return x is None or math.isnan(x)
+    except TypeError:
+        return False
+
+
+def _sig3(v: float) -> str:
+    """v rounded to 3 significant figures, never dropping integer digits: 1.234 -> '1.23',
+    45.67 -> '45.7', 850 -> '850', 1234.5 -> '1,234' (thousands separators), 0 -> '0'."""
+    if v == 0 or not math.isfinite(v):
+        return f"{v:g}"
+    r = float(f"{v:.3g}")  # round first so 9.996 -> 10.0 gets the decimals of 10
+    decimals = max(0, 2 - math.floor(math.log10(abs(r))))
+    return f"{r if abs(r) < 1000 else v:,.{decimals}f}"
+
+
+def _scaled(x: float, units: list[tuple[float, str]], sep: str = "") -> str:
+    """x with the largest unit whose 3-significant-figure value is >= 1 (units ascending)."""
+    sign, a = ("-" if x < 0 else ""), abs(x)
+    scale, unit = units[0]
+    for s, u in units:
+        if float(f"{a / s:.3g}") >= 1:  # compare after rounding: 999.7K shows as 1.00M
+            scale, unit = s, u
+    return f"{sign}{_sig3(a / scale)}{sep}{unit}"
+
+
+def fmt_count(x) -> str:
+    """'1.00T', '405B', '16.4M' for |x| >= 1e4; '8,192' below (3 significant figures if fractional)."""
+    if _missing(x):
+        return "n/a"
+    x = float(x)
+    if abs(x) < 1e4 or not math.isfinite(x):
+        return f"{int(x):,}" if math.isfinite(x) and x == int(x) else _sig3(x)
+    return _scaled(x, [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T"), (1e15, "P")])
+
+
+def fmt_duration_days(seconds) -> str:
+    """Seconds shown in days (86400 s) to 3 significant figures: '73.4 d'."""
+    return "n/a" if _missing(seconds) else f"{_sig3(float(seconds) / 86400)} d"
+
+
+def fmt_power(w) -> str:
+    """Watts with a W/kW/MW/GW unit to 3 significant figures: '12.3 MW', '850 kW'."""
+    if _missing(w):
+        return "n/a"
+    return _scaled(float(w), [(1.0, "W"), (1e3, "kW"), (1e6, "MW"), (1e9, "GW")], sep=" ")
+
+
+def fmt_money(usd) -> str:
+    """'$1.23B', '$45.6M', '$12.3K' (3 significant figures) or cents below $1,000: '$2.50'."""
+    if _missing(usd):
+        return "n/a"
+    x = float(usd)
+    if abs(x) < 1e3 or not math.isfinite(x):
+        return f"{'-' if x < 0 else ''}${abs(x):,.2f}"
+    scaled = _scaled(abs(x), [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T")])
+    return f"{'-' if x < 0 else ''}${scaled}"
+
+
+def fmt_pct(frac) -> str:
+    """A fraction as a percentage with one decimal: 0.4123 -> '41.2%'."""
+    return "n/a" if _missing(frac) else f"{float(frac) * 100:.1f}%"

@@ -1,0 +1,109 @@
+"""Per-formula tests with hand-worked numbers and published figures."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from planner.architecture import (active_params, matmul_params_per_token, shape_for_params,
+                                  total_params)
+from planner.flops import (flops_per_token, hardware_flops_per_token,
+                           megatron2021_flops_per_token, model_flops_per_token,
+                           palm_flops_per_token)
+from planner.specs import Architecture
+
+LLAMA3_405B = Architecture(126, 16384, 128, 8, 53248, 128256, "gated", False)
+GPT3 = Architecture(96, 12288, 96, 96, 4 * 12288, 50257, "plain", True)
+DEEPSEEK_V3 = Architecture(61, 7168, 128, 128, 18432, 129280, "gated", False, experts=256,
+                           top_k=8, expert_ffn=2048, shared_experts=1, dense_layers=3)
+
+
+def test_llama3_405b_parameter_count():
+    # Llama 3 report, Table 3: 405B parameters from this shape.
+    assert total_params(LLAMA3_405B) == pytest.approx(405e9, rel=0.005)
+
+
+def test_gpt3_parameter_count_hand_worked():
+    # 12 h^2 per layer (Narayanan et al. 2021, sec. 3.2) + 4h norms + tied embedding V h.
+    h, L, V = 12288, 96, 50257
+    expected = L * (12 * h * h + 2 * h) + V * h + h
+    assert total_params(GPT3) == expected
+    assert expected == pytest.approx(175e9, rel=0.01)  # Brown et al. 2020, Table 2.1
+
+
+def test_deepseek_v3_total_and_active():
+    # DeepSeek-V3 report: 671B total, 37B active (MLA attention approximated as MHA).
+    assert total_params(DEEPSEEK_V3) == pytest.approx(671e9, rel=0.01)
+    assert active_params(DEEPSEEK_V3) == pytest.approx(37e9, rel=0.06)
+
+
+def test_matmul_params_drop_input_embedding_only():
+    a = LLAMA3_405B
+    per_layer_norms = a.layers * 2 * a.hidden + a.hidden
+    assert matmul_params_per_token(a) == total_params(a) - a.vocab * a.hidden - per_layer_norms
+
+
+@pytest.mark.parametrize("n", [1e9, 3e9, 8e9, 70e9, 405e9, 1e12, 5e12, 2e13, 1e14])
+def test_shape_rule_within_3_percent(n):
+    a = shape_for_params(n)
+    assert total_params(a) == pytest.approx(n, rel=0.03)
+    assert a.hidden % a.heads == 0 and a.hidden // a.heads == 128
+    assert a.heads % 4 == 0
+
+
+def test_shape_rule_reproduces_published_shapes_roughly():
+    # Fitted on Llama 3.1: the rule's 405B shape is within 10% of the real width and depth.
+    a = shape_for_params(405e9)
+    assert a.hidden == pytest.approx(16384, rel=0.1)
+    assert a.layers == pytest.approx(126, rel=0.1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(min_value=1e9, max_value=1e14))
+def test_shape_rule_property(n):
+    assert total_params(shape_for_params(n)) == pytest.approx(n, rel=0.03)
+
+
+def test_megatron_eq3_reproduces_published_1t_figure():
+    # Narayanan et al. 2021 Table 1: 1T model, 3072 GPUs, batch 3072, 163 TFLOP/s per GPU,
+    # 502 PFLOP/s aggregate. Eq. 3: F = 96 B s l h^2 (1 + s/6h + V/16lh).
+    a = Architecture(128, 25600, 160, 160, 102400, 51200, "plain", True)
+    B, s = 3072, 2048
+    per_iter = megatron2021_flops_per_token(a, s) * B * s
+    assert per_iter == pytest.approx(96 * B * s * 128 * 25600**2 *
+                                     (1 + s / (6 * 25600) + 51200 / (16 * 128 * 25600)))
+    # 163 TFLOP/s x 3072 GPUs = 500.7 PFLOP/s: the paper's 502 rounds the same iteration time.
+    iteration_s = per_iter / (163e12 * 3072)
+    assert per_iter / iteration_s / 1e15 == pytest.approx(502, rel=0.01)
+
+
+def test_palm_appendix_b_reproduces_palm_mfu():
+    # PaLM appendix B: 540B on 6144 TPU v4, 238.3K tokens/s -> 46.2% MFU with 6N + 12LHQT.
+    palm = Architecture(118, 18432, 48, 1, 73728, 256000, "gated", True, head_size=256)
+    assert total_params(palm) == pytest.approx(540.35e9, rel=0.001)  # PaLM Table 1
+    per_token = palm_flops_per_token(540.35e9, palm, 2048)
+    mfu = 238.3e3 * per_token / (6144 * 275e12)
+    assert mfu == pytest.approx(0.462, abs=0.001)
+
+
+def test_model_and_hardware_flops_conventions():
+    a, s = LLAMA3_405B, 8192
+    attn_causal = 6 * a.layers * a.hidden * s
+    assert model_flops_per_token(a, s) == pytest.approx(
+        6 * matmul_params_per_token(a) + attn_causal)
+    assert flops_per_token(a, s, "noncausal") - flops_per_token(a, s, "causal") == \
+        pytest.approx(attn_causal)
+    full = hardware_flops_per_token(a, s, "full")
+    assert full == pytest.approx(model_flops_per_token(a, s) * 4 / 3)
+    sel = hardware_flops_per_token(a, s, "selective")
+    assert model_flops_per_token(a, s) < sel < full
+    with pytest.raises(ValueError):
+        flops_per_token(a, s, "nonsense")
+
+
+def test_six_n_d_hand_worked():
+    # 6 N D for Llama 3 405B on 15.6T tokens ~ 3.8e25 FLOP (Llama 3 report, sec. 3.2.1).
+    total = 6 * 405e9 * 15.6e12
+    assert total == pytest.approx(3.8e25, rel=0.01)
+    assert model_flops_per_token(LLAMA3_405B, 8192) * 15.6e12 == pytest.approx(3.8e25, rel=0.1)

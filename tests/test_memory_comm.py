@@ -1,0 +1,161 @@
+"""Memory (Korthikanti et al. 2022), collectives (closed forms) and topology placement."""
+
+from dataclasses import replace
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from planner import collectives as coll
+from planner.assumptions import DEFAULT
+from planner.memory import (activation_bytes_per_layer, in_flight_microbatches,
+                            memory_breakdown, state_bytes)
+from planner.specs import Architecture
+from planner.topology import build_graph, describe_layout, group_path, group_ranks, group_span
+
+# Korthikanti et al. 2022 conditions: materialised attention scores, dropout on.
+KORTHIKANTI = replace(DEFAULT, flash_attention=False, dropout=True)
+GPT_SHAPES = {  # Korthikanti et al. 2022, Table 3 (model configurations)
+    "175B": Architecture(96, 12288, 96, 96, 4 * 12288, 51200, "plain", True),
+    "530B": Architecture(105, 20480, 128, 128, 4 * 20480, 51200, "plain", True),
+    "1T": Architecture(128, 25600, 160, 160, 4 * 25600, 51200, "plain", True),
+}
+
+
+@pytest.mark.parametrize("name", ["175B", "530B", "1T"])
+def test_korthikanti_table2_per_layer(name):
+    a, s, b, t = GPT_SHAPES[name], 2048, 1, 8
+    sbh = s * b * a.hidden
+    stored, _ = activation_bytes_per_layer(a, s, b, t, 1, 0, KORTHIKANTI)
+    # Table 2, "tensor + sequence parallel": sbh/t (34 + 5as/h)
+    assert stored == pytest.approx(sbh / t * (34 + 5 * a.heads * s / a.hidden))
+    stored, _ = activation_bytes_per_layer(a, s, b, t, 1, 1, KORTHIKANTI)
+    # Table 2, "... + selective activation recomputation": 34 sbh/t
+    assert stored == pytest.approx(34 * sbh / t)
+    stored, _ = activation_bytes_per_layer(a, s, b, t, 1, 2, KORTHIKANTI)
+    # Full recomputation keeps each layer's input only: 2 sbh (split by t with SP)
+    assert stored == pytest.approx(2 * sbh / t)
+
+
+def test_korthikanti_175b_hand_worked_bytes():
+    # 175B, s=2048, t=8: 2048*12288/8*(34+80) = 358.6 MB per layer; selective 107.0 MB.
+    a = GPT_SHAPES["175B"]
+    none, _ = activation_bytes_per_layer(a, 2048, 1, 8, 1, 0, KORTHIKANTI)
+    sel, _ = activation_bytes_per_layer(a, 2048, 1, 8, 1, 1, KORTHIKANTI)
+    assert none / 1e6 == pytest.approx(358.6, abs=0.1)
+    assert sel / 1e6 == pytest.approx(106.95, abs=0.1)
+
+
+def test_flash_attention_matches_selective_recompute_memory():
+    a = GPT_SHAPES["175B"]
+    flash = replace(KORTHIKANTI, flash_attention=True)
+    none_flash, _ = activation_bytes_per_layer(a, 2048, 1, 8, 1, 0, flash)
+    sel, _ = activation_bytes_per_layer(a, 2048, 1, 8, 1, 1, KORTHIKANTI)
+    # only the fp32 log-sum-exp (4 a s b / t) is kept beyond the 34 sbh/t
+    assert none_flash - sel == pytest.approx(4 * a.heads * 2048 / 8)
+
+
+def test_zero_stages_hand_worked():
+    # 1e9 params over 8 ranks, bf16 weights, fp32 grads, 12-byte Adam (Megatron docs).
+    p, d = 1e9, 8
+    assert [x / 1e9 for x in state_bytes(p, d, 0, DEFAULT)] == [2, 4, 12]
+    assert [x / 1e9 for x in state_bytes(p, d, 1, DEFAULT)] == [2, 4, 1.5]
+    assert [x / 1e9 for x in state_bytes(p, d, 2, DEFAULT)] == [2, 0.5, 1.5]
+    assert [x / 1e9 for x in state_bytes(p, d, 3, DEFAULT)] == [0.25, 0.5, 1.5]
+
+
+def test_interleaved_in_flight_factor():
+    # Korthikanti sec. 4.2.3: 1 + (p-1)/(p m) for m virtual stages; 1F1B holds p microbatches.
+    assert in_flight_microbatches(16, 64, 1) == 16
+    assert in_flight_microbatches(16, 64, 4) == pytest.approx(16 * (1 + 15 / 64))
+    assert in_flight_microbatches(16, 4, 1) == 4
+
+
+def _mem(dp, pp=8, tp=8, zero=1, rc=1):
+    a = GPT_SHAPES["175B"]
+    seqs = 1536
+    m = seqs / dp
+    return sum(memory_breakdown(a, 2048, 1, m, tp, pp, dp, 1, 1, 1, rc, zero, DEFAULT).values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([1, 2, 4, 8, 16]), st.sampled_from([0, 1, 2, 3]),
+       st.sampled_from([0, 1, 2]), st.sampled_from([1, 2, 4, 8]))
+def test_more_devices_never_raise_memory(dp, zero, rc, pp):
+    # More data-parallel replicas at a fixed tp/pp never raise per-device memory.
+    assert _mem(2 * dp, pp=pp, zero=zero, rc=rc) <= _mem(dp, pp=pp, zero=zero, rc=rc) + 1e-6
+
+
+# --- collectives ----------------------------------------------------------------------------
+
+def test_ring_all_reduce_closed_form():
+    # 2(n-1)/n x B / bw + 2(n-1) alpha: 1 GB over 8 ranks at 100 GB/s, 10 us.
+    t = coll.ring_all_reduce_s(1e9, 8, 100e9, 10e-6)
+    assert t == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + 14 * 10e-6)
+
+
+def test_collectives_of_one_cost_nothing():
+    for f in (coll.ring_all_reduce_s, coll.reduce_scatter_s, coll.all_gather_s,
+              coll.all_to_all_s, coll.tree_all_reduce_s, coll.all_reduce_s):
+        assert f(1e9, 1, 1e9, 1e-5) == 0
+
+
+def test_tree_beats_ring_on_latency_for_small_messages():
+    ring = coll.ring_all_reduce_s(1e3, 1024, 50e9, 10e-6)
+    tree = coll.tree_all_reduce_s(1e3, 1024, 50e9, 10e-6)
+    assert tree < ring and coll.all_reduce_s(1e3, 1024, 50e9, 10e-6) == tree
+    assert coll.all_reduce_s(1e10, 8, 50e9, 1e-6) == coll.ring_all_reduce_s(1e10, 8, 50e9, 1e-6)
+
+
+def test_hierarchical_all_reduce_hand_worked():
+    # 8 in a domain at 400 GB/s, 16 domains at 50 GB/s, no latency:
+    # 2 x RS(7/8 x 1 GB / 400) + AR of 1/8 GB over 16 at 50 GB/s.
+    t = coll.hierarchical_all_reduce_s(1e9, 8, 16, 400e9, 50e9, 0, 0)
+    expected = 2 * (7 / 8 * 1e9 / 400e9) + 2 * 15 / 16 * (1e9 / 8) / 50e9
+    assert t == pytest.approx(expected)
+
+
+def test_all_to_all_and_p2p():
+    assert coll.all_to_all_s(8e9, 8, 100e9, 0) == pytest.approx(7 / 8 * 8e9 / 100e9)
+    assert coll.p2p_s(1e9, 50e9, 5e-6) == pytest.approx(0.02 + 5e-6)
+
+
+def test_collectives_broadcast():
+    n = np.array([1, 2, 8, 64])
+    t = coll.ring_all_reduce_s(1e9, n, 50e9, 0.0)
+    assert t.shape == (4,) and t[0] == 0 and np.all(np.diff(t) > 0)
+
+
+# --- topology -------------------------------------------------------------------------------
+
+def test_group_span_closed_form():
+    inner, outer = group_span(8, 1, 8)            # TP 8 on an 8-GPU NVLink domain
+    assert (inner, outer) == (8, 1)
+    inner, outer = group_span(16, 8, 8)           # DP 16 beside TP 8: one per domain
+    assert (inner, outer) == (1, 16)
+    inner, outer = group_span(8, 2, 8)            # DP 8 beside TP 2: 4 per domain, 2 domains
+    assert (inner, outer) == (4, 2)
+    inner, outer = group_span(8, 1, 72)           # NVL72 holds it
+    assert (inner, outer) == (8, 1)
+
+
+@pytest.mark.parametrize("sizes", [
+    {"tp": 8, "cp": 1, "dp": 4, "pp": 2},
+    {"tp": 2, "cp": 2, "dp": 4, "pp": 4},
+    {"tp": 4, "cp": 1, "dp": 16, "pp": 1},
+    {"tp": 1, "cp": 1, "dp": 8, "pp": 8},
+])
+def test_graph_agrees_with_closed_form(sizes):
+    devices, domain, per_node, radix = 64, 8, 8, 8
+    g = build_graph(devices, domain, per_node, radix)
+    assert nx.is_connected(g)
+    desc = describe_layout(devices, domain, per_node, radix, sizes)
+    for group in ("tp", "cp", "dp", "pp"):
+        d = desc[group]
+        if d["size"] == 1 or d["fabric"] == "both":
+            continue
+        path = group_path(g, group_ranks(sizes, group, 0))
+        assert path["links"] == [d["fabric"]], group
+        if d["fabric"] == "scale_out":
+            assert path["tiers"] == d["tiers"], group

@@ -1,0 +1,124 @@
+"""reliability.py: the worked examples of reliability.md sec. 5, formulas, properties."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from planner.assumptions import DEFAULT
+from planner.reliability import (checkpoint_bytes, checkpoint_write_s, daly_interval_s, goodput,
+                                 mtbf_s, young_interval_s)
+
+USEFUL = 54 * 86400.0
+
+
+def _rate_for_mtbf(hours, devices):
+    return 1.0 / (hours * devices)
+
+
+# reliability.md sec. 5 worked examples: (devices, M h or None = Llama 3 rate, delta s, R s,
+# ETTR). Tolerance 2 percentage points.
+WORKED = [
+    (16_384, 3.1, 60.0, 600.0, 0.84),    # 16k H100, sync checkpoint
+    (16_384, 3.1, 5.0, 600.0, 0.92),     # 16k H100, async (Llama 3 ">90%")
+    (100_000, None, 5.0, 600.0, 0.60),   # 100k H100, async
+    (100_000, None, 5.0, 120.0, 0.86),   # 100k H100, async + fast restart
+]
+
+
+@pytest.mark.parametrize("devices, mtbf_h, delta, restart, ettr", WORKED)
+def test_worked_examples_reliability_md_sec5(devices, mtbf_h, delta, restart, ettr):
+    rate = None if mtbf_h is None else _rate_for_mtbf(mtbf_h, devices)
+    out = goodput(devices, USEFUL, delta, DEFAULT, failure_rate=rate, restart_s=restart)
+    assert float(out["goodput"]) == pytest.approx(ettr, abs=0.02)
+
+
+def test_llama3_mtbf_and_100k_mtbf():
+    # reliability.md sec. 1: 54 d x 24 h / 419 = 3.09 h at 16,384 GPUs; sec. 3: 0.51 h at 100k.
+    assert mtbf_s(16_384, DEFAULT.failure_rate_per_device_hour) / 3600 == pytest.approx(
+        54 * 24 / 419)
+    assert mtbf_s(100_000, DEFAULT.failure_rate_per_device_hour) / 3600 == pytest.approx(
+        0.51, abs=0.01)
+
+
+def test_intervals_hand_worked():
+    # reliability.md sec. 5: M = 3.1 h, delta 60 s -> 19.3 min; delta 5 s -> 5.6 min;
+    # 100k (M = 1,828 s), 5 s -> 2.3 min.
+    assert young_interval_s(60, 11_160) / 60 == pytest.approx(19.3, abs=0.05)
+    assert young_interval_s(5, 11_160) / 60 == pytest.approx(5.6, abs=0.05)
+    assert young_interval_s(5, 1_828) / 60 == pytest.approx(2.3, abs=0.05)
+    d, m = 60.0, 11_160.0
+    x = d / (2 * m)
+    assert daly_interval_s(d, m) == pytest.approx(
+        math.sqrt(2 * d * m) * (1 + math.sqrt(x) / 3 + x / 9) - d)
+    assert daly_interval_s(300.0, 100.0) == 100.0  # delta >= 2M -> M
+    assert daly_interval_s(200.0, 100.0) == 100.0
+
+
+def test_checkpoint_hand_worked():
+    # reliability.md sec. 4: Llama 3 405B ~6.5 TB at 16 B/param over 2 TB/s = ~3.3 s.
+    nbytes = checkpoint_bytes(405e9, DEFAULT)
+    assert nbytes == 405e9 * 16
+    assert checkpoint_write_s(nbytes, DEFAULT.checkpoint_write_gb_per_s * 1e9) == \
+        pytest.approx(3.24)
+    assert math.isnan(checkpoint_write_s(nbytes, None))
+
+
+def test_goodput_accounting_adds_up():
+    out = goodput(np.array([1024, 16_384, 100_000]), USEFUL, 5.0, DEFAULT)
+    n = np.array([1024, 16_384, 100_000])
+    assert np.allclose(out["wall_s"] * out["goodput"], USEFUL)
+    assert np.allclose(out["lost_hours"], n * (out["wall_s"] - USEFUL) / 3600, rtol=1e-12)
+    parts = out["lost_hours_checkpoint"] + out["lost_hours_rework"] + out["lost_hours_restart"]
+    assert np.array_equal(parts, out["lost_hours"])
+    assert np.allclose(out["expected_interruptions"], out["wall_s"] / out["mtbf_s"])
+    # Llama 3: 419 interruptions in 54 days of wall-clock time on 16,384 GPUs (sec. 1)
+    one = goodput(16_384, 0.9 * 54 * 86400, 5.0, DEFAULT)
+    assert float(one["expected_interruptions"]) == pytest.approx(419, rel=0.05)
+
+
+def test_no_failures_no_waste():
+    out = goodput([8, 100_000], USEFUL, 5.0, DEFAULT, failure_rate=0.0)
+    assert np.all(out["goodput"] == 1.0) and np.all(out["wall_s"] == USEFUL)
+    assert np.all(out["expected_interruptions"] == 0) and np.all(out["lost_hours"] == 0)
+    free = goodput(16_384, USEFUL, 0.0, DEFAULT, restart_s=0.0)  # free checkpoints, restarts
+    assert float(free["goodput"]) == 1.0
+
+
+def test_run_that_cannot_progress():
+    # A million devices at the Llama 3 rate fail every ~94 s, before a 10 min restart ends.
+    out = goodput(1_000_000, USEFUL, 5.0, DEFAULT)
+    assert float(out["goodput"]) == 0.0 and math.isinf(out["wall_s"])
+
+
+def test_unknown_checkpoint_time_is_nan():
+    out = goodput(16_384, USEFUL, float("nan"), DEFAULT)
+    assert math.isnan(out["goodput"]) and math.isnan(out["wall_s"])
+
+
+def test_vectorised_equals_scalar():
+    n = np.array([64, 4096, 16_384, 100_000, 1_000_000])
+    delta = np.array([1.0, 5.0, 60.0, 5.0, 5.0])
+    restart = np.array([60.0, 600.0, 600.0, 120.0, 600.0])
+    out = goodput(n, USEFUL, delta, DEFAULT, restart_s=restart)
+    for i in range(len(n)):
+        one = goodput(n[i], USEFUL, delta[i], DEFAULT, restart_s=restart[i])
+        for k in out:
+            assert out[k][i] == one[k] or (np.isnan(out[k][i]) and np.isnan(one[k])), k
+
+
+@given(st.integers(1, 200_000), st.floats(1e-7, 1e-4), st.floats(1.01, 10.0),
+       st.floats(0.1, 300.0), st.floats(0.0, 1800.0))
+def test_goodput_properties(devices, rate, factor, delta, restart):
+    base = goodput(devices, USEFUL, delta, DEFAULT, failure_rate=rate, restart_s=restart)
+    worse = goodput(devices, USEFUL, delta, DEFAULT, failure_rate=rate * factor,
+                    restart_s=restart)
+    more = goodput(devices + 1, USEFUL, delta, DEFAULT, failure_rate=rate, restart_s=restart)
+    g = float(base["goodput"])
+    assert 0.0 <= g <= 1.0
+    assert float(worse["goodput"]) <= g  # higher failure rate -> lower goodput
+    assert float(more["mtbf_s"]) < float(base["mtbf_s"])  # more devices -> lower MTBF
+    assert float(more["goodput"]) <= g
+    if g > 0:
+        assert float(base["wall_s"]) >= USEFUL
