@@ -196,12 +196,23 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     w = w.with_(**changes)
     seqs = w.global_batch_tokens / w.seq_len
     if seqs < 1 or abs(seqs - round(seqs)) > 1e-6:
-        # Round the batch to whole sequences (reported), as frameworks do.
-        fixed = max(1, round(seqs)) * w.seq_len
+        fixed = whole_batch(seqs) * w.seq_len
         used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
-                                       f"of {w.seq_len} tokens"}
+                                       f"of {w.seq_len} tokens, a multiple of the largest power "
+                                       "of two within 5% (so data parallelism can divide it)"}
         w = w.with_(global_batch_tokens=float(fixed))
     return w
+
+
+def whole_batch(seqs: float) -> int:
+    """A batch of ``seqs`` sequences (not whole) rounded to m x 2^j sequences, with the largest
+    2^j that keeps it within 5%: '16M' tokens of 8192 is 1953.1 sequences -> 2048."""
+    for j in range(30, -1, -1):
+        step = 2 ** j
+        n = max(step, round(seqs / step) * step)
+        if abs(n - seqs) <= 0.05 * seqs:
+            return int(n)
+    return max(1, round(seqs))
 
 
 def _source(asm: Assumptions, name: str) -> str:
@@ -231,7 +242,10 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     up_lat = up.hop_latency_s if up and up.hop_latency_s else asm.link_latency_default_s
     out_lat = out.hop_latency_s if out and out.hop_latency_s else asm.link_latency_default_s
     radix = out.switch_radix if out and out.switch_radix else 64
+    bf16 = acc.peak("bf16") * acc.matmul_fraction.get("bf16", asm.matmul_fraction_default) \
+        * asm.gemm_efficiency
     return Hardware(peak_flops=peak, matmul_fraction=frac * asm.gemm_efficiency,
+                    attention_flops=bf16,
                     hbm_bytes=acc.hbm_bytes, hbm_bytes_per_s=acc.hbm_bytes_per_s,
                     scale_up_bytes_per_s=acc.scale_up_bytes_per_s * up_frac,
                     scale_up_latency_s=up_lat, scale_up_domain=acc.scale_up_domain,

@@ -45,6 +45,8 @@ class Hardware:
     scale_out_bytes_per_s: float  # per device, after the achievable fraction
     scale_out_latency_s: float
     switch_radix: int
+    attention_flops: float = 0.0  # achievable bf16 FLOP/s of the attention core (FlashAttention
+    # runs in bf16 also in FP8 training: Transformer Engine FP8 recipe keeps attention in bf16)
 
 
 def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
@@ -136,7 +138,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023);
     # materialised scores compute all of it and move them through HBM (softmax, dropout).
     attn_flops = 4.0 * tokens * s * q_w / tp
-    attn_rate = hw.peak_flops * hw.matmul_fraction * asm.attention_efficiency
+    attn_rate = np.where(np.asarray(hw.attention_flops) > 0, hw.attention_flops,
+                         hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency
     if asm.flash_attention:
         attn_fwd = 0.5 * attn_flops / attn_rate
         attn_bwd = 2.5 * attn_fwd                              # 5 GEMMs back vs 2 forward

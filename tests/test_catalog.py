@@ -1,0 +1,155 @@
+"""Catalog loading: shipped files, schema strictness, user overrides, the installed layout."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.catalog import CatalogError, UnknownKeyError, catalog, load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_ACCELERATORS = ["a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h800", "h200",
+                         "b200", "b300", "gb200", "gb300", "mi300x", "mi325x", "mi355x",
+                         "tpu-v4", "tpu-v5p", "tpu-v6e", "tpu-v7", "trainium2", "gaudi3",
+                         "v100"]
+
+
+def test_every_contract_accelerator_loads():
+    cat = catalog()
+    assert set(CONTRACT_ACCELERATORS) <= set(cat.keys("accelerators"))
+    for key in CONTRACT_ACCELERATORS:
+        acc = cat.accelerator(key)
+        assert acc.peak_flops["bf16"] > 1e13
+        assert acc.hbm_bytes > 1e10 and acc.scale_up_domain >= 1
+
+
+def test_every_catalog_file_loads_and_cites_sources():
+    cat = catalog()
+    for kind in ("accelerators", "networks", "sites", "workloads"):
+        items = cat.all(kind)
+        assert items, kind
+        for item in items:
+            for name, fig in item.figures.items():
+                assert fig.source and fig.as_of, (kind, item.key, name)
+
+
+def test_required_networks_and_sites():
+    cat = catalog()
+    assert {"ib-ndr", "ib-xdr", "roce-400g", "spectrum-x-800g", "tpu-ici"} <= \
+        set(cat.keys("networks"))
+    assert {"us-hyperscale", "eu-colocation", "cheap-power"} <= set(cat.keys("sites"))
+
+
+def test_published_figures_match_datasheets():
+    cat = catalog()
+    h100 = cat.accelerator("h100-sxm")
+    assert h100.peak("bf16") == 989.4e12 and h100.peak("fp8") == 1978.9e12  # dense, not sparse
+    assert h100.hbm_bytes == 80e9 and h100.scale_up_bytes_per_s == 450e9
+    assert cat.accelerator("a100-80gb").peak("bf16") == 312e12
+
+
+def test_aliases_case_insensitive():
+    cat = catalog()
+    assert cat.accelerator("H100").key == "h100-sxm"
+    assert cat.accelerator("a100").key == "a100-40gb"
+    with pytest.raises(UnknownKeyError) as exc:
+        cat.accelerator("h900")
+    assert "h100-sxm" in str(exc.value)
+
+
+def _write(dirpath: Path, kind: str, key: str, text: str) -> Path:
+    folder = dirpath / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+SITE = """\
+    name = "My site"
+    power_cap_mw = { value = 42, source = "our contract", as_of = "2026" }
+    pue = { value = 1.3, source = "our meter", as_of = "2026" }
+"""
+
+
+def test_user_catalog_adds_and_overrides(tmp_path, monkeypatch):
+    _write(tmp_path, "hardware/sites", "mine", SITE)
+    _write(tmp_path, "hardware/sites", "us-hyperscale", SITE)
+    cat = catalog(tmp_path)
+    assert cat.site("mine").power_cap_w == 42e6
+    assert cat.site("us-hyperscale").pue == 1.3  # the user's file wins
+    monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path))
+    assert catalog().site("mine").pue == 1.3
+    plan = planner.estimate(params="7B", tokens="100B", site="mine", gpus=64)
+    assert plan.cluster["site"] == "mine" and plan.assumptions["pue"]["value"] == 1.3
+
+
+@pytest.mark.parametrize("text, words", [
+    ('name = "x"\nbogus = 1\n', ["unknown key 'bogus'"]),
+    ('pue = 1.2\n', ["'pue' must be a figure"]),
+    ('pue = { value = 1.2, as_of = "2026" }\n', ["has no 'source'"]),
+    ('pue = { value = 1.2, source = "s" }\n', ["has no 'as_of'"]),
+    ('pue = { value = "high", source = "s", as_of = "2026" }\n', ["must be a number"]),
+    ('pue = { value = 1.2, source = "s", as_of = "2026", colour = 1 }\n', ["unknown key"]),
+    ('pue = [1, 2\n', ["not valid TOML"]),
+])
+def test_broken_files_name_file_and_key(tmp_path, text, words):
+    path = _write(tmp_path, "hardware/sites", "broken", text)
+    with pytest.raises(CatalogError) as exc:
+        load_file("sites", path)
+    message = str(exc.value)
+    assert str(path) in message
+    for w in words:
+        assert w in message
+
+
+def test_broken_workload_reference(tmp_path):
+    path = _write(tmp_path, "workloads", "w", """\
+        name = "w"
+        [architecture]
+        source = "s"
+        as_of = "2026"
+        layers = 2
+        hidden = 64
+        heads = 2
+        ffn = 256
+        vocab = 100
+        [[reference]]
+        row_id = "r"
+        kind = "sprint"
+        source = "s"
+        as_of = "2026"
+    """)
+    with pytest.raises(CatalogError, match="kind must be"):
+        load_file("workloads", path)
+
+
+def test_missing_catalog_dir_is_an_error(tmp_path):
+    with pytest.raises(CatalogError, match="does not exist"):
+        catalog(tmp_path / "nope")
+
+
+def test_checkout_reads_hardware_from_the_repo():
+    # Editable / source checkout: the shipped catalog is the repo's hardware/ folder. The
+    # installed-wheel path (planner/catalog_data) is exercised by .ci/run.
+    path = catalog().path("accelerators", "h100-sxm")
+    assert path.parent.parent.name == "hardware"
+    assert path.read_text().startswith("#") or "name" in path.read_text()
+
+
+def test_lazy_loading_no_catalog_read_at_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, planner; m = sys.modules['planner.catalog']; "
+            "print(m._files.cache_info().currsize, m._load.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.split()
+    assert out == ["0", "0"]
+
+
+def test_fingerprint_changes_with_user_files(tmp_path):
+    base = catalog().fingerprint()
+    _write(tmp_path, "hardware/sites", "mine", SITE)
+    assert catalog(tmp_path).fingerprint() != base

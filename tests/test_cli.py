@@ -1,0 +1,150 @@
+"""The command line: output, JSON contract keys, exit codes, bad input (exit 2, no traceback)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+
+CONTRACT_KEYS = {
+    "feasible", "reason", "binding", "workload", "cluster", "layout", "model_flops",
+    "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu", "mfu", "hfu",
+    "memory_gb_per_gpu", "memory_breakdown_gb", "time_breakdown_s", "bottleneck", "goodput",
+    "training_days", "gpu_hours", "power_mw", "energy_mwh", "co2_t", "cost_usd", "cost_method",
+    "assumptions", "p10", "p50", "p90",
+}
+WORKLOAD_KEYS = {"params", "active_params", "tokens", "layers", "hidden", "heads", "kv_heads",
+                 "ffn", "vocab", "seq_len", "global_batch_tokens", "precision", "experts",
+                 "top_k"}
+CLUSTER_KEYS = {"accelerator", "gpus", "nodes", "scale_up_domain", "network", "site"}
+LAYOUT_KEYS = {"tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute", "zero"}
+TIME_KEYS = {"compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
+             "optimizer", "other"}
+MEMORY_KEYS = {"weights", "grads", "optimizer", "activations", "other"}
+
+
+def run(*args):
+    return CliRunner().invoke(cli.app, list(args))
+
+
+@pytest.fixture(scope="module")
+def plan_json():
+    r = run("estimate", "--params", "1T", "--tokens", "15T", "--format", "json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_estimate_table_has_the_plan():
+    r = run("estimate", "--params", "1T", "--tokens", "15T")
+    assert r.exit_code == 0, r.output
+    for word in ("cluster", "layout", "MFU", "days", "GPU-hours", "MW", "MWh", "cost",
+                 "binding limit", "assumption", "step time", "memory per device"):
+        assert word in r.output, word
+
+
+def test_estimate_json_carries_every_contract_key(plan_json):
+    assert CONTRACT_KEYS <= set(plan_json)
+    assert WORKLOAD_KEYS <= set(plan_json["workload"])
+    assert CLUSTER_KEYS <= set(plan_json["cluster"])
+    assert LAYOUT_KEYS == set(plan_json["layout"])
+    assert set(plan_json["time_breakdown_s"]) == TIME_KEYS
+    assert set(plan_json["memory_breakdown_gb"]) == MEMORY_KEYS
+    assert "total" in plan_json["cost_usd"] and plan_json["cost_method"] in ("cloud", "owned")
+
+
+def test_json_plan_is_consistent(plan_json):
+    p = plan_json
+    assert p["feasible"] is True and p["binding"] == "deadline"
+    lay = p["layout"]
+    assert lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == p["cluster"]["gpus"]
+    assert sum(p["time_breakdown_s"].values()) == pytest.approx(p["step_time_s"], rel=1e-9)
+    assert sum(p["memory_breakdown_gb"].values()) == pytest.approx(p["memory_gb_per_gpu"])
+    assert p["memory_gb_per_gpu"] <= 80
+    assert p["training_days"] <= 120
+    assert 0 < p["mfu"] <= p["hfu"] <= 1
+    assert p["gpu_hours"] == pytest.approx(p["cluster"]["gpus"] * p["training_days"] * 24)
+    assert p["cost_usd"]["total"] == pytest.approx(
+        p["gpu_hours"] * p["assumptions"]["price_per_gpu_hour"]["value"])
+    assert p["p10"] is None  # no --uncertainty
+
+
+def test_csv_is_one_row():
+    r = run("estimate", "--params", "70B", "--tokens", "2T", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 2 and "cost_usd_total" in lines[0] and "layout_tp" in lines[0]
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--params", "1Q", "--tokens", "15T"], "--params"),
+    (["--params", "-5B", "--tokens", "15T"], "--params"),
+    (["--params", "abc", "--tokens", "15T"], "--params"),
+    (["--params", "nan", "--tokens", "15T"], "--params"),
+    (["--params", "1T", "--tokens", "inf"], "--tokens"),
+    (["--params", "1T", "--tokens", ""], "--tokens"),
+    (["--params", "1T"], "--tokens"),
+    (["--tokens", "15T"], "--params"),
+    (["--params", "1T", "--tokens", "15T", "--deadline", "90"], "--deadline"),
+    (["--params", "1T", "--tokens", "15T", "--power-cap", "lots"], "--power-cap"),
+    (["--params", "1T", "--tokens", "15T", "--budget", "-1"], "--budget"),
+    (["--params", "1T", "--tokens", "15T", "--gpu", "h900"], "--gpu"),
+    (["--params", "1T", "--tokens", "15T", "--network", "carrier-pigeon"], "--network"),
+    (["--params", "1T", "--tokens", "15T", "--site", "moon"], "--site"),
+    (["--workload", "gpt-9", "--tokens", "1T"], "--workload"),
+    (["--params", "1T", "--tokens", "15T", "--gpus", "0"], "--gpus"),
+    (["--params", "1T", "--tokens", "15T", "--gpus", "8", "--layout", "tp=3"], "--layout"),
+    (["--params", "1T", "--tokens", "15T", "--layout", "tp=8,foo=2"], "--layout"),
+    (["--params", "1T", "--tokens", "15T", "--layout", "recompute=some"], "--layout"),
+    (["--params", "1T", "--tokens", "15T", "--precision", "fp64"], "--precision"),
+    (["--params", "1T", "--tokens", "15T", "--gpu", "a100", "--precision", "fp8"],
+     "--precision"),
+    (["--layers", "10", "--tokens", "1T"], "--hidden"),
+    (["--params", "1T", "--tokens", "15T", "--catalog", "/no/such/dir"], "--catalog"),
+])
+def test_bad_input_exit_2_names_option(args, option):
+    r = run("estimate", *args)
+    assert r.exit_code == 2, r.output
+    assert option in r.output
+    assert "Traceback" not in r.output
+
+
+def test_no_traceback_from_the_installed_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "estimate",
+                           "--params", "1Q", "--tokens", "15T"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "--params" in proc.stderr
+
+
+def test_infeasible_is_an_answer_exit_0():
+    # A 1T model cannot fit on 8 A100-40GB: memory binds, and the plan says by how much.
+    r = run("estimate", "--params", "1T", "--tokens", "1T", "--gpu", "a100-40gb", "--gpus", "8",
+            "--format", "json")
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    assert p["feasible"] is False and p["binding"] == "memory"
+    assert "GB per device" in p["reason"]
+
+
+def test_full_shape_infers_ffn_type():
+    r = run("estimate", "--layers", "32", "--hidden", "4096", "--heads", "32", "--ffn", "16384",
+            "--vocab", "50000", "--tokens", "1T", "--format", "json")
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    assert p["assumptions"]["ffn_type"]["value"] == "plain"
+    assert p["workload"]["layers"] == 32
+
+
+def test_hardware_and_workloads_commands():
+    r = run("hardware", "list")
+    assert r.exit_code == 0 and "h100-sxm" in r.output and "ib-ndr" in r.output
+    r = run("hardware", "show", "h100")  # alias
+    assert r.exit_code == 0 and "989.4" in r.output and "source" in r.output
+    r = run("workloads", "list")
+    assert r.exit_code == 0 and "llama3.1-405b" in r.output
+    r = run("workloads", "show", "llama3.1-405b")
+    assert r.exit_code == 0 and "16384" in r.output
+    assert run("hardware", "show", "nope").exit_code == 2
+    assert run("workloads", "show", "nope").exit_code == 2

@@ -1,0 +1,151 @@
+"""The step model and layout search: invariants (hypothesis) and hand-checked terms."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import planner
+from planner.assumptions import DEFAULT
+from planner.flops import model_flops_per_token
+from planner.plan import hardware_for
+from planner.search import enumerate_layouts, parse_layout, search, LayoutError
+from planner.specs import Architecture
+from planner.step import TIME_KEYS, evaluate
+
+CAT = planner.catalog()
+H100 = CAT.accelerator("h100-sxm")
+HW = hardware_for(H100, CAT.network("nvlink4"), CAT.network("ib-ndr"), "bf16", DEFAULT, {})
+LLAMA = CAT.workload("llama3.1-405b").architecture
+SMALL = Architecture(32, 4096, 32, 8, 14336, 128256, "gated", False)
+
+
+def _eval(a, gpus_layout, gb=16 * 2**20, s=8192, **kw):
+    tp, pp, dp, cp = gpus_layout
+    return evaluate(a, s, gb, HW, tp, pp, dp, cp, kw.get("ep", 1), kw.get("mb", 1),
+                    kw.get("vp", 1), kw.get("rc", 0), kw.get("zero", 1), DEFAULT)
+
+
+def test_breakdown_sums_to_step_time():
+    r = _eval(LLAMA, (8, 16, 64, 1), vp=4, rc=1)
+    assert sum(float(r["time"][k]) for k in TIME_KEYS) == pytest.approx(float(r["step_time_s"]))
+    assert sum(float(v) for v in r["memory"].values()) == pytest.approx(float(r["memory_bytes"]))
+
+
+def test_llama3_405b_published_layout_within_10_percent_of_41_mfu():
+    # Llama 3 report, Table 4: 16,384 H100, TP8 PP16 DP128, 41% BF16 MFU.
+    plan = planner.estimate(workload="llama3.1-405b", gpus=16384, layout="tp=8,pp=16,dp=128,cp=1",
+                            seq_len=8192, global_batch=16 * 2**20, tokens="15.6T")
+    assert plan.feasible
+    assert plan.mfu == pytest.approx(0.41, rel=0.10)
+
+
+def test_pipeline_bubble_matches_narayanan():
+    # bubble = (p - 1) / (m v) of the ideal pipeline time (Narayanan et al. 2021, sec. 2.2.2)
+    r = _eval(SMALL, (1, 4, 8, 1), gb=256 * 8192, vp=2)
+    m = 256 / 8
+    ideal = float(r["time"]["compute"] + r["time"]["tp_comm"])
+    assert float(r["time"]["pp_bubble"]) == pytest.approx(3 / (m * 2) * ideal, rel=1e-6)
+
+
+def test_no_communication_on_one_device():
+    r = _eval(SMALL, (1, 1, 1, 1), gb=8 * 8192, mb=1, rc=2)
+    for k in ("tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm"):
+        assert float(r["time"][k]) == 0.0
+
+
+def test_fp8_uses_its_own_peak():
+    hw8 = hardware_for(H100, CAT.network("nvlink4"), CAT.network("ib-ndr"), "fp8", DEFAULT, {})
+    assert hw8.peak_flops == H100.peak("fp8") == pytest.approx(2 * HW.peak_flops, rel=1e-3)
+    assert hw8.attention_flops == HW.attention_flops  # attention stays in bf16
+    r16 = evaluate(LLAMA, 8192, 16 * 2**20, HW, 8, 16, 64, 1, 1, 1, 4, 1, 1, DEFAULT)
+    r8 = evaluate(LLAMA, 8192, 16 * 2**20, hw8, 8, 16, 64, 1, 1, 1, 4, 1, 1, DEFAULT)
+    assert float(r8["time"]["compute"]) < float(r16["time"]["compute"])
+
+
+def test_recompute_costs_time_and_saves_memory():
+    r = evaluate(SMALL, 8192, 64 * 8192, HW, 2, 1, 8, 1, 1, 1, 1, np.array([0, 1, 2]), 1,
+                 DEFAULT)
+    t, mem = r["step_time_s"], r["memory"]["activations"]
+    assert t[0] <= t[1] < t[2]
+    assert mem[0] > mem[1] > mem[2]
+    assert r["hfu"][2] > r["mfu"][2]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([256, 512, 1024, 2048, 4096]), st.sampled_from(["h100-sxm", "a100-80gb",
+                                                                         "b200", "mi300x"]))
+def test_every_searched_layout_multiplies_to_devices(gpus, gpu):
+    acc = CAT.accelerator(gpu)
+    hw = hardware_for(acc, CAT.network(acc.scale_up_network), CAT.network(acc.scale_out_network),
+                      "bf16", DEFAULT, {})
+    found = search(SMALL, gpus, 8192, 16 * 2**20, hw, DEFAULT)
+    lay = found.layouts
+    assert found.count > 0
+    assert np.all(lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == gpus)
+    assert np.all(SMALL.heads % lay["tp"] == 0)
+    r = found.result
+    assert np.all((0 < r["mfu"]) & (r["mfu"] <= r["hfu"]) & (r["hfu"] <= 1))
+    total = sum(r["time"][k] for k in TIME_KEYS)
+    assert np.allclose(total, r["step_time_s"])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from([64, 128, 256, 512]), st.sampled_from([1, 2, 3]))
+def test_more_devices_never_change_total_flops(gpus, factor):
+    a = planner.estimate(params="7B", tokens="1T", gpus=gpus)
+    b = planner.estimate(params="7B", tokens="1T", gpus=gpus * 2 * factor)
+    assert a.model_flops == b.model_flops
+    assert b.training_days <= a.training_days * 1.01
+
+
+def test_model_flops_per_run():
+    plan = planner.estimate(params="70B", tokens="2T", gpus=512)
+    a = Architecture(plan.workload["layers"], plan.workload["hidden"], plan.workload["heads"],
+                     plan.workload["kv_heads"], plan.workload["ffn"], plan.workload["vocab"])
+    assert plan.model_flops == pytest.approx(float(model_flops_per_token(a, 8192)) * 2e12)
+
+
+def test_partial_layout_is_respected_and_rest_searched():
+    plan = planner.estimate(workload="llama3.1-405b", gpus=16384, layout="tp=8,pp=16",
+                            tokens="15T")
+    assert plan.layout["tp"] == 8 and plan.layout["pp"] == 16
+    assert plan.layout["dp"] * plan.layout["cp"] == 128
+
+
+def test_parse_layout_strict():
+    assert parse_layout("tp=8,pp=16,mb=2,vp=4,recompute=full,zero=3") == {
+        "tp": 8, "pp": 16, "microbatch": 2, "virtual_stages": 4, "recompute": "full", "zero": 3}
+    for bad in ("tp", "tp=x", "tp=0", "zero=5", "foo=1", "recompute=most"):
+        with pytest.raises(LayoutError):
+            parse_layout(bad)
+
+
+def test_memory_infeasible_says_by_how_much():
+    plan = planner.estimate(params="1T", tokens="1T", gpu="a100-40gb", gpus=8)
+    assert not plan.feasible and plan.binding == "memory"
+    assert "GB per device" in plan.reason and "40 GB" in plan.reason
+
+
+def test_moe_layouts_use_expert_parallelism():
+    plan = planner.estimate(workload="deepseek-v3", gpus=2048, gpu="h800", precision="fp8",
+                            tokens="14.8T")
+    assert plan.feasible
+    lay = plan.layout
+    assert lay["ep"] > 1 and lay["dp"] % lay["ep"] == 0 and 256 % lay["ep"] == 0
+    assert plan.time_breakdown_s["ep_comm"] > 0
+    assert plan.workload["active_params"] < plan.workload["params"] / 10
+
+
+def test_enumeration_respects_batch():
+    lay = enumerate_layouts(SMALL, 64, 8192, 32 * 8192, 8)
+    seqs = 32
+    assert np.all(seqs % (lay["dp"] * lay["microbatch"]) == 0)
+
+
+def test_batch_in_round_tokens_becomes_whole_sequences():
+    plan = planner.estimate(workload="llama3.1-405b", gpus=16384, layout="tp=8,pp=16",
+                            global_batch="16M", tokens="15T")
+    assert plan.workload["global_batch_tokens"] == 2048 * 8192
+    assert "rounded" in plan.assumptions["global_batch_tokens"]["source"]
