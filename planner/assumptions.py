@@ -28,6 +28,11 @@ class Assumptions:
     deadline_days: float = _a(120.0, "planner default: frontier pre-training runs of 2023-25 "
                               "took 54-100 days (Llama 3 405B, GPT-4 estimates; "
                               "reference/runs.csv)", "days")
+    batch_tolerance: float = _a(0.05, "planner default: the global batch may move by up to 5% "
+                                "so data parallelism divides it (e.g. 2,000 instead of 2,048 "
+                                "sequences on 100,000 GPUs); loss is flat in batch size well "
+                                "below the critical batch (McCandlish et al. 2018, sec. 2.2); "
+                                "0 keeps the batch exact, as the validation does")
     max_gpus: int = _a(1_000_000, "planner default: largest cluster the planner searches",
                        "devices")
     # --- efficiency --------------------------------------------------------------------------

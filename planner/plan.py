@@ -267,7 +267,7 @@ class Candidate:
 def _try(w: Workload, acc, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
          allow_tp: bool) -> Candidate:
     found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm, fixed,
-                   allow_tp)
+                   allow_tp, asm.batch_tolerance)
     if found.best is None:
         return Candidate(gpus, found, math.inf)
     tokens_per_s = float(found.result["tokens_per_s"][found.best])
@@ -529,6 +529,12 @@ def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
     i = found.best
     r = found.result
     lay = found.layout(i)
+    batch_tokens = float(found.layouts["batch_seqs"][i]) * w.seq_len
+    if batch_tokens != w.global_batch_tokens:
+        assumptions["global_batch_tokens"] = {
+            "value": batch_tokens, "source": f"adjusted from {w.global_batch_tokens:,.0f} so "
+            f"dp x microbatch divides it ({_source(asm, 'batch_tolerance')[:60]}...)"}
+        workload["global_batch_tokens"] = batch_tokens
     step_s = float(r["step_time_s"][i])
     tokens_per_s = float(r["tokens_per_s"][i])
     recompute = lay["recompute"]

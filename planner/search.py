@@ -80,13 +80,18 @@ def parse_layout(text: str | dict | None) -> dict:
 
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
-                      allow_tp_beyond_domain: bool = False) -> dict:
-    """All valid layouts as a dict of equal-length int arrays (recompute as 0/1/2)."""
+                      allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0) -> dict:
+    """All valid layouts as a dict of equal-length int arrays (recompute as 0/1/2).
+
+    ``batch_seqs`` is each layout's global batch in sequences: the requested one when dp x mb
+    divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative)."""
     fixed = dict(fixed or {})
     seqs = global_batch_tokens / seq_len
     if abs(seqs - round(seqs)) > 1e-9 or seqs < 1:
         raise LayoutError(f"the global batch ({global_batch_tokens:.0f} tokens) must be a whole "
                           f"number of {seq_len}-token sequences")
+    if not 0.0 <= batch_tolerance < 1.0:
+        raise LayoutError(f"batch tolerance must be in [0, 1), got {batch_tolerance}")
     seqs = int(round(seqs))
     # tp divides the heads and tiles the scale-up domain (so no group straddles two domains).
     if "tp" in fixed:
@@ -120,15 +125,15 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                     if dp % ep or (a.experts and a.experts % ep) or (not a.experts and ep != 1):
                         continue
                     for mb in mbs:
-                        if seqs % (dp * mb):
+                        m = max(1, round(seqs / (dp * mb)))
+                        if abs(m * dp * mb - seqs) > batch_tolerance * seqs:
                             continue
-                        m = seqs // (dp * mb)
                         for vp in vps:
                             # interleaving needs m % pp == 0 (Narayanan et al. 2021,
                                             # sec. 2.2); uneven stages round up (ceil(L/pp)).
                             if vp > 1 and (pp == 1 or m % pp or -(-a.layers // pp) < vp):
                                 continue
-                            rows.append((tp, pp, dp, cp, ep, mb, vp))
+                            rows.append((tp, pp, dp, cp, ep, mb, vp, m * dp * mb))
     if not rows:
         return {}
     base = np.array(rows, dtype=np.int64)
@@ -139,6 +144,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     out = {name: grid[:, i] for i, name in enumerate(LAYOUT_FIELDS[:7])}
     out["recompute"] = rc
     out["zero"] = zero
+    out["batch_seqs"] = grid[:, 7]
     return out
 
 
@@ -153,7 +159,7 @@ class SearchResult:
 
     def layout(self, i: int) -> dict:
         names = {0: "none", 1: "selective", 2: "full"}
-        d = {k: int(v[i]) for k, v in self.layouts.items()}
+        d = {k: int(self.layouts[k][i]) for k in LAYOUT_FIELDS}
         d["recompute"] = names[d["recompute"]]
         return d
 
@@ -166,13 +172,14 @@ class SearchResult:
 
 def search(a, devices: int, seq_len: int, global_batch_tokens: float, hw: Hardware,
            asm: Assumptions, fixed: dict | None = None,
-           allow_tp_beyond_domain: bool = False) -> SearchResult:
+           allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0) -> SearchResult:
     """Evaluate every valid layout for ``devices`` and keep the fastest that fits in memory."""
     layouts = enumerate_layouts(a, devices, seq_len, global_batch_tokens, hw.scale_up_domain,
-                                fixed, allow_tp_beyond_domain)
+                                fixed, allow_tp_beyond_domain, batch_tolerance)
     if not layouts:
         return SearchResult({}, {}, None, 0)
-    r = evaluate(a, seq_len, global_batch_tokens, hw, layouts["tp"], layouts["pp"],
+    r = evaluate(a, seq_len, layouts["batch_seqs"] * float(seq_len), hw, layouts["tp"],
+                 layouts["pp"],
                  layouts["dp"], layouts["cp"], layouts["ep"], layouts["microbatch"],
                  layouts["virtual_stages"], layouts["recompute"], layouts["zero"], asm)
     fits = r["fits"]

@@ -77,6 +77,8 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
     precision = _precision(ref.precision, w.precision)
     era = {k: getattr(ref, k) for k in ("flash_attention", "dropout")
            if getattr(ref, k) is not None}
+    if ref.kind == "throughput":
+        era["batch_tolerance"] = 0.0  # benchmarks ran their published batch exactly
     kwargs = dict(workload=w.key, gpu=ref.accelerator, gpus=ref.gpus, layout=ref.layout,
                   precision=precision, catalog=cat, assumptions=era, framework=ref.framework)
     if ref.seq_len:
