@@ -18,7 +18,7 @@ import numpy as np
 
 from . import cost as cost_model
 from . import power as power_model
-from . import reliability
+from . import reliability, run
 from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
 from .assumptions import DEFAULT, FRAMEWORK_SOURCE, FRAMEWORKS, Assumptions, for_framework
 from .catalog import Catalog, catalog as load_catalog
@@ -541,29 +541,22 @@ def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
     model_flops = float(model_flops_per_token(a, w.seq_len)) * w.tokens
     hardware_flops = float(hardware_flops_per_token(a, w.seq_len, recompute)) * w.tokens
     compute_s = w.tokens / tokens_per_s
-    ckpt_s = _checkpoint_s(w, cluster.site, asm)
-    rel = reliability.goodput(cluster.gpus, compute_s, ckpt_s, asm)
-    wall_s = float(rel["wall_s"])
-    gpu_hours = cluster.gpus * wall_s / 3600.0
-    dev_w, power_basis = power_model.device_power_w(acc, asm)
-    it_w = power_model.it_power_w(cluster.gpus, dev_w, asm)
-    pue = _pue(cluster.site, asm)
-    facility_w = float(power_model.facility_power_w(it_w, pue))
-    energy = float(power_model.energy_mwh(facility_w, wall_s))
-    carbon = (cluster.site.grid_kg_co2_per_mwh if cluster.site and
-              cluster.site.grid_kg_co2_per_mwh else asm.grid_kg_co2_per_mwh)
-    co2 = float(power_model.co2_tonnes(energy, carbon))
-    costs = _costs(cluster, gpu_hours, wall_s, it_w, facility_w, limits, asm, assumptions)
+    inputs = run_inputs(w, cluster, limits, asm, assumptions)
+    out = run.outcome(cluster.gpus, compute_s, asm=asm, **inputs)
+    rel = out["reliability"]
+    wall_s = float(out["wall_s"])
+    gpu_hours = float(out["gpu_hours"])
+    facility_w = float(out["facility_w"])
+    energy = float(out["energy_mwh"])
+    co2 = float(out["co2_t"])
+    costs = {m: {k: float(v) for k, v in c.items()} for m, c in out["cost"].items()}
     method = limits.ownership
     cost = dict(costs[method])
     cost["per_trillion_tokens"] = float(cost_model.cost_per_trillion_tokens(cost["total"],
                                                                             w.tokens))
     cost["per_1e24_flop"] = float(cost_model.cost_per_1e24_flop(cost["total"], model_flops))
     cost["by_method"] = {k: v["total"] for k, v in costs.items()}
-    assumptions["power_basis"] = {"value": power_basis, "source": "per-device server power"}
-    assumptions["pue"] = {"value": pue, "source": (f"site {cluster.site.key}" if cluster.site
-                                                   and cluster.site.pue else
-                                                   _source(asm, "pue"))}
+
     assumptions["step_model"] = {"value": "parallelism-aware step model (planner/step.py)",
                                  "source": "docs/validation.md"}
     time_bd = {k: float(r["time"][k][i]) for k in TIME_KEYS}
@@ -600,9 +593,18 @@ def _alternative(found: SearchResult, j: int, w: Workload, gpus: int, goodput: f
             "note": "next-best layout on the same cluster"}
 
 
-def _costs(cluster: Cluster, gpu_hours, wall_s, it_w, facility_w, limits: Limits,
-           asm: Assumptions, used: dict) -> dict:
+def run_inputs(w: Workload, cluster: Cluster, limits: Limits, asm: Assumptions,
+               used: dict) -> dict:
+    """The run model's inputs for a cluster (run.outcome's keywords), each reported in
+    ``used`` with its source: prices, PUE, power per device, checkpoint time, carbon."""
     acc, site = cluster.accelerator, cluster.site
+    dev_w, power_basis = power_model.device_power_w(acc, asm)
+    used["power_basis"] = {"value": power_basis, "source": "per-device server power"}
+    pue = _pue(site, asm)
+    used["pue"] = {"value": pue, "source": (f"site {site.key}" if site and site.pue
+                                            else _source(asm, "pue"))}
+    carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
+              else asm.grid_kg_co2_per_mwh)
     if limits.price_per_gpu_hour is not None:
         rate, src = limits.price_per_gpu_hour, "given (--price-per-gpu-hour)"
     elif acc.cloud_contract_usd_per_hour is not None:
@@ -614,15 +616,16 @@ def _costs(cluster: Cluster, gpu_hours, wall_s, it_w, facility_w, limits: Limits
     else:
         rate, src = math.nan, f"unknown: {acc.key} has no cloud price in the catalog"
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
-    cloud = {k: float(v) for k, v in cost_model.cloud_cost(gpu_hours, rate).items()}
     price = site.energy_usd_per_kwh if site and site.energy_usd_per_kwh else \
         asm.energy_usd_per_kwh
-    capex_mw = site.capex_usd_per_mw if site and site.capex_usd_per_mw else math.nan
-    owned = cost_model.owned_cost(cluster.gpus, wall_s,
-                                  acc.purchase_usd if acc.purchase_usd else math.nan,
-                                  acc.server_usd_per_device if acc.server_usd_per_device
-                                  else math.nan, it_w, facility_w, price, capex_mw, asm)
-    return {"cloud": cloud, "owned": {k: float(v) for k, v in owned.items()}}
+    return {"checkpoint_s": _checkpoint_s(w, site, asm), "device_power_w": dev_w, "pue": pue,
+            "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
+            "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
+            "server_usd_per_device": (acc.server_usd_per_device if acc.server_usd_per_device
+                                      else math.nan),
+            "capex_usd_per_mw": (site.capex_usd_per_mw if site and site.capex_usd_per_mw
+                                 else math.nan),
+            "grid_kg_co2_per_mwh": carbon}
 
 
 def _empty_plan(workload, clus, assumptions, binding, reason) -> Plan:

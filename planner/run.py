@@ -1,0 +1,38 @@
+"""The run model: steady-state step throughput -> wall-clock days, device-hours, megawatts,
+megawatt-hours, CO2 and dollars, with failures and checkpoints. Vectorised: one plan, a Monte
+Carlo of thousands of draws and a sweep of millions all call ``outcome``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import cost as cost_model
+from . import power as power_model
+from . import reliability
+from .assumptions import Assumptions
+
+SECONDS_PER_DAY = 86400.0
+
+
+def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, cloud_usd_per_hour,
+            energy_usd_per_kwh, device_usd, server_usd_per_device, capex_usd_per_mw,
+            grid_kg_co2_per_mwh, asm: Assumptions, failure_rate=None) -> dict:
+    """Everything a plan reports beyond the step, as arrays.
+
+    ``compute_s`` is the time the run needs at steady-state throughput (tokens / tokens_per_s);
+    goodput stretches it to wall time (reliability.goodput); power is per-device server power
+    x utilisation x network share x PUE (power.py); cost both ways (cost.py)."""
+    rel = reliability.goodput(devices, compute_s, checkpoint_s, asm, failure_rate=failure_rate)
+    wall_s = rel["wall_s"]
+    gpu_hours = np.asarray(devices, dtype=float) * wall_s / 3600.0
+    it_w = power_model.it_power_w(devices, device_power_w, asm)
+    facility_w = power_model.facility_power_w(it_w, pue)
+    energy = power_model.energy_mwh(facility_w, wall_s)
+    cloud = cost_model.cloud_cost(gpu_hours, cloud_usd_per_hour)
+    owned = cost_model.owned_cost(devices, wall_s, device_usd, server_usd_per_device, it_w,
+                                  facility_w, energy_usd_per_kwh, capex_usd_per_mw, asm)
+    return {"reliability": rel, "wall_s": wall_s, "training_days": wall_s / SECONDS_PER_DAY,
+            "gpu_hours": gpu_hours, "it_w": it_w, "facility_w": facility_w,
+            "energy_mwh": energy, "co2_t": power_model.co2_tonnes(energy, grid_kg_co2_per_mwh),
+            "cost": {"cloud": cloud, "owned": owned}}
