@@ -94,6 +94,23 @@ class Assumptions:
     framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
                                       "and allocator fragmentation more (stas00 "
                                       "ml-engineering, training/performance)", "GB")
+    # --- uncertainty (planner/uncertainty.py, docs/uncertainty.md) ----------------------------
+    uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
+                                  "(binomial standard error of a 10% quantile, sqrt(.09/4000))")
+    efficiency_log_sd: float = _a(0.10, "log-sd of achieved throughput: the step model's "
+                                  "throughput MAPE is ~4% on the reference runs it was fitted on "
+                                  "(docs/validation.md); 0.10 allows for unseen software stacks")
+    failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
+                                    "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
+                                    "x1.7) as the 10-90% range (reliability.md, sec. 2)")
+    price_relative_range: float = _a(0.25, "cloud price range when the catalog gives none: "
+                                     "1-yr contracts 35-40% below on-demand, indices moved "
+                                     "+-25% in 2025-26 (power_cost.md, sec. 7)")
+    pue_relative_range: float = _a(0.08, "PUE range when the site gives none: liquid-cooled "
+                                   "hyperscale 1.10-1.25 (power_cost.md, sec. 1)")
+    energy_price_relative_range: float = _a(0.4, "energy price range when the site gives none: "
+                                            "US industrial 6-12 c/kWh by state (power_cost.md, "
+                                            "sec. 3)")
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
                     "sec. 1); the site's figure wins when a site is given")

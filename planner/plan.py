@@ -18,7 +18,7 @@ import numpy as np
 
 from . import cost as cost_model
 from . import power as power_model
-from . import reliability, run
+from . import reliability, run, uncertainty
 from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
 from .assumptions import DEFAULT, FRAMEWORK_SOURCE, FRAMEWORKS, Assumptions, for_framework
 from .catalog import Catalog, catalog as load_catalog
@@ -292,43 +292,48 @@ def _size_unit(acc: Accelerator) -> int:
 
 def size_cluster(w: Workload, acc: Accelerator, hw: Hardware, asm: Assumptions, fixed: dict,
                  deadline_s: float, max_gpus: int, allow_tp: bool) -> tuple[Candidate, Candidate]:
-    """(smallest candidate meeting the deadline or None-like, fastest candidate seen).
+    """(cheapest candidate meeting the deadline, or None; fastest candidate seen).
 
-    Doubles the number of size units until the deadline is met, then bisects between the last
-    miss and the first hit; every probe is a full layout search."""
+    Candidates are whole size units times 2^a and 3 x 2^a (sizes whose factors the layouts
+    can use), plus the smallest size meeting the deadline found by bisection between them.
+    Among those meeting the deadline the fewest device-hours wins (cost follows device-hours),
+    then the smaller cluster."""
     unit = _size_unit(acc)
     k_max = max(1, max_gpus // unit)
-    fastest: Candidate | None = None
-    miss, hit = 0, None
-    k = 1
-    seen = {}
+    seen: dict[int, Candidate] = {}
 
     def probe(k: int) -> Candidate:
         if k not in seen:
             seen[k] = _try(w, acc, hw, k * unit, asm, fixed, allow_tp)
         return seen[k]
 
-    while k <= k_max:
+    ladder = sorted({k for a in range(0, 40) for k in (2 ** a, 3 * 2 ** a) if k <= k_max}
+                    | {k_max})
+    last_miss = 0
+    first_hit = None
+    for k in ladder:
         c = probe(k)
-        if fastest is None or c.wall_s < fastest.wall_s:
-            fastest = c
         if c.wall_s <= deadline_s:
-            hit = k
-            break
-        if c.found.count == 0 and k > 1 and fastest.wall_s < math.inf:
+            first_hit = first_hit or k
+        elif first_hit is None:
+            last_miss = k
+        if first_hit and k >= 4 * first_hit:
+            break  # far past the deadline's size: larger clusters only cost more
+        if c.found.count == 0 and k > 1 and any(x.wall_s < math.inf for x in seen.values()):
             break  # past the largest cluster the batch can feed
-        miss = k
-        k = k * 2 if k * 2 <= k_max or k == k_max else k_max
-    if hit is None:
+    if first_hit is not None:
+        lo, hi = last_miss, first_hit
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if probe(mid).wall_s <= deadline_s:
+                hi = mid
+            else:
+                lo = mid
+    fastest = min(seen.values(), key=lambda c: (c.wall_s, c.gpus))
+    hits = [c for c in seen.values() if c.wall_s <= deadline_s]
+    if not hits:
         return None, fastest
-    lo, hi = miss, hit
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if probe(mid).wall_s <= deadline_s:
-            hi = mid
-        else:
-            lo = mid
-    return probe(hi), fastest
+    return min(hits, key=lambda c: (round(c.wall_s * c.gpus, -3), c.gpus)), fastest
 
 
 def _networks(cat: Catalog, acc: Accelerator, network: str | None):
@@ -391,10 +396,32 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                       asm, dict(used), allow_tp_beyond_domain) for k in gpu_keys]
     best = _choose(plans, limits)
     if uncertainty and best.feasible:
-        from .uncertainty import with_quantiles
-        best = with_quantiles(best, w, cat.accelerator(best.cluster["accelerator"]), site_obj,
-                              limits, asm, seed)
+        best = _with_uncertainty(best, w, cat, site_obj, limits, asm, seed)
     return best
+
+
+def _with_uncertainty(plan: Plan, w: Workload, cat: Catalog, site: Site | None, limits: Limits,
+                      asm: Assumptions, seed: int) -> Plan:
+    """P10/P50/P90 of days, device-hours, MWh and cost (planner/uncertainty.py)."""
+    acc = cat.accelerator(plan.cluster["accelerator"])
+    cluster = Cluster(acc, plan.cluster["gpus"], None, None, site)
+    inputs = run_inputs(w, cluster, limits, asm, {})
+    price_key = ("cloud_contract_usd_per_hour" if acc.cloud_contract_usd_per_hour is not None
+                 else "cloud_on_demand_usd_per_hour")
+    fig = acc.figures.get(price_key)
+    ranges = {"cloud_usd_per_hour": (fig.low, fig.high) if fig and
+              limits.price_per_gpu_hour is None else (None, None)}
+    for name, key in (("pue", "pue"), ("energy_usd_per_kwh", "energy_usd_per_kwh")):
+        f = site.figures.get(key) if site else None
+        ranges[name] = (f.low, f.high) if f else (None, None)
+    samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,
+                                   ranges, limits.ownership, asm, seed)
+    p10, p50, p90 = uncertainty.quantiles(samples)
+    used = dict(plan.assumptions)
+    for name in ("uncertainty_samples", "efficiency_log_sd", "failure_rate_log_sd"):
+        used[name] = {"value": getattr(asm, name), "source": _source(asm, name)}
+    used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)"}
+    return Plan(**{**plan.__dict__, "p10": p10, "p50": p50, "p90": p90, "assumptions": used})
 
 
 def _nan_last(x: float) -> float:

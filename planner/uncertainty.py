@@ -1,0 +1,66 @@
+"""Uncertainty: a seeded, vectorised Monte Carlo over the inputs a plan cannot know exactly
+(achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90 of days,
+device-hours, MWh and cost. Each draw goes through the same run model as the plan (run.py).
+
+Ranges (docs/uncertainty.md):
+- efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
+- failure rate: lognormal multiplier, log-sd ``failure_rate_log_sd``;
+- cloud price, PUE, energy price: triangular(low, value, high) from the catalog figure's own
+  range when it has one, else the relative default range named in Assumptions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import run
+from .assumptions import Assumptions
+
+QUANTITIES = ("training_days", "gpu_hours", "energy_mwh", "cost_usd")
+
+
+def triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None,
+               relative: float, n: int) -> np.ndarray:
+    """Draws from triangular(low, value, high); a missing bound is value x (1 -/+ relative)."""
+    if value is None or not np.isfinite(value):
+        return np.full(n, np.nan)
+    lo = value * (1 - relative) if low is None else min(low, value)
+    hi = value * (1 + relative) if high is None else max(high, value)
+    if hi <= lo:
+        return np.full(n, float(value))
+    return rng.triangular(lo, value, hi, n)
+
+
+def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownership: str,
+             asm: Assumptions, seed: int = 0) -> dict:
+    """``asm.uncertainty_samples`` draws of the run; returns arrays per quantity.
+
+    ``ranges`` maps an input name (cloud_usd_per_hour, pue, energy_usd_per_kwh) to its
+    (low, high) from the catalog, or (None, None)."""
+    n = asm.uncertainty_samples
+    rng = np.random.default_rng(seed)
+    efficiency = rng.lognormal(0.0, asm.efficiency_log_sd, n)     # multiplier on throughput
+    failures = rng.lognormal(0.0, asm.failure_rate_log_sd, n)     # multiplier on the rate
+    draws = dict(inputs)
+    for name, relative in (("cloud_usd_per_hour", asm.price_relative_range),
+                           ("pue", asm.pue_relative_range),
+                           ("energy_usd_per_kwh", asm.energy_price_relative_range)):
+        low, high = ranges.get(name, (None, None))
+        draws[name] = triangular(rng, inputs[name], low, high, relative, n)
+    out = run.outcome(devices, compute_s / efficiency, asm=asm,
+                      failure_rate=asm.failure_rate_per_device_hour * failures, **draws)
+    return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
+            "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}
+
+
+def quantiles(samples: dict) -> tuple[dict, dict, dict]:
+    """(P10, P50, P90) dicts of every quantity; unknown (nan) stays unknown."""
+    out = []
+    for q in (10, 50, 90):
+        row = {}
+        for k in QUANTITIES:
+            x = np.asarray(samples[k], dtype=float)
+            x = x[np.isfinite(x)]
+            row[k] = float(np.percentile(x, q)) if x.size == len(samples[k]) else float("nan")
+        out.append(row)
+    return out[0], out[1], out[2]

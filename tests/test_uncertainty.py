@@ -1,0 +1,76 @@
+"""--uncertainty: seeded, vectorised Monte Carlo P10/P50/P90 (planner/uncertainty.py)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import cli
+import planner
+from planner.assumptions import DEFAULT
+from planner.uncertainty import QUANTITIES, quantiles, simulate, triangular
+
+KW = dict(params="70B", tokens="15T", gpus=4096)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return planner.estimate(uncertainty=True, seed=7, **KW)
+
+
+def test_quantiles_present_ordered_and_labelled(plan):
+    for q in (plan.p10, plan.p50, plan.p90):
+        assert set(q) == set(QUANTITIES)
+    for k in QUANTITIES:
+        assert 0 < plan.p10[k] < plan.p50[k] < plan.p90[k], k
+    assert plan.assumptions["uncertainty_seed"]["value"] == 7
+    assert "efficiency_log_sd" in plan.assumptions
+
+
+def test_median_brackets_the_point_estimate(plan):
+    assert plan.p10["training_days"] < plan.training_days < plan.p90["training_days"]
+    assert plan.p50["training_days"] == pytest.approx(plan.training_days, rel=0.05)
+    assert plan.p50["cost_usd"] == pytest.approx(plan.cost_usd["total"], rel=0.05)
+
+
+def test_same_seed_same_answer_other_seed_differs(plan):
+    again = planner.estimate(uncertainty=True, seed=7, **KW)
+    assert again.p90 == plan.p90
+    other = planner.estimate(uncertainty=True, seed=8, **KW)
+    assert other.p90 != plan.p90
+
+
+def test_triangular_uses_catalog_range_or_relative_default():
+    rng = np.random.default_rng(0)
+    x = triangular(rng, 2.35, 1.70, None, 0.25, 10_000)
+    assert x.min() >= 1.70 and x.max() <= 2.35 * 1.25
+    assert np.isnan(triangular(rng, float("nan"), None, None, 0.25, 3)).all()
+
+
+def test_cloud_cost_draws_equal_hours_times_price():
+    inputs = dict(checkpoint_s=5.0, device_power_w=1275.0, pue=1.1, cloud_usd_per_hour=2.0,
+                  energy_usd_per_kwh=0.08, device_usd=27_500.0, server_usd_per_device=39_200.0,
+                  capex_usd_per_mw=11.7e6, grid_kg_co2_per_mwh=366.0)
+    s = simulate(1024, 30 * 86400.0, inputs, {}, "cloud", DEFAULT.with_(uncertainty_samples=500),
+                 seed=1)
+    assert s["gpu_hours"].shape == (500,)
+    p10, p50, p90 = quantiles(s)
+    assert p10["cost_usd"] <= p50["cost_usd"] <= p90["cost_usd"]
+    # higher failure spread -> wider day range
+    wide = simulate(1024, 30 * 86400.0, inputs, {}, "cloud",
+                    DEFAULT.with_(uncertainty_samples=500, failure_rate_log_sd=1.0,
+                                  efficiency_log_sd=0.3), seed=1)
+    w10, _, w90 = quantiles(wide)
+    assert w90["training_days"] - w10["training_days"] > p90["training_days"] - p10["training_days"]
+
+
+def test_cli_uncertainty_table_and_json():
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "1T", "--tokens", "15T",
+                                     "--uncertainty"])
+    assert r.exit_code == 0, r.output
+    assert "P10" in r.output and "P90" in r.output and "cost_usd" in r.output
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "1T", "--tokens", "15T",
+                                     "--uncertainty", "--format", "json"])
+    d = json.loads(r.output)
+    assert d["p10"]["training_days"] < d["p90"]["training_days"]
