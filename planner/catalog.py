@@ -51,6 +51,7 @@ ARCH_KEYS = {"source", "as_of", "note", "layers", "hidden", "heads", "kv_heads",
 TRAINING_KEYS = {"source", "as_of", "note", "params", "active_params", "tokens", "seq_len",
                  "global_batch_tokens"}
 REFERENCE_KEYS = {f for f in Reference.__dataclass_fields__}
+STAGE_KEYS = {"name", "tokens", "gpus", "seq_len", "global_batch_tokens", "layout", "note"}
 FLOP_CONVENTIONS = {"megatron2021", "palm", "causal", "noncausal", "6n"}
 
 
@@ -219,7 +220,16 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         if conv is not None and conv not in FLOP_CONVENTIONS:
             raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: flop_convention must be "
                                f"one of {sorted(FLOP_CONVENTIONS)}")
-        refs.append(Reference(**raw))
+        stages = raw.get("stages", [])
+        for st in stages:
+            bad = set(st) - STAGE_KEYS
+            if bad:
+                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown stage key "
+                                   f"'{sorted(bad)[0]}'; allowed: {', '.join(sorted(STAGE_KEYS))}")
+            if "tokens" not in st:
+                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
+                                   "'tokens'")
+        refs.append(Reference(**{**raw, "stages": tuple(dict(s) for s in stages)}))
     tokens = float(train.get("tokens", 0.0))
     return Workload(
         key=key, name=data.get("name", key), architecture=architecture, tokens=tokens,

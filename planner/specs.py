@@ -149,6 +149,7 @@ class Reference:
     energy_mwh: float | None = None
     cost_usd: float | None = None
     framework: str | None = None  # "megatron" or "pytorch-fsdp" (assumptions.FRAMEWORKS)
+    stages: tuple = ()  # whole runs in stages: ({tokens, gpus, seq_len, ...}, ...)
     flash_attention: bool | None = None  # the run's attention kernel, when it differs from now
     dropout: bool | None = None
     note: str | None = None

@@ -11,7 +11,7 @@ MFU (BASELINE_MFU) for both.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tabulate import tabulate
@@ -72,7 +72,22 @@ def reference_rows(cat: Catalog, kinds=("throughput", "whole_run")) -> list[tupl
 
 
 def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
-    """The planner's figure for one reference, in the reference's units and convention."""
+    """The planner's figure for one reference, in the reference's units and convention.
+    A whole run given in stages sums the device-hours of its stages."""
+    if ref.stages:
+        total, notes = 0.0, []
+        for st in ref.stages:
+            part = replace(ref, stages=(), tokens=st["tokens"],
+                           gpus=st.get("gpus", ref.gpus), seq_len=st.get("seq_len", ref.seq_len),
+                           global_batch_tokens=st.get("global_batch_tokens",
+                                                      ref.global_batch_tokens),
+                           layout=st.get("layout", ref.layout))
+            hours, note = predict(cat, w, part)
+            if hours is None:
+                return None, f"stage {st.get('name', '?')}: {note}"
+            total += hours
+            notes.append(f"{st.get('name', '?')} {hours / 1e6:,.2f}M")
+        return total, "stages: " + ", ".join(notes)
     acc = cat.accelerator(ref.accelerator)
     precision = _precision(ref.precision, w.precision)
     era = {k: getattr(ref, k) for k in ("flash_attention", "dropout")
