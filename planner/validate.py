@@ -111,7 +111,7 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
     if not plan.feasible or plan.tokens_per_s is None:
         return None, plan.reason or "infeasible"
     if ref.kind == "whole_run":
-        return plan.gpu_hours, f"layout {plan.layout}"
+        return plan.gpu_hours, _short_layout(plan.layout)
     seq = ref.seq_len or w.seq_len
     params = w.published_params or float(total_params(w.architecture))
     conv = ref.flop_convention or "causal"
@@ -197,7 +197,8 @@ def summarise(rows: list[Row], skipped: list) -> dict:
 
 def render(result: dict) -> str:
     rows = []
-    for r in result["rows"]:
+    for r in sorted(result["rows"], key=lambda r: (r["kind"] != "throughput", r["group"],
+                                                    r["row_id"])):
         unit = "TFLOP/s" if r["kind"] == "throughput" else "GPU-h"
         fmt = (lambda x: f"{x:,.1f}") if r["kind"] == "throughput" else (lambda x: f"{x:,.0f}")
         rows.append((r["row_id"], unit, fmt(r["published"]),
@@ -205,8 +206,10 @@ def render(result: dict) -> str:
                      "n/a" if r["error_pct"] is None else f"{r['error_pct']:+.1f}%",
                      fmt(r["baseline"]), f"{r['baseline_error_pct']:+.1f}%", r["note"][:48]))
     lines = [tabulate(rows, headers=["reference", "unit", "published", "planner", "error",
-                                     f"6ND@{result['baseline_mfu']:.0%}", "error", "layout"],
-                      tablefmt="simple")]
+                                     f"6ND@{result['baseline_mfu']:.0%}", "error",
+                                     "planner's layout"],
+                      tablefmt="simple", disable_numparse=True,
+                      colalign=("left", "left", "right", "right", "right", "right", "right"))]
     g = [(k, v["rows"], _pct(v["mape_pct"]), _pct(v["baseline_mape_pct"]))
          for k, v in result["groups"].items()]
     lines += ["", tabulate(g, headers=["group", "rows", "planner MAPE", "baseline MAPE"],
