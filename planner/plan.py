@@ -319,8 +319,6 @@ def size_cluster(w: Workload, acc: Accelerator, hw: Hardware, asm: Assumptions, 
             last_miss = k
         if first_hit and k >= 4 * first_hit:
             break  # far past the deadline's size: larger clusters only cost more
-        if c.found.count == 0 and k > 1 and any(x.wall_s < math.inf for x in seen.values()):
-            break  # past the largest cluster the batch can feed
     if first_hit is not None:
         lo, hi = last_miss, first_hit
         while hi - lo > 1:
@@ -395,6 +393,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     plans = [_plan_on(cat, w, cat.accelerator(k), network, site_obj, n_gpus, fixed, limits,
                       asm, dict(used), allow_tp_beyond_domain) for k in gpu_keys]
     best = _choose(plans, limits)
+    best = _frontier(best, w)
     if uncertainty and best.feasible:
         best = _with_uncertainty(best, w, cat, site_obj, limits, asm, seed)
     return best
@@ -422,6 +421,39 @@ def _with_uncertainty(plan: Plan, w: Workload, cat: Catalog, site: Site | None, 
         used[name] = {"value": getattr(asm, name), "source": _source(asm, name)}
     used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)"}
     return Plan(**{**plan.__dict__, "p10": p10, "p50": p50, "p90": p90, "assumptions": used})
+
+
+def _frontier(plan: Plan, w: Workload) -> Plan:
+    """A missed deadline at the fastest cluster the search found is not a shortage of devices
+    when more devices would not help: say whether the batch (too few microbatches per pipeline:
+    the critical batch size bounds data parallelism, McCandlish et al. 2018) or communication
+    binds (Epoch AI 2024, 'Data movement limits to frontier model training')."""
+    if plan.feasible or plan.binding != "deadline" or not plan.time_breakdown_s:
+        return plan
+    t, step = plan.time_breakdown_s, plan.step_time_s
+    comm = sum(v for k, v in t.items() if k.endswith("_comm"))
+    seqs = plan.workload["global_batch_tokens"] / plan.workload["seq_len"]
+    lay = plan.layout
+    m = seqs / (lay["dp"] * lay["microbatch"])
+    losses = {
+        "reliability": (1.0 - plan.goodput,
+                        f"failures cost {1 - plan.goodput:.0%} of wall time at "
+                        f"{plan.cluster['gpus']:,} devices (a failure every "
+                        f"{plan.reliability['mtbf_s'] / 60:,.0f} minutes); larger clusters lose "
+                        "more to failures than they gain"),
+        "critical_batch": (t["pp_bubble"] / step,
+                           f"the global batch of {seqs:,.0f} sequences leaves each of "
+                           f"{lay['dp']:,} pipelines {m:,.0f} microbatches, so the pipeline "
+                           f"bubble takes {t['pp_bubble'] / step:.0%} of the step; more devices "
+                           "do not help without a larger batch, which the critical batch size "
+                           "bounds"),
+        "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
+                                 "is bound by data movement, not device count"),
+    }
+    binding, (share, why) = max(losses.items(), key=lambda kv: kv[1][0])
+    if share < 0.1:
+        return plan
+    return Plan(**{**plan.__dict__, "binding": binding, "reason": f"{plan.reason}: {why}"})
 
 
 def _nan_last(x: float) -> float:
@@ -590,8 +622,15 @@ def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
     mem_bd = {k: float(r["memory"][k][i]) / 1e9 for k in MEMORY_KEYS}
     alternatives = [_alternative(found, j, w, cluster.gpus, float(rel["goodput"]))
                     for j in found.ranked(4)[1:]]
+    feasible, reason = True, None
+    if not math.isfinite(wall_s):
+        feasible, binding = False, "reliability"
+        reason = (f"at {cluster.gpus:,} devices the cluster fails every "
+                  f"{float(rel['mtbf_s']) / 60:,.1f} minutes on average, within the "
+                  f"{asm.restart_s / 60:,.0f}-minute restart plus the work redone: no progress "
+                  "(goodput 0); fewer devices, faster restarts or a lower failure rate")
     return Plan(
-        feasible=True, reason=None, binding=binding, workload=workload, cluster=clus,
+        feasible=feasible, reason=reason, binding=binding, workload=workload, cluster=clus,
         layout=lay, model_flops=model_flops, hardware_flops=hardware_flops, step_time_s=step_s,
         tokens_per_s=tokens_per_s,
         tflops_per_gpu=float(r["mfu"][i]) * acc.peak(w.precision) / 1e12,
@@ -613,7 +652,8 @@ _REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_co
 
 def _alternative(found: SearchResult, j: int, w: Workload, gpus: int, goodput: float) -> dict:
     r = found.result
-    days = w.tokens / float(r["tokens_per_s"][j]) / goodput / SECONDS_PER_DAY
+    days = (w.tokens / float(r["tokens_per_s"][j]) / goodput / SECONDS_PER_DAY if goodput > 0
+            else math.inf)
     return {"gpus": gpus, "layout": found.layout(j), "step_time_s": float(r["step_time_s"][j]),
             "training_days": days,
             "mfu": float(r["mfu"][j]), "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,

@@ -1,0 +1,299 @@
+"""Columns of scenarios and of answers: how a table of what-ifs comes in and goes out.
+
+Scenarios arrive as columns named as ``planner.estimate``'s inputs (a pyarrow Table, a pandas
+DataFrame, or the sweep's generated chunks). Inside, each column is dictionary-coded
+(``Coded``: an integer code per row, -1 for null, and the distinct values), so that work
+which depends on a value runs once per distinct value, not once per row.
+
+Answers leave as one column per output of the contract (CONTRACT.md), flattened with ``_`` as
+report.flatten does, each with its unit in the Arrow field metadata. Unknown or infinite
+numbers are null, as in ``Plan.to_dict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .memory import RECOMPUTE_CODES
+from .step import MEMORY_KEYS, TIME_KEYS
+from .uncertainty import QUANTITIES
+
+# --- inputs ---------------------------------------------------------------------------------
+
+SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+                "expert_ffn", "shared_experts", "dense_layers")
+
+# Every input a scenario may carry (planner.estimate's keywords and the shape flags), with the
+# unit its parsed value has in a sweep's Parquet output ("" for text and plain counts).
+INPUT_UNITS = {
+    "params": "parameters", "tokens": "tokens", "workload": "", "gpu": "", "gpus": "devices",
+    "network": "", "site": "", "layout": "", "deadline": "s", "budget": "USD",
+    "power_cap": "W", "max_gpus": "devices", "objective": "", "ownership": "",
+    "price_per_gpu_hour": "USD per device-hour", "ffn_type": "", "seq_len": "tokens",
+    "global_batch": "tokens", "precision": "", "allow_tp_beyond_domain": "",
+    "uncertainty": "", "seed": "", "framework": "",
+    **{k: "" for k in SHAPE_INPUTS},
+}
+INPUTS = tuple(INPUT_UNITS)
+
+
+@dataclass
+class Coded:
+    """One input column: ``codes[i]`` indexes ``values`` (-1: null, the input not given)."""
+
+    codes: np.ndarray  # int64, one per row
+    values: list       # distinct values, Python objects
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, rows: np.ndarray) -> "Coded":
+        return Coded(self.codes[rows], self.values)
+
+    def row(self, i: int):
+        c = int(self.codes[i])
+        return None if c < 0 else self.values[c]
+
+
+def _plain(v):
+    """numpy scalars to Python; NaN (pandas' missing number) to None."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def code_values(values) -> Coded:
+    """Dictionary-code a sequence of Python values (None is null)."""
+    index: dict = {}
+    distinct: list = []
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        v = _plain(v)
+        if v is None:
+            codes[i] = -1
+            continue
+        key = (type(v), v) if not isinstance(v, (list, dict)) else (type(v), repr(v))
+        c = index.get(key)
+        if c is None:
+            c = index[key] = len(distinct)
+            distinct.append(v)
+        codes[i] = c
+    return Coded(codes, distinct)
+
+
+def code_arrow(column) -> Coded:
+    """Dictionary-code an Arrow column (Array or ChunkedArray) without a Python loop per row."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_null(column.type):
+        return Coded(np.full(len(column), -1, dtype=np.int64), [])
+    if pa.types.is_floating(column.type):
+        column = pc.if_else(pc.is_nan(column), None, column)  # NaN is pandas' missing value
+    if pa.types.is_dictionary(column.type):
+        enc = column
+    else:
+        try:
+            enc = column.dictionary_encode()
+        except pa.ArrowNotImplementedError:
+            return code_values(column.to_pylist())
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return Coded(codes, [_plain(v) for v in enc.dictionary.to_pylist()])
+
+
+def columns_of(table) -> tuple[dict[str, Coded], int]:
+    """(name -> Coded, rows) of a pyarrow Table, a pandas DataFrame or a dict of sequences."""
+    if isinstance(table, pa.Table):
+        return {n: code_arrow(table.column(n)) for n in table.column_names}, table.num_rows
+    if hasattr(table, "columns") and hasattr(table, "iloc"):  # pandas, without importing it
+        out = {}
+        for name in table.columns:
+            series = table[name]
+            try:
+                out[str(name)] = code_arrow(pa.array(series, from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed "1T" and 1e12 in one column
+                out[str(name)] = code_values(series.tolist())
+        return out, len(table)
+    if isinstance(table, dict):
+        lengths = {len(v) for v in table.values()}
+        if len(lengths) > 1:
+            raise ValueError("every column of a scenario table must have the same length")
+        return {str(k): code_values(list(v)) for k, v in table.items()}, \
+            (lengths.pop() if lengths else 0)
+    raise TypeError("scenarios must be a pyarrow Table, a pandas DataFrame or a dict of columns")
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_interruptions",
+                    "wall_s", "lost_hours", "lost_hours_checkpoint", "lost_hours_rework",
+                    "lost_hours_restart")
+LAYOUT_INTS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages")
+RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE_CODES.items()}
+
+
+def output_fields(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]:
+    """(name, kind, unit) of every output column, in order; kind is f8, i8, str or bool.
+
+    ``cost_keys`` maps each cost method to its components (run.outcome's cost dicts), so the
+    money columns follow the cost model rather than a list kept here."""
+    f: list[tuple[str, str, str]] = [("error", "str", ""), ("feasible", "bool", ""),
+                                     ("reason", "str", ""), ("binding", "str", "")]
+    f += [("workload_params", "f8", "parameters"), ("workload_active_params", "f8", "parameters"),
+          ("workload_tokens", "f8", "tokens")]
+    f += [(f"workload_{k}", "i8", "") for k in ("layers", "hidden", "heads", "kv_heads", "ffn",
+                                                "vocab")]
+    f += [("workload_seq_len", "i8", "tokens"), ("workload_global_batch_tokens", "f8", "tokens"),
+          ("workload_precision", "str", ""), ("workload_experts", "i8", ""),
+          ("workload_top_k", "i8", ""), ("workload_ffn_type", "str", ""),
+          ("workload_name", "str", "")]
+    f += [("cluster_accelerator", "str", ""), ("cluster_gpus", "i8", "devices"),
+          ("cluster_nodes", "i8", "nodes"), ("cluster_scale_up_domain", "i8", "devices"),
+          ("cluster_network", "str", ""), ("cluster_site", "str", "")]
+    f += [(f"layout_{k}", "i8", "") for k in LAYOUT_INTS]
+    f += [("layout_recompute", "str", ""), ("layout_zero", "i8", "")]
+    f += [("model_flops", "f8", "FLOP"), ("hardware_flops", "f8", "FLOP"),
+          ("step_time_s", "f8", "s"), ("tokens_per_s", "f8", "tokens/s"),
+          ("tflops_per_gpu", "f8", "TFLOP/s per device"), ("mfu", "f8", "fraction"),
+          ("hfu", "f8", "fraction"), ("memory_gb_per_gpu", "f8", "GB (1e9 bytes)")]
+    f += [(f"memory_breakdown_gb_{k}", "f8", "GB (1e9 bytes)") for k in MEMORY_KEYS]
+    f += [(f"time_breakdown_s_{k}", "f8", "s") for k in TIME_KEYS]
+    f += [("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
+          ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),
+          ("power_mw", "f8", "MW"), ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2")]
+    seen = []
+    for keys in cost_keys.values():
+        seen += [k for k in keys if k != "total" and k not in seen]
+    f += [(f"cost_usd_{k}", "f8", "USD") for k in seen]
+    f += [("cost_usd_total", "f8", "USD"),
+          ("cost_usd_per_trillion_tokens", "f8", "USD per 1e12 tokens"),
+          ("cost_usd_per_1e24_flop", "f8", "USD per 1e24 FLOP")]
+    f += [(f"cost_usd_by_method_{m}", "f8", "USD") for m in cost_keys]
+    f += [("cost_method", "str", "")]
+    units = {"training_days": "days", "gpu_hours": "device-hours", "energy_mwh": "MWh",
+             "cost_usd": "USD"}
+    f += [(f"{p}_{k}", "f8", units[k]) for p in ("p10", "p50", "p90") for k in QUANTITIES]
+    rel_units = {"goodput": "fraction", "expected_interruptions": "interruptions"}
+    f += [(f"reliability_{k}", "f8", rel_units.get(k, "s" if k.endswith("_s")
+                                                    else "device-hours"))
+          for k in RELIABILITY_KEYS]
+    f += [("assumptions_price_per_gpu_hour_value", "f8", "USD per device-hour"),
+          ("assumptions_pue_value", "f8", "")]
+    return f
+
+
+class Answers:
+    """Column buffers for n rows: floats (NaN = null), ints and bools with a validity mask,
+    strings as codes into a list of distinct values (fast to fill, decoded once by Arrow)."""
+
+    def __init__(self, n: int, fields: list[tuple[str, str, str]]):
+        self.n, self.fields = n, fields
+        self.kind = {name: kind for name, kind, _ in fields}
+        self.f: dict[str, np.ndarray] = {}
+        self.i: dict[str, np.ndarray] = {}
+        self.valid: dict[str, np.ndarray] = {}
+        self.s: dict[str, np.ndarray] = {}
+        self.words: dict[str, dict] = {}
+        for name, kind, _ in fields:
+            if kind == "f8":
+                self.f[name] = np.full(n, np.nan)
+            elif kind in ("i8", "bool"):
+                self.i[name] = np.zeros(n, dtype=np.int64)
+                self.valid[name] = np.zeros(n, dtype=bool)
+            else:
+                self.s[name] = np.full(n, -1, dtype=np.int64)
+                self.words[name] = {}
+
+    def put(self, name: str, rows, values) -> None:
+        """Set ``name`` at ``rows`` (an index array or mask) to ``values`` (scalar or array)."""
+        kind = self.kind[name]
+        if kind == "f8":
+            self.f[name][rows] = values
+        elif kind in ("i8", "bool"):
+            v = np.asarray(values)
+            if v.dtype.kind == "f":
+                ok = np.isfinite(v)
+                self.i[name][rows] = np.where(ok, v, 0).astype(np.int64)
+                self.valid[name][rows] = ok
+            elif v.dtype == object:
+                ok = np.array([x is not None for x in np.ravel(v)]).reshape(v.shape)
+                self.i[name][rows] = np.where(ok, v, 0).astype(np.int64)
+                self.valid[name][rows] = ok
+            else:
+                self.i[name][rows] = v
+                self.valid[name][rows] = True
+        else:
+            self.put_codes(name, rows, np.zeros(np.shape(values), dtype=np.int64)
+                           if np.ndim(values) else 0, [values]) if not isinstance(
+                values, (np.ndarray, list)) else self.put_codes(
+                name, rows, *_codes_of(values))
+
+    def put_codes(self, name: str, rows, codes, values: list) -> None:
+        """Set a text column from codes into ``values`` (-1 or a None value: null)."""
+        words = self.words[name]
+        remap = np.array([-1 if v is None else words.setdefault(str(v), len(words))
+                          for v in values] + [-1], dtype=np.int64)
+        self.s[name][rows] = remap[np.asarray(codes)]  # code -1 picks the final -1
+
+    def put_row(self, i: int, flat: dict) -> None:
+        """Set one row from a flattened plan (report.flatten of Plan.to_dict())."""
+        for name, value in flat.items():
+            if name not in self.kind or value is None:
+                continue
+            kind = self.kind[name]
+            if kind == "f8":
+                self.f[name][i] = value
+            elif kind in ("i8", "bool"):
+                self.i[name][i] = int(value)
+                self.valid[name][i] = True
+            else:
+                words = self.words[name]
+                self.s[name][i] = words.setdefault(str(value), len(words))
+
+    def clear(self, rows) -> None:
+        """Null every column at ``rows`` (bad rows keep only their error)."""
+        for name in self.f:
+            self.f[name][rows] = np.nan
+        for name in self.valid:
+            self.valid[name][rows] = False
+        for name in self.s:
+            if name != "error":
+                self.s[name][rows] = -1
+
+    def arrow(self, name: str) -> pa.Array:
+        kind = self.kind[name]
+        if kind == "f8":
+            x = self.f[name]
+            return pa.array(x, mask=~np.isfinite(x))
+        if kind == "i8":
+            return pa.array(self.i[name], mask=~self.valid[name])
+        if kind == "bool":
+            return pa.array(self.i[name].astype(bool), mask=~self.valid[name])
+        words = list(self.words[name])
+        codes = self.s[name]
+        dictionary = pa.array(words, type=pa.string())
+        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+
+    def table(self) -> pa.Table:
+        arrays = [self.arrow(name) for name, _, _ in self.fields]
+        return pa.Table.from_arrays(arrays, schema=schema(self.fields))
+
+
+def _codes_of(values) -> tuple[np.ndarray, list]:
+    coded = code_values(list(values))
+    return coded.codes, coded.values
+
+
+ARROW_TYPES = {"f8": pa.float64(), "i8": pa.int64(), "str": pa.string(), "bool": pa.bool_()}
+
+
+def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None) -> pa.Schema:
+    """Arrow schema of the answer columns, each field with its unit (b'unit')."""
+    return pa.schema([pa.field(name, ARROW_TYPES[kind], metadata={"unit": unit})
+                      for name, kind, unit in fields], metadata=metadata)
