@@ -396,20 +396,21 @@ def _message(inst: SizingInstance, limits: tuple[str, ...], i: int) -> str:
     (...), deadline 90.0': what option i needs of each relaxed limit, against the limit."""
     acc, gpus = inst.accelerator[i], int(inst.gpus[i])
     within = any(k not in limits for k in inst.limits.active())
+    texts = {k: _unit_text(k, float(inst.need(k)[i]), inst, i) for k in limits}
+    if len(limits) > 1:  # several limits together: one option, what it needs of each
+        needs = ", ".join(f"{need} ({cap})" for need, cap in texts.values())
+        return (f"relaxing {' and '.join(limits)} together: {gpus:,} x {acc}"
+                f"{' meeting the other limits' if within else ''} needs {needs}")
+    limit = limits[0]
+    need, cap = texts[limit]
     where = f"{gpus:,} x {acc}" + (", meeting the other limits" if within else "")
-    parts = []
-    for limit in limits:
-        need, cap = _unit_text(limit, float(inst.need(limit)[i]), inst, i)
-        if limit == "deadline":
-            parts.append(f"the fastest plan takes {need} ({where}), {cap}")
-        elif limit == "budget":
-            parts.append(f"the cheapest plan costs {need} ({where}), {cap}")
-        elif limit == "power":
-            parts.append(f"needs {need} ({where}), {cap}")
-        else:
-            parts.append(f"needs {need}" + (" (meeting the other limits)" if within else "")
-                         + f", {cap}")
-    return " and ".join(parts)
+    if limit == "deadline":
+        return f"the fastest plan takes {need} ({where}), {cap}"
+    if limit == "budget":
+        return f"the cheapest plan costs {need} ({where}), {cap}"
+    if limit == "power":
+        return f"needs {need} ({where}), {cap}"
+    return f"needs {need}" + (" (meeting the other limits)" if within else "") + f", {cap}"
 
 
 def _relax(inst: SizingInstance, settings: SolverSettings) -> tuple[list[Relaxation], float]:

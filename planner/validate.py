@@ -151,6 +151,37 @@ def baseline(cat: Catalog, w, ref) -> float:
     return tokens_per_s * per_token / 1e12
 
 
+def cost_comparison(cat: Catalog) -> list[dict]:
+    """The planner's two cost methods on each published whole run that has a dollar figure,
+    charged for the run's published device-hours (so only the cost method differs), beside
+    that figure (mostly Epoch AI's amortised hardware + energy estimates)."""
+    from . import cost as cost_model
+    from . import power as power_model
+    from .assumptions import DEFAULT
+
+    out = []
+    for w, ref, usable in reference_rows(cat, kinds=("whole_run",)):
+        if not (usable and ref.cost_usd and ref.gpu_hours):
+            continue
+        acc = cat.accelerator(ref.accelerator)
+        site = cat.site("us-hyperscale")
+        wall_s = ref.gpu_hours / ref.gpus * 3600.0
+        dev_w, _ = power_model.device_power_w(acc, DEFAULT)
+        it_w = power_model.it_power_w(ref.gpus, dev_w, DEFAULT)
+        facility_w = power_model.facility_power_w(it_w, site.pue)
+        owned = cost_model.owned_cost(
+            ref.gpus, wall_s, acc.purchase_usd or math.nan,
+            acc.server_usd_per_device or math.nan, it_w, facility_w, site.energy_usd_per_kwh,
+            site.capex_usd_per_mw, DEFAULT)["total"]
+        rate = acc.cloud_contract_usd_per_hour or acc.cloud_on_demand_usd_per_hour or math.nan
+        cloud = ref.gpu_hours * rate
+        out.append({"row_id": ref.row_id, "published_usd": ref.cost_usd,
+                    "owned_usd": float(owned), "owned_ratio": float(owned) / ref.cost_usd,
+                    "cloud_usd": cloud, "cloud_ratio": cloud / ref.cost_usd,
+                    "basis": (ref.note or "")})
+    return out
+
+
 def run(cat: Catalog) -> dict:
     rows, skipped = [], []
     for w, ref, usable in reference_rows(cat):
@@ -163,7 +194,9 @@ def run(cat: Catalog) -> dict:
         pred, note = predict(cat, w, ref)
         rows.append(Row(w.key, ref.row_id, ref.kind, ref.row_id.split("-")[0], pub, pred,
                         baseline(cat, w, ref), note))
-    return summarise(rows, skipped)
+    out = summarise(rows, skipped)
+    out["costs"] = cost_comparison(cat)
+    return out
 
 
 def _mape(errors) -> float | None:
@@ -218,6 +251,16 @@ def render(result: dict) -> str:
          for k, v in result["summary"].items()]
     lines += ["", tabulate(s, headers=["all", "rows", "planner MAPE", "worst row",
                                        "baseline MAPE"], tablefmt="simple")]
+    if result.get("costs"):
+        c = [(x["row_id"], f"${x['published_usd'] / 1e6:,.2f}M",
+              "n/a" if math.isnan(x["owned_usd"]) else f"${x['owned_usd'] / 1e6:,.2f}M",
+              "n/a" if math.isnan(x["owned_ratio"]) else f"{x['owned_ratio']:.2f}",
+              "n/a" if math.isnan(x["cloud_usd"]) else f"${x['cloud_usd'] / 1e6:,.2f}M",
+              "n/a" if math.isnan(x["cloud_ratio"]) else f"{x['cloud_ratio']:.2f}")
+             for x in result["costs"]]
+        lines += ["", "cost at the published device-hours (method comparison; docs/costs.md)",
+                  tabulate(c, headers=["run", "published", "owned", "ratio", "cloud (2026)",
+                                       "ratio"], tablefmt="simple", disable_numparse=True)]
     if result["skipped"]:
         lines += ["", "skipped: " + ", ".join(f"{x['row_id']} ({x['why']})"
                                              for x in result["skipped"])]
