@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
+from .assumptions import Assumptions
 from .specs import (FFN_TYPES, PRECISIONS, Accelerator, Architecture, Figure, Network,
                     Reference, Site, Workload)
 
@@ -229,6 +230,11 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
             if "tokens" not in st:
                 raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
                                    "'tokens'")
+        known = set(Assumptions.__dataclass_fields__)
+        for name in raw.get("assumptions", {}):
+            if name not in known:
+                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown assumption "
+                                   f"'{name}'")
         refs.append(Reference(**{**raw, "stages": tuple(dict(s) for s in stages)}))
     tokens = float(train.get("tokens", 0.0))
     return Workload(

@@ -74,6 +74,7 @@ def plan_table(plan: dict) -> str:
             ("memory", f"{plan['memory_gb_per_gpu']:,.1f} GB per device"),
             ("days", f"{fmt_duration_days(plan['training_days'] * 86400)} "
                      f"(goodput {fmt_pct(plan['goodput'])})"),
+            ("reliability", _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])),
             ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility"),
             ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
@@ -92,12 +93,15 @@ def plan_table(plan: dict) -> str:
         m = [(k, f"{v:,.1f}") for k, v in plan["memory_breakdown_gb"].items()]
         lines += ["", tabulate(t, headers=["step time", "s", "share"], tablefmt="simple"),
                   "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
-    for key in ("p10", "p50", "p90"):
-        if plan.get(key):
-            q = [(k, plan["p10"][k], plan["p50"][k], plan["p90"][k]) for k in plan["p50"]]
-            lines += ["", tabulate(q, headers=["uncertainty", "P10", "P50", "P90"],
-                                   tablefmt="simple", floatfmt=",.4g")]
-            break
+    if plan.get("p50"):
+        fmt = {"training_days": lambda x: f"{x:,.1f} d", "gpu_hours": fmt_count,
+               "power_mw": lambda x: fmt_power(x * 1e6), "energy_mwh": lambda x: f"{x:,.0f}",
+               "cost_usd": fmt_money}
+        q = [(k, *(fmt.get(k, str)(plan[p][k]) if plan[p][k] is not None else "n/a"
+                   for p in ("p10", "p50", "p90"))) for k in plan["p50"]]
+        lines += ["", tabulate(q, headers=["uncertainty (seeded Monte Carlo)", "P10", "P50",
+                                           "P90"], tablefmt="simple", disable_numparse=True,
+                               colalign=("left", "right", "right", "right"))]
     if plan.get("alternatives"):
         alt = []
         for a in plan["alternatives"]:
@@ -110,6 +114,16 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+def _reliability_text(plan: dict) -> str:
+    rel = plan.get("reliability") or {}
+    if not rel:
+        return "n/a"
+    return (f"{_num(rel.get('expected_interruptions'), '{:,.0f}')} expected interruptions "
+            f"(a failure every {_num(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')} h), checkpoint "
+            f"every {_num(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
+            f"{fmt_count(rel.get('lost_hours'))} device-hours lost")
 
 
 def _short(v):

@@ -150,6 +150,7 @@ class Reference:
     cost_usd: float | None = None
     framework: str | None = None  # "megatron" or "pytorch-fsdp" (assumptions.FRAMEWORKS)
     stages: tuple = ()  # whole runs in stages: ({tokens, gpus, seq_len, ...}, ...)
+    assumptions: dict | None = None  # published facts about the run's software, by name
     flash_attention: bool | None = None  # the run's attention kernel, when it differs from now
     dropout: bool | None = None
     note: str | None = None

@@ -1,6 +1,6 @@
 """Uncertainty: a seeded, vectorised Monte Carlo over the inputs a plan cannot know exactly
 (achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90 of days,
-device-hours, MWh and cost. Each draw goes through the same run model as the plan (run.py).
+device-hours, facility MW, MWh and cost. Each draw goes through the same run model as the plan (run.py).
 
 Ranges (docs/uncertainty.md):
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
@@ -16,7 +16,7 @@ import numpy as np
 from . import run
 from .assumptions import Assumptions
 
-QUANTITIES = ("training_days", "gpu_hours", "energy_mwh", "cost_usd")
+QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd")
 
 
 def triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None,
@@ -50,6 +50,7 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
     out = run.outcome(devices, compute_s / efficiency, asm=asm,
                       failure_rate=asm.failure_rate_per_device_hour * failures, **draws)
     return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
+            "power_mw": out["facility_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}
 
 

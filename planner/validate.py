@@ -92,6 +92,7 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
     precision = _precision(ref.precision, w.precision)
     era = {k: getattr(ref, k) for k in ("flash_attention", "dropout")
            if getattr(ref, k) is not None}
+    era.update(ref.assumptions or {})
     if ref.kind == "throughput":
         era["batch_tolerance"] = 0.0  # benchmarks ran their published batch exactly
     kwargs = dict(workload=w.key, gpu=ref.accelerator, gpus=ref.gpus, layout=ref.layout,
