@@ -11,6 +11,7 @@ import numpy as np
 
 from .assumptions import Assumptions
 from .power import energy_mwh
+from .units import known as _known
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
            "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]
@@ -18,11 +19,6 @@ __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recove
 # A 365-day year, as units.py's "y" and power_cost.md sec. 5's 8,760 h per year cross-check.
 SECONDS_PER_YEAR = 365 * 86400
 OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", "maintenance")
-
-
-def _known(x):
-    """None (unknown) -> nan; numbers and arrays -> float arrays."""
-    return np.asarray(np.nan if x is None else x, dtype=float)
 
 
 def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:

@@ -11,16 +11,12 @@ import numpy as np
 
 from .assumptions import Assumptions
 from .specs import Accelerator
+from .units import known as _known
 
 __all__ = ["device_power_w", "it_power_w", "facility_power_w", "energy_mwh", "co2_tonnes",
            "J_PER_MWH"]
 
 J_PER_MWH = 3.6e9  # 1 MWh = 1e6 W x 3600 s
-
-
-def _known(x):
-    """None (unknown) -> nan; numbers and arrays -> float arrays."""
-    return np.asarray(np.nan if x is None else x, dtype=float)
 
 
 def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, str]:

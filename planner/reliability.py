@@ -26,14 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from .assumptions import Assumptions
+from .units import known as _known
 
 __all__ = ["checkpoint_bytes", "checkpoint_write_s", "mtbf_s", "young_interval_s",
            "daly_interval_s", "goodput"]
-
-
-def _known(x):
-    """None (unknown) -> nan; numbers and arrays -> float arrays."""
-    return np.asarray(np.nan if x is None else x, dtype=float)
 
 
 def checkpoint_bytes(params, asm: Assumptions):

@@ -217,3 +217,10 @@ def fmt_money(usd) -> str:
 def fmt_pct(frac) -> str:
     """A fraction as a percentage with one decimal: 0.4123 -> '41.2%'."""
     return "n/a" if _missing(frac) else f"{float(frac) * 100:.1f}%"
+
+
+def known(x):
+    """None (unknown) -> nan; numbers and arrays -> float arrays (unknown stays unknown)."""
+    import numpy as np
+
+    return np.asarray(np.nan if x is None else x, dtype=float)
