@@ -49,8 +49,8 @@ def hardware_flops_per_token(a: Architecture, seq_len, recompute):
 def megatron2021_flops_per_token(a: Architecture, seq_len):
     """Narayanan et al. 2021 eq. 3 divided by tokens (B*s):
     96 l h^2 (1 + s/(6h) + V/(16 l h)): full recompute counted, non-causal attention, FFN 4h."""
-    h, l = a.hidden, a.layers
-    return 96.0 * l * h * h * (1.0 + seq_len / (6.0 * h) + a.vocab / (16.0 * l * h))
+    h, layers = a.hidden, a.layers
+    return 96.0 * layers * h * h * (1.0 + seq_len / (6.0 * h) + a.vocab / (16.0 * layers * h))
 
 
 def palm_flops_per_token(n_params, a: Architecture, seq_len):

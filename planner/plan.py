@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from . import cost as cost_model
 from . import power as power_model
-from . import reliability, run, uncertainty
+from . import reliability, run, sizing, uncertainty
 from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
 from .assumptions import DEFAULT, FRAMEWORK_SOURCE, FRAMEWORKS, Assumptions, for_framework
-from .catalog import Catalog, catalog as load_catalog
+from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import RECOMPUTE_CODES
 from .search import SearchResult, parse_layout, search
 from .specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
@@ -55,6 +54,7 @@ class Limits:
     objective: str | None = None  # None: smallest cluster meeting the deadline
     ownership: str = "cloud"
     price_per_gpu_hour: float | None = None
+    inventory: tuple = ()  # ((accelerator, devices on hand), ...)
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class Plan:
     p90: dict | None = None
     reliability: dict | None = None
     alternatives: list = field(default_factory=list)
+    sizing: dict | None = None  # the CP-SAT choice: status, limits, options (planner/sizing.py)
 
     def to_dict(self) -> dict:
         return _clean(asdict(self))
@@ -365,7 +366,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              objective=None, ownership="cloud", price_per_gpu_hour=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
-             assumptions: dict | Assumptions | None = None, **shape) -> Plan:
+             assumptions: dict | Assumptions | None = None, inventory=None, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input."""
     asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
@@ -387,6 +388,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     limits = _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                            price_per_gpu_hour)
     gpu_keys = _gpu_keys(gpu, asm, used)
+    limits = _limits_for(limits, inventory, gpu_keys, cat)
     fixed = parse_layout(layout) if not isinstance(layout, dict) else parse_layout(layout)
     n_gpus = parse_int_count(gpus, "--gpus") if gpus is not None else None
     site_obj = cat.site(site) if site else _default_site(cat, used)
@@ -479,20 +481,38 @@ def _default_site(cat: Catalog, used: dict) -> Site | None:
 
 
 def _choose(plans: list[Plan], limits: Limits) -> Plan:
-    feasible = [p for p in plans if p.feasible]
-    if not feasible:
-        return min(plans, key=lambda p: (p.training_days is None, p.training_days or 0))
-    if limits.objective != "time":
-        best = min(feasible, key=lambda p: (_nan_last(p.cost_usd["total"]), p.training_days))
-    else:
-        best = min(feasible, key=lambda p: p.training_days)
+    """The plan among accelerators: CP-SAT over each accelerator's plan (sizing.py) by the
+    objective; when none meets the limits, the one needing the smallest relaxation."""
+    if len(plans) == 1:
+        return plans[0]
+    numbered = [p for p in plans if _has_numbers(p)]
+    if not numbered:
+        return plans[0]
+    objective = limits.objective or "cost"
+    feasible = [p for p in numbered if p.feasible]
+    status, wall = "OPTIMAL", 0.0
+    if feasible:  # each already meets the limits: choose by the objective
+        sol = sizing.solve(_rows(feasible, sizing.SizingLimits(), objective), SIZING_SETTINGS)
+        best, status, wall = feasible[sol.index], sol.status, sol.solve_time_s
+    elif all(p.sizing for p in numbered):  # sized: each carries its smallest relaxation
+        best = min(numbered, key=_relaxation_rank)
+        others = [p.sizing["relaxations"][0]["message"] for p in sorted(
+            numbered, key=_relaxation_rank) if p is not best and p.sizing["relaxations"]]
+        reason = "; or: ".join([best.reason or ""] + others)
+        best = replace(best, reason=reason)
+    else:  # fixed sizes: which limit to relax, across accelerators
+        slim = _sizing_limits(limits, DEFAULT, None, default_deadline=False)
+        sol = sizing.solve(_rows(numbered, slim, objective), SIZING_SETTINGS)
+        best = numbered[sol.index] if sol.index is not None else numbered[0]
+        if sol.binding is not None:
+            best = replace(best, binding=sol.binding, reason=sol.reason)
+        status, wall = sol.status, sol.solve_time_s
     others = [{"accelerator": p.cluster["accelerator"], "gpus": p.cluster["gpus"],
                "training_days": p.training_days, "cost_usd_total": p.cost_usd["total"],
                "mfu": p.mfu, "note": "another accelerator considered"}
               for p in feasible if p is not best]
-    if others:
-        best = Plan(**{**best.__dict__, "alternatives": others + list(best.alternatives)})
-    return best
+    return replace(best, alternatives=others + list(best.alternatives),
+                   sizing=_merge_sizing(best, numbered, status, wall))
 
 
 def _plan_on(cat: Catalog, w: Workload, acc: Accelerator, network, site: Site | None,
@@ -510,23 +530,14 @@ def _plan_on(cat: Catalog, w: Workload, acc: Accelerator, network, site: Site | 
                              _no_layout_hint(w, n_gpus, fixed))
         binding = "gpus"
         used["gpus"] = {"value": n_gpus, "source": "given"}
-    else:
-        deadline_s = limits.deadline_s or asm.deadline_days * SECONDS_PER_DAY
-        if limits.deadline_s is None:
-            used["deadline_days"] = {"value": asm.deadline_days,
-                                     "source": _source(asm, "deadline_days")}
-        max_gpus = limits.max_gpus or asm.max_gpus
-        if limits.power_cap_w is not None:
-            per_device = _facility_w_per_device(acc, site, asm)
-            max_gpus = min(max_gpus, int(limits.power_cap_w // per_device))
-        if limits.objective == "time" and (limits.max_gpus or limits.power_cap_w
-                                           or limits.budget_usd):
-            cand, fastest = size_cluster(w, acc, hw, asm, fixed, 0.0, max(max_gpus, 1), allow_tp)
-            cand, binding = fastest, "max_gpus" if limits.max_gpus else "power"
-        else:
-            cand, fastest = size_cluster(w, acc, hw, asm, fixed, deadline_s, max(max_gpus, 1),
-                                         allow_tp)
-            binding = "deadline"
+    elif _wants_solver(limits):
+        return _plan_sized(w, acc, up, out, hw, site, fixed, limits, asm, used, allow_tp)
+    else:  # no limits: the cheapest cluster meeting the default deadline
+        deadline_s = asm.deadline_days * SECONDS_PER_DAY
+        used["deadline_days"] = {"value": asm.deadline_days,
+                                 "source": _source(asm, "deadline_days")}
+        cand, fastest = size_cluster(w, acc, hw, asm, fixed, deadline_s, asm.max_gpus, allow_tp)
+        binding = "deadline"
         if cand is None:
             cand = fastest
     cluster = Cluster(acc, cand.gpus, up, out, site)
@@ -573,11 +584,10 @@ def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
     found = cand.found
     if found.best is None and found.count and bool(np.any(
             found.result["memory_bytes"] <= acc.hbm_bytes)):
-        missing = [name for name, net in (("scale-out", cluster.scale_out_network),)
-                   if not acc.scale_out_bytes_per_s]
-        reason = (f"layouts fit in memory but their step time needs the {missing[0] if missing else 'network'} "
-                  f"bandwidth of {acc.key}, which the catalog does not have (unknown stays "
-                  "unknown: add a sourced figure with --catalog)")
+        link = "scale-out" if not acc.scale_out_bytes_per_s else "network"
+        reason = (f"layouts fit in memory but their step time needs the {link} bandwidth of "
+                  f"{acc.key}, which the catalog does not have (unknown stays unknown: add a "
+                  "sourced figure with --catalog)")
         return _empty_plan(workload, clus, assumptions, "unknown", reason)
     if found.best is None:
         need = float(np.min(found.result["memory_bytes"])) if found.count else math.nan
@@ -706,27 +716,248 @@ def _empty_plan(workload, clus, assumptions, binding, reason) -> Plan:
 
 
 def _check_limits(plan: Plan, limits: Limits, asm: Assumptions, fastest) -> Plan:
-    """Turn a plan that breaks a limit into an answer naming the limit and by how much."""
-    if not plan.feasible:
+    """Turn a plan that breaks a limit into an answer naming the limit and by how much. The
+    check is sizing.violations, the same validator every CP-SAT choice passes."""
+    if not plan.feasible or not _has_numbers(plan):
         return plan
-    problems = []
-    deadline_days = (limits.deadline_s or asm.deadline_days * SECONDS_PER_DAY) / SECONDS_PER_DAY
-    if plan.binding == "deadline" and plan.training_days > deadline_days * (1 + 1e-9):
-        problems.append(("deadline", f"the fastest plan takes {plan.training_days:,.1f} days "
-                         f"on {plan.cluster['gpus']:,} devices, deadline {deadline_days:,.1f}"))
-    if limits.power_cap_w is not None and plan.power_mw * 1e6 > limits.power_cap_w * (1 + 1e-9):
-        problems.append(("power", f"needs {plan.power_mw:,.1f} MW, cap "
-                         f"{limits.power_cap_w / 1e6:,.1f} MW"))
-    total = plan.cost_usd["total"]
-    if limits.budget_usd is not None and math.isfinite(total) and total > limits.budget_usd:
-        problems.append(("budget", f"costs ${total / 1e6:,.1f}M, budget "
-                         f"${limits.budget_usd / 1e6:,.1f}M"))
-    if limits.deadline_s is not None and plan.binding != "deadline" and \
-            plan.training_days * SECONDS_PER_DAY > limits.deadline_s * (1 + 1e-9):
-        problems.append(("deadline", f"takes {plan.training_days:,.1f} days, deadline "
-                         f"{limits.deadline_s / SECONDS_PER_DAY:,.1f}"))
-    if not problems:
+    by_default = plan.binding == "deadline" and limits.deadline_s is None
+    slim = _sizing_limits(limits, asm, None, default_deadline=by_default)
+    broken = sizing.violations(_rows([plan], slim, limits.objective or "cost"), 0)
+    if not broken:
         return plan
-    binding = problems[0][0]
-    reason = "; ".join(p[1] for p in problems)
-    return Plan(**{**plan.__dict__, "feasible": False, "binding": binding, "reason": reason})
+    gpus, acc = plan.cluster["gpus"], plan.cluster["accelerator"]
+    texts = []
+    for limit, need, cap in broken:
+        if limit == "deadline":
+            texts.append(f"{'the fastest plan takes' if by_default else 'takes'} {need:,.1f} "
+                         f"days on {gpus:,} devices, deadline {cap:,.1f}")
+        elif limit == "power":
+            texts.append(f"needs {need:,.1f} MW, cap {cap:,.1f} MW" if math.isfinite(need)
+                         else f"power unknown ({acc} has no published power), cap "
+                         f"{cap:,.1f} MW")
+        elif limit == "budget":
+            texts.append(f"costs ${need / 1e6:,.1f}M, budget ${cap / 1e6:,.1f}M" if
+                         math.isfinite(need) else f"cost unknown ({acc} has no price in the "
+                         f"catalog: --price-per-gpu-hour), budget ${cap / 1e6:,.1f}M")
+        elif limit == "max_gpus":
+            texts.append(f"needs {gpus:,} devices, --max-gpus {int(cap):,}")
+        else:
+            texts.append(f"needs {gpus:,} {acc}, inventory {int(cap):,}")
+    return replace(plan, feasible=False, binding=broken[0][0], reason="; ".join(texts))
+
+
+# --- sizing under limits: the options table CP-SAT chooses from (planner/sizing.py) ----------
+
+# Candidate sizes: k = m x 2^a / 4 size units for m in 4..7, a quarter-octave ladder (1, 1.25,
+# 1.5 and 1.75 x a power of two). It holds the 2^a and 3 x 2^a sizes size_cluster probes (whose
+# factors layouts use best) and as many points again for the curves between them.
+SIZE_LADDER_NUMERATORS = (4, 5, 6, 7)
+# Sizes whose ideal time (every device at its dense peak, MFU 1) exceeds twice the deadline are
+# no options: no real MFU brings them within it. The factor 2 keeps part of the curve beyond the
+# deadline for the plot and for the relaxation messages.
+SIZE_HORIZON_FACTOR = 2.0
+SIZING_SETTINGS = sizing.SolverSettings()  # 10 s, 2 workers, seed 0 (sizing.py)
+
+
+def _wants_solver(limits: Limits) -> bool:
+    """CP-SAT sizes the cluster when a limit, an objective or an inventory is given (several
+    accelerators set the objective, see _limits_for)."""
+    return any(v is not None for v in (limits.deadline_s, limits.budget_usd, limits.power_cap_w,
+                                       limits.max_gpus, limits.objective)) or bool(
+        limits.inventory)
+
+
+def _parse_inventory(inventory, cat: Catalog) -> tuple:
+    """{accelerator: devices} or 'h100-sxm=20000,b200=8000' -> ((key, devices), ...), with
+    catalog keys (aliases resolved)."""
+    if inventory is None or inventory == "" or inventory == {}:
+        return ()
+    accepted = "ACCELERATOR=DEVICES[,...] with catalog keys (e.g. h100-sxm=20000,b200=8000)"
+    if isinstance(inventory, dict):
+        items = list(inventory.items())
+    else:
+        items = []
+        for part in str(inventory).split(","):
+            if "=" not in part:
+                raise InputError("--inventory", inventory, accepted)
+            k, v = part.split("=", 1)
+            items.append((k.strip(), v.strip()))
+    out = {}
+    for k, v in items:
+        try:
+            key = cat.resolve("accelerators", str(k))
+        except UnknownKeyError:
+            raise InputError("--inventory", inventory, accepted,
+                             f"names an unknown accelerator '{k}'") from None
+        out[key] = parse_int_count(v, "--inventory")
+    return tuple(sorted(out.items()))
+
+
+def _limits_for(limits: Limits, inventory, gpu_keys: list[str], cat: Catalog) -> Limits:
+    """The limits with the inventory parsed; several accelerators are compared by cost unless
+    an objective is given (the rule _choose has always applied)."""
+    objective = limits.objective
+    if objective is None and len(gpu_keys) > 1:
+        objective = "cost"
+    return replace(limits, inventory=_parse_inventory(inventory, cat), objective=objective)
+
+
+def _sizing_limits(limits: Limits, asm: Assumptions, used: dict | None,
+                   default_deadline: bool) -> sizing.SizingLimits:
+    """Limits in the sizing's units. Minimising cost needs a deadline (else the cheapest plan
+    is the smallest cluster taking years): the default deadline applies, and is reported."""
+    deadline = limits.deadline_s / SECONDS_PER_DAY if limits.deadline_s is not None else None
+    if deadline is None and default_deadline:
+        deadline = asm.deadline_days
+        if used is not None:
+            used["deadline_days"] = {"value": asm.deadline_days,
+                                     "source": _source(asm, "deadline_days")}
+    return sizing.SizingLimits(
+        deadline_days=deadline, budget_usd=limits.budget_usd,
+        power_cap_mw=limits.power_cap_w / 1e6 if limits.power_cap_w is not None else None,
+        max_gpus=limits.max_gpus, inventory=dict(limits.inventory))
+
+
+def _size_ladder(k_top: int) -> list[int]:
+    ks, a = set(), 0
+    while (4 << a) // 4 <= k_top:
+        ks |= {(m << a) // 4 for m in SIZE_LADDER_NUMERATORS
+               if (m << a) % 4 == 0 and (m << a) // 4 <= k_top}
+        a += 1
+    return sorted(ks)
+
+
+def _size_options(w: Workload, acc: Accelerator, hw: Hardware, site: Site | None, fixed: dict,
+                  slim: sizing.SizingLimits, asm: Assumptions, allow_tp: bool) -> list[Candidate]:
+    """Candidate clusters for one accelerator, each with its best layout (one layout search
+    per size): the size ladder from the horizon up, the largest size each cap allows (power,
+    --max-gpus, inventory), and the smallest size meeting the deadline (bisection)."""
+    if all(k in fixed for k in ("tp", "pp", "dp", "cp")):  # the layout fixes the size
+        n = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
+        return [_try(w, acc, hw, n, asm, fixed, allow_tp)]
+    unit = _size_unit(acc)
+    k_top = max(1, asm.max_gpus // unit)
+    horizon_s = (slim.deadline_days or asm.deadline_days) * SECONDS_PER_DAY
+    flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
+    ideal_gpus = flops / (acc.peak(w.precision) * horizon_s * SIZE_HORIZON_FACTOR)
+    ladder = [k for k in _size_ladder(k_top) if k * unit >= ideal_gpus] or [k_top]
+    caps = [slim.max_gpus, slim.inventory.get(acc.key)]
+    if slim.power_cap_mw is not None:
+        per_device_w = _facility_w_per_device(acc, site, asm)
+        if math.isfinite(per_device_w) and per_device_w > 0:
+            caps.append(slim.power_cap_mw * 1e6 / per_device_w)
+    at_caps = {min(k_top, int(c // unit)) for c in caps if c is not None and c >= unit}
+    seen: dict[int, Candidate] = {}
+
+    def probe(k: int) -> Candidate:
+        if k not in seen:
+            seen[k] = _try(w, acc, hw, k * unit, asm, fixed, allow_tp)
+        return seen[k]
+
+    fastest, misses = None, 0
+    for k in sorted(set(ladder) | at_caps):
+        c = probe(k)
+        if c.wall_s < math.inf:
+            misses = 0
+            if fastest is None or c.wall_s < fastest.wall_s:
+                fastest = c
+        elif fastest is not None:
+            misses += 1
+            if misses >= 2:
+                break  # no layout fits or makes progress beyond this size
+        if fastest is not None and c.wall_s > horizon_s * SIZE_HORIZON_FACTOR and \
+                k * unit > 2 * fastest.gpus:
+            break  # the curve has turned back up, far past the fastest cluster
+    if slim.deadline_days is not None:
+        deadline_s = slim.deadline_days * SECONDS_PER_DAY
+        hits = [k for k in sorted(seen) if seen[k].wall_s <= deadline_s]
+        if hits:
+            lo = max([k for k in seen if k < hits[0]], default=0)
+            hi = hits[0]
+            while hi - lo > 1:  # smallest size meeting the deadline, as size_cluster finds it
+                mid = (lo + hi) // 2
+                if probe(mid).wall_s <= deadline_s:
+                    hi = mid
+                else:
+                    lo = mid
+    return [seen[k] for k in sorted(seen)]
+
+
+def _has_numbers(p: Plan) -> bool:
+    return p.training_days is not None and math.isfinite(p.training_days)
+
+
+def _plan_sized(w: Workload, acc: Accelerator, up, out, hw: Hardware, site: Site | None,
+                fixed: dict, limits: Limits, asm: Assumptions, used: dict,
+                allow_tp: bool) -> Plan:
+    """The plan CP-SAT chooses among this accelerator's sizes under the limits; when none
+    meets them, the plan of the smallest relaxation, with binding and reason."""
+    objective = limits.objective or "cost"
+    used["objective"] = {"value": objective, "source": (
+        "given (--objective)" if limits.objective else "planner default: the cheapest plan "
+        "that meets the limits (--objective time for the fastest)")}
+    slim = _sizing_limits(limits, asm, used, default_deadline=objective == "cost")
+    cands = _size_options(w, acc, hw, site, fixed, slim, asm, allow_tp)
+    plans = [_assemble(w, Cluster(acc, c.gpus, up, out, site), c, limits, asm, dict(used), None)
+             for c in cands]
+    ok = [p for p in plans if p.feasible and _has_numbers(p)]
+    if not ok:  # no size fits in memory (or makes progress): say why at the largest size
+        return plans[-1]
+    inst = sizing.SizingInstance(
+        accelerator=[acc.key] * len(ok), gpus=[p.cluster["gpus"] for p in ok],
+        training_days=[p.training_days for p in ok],
+        cost_usd=[p.cost_usd["total"] for p in ok], power_mw=[p.power_mw for p in ok],
+        limits=slim, objective=objective)
+    sol = sizing.solve(inst, SIZING_SETTINGS)
+    best = ok[sol.index] if sol.index is not None else min(ok, key=lambda p: p.training_days)
+    summary = sol.summary(inst)
+    assumptions = dict(best.assumptions)
+    assumptions["sizing"] = {
+        "value": f"CP-SAT {sol.status}: {objective} over {inst.n} sizes of {acc.key}",
+        "source": f"planner/sizing.py; time limit {SIZING_SETTINGS.time_limit_s:g} s, "
+                  f"{SIZING_SETTINGS.workers} workers, seed {SIZING_SETTINGS.seed}; resolutions "
+                  f"{sizing.DAYS_RESOLUTION} day, ${sizing.COST_RESOLUTION_USD:,.0f}, "
+                  f"{sizing.POWER_RESOLUTION_MW * 1e3:g} kW, {sizing.GPU_RESOLUTION} device"}
+    return replace(best, feasible=sol.feasible, binding=sol.binding, reason=sol.reason,
+                   sizing=summary, assumptions=assumptions)
+
+
+def _rows(plans: list[Plan], slim: sizing.SizingLimits, objective: str) -> sizing.SizingInstance:
+    return sizing.SizingInstance(
+        accelerator=[p.cluster["accelerator"] for p in plans],
+        gpus=[p.cluster["gpus"] for p in plans],
+        training_days=[p.training_days for p in plans],
+        cost_usd=[p.cost_usd["total"] for p in plans],
+        power_mw=[p.power_mw for p in plans], limits=slim, objective=objective)
+
+
+def _relaxation_rank(p: Plan) -> tuple:
+    relax = (p.sizing or {}).get("relaxations") or []
+    if not relax:
+        return (math.inf, math.inf, p.cluster["accelerator"])
+    return (len(relax[0]["limits"]), relax[0]["excess"], p.cluster["accelerator"])
+
+
+def _merge_sizing(best: Plan, plans: list[Plan], status: str, wall_s: float) -> dict | None:
+    """One sizing summary over every accelerator considered (the plot draws them all)."""
+    sized = [p for p in plans if p.sizing]
+    if not sized:
+        return best.sizing
+    merged = dict(best.sizing or sized[0].sizing)
+    cols = {k: [] for k in merged["options"]}
+    relaxations, chosen = [], None
+    for p in sized:
+        offset = len(cols["gpus"])
+        if p is best and p.sizing.get("chosen") is not None:
+            chosen = offset + p.sizing["chosen"]
+        for k in cols:
+            cols[k] += p.sizing["options"][k]
+        relaxations += [{**r, "index": r["index"] + offset} for r in p.sizing["relaxations"]]
+    # Proven-infeasible accelerators do not weaken the proof; a time-out anywhere does.
+    statuses = [p.sizing["status"] for p in sized if p.sizing["status"] != "INFEASIBLE"]
+    overall = ("INFEASIBLE" if not best.feasible else
+               "OPTIMAL" if all(s == "OPTIMAL" for s in statuses + [status]) else "FEASIBLE")
+    merged.update(options=cols, chosen=chosen, relaxations=relaxations, status=overall,
+                  solve_time_s=sum(p.sizing["solve_time_s"] for p in sized) + wall_s,
+                  accelerators=[p.cluster["accelerator"] for p in sized])
+    return merged

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import collectives as coll
-from .architecture import matmul_params_per_token
 from .assumptions import Assumptions
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .memory import memory_breakdown, stage_params, total_bytes

@@ -88,7 +88,6 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
             total += hours
             notes.append(f"{st.get('name', '?')} {hours / 1e6:,.2f}M")
         return total, "stages: " + ", ".join(notes)
-    acc = cat.accelerator(ref.accelerator)
     precision = _precision(ref.precision, w.precision)
     era = {k: getattr(ref, k) for k in ("flash_attention", "dropout")
            if getattr(ref, k) is not None}

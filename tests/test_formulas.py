@@ -1,8 +1,6 @@
 """Per-formula tests with hand-worked numbers and published figures."""
 
-import math
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 

@@ -1,6 +1,5 @@
 """The step model and layout search: invariants (hypothesis) and hand-checked terms."""
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
