@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -265,10 +267,60 @@ class Candidate:
     wall_s: float  # inf when no layout fits
 
 
-def _try(w: Workload, acc, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
-         allow_tp: bool) -> Candidate:
+_SHARED_SEARCHES: ContextVar[dict | None] = ContextVar("planner_shared_searches", default=None)
+
+
+@contextmanager
+def shared_searches():
+    """Inside this block a layout search with the same inputs as an earlier one reuses it, so
+    many scenarios on one workload and cluster search once (planner.many, planner.sweep). The
+    reused result keeps what a plan reads: the best layouts in order and the leanest one."""
+    token = _SHARED_SEARCHES.set({})
+    try:
+        yield
+    finally:
+        _SHARED_SEARCHES.reset(token)
+
+
+def _search(w: Workload, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
+            allow_tp: bool) -> SearchResult:
+    memo = _SHARED_SEARCHES.get()
+    key = None
+    if memo is not None:
+        key = (w.architecture, w.seq_len, w.global_batch_tokens, hw, gpus, asm,
+               tuple(sorted(fixed.items())), allow_tp)
+        if key in memo:
+            return memo[key]
     found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm, fixed,
                    allow_tp, asm.batch_tolerance)
+    if memo is not None:
+        memo[key] = _compact(found)
+    return found
+
+
+def _compact(found: SearchResult, keep: int = 5) -> SearchResult:
+    """The same answer from a handful of layouts: the fastest that fit, in order (best first),
+    and the leanest in memory (for the reason when none fits)."""
+    if not found.count:
+        return found
+    rows = found.ranked(keep)
+    lean = int(np.argmin(found.result["memory_bytes"]))
+    rows = rows + ([lean] if lean not in rows else [])
+    idx = np.array(rows)
+    n = len(found.result["step_time_s"])
+
+    def cut(v):
+        if isinstance(v, dict):
+            return {k: cut(x) for k, x in v.items()}
+        return np.broadcast_to(v, (n,))[idx] if np.ndim(v) else v
+
+    return SearchResult({k: np.asarray(v)[idx] for k, v in found.layouts.items()},
+                        cut(found.result), 0 if found.best is not None else None, found.count)
+
+
+def _try(w: Workload, acc, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
+         allow_tp: bool) -> Candidate:
+    found = _search(w, hw, gpus, asm, fixed, allow_tp)
     if found.best is None:
         return Candidate(gpus, found, math.inf)
     tokens_per_s = float(found.result["tokens_per_s"][found.best])
@@ -361,14 +413,9 @@ def _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                             if price_per_gpu_hour is not None else None))
 
 
-def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
-             site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
-             objective=None, ownership="cloud", price_per_gpu_hour=None, catalog=None,
-             ffn_type=None, seq_len=None, global_batch=None, precision=None,
-             allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
-             assumptions: dict | Assumptions | None = None, inventory=None, **shape) -> Plan:
-    """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
-    ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input."""
+def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None) -> Assumptions:
+    """The assumptions of a plan: the object given (else the defaults), then the framework's
+    overrides, then a dict of overrides by name."""
     asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
     try:
         asm = for_framework(asm, framework)
@@ -379,6 +426,18 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
             asm = asm.with_(**assumptions)
         except KeyError as exc:
             raise InputError("assumptions", assumptions, str(exc)) from None
+    return asm
+
+
+def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
+             site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
+             objective=None, ownership="cloud", price_per_gpu_hour=None, catalog=None,
+             ffn_type=None, seq_len=None, global_batch=None, precision=None,
+             allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
+             assumptions: dict | Assumptions | None = None, inventory=None, **shape) -> Plan:
+    """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
+    ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input."""
+    asm = assumptions_for(assumptions, framework)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
                                 "source": FRAMEWORK_SOURCE if framework and FRAMEWORKS[framework]
