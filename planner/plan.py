@@ -553,12 +553,17 @@ def _choose(plans: list[Plan], limits: Limits) -> Plan:
     if feasible:  # each already meets the limits: choose by the objective
         sol = sizing.solve(_rows(feasible, sizing.SizingLimits(), objective), SIZING_SETTINGS)
         best, status, wall = feasible[sol.index], sol.status, sol.solve_time_s
-    elif all(p.sizing for p in numbered):  # sized: each carries its smallest relaxation
+    elif all(p.sizing for p in numbered):  # sized: each carries its smallest relaxations
         best = min(numbered, key=_relaxation_rank)
-        others = [p.sizing["relaxations"][0]["message"] for p in sorted(
-            numbered, key=_relaxation_rank) if p is not best and p.sizing["relaxations"]]
-        reason = "; or: ".join([best.reason or ""] + others)
-        best = replace(best, reason=reason)
+        # every way out, the best accelerator for each set of limits to relax, best first
+        ways = sorted(((_relaxation_key(r), r["message"]) for p in numbered
+                       for r in p.sizing["relaxations"]), key=lambda t: t[0])
+        seen, messages = set(), []
+        for key, message in ways:
+            if key[0] == ways[0][0][0] and key[2] not in seen:  # fewest limits only
+                seen.add(key[2])
+                messages.append(message)
+        best = replace(best, reason="; or: ".join(messages) if messages else best.reason)
     else:  # fixed sizes: which limit to relax, across accelerators
         slim = _sizing_limits(limits, DEFAULT, None, default_deadline=False)
         sol = sizing.solve(_rows(numbered, slim, objective), SIZING_SETTINGS)
@@ -990,11 +995,16 @@ def _rows(plans: list[Plan], slim: sizing.SizingLimits, objective: str) -> sizin
         power_mw=[p.power_mw for p in plans], limits=slim, objective=objective)
 
 
+def _relaxation_key(r: dict) -> tuple:
+    """Fewer limits to relax first, then the smaller relative overrun, then the limit order."""
+    return (len(r["limits"]), r["excess"], tuple(sizing.LIMITS.index(k) for k in r["limits"]))
+
+
 def _relaxation_rank(p: Plan) -> tuple:
     relax = (p.sizing or {}).get("relaxations") or []
     if not relax:
-        return (math.inf, math.inf, p.cluster["accelerator"])
-    return (len(relax[0]["limits"]), relax[0]["excess"], p.cluster["accelerator"])
+        return (math.inf, math.inf, (), p.cluster["accelerator"])
+    return (*_relaxation_key(relax[0]), p.cluster["accelerator"])
 
 
 def _merge_sizing(best: Plan, plans: list[Plan], status: str, wall_s: float) -> dict | None:

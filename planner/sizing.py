@@ -410,6 +410,8 @@ def _message(inst: SizingInstance, limits: tuple[str, ...], i: int) -> str:
         return f"the cheapest plan costs {need} ({where}), {cap}"
     if limit == "power":
         return f"needs {need} ({where}), {cap}"
+    if limit == "max_gpus":
+        return f"needs {need} ({where.split(' x ')[1]}), {cap}"
     return f"needs {need}" + (" (meeting the other limits)" if within else "") + f", {cap}"
 
 
@@ -454,14 +456,17 @@ def solve(inst: SizingInstance, settings: SolverSettings = SolverSettings()) -> 
         broken = violations(inst, i)
         if broken:  # the rounding is conservative, so this would be a bug in the model
             raise RuntimeError(f"CP-SAT chose option {i}, which breaks {broken}")
-        coef = objective_module(inst).coefficients(inst)
-        tight = []
+        # A limit binds when removing it would give a better plan; the one whose removal
+        # gains most is named (ties in LIMITS order).
+        primary = objective_module(inst).coefficients(inst) // inst.n
+        gains = []
         for limit in inst.limits.active():
             st, j, wall = _run(inst, settings, relaxed=(limit,))
             spent += wall
-            if j is not None and coef[j] // inst.n < coef[i] // inst.n:
-                tight.append(limit)
-        return SizingSolution(status, i, True, tight[0] if tight else None, None, tuple(tight),
+            if j is not None and primary[j] < primary[i]:
+                gains.append((int(primary[i] - primary[j]), limit))
+        tight = tuple(k for _, k in sorted(gains, key=lambda g: (-g[0], LIMITS.index(g[1]))))
+        return SizingSolution(status, i, True, tight[0] if tight else None, None, tight,
                               (), spent, settings)
     if status == "UNKNOWN":
         return SizingSolution(status, None, False, None, "no option found within the time "

@@ -1,0 +1,190 @@
+"""Pictures for planners (matplotlib, the optional ``plot`` extra): no modelling here.
+
+``sizing_chart``: training days and cost against cluster size for every accelerator the sizing
+considered, the chosen plan marked and the limits drawn (deadline, budget, power cap, device
+caps). ``gantt_chart``: a fleet schedule, one bar per run on its site, deadlines marked, and the
+power each site draws against its cap over time.
+
+matplotlib is imported inside the functions, with the Agg backend, so ``import planner`` never
+needs it and charts render without a display.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+
+class ChartError(ValueError):
+    """A chart that cannot be drawn from what it was given (names what is missing)."""
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:  # the optional extra
+        raise ChartError("charts need matplotlib: pip install 'planner[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _meets(opts: dict, i: int, limits: dict) -> bool:
+    """Option i against the limits (the same rule as sizing.violations, on the JSON form)."""
+    days, cost, mw = opts["training_days"][i], opts["cost_usd"][i], opts["power_mw"][i]
+    gpus, acc = opts["gpus"][i], opts["accelerator"][i]
+    checks = [(limits.get("deadline_days"), days), (limits.get("budget_usd"), cost),
+              (limits.get("power_cap_mw"), mw), (limits.get("max_gpus"), gpus),
+              ((limits.get("inventory") or {}).get(acc), gpus)]
+    return all(cap is None or (_finite(v) and v <= cap * (1 + 1e-12)) for cap, v in checks)
+
+
+def sizing_chart(plan: dict, path: str | Path) -> Path:
+    """Draw days and cost against cluster size per accelerator to `path` (PNG, SVG or PDF by
+    its suffix). `plan` is ``Plan.to_dict()`` of a sized plan (one with a ``sizing`` key)."""
+    sizing = plan.get("sizing")
+    if not sizing or not sizing.get("options", {}).get("gpus"):
+        raise ChartError("the sizing chart needs a plan sized under limits or an objective "
+                         "(a --gpus given fixes the size: leave it out)")
+    plt = _pyplot()
+    opts, limits = sizing["options"], sizing.get("limits") or {}
+    accs = list(dict.fromkeys(opts["accelerator"]))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, (ax_days, ax_cost) = plt.subplots(2, 1, sharex=True, figsize=(9, 7.5))
+    for n, acc in enumerate(accs):
+        colour = colours[n % len(colours)]
+        idx = sorted((i for i, a in enumerate(opts["accelerator"]) if a == acc),
+                     key=lambda i: opts["gpus"][i])
+        x = [opts["gpus"][i] for i in idx]
+        for ax, key, scale in ((ax_days, "training_days", 1.0), (ax_cost, "cost_usd", 1e-6)):
+            y = [opts[key][i] * scale if _finite(opts[key][i]) else math.nan for i in idx]
+            ax.plot(x, y, "-", color=colour, lw=1.2, alpha=0.8, label=acc if ax is ax_days
+                    else None)
+            ok = [_meets(opts, i, limits) for i in idx]
+            ax.scatter([v for v, m in zip(x, ok) if m], [v for v, m in zip(y, ok) if m],
+                       color=colour, s=18, zorder=3)
+            ax.scatter([v for v, m in zip(x, ok) if not m], [v for v, m in zip(y, ok) if not m],
+                       facecolors="none", edgecolors=colour, s=18, zorder=3)
+        per_device_mw = [opts["power_mw"][i] / opts["gpus"][i] for i in idx
+                         if _finite(opts["power_mw"][i])]
+        caps = []
+        if limits.get("power_cap_mw") is not None and per_device_mw:
+            caps.append((limits["power_cap_mw"] / per_device_mw[0],
+                         f"power cap {limits['power_cap_mw']:,.0f} MW ({acc})", ":"))
+        inventory = (limits.get("inventory") or {}).get(acc)
+        if inventory is not None:
+            caps.append((inventory, f"inventory {inventory:,} ({acc})", "-."))
+        for gpus, label, style in caps:
+            for ax in (ax_days, ax_cost):
+                ax.axvline(gpus, color=colour, ls=style, lw=1,
+                           label=label if ax is ax_cost else None)
+    if limits.get("max_gpus") is not None:
+        for ax in (ax_days, ax_cost):
+            ax.axvline(limits["max_gpus"], color="black", ls="-.", lw=1,
+                       label=f"--max-gpus {limits['max_gpus']:,}" if ax is ax_cost else None)
+    if limits.get("deadline_days") is not None:
+        ax_days.axhline(limits["deadline_days"], color="crimson", ls="--", lw=1,
+                        label=f"deadline {limits['deadline_days']:,.0f} days")
+    if limits.get("budget_usd") is not None:
+        ax_cost.axhline(limits["budget_usd"] / 1e6, color="crimson", ls="--", lw=1,
+                        label=f"budget ${limits['budget_usd'] / 1e6:,.0f}M")
+    c = plan["cluster"]
+    if _finite(plan.get("training_days")):
+        mark = "*" if plan["feasible"] else "X"
+        label = (f"{'chosen' if plan['feasible'] else 'nearest (infeasible)'}: "
+                 f"{c['gpus']:,} x {c['accelerator']}")
+        ax_days.scatter([c["gpus"]], [plan["training_days"]], marker=mark, s=220, color="gold",
+                        edgecolors="black", zorder=5, label=label)
+        total = (plan.get("cost_usd") or {}).get("total")
+        if _finite(total):
+            ax_cost.scatter([c["gpus"]], [total / 1e6], marker=mark, s=220, color="gold",
+                            edgecolors="black", zorder=5)
+    for ax in (ax_days, ax_cost):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.25)
+    ax_days.set_ylabel("training days (goodput included)")
+    ax_cost.set_ylabel(f"cost, USD millions ({plan.get('cost_method') or 'n/a'})")
+    ax_cost.set_xlabel("cluster size (devices); hollow markers break a limit")
+    ax_days.legend(fontsize=8, loc="upper right")
+    ax_cost.legend(fontsize=8, loc="upper left")
+    w = plan["workload"]
+    status = sizing.get("status", "")
+    verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
+    fig.suptitle(f"{w.get('name') or 'workload'}: {w['params'] / 1e9:,.0f}B parameters, "
+                 f"{w['tokens'] / 1e12:,.1f}T tokens; CP-SAT {status}, {verdict}", fontsize=10)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def gantt_chart(schedule: dict, path: str | Path) -> Path:
+    """Draw a fleet schedule (``FleetSchedule.to_dict()``) to `path`: one bar per run on its
+    site's row band, its deadline marked (late runs hatched), and below, each site's power
+    drawn against its cap over the horizon."""
+    runs = [r for r in schedule.get("runs", []) if r.get("start")]
+    if not runs:
+        raise ChartError("the schedule has no placed runs to draw "
+                         f"(status {schedule.get('status')})")
+    plt = _pyplot()
+    import matplotlib.dates as mdates
+
+    sites = list(dict.fromkeys(r["site"] for r in runs))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {s: colours[n % len(colours)] for n, s in enumerate(sites)}
+    runs = sorted(runs, key=lambda r: (sites.index(r["site"]), r["start"], r["name"]))
+    usage = schedule.get("sites") or []
+    fig, (ax, ax_power) = plt.subplots(
+        2, 1, figsize=(11, 3 + 0.45 * len(runs) + 2.5), sharex=True,
+        gridspec_kw={"height_ratios": [max(2, 0.45 * len(runs)), 2.5]})
+    d = date.fromisoformat
+    for y, r in enumerate(runs):
+        start, end = d(r["start"]), d(r["end"])
+        late = not r.get("on_time", True)
+        ax.barh(y, (end - start).days, left=start, height=0.6, color=colour[r["site"]],
+                alpha=0.85, hatch="//" if late else None, edgecolor="black", lw=0.5)
+        ax.text(start + timedelta(days=2), y, f"{r['name']}: {r['gpus']:,} x {r['accelerator']}",
+                va="center", fontsize=8)
+        if r.get("deadline"):
+            ax.plot([d(r["deadline"])] * 2, [y - 0.4, y + 0.4], color="crimson", lw=2)
+        if r.get("earliest"):
+            ax.plot([d(r["earliest"])] * 2, [y - 0.4, y + 0.4], color="grey", lw=1, ls=":")
+    ax.set_yticks(range(len(runs)), [f"{r['name']} ({r['site']})" for r in runs], fontsize=8)
+    ax.invert_yaxis()
+    ax.grid(True, axis="x", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[s]) for s in sites]
+    handles += [plt.Line2D([0], [0], color="crimson", lw=2),
+                plt.Line2D([0], [0], color="grey", lw=1, ls=":"),
+                plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
+    ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
+              loc="lower right")
+    obj = schedule.get("objective") or {}
+    ax.set_title(f"fleet schedule: {schedule.get('status')}, weighted lateness "
+                 f"{obj.get('weighted_lateness_days', 0):,.1f} days, cost "
+                 f"${(obj.get('cost_usd') or 0) / 1e6:,.0f}M; validated", fontsize=10)
+    for s in usage:
+        steps = [d(t) for t in s["step_starts"]]
+        c = colour.get(s["name"], "black")
+        ax_power.step(steps, s["power_used_mw"], where="post", color=c, lw=1.5,
+                      label=f"{s['name']} used")
+        ax_power.step(steps, s["power_cap_mw"], where="post", color=c, lw=1, ls="--",
+                      label=f"{s['name']} cap")
+    ax_power.set_ylabel("facility MW")
+    ax_power.grid(True, alpha=0.3)
+    if usage:
+        ax_power.legend(fontsize=7, ncol=max(1, len(usage)), loc="upper left")
+    ax_power.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,313 @@
+"""sizing.py (CP-SAT choice of accelerator and size under limits) and its use by estimate.
+
+Every constraint family has a feasible and an infeasible case on a hand-made option table whose
+answer can be worked by hand; the validator (``violations``) is checked on its own; estimate's
+sized plans are checked against the option table with plain numpy, without the solver.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from ortools.sat.python import cp_model
+
+import planner
+from planner import sizing
+from planner.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
+                            SizingLimits, SolverSettings, solve, violations)
+from planner.units import InputError
+
+# Six options, two accelerators, worked by hand:
+#   i  accelerator  gpus    days  cost $M  power MW
+#   0  h100-sxm     8192    300   100      11.0
+#   1  h100-sxm    16384    160   110      22.0
+#   2  h100-sxm    32768     95   130      45.0
+#   3  b200         8192    136    90      15.6
+#   4  b200        16384     77    95      31.0
+#   5  b200        32768     47   105      63.0
+ACC = ["h100-sxm"] * 3 + ["b200"] * 3
+GPUS = [8192, 16384, 32768] * 2
+DAYS = [300, 160, 95, 136, 77, 47]
+COST = [100e6, 110e6, 130e6, 90e6, 95e6, 105e6]
+POWER = [11.0, 22.0, 45.0, 15.6, 31.0, 63.0]
+
+
+def table(objective="cost", **limits) -> SizingInstance:
+    return SizingInstance(ACC, GPUS, DAYS, COST, POWER, SizingLimits(**limits), objective)
+
+
+def test_no_limit_cost_picks_cheapest_and_time_picks_fastest():
+    assert solve(table()).index == 3  # $90M
+    assert solve(table("time")).index == 5  # 47 days
+    assert solve(table()).status == "OPTIMAL"
+
+
+# --- one feasible and one infeasible case per constraint family -------------------------------
+
+def test_deadline_feasible():
+    s = solve(table(deadline_days=100))
+    assert s.feasible and s.index == 4  # cheapest within 100 days: b200 16384, $95M
+    assert s.binding == "deadline" and s.tight == ("deadline",)
+
+
+def test_deadline_infeasible_says_fastest_plan_and_deadline():
+    s = solve(table(deadline_days=40))
+    assert not s.feasible and s.status == "INFEASIBLE" and s.binding == "deadline"
+    assert s.index == 5
+    assert s.reason == "the fastest plan takes 47.0 days (32,768 x b200), deadline 40.0"
+    assert s.relaxations[0].needed == {"deadline": 47.0}
+    assert s.relaxations[0].excess == pytest.approx(47 / 40 - 1)
+
+
+def test_power_feasible_time_objective():
+    s = solve(table("time", power_cap_mw=50))
+    assert s.feasible and s.index == 4  # fastest under 50 MW: b200 16384 (31 MW, 77 days)
+    assert s.binding == "power"
+
+
+def test_power_infeasible_needs_mw_cap_mw():
+    s = solve(table(power_cap_mw=10))
+    assert not s.feasible and s.binding == "power" and s.index == 0
+    assert s.reason == "needs 11.0 MW (8,192 x h100-sxm), cap 10.0 MW"
+
+
+def test_budget_feasible():
+    s = solve(table("time", budget_usd=100e6))
+    assert s.feasible and s.index == 4  # fastest within $100M: b200 16384 (77 days, $95M)
+    assert s.binding == "budget"
+
+
+def test_budget_infeasible_cheapest_plan():
+    s = solve(table(budget_usd=80e6))
+    assert not s.feasible and s.binding == "budget" and s.index == 3
+    assert s.reason == "the cheapest plan costs $90.0M (8,192 x b200), budget $80.0M"
+
+
+def test_max_gpus_feasible():
+    s = solve(table("time", max_gpus=16384))
+    assert s.feasible and s.index == 4 and s.binding == "max_gpus"
+
+
+def test_max_gpus_infeasible():
+    s = solve(table(max_gpus=4096))
+    assert not s.feasible and s.binding == "max_gpus" and s.index in (0, 3)
+    assert "needs 8,192 devices" in s.reason and "--max-gpus 4,096" in s.reason
+
+
+def test_inventory_feasible_counts_per_type():
+    # Only 8,192 b200 on hand: the fastest plan moves to the other type where it is faster.
+    s = solve(table("time", inventory={"b200": 8192}))
+    assert s.feasible and s.index == 2 and s.binding == "inventory"
+    # an inventory of another type does not bind this one
+    assert solve(table("time", inventory={"h100-sxm": 1})).index == 5
+
+
+def test_inventory_infeasible():
+    s = solve(table(inventory={"b200": 4096, "h100-sxm": 4096}))
+    assert not s.feasible and s.binding == "inventory"
+    assert s.reason == "needs 8,192 b200, inventory 4,096"  # the cheapest way: b200 8192
+
+
+def test_exactly_one_option_and_empty_table():
+    s = solve(table(deadline_days=100, power_cap_mw=40))
+    assert s.feasible and isinstance(s.index, int)
+    empty = SizingInstance([], [], [], [], [], SizingLimits(deadline_days=10))
+    e = solve(empty)
+    assert not e.feasible and e.index is None and e.binding == "unknown"
+
+
+def test_two_limits_together_when_no_single_relaxation_works():
+    # Every option costs over $85M, only one (63 MW) is within 60 days, none is within both
+    # 60 days and 40 MW: no single limit's relaxation works, so pairs are reported.
+    s = solve(table(deadline_days=60, power_cap_mw=40, budget_usd=85e6))
+    assert not s.feasible
+    assert all(len(r.limits) == 2 for r in s.relaxations)
+    first = s.relaxations[0]
+    # deadline + budget within 40 MW: b200 16384 (77 days +28%, $95M +12%) overruns least;
+    # b200 8192 ($90M) would overrun the deadline by 127%
+    assert first.limits == ("deadline", "budget") and first.index == 4
+    assert first.needed == {"deadline": 77.0, "budget": 95e6}
+    assert first.excess == pytest.approx(77 / 60 - 1)
+    assert s.reason.startswith("relaxing deadline and budget together: 16,384 x b200")
+
+
+def test_several_single_relaxations_best_first():
+    s = solve(table(deadline_days=60, power_cap_mw=40))
+    # power alone: b200 32768 needs 63 MW (+57.5%); deadline alone: 77 days (+28.3%)
+    assert [r.limits for r in s.relaxations] == [("deadline",), ("power",)]
+    assert s.binding == "deadline"
+    assert "or: needs 63.0 MW" in s.reason
+
+
+# --- integer resolution: conservative rounding, exact limits kept --------------------------
+
+def test_option_exactly_at_the_limit_is_allowed():
+    inst = SizingInstance(["x"], [8], [10.0], [1e6], [100.0], SizingLimits(power_cap_mw=100.0))
+    assert solve(inst).feasible
+
+
+def test_rounding_never_lets_an_option_over_the_limit():
+    over = 100.0 + POWER_RESOLUTION_MW * 0.4  # 0.4 kW over: rounds up to the next kW
+    inst = SizingInstance(["x"], [8], [10.0], [1e6], [over], SizingLimits(power_cap_mw=100.0))
+    assert not solve(inst).feasible
+    assert violations(inst, 0) == [("power", over, 100.0)]
+    assert sizing.need_units([over], POWER_RESOLUTION_MW)[0] == 100_001
+    assert sizing.cap_units(100.0, POWER_RESOLUTION_MW) == 100_000
+    assert sizing.need_units([2_500.0], COST_RESOLUTION_USD)[0] == 3  # $2,500 -> 3 x $1,000
+
+
+def test_unknown_figures_cannot_meet_a_limit_and_rank_last():
+    cost = [math.nan, 95e6, 120e6]
+    inst = SizingInstance(["tpu", "b200", "h100"], [8, 8, 8], [50, 60, 70], cost, [1, 1, 1],
+                          SizingLimits())
+    assert solve(inst).index == 1  # unknown cost ranks after every known cost
+    budget = SizingInstance(["tpu"], [8], [50], [math.nan], [1], SizingLimits(budget_usd=1e9))
+    assert not solve(budget).feasible
+    assert violations(budget, 0)[0][0] == "budget"
+
+
+def test_ties_break_on_time_then_fewer_devices():
+    inst = SizingInstance(["a", "a", "b"], [16, 8, 8], [10, 10, 9], [5e6, 5e6, 5e6],
+                          [1, 1, 1], SizingLimits())
+    assert solve(inst).index == 2  # same cost: fewer days
+    inst = SizingInstance(["a", "a"], [16, 8], [10, 10], [5e6, 5e6], [1, 1], SizingLimits())
+    assert solve(inst).index == 1  # same cost and days: fewer devices
+
+
+# --- validator, settings, repeatability ----------------------------------------------------
+
+def test_validator_catches_a_hand_broken_choice():
+    inst = table(deadline_days=100, power_cap_mw=40, budget_usd=100e6, max_gpus=16384,
+                 inventory={"h100-sxm": 8192})
+    chosen = solve(inst).index
+    assert chosen == 4 and violations(inst, chosen) == []
+    broken = {lim for lim, _, _ in violations(inst, 2)}  # h100 32768: 95 d, $130M, 45 MW
+    assert broken == {"power", "budget", "max_gpus", "inventory"}
+    assert {lim for lim, _, _ in violations(inst, 0)} == {"deadline"}
+
+
+def test_same_input_same_answer_and_settings_are_explicit():
+    inst = table(deadline_days=100, power_cap_mw=40)
+    settings = SolverSettings(time_limit_s=5, workers=2, seed=7)
+    a, b = solve(inst, settings), solve(inst, settings)
+    assert (a.index, a.status, a.binding) == (b.index, b.status, b.binding)
+    solver = settings.solver()
+    assert solver.parameters.num_workers == 2 and solver.parameters.random_seed == 7
+    assert solver.parameters.max_time_in_seconds == 5
+    summary = a.summary(inst)
+    assert summary["status"] == "OPTIMAL" and summary["workers"] == 2
+    assert summary["resolution"] == {"training_days": 0.01, "cost_usd": 1000.0,
+                                     "power_mw": 0.001, "gpus": 1}
+
+
+def test_status_names_keep_optimal_and_feasible_apart():
+    assert sizing.status_name(cp_model.OPTIMAL) == "OPTIMAL"
+    assert sizing.status_name(cp_model.FEASIBLE) == "FEASIBLE"
+    assert sizing.status_name(cp_model.INFEASIBLE) == "INFEASIBLE"
+    assert sizing.status_name(cp_model.UNKNOWN) == "UNKNOWN"
+    with pytest.raises(RuntimeError):
+        sizing.status_name(cp_model.MODEL_INVALID)
+
+
+# --- estimate: the sized plan against its option table (numpy, no solver) ---------------------
+
+def _meets(o: dict, limits: dict) -> np.ndarray:
+    days, cost = np.array(o["training_days"], float), np.array(o["cost_usd"], float)
+    mw, gpus = np.array(o["power_mw"], float), np.array(o["gpus"])
+    ok = np.ones(len(gpus), bool)
+    if limits["deadline_days"] is not None:
+        ok &= days <= limits["deadline_days"]
+    if limits["power_cap_mw"] is not None:
+        ok &= mw <= limits["power_cap_mw"]
+    if limits["budget_usd"] is not None:
+        ok &= cost <= limits["budget_usd"]
+    return ok
+
+
+@pytest.fixture(scope="module")
+def done_plan():
+    # The issue's acceptance command.
+    return planner.estimate(params="1T", tokens="15T", deadline="120d", power_cap="100MW",
+                            gpu="h100-sxm,b200,mi300x")
+
+
+def test_done_command_honours_both_limits(done_plan):
+    p = done_plan
+    assert p.feasible and p.training_days <= 120 and p.power_mw <= 100
+    assert p.cluster["accelerator"] in ("h100-sxm", "b200", "mi300x")
+    s = p.sizing
+    assert s["status"] == "OPTIMAL" and s["accelerators"] == ["h100-sxm", "b200", "mi300x"]
+    assert s["limits"]["deadline_days"] == 120 and s["limits"]["power_cap_mw"] == 100
+    # the cheapest option meeting both limits, found here without the solver
+    o = s["options"]
+    ok = _meets(o, s["limits"])
+    cost = np.where(ok, np.array(o["cost_usd"], float), np.inf)
+    j = int(np.argmin(cost))
+    assert (o["accelerator"][j], o["gpus"][j]) == (p.cluster["accelerator"], p.cluster["gpus"])
+    assert p.cost_usd["total"] == pytest.approx(cost[j])
+    assert s["chosen"] == j
+    assert "CP-SAT OPTIMAL" in p.assumptions["sizing"]["value"]
+
+
+def test_infeasible_budget_names_the_cheapest_plan(done_plan):
+    p = planner.estimate(params="1T", tokens="15T", budget="50M", gpu="h100-sxm,b200")
+    assert not p.feasible and p.binding == "budget"
+    o = p.sizing["options"]
+    ok = _meets(o, {**p.sizing["limits"], "budget_usd": None})
+    cheapest = np.min(np.where(ok, np.array(o["cost_usd"], float), np.inf))
+    assert p.reason.startswith(f"the cheapest plan costs ${cheapest / 1e6:,.1f}M")
+    assert p.reason.endswith("budget $50.0M") or "budget $50.0M;" in p.reason
+    assert p.cost_usd["total"] == pytest.approx(cheapest)  # the plan shown is that plan
+
+
+def test_power_cap_binds_with_time_objective():
+    p = planner.estimate(params="70B", tokens="2T", power_cap="5MW", objective="time",
+                         gpu="h100-sxm")
+    assert p.feasible and p.power_mw <= 5 and p.binding == "power"
+    per_device = p.power_mw / p.cluster["gpus"]
+    assert p.cluster["gpus"] <= 5 / per_device
+
+
+def test_inventory_keyword_and_flag_form():
+    p = planner.estimate(params="70B", tokens="2T", deadline="30d", gpu="b200",
+                         inventory="b200=1024")
+    assert p.cluster["gpus"] <= 1024 or (not p.feasible and p.binding == "inventory")
+    q = planner.estimate(params="70B", tokens="2T", deadline="30d", gpu="b200",
+                         inventory={"b200": 16})
+    # 16 b200 would take ~550 days (deadline +1,700%) and 30 days need ~312 (+1,850%):
+    # both ways out are given, the smaller relative overrun first.
+    assert not q.feasible and q.binding == "deadline" and "inventory 16" in q.reason
+    assert q.reason.startswith("the fastest plan takes") and q.cluster["gpus"] == 16
+    with pytest.raises(InputError, match="--inventory"):
+        planner.estimate(params="70B", tokens="2T", inventory="h900=5")
+    with pytest.raises(InputError, match="--inventory"):
+        planner.estimate(params="70B", tokens="2T", inventory="b200")
+
+
+def test_fixed_size_limits_use_the_same_validator():
+    p = planner.estimate(params="70B", tokens="2T", gpus=2048, max_gpus=1024)
+    assert not p.feasible and p.binding == "max_gpus"
+    assert p.reason == "needs 2,048 devices, --max-gpus 1,024"
+    q = planner.estimate(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm",
+                         inventory={"h100-sxm": 1000})
+    assert not q.feasible and q.binding == "inventory"
+
+
+def test_default_path_unchanged_and_several_gpus_use_the_solver():
+    p = planner.estimate(params="70B", tokens="2T")
+    assert p.sizing is None and p.feasible and p.binding == "deadline"
+    q = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm,b200")
+    assert q.sizing["status"] == "OPTIMAL" and q.sizing["objective"] == "cost"
+    assert q.training_days <= 120 and q.feasible
+
+
+def test_sizing_chart(done_plan, tmp_path):
+    pytest.importorskip("matplotlib")
+    from planner import charts
+
+    out = charts.sizing_chart(done_plan.to_dict(), tmp_path / "sizing.png")
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    with pytest.raises(charts.ChartError, match="--gpus"):
+        charts.sizing_chart(planner.estimate(params="70B", tokens="2T", gpus=1024).to_dict(),
+                            tmp_path / "none.png")
