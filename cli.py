@@ -129,6 +129,43 @@ def validate(fmt, catalog_dir):
 
 
 
+@app.command("budget")
+@click.option("--usd", help="Money: 500M, $1.2B.")
+@click.option("--power-cap", help="Facility power: 300MW.")
+@click.option("--deadline", help="Wall-clock limit: 150d.")
+@click.option("--gpus", help="Devices available (a fixed fleet).")
+@click.option("--max-gpus", help="Most devices to consider.")
+@click.option("--gpu", help="Accelerator key(s) allowed: h100-sxm,b200.")
+@click.option("--params", help="Fix the parameter count (tokens grow).")
+@click.option("--tokens", help="Fix the token count (parameters grow).")
+@click.option("--tokens-per-param", default="20", show_default=True,
+              help="Compute-optimal ratio (Hoffmann et al. 2022); 40+ for over-training.")
+@click.option("--year", help="Hardware available and prices of that year: 2027.")
+@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
+@click.option("--site", help="Site key (planner hardware list).")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, tokens_per_param,
+               year, ownership, site, catalog_dir, fmt):
+    """The largest training run a budget, a site, a deadline or a fleet allows."""
+    from planner import inverse
+
+    cat = _catalog(catalog_dir)
+    try:
+        answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
+                                max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
+                                tokens_per_param=tokens_per_param, year=year,
+                                ownership=ownership, site=site, catalog=cat)
+    except UnknownKeyError as exc:
+        _fail(f"{'--gpu' if exc.kind == 'accelerators' else '--site'}: {exc}")
+    except (InputError, CatalogError) as exc:
+        _fail(exc)
+    if fmt == "json":
+        click.echo(answer.to_json())
+    else:
+        click.echo(report.budget_table(answer.to_dict()))
+
+
 @app.group()
 def hardware():
     """Accelerators, networks and sites in the catalog."""

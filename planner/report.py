@@ -197,3 +197,39 @@ def catalog_show(cat, kind: str, key: str) -> str:
     title = f"{kind[:-1]} {key} ({cat.path(kind, key)})"
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
                                    tablefmt="simple", maxcolwidths=[None, 40, None, 70])
+
+
+def budget_table(answer: dict) -> str:
+    """`planner budget`: the run the limits allow, its plan, the binding limit."""
+    inv = answer["inverse"]
+    lim = {k: v for k, v in inv["limits"].items() if v is not None}
+    shown = ", ".join(f"{k} {_limit_text(k, v)}" for k, v in lim.items())
+    lines = [f"limits: {shown}" + (f"; year {inv['year']}" if inv.get("year") else ""),
+             f"rule: {inv['rule']}", ""]
+    if not answer["feasible"] or not answer.get("workload"):
+        lines.append(f"no run fits: {answer['reason']}")
+        return "\n".join(lines)
+    lines.append(tabulate([
+        ("largest run", f"{fmt_count(inv['params'])} parameters x {fmt_count(inv['tokens'])} "
+                        f"tokens = {inv['model_flops']:.3g} FLOP"),
+        ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}"),
+    ], tablefmt="plain", maxcolwidths=[None, 90]))
+    rows = [(c["accelerator"], _num(c["price_per_gpu_hour"], "${:,.2f}"),
+             fmt_count(c["params"]) if c["params"] else "n/a",
+             f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a", c["binding"] or "")
+            for c in inv["considered"]]
+    lines += ["", tabulate(rows, headers=["accelerator", "$/device-h", "params", "FLOP",
+                                          "binding"], tablefmt="simple",
+                           disable_numparse=True)]
+    lines += ["", "the plan that trains it:", plan_table({**answer, "reason": None})]
+    return "\n".join(lines)
+
+
+def _limit_text(key: str, v) -> str:
+    if key == "usd":
+        return fmt_money(v)
+    if key == "power_cap_w":
+        return fmt_power(v)
+    if key == "deadline_s":
+        return fmt_duration_days(v)
+    return f"{v:,}"

@@ -1,0 +1,96 @@
+"""Inverse planning (planner budget): monotone answers, the binding limit, the GPT-4 example."""
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+import planner
+from planner import inverse
+
+GPT4 = dict(params="280B", tokens="13T", gpu="a100-40gb", gpus=24576, price_per_gpu_hour=1.0)
+
+
+def test_more_money_never_buys_a_smaller_run():
+    small = inverse.budget(usd="20M", gpu="h100-sxm", tolerance=0.1)
+    large = inverse.budget(usd="80M", gpu="h100-sxm", tolerance=0.1)
+    assert small.feasible and large.feasible
+    assert large.model_flops >= small.model_flops
+    assert large.plan.cost_usd["total"] <= 80e6 and small.plan.cost_usd["total"] <= 20e6
+
+
+def test_binding_limit_relaxed_grows_the_run():
+    a = inverse.budget(usd="20M", deadline="120d", gpu="h100-sxm", tolerance=0.1)
+    assert a.binding == "budget"
+    relaxed = inverse.budget(usd="30M", deadline="120d", gpu="h100-sxm", tolerance=0.1)
+    assert relaxed.model_flops > a.model_flops * 1.2
+    # the non-binding limit, relaxed, changes little
+    other = inverse.budget(usd="20M", deadline="240d", gpu="h100-sxm", tolerance=0.1)
+    assert other.model_flops == pytest.approx(a.model_flops, rel=0.1)
+
+
+def test_later_year_never_costs_more_for_the_same_run():
+    costs = []
+    for year in (2026, 2027, 2028):
+        a = inverse.budget(usd="50M", gpu="h100-sxm", year=year, tolerance=0.1)
+        costs.append(a.plan.cost_usd["total"] / a.model_flops)
+    assert costs[0] >= costs[1] >= costs[2]
+    assert inverse.price_in_year(2.35, "2026-03", 2027, inverse.Trends()) == \
+        pytest.approx(2.35 * 10 ** -0.14)
+
+
+def test_year_filters_hardware_not_yet_released():
+    with pytest.raises(planner.InputError, match="--year"):
+        inverse.budget(usd="10M", gpu="gb300", year=2023)
+
+
+def test_rules_tokens_per_param_and_fixed():
+    a = inverse.budget(usd="10M", gpu="h100-sxm", tokens_per_param=40, tolerance=0.1)
+    assert a.tokens == pytest.approx(40 * a.params)
+    b = inverse.budget(usd="10M", gpu="h100-sxm", params="7B", tolerance=0.1)
+    assert b.params == 7e9 and b.tokens > 1e11
+    with pytest.raises(planner.InputError):
+        inverse.budget(gpu="h100-sxm")  # no limit at all
+
+
+def test_gpt4_example_lands_inside_the_published_range():
+    # SemiAnalysis (via reference/runs.csv): ~2.1e25 FLOP, 20-25k A100, 90-100 days, ~$63M at
+    # $1/A100-hour; Epoch AI amortised $40.7M. Dense 280B-active proxy, 13T tokens.
+    plan = planner.estimate(**GPT4)
+    assert plan.model_flops == pytest.approx(2.1e25, rel=0.1)
+    assert 85 <= plan.training_days <= 105
+    assert 40.7e6 <= plan.cost_usd["total"] <= 63e6
+
+
+def test_sensitivity_ranks_the_assumptions():
+    rows = inverse.sensitivity("cost_usd", price_range=(0.8, 1.5), **GPT4)
+    assert rows[0]["swing"] >= rows[1]["swing"] >= rows[-1]["swing"]
+    names = [r["assumption"] for r in rows[:3]]
+    assert "price_per_gpu_hour" in names and "gemm_efficiency" in names
+    assert all(r["base"] == pytest.approx(rows[0]["base"]) for r in rows)
+
+
+def test_budget_cli_table_and_json():
+    r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm", "--tokens", "1T"])
+    assert r.exit_code == 0, r.output
+    assert "largest run" in r.output and "binding limit" in r.output
+    r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm",
+                                     "--tokens", "1T", "--format", "json"])
+    d = json.loads(r.output)
+    assert d["feasible"] and d["cluster"]["gpus"] > 0 and d["inverse"]["params"] > 0
+    assert {"training_days", "cost_usd", "layout", "mfu"} <= set(d)
+    bad = CliRunner().invoke(cli.app, ["budget", "--usd", "lots"])
+    assert bad.exit_code == 2 and "--usd" in bad.output
+
+
+def test_docs_inverse_example_runs():
+    from pathlib import Path
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "inverse.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, "docs/inverse.md", "exec"), {})
