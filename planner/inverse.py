@@ -20,7 +20,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-from .assumptions import DEFAULT, Assumptions
+from .assumptions import Assumptions
 from .catalog import Catalog, catalog as load_catalog
 from .plan import Plan, _clean, estimate
 from .units import InputError, parse_count, parse_duration_s, parse_int_count, \

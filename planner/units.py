@@ -81,7 +81,8 @@ def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zer
         if not numeric:
             raise bad(f"is not {what} (a unit is required)")
         try:
-            value = Decimal(int(text)) if isinstance(text, numbers.Integral) else Decimal(float(text))
+            value = (Decimal(int(text)) if isinstance(text, numbers.Integral)
+                     else Decimal(float(text)))
         except (OverflowError, ValueError):
             raise bad("is out of range") from None
     elif isinstance(text, str):
@@ -128,7 +129,9 @@ def parse_int_count(text, name="count") -> int:
 
 
 def parse_duration_s(text, name="duration") -> float:
-    """A positive duration in seconds: '90d' -> 7776000.0. Strings need a unit; numbers are seconds."""
+    """A positive duration in seconds: '90d' -> 7776000.0.
+
+    Strings need a unit; numbers are seconds."""
     return float(_parse(text, name, _DURATION_RE, _DURATION_SCALES, _ACCEPT_DURATION,
                         "a duration"))
 
@@ -182,7 +185,8 @@ def _scaled(x: float, units: list[tuple[float, str]], sep: str = "") -> str:
 
 
 def fmt_count(x) -> str:
-    """'1.00T', '405B', '16.4M' for |x| >= 1e4; '8,192' below (3 significant figures if fractional)."""
+    """'1.00T', '405B', '16.4M' for |x| >= 1e4; '8,192' below (3 significant figures if
+    fractional)."""
     if _missing(x):
         return "n/a"
     x = float(x)

@@ -1,7 +1,6 @@
 """Inverse planning (planner budget): monotone answers, the binding limit, the GPT-4 example."""
 
 import json
-import math
 
 import pytest
 from click.testing import CliRunner
@@ -73,7 +72,8 @@ def test_sensitivity_ranks_the_assumptions():
 
 
 def test_budget_cli_table_and_json():
-    r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm", "--tokens", "1T"])
+    r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm",
+                                     "--tokens", "1T"])
     assert r.exit_code == 0, r.output
     assert "largest run" in r.output and "binding limit" in r.output
     r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm",
