@@ -165,7 +165,7 @@ def gantt_chart(schedule: dict, path: str | Path) -> Path:
                 plt.Line2D([0], [0], color="grey", lw=1, ls=":"),
                 plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
     ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
-              loc="lower right")
+              loc="upper left", bbox_to_anchor=(1.005, 1.0))
     obj = schedule.get("objective") or {}
     ax.set_title(f"fleet schedule: {schedule.get('status')}, weighted lateness "
                  f"{obj.get('weighted_lateness_days', 0):,.1f} days, cost "
@@ -180,11 +180,11 @@ def gantt_chart(schedule: dict, path: str | Path) -> Path:
     ax_power.set_ylabel("facility MW")
     ax_power.grid(True, alpha=0.3)
     if usage:
-        ax_power.legend(fontsize=7, ncol=max(1, len(usage)), loc="upper left")
+        ax_power.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     ax_power.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.autofmt_xdate()
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return out

@@ -1,0 +1,645 @@
+"""Fleet schedules: several runs placed on several sites over time (`planner schedule`).
+
+A fleet file (CONTRACT.md, "Fleet spec") names a horizon cut into steps, sites (facility power
+that ramps over time, PUE, energy price, devices delivered over time per type) and runs
+(workload, earliest start, deadline, weight, optional size options). This module turns it into
+a FleetInstance on the step grid (fleet_model.py): each run's options are (site, accelerator,
+size), each planned once by ``planner.estimate`` at a fixed size (one layout search, cached by
+workload, accelerator and size, shared across sites and runs). CP-SAT places every run once,
+minimising weighted lateness, then cost; fleet_check.py validates every schedule before it is
+returned, and a schedule that fails is an error, never an answer.
+
+Dates are YYYY-MM or YYYY-MM-DD. A month means its first day for `start`, `earliest`, and the
+dates of power and deliveries, and its end (the first day of the next month) for `end` and
+`deadline`: "deadline = 2027-12" is "by the end of December 2027". On the grid, what arrives
+during a step (power, devices) counts from the next step, a deadline falls back to the last step
+boundary before it, and a run holds its devices and power for whole steps: every rounding is
+conservative, so a schedule valid on the grid is valid in time.
+
+A run's cost at a site is its device time (owned hardware amortised over the run, from
+cost.py, or the cloud price where the purchase price is unknown) plus the site's energy: the
+run's IT power x the site's PUE x hours x the site's price. The sites' buildings are taken as
+built (no facility capex).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from . import fleet_check, fleet_model
+from .assumptions import DEFAULT, Assumptions
+from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
+from .flops import model_flops_per_token
+from .fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite,
+                          FleetSolution)
+from .plan import _size_unit, estimate, resolve_workload
+from .units import (InputError, parse_count, parse_duration_s, parse_int_count, parse_power_w)
+
+__all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
+           "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]
+
+SECONDS_PER_DAY = 86400.0
+# A run without size options gets powers of two (in whole scale-up domains) around the size that
+# would meet its window at this MFU: Llama 3 405B trained at 38-43% BF16 MFU on 16k H100
+# (Llama 3 report, Table 4). One below, the one at or above, and one more.
+PLANNING_MFU = 0.4
+DEFAULT_SIZE_OPTIONS = 3
+# A run's share of the weight when the file gives none.
+DEFAULT_WEIGHT = 1.0
+
+TOP_KEYS = {"start", "end", "step", "sites", "runs", "solver"}
+SITE_KEYS = {"name", "pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
+RUN_KEYS = {"name", "params", "tokens", "workload", "earliest", "deadline", "weight", "gpus",
+            "gpu", "seq_len", "global_batch", "precision"}
+SOLVER_KEYS = {"time_limit_s", "workers", "seed"}
+ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision")
+
+
+class ScheduleError(RuntimeError):
+    """A schedule the validator rejected (a bug in the model, never a user error)."""
+
+
+# --- the fleet file -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SiteSpec:
+    name: str
+    pue: float
+    energy_usd_per_kwh: float
+    power_mw: tuple  # ((date, MW from then on), ...) sorted
+    deliveries: dict  # accelerator -> ((date, devices delivered then), ...)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    inputs: tuple  # ((estimate keyword, value), ...): the workload
+    earliest: date
+    deadline: date  # the instant by which it should end
+    weight: float
+    gpus: tuple | None  # size options; None: chosen around the window (PLANNING_MFU)
+    accelerators: tuple | None  # allowed types; None: any type delivered to a site
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    start: date
+    end: date  # exclusive
+    step_days: int
+    sites: tuple
+    runs: tuple
+    settings: FleetSettings = FleetSettings()
+
+    @property
+    def steps(self) -> int:
+        return (self.end - self.start).days // self.step_days
+
+    def step_start(self, t: int) -> date:
+        return self.start + timedelta(days=t * self.step_days)
+
+
+_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+
+
+def parse_date(value, name: str, end: bool = False) -> date:
+    """YYYY-MM or YYYY-MM-DD (or a TOML date). A month alone is its first day, or with
+    `end` the first day of the next month (the month's end)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    m = _DATE.fullmatch(str(value).strip())
+    accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
+    if not m:
+        raise InputError(name, value, accepted)
+    y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
+    try:
+        if d is not None:
+            return date(y, mo, int(d))
+        first = date(y, mo, 1)
+    except ValueError:
+        raise InputError(name, value, accepted, "is not a calendar date") from None
+    if not end:
+        return first
+    return date(y + (mo == 12), mo % 12 + 1, 1)
+
+
+def _check_keys(table: dict, allowed: set, where: str) -> None:
+    if not isinstance(table, dict):
+        raise InputError(where, table, "a table")
+    for k in table:
+        if k not in allowed:
+            raise InputError(f"{where}.{k}", table[k], "one of the keys " +
+                             ", ".join(sorted(allowed)), "is not a known key")
+
+
+def _positive(value, name: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a positive number") from None
+    if not math.isfinite(x) or x <= 0 or isinstance(value, bool):
+        raise InputError(name, value, "a positive number")
+    return x
+
+
+def _series(table, name: str, parse_value) -> tuple:
+    """{date: value, ...} -> ((date, value), ...) sorted by date."""
+    if not isinstance(table, dict) or not table:
+        raise InputError(name, table, '{ "YYYY-MM" = VALUE, ... }')
+    out = sorted((parse_date(k, f"{name} date"), parse_value(v, f"{name}.{k}"))
+                 for k, v in table.items())
+    return tuple(out)
+
+
+def _mw(value, name):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _positive(value, name)
+    return parse_power_w(value, name) / 1e6
+
+
+def load(source, cat: Catalog | None = None) -> FleetSpec:
+    """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
+    accelerator resolved against the catalog."""
+    where = "fleet"
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        where = path.name
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise InputError("FLEET.toml", str(source), "a readable fleet file",
+                             "does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError("FLEET.toml", str(source), "TOML (see CONTRACT.md, Fleet spec)",
+                             f"is not valid TOML ({exc})") from None
+    else:
+        data = dict(source)
+    cat = cat or load_catalog(None)
+    _check_keys(data, TOP_KEYS, where)
+    for need in ("start", "end", "sites", "runs"):
+        if need not in data:
+            raise InputError(f"{where}.{need}", None, "see CONTRACT.md, Fleet spec",
+                             "is missing")
+    start = parse_date(data["start"], f"{where}.start")
+    end = parse_date(data["end"], f"{where}.end", end=True)
+    step_s = parse_duration_s(data.get("step", "1w"), f"{where}.step")
+    if step_s % SECONDS_PER_DAY:
+        raise InputError(f"{where}.step", data.get("step"), "whole days (e.g. 1d, 1w, 2w)")
+    step_days = int(step_s // SECONDS_PER_DAY)
+    if (end - start).days < step_days:
+        raise InputError(f"{where}.end", data["end"], f"a date at least one step after start "
+                         f"({data['start']})")
+
+    def acc_key(k, name):
+        try:
+            return cat.resolve("accelerators", str(k))
+        except UnknownKeyError as exc:
+            raise InputError(name, k, "an accelerator key of the catalog "
+                             "(planner hardware list)", str(exc)) from None
+
+    sites = []
+    for n, raw in enumerate(data["sites"]):
+        w = f"{where}.sites[{n}]"
+        _check_keys(raw, SITE_KEYS, w)
+        if "name" not in raw or "power_mw" not in raw:
+            raise InputError(w, raw, "a site with name and power_mw", "is incomplete")
+        deliveries = {}
+        for k, series in (raw.get("deliveries") or {}).items():
+            key = acc_key(k, f"{w}.deliveries")
+            deliveries[key] = _series(series, f"{w}.deliveries.{k}",
+                                      lambda v, nm: parse_int_count(v, nm))
+        sites.append(SiteSpec(
+            name=str(raw["name"]),
+            pue=_positive(raw.get("pue", DEFAULT.pue), f"{w}.pue"),
+            energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
+                                                 DEFAULT.energy_usd_per_kwh),
+                                         f"{w}.energy_usd_per_kwh"),
+            power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw), deliveries=deliveries))
+    if len({s.name for s in sites}) != len(sites):
+        raise InputError(f"{where}.sites", [s.name for s in sites], "sites with distinct names")
+    runs = []
+    for n, raw in enumerate(data["runs"]):
+        w = f"{where}.runs[{n}]"
+        _check_keys(raw, RUN_KEYS, w)
+        if "name" not in raw:
+            raise InputError(w, raw, "a run with a name", "is incomplete")
+        inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
+        gpus = raw.get("gpus")
+        if gpus is not None:
+            gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
+                         (gpus if isinstance(gpus, list) else [gpus]))
+        accs = raw.get("gpu")
+        if accs is not None:
+            accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
+                         (accs if isinstance(accs, list) else str(accs).split(",")))
+        earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
+        deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
+        runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
+                            _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
+                            gpus, accs))
+    if len({r.name for r in runs}) != len(runs):
+        raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
+    solver = data.get("solver") or {}
+    _check_keys(solver, SOLVER_KEYS, f"{where}.solver")
+    settings = FleetSettings(
+        time_limit_s=_positive(solver.get("time_limit_s", fleet_model.DEFAULT_TIME_LIMIT_S),
+                               f"{where}.solver.time_limit_s"),
+        workers=int(_positive(solver.get("workers", fleet_model.DEFAULT_WORKERS),
+                              f"{where}.solver.workers")),
+        seed=int(solver.get("seed", fleet_model.DEFAULT_SEED)))
+    return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
+
+
+# --- the step grid ----------------------------------------------------------------------------
+
+def _on_grid(spec: FleetSpec, series: tuple, cumulative: bool) -> tuple:
+    """A step function of dates -> its least value within each step (what is on hand for the
+    whole step). `cumulative`: the values are amounts added at their dates (deliveries)."""
+    points = []
+    total = 0.0
+    for d, v in series:
+        total = total + v if cumulative else v
+        points.append((d, total))
+
+    def at(day: date) -> float:
+        value = 0.0
+        for d, v in points:
+            if d <= day:
+                value = v
+        return value
+
+    out = []
+    for t in range(spec.steps):
+        lo, hi = spec.step_start(t), spec.step_start(t + 1)
+        inside = [v for d, v in points if lo < d < hi]
+        out.append(min([at(lo)] + inside))
+    return tuple(out)
+
+
+def _step_at_or_after(spec: FleetSpec, d: date) -> int:
+    return max(0, min(spec.steps, math.ceil((d - spec.start).days / spec.step_days)))
+
+
+def _step_at_or_before(spec: FleetSpec, d: date) -> int:
+    return max(0, min(spec.steps, (d - spec.start).days // spec.step_days))
+
+
+# --- options: one estimate per (workload, accelerator, size) ---------------------------------
+
+@dataclass
+class _Estimates:
+    """planner.estimate at fixed sizes, cached: the slow part of building a fleet."""
+
+    cat: Catalog
+    asm: Assumptions
+    cache: dict = field(default_factory=dict)
+    calls: int = 0
+    wall_s: float = 0.0
+
+    def plan(self, inputs: tuple, acc: str, gpus: int):
+        key = (inputs, acc, gpus)
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            self.calls += 1
+            try:
+                p = estimate(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
+                             catalog=self.cat, assumptions=self.asm)
+                self.cache[key] = p if p.feasible and p.training_days is not None and \
+                    math.isfinite(p.training_days) else None
+            except InputError:
+                self.cache[key] = None  # no layout for this size
+            self.wall_s += time.perf_counter() - t0
+        return self.cache[key]
+
+
+def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
+                   asm: Assumptions) -> list[int]:
+    """Powers of two (in whole scale-up units) around the size meeting the run's window at
+    PLANNING_MFU, at most the most devices of the type any site ever has."""
+    w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
+    flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
+    window_days = (run.deadline - run.earliest).days
+    if window_days <= 0:
+        window_days = (spec.end - run.earliest).days
+    window_days = max(window_days, spec.step_days)
+    ideal = flops / (acc.peak(w.precision) * PLANNING_MFU * window_days * SECONDS_PER_DAY)
+    unit = _size_unit(acc)
+    base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
+    sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]
+    fit = [g for g in sizes if g <= most]
+    if not fit and most >= unit:
+        fit = [unit * 2 ** math.floor(math.log2(most / unit))]
+    return fit
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """What the output says about an option beyond the instance: the plan behind it."""
+
+    layout: dict
+    mfu: float
+    it_power_mw: float
+
+
+def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAULT,
+          estimates: _Estimates | None = None) -> tuple[FleetInstance, list, dict]:
+    """The instance on the step grid, the plan behind each option, and what was dropped:
+    {run name: [why each of its sizes gave no option]}."""
+    cat = cat or load_catalog(None)
+    est = estimates or _Estimates(cat, asm)
+    sites = []
+    for s in spec.sites:
+        devices = {acc: tuple(int(n) for n in _on_grid(spec, series, cumulative=True))
+                   for acc, series in s.deliveries.items()}
+        sites.append(FleetSite(s.name, _on_grid(spec, s.power_mw, cumulative=False), devices))
+    most = {}
+    for site in sites:
+        for acc, on_hand in site.devices.items():
+            most[acc] = max(most.get(acc, 0), max(on_hand, default=0))
+    runs, options, infos, dropped = [], [], [], {}
+    for r, run in enumerate(spec.runs):
+        runs.append(FleetRun(run.name, _step_at_or_after(spec, run.earliest),
+                             _step_at_or_before(spec, run.deadline), run.weight))
+        accs = [a for a in (run.accelerators or sorted(most)) if most.get(a, 0) > 0]
+        if not accs:
+            dropped.setdefault(run.name, []).append(
+                "none of its accelerators " + ", ".join(run.accelerators or ()) +
+                " is delivered to any site")
+        for acc_key in accs:
+            acc = cat.accelerator(acc_key)
+            sizes = run.gpus or tuple(_default_sizes(spec, run, acc, most[acc_key], cat, asm))
+            for g in sizes:
+                plan = est.plan(run.inputs, acc_key, g)
+                if plan is None:
+                    dropped.setdefault(run.name, []).append(
+                        f"{g:,} x {acc_key}: no layout fits or makes progress")
+                    continue
+                pue_plan = plan.assumptions["pue"]["value"]
+                it_mw = plan.power_mw / pue_plan
+                days = plan.training_days
+                duration = max(1, math.ceil(round(days / spec.step_days, 9)))
+                hardware = sum(plan.cost_usd[k] for k in ("accelerators", "servers", "network",
+                                                          "maintenance"))
+                if not math.isfinite(hardware):
+                    hardware = plan.cost_usd["by_method"]["cloud"]
+                for s, site in enumerate(spec.sites):
+                    if acc_key not in site.deliveries:
+                        continue
+                    mw = it_mw * site.pue
+                    # facility MWh x 1000 kWh/MWh x $/kWh (power_cost.md, sec. 3)
+                    energy = mw * days * 24.0 * 1000.0 * site.energy_usd_per_kwh
+                    options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
+                                               float(mw), float(hardware + energy)))
+                    infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
+    inst = FleetInstance(spec.steps, float(spec.step_days), tuple(runs), tuple(sites),
+                         tuple(options))
+    return inst, infos, dropped
+
+
+# --- the schedule -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FleetSchedule:
+    """A validated schedule (or a reasoned infeasibility) with its instance and spec."""
+
+    spec: FleetSpec
+    instance: FleetInstance
+    solution: FleetSolution
+    infos: tuple
+    binding: str | None
+    reason: str | None
+    estimate_calls: int
+    estimate_s: float
+
+    @property
+    def status(self) -> str:
+        return self.solution.status
+
+    def runs(self) -> list[dict]:
+        spec, inst = self.spec, self.instance
+        out = []
+        for p in self.solution.placements:
+            opt, run, rs = inst.options[p.option], inst.runs[p.run], spec.runs[p.run]
+            end_step = p.start_step + opt.duration_steps
+            late_steps = max(0, end_step - run.deadline_step)
+            info = self.infos[p.option]
+            out.append({
+                "name": run.name, "site": inst.sites[opt.site].name,
+                "accelerator": opt.accelerator, "gpus": opt.gpus,
+                "start": spec.step_start(p.start_step).isoformat(),
+                "end": spec.step_start(end_step).isoformat(),
+                "training_days": opt.training_days, "power_mw": opt.power_mw,
+                "cost_usd": opt.cost_usd if math.isfinite(opt.cost_usd) else None,
+                "on_time": late_steps == 0, "lateness_days": late_steps * spec.step_days,
+                "earliest": rs.earliest.isoformat(),
+                "deadline": (rs.deadline - timedelta(days=1)).isoformat(),
+                "weight": run.weight, "duration_steps": opt.duration_steps,
+                "layout": info.layout, "mfu": info.mfu})
+        return out
+
+    def sites_usage(self) -> list[dict]:
+        spec, inst = self.spec, self.instance
+        use = fleet_check.usage(inst, self.solution) if self.solution.placements else \
+            {"devices": {}, "power_mw": {}}
+        steps = [spec.step_start(t).isoformat() for t in range(inst.steps)]
+        out = []
+        for s, site in enumerate(inst.sites):
+            drawn = use["power_mw"].get(s, np.zeros(inst.steps))
+            out.append({
+                "name": site.name, "step_starts": steps,
+                "power_cap_mw": [float(x) for x in site.power_mw],
+                "power_used_mw": [float(x) for x in drawn],
+                "devices": {acc: {"on_hand": [int(x) for x in on_hand],
+                                  "used": [int(x) for x in use["devices"].get(
+                                      (s, acc), np.zeros(inst.steps, dtype=int))]}
+                            for acc, on_hand in sorted(site.devices.items())}})
+        return out
+
+    def to_dict(self) -> dict:
+        sol = self.solution
+        placed = bool(sol.placements)
+        return {
+            "status": sol.status,
+            "objective": ({"weighted_lateness_days": sol.weighted_lateness_steps *
+                           self.spec.step_days, "cost_usd": sol.cost_usd} if placed else None),
+            "runs": self.runs(),
+            "binding": self.binding, "reason": self.reason,
+            "validated": placed,
+            "phases": list(sol.phases), "solve_time_s": sol.solve_time_s,
+            "solver": self.spec.settings.to_dict(),
+            "estimates": {"calls": self.estimate_calls, "wall_s": self.estimate_s},
+            "horizon": {"start": self.spec.start.isoformat(),
+                        "end": self.spec.end.isoformat(), "step_days": self.spec.step_days,
+                        "steps": self.instance.steps},
+            "options": len(self.instance.options),
+            "sites": self.sites_usage(),
+        }
+
+    def table(self) -> str:
+        from tabulate import tabulate
+
+        d, spec = self.to_dict(), self.spec
+        head = [f"fleet: {len(spec.sites)} sites, {len(spec.runs)} runs, "
+                f"{spec.start} to {spec.end} in {self.instance.steps} steps of "
+                f"{spec.step_days} days; {len(self.instance.options)} options "
+                f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
+                f"status: {d['status']} (lateness phase, cost phase: "
+                f"{', '.join(d['phases']) or 'n/a'}) in {d['solve_time_s']:,.1f} s; "
+                f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
+                f"{spec.settings.time_limit_s:g} s"]
+        if d["objective"]:
+            head.append(f"objective: weighted lateness {d['objective']['weighted_lateness_days']:,.1f}"
+                        f" days, then cost ${d['objective']['cost_usd'] / 1e6:,.1f}M")
+            head.append("validated: each run placed once inside its window; devices and power "
+                        "within each site's limits at every step")
+        if d["binding"]:
+            head.append(f"binding: {d['binding']}: {d['reason']}")
+        if not d["runs"]:
+            return "\n".join(head)
+        rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"], r["end"],
+                 f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
+                 "n/a" if r["cost_usd"] is None else f"{r['cost_usd'] / 1e6:,.1f}",
+                 r["deadline"], "yes" if r["on_time"] else f"late {r['lateness_days']} d")
+                for r in d["runs"]]
+        return "\n".join(head) + "\n\n" + tabulate(
+            rows, headers=["run", "site", "accelerator", "devices", "start", "end", "days",
+                           "MW", "cost $M", "deadline", "on time"])
+
+    def write_parquet(self, path: str | Path) -> Path:
+        """One row per run (the JSON's run keys, layout flattened, dates as dates); the status
+        and objective in the file's metadata. Written to a temporary file, then renamed, so an
+        interrupted write leaves no corrupt file."""
+        import json
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = []
+        for r in self.runs():
+            row = {k: v for k, v in r.items() if k != "layout"}
+            for k in ("start", "end", "earliest", "deadline"):
+                row[k] = date.fromisoformat(row[k])
+            row.update({f"layout_{k}": v for k, v in (r["layout"] or {}).items()})
+            row["status"] = self.status
+            rows.append(row)
+        d = self.to_dict()
+        meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],
+                "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}
+        table = pa.Table.from_pylist(rows) if rows else pa.table({"status": pa.array([], pa.string())})
+        table = table.replace_schema_metadata({"planner.fleet": json.dumps(meta)})
+        out = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=out.parent or ".", suffix=".parquet.tmp")
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return out
+
+
+def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
+              settings: FleetSettings) -> tuple[str, str]:
+    """Which limit makes the fleet infeasible, and by how much."""
+    for r, run in enumerate(inst.runs):
+        opts = inst.options_of(r)
+        if not opts:
+            why = "; ".join(dropped.get(run.name, [])[:3]) or "no size options"
+            return "memory", f"run {run.name} has no option that runs: {why}"
+        if any(fleet_model.fits_alone(inst, o) for o in opts):
+            continue
+        shortest = min(opts, key=lambda o: inst.options[o].duration_steps)
+        o = inst.options[shortest]
+        room = inst.steps - run.earliest_step
+        if o.duration_steps > room:
+            return "horizon", (f"run {run.name} takes at least {o.training_days:,.1f} days "
+                               f"({o.gpus:,} x {o.accelerator}), but {room * spec.step_days} "
+                               f"days lie between its earliest start "
+                               f"{spec.step_start(run.earliest_step)} and the end {spec.end}")
+        dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(
+            inst.options[k].accelerator, (0,))), k) for k in opts]
+        need, k = min(dev_short)
+        if need > 0:
+            ok = inst.options[k]
+            return "devices", (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site "
+                               f"at least; {inst.sites[ok.site].name} never has more than "
+                               f"{ok.gpus - need:,} ({need:,} short)")
+        pow_short = [(inst.options[k].power_mw - max(inst.sites[inst.options[k].site].power_mw),
+                      k) for k in opts]
+        need_mw, k = min(pow_short)
+        if need_mw > 0:
+            ok = inst.options[k]
+            return "power", (f"run {run.name} needs {ok.power_mw:,.1f} MW at least "
+                             f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), "
+                             f"whose cap never exceeds {ok.power_mw - need_mw:,.1f} MW")
+        return "devices", (f"run {run.name} never finds its devices and power at one site for "
+                           f"{o.duration_steps} steps at once within its window")
+    quick = FleetSettings(min(settings.time_limit_s, 10.0), settings.workers, settings.seed)
+    for relaxed, name in ((("devices",), "devices"), (("power",), "power")):
+        sol = fleet_model.solve(inst, quick, relaxed=relaxed)
+        if sol.placements:
+            use = fleet_check.usage(inst, sol)
+            worst = (0, "")
+            if name == "devices":
+                for (s, acc), used in use["devices"].items():
+                    short = used - np.asarray(inst.sites[s].devices.get(acc, (0,) * inst.steps))
+                    t = int(np.argmax(short))
+                    if short[t] > worst[0]:
+                        worst = (int(short[t]), f"{int(short[t]):,} more {acc} at "
+                                 f"{inst.sites[s].name} by {spec.step_start(t)}")
+            else:
+                for s, drawn in use["power_mw"].items():
+                    short = drawn - np.asarray(inst.sites[s].power_mw)
+                    t = int(np.argmax(short))
+                    if short[t] > worst[0]:
+                        worst = (short[t], f"{short[t]:,.1f} MW more at {inst.sites[s].name} "
+                                 f"by {spec.step_start(t)}")
+            return name, (f"the runs do not all fit in the horizon with the {name} on hand; "
+                          f"with unlimited {name} they do, and that schedule needs "
+                          f"{worst[1] or 'more ' + name}")
+    return "capacity", ("the runs do not all fit in the horizon with the devices and power on "
+                        "hand")
+
+
+def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
+             settings: FleetSettings | None = None) -> FleetSchedule:
+    """Plan a fleet file: place every run once on a site, in its window, within devices and
+    power at every step; weighted lateness first, then cost. The schedule is validated without
+    the solver before it is returned."""
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    spec = source if isinstance(source, FleetSpec) else load(source, cat)
+    if settings is not None:
+        spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
+    est = _Estimates(cat, assumptions)
+    inst_all, infos_all, dropped = build(spec, cat, assumptions, est)
+    # options that cannot fit even alone only slow the solver: keep the others
+    keep = [o for o in range(len(inst_all.options)) if fleet_model.fits_alone(inst_all, o)]
+    inst = FleetInstance(inst_all.steps, inst_all.step_days, inst_all.runs, inst_all.sites,
+                         tuple(inst_all.options[o] for o in keep))
+    infos = tuple(infos_all[o] for o in keep)
+    sol = fleet_model.solve(inst, spec.settings)
+    binding = reason = None
+    if sol.placements:
+        problems = fleet_check.check(inst, sol)
+        if problems:
+            raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
+    elif sol.status == "UNKNOWN":
+        binding, reason = "time_limit", (f"no schedule found within the time limit of "
+                                         f"{spec.settings.time_limit_s:g} s; infeasibility not "
+                                         "proven")
+    else:
+        binding, reason = _diagnose(spec, inst_all, dropped, spec.settings)
+    return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s)

@@ -1,0 +1,321 @@
+"""CP-SAT for fleet schedules: several runs placed on several sites over time.
+
+Instance -> model (one module per constraint family) -> Solution; the validator that checks a
+solution without the solver is fleet_check.py. This module sees integers on a time grid of
+whole steps (fleet.py turns dates, megawatts and deliveries into them); it never imports plan.
+
+Each run has options (site, accelerator, cluster size), each with a duration in steps, a facility
+power and a cost. A run's start is one integer variable; each option is an optional interval of
+fixed size starting there, present when the option is chosen. Devices of each type at each site
+and the power of each site are cumulative constraints whose capacity changes over time (devices
+delivered, power ramping): the capacity is the horizon's largest, and fixed intervals reserve
+what is not yet there (the OR-Tools scheduling samples' way of modelling a varying capacity).
+
+The objective is lexicographic: weighted lateness first, then cost (then earlier starts, so the
+optimum is unique). It is solved in two phases: minimise lateness; then, with lateness held at
+the value found, minimise cost from the first phase's schedule as a hint. OPTIMAL means both
+phases proved optimality; FEASIBLE that a schedule was found but a time limit came first.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .sizing import COST_RESOLUTION_USD, POWER_RESOLUTION_MW, cap_units, need_units, status_name
+
+__all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
+           "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
+           "fits_alone"]
+
+# Run weights are given as decimals (10, 2.5); CP-SAT needs integers: 0.01 keeps two decimals.
+WEIGHT_RESOLUTION = 0.01
+
+# Settings, explicit so runs repeat (STYLE.md habit 11). 60 s is the budget the issue gives a
+# fleet of 20 runs on 5 sites over 104 weekly steps on 2 cores.
+DEFAULT_TIME_LIMIT_S = 60.0
+DEFAULT_WORKERS = 2
+DEFAULT_SEED = 0
+# Share of the time limit the lateness phase may use when it does not finish earlier; the cost
+# phase gets the rest (at least this share of the limit).
+LATENESS_PHASE_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    workers: int = DEFAULT_WORKERS
+    seed: int = DEFAULT_SEED
+
+    def solver(self, time_limit_s: float) -> cp_model.CpSolver:
+        s = cp_model.CpSolver()
+        s.parameters.max_time_in_seconds = max(0.01, float(time_limit_s))
+        s.parameters.num_workers = int(self.workers)
+        s.parameters.random_seed = int(self.seed)
+        s.parameters.log_search_progress = False
+        return s
+
+    def to_dict(self) -> dict:
+        return {"time_limit_s": self.time_limit_s, "workers": self.workers, "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class FleetOption:
+    """One way to run a run: on `site` (an index), `gpus` devices of `accelerator`."""
+
+    run: int
+    site: int
+    accelerator: str
+    gpus: int
+    duration_steps: int
+    training_days: float
+    power_mw: float  # facility power at the site (its PUE)
+    cost_usd: float  # nan when unknown
+
+
+@dataclass(frozen=True)
+class FleetRun:
+    name: str
+    earliest_step: int  # may start at this step's boundary or later
+    deadline_step: int  # on time when it ends by this step's boundary
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class FleetSite:
+    name: str
+    power_mw: tuple  # facility power available during each step
+    devices: Mapping[str, tuple] = field(default_factory=dict)  # accelerator -> on hand per step
+
+
+@dataclass(frozen=True)
+class FleetInstance:
+    steps: int
+    step_days: float
+    runs: tuple
+    sites: tuple
+    options: tuple
+
+    def options_of(self, r: int) -> list[int]:
+        return [o for o, opt in enumerate(self.options) if opt.run == r]
+
+
+@dataclass(frozen=True)
+class Placement:
+    run: int
+    option: int
+    start_step: int
+
+
+@dataclass(frozen=True)
+class FleetSolution:
+    status: str  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN
+    placements: tuple = ()
+    weighted_lateness_steps: float | None = None  # sum of weight x steps late
+    cost_usd: float | None = None
+    solve_time_s: float = 0.0
+    phases: tuple = ()  # status of each phase (lateness, cost)
+
+
+def fits_alone(inst: FleetInstance, o: int) -> bool:
+    """Whether option o fits on its site with nothing else there: some start in the run's
+    window where the devices and the power it needs are on hand for its whole duration."""
+    opt = inst.options[o]
+    run, site = inst.runs[opt.run], inst.sites[opt.site]
+    d = opt.duration_steps
+    if run.earliest_step + d > inst.steps:
+        return False
+    devices = np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps))
+    power = np.asarray(site.power_mw, dtype=float)
+    ok = (devices >= opt.gpus) & (power >= opt.power_mw * (1 - 1e-12))
+    run_len = 0
+    for t in range(run.earliest_step, inst.steps):
+        run_len = run_len + 1 if ok[t] else 0
+        if run_len >= d:
+            return True
+    return False
+
+
+# --- model: one module per constraint family ----------------------------------------------------
+
+class Vars:
+    """Decision variables: a start per run, a presence per option, and the intervals."""
+
+    def __init__(self, inst: FleetInstance, model: cp_model.CpModel):
+        self.start = []
+        self.end = []
+        for r, run in enumerate(inst.runs):
+            opts = inst.options_of(r)
+            shortest = min((inst.options[o].duration_steps for o in opts), default=0)
+            hi = max(run.earliest_step, inst.steps - shortest)
+            self.start.append(model.new_int_var(run.earliest_step, hi, f"start_{r}"))
+            self.end.append(model.new_int_var(0, inst.steps, f"end_{r}"))
+        self.x = [model.new_bool_var(f"use_{o}") for o in range(len(inst.options))]
+        self.interval = [
+            model.new_optional_fixed_size_interval_var(
+                self.start[opt.run], opt.duration_steps, self.x[o], f"run_{o}")
+            for o, opt in enumerate(inst.options)]
+        self.late = [model.new_int_var(0, inst.steps, f"late_{r}") for r in range(len(inst.runs))]
+
+
+class Module(abc.ABC):
+    @abc.abstractmethod
+    def build(self, inst: FleetInstance, model: cp_model.CpModel, v: Vars) -> None:
+        """Add one family of constraints."""
+
+
+class OnePlacementPerRun(Module):
+    """Each run is placed exactly once: one (site, accelerator, size) option."""
+
+    def build(self, inst, model, v):
+        for r in range(len(inst.runs)):
+            model.add_exactly_one([v.x[o] for o in inst.options_of(r)])
+
+
+class RunWindow(Module):
+    """A run starts at or after its earliest step, ends inside the horizon, and its end is its
+    start plus the chosen option's duration; lateness is how far the end passes the deadline."""
+
+    def build(self, inst, model, v):
+        for r, run in enumerate(inst.runs):
+            opts = inst.options_of(r)
+            model.add(v.end[r] == v.start[r] + sum(inst.options[o].duration_steps * v.x[o]
+                                                   for o in opts))
+            model.add(v.end[r] <= inst.steps)
+            model.add(v.late[r] >= v.end[r] - run.deadline_step)
+
+
+def _reservations(model: cp_model.CpModel, capacity: list[int], name: str):
+    """Fixed intervals holding back what is not yet on hand: (intervals, demands, capacity)."""
+    top = max(capacity) if capacity else 0
+    intervals, demands = [], []
+    t = 0
+    while t < len(capacity):
+        u = t
+        while u < len(capacity) and capacity[u] == capacity[t]:
+            u += 1
+        if capacity[t] < top:
+            intervals.append(model.new_fixed_size_interval_var(t, u - t, f"{name}_hold_{t}"))
+            demands.append(top - capacity[t])
+        t = u
+    return intervals, demands, top
+
+
+class DeviceCapacity(Module):
+    """Devices of each type at each site never exceed those delivered by then."""
+
+    def build(self, inst, model, v):
+        for s, site in enumerate(inst.sites):
+            for acc, on_hand in sorted(site.devices.items()):
+                opts = [o for o, opt in enumerate(inst.options)
+                        if opt.site == s and opt.accelerator == acc]
+                if not opts:
+                    continue
+                held, hold_demand, top = _reservations(model, [int(n) for n in on_hand],
+                                                       f"dev_{s}_{acc}")
+                model.add_cumulative([v.interval[o] for o in opts] + held,
+                                     [inst.options[o].gpus for o in opts] + hold_demand, top)
+
+
+class PowerCapacity(Module):
+    """Facility power at each site never exceeds what the site has at that time. Power is in
+    whole kW (sizing.POWER_RESOLUTION_MW): a run's need rounded up, the cap down."""
+
+    def build(self, inst, model, v):
+        for s, site in enumerate(inst.sites):
+            opts = [o for o, opt in enumerate(inst.options) if opt.site == s]
+            if not opts:
+                continue
+            cap = [cap_units(p, POWER_RESOLUTION_MW) for p in site.power_mw]
+            held, hold_demand, top = _reservations(model, cap, f"power_{s}")
+            need = need_units([inst.options[o].power_mw for o in opts], POWER_RESOLUTION_MW)
+            model.add_cumulative([v.interval[o] for o in opts] + held,
+                                 [int(n) for n in need] + hold_demand, top)
+
+
+MODULES = {"placement": OnePlacementPerRun, "window": RunWindow, "devices": DeviceCapacity,
+           "power": PowerCapacity}
+
+
+def weight_units(inst: FleetInstance) -> list[int]:
+    return [max(0, int(round(run.weight / WEIGHT_RESOLUTION))) for run in inst.runs]
+
+
+def cost_units(inst: FleetInstance) -> list[int]:
+    """Cost per option in $1,000 units; an unknown cost counts as the run's dearest known
+    option (neither free nor forbidden)."""
+    out = []
+    for opt in inst.options:
+        c = opt.cost_usd
+        if not math.isfinite(c):
+            known = [o.cost_usd for o in inst.options if o.run == opt.run and
+                     math.isfinite(o.cost_usd)]
+            c = max(known, default=0.0)
+        out.append(int(need_units([c], COST_RESOLUTION_USD)[0]))
+    return out
+
+
+def build_model(inst: FleetInstance, relaxed: tuple = ()) -> tuple[cp_model.CpModel, Vars]:
+    """The constraints (every family not in `relaxed`), without an objective."""
+    model = cp_model.CpModel()
+    v = Vars(inst, model)
+    for name, module in MODULES.items():
+        if name not in relaxed:
+            module().build(inst, model, v)
+    return model, v
+
+
+def lateness_expr(inst: FleetInstance, v: Vars):
+    w = weight_units(inst)
+    return sum(w[r] * v.late[r] for r in range(len(inst.runs)))
+
+
+def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
+          relaxed: tuple = ()) -> FleetSolution:
+    """Phase 1 minimises weighted lateness; phase 2 holds it and minimises cost, then starts."""
+    if not inst.runs:
+        return FleetSolution("OPTIMAL", (), 0.0, 0.0, 0.0, ("OPTIMAL", "OPTIMAL"))
+    if any(not inst.options_of(r) for r in range(len(inst.runs))):
+        return FleetSolution("INFEASIBLE", phases=("INFEASIBLE",))
+    t0 = time.perf_counter()
+    model, v = build_model(inst, relaxed)
+    lateness = lateness_expr(inst, v)
+    model.minimize(lateness)
+    first = settings.solver(settings.time_limit_s * LATENESS_PHASE_SHARE)
+    s1 = status_name(first.solve(model))
+    if s1 not in ("OPTIMAL", "FEASIBLE"):
+        return FleetSolution(s1, solve_time_s=time.perf_counter() - t0, phases=(s1,))
+    best_late = int(round(first.objective_value))
+    hint_x = [first.boolean_value(x) for x in v.x]
+    hint_start = [first.value(s) for s in v.start]
+    # phase 2: lateness held at the value found, cost then earlier starts
+    model.add(lateness <= best_late)
+    cost = cost_units(inst)
+    tie = len(inst.runs) * (inst.steps + 1) + 1  # sum of starts < tie: cost decides first
+    model.minimize(sum(cost[o] * tie * v.x[o] for o in range(len(inst.options)))
+                   + sum(v.start))
+    for x, h in zip(v.x, hint_x):
+        model.add_hint(x, h)
+    for s, h in zip(v.start, hint_start):
+        model.add_hint(s, h)
+    left = settings.time_limit_s - (time.perf_counter() - t0)
+    second = settings.solver(max(left, settings.time_limit_s * (1 - LATENESS_PHASE_SHARE)))
+    s2 = status_name(second.solve(model))
+    solver = second if s2 in ("OPTIMAL", "FEASIBLE") else first
+    status = "OPTIMAL" if (s1, s2) == ("OPTIMAL", "OPTIMAL") else "FEASIBLE"
+    placements = []
+    for r in range(len(inst.runs)):
+        chosen = [o for o in inst.options_of(r) if solver.boolean_value(v.x[o])]
+        placements.append(Placement(r, chosen[0], int(solver.value(v.start[r]))))
+    late = sum(run.weight * max(0, p.start_step + inst.options[p.option].duration_steps
+                                - run.deadline_step)
+               for run, p in zip(inst.runs, placements))
+    total = sum(inst.options[p.option].cost_usd for p in placements)
+    return FleetSolution(status, tuple(placements), float(late), float(total),
+                         time.perf_counter() - t0, (s1, s2))
