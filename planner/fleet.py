@@ -585,8 +585,15 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             return "power", (f"run {run.name} needs {ok.power_mw:,.1f} MW at least "
                              f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), "
                              f"whose cap never exceeds {ok.power_mw - need_mw:,.1f} MW")
-        return "devices", (f"run {run.name} never finds its devices and power at one site for "
-                           f"{o.duration_steps} steps at once within its window")
+        k = max(opts, key=lambda k: (fleet_model.longest_fit(inst, k) /
+                                     inst.options[k].duration_steps, -k))
+        ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
+        alone = fleet_model.longest_fit(inst, k, ("devices",))
+        return "power" if alone >= ok.duration_steps else "devices", (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
+                           f"{ok.power_mw:,.1f} MW at one site for {ok.duration_steps} steps "
+                           f"({ok.training_days:,.1f} days); the longest stretch any site "
+                           f"offers after its earliest start is {got} steps "
+                           f"({inst.sites[ok.site].name})")
     quick = FleetSettings(min(settings.time_limit_s, 10.0), settings.workers, settings.seed)
     for relaxed, name in ((("devices",), "devices"), (("power",), "power")):
         sol = fleet_model.solve(inst, quick, relaxed=relaxed)

@@ -32,7 +32,7 @@ from .sizing import COST_RESOLUTION_USD, POWER_RESOLUTION_MW, cap_units, need_un
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
            "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
-           "fits_alone"]
+           "fits_alone", "longest_fit"]
 
 # Run weights are given as decimals (10, 2.5); CP-SAT needs integers: 0.01 keeps two decimals.
 WEIGHT_RESOLUTION = 0.01
@@ -59,6 +59,9 @@ class FleetSettings:
         s.parameters.num_workers = int(self.workers)
         s.parameters.random_seed = int(self.seed)
         s.parameters.log_search_progress = False
+        # Deterministic parallel search (batches of work interleaved over the workers): the
+        # same input gives the same schedule even when several optima tie.
+        s.parameters.interleave_search = True
         return s
 
     def to_dict(self) -> dict:
@@ -123,23 +126,28 @@ class FleetSolution:
     phases: tuple = ()  # status of each phase (lateness, cost)
 
 
+def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int:
+    """The longest stretch of steps, from the run's earliest step on, during which option o's
+    site has the devices and the power it needs (with nothing else there); `limits` checks
+    only some of them."""
+    opt = inst.options[o]
+    run, site = inst.runs[opt.run], inst.sites[opt.site]
+    ok = np.ones(inst.steps, dtype=bool)
+    if "devices" in limits:
+        ok &= np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps)) >= opt.gpus
+    if "power" in limits:
+        ok &= np.asarray(site.power_mw, dtype=float) >= opt.power_mw * (1 - 1e-12)
+    best = stretch = 0
+    for t in range(run.earliest_step, inst.steps):
+        stretch = stretch + 1 if ok[t] else 0
+        best = max(best, stretch)
+    return best
+
+
 def fits_alone(inst: FleetInstance, o: int) -> bool:
     """Whether option o fits on its site with nothing else there: some start in the run's
     window where the devices and the power it needs are on hand for its whole duration."""
-    opt = inst.options[o]
-    run, site = inst.runs[opt.run], inst.sites[opt.site]
-    d = opt.duration_steps
-    if run.earliest_step + d > inst.steps:
-        return False
-    devices = np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps))
-    power = np.asarray(site.power_mw, dtype=float)
-    ok = (devices >= opt.gpus) & (power >= opt.power_mw * (1 - 1e-12))
-    run_len = 0
-    for t in range(run.earliest_step, inst.steps):
-        run_len = run_len + 1 if ok[t] else 0
-        if run_len >= d:
-            return True
-    return False
+    return longest_fit(inst, o) >= inst.options[o].duration_steps
 
 
 # --- model: one module per constraint family ----------------------------------------------------

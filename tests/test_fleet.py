@@ -1,0 +1,287 @@
+"""Fleet schedules: CP-SAT model (fleet_model.py), validator (fleet_check.py), fleet files and
+outputs (fleet.py), the shipped example and its Gantt chart.
+
+Each constraint family has a feasible and an infeasible case on a hand-made instance whose
+answer is worked by hand; the validator is shown to catch hand-broken schedules.
+"""
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from planner import fleet, fleet_check, fleet_model
+from planner.fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings,
+                                 FleetSite, FleetSolution, Placement)
+from planner.units import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "workloads" / "fleets" / "lab-3-sites.toml"
+SETTINGS = FleetSettings(time_limit_s=10, workers=2, seed=0)
+RUN_KEYS = {"name", "site", "accelerator", "gpus", "start", "end", "training_days", "power_mw",
+            "cost_usd", "on_time"}
+
+
+def option(run, site=0, gpus=8, steps=3, mw=1.0, cost=1e6, acc="h100-sxm"):
+    return FleetOption(run, site, acc, gpus, steps, steps * 7.0, mw, cost)
+
+
+def instance(runs, options, devices=10, power=10.0, steps=10, sites=1):
+    site = [FleetSite(f"s{s}", (power,) * steps if isinstance(power, float) else power,
+                      {"h100-sxm": (devices,) * steps if isinstance(devices, int) else devices})
+            for s in range(sites)]
+    return FleetInstance(steps, 7.0, tuple(runs), tuple(site), tuple(options))
+
+
+def solved(inst):
+    sol = fleet_model.solve(inst, SETTINGS)
+    if sol.placements:
+        assert fleet_check.check(inst, sol) == []
+    return sol
+
+
+def starts(sol):
+    return [p.start_step for p in sol.placements]
+
+
+# --- one feasible and one infeasible case per constraint family -------------------------------
+
+def test_placement_once_feasible_and_run_without_options_infeasible():
+    inst = instance([FleetRun("a", 0, 10)], [option(0), option(0, gpus=4, steps=5, cost=2e6)])
+    sol = solved(inst)
+    assert sol.status == "OPTIMAL" and sol.phases == ("OPTIMAL", "OPTIMAL")
+    assert sol.placements == (Placement(0, 0, 0),)  # on time either way: the cheaper option
+    bad = instance([FleetRun("a", 0, 10), FleetRun("b", 0, 10)], [option(0)])
+    assert fleet_model.solve(bad, SETTINGS).status == "INFEASIBLE"
+
+
+def test_window_feasible_and_infeasible():
+    inst = instance([FleetRun("a", 5, 10)], [option(0, steps=3)])
+    sol = solved(inst)
+    assert starts(sol) == [5]  # not before its earliest step, as early as it can
+    late_start = instance([FleetRun("a", 8, 10)], [option(0, steps=3)])  # 8 + 3 > 10 steps
+    assert fleet_model.solve(late_start, SETTINGS).status == "INFEASIBLE"
+
+
+def test_devices_feasible_by_waiting_and_infeasible_when_never_delivered():
+    # Two runs of 8 devices, 10 on hand: one waits for the other (3 steps), deadline step 3.
+    inst = instance([FleetRun("a", 0, 3, weight=1), FleetRun("b", 0, 3, weight=5)],
+                    [option(0), option(1)])
+    sol = solved(inst)
+    assert sorted(starts(sol)) == [0, 3]
+    assert starts(sol)[1] == 0  # the heavier run goes first
+    assert sol.weighted_lateness_steps == 3.0  # run a ends at step 6, 3 steps late, weight 1
+    # Deliveries over time: 8 devices only from step 4 on.
+    later = instance([FleetRun("a", 0, 10)], [option(0)], devices=(0,) * 4 + (8,) * 6)
+    assert starts(solved(later)) == [4]
+    never = instance([FleetRun("a", 0, 10)], [option(0, gpus=16)])
+    assert fleet_model.solve(never, SETTINGS).status == "INFEASIBLE"
+
+
+def test_power_feasible_and_infeasible():
+    # 10 MW; two runs of 6 MW cannot overlap; devices plenty.
+    inst = instance([FleetRun("a", 0, 10), FleetRun("b", 0, 10)],
+                    [option(0, gpus=1, mw=6.0), option(1, gpus=1, mw=6.0)])
+    sol = solved(inst)
+    assert sorted(starts(sol)) == [0, 3]
+    # power ramps: 5 MW until step 6, then 10 MW
+    ramp = instance([FleetRun("a", 0, 10)], [option(0, gpus=1, mw=6.0)],
+                    power=(5.0,) * 6 + (10.0,) * 4)
+    assert starts(solved(ramp)) == [6]
+    never = instance([FleetRun("a", 0, 10)], [option(0, gpus=1, mw=10.5)])
+    assert fleet_model.solve(never, SETTINGS).status == "INFEASIBLE"
+
+
+def test_power_rounds_up_to_whole_kw():
+    # 5.0004 + 5.0 MW > 10 MW: the need rounds up to 5.001 MW, so they may not overlap.
+    inst = instance([FleetRun("a", 0, 3), FleetRun("b", 0, 3)],
+                    [option(0, gpus=1, mw=5.0004), option(1, gpus=1, mw=5.0)])
+    assert sorted(starts(solved(inst))) == [0, 3]
+    exact = instance([FleetRun("a", 0, 3), FleetRun("b", 0, 3)],
+                     [option(0, gpus=1, mw=5.0), option(1, gpus=1, mw=5.0)])
+    assert starts(solved(exact)) == [0, 0]
+
+
+def test_lateness_first_then_cost():
+    # Site 0 is cheaper but busy with run b; run a goes to the dearer site 1 to be on time.
+    runs = [FleetRun("a", 0, 3, weight=1), FleetRun("b", 0, 3, weight=1)]
+    opts = [option(0, site=0, cost=1e6), option(0, site=1, cost=2e6),
+            option(1, site=0, cost=1e6)]
+    sol = solved(instance(runs, opts, sites=2))
+    assert sol.weighted_lateness_steps == 0
+    assert [p.option for p in sol.placements] == [1, 2]
+    assert sol.cost_usd == 3e6
+    # with a later deadline for a, lateness is 0 either way: the cheaper site wins
+    runs = [FleetRun("a", 0, 6, weight=1), FleetRun("b", 0, 3, weight=1)]
+    sol = solved(instance(runs, opts, sites=2))
+    assert [p.option for p in sol.placements] == [0, 2] and sol.cost_usd == 2e6
+
+
+# --- the validator, on hand-broken schedules ---------------------------------------------------
+
+@pytest.fixture
+def pair():
+    inst = instance([FleetRun("a", 0, 3), FleetRun("b", 0, 3)],
+                    [option(0), option(1)])
+    return inst, solved(inst)
+
+
+def test_validator_accepts_the_solver_schedule(pair):
+    inst, sol = pair
+    assert fleet_check.check(inst, sol) == []
+
+
+def test_validator_catches_devices_exceeded(pair):
+    inst, sol = pair
+    broken = replace(sol, placements=tuple(replace(p, start_step=0) for p in sol.placements),
+                     weighted_lateness_steps=None)
+    problems = fleet_check.check(inst, broken)
+    assert problems and all("h100-sxm" in p and "10 on hand" in p for p in problems)
+    assert "uses 16" in problems[0]
+
+
+def test_validator_catches_power_exceeded():
+    inst = instance([FleetRun("a", 0, 10), FleetRun("b", 0, 10)],
+                    [option(0, gpus=1, mw=6.0), option(1, gpus=1, mw=6.0)])
+    sol = FleetSolution("FEASIBLE", (Placement(0, 0, 0), Placement(1, 1, 2)))
+    problems = fleet_check.check(inst, sol)
+    assert problems[0] == "site s0 draws 12.000 MW at step 2, cap 10.000 MW"
+
+
+def test_validator_catches_window_placement_and_duration_breaks(pair):
+    inst, sol = pair
+    twice = FleetSolution("FEASIBLE", (Placement(0, 0, 0), Placement(0, 0, 5)))
+    assert any("placed 2 times" in p for p in fleet_check.check(inst, twice))
+    assert any("placed 0 times" in p for p in fleet_check.check(inst, twice))
+    early = instance([FleetRun("a", 4, 10)], [option(0)])
+    assert any("before its earliest" in p for p in
+               fleet_check.check(early, FleetSolution("FEASIBLE", (Placement(0, 0, 2),))))
+    past = FleetSolution("FEASIBLE", (Placement(0, 0, 8), Placement(1, 1, 0)))
+    assert any("after the horizon" in p for p in fleet_check.check(inst, past))
+    swapped = FleetSolution("FEASIBLE", (Placement(0, 1, 0), Placement(1, 0, 3)))
+    assert any("another run's" in p for p in fleet_check.check(inst, swapped))
+    short = instance([FleetRun("a", 0, 10)], [replace(option(0), training_days=30.0)])
+    assert any("which need 5" in p for p in
+               fleet_check.check(short, FleetSolution("FEASIBLE", (Placement(0, 0, 0),))))
+    wrong = replace(sol, weighted_lateness_steps=99.0)
+    assert any("weighted lateness reported" in p for p in fleet_check.check(inst, wrong))
+
+
+# --- fleet files ----------------------------------------------------------------------------
+
+def test_dates_months_and_strict_keys():
+    assert fleet.parse_date("2027-03", "x") == date(2027, 3, 1)
+    assert fleet.parse_date("2027-12", "x", end=True) == date(2028, 1, 1)
+    assert fleet.parse_date("2027-02-15", "x", end=True) == date(2027, 2, 15)
+    with pytest.raises(InputError, match="YYYY-MM"):
+        fleet.parse_date("March 2027", "runs[0].earliest")
+    spec = fleet.load(EXAMPLE)
+    assert spec.steps == 104 and spec.step_days == 7
+    assert spec.settings == FleetSettings(60, 2, 0)
+    raw = {"start": "2027-01", "end": "2027-12", "sites": [], "runs": [], "colour": "red"}
+    with pytest.raises(InputError, match="colour"):
+        fleet.load(raw)
+    raw = {"start": "2027-01", "end": "2027-12", "runs": [],
+           "sites": [{"name": "x", "power_mw": {"2027-01": 10}, "deliveries": {"h900": {}}}]}
+    with pytest.raises(InputError, match="deliveries"):
+        fleet.load(raw)
+
+
+def test_grid_is_conservative():
+    spec = fleet.load({"start": "2027-01-01", "end": "2027-03", "step": "1w", "runs": [],
+                       "sites": [{"name": "x", "power_mw": {"2027-01-01": 10,
+                                                           "2027-01-10": 20},
+                                  "deliveries": {"h100-sxm": {"2027-01-03": 8}}}]})
+    # a 20 MW ramp on day 9 (inside step 1) counts from step 2; devices on day 2 from step 1
+    assert fleet._on_grid(spec, spec.sites[0].power_mw, False)[:3] == (10, 10, 20)
+    assert fleet._on_grid(spec, spec.sites[0].deliveries["h100-sxm"], True)[:2] == (0, 8)
+    assert fleet._step_at_or_before(spec, date(2027, 1, 20)) == 2  # deadline day 19 -> step 2
+    assert fleet._step_at_or_after(spec, date(2027, 1, 20)) == 3
+
+
+# --- the shipped example --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def example():
+    return fleet.schedule(EXAMPLE)
+
+
+def test_example_is_validated_and_keeps_the_contract(example):
+    d = example.to_dict()
+    assert d["status"] == "OPTIMAL" and d["validated"] is True and d["binding"] is None
+    assert fleet_check.check(example.instance, example.solution) == []
+    assert {r["name"] for r in d["runs"]} == {r.name for r in example.spec.runs}
+    for r in d["runs"]:
+        assert RUN_KEYS <= set(r)
+        assert date.fromisoformat(r["start"]) >= date.fromisoformat(r["earliest"])
+        assert date.fromisoformat(r["end"]) <= example.spec.end
+        assert r["on_time"] == (date.fromisoformat(r["end"]) <=
+                                date.fromisoformat(r["deadline"]) + __import__(
+                                    "datetime").timedelta(days=1))
+    assert set(d["objective"]) == {"weighted_lateness_days", "cost_usd"}
+    assert d["objective"]["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in d["runs"]))
+    json.dumps(d)  # JSON-ready
+    text = example.table()
+    assert "validated" in text and "OPTIMAL" in text and "frontier-2t" in text
+
+
+def test_same_input_same_schedule(example):
+    again = fleet.schedule(EXAMPLE)
+    assert again.to_dict()["runs"] == example.to_dict()["runs"]
+    assert again.solution.placements == example.solution.placements
+
+
+def test_example_parquet(example, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = example.write_parquet(tmp_path / "fleet.parquet")
+    t = pq.read_table(out)
+    assert t.num_rows == len(example.spec.runs)
+    assert {"name", "site", "start", "end", "layout_tp", "status"} <= set(t.column_names)
+    meta = json.loads(t.schema.metadata[b"planner.fleet"])
+    assert meta["status"] == "OPTIMAL"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_example_gantt(example, tmp_path):
+    pytest.importorskip("matplotlib")
+    from planner import charts
+
+    out = charts.gantt_chart(example.to_dict(), tmp_path / "gantt.png")
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+# --- infeasible fleets say which limit binds ----------------------------------------------------
+
+def small_fleet(**site):
+    base = {"name": "lab", "pue": 1.2, "power_mw": {"2027-01": 5},
+            "deliveries": {"h100-sxm": {"2027-01": 512}}}
+    base.update(site)
+    return {"start": "2027-01", "end": "2027-06", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0}, "sites": [base],
+            "runs": [{"name": "r1", "params": "1B", "tokens": "100B", "gpus": [64, 128]},
+                     {"name": "r2", "params": "1B", "tokens": "100B", "gpus": [64, 128],
+                      "earliest": "2027-02", "deadline": "2027-03"}]}
+
+
+def test_small_fleet_feasible():
+    s = fleet.schedule(small_fleet())
+    d = s.to_dict()
+    assert d["status"] == "OPTIMAL" and all(r["on_time"] for r in d["runs"])
+
+
+def test_infeasible_fleet_devices_named_with_numbers():
+    s = fleet.schedule(small_fleet(deliveries={"h100-sxm": {"2027-01": 32}}))
+    d = s.to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "devices" and d["runs"] == []
+    assert "needs 64 h100-sxm" in d["reason"] and "(32 short)" in d["reason"]
+
+
+def test_infeasible_fleet_power_named_with_numbers():
+    s = fleet.schedule(small_fleet(power_mw={"2027-01": 0.01}))
+    d = s.to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
+    assert "MW" in d["reason"] and "never exceeds 0.0 MW" in d["reason"]
