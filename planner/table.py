@@ -27,8 +27,8 @@ from .uncertainty import QUANTITIES
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
                 "expert_ffn", "shared_experts", "dense_layers")
 
-# Every input a scenario may carry (planner.estimate's keywords and the shape flags), with the
-# unit its parsed value has in a sweep's Parquet output ("" for text and plain counts).
+# The unit of each input's parsed value in a sweep's Parquet output ("" for text and plain
+# counts). The inputs themselves are planner.estimate's keywords (many.INPUTS).
 INPUT_UNITS = {
     "params": "parameters", "tokens": "tokens", "workload": "", "gpu": "", "gpus": "devices",
     "network": "", "site": "", "layout": "", "deadline": "s", "budget": "USD",
@@ -38,25 +38,33 @@ INPUT_UNITS = {
     "uncertainty": "", "seed": "", "framework": "",
     **{k: "" for k in SHAPE_INPUTS},
 }
-INPUTS = tuple(INPUT_UNITS)
 
 
 @dataclass
 class Coded:
-    """One input column: ``codes[i]`` indexes ``values`` (-1: null, the input not given)."""
+    """One input column: ``codes[i]`` indexes ``values`` (-1: null, the input not given).
+    ``values`` is a list of Python objects, or a numpy array when the column is numeric."""
 
     codes: np.ndarray  # int64, one per row
-    values: list       # distinct values, Python objects
+    values: list | np.ndarray
+    per_row: bool = False  # one value per row (codes are 0..n-1 or -1): take cuts values too
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def take(self, rows: np.ndarray) -> "Coded":
+        if self.per_row:
+            codes = self.codes[rows]
+            return Coded(np.where(codes >= 0, np.arange(len(codes)), -1),
+                         self.values[rows], True)
         return Coded(self.codes[rows], self.values)
 
     def row(self, i: int):
         c = int(self.codes[i])
-        return None if c < 0 else self.values[c]
+        return None if c < 0 else _plain(self.values[c])
+
+    def value_list(self) -> list:
+        return [_plain(v) for v in self.values]
 
 
 def _plain(v):
@@ -87,14 +95,24 @@ def code_values(values) -> Coded:
     return Coded(codes, distinct)
 
 
-def code_arrow(column) -> Coded:
-    """Dictionary-code an Arrow column (Array or ChunkedArray) without a Python loop per row."""
+# Per-row numbers, rarely repeated (a Monte Carlo's prices): coded one value per row, which
+# spares a hash of every row; they are never grouped on.
+PER_ROW = frozenset({"tokens", "price_per_gpu_hour", "deadline", "budget", "power_cap"})
+
+
+def code_arrow(column, per_row: bool = False) -> Coded:
+    """Dictionary-code an Arrow column (Array or ChunkedArray) without a Python loop per row;
+    with ``per_row``, a numeric column keeps one value per row."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_null(column.type):
         return Coded(np.full(len(column), -1, dtype=np.int64), [])
     if pa.types.is_floating(column.type):
         column = pc.if_else(pc.is_nan(column), None, column)  # NaN is pandas' missing value
+    if per_row and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        codes = np.where(valid, np.arange(len(column)), -1)
+        return Coded(codes, column.fill_null(0).to_numpy(zero_copy_only=False), True)
     if pa.types.is_dictionary(column.type):
         enc = column
     else:
@@ -103,19 +121,24 @@ def code_arrow(column) -> Coded:
         except pa.ArrowNotImplementedError:
             return code_values(column.to_pylist())
     codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return Coded(codes, [_plain(v) for v in enc.dictionary.to_pylist()])
+    dictionary = enc.dictionary
+    if pa.types.is_integer(dictionary.type) or pa.types.is_floating(dictionary.type):
+        return Coded(codes, dictionary.to_numpy(zero_copy_only=False))
+    return Coded(codes, [_plain(v) for v in dictionary.to_pylist()])
 
 
 def columns_of(table) -> tuple[dict[str, Coded], int]:
     """(name -> Coded, rows) of a pyarrow Table, a pandas DataFrame or a dict of sequences."""
     if isinstance(table, pa.Table):
-        return {n: code_arrow(table.column(n)) for n in table.column_names}, table.num_rows
+        return {n: code_arrow(table.column(n), n in PER_ROW)
+                for n in table.column_names}, table.num_rows
     if hasattr(table, "columns") and hasattr(table, "iloc"):  # pandas, without importing it
         out = {}
         for name in table.columns:
             series = table[name]
             try:
-                out[str(name)] = code_arrow(pa.array(series, from_pandas=True))
+                out[str(name)] = code_arrow(pa.array(series, from_pandas=True),
+                                            str(name) in PER_ROW)
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed "1T" and 1e12 in one column
                 out[str(name)] = code_values(series.tolist())
         return out, len(table)
@@ -175,9 +198,7 @@ def output_fields(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str,
           ("cost_usd_per_1e24_flop", "f8", "USD per 1e24 FLOP")]
     f += [(f"cost_usd_by_method_{m}", "f8", "USD") for m in cost_keys]
     f += [("cost_method", "str", "")]
-    units = {"training_days": "days", "gpu_hours": "device-hours", "energy_mwh": "MWh",
-             "cost_usd": "USD"}
-    f += [(f"{p}_{k}", "f8", units[k]) for p in ("p10", "p50", "p90") for k in QUANTITIES]
+    f += [(f"{p}_{k}", "f8", unit_of(k)) for p in ("p10", "p50", "p90") for k in QUANTITIES]
     rel_units = {"goodput": "fraction", "expected_interruptions": "interruptions"}
     f += [(f"reliability_{k}", "f8", rel_units.get(k, "s" if k.endswith("_s")
                                                     else "device-hours"))
@@ -187,6 +208,18 @@ def output_fields(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str,
     return f
 
 
+SUFFIX_UNITS = (("_days", "days"), ("_hours", "device-hours"), ("_mwh", "MWh"), ("_mw", "MW"),
+                ("_usd", "USD"), ("_s", "s"), ("_t", "t CO2"), ("_gb", "GB (1e9 bytes)"))
+
+
+def unit_of(name: str) -> str:
+    """The unit a quantity's name carries (house rule: units in names)."""
+    for suffix, unit in SUFFIX_UNITS:
+        if name.endswith(suffix) or f"{suffix}_" in name:
+            return unit
+    return ""
+
+
 class Answers:
     """Column buffers for n rows: floats (NaN = null), ints and bools with a validity mask,
     strings as codes into a list of distinct values (fast to fill, decoded once by Arrow)."""
@@ -194,27 +227,50 @@ class Answers:
     def __init__(self, n: int, fields: list[tuple[str, str, str]]):
         self.n, self.fields = n, fields
         self.kind = {name: kind for name, kind, _ in fields}
-        self.f: dict[str, np.ndarray] = {}
+        self.f: dict[str, np.ndarray] = {}      # buffers are made on first use
         self.i: dict[str, np.ndarray] = {}
         self.valid: dict[str, np.ndarray] = {}
         self.s: dict[str, np.ndarray] = {}
-        self.words: dict[str, dict] = {}
-        for name, kind, _ in fields:
-            if kind == "f8":
-                self.f[name] = np.full(n, np.nan)
-            elif kind in ("i8", "bool"):
-                self.i[name] = np.zeros(n, dtype=np.int64)
-                self.valid[name] = np.zeros(n, dtype=bool)
-            else:
-                self.s[name] = np.full(n, -1, dtype=np.int64)
-                self.words[name] = {}
+        self.words: dict[str, dict] = {name: {} for name, kind, _ in fields if kind == "str"}
+        self._adopted: set = set()  # arrays taken as buffers (each at most once)
+        self._keep: list = []       # ... kept alive, so their ids stay theirs
 
-    def put(self, name: str, rows, values) -> None:
-        """Set ``name`` at ``rows`` (an index array or mask) to ``values`` (scalar or array)."""
+    def _buffer(self, name: str) -> None:
         kind = self.kind[name]
         if kind == "f8":
+            self.f[name] = np.full(self.n, np.nan)
+        elif kind == "str":
+            self.s[name] = np.full(self.n, -1, dtype=np.int64)
+        else:
+            self.i[name] = np.zeros(self.n, dtype=np.int64)
+            self.valid[name] = np.zeros(self.n, dtype=bool)
+
+    def put(self, name: str, rows, values, valid=None) -> None:
+        """Set ``name`` at ``rows`` (ascending indices) to ``values`` (scalar or array); for
+        whole numbers, ``valid`` marks which are known (else NaN marks the unknown)."""
+        kind = self.kind[name]
+        rows = _as_slice(rows)
+        if valid is not None and kind in ("i8", "bool"):
+            if name not in self.i:
+                self._buffer(name)
+            self.i[name][rows] = values
+            self.valid[name][rows] = valid
+            return
+        if kind == "f8":
+            if name not in self.f:
+                if _whole(rows, self.n) and isinstance(values, np.ndarray) \
+                        and values.dtype == np.float64 and values.shape == (self.n,) \
+                        and values.flags.owndata and values.flags.writeable \
+                        and id(values) not in self._adopted:
+                    self._adopted.add(id(values))  # a fresh array: keep it, no copy
+                    self._keep.append(values)
+                    self.f[name] = values
+                    return
+                self._buffer(name)
             self.f[name][rows] = values
         elif kind in ("i8", "bool"):
+            if name not in self.i:
+                self._buffer(name)
             v = np.asarray(values)
             if v.dtype.kind == "f":
                 ok = np.isfinite(v)
@@ -227,33 +283,19 @@ class Answers:
             else:
                 self.i[name][rows] = v
                 self.valid[name][rows] = True
+        elif isinstance(values, (np.ndarray, list, tuple)):
+            self.put_codes(name, rows, *_codes_of(values))
         else:
-            self.put_codes(name, rows, np.zeros(np.shape(values), dtype=np.int64)
-                           if np.ndim(values) else 0, [values]) if not isinstance(
-                values, (np.ndarray, list)) else self.put_codes(
-                name, rows, *_codes_of(values))
+            self.put_codes(name, rows, 0, [values])
 
     def put_codes(self, name: str, rows, codes, values: list) -> None:
         """Set a text column from codes into ``values`` (-1 or a None value: null)."""
         words = self.words[name]
+        if name not in self.s:
+            self._buffer(name)
         remap = np.array([-1 if v is None else words.setdefault(str(v), len(words))
                           for v in values] + [-1], dtype=np.int64)
-        self.s[name][rows] = remap[np.asarray(codes)]  # code -1 picks the final -1
-
-    def put_row(self, i: int, flat: dict) -> None:
-        """Set one row from a flattened plan (report.flatten of Plan.to_dict())."""
-        for name, value in flat.items():
-            if name not in self.kind or value is None:
-                continue
-            kind = self.kind[name]
-            if kind == "f8":
-                self.f[name][i] = value
-            elif kind in ("i8", "bool"):
-                self.i[name][i] = int(value)
-                self.valid[name][i] = True
-            else:
-                words = self.words[name]
-                self.s[name][i] = words.setdefault(str(value), len(words))
+        self.s[name][_as_slice(rows)] = remap[np.asarray(codes)]  # -1 picks the final -1
 
     def clear(self, rows) -> None:
         """Null every column at ``rows`` (bad rows keep only their error)."""
@@ -268,21 +310,49 @@ class Answers:
     def arrow(self, name: str) -> pa.Array:
         kind = self.kind[name]
         if kind == "f8":
+            if name not in self.f:
+                return pa.nulls(self.n, pa.float64())
             x = self.f[name]
-            return pa.array(x, mask=~np.isfinite(x))
-        if kind == "i8":
-            return pa.array(self.i[name], mask=~self.valid[name])
-        if kind == "bool":
-            return pa.array(self.i[name].astype(bool), mask=~self.valid[name])
-        words = list(self.words[name])
-        codes = self.s[name]
-        dictionary = pa.array(words, type=pa.string())
-        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-        return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+            return _with_validity(pa.float64(), x, np.isfinite(x))
+        if kind in ("i8", "bool"):
+            if name not in self.i:
+                return pa.nulls(self.n, ARROW_TYPES[kind])
+            out = _with_validity(pa.int64(), self.i[name], self.valid[name])
+            return out.cast(pa.bool_()) if kind == "bool" else out
+        if name not in self.s:
+            return pa.nulls(self.n, ARROW_TYPES["str"])
+        codes = self.s[name].astype(np.int32)
+        dictionary = pa.array(list(self.words[name]), type=pa.string())
+        indices = _with_validity(pa.int32(), codes, codes >= 0)
+        return pa.DictionaryArray.from_arrays(indices, dictionary)
 
     def table(self) -> pa.Table:
         arrays = [self.arrow(name) for name, _, _ in self.fields]
         return pa.Table.from_arrays(arrays, schema=schema(self.fields))
+
+
+def _whole(rows, n: int) -> bool:
+    return isinstance(rows, slice) and rows.start == 0 and rows.stop == n and rows.step is None
+
+
+def _as_slice(rows):
+    """Contiguous ascending row indices as a slice (numpy assigns slices far faster)."""
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim == 1 \
+            and rows.size and rows[-1] - rows[0] + 1 == rows.size \
+            and (rows.size < 3 or rows[1] - rows[0] == 1):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def _with_validity(kind: pa.DataType, values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """An Arrow array over ``values`` (zero copy) with nulls where ``valid`` is false (a
+    validity bitmap built in one numpy call; pa.array(mask=...) is far slower)."""
+    values = np.ascontiguousarray(values)
+    if valid.all():
+        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(values)],
+                                 null_count=int(len(values) - valid.sum()))
 
 
 def _codes_of(values) -> tuple[np.ndarray, list]:
@@ -290,7 +360,10 @@ def _codes_of(values) -> tuple[np.ndarray, list]:
     return coded.codes, coded.values
 
 
-ARROW_TYPES = {"f8": pa.float64(), "i8": pa.int64(), "str": pa.string(), "bool": pa.bool_()}
+# Text answers repeat (accelerators, methods, reasons): dictionary-encoded, as pandas reads a
+# categorical and DuckDB and polars a string or categorical column.
+ARROW_TYPES = {"f8": pa.float64(), "i8": pa.int64(),
+               "str": pa.dictionary(pa.int32(), pa.string()), "bool": pa.bool_()}
 
 
 def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None) -> pa.Schema:

@@ -1,0 +1,140 @@
+"""Many plans at once: a table of scenarios in, every output of the contract out, row by row.
+
+``estimate_many`` takes a pyarrow Table or a pandas DataFrame whose columns are named as
+``planner.estimate``'s inputs (the sweep's input columns, CONTRACT.md) and returns it with one
+column per output, flattened with ``_`` (cost_usd_total, layout_tp, ...). A row that
+``estimate`` would refuse gets the message in its ``error`` column; the others are answered.
+
+Why the answers are ``estimate``'s answers (tests/test_estimate_many.py checks it row by row):
+
+- A row with a device count (``gpus``), one accelerator and no Monte Carlo takes the columnar
+  path (planner/columnar.py). Each distinct workload, hardware, site and layout is resolved
+  once by the functions ``estimate`` uses; every distinct (workload, hardware, devices, layout)
+  is scored by step.evaluate, all of them in one call, or by search.search when it has many
+  candidate layouts; the run model (run.outcome) runs once over all rows as arrays; and
+  plan._check_limits judges the rows that carry limits.
+- Every other row (no ``gpus``, so the cluster is sized; several accelerators; ``uncertainty``;
+  an input the columnar path does not know) is answered by plan.estimate itself, once per
+  distinct scenario, with identical layout searches shared between scenarios
+  (plan.shared_searches).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .columnar import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
+                       columnar, context, error_text, group, numbers)
+from .plan import estimate, shared_searches
+from .report import flatten
+from .table import Answers, Coded, columns_of
+from .units import InputError
+
+
+# --- the reference path -----------------------------------------------------------------------
+
+def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
+    """Rows answered by plan.estimate itself, once per distinct scenario."""
+    if not rows.size:
+        return
+    names = [n for n in INPUTS if n in cols]
+    sid, sfirst = group([cols[n].take(rows) for n in names], len(rows))
+    with shared_searches():
+        for s, r0 in enumerate(sfirst):
+            kwargs = {n: cols[n].row(rows[r0]) for n in names}
+            kwargs = {k: v for k, v in kwargs.items() if v is not None}
+            sel = rows[sid == s]
+            try:
+                plan = estimate(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
+            except USER_ERRORS as exc:
+                st.fail(sel, error_text(exc))
+                continue
+            d = plan.to_dict()
+            flat = flatten({k: v for k, v in d.items() if k not in ("assumptions",
+                                                                   "alternatives")})
+            used = d.get("assumptions") or {}
+            for name in ("price_per_gpu_hour", "pue"):
+                if name in used:
+                    flat[f"assumptions_{name}_value"] = used[name].get("value")
+            for name, value in flat.items():
+                if name in st.ans.kind and value is not None:
+                    st.ans.put(name, sel, value)
+
+
+# --- one chunk, one table ---------------------------------------------------------------------
+
+def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
+    """Every output column for ``n`` rows of coded input columns."""
+    ans = Answers(n, ctx.fields)
+    st = Rows(ans)
+    if n == 0:
+        return ans
+    qty = {name: numbers(cols[name].values if name in cols else [], *spec)
+           for name, spec in ROW_QUANTITIES.items()}
+    ref = np.zeros(n, bool)
+    if "gpus" in cols:
+        ref |= cols["gpus"].codes < 0
+    else:
+        ref[:] = True
+    if "gpu" in cols:
+        multi = [isinstance(v, (list, tuple)) or "," in str(v) for v in cols["gpu"].values]
+        ref |= np.array(multi + [False])[cols["gpu"].codes]
+    if "uncertainty" in cols:
+        ref |= np.array([bool(v) for v in cols["uncertainty"].values] + [False])[
+            cols["uncertainty"].codes]
+    for name in cols:
+        if name not in COLUMNAR_INPUTS:
+            ref |= cols[name].codes >= 0
+    reference(ctx, cols, np.flatnonzero(ref), st)
+    fast = np.flatnonzero(~ref)
+    if fast.size:
+        columnar(ctx, cols, fast, st, qty)
+        reference(ctx, cols, np.flatnonzero(st.handback), st)
+    ans.clear(np.flatnonzero(st.bad))
+    return ans
+
+
+def check_columns(names) -> None:
+    """Refuse a column that is not an input (a typo would otherwise be ignored silently)."""
+    unknown = [n for n in names if n not in INPUTS]
+    if unknown:
+        raise InputError(f"column '{unknown[0]}'", unknown[0],
+                         "a column named as an estimate input: " + ", ".join(INPUTS),
+                         "is not an input")
+
+
+def estimate_many(scenarios, *, catalog=None, assumptions=None, chunk_rows: int = 65536):
+    """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
+    are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
+
+    Returns the same kind of table with the output columns appended (CONTRACT.md's keys
+    flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
+    gets its message in ``error`` and null outputs; an infeasible plan is a row with
+    ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of
+    ``chunk_rows``; catalog and assumptions hold for every row."""
+    import pyarrow as pa
+
+    cols, n = columns_of(scenarios)
+    check_columns(cols)
+    ctx = context(catalog, assumptions)
+    parts = []
+    for start in range(0, max(n, 1), chunk_rows):
+        rows = np.arange(start, min(n, start + chunk_rows))
+        parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
+                            len(rows)).table())
+    out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    clash = [c for c in out.column_names if c in cols]
+    if clash:
+        raise InputError(f"column '{clash[0]}'", clash[0], "input columns only",
+                         "is an output name")
+    if isinstance(scenarios, pa.Table):
+        for name in out.column_names:
+            scenarios = scenarios.append_column(out.schema.field(name), out.column(name))
+        return scenarios
+    if hasattr(scenarios, "iloc"):
+        import pandas as pd
+
+        frame = out.to_pandas()
+        frame.index = scenarios.index
+        return pd.concat([scenarios, frame], axis=1)
+    return out

@@ -1,0 +1,194 @@
+"""estimate_many: the same answers as estimate, row by row; bad rows reported per row."""
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import planner
+from planner.many import INPUTS, estimate_many
+from planner.report import flatten
+from planner.units import InputError
+
+FULL = "tp=8,pp=4,cp=1,ep=1,mb=1,vp=1,recompute=selective,zero=1"
+
+# Scenarios covering each path: fixed layouts (scored in one batch), partial layouts and none
+# (searched), catalog workloads, MoE, other accelerators, networks and sites, owned and cloud
+# money, given prices, limits that bind and that do not, a plan that fits no memory, and
+# clusters sized by estimate itself (no gpus).
+SCENARIOS = [
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL),
+    dict(params="70B", tokens="2T", gpus=2048, layout=FULL, price_per_gpu_hour=1.8),
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL, ownership="owned"),
+    dict(params="70B", tokens=15e12, gpus=1024, layout="tp=8,pp=8,cp=1,mb=2,vp=2,"
+         "recompute=full,zero=2", gpu="h200", site="eu-colocation"),
+    dict(params="405B", tokens="15T", gpus=16384, layout="tp=8,pp=16"),
+    dict(params="405B", tokens="15T", gpus=16384, price_per_gpu_hour="$2.5",
+         ownership="owned", site="cheap-power"),
+    dict(workload="llama3.1-405b", gpus=16384),
+    dict(workload="llama3.1-70b", tokens="1T", gpus=512, gpu="b200", seq_len=4096,
+         global_batch="4M"),
+    dict(workload="deepseek-v3", gpus=2048, layout="tp=1,pp=16,ep=64"),
+    dict(params="8B", tokens="1T", gpus=64, gpu="mi300x", precision="bf16",
+         framework="pytorch-fsdp"),
+    dict(params="13B", tokens="1T", gpus=256, gpu="h100-sxm", network="ib-ndr", layout=FULL),
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL, budget="1M"),
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL, budget="1B", deadline="400d"),
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL, deadline="30d"),
+    dict(params="70B", tokens="15T", gpus=1024, layout=FULL, power_cap="1MW"),
+    dict(params="1T", tokens="15T", gpus=8, layout="tp=8,pp=1,cp=1,mb=1,vp=1,"
+         "recompute=none,zero=1"),
+    dict(params="70B", tokens="15T", layout=FULL),
+    dict(params="70B", tokens="15T", gpu="h100-sxm,b200", gpus=1024),
+    # failures faster than restarts: goodput 0, answered by estimate itself
+    dict(params="70B", tokens="1T", gpus=524288, layout="tp=8,pp=8,cp=1", global_batch="64M"),
+]
+
+
+def _table(rows: list[dict]) -> pa.Table:
+    names = sorted({k for r in rows for k in r})
+    cols = {}
+    for k in names:
+        values = [r.get(k) for r in rows]
+        if all(v is None or isinstance(v, (int, float)) for v in values):
+            cols[k] = pa.array(values, type=pa.float64() if any(
+                isinstance(v, float) for v in values) else pa.int64())
+        else:
+            cols[k] = pa.array([None if v is None else str(v) for v in values])
+    return pa.table(cols)
+
+
+def _expected(scenario: dict) -> dict:
+    d = planner.estimate(**scenario).to_dict()
+    flat = flatten({k: v for k, v in d.items() if k not in ("assumptions", "alternatives")})
+    return {k: v for k, v in flat.items() if v is not None}
+
+
+@pytest.fixture(scope="module")
+def answered():
+    return estimate_many(_table(SCENARIOS)).to_pylist()
+
+
+@pytest.mark.parametrize("i", range(len(SCENARIOS)))
+def test_each_row_is_estimates_answer(answered, i):
+    want = _expected(SCENARIOS[i])
+    got = answered[i]
+    assert got["error"] is None
+    compared = 0
+    for key, value in want.items():
+        if key not in got or key in INPUTS:
+            continue  # plan fields that are not columns (sizing summary) or input names
+        compared += 1
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-300), key
+        else:
+            assert got[key] == value, key
+    assert compared >= 20
+    # and nothing answered that estimate leaves unknown
+    for key, value in got.items():
+        if key in want or key in INPUTS or key.startswith("assumptions_") or value is None:
+            continue
+        assert key in ("error",), f"{key}={value!r} not in estimate's answer"
+
+
+def test_infeasible_rows_carry_reason_and_binding(answered):
+    oom = answered[15]
+    assert oom["feasible"] is False and oom["binding"] == "memory"
+    assert "no layout fits in memory" in oom["reason"]
+    assert oom["training_days"] is None and oom["workload_layers"] is not None
+    budget = answered[11]
+    assert budget["feasible"] is False and budget["binding"] == "budget"
+    assert budget["training_days"] > 0  # the plan's numbers stay, as estimate keeps them
+    lost = answered[18]
+    assert lost["feasible"] is False and lost["binding"] == "reliability"
+    assert lost["training_days"] is None  # infinite: null, as Plan.to_dict
+
+
+def test_bad_rows_are_reported_per_row_not_raised():
+    rows = [dict(params="70B", tokens="15T", gpus=1024, layout=FULL),
+            dict(params="abc", tokens="15T", gpus=1024),
+            dict(params="70B", tokens="15T", gpus=1000, layout="tp=8,pp=3"),
+            dict(params="70B", tokens="15T", gpus=1024, gpu="nope"),
+            dict(params="70B", gpus=1024),
+            dict(params="70B", tokens="15T", gpus=1024, site="mars"),
+            dict(params="70B", tokens="15T", gpus=1024, layout="tp=eight"),
+            dict(params="70B", tokens="-5T", gpus=1024),
+            dict(params="70B", tokens="15T", gpus=1024.5),
+            dict(params="70B", tokens="15T", gpus=1024, precision="fp4"),
+            dict(params="70B", tokens="15T", gpus=1024, ownership="leased"),
+            dict(params="70B", tokens="15T", gpus=2048, layout=FULL)]
+    out = estimate_many(_table(rows)).to_pylist()
+    assert out[0]["error"] is None and out[0]["feasible"] is True
+    assert out[-1]["error"] is None and out[-1]["feasible"] is True
+    for row, got in zip(rows[1:-1], out[1:-1]):
+        with pytest.raises((InputError, planner.LayoutError, planner.CatalogError)) as exc:
+            planner.estimate(**row)
+        assert got["error"], row
+        assert got["feasible"] is None and got["training_days"] is None
+        message = str(exc.value)
+        assert message in got["error"], (row, got["error"], message)
+
+
+def test_columns_have_units_and_rows_keep_their_order():
+    out = estimate_many(_table(SCENARIOS[:3]))
+    assert out.num_rows == 3
+    unit = lambda name: out.schema.field(name).metadata[b"unit"].decode()  # noqa: E731
+    assert unit("training_days") == "days"
+    assert unit("power_mw") == "MW"
+    assert unit("cost_usd_total") == "USD"
+    assert unit("step_time_s") == "s"
+    assert unit("energy_mwh") == "MWh"
+    assert out.column("workload_tokens").to_pylist() == [15e12, 2e12, 15e12]
+
+
+def test_unknown_column_is_refused():
+    with pytest.raises(InputError, match="gpu_count"):
+        estimate_many(pa.table({"params": ["70B"], "tokens": ["1T"], "gpu_count": [8]}))
+
+
+def test_pandas_in_pandas_out():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"params": ["70B", "70B", 405e9], "tokens": [15e12, 2e12, 15e12],
+                       "gpus": [1024, 2048, 16384]}, index=["a", "b", "c"])
+    out = estimate_many(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.index) == ["a", "b", "c"]
+    assert list(out["params"]) == ["70B", "70B", 405e9]  # inputs untouched
+    expect = planner.estimate(params=405e9, tokens=15e12, gpus=16384)
+    assert out.loc["c", "training_days"] == pytest.approx(expect.training_days, rel=1e-12)
+    assert out["error"].isna().all()
+
+
+def test_twenty_thousand_rows_with_bad_ones_in_one_call():
+    rng = np.random.default_rng(1)
+    n = 20_000
+    params = rng.choice(["7B", "13B", "70B", "oops"], n, p=[0.3, 0.3, 0.39, 0.01])
+    table = pa.table({
+        "params": params, "tokens": rng.uniform(1e12, 2e13, n),
+        "gpu": rng.choice(["h100-sxm", "b200", "mi300x"], n),
+        "gpus": rng.choice([256, 512, 1024], n),
+        "layout": rng.choice([FULL, "tp=4,pp=2,cp=1,ep=1,mb=1,vp=1,recompute=full,zero=1"], n),
+        "price_per_gpu_hour": rng.uniform(1.0, 4.0, n)})
+    out = estimate_many(table)
+    error = out.column("error").to_pylist()
+    bad = params == "oops"
+    assert all((e is not None) == b for e, b in zip(error, bad))
+    days = np.array(out.column("training_days").to_pylist(), dtype=float)
+    assert np.isfinite(days[~bad]).sum() > 0.9 * (~bad).sum()
+    # spot check against estimate
+    for i in np.flatnonzero(~bad)[:3]:
+        row = {k: table.column(k)[int(i)].as_py() for k in table.column_names}
+        plan = planner.estimate(**row)
+        if plan.feasible:
+            assert days[i] == pytest.approx(plan.training_days, rel=1e-12)
+            assert out.column("cost_usd_total")[int(i)].as_py() == pytest.approx(
+                plan.cost_usd["total"], rel=1e-12)
+
+
+def test_same_scenario_repeated_gives_identical_rows():
+    out = estimate_many(_table([SCENARIOS[0]] * 5 + [SCENARIOS[4]] * 3)).to_pylist()
+    for a in out[1:5]:
+        assert a == out[0]
+    assert out[5] == out[6] == out[7]
+    assert not math.isnan(out[5]["training_days"])
