@@ -3,6 +3,8 @@
     import planner
     plan = planner.estimate(params="1T", tokens="15T")
     plan.training_days, plan.cost_usd["total"], plan.to_dict()
+    fleet = planner.schedule("workloads/fleets/lab-3-sites.toml")   # runs on sites over time
+    fleet.to_dict(), fleet.table(), fleet.write_parquet("fleet.parquet")
 """
 
 from .assumptions import Assumptions
@@ -16,11 +18,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",
     "Layout", "LayoutError", "Network", "Plan", "Site", "UnknownKeyError", "Workload",
-    "__version__", "catalog", "catalog_show", "catalog_table", "estimate",
+    "__version__", "catalog", "catalog_show", "catalog_table", "estimate", "schedule",
 ]
 
 _LAZY = {"Plan": "plan", "estimate": "plan", "catalog_show": "report",
-         "catalog_table": "report"}
+         "catalog_table": "report", "schedule": "fleet"}
 
 
 def __getattr__(name):

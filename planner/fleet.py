@@ -9,12 +9,7 @@ workload, accelerator and size, shared across sites and runs). CP-SAT places eve
 minimising weighted lateness, then cost; fleet_check.py validates every schedule before it is
 returned, and a schedule that fails is an error, never an answer.
 
-Dates are YYYY-MM or YYYY-MM-DD. A month means its first day for `start`, `earliest`, and the
-dates of power and deliveries, and its end (the first day of the next month) for `end` and
-`deadline`: "deadline = 2027-12" is "by the end of December 2027". On the grid, what arrives
-during a step (power, devices) counts from the next step, a deadline falls back to the last step
-boundary before it, and a run holds its devices and power for whole steps: every rounding is
-conservative, so a schedule valid on the grid is valid in time.
+Fleet files and the step grid (dates, conservative rounding) are fleet_spec.py's.
 
 A run's cost at a site is its device time (owned hardware amortised over the run, from
 cost.py, or the cloud price where the purchase price is unknown) plus the site's energy: the
@@ -26,27 +21,27 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from . import fleet_check, fleet_model
 from .assumptions import DEFAULT, Assumptions
-from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
+from .catalog import Catalog, catalog as load_catalog
 from .flops import model_flops_per_token
 from .fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite,
                           FleetSolution)
+from .fleet_spec import (FleetSpec, RunSpec, SiteSpec, load, on_grid, parse_date,
+                         step_at_or_after, step_at_or_before)
 from .plan import _size_unit, estimate, resolve_workload
-from .units import (InputError, parse_count, parse_duration_s, parse_int_count, parse_power_w)
+from .units import InputError
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
-           "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]
+           "parse_date", "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]
 
 SECONDS_PER_DAY = 86400.0
 # A run without size options gets powers of two (in whole scale-up domains) around the size that
@@ -54,246 +49,13 @@ SECONDS_PER_DAY = 86400.0
 # (Llama 3 report, Table 4). One below, the one at or above, and one more.
 PLANNING_MFU = 0.4
 DEFAULT_SIZE_OPTIONS = 3
-# A run's share of the weight when the file gives none.
-DEFAULT_WEIGHT = 1.0
-
-TOP_KEYS = {"start", "end", "step", "sites", "runs", "solver"}
-SITE_KEYS = {"name", "pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
-RUN_KEYS = {"name", "params", "tokens", "workload", "earliest", "deadline", "weight", "gpus",
-            "gpu", "seq_len", "global_batch", "precision"}
-SOLVER_KEYS = {"time_limit_s", "workers", "seed"}
-ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision")
+# When the fleet is infeasible, relaxed solves (unlimited devices, then power) say which binds;
+# each gets at most this long: the diagnosis only needs a schedule, not a proof.
+DIAGNOSIS_TIME_LIMIT_S = 10.0
 
 
 class ScheduleError(RuntimeError):
     """A schedule the validator rejected (a bug in the model, never a user error)."""
-
-
-# --- the fleet file -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SiteSpec:
-    name: str
-    pue: float
-    energy_usd_per_kwh: float
-    power_mw: tuple  # ((date, MW from then on), ...) sorted
-    deliveries: dict  # accelerator -> ((date, devices delivered then), ...)
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    name: str
-    inputs: tuple  # ((estimate keyword, value), ...): the workload
-    earliest: date
-    deadline: date  # the instant by which it should end
-    weight: float
-    gpus: tuple | None  # size options; None: chosen around the window (PLANNING_MFU)
-    accelerators: tuple | None  # allowed types; None: any type delivered to a site
-
-
-@dataclass(frozen=True)
-class FleetSpec:
-    start: date
-    end: date  # exclusive
-    step_days: int
-    sites: tuple
-    runs: tuple
-    settings: FleetSettings = FleetSettings()
-
-    @property
-    def steps(self) -> int:
-        return (self.end - self.start).days // self.step_days
-
-    def step_start(self, t: int) -> date:
-        return self.start + timedelta(days=t * self.step_days)
-
-
-_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
-
-
-def parse_date(value, name: str, end: bool = False) -> date:
-    """YYYY-MM or YYYY-MM-DD (or a TOML date). A month alone is its first day, or with
-    `end` the first day of the next month (the month's end)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    m = _DATE.fullmatch(str(value).strip())
-    accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
-    if not m:
-        raise InputError(name, value, accepted)
-    y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
-    try:
-        if d is not None:
-            return date(y, mo, int(d))
-        first = date(y, mo, 1)
-    except ValueError:
-        raise InputError(name, value, accepted, "is not a calendar date") from None
-    if not end:
-        return first
-    return date(y + (mo == 12), mo % 12 + 1, 1)
-
-
-def _check_keys(table: dict, allowed: set, where: str) -> None:
-    if not isinstance(table, dict):
-        raise InputError(where, table, "a table")
-    for k in table:
-        if k not in allowed:
-            raise InputError(f"{where}.{k}", table[k], "one of the keys " +
-                             ", ".join(sorted(allowed)), "is not a known key")
-
-
-def _positive(value, name: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InputError(name, value, "a positive number") from None
-    if not math.isfinite(x) or x <= 0 or isinstance(value, bool):
-        raise InputError(name, value, "a positive number")
-    return x
-
-
-def _series(table, name: str, parse_value) -> tuple:
-    """{date: value, ...} -> ((date, value), ...) sorted by date."""
-    if not isinstance(table, dict) or not table:
-        raise InputError(name, table, '{ "YYYY-MM" = VALUE, ... }')
-    out = sorted((parse_date(k, f"{name} date"), parse_value(v, f"{name}.{k}"))
-                 for k, v in table.items())
-    return tuple(out)
-
-
-def _mw(value, name):
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _positive(value, name)
-    return parse_power_w(value, name) / 1e6
-
-
-def load(source, cat: Catalog | None = None) -> FleetSpec:
-    """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
-    accelerator resolved against the catalog."""
-    where = "fleet"
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        where = path.name
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise InputError("FLEET.toml", str(source), "a readable fleet file",
-                             "does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError("FLEET.toml", str(source), "TOML (see CONTRACT.md, Fleet spec)",
-                             f"is not valid TOML ({exc})") from None
-    else:
-        data = dict(source)
-    cat = cat or load_catalog(None)
-    _check_keys(data, TOP_KEYS, where)
-    for need in ("start", "end", "sites", "runs"):
-        if need not in data:
-            raise InputError(f"{where}.{need}", None, "see CONTRACT.md, Fleet spec",
-                             "is missing")
-    start = parse_date(data["start"], f"{where}.start")
-    end = parse_date(data["end"], f"{where}.end", end=True)
-    step_s = parse_duration_s(data.get("step", "1w"), f"{where}.step")
-    if step_s % SECONDS_PER_DAY:
-        raise InputError(f"{where}.step", data.get("step"), "whole days (e.g. 1d, 1w, 2w)")
-    step_days = int(step_s // SECONDS_PER_DAY)
-    if (end - start).days < step_days:
-        raise InputError(f"{where}.end", data["end"], f"a date at least one step after start "
-                         f"({data['start']})")
-
-    def acc_key(k, name):
-        try:
-            return cat.resolve("accelerators", str(k))
-        except UnknownKeyError as exc:
-            raise InputError(name, k, "an accelerator key of the catalog "
-                             "(planner hardware list)", str(exc)) from None
-
-    sites = []
-    for n, raw in enumerate(data["sites"]):
-        w = f"{where}.sites[{n}]"
-        _check_keys(raw, SITE_KEYS, w)
-        if "name" not in raw or "power_mw" not in raw:
-            raise InputError(w, raw, "a site with name and power_mw", "is incomplete")
-        deliveries = {}
-        for k, series in (raw.get("deliveries") or {}).items():
-            key = acc_key(k, f"{w}.deliveries")
-            deliveries[key] = _series(series, f"{w}.deliveries.{k}",
-                                      lambda v, nm: parse_int_count(v, nm))
-        sites.append(SiteSpec(
-            name=str(raw["name"]),
-            pue=_positive(raw.get("pue", DEFAULT.pue), f"{w}.pue"),
-            energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
-                                                 DEFAULT.energy_usd_per_kwh),
-                                         f"{w}.energy_usd_per_kwh"),
-            power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw), deliveries=deliveries))
-    if len({s.name for s in sites}) != len(sites):
-        raise InputError(f"{where}.sites", [s.name for s in sites], "sites with distinct names")
-    runs = []
-    for n, raw in enumerate(data["runs"]):
-        w = f"{where}.runs[{n}]"
-        _check_keys(raw, RUN_KEYS, w)
-        if "name" not in raw:
-            raise InputError(w, raw, "a run with a name", "is incomplete")
-        inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
-        gpus = raw.get("gpus")
-        if gpus is not None:
-            gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
-                         (gpus if isinstance(gpus, list) else [gpus]))
-        accs = raw.get("gpu")
-        if accs is not None:
-            accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
-                         (accs if isinstance(accs, list) else str(accs).split(",")))
-        earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
-        deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
-        runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
-                            _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
-                            gpus, accs))
-    if len({r.name for r in runs}) != len(runs):
-        raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
-    solver = data.get("solver") or {}
-    _check_keys(solver, SOLVER_KEYS, f"{where}.solver")
-    settings = FleetSettings(
-        time_limit_s=_positive(solver.get("time_limit_s", fleet_model.DEFAULT_TIME_LIMIT_S),
-                               f"{where}.solver.time_limit_s"),
-        workers=int(_positive(solver.get("workers", fleet_model.DEFAULT_WORKERS),
-                              f"{where}.solver.workers")),
-        seed=int(solver.get("seed", fleet_model.DEFAULT_SEED)))
-    return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
-
-
-# --- the step grid ----------------------------------------------------------------------------
-
-def _on_grid(spec: FleetSpec, series: tuple, cumulative: bool) -> tuple:
-    """A step function of dates -> its least value within each step (what is on hand for the
-    whole step). `cumulative`: the values are amounts added at their dates (deliveries)."""
-    points = []
-    total = 0.0
-    for d, v in series:
-        total = total + v if cumulative else v
-        points.append((d, total))
-
-    def at(day: date) -> float:
-        value = 0.0
-        for d, v in points:
-            if d <= day:
-                value = v
-        return value
-
-    out = []
-    for t in range(spec.steps):
-        lo, hi = spec.step_start(t), spec.step_start(t + 1)
-        inside = [v for d, v in points if lo < d < hi]
-        out.append(min([at(lo)] + inside))
-    return tuple(out)
-
-
-def _step_at_or_after(spec: FleetSpec, d: date) -> int:
-    return max(0, min(spec.steps, math.ceil((d - spec.start).days / spec.step_days)))
-
-
-def _step_at_or_before(spec: FleetSpec, d: date) -> int:
-    return max(0, min(spec.steps, (d - spec.start).days // spec.step_days))
 
 
 # --- options: one estimate per (workload, accelerator, size) ---------------------------------
@@ -361,17 +123,17 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
     est = estimates or _Estimates(cat, asm)
     sites = []
     for s in spec.sites:
-        devices = {acc: tuple(int(n) for n in _on_grid(spec, series, cumulative=True))
+        devices = {acc: tuple(int(n) for n in on_grid(spec, series, cumulative=True))
                    for acc, series in s.deliveries.items()}
-        sites.append(FleetSite(s.name, _on_grid(spec, s.power_mw, cumulative=False), devices))
+        sites.append(FleetSite(s.name, on_grid(spec, s.power_mw, cumulative=False), devices))
     most = {}
     for site in sites:
         for acc, on_hand in site.devices.items():
             most[acc] = max(most.get(acc, 0), max(on_hand, default=0))
     runs, options, infos, dropped = [], [], [], {}
     for r, run in enumerate(spec.runs):
-        runs.append(FleetRun(run.name, _step_at_or_after(spec, run.earliest),
-                             _step_at_or_before(spec, run.deadline), run.weight))
+        runs.append(FleetRun(run.name, step_at_or_after(spec, run.earliest),
+                             step_at_or_before(spec, run.deadline), run.weight))
         accs = [a for a in (run.accelerators or sorted(most)) if most.get(a, 0) > 0]
         if not accs:
             dropped.setdefault(run.name, []).append(
@@ -500,8 +262,9 @@ class FleetSchedule:
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
                 f"{spec.settings.time_limit_s:g} s"]
         if d["objective"]:
-            head.append(f"objective: weighted lateness {d['objective']['weighted_lateness_days']:,.1f}"
-                        f" days, then cost ${d['objective']['cost_usd'] / 1e6:,.1f}M")
+            obj = d["objective"]
+            head.append(f"objective: weighted lateness {obj['weighted_lateness_days']:,.1f} "
+                        f"days, then cost ${obj['cost_usd'] / 1e6:,.1f}M")
             head.append("validated: each run placed once inside its window; devices and power "
                         "within each site's limits at every step")
         if d["binding"]:
@@ -537,7 +300,8 @@ class FleetSchedule:
         d = self.to_dict()
         meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],
                 "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}
-        table = pa.Table.from_pylist(rows) if rows else pa.table({"status": pa.array([], pa.string())})
+        table = (pa.Table.from_pylist(rows) if rows else
+                 pa.table({"status": pa.array([], pa.string())}))
         table = table.replace_schema_metadata({"planner.fleet": json.dumps(meta)})
         out = Path(path)
         fd, tmp = tempfile.mkstemp(dir=out.parent or ".", suffix=".parquet.tmp")
@@ -589,12 +353,14 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                                      inst.options[k].duration_steps, -k))
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
         alone = fleet_model.longest_fit(inst, k, ("devices",))
-        return "power" if alone >= ok.duration_steps else "devices", (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
-                           f"{ok.power_mw:,.1f} MW at one site for {ok.duration_steps} steps "
-                           f"({ok.training_days:,.1f} days); the longest stretch any site "
-                           f"offers after its earliest start is {got} steps "
-                           f"({inst.sites[ok.site].name})")
-    quick = FleetSettings(min(settings.time_limit_s, 10.0), settings.workers, settings.seed)
+        binding = "power" if alone >= ok.duration_steps else "devices"
+        return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
+                         f"{ok.power_mw:,.1f} MW at one site for {ok.duration_steps} steps "
+                         f"({ok.training_days:,.1f} days); the longest stretch any site "
+                         f"offers after its earliest start is {got} steps "
+                         f"({inst.sites[ok.site].name})")
+    quick = FleetSettings(min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S), settings.workers,
+                          settings.seed)
     for relaxed, name in ((("devices",), "devices"), (("power",), "power")):
         sol = fleet_model.solve(inst, quick, relaxed=relaxed)
         if sol.placements:

@@ -43,7 +43,8 @@ DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WORKERS = 2
 DEFAULT_SEED = 0
 # Share of the time limit the lateness phase may use when it does not finish earlier; the cost
-# phase gets the rest (at least this share of the limit).
+# phase gets the rest. Lateness is the primary objective, so it gets the larger share; the cost
+# phase starts from the lateness phase's schedule (a hint), so a smaller share still improves it.
 LATENESS_PHASE_SHARE = 0.6
 
 

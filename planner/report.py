@@ -27,7 +27,11 @@ def flatten(d: dict, prefix: str = "") -> dict:
 
 
 def plan_csv(plan: dict) -> str:
-    flat = flatten({k: v for k, v in plan.items() if k not in ("assumptions", "alternatives")})
+    row = {k: v for k, v in plan.items() if k not in ("assumptions", "alternatives")}
+    if row.get("sizing"):  # the solve's status and limits, not its option table (one row)
+        row["sizing"] = {k: v for k, v in row["sizing"].items()
+                         if k not in ("options", "relaxations")}
+    flat = flatten(row)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(flat))
     writer.writeheader()

@@ -403,6 +403,12 @@ def _message(inst: SizingInstance, limits: tuple[str, ...], i: int) -> str:
                 f"{' meeting the other limits' if within else ''} needs {needs}")
     limit = limits[0]
     need, cap = texts[limit]
+    if not math.isfinite(float(inst.need(limit)[i])):
+        what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
+        hint = ("--price-per-gpu-hour or a sourced price with --catalog" if limit == "budget"
+                else "a sourced figure with --catalog")
+        return (f"the {what} of {gpus:,} x {acc} is unknown ({hint}), so it cannot be shown "
+                f"to meet the {cap}")
     where = f"{gpus:,} x {acc}" + (", meeting the other limits" if within else "")
     if limit == "deadline":
         return f"the fastest plan takes {need} ({where}), {cap}"

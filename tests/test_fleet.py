@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from planner import fleet, fleet_check, fleet_model
+from planner import fleet, fleet_check, fleet_model, fleet_spec
 from planner.fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings,
                                  FleetSite, FleetSolution, Placement)
 from planner.units import InputError
@@ -195,10 +195,15 @@ def test_grid_is_conservative():
                                                            "2027-01-10": 20},
                                   "deliveries": {"h100-sxm": {"2027-01-03": 8}}}]})
     # a 20 MW ramp on day 9 (inside step 1) counts from step 2; devices on day 2 from step 1
-    assert fleet._on_grid(spec, spec.sites[0].power_mw, False)[:3] == (10, 10, 20)
-    assert fleet._on_grid(spec, spec.sites[0].deliveries["h100-sxm"], True)[:2] == (0, 8)
-    assert fleet._step_at_or_before(spec, date(2027, 1, 20)) == 2  # deadline day 19 -> step 2
-    assert fleet._step_at_or_after(spec, date(2027, 1, 20)) == 3
+    assert fleet_spec.on_grid(spec, spec.sites[0].power_mw, False)[:3] == (10, 10, 20)
+    assert fleet_spec.on_grid(spec, spec.sites[0].deliveries["h100-sxm"], True)[:2] == (0, 8)
+    assert fleet_spec.step_at_or_before(spec, date(2027, 1, 20)) == 2  # deadline day 19 -> step 2
+    assert fleet_spec.step_at_or_after(spec, date(2027, 1, 20)) == 3
+    # a plain number is there from the start
+    plain = fleet.load({"start": "2027-01", "end": "2027-02", "runs": [], "sites": [
+        {"name": "x", "power_mw": 30, "deliveries": {"b200": 64}}]})
+    assert plain.sites[0].power_mw == ((date(2027, 1, 1), 30.0),)
+    assert plain.sites[0].deliveries == {"b200": ((date(2027, 1, 1), 64),)}
 
 
 # --- the shipped example --------------------------------------------------------------------

@@ -1,0 +1,270 @@
+"""Fleet files (CONTRACT.md, "Fleet spec"): parsing with strict keys, and the step grid.
+
+Dates are YYYY-MM or YYYY-MM-DD. A month means its first day for `start`, `earliest`, and the
+dates of power and deliveries, and its end (the first day of the next month) for `end` and
+`deadline`: "deadline = 2027-12" is "by the end of December 2027". On the grid, what arrives
+during a step (power, devices) counts from the next step and a deadline falls back to the last
+step boundary before it: every rounding is conservative, so a schedule valid on the grid is
+valid in time. A site's power or deliveries may be a plain number (all there from the start).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from . import fleet_model
+from .assumptions import DEFAULT
+from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
+from .fleet_model import FleetSettings
+from .units import InputError, parse_duration_s, parse_int_count, parse_power_w
+
+__all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
+           "step_at_or_after", "step_at_or_before"]
+
+SECONDS_PER_DAY = 86400.0
+# A run's weight when the file gives none: every run counts the same.
+DEFAULT_WEIGHT = 1.0
+
+TOP_KEYS = {"start", "end", "step", "sites", "runs", "solver"}
+SITE_KEYS = {"name", "pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
+RUN_KEYS = {"name", "params", "tokens", "workload", "earliest", "deadline", "weight", "gpus",
+            "gpu", "seq_len", "global_batch", "precision"}
+SOLVER_KEYS = {"time_limit_s", "workers", "seed"}
+ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision")
+
+
+
+# --- the fleet file -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SiteSpec:
+    name: str
+    pue: float
+    energy_usd_per_kwh: float
+    power_mw: tuple  # ((date, MW from then on), ...) sorted
+    deliveries: dict  # accelerator -> ((date, devices delivered then), ...)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    inputs: tuple  # ((estimate keyword, value), ...): the workload
+    earliest: date
+    deadline: date  # the instant by which it should end
+    weight: float
+    gpus: tuple | None  # size options; None: chosen around the window (PLANNING_MFU)
+    accelerators: tuple | None  # allowed types; None: any type delivered to a site
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    start: date
+    end: date  # exclusive
+    step_days: int
+    sites: tuple
+    runs: tuple
+    settings: FleetSettings = FleetSettings()
+
+    @property
+    def steps(self) -> int:
+        return (self.end - self.start).days // self.step_days
+
+    def step_start(self, t: int) -> date:
+        return self.start + timedelta(days=t * self.step_days)
+
+
+_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+
+
+def parse_date(value, name: str, end: bool = False) -> date:
+    """YYYY-MM or YYYY-MM-DD (or a TOML date). A month alone is its first day, or with
+    `end` the first day of the next month (the month's end)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    m = _DATE.fullmatch(str(value).strip())
+    accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
+    if not m:
+        raise InputError(name, value, accepted)
+    y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
+    try:
+        if d is not None:
+            return date(y, mo, int(d))
+        first = date(y, mo, 1)
+    except ValueError:
+        raise InputError(name, value, accepted, "is not a calendar date") from None
+    if not end:
+        return first
+    return date(y + (mo == 12), mo % 12 + 1, 1)
+
+
+def _check_keys(table: dict, allowed: set, where: str) -> None:
+    if not isinstance(table, dict):
+        raise InputError(where, table, "a table")
+    for k in table:
+        if k not in allowed:
+            raise InputError(f"{where}.{k}", table[k], "one of the keys " +
+                             ", ".join(sorted(allowed)), "is not a known key")
+
+
+def _positive(value, name: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a positive number") from None
+    if not math.isfinite(x) or x <= 0 or isinstance(value, bool):
+        raise InputError(name, value, "a positive number")
+    return x
+
+
+def _series(table, name: str, parse_value, start: date | None = None) -> tuple:
+    """{date: value, ...} -> ((date, value), ...) sorted by date; a plain value holds from
+    `start` on."""
+    if start is not None and not isinstance(table, dict):
+        return ((start, parse_value(table, name)),)
+    if not isinstance(table, dict) or not table:
+        raise InputError(name, table, '{ "YYYY-MM" = VALUE, ... }')
+    out = sorted((parse_date(k, f"{name} date"), parse_value(v, f"{name}.{k}"))
+                 for k, v in table.items())
+    return tuple(out)
+
+
+def _mw(value, name):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _positive(value, name)
+    return parse_power_w(value, name) / 1e6
+
+
+def load(source, cat: Catalog | None = None) -> FleetSpec:
+    """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
+    accelerator resolved against the catalog."""
+    where = "fleet"
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        where = path.name
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise InputError("FLEET.toml", str(source), "a readable fleet file",
+                             "does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError("FLEET.toml", str(source), "TOML (see CONTRACT.md, Fleet spec)",
+                             f"is not valid TOML ({exc})") from None
+    else:
+        data = dict(source)
+    cat = cat or load_catalog(None)
+    _check_keys(data, TOP_KEYS, where)
+    for need in ("start", "end", "sites", "runs"):
+        if need not in data:
+            raise InputError(f"{where}.{need}", None, "see CONTRACT.md, Fleet spec",
+                             "is missing")
+    start = parse_date(data["start"], f"{where}.start")
+    end = parse_date(data["end"], f"{where}.end", end=True)
+    step_s = parse_duration_s(data.get("step", "1w"), f"{where}.step")
+    if step_s % SECONDS_PER_DAY:
+        raise InputError(f"{where}.step", data.get("step"), "whole days (e.g. 1d, 1w, 2w)")
+    step_days = int(step_s // SECONDS_PER_DAY)
+    if (end - start).days < step_days:
+        raise InputError(f"{where}.end", data["end"], f"a date at least one step after start "
+                         f"({data['start']})")
+
+    def acc_key(k, name):
+        try:
+            return cat.resolve("accelerators", str(k))
+        except UnknownKeyError as exc:
+            raise InputError(name, k, "an accelerator key of the catalog "
+                             "(planner hardware list)", str(exc)) from None
+
+    sites = []
+    for n, raw in enumerate(data["sites"]):
+        w = f"{where}.sites[{n}]"
+        _check_keys(raw, SITE_KEYS, w)
+        if "name" not in raw or "power_mw" not in raw:
+            raise InputError(w, raw, "a site with name and power_mw", "is incomplete")
+        deliveries = {}
+        for k, series in (raw.get("deliveries") or {}).items():
+            key = acc_key(k, f"{w}.deliveries")
+            deliveries[key] = _series(series, f"{w}.deliveries.{k}",
+                                      lambda v, nm: parse_int_count(v, nm), start)
+        sites.append(SiteSpec(
+            name=str(raw["name"]),
+            pue=_positive(raw.get("pue", DEFAULT.pue), f"{w}.pue"),
+            energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
+                                                 DEFAULT.energy_usd_per_kwh),
+                                         f"{w}.energy_usd_per_kwh"),
+            power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw, start),
+            deliveries=deliveries))
+    if len({s.name for s in sites}) != len(sites):
+        raise InputError(f"{where}.sites", [s.name for s in sites], "sites with distinct names")
+    runs = []
+    for n, raw in enumerate(data["runs"]):
+        w = f"{where}.runs[{n}]"
+        _check_keys(raw, RUN_KEYS, w)
+        if "name" not in raw:
+            raise InputError(w, raw, "a run with a name", "is incomplete")
+        inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
+        gpus = raw.get("gpus")
+        if gpus is not None:
+            gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
+                         (gpus if isinstance(gpus, list) else [gpus]))
+        accs = raw.get("gpu")
+        if accs is not None:
+            accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
+                         (accs if isinstance(accs, list) else str(accs).split(",")))
+        earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
+        deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
+        runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
+                            _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
+                            gpus, accs))
+    if len({r.name for r in runs}) != len(runs):
+        raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
+    solver = data.get("solver") or {}
+    _check_keys(solver, SOLVER_KEYS, f"{where}.solver")
+    settings = FleetSettings(
+        time_limit_s=_positive(solver.get("time_limit_s", fleet_model.DEFAULT_TIME_LIMIT_S),
+                               f"{where}.solver.time_limit_s"),
+        workers=int(_positive(solver.get("workers", fleet_model.DEFAULT_WORKERS),
+                              f"{where}.solver.workers")),
+        seed=int(solver.get("seed", fleet_model.DEFAULT_SEED)))
+    return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
+
+
+# --- the step grid ----------------------------------------------------------------------------
+
+def on_grid(spec: FleetSpec, series: tuple, cumulative: bool) -> tuple:
+    """A step function of dates -> its least value within each step (what is on hand for the
+    whole step). `cumulative`: the values are amounts added at their dates (deliveries)."""
+    points = []
+    total = 0.0
+    for d, v in series:
+        total = total + v if cumulative else v
+        points.append((d, total))
+
+    def at(day: date) -> float:
+        value = 0.0
+        for d, v in points:
+            if d <= day:
+                value = v
+        return value
+
+    out = []
+    for t in range(spec.steps):
+        lo, hi = spec.step_start(t), spec.step_start(t + 1)
+        inside = [v for d, v in points if lo < d < hi]
+        out.append(min([at(lo)] + inside))
+    return tuple(out)
+
+
+def step_at_or_after(spec: FleetSpec, d: date) -> int:
+    return max(0, min(spec.steps, math.ceil((d - spec.start).days / spec.step_days)))
+
+
+def step_at_or_before(spec: FleetSpec, d: date) -> int:
+    return max(0, min(spec.steps, (d - spec.start).days // spec.step_days))
