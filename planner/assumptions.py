@@ -186,3 +186,22 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
     if framework not in FRAMEWORKS:
         raise KeyError(framework)
     return asm.with_(**FRAMEWORKS[framework])
+
+
+# --- engineering defaults of many-scenario runs (planner/many.py, columnar.py, sweep.py) -------
+# These decide how fast answers come and how much memory they take, never what the answers are.
+
+# Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,
+# so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
+# most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).
+SWEEP_CHUNK_ROWS = 65_536
+# A (workload, cluster, layout) key with at least this many candidate layouts is scored alone
+# by search.search, on a scalar architecture (~1.6x faster per layout than arrays of
+# architectures); keys with fewer are scored together in one step.evaluate call.
+SEARCH_ALONE_LAYOUTS = 512
+# Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
+# scored again when met.
+SCORE_CACHE_KEYS = 200_000
+# Chunks in flight per worker (local process or Dask worker): two keep a worker busy while the
+# coordinator writes the previous part; more would only hold memory.
+SWEEP_INFLIGHT_PER_WORKER = 2

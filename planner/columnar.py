@@ -25,12 +25,12 @@ import numpy as np
 import pyarrow as pa
 
 from . import run
-from .assumptions import Assumptions
+from .assumptions import SCORE_CACHE_KEYS, SEARCH_ALONE_LAYOUTS, Assumptions
 from .catalog import Catalog, CatalogError, UnknownKeyError, catalog as load_catalog
 from .cost import cost_per_1e24_flop, cost_per_trillion_tokens
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .architecture import active_params, total_params
-from .plan import (Candidate, Cluster, Limits, Plan, _assemble, _check_limits, _default_site,
+from .plan import (SECONDS_PER_DAY, Candidate, Cluster, Limits, Plan, _assemble, _check_limits, _default_site,
                    _frontier,
                    _layout_text, _networks, _no_layout_hint, _parse_limits, assumptions_for,
                    estimate, hardware_for, resolve_workload, run_inputs)
@@ -90,7 +90,7 @@ class Context:
 
     catalog: Catalog
     assumptions: dict | Assumptions | None = None
-    search_min: int = 512  # candidate layouts from which a key is scored alone by search()
+    search_min: int = SEARCH_ALONE_LAYOUTS
     cache: dict = field(default_factory=dict)
 
     def once(self, kind: str, key, make):
@@ -220,7 +220,6 @@ FIGURES = ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_bytes", "batch_t
            "peak_flops", "hardware_flops_per_token",
            *(f"time_{k}" for k in TIME_KEYS), *(f"memory_{k}" for k in MEMORY_KEYS))
 F = {name: j for j, name in enumerate(FIGURES)}
-SCORE_CACHE_LIMIT = 200_000  # scored keys kept between chunks (about 0.1 KB each)
 FITS, INFEASIBLE, ERROR = 1, 2, 3
 
 
@@ -397,7 +396,7 @@ class Chunk:
                 Coded(self.lcodes, self.fixed), Coded(allow, [0, 1])]
         self.kid, first = group(cols, self.n)
         store = self.ctx.cache.setdefault("scores", {})
-        if len(store) > SCORE_CACHE_LIMIT:
+        if len(store) > SCORE_CACHE_KEYS:
             store.clear()
         keys, todo = [], {}
         for k, r0 in enumerate(first):
@@ -689,10 +688,24 @@ class Chunk:
         given = [name for name in LIMIT_INPUTS if name in self.cols]
         if not given:
             return
-        has = np.zeros(self.n, bool)
+        # Only rows near or past a limit can break it: the rest (every need clearly below
+        # its cap) are left alone, the others judged by _check_limits itself.
+        near = np.zeros(self.n, bool)
+        ans, r = self.ans, self.rows
+        slack = 1.0 - 1e-9
+        need = {"deadline": ans.f["training_days"][r] * SECONDS_PER_DAY,
+                "power_cap": ans.f["power_mw"][r] * 1e6,
+                "budget": ans.f["cost_usd_total"][r], "max_gpus": self.gpus}
         for name in given:
-            has |= self.cols[name].codes >= 0
-        for i in np.flatnonzero(ok & has):
+            codes = self.cols[name].codes
+            cap = np.where(codes >= 0, self.qty[name][0][codes], np.inf)
+            with np.errstate(invalid="ignore"):
+                near |= (codes >= 0) & ~(need[name] < cap * slack)
+        idx = np.flatnonzero(ok & near)
+        if not idx.size:
+            return
+        plans = self._plans(self.rows[idx])
+        for i, plan in zip(idx, plans):
             v = {name: (self.qty[name][0][self.cols[name].codes[i]]
                         if self.cols[name].codes[i] >= 0 else None) for name in given}
             limits = Limits(
@@ -703,48 +716,59 @@ class Chunk:
                 ownership=(self.cols["ownership"].row(i) if "ownership" in self.cols
                            else None) or "cloud")
             w, asm, _ = self.models[self.mid[i]]
-            plan = self._plan(self.rows[i])
             checked = _check_limits(plan, limits, asm, None)
             if limits.budget_usd is None and limits.power_cap_w is None:
                 checked = _frontier(checked, w)  # as estimate does for a deadline alone
-            if checked is not plan and not checked.feasible:
-                r = [self.rows[i]]
-                self.ans.put("feasible", r, False)
-                self.ans.put("binding", r, checked.binding)
-                self.ans.put("reason", r, checked.reason)
+            if checked.feasible:
+                continue
+            r = [self.rows[i]]
+            self.ans.put("feasible", r, False)
+            self.ans.put("binding", r, checked.binding)
+            self.ans.put("reason", r, checked.reason)
 
-    def _plan(self, r: int) -> Plan:
-        """The Plan of one answered row, from its columns (the fields limits and their
-        explanations read; the rest, such as assumptions, stay empty)."""
+    def _plans(self, rows: np.ndarray) -> list[Plan]:
+        """The Plans of answered rows, rebuilt from their columns (what a limit check and its
+        explanation read; assumptions and alternatives stay empty)."""
         ans = self.ans
-
-        def value(name):
-            kind = ans.kind[name]
+        col: dict = {}
+        for name, kind in ans.kind.items():
             if kind == "f8":
-                x = float(ans.f[name][r]) if name in ans.f else math.nan
-                return x if math.isfinite(x) else None
-            if kind in ("i8", "bool"):
-                if name not in ans.i or not ans.valid[name][r]:
-                    return None
-                return bool(ans.i[name][r]) if kind == "bool" else int(ans.i[name][r])
-            code = int(ans.s[name][r]) if name in ans.s else -1
-            return None if code < 0 else list(ans.words[name])[code]
-
-        def nest(prefix):
-            return {name[len(prefix):]: value(name) for name in ans.kind
-                    if name.startswith(prefix)}
-
-        d = {f.name: None for f in fields(Plan)}
-        d.update({name: value(name) for name in d if name in ans.kind})
-        for name in ("workload", "cluster", "layout", "memory_breakdown_gb", "time_breakdown_s",
-                     "reliability"):
-            d[name] = nest(f"{name}_")
-        cost = {k: v for k, v in nest("cost_usd_").items() if v is not None
-                and not k.startswith("by_method_")}
-        cost["by_method"] = {k[len("by_method_"):]: v for k, v in nest("cost_usd_").items()
-                             if k.startswith("by_method_")}
-        d.update(cost_usd=cost, assumptions={}, alternatives=[])
-        return Plan(**d)
+                x = ans.f[name][rows] if name in ans.f else np.full(len(rows), np.nan)
+                col[name] = [v if math.isfinite(v) else None for v in x.tolist()]
+            elif kind in ("i8", "bool"):
+                if name not in ans.i:
+                    col[name] = [None] * len(rows)
+                    continue
+                x, ok = ans.i[name][rows].tolist(), ans.valid[name][rows].tolist()
+                cast = bool if kind == "bool" else int
+                col[name] = [cast(v) if k else None for v, k in zip(x, ok)]
+            else:
+                words = list(ans.words[name]) + [None]
+                codes = ans.s[name][rows] if name in ans.s else np.full(len(rows), -1)
+                col[name] = [words[c] for c in codes.tolist()]
+        groups: dict = {}
+        for name in ans.kind:
+            for prefix in ("workload_", "cluster_", "layout_", "memory_breakdown_gb_",
+                           "time_breakdown_s_", "reliability_", "cost_usd_"):
+                if name.startswith(prefix):
+                    groups.setdefault(prefix[:-1], []).append((name[len(prefix):], name))
+                    break
+        top = [f.name for f in fields(Plan) if f.name in ans.kind]
+        blank = {f.name: None for f in fields(Plan)}
+        out = []
+        for j in range(len(rows)):
+            d = dict(blank)
+            d.update({name: col[name][j] for name in top})
+            for name in ("workload", "cluster", "layout", "memory_breakdown_gb",
+                         "time_breakdown_s", "reliability"):
+                d[name] = {k: col[n][j] for k, n in groups[name]}
+            money = {k: col[n][j] for k, n in groups["cost_usd"]}
+            cost = {k: v for k, v in money.items() if v is not None and not k.startswith("by_")}
+            cost["by_method"] = {k[len("by_method_"):]: v for k, v in money.items()
+                                 if k.startswith("by_method_")}
+            d.update(cost_usd=cost, assumptions={}, alternatives=[])
+            out.append(Plan(**d))
+        return out
 
 
 def _split(ids: list, index: np.ndarray, fits: np.ndarray) -> list:

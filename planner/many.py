@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .assumptions import SWEEP_CHUNK_ROWS
 from .columnar import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
                        columnar, context, error_text, group, numbers)
 from .plan import estimate, shared_searches
@@ -103,7 +104,8 @@ def check_columns(names) -> None:
                          "is not an input")
 
 
-def estimate_many(scenarios, *, catalog=None, assumptions=None, chunk_rows: int = 65536):
+def estimate_many(scenarios, *, catalog=None, assumptions=None,
+                  chunk_rows: int = SWEEP_CHUNK_ROWS):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
 
