@@ -147,14 +147,15 @@ def gantt_chart(schedule: dict, path: str | Path) -> Path:
         gridspec_kw={"height_ratios": [max(2, 0.45 * len(runs)), 2.5]})
     d = date.fromisoformat
     for y, r in enumerate(runs):
-        start, end = d(r["start"]), d(r["end"])
+        start, end = d(r["start"]), d(r["end"]) + timedelta(days=1)  # end: last day held
         late = not r.get("on_time", True)
         ax.barh(y, (end - start).days, left=start, height=0.6, color=colour[r["site"]],
                 alpha=0.85, hatch="//" if late else None, edgecolor="black", lw=0.5)
         ax.text(start + timedelta(days=2), y, f"{r['name']}: {r['gpus']:,} x {r['accelerator']}",
                 va="center", fontsize=8)
         if r.get("deadline"):
-            ax.plot([d(r["deadline"])] * 2, [y - 0.4, y + 0.4], color="crimson", lw=2)
+            ax.plot([d(r["deadline"]) + timedelta(days=1)] * 2, [y - 0.4, y + 0.4],
+                    color="crimson", lw=2)
         if r.get("earliest"):
             ax.plot([d(r["earliest"])] * 2, [y - 0.4, y + 0.4], color="grey", lw=1, ls=":")
     ax.set_yticks(range(len(runs)), [f"{r['name']} ({r['site']})" for r in runs], fontsize=8)

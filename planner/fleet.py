@@ -201,7 +201,8 @@ class FleetSchedule:
                 "name": run.name, "site": inst.sites[opt.site].name,
                 "accelerator": opt.accelerator, "gpus": opt.gpus,
                 "start": spec.step_start(p.start_step).isoformat(),
-                "end": spec.step_start(end_step).isoformat(),
+                # the last day it holds its devices (inclusive, like start and deadline)
+                "end": (spec.step_start(end_step) - timedelta(days=1)).isoformat(),
                 "training_days": opt.training_days, "power_mw": opt.power_mw,
                 "cost_usd": opt.cost_usd if math.isfinite(opt.cost_usd) else None,
                 "on_time": late_steps == 0, "lateness_days": late_steps * spec.step_days,

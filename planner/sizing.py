@@ -475,7 +475,7 @@ def solve(inst: SizingInstance, settings: SolverSettings = SolverSettings()) -> 
         return SizingSolution(status, i, True, tight[0] if tight else None, None, tight,
                               (), spent, settings)
     if status == "UNKNOWN":
-        return SizingSolution(status, None, False, None, "no option found within the time "
+        return SizingSolution(status, None, False, "time_limit", "no option found within the time "
                               f"limit of {settings.time_limit_s:g} s; infeasibility not proven",
                               solve_time_s=spent, settings=settings)
     relaxations, more = _relax(inst, settings)
