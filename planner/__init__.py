@@ -3,6 +3,8 @@
     import planner
     plan = planner.estimate(params="1T", tokens="15T")
     plan.training_days, plan.cost_usd["total"], plan.to_dict()
+    table = planner.estimate_many(df)          # a pandas DataFrame or pyarrow Table of scenarios
+    planner.sweep("what-if.toml", "out/")      # every combination, streamed to Parquet
     fleet = planner.schedule("workloads/fleets/lab-3-sites.toml")   # runs on sites over time
     fleet.to_dict(), fleet.table(), fleet.write_parquet("fleet.parquet")
 """
@@ -18,15 +20,20 @@ __version__ = "0.1.0"
 __all__ = [
     "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",
     "Layout", "LayoutError", "Network", "Plan", "Site", "UnknownKeyError", "Workload",
-    "__version__", "catalog", "catalog_show", "catalog_table", "estimate", "schedule",
+    "__version__", "catalog", "catalog_show", "catalog_table", "estimate", "estimate_many",
+    "schedule", "sweep",
 ]
 
 _LAZY = {"Plan": "plan", "estimate": "plan", "catalog_show": "report",
-         "catalog_table": "report", "schedule": "fleet"}
+         "catalog_table": "report", "schedule": "fleet", "estimate_many": "many"}
 
 
 def __getattr__(name):
     """Load the planning modules on first use, so `import planner` stays light (PEP 562)."""
+    if name == "sweep":  # the module itself, callable: planner.sweep(spec, out)
+        import importlib
+
+        return importlib.import_module(".sweep", __name__)
     if name in _LAZY:
         import importlib
 

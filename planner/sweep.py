@@ -1,0 +1,627 @@
+"""Sweeps: every combination of a spec's axes, answered in chunks, streamed to Parquet.
+
+    [fixed]                 # any estimate input, by its flag name with underscores
+    tokens = "15T"
+    [axes]                  # every combination of these (a product, the last axis fastest)
+    params = ["70B", "405B", "1T"]
+    gpus = [8192, 16384]
+    [zip]                   # lists of equal length that vary together (one more axis, last)
+    layout = ["tp=8,pp=8", "tp=8,pp=16"]
+    global_batch = ["8M", "16M"]
+
+[fixed] may also hold ``catalog`` (a directory, or a list, relative to the spec file) and
+``assumptions`` (a table of Assumptions overrides), which hold for every scenario.
+
+Scenario ``s`` is the ``s``-th element of itertools.product(*axes, zip). Chunk ``k`` holds
+scenarios [k C, (k+1) C) and becomes part file ``part-0000k.parquet`` of the output directory,
+with one row per scenario: ``scenario``, every input by name (quantities parsed to the SI
+units in their field metadata), every output of the contract flattened with ``_``
+(many.estimate_many's columns). A part is written to a hidden temporary file and renamed into
+place, then recorded in ``_manifest.json`` (itself replaced atomically), so a sweep killed at
+any moment leaves whole parts only, and ``resume`` completes it: parts on disk that the
+manifest missed are checked and kept, temporary files are removed, missing chunks are
+answered. A directory holding anything else is refused, never overwritten.
+
+Chunks run in this process, in ``workers`` local processes, or on a Dask cluster
+(``dask="local"`` or a scheduler address); every way gives the same rows, since each runs the
+same ``chunk_table``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+import time
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
+from .catalog import CatalogError, UnknownKeyError
+from .columnar import INPUTS, Context, context
+from .many import answer
+from .search import LayoutError, parse_layout
+from .table import INPUT_UNITS, Coded
+from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
+                    parse_money_usd, parse_power_w)
+
+FORMAT = "planner-sweep/1"
+MANIFEST = "_manifest.json"
+PART = re.compile(r"part-(\d{5,})\.parquet")
+TEMPORARY = re.compile(r"\.(part-\d{5,}\.parquet|_manifest\.json)\.[0-9a-f]+\.tmp")
+SPEC_SECTIONS = {"fixed", "axes", "zip"}
+SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
+
+# How each quantity input is parsed into the number its column holds (table.INPUT_UNITS).
+PARSERS = {"params": parse_count, "tokens": parse_count, "global_batch": parse_count,
+           "gpus": parse_int_count, "max_gpus": parse_int_count, "seq_len": parse_int_count,
+           "deadline": parse_duration_s, "budget": parse_money_usd,
+           "price_per_gpu_hour": parse_money_usd, "power_cap": parse_power_w,
+           **{k: parse_int_count for k in ("layers", "hidden", "heads", "kv_heads", "ffn",
+                                           "vocab", "experts", "top_k", "expert_ffn",
+                                           "shared_experts", "dense_layers")}}
+WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
+
+
+class SpecError(InputError):
+    """A sweep spec that cannot run: names the section and key, and what is accepted."""
+
+
+class OutputError(ValueError):
+    """An output directory the sweep will not write into (not ours, or another sweep's)."""
+
+
+# --- the spec ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed sweep spec: inputs, axes and the zipped block, in the order written."""
+
+    fixed: dict
+    axes: tuple[tuple[str, tuple], ...]
+    zipped: tuple[tuple[str, tuple], ...]
+    catalog: tuple[str, ...] = ()
+    assumptions: dict = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(v) for _, v in self.axes] + ([len(self.zipped[0][1])] if self.zipped else [])
+
+    @property
+    def scenarios(self) -> int:
+        return math.prod(self.sizes)
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.fixed) + [n for n, _ in self.axes] + [n for n, _ in self.zipped]
+
+    def to_dict(self) -> dict:
+        fixed = dict(self.fixed)
+        if self.catalog:
+            fixed["catalog"] = list(self.catalog)
+        if self.assumptions:
+            fixed["assumptions"] = dict(self.assumptions)
+        out = {"fixed": fixed, "axes": {n: list(v) for n, v in self.axes}}
+        if self.zipped:
+            out["zip"] = {n: list(v) for n, v in self.zipped}
+        return out
+
+    @property
+    def sha256(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_spec(spec, base: Path | None = None) -> Spec:
+    """A Spec from a TOML file path, TOML text, a dict ({fixed, axes, zip}) or a Spec."""
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, (str, Path)) and not (isinstance(spec, str) and "\n" in spec) \
+            and Path(spec).suffix == ".toml":
+        path = Path(spec)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise SpecError("SPEC.toml", str(spec), "a readable TOML file",
+                            f"cannot be read ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError("SPEC.toml", str(spec), "TOML with [fixed], [axes] and [zip]",
+                            f"is not valid TOML ({exc})") from None
+        return _spec(data, path.resolve().parent)
+    if isinstance(spec, str):
+        try:
+            return _spec(tomllib.loads(spec), base or Path.cwd())
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError("spec", spec[:40], "TOML with [fixed], [axes] and [zip]",
+                            f"is not valid TOML ({exc})") from None
+    if isinstance(spec, dict):
+        return _spec(spec, base or Path.cwd())
+    raise SpecError("spec", repr(spec)[:40], "a TOML file, TOML text or a dict", "is not a spec")
+
+
+def _spec(data: dict, base: Path) -> Spec:
+    unknown = set(data) - SPEC_SECTIONS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip]",
+                        "is not a section")
+    fixed = dict(data.get("fixed", {}))
+    catalog = fixed.pop("catalog", ())
+    catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
+    catalog = tuple(str((base / c).resolve()) for c in catalog)
+    assumptions = fixed.pop("assumptions", {})
+    if not isinstance(assumptions, dict):
+        raise SpecError("[fixed] assumptions", assumptions, "a table of assumption overrides",
+                        "is not a table")
+    axes = tuple((k, tuple(_list(f"[axes] {k}", v))) for k, v in data.get("axes", {}).items())
+    zipped = tuple((k, tuple(_list(f"[zip] {k}", v))) for k, v in data.get("zip", {}).items())
+    if len({len(v) for _, v in zipped}) > 1:
+        raise SpecError("[zip]", {k: len(v) for k, v in zipped}, "lists of equal length",
+                        "has lists of different lengths")
+    seen: dict = {}
+    for where, names in (("[fixed]", list(fixed)), ("[axes]", [n for n, _ in axes]),
+                         ("[zip]", [n for n, _ in zipped])):
+        for name in names:
+            if name not in INPUTS:
+                raise SpecError(f"{where} {name}", name, "an estimate input by its flag name "
+                                "with underscores: " + ", ".join(INPUTS), "is not an input")
+            if name in seen:
+                raise SpecError(f"{where} {name}", name, "each input in one section",
+                                f"is also in {seen[name]}")
+            seen[name] = where
+    return Spec(fixed, axes, zipped, catalog, assumptions)
+
+
+def _list(where: str, v) -> list:
+    if not isinstance(v, list) or not v:
+        raise SpecError(where, v, "a non-empty list of values", "is not a non-empty list")
+    return v
+
+
+def _check_values(spec: Spec, ctx: Context) -> None:
+    """Refuse a value no scenario could use (a unit typo, an unknown accelerator) before any
+    work, naming the section and the input."""
+    cat = ctx.catalog
+    checks = {"gpu": lambda v: [cat.accelerator(g) for g in
+                                (v if isinstance(v, list) else str(v).split(","))],
+              "site": cat.site, "network": cat.network, "workload": cat.workload,
+              "layout": parse_layout}
+    sections = [("[fixed]", {k: [v] for k, v in spec.fixed.items()}),
+                ("[axes]", dict(spec.axes)), ("[zip]", dict(spec.zipped))]
+    for where, inputs in sections:
+        for name, values in inputs.items():
+            check = PARSERS.get(name) or checks.get(name)
+            if check is None:
+                continue
+            for v in values:
+                try:
+                    check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
+                except UnknownKeyError as exc:
+                    raise SpecError(f"{where} {name}", v, ", ".join(exc.known),
+                                    f"is not a known {exc.kind[:-1]}") from None
+                except InputError as exc:
+                    raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None
+                except (LayoutError, CatalogError) as exc:
+                    raise SpecError(f"{where} {name}", v, "a value estimate accepts",
+                                    str(exc)) from None
+
+
+# --- one chunk --------------------------------------------------------------------------------
+
+_CONTEXTS: dict = {}
+
+
+def _context(spec: Spec) -> Context:
+    """The answering context of a spec, one per process and thread (its caches of workloads,
+    hardware and scored layouts serve every chunk the process answers)."""
+    import threading
+
+    key = (spec.sha256, threading.get_ident())
+    if key not in _CONTEXTS:
+        _CONTEXTS[key] = context(list(spec.catalog) or None, spec.assumptions or None)
+    return _CONTEXTS[key]
+
+
+def _digits(spec: Spec, start: int, stop: int) -> list[np.ndarray]:
+    """Index into each axis (and the zipped block, last) of scenarios start..stop-1."""
+    s = np.arange(start, stop, dtype=np.int64)
+    sizes = spec.sizes
+    out = []
+    stride = math.prod(sizes)
+    for size in sizes:
+        stride //= size
+        out.append((s // stride) % size)
+    return out
+
+
+def _coded(spec: Spec, start: int, stop: int) -> dict[str, Coded]:
+    n = stop - start
+    digits = _digits(spec, start, stop)
+    cols = {k: Coded(np.zeros(n, np.int64), [v]) for k, v in spec.fixed.items()}
+    for (name, values), d in zip(spec.axes, digits):
+        cols[name] = Coded(d, list(values))
+    for name, values in spec.zipped:
+        cols[name] = Coded(digits[-1], list(values))
+    return cols
+
+
+def _input_column(name: str, c: Coded) -> tuple[pa.Array, str]:
+    """The column of an input: quantities as the numbers estimate parses them to, text as
+    text (dictionary-encoded), flags as booleans."""
+    values = c.value_list()
+    unit = INPUT_UNITS.get(name, "")
+    if name in PARSERS:
+        parsed = np.array([PARSERS[name](v, name) for v in values])
+        kind = pa.int64() if name in WHOLE else pa.float64()
+        return pa.array(parsed.astype(np.int64 if name in WHOLE else float)[c.codes],
+                        type=kind), unit
+    if all(isinstance(v, bool) for v in values):
+        return pa.array(np.array(values, dtype=bool)[c.codes]), unit
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pa.array(np.array(values, dtype=np.int64)[c.codes]), unit
+    text = [",".join(v) if isinstance(v, list) else
+            json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v) for v in values]
+    return pa.DictionaryArray.from_arrays(pa.array(c.codes.astype(np.int32)),
+                                          pa.array(text, type=pa.string())), unit
+
+
+def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
+    """The rows of chunk ``index``: scenario ids, inputs, then every answer column."""
+    start = index * chunk_rows
+    stop = min(spec.scenarios, start + chunk_rows)
+    ctx = _context(spec)
+    cols = _coded(spec, start, stop)
+    answers = answer(ctx, cols, stop - start).table()
+    arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
+    fields = [pa.field("scenario", pa.int64(), metadata={"unit": ""})]
+    for name in spec.inputs:
+        arr, unit = _input_column(name, cols[name])
+        arrays.append(arr)
+        fields.append(pa.field(name, arr.type, metadata={"unit": unit}))
+    arrays += answers.columns
+    fields += list(answers.schema)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+# --- the output directory ---------------------------------------------------------------------
+
+def _part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def _write_atomic(path: Path, write) -> None:
+    """write(tmp) to a hidden temporary file beside ``path``, flush it to disk, then rename it
+    into place: a reader (or a resume after kill -9) sees the whole file or none."""
+    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Manifest:
+    """What the output directory holds: the spec, where it came from, the parts written."""
+
+    spec: dict
+    spec_sha256: str
+    planner_version: str
+    catalog_fingerprint: str
+    scenarios: int
+    chunk_rows: int
+    parts: dict = field(default_factory=dict)  # part file name -> {first, rows}
+    complete: bool = False
+    format: str = FORMAT
+
+    def save(self, out: Path) -> None:
+        text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)
+        _write_atomic(out / MANIFEST, lambda tmp: tmp.write_text(text))
+        _fsync_dir(out)
+
+    @classmethod
+    def load(cls, out: Path) -> "Manifest":
+        try:
+            data = json.loads((out / MANIFEST).read_text())
+            if data.get("format") != FORMAT:
+                raise ValueError(data.get("format"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise OutputError(f"{out}: {MANIFEST} is not a planner sweep manifest ({exc}); "
+                              "choose another output directory") from None
+
+
+def _prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
+    """Refuse a directory that is not ours; on resume, keep the parts already written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory; choose another output path")
+    out.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in out.iterdir())
+    foreign = [n for n in names if n != MANIFEST and not PART.fullmatch(n)
+               and not TEMPORARY.fullmatch(n)]
+    if foreign:
+        raise OutputError(f"{out} holds files that are not part of a planner sweep "
+                          f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                          "refusing to write there: choose an empty or new directory")
+    if MANIFEST not in names:
+        if any(PART.fullmatch(n) for n in names):
+            raise OutputError(f"{out} holds part files but no {MANIFEST}; refusing to mix "
+                              "sweeps: choose an empty or new directory")
+        for n in names:  # temporary files of a sweep killed before its first manifest
+            (out / n).unlink()
+        manifest.save(out)
+        return manifest
+    old = Manifest.load(out)
+    if not resume:
+        state = "a complete" if old.complete else "an unfinished"
+        raise OutputError(f"{out} already holds {state} sweep; use --resume to complete it, "
+                          "or choose another output directory")
+    for what, mine, theirs in (("spec", manifest.spec_sha256, old.spec_sha256),
+                               ("catalogs", manifest.catalog_fingerprint,
+                                old.catalog_fingerprint),
+                               ("planner version", manifest.planner_version,
+                                old.planner_version),
+                               ("chunk size", manifest.chunk_rows, old.chunk_rows)):
+        if mine != theirs:
+            raise OutputError(f"{out} holds a sweep with another {what} ({theirs}, now "
+                              f"{mine}); resume needs the same spec, catalogs and planner: "
+                              "choose another output directory")
+    for n in names:
+        if TEMPORARY.fullmatch(n):
+            (out / n).unlink()  # a part or manifest being written when the sweep died
+    for n in names:
+        m = PART.fullmatch(n)
+        if not m or n in old.parts:
+            continue
+        # renamed into place, but the sweep died before the manifest said so: keep it if whole
+        index = int(m.group(1))
+        expect = min(old.chunk_rows, old.scenarios - index * old.chunk_rows)
+        if _part_ok(out / n, old, index, expect):
+            old.parts[n] = {"first": index * old.chunk_rows, "rows": expect}
+        else:
+            (out / n).unlink()
+    for n in list(old.parts):
+        if not (out / n).exists():
+            del old.parts[n]
+    old.save(out)
+    return old
+
+
+def _part_ok(path: Path, manifest: Manifest, index: int, rows: int) -> bool:
+    try:
+        meta = pq.read_metadata(path)
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not a part
+        return False
+    info = json.loads((meta.metadata or {}).get(b"planner", b"{}"))
+    return (meta.num_rows == rows and info.get("spec_sha256") == manifest.spec_sha256
+            and info.get("first_scenario") == index * manifest.chunk_rows)
+
+
+def _write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> dict:
+    name = _part_name(index)
+    info = {"planner_version": manifest.planner_version, "spec_sha256": manifest.spec_sha256,
+            "catalog_fingerprint": manifest.catalog_fingerprint,
+            "first_scenario": index * manifest.chunk_rows, "rows": table.num_rows,
+            "spec": manifest.spec}
+    meta = dict(table.schema.metadata or {})
+    meta[b"planner"] = json.dumps(info, default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    _write_atomic(out / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return {"first": index * manifest.chunk_rows, "rows": table.num_rows}
+
+
+# --- running ----------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """Where the dataset is and what this call did."""
+
+    path: Path | None
+    scenarios: int
+    parts: int
+    written: int       # parts this call answered and wrote
+    kept: int          # parts already there (resume)
+    seconds: float
+    table: pa.Table | None = None  # the rows, when no output directory was given
+
+    def read(self) -> pa.Table:
+        """The whole dataset as one pyarrow Table, in scenario order."""
+        if self.table is not None:
+            return self.table
+        return read(self.path)
+
+
+def read(out) -> pa.Table:
+    """A sweep's output directory as one pyarrow Table, in scenario order."""
+    out = Path(out)
+    parts = sorted(p for p in out.iterdir() if PART.fullmatch(p.name))
+    return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pa.table({})
+
+
+def _local_chunk(args) -> tuple[int, dict]:
+    """A worker process: answer one chunk and write its part (returns its manifest entry)."""
+    spec, index, chunk_rows, out, manifest = args
+    return index, _write_part(Path(out), index, chunk_table(spec, index, chunk_rows), manifest)
+
+
+def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str) -> pa.Table:
+    """A Dask task: answer one chunk where the worker runs; the client writes the part."""
+    ctx = _context(spec)
+    mine = ctx.catalog.fingerprint()
+    if mine != fingerprint:
+        raise RuntimeError(f"worker catalogs differ from the client's ({mine} vs "
+                           f"{fingerprint}): install the same planner and catalogs on every "
+                           "worker")
+    return chunk_table(spec, index, chunk_rows)
+
+
+def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
+          progress=None, chunk_rows: int | None = None) -> SweepResult:
+    """Answer every scenario of ``spec`` (a TOML path, TOML text, a dict or a Spec).
+
+    With ``out`` (a directory), stream the rows to a Parquet dataset there (part files and a
+    manifest); ``resume`` completes one a killed sweep left. Without ``out``, return the rows
+    in ``SweepResult.table``. ``workers`` local processes, or ``dask`` ("local" for a
+    LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
+    the chunks; ``progress(done, total)`` is called as scenarios complete."""
+    from . import __version__
+
+    t0 = time.perf_counter()
+    spec = load_spec(spec)
+    if workers < 1:
+        raise SpecError("--workers", workers, "a whole number of processes >= 1", "is too small")
+    ctx = _context(spec)
+    _check_values(spec, ctx)
+    chunk_rows = int(chunk_rows or SWEEP_CHUNK_ROWS)
+    total = spec.scenarios
+    n_parts = max(1, math.ceil(total / chunk_rows))
+    report = progress or (lambda done, total: None)
+    if out is None:
+        tables = [chunk_table(spec, k, chunk_rows) for k in range(n_parts)]
+        report(total, total)
+        return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
+                           pa.concat_tables(tables))
+    out = Path(out)
+    manifest = Manifest(spec=spec.to_dict(), spec_sha256=spec.sha256,
+                        planner_version=__version__,
+                        catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
+                        chunk_rows=chunk_rows)
+    manifest = _prepare(out, manifest, resume)
+    todo = [k for k in range(n_parts) if _part_name(k) not in manifest.parts]
+    kept = n_parts - len(todo)
+    done = sum(p["rows"] for p in manifest.parts.values())
+    report(done, total)
+
+    def record(index: int, entry: dict) -> None:
+        nonlocal done
+        manifest.parts[_part_name(index)] = entry
+        manifest.save(out)
+        done += entry["rows"]
+        report(done, total)
+
+    if dask is not None:
+        _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+    elif workers > 1 and len(todo) > 1:
+        _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
+    else:
+        _run_here(spec, todo, chunk_rows, out, manifest, record)
+    manifest.complete = len(manifest.parts) == n_parts
+    manifest.save(out)
+    return SweepResult(out, total, n_parts, len(todo), kept, time.perf_counter() - t0)
+
+
+def _run_here(spec, todo, chunk_rows, out, manifest, record) -> None:
+    """Answer chunks in this process; a writer thread encodes and writes the previous part
+    meanwhile (Parquet encoding releases the GIL), one part in flight at most."""
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(1, thread_name_prefix="planner-sweep-writer") as writer:
+        pending = None
+        for k in todo:
+            table = chunk_table(spec, k, chunk_rows)
+            if pending is not None:
+                record(*pending.result())
+            pending = writer.submit(lambda k=k, t=table: (k, _write_part(out, k, t, manifest)))
+            del table
+        if pending is not None:
+            record(*pending.result())
+
+
+def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> None:
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # no fork of a process holding Arrow's thread pools
+    pending = list(todo)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        running = set()
+        while pending or running:
+            while pending and len(running) < workers * SWEEP_INFLIGHT_PER_WORKER:
+                k = pending.pop(0)
+                running.add(pool.submit(_local_chunk, (spec, k, chunk_rows, str(out),
+                                                       manifest)))
+            finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                record(*f.result())
+
+
+def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise SpecError("--dask", address, "an installed Dask: pip install 'planner[dask]'",
+                        "needs dask.distributed") from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=max(1, min(4, os.cpu_count() or 1)),
+                               threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        limit = max(1, sum(w.get("nthreads", 1) for w in
+                           client.scheduler_info()["workers"].values())
+                    * SWEEP_INFLIGHT_PER_WORKER)
+        pending = list(todo)
+        futures = as_completed()
+        index = {}
+
+        def submit():
+            k = pending.pop(0)
+            f = client.submit(_dask_chunk, spec, k, chunk_rows, manifest.catalog_fingerprint,
+                              pure=False)
+            index[f.key] = k
+            futures.add(f)
+
+        for _ in range(min(limit, len(pending))):
+            submit()
+        for f in futures:
+            k = index.pop(f.key)
+            record(k, _write_part(out, k, f.result(), manifest))
+            f.release()
+            if pending:
+                submit()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class _CallableModule(types.ModuleType):
+    """``planner.sweep(spec, out)`` calls ``sweep`` even once ``planner.sweep`` (this module)
+    has been imported and so shadows the function of the same name in the package."""
+
+    def __call__(self, *args, **kwargs) -> SweepResult:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

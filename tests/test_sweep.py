@@ -1,0 +1,301 @@
+"""planner sweep: a complete dataset readers agree on, nothing lost after kill -9, the same rows
+however the chunks run (here, in worker processes, on a Dask LocalCluster)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import planner
+from planner import sweep as sweeping
+from planner.many import estimate_many
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYOUTS = ["tp=8,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=selective,zero=1",
+           "tp=8,pp=16,cp=1,ep=1,mb=1,vp=2,recompute=selective,zero=1",
+           "tp=4,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=full,zero=1",
+           "tp=8,pp=4,cp=2,ep=1,mb=1,vp=1,recompute=selective,zero=1",
+           "tp=8,pp=8,cp=1,ep=1,mb=2,vp=1,recompute=full,zero=3"]
+# 8 x 5 x 4 x 5 x 5 x 25 x 2 = 200,000 scenarios
+SPEC = {
+    "fixed": {"site": "us-hyperscale"},
+    "axes": {"params": ["7B", "13B", "34B", "70B", "120B", "180B", "250B", "405B"],
+             "tokens": ["1T", "2T", "5T", "10T", "15T"],
+             "gpu": ["h100-sxm", "h200", "b200", "mi300x"],
+             "gpus": [1024, 2048, 4096, 8192, 16384],
+             "layout": LAYOUTS,
+             "price_per_gpu_hour": [round(1.0 + 0.1 * i, 2) for i in range(25)],
+             "ownership": ["cloud", "owned"]},
+}
+N = 200_000
+CHUNK = 25_000
+
+
+def _toml(spec: dict) -> str:
+    lines = []
+    for section, values in spec.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "what-if.toml"
+    path.write_text(_toml(SPEC))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(spec_file, tmp_path_factory):
+    """The 200,000-scenario sweep, run once, uninterrupted, in this process."""
+    out = tmp_path_factory.mktemp("ref") / "sweep"
+    seen = []
+    result = sweeping.sweep(spec_file, out, chunk_rows=CHUNK,
+                            progress=lambda done, total: seen.append((done, total)))
+    return out, result, seen
+
+
+def _rows(out: Path) -> pa.Table:
+    return sweeping.read(out)
+
+
+def test_complete_dataset_with_units_and_provenance(reference):
+    out, result, seen = reference
+    assert result.scenarios == N and result.parts == N // CHUNK and result.written == 8
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["scenarios"] == N
+    assert sorted(os.listdir(out)) == ["_manifest.json"] + [f"part-{k:05d}.parquet"
+                                                            for k in range(8)]
+    table = _rows(out)
+    assert table.num_rows == N
+    assert table.column("scenario").to_pylist() == list(range(N))
+    # inputs by name, parsed to SI units; answers by the contract's flattened names
+    assert table.schema.field("tokens").metadata[b"unit"] == b"tokens"
+    assert table.schema.field("price_per_gpu_hour").metadata[b"unit"] == \
+        b"USD per device-hour"
+    assert table.schema.field("cost_usd_total").metadata[b"unit"] == b"USD"
+    assert table.schema.field("training_days").metadata[b"unit"] == b"days"
+    assert set(table.column("params").to_pylist()) == {7e9, 13e9, 34e9, 70e9, 120e9, 180e9,
+                                                         250e9, 405e9}
+    assert table.column("error").null_count == N
+    meta = json.loads(pq.read_metadata(out / "part-00003.parquet").metadata[b"planner"])
+    assert meta["planner_version"] == planner.__version__
+    assert meta["catalog_fingerprint"] == planner.catalog().fingerprint()
+    assert meta["first_scenario"] == 3 * CHUNK
+    # progress: from nothing to everything, never backwards
+    assert seen[0] == (0, N) and seen[-1] == (N, N)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+
+
+def test_pandas_polars_and_duckdb_read_the_same_dataset(reference):
+    out, _, _ = reference
+    pd = pytest.importorskip("pandas")
+    df = pd.read_parquet(out)
+    assert len(df) == N and df["scenario"].is_unique
+    polars = pytest.importorskip("polars")
+    pl_df = polars.read_parquet(str(out / "*.parquet"))
+    assert pl_df.height == N
+    duckdb = pytest.importorskip("duckdb")
+    count, distinct, total = duckdb.sql(
+        f"select count(*), count(distinct scenario), sum(cost_usd_total) "
+        f"from read_parquet('{out}/*.parquet')").fetchall()[0]
+    assert count == distinct == N
+    assert total == pytest.approx(float(df["cost_usd_total"].sum()), rel=1e-9)
+    assert pl_df["cost_usd_total"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_rows_are_estimates_answers(reference):
+    out, _, _ = reference
+    table = _rows(out)
+    rng = np.random.default_rng(7)
+    for s in rng.choice(N, 3, replace=False):
+        row = table.slice(int(s), 1).to_pylist()[0]
+        inputs = dict(SPEC["fixed"])
+        digits = np.unravel_index(int(s), [len(v) for v in SPEC["axes"].values()])
+        inputs.update({k: v[d] for (k, v), d in zip(SPEC["axes"].items(), digits)})
+        plan = planner.estimate(**inputs)
+        assert row["feasible"] == plan.feasible
+        if plan.feasible:
+            assert row["training_days"] == pytest.approx(plan.training_days, rel=1e-12)
+            assert row["cost_usd_total"] == pytest.approx(plan.cost_usd["total"], rel=1e-12)
+            assert row["power_mw"] == pytest.approx(plan.power_mw, rel=1e-12)
+            assert row["layout_pp"] == plan.layout["pp"]
+
+
+def test_kill_9_part_way_then_resume_leaves_one_row_per_scenario(spec_file, reference,
+                                                                tmp_path):
+    out = tmp_path / "killed"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from planner import sweep
+        sweep.sweep({str(spec_file)!r}, {str(out)!r}, chunk_rows=5000,
+                    resume={{resume}})
+    """)
+    kills = 0
+    for attempt, parts_before_kill in enumerate((3, 9, 15)):
+        code = script.replace("{resume}", "True" if attempt else "False")
+        proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            parts = [p for p in out.glob("part-*.parquet")] if out.exists() else []
+            if len(parts) >= parts_before_kill:
+                break
+            time.sleep(0.005)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read().decode()[-2000:]
+    assert kills >= 1, "the sweep finished before it could be killed"
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["complete"] is False
+    result = sweeping.sweep(spec_file, out, chunk_rows=5000, resume=True)
+    assert result.kept > 0 and result.written > 0
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+    table = _rows(out)
+    ids = table.column("scenario").to_numpy()
+    assert len(ids) == N and np.array_equal(np.sort(ids), np.arange(N))
+    ref = _rows(reference[0])
+    for name in ("training_days", "cost_usd_total", "layout_tp", "feasible", "binding"):
+        assert table.column(name).to_pylist() == ref.column(name).to_pylist(), name
+
+
+def test_resume_after_death_between_rename_and_manifest(spec_file, tmp_path):
+    out = tmp_path / "s"
+    spec = {"axes": {"params": ["7B", "13B"], "gpus": [64, 128, 256],
+                     "tokens": ["1T", "2T"]}}
+    sweeping.sweep(spec, out, chunk_rows=3)
+    whole = _rows(out)
+    manifest = json.loads((out / "_manifest.json").read_text())
+    # the sweep "died" after renaming parts 2 and 3 but before recording them; part 3 was
+    # then damaged; a part and the manifest were being written (temporary files)
+    del manifest["parts"]["part-00002.parquet"], manifest["parts"]["part-00003.parquet"]
+    manifest["complete"] = False
+    (out / "_manifest.json").write_text(json.dumps(manifest))
+    (out / "part-00003.parquet").write_bytes(b"PAR1 torn")
+    (out / ".part-00001.parquet.0badc0de.tmp").write_bytes(b"half")
+    (out / "._manifest.json.12345678.tmp").write_text("{")
+    result = sweeping.sweep(spec, out, chunk_rows=3, resume=True)
+    assert (result.kept, result.written) == (3, 1)  # part 2 kept, part 3 written again
+    assert sorted(os.listdir(out)) == ["_manifest.json"] + [f"part-{k:05d}.parquet"
+                                                            for k in range(4)]
+    assert _rows(out).equals(whole)
+    # a part the manifest lists but the disk lost is answered again
+    (out / "part-00000.parquet").unlink()
+    assert sweeping.sweep(spec, out, chunk_rows=3, resume=True).written == 1
+    assert _rows(out).equals(whole)
+
+
+def test_refuses_directories_that_are_not_its_own(tmp_path):
+    spec = {"axes": {"params": ["7B"], "gpus": [64], "tokens": ["1T"]}}
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(sweeping.OutputError, match="not part of a planner sweep"):
+        sweeping.sweep(spec, foreign)
+    assert sorted(os.listdir(foreign)) == ["notes.txt"]
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(sweeping.OutputError, match="not a directory"):
+        sweeping.sweep(spec, a_file)
+    done = tmp_path / "done"
+    sweeping.sweep(spec, done)
+    with pytest.raises(sweeping.OutputError, match="--resume"):
+        sweeping.sweep(spec, done)
+    other = {"axes": {"params": ["13B"], "gpus": [64], "tokens": ["1T"]}}
+    with pytest.raises(sweeping.OutputError, match="another spec"):
+        sweeping.sweep(other, done, resume=True)
+    orphan = tmp_path / "orphan"
+    orphan.mkdir()
+    (orphan / "part-00000.parquet").write_bytes(b"x")
+    with pytest.raises(sweeping.OutputError, match="no _manifest.json"):
+        sweeping.sweep(spec, orphan)
+
+
+def test_spec_errors_name_the_section_and_input():
+    cases = [({"axis": {}}, r"\[axis\]"),
+             ({"axes": {"gpu_count": [1]}}, "gpu_count"),
+             ({"axes": {"gpu": ["h100-sxn"]}}, r"\[axes\] gpu.*h100-sxm"),
+             ({"fixed": {"tokens": "15X"}, "axes": {"params": ["7B"]}}, r"\[fixed\] tokens"),
+             ({"axes": {"params": ["7B"]}, "zip": {"gpus": [8, 16], "tokens": ["1T"]}},
+              "different lengths"),
+             ({"fixed": {"gpus": 8}, "axes": {"gpus": [8]}}, "also in"),
+             ({"axes": {"params": []}}, "non-empty list")]
+    for spec, pattern in cases:
+        with pytest.raises(sweeping.SpecError, match=pattern):
+            sweeping.sweep(spec)
+
+
+def test_in_memory_sweep_zip_and_scenario_order():
+    spec = {"fixed": {"tokens": "2T", "gpus": 512},
+            "axes": {"params": ["7B", "13B"], "gpu": ["h100-sxm", "b200"]},
+            "zip": {"layout": ["tp=8,pp=1", "tp=8,pp=2"], "global_batch": ["4M", "8M"]}}
+    table = planner.sweep(spec).table
+    assert table.num_rows == 8
+    rows = table.to_pylist()
+    assert [r["params"] for r in rows] == [7e9] * 4 + [13e9] * 4
+    assert [r["gpu"] for r in rows[:4]] == ["h100-sxm", "h100-sxm", "b200", "b200"]
+    assert [(r["layout"], r["global_batch"]) for r in rows[:2]] == \
+        [("tp=8,pp=1", 4e6), ("tp=8,pp=2", 8e6)]
+    assert [r["layout_pp"] for r in rows[:2]] == [1, 2]
+    direct = estimate_many(pa.table({"params": ["13B"], "gpu": ["b200"], "tokens": ["2T"],
+                                     "gpus": [512], "layout": ["tp=8,pp=2"],
+                                     "global_batch": ["8M"]})).to_pylist()[0]
+    assert rows[-1]["training_days"] == direct["training_days"]
+
+
+def test_worker_processes_give_the_same_rows(spec_file, reference, tmp_path):
+    out = tmp_path / "workers"
+    result = sweeping.sweep(spec_file, out, chunk_rows=CHUNK, workers=2)
+    assert result.written == 8
+    assert _rows(out).equals(_rows(reference[0]))
+
+
+def test_dask_local_cluster_gives_the_same_rows(spec_file, reference, tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "dask"
+    result = sweeping.sweep(spec_file, out, chunk_rows=CHUNK, dask="local")
+    assert result.written == 8
+    table, ref = _rows(out), _rows(reference[0])
+    assert table.num_rows == N
+    assert table.equals(ref)
+    assert pc.all(pc.equal(table["scenario"], ref["scenario"])).as_py()
+
+
+def test_memory_stays_bounded_for_a_million_scenarios(tmp_path):
+    """Chunks stream to disk: a 1,000,000-scenario sweep's peak RSS stays far under 1 GB
+    (benchmarks/bench_sweep.py runs 10 million)."""
+    spec = dict(SPEC, axes=dict(SPEC["axes"], ownership=["cloud", "owned"],
+                                gpus=[512, 1024, 2048, 4096, 8192, 16384, 32768, 65536,
+                                      131072, 262144, 524288, 1048576, 2097152, 4194304,
+                                      8388608, 16777216, 33554432, 67108864, 134217728,
+                                      268435456, 536870912, 1073741824, 2147483648,
+                                      4294967296, 8589934592]))
+    spec_file = tmp_path / "big.toml"
+    spec_file.write_text(_toml(spec))
+    code = textwrap.dedent(f"""
+        import resource, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from planner import sweep
+        r = sweep.sweep({str(spec_file)!r}, {str(tmp_path / 'out')!r})
+        print(r.scenarios, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    scenarios, peak_kb = map(int, done.stdout.split())
+    assert scenarios == 1_000_000
+    assert peak_kb < 1_000_000, f"peak RSS {peak_kb / 1e3:,.0f} MB"
+    print(f"1,000,000 scenarios, peak RSS {peak_kb / 1e3:,.0f} MB")
