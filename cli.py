@@ -77,21 +77,31 @@ def app():
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
 @click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Draw days and cost against cluster size per accelerator to FILE.png, the "
+                   "chosen plan and the limits marked (sizes with the solver; needs "
+                   "matplotlib: pip install 'planner[plot]').")
 def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab, ffn_type,
              experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len, global_batch,
              precision, gpu, gpus, network, site, catalog_dir, layout, deadline, budget,
              power_cap, max_gpus, objective, ownership, price_per_gpu_hour, framework,
-             uncertainty, seed, fmt):
+             uncertainty, seed, fmt, inventory, plot_path):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
                  vocab=vocab, experts=experts, top_k=top_k, expert_ffn=expert_ffn,
                  shared_experts=shared_experts, dense_layers=dense_layers)
+    if plot_path and gpus is not None:
+        _fail("--plot: draws cluster sizes against each other; leave out --gpus")
+    if plot_path and objective is None:
+        objective = "cost"  # the curves come from the solver's sizing; cost is its default
     try:
         plan = planner.estimate(
             params=params, tokens=tokens, workload=workload, gpu=gpu, gpus=gpus,
             network=network, site=site, layout=layout, deadline=deadline, budget=budget,
             power_cap=power_cap, max_gpus=max_gpus, objective=objective, ownership=ownership,
+            inventory=inventory,
             price_per_gpu_hour=price_per_gpu_hour, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, uncertainty=uncertainty, seed=seed, **shape)
@@ -110,6 +120,14 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
         click.echo(report.plan_csv(d), nl=False)
     else:
         click.echo(report.plan_table(d))
+    if plot_path:
+        from planner import charts
+
+        try:
+            charts.sizing_chart(d, plot_path)
+        except charts.ChartError as exc:
+            _fail(f"--plot: {exc}")
+        click.echo(f"plot: {plot_path}", err=True)  # stderr: stdout stays clean JSON/CSV
 
 
 @app.command()
@@ -127,6 +145,53 @@ def validate(fmt, catalog_dir):
         click.echo(validation.render(result))
 
 
+
+
+@app.command("schedule")
+@click.argument("fleet_file", metavar="FLEET.toml", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Write one row per run to OUT.parquet (status and objective in its metadata).")
+@click.option("--gantt", "gantt_path", type=click.Path(dir_okay=False),
+              help="Draw the schedule and each site's power to FILE.png (needs matplotlib).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--time-limit", type=float,
+              help="CP-SAT time limit in seconds (default: the file's [solver], else 60).")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
+    """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
+    from planner import fleet
+    from planner.fleet_model import FleetSettings
+
+    cat = _catalog(catalog_dir)
+    if time_limit is not None and not time_limit > 0:
+        _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive number of "
+              "seconds")
+    try:
+        spec = fleet.load(fleet_file, cat)
+        settings = None
+        if time_limit is not None:
+            settings = FleetSettings(time_limit, spec.settings.workers, spec.settings.seed)
+        result = fleet.schedule(spec, catalog=cat, settings=settings)
+    except UnknownKeyError as exc:
+        _fail(f"FLEET.toml: {exc}")
+    except (InputError, CatalogError) as exc:
+        _fail(exc)
+    d = result.to_dict()
+    if fmt == "json":
+        click.echo(json.dumps(d, indent=2))
+    else:
+        click.echo(result.table())
+    if out:
+        result.write_parquet(out)
+        click.echo(f"parquet: {out}", err=True)
+    if gantt_path:
+        from planner import charts
+
+        try:
+            charts.gantt_chart(d, gantt_path)
+        except charts.ChartError as exc:
+            _fail(f"--gantt: {exc}")
+        click.echo(f"gantt: {gantt_path}", err=True)
 
 
 @app.command("budget")

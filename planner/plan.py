@@ -454,7 +454,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     plans = [_plan_on(cat, w, cat.accelerator(k), network, site_obj, n_gpus, fixed, limits,
                       asm, dict(used), allow_tp_beyond_domain) for k in gpu_keys]
     best = _choose(plans, limits)
-    best = _frontier(best, w)
+    if (limits.budget_usd is None and limits.power_cap_w is None and limits.max_gpus is None
+            and not inventory):
+        best = _frontier(best, w)  # a deadline alone: say why more devices do not help
     if uncertainty and best.feasible:
         best = _with_uncertainty(best, w, cat, site_obj, limits, asm, seed)
     return best

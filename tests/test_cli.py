@@ -148,3 +148,42 @@ def test_hardware_and_workloads_commands():
     assert r.exit_code == 0 and "16384" in r.output
     assert run("hardware", "show", "nope").exit_code == 2
     assert run("workloads", "show", "nope").exit_code == 2
+
+
+def test_schedule_example_json_and_gantt(tmp_path):
+    pytest.importorskip("matplotlib")
+    png, pq = tmp_path / "g.png", tmp_path / "f.parquet"
+    r = run("schedule", "workloads/fleets/lab-3-sites.toml", "--format", "json",
+            "--gantt", str(png), "-o", str(pq))
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["status"] in ("OPTIMAL", "FEASIBLE") and d["validated"]
+    assert {"name", "site", "accelerator", "gpus", "start", "end", "training_days",
+            "power_mw", "cost_usd", "on_time"} <= set(d["runs"][0])
+    assert png.stat().st_size > 20_000 and pq.exists()
+
+
+def test_estimate_plot_and_inventory(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "s.png"
+    r = run("estimate", "--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm,b200",
+            "--inventory", "b200=512", "--deadline", "60d", "--plot", str(png),
+            "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert png.stat().st_size > 20_000
+    assert run("estimate", "--params", "70B", "--tokens", "2T", "--inventory",
+               "h900=5").exit_code == 2
+    assert run("schedule", "no-such.toml").exit_code == 2
+
+
+def test_limits_with_several_accelerators_honour_both():
+    r = run("estimate", "--params", "1T", "--tokens", "15T", "--deadline", "120d",
+            "--power-cap", "100MW", "--gpu", "h100-sxm,b200,mi300x", "--format", "json")
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    assert p["feasible"] and p["training_days"] <= 120 and p["power_mw"] <= 100
+    r = run("estimate", "--params", "1T", "--tokens", "15T", "--deadline", "120d",
+            "--power-cap", "10MW", "--gpu", "h100-sxm,b200", "--format", "json")
+    p = json.loads(r.output)
+    assert not p["feasible"] and p["binding"] in ("power", "deadline")
+    assert "MW" in p["reason"] and "cap" in p["reason"]
