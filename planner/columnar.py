@@ -209,6 +209,13 @@ class Rows:
             self.bad[rows] = True
             self.ans.put("error", rows, message)
 
+    def fail_coded(self, rows: np.ndarray, codes: np.ndarray, messages: list) -> None:
+        """Fail ``rows[i]`` with ``messages[codes[i]]`` (code -1: no error), vectorised."""
+        sel = (codes >= 0) & ~self.bad[rows]
+        if sel.any():
+            self.ans.put_codes("error", rows[sel], codes[sel], messages)
+            self.bad[rows[sel]] = True
+
     def fail_codes(self, rows: np.ndarray, codes: np.ndarray, messages: dict) -> None:
         """Fail ``rows[i]`` when ``codes[i]`` names a value with an error message."""
         for j, m in messages.items():
@@ -270,6 +277,41 @@ def _records(r: dict, lay: dict, idx: np.ndarray, seq_len, peak, a) -> tuple:
     cols += [pick(r["memory"][k]) for k in MEMORY_KEYS]
     ints = np.stack([np.asarray(lay[k])[idx] for k in LAYOUT_FIELDS], axis=1)
     return np.stack([np.asarray(c, dtype=float) for c in cols], axis=1), ints
+
+
+class ScoreTable:
+    """Every scored key of a call (or a sweep): its state, figures (FIGURES) and layout
+    (LAYOUT_FIELDS) as rows of growing arrays, so a chunk gathers its keys in one step."""
+
+    def __init__(self):
+        self.index: dict = {}    # key -> row
+        self.payload: dict = {}  # row -> infeasible Plan or error message
+        self.state = np.zeros(64, np.int8)
+        self.figs = np.full((64, len(FIGURES)), np.nan)
+        self.ints = np.zeros((64, len(LAYOUT_FIELDS)), np.int64)
+
+    def add(self, key, record: tuple) -> None:
+        state, fv, iv, payload = record
+        i = len(self.index)
+        if i == len(self.state):  # grow by doubling
+            self.state = np.concatenate([self.state, np.zeros_like(self.state)])
+            self.figs = np.concatenate([self.figs, np.full_like(self.figs, np.nan)])
+            self.ints = np.concatenate([self.ints, np.zeros_like(self.ints)])
+        self.index[key] = i
+        self.state[i] = state
+        if state == FITS:
+            self.figs[i], self.ints[i] = fv, iv
+        else:
+            self.payload[i] = payload
+
+    def take(self, rows: np.ndarray) -> tuple:
+        """(state, figures, layouts) of ``rows``; row -1 reads as nothing scored."""
+        state = np.where(rows >= 0, self.state[rows], 0).astype(np.int8)
+        figs = self.figs[rows]
+        figs[rows < 0] = np.nan
+        ints = self.ints[rows]
+        ints[rows < 0] = 0
+        return state, figs, ints
 
 
 class Chunk:
@@ -395,9 +437,9 @@ class Chunk:
                 Coded(np.where(live, gc.codes, -1), list(range(len(gc.values)))),
                 Coded(self.lcodes, self.fixed), Coded(allow, [0, 1])]
         self.kid, first = group(cols, self.n)
-        store = self.ctx.cache.setdefault("scores", {})
-        if len(store) > SCORE_CACHE_KEYS:
-            store.clear()
+        table = self.ctx.cache.get("scores")
+        if table is None or len(table.index) > SCORE_CACHE_KEYS:
+            table = self.ctx.cache["scores"] = ScoreTable()
         keys, todo = [], {}
         for k, r0 in enumerate(first):
             if not live[r0]:
@@ -405,34 +447,30 @@ class Chunk:
                 continue
             h = int(self.hid[r0])
             lcode = self.lcodes[r0]
-            fixed = self.fixed[lcode] if lcode >= 0 else {}
             g = self.hws[h][0]
             key = (id(self.models[g][0]), id(self.hws[h][4]), int(self.gpus[r0]),
                    self.fixed_key[lcode] if lcode >= 0 else (), bool(allow[r0]))
             keys.append(key)
-            if key not in store:
+            if key not in table.index:
+                fixed = self.fixed[lcode] if lcode >= 0 else {}
                 todo[key] = (h, int(self.gpus[r0]), fixed, bool(allow[r0]))
         if todo:
-            self._score_new(todo, store)
-        k_n = len(keys)
-        self.state = np.zeros(k_n + 1, np.int8)  # the extra entry: rows that failed earlier
-        self.figs = np.full((k_n + 1, len(FIGURES)), np.nan)
-        self.ints = np.zeros((k_n + 1, len(LAYOUT_FIELDS)), np.int64)
-        self.payload: dict = {}
-        for k, key in enumerate(keys):
-            if key is None:
-                continue
-            state, fv, iv, payload = store[key]
-            self.state[k] = state
-            if state == FITS:
-                self.figs[k], self.ints[k] = fv, iv
-            else:
-                self.payload[k] = payload
-                if state == ERROR:
-                    self.fail(self.kid == k, payload)
-        self.kk = np.where(self.live(), self.kid, k_n)
+            self._score_new(todo, table)
+        # the chunk's keys as rows of the table; the extra last row: rows that failed earlier
+        at = np.array([table.index[key] if key is not None else -1 for key in keys] + [-1])
+        self.state, self.figs, self.ints = table.take(at)
+        self.payload = {k: table.payload[i] for k, i in enumerate(at[:-1].tolist())
+                        if i in table.payload}
+        errors = [(k, m) for k, m in self.payload.items() if self.state[k] == ERROR]
+        if errors:
+            messages = sorted({m for _, m in errors})
+            code = np.full(len(keys) + 1, -1)
+            for k, m in errors:
+                code[k] = messages.index(m)
+            self.st.fail_coded(self.rows, code[self.kid], messages)
+        self.kk = np.where(self.live(), self.kid, len(keys))
 
-    def _score_new(self, todo: dict, store: dict) -> None:
+    def _score_new(self, todo: dict, store: "ScoreTable") -> None:
         batch = []
         for key, (h, gpus, fixed, allow) in todo.items():
             g, acc, up, out, hw = self.hws[h]
@@ -441,17 +479,17 @@ class Chunk:
                 lay = enumerate_layouts(w.architecture, gpus, w.seq_len, w.global_batch_tokens,
                                         hw.scale_up_domain, fixed, allow, asm.batch_tolerance)
             except ValueError as exc:
-                store[key] = (ERROR, None, None, error_text(exc))
+                store.add(key, (ERROR, None, None, error_text(exc)))
                 continue
             count = len(lay["tp"]) if lay else 0
             if count == 0:  # plan._plan_on refuses a cluster no layout can use
-                store[key] = (ERROR, None, None, str(InputError(
+                store.add(key, (ERROR, None, None, str(InputError(
                     "--layout" if fixed else "--gpus", _layout_text(fixed) or gpus,
-                    _no_layout_hint(w, gpus, fixed))))
+                    _no_layout_hint(w, gpus, fixed)))))
             elif count >= self.ctx.search_min:
                 found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm,
                                fixed, allow, asm.batch_tolerance)
-                store[key] = self._record(found, found.best, h, gpus)
+                store.add(key, self._record(found, found.best, h, gpus))
             else:
                 batch.append((key, h, gpus, lay))
         by_asm: dict = {}
@@ -472,7 +510,7 @@ class Chunk:
                          Limits(), asm, {}, "gpus")
         return (INFEASIBLE, None, None, plan)
 
-    def _score_batch(self, asm, items: list, store: dict) -> None:
+    def _score_batch(self, asm, items: list, store: "ScoreTable") -> None:
         """The candidates of many keys in one step.evaluate call; per key the fastest that
         fits, the first of equals (search.search's rule)."""
         sizes = np.array([len(it[3]["tp"]) for it in items])
@@ -498,11 +536,11 @@ class Chunk:
             [w.architecture if w else None for w in ws], Architecture, gid[best]))
         for j, (key, h, gpus, layk) in enumerate(items):
             if np.isfinite(t[best[j]]):
-                store[key] = (FITS, fv[j], iv[j], None)
+                store.add(key, (FITS, fv[j], iv[j], None))
             else:
                 sl = slice(starts[j], starts[j] + sizes[j])
                 found = SearchResult(layk, _slice(r, sl, len(t)), None, int(sizes[j]))
-                store[key] = self._record(found, None, h, gpus)
+                store.add(key, self._record(found, None, h, gpus))
 
     # -- the answers -------------------------------------------------------------------------
     # Every column is written for every row of the chunk at once (rows that failed earlier
@@ -604,18 +642,19 @@ class Chunk:
         asms = [m[1] if m else None for m in self.models]
         lost = np.zeros(self.n, bool)
         groups = _split([id(a) if a else 0 for a in asms], self.mid, fits)
+        # rows whose key fits nothing run on NaN devices: every run figure comes out NaN
+        devices = self.gpus if fits.all() else np.where(fits, self.gpus, np.nan)
         for aid, sel in groups:
             asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
             pick = (lambda v: v) if sel is None else (lambda v: v[sel])
-            out = run.outcome(pick(self.gpus), pick(compute_s), asm=asm,
+            out = run.outcome(pick(devices), pick(compute_s), asm=asm,
                               **{name: pick(v) if np.ndim(v) else v
                                  for name, v in inputs.items()})
             rr = r if sel is None else r[sel]
             self._put_run(rr, out, {n: pick(v) if np.ndim(v) else v
                                     for n, v in inputs.items()},
                           pick(fits), pick(method), pick(self.tokens), pick(model_flops))
-            wall = out["wall_s"]
-            lost_here = pick(fits) & ~np.isfinite(wall)
+            lost_here = pick(fits) & ~np.isfinite(out["wall_s"])
             if sel is None:
                 lost = lost_here
             else:
@@ -627,35 +666,34 @@ class Chunk:
             self.st.handback[back] = True
 
     def _put_run(self, r, out, inputs, fits, method, tokens, model_flops) -> None:
+        put = self.ans.put
         every = bool(fits.all())
-
-        def put(name, v):  # rows whose key fits nothing have no run
-            self.ans.put(name, r, v if every else np.where(fits, v, np.nan))
-
-        rel = out["reliability"]
+        rel = {k: v if every else np.where(fits, v, np.nan)  # (goodput ignores NaN devices)
+               for k, v in out["reliability"].items()}
         for name, v in rel.items():
             if f"reliability_{name}" in self.ans.kind:
-                put(f"reliability_{name}", v)
-        put("goodput", rel["goodput"])
-        put("training_days", out["training_days"])
-        put("gpu_hours", out["gpu_hours"])
-        put("power_mw", out["facility_w"] / 1e6)
-        put("energy_mwh", out["energy_mwh"])
-        put("co2_t", out["co2_t"])
+                put(f"reliability_{name}", r, v)
+        put("goodput", r, rel["goodput"])
+        put("training_days", r, out["training_days"])
+        put("gpu_hours", r, out["gpu_hours"])
+        put("power_mw", r, out["facility_w"] / 1e6)
+        put("energy_mwh", r, out["energy_mwh"])
+        put("co2_t", r, out["co2_t"])
         for name, key in (("price_per_gpu_hour", "cloud_usd_per_hour"), ("pue", "pue")):
-            put(f"assumptions_{name}_value", np.broadcast_to(inputs[key], fits.shape))
+            put(f"assumptions_{name}_value", r,
+                np.where(fits, inputs[key], np.nan))  # used only by plans that run
         total = np.full(len(method), np.nan)
         methods = list(out["cost"])
         for j, (m, parts) in enumerate(out["cost"].items()):
             on = method == j
-            put(f"cost_usd_by_method_{m}", parts["total"])
+            put(f"cost_usd_by_method_{m}", r, parts["total"])
             total = np.where(on, parts["total"], total)
             for name, v in parts.items():
                 if name != "total":  # a method's components, null under the other method
-                    put(f"cost_usd_{name}", np.where(on, v, np.nan))
-        put("cost_usd_total", total)
-        put("cost_usd_per_trillion_tokens", cost_per_trillion_tokens(total, tokens))
-        put("cost_usd_per_1e24_flop", cost_per_1e24_flop(total, model_flops))
+                    put(f"cost_usd_{name}", r, np.where(on, v, np.nan))
+        put("cost_usd_total", r, total)
+        put("cost_usd_per_trillion_tokens", r, cost_per_trillion_tokens(total, tokens))
+        put("cost_usd_per_1e24_flop", r, cost_per_1e24_flop(total, model_flops))
         self.ans.put_codes("cost_method", r, np.where(fits, method, -1), methods)
 
     def _run_inputs(self, ok: np.ndarray) -> dict:

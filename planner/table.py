@@ -311,16 +311,16 @@ class Answers:
         kind = self.kind[name]
         if kind == "f8":
             if name not in self.f:
-                return pa.nulls(self.n, pa.float64())
+                return _nulls(self.n, pa.float64())
             x = self.f[name]
             return _with_validity(pa.float64(), x, np.isfinite(x))
         if kind in ("i8", "bool"):
             if name not in self.i:
-                return pa.nulls(self.n, ARROW_TYPES[kind])
+                return _nulls(self.n, ARROW_TYPES[kind])
             out = _with_validity(pa.int64(), self.i[name], self.valid[name])
             return out.cast(pa.bool_()) if kind == "bool" else out
         if name not in self.s:
-            return pa.nulls(self.n, ARROW_TYPES["str"])
+            return _nulls(self.n, ARROW_TYPES["str"])
         codes = self.s[name].astype(np.int32)
         dictionary = pa.array(list(self.words[name]), type=pa.string())
         indices = _with_validity(pa.int32(), codes, codes >= 0)
@@ -329,6 +329,19 @@ class Answers:
     def table(self) -> pa.Table:
         arrays = [self.arrow(name) for name, _, _ in self.fields]
         return pa.Table.from_arrays(arrays, schema=schema(self.fields))
+
+
+_NULLS: dict = {}
+
+
+def _nulls(n: int, kind: pa.DataType) -> pa.Array:
+    """An all-null column (immutable, so shared by every chunk of the same length)."""
+    key = (n, str(kind))
+    if key not in _NULLS:
+        if len(_NULLS) > 64:
+            _NULLS.clear()
+        _NULLS[key] = pa.nulls(n, kind)
+    return _NULLS[key]
 
 
 def _whole(rows, n: int) -> bool:
