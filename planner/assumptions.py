@@ -199,6 +199,9 @@ SWEEP_CHUNK_ROWS = 65_536
 # by search.search, on a scalar architecture (~1.6x faster per layout than arrays of
 # architectures); keys with fewer are scored together in one step.evaluate call.
 SEARCH_ALONE_LAYOUTS = 512
+# Candidate layouts scored by one step.evaluate call (~80 arrays of 8 bytes each per layout:
+# ~40 MB), however many keys a chunk brings.
+SCORE_BATCH_LAYOUTS = 65_536
 # Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
 # scored again when met.
 SCORE_CACHE_KEYS = 200_000

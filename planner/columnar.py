@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from . import run
-from .assumptions import SCORE_CACHE_KEYS, SEARCH_ALONE_LAYOUTS, Assumptions
+from .assumptions import (SCORE_BATCH_LAYOUTS, SCORE_CACHE_KEYS, SEARCH_ALONE_LAYOUTS,
+                          Assumptions)
 from .catalog import Catalog, CatalogError, UnknownKeyError, catalog as load_catalog
 from .cost import cost_per_1e24_flop, cost_per_trillion_tokens
 from .flops import hardware_flops_per_token, model_flops_per_token
@@ -496,7 +497,16 @@ class Chunk:
         for item in batch:
             by_asm.setdefault(self.models[self.hws[item[1]][0]][1], []).append(item)
         for asm, items in by_asm.items():
-            self._score_batch(asm, items, store)
+            batch, size = [], 0  # at most SCORE_BATCH_LAYOUTS candidates per evaluate call
+            for item in items:
+                n = len(item[3]["tp"])
+                if batch and size + n > SCORE_BATCH_LAYOUTS:
+                    self._score_batch(asm, batch, store)
+                    batch, size = [], 0
+                batch.append(item)
+                size += n
+            if batch:
+                self._score_batch(asm, batch, store)
 
     def _record(self, found: SearchResult, best, h: int, gpus: int) -> tuple:
         g, acc, up, out, hw = self.hws[h]
