@@ -4,10 +4,7 @@ Work is done once per distinct value and gathered per row:
 - per distinct workload input: plan.resolve_workload, with plan.assumptions_for;
 - per distinct (workload, accelerator, network): plan.hardware_for;
 - per distinct (workload, hardware, devices, layout): the best layout, found as search.search
-  finds it: search.enumerate_layouts lists the candidates, step.evaluate scores them (the
-  candidates of many keys in one call, with arrays of architectures and hardware; a key with
-  many candidates alone, by search.search itself), and the fastest that fits wins, the first
-  of equals. These are kept for the whole call (and a whole sweep);
+  finds it (planner/scoring.py), kept for the whole call (and a whole sweep);
 - per distinct (workload, accelerator, site): plan.run_inputs (prices, PUE, power, checkpoint);
 - per row, as arrays: run.outcome (goodput, power, energy, CO2, both costs), the money per
   unit, and plan._check_limits for the rows carrying limits.
@@ -17,218 +14,25 @@ than it restarts: goodput 0) is handed back to estimate itself.
 
 from __future__ import annotations
 
-import inspect
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 
 import numpy as np
-import pyarrow as pa
 
 from . import run
-from .assumptions import (SCORE_BATCH_LAYOUTS, SCORE_CACHE_KEYS, SEARCH_ALONE_LAYOUTS,
-                          Assumptions)
-from .catalog import Catalog, CatalogError, UnknownKeyError, catalog as load_catalog
-from .cost import cost_per_1e24_flop, cost_per_trillion_tokens
-from .flops import hardware_flops_per_token, model_flops_per_token
 from .architecture import active_params, total_params
-from .plan import (SECONDS_PER_DAY, Candidate, Cluster, Limits, Plan, _assemble, _check_limits, _default_site,
-                   _frontier,
-                   _layout_text, _networks, _no_layout_hint, _parse_limits, assumptions_for,
-                   estimate, hardware_for, resolve_workload, run_inputs)
-from .search import (LAYOUT_FIELDS, LayoutError, SearchResult, enumerate_layouts, parse_layout,
-                     search)
-from .specs import Architecture
-from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck, evaluate
-from .table import LAYOUT_INTS, RECOMPUTE_NAMES, SHAPE_INPUTS, Answers, Coded, output_fields
-from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
-                    parse_money_usd, parse_power_w)
-
-def _estimate_inputs() -> tuple[str, ...]:
-    """estimate's keywords (less the catalog and assumptions, which hold for a whole call)
-    and the shape flags: the columns a scenario table may have."""
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    names = [p.name for p in inspect.signature(estimate).parameters.values()
-             if p.kind in kinds and p.name not in ("catalog", "assumptions")]
-    return tuple(names) + tuple(k for k in SHAPE_INPUTS if k not in names)
-
-
-INPUTS = _estimate_inputs()
-MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "global_batch",
-                "precision", "framework")
-# Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them.
-ROW_QUANTITIES = {
-    "tokens": (parse_count, "--tokens", "positive"),
-    "deadline": (parse_duration_s, "--deadline", "positive"),
-    "budget": (parse_money_usd, "--budget", "money"),
-    "power_cap": (parse_power_w, "--power-cap", "positive"),
-    "max_gpus": (parse_int_count, "--max-gpus", "whole"),
-    "price_per_gpu_hour": (parse_money_usd, "--price-per-gpu-hour", "money"),
-    "gpus": (parse_int_count, "--gpus", "whole"),
-}
-LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
-# What the columnar path understands; a row giving any other input goes to estimate itself.
-COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
-    "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
-    "uncertainty", "seed"))
-FLAGS = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
-         "workloads": "--workload"}
-USER_ERRORS = (InputError, LayoutError, CatalogError, ValueError)
-
-
-def error_text(exc: Exception) -> str:
-    """A user error as the CLI words it: the flag, the value and the accepted form."""
-    if isinstance(exc, UnknownKeyError):
-        return f"{FLAGS.get(exc.kind, exc.kind)}: {exc}"
-    if isinstance(exc, LayoutError):
-        return f"--layout: {exc}"
-    return str(exc)
-
-
-@dataclass
-class Context:
-    """What holds for every row of a call (catalog, assumptions) and the work done once per
-    distinct value, kept across the chunks of a call or of a sweep."""
-
-    catalog: Catalog
-    assumptions: dict | Assumptions | None = None
-    search_min: int = SEARCH_ALONE_LAYOUTS
-    cache: dict = field(default_factory=dict)
-
-    def once(self, kind: str, key, make):
-        """(True, ``make()``) once per (kind, key); a user error as (False, its message)."""
-        store = self.cache.setdefault(kind, {})
-        if key not in store:
-            try:
-                store[key] = (True, make())
-            except USER_ERRORS as exc:
-                store[key] = (False, error_text(exc))
-        return store[key]
-
-    def intern(self, asm: Assumptions) -> Assumptions:
-        """One object per distinct set of assumptions, so rows sharing them batch together."""
-        return self.cache.setdefault("asm", {}).setdefault(asm, asm)
-
-    @property
-    def base_asm(self) -> Assumptions:
-        return assumptions_for(self.assumptions, None)
-
-    @property
-    def cost_keys(self) -> dict:
-        """Each cost method's components, as run.outcome returns them (so the money columns
-        follow the cost model)."""
-        if "cost_keys" not in self.cache:
-            asm = self.base_asm
-            w = resolve_workload(self.catalog, {}, params=1e9, tokens=1e9, asm=asm)
-            acc = self.catalog.accelerator(asm.accelerator)
-            site = _default_site(self.catalog, {})
-            inputs = run_inputs(w, Cluster(acc, 8, None, None, site), Limits(), asm, {})
-            out = run.outcome(8, 1e6, asm=asm, **inputs)
-            self.cache["cost_keys"] = {m: tuple(c) for m, c in out["cost"].items()}
-        return self.cache["cost_keys"]
-
-    @property
-    def fields(self) -> list:
-        return output_fields(self.cost_keys)
-
-
-def context(catalog=None, assumptions=None) -> Context:
-    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    return Context(cat, assumptions)
-
-
-# --- inputs -----------------------------------------------------------------------------------
-
-def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
-    """(parsed value of each distinct value of a column, {index: error message}).
-
-    Plain numbers that pass the parser's own rule (finite; positive, or non-negative for money;
-    whole where a whole count is wanted) are what the parser would return; everything else
-    (text with units, bad numbers) goes through the parser, which words the error."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
-        x = values.astype(float)
-        is_number = np.ones(len(x), bool)
-    else:
-        is_number = np.array([isinstance(v, (int, float)) and not isinstance(v, bool)
-                              for v in values], dtype=bool)
-        x = np.array([float(v) if n else np.nan for v, n in zip(values, is_number)])
-    with np.errstate(invalid="ignore"):
-        ok = is_number & np.isfinite(x) & ((x >= 0) if rule == "money" else (x > 0))
-        if rule == "whole":
-            ok &= np.floor(x) == x
-        ok &= np.abs(x) < 2.0 ** 53
-    parsed = np.where(ok, x, np.nan)
-    errors: dict = {}
-    for j in np.flatnonzero(~ok):
-        v = values[j]
-        try:
-            parsed[j] = parser(v.item() if isinstance(v, np.generic) else v, flag)
-        except InputError as exc:
-            errors[int(j)] = str(exc)
-    return parsed, errors
-
-
-def group(coded: list[Coded], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(group id per row, first row of each group) over the combination of coded columns;
-    groups are numbered in order of first appearance."""
-    key = np.zeros(n, dtype=np.int64)
-    width = 1
-    for c in coded:
-        card = len(c.values) + 1
-        if width * card >= 2 ** 62:  # renumber before the key overflows
-            key, _ = _encode(key)
-            width = int(key.max()) + 1 if n else 1
-        key = key + (c.codes + 1) * width
-        width *= card
-    return _encode(key)
-
-
-def _encode(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hash-encode int64 keys (Arrow's dictionary encoding, no sort): (ids, first rows)."""
-    if len(key) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ids = pa.array(key).dictionary_encode().indices.to_numpy().astype(np.int64)
-    first = np.empty(int(ids.max()) + 1, np.int64)
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    return ids, first
-
-
-class Rows:
-    """Per-row errors while a chunk is answered: the first error of a row wins, as the first
-    error estimate meets is the one it raises."""
-
-    def __init__(self, ans: Answers):
-        self.ans = ans
-        self.bad = np.zeros(ans.n, dtype=bool)
-        self.handback = np.zeros(ans.n, dtype=bool)  # rows only estimate itself can answer
-
-    def fail(self, rows, message: str) -> None:
-        rows = np.asarray(rows)
-        if rows.dtype == bool:
-            rows = np.flatnonzero(rows)
-        rows = rows[~self.bad[rows]]
-        if rows.size:
-            self.bad[rows] = True
-            self.ans.put("error", rows, message)
-
-    def fail_coded(self, rows: np.ndarray, codes: np.ndarray, messages: list) -> None:
-        """Fail ``rows[i]`` with ``messages[codes[i]]`` (code -1: no error), vectorised."""
-        sel = (codes >= 0) & ~self.bad[rows]
-        if sel.any():
-            self.ans.put_codes("error", rows[sel], codes[sel], messages)
-            self.bad[rows[sel]] = True
-
-    def fail_codes(self, rows: np.ndarray, codes: np.ndarray, messages: dict) -> None:
-        """Fail ``rows[i]`` when ``codes[i]`` names a value with an error message."""
-        for j, m in messages.items():
-            self.fail(rows[codes == j], m)
-
-
-# The figures kept per scored key, in this order in a record's float vector.
-FIGURES = ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_bytes", "batch_tokens",
-           "peak_flops", "hardware_flops_per_token",
-           *(f"time_{k}" for k in TIME_KEYS), *(f"memory_{k}" for k in MEMORY_KEYS))
-F = {name: j for j, name in enumerate(FIGURES)}
-FITS, INFEASIBLE, ERROR = 1, 2, 3
+from .assumptions import SCORE_CACHE_KEYS
+from .cost import cost_per_1e24_flop, cost_per_trillion_tokens
+from .flops import model_flops_per_token
+from .plan import (SECONDS_PER_DAY, Cluster, Limits, Plan, _check_limits, _default_site,
+                   _frontier, _networks, _parse_limits, assumptions_for, hardware_for,
+                   resolve_workload, run_inputs)
+from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, group
+from .scoring import ERROR, F, FITS, INFEASIBLE, ScoreTable, score_new
+from .search import LAYOUT_FIELDS, parse_layout
+from .step import MEMORY_KEYS, TIME_KEYS, bottleneck
+from .table import LAYOUT_INTS, RECOMPUTE_NAMES, SHAPE_INPUTS, Coded
+from .units import InputError
 
 
 def _model(ctx, vals: dict):
@@ -252,67 +56,6 @@ def _hardware(ctx, w, asm, gpu, network):
     acc = ctx.catalog.accelerator(gpu if gpu is not None else asm.accelerator)
     up, out = _networks(ctx.catalog, acc, network)
     return acc, up, out, hardware_for(acc, up, out, w.precision, asm, {})
-
-
-def _stack(objs: list, cls, index: np.ndarray):
-    """A ``cls`` (frozen dataclass) whose fields are arrays: objs[index]'s fields."""
-    some = next(o for o in objs if o is not None)
-    objs = [some if o is None else o for o in objs]  # unused slots of failed groups
-    return cls(**{f.name: np.array([getattr(o, f.name) for o in objs])[index]
-                  for f in fields(cls)})
-
-
-def _records(r: dict, lay: dict, idx: np.ndarray, seq_len, peak, a) -> tuple:
-    """(float matrix, int matrix) of the layouts ``idx`` of an evaluated set: one row each,
-    columns FIGURES and LAYOUT_FIELDS."""
-    shape = np.shape(r["step_time_s"])
-    pick = lambda v: np.broadcast_to(np.asarray(v, dtype=float), shape)[idx]  # noqa: E731
-    rc = np.asarray(lay["recompute"])[idx]
-    names = np.array([RECOMPUTE_NAMES[i] for i in range(3)])[rc]
-    cols = [pick(r["step_time_s"]), pick(r["tokens_per_s"]), pick(r["mfu"]), pick(r["hfu"]),
-            pick(r["memory_bytes"]), np.asarray(lay["batch_seqs"])[idx] * seq_len,
-            np.broadcast_to(peak, np.shape(idx)).astype(float),
-            # plan._assemble: hardware FLOPs per token at the layout's recompute
-            np.broadcast_to(hardware_flops_per_token(a, seq_len, names), np.shape(idx))]
-    cols += [pick(r["time"][k]) for k in TIME_KEYS]
-    cols += [pick(r["memory"][k]) for k in MEMORY_KEYS]
-    ints = np.stack([np.asarray(lay[k])[idx] for k in LAYOUT_FIELDS], axis=1)
-    return np.stack([np.asarray(c, dtype=float) for c in cols], axis=1), ints
-
-
-class ScoreTable:
-    """Every scored key of a call (or a sweep): its state, figures (FIGURES) and layout
-    (LAYOUT_FIELDS) as rows of growing arrays, so a chunk gathers its keys in one step."""
-
-    def __init__(self):
-        self.index: dict = {}    # key -> row
-        self.payload: dict = {}  # row -> infeasible Plan or error message
-        self.state = np.zeros(64, np.int8)
-        self.figs = np.full((64, len(FIGURES)), np.nan)
-        self.ints = np.zeros((64, len(LAYOUT_FIELDS)), np.int64)
-
-    def add(self, key, record: tuple) -> None:
-        state, fv, iv, payload = record
-        i = len(self.index)
-        if i == len(self.state):  # grow by doubling
-            self.state = np.concatenate([self.state, np.zeros_like(self.state)])
-            self.figs = np.concatenate([self.figs, np.full_like(self.figs, np.nan)])
-            self.ints = np.concatenate([self.ints, np.zeros_like(self.ints)])
-        self.index[key] = i
-        self.state[i] = state
-        if state == FITS:
-            self.figs[i], self.ints[i] = fv, iv
-        else:
-            self.payload[i] = payload
-
-    def take(self, rows: np.ndarray) -> tuple:
-        """(state, figures, layouts) of ``rows``; row -1 reads as nothing scored."""
-        state = np.where(rows >= 0, self.state[rows], 0).astype(np.int8)
-        figs = self.figs[rows]
-        figs[rows < 0] = np.nan
-        ints = self.ints[rows]
-        ints[rows < 0] = 0
-        return state, figs, ints
 
 
 class Chunk:
@@ -456,7 +199,7 @@ class Chunk:
                 fixed = self.fixed[lcode] if lcode >= 0 else {}
                 todo[key] = (h, int(self.gpus[r0]), fixed, bool(allow[r0]))
         if todo:
-            self._score_new(todo, table)
+            score_new(todo, table, self.models, self.hws, self.ctx.search_min)
         # the chunk's keys as rows of the table; the extra last row: rows that failed earlier
         at = np.array([table.index[key] if key is not None else -1 for key in keys] + [-1])
         self.state, self.figs, self.ints = table.take(at)
@@ -470,87 +213,6 @@ class Chunk:
                 code[k] = messages.index(m)
             self.st.fail_coded(self.rows, code[self.kid], messages)
         self.kk = np.where(self.live(), self.kid, len(keys))
-
-    def _score_new(self, todo: dict, store: "ScoreTable") -> None:
-        batch = []
-        for key, (h, gpus, fixed, allow) in todo.items():
-            g, acc, up, out, hw = self.hws[h]
-            w, asm, _ = self.models[g]
-            try:
-                lay = enumerate_layouts(w.architecture, gpus, w.seq_len, w.global_batch_tokens,
-                                        hw.scale_up_domain, fixed, allow, asm.batch_tolerance)
-            except ValueError as exc:
-                store.add(key, (ERROR, None, None, error_text(exc)))
-                continue
-            count = len(lay["tp"]) if lay else 0
-            if count == 0:  # plan._plan_on refuses a cluster no layout can use
-                store.add(key, (ERROR, None, None, str(InputError(
-                    "--layout" if fixed else "--gpus", _layout_text(fixed) or gpus,
-                    _no_layout_hint(w, gpus, fixed)))))
-            elif count >= self.ctx.search_min:
-                found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm,
-                               fixed, allow, asm.batch_tolerance)
-                store.add(key, self._record(found, found.best, h, gpus))
-            else:
-                batch.append((key, h, gpus, lay))
-        by_asm: dict = {}
-        for item in batch:
-            by_asm.setdefault(self.models[self.hws[item[1]][0]][1], []).append(item)
-        for asm, items in by_asm.items():
-            batch, size = [], 0  # at most SCORE_BATCH_LAYOUTS candidates per evaluate call
-            for item in items:
-                n = len(item[3]["tp"])
-                if batch and size + n > SCORE_BATCH_LAYOUTS:
-                    self._score_batch(asm, batch, store)
-                    batch, size = [], 0
-                batch.append(item)
-                size += n
-            if batch:
-                self._score_batch(asm, batch, store)
-
-    def _record(self, found: SearchResult, best, h: int, gpus: int) -> tuple:
-        g, acc, up, out, hw = self.hws[h]
-        w, asm, _ = self.models[g]
-        if best is not None:
-            fv, iv = _records(found.result, found.layouts, np.array([best]), w.seq_len,
-                              acc.peak(w.precision), w.architecture)
-            return (FITS, fv[0], iv[0], None)
-        # none fits: plan._assemble words the reason and names the binding limit
-        plan = _assemble(w, Cluster(acc, gpus, up, out, None), Candidate(gpus, found, math.inf),
-                         Limits(), asm, {}, "gpus")
-        return (INFEASIBLE, None, None, plan)
-
-    def _score_batch(self, asm, items: list, store: "ScoreTable") -> None:
-        """The candidates of many keys in one step.evaluate call; per key the fastest that
-        fits, the first of equals (search.search's rule)."""
-        sizes = np.array([len(it[3]["tp"]) for it in items])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        seg = np.repeat(np.arange(len(items)), sizes)
-        lay = {k: np.concatenate([it[3][k] for it in items]) for k in items[0][3]}
-        hid = np.array([it[1] for it in items])[seg]
-        gid = np.array([h[0] if h else 0 for h in self.hws])[hid]
-        ws = [m[0] if m else None for m in self.models]
-        a = _stack([w.architecture if w else None for w in ws], Architecture, gid)
-        hw = _stack([h[4] if h else None for h in self.hws], Hardware, hid)
-        seq = np.array([w.seq_len if w else 1 for w in ws])[gid]
-        peak = np.array([h[1].peak(self.models[h[0]][0].precision) if h else np.nan
-                         for h in self.hws])[hid]
-        # the arguments search.search gives step.evaluate, one candidate per element
-        r = evaluate(a, seq, lay["batch_seqs"] * seq.astype(float), hw, lay["tp"], lay["pp"],
-                     lay["dp"], lay["cp"], lay["ep"], lay["microbatch"],
-                     lay["virtual_stages"], lay["recompute"], lay["zero"], asm)
-        t = np.where(r["fits"], r["step_time_s"], np.inf)
-        order = np.lexsort((np.arange(len(t)), t, seg))
-        best = order[starts]
-        fv, iv = _records(r, lay, best, seq[best], peak[best], _stack(
-            [w.architecture if w else None for w in ws], Architecture, gid[best]))
-        for j, (key, h, gpus, layk) in enumerate(items):
-            if np.isfinite(t[best[j]]):
-                store.add(key, (FITS, fv[j], iv[j], None))
-            else:
-                sl = slice(starts[j], starts[j] + sizes[j])
-                found = SearchResult(layk, _slice(r, sl, len(t)), None, int(sizes[j]))
-                store.add(key, self._record(found, None, h, gpus))
 
     # -- the answers -------------------------------------------------------------------------
     # Every column is written for every row of the chunk at once (rows that failed earlier
@@ -827,16 +489,6 @@ def _split(ids: list, index: np.ndarray, fits: np.ndarray) -> list:
         return [(used.pop() if used else 0, None)]
     per_row = np.array(ids + [0])[index]
     return [(int(d), per_row == d) for d in sorted(used)]
-
-
-def _slice(r: dict, sl: slice, n: int) -> dict:
-    out = {}
-    for k, v in r.items():
-        if isinstance(v, dict):
-            out[k] = _slice(v, sl, n)
-        else:
-            out[k] = np.broadcast_to(v, (n,))[sl] if np.ndim(v) else v
-    return out
 
 
 WORKLOAD_FIELDS = (("params", "f8"), ("active_params", "f8"), ("layers", "i8"),

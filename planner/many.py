@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from .assumptions import SWEEP_CHUNK_ROWS
-from .columnar import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
-                       columnar, context, error_text, group, numbers)
+from .columnar import columnar
+from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
+                        context, error_text, group, numbers)
 from .plan import estimate, shared_searches
 from .report import flatten
 from .table import Answers, Coded, columns_of

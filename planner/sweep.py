@@ -16,11 +16,9 @@ Scenario ``s`` is the ``s``-th element of itertools.product(*axes, zip). Chunk `
 scenarios [k C, (k+1) C) and becomes part file ``part-0000k.parquet`` of the output directory,
 with one row per scenario: ``scenario``, every input by name (quantities parsed to the SI
 units in their field metadata), every output of the contract flattened with ``_``
-(many.estimate_many's columns). A part is written to a hidden temporary file and renamed into
-place, then recorded in ``_manifest.json`` (itself replaced atomically), so a sweep killed at
-any moment leaves whole parts only, and ``resume`` completes it: parts on disk that the
-manifest missed are checked and kept, temporary files are removed, missing chunks are
-answered. A directory holding anything else is refused, never overwritten.
+(many.estimate_many's columns). Parts and the manifest are written so that a sweep killed at
+any moment leaves whole parts only, and ``resume`` completes it (planner/dataset.py); a
+directory holding anything else is refused, never overwritten.
 
 Chunks run in this process, in ``workers`` local processes, or on a Dask cluster
 (``dask="local"`` or a scheduler address); every way gives the same rows, since each runs the
@@ -33,7 +31,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import sys
 import time
 import tomllib
@@ -43,21 +40,20 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
+from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
 from .catalog import CatalogError, UnknownKeyError
-from .columnar import INPUTS, Context, context
+from .scenarios import INPUTS, Context, context
 from .many import answer
 from .search import LayoutError, parse_layout
 from .table import INPUT_UNITS, Coded
 from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
                     parse_money_usd, parse_power_w)
 
-FORMAT = "planner-sweep/1"
-MANIFEST = "_manifest.json"
-PART = re.compile(r"part-(\d{5,})\.parquet")
-TEMPORARY = re.compile(r"\.(part-\d{5,}\.parquet|_manifest\.json)\.[0-9a-f]+\.tmp")
+__all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
+           "read"]
+
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
 
@@ -74,10 +70,6 @@ WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
 
 class SpecError(InputError):
     """A sweep spec that cannot run: names the section and key, and what is accepted."""
-
-
-class OutputError(ValueError):
-    """An output directory the sweep will not write into (not ours, or another sweep's)."""
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -295,150 +287,6 @@ def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
 
 # --- the output directory ---------------------------------------------------------------------
 
-def _part_name(index: int) -> str:
-    return f"part-{index:05d}.parquet"
-
-
-def _write_atomic(path: Path, write) -> None:
-    """write(tmp) to a hidden temporary file beside ``path``, flush it to disk, then rename it
-    into place: a reader (or a resume after kill -9) sees the whole file or none."""
-    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@dataclass
-class Manifest:
-    """What the output directory holds: the spec, where it came from, the parts written."""
-
-    spec: dict
-    spec_sha256: str
-    planner_version: str
-    catalog_fingerprint: str
-    scenarios: int
-    chunk_rows: int
-    parts: dict = field(default_factory=dict)  # part file name -> {first, rows}
-    complete: bool = False
-    format: str = FORMAT
-
-    def save(self, out: Path) -> None:
-        text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)
-        _write_atomic(out / MANIFEST, lambda tmp: tmp.write_text(text))
-        _fsync_dir(out)
-
-    @classmethod
-    def load(cls, out: Path) -> "Manifest":
-        try:
-            data = json.loads((out / MANIFEST).read_text())
-            if data.get("format") != FORMAT:
-                raise ValueError(data.get("format"))
-            return cls(**data)
-        except (OSError, ValueError, TypeError) as exc:
-            raise OutputError(f"{out}: {MANIFEST} is not a planner sweep manifest ({exc}); "
-                              "choose another output directory") from None
-
-
-def _prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
-    """Refuse a directory that is not ours; on resume, keep the parts already written."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a directory; choose another output path")
-    out.mkdir(parents=True, exist_ok=True)
-    names = sorted(p.name for p in out.iterdir())
-    foreign = [n for n in names if n != MANIFEST and not PART.fullmatch(n)
-               and not TEMPORARY.fullmatch(n)]
-    if foreign:
-        raise OutputError(f"{out} holds files that are not part of a planner sweep "
-                          f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
-                          "refusing to write there: choose an empty or new directory")
-    if MANIFEST not in names:
-        if any(PART.fullmatch(n) for n in names):
-            raise OutputError(f"{out} holds part files but no {MANIFEST}; refusing to mix "
-                              "sweeps: choose an empty or new directory")
-        for n in names:  # temporary files of a sweep killed before its first manifest
-            (out / n).unlink()
-        manifest.save(out)
-        return manifest
-    old = Manifest.load(out)
-    if not resume:
-        state = "a complete" if old.complete else "an unfinished"
-        raise OutputError(f"{out} already holds {state} sweep; use --resume to complete it, "
-                          "or choose another output directory")
-    for what, mine, theirs in (("spec", manifest.spec_sha256, old.spec_sha256),
-                               ("catalogs", manifest.catalog_fingerprint,
-                                old.catalog_fingerprint),
-                               ("planner version", manifest.planner_version,
-                                old.planner_version),
-                               ("chunk size", manifest.chunk_rows, old.chunk_rows)):
-        if mine != theirs:
-            raise OutputError(f"{out} holds a sweep with another {what} ({theirs}, now "
-                              f"{mine}); resume needs the same spec, catalogs and planner: "
-                              "choose another output directory")
-    for n in names:
-        if TEMPORARY.fullmatch(n):
-            (out / n).unlink()  # a part or manifest being written when the sweep died
-    for n in names:
-        m = PART.fullmatch(n)
-        if not m or n in old.parts:
-            continue
-        # renamed into place, but the sweep died before the manifest said so: keep it if whole
-        index = int(m.group(1))
-        expect = min(old.chunk_rows, old.scenarios - index * old.chunk_rows)
-        if _part_ok(out / n, old, index, expect):
-            old.parts[n] = {"first": index * old.chunk_rows, "rows": expect}
-        else:
-            (out / n).unlink()
-    for n in list(old.parts):
-        if not (out / n).exists():
-            del old.parts[n]
-    old.save(out)
-    return old
-
-
-def _part_ok(path: Path, manifest: Manifest, index: int, rows: int) -> bool:
-    try:
-        meta = pq.read_metadata(path)
-    except Exception:  # noqa: BLE001 - any unreadable file is simply not a part
-        return False
-    info = json.loads((meta.metadata or {}).get(b"planner", b"{}"))
-    return (meta.num_rows == rows and info.get("spec_sha256") == manifest.spec_sha256
-            and info.get("first_scenario") == index * manifest.chunk_rows)
-
-
-def _write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> dict:
-    name = _part_name(index)
-    info = {"planner_version": manifest.planner_version, "spec_sha256": manifest.spec_sha256,
-            "catalog_fingerprint": manifest.catalog_fingerprint,
-            "first_scenario": index * manifest.chunk_rows, "rows": table.num_rows,
-            "spec": manifest.spec}
-    meta = dict(table.schema.metadata or {})
-    meta[b"planner"] = json.dumps(info, default=str).encode()
-    table = table.replace_schema_metadata(meta)
-    _write_atomic(out / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-    return {"first": index * manifest.chunk_rows, "rows": table.num_rows}
-
-
 # --- running ----------------------------------------------------------------------------------
 
 @dataclass
@@ -460,17 +308,10 @@ class SweepResult:
         return read(self.path)
 
 
-def read(out) -> pa.Table:
-    """A sweep's output directory as one pyarrow Table, in scenario order."""
-    out = Path(out)
-    parts = sorted(p for p in out.iterdir() if PART.fullmatch(p.name))
-    return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pa.table({})
-
-
 def _local_chunk(args) -> tuple[int, dict]:
     """A worker process: answer one chunk and write its part (returns its manifest entry)."""
     spec, index, chunk_rows, out, manifest = args
-    return index, _write_part(Path(out), index, chunk_table(spec, index, chunk_rows), manifest)
+    return index, write_part(Path(out), index, chunk_table(spec, index, chunk_rows), manifest)
 
 
 def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str) -> pa.Table:
@@ -515,15 +356,15 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
                         planner_version=__version__,
                         catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
                         chunk_rows=chunk_rows)
-    manifest = _prepare(out, manifest, resume)
-    todo = [k for k in range(n_parts) if _part_name(k) not in manifest.parts]
+    manifest = prepare(out, manifest, resume)
+    todo = [k for k in range(n_parts) if part_name(k) not in manifest.parts]
     kept = n_parts - len(todo)
     done = sum(p["rows"] for p in manifest.parts.values())
     report(done, total)
 
     def record(index: int, entry: dict) -> None:
         nonlocal done
-        manifest.parts[_part_name(index)] = entry
+        manifest.parts[part_name(index)] = entry
         manifest.save(out)
         done += entry["rows"]
         report(done, total)
@@ -550,7 +391,7 @@ def _run_here(spec, todo, chunk_rows, out, manifest, record) -> None:
             table = chunk_table(spec, k, chunk_rows)
             if pending is not None:
                 record(*pending.result())
-            pending = writer.submit(lambda k=k, t=table: (k, _write_part(out, k, t, manifest)))
+            pending = writer.submit(lambda k=k, t=table: (k, write_part(out, k, t, manifest)))
             del table
         if pending is not None:
             record(*pending.result())
@@ -606,7 +447,7 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
             submit()
         for f in futures:
             k = index.pop(f.key)
-            record(k, _write_part(out, k, f.result(), manifest))
+            record(k, write_part(out, k, f.result(), manifest))
             f.release()
             if pending:
                 submit()

@@ -1,0 +1,183 @@
+"""A sweep's output directory: Parquet part files and a manifest, written so that nothing is
+ever half there.
+
+Each part goes to a hidden temporary file, is flushed to disk and renamed into place; then the
+manifest (itself replaced the same way) records it. A process killed at any moment leaves
+whole parts, perhaps one the manifest does not list yet, and hidden temporary files. On resume,
+``prepare`` removes the temporary files, keeps a listed part only if it is on disk, and keeps an
+unlisted one only if its metadata says it is the whole chunk of this spec (else removes it), so
+the missing chunks are answered once each. A directory holding anything else, or another
+sweep, is refused, never overwritten. Readers (pandas, polars, DuckDB, pyarrow.dataset) skip
+the manifest and the temporary files: their names start with "_" or ".".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FORMAT = "planner-sweep/1"
+MANIFEST = "_manifest.json"
+PART = re.compile(r"part-(\d{5,})\.parquet")
+TEMPORARY = re.compile(r"\.(part-\d{5,}\.parquet|_manifest\.json)\.[0-9a-f]+\.tmp")
+
+
+class OutputError(ValueError):
+    """An output directory the sweep will not write into (not ours, or another sweep's)."""
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def _write_atomic(path: Path, write) -> None:
+    """write(tmp) to a hidden temporary file beside ``path``, flush it to disk, then rename it
+    into place: a reader (or a resume after kill -9) sees the whole file or none."""
+    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Manifest:
+    """What the output directory holds: the spec, where it came from, the parts written."""
+
+    spec: dict
+    spec_sha256: str
+    planner_version: str
+    catalog_fingerprint: str
+    scenarios: int
+    chunk_rows: int
+    parts: dict = field(default_factory=dict)  # part file name -> {first, rows}
+    complete: bool = False
+    format: str = FORMAT
+
+    def save(self, out: Path) -> None:
+        text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)
+        _write_atomic(out / MANIFEST, lambda tmp: tmp.write_text(text))
+        _fsync_dir(out)
+
+    @classmethod
+    def load(cls, out: Path) -> "Manifest":
+        try:
+            data = json.loads((out / MANIFEST).read_text())
+            if data.get("format") != FORMAT:
+                raise ValueError(data.get("format"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise OutputError(f"{out}: {MANIFEST} is not a planner sweep manifest ({exc}); "
+                              "choose another output directory") from None
+
+
+def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
+    """Refuse a directory that is not ours; on resume, keep the parts already written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory; choose another output path")
+    out.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in out.iterdir())
+    foreign = [n for n in names if n != MANIFEST and not PART.fullmatch(n)
+               and not TEMPORARY.fullmatch(n)]
+    if foreign:
+        raise OutputError(f"{out} holds files that are not part of a planner sweep "
+                          f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                          "refusing to write there: choose an empty or new directory")
+    if MANIFEST not in names:
+        if any(PART.fullmatch(n) for n in names):
+            raise OutputError(f"{out} holds part files but no {MANIFEST}; refusing to mix "
+                              "sweeps: choose an empty or new directory")
+        for n in names:  # temporary files of a sweep killed before its first manifest
+            (out / n).unlink()
+        manifest.save(out)
+        return manifest
+    old = Manifest.load(out)
+    if not resume:
+        state = "a complete" if old.complete else "an unfinished"
+        raise OutputError(f"{out} already holds {state} sweep; use --resume to complete it, "
+                          "or choose another output directory")
+    for what, mine, theirs in (("spec", manifest.spec_sha256, old.spec_sha256),
+                               ("catalogs", manifest.catalog_fingerprint,
+                                old.catalog_fingerprint),
+                               ("planner version", manifest.planner_version,
+                                old.planner_version),
+                               ("chunk size", manifest.chunk_rows, old.chunk_rows)):
+        if mine != theirs:
+            raise OutputError(f"{out} holds a sweep with another {what} ({theirs}, now "
+                              f"{mine}); resume needs the same spec, catalogs and planner: "
+                              "choose another output directory")
+    for n in names:
+        if TEMPORARY.fullmatch(n):
+            (out / n).unlink()  # a part or manifest being written when the sweep died
+    for n in names:
+        m = PART.fullmatch(n)
+        if not m or n in old.parts:
+            continue
+        # renamed into place, but the sweep died before the manifest said so: keep it if whole
+        index = int(m.group(1))
+        expect = min(old.chunk_rows, old.scenarios - index * old.chunk_rows)
+        if part_ok(out / n, old, index, expect):
+            old.parts[n] = {"first": index * old.chunk_rows, "rows": expect}
+        else:
+            (out / n).unlink()
+    for n in list(old.parts):
+        if not (out / n).exists():
+            del old.parts[n]
+    old.save(out)
+    return old
+
+
+def part_ok(path: Path, manifest: Manifest, index: int, rows: int) -> bool:
+    try:
+        meta = pq.read_metadata(path)
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not a part
+        return False
+    info = json.loads((meta.metadata or {}).get(b"planner", b"{}"))
+    return (meta.num_rows == rows and info.get("spec_sha256") == manifest.spec_sha256
+            and info.get("first_scenario") == index * manifest.chunk_rows)
+
+
+def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> dict:
+    name = part_name(index)
+    info = {"planner_version": manifest.planner_version, "spec_sha256": manifest.spec_sha256,
+            "catalog_fingerprint": manifest.catalog_fingerprint,
+            "first_scenario": index * manifest.chunk_rows, "rows": table.num_rows,
+            "spec": manifest.spec}
+    meta = dict(table.schema.metadata or {})
+    meta[b"planner"] = json.dumps(info, default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    _write_atomic(out / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return {"first": index * manifest.chunk_rows, "rows": table.num_rows}
+
+
+def read(out) -> pa.Table:
+    """A sweep's output directory as one pyarrow Table, in scenario order."""
+    out = Path(out)
+    parts = sorted(p for p in out.iterdir() if PART.fullmatch(p.name))
+    return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pa.table({})

@@ -1,0 +1,204 @@
+"""What many-scenario calls share: the inputs a scenario may give, the call's context (catalog,
+assumptions, and work done once per distinct value), per-value parsing, grouping of rows by
+coded columns, and per-row errors (planner/many.py, columnar.py, sweep.py)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from . import run
+from .assumptions import SEARCH_ALONE_LAYOUTS, Assumptions
+from .catalog import Catalog, CatalogError, UnknownKeyError, catalog as load_catalog
+from .plan import (Cluster, Limits, _default_site, assumptions_for, estimate, resolve_workload,
+                   run_inputs)
+from .search import LayoutError
+from .table import SHAPE_INPUTS, Answers, Coded, output_fields
+from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
+                    parse_money_usd, parse_power_w)
+
+
+def _estimate_inputs() -> tuple[str, ...]:
+    """estimate's keywords (less the catalog and assumptions, which hold for a whole call)
+    and the shape flags: the columns a scenario table may have."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = [p.name for p in inspect.signature(estimate).parameters.values()
+             if p.kind in kinds and p.name not in ("catalog", "assumptions")]
+    return tuple(names) + tuple(k for k in SHAPE_INPUTS if k not in names)
+
+
+INPUTS = _estimate_inputs()
+MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "global_batch",
+                "precision", "framework")
+# Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them.
+ROW_QUANTITIES = {
+    "tokens": (parse_count, "--tokens", "positive"),
+    "deadline": (parse_duration_s, "--deadline", "positive"),
+    "budget": (parse_money_usd, "--budget", "money"),
+    "power_cap": (parse_power_w, "--power-cap", "positive"),
+    "max_gpus": (parse_int_count, "--max-gpus", "whole"),
+    "price_per_gpu_hour": (parse_money_usd, "--price-per-gpu-hour", "money"),
+    "gpus": (parse_int_count, "--gpus", "whole"),
+}
+LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
+# What the columnar path understands; a row giving any other input goes to estimate itself.
+COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
+    "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
+    "uncertainty", "seed"))
+FLAGS = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
+         "workloads": "--workload"}
+USER_ERRORS = (InputError, LayoutError, CatalogError, ValueError)
+
+
+def error_text(exc: Exception) -> str:
+    """A user error as the CLI words it: the flag, the value and the accepted form."""
+    if isinstance(exc, UnknownKeyError):
+        return f"{FLAGS.get(exc.kind, exc.kind)}: {exc}"
+    if isinstance(exc, LayoutError):
+        return f"--layout: {exc}"
+    return str(exc)
+
+
+@dataclass
+class Context:
+    """What holds for every row of a call (catalog, assumptions) and the work done once per
+    distinct value, kept across the chunks of a call or of a sweep."""
+
+    catalog: Catalog
+    assumptions: dict | Assumptions | None = None
+    search_min: int = SEARCH_ALONE_LAYOUTS
+    cache: dict = field(default_factory=dict)
+
+    def once(self, kind: str, key, make):
+        """(True, ``make()``) once per (kind, key); a user error as (False, its message)."""
+        store = self.cache.setdefault(kind, {})
+        if key not in store:
+            try:
+                store[key] = (True, make())
+            except USER_ERRORS as exc:
+                store[key] = (False, error_text(exc))
+        return store[key]
+
+    def intern(self, asm: Assumptions) -> Assumptions:
+        """One object per distinct set of assumptions, so rows sharing them batch together."""
+        return self.cache.setdefault("asm", {}).setdefault(asm, asm)
+
+    @property
+    def base_asm(self) -> Assumptions:
+        return assumptions_for(self.assumptions, None)
+
+    @property
+    def cost_keys(self) -> dict:
+        """Each cost method's components, as run.outcome returns them (so the money columns
+        follow the cost model)."""
+        if "cost_keys" not in self.cache:
+            asm = self.base_asm
+            w = resolve_workload(self.catalog, {}, params=1e9, tokens=1e9, asm=asm)
+            acc = self.catalog.accelerator(asm.accelerator)
+            site = _default_site(self.catalog, {})
+            inputs = run_inputs(w, Cluster(acc, 8, None, None, site), Limits(), asm, {})
+            out = run.outcome(8, 1e6, asm=asm, **inputs)
+            self.cache["cost_keys"] = {m: tuple(c) for m, c in out["cost"].items()}
+        return self.cache["cost_keys"]
+
+    @property
+    def fields(self) -> list:
+        return output_fields(self.cost_keys)
+
+
+def context(catalog=None, assumptions=None) -> Context:
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    return Context(cat, assumptions)
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
+    """(parsed value of each distinct value of a column, {index: error message}).
+
+    Plain numbers that pass the parser's own rule (finite; positive, or non-negative for money;
+    whole where a whole count is wanted) are what the parser would return; everything else
+    (text with units, bad numbers) goes through the parser, which words the error."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        x = values.astype(float)
+        is_number = np.ones(len(x), bool)
+    else:
+        is_number = np.array([isinstance(v, (int, float)) and not isinstance(v, bool)
+                              for v in values], dtype=bool)
+        x = np.array([float(v) if n else np.nan for v, n in zip(values, is_number)])
+    with np.errstate(invalid="ignore"):
+        ok = is_number & np.isfinite(x) & ((x >= 0) if rule == "money" else (x > 0))
+        if rule == "whole":
+            ok &= np.floor(x) == x
+        ok &= np.abs(x) < 2.0 ** 53
+    parsed = np.where(ok, x, np.nan)
+    errors: dict = {}
+    for j in np.flatnonzero(~ok):
+        v = values[j]
+        try:
+            parsed[j] = parser(v.item() if isinstance(v, np.generic) else v, flag)
+        except InputError as exc:
+            errors[int(j)] = str(exc)
+    return parsed, errors
+
+
+def group(coded: list[Coded], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(group id per row, first row of each group) over the combination of coded columns;
+    groups are numbered in order of first appearance."""
+    key = np.zeros(n, dtype=np.int64)
+    width = 1
+    for c in coded:
+        card = len(c.values) + 1
+        if width * card >= 2 ** 62:  # renumber before the key overflows
+            key, _ = _encode(key)
+            width = int(key.max()) + 1 if n else 1
+        key = key + (c.codes + 1) * width
+        width *= card
+    return _encode(key)
+
+
+def _encode(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hash-encode int64 keys (Arrow's dictionary encoding, no sort): (ids, first rows)."""
+    if len(key) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ids = pa.array(key).dictionary_encode().indices.to_numpy().astype(np.int64)
+    first = np.empty(int(ids.max()) + 1, np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    return ids, first
+
+
+class Rows:
+    """Per-row errors while a chunk is answered: the first error of a row wins, as the first
+    error estimate meets is the one it raises."""
+
+    def __init__(self, ans: Answers):
+        self.ans = ans
+        self.bad = np.zeros(ans.n, dtype=bool)
+        self.handback = np.zeros(ans.n, dtype=bool)  # rows only estimate itself can answer
+
+    def fail(self, rows, message: str) -> None:
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        rows = rows[~self.bad[rows]]
+        if rows.size:
+            self.bad[rows] = True
+            self.ans.put("error", rows, message)
+
+    def fail_coded(self, rows: np.ndarray, codes: np.ndarray, messages: list) -> None:
+        """Fail ``rows[i]`` with ``messages[codes[i]]`` (code -1: no error), vectorised."""
+        sel = (codes >= 0) & ~self.bad[rows]
+        if sel.any():
+            self.ans.put_codes("error", rows[sel], codes[sel], messages)
+            self.bad[rows[sel]] = True
+
+    def fail_codes(self, rows: np.ndarray, codes: np.ndarray, messages: dict) -> None:
+        """Fail ``rows[i]`` when ``codes[i]`` names a value with an error message."""
+        for j, m in messages.items():
+            self.fail(rows[codes == j], m)
+
+
+# The figures kept per scored key, in this order in a record's float vector.
