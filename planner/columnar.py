@@ -184,24 +184,20 @@ class Chunk:
         table = self.ctx.cache.get("scores")
         if table is None or len(table.index) > SCORE_CACHE_KEYS:
             table = self.ctx.cache["scores"] = ScoreTable()
-        keys, todo = [], {}
-        for k, r0 in enumerate(first):
-            if not live[r0]:
-                keys.append(None)
-                continue
-            h = int(self.hid[r0])
-            lcode = self.lcodes[r0]
-            g = self.hws[h][0]
-            key = (id(self.models[g][0]), id(self.hws[h][4]), int(self.gpus[r0]),
-                   self.fixed_key[lcode] if lcode >= 0 else (), bool(allow[r0]))
-            keys.append(key)
-            if key not in table.index:
+        keys = self._keys(first, live, allow)
+        at, todo = [], {}
+        for k, (key, r0) in enumerate(zip(keys, first.tolist())):
+            i = table.index.get(key, -1) if key is not None else -1
+            at.append(i)
+            if i < 0 and key is not None and key not in todo:
+                lcode = self.lcodes[r0]
                 fixed = self.fixed[lcode] if lcode >= 0 else {}
-                todo[key] = (h, int(self.gpus[r0]), fixed, bool(allow[r0]))
+                todo[key] = (int(self.hid[r0]), int(self.gpus[r0]), fixed, bool(allow[r0]))
         if todo:
             score_new(todo, table, self.models, self.hws, self.ctx.search_min)
+            at = [table.index[key] if key is not None else -1 for key in keys]
         # the chunk's keys as rows of the table; the extra last row: rows that failed earlier
-        at = np.array([table.index[key] if key is not None else -1 for key in keys] + [-1])
+        at = np.array(at + [-1])
         self.state, self.figs, self.ints = table.take(at)
         self.payload = {k: table.payload[i] for k, i in enumerate(at[:-1].tolist())
                         if i in table.payload}
@@ -213,6 +209,27 @@ class Chunk:
                 code[k] = messages.index(m)
             self.st.fail_coded(self.rows, code[self.kid], messages)
         self.kk = np.where(self.live(), self.kid, len(keys))
+
+    def _keys(self, first: np.ndarray, live: np.ndarray, allow: np.ndarray) -> list:
+        """A hashable key per chunk key (None where its rows failed): one int64 of
+        (workload x hardware, layout, allow_tp, devices), numbered for the whole call, or a
+        tuple when a number outgrows its bits."""
+        hw_ids = self.ctx.cache.setdefault("hw-ids", {})
+        lay_ids = self.ctx.cache.setdefault("layout-ids", {})
+        hw_id = np.array([hw_ids.setdefault((id(self.models[h[0]][0]), id(h[4])), len(hw_ids))
+                          if h else 0 for h in self.hws] + [0], dtype=np.int64)
+        lay_id = np.array([lay_ids.setdefault(f, len(lay_ids)) for f in self.fixed_key]
+                          + [lay_ids.setdefault((), len(lay_ids))], dtype=np.int64)
+        h = self.hid[first]
+        lay = lay_id[self.lcodes[first]]  # code -1 reads the last: no layout given
+        devices = np.nan_to_num(self.gpus[first]).astype(np.int64)
+        ok = live[first]
+        # 12 bits of hardware, 12 of layout, 1 of allow_tp, 38 of devices: 63 bits
+        if len(hw_ids) < 2 ** 12 and len(lay_ids) < 2 ** 12 and (devices < 2 ** 38).all():
+            packed = (((hw_id[h] << 12) + lay) * 2 + allow[first] << 38) + devices
+            return [k if o else None for k, o in zip(packed.tolist(), ok.tolist())]
+        return [(int(hw_id[hh]), int(ll), int(a), int(d)) if o else None
+                for hh, ll, a, d, o in zip(h, lay, allow[first], devices, ok)]
 
     # -- the answers -------------------------------------------------------------------------
     # Every column is written for every row of the chunk at once (rows that failed earlier
@@ -360,9 +377,11 @@ class Chunk:
             on = method == j
             put(f"cost_usd_by_method_{m}", r, parts["total"])
             total = np.where(on, parts["total"], total)
+            every_row = bool(on.all())
             for name, v in parts.items():
-                if name != "total":  # a method's components, null under the other method
-                    put(f"cost_usd_{name}", r, np.where(on, v, np.nan))
+                if name != "total" and (every_row or on.any()):
+                    # a method's components, null under the other method
+                    put(f"cost_usd_{name}", r, v if every_row else np.where(on, v, np.nan))
         put("cost_usd_total", r, total)
         put("cost_usd_per_trillion_tokens", r, cost_per_trillion_tokens(total, tokens))
         put("cost_usd_per_1e24_flop", r, cost_per_1e24_flop(total, model_flops))
@@ -388,9 +407,9 @@ class Chunk:
                                                    asm, {}))[1]
             for name, v in got.items():
                 table.setdefault(name, np.full(len(first), np.nan))[j] = v
-        if len(first) == 1:  # one group: scalars broadcast in run.outcome
-            return {name: v[0] for name, v in table.items()}
-        return {name: v[combo] for name, v in table.items()}
+        # an input the same for every group is a scalar (run.outcome broadcasts it)
+        return {name: v[0] if (v == v[0]).all() or np.isnan(v).all() else v[combo]
+                for name, v in table.items()}
 
     def limits_check(self, ok: np.ndarray) -> None:
         """What estimate does after the plan: plan._check_limits on the rows that carry a
