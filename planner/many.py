@@ -51,10 +51,11 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
             except USER_ERRORS as exc:
                 st.fail(sel, error_text(exc))
                 continue
-            d = plan.to_dict()
-            flat = flatten({k: v for k, v in d.items() if k not in ("assumptions",
-                                                                   "alternatives")})
-            used = d.get("assumptions") or {}
+            # the plan's fields as Plan.to_dict gives them, less its deep copy (NaN and inf
+            # become null in the columns anyway)
+            flat = flatten({k: v for k, v in plan.__dict__.items()
+                            if k not in ("assumptions", "alternatives", "sizing")})
+            used = plan.assumptions or {}
             for name in ("price_per_gpu_hour", "pue"):
                 if name in used:
                     flat[f"assumptions_{name}_value"] = used[name].get("value")

@@ -294,7 +294,7 @@ def _search(w: Workload, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
     found = search(w.architecture, gpus, w.seq_len, w.global_batch_tokens, hw, asm, fixed,
                    allow_tp, asm.batch_tolerance)
     if memo is not None:
-        memo[key] = _compact(found)
+        found = memo[key] = _compact(found)
     return found
 
 
@@ -320,14 +320,25 @@ def _compact(found: SearchResult, keep: int = 5) -> SearchResult:
 
 def _try(w: Workload, acc, hw: Hardware, gpus: int, asm: Assumptions, fixed: dict,
          allow_tp: bool) -> Candidate:
+    memo = _SHARED_SEARCHES.get()
+    key = None
+    if memo is not None:  # inside shared_searches: the same probe answers once
+        key = ("candidate", w.architecture, w.seq_len, w.global_batch_tokens, w.tokens, hw,
+               gpus, asm, tuple(sorted(fixed.items())), allow_tp)
+        if key in memo:
+            return memo[key]
     found = _search(w, hw, gpus, asm, fixed, allow_tp)
     if found.best is None:
-        return Candidate(gpus, found, math.inf)
-    tokens_per_s = float(found.result["tokens_per_s"][found.best])
-    compute_s = w.tokens / tokens_per_s
-    ckpt_s = _checkpoint_s(w, None, asm)
-    rel = reliability.goodput(gpus, compute_s, ckpt_s, asm)
-    return Candidate(gpus, found, float(rel["wall_s"]))
+        cand = Candidate(gpus, found, math.inf)
+    else:
+        tokens_per_s = float(found.result["tokens_per_s"][found.best])
+        compute_s = w.tokens / tokens_per_s
+        ckpt_s = _checkpoint_s(w, None, asm)
+        rel = reliability.goodput(gpus, compute_s, ckpt_s, asm)
+        cand = Candidate(gpus, found, float(rel["wall_s"]))
+    if memo is not None:
+        memo[key] = cand
+    return cand
 
 
 def _checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
