@@ -205,6 +205,9 @@ SCORE_BATCH_LAYOUTS = 65_536
 # Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
 # scored again when met.
 SCORE_CACHE_KEYS = 200_000
+# Layout searches and sizing probes shared between the scenarios answered by estimate itself
+# (no device count given), kept from chunk to chunk (a few KB each, compacted).
+SHARED_SEARCHES_KEPT = 20_000
 # Chunks in flight per worker (local process or Dask worker): two keep a worker busy while the
 # coordinator writes the previous part; more would only hold memory.
 SWEEP_INFLIGHT_PER_WORKER = 2

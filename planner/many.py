@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assumptions import SWEEP_CHUNK_ROWS
+from .assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
 from .columnar import columnar
 from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
                         context, error_text, group, numbers)
@@ -41,7 +41,10 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
         return
     names = [n for n in INPUTS if n in cols]
     sid, sfirst = group([cols[n].take(rows) for n in names], len(rows))
-    with shared_searches():
+    memo = ctx.cache.setdefault("shared-searches", {})
+    if len(memo) > SHARED_SEARCHES_KEPT:
+        memo.clear()
+    with shared_searches(memo):
         for s, r0 in enumerate(sfirst):
             kwargs = {n: cols[n].row(rows[r0]) for n in names}
             kwargs = {k: v for k, v in kwargs.items() if v is not None}

@@ -271,11 +271,12 @@ _SHARED_SEARCHES: ContextVar[dict | None] = ContextVar("planner_shared_searches"
 
 
 @contextmanager
-def shared_searches():
+def shared_searches(memo: dict | None = None):
     """Inside this block a layout search with the same inputs as an earlier one reuses it, so
     many scenarios on one workload and cluster search once (planner.many, planner.sweep). The
-    reused result keeps what a plan reads: the best layouts in order and the leanest one."""
-    token = _SHARED_SEARCHES.set({})
+    reused result keeps what a plan reads: the best layouts in order and the leanest one.
+    ``memo`` (a dict the caller keeps) carries the searches from one block to the next."""
+    token = _SHARED_SEARCHES.set({} if memo is None else memo)
     try:
         yield
     finally:
