@@ -147,6 +147,50 @@ def validate(fmt, catalog_dir):
 
 
 
+@app.command("sweep")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Output directory: Parquet part files and _manifest.json.")
+@click.option("--resume", is_flag=True,
+              help="Complete a sweep that was interrupted (same spec, catalogs, planner).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Local worker processes.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
+              help="Run the chunks on a Dask cluster: a scheduler address "
+                   "(tcp://host:8786) or 'local' for a LocalCluster (needs planner[dask]).")
+def sweep_cmd(spec, out, resume, workers, dask_address):
+    """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT."""
+    from planner import sweep as sweeping
+
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=1, label="scenarios", file=sys.stderr,
+                                show_pos=True, show_percent=True, show_eta=True)
+
+    def progress(done, total):
+        if bar is None:
+            return
+        bar.length = total
+        bar.update(done - bar.pos)
+
+    try:
+        if bar is not None:
+            bar.__enter__()
+        result = sweeping.sweep(spec, out, resume=resume, workers=workers,
+                                dask=dask_address, progress=progress)
+    except UnknownKeyError as exc:
+        _fail(exc)
+    except (InputError, CatalogError, sweeping.OutputError) as exc:
+        _fail(exc)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    rate = result.scenarios / result.seconds if result.seconds > 0 else float("inf")
+    click.echo(f"{result.scenarios:,} scenarios, {result.parts:,} part files in {result.path} "
+               f"({result.written:,} written now, {result.kept:,} already there; "
+               f"{result.seconds:,.1f} s, {rate:,.0f} scenarios/s)")
+
+
 @app.command("schedule")
 @click.argument("fleet_file", metavar="FLEET.toml", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),

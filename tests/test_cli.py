@@ -187,3 +187,32 @@ def test_limits_with_several_accelerators_honour_both():
     p = json.loads(r.output)
     assert not p["feasible"] and p["binding"] in ("power", "deadline")
     assert "MW" in p["reason"] and "cap" in p["reason"]
+
+
+def test_sweep_command_writes_resumes_and_refuses(tmp_path):
+    from click.testing import CliRunner
+    import pyarrow.parquet as pq
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[fixed]\ntokens = "1T"\n[axes]\nparams = ["7B", "13B"]\n'
+                    'gpus = [64, 128]\n')
+    out = tmp_path / "out"
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "4 scenarios, 1 part files" in r.output  # and no progress bar: not a terminal
+    assert pq.read_table(out).num_rows == 4
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(out)])
+    assert r.exit_code == 2 and "--resume" in r.output
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(out), "--resume"])
+    assert r.exit_code == 0 and "0 written now, 1 already there" in r.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "other")])
+    assert r.exit_code == 2 and "not part of a planner sweep" in r.output
+    spec.write_text('[axes]\ngpu = ["h100-sxn"]\n')
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "bad")])
+    assert r.exit_code == 2 and "[axes] gpu" in r.output
+    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "x"), "--workers",
+                                "0"])
+    assert r.exit_code == 2
