@@ -9,6 +9,7 @@ import click
 
 import planner
 from planner import report
+from planner.assumptions import FRAMEWORKS
 from planner.catalog import CatalogError, UnknownKeyError
 from planner.search import LayoutError
 from planner.units import InputError
@@ -72,8 +73,9 @@ def app():
 @click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5.")
-@click.option("--framework", type=click.Choice(["megatron", "pytorch-fsdp"]), default=None,
-              help="Training framework (kernel fusion): megatron (default) or pytorch-fsdp.")
+@click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
+              help="Training framework (kernel fusion, attention kernel): "
+              + ", ".join(FRAMEWORKS) + " (default megatron).")
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
 @click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")

@@ -84,6 +84,11 @@ class Assumptions:
                                 "of the previous block (Liu et al. 2023, Ring Attention)")
     ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
                                 "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)")
+    comm_sm_fraction: float = _a(0.0, "share of the streaming multiprocessors held by "
+                                 "communication kernels for the whole step, so compute runs on "
+                                 "the rest; 0 when collectives only contend while they overlap "
+                                 "(that cost is overlap_contention). DeepSeek-V3 reserves 20 of "
+                                 "132 H800 SMs for its all-to-all (report sec. 3.2.1)")
     # --- memory ------------------------------------------------------------------------------
     weight_bytes: float = _a(2.0, "bf16 weights (Megatron-LM distributed optimizer docs)",
                              "bytes/param")
@@ -173,10 +178,21 @@ DEFAULT = Assumptions()
 FRAMEWORKS = {
     "megatron": {},
     "pytorch-fsdp": {"elementwise_passes": 3.5},  # calibrated on the six llm-foundry H100 rows
+    # GPT-NeoX as used for Pythia (2022-23): only softmax and bias-GELU fused, the rest eager
+    # (the pytorch-fsdp calibration, not fitted to any GPT-NeoX run), and FlashAttention 1,
+    # which reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs
+    # 50-73% of A100 peak, ~2x): half the calibrated FlashAttention-2 efficiency.
+    "gpt-neox": {"elementwise_passes": 3.5, "attention_efficiency": 0.375},
 }
-FRAMEWORK_SOURCE = ("calibrated on the llm-foundry H100 benchmark rows (MPT 1B-70B, "
-                    "docs/validation.md): eager PyTorch makes ~3.5x the memory-bound passes of "
-                    "Megatron-LM's fused kernels")
+FRAMEWORK_SOURCES = {
+    "megatron": "Megatron-LM / Transformer Engine fused kernels (default)",
+    "pytorch-fsdp": ("calibrated on the llm-foundry H100 benchmark rows (MPT 1B-70B, "
+                     "docs/validation.md): eager PyTorch makes ~3.5x the memory-bound passes of "
+                     "Megatron-LM's fused kernels"),
+    "gpt-neox": ("GPT-NeoX 2022-23 (Pythia configs: only softmax and bias-GELU fused): eager "
+                 "memory-bound passes as pytorch-fsdp (llm-foundry calibration) and "
+                 "FlashAttention 1 at half the FlashAttention-2 efficiency (Dao 2023: ~2x)"),
+}
 
 
 def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from .assumptions import Assumptions
+from .assumptions import FRAMEWORKS, Assumptions
 from .specs import (FFN_TYPES, PRECISIONS, Accelerator, Architecture, Figure, Network,
                     Reference, Site, Workload)
 
@@ -230,6 +230,9 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
             if "tokens" not in st:
                 raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
                                    "'tokens'")
+        if raw.get("framework") is not None and raw["framework"] not in FRAMEWORKS:
+            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: framework must be one "
+                               f"of {', '.join(FRAMEWORKS)}")
         known = set(Assumptions.__dataclass_fields__)
         for name in raw.get("assumptions", {}):
             if name not in known:

@@ -22,7 +22,7 @@ from . import cost as cost_model
 from . import power as power_model
 from . import reliability, run, sizing, uncertainty
 from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
-from .assumptions import DEFAULT, FRAMEWORK_SOURCE, FRAMEWORKS, Assumptions, for_framework
+from .assumptions import DEFAULT, FRAMEWORK_SOURCES, FRAMEWORKS, Assumptions, for_framework
 from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .search import SearchResult, parse_layout, search
@@ -452,8 +452,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     asm = assumptions_for(assumptions, framework)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
-                                "source": FRAMEWORK_SOURCE if framework and FRAMEWORKS[framework]
-                                else "Megatron-LM / Transformer Engine fused kernels (default)"}}
+                                "source": FRAMEWORK_SOURCES[framework or "megatron"]}}
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     limits = _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,

@@ -148,11 +148,14 @@ class Reference:
     training_days: float | None = None
     energy_mwh: float | None = None
     cost_usd: float | None = None
-    framework: str | None = None  # "megatron" or "pytorch-fsdp" (assumptions.FRAMEWORKS)
+    framework: str | None = None  # a key of assumptions.FRAMEWORKS ("megatron", ...)
     stages: tuple = ()  # whole runs in stages: ({tokens, gpus, seq_len, ...}, ...)
     assumptions: dict | None = None  # published facts about the run's software, by name
     flash_attention: bool | None = None  # the run's attention kernel, when it differs from now
     dropout: bool | None = None
+    # Why the published figure cannot test the planner (e.g. derived from an assumed device
+    # count and throughput, so circular): the row is still predicted and shown, never scored.
+    unscored: str | None = None
     note: str | None = None
 
 

@@ -173,7 +173,10 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     layers_stage = np.ceil(a.layers / pp)
     logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
         + 3.0 * 4.0 * tokens * a.vocab / tp / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
-    compute_mb = layers_stage * (layer_fwd + layer_bwd + recompute_layer) + logits
+    # Compute kernels get the SMs that communication kernels do not hold (DeepSeek-V3 report
+    # sec. 3.2.1: 20 of 132 SMs for the all-to-all), so they run proportionally slower.
+    compute_mb = (layers_stage * (layer_fwd + layer_bwd + recompute_layer) + logits) \
+        / (1.0 - asm.comm_sm_fraction)
     tp_mb = layers_stage * tp_layer
     cp_mb = layers_stage * cp_layer
     ep_mb = layers_stage * ep_layer

@@ -40,6 +40,7 @@ class Row:
     predicted: float | None
     baseline: float
     note: str = ""
+    unscored: str | None = None  # why the row is shown but left out of the MAPE
 
     @property
     def error_pct(self) -> float | None:
@@ -193,7 +194,7 @@ def run(cat: Catalog) -> dict:
             continue
         pred, note = predict(cat, w, ref)
         rows.append(Row(w.key, ref.row_id, ref.kind, ref.row_id.split("-")[0], pub, pred,
-                        baseline(cat, w, ref), note))
+                        baseline(cat, w, ref), note, ref.unscored))
     out = summarise(rows, skipped)
     out["costs"] = cost_comparison(cat)
     return out
@@ -212,9 +213,9 @@ def summarise(rows: list[Row], skipped: list) -> dict:
                             "group": r.group, "published": r.published,
                             "predicted": r.predicted, "error_pct": r.error_pct,
                             "baseline": r.baseline, "baseline_error_pct": r.baseline_error_pct,
-                            "note": r.note})
+                            "note": r.note, "unscored": r.unscored})
     for kind in ("throughput", "whole_run"):
-        sel = [r for r in rows if r.kind == kind]
+        sel = [r for r in rows if r.kind == kind and not r.unscored]
         for g in sorted({r.group for r in sel}):
             gs = [r for r in sel if r.group == g]
             out["groups"][f"{kind}:{g}"] = {
@@ -237,7 +238,8 @@ def render(result: dict) -> str:
         rows.append((r["row_id"], unit, fmt(r["published"]),
                      "n/a" if r["predicted"] is None else fmt(r["predicted"]),
                      "n/a" if r["error_pct"] is None else f"{r['error_pct']:+.1f}%",
-                     fmt(r["baseline"]), f"{r['baseline_error_pct']:+.1f}%", r["note"][:48]))
+                     fmt(r["baseline"]), f"{r['baseline_error_pct']:+.1f}%",
+                     ("not scored: " + r["unscored"] if r.get("unscored") else r["note"])[:48]))
     lines = [tabulate(rows, headers=["reference", "unit", "published", "planner", "error",
                                      f"6ND@{result['baseline_mfu']:.0%}", "error",
                                      "planner's layout"],
@@ -261,6 +263,10 @@ def render(result: dict) -> str:
         lines += ["", "cost at the published device-hours (method comparison; docs/costs.md)",
                   tabulate(c, headers=["run", "published", "owned", "ratio", "cloud (2026)",
                                        "ratio"], tablefmt="simple", disable_numparse=True)]
+    unscored = [r for r in result["rows"] if r.get("unscored")]
+    if unscored:
+        lines += ["", "shown, not scored: " + "; ".join(f"{r['row_id']} ({r['unscored']})"
+                                                       for r in unscored)]
     if result["skipped"]:
         lines += ["", "skipped: " + ", ".join(f"{x['row_id']} ({x['why']})"
                                              for x in result["skipped"])]

@@ -148,3 +148,32 @@ def test_batch_in_round_tokens_becomes_whole_sequences():
                             global_batch="16M", tokens="15T")
     assert plan.workload["global_batch_tokens"] == 2048 * 8192
     assert "rounded" in plan.assumptions["global_batch_tokens"]["source"]
+
+
+def test_sm_share_held_by_communication_slows_compute_in_proportion():
+    # DeepSeek-V3 report sec. 3.2.1: 20 of 132 SMs run the all-to-all, so compute runs on 112:
+    # every compute term (and the bubble, which is made of compute) grows by 132/112.
+    def run(asm):
+        return evaluate(LLAMA, 8192, 16 * 2**20, HW, 8, 16, 8, 1, 1, 1, 1, 1, 1, asm)
+
+    base, held = run(DEFAULT), run(DEFAULT.with_(comm_sm_fraction=20 / 132))
+    assert float(held["time"]["compute"]) == pytest.approx(
+        float(base["time"]["compute"]) * 132 / 112, rel=1e-12)
+    assert float(held["time"]["tp_comm"]) == pytest.approx(float(base["time"]["tp_comm"]))
+    assert float(held["step_time_s"]) > float(base["step_time_s"])
+
+
+def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
+    from planner.assumptions import FRAMEWORKS, FRAMEWORK_SOURCES, for_framework
+
+    neox = for_framework(DEFAULT, "gpt-neox")
+    # the eager-PyTorch calibration (llm-foundry rows), not a new fit
+    assert neox.elementwise_passes == FRAMEWORKS["pytorch-fsdp"]["elementwise_passes"]
+    # FlashAttention-2 is ~2x FlashAttention 1 (Dao 2023)
+    assert neox.attention_efficiency == pytest.approx(DEFAULT.attention_efficiency / 2)
+    assert set(FRAMEWORK_SOURCES) == set(FRAMEWORKS)
+    def run(asm):
+        return evaluate(SMALL, 2048, 2**20, HW, 1, 1, 8, 1, 1, 1, 1, 2, 1, asm)
+
+    small, slow = run(DEFAULT), run(neox)
+    assert float(slow["step_time_s"]) > float(small["step_time_s"])
