@@ -42,7 +42,7 @@ ACCELERATOR_REQUIRED = {"release_year", "peak_bf16_tflops", "hbm_gb", "hbm_tb_pe
                         "scale_up_gb_per_s", "scale_up_domain", "devices_per_node"}
 NETWORK_TEXT = {"name", "tier", "technology"}
 NETWORK_FIGURES = {"link_gb_per_s", "switch_radix", "hop_latency_us", "achievable_fraction",
-                   "switch_usd", "year"}
+                   "switch_usd", "year", "device_gb_per_s"}
 SITE_TEXT = {"name", "region"}
 SITE_FIGURES = {"power_cap_mw", "pue", "energy_usd_per_kwh", "capex_usd_per_mw",
                 "grid_kg_co2_per_mwh", "storage_write_gb_per_s"}
@@ -161,7 +161,8 @@ def parse_network(path: Path, key: str, data: dict) -> Network:
                    switch_radix=int(radix) if radix else None,
                    hop_latency_s=_v(f, "hop_latency_us", 1e-6),
                    achievable_fraction=_v(f, "achievable_fraction"),
-                   switch_usd=_v(f, "switch_usd"), figures=f)
+                   switch_usd=_v(f, "switch_usd"),
+                   device_bytes_per_s=_v(f, "device_gb_per_s", 1e9), figures=f)
 
 
 def parse_site(path: Path, key: str, data: dict) -> Site:

@@ -245,6 +245,10 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     up_lat = up.hop_latency_s if up and up.hop_latency_s else asm.link_latency_default_s
     out_lat = out.hop_latency_s if out and out.hop_latency_s else asm.link_latency_default_s
     radix = out.switch_radix if out and out.switch_radix else 64
+    # a fabric built with its own per-device bandwidth (a cloud instance type) overrides the
+    # accelerator's reference design
+    out_bw = (out.device_bytes_per_s if out and out.device_bytes_per_s
+              else acc.scale_out_bytes_per_s)
     bf16 = acc.peak("bf16") * acc.matmul_fraction.get("bf16", asm.matmul_fraction_default) \
         * asm.gemm_efficiency
     return Hardware(peak_flops=peak, matmul_fraction=frac * asm.gemm_efficiency,
@@ -253,8 +257,7 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                     scale_up_bytes_per_s=acc.scale_up_bytes_per_s * up_frac,
                     scale_up_latency_s=up_lat, scale_up_domain=acc.scale_up_domain,
                     devices_per_node=acc.devices_per_node,
-                    scale_out_bytes_per_s=(acc.scale_out_bytes_per_s * out_frac
-                                           if acc.scale_out_bytes_per_s else math.nan),
+                    scale_out_bytes_per_s=out_bw * out_frac if out_bw else math.nan,
                     scale_out_latency_s=out_lat, switch_radix=radix)
 
 

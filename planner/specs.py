@@ -72,6 +72,9 @@ class Network:
     hop_latency_s: float | None = None
     achievable_fraction: float | None = None
     switch_usd: float | None = None
+    # Per-device bandwidth of this fabric as a system builds it, when it differs from the
+    # accelerator's reference design (AWS p4d: 400 Gb/s per 8 A100, not DGX A100's 8 x 200).
+    device_bytes_per_s: float | None = None
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -149,6 +152,7 @@ class Reference:
     energy_mwh: float | None = None
     cost_usd: float | None = None
     framework: str | None = None  # a key of assumptions.FRAMEWORKS ("megatron", ...)
+    network: str | None = None  # the scale-out network the run used, when not the default
     stages: tuple = ()  # whole runs in stages: ({tokens, gpus, seq_len, ...}, ...)
     assumptions: dict | None = None  # published facts about the run's software, by name
     flash_attention: bool | None = None  # the run's attention kernel, when it differs from now

@@ -96,7 +96,8 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
     if ref.kind == "throughput":
         era["batch_tolerance"] = 0.0  # benchmarks ran their published batch exactly
     kwargs = dict(workload=w.key, gpu=ref.accelerator, gpus=ref.gpus, layout=ref.layout,
-                  precision=precision, catalog=cat, assumptions=era, framework=ref.framework)
+                  precision=precision, catalog=cat, assumptions=era, framework=ref.framework,
+                  network=ref.network)
     if ref.seq_len:
         kwargs["seq_len"] = ref.seq_len
     if ref.global_batch_tokens:

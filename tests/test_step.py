@@ -177,3 +177,28 @@ def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
 
     small, slow = run(DEFAULT), run(neox)
     assert float(slow["step_time_s"]) > float(small["step_time_s"])
+
+
+def test_a_network_built_with_its_own_device_bandwidth_overrides_the_accelerator():
+    # AWS p4d: 400 Gb/s EFA per 8 A100 (AWS Compute Blog 2020) = 6.25 GB/s per GPU, a quarter
+    # of DGX A100's 8 x 200 Gb/s HDR (the a100-40gb default, 25 GB/s)
+    a100 = CAT.accelerator("a100-40gb")
+    up = CAT.network("nvlink3")
+    efa, hdr = CAT.network("aws-efa-p4d"), CAT.network("ib-hdr")
+    assert efa.device_bytes_per_s == 6.25e9 and hdr.device_bytes_per_s is None
+    on_efa = hardware_for(a100, up, efa, "bf16", DEFAULT, {})
+    on_hdr = hardware_for(a100, up, hdr, "bf16", DEFAULT, {})
+    assert on_efa.scale_out_bytes_per_s == pytest.approx(6.25e9 * DEFAULT.link_fraction_default)
+    assert on_hdr.scale_out_bytes_per_s == pytest.approx(25e9 * hdr.achievable_fraction)
+    # the same data-parallel layout then spends longer in gradient reduction
+    a = CAT.workload("pythia-12b").architecture
+    slow = evaluate(a, 2048, 2**21, on_efa, 4, 1, 64, 1, 1, 8, 1, 2, 1, DEFAULT)
+    fast = evaluate(a, 2048, 2**21, on_hdr, 4, 1, 64, 1, 1, 8, 1, 2, 1, DEFAULT)
+    assert float(slow["time"]["dp_comm"]) > float(fast["time"]["dp_comm"])
+    assert float(slow["time"]["compute"]) == pytest.approx(float(fast["time"]["compute"]))
+
+
+def test_estimate_takes_the_network_by_key():
+    plan = planner.estimate(workload="pythia-12b", gpu="a100-40gb", gpus=256,
+                            network="aws-efa-p4d", layout="tp=4,pp=1,dp=64,mb=8,recompute=full")
+    assert plan.cluster["network"] == "aws-efa-p4d"
