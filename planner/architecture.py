@@ -35,6 +35,27 @@ def attention_params(hidden, heads, kv_heads, head_dim=None):
     return 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
 
 
+def mla_params(hidden, heads, head_dim, q_lora_rank, kv_lora_rank, rope_head_dim, v_head_dim):
+    """Multi-head Latent Attention (DeepSeek-V2 report, sec. 2.1.2-2.1.3, eqs. 37-47): query
+    down/up projections (or one direct projection when q_lora_rank is 0), the joint KV
+    down-projection with the shared RoPE key, K and V up-projections, the output projection,
+    and the RMSNorms of the two latents."""
+    qk = head_dim + rope_head_dim
+    q = np.where(q_lora_rank > 0, hidden * q_lora_rank + q_lora_rank * heads * qk + q_lora_rank,
+                 hidden * heads * qk)
+    kv = (hidden * (kv_lora_rank + rope_head_dim) + kv_lora_rank * heads * (head_dim + v_head_dim)
+          + kv_lora_rank)
+    return q + kv + heads * v_head_dim * hidden
+
+
+def layer_attention_params(a: Architecture):
+    """The attention parameters of one layer: MLA when the architecture has a KV latent."""
+    mla = np.asarray(a.kv_lora_rank) > 0
+    return np.where(mla, mla_params(a.hidden, a.heads, a.head_dim, a.q_lora_rank,
+                                    a.kv_lora_rank, a.rope_head_dim, a.v_dim),
+                    attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim))
+
+
 def ffn_params(hidden, ffn, gated):
     """Gated FFN: gate, up, down (3 h x ffn); plain FFN: up, down (2 h x ffn)."""
     return np.where(gated, 3, 2) * hidden * ffn
@@ -67,8 +88,7 @@ def total_params(a: Architecture, active: bool = False):
     """All parameters; with ``active``, only those one token touches (top-k + shared experts)."""
     dense, moe = layer_counts(a)
     gated = np.asarray(a.ffn_type) == "gated"
-    per_layer = (attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim)
-                 + norm_params(a.hidden))
+    per_layer = layer_attention_params(a) + norm_params(a.hidden)
     return (a.layers * per_layer + dense * ffn_params(a.hidden, a.ffn, gated)
             + moe * moe_layer_ffn_params(a, active) + embedding_params(a) + a.hidden) * 1.0
 

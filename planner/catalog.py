@@ -48,7 +48,8 @@ SITE_FIGURES = {"power_cap_mw", "pue", "energy_usd_per_kwh", "capex_usd_per_mw",
                 "grid_kg_co2_per_mwh", "storage_write_gb_per_s"}
 WORKLOAD_TEXT = {"name", "family", "kind", "ffn_type", "tie_embeddings", "precision", "note"}
 ARCH_KEYS = {"source", "as_of", "note", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab",
-             "experts", "top_k", "expert_ffn", "shared_experts", "dense_layers", "head_dim"}
+             "experts", "top_k", "expert_ffn", "shared_experts", "dense_layers", "head_dim",
+             "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim"}
 TRAINING_KEYS = {"source", "as_of", "note", "params", "active_params", "tokens", "seq_len",
                  "global_batch_tokens"}
 REFERENCE_KEYS = {f for f in Reference.__dataclass_fields__}
@@ -206,7 +207,11 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         expert_ffn=_int(path, arch, "expert_ffn", 0),
         shared_experts=_int(path, arch, "shared_experts", 0),
         dense_layers=_int(path, arch, "dense_layers", 0),
-        head_size=_int(path, arch, "head_dim", 0))
+        head_size=_int(path, arch, "head_dim", 0),
+        kv_lora_rank=_int(path, arch, "kv_lora_rank", 0),
+        q_lora_rank=_int(path, arch, "q_lora_rank", 0),
+        rope_head_dim=_int(path, arch, "rope_head_dim", 0),
+        v_head_dim=_int(path, arch, "v_head_dim", 0))
     if architecture.ffn == 0 and not architecture.is_moe:
         raise CatalogError(f"{path}: [architecture] needs 'ffn' for a dense model")
     refs = []

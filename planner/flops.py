@@ -19,8 +19,9 @@ def matmul_flops_per_token(a: Architecture):
 
 def attention_flops_per_token(a: Architecture, seq_len, causal=True):
     """QK^T and AV: 2 x 2 x s x (heads x head_dim) per layer forward, x3 with backward
-    (PaLM, appendix B: 12 L H Q T); a causal mask skips half (FlashAttention-2, sec. 3.1)."""
-    full = 12.0 * a.layers * a.heads * a.head_dim * seq_len
+    (PaLM, appendix B: 12 L H Q T); a causal mask skips half (FlashAttention-2, sec. 3.1).
+    MLA's QK^T is wider than its AV (RoPE dims): their mean width (Architecture.attention_width)."""
+    full = 12.0 * a.layers * a.attention_width * seq_len
     return full * (0.5 if causal else 1.0)
 
 
@@ -55,7 +56,7 @@ def megatron2021_flops_per_token(a: Architecture, seq_len):
 
 def palm_flops_per_token(n_params, a: Architecture, seq_len):
     """PaLM (Chowdhery et al. 2022) appendix B: 6N + 12 L H Q T, all parameters N."""
-    return 6.0 * n_params + 12.0 * a.layers * a.heads * a.head_dim * seq_len
+    return 6.0 * n_params + 12.0 * a.layers * a.attention_width * seq_len
 
 
 def flops_per_token(a: Architecture, seq_len, convention: str, n_params=None, recompute="none"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .architecture import attention_params, ffn_params, layer_counts, norm_params
+from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
 from .assumptions import Assumptions
 
 RECOMPUTE_CODES = {"none": 0, "selective": 1, "full": 2}
@@ -26,7 +26,7 @@ def stage_params(a, tp, pp, ep):
     TP = TP). The stage holds ceil(L/pp) layers, plus the embedding and, untied, the output."""
     dense_layers, moe_layers = layer_counts(a)
     gated = np.asarray(a.ffn_type) == "gated"
-    attn = attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim) + norm_params(a.hidden)
+    attn = layer_attention_params(a) + norm_params(a.hidden)
     shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
     dense_total = (a.layers * attn + dense_layers * ffn_params(a.hidden, a.ffn, gated)
                    + moe_layers * shared)
@@ -62,6 +62,12 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     norms = 2 * 2 * sb * h                                   # inputs of the two norms
     ln_out = 2 * 2 * sb * h                                  # their outputs (QKV, FC1 inputs)
     attn = 2 * sb * q_width + 2 * 2 * sb * kv_width + 2 * sb * q_width  # Q, K, V, proj input
+    # MLA keeps the two latents (inputs of the up-projections), Q and K at the QK width
+    # (RoPE dims included), V and the output projection's input at the value width.
+    qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
+    attn = np.where(np.asarray(a.kv_lora_rank) > 0,
+                    2 * sb * (a.q_lora_rank + a.kv_lora_rank) + 2 * 2 * sb * qk_w
+                    + 2 * 2 * sb * v_w, attn)
     fc1_out = np.where(gated, 2, 1) * 2 * sb * ffn_width     # gate+up (fused) or up
     act_out = 2 * sb * ffn_width                             # activation output = FC2 input
     dropout = 2 * sb * h * (1 if asm.dropout else 0)         # two 1-byte dropout masks
@@ -78,6 +84,11 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
         selective = full_layer - (ln_out + act_out) / tp
     else:
         selective = full_layer - (scores_full - 0.0) / tp
+    # MLA: selective recomputation also redoes the up-projections from the cached latents, so
+    # Q, K and V are not kept (DeepSeek-V3 report sec. 3.2.3, "Recomputation of RMSNorm and MLA
+    # Up-Projection").
+    selective = selective - np.where(np.asarray(a.kv_lora_rank) > 0,
+                                     (2 * 2 * sb * qk_w + 2 * sb * v_w) / tp, 0.0)
     stored_full_recompute = 2 * sb * h / tp                   # the layer's input only
     stored = np.select([code == 2, code == 1], [stored_full_recompute, selective], full_layer)
     return stored, full_layer

@@ -110,6 +110,15 @@ class Architecture:
     shared_experts: int = 0
     dense_layers: int = 0  # leading layers with a dense FFN in a MoE model
     head_size: int = 0  # per-head width when heads x head_size != hidden (PaLM: 48 x 256)
+    # Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): keys and values come from a
+    # kv_lora_rank latent, queries from a q_lora_rank latent (0: projected directly), each head
+    # adds rope_head_dim decoupled RoPE dims to its query/key, values are v_head_dim wide.
+    # kv_lora_rank 0 means standard (grouped-query) attention; head_size is then MLA's
+    # non-RoPE query/key width per head.
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    rope_head_dim: int = 0
+    v_head_dim: int = 0
 
     @property
     def is_moe(self) -> bool:
@@ -126,6 +135,24 @@ class Architecture:
     def q_width(self):
         """Width of the query (and attention output): heads x head_dim."""
         return self.heads * self.head_dim
+
+    @property
+    def qk_head_dim(self):
+        """Per-head width of QK^T: head_dim, plus MLA's decoupled RoPE dims."""
+        return self.head_dim + self.rope_head_dim
+
+    @property
+    def v_dim(self):
+        """Per-head width of the values (and the attention output)."""
+        import numpy as np
+
+        return np.where(np.asarray(self.v_head_dim) > 0, self.v_head_dim, self.head_dim)
+
+    @property
+    def attention_width(self):
+        """heads x (QK^T width + AV width) / 2: the width the attention core's FLOPs scale
+        with (4 s x this per token forward, PaLM appendix B); heads x head_dim unless MLA."""
+        return self.heads * (self.qk_head_dim + self.v_dim) / 2.0
 
 
 @dataclass(frozen=True)

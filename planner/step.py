@@ -119,6 +119,22 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # --- compute of one layer, forward, per device -------------------------------------------
     qkv = gemm_s(tokens, h, (q_w + 2 * kv_w) / tp, hw, asm)
     proj = gemm_s(tokens, q_w / tp, h, hw, asm)
+    # MLA (DeepSeek-V2 report, eqs. 37-47): the down-projections to the latents (and the shared
+    # RoPE key) are replicated across tensor-parallel ranks; the up-projections and the output
+    # projection split by heads.
+    mla = np.asarray(a.kv_lora_rank) > 0
+    qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
+    q_in = np.where(np.asarray(a.q_lora_rank) > 0,
+                    gemm_s(tokens, h, a.q_lora_rank, hw, asm)
+                    + gemm_s(tokens, a.q_lora_rank, qk_w / tp, hw, asm),
+                    gemm_s(tokens, h, qk_w / tp, hw, asm))
+    kv_up = gemm_s(tokens, a.kv_lora_rank, a.heads * (a.head_dim + a.v_dim) / tp, hw, asm)
+    q_up = np.where(np.asarray(a.q_lora_rank) > 0,
+                    gemm_s(tokens, a.q_lora_rank, qk_w / tp, hw, asm), 0.0)
+    kv_in = gemm_s(tokens, h, a.kv_lora_rank + a.rope_head_dim, hw, asm) + kv_up
+    qkv = np.where(mla, q_in + kv_in, qkv)
+    mla_up = np.where(mla, q_up + kv_up, 0.0)  # redone by selective recompute (memory.py)
+    proj = np.where(mla, gemm_s(tokens, v_w / tp, h, hw, asm), proj)
     up_width = np.where(gated, 2.0, 1.0)
     dense_ffn = (gemm_s(tokens, h, up_width * a.ffn / tp, hw, asm)
                  + gemm_s(tokens, a.ffn / tp, h, hw, asm))
@@ -136,7 +152,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     gemm_fwd = qkv + proj + ffn_fwd
     # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023);
     # materialised scores compute all of it and move them through HBM (softmax, dropout).
-    attn_flops = 4.0 * tokens * s * q_w / tp
+    attn_flops = 4.0 * tokens * s * a.attention_width / tp
     attn_rate = np.where(np.asarray(hw.attention_flops) > 0, hw.attention_flops,
                          hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency
     if asm.flash_attention:
@@ -154,14 +170,14 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
     layer_fwd = gemm_fwd + attn_fwd + elem_fwd + asm.kernel_overhead_s
     layer_bwd = 2.0 * (gemm_fwd + elem_fwd) + attn_bwd + asm.kernel_overhead_s
-    recompute_layer = np.select([rc == 2, rc == 1], [layer_fwd, attn_fwd], 0.0)
+    recompute_layer = np.select([rc == 2, rc == 1], [layer_fwd, attn_fwd + mla_up], 0.0)
 
     # --- communication of one layer ------------------------------------------------------------
     act_bytes = 2.0 * tokens * h
     tp_one = 2.0 * _reduce_scatter(act_bytes, tp, 1, hw)    # AG + RS pair, same volume
     tp_fwd = 2.0 * tp_one * (1 - asm.tp_comm_overlap)       # 2 AG + 2 RS (Korthikanti, fig. 5)
     tp_layer = tp_fwd * np.where(rc == 2, 3.0, 2.0)         # backward repeats; full recompute too
-    kv_step = 2.0 * 2.0 * tokens * kv_w / tp                # K and V blocks of one CP rank
+    kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
     cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
         hw.scale_up_latency_s)                              # forward ring + 2x in backward

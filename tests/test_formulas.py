@@ -14,7 +14,9 @@ from planner.specs import Architecture
 LLAMA3_405B = Architecture(126, 16384, 128, 8, 53248, 128256, "gated", False)
 GPT3 = Architecture(96, 12288, 96, 96, 4 * 12288, 50257, "plain", True)
 DEEPSEEK_V3 = Architecture(61, 7168, 128, 128, 18432, 129280, "gated", False, experts=256,
-                           top_k=8, expert_ffn=2048, shared_experts=1, dense_layers=3)
+                           top_k=8, expert_ffn=2048, shared_experts=1, dense_layers=3,
+                           head_size=128, kv_lora_rank=512, q_lora_rank=1536, rope_head_dim=64,
+                           v_head_dim=128)
 
 
 def test_llama3_405b_parameter_count():
@@ -31,9 +33,34 @@ def test_gpt3_parameter_count_hand_worked():
 
 
 def test_deepseek_v3_total_and_active():
-    # DeepSeek-V3 report: 671B total, 37B active (MLA attention approximated as MHA).
-    assert total_params(DEEPSEEK_V3) == pytest.approx(671e9, rel=0.01)
-    assert active_params(DEEPSEEK_V3) == pytest.approx(37e9, rel=0.06)
+    # DeepSeek-V3 report: 671B total, 37B active, with MLA attention modelled.
+    assert total_params(DEEPSEEK_V3) == pytest.approx(671e9, rel=0.001)
+    assert active_params(DEEPSEEK_V3) == pytest.approx(37e9, rel=0.02)
+
+
+def test_mla_attention_params_hand_worked():
+    # DeepSeek-V2 report eqs. 37-47 at DeepSeek-V3's dims (h 7168, 128 heads of 128 + 64 RoPE,
+    # values 128, latents 1536 and 512): W_DQ, W_UQ, W_DKV + W_KR, W_UK + W_UV, W_O, two norms.
+    from planner.architecture import layer_attention_params, mla_params
+
+    h, n = 7168, 128
+    expected = (h * 1536 + 1536 * n * 192 + 1536 + h * (512 + 64) + 512 * n * (128 + 128) + 512
+                + n * 128 * h)
+    assert expected == 187_107_328
+    assert mla_params(h, n, 128, 1536, 512, 64, 128) == expected
+    assert layer_attention_params(DEEPSEEK_V3) == expected
+    # without a query latent the query is projected directly: h x heads x (128 + 64)
+    direct = mla_params(h, n, 128, 0, 512, 64, 128)
+    assert direct == expected - (h * 1536 + 1536 * n * 192 + 1536) + h * n * 192
+
+
+def test_mla_attention_flops_use_the_mean_of_qk_and_v_widths():
+    # QK^T at 192 dims per head, AV at 128: 12 L s heads (192 + 128) / 2 per token, non-causal
+    assert DEEPSEEK_V3.attention_width == 128 * 160
+    causal = model_flops_per_token(DEEPSEEK_V3, 4096) - 6 * matmul_params_per_token(DEEPSEEK_V3)
+    assert causal == pytest.approx(0.5 * 12 * 61 * 4096 * 128 * 160)
+    # a standard-attention model keeps heads x head_dim
+    assert LLAMA3_405B.attention_width == 128 * 128
 
 
 def test_matmul_params_drop_input_embedding_only():

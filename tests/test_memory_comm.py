@@ -159,3 +159,29 @@ def test_graph_agrees_with_closed_form(sizes):
         assert path["links"] == [d["fabric"]], group
         if d["fabric"] == "scale_out":
             assert path["tiers"] == d["tiers"], group
+
+
+def test_mla_selective_recompute_drops_q_k_v_and_redoes_the_up_projections():
+    # DeepSeek-V3 report sec. 3.2.3: RMSNorm and the MLA up-projections are recomputed in
+    # backward, so selective recomputation keeps the latents but not Q, K, V.
+    import planner
+    from planner.assumptions import DEFAULT
+    from planner.memory import activation_bytes_per_layer
+    from planner.plan import hardware_for
+    from planner.step import evaluate
+
+    cat = planner.catalog()
+    a = cat.workload("deepseek-v3").architecture
+    sel, full_layer = activation_bytes_per_layer(a, 4096, 1, 1, 1, 1, DEFAULT)
+    mha = replace(a, kv_lora_rank=0, q_lora_rank=0, rope_head_dim=0, v_head_dim=0)
+    sel_mha, full_mha = activation_bytes_per_layer(mha, 4096, 1, 1, 1, 1, DEFAULT)
+    sb, qk_w, v_w = 4096, 128 * 192, 128 * 128
+    dropped = 2 * 2 * sb * qk_w + 2 * sb * v_w
+    assert float(full_layer - sel) == pytest.approx(float(full_mha - sel_mha) + dropped)
+    h800 = cat.accelerator("h800")
+    hw = hardware_for(h800, cat.network("nvlink4"), cat.network("ib-ndr"), "fp8", DEFAULT, {})
+    args = (4096, 62914560, hw, 1, 16, 128, 1, 64, 1, 1)
+    none = evaluate(a, *args, 0, 1, DEFAULT)
+    selective = evaluate(a, *args, 1, 1, DEFAULT)
+    assert float(selective["time"]["compute"]) > float(none["time"]["compute"])
+    assert float(selective["memory"]["activations"]) < float(none["memory"]["activations"])
