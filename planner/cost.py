@@ -11,6 +11,7 @@ import numpy as np
 
 from .assumptions import Assumptions
 from .power import energy_mwh
+from .reliability import one_shape
 from .units import known as _known
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
@@ -78,8 +79,7 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, f
         # yearly maintenance as a fraction of hardware capex (Assumptions.maintenance_fraction)
         "maintenance": asm.maintenance_fraction * hardware_capex * run_years,
     }
-    shape = np.broadcast_shapes(*(np.shape(v) for v in parts.values()))
-    parts = {k: np.broadcast_to(v, shape).copy() for k, v in parts.items()}
+    parts = one_shape(parts)
     parts["total"] = sum(parts[k] for k in OWNED_COMPONENTS)  # the parts add up exactly
     return parts
 

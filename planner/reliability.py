@@ -29,7 +29,24 @@ from .assumptions import Assumptions
 from .units import known as _known
 
 __all__ = ["checkpoint_bytes", "checkpoint_write_s", "mtbf_s", "young_interval_s",
-           "daly_interval_s", "goodput"]
+           "daly_interval_s", "goodput", "one_shape"]
+
+
+def one_shape(values: dict) -> dict:
+    """``values`` (name -> number or array) as arrays of their common broadcast shape, each
+    its own array: one already of that shape, owning its data and not seen under another
+    name, is kept as it is; a scalar or a smaller array is copied out to the shape (a view of
+    a broadcast would be read-only and share its memory)."""
+    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+    out, seen = {}, set()
+    for k, v in values.items():
+        if isinstance(v, np.ndarray) and v.shape == shape and v.flags.owndata \
+                and v.flags.writeable and id(v) not in seen:
+            out[k] = v
+        else:
+            out[k] = np.broadcast_to(v, shape).copy()
+        seen.add(id(out[k]))
+    return out
 
 
 def checkpoint_bytes(params, asm: Assumptions):
@@ -105,5 +122,4 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     out = {"goodput": g, "checkpoint_interval_s": tau, "mtbf_s": m,
            "expected_interruptions": interruptions, "wall_s": wall,
            "lost_hours": sum(lost.values()), **lost}
-    shape = np.broadcast_shapes(*(np.shape(v) for v in out.values()))
-    return {k: np.broadcast_to(v, shape).copy() for k, v in out.items()}
+    return one_shape(out)
