@@ -64,7 +64,8 @@ class Chunk:
     def __init__(self, ctx, cols: dict, rows: np.ndarray, st, qty: dict):
         self.ctx, self.st, self.ans, self.qty = ctx, st, st.ans, qty
         self.rows, self.n = rows, len(rows)
-        self.cols = {k: v.take(rows) for k, v in cols.items()}
+        every = self.n == st.ans.n  # rows are 0..n-1: the columns as they are
+        self.cols = cols if every else {k: v.take(rows) for k, v in cols.items()}
 
     def col(self, name) -> Coded | None:
         return self.cols.get(name)
@@ -181,6 +182,7 @@ class Chunk:
                 Coded(np.where(live, gc.codes, -1), list(range(len(gc.values)))),
                 Coded(self.lcodes, self.fixed), Coded(allow, [0, 1])]
         self.kid, first = group(cols, self.n)
+        self.kfirst = first
         table = self.ctx.cache.get("scores")
         if table is None or len(table.index) > SCORE_CACHE_KEYS:
             table = self.ctx.cache["scores"] = ScoreTable()
@@ -239,15 +241,17 @@ class Chunk:
         ans, rows = self.ans, self.rows
         table = [self.ctx.once("workload-row", id(m[0]), lambda m=m: _workload_row(m[0]))[1]
                  if m else None for m in self.models]
-        known = np.array([t is not None for t in table] + [False])
+        known = np.array([t is not None for t in table] + [False])[self.mid]
         for name, kind in WORKLOAD_FIELDS:
             vals = [t[name] if t else None for t in table]
             column = f"workload_{name}"
-            if kind == "str":
+            if None not in table and len(set(vals)) == 1:
+                ans.put(column, rows, vals[0])  # the same for every row: no gather
+            elif kind == "str":
                 ans.put_codes(column, rows, self.mid, vals)
             elif kind == "i8":
                 ints = np.array([0 if v is None else v for v in vals] + [0], dtype=np.int64)
-                ans.put(column, rows, ints[self.mid], valid=known[self.mid])
+                ans.put(column, rows, ints[self.mid], valid=known)
             else:
                 ans.put(column, rows, np.array([np.nan if v is None else v for v in vals],
                                                dtype=float)[self.mid])
@@ -266,60 +270,69 @@ class Chunk:
                       [s.key if s else None for s in self.site_objs])
         # feasibility: the key's state; an infeasible key's reason and binding (_assemble)
         k_n = len(self.state)
-        state = self.state[self.kk]
-        fits = state == FITS
-        ans.put("feasible", rows, np.where(fits | (state == INFEASIBLE), fits, np.nan))
+        key_fits = self.state == FITS
+        fits = key_fits.take(self.kk)
+        # per key (1 fits, 0 infeasible, else null), then one gather
+        ans.put("feasible", rows, np.where(key_fits, 1.0, np.where(
+            self.state == INFEASIBLE, 0.0, np.nan)).take(self.kk))
         words, codes = ["gpus"], np.full(k_n, -1)
         reasons, rcodes = [], np.full(k_n, -1)
-        codes[self.state == FITS] = 0
+        codes[key_fits] = 0
         for k, plan in self.payload.items():
             if self.state[k] == INFEASIBLE:
                 codes[k], rcodes[k] = len(words), len(reasons)
                 words.append(plan.binding)
                 reasons.append(plan.reason)
-        ans.put_codes("binding", rows, codes[self.kk], words)
-        ans.put_codes("reason", rows, rcodes[self.kk], reasons)
+        ans.put_codes("binding", rows, codes, words, at=self.kk)
+        ans.put_codes("reason", rows, rcodes, reasons, at=self.kk)
         if fits.any():
-            self._fill_fits(fits)
+            self._fill_fits(fits, key_fits)
 
-    def _fill_fits(self, fits: np.ndarray) -> None:
+    # A column read from the key table is worked out per key (unit changes, nulls of keys that
+    # fit nothing) and gathered once per row: the same numbers, one pass over the rows.
+    def _fill_fits(self, fits: np.ndarray, key_fits: np.ndarray) -> None:
         ans, r, k = self.ans, self.rows, self.kk
         figs_t = np.ascontiguousarray(self.figs.T)
-        fig = lambda name: figs_t[F[name]].take(k)  # noqa: E731
+        key = lambda name: figs_t[F[name]]  # noqa: E731  (NaN for keys that fit nothing)
         for name in ("step_time_s", "tokens_per_s", "mfu", "hfu"):
-            ans.put(name, r, fig(name))
-        ans.put("memory_gb_per_gpu", r, fig("memory_bytes") / 1e9)
-        ans.put("tflops_per_gpu", r, fig("mfu") * fig("peak_flops") / 1e12)
+            ans.put(name, r, key(name).take(k))
+        ans.put("memory_gb_per_gpu", r, (key("memory_bytes") / 1e9).take(k))
+        ans.put("tflops_per_gpu", r, (key("mfu") * key("peak_flops") / 1e12).take(k))
         for name in MEMORY_KEYS:
-            ans.put(f"memory_breakdown_gb_{name}", r, fig(f"memory_{name}") / 1e9)
+            ans.put(f"memory_breakdown_gb_{name}", r, (key(f"memory_{name}") / 1e9).take(k))
         for name in TIME_KEYS:
-            ans.put(f"time_breakdown_s_{name}", r, fig(f"time_{name}"))
+            ans.put(f"time_breakdown_s_{name}", r, key(f"time_{name}").take(k))
         neck = bottleneck({name: self.figs[:, F[f"time_{name}"]] for name in TIME_KEYS})
-        ans.put_codes("bottleneck", r, np.where(fits, k, -1), list(neck))
+        names, neck_code = np.unique(neck, return_inverse=True)
+        ans.put_codes("bottleneck", r, np.where(key_fits, neck_code.ravel(), -1), list(names),
+                      at=k)
         ints = np.ascontiguousarray(self.ints.T)
         for j, name in enumerate(LAYOUT_FIELDS):
             if name == "recompute":
-                ans.put_codes("layout_recompute", r, np.where(fits, ints[j].take(k), -1),
-                              [RECOMPUTE_NAMES[i] for i in range(3)])
+                ans.put_codes("layout_recompute", r, np.where(key_fits, ints[j], -1),
+                              [RECOMPUTE_NAMES[i] for i in range(3)], at=k)
             elif name in LAYOUT_INTS or name == "zero":
                 ans.put(f"layout_{name}", r, ints[j].take(k), valid=fits)
-        asked = np.array([m[0].global_batch_tokens if m else np.nan for m in self.models])
+        # each key's workload (a key's rows share it; the last key: rows that failed earlier)
+        key_model = np.append(self.mid[self.kfirst], len(self.models))
+        asked = np.array([m[0].global_batch_tokens if m else np.nan for m in self.models]
+                         + [np.nan])
         # the batch as the best layout runs it (search may move it within batch_tolerance)
-        ans.put("workload_global_batch_tokens", r, np.where(fits, fig("batch_tokens"),
-                                                            asked[self.mid]))
+        ans.put("workload_global_batch_tokens", r, np.where(
+            key_fits, key("batch_tokens"), asked[key_model]).take(k))
         # FLOPs, as plan._assemble: per token times the run's tokens
         mfpt = np.array([float(model_flops_per_token(m[0].architecture, m[0].seq_len))
-                         if m else np.nan for m in self.models])
-        model_flops = np.where(fits, mfpt[self.mid] * self.tokens, np.nan)
+                         if m else np.nan for m in self.models] + [np.nan])
+        model_flops = np.where(key_fits, mfpt[key_model], np.nan).take(k) * self.tokens
         ans.put("model_flops", r, model_flops)
-        ans.put("hardware_flops", r, fig("hardware_flops_per_token") * self.tokens)
+        ans.put("hardware_flops", r, key("hardware_flops_per_token").take(k) * self.tokens)
         # the run model over every row at once, as plan._assemble calls it
-        inputs = self._run_inputs(np.ones(self.n, bool))
+        inputs = self._run_inputs()
         price = self.col("price_per_gpu_hour")
         if price is not None:
             given = self.qty["price_per_gpu_hour"][0][price.codes]
-            inputs["cloud_usd_per_hour"] = np.where(price.codes >= 0, given,
-                                                    inputs["cloud_usd_per_hour"])
+            inputs["cloud_usd_per_hour"] = given if (price.codes >= 0).all() else np.where(
+                price.codes >= 0, given, inputs["cloud_usd_per_hour"])
         methods = list(self.ctx.cost_keys)
         oc = self.col("ownership")
         if oc is None:
@@ -327,12 +340,13 @@ class Chunk:
         else:
             index = [methods.index(v) if v in methods else -1 for v in oc.value_list()]
             method = np.array(index + [methods.index("cloud")])[oc.codes]
-        compute_s = self.tokens / fig("tokens_per_s")
+        compute_s = self.tokens / key("tokens_per_s").take(k)
         asms = [m[1] if m else None for m in self.models]
         lost = np.zeros(self.n, bool)
         groups = _split([id(a) if a else 0 for a in asms], self.mid, fits)
         # rows whose key fits nothing run on NaN devices: every run figure comes out NaN
-        devices = self.gpus if fits.all() else np.where(fits, self.gpus, np.nan)
+        keep = None if fits.all() else _keep(key_fits).take(k)
+        devices = self.gpus if keep is None else self.gpus * keep
         for aid, sel in groups:
             asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
             pick = (lambda v: v) if sel is None else (lambda v: v[sel])
@@ -342,7 +356,8 @@ class Chunk:
             rr = r if sel is None else r[sel]
             self._put_run(rr, out, {n: pick(v) if np.ndim(v) else v
                                     for n, v in inputs.items()},
-                          pick(fits), pick(method), pick(self.tokens), pick(model_flops))
+                          pick(fits), None if keep is None else pick(keep), pick(method),
+                          pick(self.tokens), pick(model_flops))
             lost_here = pick(fits) & ~np.isfinite(out["wall_s"])
             if sel is None:
                 lost = lost_here
@@ -354,10 +369,12 @@ class Chunk:
             self.ans.clear(back)
             self.st.handback[back] = True
 
-    def _put_run(self, r, out, inputs, fits, method, tokens, model_flops) -> None:
+    def _put_run(self, r, out, inputs, fits, keep, method, tokens, model_flops) -> None:
+        """The run model's columns; ``keep`` (None: every row fits) nulls the rows whose key
+        fits nothing (_keep)."""
         put = self.ans.put
-        every = bool(fits.all())
-        rel = {k: v if every else np.where(fits, v, np.nan)  # (goodput ignores NaN devices)
+        null_unfit = (lambda v: v) if keep is None else (lambda v: v * keep)  # noqa: E731
+        rel = {k: null_unfit(v)  # (goodput ignores NaN devices)
                for k, v in out["reliability"].items()}
         for name, v in rel.items():
             if f"reliability_{name}" in self.ans.kind:
@@ -370,31 +387,36 @@ class Chunk:
         put("co2_t", r, out["co2_t"])
         for name, key in (("price_per_gpu_hour", "cloud_usd_per_hour"), ("pue", "pue")):
             put(f"assumptions_{name}_value", r,
-                np.where(fits, inputs[key], np.nan))  # used only by plans that run
-        total = np.full(len(method), np.nan)
+                null_unfit(inputs[key]))  # used only by plans that run
+        total = None
         methods = list(out["cost"])
         for j, (m, parts) in enumerate(out["cost"].items()):
             on = method == j
             put(f"cost_usd_by_method_{m}", r, parts["total"])
-            total = np.where(on, parts["total"], total)
-            every_row = bool(on.all())
+            every_row, any_row = bool(on.all()), bool(on.any())
+            own = (lambda v: v) if every_row else (  # noqa: E731
+                lambda v, keep=_keep(on): v * keep)
+            # each row's own method: the others' totals are null there, and fmax skips nulls
+            total = own(parts["total"]) if total is None else np.fmax(total,
+                                                                       own(parts["total"]))
             for name, v in parts.items():
-                if name != "total" and (every_row or on.any()):
+                if name != "total" and any_row:
                     # a method's components, null under the other method
-                    put(f"cost_usd_{name}", r, v if every_row else np.where(on, v, np.nan))
+                    put(f"cost_usd_{name}", r, own(v))
         put("cost_usd_total", r, total)
         put("cost_usd_per_trillion_tokens", r, cost_per_trillion_tokens(total, tokens))
         put("cost_usd_per_1e24_flop", r, cost_per_1e24_flop(total, model_flops))
         self.ans.put_codes("cost_method", r, np.where(fits, method, -1), methods)
 
-    def _run_inputs(self, ok: np.ndarray) -> dict:
+    def _run_inputs(self) -> dict:
         """plan.run_inputs once per distinct (workload, accelerator, site), per row."""
-        mid, hid, sc = self.mid[ok], self.hid[ok], self.scodes[ok]
+        mid, hid, sc = self.mid, self.hid, self.scodes
         if "site" in self.cols:
             combo, first = group([Coded(hid, self.hws), Coded(sc, self.site_objs)], len(mid))
         else:  # one site: the hardware groups (workload x accelerator x network) say it all
             combo, first = hid, self.hfirst
         table: dict = {}
+        blank = np.full(len(first), np.nan)
         for j, r0 in enumerate(first):
             if self.models[mid[r0]] is None or self.hws[hid[r0]] is None:
                 continue  # rows that failed earlier
@@ -406,7 +428,9 @@ class Chunk:
                                 lambda: run_inputs(w, Cluster(acc, 1, up, out, site), Limits(),
                                                    asm, {}))[1]
             for name, v in got.items():
-                table.setdefault(name, np.full(len(first), np.nan))[j] = v
+                if name not in table:
+                    table[name] = blank.copy()
+                table[name][j] = v
         # an input the same for every group is a scalar (run.outcome broadcasts it)
         return {name: v[0] if (v == v[0]).all() or np.isnan(v).all() else v[combo]
                 for name, v in table.items()}
@@ -498,6 +522,17 @@ class Chunk:
             d.update(cost_usd=cost, assumptions={}, alternatives=[])
             out.append(Plan(**d))
         return out
+
+
+_NAN_ONE = np.array([np.nan, 1.0])
+
+
+def _keep(mask: np.ndarray) -> np.ndarray:
+    """1.0 where ``mask``, NaN elsewhere: ``x * _keep(mask)`` is x exactly on the mask and
+    null off it. One lookup per mask (the mask's bytes, 0 or 1, index [nan, 1.0]), then a
+    multiply per column: np.where costs several multiplies when its mask has no long runs
+    (a mispredicted branch per switch)."""
+    return _NAN_ONE.take(np.ascontiguousarray(mask, dtype=bool).view(np.uint8))
 
 
 def _split(ids: list, index: np.ndarray, fits: np.ndarray) -> list:

@@ -126,9 +126,9 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     ctx = context(catalog, assumptions)
     parts = []
     for start in range(0, max(n, 1), chunk_rows):
-        rows = np.arange(start, min(n, start + chunk_rows))
+        rows = slice(start, min(n, start + chunk_rows))  # each column's chunk as a view
         parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
-                            len(rows)).table())
+                            rows.stop - rows.start).table())
     out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     clash = [c for c in out.column_names if c in cols]
     if clash:

@@ -52,7 +52,8 @@ class Coded:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def take(self, rows: np.ndarray) -> "Coded":
+    def take(self, rows: np.ndarray | slice) -> "Coded":
+        """The column at ``rows`` (indices, or a slice: then its codes are a view)."""
         if self.per_row:
             codes = self.codes[rows]
             return Coded(np.where(codes >= 0, np.arange(len(codes)), -1),
@@ -95,6 +96,13 @@ def code_values(values) -> Coded:
     return Coded(codes, distinct)
 
 
+def _hashable(kind: pa.DataType) -> bool:
+    """Types that dictionary_encode codes chunk by chunk against one dictionary (every chunk
+    carries the whole of it), so a chunked column is coded without joining it first."""
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) \
+        or pa.types.is_integer(kind) or pa.types.is_binary(kind)
+
+
 # Per-row numbers, rarely repeated (a Monte Carlo's prices): coded one value per row, which
 # spares a hash of every row; they are never grouped on.
 PER_ROW = frozenset({"tokens", "price_per_gpu_hour", "deadline", "budget", "power_cap"})
@@ -103,25 +111,42 @@ PER_ROW = frozenset({"tokens", "price_per_gpu_hour", "deadline", "budget", "powe
 def code_arrow(column, per_row: bool = False) -> Coded:
     """Dictionary-code an Arrow column (Array or ChunkedArray) without a Python loop per row;
     with ``per_row``, a numeric column keeps one value per row."""
-    if isinstance(column, pa.ChunkedArray):
+    kind = column.type
+    if isinstance(column, pa.ChunkedArray) and (
+            column.num_chunks <= 1 or per_row or not _hashable(kind)):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if pa.types.is_null(column.type):
+    if pa.types.is_null(kind):
         return Coded(np.full(len(column), -1, dtype=np.int64), [])
-    if pa.types.is_floating(column.type):
+    if per_row and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        unknown = None
+        if column.null_count:
+            unknown = ~column.is_valid().to_numpy(zero_copy_only=False)
+            column = column.fill_null(0)
+        values = column.to_numpy(zero_copy_only=False)  # no copy
+        if pa.types.is_floating(kind):
+            nan = np.isnan(values)  # NaN is pandas' missing value
+            if nan.any():
+                unknown = nan if unknown is None else unknown | nan
+                values = np.where(nan, 0.0, values)
+        rows = np.arange(len(values))
+        return Coded(rows if unknown is None else np.where(unknown, -1, rows), values, True)
+    if pa.types.is_floating(kind):
         column = pc.if_else(pc.is_nan(column), None, column)  # NaN is pandas' missing value
-    if per_row and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-        valid = column.is_valid().to_numpy(zero_copy_only=False)
-        codes = np.where(valid, np.arange(len(column)), -1)
-        return Coded(codes, column.fill_null(0).to_numpy(zero_copy_only=False), True)
-    if pa.types.is_dictionary(column.type):
+    if pa.types.is_dictionary(kind):
         enc = column
     else:
         try:
             enc = column.dictionary_encode()
         except pa.ArrowNotImplementedError:
             return code_values(column.to_pylist())
-    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    dictionary = enc.dictionary
+    if isinstance(enc, pa.ChunkedArray):  # chunks coded against one dictionary (_hashable)
+        indices = pa.chunked_array([c.indices for c in enc.chunks]).combine_chunks()
+        dictionary = enc.chunk(0).dictionary
+    else:
+        indices, dictionary = enc.indices, enc.dictionary
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
     if pa.types.is_integer(dictionary.type) or pa.types.is_floating(dictionary.type):
         return Coded(codes, dictionary.to_numpy(zero_copy_only=False))
     return Coded(codes, [_plain(v) for v in dictionary.to_pylist()])
@@ -240,62 +265,81 @@ class Answers:
         if kind == "f8":
             self.f[name] = np.full(self.n, np.nan)
         elif kind == "str":
-            self.s[name] = np.full(self.n, -1, dtype=np.int64)
+            self.s[name] = np.full(self.n, -1, dtype=np.int32)
         else:
             self.i[name] = np.zeros(self.n, dtype=np.int64)
             self.valid[name] = np.zeros(self.n, dtype=bool)
 
+    def _own(self, values, dtype) -> np.ndarray:
+        """``values`` as a whole column buffer of ``dtype``: the array itself when it is a
+        whole column of that type, writeable, owning its data and not taken before (a
+        result made for this column: no copy), else a copy broadcast to the column."""
+        if isinstance(values, np.ndarray) and values.dtype == dtype \
+                and values.shape == (self.n,) and values.flags.owndata \
+                and values.flags.writeable and id(values) not in self._adopted:
+            self._adopted.add(id(values))
+            self._keep.append(values)  # so its id stays its own
+            return values
+        return np.array(np.broadcast_to(values, (self.n,)), dtype=dtype)
+
     def put(self, name: str, rows, values, valid=None) -> None:
         """Set ``name`` at ``rows`` (ascending indices) to ``values`` (scalar or array); for
-        whole numbers, ``valid`` marks which are known (else NaN marks the unknown)."""
+        whole numbers, ``valid`` marks which are known (else NaN marks the unknown).
+
+        A column first written whole is made from the values at once (_own), not filled
+        into a blank buffer."""
         kind = self.kind[name]
         rows = _as_slice(rows)
-        if valid is not None and kind in ("i8", "bool"):
-            if name not in self.i:
-                self._buffer(name)
-            self.i[name][rows] = values
-            self.valid[name][rows] = valid
-            return
+        whole = _whole(rows, self.n)
         if kind == "f8":
             if name not in self.f:
-                if _whole(rows, self.n) and isinstance(values, np.ndarray) \
-                        and values.dtype == np.float64 and values.shape == (self.n,) \
-                        and values.flags.owndata and values.flags.writeable \
-                        and id(values) not in self._adopted:
-                    self._adopted.add(id(values))  # a fresh array: keep it, no copy
-                    self._keep.append(values)
-                    self.f[name] = values
+                if whole:
+                    self.f[name] = self._own(values, np.float64)
                     return
                 self._buffer(name)
             self.f[name][rows] = values
-        elif kind in ("i8", "bool"):
-            if name not in self.i:
-                self._buffer(name)
+            return
+        if kind == "str":
+            if isinstance(values, (np.ndarray, list, tuple)):
+                self.put_codes(name, rows, *_codes_of(values))
+            else:
+                self.put_codes(name, rows, 0, [values])
+            return
+        if valid is None:  # NaN (floats) or None (objects) marks the unknown
             v = np.asarray(values)
             if v.dtype.kind == "f":
-                ok = np.isfinite(v)
-                self.i[name][rows] = np.where(ok, v, 0).astype(np.int64)
-                self.valid[name][rows] = ok
+                valid = np.isfinite(v)
+                values = np.where(valid, v, 0).astype(np.int64)
             elif v.dtype == object:
-                ok = np.array([x is not None for x in np.ravel(v)]).reshape(v.shape)
-                self.i[name][rows] = np.where(ok, v, 0).astype(np.int64)
-                self.valid[name][rows] = ok
+                valid = np.array([x is not None for x in np.ravel(v)]).reshape(v.shape)
+                values = np.where(valid, v, 0).astype(np.int64)
             else:
-                self.i[name][rows] = v
-                self.valid[name][rows] = True
-        elif isinstance(values, (np.ndarray, list, tuple)):
-            self.put_codes(name, rows, *_codes_of(values))
-        else:
-            self.put_codes(name, rows, 0, [values])
+                valid = True
+        if name not in self.i and whole:
+            self.i[name] = self._own(values, np.int64)
+            self.valid[name] = np.array(np.broadcast_to(valid, (self.n,)), dtype=bool)
+            return
+        if name not in self.i:
+            self._buffer(name)
+        self.i[name][rows] = values
+        self.valid[name][rows] = valid
 
-    def put_codes(self, name: str, rows, codes, values: list) -> None:
-        """Set a text column from codes into ``values`` (-1 or a None value: null)."""
+    def put_codes(self, name: str, rows, codes, values: list, at=None) -> None:
+        """Set a text column from codes into ``values`` (-1 or a None value: null); with
+        ``at``, ``codes`` are per key and row i takes ``codes[at[i]]`` (one gather)."""
         words = self.words[name]
+        remap = np.array([-1 if v is None else words.setdefault(str(v), len(words))
+                          for v in values] + [-1], dtype=np.int32)
+        rows = _as_slice(rows)
+        coded = remap[np.asarray(codes)]  # -1 picks the final -1
+        if at is not None:
+            coded = coded.take(at)
+        if name not in self.s and _whole(rows, self.n) and np.shape(coded) == (self.n,):
+            self.s[name] = coded
+            return
         if name not in self.s:
             self._buffer(name)
-        remap = np.array([-1 if v is None else words.setdefault(str(v), len(words))
-                          for v in values] + [-1], dtype=np.int64)
-        self.s[name][_as_slice(rows)] = remap[np.asarray(codes)]  # -1 picks the final -1
+        self.s[name][rows] = coded
 
     def clear(self, rows) -> None:
         """Null every column at ``rows`` (bad rows keep only their error)."""
@@ -321,10 +365,11 @@ class Answers:
             return out.cast(pa.bool_()) if kind == "bool" else out
         if name not in self.s:
             return _nulls(self.n, ARROW_TYPES["str"])
-        codes = self.s[name].astype(np.int32)
+        codes = self.s[name]
         dictionary = pa.array(list(self.words[name]), type=pa.string())
         indices = _with_validity(pa.int32(), codes, codes >= 0)
-        return pa.DictionaryArray.from_arrays(indices, dictionary)
+        # codes index the words by construction: no check pass over them
+        return pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
 
     def table(self) -> pa.Table:
         arrays = [self.arrow(name) for name, _, _ in self.fields]
@@ -361,11 +406,12 @@ def _with_validity(kind: pa.DataType, values: np.ndarray, valid: np.ndarray) -> 
     """An Arrow array over ``values`` (zero copy) with nulls where ``valid`` is false (a
     validity bitmap built in one numpy call; pa.array(mask=...) is far slower)."""
     values = np.ascontiguousarray(values)
-    if valid.all():
+    known = int(np.count_nonzero(valid))
+    if known == len(values):
         return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(values)],
-                                 null_count=int(len(values) - valid.sum()))
+                                 null_count=len(values) - known)
 
 
 def _codes_of(values) -> tuple[np.ndarray, list]:
