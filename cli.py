@@ -73,6 +73,8 @@ def app():
 @click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5.")
+@click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
+@click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
               help="Training framework (kernel fusion, attention kernel): "
               + ", ".join(FRAMEWORKS) + " (default megatron).")
@@ -87,8 +89,8 @@ def app():
 def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab, ffn_type,
              experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len, global_batch,
              precision, gpu, gpus, network, site, catalog_dir, layout, deadline, budget,
-             power_cap, max_gpus, objective, ownership, price_per_gpu_hour, framework,
-             uncertainty, seed, fmt, inventory, plot_path):
+             power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
+             energy_usd_per_kwh, framework, uncertainty, seed, fmt, inventory, plot_path):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -104,7 +106,8 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
             network=network, site=site, layout=layout, deadline=deadline, budget=budget,
             power_cap=power_cap, max_gpus=max_gpus, objective=objective, ownership=ownership,
             inventory=inventory,
-            price_per_gpu_hour=price_per_gpu_hour, catalog=cat, ffn_type=ffn_type,
+            price_per_gpu_hour=price_per_gpu_hour, pue=pue,
+            energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, uncertainty=uncertainty, seed=seed, **shape)
     except UnknownKeyError as exc:
@@ -161,7 +164,10 @@ def validate(fmt, catalog_dir):
               help="Run the chunks on a Dask cluster: a scheduler address "
                    "(tcp://host:8786) or 'local' for a LocalCluster (needs planner[dask]).")
 def sweep_cmd(spec, out, resume, workers, dask_address):
-    """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT."""
+    """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT.
+
+    Each row is an estimate, or with mode = "budget" at the top of SPEC.toml the largest run
+    its limits allow (planner budget's answer; axes usd, year, deadline, gpus, ...)."""
     from planner import sweep as sweeping
 
     bar = None
@@ -254,10 +260,12 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
 @click.option("--year", help="Hardware available and prices of that year: 2027.")
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--site", help="Site key (planner hardware list).")
+@click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
+@click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, tokens_per_param,
-               year, ownership, site, catalog_dir, fmt):
+               year, ownership, site, pue, energy_usd_per_kwh, catalog_dir, fmt):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -266,7 +274,8 @@ def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, to
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, year=year,
-                                ownership=ownership, site=site, catalog=cat)
+                                ownership=ownership, site=site, pue=pue,
+                                energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat)
     except UnknownKeyError as exc:
         _fail(f"{'--gpu' if exc.kind == 'accelerators' else '--site'}: {exc}")
     except (InputError, CatalogError) as exc:

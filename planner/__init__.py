@@ -5,6 +5,7 @@
     plan.training_days, plan.cost_usd["total"], plan.to_dict()
     table = planner.estimate_many(df)          # a pandas DataFrame or pyarrow Table of scenarios
     planner.sweep("what-if.toml", "out/")      # every combination, streamed to Parquet
+    planner.budget(usd="1B", year=2027)        # the largest run a budget allows
     fleet = planner.schedule("workloads/fleets/lab-3-sites.toml")   # runs on sites over time
     fleet.to_dict(), fleet.table(), fleet.write_parquet("fleet.parquet")
 """
@@ -20,12 +21,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",
     "Layout", "LayoutError", "Network", "Plan", "Site", "UnknownKeyError", "Workload",
-    "__version__", "catalog", "catalog_show", "catalog_table", "estimate", "estimate_many",
-    "schedule", "sweep",
+    "__version__", "budget", "catalog", "catalog_show", "catalog_table", "estimate",
+    "estimate_many", "schedule", "sweep",
 ]
 
 _LAZY = {"Plan": "plan", "estimate": "plan", "catalog_show": "report",
-         "catalog_table": "report", "schedule": "fleet", "estimate_many": "many"}
+         "catalog_table": "report", "schedule": "fleet", "estimate_many": "many",
+         "budget": "inverse"}
 
 
 def __getattr__(name):

@@ -12,19 +12,31 @@ Year by year (``year``): only accelerators released by then (catalog ``release_y
 cloud prices moved from their catalog date along the price-performance trend (Epoch AI 2022,
 "Trends in GPU price-performance": FLOP/$ improves ~0.14 orders of magnitude a year). Frontier
 training cost grows ~2.4x a year (Cottier et al. 2024, Epoch AI), reported as context.
+
+The probes of one call share their layout searches (plan.shared_searches; a caller's block, such
+as a budget sweep's, shares them across calls too): a fixed parameter count searches its layouts
+once, and calls that bisect the same sizes (another budget or year) reuse each other's sizing.
+``answer_many`` answers a budget sweep's rows with ``budget`` itself, one call per distinct
+scenario, flattened as ``planner budget --format json`` is.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from dataclasses import asdict, dataclass, field
 
-from .assumptions import Assumptions
+import numpy as np
+
+from .assumptions import SHARED_SEARCHES_KEPT, Assumptions
 from .catalog import Catalog, catalog as load_catalog
-from .plan import Plan, _clean, estimate
-from .units import InputError, parse_count, parse_duration_s, parse_int_count, \
-    parse_money_usd, parse_power_w
+from .plan import _SHARED_SEARCHES, Plan, _clean, estimate, shared_searches
+from .report import flatten
+from .scenarios import USER_ERRORS, Context, Rows, error_text, group
+from .table import Answers, Coded
+from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
+    parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue
 
 MIN_PARAMS = 1e8
 MAX_PARAMS = 1e16
@@ -97,10 +109,13 @@ def _run_size(n: float, rule: str, ratio: float, fixed_params, fixed_tokens):
 
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
            tokens=None, tokens_per_param=20.0, year=None, ownership="cloud", catalog=None,
-           site=None, max_gpus=None, assumptions: dict | Assumptions | None = None,
-           trends: Trends | None = None, tolerance: float = SIZE_TOLERANCE) -> BudgetAnswer:
-    """The largest training run the given limits allow (see the module docstring)."""
+           site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
+           assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
+           tolerance: float = SIZE_TOLERANCE) -> BudgetAnswer:
+    """The largest training run the given limits allow (see the module docstring); ``pue``
+    and ``energy_usd_per_kwh`` replace the site's figures, as in ``estimate``."""
     trends = trends or Trends()
+    tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     if usd is None and power_cap is None and deadline is None and gpus is None \
             and max_gpus is None:
@@ -123,11 +138,19 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     fixed_params = parse_count(params, "--params") if params is not None else None
     fixed_tokens = parse_count(tokens, "--tokens") if tokens is not None else None
     year_i = parse_int_count(year, "--year") if year is not None else None
+    site_figures = {
+        "pue": parse_pue(pue, "--pue") if pue is not None else None,
+        "energy_usd_per_kwh": (parse_energy_usd_per_kwh(energy_usd_per_kwh,
+                                                        "--energy-usd-per-kwh")
+                               if energy_usd_per_kwh is not None else None)}
     keys = _accelerators(cat, gpu, year_i)
     considered = []
-    for key in keys:
-        considered.append(_largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens,
-                                      year_i, trends, ownership, site, assumptions, tolerance))
+    # the probes share layout searches (with the caller's, inside its shared_searches block)
+    with shared_searches(_SHARED_SEARCHES.get()):
+        for key in keys:
+            considered.append(_largest_on(cat, key, limits, rule, ratio, fixed_params,
+                                          fixed_tokens, year_i, trends, ownership, site,
+                                          site_figures, assumptions, tolerance))
     found = [c for c in considered if c["plan"] is not None]
     rule_text = {"tokens_per_param": f"compute-optimal: tokens = {ratio:g} x parameters "
                  "(Hoffmann et al. 2022)", "fixed_params": "fixed parameters, tokens grow",
@@ -165,7 +188,7 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
 
 
 def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year, trends,
-                ownership, site, assumptions, tolerance) -> dict:
+                ownership, site, site_figures, assumptions, tolerance) -> dict:
     acc = cat.accelerator(key)
     name = ("cloud_contract_usd_per_hour" if acc.cloud_contract_usd_per_hour is not None
             else "cloud_on_demand_usd_per_hour")
@@ -178,7 +201,7 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
                         deadline=limits["deadline_s"], budget=limits["usd"],
                         power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
                         objective="cost", ownership=ownership, price_per_gpu_hour=price,
-                        catalog=cat, site=site, assumptions=assumptions)
+                        catalog=cat, site=site, assumptions=assumptions, **site_figures)
 
     lo, hi = math.log10(MIN_PARAMS), math.log10(MAX_PARAMS)
     if rule == "fixed_params":  # tokens grow: search tokens from 1e9 to 1e16
@@ -205,6 +228,57 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
     return {"accelerator": key, "price_per_gpu_hour": price, "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,
             "reason": reason}
+
+
+# --- many budgets: the rows of a budget sweep ---------------------------------------------
+
+# budget's keywords (less the catalog, assumptions and trends, which hold for a whole sweep):
+# the inputs a budget sweep's scenario may give.
+INPUTS = tuple(p.name for p in inspect.signature(budget).parameters.values()
+               if p.name not in ("catalog", "assumptions", "trends"))
+# The columns of BudgetAnswer.to_dict's ``inverse`` block, flattened with "_" (a list as JSON
+# text, as report.flatten writes it); the estimate contract's columns come before them.
+FIELDS = [("inverse_rule", "str", ""), ("inverse_params", "f8", "parameters"),
+          ("inverse_tokens", "f8", "tokens"), ("inverse_model_flops", "f8", "FLOP"),
+          ("inverse_year", "i8", "year"), ("inverse_limits_usd", "f8", "USD"),
+          ("inverse_limits_power_cap_w", "f8", "W"), ("inverse_limits_deadline_s", "f8", "s"),
+          ("inverse_limits_gpus", "i8", "devices"), ("inverse_limits_max_gpus", "i8", "devices"),
+          ("inverse_considered", "str", "JSON: each accelerator's largest run"),
+          ("inverse_trends_price_performance_oom_per_year", "f8", "orders of magnitude per year"),
+          ("inverse_trends_price_performance_source", "str", ""),
+          ("inverse_trends_frontier_cost_growth_per_year", "f8", "x per year"),
+          ("inverse_trends_frontier_cost_source", "str", "")]
+
+
+def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
+    """Every column of ``planner budget --format json`` (the estimate contract's, then the
+    ``inverse`` block's) for ``n`` rows of coded inputs: ``budget`` itself, once per distinct
+    scenario, the calls sharing layout searches; a row budget refuses gets its message in
+    ``error``."""
+    ans = Answers(n, ctx.fields + FIELDS)
+    st = Rows(ans)
+    names = [k for k in INPUTS if k in cols]
+    if n == 0:
+        return ans
+    sid, first = group([cols[k] for k in names], n)
+    memo = ctx.cache.setdefault("shared-searches", {})
+    if len(memo) > SHARED_SEARCHES_KEPT:
+        memo.clear()
+    with shared_searches(memo):
+        for s, r0 in enumerate(first):
+            kwargs = {k: cols[k].row(int(r0)) for k in names}
+            rows = np.flatnonzero(sid == s)
+            try:
+                found = budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
+                               **{k: v for k, v in kwargs.items() if v is not None})
+            except USER_ERRORS as exc:
+                st.fail(rows, error_text(exc))
+                continue
+            for name, value in flatten(found.to_dict()).items():
+                if name in ans.kind and value is not None:
+                    ans.put(name, rows, value)
+    ans.clear(np.flatnonzero(st.bad))
+    return ans
 
 
 # --- sensitivity: which assumptions move an answer most -----------------------------------

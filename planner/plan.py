@@ -28,8 +28,8 @@ from .flops import hardware_flops_per_token, model_flops_per_token
 from .search import SearchResult, parse_layout, search
 from .specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
-from .units import (InputError, parse_count, parse_duration_s, parse_int_count, parse_money_usd,
-                    parse_power_w)
+from .units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
+                    parse_int_count, parse_money_usd, parse_power_w, parse_pue)
 
 SECONDS_PER_DAY = 86400.0
 
@@ -57,6 +57,8 @@ class Limits:
     ownership: str = "cloud"
     price_per_gpu_hour: float | None = None
     inventory: tuple = ()  # ((accelerator, devices on hand), ...)
+    pue: float | None = None                 # given: replaces the site's PUE
+    energy_usd_per_kwh: float | None = None  # given: replaces the site's energy price
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ def _networks(cat: Catalog, acc: Accelerator, network: str | None):
 
 
 def _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
-                  price_per_gpu_hour) -> Limits:
+                  price_per_gpu_hour, pue=None, energy_usd_per_kwh=None) -> Limits:
     if objective not in (None, "time", "cost"):
         raise InputError("--objective", objective, "cost or time")
     if ownership not in ("cloud", "owned"):
@@ -425,7 +427,10 @@ def _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
         max_gpus=parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
         objective=objective, ownership=ownership,
         price_per_gpu_hour=(parse_money_usd(price_per_gpu_hour, "--price-per-gpu-hour")
-                            if price_per_gpu_hour is not None else None))
+                            if price_per_gpu_hour is not None else None),
+        pue=parse_pue(pue, "--pue") if pue is not None else None,
+        energy_usd_per_kwh=(parse_energy_usd_per_kwh(energy_usd_per_kwh, "--energy-usd-per-kwh")
+                            if energy_usd_per_kwh is not None else None))
 
 
 def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None) -> Assumptions:
@@ -446,12 +451,14 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
              site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
-             objective=None, ownership="cloud", price_per_gpu_hour=None, catalog=None,
+             objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
+             energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
              assumptions: dict | Assumptions | None = None, inventory=None, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
-    ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input."""
+    ('1T', '90d', '150MW', '$2.5'); see CONTRACT.md for every input. ``pue`` and
+    ``energy_usd_per_kwh`` replace the site's figures."""
     asm = assumptions_for(assumptions, framework)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
@@ -459,7 +466,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     limits = _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
-                           price_per_gpu_hour)
+                           price_per_gpu_hour, pue, energy_usd_per_kwh)
     gpu_keys = _gpu_keys(gpu, asm, used)
     limits = _limits_for(limits, inventory, gpu_keys, cat)
     fixed = parse_layout(layout) if not isinstance(layout, dict) else parse_layout(layout)
@@ -487,9 +494,13 @@ def _with_uncertainty(plan: Plan, w: Workload, cat: Catalog, site: Site | None, 
     fig = acc.figures.get(price_key)
     ranges = {"cloud_usd_per_hour": (fig.low, fig.high) if fig and
               limits.price_per_gpu_hour is None else (None, None)}
-    for name, key in (("pue", "pue"), ("energy_usd_per_kwh", "energy_usd_per_kwh")):
-        f = site.figures.get(key) if site else None
+    for name in ("pue", "energy_usd_per_kwh"):
+        f = site.figures.get(name) if site else None
         ranges[name] = (f.low, f.high) if f else (None, None)
+        if getattr(limits, name) is not None:  # a given figure: its range is the default one
+            ranges[name] = (None, None)
+    if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
+        ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
     samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,
                                    ranges, limits.ownership, asm, seed)
     p10, p50, p90 = uncertainty.quantiles(samples)
@@ -636,13 +647,17 @@ def _no_layout_hint(w: Workload, gpus: int, fixed: dict) -> str:
             f"dividing the batch of {seqs} sequences")
 
 
-def _facility_w_per_device(acc: Accelerator, site: Site | None, asm: Assumptions) -> float:
+def _facility_w_per_device(acc: Accelerator, site: Site | None, asm: Assumptions,
+                           given_pue: float | None = None) -> float:
     dev_w, _ = power_model.device_power_w(acc, asm)
     it = power_model.it_power_w(1, dev_w, asm)
-    return float(power_model.facility_power_w(it, _pue(site, asm)))
+    return float(power_model.facility_power_w(it, _pue(site, asm, given_pue)))
 
 
-def _pue(site: Site | None, asm: Assumptions) -> float:
+def _pue(site: Site | None, asm: Assumptions, given: float | None = None) -> float:
+    """The PUE a plan uses: given (--pue), else the site's, else the default."""
+    if given is not None:
+        return given
     return site.pue if site and site.pue else asm.pue
 
 
@@ -757,8 +772,9 @@ def run_inputs(w: Workload, cluster: Cluster, limits: Limits, asm: Assumptions,
     acc, site = cluster.accelerator, cluster.site
     dev_w, power_basis = power_model.device_power_w(acc, asm)
     used["power_basis"] = {"value": power_basis, "source": "per-device server power"}
-    pue = _pue(site, asm)
-    used["pue"] = {"value": pue, "source": (f"site {site.key}" if site and site.pue
+    pue = _pue(site, asm, limits.pue)
+    used["pue"] = {"value": pue, "source": ("given (--pue)" if limits.pue is not None
+                                            else f"site {site.key}" if site and site.pue
                                             else _source(asm, "pue"))}
     carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
               else asm.grid_kg_co2_per_mwh)
@@ -775,6 +791,9 @@ def run_inputs(w: Workload, cluster: Cluster, limits: Limits, asm: Assumptions,
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
     price = site.energy_usd_per_kwh if site and site.energy_usd_per_kwh else \
         asm.energy_usd_per_kwh
+    if limits.energy_usd_per_kwh is not None:
+        price = limits.energy_usd_per_kwh
+        used["energy_usd_per_kwh"] = {"value": price, "source": "given (--energy-usd-per-kwh)"}
     return {"checkpoint_s": _checkpoint_s(w, site, asm), "device_power_w": dev_w, "pue": pue,
             "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
             "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
@@ -908,7 +927,8 @@ def _size_ladder(k_top: int) -> list[int]:
 
 
 def _size_options(w: Workload, acc: Accelerator, hw: Hardware, site: Site | None, fixed: dict,
-                  slim: sizing.SizingLimits, asm: Assumptions, allow_tp: bool) -> list[Candidate]:
+                  slim: sizing.SizingLimits, asm: Assumptions, allow_tp: bool,
+                  given_pue: float | None = None) -> list[Candidate]:
     """Candidate clusters for one accelerator, each with its best layout (one layout search
     per size): the size ladder from the horizon up, the largest size each cap allows (power,
     --max-gpus, inventory), and the smallest size meeting the deadline (bisection)."""
@@ -923,7 +943,7 @@ def _size_options(w: Workload, acc: Accelerator, hw: Hardware, site: Site | None
     ladder = [k for k in _size_ladder(k_top) if k * unit >= ideal_gpus] or [k_top]
     caps = [slim.max_gpus, slim.inventory.get(acc.key)]
     if slim.power_cap_mw is not None:
-        per_device_w = _facility_w_per_device(acc, site, asm)
+        per_device_w = _facility_w_per_device(acc, site, asm, given_pue)
         if math.isfinite(per_device_w) and per_device_w > 0:
             caps.append(slim.power_cap_mw * 1e6 / per_device_w)
     at_caps = {min(k_top, int(c // unit)) for c in caps if c is not None and c >= unit}
@@ -977,7 +997,7 @@ def _plan_sized(w: Workload, acc: Accelerator, up, out, hw: Hardware, site: Site
         "given (--objective)" if limits.objective else "planner default: the cheapest plan "
         "that meets the limits (--objective time for the fastest)")}
     slim = _sizing_limits(limits, asm, used, default_deadline=objective == "cost")
-    cands = _size_options(w, acc, hw, site, fixed, slim, asm, allow_tp)
+    cands = _size_options(w, acc, hw, site, fixed, slim, asm, allow_tp, limits.pue)
     plans = [_assemble(w, Cluster(acc, c.gpus, up, out, site), c, limits, asm, dict(used), None)
              for c in cands]
     ok = [p for p in plans if p.feasible and _has_numbers(p)]

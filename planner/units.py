@@ -17,8 +17,8 @@ from decimal import Decimal
 
 __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
-    "parse_money_usd", "parse_fraction", "fmt_count", "fmt_duration_days", "fmt_power",
-    "fmt_money", "fmt_pct",
+    "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
+    "fmt_duration_days", "fmt_power", "fmt_money", "fmt_pct",
 ]
 
 
@@ -43,6 +43,7 @@ _DURATION_SCALES = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y
 # Watts per unit, matched case-insensitively, so "mw" means megawatts (never milliwatts).
 _POWER_SCALES = {"w": 1, "kw": 10**3, "mw": 10**6, "gw": 10**9}
 _PCT_SCALES = {"": 1, "%": Decimal("0.01")}
+_PLAIN_SCALES = {"": 1}
 
 
 def _pattern(prefix: str, units: dict) -> re.Pattern:
@@ -56,6 +57,8 @@ _MONEY_RE = _pattern(r"\$?\s*", _MONEY_SCALES)
 _DURATION_RE = _pattern("", _DURATION_SCALES)
 _POWER_RE = _pattern("", _POWER_SCALES)
 _PCT_RE = _pattern("", _PCT_SCALES)
+_PLAIN_RE = _pattern("", _PLAIN_SCALES)
+_PRICE_RE = _pattern(r"\$?\s*", _PLAIN_SCALES)
 
 _ACCEPT_COUNT = ("a positive number with an optional suffix K, M, B, G, T, P "
                  "(e.g. 405B, 1.5e12, 16M)")
@@ -67,6 +70,13 @@ _ACCEPT_POWER = "a positive number with a unit W, kW, MW or GW (e.g. 700W, 1.2kW
 _ACCEPT_MONEY = ("a non-negative USD amount with an optional $ and suffix K, M, B, T "
                  "(e.g. $2.5, 40K, 500M, $1.2B)")
 _ACCEPT_FRACTION = "a number in (0, 1] or a percentage in (0%, 100%] (e.g. 0.4, 40%)"
+_ACCEPT_PUE = ("a number >= 1, facility power over IT power (e.g. 1.1 for a hyperscale "
+               "campus, 1.2, 1.5)")
+_ACCEPT_ENERGY = ("a non-negative price in USD per kWh, with an optional $ (e.g. 0.08, $0.06); "
+                  "a price per MWh divided by 1000")
+# Above this a price per kWh is taken for a price per MWh (80 for $80/MWh): no grid price has
+# come near it (the highest European day-ahead prices of August 2022 were ~EUR 0.7/kWh).
+MAX_ENERGY_USD_PER_KWH = 5.0
 
 
 def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zero=False) -> Decimal:
@@ -152,6 +162,28 @@ def parse_fraction(text, name) -> float:
     value = _parse(text, name, _PCT_RE, _PCT_SCALES, _ACCEPT_FRACTION, "a fraction")
     if value > 1:
         raise InputError(name, text, _ACCEPT_FRACTION, "is greater than 1 (100%)")
+    return float(value)
+
+
+def parse_pue(text, name="--pue") -> float:
+    """Power usage effectiveness (facility power / IT power, The Green Grid 2007): '1.2' ->
+    1.2; below 1 is impossible (a facility cannot draw less than its IT load)."""
+    value = _parse(text, name, _PLAIN_RE, _PLAIN_SCALES, _ACCEPT_PUE, "a PUE",
+                   allow_zero=True)
+    if value < 1:
+        raise InputError(name, text, _ACCEPT_PUE, "is below 1 (a facility cannot draw less "
+                         "than its IT load)")
+    return float(value)
+
+
+def parse_energy_usd_per_kwh(text, name="--energy-usd-per-kwh") -> float:
+    """An energy price in USD per kWh: '$0.08' -> 0.08; zero is allowed, a figure above
+    MAX_ENERGY_USD_PER_KWH is refused as a likely price per MWh."""
+    value = _parse(text, name, _PRICE_RE, _PLAIN_SCALES, _ACCEPT_ENERGY, "a price per kWh",
+                   allow_zero=True)
+    if value > MAX_ENERGY_USD_PER_KWH:
+        raise InputError(name, text, _ACCEPT_ENERGY, f"is above ${MAX_ENERGY_USD_PER_KWH:g} "
+                         "per kWh (a price per MWh?)")
     return float(value)
 
 

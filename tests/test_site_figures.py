@@ -1,0 +1,139 @@
+"""PUE and energy price as estimate inputs: they replace the site's figures everywhere a plan
+uses them (facility power, energy cost, sizing under a power cap, the Monte Carlo), are reported
+as given, are validated, and are columns of estimate_many and axes of a sweep."""
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import cli
+import planner
+from planner.many import estimate_many
+
+BASE = dict(params="13B", tokens="1T", gpu="h100-sxm", gpus=256)
+SITE_PUE = 1.10  # hardware/sites/us-hyperscale.toml, the default site
+
+
+@pytest.fixture(scope="module")
+def base():
+    return planner.estimate(**BASE), planner.estimate(**BASE, ownership="owned")
+
+
+def test_pue_scales_facility_power_and_energy(base):
+    plan, _ = base
+    assert plan.assumptions["pue"]["value"] == SITE_PUE
+    given_ = planner.estimate(**BASE, pue=1.5)
+    assert given_.assumptions["pue"] == {"value": 1.5, "source": "given (--pue)"}
+    # facility power = IT power x PUE (The Green Grid 2007): only the PUE changed
+    assert given_.power_mw == pytest.approx(plan.power_mw * 1.5 / SITE_PUE, rel=1e-12)
+    assert given_.energy_mwh == pytest.approx(plan.energy_mwh * 1.5 / SITE_PUE, rel=1e-12)
+    assert given_.training_days == plan.training_days and given_.layout == plan.layout
+    assert given_.cost_usd["total"] == plan.cost_usd["total"]  # cloud: the price is per hour
+
+
+def test_energy_price_scales_the_owned_energy_cost(base):
+    _, owned = base
+    cheap = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh="$0.04")
+    assert cheap.assumptions["energy_usd_per_kwh"] == {
+        "value": 0.04, "source": "given (--energy-usd-per-kwh)"}
+    assert cheap.cost_usd["energy"] == pytest.approx(owned.cost_usd["energy"] * 0.04 / 0.0806,
+                                                     rel=1e-12)
+    others = {k for k in owned.cost_usd if k not in ("energy", "total", "per_trillion_tokens",
+                                                      "per_1e24_flop", "by_method")}
+    assert all(cheap.cost_usd[k] == owned.cost_usd[k] for k in others)
+    assert cheap.cost_usd["total"] == pytest.approx(
+        owned.cost_usd["total"] - owned.cost_usd["energy"] + cheap.cost_usd["energy"])
+    free = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh=0)
+    assert free.cost_usd["energy"] == 0
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pue=st.floats(1.0, 3.0), price=st.floats(0.0, 0.5))
+def test_power_and_energy_cost_are_linear_in_the_given_figures(base, pue, price):
+    _, owned = base
+    p = planner.estimate(**BASE, ownership="owned", pue=pue, energy_usd_per_kwh=price)
+    assert p.power_mw == pytest.approx(owned.power_mw * pue / SITE_PUE, rel=1e-9)
+    assert p.cost_usd["energy"] == pytest.approx(
+        owned.cost_usd["energy"] * (pue / SITE_PUE) * (price / 0.0806), rel=1e-9, abs=1e-6)
+
+
+def test_a_higher_pue_fits_fewer_devices_under_a_power_cap():
+    kw = dict(params="7B", tokens="2T", gpu="h100-sxm", power_cap="1MW", objective="time")
+    low = planner.estimate(**kw, pue=1.05)
+    high = planner.estimate(**kw, pue=2.0)
+    assert low.feasible and high.feasible
+    assert high.cluster["gpus"] < low.cluster["gpus"]
+    assert high.power_mw <= 1.0 + 1e-9 and low.power_mw <= 1.0 + 1e-9
+
+
+def test_uncertainty_samples_around_the_given_figures():
+    kw = dict(BASE, ownership="owned", uncertainty=True)
+    plan = planner.estimate(**kw, pue=1.6, energy_usd_per_kwh=0.2)
+    assert plan.p10["power_mw"] < plan.power_mw * 1.01 and plan.p90["power_mw"] > plan.power_mw
+    # the default site's PUE range is 1.09-1.10: samples around 1.6 are far above it
+    site = planner.estimate(**kw)
+    assert plan.p10["power_mw"] > site.p90["power_mw"] * 1.3
+    # PUE 1 is the floor: no sample draws less than the IT load
+    floor = planner.estimate(**kw, pue=1.0)
+    it_mw = floor.power_mw
+    assert floor.p10["power_mw"] >= it_mw * 0.8  # efficiency draws move days, not power
+    assert planner.estimate(**kw, pue=1.0).p50 == floor.p50  # seeded
+
+
+@pytest.mark.parametrize("flag,value,says", [
+    ("pue", 0.9, "below 1"), ("pue", "high", "is not a PUE"), ("pue", -1.2, "negative"),
+    ("energy_usd_per_kwh", -0.1, "negative"), ("energy_usd_per_kwh", 80, "per MWh"),
+    ("energy_usd_per_kwh", "cheap", "is not a price per kWh")])
+def test_bad_figures_name_the_input(flag, value, says):
+    with pytest.raises(planner.InputError, match=f"--{flag.replace('_', '-')}.*{says}"):
+        planner.estimate(**BASE, **{flag: value})
+
+
+def test_cli_flags_and_errors():
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "13B", "--tokens", "1T",
+                                     "--gpus", "256", "--gpu", "h100-sxm", "--pue", "1.3",
+                                     "--energy-usd-per-kwh", "$0.05", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    d = json.loads(r.output)
+    assert d["assumptions"]["pue"]["value"] == 1.3
+    assert d["assumptions"]["energy_usd_per_kwh"]["value"] == 0.05
+    for args, flag in ((["--pue", "0.5"], "--pue"), (["--energy-usd-per-kwh", "x"],
+                                                     "--energy-usd-per-kwh")):
+        bad = CliRunner().invoke(cli.app, ["estimate", "--params", "13B", "--tokens", "1T",
+                                           "--gpus", "256", *args])
+        assert bad.exit_code == 2 and flag in bad.output and "accepted" in bad.output
+        assert "Traceback" not in bad.output
+
+
+def test_estimate_many_takes_them_as_columns(base):
+    plan, owned = base
+    table = pa.table({"params": ["13B"] * 4, "tokens": ["1T"] * 4, "gpu": ["h100-sxm"] * 4,
+                      "gpus": [256] * 4, "ownership": ["cloud", "owned", "owned", "cloud"],
+                      "pue": [None, 1.5, None, 0.5],
+                      "energy_usd_per_kwh": [None, 0.04, 0.04, None]})
+    rows = estimate_many(table).to_pylist()
+    assert rows[0]["power_mw"] == pytest.approx(plan.power_mw, rel=1e-12)
+    direct = planner.estimate(**BASE, ownership="owned", pue=1.5, energy_usd_per_kwh=0.04)
+    assert rows[1]["power_mw"] == pytest.approx(direct.power_mw, rel=1e-12)
+    assert rows[1]["cost_usd_energy"] == pytest.approx(direct.cost_usd["energy"], rel=1e-12)
+    assert rows[1]["assumptions_pue_value"] == 1.5
+    direct = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh=0.04)
+    assert rows[2]["cost_usd_total"] == pytest.approx(direct.cost_usd["total"], rel=1e-12)
+    assert rows[3]["error"] and "--pue" in rows[3]["error"] and rows[3]["power_mw"] is None
+
+
+def test_sweep_axes(base):
+    plan, _ = base
+    spec = {"fixed": dict(BASE), "axes": {"pue": [1.1, 1.4], "energy_usd_per_kwh": [0.06]}}
+    table = planner.sweep(spec).table
+    assert table.schema.field("pue").metadata[b"unit"] == b""
+    assert table.schema.field("energy_usd_per_kwh").metadata[b"unit"] == b"USD per kWh"
+    rows = table.to_pylist()
+    assert [r["pue"] for r in rows] == [1.1, 1.4]
+    assert rows[1]["power_mw"] == pytest.approx(plan.power_mw * 1.4 / SITE_PUE, rel=1e-12)
+    with pytest.raises(planner.sweep.SpecError, match=r"\[axes\] pue"):
+        planner.sweep({"fixed": dict(BASE), "axes": {"pue": [0.8]}})
