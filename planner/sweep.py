@@ -12,6 +12,12 @@
 [fixed] may also hold ``catalog`` (a directory, or a list, relative to the spec file) and
 ``assumptions`` (a table of Assumptions overrides), which hold for every scenario.
 
+A top-level ``mode = "budget"`` (before any section) asks the inverse question instead: the
+inputs are ``planner.budget``'s (usd, power_cap, deadline, gpus, max_gpus, gpu, params,
+tokens, tokens_per_param, year, ownership, site, pue, energy_usd_per_kwh, tolerance) and each
+row is inverse.budget's answer for its scenario, flattened as ``planner budget --format json``
+is (the estimate columns, then inverse_*). ``mode = "estimate"`` is the default.
+
 Scenario ``s`` is the ``s``-th element of itertools.product(*axes, zip). Chunk ``k`` holds
 scenarios [k C, (k+1) C) and becomes part file ``part-0000k.parquet`` of the output directory,
 with one row per scenario: ``scenario``, every input by name (quantities parsed to the SI
@@ -44,28 +50,42 @@ import pyarrow as pa
 from .assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
 from .catalog import CatalogError, UnknownKeyError
+from . import inverse
 from .scenarios import INPUTS, Context, context
 from .many import answer
 from .search import LayoutError, parse_layout
 from .table import INPUT_UNITS, Coded
-from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
-                    parse_money_usd, parse_power_w)
+from .units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
+                    parse_fraction, parse_int_count, parse_money_usd, parse_power_w,
+                    parse_pue)
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
            "read"]
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
+# What a sweep answers: the inputs a scenario may give, how its rows are answered, and the
+# default rows per chunk (a budget row bisects ~10 sized estimates, seconds each: small chunks
+# keep every worker busy and a resume loses little).
+MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
+         "budget": (inverse.INPUTS, inverse.answer_many, 8)}
 
 # How each quantity input is parsed into the number its column holds (table.INPUT_UNITS).
 PARSERS = {"params": parse_count, "tokens": parse_count, "global_batch": parse_count,
            "gpus": parse_int_count, "max_gpus": parse_int_count, "seq_len": parse_int_count,
            "deadline": parse_duration_s, "budget": parse_money_usd,
            "price_per_gpu_hour": parse_money_usd, "power_cap": parse_power_w,
+           "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh,
+           "usd": parse_money_usd, "year": parse_int_count, "tokens_per_param": parse_count,
+           "tolerance": parse_fraction,
            **{k: parse_int_count for k in ("layers", "hidden", "heads", "kv_heads", "ffn",
                                            "vocab", "experts", "top_k", "expert_ffn",
                                            "shared_experts", "dense_layers")}}
 WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
+# Units of the inputs table.INPUT_UNITS does not name (the budget mode's, the site figures).
+UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
+         "tokens_per_param": "tokens per parameter", "tolerance": "fraction",
+         "pue": "", "energy_usd_per_kwh": "USD per kWh"}
 
 
 class SpecError(InputError):
@@ -83,6 +103,7 @@ class Spec:
     zipped: tuple[tuple[str, tuple], ...]
     catalog: tuple[str, ...] = ()
     assumptions: dict = field(default_factory=dict)
+    mode: str = "estimate"  # or "budget": the inverse question (MODES)
 
     @property
     def sizes(self) -> list[int]:
@@ -103,6 +124,8 @@ class Spec:
         if self.assumptions:
             fixed["assumptions"] = dict(self.assumptions)
         out = {"fixed": fixed, "axes": {n: list(v) for n, v in self.axes}}
+        if self.mode != "estimate":  # so an estimate spec keeps its hash (and its resume)
+            out["mode"] = self.mode
         if self.zipped:
             out["zip"] = {n: list(v) for n, v in self.zipped}
         return out
@@ -142,11 +165,15 @@ def load_spec(spec, base: Path | None = None) -> Spec:
 
 
 def _spec(data: dict, base: Path) -> Spec:
-    unknown = set(data) - SPEC_SECTIONS
+    unknown = set(data) - SPEC_SECTIONS - {"mode"}
     if unknown:
         name = sorted(unknown)[0]
-        raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip]",
-                        "is not a section")
+        raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip], and a "
+                        "top-level mode", "is not a section")
+    mode = data.get("mode", "estimate")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise SpecError("mode", mode, " or ".join(f'"{m}"' for m in MODES), "is not a mode")
+    inputs = MODES[mode][0]
     fixed = dict(data.get("fixed", {}))
     catalog = fixed.pop("catalog", ())
     catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
@@ -164,14 +191,17 @@ def _spec(data: dict, base: Path) -> Spec:
     for where, names in (("[fixed]", list(fixed)), ("[axes]", [n for n, _ in axes]),
                          ("[zip]", [n for n, _ in zipped])):
         for name in names:
-            if name not in INPUTS:
-                raise SpecError(f"{where} {name}", name, "an estimate input by its flag name "
-                                "with underscores: " + ", ".join(INPUTS), "is not an input")
+            if name not in inputs:
+                hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
+                             MODES.items() if m != mode and name in known), "")
+                raise SpecError(f"{where} {name}", name, f"an input of {mode} by its flag name "
+                                "with underscores: " + ", ".join(inputs),
+                                "is not an input" + hint)
             if name in seen:
                 raise SpecError(f"{where} {name}", name, "each input in one section",
                                 f"is also in {seen[name]}")
             seen[name] = where
-    return Spec(fixed, axes, zipped, catalog, assumptions)
+    return Spec(fixed, axes, zipped, catalog, assumptions, mode)
 
 
 def _list(where: str, v) -> list:
@@ -251,7 +281,7 @@ def _input_column(name: str, c: Coded) -> tuple[pa.Array, str]:
     """The column of an input: quantities as the numbers estimate parses them to, text as
     text (dictionary-encoded), flags as booleans."""
     values = c.value_list()
-    unit = INPUT_UNITS.get(name, "")
+    unit = UNITS.get(name, "")
     if name in PARSERS:
         parsed = np.array([PARSERS[name](v, name) for v in values])
         kind = pa.int64() if name in WHOLE else pa.float64()
@@ -273,7 +303,7 @@ def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
     stop = min(spec.scenarios, start + chunk_rows)
     ctx = _context(spec)
     cols = _coded(spec, start, stop)
-    answers = answer(ctx, cols, stop - start).table()
+    answers = MODES[spec.mode][1](ctx, cols, stop - start).table()
     arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
     fields = [pa.field("scenario", pa.int64(), metadata={"unit": ""})]
     for name in spec.inputs:
@@ -342,7 +372,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
         raise SpecError("--workers", workers, "a whole number of processes >= 1", "is too small")
     ctx = _context(spec)
     _check_values(spec, ctx)
-    chunk_rows = int(chunk_rows or SWEEP_CHUNK_ROWS)
+    chunk_rows = int(chunk_rows or MODES[spec.mode][2])
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
     report = progress or (lambda done, total: None)
