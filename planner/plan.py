@@ -674,8 +674,9 @@ def _assemble(w: Workload, cluster: Cluster, cand: Candidate, limits: Limits,
             "scale_up_domain": acc.scale_up_domain,
             "network": cluster.scale_out_network.key if cluster.scale_out_network else None,
             "site": cluster.site.key if cluster.site else None}
-    assumptions = {**used, **{k: {"value": v["value"], "source": v["source"]}
-                              for k, v in asm.describe().items() if k in _REPORTED}}
+    # what the plan used (site figures, given inputs) wins over the defaults of the same name
+    assumptions = {**{k: {"value": v["value"], "source": v["source"]}
+                      for k, v in asm.describe().items() if k in _REPORTED}, **used}
     found = cand.found
     if found.best is None and found.count and bool(np.any(
             found.result["memory_bytes"] <= acc.hbm_bytes)):
@@ -789,11 +790,13 @@ def run_inputs(w: Workload, cluster: Cluster, limits: Limits, asm: Assumptions,
     else:
         rate, src = math.nan, f"unknown: {acc.key} has no cloud price in the catalog"
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
-    price = site.energy_usd_per_kwh if site and site.energy_usd_per_kwh else \
-        asm.energy_usd_per_kwh
     if limits.energy_usd_per_kwh is not None:
-        price = limits.energy_usd_per_kwh
-        used["energy_usd_per_kwh"] = {"value": price, "source": "given (--energy-usd-per-kwh)"}
+        price, src = limits.energy_usd_per_kwh, "given (--energy-usd-per-kwh)"
+    elif site and site.energy_usd_per_kwh:
+        price, src = site.energy_usd_per_kwh, f"site {site.key}"
+    else:
+        price, src = asm.energy_usd_per_kwh, _source(asm, "energy_usd_per_kwh")
+    used["energy_usd_per_kwh"] = {"value": price, "source": src}
     return {"checkpoint_s": _checkpoint_s(w, site, asm), "device_power_w": dev_w, "pue": pue,
             "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
             "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,

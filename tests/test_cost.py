@@ -136,3 +136,22 @@ def test_higher_price_higher_cost(kwh, up, device_usd, up2):
 def test_crf_at_least_straight_line(rate, years):
     # Interest never makes capital cheaper than straight-line depreciation.
     assert capital_recovery_factor(rate, years) >= 1.0 / years * (1 - 1e-12)
+
+
+def test_plan_reports_the_energy_price_it_used():
+    # eu-colocation's own figure (Eurostat, hardware/sites/eu-colocation.toml), not the US
+    # default of the assumptions, is what the plan prices energy at and what it reports.
+    import planner
+
+    cat = planner.catalog()
+    site = cat.site("eu-colocation")
+    plan = planner.estimate(params="7B", tokens="1T", gpu="h100-sxm", gpus=256,
+                            site="eu-colocation", ownership="owned")
+    used = plan.assumptions["energy_usd_per_kwh"]
+    assert used["value"] == site.energy_usd_per_kwh == 0.216
+    assert used["source"] == "site eu-colocation"
+    assert plan.cost_usd["energy"] == pytest.approx(plan.energy_mwh * 1000 * 0.216, rel=1e-9)
+    given = planner.estimate(params="7B", tokens="1T", gpu="h100-sxm", gpus=256,
+                             site="eu-colocation", energy_usd_per_kwh=0.05)
+    assert given.assumptions["energy_usd_per_kwh"] == {
+        "value": 0.05, "source": "given (--energy-usd-per-kwh)"}
