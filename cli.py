@@ -194,9 +194,10 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
         if bar is not None:
             bar.__exit__(None, None, None)
     rate = result.scenarios / result.seconds if result.seconds > 0 else float("inf")
+    rate_text = f"{rate:,.0f}" if rate >= 100 else f"{rate:.2g}"  # budget rows take seconds
     click.echo(f"{result.scenarios:,} scenarios, {result.parts:,} part files in {result.path} "
                f"({result.written:,} written now, {result.kept:,} already there; "
-               f"{result.seconds:,.1f} s, {rate:,.0f} scenarios/s)")
+               f"{result.seconds:,.1f} s, {rate_text} scenarios/s)")
 
 
 @app.command("schedule")
