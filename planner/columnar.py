@@ -105,10 +105,31 @@ class Chunk:
         self.score()
         self.fill()
 
+    def groups(self) -> None:
+        """Rows grouped once, by every input scoring tells apart (workload inputs, accelerator,
+        network, devices, layout, allow_tp): ``aid``, ``afirst``. The coarser groups, by
+        hardware (``hid``) and by workload (``mid``), group those groups' first rows (a few
+        hundred, not every row) and are read back per row."""
+        def present(names):
+            return [c for c in (self.col(name) for name in names) if c is not None]
+
+        def coarser(cols, ids, first):  # group the groups ``ids`` (first rows ``first``)
+            if not cols:
+                return np.zeros(len(ids), np.int64), first[:1]
+            sub, sub_first = group([c.take(first) for c in cols], len(first))
+            return sub.take(ids), first[sub_first]  # groups ordered by their first row
+
+        model = present(MODEL_INPUTS)
+        hardware = model + present(("gpu", "network"))
+        every = hardware + present(("gpus", "layout", "allow_tp_beyond_domain"))
+        self.aid, self.afirst = group(every, self.n) if every else (
+            np.zeros(self.n, np.int64), np.zeros(min(self.n, 1), np.int64))
+        self.hid, self.hfirst = coarser(hardware, self.aid, self.afirst)
+        self.mid, self.mfirst = coarser(model, self.hid, self.hfirst)
+
     def workloads(self) -> None:
-        present = [c for c in (self.col(name) for name in MODEL_INPUTS) if c is not None]
-        self.mid, first = group(present, self.n) if present else (
-            np.zeros(self.n, np.int64), np.zeros(1, np.int64))
+        self.groups()
+        first = self.mfirst
         self.models = []
         for g, r0 in enumerate(first):
             vals = {name: self.cols[name].row(r0) for name in MODEL_INPUTS if name in self.cols}
@@ -121,7 +142,7 @@ class Chunk:
         given = self.col("tokens")
         if given is not None:
             self.fail_codes("tokens")
-            self.tokens = np.where(given.codes >= 0, self.qty["tokens"][0][given.codes], base)
+            self.tokens = _given(given, self.qty["tokens"][0], base)
         else:
             self.tokens = base
         self.fail(np.isnan(self.tokens),
@@ -152,12 +173,8 @@ class Chunk:
         self.scodes = np.where(codes >= 0, codes, len(found))
 
     def hardware(self) -> None:
-        cols = [Coded(self.mid, list(range(len(self.models))))]
-        cols += [c for c in (self.col("gpu"), self.col("network")) if c is not None]
-        self.hid, first = group(cols, self.n)
-        self.hfirst = first
         self.hws = []
-        for h, r0 in enumerate(first):
+        for h, r0 in enumerate(self.hfirst):
             m = self.models[int(self.mid[r0])]
             if m is None:
                 self.hws.append(None)
@@ -177,18 +194,19 @@ class Chunk:
         ac = self.col("allow_tp_beyond_domain")
         allow = np.zeros(self.n, np.int64) if ac is None else np.array(
             [int(bool(v)) for v in ac.value_list()] + [0])[ac.codes]
-        gc = self.col("gpus")
-        cols = [Coded(np.where(live, self.hid, -1), list(range(len(self.hws)))),
-                Coded(np.where(live, gc.codes, -1), list(range(len(gc.values)))),
-                Coded(self.lcodes, self.fixed), Coded(allow, [0, 1])]
-        self.kid, first = group(cols, self.n)
-        self.kfirst = first
+        # the chunk's keys are the groups of rows alike in all scoring reads (groups); each
+        # is scored for its first row still answered (n: none is, the key is None)
+        self.kid = self.aid
+        first = np.full(len(self.afirst), self.n, np.int64)
+        alive = np.flatnonzero(live)
+        np.minimum.at(first, self.aid[alive], alive)
+        self.kfirst = np.minimum(first, self.n - 1)  # (a key with no row answered: any row)
         table = self.ctx.cache.get("scores")
         if table is None or len(table.index) > SCORE_CACHE_KEYS:
             table = self.ctx.cache["scores"] = ScoreTable()
-        keys = self._keys(first, live, allow)
+        keys = self._keys(self.kfirst, first < self.n, allow)
         at, todo = [], {}
-        for k, (key, r0) in enumerate(zip(keys, first.tolist())):
+        for k, (key, r0) in enumerate(zip(keys, self.kfirst.tolist())):
             i = table.index.get(key, -1) if key is not None else -1
             at.append(i)
             if i < 0 and key is not None and key not in todo:
@@ -212,8 +230,9 @@ class Chunk:
             self.st.fail_coded(self.rows, code[self.kid], messages)
         self.kk = np.where(self.live(), self.kid, len(keys))
 
-    def _keys(self, first: np.ndarray, live: np.ndarray, allow: np.ndarray) -> list:
-        """A hashable key per chunk key (None where its rows failed): one int64 of
+    def _keys(self, first: np.ndarray, ok: np.ndarray, allow: np.ndarray) -> list:
+        """A hashable key per chunk key (None where not ``ok``: its rows failed), read at its
+        row ``first``: one int64 of
         (workload x hardware, layout, allow_tp, devices), numbered for the whole call, or a
         tuple when a number outgrows its bits."""
         hw_ids = self.ctx.cache.setdefault("hw-ids", {})
@@ -225,7 +244,6 @@ class Chunk:
         h = self.hid[first]
         lay = lay_id[self.lcodes[first]]  # code -1 reads the last: no layout given
         devices = np.nan_to_num(self.gpus[first]).astype(np.int64)
-        ok = live[first]
         # 12 bits of hardware, 12 of layout, 1 of allow_tp, 38 of devices: 63 bits
         if len(hw_ids) < 2 ** 12 and len(lay_ids) < 2 ** 12 and (devices < 2 ** 38).all():
             packed = (((hw_id[h] << 12) + lay) * 2 + allow[first] << 38) + devices
@@ -330,9 +348,8 @@ class Chunk:
         inputs = self._run_inputs()
         price = self.col("price_per_gpu_hour")
         if price is not None:
-            given = self.qty["price_per_gpu_hour"][0][price.codes]
-            inputs["cloud_usd_per_hour"] = given if (price.codes >= 0).all() else np.where(
-                price.codes >= 0, given, inputs["cloud_usd_per_hour"])
+            inputs["cloud_usd_per_hour"] = _given(price, self.qty["price_per_gpu_hour"][0],
+                                                  inputs["cloud_usd_per_hour"])
         methods = list(self.ctx.cost_keys)
         oc = self.col("ownership")
         if oc is None:
@@ -486,8 +503,11 @@ class Chunk:
         col: dict = {}
         for name, kind in ans.kind.items():
             if kind == "f8":
-                x = ans.f[name][rows] if name in ans.f else np.full(len(rows), np.nan)
-                col[name] = [v if math.isfinite(v) else None for v in x.tolist()]
+                if name not in ans.f:
+                    col[name] = [None] * len(rows)
+                    continue
+                x, ok = ans.f[name][rows].tolist(), ans.valid[name][rows].tolist()
+                col[name] = [v if k else None for v, k in zip(x, ok)]
             elif kind in ("i8", "bool"):
                 if name not in ans.i:
                     col[name] = [None] * len(rows)
@@ -533,6 +553,13 @@ def _keep(mask: np.ndarray) -> np.ndarray:
     multiply per column: np.where costs several multiplies when its mask has no long runs
     (a mispredicted branch per switch)."""
     return _NAN_ONE.take(np.ascontiguousarray(mask, dtype=bool).view(np.uint8))
+
+
+def _given(c: Coded, parsed: np.ndarray, default: np.ndarray) -> np.ndarray:
+    """A per-row quantity: its parsed value where the row gives one, else ``default``."""
+    if c.per_row and (c.codes >= 0).all():  # codes 0..n-1: the values as they are
+        return parsed
+    return np.where(c.codes >= 0, parsed[c.codes], default)
 
 
 def _split(ids: list, index: np.ndarray, fits: np.ndarray) -> list:

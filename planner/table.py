@@ -12,6 +12,7 @@ numbers are null, as in ``Plan.to_dict``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -246,8 +247,10 @@ def unit_of(name: str) -> str:
 
 
 class Answers:
-    """Column buffers for n rows: floats (NaN = null), ints and bools with a validity mask,
-    strings as codes into a list of distinct values (fast to fill, decoded once by Arrow)."""
+    """Column buffers for n rows: floats, ints and bools with a validity mask (a float is
+    valid when it is finite as written and its row not cleared since), strings as codes into
+    a list of distinct values (fast to fill, decoded once by Arrow). The mask of a float is
+    taken as it is written, while its values are still in cache."""
 
     def __init__(self, n: int, fields: list[tuple[str, str, str]]):
         self.n, self.fields = n, fields
@@ -264,6 +267,7 @@ class Answers:
         kind = self.kind[name]
         if kind == "f8":
             self.f[name] = np.full(self.n, np.nan)
+            self.valid[name] = np.zeros(self.n, dtype=bool)
         elif kind == "str":
             self.s[name] = np.full(self.n, -1, dtype=np.int32)
         else:
@@ -294,10 +298,12 @@ class Answers:
         if kind == "f8":
             if name not in self.f:
                 if whole:
-                    self.f[name] = self._own(values, np.float64)
+                    x = self.f[name] = self._own(values, np.float64)
+                    self.valid[name] = np.isfinite(x)
                     return
                 self._buffer(name)
             self.f[name][rows] = values
+            self.valid[name][rows] = np.isfinite(values)
             return
         if kind == "str":
             if isinstance(values, (np.ndarray, list, tuple)):
@@ -343,8 +349,6 @@ class Answers:
 
     def clear(self, rows) -> None:
         """Null every column at ``rows`` (bad rows keep only their error)."""
-        for name in self.f:
-            self.f[name][rows] = np.nan
         for name in self.valid:
             self.valid[name][rows] = False
         for name in self.s:
@@ -356,8 +360,7 @@ class Answers:
         if kind == "f8":
             if name not in self.f:
                 return _nulls(self.n, pa.float64())
-            x = self.f[name]
-            return _with_validity(pa.float64(), x, np.isfinite(x))
+            return _with_validity(pa.float64(), self.f[name], self.valid[name])
         if kind in ("i8", "bool"):
             if name not in self.i:
                 return _nulls(self.n, ARROW_TYPES[kind])
@@ -373,7 +376,7 @@ class Answers:
 
     def table(self) -> pa.Table:
         arrays = [self.arrow(name) for name, _, _ in self.fields]
-        return pa.Table.from_arrays(arrays, schema=schema(self.fields))
+        return pa.Table.from_arrays(arrays, schema=_schema_of(tuple(self.fields)))
 
 
 _NULLS: dict = {}
@@ -429,3 +432,9 @@ def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None) -> 
     """Arrow schema of the answer columns, each field with its unit (b'unit')."""
     return pa.schema([pa.field(name, ARROW_TYPES[kind], metadata={"unit": unit})
                       for name, kind, unit in fields], metadata=metadata)
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_of(fields: tuple) -> pa.Schema:
+    """schema(fields), made once for all the chunks of a call or a sweep."""
+    return schema(list(fields))
