@@ -339,8 +339,9 @@ class Chunk:
         ans.put("workload_global_batch_tokens", r, np.where(
             key_fits, key("batch_tokens"), asked[key_model]).take(k))
         # FLOPs, as plan._assemble: per token times the run's tokens
-        mfpt = np.array([float(model_flops_per_token(m[0].architecture, m[0].seq_len))
-                         if m else np.nan for m in self.models] + [np.nan])
+        mfpt = np.array([self.ctx.once("flops-per-token", id(m[0]), lambda m=m: float(
+            model_flops_per_token(m[0].architecture, m[0].seq_len)))[1] if m else np.nan
+            for m in self.models] + [np.nan])
         model_flops = np.where(key_fits, mfpt[key_model], np.nan).take(k) * self.tokens
         ans.put("model_flops", r, model_flops)
         ans.put("hardware_flops", r, key("hardware_flops_per_token").take(k) * self.tokens)

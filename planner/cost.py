@@ -80,7 +80,10 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, f
         "maintenance": asm.maintenance_fraction * hardware_capex * run_years,
     }
     parts = one_shape(parts)
-    parts["total"] = sum(parts[k] for k in OWNED_COMPONENTS)  # the parts add up exactly
+    total = parts[OWNED_COMPONENTS[0]] + parts[OWNED_COMPONENTS[1]]
+    for k in OWNED_COMPONENTS[2:]:
+        total += parts[k]  # the parts add up exactly, in their order
+    parts["total"] = total
     return parts
 
 

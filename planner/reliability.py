@@ -104,8 +104,10 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     with np.errstate(invalid="ignore", divide="ignore"):
         # checkpoint time per second of useful work, delta/tau (reliability.md, sec. 5)
         checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)
-        # per failure: restart plus half an interval and its checkpoint redone (sec. 5)
-        per_failure_s = restart + (tau + delta) / 2.0
+        # half an interval and its checkpoint, redone after a failure on average (sec. 5)
+        redo_s = (tau + delta) / 2.0
+        # per failure: restart plus the work redone (sec. 5)
+        per_failure_s = restart + redo_s
         # share of wall time lost to failures: failure rate 1/M x cost per failure (sec. 5)
         failure_share = np.where(finite, per_failure_s / m, 0.0)
         g = np.clip((1.0 - failure_share) / (1.0 + checkpoint_per_useful), 0.0, 1.0)
@@ -113,13 +115,15 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
         interruptions = np.where(finite, wall / m, 0.0)
         # the three wastes of the derivation; they add up to wall - useful
         checkpoint_lost_s = useful * checkpoint_per_useful
-        rework_lost_s = interruptions * (tau + delta) / 2.0
+        rework_lost_s = interruptions * redo_s
         restart_lost_s = interruptions * restart
     to_device_hours = n / 3600.0
     lost = {"lost_hours_checkpoint": checkpoint_lost_s * to_device_hours,
             "lost_hours_rework": np.where(finite, rework_lost_s, 0.0) * to_device_hours,
             "lost_hours_restart": restart_lost_s * to_device_hours}
+    total = lost["lost_hours_checkpoint"] + lost["lost_hours_rework"]
+    total += lost["lost_hours_restart"]
     out = {"goodput": g, "checkpoint_interval_s": tau, "mtbf_s": m,
            "expected_interruptions": interruptions, "wall_s": wall,
-           "lost_hours": sum(lost.values()), **lost}
+           "lost_hours": total, **lost}
     return one_shape(out)
