@@ -1,6 +1,7 @@
 """Uncertainty: a seeded, vectorised Monte Carlo over the inputs a plan cannot know exactly
 (achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90 of
-days, device-hours, facility MW, MWh and cost. Each draw goes through the same run model as the plan (run.py).
+days, device-hours, facility MW, MWh and cost. Each draw goes through the same run model as
+the plan (run.py).
 
 Ranges (docs/uncertainty.md):
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
