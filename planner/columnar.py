@@ -155,7 +155,8 @@ class Chunk:
             kw = {"objective": None, "ownership": "cloud", "price_per_gpu_hour": None}
             self.distinct(name, self.col(name), lambda v, name=name: _parse_limits(
                 None, None, None, None, **{**kw, name: v}))
-        self.fail_codes("price_per_gpu_hour")
+        for name in ("price_per_gpu_hour", "pue", "energy_usd_per_kwh"):
+            self.fail_codes(name)
 
     def layouts(self) -> None:
         lc = self.col("layout")
@@ -347,10 +348,11 @@ class Chunk:
         ans.put("hardware_flops", r, key("hardware_flops_per_token").take(k) * self.tokens)
         # the run model over every row at once, as plan._assemble calls it
         inputs = self._run_inputs()
-        price = self.col("price_per_gpu_hour")
-        if price is not None:
-            inputs["cloud_usd_per_hour"] = _given(price, self.qty["price_per_gpu_hour"][0],
-                                                  inputs["cloud_usd_per_hour"])
+        for name, field in (("price_per_gpu_hour", "cloud_usd_per_hour"), ("pue", "pue"),
+                            ("energy_usd_per_kwh", "energy_usd_per_kwh")):
+            given = self.col(name)  # a row's own figure replaces the catalog's (run_inputs)
+            if given is not None:
+                inputs[field] = _given(given, self.qty[name][0], inputs[field])
         methods = list(self.ctx.cost_keys)
         oc = self.col("ownership")
         if oc is None:

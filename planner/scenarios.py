@@ -17,8 +17,9 @@ from .plan import (Cluster, Limits, _default_site, assumptions_for, estimate, re
                    run_inputs)
 from .search import LayoutError
 from .table import SHAPE_INPUTS, Answers, Coded, output_fields
-from .units import (InputError, parse_count, parse_duration_s, parse_int_count,
-                    parse_money_usd, parse_power_w)
+from .units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
+                    parse_energy_usd_per_kwh, parse_int_count, parse_money_usd, parse_power_w,
+                    parse_pue)
 
 
 def _estimate_inputs() -> tuple[str, ...]:
@@ -42,6 +43,8 @@ ROW_QUANTITIES = {
     "max_gpus": (parse_int_count, "--max-gpus", "whole"),
     "price_per_gpu_hour": (parse_money_usd, "--price-per-gpu-hour", "money"),
     "gpus": (parse_int_count, "--gpus", "whole"),
+    "pue": (parse_pue, "--pue", "pue"),
+    "energy_usd_per_kwh": (parse_energy_usd_per_kwh, "--energy-usd-per-kwh", "energy"),
 }
 LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
 # What the columnar path understands; a row giving any other input goes to estimate itself.
@@ -130,9 +133,13 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
                               for v in values], dtype=bool)
         x = np.array([float(v) if n else np.nan for v, n in zip(values, is_number)])
     with np.errstate(invalid="ignore"):
-        ok = is_number & np.isfinite(x) & ((x >= 0) if rule == "money" else (x > 0))
+        ok = is_number & np.isfinite(x) & ((x >= 0) if rule in ("money", "energy") else (x > 0))
         if rule == "whole":
             ok &= np.floor(x) == x
+        if rule == "pue":  # parse_pue's own rule: a facility draws at least its IT load
+            ok &= x >= 1
+        if rule == "energy":  # parse_energy_usd_per_kwh's: above it, a price per MWh
+            ok &= x <= MAX_ENERGY_USD_PER_KWH
         ok &= np.abs(x) < 2.0 ** 53
     parsed = np.where(ok, x, np.nan)
     errors: dict = {}

@@ -82,10 +82,9 @@ PARSERS = {"params": parse_count, "tokens": parse_count, "global_batch": parse_c
                                            "vocab", "experts", "top_k", "expert_ffn",
                                            "shared_experts", "dense_layers")}}
 WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
-# Units of the inputs table.INPUT_UNITS does not name (the budget mode's, the site figures).
+# Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
-         "tokens_per_param": "tokens per parameter", "tolerance": "fraction",
-         "pue": "", "energy_usd_per_kwh": "USD per kWh"}
+         "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
 
 
 class SpecError(InputError):

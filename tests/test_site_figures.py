@@ -137,3 +137,30 @@ def test_sweep_axes(base):
     assert rows[1]["power_mw"] == pytest.approx(plan.power_mw * 1.4 / SITE_PUE, rel=1e-12)
     with pytest.raises(planner.sweep.SpecError, match=r"\[axes\] pue"):
         planner.sweep({"fixed": dict(BASE), "axes": {"pue": [0.8]}})
+
+
+def test_estimate_many_answers_pue_and_energy_columns_without_per_row_estimates(monkeypatch):
+    # They are row quantities of the vectorised path (like the price per device-hour), so a
+    # million distinct PUEs cost no million estimate calls.
+    import planner.many as many
+
+    table = pa.table({**{k: [v] * 3 for k, v in BASE.items()},
+                      "layout": ["tp=4,pp=1,dp=64"] * 3, "ownership": ["owned"] * 3,
+                      "pue": [1.05, 1.3, 1.45], "energy_usd_per_kwh": [0.0, 0.11, 4.9]})
+    expected = [planner.estimate(**BASE, layout="tp=4,pp=1,dp=64", ownership="owned", pue=p,
+                                 energy_usd_per_kwh=e)
+                for p, e in [(1.05, 0.0), (1.3, 0.11), (1.45, 4.9)]]
+
+    def no_estimate(**kw):
+        raise AssertionError("a row went to the per-row path")
+
+    monkeypatch.setattr(many, "estimate", no_estimate)
+    rows = estimate_many(table).to_pylist()
+    for row, plan in zip(rows, expected):
+        assert row["error"] is None
+        assert row["power_mw"] == pytest.approx(plan.power_mw, rel=1e-12)
+        assert row["cost_usd_total"] == pytest.approx(plan.cost_usd["total"], rel=1e-12)
+        assert row["assumptions_pue_value"] == plan.assumptions["pue"]["value"]
+    bad = estimate_many(pa.table({**{k: [v] for k, v in BASE.items()}, "pue": [0.9],
+                                  "energy_usd_per_kwh": [6.0]})).to_pylist()[0]
+    assert "--pue" in bad["error"] and "below 1" in bad["error"]
