@@ -11,8 +11,7 @@ import numpy as np
 
 from .assumptions import Assumptions
 from .power import energy_mwh
-from .reliability import one_shape
-from .units import known as _known
+from .units import known as _known, one_shape
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
            "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]

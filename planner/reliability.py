@@ -26,27 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from .assumptions import Assumptions
-from .units import known as _known
+from .units import known as _known, one_shape
 
 __all__ = ["checkpoint_bytes", "checkpoint_write_s", "mtbf_s", "young_interval_s",
-           "daly_interval_s", "goodput", "one_shape"]
-
-
-def one_shape(values: dict) -> dict:
-    """``values`` (name -> number or array) as arrays of their common broadcast shape, each
-    its own array: one already of that shape, owning its data and not seen under another
-    name, is kept as it is; a scalar or a smaller array is copied out to the shape (a view of
-    a broadcast would be read-only and share its memory)."""
-    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
-    out, seen = {}, set()
-    for k, v in values.items():
-        if isinstance(v, np.ndarray) and v.shape == shape and v.flags.owndata \
-                and v.flags.writeable and id(v) not in seen:
-            out[k] = v
-        else:
-            out[k] = np.broadcast_to(v, shape).copy()
-        seen.add(id(out[k]))
-    return out
+           "daly_interval_s", "goodput"]
 
 
 def checkpoint_bytes(params, asm: Assumptions):

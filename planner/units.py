@@ -260,3 +260,22 @@ def known(x):
     import numpy as np
 
     return np.asarray(np.nan if x is None else x, dtype=float)
+
+
+def one_shape(values: dict) -> dict:
+    """``values`` (name -> number or array) as arrays of their common broadcast shape, each
+    its own array: one already of that shape, owning its data and not seen under another
+    name, is kept as it is; a scalar or a smaller array is copied out to the shape (a view of
+    a broadcast would be read-only and share its memory)."""
+    import numpy as np
+
+    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+    out, seen = {}, set()
+    for k, v in values.items():
+        if isinstance(v, np.ndarray) and v.shape == shape and v.flags.owndata \
+                and v.flags.writeable and id(v) not in seen:
+            out[k] = v
+        else:
+            out[k] = np.broadcast_to(v, shape).copy()
+        seen.add(id(out[k]))
+    return out
