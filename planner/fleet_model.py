@@ -28,7 +28,8 @@ from typing import Mapping
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .sizing import COST_RESOLUTION_USD, POWER_RESOLUTION_MW, cap_units, need_units, status_name
+from .sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SolverSettings, cap_units,
+                     need_units, status_name)
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
            "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
@@ -40,8 +41,6 @@ WEIGHT_RESOLUTION = 0.01
 # Settings, explicit so runs repeat (STYLE.md habit 11). 60 s is the budget the issue gives a
 # fleet of 20 runs on 5 sites over 104 weekly steps on 2 cores.
 DEFAULT_TIME_LIMIT_S = 60.0
-DEFAULT_WORKERS = 2
-DEFAULT_SEED = 0
 # Share of the time limit the lateness phase may use when it does not finish earlier; the cost
 # phase gets the rest. Lateness is the primary objective, so it gets the larger share; the cost
 # phase starts from the lateness phase's schedule (a hint), so a smaller share still improves it.
@@ -49,24 +48,11 @@ LATENESS_PHASE_SHARE = 0.6
 
 
 @dataclass(frozen=True)
-class FleetSettings:
+class FleetSettings(SolverSettings):
+    """Sizing's solver settings with a fleet's longer limit and deterministic interleaving."""
+
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
-    workers: int = DEFAULT_WORKERS
-    seed: int = DEFAULT_SEED
-
-    def solver(self, time_limit_s: float) -> cp_model.CpSolver:
-        s = cp_model.CpSolver()
-        s.parameters.max_time_in_seconds = max(0.01, float(time_limit_s))
-        s.parameters.num_workers = int(self.workers)
-        s.parameters.random_seed = int(self.seed)
-        s.parameters.log_search_progress = False
-        # Deterministic parallel search (batches of work interleaved over the workers): the
-        # same input gives the same schedule even when several optima tie.
-        s.parameters.interleave_search = True
-        return s
-
-    def to_dict(self) -> dict:
-        return {"time_limit_s": self.time_limit_s, "workers": self.workers, "seed": self.seed}
+    interleave: bool = True
 
 
 @dataclass(frozen=True)

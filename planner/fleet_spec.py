@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import fleet_model
 from .assumptions import DEFAULT
 from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
 from .fleet_model import FleetSettings
@@ -227,12 +226,12 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
     solver = data.get("solver") or {}
     _check_keys(solver, SOLVER_KEYS, f"{where}.solver")
+    default = FleetSettings()
     settings = FleetSettings(
-        time_limit_s=_positive(solver.get("time_limit_s", fleet_model.DEFAULT_TIME_LIMIT_S),
+        time_limit_s=_positive(solver.get("time_limit_s", default.time_limit_s),
                                f"{where}.solver.time_limit_s"),
-        workers=int(_positive(solver.get("workers", fleet_model.DEFAULT_WORKERS),
-                              f"{where}.solver.workers")),
-        seed=int(solver.get("seed", fleet_model.DEFAULT_SEED)))
+        workers=int(_positive(solver.get("workers", default.workers), f"{where}.solver.workers")),
+        seed=int(solver.get("seed", default.seed)))
     return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
 
 

@@ -61,18 +61,24 @@ DEFAULT_SEED = 0
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """CP-SAT parameters every solve sets explicitly."""
+    """CP-SAT parameters every solve sets explicitly (sizing here; fleets in fleet_model.py)."""
 
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     workers: int = DEFAULT_WORKERS
     seed: int = DEFAULT_SEED
+    # Deterministic parallel search (batches of work interleaved over the workers): the same
+    # input gives the same answer even when several optima tie.
+    interleave: bool = False
 
-    def solver(self) -> cp_model.CpSolver:
+    def solver(self, time_limit_s: float | None = None) -> cp_model.CpSolver:
+        """A solver with these settings; ``time_limit_s`` overrides the limit for one phase."""
         s = cp_model.CpSolver()
-        s.parameters.max_time_in_seconds = float(self.time_limit_s)
+        limit = self.time_limit_s if time_limit_s is None else time_limit_s
+        s.parameters.max_time_in_seconds = max(0.01, float(limit))
         s.parameters.num_workers = int(self.workers)
         s.parameters.random_seed = int(self.seed)
         s.parameters.log_search_progress = False
+        s.parameters.interleave_search = bool(self.interleave)
         return s
 
     def to_dict(self) -> dict:
