@@ -9,7 +9,7 @@ import click
 
 import planner
 from planner import report
-from planner.assumptions import FRAMEWORKS
+from planner.assumptions import FRAMEWORKS, parse_overrides
 from planner.catalog import CatalogError, UnknownKeyError
 from planner.search import LayoutError
 from planner.units import InputError
@@ -78,6 +78,10 @@ def app():
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
               help="Training framework (kernel fusion, attention kernel): "
               + ", ".join(FRAMEWORKS) + " (default megatron).")
+@click.option("--assume", multiple=True, metavar="NAME=VALUE",
+              help="Change one modelling assumption (repeatable), e.g. --assume "
+                   "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
+                   "assumption table names them and their sources.")
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
 @click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
@@ -90,7 +94,8 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
              experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len, global_batch,
              precision, gpu, gpus, network, site, catalog_dir, layout, deadline, budget,
              power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
-             energy_usd_per_kwh, framework, uncertainty, seed, fmt, inventory, plot_path):
+             energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory,
+             plot_path):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -109,7 +114,8 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
             price_per_gpu_hour=price_per_gpu_hour, pue=pue,
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
-            framework=framework, uncertainty=uncertainty, seed=seed, **shape)
+            framework=framework, uncertainty=uncertainty, seed=seed,
+            assumptions=parse_overrides(assume) or None, **shape)
     except UnknownKeyError as exc:
         flag = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
                 "workloads": "--workload"}[exc.kind]
@@ -264,9 +270,13 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--assume", multiple=True, metavar="NAME=VALUE",
+              help="Change one modelling assumption (repeatable), e.g. --assume "
+                   "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
+                   "assumption table names them and their sources.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, tokens_per_param,
-               year, ownership, site, pue, energy_usd_per_kwh, catalog_dir, fmt):
+               year, ownership, site, pue, energy_usd_per_kwh, catalog_dir, assume, fmt):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -276,7 +286,8 @@ def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, to
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, year=year,
                                 ownership=ownership, site=site, pue=pue,
-                                energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat)
+                                energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
+                                assumptions=parse_overrides(assume) or None)
     except UnknownKeyError as exc:
         _fail(f"{'--gpu' if exc.kind == 'accelerators' else '--site'}: {exc}")
     except (InputError, CatalogError) as exc:

@@ -8,6 +8,7 @@ named beside them (docs/validation.md), never on held-back runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 
 
@@ -171,6 +172,41 @@ class Assumptions:
 
 
 DEFAULT = Assumptions()
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parse_overrides(items, name: str = "--assume") -> dict:
+    """``NAME=VALUE`` texts -> {name: value} for Assumptions.with_: the name must be an
+    assumption, the value of its kind (true/false for a switch, a whole number for a count,
+    a finite non-negative number otherwise). An empty list gives an empty dict."""
+    from .units import InputError
+
+    known = {f.name: type(getattr(DEFAULT, f.name)) for f in fields(Assumptions)}
+    out: dict = {}
+    for item in items or ():
+        key, sep, text = str(item).partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or key not in known:
+            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(known))
+        kind = known[key]
+        if kind is bool:
+            if text.lower() not in _TRUE + _FALSE:
+                raise InputError(name, item, f"{key}=true or {key}=false")
+            out[key] = text.lower() in _TRUE
+        elif kind is str:
+            out[key] = text
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not (math.isfinite(value) and value >= 0) or (
+                    kind is int and value != int(value)):
+                raise InputError(name, item, f"{key}=N with N a finite non-negative "
+                                 + ("whole number" if kind is int else "number"))
+            out[key] = int(value) if kind is int else value
+    return out
 
 # Training frameworks differ in how many memory-bound passes they make over each activation:
 # Megatron-LM / Transformer Engine fuse norms, bias, activation and residual kernels; eager

@@ -463,6 +463,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
                                 "source": FRAMEWORK_SOURCES[framework or "megatron"]}}
+    if isinstance(assumptions, dict):  # what the caller changed is reported as given
+        used.update({k: {"value": v, "source": "given (--assume)"}
+                     for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     limits = _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,

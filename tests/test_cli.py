@@ -216,3 +216,34 @@ def test_sweep_command_writes_resumes_and_refuses(tmp_path):
     r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "x"), "--workers",
                                 "0"])
     assert r.exit_code == 2
+
+
+def test_assume_changes_a_modelling_assumption_and_reports_it():
+    base = json.loads(run("estimate", "--params", "70B", "--tokens", "2T", "--gpus", "1024",
+                          "--format", "json").output)
+    out = run("estimate", "--params", "70B", "--tokens", "2T", "--gpus", "1024", "--format",
+              "json", "--assume", "gemm_efficiency=0.6", "--assume", "flash_attention=false",
+              "--assume", "restart_s=1200")
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["assumptions"]["gemm_efficiency"] == {"value": 0.6, "source": "given (--assume)"}
+    assert d["assumptions"]["flash_attention"]["value"] is False
+    assert d["assumptions"]["restart_s"]["value"] == 1200.0
+    assert d["training_days"] > base["training_days"]  # slower GEMMs, no FlashAttention
+
+
+@pytest.mark.parametrize("item, says", [
+    ("gemm_efficency=0.8", "NAME=VALUE with NAME one of"),
+    ("gemm_efficiency", "NAME=VALUE"),
+    ("gemm_efficiency=fast", "finite non-negative number"),
+    ("restart_s=-5", "finite non-negative number"),
+    ("flash_attention=maybe", "flash_attention=true or flash_attention=false"),
+    ("uncertainty_samples=10.5", "whole number"),
+])
+def test_assume_bad_input_exit_2(item, says):
+    for command in (["estimate", "--params", "7B", "--tokens", "1T"],
+                    ["budget", "--usd", "1M", "--gpu", "h100-sxm"]):
+        out = run(*command, "--assume", item)
+        assert out.exit_code == 2, out.output
+        assert "--assume" in out.output and says in out.output
+        assert "Traceback" not in out.output
