@@ -265,6 +265,10 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
 @click.option("--tokens-per-param", default="20", show_default=True,
               help="Compute-optimal ratio (Hoffmann et al. 2022); 40+ for over-training.")
 @click.option("--year", help="Hardware available and prices of that year: 2027.")
+@click.option("--price-trend", help="FLOP per dollar gained per year, in orders of magnitude "
+              "(default 0.14, Epoch AI 2022); prices of other years move along it.")
+@click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
+              "as context (default 2.4x, Cottier et al. 2024).")
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--site", help="Site key (planner hardware list).")
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
@@ -276,7 +280,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
                    "assumption table names them and their sources.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, tokens_per_param,
-               year, ownership, site, pue, energy_usd_per_kwh, catalog_dir, assume, fmt):
+               year, price_trend, frontier_cost_growth, ownership, site, pue,
+               energy_usd_per_kwh, catalog_dir, assume, fmt):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -287,7 +292,8 @@ def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, to
                                 tokens_per_param=tokens_per_param, year=year,
                                 ownership=ownership, site=site, pue=pue,
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
-                                assumptions=parse_overrides(assume) or None)
+                                assumptions=parse_overrides(assume) or None,
+                                trends=inverse.trends_for(price_trend, frontier_cost_growth))
     except UnknownKeyError as exc:
         _fail(f"{'--gpu' if exc.kind == 'accelerators' else '--site'}: {exc}")
     except (InputError, CatalogError) as exc:

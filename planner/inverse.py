@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from .report import flatten
 from .scenarios import USER_ERRORS, Context, Rows, error_text, group
 from .table import Answers, Coded
 from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
-    parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue
+    parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue, parse_rate
 
 MIN_PARAMS = 1e8
 MAX_PARAMS = 1e16
@@ -56,6 +56,20 @@ class Trends:
                                      "price-performance': FLOP per dollar improves ~0.14 OOM/yr")
     frontier_cost_source: str = ("Cottier et al. 2024 (Epoch AI), 'The rising costs of training "
                                  "frontier AI models': amortised cost grows ~2.4x per year")
+
+
+def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_year=None,
+               name: str = "--price-trend") -> Trends:
+    """Trends with the given figures in place of Epoch AI's, each reported as given."""
+    t = Trends()
+    if price_performance_oom_per_year is not None:
+        t = replace(t, price_performance_oom_per_year=parse_rate(
+            price_performance_oom_per_year, name), price_performance_source=f"given ({name})")
+    if frontier_cost_growth_per_year is not None:
+        t = replace(t, frontier_cost_growth_per_year=parse_rate(
+            frontier_cost_growth_per_year, "--frontier-cost-growth"),
+            frontier_cost_source="given (--frontier-cost-growth)")
+    return t
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,12 @@ def parse_fraction(text, name) -> float:
     return float(value)
 
 
+def parse_rate(text, name) -> float:
+    """A non-negative plain number (a trend per year, a multiplier): '0.14' -> 0.14."""
+    return float(_parse(text, name, _PLAIN_RE, _PLAIN_SCALES, "a non-negative number: 0.14",
+                        "a non-negative number", allow_zero=True))
+
+
 def parse_pue(text, name="--pue") -> float:
     """Power usage effectiveness (facility power / IT power, The Green Grid 2007): '1.2' ->
     1.2; below 1 is impossible (a facility cannot draw less than its IT load)."""

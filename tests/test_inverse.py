@@ -129,3 +129,23 @@ def test_docs_inverse_example_runs():
     assert blocks
     for code in blocks:
         exec(compile(code, "docs/inverse.md", "exec"), {})
+
+
+def test_a_steeper_price_trend_buys_a_larger_run_later(searches):
+    # The trend is a named assumption the user can replace (--price-trend): at 0.3 orders of
+    # magnitude a year instead of Epoch AI's 0.14, 2028 prices are lower, so the same money
+    # on the same fleet trains a larger run; the answer names the trend as given.
+    epoch = inverse.budget(usd="20M", gpus=1024, gpu="h100-sxm", year=2028)
+    steep = inverse.budget(usd="20M", gpus=1024, gpu="h100-sxm", year=2028,
+                           trends=inverse.trends_for(0.3))
+    assert steep.params > epoch.params
+    assert steep.trends["price_performance_source"] == "given (--price-trend)"
+    assert epoch.trends["price_performance_oom_per_year"] == 0.14
+
+
+@pytest.mark.parametrize("flag, value", [("--price-trend", "-0.1"),
+                                         ("--price-trend", "fast"),
+                                         ("--frontier-cost-growth", "-2")])
+def test_trend_flags_bad_input_exit_2(flag, value):
+    out = CliRunner().invoke(cli.app, ["budget", "--usd", "1M", flag, value])
+    assert out.exit_code == 2 and flag in out.output and "Traceback" not in out.output
