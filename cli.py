@@ -156,8 +156,6 @@ def validate(fmt, catalog_dir):
         click.echo(validation.render(result))
 
 
-
-
 @app.command("sweep")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
