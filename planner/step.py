@@ -123,18 +123,18 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # RoPE key) are replicated across tensor-parallel ranks; the up-projections and the output
     # projection split by heads.
     mla = np.asarray(a.kv_lora_rank) > 0
-    qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
-    q_in = np.where(np.asarray(a.q_lora_rank) > 0,
-                    gemm_s(tokens, h, a.q_lora_rank, hw, asm)
-                    + gemm_s(tokens, a.q_lora_rank, qk_w / tp, hw, asm),
-                    gemm_s(tokens, h, qk_w / tp, hw, asm))
-    kv_up = gemm_s(tokens, a.kv_lora_rank, a.heads * (a.head_dim + a.v_dim) / tp, hw, asm)
-    q_up = np.where(np.asarray(a.q_lora_rank) > 0,
-                    gemm_s(tokens, a.q_lora_rank, qk_w / tp, hw, asm), 0.0)
-    kv_in = gemm_s(tokens, h, a.kv_lora_rank + a.rope_head_dim, hw, asm) + kv_up
-    qkv = np.where(mla, q_in + kv_in, qkv)
-    mla_up = np.where(mla, q_up + kv_up, 0.0)  # redone by selective recompute (memory.py)
-    proj = np.where(mla, gemm_s(tokens, v_w / tp, h, hw, asm), proj)
+    mla_up = 0.0  # the up-projections, redone by MLA's selective recompute (memory.py)
+    if mla.any():  # the step of standard-attention models pays nothing for it
+        qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
+        q_latent = np.asarray(a.q_lora_rank) > 0
+        q_up = np.where(q_latent, gemm_s(tokens, a.q_lora_rank, qk_w / tp, hw, asm), 0.0)
+        q_down = np.where(q_latent, gemm_s(tokens, h, a.q_lora_rank, hw, asm),
+                          gemm_s(tokens, h, qk_w / tp, hw, asm))  # direct query projection
+        kv_up = gemm_s(tokens, a.kv_lora_rank, a.heads * (a.head_dim + a.v_dim) / tp, hw, asm)
+        kv_down = gemm_s(tokens, h, a.kv_lora_rank + a.rope_head_dim, hw, asm)
+        qkv = np.where(mla, q_down + q_up + kv_down + kv_up, qkv)
+        mla_up = np.where(mla, q_up + kv_up, 0.0)
+        proj = np.where(mla, gemm_s(tokens, v_w / tp, h, hw, asm), proj)
     up_width = np.where(gated, 2.0, 1.0)
     dense_ffn = (gemm_s(tokens, h, up_width * a.ffn / tp, hw, asm)
                  + gemm_s(tokens, a.ffn / tp, h, hw, asm))
