@@ -11,6 +11,7 @@ import planner
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
 from planner.catalog import CatalogError, UnknownKeyError
+from planner.plan import error_text
 from planner.search import LayoutError
 from planner.units import InputError
 
@@ -116,14 +117,8 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, uncertainty=uncertainty, seed=seed,
             assumptions=parse_overrides(assume) or None, **shape)
-    except UnknownKeyError as exc:
-        flag = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
-                "workloads": "--workload"}[exc.kind]
-        _fail(f"{flag}: {exc}")
-    except LayoutError as exc:
-        _fail(f"--layout: {exc}")
-    except (InputError, CatalogError) as exc:
-        _fail(exc)
+    except (InputError, LayoutError, CatalogError) as exc:
+        _fail(error_text(exc))
     d = plan.to_dict()
     if fmt == "json":
         click.echo(json.dumps(d, indent=2))
@@ -190,8 +185,6 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
             bar.__enter__()
         result = sweeping.sweep(spec, out, resume=resume, workers=workers,
                                 dask=dask_address, progress=progress)
-    except UnknownKeyError as exc:
-        _fail(exc)
     except (InputError, CatalogError, sweeping.OutputError) as exc:
         _fail(exc)
     finally:
@@ -292,10 +285,8 @@ def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, to
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
                                 assumptions=parse_overrides(assume) or None,
                                 trends=inverse.trends_for(price_trend, frontier_cost_growth))
-    except UnknownKeyError as exc:
-        _fail(f"{'--gpu' if exc.kind == 'accelerators' else '--site'}: {exc}")
     except (InputError, CatalogError) as exc:
-        _fail(exc)
+        _fail(error_text(exc))
     if fmt == "json":
         click.echo(answer.to_json())
     else:

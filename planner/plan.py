@@ -25,7 +25,7 @@ from .architecture import RULE_SOURCE, active_params, shape_for_params, total_pa
 from .assumptions import DEFAULT, FRAMEWORK_SOURCES, FRAMEWORKS, Assumptions, for_framework
 from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .search import SearchResult, parse_layout, search
+from .search import LayoutError, SearchResult, parse_layout, search
 from .specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
 from .units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
@@ -431,6 +431,20 @@ def _parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
         pue=parse_pue(pue, "--pue") if pue is not None else None,
         energy_usd_per_kwh=(parse_energy_usd_per_kwh(energy_usd_per_kwh, "--energy-usd-per-kwh")
                             if energy_usd_per_kwh is not None else None))
+
+
+# The flag a user gives each kind of catalog key with (the CLI's and per-row errors' wording).
+FLAGS = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
+         "workloads": "--workload"}
+
+
+def error_text(exc: Exception) -> str:
+    """A user error as the CLI words it: the flag, the value and the accepted form."""
+    if isinstance(exc, UnknownKeyError):
+        return f"{FLAGS.get(exc.kind, exc.kind)}: {exc}"
+    if isinstance(exc, LayoutError):
+        return f"--layout: {exc}"
+    return str(exc)
 
 
 def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None) -> Assumptions:

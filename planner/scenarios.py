@@ -12,9 +12,9 @@ import pyarrow as pa
 
 from . import run
 from .assumptions import SEARCH_ALONE_LAYOUTS, Assumptions
-from .catalog import Catalog, CatalogError, UnknownKeyError, catalog as load_catalog
-from .plan import (Cluster, Limits, _default_site, assumptions_for, estimate, resolve_workload,
-                   run_inputs)
+from .catalog import Catalog, CatalogError, catalog as load_catalog
+from .plan import (Cluster, Limits, _default_site, assumptions_for, error_text, estimate,
+                   resolve_workload, run_inputs)
 from .search import LayoutError
 from .table import SHAPE_INPUTS, Answers, Coded, output_fields
 from .units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
@@ -51,18 +51,7 @@ LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
 COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
     "uncertainty", "seed"))
-FLAGS = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
-         "workloads": "--workload"}
 USER_ERRORS = (InputError, LayoutError, CatalogError, ValueError)
-
-
-def error_text(exc: Exception) -> str:
-    """A user error as the CLI words it: the flag, the value and the accepted form."""
-    if isinstance(exc, UnknownKeyError):
-        return f"{FLAGS.get(exc.kind, exc.kind)}: {exc}"
-    if isinstance(exc, LayoutError):
-        return f"--layout: {exc}"
-    return str(exc)
 
 
 @dataclass
