@@ -29,11 +29,11 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from .assumptions import SHARED_SEARCHES_KEPT, Assumptions
+from .assumptions import Assumptions
 from .catalog import Catalog, catalog as load_catalog
 from .plan import _SHARED_SEARCHES, Plan, _clean, estimate, shared_searches
 from .report import flatten
-from .scenarios import USER_ERRORS, Context, Rows, error_text, group
+from .scenarios import Context, Rows, per_scenario
 from .table import Answers, Coded
 from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
     parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue, parse_rate
@@ -271,26 +271,9 @@ def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     ``error``."""
     ans = Answers(n, ctx.fields + FIELDS)
     st = Rows(ans)
-    names = [k for k in INPUTS if k in cols]
-    if n == 0:
-        return ans
-    sid, first = group([cols[k] for k in names], n)
-    memo = ctx.cache.setdefault("shared-searches", {})
-    if len(memo) > SHARED_SEARCHES_KEPT:
-        memo.clear()
-    with shared_searches(memo):
-        for s, r0 in enumerate(first):
-            kwargs = {k: cols[k].row(int(r0)) for k in names}
-            rows = np.flatnonzero(sid == s)
-            try:
-                found = budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
-                               **{k: v for k, v in kwargs.items() if v is not None})
-            except USER_ERRORS as exc:
-                st.fail(rows, error_text(exc))
-                continue
-            for name, value in flatten(found.to_dict()).items():
-                if name in ans.kind and value is not None:
-                    ans.put(name, rows, value)
+    per_scenario(ctx, cols, np.arange(n), st, [k for k in INPUTS if k in cols],
+                 lambda kwargs: flatten(budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
+                                               **kwargs).to_dict()))
     ans.clear(np.flatnonzero(st.bad))
     return ans
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
+from .assumptions import SWEEP_CHUNK_ROWS
 from .columnar import columnar
-from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, USER_ERRORS, Context, Rows,
-                        context, error_text, group, numbers)
-from .plan import estimate, shared_searches
+from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, Context, Rows, context,
+                        numbers, per_scenario)
+from .plan import estimate
 from .report import flatten
 from .table import Answers, Coded, columns_of
 from .units import InputError
@@ -37,34 +37,19 @@ from .units import InputError
 
 def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
     """Rows answered by plan.estimate itself, once per distinct scenario."""
-    if not rows.size:
-        return
-    names = [n for n in INPUTS if n in cols]
-    sid, sfirst = group([cols[n].take(rows) for n in names], len(rows))
-    memo = ctx.cache.setdefault("shared-searches", {})
-    if len(memo) > SHARED_SEARCHES_KEPT:
-        memo.clear()
-    with shared_searches(memo):
-        for s, r0 in enumerate(sfirst):
-            kwargs = {n: cols[n].row(rows[r0]) for n in names}
-            kwargs = {k: v for k, v in kwargs.items() if v is not None}
-            sel = rows[sid == s]
-            try:
-                plan = estimate(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
-            except USER_ERRORS as exc:
-                st.fail(sel, error_text(exc))
-                continue
-            # the plan's fields as Plan.to_dict gives them, less its deep copy (NaN and inf
-            # become null in the columns anyway)
-            flat = flatten({k: v for k, v in plan.__dict__.items()
-                            if k not in ("assumptions", "alternatives", "sizing")})
-            used = plan.assumptions or {}
-            for name in ("price_per_gpu_hour", "pue"):
-                if name in used:
-                    flat[f"assumptions_{name}_value"] = used[name].get("value")
-            for name, value in flat.items():
-                if name in st.ans.kind and value is not None:
-                    st.ans.put(name, sel, value)
+    def flat_plan(kwargs: dict) -> dict:
+        plan = estimate(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
+        # the plan's fields as Plan.to_dict gives them, less its deep copy (NaN and inf
+        # become null in the columns anyway)
+        flat = flatten({k: v for k, v in plan.__dict__.items()
+                        if k not in ("assumptions", "alternatives", "sizing")})
+        used = plan.assumptions or {}
+        for name in ("price_per_gpu_hour", "pue"):
+            if name in used:
+                flat[f"assumptions_{name}_value"] = used[name].get("value")
+        return flat
+
+    per_scenario(ctx, cols, rows, st, [n for n in INPUTS if n in cols], flat_plan)
 
 
 # --- one chunk, one table ---------------------------------------------------------------------

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 from . import run
-from .assumptions import SEARCH_ALONE_LAYOUTS, Assumptions
+from .assumptions import SEARCH_ALONE_LAYOUTS, SHARED_SEARCHES_KEPT, Assumptions
 from .catalog import Catalog, CatalogError, catalog as load_catalog
 from .plan import (Cluster, Limits, _default_site, assumptions_for, error_text, estimate,
-                   resolve_workload, run_inputs)
+                   resolve_workload, run_inputs, shared_searches)
 from .search import LayoutError
 from .table import SHAPE_INPUTS, Answers, Coded, output_fields
 from .units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
@@ -164,6 +164,32 @@ def _encode(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.empty(int(ids.max()) + 1, np.int64)
     first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
     return ids, first
+
+
+def per_scenario(ctx: Context, cols: dict[str, Coded], rows: np.ndarray, st: "Rows",
+                 names: list[str], call) -> None:
+    """Answer ``rows`` one distinct scenario (combination of the ``names`` columns) at a time:
+    ``call(kwargs)`` with the scenario's given inputs returns {output column: value}; a user
+    error fails the scenario's rows with its message. The calls share layout searches
+    (plan.shared_searches), also with earlier chunks of the call (up to SHARED_SEARCHES_KEPT)."""
+    if not rows.size:
+        return
+    sid, first = group([cols[n].take(rows) for n in names], len(rows))
+    memo = ctx.cache.setdefault("shared-searches", {})
+    if len(memo) > SHARED_SEARCHES_KEPT:
+        memo.clear()
+    with shared_searches(memo):
+        for s, r0 in enumerate(first):
+            kwargs = {n: cols[n].row(rows[r0]) for n in names}
+            sel = rows[sid == s]
+            try:
+                values = call({k: v for k, v in kwargs.items() if v is not None})
+            except USER_ERRORS as exc:
+                st.fail(sel, error_text(exc))
+                continue
+            for name, value in values.items():
+                if name in st.ans.kind and value is not None:
+                    st.ans.put(name, sel, value)
 
 
 class Rows:
