@@ -51,13 +51,11 @@ from .assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
 from .catalog import CatalogError, UnknownKeyError
 from . import inverse
-from .scenarios import INPUTS, Context, context
+from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
 from .many import answer
 from .search import LayoutError, parse_layout
-from .table import INPUT_UNITS, Coded
-from .units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
-                    parse_fraction, parse_int_count, parse_money_usd, parse_power_w,
-                    parse_pue)
+from .table import INPUT_UNITS, SHAPE_INPUTS, Coded
+from .units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
            "read"]
@@ -70,17 +68,13 @@ SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenari
 MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
          "budget": (inverse.INPUTS, inverse.answer_many, 8)}
 
-# How each quantity input is parsed into the number its column holds (table.INPUT_UNITS).
-PARSERS = {"params": parse_count, "tokens": parse_count, "global_batch": parse_count,
-           "gpus": parse_int_count, "max_gpus": parse_int_count, "seq_len": parse_int_count,
-           "deadline": parse_duration_s, "budget": parse_money_usd,
-           "price_per_gpu_hour": parse_money_usd, "power_cap": parse_power_w,
-           "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh,
+# How each quantity input is parsed into the number its column holds (table.INPUT_UNITS): the
+# per-row quantities as estimate_many parses them (scenarios.ROW_QUANTITIES), the model's
+# counts and shape, and the budget mode's own.
+PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
+           "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
            "usd": parse_money_usd, "year": parse_int_count, "tokens_per_param": parse_count,
-           "tolerance": parse_fraction,
-           **{k: parse_int_count for k in ("layers", "hidden", "heads", "kv_heads", "ffn",
-                                           "vocab", "experts", "top_k", "expert_ffn",
-                                           "shared_experts", "dense_layers")}}
+           "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
 WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
