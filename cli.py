@@ -11,8 +11,8 @@ import planner
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
 from planner.catalog import CatalogError, UnknownKeyError
-from planner.plan import error_text
-from planner.search import LayoutError
+from planner.plan.estimate import error_text
+from planner.model.search import LayoutError
 from planner.units import InputError
 
 ESTIMATE_SHAPE = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
@@ -167,7 +167,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
 
     Each row is an estimate, or with mode = "budget" at the top of SPEC.toml the largest run
     its limits allow (planner budget's answer; axes usd, year, deadline, gpus, ...)."""
-    from planner import sweep as sweeping
+    from planner.many import sweep as sweeping
 
     bar = None
     if sys.stderr.isatty():
@@ -209,8 +209,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
 def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
-    from planner import fleet
-    from planner.fleet_model import FleetSettings
+    from planner.fleet import schedule as fleet
+    from planner.fleet.model import FleetSettings
 
     cat = _catalog(catalog_dir)
     if time_limit is not None and not time_limit > 0:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from planner import fleet
-from planner.fleet_model import FleetSettings
+from planner.fleet import schedule as fleet
+from planner.fleet.model import FleetSettings
 
 SITES = [  # name, PUE, $/kWh, power ramp (MW), deliveries: tight on purpose
     ("texas", 1.15, 0.060, {"2027-01": 60, "2027-07": 120}, {

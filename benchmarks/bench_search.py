@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 
 import planner
-from planner.architecture import shape_for_params
+from planner.model.architecture import shape_for_params
 from planner.assumptions import DEFAULT
-from planner.plan import hardware_for
-from planner.search import search
+from planner.plan.estimate import hardware_for
+from planner.model.search import search
 
 
 def best_of(fn, repeat=3):

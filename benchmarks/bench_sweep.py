@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planner.many import estimate_many  # noqa: E402
+from planner.many.estimate_many import estimate_many  # noqa: E402
 from planner import sweep as sweeping  # noqa: E402
 
 PARAMS = ["7B", "13B", "34B", "70B", "120B", "180B", "250B", "405B"]
@@ -75,7 +75,7 @@ def answer_columns() -> list[pa.Field]:
 
 def floor_many(table: pa.Table, fields: list[pa.Field]) -> pa.Table:
     """estimate_many's floor: code the inputs, one numpy op per answer column, build it."""
-    from planner.table import columns_of
+    from planner.many.columns import columns_of
 
     cols, n = columns_of(table)
     group = cols["params"].codes * 64 + cols["gpu"].codes * 8 + cols["ownership"].codes

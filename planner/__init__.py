@@ -12,7 +12,7 @@
 
 from .assumptions import Assumptions
 from .catalog import Catalog, CatalogError, UnknownKeyError, catalog
-from .search import LayoutError
+from .model.search import LayoutError
 from .specs import Accelerator, Architecture, Layout, Network, Site, Workload
 from .units import InputError
 
@@ -25,9 +25,9 @@ __all__ = [
     "estimate_many", "schedule", "sweep",
 ]
 
-_LAZY = {"Plan": "plan", "estimate": "plan", "catalog_show": "report",
-         "catalog_table": "report", "schedule": "fleet", "estimate_many": "many",
-         "budget": "inverse"}
+_LAZY = {"Plan": "plan.estimate", "estimate": "plan.estimate", "catalog_show": "report",
+         "catalog_table": "report", "schedule": "fleet.schedule",
+         "estimate_many": "many.estimate_many", "budget": "inverse"}
 
 
 def __getattr__(name):
@@ -35,7 +35,7 @@ def __getattr__(name):
     if name == "sweep":  # the module itself, callable: planner.sweep(spec, out)
         import importlib
 
-        return importlib.import_module(".sweep", __name__)
+        return importlib.import_module(".many.sweep", __name__)
     if name in _LAZY:
         import importlib
 

@@ -36,7 +36,8 @@ ACCELERATOR_FIGURES = {
     "matmul_bf16_fraction", "matmul_fp8_fraction", "matmul_fp4_fraction", "hbm_gb",
     "hbm_tb_per_s", "tdp_w", "system_power_kw", "scale_up_gb_per_s", "scale_up_domain",
     "devices_per_node", "scale_out_gb_per_s", "purchase_usd", "server_usd_per_device",
-    "cloud_on_demand_usd_per_hour", "cloud_contract_usd_per_hour",
+    "cloud_on_demand_usd_per_hour", "cloud_contract_usd_per_hour", "devices_per_rack",
+    "devices_per_scalable_unit",
 }
 ACCELERATOR_REQUIRED = {"release_year", "peak_bf16_tflops", "hbm_gb", "hbm_tb_per_s",
                         "scale_up_gb_per_s", "scale_up_domain", "devices_per_node"}
@@ -44,7 +45,7 @@ NETWORK_TEXT = {"name", "tier", "technology"}
 NETWORK_FIGURES = {"link_gb_per_s", "switch_radix", "hop_latency_us", "achievable_fraction",
                    "switch_usd", "year", "device_gb_per_s"}
 SITE_TEXT = {"name", "region"}
-SITE_FIGURES = {"power_cap_mw", "pue", "energy_usd_per_kwh", "capex_usd_per_mw",
+SITE_FIGURES = {"power_cap_mw", "pue", "peak_pue", "energy_usd_per_kwh", "capex_usd_per_mw",
                 "grid_kg_co2_per_mwh", "storage_write_gb_per_s"}
 WORKLOAD_TEXT = {"name", "family", "kind", "ffn_type", "tie_embeddings", "precision", "note"}
 ARCH_KEYS = {"source", "as_of", "note", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab",

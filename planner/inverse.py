@@ -31,10 +31,10 @@ import numpy as np
 
 from .assumptions import Assumptions
 from .catalog import Catalog, catalog as load_catalog
-from .plan import _SHARED_SEARCHES, Plan, _clean, estimate, shared_searches
+from .plan.estimate import _SHARED_SEARCHES, Plan, _clean, estimate, shared_searches
 from .report import flatten
-from .scenarios import Context, Rows, per_scenario
-from .table import Answers, Coded
+from .many.scenarios import Context, Rows, per_scenario
+from .many.columns import Answers, Coded
 from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
     parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue, parse_rate
 

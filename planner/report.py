@@ -165,7 +165,7 @@ def catalog_table(cat, kinds) -> str:
                 headers = ["site", "name", "cap MW", "PUE", "$/kWh", "kg CO2/MWh"]
             else:
                 a = item.architecture
-                from .architecture import total_params
+                from .model.architecture import total_params
                 rows.append((item.key, item.name, "moe" if a.experts else "dense",
                              fmt_count(float(total_params(a))), a.layers, a.hidden,
                              fmt_count(item.tokens) if item.tokens else "n/a",

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner import inverse
-from planner import sweep as sweeping
-from planner.plan import shared_searches
+from planner.many import sweep as sweeping
+from planner.plan.estimate import shared_searches
 from planner.report import flatten
 
 # Sized clusters (the planner chooses the device count): 2 budgets x 2 years.

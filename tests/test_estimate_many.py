@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 import planner
-from planner.many import INPUTS, estimate_many
+from planner.many.estimate_many import INPUTS, estimate_many
 from planner.report import flatten
 from planner.units import InputError
 

@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from planner import fleet, fleet_check, fleet_model, fleet_spec
-from planner.fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings,
+from planner.fleet import schedule as fleet
+
+from planner.fleet import check as fleet_check
+
+from planner.fleet import model as fleet_model
+
+from planner.fleet import spec as fleet_spec
+from planner.fleet.model import (FleetInstance, FleetOption, FleetRun, FleetSettings,
                                  FleetSite, FleetSolution, Placement)
 from planner.units import InputError
 

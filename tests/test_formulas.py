@@ -4,9 +4,9 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from planner.architecture import (active_params, matmul_params_per_token, shape_for_params,
+from planner.model.architecture import (active_params, matmul_params_per_token, shape_for_params,
                                   total_params)
-from planner.flops import (flops_per_token, hardware_flops_per_token,
+from planner.model.flops import (flops_per_token, hardware_flops_per_token,
                            megatron2021_flops_per_token, model_flops_per_token,
                            palm_flops_per_token)
 from planner.specs import Architecture
@@ -41,7 +41,7 @@ def test_deepseek_v3_total_and_active():
 def test_mla_attention_params_hand_worked():
     # DeepSeek-V2 report eqs. 37-47 at DeepSeek-V3's dims (h 7168, 128 heads of 128 + 64 RoPE,
     # values 128, latents 1536 and 512): W_DQ, W_UQ, W_DKV + W_KR, W_UK + W_UV, W_O, two norms.
-    from planner.architecture import layer_attention_params, mla_params
+    from planner.model.architecture import layer_attention_params, mla_params
 
     h, n = 7168, 128
     expected = (h * 1536 + 1536 * n * 192 + 1536 + h * (512 + 64) + 512 * n * (128 + 128) + 512

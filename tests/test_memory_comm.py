@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from planner import collectives as coll
+from planner.model import collectives as coll
 from planner.assumptions import DEFAULT
-from planner.memory import (activation_bytes_per_layer, in_flight_microbatches,
+from planner.model.memory import (activation_bytes_per_layer, in_flight_microbatches,
                             memory_breakdown, state_bytes)
 from planner.specs import Architecture
-from planner.topology import build_graph, describe_layout, group_path, group_ranks, group_span
+from planner.model.topology import build_graph, describe_layout, group_path, group_ranks, group_span
 
 # Korthikanti et al. 2022 conditions: materialised attention scores, dropout on.
 KORTHIKANTI = replace(DEFAULT, flash_attention=False, dropout=True)
@@ -166,9 +166,9 @@ def test_mla_selective_recompute_drops_q_k_v_and_redoes_the_up_projections():
     # backward, so selective recomputation keeps the latents but not Q, K, V.
     import planner
     from planner.assumptions import DEFAULT
-    from planner.memory import activation_bytes_per_layer
-    from planner.plan import hardware_for
-    from planner.step import evaluate
+    from planner.model.memory import activation_bytes_per_layer
+    from planner.plan.estimate import hardware_for
+    from planner.model.step import evaluate
 
     cat = planner.catalog()
     a = cat.workload("deepseek-v3").architecture

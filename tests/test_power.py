@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from planner.assumptions import DEFAULT
-from planner.power import co2_tonnes, device_power_w, energy_mwh, facility_power_w, it_power_w
+from planner.model.power import co2_tonnes, device_power_w, energy_mwh, facility_power_w, it_power_w
 from planner.specs import Accelerator
 
 

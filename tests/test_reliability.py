@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from planner.assumptions import DEFAULT
-from planner.reliability import (checkpoint_bytes, checkpoint_write_s, daly_interval_s, goodput,
+from planner.model.reliability import (checkpoint_bytes, checkpoint_write_s, daly_interval_s, goodput,
                                  mtbf_s, young_interval_s)
 
 USEFUL = 54 * 86400.0

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import cli
 import planner
-from planner.many import estimate_many
+from planner.many.estimate_many import estimate_many
 
 BASE = dict(params="13B", tokens="1T", gpu="h100-sxm", gpus=256)
 SITE_PUE = 1.10  # hardware/sites/us-hyperscale.toml, the default site
@@ -142,7 +142,7 @@ def test_sweep_axes(base):
 def test_estimate_many_answers_pue_and_energy_columns_without_per_row_estimates(monkeypatch):
     # They are row quantities of the vectorised path (like the price per device-hour), so a
     # million distinct PUEs cost no million estimate calls.
-    import planner.many as many
+    import planner.many.estimate_many as many
 
     table = pa.table({**{k: [v] * 3 for k, v in BASE.items()},
                       "layout": ["tp=4,pp=1,dp=64"] * 3, "ownership": ["owned"] * 3,

@@ -12,8 +12,8 @@ import pytest
 from ortools.sat.python import cp_model
 
 import planner
-from planner import sizing
-from planner.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
+from planner.plan import sizing as sizing
+from planner.plan.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
                             SizingLimits, SolverSettings, solve, violations)
 from planner.units import InputError
 

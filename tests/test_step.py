@@ -7,11 +7,11 @@ from hypothesis import given, settings, strategies as st
 
 import planner
 from planner.assumptions import DEFAULT
-from planner.flops import model_flops_per_token
-from planner.plan import hardware_for
-from planner.search import enumerate_layouts, parse_layout, search, LayoutError
+from planner.model.flops import model_flops_per_token
+from planner.plan.estimate import hardware_for
+from planner.model.search import enumerate_layouts, parse_layout, search, LayoutError
 from planner.specs import Architecture
-from planner.step import TIME_KEYS, evaluate
+from planner.model.step import TIME_KEYS, evaluate
 
 CAT = planner.catalog()
 H100 = CAT.accelerator("h100-sxm")

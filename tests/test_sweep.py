@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import planner
-from planner import sweep as sweeping
-from planner.many import estimate_many
+from planner.many import sweep as sweeping
+from planner.many.estimate_many import estimate_many
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ["tp=8,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=selective,zero=1",
@@ -139,7 +139,7 @@ def test_kill_9_part_way_then_resume_leaves_one_row_per_scenario(spec_file, refe
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from planner import sweep
+        from planner.many import sweep as sweep
         sweep.sweep({str(spec_file)!r}, {str(out)!r}, chunk_rows=5000,
                     resume={{resume}})
     """)
@@ -288,7 +288,7 @@ def test_memory_stays_bounded_for_a_million_scenarios(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from planner import sweep
+        from planner.many import sweep as sweep
         r = sweep.sweep({str(spec_file)!r}, {str(tmp_path / 'out')!r})
         # VmHWM: this process's peak resident set since exec (ru_maxrss would count the
         # parent's pages at fork)

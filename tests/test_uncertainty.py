@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner.assumptions import DEFAULT
-from planner.uncertainty import QUANTITIES, quantiles, simulate, triangular
+from planner.model.uncertainty import QUANTITIES, quantiles, simulate, triangular
 
 KW = dict(params="70B", tokens="15T", gpus=4096)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assumptions import Assumptions
-from .specs import Accelerator
-from .units import known as _known
+from ..assumptions import Assumptions
+from ..specs import Accelerator
+from ..units import known as _known
 
 __all__ = ["device_power_w", "it_power_w", "facility_power_w", "energy_mwh", "co2_tonnes",
            "J_PER_MWH"]

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .specs import Architecture
+from ..specs import Architecture
 
 # Shape rule for a dense decoder given only N. Fitted to the published gated-FFN shapes in
 # workloads/ (Llama 3.1 8B, 70B, 405B): head dim 128, hidden/layers ~ 128 (8B: 4096/32,

@@ -19,20 +19,20 @@ from dataclasses import fields
 
 import numpy as np
 
-from . import run
-from .architecture import active_params, total_params
-from .assumptions import SCORE_CACHE_KEYS
-from .cost import cost_per_1e24_flop, cost_per_trillion_tokens
-from .flops import model_flops_per_token
-from .plan import (SECONDS_PER_DAY, Cluster, Limits, Plan, _check_limits, _default_site,
+from ..model import run
+from ..model.architecture import active_params, total_params
+from ..assumptions import SCORE_CACHE_KEYS
+from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
+from ..model.flops import model_flops_per_token
+from ..plan.estimate import (SECONDS_PER_DAY, Cluster, Limits, Plan, _check_limits, _default_site,
                    _frontier, _networks, _parse_limits, assumptions_for, hardware_for,
                    resolve_workload, run_inputs)
 from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, group
 from .scoring import ERROR, F, FITS, INFEASIBLE, ScoreTable, score_new
-from .search import LAYOUT_FIELDS, parse_layout
-from .step import MEMORY_KEYS, TIME_KEYS, bottleneck
-from .table import LAYOUT_INTS, RECOMPUTE_NAMES, SHAPE_INPUTS, Coded
-from .units import InputError
+from ..model.search import LAYOUT_FIELDS, parse_layout
+from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
+from .columns import LAYOUT_INTS, RECOMPUTE_NAMES, SHAPE_INPUTS, Coded
+from ..units import InputError
 
 
 def _model(ctx, vals: dict):

@@ -7,7 +7,7 @@ Broadcasts over numpy arrays.
 from __future__ import annotations
 
 from .architecture import matmul_params_per_token
-from .specs import Architecture
+from ..specs import Architecture
 
 CONVENTIONS = ("causal", "noncausal", "palm", "megatron2021", "6n")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
 from .memory import RECOMPUTE_CODES
 from .step import Hardware, evaluate
 

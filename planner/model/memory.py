@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
 
 RECOMPUTE_CODES = {"none": 0, "selective": 1, "full": 2}
 

@@ -10,7 +10,7 @@ import numpy as np
 from . import cost as cost_model
 from . import power as power_model
 from . import reliability
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
 
 SECONDS_PER_DAY = 86400.0
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
 from .power import energy_mwh
-from .units import known as _known, one_shape
+from ..units import known as _known, one_shape
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
            "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]

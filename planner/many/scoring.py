@@ -12,15 +12,15 @@ from dataclasses import fields
 
 import numpy as np
 
-from .assumptions import SCORE_BATCH_LAYOUTS
-from .flops import hardware_flops_per_token
-from .plan import Candidate, Cluster, Limits, _assemble, _layout_text, _no_layout_hint
+from ..assumptions import SCORE_BATCH_LAYOUTS
+from ..model.flops import hardware_flops_per_token
+from ..plan.estimate import Candidate, Cluster, Limits, _assemble, _layout_text, _no_layout_hint
 from .scenarios import error_text
-from .search import LAYOUT_FIELDS, SearchResult, enumerate_layouts, search
-from .specs import Architecture
-from .step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate
-from .table import RECOMPUTE_NAMES
-from .units import InputError
+from ..model.search import LAYOUT_FIELDS, SearchResult, enumerate_layouts, search
+from ..specs import Architecture
+from ..model.step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate
+from .columns import RECOMPUTE_NAMES
+from ..units import InputError
 
 FIGURES = ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_bytes", "batch_tokens",
            "peak_flops", "hardware_flops_per_token",

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .fleet_model import FleetInstance, FleetSolution
+from .model import FleetInstance, FleetSolution
 
 __all__ = ["check", "usage"]
 

@@ -29,16 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fleet_check, fleet_model
-from .assumptions import DEFAULT, Assumptions
-from .catalog import Catalog, catalog as load_catalog
-from .flops import model_flops_per_token
-from .fleet_model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite,
+from . import check as fleet_check, model as fleet_model
+from ..assumptions import DEFAULT, Assumptions
+from ..catalog import Catalog, catalog as load_catalog
+from ..model.flops import model_flops_per_token
+from .model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite,
                           FleetSolution)
-from .fleet_spec import (FleetSpec, RunSpec, SiteSpec, load, on_grid, parse_date,
+from .spec import (FleetSpec, RunSpec, SiteSpec, load, on_grid, parse_date,
                          step_at_or_after, step_at_or_before)
-from .plan import _size_unit, estimate, resolve_workload
-from .units import InputError
+from ..plan.estimate import _size_unit, estimate, resolve_workload
+from ..units import InputError
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
            "parse_date", "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]

@@ -18,17 +18,18 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import cost as cost_model
-from . import power as power_model
-from . import reliability, run, sizing, uncertainty
-from .architecture import RULE_SOURCE, active_params, shape_for_params, total_params
-from .assumptions import DEFAULT, FRAMEWORK_SOURCES, FRAMEWORKS, Assumptions, for_framework
-from .catalog import Catalog, UnknownKeyError, catalog as load_catalog
-from .flops import hardware_flops_per_token, model_flops_per_token
-from .search import LayoutError, SearchResult, parse_layout, search
-from .specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
-from .step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
-from .units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
+from ..model import cost as cost_model
+from ..model import power as power_model
+from ..model import reliability, run, uncertainty
+from . import sizing
+from ..model.architecture import RULE_SOURCE, active_params, shape_for_params, total_params
+from ..assumptions import DEFAULT, FRAMEWORK_SOURCES, FRAMEWORKS, Assumptions, for_framework
+from ..catalog import Catalog, UnknownKeyError, catalog as load_catalog
+from ..model.flops import hardware_flops_per_token, model_flops_per_token
+from ..model.search import LayoutError, SearchResult, parse_layout, search
+from ..specs import PRECISIONS, Accelerator, Architecture, Network, Site, Workload
+from ..model.step import MEMORY_KEYS, TIME_KEYS, Hardware, bottleneck
+from ..units import (InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh,
                     parse_int_count, parse_money_usd, parse_power_w, parse_pue)
 
 SECONDS_PER_DAY = 86400.0

@@ -47,15 +47,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
+from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
-from .catalog import CatalogError, UnknownKeyError
-from . import inverse
+from ..catalog import CatalogError, UnknownKeyError
+from .. import inverse
 from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
-from .many import answer
-from .search import LayoutError, parse_layout
-from .table import INPUT_UNITS, SHAPE_INPUTS, Coded
-from .units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
+from .estimate_many import answer
+from ..model.search import LayoutError, parse_layout
+from .columns import INPUT_UNITS, SHAPE_INPUTS, Coded
+from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
            "read"]
@@ -357,7 +357,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     in ``SweepResult.table``. ``workers`` local processes, or ``dask`` ("local" for a
     LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
     the chunks; ``progress(done, total)`` is called as scenarios complete."""
-    from . import __version__
+    from .. import __version__
 
     t0 = time.perf_counter()
     spec = load_spec(spec)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import run
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
 
 QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd")
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assumptions import SWEEP_CHUNK_ROWS
+from ..assumptions import SWEEP_CHUNK_ROWS
 from .columnar import columnar
 from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, Context, Rows, context,
                         numbers, per_scenario)
-from .plan import estimate
-from .report import flatten
-from .table import Answers, Coded, columns_of
-from .units import InputError
+from ..plan.estimate import estimate
+from ..report import flatten
+from .columns import Answers, Coded, columns_of
+from ..units import InputError
 
 
 # --- the reference path -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Mapping
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SolverSettings, cap_units,
+from ..plan.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SolverSettings, cap_units,
                      need_units, status_name)
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from . import run
-from .assumptions import SEARCH_ALONE_LAYOUTS, SHARED_SEARCHES_KEPT, Assumptions
-from .catalog import Catalog, CatalogError, catalog as load_catalog
-from .plan import (Cluster, Limits, _default_site, assumptions_for, error_text, estimate,
+from ..model import run
+from ..assumptions import SEARCH_ALONE_LAYOUTS, SHARED_SEARCHES_KEPT, Assumptions
+from ..catalog import Catalog, CatalogError, catalog as load_catalog
+from ..plan.estimate import (Cluster, Limits, _default_site, assumptions_for, error_text, estimate,
                    resolve_workload, run_inputs, shared_searches)
-from .search import LayoutError
-from .table import SHAPE_INPUTS, Answers, Coded, output_fields
-from .units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
+from ..model.search import LayoutError
+from .columns import SHAPE_INPUTS, Answers, Coded, output_fields
+from ..units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
                     parse_energy_usd_per_kwh, parse_int_count, parse_money_usd, parse_power_w,
                     parse_pue)
 

@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .memory import RECOMPUTE_CODES
-from .step import MEMORY_KEYS, TIME_KEYS
-from .uncertainty import QUANTITIES
+from ..model.memory import RECOMPUTE_CODES
+from ..model.step import MEMORY_KEYS, TIME_KEYS
+from ..model.uncertainty import QUANTITIES
 
 # --- inputs ---------------------------------------------------------------------------------
 
