@@ -10,14 +10,7 @@ import click
 import planner
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
-from planner.catalog import CatalogError, UnknownKeyError
-from planner.plan.estimate import error_text
-from planner.model.search import LayoutError
-from planner.units import InputError
-
-ESTIMATE_SHAPE = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-                  "expert_ffn", "shared_experts", "dense_layers")
-
+from planner.errors import CatalogError, InputError, LayoutError, UnknownKeyError, error_text
 
 class UsageError(click.UsageError):
     exit_code = 2

@@ -165,6 +165,10 @@ class Assumptions:
                            + ", ".join(f.name for f in fields(self)))
         return replace(self, **changes)
 
+    def source(self, name: str) -> str:
+        """The source of one assumption, as the assumptions table reports it."""
+        return self.__dataclass_fields__[name].metadata.get("source", "")
+
     def describe(self) -> dict:
         """name -> {value, unit, source} for every assumption."""
         return {f.name: {"value": getattr(self, f.name), "unit": f.metadata.get("unit", ""),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .assumptions import FRAMEWORKS, Assumptions
+from .errors import CatalogError, UnknownKeyError
 from .specs import (FFN_TYPES, PRECISIONS, Accelerator, Architecture, Figure, Network,
                     Reference, Site, Workload)
 
@@ -58,16 +59,6 @@ STAGE_KEYS = {"name", "tokens", "gpus", "seq_len", "global_batch_tokens", "layou
 FLOP_CONVENTIONS = {"megatron2021", "palm", "causal", "noncausal", "6n"}
 
 
-class CatalogError(ValueError):
-    """A catalog file that is missing, unreadable or breaks the schema."""
-
-
-class UnknownKeyError(CatalogError):
-    """A key (accelerator, network, site, workload) that no catalog file has."""
-
-    def __init__(self, kind: str, key: str, known: Iterable[str]):
-        self.kind, self.key, self.known = kind, key, sorted(known)
-        super().__init__(f"unknown {kind[:-1]} '{key}'; known: {', '.join(self.known)}")
 
 
 def _shipped_root() -> Path:

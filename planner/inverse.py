@@ -16,25 +16,21 @@ training cost grows ~2.4x a year (Cottier et al. 2024, Epoch AI), reported as co
 The probes of one call share their layout searches (plan.shared_searches; a caller's block, such
 as a budget sweep's, shares them across calls too): a fixed parameter count searches its layouts
 once, and calls that bisect the same sizes (another budget or year) reuse each other's sizing.
-``answer_many`` answers a budget sweep's rows with ``budget`` itself, one call per distinct
-scenario, flattened as ``planner budget --format json`` is.
+many/budget_rows.py answers a budget sweep's rows with ``budget`` itself, one call per
+distinct scenario, flattened as ``planner budget --format json`` is.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
-
 from .assumptions import Assumptions
 from .catalog import Catalog, catalog as load_catalog
-from .plan.estimate import _SHARED_SEARCHES, Plan, _clean, estimate, shared_searches
-from .report import flatten
-from .many.scenarios import Context, Rows, per_scenario
-from .many.columns import Answers, Coded
+from .plan.estimate import estimate
+from .plan.options import shared_searches
+from .plan.result import Plan, clean_json
 from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
     parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue, parse_rate
 
@@ -96,7 +92,7 @@ class BudgetAnswer:
                    if k not in ("plan", "feasible", "binding", "reason")}
         base = self.plan.to_dict() if self.plan else {
             "workload": None, "cluster": None, "layout": None}
-        return _clean({**base, "feasible": self.feasible, "binding": self.binding,
+        return clean_json({**base, "feasible": self.feasible, "binding": self.binding,
                        "reason": self.reason, "inverse": inverse})
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -160,7 +156,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     keys = _accelerators(cat, gpu, year_i)
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
-    with shared_searches(_SHARED_SEARCHES.get()):
+    with shared_searches():
         for key in keys:
             considered.append(_largest_on(cat, key, limits, rule, ratio, fixed_params,
                                           fixed_tokens, year_i, trends, ownership, site,
@@ -203,10 +199,7 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
 
 def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year, trends,
                 ownership, site, site_figures, assumptions, tolerance) -> dict:
-    acc = cat.accelerator(key)
-    name = ("cloud_contract_usd_per_hour" if acc.cloud_contract_usd_per_hour is not None
-            else "cloud_on_demand_usd_per_hour")
-    fig = acc.figures.get(name)
+    _, fig = cat.accelerator(key).cloud_price()
     price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year, trends)
 
     def plan_for(n: float) -> Plan:
@@ -242,40 +235,6 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
     return {"accelerator": key, "price_per_gpu_hour": price, "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,
             "reason": reason}
-
-
-# --- many budgets: the rows of a budget sweep ---------------------------------------------
-
-# budget's keywords (less the catalog, assumptions and trends, which hold for a whole sweep):
-# the inputs a budget sweep's scenario may give.
-INPUTS = tuple(p.name for p in inspect.signature(budget).parameters.values()
-               if p.name not in ("catalog", "assumptions", "trends"))
-# The columns of BudgetAnswer.to_dict's ``inverse`` block, flattened with "_" (a list as JSON
-# text, as report.flatten writes it); the estimate contract's columns come before them.
-FIELDS = [("inverse_rule", "str", ""), ("inverse_params", "f8", "parameters"),
-          ("inverse_tokens", "f8", "tokens"), ("inverse_model_flops", "f8", "FLOP"),
-          ("inverse_year", "i8", "year"), ("inverse_limits_usd", "f8", "USD"),
-          ("inverse_limits_power_cap_w", "f8", "W"), ("inverse_limits_deadline_s", "f8", "s"),
-          ("inverse_limits_gpus", "i8", "devices"), ("inverse_limits_max_gpus", "i8", "devices"),
-          ("inverse_considered", "str", "JSON: each accelerator's largest run"),
-          ("inverse_trends_price_performance_oom_per_year", "f8", "orders of magnitude per year"),
-          ("inverse_trends_price_performance_source", "str", ""),
-          ("inverse_trends_frontier_cost_growth_per_year", "f8", "x per year"),
-          ("inverse_trends_frontier_cost_source", "str", "")]
-
-
-def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
-    """Every column of ``planner budget --format json`` (the estimate contract's, then the
-    ``inverse`` block's) for ``n`` rows of coded inputs: ``budget`` itself, once per distinct
-    scenario, the calls sharing layout searches; a row budget refuses gets its message in
-    ``error``."""
-    ans = Answers(n, ctx.fields + FIELDS)
-    st = Rows(ans)
-    per_scenario(ctx, cols, np.arange(n), st, [k for k in INPUTS if k in cols],
-                 lambda kwargs: flatten(budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
-                                               **kwargs).to_dict()))
-    ans.clear(np.flatnonzero(st.bad))
-    return ans
 
 
 # --- sensitivity: which assumptions move an answer most -----------------------------------

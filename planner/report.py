@@ -9,7 +9,7 @@ import math
 
 from tabulate import tabulate
 
-from .units import fmt_count, fmt_duration_days, fmt_money, fmt_pct, fmt_power
+from .units import SECONDS_PER_DAY, fmt_count, fmt_duration_days, fmt_money, fmt_pct, fmt_power
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -76,7 +76,7 @@ def plan_table(plan: dict) -> str:
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" bottleneck {plan['bottleneck']}"),
             ("memory", f"{plan['memory_gb_per_gpu']:,.1f} GB per device"),
-            ("days", f"{fmt_duration_days(plan['training_days'] * 86400)} "
+            ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} "
                      f"(goodput {fmt_pct(plan['goodput'])})"),
             ("reliability", _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])),

@@ -53,6 +53,16 @@ class Accelerator:
     aliases: tuple[str, ...] = ()
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
 
+    def cloud_price(self) -> tuple[str | None, Figure | None]:
+        """(figure name, Figure) of the price per device-hour a plan rents at: the contract
+        (reserved) price where the catalog has one, else on-demand; (None, None) when unknown.
+        A multi-month training run is rented by contract, which 1-3 year reservations price
+        below on-demand (AWS EC2 Capacity Blocks and Savings Plans pricing pages)."""
+        for name in ("cloud_contract_usd_per_hour", "cloud_on_demand_usd_per_hour"):
+            if getattr(self, name) is not None:
+                return name, self.figures.get(name)
+        return None, None
+
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at a precision; fp16 runs at the bf16 rate."""
         key = "bf16" if precision == "fp16" else precision

@@ -15,19 +15,13 @@ import numbers
 import re
 from decimal import Decimal
 
+from .errors import InputError
+
 __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
     "fmt_duration_days", "fmt_power", "fmt_money", "fmt_pct",
 ]
-
-
-class InputError(ValueError):
-    """Bad user input: names the input, the value given and the forms accepted."""
-
-    def __init__(self, name: str, value, accepted: str, reason: str | None = None):
-        self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
-        super().__init__(f"{name}: {value!r} {reason or 'is not valid'}; accepted: {accepted}")
 
 
 # A plain decimal number, ASCII digits only: 8192, 1.5, .5, 1.5e12, -3 (the sign is matched so
@@ -38,8 +32,12 @@ _NUM_RE = re.compile(_NUM, re.ASCII)
 # Decimal (SI) multipliers; B (billion) and G (giga) are both 1e9.
 _COUNT_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15}
 _MONEY_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+# Seconds in a day and in a (365-day) year: the one declaration of each.
+SECONDS_PER_DAY = 86400.0
+SECONDS_PER_YEAR = 365 * 86400
 # Seconds per unit; a year is 365 days. "m" is deliberately absent (minute or month?): use "min".
-_DURATION_SCALES = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+_DURATION_SCALES = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400,
+                    "y": SECONDS_PER_YEAR}
 # Watts per unit, matched case-insensitively, so "mw" means megawatts (never milliwatts).
 _POWER_SCALES = {"w": 1, "kw": 10**3, "mw": 10**6, "gw": 10**9}
 _PCT_SCALES = {"": 1, "%": Decimal("0.01")}
@@ -235,7 +233,7 @@ def fmt_count(x) -> str:
 
 def fmt_duration_days(seconds) -> str:
     """Seconds shown in days (86400 s) to 3 significant figures: '73.4 d'."""
-    return "n/a" if _missing(seconds) else f"{_sig3(float(seconds) / 86400)} d"
+    return "n/a" if _missing(seconds) else f"{_sig3(float(seconds) / SECONDS_PER_DAY)} d"
 
 
 def fmt_power(w) -> str:

@@ -20,7 +20,7 @@ from .model.architecture import active_params, total_params
 from .catalog import Catalog
 from .model.flops import flops_per_token
 from .plan.estimate import estimate
-from .model.search import LayoutError
+from .errors import LayoutError
 from .units import InputError
 
 BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation (CONTRACT/issue: 6ND at 40%)
@@ -175,7 +175,8 @@ def cost_comparison(cat: Catalog) -> list[dict]:
             ref.gpus, wall_s, acc.purchase_usd or math.nan,
             acc.server_usd_per_device or math.nan, it_w, facility_w, site.energy_usd_per_kwh,
             site.capex_usd_per_mw, DEFAULT)["total"]
-        rate = acc.cloud_contract_usd_per_hour or acc.cloud_on_demand_usd_per_hour or math.nan
+        _, price = acc.cloud_price()
+        rate = price.value if price is not None else math.nan
         cloud = ref.gpu_hours * rate
         out.append({"row_id": ref.row_id, "published_usd": ref.cost_usd,
                     "owned_usd": float(owned), "owned_ratio": float(owned) / ref.cost_usd,

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner import inverse
+from planner.many import budget_rows
 from planner.many import sweep as sweeping
-from planner.plan.estimate import shared_searches
+from planner.plan.options import shared_searches
 from planner.report import flatten
 
 # Sized clusters (the planner chooses the device count): 2 budgets x 2 years.
@@ -204,8 +205,8 @@ def test_cli_budget_sweep(tmp_path):
 
 
 def test_inverse_fields_cover_the_inverse_block():
-    """inverse.FIELDS names every key of BudgetAnswer.to_dict's inverse block, flattened."""
+    """budget_rows.FIELDS names every key of BudgetAnswer.to_dict's inverse block, flattened."""
     answer = inverse.budget(gpus=64, gpu="h100-sxm", deadline="5d", params="1B", tolerance=0.5)
     keys = {k for k in flatten(answer.to_dict()) if k.startswith("inverse_")}
-    assert keys == {name for name, _, _ in inverse.FIELDS}
+    assert keys == {name for name, _, _ in budget_rows.FIELDS}
     assert not math.isnan(answer.tokens)

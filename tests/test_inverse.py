@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner import inverse
-from planner.plan.estimate import shared_searches
+from planner.plan.options import shared_searches
 
 GPT4 = dict(params="280B", tokens="13T", gpu="a100-40gb", gpus=24576, price_per_gpu_hour=1.0)
 

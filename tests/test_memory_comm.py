@@ -167,7 +167,7 @@ def test_mla_selective_recompute_drops_q_k_v_and_redoes_the_up_projections():
     import planner
     from planner.assumptions import DEFAULT
     from planner.model.memory import activation_bytes_per_layer
-    from planner.plan.estimate import hardware_for
+    from planner.plan.cluster import hardware_for
     from planner.model.step import evaluate
 
     cat = planner.catalog()

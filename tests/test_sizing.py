@@ -12,9 +12,10 @@ import pytest
 from ortools.sat.python import cp_model
 
 import planner
-from planner.plan import sizing as sizing
-from planner.plan.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
-                            SizingLimits, SolverSettings, solve, violations)
+from planner.plan import limits, sizing
+from planner.plan.limits import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
+                                 SizingLimits, violations)
+from planner.plan.sizing import SolverSettings, solve
 from planner.units import InputError
 
 # Six options, two accelerators, worked by hand:
@@ -150,10 +151,12 @@ def test_rounding_never_lets_an_option_over_the_limit():
     over = 100.0 + POWER_RESOLUTION_MW * 0.4  # 0.4 kW over: rounds up to the next kW
     inst = SizingInstance(["x"], [8], [10.0], [1e6], [over], SizingLimits(power_cap_mw=100.0))
     assert not solve(inst).feasible
-    assert violations(inst, 0) == [("power", over, 100.0)]
-    assert sizing.need_units([over], POWER_RESOLUTION_MW)[0] == 100_001
-    assert sizing.cap_units(100.0, POWER_RESOLUTION_MW) == 100_000
-    assert sizing.need_units([2_500.0], COST_RESOLUTION_USD)[0] == 3  # $2,500 -> 3 x $1,000
+    (breach,) = violations(inst, 0)
+    assert breach[:3] == ("power", over, 100.0)
+    assert breach.text == f"needs {over:,.1f} MW (8 x x), cap 100.0 MW"
+    assert limits.need_units([over], POWER_RESOLUTION_MW)[0] == 100_001
+    assert limits.cap_units(100.0, POWER_RESOLUTION_MW) == 100_000
+    assert limits.need_units([2_500.0], COST_RESOLUTION_USD)[0] == 3  # $2,500 -> 3 x $1,000
 
 
 def test_unknown_figures_cannot_meet_a_limit_and_rank_last():
@@ -184,9 +187,9 @@ def test_validator_catches_a_hand_broken_choice():
                  inventory={"h100-sxm": 8192})
     chosen = solve(inst).index
     assert chosen == 4 and violations(inst, chosen) == []
-    broken = {lim for lim, _, _ in violations(inst, 2)}  # h100 32768: 95 d, $130M, 45 MW
+    broken = {lim for lim, *_ in violations(inst, 2)}  # h100 32768: 95 d, $130M, 45 MW
     assert broken == {"power", "budget", "max_gpus", "inventory"}
-    assert {lim for lim, _, _ in violations(inst, 0)} == {"deadline"}
+    assert {lim for lim, *_ in violations(inst, 0)} == {"deadline"}
 
 
 def test_same_input_same_answer_and_settings_are_explicit():
@@ -290,7 +293,7 @@ def test_inventory_keyword_and_flag_form():
 def test_fixed_size_limits_use_the_same_validator():
     p = planner.estimate(params="70B", tokens="2T", gpus=2048, max_gpus=1024)
     assert not p.feasible and p.binding == "max_gpus"
-    assert p.reason == "needs 2,048 devices, --max-gpus 1,024"
+    assert p.reason == "needs 2,048 devices (h100-sxm), --max-gpus 1,024"
     q = planner.estimate(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm",
                          inventory={"h100-sxm": 1000})
     assert not q.feasible and q.binding == "inventory"

@@ -8,8 +8,10 @@ from hypothesis import given, settings, strategies as st
 import planner
 from planner.assumptions import DEFAULT
 from planner.model.flops import model_flops_per_token
-from planner.plan.estimate import hardware_for
-from planner.model.search import enumerate_layouts, parse_layout, search, LayoutError
+from planner.plan.cluster import hardware_for
+from planner.errors import LayoutError
+from planner.model.search import SearchKey, enumerate_layouts, search
+from planner.plan.inputs import parse_layout
 from planner.specs import Architecture
 from planner.model.step import TIME_KEYS, evaluate
 
@@ -79,7 +81,7 @@ def test_every_searched_layout_multiplies_to_devices(gpus, gpu):
     acc = CAT.accelerator(gpu)
     hw = hardware_for(acc, CAT.network(acc.scale_up_network), CAT.network(acc.scale_out_network),
                       "bf16", DEFAULT, {})
-    found = search(SMALL, gpus, 8192, 16 * 2**20, hw, DEFAULT)
+    found = search(SearchKey(SMALL, 8192, 16 * 2**20, hw, gpus), DEFAULT)
     lay = found.layouts
     assert found.count > 0
     assert np.all(lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == gpus)

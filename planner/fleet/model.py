@@ -28,8 +28,8 @@ from typing import Mapping
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..plan.sizing import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SolverSettings, cap_units,
-                     need_units, status_name)
+from ..plan.limits import COST_RESOLUTION_USD, POWER_RESOLUTION_MW, cap_units, need_units
+from ..plan.sizing import SolverSettings, status_name
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
            "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
@@ -220,7 +220,7 @@ class DeviceCapacity(Module):
 
 class PowerCapacity(Module):
     """Facility power at each site never exceeds what the site has at that time. Power is in
-    whole kW (sizing.POWER_RESOLUTION_MW): a run's need rounded up, the cap down."""
+    whole kW (plan/limits.py POWER_RESOLUTION_MW): a run's need rounded up, the cap down."""
 
     def build(self, inst, model, v):
         for s, site in enumerate(inst.sites):

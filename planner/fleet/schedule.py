@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..units import SECONDS_PER_DAY
 from . import check as fleet_check, model as fleet_model
 from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog, catalog as load_catalog
@@ -37,13 +38,16 @@ from .model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSi
                           FleetSolution)
 from .spec import (FleetSpec, RunSpec, SiteSpec, load, on_grid, parse_date,
                          step_at_or_after, step_at_or_before)
-from ..plan.estimate import _size_unit, estimate, resolve_workload
+from ..model.cost import energy_cost_usd
+from ..model.power import energy_mwh
+from ..plan.cluster import size_unit
+from ..plan.estimate import estimate
+from ..plan.inputs import resolve_workload
 from ..units import InputError
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
            "parse_date", "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]
 
-SECONDS_PER_DAY = 86400.0
 # A run without size options gets powers of two (in whole scale-up domains) around the size that
 # would meet its window at this MFU: Llama 3 405B trained at 38-43% BF16 MFU on 16k H100
 # (Llama 3 report, Table 4). One below, the one at or above, and one more.
@@ -97,7 +101,7 @@ def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
         window_days = (spec.end - run.earliest).days
     window_days = max(window_days, spec.step_days)
     ideal = flops / (acc.peak(w.precision) * PLANNING_MFU * window_days * SECONDS_PER_DAY)
-    unit = _size_unit(acc)
+    unit = size_unit(acc)
     base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
     sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]
     fit = [g for g in sizes if g <= most]
@@ -160,8 +164,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     if acc_key not in site.deliveries:
                         continue
                     mw = it_mw * site.pue
-                    # facility MWh x 1000 kWh/MWh x $/kWh (power_cost.md, sec. 3)
-                    energy = mw * days * 24.0 * 1000.0 * site.energy_usd_per_kwh
+                    energy = energy_cost_usd(energy_mwh(mw * 1e6, days * SECONDS_PER_DAY),
+                                             site.energy_usd_per_kwh)
                     options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
                                                float(mw), float(hardware + energy)))
                     infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from ..units import SECONDS_PER_DAY
 from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError, catalog as load_catalog
 from .model import FleetSettings
@@ -25,7 +26,6 @@ from ..units import InputError, parse_duration_s, parse_int_count, parse_power_w
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
            "step_at_or_after", "step_at_or_before"]
 
-SECONDS_PER_DAY = 86400.0
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
 

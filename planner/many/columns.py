@@ -5,7 +5,7 @@ DataFrame, or the sweep's generated chunks). Inside, each column is dictionary-c
 (``Coded``: an integer code per row, -1 for null, and the distinct values), so that work
 which depends on a value runs once per distinct value, not once per row.
 
-Answers leave as one column per output of the contract (CONTRACT.md), flattened with ``_`` as
+Answers leave as one column per output of a plan (plan/fields.py), flattened with ``_`` as
 report.flatten does, each with its unit in the Arrow field metadata. Unknown or infinite
 numbers are null, as in ``Plan.to_dict``.
 """
@@ -19,14 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..model.memory import RECOMPUTE_CODES
-from ..model.step import MEMORY_KEYS, TIME_KEYS
-from ..model.uncertainty import QUANTITIES
+from ..plan.inputs import SHAPE_INPUTS
 
 # --- inputs ---------------------------------------------------------------------------------
-
-SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-                "expert_ffn", "shared_experts", "dense_layers")
 
 # The unit of each input's parsed value in a sweep's Parquet output ("" for text and plain
 # counts). The inputs themselves are planner.estimate's keywords (many.INPUTS).
@@ -179,73 +174,6 @@ def columns_of(table) -> tuple[dict[str, Coded], int]:
 
 
 # --- outputs --------------------------------------------------------------------------------
-
-RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_interruptions",
-                    "wall_s", "lost_hours", "lost_hours_checkpoint", "lost_hours_rework",
-                    "lost_hours_restart")
-LAYOUT_INTS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages")
-RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE_CODES.items()}
-
-
-def output_fields(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]:
-    """(name, kind, unit) of every output column, in order; kind is f8, i8, str or bool.
-
-    ``cost_keys`` maps each cost method to its components (run.outcome's cost dicts), so the
-    money columns follow the cost model rather than a list kept here."""
-    f: list[tuple[str, str, str]] = [("error", "str", ""), ("feasible", "bool", ""),
-                                     ("reason", "str", ""), ("binding", "str", "")]
-    f += [("workload_params", "f8", "parameters"), ("workload_active_params", "f8", "parameters"),
-          ("workload_tokens", "f8", "tokens")]
-    f += [(f"workload_{k}", "i8", "") for k in ("layers", "hidden", "heads", "kv_heads", "ffn",
-                                                "vocab")]
-    f += [("workload_seq_len", "i8", "tokens"), ("workload_global_batch_tokens", "f8", "tokens"),
-          ("workload_precision", "str", ""), ("workload_experts", "i8", ""),
-          ("workload_top_k", "i8", ""), ("workload_ffn_type", "str", ""),
-          ("workload_name", "str", "")]
-    f += [("cluster_accelerator", "str", ""), ("cluster_gpus", "i8", "devices"),
-          ("cluster_nodes", "i8", "nodes"), ("cluster_scale_up_domain", "i8", "devices"),
-          ("cluster_network", "str", ""), ("cluster_site", "str", "")]
-    f += [(f"layout_{k}", "i8", "") for k in LAYOUT_INTS]
-    f += [("layout_recompute", "str", ""), ("layout_zero", "i8", "")]
-    f += [("model_flops", "f8", "FLOP"), ("hardware_flops", "f8", "FLOP"),
-          ("step_time_s", "f8", "s"), ("tokens_per_s", "f8", "tokens/s"),
-          ("tflops_per_gpu", "f8", "TFLOP/s per device"), ("mfu", "f8", "fraction"),
-          ("hfu", "f8", "fraction"), ("memory_gb_per_gpu", "f8", "GB (1e9 bytes)")]
-    f += [(f"memory_breakdown_gb_{k}", "f8", "GB (1e9 bytes)") for k in MEMORY_KEYS]
-    f += [(f"time_breakdown_s_{k}", "f8", "s") for k in TIME_KEYS]
-    f += [("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
-          ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),
-          ("power_mw", "f8", "MW"), ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2")]
-    seen = []
-    for keys in cost_keys.values():
-        seen += [k for k in keys if k != "total" and k not in seen]
-    f += [(f"cost_usd_{k}", "f8", "USD") for k in seen]
-    f += [("cost_usd_total", "f8", "USD"),
-          ("cost_usd_per_trillion_tokens", "f8", "USD per 1e12 tokens"),
-          ("cost_usd_per_1e24_flop", "f8", "USD per 1e24 FLOP")]
-    f += [(f"cost_usd_by_method_{m}", "f8", "USD") for m in cost_keys]
-    f += [("cost_method", "str", "")]
-    f += [(f"{p}_{k}", "f8", unit_of(k)) for p in ("p10", "p50", "p90") for k in QUANTITIES]
-    rel_units = {"goodput": "fraction", "expected_interruptions": "interruptions"}
-    f += [(f"reliability_{k}", "f8", rel_units.get(k, "s" if k.endswith("_s")
-                                                    else "device-hours"))
-          for k in RELIABILITY_KEYS]
-    f += [("assumptions_price_per_gpu_hour_value", "f8", "USD per device-hour"),
-          ("assumptions_pue_value", "f8", "")]
-    return f
-
-
-SUFFIX_UNITS = (("_days", "days"), ("_hours", "device-hours"), ("_mwh", "MWh"), ("_mw", "MW"),
-                ("_usd", "USD"), ("_s", "s"), ("_t", "t CO2"), ("_gb", "GB (1e9 bytes)"))
-
-
-def unit_of(name: str) -> str:
-    """The unit a quantity's name carries (house rule: units in names)."""
-    for suffix, unit in SUFFIX_UNITS:
-        if name.endswith(suffix) or f"{suffix}_" in name:
-            return unit
-    return ""
-
 
 class Answers:
     """Column buffers for n rows: floats, ints and bools with a validity mask (a float is

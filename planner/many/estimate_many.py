@@ -8,15 +8,15 @@ column per output, flattened with ``_`` (cost_usd_total, layout_tp, ...). A row 
 Why the answers are ``estimate``'s answers (tests/test_estimate_many.py checks it row by row):
 
 - A row with a device count (``gpus``), one accelerator and no Monte Carlo takes the columnar
-  path (planner/columnar.py). Each distinct workload, hardware, site and layout is resolved
+  path (many/columnar.py). Each distinct workload, hardware, site and layout is resolved
   once by the functions ``estimate`` uses; every distinct (workload, hardware, devices, layout)
-  is scored by step.evaluate, all of them in one call, or by search.search when it has many
-  candidate layouts; the run model (run.outcome) runs once over all rows as arrays; and
-  plan._check_limits judges the rows that carry limits.
+  is scored by model/search.best_layouts, all of them together; and plan/assemble.py's
+  functions, the ones ``estimate`` assembles its plans with, give every figure, the limits'
+  judgement included, over all rows as arrays.
 - Every other row (no ``gpus``, so the cluster is sized; several accelerators; ``uncertainty``;
-  an input the columnar path does not know) is answered by plan.estimate itself, once per
+  an input the columnar path does not know) is answered by ``estimate`` itself, once per
   distinct scenario, with identical layout searches shared between scenarios
-  (plan.shared_searches).
+  (plan/options.shared_searches).
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     fast = np.flatnonzero(~ref)
     if fast.size:
         columnar(ctx, cols, fast, st, qty)
-        reference(ctx, cols, np.flatnonzero(st.handback), st)
     ans.clear(np.flatnonzero(st.bad))
     return ans
 

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..assumptions import SHARED_SEARCHES_KEPT, Assumptions
+from ..catalog import Catalog, catalog as load_catalog
+from ..errors import USER_ERRORS, error_text
 from ..model import run
-from ..assumptions import SEARCH_ALONE_LAYOUTS, SHARED_SEARCHES_KEPT, Assumptions
-from ..catalog import Catalog, CatalogError, catalog as load_catalog
-from ..plan.estimate import (Cluster, Limits, _default_site, assumptions_for, error_text, estimate,
-                   resolve_workload, run_inputs, shared_searches)
-from ..model.search import LayoutError
-from .columns import SHAPE_INPUTS, Answers, Coded, output_fields
+from ..plan.cluster import run_inputs
+from ..plan.estimate import estimate
+from ..plan.fields import columns as output_fields
+from ..plan.inputs import SHAPE_INPUTS, assumptions_for, default_site, resolve_workload
+from ..plan.options import shared_searches
+from .columns import Answers, Coded
 from ..units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
                     parse_energy_usd_per_kwh, parse_int_count, parse_money_usd, parse_power_w,
                     parse_pue)
@@ -51,7 +54,6 @@ LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
 COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
     "uncertainty", "seed"))
-USER_ERRORS = (InputError, LayoutError, CatalogError, ValueError)
 
 
 @dataclass
@@ -61,7 +63,6 @@ class Context:
 
     catalog: Catalog
     assumptions: dict | Assumptions | None = None
-    search_min: int = SEARCH_ALONE_LAYOUTS
     cache: dict = field(default_factory=dict)
 
     def once(self, kind: str, key, make):
@@ -90,8 +91,7 @@ class Context:
             asm = self.base_asm
             w = resolve_workload(self.catalog, {}, params=1e9, tokens=1e9, asm=asm)
             acc = self.catalog.accelerator(asm.accelerator)
-            site = _default_site(self.catalog, {})
-            inputs = run_inputs(w, Cluster(acc, 8, None, None, site), Limits(), asm, {})
+            inputs = run_inputs(w, acc, default_site(self.catalog, {}), asm, {})
             out = run.outcome(8, 1e6, asm=asm, **inputs)
             self.cache["cost_keys"] = {m: tuple(c) for m, c in out["cost"].items()}
         return self.cache["cost_keys"]
@@ -199,7 +199,6 @@ class Rows:
     def __init__(self, ans: Answers):
         self.ans = ans
         self.bad = np.zeros(ans.n, dtype=bool)
-        self.handback = np.zeros(ans.n, dtype=bool)  # rows only estimate itself can answer
 
     def fail(self, rows, message: str) -> None:
         rows = np.asarray(rows)

@@ -50,11 +50,12 @@ import pyarrow as pa
 from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
 from ..catalog import CatalogError, UnknownKeyError
-from .. import inverse
+from . import budget_rows
 from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
 from .estimate_many import answer
-from ..model.search import LayoutError, parse_layout
-from .columns import INPUT_UNITS, SHAPE_INPUTS, Coded
+from ..errors import LayoutError
+from ..plan.inputs import SHAPE_INPUTS, parse_layout
+from .columns import INPUT_UNITS, Coded
 from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
@@ -66,7 +67,7 @@ SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenari
 # default rows per chunk (a budget row bisects ~10 sized estimates, seconds each: small chunks
 # keep every worker busy and a resume loses little).
 MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
-         "budget": (inverse.INPUTS, inverse.answer_many, 8)}
+         "budget": (budget_rows.INPUTS, budget_rows.answer_many, 8)}
 
 # How each quantity input is parsed into the number its column holds (table.INPUT_UNITS): the
 # per-row quantities as estimate_many parses them (scenarios.ROW_QUANTITIES), the model's

@@ -10,14 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
+from ..units import SECONDS_PER_YEAR
 from .power import energy_mwh
 from ..units import known as _known, one_shape
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
-           "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]
+           "energy_cost_usd", "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]
 
-# A 365-day year, as units.py's "y" and power_cost.md sec. 5's 8,760 h per year cross-check.
-SECONDS_PER_YEAR = 365 * 86400
 OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", "maintenance")
 
 
@@ -26,6 +25,12 @@ def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:
     device-hours already include failures and checkpoints (reliability.goodput)."""
     compute = _known(gpu_hours) * _known(usd_per_gpu_hour)
     return {"compute": compute, "total": compute.copy()}
+
+
+def energy_cost_usd(mwh, usd_per_kwh):
+    """The energy bill: facility MWh x 1000 kWh/MWh x USD per kWh (an industrial tariff, EIA
+    Electric Power Monthly Table 5.6.A, is quoted per kWh)."""
+    return _known(mwh) * 1000.0 * _known(usd_per_kwh)
 
 
 def capital_recovery_factor(rate, years):
@@ -73,8 +78,7 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, f
         "servers": servers_capex * hardware_per_year * run_years,
         "network": network_capex * hardware_per_year * run_years,
         "facility": facility_capex * facility_per_year * run_years,
-        # facility MWh x 1000 kWh/MWh x $/kWh (power_cost.md, sec. 3)
-        "energy": energy_mwh(facility_w, wall_seconds) * 1000.0 * _known(energy_usd_per_kwh),
+        "energy": energy_cost_usd(energy_mwh(facility_w, wall_seconds), energy_usd_per_kwh),
         # yearly maintenance as a fraction of hardware capex (Assumptions.maintenance_fraction)
         "maintenance": asm.maintenance_fraction * hardware_capex * run_years,
     }

@@ -14,8 +14,9 @@ import numpy as np
 
 from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
 from ..assumptions import Assumptions
+from ..specs import RECOMPUTE
 
-RECOMPUTE_CODES = {"none": 0, "selective": 1, "full": 2}
+RECOMPUTE_CODES = {name: code for code, name in enumerate(RECOMPUTE)}  # none 0, selective 1, full 2
 
 
 def stage_params(a, tp, pp, ep):

@@ -28,8 +28,13 @@ import numpy as np
 from ..assumptions import Assumptions
 from ..units import known as _known, one_shape
 
-__all__ = ["checkpoint_bytes", "checkpoint_write_s", "mtbf_s", "young_interval_s",
-           "daly_interval_s", "goodput"]
+__all__ = ["RELIABILITY_KEYS", "checkpoint_bytes", "checkpoint_write_s", "mtbf_s",
+           "young_interval_s", "daly_interval_s", "goodput"]
+
+# What ``goodput`` returns, in order.
+RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_interruptions",
+                    "wall_s", "lost_hours", "lost_hours_checkpoint", "lost_hours_rework",
+                    "lost_hours_restart")
 
 
 def checkpoint_bytes(params, asm: Assumptions):

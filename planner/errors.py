@@ -1,0 +1,54 @@
+"""The errors a user can cause, and how they are worded.
+
+Every error a user's input can raise is one of these (or a subclass): the CLI turns them into
+exit status 2 with the message, the many-scenario paths into a row's ``error`` column. Each
+names the input, the value given and the accepted form.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+__all__ = ["InputError", "LayoutError", "CatalogError", "UnknownKeyError", "USER_ERRORS",
+           "FLAGS", "error_text"]
+
+
+class InputError(ValueError):
+    """Bad user input: names the input, the value given and the forms accepted."""
+
+    def __init__(self, name: str, value, accepted: str, reason: str | None = None):
+        self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
+        super().__init__(f"{name}: {value!r} {reason or 'is not valid'}; accepted: {accepted}")
+
+
+class LayoutError(ValueError):
+    """A layout that cannot run on the given cluster (names the part that is wrong)."""
+
+
+class CatalogError(ValueError):
+    """A catalog file that is missing, unreadable or breaks the schema."""
+
+
+class UnknownKeyError(CatalogError):
+    """A key (accelerator, network, site, workload) that no catalog file has."""
+
+    def __init__(self, kind: str, key: str, known: Iterable[str]):
+        self.kind, self.key, self.known = kind, key, sorted(known)
+        super().__init__(f"unknown {kind[:-1]} '{key}'; known: {', '.join(self.known)}")
+
+
+# Every error a user's input can raise (ValueError: a malformed number deep in a parser).
+USER_ERRORS = (InputError, LayoutError, CatalogError, ValueError)
+
+# The flag a user gives each kind of catalog key with (the CLI's and per-row errors' wording).
+FLAGS = {"accelerators": "--gpu", "networks": "--network", "sites": "--site",
+         "workloads": "--workload"}
+
+
+def error_text(exc: Exception) -> str:
+    """A user error as the CLI words it: the flag, the value and the accepted form."""
+    if isinstance(exc, UnknownKeyError):
+        return f"{FLAGS.get(exc.kind, exc.kind)}: {exc}"
+    if isinstance(exc, LayoutError):
+        return f"--layout: {exc}"
+    return str(exc)

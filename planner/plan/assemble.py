@@ -1,0 +1,210 @@
+"""One assembly: a plan's figures from the best layouts, for one option or a million rows.
+
+Every plan the library answers, ``estimate`` (the candidate sizes of a sizing, then the one
+chosen) and ``estimate_many`` (every row of a table), is assembled by the functions here, all
+numpy over arrays:
+
+- ``steady_state``: per scored key (workload on a cluster of a size), the step's figures of
+  its best layout: step time, tokens/s, MFU/HFU, memory and time breakdowns, the layout;
+- ``run_figures``: per row, the run model (model/run.py) at the row's tokens, devices, prices,
+  PUE and ownership: goodput, days, device-hours, MW, MWh, CO2, cost by component;
+- ``judge``: per row, whether the plan is feasible, which limit binds and why, in the one
+  wording of plan/limits.py, with the account of a missed deadline more devices cannot meet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..units import SECONDS_PER_DAY
+from ..assumptions import Assumptions
+from ..model import run
+from ..model.architecture import active_params, total_params
+from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
+from ..model.reliability import RELIABILITY_KEYS
+from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
+from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
+from ..specs import RECOMPUTE
+from .limits import LIMITS, breach_text, broken
+
+# A missed deadline is put down to a cause when that cause takes at least this share of the
+# time (planner default: a tenth is where more devices stop paying back).
+FRONTIER_SHARE = 0.1
+
+
+# --- per workload and cluster: what the plan ran -----------------------------------------------
+
+def workload_figures(w) -> dict:
+    """The workload fields of a plan (plan/fields.WORKLOAD), as the plan ran it."""
+    a = w.architecture
+    return {"params": float(total_params(a)), "active_params": float(active_params(a)),
+            "tokens": w.tokens, "layers": a.layers, "hidden": a.hidden, "heads": a.heads,
+            "kv_heads": a.kv_heads, "ffn": a.ffn, "vocab": a.vocab, "seq_len": w.seq_len,
+            "global_batch_tokens": w.global_batch_tokens, "precision": w.precision,
+            "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type, "name": w.name}
+
+
+def cluster_figures(acc, gpus: int, scale_out, site) -> dict:
+    """The cluster fields of a plan (plan/fields.CLUSTER)."""
+    return {"accelerator": acc.key, "gpus": gpus, "nodes": -(-gpus // acc.devices_per_node),
+            "scale_up_domain": acc.scale_up_domain,
+            "network": scale_out.key if scale_out else None,
+            "site": site.key if site else None}
+
+
+# --- per key: the steady state of the best layout ---------------------------------------------
+
+def steady_state(best: Best, peak_flops) -> dict:
+    """The step's figures of each key's best layout (NaN where none fits), by plan field."""
+    f = best.figure
+    out = {"step_time_s": f("step_time_s"), "tokens_per_s": f("tokens_per_s"),
+           "tflops_per_gpu": f("mfu") * np.asarray(peak_flops, dtype=float) / 1e12,
+           "mfu": f("mfu"), "hfu": f("hfu"), "memory_gb_per_gpu": f("memory_bytes") / 1e9,
+           "batch_seqs": f("batch_seqs"),
+           "model_flops_per_token": f("model_flops_per_token"),
+           "hardware_flops_per_token": f("hardware_flops_per_token")}
+    out.update({f"memory_breakdown_gb_{k}": f(f"memory_{k}") / 1e9 for k in MEMORY_KEYS})
+    out.update({f"time_breakdown_s_{k}": f(f"time_{k}") for k in TIME_KEYS})
+    out["bottleneck"] = bottleneck({k: f(f"time_{k}") for k in TIME_KEYS})
+    for j, name in enumerate(LAYOUT_FIELDS):
+        out[f"layout_{name}"] = best.layouts[:, j]
+    return out
+
+
+def layout_of(best: Best, i: int) -> dict | None:
+    """The best layout of key i as the contract's dict (None when none fits)."""
+    return best.layout(i) if best.state[i] == FITS else None
+
+
+RECOMPUTE_NAMES = RECOMPUTE
+
+
+# --- per row: the run ----------------------------------------------------------------------
+
+def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_flops_per_token,
+                inputs: dict, asm: Assumptions, method, methods: tuple[str, ...]) -> dict:
+    """The run model per row: ``method`` indexes ``methods`` (the cost methods of
+    model.run.outcome, in its order), the row's own; the other method's components are NaN
+    there, its total is kept as ``cost_usd_by_method_<m>``."""
+    compute_s = np.asarray(tokens, dtype=float) / tokens_per_s
+    out = run.outcome(devices, compute_s, asm=asm, **inputs)
+    rel = out["reliability"]
+    cols = {"goodput": rel["goodput"], "training_days": out["training_days"],
+            "gpu_hours": out["gpu_hours"], "power_mw": out["facility_w"] / 1e6,
+            "energy_mwh": out["energy_mwh"], "co2_t": out["co2_t"],
+            "wall_s": out["wall_s"]}
+    cols.update({f"reliability_{k}": rel[k] for k in RELIABILITY_KEYS})
+    method = np.asarray(method)
+    total = None
+    for j, m in enumerate(methods):
+        parts = out["cost"][m]
+        cols[f"cost_usd_by_method_{m}"] = parts["total"]
+        mine = method == j
+        for name, v in parts.items():
+            if name != "total":
+                cols[f"cost_usd_{name}"] = np.where(mine, v, np.nan)
+        total = np.where(mine, parts["total"], np.nan if total is None else total)
+    cols["cost_usd_total"] = total
+    cols["cost_usd_per_trillion_tokens"] = cost_per_trillion_tokens(total, tokens)
+    model_flops = np.asarray(model_flops_per_token) * tokens
+    cols["cost_usd_per_1e24_flop"] = cost_per_1e24_flop(total, model_flops)
+    cols["model_flops"] = model_flops
+    cols["hardware_flops"] = np.asarray(hardware_flops_per_token) * tokens
+    cols["assumptions_price_per_gpu_hour_value"] = inputs["cloud_usd_per_hour"]
+    cols["assumptions_pue_value"] = inputs["pue"]
+    return cols
+
+
+# --- per row: feasible, binding, reason -------------------------------------------------------
+
+def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
+                  has_scale_out: bool) -> tuple[str, str]:
+    """(binding, reason) of a key no layout fits: memory, or a bandwidth the catalog lacks."""
+    if state == NO_STEP:
+        link = "scale-out" if not has_scale_out else "network"
+        return "unknown", (f"layouts fit in memory but their step time needs the {link} "
+                           f"bandwidth of {acc_key}, which the catalog does not have (unknown "
+                           "stays unknown: add a sourced figure with --catalog)")
+    if state == NO_FIT and np.isfinite(lean_bytes):
+        return "memory", (f"no layout fits in memory: the leanest needs {lean_bytes / 1e9:,.1f} "
+                          f"GB per device, {acc_key} has {hbm_bytes / 1e9:,.0f} GB")
+    return "memory", "no valid layout for this cluster"
+
+
+def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions) -> str:
+    return (f"at {gpus:,} devices the cluster fails every {mtbf_s / 60:,.1f} minutes on "
+            f"average, within the {asm.restart_s / 60:,.0f}-minute restart plus the work redone: "
+            "no progress (goodput 0); fewer devices, faster restarts or a lower failure rate")
+
+
+def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
+          texts: bool = True) -> tuple:
+    """(feasible, binding, reason) per row of assembled figures ``rows`` (training_days,
+    power_mw, cost_usd_total, cluster_gpus, wall_s, the reliability and breakdown columns)
+    under per-row ``limits`` (deadline_days, power_cap_mw, budget_usd, max_gpus, inventory:
+    arrays, NaN where absent). Rows that meet every limit keep ``given_binding``: what fixed
+    their size ("gpus", "deadline", or the solver's limit). Only rows that fit a layout are
+    judged here (no_fit_reason words the others). ``texts`` false: binding only, no reason
+    (the options of a sizing, before one is chosen)."""
+    gpus = np.asarray(rows["cluster_gpus"], dtype=float)
+    needs = {"deadline": rows["training_days"], "power": rows["power_mw"],
+             "budget": rows["cost_usd_total"], "max_gpus": gpus, "inventory": gpus}
+    n = len(gpus)
+    feasible = np.ones(n, bool)
+    binding = np.array([given_binding] * n if np.ndim(given_binding) == 0 else given_binding,
+                       dtype=object)
+    reason = np.full(n, None, dtype=object)
+    stuck = ~np.isfinite(np.asarray(rows["wall_s"], dtype=float))
+    for i in np.flatnonzero(stuck):
+        feasible[i], binding[i] = False, "reliability"
+        if texts:
+            reason[i] = reliability_reason(int(gpus[i]), float(rows["reliability_mtbf_s"][i]),
+                                           asm)
+    over = {k: broken(needs[k], limits[k]) & ~stuck for k in LIMITS if k in limits}
+    any_over = np.zeros(n, bool)
+    for k in over:
+        any_over |= over[k]
+    for i in np.flatnonzero(any_over):
+        hit = [k for k in LIMITS if k in over and over[k][i]]
+        feasible[i], binding[i] = False, hit[0]
+        if not texts:
+            continue
+        reason[i] = "; ".join(breach_text(k, float(needs[k][i]), float(limits[k][i]),
+                                          str(acc_keys[i]), int(gpus[i])) for k in hit)
+        if hit == ["deadline"]:
+            cause = frontier(rows, i)
+            if cause is not None:
+                binding[i], reason[i] = cause[0], f"{reason[i]}: {cause[1]}"
+    return feasible, binding, reason
+
+
+def frontier(rows: dict, i: int) -> tuple[str, str] | None:
+    """Why a missed deadline is not a shortage of devices, when more devices would not help:
+    failures, the batch (too few microbatches per pipeline: the critical batch size bounds data
+    parallelism, McCandlish et al. 2018) or communication (Epoch AI 2024, 'Data movement
+    limits to frontier model training'); None when no cause takes FRONTIER_SHARE of the time."""
+    step = float(rows["step_time_s"][i])
+    comm = sum(float(rows[f"time_breakdown_s_{k}"][i]) for k in TIME_KEYS
+               if k.endswith("_comm"))
+    bubble = float(rows["time_breakdown_s_pp_bubble"][i])
+    goodput = float(rows["goodput"][i])
+    gpus = int(rows["cluster_gpus"][i])
+    seqs = float(rows["workload_global_batch_tokens"][i]) / float(rows["workload_seq_len"][i])
+    dp, mb = int(rows["layout_dp"][i]), int(rows["layout_microbatch"][i])
+    m = seqs / (dp * mb)
+    mtbf_min = float(rows["reliability_mtbf_s"][i]) / 60
+    losses = {
+        "reliability": (1.0 - goodput,
+                        f"failures cost {1 - goodput:.0%} of wall time at {gpus:,} devices (a "
+                        f"failure every {mtbf_min:,.0f} minutes); larger clusters lose more to "
+                        "failures than they gain"),
+        "critical_batch": (bubble / step,
+                           f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
+                           f"pipelines {m:,.0f} microbatches, so the pipeline bubble takes "
+                           f"{bubble / step:.0%} of the step; more devices do not help without "
+                           "a larger batch, which the critical batch size bounds"),
+        "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
+                                 "is bound by data movement, not device count"),
+    }
+    binding, (share, why) = max(losses.items(), key=lambda kv: kv[1][0])
+    return (binding, why) if share >= FRONTIER_SHARE else None

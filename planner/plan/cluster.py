@@ -1,0 +1,158 @@
+"""The cluster a plan runs on: the accelerator, its networks and site, the step model's view of
+them (``Hardware``), the unit clusters grow in, and the run model's inputs (prices, PUE, power,
+checkpoint time, carbon), each taken by one rule and reported with its source."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..assumptions import Assumptions
+from ..catalog import Catalog
+from ..errors import InputError
+from ..model import power as power_model
+from ..model import reliability
+from ..model.architecture import total_params
+from ..model.step import Hardware
+from ..specs import Accelerator, Network, Site, Workload
+
+
+@dataclass(frozen=True)
+class Cluster:
+    accelerator: Accelerator
+    gpus: int
+    scale_up_network: Network | None
+    scale_out_network: Network | None
+    site: Site | None
+
+    @property
+    def nodes(self) -> int:
+        return math.ceil(self.gpus / self.accelerator.devices_per_node)
+
+
+def networks(cat: Catalog, acc: Accelerator, network: str | None):
+    """(scale-up, scale-out) networks of an accelerator; ``network`` replaces its scale-out."""
+    up = cat.network(acc.scale_up_network) if acc.scale_up_network else None
+    key = network or acc.scale_out_network
+    out = cat.network(key) if key else None
+    if out is not None and out.tier != "scale_out" and network:
+        raise InputError("--network", network, "a scale-out network: " + ", ".join(
+            n.key for n in cat.all("networks") if n.tier == "scale_out"))
+    return up, out
+
+
+def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, precision: str,
+                 asm: Assumptions, used: dict) -> Hardware:
+    """The step model's view of a cluster: peaks at the precision, links after their
+    achievable fraction of line rate."""
+    try:
+        peak = acc.peak(precision)
+    except KeyError:
+        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for: "
+                         + ", ".join(sorted(acc.peak_flops))) from None
+    key = "bf16" if precision == "fp16" else precision
+    frac = acc.matmul_fraction.get(key)
+    if frac is None:
+        frac = asm.matmul_fraction_default
+        used["matmul_fraction"] = {"value": frac, "source": asm.source("matmul_fraction_default")}
+    up_frac = (up.achievable_fraction if up and up.achievable_fraction else
+               asm.link_fraction_default)
+    out_frac = (out.achievable_fraction if out and out.achievable_fraction else
+                asm.link_fraction_default)
+    up_lat = up.hop_latency_s if up and up.hop_latency_s else asm.link_latency_default_s
+    out_lat = out.hop_latency_s if out and out.hop_latency_s else asm.link_latency_default_s
+    radix = out.switch_radix if out and out.switch_radix else 64
+    # a fabric built with its own per-device bandwidth (a cloud instance type) overrides the
+    # accelerator's reference design
+    out_bw = (out.device_bytes_per_s if out and out.device_bytes_per_s
+              else acc.scale_out_bytes_per_s)
+    bf16 = acc.peak("bf16") * acc.matmul_fraction.get("bf16", asm.matmul_fraction_default) \
+        * asm.gemm_efficiency
+    return Hardware(peak_flops=peak, matmul_fraction=frac * asm.gemm_efficiency,
+                    attention_flops=bf16,
+                    hbm_bytes=acc.hbm_bytes, hbm_bytes_per_s=acc.hbm_bytes_per_s,
+                    scale_up_bytes_per_s=acc.scale_up_bytes_per_s * up_frac,
+                    scale_up_latency_s=up_lat, scale_up_domain=acc.scale_up_domain,
+                    devices_per_node=acc.devices_per_node,
+                    scale_out_bytes_per_s=out_bw * out_frac if out_bw else math.nan,
+                    scale_out_latency_s=out_lat, switch_radix=radix)
+
+
+def size_unit(acc: Accelerator) -> int:
+    """Clusters grow in whole scale-up domains (NVLink 8, NVL72); TPU pods of thousands grow
+    by hosts instead, since slices of a pod are rented and scheduled by host."""
+    return acc.scale_up_domain if acc.scale_up_domain <= 72 else acc.devices_per_node
+
+
+# --- the run model's inputs -------------------------------------------------------------------
+
+def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> tuple[float, str]:
+    """(PUE, source): given (--pue), else the site's, else the default."""
+    if given is not None:
+        return given, "given (--pue)"
+    if site and site.pue:
+        return site.pue, f"site {site.key}"
+    return asm.pue, asm.source("pue")
+
+
+def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:
+    """(USD per device-hour, source): given (--price-per-gpu-hour), else the catalog's rule
+    (Accelerator.cloud_price), else unknown (nan)."""
+    if given is not None:
+        return given, "given (--price-per-gpu-hour)"
+    name, fig = acc.cloud_price()
+    if fig is None:
+        return math.nan, f"unknown: {acc.key} has no cloud price in the catalog"
+    return fig.value, fig.source
+
+
+def energy_price_of(site: Site | None, asm: Assumptions,
+                    given: float | None = None) -> tuple[float, str]:
+    """(USD per kWh, source): given (--energy-usd-per-kwh), else the site's, else the default."""
+    if given is not None:
+        return given, "given (--energy-usd-per-kwh)"
+    if site and site.energy_usd_per_kwh:
+        return site.energy_usd_per_kwh, f"site {site.key}"
+    return asm.energy_usd_per_kwh, asm.source("energy_usd_per_kwh")
+
+
+def checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
+    """Blocking time of one checkpoint: the training state over the site's storage bandwidth."""
+    bw = (site.storage_write_bytes_per_s if site and site.storage_write_bytes_per_s
+          else asm.checkpoint_write_gb_per_s * 1e9)
+    return float(reliability.checkpoint_write_s(
+        reliability.checkpoint_bytes(total_params(w.architecture), asm), bw))
+
+
+def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumptions,
+               used: dict, price_per_gpu_hour: float | None = None, pue: float | None = None,
+               energy_usd_per_kwh: float | None = None) -> dict:
+    """The run model's inputs for a cluster (model.run.outcome's keywords), each reported in
+    ``used`` with its source: prices, PUE, power per device, checkpoint time, carbon."""
+    dev_w, power_basis = power_model.device_power_w(acc, asm)
+    used["power_basis"] = {"value": power_basis, "source": "per-device server power"}
+    pue_value, src = pue_of(site, asm, pue)
+    used["pue"] = {"value": pue_value, "source": src}
+    rate, src = cloud_price_of(acc, price_per_gpu_hour)
+    used["price_per_gpu_hour"] = {"value": rate, "source": src}
+    price, src = energy_price_of(site, asm, energy_usd_per_kwh)
+    used["energy_usd_per_kwh"] = {"value": price, "source": src}
+    carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
+              else asm.grid_kg_co2_per_mwh)
+    return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
+            "pue": pue_value, "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
+            "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
+            "server_usd_per_device": (acc.server_usd_per_device if acc.server_usd_per_device
+                                      else math.nan),
+            "capex_usd_per_mw": (site.capex_usd_per_mw if site and site.capex_usd_per_mw
+                                 else math.nan),
+            "grid_kg_co2_per_mwh": carbon}
+
+
+def facility_w_per_device(acc: Accelerator, site: Site | None, asm: Assumptions,
+                          given_pue: float | None = None) -> float:
+    """Facility watts one device adds (server share, network share, PUE): a power cap's
+    largest cluster is the cap over this."""
+    dev_w, _ = power_model.device_power_w(acc, asm)
+    it = power_model.it_power_w(1, dev_w, asm)
+    return float(power_model.facility_power_w(it, pue_of(site, asm, given_pue)[0]))

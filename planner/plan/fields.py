@@ -1,0 +1,86 @@
+"""The fields of a plan, declared once.
+
+A plan's answer is one set of named figures: the nested dicts of ``Plan`` (``workload``,
+``cluster``, ``layout``, ``time_breakdown_s``, ...), and the flat columns of ``estimate_many``
+and the sweeps (the same names joined with ``_``: ``layout_tp``, ``cost_usd_total``), each with
+its kind (f8, i8, str, bool) and unit. Both are built from the declarations here, so a field is
+added in one place. Units follow the names (house rule: units in names); GB means 1e9 bytes.
+"""
+
+from __future__ import annotations
+
+from ..model.reliability import RELIABILITY_KEYS
+from ..model.search import LAYOUT_FIELDS
+from ..model.step import MEMORY_KEYS, TIME_KEYS
+from ..model.uncertainty import QUANTITIES
+
+GB = "GB (1e9 bytes)"
+
+# The workload as the plan used it (after defaults and the batch the layout runs).
+WORKLOAD = (("params", "f8", "parameters"), ("active_params", "f8", "parameters"),
+            ("tokens", "f8", "tokens"), ("layers", "i8", ""), ("hidden", "i8", ""),
+            ("heads", "i8", ""), ("kv_heads", "i8", ""), ("ffn", "i8", ""), ("vocab", "i8", ""),
+            ("seq_len", "i8", "tokens"), ("global_batch_tokens", "f8", "tokens"),
+            ("precision", "str", ""), ("experts", "i8", ""), ("top_k", "i8", ""),
+            ("ffn_type", "str", ""), ("name", "str", ""))
+CLUSTER = (("accelerator", "str", ""), ("gpus", "i8", "devices"), ("nodes", "i8", "nodes"),
+           ("scale_up_domain", "i8", "devices"), ("network", "str", ""), ("site", "str", ""))
+LAYOUT = tuple((k, "str" if k == "recompute" else "i8", "") for k in LAYOUT_FIELDS)
+LAYOUT_INTS = tuple(k for k, kind, _ in LAYOUT if kind == "i8")
+# The steady state of the step (no failures counted).
+STEP = (("model_flops", "f8", "FLOP"), ("hardware_flops", "f8", "FLOP"),
+        ("step_time_s", "f8", "s"), ("tokens_per_s", "f8", "tokens/s"),
+        ("tflops_per_gpu", "f8", "TFLOP/s per device"), ("mfu", "f8", "fraction"),
+        ("hfu", "f8", "fraction"), ("memory_gb_per_gpu", "f8", GB))
+# The run: wall clock with goodput, device-hours, power, energy, carbon.
+RUN = (("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
+       ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),
+       ("power_mw", "f8", "MW"), ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2"))
+# The cost figures beyond the components of each method.
+COST_PER_UNIT = (("total", "USD"), ("per_trillion_tokens", "USD per 1e12 tokens"),
+                 ("per_1e24_flop", "USD per 1e24 FLOP"))
+RELIABILITY_UNITS = {"goodput": "fraction", "expected_interruptions": "interruptions"}
+# Figures of the assumptions table carried as columns (what the rows used).
+ASSUMPTION_COLUMNS = (("price_per_gpu_hour", "USD per device-hour"), ("pue", ""))
+
+
+def reliability_unit(name: str) -> str:
+    return RELIABILITY_UNITS.get(name, "s" if name.endswith("_s") else "device-hours")
+
+
+def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]:
+    """(name, kind, unit) of every flat column of a plan, in order.
+
+    ``cost_keys`` maps each cost method to its components (model.run.outcome's cost dicts),
+    so the money columns follow the cost model rather than a list kept here."""
+    f: list[tuple[str, str, str]] = [("error", "str", ""), ("feasible", "bool", ""),
+                                     ("reason", "str", ""), ("binding", "str", "")]
+    for group, fields in (("workload", WORKLOAD), ("cluster", CLUSTER), ("layout", LAYOUT)):
+        f += [(f"{group}_{k}", kind, unit) for k, kind, unit in fields]
+    f += list(STEP)
+    f += [(f"memory_breakdown_gb_{k}", "f8", GB) for k in MEMORY_KEYS]
+    f += [(f"time_breakdown_s_{k}", "f8", "s") for k in TIME_KEYS]
+    f += list(RUN)
+    parts: list[str] = []
+    for keys in cost_keys.values():
+        parts += [k for k in keys if k != "total" and k not in parts]
+    f += [(f"cost_usd_{k}", "f8", "USD") for k in parts]
+    f += [(f"cost_usd_{k}", "f8", unit) for k, unit in COST_PER_UNIT]
+    f += [(f"cost_usd_by_method_{m}", "f8", "USD") for m in cost_keys]
+    f += [("cost_method", "str", "")]
+    f += [(f"{p}_{k}", "f8", unit_of(k)) for p in ("p10", "p50", "p90") for k in QUANTITIES]
+    f += [(f"reliability_{k}", "f8", reliability_unit(k)) for k in RELIABILITY_KEYS]
+    f += [(f"assumptions_{k}_value", "f8", unit) for k, unit in ASSUMPTION_COLUMNS]
+    return f
+
+
+SUFFIX_UNITS = (("_days", "days"), ("_hours", "device-hours"), ("_mwh", "MWh"), ("_mw", "MW"),
+                ("_usd", "USD"), ("_s", "s"), ("_t", "t CO2"), ("_gb", GB))
+
+
+def unit_of(name: str) -> str:
+    """The unit a quantity's name carries (house rule: units in names)."""
+    for suffix, unit in SUFFIX_UNITS:
+        if name.endswith(suffix) or f"{suffix}_" in name:
+            return unit
+    return ""

@@ -1,0 +1,285 @@
+"""A plan's inputs, parsed and checked once at the boundary: the workload (a catalog key or
+file, a full shape, or a parameter count alone), the limits, the layout parts given, the
+accelerators and the assumptions. Each default a plan falls back on is written into ``used``
+(the plan's assumptions table) with its source."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from ..assumptions import DEFAULT, FRAMEWORKS, Assumptions, for_framework
+from ..catalog import Catalog
+from ..errors import InputError, LayoutError, UnknownKeyError
+from ..model.architecture import RULE_SOURCE, shape_for_params
+from ..model.memory import RECOMPUTE_CODES
+from ..model.search import LAYOUT_FIELDS
+from ..specs import PRECISIONS, Architecture, Site, Workload
+from ..units import (parse_count, parse_duration_s, parse_energy_usd_per_kwh, parse_int_count,
+                     parse_money_usd, parse_power_w, parse_pue)
+
+# The shape inputs of a workload, by their keyword (flags with "-" for "_").
+SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+                "expert_ffn", "shared_experts", "dense_layers")
+# The layout parts a user may give, and their short names.
+LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
+
+
+# --- workload ---------------------------------------------------------------------------------
+
+def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workload=None,
+                     ffn_type=None, seq_len=None, global_batch=None, precision=None,
+                     asm: Assumptions = DEFAULT, **shape) -> Workload:
+    """Build the Workload from a catalog key/file, explicit shape flags, or a parameter count."""
+    shape = {k: v for k, v in shape.items() if v is not None}
+    unknown = set(shape) - set(SHAPE_INPUTS)
+    if unknown:
+        raise InputError(sorted(unknown)[0], shape[sorted(unknown)[0]],
+                         "one of " + ", ".join(SHAPE_INPUTS))
+    for k, v in shape.items():
+        shape[k] = parse_int_count(v, f"--{k.replace('_', '-')}")
+    base: Workload | None = cat.workload(workload) if workload else None
+    if base is not None:
+        arch = base.architecture
+        if shape or ffn_type:
+            arch = Architecture(**{**asdict(arch), **shape,
+                                   **({"ffn_type": ffn_type} if ffn_type else {})})
+        w = base.with_(architecture=arch)
+    elif shape:
+        need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
+        if need:
+            raise InputError(f"--{need[0]}", None, "a full shape needs --layers, --hidden, "
+                             "--heads and --vocab (plus --ffn, or --experts/--expert-ffn)")
+        if "ffn" not in shape and "experts" not in shape:
+            raise InputError("--ffn", None, "a dense shape needs --ffn")
+        if ffn_type is None:
+            ratio = shape.get("ffn", 4 * shape["hidden"]) / shape["hidden"]
+            ffn_type = "plain" if abs(ratio - 4.0) < 0.05 else "gated"
+            used["ffn_type"] = {"value": ffn_type, "source": "inferred: ffn = 4 x hidden is a "
+                                "plain GPT FFN, any other ratio a gated (SwiGLU) FFN"}
+        shape.setdefault("kv_heads", shape["heads"])
+        shape.setdefault("ffn", 0)
+        arch = Architecture(ffn_type=ffn_type, **shape)
+        w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
+    elif params is not None:
+        n = parse_count(params, "--params")
+        if not 1e6 <= n <= 1e15:
+            raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
+        arch = shape_for_params(n)
+        used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
+                                f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}",
+                                "source": RULE_SOURCE}
+        w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
+                     published_params=n)
+    else:
+        raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml or a "
+                         "full shape (--layers --hidden --heads --vocab --ffn)")
+    changes = {}
+    if tokens is not None:
+        changes["tokens"] = parse_count(tokens, "--tokens")
+    elif not w.tokens:
+        raise InputError("--tokens", None, "a token count such as 15T")
+    if seq_len is not None:
+        changes["seq_len"] = parse_int_count(seq_len, "--seq-len")
+    elif base is None:
+        changes["seq_len"] = asm.seq_len
+        used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}
+    if global_batch is not None:
+        changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch")
+    elif base is None:
+        changes["global_batch_tokens"] = asm.global_batch_tokens
+        used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
+                                       "source": asm.source("global_batch_tokens")}
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
+        changes["precision"] = precision
+    w = w.with_(**changes)
+    seqs = w.global_batch_tokens / w.seq_len
+    if seqs < 1 or abs(seqs - round(seqs)) > 1e-6:
+        fixed = whole_batch(seqs) * w.seq_len
+        used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
+                                       f"of {w.seq_len} tokens, a multiple of the largest power "
+                                       "of two within 5% (so data parallelism can divide it)"}
+        w = w.with_(global_batch_tokens=float(fixed))
+    return w
+
+
+def whole_batch(seqs: float) -> int:
+    """A batch of ``seqs`` sequences (not whole) rounded to m x 2^j sequences, with the largest
+    2^j that keeps it within 5%: '16M' tokens of 8192 is 1953.1 sequences -> 2048."""
+    for j in range(30, -1, -1):
+        step = 2 ** j
+        n = max(step, round(seqs / step) * step)
+        if abs(n - seqs) <= 0.05 * seqs:
+            return int(n)
+    return max(1, round(seqs))
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+def parse_layout(text: str | dict | None) -> dict:
+    """'tp=8,pp=16,recompute=full' -> {'tp': 8, 'pp': 16, 'recompute': 'full'} (strict: an
+    unknown or repeated part is an error)."""
+    if text is None or text == "":
+        return {}
+    if isinstance(text, dict):
+        items = list(text.items())
+    else:
+        items = []
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise LayoutError(f"'{part.strip()}' is not NAME=VALUE")
+            k, v = part.split("=", 1)
+            items.append((k.strip().lower(), v.strip()))
+    out: dict = {}
+    for k, v in items:
+        k = LAYOUT_ALIASES.get(k, k)
+        if k not in LAYOUT_FIELDS:
+            raise LayoutError(f"unknown layout part '{k}'; accepted: tp, pp, dp, cp, ep, mb, vp, "
+                              "recompute, zero")
+        if k in out:
+            raise LayoutError(f"{k} is given twice; give each part once")
+        if k == "recompute":
+            if str(v) not in RECOMPUTE_CODES:
+                raise LayoutError(f"recompute must be none, selective or full, got '{v}'")
+            out[k] = str(v)
+            continue
+        try:
+            iv = int(str(v))
+        except ValueError:
+            raise LayoutError(f"{k} must be a whole number, got '{v}'") from None
+        if k == "zero" and iv not in (0, 1, 2, 3):
+            raise LayoutError(f"zero must be 0, 1, 2 or 3, got '{v}'")
+        if k != "zero" and iv < 1:
+            raise LayoutError(f"{k} must be at least 1, got '{v}'")
+        out[k] = iv
+    return out
+
+
+def layout_text(fixed: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in fixed.items())
+
+
+def no_layout_hint(w: Workload, gpus: int, fixed: dict) -> str:
+    seqs = int(w.global_batch_tokens // w.seq_len)
+    return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {w.architecture.heads} "
+            f"heads within the scale-up domain, pp <= {w.architecture.layers} layers and dp*mb "
+            f"dividing the batch of {seqs} sequences")
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limits:
+    deadline_s: float | None = None
+    budget_usd: float | None = None
+    power_cap_w: float | None = None
+    max_gpus: int | None = None
+    objective: str | None = None  # None: the cheapest cluster meeting the (default) deadline
+    ownership: str = "cloud"
+    price_per_gpu_hour: float | None = None
+    inventory: tuple = ()  # ((accelerator, devices on hand), ...)
+    pue: float | None = None                 # given: replaces the site's PUE
+    energy_usd_per_kwh: float | None = None  # given: replaces the site's energy price
+
+    @property
+    def caps_size(self) -> bool:
+        """A limit beyond the deadline: the choice among sizes goes to CP-SAT."""
+        return any(v is not None for v in (self.budget_usd, self.power_cap_w, self.max_gpus)) \
+            or bool(self.inventory)
+
+
+def parse_limits(deadline=None, budget=None, power_cap=None, max_gpus=None, objective=None,
+                 ownership="cloud", price_per_gpu_hour=None, pue=None,
+                 energy_usd_per_kwh=None) -> Limits:
+    if objective not in (None, "time", "cost"):
+        raise InputError("--objective", objective, "cost or time")
+    if ownership not in ("cloud", "owned"):
+        raise InputError("--ownership", ownership, "cloud or owned")
+    return Limits(
+        deadline_s=parse_duration_s(deadline, "--deadline") if deadline is not None else None,
+        budget_usd=parse_money_usd(budget, "--budget") if budget is not None else None,
+        power_cap_w=parse_power_w(power_cap, "--power-cap") if power_cap is not None else None,
+        max_gpus=parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
+        objective=objective, ownership=ownership,
+        price_per_gpu_hour=(parse_money_usd(price_per_gpu_hour, "--price-per-gpu-hour")
+                            if price_per_gpu_hour is not None else None),
+        pue=parse_pue(pue, "--pue") if pue is not None else None,
+        energy_usd_per_kwh=(parse_energy_usd_per_kwh(energy_usd_per_kwh, "--energy-usd-per-kwh")
+                            if energy_usd_per_kwh is not None else None))
+
+
+def parse_inventory(inventory, cat: Catalog) -> tuple:
+    """{accelerator: devices} or 'h100-sxm=20000,b200=8000' -> ((key, devices), ...), with
+    catalog keys (aliases resolved)."""
+    if inventory is None or inventory == "" or inventory == {}:
+        return ()
+    accepted = "ACCELERATOR=DEVICES[,...] with catalog keys (e.g. h100-sxm=20000,b200=8000)"
+    if isinstance(inventory, dict):
+        items = list(inventory.items())
+    else:
+        items = []
+        for part in str(inventory).split(","):
+            if "=" not in part:
+                raise InputError("--inventory", inventory, accepted)
+            k, v = part.split("=", 1)
+            items.append((k.strip(), v.strip()))
+    out = {}
+    for k, v in items:
+        try:
+            key = cat.resolve("accelerators", str(k))
+        except UnknownKeyError:
+            raise InputError("--inventory", inventory, accepted,
+                             f"names an unknown accelerator '{k}'") from None
+        out[key] = parse_int_count(v, "--inventory")
+    return tuple(sorted(out.items()))
+
+
+def limits_for(limits: Limits, inventory, gpu_keys: list[str], cat: Catalog) -> Limits:
+    """The limits with the inventory parsed; several accelerators are compared by cost unless
+    an objective is given."""
+    objective = limits.objective
+    if objective is None and len(gpu_keys) > 1:
+        objective = "cost"
+    return replace(limits, inventory=parse_inventory(inventory, cat), objective=objective)
+
+
+# --- assumptions, accelerators, site ---------------------------------------------------------
+
+def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None) -> Assumptions:
+    """The assumptions of a plan: the object given (else the defaults), then the framework's
+    overrides, then a dict of overrides by name."""
+    asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
+    try:
+        asm = for_framework(asm, framework)
+    except KeyError:
+        raise InputError("--framework", framework, " or ".join(FRAMEWORKS)) from None
+    if isinstance(assumptions, dict):
+        try:
+            asm = asm.with_(**assumptions)
+        except KeyError as exc:
+            raise InputError("assumptions", assumptions, str(exc)) from None
+    return asm
+
+
+def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:
+    if gpu is None or gpu == "":
+        used["accelerator"] = {"value": asm.accelerator, "source": asm.source("accelerator")}
+        return [asm.accelerator]
+    keys = [g.strip() for g in (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))]
+    if not all(keys):
+        raise InputError("--gpu", gpu, "NAME[,NAME...] of accelerators in the catalog")
+    return keys
+
+
+DEFAULT_SITE = "us-hyperscale"
+
+
+def default_site(cat: Catalog, used: dict) -> Site | None:
+    if DEFAULT_SITE in cat.keys("sites"):
+        used["site"] = {"value": DEFAULT_SITE, "source": "planner default site profile "
+                        f"(hardware/sites/{DEFAULT_SITE}.toml)"}
+        return cat.site(DEFAULT_SITE)
+    return None

@@ -1,0 +1,352 @@
+"""Limits and the options that meet them, without a solver.
+
+An option is one way to run the plan: an accelerator, a cluster size and that size's best
+layout, with its wall-clock days, cost and facility power. A sizing chooses one option under
+the limits (deadline, power cap, budget, --max-gpus, inventory) by an objective (cost or time).
+This module holds the option table (``SizingInstance``), the validator that checks a choice
+with plain arithmetic (``violations``), the one wording of a broken limit (``breach_text``),
+and the objective as integers (``rank``), which CP-SAT minimises in plan/sizing.py and which
+``choose`` evaluates directly when only a deadline binds the choice.
+
+CP-SAT works on integers. Each quantity has one named resolution (below); a need is rounded up
+and a limit down, so a choice meeting the limit in integers meets it in exact arithmetic too,
+and ``violations`` confirms it on the unrounded floats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, NamedTuple
+
+import numpy as np
+
+__all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
+           "GPU_RESOLUTION", "RESOLUTION", "SizingLimits", "SizingInstance", "Breach",
+           "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
+           "choose", "Relaxation", "SizingSolution", "solve_by_deadline"]
+
+# --- integer resolutions, one per quantity -----------------------------------------------------
+# 0.01 day = 14.4 minutes: finer than anything the run model resolves (one restart after a
+# failure is asm.restart_s = 10 minutes, and a checkpoint interval is tens of minutes).
+DAYS_RESOLUTION = 0.01
+# USD 1,000: a plan costs millions; a thousand dollars is ~0.0001% of a frontier run and
+# 1e12 USD (a trillion) still fits in 1e9 units, far inside CP-SAT's 64-bit coefficients.
+COST_RESOLUTION_USD = 1_000.0
+# 1 kW: one server of eight accelerators draws ~10 kW, so a cap is never met or missed by less
+# than a tenth of a server; a 10 GW site is 1e7 units.
+POWER_RESOLUTION_MW = 0.001
+# Whole devices: counts are integers already.
+GPU_RESOLUTION = 1
+
+# The limits a sizing honours, in the order ties between them are broken.
+LIMITS = ("deadline", "power", "budget", "max_gpus", "inventory")
+RESOLUTION = {"deadline": DAYS_RESOLUTION, "power": POWER_RESOLUTION_MW,
+              "budget": COST_RESOLUTION_USD, "max_gpus": GPU_RESOLUTION,
+              "inventory": GPU_RESOLUTION}
+
+
+@dataclass(frozen=True)
+class SizingLimits:
+    """The limits, in the units their names carry; None (or an empty inventory) = no limit."""
+
+    deadline_days: float | None = None
+    budget_usd: float | None = None
+    power_cap_mw: float | None = None
+    max_gpus: int | None = None
+    inventory: Mapping[str, int] = field(default_factory=dict)  # accelerator -> devices
+
+    def active(self) -> tuple[str, ...]:
+        given = {"deadline": self.deadline_days, "power": self.power_cap_mw,
+                 "budget": self.budget_usd, "max_gpus": self.max_gpus,
+                 "inventory": self.inventory or None}
+        return tuple(k for k in LIMITS if given[k] is not None)
+
+    def to_dict(self) -> dict:
+        return {"deadline_days": self.deadline_days, "budget_usd": self.budget_usd,
+                "power_cap_mw": self.power_cap_mw, "max_gpus": self.max_gpus,
+                "inventory": dict(self.inventory)}
+
+
+@dataclass(frozen=True)
+class SizingInstance:
+    """One row per option: accelerator key, devices, wall-clock days, cost and facility power.
+
+    Unknown figures are nan (a TPU without a published price): an option whose figure is
+    unknown cannot be shown to meet a limit on it, so that limit excludes it."""
+
+    accelerator: tuple[str, ...]
+    gpus: np.ndarray
+    training_days: np.ndarray
+    cost_usd: np.ndarray
+    power_mw: np.ndarray
+    limits: SizingLimits = SizingLimits()
+    objective: str = "cost"  # "cost": cheapest meeting the limits; "time": fastest
+
+    def __post_init__(self):
+        object.__setattr__(self, "accelerator", tuple(str(a) for a in self.accelerator))
+        for name in ("training_days", "cost_usd", "power_mw"):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=float))
+        object.__setattr__(self, "gpus", np.asarray(self.gpus, dtype=np.int64))
+        n = len(self.accelerator)
+        if any(len(getattr(self, k)) != n for k in ("gpus", "training_days", "cost_usd",
+                                                    "power_mw")):
+            raise ValueError("every option column must have one entry per option")
+        if self.objective not in ("cost", "time"):
+            raise ValueError(f"objective must be 'cost' or 'time', got {self.objective!r}")
+
+    @property
+    def n(self) -> int:
+        return len(self.accelerator)
+
+    def need(self, limit: str) -> np.ndarray:
+        """What `limit` bounds, per option, in the limit's own unit (nan = unknown)."""
+        if limit == "deadline":
+            return self.training_days
+        if limit == "power":
+            return self.power_mw
+        if limit == "budget":
+            return self.cost_usd
+        if limit in ("max_gpus", "inventory"):
+            return self.gpus.astype(float)
+        raise KeyError(limit)
+
+    def cap(self, limit: str, i: int | None = None) -> float:
+        """The limit's value (for the inventory: of option i's accelerator; inf when absent)."""
+        lim = self.limits
+        if limit == "inventory":
+            return float(lim.inventory.get(self.accelerator[i], math.inf))
+        value = {"deadline": lim.deadline_days, "power": lim.power_cap_mw,
+                 "budget": lim.budget_usd, "max_gpus": lim.max_gpus}[limit]
+        return math.inf if value is None else float(value)
+
+    def meets(self) -> np.ndarray:
+        """Per option: whether it meets every limit (the validator, vectorised)."""
+        ok = np.ones(self.n, bool)
+        for limit in self.limits.active():
+            caps = np.array([self.cap(limit, i) for i in range(self.n)]) \
+                if limit == "inventory" else self.cap(limit)
+            ok &= ~broken(self.need(limit), caps)
+        return ok
+
+    def rows(self) -> dict:
+        """The option table as columns (JSON-ready), with whether each meets the limits."""
+        return {"accelerator": list(self.accelerator), "gpus": [int(g) for g in self.gpus],
+                "training_days": [_num(x) for x in self.training_days],
+                "cost_usd": [_num(x) for x in self.cost_usd],
+                "power_mw": [_num(x) for x in self.power_mw],
+                "meets_limits": [bool(x) for x in self.meets()]}
+
+
+def _num(x) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+# --- the validator and the one wording ------------------------------------------------------------
+
+def broken(need, cap) -> np.ndarray:
+    """Whether a need breaks its cap: an unknown need breaks any cap; no cap (inf or nan) is
+    never broken. Vectorised over options or scenarios."""
+    need, cap = np.asarray(need, dtype=float), np.asarray(cap, dtype=float)
+    with np.errstate(invalid="ignore"):
+        over = ~np.isfinite(need) | (need > cap * (1 + 1e-12))
+    return over & np.isfinite(cap)
+
+
+class Breach(NamedTuple):
+    """A limit an option breaks: what it needs, what the limit allows, in words."""
+
+    limit: str
+    need: float
+    cap: float
+    text: str
+
+
+def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[str, str]:
+    """(what the option needs, what the limit allows), in words."""
+    if limit == "deadline":
+        return f"{need:,.1f} days", f"deadline {cap:,.1f}"
+    if limit == "power":
+        return f"{need:,.1f} MW", f"cap {cap:,.1f} MW"
+    if limit == "budget":
+        return f"${need / 1e6:,.1f}M", f"budget ${cap / 1e6:,.1f}M"
+    if limit == "max_gpus":
+        return f"{gpus:,} devices", f"--max-gpus {int(cap):,}"
+    return f"{gpus:,} {acc}", f"inventory {int(cap):,}"
+
+
+def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
+                within: bool = False) -> str:
+    """One limit broken by ``gpus`` x ``acc``: 'needs 212.0 MW (65,536 x b200), cap 150.0
+    MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0'. ``within``: the option
+    meets every other limit given."""
+    need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
+    if not math.isfinite(need):
+        what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
+        hint = ("--price-per-gpu-hour or a sourced price with --catalog" if limit == "budget"
+                else "a sourced figure with --catalog")
+        return (f"the {what} of {gpus:,} x {acc} is unknown ({hint}), so it cannot be shown "
+                f"to meet the {cap_text}")
+    where = f"{gpus:,} x {acc}" + (", meeting the other limits" if within else "")
+    if limit == "deadline":
+        return f"the fastest plan takes {need_text} ({where}), {cap_text}"
+    if limit == "budget":
+        return f"the cheapest plan costs {need_text} ({where}), {cap_text}"
+    if limit == "power":
+        return f"needs {need_text} ({where}), {cap_text}"
+    if limit == "max_gpus":
+        return f"needs {need_text} ({where.split(' x ')[1]}), {cap_text}"
+    return f"needs {need_text}" + (" (meeting the other limits)" if within else "") + \
+        f", {cap_text}"
+
+
+def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> str:
+    """What option i needs of each limit in ``limits`` (relaxed together), in words."""
+    acc, gpus = inst.accelerator[i], int(inst.gpus[i])
+    within = any(k not in limits for k in inst.limits.active())
+    if len(limits) == 1:
+        return breach_text(limits[0], float(inst.need(limits[0])[i]),
+                           inst.cap(limits[0], i), acc, gpus, within)
+    texts = [_amounts(k, float(inst.need(k)[i]), inst.cap(k, i), acc, gpus) for k in limits]
+    needs = ", ".join(f"{need} ({cap})" for need, cap in texts)
+    return (f"relaxing {' and '.join(limits)} together: {gpus:,} x {acc}"
+            f"{' meeting the other limits' if within else ''} needs {needs}")
+
+
+def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> list[Breach]:
+    """Every limit option i breaks, worded; an unknown need breaks its limit."""
+    out = []
+    for limit in inst.limits.active():
+        if limit in ignore:
+            continue
+        need, cap = float(inst.need(limit)[i]), inst.cap(limit, i)
+        if broken(need, cap):
+            out.append(Breach(limit, need, cap, breach_text(
+                limit, need, cap, inst.accelerator[i], int(inst.gpus[i]))))
+    return out
+
+
+# --- the objective as integers ---------------------------------------------------------------------
+
+def need_units(values, resolution: float) -> np.ndarray:
+    """Needs in integer units, rounded up (never understate a need); nan -> -1 (unknown).
+    Rounding to 9 significant decimals first keeps float noise (100.0000000001) from
+    pushing an exact value over its limit."""
+    v = np.asarray(values, dtype=float) / resolution
+    out = np.full(v.shape, -1, dtype=np.int64)
+    known = np.isfinite(v)
+    out[known] = np.ceil(np.round(v[known], 9)).astype(np.int64)
+    return out
+
+
+def cap_units(value: float, resolution: float) -> int:
+    """A limit in integer units, rounded down (never overstate what is allowed)."""
+    return int(math.floor(round(value / resolution, 9)))
+
+
+def objective_columns(inst: SizingInstance, minimise: str | None = None):
+    """(primary, resolution, tie-breakers) of the objective: cost then time, or time then
+    cost; when relaxing a limit, what that limit bounds first, then the plan's objective."""
+    cost, days = inst.cost_usd, inst.training_days
+    main = ([cost, days], COST_RESOLUTION_USD) if inst.objective == "cost" else \
+        ([days, cost], DAYS_RESOLUTION)
+    if minimise is None:
+        return main[0][0], main[1], main[0][1:]
+    if minimise == "inventory":
+        over = np.array([inst.gpus[i] - inst.cap("inventory", i) for i in range(inst.n)])
+        return np.maximum(over, 0.0), GPU_RESOLUTION, main[0]
+    return inst.need(minimise), RESOLUTION[minimise], main[0]
+
+
+def rank(inst: SizingInstance, minimise: str | None = None) -> np.ndarray:
+    """The lexicographic objective folded into one integer per option: primary units x n +
+    the option's rank by the tie-breakers (secondary quantity, fewer devices, accelerator
+    key), so the optimum is unique and runs repeat exactly. Options whose primary is unknown
+    rank after every known one."""
+    primary, resolution, tiebreak = objective_columns(inst, minimise)
+    units = need_units(primary, resolution)
+    top = int(units.max()) + 1 if units.size and units.max() >= 0 else 0
+    units = np.where(units < 0, top, units)
+    keys = [np.asarray(inst.accelerator), inst.gpus.astype(float)]
+    keys += [np.where(np.isfinite(t), t, np.inf) for t in reversed(tiebreak)]
+    keys.append(np.where(np.isfinite(primary), primary, np.inf))
+    order = np.lexsort(keys)  # last key is the primary
+    position = np.empty(inst.n, dtype=np.int64)
+    position[order] = np.arange(inst.n)
+    return units * inst.n + position
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """Relaxing `limits` (one, or several together) makes option `index` possible; `needed`
+    is what each of them would have to allow, `excess` the largest relative overrun."""
+
+    limits: tuple[str, ...]
+    index: int
+    needed: dict
+    excess: float
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"limits": list(self.limits), "index": self.index, "needed": self.needed,
+                "excess": self.excess, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SizingSolution:
+    status: str  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN
+    index: int | None  # the chosen option (when infeasible: the relaxation's option)
+    feasible: bool
+    binding: str | None  # feasible: the limit that keeps a better option out; else the one to relax
+    reason: str | None
+    tight: tuple[str, ...] = ()  # every limit whose removal would give a better plan
+    relaxations: tuple[Relaxation, ...] = ()
+    solve_time_s: float = 0.0
+    settings: object = None  # the solver's settings (CP-SAT: plan/sizing.SolverSettings)
+
+    def summary(self, inst: SizingInstance) -> dict:
+        """The choice in JSON-ready form (solver, status, settings, resolutions, limits,
+        options)."""
+        solver = ({"solver": "CP-SAT"} if self.settings is not None else
+                  {"solver": "none: the options ranked with numpy (the solver's objective)"})
+        return {**solver, "status": self.status, "objective": inst.objective,
+                "feasible": self.feasible, "binding": self.binding, "tight": list(self.tight),
+                "chosen": self.index, "solve_time_s": self.solve_time_s,
+                **(self.settings.to_dict() if self.settings is not None else {}),
+                "resolution": {"training_days": DAYS_RESOLUTION,
+                               "cost_usd": COST_RESOLUTION_USD,
+                               "power_mw": POWER_RESOLUTION_MW, "gpus": GPU_RESOLUTION},
+                "limits": inst.limits.to_dict(),
+                "relaxations": [r.to_dict() for r in self.relaxations],
+                "options": inst.rows()}
+
+
+def choose(inst: SizingInstance) -> int | None:
+    """The option CP-SAT would choose (the least ``rank`` among those meeting every limit),
+    found with numpy; None when none meets them."""
+    ok = inst.meets()
+    if not ok.any():
+        return None
+    coef = rank(inst)
+    return int(np.flatnonzero(ok)[np.argmin(coef[ok])])
+
+
+def solve_by_deadline(inst: SizingInstance) -> SizingSolution:
+    """The choice CP-SAT makes (plan/sizing.solve) when a deadline is the only limit, found
+    with numpy: the least rank among options meeting it, the deadline binding when dropping it
+    would give a better option; else the fastest option, the deadline to relax."""
+    if set(inst.limits.active()) - {"deadline"}:
+        raise ValueError("solve_by_deadline takes a deadline as the only limit")
+    i = choose(inst)
+    if i is not None:
+        primary = rank(inst) // max(inst.n, 1)
+        free = int(np.argmin(rank(inst)))
+        tight = ("deadline",) if inst.limits.active() and primary[free] < primary[i] else ()
+        return SizingSolution("OPTIMAL", i, True, tight[0] if tight else None, None, tight)
+    if inst.n == 0:
+        return SizingSolution("INFEASIBLE", None, False, "unknown", "no options to choose from")
+    j = int(np.argmin(rank(inst, "deadline")))
+    days, cap = float(inst.training_days[j]), inst.cap("deadline")
+    relax = Relaxation(("deadline",), j, {"deadline": days}, days / cap - 1.0,
+                       relaxation_text(inst, ("deadline",), j))
+    return SizingSolution("INFEASIBLE", j, False, "deadline", relax.message, (), (relax,))

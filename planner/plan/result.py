@@ -1,0 +1,88 @@
+"""The answer to one plan: ``Plan``, in the keys of the interface (docs/interface.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A training plan in the contract's keys (`planner estimate --format json`)."""
+
+    feasible: bool
+    reason: str | None
+    binding: str | None
+    workload: dict
+    cluster: dict
+    layout: dict | None
+    model_flops: float | None
+    hardware_flops: float | None
+    step_time_s: float | None
+    tokens_per_s: float | None
+    tflops_per_gpu: float | None
+    mfu: float | None
+    hfu: float | None
+    memory_gb_per_gpu: float | None
+    memory_breakdown_gb: dict | None
+    time_breakdown_s: dict | None
+    bottleneck: str | None
+    goodput: float | None
+    training_days: float | None
+    gpu_hours: float | None
+    power_mw: float | None
+    energy_mwh: float | None
+    co2_t: float | None
+    cost_usd: dict | None
+    cost_method: str | None
+    assumptions: dict
+    p10: dict | None = None
+    p50: dict | None = None
+    p90: dict | None = None
+    reliability: dict | None = None
+    alternatives: list = field(default_factory=list)
+    sizing: dict | None = None  # the choice among sizes: status, limits, options (plan/sizing.py)
+
+    def to_dict(self) -> dict:
+        return clean_json(asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def __repr__(self) -> str:
+        if not self.feasible:
+            return f"Plan(infeasible, binding={self.binding!r}: {self.reason})"
+        return (f"Plan({self.cluster['gpus']} x {self.cluster['accelerator']}, "
+                f"{self.training_days:.1f} days, MFU {self.mfu:.1%}, "
+                f"${self.cost_usd['total'] / 1e6:,.1f}M {self.cost_method})")
+
+
+# The figures of a plan that are None when it has no layout that runs.
+FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu",
+           "mfu", "hfu", "memory_gb_per_gpu", "memory_breakdown_gb", "time_breakdown_s",
+           "bottleneck", "goodput", "training_days", "gpu_hours", "power_mw", "energy_mwh",
+           "co2_t", "cost_usd", "cost_method")
+
+
+def empty_plan(workload: dict, cluster: dict, assumptions: dict, binding: str,
+               reason: str) -> Plan:
+    """An answer without figures: no layout fits or runs (binding and reason say why)."""
+    return Plan(feasible=False, reason=reason, binding=binding, workload=workload,
+                cluster=cluster, layout=None, assumptions=assumptions,
+                **{k: None for k in FIGURES})
+
+
+def clean_json(x):
+    """JSON-safe: numpy scalars to Python, nan/inf to None (unknown stays null)."""
+    if isinstance(x, dict):
+        return {k: clean_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean_json(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
