@@ -12,6 +12,7 @@ from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
 from planner.errors import CatalogError, InputError, LayoutError, UnknownKeyError, error_text
 
+
 class UsageError(click.UsageError):
     exit_code = 2
 

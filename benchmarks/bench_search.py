@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 
 import planner
-from planner.model.architecture import shape_for_params
 from planner.assumptions import DEFAULT
-from planner.plan.estimate import hardware_for
-from planner.model.search import search
+from planner.model.architecture import shape_for_params
+from planner.model.search import SearchKey, search
+from planner.plan.cluster import hardware_for
 
 
 def best_of(fn, repeat=3):
@@ -33,8 +33,8 @@ def main() -> None:
                       "bf16", DEFAULT, {})
     a = shape_for_params(1e12)
     for gpus in (16_384, 100_000, 131_072):
-        t, found = best_of(lambda: search(a, gpus, 8192, 16 * 2**20, hw, DEFAULT,
-                                          batch_tolerance=DEFAULT.batch_tolerance))
+        key = SearchKey(a, 8192, 16 * 2**20, hw, gpus)
+        t, found = best_of(lambda key=key: search(key, DEFAULT))
         print(f"search 1T on {gpus:>7,} H100: {found.count:>7,} layouts in {t:6.3f} s "
               f"({found.count / t:,.0f} layouts/s), best {found.layout(found.best)}")
     t, plan = best_of(lambda: planner.estimate(params="1T", tokens="15T"), repeat=2)

@@ -34,8 +34,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planner.many.estimate_many import estimate_many  # noqa: E402
 from planner import sweep as sweeping  # noqa: E402
+from planner.many.estimate_many import estimate_many  # noqa: E402
 
 PARAMS = ["7B", "13B", "34B", "70B", "120B", "180B", "250B", "405B"]
 GPUS = ["h100-sxm", "h200", "b200", "mi300x"]

@@ -15,8 +15,7 @@ from .catalog import Catalog, CatalogError, UnknownKeyError, catalog
 from .model.search import LayoutError
 from .specs import Accelerator, Architecture, Layout, Network, Site, Workload
 from .units import InputError
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",

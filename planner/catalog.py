@@ -19,8 +19,17 @@ from typing import Any, Iterable
 
 from .assumptions import FRAMEWORKS, Assumptions
 from .errors import CatalogError, UnknownKeyError
-from .specs import (FFN_TYPES, PRECISIONS, Accelerator, Architecture, Figure, Network,
-                    Reference, Site, Workload)
+from .specs import (
+    FFN_TYPES,
+    PRECISIONS,
+    Accelerator,
+    Architecture,
+    Figure,
+    Network,
+    Reference,
+    Site,
+    Workload,
+)
 
 KINDS = {
     "accelerators": "hardware/accelerators",

@@ -27,12 +27,23 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from .assumptions import Assumptions
-from .catalog import Catalog, catalog as load_catalog
+from .catalog import Catalog
+from .catalog import catalog as load_catalog
 from .plan.estimate import estimate
 from .plan.options import shared_searches
 from .plan.result import Plan, clean_json
-from .units import InputError, parse_count, parse_duration_s, parse_energy_usd_per_kwh, \
-    parse_fraction, parse_int_count, parse_money_usd, parse_power_w, parse_pue, parse_rate
+from .units import (
+    InputError,
+    parse_count,
+    parse_duration_s,
+    parse_energy_usd_per_kwh,
+    parse_fraction,
+    parse_int_count,
+    parse_money_usd,
+    parse_power_w,
+    parse_pue,
+    parse_rate,
+)
 
 MIN_PARAMS = 1e8
 MAX_PARAMS = 1e16

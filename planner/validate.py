@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from tabulate import tabulate
 
-from .model.architecture import active_params, total_params
 from .catalog import Catalog
+from .errors import LayoutError
+from .model.architecture import active_params, total_params
 from .model.flops import flops_per_token
 from .plan.estimate import estimate
-from .errors import LayoutError
 from .units import InputError
 
 BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation (CONTRACT/issue: 6ND at 40%)
@@ -157,12 +157,12 @@ def cost_comparison(cat: Catalog) -> list[dict]:
     """The planner's two cost methods on each published whole run that has a dollar figure,
     charged for the run's published device-hours (so only the cost method differs), beside
     that figure (mostly Epoch AI's amortised hardware + energy estimates)."""
+    from .assumptions import DEFAULT
     from .model import cost as cost_model
     from .model import power as power_model
-    from .assumptions import DEFAULT
 
     out = []
-    for w, ref, usable in reference_rows(cat, kinds=("whole_run",)):
+    for _, ref, usable in reference_rows(cat, kinds=("whole_run",)):
         if not (usable and ref.cost_usd and ref.gpu_hours):
             continue
         acc = cat.accelerator(ref.accelerator)

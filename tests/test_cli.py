@@ -190,8 +190,8 @@ def test_limits_with_several_accelerators_honour_both():
 
 
 def test_sweep_command_writes_resumes_and_refuses(tmp_path):
-    from click.testing import CliRunner
     import pyarrow.parquet as pq
+    from click.testing import CliRunner
 
     spec = tmp_path / "s.toml"
     spec.write_text('[fixed]\ntokens = "1T"\n[axes]\nparams = ["7B", "13B"]\n'

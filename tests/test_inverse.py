@@ -121,8 +121,8 @@ def test_budget_cli_table_and_json():
 
 
 def test_docs_inverse_example_runs():
-    from pathlib import Path
     import re
+    from pathlib import Path
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "inverse.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)

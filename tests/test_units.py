@@ -3,11 +3,22 @@
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from planner.units import (
-    InputError, fmt_count, fmt_duration_days, fmt_money, fmt_pct, fmt_power, parse_count,
-    parse_duration_s, parse_fraction, parse_int_count, parse_money_usd, parse_power_w,
+    InputError,
+    fmt_count,
+    fmt_duration_days,
+    fmt_money,
+    fmt_pct,
+    fmt_power,
+    parse_count,
+    parse_duration_s,
+    parse_fraction,
+    parse_int_count,
+    parse_money_usd,
+    parse_power_w,
 )
 
 DAY = 86400.0

@@ -29,21 +29,29 @@ from pathlib import Path
 
 import numpy as np
 
-from ..units import SECONDS_PER_DAY
-from . import check as fleet_check, model as fleet_model
 from ..assumptions import DEFAULT, Assumptions
-from ..catalog import Catalog, catalog as load_catalog
-from ..model.flops import model_flops_per_token
-from .model import (FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite,
-                          FleetSolution)
-from .spec import (FleetSpec, RunSpec, SiteSpec, load, on_grid, parse_date,
-                         step_at_or_after, step_at_or_before)
+from ..catalog import Catalog
+from ..catalog import catalog as load_catalog
 from ..model.cost import energy_cost_usd
+from ..model.flops import model_flops_per_token
 from ..model.power import energy_mwh
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
-from ..units import InputError
+from ..units import SECONDS_PER_DAY, InputError
+from . import check as fleet_check
+from . import model as fleet_model
+from .model import FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite, FleetSolution
+from .spec import (
+    FleetSpec,
+    RunSpec,
+    SiteSpec,
+    load,
+    on_grid,
+    parse_date,
+    step_at_or_after,
+    step_at_or_before,
+)
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
            "parse_date", "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from ..units import SECONDS_PER_DAY
 from ..assumptions import DEFAULT
-from ..catalog import Catalog, UnknownKeyError, catalog as load_catalog
+from ..catalog import Catalog, UnknownKeyError
+from ..catalog import catalog as load_catalog
+from ..units import SECONDS_PER_DAY, InputError, parse_duration_s, parse_int_count, parse_power_w
 from .model import FleetSettings
-from ..units import InputError, parse_duration_s, parse_int_count, parse_power_w
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
            "step_at_or_after", "step_at_or_before"]

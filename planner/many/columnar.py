@@ -18,15 +18,36 @@ import numpy as np
 
 from ..assumptions import SCORE_CACHE_KEYS
 from ..errors import InputError
-from ..model.search import (ERROR, FIGURES, FITS, LAYOUT_FIELDS, NO_LAYOUT, Best, SearchKey,
-                            best_layouts)
+from ..model.search import (
+    ERROR,
+    FIGURES,
+    FITS,
+    LAYOUT_FIELDS,
+    NO_LAYOUT,
+    Best,
+    SearchKey,
+    best_layouts,
+)
 from ..model.step import TIME_KEYS
-from ..plan.assemble import (cluster_figures, judge, no_fit_reason, run_figures, steady_state,
-                             workload_figures)
+from ..plan.assemble import (
+    cluster_figures,
+    judge,
+    no_fit_reason,
+    run_figures,
+    steady_state,
+    workload_figures,
+)
 from ..plan.cluster import hardware_for, networks, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
-from ..plan.inputs import (assumptions_for, default_site, layout_text, no_layout_hint,
-                           parse_layout, parse_limits, resolve_workload)
+from ..plan.inputs import (
+    assumptions_for,
+    default_site,
+    layout_text,
+    no_layout_hint,
+    parse_layout,
+    parse_limits,
+    resolve_workload,
+)
 from ..specs import RECOMPUTE
 from ..units import SECONDS_PER_DAY
 from .columns import Coded
@@ -178,7 +199,8 @@ class Chunk:
             gpu = self.cols["gpu"].row(r0) if "gpu" in self.cols else None
             net = self.cols["network"].row(r0) if "network" in self.cols else None
             ok, val = self.ctx.once("hardware", (id(w), id(asm), gpu, net),
-                                    lambda: _hardware(self.ctx, w, asm, gpu, net))
+                                    lambda w=w, asm=asm, gpu=gpu, net=net:
+                                    _hardware(self.ctx, w, asm, gpu, net))
             self.hws.append((int(self.mid[r0]), *val) if ok else None)
             if not ok:
                 self.fail(self.hid == h, val)
@@ -349,7 +371,7 @@ class Chunk:
         out: dict = {}
         for aid, sel in _split([id(a) if a else 0 for a in asms], self.mid):
             asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
-            pick = (lambda v: v) if sel is None else (lambda v: v[sel])  # noqa: E731
+            pick = (lambda v: v) if sel is None else (lambda v, sel=sel: v[sel])
             got = run_figures(pick(devices), pick(self.tokens), pick(per_row["tokens_per_s"]),
                               pick(per_row["mfpt"]), pick(per_row["hfpt"]),
                               {n: pick(v) if np.ndim(v) else v for n, v in inputs.items()},
@@ -449,7 +471,8 @@ class Chunk:
             site = self.site_objs[sc[r0]]
             got = self.ctx.once("run_inputs", (id(w), id(asm), id(acc),
                                                site.key if site else None),
-                                lambda: run_inputs(w, acc, site, asm, {}))[1]
+                                lambda w=w, acc=acc, site=site, asm=asm:
+                                run_inputs(w, acc, site, asm, {}))[1]
             for name, v in got.items():
                 if name not in table:
                     table[name] = blank.copy()

@@ -24,14 +24,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import SWEEP_CHUNK_ROWS
-from .columnar import columnar
-from .scenarios import (COLUMNAR_INPUTS, INPUTS, ROW_QUANTITIES, Context, Rows, context,
-                        numbers, per_scenario)
 from ..plan.estimate import estimate
 from ..report import flatten
-from .columns import Answers, Coded, columns_of
 from ..units import InputError
-
+from .columnar import columnar
+from .columns import Answers, Coded, columns_of
+from .scenarios import (
+    COLUMNAR_INPUTS,
+    INPUTS,
+    ROW_QUANTITIES,
+    Context,
+    Rows,
+    context,
+    numbers,
+    per_scenario,
+)
 
 # --- the reference path -----------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..assumptions import SHARED_SEARCHES_KEPT, Assumptions
-from ..catalog import Catalog, catalog as load_catalog
+from ..catalog import Catalog
+from ..catalog import catalog as load_catalog
 from ..errors import USER_ERRORS, error_text
 from ..model import run
 from ..plan.cluster import run_inputs
@@ -19,10 +20,18 @@ from ..plan.estimate import estimate
 from ..plan.fields import columns as output_fields
 from ..plan.inputs import SHAPE_INPUTS, assumptions_for, default_site, resolve_workload
 from ..plan.options import shared_searches
+from ..units import (
+    MAX_ENERGY_USD_PER_KWH,
+    InputError,
+    parse_count,
+    parse_duration_s,
+    parse_energy_usd_per_kwh,
+    parse_int_count,
+    parse_money_usd,
+    parse_power_w,
+    parse_pue,
+)
 from .columns import Answers, Coded
-from ..units import (MAX_ENERGY_USD_PER_KWH, InputError, parse_count, parse_duration_s,
-                    parse_energy_usd_per_kwh, parse_int_count, parse_money_usd, parse_power_w,
-                    parse_pue)
 
 
 def _estimate_inputs() -> tuple[str, ...]:

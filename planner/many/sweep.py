@@ -48,15 +48,15 @@ import numpy as np
 import pyarrow as pa
 
 from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
-from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
 from ..catalog import CatalogError, UnknownKeyError
-from . import budget_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
-from .estimate_many import answer
 from ..errors import LayoutError
 from ..plan.inputs import SHAPE_INPUTS, parse_layout
-from .columns import INPUT_UNITS, Coded
 from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
+from . import budget_rows
+from .columns import INPUT_UNITS, Coded
+from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
+from .estimate_many import answer
+from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
            "read"]
@@ -358,7 +358,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     in ``SweepResult.table``. ``workers`` local processes, or ``dask`` ("local" for a
     LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
     the chunks; ``progress(done, total)`` is called as scenarios complete."""
-    from .. import __version__
+    from ..version import __version__
 
     t0 = time.perf_counter()
     spec = load_spec(spec)

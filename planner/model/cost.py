@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from ..units import SECONDS_PER_YEAR
+from ..units import SECONDS_PER_YEAR, one_shape
+from ..units import known as _known
 from .power import energy_mwh
-from ..units import known as _known, one_shape
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
            "energy_cost_usd", "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]

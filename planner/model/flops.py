@@ -6,8 +6,8 @@ Broadcasts over numpy arrays.
 
 from __future__ import annotations
 
-from .architecture import matmul_params_per_token
 from ..specs import Architecture
+from .architecture import matmul_params_per_token
 
 CONVENTIONS = ("causal", "noncausal", "palm", "megatron2021", "6n")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
 from ..assumptions import Assumptions
 from ..specs import RECOMPUTE
+from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
 
 RECOMPUTE_CODES = {name: code for code, name in enumerate(RECOMPUTE)}  # none 0, selective 1, full 2
 

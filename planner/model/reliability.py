@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from ..units import known as _known, one_shape
+from ..units import known as _known
+from ..units import one_shape
 
 __all__ = ["RELIABILITY_KEYS", "checkpoint_bytes", "checkpoint_write_s", "mtbf_s",
            "young_interval_s", "daly_interval_s", "goodput"]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..assumptions import Assumptions
 from ..units import SECONDS_PER_DAY
 from . import cost as cost_model
 from . import power as power_model
 from . import reliability
-from ..assumptions import Assumptions
-
 
 
 def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, cloud_usd_per_hour,

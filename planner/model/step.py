@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import collectives as coll
 from ..assumptions import Assumptions
+from . import collectives as coll
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .memory import memory_breakdown, stage_params, total_bytes
 from .topology import fat_tree_tiers, group_span

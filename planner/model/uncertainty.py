@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import run
 from ..assumptions import Assumptions
+from . import run
 
 QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd")
 

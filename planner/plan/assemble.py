@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..units import SECONDS_PER_DAY
 from ..assumptions import Assumptions
 from ..model import run
 from ..model.architecture import active_params, total_params

@@ -16,18 +16,43 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..assumptions import FRAMEWORK_SOURCES, Assumptions
-from ..catalog import Catalog, catalog as load_catalog
+from ..catalog import Catalog
+from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
 from ..model import uncertainty
 from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, search
-from ..units import parse_int_count
-from .assemble import (SECONDS_PER_DAY, cluster_figures, frontier, judge, no_fit_reason,
-                       reliability_reason, workload_figures)
+from ..units import SECONDS_PER_DAY, parse_int_count
+from .assemble import (
+    cluster_figures,
+    frontier,
+    judge,
+    no_fit_reason,
+    reliability_reason,
+    workload_figures,
+)
 from .cluster import facility_w_per_device, hardware_for, networks, run_inputs
-from .inputs import (Limits, assumptions_for, default_site, gpu_keys, layout_text, limits_for,
-                     no_layout_hint, parse_layout, parse_limits, resolve_workload)
-from .limits import (COST_RESOLUTION_USD, DAYS_RESOLUTION, GPU_RESOLUTION, POWER_RESOLUTION_MW,
-                     SizingInstance, SizingLimits, choose, solve_by_deadline)
+from .inputs import (
+    Limits,
+    assumptions_for,
+    default_site,
+    gpu_keys,
+    layout_text,
+    limits_for,
+    no_layout_hint,
+    parse_layout,
+    parse_limits,
+    resolve_workload,
+)
+from .limits import (
+    COST_RESOLUTION_USD,
+    DAYS_RESOLUTION,
+    GPU_RESOLUTION,
+    POWER_RESOLUTION_MW,
+    SizingInstance,
+    SizingLimits,
+    choose,
+    solve_by_deadline,
+)
 from .options import Options, Side, evaluate, shared_memo, sized
 from .result import Plan, empty_plan
 

@@ -14,8 +14,15 @@ from ..model.architecture import RULE_SOURCE, shape_for_params
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import PRECISIONS, Architecture, Site, Workload
-from ..units import (parse_count, parse_duration_s, parse_energy_usd_per_kwh, parse_int_count,
-                     parse_money_usd, parse_power_w, parse_pue)
+from ..units import (
+    parse_count,
+    parse_duration_s,
+    parse_energy_usd_per_kwh,
+    parse_int_count,
+    parse_money_usd,
+    parse_power_w,
+    parse_pue,
+)
 
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",

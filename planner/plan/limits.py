@@ -142,7 +142,7 @@ def _num(x) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-# --- the validator and the one wording ------------------------------------------------------------
+# --- the validator and the one wording ---------------------------------------------------
 
 def broken(need, cap) -> np.ndarray:
     """Whether a need breaks its cap: an unknown need breaks any cap; no cap (inf or nan) is
@@ -226,7 +226,7 @@ def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> li
     return out
 
 
-# --- the objective as integers ---------------------------------------------------------------------
+# --- the objective as integers ------------------------------------------------------------
 
 def need_units(values, resolution: float) -> np.ndarray:
     """Needs in integer units, rounded up (never understate a need); nan -> -1 (unknown).

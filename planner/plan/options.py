@@ -30,7 +30,8 @@ from ..model.flops import model_flops_per_token
 from ..model.search import FITS, Best, SearchKey, best_layouts
 from ..model.step import Hardware
 from ..specs import Accelerator, Network, Site, Workload
-from .assemble import SECONDS_PER_DAY, run_figures, steady_state
+from ..units import SECONDS_PER_DAY
+from .assemble import run_figures, steady_state
 from .cluster import size_unit
 
 # Sizes whose ideal time (every device at its dense peak, MFU 1) exceeds twice the deadline

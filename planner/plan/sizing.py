@@ -31,8 +31,18 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .limits import (LIMITS, RESOLUTION, Relaxation, SizingInstance, SizingSolution,
-                     cap_units, need_units, rank, relaxation_text, violations)
+from .limits import (
+    LIMITS,
+    RESOLUTION,
+    Relaxation,
+    SizingInstance,
+    SizingSolution,
+    cap_units,
+    need_units,
+    rank,
+    relaxation_text,
+    violations,
+)
 
 __all__ = ["SolverSettings", "solve", "build_model", "status_name"]
 

@@ -4,11 +4,19 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from planner.assumptions import DEFAULT
-from planner.model.cost import (OWNED_COMPONENTS, SECONDS_PER_YEAR, capital_recovery_factor,
-                          cloud_cost, cost_per_1e24_flop, cost_per_trillion_tokens, owned_cost)
+from planner.model.cost import (
+    OWNED_COMPONENTS,
+    SECONDS_PER_YEAR,
+    capital_recovery_factor,
+    cloud_cost,
+    cost_per_1e24_flop,
+    cost_per_trillion_tokens,
+    owned_cost,
+)
 
 # 16,384 H100 for 54 days (Llama 3 report, sec. 3.3.4), catalog prices (hardware/h100-sxm.toml)
 N, WALL = 16_384, 54 * 86400.0

@@ -3,17 +3,18 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner.assumptions import DEFAULT
-from planner.model.flops import model_flops_per_token
-from planner.plan.cluster import hardware_for
 from planner.errors import LayoutError
+from planner.model.flops import model_flops_per_token
 from planner.model.search import SearchKey, enumerate_layouts, search
+from planner.model.step import TIME_KEYS, evaluate
+from planner.plan.cluster import hardware_for
 from planner.plan.inputs import parse_layout
 from planner.specs import Architecture
-from planner.model.step import TIME_KEYS, evaluate
 
 CAT = planner.catalog()
 H100 = CAT.accelerator("h100-sxm")
@@ -166,7 +167,7 @@ def test_sm_share_held_by_communication_slows_compute_in_proportion():
 
 
 def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
-    from planner.assumptions import FRAMEWORKS, FRAMEWORK_SOURCES, for_framework
+    from planner.assumptions import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
 
     neox = for_framework(DEFAULT, "gpt-neox")
     # the eager-PyTorch calibration (llm-foundry rows), not a new fit

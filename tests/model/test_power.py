@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from planner.assumptions import DEFAULT
 from planner.model.power import co2_tonnes, device_power_w, energy_mwh, facility_power_w, it_power_w

@@ -12,18 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from planner.fleet import schedule as fleet
-
 from planner.fleet import check as fleet_check
-
 from planner.fleet import model as fleet_model
-
+from planner.fleet import schedule as fleet
 from planner.fleet import spec as fleet_spec
-from planner.fleet.model import (FleetInstance, FleetOption, FleetRun, FleetSettings,
-                                 FleetSite, FleetSolution, Placement)
+from planner.fleet.model import (
+    FleetInstance,
+    FleetOption,
+    FleetRun,
+    FleetSettings,
+    FleetSite,
+    FleetSolution,
+    Placement,
+)
 from planner.units import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "workloads" / "fleets" / "lab-3-sites.toml"
 SETTINGS = FleetSettings(time_limit_s=10, workers=2, seed=0)
 RUN_KEYS = {"name", "site", "accelerator", "gpus", "start", "end", "training_days", "power_mw",

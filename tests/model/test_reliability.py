@@ -4,11 +4,18 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from planner.assumptions import DEFAULT
-from planner.model.reliability import (checkpoint_bytes, checkpoint_write_s, daly_interval_s, goodput,
-                                 mtbf_s, young_interval_s)
+from planner.model.reliability import (
+    checkpoint_bytes,
+    checkpoint_write_s,
+    daly_interval_s,
+    goodput,
+    mtbf_s,
+    young_interval_s,
+)
 
 USEFUL = 54 * 86400.0
 

@@ -13,8 +13,13 @@ from ortools.sat.python import cp_model
 
 import planner
 from planner.plan import limits, sizing
-from planner.plan.limits import (COST_RESOLUTION_USD, POWER_RESOLUTION_MW, SizingInstance,
-                                 SizingLimits, violations)
+from planner.plan.limits import (
+    COST_RESOLUTION_USD,
+    POWER_RESOLUTION_MW,
+    SizingInstance,
+    SizingLimits,
+    violations,
+)
 from planner.plan.sizing import SolverSettings, solve
 from planner.units import InputError
 

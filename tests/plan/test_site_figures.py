@@ -5,7 +5,8 @@ as given, are validated, and are columns of estimate_many and axes of a sweep.""
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cli
 import planner

@@ -2,13 +2,22 @@
 
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner.model.architecture import (active_params, matmul_params_per_token, shape_for_params,
-                                  total_params)
-from planner.model.flops import (flops_per_token, hardware_flops_per_token,
-                           megatron2021_flops_per_token, model_flops_per_token,
-                           palm_flops_per_token)
+from planner.model.architecture import (
+    active_params,
+    matmul_params_per_token,
+    shape_for_params,
+    total_params,
+)
+from planner.model.flops import (
+    flops_per_token,
+    hardware_flops_per_token,
+    megatron2021_flops_per_token,
+    model_flops_per_token,
+    palm_flops_per_token,
+)
 from planner.specs import Architecture
 
 LLAMA3_405B = Architecture(126, 16384, 128, 8, 53248, 128256, "gated", False)

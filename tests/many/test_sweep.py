@@ -20,7 +20,7 @@ import planner
 from planner.many import sweep as sweeping
 from planner.many.estimate_many import estimate_many
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAYOUTS = ["tp=8,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=selective,zero=1",
            "tp=8,pp=16,cp=1,ep=1,mb=1,vp=2,recompute=selective,zero=1",
            "tp=4,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=full,zero=1",

@@ -1,0 +1,57 @@
+"""Alpha-beta collectives (model/collectives.py): closed forms worked by hand, latency and
+bandwidth regimes, broadcasting."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from planner.assumptions import DEFAULT
+from planner.model import collectives as coll
+from planner.specs import Architecture
+
+# Korthikanti et al. 2022 conditions: materialised attention scores, dropout on.
+KORTHIKANTI = replace(DEFAULT, flash_attention=False, dropout=True)
+GPT_SHAPES = {  # Korthikanti et al. 2022, Table 3 (model configurations)
+    "175B": Architecture(96, 12288, 96, 96, 4 * 12288, 51200, "plain", True),
+    "530B": Architecture(105, 20480, 128, 128, 4 * 20480, 51200, "plain", True),
+    "1T": Architecture(128, 25600, 160, 160, 4 * 25600, 51200, "plain", True),
+}
+
+
+def test_ring_all_reduce_closed_form():
+    # 2(n-1)/n x B / bw + 2(n-1) alpha: 1 GB over 8 ranks at 100 GB/s, 10 us.
+    t = coll.ring_all_reduce_s(1e9, 8, 100e9, 10e-6)
+    assert t == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + 14 * 10e-6)
+
+
+def test_collectives_of_one_cost_nothing():
+    for f in (coll.ring_all_reduce_s, coll.reduce_scatter_s, coll.all_gather_s,
+              coll.all_to_all_s, coll.tree_all_reduce_s, coll.all_reduce_s):
+        assert f(1e9, 1, 1e9, 1e-5) == 0
+
+
+def test_tree_beats_ring_on_latency_for_small_messages():
+    ring = coll.ring_all_reduce_s(1e3, 1024, 50e9, 10e-6)
+    tree = coll.tree_all_reduce_s(1e3, 1024, 50e9, 10e-6)
+    assert tree < ring and coll.all_reduce_s(1e3, 1024, 50e9, 10e-6) == tree
+    assert coll.all_reduce_s(1e10, 8, 50e9, 1e-6) == coll.ring_all_reduce_s(1e10, 8, 50e9, 1e-6)
+
+
+def test_hierarchical_all_reduce_hand_worked():
+    # 8 in a domain at 400 GB/s, 16 domains at 50 GB/s, no latency:
+    # 2 x RS(7/8 x 1 GB / 400) + AR of 1/8 GB over 16 at 50 GB/s.
+    t = coll.hierarchical_all_reduce_s(1e9, 8, 16, 400e9, 50e9, 0, 0)
+    expected = 2 * (7 / 8 * 1e9 / 400e9) + 2 * 15 / 16 * (1e9 / 8) / 50e9
+    assert t == pytest.approx(expected)
+
+
+def test_all_to_all_and_p2p():
+    assert coll.all_to_all_s(8e9, 8, 100e9, 0) == pytest.approx(7 / 8 * 8e9 / 100e9)
+    assert coll.p2p_s(1e9, 50e9, 5e-6) == pytest.approx(0.02 + 5e-6)
+
+
+def test_collectives_broadcast():
+    n = np.array([1, 2, 8, 64])
+    t = coll.ring_all_reduce_s(1e9, n, 50e9, 0.0)
+    assert t.shape == (4,) and t[0] == 0 and np.all(np.diff(t) > 0)
