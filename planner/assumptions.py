@@ -244,7 +244,7 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
     return asm.with_(**FRAMEWORKS[framework])
 
 
-# --- engineering defaults of many-scenario runs (planner/many.py, columnar.py, sweep.py) -------
+# --- engineering defaults of many-scenario runs (planner/many/) -------
 # These decide how fast answers come and how much memory they take, never what the answers are.
 
 # Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,

@@ -35,16 +35,6 @@ def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def _meets(opts: dict, i: int, limits: dict) -> bool:
-    """Option i against the limits (the same rule as sizing.violations, on the JSON form)."""
-    days, cost, mw = opts["training_days"][i], opts["cost_usd"][i], opts["power_mw"][i]
-    gpus, acc = opts["gpus"][i], opts["accelerator"][i]
-    checks = [(limits.get("deadline_days"), days), (limits.get("budget_usd"), cost),
-              (limits.get("power_cap_mw"), mw), (limits.get("max_gpus"), gpus),
-              ((limits.get("inventory") or {}).get(acc), gpus)]
-    return all(cap is None or (_finite(v) and v <= cap * (1 + 1e-12)) for cap, v in checks)
-
-
 def sizing_chart(plan: dict, path: str | Path) -> Path:
     """Draw days and cost against cluster size per accelerator to `path` (PNG, SVG or PDF by
     its suffix). `plan` is ``Plan.to_dict()`` of a sized plan (one with a ``sizing`` key)."""
@@ -66,7 +56,7 @@ def sizing_chart(plan: dict, path: str | Path) -> Path:
             y = [opts[key][i] * scale if _finite(opts[key][i]) else math.nan for i in idx]
             ax.plot(x, y, "-", color=colour, lw=1.2, alpha=0.8, label=acc if ax is ax_days
                     else None)
-            ok = [_meets(opts, i, limits) for i in idx]
+            ok = [opts["meets_limits"][i] for i in idx]  # the validator's verdict
             ax.scatter([v for v, m in zip(x, ok) if m], [v for v, m in zip(y, ok) if m],
                        color=colour, s=18, zorder=3)
             ax.scatter([v for v, m in zip(x, ok) if not m], [v for v, m in zip(y, ok) if not m],

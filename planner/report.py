@@ -136,6 +136,15 @@ def _short(v):
     return str(v)[:40]
 
 
+def _price(acc) -> tuple[str, str]:
+    """The price per device-hour a plan charges (Accelerator.cloud_price: contract where the
+    catalog has one, else on-demand), and which it is."""
+    name, fig = acc.cloud_price()
+    if fig is None:
+        return "n/a", "unknown"
+    return _num(fig.value, "{:,.2f}"), ("contract" if "contract" in name else "on-demand")
+
+
 def catalog_table(cat, kinds) -> str:
     """One table per kind: key, name and the headline figures."""
     out = []
@@ -147,10 +156,9 @@ def catalog_table(cat, kinds) -> str:
                                                        "{:,.0f}"),
                              _num(item.peak_flops.get("fp8", math.nan) / 1e12, "{:,.0f}"),
                              _num(item.hbm_bytes / 1e9, "{:,.0f}"), item.scale_up_domain,
-                             _num(item.tdp_w, "{:,.0f}"),
-                             _num(item.cloud_on_demand_usd_per_hour, "{:,.2f}")))
+                             _num(item.tdp_w, "{:,.0f}"), *_price(item)))
                 headers = ["accelerator", "name", "bf16 TFLOP/s", "fp8 TFLOP/s", "HBM GB",
-                           "scale-up", "TDP W", "$/h"]
+                           "scale-up", "TDP W", "$/device-h", "price basis"]
             elif kind == "networks":
                 rows.append((item.key, item.name, item.tier,
                              _num((item.link_bytes_per_s or math.nan) / 1e9, "{:,.0f}"),

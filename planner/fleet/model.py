@@ -1,7 +1,7 @@
 """CP-SAT for fleet schedules: several runs placed on several sites over time.
 
 Instance -> model (one module per constraint family) -> Solution; the validator that checks a
-solution without the solver is fleet_check.py. This module sees integers on a time grid of
+solution without the solver is fleet/check.py. This module sees integers on a time grid of
 whole steps (fleet.py turns dates, megawatts and deliveries into them); it never imports plan.
 
 Each run has options (site, accelerator, cluster size), each with a duration in steps, a facility

@@ -3,13 +3,13 @@
 A fleet file (CONTRACT.md, "Fleet spec") names a horizon cut into steps, sites (facility power
 that ramps over time, PUE, energy price, devices delivered over time per type) and runs
 (workload, earliest start, deadline, weight, optional size options). This module turns it into
-a FleetInstance on the step grid (fleet_model.py): each run's options are (site, accelerator,
+a FleetInstance on the step grid (fleet/model.py): each run's options are (site, accelerator,
 size), each planned once by ``planner.estimate`` at a fixed size (one layout search, cached by
 workload, accelerator and size, shared across sites and runs). CP-SAT places every run once,
-minimising weighted lateness, then cost; fleet_check.py validates every schedule before it is
+minimising weighted lateness, then cost; fleet/check.py validates every schedule before it is
 returned, and a schedule that fails is an error, never an answer.
 
-Fleet files and the step grid (dates, conservative rounding) are fleet_spec.py's.
+Fleet files and the step grid (dates, conservative rounding) are fleet/spec.py's.
 
 A run's cost at a site is its device time (owned hardware amortised over the run, from
 cost.py, or the cloud price where the purchase price is unknown) plus the site's energy: the

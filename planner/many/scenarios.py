@@ -1,6 +1,6 @@
 """What many-scenario calls share: the inputs a scenario may give, the call's context (catalog,
 assumptions, and work done once per distinct value), per-value parsing, grouping of rows by
-coded columns, and per-row errors (planner/many.py, columnar.py, sweep.py)."""
+coded columns, and per-row errors (estimate_many.py, columnar.py, sweep.py)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ scenarios [k C, (k+1) C) and becomes part file ``part-0000k.parquet`` of the out
 with one row per scenario: ``scenario``, every input by name (quantities parsed to the SI
 units in their field metadata), every output of the contract flattened with ``_``
 (many.estimate_many's columns). Parts and the manifest are written so that a sweep killed at
-any moment leaves whole parts only, and ``resume`` completes it (planner/dataset.py); a
+any moment leaves whole parts only, and ``resume`` completes it (many/dataset.py); a
 directory holding anything else is refused, never overwritten.
 
 Chunks run in this process, in ``workers`` local processes, or on a Dask cluster

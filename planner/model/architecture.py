@@ -17,7 +17,7 @@ from ..specs import Architecture
 # Shape rule for a dense decoder given only N. Fitted to the published gated-FFN shapes in
 # workloads/ (Llama 3.1 8B, 70B, 405B): head dim 128, hidden/layers ~ 128 (8B: 4096/32,
 # 405B: 16384/126; GPT-3 175B: 12288/96), ffn ~ 3.5 x hidden (Llama 3.1 8B and 70B), 8 KV heads,
-# Llama 3 vocabulary of 128,256. See docs/architecture.md.
+# Llama 3 vocabulary of 128,256. See docs/shape.md.
 RULE_HEAD_DIM = 128
 RULE_ASPECT = 128  # hidden / layers
 RULE_FFN_RATIO = 3.5

@@ -55,7 +55,7 @@ DEFAULT_SEED = 0
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """CP-SAT parameters every solve sets explicitly (sizing here; fleets in fleet_model.py)."""
+    """CP-SAT parameters every solve sets explicitly (sizing here; fleets in fleet/model.py)."""
 
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     workers: int = DEFAULT_WORKERS
