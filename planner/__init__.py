@@ -12,7 +12,7 @@
 
 from .assumptions import Assumptions
 from .catalog import Catalog, CatalogError, UnknownKeyError, catalog
-from .model.search import LayoutError
+from .errors import LayoutError
 from .specs import Accelerator, Architecture, Layout, Network, Site, Workload
 from .units import InputError
 from .version import __version__

@@ -13,7 +13,6 @@ import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -72,7 +71,7 @@ FLOP_CONVENTIONS = {"megatron2021", "palm", "causal", "noncausal", "6n"}
 
 def _shipped_root() -> Path:
     """The catalogs inside the installed wheel, or the checkout's hardware/ and workloads/."""
-    packaged = Path(str(resources.files("planner"))) / "catalog_data"
+    packaged = Path(__file__).resolve().parent / "catalog_data"  # the wheel's copy
     if (packaged / "hardware").is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent

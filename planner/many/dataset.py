@@ -179,5 +179,7 @@ def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> di
 def read(out) -> pa.Table:
     """A sweep's output directory as one pyarrow Table, in scenario order."""
     out = Path(out)
-    parts = sorted(p for p in out.iterdir() if PART.fullmatch(p.name))
+    # by the part's number, not its name: past 99,999 parts the names outgrow their padding
+    parts = sorted((p for p in out.iterdir() if PART.fullmatch(p.name)),
+                   key=lambda p: int(PART.fullmatch(p.name).group(1)))
     return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pa.table({})

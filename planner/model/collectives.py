@@ -18,7 +18,9 @@ def _steps(n):
 def reduce_scatter_s(nbytes, n, bw, alpha):
     """Ring reduce-scatter: (n-1) steps of nbytes/n each (Thakur et al. 2005, sec. 4)."""
     n = np.maximum(np.asarray(n, dtype=float), 1.0)
-    return _steps(n) / n * nbytes / bw + _steps(n) * alpha
+    with np.errstate(invalid="ignore"):  # a group of one costs nothing, even on a link of
+        t = _steps(n) / n * nbytes / bw + _steps(n) * alpha  # unknown bandwidth (nan)
+    return np.where(n > 1, t, 0.0)
 
 
 def all_gather_s(nbytes, n, bw, alpha):

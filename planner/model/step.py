@@ -90,10 +90,14 @@ def _all_to_all(nbytes, n, stride, hw):
     return np.maximum(local, remote)
 
 
-def _p2p(nbytes, stride, hw):
-    inner, outer, alpha = _group_links(2, stride, hw)
-    return np.where(outer > 1, coll.p2p_s(nbytes, hw.scale_out_bytes_per_s, alpha),
-                    coll.p2p_s(nbytes, hw.scale_up_bytes_per_s, hw.scale_up_latency_s))
+def _p2p(nbytes, stages, stride, hw):
+    """A pipeline's point-to-point hop: at scale-out bandwidth when its ``stages`` ranks,
+    ``stride`` apart, span more than one scale-up domain (the slowest hop paces the pipeline),
+    else inside the domain."""
+    inner, outer, alpha = _group_links(stages, stride, hw)
+    with np.errstate(invalid="ignore"):
+        return np.where(outer > 1, coll.p2p_s(nbytes, hw.scale_out_bytes_per_s, alpha),
+                        coll.p2p_s(nbytes, hw.scale_up_bytes_per_s, hw.scale_up_latency_s))
 
 
 def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, microbatch,
@@ -228,7 +232,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
 
     # --- pipeline ----------------------------------------------------------------------------
     bubble = np.where(pp > 1, (pp - 1) / vp * t_mb, 0.0)
-    p2p = _p2p(act_bytes / tp, tp * cp * dp, hw)
+    p2p = _p2p(act_bytes / tp, pp, tp * cp * dp, hw)
     pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
 
     # --- optimizer: read weights, grads, states; write states and weights -----------------------

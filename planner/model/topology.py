@@ -14,9 +14,12 @@ uses for a million layouts). A test checks that they agree.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built, not by every plan
+    import networkx as nx
 
 DEFAULT_ORDER = ("tp", "cp", "dp", "pp")
 
@@ -62,6 +65,8 @@ def build_graph(devices: int, domain: int, devices_per_node: int, radix: int,
                 scale_up_bytes_per_s: float = 1.0, scale_out_bytes_per_s: float = 1.0):
     """A networkx graph of the cluster: devices, one scale-up switch per domain, a rail leaf
     per (rail, group of k/2 nodes), spines per rail above them, one core above all."""
+    import networkx as nx
+
     g = nx.Graph()
     nodes = math.ceil(devices / devices_per_node)
     leaf_nodes = max(1, radix // 2)
@@ -88,7 +93,7 @@ def group_ranks(sizes: dict, group: str, first_rank: int = 0, order=DEFAULT_ORDE
     return [first_rank + i * stride for i in range(n)]
 
 
-def group_path(g: nx.Graph, ranks: list[int]) -> dict:
+def group_path(g: "nx.Graph", ranks: list[int]) -> dict:
     """Links a ring over ``ranks`` crosses: the fabric of each hop (scale-up when both ends
     share a domain, else the fat tree) and the highest tier climbed."""
     kinds, top_tier = set(), 0
@@ -99,6 +104,8 @@ def group_path(g: nx.Graph, ranks: list[int]) -> dict:
                 a // g.graph["domain"] == b // g.graph["domain"]:
             kinds.add("scale_up")
             continue
+        import networkx as nx
+
         sub = nx.subgraph_view(g, filter_edge=lambda u, v: g[u][v]["kind"] == "scale_out")
         path = nx.shortest_path(sub, ("dev", a), ("dev", b))
         kinds.add("scale_out")

@@ -130,6 +130,8 @@ class Choice:
     reason: str | None
     summary: dict | None = None
     label: str | None = None  # the sizing line of the assumptions table
+    limits: SizingLimits = SizingLimits()  # what the choice was made under
+    objective: str = "cost"
 
 
 def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
@@ -164,7 +166,7 @@ def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
                     "given (--objective)" if limits.objective else "planner default: the "
                     "cheapest plan that meets the limits (--objective time for the fastest)")}
         opts = sized(w, sides, fixed, asm, allow_tp, slim.deadline_days,
-                     _caps(sides, limits, asm), method, METHODS)
+                     _caps(sides, limits, asm), method, METHODS, dense=wants_solver)
         choice = _chosen(opts, slim, objective, asm, solver=limits.caps_size or len(sides) > 1
                          or limits.objective == "time", summary=wants_solver)
         if not wants_solver and choice.feasible:
@@ -173,6 +175,7 @@ def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
             cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
+    choice.limits, choice.objective = slim, limits.objective or "cost"
     return _plan(w, opts, choice, asm, limits)
 
 
@@ -302,7 +305,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits) ->
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
     rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
            if k.startswith("reliability_")}
-    alternatives = _alternatives(w, opts, i, asm)
+    alternatives = _alternatives(w, opts, i, asm, choice)
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
         workload=workload, cluster=cluster, layout=opts.best.layout(i),
@@ -329,9 +332,9 @@ def _public(summary: dict | None) -> dict | None:
     return out
 
 
-def _alternatives(w, opts: Options, i: int, asm: Assumptions) -> list[dict]:
-    """The next-best layouts on the chosen cluster, then each other accelerator's best
-    option under the same limits."""
+def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) -> list[dict]:
+    """Each other accelerator's best option under the same limits and objective, then the
+    next-best layouts on the chosen cluster."""
     sd = opts.sides[int(opts.side[i])]
     gpus = int(opts.gpus[i])
     key = SearchKey(w.architecture, w.seq_len, w.global_batch_tokens, sd.hw, gpus,
@@ -348,7 +351,7 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions) -> list[dict]:
                     "mfu": float(r["mfu"][j]),
                     "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
                     "note": "next-best layout on the same cluster"})
-    return _other_accelerators(opts, i) + out
+    return _other_accelerators(opts, i, choice) + out
 
 
 def _ranked(key: SearchKey, asm: Assumptions):
@@ -361,19 +364,21 @@ def _ranked(key: SearchKey, asm: Assumptions):
     return found
 
 
-def _other_accelerators(opts: Options, i: int) -> list[dict]:
-    """Each other accelerator's best option that runs (by the objective's rank)."""
+def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
+    """Each other accelerator's best option that meets the plan's limits, by its objective
+    (none listed for an accelerator that meets them at no size)."""
     if len(opts.sides) < 2:
         return []
     out = []
-    fits = opts.fits
+    c = opts.cols
     for s, sd in enumerate(opts.sides):
-        rows = np.flatnonzero(fits & (opts.side == s))
+        rows = np.flatnonzero(opts.fits & (opts.side == s))
         if s == opts.side[i] or not rows.size:
             continue
-        inst = _instance(opts, rows, SizingLimits(), "cost")
-        j = int(rows[choose(inst)])
-        c = opts.cols
+        j = choose(_instance(opts, rows, choice.limits, choice.objective))
+        if j is None:
+            continue
+        j = int(rows[j])
         out.append({"accelerator": sd.acc.key, "gpus": int(opts.gpus[j]),
                     "training_days": float(c["training_days"][j]),
                     "cost_usd_total": float(c["cost_usd_total"][j]), "mfu": float(c["mfu"][j]),

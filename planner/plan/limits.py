@@ -121,12 +121,18 @@ class SizingInstance:
         return math.inf if value is None else float(value)
 
     def meets(self) -> np.ndarray:
-        """Per option: whether it meets every limit (the validator, vectorised)."""
+        """Per option: whether it meets every limit as CP-SAT sees it (plan/sizing.py): the
+        need in whole units rounded up, the limit rounded down, an unknown need never meets.
+        What meets them here also passes ``violations`` on the unrounded figures."""
         ok = np.ones(self.n, bool)
         for limit in self.limits.active():
-            caps = np.array([self.cap(limit, i) for i in range(self.n)]) \
-                if limit == "inventory" else self.cap(limit)
-            ok &= ~broken(self.need(limit), caps)
+            need = need_units(self.need(limit), RESOLUTION[limit])
+            if limit == "inventory":
+                cap = np.array([cap_units(self.cap(limit, i), 1) if math.isfinite(
+                    self.cap(limit, i)) else np.iinfo(np.int64).max for i in range(self.n)])
+            else:
+                cap = cap_units(self.cap(limit), RESOLUTION[limit])
+            ok &= (need >= 0) & (need <= cap)
         return ok
 
     def rows(self) -> dict:

@@ -38,12 +38,13 @@ from .cluster import size_unit
 # are no options: no real MFU brings them within it. The factor 2 keeps part of the curve
 # beyond the deadline for the plot and for the relaxation messages.
 SIZE_HORIZON_FACTOR = 2.0
-# The ladder's first round spans this many octaves above its start; later rounds add as many
-# again while the fastest size is still near the top.
+# A dense ladder's first round spans this many octaves above its start; later rounds add one
+# octave at a time while the fastest size is still near an end.
 SIZE_OCTAVES = 6
-# Around the deadline, brackets of at most this many units are filled in whole; wider ones
-# are cut into this many steps per round until they are.
-SIZE_REFINE_STEPS = 24
+# Around the deadline, the bracket between the largest size missing it and the smallest
+# meeting it is bisected until it is within 1/SIZE_RESOLUTION of the size (at least one unit):
+# 1.6%, a few racks of a frontier cluster, one node of a small one.
+SIZE_RESOLUTION = 64
 
 
 _SHARED: ContextVar[dict | None] = ContextVar("planner_shared_searches", default=None)
@@ -146,67 +147,97 @@ def ladder(k_lo: int, k_hi: int) -> list[int]:
 
 
 def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: bool,
-          deadline_days: float | None, caps: dict, method: int, methods: tuple) -> Options:
+          deadline_days: float | None, caps: dict, method: int, methods: tuple,
+          dense: bool = True) -> Options:
     """The options of a sizing (module docstring). ``caps`` maps a side to the device counts
-    its limits allow (power cap, --max-gpus, inventory)."""
+    its limits allow (power cap, --max-gpus, inventory).
+
+    ``dense`` (a curve to draw, or limits to test across sizes): the whole quarter-octave
+    ladder from the horizon until the curve of days has turned back up, then the deadline's
+    bracket narrowed. Otherwise (a deadline alone, where the cheapest size meeting it is
+    wanted): a walk an octave at a time from where the deadline is likely met (MFU ~40%) to the
+    deadline's bracket, then the bracket narrowed; the fastest sizes in quarter octaves only
+    when no size meets the deadline."""
     horizon_s = (deadline_days or asm.deadline_days) * SECONDS_PER_DAY
+    deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     run_flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
-    plan: list[tuple[int, int]] = []  # (side, units) still to evaluate
-    units, tops = [], []
+    plan: list[tuple[int, int]] = []  # (side, units) to evaluate
+    units, spans = [], []
     for s, sd in enumerate(sides):
         unit = size_unit(sd.acc)
         k_top = max(1, asm.max_gpus // unit)
         ideal = run_flops / (sd.acc.peak(w.precision) * horizon_s * SIZE_HORIZON_FACTOR)
-        k_lo = max(1, min(k_top, math.ceil(ideal / unit)))
-        k_hi = min(k_top, k_lo << SIZE_OCTAVES)
-        ks = set(ladder(k_lo, k_hi)) or {k_top}
+        k_lo = ladder(max(1, min(k_top, math.ceil(ideal / unit))), k_top)[:1] or [k_top]
+        k_lo = k_lo[0]
+        if dense:
+            ks = set(ladder(k_lo, min(k_top, k_lo << SIZE_OCTAVES)))
+        else:  # MFU 1 at twice the deadline is ~5x too few devices at a real MFU
+            top = ladder(1, k_top)[-1]  # the largest ladder size: its halves are ladder sizes
+            ks = {min(top, k_lo * 4), min(top, k_lo * 8)}
         ks |= {min(k_top, int(c // unit)) for c in caps.get(s, ()) if c is not None and
                c >= unit}
         plan += [(s, k) for k in sorted(ks)]
         units.append(unit)
-        tops.append((k_top, k_hi))
+        spans.append([min(ks), max(ks), k_top])
     opts = _round(w, sides, plan, units, fixed, asm, allow_tp, method, methods)
-    lows = [min(k for s2, k in plan if s2 == s) for s in range(len(sides))]
-    # smaller sizes while a side's fastest size is its smallest (or none runs): beyond the
-    # horizon the fastest plan may be far below it (failures, memory, the batch)
-    for _ in range(8):
+    for _ in range(64):  # widen each side's range, an octave a round
         more = []
         for s in range(len(sides)):
-            mine = opts.side == s
-            wall = np.where(opts.fits[mine], opts.cols["wall_s"][mine], np.inf)
-            k = opts.gpus[mine] // units[s]
-            if lows[s] <= 1 or (np.isfinite(wall).any()
-                                and k[int(np.argmin(wall))] >= 2 * lows[s]):
-                continue
-            new_lo = max(1, lows[s] >> 3)
-            more += [(s, kk) for kk in ladder(new_lo, lows[s] - 1)]
-            lows[s] = new_lo
+            lo, hi, k_top = spans[s]
+            at, _ = _fastest(opts, s, units[s])
+            meets = deadline_s is not None and _bracket(opts, s, units[s], deadline_s)[1]
+            low_meets = meets and _bracket(opts, s, units[s], deadline_s)[1] <= lo
+            # down: the fastest is in the lowest octave, none runs, or (walking) the smallest
+            # size already meets the deadline
+            if lo > 1 and (at is None or at < 2 * lo or (not dense and low_meets)):
+                new = max(1, lo // 2)
+                more += [(s, k) for k in (ladder(new, lo - 1) if dense else [new])]
+                spans[s][0] = new
+            # up: the fastest is near the top and (walking) no size meets the deadline yet
+            if hi < k_top and (at is None or at * 2 > hi) and (dense or not meets):
+                new = min(k_top, hi * 2)
+                more += [(s, k) for k in (ladder(hi + 1, new) if dense else [new])]
+                spans[s][1] = new
         if not more:
             break
         opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method, methods))
-    # further octaves while a side's fastest size is still near the top of what was tried
-    for _ in range(8):
+    if not dense:  # quarter octaves around the fastest size, when no size meets the deadline
         more = []
         for s in range(len(sides)):
-            k_top, k_hi = tops[s]
-            mine = opts.side == s
-            if k_hi >= k_top or not mine.any():
+            at, _ = _fastest(opts, s, units[s])
+            met = deadline_s is not None and _bracket(opts, s, units[s], deadline_s)[1]
+            if at is None or met:
                 continue
-            wall = np.where(opts.fits[mine], opts.cols["wall_s"][mine], np.inf)
-            k = opts.gpus[mine] // units[s]
-            at = k[int(np.argmin(wall))] if np.isfinite(wall).any() else k.max()
-            if np.isfinite(wall).any() and at * 2 <= k_hi:
-                continue  # the curve turned back up well inside the range
-            new_hi = min(k_top, k_hi << 3)
-            more += [(s, kk) for kk in ladder(k_hi + 1, new_hi)]
-            tops[s] = (k_top, new_hi)
-        if not more:
-            break
-        opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method, methods))
-    if deadline_days is not None:
-        opts = _refine(w, sides, opts, units, deadline_days * SECONDS_PER_DAY, fixed, asm,
-                       allow_tp, method, methods)
+            done = set((opts.gpus[opts.side == s] // units[s]).tolist())
+            more += [(s, k) for k in ladder(max(1, at // 2), at * 2) if k not in done]
+        if more:
+            opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method,
+                                      methods))
+    if deadline_s is not None:
+        opts = _refine(w, sides, opts, units, deadline_s, fixed, asm, allow_tp, method, methods)
     return opts
+
+
+def _fastest(opts: Options, s: int, unit: int) -> tuple[int | None, float]:
+    """(size in units, wall seconds) of side s's fastest option that runs (None: none runs)."""
+    mine = opts.side == s
+    wall = np.where(opts.fits[mine], opts.cols["wall_s"][mine], np.inf)
+    if not np.isfinite(wall).any():
+        return None, math.inf
+    j = int(np.argmin(wall))
+    return int(opts.gpus[mine][j] // unit), float(wall[j])
+
+
+def _bracket(opts: Options, s: int, unit: int, deadline_s: float) -> tuple[int, int | None]:
+    """(largest size in units missing the deadline below the smallest meeting it, that
+    smallest); (0, None) when no size of side s meets it."""
+    mine = np.flatnonzero(opts.side == s)
+    k = opts.gpus[mine] // unit
+    hit = opts.fits[mine] & (opts.cols["wall_s"][mine] <= deadline_s)
+    if not hit.any():
+        return 0, None
+    hi = int(k[hit].min())
+    return int(max(k[~hit & (k < hi)], default=0)), hi
 
 
 def _round(w, sides, plan, units, fixed, asm, allow_tp, method, methods) -> Options:
@@ -217,23 +248,32 @@ def _round(w, sides, plan, units, fixed, asm, allow_tp, method, methods) -> Opti
 
 def _refine(w, sides, opts: Options, units, deadline_s, fixed, asm, allow_tp, method,
             methods) -> Options:
-    """Fill in the sizes between each side's largest size missing the deadline and its
-    smallest meeting it, in rounds of at most SIZE_REFINE_STEPS sizes."""
-    for _ in range(6):
+    """Narrow each side's deadline bracket (the largest size missing the deadline below the
+    smallest meeting it) by bisection on aligned sizes: the midpoint is the multiple of the
+    largest power of two (in units) inside the bracket, so each size tried is one a team
+    would build (a power-of-two number of racks or scalable units, whose factors the layouts
+    can use), until the bracket is within SIZE_RESOLUTION of its size (at least one unit)."""
+    for _ in range(64):
         more = []
         for s in range(len(sides)):
-            mine = np.flatnonzero(opts.side == s)
-            k = opts.gpus[mine] // units[s]
-            hit = opts.fits[mine] & (opts.cols["wall_s"][mine] <= deadline_s)
-            if not hit.any():
+            lo, hi = _bracket(opts, s, units[s], deadline_s)
+            if hi is None or hi - lo <= max(1, hi // SIZE_RESOLUTION):
                 continue
-            hi = int(k[hit].min())
-            lo = int(max(k[~hit & (k < hi)], default=0))
-            if hi - lo <= 1:
-                continue
-            step = max(1, math.ceil((hi - lo - 1) / SIZE_REFINE_STEPS))
-            more += [(s, kk) for kk in range(lo + step, hi, step)]
+            mid = _aligned_mid(lo, hi)
+            if mid is not None:
+                more.append((s, mid))
         if not more:
             break
         opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method, methods))
     return opts
+
+
+def _aligned_mid(lo: int, hi: int) -> int | None:
+    """The multiple of the largest power of two strictly inside (lo, hi), or None."""
+    p = 1 << max(0, (hi - lo).bit_length() - 1)
+    while p >= 1:
+        mid = (lo // p + 1) * p
+        if lo < mid < hi:
+            return mid
+        p //= 2
+    return None

@@ -1,0 +1,165 @@
+"""plan/estimate.py: invariants of a plan, with hypothesis over small inputs.
+
+Over random parameter counts (1B-70B), whole-node cluster sizes (8-4,096 devices) and four
+accelerators: the layout uses every device (tp x pp x dp x cp = devices); 0 < MFU <= HFU <= 1;
+the cloud cost is the device-hours times the plan's price per device-hour; energy = power x
+days x 24 h; the time and memory breakdowns add up to the step time and the memory per device;
+more devices never change the model FLOPs. Also: several accelerators list the others as
+alternatives; a size no layout can use is an InputError naming --gpus; a feasible sized plan
+meets its deadline.
+"""
+
+import math
+
+import pytest
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+
+import planner
+from planner.errors import InputError
+from planner.model.flops import model_flops_per_token
+from planner.plan.result import FIGURES
+
+ACCELERATORS = ("h100-sxm", "a100-80gb", "b200", "mi300x")
+PARAMS = st.integers(1, 70).map(lambda b: f"{b}B")
+NODES = st.integers(1, 512)  # 8 devices a node: 8 to 4,096 devices
+
+
+def _plan(params, gpus, gpu, tokens="300B"):
+    """The plan, or None (with the error checked) when no layout can use the size."""
+    try:
+        return planner.estimate(params=params, tokens=tokens, gpus=gpus, gpu=gpu)
+    except InputError as exc:  # a size no layout can use: a user error naming the size
+        assert exc.name == "--gpus" and exc.value == gpus
+        event("no layout for this size")
+        return None
+
+
+@settings(max_examples=25, deadline=None)
+@given(params=PARAMS, nodes=NODES, gpu=st.sampled_from(ACCELERATORS))
+def test_plan_invariants(params, nodes, gpu):
+    gpus = 8 * nodes
+    plan = _plan(params, gpus, gpu)
+    if plan is None:
+        return
+    c = plan.cluster
+    assert (c["accelerator"], c["gpus"], c["nodes"]) == (gpu, gpus, nodes)
+    if plan.step_time_s is None:  # nothing fits in memory: an answer without figures
+        event("no layout fits")
+        assert not plan.feasible and plan.binding == "memory"
+        assert plan.reason.startswith("no layout fits in memory")
+        assert all(getattr(plan, k) is None for k in FIGURES) and plan.layout is None
+        return
+    event("a layout fits")
+    lay = plan.layout
+    assert lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == gpus
+    assert 0 < plan.mfu <= plan.hfu <= 1
+    price = plan.assumptions["price_per_gpu_hour"]["value"]
+    assert plan.cost_method == "cloud"
+    assert plan.cost_usd["total"] == plan.gpu_hours * price
+    assert plan.cost_usd["by_method"]["cloud"] == plan.cost_usd["total"]
+    assert plan.energy_mwh == pytest.approx(plan.power_mw * plan.training_days * 24,
+                                            rel=1e-12)
+    assert math.fsum(plan.time_breakdown_s.values()) == pytest.approx(plan.step_time_s,
+                                                                      rel=1e-9)
+    assert math.fsum(plan.memory_breakdown_gb.values()) == pytest.approx(
+        plan.memory_gb_per_gpu, rel=1e-9)
+    assert plan.memory_gb_per_gpu <= planner.catalog().accelerator(gpu).hbm_bytes / 1e9
+    assert plan.gpu_hours == pytest.approx(gpus * plan.training_days * 24, rel=1e-12)
+    assert plan.feasible and plan.binding == "gpus"  # a given size without limits
+
+
+@settings(max_examples=15, deadline=None)
+@given(params=PARAMS, nodes=st.lists(st.integers(32, 512), min_size=2, max_size=2,
+                                     unique=True), gpu=st.sampled_from(ACCELERATORS))
+def test_more_devices_never_change_model_flops(params, nodes, gpu):
+    plans = [_plan(params, 8 * n, gpu) for n in nodes]
+    assume(all(p is not None and p.model_flops is not None for p in plans))
+    small, large = plans
+    assert small.cluster["gpus"] != large.cluster["gpus"]
+    assert small.model_flops == large.model_flops
+    # the model FLOPs of the workload, whatever the cluster: per token x tokens
+    arch = planner.Architecture(**{k: small.workload[k] for k in (
+        "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "ffn_type")})
+    assert small.model_flops == float(model_flops_per_token(arch, 8192)) * 300e9
+
+
+def test_more_devices_same_model_flops_worked_example():
+    small, large = (planner.estimate(params="7B", tokens="300B", gpus=g) for g in (64, 4096))
+    assert small.model_flops == large.model_flops > 0
+    assert small.cluster["gpus"] == 64 and large.cluster["gpus"] == 4096
+    # roughly 6 N T (the attention terms add a little)
+    assert small.model_flops == pytest.approx(6 * small.workload["params"] * 300e9, rel=0.2)
+
+
+# --- several accelerators ----------------------------------------------------------------------
+
+SEVERAL = ("h100-sxm", "b200", "mi300x")
+
+
+@pytest.fixture(scope="module")
+def several():
+    return planner.estimate(params="7B", tokens="300B", deadline="20d", gpu=",".join(SEVERAL))
+
+
+def test_several_accelerators_list_the_others_as_alternatives(several):
+    p = several
+    assert p.feasible and p.cluster["accelerator"] in SEVERAL
+    others = [a for a in p.alternatives if a["note"] == "another accelerator considered"]
+    assert sorted(a["accelerator"] for a in others) == sorted(
+        set(SEVERAL) - {p.cluster["accelerator"]})
+    o = p.sizing["options"]
+    for a in others:
+        # each is one of the options evaluated, with its figures
+        j = next(j for j, (acc, g) in enumerate(zip(o["accelerator"], o["gpus"]))
+                 if acc == a["accelerator"] and g == a["gpus"])
+        assert a["training_days"] == o["training_days"][j]
+        assert a["cost_usd_total"] == o["cost_usd"][j]
+        assert 0 < a["mfu"] <= 1
+    same = [a for a in p.alternatives if a["note"] == "next-best layout on the same cluster"]
+    assert all(a["gpus"] == p.cluster["gpus"] for a in same)
+    assert p.sizing["objective"] == "cost" and p.sizing["accelerators"] == list(SEVERAL)
+
+
+def test_alternative_accelerators_meet_the_plans_deadline(several):
+    others = [a for a in several.alternatives if a["note"] == "another accelerator considered"]
+    assert others
+    assert all(a["training_days"] <= 20 for a in others)
+
+
+def test_several_accelerators_at_a_given_size():
+    p = planner.estimate(params="7B", tokens="300B", gpus=64, gpu="h100-sxm,b200")
+    assert p.cluster["gpus"] == 64
+    (other,) = [a for a in p.alternatives if a["note"] == "another accelerator considered"]
+    assert other["gpus"] == 64
+    assert {other["accelerator"], p.cluster["accelerator"]} == {"h100-sxm", "b200"}
+    assert p.cost_usd["total"] <= other["cost_usd_total"]  # cost is the objective
+
+
+# --- errors and deadlines ----------------------------------------------------------------------
+
+def test_a_size_no_layout_can_use_names_gpus():
+    # a batch of 8 sequences cannot feed 8,192 devices: tp <= 4 (12 heads), pp <= 19 layers,
+    # cp <= 8, dp <= 8
+    with pytest.raises(InputError) as exc:
+        planner.estimate(params="1B", tokens="20B", gpus=8192, global_batch="65536")
+    assert exc.value.name == "--gpus" and exc.value.value == 8192
+    assert str(exc.value).startswith("--gpus: 8192 is not valid; accepted: a layout with "
+                                     "tp*pp*dp*cp = 8192 devices")
+    assert "the batch of 8 sequences" in str(exc.value)
+
+
+@settings(max_examples=10, deadline=None)
+@given(params=st.integers(1, 30).map(lambda b: f"{b}B"), days=st.integers(5, 120),
+       gpu=st.sampled_from(ACCELERATORS))
+def test_a_feasible_sized_plan_meets_its_deadline(params, days, gpu):
+    plan = planner.estimate(params=params, tokens="300B", deadline=f"{days}d", gpu=gpu)
+    assert plan.sizing["limits"]["deadline_days"] == days
+    if plan.feasible:
+        event("feasible")
+        assert plan.training_days <= days
+        assert plan.binding in ("deadline", None)
+    else:
+        event("infeasible")
+        assert plan.binding in ("deadline", "critical_batch", "network", "reliability")
+        assert plan.reason.startswith("the fastest plan takes")

@@ -1,0 +1,272 @@
+"""plan/inputs.py: a plan's inputs parsed and checked at the boundary.
+
+Covers parse_layout (aliases mb/vp, a part given twice, unknown parts, bad values, the ZeRO
+range), whole_batch (16M tokens of 8192 -> 2048 sequences; whole batches left alone by
+resolve_workload), resolve_workload (the shape rule and the inferred FFN reported in ``used``;
+missing or out-of-range inputs as InputErrors naming the flag), parse_limits (bad objective or
+ownership; units parsed to SI), limits_for, gpu_keys and default_site.
+"""
+
+import pytest
+
+from planner.assumptions import DEFAULT
+from planner.catalog import catalog
+from planner.errors import InputError, LayoutError
+from planner.model.architecture import RULE_SOURCE
+from planner.plan.inputs import (
+    DEFAULT_SITE,
+    Limits,
+    default_site,
+    gpu_keys,
+    limits_for,
+    parse_layout,
+    parse_limits,
+    resolve_workload,
+    whole_batch,
+)
+
+CAT = catalog()
+
+
+# --- parse_layout ------------------------------------------------------------------------------
+
+def test_parse_layout_parts_and_values():
+    assert parse_layout("tp=8,pp=16,recompute=full") == {"tp": 8, "pp": 16,
+                                                           "recompute": "full"}
+    # names are case-insensitive, spaces and empty parts are ignored
+    assert parse_layout(" TP = 4 , dp=2,, ") == {"tp": 4, "dp": 2}
+    assert parse_layout(None) == {} and parse_layout("") == {}
+
+
+def test_parse_layout_aliases_mb_and_vp():
+    assert parse_layout("mb=2,vp=4") == {"microbatch": 2, "virtual_stages": 4}
+    assert parse_layout({"mb": 1, "tp": 2}) == {"microbatch": 1, "tp": 2}
+    assert parse_layout("microbatch=8") == {"microbatch": 8}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("tp=8,tp=4", "tp is given twice"),
+    ("mb=2,microbatch=4", "microbatch is given twice"),  # an alias and its name are one part
+    ("vp=2,virtual_stages=2", "virtual_stages is given twice"),
+    ("foo=1", "unknown layout part 'foo'"),
+    ("tp", "'tp' is not NAME=VALUE"),
+    ("tp=eight", "tp must be a whole number, got 'eight'"),
+    ("pp=1.5", "pp must be a whole number, got '1.5'"),
+    ("dp=0", "dp must be at least 1, got '0'"),
+    ("mb=-2", "microbatch must be at least 1, got '-2'"),
+    ("recompute=some", "recompute must be none, selective or full, got 'some'"),
+    ("zero=4", "zero must be 0, 1, 2 or 3, got '4'"),
+    ("zero=-1", "zero must be 0, 1, 2 or 3, got '-1'"),
+])
+def test_parse_layout_errors(text, says):
+    with pytest.raises(LayoutError) as exc:
+        parse_layout(text)
+    assert says in str(exc.value)
+
+
+def test_parse_layout_zero_range_is_0_to_3():
+    assert [parse_layout(f"zero={z}")["zero"] for z in range(4)] == [0, 1, 2, 3]
+    assert parse_layout("recompute=none,zero=0") == {"recompute": "none", "zero": 0}
+
+
+# --- whole_batch -------------------------------------------------------------------------------
+
+def test_whole_batch_rounds_to_a_power_of_two_multiple_within_5_percent():
+    assert whole_batch(16e6 / 8192) == 2048  # 1953.1 sequences -> 2048 (+4.9%)
+    assert whole_batch(2048.0) == 2048
+    assert whole_batch(1536.0) == 1536  # 2048 is 33% away; 3 x 512 is exact
+    assert whole_batch(1000.4) == 1024  # 1024 is within 5% (2.4%)
+    assert whole_batch(0.5) == 1  # at least one sequence
+
+
+def test_resolve_workload_rounds_16m_tokens_to_2048_sequences():
+    used = {}
+    w = resolve_workload(CAT, used, params="7B", tokens="1T", global_batch="16M")
+    assert w.seq_len == 8192
+    assert w.global_batch_tokens == 2048 * 8192
+    assert used["global_batch_tokens"]["value"] == 2048 * 8192
+    assert used["global_batch_tokens"]["source"].startswith(
+        "rounded to whole sequences of 8192 tokens")
+
+
+def test_resolve_workload_leaves_whole_batches_unchanged():
+    used = {}
+    # 1000 sequences is whole, though not a multiple of a power of two near 1000
+    w = resolve_workload(CAT, used, params="7B", tokens="1T", global_batch=1000 * 8192)
+    assert w.global_batch_tokens == 1000 * 8192
+    assert "global_batch_tokens" not in used  # given, not changed
+    used = {}
+    w = resolve_workload(CAT, used, params="7B", tokens="1T", seq_len=4096,
+                         global_batch="12288")
+    assert w.global_batch_tokens == 12288 and w.seq_len == 4096  # 3 sequences
+    used = {}
+    w = resolve_workload(CAT, used, params="7B", tokens="1T", global_batch="4K")
+    assert w.global_batch_tokens == 8192  # under one sequence: one sequence
+    assert "rounded" in used["global_batch_tokens"]["source"]
+
+
+# --- resolve_workload --------------------------------------------------------------------------
+
+def test_a_parameter_count_reports_the_shape_rule():
+    used = {}
+    w = resolve_workload(CAT, used, params="7B", tokens="300B")
+    a = w.architecture
+    assert w.published_params == 7e9 and w.tokens == 300e9
+    assert used["architecture"]["source"] == RULE_SOURCE
+    assert used["architecture"]["value"] == (f"L={a.layers} h={a.hidden} heads={a.heads} "
+                                             f"kv={a.kv_heads} ffn={a.ffn} V={a.vocab}")
+    # the defaults it fell back on are reported with their sources
+    assert used["seq_len"] == {"value": DEFAULT.seq_len, "source": DEFAULT.source("seq_len")}
+    assert used["global_batch_tokens"]["value"] == DEFAULT.global_batch_tokens
+    assert w.seq_len == DEFAULT.seq_len and w.global_batch_tokens == DEFAULT.global_batch_tokens
+
+
+SHAPE = dict(layers=4, hidden=1024, heads=8, vocab=32000)
+
+
+def test_a_full_shape_infers_plain_or_gated_ffn_and_reports_it():
+    used = {}
+    w = resolve_workload(CAT, used, tokens="1T", ffn=4096, **SHAPE)  # 4 x hidden
+    assert w.architecture.ffn_type == "plain" and w.architecture.ffn == 4096
+    assert used["ffn_type"]["value"] == "plain"
+    assert used["ffn_type"]["source"].startswith("inferred: ffn = 4 x hidden")
+    assert w.architecture.kv_heads == 8  # defaults to the heads
+    used = {}
+    w = resolve_workload(CAT, used, tokens="1T", ffn=2816, **SHAPE)  # 2.75 x hidden
+    assert w.architecture.ffn_type == "gated" and used["ffn_type"]["value"] == "gated"
+    used = {}
+    w = resolve_workload(CAT, used, tokens="1T", ffn=4096, ffn_type="gated", **SHAPE)
+    assert w.architecture.ffn_type == "gated" and "ffn_type" not in used  # given, not inferred
+
+
+def test_a_catalog_workload_keeps_its_own_tokens_and_batch():
+    used = {}
+    w = resolve_workload(CAT, used, workload="llama2-7b")
+    assert w.tokens == 2e12 and w.seq_len == 4096 and w.global_batch_tokens == 4194304
+    assert used == {}  # nothing fell back on a default
+    w = resolve_workload(CAT, {}, workload="llama2-7b", tokens="1T", layers=16)
+    assert w.tokens == 1e12 and w.architecture.layers == 16 and w.architecture.hidden == 4096
+
+
+@pytest.mark.parametrize("kwargs, flag", [
+    (dict(params="7B"), "--tokens"),                      # no token count
+    (dict(params="500K", tokens="1T"), "--params"),        # below 1M
+    (dict(params="2000T", tokens="1T"), "--params"),       # above 1000T
+    (dict(tokens="1T"), "--params"),                       # no workload at all
+    (dict(tokens="1T", layers=4, hidden=1024), "--heads"),  # incomplete shape
+    (dict(tokens="1T", hidden=1024, heads=8, vocab=32000), "--layers"),
+    (dict(tokens="1T", **SHAPE), "--ffn"),                 # a dense shape without --ffn
+    (dict(tokens="1T", layers="4.5", hidden=1024, heads=8, vocab=32000, ffn=4096),
+     "--layers"),
+    (dict(params="7B", tokens="1T", precision="int3"), "--precision"),
+    (dict(params="7B", tokens="1T", seq_len="0"), "--seq-len"),
+])
+def test_bad_workload_inputs_name_the_flag(kwargs, flag):
+    with pytest.raises(InputError) as exc:
+        resolve_workload(CAT, {}, **kwargs)
+    assert exc.value.name == flag
+    assert str(exc.value).startswith(f"{flag}: ")
+
+
+def test_params_range_edges_are_allowed():
+    assert resolve_workload(CAT, {}, params="1M", tokens="1T").published_params == 1e6
+    assert resolve_workload(CAT, {}, params="1000T", tokens="1T").published_params == 1e15
+
+
+def test_unknown_shape_input_is_refused():
+    with pytest.raises(InputError) as exc:
+        resolve_workload(CAT, {}, tokens="1T", depth=4, **SHAPE)
+    assert exc.value.name == "depth" and "layers" in exc.value.accepted
+
+
+# --- parse_limits ------------------------------------------------------------------------------
+
+def test_parse_limits_parses_units_to_si():
+    lim = parse_limits(deadline="90d", budget="$1.2B", power_cap="150MW", max_gpus="16K",
+                       price_per_gpu_hour="$2.5", pue="1.2", energy_usd_per_kwh="$0.06")
+    assert lim.deadline_s == 90 * 86400 == 7_776_000
+    assert lim.budget_usd == 1.2e9
+    assert lim.power_cap_w == 1.5e8
+    assert lim.max_gpus == 16000 and isinstance(lim.max_gpus, int)
+    assert lim.price_per_gpu_hour == 2.5 and lim.pue == 1.2 and lim.energy_usd_per_kwh == 0.06
+    assert lim.objective is None and lim.ownership == "cloud"
+    assert parse_limits(deadline="12w").deadline_s == 12 * 7 * 86400
+    assert parse_limits(power_cap="700kW").power_cap_w == 7e5
+
+
+def test_parse_limits_absent_is_none_and_caps_size():
+    lim = parse_limits()
+    assert (lim.deadline_s, lim.budget_usd, lim.power_cap_w, lim.max_gpus) == (None,) * 4
+    assert not lim.caps_size
+    assert not parse_limits(deadline="30d").caps_size  # a deadline alone sizes without CP-SAT
+    assert parse_limits(budget="1M").caps_size and parse_limits(max_gpus=64).caps_size
+    assert parse_limits(power_cap="1MW").caps_size
+    assert Limits(inventory=(("b200", 8),)).caps_size
+
+
+@pytest.mark.parametrize("kwargs, flag", [
+    (dict(objective="speed"), "--objective"),
+    (dict(ownership="leased"), "--ownership"),
+    (dict(deadline="90"), "--deadline"),       # no unit
+    (dict(deadline="3m"), "--deadline"),       # minutes or months: refused
+    (dict(power_cap="150"), "--power-cap"),
+    (dict(budget="-5M"), "--budget"),
+    (dict(max_gpus="1.5"), "--max-gpus"),
+])
+def test_parse_limits_bad_values_name_the_flag(kwargs, flag):
+    with pytest.raises(InputError) as exc:
+        parse_limits(**kwargs)
+    assert exc.value.name == flag
+
+
+def test_parse_limits_accepts_both_objectives_and_ownerships():
+    assert parse_limits(objective="time").objective == "time"
+    assert parse_limits(objective="cost", ownership="owned").ownership == "owned"
+
+
+# --- limits_for, gpu_keys, default_site --------------------------------------------------------
+
+def test_several_accelerators_set_the_objective_to_cost():
+    lim = parse_limits(deadline="30d")
+    assert limits_for(lim, None, ["h100-sxm", "b200"], CAT).objective == "cost"
+    assert limits_for(lim, None, ["h100-sxm"], CAT).objective is None
+    timed = parse_limits(objective="time")
+    assert limits_for(timed, None, ["h100-sxm", "b200"], CAT).objective == "time"
+    # the rest of the limits is kept
+    assert limits_for(lim, None, ["h100-sxm", "b200"], CAT).deadline_s == 30 * 86400
+
+
+def test_limits_for_parses_the_inventory_with_catalog_keys():
+    lim = limits_for(Limits(), "h100=20000,b200=8000", ["h100-sxm"], CAT)
+    assert lim.inventory == (("b200", 8000), ("h100-sxm", 20000))  # alias resolved, sorted
+    assert limits_for(Limits(), {"b200": "8K"}, ["b200"], CAT).inventory == (("b200", 8000),)
+    assert limits_for(Limits(), None, ["b200"], CAT).inventory == ()
+
+
+def test_gpu_keys():
+    used = {}
+    assert gpu_keys(None, DEFAULT, used) == [DEFAULT.accelerator] == ["h100-sxm"]
+    assert used["accelerator"] == {"value": "h100-sxm",
+                                   "source": DEFAULT.source("accelerator")}
+    used = {}
+    assert gpu_keys("h100-sxm, b200", DEFAULT, used) == ["h100-sxm", "b200"]
+    assert gpu_keys(["mi300x", " b200 "], DEFAULT, used) == ["mi300x", "b200"]
+    assert used == {}  # given, not defaulted
+    with pytest.raises(InputError) as exc:
+        gpu_keys("h100-sxm,,b200", DEFAULT, {})
+    assert exc.value.name == "--gpu"
+
+
+def test_default_site():
+    used = {}
+    site = default_site(CAT, used)
+    assert DEFAULT_SITE == "us-hyperscale" and site.key == "us-hyperscale"
+    assert used["site"] == {"value": "us-hyperscale", "source": "planner default site profile "
+                            "(hardware/sites/us-hyperscale.toml)"}
+
+    class NoSites:
+        def keys(self, kind):
+            return []
+
+    used = {}
+    assert default_site(NoSites(), used) is None and used == {}

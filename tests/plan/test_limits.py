@@ -1,0 +1,342 @@
+"""plan/limits.py: the limits, their one wording, the objective as integers, and the numpy
+choice that stands in for CP-SAT when only a deadline binds.
+
+Covers broken() (an unknown need breaks any cap; no cap is never broken; a need exactly at its
+cap is allowed), breach_text for every limit and for an unknown need, relaxation_text for two
+limits, rank()'s tie-breaks (cost, then days, then fewer devices, then the key; an unknown
+primary ranks last), choose() against a brute-force numpy filter, and with hypothesis over
+small random option tables: choose() picks CP-SAT's option (plan/sizing.solve) whenever one
+meets the limits, and solve_by_deadline() agrees with it when the deadline is the only limit.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from planner.plan import sizing
+from planner.plan.limits import (
+    COST_RESOLUTION_USD,
+    DAYS_RESOLUTION,
+    LIMITS,
+    POWER_RESOLUTION_MW,
+    SizingInstance,
+    SizingLimits,
+    breach_text,
+    broken,
+    choose,
+    rank,
+    relaxation_text,
+    solve_by_deadline,
+)
+
+nan, inf = math.nan, math.inf
+
+
+# --- broken ------------------------------------------------------------------------------------
+
+def test_broken_unknown_need_breaks_any_cap():
+    assert broken(nan, 10.0) and broken(inf, 10.0)
+    assert broken([nan, nan], [0.0, 1e30]).tolist() == [True, True]
+
+
+def test_broken_no_cap_is_never_broken():
+    assert broken([nan, 1e30, -1.0], [inf, inf, inf]).tolist() == [False, False, False]
+    assert broken([nan, 1e30], [nan, nan]).tolist() == [False, False]  # nan cap: no limit
+
+
+def test_broken_exact_cap_is_allowed_and_anything_above_is_not():
+    assert not broken(100.0, 100.0)
+    assert not broken(100.0 * (1 + 1e-13), 100.0)  # float noise below 1e-12 relative
+    assert broken(100.0 * (1 + 1e-9), 100.0)
+    assert broken(100.01, 100.0) and not broken(99.99, 100.0)
+    # vectorised over options, one cap for all or one each
+    assert broken([1, 2, 3], 2).tolist() == [False, False, True]
+    assert broken([1, 2, 3], [0, 5, 3]).tolist() == [True, False, False]
+
+
+# --- wording -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("limit, need, cap, text", [
+    ("deadline", 131.04, 90.0,
+     "the fastest plan takes 131.0 days (65,536 x b200), deadline 90.0"),
+    ("power", 212.0, 150.0, "needs 212.0 MW (65,536 x b200), cap 150.0 MW"),
+    ("budget", 2.345e9, 2e9,
+     "the cheapest plan costs $2,345.0M (65,536 x b200), budget $2,000.0M"),
+    ("max_gpus", 65536.0, 32768.0, "needs 65,536 devices (b200), --max-gpus 32,768"),
+    ("inventory", 65536.0, 20000.0, "needs 65,536 b200, inventory 20,000"),
+])
+def test_breach_text_for_each_limit(limit, need, cap, text):
+    assert breach_text(limit, need, cap, "b200", 65536) == text
+
+
+def test_breach_text_within_the_other_limits():
+    assert breach_text("power", 212.0, 150.0, "b200", 65536, within=True) == \
+        "needs 212.0 MW (65,536 x b200, meeting the other limits), cap 150.0 MW"
+    assert breach_text("inventory", 16.0, 8.0, "b200", 16, within=True) == \
+        "needs 16 b200 (meeting the other limits), inventory 8"
+    assert breach_text("deadline", 50.0, 40.0, "h100-sxm", 8, within=True) == \
+        "the fastest plan takes 50.0 days (8 x h100-sxm, meeting the other limits), deadline 40.0"
+
+
+@pytest.mark.parametrize("limit, what, hint, cap_text", [
+    ("deadline", "training time", "a sourced figure with --catalog", "deadline 90.0"),
+    ("power", "power", "a sourced figure with --catalog", "cap 150.0 MW"),
+    ("budget", "cost", "--price-per-gpu-hour or a sourced price with --catalog",
+     "budget $1,000.0M"),
+])
+def test_breach_text_for_an_unknown_need(limit, what, hint, cap_text):
+    cap = {"deadline": 90.0, "power": 150.0, "budget": 1e9}[limit]
+    assert breach_text(limit, nan, cap, "tpu-v5p", 256) == (
+        f"the {what} of 256 x tpu-v5p is unknown ({hint}), so it cannot be shown to meet "
+        f"the {cap_text}")
+
+
+def test_relaxation_text_for_two_limits():
+    inst = SizingInstance(["b200"], [16384], [77.0], [95e6], [31.0],
+                          SizingLimits(deadline_days=60, budget_usd=85e6, power_cap_mw=40))
+    assert relaxation_text(inst, ("deadline", "budget"), 0) == (
+        "relaxing deadline and budget together: 16,384 x b200 meeting the other limits needs "
+        "77.0 days (deadline 60.0), $95.0M (budget $85.0M)")
+    alone = SizingInstance(["b200"], [16384], [77.0], [95e6], [31.0],
+                           SizingLimits(deadline_days=60, budget_usd=85e6))
+    assert relaxation_text(alone, ("deadline", "budget"), 0) == (
+        "relaxing deadline and budget together: 16,384 x b200 needs 77.0 days (deadline "
+        "60.0), $95.0M (budget $85.0M)")
+    # one limit: the breach wording, within the others
+    assert relaxation_text(inst, ("power",), 0) == breach_text("power", 31.0, 40.0, "b200",
+                                                               16384, within=True)
+
+
+# --- rank --------------------------------------------------------------------------------------
+
+def _inst(acc, gpus, days, cost, power=None, objective="cost", **limits):
+    power = [1.0] * len(acc) if power is None else power
+    return SizingInstance(acc, gpus, days, cost, power, SizingLimits(**limits), objective)
+
+
+def _order(inst, minimise=None):
+    return np.argsort(rank(inst, minimise), kind="stable").tolist()
+
+
+def test_rank_ties_cost_then_days_then_fewer_devices_then_key():
+    # all cost $5M: days first, then devices, then the accelerator key
+    inst = _inst(["b", "a", "a", "c", "b"], [16, 16, 8, 8, 8], [10, 10, 10, 9, 10], [5e6] * 5)
+    assert _order(inst) == [3, 2, 4, 1, 0]
+    # cost beats days and devices
+    inst = _inst(["a", "a"], [8, 1024], [100, 1], [5e6 + 1, 5e6])
+    assert _order(inst) == [1, 0]
+
+
+def test_rank_is_unique_and_units_dominate_position():
+    inst = _inst(["a"] * 4, [8, 16, 24, 32], [4, 3, 2, 1], [3e6, 1e6, 2e6, 1e6])
+    r = rank(inst)
+    assert len(set(r.tolist())) == 4
+    # primary in $1,000 units, times n, plus the position among the tie-breaks
+    assert (r // 4).tolist() == [3000, 1000, 2000, 1000]
+    assert _order(inst) == [3, 1, 2, 0]  # $1M at 1 day before $1M at 3 days
+
+
+def test_rank_time_objective_days_then_cost():
+    inst = _inst(["a", "a", "a"], [8, 16, 24], [5, 5, 4], [3e6, 2e6, 9e6], objective="time")
+    assert _order(inst) == [2, 1, 0]
+    assert (rank(inst) // 3).tolist() == [500, 500, 400]  # days in 0.01-day units
+
+
+def test_unknown_cost_ranks_last():
+    inst = _inst(["tpu", "b200", "h100"], [8, 8, 8], [1, 60, 70], [nan, 95e6, 120e6])
+    assert _order(inst) == [1, 2, 0]
+    assert rank(inst)[0] // 3 == 120_001  # one unit above the largest known
+    both = _inst(["x", "y"], [8, 8], [2, 1], [nan, nan])
+    assert _order(both) == [1, 0]  # both unknown: the tie-breaks decide (fewer days)
+
+
+def test_rank_minimising_a_limit_puts_that_limit_first():
+    inst = _inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6], power=[3.0, 2.0])
+    assert _order(inst) == [0, 1]
+    assert _order(inst, "power") == [1, 0]
+    assert (rank(inst, "power") // 2).tolist() == [3000, 2000]  # kW
+    inv = _inst(["a", "a", "b"], [8, 16, 64], [10, 5, 1], [1e6, 2e6, 3e6],
+                inventory={"a": 8})
+    # devices over the inventory: 0, 8, 0 (no inventory of b): then the objective (cost)
+    assert _order(inv, "inventory") == [0, 2, 1]
+
+
+# --- choose: against a brute-force filter ------------------------------------------------------
+
+def _brute(inst: SizingInstance):
+    """The least of (primary, secondary, devices, key) among options meeting every limit,
+    with plain Python comparisons."""
+    lim = inst.limits
+    best = None
+    for i in range(inst.n):
+        need = {"deadline": inst.training_days[i], "power": inst.power_mw[i],
+                "budget": inst.cost_usd[i]}
+        cap = {"deadline": lim.deadline_days, "power": lim.power_cap_mw,
+               "budget": lim.budget_usd}
+        if any(c is not None and not (need[k] <= c) for k, c in cap.items()):
+            continue
+        if lim.max_gpus is not None and inst.gpus[i] > lim.max_gpus:
+            continue
+        if inst.gpus[i] > lim.inventory.get(inst.accelerator[i], math.inf):
+            continue
+        cost, days = inst.cost_usd[i], inst.training_days[i]
+        cost = math.inf if math.isnan(cost) else cost
+        days = math.inf if math.isnan(days) else days
+        key = ((cost, days) if inst.objective == "cost" else (days, cost)) + \
+            (inst.gpus[i], inst.accelerator[i])
+        if best is None or key < best[0]:
+            best = (key, i)
+    return None if best is None else best[1]
+
+
+def test_choose_matches_a_brute_force_filter_on_a_hand_table():
+    acc = ["h100-sxm"] * 3 + ["b200"] * 3
+    gpus = [8192, 16384, 32768] * 2
+    days = [300.0, 160.0, 95.0, 136.0, 77.0, 47.0]
+    cost = [100e6, 110e6, 130e6, 90e6, 95e6, 105e6]
+    power = [11.0, 22.0, 45.0, 15.6, 31.0, 63.0]
+    cases = [({}, 3), ({"deadline_days": 100}, 4), ({"deadline_days": 47}, 5),
+             ({"deadline_days": 46.99}, None), ({"power_cap_mw": 15.6}, 3),
+             ({"power_cap_mw": 15.5}, 0), ({"budget_usd": 89e6}, None),
+             ({"max_gpus": 16384, "deadline_days": 100}, 4),
+             ({"inventory": {"b200": 8192}, "deadline_days": 100}, 2)]
+    for limits, expected in cases:
+        inst = SizingInstance(acc, gpus, days, cost, power, SizingLimits(**limits))
+        assert choose(inst) == _brute(inst) == expected, limits
+    t = SizingInstance(acc, gpus, days, cost, power, SizingLimits(power_cap_mw=40), "time")
+    assert choose(t) == _brute(t) == 4
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_choose_matches_brute_force_on_random_tables(data):
+    inst = data.draw(tables())
+    assert choose(inst) == _brute(inst)
+
+
+# --- choose and solve_by_deadline against CP-SAT ----------------------------------------------
+# Figures and limits are drawn on the resolution grid (whole 0.01 days, $1,000, kW), where a
+# float comparison and CP-SAT's integer units must agree exactly.
+
+ACCS = ("h100-sxm", "b200", "mi300x")
+
+
+@st.composite
+def tables(draw, deadline_only=False):
+    n = draw(st.integers(1, 7) if not deadline_only else st.integers(2, 7))
+    acc = draw(st.lists(st.sampled_from(ACCS), min_size=n, max_size=n))
+    gpus = draw(st.lists(st.integers(1, 64).map(lambda k: 8 * k), min_size=n, max_size=n))
+
+    def grid(lo, hi, res, unknown=True):
+        value = st.integers(lo, hi).map(lambda k: k * res)
+        return st.one_of(value, st.just(nan)) if unknown else value
+
+    days = draw(st.lists(grid(1, 5000, DAYS_RESOLUTION), min_size=n, max_size=n))
+    cost = draw(st.lists(grid(1, 500_000, COST_RESOLUTION_USD), min_size=n, max_size=n))
+    power = draw(st.lists(grid(1, 100_000, POWER_RESOLUTION_MW), min_size=n, max_size=n))
+
+    def cap(values, res, lo, hi):
+        # none (half the time), one at an option's figure (the exact-cap case), or a random one
+        known = [v for v in values if not math.isnan(v)]
+        kind = draw(st.sampled_from(("none", "none", "at", "random")))
+        if kind == "none":
+            return None
+        if kind == "at" and known:
+            return draw(st.sampled_from(known))
+        return draw(grid(lo, hi, res, unknown=False))
+
+    limits = {"deadline_days": cap(days, DAYS_RESOLUTION, 1, 5000)}
+    if not deadline_only:
+        limits["budget_usd"] = cap(cost, COST_RESOLUTION_USD, 1, 500_000)
+        limits["power_cap_mw"] = cap(power, POWER_RESOLUTION_MW, 1, 100_000)
+        limits["max_gpus"] = draw(st.one_of(st.none(), st.none(), st.sampled_from(gpus),
+                                            st.integers(1, 600)))
+        limits["inventory"] = draw(st.dictionaries(st.sampled_from(ACCS),
+                                                   st.integers(0, 600), max_size=2))
+    elif limits["deadline_days"] is None:
+        limits["deadline_days"] = draw(grid(1, 5000, DAYS_RESOLUTION, unknown=False))
+    objective = draw(st.sampled_from(("cost", "time")))
+    return SizingInstance(acc, gpus, days, cost, power, SizingLimits(**limits), objective)
+
+
+SETTINGS = sizing.SolverSettings(time_limit_s=10, workers=1, seed=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_choose_returns_the_cp_sat_option(data):
+    inst = data.draw(tables())
+    picked = choose(inst)
+    sol = sizing.solve(inst, SETTINGS)
+    event("some option meets the limits" if picked is not None else "none meets them")
+    if picked is None:
+        assert not sol.feasible
+        assert not inst.meets().any()
+    else:
+        assert sol.feasible and sol.status == "OPTIMAL"
+        assert sol.index == picked
+        assert inst.meets()[picked]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_solve_by_deadline_agrees_with_cp_sat(data):
+    inst = data.draw(tables(deadline_only=True))
+    assert inst.limits.active() == ("deadline",)
+    fast, sol = solve_by_deadline(inst), sizing.solve(inst, SETTINGS)
+    event(f"feasible={fast.feasible}, binding={fast.binding}")
+    assert (fast.index, fast.feasible, fast.binding) == (sol.index, sol.feasible, sol.binding)
+    assert fast.tight == sol.tight
+    if not fast.feasible:
+        assert fast.binding == "deadline" and fast.reason == sol.reason
+        (a,), (b,) = fast.relaxations, sol.relaxations[:1]
+        assert (a.limits, a.index) == (b.limits, b.index)
+        np.testing.assert_equal(a.needed, b.needed)  # nan (unknown days) equal to nan
+
+
+def test_solve_by_deadline_refuses_other_limits_and_handles_none():
+    with pytest.raises(ValueError, match="deadline as the only limit"):
+        solve_by_deadline(_inst(["a"], [8], [1], [1e6], power_cap_mw=5))
+    empty = solve_by_deadline(SizingInstance([], [], [], [], [],
+                                             SizingLimits(deadline_days=10)))
+    assert not empty.feasible and empty.index is None and empty.binding == "unknown"
+    free = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6]))
+    assert free.index == 0 and free.binding is None  # no limit at all: the cheapest
+
+
+def test_solve_by_deadline_names_the_deadline_binding_or_to_relax():
+    inst = _inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6], deadline_days=6)
+    s = solve_by_deadline(inst)
+    assert (s.index, s.feasible, s.binding, s.tight) == (1, True, "deadline", ("deadline",))
+    loose = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
+                                    deadline_days=10))
+    assert (loose.index, loose.binding) == (0, None)  # the cheapest meets it: nothing binds
+    late = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
+                                   deadline_days=4))
+    assert (late.index, late.feasible, late.binding) == (1, False, "deadline")
+    assert late.reason == "the fastest plan takes 5.0 days (16 x a), deadline 4.0"
+    assert late.relaxations[0].excess == pytest.approx(5 / 4 - 1)
+    for fast, limit in ((s, 6), (loose, 10), (late, 4)):  # CP-SAT answers the same
+        sol = sizing.solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6], deadline_days=limit),
+                           SETTINGS)
+        assert (sol.index, sol.feasible, sol.binding, sol.reason) == \
+            (fast.index, fast.feasible, fast.binding, fast.reason)
+
+
+def test_choose_agrees_with_cp_sat_for_a_deadline_off_the_resolution_grid():
+    inst = _inst(["h100-sxm", "h100-sxm"], [8, 16], [4.165, 2.0], [1e6, 2e6],
+                 deadline_days=100 / 24)
+    assert sizing.solve(inst, SETTINGS).index == 1  # CP-SAT: 4.165 d needs 417 > 416 units
+    assert choose(inst) == 1
+    assert solve_by_deadline(inst).index == 1
+
+
+def test_limits_order_is_the_tie_order():
+    assert LIMITS == ("deadline", "power", "budget", "max_gpus", "inventory")
+    full = SizingLimits(deadline_days=1, budget_usd=1, power_cap_mw=1, max_gpus=1,
+                        inventory={"a": 1})
+    assert full.active() == LIMITS
+    assert SizingLimits(budget_usd=0.0).active() == ("budget",)  # a zero budget is a limit

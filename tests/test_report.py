@@ -1,0 +1,244 @@
+"""Rendering (planner/report.py): flatten (nested keys joined with '_', lists as JSON text),
+plan_csv of a real plan (one header and one row, the sizing option table left out), plan_table
+of a feasible and an infeasible plan, catalog_table and catalog_show (every key, each figure's
+source), and budget_table of a planner.budget answer."""
+
+import csv
+import io
+import json
+
+import pytest
+
+import planner
+from planner import report
+from planner.units import fmt_count, fmt_money, fmt_pct
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return planner.catalog()
+
+
+@pytest.fixture(scope="module")
+def feasible():
+    return planner.estimate(params="7B", tokens="1T", gpus=64).to_dict()
+
+
+@pytest.fixture(scope="module")
+def sized():
+    """A plan sized by a deadline: it carries the sizing block with its option table."""
+    return planner.estimate(params="7B", tokens="1T", deadline="30d").to_dict()
+
+
+@pytest.fixture(scope="module")
+def infeasible():
+    return planner.estimate(params="1T", tokens="1T", gpu="a100-40gb", gpus=8).to_dict()
+
+
+def _csv(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 2 and text.count("\n") == 2  # one header line, one row
+    return dict(zip(*rows))
+
+
+# --- flatten ----------------------------------------------------------------------------------
+
+def test_flatten_joins_nested_keys_and_writes_lists_as_json():
+    d = {"a": 1, "b": {"c": 2, "d": {"e": None, "f": "x"}}, "g": [1, {"h": 2}], "i": {},
+         "j": 1.5, "k": []}
+    flat = report.flatten(d)
+    assert flat == {"a": 1, "b_c": 2, "b_d_e": None, "b_d_f": "x", "g": '[1, {"h": 2}]',
+                    "j": 1.5, "k": "[]"}
+    assert list(flat) == ["a", "b_c", "b_d_e", "b_d_f", "g", "j", "k"]
+    assert json.loads(flat["g"]) == [1, {"h": 2}]
+    assert report.flatten({"x": 1}, "p_") == {"p_x": 1}
+
+
+# --- plan_csv -----------------------------------------------------------------------------------
+
+def test_plan_csv_is_one_row_of_the_flattened_plan(feasible):
+    row = _csv(report.plan_csv(feasible))
+    flat = report.flatten({k: v for k, v in feasible.items()
+                           if k not in ("assumptions", "alternatives")})
+    assert list(row) == list(flat)
+    assert not any(k.startswith(("assumptions", "alternatives")) for k in row)
+    assert row["feasible"] == "True"
+    assert int(row["cluster_gpus"]) == 64 == feasible["cluster"]["gpus"]
+    assert row["cluster_accelerator"] == feasible["cluster"]["accelerator"]
+    assert int(row["layout_tp"]) == feasible["layout"]["tp"]
+    assert row["layout_recompute"] == feasible["layout"]["recompute"]
+    assert float(row["cost_usd_total"]) == pytest.approx(feasible["cost_usd"]["total"],
+                                                         rel=1e-12)
+    assert float(row["training_days"]) == pytest.approx(feasible["training_days"], rel=1e-12)
+    assert row["p10"] == ""  # None is an empty cell
+
+
+def test_plan_csv_leaves_out_the_sizing_option_table(sized):
+    assert sized["sizing"]["options"] and "relaxations" in sized["sizing"]
+    row = _csv(report.plan_csv(sized))
+    assert row["sizing_status"] == sized["sizing"]["status"]
+    assert float(row["sizing_limits_deadline_days"]) == pytest.approx(30.0)
+    assert not any(k.startswith(("sizing_options", "sizing_relaxations")) for k in row)
+    assert "sizing_chosen" in row
+    assert sized["sizing"]["options"]  # the plan itself is left as it was
+
+
+# --- plan_table ---------------------------------------------------------------------------------
+
+def _rows_of(table: str) -> dict:
+    """The 'name  value' lines of the plain block under the title."""
+    out = {}
+    for line in table.split("\n\n")[1].splitlines():
+        name, _, value = line.partition("  ")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def test_plan_table_of_a_feasible_plan(feasible):
+    p = feasible
+    text = report.plan_table(p)
+    w, c, lay = p["workload"], p["cluster"], p["layout"]
+    title = text.splitlines()[0]
+    assert title.startswith(f"{fmt_count(w['params'])} parameters")
+    assert f"L={w['layers']} h={w['hidden']} heads={w['heads']}/{w['kv_heads']}" in title
+    assert f"seq {w['seq_len']:,}" in title and title.endswith(w["precision"])
+    rows = _rows_of(text)
+    assert list(rows) == ["status", "binding limit", "cluster", "layout", "utilisation", "step",
+                          "memory", "days", "reliability", "GPU-hours", "power", "energy",
+                          "cost", "model FLOPs"]
+    assert rows["status"] == "feasible"
+    assert rows["binding limit"] == (p["binding"] or "none")
+    assert rows["cluster"].startswith(f"64 x {c['accelerator']} ({c['nodes']} nodes")
+    assert rows["layout"] == (f"tp={lay['tp']} pp={lay['pp']} dp={lay['dp']} cp={lay['cp']} "
+                              f"ep={lay['ep']} mb={lay['microbatch']} "
+                              f"vp={lay['virtual_stages']} recompute={lay['recompute']} "
+                              f"zero={lay['zero']}")
+    assert rows["utilisation"].startswith(f"MFU {fmt_pct(p['mfu'])}, HFU {fmt_pct(p['hfu'])}")
+    assert rows["step"].startswith(f"{p['step_time_s']:,.2f} s")
+    assert rows["step"].endswith(f"bottleneck {p['bottleneck']}")
+    assert rows["memory"] == f"{p['memory_gb_per_gpu']:,.1f} GB per device"
+    assert f"goodput {fmt_pct(p['goodput'])}" in rows["days"]
+    assert rows["GPU-hours"] == fmt_count(p["gpu_hours"])
+    assert rows["cost"].startswith(f"{fmt_money(p['cost_usd']['total'])} {p['cost_method']}")
+    assert "owned" in rows["cost"] and "cloud" in rows["cost"]  # the other method too
+    assert rows["model FLOPs"].startswith(f"{p['model_flops']:.3g}")
+    # then the breakdowns, the alternatives and the assumptions, one block each
+    blocks = {b.splitlines()[0].split("  ")[0]: b.splitlines()[2:]
+              for b in text.split("\n\n")[2:]}
+    assert list(blocks) == ["step time", "memory per device", "alternative", "assumption"]
+    step = {line.split()[0]: line.split()[1:] for line in blocks["step time"]}
+    assert list(step) == [k for k, v in p["time_breakdown_s"].items() if v > 0]  # only > 0
+    for k, (secs, share) in step.items():
+        # tabulate shows numbers its own way (14.0 as 14): compare the values
+        assert float(secs.replace(",", "")) == pytest.approx(p["time_breakdown_s"][k], abs=5e-4)
+        assert share == fmt_pct(p["time_breakdown_s"][k] / p["step_time_s"])
+    memory = {line.split()[0]: float(line.split()[1]) for line in blocks["memory per device"]}
+    assert list(memory) == list(p["memory_breakdown_gb"])
+    for k, v in p["memory_breakdown_gb"].items():
+        assert memory[k] == pytest.approx(v, abs=0.05), k
+    assert len(blocks["alternative"]) == len(p["alternatives"])
+    assert [line.split()[0] for line in blocks["assumption"]] == list(p["assumptions"])
+
+
+def test_plan_table_of_an_infeasible_plan(infeasible):
+    p = infeasible
+    assert not p["feasible"] and p["step_time_s"] is None
+    text = report.plan_table(p)
+    rows = _rows_of(text)
+    assert list(rows) == ["status", "binding limit"]
+    assert rows["status"] == f"INFEASIBLE: {p['reason']}"
+    assert "no layout fits in memory" in rows["status"]
+    assert rows["binding limit"] == "memory"
+    # no figures, no breakdowns, no alternatives: the assumptions follow the status
+    blocks = text.split("\n\n")
+    assert len(blocks) == 3 and blocks[2].startswith("assumption")
+    assert [line.split()[0] for line in blocks[2].splitlines()[2:]] == list(p["assumptions"])
+
+
+# --- catalog ------------------------------------------------------------------------------------
+
+def test_catalog_table_lists_every_entry_of_each_kind(cat):
+    text = report.catalog_table(cat, ("accelerators", "networks", "sites", "workloads"))
+    blocks = text.split("\n\n")
+    assert len(blocks) == 4
+    for block, kind, header in zip(blocks, ("accelerators", "networks", "sites", "workloads"),
+                                   ("accelerator", "network", "site", "workload")):
+        lines = block.splitlines()
+        assert lines[0].split()[0] == header
+        keys = [line.split()[0] for line in lines[2:]]
+        assert keys == [item.key for item in cat.all(kind)], kind
+    h100 = next(line for line in blocks[0].splitlines() if line.startswith("h100-sxm "))
+    acc = cat.accelerator("h100-sxm")
+    assert f"{acc.peak_flops['bf16'] / 1e12:,.0f}" in h100  # 989
+    assert f"{acc.hbm_bytes / 1e9:,.0f}" in h100
+    a100 = next(line for line in blocks[0].splitlines() if line.startswith("a100-40gb "))
+    assert "n/a" in a100  # no fp8 peak
+
+
+def test_catalog_show_gives_each_figure_with_its_source(cat):
+    for acc in cat.all("accelerators"):
+        text = report.catalog_show(cat, "accelerators", acc.key)
+        path = cat.path("accelerators", acc.key)
+        assert text.splitlines()[0] == f"accelerator {acc.key} ({path})"
+        raw = cat.raw("accelerators", acc.key)
+        for k, v in raw.items():
+            if isinstance(v, dict) and "value" in v:
+                assert k in text and str(v["value"]) in text, (acc.key, k)
+    text = report.catalog_show(cat, "accelerators", "h100-sxm")
+    line = next(line for line in text.splitlines() if line.startswith("peak_bf16_tflops"))
+    figure = cat.raw("accelerators", "h100-sxm")["peak_bf16_tflops"]
+    assert "989.4" in line and figure["source"][:20] in line
+    assert f"({figure['as_of']})" in text
+    assert "source" in text.splitlines()[1]
+
+
+def test_catalog_show_of_a_workload_lists_its_references(cat):
+    text = report.catalog_show(cat, "workloads", "llama3.1-405b")
+    assert text.startswith("workload llama3.1-405b (")
+    raw = cat.raw("workloads", "llama3.1-405b")
+    refs = [ref for v in raw.values() if isinstance(v, list) and v and isinstance(v[0], dict)
+            for ref in v]
+    assert refs
+    for ref in refs:
+        if ref.get("row_id"):
+            assert str(ref["row_id"]) in text
+
+
+# --- budget_table -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def answer():
+    return planner.budget(gpus=64, gpu="h100-sxm", deadline="5d", params="1B",
+                          tolerance=0.5).to_dict()
+
+
+def test_budget_table_shows_the_limits_the_run_and_its_plan(answer):
+    inv = answer["inverse"]
+    assert answer["feasible"] and answer["workload"]
+    text = report.budget_table(answer)
+    lines = text.splitlines()
+    assert lines[0] == "limits: deadline_s 5.00 d, gpus 64"
+    assert lines[1] == f"rule: {inv['rule']}"
+    largest = next(line for line in lines if line.startswith("largest run"))
+    assert (f"{fmt_count(inv['params'])} parameters x {fmt_count(inv['tokens'])} tokens = "
+            f"{inv['model_flops']:.3g} FLOP") in largest
+    assert any(line.startswith(f"binding limit  {answer['binding']}: ") for line in lines)
+    considered = next(line for line in lines if line.startswith("h100-sxm "))
+    c = inv["considered"][0]
+    assert considered.split()[:3] == ["h100-sxm", f"${c['price_per_gpu_hour']:,.2f}",
+                                      fmt_count(c["params"])]
+    assert "the plan that trains it:" in lines
+    plan = text.split("the plan that trains it:\n", 1)[1]
+    assert plan == report.plan_table({**answer, "reason": None})
+    assert _rows_of(plan)["status"] == "feasible"
+    assert _rows_of(plan)["cluster"].startswith("64 x h100-sxm")
+
+
+def test_budget_table_when_no_run_fits(answer):
+    none = {**answer, "feasible": False, "workload": None, "reason": "nothing fits"}
+    none["inverse"] = {**answer["inverse"], "year": 2027,
+                       "limits": {"usd": 1e6, "power_cap_w": 2e7, "deadline_s": None}}
+    text = report.budget_table(none)
+    assert text.splitlines() == [f"limits: usd {fmt_money(1e6)}, power_cap_w 20.0 MW; year 2027",
+                                 f"rule: {answer['inverse']['rule']}", "",
+                                 "no run fits: nothing fits"]
