@@ -1,22 +1,11 @@
 """Alpha-beta collectives (model/collectives.py): closed forms worked by hand, latency and
 bandwidth regimes, broadcasting."""
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from planner.assumptions import DEFAULT
 from planner.model import collectives as coll
-from planner.specs import Architecture
-
-# Korthikanti et al. 2022 conditions: materialised attention scores, dropout on.
-KORTHIKANTI = replace(DEFAULT, flash_attention=False, dropout=True)
-GPT_SHAPES = {  # Korthikanti et al. 2022, Table 3 (model configurations)
-    "175B": Architecture(96, 12288, 96, 96, 4 * 12288, 51200, "plain", True),
-    "530B": Architecture(105, 20480, 128, 128, 4 * 20480, 51200, "plain", True),
-    "1T": Architecture(128, 25600, 160, 160, 4 * 25600, 51200, "plain", True),
-}
 
 
 def test_ring_all_reduce_closed_form():

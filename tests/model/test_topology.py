@@ -1,22 +1,11 @@
 """The cluster as a graph (model/topology.py): where a parallel group lands, closed form against
 the networkx graph."""
 
-from dataclasses import replace
 
 import networkx as nx
 import pytest
 
-from planner.assumptions import DEFAULT
 from planner.model.topology import build_graph, describe_layout, group_path, group_ranks, group_span
-from planner.specs import Architecture
-
-# Korthikanti et al. 2022 conditions: materialised attention scores, dropout on.
-KORTHIKANTI = replace(DEFAULT, flash_attention=False, dropout=True)
-GPT_SHAPES = {  # Korthikanti et al. 2022, Table 3 (model configurations)
-    "175B": Architecture(96, 12288, 96, 96, 4 * 12288, 51200, "plain", True),
-    "530B": Architecture(105, 20480, 128, 128, 4 * 20480, 51200, "plain", True),
-    "1T": Architecture(128, 25600, 160, 160, 4 * 25600, 51200, "plain", True),
-}
 
 
 def test_group_span_closed_form():
