@@ -125,3 +125,23 @@ def test_empty_plan_leaves_every_figure_none():
             "p10", "p50", "p90", "reliability", "alternatives", "sizing"}
     assert set(FIGURES) == {f.name for f in fields(Plan)} - rest
     assert repr(p) == "Plan(infeasible, binding='memory': no layout fits in memory)"
+
+
+def test_the_plans_fields_are_the_declared_columns():
+    # plan/fields.py declares every flat column; a Plan flattened (less its tables of
+    # assumptions, alternatives and sizing) has exactly those columns, no more, no fewer.
+    from planner.many.scenarios import context
+    from planner.plan.fields import columns
+    from planner.report import flatten
+
+    plan = planner.estimate(params="7B", tokens="1T", gpus=64, uncertainty=True,
+                            ownership="owned")
+    flat = flatten({k: v for k, v in plan.to_dict().items()
+                    if k not in ("assumptions", "alternatives", "sizing")})
+    keys = context().cost_keys
+    declared = {name for name, _, _ in columns(keys)}
+    # columns a plan carries elsewhere: the row's error, figures of its assumptions table,
+    # and the components of the cost method it was not priced by (their total is by_method)
+    extra = {"error", "assumptions_price_per_gpu_hour_value", "assumptions_pue_value"}
+    extra |= {f"cost_usd_{k}" for k in keys["cloud"] if k != "total"}
+    assert set(flat) == declared - extra
