@@ -109,7 +109,7 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
             price_per_gpu_hour=price_per_gpu_hour, pue=pue,
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
-            framework=framework, uncertainty=uncertainty, seed=seed,
+            framework=framework, uncertainty=uncertainty, seed=seed, curve=bool(plot_path),
             assumptions=parse_overrides(assume) or None, **shape)
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(error_text(exc))

@@ -36,6 +36,10 @@ class Assumptions:
                                 "0 keeps the batch exact, as the validation does")
     max_gpus: int = _a(1_000_000, "planner default: largest cluster the planner searches",
                        "devices")
+    planning_mfu: float = _a(0.4, "a first guess of utilisation where a size is needed before "
+                             "the step model has run (a fleet's size options, an inverse "
+                             "plan's first probe), never an answer: Llama 3 405B trained at "
+                             "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on the "

@@ -20,6 +20,9 @@ class InputError(ValueError):
         self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
         super().__init__(f"{name}: {value!r} {reason or 'is not valid'}; accepted: {accepted}")
 
+    def __reduce__(self):  # travels between processes (sweep workers, budget searches)
+        return type(self), (self.name, self.value, self.accepted, self.reason)
+
 
 class LayoutError(ValueError):
     """A layout that cannot run on the given cluster (names the part that is wrong)."""
@@ -35,6 +38,9 @@ class UnknownKeyError(CatalogError):
     def __init__(self, kind: str, key: str, known: Iterable[str]):
         self.kind, self.key, self.known = kind, key, sorted(known)
         super().__init__(f"unknown {kind[:-1]} '{key}'; known: {', '.join(self.known)}")
+
+    def __reduce__(self):
+        return type(self), (self.kind, self.key, self.known)
 
 
 # Every error a user's input can raise (ValueError: a malformed number deep in a parser).

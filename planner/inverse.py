@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 
-from .assumptions import Assumptions
+from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
-from .plan.estimate import estimate
-from .plan.options import shared_searches
+from .plan.estimate import estimate, plan_on, prepare
+from .plan.options import shared_memo, shared_searches
 from .plan.result import Plan, clean_json
 from .units import (
     InputError,
@@ -46,7 +47,7 @@ from .units import (
 )
 
 MIN_PARAMS = 1e8
-MAX_PARAMS = 1e16
+MAX_PARAMS = 1e15  # the largest model estimate plans (planner.plan.inputs)
 SIZE_TOLERANCE = 0.02  # relative precision of the largest run found (bisection on log N)
 # Accelerators compared when none is named: the rentable training GPUs of 2024-27 with cloud
 # prices in the catalog (H100 SXM, B200, MI300X); name others with gpu=.
@@ -167,11 +168,9 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     keys = _accelerators(cat, gpu, year_i)
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
-    with shared_searches():
-        for key in keys:
-            considered.append(_largest_on(cat, key, limits, rule, ratio, fixed_params,
-                                          fixed_tokens, year_i, trends, ownership, site,
-                                          site_figures, assumptions, tolerance))
+    args = [(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year_i, trends,
+             ownership, site, site_figures, assumptions, tolerance) for key in keys]
+    considered = _each(args)
     found = [c for c in considered if c["plan"] is not None]
     rule_text = {"tokens_per_param": f"compute-optimal: tokens = {ratio:g} x parameters "
                  "(Hoffmann et al. 2022)", "fixed_params": "fixed parameters, tokens grow",
@@ -180,16 +179,45 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                   "price_performance_source": trends.price_performance_source,
                   "frontier_cost_growth_per_year": trends.frontier_cost_growth_per_year,
                   "frontier_cost_source": trends.frontier_cost_source}
-    summary = [{k: v for k, v in c.items() if k != "plan"} for c in considered]
+    summary = [{k: v for k, v in c.items() if k not in ("plan", "size")} for c in considered]
     if not found:
         why = "; ".join(f"{c['accelerator']}: {c['reason']}" for c in considered)
         return BudgetAnswer(False, considered[0]["binding"] if considered else None, why,
                             rule_text, None, None, None, year_i, limits, None, summary,
                             trend_info)
     best = max(found, key=lambda c: c["model_flops"])
+    # the answer's plan again, with its alternatives (the probes leave them out)
+    best["plan"] = _probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
+                          fixed_tokens, best["price_per_gpu_hour"], ownership, site,
+                          site_figures, assumptions, best["size"], best["plan"].cluster["gpus"],
+                          alternatives=True)
     return BudgetAnswer(True, best["binding"], best["reason"], rule_text, best["params"],
                         best["tokens"], best["model_flops"], year_i, limits, best["plan"],
                         summary, trend_info)
+
+
+def _each(args: list[tuple]) -> list[dict]:
+    """Each accelerator's largest run: in forked worker processes when there are several and
+    this process may have children (one searches while another does: the searches share
+    nothing), else here, the probes sharing layout searches with the caller's block."""
+    import multiprocessing as mp
+
+    workers = min(len(args), os.cpu_count() or 1)
+    if workers > 1 and "fork" in mp.get_all_start_methods() and \
+            not mp.current_process().daemon and shared_memo() is None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                return list(pool.map(_largest_on_args, args))
+        except (OSError, RuntimeError):  # no processes to be had: answer here
+            pass
+    with shared_searches():
+        return [_largest_on(*a) for a in args]
+
+
+def _largest_on_args(a: tuple) -> dict:
+    return _largest_on(*a)
 
 
 def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
@@ -208,44 +236,162 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
     return keys
 
 
+def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, ownership, site,
+           site_figures, assumptions, x: float, hint=None, alternatives=False) -> Plan:
+    """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
+    choice, found with numpy (no solver import); alternatives only for an answer."""
+    p, t = _run_size(10 ** x, rule, ratio, fixed_params, fixed_tokens)
+    req = prepare(params=p, tokens=t, gpu=key, gpus=limits["gpus"],
+                  deadline=limits["deadline_s"], budget=limits["usd"],
+                  power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
+                  objective="cost", ownership=ownership, price_per_gpu_hour=price,
+                  catalog=cat, site=site, assumptions=assumptions, **site_figures)
+    return plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
+
+
 def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year, trends,
                 ownership, site, site_figures, assumptions, tolerance) -> dict:
     _, fig = cat.accelerator(key).cloud_price()
     price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year, trends)
+    seen: list[tuple[float, int]] = []  # (log size, devices) of probes that ran
 
-    def plan_for(n: float) -> Plan:
-        p, t = _run_size(n, rule, ratio, fixed_params, fixed_tokens)
-        return estimate(params=p, tokens=t, gpu=key, gpus=limits["gpus"],
-                        deadline=limits["deadline_s"], budget=limits["usd"],
-                        power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
-                        objective="cost", ownership=ownership, price_per_gpu_hour=price,
-                        catalog=cat, site=site, assumptions=assumptions, **site_figures)
+    def plan_for(x: float) -> Plan:
+        # the nearest probe's cluster, scaled by the run's FLOPs, starts the sizing's walk
+        near = min(seen, key=lambda s: abs(s[0] - x), default=None)
+        hint = near[1] * 10 ** (GROWTH_EXPONENT[rule] * (x - near[0])) if near else None
+        plan = _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price,
+                      ownership, site, site_figures, assumptions, x, hint)
+        if plan.training_days is not None:
+            seen.append((x, plan.cluster["gpus"]))
+        return plan
 
     lo, hi = math.log10(MIN_PARAMS), math.log10(MAX_PARAMS)
     if rule == "fixed_params":  # tokens grow: search tokens from 1e9 to 1e16
         lo, hi = 9.0, 16.0
-    best, blocked = None, plan_for(10 ** lo)
-    if not blocked.feasible:
-        return {"accelerator": key, "price_per_gpu_hour": price, "plan": None, "params": None,
-                "tokens": None, "model_flops": None, "binding": blocked.binding,
-                "reason": f"even the smallest run is infeasible: {blocked.reason}"}
-    best = blocked
-    # Bisection on log size: feasible below, infeasible above; the plan just above the
-    # largest feasible size says which limit stops the run from growing.
-    while hi - lo > math.log10(1 + tolerance):
-        mid = (lo + hi) / 2
-        p = plan_for(10 ** mid)
-        if p.feasible:
-            lo, best = mid, p
-        else:
-            hi, blocked = mid, p
+    width = math.log10(1 + tolerance)
+    guess = _guess(cat.accelerator(key), limits, price, rule, ratio, fixed_params, fixed_tokens,
+                   lambda: plan_for(lo))
+    first = plan_for(guess) if guess is not None and lo < guess < hi else None
+    if first is not None and first.feasible:  # a run this large fits: so does the smallest
+        lo, best = guess, first
+    else:
+        best = plan_for(lo)
+        if not best.feasible:
+            return {"accelerator": key, "price_per_gpu_hour": price, "plan": None,
+                    "params": None, "tokens": None, "model_flops": None,
+                    "binding": best.binding,
+                    "reason": f"even the smallest run is infeasible: {best.reason}"}
+        if first is not None:
+            hi = guess
+    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, GROWTH_EXPONENT[rule],
+                                      first)
     params, tokens = _run_size(10 ** lo, rule, ratio, fixed_params, fixed_tokens)
-    binding = blocked.binding if not blocked.feasible else None
+    binding = blocked.binding if blocked is not None else None
     reason = (f"a run {10 ** (hi - lo):.2f}x larger is infeasible: {blocked.reason}"
-              if not blocked.feasible else "no limit reached within the searched sizes")
+              if blocked is not None else "no limit reached within the searched sizes")
     return {"accelerator": key, "price_per_gpu_hour": price, "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,
-            "reason": reason}
+            "reason": reason, "size": lo}
+
+
+# How the tightest limit's need grows with the run's size on the searched axis (log10 N or
+# log10 D): compute-optimal runs grow their FLOPs as N^2 (tokens ~ N, Hoffmann et al. 2022),
+# so their cost, device count or days at a limit do too; a fixed N or D leaves one factor.
+GROWTH_EXPONENT = {"tokens_per_param": 2.0, "fixed_params": 1.0, "fixed_tokens": 1.0}
+
+
+def tightness(plan: Plan) -> float:
+    """How far a plan's best option is from its limits: the least, over the options of its
+    sizing (or the plan itself at a given size), of the largest need/limit ratio. At most 1
+    where some option meets every limit; inf where none runs or a need is unknown."""
+    if plan.sizing:
+        o, lim = plan.sizing["options"], plan.sizing["limits"]
+        rows = [{"training_days": d, "cost_usd": c, "power_mw": p, "gpus": g}
+                for d, c, p, g in zip(o["training_days"], o["cost_usd"], o["power_mw"],
+                                      o["gpus"])]
+    elif plan.training_days is not None:
+        lim = None
+        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd["total"],
+                 "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
+    else:
+        return math.inf
+    caps = ({"training_days": lim.get("deadline_days"), "cost_usd": lim.get("budget_usd"),
+             "power_mw": lim.get("power_cap_mw"), "gpus": lim.get("max_gpus")} if lim else {})
+    best = math.inf
+    for r in rows:
+        ratios = [(r[k] / cap if r[k] is not None else math.inf)
+                  for k, cap in caps.items() if cap]
+        best = min(best, max(ratios, default=0.0))
+    return best
+
+
+def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixed_tokens,
+           small) -> float | None:
+    """log10 of the size the limits allow at Assumptions.planning_mfu (the search's first
+    probe): the FLOPs the budget buys at the price, or a device count (given, --max-gpus, or
+    the power cap over one device's facility watts, read from ``small()``, the smallest run's
+    plan) runs in the deadline; None when the limits bound no FLOPs."""
+    rate = acc.peak("bf16") * DEFAULT.planning_mfu  # FLOP/s per device
+    flops = []
+    if limits["usd"] is not None and price:
+        flops.append(limits["usd"] / price * 3600.0 * rate)
+    devices = [g for g in (limits["gpus"], limits["max_gpus"]) if g is not None]
+    if limits["power_cap_w"] is not None and limits["deadline_s"] is not None:
+        plan = small()
+        if plan.power_mw:
+            devices.append(limits["power_cap_w"] / (plan.power_mw * 1e6 / plan.cluster["gpus"]))
+    if limits["deadline_s"] is not None and devices:
+        flops.append(min(devices) * limits["deadline_s"] * rate)
+    if not flops:
+        return None
+    f = min(flops)
+    if rule == "fixed_params":
+        return math.log10(f / (6.0 * fixed_params))     # tokens D: 6 N D = f
+    if rule == "fixed_tokens":
+        return math.log10(f / (6.0 * fixed_tokens))     # params N
+    return math.log10(math.sqrt(f / (6.0 * ratio)))     # 6 N (ratio N) = f
+
+
+def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent: float,
+              probed: Plan | None) -> tuple:
+    """The largest feasible size on a log axis, to ``width``: (lo, hi, plan at lo, plan just
+    above or None when even ``hi`` is feasible). Each probe moves to where the tightest limit's
+    need/limit ratio (tightness), a power of the size, reaches 1: by the secant through the
+    last two probes, or by ``exponent`` from the last (``probed``, the plan at ``hi`` or
+    ``lo``, is the first); probes stay inside the bracket, the last stretch is bisected, so it
+    ends as bisection would."""
+    blocked = probed if probed is not None and not probed.feasible else None
+    last: list[tuple[float, float]] = []  # (x, log tightness) of finite probes
+    for x0, p0 in ((lo, best), (hi, blocked)):
+        y0 = math.log(max(tightness(p0), 1e-300)) if p0 is not None else math.inf
+        if math.isfinite(y0) and p0 is (probed or best):
+            last.append((x0, y0))
+    while hi - lo > width:
+        if len(last) == 2 and last[0][1] != last[1][1]:
+            (x0, y0), (x1, y1) = last
+            aim = x1 - y1 * (x1 - x0) / (y1 - y0)
+        elif last:
+            aim = last[-1][0] - last[-1][1] / (exponent * math.log(10))
+        else:
+            aim = (lo + hi) / 2
+        if hi - lo <= 4 * width:
+            x = (lo + hi) / 2  # the last stretch: bisect
+        elif aim - lo < width:  # just above a feasible end: close the bracket in one probe
+            x = lo + 0.999 * width
+        elif hi - aim < width:
+            x = hi - 0.999 * width
+        else:
+            margin = 0.05 * (hi - lo)
+            x = min(max(aim, lo + margin), hi - margin) if math.isfinite(aim) else (lo + hi) / 2
+        p = plan_for(x)
+        if p.feasible:
+            lo, best = x, p
+        else:
+            hi, blocked = x, p
+        y = math.log(max(tightness(p), 1e-300))
+        if math.isfinite(y):
+            last = (last + [(x, y)])[-2:]
+    return lo, hi, best, blocked
 
 
 # --- sensitivity: which assumptions move an answer most -----------------------------------

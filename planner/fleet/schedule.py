@@ -54,12 +54,10 @@ from .spec import (
 )
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError", "load",
-           "parse_date", "build", "schedule", "PLANNING_MFU", "DEFAULT_SIZE_OPTIONS"]
+           "parse_date", "build", "schedule", "DEFAULT_SIZE_OPTIONS"]
 
-# A run without size options gets powers of two (in whole scale-up domains) around the size that
-# would meet its window at this MFU: Llama 3 405B trained at 38-43% BF16 MFU on 16k H100
-# (Llama 3 report, Table 4). One below, the one at or above, and one more.
-PLANNING_MFU = 0.4
+# A run without size options gets powers of two (in whole size units) around the size that
+# would meet its window at Assumptions.planning_mfu: one below, the one at or above, one more.
 DEFAULT_SIZE_OPTIONS = 3
 # When the fleet is infeasible, relaxed solves (unlimited devices, then power) say which binds;
 # each gets at most this long: the diagnosis only needs a schedule, not a proof.
@@ -101,14 +99,14 @@ class _Estimates:
 def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
                    asm: Assumptions) -> list[int]:
     """Powers of two (in whole scale-up units) around the size meeting the run's window at
-    PLANNING_MFU, at most the most devices of the type any site ever has."""
+    asm.planning_mfu, at most the most devices of the type any site ever has."""
     w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
     window_days = (run.deadline - run.earliest).days
     if window_days <= 0:
         window_days = (spec.end - run.earliest).days
     window_days = max(window_days, spec.step_days)
-    ideal = flops / (acc.peak(w.precision) * PLANNING_MFU * window_days * SECONDS_PER_DAY)
+    ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * window_days * SECONDS_PER_DAY)
     unit = size_unit(acc)
     base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
     sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]

@@ -56,7 +56,7 @@ class RunSpec:
     earliest: date
     deadline: date  # the instant by which it should end
     weight: float
-    gpus: tuple | None  # size options; None: chosen around the window (PLANNING_MFU)
+    gpus: tuple | None  # size options; None: chosen around the window (planning_mfu)
     accelerators: tuple | None  # allowed types; None: any type delivered to a site
 
 

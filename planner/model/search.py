@@ -26,7 +26,7 @@ from ..assumptions import SCORE_BATCH_LAYOUTS, SEARCH_ALONE_LAYOUTS, Assumptions
 from ..errors import LayoutError
 from ..specs import RECOMPUTE, Architecture
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import RECOMPUTE_CODES
+from .memory import RECOMPUTE_CODES, memory_breakdown, total_bytes
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate
 
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute",
@@ -73,7 +73,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     vps = [fixed["virtual_stages"]] if "virtual_stages" in fixed else list(SEARCH_VIRTUAL)
     rcs = ([RECOMPUTE_CODES[fixed["recompute"]]] if "recompute" in fixed else [0, 1, 2])
     zeros = [fixed["zero"]] if "zero" in fixed else list(SEARCH_ZERO)
-    rows = []
+    combos = []  # (tp, pp, dp, cp, ep), in the order the layouts are listed
     for tp in tps:
         for cp in cps:
             if devices % (tp * cp):
@@ -91,19 +91,24 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                 for ep in eps:
                     if dp % ep or (a.experts and a.experts % ep) or (not a.experts and ep != 1):
                         continue
-                    for mb in mbs:
-                        m = max(1, round(seqs / (dp * mb)))
-                        if abs(m * dp * mb - seqs) > batch_tolerance * seqs:
-                            continue
-                        for vp in vps:
-                            # interleaving needs m % pp == 0 (Narayanan et al. 2021,
-                                            # sec. 2.2); uneven stages round up (ceil(L/pp)).
-                            if vp > 1 and (pp == 1 or m % pp or -(-a.layers // pp) < vp):
-                                continue
-                            rows.append((tp, pp, dp, cp, ep, mb, vp, m * dp * mb))
-    if not rows:
+                    combos.append((tp, pp, dp, cp, ep))
+    if not combos:
         return {}
-    base = np.array(rows, dtype=np.int64)
+    # every microbatch x virtual stages of every combination at once
+    c = np.array(combos, dtype=np.int64)
+    pp, dp = c[:, 1, None, None], c[:, 2, None, None]
+    mb = np.array(mbs, dtype=np.int64)[None, :, None]
+    vp = np.array(vps, dtype=np.int64)[None, None, :]
+    m = np.maximum(1, np.rint(seqs / (dp * mb))).astype(np.int64)  # microbatches per pipeline
+    ok = np.abs(m * dp * mb - seqs) <= batch_tolerance * seqs
+    # interleaving needs m % pp == 0 (Narayanan et al. 2021, sec. 2.2); uneven stages round
+    # up (ceil(L/pp)), and a stage holds at least one layer per virtual stage
+    ok = ok & ((vp == 1) | ((pp > 1) & (m % pp == 0) & (-(-a.layers // pp) >= vp)))
+    i, jm, jv = np.nonzero(ok)
+    if not i.size:
+        return {}
+    base = np.column_stack([c[i], mb[0, jm, 0], vp[0, 0, jv],
+                            (m * dp * mb)[i, jm, 0]]).astype(np.int64)
     n, k = len(base), len(rcs) * len(zeros)
     grid = np.repeat(base, k, axis=0)
     rc = np.tile(np.repeat(np.array(rcs), len(zeros)), n)
@@ -112,6 +117,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     out["recompute"] = rc
     out["zero"] = zero
     out["batch_seqs"] = grid[:, 7]
+    out["base"] = np.repeat(np.arange(n), k)  # the layout a variant (recompute, ZeRO) is of
     return out
 
 
@@ -232,19 +238,54 @@ def _stack(objs: list, cls, index: np.ndarray):
                   for f in cls.__dataclass_fields__})
 
 
-def _segments(r: dict, sizes: np.ndarray, hbm) -> tuple:
-    """(best candidate, leanest memory, any fitting in memory) of each run of ``sizes``
-    consecutive candidates: the fastest that fits, the first of equals (``search``'s rule)."""
+def _subset(obj, idx: np.ndarray):
+    """A dataclass of per-candidate arrays (or scalars) restricted to the candidates ``idx``."""
+    return type(obj)(**{f: (np.asarray(getattr(obj, f))[idx] if np.ndim(getattr(obj, f))
+                            else getattr(obj, f)) for f in obj.__dataclass_fields__})
+
+
+def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> tuple:
+    """The best candidate of each run of ``sizes`` consecutive candidates (one run per key),
+    as ``search`` finds it: the fastest that fits in memory, the first of equals.
+
+    Memory is worked out for every candidate, the step only for those that can win: a step
+    is strictly longer the more is recomputed (the recompute adds compute, tensor-parallel
+    traffic and bubble, and no term shrinks: model/step.py), so of a layout's recompute
+    variants at one ZeRO stage only the least-recomputing one that fits can be the fastest.
+    Returns (r over the evaluated candidates, their indices, best index into them per run or
+    -1, whether it runs, leanest memory per run, whether any candidate fits in memory)."""
+    seqf = np.asarray(seq, dtype=float)
+    mb = lay["microbatch"]
+    mem = total_bytes(memory_breakdown(
+        a, seqf, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"], lay["pp"], lay["dp"],
+        lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"], lay["zero"], asm))
+    n = len(lay["tp"])
+    mem = np.broadcast_to(np.asarray(mem, dtype=float), (n,))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     seg = np.repeat(np.arange(len(sizes)), sizes)
-    step = np.asarray(r["step_time_s"], dtype=float)
-    t = np.where(r["fits"], step, np.inf)
-    order = np.lexsort((np.arange(len(t)), t, seg))
-    best = order[starts]
-    mem = np.broadcast_to(np.asarray(r["memory_bytes"], dtype=float), t.shape)
+    in_hbm = mem <= np.asarray(hw.hbm_bytes, dtype=float)
     lean = np.minimum.reduceat(mem, starts)
-    in_memory = np.logical_or.reduceat(mem <= hbm, starts)
-    return best, np.isfinite(t[best]), lean, in_memory
+    in_memory = np.logical_or.reduceat(in_hbm, starts)
+    fit = np.flatnonzero(in_hbm)
+    base = (seg.astype(np.int64) * (int(lay["base"].max()) + 1) + lay["base"]) * 4 + lay["zero"]
+    _, first = np.unique(base[fit], return_index=True)
+    kept = np.sort(fit[first])
+    best = np.full(len(sizes), -1, np.int64)
+    runs = np.zeros(len(sizes), bool)
+    if not kept.size:
+        return None, kept, best, runs, lean, in_memory
+    sub = {k: v[kept] for k, v in lay.items()}
+    pick = (lambda o: _subset(o, kept)) if np.ndim(seqf) else (lambda o: o)
+    r = _score(pick(a), seqf[kept] if np.ndim(seqf) else seqf, sub, pick(hw), asm)
+    t = np.where(r["fits"], np.asarray(r["step_time_s"], dtype=float), np.inf)
+    kseg = seg[kept]
+    order = np.lexsort((np.arange(len(t)), t, kseg))
+    counts = np.bincount(kseg, minlength=len(sizes))
+    has = counts > 0
+    kstarts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    best[has] = order[kstarts[has]]
+    runs[has] = np.isfinite(t[best[has]])
+    return r, kept, best, runs, lean, in_memory
 
 
 def best_layouts(keys: list[SearchKey], asm: Assumptions, memo: dict | None = None) -> Best:
@@ -280,10 +321,7 @@ def best_layouts(keys: list[SearchKey], asm: Assumptions, memo: dict | None = No
     for (a, seq, hw), items in shared.items():
         if sum(len(it[2]["tp"]) for it in items) >= SEARCH_ALONE_LAYOUTS:
             for group in _batches(items):
-                sizes = np.array([len(it[2]["tp"]) for it in group])
-                lay = {k: np.concatenate([it[2][k] for it in group]) for k in group[0][2]}
-                _keep(out, group, _score(a, seq, lay, hw, asm), sizes, hw.hbm_bytes, a, seq,
-                      memo, asm)
+                _keep(out, group, a, seq, hw, a, seq, memo, asm)
         else:
             mixed += items
     for group in _batches(mixed):
@@ -306,27 +344,38 @@ def _batches(items: list) -> list[list]:
 
 
 def _score_group(out: Best, group: list, asm: Assumptions, memo) -> None:
-    """The candidates of several keys in one step.evaluate call."""
+    """The candidates of several keys in one step.evaluate call (architectures and hardware
+    as arrays, one element per candidate)."""
     sizes = np.array([len(lay["tp"]) for _, _, lay in group])
     seg = np.repeat(np.arange(len(group)), sizes)
-    lay = {k: np.concatenate([g[2][k] for g in group]) for k in group[0][2]}
     archs = [g[0].architecture for g in group]
-    hw = _stack([g[0].hardware for g in group], Hardware, seg)
     seqs = np.array([g[0].seq_len for g in group])
-    r = _score(_stack(archs, Architecture, seg), seqs[seg], lay, hw, asm)
-    _keep(out, group, r, sizes, hw.hbm_bytes, _stack(archs, Architecture, np.arange(len(group))),
-          seqs, memo, asm)
+    _keep(out, group, _stack(archs, Architecture, seg), seqs[seg],
+          _stack([g[0].hardware for g in group], Hardware, seg),
+          _stack(archs, Architecture, np.arange(len(group))), seqs, memo, asm)
 
 
-def _keep(out: Best, group: list, r: dict, sizes: np.ndarray, hbm, a, seq, memo, asm) -> None:
-    """Each key's best candidate into ``out`` (and the memo); ``a``, ``seq``: per key."""
+def _keep(out: Best, group: list, a, seq, hw, key_a, key_seq, memo, asm) -> None:
+    """Score the candidates of ``group``'s keys (``a``, ``seq``, ``hw``: per candidate, or one
+    for all) and store each key's best into ``out`` (and the memo); ``key_a``, ``key_seq``:
+    per key."""
+    sizes = np.array([len(it[2]["tp"]) for it in group])
     lay = {k: np.concatenate([g[2][k] for g in group]) for k in group[0][2]}
-    best, ok, lean, in_memory = _segments(r, sizes, hbm)
-    figs, ints = _record(r, lay, best, a, seq)
-    for j, (key, rows, _) in enumerate(group):
-        state = FITS if ok[j] else (NO_STEP if in_memory[j] else NO_FIT)
-        _store(out, rows, (state, figs[j] if ok[j] else None, ints[j] if ok[j] else None,
-                           float(lean[j]), int(sizes[j]), None), memo, key, asm)
+    r, kept, best, runs, lean, in_memory = _score_best(a, seq, lay, hw, asm, sizes)
+    figs = ints = None
+    if runs.any():
+        figs, ints = _record(r, {k: v[kept] for k, v in lay.items()}, best[runs],
+                             _subset(key_a, np.flatnonzero(runs)) if np.ndim(key_seq) else key_a,
+                             key_seq[runs] if np.ndim(key_seq) else key_seq)
+    j = 0
+    for g, (key, rows, _) in enumerate(group):
+        if runs[g]:
+            rec = (FITS, figs[j], ints[j], float(lean[g]), int(sizes[g]), None)
+            j += 1
+        else:
+            rec = (NO_STEP if in_memory[g] else NO_FIT, None, None, float(lean[g]),
+                   int(sizes[g]), None)
+        _store(out, rows, rec, memo, key, asm)
 
 
 def _store(out: Best, rows: list, rec: tuple, memo, key: SearchKey, asm) -> None:

@@ -21,6 +21,7 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
 from ..model import uncertainty
 from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, search
+from ..specs import Site, Workload
 from ..units import SECONDS_PER_DAY, parse_int_count
 from .assemble import (
     cluster_figures,
@@ -51,7 +52,7 @@ from .limits import (
     SizingInstance,
     SizingLimits,
     choose,
-    solve_by_deadline,
+    solve,
 )
 from .options import Options, Side, evaluate, shared_memo, sized
 from .result import Plan, empty_plan
@@ -71,10 +72,51 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
-             assumptions: dict | Assumptions | None = None, inventory=None, **shape) -> Plan:
+             assumptions: dict | Assumptions | None = None, inventory=None, curve=False,
+             **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
-    ``energy_usd_per_kwh`` replace the site's figures."""
+    ``energy_usd_per_kwh`` replace the site's figures. ``curve``: a sizing evaluates every
+    quarter-octave size (the curve the sizing chart draws), not only those its choice needs."""
+    req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
+                  layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
+                  max_gpus=max_gpus, objective=objective, ownership=ownership,
+                  price_per_gpu_hour=price_per_gpu_hour, pue=pue,
+                  energy_usd_per_kwh=energy_usd_per_kwh, catalog=catalog, ffn_type=ffn_type,
+                  seq_len=seq_len, global_batch=global_batch, precision=precision,
+                  allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
+                  assumptions=assumptions, inventory=inventory, **shape)
+    plan = plan_on(req, curve=bool(curve))
+    if uncertainty and plan.feasible:
+        plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
+    return plan
+
+
+@dataclass
+class Request:
+    """A plan's inputs, parsed and resolved: what ``plan_on`` plans."""
+
+    w: Workload
+    sides: list
+    fixed: dict
+    n_gpus: int | None
+    limits: Limits
+    asm: Assumptions
+    used: dict
+    allow_tp: bool
+    cat: Catalog
+    site: Site | None
+
+
+def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
+            site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
+            objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
+            energy_usd_per_kwh=None, catalog=None, ffn_type=None, seq_len=None,
+            global_batch=None, precision=None, allow_tp_beyond_domain=False, framework=None,
+            assumptions: dict | Assumptions | None = None, inventory=None,
+            **shape) -> Request:
+    """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
+    by the layout search of a given size)."""
     asm = assumptions_for(assumptions, framework)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
@@ -93,10 +135,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     site_obj = cat.site(site) if site else default_site(cat, used)
     sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used)
              for k in keys]
-    plan = plan_on(w, sides, fixed, n_gpus, limits, asm, used, allow_tp_beyond_domain)
-    if uncertainty and plan.feasible:
-        plan = with_uncertainty(plan, w, cat, site_obj, limits, asm, seed)
-    return plan
+    return Request(w, sides, fixed, n_gpus, limits, asm, used, bool(allow_tp_beyond_domain),
+                   cat, site_obj)
 
 
 def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptions,
@@ -134,9 +174,16 @@ class Choice:
     objective: str = "cost"
 
 
-def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
-            asm: Assumptions, used: dict, allow_tp: bool) -> Plan:
-    """The plan among the options of ``sides`` (one per accelerator)."""
+def plan_on(req: Request, engine: str = "auto", curve: bool = False,
+            size_hint: int | None = None, alternatives: bool = True) -> Plan:
+    """The plan among the options of the request's accelerators. ``engine`` answers the
+    choice among sizes: "auto" (CP-SAT under limits beyond a deadline, several accelerators or
+    the time objective; numpy otherwise), "cp-sat" or "numpy" (the same answers: the
+    questions are limits.solve_with's, tests hold the two engines to each other).
+    ``size_hint``: a device count near the answer, where a sizing's walk starts;
+    ``alternatives`` false leaves them out (a probe of an inverse plan)."""
+    w, sides, fixed, n_gpus = req.w, req.sides, req.fixed, req.n_gpus
+    limits, asm, allow_tp = req.limits, req.asm, req.allow_tp
     method = METHODS.index(limits.ownership)
     if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
         n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
@@ -150,7 +197,8 @@ def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
         if len(sides) == 1:
             choice = _judged(opts, slim, limits, asm)
         else:
-            choice = _chosen(opts, slim, limits.objective or "cost", asm, solver=True)
+            choice = _chosen(opts, slim, limits.objective or "cost", asm,
+                             cp_sat=engine != "numpy")
     else:
         objective = limits.objective or "cost"
         wants_solver = limits.caps_size or limits.objective is not None or len(sides) > 1 \
@@ -166,9 +214,12 @@ def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
                     "given (--objective)" if limits.objective else "planner default: the "
                     "cheapest plan that meets the limits (--objective time for the fastest)")}
         opts = sized(w, sides, fixed, asm, allow_tp, slim.deadline_days,
-                     _caps(sides, limits, asm), method, METHODS, dense=wants_solver)
-        choice = _chosen(opts, slim, objective, asm, solver=limits.caps_size or len(sides) > 1
-                         or limits.objective == "time", summary=wants_solver)
+                     _caps(sides, limits, asm), method, METHODS,
+                     dense=curve or objective == "time" or slim.deadline_days is None,
+                     hints={s: size_hint for s in range(len(sides))} if size_hint else None)
+        cp_sat = engine == "cp-sat" or (engine == "auto" and (
+            limits.caps_size or len(sides) > 1 or limits.objective == "time"))
+        choice = _chosen(opts, slim, objective, asm, cp_sat=cp_sat, summary=wants_solver)
         if not wants_solver and choice.feasible:
             choice.binding = "deadline"  # the default deadline sized the cluster
         if choice.binding == "deadline" and not choice.feasible and not limits.caps_size:
@@ -176,7 +227,7 @@ def plan_on(w, sides: list, fixed: dict, n_gpus: int | None, limits: Limits,
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
     choice.limits, choice.objective = slim, limits.objective or "cost"
-    return _plan(w, opts, choice, asm, limits)
+    return _plan(w, opts, choice, asm, limits, alternatives)
 
 
 def _caps(sides: list, limits: Limits, asm: Assumptions) -> dict:
@@ -238,14 +289,14 @@ def _unfit(opts: Options, asm: Assumptions) -> Choice:
 
 
 def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
-            solver: bool, summary: bool = True) -> Choice:
-    """The option chosen among those that run: CP-SAT under limits (``solver``), else the
-    solver's objective ranked with numpy when a deadline is the only limit."""
+            cp_sat: bool, summary: bool = True) -> Choice:
+    """The option chosen among those that run, by CP-SAT (``cp_sat``) or by numpy (the same
+    questions, limits.solve_with)."""
     rows = np.flatnonzero(opts.fits)
     if not rows.size:
         return _unfit(opts, asm)
     inst = _instance(opts, rows, slim, objective)
-    if solver or set(slim.active()) - {"deadline"} or objective != "cost":
+    if cp_sat:
         from . import sizing  # CP-SAT (and OR-Tools) only on the paths that use it
 
         sol = sizing.solve(inst, sizing.SolverSettings())
@@ -257,11 +308,11 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
                   f"${COST_RESOLUTION_USD:,.0f}, {POWER_RESOLUTION_MW * 1e3:g} kW, "
                   f"{GPU_RESOLUTION} device")
     else:
-        sol = solve_by_deadline(inst)
+        sol = solve(inst)
         label = (f"{sol.status}: {objective} over {inst.n} sizes of "
                  f"{', '.join(dict.fromkeys(inst.accelerator))}, ranked with numpy")
-        source = ("plan/limits.py: the least of the solver's objective among the sizes meeting "
-                  "the deadline, no solver needed")
+        source = ("plan/limits.py: the solver's objective and questions, each answered by "
+                  "enumerating the options (a one-of-n choice needs no search)")
     if sol.index is None:  # nothing to choose (unknown figures, time limit)
         i = int(rows[np.argmin(opts.cols["wall_s"][rows])])
         return Choice(i, False, sol.binding, sol.reason, sol.summary(inst) if summary else None,
@@ -273,7 +324,8 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
     return choice
 
 
-def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits) -> Plan:
+def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
+          with_alternatives: bool = True) -> Plan:
     """The Plan of the chosen option, with its alternatives."""
     i = choice.index
     sd: Side = opts.sides[int(opts.side[i])]
@@ -305,7 +357,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits) ->
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
     rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
            if k.startswith("reliability_")}
-    alternatives = _alternatives(w, opts, i, asm, choice)
+    alternatives = _alternatives(w, opts, i, asm, choice) if with_alternatives else []
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
         workload=workload, cluster=cluster, layout=opts.best.layout(i),

@@ -15,8 +15,9 @@ and ``violations`` confirms it on the unrounded floats.
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, NamedTuple
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
            "GPU_RESOLUTION", "RESOLUTION", "SizingLimits", "SizingInstance", "Breach",
            "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
-           "choose", "Relaxation", "SizingSolution", "solve_by_deadline"]
+           "choose", "Relaxation", "SizingSolution", "solve", "solve_with", "run_numpy"]
 
 # --- integer resolutions, one per quantity -----------------------------------------------------
 # 0.01 day = 14.4 minutes: finer than anything the run model resolves (one restart after a
@@ -337,22 +338,109 @@ def choose(inst: SizingInstance) -> int | None:
     return int(np.flatnonzero(ok)[np.argmin(coef[ok])])
 
 
-def solve_by_deadline(inst: SizingInstance) -> SizingSolution:
-    """The choice CP-SAT makes (plan/sizing.solve) when a deadline is the only limit, found
-    with numpy: the least rank among options meeting it, the deadline binding when dropping it
-    would give a better option; else the fastest option, the deadline to relax."""
-    if set(inst.limits.active()) - {"deadline"}:
-        raise ValueError("solve_by_deadline takes a deadline as the only limit")
-    i = choose(inst)
-    if i is not None:
-        primary = rank(inst) // max(inst.n, 1)
-        free = int(np.argmin(rank(inst)))
-        tight = ("deadline",) if inst.limits.active() and primary[free] < primary[i] else ()
-        return SizingSolution("OPTIMAL", i, True, tight[0] if tight else None, None, tight)
+def meets_except(inst: SizingInstance, relaxed: tuple[str, ...] = ()) -> np.ndarray:
+    """Per option: whether it meets every limit not in ``relaxed`` (the solver's integers)."""
+    kept = SizingLimits(**{**inst.limits.__dict__, **{_FIELD[k]: None if k != "inventory"
+                                                     else {} for k in relaxed}})
+    return replace(inst, limits=kept).meets()
+
+
+_FIELD = {"deadline": "deadline_days", "power": "power_cap_mw", "budget": "budget_usd",
+          "max_gpus": "max_gpus", "inventory": "inventory"}
+
+
+def run_numpy(inst: SizingInstance, relaxed: tuple[str, ...] = (),
+              minimise: str | None = None) -> tuple[str, int | None, float]:
+    """One question of ``solve_with``, answered with numpy: the least rank (limits.rank, the
+    objective CP-SAT minimises) among the options meeting the limits not relaxed."""
     if inst.n == 0:
-        return SizingSolution("INFEASIBLE", None, False, "unknown", "no options to choose from")
-    j = int(np.argmin(rank(inst, "deadline")))
-    days, cap = float(inst.training_days[j]), inst.cap("deadline")
-    relax = Relaxation(("deadline",), j, {"deadline": days}, days / cap - 1.0,
-                       relaxation_text(inst, ("deadline",), j))
-    return SizingSolution("INFEASIBLE", j, False, "deadline", relax.message, (), (relax,))
+        return "INFEASIBLE", None, 0.0
+    ok = meets_except(inst, relaxed)
+    if not ok.any():
+        return "INFEASIBLE", None, 0.0
+    coef = rank(inst, minimise)
+    return "OPTIMAL", int(np.flatnonzero(ok)[np.argmin(coef[ok])]), 0.0
+
+
+def solve(inst: SizingInstance) -> SizingSolution:
+    """The choice CP-SAT makes (plan/sizing.solve), with numpy: the same questions, each
+    answered by enumerating the options (a one-of-n choice needs no search)."""
+    return solve_with(inst, run_numpy)
+
+
+def _relax(inst: SizingInstance, run) -> tuple[list[Relaxation], float]:
+    """The smallest sets of limits whose relaxation admits an option, and by how much."""
+    active = inst.limits.active()
+    spent = 0.0
+    for size in range(1, len(active) + 1):
+        found = []
+        for subset in itertools.combinations(active, size):
+            best = None
+            for limit in subset:
+                status, i, wall = run(inst, relaxed=subset, minimise=limit)
+                spent += wall
+                if i is None:
+                    break  # no option even with these relaxed
+                needed, excess = {}, -math.inf
+                for k in subset:
+                    value = (float(inst.gpus[i]) if k == "inventory" else
+                             float(inst.need(k)[i]))
+                    needed[k] = value
+                    cap = inst.cap(k, i)
+                    excess = max(excess, value / cap - 1.0 if cap > 0 else math.inf)
+                cand = (excess, limit, i, needed)
+                if best is None or cand[:2] < best[:2]:
+                    best = cand
+            if best is not None:
+                excess, _, i, needed = best
+                found.append(Relaxation(subset, i, needed, excess,
+                                        relaxation_text(inst, subset, i)))
+        if found:
+            order = {k: n for n, k in enumerate(LIMITS)}
+            found.sort(key=lambda r: (r.excess, [order[k] for k in r.limits]))
+            return found, spent
+    return [], spent
+
+
+def solve_with(inst: SizingInstance, run, settings=None) -> SizingSolution:
+    """Choose the option; say which limit binds and, when none meets the limits, the smallest
+    relaxation that works. ``run(inst, relaxed=(), minimise=None)`` answers one question
+    ((status, option index or None, seconds): the best option under the limits not relaxed,
+    by the objective or by what ``minimise`` bounds): numpy (``run_numpy``) or CP-SAT
+    (plan/sizing.py). Every answer is checked by ``violations``."""
+    status, i, spent = run(inst)
+    if i is not None:
+        broken = violations(inst, i)
+        if broken:  # the rounding is conservative, so this would be a bug in the model
+            raise RuntimeError(f"CP-SAT chose option {i}, which breaks {broken}")
+        # A limit binds when removing it would give a better plan; the one whose removal
+        # gains most is named (ties in LIMITS order).
+        primary = rank(inst) // inst.n
+        gains = []
+        for limit in inst.limits.active():
+            st, j, wall = run(inst, relaxed=(limit,))
+            spent += wall
+            if j is not None and primary[j] < primary[i]:
+                gains.append((int(primary[i] - primary[j]), limit))
+        tight = tuple(k for _, k in sorted(gains, key=lambda g: (-g[0], LIMITS.index(g[1]))))
+        return SizingSolution(status, i, True, tight[0] if tight else None, None, tight,
+                              (), spent, settings)
+    if status == "UNKNOWN":
+        return SizingSolution(status, None, False, "time_limit", "no option found within the time "
+                              f"limit of {settings.time_limit_s:g} s; infeasibility not proven",
+                              solve_time_s=spent, settings=settings)
+    relaxations, more = _relax(inst, run)
+    spent += more
+    if not relaxations:
+        reason = ("no option has known figures for the limits given" if inst.n else
+                  "no options to choose from")
+        return SizingSolution(status, None, False, "unknown", reason, solve_time_s=spent,
+                              settings=settings)
+    first = relaxations[0]
+    reason = first.message
+    if len(relaxations) > 1:
+        reason += "; or: " + "; or: ".join(r.message for r in relaxations[1:])
+    binding = max(first.limits, key=lambda k: (first.needed[k] / inst.cap(k, first.index)
+                                               if inst.cap(k, first.index) > 0 else math.inf))
+    return SizingSolution(status, first.index, False, binding, reason, (), tuple(relaxations),
+                          spent, settings)

@@ -148,7 +148,7 @@ def ladder(k_lo: int, k_hi: int) -> list[int]:
 
 def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: bool,
           deadline_days: float | None, caps: dict, method: int, methods: tuple,
-          dense: bool = True) -> Options:
+          dense: bool = True, hints: dict | None = None) -> Options:
     """The options of a sizing (module docstring). ``caps`` maps a side to the device counts
     its limits allow (power cap, --max-gpus, inventory).
 
@@ -157,7 +157,9 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
     bracket narrowed. Otherwise (a deadline alone, where the cheapest size meeting it is
     wanted): a walk an octave at a time from where the deadline is likely met (MFU ~40%) to the
     deadline's bracket, then the bracket narrowed; the fastest sizes in quarter octaves only
-    when no size meets the deadline."""
+    when no size meets the deadline. ``hints`` (side -> devices) start a walk's first round
+    at the quarter octaves around a size known to be near."""
+    hints = hints or {}
     horizon_s = (deadline_days or asm.deadline_days) * SECONDS_PER_DAY
     deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     run_flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
@@ -170,7 +172,10 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
         k_lo = ladder(max(1, min(k_top, math.ceil(ideal / unit))), k_top)[:1] or [k_top]
         k_lo = k_lo[0]
         if dense:
-            ks = set(ladder(k_lo, min(k_top, k_lo << SIZE_OCTAVES)))
+            ks = set(ladder(k_lo, min(k_top, k_lo << SIZE_OCTAVES))) or {k_lo}
+        elif hints.get(s):  # a size known to be near (an inverse plan's last probe, scaled)
+            k_h = min(k_top, max(1, round(hints[s] / unit)))
+            ks = set(ladder(1, k_h)[-1:] + ladder(k_h, k_top)[:1])
         else:  # MFU 1 at twice the deadline is ~5x too few devices at a real MFU
             top = ladder(1, k_top)[-1]  # the largest ladder size: its halves are ladder sizes
             ks = {min(top, k_lo * 4), min(top, k_lo * 8)}

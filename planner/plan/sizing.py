@@ -23,8 +23,6 @@ limit bounds under the limits that remain ("needs 212 MW, cap 150 MW"; "the fast
 from __future__ import annotations
 
 import abc
-import itertools
-import math
 import time
 from dataclasses import dataclass
 
@@ -32,16 +30,13 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .limits import (
-    LIMITS,
     RESOLUTION,
-    Relaxation,
     SizingInstance,
     SizingSolution,
     cap_units,
     need_units,
     rank,
-    relaxation_text,
-    violations,
+    solve_with,
 )
 
 __all__ = ["SolverSettings", "solve", "build_model", "status_name"]
@@ -184,76 +179,9 @@ def _run(inst: SizingInstance, settings: SolverSettings, relaxed=(), minimise=No
 
 # --- solution ---------------------------------------------------------------------------------
 
-def _relax(inst: SizingInstance, settings: SolverSettings) -> tuple[list[Relaxation], float]:
-    """The smallest sets of limits whose relaxation admits an option, and by how much."""
-    active = inst.limits.active()
-    spent = 0.0
-    for size in range(1, len(active) + 1):
-        found = []
-        for subset in itertools.combinations(active, size):
-            best = None
-            for limit in subset:
-                status, i, wall = _run(inst, settings, relaxed=subset, minimise=limit)
-                spent += wall
-                if i is None:
-                    break  # no option even with these relaxed
-                needed, excess = {}, -math.inf
-                for k in subset:
-                    value = (float(inst.gpus[i]) if k == "inventory" else
-                             float(inst.need(k)[i]))
-                    needed[k] = value
-                    cap = inst.cap(k, i)
-                    excess = max(excess, value / cap - 1.0 if cap > 0 else math.inf)
-                cand = (excess, limit, i, needed)
-                if best is None or cand[:2] < best[:2]:
-                    best = cand
-            if best is not None:
-                excess, _, i, needed = best
-                found.append(Relaxation(subset, i, needed, excess,
-                                        relaxation_text(inst, subset, i)))
-        if found:
-            order = {k: n for n, k in enumerate(LIMITS)}
-            found.sort(key=lambda r: (r.excess, [order[k] for k in r.limits]))
-            return found, spent
-    return [], spent
-
-
 def solve(inst: SizingInstance, settings: SolverSettings = SolverSettings()) -> SizingSolution:
-    """Choose the option; say which limit binds and, when none meets the limits, the smallest
-    relaxation that works. Every answer is checked by ``violations``."""
-    status, i, spent = _run(inst, settings)
-    if i is not None:
-        broken = violations(inst, i)
-        if broken:  # the rounding is conservative, so this would be a bug in the model
-            raise RuntimeError(f"CP-SAT chose option {i}, which breaks {broken}")
-        # A limit binds when removing it would give a better plan; the one whose removal
-        # gains most is named (ties in LIMITS order).
-        primary = rank(inst) // inst.n
-        gains = []
-        for limit in inst.limits.active():
-            st, j, wall = _run(inst, settings, relaxed=(limit,))
-            spent += wall
-            if j is not None and primary[j] < primary[i]:
-                gains.append((int(primary[i] - primary[j]), limit))
-        tight = tuple(k for _, k in sorted(gains, key=lambda g: (-g[0], LIMITS.index(g[1]))))
-        return SizingSolution(status, i, True, tight[0] if tight else None, None, tight,
-                              (), spent, settings)
-    if status == "UNKNOWN":
-        return SizingSolution(status, None, False, "time_limit", "no option found within the time "
-                              f"limit of {settings.time_limit_s:g} s; infeasibility not proven",
-                              solve_time_s=spent, settings=settings)
-    relaxations, more = _relax(inst, settings)
-    spent += more
-    if not relaxations:
-        reason = ("no option has known figures for the limits given" if inst.n else
-                  "no options to choose from")
-        return SizingSolution(status, None, False, "unknown", reason, solve_time_s=spent,
-                              settings=settings)
-    first = relaxations[0]
-    reason = first.message
-    if len(relaxations) > 1:
-        reason += "; or: " + "; or: ".join(r.message for r in relaxations[1:])
-    binding = max(first.limits, key=lambda k: (first.needed[k] / inst.cap(k, first.index)
-                                               if inst.cap(k, first.index) > 0 else math.inf))
-    return SizingSolution(status, first.index, False, binding, reason, (), tuple(relaxations),
-                          spent, settings)
+    """Choose the option with CP-SAT; say which limit binds and, when none meets the limits,
+    the smallest relaxation that works (limits.solve_with: the same search as the numpy
+    engine, CP-SAT answering each question). Every answer is checked by ``violations``."""
+    return solve_with(inst, lambda i, relaxed=(), minimise=None: _run(i, settings, relaxed,
+                                                                         minimise), settings)

@@ -114,7 +114,10 @@ def test_enumerated_layouts_are_exactly_the_valid_ones(a, devices, seq_len, seqs
         return
     n = len(lay["tp"])
     assert len(_rows(lay)) == n  # no layout twice
-    assert set(lay) == {*LAYOUT_FIELDS, "batch_seqs"}
+    assert set(lay) == {*LAYOUT_FIELDS, "batch_seqs", "base"}
+    # each recompute x ZeRO variant names the layout it is a variant of
+    assert np.array_equal(lay["base"], np.repeat(np.arange(len(lay["tp"]) // 9), 9)) or \
+        len(set(lay["recompute"].tolist())) * len(set(lay["zero"].tolist())) != 9
     assert all(len(v) == n and v.dtype == np.int64 for v in lay.values())
     assert np.all(lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == devices)
     assert np.all((a.heads % lay["tp"] == 0) & (domain % lay["tp"] == 0))

@@ -6,7 +6,7 @@ cap is allowed), breach_text for every limit and for an unknown need, relaxation
 limits, rank()'s tie-breaks (cost, then days, then fewer devices, then the key; an unknown
 primary ranks last), choose() against a brute-force numpy filter, and with hypothesis over
 small random option tables: choose() picks CP-SAT's option (plan/sizing.solve) whenever one
-meets the limits, and solve_by_deadline() agrees with it when the deadline is the only limit.
+meets the limits, and limits.solve() (numpy) answers as sizing.solve() (CP-SAT) does.
 """
 
 import math
@@ -29,7 +29,7 @@ from planner.plan.limits import (
     choose,
     rank,
     relaxation_text,
-    solve_by_deadline,
+    solve,
 )
 
 nan, inf = math.nan, math.inf
@@ -217,7 +217,7 @@ def test_choose_matches_brute_force_on_random_tables(data):
     assert choose(inst) == _brute(inst)
 
 
-# --- choose and solve_by_deadline against CP-SAT ----------------------------------------------
+# --- choose and the numpy solve against CP-SAT ----------------------------------------------
 # Figures and limits are drawn on the resolution grid (whole 0.01 days, $1,000, kW), where a
 # float comparison and CP-SAT's integer units must agree exactly.
 
@@ -283,10 +283,10 @@ def test_choose_returns_the_cp_sat_option(data):
 
 @settings(max_examples=25, deadline=None)
 @given(st.data())
-def test_solve_by_deadline_agrees_with_cp_sat(data):
+def test_numpy_solve_agrees_with_cp_sat_on_a_deadline(data):
     inst = data.draw(tables(deadline_only=True))
     assert inst.limits.active() == ("deadline",)
-    fast, sol = solve_by_deadline(inst), sizing.solve(inst, SETTINGS)
+    fast, sol = solve(inst), sizing.solve(inst, SETTINGS)
     event(f"feasible={fast.feasible}, binding={fast.binding}")
     assert (fast.index, fast.feasible, fast.binding) == (sol.index, sol.feasible, sol.binding)
     assert fast.tight == sol.tight
@@ -297,24 +297,34 @@ def test_solve_by_deadline_agrees_with_cp_sat(data):
         np.testing.assert_equal(a.needed, b.needed)  # nan (unknown days) equal to nan
 
 
-def test_solve_by_deadline_refuses_other_limits_and_handles_none():
-    with pytest.raises(ValueError, match="deadline as the only limit"):
-        solve_by_deadline(_inst(["a"], [8], [1], [1e6], power_cap_mw=5))
-    empty = solve_by_deadline(SizingInstance([], [], [], [], [],
-                                             SizingLimits(deadline_days=10)))
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_numpy_solve_agrees_with_cp_sat_under_every_limit(data):
+    # the same questions (limits.solve_with), two engines: every answer field equal
+    inst = data.draw(tables())
+    fast, sol = solve(inst), sizing.solve(inst, SETTINGS)
+    event(f"feasible={fast.feasible}, binding={fast.binding}")
+    assert (fast.index, fast.feasible, fast.binding, fast.reason, fast.tight) == \
+        (sol.index, sol.feasible, sol.binding, sol.reason, sol.tight)
+    assert [(r.limits, r.index, r.message) for r in fast.relaxations] == \
+        [(r.limits, r.index, r.message) for r in sol.relaxations]
+
+
+def test_numpy_solve_handles_no_options_and_no_limits():
+    empty = solve(SizingInstance([], [], [], [], [], SizingLimits(deadline_days=10)))
     assert not empty.feasible and empty.index is None and empty.binding == "unknown"
-    free = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6]))
+    free = solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6]))
     assert free.index == 0 and free.binding is None  # no limit at all: the cheapest
 
 
-def test_solve_by_deadline_names_the_deadline_binding_or_to_relax():
+def test_numpy_solve_names_the_deadline_binding_or_to_relax():
     inst = _inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6], deadline_days=6)
-    s = solve_by_deadline(inst)
+    s = solve(inst)
     assert (s.index, s.feasible, s.binding, s.tight) == (1, True, "deadline", ("deadline",))
-    loose = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
+    loose = solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
                                     deadline_days=10))
     assert (loose.index, loose.binding) == (0, None)  # the cheapest meets it: nothing binds
-    late = solve_by_deadline(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
+    late = solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
                                    deadline_days=4))
     assert (late.index, late.feasible, late.binding) == (1, False, "deadline")
     assert late.reason == "the fastest plan takes 5.0 days (16 x a), deadline 4.0"
@@ -331,7 +341,7 @@ def test_choose_agrees_with_cp_sat_for_a_deadline_off_the_resolution_grid():
                  deadline_days=100 / 24)
     assert sizing.solve(inst, SETTINGS).index == 1  # CP-SAT: 4.165 d needs 417 > 416 units
     assert choose(inst) == 1
-    assert solve_by_deadline(inst).index == 1
+    assert solve(inst).index == 1
 
 
 def test_limits_order_is_the_tie_order():
