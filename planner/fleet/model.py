@@ -382,10 +382,12 @@ def _gap(solver: cp_model.CpSolver) -> float | None:
 
 
 def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
-          relaxed: tuple = ()) -> FleetSolution:
+          relaxed: tuple = (), on_phase=None) -> FleetSolution:
     """Phase 1 minimises weighted lateness; phase 2 holds it and minimises cost, then starts.
     Both start from a greedy schedule (a hint); when CP-SAT finds nothing in its time the
-    greedy schedule, valid by construction, is the answer (FEASIBLE, its gap unknown)."""
+    greedy schedule, valid by construction, is the answer (FEASIBLE, its gap unknown).
+    ``on_phase()`` is called as each phase ends."""
+    on_phase = on_phase or (lambda: None)
     if not inst.runs:
         return FleetSolution("OPTIMAL", (), 0.0, 0.0, 0.0, ("OPTIMAL", "OPTIMAL"),
                              {"lateness": 0.0, "cost": 0.0})
@@ -400,6 +402,7 @@ def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
         _hint(model, v, inst, start)
     first = settings.solver(settings.time_limit_s * LATENESS_PHASE_SHARE)
     s1 = status_name(first.solve(model))
+    on_phase()
     if s1 not in ("OPTIMAL", "FEASIBLE"):
         if start is not None:  # the greedy schedule stands
             return _result(inst, start, "FEASIBLE", t0, (s1,), {"lateness": None,
@@ -423,6 +426,7 @@ def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
     left = settings.time_limit_s - (time.perf_counter() - t0)
     second = settings.solver(max(left, settings.time_limit_s * (1 - LATENESS_PHASE_SHARE)))
     s2 = status_name(second.solve(model))
+    on_phase()
     solver = second if s2 in ("OPTIMAL", "FEASIBLE") else first
     gap["cost"] = _gap(second) if s2 in ("OPTIMAL", "FEASIBLE") else None
     status = "OPTIMAL" if (s1, s2) == ("OPTIMAL", "OPTIMAL") else "FEASIBLE"

@@ -27,6 +27,7 @@ from ..assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.options import shared_searches
+from ..progress import Progress
 from ..report import flatten
 from ..units import InputError
 from .columnar import columnar
@@ -173,7 +174,7 @@ def check_columns(names) -> None:
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
-                  chunk_rows: int = SWEEP_CHUNK_ROWS):
+                  chunk_rows: int = SWEEP_CHUNK_ROWS, progress=None):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
 
@@ -181,17 +182,21 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
     gets its message in ``error`` and null outputs; an infeasible plan is a row with
     ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of
-    ``chunk_rows``; catalog and assumptions hold for every row."""
+    ``chunk_rows``; catalog and assumptions hold for every row. ``progress``: a bar on a
+    terminal once a call runs past a second (None, True), nothing (False), or a callable
+    called with (rows done, rows) after each chunk (planner/progress.py)."""
     import pyarrow as pa
 
     cols, n = columns_of(scenarios)
     check_columns(cols)
     ctx = context(catalog, assumptions)
     parts = []
-    for start in range(0, max(n, 1), chunk_rows):
-        rows = slice(start, min(n, start + chunk_rows))  # each column's chunk as a view
-        parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
-                            rows.stop - rows.start).table())
+    with Progress(progress, n, "scenarios", "scenario") as bar:
+        for start in range(0, max(n, 1), chunk_rows):
+            rows = slice(start, min(n, start + chunk_rows))  # each column's chunk as a view
+            parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
+                                rows.stop - rows.start).table())
+            bar.update(rows.stop - rows.start)
     out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     clash = [c for c in out.column_names if c in cols]
     if clash:

@@ -21,6 +21,7 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
 from ..model import uncertainty
 from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, search
+from ..progress import Progress
 from ..specs import Site, Workload
 from ..units import SECONDS_PER_DAY, parse_int_count
 from .assemble import (
@@ -86,11 +87,12 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
              assumptions: dict | Assumptions | None = None, inventory=None, curve=False,
-             **shape) -> Plan:
+             progress=False, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``curve``: a sizing evaluates every
-    quarter-octave size (the curve the sizing chart draws), not only those its choice needs."""
+    quarter-octave size (the curve the sizing chart draws), not only those its choice needs;
+    ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
                   max_gpus=max_gpus, objective=objective, ownership=ownership,
@@ -99,7 +101,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   assumptions=assumptions, inventory=inventory, **shape)
-    plan = plan_on(req, curve=bool(curve))
+    with Progress(progress, None, "sizes", "size") as bar:
+        plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
     return plan
@@ -188,7 +191,8 @@ class Choice:
 
 
 def plan_on(req: Request, engine: str = "auto", curve: bool = False,
-            size_hint: int | None = None, alternatives: bool = True) -> Plan:
+            size_hint: int | None = None, alternatives: bool = True,
+            progress: Progress | None = None) -> Plan:
     """The plan among the options of the request's accelerators. ``engine`` answers the
     choice among sizes: "auto" (CP-SAT under limits beyond a deadline, several accelerators or
     the time objective; numpy otherwise), "cp-sat" or "numpy" (the same answers: the
@@ -202,7 +206,8 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
                         req.allow_tp, setup.method, METHODS)
     else:
         opts = sized(req.w, req.sides, req.fixed, req.asm, req.allow_tp, setup.deadline_days,
-                     setup.caps, setup.method, METHODS, setup.dense, setup.hints)
+                     setup.caps, setup.method, METHODS, setup.dense, setup.hints,
+                     progress.update if progress is not None else None)
     return _plan(req.w, opts, _decide(req, setup, opts, engine), req.asm, req.limits,
                  alternatives)
 

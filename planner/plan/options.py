@@ -164,15 +164,18 @@ def ladder(k_lo: int, k_hi: int) -> list[int]:
 
 def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: bool,
           deadline_days: float | None, caps: dict, method: int, methods: tuple,
-          dense: bool = True, hints: dict | None = None) -> Options:
+          dense: bool = True, hints: dict | None = None, counted=None) -> Options:
     """The options of a sizing (module docstring; ``walk`` decides the sizes). ``caps`` maps
-    a side to the device counts its limits allow (power cap, --max-gpus, inventory)."""
+    a side to the device counts its limits allow (power cap, --max-gpus, inventory);
+    ``counted(n)`` hears of each round's sizes."""
     units, firsts, tops = first_sizes(w, sides, asm, deadline_days, caps, dense, hints)
     steps = walk(firsts, tops, deadline_days, dense)
     request, opts, known = next(steps), None, {}
     while True:
         new = evaluate_sizes(w, sides, request, units, fixed, asm, allow_tp, method, methods)
         opts = new if opts is None else merge(opts, new)
+        if counted is not None:
+            counted(len(request))
         known.update(walls(new, units))
         try:
             request = steps.send(known)
