@@ -127,6 +127,12 @@ class Assumptions:
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
                     "sec. 1); the site's figure wins when a site is given")
+    peak_pue_uplift: float = _a(0.10, "design-day (peak) PUE over the annual PUE when the site "
+                                "gives no peak: a public cluster sizer contracts the grid at "
+                                "PUE 1.20 for liquid-cooled campuses running 1.10 a year "
+                                "(aiinframap.com Cluster Buildout Sizer); Facebook Prineville "
+                                "was designed for 1.15 against 1.08 annualised (Facebook "
+                                "Engineering, 2011)")
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
                                    "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh")
     grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it")

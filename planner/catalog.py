@@ -169,8 +169,13 @@ def parse_network(path: Path, key: str, data: dict) -> Network:
 
 def parse_site(path: Path, key: str, data: dict) -> Site:
     f = _figures(path, data, SITE_TEXT, SITE_FIGURES)
+    pue, peak = _v(f, "pue"), _v(f, "peak_pue")
+    if pue is not None and peak is not None and peak < pue:
+        raise CatalogError(f"{path}: peak_pue {peak:g} is below pue {pue:g} (the design-day "
+                           "PUE at full IT load cannot be below the annual average)")
     return Site(key=key, name=data.get("name", key), region=data.get("region", ""),
                 power_cap_w=_v(f, "power_cap_mw", 1e6), pue=_v(f, "pue"),
+                peak_pue=_v(f, "peak_pue"),
                 energy_usd_per_kwh=_v(f, "energy_usd_per_kwh"),
                 capex_usd_per_mw=_v(f, "capex_usd_per_mw"),
                 grid_kg_co2_per_mwh=_v(f, "grid_kg_co2_per_mwh"),

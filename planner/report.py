@@ -80,7 +80,7 @@ def plan_table(plan: dict) -> str:
                      f"(goodput {fmt_pct(plan['goodput'])})"),
             ("reliability", _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])),
-            ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility"),
+            ("power", _power_text(plan)),
             ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
                        f"{_num(plan['co2_t'], '{:,.0f}')} t"),
             ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
@@ -118,6 +118,16 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+def _power_text(plan: dict) -> str:
+    """Peak (what the site supplies, every cap's test) and the average (the energy bill)."""
+    asm = plan["assumptions"]
+    peak = asm.get("peak_pue", {}).get("value")
+    pue = asm.get("pue", {}).get("value")
+    return (f"{fmt_power(plan['power_mw'] * 1e6)} peak facility (PUE {_num(peak, '{:.2f}')} at "
+            f"full load), {fmt_power(plan['power_average_mw'] * 1e6)} average (PUE "
+            f"{_num(pue, '{:.2f}')})")
 
 
 def _reliability_text(plan: dict) -> str:

@@ -94,7 +94,8 @@ class Site:
     name: str
     region: str = ""
     power_cap_w: float | None = None  # facility power
-    pue: float | None = None
+    pue: float | None = None  # annualised: the energy bill's
+    peak_pue: float | None = None  # design-day, at full IT load: the power contract's
     energy_usd_per_kwh: float | None = None
     capex_usd_per_mw: float | None = None  # building, per MW of IT load
     grid_kg_co2_per_mwh: float | None = None

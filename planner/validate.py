@@ -169,11 +169,11 @@ def cost_comparison(cat: Catalog) -> list[dict]:
         site = cat.site("us-hyperscale")
         wall_s = ref.gpu_hours / ref.gpus * 3600.0
         dev_w, _ = power_model.device_power_w(acc, DEFAULT)
-        it_w = power_model.it_power_w(ref.gpus, dev_w, DEFAULT)
-        facility_w = power_model.facility_power_w(it_w, site.pue)
+        facility_w = power_model.facility_power_w(
+            power_model.it_power_w(ref.gpus, dev_w, DEFAULT), site.pue)
         owned = cost_model.owned_cost(
-            ref.gpus, wall_s, acc.purchase_usd or math.nan,
-            acc.server_usd_per_device or math.nan, it_w, facility_w, site.energy_usd_per_kwh,
+            ref.gpus, wall_s, acc.purchase_usd or math.nan, acc.server_usd_per_device or math.nan,
+            power_model.it_peak_power_w(ref.gpus, dev_w, DEFAULT), facility_w, site.energy_usd_per_kwh,
             site.capex_usd_per_mw, DEFAULT)["total"]
         _, price = acc.cloud_price()
         rate = price.value if price is not None else math.nan

@@ -126,7 +126,7 @@ class OptionInfo:
 
     layout: dict
     mfu: float
-    it_power_mw: float
+    it_power_mw: float  # IT at the servers' maximum (the site's peak is this x its peak PUE)
 
 
 def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAULT,
@@ -162,8 +162,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: no layout fits or makes progress")
                     continue
-                pue_plan = plan.assumptions["pue"]["value"]
-                it_mw = plan.power_mw / pue_plan
+                # IT power at peak and on average: the plan's facility figures over its PUEs
+                it_mw = plan.power_peak_mw / plan.assumptions["peak_pue"]["value"]
+                it_average_mw = plan.power_average_mw / plan.assumptions["pue"]["value"]
                 days = plan.training_days
                 duration = max(1, math.ceil(round(days / spec.step_days, 9)))
                 hardware = sum(plan.cost_usd[k] for k in ("accelerators", "servers", "network",
@@ -173,8 +174,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 for s, site in enumerate(spec.sites):
                     if acc_key not in site.deliveries:
                         continue
-                    mw = it_mw * site.pue
-                    energy = energy_cost_usd(energy_mwh(mw * 1e6, days * SECONDS_PER_DAY),
+                    mw = it_mw * site.peak_pue
+                    energy = energy_cost_usd(energy_mwh(it_average_mw * site.pue * 1e6,
+                                                        days * SECONDS_PER_DAY),
                                              site.energy_usd_per_kwh)
                     options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
                                                float(mw), float(hardware + energy)))

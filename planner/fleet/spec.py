@@ -30,7 +30,7 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
 DEFAULT_WEIGHT = 1.0
 
 TOP_KEYS = {"start", "end", "step", "sites", "runs", "solver"}
-SITE_KEYS = {"name", "pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
+SITE_KEYS = {"name", "pue", "peak_pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
 RUN_KEYS = {"name", "params", "tokens", "workload", "earliest", "deadline", "weight", "gpus",
             "gpu", "seq_len", "global_batch", "precision"}
 SOLVER_KEYS = {"time_limit_s", "workers", "seed"}
@@ -43,9 +43,10 @@ ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "p
 @dataclass(frozen=True)
 class SiteSpec:
     name: str
-    pue: float
+    pue: float  # annualised: the energy bill's
+    peak_pue: float  # design-day at full IT load: what power_mw is checked against
     energy_usd_per_kwh: float
-    power_mw: tuple  # ((date, MW from then on), ...) sorted
+    power_mw: tuple  # ((date, MW from then on), ...) sorted: the site's peak supply
     deliveries: dict  # accelerator -> ((date, devices delivered then), ...)
 
 
@@ -192,9 +193,15 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
             key = acc_key(k, f"{w}.deliveries")
             deliveries[key] = _series(series, f"{w}.deliveries.{k}",
                                       lambda v, nm: parse_int_count(v, nm), start)
+        pue = _positive(raw.get("pue", DEFAULT.pue), f"{w}.pue")
+        # no peak given: the annual PUE + the default design-day uplift (Assumptions)
+        peak_pue = _positive(raw.get("peak_pue", pue + DEFAULT.peak_pue_uplift), f"{w}.peak_pue")
+        if peak_pue < pue:
+            raise InputError(f"{w}.peak_pue", raw.get("peak_pue"), f"a number >= pue ({pue:g})",
+                             "is below the annual PUE (the design-day PUE at full IT load "
+                             "cannot be below the year's average)")
         sites.append(SiteSpec(
-            name=str(raw["name"]),
-            pue=_positive(raw.get("pue", DEFAULT.pue), f"{w}.pue"),
+            name=str(raw["name"]), pue=pue, peak_pue=peak_pue,
             energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
                                                  DEFAULT.energy_usd_per_kwh),
                                          f"{w}.energy_usd_per_kwh"),

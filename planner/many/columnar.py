@@ -355,6 +355,8 @@ class Chunk:
             given = self.col(name)  # a row's own figure replaces the catalog's (run_inputs)
             if given is not None:
                 inputs[field] = _given(given, self.qty[name][0], inputs[field])
+        pue_given = self.col("pue")  # a row's PUE sets its peak too (cluster.peak_pue_of)
+        pue_given = (pue_given.codes >= 0) if pue_given is not None else None
         methods = tuple(self.ctx.cost_keys)
         oc = self.col("ownership")
         if oc is None:
@@ -372,9 +374,12 @@ class Chunk:
         for aid, sel in _split([id(a) if a else 0 for a in asms], self.mid):
             asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
             pick = (lambda v: v) if sel is None else (lambda v, sel=sel: v[sel])
+            mine = {n: pick(v) if np.ndim(v) else v for n, v in inputs.items()}
+            if pue_given is not None:
+                mine["peak_pue"] = np.where(pick(pue_given), mine["pue"] + asm.peak_pue_uplift,
+                                            mine["peak_pue"])
             got = run_figures(pick(devices), pick(self.tokens), pick(per_row["tokens_per_s"]),
-                              pick(per_row["mfpt"]), pick(per_row["hfpt"]),
-                              {n: pick(v) if np.ndim(v) else v for n, v in inputs.items()},
+                              pick(per_row["mfpt"]), pick(per_row["hfpt"]), mine,
                               asm, pick(method), methods)
             for name, v in got.items():
                 v = np.broadcast_to(v, (len(r) if sel is None else int(sel.sum()),))

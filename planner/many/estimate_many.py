@@ -120,7 +120,7 @@ def _flat(plan) -> dict:
     flat = flatten({k: v for k, v in plan.__dict__.items()
                     if k not in ("assumptions", "alternatives", "sizing")})
     used = plan.assumptions or {}
-    for name in ("price_per_gpu_hour", "pue"):
+    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
         if name in used:
             flat[f"assumptions_{name}_value"] = used[name].get("value")
     return flat

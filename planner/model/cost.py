@@ -48,13 +48,14 @@ def capital_recovery_factor(rate, years):
     return np.where(np.abs(r) < 1e-12, 1.0 / n + r * (n + 1.0) / (2.0 * n), annuity)
 
 
-def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, facility_w,
+def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_peak_w, facility_w,
                energy_usd_per_kwh, capex_usd_per_mw, asm: Assumptions) -> dict:
     """Cost of owning the cluster for the run's wall-clock duration, by component (USD).
 
     Hardware capex (accelerators, rest of the server, network) and the facility are charged
-    as an annuity (capital recovery factor at asm.cost_of_capital) for the years the run lasts;
-    energy is the facility's MWh at the price; maintenance is a yearly fraction of hardware
+    as an annuity (capital recovery factor at asm.cost_of_capital) for the years the run lasts,
+    the facility sized for the peak IT load ``it_peak_w``; energy is the MWh of the average
+    facility draw ``facility_w`` at the price; maintenance is a yearly fraction of hardware
     capex. `server_usd_per_device` is the whole server per device, accelerator included; when
     unknown (None or nan) the rest of the server is device_usd x (asm.server_overhead - 1).
     """
@@ -69,7 +70,7 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_w, f
     servers_capex = n * rest_of_server
     network_capex = asm.network_capex_fraction * (accelerators_capex + servers_capex)  # Cottier
     hardware_capex = accelerators_capex + servers_capex + network_capex
-    facility_capex = _known(capex_usd_per_mw) * _known(it_w) / 1e6  # $/MW of IT load (sec. 4)
+    facility_capex = _known(capex_usd_per_mw) * _known(it_peak_w) / 1e6  # $/MW of IT load (sec. 4)
     # annuity over useful life: 5 y hardware, 15 y facility (power_cost.md, sec. 6)
     hardware_per_year = capital_recovery_factor(asm.cost_of_capital, asm.depreciation_years)
     facility_per_year = capital_recovery_factor(asm.cost_of_capital, asm.facility_years)

@@ -13,8 +13,8 @@ from ..assumptions import Assumptions
 from ..specs import Accelerator
 from ..units import known as _known
 
-__all__ = ["device_power_w", "it_power_w", "facility_power_w", "energy_mwh", "co2_tonnes",
-           "J_PER_MWH"]
+__all__ = ["device_power_w", "it_peak_power_w", "it_power_w", "facility_power_w", "energy_mwh",
+           "co2_tonnes", "J_PER_MWH"]
 
 J_PER_MWH = 3.6e9  # 1 MWh = 1e6 W x 3600 s
 
@@ -35,15 +35,24 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"
 
 
+def it_peak_power_w(devices, device_power_w, asm: Assumptions):
+    """IT power of the cluster at the servers' maximum, scale-out network included: what the
+    site's breakers and power contract must carry (NVIDIA DGX H100 datasheet: 10.2 kW max)."""
+    servers_w = np.asarray(devices, dtype=float) * _known(device_power_w)
+    # switches and storage add 5-10% to IT power (lynx-cortex cluster sizing, secondary)
+    return servers_w * (1.0 + asm.network_power_fraction)
+
+
 def it_power_w(devices, device_power_w, asm: Assumptions):
-    """IT power of the cluster in watts: servers at their average draw plus scale-out network."""
-    servers_w = np.asarray(devices, dtype=float) * _known(device_power_w)  # power_cost.md, sec. 2
-    average_w = servers_w * asm.power_utilisation  # average/peak 0.9 (power_cost.md, sec. 2)
-    return average_w * (1.0 + asm.network_power_fraction)  # switches + storage 5-10% (sec. 2)
+    """IT power of the cluster on average over the run: the peak x the average-to-peak draw of
+    synchronous training (asm.power_utilisation), what the energy bill integrates."""
+    return it_peak_power_w(devices, device_power_w, asm) * asm.power_utilisation
 
 
 def facility_power_w(it_w, pue):
-    """Facility power = IT power x PUE (power_cost.md, sec. 1: PUE = facility / IT)."""
+    """Facility power = IT power x PUE (The Green Grid, White Paper 49: PUE = total facility
+    power / IT equipment power); peak IT with the design-day (peak) PUE gives the site's peak,
+    average IT with the annualised PUE its average."""
     return _known(it_w) * _known(pue)
 
 

@@ -14,24 +14,29 @@ from . import power as power_model
 from . import reliability
 
 
-def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, cloud_usd_per_hour,
+def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, cloud_usd_per_hour,
             energy_usd_per_kwh, device_usd, server_usd_per_device, capex_usd_per_mw,
             grid_kg_co2_per_mwh, asm: Assumptions, failure_rate=None) -> dict:
     """Everything a plan reports beyond the step, as arrays.
 
     ``compute_s`` is the time the run needs at steady-state throughput (tokens / tokens_per_s);
     goodput stretches it to wall time (reliability.goodput); power is per-device server power
-    x utilisation x network share x PUE (power.py); cost both ways (cost.py)."""
+    x network share x PUE: at the servers' maximum and the peak PUE for what the site must
+    supply (facility_peak_w), at the average draw and the annual PUE for energy (facility_w,
+    power.py); cost both ways (cost.py), the facility built for the peak."""
     rel = reliability.goodput(devices, compute_s, checkpoint_s, asm, failure_rate=failure_rate)
     wall_s = rel["wall_s"]
     gpu_hours = np.asarray(devices, dtype=float) * wall_s / 3600.0
+    it_peak_w = power_model.it_peak_power_w(devices, device_power_w, asm)
     it_w = power_model.it_power_w(devices, device_power_w, asm)
+    facility_peak_w = power_model.facility_power_w(it_peak_w, peak_pue)
     facility_w = power_model.facility_power_w(it_w, pue)
     energy = power_model.energy_mwh(facility_w, wall_s)
     cloud = cost_model.cloud_cost(gpu_hours, cloud_usd_per_hour)
-    owned = cost_model.owned_cost(devices, wall_s, device_usd, server_usd_per_device, it_w,
+    owned = cost_model.owned_cost(devices, wall_s, device_usd, server_usd_per_device, it_peak_w,
                                   facility_w, energy_usd_per_kwh, capex_usd_per_mw, asm)
     return {"reliability": rel, "wall_s": wall_s, "training_days": wall_s / SECONDS_PER_DAY,
             "gpu_hours": gpu_hours, "it_w": it_w, "facility_w": facility_w,
+            "it_peak_w": it_peak_w, "facility_peak_w": facility_peak_w,
             "energy_mwh": energy, "co2_t": power_model.co2_tonnes(energy, grid_kg_co2_per_mwh),
             "cost": {"cloud": cloud, "owned": owned}}

@@ -48,10 +48,12 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
                            ("energy_usd_per_kwh", asm.energy_price_relative_range)):
         low, high = ranges.get(name, (None, None))
         draws[name] = triangular(rng, inputs[name], low, high, relative, n)
+    # the design-day PUE moves with the annual one it is set against
+    draws["peak_pue"] = np.asarray(inputs["peak_pue"], dtype=float) * draws["pue"] / inputs["pue"]
     out = run.outcome(devices, compute_s / efficiency, asm=asm,
                       failure_rate=asm.failure_rate_per_device_hour * failures, **draws)
     return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
-            "power_mw": out["facility_w"] / 1e6,
+            "power_mw": out["facility_peak_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}
 
 

@@ -90,7 +90,9 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
     out = run.outcome(devices, compute_s, asm=asm, **inputs)
     rel = out["reliability"]
     cols = {"goodput": rel["goodput"], "training_days": out["training_days"],
-            "gpu_hours": out["gpu_hours"], "power_mw": out["facility_w"] / 1e6,
+            "gpu_hours": out["gpu_hours"], "power_mw": out["facility_peak_w"] / 1e6,
+            "power_peak_mw": out["facility_peak_w"] / 1e6,
+            "power_average_mw": out["facility_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "co2_t": out["co2_t"],
             "wall_s": out["wall_s"]}
     cols.update({f"reliability_{k}": rel[k] for k in RELIABILITY_KEYS})
@@ -112,6 +114,7 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
     cols["hardware_flops"] = np.asarray(hardware_flops_per_token) * tokens
     cols["assumptions_price_per_gpu_hour_value"] = inputs["cloud_usd_per_hour"]
     cols["assumptions_pue_value"] = inputs["pue"]
+    cols["assumptions_peak_pue_value"] = inputs["peak_pue"]
     return cols
 
 

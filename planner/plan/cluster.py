@@ -95,6 +95,16 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
     return asm.pue, asm.source("pue")
 
 
+def peak_pue_of(site: Site | None, asm: Assumptions,
+                given: float | None = None) -> tuple[float, str]:
+    """(peak PUE, source): the design-day PUE at full IT load that the power contract covers.
+    The site's when its annual PUE is the one used; else the PUE used + asm.peak_pue_uplift."""
+    if given is None and site and site.peak_pue:
+        return site.peak_pue, f"site {site.key}"
+    pue, _ = pue_of(site, asm, given)
+    return pue + asm.peak_pue_uplift, f"PUE {pue:g} + peak_pue_uplift {asm.peak_pue_uplift:g}"
+
+
 def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:
     """(USD per device-hour, source): given (--price-per-gpu-hour), else the catalog's rule
     (Accelerator.cloud_price), else unknown (nan)."""
@@ -133,6 +143,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     used["power_basis"] = {"value": power_basis, "source": "per-device server power"}
     pue_value, src = pue_of(site, asm, pue)
     used["pue"] = {"value": pue_value, "source": src}
+    peak_value, src = peak_pue_of(site, asm, pue)
+    used["peak_pue"] = {"value": peak_value, "source": src}
     rate, src = cloud_price_of(acc, price_per_gpu_hour)
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
     price, src = energy_price_of(site, asm, energy_usd_per_kwh)
@@ -140,7 +152,7 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
               else asm.grid_kg_co2_per_mwh)
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
-            "pue": pue_value, "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
+            "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
             "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
             "server_usd_per_device": (acc.server_usd_per_device if acc.server_usd_per_device
                                       else math.nan),
@@ -151,8 +163,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
 
 def facility_w_per_device(acc: Accelerator, site: Site | None, asm: Assumptions,
                           given_pue: float | None = None) -> float:
-    """Facility watts one device adds (server share, network share, PUE): a power cap's
-    largest cluster is the cap over this."""
+    """Peak facility watts one device adds (server maximum, network share, peak PUE): a power
+    cap's largest cluster is the cap over this."""
     dev_w, _ = power_model.device_power_w(acc, asm)
-    it = power_model.it_power_w(1, dev_w, asm)
-    return float(power_model.facility_power_w(it, pue_of(site, asm, given_pue)[0]))
+    it = power_model.it_peak_power_w(1, dev_w, asm)
+    return float(power_model.facility_power_w(it, peak_pue_of(site, asm, given_pue)[0]))

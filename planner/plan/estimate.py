@@ -470,7 +470,8 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
                           if k.startswith("time_breakdown_s_")},
         bottleneck=str(c["bottleneck"][i]), goodput=float(c["goodput"][i]),
         training_days=float(c["training_days"][i]), gpu_hours=float(c["gpu_hours"][i]),
-        power_mw=float(c["power_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
+        power_mw=float(c["power_mw"][i]), power_peak_mw=float(c["power_peak_mw"][i]),
+        power_average_mw=float(c["power_average_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
         co2_t=float(c["co2_t"][i]), cost_usd=cost, cost_method=method, assumptions=used,
         reliability=rel, alternatives=alternatives, sizing=_public(choice.summary))
 

@@ -35,13 +35,15 @@ STEP = (("model_flops", "f8", "FLOP"), ("hardware_flops", "f8", "FLOP"),
 # The run: wall clock with goodput, device-hours, power, energy, carbon.
 RUN = (("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
        ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),
-       ("power_mw", "f8", "MW"), ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2"))
+       ("power_mw", "f8", "MW"), ("power_peak_mw", "f8", "MW"), ("power_average_mw", "f8", "MW"),
+       ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2"))
 # The cost figures beyond the components of each method.
 COST_PER_UNIT = (("total", "USD"), ("per_trillion_tokens", "USD per 1e12 tokens"),
                  ("per_1e24_flop", "USD per 1e24 FLOP"))
 RELIABILITY_UNITS = {"goodput": "fraction", "expected_interruptions": "interruptions"}
 # Figures of the assumptions table carried as columns (what the rows used).
-ASSUMPTION_COLUMNS = (("price_per_gpu_hour", "USD per device-hour"), ("pue", ""))
+ASSUMPTION_COLUMNS = (("price_per_gpu_hour", "USD per device-hour"), ("pue", ""),
+                      ("peak_pue", ""))
 
 
 def reliability_unit(name: str) -> str:

@@ -33,7 +33,9 @@ class Plan:
     goodput: float | None
     training_days: float | None
     gpu_hours: float | None
-    power_mw: float | None
+    power_mw: float | None  # what the site must supply: the peak (power_peak_mw)
+    power_peak_mw: float | None  # IT at the servers' maximum, network, peak PUE
+    power_average_mw: float | None  # average draw over the run, annual PUE: the energy bill's
     energy_mwh: float | None
     co2_t: float | None
     cost_usd: dict | None
@@ -63,8 +65,8 @@ class Plan:
 # The figures of a plan that are None when it has no layout that runs.
 FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu",
            "mfu", "hfu", "memory_gb_per_gpu", "memory_breakdown_gb", "time_breakdown_s",
-           "bottleneck", "goodput", "training_days", "gpu_hours", "power_mw", "energy_mwh",
-           "co2_t", "cost_usd", "cost_method")
+           "bottleneck", "goodput", "training_days", "gpu_hours", "power_mw", "power_peak_mw",
+           "power_average_mw", "energy_mwh", "co2_t", "cost_usd", "cost_method")
 
 
 def empty_plan(workload: dict, cluster: dict, assumptions: dict, binding: str,

@@ -21,13 +21,13 @@ from planner.model.cost import (
 # 16,384 H100 for 54 days (Llama 3 report, sec. 3.3.4), catalog prices (hardware/h100-sxm.toml)
 N, WALL = 16_384, 54 * 86400.0
 DEVICE, SERVER = 27_500.0, 39_200.0
-IT_W = N * 1275.0 * 0.9 * 1.08
-FAC_W = IT_W * 1.2
+IT_PEAK_W = N * 1275.0 * 1.08  # DGX H100 maximum per GPU + 8% network: the facility's size
+FAC_W = IT_PEAK_W * 0.9 * 1.2  # the average draw x PUE: the energy bill
 
 
 def _owned(**kw):
     args = dict(devices=N, wall_seconds=WALL, device_usd=DEVICE, server_usd_per_device=SERVER,
-                it_w=IT_W, facility_w=FAC_W, energy_usd_per_kwh=0.0806,
+                it_peak_w=IT_PEAK_W, facility_w=FAC_W, energy_usd_per_kwh=0.0806,
                 capex_usd_per_mw=11.7e6, asm=DEFAULT)
     args.update(kw)
     return owned_cost(**args)
@@ -61,7 +61,7 @@ def test_owned_cost_hand_worked():
     assert out["accelerators"] == pytest.approx(acc * crf5 * years)
     assert out["servers"] == pytest.approx(srv * crf5 * years)
     assert out["network"] == pytest.approx(net * crf5 * years)
-    assert out["facility"] == pytest.approx(11.7 * IT_W / 1e6 * 1e6 * crf15 * years)
+    assert out["facility"] == pytest.approx(11.7 * IT_PEAK_W / 1e6 * 1e6 * crf15 * years)
     assert out["energy"] == pytest.approx(FAC_W * WALL / 3.6e9 * 1000 * 0.0806)
     assert out["maintenance"] == pytest.approx(0.03 * (acc + srv + net) * years)
     # $41.5M for 54 days; chips the largest part, energy a few % (power_cost.md, sec. 3 and 5)
@@ -121,10 +121,10 @@ def test_vectorised_equals_scalar():
     price = np.array([0.05, 0.08, 0.2])
     server = np.array([np.nan, 39_200.0, 50_000.0])
     out = _owned(devices=n, wall_seconds=wall, energy_usd_per_kwh=price,
-                 server_usd_per_device=server, it_w=n * 1e3, facility_w=n * 1.2e3)
+                 server_usd_per_device=server, it_peak_w=n * 1e3, facility_w=n * 1.2e3)
     for i in range(3):
         one = _owned(devices=n[i], wall_seconds=wall[i], energy_usd_per_kwh=price[i],
-                     server_usd_per_device=server[i], it_w=n[i] * 1e3,
+                     server_usd_per_device=server[i], it_peak_w=n[i] * 1e3,
                      facility_w=n[i] * 1.2e3)
         for k in out:
             assert out[k][i] == one[k], k

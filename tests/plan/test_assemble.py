@@ -46,6 +46,7 @@ HW_FPT = np.array([5.6e10, 4.2e10, 4.2e10])
 INPUTS = {"checkpoint_s": np.array([5.0, 5.0, 5.0]),
           "device_power_w": np.array([1275.0, 1275.0, 1275.0]),
           "pue": np.array([1.1, 1.3, 1.2]),
+          "peak_pue": np.array([1.2, 1.45, 1.3]),
           "cloud_usd_per_hour": np.array([2.35, 2.35, np.nan]),
           "energy_usd_per_kwh": np.array([0.08, 0.06, 0.08]),
           "device_usd": np.array([25e3, 25e3, 25e3]),
@@ -101,6 +102,7 @@ def test_cost_per_unit_and_flops(run):
                                total[:2] / (MODEL_FPT[:2] * TOKENS / 1e24), rtol=1e-15)
     assert (run["assumptions_price_per_gpu_hour_value"][:2] == 2.35).all()
     assert (run["assumptions_pue_value"] == INPUTS["pue"]).all()
+    assert (run["assumptions_peak_pue_value"] == INPUTS["peak_pue"]).all()
 
 
 def test_run_time_power_and_energy(run):
@@ -108,12 +110,18 @@ def test_run_time_power_and_energy(run):
     assert np.all((run["goodput"] > 0.9) & (run["goodput"] < 1))  # ~1-2k devices
     np.testing.assert_allclose(run["wall_s"], compute_s / run["goodput"], rtol=1e-12)
     np.testing.assert_allclose(run["training_days"], run["wall_s"] / 86400, rtol=1e-15)
-    # facility power: devices x W x utilisation x (1 + network share) x PUE
-    expected_mw = (DEVICES * 1275.0 * DEFAULT.power_utilisation
-                   * (1 + DEFAULT.network_power_fraction) * INPUTS["pue"] / 1e6)
-    np.testing.assert_allclose(run["power_mw"], expected_mw, rtol=1e-12)
-    np.testing.assert_allclose(run["energy_mwh"], run["power_mw"] * run["training_days"] * 24,
+    # peak facility power (the headline, what the site supplies): devices x W at the server's
+    # maximum x (1 + network share) x peak PUE; the average: x utilisation, at the annual PUE
+    it_peak_mw = DEVICES * 1275.0 * (1 + DEFAULT.network_power_fraction) / 1e6
+    np.testing.assert_allclose(run["power_mw"], it_peak_mw * INPUTS["peak_pue"], rtol=1e-12)
+    np.testing.assert_allclose(run["power_peak_mw"], run["power_mw"], rtol=0)
+    np.testing.assert_allclose(run["power_average_mw"],
+                               it_peak_mw * DEFAULT.power_utilisation * INPUTS["pue"],
                                rtol=1e-12)
+    assert (run["power_average_mw"] < run["power_mw"]).all()
+    # the energy bill integrates the average draw, not the peak
+    np.testing.assert_allclose(run["energy_mwh"],
+                               run["power_average_mw"] * run["training_days"] * 24, rtol=1e-12)
     np.testing.assert_allclose(run["co2_t"], run["energy_mwh"] * 0.4, rtol=1e-12)
     assert set(RELIABILITY_KEYS) <= {k[len("reliability_"):] for k in run
                                      if k.startswith("reliability_")}

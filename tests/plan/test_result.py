@@ -28,7 +28,7 @@ def _plan(**over) -> Plan:
         memory_breakdown_gb={"weights": np.float64(14.0), "other": np.float64("nan")},
         time_breakdown_s={"compute": 2.0, "dp_comm": np.float64("-inf")},
         bottleneck="dp_comm", goodput=np.float64(0.97), training_days=30.26,
-        gpu_hours=743_669.76, power_mw=1.5, energy_mwh=1089.4, co2_t=np.nan,
+        gpu_hours=743_669.76, power_mw=1.5, power_peak_mw=1.5, power_average_mw=1.24, energy_mwh=1089.4, co2_t=np.nan,
         cost_usd={"total": 12.345e6, "by_method": {"cloud": 12.345e6, "owned": np.nan}},
         cost_method="cloud", assumptions={"pue": {"value": np.float64(1.1), "source": "site"}},
         alternatives=[{"gpus": np.int64(8), "training_days": np.inf}],
@@ -142,6 +142,7 @@ def test_the_plans_fields_are_the_declared_columns():
     declared = {name for name, _, _ in columns(keys)}
     # columns a plan carries elsewhere: the row's error, figures of its assumptions table,
     # and the components of the cost method it was not priced by (their total is by_method)
-    extra = {"error", "assumptions_price_per_gpu_hour_value", "assumptions_pue_value"}
+    extra = {"error", "assumptions_price_per_gpu_hour_value", "assumptions_pue_value",
+             "assumptions_peak_pue_value"}
     extra |= {f"cost_usd_{k}" for k in keys["cloud"] if k != "total"}
     assert set(flat) == declared - extra

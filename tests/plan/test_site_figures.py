@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 import cli
 import planner
+from planner.assumptions import DEFAULT
 from planner.many.estimate_many import estimate_many
 
 BASE = dict(params="13B", tokens="1T", gpu="h100-sxm", gpus=256)
 SITE_PUE = 1.10  # hardware/sites/us-hyperscale.toml, the default site
+SITE_PEAK_PUE = 1.20  # its design-day PUE, what the power contract covers
+UPLIFT = DEFAULT.peak_pue_uplift  # a given PUE's peak: PUE + this
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +29,13 @@ def test_pue_scales_facility_power_and_energy(base):
     assert plan.assumptions["pue"]["value"] == SITE_PUE
     given_ = planner.estimate(**BASE, pue=1.5)
     assert given_.assumptions["pue"] == {"value": 1.5, "source": "given (--pue)"}
-    # facility power = IT power x PUE (The Green Grid 2007): only the PUE changed
-    assert given_.power_mw == pytest.approx(plan.power_mw * 1.5 / SITE_PUE, rel=1e-12)
+    assert given_.assumptions["peak_pue"]["value"] == pytest.approx(1.5 + UPLIFT)
+    # facility power = IT power x PUE (The Green Grid 2007): only the PUE changed; the average
+    # follows the annual PUE, the peak (the headline) the design-day one
+    assert given_.power_average_mw == pytest.approx(plan.power_average_mw * 1.5 / SITE_PUE,
+                                                    rel=1e-12)
+    assert given_.power_mw == pytest.approx(plan.power_mw * (1.5 + UPLIFT) / SITE_PEAK_PUE,
+                                            rel=1e-12)
     assert given_.energy_mwh == pytest.approx(plan.energy_mwh * 1.5 / SITE_PUE, rel=1e-12)
     assert given_.training_days == plan.training_days and given_.layout == plan.layout
     assert given_.cost_usd["total"] == plan.cost_usd["total"]  # cloud: the price is per hour
@@ -55,7 +63,9 @@ def test_energy_price_scales_the_owned_energy_cost(base):
 def test_power_and_energy_cost_are_linear_in_the_given_figures(base, pue, price):
     _, owned = base
     p = planner.estimate(**BASE, ownership="owned", pue=pue, energy_usd_per_kwh=price)
-    assert p.power_mw == pytest.approx(owned.power_mw * pue / SITE_PUE, rel=1e-9)
+    assert p.power_average_mw == pytest.approx(owned.power_average_mw * pue / SITE_PUE,
+                                               rel=1e-9)
+    assert p.power_mw == pytest.approx(owned.power_mw * (pue + UPLIFT) / SITE_PEAK_PUE, rel=1e-9)
     assert p.cost_usd["energy"] == pytest.approx(
         owned.cost_usd["energy"] * (pue / SITE_PUE) * (price / 0.0806), rel=1e-9, abs=1e-6)
 
@@ -135,7 +145,10 @@ def test_sweep_axes(base):
     assert table.schema.field("energy_usd_per_kwh").metadata[b"unit"] == b"USD per kWh"
     rows = table.to_pylist()
     assert [r["pue"] for r in rows] == [1.1, 1.4]
-    assert rows[1]["power_mw"] == pytest.approx(plan.power_mw * 1.4 / SITE_PUE, rel=1e-12)
+    assert rows[1]["power_mw"] == pytest.approx(plan.power_mw * (1.4 + UPLIFT) / SITE_PEAK_PUE,
+                                                rel=1e-12)
+    assert rows[1]["power_average_mw"] == pytest.approx(plan.power_average_mw * 1.4 / SITE_PUE,
+                                                        rel=1e-12)
     with pytest.raises(planner.sweep.SpecError, match=r"\[axes\] pue"):
         planner.sweep({"fixed": dict(BASE), "axes": {"pue": [0.8]}})
 
