@@ -172,7 +172,8 @@ def cost_comparison(cat: Catalog) -> list[dict]:
         facility_w = power_model.facility_power_w(
             power_model.it_power_w(ref.gpus, dev_w, DEFAULT), site.pue)
         owned = cost_model.owned_cost(
-            ref.gpus, wall_s, acc.purchase_usd or math.nan, acc.server_usd_per_device or math.nan,
+            ref.gpus, wall_s, acc.purchase_usd or math.nan,
+            acc.server_usd_per_device or math.nan,
             power_model.it_peak_power_w(ref.gpus, dev_w, DEFAULT), facility_w, site.energy_usd_per_kwh,
             site.capex_usd_per_mw, DEFAULT)["total"]
         _, price = acc.cloud_price()

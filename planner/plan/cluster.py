@@ -102,7 +102,8 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
     if given is None and site and site.peak_pue:
         return site.peak_pue, f"site {site.key}"
     pue, _ = pue_of(site, asm, given)
-    return pue + asm.peak_pue_uplift, f"PUE {pue:g} + peak_pue_uplift {asm.peak_pue_uplift:g}"
+    uplift = asm.peak_pue_uplift
+    return pue + uplift, f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
 
 
 def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:

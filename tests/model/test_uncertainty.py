@@ -49,7 +49,8 @@ def test_triangular_uses_catalog_range_or_relative_default():
 
 
 def test_cloud_cost_draws_equal_hours_times_price():
-    inputs = dict(checkpoint_s=5.0, device_power_w=1275.0, pue=1.1, peak_pue=1.2, cloud_usd_per_hour=2.0,
+    inputs = dict(checkpoint_s=5.0, device_power_w=1275.0, pue=1.1, peak_pue=1.2,
+                  cloud_usd_per_hour=2.0,
                   energy_usd_per_kwh=0.08, device_usd=27_500.0, server_usd_per_device=39_200.0,
                   capex_usd_per_mw=11.7e6, grid_kg_co2_per_mwh=366.0)
     s = simulate(1024, 30 * 86400.0, inputs, {}, "cloud", DEFAULT.with_(uncertainty_samples=500),
