@@ -82,7 +82,8 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
 
 @dataclass(frozen=True)
 class BudgetAnswer:
-    """The largest run the limits allow, and its plan (CONTRACT's estimate keys in ``plan``)."""
+    """The largest run the limits allow, and its plan (``plan``: estimate's keys,
+    docs/interface.md)."""
 
     feasible: bool
     binding: str | None
@@ -400,10 +401,12 @@ SENSITIVITY_RANGES = {
     # name: (low, high, why) -- the documented ranges of docs/uncertainty.md and the catalogs
     "gemm_efficiency": (0.75, 0.95, "achieved GEMM throughput, +-10% around the calibrated 0.87"),
     "failure_rate_per_device_hour": (1.2e-5, 3.4e-5, "Meta RSC-2 to RSC-1 failure rates "
-                                     "(reliability.md sec. 2)"),
+                                     "(Kokolis et al. 2025, arXiv 2410.21680)"),
     "restart_s": (120.0, 1800.0, "2-minute hot-spare restart to 30-minute reschedule"),
-    "pue": (1.1, 1.5, "hyperscale to enterprise colocation (power_cost.md sec. 1)"),
-    "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (power_cost.md sec. 3)"),
+    "pue": (1.1, 1.5, "hyperscale to enterprise colocation (Epoch AI "
+            "energy.py; Uptime Institute survey 1.55-1.58)"),
+    "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (EIA Electric Power Monthly, "
+                           "Table 5.6.B)"),
     "tp_comm_overlap": (0.0, 0.5, "none to half of TP collectives overlapped"),
 }
 

@@ -23,7 +23,7 @@ from .model.flops import flops_per_token
 from .plan.estimate import estimate
 from .units import InputError
 
-BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation (CONTRACT/issue: 6ND at 40%)
+BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation: 6ND at 40% MFU
 THROUGHPUT_MAPE_LIMIT = 6.0  # percent; a test fails above it
 THROUGHPUT_ROW_LIMIT = 15.0
 WHOLE_RUN_MAPE_LIMIT = 12.0

@@ -1,6 +1,6 @@
 """Fleet schedules: several runs placed on several sites over time (`planner schedule`).
 
-A fleet file (CONTRACT.md, "Fleet spec") names a horizon cut into steps, sites (facility power
+A fleet file (docs/interface.md, "Fleet spec") names a horizon cut into steps, sites (facility power
 that ramps over time, PUE, energy price, devices delivered over time per type) and runs
 (workload, earliest start, deadline, weight, optional size options). This module turns it into
 a FleetInstance on the step grid (fleet/model.py): each run's options are (site, accelerator,

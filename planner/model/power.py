@@ -26,10 +26,10 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
     = 1.275 kW); else the device TDP x asm.server_power_per_tdp; else nan ("unknown").
     """
     if accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w):
-        # server maximum / devices (power_cost.md, sec. 2: NVIDIA DGX datasheets)
+        # server maximum / devices (NVIDIA DGX H100/A100 datasheets)
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
     if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
-        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (power_cost.md, sec. 2)
+        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet)
         return (float(accelerator.tdp_w * asm.server_power_per_tdp),
                 f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})")
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"
@@ -37,13 +37,13 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
 
 def it_power_w(devices, device_power_w, asm: Assumptions):
     """IT power of the cluster in watts: servers at their average draw plus scale-out network."""
-    servers_w = np.asarray(devices, dtype=float) * _known(device_power_w)  # power_cost.md, sec. 2
-    average_w = servers_w * asm.power_utilisation  # average/peak 0.9 (power_cost.md, sec. 2)
-    return average_w * (1.0 + asm.network_power_fraction)  # switches + storage 5-10% (sec. 2)
+    servers_w = np.asarray(devices, dtype=float) * _known(device_power_w)  # DGX datasheets
+    average_w = servers_w * asm.power_utilisation  # average/peak 0.9 (assumptions.py)
+    return average_w * (1.0 + asm.network_power_fraction)  # switches + storage 5-10%
 
 
 def facility_power_w(it_w, pue):
-    """Facility power = IT power x PUE (power_cost.md, sec. 1: PUE = facility / IT)."""
+    """Facility power = IT power x PUE (The Green Grid, PUE = facility / IT power)."""
     return _known(it_w) * _known(pue)
 
 
