@@ -38,7 +38,10 @@ def app():
 @app.command()
 @click.option("--params", help="Parameter count: 70B, 1T, 1.5e12.")
 @click.option("--tokens", help="Training tokens: 15T.")
-@click.option("--workload", help="A workload key (planner workloads list) or FILE.toml.")
+@click.option("--workload", "--model-config", "workload",
+              help="A workload key (planner workloads list), FILE.toml, or a Hugging Face "
+                   "config.json (local file; Llama, Mistral, Mixtral, Qwen, DeepSeek, Gemma, "
+                   "Falcon, GPT-NeoX and other families).")
 @click.option("--layers", help="Transformer layers (full shape).")
 @click.option("--hidden", help="Model width.")
 @click.option("--heads", help="Attention heads.")
