@@ -14,8 +14,8 @@ huggingface/transformers, ``models/<family>/configuration_<family>.py``):
 - Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): ``kv_lora_rank``,
   ``q_lora_rank``, ``qk_nope_head_dim``, ``qk_rope_head_dim``, ``v_head_dim``;
 - decoders with a plain two-matrix GELU FFN: GPT-NeoX (``intermediate_size``), the
-  parallel-attention partial-rotary decoders (``model_type`` "phi"), and Falcon (4 x hidden
-  unless ``ffn_hidden_size``; key/value heads from ``num_kv_heads`` with
+  parallel-attention partial-rotary decoders, and Falcon (4 x hidden unless
+  ``ffn_hidden_size``; key/value heads from ``num_kv_heads`` with
   ``new_decoder_architecture``, else one with ``multi_query``).
 
 ``tie_word_embeddings`` falls back on its family's default when the file leaves it out, as
