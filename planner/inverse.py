@@ -111,6 +111,39 @@ class BudgetAnswer:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    def __repr__(self) -> str:
+        if not self.feasible or self.plan is None:
+            return f"BudgetAnswer(no run fits, binding={self.binding!r}: {self.reason})"
+        c = self.plan.cluster
+        return (f"BudgetAnswer({self.params / 1e9:,.0f}B parameters x "
+                f"{self.tokens / 1e12:,.1f}T tokens on {c['gpus']:,} x {c['accelerator']}, "
+                f"binding={self.binding!r})")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the largest run, the binding limit, each accelerator considered
+        and the plan that trains it."""
+        from . import report
+
+        return report.budget_html(self.to_dict())
+
+    def to_frame(self):
+        """A one-row pandas DataFrame: ``planner budget --format csv``'s columns (the
+        estimate keys flattened with '_', then inverse_*)."""
+        from . import report
+
+        d = self.to_dict()
+        row = report.flatten({k: v for k, v in d.items()
+                              if k not in ("assumptions", "alternatives", "sizing")})
+        return report.pandas().DataFrame([row])
+
+    def plot(self):
+        """The plan that trains the run, drawn (``Plan.plot``)."""
+        if self.plan is None:
+            from .charts import ChartError
+
+            raise ChartError(f"no run fits the limits: {self.reason}")
+        return self.plan.plot()
+
 
 def price_in_year(price: float | None, as_of: str | None, year: int | None,
                   trends: Trends) -> float | None:
