@@ -16,6 +16,7 @@ charts render without a display, and a notebook's backend is left as it is.
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,7 +32,27 @@ def _figure(**kwargs):
         from matplotlib.figure import Figure
     except ImportError:  # the optional extra
         raise ChartError("charts need matplotlib: pip install 'planner[plot]'") from None
+    _notebook_display(Figure)
     return Figure(**kwargs), matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _notebook_display(figure_type) -> None:
+    """In IPython, make a returned Figure display as a PNG when nothing has said how yet (the
+    inline backend says so only once pyplot has drawn): IPython's own print_figure, for the
+    Figure type only; a backend's later setup replaces it."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    png = shell.display_formatter.formatters.get("image/png")
+    if png is None:
+        return
+    try:
+        png.lookup_by_type(figure_type)
+    except KeyError:
+        from IPython.core.pylabtools import print_figure
+
+        png.for_type(figure_type, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
 
 
 def _save(fig, path: str | Path, **kwargs) -> Path:
@@ -115,8 +136,9 @@ def sizing_figure(plan: dict):
     ax_days.set_ylabel("training days (goodput included)")
     ax_cost.set_ylabel(f"cost, USD millions ({plan.get('cost_method') or 'n/a'})")
     ax_cost.set_xlabel("cluster size (devices); hollow markers break a limit")
-    ax_days.legend(fontsize=8, loc="upper right")
-    ax_cost.legend(fontsize=8, loc="upper left")
+    for ax, corner in ((ax_days, "upper right"), (ax_cost, "upper left")):
+        if ax.get_legend_handles_labels()[0]:  # no limit drawn on an axis: no legend
+            ax.legend(fontsize=8, loc=corner)
     w = plan["workload"]
     status = sizing.get("status", "")
     verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
