@@ -288,6 +288,8 @@ def app(ctx):
 @click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar (one shows on a terminal when a call runs past a second).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw days and cost against cluster size per accelerator to FILE.png, the "
                    "chosen plan and the limits marked (sizes with the solver; needs "
@@ -297,7 +299,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len,
              global_batch, precision, gpu, gpus, network, site, catalog_dir, layout, deadline,
              budget, power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
-             energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory,
+             energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory, quiet,
              plot_path):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
@@ -319,7 +321,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, uncertainty=uncertainty, seed=seed, curve=bool(plot_path),
-            assumptions=assumptions, **shape)
+            progress=False if quiet else None, assumptions=assumptions, **shape)
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, plan.to_dict(), filed)
@@ -366,34 +368,19 @@ def validate(fmt, catalog_dir):
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask cluster: a scheduler address "
                    "(tcp://host:8786) or 'local' for a LocalCluster (needs planner[dask]).")
-def sweep_cmd(spec, out, resume, workers, dask_address):
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
+def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT.
 
     Each row is an estimate, or with mode = "budget" at the top of SPEC.toml the largest run
     its limits allow (planner budget's answer; axes usd, year, deadline, gpus, ...)."""
     from planner.many import sweep as sweeping
 
-    bar = None
-    if sys.stderr.isatty():
-        bar = click.progressbar(length=1, label="scenarios", file=sys.stderr,
-                                show_pos=True, show_percent=True, show_eta=True)
-
-    def progress(done, total):
-        if bar is None:
-            return
-        bar.length = total
-        bar.update(done - bar.pos)
-
     try:
-        if bar is not None:
-            bar.__enter__()
         result = sweeping.sweep(spec, out, resume=resume, workers=workers,
-                                dask=dask_address, progress=progress)
+                                dask=dask_address, progress=False if quiet else None)
     except (InputError, CatalogError, sweeping.OutputError) as exc:
         _fail(exc)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     rate = result.scenarios / result.seconds if result.seconds > 0 else float("inf")
     rate_text = f"{rate:,.0f}" if rate >= 100 else f"{rate:.2g}"  # budget rows take seconds
     click.echo(f"{result.scenarios:,} scenarios, {result.parts:,} part files in {result.path} "
@@ -412,7 +399,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
               help="CP-SAT time limit in seconds (default: the file's [solver], else 60).")
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
               type=click.Path(file_okay=False))
-def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
+def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
     from planner.fleet import schedule as fleet
     from planner.fleet.model import FleetSettings
@@ -426,7 +414,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
         settings = None
         if time_limit is not None:
             settings = FleetSettings(time_limit, spec.settings.workers, spec.settings.seed)
-        result = fleet.schedule(spec, catalog=cat, settings=settings)
+        result = fleet.schedule(spec, catalog=cat, settings=settings,
+                                progress=False if quiet else None)
     except UnknownKeyError as exc:
         _fail(f"FLEET.toml: {exc}")
     except (InputError, CatalogError) as exc:
@@ -480,10 +469,11 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens,
                tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
-               energy_usd_per_kwh, catalog_dir, assume, fmt):
+               energy_usd_per_kwh, catalog_dir, assume, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -496,7 +486,8 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, token
                                 ownership=ownership, site=site, pue=pue,
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
                                 assumptions=assumptions,
-                                trends=inverse.trends_for(price_trend, frontier_cost_growth))
+                                trends=inverse.trends_for(price_trend, frontier_cost_growth),
+                                progress=False if quiet else None)
     except (InputError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, answer.to_dict(), filed)

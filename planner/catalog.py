@@ -69,6 +69,7 @@ FLOP_CONVENTIONS = {"megatron2021", "palm", "causal", "noncausal", "6n"}
 
 
 
+@lru_cache(maxsize=1)
 def _shipped_root() -> Path:
     """The catalogs inside the installed wheel, or the checkout's hardware/ and workloads/."""
     packaged = Path(__file__).resolve().parent / "catalog_data"  # the wheel's copy

@@ -33,6 +33,7 @@ from .catalog import catalog as load_catalog
 from .plan.estimate import estimate, plan_on, prepare
 from .plan.options import shared_memo, shared_searches
 from .plan.result import Plan, clean_json
+from .progress import Progress
 from .units import (
     InputError,
     parse_count,
@@ -167,9 +168,10 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            tokens=None, tokens_per_param=20.0, year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
-           tolerance: float = SIZE_TOLERANCE) -> BudgetAnswer:
+           tolerance: float = SIZE_TOLERANCE, progress=None) -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``
-    and ``energy_usd_per_kwh`` replace the site's figures, as in ``estimate``."""
+    and ``energy_usd_per_kwh`` replace the site's figures, as in ``estimate``. ``progress``
+    (planner/progress.py) counts the accelerators searched."""
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
@@ -204,7 +206,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     # the probes share layout searches (with the caller's, inside its shared_searches block)
     args = [(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year_i, trends,
              ownership, site, site_figures, assumptions, tolerance) for key in keys]
-    considered = _each(args)
+    with Progress(progress, len(args), "accelerators", "accelerator") as bar:
+        considered = _each(args, bar)
     found = [c for c in considered if c["plan"] is not None]
     rule_text = {"tokens_per_param": f"compute-optimal: tokens = {ratio:g} x parameters "
                  "(Hoffmann et al. 2022)", "fixed_params": "fixed parameters, tokens grow",
@@ -230,7 +233,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                         summary, trend_info)
 
 
-def _each(args: list[tuple]) -> list[dict]:
+def _each(args: list[tuple], bar: Progress) -> list[dict]:
     """Each accelerator's largest run: in forked worker processes when there are several and
     this process may have children (one searches while another does: the searches share
     nothing), else here, the probes sharing layout searches with the caller's block."""
@@ -243,11 +246,19 @@ def _each(args: list[tuple]) -> list[dict]:
 
         try:
             with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-                return list(pool.map(_largest_on_args, args))
+                out = []
+                for got in pool.map(_largest_on_args, args):
+                    out.append(got)
+                    bar.update()
+                return out
         except (OSError, RuntimeError):  # no processes to be had: answer here
-            pass
+            bar.update(-bar.done)
     with shared_searches():
-        return [_largest_on(*a) for a in args]
+        out = []
+        for a in args:
+            out.append(_largest_on(*a))
+            bar.update()
+        return out
 
 
 def _largest_on_args(a: tuple) -> dict:

@@ -23,7 +23,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from ..model.power import energy_mwh
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
+from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
 from . import check as fleet_check
 from . import model as fleet_model
@@ -79,12 +80,15 @@ class _Estimates:
     cache: dict = field(default_factory=dict)
     calls: int = 0
     wall_s: float = 0.0
+    bar: Progress | None = None
 
     def plan(self, inputs: tuple, acc: str, gpus: int):
         key = (inputs, acc, gpus)
         if key not in self.cache:
             t0 = time.perf_counter()
             self.calls += 1
+            if self.bar is not None:
+                self.bar.update()
             try:
                 p = estimate(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
                              catalog=self.cat, assumptions=self.asm)
@@ -251,6 +255,8 @@ class FleetSchedule:
             "binding": self.binding, "reason": self.reason,
             "validated": placed,
             "phases": list(sol.phases), "solve_time_s": sol.solve_time_s,
+            # (objective - proven bound) / objective per phase: 0 proven optimal, None unknown
+            "optimality_gap": dict(sol.gap),
             "solver": self.spec.settings.to_dict(),
             "estimates": {"calls": self.estimate_calls, "wall_s": self.estimate_s},
             "horizon": {"start": self.spec.start.isoformat(),
@@ -274,8 +280,11 @@ class FleetSchedule:
                 f"{spec.settings.time_limit_s:g} s"]
         if d["objective"]:
             obj = d["objective"]
+            gap = ", ".join(f"{k} {'unknown' if v is None else f'{v:.1%}'}"
+                            for k, v in d["optimality_gap"].items())
             head.append(f"objective: weighted lateness {obj['weighted_lateness_days']:,.1f} "
-                        f"days, then cost ${obj['cost_usd'] / 1e6:,.1f}M")
+                        f"days, then cost ${obj['cost_usd'] / 1e6:,.1f}M"
+                        + (f" (gap to the proven bound: {gap})" if gap else ""))
             head.append("validated: each run placed once inside its window; devices and power "
                         "within each site's limits at every step")
         if d["binding"]:
@@ -432,22 +441,35 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
 
 
 def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
-             settings: FleetSettings | None = None) -> FleetSchedule:
+             settings: FleetSettings | None = None, progress=None) -> FleetSchedule:
     """Plan a fleet file: place every run once on a site, in its window, within devices and
     power at every step; weighted lateness first, then cost. The schedule is validated without
-    the solver before it is returned."""
+    the solver before it is returned. ``progress`` (planner/progress.py) counts the plans of
+    the options, then the solver's phases."""
+    t_start = time.perf_counter()
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     spec = source if isinstance(source, FleetSpec) else load(source, cat)
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
-    est = _Estimates(cat, assumptions)
-    inst_all, infos_all, dropped = build(spec, cat, assumptions, est)
+    with Progress(progress, None, "option plans", "plan") as bar:
+        est = _Estimates(cat, assumptions, bar=bar)
+        inst_all, infos_all, dropped = build(spec, cat, assumptions, est)
     # options that cannot fit even alone only slow the solver: keep the others
-    keep = [o for o in range(len(inst_all.options)) if fleet_model.fits_alone(inst_all, o)]
+    # and options another option of the same run beats in every way are no choice at all
+    gone = fleet_model.dominated(inst_all)
+    keep = [o for o in range(len(inst_all.options))
+            if o not in gone and fleet_model.fits_alone(inst_all, o)]
     inst = FleetInstance(inst_all.steps, inst_all.step_days, inst_all.runs, inst_all.sites,
                          tuple(inst_all.options[o] for o in keep))
     infos = tuple(infos_all[o] for o in keep)
-    sol = fleet_model.solve(inst, spec.settings)
+    # the time limit holds for the whole call: the solver gets what the estimates left (at
+    # least a quarter of it, so a slow catalog never leaves it nothing)
+    spent = time.perf_counter() - t_start
+    limit = spec.settings.time_limit_s
+    with Progress(progress, 2, "CP-SAT phases", "phase") as bar:
+        sol = fleet_model.solve(inst, replace(spec.settings,
+                                              time_limit_s=max(limit - spent, limit / 4)),
+                                on_phase=lambda: bar.update())
     binding = reason = None
     if sol.placements:
         problems = fleet_check.check(inst, sol)

@@ -15,7 +15,7 @@ from .scenarios import Context, Rows, per_scenario
 # budget's keywords (less the catalog, assumptions and trends, which hold for a whole sweep):
 # the inputs a budget sweep's scenario may give.
 INPUTS = tuple(p.name for p in inspect.signature(budget).parameters.values()
-               if p.name not in ("catalog", "assumptions", "trends"))
+               if p.name not in ("catalog", "assumptions", "trends", "progress"))
 # The columns of BudgetAnswer.to_dict's ``inverse`` block, flattened with "_" (a list as JSON
 # text, as report.flatten writes it); the estimate contract's columns come before them.
 FIELDS = [("inverse_rule", "str", ""), ("inverse_params", "f8", "parameters"),
@@ -39,6 +39,7 @@ def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     st = Rows(ans)
     per_scenario(ctx, cols, np.arange(n), st, [k for k in INPUTS if k in cols],
                  lambda kwargs: flatten(budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
+                                               progress=False,
                                                **kwargs).to_dict()))
     ans.clear(np.flatnonzero(st.bad))
     return ans

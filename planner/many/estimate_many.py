@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..assumptions import SWEEP_CHUNK_ROWS
-from ..plan.estimate import estimate
+from ..assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
+from ..errors import USER_ERRORS, error_text
+from ..plan.estimate import estimate, plan_many, plan_on, prepare
+from ..plan.options import shared_searches
+from ..progress import Progress
 from ..report import flatten
 from ..units import InputError
 from .columnar import columnar
@@ -36,27 +39,97 @@ from .scenarios import (
     Context,
     Rows,
     context,
+    group,
     numbers,
-    per_scenario,
 )
 
 # --- the reference path -----------------------------------------------------------------------
 
 def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
-    """Rows answered by plan.estimate itself, once per distinct scenario."""
-    def flat_plan(kwargs: dict) -> dict:
-        plan = estimate(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
-        # the plan's fields as Plan.to_dict gives them, less its deep copy (NaN and inf
-        # become null in the columns anyway)
-        flat = flatten({k: v for k, v in plan.__dict__.items()
-                        if k not in ("assumptions", "alternatives", "sizing")})
-        used = plan.assumptions or {}
-        for name in ("price_per_gpu_hour", "pue"):
-            if name in used:
-                flat[f"assumptions_{name}_value"] = used[name].get("value")
-        return flat
+    """Rows answered by ``estimate``'s own planning, once per distinct scenario: scenarios
+    that differ only in limits and money (the 100 prices, deadlines and power caps of one
+    shape) are planned together by plan.estimate.plan_many, their sizings walking in step and
+    each size scored and run once; a Monte Carlo row by ``estimate`` itself."""
+    names = [n for n in INPUTS if n in cols]
+    if not rows.size:
+        return
+    sid, first = group([cols[n].take(rows) for n in names], len(rows))
+    memo = ctx.cache.setdefault("shared-searches", {})
+    if len(memo) > SHARED_SEARCHES_KEPT:
+        memo.clear()
+    alike: dict = {}  # physics key -> [(request, rows)]
+    with shared_searches(memo):
+        for s, r0 in enumerate(first):
+            kwargs = {n: cols[n].row(rows[r0]) for n in names}
+            kwargs = {k: v for k, v in kwargs.items() if v is not None}
+            sel = rows[sid == s]
+            try:
+                if kwargs.get("uncertainty"):
+                    _put(st, sel, estimate(catalog=ctx.catalog, assumptions=ctx.assumptions,
+                                           **kwargs))
+                    continue
+                kwargs.pop("uncertainty", None)
+                kwargs.pop("seed", None)
+                req = prepare(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
+            except USER_ERRORS as exc:
+                st.fail(sel, error_text(exc))
+                continue
+            alike.setdefault(_physics(req), []).append((req, sel))
+        answered: dict = {}  # column -> (rows, values), put once per column
+        for pairs in alike.values():
+            try:
+                plans = plan_many([req for req, _ in pairs])
+            except USER_ERRORS:  # a size no layout can use: each scenario says so itself
+                plans = []
+                for req, sel in pairs:
+                    try:
+                        plans.append(plan_on(req, "numpy", alternatives=False))
+                    except USER_ERRORS as exc:
+                        st.fail(sel, error_text(exc))
+                        plans.append(None)
+            for (_, sel), plan in zip(pairs, plans):
+                if plan is not None:
+                    rows_of = sel.tolist()
+                    for name, value in _flat(plan).items():
+                        if name in st.ans.kind and value is not None:
+                            got = answered.setdefault(name, ([], []))
+                            got[0].extend(rows_of)
+                            got[1].extend([value] * len(rows_of))
+        for name, (at, values) in answered.items():
+            at = np.array(at)
+            order = np.argsort(at, kind="stable")
+            kind = st.ans.kind[name]
+            values = (np.array(values, dtype=float) if kind == "f8" else
+                      np.array(values, dtype=object))
+            st.ans.put(name, at[order], values[order])
 
-    per_scenario(ctx, cols, rows, st, [n for n in INPUTS if n in cols], flat_plan)
+
+def _physics(req) -> tuple:
+    """What a plan's layouts and step times depend on: requests alike in it differ only in
+    limits and money, and are planned together."""
+    w = req.w
+    return (w.architecture, w.tokens, w.seq_len, w.global_batch_tokens, w.precision, w.key,
+            w.name, tuple((sd.acc.key, sd.hw, sd.site.key if sd.site else None)
+                          for sd in req.sides),
+            tuple(sorted(req.fixed.items())), req.n_gpus, req.asm, req.allow_tp)
+
+
+def _flat(plan) -> dict:
+    """A plan's fields as columns (Plan.to_dict's, less its deep copy: NaN and inf become null
+    in the columns anyway), with the figures of its assumptions table carried as columns."""
+    flat = flatten({k: v for k, v in plan.__dict__.items()
+                    if k not in ("assumptions", "alternatives", "sizing")})
+    used = plan.assumptions or {}
+    for name in ("price_per_gpu_hour", "pue"):
+        if name in used:
+            flat[f"assumptions_{name}_value"] = used[name].get("value")
+    return flat
+
+
+def _put(st: Rows, sel: np.ndarray, plan) -> None:
+    for name, value in _flat(plan).items():
+        if name in st.ans.kind and value is not None:
+            st.ans.put(name, sel, value)
 
 
 # --- one chunk, one table ---------------------------------------------------------------------
@@ -101,7 +174,7 @@ def check_columns(names) -> None:
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
-                  chunk_rows: int = SWEEP_CHUNK_ROWS):
+                  chunk_rows: int = SWEEP_CHUNK_ROWS, progress=None):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
 
@@ -109,17 +182,21 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
     gets its message in ``error`` and null outputs; an infeasible plan is a row with
     ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of
-    ``chunk_rows``; catalog and assumptions hold for every row."""
+    ``chunk_rows``; catalog and assumptions hold for every row. ``progress``: a bar on a
+    terminal once a call runs past a second (None, True), nothing (False), or a callable
+    called with (rows done, rows) after each chunk (planner/progress.py)."""
     import pyarrow as pa
 
     cols, n = columns_of(scenarios)
     check_columns(cols)
     ctx = context(catalog, assumptions)
     parts = []
-    for start in range(0, max(n, 1), chunk_rows):
-        rows = slice(start, min(n, start + chunk_rows))  # each column's chunk as a view
-        parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
-                            rows.stop - rows.start).table())
+    with Progress(progress, n, "scenarios", "scenario") as bar:
+        for start in range(0, max(n, 1), chunk_rows):
+            rows = slice(start, min(n, start + chunk_rows))  # each column's chunk as a view
+            parts.append(answer(ctx, {k: v.take(rows) for k, v in cols.items()},
+                                rows.stop - rows.start).table())
+            bar.update(rows.stop - rows.start)
     out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     clash = [c for c in out.column_names if c in cols]
     if clash:

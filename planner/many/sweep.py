@@ -51,6 +51,7 @@ from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError
 from ..plan.inputs import SHAPE_INPUTS, parse_layout
+from ..progress import Progress
 from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
 from . import budget_rows
 from .columns import INPUT_UNITS, Coded
@@ -382,7 +383,8 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     manifest); ``resume`` completes one a killed sweep left. Without ``out``, return the rows
     in ``SweepResult.table``. ``workers`` local processes, or ``dask`` ("local" for a
     LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
-    the chunks; ``progress(done, total)`` is called as scenarios complete."""
+    the chunks. ``progress``: a bar on a terminal (None, True), nothing (False), or a callable
+    called with (scenarios done, total) as they complete (planner/progress.py)."""
     from ..version import __version__
 
     t0 = time.perf_counter()
@@ -394,38 +396,37 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     chunk_rows = int(chunk_rows or MODES[spec.mode][2])
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
-    report = progress or (lambda done, total: None)
-    if out is None:
-        tables = [chunk_table(spec, k, chunk_rows) for k in range(n_parts)]
-        report(total, total)
-        return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
-                           pa.concat_tables(tables))
-    out = Path(out)
-    manifest = Manifest(spec=spec.to_dict(), spec_sha256=spec.sha256,
-                        planner_version=__version__,
-                        catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
-                        chunk_rows=chunk_rows)
-    manifest = prepare(out, manifest, resume)
-    todo = [k for k in range(n_parts) if part_name(k) not in manifest.parts]
-    kept = n_parts - len(todo)
-    done = sum(p["rows"] for p in manifest.parts.values())
-    report(done, total)
+    with Progress(progress, total, "scenarios", "scenario") as bar:
+        if out is None:
+            tables = []
+            for k in range(n_parts):
+                tables.append(chunk_table(spec, k, chunk_rows))
+                bar.update(tables[-1].num_rows)
+            return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
+                               pa.concat_tables(tables))
+        out = Path(out)
+        manifest = Manifest(spec=spec.to_dict(), spec_sha256=spec.sha256,
+                            planner_version=__version__,
+                            catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
+                            chunk_rows=chunk_rows)
+        manifest = prepare(out, manifest, resume)
+        todo = [k for k in range(n_parts) if part_name(k) not in manifest.parts]
+        kept = n_parts - len(todo)
+        bar.update(sum(p["rows"] for p in manifest.parts.values()))
 
-    def record(index: int, entry: dict) -> None:
-        nonlocal done
-        manifest.parts[part_name(index)] = entry
+        def record(index: int, entry: dict) -> None:
+            manifest.parts[part_name(index)] = entry
+            manifest.save(out)
+            bar.update(entry["rows"])
+
+        if dask is not None:
+            _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+        elif workers > 1 and len(todo) > 1:
+            _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
+        else:
+            _run_here(spec, todo, chunk_rows, out, manifest, record)
+        manifest.complete = len(manifest.parts) == n_parts
         manifest.save(out)
-        done += entry["rows"]
-        report(done, total)
-
-    if dask is not None:
-        _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
-    elif workers > 1 and len(todo) > 1:
-        _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
-    else:
-        _run_here(spec, todo, chunk_rows, out, manifest, record)
-    manifest.complete = len(manifest.parts) == n_parts
-    manifest.save(out)
     return SweepResult(out, total, n_parts, len(todo), kept, time.perf_counter() - t0)
 
 

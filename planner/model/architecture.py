@@ -9,6 +9,7 @@ Every function broadcasts over numpy arrays, so one shape and a million use the 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -108,6 +109,13 @@ def matmul_params_per_token(a: Architecture) -> float:
     return active_params(a) - emb_unused - (a.layers * norm_params(a.hidden) + a.hidden)
 
 
+@lru_cache(maxsize=4096)
+def param_counts(a: Architecture) -> tuple[float, float]:
+    """(total, active) parameters of one architecture (scalar fields), computed once."""
+    return float(total_params(a)), float(active_params(a))
+
+
+@lru_cache(maxsize=4096)
 def shape_for_params(n_params: float) -> Architecture:
     """A dense gated decoder whose parameter count is within 3% of ``n_params`` (1e9 to 1e14)."""
     if not (n_params > 0 and math.isfinite(n_params)):

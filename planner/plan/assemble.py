@@ -18,7 +18,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..model import run
-from ..model.architecture import active_params, total_params
+from ..model.architecture import param_counts
 from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
@@ -36,7 +36,8 @@ FRONTIER_SHARE = 0.1
 def workload_figures(w) -> dict:
     """The workload fields of a plan (plan/fields.WORKLOAD), as the plan ran it."""
     a = w.architecture
-    return {"params": float(total_params(a)), "active_params": float(active_params(a)),
+    total, active = param_counts(a)
+    return {"params": total, "active_params": active,
             "tokens": w.tokens, "layers": a.layers, "hidden": a.hidden, "heads": a.heads,
             "kv_heads": a.kv_heads, "ffn": a.ffn, "vocab": a.vocab, "seq_len": w.seq_len,
             "global_batch_tokens": w.global_batch_tokens, "precision": w.precision,

@@ -12,7 +12,7 @@ from ..catalog import Catalog
 from ..errors import InputError
 from ..model import power as power_model
 from ..model import reliability
-from ..model.architecture import total_params
+from ..model.architecture import param_counts
 from ..model.step import Hardware
 from ..specs import Accelerator, Network, Site, Workload
 
@@ -121,7 +121,7 @@ def checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
     bw = (site.storage_write_bytes_per_s if site and site.storage_write_bytes_per_s
           else asm.checkpoint_write_gb_per_s * 1e9)
     return float(reliability.checkpoint_write_s(
-        reliability.checkpoint_bytes(total_params(w.architecture), asm), bw))
+        reliability.checkpoint_bytes(param_counts(w.architecture)[0], asm), bw))
 
 
 def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumptions,

@@ -11,7 +11,7 @@ plan/sizing.py under other limits), and returns it as a ``Plan``. Infeasible pla
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
 from ..model import uncertainty
 from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, search
+from ..progress import Progress
 from ..specs import Site, Workload
 from ..units import SECONDS_PER_DAY, parse_int_count
 from .assemble import (
@@ -54,7 +55,20 @@ from .limits import (
     choose,
     solve,
 )
-from .options import Options, Side, evaluate, shared_memo, sized
+from .options import (
+    Options,
+    Side,
+    evaluate,
+    evaluate_sizes,
+    first_sizes,
+    merge,
+    priced,
+    shared_memo,
+    sized,
+    take,
+    walk,
+    walls,
+)
 from .result import Plan, empty_plan
 
 # The cost methods of model.run.outcome, in its order.
@@ -73,11 +87,12 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
              assumptions: dict | Assumptions | None = None, inventory=None, curve=False,
-             **shape) -> Plan:
+             progress=False, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``curve``: a sizing evaluates every
-    quarter-octave size (the curve the sizing chart draws), not only those its choice needs."""
+    quarter-octave size (the curve the sizing chart draws), not only those its choice needs;
+    ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
                   max_gpus=max_gpus, objective=objective, ownership=ownership,
@@ -86,7 +101,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   assumptions=assumptions, inventory=inventory, **shape)
-    plan = plan_on(req, curve=bool(curve))
+    with Progress(progress, None, "sizes", "size") as bar:
+        plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
     return plan
@@ -175,59 +191,142 @@ class Choice:
 
 
 def plan_on(req: Request, engine: str = "auto", curve: bool = False,
-            size_hint: int | None = None, alternatives: bool = True) -> Plan:
+            size_hint: int | None = None, alternatives: bool = True,
+            progress: Progress | None = None) -> Plan:
     """The plan among the options of the request's accelerators. ``engine`` answers the
     choice among sizes: "auto" (CP-SAT under limits beyond a deadline, several accelerators or
     the time objective; numpy otherwise), "cp-sat" or "numpy" (the same answers: the
     questions are limits.solve_with's, tests hold the two engines to each other).
     ``size_hint``: a device count near the answer, where a sizing's walk starts;
     ``alternatives`` false leaves them out (a probe of an inverse plan)."""
-    w, sides, fixed, n_gpus = req.w, req.sides, req.fixed, req.n_gpus
-    limits, asm, allow_tp = req.limits, req.asm, req.allow_tp
+    setup = _setup(req, curve, size_hint)
+    if setup.n_gpus is not None:
+        opts = evaluate(req.w, req.sides, np.arange(len(req.sides)),
+                        np.full(len(req.sides), setup.n_gpus), req.fixed, req.asm,
+                        req.allow_tp, setup.method, METHODS)
+    else:
+        opts = sized(req.w, req.sides, req.fixed, req.asm, req.allow_tp, setup.deadline_days,
+                     setup.caps, setup.method, METHODS, setup.dense, setup.hints,
+                     progress.update if progress is not None else None)
+    return _plan(req.w, opts, _decide(req, setup, opts, engine), req.asm, req.limits,
+                 alternatives)
+
+
+def plan_many(reqs: list[Request]) -> list[Plan]:
+    """The plans of requests that differ only in limits and money (their workload, hardware,
+    site, layout parts and assumptions alike), each the plan ``plan_on(req, "numpy")`` gives:
+    their sizings walk in step, each size is scored and run once for all of them, and only
+    the run's money and the choice are worked out per request."""
+    first = reqs[0]
+    setups = [_setup(r, False, None) for r in reqs]
+    walks: dict = {}  # walks alike (deadline, caps, density) are taken once
+    for st in setups:
+        if st.n_gpus is None:
+            caps = tuple(tuple(c) for c in st.caps.values())
+            walks.setdefault((st.deadline_days, caps, st.dense), st)
+    units, shared, known = [], None, {}
+    steps, pending, asked = {}, {}, {}
+    for key, st in walks.items():
+        units, firsts, tops = first_sizes(first.w, first.sides, first.asm, st.deadline_days,
+                                          st.caps, st.dense, st.hints)
+        steps[key] = walk(firsts, tops, st.deadline_days, st.dense)
+        pending[key] = next(steps[key])
+        asked[key] = set(pending[key])
+    while pending:
+        new = sorted({sk for request in pending.values() for sk in request} - set(known))
+        if new:
+            got = evaluate_sizes(first.w, first.sides, new, units, first.fixed, first.asm,
+                                 first.allow_tp, 0, METHODS)
+            shared = got if shared is None else merge(shared, got)
+            known.update(walls(got, units))
+        for key in list(pending):
+            try:  # each walk sees the sizes it asked for, as it would alone
+                pending[key] = steps[key].send({sk: known[sk] for sk in asked[key]})
+                asked[key] |= set(pending[key])
+            except StopIteration:
+                del pending[key]
+    plans = []
+    for req, st in zip(reqs, setups):
+        if st.n_gpus is not None:
+            plans.append(plan_on(req, "numpy", alternatives=False))
+            continue
+        mine = asked[(st.deadline_days, tuple(tuple(c) for c in st.caps.values()), st.dense)]
+        rows = np.flatnonzero([(s, g // units[s]) in mine
+                               for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
+        opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
+        plans.append(_plan(req.w, opts, _decide(req, st, opts, "numpy"), req.asm, req.limits,
+                           False))
+    return plans
+
+
+@dataclass
+class Setup:
+    """How a request is planned: a given size, or a sizing with its deadline, caps, density
+    and hints; the cost method; the limits in the sizing's units and the objective."""
+
+    n_gpus: int | None
+    method: int
+    slim: SizingLimits
+    objective: str
+    wants_solver: bool
+    deadline_days: float | None = None
+    caps: dict = field(default_factory=dict)
+    dense: bool = False
+    hints: dict | None = None
+
+
+def _setup(req: Request, curve: bool, size_hint) -> Setup:
+    limits, asm, sides, fixed = req.limits, req.asm, req.sides, req.fixed
     method = METHODS.index(limits.ownership)
+    n_gpus = req.n_gpus
     if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
         n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
     if n_gpus is not None:
-        opts = evaluate(w, sides, np.arange(len(sides)), np.full(len(sides), n_gpus), fixed,
-                        asm, allow_tp, method, METHODS)
-        _refuse_unusable(opts, w, n_gpus, fixed)
         for s in sides:
             s.used["gpus"] = {"value": n_gpus, "source": "given"}
-        slim = sizing_limits(limits, asm, default_deadline=False)
+        return Setup(n_gpus, method, sizing_limits(limits, asm, default_deadline=False),
+                     limits.objective or "cost", False)
+    objective = limits.objective or "cost"
+    wants_solver = limits.caps_size or limits.objective is not None or len(sides) > 1 \
+        or limits.deadline_s is not None
+    slim = sizing_limits(limits, asm, default_deadline=objective == "cost")
+    if slim.deadline_days is not None and limits.deadline_s is None:
+        for s in sides:
+            s.used["deadline_days"] = {"value": asm.deadline_days,
+                                       "source": asm.source("deadline_days")}
+    if wants_solver:
+        for s in sides:
+            s.used["objective"] = {"value": objective, "source": (
+                "given (--objective)" if limits.objective else "planner default: the "
+                "cheapest plan that meets the limits (--objective time for the fastest)")}
+    return Setup(None, method, slim, objective, wants_solver, slim.deadline_days,
+                 _caps(sides, limits, asm),
+                 curve or objective == "time" or slim.deadline_days is None,
+                 {s: size_hint for s in range(len(sides))} if size_hint else None)
+
+
+def _decide(req: Request, st: Setup, opts: Options, engine: str) -> Choice:
+    """The option chosen, with the binding limit and why."""
+    limits, sides, asm = req.limits, req.sides, req.asm
+    if st.n_gpus is not None:
+        _refuse_unusable(opts, req.w, st.n_gpus, req.fixed)
         if len(sides) == 1:
-            choice = _judged(opts, slim, limits, asm)
+            choice = _judged(opts, st.slim, limits, asm)
         else:
-            choice = _chosen(opts, slim, limits.objective or "cost", asm,
-                             cp_sat=engine != "numpy")
+            choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=engine != "numpy")
     else:
-        objective = limits.objective or "cost"
-        wants_solver = limits.caps_size or limits.objective is not None or len(sides) > 1 \
-            or limits.deadline_s is not None
-        slim = sizing_limits(limits, asm, default_deadline=objective == "cost")
-        if slim.deadline_days is not None and limits.deadline_s is None:
-            for s in sides:
-                s.used["deadline_days"] = {"value": asm.deadline_days,
-                                           "source": asm.source("deadline_days")}
-        if wants_solver:
-            for s in sides:
-                s.used["objective"] = {"value": objective, "source": (
-                    "given (--objective)" if limits.objective else "planner default: the "
-                    "cheapest plan that meets the limits (--objective time for the fastest)")}
-        opts = sized(w, sides, fixed, asm, allow_tp, slim.deadline_days,
-                     _caps(sides, limits, asm), method, METHODS,
-                     dense=curve or objective == "time" or slim.deadline_days is None,
-                     hints={s: size_hint for s in range(len(sides))} if size_hint else None)
         cp_sat = engine == "cp-sat" or (engine == "auto" and (
             limits.caps_size or len(sides) > 1 or limits.objective == "time"))
-        choice = _chosen(opts, slim, objective, asm, cp_sat=cp_sat, summary=wants_solver)
-        if not wants_solver and choice.feasible:
+        choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=cp_sat,
+                         summary=st.wants_solver)
+        if not st.wants_solver and choice.feasible:
             choice.binding = "deadline"  # the default deadline sized the cluster
         if choice.binding == "deadline" and not choice.feasible and not limits.caps_size:
             cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
-    choice.limits, choice.objective = slim, limits.objective or "cost"
-    return _plan(w, opts, choice, asm, limits, alternatives)
+    choice.limits, choice.objective = st.slim, limits.objective or "cost"
+    return choice
 
 
 def _caps(sides: list, limits: Limits, asm: Assumptions) -> dict:

@@ -112,16 +112,32 @@ def evaluate(w: Workload, sides: list, side: np.ndarray, gpus: np.ndarray, fixed
     best = best_layouts(keys, asm, shared_memo())
     peak = np.array([sd.hw.peak_flops for sd in sides])[side]
     cols = steady_state(best, peak)
-    devices = np.where(best.state == FITS, gpus, np.nan)
-    inputs = {k: np.array([sd.inputs[k] for sd in sides], dtype=float)[side]
-              for k in sides[0].inputs}
-    cols.update(run_figures(devices, w.tokens, cols["tokens_per_s"],
-                            cols["model_flops_per_token"], cols["hardware_flops_per_token"],
-                            inputs, asm, method, methods))
     cols["cluster_gpus"] = gpus.astype(float)
     cols["workload_seq_len"] = np.full(len(gpus), float(w.seq_len))
     cols["workload_global_batch_tokens"] = cols["batch_seqs"] * w.seq_len
-    return Options(sides, side, gpus, best, cols, fixed_t, allow_tp)
+    opts = Options(sides, side, gpus, best, cols, fixed_t, allow_tp)
+    return priced(opts, sides, w, asm, method, methods)
+
+
+def priced(opts: Options, sides: list, w: Workload, asm: Assumptions, method: int,
+           methods: tuple) -> Options:
+    """The options with their runs worked out at ``sides``' prices, PUE and energy price
+    (the layouts and step times kept: money does not change them)."""
+    devices = np.where(opts.best.state == FITS, opts.gpus, np.nan)
+    inputs = {k: np.array([sd.inputs[k] for sd in sides], dtype=float)[opts.side]
+              for k in sides[0].inputs}
+    cols = dict(opts.cols)
+    cols.update(run_figures(devices, w.tokens, cols["tokens_per_s"],
+                            cols["model_flops_per_token"], cols["hardware_flops_per_token"],
+                            inputs, asm, method, methods))
+    return Options(sides, opts.side, opts.gpus, opts.best, cols, opts.fixed, opts.allow_tp)
+
+
+def take(opts: Options, rows: np.ndarray) -> Options:
+    """The options ``rows`` of a set."""
+    return Options(opts.sides, opts.side[rows], opts.gpus[rows], opts.best.take(rows),
+                   {k: np.asarray(v)[rows] for k, v in opts.cols.items()}, opts.fixed,
+                   opts.allow_tp)
 
 
 def merge(a: Options, b: Options) -> Options:
@@ -148,50 +164,80 @@ def ladder(k_lo: int, k_hi: int) -> list[int]:
 
 def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: bool,
           deadline_days: float | None, caps: dict, method: int, methods: tuple,
-          dense: bool = True, hints: dict | None = None) -> Options:
-    """The options of a sizing (module docstring). ``caps`` maps a side to the device counts
-    its limits allow (power cap, --max-gpus, inventory).
+          dense: bool = True, hints: dict | None = None, counted=None) -> Options:
+    """The options of a sizing (module docstring; ``walk`` decides the sizes). ``caps`` maps
+    a side to the device counts its limits allow (power cap, --max-gpus, inventory);
+    ``counted(n)`` hears of each round's sizes."""
+    units, firsts, tops = first_sizes(w, sides, asm, deadline_days, caps, dense, hints)
+    steps = walk(firsts, tops, deadline_days, dense)
+    request, opts, known = next(steps), None, {}
+    while True:
+        new = evaluate_sizes(w, sides, request, units, fixed, asm, allow_tp, method, methods)
+        opts = new if opts is None else merge(opts, new)
+        if counted is not None:
+            counted(len(request))
+        known.update(walls(new, units))
+        try:
+            request = steps.send(known)
+        except StopIteration:
+            return opts
 
-    ``dense`` (a curve to draw, or limits to test across sizes): the whole quarter-octave
-    ladder from the horizon until the curve of days has turned back up, then the deadline's
-    bracket narrowed. Otherwise (a deadline alone, where the cheapest size meeting it is
-    wanted): a walk an octave at a time from where the deadline is likely met (MFU ~40%) to the
-    deadline's bracket, then the bracket narrowed; the fastest sizes in quarter octaves only
-    when no size meets the deadline. ``hints`` (side -> devices) start a walk's first round
-    at the quarter octaves around a size known to be near."""
+
+def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float | None,
+                caps: dict, dense: bool, hints: dict | None) -> tuple[list, list, list]:
+    """(size unit, first sizes in units, largest size in units) of each side: the ladder from
+    the horizon (``dense``), else two octaves where the deadline is likely met at a real MFU
+    (MFU 1 at twice the deadline is ~5x too few devices), or the quarter octaves around a
+    hinted size (side -> devices: an inverse plan's last probe, scaled); plus each cap."""
     hints = hints or {}
     horizon_s = (deadline_days or asm.deadline_days) * SECONDS_PER_DAY
-    deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     run_flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
-    plan: list[tuple[int, int]] = []  # (side, units) to evaluate
-    units, spans = [], []
+    units, firsts, tops = [], [], []
     for s, sd in enumerate(sides):
         unit = size_unit(sd.acc)
         k_top = max(1, asm.max_gpus // unit)
         ideal = run_flops / (sd.acc.peak(w.precision) * horizon_s * SIZE_HORIZON_FACTOR)
-        k_lo = ladder(max(1, min(k_top, math.ceil(ideal / unit))), k_top)[:1] or [k_top]
-        k_lo = k_lo[0]
+        k_lo = (ladder(max(1, min(k_top, math.ceil(ideal / unit))), k_top)[:1] or [k_top])[0]
         if dense:
             ks = set(ladder(k_lo, min(k_top, k_lo << SIZE_OCTAVES))) or {k_lo}
-        elif hints.get(s):  # a size known to be near (an inverse plan's last probe, scaled)
+        elif hints.get(s):
             k_h = min(k_top, max(1, round(hints[s] / unit)))
             ks = set(ladder(1, k_h)[-1:] + ladder(k_h, k_top)[:1])
-        else:  # MFU 1 at twice the deadline is ~5x too few devices at a real MFU
+        else:
             top = ladder(1, k_top)[-1]  # the largest ladder size: its halves are ladder sizes
             ks = {min(top, k_lo * 4), min(top, k_lo * 8)}
         ks |= {min(k_top, int(c // unit)) for c in caps.get(s, ()) if c is not None and
                c >= unit}
-        plan += [(s, k) for k in sorted(ks)]
         units.append(unit)
-        spans.append([min(ks), max(ks), k_top])
-    opts = _round(w, sides, plan, units, fixed, asm, allow_tp, method, methods)
+        firsts.append(ks)
+        tops.append(k_top)
+    return units, firsts, tops
+
+
+def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
+    """The sizes a sizing tries, as a generator: it yields [(side, units), ...] to evaluate
+    and is sent back {(side, units): wall seconds (inf: no layout runs)} of every size
+    evaluated so far; the caller's last answer holds the sizing's options.
+
+    ``dense`` (a curve to draw, the time objective, no deadline): the quarter-octave ladder,
+    widened an octave a round while the fastest size is near an end, then the deadline's
+    bracket narrowed. Otherwise (the cheapest size meeting a deadline is wanted): a walk an
+    octave a round to the deadline's bracket, then the bracket narrowed; the fastest sizes in
+    quarter octaves only when no size meets the deadline. What a walk tries depends on the
+    days of the sizes it has seen and nothing else (not on prices), so rows of a table that
+    differ only in money walk alike."""
+    deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
+    n = len(firsts)
+    spans = [[min(ks), max(ks), k_top] for ks, k_top in zip(firsts, tops)]
+    known = yield [(s, k) for s in range(n) for k in sorted(firsts[s])]
     for _ in range(64):  # widen each side's range, an octave a round
         more = []
-        for s in range(len(sides)):
+        for s in range(n):
             lo, hi, k_top = spans[s]
-            at, _ = _fastest(opts, s, units[s])
-            meets = deadline_s is not None and _bracket(opts, s, units[s], deadline_s)[1]
-            low_meets = meets and _bracket(opts, s, units[s], deadline_s)[1] <= lo
+            mine = _side(known, s)
+            at, _ = _fastest(mine)
+            meets = deadline_s is not None and _bracket(mine, deadline_s)[1]
+            low_meets = meets and _bracket(mine, deadline_s)[1] <= lo
             # down: the fastest is in the lowest octave, none runs, or (walking) the smallest
             # size already meets the deadline
             if lo > 1 and (at is None or at < 2 * lo or (not dense and low_meets)):
@@ -203,74 +249,76 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
                 new = min(k_top, hi * 2)
                 more += [(s, k) for k in (ladder(hi + 1, new) if dense else [new])]
                 spans[s][1] = new
+        more = [sk for sk in more if sk not in known]
         if not more:
             break
-        opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method, methods))
+        known = yield more
     if not dense:  # quarter octaves around the fastest size, when no size meets the deadline
         more = []
-        for s in range(len(sides)):
-            at, _ = _fastest(opts, s, units[s])
-            met = deadline_s is not None and _bracket(opts, s, units[s], deadline_s)[1]
-            if at is None or met:
+        for s in range(n):
+            mine = _side(known, s)
+            at, _ = _fastest(mine)
+            if at is None or (deadline_s is not None and _bracket(mine, deadline_s)[1]):
                 continue
-            done = set((opts.gpus[opts.side == s] // units[s]).tolist())
-            more += [(s, k) for k in ladder(max(1, at // 2), at * 2) if k not in done]
+            more += [(s, k) for k in ladder(max(1, at // 2), at * 2) if (s, k) not in known]
         if more:
-            opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method,
-                                      methods))
-    if deadline_s is not None:
-        opts = _refine(w, sides, opts, units, deadline_s, fixed, asm, allow_tp, method, methods)
-    return opts
-
-
-def _fastest(opts: Options, s: int, unit: int) -> tuple[int | None, float]:
-    """(size in units, wall seconds) of side s's fastest option that runs (None: none runs)."""
-    mine = opts.side == s
-    wall = np.where(opts.fits[mine], opts.cols["wall_s"][mine], np.inf)
-    if not np.isfinite(wall).any():
-        return None, math.inf
-    j = int(np.argmin(wall))
-    return int(opts.gpus[mine][j] // unit), float(wall[j])
-
-
-def _bracket(opts: Options, s: int, unit: int, deadline_s: float) -> tuple[int, int | None]:
-    """(largest size in units missing the deadline below the smallest meeting it, that
-    smallest); (0, None) when no size of side s meets it."""
-    mine = np.flatnonzero(opts.side == s)
-    k = opts.gpus[mine] // unit
-    hit = opts.fits[mine] & (opts.cols["wall_s"][mine] <= deadline_s)
-    if not hit.any():
-        return 0, None
-    hi = int(k[hit].min())
-    return int(max(k[~hit & (k < hi)], default=0)), hi
-
-
-def _round(w, sides, plan, units, fixed, asm, allow_tp, method, methods) -> Options:
-    side = np.array([s for s, _ in plan], dtype=np.int64)
-    gpus = np.array([k * units[s] for s, k in plan], dtype=np.int64)
-    return evaluate(w, sides, side, gpus, fixed, asm, allow_tp, method, methods)
-
-
-def _refine(w, sides, opts: Options, units, deadline_s, fixed, asm, allow_tp, method,
-            methods) -> Options:
-    """Narrow each side's deadline bracket (the largest size missing the deadline below the
-    smallest meeting it) by bisection on aligned sizes: the midpoint is the multiple of the
-    largest power of two (in units) inside the bracket, so each size tried is one a team
-    would build (a power-of-two number of racks or scalable units, whose factors the layouts
-    can use), until the bracket is within SIZE_RESOLUTION of its size (at least one unit)."""
+            known = yield more
+    if deadline_s is None:
+        return
+    # narrow each side's deadline bracket by bisection on aligned sizes: the midpoint is the
+    # multiple of the largest power of two (in units) inside the bracket, a size a team would
+    # build (a power-of-two number of racks, whose factors the layouts can use), until the
+    # bracket is within 1/SIZE_RESOLUTION of its size (at least one unit)
     for _ in range(64):
         more = []
-        for s in range(len(sides)):
-            lo, hi = _bracket(opts, s, units[s], deadline_s)
+        for s in range(n):
+            lo, hi = _bracket(_side(known, s), deadline_s)
             if hi is None or hi - lo <= max(1, hi // SIZE_RESOLUTION):
                 continue
             mid = _aligned_mid(lo, hi)
-            if mid is not None:
+            if mid is not None and (s, mid) not in known:
                 more.append((s, mid))
         if not more:
-            break
-        opts = merge(opts, _round(w, sides, more, units, fixed, asm, allow_tp, method, methods))
-    return opts
+            return
+        known = yield more
+
+
+def walls(opts: Options, units: list) -> dict:
+    """{(side, units): wall seconds} of evaluated options (inf where no layout runs)."""
+    wall = np.where(opts.fits, opts.cols["wall_s"], np.inf)
+    k = opts.gpus // np.array(units)[opts.side]
+    return dict(zip(zip(opts.side.tolist(), k.tolist()), wall.tolist()))
+
+
+def _side(known: dict, s: int) -> dict:
+    return {k: wall for (side, k), wall in known.items() if side == s}
+
+
+def _fastest(mine: dict) -> tuple[int | None, float]:
+    """(size in units, wall seconds) of a side's fastest size that runs (None: none runs)."""
+    runs = {k: wall for k, wall in mine.items() if math.isfinite(wall)}
+    if not runs:
+        return None, math.inf
+    k = min(runs, key=lambda k: (runs[k], k))
+    return k, runs[k]
+
+
+def _bracket(mine: dict, deadline_s: float) -> tuple[int, int | None]:
+    """(largest size in units missing the deadline below the smallest meeting it, that
+    smallest); (0, None) when no size meets it."""
+    hits = [k for k, wall in mine.items() if wall <= deadline_s]
+    if not hits:
+        return 0, None
+    hi = min(hits)
+    return max((k for k, wall in mine.items() if k < hi and not wall <= deadline_s),
+               default=0), hi
+
+
+def evaluate_sizes(w, sides, request: list, units: list, fixed, asm, allow_tp, method,
+                   methods) -> Options:
+    side = np.array([s for s, _ in request], dtype=np.int64)
+    gpus = np.array([k * units[s] for s, k in request], dtype=np.int64)
+    return evaluate(w, sides, side, gpus, fixed, asm, allow_tp, method, methods)
 
 
 def _aligned_mid(lo: int, hi: int) -> int | None:
