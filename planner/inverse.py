@@ -115,10 +115,11 @@ class BudgetAnswer:
     def __repr__(self) -> str:
         if not self.feasible or self.plan is None:
             return f"BudgetAnswer(no run fits, binding={self.binding!r}: {self.reason})"
+        from .units import fmt_count
+
         c = self.plan.cluster
-        return (f"BudgetAnswer({self.params / 1e9:,.0f}B parameters x "
-                f"{self.tokens / 1e12:,.1f}T tokens on {c['gpus']:,} x {c['accelerator']}, "
-                f"binding={self.binding!r})")
+        return (f"BudgetAnswer({fmt_count(self.params)} parameters x {fmt_count(self.tokens)} "
+                f"tokens on {c['gpus']:,} x {c['accelerator']}, binding={self.binding!r})")
 
     def _repr_html_(self) -> str:
         """A notebook's view: the largest run, the binding limit, each accelerator considered

@@ -130,3 +130,21 @@ def test_the_finance_notebook_runs(tmp_path):
     assert shown[".plot()"] >= {"image/png"}
     assert shown["planner.budget("] >= {"text/html"}          # the BudgetAnswer
     assert (work / "what-if-sweep" / "_manifest.json").exists()
+
+
+def test_infeasible_answers_show_why():
+    from planner.charts import ChartError
+
+    plan = planner.estimate(params="70B", tokens="1T", gpus=8)      # does not fit in memory
+    html = plan._repr_html_()
+    assert "INFEASIBLE" in html and "memory" in html and "cost component" not in html
+    assert plan.to_frame().loc[0, "binding"] == "memory"
+    with pytest.raises(ChartError, match="no figures"):
+        plan.plot()
+    late = planner.estimate(params="1T", tokens="15T", gpus=16384, deadline="30d")
+    assert "INFEASIBLE" in late._repr_html_() and isinstance(late.plot(), Figure)
+    broke = planner.budget(usd="10", gpu="h100-sxm")
+    assert repr(broke).startswith("BudgetAnswer(no run fits")
+    assert "no run fits" in broke._repr_html_()
+    with pytest.raises(ChartError):
+        broke.plot()

@@ -49,3 +49,17 @@ def test_every_catalog_figure_names_a_source():
                 assert source and len(str(source).strip()) >= 8, f"{path.name}: {where}"
                 checked += 1
     assert checked > 500
+
+
+def test_every_example_is_exercised():
+    """Each file in examples/ is run by a test: named in README.md (whose commands
+    tests/test_readme.py runs) or in a test module."""
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("*.py"))
+    readme = (ROOT / "README.md").read_text()
+    examples = [p for p in (ROOT / "examples").rglob("*") if p.is_file()
+                and ".ipynb_checkpoints" not in p.parts and "what-if-sweep" not in p.parts]
+    assert len(examples) >= 4
+    for path in examples:
+        rel = path.relative_to(ROOT).as_posix()
+        named = rel in readme or path.name in tests or rel in tests
+        assert named, f"{rel} is exercised by no test"
