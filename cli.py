@@ -34,9 +34,13 @@ class UsageError(click.UsageError):
         self.option, self.accepted = option, accepted
 
 
-def _fail(exc: Exception | str, hint: str | None = None):
-    """Library errors a user caused -> exit 2 with the message; never a traceback."""
-    option, accepted = _error_fields(exc)
+def _fail(exc: Exception | str, hint: str | None = None, option: str | None = None,
+          accepted: str | None = None):
+    """Library errors a user caused -> exit 2 with the message; never a traceback. ``option``
+    and ``accepted`` name the input and its form when the error does not (the JSON error
+    object's fields)."""
+    found, form = _error_fields(exc)
+    option, accepted = option or found, accepted or form
     text = error_text(exc) if isinstance(exc, Exception) else str(exc)
     origin = _config_origin(option)
     raise UsageError(text + (f" ({hint})" if hint else "")
@@ -54,8 +58,8 @@ def _error_fields(exc: Exception | str) -> tuple[str | None, str | None]:
     if isinstance(exc, LayoutError):
         return "--layout", "tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|" \
             "full,zero=0|1|2|3 (parts left out are searched)"
-    head = str(exc).split(":", 1)[0].strip()
-    return (head if head.startswith("-") or head.isupper() else None), None
+    head = str(exc).split(":", 1)[0].strip()  # "--plot: ...", "NAME: ...", "FLEET.toml: ..."
+    return (head if head.startswith("-") or head.split(".")[0].isupper() else None), None
 
 
 def _config_origin(option: str | None) -> str | None:
@@ -71,7 +75,8 @@ def _catalog(ctx_catalog):
     try:
         return planner.catalog(ctx_catalog)
     except CatalogError as exc:
-        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/")
+        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/",
+              option="--catalog", accepted="a directory laid out like hardware/ and workloads/")
 
 
 # --- house defaults: config files (planner/config.py) -------------------------------------------
