@@ -6,39 +6,247 @@ import json
 import sys
 
 import click
+from click.core import ParameterSource
 
 import planner
+from planner import config as house
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
-from planner.errors import CatalogError, InputError, LayoutError, UnknownKeyError, error_text
+from planner.errors import (
+    FLAGS,
+    CatalogError,
+    InputError,
+    LayoutError,
+    UnknownKeyError,
+    did_you_mean,
+    error_text,
+)
 
 
 class UsageError(click.UsageError):
+    """A user's error: exit 2, with the option it concerns and the form it accepts (the
+    fields of ``--format json``'s error object)."""
+
     exit_code = 2
 
+    def __init__(self, message: str, option: str | None = None, accepted: str | None = None):
+        super().__init__(message)
+        self.option, self.accepted = option, accepted
 
-def _fail(exc: Exception, hint: str | None = None):
-    """Library errors a user caused -> exit 2 with the message; never a traceback."""
-    raise UsageError(str(exc) + (f" ({hint})" if hint else ""))
+
+def _fail(exc: Exception | str, hint: str | None = None, option: str | None = None,
+          accepted: str | None = None):
+    """Library errors a user caused -> exit 2 with the message; never a traceback. ``option``
+    and ``accepted`` name the input and its form when the error does not (the JSON error
+    object's fields)."""
+    found, form = _error_fields(exc)
+    option, accepted = option or found, accepted or form
+    text = error_text(exc) if isinstance(exc, Exception) else str(exc)
+    origin = _config_origin(option)
+    raise UsageError(text + (f" ({hint})" if hint else "")
+                     + (f" (set in config file {origin})" if origin else ""), option, accepted)
+
+
+def _error_fields(exc: Exception | str) -> tuple[str | None, str | None]:
+    """(option, accepted form) of a user error, for the JSON error object."""
+    if isinstance(exc, InputError):
+        return exc.name, exc.accepted
+    if isinstance(exc, UnknownKeyError):
+        listing = "workloads" if exc.kind == "workloads" else "hardware"
+        return FLAGS.get(exc.kind, exc.kind), f"a key of 'planner {listing} list': " \
+            + ", ".join(exc.known)
+    if isinstance(exc, LayoutError):
+        return "--layout", "tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|" \
+            "full,zero=0|1|2|3 (parts left out are searched)"
+    head = str(exc).split(":", 1)[0].strip()  # "--plot: ...", "NAME: ...", "FLEET.toml: ..."
+    return (head if head.startswith("-") or head.split(".")[0].isupper() else None), None
+
+
+def _config_origin(option: str | None) -> str | None:
+    """The config file that set the option a failing value came from, if one did."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not option or not option.startswith("--"):
+        return None
+    setting = _from_config(ctx).get(option[2:].replace("-", "_"))
+    return setting.origin if setting else None
 
 
 def _catalog(ctx_catalog):
     try:
         return planner.catalog(ctx_catalog)
     except CatalogError as exc:
-        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/")
+        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/",
+              option="--catalog", accepted="a directory laid out like hardware/ and workloads/")
+
+
+# --- house defaults: config files (planner/config.py) -------------------------------------------
+
+NOT_FROM_CONFIG = ("help", "version", "assume")  # [assumptions] holds what --assume changes
+
+
+def _flag(param: click.Parameter) -> str | None:
+    """A flag's name with underscores (--price-per-gpu-hour -> price_per_gpu_hour)."""
+    if not isinstance(param, click.Option):
+        return None
+    longs = [o for o in param.opts if o.startswith("--")]
+    name = (longs[0] if longs else param.opts[0]).lstrip("-").replace("-", "_")
+    return None if name in NOT_FROM_CONFIG else name
+
+
+def _commands(group: click.Group = None, path: tuple = ()):
+    """(path of names, command) of every command under the group."""
+    group = group or app
+    for name, cmd in sorted(group.commands.items()):
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, path + (name,))
+        else:
+            yield path + (name,), cmd
+
+
+def _defaults(ctx: click.Context) -> house.Config:
+    """The config files' defaults, checked, as the commands' default_map (a flag given on the
+    command line wins); each value's type checked as its flag would check it."""
+    try:
+        cfg = house.load()
+        flags = {}
+        for path, cmd in _commands():
+            flags.setdefault(path[0], set()).update(f for f in map(_flag, cmd.params) if f)
+        cfg.check(flags)
+    except InputError as exc:
+        _fail(exc)
+    default_map: dict = {}
+    for path, cmd in _commands():
+        params = {_flag(p): p for p in cmd.params if _flag(p)}
+        mine = {}
+        for flag, setting in cfg.for_command(path[0], params).items():
+            param = params[flag]
+            try:
+                param.type.convert(setting.value, param, ctx)
+            except click.BadParameter as exc:
+                raise UsageError(f"{setting.origin}: {flag} = {setting.value!r}: "
+                                 f"{exc.message}", f"--{flag.replace('_', '-')}") from None
+            mine[param.name] = setting.value
+        node = default_map
+        for name in path[:-1]:
+            node = node.setdefault(name, {})
+        node[path[-1]] = mine
+    ctx.default_map = default_map
+    return cfg
+
+
+def _from_config(ctx: click.Context) -> dict:
+    """flag -> Setting of this command's values that came from a config file."""
+    cfg = ctx.find_object(house.Config)
+    if cfg is None or ctx.command is None:
+        return {}
+    top = ctx.command_path.split()[1] if len(ctx.command_path.split()) > 1 else ""
+    settings = cfg.for_command(top, [f for f in map(_flag, ctx.command.params) if f])
+    return {f: s for f, s in settings.items()
+            if ctx.get_parameter_source(_param_name(ctx.command, f)) == ParameterSource.DEFAULT_MAP}
+
+
+def _param_name(cmd: click.Command, flag: str) -> str | None:
+    return next((p.name for p in cmd.params if _flag(p) == flag), None)
+
+
+def _assumptions(ctx: click.Context, assume) -> tuple[dict | None, dict]:
+    """The assumptions a command runs with (the config files', then --assume's), and those
+    that came from a file (reported with it)."""
+    cfg = ctx.find_object(house.Config)
+    given = parse_overrides(assume)
+    filed = {k: s for k, s in (cfg.assumptions.items() if cfg else ()) if k not in given}
+    merged = {**{k: s.value for k, s in filed.items()}, **given}
+    return merged or None, filed
+
+
+def _with_origins(ctx: click.Context, d: dict, filed: dict) -> dict:
+    """A plan's dict with the values from config files named in its assumptions table."""
+    if d.get("assumptions") is not None:
+        d["assumptions"] = house.annotate(d["assumptions"], _from_config(ctx), filed)
+    return d
+
+
+def _complete(*kinds: str, several: bool = False, files: bool = False):
+    """Shell completion of catalog keys (with --catalog's directory when given before);
+    ``several``: a comma-separated list, the last item completed; ``files``: a path is
+    completed as a file."""
+    from click.shell_completion import CompletionItem
+
+    def complete(ctx, param, incomplete: str):
+        as_file = [CompletionItem(incomplete, type="file")] if files else []
+        if files and "/" in incomplete:
+            return as_file
+        done, _, last = incomplete.rpartition(",") if several else ("", "", incomplete)
+        try:
+            cat = planner.catalog(ctx.params.get("catalog_dir"))
+            keys = [k for kind in kinds for k in cat.keys(kind)]
+        except (CatalogError, OSError):
+            return as_file
+        prefix = done + "," if done else ""
+        found = [CompletionItem(prefix + k) for k in keys if k.startswith(last.lower())]
+        return found or as_file
+
+    return complete
+
+
+def _examples(*lines: str) -> str:
+    """A command's examples, kept as written in --help (click's \\b: no rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+EXAMPLES = {
+    "estimate": _examples(
+        "planner estimate --params 1T --tokens 15T",
+        "planner estimate --workload llama3.1-405b --gpus 16384 --layout tp=8,pp=16",
+        "planner estimate --model-config path/to/config.json --tokens 15T --gpus 1024",
+        "planner estimate --params 1T --tokens 15T --deadline 120d --power-cap 100MW \\",
+        "                 --gpu h100-sxm,b200,mi300x --format json",
+        "planner estimate --params 405B --tokens 15T --gpus 16384 --uncertainty"),
+    "validate": _examples("planner validate", "planner validate --format json"),
+    "sweep": _examples("planner sweep examples/what-if.toml -o sweep/",
+                       "planner sweep examples/what-if.toml -o sweep/ --resume --workers 2"),
+    "schedule": _examples(
+        "planner schedule workloads/fleets/lab-3-sites.toml",
+        "planner schedule workloads/fleets/lab-3-sites.toml -o fleet.parquet --gantt fleet.png"),
+    "budget": _examples("planner budget --usd 1B --deadline 150d --year 2027",
+                        "planner budget --power-cap 300MW --deadline 120d --gpu gb200",
+                        "planner budget --usd 500M --params 400B --format csv"),
+    "hardware": _examples("planner hardware list", "planner hardware show h100-sxm"),
+    "hardware list": _examples("planner hardware list", "planner hardware list --format json"),
+    "hardware show": _examples("planner hardware show h100-sxm",
+                               "planner hardware show ib-ndr --format json"),
+    "workloads": _examples("planner workloads list", "planner workloads show llama3.1-405b"),
+    "workloads list": _examples("planner workloads list",
+                                "planner workloads list --format json"),
+    "workloads show": _examples("planner workloads show llama3.1-405b",
+                                "planner workloads show deepseek-v3 --format json"),
+    "config": _examples("planner config show", "planner config show --format json"),
+    "config show": _examples("planner config show",
+                             "PLANNER_CONFIG=examples/planner.toml planner config show"),
+}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(planner.__version__, prog_name="planner")
-def app():
-    """Capacity planner for frontier-scale model training."""
+@click.pass_context
+def app(ctx):
+    """Capacity planner for frontier-scale model training.
+
+    House defaults (prices, site, deadline, catalog, assumptions) come from config files:
+    PLANNER_CONFIG, ./planner.toml, ~/.config/planner/config.toml ('planner config show').
+    Shell completion: eval "$(_PLANNER_COMPLETE=bash_source planner)" (zsh_source,
+    fish_source)."""
+    ctx.obj = _defaults(ctx)
 
 
-@app.command()
+@app.command(epilog=EXAMPLES["estimate"])
 @click.option("--params", help="Parameter count: 70B, 1T, 1.5e12.")
 @click.option("--tokens", help="Training tokens: 15T.")
-@click.option("--workload", help="A workload key (planner workloads list) or FILE.toml.")
+@click.option("--workload", "--model-config", "workload",
+              help="A workload key (planner workloads list), FILE.toml, or a Hugging Face "
+                   "config.json (local file; Llama, Mistral, Mixtral, Qwen, DeepSeek, Gemma, "
+                   "Falcon, GPT-NeoX and other families).",
+              shell_complete=_complete("workloads", files=True))
 @click.option("--layers", help="Transformer layers (full shape).")
 @click.option("--hidden", help="Model width.")
 @click.option("--heads", help="Attention heads.")
@@ -55,11 +263,15 @@ def app():
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
-@click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.")
+@click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
+              shell_complete=_complete("accelerators", several=True))
 @click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline).")
-@click.option("--network", help="Scale-out network key (planner hardware list).")
-@click.option("--site", help="Site key (planner hardware list).")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--network", help="Scale-out network key (planner hardware list).",
+              shell_complete=_complete("networks"))
+@click.option("--site", help="Site key (planner hardware list).",
+              shell_complete=_complete("sites"))
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
+              type=click.Path(file_okay=False))
 @click.option("--layout", help='"tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=..,zero=.."')
 @click.option("--deadline", help="Wall-clock limit: 90d, 12w, 2160h.")
 @click.option("--budget", help="Money limit: 500M, $1.2B.")
@@ -87,10 +299,11 @@ def app():
               help="Draw days and cost against cluster size per accelerator to FILE.png, the "
                    "chosen plan and the limits marked (sizes with the solver; needs "
                    "matplotlib: pip install 'planner[plot]').")
-def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab, ffn_type,
-             experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len, global_batch,
-             precision, gpu, gpus, network, site, catalog_dir, layout, deadline, budget,
-             power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
+@click.pass_context
+def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
+             ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len,
+             global_batch, precision, gpu, gpus, network, site, catalog_dir, layout, deadline,
+             budget, power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
              energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory, quiet,
              plot_path):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
@@ -103,6 +316,7 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
     try:
+        assumptions, filed = _assumptions(ctx, assume)
         plan = planner.estimate(
             params=params, tokens=tokens, workload=workload, gpu=gpu, gpus=gpus,
             network=network, site=site, layout=layout, deadline=deadline, budget=budget,
@@ -112,11 +326,10 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, uncertainty=uncertainty, seed=seed, curve=bool(plot_path),
-            progress=False if quiet else None,
-            assumptions=parse_overrides(assume) or None, **shape)
+            progress=False if quiet else None, assumptions=assumptions, **shape)
     except (InputError, LayoutError, CatalogError) as exc:
-        _fail(error_text(exc))
-    d = plan.to_dict()
+        _fail(exc)
+    d = _with_origins(ctx, plan.to_dict(), filed)
     if fmt == "json":
         click.echo(json.dumps(d, indent=2))
     elif fmt == "csv":
@@ -133,9 +346,10 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
         click.echo(f"plot: {plot_path}", err=True)  # stderr: stdout stays clean JSON/CSV
 
 
-@app.command()
+@app.command(epilog=EXAMPLES["validate"])
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
+              type=click.Path(file_okay=False))
 def validate(fmt, catalog_dir):
     """Predicted vs published throughput and GPU-hours of every reference run."""
     from planner import validate as validation
@@ -148,7 +362,7 @@ def validate(fmt, catalog_dir):
         click.echo(validation.render(result))
 
 
-@app.command("sweep")
+@app.command("sweep", epilog=EXAMPLES["sweep"])
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory: Parquet part files and _manifest.json.")
@@ -179,7 +393,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
                f"{result.seconds:,.1f} s, {rate_text} scenarios/s)")
 
 
-@app.command("schedule")
+@app.command("schedule", epilog=EXAMPLES["schedule"])
 @click.argument("fleet_file", metavar="FLEET.toml", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
               help="Write one row per run to OUT.parquet (status and objective in its metadata).")
@@ -188,7 +402,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--time-limit", type=float,
               help="CP-SAT time limit in seconds (default: the file's [solver], else 60).")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
+              type=click.Path(file_okay=False))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
@@ -228,13 +443,14 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
         click.echo(f"gantt: {gantt_path}", err=True)
 
 
-@app.command("budget")
+@app.command("budget", epilog=EXAMPLES["budget"])
 @click.option("--usd", help="Money: 500M, $1.2B.")
 @click.option("--power-cap", help="Facility power: 300MW.")
 @click.option("--deadline", help="Wall-clock limit: 150d.")
 @click.option("--gpus", help="Devices available (a fixed fleet).")
 @click.option("--max-gpus", help="Most devices to consider.")
-@click.option("--gpu", help="Accelerator key(s) allowed: h100-sxm,b200.")
+@click.option("--gpu", help="Accelerator key(s) allowed: h100-sxm,b200.",
+              shell_complete=_complete("accelerators", several=True))
 @click.option("--params", help="Fix the parameter count (tokens grow).")
 @click.option("--tokens", help="Fix the token count (parameters grow).")
 @click.option("--tokens-per-param", default="20", show_default=True,
@@ -245,121 +461,217 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
               "as context (default 2.4x, Cottier et al. 2024).")
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
-@click.option("--site", help="Site key (planner hardware list).")
+@click.option("--site", help="Site key (planner hardware list).",
+              shell_complete=_complete("sites"))
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.")
+@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
+              type=click.Path(file_okay=False))
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
+                   "keys flattened with _, as a budget sweep's columns).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
-def budget_cmd(usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens, tokens_per_param,
-               year, price_trend, frontier_cost_growth, ownership, site, pue,
+@click.pass_context
+def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens,
+               tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
                energy_usd_per_kwh, catalog_dir, assume, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
     cat = _catalog(catalog_dir)
     try:
+        assumptions, filed = _assumptions(ctx, assume)
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, year=year,
                                 ownership=ownership, site=site, pue=pue,
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
-                                assumptions=parse_overrides(assume) or None,
+                                assumptions=assumptions,
                                 trends=inverse.trends_for(price_trend, frontier_cost_growth),
                                 progress=False if quiet else None)
     except (InputError, CatalogError) as exc:
-        _fail(error_text(exc))
+        _fail(exc)
+    d = _with_origins(ctx, answer.to_dict(), filed)
     if fmt == "json":
-        click.echo(answer.to_json())
+        click.echo(json.dumps(d, indent=2))
+    elif fmt == "csv":
+        click.echo(report.budget_csv(d), nl=False)
     else:
-        click.echo(report.budget_table(answer.to_dict()))
+        click.echo(report.budget_table(d))
 
 
-@app.group()
+@app.group(epilog=EXAMPLES["hardware"])
 def hardware():
     """Accelerators, networks and sites in the catalog."""
 
 
-@hardware.command("list")
-@click.option("--catalog", "catalog_dir")
-def hardware_list(catalog_dir):
+HARDWARE = ("accelerators", "networks", "sites")
+CATALOG_OPTION = click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
+                              help="Extra catalog directory.")
+LIST_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+                           default="table", help="table, or json (every item's figures, in "
+                           "the units their names carry; docs/interface.md).")
+
+
+@hardware.command("list", epilog=EXAMPLES["hardware list"])
+@CATALOG_OPTION
+@LIST_FORMAT
+def hardware_list(catalog_dir, fmt):
     """List accelerators, networks and sites."""
+    _list(catalog_dir, HARDWARE, fmt)
+
+
+@hardware.command("show", epilog=EXAMPLES["hardware show"])
+@click.argument("name", shell_complete=_complete(*HARDWARE))
+@CATALOG_OPTION
+@LIST_FORMAT
+def hardware_show(name, catalog_dir, fmt):
+    """Every figure of one accelerator, network or site, with its source."""
+    _show(catalog_dir, HARDWARE, name, fmt, "hardware")
+
+
+@app.group(epilog=EXAMPLES["workloads"])
+def workloads():
+    """Model architectures and published runs in the catalog."""
+
+
+@workloads.command("list", epilog=EXAMPLES["workloads list"])
+@CATALOG_OPTION
+@LIST_FORMAT
+def workloads_list(catalog_dir, fmt):
+    """List workloads."""
+    _list(catalog_dir, ("workloads",), fmt)
+
+
+@workloads.command("show", epilog=EXAMPLES["workloads show"])
+@click.argument("name", shell_complete=_complete("workloads"))
+@CATALOG_OPTION
+@LIST_FORMAT
+def workloads_show(name, catalog_dir, fmt):
+    """The architecture and published figures of one workload."""
+    _show(catalog_dir, ("workloads",), name, fmt, "workload")
+
+
+def _list(catalog_dir, kinds, fmt):
     cat = _catalog(catalog_dir)
     try:
-        click.echo(planner.catalog_table(cat, ("accelerators", "networks", "sites")))
+        if fmt == "json":
+            click.echo(json.dumps(report.catalog_records(cat, kinds), indent=2, default=str))
+        else:
+            click.echo(planner.catalog_table(cat, kinds))
     except CatalogError as exc:
         _fail(exc)
 
 
-@hardware.command("show")
-@click.argument("name")
-@click.option("--catalog", "catalog_dir")
-def hardware_show(name, catalog_dir):
-    """Every figure of one accelerator, network or site, with its source."""
+def _show(catalog_dir, kinds, name, fmt, what):
     cat = _catalog(catalog_dir)
-    for kind in ("accelerators", "networks", "sites"):
+    for kind in kinds:
         try:
             key = cat.resolve(kind, name)
         except UnknownKeyError:
             continue
         except CatalogError as exc:
             _fail(exc)
-        click.echo(planner.catalog_show(cat, kind, key))
+        try:
+            if fmt == "json":
+                click.echo(json.dumps(report.catalog_item(cat, kind, key), indent=2,
+                                      default=str))
+            else:
+                click.echo(planner.catalog_show(cat, kind, key))
+        except CatalogError as exc:
+            _fail(exc)
         return
-    _fail(f"NAME: unknown hardware '{name}' (see 'planner hardware list')")
+    near = did_you_mean(name, [k for kind in kinds for k in cat.keys(kind)])
+    listing = "planner hardware list" if what == "hardware" else "planner workloads list"
+    raise UsageError(f"NAME: unknown {what} '{name}'"
+                     + (f" (did you mean {near}?)" if near else "") + f"; see '{listing}'",
+                     "NAME", f"a key of '{listing}'")
 
 
-@app.group()
-def workloads():
-    """Model architectures and published runs in the catalog."""
+@app.group(epilog=EXAMPLES["config"])
+def config():
+    """House defaults from config files: where they are and what they set."""
 
 
-@workloads.command("list")
-@click.option("--catalog", "catalog_dir")
-def workloads_list(catalog_dir):
-    """List workloads."""
-    cat = _catalog(catalog_dir)
-    try:
-        click.echo(planner.catalog_table(cat, ("workloads",)))
-    except CatalogError as exc:
-        _fail(exc)
-
-
-@workloads.command("show")
-@click.argument("name")
-@click.option("--catalog", "catalog_dir")
-def workloads_show(name, catalog_dir):
-    """The architecture and published figures of one workload."""
-    cat = _catalog(catalog_dir)
-    try:
-        key = cat.resolve("workloads", name)
-        click.echo(planner.catalog_show(cat, "workloads", key))
-    except UnknownKeyError:
-        _fail(f"NAME: unknown workload '{name}' (see 'planner workloads list')")
-    except CatalogError as exc:
-        _fail(exc)
+@config.command("show", epilog=EXAMPLES["config show"])
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def config_show(ctx, fmt):
+    """Every flag's default per command and every assumption, each with its origin: a config
+    file (and its table) or the planner's built-in default."""
+    cfg = ctx.find_object(house.Config) or house.Config()
+    builtins = {}
+    for path, cmd in _commands():
+        mine = builtins.setdefault(" ".join(path), {})
+        for p in cmd.params:
+            flag = _flag(p)
+            if flag:  # a built-in default is a plain value (click's "unset" is not)
+                mine[flag] = p.default if isinstance(p.default, (str, int, float)) else None
+    effective = house.effective(cfg, builtins)
+    if fmt == "json":
+        click.echo(json.dumps(effective, indent=2, default=str))
+    else:
+        click.echo(report.config_table(effective))
 
 
 def main(argv=None):
-    """Entry point: exit 0 an answer, 2 bad input, 1 anything else; never a traceback."""
+    """Entry point: exit 0 an answer, 2 bad input, 1 anything else; never a traceback.
+    With --format json, an error is a JSON object on stdout: {"error": {"option",
+    "accepted", "message", "exit_status"}}."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app.main(args=argv, prog_name="planner", standalone_mode=False)
+        app.main(args=args, prog_name="planner", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        status = 2 if isinstance(exc, click.UsageError) else exc.exit_code
+        if _wants_json(args, exc):
+            click.echo(json.dumps({"error": _error_object(exc, status)}, indent=2))
+        else:
+            exc.show()
+        sys.exit(status)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
-        click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
+        if _wants_json(args, exc):
+            click.echo(json.dumps({"error": {
+                "option": None, "accepted": None, "exit_status": 1,
+                "message": f"internal error: {type(exc).__name__}: {exc}"}}, indent=2))
+        else:
+            click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     sys.exit(0)
+
+
+def _wants_json(args: list[str], exc: Exception) -> bool:
+    """--format json on the command line, or a command whose format resolved to json (a
+    config file's default)."""
+    for i, a in enumerate(args):
+        if a == "--format=json" or (a == "--format" and args[i + 1:i + 2] == ["json"]):
+            return True
+    ctx = getattr(exc, "ctx", None) or click.get_current_context(silent=True)
+    return bool(ctx and ctx.params.get("fmt") == "json")
+
+
+def _error_object(exc: click.ClickException, status: int) -> dict:
+    """option, accepted form, message and exit status of a CLI error."""
+    option = getattr(exc, "option", None)
+    accepted = getattr(exc, "accepted", None)
+    param = getattr(exc, "param", None)
+    if option is None and param is not None:
+        option = (param.opts[0] if getattr(param, "opts", None) else param.name)
+        if isinstance(param.type, click.Choice):
+            accepted = "one of " + ", ".join(map(str, param.type.choices))
+    if option is None and isinstance(exc, click.NoSuchOption):
+        option, accepted = exc.option_name, (", ".join(exc.possibilities)
+                                             if exc.possibilities else None)
+    return {"option": option, "accepted": accepted, "message": exc.format_message(),
+            "exit_status": status}
 
 
 if __name__ == "__main__":

@@ -24,11 +24,14 @@ class Assumptions:
     global_batch_tokens: float = _a(16 * 2**20, "Llama 3 405B batch of 16M tokens "
                                     "(Llama 3 report, sec. 3.4.1)", "tokens")
     accelerator: str = _a("h100-sxm", "the most widely deployed training accelerator of "
-                          "2024-26 (Llama 3, xAI Colossus, Meta 24k clusters; reference/"
-                          "hardware/accelerators.csv)")
+                          "2024-26: Llama 3 405B trained on 16,384 H100 of Meta's 24,576-GPU "
+                          "clusters "
+                          "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1; Meta, 'Building "
+                          "Meta's GenAI Infrastructure', engineering.fb.com, 2024-03)")
     deadline_days: float = _a(120.0, "planner default: frontier pre-training runs of 2023-25 "
-                              "took 54-100 days (Llama 3 405B, GPT-4 estimates; "
-                              "reference/runs.csv)", "days")
+                              "took 54-100 days (Llama 3 report, arXiv 2407.21783, sec. "
+                              "3.3.4: a 54-day window of 405B pre-training; GPT-4: 90-100 "
+                              "days, SemiAnalysis estimate, 2023-07-10)", "days")
     batch_tolerance: float = _a(0.05, "planner default: the global batch may move by up to 5% "
                                 "so data parallelism divides it (e.g. 2,000 instead of 2,048 "
                                 "sequences on 100,000 GPUs); loss is flat in batch size well "
@@ -50,15 +53,19 @@ class Assumptions:
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
                                 "the Korthikanti 2022 rows (docs/validation.md)", "elements")
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
-                                      "fraction: NVLink ring ~0.82, NDR 0.92-0.96 "
-                                      "(efficiency.md, sec. 3)")
+                                      "fraction: NVLink ring busbw ~0.82 of the link rate "
+                                      "(NVIDIA/nccl-tests issue 212), InfiniBand NDR 0.92-0.96 "
+                                      "(NVIDIA/nccl-tests issue 290)")
     link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
-                                       "5-10 us per step intra-node (efficiency.md, sec. 3)", "s")
+                                       "llm-analysis takes 8 us per intra-node message "
+                                       "(cli99/llm-analysis gpu_configs), calculon 1-2 us "
+                                       "(calculon-ai/calculon systems/*.json)", "s")
     elementwise_passes: float = _a(1.0, "memory-bound passes per tensor relative to the fused "
                                    "kernels of Megatron-LM/Transformer Engine (1.0); eager "
                                    "PyTorch frameworks take more (see FRAMEWORKS)")
-    hbm_efficiency: float = _a(0.9, "HBM copy reached 90.6% of spec on an H100-class card; "
-                               "calculon uses 0.9 (reference/hardware/efficiency.md, sec. 2)")
+    hbm_efficiency: float = _a(0.9, "achievable HBM bandwidth / spec for transfers of 100 "
+                               "MB and more: calculon uses 0.9 (calculon-ai/calculon "
+                               "systems/h100_80g_nvl8.json, mem1 efficiency)")
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)")
@@ -115,18 +122,23 @@ class Assumptions:
                                   "(docs/validation.md); 0.10 allows for unseen software stacks")
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
-                                    "x1.7) as the 10-90% range (reliability.md, sec. 2)")
+                                    "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
+                                    "2410.21680; Llama 3 report sec. 3.3.4)")
     price_relative_range: float = _a(0.25, "cloud price range when the catalog gives none: "
-                                     "1-yr contracts 35-40% below on-demand, indices moved "
-                                     "+-25% in 2025-26 (power_cost.md, sec. 7)")
+                                     "the SemiAnalysis H100 1-year contract index moved "
+                                     "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-25% around "
+                                     "its middle")
     pue_relative_range: float = _a(0.08, "PUE range when the site gives none: liquid-cooled "
-                                   "hyperscale 1.10-1.25 (power_cost.md, sec. 1)")
+                                   "hyperscale 1.10-1.25 (Epoch AI, training-cost-trends "
+                                   "energy.py: PUE 1.1 for hyperscalers, 1.25 for others)")
     energy_price_relative_range: float = _a(0.4, "energy price range when the site gives none: "
-                                            "US industrial 6-12 c/kWh by state (power_cost.md, "
-                                            "sec. 3)")
+                                            "US industrial 6-12 c/kWh by state (EIA Electric "
+                                            "Power Monthly, Table 5.6.B)")
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
-    pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
-                    "sec. 1); the site's figure wins when a site is given")
+    pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (Epoch AI, training-cost-trends "
+                    "energy.py: 1.25 outside the hyperscalers; SemiAnalysis, 'AI Datacenter "
+                    "Energy Dilemma': AI specs aim below 1.3); the site's figure wins when a "
+                    "site is given")
     peak_pue_uplift: float = _a(0.10, "design-day (peak) PUE over the annual PUE when the site "
                                 "gives no peak: a public cluster sizer contracts the grid at "
                                 "PUE 1.20 for liquid-cooled campuses running 1.10 a year "
@@ -134,39 +146,49 @@ class Assumptions:
                                 "was designed for 1.15 against 1.08 annualised (Facebook "
                                 "Engineering, 2011)")
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
-                                   "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh")
+                                   "Monthly Table 5.6.A", "USD/kWh")
     grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it")
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
-                                  "training; NVIDIA expects DGX H100 near peak, Epoch uses 0.75 "
-                                  "(power_cost.md, sec. 2)")
+                                  "training: NVIDIA's DGX SuperPOD data-center design guide "
+                                  "expects DGX H100 at or near peak, Epoch AI uses 0.75 "
+                                  "(training-cost-trends energy.py)")
     network_power_fraction: float = _a(0.08, "scale-out switches and storage add 5-10% to IT "
-                                       "power (power_cost.md, sec. 2, lynx-cortex)")
+                                       "power (planner default from a secondary estimate, "
+                                       "lynx-cortex; override with your own)")
     server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used only when an "
                                      "accelerator has no system power: DGX H100 10.2 kW / "
-                                     "(8 x 700 W) = 1.82 (DGX A100 2.03; power_cost.md, "
-                                     "sec. 2, NVIDIA datasheets via Epoch energy.py)")
+                                     "(8 x 700 W) = 1.82 (DGX A100 6.5 kW / (8 x 400 W) = "
+                                     "2.03; NVIDIA DGX H100 and DGX A100 datasheets, quoted in "
+                                     "Epoch AI training-cost-trends energy.py)")
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
                                              "H100 (Llama 3 report, sec. 3.3.4)", "1/h")
-    restart_s: float = _a(600.0, "failure detection, rescheduling and reload ~10 min "
-                          "(reliability.md, sec. 5 worked examples)", "s")
+    restart_s: float = _a(600.0, "planner default: failure detection, rescheduling and "
+                          "reload ~10 min; a hung job waits out a ~10-minute default "
+                          "timeout unless detected sooner (ByteRobust, arXiv 2509.16293)",
+                          "s")
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
-                                          "(Llama 3 report via reliability.md, sec. 1)", "GB/s")
+                                          "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1)", "GB/s")
     checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
-                                           "fp32 master + 2 fp32 moments (reliability.md, "
-                                           "sec. 4)", "bytes/param")
-    depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta 2023; Epoch 2023+ "
-                                   "convention; power_cost.md, sec. 6)", "years")
+                                           "fp32 master + 2 fp32 moments, ~16 bytes a parameter "
+                                           "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: 16 "
+                                           "bytes of model states per parameter)",
+                                           "bytes/param")
+    depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta's server life from "
+                                   "2023, Meta 10-K 2022; Epoch AI training-cost-trends "
+                                   "hardware.py: 5 years from 2023)", "years")
     cost_of_capital: float = _a(0.10, "planner default weighted cost of capital for data-centre "
                                 "hardware; override with your own", "1/year")
-    facility_years: float = _a(15.0, "facility M&E depreciation 15 years (power_cost.md, "
-                               "sec. 6)", "years")
+    facility_years: float = _a(15.0, "planner default: facility mechanical and electrical "
+                               "plant over 15 years (no public source found; override with "
+                               "your own)", "years")
     maintenance_fraction: float = _a(0.03, "annual maintenance as a fraction of hardware capex "
                                      "(planner default; override with your own)", "1/year")
-    server_overhead: float = _a(1.64, "server cost / GPU cost, Epoch hardware.py default "
-                                "(power_cost.md, sec. 5)")
+    server_overhead: float = _a(1.64, "server cost / GPU cost, the default of Epoch AI "
+                                "training-cost-trends hardware.py (A100 1.66, V100 1.69)")
     network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "
-                                       "(Cottier et al. 2024; power_cost.md, sec. 5)")
+                                       "(Cottier et al. 2024, 'The rising costs of training "
+                                       "frontier AI models', arXiv 2405.21015)")
 
     def with_(self, **changes) -> "Assumptions":
         unknown = set(changes) - {f.name for f in fields(self)}

@@ -1,17 +1,22 @@
 """Pictures for planners (matplotlib, the optional ``plot`` extra): no modelling here.
 
-``sizing_chart``: training days and cost against cluster size for every accelerator the sizing
-considered, the chosen plan marked and the limits drawn (deadline, budget, power cap, device
-caps). ``gantt_chart``: a fleet schedule, one bar per run on its site, deadlines marked, and the
-power each site draws against its cap over time.
+``sizing_figure``: training days and cost against cluster size for every accelerator the
+sizing considered, the chosen plan marked and the limits drawn (deadline, budget, power cap,
+device caps). ``breakdown_figure``: one plan's step time, memory per device and cost by
+component. ``gantt_figure``: a fleet schedule, one bar per run on its site, deadlines marked,
+and the power each site draws against its cap over time. Each ``*_figure`` returns a
+matplotlib Figure (what ``Plan.plot()`` and ``FleetSchedule.plot()`` give a notebook); each
+``*_chart`` writes one to a file (the CLI's --plot and --gantt).
 
-matplotlib is imported inside the functions, with the Agg backend, so ``import planner`` never
-needs it and charts render without a display.
+matplotlib is imported inside the functions, and figures are built with its object API
+(``matplotlib.figure.Figure``), never pyplot: ``import planner`` never needs matplotlib,
+charts render without a display, and a notebook's backend is left as it is.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,15 +25,40 @@ class ChartError(ValueError):
     """A chart that cannot be drawn from what it was given (names what is missing)."""
 
 
-def _pyplot():
+def _figure(**kwargs):
+    """A new matplotlib Figure (object API, no pyplot state), and matplotlib's colour cycle."""
     try:
         import matplotlib
+        from matplotlib.figure import Figure
     except ImportError:  # the optional extra
         raise ChartError("charts need matplotlib: pip install 'planner[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    _notebook_display(Figure)
+    return Figure(**kwargs), matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
 
-    return plt
+
+def _notebook_display(figure_type) -> None:
+    """In IPython, make a returned Figure display as a PNG when nothing has said how yet (the
+    inline backend says so only once pyplot has drawn): IPython's own print_figure, for the
+    Figure type only; a backend's later setup replaces it."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    png = shell.display_formatter.formatters.get("image/png")
+    if png is None:
+        return
+    try:
+        png.lookup_by_type(figure_type)
+    except KeyError:
+        from IPython.core.pylabtools import print_figure
+
+        png.for_type(figure_type, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+def _save(fig, path: str | Path, **kwargs) -> Path:
+    out = Path(path)
+    fig.savefig(out, **kwargs)  # PNG, SVG or PDF by the suffix
+    return out
 
 
 def _finite(x) -> bool:
@@ -38,15 +68,19 @@ def _finite(x) -> bool:
 def sizing_chart(plan: dict, path: str | Path) -> Path:
     """Draw days and cost against cluster size per accelerator to `path` (PNG, SVG or PDF by
     its suffix). `plan` is ``Plan.to_dict()`` of a sized plan (one with a ``sizing`` key)."""
+    return _save(sizing_figure(plan), path, dpi=120)
+
+
+def sizing_figure(plan: dict):
+    """Days and cost against cluster size per accelerator, as a matplotlib Figure."""
     sizing = plan.get("sizing")
     if not sizing or not sizing.get("options", {}).get("gpus"):
         raise ChartError("the sizing chart needs a plan sized under limits or an objective "
                          "(a --gpus given fixes the size: leave it out)")
-    plt = _pyplot()
+    fig, colours = _figure(figsize=(9, 7.5))
     opts, limits = sizing["options"], sizing.get("limits") or {}
     accs = list(dict.fromkeys(opts["accelerator"]))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, (ax_days, ax_cost) = plt.subplots(2, 1, sharex=True, figsize=(9, 7.5))
+    ax_days, ax_cost = fig.subplots(2, 1, sharex=True)
     for n, acc in enumerate(accs):
         colour = colours[n % len(colours)]
         idx = sorted((i for i, a in enumerate(opts["accelerator"]) if a == acc),
@@ -102,39 +136,71 @@ def sizing_chart(plan: dict, path: str | Path) -> Path:
     ax_days.set_ylabel("training days (goodput included)")
     ax_cost.set_ylabel(f"cost, USD millions ({plan.get('cost_method') or 'n/a'})")
     ax_cost.set_xlabel("cluster size (devices); hollow markers break a limit")
-    ax_days.legend(fontsize=8, loc="upper right")
-    ax_cost.legend(fontsize=8, loc="upper left")
+    for ax, corner in ((ax_days, "upper right"), (ax_cost, "upper left")):
+        if ax.get_legend_handles_labels()[0]:  # no limit drawn on an axis: no legend
+            ax.legend(fontsize=8, loc=corner)
     w = plan["workload"]
     status = sizing.get("status", "")
     verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
     fig.suptitle(f"{w.get('name') or 'workload'}: {w['params'] / 1e9:,.0f}B parameters, "
                  f"{w['tokens'] / 1e12:,.1f}T tokens; CP-SAT {status}, {verdict}", fontsize=10)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return fig
+
+
+def breakdown_figure(plan: dict):
+    """One plan's step time, memory per device and cost, each by component (horizontal bars),
+    as a matplotlib Figure; `plan` is ``Plan.to_dict()`` of a plan with figures."""
+    if not plan.get("time_breakdown_s"):
+        raise ChartError(f"the plan has no figures to draw ({plan.get('reason')})")
+    fig, colours = _figure(figsize=(11, 3.2))
+    axes = fig.subplots(1, 3)
+    cost = {k: v / 1e6 for k, v in (plan.get("cost_usd") or {}).items()
+            if isinstance(v, (int, float)) and k not in ("total", "per_trillion_tokens",
+                                                         "per_1e24_flop")}
+    panels = ((plan["time_breakdown_s"], "step time, s", f"{plan['step_time_s']:,.2f} s"),
+              (plan["memory_breakdown_gb"], "memory per device, GB",
+               f"{plan['memory_gb_per_gpu']:,.1f} GB"),
+              (cost, f"cost, USD millions ({plan.get('cost_method')})",
+               f"${(plan.get('cost_usd') or {}).get('total', math.nan) / 1e6:,.1f}M"))
+    for n, (ax, (parts, label, total)) in enumerate(zip(axes, panels)):
+        shown = {k: v for k, v in parts.items() if _finite(v) and v > 0}
+        ax.barh(list(shown), list(shown.values()), color=colours[n % len(colours)])
+        ax.invert_yaxis()
+        ax.set_xlabel(label)
+        ax.set_title(f"total {total}", fontsize=9)
+        ax.grid(True, axis="x", alpha=0.3)
+    c = plan["cluster"]
+    fig.suptitle(f"{c['gpus']:,} x {c['accelerator']}: {plan['training_days']:,.1f} days, "
+                 f"MFU {plan['mfu']:.1%}", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def gantt_chart(schedule: dict, path: str | Path) -> Path:
     """Draw a fleet schedule (``FleetSchedule.to_dict()``) to `path`: one bar per run on its
     site's row band, its deadline marked (late runs hatched), and below, each site's power
     drawn against its cap over the horizon."""
+    return _save(gantt_figure(schedule), path, dpi=110, bbox_inches="tight")
+
+
+def gantt_figure(schedule: dict):
+    """A fleet schedule as a matplotlib Figure (see ``gantt_chart``)."""
     runs = [r for r in schedule.get("runs", []) if r.get("start")]
     if not runs:
         raise ChartError("the schedule has no placed runs to draw "
                          f"(status {schedule.get('status')})")
-    plt = _pyplot()
+    fig, colours = _figure(figsize=(11, 3 + 0.45 * len(runs) + 2.5))
     import matplotlib.dates as mdates
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
 
     sites = list(dict.fromkeys(r["site"] for r in runs))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     colour = {s: colours[n % len(colours)] for n, s in enumerate(sites)}
     runs = sorted(runs, key=lambda r: (sites.index(r["site"]), r["start"], r["name"]))
     usage = schedule.get("sites") or []
-    fig, (ax, ax_power) = plt.subplots(
-        2, 1, figsize=(11, 3 + 0.45 * len(runs) + 2.5), sharex=True,
-        gridspec_kw={"height_ratios": [max(2, 0.45 * len(runs)), 2.5]})
+    ax, ax_power = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [max(2, 0.45 * len(runs)), 2.5]})
     d = date.fromisoformat
     for y, r in enumerate(runs):
         start, end = d(r["start"]), d(r["end"]) + timedelta(days=1)  # end: last day held
@@ -151,10 +217,10 @@ def gantt_chart(schedule: dict, path: str | Path) -> Path:
     ax.set_yticks(range(len(runs)), [f"{r['name']} ({r['site']})" for r in runs], fontsize=8)
     ax.invert_yaxis()
     ax.grid(True, axis="x", alpha=0.3)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[s]) for s in sites]
-    handles += [plt.Line2D([0], [0], color="crimson", lw=2),
-                plt.Line2D([0], [0], color="grey", lw=1, ls=":"),
-                plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
+    handles = [Rectangle((0, 0), 1, 1, color=colour[s]) for s in sites]
+    handles += [Line2D([0], [0], color="crimson", lw=2),
+                Line2D([0], [0], color="grey", lw=1, ls=":"),
+                Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
     ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
               loc="upper left", bbox_to_anchor=(1.005, 1.0))
     obj = schedule.get("objective") or {}
@@ -175,7 +241,4 @@ def gantt_chart(schedule: dict, path: str | Path) -> Path:
     ax_power.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.autofmt_xdate()
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return fig

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 __all__ = ["InputError", "LayoutError", "CatalogError", "UnknownKeyError", "USER_ERRORS",
-           "FLAGS", "error_text"]
+           "FLAGS", "error_text", "did_you_mean"]
 
 
 class InputError(ValueError):
@@ -32,12 +32,27 @@ class CatalogError(ValueError):
     """A catalog file that is missing, unreadable or breaks the schema."""
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped word (difflib's ratio of at least 0.6), or None:
+    'h100-smx' -> 'h100-sxm', 'price_per_gpu_hr' -> 'price_per_gpu_hour'."""
+    import difflib
+
+    choices = [str(c) for c in choices]
+    text = str(word).strip().lower()
+    found = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+    if not found:  # a prefix or a part: 'h100' -> 'h100-sxm'
+        found = [c for c in sorted(choices) if text and (c.startswith(text) or text in c)][:1]
+    return found[0] if found else None
+
+
 class UnknownKeyError(CatalogError):
     """A key (accelerator, network, site, workload) that no catalog file has."""
 
     def __init__(self, kind: str, key: str, known: Iterable[str]):
         self.kind, self.key, self.known = kind, key, sorted(known)
-        super().__init__(f"unknown {kind[:-1]} '{key}'; known: {', '.join(self.known)}")
+        self.suggestion = did_you_mean(key, self.known)
+        hint = f" (did you mean {self.suggestion}?)" if self.suggestion else ""
+        super().__init__(f"unknown {kind[:-1]} '{key}'{hint}; known: {', '.join(self.known)}")
 
     def __reduce__(self):
         return type(self), (self.kind, self.key, self.known)

@@ -83,7 +83,8 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
 
 @dataclass(frozen=True)
 class BudgetAnswer:
-    """The largest run the limits allow, and its plan (CONTRACT's estimate keys in ``plan``)."""
+    """The largest run the limits allow, and its plan (``plan``: estimate's keys,
+    docs/interface.md)."""
 
     feasible: bool
     binding: str | None
@@ -110,6 +111,40 @@ class BudgetAnswer:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    def __repr__(self) -> str:
+        if not self.feasible or self.plan is None:
+            return f"BudgetAnswer(no run fits, binding={self.binding!r}: {self.reason})"
+        from .units import fmt_count
+
+        c = self.plan.cluster
+        return (f"BudgetAnswer({fmt_count(self.params)} parameters x {fmt_count(self.tokens)} "
+                f"tokens on {c['gpus']:,} x {c['accelerator']}, binding={self.binding!r})")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the largest run, the binding limit, each accelerator considered
+        and the plan that trains it."""
+        from . import report
+
+        return report.budget_html(self.to_dict())
+
+    def to_frame(self):
+        """A one-row pandas DataFrame: ``planner budget --format csv``'s columns (the
+        estimate keys flattened with '_', then inverse_*)."""
+        from . import report
+
+        d = self.to_dict()
+        row = report.flatten({k: v for k, v in d.items()
+                              if k not in ("assumptions", "alternatives", "sizing")})
+        return report.pandas().DataFrame([row])
+
+    def plot(self):
+        """The plan that trains the run, drawn (``Plan.plot``)."""
+        if self.plan is None:
+            from .charts import ChartError
+
+            raise ChartError(f"no run fits the limits: {self.reason}")
+        return self.plan.plot()
 
 
 def price_in_year(price: float | None, as_of: str | None, year: int | None,
@@ -411,10 +446,12 @@ SENSITIVITY_RANGES = {
     # name: (low, high, why) -- the documented ranges of docs/uncertainty.md and the catalogs
     "gemm_efficiency": (0.75, 0.95, "achieved GEMM throughput, +-10% around the calibrated 0.87"),
     "failure_rate_per_device_hour": (1.2e-5, 3.4e-5, "Meta RSC-2 to RSC-1 failure rates "
-                                     "(reliability.md sec. 2)"),
+                                     "(Kokolis et al. 2025, arXiv 2410.21680)"),
     "restart_s": (120.0, 1800.0, "2-minute hot-spare restart to 30-minute reschedule"),
-    "pue": (1.1, 1.5, "hyperscale to enterprise colocation (power_cost.md sec. 1)"),
-    "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (power_cost.md sec. 3)"),
+    "pue": (1.1, 1.5, "hyperscale to enterprise colocation (Epoch AI "
+            "energy.py; Uptime Institute survey 1.55-1.58)"),
+    "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (EIA Electric Power Monthly, "
+                           "Table 5.6.B)"),
     "tp_comm_overlap": (0.0, 0.5, "none to half of TP collectives overlapped"),
 }
 

@@ -255,3 +255,208 @@ def _limit_text(key: str, v) -> str:
     if key == "deadline_s":
         return fmt_duration_days(v)
     return f"{v:,}"
+
+
+def budget_csv(answer: dict) -> str:
+    """`planner budget --format csv`: one row, the JSON's keys flattened with '_' (the
+    estimate keys, then inverse_*: a budget sweep's columns), assumptions left out."""
+    return plan_csv(answer)
+
+
+def _record(item) -> dict:
+    """A catalog object's fields, numbers in the units their names carry, figures with their
+    sources."""
+    from dataclasses import fields, is_dataclass
+
+    out = {}
+    for f in fields(item):
+        v = getattr(item, f.name)
+        if f.name == "figures":
+            out["figures"] = {k: {a: getattr(fig, a) for a in ("value", "source", "as_of",
+                                                               "confidence", "low", "high")}
+                              for k, fig in v.items()}
+        elif f.name == "references":
+            out["references"] = [ref.row_id for ref in v]
+        elif is_dataclass(v):
+            out[f.name] = _record(v)
+        elif isinstance(v, (dict, tuple, list)):
+            out[f.name] = dict(v) if isinstance(v, dict) else list(v)
+        else:
+            out[f.name] = v
+    return out
+
+
+def catalog_records(cat, kinds) -> dict:
+    """`planner hardware list --format json`: {kind: [every item's fields]} (the typed
+    objects of specs.py: SI units inside, e.g. hbm_bytes, peak_flops in FLOP/s)."""
+    out = {}
+    for kind in kinds:
+        rows = []
+        for item in cat.all(kind):
+            rec = {"key": item.key, **_record(item)}
+            if kind == "accelerators":
+                rec["price_per_gpu_hour"], rec["price_basis"] = (
+                    item.cloud_price()[1].value if item.cloud_price()[1] else None,
+                    _price(item)[1])
+            if kind == "workloads":
+                from .model.architecture import active_params, total_params
+
+                rec["params"] = float(total_params(item.architecture))
+                rec["active_params"] = float(active_params(item.architecture))
+            rows.append(rec)
+        out[kind] = rows
+    return _json_safe(out)
+
+
+def catalog_item(cat, kind: str, key: str) -> dict:
+    """`planner hardware show NAME --format json`: the file's entries as written (each figure
+    in the unit its key names, with value, source and as_of), its kind, key and path."""
+    return _json_safe({"kind": kind[:-1], "key": key, "path": str(cat.path(kind, key)),
+                       "entries": cat.raw(kind, key)})
+
+
+def _json_safe(x):
+    """Numbers as JSON has them: numpy scalars to Python, nan and inf to None."""
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def config_table(effective: dict) -> str:
+    """`planner config show`: the files searched, then per command each flag's default and
+    its origin, then the assumptions a config file sets (the others are built-in)."""
+    files = [(f["path"], "found" if f["found"] else "-") for f in effective["files"]]
+    lines = ["config files, lowest precedence first (a flag on the command line wins):",
+             tabulate(files, headers=["file", ""], tablefmt="simple"), ""]
+    rows = [(command, flag, _short(v["value"]), v["origin"])
+            for command, flags in effective["defaults"].items() for flag, v in flags.items()]
+    lines += [tabulate(rows, headers=["command", "flag", "default", "origin"],
+                       tablefmt="simple", maxcolwidths=[None, None, 40, 70]), ""]
+    filed = [(k, _short(v["value"]), v["origin"]) for k, v in effective["assumptions"].items()
+             if not v["origin"].startswith("built-in")]
+    built = sum(1 for v in effective["assumptions"].values()
+                if v["origin"].startswith("built-in"))
+    if filed:
+        lines += [tabulate(filed, headers=["assumption", "value", "origin"],
+                           tablefmt="simple"), ""]
+    lines.append(f"{built} assumptions at their built-in defaults (--format json lists them, "
+                 "each with its source)")
+    return "\n".join(lines)
+
+
+# --- notebooks: compact HTML tables (the _repr_html_ of Plan, BudgetAnswer, FleetSchedule,
+# SweepResult) ----------------------------------------------------------------------------------
+
+def _html_table(rows, headers=None, caption: str | None = None) -> str:
+    from html import escape
+
+    head = ""
+    if headers:
+        head = "<thead><tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers) + \
+            "</tr></thead>"
+    body = "".join("<tr>" + "".join(
+        (f"<th style='text-align:left'>{escape(str(c))}</th>" if i == 0 and not headers else
+         f"<td style='text-align:left'>{escape(str(c))}</td>") for i, c in enumerate(row))
+        + "</tr>" for row in rows)
+    cap = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}{head}<tbody>{body}</tbody></table>"
+
+
+def plan_summary(plan: dict) -> list[tuple[str, str]]:
+    """The headline of a plan in (label, text) rows: what a notebook shows of it."""
+    w, c = plan["workload"] or {}, plan["cluster"] or {}
+    rows = [("status", ("feasible" if plan["feasible"] else "INFEASIBLE")
+             + (f": {plan['reason']}" if plan.get("reason") else "")),
+            ("binding limit", plan.get("binding") or "none")]
+    if w:
+        rows.append(("workload", f"{w.get('name') or ''} {fmt_count(w['params'])} parameters, "
+                                 f"{fmt_count(w['tokens'])} tokens, {w['precision']}".strip()))
+    if plan.get("step_time_s") is None:
+        return rows
+    cost = plan["cost_usd"]
+    return rows + [
+        ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({c['network']}, site {c['site']})"),
+        ("layout", _layout_text(plan["layout"])),
+        ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
+        ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
+        ("GPU-hours", fmt_count(plan["gpu_hours"])),
+        ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility, "
+                  f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh"),
+        ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
+                 + "".join(f", {k} {fmt_money(v)}" for k, v in
+                           (cost.get("by_method") or {}).items() if k != plan["cost_method"])),
+    ]
+
+
+def plan_html(plan: dict) -> str:
+    """A plan as a compact HTML table, the cost by component beside it."""
+    html = _html_table(plan_summary(plan), caption="planner.Plan")
+    cost = plan.get("cost_usd") or {}
+    parts = [(k, fmt_money(v)) for k, v in cost.items()
+             if isinstance(v, (int, float)) and k not in ("total", "per_trillion_tokens",
+                                                         "per_1e24_flop")]
+    if parts:
+        html += _html_table(parts, ["cost component", "USD"])
+    return f"<div>{html}</div>"
+
+
+def budget_html(answer: dict) -> str:
+    """A budget answer: the largest run, the binding limit, each accelerator considered and
+    the plan that trains it."""
+    inv = answer["inverse"]
+    lim = ", ".join(f"{k} {_limit_text(k, v)}" for k, v in inv["limits"].items()
+                    if v is not None)
+    rows = [("limits", lim + (f"; year {inv['year']}" if inv.get("year") else "")),
+            ("rule", inv["rule"])]
+    if answer["feasible"] and inv.get("params"):
+        rows += [("largest run", f"{fmt_count(inv['params'])} parameters x "
+                                 f"{fmt_count(inv['tokens'])} tokens = "
+                                 f"{inv['model_flops']:.3g} FLOP"),
+                 ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}")]
+    else:
+        rows.append(("answer", f"no run fits: {answer['reason']}"))
+    html = _html_table(rows, caption="planner.budget")
+    html += _html_table([(c["accelerator"], _num(c["price_per_gpu_hour"], "${:,.2f}"),
+                          fmt_count(c["params"]) if c["params"] else "n/a",
+                          f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a",
+                          c["binding"] or "") for c in inv["considered"]],
+                        ["accelerator", "$/device-h", "params", "FLOP", "binding"])
+    if answer.get("workload") and answer.get("step_time_s") is not None:
+        html += _html_table(plan_summary({**answer, "reason": None}),
+                            caption="the plan that trains it")
+    return f"<div>{html}</div>"
+
+
+def schedule_html(schedule: dict) -> str:
+    """A fleet schedule: status and objective, then one row per run."""
+    obj = schedule.get("objective") or {}
+    rows = [("status", schedule["status"] + (f", binding {schedule['binding']}: "
+                                             f"{schedule['reason']}" if schedule.get("binding")
+                                             else ""))]
+    if obj:
+        rows.append(("objective", f"weighted lateness {obj['weighted_lateness_days']:,.1f} "
+                                  f"days, then cost {fmt_money(obj['cost_usd'])}"))
+    html = _html_table(rows, caption="planner.schedule")
+    html += _html_table([(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
+                          r["end"], f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
+                          fmt_money(r["cost_usd"]) if r["cost_usd"] is not None else "n/a",
+                          "yes" if r["on_time"] else f"late {r['lateness_days']} d")
+                         for r in schedule["runs"]],
+                        ["run", "site", "accelerator", "devices", "start", "end", "days", "MW",
+                         "cost", "on time"])
+    return f"<div>{html}</div>"
+
+
+def pandas():
+    """pandas, imported on first use (the optional extra), with the install hint if absent."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("frames need pandas: pip install 'planner[pandas]'") from None
+    return pd

@@ -168,7 +168,7 @@ class Architecture:
 
 @dataclass(frozen=True)
 class Reference:
-    """A published figure a workload is checked against (a row of reference/runs.csv)."""
+    """A published figure a workload is checked against (a [[reference]] of a workload file)."""
 
     row_id: str
     kind: str  # "throughput" or "whole_run"

@@ -23,7 +23,7 @@ from .model.flops import flops_per_token
 from .plan.estimate import estimate
 from .units import InputError
 
-BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation (CONTRACT/issue: 6ND at 40%)
+BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation: 6ND at 40% MFU
 THROUGHPUT_MAPE_LIMIT = 6.0  # percent; a test fails above it
 THROUGHPUT_ROW_LIMIT = 15.0
 WHOLE_RUN_MAPE_LIMIT = 12.0
@@ -174,8 +174,8 @@ def cost_comparison(cat: Catalog) -> list[dict]:
         owned = cost_model.owned_cost(
             ref.gpus, wall_s, acc.purchase_usd or math.nan,
             acc.server_usd_per_device or math.nan,
-            power_model.it_peak_power_w(ref.gpus, dev_w, DEFAULT), facility_w, site.energy_usd_per_kwh,
-            site.capex_usd_per_mw, DEFAULT)["total"]
+            power_model.it_peak_power_w(ref.gpus, dev_w, DEFAULT), facility_w,
+            site.energy_usd_per_kwh, site.capex_usd_per_mw, DEFAULT)["total"]
         _, price = acc.cloud_price()
         rate = price.value if price is not None else math.nan
         cloud = ref.gpu_hours * rate

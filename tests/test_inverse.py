@@ -80,7 +80,7 @@ def test_rules_tokens_per_param_and_fixed():
 
 
 def test_gpt4_example_lands_inside_the_published_range():
-    # SemiAnalysis (via reference/runs.csv): ~2.1e25 FLOP, 20-25k A100, 90-100 days, ~$63M at
+    # SemiAnalysis (Patel & Wong, 2023-07-10): ~2.1e25 FLOP, 20-25k A100, 90-100 days, ~$63M at
     # $1/A100-hour; Epoch AI amortised $40.7M. Dense 280B-active proxy, 13T tokens.
     plan = planner.estimate(**GPT4)
     assert plan.model_flops == pytest.approx(2.1e25, rel=0.1)

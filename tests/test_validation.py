@@ -1,4 +1,4 @@
-"""Golden tests: predictions against published runs (reference/runs.csv, workloads/*.toml).
+"""Golden tests: predictions against published runs (the [[reference]] rows of workloads/*.toml).
 
 The throughput rows are calibration and check rows at once (docs/validation.md names the
 constants fitted on them); the limits are the issue's: MAPE <= 6%, every row <= 15%.

@@ -1,6 +1,6 @@
 """Fleet schedules: several runs placed on several sites over time (`planner schedule`).
 
-A fleet file (CONTRACT.md, "Fleet spec") names a horizon cut into steps, sites (facility power
+A fleet file (docs/interface.md, "Fleet spec") names a horizon cut into steps, sites (facility power
 that ramps over time, PUE, energy price, devices delivered over time per type) and runs
 (workload, earliest start, deadline, weight, optional size options). This module turns it into
 a FleetInstance on the step grid (fleet/model.py): each run's options are (site, accelerator,
@@ -302,6 +302,46 @@ class FleetSchedule:
             rows, headers=["run", "site", "accelerator", "devices", "start", "end", "days",
                            "MW", "cost $M", "deadline", "on time"])
 
+    def __repr__(self) -> str:
+        sol = self.solution
+        head = (f"FleetSchedule({sol.status}, {len(sol.placements)} of {len(self.spec.runs)} "
+                f"runs on {len(self.spec.sites)} sites")
+        if sol.placements:
+            late = sol.weighted_lateness_steps * self.spec.step_days
+            return head + f", weighted lateness {late:,} days, cost ${sol.cost_usd / 1e6:,.1f}M)"
+        return head + f", binding={self.binding!r})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: status, objective and one row per run."""
+        from .. import report
+
+        return report.schedule_html(self.to_dict())
+
+    def to_frame(self):
+        """One row per run (the Parquet file's rows: layout flattened, dates as dates), as a
+        pandas DataFrame."""
+        from .. import report
+
+        return report.pandas().DataFrame(self._rows())
+
+    def plot(self):
+        """The schedule as a matplotlib Figure: runs on their sites over time, each site's
+        power against its cap (the CLI's --gantt)."""
+        from .. import charts
+
+        return charts.gantt_figure(self.to_dict())
+
+    def _rows(self) -> list[dict]:
+        rows = []
+        for r in self.runs():
+            row = {k: v for k, v in r.items() if k != "layout"}
+            for k in ("start", "end", "earliest", "deadline"):
+                row[k] = date.fromisoformat(row[k])
+            row.update({f"layout_{k}": v for k, v in (r["layout"] or {}).items()})
+            row["status"] = self.status
+            rows.append(row)
+        return rows
+
     def write_parquet(self, path: str | Path) -> Path:
         """One row per run (the JSON's run keys, layout flattened, dates as dates); the status
         and objective in the file's metadata. Written to a temporary file, then renamed, so an
@@ -311,14 +351,7 @@ class FleetSchedule:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows = []
-        for r in self.runs():
-            row = {k: v for k, v in r.items() if k != "layout"}
-            for k in ("start", "end", "earliest", "deadline"):
-                row[k] = date.fromisoformat(row[k])
-            row.update({f"layout_{k}": v for k, v in (r["layout"] or {}).items()})
-            row["status"] = self.status
-            rows.append(row)
+        rows = self._rows()
         d = self.to_dict()
         meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],
                 "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}

@@ -1,4 +1,4 @@
-"""Fleet files (CONTRACT.md, "Fleet spec"): parsing with strict keys, and the step grid.
+"""Fleet files (docs/interface.md, "Fleet spec"): parsing with strict keys, and the step grid.
 
 Dates are YYYY-MM or YYYY-MM-DD. A month means its first day for `start`, `earliest`, and the
 dates of power and deliveries, and its end (the first day of the next month) for `end` and
@@ -155,7 +155,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
             raise InputError("FLEET.toml", str(source), "a readable fleet file",
                              "does not exist") from None
         except tomllib.TOMLDecodeError as exc:
-            raise InputError("FLEET.toml", str(source), "TOML (see CONTRACT.md, Fleet spec)",
+            raise InputError("FLEET.toml", str(source), "TOML (see docs/interface.md, Fleet spec)",
                              f"is not valid TOML ({exc})") from None
     else:
         data = dict(source)
@@ -163,7 +163,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     _check_keys(data, TOP_KEYS, where)
     for need in ("start", "end", "sites", "runs"):
         if need not in data:
-            raise InputError(f"{where}.{need}", None, "see CONTRACT.md, Fleet spec",
+            raise InputError(f"{where}.{need}", None, "see docs/interface.md, Fleet spec",
                              "is missing")
     start = parse_date(data["start"], f"{where}.start")
     end = parse_date(data["end"], f"{where}.end", end=True)

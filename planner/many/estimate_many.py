@@ -1,7 +1,7 @@
 """Many plans at once: a table of scenarios in, every output of the contract out, row by row.
 
 ``estimate_many`` takes a pyarrow Table or a pandas DataFrame whose columns are named as
-``planner.estimate``'s inputs (the sweep's input columns, CONTRACT.md) and returns it with one
+``planner.estimate``'s inputs (the sweep's input columns, docs/interface.md) and returns it with one
 column per output, flattened with ``_`` (cost_usd_total, layout_tp, ...). A row that
 ``estimate`` would refuse gets the message in its ``error`` column; the others are answered.
 
@@ -178,7 +178,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
 
-    Returns the same kind of table with the output columns appended (CONTRACT.md's keys
+    Returns the same kind of table with the output columns appended (docs/interface.md's keys
     flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
     gets its message in ``error`` and null outputs; an infeasible plan is a row with
     ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of

@@ -332,6 +332,31 @@ class SweepResult:
             return self.table
         return read(self.path)
 
+    def to_frame(self):
+        """The whole dataset as a pandas DataFrame, in scenario order (text answers as
+        categoricals)."""
+        return self.read().to_pandas()
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path is not None else "in memory"
+        return (f"SweepResult({self.scenarios:,} scenarios in {self.parts:,} parts, {where}; "
+                f"{self.written:,} written now, {self.kept:,} kept; {self.seconds:,.1f} s)")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: where the rows are, and the first few of them."""
+        from html import escape
+
+        head = self.read().slice(0, 5)
+        cols = [c for c in ("scenario", *head.column_names[1:9]) if c in head.column_names]
+        preview = head.select(cols).to_pylist()
+        rows = "".join("<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols)
+                       + "</tr>" for r in preview)
+        return (f"<div><p>{escape(repr(self))}</p><table><thead><tr>"
+                + "".join(f"<th>{escape(c)}</th>" for c in cols)
+                + f"</tr></thead><tbody>{rows}</tbody></table>"
+                f"<p>first {len(preview)} rows, {len(cols)} of {head.num_columns} columns; "
+                "to_frame() gives them all</p></div>")
+
 
 def _local_chunk(args) -> tuple[int, dict]:
     """A worker process: answer one chunk and write its part (returns its manifest entry)."""

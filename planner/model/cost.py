@@ -21,7 +21,7 @@ OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", 
 
 
 def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:
-    """Rental: device-hours x price per device-hour (power_cost.md, sec. 7). The run's
+    """Rental: device-hours x price per device-hour (cloud list or contract price). The run's
     device-hours already include failures and checkpoints (reliability.goodput)."""
     compute = _known(gpu_hours) * _known(usd_per_gpu_hour)
     return {"compute": compute, "total": compute.copy()}
@@ -62,16 +62,17 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_peak
     n = np.asarray(devices, dtype=float)
     device, server = _known(device_usd), _known(server_usd_per_device)
     run_years = _known(wall_seconds) / SECONDS_PER_YEAR
-    # capex: chips, rest of the server, cluster interconnect (power_cost.md, sec. 5)
-    accelerators_capex = n * device  # GPU sale price (power_cost.md, sec. 5)
+    # capex: chips, rest of the server, interconnect (Cottier et al. 2024, arXiv 2405.21015)
+    accelerators_capex = n * device  # the accelerator's sale price (catalog)
     rest_of_server = np.where(np.isnan(server),
                               device * (asm.server_overhead - 1.0),  # Epoch hardware.py 1.64
                               server - device)  # catalog server quote per device
     servers_capex = n * rest_of_server
     network_capex = asm.network_capex_fraction * (accelerators_capex + servers_capex)  # Cottier
     hardware_capex = accelerators_capex + servers_capex + network_capex
-    facility_capex = _known(capex_usd_per_mw) * _known(it_peak_w) / 1e6  # $/MW of IT load (sec. 4)
-    # annuity over useful life: 5 y hardware, 15 y facility (power_cost.md, sec. 6)
+    # the building per MW of IT load it is built for: the peak (site catalog capex_usd_per_mw)
+    facility_capex = _known(capex_usd_per_mw) * _known(it_peak_w) / 1e6
+    # annuity over useful life: 5 y hardware, 15 y facility (assumptions.py)
     hardware_per_year = capital_recovery_factor(asm.cost_of_capital, asm.depreciation_years)
     facility_per_year = capital_recovery_factor(asm.cost_of_capital, asm.facility_years)
     parts = {

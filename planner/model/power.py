@@ -26,10 +26,10 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
     = 1.275 kW); else the device TDP x asm.server_power_per_tdp; else nan ("unknown").
     """
     if accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w):
-        # server maximum / devices (power_cost.md, sec. 2: NVIDIA DGX datasheets)
+        # server maximum / devices (NVIDIA DGX H100/A100 datasheets)
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
     if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
-        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (power_cost.md, sec. 2)
+        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet)
         return (float(accelerator.tdp_w * asm.server_power_per_tdp),
                 f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})")
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"

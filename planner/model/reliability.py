@@ -1,8 +1,8 @@
 """Reliability of a training run: failures, checkpoints, restarts, and the goodput they leave.
 
 Pure functions that broadcast over numpy arrays; seconds inside. Notation of
-reference/hardware/reliability.md sec. 5: delta = blocking checkpoint time, M = cluster MTBF,
-tau = checkpoint interval (useful compute between checkpoints), R = restart cost.
+Young 1974 and Daly 2006: delta = blocking checkpoint time, M = cluster MTBF, tau = checkpoint
+interval (useful compute between checkpoints), R = restart cost.
 
 Goodput (the effective training time ratio, ETTR, of Kokolis et al. 2025) is derived by
 counting wall-clock time. Failures arrive at rate 1/M per wall-clock second (the cluster fails
@@ -13,8 +13,9 @@ checkpoint delta. Over a run of wall time W doing U seconds of useful work:
     W = U (1 + delta/tau) + (W/M) (R + (tau + delta)/2)
     goodput = U/W = (1 - (R + (tau + delta)/2)/M) / (1 + delta/tau)
 
-To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, the waste of reliability.md
-sec. 5, and it reproduces that section's worked examples (16k H100: ~92%; 100k H100: ~60%).
+To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, Young's (1974) waste plus the
+restarts, and it gives ~92% for 16k H100 at the Llama 3 failure rate with 5 s checkpoints
+(Llama 3 report sec. 3.3.4: "higher than 90% effective training time") and ~60% for 100k.
 Charging waste per unit of useful time instead, 1/(1 + waste), counts no failures during
 restarts and rework and gives ~71% for 100k H100, so it is not used. When a failure arrives
 before a restart and half an interval are done (R + (tau + delta)/2 >= M) the run makes no
@@ -40,31 +41,31 @@ RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_inte
 
 def checkpoint_bytes(params, asm: Assumptions):
     """Training state written per checkpoint: 16 bytes per parameter for mixed-precision Adam
-    (reliability.md, sec. 4)."""
+    (Rajbhandari et al. 2020, ZeRO, sec. 3.1)."""
     return _known(params) * asm.checkpoint_bytes_per_param
 
 
 def checkpoint_write_s(nbytes, write_bytes_per_s):
-    """Blocking time of one checkpoint: bytes / aggregate write bandwidth (reliability.md,
-    sec. 4: 6.5 TB over 2 TB/s = 3.3 s)."""
+    """Blocking time of one checkpoint: bytes / aggregate write bandwidth (Llama 3
+    405B: ~6.5 TB over Tectonic's 2 TB/s, Llama 3 report sec. 3.3.1, = 3.3 s)."""
     return _known(nbytes) / _known(write_bytes_per_s)
 
 
 def mtbf_s(devices, failure_rate_per_device_hour):
-    """Cluster MTBF in seconds, 1 / (rate x N) (reliability.md, sec. 3: planner default failure
-    model); a zero rate gives inf."""
+    """Cluster MTBF in seconds, 1 / (rate x N), failures independent across devices
+    (Kokolis et al. 2025, arXiv 2410.21680, sec. on MTTF); a zero rate gives inf."""
     with np.errstate(divide="ignore"):
         return 3600.0 / (_known(failure_rate_per_device_hour) * np.asarray(devices, dtype=float))
 
 
 def young_interval_s(delta_s, mtbf_s):
-    """Young 1974, CACM 17(9): tau = sqrt(2 delta M) (reliability.md, sec. 5)."""
+    """Young 1974, CACM 17(9): tau = sqrt(2 delta M)."""
     return np.sqrt(2.0 * _known(delta_s) * _known(mtbf_s))
 
 
 def daly_interval_s(delta_s, mtbf_s):
     """Daly 2006, FGCS 22(3): sqrt(2dM) [1 + 1/3 sqrt(d/2M) + 1/9 (d/2M)] - d for d < 2M,
-    else M (reliability.md, sec. 5)."""
+    else M."""
     d, m = _known(delta_s), _known(mtbf_s)
     with np.errstate(invalid="ignore", divide="ignore"):
         x = d / (2.0 * m)
@@ -91,7 +92,7 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     tau = daly_interval_s(delta, m)
     finite = np.isfinite(m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # checkpoint time per second of useful work, delta/tau (reliability.md, sec. 5)
+        # checkpoint time per second of useful work, delta/tau (Young 1974)
         checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)
         # half an interval and its checkpoint, redone after a failure on average (sec. 5)
         redo_s = (tau + delta) / 2.0

@@ -153,7 +153,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
               else asm.grid_kg_co2_per_mwh)
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
-            "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate, "energy_usd_per_kwh": price,
+            "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
+            "energy_usd_per_kwh": price,
             "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
             "server_usd_per_device": (acc.server_usd_per_device if acc.server_usd_per_device
                                       else math.nan),

@@ -23,6 +23,7 @@ from ..units import (
     parse_power_w,
     parse_pue,
 )
+from . import hf
 
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
@@ -44,7 +45,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                          "one of " + ", ".join(SHAPE_INPUTS))
     for k, v in shape.items():
         shape[k] = parse_int_count(v, f"--{k.replace('_', '-')}")
-    base: Workload | None = cat.workload(workload) if workload else None
+    from_config = bool(workload) and hf.is_config_path(workload)
+    if from_config:  # a Hugging Face config.json: its shape, the rest from flags or defaults
+        base: Workload | None = hf.workload(workload, used, asm.seq_len)
+    else:
+        base = cat.workload(workload) if workload else None
     if base is not None:
         arch = base.architecture
         if shape or ffn_type:
@@ -78,8 +83,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
                      published_params=n)
     else:
-        raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml or a "
-                         "full shape (--layers --hidden --heads --vocab --ffn)")
+        raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"
+                         "config.json or a full shape (--layers --hidden --heads --vocab --ffn)")
     changes = {}
     if tokens is not None:
         changes["tokens"] = parse_count(tokens, "--tokens")
@@ -87,12 +92,16 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError("--tokens", None, "a token count such as 15T")
     if seq_len is not None:
         changes["seq_len"] = parse_int_count(seq_len, "--seq-len")
-    elif base is None:
+    elif from_config and base.seq_len < asm.seq_len:
+        used["seq_len"] = {"value": base.seq_len, "source": f"{workload}: "
+                           "max_position_embeddings, the model's context (shorter than the "
+                           f"planner default of {asm.seq_len})"}
+    elif base is None or from_config:
         changes["seq_len"] = asm.seq_len
         used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}
     if global_batch is not None:
         changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch")
-    elif base is None:
+    elif base is None or from_config:
         changes["global_batch_tokens"] = asm.global_batch_tokens
         used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
                                        "source": asm.source("global_batch_tokens")}

@@ -54,6 +54,41 @@ class Plan:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: the headline figures and the cost by component."""
+        from .. import report
+
+        return report.plan_html(self.to_dict())
+
+    def plot(self):
+        """A matplotlib Figure: days and cost against cluster size for a plan that was sized
+        (no device count given), else its step time, memory and cost by component."""
+        from .. import charts
+
+        d = self.to_dict()
+        if (d.get("sizing") or {}).get("options", {}).get("gpus"):
+            return charts.sizing_figure(d)
+        return charts.breakdown_figure(d)
+
+    def to_frame(self):
+        """A one-row pandas DataFrame: the plan's keys flattened with '_', as estimate_many's
+        columns (cost_usd_total, layout_tp, ...); the assumptions are ``assumptions_frame``."""
+        from .. import report
+
+        d = self.to_dict()
+        row = report.flatten({k: v for k, v in d.items()
+                              if k not in ("assumptions", "alternatives", "sizing")})
+        return report.pandas().DataFrame([row])
+
+    def assumptions_frame(self):
+        """Every assumption the plan used: a pandas DataFrame indexed by name, with its value
+        and source (a config file, a flag, a site, or the planner's default)."""
+        from .. import report
+
+        rows = [{"assumption": k, "value": v.get("value"), "source": v.get("source")}
+                for k, v in self.assumptions.items()]
+        return report.pandas().DataFrame(rows).set_index("assumption")
+
     def __repr__(self) -> str:
         if not self.feasible:
             return f"Plan(infeasible, binding={self.binding!r}: {self.reason})"

@@ -64,15 +64,16 @@ def test_owned_cost_hand_worked():
     assert out["facility"] == pytest.approx(11.7 * IT_PEAK_W / 1e6 * 1e6 * crf15 * years)
     assert out["energy"] == pytest.approx(FAC_W * WALL / 3.6e9 * 1000 * 0.0806)
     assert out["maintenance"] == pytest.approx(0.03 * (acc + srv + net) * years)
-    # $41.5M for 54 days; chips the largest part, energy a few % (power_cost.md, sec. 3 and 5)
+    # $41.5M for 54 days; chips the largest part, energy a few % (Cottier et al. 2024: chips
+    # ~44% of amortised cost, energy ~9%)
     assert 3.5e7 < out["total"] < 5e7
     assert out["accelerators"] == max(out[k] for k in OWNED_COMPONENTS)
     assert out["energy"] / out["total"] < 0.10
 
 
 def test_owned_cost_per_gpu_hour_crosscheck():
-    # power_cost.md sec. 5 [D]: $50k IT over 5 years = $1.14/h at 0% cost of capital, no
-    # maintenance: the straight-line figure the reference quotes.
+    # Straight-line arithmetic: $50k IT over 5 years = $1.14/h at 0% cost of capital, no
+    # maintenance: the straight-line figure.
     asm = DEFAULT.with_(cost_of_capital=0.0, maintenance_fraction=0.0, network_capex_fraction=0.0)
     out = owned_cost(1, 3600.0, 50_000.0, 50_000.0, 0.0, 0.0, 0.0, 0.0, asm)
     assert out["accelerators"] + out["servers"] == pytest.approx(50_000 / (5 * 8760))

@@ -21,14 +21,14 @@ def _acc(tdp_w=700.0, system_power_w=None, key="test"):
 
 
 def test_device_power_prefers_system_power():
-    # DGX H100: 10.2 kW / 8 GPUs = 1,275 W (power_cost.md, sec. 2).
+    # DGX H100: 10.2 kW / 8 GPUs = 1,275 W (NVIDIA DGX H100 datasheet).
     w, basis = device_power_w(_acc(system_power_w=10_200 / 8), DEFAULT)
     assert w == 1275.0
     assert basis.startswith("system_power_w")
 
 
 def test_device_power_falls_back_to_tdp_ratio():
-    # 1,000 W TDP x 1.82 (DGX H100 10.2 kW / (8 x 700 W); power_cost.md, sec. 2).
+    # 1,000 W TDP x 1.82 (DGX H100 10.2 kW / (8 x 700 W); NVIDIA DGX H100 datasheet).
     w, basis = device_power_w(_acc(tdp_w=1000.0), DEFAULT)
     assert w == pytest.approx(1820.0)
     assert "server_power_per_tdp" in basis
@@ -41,7 +41,7 @@ def test_device_power_unknown_is_nan():
 
 
 def test_it_and_facility_power_hand_worked():
-    # 16,384 H100 x 1.275 kW x 0.9 average/peak x 1.08 network, x PUE 1.1 (power_cost.md, 1-2).
+    # 16,384 H100 x 1.275 kW x 0.9 average/peak x 1.08 network, x PUE 1.1 (hand-worked).
     it = it_power_w(16_384, 1275.0, DEFAULT)
     assert it == pytest.approx(16_384 * 1275 * 0.9 * 1.08)
     assert it / 1e6 == pytest.approx(20.305, abs=1e-3)
@@ -49,7 +49,7 @@ def test_it_and_facility_power_hand_worked():
 
 
 def test_100k_h100_sanity():
-    # power_cost.md sec. 2: 100k x 1.275 kW = 127.5 MW, +8% = ~138 MW IT, x PUE 1.1-1.2
+    # DGX H100 datasheet arithmetic: 100k x 1.275 kW = 127.5 MW, +8% = ~138 MW IT, x PUE 1.1-1.2
     # = ~150-165 MW facility at server maximum.
     it = it_power_w(100_000, 1275.0, DEFAULT.with_(power_utilisation=1.0))
     assert it / 1e6 == pytest.approx(137.7)
@@ -57,7 +57,7 @@ def test_100k_h100_sanity():
 
 
 def test_gpt3_energy_patterson_2021():
-    # Patterson et al. 2021, Table 4 (reference/runs.csv, gpt3-175B): 1,287 MWh from their own
+    # Patterson et al. 2021, Table 4 (arXiv 2104.10350, GPT-3 row): 1,287 MWh from their own
     # inputs: 10,000 V100 x 14.8 days, 330 W measured system power per GPU (host included, so
     # utilisation 1 and no extra network), PUE 1.1. Tolerance 5%.
     asm = DEFAULT.with_(power_utilisation=1.0, network_power_fraction=0.0)

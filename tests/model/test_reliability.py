@@ -1,4 +1,4 @@
-"""reliability.py: the worked examples of reliability.md sec. 5, formulas, properties."""
+"""reliability.py: worked examples of the Young/Daly checkpoint model, formulas, properties."""
 
 import math
 
@@ -24,8 +24,8 @@ def _rate_for_mtbf(hours, devices):
     return 1.0 / (hours * devices)
 
 
-# reliability.md sec. 5 worked examples: (devices, M h or None = Llama 3 rate, delta s, R s,
-# ETTR). Tolerance 2 percentage points.
+# Worked examples (Young 1974 waste plus restarts, hand-computed): (devices, M h or None =
+# Llama 3 rate, delta s, R s, ETTR). Tolerance 2 percentage points.
 WORKED = [
     (16_384, 3.1, 60.0, 600.0, 0.84),    # 16k H100, sync checkpoint
     (16_384, 3.1, 5.0, 600.0, 0.92),     # 16k H100, async (Llama 3 ">90%")
@@ -35,14 +35,14 @@ WORKED = [
 
 
 @pytest.mark.parametrize("devices, mtbf_h, delta, restart, ettr", WORKED)
-def test_worked_examples_reliability_md_sec5(devices, mtbf_h, delta, restart, ettr):
+def test_worked_examples_young_daly(devices, mtbf_h, delta, restart, ettr):
     rate = None if mtbf_h is None else _rate_for_mtbf(mtbf_h, devices)
     out = goodput(devices, USEFUL, delta, DEFAULT, failure_rate=rate, restart_s=restart)
     assert float(out["goodput"]) == pytest.approx(ettr, abs=0.02)
 
 
 def test_llama3_mtbf_and_100k_mtbf():
-    # reliability.md sec. 1: 54 d x 24 h / 419 = 3.09 h at 16,384 GPUs; sec. 3: 0.51 h at 100k.
+    # Llama 3 report sec. 3.3.4: 54 d x 24 h / 419 = 3.09 h at 16,384 GPUs; 0.51 h at 100k.
     assert mtbf_s(16_384, DEFAULT.failure_rate_per_device_hour) / 3600 == pytest.approx(
         54 * 24 / 419)
     assert mtbf_s(100_000, DEFAULT.failure_rate_per_device_hour) / 3600 == pytest.approx(
@@ -50,7 +50,7 @@ def test_llama3_mtbf_and_100k_mtbf():
 
 
 def test_intervals_hand_worked():
-    # reliability.md sec. 5: M = 3.1 h, delta 60 s -> 19.3 min; delta 5 s -> 5.6 min;
+    # Young 1974, sqrt(2 delta M): M = 3.1 h, delta 60 s -> 19.3 min; delta 5 s -> 5.6 min;
     # 100k (M = 1,828 s), 5 s -> 2.3 min.
     assert young_interval_s(60, 11_160) / 60 == pytest.approx(19.3, abs=0.05)
     assert young_interval_s(5, 11_160) / 60 == pytest.approx(5.6, abs=0.05)
@@ -64,7 +64,7 @@ def test_intervals_hand_worked():
 
 
 def test_checkpoint_hand_worked():
-    # reliability.md sec. 4: Llama 3 405B ~6.5 TB at 16 B/param over 2 TB/s = ~3.3 s.
+    # Llama 3 405B ~6.5 TB at 16 B/param over Tectonic's 2 TB/s (Llama 3 report 3.3.1) = ~3.3 s.
     nbytes = checkpoint_bytes(405e9, DEFAULT)
     assert nbytes == 405e9 * 16
     assert checkpoint_write_s(nbytes, DEFAULT.checkpoint_write_gb_per_s * 1e9) == \

@@ -1,0 +1,211 @@
+"""House defaults: TOML files that set the default of any flag and any assumption.
+
+A team writes its negotiated price, its site, its deadline and its catalog directory once:
+
+    [defaults]                   # any flag, by its name with underscores, for every command
+    site = "eu-colocation"       #   that has it (estimate, budget, schedule, ...)
+    price_per_gpu_hour = 2.10
+    deadline = "100d"
+    catalog = "team-catalog"     # a path, relative to this file
+    [estimate]                   # optional: defaults of one command only
+    gpu = ["h100-sxm", "b200"]   # a list is the comma-separated form of the flag
+    [budget]
+    year = 2027
+    [assumptions]                # any name of planner/assumptions.py
+    failure_rate_per_device_hour = 3e-5
+
+Files are read in this order, each later one overriding the earlier ones key by key: the
+user's (``$XDG_CONFIG_HOME/planner/config.toml``, else ``~/.config/planner/config.toml``), the
+working directory's ``planner.toml``, then the file ``PLANNER_CONFIG`` names. A flag given on
+the command line overrides them all. Every value keeps the file it came from: the CLI reports
+it in a plan's assumptions table and ``planner config show`` lists them. Unknown sections,
+flags and assumptions are errors naming the file, the key and the accepted names.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .assumptions import parse_overrides
+from .errors import InputError, did_you_mean
+
+__all__ = ["Setting", "Config", "search_paths", "load", "annotate", "effective", "ENV",
+           "FILE_NAME", "SECTIONS"]
+
+ENV = "PLANNER_CONFIG"
+FILE_NAME = "planner.toml"  # in the working directory
+SECTIONS = ("defaults", "assumptions")  # plus one table per command, named as the command
+# Flags whose values are paths: relative paths are read from the config file's directory.
+PATH_FLAGS = ("catalog",)
+PATH_SUFFIXES = (".toml", ".json")  # a workload given as a file
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One value from a config file: the value, the file and its table ([defaults], ...)."""
+
+    value: object
+    path: Path
+    table: str
+
+    @property
+    def origin(self) -> str:
+        return f"{self.path} [{self.table}]"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The merged files: flag defaults (per table) and assumptions, each with its origin."""
+
+    files: tuple[Path, ...] = ()
+    flags: Mapping[str, Mapping[str, Setting]] = field(default_factory=dict)  # table -> flag
+    assumptions: Mapping[str, Setting] = field(default_factory=dict)
+
+    def for_command(self, command: str, flags: Iterable[str]) -> dict[str, Setting]:
+        """The defaults of one command among its ``flags`` (names with underscores): the
+        [defaults] table's, then the command's own table's."""
+        known = set(flags)
+        out = {k: s for k, s in self.flags.get("defaults", {}).items() if k in known}
+        out.update({k: s for k, s in self.flags.get(command, {}).items() if k in known})
+        return out
+
+    def check(self, commands: Mapping[str, Iterable[str]]) -> None:
+        """Every [defaults] key is a flag of some command, every command table names a
+        command and holds only its flags; else an InputError naming the file and the key."""
+        every = sorted({f for flags in commands.values() for f in flags})
+        for table, values in self.flags.items():
+            if table != "defaults" and table not in commands:
+                setting = next(iter(values.values()), None)
+                where = setting.path if setting else "config"
+                _unknown(where, f"[{table}]", list(SECTIONS) + sorted(commands), "table")
+            allowed = every if table == "defaults" else sorted(commands[table])
+            for key, setting in values.items():
+                if key not in allowed:
+                    _unknown(setting.path, f"[{table}] {key}", allowed,
+                             "flag" if table == "defaults" else f"flag of {table}")
+
+    def assumption_values(self) -> dict:
+        return {k: s.value for k, s in self.assumptions.items()}
+
+
+def _unknown(path, what: str, allowed: list[str], kind: str):
+    name = what.split()[-1].strip("[]")
+    near = did_you_mean(name, allowed)
+    raise InputError(str(path), what, f"a {kind}: " + ", ".join(allowed),
+                     "is unknown" + (f" (did you mean {near}?)" if near else ""))
+
+
+def search_paths(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> list[Path]:
+    """Where config files are looked for, lowest precedence first (see the module docstring);
+    PLANNER_CONFIG last, whether or not its file exists."""
+    env = os.environ if env is None else env
+    home = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() /
+                                              ".config")
+    paths = [Path(home).expanduser() / "planner" / "config.toml",
+             Path(cwd or Path.cwd()) / FILE_NAME]
+    if env.get(ENV):
+        paths.append(Path(env[ENV]).expanduser())
+    return paths
+
+
+def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Config:
+    """The files that exist along the search path, merged (later files win key by key)."""
+    env = os.environ if env is None else env
+    files: list[Path] = []
+    flags: dict[str, dict[str, Setting]] = {}
+    assumptions: dict[str, Setting] = {}
+    for path in search_paths(env, cwd):
+        if not path.is_file():
+            if env.get(ENV) and path == Path(env[ENV]).expanduser():
+                raise InputError(ENV, str(path), "the path of a TOML config file",
+                                 "names no file")
+            continue
+        data = _read(path)
+        files.append(path)
+        for table, values in data.items():
+            if not isinstance(values, dict):
+                raise InputError(str(path), table, "tables [defaults], [assumptions] or "
+                                 "[COMMAND] (estimate, budget, ...)", "is not a table")
+            if table == "assumptions":
+                for name, value in values.items():
+                    parsed = parse_overrides([f"{name}={_text(value)}"], f"{path} [assumptions]")
+                    assumptions[name] = Setting(parsed[name], path, table)
+                continue
+            mine = flags.setdefault(table, {})
+            for key, value in values.items():
+                mine[key] = Setting(_flag_value(path, key, value), path, table)
+    return Config(tuple(files), flags, assumptions)
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InputError(str(path), str(path), "a readable TOML file",
+                         f"cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), str(path), "TOML (docs/interface.md, 'Config files')",
+                         f"is not valid TOML ({exc})") from None
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _flag_value(path: Path, key: str, value):
+    """A TOML value as the flag takes it: a list as its comma-separated form, a table as
+    NAME=VALUE pairs (inventory, layout), a relative path from the file's directory."""
+    if isinstance(value, list):
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            raise InputError(f"{path} {key}", value, "a list of names or numbers")
+        value = ",".join(_text(v) for v in value)
+    elif isinstance(value, dict):
+        value = ",".join(f"{k}={_text(v)}" for k, v in value.items())
+    elif not isinstance(value, (str, int, float, bool)):
+        raise InputError(f"{path} {key}", value, "a string, number, true/false, list or table")
+    if isinstance(value, str) and (key in PATH_FLAGS or (
+            key == "workload" and value.lower().endswith(PATH_SUFFIXES))):
+        p = Path(value).expanduser()
+        value = str(p if p.is_absolute() else (path.parent / p))
+    return value
+
+
+def annotate(assumptions: dict, settings: Mapping[str, Setting],
+             config_assumptions: Mapping[str, Setting] = ()) -> dict:
+    """A plan's assumptions table with every value that came from a config file named with
+    its file: flags by their name, assumptions (replacing "given (--assume)")."""
+    out = dict(assumptions)
+    for name, s in {**dict(config_assumptions), **dict(settings)}.items():
+        out[name] = {"value": s.value, "source": f"config file {s.origin}"}
+    return out
+
+
+def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict:
+    """What every command runs with when a flag is left out: per command (``builtins``: its
+    flags and their built-in defaults, "hardware list" style names), each flag's value and
+    origin (a config file and table, or "built-in"); every assumption likewise; and the files
+    searched, in precedence order (lowest first)."""
+    from .assumptions import DEFAULT
+
+    defaults = {}
+    for command, flags in builtins.items():
+        mine = {f: {"value": v, "origin": "built-in"} for f, v in flags.items()
+                if v is not None and v != ()}
+        for f, s in cfg.for_command(command.split()[0], flags).items():
+            mine[f] = {"value": s.value, "origin": s.origin}
+        defaults[command] = dict(sorted(mine.items()))
+    assumptions = {}
+    for name, d in DEFAULT.describe().items():
+        s = cfg.assumptions.get(name)
+        assumptions[name] = ({"value": s.value, "unit": d["unit"], "origin": s.origin} if s else
+                             {"value": d["value"], "unit": d["unit"],
+                              "origin": f"built-in: {d['source']}"})
+    return {"files": [{"path": str(p), "found": p in cfg.files} for p in search_paths()],
+            "defaults": defaults, "assumptions": assumptions}

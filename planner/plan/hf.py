@@ -1,0 +1,214 @@
+"""A workload from a Hugging Face ``config.json``: the shape a user already has, read from a
+local file (no network), so nobody retypes layers, widths and experts.
+
+Each supported ``model_type`` names how its family lays out its keys (the config classes of
+huggingface/transformers, ``models/<family>/configuration_<family>.py``):
+
+- decoders with a gated FFN (SwiGLU or GeGLU: gate, up and down matrices) and grouped-query
+  attention, keys ``num_hidden_layers``, ``hidden_size``, ``num_attention_heads``,
+  ``num_key_value_heads``, ``intermediate_size``, ``vocab_size``, optional ``head_dim``;
+- mixtures of experts: ``num_local_experts`` (Mixtral), ``num_experts`` with
+  ``moe_intermediate_size`` and ``shared_expert_intermediate_size`` (Qwen MoE),
+  ``n_routed_experts``, ``n_shared_experts`` and ``first_k_dense_replace`` (DeepSeek), each
+  with ``num_experts_per_tok``;
+- Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): ``kv_lora_rank``,
+  ``q_lora_rank``, ``qk_nope_head_dim``, ``qk_rope_head_dim``, ``v_head_dim``;
+- decoders with a plain two-matrix GELU FFN: GPT-NeoX (``intermediate_size``), the
+  parallel-attention partial-rotary decoders, and Falcon (4 x hidden unless
+  ``ffn_hidden_size``; key/value heads from ``num_kv_heads`` with
+  ``new_decoder_architecture``, else one with ``multi_query``).
+
+``tie_word_embeddings`` falls back on its family's default when the file leaves it out, as
+transformers does. Biases and extra norms are not counted (planner/model/architecture.py counts
+weights of the matrices and two norms per layer): a few parts in ten thousand of the total.
+What the file does not say (tokens, sequence length of training, batch, precision) comes from
+the flags or the planner's defaults, each reported in the plan's assumptions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..specs import Architecture, Workload
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one ``model_type`` writes its shape."""
+
+    ffn_type: str            # "gated" (three FFN matrices) or "plain" (two)
+    tie_embeddings: bool     # transformers' default for tie_word_embeddings
+    moe: str = ""            # "", "mixtral", "qwen" or "deepseek": where its experts are
+    kv: str = "gqa"          # "gqa" (num_key_value_heads) or "falcon"
+
+
+FAMILIES = {
+    "llama": Family("gated", False),
+    "mistral": Family("gated", False),
+    "mixtral": Family("gated", False, moe="mixtral"),
+    "qwen2": Family("gated", False),
+    "qwen2_moe": Family("gated", False, moe="qwen"),
+    "qwen3": Family("gated", False),
+    "qwen3_moe": Family("gated", False, moe="qwen"),
+    "deepseek_v2": Family("gated", False, moe="deepseek"),
+    "deepseek_v3": Family("gated", False, moe="deepseek"),
+    "gemma": Family("gated", True),
+    "gemma2": Family("gated", True),
+    "phi": Family("plain", False),
+    "phi3": Family("gated", False),
+    "falcon": Family("plain", True, kv="falcon"),
+    "gpt_neox": Family("plain", False),
+}
+MODEL_TYPES = tuple(FAMILIES)
+ACCEPTED = ("a Hugging Face config.json (a local file) whose model_type is one of "
+            + ", ".join(MODEL_TYPES))
+
+
+def is_config_path(workload) -> bool:
+    """Whether a workload input names a config.json (by its suffix) rather than a catalog key."""
+    return isinstance(workload, (str, Path)) and str(workload).lower().endswith(".json")
+
+
+def read_config(path: str | Path, name: str = "--workload") -> dict:
+    """The config's keys (a JSON object)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(name, str(path), ACCEPTED, "is not a file")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(name, str(path), ACCEPTED, "is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(name, str(path), ACCEPTED,
+                         f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise InputError(name, str(path), ACCEPTED, "holds no JSON object")
+    return data
+
+
+def architecture_from_config(data: dict, where: str = "config.json",
+                             name: str = "--workload") -> Architecture:
+    """The planner's Architecture from a config's keys (see the module docstring)."""
+    model_type = data.get("model_type")
+    if model_type not in FAMILIES:
+        raise InputError(name, where, ACCEPTED, f"has model_type {model_type!r}, which the "
+                         "planner does not read")
+    fam = FAMILIES[model_type]
+
+    def fail(reason: str):
+        raise InputError(name, where, ACCEPTED, reason)
+
+    def need(*keys, default=None, allow_zero=False):
+        for key in keys:
+            if data.get(key) is not None:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                        or value != int(value) or value < (0 if allow_zero else 1):
+                    fail(f"has {key} = {value!r}; a whole number "
+                         + (">= 0" if allow_zero else ">= 1") + " was expected")
+                return int(value)
+        if default is not None:
+            return default
+        fail(f"has no '{keys[0]}' (a {model_type} config names it)")
+
+    layers = need("num_hidden_layers", "n_layer")
+    hidden = need("hidden_size", "n_embed")
+    heads = need("num_attention_heads", "n_head")
+    vocab = need("vocab_size")
+    if fam.kv == "falcon":
+        if data.get("new_decoder_architecture"):
+            kv_heads = need("num_kv_heads", default=heads)
+        else:
+            kv_heads = 1 if data.get("multi_query", True) else heads
+        ffn = need("ffn_hidden_size", default=4 * hidden)
+    else:
+        kv_heads = need("num_key_value_heads", default=heads)
+        ffn = need("intermediate_size", default=4 * hidden if fam.ffn_type == "plain" else None)
+    if heads % kv_heads:
+        fail(f"has {heads} attention heads, not a multiple of its {kv_heads} key/value heads")
+    head_dim = need("head_dim", default=0, allow_zero=True)
+    shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
+                 vocab=vocab, ffn_type=fam.ffn_type,
+                 tie_embeddings=bool(data.get("tie_word_embeddings", fam.tie_embeddings)),
+                 head_size=head_dim if head_dim * heads != hidden else 0)
+    if fam.moe:
+        shape.update(_experts(data, fam.moe, layers, need, fail))
+    if data.get("kv_lora_rank"):  # Multi-head Latent Attention
+        shape.update(kv_lora_rank=need("kv_lora_rank"),
+                     q_lora_rank=need("q_lora_rank", default=0, allow_zero=True),
+                     rope_head_dim=need("qk_rope_head_dim"),
+                     v_head_dim=need("v_head_dim"), head_size=need("qk_nope_head_dim"))
+    return Architecture(**shape)
+
+
+def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
+    """experts, top_k, expert_ffn, shared_experts and dense_layers (the count of layers with a
+    dense FFN: the planner's counts and FLOPs depend on how many, not where)."""
+    if moe == "mixtral":
+        return dict(experts=need("num_local_experts"), top_k=need("num_experts_per_tok"),
+                    expert_ffn=need("intermediate_size"), ffn=0)
+    if moe == "qwen":
+        expert_ffn = need("moe_intermediate_size")
+        shared_width = need("shared_expert_intermediate_size", default=0, allow_zero=True)
+        if shared_width % expert_ffn:
+            fail(f"has a shared expert {shared_width} wide, not a whole number of experts of "
+                 f"{expert_ffn}")
+        step = need("decoder_sparse_step", default=1)
+        dense_only = set(data.get("mlp_only_layers") or ())
+        moe_layers = [i for i in range(layers) if i not in dense_only and (i + 1) % step == 0]
+        dense = layers - len(moe_layers)
+        return dict(experts=need("num_experts"), top_k=need("num_experts_per_tok"),
+                    expert_ffn=expert_ffn, shared_experts=shared_width // expert_ffn,
+                    dense_layers=dense, ffn=need("intermediate_size") if dense else 0)
+    # deepseek: layers from first_k_dense_replace on, every moe_layer_freq-th, are MoE
+    if data.get("n_routed_experts") is None:
+        return {}
+    first = need("first_k_dense_replace", default=0, allow_zero=True)
+    freq = need("moe_layer_freq", default=1)
+    dense = layers - sum(1 for i in range(first, layers) if i % freq == 0)
+    return dict(experts=need("n_routed_experts"), top_k=need("num_experts_per_tok"),
+                expert_ffn=need("moe_intermediate_size"),
+                shared_experts=need("n_shared_experts", default=0, allow_zero=True),
+                dense_layers=dense, ffn=need("intermediate_size") if dense else 0)
+
+
+def model_name(data: dict, path: Path) -> str:
+    """The model's name: the config's own, else its folder (a snapshot's config.json), else
+    the file's stem."""
+    own = data.get("_name_or_path")
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return path.parent.name if path.name == "config.json" and path.parent.name else path.stem
+
+
+def load(path: str | Path, name: str = "--workload") -> tuple[Architecture, dict]:
+    """(Architecture, the config's keys) of a config.json, with errors naming ``name``."""
+    data = read_config(path, name)
+    return architecture_from_config(data, str(path), name), data
+
+
+def workload(path: str | Path, used: dict, seq_len_default: int,
+             name: str = "--workload") -> Workload:
+    """A Workload of a config.json's shape, its tokens left to the caller (0). The training
+    sequence is the planner's default, or the model's context (``max_position_embeddings``)
+    when that is shorter; ``used`` gets the shape with the file it came from."""
+    arch, data = load(path, name)
+    p = Path(path)
+    context = data.get("max_position_embeddings")
+    seq = seq_len_default
+    if isinstance(context, int) and not isinstance(context, bool) and 0 < context < seq:
+        seq = context
+    moe = (f" experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn} "
+           f"shared={arch.shared_experts} dense_layers={arch.dense_layers}"
+           if arch.experts else "")
+    mla = (f" mla kv_lora={arch.kv_lora_rank} q_lora={arch.q_lora_rank}"
+           if arch.kv_lora_rank else "")
+    used["architecture"] = {
+        "value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} kv={arch.kv_heads} "
+                 f"ffn={arch.ffn} ({arch.ffn_type}) V={arch.vocab}{moe}{mla}",
+        "source": f"{p} (Hugging Face config.json, model_type {data['model_type']})"}
+    return Workload(key=str(p), name=model_name(data, p), architecture=arch, tokens=0.0,
+                    seq_len=seq, family=str(data["model_type"]))

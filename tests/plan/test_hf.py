@@ -1,0 +1,192 @@
+"""Hugging Face config.json as a workload (plan/hf.py): one config per family, written from the
+published key layouts, each held to its model's published parameter count; errors for a
+config the planner cannot read; the plan names the file the shape came from."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+import planner
+from planner.model.architecture import active_params, total_params
+from planner.plan import hf
+from planner.units import InputError
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "hf"
+
+# file: (published total parameters, published active parameters or None, source). Tolerance
+# 1%: the planner counts the matrices and two norms per layer, not biases or extra norms.
+PUBLISHED = {
+    "llama3.1-8b.json": (8.03e9, None, "meta-llama/Llama-3.1-8B model page: 8.03B params"),
+    "mistral-7b.json": (7.24e9, None, "mistralai/Mistral-7B-v0.1 model page: 7.24B params"),
+    "mixtral-8x7b.json": (46.7e9, 12.9e9, "Mistral AI, 'Mixtral of experts' (2023-12-11): "
+                          "46.7B total, 12.9B per token"),
+    "qwen2-7b.json": (7.62e9, None, "Qwen/Qwen2-7B model page: 7.62B params"),
+    "qwen2-57b-a14b.json": (57.4e9, 14e9, "Qwen/Qwen2-57B-A14B model page: 57.4B; Qwen2 report "
+                            "(arXiv 2407.10671) Table 1: 14B activated"),
+    "qwen3-8b.json": (8.2e9, None, "Qwen/Qwen3-8B model card: 8.2B, 6.95B non-embedding"),
+    "qwen3-30b-a3b.json": (30.5e9, 3.3e9, "Qwen/Qwen3-30B-A3B model card: 30.5B total, 3.3B "
+                           "activated"),
+    "deepseek-v2-lite.json": (15.7e9, None, "DeepSeek-V2 report (arXiv 2405.04434), "
+                              "DeepSeek-V2-Lite: 15.7B total"),
+    "deepseek-v3.json": (671e9, 37e9, "DeepSeek-V3 report (arXiv 2412.19437), abstract: 671B "
+                         "total, 37B activated per token"),
+    "gemma-7b.json": (786_825_216 + 7_751_248_896, None, "Gemma report (arXiv 2403.08295) "
+                      "Table 2: 7B embedding and non-embedding parameters"),
+    "gemma2-9b.json": (917_504_000 + 8_324_201_984, None, "Gemma 2 report (arXiv 2408.00118) "
+                       "Table 2: 9B embedding and non-embedding parameters"),
+    "pythia-1.4b.json": (1_414_647_808, None, "EleutherAI/pythia README, model table: "
+                         "1,414,647,808 total"),
+    "falcon-180b.json": (179.5e9, None, "Almazrouei et al. 2023 (arXiv 2311.16867) and the "
+                         "falcon-180b workload's published count (179.5B)"),
+}
+
+
+def arch(name):
+    return hf.load(DATA / name)[0]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_configs_give_the_published_parameter_count(name):
+    total, active, _source = PUBLISHED[name]
+    a = arch(name)
+    assert float(total_params(a)) == pytest.approx(total, rel=0.01)
+    if active is not None:
+        assert float(active_params(a)) == pytest.approx(active, rel=0.02)
+
+
+def test_every_family_has_a_test_config():
+    seen = {json.loads(p.read_text())["model_type"] for p in DATA.glob("*.json")}
+    assert seen == set(hf.MODEL_TYPES)
+
+
+def test_qwen3_non_embedding_count():
+    # Qwen/Qwen3-8B model card: 6.95B non-embedding (both embedding matrices left out)
+    a = arch("qwen3-8b.json")
+    assert float(total_params(a)) - 2 * a.vocab * a.hidden == pytest.approx(6.95e9, rel=0.005)
+
+
+def test_shapes_read_per_family():
+    v3 = arch("deepseek-v3.json")
+    assert (v3.experts, v3.top_k, v3.expert_ffn, v3.shared_experts, v3.dense_layers) == \
+        (256, 8, 2048, 1, 3)
+    assert (v3.kv_lora_rank, v3.q_lora_rank, v3.rope_head_dim, v3.v_head_dim, v3.head_size) == \
+        (512, 1536, 64, 128, 128)
+    lite = arch("deepseek-v2-lite.json")
+    assert lite.q_lora_rank == 0 and lite.shared_experts == 2 and lite.dense_layers == 1
+    assert arch("qwen2-57b-a14b.json").shared_experts == 8      # 20480 / 2560
+    assert arch("mixtral-8x7b.json").expert_ffn == 14336
+    assert arch("gemma-7b.json").head_size == 256 and arch("gemma-7b.json").tie_embeddings
+    assert arch("qwen3-8b.json").head_size == 0                   # 32 x 128 = 4096: no override
+    assert arch("pythia-1.4b.json").ffn_type == "plain"
+    assert arch("falcon-180b.json").kv_heads == 8                 # new decoder: num_kv_heads
+
+
+def test_the_catalog_and_the_config_agree():
+    cat = planner.catalog()
+    for config, key in (("llama3.1-8b.json", "llama3.1-8b"), ("deepseek-v3.json", "deepseek-v3"),
+                        ("pythia-1.4b.json", "pythia-1.4b"), ("falcon-180b.json", "falcon-180b")):
+        assert arch(config) == cat.workload(key).architecture, config
+
+
+def test_made_up_multi_query_parallel_decoder():
+    # A parallel attention+MLP decoder with one key/value head and a plain 4h GELU FFN, tied
+    # embeddings (the family's default): counted by hand.
+    a = arch("multi-query-parallel-decoder.json")
+    h, L, V, heads = 2048, 16, 50000, 32
+    attn = 2 * h * h + 2 * h * (h // heads)           # Q, O; one K and one V head
+    expected = L * (attn + 2 * h * 4 * h + 2 * h) + V * h + h
+    assert (a.kv_heads, a.ffn, a.tie_embeddings) == (1, 4 * h, True)
+    assert float(total_params(a)) == expected
+
+
+def test_made_up_parallel_partial_rotary_decoder():
+    # A parallel-attention decoder with partial rotary embeddings, full multi-head attention
+    # (num_key_value_heads null), a plain GELU FFN and untied embeddings: counted by hand.
+    a = arch("parallel-partial-rotary-decoder.json")
+    h, L, V, f = 1536, 20, 40000, 6144
+    expected = L * (4 * h * h + 2 * h * f + 2 * h) + 2 * V * h + h
+    assert (a.kv_heads, a.ffn_type) == (24, "plain")
+    assert float(total_params(a)) == expected
+
+
+def test_made_up_fused_gated_decoder():
+    # A decoder with fused gate/up projections (a gated FFN), 4 key/value heads: by hand.
+    a = arch("fused-gated-decoder.json")
+    h, L, V, f, kv = 2048, 16, 40000, 5632, 4
+    expected = L * (2 * h * h + 2 * h * kv * 128 + 3 * h * f + 2 * h) + 2 * V * h + h
+    assert float(total_params(a)) == expected
+
+
+def test_a_plan_names_the_file_and_the_defaults():
+    path = DATA / "pythia-1.4b.json"
+    plan = planner.estimate(workload=str(path), tokens="300B", gpus=64)
+    assert plan.feasible
+    asm = plan.assumptions
+    assert str(path) in asm["architecture"]["source"]
+    assert "model_type gpt_neox" in asm["architecture"]["source"]
+    # the model's context (2,048) is shorter than the planner's default sequence (8,192)
+    assert plan.workload["seq_len"] == 2048
+    assert "max_position_embeddings" in asm["seq_len"]["source"]
+    assert plan.workload["params"] == pytest.approx(1_414_647_808, rel=0.001)
+    given = planner.estimate(workload=str(path), tokens="300B", gpus=64, seq_len=1024)
+    assert given.workload["seq_len"] == 1024 and "seq_len" not in given.assumptions
+
+
+def test_the_same_plan_as_the_catalog_workload():
+    kw = dict(tokens="15T", gpus=1024, seq_len=8192, global_batch="16M")
+    a = planner.estimate(workload=str(DATA / "llama3.1-8b.json"), **kw)
+    b = planner.estimate(workload="llama3.1-8b", **kw)
+    assert a.training_days == b.training_days and a.layout == b.layout
+
+
+def test_estimate_many_reads_configs_per_row():
+    import pyarrow as pa
+
+    table = pa.table({"workload": [str(DATA / "mistral-7b.json"), str(DATA / "qwen2-7b.json")],
+                      "tokens": ["2T", "2T"], "gpus": [256, 256]})
+    out = planner.estimate_many(table).to_pydict()
+    assert out["error"] == [None, None]
+    assert out["workload_params"][0] == pytest.approx(7.24e9, rel=0.01)
+    assert out["workload_params"][1] == pytest.approx(7.62e9, rel=0.01)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{not json", ["not valid JSON", "line 1"]),
+    ("[1, 2]", ["no JSON object"]),
+    ('{"model_type": "t5", "num_hidden_layers": 2}', ["model_type 't5'", "llama", "gpt_neox"]),
+    ('{"model_type": "llama", "hidden_size": 4096}', ["no 'num_hidden_layers'"]),
+    ('{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64.5, '
+     '"num_attention_heads": 2, "vocab_size": 10, "intermediate_size": 8}', ["hidden_size"]),
+    ('{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, '
+     '"num_attention_heads": 3, "num_key_value_heads": 2, "vocab_size": 10, '
+     '"intermediate_size": 8}', ["not a multiple"]),
+])
+def test_bad_configs_are_input_errors(tmp_path, text, words):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as exc:
+        planner.estimate(workload=str(path), tokens="1T")
+    assert exc.value.name == "--workload"
+    for w in words:
+        assert w in str(exc.value), (w, str(exc.value))
+
+
+def test_a_missing_file_is_an_input_error():
+    with pytest.raises(InputError, match="is not a file"):
+        planner.estimate(workload="no/such/config.json", tokens="1T")
+
+
+def test_cli_model_config_and_its_errors(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["estimate", "--model-config", str(DATA / "gemma2-9b.json"),
+                                "--tokens", "8T", "--gpus", "512"])
+    assert r.exit_code == 0, r.output
+    assert "gemma2-9b.json" in r.output and "9.24B parameters" in r.output
+    bad = tmp_path / "config.json"
+    bad.write_text('{"model_type": "whisper"}')
+    r = runner.invoke(cli.app, ["estimate", "--model-config", str(bad), "--tokens", "1T"])
+    assert r.exit_code == 2 and "model_type 'whisper'" in r.output
+    assert "Traceback" not in r.output

@@ -1,0 +1,172 @@
+"""CLI conventions: --format json for errors (an object naming the option, the accepted form
+and the message; exit 2) and for the catalog commands, budget --format csv, examples in every
+command's --help, "did you mean" for unknown keys, and shell completion of commands, flags and
+catalog keys."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.shell_completion import ShellComplete
+from click.testing import CliRunner
+
+import cli
+import planner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, option, words", [
+    (["estimate", "--params", "70X", "--tokens", "1T"], "--params", ["'70X'"]),
+    (["estimate", "--params", "70B", "--tokens", "1T", "--gpu", "h100-smx"], "--gpu",
+     ["did you mean h100-sxm?"]),
+    (["estimate", "--params", "70B", "--tokens", "1T", "--gpus", "64", "--layout", "tq=8"],
+     "--layout", ["unknown layout part 'tq'"]),
+    (["estimate", "--params", "70B", "--ownership", "rented"], "--ownership", ["rented"]),
+    (["estimate", "--params", "70B", "--tokens", "1T", "--gpuz", "8"], "--gpuz", ["--gpu"]),
+    (["budget", "--usd", "lots"], "--usd", ["'lots'"]),
+    (["hardware", "show", "h100-smx"], "NAME", ["did you mean h100-sxm?"]),
+    (["workloads", "show", "llama3-405b"], "NAME", ["did you mean llama3.1-405b?"]),
+    (["schedule", "no-such-fleet.toml"], "FLEET.toml", []),
+])
+@pytest.mark.parametrize("style", ["--format json", "--format=json"])
+def test_errors_as_json(capsys, args, option, words, style):
+    code, out, err = run(capsys, *args, *style.split())
+    assert code == 2 and err == ""
+    error = json.loads(out)["error"]
+    assert set(error) == {"option", "accepted", "message", "exit_status"}
+    assert error["option"] == option and error["exit_status"] == 2
+    for w in words:
+        assert w in error["message"], (w, error)
+    if option.startswith("--") and option not in ("--gpuz",):
+        assert error["accepted"], error
+
+
+def test_input_errors_give_the_accepted_form(capsys):
+    _, out, _ = run(capsys, "estimate", "--params", "70B", "--tokens", "1T", "--deadline",
+                    "soon", "--format", "json")
+    error = json.loads(out)["error"]
+    assert error["option"] == "--deadline" and "90d" in error["accepted"]
+    _, out, _ = run(capsys, "estimate", "--params", "70B", "--tokens", "1T", "--ownership",
+                    "rented", "--format", "json")
+    assert json.loads(out)["error"]["accepted"] == "one of cloud, owned"
+
+
+def test_errors_stay_text_without_json(capsys):
+    code, out, err = run(capsys, "estimate", "--params", "70B", "--tokens", "1T", "--gpu",
+                         "h100-smx")
+    assert code == 2 and out == ""
+    assert "--gpu: unknown accelerator 'h100-smx' (did you mean h100-sxm?)" in err
+    assert "Traceback" not in err
+
+
+def test_did_you_mean_in_library_errors():
+    with pytest.raises(planner.UnknownKeyError) as exc:
+        planner.estimate(params="70B", tokens="1T", site="us-hyperscal")
+    assert exc.value.suggestion == "us-hyperscale"
+    assert "did you mean us-hyperscale?" in str(exc.value)
+    with pytest.raises(planner.UnknownKeyError) as exc:
+        planner.catalog().resolve("accelerators", "zzzz")
+    assert exc.value.suggestion is None and "did you mean" not in str(exc.value)
+
+
+def test_catalog_commands_as_json():
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["hardware", "list", "--format", "json"])
+    assert r.exit_code == 0
+    listed = json.loads(r.output)
+    assert set(listed) == {"accelerators", "networks", "sites"}
+    h100 = next(a for a in listed["accelerators"] if a["key"] == "h100-sxm")
+    assert h100["hbm_bytes"] == 80e9 and h100["peak_flops"]["bf16"] == pytest.approx(989.4e12,
+                                                                                     rel=0.01)
+    assert h100["figures"]["hbm_gb"]["source"]
+    assert h100["price_basis"] in ("contract", "on-demand") and h100["price_per_gpu_hour"] > 0
+    r = runner.invoke(cli.app, ["hardware", "show", "h100-sxm", "--format", "json"])
+    shown = json.loads(r.output)
+    assert shown["kind"] == "accelerator" and shown["key"] == "h100-sxm"
+    assert shown["entries"]["hbm_gb"]["value"] == 80 and shown["path"].endswith("h100-sxm.toml")
+    r = runner.invoke(cli.app, ["workloads", "list", "--format", "json"])
+    w = {x["key"]: x for x in json.loads(r.output)["workloads"]}
+    assert w["deepseek-v3"]["params"] == pytest.approx(671e9, rel=0.01)
+    assert w["deepseek-v3"]["architecture"]["experts"] == 256
+    r = runner.invoke(cli.app, ["workloads", "show", "llama3.1-405b", "--format", "json"])
+    assert json.loads(r.output)["entries"]["architecture"]["layers"] == 126
+
+
+def test_budget_as_csv_matches_its_json():
+    runner = CliRunner()
+    args = ["budget", "--usd", "20M", "--deadline", "60d", "--gpu", "h100-sxm"]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli.app, args + ["--format", "csv"])
+                                           .output)))
+    answer = json.loads(runner.invoke(cli.app, args + ["--format", "json"]).output)
+    assert len(rows) == 1
+    row = rows[0]
+    assert float(row["inverse_params"]) == pytest.approx(answer["inverse"]["params"])
+    assert float(row["cost_usd_total"]) == pytest.approx(answer["cost_usd"]["total"])
+    assert row["binding"] == answer["binding"] and row["cluster_accelerator"] == "h100-sxm"
+    assert "assumptions" not in " ".join(row)
+
+
+def _commands(group=cli.app, path=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield path + (name,), cmd
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, path + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands()], ids=" ".join)
+def test_every_command_shows_examples(path):
+    r = CliRunner().invoke(cli.app, [*path, "--help"])
+    assert r.exit_code == 0
+    assert "Examples:" in r.output and f"planner {path[0]}" in r.output.split("Examples:")[1]
+
+
+def completions(args, incomplete):
+    comp = ShellComplete(cli.app, {}, "planner", "_PLANNER_COMPLETE")
+    return [c.value for c in comp.get_completions(args, incomplete)]
+
+
+def test_completion_of_commands_flags_and_catalog_keys():
+    assert "estimate" in completions([], "est")
+    assert set(completions(["hardware"], "")) == {"list", "show"}
+    assert "--power-cap" in completions(["estimate"], "--pow")
+    assert completions(["estimate", "--gpu"], "h100") == ["h100-pcie", "h100-sxm"]
+    assert completions(["estimate", "--gpu"], "b200,mi3") == [
+        "b200,mi300x", "b200,mi325x", "b200,mi355x"]
+    assert completions(["estimate", "--site"], "eu") == ["eu-colocation"]
+    assert completions(["estimate", "--network"], "ib-n") == ["ib-ndr"]
+    assert "llama3.1-405b" in completions(["estimate", "--workload"], "llama3.1")
+    assert "h100-sxm" in completions(["hardware", "show"], "h1")
+    assert "ib-ndr" in completions(["hardware", "show"], "ib")
+    assert completions(["workloads", "show"], "deepseek") == ["deepseek-v3"]
+
+
+def test_completion_reads_a_catalog_given_before(tmp_path):
+    folder = tmp_path / "hardware" / "sites"
+    folder.mkdir(parents=True)
+    (folder / "my-site.toml").write_text('name = "mine"\n')
+    assert completions(["estimate", "--catalog", str(tmp_path), "--site"], "my") == ["my-site"]
+
+
+def test_the_shell_hook_is_generated():
+    env = {**os.environ, "_PLANNER_COMPLETE": "bash_source"}
+    out = subprocess.run([sys.executable, "-c", "import cli; cli.main()"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "_PLANNER_COMPLETE=bash_complete" in out.stdout
+    env = {**os.environ, "_PLANNER_COMPLETE": "bash_complete", "COMP_WORDS":
+           "planner estimate --gpu h100", "COMP_CWORD": "3"}
+    out = subprocess.run([sys.executable, "-c", "import cli; cli.main()"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert "plain,h100-sxm" in out.stdout.splitlines()

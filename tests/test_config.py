@@ -1,0 +1,174 @@
+"""House defaults (planner/config.py): the search order and precedence of config files, strict
+keys, paths relative to the file, and the CLI: a value from a file is used unless a flag is
+given, named with its file in the plan's assumptions table, and listed by `planner config
+show`."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cli
+from planner import config
+from planner.errors import InputError
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """A user config, a working-directory planner.toml and a PLANNER_CONFIG file."""
+    xdg = tmp_path / "xdg"
+    user = write(xdg / "planner" / "config.toml",
+                 '[defaults]\nsite = "cheap-power"\ndeadline = "200d"\nprice_per_gpu_hour = 3\n'
+                 '[assumptions]\nrestart_s = 300\n')
+    work = tmp_path / "work"
+    here = write(work / "planner.toml", '[defaults]\ndeadline = "150d"\ncatalog = "cat"\n'
+                 '[estimate]\ngpu = ["h100-sxm", "b200"]\n')
+    env = write(tmp_path / "team.toml", '[defaults]\nprice_per_gpu_hour = 2.25\n'
+                '[assumptions]\nrestart_s = 120\n')
+    (work / "cat").mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    monkeypatch.setenv("PLANNER_CONFIG", str(env))
+    monkeypatch.chdir(work)
+    return user, here, env
+
+
+def test_search_order_and_precedence(files):
+    user, here, env = files
+    cfg = config.load()
+    assert cfg.files == (user, Path.cwd() / "planner.toml", env)
+    d = cfg.for_command("estimate", ["site", "deadline", "price_per_gpu_hour", "gpu",
+                                     "catalog"])
+    assert d["site"].value == "cheap-power" and d["site"].path == user       # only there
+    assert d["deadline"].value == "150d" and d["deadline"].path.name == "planner.toml"
+    assert d["price_per_gpu_hour"].value == 2.25 and d["price_per_gpu_hour"].path == env
+    assert d["gpu"].value == "h100-sxm,b200" and d["gpu"].table == "estimate"
+    assert d["catalog"].value == str(here.parent / "cat")    # relative to the file
+    assert cfg.assumptions["restart_s"].value == 120.0 and cfg.assumptions["restart_s"].path == env
+    # a command's own table applies to it only
+    assert "gpu" not in cfg.for_command("budget", ["gpu", "site"])
+
+
+def test_search_paths_default_to_the_home_config_dir(tmp_path):
+    paths = config.search_paths({"HOME": str(tmp_path)}, cwd=tmp_path / "w")
+    assert paths == [tmp_path / ".config" / "planner" / "config.toml",
+                     tmp_path / "w" / "planner.toml"]
+
+
+def test_unknown_keys_are_errors_naming_file_key_and_neighbour(tmp_path):
+    path = write(tmp_path / "planner.toml", "[defaults]\nprice_per_gpu_hr = 2\n")
+    cfg = config.load({"HOME": str(tmp_path / "h")}, cwd=tmp_path)
+    with pytest.raises(InputError) as exc:
+        cfg.check({"estimate": {"price_per_gpu_hour", "site"}, "budget": {"usd"}})
+    text = str(exc.value)
+    assert str(path) in text and "price_per_gpu_hr" in text
+    assert "did you mean price_per_gpu_hour?" in text
+    write(tmp_path / "planner.toml", "[assumptions]\nfailure_rate = 1\n")
+    with pytest.raises(InputError, match="failure_rate_per_device_hour"):
+        config.load({"HOME": str(tmp_path / "h")}, cwd=tmp_path)
+    write(tmp_path / "planner.toml", "[estimat]\ngpu = 'b200'\n")
+    with pytest.raises(InputError, match=r"did you mean estimate\?"):
+        config.load({"HOME": str(tmp_path / "h")}, cwd=tmp_path).check({"estimate": {"gpu"}})
+    write(tmp_path / "planner.toml", "[defaults\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        config.load({"HOME": str(tmp_path / "h")}, cwd=tmp_path)
+
+
+def test_a_missing_planner_config_file_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="PLANNER_CONFIG"):
+        config.load({"HOME": str(tmp_path), "PLANNER_CONFIG": str(tmp_path / "none.toml")},
+                    cwd=tmp_path)
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_estimate_uses_and_reports_the_files(files, capsys):
+    user, here, env = files
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--gpus", "64",
+                       "--format", "json")
+    assert code == 0
+    plan = json.loads(out)
+    asm = plan["assumptions"]
+    assert plan["cluster"]["site"] == "cheap-power"
+    assert asm["site"] == {"value": "cheap-power",
+                           "source": f"config file {user} [defaults]"}
+    assert asm["price_per_gpu_hour"]["value"] == 2.25
+    assert asm["price_per_gpu_hour"]["source"] == f"config file {env} [defaults]"
+    assert asm["restart_s"] == {"value": 120.0, "source": f"config file {env} [assumptions]"}
+    assert asm["deadline"]["source"].endswith("planner.toml [defaults]")
+    # 64 devices at $2.25 an hour: the cloud cost is the file's price
+    assert plan["cost_usd"]["total"] == pytest.approx(plan["gpu_hours"] * 2.25)
+
+
+def test_a_flag_wins_over_every_file(files, capsys):
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--gpus", "64",
+                       "--price-per-gpu-hour", "1.5", "--site", "us-hyperscale",
+                       "--assume", "restart_s=60", "--format", "json")
+    assert code == 0
+    asm = json.loads(out)["assumptions"]
+    assert asm["price_per_gpu_hour"]["value"] == 1.5
+    assert "config file" not in asm["price_per_gpu_hour"]["source"]
+    assert asm["restart_s"] == {"value": 60.0, "source": "given (--assume)"}
+    assert "site" not in asm   # given on the command line: no default to report
+
+
+def test_budget_takes_house_defaults(files, capsys):
+    code, out, _ = run(capsys, "budget", "--usd", "20M", "--gpu", "h100-sxm", "--format",
+                       "json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["inverse"]["limits"]["deadline_s"] == 150 * 86400
+    assert "planner.toml [defaults]" in answer["assumptions"]["deadline"]["source"]
+
+
+def test_config_show_lists_defaults_and_origins(files, capsys):
+    user, here, env = files
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert code == 0
+    shown = json.loads(out)
+    assert [f["found"] for f in shown["files"]] == [True, True, True]
+    est = shown["defaults"]["estimate"]
+    assert est["price_per_gpu_hour"] == {"value": 2.25, "origin": f"{env} [defaults]"}
+    assert est["gpu"]["origin"].endswith("planner.toml [estimate]")
+    assert est["ownership"] == {"value": "cloud", "origin": "built-in"}
+    assert shown["assumptions"]["restart_s"]["origin"] == f"{env} [assumptions]"
+    assert shown["assumptions"]["pue"]["origin"].startswith("built-in: ")
+    code, out, _ = run(capsys, "config", "show")
+    assert code == 0 and str(env) in out and "price_per_gpu_hour" in out
+
+
+def test_bad_values_in_a_file_name_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nownership = "rented"\n')
+    code, _, err = run(capsys, "estimate", "--params", "8B", "--tokens", "1T")
+    assert code == 2 and "planner.toml [defaults]: ownership = 'rented'" in err
+    assert "Traceback" not in err
+    write(tmp_path / "planner.toml", '[defaults]\ndeadline = "ninety days"\n')
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--format",
+                       "json")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["option"] == "--deadline"
+    assert "set in config file" in error["message"] and "planner.toml" in error["message"]
+    write(tmp_path / "planner.toml", "[defaults]\nunknown_flag = 1\n")
+    code, _, err = run(capsys, "hardware", "list")
+    assert code == 2 and "unknown_flag" in err
+
+
+def test_the_shipped_example_config_is_valid(monkeypatch, capsys):
+    example = Path(__file__).resolve().parent.parent / "examples" / "planner.toml"
+    monkeypatch.setenv("PLANNER_CONFIG", str(example))
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert code == 0
+    shown = json.loads(out)
+    assert any(v["origin"].startswith(str(example))
+               for v in shown["defaults"]["estimate"].values())

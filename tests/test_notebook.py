@@ -1,0 +1,150 @@
+"""Notebooks: compact reprs and HTML tables of Plan, BudgetAnswer, FleetSchedule and
+SweepResult, plot() returning a matplotlib Figure, to_frame(), and the example notebook
+(examples/finance-model.ipynb) run end to end by nbclient."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import planner
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+pd = pytest.importorskip("pandas")
+matplotlib = pytest.importorskip("matplotlib")
+from matplotlib.figure import Figure  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return planner.estimate(params="70B", tokens="15T", gpu="h100-sxm", gpus=4096)
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return planner.schedule(ROOT / "workloads" / "fleets" / "lab-3-sites.toml")
+
+
+@pytest.fixture(scope="module")
+def answer():
+    return planner.budget(usd="50M", deadline="90d", gpu="h100-sxm")
+
+
+def test_plan_html_is_a_compact_table(plan):
+    html = plan._repr_html_()
+    assert html.startswith("<div><table>") and len(html) < 5000
+    for text in ("feasible", "4,096 x h100-sxm", f"{plan.training_days:,.1f}", "cost component",
+                 "compute"):
+        assert text in html, text
+
+
+def test_plan_to_frame_is_one_row_of_estimate_many_columns(plan):
+    frame = plan.to_frame()
+    assert len(frame) == 1
+    assert frame.loc[0, "training_days"] == plan.training_days
+    assert frame.loc[0, "cost_usd_total"] == plan.cost_usd["total"]
+    assert frame.loc[0, "layout_tp"] == plan.layout["tp"]
+    many = planner.estimate_many(pd.DataFrame({"params": ["70B"], "tokens": ["15T"],
+                                               "gpu": ["h100-sxm"], "gpus": [4096]}))
+    shared = [c for c in frame.columns if c in many.columns and c.startswith(
+        ("training_days", "cost_usd_", "time_breakdown_s_", "layout_"))]
+    assert len(shared) > 20
+    for c in shared:
+        assert frame.loc[0, c] == pytest.approx(many.loc[0, c]), c
+    asm = plan.assumptions_frame()
+    assert asm.loc["gpus", "source"] == "given" and "source" in asm.columns
+
+
+def test_plot_returns_a_figure_and_leaves_pyplot_alone(plan):
+    import matplotlib.pyplot as plt
+
+    backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
+    fig = plan.plot()    # a fixed size: the breakdown by component
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    sized = planner.estimate(params="8B", tokens="1T", gpu="h100-sxm,b200", deadline="30d")
+    fig = sized.plot()   # a sizing: days and cost against size
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
+
+
+def test_fleet_schedule_repr_html_frame_and_plot(fleet):
+    text = repr(fleet)
+    assert len(text) < 200 and text.startswith("FleetSchedule(OPTIMAL, 5 of 5 runs on 3 sites")
+    html = fleet._repr_html_()
+    assert len(html) < 10_000
+    for r in fleet.runs():
+        assert r["name"] in html and r["start"] in html
+    frame = fleet.to_frame()
+    assert list(frame["name"]) == [r["name"] for r in fleet.runs()]
+    assert {"layout_tp", "start", "cost_usd", "on_time"} <= set(frame.columns)
+    assert isinstance(fleet.plot(), Figure)
+
+
+def test_budget_answer_repr_html_and_frame(answer):
+    assert repr(answer).startswith("BudgetAnswer(") and len(repr(answer)) < 200
+    html = answer._repr_html_()
+    assert "largest run" in html and "h100-sxm" in html and "the plan that trains it" in html
+    frame = answer.to_frame()
+    assert len(frame) == 1 and frame.loc[0, "inverse_params"] == answer.params
+    assert frame.loc[0, "cost_usd_total"] == answer.plan.cost_usd["total"]
+    assert isinstance(answer.plot(), Figure)
+
+
+def test_sweep_result_repr_html_and_frame(tmp_path):
+    result = planner.sweep(EXAMPLES / "what-if.toml", tmp_path / "out")
+    assert repr(result).startswith("SweepResult(54 scenarios")
+    html = result._repr_html_()
+    assert "first 5 rows" in html and "scenario" in html
+    frame = result.to_frame()
+    assert len(frame) == 54
+    assert frame["cost_usd_total"].tolist() == pd.read_parquet(tmp_path / "out")[
+        "cost_usd_total"].tolist()
+
+
+def test_the_finance_notebook_runs(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    work = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, work)
+    nb = nbformat.read(work / "finance-model.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), \
+        "ship the notebook without outputs"
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(work)}})
+    client.execute()
+    shown = {}  # the first cell that calls each of these -> what it displayed
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        kinds = {k for o in cell.outputs for k in o.get("data", {})}
+        for call in ("planner.estimate(", "planner.estimate_many(", "planner.sweep(",
+                     "pd.read_parquet(", ".plot()", "planner.budget("):
+            if call in cell.source:
+                shown.setdefault(call, kinds)
+    assert shown["planner.estimate("] >= {"text/html"}        # the Plan's table
+    assert shown["planner.estimate_many("] >= {"text/html"}   # a DataFrame
+    assert shown["planner.sweep("] >= {"text/html"}           # the SweepResult
+    assert shown["pd.read_parquet("] >= {"text/html"}
+    assert shown[".plot()"] >= {"image/png"}
+    assert shown["planner.budget("] >= {"text/html"}          # the BudgetAnswer
+    assert (work / "what-if-sweep" / "_manifest.json").exists()
+
+
+def test_infeasible_answers_show_why():
+    from planner.charts import ChartError
+
+    plan = planner.estimate(params="70B", tokens="1T", gpus=8)      # does not fit in memory
+    html = plan._repr_html_()
+    assert "INFEASIBLE" in html and "memory" in html and "cost component" not in html
+    assert plan.to_frame().loc[0, "binding"] == "memory"
+    with pytest.raises(ChartError, match="no figures"):
+        plan.plot()
+    late = planner.estimate(params="1T", tokens="15T", gpus=16384, deadline="30d")
+    assert "INFEASIBLE" in late._repr_html_() and isinstance(late.plot(), Figure)
+    broke = planner.budget(usd="10", gpu="h100-sxm")
+    assert repr(broke).startswith("BudgetAnswer(no run fits")
+    assert "no run fits" in broke._repr_html_()
+    with pytest.raises(ChartError):
+        broke.plot()
