@@ -12,6 +12,7 @@ import planner
 from planner import config as house
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
+from planner.specs import PURCHASE_UNITS
 from planner.errors import (
     FLAGS,
     CatalogError,
@@ -265,7 +266,12 @@ def app(ctx):
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
 @click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
               shell_complete=_complete("accelerators", several=True))
-@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline).")
+@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); a "
+              "whole number of the system's unit unless --unit device.")
+@click.option("--unit", type=click.Choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
+              help="What the cluster is bought or rented in: auto (the system's own: an HGX "
+                   "node of 8, an NVL72 rack of 72, a TPU cube of 64), device, node, rack or "
+                   "scalable-unit. Sizes grow by it; --gpus must be a whole number of it.")
 @click.option("--network", help="Scale-out network key (planner hardware list).",
               shell_complete=_complete("networks"))
 @click.option("--site", help="Site key (planner hardware list).",
@@ -305,7 +311,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
              global_batch, precision, gpu, gpus, network, site, catalog_dir, layout, deadline,
              budget, power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
              energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory, quiet,
-             plot_path):
+             plot_path, unit):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -321,7 +327,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
             params=params, tokens=tokens, workload=workload, gpu=gpu, gpus=gpus,
             network=network, site=site, layout=layout, deadline=deadline, budget=budget,
             power_cap=power_cap, max_gpus=max_gpus, objective=objective, ownership=ownership,
-            inventory=inventory,
+            inventory=inventory, unit=unit,
             price_per_gpu_hour=price_per_gpu_hour, pue=pue,
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
@@ -449,6 +455,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--deadline", help="Wall-clock limit: 150d.")
 @click.option("--gpus", help="Devices available (a fixed fleet).")
 @click.option("--max-gpus", help="Most devices to consider.")
+@click.option("--unit", type=click.Choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
+              help="What clusters are bought in (as for estimate).")
 @click.option("--gpu", help="Accelerator key(s) allowed: h100-sxm,b200.",
               shell_complete=_complete("accelerators", several=True))
 @click.option("--params", help="Fix the parameter count (tokens grow).")
@@ -476,7 +484,7 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
                    "keys flattened with _, as a budget sweep's columns).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 @click.pass_context
-def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens,
+def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params, tokens,
                tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
                energy_usd_per_kwh, catalog_dir, assume, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
@@ -492,7 +500,7 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, token
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
                                 assumptions=assumptions,
                                 trends=inverse.trends_for(price_trend, frontier_cost_growth),
-                                progress=False if quiet else None)
+                                progress=False if quiet else None, unit=unit)
     except (InputError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, answer.to_dict(), filed)

@@ -148,7 +148,19 @@ def parse_accelerator(path: Path, key: str, data: dict) -> Accelerator:
         purchase_usd=_v(f, "purchase_usd"), server_usd_per_device=_v(f, "server_usd_per_device"),
         cloud_on_demand_usd_per_hour=_v(f, "cloud_on_demand_usd_per_hour"),
         cloud_contract_usd_per_hour=_v(f, "cloud_contract_usd_per_hour"),
+        devices_per_rack=_whole(path, f, "devices_per_rack"),
+        devices_per_scalable_unit=_whole(path, f, "devices_per_scalable_unit"),
         aliases=tuple(a.lower() for a in data.get("aliases", ())), figures=f)
+
+
+def _whole(path: Path, figs: dict[str, Figure], key: str) -> int | None:
+    """A count figure (devices per rack, ...): a whole number >= 1, or None when absent."""
+    if key not in figs:
+        return None
+    value = figs[key].value
+    if value < 1 or int(value) != value:
+        raise CatalogError(f"{path}: '{key}' must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def parse_network(path: Path, key: str, data: dict) -> Network:

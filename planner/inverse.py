@@ -169,9 +169,9 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            tokens=None, tokens_per_param=20.0, year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
-           tolerance: float = SIZE_TOLERANCE, progress=None) -> BudgetAnswer:
-    """The largest training run the given limits allow (see the module docstring); ``pue``
-    and ``energy_usd_per_kwh`` replace the site's figures, as in ``estimate``. ``progress``
+           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto") -> BudgetAnswer:
+    """The largest training run the given limits allow (see the module docstring); ``pue``,
+    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``. ``progress``
     (planner/progress.py) counts the accelerators searched."""
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
@@ -188,6 +188,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         else None,
         "gpus": parse_int_count(gpus, "--gpus") if gpus is not None else None,
         "max_gpus": parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
+        "unit": unit,
     }
     ratio = float(parse_count(tokens_per_param, "--tokens-per-param"))
     if params is not None and tokens is not None:
@@ -291,7 +292,8 @@ def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, own
                   deadline=limits["deadline_s"], budget=limits["usd"],
                   power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
-                  catalog=cat, site=site, assumptions=assumptions, **site_figures)
+                  catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
+                  **site_figures)
     return plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
 
 

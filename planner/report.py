@@ -68,7 +68,7 @@ def plan_table(plan: dict) -> str:
         alt = ", ".join(f"{k} {fmt_money(v)}" for k, v in other.items())
         price = plan["assumptions"].get("price_per_gpu_hour", {}).get("value")
         rows += [
-            ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({c['nodes']:,} nodes, scale-up "
+            ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({_units_text(c)}; scale-up "
                         f"domain {c['scale_up_domain']}, {c['network']}, site {c['site']})"),
             ("layout", _layout_text(plan["layout"])),
             ("utilisation", f"MFU {fmt_pct(plan['mfu'])}, HFU {fmt_pct(plan['hfu'])}, "
@@ -118,6 +118,16 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+def _units_text(c: dict) -> str:
+    """"128 nodes, 32 racks, bought by the node of 8": what a purchase order counts."""
+    parts = [f"{c['nodes']:,} nodes"]
+    if c.get("racks") is not None:
+        parts.append(f"{c['racks']:,} racks")
+    if c.get("unit"):
+        parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}")
+    return ", ".join(parts)
 
 
 def _power_text(plan: dict) -> str:
@@ -224,9 +234,7 @@ def catalog_show(cat, kind: str, key: str) -> str:
 def budget_table(answer: dict) -> str:
     """`planner budget`: the run the limits allow, its plan, the binding limit."""
     inv = answer["inverse"]
-    lim = {k: v for k, v in inv["limits"].items() if v is not None}
-    shown = ", ".join(f"{k} {_limit_text(k, v)}" for k, v in lim.items())
-    lines = [f"limits: {shown}" + (f"; year {inv['year']}" if inv.get("year") else ""),
+    lines = [f"limits: {_limits_text(inv['limits'])}" + (f"; year {inv['year']}" if inv.get("year") else ""),
              f"rule: {inv['rule']}", ""]
     if not answer["feasible"] or not answer.get("workload"):
         lines.append(f"no run fits: {answer['reason']}")
@@ -247,6 +255,17 @@ def budget_table(answer: dict) -> str:
     return "\n".join(lines)
 
 
+# A budget's limits as a reader names them (the JSON keeps the names with units).
+LIMIT_LABELS = {"usd": "budget", "power_cap_w": "power cap", "deadline_s": "deadline",
+                "gpus": "devices", "max_gpus": "at most", "unit": "bought by the"}
+
+
+def _limits_text(limits: dict) -> str:
+    """"budget $1.00B, deadline 150 d": the limits given (a unit only when asked for)."""
+    return ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}" for k, v in limits.items()
+                     if v is not None and not (k == "unit" and v == "auto"))
+
+
 def _limit_text(key: str, v) -> str:
     if key == "usd":
         return fmt_money(v)
@@ -254,7 +273,9 @@ def _limit_text(key: str, v) -> str:
         return fmt_power(v)
     if key == "deadline_s":
         return fmt_duration_days(v)
-    return f"{v:,}"
+    if isinstance(v, str):
+        return v
+    return f"{v:,} devices" if key == "max_gpus" else f"{v:,}"
 
 
 def budget_csv(answer: dict) -> str:
@@ -410,9 +431,7 @@ def budget_html(answer: dict) -> str:
     """A budget answer: the largest run, the binding limit, each accelerator considered and
     the plan that trains it."""
     inv = answer["inverse"]
-    lim = ", ".join(f"{k} {_limit_text(k, v)}" for k, v in inv["limits"].items()
-                    if v is not None)
-    rows = [("limits", lim + (f"; year {inv['year']}" if inv.get("year") else "")),
+    rows = [("limits", _limits_text(inv["limits"]) + (f"; year {inv['year']}" if inv.get("year") else "")),
             ("rule", inv["rule"])]
     if answer["feasible"] and inv.get("params"):
         rows += [("largest run", f"{fmt_count(inv['params'])} parameters x "

@@ -13,6 +13,9 @@ from typing import Mapping
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 RECOMPUTE = ("none", "selective", "full")
 FFN_TYPES = ("gated", "plain")
+# What a cluster is bought or rented in (--unit): "auto" is the system's own unit
+# (plan/cluster.purchase_unit).
+PURCHASE_UNITS = ("auto", "device", "node", "rack", "scalable-unit")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Accelerator:
     server_usd_per_device: float | None = None
     cloud_on_demand_usd_per_hour: float | None = None
     cloud_contract_usd_per_hour: float | None = None
+    devices_per_rack: int | None = None  # a rack as sold (DGX H100: 4 nodes; NVL72: 72)
+    devices_per_scalable_unit: int | None = None  # a reference-architecture block (SU, pod)
     aliases: tuple[str, ...] = ()
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
 

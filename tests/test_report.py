@@ -217,7 +217,8 @@ def test_budget_table_shows_the_limits_the_run_and_its_plan(answer):
     assert answer["feasible"] and answer["workload"]
     text = report.budget_table(answer)
     lines = text.splitlines()
-    assert lines[0] == "limits: deadline_s 5.00 d, gpus 64"
+    # named as a reader names them (issue 14: not "deadline_s 150 d")
+    assert lines[0] == "limits: deadline 5.00 d, devices 64"
     assert lines[1] == f"rule: {inv['rule']}"
     largest = next(line for line in lines if line.startswith("largest run"))
     assert (f"{fmt_count(inv['params'])} parameters x {fmt_count(inv['tokens'])} tokens = "
@@ -239,6 +240,6 @@ def test_budget_table_when_no_run_fits(answer):
     none["inverse"] = {**answer["inverse"], "year": 2027,
                        "limits": {"usd": 1e6, "power_cap_w": 2e7, "deadline_s": None}}
     text = report.budget_table(none)
-    assert text.splitlines() == [f"limits: usd {fmt_money(1e6)}, power_cap_w 20.0 MW; year 2027",
+    assert text.splitlines() == [f"limits: budget {fmt_money(1e6)}, power cap 20.0 MW; year 2027",
                                  f"rule: {answer['inverse']['rule']}", "",
                                  "no run fits: nothing fits"]

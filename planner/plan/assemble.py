@@ -24,6 +24,7 @@ from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
+from .cluster import purchase_unit
 from .limits import LIMITS, breach_text, broken
 
 # A missed deadline is put down to a cause when that cause takes at least this share of the
@@ -44,9 +45,14 @@ def workload_figures(w) -> dict:
             "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type, "name": w.name}
 
 
-def cluster_figures(acc, gpus: int, scale_out, site) -> dict:
-    """The cluster fields of a plan (plan/fields.CLUSTER)."""
+def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None) -> dict:
+    """The cluster fields of a plan (plan/fields.CLUSTER): ``unit`` is (devices, name) of what
+    it is bought in (cluster.purchase_unit; the system's own when None); racks are null when
+    the catalog does not say how many devices a rack holds."""
+    unit_devices, unit_name = unit or purchase_unit(acc)
+    racks = -(-gpus // acc.devices_per_rack) if acc.devices_per_rack else None
     return {"accelerator": acc.key, "gpus": gpus, "nodes": -(-gpus // acc.devices_per_node),
+            "racks": racks, "unit": unit_name, "unit_devices": unit_devices,
             "scale_up_domain": acc.scale_up_domain,
             "network": scale_out.key if scale_out else None,
             "site": site.key if site else None}

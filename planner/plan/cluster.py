@@ -78,10 +78,58 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                     scale_out_latency_s=out_lat, switch_radix=radix)
 
 
+_ACCEPT_UNIT = ("auto (the system's unit), device (rented by the device), node, rack or "
+                "scalable-unit")
+# The largest scale-up domain sold as one rack: GB200 NVL72, 72 GPUs on one NVLink fabric
+# (NVIDIA DGX SuperPOD GB200 reference architecture, Key Components).
+RACK_DOMAIN_MAX = 72
+
+
+def purchase_unit(acc: Accelerator, unit: str = "auto") -> tuple[int, str]:
+    """(devices, name) of the unit a cluster of ``acc`` is bought or rented in.
+
+    "auto": a scale-up domain that fits in a rack is the unit (an HGX/DGX node of 8, an
+    NVL72 rack of 72, a Trainium instance of 16), never less than a node (H100 PCIe pairs
+    come in servers of 8); a larger domain is sliced by the rack (a TPU v4/v5p/v7 cube of
+    4x4x4 = 64 chips, the block a multi-cube slice is built of: Jouppi et al. 2023, sec. 2),
+    else by the host. "device", "node", "rack", "scalable-unit" ask for that unit; a rack or
+    scalable unit the catalog lacks is an input error."""
+    if unit == "device":
+        return 1, "device"
+    if unit == "node":
+        return acc.devices_per_node, "node"
+    if unit in ("rack", "scalable-unit"):
+        n = acc.devices_per_rack if unit == "rack" else acc.devices_per_scalable_unit
+        if not n:
+            field = "devices_per_rack" if unit == "rack" else "devices_per_scalable_unit"
+            raise InputError("--unit", unit, _ACCEPT_UNIT,
+                             f"is not known for {acc.key} (the catalog has no {field})")
+        return n, unit
+    if unit != "auto":
+        raise InputError("--unit", unit, _ACCEPT_UNIT)
+    rack = acc.devices_per_rack
+    if acc.scale_up_domain <= (rack or RACK_DOMAIN_MAX):
+        n = max(acc.scale_up_domain, acc.devices_per_node)
+        return n, ("rack" if rack and n == rack and n > acc.devices_per_node else "node")
+    if rack:
+        return rack, "rack"
+    return acc.devices_per_node, "node"
+
+
 def size_unit(acc: Accelerator) -> int:
-    """Clusters grow in whole scale-up domains (NVLink 8, NVL72); TPU pods of thousands grow
-    by hosts instead, since slices of a pod are rented and scheduled by host."""
-    return acc.scale_up_domain if acc.scale_up_domain <= 72 else acc.devices_per_node
+    """The devices a cluster of ``acc`` grows by when nobody says otherwise (purchase_unit)."""
+    return purchase_unit(acc)[0]
+
+
+def check_whole_units(gpus: int, acc: Accelerator, unit: str, name: str = "--gpus") -> None:
+    """A given device count must be a whole number of the purchase unit."""
+    n, what = purchase_unit(acc, unit)
+    if gpus % n:
+        lo, hi = gpus // n * n, (gpus // n + 1) * n
+        near = f"{lo:,} or {hi:,}" if lo else f"{hi:,}"
+        raise InputError(name, gpus, f"a whole number of {acc.key} {what}s of {n} devices "
+                         f"({near}), or --unit device to rent by the device",
+                         f"is not a whole number of {what}s")
 
 
 # --- the run model's inputs -------------------------------------------------------------------

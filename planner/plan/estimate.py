@@ -32,7 +32,14 @@ from .assemble import (
     reliability_reason,
     workload_figures,
 )
-from .cluster import facility_w_per_device, hardware_for, networks, run_inputs
+from .cluster import (
+    check_whole_units,
+    facility_w_per_device,
+    hardware_for,
+    networks,
+    purchase_unit,
+    run_inputs,
+)
 from .inputs import (
     Limits,
     assumptions_for,
@@ -86,11 +93,13 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
-             assumptions: dict | Assumptions | None = None, inventory=None, curve=False,
-             progress=False, **shape) -> Plan:
+             assumptions: dict | Assumptions | None = None, inventory=None, unit="auto",
+             curve=False, progress=False, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
-    ``energy_usd_per_kwh`` replace the site's figures. ``curve``: a sizing evaluates every
+    ``energy_usd_per_kwh`` replace the site's figures. ``unit``: what the cluster is bought
+    in ("auto": the system's node or rack; "device", "node", "rack", "scalable-unit"); a sizing
+    grows by it and a given ``gpus`` must be a whole number of it. ``curve``: a sizing evaluates every
     quarter-octave size (the curve the sizing chart draws), not only those its choice needs;
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
@@ -100,7 +109,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   energy_usd_per_kwh=energy_usd_per_kwh, catalog=catalog, ffn_type=ffn_type,
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
-                  assumptions=assumptions, inventory=inventory, **shape)
+                  assumptions=assumptions, inventory=inventory, unit=unit, **shape)
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
@@ -129,7 +138,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
             energy_usd_per_kwh=None, catalog=None, ffn_type=None, seq_len=None,
             global_batch=None, precision=None, allow_tp_beyond_domain=False, framework=None,
-            assumptions: dict | Assumptions | None = None, inventory=None,
+            assumptions: dict | Assumptions | None = None, inventory=None, unit="auto",
             **shape) -> Request:
     """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
     by the layout search of a given size)."""
@@ -149,21 +158,27 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     fixed = parse_layout(layout)
     n_gpus = parse_int_count(gpus, "--gpus") if gpus is not None else None
     site_obj = cat.site(site) if site else default_site(cat, used)
-    sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used)
+    unit = "auto" if unit is None else str(unit).strip().lower()
+    sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used, unit)
              for k in keys]
     return Request(w, sides, fixed, n_gpus, limits, asm, used, bool(allow_tp_beyond_domain),
                    cat, site_obj)
 
 
 def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptions,
-             used: dict) -> Side:
-    """One accelerator's side of a plan (its networks, hardware and run inputs)."""
+             used: dict, unit: str = "auto") -> Side:
+    """One accelerator's side of a plan (its networks, hardware, run inputs, purchase unit)."""
     mine = dict(used)
+    devices, what = purchase_unit(acc, unit)
+    mine["unit"] = {"value": f"{what} of {devices}", "source": (
+        f"given (--unit {unit})" if unit != "auto" else
+        "the system's unit: its scale-up domain when a rack holds it (HGX node, NVL72 rack), "
+        "else a rack (TPU cube) or host; --unit device to rent by the device")}
     up, out = networks(cat, acc, network)
     hw = hardware_for(acc, up, out, w.precision, asm, mine)
     inputs = run_inputs(w, acc, site, asm, mine, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
-    return Side(acc, up, out, hw, inputs, mine, site)
+    return Side(acc, up, out, hw, inputs, mine, site, devices, unit)
 
 
 def sizing_limits(limits: Limits, asm: Assumptions, default_deadline: bool) -> SizingLimits:
@@ -283,6 +298,9 @@ def _setup(req: Request, curve: bool, size_hint) -> Setup:
         n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
     if n_gpus is not None:
         for s in sides:
+            if n_gpus % s.unit:
+                check_whole_units(n_gpus, s.acc, s.unit_asked,
+                                  "--layout" if req.n_gpus is None else "--gpus")
             s.used["gpus"] = {"value": n_gpus, "source": "given"}
         return Setup(n_gpus, method, sizing_limits(limits, asm, default_deadline=False),
                      limits.objective or "cost", False)
@@ -431,7 +449,8 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     c = opts.cols
     gpus = int(opts.gpus[i])
     workload = workload_figures(w)
-    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site)
+    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site,
+                              purchase_unit(sd.acc, sd.unit_asked))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     used = {**{k: {"value": v["value"], "source": v["source"]}
                for k, v in asm.describe().items() if k in REPORTED}, **sd.used}

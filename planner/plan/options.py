@@ -32,7 +32,6 @@ from ..model.step import Hardware
 from ..specs import Accelerator, Network, Site, Workload
 from ..units import SECONDS_PER_DAY
 from .assemble import run_figures, steady_state
-from .cluster import size_unit
 
 # Sizes whose ideal time (every device at its dense peak, MFU 1) exceeds twice the deadline
 # are no options: no real MFU brings them within it. The factor 2 keeps part of the curve
@@ -79,6 +78,8 @@ class Side:
     inputs: dict
     used: dict
     site: Site | None
+    unit: int = 1  # devices a size grows by: the purchase unit (cluster.purchase_unit)
+    unit_asked: str = "auto"  # the --unit it came from
 
 
 @dataclass
@@ -194,7 +195,7 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
     run_flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
     units, firsts, tops = [], [], []
     for s, sd in enumerate(sides):
-        unit = size_unit(sd.acc)
+        unit = sd.unit
         k_top = max(1, asm.max_gpus // unit)
         ideal = run_flops / (sd.acc.peak(w.precision) * horizon_s * SIZE_HORIZON_FACTOR)
         k_lo = (ladder(max(1, min(k_top, math.ceil(ideal / unit))), k_top)[:1] or [k_top])[0]

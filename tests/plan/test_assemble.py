@@ -329,8 +329,15 @@ def test_cluster_figures():
     out, site = CAT.network("ib-ndr"), CAT.site("us-hyperscale")
     f = cluster_figures(acc, 100, out, site)
     assert list(f) == [name for name, _, _ in fields.CLUSTER]
-    assert f == {"accelerator": "h100-sxm", "gpus": 100, "nodes": 13, "scale_up_domain": 8,
+    # 100 devices: 13 nodes of 8, 4 racks of 32 (DGX SuperPOD H100: four DGX H100 a rack)
+    assert f == {"accelerator": "h100-sxm", "gpus": 100, "nodes": 13, "racks": 4,
+                 "unit": "node", "unit_devices": 8, "scale_up_domain": 8,
                  "network": "ib-ndr", "site": "us-hyperscale"}
+    gb = cluster_figures(CAT.accelerator("gb200"), 144, None, None)
+    assert (gb["nodes"], gb["racks"], gb["unit"], gb["unit_devices"]) == (36, 2, "rack", 72)
+    # a rack the catalog does not size is unknown, not made up
+    assert cluster_figures(CAT.accelerator("mi300x"), 64, None, None)["racks"] is None
+    assert cluster_figures(acc, 8, None, None, (1, "device"))["unit"] == "device"
     assert cluster_figures(acc, 1024, None, None)["nodes"] == 128
     assert cluster_figures(acc, 1024, None, None)["network"] is None
     assert cluster_figures(acc, 1024, None, None)["site"] is None
