@@ -12,7 +12,6 @@ import planner
 from planner import config as house
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
-from planner.specs import PURCHASE_UNITS
 from planner.errors import (
     FLAGS,
     CatalogError,
@@ -22,6 +21,7 @@ from planner.errors import (
     did_you_mean,
     error_text,
 )
+from planner.specs import PURCHASE_UNITS
 
 
 class UsageError(click.UsageError):

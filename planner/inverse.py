@@ -171,8 +171,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
            tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto") -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
-    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``. ``progress``
-    (planner/progress.py) counts the accelerators searched."""
+    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``.
+    ``progress`` (planner/progress.py) counts the accelerators searched."""
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)

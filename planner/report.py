@@ -234,7 +234,8 @@ def catalog_show(cat, kind: str, key: str) -> str:
 def budget_table(answer: dict) -> str:
     """`planner budget`: the run the limits allow, its plan, the binding limit."""
     inv = answer["inverse"]
-    lines = [f"limits: {_limits_text(inv['limits'])}" + (f"; year {inv['year']}" if inv.get("year") else ""),
+    year = f"; year {inv['year']}" if inv.get("year") else ""
+    lines = [f"limits: {_limits_text(inv['limits'])}{year}",
              f"rule: {inv['rule']}", ""]
     if not answer["feasible"] or not answer.get("workload"):
         lines.append(f"no run fits: {answer['reason']}")
@@ -431,7 +432,8 @@ def budget_html(answer: dict) -> str:
     """A budget answer: the largest run, the binding limit, each accelerator considered and
     the plan that trains it."""
     inv = answer["inverse"]
-    rows = [("limits", _limits_text(inv["limits"]) + (f"; year {inv['year']}" if inv.get("year") else "")),
+    year = f"; year {inv['year']}" if inv.get("year") else ""
+    rows = [("limits", _limits_text(inv["limits"]) + year),
             ("rule", inv["rule"])]
     if answer["feasible"] and inv.get("params"):
         rows += [("largest run", f"{fmt_count(inv['params'])} parameters x "

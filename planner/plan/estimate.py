@@ -99,8 +99,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``unit``: what the cluster is bought
     in ("auto": the system's node or rack; "device", "node", "rack", "scalable-unit"); a sizing
-    grows by it and a given ``gpus`` must be a whole number of it. ``curve``: a sizing evaluates every
-    quarter-octave size (the curve the sizing chart draws), not only those its choice needs;
+    grows by it and a given ``gpus`` must be a whole number of it. ``curve``: a sizing
+    evaluates every quarter-octave size (the curve the sizing chart draws), not only those
+    its choice needs;
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
