@@ -111,6 +111,15 @@ class Assumptions:
                                 "bytes/param")
     grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
                                   "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param")
+    memory_headroom_fraction: float = _a(0.05, "HBM a layout search keeps free for allocator "
+                                         "fragmentation and spikes, beyond "
+                                         "framework_reserved_gb: PyTorch's caching allocator "
+                                         "wastes 9.2 GB of 80 on average over eight LLMs (Guo "
+                                         "et al., GMLake, ASPLOS 2024, sec. 6); published "
+                                         "layouts reach 94% of HBM by this memory model (Llama "
+                                         "3 405B at tp8 pp16, Llama 3 report sec. 3.3.2), so "
+                                         "5% keeps them; a layout above it is taken only when "
+                                         "none fits inside it", "fraction")
     framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
                                       "and allocator fragmentation more (stas00 "
                                       "ml-engineering, training/performance)", "GB")

@@ -75,7 +75,7 @@ def plan_table(plan: dict) -> str:
                             f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"),
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" bottleneck {plan['bottleneck']}"),
-            ("memory", f"{plan['memory_gb_per_gpu']:,.1f} GB per device"),
+            ("memory", _memory_text(plan)),
             ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} "
                      f"(goodput {fmt_pct(plan['goodput'])})"),
             ("reliability", _reliability_text(plan)),
@@ -118,6 +118,22 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+def _memory_text(plan: dict) -> str:
+    """Peak memory per device, what is left, and a warning when little is: the allocator
+    wastes GBs to fragmentation (memory_headroom_fraction's source)."""
+    used, free = plan["memory_gb_per_gpu"], plan.get("memory_free_gb_per_gpu")
+    if free is None:
+        return f"{used:,.1f} GB per device"
+    hbm = used + free
+    text = f"{used:,.1f} of {hbm:,.0f} GB per device ({free:,.1f} GB free)"
+    headroom = plan["assumptions"].get("memory_headroom_fraction", {}).get("value")
+    if headroom is not None and free < headroom * hbm:
+        text += (f": runs close to memory, inside the {headroom:.0%} the search keeps free "
+                 "where it can (allocator fragmentation alone can take that: "
+                 "memory_headroom_fraction)")
+    return text
 
 
 def _units_text(c: dict) -> str:

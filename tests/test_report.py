@@ -116,7 +116,8 @@ def test_plan_table_of_a_feasible_plan(feasible):
     assert rows["utilisation"].startswith(f"MFU {fmt_pct(p['mfu'])}, HFU {fmt_pct(p['hfu'])}")
     assert rows["step"].startswith(f"{p['step_time_s']:,.2f} s")
     assert rows["step"].endswith(f"bottleneck {p['bottleneck']}")
-    assert rows["memory"] == f"{p['memory_gb_per_gpu']:,.1f} GB per device"
+    assert rows["memory"] == (f"{p['memory_gb_per_gpu']:,.1f} of 80 GB per device "
+                              f"({p['memory_free_gb_per_gpu']:,.1f} GB free)")
     assert f"goodput {fmt_pct(p['goodput'])}" in rows["days"]
     assert rows["GPU-hours"] == fmt_count(p["gpu_hours"])
     assert rows["cost"].startswith(f"{fmt_money(p['cost_usd']['total'])} {p['cost_method']}")

@@ -296,7 +296,7 @@ class Chunk:
         best = self.best
         key_fits = best.state == FITS
         fits = key_fits.take(k)
-        steady = steady_state(best, self._peaks())
+        steady = steady_state(best, self._peaks(), self._hbms())
         for name, v in steady.items():
             if name.startswith("layout_") or name in ("bottleneck", "batch_seqs") or \
                     name.endswith("_per_token"):
@@ -360,6 +360,11 @@ class Chunk:
                       [c["network"] if c else None for c in clusters])
         ans.put_codes("cluster_site", rows, self.scodes,
                       [s.key if s else None for s in self.site_objs])
+
+    def _hbms(self) -> np.ndarray:
+        """Each key's HBM bytes per device (NaN for the padding key)."""
+        hbm = np.array([h[4].hbm_bytes if h else np.nan for h in self.hws] + [np.nan])
+        return hbm[np.append(self.hid[self.kfirst], len(self.hws))]
 
     def _peaks(self) -> np.ndarray:
         """Each key's peak FLOP/s at its precision (NaN for the padding key)."""

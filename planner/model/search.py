@@ -263,9 +263,13 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> t
     mem = np.broadcast_to(np.asarray(mem, dtype=float), (n,))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     seg = np.repeat(np.arange(len(sizes)), sizes)
-    in_hbm = mem <= np.asarray(hw.hbm_bytes, dtype=float)
+    hbm = np.asarray(hw.hbm_bytes, dtype=float)
+    in_hbm = mem <= hbm
     lean = np.minimum.reduceat(mem, starts)
     in_memory = np.logical_or.reduceat(in_hbm, starts)
+    # keep the headroom where a layout of the key fits inside it (Assumptions)
+    roomy = mem <= hbm * (1.0 - asm.memory_headroom_fraction)
+    in_hbm = np.where(np.logical_or.reduceat(roomy, starts)[seg], roomy, in_hbm)
     fit = np.flatnonzero(in_hbm)
     base = (seg.astype(np.int64) * (int(lay["base"].max()) + 1) + lay["base"]) * 4 + lay["zero"]
     _, first = np.unique(base[fit], return_index=True)

@@ -60,12 +60,15 @@ def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | Non
 
 # --- per key: the steady state of the best layout ---------------------------------------------
 
-def steady_state(best: Best, peak_flops) -> dict:
-    """The step's figures of each key's best layout (NaN where none fits), by plan field."""
+def steady_state(best: Best, peak_flops, hbm_bytes) -> dict:
+    """The step's figures of each key's best layout (NaN where none fits), by plan field;
+    ``hbm_bytes`` per key gives the memory a device has left at the layout's peak."""
     f = best.figure
     out = {"step_time_s": f("step_time_s"), "tokens_per_s": f("tokens_per_s"),
            "tflops_per_gpu": f("mfu") * np.asarray(peak_flops, dtype=float) / 1e12,
            "mfu": f("mfu"), "hfu": f("hfu"), "memory_gb_per_gpu": f("memory_bytes") / 1e9,
+           "memory_free_gb_per_gpu": (np.asarray(hbm_bytes, dtype=float)
+                                      - f("memory_bytes")) / 1e9,
            "batch_seqs": f("batch_seqs"),
            "model_flops_per_token": f("model_flops_per_token"),
            "hardware_flops_per_token": f("hardware_flops_per_token")}

@@ -84,7 +84,7 @@ METHODS = ("cloud", "owned")
 REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
             "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "power_utilisation",
             "energy_usd_per_kwh", "depreciation_years", "cost_of_capital",
-            "framework_reserved_gb")
+            "framework_reserved_gb", "memory_headroom_fraction")
 
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
@@ -484,6 +484,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
         step_time_s=float(c["step_time_s"][i]), tokens_per_s=float(c["tokens_per_s"][i]),
         tflops_per_gpu=float(c["tflops_per_gpu"][i]), mfu=float(c["mfu"][i]),
         hfu=float(c["hfu"][i]), memory_gb_per_gpu=float(c["memory_gb_per_gpu"][i]),
+        memory_free_gb_per_gpu=float(c["memory_free_gb_per_gpu"][i]),
         memory_breakdown_gb={k[len("memory_breakdown_gb_"):]: float(v[i]) for k, v in c.items()
                              if k.startswith("memory_breakdown_gb_")},
         time_breakdown_s={k[len("time_breakdown_s_"):]: float(v[i]) for k, v in c.items()

@@ -32,7 +32,8 @@ LAYOUT_INTS = tuple(k for k, kind, _ in LAYOUT if kind == "i8")
 STEP = (("model_flops", "f8", "FLOP"), ("hardware_flops", "f8", "FLOP"),
         ("step_time_s", "f8", "s"), ("tokens_per_s", "f8", "tokens/s"),
         ("tflops_per_gpu", "f8", "TFLOP/s per device"), ("mfu", "f8", "fraction"),
-        ("hfu", "f8", "fraction"), ("memory_gb_per_gpu", "f8", GB))
+        ("hfu", "f8", "fraction"), ("memory_gb_per_gpu", "f8", GB),
+        ("memory_free_gb_per_gpu", "f8", GB))
 # The run: wall clock with goodput, device-hours, power, energy, carbon.
 RUN = (("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
        ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),

@@ -112,7 +112,8 @@ def evaluate(w: Workload, sides: list, side: np.ndarray, gpus: np.ndarray, fixed
                       fixed_t, allow_tp) for s, g in zip(side.tolist(), gpus.tolist())]
     best = best_layouts(keys, asm, shared_memo())
     peak = np.array([sd.hw.peak_flops for sd in sides])[side]
-    cols = steady_state(best, peak)
+    hbm = np.array([sd.hw.hbm_bytes for sd in sides])[side]
+    cols = steady_state(best, peak, hbm)
     cols["cluster_gpus"] = gpus.astype(float)
     cols["workload_seq_len"] = np.full(len(gpus), float(w.seq_len))
     cols["workload_global_batch_tokens"] = cols["batch_seqs"] * w.seq_len

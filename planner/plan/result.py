@@ -27,6 +27,7 @@ class Plan:
     mfu: float | None
     hfu: float | None
     memory_gb_per_gpu: float | None
+    memory_free_gb_per_gpu: float | None  # HBM left at the peak (a few GB: fragmentation risk)
     memory_breakdown_gb: dict | None
     time_breakdown_s: dict | None
     bottleneck: str | None
@@ -99,7 +100,8 @@ class Plan:
 
 # The figures of a plan that are None when it has no layout that runs.
 FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu",
-           "mfu", "hfu", "memory_gb_per_gpu", "memory_breakdown_gb", "time_breakdown_s",
+           "mfu", "hfu", "memory_gb_per_gpu", "memory_free_gb_per_gpu", "memory_breakdown_gb",
+           "time_breakdown_s",
            "bottleneck", "goodput", "training_days", "gpu_hours", "power_mw", "power_peak_mw",
            "power_average_mw", "energy_mwh", "co2_t", "cost_usd", "cost_method")
 

@@ -151,9 +151,10 @@ def _best() -> Best:
 
 def test_steady_state_figures():
     peak = np.array([989e12, 989e12])
-    s = steady_state(_best(), peak)
+    s = steady_state(_best(), peak, np.array([80e9, 80e9]))
     assert s["tflops_per_gpu"][0] == 0.45 * 989e12 / 1e12
     assert s["memory_gb_per_gpu"][0] == 61.5
+    assert s["memory_free_gb_per_gpu"][0] == pytest.approx(80.0 - 61.5)  # HBM less the peak
     assert s["memory_breakdown_gb_optimizer"][0] == 28.0
     assert s["time_breakdown_s_pp_bubble"][0] == 2.0
     assert (s["step_time_s"][0], s["tokens_per_s"][0], s["mfu"][0], s["hfu"][0]) == \
@@ -165,7 +166,7 @@ def test_steady_state_figures():
     assert sum(s[f"time_breakdown_s_{k}"][0] for k in TIME_KEYS) == pytest.approx(10.0)
     # the key that does not fit has no figures
     assert all(math.isnan(s[k][1]) for k in ("step_time_s", "tflops_per_gpu", "mfu",
-                                             "memory_gb_per_gpu"))
+                                             "memory_gb_per_gpu", "memory_free_gb_per_gpu"))
 
 
 # --- judge -------------------------------------------------------------------------------------

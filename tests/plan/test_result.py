@@ -24,7 +24,7 @@ def _plan(**over) -> Plan:
         layout={"tp": np.int64(8), "pp": 2, "recompute": "none"},
         model_flops=np.float64(1.26e22), hardware_flops=float("inf"),
         step_time_s=np.float32(2.5), tokens_per_s=6.5e6, tflops_per_gpu=400.0, mfu=0.4123,
-        hfu=np.float64(0.5), memory_gb_per_gpu=float("nan"),
+        hfu=np.float64(0.5), memory_gb_per_gpu=float("nan"), memory_free_gb_per_gpu=None,
         memory_breakdown_gb={"weights": np.float64(14.0), "other": np.float64("nan")},
         time_breakdown_s={"compute": 2.0, "dp_comm": np.float64("-inf")},
         bottleneck="dp_comm", goodput=np.float64(0.97), training_days=30.26,
