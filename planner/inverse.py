@@ -156,6 +156,18 @@ def price_in_year(price: float | None, as_of: str | None, year: int | None,
     return price * 10 ** (-trends.price_performance_oom_per_year * (year - quoted))
 
 
+def price_basis(name: str | None, fig, year: int | None, trends: Trends) -> str:
+    """Where a budget's price per device-hour comes from: the catalog's figure (the contract
+    price where there is one: Accelerator.cloud_price), moved along the trend to ``year``."""
+    if fig is None:
+        return "unknown: no cloud price in the catalog"
+    text = f"catalog {name} ${fig.value:,.2f} ({fig.as_of}): {fig.source}"
+    if year is not None and fig.as_of and int(str(fig.as_of)[:4]) != year:
+        text = (f"{text}; moved to {year} along the price-performance trend "
+                f"({trends.price_performance_oom_per_year:g} orders of magnitude a year)")
+    return text
+
+
 def _run_size(n: float, rule: str, ratio: float, fixed_params, fixed_tokens):
     """(params, tokens) of the run of size ``n`` along the rule."""
     if rule == "fixed_params":
@@ -229,7 +241,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     best["plan"] = _probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
                           fixed_tokens, best["price_per_gpu_hour"], ownership, site,
                           site_figures, assumptions, best["size"], best["plan"].cluster["gpus"],
-                          alternatives=True)
+                          alternatives=True, price_source=best["price_basis"])
     return BudgetAnswer(True, best["binding"], best["reason"], rule_text, best["params"],
                         best["tokens"], best["model_flops"], year_i, limits, best["plan"],
                         summary, trend_info)
@@ -284,7 +296,8 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
 
 
 def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, ownership, site,
-           site_figures, assumptions, x: float, hint=None, alternatives=False) -> Plan:
+           site_figures, assumptions, x: float, hint=None, alternatives=False,
+           price_source: str = "") -> Plan:
     """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
     choice, found with numpy (no solver import); alternatives only for an answer."""
     p, t = _run_size(10 ** x, rule, ratio, fixed_params, fixed_tokens)
@@ -294,13 +307,23 @@ def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, own
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
                   catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
                   **site_figures)
-    return plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
+    plan = plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
+    # budget chose these, not the user: say so (prepare reports what it was passed as given)
+    used = plan.assumptions
+    if "objective" in used:
+        used["objective"] = {"value": "cost", "source": (
+            "planner budget: each run size on its cheapest cluster, so the largest run the "
+            "limits allow is found")}
+    if "price_per_gpu_hour" in used and price is not None:
+        used["price_per_gpu_hour"] = {"value": price, "source": price_source}
+    return plan
 
 
 def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year, trends,
                 ownership, site, site_figures, assumptions, tolerance) -> dict:
-    _, fig = cat.accelerator(key).cloud_price()
+    name, fig = cat.accelerator(key).cloud_price()
     price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year, trends)
+    price_source = price_basis(name, fig, year, trends)
     seen: list[tuple[float, int]] = []  # (log size, devices) of probes that ran
 
     def plan_for(x: float) -> Plan:
@@ -308,7 +331,8 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
         near = min(seen, key=lambda s: abs(s[0] - x), default=None)
         hint = near[1] * 10 ** (GROWTH_EXPONENT[rule] * (x - near[0])) if near else None
         plan = _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price,
-                      ownership, site, site_figures, assumptions, x, hint)
+                      ownership, site, site_figures, assumptions, x, hint,
+                      price_source=price_source)
         if plan.training_days is not None:
             seen.append((x, plan.cluster["gpus"]))
         return plan
@@ -325,7 +349,8 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
     else:
         best = plan_for(lo)
         if not best.feasible:
-            return {"accelerator": key, "price_per_gpu_hour": price, "plan": None,
+            return {"accelerator": key, "price_per_gpu_hour": price,
+                    "price_basis": price_source, "plan": None,
                     "params": None, "tokens": None, "model_flops": None,
                     "binding": best.binding,
                     "reason": f"even the smallest run is infeasible: {best.reason}"}
@@ -337,7 +362,8 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
     binding = blocked.binding if blocked is not None else None
     reason = (f"a run {10 ** (hi - lo):.2f}x larger is infeasible: {blocked.reason}"
               if blocked is not None else "no limit reached within the searched sizes")
-    return {"accelerator": key, "price_per_gpu_hour": price, "plan": best, "params": params,
+    return {"accelerator": key, "price_per_gpu_hour": price, "price_basis": price_source,
+            "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,
             "reason": reason, "size": lo}
 

@@ -62,6 +62,10 @@ def plan_table(plan: dict) -> str:
     status = "feasible" if plan["feasible"] else "INFEASIBLE"
     rows = [("status", status + (f": {plan['reason']}" if plan["reason"] else "")),
             ("binding limit", plan["binding"] or "none")]
+    deadline = plan["assumptions"].get("deadline_days")
+    if deadline and not str(deadline.get("source", "")).startswith("given"):
+        rows.append(("sized", f"to meet the default {deadline['value']:g}-day deadline "
+                              "(--deadline to change, --gpus to fix the size)"))
     if plan["step_time_s"] is not None:
         cost = plan["cost_usd"]
         other = {k: v for k, v in cost["by_method"].items() if k != plan["cost_method"]}
@@ -138,9 +142,12 @@ def _memory_text(plan: dict) -> str:
 
 def _units_text(c: dict) -> str:
     """"128 nodes, 32 racks, bought by the node of 8": what a purchase order counts."""
-    parts = [f"{c['nodes']:,} nodes"]
+    def many(n: int, what: str) -> str:
+        return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+    parts = [many(c["nodes"], "node")]
     if c.get("racks") is not None:
-        parts.append(f"{c['racks']:,} racks")
+        parts.append(many(c["racks"], "rack"))
     if c.get("unit"):
         parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}")
     return ", ".join(parts)
