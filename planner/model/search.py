@@ -425,5 +425,9 @@ def search(key: SearchKey, asm: Assumptions) -> SearchResult:
     if not lay:
         return SearchResult({}, {}, None, 0)
     r = _score(key.architecture, key.seq_len, lay, key.hardware, asm)
+    mem = np.broadcast_to(np.asarray(r["memory_bytes"], dtype=float), (len(lay["tp"]),))
+    roomy = mem <= key.hardware.hbm_bytes * (1.0 - asm.memory_headroom_fraction)
+    if roomy.any():  # keep the headroom where a layout fits inside it (as _score_best)
+        r = {**r, "fits": r["fits"] & roomy}
     ranked = SearchResult(lay, r, None, len(lay["tp"])).ranked(1)
     return SearchResult(lay, r, ranked[0] if ranked else None, len(lay["tp"]))

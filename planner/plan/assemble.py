@@ -14,6 +14,8 @@ numpy over arrays:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..assumptions import Assumptions
@@ -183,10 +185,14 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
             continue
         reason[i] = "; ".join(breach_text(k, float(needs[k][i]), float(limits[k][i]),
                                           str(acc_keys[i]), int(gpus[i])) for k in hit)
-        if hit == ["deadline"]:
-            cause = frontier(rows, i)
-            if cause is not None:
-                binding[i], reason[i] = cause[0], f"{reason[i]}: {cause[1]}"
+        if hit == ["deadline"] and given_binding == "gpus":
+            # a given size misses the deadline: the deadline binds, and the devices it would
+            # take at this size's throughput per device are the figure that shows by how much
+            # (more devices only lose efficiency: a lower bound). Whether more devices could
+            # help at all is a sizing's question (frontier, at its fastest option).
+            need = math.ceil(gpus[i] * float(needs["deadline"][i]) / float(limits["deadline"][i]))
+            reason[i] = (f"{reason[i]}: at this size's throughput per device it needs at least "
+                         f"{need:,} devices (leave out --gpus to size the cluster)")
     return feasible, binding, reason
 
 

@@ -172,7 +172,7 @@ class Breach(NamedTuple):
 def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[str, str]:
     """(what the option needs, what the limit allows), in words."""
     if limit == "deadline":
-        return f"{need:,.1f} days", f"deadline {cap:,.1f}"
+        return f"{need:,.1f} days", f"deadline {cap:,.1f} days"
     if limit == "power":
         return f"{need:,.1f} MW", f"cap {cap:,.1f} MW"
     if limit == "budget":
@@ -185,7 +185,7 @@ def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[
 def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
                 within: bool = False) -> str:
     """One limit broken by ``gpus`` x ``acc``: 'needs 212.0 MW (65,536 x b200), cap 150.0
-    MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0'. ``within``: the option
+    MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0 days'. ``within``: the option
     meets every other limit given."""
     need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
     if not math.isfinite(need):

@@ -24,6 +24,7 @@ from planner.plan import fields
 from planner.plan.assemble import (
     FRONTIER_SHARE,
     cluster_figures,
+    frontier,
     judge,
     no_fit_reason,
     reliability_reason,
@@ -220,7 +221,7 @@ def test_broken_limits_bind_in_limits_order_with_reasons_joined():
     assert reason[0] == "; ".join([
         breach_text("deadline", 100.0, 90.0, "b200", 1024),
         breach_text("power", 20.0, 15.0, "b200", 1024)])
-    assert reason[0] == ("the fastest plan takes 100.0 days (1,024 x b200), deadline 90.0; "
+    assert reason[0] == ("the fastest plan takes 100.0 days (1,024 x b200), deadline 90.0 days; "
                          "needs 20.0 MW (1,024 x b200), cap 15.0 MW")
     assert reason[1] == ("needs 20.0 MW (4,096 x b200), cap 15.0 MW; needs 4,096 devices "
                          "(b200), --max-gpus 2,048; needs 4,096 b200, inventory 1,024")
@@ -259,30 +260,43 @@ def test_feasible_rows_keep_the_given_binding():
     (dict(time_breakdown_s_compute=[9.0], time_breakdown_s_pp_bubble=[1.0]), "critical_batch",
      "pipeline bubble takes 10% of the step"),
 ])
-def test_a_missed_deadline_is_put_down_to_its_cause(given, cause, says):
+def test_the_fastest_option_missing_a_deadline_is_put_down_to_its_cause(given, cause, says):
+    # a sizing's fastest option (more devices would not help): frontier names the cause
     rows = _rows(1, training_days=[100.0], **given)
-    feasible, binding, reason = judge(rows, _limits(1, deadline=[90.0]), ["h100-sxm"],
-                                      "deadline", DEFAULT)
-    assert not feasible[0] and binding[0] == cause
-    head = "the fastest plan takes 100.0 days (1,024 x h100-sxm), deadline 90.0: "
-    assert reason[0].startswith(head) and says in reason[0]
+    binding, why = frontier(rows, 0)
+    assert binding == cause and says in why
 
 
-def test_no_cause_below_the_frontier_share_or_with_another_limit_broken():
+def test_no_cause_below_the_frontier_share():
     assert FRONTIER_SHARE == 0.1
-    # bubble 9%, failures 5%: the deadline itself binds
+    # bubble 9%, failures 5%: no cause takes a tenth of the time
     rows = _rows(1, training_days=[100.0], time_breakdown_s_compute=[9.1],
                  time_breakdown_s_pp_bubble=[0.9])
-    _, binding, reason = judge(rows, _limits(1, deadline=[90.0]), ["h100-sxm"], "gpus",
-                               DEFAULT)
-    assert binding[0] == "deadline"
-    assert reason[0] == "the fastest plan takes 100.0 days (1,024 x h100-sxm), deadline 90.0"
-    # a 30% bubble, but the power cap is broken too: no cause is named
-    rows = _rows(1, training_days=[100.0], power_mw=[20.0], time_breakdown_s_compute=[7.0],
-                 time_breakdown_s_pp_bubble=[3.0])
+    assert frontier(rows, 0) is None
+
+
+@pytest.mark.parametrize("given", [
+    dict(time_breakdown_s_compute=[9.1], time_breakdown_s_pp_bubble=[0.9]),
+    dict(time_breakdown_s_compute=[7.0], time_breakdown_s_pp_bubble=[3.0]),
+    dict(time_breakdown_s_compute=[8.6], time_breakdown_s_dp_comm=[1.4]),
+])
+def test_a_given_size_missing_its_deadline_binds_on_the_deadline(given):
+    # Issue 14: 1T on 16,384 GPUs with 30 days said "network" with communication at 14% of
+    # the step. A given size misses the deadline because it is too small: the deadline binds,
+    # and the figure that shows by how much is the devices it would take at this size's
+    # throughput per device: ceil(1,024 x 100 / 90) = 1,138.
+    rows = _rows(1, training_days=[100.0], **given)
+    feasible, binding, reason = judge(rows, _limits(1, deadline=[90.0]), ["h100-sxm"], "gpus",
+                                      DEFAULT)
+    assert not feasible[0] and binding[0] == "deadline"
+    assert reason[0] == ("the fastest plan takes 100.0 days (1,024 x h100-sxm), deadline 90.0 "
+                         "days: at this size's throughput per device it needs at least 1,138 "
+                         "devices (leave out --gpus to size the cluster)")
+    # with the power cap broken too, both are named, the deadline first
+    rows = _rows(1, training_days=[100.0], power_mw=[20.0], **given)
     _, binding, reason = judge(rows, _limits(1, deadline=[90.0], power=[15.0]), ["h100-sxm"],
                                "gpus", DEFAULT)
-    assert binding[0] == "deadline" and "bubble" not in reason[0]
+    assert binding[0] == "deadline" and "bubble" not in reason[0] and "MW" in reason[0]
 
 
 # --- no_fit_reason -----------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_broken_exact_cap_is_allowed_and_anything_above_is_not():
 
 @pytest.mark.parametrize("limit, need, cap, text", [
     ("deadline", 131.04, 90.0,
-     "the fastest plan takes 131.0 days (65,536 x b200), deadline 90.0"),
+     "the fastest plan takes 131.0 days (65,536 x b200), deadline 90.0 days"),
     ("power", 212.0, 150.0, "needs 212.0 MW (65,536 x b200), cap 150.0 MW"),
     ("budget", 2.345e9, 2e9,
      "the cheapest plan costs $2,345.0M (65,536 x b200), budget $2,000.0M"),
@@ -78,11 +78,12 @@ def test_breach_text_within_the_other_limits():
     assert breach_text("inventory", 16.0, 8.0, "b200", 16, within=True) == \
         "needs 16 b200 (meeting the other limits), inventory 8"
     assert breach_text("deadline", 50.0, 40.0, "h100-sxm", 8, within=True) == \
-        "the fastest plan takes 50.0 days (8 x h100-sxm, meeting the other limits), deadline 40.0"
+        "the fastest plan takes 50.0 days (8 x h100-sxm, meeting the other limits), deadline " \
+        "40.0 days"
 
 
 @pytest.mark.parametrize("limit, what, hint, cap_text", [
-    ("deadline", "training time", "a sourced figure with --catalog", "deadline 90.0"),
+    ("deadline", "training time", "a sourced figure with --catalog", "deadline 90.0 days"),
     ("power", "power", "a sourced figure with --catalog", "cap 150.0 MW"),
     ("budget", "cost", "--price-per-gpu-hour or a sourced price with --catalog",
      "budget $1,000.0M"),
@@ -99,12 +100,12 @@ def test_relaxation_text_for_two_limits():
                           SizingLimits(deadline_days=60, budget_usd=85e6, power_cap_mw=40))
     assert relaxation_text(inst, ("deadline", "budget"), 0) == (
         "relaxing deadline and budget together: 16,384 x b200 meeting the other limits needs "
-        "77.0 days (deadline 60.0), $95.0M (budget $85.0M)")
+        "77.0 days (deadline 60.0 days), $95.0M (budget $85.0M)")
     alone = SizingInstance(["b200"], [16384], [77.0], [95e6], [31.0],
                            SizingLimits(deadline_days=60, budget_usd=85e6))
     assert relaxation_text(alone, ("deadline", "budget"), 0) == (
         "relaxing deadline and budget together: 16,384 x b200 needs 77.0 days (deadline "
-        "60.0), $95.0M (budget $85.0M)")
+        "60.0 days), $95.0M (budget $85.0M)")
     # one limit: the breach wording, within the others
     assert relaxation_text(inst, ("power",), 0) == breach_text("power", 31.0, 40.0, "b200",
                                                                16384, within=True)
@@ -327,7 +328,7 @@ def test_numpy_solve_names_the_deadline_binding_or_to_relax():
     late = solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6],
                                    deadline_days=4))
     assert (late.index, late.feasible, late.binding) == (1, False, "deadline")
-    assert late.reason == "the fastest plan takes 5.0 days (16 x a), deadline 4.0"
+    assert late.reason == "the fastest plan takes 5.0 days (16 x a), deadline 4.0 days"
     assert late.relaxations[0].excess == pytest.approx(5 / 4 - 1)
     for fast, limit in ((s, 6), (loose, 10), (late, 4)):  # CP-SAT answers the same
         sol = sizing.solve(_inst(["a", "a"], [8, 16], [10, 5], [1e6, 2e6], deadline_days=limit),

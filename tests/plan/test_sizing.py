@@ -60,7 +60,7 @@ def test_deadline_infeasible_says_fastest_plan_and_deadline():
     s = solve(table(deadline_days=40))
     assert not s.feasible and s.status == "INFEASIBLE" and s.binding == "deadline"
     assert s.index == 5
-    assert s.reason == "the fastest plan takes 47.0 days (32,768 x b200), deadline 40.0"
+    assert s.reason == "the fastest plan takes 47.0 days (32,768 x b200), deadline 40.0 days"
     assert s.relaxations[0].needed == {"deadline": 47.0}
     assert s.relaxations[0].excess == pytest.approx(47 / 40 - 1)
 
