@@ -184,8 +184,10 @@ def catalog_table(cat, kinds) -> str:
             else:
                 a = item.architecture
                 from .model.architecture import total_params
-                rows.append((item.key, item.name, "moe" if a.experts else "dense",
-                             fmt_count(float(total_params(a))), a.layers, a.hidden,
+                n = float(total_params(a)) if a is not None else item.published_params
+                rows.append((item.key, item.name,
+                             "n/a" if a is None else "moe" if a.experts else "dense",
+                             fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
                              fmt_count(item.tokens) if item.tokens else "n/a",
                              len(item.references)))
                 headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
@@ -301,8 +303,10 @@ def catalog_records(cat, kinds) -> dict:
             if kind == "workloads":
                 from .model.architecture import active_params, total_params
 
-                rec["params"] = float(total_params(item.architecture))
-                rec["active_params"] = float(active_params(item.architecture))
+                a = item.architecture
+                rec["params"] = (float(total_params(a)) if a is not None
+                                 else item.published_params)
+                rec["active_params"] = float(active_params(a)) if a is not None else None
             rows.append(rec)
         out[kind] = rows
     return _json_safe(out)

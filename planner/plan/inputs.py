@@ -52,6 +52,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         base = cat.workload(workload) if workload else None
     if base is not None:
         arch = base.architecture
+        if arch is None:  # a catalog workload known by its parameter count only
+            arch = shape_for_params(float(base.published_params))
+            used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} "
+                                    f"heads={arch.heads} kv={arch.kv_heads} ffn={arch.ffn} "
+                                    f"V={arch.vocab}", "source": f"{base.key} publishes no "
+                                    f"shape: {RULE_SOURCE}"}
         if shape or ffn_type:
             arch = Architecture(**{**asdict(arch), **shape,
                                    **({"ffn_type": ffn_type} if ffn_type else {})})
