@@ -268,6 +268,7 @@ def whole_runs(cat: Catalog) -> tuple[list[dict], list[dict]]:
             skipped.append({"workload": w.key, "row_id": ref.row_id, "why": why})
             continue
         runs.append({"workload": w.key, "family": w.family or w.key, "row_id": ref.row_id,
+                     "params": float(w.published_params or total_params(_arch(w))),
                      "team": ref.team, "group": realisation.group_of(ref.team),
                      "accelerator": ref.accelerator, "gpus": ref.gpus,
                      "published": float(ref.gpu_hours), "ideal": ideal, "named": ideal * named,
@@ -304,6 +305,53 @@ def render_fit(fit: dict) -> str:
                      f'"runs": {g["runs"]}}},')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+# Candidate covariates of the realisation residual, each known before a run starts: the
+# kind of team (grouped three ways) and, by least squares on the log residual, the device
+# count, the parameter count and the ideal run's size. The shipped model keeps the one with
+# the lowest leave-one-out error (docs/validation.md; a test holds the choice to the data).
+TEAM_GROUPINGS = {
+    "none (all runs)": lambda team: "any",
+    "team: frontier lab / other": realisation.group_of,
+    "team: frontier lab / company / open, academic, national":
+        lambda team: {"frontier lab": "frontier", "company": "company"}.get(team, "open"),
+    "team: each of the five kinds": lambda team: team,
+}
+LINEAR_COVARIATES = {
+    "log10 devices": lambda r: math.log10(r["gpus"]),
+    "log10 parameters": lambda r: math.log10(r["params"]),
+    "log10 ideal device-hours": lambda r: math.log10(r["ideal"]),
+}
+
+
+def _linear_loo(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Leave-one-out predictions of x from a + b z by least squares."""
+    out = np.empty(x.size)
+    design = np.column_stack([np.ones(x.size), z])
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        coef, *_ = np.linalg.lstsq(design[keep], x[keep], rcond=None)
+        out[i] = design[i] @ coef
+    return out
+
+
+def covariate_comparison(runs: list[dict]) -> list[dict]:
+    """Leave-one-out MAPE and worst run of each candidate covariate on the scored runs."""
+    x = _log_ratio(runs)
+    out = []
+
+    def score(name: str, centre: np.ndarray) -> None:
+        err = 100.0 * np.abs(np.exp(centre - x) - 1.0)
+        out.append({"covariate": name, "mape_pct": float(err.mean()),
+                    "worst_pct": float(err.max())})
+
+    for name, grouping in TEAM_GROUPINGS.items():
+        score(name, realisation.leave_one_out(x, [grouping(r["team"]) for r in runs])
+              ["log_median"])
+    for name, covariate in LINEAR_COVARIATES.items():
+        score(name, _linear_loo(x, np.array([covariate(r) for r in runs])))
+    return out
 
 
 def whole_run_result(cat: Catalog) -> dict:
@@ -354,7 +402,7 @@ def whole_run_result(cat: Catalog) -> dict:
             "baseline_mape_pct": _mape([r["baseline_error_pct"] for r in gs]),
             "inside_p10_p90_pct": 100.0 * float(np.mean([r["inside"] for r in gs]))}
     return {"rows": rows, "summary": summary, "groups": groups_out, "skipped": skipped,
-            "fit": full}
+            "fit": full, "covariates": covariate_comparison(scored)}
 
 
 def run(cat: Catalog) -> dict:
@@ -376,6 +424,7 @@ def run(cat: Catalog) -> dict:
     out["summary"]["whole_run"] = whole["summary"]
     out["skipped"] += whole["skipped"]
     out["fit"] = whole["fit"]
+    out["covariates"] = whole["covariates"]
     out["whole_run_baseline_mfu"] = WHOLE_RUN_BASELINE_MFU
     out["costs"] = cost_comparison(cat)
     return out
@@ -443,6 +492,12 @@ def render(result: dict) -> str:
     lines += [f"whole-run baseline: 6ND at {result['whole_run_baseline_mfu']:.0%} MFU; the "
               f"ideal run alone (no realisation): {_pct(w['ideal_mape_pct'])} MAPE; worst "
               f"run {w['worst_row']}"]
+    if result.get("covariates"):
+        c = [(x["covariate"], _pct(x["mape_pct"]), _pct(x["worst_pct"]))
+             for x in result["covariates"]]
+        lines += ["", tabulate(c, headers=["realisation covariate (leave-one-out)",
+                                           "MAPE", "worst run"], tablefmt="simple",
+                               disable_numparse=True)]
     if result.get("costs"):
         c = [(x["row_id"], f"${x['published_usd'] / 1e6:,.2f}M",
               "n/a" if math.isnan(x["owned_usd"]) else f"${x['owned_usd'] / 1e6:,.2f}M",

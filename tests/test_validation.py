@@ -144,3 +144,13 @@ def test_validate_refit_writes_the_shipped_module(tmp_path):
     target = tmp_path / "fit.py"
     out = CliRunner().invoke(cli.app, ["validate", "--refit", str(target)])
     assert out.exit_code == 0 and target.read_text() == shipped
+
+
+def test_the_kept_covariate_lowers_the_leave_one_out_error_most():
+    # issue #12: keep a covariate only if it lowers the leave-one-out error; the shipped
+    # grouping (frontier lab / other) must stay the best candidate on the repository's data
+    rows = {c["covariate"]: c["mape_pct"] for c in result()["covariates"]}
+    kept = rows.pop("team: frontier lab / other")
+    assert kept == pytest.approx(result()["summary"]["whole_run"]["mape_pct"], rel=1e-9)
+    assert kept < min(rows.values())
+    assert kept < rows["none (all runs)"] - 2.0

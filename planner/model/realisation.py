@@ -122,12 +122,15 @@ def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
 
 def fit(log_ratio, groups) -> dict:
     """The residual constants from log(published / (ideal x named)) of whole runs and their
-    groups ("frontier" or "other"): per group and for all runs, the median and the 10th and
-    90th percentiles (numpy's linear interpolation) and the number of runs."""
+    groups ("frontier" or "other", or any other labels): per group and for all runs ("any"),
+    the median and the 10th and 90th percentiles (numpy's linear interpolation) and the
+    number of runs."""
     x = np.asarray(log_ratio, dtype=float)
     g = np.asarray(groups)
+    names = [n for n in GROUPS if n == "any" or n in set(g.tolist())]
+    names += sorted(set(g.tolist()) - set(names))
     out = {}
-    for name in GROUPS:
+    for name in names:
         sel = x if name == "any" else x[g == name]
         out[name] = {"log_median": float(np.median(sel)),
                      "log_q10": float(np.percentile(sel, 10)),
@@ -143,7 +146,8 @@ def leave_one_out(log_ratio, groups) -> dict:
     out = {k: np.empty(x.size) for k in ("log_median", "log_q10", "log_q90")}
     for i in range(x.size):
         keep = np.arange(x.size) != i
-        f = fit(x[keep], g[keep])[g[i]]
+        fitted = fit(x[keep], g[keep])
+        f = fitted.get(g[i], fitted["any"])  # a group of one: the others' pooled fit
         for k in out:
             out[k][i] = f[k]
     return out
