@@ -491,6 +491,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
+@click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
+              help="The kind of team running the training, whose published whole runs set the "
+                   "expected realisation (default: not said, all public whole runs).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")
@@ -498,13 +501,15 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, gpu, params, tokens,
                tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
-               energy_usd_per_kwh, catalog_dir, assume, fmt, quiet):
+               energy_usd_per_kwh, catalog_dir, assume, team, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
     cat = _catalog(catalog_dir)
     try:
         assumptions, filed = _assumptions(ctx, assume)
+        if team is not None:
+            assumptions = {**(assumptions or {}), "team": team.lower()}
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, year=year,

@@ -264,3 +264,13 @@ def test_team_sets_the_realisation_and_reports_it():
     assert bad.exit_code == 2 and "--team" in bad.output
     wrong = run(*args, "--assume", "team=a startup")
     assert wrong.exit_code == 2 and "--team" in wrong.output
+
+
+def test_budget_takes_the_team_too():
+    args = ["budget", "--usd", "20M", "--gpus", "1024", "--gpu", "h100-sxm", "--format", "json"]
+    base = json.loads(run(*args).output)
+    out = run(*args, "--team", "frontier lab")
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["assumptions"]["team"] == {"value": "frontier lab", "source": "given (--team)"}
+    assert d["inverse"]["params"] > base["inverse"]["params"]  # the same money buys more

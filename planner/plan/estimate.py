@@ -144,8 +144,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                            "source": "given (--team)" if team is not None else
                            asm.source("team")}}
     if isinstance(assumptions, dict):  # what the caller changed is reported as given
-        used.update({k: {"value": v, "source": "given (--assume)"}
-                     for k, v in assumptions.items()})
+        used.update({k: {"value": v, "source": "given (--team)" if k == "team" else
+                         "given (--assume)"} for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
