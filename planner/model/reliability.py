@@ -17,8 +17,8 @@ To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, Young's (1974) 
 restarts. At the Llama 3 failure rate with a 10-minute restart it gives ~92% for 16k H100
 (Llama 3 report sec. 3.3.4: "higher than 90% effective training time") and ~60% for 100k;
 with the defaults of today's practice at that scale (a 3-minute restart with hot spares,
-asynchronous checkpoints stalling seconds: assumptions.py restart_s, checkpoint_async) ~97%
-and ~88%, beside the published 97% ETTR on 9,600 GPUs (ByteRobust, arXiv 2509.16293) and
+asynchronous checkpoints stalling seconds: assumptions.py restart_s, checkpoint_async) ~96%
+and ~85%, beside the published 97% ETTR on 9,600 GPUs (ByteRobust, arXiv 2509.16293) and
 80% effective training time at O(100K) GPUs (Meta FT-HSDP, arXiv 2602.00277).
 Charging waste per unit of useful time instead, 1/(1 + waste), counts no failures during
 restarts and rework and gives ~71% for 100k H100, so it is not used. When a failure arrives
