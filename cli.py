@@ -21,7 +21,7 @@ from planner.errors import (
     did_you_mean,
     error_text,
 )
-from planner.specs import PURCHASE_UNITS
+from planner.specs import PURCHASE_UNITS, TEAMS
 
 
 class UsageError(click.UsageError):
@@ -203,7 +203,8 @@ EXAMPLES = {
         "planner estimate --params 1T --tokens 15T --deadline 120d --power-cap 100MW \\",
         "                 --gpu h100-sxm,b200,mi300x --format json",
         "planner estimate --params 405B --tokens 15T --gpus 16384 --uncertainty"),
-    "validate": _examples("planner validate", "planner validate --format json"),
+    "validate": _examples("planner validate", "planner validate --format json",
+                          "planner validate --refit planner/model/realisation_fit.py"),
     "sweep": _examples("planner sweep examples/what-if.toml -o sweep/",
                        "planner sweep examples/what-if.toml -o sweep/ --resume --workers 2"),
     "schedule": _examples(
@@ -291,6 +292,9 @@ def app(ctx):
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
               help="Training framework (kernel fusion, attention kernel): "
               + ", ".join(FRAMEWORKS) + " (default megatron).")
+@click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
+              help="The kind of team running the training, whose published whole runs set the "
+                   "expected realisation (default: not said, all public whole runs).")
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
@@ -310,8 +314,8 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len,
              global_batch, precision, gpu, gpus, network, site, catalog_dir, layout, deadline,
              budget, power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
-             energy_usd_per_kwh, framework, assume, uncertainty, seed, fmt, inventory, quiet,
-             plot_path, unit):
+             energy_usd_per_kwh, framework, team, assume, uncertainty, seed, fmt, inventory,
+             quiet, plot_path, unit):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -331,7 +335,8 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
             price_per_gpu_hour=price_per_gpu_hour, pue=pue,
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
-            framework=framework, uncertainty=uncertainty, seed=seed, curve=bool(plot_path),
+            framework=framework, team=team, uncertainty=uncertainty, seed=seed,
+            curve=bool(plot_path),
             progress=False if quiet else None, assumptions=assumptions, **shape)
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(exc)
@@ -356,11 +361,25 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
               type=click.Path(file_okay=False))
-def validate(fmt, catalog_dir):
+@click.option("--refit", "refit_path", default=None, metavar="FILE|-",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Fit the realisation residual on the catalog's whole runs and write it as "
+                   "the module planner/model/realisation_fit.py ships (- for stdout), "
+                   "instead of validating.")
+def validate(fmt, catalog_dir, refit_path):
     """Predicted vs published throughput and GPU-hours of every reference run."""
     from planner import validate as validation
 
     cat = _catalog(catalog_dir)
+    if refit_path is not None:
+        text = validation.render_fit(validation.fit_realisation(cat))
+        if refit_path == "-":
+            click.echo(text, nl=False)
+        else:
+            with open(refit_path, "w") as fh:
+                fh.write(text)
+            click.echo(f"wrote {refit_path}")
+        return
     result = validation.run(cat)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
@@ -479,6 +498,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
+@click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
+              help="The kind of team running the training, whose published whole runs set the "
+                   "expected realisation (default: not said, all public whole runs).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")
@@ -486,13 +508,15 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params, tokens,
                tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
-               energy_usd_per_kwh, catalog_dir, assume, fmt, quiet):
+               energy_usd_per_kwh, catalog_dir, assume, team, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
     cat = _catalog(catalog_dir)
     try:
         assumptions, filed = _assumptions(ctx, assume)
+        if team is not None:
+            assumptions = {**(assumptions or {}), "team": team.lower()}
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, year=year,

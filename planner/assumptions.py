@@ -172,10 +172,44 @@ class Assumptions:
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
                                              "H100 (Llama 3 report, sec. 3.3.4)", "1/h")
-    restart_s: float = _a(600.0, "planner default: failure detection, rescheduling and "
-                          "reload ~10 min; a hung job waits out a ~10-minute default "
-                          "timeout unless detected sooner (ByteRobust, arXiv 2509.16293)",
-                          "s")
+    restart_s: float = _a(180.0, "stall per failure at 10k-100k devices with automated "
+                          "detection, hot spares swapped in and in-memory checkpoints: 'from 10 "
+                          "minutes to 3 minutes' (Meta FT-HSDP, arXiv 2602.00277, abstract, "
+                          "at O(100K) GPUs); ByteRobust detects in 10-30 s and keeps a warm "
+                          "standby pool (arXiv 2509.16293); Gemini's in-memory replicas raised "
+                          "goodput from 85% to 97% (Gemini 1.0 report, sec. 3). 600 s (a "
+                          "reschedule without spares) is the older practice", "s")
+    checkpoint_async: bool = _a(True, "checkpoints copied to host memory and written to storage "
+                                "in the background, so training stalls only for the copy: "
+                                "MegaScale 'this process can be reduced to several seconds' "
+                                "(arXiv 2402.15627, sec. 4.4); Llama 3 and Gemini checkpoint "
+                                "without a storage-bound stall (Llama 3 report sec. 3.3.4; "
+                                "Gemini 1.0 report sec. 3)")
+    checkpoint_stall_s: float = _a(5.0, "blocking time of an asynchronous checkpoint (the copy to "
+                                   "host memory): 'several seconds' (MegaScale, arXiv "
+                                   "2402.15627, sec. 4.4); the storage write, which no longer "
+                                   "blocks, bounds the interval from below", "s")
+    # --- realisation (planner/model/realisation.py, docs/validation.md) ----------------------
+    realisation: bool = _a(True, "headline figures are the expected realised run; false gives "
+                           "the tuned steady state with failures and checkpoints only (the "
+                           "ideal_* figures)")
+    team: str = _a("", "the kind of team running the training (frontier lab, company, "
+                   "open-model group, academic, national cluster): its realisation residual "
+                   "is fitted on the public whole runs of that kind (frontier lab, or all "
+                   "others); empty: team not said, the fit of all public whole runs")
+    evaluation_fraction: float = _a(0.007, "evaluation during training: BLOOM 176B ran it 'once "
+                                    "every 1k iteration and it costs about 7 iterations or 0.7% "
+                                    "of training' (bigscience-workshop/bigscience, "
+                                    "train/tr11-176B-ml/chronicles.md)", "fraction")
+    batch_ramp_fraction: float = _a(0.01, "batch-size ramp-up at low throughput: BLOOM 176B "
+                                    "'finished the batch size ramp up stage' 7 days after "
+                                    "launch, ~1.2 days more than the same tokens at full "
+                                    "batch, ~1% of its 118 days (derived; bigscience "
+                                    "chronicles.md)", "fraction")
+    rollback_fraction: float = _a(0.008, "loss-spike rollbacks: PaLM 540B restarted 'roughly "
+                                  "100 steps before the spike' about 20 times in 255k steps, "
+                                  ">= 0.8% of the steps redone (derived lower bound; PaLM, "
+                                  "arXiv 2204.02311, sec. 5.1)", "fraction")
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
                                           "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1)", "GB/s")
     checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "

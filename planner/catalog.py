@@ -19,8 +19,10 @@ from typing import Any, Iterable
 from .assumptions import FRAMEWORKS, Assumptions
 from .errors import CatalogError, UnknownKeyError
 from .specs import (
+    CONFIDENCES,
     FFN_TYPES,
     PRECISIONS,
+    TEAMS,
     Accelerator,
     Architecture,
     Figure,
@@ -215,6 +217,25 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
     precision = data.get("precision", "bf16")
     if precision not in PRECISIONS:
         raise CatalogError(f"{path}: precision must be one of {PRECISIONS}, got {precision!r}")
+    shape = set(arch) - {"source", "as_of", "note"}
+    if not shape:  # shape unpublished: the plan takes it from the parameter count
+        if not train.get("params"):
+            raise CatalogError(f"{path}: [architecture] has no shape, so [training] needs "
+                               "'params' (the published parameter count)")
+        architecture = None
+    else:
+        architecture = _architecture(path, arch, ffn_type, data)
+    refs = [_reference(path, i, raw) for i, raw in enumerate(data.get("reference", []))]
+    tokens = float(train.get("tokens", 0.0))
+    return Workload(
+        key=key, name=data.get("name", key), architecture=architecture, tokens=tokens,
+        seq_len=int(train.get("seq_len", 8192)),
+        global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
+        precision=precision, published_params=train.get("params"), references=tuple(refs),
+        family=data.get("family", ""))
+
+
+def _architecture(path: Path, arch: dict, ffn_type: str, data: dict) -> Architecture:
     heads = _int(path, arch, "heads")
     architecture = Architecture(
         layers=_int(path, arch, "layers"), hidden=_int(path, arch, "hidden"), heads=heads,
@@ -232,44 +253,44 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         v_head_dim=_int(path, arch, "v_head_dim", 0))
     if architecture.ffn == 0 and not architecture.is_moe:
         raise CatalogError(f"{path}: [architecture] needs 'ffn' for a dense model")
-    refs = []
-    for i, raw in enumerate(data.get("reference", [])):
-        _check_keys(path, raw, REFERENCE_KEYS, f"reference {i + 1}")
-        for need in ("row_id", "kind", "source", "as_of"):
-            if need not in raw:
-                raise CatalogError(f"{path}: [[reference]] {i + 1} has no '{need}'")
-        if raw["kind"] not in ("throughput", "whole_run"):
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: kind must be "
-                               "'throughput' or 'whole_run'")
-        conv = raw.get("flop_convention")
-        if conv is not None and conv not in FLOP_CONVENTIONS:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: flop_convention must be "
-                               f"one of {sorted(FLOP_CONVENTIONS)}")
-        stages = raw.get("stages", [])
-        for st in stages:
-            bad = set(st) - STAGE_KEYS
-            if bad:
-                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown stage key "
-                                   f"'{sorted(bad)[0]}'; allowed: {', '.join(sorted(STAGE_KEYS))}")
-            if "tokens" not in st:
-                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
-                                   "'tokens'")
-        if raw.get("framework") is not None and raw["framework"] not in FRAMEWORKS:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: framework must be one "
-                               f"of {', '.join(FRAMEWORKS)}")
-        known = set(Assumptions.__dataclass_fields__)
-        for name in raw.get("assumptions", {}):
-            if name not in known:
-                raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown assumption "
-                                   f"'{name}'")
-        refs.append(Reference(**{**raw, "stages": tuple(dict(s) for s in stages)}))
-    tokens = float(train.get("tokens", 0.0))
-    return Workload(
-        key=key, name=data.get("name", key), architecture=architecture, tokens=tokens,
-        seq_len=int(train.get("seq_len", 8192)),
-        global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
-        precision=precision, published_params=train.get("params"), references=tuple(refs),
-        family=data.get("family", ""))
+    return architecture
+
+
+def _reference(path: Path, i: int, raw: dict) -> Reference:
+    """One [[reference]] of a workload file, its keys and values checked."""
+    _check_keys(path, raw, REFERENCE_KEYS, f"reference {i + 1}")
+    for need in ("row_id", "kind", "source", "as_of"):
+        if need not in raw:
+            raise CatalogError(f"{path}: [[reference]] {i + 1} has no '{need}'")
+    if raw["kind"] not in ("throughput", "whole_run"):
+        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: kind must be "
+                           "'throughput' or 'whole_run'")
+    conv = raw.get("flop_convention")
+    if conv is not None and conv not in FLOP_CONVENTIONS:
+        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: flop_convention must be "
+                           f"one of {sorted(FLOP_CONVENTIONS)}")
+    stages = raw.get("stages", [])
+    for st in stages:
+        bad = set(st) - STAGE_KEYS
+        if bad:
+            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown stage key "
+                               f"'{sorted(bad)[0]}'; allowed: {', '.join(sorted(STAGE_KEYS))}")
+        if "tokens" not in st:
+            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
+                               "'tokens'")
+    if raw.get("framework") is not None and raw["framework"] not in FRAMEWORKS:
+        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: framework must be one "
+                           f"of {', '.join(FRAMEWORKS)}")
+    known = set(Assumptions.__dataclass_fields__)
+    for name in raw.get("assumptions", {}):
+        if name not in known:
+            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown assumption "
+                               f"'{name}'")
+    for name, allowed in (("team", TEAMS), ("confidence", CONFIDENCES)):
+        if raw.get(name) is not None and raw[name] not in allowed:
+            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: {name} must be one "
+                               f"of {', '.join(allowed)}")
+    return Reference(**{**raw, "stages": tuple(dict(s) for s in stages)})
 
 
 PARSERS = {"accelerators": parse_accelerator, "networks": parse_network, "sites": parse_site,

@@ -80,17 +80,21 @@ def plan_table(plan: dict) -> str:
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" bottleneck {plan['bottleneck']}"),
             ("memory", _memory_text(plan)),
-            ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} "
-                     f"(goodput {fmt_pct(plan['goodput'])})"),
-            ("reliability", _reliability_text(plan)),
-            ("GPU-hours", fmt_count(plan["gpu_hours"])),
+            ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} expected"
+                     f"{_ideal(plan, 'training_days', lambda x: f'{x:,.1f} d')}"),
+            ("realisation", _realisation_text(plan)),
+            ("reliability", f"goodput {fmt_pct(plan['goodput'])}; " + _reliability_text(plan)),
+            ("GPU-hours", fmt_count(plan["gpu_hours"])
+             + _ideal(plan, "gpu_hours", fmt_count)),
             ("power", _power_text(plan)),
             ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
-                       f"{_num(plan['co2_t'], '{:,.0f}')} t"),
+                       f"{_num(plan['co2_t'], '{:,.0f}')} t"
+                       + _ideal(plan, "energy_mwh", lambda x: f"{x:,.0f} MWh")),
             ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
                         and price is not None and math.isfinite(price) else "")
-                     + (f" ({alt})" if alt else "")),
+                     + (f" ({alt})" if alt else "")
+                     + _ideal(plan, "cost_usd", fmt_money)),
             ("model FLOPs", f"{plan['model_flops']:.3g} (hardware {plan['hardware_flops']:.3g})"),
         ]
     lines.append(tabulate(rows, tablefmt="plain"))
@@ -151,6 +155,30 @@ def _units_text(c: dict) -> str:
     if c.get("unit"):
         parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}")
     return ", ".join(parts)
+
+
+def _ideal(plan: dict, name: str, fmt) -> str:
+    """'; ideal X': the ideal run's figure beside the expected one (nothing when equal)."""
+    ideal, value = plan.get(f"ideal_{name}"), plan.get(name)
+    if name == "cost_usd":
+        value = (value or {}).get("total")
+    if ideal is None or value is None or not math.isfinite(ideal) or ideal == value:
+        return ""
+    return f" (ideal {fmt(ideal)})"
+
+
+def _realisation_text(plan: dict) -> str:
+    """How the expected run departs from the ideal one, and its 10-90% range."""
+    r = plan.get("realisation") or {}
+    if not r or r.get("multiplier") is None:
+        return "n/a"
+    if not plan["assumptions"].get("realisation", {}).get("value", True):
+        return "off: the figures are the ideal run's (--assume realisation=false)"
+    team = plan["assumptions"].get("team", {}).get("value", "not said")
+    return (f"x{r['multiplier']:.2f} the ideal wall time: named terms "
+            f"+{r['named_fraction']:.1%} (evaluation, batch ramp-up, rollbacks), residual "
+            f"x{r['residual']:.2f} fitted on public whole runs ({team}); 10-90% "
+            f"x{r['p10_multiplier']:.2f}-x{r['p90_multiplier']:.2f}")
 
 
 def _power_text(plan: dict) -> str:
@@ -217,8 +245,10 @@ def catalog_table(cat, kinds) -> str:
             else:
                 a = item.architecture
                 from .model.architecture import total_params
-                rows.append((item.key, item.name, "moe" if a.experts else "dense",
-                             fmt_count(float(total_params(a))), a.layers, a.hidden,
+                n = float(total_params(a)) if a is not None else item.published_params
+                rows.append((item.key, item.name,
+                             "n/a" if a is None else "moe" if a.experts else "dense",
+                             fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
                              fmt_count(item.tokens) if item.tokens else "n/a",
                              len(item.references)))
                 headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
@@ -346,8 +376,10 @@ def catalog_records(cat, kinds) -> dict:
             if kind == "workloads":
                 from .model.architecture import active_params, total_params
 
-                rec["params"] = float(total_params(item.architecture))
-                rec["active_params"] = float(active_params(item.architecture))
+                a = item.architecture
+                rec["params"] = (float(total_params(a)) if a is not None
+                                 else item.published_params)
+                rec["active_params"] = float(active_params(a)) if a is not None else None
             rows.append(rec)
         out[kind] = rows
     return _json_safe(out)

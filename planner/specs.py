@@ -204,6 +204,25 @@ class Reference:
     # count and throughput, so circular): the row is still predicted and shown, never scored.
     unscored: str | None = None
     note: str | None = None
+    # Provenance of the published figures (shared with the throughput rows): the public
+    # original's address, the exact phrase or table cell read, how sure the reading is ("P" read
+    # in the primary text, "S" a secondary copy quoting it, "D" derived by arithmetic from P/S
+    # figures) and whether the stored figure is itself derived (the arithmetic is in `note`).
+    source_url: str | None = None
+    quote: str | None = None
+    confidence: str | None = None
+    derived: bool | None = None
+    # The software stack as the source names it, and the kind of team that ran it (TEAMS):
+    # what a planner user knows about their own run before it starts.
+    stack: str | None = None
+    team: str | None = None
+    tokens_per_s_per_gpu: float | None = None
+
+
+# The kinds of team a whole run is published by (a [[reference]]'s `team`); the realisation
+# model (planner/model/realisation.py) can take one as a planning-time input.
+TEAMS = ("frontier lab", "company", "open-model group", "academic", "national cluster")
+CONFIDENCES = ("P", "S", "D")
 
 
 @dataclass(frozen=True)
@@ -212,7 +231,7 @@ class Workload:
 
     key: str
     name: str
-    architecture: Architecture
+    architecture: Architecture | None  # None: shape unpublished, only `published_params`
     tokens: float
     seq_len: int = 8192
     global_batch_tokens: float = 16 * 2**20

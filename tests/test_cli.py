@@ -247,3 +247,30 @@ def test_assume_bad_input_exit_2(item, says):
         assert out.exit_code == 2, out.output
         assert "--assume" in out.output and says in out.output
         assert "Traceback" not in out.output
+
+
+def test_team_sets_the_realisation_and_reports_it():
+    args = ["estimate", "--params", "70B", "--tokens", "2T", "--gpus", "1024", "--format",
+            "json"]
+    base = json.loads(run(*args).output)
+    out = run(*args, "--team", "frontier lab")
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["assumptions"]["team"] == {"value": "frontier lab", "source": "given (--team)"}
+    assert d["ideal_gpu_hours"] == pytest.approx(base["ideal_gpu_hours"])
+    assert d["ideal_gpu_hours"] < d["gpu_hours"] < base["gpu_hours"]
+    assert d["realisation"]["multiplier"] == pytest.approx(d["gpu_hours"] / d["ideal_gpu_hours"])
+    bad = run(*args, "--team", "a startup")
+    assert bad.exit_code == 2 and "--team" in bad.output
+    wrong = run(*args, "--assume", "team=a startup")
+    assert wrong.exit_code == 2 and "--team" in wrong.output
+
+
+def test_budget_takes_the_team_too():
+    args = ["budget", "--usd", "20M", "--gpus", "1024", "--gpu", "h100-sxm", "--format", "json"]
+    base = json.loads(run(*args).output)
+    out = run(*args, "--team", "frontier lab")
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["assumptions"]["team"] == {"value": "frontier lab", "source": "given (--team)"}
+    assert d["inverse"]["params"] > base["inverse"]["params"]  # the same money buys more

@@ -150,7 +150,7 @@ def test_completion_of_commands_flags_and_catalog_keys():
     assert "llama3.1-405b" in completions(["estimate", "--workload"], "llama3.1")
     assert "h100-sxm" in completions(["hardware", "show"], "h1")
     assert "ib-ndr" in completions(["hardware", "show"], "ib")
-    assert completions(["workloads", "show"], "deepseek") == ["deepseek-v3"]
+    assert completions(["workloads", "show"], "deepseek") == ["deepseek-v2", "deepseek-v3"]
 
 
 def test_completion_reads_a_catalog_given_before(tmp_path):

@@ -104,8 +104,8 @@ def test_plan_table_of_a_feasible_plan(feasible):
     assert f"seq {w['seq_len']:,}" in title and title.endswith(w["precision"])
     rows = _rows_of(text)
     assert list(rows) == ["status", "binding limit", "cluster", "layout", "utilisation", "step",
-                          "memory", "days", "reliability", "GPU-hours", "power", "energy",
-                          "cost", "model FLOPs"]
+                          "memory", "days", "realisation", "reliability", "GPU-hours", "power",
+                          "energy", "cost", "model FLOPs"]
     assert rows["status"] == "feasible"
     assert rows["binding limit"] == (p["binding"] or "none")
     assert rows["cluster"].startswith(f"64 x {c['accelerator']} ({c['nodes']} nodes")
@@ -118,8 +118,11 @@ def test_plan_table_of_a_feasible_plan(feasible):
     assert rows["step"].endswith(f"bottleneck {p['bottleneck']}")
     assert rows["memory"] == (f"{p['memory_gb_per_gpu']:,.1f} of 80 GB per device "
                               f"({p['memory_free_gb_per_gpu']:,.1f} GB free)")
-    assert f"goodput {fmt_pct(p['goodput'])}" in rows["days"]
-    assert rows["GPU-hours"] == fmt_count(p["gpu_hours"])
+    assert f"goodput {fmt_pct(p['goodput'])}" in rows["reliability"]
+    assert rows["days"].endswith(f"(ideal {p['ideal_training_days']:,.1f} d)")
+    assert rows["realisation"].startswith(f"x{p['realisation']['multiplier']:.2f}")
+    assert rows["GPU-hours"] == (f"{fmt_count(p['gpu_hours'])} (ideal "
+                                 f"{fmt_count(p['ideal_gpu_hours'])})")
     assert rows["cost"].startswith(f"{fmt_money(p['cost_usd']['total'])} {p['cost_method']}")
     assert "owned" in rows["cost"] and "cloud" in rows["cost"]  # the other method too
     assert rows["model FLOPs"].startswith(f"{p['model_flops']:.3g}")

@@ -56,7 +56,7 @@ from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, SHAPE_INPUTS, group
 
 def _model(ctx, vals: dict):
     """(workload, assumptions, the workload's own tokens or nan) of one distinct input."""
-    asm = ctx.intern(assumptions_for(ctx.assumptions, vals.get("framework")))
+    asm = ctx.intern(assumptions_for(ctx.assumptions, vals.get("framework"), vals.get("team")))
     args = dict(params=vals.get("params"), workload=vals.get("workload"),
                 ffn_type=vals.get("ffn_type"), seq_len=vals.get("seq_len"),
                 global_batch=vals.get("global_batch"), precision=vals.get("precision"),

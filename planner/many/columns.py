@@ -31,7 +31,7 @@ INPUT_UNITS = {
     "power_cap": "W", "max_gpus": "devices", "objective": "", "ownership": "",
     "price_per_gpu_hour": "USD per device-hour", "ffn_type": "", "seq_len": "tokens",
     "global_batch": "tokens", "precision": "", "allow_tp_beyond_domain": "",
-    "uncertainty": "", "seed": "", "framework": "", "pue": "",
+    "uncertainty": "", "seed": "", "framework": "", "team": "", "pue": "",
     "energy_usd_per_kwh": "USD per kWh",
     **{k: "" for k in SHAPE_INPUTS},
 }

@@ -47,7 +47,7 @@ def _estimate_inputs() -> tuple[str, ...]:
 
 INPUTS = _estimate_inputs()
 MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "global_batch",
-                "precision", "framework")
+                "precision", "framework", "team")
 # Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them.
 ROW_QUANTITIES = {
     "tokens": (parse_count, "--tokens", "positive"),

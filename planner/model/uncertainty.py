@@ -1,9 +1,12 @@
-"""Uncertainty: a seeded, vectorised Monte Carlo over the inputs a plan cannot know exactly
-(achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90 of
-days, device-hours, facility MW, MWh and cost. Each draw goes through the same run model as
+"""Uncertainty: a seeded, vectorised Monte Carlo over what a plan cannot know exactly (how the
+run realises, achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90
+of days, device-hours, facility MW, MWh and cost. Each draw goes through the same run model as
 the plan (run.py).
 
 Ranges (docs/uncertainty.md):
+- realisation: the residual of realisation.py, a two-piece normal in logs whose 10th and 90th
+  percentiles are those fitted on the public whole runs, less the efficiency draw in
+  quadrature (the fitted residual already holds the step model's error);
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
 - failure rate: lognormal multiplier, log-sd ``failure_rate_log_sd``;
 - cloud price, PUE, energy price: triangular(low, value, high) from the catalog figure's own
@@ -15,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from . import run
+from . import realisation, run
 
 QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd")
 
@@ -50,8 +53,10 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
         draws[name] = triangular(rng, inputs[name], low, high, relative, n)
     # the design-day PUE moves with the annual one it is set against
     draws["peak_pue"] = np.asarray(inputs["peak_pue"], dtype=float) * draws["pue"] / inputs["pue"]
+    residual = realisation.draw_residual(rng, n, asm, other_log_sd=asm.efficiency_log_sd)
     out = run.outcome(devices, compute_s / efficiency, asm=asm,
-                      failure_rate=asm.failure_rate_per_device_hour * failures, **draws)
+                      failure_rate=asm.failure_rate_per_device_hour * failures,
+                      residual_log=residual, **draws)
     return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
             "power_mw": out["facility_peak_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}

@@ -7,7 +7,8 @@ numpy over arrays:
 - ``steady_state``: per scored key (workload on a cluster of a size), the step's figures of
   its best layout: step time, tokens/s, MFU/HFU, memory and time breakdowns, the layout;
 - ``run_figures``: per row, the run model (model/run.py) at the row's tokens, devices, prices,
-  PUE and ownership: goodput, days, device-hours, MW, MWh, CO2, cost by component;
+  PUE and ownership: goodput, days, device-hours, MW, MWh, CO2, cost by component, as the run
+  is expected to realise (model/realisation.py), with the ideal run's figures beside them;
 - ``judge``: per row, whether the plan is feasible, which limit binds and why, in the one
   wording of plan/limits.py, with the account of a missed deadline more devices cannot meet.
 """
@@ -22,6 +23,7 @@ from ..assumptions import Assumptions
 from ..model import run
 from ..model.architecture import param_counts
 from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
+from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
@@ -107,8 +109,12 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
             "energy_mwh": out["energy_mwh"], "co2_t": out["co2_t"],
             "wall_s": out["wall_s"]}
     cols.update({f"reliability_{k}": rel[k] for k in RELIABILITY_KEYS})
+    cols.update({f"realisation_{k}": out["realisation"][k] for k in REALISATION_KEYS})
+    ideal = out["ideal"]
+    cols.update({f"ideal_{k}": ideal[k] for k in ("training_days", "gpu_hours", "energy_mwh",
+                                                     "co2_t")})
     method = np.asarray(method)
-    total = None
+    total = ideal_total = None
     for j, m in enumerate(methods):
         parts = out["cost"][m]
         cols[f"cost_usd_by_method_{m}"] = parts["total"]
@@ -117,7 +123,10 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
             if name != "total":
                 cols[f"cost_usd_{name}"] = np.where(mine, v, np.nan)
         total = np.where(mine, parts["total"], np.nan if total is None else total)
+        ideal_total = np.where(mine, ideal["cost"][m]["total"],
+                               np.nan if ideal_total is None else ideal_total)
     cols["cost_usd_total"] = total
+    cols["ideal_cost_usd"] = ideal_total
     cols["cost_usd_per_trillion_tokens"] = cost_per_trillion_tokens(total, tokens)
     model_flops = np.asarray(model_flops_per_token) * tokens
     cols["cost_usd_per_1e24_flop"] = cost_per_1e24_flop(total, model_flops)

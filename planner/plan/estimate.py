@@ -40,6 +40,7 @@ from .cluster import (
     purchase_unit,
     run_inputs,
 )
+from .fields import IDEAL_KEYS
 from .inputs import (
     Limits,
     assumptions_for,
@@ -82,9 +83,11 @@ from .result import Plan, empty_plan
 METHODS = ("cloud", "owned")
 # Assumptions every plan reports (beyond those it fell back on, which it reports as used).
 REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
-            "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "power_utilisation",
-            "energy_usd_per_kwh", "depreciation_years", "cost_of_capital",
-            "framework_reserved_gb", "memory_headroom_fraction")
+            "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "checkpoint_async",
+            "checkpoint_stall_s", "power_utilisation", "energy_usd_per_kwh",
+            "depreciation_years", "cost_of_capital", "framework_reserved_gb",
+            "memory_headroom_fraction", "realisation", "evaluation_fraction",
+            "batch_ramp_fraction", "rollback_fraction")
 
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
@@ -93,8 +96,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
-             assumptions: dict | Assumptions | None = None, inventory=None, unit="auto",
-             curve=False, progress=False, **shape) -> Plan:
+             team=None, assumptions: dict | Assumptions | None = None, inventory=None,
+             unit="auto", curve=False, progress=False, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``unit``: what the cluster is bought
@@ -110,7 +113,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   energy_usd_per_kwh=energy_usd_per_kwh, catalog=catalog, ffn_type=ffn_type,
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
-                  assumptions=assumptions, inventory=inventory, unit=unit, **shape)
+                  team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
@@ -139,17 +142,21 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
             energy_usd_per_kwh=None, catalog=None, ffn_type=None, seq_len=None,
             global_batch=None, precision=None, allow_tp_beyond_domain=False, framework=None,
-            assumptions: dict | Assumptions | None = None, inventory=None, unit="auto",
+            team=None, assumptions: dict | Assumptions | None = None, inventory=None,
+            unit="auto",
             **shape) -> Request:
     """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
     by the layout search of a given size)."""
-    asm = assumptions_for(assumptions, framework)
+    asm = assumptions_for(assumptions, framework, team)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     used: dict = {"framework": {"value": framework or "megatron",
-                                "source": FRAMEWORK_SOURCES[framework or "megatron"]}}
+                                "source": FRAMEWORK_SOURCES[framework or "megatron"]},
+                  "team": {"value": asm.team or "not said",
+                           "source": "given (--team)" if team is not None else
+                           asm.source("team")}}
     if isinstance(assumptions, dict):  # what the caller changed is reported as given
-        used.update({k: {"value": v, "source": "given (--assume)"}
-                     for k, v in assumptions.items()})
+        used.update({k: {"value": v, "source": "given (--team)" if k == "team" else
+                         "given (--assume)"} for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
@@ -476,6 +483,8 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
     rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
            if k.startswith("reliability_")}
+    real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
+            if k.startswith("realisation_")}
     alternatives = _alternatives(w, opts, i, asm, choice) if with_alternatives else []
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
@@ -494,7 +503,8 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
         power_mw=float(c["power_mw"][i]), power_peak_mw=float(c["power_peak_mw"][i]),
         power_average_mw=float(c["power_average_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
         co2_t=float(c["co2_t"][i]), cost_usd=cost, cost_method=method, assumptions=used,
-        reliability=rel, alternatives=alternatives, sizing=_public(choice.summary))
+        reliability=rel, alternatives=alternatives, sizing=_public(choice.summary),
+        **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real)
 
 
 def _public(summary: dict | None) -> dict | None:
@@ -514,10 +524,13 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
                     opts.fixed, opts.allow_tp)
     found = _ranked(key, asm)
     goodput = float(opts.cols["goodput"][i])
+    # the chosen option's realisation (it depends on the team and the named terms, not on the
+    # layout)
+    multiplier = float(opts.cols["realisation_multiplier"][i])
     out = []
     for j in found.ranked(4)[1:]:
         r = found.result
-        days = (w.tokens / float(r["tokens_per_s"][j]) / goodput / SECONDS_PER_DAY
+        days = (w.tokens / float(r["tokens_per_s"][j]) / goodput * multiplier / SECONDS_PER_DAY
                 if goodput > 0 else math.inf)
         out.append({"gpus": gpus, "layout": found.layout(j),
                     "step_time_s": float(r["step_time_s"][j]), "training_days": days,

@@ -9,6 +9,7 @@ added in one place. Units follow the names (house rule: units in names); GB mean
 
 from __future__ import annotations
 
+from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import LAYOUT_FIELDS
 from ..model.step import MEMORY_KEYS, TIME_KEYS
@@ -39,6 +40,16 @@ RUN = (("bottleneck", "str", ""), ("goodput", "f8", "fraction"),
        ("training_days", "f8", "days"), ("gpu_hours", "f8", "device-hours"),
        ("power_mw", "f8", "MW"), ("power_peak_mw", "f8", "MW"), ("power_average_mw", "f8", "MW"),
        ("energy_mwh", "f8", "MWh"), ("co2_t", "f8", "t CO2"))
+# The ideal run beside the realised one the headline figures give (model/realisation.py):
+# the tuned steady state with failures and checkpoints, before evaluation, ramp-up, rollbacks
+# and the empirical residual.
+IDEAL = (("ideal_training_days", "f8", "days"), ("ideal_gpu_hours", "f8", "device-hours"),
+         ("ideal_energy_mwh", "f8", "MWh"), ("ideal_co2_t", "f8", "t CO2"),
+         ("ideal_cost_usd", "f8", "USD"))
+IDEAL_KEYS = tuple(k[len("ideal_"):] for k, _, _ in IDEAL)
+REALISATION_UNITS = {"multiplier": "x ideal wall time", "p10_multiplier": "x ideal wall time",
+                     "p90_multiplier": "x ideal wall time", "named_fraction": "fraction",
+                     "residual": "x ideal wall time"}
 # The cost figures beyond the components of each method.
 COST_PER_UNIT = (("total", "USD"), ("per_trillion_tokens", "USD per 1e12 tokens"),
                  ("per_1e24_flop", "USD per 1e24 FLOP"))
@@ -65,6 +76,7 @@ def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]
     f += [(f"memory_breakdown_gb_{k}", "f8", GB) for k in MEMORY_KEYS]
     f += [(f"time_breakdown_s_{k}", "f8", "s") for k in TIME_KEYS]
     f += list(RUN)
+    f += list(IDEAL)
     parts: list[str] = []
     for keys in cost_keys.values():
         parts += [k for k in keys if k != "total" and k not in parts]
@@ -74,6 +86,8 @@ def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]
     f += [("cost_method", "str", "")]
     f += [(f"{p}_{k}", "f8", unit_of(k)) for p in ("p10", "p50", "p90") for k in QUANTITIES]
     f += [(f"reliability_{k}", "f8", reliability_unit(k)) for k in RELIABILITY_KEYS]
+    f += [(f"realisation_{k}", "f8", REALISATION_UNITS.get(k, "device-hours"))
+          for k in REALISATION_KEYS]
     f += [(f"assumptions_{k}_value", "f8", unit) for k, unit in ASSUMPTION_COLUMNS]
     return f
 

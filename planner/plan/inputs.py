@@ -13,7 +13,7 @@ from ..errors import InputError, LayoutError, UnknownKeyError
 from ..model.architecture import RULE_SOURCE, shape_for_params
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
-from ..specs import PRECISIONS, Architecture, Site, Workload
+from ..specs import PRECISIONS, TEAMS, Architecture, Site, Workload
 from ..units import (
     parse_count,
     parse_duration_s,
@@ -52,6 +52,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         base = cat.workload(workload) if workload else None
     if base is not None:
         arch = base.architecture
+        if arch is None:  # a catalog workload known by its parameter count only
+            arch = shape_for_params(float(base.published_params))
+            used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} "
+                                    f"heads={arch.heads} kv={arch.kv_heads} ffn={arch.ffn} "
+                                    f"V={arch.vocab}", "source": f"{base.key} publishes no "
+                                    f"shape: {RULE_SOURCE}"}
         if shape or ffn_type:
             arch = Architecture(**{**asdict(arch), **shape,
                                    **({"ffn_type": ffn_type} if ffn_type else {})})
@@ -264,9 +270,10 @@ def limits_for(limits: Limits, inventory, gpu_keys: list[str], cat: Catalog) -> 
 
 # --- assumptions, accelerators, site ---------------------------------------------------------
 
-def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None) -> Assumptions:
+def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None,
+                    team: str | None = None) -> Assumptions:
     """The assumptions of a plan: the object given (else the defaults), then the framework's
-    overrides, then a dict of overrides by name."""
+    overrides, then a dict of overrides by name, then the kind of team (--team)."""
     asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
     try:
         asm = for_framework(asm, framework)
@@ -277,6 +284,10 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
             asm = asm.with_(**assumptions)
         except KeyError as exc:
             raise InputError("assumptions", assumptions, str(exc)) from None
+    if team is not None:
+        asm = asm.with_(team=str(team).strip().lower())
+    if asm.team and asm.team not in TEAMS:
+        raise InputError("--team", asm.team, "one of: " + ", ".join(TEAMS))
     return asm
 
 

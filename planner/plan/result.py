@@ -42,6 +42,14 @@ class Plan:
     cost_usd: dict | None
     cost_method: str | None
     assumptions: dict
+    # The ideal run (the tuned steady state with failures and checkpoints) beside the expected
+    # realised run the headline figures give (model/realisation.py).
+    ideal_training_days: float | None = None
+    ideal_gpu_hours: float | None = None
+    ideal_energy_mwh: float | None = None
+    ideal_co2_t: float | None = None
+    ideal_cost_usd: float | None = None
+    realisation: dict | None = None
     p10: dict | None = None
     p50: dict | None = None
     p90: dict | None = None
@@ -103,7 +111,9 @@ FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflo
            "mfu", "hfu", "memory_gb_per_gpu", "memory_free_gb_per_gpu", "memory_breakdown_gb",
            "time_breakdown_s",
            "bottleneck", "goodput", "training_days", "gpu_hours", "power_mw", "power_peak_mw",
-           "power_average_mw", "energy_mwh", "co2_t", "cost_usd", "cost_method")
+           "power_average_mw", "energy_mwh", "co2_t", "cost_usd", "cost_method",
+           "ideal_training_days", "ideal_gpu_hours", "ideal_energy_mwh", "ideal_co2_t",
+           "ideal_cost_usd")
 
 
 def empty_plan(workload: dict, cluster: dict, assumptions: dict, binding: str,

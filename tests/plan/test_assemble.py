@@ -109,7 +109,11 @@ def test_cost_per_unit_and_flops(run):
 def test_run_time_power_and_energy(run):
     compute_s = TOKENS / TOKENS_PER_S
     assert np.all((run["goodput"] > 0.9) & (run["goodput"] < 1))  # ~1-2k devices
-    np.testing.assert_allclose(run["wall_s"], compute_s / run["goodput"], rtol=1e-12)
+    # the ideal run: useful time over goodput; the realised: x the realisation multiplier
+    np.testing.assert_allclose(run["ideal_training_days"] * 86400, compute_s / run["goodput"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(run["wall_s"], compute_s / run["goodput"]
+                               * run["realisation_multiplier"], rtol=1e-12)
     np.testing.assert_allclose(run["training_days"], run["wall_s"] / 86400, rtol=1e-15)
     # peak facility power (the headline, what the site supplies): devices x W at the server's
     # maximum x (1 + network share) x peak PUE; the average: x utilisation, at the annual PUE
@@ -201,7 +205,7 @@ def test_a_stuck_row_binds_on_reliability_with_its_reason():
     assert binding.tolist() == ["reliability", "gpus"]
     assert reason[0] == reliability_reason(1_000_000, 300.0, DEFAULT) == (
         "at 1,000,000 devices the cluster fails every 5.0 minutes on average, within the "
-        "10-minute restart plus the work redone: no progress (goodput 0); fewer devices, faster "
+        "3-minute restart plus the work redone: no progress (goodput 0); fewer devices, faster "
         "restarts or a lower failure rate")
     assert reason[1] is None
     _, quiet, words = judge(rows, _limits(2, deadline=[90.0, 90.0]), ["h100-sxm"] * 2, "gpus",

@@ -117,13 +117,13 @@ def test_empty_plan_leaves_every_figure_none():
     assert all(getattr(p, k) is None for k in FIGURES) and p.layout is None
     assert p.workload == {"name": "w"} and p.cluster["gpus"] == 8
     assert p.assumptions == {"pue": 1.1}
-    assert (p.p10, p.p50, p.p90, p.reliability, p.sizing) == (None,) * 5
+    assert (p.p10, p.p50, p.p90, p.reliability, p.realisation, p.sizing) == (None,) * 6
     assert p.alternatives == []
     d = p.to_dict()
     assert all(d[k] is None for k in FIGURES)
     # the figures are every field beyond the answer's identity and its context
     rest = {"feasible", "reason", "binding", "workload", "cluster", "layout", "assumptions",
-            "p10", "p50", "p90", "reliability", "alternatives", "sizing"}
+            "p10", "p50", "p90", "reliability", "realisation", "alternatives", "sizing"}
     assert set(FIGURES) == {f.name for f in fields(Plan)} - rest
     assert repr(p) == "Plan(infeasible, binding='memory': no layout fits in memory)"
 

@@ -1,0 +1,153 @@
+"""Realisation: from the tuned steady state to the run as whole runs really go.
+
+The steady state (step.py) with failures and checkpoints (reliability.py) is the ideal run.
+Published whole runs take longer: evaluation, batch ramp-up, loss-spike rollbacks, stragglers,
+data stalls, debugging, software less tuned than the best. The realised run is
+
+    realised wall = ideal wall x (1 + evaluation + batch ramp-up + rollbacks) x residual
+
+The named terms are fractions of the ideal wall time, each from a published run
+(assumptions.py: evaluation_fraction, batch_ramp_fraction, rollback_fraction). The residual is
+empirical: the median, over the public whole runs (workloads/*.toml, kind whole_run, predicted
+with planning-time inputs only), of published device-hours / (ideal x named terms), for the
+kind of team running the training ("frontier lab" or any other kind; all runs when the team is
+not said), with its spread as the 10th and 90th percentiles of the same ratios. The fitted
+constants live in realisation_fit.py, regenerated from the repository's data by
+``planner validate --refit`` (planner/validate.py fit_realisation); a test holds them to a fresh
+fit. The team grouping is kept because it lowers the leave-one-out error (docs/validation.md).
+
+Pure functions that broadcast over numpy arrays: one plan, a Monte Carlo and a sweep of
+millions call ``realise``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..assumptions import Assumptions
+from ..specs import TEAMS
+from ..units import known as _known
+from .realisation_fit import FIT
+
+__all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "realise",
+           "spread", "draw_residual", "fit", "leave_one_out"]
+
+# The residual's groups: frontier labs, every other kind of team, and all runs together.
+GROUPS = ("frontier", "other", "any")
+# What ``realise`` returns beside the wall time, in order (a plan's realisation_* columns).
+REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
+                    "residual", "lost_hours_evaluation", "lost_hours_batch_ramp",
+                    "lost_hours_rollback", "lost_hours_residual")
+# The standard normal's 90th percentile: a 10-90% range is +-1.2816 standard deviations.
+Z90 = 1.2815515655446004
+
+
+def group_of(team: str | None) -> str:
+    """The residual group of a kind of team ("" or None: not said, all runs)."""
+    if not team or team == "any":
+        return "any"
+    if team == "frontier lab":
+        return "frontier"
+    if team in TEAMS:
+        return "other"
+    raise KeyError(team)
+
+
+def named_fraction(asm: Assumptions) -> float:
+    """The named terms' share of the ideal wall time (0 when realisation is off)."""
+    if not asm.realisation:
+        return 0.0
+    # evaluation (BLOOM chronicles) + batch ramp-up (BLOOM) + rollbacks (PaLM sec. 5.1)
+    return asm.evaluation_fraction + asm.batch_ramp_fraction + asm.rollback_fraction
+
+
+def realise(ideal_wall_s, devices, asm: Assumptions, residual_log=None,
+            fitted: dict | None = None) -> dict:
+    """The realised wall time of runs whose ideal (steady state, failures, checkpoints) wall
+    time is ``ideal_wall_s`` on ``devices`` devices, and where it went, as arrays.
+
+    ``residual_log``: a draw of the residual's log about its median (uncertainty.py), else the
+    median itself. ``fitted``: residual constants in place of the shipped FIT (the validation's
+    leave-one-out)."""
+    ideal = _known(ideal_wall_s)
+    n = np.asarray(devices, dtype=float)
+    group = (fitted or FIT)[group_of(asm.team)]
+    named = named_fraction(asm)
+    centre = group["log_median"] if asm.realisation else 0.0
+    offset = 0.0 if residual_log is None or not asm.realisation else _known(residual_log)
+    # the empirical residual: median of published / (ideal x named) for the team's group
+    residual = np.exp(centre + offset)
+    named_wall = ideal * (1.0 + named)
+    wall = named_wall * residual
+    to_hours = n / 3600.0
+    low, high = spread(asm, fitted)
+    # the same multiplier for a run that never ends (ideal wall inf: no progress)
+    multiplier = (1.0 + named) * residual * np.ones_like(ideal)
+    return {"wall_s": wall, "multiplier": multiplier,
+            # the fitted 10th and 90th percentiles of the residual (about the draw, if any)
+            "p10_multiplier": multiplier * np.exp(low), "p90_multiplier": multiplier * np.exp(high),
+            "named_fraction": np.full_like(ideal, named),
+            "residual": np.broadcast_to(residual, ideal.shape).astype(float),
+            "lost_hours_evaluation": ideal * (asm.evaluation_fraction if asm.realisation
+                                              else 0.0) * to_hours,
+            "lost_hours_batch_ramp": ideal * (asm.batch_ramp_fraction if asm.realisation
+                                              else 0.0) * to_hours,
+            "lost_hours_rollback": ideal * (asm.rollback_fraction if asm.realisation
+                                            else 0.0) * to_hours,
+            "lost_hours_residual": named_wall * (residual - 1.0) * to_hours}
+
+
+def spread(asm: Assumptions, fitted: dict | None = None) -> tuple[float, float]:
+    """(low, high): the 10th and 90th percentiles of the team group's residual, as log offsets
+    from its median (low <= 0 <= high); (0, 0) when realisation is off."""
+    if not asm.realisation:
+        return 0.0, 0.0
+    g = (fitted or FIT)[group_of(asm.team)]
+    return g["log_q10"] - g["log_median"], g["log_q90"] - g["log_median"]
+
+
+def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
+                  other_log_sd: float = 0.0) -> np.ndarray:
+    """n draws of the residual's log about its median: a two-piece normal whose 10th and 90th
+    percentiles are the fitted ones (spread), less ``other_log_sd`` in quadrature on each side,
+    since the residual fitted on published runs already holds what the other draws of the
+    Monte Carlo vary (the step model's efficiency error, chiefly)."""
+    low, high = spread(asm)
+    sd_low = np.sqrt(max((low / Z90) ** 2 - other_log_sd ** 2, 0.0))
+    sd_high = np.sqrt(max((high / Z90) ** 2 - other_log_sd ** 2, 0.0))
+    z = rng.standard_normal(n)
+    # two-piece normal: the low side's scale below the median, the high side's above
+    return np.where(z < 0, z * sd_low, z * sd_high)
+
+
+def fit(log_ratio, groups) -> dict:
+    """The residual constants from log(published / (ideal x named)) of whole runs and their
+    groups ("frontier" or "other", or any other labels): per group and for all runs ("any"),
+    the median and the 10th and 90th percentiles (numpy's linear interpolation) and the
+    number of runs."""
+    x = np.asarray(log_ratio, dtype=float)
+    g = np.asarray(groups)
+    names = [n for n in GROUPS if n == "any" or n in set(g.tolist())]
+    names += sorted(set(g.tolist()) - set(names))
+    out = {}
+    for name in names:
+        sel = x if name == "any" else x[g == name]
+        out[name] = {"log_median": float(np.median(sel)),
+                     "log_q10": float(np.percentile(sel, 10)),
+                     "log_q90": float(np.percentile(sel, 90)), "runs": int(sel.size)}
+    return out
+
+
+def leave_one_out(log_ratio, groups) -> dict:
+    """For each run, the residual fitted on all the others (its group's median, 10th and 90th
+    percentiles, as ``fit``): arrays log_median, log_q10, log_q90."""
+    x = np.asarray(log_ratio, dtype=float)
+    g = np.asarray(groups)
+    out = {k: np.empty(x.size) for k in ("log_median", "log_q10", "log_q90")}
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        fitted = fit(x[keep], g[keep])
+        f = fitted.get(g[i], fitted["any"])  # a group of one: the others' pooled fit
+        for k in out:
+            out[k][i] = f[k]
+    return out
