@@ -65,6 +65,28 @@ def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
 
 
+def _envelope(ax, opts: dict, idx: list, x: list, colour, first: bool) -> list:
+    """The days a planner can reach with at most each size (the fastest at or below it: a
+    poor size is run on fewer devices, or fewer are bought), drawn under the curve; poor
+    sizes crossed. Returns the notes of the worst two (plan/assemble.size_notes)."""
+    days = [opts["training_days"][i] if _finite(opts["training_days"][i]) else math.inf
+            for i in idx]
+    reach, best = [], math.inf
+    for d in days:
+        best = min(best, d)
+        reach.append(best if math.isfinite(best) else math.nan)
+    ax.step(x, reach, where="post", color=colour, lw=3, alpha=0.25,
+            label="reachable (fastest at or below each size)" if first else None)
+    poor = [(days[j] / reach[j - 1] if j and _finite(reach[j - 1]) else 1.0, j)
+            for j, i in enumerate(idx) if (opts.get("poor") or [False] * len(x))[i]]
+    if not poor:
+        return []
+    ax.scatter([x[j] for _, j in poor], [days[j] for _, j in poor], marker="x", color=colour,
+               s=40, zorder=4, label="poor size (a smaller one is faster)" if first else None)
+    notes = opts.get("note") or [None] * len(opts["gpus"])
+    return [notes[idx[j]] for _, j in sorted(poor, reverse=True)[:2] if notes[idx[j]]]
+
+
 def sizing_chart(plan: dict, path: str | Path) -> Path:
     """Draw days and cost against cluster size per accelerator to `path` (PNG, SVG or PDF by
     its suffix). `plan` is ``Plan.to_dict()`` of a sized plan (one with a ``sizing`` key)."""
@@ -81,6 +103,7 @@ def sizing_figure(plan: dict):
     opts, limits = sizing["options"], sizing.get("limits") or {}
     accs = list(dict.fromkeys(opts["accelerator"]))
     ax_days, ax_cost = fig.subplots(2, 1, sharex=True)
+    why: list = []  # (colour, note) of the worst poor sizes
     for n, acc in enumerate(accs):
         colour = colours[n % len(colours)]
         idx = sorted((i for i, a in enumerate(opts["accelerator"]) if a == acc),
@@ -95,6 +118,8 @@ def sizing_figure(plan: dict):
                        color=colour, s=18, zorder=3)
             ax.scatter([v for v, m in zip(x, ok) if not m], [v for v, m in zip(y, ok) if not m],
                        facecolors="none", edgecolors=colour, s=18, zorder=3)
+        why += [(colour, f"{acc} {note}") for note in _envelope(ax_days, opts, idx, x, colour,
+                                                                   n == 0)]
         per_device_mw = [opts["power_mw"][i] / opts["gpus"][i] for i in idx
                          if _finite(opts["power_mw"][i])]
         caps = []
@@ -144,7 +169,16 @@ def sizing_figure(plan: dict):
     verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
     fig.suptitle(f"{w.get('name') or 'workload'}: {w['params'] / 1e9:,.0f}B parameters, "
                  f"{w['tokens'] / 1e12:,.1f}T tokens; CP-SAT {status}, {verdict}", fontsize=10)
-    fig.tight_layout()
+    if why:  # why the worst poor sizes are poor, under the axes
+        import textwrap
+
+        lines = [(c, textwrap.shorten(t, 150, placeholder="...")) for c, t in why[:6]]
+        bottom = 0.02 + 0.022 * len(lines)
+        fig.tight_layout(rect=(0, bottom, 1, 1))
+        for k, (c, text) in enumerate(lines):
+            fig.text(0.01, bottom - 0.022 * (k + 1), "x " + text, color=c, fontsize=7)
+    else:
+        fig.tight_layout()
     return fig
 
 

@@ -81,11 +81,12 @@ def test_rules_tokens_per_param_and_fixed():
 
 def test_gpt4_example_lands_inside_the_published_range():
     # SemiAnalysis (Patel & Wong, 2023-07-10): ~2.1e25 FLOP, 20-25k A100, 90-100 days, ~$63M at
-    # $1/A100-hour; Epoch AI amortised $40.7M. Dense 280B-active proxy, 13T tokens. The ideal
-    # run lands on the estimate; the published range overlaps the frontier lab's P10-P90.
+    # $1/A100-hour; Epoch AI amortised $40.7M. Dense 280B-active proxy, 13T tokens. The
+    # published 90-100 days lie between the ideal run (today's best stack, a lower bound) and
+    # the frontier lab's expected run, inside its P10-P90.
     plan = planner.estimate(**GPT4, team="frontier lab", uncertainty=True)
     assert plan.model_flops == pytest.approx(2.1e25, rel=0.1)
-    assert 85 <= plan.ideal_training_days <= 105
+    assert 70 <= plan.ideal_training_days <= 100 and plan.training_days >= 90
     assert 40.7e6 <= plan.ideal_cost_usd <= 63e6
     assert plan.p10["training_days"] <= 100 <= plan.p90["training_days"]
     assert plan.p10["cost_usd"] <= 63e6 <= plan.p90["cost_usd"]

@@ -101,9 +101,11 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     vp = np.array(vps, dtype=np.int64)[None, None, :]
     m = np.maximum(1, np.rint(seqs / (dp * mb))).astype(np.int64)  # microbatches per pipeline
     ok = np.abs(m * dp * mb - seqs) <= batch_tolerance * seqs
-    # interleaving needs m % pp == 0 (Narayanan et al. 2021, sec. 2.2); uneven stages round
-    # up (ceil(L/pp)), and a stage holds at least one layer per virtual stage
-    ok = ok & ((vp == 1) | ((pp > 1) & (m % pp == 0) & (-(-a.layers // pp) >= vp)))
+    # interleaving needs at least pp microbatches in flight: Megatron-LM 2021 asked for a
+    # multiple of pp (Narayanan et al. 2021, sec. 2.2), the Llama 3 schedule "allows setting
+    # N flexibly" (Llama 3 report, sec. 3.3.2); uneven stages round up (ceil(L/pp)), and a
+    # stage holds at least one layer per virtual stage
+    ok = ok & ((vp == 1) | ((pp > 1) & (m >= pp) & (-(-a.layers // pp) >= vp)))
     i, jm, jv = np.nonzero(ok)
     if not i.size:
         return {}

@@ -29,7 +29,7 @@ from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
 from .cluster import purchase_unit
-from .limits import LIMITS, breach_text, broken
+from .limits import DAYS_RESOLUTION, LIMITS, breach_text, broken
 
 # A missed deadline is put down to a cause when that cause takes at least this share of the
 # time (planner default: a tenth is where more devices stop paying back).
@@ -210,6 +210,75 @@ def frontier(rows: dict, i: int) -> tuple[str, str] | None:
     failures, the batch (too few microbatches per pipeline: the critical batch size bounds data
     parallelism, McCandlish et al. 2018) or communication (Epoch AI 2024, 'Data movement
     limits to frontier model training'); None when no cause takes FRONTIER_SHARE of the time."""
+    binding, (share, why) = max(_losses(rows, i).items(), key=lambda kv: kv[1][0])
+    return (binding, why) if share >= FRONTIER_SHARE else None
+
+
+def size_notes(rows: dict, acc_keys) -> tuple[np.ndarray, list]:
+    """Per option of a sizing: whether it is a poor size (a smaller cluster of the same
+    accelerator finishes sooner, so a planner with these devices would leave some idle or buy
+    fewer: the envelope of the sizing chart is the fastest at or below each size), and why
+    (its largest loss: pipeline bubble, communication or failures, as ``frontier`` words it)."""
+    gpus = np.asarray(rows["cluster_gpus"], dtype=float)
+    days = np.asarray(rows["training_days"], dtype=float)
+    keys = np.asarray(acc_keys, dtype=object)
+    poor = np.zeros(len(gpus), bool)
+    notes: list = [None] * len(gpus)
+    for acc in dict.fromkeys(keys.tolist()):
+        mine = np.flatnonzero(keys == acc)
+        mine = mine[np.argsort(gpus[mine], kind="stable")]
+        best = np.minimum.accumulate(np.where(np.isfinite(days[mine]), days[mine], np.inf))
+        # poor: slower than the fastest smaller size by more than the days' resolution
+        ahead = np.concatenate([[np.inf], best[:-1]])
+        for j in mine[days[mine] > ahead + DAYS_RESOLUTION]:
+            poor[j] = True
+            notes[j] = _poor_text(rows, int(j))
+    return poor, notes
+
+
+def _poor_text(rows: dict, i: int) -> str:
+    """'43,160 = 2^3 x 5 x 13 x 83: pipeline bubble 64% of the step (415 pipelines of 13
+    stages, 5 microbatches each, not interleaved)': the largest loss of a poor size, with the
+    factors its layouts are made of."""
+    lay = {k: int(rows[f"layout_{k}"][i]) for k in ("tp", "pp", "dp", "cp", "microbatch",
+                                                    "virtual_stages")}
+    losses = _losses(rows, i)
+    name = max(losses, key=lambda k: losses[k][0])
+    share = losses[name][0]
+    gpus = int(rows["cluster_gpus"][i])
+    if name == "critical_batch":
+        seqs = float(rows["workload_global_batch_tokens"][i]) / float(rows["workload_seq_len"][i])
+        m = seqs / (lay["dp"] * lay["microbatch"])
+        vp = lay["virtual_stages"]
+        why = (f"pipeline bubble {share:.0%} of the step ({lay['dp']:,} pipelines of "
+               f"{lay['pp']} stages, {m:,.0f} microbatches each, "
+               + ("not interleaved)" if vp == 1 else f"{vp} virtual stages)"))
+    elif name == "network":
+        why = (f"communication {share:.0%} of the step (tp={lay['tp']} pp={lay['pp']} "
+               f"dp={lay['dp']:,} cp={lay['cp']})")
+    else:
+        why = f"failures cost {share:.0%} of wall time"
+    return f"{gpus:,} = {_factors(gpus)}: {why}"
+
+
+def _factors(n: int) -> str:
+    """'2^3 x 5 x 13 x 83': the prime factors a cluster's layouts are made of."""
+    parts, p = [], 2
+    while p * p <= n:
+        k = 0
+        while n % p == 0:
+            n, k = n // p, k + 1
+        if k:
+            parts.append(f"{p}^{k}" if k > 1 else str(p))
+        p += 1
+    if n > 1:
+        parts.append(str(n))
+    return " x ".join(parts) or "1"
+
+
+def _losses(rows: dict, i: int) -> dict:
+    """(share of the step or wall time, words) of what a run loses to failures, the pipeline
+    bubble and communication (frontier, size_notes)."""
     step = float(rows["step_time_s"][i])
     comm = sum(float(rows[f"time_breakdown_s_{k}"][i]) for k in TIME_KEYS
                if k.endswith("_comm"))
@@ -233,5 +302,4 @@ def frontier(rows: dict, i: int) -> tuple[str, str] | None:
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
                                  "is bound by data movement, not device count"),
     }
-    binding, (share, why) = max(losses.items(), key=lambda kv: kv[1][0])
-    return (binding, why) if share >= FRONTIER_SHARE else None
+    return losses

@@ -30,6 +30,7 @@ from .assemble import (
     judge,
     no_fit_reason,
     reliability_reason,
+    size_notes,
     workload_figures,
 )
 from .cluster import (
@@ -446,6 +447,11 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
                     sol.summary(inst) if summary else None, label)
     if summary:
         choice.summary["source"] = source
+        # poor sizes (a smaller cluster finishes sooner) and why: the chart's envelope
+        poor, notes = size_notes({k: v[rows] for k, v in opts.cols.items()},
+                                 opts.accelerators()[rows])
+        choice.summary["options"]["poor"] = poor.tolist()
+        choice.summary["options"]["note"] = notes
     return choice
 
 

@@ -208,8 +208,8 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
         else:
             top = ladder(1, k_top)[-1]  # the largest ladder size: its halves are ladder sizes
             ks = {min(top, k_lo * 4), min(top, k_lo * 8)}
-        ks |= {min(k_top, int(c // unit)) for c in caps.get(s, ()) if c is not None and
-               c >= unit}
+        ks |= {min(k_top, aligned_below(int(c // unit))) for c in caps.get(s, ())
+               if c is not None and c >= unit}
         units.append(unit)
         firsts.append(ks)
         tops.append(k_top)
@@ -283,6 +283,15 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
         if not more:
             return
         known = yield more
+
+
+def aligned_below(k: int) -> int:
+    """The size a team builds under a cap of ``k`` units: the largest multiple of the largest
+    power of two that keeps it within 1/SIZE_RESOLUTION of the cap (5,395 units -> 5,376 =
+    42 x 128), so its layouts have factors to use (a cap of 43,160 B200 = 2^3 x 5 x 13 x 83
+    leaves pipelines 5 microbatches each; 43,008 = 2^11 x 3 x 7 does not)."""
+    step = 1 << max(0, (k // SIZE_RESOLUTION).bit_length() - 1)
+    return max(1, k // step * step)
 
 
 def walls(opts: Options, units: list) -> dict:
