@@ -29,11 +29,15 @@ from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
 from .cluster import purchase_unit
-from .limits import DAYS_RESOLUTION, LIMITS, breach_text, broken
+from .limits import LIMITS, breach_text, broken
 
 # A missed deadline is put down to a cause when that cause takes at least this share of the
 # time (planner default: a tenth is where more devices stop paying back).
 FRONTIER_SHARE = 0.1
+# A size is poor when a smaller one of the same accelerator is faster by more than this: a
+# chart's threshold (steps between adjacent sizes of a few tenths of a percent are the
+# layouts' granularity, not a cliff), not a figure of the model.
+POOR_SIZE_MARGIN = 0.02
 
 
 # --- per workload and cluster: what the plan ran -----------------------------------------------
@@ -228,9 +232,9 @@ def size_notes(rows: dict, acc_keys) -> tuple[np.ndarray, list]:
         mine = np.flatnonzero(keys == acc)
         mine = mine[np.argsort(gpus[mine], kind="stable")]
         best = np.minimum.accumulate(np.where(np.isfinite(days[mine]), days[mine], np.inf))
-        # poor: slower than the fastest smaller size by more than the days' resolution
+        # poor: slower than the fastest smaller size by more than POOR_SIZE_MARGIN
         ahead = np.concatenate([[np.inf], best[:-1]])
-        for j in mine[days[mine] > ahead + DAYS_RESOLUTION]:
+        for j in mine[days[mine] > ahead * (1.0 + POOR_SIZE_MARGIN)]:
             poor[j] = True
             notes[j] = _poor_text(rows, int(j))
     return poor, notes
