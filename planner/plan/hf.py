@@ -13,8 +13,8 @@ huggingface/transformers, ``models/<family>/configuration_<family>.py``):
   with ``num_experts_per_tok``;
 - Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): ``kv_lora_rank``,
   ``q_lora_rank``, ``qk_nope_head_dim``, ``qk_rope_head_dim``, ``v_head_dim``;
-- decoders with a plain two-matrix GELU FFN: GPT-NeoX (``intermediate_size``), the
-  parallel-attention partial-rotary decoders, and Falcon (4 x hidden unless
+- decoders with a plain two-matrix GELU FFN: GPT-NeoX (``intermediate_size``) and Falcon
+  (4 x hidden unless
   ``ffn_hidden_size``; key/value heads from ``num_kv_heads`` with
   ``new_decoder_architecture``, else one with ``multi_query``).
 
@@ -57,8 +57,6 @@ FAMILIES = {
     "deepseek_v3": Family("gated", False, moe="deepseek"),
     "gemma": Family("gated", True),
     "gemma2": Family("gated", True),
-    "phi": Family("plain", False),
-    "phi3": Family("gated", False),
     "falcon": Family("plain", True, kv="falcon"),
     "gpt_neox": Family("plain", False),
 }

@@ -102,24 +102,6 @@ def test_made_up_multi_query_parallel_decoder():
     assert float(total_params(a)) == expected
 
 
-def test_made_up_parallel_partial_rotary_decoder():
-    # A parallel-attention decoder with partial rotary embeddings, full multi-head attention
-    # (num_key_value_heads null), a plain GELU FFN and untied embeddings: counted by hand.
-    a = arch("parallel-partial-rotary-decoder.json")
-    h, L, V, f = 1536, 20, 40000, 6144
-    expected = L * (4 * h * h + 2 * h * f + 2 * h) + 2 * V * h + h
-    assert (a.kv_heads, a.ffn_type) == (24, "plain")
-    assert float(total_params(a)) == expected
-
-
-def test_made_up_fused_gated_decoder():
-    # A decoder with fused gate/up projections (a gated FFN), 4 key/value heads: by hand.
-    a = arch("fused-gated-decoder.json")
-    h, L, V, f, kv = 2048, 16, 40000, 5632, 4
-    expected = L * (2 * h * h + 2 * h * kv * 128 + 3 * h * f + 2 * h) + 2 * V * h + h
-    assert float(total_params(a)) == expected
-
-
 def test_a_plan_names_the_file_and_the_defaults():
     path = DATA / "pythia-1.4b.json"
     plan = planner.estimate(workload=str(path), tokens="300B", gpus=64)
