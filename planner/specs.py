@@ -52,6 +52,9 @@ class Accelerator:
     cloud_contract_usd_per_hour: float | None = None
     aliases: tuple[str, ...] = ()
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+    # the architecture generation it belongs to ("NVIDIA Hopper", "Google TPU v5p"): the unit
+    # the validation reports accuracy by; the key when the file names none
+    family: str = ""
 
     def cloud_price(self) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
@@ -199,6 +202,34 @@ class Reference:
     # count and throughput, so circular): the row is still predicted and shown, never scored.
     unscored: str | None = None
     note: str | None = None
+    # --- provenance of a published measurement (workloads/measurements/*.toml) -----------
+    workload: str | None = None  # the workload's key (a measurement file names it per row)
+    tokens_per_s_per_gpu: float | None = None  # published tokens per second per device
+    source_url: str | None = None
+    quote: str | None = None  # the figure as the source prints it (table cell or phrase)
+    confidence: str | None = None  # P primary, S secondary, D derived (REFERENCE_CONFIDENCE)
+    derived: bool | None = None  # a figure of the row was derived by arithmetic (see note)
+    stack: str | None = None  # the software stack as the source names it
+    team: str | None = None  # who ran it (REFERENCE_TEAMS)
+
+
+# Grades of a reference row's figures: read in the primary source (P, or V as the hardware
+# catalog writes it), a secondary source quoting it (S), derived by arithmetic (D), unverified
+# (U).
+REFERENCE_CONFIDENCE = ("P", "V", "S", "D", "U")
+REFERENCE_TEAMS = ("frontier lab", "company", "open-model group", "academic",
+                   "national cluster")
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """One public source's published measurements (a file of workloads/measurements/): its
+    rows, each naming the workload it ran."""
+
+    key: str
+    name: str
+    references: tuple[Reference, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
