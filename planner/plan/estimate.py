@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..assumptions import FRAMEWORK_SOURCES, Assumptions
+from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
@@ -44,6 +44,7 @@ from .inputs import (
     parse_layout,
     parse_limits,
     resolve_workload,
+    stack_for,
 )
 from .limits import (
     COST_RESOLUTION_USD,
@@ -133,10 +134,10 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             **shape) -> Request:
     """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
     by the layout search of a given size)."""
-    asm = assumptions_for(assumptions, framework)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    used: dict = {"framework": {"value": framework or "megatron",
-                                "source": FRAMEWORK_SOURCES[framework or "megatron"]}}
+    framework, stack_source = stack_for(cat, framework, gpu, assumptions)
+    asm = assumptions_for(assumptions, framework)
+    used: dict = {"framework": {"value": framework, "source": stack_source}}
     if isinstance(assumptions, dict):  # what the caller changed is reported as given
         used.update({k: {"value": v, "source": "given (--assume)"}
                      for k, v in assumptions.items()})

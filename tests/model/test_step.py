@@ -171,7 +171,8 @@ def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
 
     neox = for_framework(DEFAULT, "gpt-neox")
     # the eager-PyTorch calibration (llm-foundry rows), not a new fit
-    assert neox.elementwise_passes == FRAMEWORKS["pytorch-fsdp"]["elementwise_passes"]
+    assert neox.elementwise_passes == for_framework(DEFAULT, "pytorch-fsdp").elementwise_passes
+    assert FRAMEWORKS["gpt-neox"]["elementwise_passes"] == "eager_elementwise_passes"
     # FlashAttention-2 is ~2x FlashAttention 1 (Dao 2023)
     assert neox.attention_efficiency == pytest.approx(DEFAULT.attention_efficiency / 2)
     assert set(FRAMEWORK_SOURCES) == set(FRAMEWORKS)
