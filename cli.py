@@ -285,7 +285,7 @@ def app(ctx):
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
               help="Training stack (kernel fusion, attention kernel, overlap, pipeline "
               "schedule, ZeRO-3 messages); default: the best public stack of the accelerator's "
-              "vendor (megatron-core for NVIDIA and AMD, maxtext for TPUs, deepspeed for "
+              "vendor (megatron-core for NVIDIA and AMD, maxtext for TPUs, habana-deepspeed for "
               "Gaudi, neuronx for Trainium), named in the plan's assumptions.")
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
               help="Change one modelling assumption (repeatable), e.g. --assume "

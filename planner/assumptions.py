@@ -44,10 +44,10 @@ class Assumptions:
                              "plan's first probe), never an answer: Llama 3 405B trained at "
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
     # --- efficiency --------------------------------------------------------------------------
-    gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
+    gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on the "
                                 "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)")
-    gemm_k_overhead: float = _a(512.0, "calibrated: fixed cost of each GEMM output tile's "
+    gemm_k_overhead: float = _a(768.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
@@ -69,7 +69,7 @@ class Assumptions:
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)")
-    attention_efficiency: float = _a(0.75, "calibrated: FlashAttention kernel throughput "
+    attention_efficiency: float = _a(0.5, "calibrated: FlashAttention kernel throughput "
                                      "relative to the GEMM ceiling, fitted on the two "
                                      "attention-heavy rows (Llama 3 128K, llm-foundry 7B at 8K; "
                                      "0.6 and 0.9 leave one of them >12% off, docs/validation.md); "
@@ -79,6 +79,20 @@ class Assumptions:
                                   "few kernel launches of ~5 us (CUDA launch latency); the "
                                   "validation is insensitive to it (1e-5 vs 5e-5 moves MAPE "
                                   "<0.1 point)", "s")
+    flash_attention_2: bool = _a(False, "the stack's attention kernel is FlashAttention-2 (PyTorch "
+                                 "SDPA's flash backend, flash-attn 2), which predates Hopper's "
+                                 "asynchronous tensor cores; Transformer Engine / cuDNN, "
+                                 "MaxText and vendor stacks run kernels tuned for their chip "
+                                 "(FRAMEWORKS)")
+    ported_attention_efficiency: float = _a(0.25, "calibrated: attention-kernel throughput "
+                                            "relative to the GEMM ceiling in the vendor stacks "
+                                            "that port FlashAttention-style kernels to non-CUDA "
+                                            "accelerators (Intel Gaudi FusedSDPA, AWS Neuron "
+                                            "NKI), fitted on the Gaudi and Trainium rows "
+                                            "(docs/validation.md)")
+    fa2_hopper_ratio: float = _a(0.47, "FlashAttention-2's throughput on Hopper-class NVIDIA GPUs "
+                                 "relative to a kernel written for them: 35% vs 75% of H100 "
+                                 "peak (Shah et al. 2024, FlashAttention-3, abstract)")
     flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
                                "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores")
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
@@ -87,25 +101,29 @@ class Assumptions:
                                 "userbuffer overlap is enabled (Megatron-LM README, "
                                 "--tp-comm-overlap); stacks that overlap them take "
                                 "tp_overlap_fraction (FRAMEWORKS)")
-    tp_overlap_fraction: float = _a(0.7, "calibrated: share of the tensor-parallel collective "
+    tp_overlap_fraction: float = _a(0.6, "calibrated: share of the tensor-parallel collective "
                                     "time hidden behind the GEMMs by Transformer Engine "
                                     "userbuffers (NeMo / Megatron-Core performance recipes, "
                                     "tp_comm_overlap=True; Wang et al. 2022, 'Overlap "
                                     "communication with dependent computation via "
                                     "decomposition'), fitted on the NeMo and Megatron-Core rows "
                                     "(docs/validation.md)")
-    eager_elementwise_passes: float = _a(3.5, "calibrated: memory-bound passes of eager "
+    eager_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes of eager "
                                          "PyTorch (norms, activations, residuals, autocast "
                                          "copies unfused) relative to Megatron-LM's fused "
                                          "kernels, fitted on the eager PyTorch FSDP rows "
                                          "(llm-foundry, fms-fsdp, torchtitan; "
                                          "docs/validation.md)")
-    compiled_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after a "
+    compiled_elementwise_passes: float = _a(0.0, "calibrated: memory-bound passes left after a "
                                             "graph compiler fuses elementwise chains "
                                             "(torch.compile / TorchInductor, XLA), fitted on "
                                             "the compiled PyTorch and MaxText rows "
                                             "(docs/validation.md)")
-    xla_matmul_fraction: float = _a(0.9, "calibrated: achieved matmul throughput over the "
+    xla_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after XLA "
+                                       "fuses elementwise work into the neighbouring matmuls "
+                                       "and reductions (XLA operation fusion), fitted on the "
+                                       "MaxText rows (docs/validation.md)")
+    xla_matmul_fraction: float = _a(0.99, "calibrated: achieved matmul throughput over the "
                                     "dense peak under XLA on accelerators with no measured "
                                     "ceiling (TPUs), the whole step's GEMM efficiency "
                                     "included, fitted on the MaxText rows (docs/validation.md)")
@@ -128,7 +146,7 @@ class Assumptions:
                                 "devices")
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
                                 "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)")
-    overlap_contention: float = _a(0.4, "calibrated: share of overlapped collective time that "
+    overlap_contention: float = _a(0.3, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
                                    "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row")
@@ -284,6 +302,8 @@ def parse_overrides(items, name: str = "--assume") -> dict:
             out[key] = int(value) if kind is int else value
     return out
 
+FSDP_OPTIMIZER_BYTES = 10.0  # see "PyTorch FSDP keeps the sharded parameters in fp32" below
+
 # Training stacks as profiles: the assumptions each one is published (or calibrated) to change.
 # A value is a number (or switch), the name of another assumption to take (a calibrated
 # constant shared by the stacks that behave alike), or (name, factor).
@@ -303,19 +323,41 @@ FRAMEWORKS = {
     # below stage3_param_persistence_threshold (1e5) kept whole (deepspeed/runtime/zero/
     # config.py, partitioned_param_coordinator.py).
     "deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0},
+    # PyTorch FSDP keeps the sharded parameters in fp32 and casts them to bf16 only when it
+    # gathers them (PyTorch docs, FSDP MixedPrecision: "param_dtype ... the sharded
+    # parameters are kept in full precision"): 4 bytes of parameter, 4 of gradient and 8 of
+    # Adam moments, 16 a parameter, where a Megatron-style optimizer keeps a bf16 copy beside
+    # an fp32 master (18). With bf16 weight_bytes and fp32 grad_bytes, 10 bytes of optimizer
+    # state give the 16. MaxText keeps fp32 weights the same way (weight_dtype float32).
     # Eager PyTorch FSDP (FSDP1; llm-foundry 2023, fms-fsdp without torch.compile): unfused
-    # memory-bound kernels. llm-foundry is the same stack by its benchmark's name.
-    "pytorch-fsdp": {"elementwise_passes": "eager_elementwise_passes"},
-    "llm-foundry": {"elementwise_passes": "eager_elementwise_passes"},
+    # memory-bound kernels. llm-foundry is the same stack by its benchmark's name. The PyTorch
+    # stacks attend with FlashAttention-2 (PyTorch SDPA, flash-attn 2).
+    "pytorch-fsdp": {"elementwise_passes": "eager_elementwise_passes",
+                     "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                     "flash_attention_2": True},
+    "llm-foundry": {"elementwise_passes": "eager_elementwise_passes",
+                    "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                    "flash_attention_2": True},
     # FSDP with torch.compile (fms-fsdp 2024-05): TorchInductor fuses the elementwise chains.
-    "pytorch-fsdp-compile": {"elementwise_passes": "compiled_elementwise_passes"},
+    "pytorch-fsdp-compile": {"elementwise_passes": "compiled_elementwise_passes",
+                             "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                             "flash_attention_2": True},
     # FSDP2 (per-parameter sharding) in eager mode, and torchtitan, whose recipes compile.
-    "fsdp2": {"elementwise_passes": "eager_elementwise_passes"},
-    "torchtitan": {"elementwise_passes": "compiled_elementwise_passes"},
-    # MaxText (JAX/XLA): XLA fuses elementwise work into its neighbours; on TPUs, which publish
+    "fsdp2": {"elementwise_passes": "eager_elementwise_passes",
+              "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+              "flash_attention_2": True},
+    "torchtitan": {"elementwise_passes": "compiled_elementwise_passes",
+                   "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                   "flash_attention_2": True},
+    # MaxText (JAX/XLA): XLA fuses elementwise work into its neighbours (calibrated
+    # xla_elementwise_passes) and overlaps the tensor-parallel collectives with the matmuls
+    # they feed ("collective matmul": Wang et al. 2023, ASPLOS, 'Overlap communication with
+    # dependent computation via decomposition', on TPUs with XLA); on TPUs, which publish
     # no measured matmul ceiling, the achieved matmul fraction is the calibrated XLA one.
-    "maxtext": {"elementwise_passes": "compiled_elementwise_passes",
-                "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0},
+    "maxtext": {"elementwise_passes": "xla_elementwise_passes",
+                "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0,
+                "tp_comm_overlap": "tp_overlap_fraction"},
     # GPT-NeoX as used for Pythia (2022-23): only softmax and bias-GELU fused, the rest eager
     # (the eager calibration, not fitted to any GPT-NeoX run), and FlashAttention 1, which
     # reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs 50-73% of
@@ -324,7 +366,11 @@ FRAMEWORKS = {
                  "attention_efficiency": ("attention_efficiency", 0.5)},
     # AWS NeuronX Distributed: Megatron-style tensor (with sequence) and pipeline parallelism
     # on Trainium (aws-neuron-sdk, neuronx-distributed docs); no overlap published.
-    "neuronx": {},
+    "neuronx": {"attention_efficiency": "ported_attention_efficiency"},
+    # Intel's Megatron-DeepSpeed fork for Gaudi (HabanaAI/Megatron-DeepSpeed): DeepSpeed's
+    # pipeline engine and ZeRO as above, with Gaudi's fused SDPA attention kernel.
+    "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
+                         "attention_efficiency": "ported_attention_efficiency"},
 }
 FRAMEWORK_SOURCES = {
     "megatron": "Megatron-LM as in Narayanan et al. 2021 / Korthikanti et al. 2022: fused "
@@ -348,13 +394,17 @@ FRAMEWORK_SOURCES = {
     "fsdp2": "PyTorch FSDP2, eager (calibrated eager_elementwise_passes)",
     "torchtitan": "torchtitan: FSDP2 with torch.compile (calibrated "
                   "compiled_elementwise_passes)",
-    "maxtext": "MaxText (JAX/XLA): fused elementwise work, calibrated XLA matmul fraction on "
+    "maxtext": "MaxText (JAX/XLA): XLA-fused elementwise work, calibrated XLA matmul fraction on "
                "accelerators without a measured ceiling",
     "gpt-neox": "GPT-NeoX 2022-23 (Pythia configs: only softmax and bias-GELU fused): eager "
                 "memory-bound passes and FlashAttention 1 at half the FlashAttention-2 "
                 "efficiency (Dao 2023: ~2x)",
     "neuronx": "AWS NeuronX Distributed: Megatron-style tensor and pipeline parallelism "
-               "(aws-neuron-sdk neuronx-distributed docs)",
+               "(aws-neuron-sdk neuronx-distributed docs), NKI attention (calibrated "
+               "ported_attention_efficiency)",
+    "habana-deepspeed": "Intel's Megatron-DeepSpeed for Gaudi (HabanaAI/Megatron-DeepSpeed): "
+                        "plain 1F1B, per-submodule ZeRO-3 gathers, Gaudi fused SDPA (calibrated "
+                        "ported_attention_efficiency)",
 }
 # The best public stack of each vendor's accelerators: what a plan of a future run assumes
 # when no --framework is given (the first accelerator's, when several are compared).
@@ -366,8 +416,8 @@ VENDOR_STACKS = {
                "(AI-Hypercomputer/maxtext README; tpu-recipes)"),
     "AMD": ("megatron-core", "AMD's training containers run Megatron-LM on ROCm (ROCm docs, "
             "'Training a model with Megatron-LM for ROCm'; AMD-AGI/Primus)"),
-    "Intel": ("deepspeed", "Intel's LLM pre-training recipes for Gaudi are Megatron-DeepSpeed "
-              "(HabanaAI/Megatron-DeepSpeed; Intel Gaudi model references)"),
+    "Intel": ("habana-deepspeed", "Intel's LLM pre-training recipes for Gaudi are "
+              "Megatron-DeepSpeed (HabanaAI/Megatron-DeepSpeed; Intel Gaudi model references)"),
     "AWS": ("neuronx", "AWS's training library for Trainium is NeuronX Distributed "
             "(aws-neuron-sdk, neuronx-distributed)"),
 }

@@ -70,7 +70,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     else:
         tps = [t for t in _divisors(a.heads, scale_up_domain) if scale_up_domain % t == 0]
     cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if seq_len % c == 0
-                                               and seq_len // c >= 1024]
+                                               and (c == 1 or seq_len // c >= 1024)]
     mbs = [fixed["microbatch"]] if "microbatch" in fixed else list(SEARCH_MICROBATCH)
     vps = [fixed["virtual_stages"]] if "virtual_stages" in fixed else list(SEARCH_VIRTUAL)
     if not interleaved:
