@@ -84,7 +84,7 @@ class Assumptions:
                                  "asynchronous tensor cores; Transformer Engine / cuDNN, "
                                  "MaxText and vendor stacks run kernels tuned for their chip "
                                  "(FRAMEWORKS)")
-    ported_attention_efficiency: float = _a(0.25, "calibrated: attention-kernel throughput "
+    ported_attention_efficiency: float = _a(0.2, "calibrated: attention-kernel throughput "
                                             "relative to the GEMM ceiling in the vendor stacks "
                                             "that port FlashAttention-style kernels to non-CUDA "
                                             "accelerators (Intel Gaudi FusedSDPA, AWS Neuron "
