@@ -45,13 +45,13 @@ class Assumptions:
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
-                                "relative to the single-GEMM ceiling (MAMF), fitted on the "
-                                "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)")
+                                "relative to the single-GEMM ceiling (MAMF), fitted on every "
+                                "throughput row (planner/calibrate.py, docs/validation.md)")
     gemm_k_overhead: float = _a(768.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
-                                "the Korthikanti 2022 rows (docs/validation.md)", "elements")
+                                "every throughput row (docs/validation.md)", "elements")
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring busbw ~0.82 of the link rate "
                                       "(NVIDIA/nccl-tests issue 212), InfiniBand NDR 0.92-0.96 "
@@ -70,9 +70,8 @@ class Assumptions:
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)")
     attention_efficiency: float = _a(0.5, "calibrated: FlashAttention kernel throughput "
-                                     "relative to the GEMM ceiling, fitted on the two "
-                                     "attention-heavy rows (Llama 3 128K, llm-foundry 7B at 8K; "
-                                     "0.6 and 0.9 leave one of them >12% off, docs/validation.md); "
+                                     "relative to the GEMM ceiling for kernels tuned to their "
+                                     "chip, fitted on every throughput row (docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
                                      "fig. 5-6)")
     kernel_overhead_s: float = _a(1e-5, "launch and synchronisation gap per layer per pass: a "
@@ -116,9 +115,9 @@ class Assumptions:
                                          "docs/validation.md)")
     compiled_elementwise_passes: float = _a(0.0, "calibrated: memory-bound passes left after a "
                                             "graph compiler fuses elementwise chains "
-                                            "(torch.compile / TorchInductor, XLA), fitted on "
-                                            "the compiled PyTorch and MaxText rows "
-                                            "(docs/validation.md)")
+                                            "(torch.compile / TorchInductor), fitted on the "
+                                            "compiled PyTorch rows (fms-fsdp, torchtitan; "
+                                            "docs/validation.md)")
     xla_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after XLA "
                                        "fuses elementwise work into the neighbouring matmuls "
                                        "and reductions (XLA operation fusion), fitted on the "
@@ -149,7 +148,8 @@ class Assumptions:
     overlap_contention: float = _a(0.3, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
-                                   "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row")
+                                   "2022, CoCoNet, sec. 2); fitted on every throughput row "
+                                   "(docs/validation.md)")
     cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
                                 "of the previous block (Liu et al. 2023, Ring Attention)")
     ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
@@ -176,8 +176,9 @@ class Assumptions:
     uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))")
     efficiency_log_sd: float = _a(0.10, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is ~4% on the reference runs it was fitted on "
-                                  "(docs/validation.md); 0.10 allows for unseen software stacks")
+                                  "throughput MAPE is ~9% on sources its constants never saw "
+                                  "(leave-one-source-out over 169 public rows, "
+                                  "docs/validation.md); 0.10 is about that spread")
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "

@@ -374,12 +374,14 @@ def render(result: dict) -> str:
          for k, v in result["summary"].items()]
     lines += ["", tabulate(s, headers=["all", "rows", "planner MAPE", "held-out MAPE",
                                        "worst row", "baseline MAPE"], tablefmt="simple")]
-    if result.get("fitted"):
-        names = list(next(iter(result["fitted"].values())))
-        c = [(k, *[f"{v[n]:g}" for n in names]) for k, v in sorted(result["fitted"].items())]
-        lines += ["", "calibrated constants, fitted without each source ('all': every source)",
-                  tabulate(c, headers=["held out", *names], tablefmt="simple",
-                           disable_numparse=True)]
+    fitted = result.get("fitted") or {}
+    if "all" in fitted:
+        held = [v for k, v in fitted.items() if k != "all"]
+        c = [(n, f"{v:g}", f"{min(h[n] for h in held):g} - {max(h[n] for h in held):g}"
+              if held else "n/a") for n, v in fitted["all"].items()]
+        lines += ["", tabulate(c, headers=["calibrated constant", "fitted on every row",
+                                           "fitted with one source held out"],
+                               tablefmt="simple", disable_numparse=True)]
     if result.get("costs"):
         c = [(x["row_id"], f"${x['published_usd'] / 1e6:,.2f}M",
               "n/a" if math.isnan(x["owned_usd"]) else f"${x['owned_usd'] / 1e6:,.2f}M",
