@@ -290,8 +290,10 @@ def app(ctx):
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
-              help="Training framework (kernel fusion, attention kernel): "
-              + ", ".join(FRAMEWORKS) + " (default megatron).")
+              help="Training stack (kernel fusion, attention kernel, overlap, pipeline "
+              "schedule, ZeRO-3 messages); default: the best public stack of the accelerator's "
+              "vendor (megatron-core for NVIDIA and AMD, maxtext for TPUs, habana-deepspeed for "
+              "Gaudi, neuronx for Trainium), named in the plan's assumptions.")
 @click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
               help="The kind of team running the training, whose published whole runs set the "
                    "expected realisation (default: not said, all public whole runs).")

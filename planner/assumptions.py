@@ -44,14 +44,14 @@ class Assumptions:
                              "plan's first probe), never an answer: Llama 3 405B trained at "
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
     # --- efficiency --------------------------------------------------------------------------
-    gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
-                                "relative to the single-GEMM ceiling (MAMF), fitted on the "
-                                "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)")
-    gemm_k_overhead: float = _a(512.0, "calibrated: fixed cost of each GEMM output tile's "
+    gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
+                                "relative to the single-GEMM ceiling (MAMF), fitted on every "
+                                "throughput row (planner/calibrate.py, docs/validation.md)")
+    gemm_k_overhead: float = _a(768.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
-                                "the Korthikanti 2022 rows (docs/validation.md)", "elements")
+                                "every throughput row (docs/validation.md)", "elements")
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring busbw ~0.82 of the link rate "
                                       "(NVIDIA/nccl-tests issue 212), InfiniBand NDR 0.92-0.96 "
@@ -69,29 +69,87 @@ class Assumptions:
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)")
-    attention_efficiency: float = _a(0.75, "calibrated: FlashAttention kernel throughput "
-                                     "relative to the GEMM ceiling, fitted on the two "
-                                     "attention-heavy rows (Llama 3 128K, llm-foundry 7B at 8K; "
-                                     "0.6 and 0.9 leave one of them >12% off, docs/validation.md); "
+    attention_efficiency: float = _a(0.5, "calibrated: FlashAttention kernel throughput "
+                                     "relative to the GEMM ceiling for kernels tuned to their "
+                                     "chip, fitted on every throughput row (docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
                                      "fig. 5-6)")
     kernel_overhead_s: float = _a(1e-5, "launch and synchronisation gap per layer per pass: a "
                                   "few kernel launches of ~5 us (CUDA launch latency); the "
                                   "validation is insensitive to it (1e-5 vs 5e-5 moves MAPE "
                                   "<0.1 point)", "s")
+    flash_attention_2: bool = _a(False, "the stack's attention kernel is FlashAttention-2 (PyTorch "
+                                 "SDPA's flash backend, flash-attn 2), which predates Hopper's "
+                                 "asynchronous tensor cores; Transformer Engine / cuDNN, "
+                                 "MaxText and vendor stacks run kernels tuned for their chip "
+                                 "(FRAMEWORKS)")
+    ported_attention_efficiency: float = _a(0.2, "calibrated: attention-kernel throughput "
+                                            "relative to the GEMM ceiling in the vendor stacks "
+                                            "that port FlashAttention-style kernels to non-CUDA "
+                                            "accelerators (Intel Gaudi FusedSDPA, AWS Neuron "
+                                            "NKI), fitted on the Gaudi and Trainium rows "
+                                            "(docs/validation.md)")
+    fa2_hopper_ratio: float = _a(0.47, "FlashAttention-2's throughput on Hopper-class NVIDIA GPUs "
+                                 "relative to a kernel written for them: 35% vs 75% of H100 "
+                                 "peak (Shah et al. 2024, FlashAttention-3, abstract)")
     flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
                                "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores")
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
                        "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)")
     tp_comm_overlap: float = _a(0.0, "Megatron-LM exposes tensor-parallel collectives unless "
                                 "userbuffer overlap is enabled (Megatron-LM README, "
-                                "--tp-comm-overlap)")
+                                "--tp-comm-overlap); stacks that overlap them take "
+                                "tp_overlap_fraction (FRAMEWORKS)")
+    tp_overlap_fraction: float = _a(0.7, "calibrated: share of the tensor-parallel collective "
+                                    "time hidden behind the GEMMs by Transformer Engine "
+                                    "userbuffers (NeMo / Megatron-Core performance recipes, "
+                                    "tp_comm_overlap=True; Wang et al. 2022, 'Overlap "
+                                    "communication with dependent computation via "
+                                    "decomposition'), fitted on the NeMo and Megatron-Core rows "
+                                    "(docs/validation.md)")
+    eager_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes of eager "
+                                         "PyTorch (norms, activations, residuals, autocast "
+                                         "copies unfused) relative to Megatron-LM's fused "
+                                         "kernels, fitted on the eager PyTorch FSDP rows "
+                                         "(llm-foundry, fms-fsdp, torchtitan; "
+                                         "docs/validation.md)")
+    compiled_elementwise_passes: float = _a(0.0, "calibrated: memory-bound passes left after a "
+                                            "graph compiler fuses elementwise chains "
+                                            "(torch.compile / TorchInductor), fitted on the "
+                                            "compiled PyTorch rows (fms-fsdp, torchtitan; "
+                                            "docs/validation.md)")
+    xla_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after XLA "
+                                       "fuses elementwise work into the neighbouring matmuls "
+                                       "and reductions (XLA operation fusion), fitted on the "
+                                       "MaxText rows (docs/validation.md)")
+    xla_matmul_fraction: float = _a(0.98, "calibrated: achieved matmul throughput over the "
+                                    "dense peak under XLA on accelerators with no measured "
+                                    "ceiling (TPUs), the whole step's GEMM efficiency "
+                                    "included, fitted on the MaxText rows (docs/validation.md)")
+    interleaved_pipeline: bool = _a(True, "the stack runs the interleaved 1F1B schedule "
+                                    "(virtual stages; Narayanan et al. 2021, sec. 2.2.2); "
+                                    "DeepSpeed's pipeline engine runs plain 1F1B (DeepSpeed "
+                                    "docs, pipeline parallelism: TrainSchedule), so its bubble "
+                                    "is (p-1)/m")
+    zero3_messages_per_layer: float = _a(1.0, "collectives per transformer layer per ZeRO-3 "
+                                         "gather or gradient reduce-scatter: PyTorch FSDP "
+                                         "wraps each block as one flat unit (Zhao et al. "
+                                         "2023, sec. 3.3.1); DeepSpeed ZeRO-3 fetches each "
+                                         "submodule's parameters in its own forward hook "
+                                         "(FRAMEWORKS)")
+    zero3_shard_group: int = _a(0, "devices one copy of the weights is sharded over under "
+                                "ZeRO-3: 0 = every data-parallel rank (full sharding); hybrid "
+                                "sharding shards inside a group (a node, a TPU slice) and "
+                                "replicates across groups (PyTorch FSDP HYBRID_SHARD, Zhao et "
+                                "al. 2023, sec. 3.2.2; MaxText ICI fsdp x DCN data)",
+                                "devices")
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
                                 "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)")
-    overlap_contention: float = _a(0.4, "calibrated: share of overlapped collective time that "
+    overlap_contention: float = _a(0.3, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
-                                   "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row")
+                                   "2022, CoCoNet, sec. 2); fitted on every throughput row "
+                                   "(docs/validation.md)")
     cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
                                 "of the previous block (Liu et al. 2023, Ring Attention)")
     ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
@@ -127,8 +185,9 @@ class Assumptions:
     uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))")
     efficiency_log_sd: float = _a(0.10, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is ~4% on the reference runs it was fitted on "
-                                  "(docs/validation.md); 0.10 allows for unseen software stacks")
+                                  "throughput MAPE is ~9% on sources its constants never saw "
+                                  "(leave-one-source-out over 169 public rows, "
+                                  "docs/validation.md); 0.10 is about that spread")
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
@@ -287,36 +346,149 @@ def parse_overrides(items, name: str = "--assume") -> dict:
             out[key] = int(value) if kind is int else value
     return out
 
-# Training frameworks differ in how many memory-bound passes they make over each activation:
-# Megatron-LM / Transformer Engine fuse norms, bias, activation and residual kernels; eager
-# PyTorch FSDP stacks (llm-foundry, 2023) run them unfused, with autocast copies.
+FSDP_OPTIMIZER_BYTES = 10.0  # see "PyTorch FSDP keeps the sharded parameters in fp32" below
+
+# Training stacks as profiles: the assumptions each one is published (or calibrated) to change.
+# A value is a number (or switch), the name of another assumption to take (a calibrated
+# constant shared by the stacks that behave alike), or (name, factor).
 FRAMEWORKS = {
+    # Megatron-LM as the 2021-22 papers ran it: fused kernels, tensor-parallel collectives on
+    # the critical path, interleaved 1F1B (Narayanan et al. 2021; Korthikanti et al. 2022).
     "megatron": {},
-    "pytorch-fsdp": {"elementwise_passes": 3.5},  # calibrated on the six llm-foundry H100 rows
+    "megatron-2021": {},
+    # Megatron-Core / NeMo performance recipes (2024-): Transformer Engine userbuffers overlap
+    # the tensor-parallel all-gather/reduce-scatter with the GEMMs (NeMo docs, communication
+    # overlap: tp_comm_overlap), distributed optimizer with overlapped gradient reduce.
+    "megatron-core": {"tp_comm_overlap": "tp_overlap_fraction"},
+    "nemo": {"tp_comm_overlap": "tp_overlap_fraction"},
+    # Megatron-DeepSpeed: DeepSpeed's pipeline engine (plain 1F1B, no virtual stages) and
+    # ZeRO-3 parameter fetches per submodule: the four linear layers of a block (QKV,
+    # attention output, FC1, FC2) each gathered in its own pre-forward hook, norms and biases
+    # below stage3_param_persistence_threshold (1e5) kept whole (deepspeed/runtime/zero/
+    # config.py, partitioned_param_coordinator.py).
+    "deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0},
+    # PyTorch FSDP keeps the sharded parameters in fp32 and casts them to bf16 only when it
+    # gathers them (PyTorch docs, FSDP MixedPrecision: "param_dtype ... the sharded
+    # parameters are kept in full precision"): 4 bytes of parameter, 4 of gradient and 8 of
+    # Adam moments, 16 a parameter, where a Megatron-style optimizer keeps a bf16 copy beside
+    # an fp32 master (18). With bf16 weight_bytes and fp32 grad_bytes, 10 bytes of optimizer
+    # state give the 16. MaxText keeps fp32 weights the same way (weight_dtype float32).
+    # Eager PyTorch FSDP (FSDP1; llm-foundry 2023, fms-fsdp without torch.compile): unfused
+    # memory-bound kernels. llm-foundry is the same stack by its benchmark's name. The PyTorch
+    # stacks attend with FlashAttention-2 (PyTorch SDPA, flash-attn 2).
+    "pytorch-fsdp": {"elementwise_passes": "eager_elementwise_passes",
+                     "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                     "flash_attention_2": True},
+    "llm-foundry": {"elementwise_passes": "eager_elementwise_passes",
+                    "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                    "flash_attention_2": True},
+    # FSDP with torch.compile (fms-fsdp 2024-05): TorchInductor fuses the elementwise chains.
+    "pytorch-fsdp-compile": {"elementwise_passes": "compiled_elementwise_passes",
+                             "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                             "flash_attention_2": True},
+    # FSDP2 (per-parameter sharding) in eager mode, and torchtitan, whose recipes compile.
+    "fsdp2": {"elementwise_passes": "eager_elementwise_passes",
+              "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+              "flash_attention_2": True},
+    "torchtitan": {"elementwise_passes": "compiled_elementwise_passes",
+                   "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                   "flash_attention_2": True},
+    # MaxText (JAX/XLA): XLA fuses elementwise work into its neighbours (calibrated
+    # xla_elementwise_passes) and overlaps the tensor-parallel collectives with the matmuls
+    # they feed ("collective matmul": Wang et al. 2023, ASPLOS, 'Overlap communication with
+    # dependent computation via decomposition', on TPUs with XLA); on TPUs, which publish
+    # no measured matmul ceiling, the achieved matmul fraction is the calibrated XLA one.
+    "maxtext": {"elementwise_passes": "xla_elementwise_passes",
+                "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0,
+                "tp_comm_overlap": "tp_overlap_fraction"},
     # GPT-NeoX as used for Pythia (2022-23): only softmax and bias-GELU fused, the rest eager
-    # (the pytorch-fsdp calibration, not fitted to any GPT-NeoX run), and FlashAttention 1,
-    # which reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs
-    # 50-73% of A100 peak, ~2x): half the calibrated FlashAttention-2 efficiency.
-    "gpt-neox": {"elementwise_passes": 3.5, "attention_efficiency": 0.375},
+    # (the eager calibration, not fitted to any GPT-NeoX run), and FlashAttention 1, which
+    # reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs 50-73% of
+    # A100 peak, ~2x): half the calibrated FlashAttention-2 efficiency.
+    "gpt-neox": {"elementwise_passes": "eager_elementwise_passes",
+                 "attention_efficiency": ("attention_efficiency", 0.5)},
+    # AWS NeuronX Distributed: Megatron-style tensor (with sequence) and pipeline parallelism
+    # on Trainium (aws-neuron-sdk, neuronx-distributed docs); no overlap published.
+    "neuronx": {"attention_efficiency": "ported_attention_efficiency"},
+    # Intel's Megatron-DeepSpeed fork for Gaudi (HabanaAI/Megatron-DeepSpeed): DeepSpeed's
+    # pipeline engine and ZeRO as above, with Gaudi's fused SDPA attention kernel.
+    "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
+                         "attention_efficiency": "ported_attention_efficiency"},
 }
 FRAMEWORK_SOURCES = {
-    "megatron": "Megatron-LM / Transformer Engine fused kernels (default)",
-    "pytorch-fsdp": ("calibrated on the llm-foundry H100 benchmark rows (MPT 1B-70B, "
-                     "docs/validation.md): eager PyTorch makes ~3.5x the memory-bound passes of "
-                     "Megatron-LM's fused kernels"),
-    "gpt-neox": ("GPT-NeoX 2022-23 (Pythia configs: only softmax and bias-GELU fused): eager "
-                 "memory-bound passes as pytorch-fsdp (llm-foundry calibration) and "
-                 "FlashAttention 1 at half the FlashAttention-2 efficiency (Dao 2023: ~2x)"),
+    "megatron": "Megatron-LM as in Narayanan et al. 2021 / Korthikanti et al. 2022: fused "
+                "kernels, tensor-parallel collectives exposed, interleaved 1F1B",
+    "megatron-2021": "Megatron-LM 2021 (Narayanan et al. 2021, SC21): fused kernels, "
+                     "tensor-parallel collectives exposed, interleaved 1F1B",
+    "megatron-core": "Megatron-Core (2024-): Transformer Engine userbuffers overlap the "
+                     "tensor-parallel collectives (--tp-comm-overlap; calibrated "
+                     "tp_overlap_fraction)",
+    "nemo": "NVIDIA NeMo / Megatron-Bridge performance recipes (Megatron-Core with "
+            "tp_comm_overlap=True; calibrated tp_overlap_fraction)",
+    "deepspeed": "Megatron-DeepSpeed: DeepSpeed pipeline engine (plain 1F1B, no virtual stages) "
+                 "and ZeRO-3 gathers per linear submodule, four per layer (DeepSpeed ZeRO-3 "
+                 "partitioned-parameter coordinator)",
+    "pytorch-fsdp": "eager PyTorch FSDP: unfused memory-bound kernels (calibrated "
+                    "eager_elementwise_passes)",
+    "llm-foundry": "MosaicML llm-foundry / Composer on PyTorch FSDP, eager (calibrated "
+                   "eager_elementwise_passes)",
+    "pytorch-fsdp-compile": "PyTorch FSDP with torch.compile (calibrated "
+                            "compiled_elementwise_passes)",
+    "fsdp2": "PyTorch FSDP2, eager (calibrated eager_elementwise_passes)",
+    "torchtitan": "torchtitan: FSDP2 with torch.compile (calibrated "
+                  "compiled_elementwise_passes)",
+    "maxtext": "MaxText (JAX/XLA): XLA-fused elementwise work, calibrated XLA matmul fraction on "
+               "accelerators without a measured ceiling",
+    "gpt-neox": "GPT-NeoX 2022-23 (Pythia configs: only softmax and bias-GELU fused): eager "
+                "memory-bound passes and FlashAttention 1 at half the FlashAttention-2 "
+                "efficiency (Dao 2023: ~2x)",
+    "neuronx": "AWS NeuronX Distributed: Megatron-style tensor and pipeline parallelism "
+               "(aws-neuron-sdk neuronx-distributed docs), NKI attention (calibrated "
+               "ported_attention_efficiency)",
+    "habana-deepspeed": "Intel's Megatron-DeepSpeed for Gaudi (HabanaAI/Megatron-DeepSpeed): "
+                        "plain 1F1B, per-submodule ZeRO-3 gathers, Gaudi fused SDPA (calibrated "
+                        "ported_attention_efficiency)",
 }
+# The best public stack of each vendor's accelerators: what a plan of a future run assumes
+# when no --framework is given (the first accelerator's, when several are compared).
+VENDOR_STACKS = {
+    "NVIDIA": ("megatron-core", "NVIDIA's published training performance comes from "
+               "Megatron-Core (NVIDIA NeMo performance summary; Megatron-Bridge performance "
+               "summary; Megatron-LM README)"),
+    "Google": ("maxtext", "Google's reference JAX LLM stack for Cloud TPUs "
+               "(AI-Hypercomputer/maxtext README; tpu-recipes)"),
+    "AMD": ("megatron-core", "AMD's training containers run Megatron-LM on ROCm (ROCm docs, "
+            "'Training a model with Megatron-LM for ROCm'; AMD-AGI/Primus)"),
+    "Intel": ("habana-deepspeed", "Intel's LLM pre-training recipes for Gaudi are "
+              "Megatron-DeepSpeed (HabanaAI/Megatron-DeepSpeed; Intel Gaudi model references)"),
+    "AWS": ("neuronx", "AWS's training library for Trainium is NeuronX Distributed "
+            "(aws-neuron-sdk, neuronx-distributed)"),
+}
+DEFAULT_FRAMEWORK = "megatron-core"
+
+
+def framework_for(vendor: str | None) -> tuple[str, str]:
+    """(stack, source) a plan assumes for an accelerator of ``vendor`` when none is given."""
+    stack, source = VENDOR_STACKS.get(vendor or "", (DEFAULT_FRAMEWORK, ""))
+    return stack, source or ("planner default stack: " + DEFAULT_FRAMEWORK)
 
 
 def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
-    """Assumptions with a framework's overrides applied (unknown names are an error)."""
+    """Assumptions with a framework's overrides applied (unknown names are an error). An
+    override names a number, another assumption (its value is taken) or (name, factor)."""
     if framework is None:
         return asm
     if framework not in FRAMEWORKS:
         raise KeyError(framework)
-    return asm.with_(**FRAMEWORKS[framework])
+    changes = {}
+    for name, value in FRAMEWORKS[framework].items():
+        if isinstance(value, str):
+            value = getattr(asm, value)
+        elif isinstance(value, tuple):
+            value = getattr(asm, value[0]) * value[1]
+        changes[name] = value
+    return asm.with_(**changes)
 
 
 # --- engineering defaults of many-scenario runs (planner/many/) -------

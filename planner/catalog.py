@@ -19,13 +19,14 @@ from typing import Any, Iterable
 from .assumptions import FRAMEWORKS, Assumptions
 from .errors import CatalogError, UnknownKeyError
 from .specs import (
-    CONFIDENCES,
     FFN_TYPES,
     PRECISIONS,
+    REFERENCE_CONFIDENCE,
     TEAMS,
     Accelerator,
     Architecture,
     Figure,
+    Measurements,
     Network,
     Reference,
     Site,
@@ -37,11 +38,13 @@ KINDS = {
     "networks": "hardware/networks",
     "sites": "hardware/sites",
     "workloads": "workloads",
+    "measurements": "workloads/measurements",
 }
 
 FIGURE_KEYS = {"value", "source", "as_of", "confidence", "low", "high", "note"}
 
-ACCELERATOR_TEXT = {"name", "vendor", "aliases", "scale_up_network", "scale_out_network"}
+ACCELERATOR_TEXT = {"name", "vendor", "family", "aliases", "scale_up_network",
+                    "scale_out_network"}
 ACCELERATOR_FIGURES = {
     "release_year", "peak_bf16_tflops", "peak_fp8_tflops", "peak_fp4_tflops",
     "matmul_bf16_fraction", "matmul_fp8_fraction", "matmul_fp4_fraction", "hbm_gb",
@@ -152,7 +155,8 @@ def parse_accelerator(path: Path, key: str, data: dict) -> Accelerator:
         cloud_contract_usd_per_hour=_v(f, "cloud_contract_usd_per_hour"),
         devices_per_rack=_whole(path, f, "devices_per_rack"),
         devices_per_scalable_unit=_whole(path, f, "devices_per_scalable_unit"),
-        aliases=tuple(a.lower() for a in data.get("aliases", ())), figures=f)
+        aliases=tuple(a.lower() for a in data.get("aliases", ())), figures=f,
+        family=str(data.get("family", key)))
 
 
 def _whole(path: Path, figs: dict[str, Figure], key: str) -> int | None:
@@ -225,7 +229,11 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         architecture = None
     else:
         architecture = _architecture(path, arch, ffn_type, data)
-    refs = [_reference(path, i, raw) for i, raw in enumerate(data.get("reference", []))]
+    refs = [parse_reference(path, raw, i) for i, raw in enumerate(data.get("reference", []))]
+    for ref in refs:
+        if ref.workload is not None and ref.workload != key:
+            raise CatalogError(f"{path}: [[reference]] {ref.row_id}: workload '{ref.workload}' "
+                               f"is not this file's workload '{key}' (leave it out here)")
     tokens = float(train.get("tokens", 0.0))
     return Workload(
         key=key, name=data.get("name", key), architecture=architecture, tokens=tokens,
@@ -256,12 +264,64 @@ def _architecture(path: Path, arch: dict, ffn_type: str, data: dict) -> Architec
     return architecture
 
 
-def _reference(path: Path, i: int, raw: dict) -> Reference:
-    """One [[reference]] of a workload file, its keys and values checked."""
+# A reference row's keys by the type its value must have: text, whole numbers >= 1, positive
+# finite numbers, percentages in (0, 100], switches.
+REFERENCE_TEXT = {"row_id", "kind", "source", "as_of", "accelerator", "layout", "precision",
+                  "flop_convention", "framework", "network", "unscored", "note", "workload",
+                  "source_url", "quote", "confidence", "stack", "team"}
+REFERENCE_COUNTS = {"gpus", "seq_len"}
+REFERENCE_POSITIVE = {"global_batch_tokens", "tokens", "tflops_per_gpu", "gpu_hours",
+                      "training_days", "energy_mwh", "cost_usd", "tokens_per_s_per_gpu"}
+REFERENCE_PERCENT = {"mfu_pct", "hfu_pct"}
+REFERENCE_SWITCHES = {"flash_attention", "dropout", "derived"}
+
+
+def _number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value == value \
+        and abs(value) != float("inf")
+
+
+def _check_reference_types(path: Path, raw: dict, label: str) -> None:
+    """Each key of a reference row has a value of its type and range, or a CatalogError
+    names the file, the row, the key and the accepted form."""
+    where = f"{path}: [[reference]] {label}"
+    for key, value in raw.items():
+        if key in REFERENCE_TEXT and not isinstance(value, str):
+            raise CatalogError(f"{where}: '{key}' must be text, got {value!r}")
+        if key in REFERENCE_COUNTS and not (_number(value) and value >= 1
+                                            and int(value) == value):
+            raise CatalogError(f"{where}: '{key}' must be a whole number >= 1, got {value!r}")
+        if key in REFERENCE_POSITIVE and not (_number(value) and value > 0):
+            raise CatalogError(f"{where}: '{key}' must be a number > 0, got {value!r}")
+        if key in REFERENCE_PERCENT and not (_number(value) and 0 < value <= 100):
+            raise CatalogError(f"{where}: '{key}' must be a percentage in (0, 100], "
+                               f"got {value!r}")
+        if key in REFERENCE_SWITCHES and not isinstance(value, bool):
+            raise CatalogError(f"{where}: '{key}' must be true or false, got {value!r}")
+    if raw.get("confidence") is not None and raw["confidence"] not in REFERENCE_CONFIDENCE:
+        raise CatalogError(f"{where}: confidence must be one of "
+                           f"{', '.join(REFERENCE_CONFIDENCE)}, got {raw['confidence']!r}")
+    if raw.get("team") is not None and raw["team"] not in TEAMS:
+        raise CatalogError(f"{where}: team must be one of {', '.join(TEAMS)}, "
+                           f"got {raw['team']!r}")
+    if "assumptions" in raw and not isinstance(raw["assumptions"], dict):
+        raise CatalogError(f"{where}: 'assumptions' must be an inline table NAME = VALUE")
+    if "stages" in raw and not (isinstance(raw["stages"], list)
+                                and all(isinstance(s, dict) for s in raw["stages"])):
+        raise CatalogError(f"{where}: 'stages' must be a list of inline tables")
+
+
+def parse_reference(path: Path, raw: Any, i: int, defaults: dict | None = None) -> Reference:
+    """One [[reference]] row (``defaults``: keys a measurement file gives once for all its
+    rows); every key is checked for its type and range."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: [[reference]] {i + 1} must be a table")
+    raw = {**(defaults or {}), **raw}
     _check_keys(path, raw, REFERENCE_KEYS, f"reference {i + 1}")
     for need in ("row_id", "kind", "source", "as_of"):
         if need not in raw:
             raise CatalogError(f"{path}: [[reference]] {i + 1} has no '{need}'")
+    _check_reference_types(path, raw, str(raw["row_id"]))
     if raw["kind"] not in ("throughput", "whole_run"):
         raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: kind must be "
                            "'throughput' or 'whole_run'")
@@ -286,15 +346,38 @@ def _reference(path: Path, i: int, raw: dict) -> Reference:
         if name not in known:
             raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown assumption "
                                f"'{name}'")
-    for name, allowed in (("team", TEAMS), ("confidence", CONFIDENCES)):
-        if raw.get(name) is not None and raw[name] not in allowed:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: {name} must be one "
-                               f"of {', '.join(allowed)}")
     return Reference(**{**raw, "stages": tuple(dict(s) for s in stages)})
 
 
+# Keys a measurement file may give once, for all its rows (a row's own value wins).
+MEASUREMENT_DEFAULTS = {"source", "source_url", "as_of", "confidence", "accelerator",
+                        "framework", "stack", "team", "flop_convention", "precision",
+                        "network", "kind"}
+MEASUREMENT_TEXT = {"name", "note"}
+
+
+def parse_measurements(path: Path, key: str, data: dict) -> Measurements:
+    """A file of one public source's measurements: plain keys, defaults for its rows, and
+    [[reference]] rows that each name their workload."""
+    _check_keys(path, data, MEASUREMENT_TEXT | MEASUREMENT_DEFAULTS | {"reference"})
+    defaults = {k: data[k] for k in MEASUREMENT_DEFAULTS if k in data}
+    refs = []
+    for i, raw in enumerate(data.get("reference", [])):
+        ref = parse_reference(path, raw, i, defaults)
+        if not ref.workload:
+            raise CatalogError(f"{path}: [[reference]] {ref.row_id}: a measurement row needs "
+                               "'workload', the key of a workload file")
+        refs.append(ref)
+    ids = [r.row_id for r in refs]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[0]
+        raise CatalogError(f"{path}: row_id '{dup}' is given twice")
+    return Measurements(key=key, name=str(data.get("name", key)), references=tuple(refs),
+                        note=str(data.get("note", "")))
+
+
 PARSERS = {"accelerators": parse_accelerator, "networks": parse_network, "sites": parse_site,
-           "workloads": parse_workload}
+           "workloads": parse_workload, "measurements": parse_measurements}
 
 
 def read_toml(path: Path) -> dict:

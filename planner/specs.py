@@ -57,6 +57,9 @@ class Accelerator:
     devices_per_scalable_unit: int | None = None  # a reference-architecture block (SU, pod)
     aliases: tuple[str, ...] = ()
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+    # the architecture generation it belongs to ("NVIDIA Hopper", "Google TPU v5p"): the unit
+    # the validation reports accuracy by; the key when the file names none
+    family: str = ""
 
     def cloud_price(self) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
@@ -204,25 +207,35 @@ class Reference:
     # count and throughput, so circular): the row is still predicted and shown, never scored.
     unscored: str | None = None
     note: str | None = None
-    # Provenance of the published figures (shared with the throughput rows): the public
-    # original's address, the exact phrase or table cell read, how sure the reading is ("P" read
-    # in the primary text, "S" a secondary copy quoting it, "D" derived by arithmetic from P/S
-    # figures) and whether the stored figure is itself derived (the arithmetic is in `note`).
+    # --- provenance of a published measurement (workloads/measurements/*.toml) -----------
+    workload: str | None = None  # the workload's key (a measurement file names it per row)
+    tokens_per_s_per_gpu: float | None = None  # published tokens per second per device
     source_url: str | None = None
-    quote: str | None = None
-    confidence: str | None = None
-    derived: bool | None = None
-    # The software stack as the source names it, and the kind of team that ran it (TEAMS):
-    # what a planner user knows about their own run before it starts.
-    stack: str | None = None
-    team: str | None = None
-    tokens_per_s_per_gpu: float | None = None
+    quote: str | None = None  # the figure as the source prints it (table cell or phrase)
+    confidence: str | None = None  # P primary, S secondary, D derived (REFERENCE_CONFIDENCE)
+    derived: bool | None = None  # a figure of the row was derived by arithmetic (see note)
+    stack: str | None = None  # the software stack as the source names it
+    team: str | None = None  # who ran it (TEAMS)
 
 
-# The kinds of team a whole run is published by (a [[reference]]'s `team`); the realisation
-# model (planner/model/realisation.py) can take one as a planning-time input.
+# Grades of a reference row's figures: read in the primary source (P, or V as the hardware
+# catalog writes it), a secondary source quoting it (S), derived by arithmetic (D), unverified
+# (U).
+REFERENCE_CONFIDENCE = ("P", "V", "S", "D", "U")
+# The kinds of team a run is published by; the realisation model (planner/model/realisation.py)
+# takes one as a planning-time input (--team).
 TEAMS = ("frontier lab", "company", "open-model group", "academic", "national cluster")
-CONFIDENCES = ("P", "S", "D")
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """One public source's published measurements (a file of workloads/measurements/): its
+    rows, each naming the workload it ran."""
+
+    key: str
+    name: str
+    references: tuple[Reference, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)

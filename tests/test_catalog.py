@@ -153,3 +153,66 @@ def test_fingerprint_changes_with_user_files(tmp_path):
     base = catalog().fingerprint()
     _write(tmp_path, "hardware/sites", "mine", SITE)
     assert catalog(tmp_path).fingerprint() != base
+
+
+MEASUREMENTS = """\
+    name = "a benchmark page"
+    source = "repo README, table 1"
+    source_url = "https://example.org/readme"
+    as_of = "2025-01"
+    confidence = "P"
+    stack = "megatron-core"
+    team = "company"
+    framework = "megatron-core"
+    [[reference]]
+    row_id = "page-8b-8g"
+    kind = "throughput"
+    workload = "llama3.1-8b"
+    accelerator = "h100-sxm"
+    gpus = 8
+    seq_len = 8192
+    global_batch_tokens = 1048576
+    tokens_per_s_per_gpu = 12000.0
+    quote = "| 8B | 8 | 12000 |"
+    {extra}
+"""
+
+
+def test_measurement_file_rows_carry_provenance_and_inherit_defaults(tmp_path):
+    path = _write(tmp_path, "workloads/measurements", "page", MEASUREMENTS.format(extra=""))
+    m = load_file("measurements", path)
+    (ref,) = m.references
+    assert m.key == "page" and ref.workload == "llama3.1-8b"
+    assert ref.source == "repo README, table 1" and ref.framework == "megatron-core"
+    assert ref.tokens_per_s_per_gpu == 12000.0 and ref.quote.startswith("| 8B")
+    assert ref.confidence == "P" and ref.team == "company"
+    assert "page" in catalog(tmp_path).keys("measurements")
+
+
+@pytest.mark.parametrize("extra, words", [
+    ('gpus = 8.5', ["'gpus'", "whole number"]),
+    ('mfu_pct = 140', ["'mfu_pct'", "(0, 100]"]),
+    ('tokens_per_s_per_gpu = -3', ["'tokens_per_s_per_gpu'", "> 0"]),
+    ('confidence = "sure"', ["confidence must be one of"]),
+    ('team = "lab"', ["team must be one of"]),
+    ('derived = "yes"', ["'derived'", "true or false"]),
+    ('quote = 3', ["'quote'", "text"]),
+    ('colour = "red"', ["unknown key 'colour'"]),
+])
+def test_measurement_rows_are_checked_for_type_and_range(tmp_path, extra, words):
+    name = extra.split(" = ")[0]
+    text = "\n".join(line for line in MEASUREMENTS.format(extra="").splitlines()
+                     if not line.strip().startswith(name + " = ")) + "\n    " + extra + "\n"
+    path = _write(tmp_path, "workloads/measurements", "page", text)
+    with pytest.raises(CatalogError) as exc:
+        load_file("measurements", path)
+    assert "page-8b-8g" in str(exc.value) or "reference 1" in str(exc.value)
+    for w in words:
+        assert w in str(exc.value)
+
+
+def test_a_measurement_row_must_name_its_workload(tmp_path):
+    path = _write(tmp_path, "workloads/measurements", "page",
+                  MEASUREMENTS.format(extra="").replace('workload = "llama3.1-8b"', ""))
+    with pytest.raises(CatalogError, match="needs 'workload'"):
+        load_file("measurements", path)

@@ -49,9 +49,11 @@ def test_binding_limit_relaxed_grows_the_run():
     assert a.binding == "budget"
     relaxed = inverse.budget(usd="30M", deadline="120d", gpu="h100-sxm", tolerance=0.1)
     assert relaxed.model_flops > a.model_flops * 1.2
-    # the non-binding limit, relaxed, changes little
+    # the non-binding limit, relaxed, changes less: a longer deadline lets a smaller, more
+    # efficient cluster spend the same money (never less)
     other = inverse.budget(usd="20M", deadline="240d", gpu="h100-sxm", tolerance=0.1)
-    assert other.model_flops == pytest.approx(a.model_flops, rel=0.1)
+    assert a.model_flops * 0.95 <= other.model_flops <= a.model_flops * 1.25
+    assert other.model_flops < relaxed.model_flops
 
 
 def test_later_year_never_costs_more_for_the_same_run():

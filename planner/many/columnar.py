@@ -47,6 +47,7 @@ from ..plan.inputs import (
     parse_layout,
     parse_limits,
     resolve_workload,
+    stack_for,
 )
 from ..specs import RECOMPUTE
 from ..units import SECONDS_PER_DAY
@@ -56,7 +57,9 @@ from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, SHAPE_INPUTS, group
 
 def _model(ctx, vals: dict):
     """(workload, assumptions, the workload's own tokens or nan) of one distinct input."""
-    asm = ctx.intern(assumptions_for(ctx.assumptions, vals.get("framework"), vals.get("team")))
+    framework, _ = stack_for(ctx.catalog, vals.get("framework"), vals.get("gpu"),
+                             ctx.assumptions)
+    asm = ctx.intern(assumptions_for(ctx.assumptions, framework, vals.get("team")))
     args = dict(params=vals.get("params"), workload=vals.get("workload"),
                 ffn_type=vals.get("ffn_type"), seq_len=vals.get("seq_len"),
                 global_batch=vals.get("global_batch"), precision=vals.get("precision"),
@@ -138,7 +141,7 @@ class Chunk:
             sub, sub_first = group([c.take(first) for c in cols], len(first))
             return sub.take(ids), first[sub_first]  # groups ordered by their first row
 
-        model = present(MODEL_INPUTS)
+        model = present(MODEL_INPUTS + ("gpu",))  # the default stack follows the accelerator
         hardware = model + present(("gpu", "network"))
         every = hardware + present(("gpus", "layout", "allow_tp_beyond_domain"))
         self.aid, self.afirst = group(every, self.n) if every else (
@@ -150,7 +153,8 @@ class Chunk:
         self.groups()
         self.models = []
         for g, r0 in enumerate(self.mfirst):
-            vals = {name: self.cols[name].row(r0) for name in MODEL_INPUTS if name in self.cols}
+            vals = {name: self.cols[name].row(r0) for name in MODEL_INPUTS + ("gpu",)
+                    if name in self.cols}
             key = tuple(sorted((k, repr(v)) for k, v in vals.items()))
             ok, val = self.ctx.once("model", key, lambda vals=vals: _model(self.ctx, vals))
             self.models.append(val if ok else None)

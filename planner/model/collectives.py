@@ -68,8 +68,19 @@ def hierarchical_all_reduce_s(nbytes, n_inner, n_outer, bw_inner, bw_outer, alph
 
 
 def hierarchical_reduce_scatter_s(nbytes, n_inner, n_outer, bw_inner, bw_outer, alpha_inner,
-                                  alpha_outer):
-    """Reduce-scatter inside the domain, then across domains on the 1/n_inner shard."""
-    inner = reduce_scatter_s(nbytes, n_inner, bw_inner, alpha_inner)
-    outer = reduce_scatter_s(nbytes / np.maximum(n_inner, 1), n_outer, bw_outer, alpha_outer)
-    return inner + outer
+                                  alpha_outer, messages=1.0):
+    """Reduce-scatter (or all-gather) of ``nbytes`` over n_inner x n_outer ranks, sent as
+    ``messages`` collectives. Bandwidth: inside the domain, then across domains on the
+    1/n_inner shard each device's own NIC carries (one ring per rail: NCCL channels, one per
+    NIC). Latency: NCCL runs reduce-scatter and all-gather as one flat ring through all n
+    ranks (NCCL docs, NCCL_ALGO: Ring for ReduceScatter/AllGather), so each message takes
+    n - 1 steps, each paced by its slowest hop: the inter-domain one once the ring leaves the
+    domain (Thakur et al. 2005, sec. 4: (p-1) alpha per ring collective)."""
+    n_inner = np.maximum(np.asarray(n_inner, dtype=float), 1.0)
+    n_outer = np.maximum(np.asarray(n_outer, dtype=float), 1.0)
+    inner = reduce_scatter_s(nbytes, n_inner, bw_inner, 0.0)
+    outer = reduce_scatter_s(nbytes / n_inner, n_outer, bw_outer, 0.0)
+    steps = _steps(n_inner * n_outer)
+    with np.errstate(invalid="ignore"):
+        latency = messages * steps * np.where(n_outer > 1, alpha_outer, alpha_inner)
+    return inner + outer + np.where(steps > 0, latency, 0.0)

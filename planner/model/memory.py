@@ -48,6 +48,14 @@ def state_bytes(params, shards, zero, asm: Assumptions):
     return w, g, o
 
 
+def zero3_shards(shards, asm: Assumptions):
+    """Devices one copy of the weights is sharded over under ZeRO-3: every data-parallel rank,
+    or the hybrid-sharding group when one is set (PyTorch FSDP HYBRID_SHARD, Zhao et al. 2023,
+    sec. 3.2.2)."""
+    group = asm.zero3_shard_group
+    return np.where(np.asarray(group) > 0, np.minimum(shards, np.maximum(group, 1)), shards)
+
+
 def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions):
     """Activations one layer keeps for backward, for one microbatch, on one device
     (Korthikanti et al. 2022, Table 2, re-derived per tensor for GQA and gated FFNs; 2 bytes per
@@ -108,7 +116,7 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
                      zero, asm: Assumptions) -> dict:
     """Peak bytes per device by component: weights, grads, optimizer, activations, other."""
     dense, expert = stage_params(a, tp, pp, ep)
-    shards = dp * cp
+    shards = np.where(np.asarray(zero) >= 3, zero3_shards(dp * cp, asm), dp * cp)
     wd, gd, od = state_bytes(dense, shards, zero, asm)
     we, ge, oe = state_bytes(expert, np.maximum(shards / ep, 1), zero, asm)
     stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm)

@@ -8,8 +8,9 @@ data stalls, debugging, software less tuned than the best. The realised run is
 
 The named terms are fractions of the ideal wall time, each from a published run
 (assumptions.py: evaluation_fraction, batch_ramp_fraction, rollback_fraction). The residual is
-empirical: the median, over the public whole runs (workloads/*.toml, kind whole_run, predicted
-with planning-time inputs only), of published device-hours / (ideal x named terms), for the
+empirical: over the public whole runs (workloads/*.toml, kind whole_run, predicted with
+planning-time inputs only), the point forecast of published device-hours / (ideal x named
+terms) that minimises the percentage error (``centre``: a weighted median), for the
 kind of team running the training ("frontier lab" or any other kind; all runs when the team is
 not said), with its spread as the 10th and 90th percentiles of the same ratios. The fitted
 constants live in realisation_fit.py, regenerated from the repository's data by
@@ -32,7 +33,8 @@ from .realisation_fit import FIT
 __all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "realise",
            "spread", "draw_residual", "fit", "leave_one_out"]
 
-# The residual's groups: frontier labs, every other kind of team, and all runs together.
+# The residual's groups: frontier labs, every other kind of team, and all runs together (the
+# grouping kept by the leave-one-out comparison of docs/validation.md).
 GROUPS = ("frontier", "other", "any")
 # What ``realise`` returns beside the wall time, in order (a plan's realisation_* columns).
 REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
@@ -66,16 +68,16 @@ def realise(ideal_wall_s, devices, asm: Assumptions, residual_log=None,
     """The realised wall time of runs whose ideal (steady state, failures, checkpoints) wall
     time is ``ideal_wall_s`` on ``devices`` devices, and where it went, as arrays.
 
-    ``residual_log``: a draw of the residual's log about its median (uncertainty.py), else the
-    median itself. ``fitted``: residual constants in place of the shipped FIT (the validation's
+    ``residual_log``: a draw of the residual's log about its centre (uncertainty.py), else the
+    centre itself. ``fitted``: residual constants in place of the shipped FIT (the validation's
     leave-one-out)."""
     ideal = _known(ideal_wall_s)
     n = np.asarray(devices, dtype=float)
     group = (fitted or FIT)[group_of(asm.team)]
     named = named_fraction(asm)
-    centre = group["log_median"] if asm.realisation else 0.0
+    centre = group["log_centre"] if asm.realisation else 0.0
     offset = 0.0 if residual_log is None or not asm.realisation else _known(residual_log)
-    # the empirical residual: median of published / (ideal x named) for the team's group
+    # the empirical residual: the centre of published / (ideal x named) for the team's group
     residual = np.exp(centre + offset)
     named_wall = ideal * (1.0 + named)
     wall = named_wall * residual
@@ -99,16 +101,17 @@ def realise(ideal_wall_s, devices, asm: Assumptions, residual_log=None,
 
 def spread(asm: Assumptions, fitted: dict | None = None) -> tuple[float, float]:
     """(low, high): the 10th and 90th percentiles of the team group's residual, as log offsets
-    from its median (low <= 0 <= high); (0, 0) when realisation is off."""
+    from its centre (low <= 0 <= high); (0, 0) when realisation is off."""
     if not asm.realisation:
         return 0.0, 0.0
     g = (fitted or FIT)[group_of(asm.team)]
-    return g["log_q10"] - g["log_median"], g["log_q90"] - g["log_median"]
+    return (min(g["log_q10"] - g["log_centre"], 0.0),
+            max(g["log_q90"] - g["log_centre"], 0.0))
 
 
 def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
                   other_log_sd: float = 0.0) -> np.ndarray:
-    """n draws of the residual's log about its median: a two-piece normal whose 10th and 90th
+    """n draws of the residual's log about its centre: a two-piece normal whose 10th and 90th
     percentiles are the fitted ones (spread), less ``other_log_sd`` in quadrature on each side,
     since the residual fitted on published runs already holds what the other draws of the
     Monte Carlo vary (the step model's efficiency error, chiefly)."""
@@ -116,15 +119,25 @@ def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
     sd_low = np.sqrt(max((low / Z90) ** 2 - other_log_sd ** 2, 0.0))
     sd_high = np.sqrt(max((high / Z90) ** 2 - other_log_sd ** 2, 0.0))
     z = rng.standard_normal(n)
-    # two-piece normal: the low side's scale below the median, the high side's above
+    # two-piece normal: the low side's scale below the centre, the high side's above
     return np.where(z < 0, z * sd_low, z * sd_high)
+
+
+def centre(log_ratio) -> float:
+    """The residual's point forecast: the c minimising the mean absolute percentage error
+    sum |exp(c - x) - 1| of the runs' log ratios x, the median of their distribution
+    reweighted by 1/ratio (Gneiting 2011, 'Making and evaluating point forecasts', JASA 106:
+    the optimal point forecast under MAPE is the beta-median with beta = -1)."""
+    x = np.sort(np.asarray(log_ratio, dtype=float))
+    w = np.cumsum(np.exp(-x))
+    return float(x[np.searchsorted(w, w[-1] / 2.0)])
 
 
 def fit(log_ratio, groups) -> dict:
     """The residual constants from log(published / (ideal x named)) of whole runs and their
     groups ("frontier" or "other", or any other labels): per group and for all runs ("any"),
-    the median and the 10th and 90th percentiles (numpy's linear interpolation) and the
-    number of runs."""
+    the centre (``centre``: the forecast that minimises the percentage error), the 10th and
+    90th percentiles (numpy's linear interpolation) and the number of runs."""
     x = np.asarray(log_ratio, dtype=float)
     g = np.asarray(groups)
     names = [n for n in GROUPS if n == "any" or n in set(g.tolist())]
@@ -132,18 +145,18 @@ def fit(log_ratio, groups) -> dict:
     out = {}
     for name in names:
         sel = x if name == "any" else x[g == name]
-        out[name] = {"log_median": float(np.median(sel)),
+        out[name] = {"log_centre": centre(sel),
                      "log_q10": float(np.percentile(sel, 10)),
                      "log_q90": float(np.percentile(sel, 90)), "runs": int(sel.size)}
     return out
 
 
 def leave_one_out(log_ratio, groups) -> dict:
-    """For each run, the residual fitted on all the others (its group's median, 10th and 90th
-    percentiles, as ``fit``): arrays log_median, log_q10, log_q90."""
+    """For each run, the residual fitted on all the others (its group's centre, 10th and 90th
+    percentiles, as ``fit``): arrays log_centre, log_q10, log_q90."""
     x = np.asarray(log_ratio, dtype=float)
     g = np.asarray(groups)
-    out = {k: np.empty(x.size) for k in ("log_median", "log_q10", "log_q90")}
+    out = {k: np.empty(x.size) for k in ("log_centre", "log_q10", "log_q90")}
     for i in range(x.size):
         keep = np.arange(x.size) != i
         fitted = fit(x[keep], g[keep])

@@ -47,11 +47,13 @@ def _divisors(n: int, limit: int | None = None) -> tuple[int, ...]:
 
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
-                      allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0) -> dict:
+                      allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,
+                      interleaved: bool = True) -> dict:
     """All valid layouts as a dict of equal-length int arrays (recompute as 0/1/2).
 
     ``batch_seqs`` is each layout's global batch in sequences: the requested one when dp x mb
-    divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative)."""
+    divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative).
+    ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed)."""
     fixed = dict(fixed or {})
     seqs = global_batch_tokens / seq_len
     if abs(seqs - round(seqs)) > 1e-9 or seqs < 1:
@@ -68,9 +70,14 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     else:
         tps = [t for t in _divisors(a.heads, scale_up_domain) if scale_up_domain % t == 0]
     cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if seq_len % c == 0
-                                               and seq_len // c >= 1024]
+                                               and (c == 1 or seq_len // c >= 1024)]
     mbs = [fixed["microbatch"]] if "microbatch" in fixed else list(SEARCH_MICROBATCH)
     vps = [fixed["virtual_stages"]] if "virtual_stages" in fixed else list(SEARCH_VIRTUAL)
+    if not interleaved:
+        if vps != [1] and "virtual_stages" in fixed:
+            raise LayoutError(f"vp={fixed['virtual_stages']}: this stack runs plain 1F1B "
+                              "without virtual stages; give vp=1 or another --framework")
+        vps = [1]
     rcs = ([RECOMPUTE_CODES[fixed["recompute"]]] if "recompute" in fixed else [0, 1, 2])
     zeros = [fixed["zero"]] if "zero" in fixed else list(SEARCH_ZERO)
     combos = []  # (tp, pp, dp, cp, ep), in the order the layouts are listed
@@ -207,7 +214,7 @@ class Best:
 def _candidates(key: SearchKey, asm: Assumptions) -> dict:
     return enumerate_layouts(key.architecture, key.devices, key.seq_len, key.global_batch_tokens,
                              key.hardware.scale_up_domain, dict(key.fixed), key.allow_tp,
-                             asm.batch_tolerance)
+                             asm.batch_tolerance, bool(asm.interleaved_pipeline))
 
 
 def _score(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:

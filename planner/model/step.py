@@ -21,7 +21,7 @@ import numpy as np
 from ..assumptions import Assumptions
 from . import collectives as coll
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import memory_breakdown, stage_params, total_bytes
+from .memory import memory_breakdown, stage_params, total_bytes, zero3_shards
 from .topology import fat_tree_tiers, group_span
 
 TIME_KEYS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
@@ -72,11 +72,11 @@ def _all_reduce(nbytes, n, stride, hw):
                                           hw.scale_out_bytes_per_s, hw.scale_up_latency_s, alpha)
 
 
-def _reduce_scatter(nbytes, n, stride, hw):
+def _reduce_scatter(nbytes, n, stride, hw, messages=1.0):
     inner, outer, alpha = _group_links(n, stride, hw)
     return coll.hierarchical_reduce_scatter_s(nbytes, inner, outer, hw.scale_up_bytes_per_s,
                                               hw.scale_out_bytes_per_s, hw.scale_up_latency_s,
-                                              alpha)
+                                              alpha, messages)
 
 
 def _all_to_all(nbytes, n, stride, hw):
@@ -215,12 +215,25 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     dp_total = dense_sync + expert_sync
     dp_step = (np.maximum(dp_total - window, 0.0)
                + asm.overlap_contention * np.minimum(dp_total, window))
-    # ZeRO-3: gather weights for forward and backward, reduce-scatter grads, every microbatch,
-    # prefetched under that microbatch's compute (Zhao et al. 2023, PyTorch FSDP, sec. 3.3).
-    z3 = (2.0 * _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw)
-          + _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw))
-    z3_exposed = m * (np.maximum(z3 - compute_mb, 0.0)
-                      + asm.overlap_contention * np.minimum(z3, compute_mb))
+    # ZeRO-3: gather each layer's weights for forward and again for backward, reduce-scatter
+    # its gradients, every microbatch, prefetched under that microbatch's compute (Zhao et al.
+    # 2023, PyTorch FSDP, sec. 3.3); each layer's gathers are separate collectives
+    # (zero3_messages_per_layer), each paying a flat ring's latency. Hybrid sharding gathers
+    # inside its shard group and all-reduces the sharded gradients across the groups once a
+    # step, under the last backward (Zhao et al. 2023, sec. 3.2.2).
+    group = zero3_shards(shards, asm)
+    messages = layers_stage * asm.zero3_messages_per_layer
+    z3 = (2.0 * _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, group, tp, hw,
+                                messages)
+          + _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, group, tp, hw,
+                            messages))
+    replicas = np.maximum(shards / group, 1.0)
+    hsdp = np.where(replicas > 1, _all_reduce((dense_p + expert_p) * asm.grad_reduce_bytes
+                                              / group, replicas, tp * group, hw), 0.0)
+    z3_exposed = (m * (np.maximum(z3 - compute_mb, 0.0)
+                       + asm.overlap_contention * np.minimum(z3, compute_mb))
+                  + np.maximum(hsdp - window, 0.0) + asm.overlap_contention
+                  * np.minimum(hsdp, window))
     # ZeRO-2 keeps only a shard of the gradients, so with gradient accumulation it must
     # reduce-scatter after every microbatch (Rajbhandari et al. 2020, sec. 5.2), then gather
     # the updated weights once.
@@ -236,7 +249,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
 
     # --- optimizer: read weights, grads, states; write states and weights -----------------------
-    opt_params = (dense_p + expert_p) / np.where(zero >= 1, shards, 1.0)
+    opt_params = (dense_p + expert_p) / np.where(zero >= 3, group,
+                                                 np.where(zero >= 1, shards, 1.0))
     opt_bytes = opt_params * (asm.weight_bytes * 2 + asm.grad_bytes + asm.optimizer_bytes * 2)
     optimizer = opt_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..assumptions import FRAMEWORK_SOURCES, Assumptions
+from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
@@ -53,6 +53,7 @@ from .inputs import (
     parse_layout,
     parse_limits,
     resolve_workload,
+    stack_for,
 )
 from .limits import (
     COST_RESOLUTION_USD,
@@ -148,10 +149,10 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             **shape) -> Request:
     """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
     by the layout search of a given size)."""
-    asm = assumptions_for(assumptions, framework, team)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    used: dict = {"framework": {"value": framework or "megatron",
-                                "source": FRAMEWORK_SOURCES[framework or "megatron"]},
+    framework, stack_source = stack_for(cat, framework, gpu, assumptions)
+    asm = assumptions_for(assumptions, framework, team)
+    used: dict = {"framework": {"value": framework, "source": stack_source},
                   "team": {"value": asm.team or "not said",
                            "source": "given (--team)" if team is not None else
                            asm.source("team")}}

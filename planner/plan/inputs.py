@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from ..assumptions import DEFAULT, FRAMEWORKS, Assumptions, for_framework
+from ..assumptions import (
+    DEFAULT,
+    FRAMEWORK_SOURCES,
+    FRAMEWORKS,
+    Assumptions,
+    for_framework,
+    framework_for,
+)
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..model.architecture import RULE_SOURCE, shape_for_params
@@ -289,6 +296,26 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
     if asm.team and asm.team not in TEAMS:
         raise InputError("--team", asm.team, "one of: " + ", ".join(TEAMS))
     return asm
+
+
+def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[str, str]:
+    """(framework, source) of a plan: the one given (--framework), else the best public stack
+    of the (first) accelerator's vendor (assumptions.VENDOR_STACKS)."""
+    if framework is not None:
+        if framework not in FRAMEWORKS:
+            raise InputError("--framework", framework, " or ".join(FRAMEWORKS))
+        return framework, "given (--framework): " + FRAMEWORK_SOURCES[framework]
+    base = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
+    if isinstance(assumptions, dict) and isinstance(assumptions.get("accelerator"), str):
+        base = base.with_(accelerator=assumptions["accelerator"])
+    keys = gpu_keys(gpu, base, {})
+    try:
+        acc = cat.accelerator(keys[0])
+    except (KeyError, UnknownKeyError):
+        return framework_for(None)
+    stack, source = framework_for(acc.vendor)
+    return stack, (f"the best public stack of {acc.vendor} accelerators ({acc.key}"
+                   + (", the first given" if len(keys) > 1 else "") + f"): {source}")
 
 
 def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:

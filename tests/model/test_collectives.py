@@ -44,3 +44,18 @@ def test_collectives_broadcast():
     n = np.array([1, 2, 8, 64])
     t = coll.ring_all_reduce_s(1e9, n, 50e9, 0.0)
     assert t.shape == (4,) and t[0] == 0 and np.all(np.diff(t) > 0)
+
+
+def test_reduce_scatter_across_domains_is_one_flat_ring_in_latency():
+    # 8 per domain, 16 domains, 1 GB: bandwidth as the hierarchy (7/8 GB in the domain at 400,
+    # 15/16 of 1/8 GB across at 50), latency of one ring through all 128 ranks: 127 steps at
+    # the inter-domain latency, per message.
+    bw = 7 / 8 * 1e9 / 400e9 + 15 / 16 * (1e9 / 8) / 50e9
+    one = coll.hierarchical_reduce_scatter_s(1e9, 8, 16, 400e9, 50e9, 1e-6, 10e-6)
+    assert one == pytest.approx(bw + 127 * 10e-6)
+    many = coll.hierarchical_reduce_scatter_s(1e9, 8, 16, 400e9, 50e9, 1e-6, 10e-6, 80.0)
+    assert many - one == pytest.approx(79 * 127 * 10e-6)
+    # inside one domain the ring pays the domain's own latency
+    inside = coll.hierarchical_reduce_scatter_s(1e9, 8, 1, 400e9, 50e9, 1e-6, 10e-6)
+    assert inside == pytest.approx(7 / 8 * 1e9 / 400e9 + 7 * 1e-6)
+    assert coll.hierarchical_reduce_scatter_s(1e9, 1, 1, 400e9, 50e9, 1e-6, 1e-5) == 0

@@ -468,3 +468,20 @@ def test_search_key_hash_is_cached_and_equal_to_a_fresh_keys():
     assert key != dataclasses.replace(key, allow_tp=False)
     assert key != dataclasses.replace(key, fixed=())
     assert hash(dataclasses.replace(key, devices=32)) != h
+
+
+def test_a_stack_without_interleaving_searches_one_virtual_stage():
+    # DeepSpeed's pipeline engine runs plain 1F1B (assumptions.FRAMEWORKS["deepspeed"])
+    a = Architecture(8, 512, 8, 2, 1408, 32000)
+    lay = enumerate_layouts(a, 4, 2048, 8 * 2048, 1, fixed={"pp": 4, "microbatch": 1},
+                            interleaved=False)
+    assert set(lay["virtual_stages"].tolist()) == {1}
+    with pytest.raises(LayoutError, match="plain 1F1B"):
+        enumerate_layouts(a, 4, 2048, 8 * 2048, 1, fixed={"pp": 4, "virtual_stages": 2},
+                          interleaved=False)
+
+
+def test_short_sequences_keep_context_parallelism_one():
+    a = Architecture(8, 512, 8, 2, 1408, 32000)
+    lay = enumerate_layouts(a, 8, 512, 64 * 512, 8)
+    assert set(lay["cp"].tolist()) == {1}

@@ -171,7 +171,8 @@ def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
 
     neox = for_framework(DEFAULT, "gpt-neox")
     # the eager-PyTorch calibration (llm-foundry rows), not a new fit
-    assert neox.elementwise_passes == FRAMEWORKS["pytorch-fsdp"]["elementwise_passes"]
+    assert neox.elementwise_passes == for_framework(DEFAULT, "pytorch-fsdp").elementwise_passes
+    assert FRAMEWORKS["gpt-neox"]["elementwise_passes"] == "eager_elementwise_passes"
     # FlashAttention-2 is ~2x FlashAttention 1 (Dao 2023)
     assert neox.attention_efficiency == pytest.approx(DEFAULT.attention_efficiency / 2)
     assert set(FRAMEWORK_SOURCES) == set(FRAMEWORKS)
@@ -205,3 +206,48 @@ def test_estimate_takes_the_network_by_key():
     plan = planner.estimate(workload="pythia-12b", gpu="a100-40gb", gpus=256,
                             network="aws-efa-p4d", layout="tp=4,pp=1,dp=64,mb=8,recompute=full")
     assert plan.cluster["network"] == "aws-efa-p4d"
+
+
+def test_zero3_gathers_pay_a_latency_per_layer_message_and_hybrid_sharding_groups():
+    from planner.assumptions import for_framework
+    from planner.model.memory import memory_breakdown
+
+    def z3(asm, dp=512):
+        return evaluate(SMALL, 4096, dp * 4096, HW, 1, 1, dp, 1, 1, 1, 1, 2, 3, asm)
+
+    fsdp, ds = z3(DEFAULT), z3(for_framework(DEFAULT, "deepspeed"))
+    # four messages per layer instead of one: more latency, the same bytes
+    assert float(ds["time"]["dp_comm"]) > float(fsdp["time"]["dp_comm"])
+    assert float(ds["time"]["compute"]) == pytest.approx(float(fsdp["time"]["compute"]))
+    # the latency grows with the ranks of the flat ring
+    assert float(z3(DEFAULT, 2048)["time"]["dp_comm"]) > float(fsdp["time"]["dp_comm"])
+    # hybrid sharding over groups of 8: weights sharded 8 ways, not 512
+    hsdp = DEFAULT.with_(zero3_shard_group=8)
+    mem = lambda asm: memory_breakdown(SMALL, 4096, 1, 1, 1, 1, 512, 1, 1, 1, 2, 3, asm)  # noqa
+    assert float(mem(hsdp)["weights"]) == pytest.approx(float(mem(DEFAULT)["weights"]) * 64)
+
+
+def test_stack_profiles_take_their_calibrated_constants_by_name():
+    from planner.assumptions import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
+
+    assert set(FRAMEWORK_SOURCES) == set(FRAMEWORKS)
+    asm = DEFAULT.with_(tp_overlap_fraction=0.42, eager_elementwise_passes=2.5)
+    assert for_framework(asm, "megatron-core").tp_comm_overlap == 0.42
+    assert for_framework(asm, "megatron").tp_comm_overlap == 0.0
+    assert for_framework(asm, "llm-foundry").elementwise_passes == 2.5
+    assert not for_framework(asm, "deepspeed").interleaved_pipeline
+    # FSDP's fp32 sharded parameters: 2 + 4 + 10 = 16 bytes a parameter
+    fsdp = for_framework(asm, "pytorch-fsdp")
+    assert fsdp.weight_bytes + fsdp.grad_bytes + fsdp.optimizer_bytes == 16
+
+
+def test_flash_attention_2_on_hopper_runs_at_its_published_ratio():
+    from planner.assumptions import for_framework
+
+    fa2 = for_framework(DEFAULT, "pytorch-fsdp")
+    ours = hardware_for(H100, None, None, "bf16", DEFAULT, {})
+    theirs = hardware_for(H100, None, None, "bf16", fa2, {})
+    assert theirs.attention_flops == pytest.approx(ours.attention_flops * 0.47)
+    a100 = CAT.accelerator("a100-80gb")  # FlashAttention-2 was written for Ampere
+    assert hardware_for(a100, None, None, "bf16", fa2, {}).attention_flops == pytest.approx(
+        hardware_for(a100, None, None, "bf16", DEFAULT, {}).attention_flops)

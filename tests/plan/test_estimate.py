@@ -165,3 +165,16 @@ def test_a_feasible_sized_plan_meets_its_deadline(params, days, gpu):
         event("infeasible")
         assert plan.binding in ("deadline", "critical_batch", "network", "reliability")
         assert plan.reason.startswith("the fastest plan takes")
+
+
+@pytest.mark.parametrize("gpu, stack", [("h100-sxm", "megatron-core"), ("tpu-v5p", "maxtext"),
+                                         ("mi300x", "megatron-core"),
+                                         ("gaudi3", "habana-deepspeed"),
+                                         ("trainium2", "neuronx")])
+def test_a_plan_assumes_the_best_public_stack_of_its_accelerator(gpu, stack):
+    p = planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64)
+    assert p.assumptions["framework"]["value"] == stack
+    assert "best public stack" in p.assumptions["framework"]["source"]
+    given = planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64, framework="megatron")
+    assert given.assumptions["framework"]["value"] == "megatron"
+    assert given.assumptions["framework"]["source"].startswith("given (--framework)")

@@ -71,8 +71,11 @@ def test_sized_plan_finds_the_smallest_size_meeting_the_deadline(deadline):
                                                                           rel=1e-12)
     assert alone.training_days == pytest.approx(o["training_days"][o["gpus"].index(below)],
                                                 rel=1e-12)
-    # cost grows with size near the deadline: the cheapest plan is the smallest meeting it
-    assert plan.cluster["gpus"] == smallest
+    # the plan is the cheapest of the sizes meeting it (near the deadline cost barely moves
+    # with size; a size whose layout runs a little better can be the cheaper one)
+    cost = {g: c for g, d, c in zip(o["gpus"], o["training_days"], o["cost_usd"])
+            if d is not None and d <= days}
+    assert plan.cluster["gpus"] == min(cost, key=cost.get)
 
 
 # --- merge -------------------------------------------------------------------------------------

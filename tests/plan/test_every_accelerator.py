@@ -1,0 +1,43 @@
+"""Every accelerator of the catalog answers a full plan (issue #13): a sized plan and a plan at
+a fixed device count, each with finite days, cost and megawatts, under the accelerator's default
+stack."""
+
+import math
+
+import pytest
+
+import planner
+from planner.assumptions import FRAMEWORKS
+
+KEYS = planner.catalog().keys("accelerators")
+
+
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x) and x > 0
+
+
+@pytest.mark.parametrize("gpu", KEYS)
+def test_sized_and_fixed_plans_have_days_cost_and_power(gpu):
+    sized = planner.estimate(params="70B", tokens="2T", gpu=gpu)
+    assert sized.feasible, (gpu, sized.reason)
+    fixed = planner.estimate(params="70B", tokens="2T", gpu=gpu, gpus=sized.cluster["gpus"])
+    for plan in (sized, fixed):
+        assert _finite(plan.training_days), gpu
+        assert _finite(plan.cost_usd["total"]), gpu
+        assert _finite(plan.power_mw), gpu
+    assert fixed.training_days == pytest.approx(sized.training_days, rel=1e-9)
+    # the stack the plan assumed is named, with its source
+    used = sized.assumptions["framework"]
+    assert used["value"] in FRAMEWORKS
+    assert "best public stack" in used["source"]
+
+
+def test_owned_cost_is_known_for_every_accelerator():
+    from planner.plan.cluster import purchase_unit
+
+    cat = planner.catalog()
+    for gpu in KEYS:
+        unit = purchase_unit(cat.accelerator(gpu))[0]  # ~1,024 devices in whole units
+        plan = planner.estimate(params="70B", tokens="2T", gpu=gpu, gpus=-(-1024 // unit) * unit,
+                                ownership="owned")
+        assert _finite(plan.cost_usd["total"]), gpu
