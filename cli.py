@@ -267,12 +267,12 @@ def app(ctx):
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
 @click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
               shell_complete=_complete("accelerators", several=True))
-@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); a "
-              "whole number of the system's unit unless --unit device.")
+@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); the "
+              "plan counts the whole units they fill and their spare devices.")
 @click.option("--unit", type=click.Choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
               help="What the cluster is bought or rented in: auto (the system's own: an HGX "
                    "node of 8, an NVL72 rack of 72, a TPU cube of 64), device, node, rack or "
-                   "scalable-unit. Sizes grow by it; --gpus must be a whole number of it.")
+                   "scalable-unit. A sizing grows by it.")
 @click.option("--network", help="Scale-out network key (planner hardware list).",
               shell_complete=_complete("networks"))
 @click.option("--site", help="Site key (planner hardware list).",

@@ -153,7 +153,10 @@ def _units_text(c: dict) -> str:
     if c.get("racks") is not None:
         parts.append(many(c["racks"], "rack"))
     if c.get("unit"):
-        parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}")
+        spare = c.get("spare_devices") or 0
+        parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}"
+                     + (f": {many(c['units'], c['unit'])}, {spare:,} devices spare" if spare
+                        else ""))
     return ", ".join(parts)
 
 

@@ -37,7 +37,7 @@ from ..plan.assemble import (
     steady_state,
     workload_figures,
 )
-from ..plan.cluster import check_whole_units, hardware_for, networks, purchase_unit, run_inputs
+from ..plan.cluster import hardware_for, networks, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
 from ..plan.inputs import (
     assumptions_for,
@@ -208,20 +208,6 @@ class Chunk:
             self.hws.append((int(self.mid[r0]), *val) if ok else None)
             if not ok:
                 self.fail(self.hid == h, val)
-        self.whole_units()
-
-    def whole_units(self) -> None:
-        """Rows whose device count is not a whole number of the system's purchase unit fail as
-        estimate refuses them (rows that give --unit take estimate's own path)."""
-        unit = np.array([purchase_unit(h[1])[0] if h else 1 for h in self.hws])[self.hid]
-        bad = np.isfinite(self.gpus) & (np.fmod(np.nan_to_num(self.gpus), unit) != 0)
-        rows = np.flatnonzero(bad & self.live())
-        pairs = np.unique(np.stack([self.hid[rows], self.gpus[rows]]), axis=1).T
-        for h, gpus in pairs.tolist():  # one message per (hardware, device count)
-            try:
-                check_whole_units(int(gpus), self.hws[int(h)][1], "auto")
-            except InputError as exc:
-                self.fail((self.hid == h) & (self.gpus == gpus), str(exc))
 
     # -- scoring: the best layout of each distinct (hardware, devices, layout, allow_tp) -------
     def score(self) -> None:
@@ -356,8 +342,11 @@ class Chunk:
                              for h in self.hws])[self.hid]
         ans.put("cluster_racks", rows, np.ceil(self.gpus / per_rack))  # NaN: unknown
         ans.put_codes("cluster_unit", rows, self.hid, [c["unit"] if c else None for c in clusters])
-        ans.put("cluster_unit_devices", rows, np.array(
-            [c["unit_devices"] if c else np.nan for c in clusters])[self.hid])
+        per_unit = np.array([c["unit_devices"] if c else np.nan for c in clusters])[self.hid]
+        ans.put("cluster_unit_devices", rows, per_unit)
+        units = np.ceil(self.gpus / per_unit)
+        ans.put("cluster_units", rows, units)
+        ans.put("cluster_spare_devices", rows, units * per_unit - self.gpus)
         ans.put("cluster_scale_up_domain", rows, np.array(
             [c["scale_up_domain"] if c else np.nan for c in clusters])[self.hid])
         ans.put_codes("cluster_network", rows, self.hid,

@@ -55,12 +55,16 @@ def workload_figures(w) -> dict:
 
 def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None) -> dict:
     """The cluster fields of a plan (plan/fields.CLUSTER): ``unit`` is (devices, name) of what
-    it is bought in (cluster.purchase_unit; the system's own when None); racks are null when
-    the catalog does not say how many devices a rack holds."""
+    it is bought in (cluster.purchase_unit; the system's own when None), ``units`` how many
+    the run's devices fill and ``spare_devices`` what they hold beyond them (a job of 64 on a
+    72-GPU NVL72 rack leaves 8); racks are null when the catalog does not say how many
+    devices a rack holds."""
     unit_devices, unit_name = unit or purchase_unit(acc)
     racks = -(-gpus // acc.devices_per_rack) if acc.devices_per_rack else None
+    units = -(-gpus // unit_devices)
     return {"accelerator": acc.key, "gpus": gpus, "nodes": -(-gpus // acc.devices_per_node),
-            "racks": racks, "unit": unit_name, "unit_devices": unit_devices,
+            "racks": racks, "unit": unit_name, "unit_devices": unit_devices, "units": units,
+            "spare_devices": units * unit_devices - gpus,
             "scale_up_domain": acc.scale_up_domain,
             "network": scale_out.key if scale_out else None,
             "site": site.key if site else None}

@@ -126,17 +126,6 @@ def size_unit(acc: Accelerator) -> int:
     return purchase_unit(acc)[0]
 
 
-def check_whole_units(gpus: int, acc: Accelerator, unit: str, name: str = "--gpus") -> None:
-    """A given device count must be a whole number of the purchase unit."""
-    n, what = purchase_unit(acc, unit)
-    if gpus % n:
-        lo, hi = gpus // n * n, (gpus // n + 1) * n
-        near = f"{lo:,} or {hi:,}" if lo else f"{hi:,}"
-        raise InputError(name, gpus, f"a whole number of {acc.key} {what}s of {n} devices "
-                         f"({near}), or --unit device to rent by the device",
-                         f"is not a whole number of {what}s")
-
-
 # --- the run model's inputs -------------------------------------------------------------------
 
 def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> tuple[float, str]:

@@ -34,7 +34,6 @@ from .assemble import (
     workload_figures,
 )
 from .cluster import (
-    check_whole_units,
     facility_w_per_device,
     hardware_for,
     networks,
@@ -104,9 +103,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``unit``: what the cluster is bought
     in ("auto": the system's node or rack; "device", "node", "rack", "scalable-unit"); a sizing
-    grows by it and a given ``gpus`` must be a whole number of it. ``curve``: a sizing
-    evaluates every quarter-octave size (the curve the sizing chart draws), not only those
-    its choice needs;
+    grows by it; a given ``gpus`` runs as given, the plan counting the units it fills.
+    ``curve``: a sizing evaluates every quarter-octave size (the curve the sizing chart draws),
+    not only those its choice needs;
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
@@ -308,9 +307,6 @@ def _setup(req: Request, curve: bool, size_hint) -> Setup:
         n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
     if n_gpus is not None:
         for s in sides:
-            if n_gpus % s.unit:
-                check_whole_units(n_gpus, s.acc, s.unit_asked,
-                                  "--layout" if req.n_gpus is None else "--gpus")
             s.used["gpus"] = {"value": n_gpus, "source": "given"}
         return Setup(n_gpus, method, sizing_limits(limits, asm, default_deadline=False),
                      limits.objective or "cost", False)

@@ -26,6 +26,7 @@ WORKLOAD = (("params", "f8", "parameters"), ("active_params", "f8", "parameters"
             ("ffn_type", "str", ""), ("name", "str", ""))
 CLUSTER = (("accelerator", "str", ""), ("gpus", "i8", "devices"), ("nodes", "i8", "nodes"),
            ("racks", "i8", "racks"), ("unit", "str", ""), ("unit_devices", "i8", "devices"),
+           ("units", "i8", "units"), ("spare_devices", "i8", "devices"),
            ("scale_up_domain", "i8", "devices"), ("network", "str", ""), ("site", "str", ""))
 LAYOUT = tuple((k, "str" if k == "recompute" else "i8", "") for k in LAYOUT_FIELDS)
 LAYOUT_INTS = tuple(k for k, kind, _ in LAYOUT if kind == "i8")

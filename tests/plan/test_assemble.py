@@ -350,7 +350,8 @@ def test_cluster_figures():
     assert list(f) == [name for name, _, _ in fields.CLUSTER]
     # 100 devices: 13 nodes of 8, 4 racks of 32 (DGX SuperPOD H100: four DGX H100 a rack)
     assert f == {"accelerator": "h100-sxm", "gpus": 100, "nodes": 13, "racks": 4,
-                 "unit": "node", "unit_devices": 8, "scale_up_domain": 8,
+                 "unit": "node", "unit_devices": 8, "units": 13, "spare_devices": 4,
+                 "scale_up_domain": 8,
                  "network": "ib-ndr", "site": "us-hyperscale"}
     gb = cluster_figures(CAT.accelerator("gb200"), 144, None, None)
     assert (gb["nodes"], gb["racks"], gb["unit"], gb["unit_devices"]) == (36, 2, "rack", 72)

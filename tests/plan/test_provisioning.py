@@ -117,16 +117,21 @@ def test_sized_plans_are_whole_units():
         assert all(g % unit == 0 for g in options)
 
 
-def test_a_given_count_must_be_whole_units_unless_rented_by_the_device():
+def test_a_given_count_is_bought_in_whole_units_with_its_spares():
+    # a job of 64 GPUs on GB200 NVL72 (NVIDIA's benchmark size) fills one 72-GPU rack with 8
+    # spare; 1,001 H100 fill 126 nodes of 8 with 7 spare: the job runs on what was given, the
+    # purchase order counts whole units
+    gb = planner.estimate(params="7B", tokens="1T", gpu="gb200", gpus=64).cluster
+    assert (gb["gpus"], gb["units"], gb["unit"], gb["spare_devices"]) == (64, 1, "rack", 8)
+    h = planner.estimate(params="7B", tokens="1T", gpus=1001).cluster
+    assert (h["units"], h["unit_devices"], h["spare_devices"]) == (126, 8, 7)
     r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
                                      "--gpus", "1001"])
-    assert r.exit_code == 2
-    assert "1,000 or 1,008" in r.output and "--unit device" in r.output
-    r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T", "--gpu",
-                                     "gb200", "--gpus", "100"])
-    assert r.exit_code == 2 and "72 or 144" in r.output
+    assert r.exit_code == 0 and "126 nodes, 7 devices spare" in r.output
+    whole = planner.estimate(params="7B", tokens="1T", gpus=1024).cluster
+    assert whole["spare_devices"] == 0 and whole["units"] == 128
     plan = planner.estimate(params="7B", tokens="1T", gpus=1001, unit="device")
-    assert plan.cluster["gpus"] == 1001 and plan.cluster["unit"] == "device"
+    assert plan.cluster["unit"] == "device" and plan.cluster["spare_devices"] == 0
     with pytest.raises(planner.InputError, match="devices_per_rack"):
         planner.estimate(params="7B", tokens="1T", gpu="h100-pcie", unit="rack")
 
@@ -137,12 +142,15 @@ def test_racks_and_nodes_are_reported():
     assert (c["nodes"], c["racks"], c["unit"], c["unit_devices"]) == (36, 2, "rack", 72)
 
 
-def test_estimate_many_refuses_partial_units_per_row():
+def test_estimate_many_counts_units_and_spares_per_row():
     import pandas as pd
 
-    out = planner.estimate_many(pd.DataFrame({"params": ["7B"] * 2, "tokens": ["1T"] * 2,
-                                              "gpu": ["h100-sxm"] * 2, "gpus": [1024, 1001]}))
-    assert out["error"].isna()[0] and "1,000 or 1,008" in out["error"][1]
+    out = planner.estimate_many(pd.DataFrame({"params": ["7B"] * 3, "tokens": ["1T"] * 3,
+                                              "gpu": ["h100-sxm", "h100-sxm", "gb200"],
+                                              "gpus": [1024, 1001, 64]}))
+    assert out["error"].isna().all()
+    assert out["cluster_units"].tolist() == [128, 126, 1]
+    assert out["cluster_spare_devices"].tolist() == [0, 7, 8]
 
 
 def test_fleet_default_sizes_are_whole_units():
