@@ -314,6 +314,14 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
     except (KeyError, UnknownKeyError):
         return framework_for(None)
     stack, source = framework_for(acc.vendor)
+    flash = (assumptions.get("flash_attention") if isinstance(assumptions, dict)
+             else base.flash_attention)
+    if stack == "megatron-core" and flash is False:
+        # a run without FlashAttention (2022) runs a stack from before it, so from before
+        # Megatron-Core's tensor-parallel overlap (Transformer Engine userbuffers, 2023)
+        return "megatron", ("flash_attention = false says the run's stack predates "
+                            "FlashAttention (Dao et al. 2022) and with it Megatron-Core's "
+                            "tensor-parallel overlap: " + FRAMEWORK_SOURCES["megatron"])
     return stack, (f"the best public stack of {acc.vendor} accelerators ({acc.key}"
                    + (", the first given" if len(keys) > 1 else "") + f"): {source}")
 

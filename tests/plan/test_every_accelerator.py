@@ -41,3 +41,17 @@ def test_owned_cost_is_known_for_every_accelerator():
         plan = planner.estimate(params="70B", tokens="2T", gpu=gpu, gpus=-(-1024 // unit) * unit,
                                 ownership="owned")
         assert _finite(plan.cost_usd["total"]), gpu
+
+
+def test_a_run_without_flash_attention_gets_the_stack_of_its_era():
+    # era facts a user gives (--assume flash_attention=false: Megatron-LM 2021/2022 runs)
+    # imply a stack from before FlashAttention, hence before Megatron-Core's TP overlap
+    old = planner.estimate(params="7B", tokens="1T", gpus=64,
+                           assumptions={"flash_attention": False})
+    assert old.assumptions["framework"]["value"] == "megatron"
+    assert "predates FlashAttention" in old.assumptions["framework"]["source"]
+    new = planner.estimate(params="7B", tokens="1T", gpus=64)
+    assert new.assumptions["framework"]["value"] == "megatron-core"
+    given = planner.estimate(params="7B", tokens="1T", gpus=64, framework="nemo",
+                             assumptions={"flash_attention": False})
+    assert given.assumptions["framework"]["value"] == "nemo"
