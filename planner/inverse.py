@@ -27,10 +27,14 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
+from .model import realisation
 from .plan.estimate import estimate, plan_on, prepare
+from .plan.inputs import assumptions_for
 from .plan.options import shared_memo, shared_searches
 from .plan.result import Plan, clean_json
 from .progress import Progress
@@ -342,10 +346,19 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
         lo, hi = 9.0, 16.0
     width = math.log10(1 + tolerance)
     guess = _guess(cat.accelerator(key), limits, price, rule, ratio, fixed_params, fixed_tokens,
-                   lambda: plan_for(lo))
+                   lambda: plan_for(lo), _slowdown(assumptions))
     first = plan_for(guess) if guess is not None and lo < guess < hi else None
+    exponent = GROWTH_EXPONENT[rule]
+    step = None
+    if first is not None and not first.feasible and 1.0 < tightness(first) < math.inf:
+        # too large: step down to where the tightest limit's need meets it (its need grows as
+        # size^exponent), a little below so the step lands inside
+        x1 = guess - math.log10(tightness(first)) / exponent - width / 2
+        step = plan_for(x1) if lo < x1 < guess else None
     if first is not None and first.feasible:  # a run this large fits: so does the smallest
         lo, best = guess, first
+    elif step is not None and step.feasible:  # bracketed by the guess and the step
+        lo, best, hi = guess - math.log10(tightness(first)) / exponent - width / 2, step, guess
     else:
         best = plan_for(lo)
         if not best.feasible:
@@ -356,8 +369,7 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
                     "reason": f"even the smallest run is infeasible: {best.reason}"}
         if first is not None:
             hi = guess
-    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, GROWTH_EXPONENT[rule],
-                                      first)
+    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first)
     params, tokens = _run_size(10 ** lo, rule, ratio, fixed_params, fixed_tokens)
     binding = blocked.binding if blocked is not None else None
     reason = (f"a run {10 ** (hi - lo):.2f}x larger is infeasible: {blocked.reason}"
@@ -399,13 +411,21 @@ def tightness(plan: Plan) -> float:
     return best
 
 
+def _slowdown(assumptions) -> float:
+    """How much longer the expected run takes than its ideal (model/realisation.py) under the
+    budget's assumptions: the first guess plans at the realised rate, as the probes do."""
+    asm = assumptions_for(assumptions, None)
+    return float(realisation.realise(np.ones(1), 1, asm)["multiplier"][0])
+
+
 def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixed_tokens,
-           small) -> float | None:
-    """log10 of the size the limits allow at Assumptions.planning_mfu (the search's first
-    probe): the FLOPs the budget buys at the price, or a device count (given, --max-gpus, or
-    the power cap over one device's facility watts, read from ``small()``, the smallest run's
-    plan) runs in the deadline; None when the limits bound no FLOPs."""
-    rate = acc.peak("bf16") * DEFAULT.planning_mfu  # FLOP/s per device
+           small, slowdown: float = 1.0) -> float | None:
+    """log10 of the size the limits allow at Assumptions.planning_mfu over the realisation's
+    ``slowdown`` (the search's first probe): the FLOPs the budget buys at the price, or a
+    device count (given, --max-gpus, or the power cap over one device's facility watts, read
+    from ``small()``, the smallest run's plan) runs in the deadline; None when the limits bound
+    no FLOPs."""
+    rate = acc.peak("bf16") * DEFAULT.planning_mfu / slowdown  # FLOP/s per device, realised
     flops = []
     if limits["usd"] is not None and price:
         flops.append(limits["usd"] / price * 3600.0 * rate)
@@ -426,6 +446,10 @@ def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixe
     return math.log10(math.sqrt(f / (6.0 * ratio)))     # 6 N (ratio N) = f
 
 
+# Below this need/limit ratio a probe is too far inside the limits to aim the next by.
+MEANINGFUL_TIGHTNESS = 0.01
+
+
 def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent: float,
               probed: Plan | None) -> tuple:
     """The largest feasible size on a log axis, to ``width``: (lo, hi, plan at lo, plan just
@@ -437,9 +461,11 @@ def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent
     blocked = probed if probed is not None and not probed.feasible else None
     last: list[tuple[float, float]] = []  # (x, log tightness) of finite probes
     for x0, p0 in ((lo, best), (hi, blocked)):
-        y0 = math.log(max(tightness(p0), 1e-300)) if p0 is not None else math.inf
-        if math.isfinite(y0) and p0 is (probed or best):
-            last.append((x0, y0))
+        t = tightness(p0) if p0 is not None else math.inf
+        # a probe far inside every limit (the smallest run: tightness ~0) says nothing of
+        # where the boundary is
+        if MEANINGFUL_TIGHTNESS < t < math.inf:
+            last.append((x0, math.log(t)))
     while hi - lo > width:
         if len(last) == 2 and last[0][1] != last[1][1]:
             (x0, y0), (x1, y1) = last
