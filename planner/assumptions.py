@@ -8,165 +8,252 @@ named beside them (docs/validation.md), never on held-back runs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 
+from .errors import InputError
+from .schema import Boolean, Key, Number, Table, Text, check
+from .units import (
+    MAX_BATCH_TOKENS,
+    MAX_DEVICES,
+    MAX_DURATION_S,
+    MAX_ENERGY_USD_PER_KWH,
+    MAX_SEQ_LEN,
+    SECONDS_PER_DAY,
+)
 
-def _a(value, source, unit=""):
-    return field(default=value, metadata={"source": source, "unit": unit})
+# Valid ranges the fields below share: a fraction that may not be zero (an efficiency), a
+# share that may (an overlap), a positive or non-negative figure.
+FRACTION = Number(0, 1, low_open=True)
+SHARE = Number(0, 1)
+POSITIVE = Number(0, low_open=True)
+NON_NEGATIVE = Number(0)
+MAX_DEADLINE_DAYS = MAX_DURATION_S / SECONDS_PER_DAY
+# Monte Carlo draws: at least 10 for a P10 and P90 to exist; at most a million (each draw
+# holds ~30 float64 figures: ~250 MB), 250x the default's ~1% repeatability.
+MIN_SAMPLES, MAX_SAMPLES = 10, 10**6
+# A log-sd of 2 already spreads P10-P90 over a factor of 170: beyond it a range is no estimate.
+MAX_LOG_SD = 2.0
+
+
+def _a(value, source, unit="", valid=None):
+    """One assumption: its default, source, unit and valid range (a planner.schema node)."""
+    return field(default=value, metadata={"source": source, "unit": unit, "valid": valid})
 
 
 @dataclass(frozen=True)
 class Assumptions:
     # --- workload defaults -------------------------------------------------------------------
     seq_len: int = _a(8192, "Llama 3 405B pre-training sequence (Llama 3 report, sec. 3.4.1)",
-                      "tokens")
+                      "tokens",
+                      valid=Number(1, MAX_SEQ_LEN, whole=True, note='tokens'))
     global_batch_tokens: float = _a(16 * 2**20, "Llama 3 405B batch of 16M tokens "
-                                    "(Llama 3 report, sec. 3.4.1)", "tokens")
+                                    "(Llama 3 report, sec. 3.4.1)", "tokens",
+                                    valid=Number(1, MAX_BATCH_TOKENS, note='tokens'))
     accelerator: str = _a("h100-sxm", "the most widely deployed training accelerator of "
                           "2024-26 (Llama 3, xAI Colossus, Meta 24k clusters; reference/"
-                          "hardware/accelerators.csv)")
+                          "hardware/accelerators.csv)",
+                          valid=Text(nonempty=True, note='an accelerator key of the catalog'))
     deadline_days: float = _a(120.0, "planner default: frontier pre-training runs of 2023-25 "
                               "took 54-100 days (Llama 3 405B, GPT-4 estimates; "
-                              "reference/runs.csv)", "days")
+                              "reference/runs.csv)", "days",
+                              valid=Number(0, MAX_DEADLINE_DAYS, low_open=True, note='days'))
     batch_tolerance: float = _a(0.05, "planner default: the global batch may move by up to 5% "
                                 "so data parallelism divides it (e.g. 2,000 instead of 2,048 "
                                 "sequences on 100,000 GPUs); loss is flat in batch size well "
                                 "below the critical batch (McCandlish et al. 2018, sec. 2.2); "
-                                "0 keeps the batch exact, as the validation does")
+                                "0 keeps the batch exact, as the validation does",
+                                valid=Number(0, 1, high_open=True))
     max_gpus: int = _a(1_000_000, "planner default: largest cluster the planner searches",
-                       "devices")
+                       "devices",
+                       valid=Number(1, MAX_DEVICES, whole=True, note='devices'))
     planning_mfu: float = _a(0.4, "a first guess of utilisation where a size is needed before "
                              "the step model has run (a fleet's size options, an inverse "
                              "plan's first probe), never an answer: Llama 3 405B trained at "
-                             "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
+                             "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)",
+                             valid=FRACTION)
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on the "
-                                "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)")
+                                "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)",
+                                valid=FRACTION)
     gemm_k_overhead: float = _a(512.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
-                                "the Korthikanti 2022 rows (docs/validation.md)", "elements")
+                                "the Korthikanti 2022 rows (docs/validation.md)", "elements",
+                                valid=NON_NEGATIVE)
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring ~0.82, NDR 0.92-0.96 "
-                                      "(efficiency.md, sec. 3)")
+                                      "(efficiency.md, sec. 3)",
+                                      valid=FRACTION)
     link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
-                                       "5-10 us per step intra-node (efficiency.md, sec. 3)", "s")
+                                       "5-10 us per step intra-node (efficiency.md, sec. 3)", "s",
+                                       valid=Number(0, 1, note='seconds'))
     elementwise_passes: float = _a(1.0, "memory-bound passes per tensor relative to the fused "
                                    "kernels of Megatron-LM/Transformer Engine (1.0); eager "
-                                   "PyTorch frameworks take more (see FRAMEWORKS)")
+                                   "PyTorch frameworks take more (see FRAMEWORKS)",
+                                   valid=POSITIVE)
     hbm_efficiency: float = _a(0.9, "HBM copy reached 90.6% of spec on an H100-class card; "
-                               "calculon uses 0.9 (reference/hardware/efficiency.md, sec. 2)")
+                               "calculon uses 0.9 (reference/hardware/efficiency.md, sec. 2)",
+                               valid=FRACTION)
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
-                                        "(stas00 ml-engineering MAMF table)")
+                                        "(stas00 ml-engineering MAMF table)",
+                                        valid=FRACTION)
     attention_efficiency: float = _a(0.75, "calibrated: FlashAttention kernel throughput "
                                      "relative to the GEMM ceiling, fitted on the two "
                                      "attention-heavy rows (Llama 3 128K, llm-foundry 7B at 8K; "
                                      "0.6 and 0.9 leave one of them >12% off, docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
-                                     "fig. 5-6)")
+                                     "fig. 5-6)",
+                                     valid=FRACTION)
     kernel_overhead_s: float = _a(1e-5, "launch and synchronisation gap per layer per pass: a "
                                   "few kernel launches of ~5 us (CUDA launch latency); the "
                                   "validation is insensitive to it (1e-5 vs 5e-5 moves MAPE "
-                                  "<0.1 point)", "s")
+                                  "<0.1 point)", "s",
+                                  valid=Number(0, 1, note='seconds'))
     flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
-                               "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores")
+                               "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores",
+                               valid=Boolean())
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
-                       "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)")
+                       "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)",
+                       valid=Boolean())
     tp_comm_overlap: float = _a(0.0, "Megatron-LM exposes tensor-parallel collectives unless "
                                 "userbuffer overlap is enabled (Megatron-LM README, "
-                                "--tp-comm-overlap)")
+                                "--tp-comm-overlap)",
+                                valid=SHARE)
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
-                                "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)")
+                                "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)",
+                                valid=SHARE)
     overlap_contention: float = _a(0.4, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
-                                   "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row")
+                                   "2022, CoCoNet, sec. 2); fitted on the llm-foundry 13B row",
+                                   valid=SHARE)
     cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
-                                "of the previous block (Liu et al. 2023, Ring Attention)")
+                                "of the previous block (Liu et al. 2023, Ring Attention)",
+                                valid=SHARE)
     ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
-                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)")
+                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)",
+                                valid=SHARE)
     comm_sm_fraction: float = _a(0.0, "share of the streaming multiprocessors held by "
                                  "communication kernels for the whole step, so compute runs on "
                                  "the rest; 0 when collectives only contend while they overlap "
                                  "(that cost is overlap_contention). DeepSeek-V3 reserves 20 of "
-                                 "132 H800 SMs for its all-to-all (report sec. 3.2.1)")
+                                 "132 H800 SMs for its all-to-all (report sec. 3.2.1)",
+                                 valid=Number(0, 1, high_open=True))
     # --- memory ------------------------------------------------------------------------------
     weight_bytes: float = _a(2.0, "bf16 weights (Megatron-LM distributed optimizer docs)",
-                             "bytes/param")
+                             "bytes/param",
+                             valid=POSITIVE)
     grad_bytes: float = _a(4.0, "fp32 main gradients (Megatron-LM distributed optimizer docs: "
-                           "6 + 12/d bytes per parameter)", "bytes/param")
+                           "6 + 12/d bytes per parameter)", "bytes/param",
+                           valid=NON_NEGATIVE)
     optimizer_bytes: float = _a(12.0, "fp32 master weights + Adam first and second moments "
                                 "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: K = 12)",
-                                "bytes/param")
+                                "bytes/param",
+                                valid=NON_NEGATIVE)
     grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
-                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param")
+                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param",
+                                  valid=POSITIVE)
     framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
                                       "and allocator fragmentation more (stas00 "
-                                      "ml-engineering, training/performance)", "GB")
+                                      "ml-engineering, training/performance)", "GB",
+                                      valid=NON_NEGATIVE)
     # --- uncertainty (planner/uncertainty.py, docs/uncertainty.md) ----------------------------
     uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
-                                  "(binomial standard error of a 10% quantile, sqrt(.09/4000))")
+                                  "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
+                                  valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.10, "log-sd of achieved throughput: the step model's "
                                   "throughput MAPE is ~4% on the reference runs it was fitted on "
-                                  "(docs/validation.md); 0.10 allows for unseen software stacks")
+                                  "(docs/validation.md); 0.10 allows for unseen software stacks",
+                                  valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
-                                    "x1.7) as the 10-90% range (reliability.md, sec. 2)")
+                                    "x1.7) as the 10-90% range (reliability.md, sec. 2)",
+                                    valid=Number(0, MAX_LOG_SD))
     price_relative_range: float = _a(0.25, "cloud price range when the catalog gives none: "
                                      "1-yr contracts 35-40% below on-demand, indices moved "
-                                     "+-25% in 2025-26 (power_cost.md, sec. 7)")
+                                     "+-25% in 2025-26 (power_cost.md, sec. 7)",
+                                     valid=Number(0, 1, high_open=True))
     pue_relative_range: float = _a(0.08, "PUE range when the site gives none: liquid-cooled "
-                                   "hyperscale 1.10-1.25 (power_cost.md, sec. 1)")
+                                   "hyperscale 1.10-1.25 (power_cost.md, sec. 1)",
+                                   valid=Number(0, 1, high_open=True))
     energy_price_relative_range: float = _a(0.4, "energy price range when the site gives none: "
                                             "US industrial 6-12 c/kWh by state (power_cost.md, "
-                                            "sec. 3)")
+                                            "sec. 3)",
+                                            valid=Number(0, 1, high_open=True))
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
-                    "sec. 1); the site's figure wins when a site is given")
+                    "sec. 1); the site's figure wins when a site is given",
+                    valid=Number(1, note='facility power over IT power'))
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
-                                   "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh")
-    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it")
+                                   "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh",
+                                   valid=Number(0, MAX_ENERGY_USD_PER_KWH, note='USD per kWh'))
+    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it",
+    valid=Number(0, unknown=True, note='kg CO2 per MWh; nan: unknown'))
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
                                   "training; NVIDIA expects DGX H100 near peak, Epoch uses 0.75 "
-                                  "(power_cost.md, sec. 2)")
+                                  "(power_cost.md, sec. 2)",
+                                  valid=FRACTION)
     network_power_fraction: float = _a(0.08, "scale-out switches and storage add 5-10% to IT "
-                                       "power (power_cost.md, sec. 2, lynx-cortex)")
+                                       "power (power_cost.md, sec. 2, lynx-cortex)",
+                                       valid=SHARE)
     server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used only when an "
                                      "accelerator has no system power: DGX H100 10.2 kW / "
                                      "(8 x 700 W) = 1.82 (DGX A100 2.03; power_cost.md, "
-                                     "sec. 2, NVIDIA datasheets via Epoch energy.py)")
+                                     "sec. 2, NVIDIA datasheets via Epoch energy.py)",
+                                     valid=Number(1, note="a server draws at least its "
+                                                  "accelerator"))
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
-                                             "H100 (Llama 3 report, sec. 3.3.4)", "1/h")
+                                             "H100 (Llama 3 report, sec. 3.3.4)", "1/h",
+                                             valid=NON_NEGATIVE)
     restart_s: float = _a(600.0, "failure detection, rescheduling and reload ~10 min "
-                          "(reliability.md, sec. 5 worked examples)", "s")
+                          "(reliability.md, sec. 5 worked examples)", "s",
+                          valid=NON_NEGATIVE)
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
-                                          "(Llama 3 report via reliability.md, sec. 1)", "GB/s")
+                                          "(Llama 3 report via reliability.md, sec. 1)", "GB/s",
+                                          valid=POSITIVE)
     checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
                                            "fp32 master + 2 fp32 moments (reliability.md, "
-                                           "sec. 4)", "bytes/param")
+                                           "sec. 4)", "bytes/param",
+                                           valid=NON_NEGATIVE)
     depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta 2023; Epoch 2023+ "
-                                   "convention; power_cost.md, sec. 6)", "years")
+                                   "convention; power_cost.md, sec. 6)", "years",
+                                   valid=POSITIVE)
     cost_of_capital: float = _a(0.10, "planner default weighted cost of capital for data-centre "
-                                "hardware; override with your own", "1/year")
+                                "hardware; override with your own", "1/year",
+                                valid=SHARE)
     facility_years: float = _a(15.0, "facility M&E depreciation 15 years (power_cost.md, "
-                               "sec. 6)", "years")
+                               "sec. 6)", "years",
+                               valid=POSITIVE)
     maintenance_fraction: float = _a(0.03, "annual maintenance as a fraction of hardware capex "
-                                     "(planner default; override with your own)", "1/year")
+                                     "(planner default; override with your own)", "1/year",
+                                     valid=SHARE)
     server_overhead: float = _a(1.64, "server cost / GPU cost, Epoch hardware.py default "
-                                "(power_cost.md, sec. 5)")
+                                "(power_cost.md, sec. 5)",
+                                valid=Number(1, note='a server costs at least its accelerator'))
     network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "
-                                       "(Cottier et al. 2024; power_cost.md, sec. 5)")
+                                       "(Cottier et al. 2024; power_cost.md, sec. 5)",
+                                       valid=NON_NEGATIVE)
+
+    def __post_init__(self):
+        # every value against its declared kind and range (one check, however it was given:
+        # with_, --assume, assumptions={...}, a sweep spec or a catalog reference)
+        for name, value in self.__dict__.items():
+            if name in _FIELDS:
+                checked = check_assumption(name, value)
+                if checked is not value:
+                    object.__setattr__(self, name, checked)
 
     def with_(self, **changes) -> "Assumptions":
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise KeyError(f"unknown assumption '{sorted(unknown)[0]}'; known: "
-                           + ", ".join(f.name for f in fields(self)))
+        """These assumptions with some changed; an unknown name or a value outside its
+        declared range is an InputError naming the assumption."""
+        for name in changes:
+            if name not in _FIELDS:
+                raise InputError(f"--assume {name}", changes[name], "an assumption: "
+                                 + ", ".join(_FIELDS), "is not an assumption")
         return replace(self, **changes)
 
     def source(self, name: str) -> str:
@@ -179,6 +266,40 @@ class Assumptions:
                          "source": f.metadata.get("source", "")} for f in fields(self)}
 
 
+# name -> (kind, valid range) of every assumption: the one declaration check_assumption reads.
+_FIELDS = {f.name: (f.type, f.metadata["valid"]) for f in fields(Assumptions)}
+# The assumptions as one table (a sweep spec's [fixed] assumptions, a catalog reference's):
+# what the published JSON Schemas say of them.
+SCHEMA = Table({name: Key(valid, note=Assumptions.__dataclass_fields__[name].metadata["source"])
+                for name, (_, valid) in _FIELDS.items()},
+               what="a table of assumptions by name (planner/assumptions.py)")
+
+
+def check_assumption(name: str, value, where: str = "--assume"):
+    """The value of assumption ``name`` if it is of its kind and inside its declared range
+    (a whole number given as 8192.0 comes back as 8192); otherwise an InputError naming
+    ``where`` and the assumption, the value and the accepted range."""
+    spec = _FIELDS.get(name)
+    if spec is None:
+        raise InputError(f"{where} {name}", value, "an assumption: " + ", ".join(_FIELDS),
+                         "is not an assumption")
+    kind, valid = spec
+    check(valid, value, f"{where} {name}")
+    if kind == "int" and not isinstance(value, int):
+        return int(value)
+    return value
+
+
+def check_overrides(changes, where: str = "--assume") -> dict:
+    """A dict of assumption overrides, each checked (check_assumption); anything but a dict
+    of names is an InputError naming ``where``."""
+    if not isinstance(changes, dict) or not all(isinstance(k, str) for k in changes):
+        raise InputError(where, changes, "a dict of assumption overrides by name, e.g. "
+                         "{'gemm_efficiency': 0.8}, or an Assumptions object",
+                         "is not a dict of assumptions")
+    return {k: check_assumption(k, v, where) for k, v in changes.items()}
+
+
 DEFAULT = Assumptions()
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -186,34 +307,28 @@ _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 def parse_overrides(items, name: str = "--assume") -> dict:
     """``NAME=VALUE`` texts -> {name: value} for Assumptions.with_: the name must be an
-    assumption, the value of its kind (true/false for a switch, a whole number for a count,
-    a finite non-negative number otherwise). An empty list gives an empty dict."""
-    from .units import InputError
-
-    known = {f.name: type(getattr(DEFAULT, f.name)) for f in fields(Assumptions)}
+    assumption, the value of its kind (true/false for a switch, a number for the others)
+    and inside the assumption's declared range. An empty list gives an empty dict."""
     out: dict = {}
     for item in items or ():
         key, sep, text = str(item).partition("=")
         key, text = key.strip(), text.strip()
-        if not sep or key not in known:
-            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(known))
-        kind = known[key]
-        if kind is bool:
+        if not sep or key not in _FIELDS:
+            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(_FIELDS))
+        kind, valid = _FIELDS[key]
+        if kind == "bool":
             if text.lower() not in _TRUE + _FALSE:
-                raise InputError(name, item, f"{key}=true or {key}=false")
-            out[key] = text.lower() in _TRUE
-        elif kind is str:
-            out[key] = text
+                raise InputError(f"{name} {key}", text, f"{key}=true or {key}=false")
+            value = text.lower() in _TRUE
+        elif kind == "str":
+            value = text
         else:
             try:
                 value = float(text)
             except ValueError:
-                value = math.nan
-            if not (math.isfinite(value) and value >= 0) or (
-                    kind is int and value != int(value)):
-                raise InputError(name, item, f"{key}=N with N a finite non-negative "
-                                 + ("whole number" if kind is int else "number"))
-            out[key] = int(value) if kind is int else value
+                raise InputError(f"{name} {key}", text, f"{key}=N with N "
+                                 + valid.accepted(), "is not a number") from None
+        out[key] = check_assumption(key, value, name)
     return out
 
 # Training frameworks differ in how many memory-bound passes they make over each activation:
