@@ -11,6 +11,7 @@ import planner
 from planner import report
 from planner.assumptions import FRAMEWORKS, parse_overrides
 from planner.errors import CatalogError, InputError, LayoutError, UnknownKeyError, error_text
+from planner.schema import check_output_path
 
 
 class UsageError(click.UsageError):
@@ -20,6 +21,15 @@ class UsageError(click.UsageError):
 def _fail(exc: Exception, hint: str | None = None):
     """Library errors a user caused -> exit 2 with the message; never a traceback."""
     raise UsageError(str(exc) + (f" ({hint})" if hint else ""))
+
+
+def _writable(path, flag: str, directory: bool = False):
+    """An output path checked before any work (its folder exists and is writable)."""
+    if path is not None:
+        try:
+            check_output_path(path, flag, directory)
+        except InputError as exc:
+            _fail(exc)
 
 
 def _catalog(ctx_catalog):
@@ -98,6 +108,7 @@ def estimate(params, tokens, workload, layers, hidden, heads, kv_heads, ffn, voc
                  shared_experts=shared_experts, dense_layers=dense_layers)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
+    _writable(plot_path, "--plot")
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
     try:
@@ -163,6 +174,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address):
     its limits allow (planner budget's answer; axes usd, year, deadline, gpus, ...)."""
     from planner.many import sweep as sweeping
 
+    _writable(out, "-o/--out", directory=True)
     bar = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=1, label="scenarios", file=sys.stderr,
@@ -207,6 +219,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir):
     from planner.fleet.model import FleetSettings
 
     cat = _catalog(catalog_dir)
+    _writable(out, "-o/--output")
+    _writable(gantt_path, "--gantt")
     if time_limit is not None and not time_limit > 0:
         _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive number of "
               "seconds")

@@ -41,6 +41,7 @@ from ..plan.cluster import hardware_for, networks, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
 from ..plan.inputs import (
     assumptions_for,
+    check_gpus,
     default_site,
     layout_text,
     no_layout_hint,
@@ -119,6 +120,7 @@ class Chunk:
         self.fail_codes("gpus")
         gc = self.col("gpus")
         self.gpus = np.where(gc.codes >= 0, self.qty["gpus"][0][gc.codes], np.nan)
+        self.oversized()
         self.sites()
         self.hardware()
         self.score()
@@ -145,6 +147,20 @@ class Chunk:
             np.zeros(self.n, np.int64), np.zeros(min(self.n, 1), np.int64))
         self.hid, self.hfirst = coarser(hardware, self.aid, self.afirst)
         self.mid, self.mfirst = coarser(model, self.hid, self.hfirst)
+
+    def oversized(self) -> None:
+        """Rows with more devices than their assumptions plan (check_gpus, as estimate)."""
+        most = np.array([m[1].max_gpus if m else np.inf for m in self.models])[self.mid]
+        gc = self.col("gpus")
+        with np.errstate(invalid="ignore"):
+            over = self.live() & (self.gpus > most)
+        for j in np.unique(gc.codes[over]):
+            rows = over & (gc.codes == j)
+            r0 = int(np.flatnonzero(rows)[0])
+            try:
+                check_gpus(int(self.gpus[r0]), self.models[self.mid[r0]][1], gc.row(r0))
+            except InputError as exc:
+                self.fail(rows, str(exc))
 
     def workloads(self) -> None:
         self.groups()

@@ -50,8 +50,8 @@ import pyarrow as pa
 from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError
-from ..plan.inputs import SHAPE_INPUTS, parse_layout
-from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
+from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_layout
+from ..units import InputError, parse_count, parse_fraction, parse_int_count
 from . import budget_rows
 from .columns import INPUT_UNITS, Coded
 from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
@@ -74,9 +74,10 @@ MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
 # counts and shape, and the budget mode's own.
 PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
            "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
-           "usd": parse_money_usd, "year": parse_int_count, "tokens_per_param": parse_count,
+           "usd": parse_budget, "year": parse_int_count, "tokens_per_param": parse_count,
            "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
-WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
+WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count} | {
+    name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
          "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
