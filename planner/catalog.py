@@ -429,6 +429,13 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     user += [Path(p) for p in env.split(os.pathsep) if p]
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
+    accepted = "a catalog directory (laid out like hardware/ and workloads/), or a list of them"
+    if dirs is not None and not isinstance(dirs, (list, tuple)):
+        raise InputError("--catalog", dirs, accepted, "is not a directory")
+    for p in dirs or []:
+        if not isinstance(p, (str, Path)) or not str(p).strip():
+            raise InputError("--catalog", p, accepted, "is empty" if isinstance(p, str)
+                             else "is not a directory")
     user += [Path(p) for p in (dirs or [])]
     for p in user:
         if not p.is_dir():

@@ -96,6 +96,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         arch = Architecture(ffn_type=ffn_type, **shape)
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
+        if ffn_type is not None and ffn_type != "gated":
+            raise InputError("--ffn-type", ffn_type, "gated with --params (the shape rule's "
+                             "FFN), or a full shape for a plain FFN", "conflicts with --params")
         n = parse_count(params, "--params")
         if not 1e6 <= n <= MAX_PARAMS:
             raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
