@@ -366,6 +366,13 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
 # --- engineering defaults of many-scenario runs (planner/many/) -------
 # These decide how fast answers come and how much memory they take, never what the answers are.
 
+# The most scenarios a sweep spec may have unless it says otherwise (max_scenarios = N): a
+# billion rows take hours at the rates benchmarks/bench_sweep.py measures and ~100 GB of
+# Parquet; a spec of more is most likely an axis too many. Its own max_scenarios may raise
+# it up to MAX_SWEEP_SCENARIOS_LIMIT, past which the list of chunks to answer alone would
+# not fit in memory.
+SWEEP_SCENARIOS = 10**9
+MAX_SWEEP_SCENARIOS_LIMIT = 10**11
 # Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,
 # so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
 # most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).

@@ -6,7 +6,7 @@ Python data: a ``Number`` with its valid range and whether it must be whole, a `
 its choices, a ``Table`` of named keys (unknown keys are an error), a ``List``, ``AnyOf``.
 ``check`` interprets a declaration against parsed TOML (or a dict) and raises ``SchemaError``
 naming the place (``sites[0].pue``), the value and what is accepted; ``json_schema`` turns the
-same declaration into a JSON Schema (draft 2020-12) document, which ``planner/schemas/``
+same declaration into a JSON Schema (draft-07) document, which ``planner/schemas/``
 publishes so that an editor checks a catalog or spec as it is typed (tests/test_schemas.py
 holds the published files to the declarations; ``uv run python tests/test_schemas.py``
 writes them). Standard library only: checking a catalog file takes microseconds.
@@ -24,10 +24,10 @@ from typing import Callable, Mapping
 
 from .errors import InputError
 
-__all__ = ["SchemaError", "Number", "Text", "Boolean", "List", "Table", "Key", "AnyOf",
+__all__ = ["SchemaError", "Number", "Text", "Boolean", "TomlDate", "List", "Table", "Key", "AnyOf",
            "Anything", "check", "json_schema", "document", "check_output_path"]
 
-JSON_SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"  # what editors (VS Code, Taplo) read
 
 
 class SchemaError(InputError):
@@ -182,8 +182,7 @@ class List:
     note: str = ""
 
     def accepted(self) -> str:
-        return (f"a list{' (non-empty)' if self.min_items else ''} of "
-                + self.item.accepted())
+        return f"a {'non-empty ' if self.min_items else ''}list of {self.item.accepted()}"
 
     def problem(self, value) -> str | None:
         if not isinstance(value, list):
@@ -292,20 +291,19 @@ def check(node, value, where: str = "") -> None:
         reason = node.problem(value)
         if reason:
             raise SchemaError(where or "file", value, node.accepted(), reason)
-        for k, item in value.items():
-            spec = node.keys.get(k)
-            if spec is not None:
-                check(spec.node, item, _join(where, k))
-            elif node.extra is not None:
-                check(node.extra, item, _join(where, k))
-            else:
-                raise SchemaError(_join(where, k), item, "one of the keys "
-                                  + ", ".join(node.keys), "is an unknown key")
+        if node.extra is None:  # an unknown key first: most likely a typo of a known one
+            for k, item in value.items():
+                if k not in node.keys:
+                    raise SchemaError(_join(where, k), item, "one of the keys "
+                                      + ", ".join(node.keys), "is an unknown key")
         for k, spec in node.keys.items():
             if spec.required and k not in value:
                 raise SchemaError(where or "file", _Short(value), f"{node.what} with "
                                   + ", ".join(f"'{r}'" for r, s in node.keys.items()
                                               if s.required), f"has no '{k}'")
+        for k, item in value.items():
+            spec = node.keys.get(k)
+            check(spec.node if spec is not None else node.extra, item, _join(where, k))
         if node.rule is not None:
             found = node.rule(value)
             if found:

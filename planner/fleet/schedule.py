@@ -421,9 +421,12 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         if problems:
             raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
     elif sol.status == "UNKNOWN":
-        binding, reason = "time_limit", (f"no schedule found within the time limit of "
-                                         f"{spec.settings.time_limit_s:g} s; infeasibility not "
-                                         "proven")
+        # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
+        phase_s = spec.settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
+        binding, reason = "time_limit", (
+            f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
+            f"{phase_s:g} s of the {spec.settings.time_limit_s:g} s time limit); "
+            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
     else:
         binding, reason = _diagnose(spec, inst_all, dropped, spec.settings)
     return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s)
