@@ -86,6 +86,14 @@ class Chunk:
         self.rows, self.n = rows, len(rows)
         every = self.n == st.ans.n  # rows are 0..n-1: the columns as they are
         self.cols = cols if every else {k: v.take(rows) for k, v in cols.items()}
+        if not every:  # a per-row column's values are cut to the rows: so are their parses
+            self.qty = dict(qty)
+            local = {int(r): i for i, r in enumerate(rows.tolist())}
+            for name, c in cols.items():
+                if c.per_row and name in qty:
+                    parsed, errors = qty[name]
+                    self.qty[name] = (parsed[rows], {local[j]: m for j, m in errors.items()
+                                                     if j in local})
 
     def col(self, name) -> Coded | None:
         return self.cols.get(name)
