@@ -17,16 +17,21 @@ from .units import (
     MAX_DEVICES,
     MAX_DURATION_S,
     MAX_ENERGY_USD_PER_KWH,
+    MAX_PUE,
     MAX_SEQ_LEN,
     SECONDS_PER_DAY,
 )
 
 # Valid ranges the fields below share: a fraction that may not be zero (an efficiency), a
 # share that may (an overlap), a positive or non-negative figure.
-FRACTION = Number(0, 1, low_open=True)
 SHARE = Number(0, 1)
-POSITIVE = Number(0, low_open=True)
 NON_NEGATIVE = Number(0)
+# An achieved efficiency (of GEMMs, links, HBM, power): below 1% no training run goes (the
+# lowest MFU published for a large run is ~10%), and the arithmetic of a smaller one
+# overflows.
+EFFICIENCY = Number(0.01, 1, note="an achieved fraction")
+BYTES_PER_PARAM = Number(0.1, 1e3, note="bytes per parameter")  # fp4 weights hold 0.5
+YEARS = Number(0.1, 100, note="years")
 MAX_DEADLINE_DAYS = MAX_DURATION_S / SECONDS_PER_DAY
 # Monte Carlo draws: at least 10 for a P10 and P90 to exist; at most a million (each draw
 # holds ~30 float64 figures: ~250 MB), 250x the default's ~1% repeatability.
@@ -70,43 +75,43 @@ class Assumptions:
                              "the step model has run (a fleet's size options, an inverse "
                              "plan's first probe), never an answer: Llama 3 405B trained at "
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)",
-                             valid=FRACTION)
+                             valid=EFFICIENCY)
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.87, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on the "
                                 "Megatron-LM 2021 and Korthikanti 2022 rows (docs/validation.md)",
-                                valid=FRACTION)
+                                valid=EFFICIENCY)
     gemm_k_overhead: float = _a(512.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
                                 "the Korthikanti 2022 rows (docs/validation.md)", "elements",
-                                valid=NON_NEGATIVE)
+                                valid=Number(0, 1e6, note='elements of K'))
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring ~0.82, NDR 0.92-0.96 "
                                       "(efficiency.md, sec. 3)",
-                                      valid=FRACTION)
+                                      valid=EFFICIENCY)
     link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
                                        "5-10 us per step intra-node (efficiency.md, sec. 3)", "s",
                                        valid=Number(0, 1, note='seconds'))
     elementwise_passes: float = _a(1.0, "memory-bound passes per tensor relative to the fused "
                                    "kernels of Megatron-LM/Transformer Engine (1.0); eager "
                                    "PyTorch frameworks take more (see FRAMEWORKS)",
-                                   valid=POSITIVE)
+                                   valid=Number(0.01, 100, note='passes relative to fused kernels'))
     hbm_efficiency: float = _a(0.9, "HBM copy reached 90.6% of spec on an H100-class card; "
                                "calculon uses 0.9 (reference/hardware/efficiency.md, sec. 2)",
-                               valid=FRACTION)
+                               valid=EFFICIENCY)
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)",
-                                        valid=FRACTION)
+                                        valid=EFFICIENCY)
     attention_efficiency: float = _a(0.75, "calibrated: FlashAttention kernel throughput "
                                      "relative to the GEMM ceiling, fitted on the two "
                                      "attention-heavy rows (Llama 3 128K, llm-foundry 7B at 8K; "
                                      "0.6 and 0.9 leave one of them >12% off, docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
                                      "fig. 5-6)",
-                                     valid=FRACTION)
+                                     valid=EFFICIENCY)
     kernel_overhead_s: float = _a(1e-5, "launch and synchronisation gap per layer per pass: a "
                                   "few kernel launches of ~5 us (CUDA launch latency); the "
                                   "validation is insensitive to it (1e-5 vs 5e-5 moves MAPE "
@@ -145,21 +150,21 @@ class Assumptions:
     # --- memory ------------------------------------------------------------------------------
     weight_bytes: float = _a(2.0, "bf16 weights (Megatron-LM distributed optimizer docs)",
                              "bytes/param",
-                             valid=POSITIVE)
+                             valid=BYTES_PER_PARAM)
     grad_bytes: float = _a(4.0, "fp32 main gradients (Megatron-LM distributed optimizer docs: "
                            "6 + 12/d bytes per parameter)", "bytes/param",
-                           valid=NON_NEGATIVE)
+                           valid=Number(0, 1e3, note='bytes per parameter'))
     optimizer_bytes: float = _a(12.0, "fp32 master weights + Adam first and second moments "
                                 "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: K = 12)",
                                 "bytes/param",
-                                valid=NON_NEGATIVE)
+                                valid=Number(0, 1e3, note='bytes per parameter'))
     grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
                                   "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param",
-                                  valid=POSITIVE)
+                                  valid=BYTES_PER_PARAM)
     framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
                                       "and allocator fragmentation more (stas00 "
                                       "ml-engineering, training/performance)", "GB",
-                                      valid=NON_NEGATIVE)
+                                      valid=Number(0, 1e4, note='GB'))
     # --- uncertainty (planner/uncertainty.py, docs/uncertainty.md) ----------------------------
     uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
@@ -186,16 +191,16 @@ class Assumptions:
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (reference/hardware/power_cost.md, "
                     "sec. 1); the site's figure wins when a site is given",
-                    valid=Number(1, note='facility power over IT power'))
+                    valid=Number(1, MAX_PUE, note='facility power over IT power'))
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
                                    "Monthly Table 5.6.A (power_cost.md, sec. 3)", "USD/kWh",
                                    valid=Number(0, MAX_ENERGY_USD_PER_KWH, note='USD per kWh'))
     grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it",
-    valid=Number(0, unknown=True, note='kg CO2 per MWh; nan: unknown'))
+    valid=Number(0, 1e4, unknown=True, note='kg CO2 per MWh; nan: unknown'))
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
                                   "training; NVIDIA expects DGX H100 near peak, Epoch uses 0.75 "
                                   "(power_cost.md, sec. 2)",
-                                  valid=FRACTION)
+                                  valid=EFFICIENCY)
     network_power_fraction: float = _a(0.08, "scale-out switches and storage add 5-10% to IT "
                                        "power (power_cost.md, sec. 2, lynx-cortex)",
                                        valid=SHARE)
@@ -203,40 +208,41 @@ class Assumptions:
                                      "accelerator has no system power: DGX H100 10.2 kW / "
                                      "(8 x 700 W) = 1.82 (DGX A100 2.03; power_cost.md, "
                                      "sec. 2, NVIDIA datasheets via Epoch energy.py)",
-                                     valid=Number(1, note="a server draws at least its "
+                                     valid=Number(1, 100, note="a server draws at least its "
                                                   "accelerator"))
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
                                              "H100 (Llama 3 report, sec. 3.3.4)", "1/h",
-                                             valid=NON_NEGATIVE)
+                                             valid=Number(0, 1, note='failures per device-hour'))
     restart_s: float = _a(600.0, "failure detection, rescheduling and reload ~10 min "
                           "(reliability.md, sec. 5 worked examples)", "s",
-                          valid=NON_NEGATIVE)
+                          valid=Number(0, MAX_DURATION_S, note='seconds'))
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
                                           "(Llama 3 report via reliability.md, sec. 1)", "GB/s",
-                                          valid=POSITIVE)
+                                          valid=Number(1e-3, 1e9, note='GB/s'))
     checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
                                            "fp32 master + 2 fp32 moments (reliability.md, "
                                            "sec. 4)", "bytes/param",
-                                           valid=NON_NEGATIVE)
+                                           valid=Number(0, 1e3, note='bytes per parameter'))
     depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta 2023; Epoch 2023+ "
                                    "convention; power_cost.md, sec. 6)", "years",
-                                   valid=POSITIVE)
+                                   valid=YEARS)
     cost_of_capital: float = _a(0.10, "planner default weighted cost of capital for data-centre "
                                 "hardware; override with your own", "1/year",
                                 valid=SHARE)
     facility_years: float = _a(15.0, "facility M&E depreciation 15 years (power_cost.md, "
                                "sec. 6)", "years",
-                               valid=POSITIVE)
+                               valid=YEARS)
     maintenance_fraction: float = _a(0.03, "annual maintenance as a fraction of hardware capex "
                                      "(planner default; override with your own)", "1/year",
                                      valid=SHARE)
     server_overhead: float = _a(1.64, "server cost / GPU cost, Epoch hardware.py default "
                                 "(power_cost.md, sec. 5)",
-                                valid=Number(1, note='a server costs at least its accelerator'))
+                                valid=Number(1, 100, note="a server costs at least its "
+                                             "accelerator"))
     network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "
                                        "(Cottier et al. 2024; power_cost.md, sec. 5)",
-                                       valid=NON_NEGATIVE)
+                                       valid=Number(0, 10))
 
     def __post_init__(self):
         # every value against its declared kind and range (one check, however it was given:

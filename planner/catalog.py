@@ -38,6 +38,7 @@ from .units import (
     MAX_ENERGY_USD_PER_KWH,
     MAX_PARAMS,
     MAX_POWER_W,
+    MAX_PUE,
     MAX_SEQ_LEN,
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
@@ -59,8 +60,10 @@ CONFIDENCE = ("V", "S", "U", "D")  # verified primary, secondary, unverified, de
 YEAR = Number(1990, 2100, whole=True, note="a calendar year")
 
 
-def _positive(high: float, unit: str) -> Number:
-    return Number(0, high, low_open=True, note=unit)
+def _positive(high: float, unit: str, low: float = 0.0) -> Number:
+    """A positive figure; ``low`` > 0 is a floor below which the model's arithmetic would
+    overflow (a peak of 1e-300 TFLOP/s), far below any real device's."""
+    return Number(low, high, low_open=not low, note=unit)
 
 
 def _count(high: float, unit: str, low: float = 1) -> Number:
@@ -91,24 +94,24 @@ def figure(valid: Number, required: bool = False, note: str = "") -> Key:
 
 
 TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
-TFLOPS = _positive(1e6, "TFLOP/s, dense")
+TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
 ACCELERATOR = Table({
     "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
     "scale_up_network": Key(KEY), "scale_out_network": Key(KEY),
     "release_year": figure(YEAR, required=True),
     "peak_bf16_tflops": figure(TFLOPS, required=True), "peak_fp8_tflops": figure(TFLOPS),
     "peak_fp4_tflops": figure(TFLOPS),
-    **{f"matmul_{p}_fraction": figure(Number(0, 1, low_open=True, note="measured matmul "
-                                             "ceiling / peak")) for p in ("bf16", "fp8", "fp4")},
-    "hbm_gb": figure(_positive(1e5, "GB"), required=True),
-    "hbm_tb_per_s": figure(_positive(1e3, "TB/s"), required=True),
-    "tdp_w": figure(_positive(1e6, "W")),
-    "system_power_kw": figure(_positive(1e3, "kW per device")),
-    "scale_up_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction"),
+    **{f"matmul_{p}_fraction": figure(Number(0.01, 1, note="measured matmul ceiling / peak"))
+       for p in ("bf16", "fp8", "fp4")},
+    "hbm_gb": figure(_positive(1e5, "GB", low=1e-3), required=True),
+    "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
+    "tdp_w": figure(_positive(1e6, "W", low=1)),
+    "system_power_kw": figure(_positive(1e3, "kW per device", low=1e-3)),
+    "scale_up_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3),
                                 required=True),
     "scale_up_domain": figure(_count(1e6, "devices"), required=True),
     "devices_per_node": figure(_count(1e6, "devices"), required=True),
-    "scale_out_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction")),
+    "scale_out_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
     "purchase_usd": figure(_positive(1e9, "USD")),
     "server_usd_per_device": figure(_positive(1e9, "USD")),
     "cloud_on_demand_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
@@ -118,22 +121,22 @@ ACCELERATOR = Table({
 }, what="an accelerator file (docs/catalog.md)")
 NETWORK = Table({
     "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out"))), "technology": Key(TEXT),
-    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction")),
+    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
     "hop_latency_us": figure(_positive(1e6, "microseconds")),
-    "achievable_fraction": figure(Number(0, 1, low_open=True, note="of line rate")),
+    "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),
     "switch_usd": figure(_positive(1e9, "USD")), "year": figure(YEAR),
-    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction")),
+    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
 }, what="a network file (docs/catalog.md)")
 SITE = Table({
     "name": Key(TEXT), "region": Key(TEXT),
     "power_cap_mw": figure(_positive(MAX_POWER_W / 1e6, "MW, facility")),
-    "pue": figure(Number(1, note="facility power / IT power")),
-    "peak_pue": figure(Number(1, note="facility power / IT power at full load")),
+    "pue": figure(Number(1, MAX_PUE, note="facility power / IT power")),
+    "peak_pue": figure(Number(1, MAX_PUE, note="facility power / IT power at full load")),
     "energy_usd_per_kwh": figure(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
     "capex_usd_per_mw": figure(_positive(1e12, "USD per MW of IT load")),
     "grid_kg_co2_per_mwh": figure(Number(0, 1e4, note="kg CO2 per MWh")),
-    "storage_write_gb_per_s": figure(_positive(1e9, "GB/s")),
+    "storage_write_gb_per_s": figure(_positive(1e9, "GB/s", low=1e-3)),
 }, what="a site file (docs/catalog.md)")
 
 # Widths and counts of a shape: 2^24 is ~1,000x any published model's (hidden 18,432 in

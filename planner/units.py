@@ -98,6 +98,10 @@ MAX_SEQ_LEN = 2**27
 # A global batch: ~16,000x the largest published (DeepSeek-V3: 15,360 x 4K = 63M tokens).
 MAX_BATCH_TOKENS = 1e12
 
+# PUE: the worst data centres measured run near 3 (Uptime Institute 2023 survey: average
+# 1.58, a long tail to ~3); a value of 10 or more is a typo.
+MAX_PUE = 10.0
+
 # Above this a price per kWh is taken for a price per MWh (80 for $80/MWh): no grid price has
 # come near it (the highest European day-ahead prices of August 2022 were ~EUR 0.7/kWh).
 MAX_ENERGY_USD_PER_KWH = 5.0
@@ -225,7 +229,12 @@ def parse_pue(text, name="--pue") -> float:
     if value < 1:
         raise InputError(name, text, _ACCEPT_PUE, "is below 1 (a facility cannot draw less "
                          "than its IT load)")
+    if value > MAX_PUE:
+        raise InputError(name, text, f"{_ACCEPT_PUE}, at most {MAX_PUE:g}", "is too large")
     return float(value)
+
+
+parse_pue.maximum = MAX_PUE  # (many.scenarios.numbers reads a parser's bounds)
 
 
 def parse_energy_usd_per_kwh(text, name="--energy-usd-per-kwh") -> float:

@@ -236,8 +236,8 @@ def test_assume_changes_a_modelling_assumption_and_reports_it():
     ("gemm_efficency=0.8", "NAME=VALUE with NAME one of"),
     ("gemm_efficiency", "NAME=VALUE"),
     ("gemm_efficiency=fast", "is not a number; accepted: gemm_efficiency=N with N a number "
-                             "in (0, 1]"),
-    ("restart_s=-5", "is negative; accepted: a number >= 0"),
+                             "in [0.01, 1]"),
+    ("restart_s=-5", "is negative; accepted: a number in [0, 3,153,600,000]"),
     ("flash_attention=maybe", "flash_attention=true or flash_attention=false"),
     ("uncertainty_samples=10.5", "whole number"),
 ])

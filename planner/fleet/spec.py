@@ -26,6 +26,7 @@ from ..units import (
     MAX_DEVICES,
     MAX_ENERGY_USD_PER_KWH,
     MAX_POWER_W,
+    MAX_PUE,
     SECONDS_PER_DAY,
     InputError,
     parse_duration_s,
@@ -61,7 +62,7 @@ def series(value, what: str):
 
 SITE = Table({
     "name": Key(Text(nonempty=True), required=True),
-    "pue": Key(Number(1, note="facility power / IT power")),
+    "pue": Key(Number(1, MAX_PUE, note="facility power / IT power")),
     "energy_usd_per_kwh": Key(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
     "power_mw": Key(series(MEGAWATTS, "MW"), required=True),
     "deliveries": Key(Table(extra=series(COUNT, "devices"),
