@@ -35,7 +35,7 @@ def _writable(path, flag: str, directory: bool = False):
 def _catalog(ctx_catalog):
     try:
         return planner.catalog(ctx_catalog)
-    except CatalogError as exc:
+    except (CatalogError, InputError) as exc:
         _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/")
 
 
@@ -378,6 +378,9 @@ def main(argv=None):
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except (InputError, LayoutError, CatalogError) as exc:  # bad input no command worded
+        click.echo(f"Error: {error_text(exc)}", err=True)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)

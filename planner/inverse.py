@@ -337,7 +337,7 @@ def tightness(plan: Plan) -> float:
                                       o["gpus"])]
     elif plan.training_days is not None:
         lim = None
-        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd["total"],
+        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd.get("total"),
                  "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
     else:
         return math.inf
@@ -368,9 +368,9 @@ def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixe
             devices.append(limits["power_cap_w"] / (plan.power_mw * 1e6 / plan.cluster["gpus"]))
     if limits["deadline_s"] is not None and devices:
         flops.append(min(devices) * limits["deadline_s"] * rate)
-    if not flops:
+    f = min(flops, default=0.0)
+    if not f > 0:  # no limit bounds the FLOPs, or one allows none ($0): no first guess
         return None
-    f = min(flops)
     if rule == "fixed_params":
         return math.log10(f / (6.0 * fixed_params))     # tokens D: 6 N D = f
     if rule == "fixed_tokens":

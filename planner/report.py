@@ -51,6 +51,11 @@ def _num(x, fmt="{:,.1f}"):
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
 
 
+def _times(x, scale):
+    """x in another unit; unknown (None: a run that never ends) stays unknown."""
+    return None if x is None else x * scale
+
+
 def plan_table(plan: dict) -> str:
     w, c = plan["workload"], plan["cluster"]
     head = (f"{fmt_count(w['params'])} parameters ({fmt_count(w['active_params'])} active), "
@@ -76,14 +81,14 @@ def plan_table(plan: dict) -> str:
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" bottleneck {plan['bottleneck']}"),
             ("memory", f"{plan['memory_gb_per_gpu']:,.1f} GB per device"),
-            ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} "
+            ("days", f"{fmt_duration_days(_times(plan['training_days'], SECONDS_PER_DAY))} "
                      f"(goodput {fmt_pct(plan['goodput'])})"),
             ("reliability", _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])),
-            ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility"),
+            ("power", f"{fmt_power(_times(plan['power_mw'], 1e6))} facility"),
             ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
                        f"{_num(plan['co2_t'], '{:,.0f}')} t"),
-            ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
+            ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")),

@@ -357,6 +357,8 @@ def check_output_path(path, name: str, directory: bool = False) -> Path:
     if directory:  # created with its parents: the nearest folder that exists decides
         while not parent.exists() and parent != parent.parent:
             parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise InputError(name, str(path), accepted, f"is inside a file ({parent})")
     if not parent.is_dir():
         raise InputError(name, str(path), accepted, f"is in a folder that does not exist "
                          f"({parent})")

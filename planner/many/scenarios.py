@@ -129,10 +129,11 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
     """(parsed value of each distinct value of a column, {index: error message}).
 
     Plain numbers that pass the parser's own rule (finite; positive, or non-negative for money;
-    whole where a whole count is wanted; at most the parser's ``maximum``) are what the parser
-    would return; everything else (text with units, bad numbers) goes through the parser,
-    which words the error."""
+    whole where a whole count is wanted; within the parser's ``minimum`` and ``maximum``) are
+    what the parser would return; everything else (text with units, bad numbers) goes through
+    the parser, which words the error."""
     maximum = getattr(parser, "maximum", math.inf)
+    minimum = getattr(parser, "minimum", -math.inf)
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
         x = values.astype(float)
         is_number = np.ones(len(x), bool)
@@ -149,7 +150,7 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
         if rule == "energy":  # parse_energy_usd_per_kwh's: above it, a price per MWh
             ok &= x <= MAX_ENERGY_USD_PER_KWH
         ok &= np.abs(x) < 2.0 ** 53
-        ok &= x <= maximum
+        ok &= (x <= maximum) & (x >= minimum)
     parsed = np.where(ok, x, np.nan)
     errors: dict = {}
     for j in np.flatnonzero(~ok):

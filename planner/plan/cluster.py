@@ -62,8 +62,9 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     try:
         peak = acc.peak(precision)
     except KeyError:
-        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for: "
-                         + ", ".join(sorted(acc.peak_flops))) from None
+        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for ("
+                         + ", ".join(sorted(acc.peak_flops)) + f"), or a --gpu with a "
+                         f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
     frac = acc.matmul_fraction.get(key)
     if frac is None:

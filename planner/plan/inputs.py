@@ -148,15 +148,17 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         changes["precision"] = precision
     w = w.with_(**changes)
     seqs = w.global_batch_tokens / w.seq_len
-    if seqs < 1:
-        name = ("--global-batch" if global_batch is not None else
-                "--seq-len" if seq_len is not None else
-                "--assume global_batch_tokens" if base is None else f"--workload {workload}")
-        raise InputError(name, global_batch if name == "--global-batch" else
-                         seq_len if name == "--seq-len" else w.global_batch_tokens,
+    if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
+        batch = ("--global-batch" if global_batch is not None else
+                 "--assume global_batch_tokens" if base is None else f"--workload {workload}")
+        seq = ("--seq-len" if seq_len is not None else
+               "--assume seq_len" if base is None else f"--workload {workload}")
+        raise InputError(batch, global_batch if global_batch is not None
+                         else w.global_batch_tokens,
                          f"a global batch of at least one sequence ({w.seq_len:,} tokens)",
                          f"leaves a global batch of {w.global_batch_tokens:,.0f} tokens, "
-                         f"less than one {w.seq_len:,}-token sequence")
+                         f"less than one {w.seq_len:,}-token sequence"
+                         + (f" ({seq})" if seq != batch else ""))
     if abs(seqs - round(seqs)) > 1e-6:
         fixed = whole_batch(seqs) * w.seq_len
         used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
@@ -355,8 +357,12 @@ def parse_power_cap(text, name: str = "--power-cap") -> float:
 
 
 def parse_tokens(text, name: str = "--tokens") -> float:
-    """Training tokens: '15T' -> 1.5e13 (at most MAX_TOKENS)."""
-    return parse_count(text, name, maximum=MAX_TOKENS)
+    """Training tokens: '15T' -> 1.5e13 (at least one, at most MAX_TOKENS)."""
+    n = parse_count(text, name, maximum=MAX_TOKENS)
+    if n < 1:
+        raise InputError(name, text, "a count of at least one token (e.g. 15T)",
+                         "is less than one token")
+    return n
 
 
 def parse_price(text, name: str = "--price-per-gpu-hour") -> float:
@@ -376,6 +382,7 @@ parse_deadline.maximum = MAX_DURATION_S
 parse_budget.maximum = MAX_MONEY_USD
 parse_power_cap.maximum = MAX_POWER_W
 parse_tokens.maximum = MAX_TOKENS
+parse_tokens.minimum = 1.0
 parse_price.maximum = MAX_USD_PER_DEVICE_HOUR
 parse_gpus.maximum = MAX_DEVICES
 
