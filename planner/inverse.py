@@ -39,7 +39,7 @@ from .plan.inputs import (
     parse_tokens,
 )
 from .plan.options import shared_memo, shared_searches
-from .plan.result import Plan, clean_json
+from .plan.result import Plan, checked, clean_json
 from .units import (
     InputError,
     parse_count,
@@ -190,10 +190,10 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                             trend_info)
     best = max(found, key=lambda c: c["model_flops"])
     # the answer's plan again, with its alternatives (the probes leave them out)
-    best["plan"] = _probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
-                          fixed_tokens, best["price_per_gpu_hour"], ownership, site,
-                          site_figures, assumptions, best["size"], best["plan"].cluster["gpus"],
-                          alternatives=True)
+    best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
+                                  fixed_tokens, best["price_per_gpu_hour"], ownership, site,
+                                  site_figures, assumptions, best["size"],
+                                  best["plan"].cluster["gpus"], alternatives=True))
     return BudgetAnswer(True, best["binding"], best["reason"], rule_text, best["params"],
                         best["tokens"], best["model_flops"], year_i, limits, best["plan"],
                         summary, trend_info)

@@ -613,3 +613,44 @@ def test_parquet_written_rows_pass_the_checks(tmp_path):
     sweeping.sweep(SMALL, out, chunk_rows=4)
     t = pq.read_table(out / ds.part_name(0))
     assert min(t.column("mfu").to_pylist()) > 0 and max(t.column("mfu").to_pylist()) <= 1
+
+
+def test_an_impossible_budget_answer_never_leaves(monkeypatch):
+    from planner.plan import options
+
+    real = options.steady_state
+
+    def buggy(best, peak):
+        cols = real(best, peak)
+        cols["hfu"] = cols["hfu"] * 0.5  # HFU below MFU
+        return cols
+
+    monkeypatch.setattr(options, "steady_state", buggy)
+    with pytest.raises(result_module.ImpossiblePlan, match="above hfu"):
+        planner.budget(usd="10M", gpu="h100-sxm")
+
+
+def test_an_inventory_beyond_the_largest_cluster_is_refused():  # was a CP-SAT TypeError
+    refused("estimate", "--params", "7B", "--tokens", "1T", "--inventory", "h100-sxm=1e30",
+            says="--inventory: '1e30' is too large")
+
+
+def test_every_row_refused_is_a_table_of_errors():  # each raised inside estimate_many before
+    out = planner.estimate_many(pa.table({"params": pa.array([None, None], pa.string()),
+                                          "tokens": ["1T", "2T"], "gpus": [64, 64]}))
+    assert all("--params" in e for e in out.column("error").to_pylist())
+    out = planner.estimate_many(pa.table({"params": ["7B"], "tokens": pa.array([None],
+                                                                               pa.string()),
+                                          "gpus": [64]}))
+    assert "--tokens" in out.column("error")[0].as_py()
+
+
+@pytest.mark.parametrize("run, says", [
+    ({"params": "abc"}, "runs[0].params: 'abc' is not a count"),
+    ({"workload": "llama3.1-8b"}, "runs[0].params: '1B' conflicts with --workload"),
+    ({"precision": "fp4"}, "run r1 on h100-sxm: --precision: 'fp4' has no peak on h100-sxm"),
+])
+def test_a_fleet_runs_bad_inputs_are_named_not_reported_as_no_option(run, says):
+    with pytest.raises(InputError) as exc:  # was INFEASIBLE: "no layout fits or makes progress"
+        fleet.schedule(_small_fleet(**run))
+    assert says in str(exc.value)

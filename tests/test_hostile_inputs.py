@@ -321,3 +321,42 @@ def test_any_figure_its_range_accepts_plans_sanely(tmp_path_factory, item):
     assert code in (0, 2), (figure, value, code, err[-600:])
     if code == 0:
         sane(json.loads(out))
+
+
+# --- tables of scenarios ----------------------------------------------------------------------
+
+CELL = st.one_of(st.none(), HOSTILE, st.floats(allow_nan=True, allow_infinity=True))
+COLUMNS = {"params": st.one_of(st.sampled_from(["7B", "70B", "1T"]), CELL),
+           "tokens": st.one_of(st.sampled_from([1e12, "2T"]), CELL),
+           "gpus": st.one_of(st.sampled_from([64, 1024, None]), CELL),
+           "layout": st.one_of(st.none(), layouts()),
+           "price_per_gpu_hour": st.one_of(st.sampled_from([2.0, 2.5]), CELL),
+           "deadline": st.one_of(st.sampled_from(["60d", None]), CELL),
+           "pue": st.one_of(st.sampled_from([1.2, None]), CELL),
+           "gpu": st.sampled_from(["h100-sxm", "b200", "", "nope", None])}
+
+
+@settings(max_examples=max(4, EXAMPLES // 3), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({k: COLUMNS[k] for k in ("params", "tokens", "gpus")},
+                                      optional={k: v for k, v in COLUMNS.items()
+                                                if k not in ("params", "tokens", "gpus")}),
+                min_size=1, max_size=6))
+def test_any_table_answers_each_row_or_names_its_error(rows):
+    import pyarrow as pa
+
+    import planner
+
+    names = sorted({k for r in rows for k in r})
+    table = pa.table({k: pa.array([None if r.get(k) is None else str(r[k]) for r in rows],
+                                  pa.string()) for k in names})
+    out = planner.estimate_many(table)  # never raises for a row's values
+    assert out.num_rows == len(rows)
+    for row in out.to_pylist():
+        if row["error"] is not None:
+            assert re.search(r"--[a-z][a-z-]*", row["error"]), row["error"]
+            continue
+        for name in ("training_days", "gpu_hours", "power_mw", "step_time_s"):
+            assert row[name] is None or (math.isfinite(row[name]) and row[name] > 0), row
+        if row["mfu"] is not None:
+            assert 0 < row["mfu"] <= row["hfu"] * (1 + 1e-9) <= 1 + 1e-9, row

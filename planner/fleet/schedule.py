@@ -90,7 +90,9 @@ class _Estimates:
                              catalog=self.cat, assumptions=self.asm)
                 self.cache[key] = p if p.feasible and p.training_days is not None and \
                     math.isfinite(p.training_days) else None
-            except InputError:
+            except InputError as exc:
+                if exc.name not in ("--gpus", "--layout"):
+                    raise  # the run's own inputs: the user's to fix, never "no option"
                 self.cache[key] = None  # no layout for this size
             self.wall_s += time.perf_counter() - t0
         return self.cache[key]
@@ -153,7 +155,11 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             acc = cat.accelerator(acc_key)
             sizes = run.gpus or tuple(_default_sizes(spec, run, acc, most[acc_key], cat, asm))
             for g in sizes:
-                plan = est.plan(run.inputs, acc_key, g)
+                try:
+                    plan = est.plan(run.inputs, acc_key, g)
+                except InputError as exc:
+                    raise InputError(f"run {run.name} on {acc_key}: {exc.name}", exc.value,
+                                     exc.accepted, exc.reason) from None
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: no layout fits or makes progress")

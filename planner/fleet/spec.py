@@ -20,6 +20,7 @@ from pathlib import Path
 from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
+from ..plan.inputs import resolve_workload
 from ..schema import AnyOf, Key, List, Number, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
 from ..units import (
@@ -244,6 +245,12 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     for n, raw in enumerate(data["runs"]):
         w = f"{where}.runs[{n}]"
         inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
+        try:  # the run's workload, checked once here (estimate sees it again per size)
+            resolve_workload(cat, {}, **dict(inputs))
+        except InputError as exc:
+            key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
+                else exc.name
+            raise InputError(f"{w}.{key}", exc.value, exc.accepted, exc.reason) from None
         gpus = raw.get("gpus")
         if gpus is not None:
             gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in

@@ -127,11 +127,15 @@ class Chunk:
         self.layouts()
         self.fail_codes("gpus")
         gc = self.col("gpus")
-        self.gpus = np.where(gc.codes >= 0, self.qty["gpus"][0][gc.codes], np.nan)
+        self.gpus = _pick(self.qty["gpus"][0], gc.codes)
         self.oversized()
         self.sites()
+        if not self.live().any():  # every row refused: nothing to score (each has its error)
+            return
         self.hardware()
         self.score()
+        if not self.live().any():
+            return
         self.fill()
 
     def groups(self) -> None:
@@ -438,7 +442,7 @@ class Chunk:
                                    ("max_gpus", "max_gpus", 1.0)):
             if name in given:
                 codes_ = self.cols[name].codes
-                limits[limit] = np.where(codes_ >= 0, self.qty[name][0][codes_] * scale, np.nan)
+                limits[limit] = _pick(self.qty[name][0], codes_) * scale
         judged = np.flatnonzero(stuck)
         if limits:
             near = np.zeros(self.n, bool)
@@ -517,7 +521,14 @@ def _given(c: Coded, parsed: np.ndarray, default: np.ndarray) -> np.ndarray:
     """A per-row quantity: its parsed value where the row gives one, else ``default``."""
     if c.per_row and (c.codes >= 0).all():  # codes 0..n-1: the values as they are
         return parsed
-    return np.where(c.codes >= 0, parsed[c.codes], default)
+    return np.where(c.codes >= 0, _pick(parsed, c.codes), default)
+
+
+def _pick(parsed: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """parsed[codes], nan where a code is -1 (null), also when every value is null."""
+    if not len(parsed):
+        return np.full(np.shape(codes), np.nan)
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
 
 
 def _split(ids: list, index: np.ndarray) -> list:

@@ -297,7 +297,7 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
         except UnknownKeyError:
             raise InputError("--inventory", inventory, accepted,
                              f"names an unknown accelerator '{k}'") from None
-        out[key] = parse_int_count(v, "--inventory")
+        out[key] = parse_gpus(v, "--inventory")
     return tuple(sorted(out.items()))
 
 
