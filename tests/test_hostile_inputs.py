@@ -360,3 +360,48 @@ def test_any_table_answers_each_row_or_names_its_error(rows):
             assert row[name] is None or (math.isfinite(row[name]) and row[name] > 0), row
         if row["mfu"] is not None:
             assert 0 < row["mfu"] <= row["hfu"] * (1 + 1e-9) <= 1 + 1e-9, row
+
+
+# --- sweep specs ------------------------------------------------------------------------------
+
+SPEC_VALUES = {"params": values("7B", "70B"), "tokens": values("1T", "2T"),
+               "gpus": st.one_of(st.sampled_from([64, 1024]), values("64")),
+               "gpu": st.sampled_from(["h100-sxm", "b200", "", "nope"]),
+               "layout": layouts(), "deadline": values("60d"),
+               "bogus": st.just(1)}
+
+
+@st.composite
+def specs(draw) -> dict:
+    spec: dict = {"fixed": {}, "axes": {}}
+    others = sorted(set(SPEC_VALUES) - {"params", "tokens"})
+    for name in ["params", "tokens"] + sorted(draw(st.sets(st.sampled_from(others),
+                                                           max_size=3))):
+        if draw(st.booleans()):
+            spec["fixed"][name] = draw(SPEC_VALUES[name])
+        else:
+            spec["axes"][name] = draw(st.lists(SPEC_VALUES[name], min_size=int(draw(
+                st.integers(0, 5)) > 0), max_size=3))
+    if draw(st.integers(0, 4)) == 0:
+        spec["fixed"]["assumptions"] = {draw(st.sampled_from(ASSUMPTIONS + ["bogus"])):
+                                        draw(st.one_of(st.floats(), st.integers(-5, 10**9)))}
+    return {k: v for k, v in spec.items() if v}
+
+
+@settings(max_examples=max(4, EXAMPLES // 3), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(specs())
+def test_any_sweep_spec_answers_or_names_the_section(spec):
+    import math as m
+
+    from planner.errors import CatalogError, InputError, LayoutError
+    from planner.many import sweep as sweeping
+
+    try:
+        table = sweeping.sweep(spec).table
+    except (InputError, LayoutError, CatalogError) as exc:
+        assert re.search(r"\[(fixed|axes|zip)\]|mode|--", str(exc)), str(exc)
+        return
+    for row in table.to_pylist():
+        if row["error"] is None and row["training_days"] is not None:
+            assert m.isfinite(row["training_days"]) and row["training_days"] > 0, row

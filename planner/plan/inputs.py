@@ -5,6 +5,7 @@ accelerators and the assumptions. Each default a plan falls back on is written i
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, replace
 
 from ..assumptions import DEFAULT, FRAMEWORKS, Assumptions, check_overrides, for_framework
@@ -403,9 +404,10 @@ def parse_seed(seed) -> int:
     value = seed
     if isinstance(seed, str) and seed.strip().isdigit():
         value = int(seed)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or not 0 <= value < 2**63:
         raise InputError("--seed", seed, "a whole number from 0 to 2^63 - 1")
-    return value
+    return int(value)
 
 
 def parse_flag(value, name: str) -> bool:
