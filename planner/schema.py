@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any as AnyType
 from typing import Callable, Mapping
 
@@ -34,12 +34,43 @@ class SchemaError(InputError):
     """A value that breaks its declaration: names the place, the value and what is accepted."""
 
 
+def _node(cls):
+    """A declaration node: fields from the class's annotations, with its defaults, compared
+    and hashed by value (a dataclass without the ~0.5 ms per class its generated code costs
+    at import: this module is imported by every command)."""
+    names = tuple(cls.__annotations__)
+    defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
+
+    def __init__(self, *args, **kwargs):
+        values = {**defaults, **dict(zip(names, args)), **kwargs}
+        missing = [n for n in names if n not in values]
+        if missing or len(args) > len(names) or set(kwargs) - set(names):
+            raise TypeError(f"{cls.__name__}: bad arguments {args!r} {kwargs!r}")
+        for n in names:
+            object.__setattr__(self, n, values[n])
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{cls.__name__} is immutable")
+
+    def key(self):
+        return tuple(tuple(v.items()) if isinstance(v := getattr(self, n), Mapping) else v
+                     for n in names)
+
+    cls.__init__, cls.__setattr__ = __init__, __setattr__
+    cls.__eq__ = lambda self, other: type(self) is type(other) and key(self) == key(other)
+    cls.__hash__ = lambda self: hash((cls.__name__, key(self)))
+    cls.__repr__ = lambda self: f"{cls.__name__}(" + ", ".join(
+        f"{n}={getattr(self, n)!r}" for n in names if getattr(self, n) != defaults.get(n, ...)
+    ) + ")"
+    return cls
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1e4 and abs(x) < 1e16 \
         else f"{x:g}"
 
 
-@dataclass(frozen=True)
+@_node
 class Number:
     """A finite number in a range; ``whole`` for counts. ``low_open``/``high_open``: the bound
     itself is excluded. ``unknown``: NaN is accepted and means unknown (never made up)."""
@@ -91,7 +122,7 @@ class Number:
         return out
 
 
-@dataclass(frozen=True)
+@_node
 class Text:
     """A string: one of ``choices`` when given, matching ``pattern`` when given."""
 
@@ -127,7 +158,7 @@ class Text:
         return out
 
 
-@dataclass(frozen=True)
+@_node
 class Boolean:
     note: str = ""
 
@@ -141,7 +172,7 @@ class Boolean:
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
+@_node
 class TomlDate:
     """A TOML date (``start = 2027-01-01``), which JSON Schema sees as a dated string."""
 
@@ -159,7 +190,7 @@ class TomlDate:
         return {"type": "string", "format": "date"}
 
 
-@dataclass(frozen=True)
+@_node
 class Anything:
     """Any value (checked by a parser of its own, e.g. a quantity with units)."""
 
@@ -175,7 +206,7 @@ class Anything:
         return {}
 
 
-@dataclass(frozen=True)
+@_node
 class List:
     item: AnyType
     min_items: int = 0
@@ -198,7 +229,7 @@ class List:
         return out
 
 
-@dataclass(frozen=True)
+@_node
 class Key:
     """One key of a table: its value's declaration and whether the table must have it."""
 
@@ -207,14 +238,14 @@ class Key:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@_node
 class Table:
     """A table of named keys; ``extra`` declares the value of any other key (a map, such as a
     site's deliveries per accelerator), else other keys are an error. ``rule`` checks the
     table as a whole (e.g. low <= value <= high) and returns (key, reason) or None; it is
     not expressible in JSON Schema and is checked here only."""
 
-    keys: Mapping[str, Key] = field(default_factory=dict)
+    keys: Mapping[str, Key] = MappingProxyType({})
     extra: AnyType = None
     what: str = "a table"
     note: str = ""
@@ -239,7 +270,7 @@ class Table:
         return out
 
 
-@dataclass(frozen=True)
+@_node
 class AnyOf:
     options: tuple
     what: str = ""

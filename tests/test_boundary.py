@@ -441,11 +441,14 @@ def test_the_library_docs_frame_with_one_sized_row():
 
 # --- sweeps: size, resume verification, one writer, workers die with the parent ----------------
 
-def test_a_sweep_too_large_is_refused_before_any_work(tmp_path):
-    axes = {"params": ["7B"] * 10, "tokens": ["1T"] * 1000, "gpus": list(range(8, 8 + 1000)),
-            "price_per_gpu_hour": [1.0 + i / 1000 for i in range(100_000)]}  # 1e12 scenarios
+@pytest.mark.parametrize("scenarios", [10**12, 10**14])  # wrote parts; a MemoryError
+def test_a_sweep_too_large_is_refused_before_any_work(tmp_path, scenarios):
+    axes = {"tokens": ["1T"] * 1000, "gpus": list(range(8, 8 + 1000)),
+            "price_per_gpu_hour": [1.0 + i / 1000 for i in range(1000)],
+            "budget": [f"{m}M" for m in range(1, 1001)],
+            "deadline": [f"{d}d" for d in range(1, scenarios // 10**12 + 1)]}
     t0 = time.perf_counter()
-    with pytest.raises(sweeping.SpecError, match=r"1,000,000,000,000 scenarios.*at most "
+    with pytest.raises(sweeping.SpecError, match=rf"{scenarios:,} scenarios.*at most "
                        r"1,000,000,000 scenarios; raise the limit with max_scenarios"):
         sweeping.sweep({"axes": axes}, tmp_path / "out")
     assert time.perf_counter() - t0 < 5 and not (tmp_path / "out").exists()
