@@ -657,3 +657,11 @@ def test_a_fleet_runs_bad_inputs_are_named_not_reported_as_no_option(run, says):
     with pytest.raises(InputError) as exc:  # was INFEASIBLE: "no layout fits or makes progress"
         fleet.schedule(_small_fleet(**run))
     assert says in str(exc.value)
+
+
+def test_a_shape_flag_over_a_workload_is_applied_and_reported():
+    plan = planner.estimate(workload="llama3.1-405b", layers=64, gpus=16384)
+    assert plan.workload["layers"] == 64
+    assert plan.assumptions["architecture"] == {
+        "value": "layers=64", "source": "given (--layers) over the shape of workload "
+                                        "llama3.1-405b"}

@@ -77,8 +77,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if base is not None:
         arch = base.architecture
         if shape or ffn_type:
-            arch = Architecture(**{**asdict(arch), **shape,
-                                   **({"ffn_type": ffn_type} if ffn_type else {})})
+            changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
+            arch = Architecture(**{**asdict(arch), **changed})
+            used["architecture"] = {  # an override is applied and reported, never silent
+                "value": " ".join(f"{k}={v}" for k, v in changed.items()),
+                "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
+                          f"workload {base.key}"}
         w = base.with_(architecture=arch)
     elif shape:
         need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
