@@ -21,6 +21,7 @@ from planner.errors import (
     did_you_mean,
     error_text,
 )
+from planner.schema import check_output_path
 from planner.specs import PURCHASE_UNITS, TEAMS
 
 
@@ -72,10 +73,19 @@ def _config_origin(option: str | None) -> str | None:
     return setting.origin if setting else None
 
 
+def _writable(path, flag: str, directory: bool = False):
+    """An output path checked before any work (its folder exists and is writable)."""
+    if path is not None:
+        try:
+            check_output_path(path, flag, directory)
+        except InputError as exc:
+            _fail(exc)
+
+
 def _catalog(ctx_catalog):
     try:
         return planner.catalog(ctx_catalog)
-    except CatalogError as exc:
+    except (CatalogError, InputError) as exc:
         _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/",
               option="--catalog", accepted="a directory laid out like hardware/ and workloads/")
 
@@ -325,6 +335,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  shared_experts=shared_experts, dense_layers=dense_layers)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
+    _writable(plot_path, "--plot")
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
     try:
@@ -408,6 +419,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     its limits allow (planner budget's answer; axes usd, year, deadline, gpus, ...)."""
     from planner.many import sweep as sweeping
 
+    _writable(out, "-o/--out", directory=True)
     try:
         result = sweeping.sweep(spec, out, resume=resume, workers=workers,
                                 dask=dask_address, progress=False if quiet else None)
@@ -438,6 +450,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
     from planner.fleet.model import FleetSettings
 
     cat = _catalog(catalog_dir)
+    _writable(out, "-o/--output")
+    _writable(gantt_path, "--gantt")
     if time_limit is not None and not time_limit > 0:
         _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive number of "
               "seconds")
@@ -671,6 +685,9 @@ def main(argv=None):
         sys.exit(status)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except (InputError, LayoutError, CatalogError) as exc:  # bad input no command worded
+        click.echo(f"Error: {error_text(exc)}", err=True)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if _wants_json(args, exc):
             click.echo(json.dumps({"error": {

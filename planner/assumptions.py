@@ -8,167 +8,240 @@ named beside them (docs/validation.md), never on held-back runs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 
+from .errors import InputError
+from .schema import Boolean, Key, Number, Table, Text, check
+from .specs import TEAMS
+from .units import (
+    MAX_BATCH_TOKENS,
+    MAX_DEVICES,
+    MAX_DURATION_S,
+    MAX_ENERGY_USD_PER_KWH,
+    MAX_PUE,
+    MAX_SEQ_LEN,
+    SECONDS_PER_DAY,
+)
 
-def _a(value, source, unit=""):
-    return field(default=value, metadata={"source": source, "unit": unit})
+# Valid ranges the fields below share: a fraction that may not be zero (an efficiency), a
+# share that may (an overlap), a positive or non-negative figure.
+SHARE = Number(0, 1)
+NON_NEGATIVE = Number(0)
+# An achieved efficiency (of GEMMs, links, HBM, power): below 1% no training run goes (the
+# lowest MFU published for a large run is ~10%), and the arithmetic of a smaller one
+# overflows.
+EFFICIENCY = Number(0.01, 1, note="an achieved fraction")
+BYTES_PER_PARAM = Number(0.1, 1e3, note="bytes per parameter")  # fp4 weights hold 0.5
+YEARS = Number(0.1, 100, note="years")
+PASSES = Number(0, 100, note="memory-bound passes relative to fused kernels")
+MAX_DEADLINE_DAYS = MAX_DURATION_S / SECONDS_PER_DAY
+# Monte Carlo draws: at least 10 for a P10 and P90 to exist; at most a million (each draw
+# holds ~30 float64 figures: ~250 MB), 250x the default's ~1% repeatability.
+MIN_SAMPLES, MAX_SAMPLES = 10, 10**6
+# A log-sd of 2 already spreads P10-P90 over a factor of 170: beyond it a range is no estimate.
+MAX_LOG_SD = 2.0
+# The kinds of team a plan may name (--team), or none: the realisation of all public runs.
+TEAMS_OR_NONE = ("",) + TEAMS
+
+
+def _a(value, source, unit="", valid=None):
+    """One assumption: its default, source, unit and valid range (a planner.schema node)."""
+    return field(default=value, metadata={"source": source, "unit": unit, "valid": valid})
 
 
 @dataclass(frozen=True)
 class Assumptions:
     # --- workload defaults -------------------------------------------------------------------
     seq_len: int = _a(8192, "Llama 3 405B pre-training sequence (Llama 3 report, sec. 3.4.1)",
-                      "tokens")
+                      "tokens",
+                      valid=Number(1, MAX_SEQ_LEN, whole=True, note='tokens'))
     global_batch_tokens: float = _a(16 * 2**20, "Llama 3 405B batch of 16M tokens "
-                                    "(Llama 3 report, sec. 3.4.1)", "tokens")
+                                    "(Llama 3 report, sec. 3.4.1)", "tokens",
+                                    valid=Number(1, MAX_BATCH_TOKENS, note='tokens'))
     accelerator: str = _a("h100-sxm", "the most widely deployed training accelerator of "
                           "2024-26: Llama 3 405B trained on 16,384 H100 of Meta's 24,576-GPU "
                           "clusters "
                           "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1; Meta, 'Building "
-                          "Meta's GenAI Infrastructure', engineering.fb.com, 2024-03)")
+                          "Meta's GenAI Infrastructure', engineering.fb.com, 2024-03)",
+                          valid=Text(nonempty=True, note='an accelerator key of the catalog'))
     deadline_days: float = _a(120.0, "planner default: frontier pre-training runs of 2023-25 "
                               "took 54-100 days (Llama 3 report, arXiv 2407.21783, sec. "
                               "3.3.4: a 54-day window of 405B pre-training; GPT-4: 90-100 "
-                              "days, SemiAnalysis estimate, 2023-07-10)", "days")
+                              "days, SemiAnalysis estimate, 2023-07-10)", "days",
+                              valid=Number(0, MAX_DEADLINE_DAYS, low_open=True, note='days'))
     batch_tolerance: float = _a(0.05, "planner default: the global batch may move by up to 5% "
                                 "so data parallelism divides it (e.g. 2,000 instead of 2,048 "
                                 "sequences on 100,000 GPUs); loss is flat in batch size well "
                                 "below the critical batch (McCandlish et al. 2018, sec. 2.2); "
-                                "0 keeps the batch exact, as the validation does")
+                                "0 keeps the batch exact, as the validation does",
+                                valid=Number(0, 1, high_open=True))
     max_gpus: int = _a(1_000_000, "planner default: largest cluster the planner searches",
-                       "devices")
+                       "devices",
+                       valid=Number(1, MAX_DEVICES, whole=True, note='devices'))
     planning_mfu: float = _a(0.4, "a first guess of utilisation where a size is needed before "
                              "the step model has run (a fleet's size options, an inverse "
                              "plan's first probe), never an answer: Llama 3 405B trained at "
-                             "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)")
+                             "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)",
+                             valid=EFFICIENCY)
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on every "
-                                "throughput row (planner/calibrate.py, docs/validation.md)")
+                                "throughput row (planner/calibrate.py, docs/validation.md)",
+                                valid=EFFICIENCY)
     gemm_k_overhead: float = _a(768.0, "calibrated: fixed cost of each GEMM output tile's "
                                 "pipeline fill and drain, in units of the reduction dimension K "
                                 "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
                                 "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
-                                "every throughput row (docs/validation.md)", "elements")
+                                "every throughput row (docs/validation.md)", "elements",
+                                valid=Number(0, 1e6, note='elements of K'))
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring busbw ~0.82 of the link rate "
                                       "(NVIDIA/nccl-tests issue 212), InfiniBand NDR 0.92-0.96 "
-                                      "(NVIDIA/nccl-tests issue 290)")
+                                      "(NVIDIA/nccl-tests issue 290)",
+                                      valid=EFFICIENCY)
     link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
                                        "llm-analysis takes 8 us per intra-node message "
                                        "(cli99/llm-analysis gpu_configs), calculon 1-2 us "
-                                       "(calculon-ai/calculon systems/*.json)", "s")
+                                       "(calculon-ai/calculon systems/*.json)", "s",
+                                       valid=Number(0, 1, note='seconds'))
     elementwise_passes: float = _a(1.0, "memory-bound passes per tensor relative to the fused "
                                    "kernels of Megatron-LM/Transformer Engine (1.0); eager "
-                                   "PyTorch frameworks take more (see FRAMEWORKS)")
+                                   "PyTorch frameworks take more (see FRAMEWORKS)",
+                                   valid=PASSES)
     hbm_efficiency: float = _a(0.9, "achievable HBM bandwidth / spec for transfers of 100 "
                                "MB and more: calculon uses 0.9 (calculon-ai/calculon "
-                               "systems/h100_80g_nvl8.json, mem1 efficiency)")
+                               "systems/h100_80g_nvl8.json, mem1 efficiency)",
+                               valid=EFFICIENCY)
     matmul_fraction_default: float = _a(0.8, "used only when an accelerator has no measured "
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
-                                        "(stas00 ml-engineering MAMF table)")
+                                        "(stas00 ml-engineering MAMF table)",
+                                        valid=EFFICIENCY)
     attention_efficiency: float = _a(0.5, "calibrated: FlashAttention kernel throughput "
                                      "relative to the GEMM ceiling for kernels tuned to their "
                                      "chip, fitted on every throughput row (docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
-                                     "fig. 5-6)")
+                                     "fig. 5-6)",
+                                     valid=EFFICIENCY)
     kernel_overhead_s: float = _a(1e-5, "launch and synchronisation gap per layer per pass: a "
                                   "few kernel launches of ~5 us (CUDA launch latency); the "
                                   "validation is insensitive to it (1e-5 vs 5e-5 moves MAPE "
-                                  "<0.1 point)", "s")
+                                  "<0.1 point)", "s",
+                                  valid=Number(0, 1, note='seconds'))
     flash_attention_2: bool = _a(False, "the stack's attention kernel is FlashAttention-2 (PyTorch "
                                  "SDPA's flash backend, flash-attn 2), which predates Hopper's "
                                  "asynchronous tensor cores; Transformer Engine / cuDNN, "
                                  "MaxText and vendor stacks run kernels tuned for their chip "
-                                 "(FRAMEWORKS)")
+                                 "(FRAMEWORKS)",
+                                 valid=Boolean())
     ported_attention_efficiency: float = _a(0.2, "calibrated: attention-kernel throughput "
                                             "relative to the GEMM ceiling in the vendor stacks "
                                             "that port FlashAttention-style kernels to non-CUDA "
                                             "accelerators (Intel Gaudi FusedSDPA, AWS Neuron "
                                             "NKI), fitted on the Gaudi and Trainium rows "
-                                            "(docs/validation.md)")
+                                            "(docs/validation.md)",
+                                            valid=EFFICIENCY)
     fa2_hopper_ratio: float = _a(0.47, "FlashAttention-2's throughput on Hopper-class NVIDIA GPUs "
                                  "relative to a kernel written for them: 35% vs 75% of H100 "
-                                 "peak (Shah et al. 2024, FlashAttention-3, abstract)")
+                                 "peak (Shah et al. 2024, FlashAttention-3, abstract)",
+                                 valid=EFFICIENCY)
     flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
-                               "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores")
+                               "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores",
+                               valid=Boolean())
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
-                       "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)")
+                       "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)",
+                       valid=Boolean())
     tp_comm_overlap: float = _a(0.0, "Megatron-LM exposes tensor-parallel collectives unless "
                                 "userbuffer overlap is enabled (Megatron-LM README, "
                                 "--tp-comm-overlap); stacks that overlap them take "
-                                "tp_overlap_fraction (FRAMEWORKS)")
+                                "tp_overlap_fraction (FRAMEWORKS)",
+                                valid=SHARE)
     tp_overlap_fraction: float = _a(0.7, "calibrated: share of the tensor-parallel collective "
                                     "time hidden behind the GEMMs by Transformer Engine "
                                     "userbuffers (NeMo / Megatron-Core performance recipes, "
                                     "tp_comm_overlap=True; Wang et al. 2022, 'Overlap "
                                     "communication with dependent computation via "
                                     "decomposition'), fitted on the NeMo and Megatron-Core rows "
-                                    "(docs/validation.md)")
+                                    "(docs/validation.md)",
+                                    valid=SHARE)
     eager_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes of eager "
                                          "PyTorch (norms, activations, residuals, autocast "
                                          "copies unfused) relative to Megatron-LM's fused "
                                          "kernels, fitted on the eager PyTorch FSDP rows "
                                          "(llm-foundry, fms-fsdp, torchtitan; "
-                                         "docs/validation.md)")
+                                         "docs/validation.md)",
+                                         valid=PASSES)
     compiled_elementwise_passes: float = _a(0.0, "calibrated: memory-bound passes left after a "
                                             "graph compiler fuses elementwise chains "
                                             "(torch.compile / TorchInductor), fitted on the "
                                             "compiled PyTorch rows (fms-fsdp, torchtitan; "
-                                            "docs/validation.md)")
+                                            "docs/validation.md)",
+                                            valid=PASSES)
     xla_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after XLA "
                                        "fuses elementwise work into the neighbouring matmuls "
                                        "and reductions (XLA operation fusion), fitted on the "
-                                       "MaxText rows (docs/validation.md)")
+                                       "MaxText rows (docs/validation.md)",
+                                       valid=PASSES)
     xla_matmul_fraction: float = _a(0.98, "calibrated: achieved matmul throughput over the "
                                     "dense peak under XLA on accelerators with no measured "
                                     "ceiling (TPUs), the whole step's GEMM efficiency "
-                                    "included, fitted on the MaxText rows (docs/validation.md)")
+                                    "included, fitted on the MaxText rows (docs/validation.md)",
+                                    valid=EFFICIENCY)
     interleaved_pipeline: bool = _a(True, "the stack runs the interleaved 1F1B schedule "
                                     "(virtual stages; Narayanan et al. 2021, sec. 2.2.2); "
                                     "DeepSpeed's pipeline engine runs plain 1F1B (DeepSpeed "
                                     "docs, pipeline parallelism: TrainSchedule), so its bubble "
-                                    "is (p-1)/m")
+                                    "is (p-1)/m",
+                                    valid=Boolean())
     zero3_messages_per_layer: float = _a(1.0, "collectives per transformer layer per ZeRO-3 "
                                          "gather or gradient reduce-scatter: PyTorch FSDP "
                                          "wraps each block as one flat unit (Zhao et al. "
                                          "2023, sec. 3.3.1); DeepSpeed ZeRO-3 fetches each "
                                          "submodule's parameters in its own forward hook "
-                                         "(FRAMEWORKS)")
+                                         "(FRAMEWORKS)",
+                                         valid=Number(1, 1e3, note='collectives per layer'))
     zero3_shard_group: int = _a(0, "devices one copy of the weights is sharded over under "
                                 "ZeRO-3: 0 = every data-parallel rank (full sharding); hybrid "
                                 "sharding shards inside a group (a node, a TPU slice) and "
                                 "replicates across groups (PyTorch FSDP HYBRID_SHARD, Zhao et "
                                 "al. 2023, sec. 3.2.2; MaxText ICI fsdp x DCN data)",
-                                "devices")
+                                "devices",
+                                valid=Number(0, MAX_DEVICES, whole=True,
+                                             note='devices; 0: every data-parallel rank'))
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
-                                "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)")
+                                "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)",
+                                valid=SHARE)
     overlap_contention: float = _a(0.3, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
                                    "2022, CoCoNet, sec. 2); fitted on every throughput row "
-                                   "(docs/validation.md)")
+                                   "(docs/validation.md)",
+                                   valid=SHARE)
     cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
-                                "of the previous block (Liu et al. 2023, Ring Attention)")
+                                "of the previous block (Liu et al. 2023, Ring Attention)",
+                                valid=SHARE)
     ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
-                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)")
+                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)",
+                                valid=SHARE)
     comm_sm_fraction: float = _a(0.0, "share of the streaming multiprocessors held by "
                                  "communication kernels for the whole step, so compute runs on "
                                  "the rest; 0 when collectives only contend while they overlap "
                                  "(that cost is overlap_contention). DeepSeek-V3 reserves 20 of "
-                                 "132 H800 SMs for its all-to-all (report sec. 3.2.1)")
+                                 "132 H800 SMs for its all-to-all (report sec. 3.2.1)",
+                                 valid=Number(0, 1, high_open=True))
     # --- memory ------------------------------------------------------------------------------
     weight_bytes: float = _a(2.0, "bf16 weights (Megatron-LM distributed optimizer docs)",
-                             "bytes/param")
+                             "bytes/param",
+                             valid=BYTES_PER_PARAM)
     grad_bytes: float = _a(4.0, "fp32 main gradients (Megatron-LM distributed optimizer docs: "
-                           "6 + 12/d bytes per parameter)", "bytes/param")
+                           "6 + 12/d bytes per parameter)", "bytes/param",
+                           valid=Number(0, 1e3, note='bytes per parameter'))
     optimizer_bytes: float = _a(12.0, "fp32 master weights + Adam first and second moments "
                                 "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: K = 12)",
-                                "bytes/param")
+                                "bytes/param",
+                                valid=Number(0, 1e3, note='bytes per parameter'))
     grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
-                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param")
+                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param",
+                                  valid=BYTES_PER_PARAM)
     memory_headroom_fraction: float = _a(0.05, "HBM a layout search keeps free for allocator "
                                          "fragmentation and spikes, beyond "
                                          "framework_reserved_gb: PyTorch's caching allocator "
@@ -177,126 +250,183 @@ class Assumptions:
                                          "layouts reach 94% of HBM by this memory model (Llama "
                                          "3 405B at tp8 pp16, Llama 3 report sec. 3.3.2), so "
                                          "5% keeps them; a layout above it is taken only when "
-                                         "none fits inside it", "fraction")
+                                         "none fits inside it", "fraction",
+                                         valid=Number(0, 0.9, note='fraction of HBM kept free'))
     framework_reserved_gb: float = _a(3.0, "CUDA context and kernels take 1-2 GB, NCCL buffers "
                                       "and allocator fragmentation more (stas00 "
-                                      "ml-engineering, training/performance)", "GB")
+                                      "ml-engineering, training/performance)", "GB",
+                                      valid=Number(0, 1e4, note='GB'))
     # --- uncertainty (planner/uncertainty.py, docs/uncertainty.md) ----------------------------
     uncertainty_samples: int = _a(4000, "Monte Carlo draws: P10/P90 repeat to ~1% at 4,000 "
-                                  "(binomial standard error of a 10% quantile, sqrt(.09/4000))")
+                                  "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
+                                  valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.10, "log-sd of achieved throughput: the step model's "
                                   "throughput MAPE is ~9% on sources its constants never saw "
                                   "(leave-one-source-out over 169 public rows, "
-                                  "docs/validation.md); 0.10 is about that spread")
+                                  "docs/validation.md); 0.10 is about that spread",
+                                  valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
-                                    "2410.21680; Llama 3 report sec. 3.3.4)")
+                                    "2410.21680; Llama 3 report sec. 3.3.4)",
+                                    valid=Number(0, MAX_LOG_SD))
     price_relative_range: float = _a(0.25, "cloud price range when the catalog gives none: "
                                      "the SemiAnalysis H100 1-year contract index moved "
                                      "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-25% around "
-                                     "its middle")
+                                     "its middle",
+                                     valid=Number(0, 1, high_open=True))
     pue_relative_range: float = _a(0.08, "PUE range when the site gives none: liquid-cooled "
                                    "hyperscale 1.10-1.25 (Epoch AI, training-cost-trends "
-                                   "energy.py: PUE 1.1 for hyperscalers, 1.25 for others)")
+                                   "energy.py: PUE 1.1 for hyperscalers, 1.25 for others)",
+                                   valid=Number(0, 1, high_open=True))
     energy_price_relative_range: float = _a(0.4, "energy price range when the site gives none: "
                                             "US industrial 6-12 c/kWh by state (EIA Electric "
-                                            "Power Monthly, Table 5.6.B)")
+                                            "Power Monthly, Table 5.6.B)",
+                                            valid=Number(0, 1, high_open=True))
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (Epoch AI, training-cost-trends "
                     "energy.py: 1.25 outside the hyperscalers; SemiAnalysis, 'AI Datacenter "
                     "Energy Dilemma': AI specs aim below 1.3); the site's figure wins when a "
-                    "site is given")
+                    "site is given",
+                    valid=Number(1, MAX_PUE, note='facility power over IT power'))
     peak_pue_uplift: float = _a(0.10, "design-day (peak) PUE over the annual PUE when the site "
                                 "gives no peak: a public cluster sizer contracts the grid at "
                                 "PUE 1.20 for liquid-cooled campuses running 1.10 a year "
                                 "(aiinframap.com Cluster Buildout Sizer); Facebook Prineville "
                                 "was designed for 1.15 against 1.08 annualised (Facebook "
-                                "Engineering, 2011)")
+                                "Engineering, 2011)",
+                                valid=Number(0, MAX_PUE - 1, note='PUE points'))
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
-                                   "Monthly Table 5.6.A", "USD/kWh")
-    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it")
+                                   "Monthly Table 5.6.A", "USD/kWh",
+                                   valid=Number(0, MAX_ENERGY_USD_PER_KWH, note='USD per kWh'))
+    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it",
+                                    valid=Number(0, 1e4, unknown=True,
+                                                 note='kg CO2 per MWh; nan: unknown'))
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
                                   "training: NVIDIA's DGX SuperPOD data-center design guide "
                                   "expects DGX H100 at or near peak, Epoch AI uses 0.75 "
-                                  "(training-cost-trends energy.py)")
+                                  "(training-cost-trends energy.py)",
+                                  valid=EFFICIENCY)
     network_power_fraction: float = _a(0.08, "scale-out switches and storage add 5-10% to IT "
                                        "power (planner default from a secondary estimate, "
-                                       "lynx-cortex; override with your own)")
+                                       "lynx-cortex; override with your own)",
+                                       valid=SHARE)
     server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used only when an "
                                      "accelerator has no system power: DGX H100 10.2 kW / "
                                      "(8 x 700 W) = 1.82 (DGX A100 6.5 kW / (8 x 400 W) = "
                                      "2.03; NVIDIA DGX H100 and DGX A100 datasheets, quoted in "
-                                     "Epoch AI training-cost-trends energy.py)")
+                                     "Epoch AI training-cost-trends energy.py)",
+                                     valid=Number(1, 100, note="a server draws at least its "
+                                                  "accelerator"))
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
-                                             "H100 (Llama 3 report, sec. 3.3.4)", "1/h")
+                                             "H100 (Llama 3 report, sec. 3.3.4)", "1/h",
+                                             valid=Number(0, 1, note='failures per device-hour'))
     restart_s: float = _a(180.0, "stall per failure at 10k-100k devices with automated "
                           "detection, hot spares swapped in and in-memory checkpoints: 'from 10 "
                           "minutes to 3 minutes' (Meta FT-HSDP, arXiv 2602.00277, abstract, "
                           "at O(100K) GPUs); ByteRobust detects in 10-30 s and keeps a warm "
                           "standby pool (arXiv 2509.16293); Gemini's in-memory replicas raised "
                           "goodput from 85% to 97% (Gemini 1.0 report, sec. 3). 600 s (a "
-                          "reschedule without spares) is the older practice", "s")
+                          "reschedule without spares) is the older practice", "s",
+                          valid=Number(0, MAX_DURATION_S, note='seconds'))
     checkpoint_async: bool = _a(True, "checkpoints copied to host memory and written to storage "
                                 "in the background, so training stalls only for the copy: "
                                 "MegaScale 'this process can be reduced to several seconds' "
                                 "(arXiv 2402.15627, sec. 4.4); Llama 3 and Gemini checkpoint "
                                 "without a storage-bound stall (Llama 3 report sec. 3.3.4; "
-                                "Gemini 1.0 report sec. 3)")
+                                "Gemini 1.0 report sec. 3)",
+                                valid=Boolean())
     checkpoint_stall_s: float = _a(5.0, "blocking time of an asynchronous checkpoint (the copy to "
                                    "host memory): 'several seconds' (MegaScale, arXiv "
                                    "2402.15627, sec. 4.4); the storage write, which no longer "
-                                   "blocks, bounds the interval from below", "s")
+                                   "blocks, bounds the interval from below", "s",
+                                   valid=Number(0, MAX_DURATION_S, note='seconds'))
     # --- realisation (planner/model/realisation.py, docs/validation.md) ----------------------
     realisation: bool = _a(True, "headline figures are the expected realised run; false gives "
                            "the tuned steady state with failures and checkpoints only (the "
-                           "ideal_* figures)")
+                           "ideal_* figures)",
+                           valid=Boolean())
     team: str = _a("", "the kind of team running the training (frontier lab, company, "
                    "open-model group, academic, national cluster): its realisation residual "
                    "is fitted on the public whole runs of that kind (frontier lab, or all "
-                   "others); empty: team not said, the fit of all public whole runs")
+                   "others); empty: team not said, the fit of all public whole runs",
+                   valid=Text(TEAMS_OR_NONE, note='a kind of team, or empty: not said'))
     evaluation_fraction: float = _a(0.007, "evaluation during training: BLOOM 176B ran it 'once "
                                     "every 1k iteration and it costs about 7 iterations or 0.7% "
                                     "of training' (bigscience-workshop/bigscience, "
-                                    "train/tr11-176B-ml/chronicles.md)", "fraction")
+                                    "train/tr11-176B-ml/chronicles.md)", "fraction",
+                                    valid=SHARE)
     batch_ramp_fraction: float = _a(0.01, "batch-size ramp-up at low throughput: BLOOM 176B "
                                     "'finished the batch size ramp up stage' 7 days after "
                                     "launch, ~1.2 days more than the same tokens at full "
                                     "batch, ~1% of its 118 days (derived; bigscience "
-                                    "chronicles.md)", "fraction")
+                                    "chronicles.md)", "fraction",
+                                    valid=SHARE)
     rollback_fraction: float = _a(0.008, "loss-spike rollbacks: PaLM 540B restarted 'roughly "
                                   "100 steps before the spike' about 20 times in 255k steps, "
                                   ">= 0.8% of the steps redone (derived lower bound; PaLM, "
-                                  "arXiv 2204.02311, sec. 5.1)", "fraction")
+                                  "arXiv 2204.02311, sec. 5.1)", "fraction",
+                                  valid=SHARE)
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
-                                          "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1)", "GB/s")
+                                          "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1)", "GB/s",
+                                          valid=Number(1e-3, 1e9, note='GB/s'))
     checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
                                            "fp32 master + 2 fp32 moments, ~16 bytes a parameter "
                                            "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: 16 "
                                            "bytes of model states per parameter)",
-                                           "bytes/param")
+                                           "bytes/param",
+                                           valid=Number(0, 1e3, note='bytes per parameter'))
     depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta's server life from "
                                    "2023, Meta 10-K 2022; Epoch AI training-cost-trends "
-                                   "hardware.py: 5 years from 2023)", "years")
+                                   "hardware.py: 5 years from 2023)", "years",
+                                   valid=YEARS)
     cost_of_capital: float = _a(0.10, "planner default weighted cost of capital for data-centre "
-                                "hardware; override with your own", "1/year")
+                                "hardware; override with your own", "1/year",
+                                valid=SHARE)
     facility_years: float = _a(15.0, "planner default: facility mechanical and electrical "
                                "plant over 15 years (no public source found; override with "
-                               "your own)", "years")
+                               "your own)", "years",
+                               valid=YEARS)
     maintenance_fraction: float = _a(0.03, "annual maintenance as a fraction of hardware capex "
-                                     "(planner default; override with your own)", "1/year")
+                                     "(planner default; override with your own)", "1/year",
+                                     valid=SHARE)
     server_overhead: float = _a(1.64, "server cost / GPU cost, the default of Epoch AI "
-                                "training-cost-trends hardware.py (A100 1.66, V100 1.69)")
+                                "training-cost-trends hardware.py (A100 1.66, V100 1.69)",
+                                valid=Number(1, 100, note="a server costs at least its "
+                                             "accelerator"))
     network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "
                                        "(Cottier et al. 2024, 'The rising costs of training "
-                                       "frontier AI models', arXiv 2405.21015)")
+                                       "frontier AI models', arXiv 2405.21015)",
+                                       valid=Number(0, 10))
+
+    def __post_init__(self):
+        # every value against its declared kind and range (one check, however it was given:
+        # with_, --assume, assumptions={...}, a sweep spec or a catalog reference)
+        for name, value in self.__dict__.items():
+            # arrays of a value per scenario come only from inside (the calibration's grids of
+            # constants), never from a user: the boundary checks scalars
+            if name in _FIELDS and not hasattr(value, "shape"):
+                checked = check_assumption(name, value)
+                if checked is not value:
+                    object.__setattr__(self, name, checked)
+
+    @classmethod
+    def unchecked(cls, **values) -> "Assumptions":
+        """Assumptions the planner computed itself (the calibration's grids of constants, a
+        value or an array per candidate), never a user's: built without the range check."""
+        obj = object.__new__(cls)
+        for f in fields(cls):
+            object.__setattr__(obj, f.name, values.get(f.name, f.default))
+        return obj
 
     def with_(self, **changes) -> "Assumptions":
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise KeyError(f"unknown assumption '{sorted(unknown)[0]}'; known: "
-                           + ", ".join(f.name for f in fields(self)))
+        """These assumptions with some changed; an unknown name or a value outside its
+        declared range is an InputError naming the assumption."""
+        for name in changes:
+            if name not in _FIELDS:
+                raise InputError(f"--assume {name}", changes[name], "an assumption: "
+                                 + ", ".join(_FIELDS), "is not an assumption")
         return replace(self, **changes)
 
     def source(self, name: str) -> str:
@@ -309,6 +439,40 @@ class Assumptions:
                          "source": f.metadata.get("source", "")} for f in fields(self)}
 
 
+# name -> (kind, valid range) of every assumption: the one declaration check_assumption reads.
+_FIELDS = {f.name: (f.type, f.metadata["valid"]) for f in fields(Assumptions)}
+# The assumptions as one table (a sweep spec's [fixed] assumptions, a catalog reference's):
+# what the published JSON Schemas say of them.
+SCHEMA = Table({name: Key(valid, note=Assumptions.__dataclass_fields__[name].metadata["source"])
+                for name, (_, valid) in _FIELDS.items()},
+               what="a table of assumptions by name (planner/assumptions.py)")
+
+
+def check_assumption(name: str, value, where: str = "--assume"):
+    """The value of assumption ``name`` if it is of its kind and inside its declared range
+    (a whole number given as 8192.0 comes back as 8192); otherwise an InputError naming
+    ``where`` and the assumption, the value and the accepted range."""
+    spec = _FIELDS.get(name)
+    if spec is None:
+        raise InputError(f"{where} {name}", value, "an assumption: " + ", ".join(_FIELDS),
+                         "is not an assumption")
+    kind, valid = spec
+    check(valid, value, f"{where} {name}")
+    if kind == "int" and not isinstance(value, int):
+        return int(value)
+    return value
+
+
+def check_overrides(changes, where: str = "--assume") -> dict:
+    """A dict of assumption overrides, each checked (check_assumption); anything but a dict
+    of names is an InputError naming ``where``."""
+    if not isinstance(changes, dict) or not all(isinstance(k, str) for k in changes):
+        raise InputError(where, changes, "a dict of assumption overrides by name, e.g. "
+                         "{'gemm_efficiency': 0.8}, or an Assumptions object",
+                         "is not a dict of assumptions")
+    return {k: check_assumption(k, v, where) for k, v in changes.items()}
+
+
 DEFAULT = Assumptions()
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -316,34 +480,28 @@ _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 def parse_overrides(items, name: str = "--assume") -> dict:
     """``NAME=VALUE`` texts -> {name: value} for Assumptions.with_: the name must be an
-    assumption, the value of its kind (true/false for a switch, a whole number for a count,
-    a finite non-negative number otherwise). An empty list gives an empty dict."""
-    from .units import InputError
-
-    known = {f.name: type(getattr(DEFAULT, f.name)) for f in fields(Assumptions)}
+    assumption, the value of its kind (true/false for a switch, a number for the others)
+    and inside the assumption's declared range. An empty list gives an empty dict."""
     out: dict = {}
     for item in items or ():
         key, sep, text = str(item).partition("=")
         key, text = key.strip(), text.strip()
-        if not sep or key not in known:
-            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(known))
-        kind = known[key]
-        if kind is bool:
+        if not sep or key not in _FIELDS:
+            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(_FIELDS))
+        kind, valid = _FIELDS[key]
+        if kind == "bool":
             if text.lower() not in _TRUE + _FALSE:
-                raise InputError(name, item, f"{key}=true or {key}=false")
-            out[key] = text.lower() in _TRUE
-        elif kind is str:
-            out[key] = text
+                raise InputError(f"{name} {key}", text, f"{key}=true or {key}=false")
+            value = text.lower() in _TRUE
+        elif kind == "str":
+            value = text
         else:
             try:
                 value = float(text)
             except ValueError:
-                value = math.nan
-            if not (math.isfinite(value) and value >= 0) or (
-                    kind is int and value != int(value)):
-                raise InputError(name, item, f"{key}=N with N a finite non-negative "
-                                 + ("whole number" if kind is int else "number"))
-            out[key] = int(value) if kind is int else value
+                raise InputError(f"{name} {key}", text, f"{key}=N with N "
+                                 + valid.accepted(), "is not a number") from None
+        out[key] = check_assumption(key, value, name)
     return out
 
 FSDP_OPTIMIZER_BYTES = 10.0  # see "PyTorch FSDP keeps the sharded parameters in fp32" below
@@ -494,6 +652,13 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
 # --- engineering defaults of many-scenario runs (planner/many/) -------
 # These decide how fast answers come and how much memory they take, never what the answers are.
 
+# The most scenarios a sweep spec may have unless it says otherwise (max_scenarios = N): a
+# billion rows take hours at the rates benchmarks/bench_sweep.py measures and ~100 GB of
+# Parquet; a spec of more is most likely an axis too many. Its own max_scenarios may raise
+# it up to MAX_SWEEP_SCENARIOS_LIMIT, past which the list of chunks to answer alone would
+# not fit in memory.
+SWEEP_SCENARIOS = 10**9
+MAX_SWEEP_SCENARIOS_LIMIT = 10**11
 # Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,
 # so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
 # most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).

@@ -144,10 +144,13 @@ def _affine(value_at, names: list[str], base: dict) -> tuple[int, float, float]:
     v0 = value_at(base)
     follows = []
     for j, name in enumerate(names):
-        moved = dict(base, **{name: base[name] + 1.0})
+        # halve it (or move a zero to 0.5): a step that stays inside every constant's valid
+        # range (assumptions.py), so the moved assumptions are ones a user could give
+        step = -0.5 * base[name] if base[name] else 0.5
+        moved = dict(base, **{name: base[name] + step})
         v1 = value_at(moved)
         if v1 != v0 and not (np.isnan(v1) and np.isnan(v0)):
-            follows.append((j, v1 - v0))
+            follows.append((j, (v1 - v0) / step))
     if not follows:
         return -1, 0.0, v0
     if len(follows) > 1:
@@ -245,8 +248,8 @@ def _score(groups: list[_Group], n_cases: int, grid: np.ndarray) -> np.ndarray:
         def value(k, slope, intercept):
             return np.where(k >= 0, slope * grid[:, np.maximum(k, 0)] + intercept, intercept)
 
-        asm = Assumptions(**g.asm_fixed, **g.flags,
-                          **{f: value(*m) for f, m in g.asm_moving.items()})
+        asm = Assumptions.unchecked(**g.asm_fixed, **g.flags,
+                                    **{f: value(*m) for f, m in g.asm_moving.items()})
         hw = Hardware(**g.hw_fixed, **{f: value(*m) for f, m in g.hw_moving.items()})
         lay = g.layout
         r = evaluate(g.arch, g.seq, g.batch, hw, lay["tp"], lay["pp"], lay["dp"], lay["cp"],

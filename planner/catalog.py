@@ -14,10 +14,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
-from .assumptions import FRAMEWORKS, Assumptions
-from .errors import CatalogError, UnknownKeyError
+from .assumptions import FRAMEWORKS
+from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
+from .errors import FLAGS, CatalogError, InputError, UnknownKeyError
+from .schema import Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from .specs import (
     FFN_TYPES,
     PRECISIONS,
@@ -31,6 +33,18 @@ from .specs import (
     Reference,
     Site,
     Workload,
+    shape_problem,
+)
+from .units import (
+    MAX_BATCH_TOKENS,
+    MAX_DEVICES,
+    MAX_ENERGY_USD_PER_KWH,
+    MAX_PARAMS,
+    MAX_POWER_W,
+    MAX_PUE,
+    MAX_SEQ_LEN,
+    MAX_TOKENS,
+    MAX_USD_PER_DEVICE_HOUR,
 )
 
 KINDS = {
@@ -41,37 +55,167 @@ KINDS = {
     "measurements": "workloads/measurements",
 }
 
-FIGURE_KEYS = {"value", "source", "as_of", "confidence", "low", "high", "note"}
-
-ACCELERATOR_TEXT = {"name", "vendor", "family", "aliases", "scale_up_network",
-                    "scale_out_network"}
-ACCELERATOR_FIGURES = {
-    "release_year", "peak_bf16_tflops", "peak_fp8_tflops", "peak_fp4_tflops",
-    "matmul_bf16_fraction", "matmul_fp8_fraction", "matmul_fp4_fraction", "hbm_gb",
-    "hbm_tb_per_s", "tdp_w", "system_power_kw", "scale_up_gb_per_s", "scale_up_domain",
-    "devices_per_node", "scale_out_gb_per_s", "purchase_usd", "server_usd_per_device",
-    "cloud_on_demand_usd_per_hour", "cloud_contract_usd_per_hour", "devices_per_rack",
-    "devices_per_scalable_unit",
-}
-ACCELERATOR_REQUIRED = {"release_year", "peak_bf16_tflops", "hbm_gb", "hbm_tb_per_s",
-                        "scale_up_gb_per_s", "scale_up_domain", "devices_per_node"}
-NETWORK_TEXT = {"name", "tier", "technology"}
-NETWORK_FIGURES = {"link_gb_per_s", "switch_radix", "hop_latency_us", "achievable_fraction",
-                   "switch_usd", "year", "device_gb_per_s"}
-SITE_TEXT = {"name", "region"}
-SITE_FIGURES = {"power_cap_mw", "pue", "peak_pue", "energy_usd_per_kwh", "capex_usd_per_mw",
-                "grid_kg_co2_per_mwh", "storage_write_gb_per_s"}
-WORKLOAD_TEXT = {"name", "family", "kind", "ffn_type", "tie_embeddings", "precision", "note"}
-ARCH_KEYS = {"source", "as_of", "note", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab",
-             "experts", "top_k", "expert_ffn", "shared_experts", "dense_layers", "head_dim",
-             "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim"}
-TRAINING_KEYS = {"source", "as_of", "note", "params", "active_params", "tokens", "seq_len",
-                 "global_batch_tokens"}
-REFERENCE_KEYS = {f for f in Reference.__dataclass_fields__}
-STAGE_KEYS = {"name", "tokens", "gpus", "seq_len", "global_batch_tokens", "layout", "note"}
-FLOP_CONVENTIONS = {"megatron2021", "palm", "causal", "noncausal", "6n"}
+# --- the schema of catalog files (planner/schema.py; published in planner/schemas/) ----------
+# Every figure has a valid range: physical quantities are positive, fractions in (0, 1],
+# counts whole, PUE at least 1. The upper bounds are sanity limits, ~100-1000x the largest
+# figure of the catalog, so that arithmetic on them stays finite (and an exponent typo is
+# refused); MAX_* bounds are those of the planner's inputs (planner/units.py).
+CONFIDENCE = ("V", "S", "U", "D")  # verified primary, secondary, unverified, derived
+YEAR = Number(1990, 2100, whole=True, note="a calendar year")
 
 
+def _positive(high: float, unit: str, low: float = 0.0) -> Number:
+    """A positive figure; ``low`` > 0 is a floor below which the model's arithmetic would
+    overflow (a peak of 1e-300 TFLOP/s), far below any real device's."""
+    return Number(low, high, low_open=not low, note=unit)
+
+
+def _count(high: float, unit: str, low: float = 1) -> Number:
+    return Number(low, high, whole=True, note=unit)
+
+
+def _low_high(table: dict):
+    """A figure's range holds its value: low <= value <= high."""
+    v, lo, hi = table.get("value"), table.get("low"), table.get("high")
+    if lo is not None and v is not None and lo > v:
+        return "low", "is above the value", f"low <= value ({v})"
+    if hi is not None and v is not None and hi < v:
+        return "high", "is below the value", f"high >= value ({v})"
+    return None
+
+
+def figure(valid: Number, required: bool = False, note: str = "") -> Key:
+    """A sourced figure: { value, source, as_of[, confidence, low, high, note] }, the value
+    (and its range low..high) inside ``valid``."""
+    return Key(Table({
+        "value": Key(valid, required=True), "source": Key(Text(nonempty=True), required=True),
+        "as_of": Key(Text(), required=True),
+        "confidence": Key(Text(CONFIDENCE, note="V verified primary, S secondary, U "
+                                               "unverified, D derived")),
+        "low": Key(valid), "high": Key(valid), "note": Key(Text()),
+    }, what='a figure { value = ..., source = "...", as_of = "..." }', rule=_low_high),
+        required=required, note=note or valid.note)
+
+
+TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
+TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
+ACCELERATOR = Table({
+    "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
+    "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
+    "scale_up_network": Key(KEY), "scale_out_network": Key(KEY),
+    "release_year": figure(YEAR, required=True),
+    "peak_bf16_tflops": figure(TFLOPS, required=True), "peak_fp8_tflops": figure(TFLOPS),
+    "peak_fp4_tflops": figure(TFLOPS),
+    **{f"matmul_{p}_fraction": figure(Number(0.01, 1, note="measured matmul ceiling / peak"))
+       for p in ("bf16", "fp8", "fp4")},
+    "hbm_gb": figure(_positive(1e5, "GB", low=1e-3), required=True),
+    "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
+    "tdp_w": figure(_positive(1e6, "W", low=1)),
+    "system_power_kw": figure(_positive(1e3, "kW per device", low=1e-3)),
+    "scale_up_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3),
+                                required=True),
+    "scale_up_domain": figure(_count(1e6, "devices"), required=True),
+    "devices_per_node": figure(_count(1e6, "devices"), required=True),
+    "scale_out_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+    "purchase_usd": figure(_positive(1e9, "USD")),
+    "server_usd_per_device": figure(_positive(1e9, "USD")),
+    "cloud_on_demand_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
+    "cloud_contract_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
+    "devices_per_rack": figure(_count(1e9, "devices")),
+    "devices_per_scalable_unit": figure(_count(1e9, "devices")),
+}, what="an accelerator file (docs/catalog.md)")
+NETWORK = Table({
+    "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out"))), "technology": Key(TEXT),
+    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
+    "switch_radix": figure(_count(1e5, "ports", low=2)),
+    "hop_latency_us": figure(_positive(1e6, "microseconds")),
+    "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),
+    "switch_usd": figure(_positive(1e9, "USD")), "year": figure(YEAR),
+    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+}, what="a network file (docs/catalog.md)")
+SITE = Table({
+    "name": Key(TEXT), "region": Key(TEXT),
+    "power_cap_mw": figure(_positive(MAX_POWER_W / 1e6, "MW, facility")),
+    "pue": figure(Number(1, MAX_PUE, note="facility power / IT power")),
+    "peak_pue": figure(Number(1, MAX_PUE, note="facility power / IT power at full load")),
+    "energy_usd_per_kwh": figure(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
+    "capex_usd_per_mw": figure(_positive(1e12, "USD per MW of IT load")),
+    "grid_kg_co2_per_mwh": figure(Number(0, 1e4, note="kg CO2 per MWh")),
+    "storage_write_gb_per_s": figure(_positive(1e9, "GB/s", low=1e-3)),
+}, what="a site file (docs/catalog.md)")
+
+# Widths and counts of a shape: 2^24 is ~1,000x any published model's (hidden 18,432 in
+# PaLM); the parameter count of the whole shape is bounded too (plan/inputs.py).
+DIM = Number(1, 2**24, whole=True)
+DIM0 = Number(0, 2**24, whole=True)
+ARCHITECTURE = Table({
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "note": Key(TEXT),
+    "layers": Key(DIM, note="with hidden, heads and vocab: the published shape (none of them: "
+                            "the shape rule from [training] params)"),
+    "hidden": Key(DIM), "heads": Key(DIM), "kv_heads": Key(DIM, note="default: heads"),
+    "ffn": Key(DIM0, note="dense FFN width; needed by a dense model"),
+    "vocab": Key(DIM),
+    **{k: Key(DIM0) for k in ("experts", "top_k", "expert_ffn", "shared_experts",
+                              "dense_layers", "head_dim", "kv_lora_rank", "q_lora_rank",
+                              "rope_head_dim", "v_head_dim")},
+}, what="the [architecture] table, with source and as_of")
+TRAINING = Table({
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "note": Key(TEXT), "params": Key(Number(0, MAX_PARAMS, low_open=True)),
+    "active_params": Key(Number(0, MAX_PARAMS, low_open=True)),
+    "tokens": Key(Number(0, MAX_TOKENS, note="0: unknown, give --tokens")),
+    "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),
+}, what="the [training] table, with source and as_of")
+FLOP_CONVENTIONS = ("megatron2021", "palm", "causal", "noncausal", "6n")
+# Block-scaled formats a published row may name: MXFP8 (OCP Microscaling spec v1.0) and NVFP4
+# (NVIDIA Blackwell), computed at the FP8 and FP4 peaks.
+PUBLISHED_PRECISIONS = ("mxfp8", "nvfp4")
+POSITIVE = Number(0, low_open=True)
+STAGE = Table({
+    "name": Key(TEXT), "tokens": Key(Number(0, MAX_TOKENS, low_open=True), required=True),
+    "gpus": Key(Number(1, MAX_DEVICES, whole=True)), "seq_len": Key(Number(1, MAX_SEQ_LEN,
+                                                                          whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)), "layout": Key(TEXT),
+    "note": Key(TEXT),
+}, what="a stage { tokens = ..., gpus = ..., ... }")
+REFERENCE = Table({
+    "row_id": Key(Text(nonempty=True), required=True),
+    "kind": Key(Text(("throughput", "whole_run")), required=True),
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "accelerator": Key(KEY), "gpus": Key(Number(1, MAX_DEVICES, whole=True)),
+    "layout": Key(TEXT), "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),
+    "tokens": Key(Number(0, MAX_TOKENS, low_open=True)),
+    # as the source names it: the block-scaled formats run at their base format's peak
+    # (calibrate.precision_of)
+    "precision": Key(Text(PRECISIONS + PUBLISHED_PRECISIONS)),
+    "flop_convention": Key(Text(FLOP_CONVENTIONS)), "tflops_per_gpu": Key(POSITIVE),
+    "mfu_pct": Key(Number(0, 100, low_open=True)), "hfu_pct": Key(Number(0, 100, low_open=True)),
+    "gpu_hours": Key(POSITIVE), "training_days": Key(POSITIVE), "energy_mwh": Key(POSITIVE),
+    "cost_usd": Key(POSITIVE), "framework": Key(Text(tuple(FRAMEWORKS))), "network": Key(KEY),
+    "stages": Key(List(STAGE)), "assumptions": Key(ASSUMPTIONS_SCHEMA),
+    "flash_attention": Key(Boolean()), "dropout": Key(Boolean()), "unscored": Key(TEXT),
+    "note": Key(TEXT),
+    # provenance of the published figures (docs/catalog.md)
+    "workload": Key(KEY, note="the workload's key (a measurements file's rows name it)"),
+    "tokens_per_s_per_gpu": Key(POSITIVE, note="published tokens/s per device"),
+    "source_url": Key(TEXT), "quote": Key(TEXT, note="the figure as the source prints it"),
+    "confidence": Key(Text(REFERENCE_CONFIDENCE, note="P or V read in the primary source, S "
+                                                      "a secondary copy, D derived, U "
+                                                      "unverified")),
+    "derived": Key(Boolean()), "stack": Key(TEXT), "team": Key(Text(TEAMS)),
+}, what="a [[reference]] with row_id, kind, source and as_of")
+WORKLOAD = Table({
+    "name": Key(TEXT), "family": Key(TEXT), "kind": Key(TEXT),
+    "ffn_type": Key(Text(FFN_TYPES)), "tie_embeddings": Key(Boolean()),
+    "precision": Key(Text(PRECISIONS)), "note": Key(TEXT),
+    "architecture": Key(ARCHITECTURE, required=True), "training": Key(TRAINING),
+    "reference": Key(List(REFERENCE)),
+}, what="a workload file (docs/catalog.md)")
+SCHEMAS = {"accelerators": ACCELERATOR, "networks": NETWORK, "sites": SITE,
+           "workloads": WORKLOAD}
 
 
 @lru_cache(maxsize=1)
@@ -83,50 +227,20 @@ def _shipped_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def _figure(path: Path, key: str, raw: Any) -> Figure:
-    if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: '{key}' must be a figure "
-                           "{ value = ..., source = \"...\", as_of = \"...\" }, got " + repr(raw))
-    unknown = set(raw) - FIGURE_KEYS
-    if unknown:
-        raise CatalogError(f"{path}: unknown key '{sorted(unknown)[0]}' in figure '{key}'")
-    for need in ("value", "source", "as_of"):
-        if need not in raw:
-            raise CatalogError(f"{path}: figure '{key}' has no '{need}'")
-    value = raw["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise CatalogError(f"{path}: figure '{key}' value must be a number, got {value!r}")
-    return Figure(value=float(value), source=str(raw["source"]), as_of=str(raw["as_of"]),
-                  confidence=raw.get("confidence"), low=raw.get("low"), high=raw.get("high"),
-                  note=raw.get("note"))
-
-
-def _check_keys(path: Path, data: dict, allowed: set[str], where: str = "") -> None:
-    for key in data:
-        if key not in allowed:
-            place = f" in [{where}]" if where else ""
-            raise CatalogError(f"{path}: unknown key '{key}'{place}; allowed: "
-                               + ", ".join(sorted(allowed)))
-
-
-def _sourced_table(path: Path, data: Any, allowed: set[str], name: str) -> dict:
-    if not isinstance(data, dict):
-        raise CatalogError(f"{path}: [{name}] must be a table")
-    _check_keys(path, data, allowed, name)
-    for need in ("source", "as_of"):
-        if need not in data:
-            raise CatalogError(f"{path}: [{name}] has no '{need}' for its figures")
+def _checked(path: Path, kind: str, data: dict) -> dict:
+    """``data`` if it meets its kind's schema, else a CatalogError naming the file and key."""
+    try:
+        check(SCHEMAS[kind], data)
+    except SchemaError as exc:
+        raise CatalogError(f"{path}: {exc}") from None
     return data
 
 
-def _figures(path: Path, data: dict, text: set[str], figure_keys: set[str],
-             required: set[str] = frozenset()) -> dict[str, Figure]:
-    _check_keys(path, data, text | figure_keys)
-    figs = {k: _figure(path, k, v) for k, v in data.items() if k in figure_keys}
-    missing = required - set(figs)
-    if missing:
-        raise CatalogError(f"{path}: missing required figure '{sorted(missing)[0]}'")
-    return figs
+def _figures(data: dict, schema: Table) -> dict[str, Figure]:
+    return {k: Figure(value=float(v["value"]), source=str(v["source"]), as_of=str(v["as_of"]),
+                      confidence=v.get("confidence"), low=v.get("low"), high=v.get("high"),
+                      note=v.get("note"))
+            for k, v in data.items() if isinstance(schema.keys[k].node, Table)}
 
 
 def _v(figs: dict[str, Figure], key: str, scale: float = 1.0) -> float | None:
@@ -134,7 +248,7 @@ def _v(figs: dict[str, Figure], key: str, scale: float = 1.0) -> float | None:
 
 
 def parse_accelerator(path: Path, key: str, data: dict) -> Accelerator:
-    f = _figures(path, data, ACCELERATOR_TEXT, ACCELERATOR_FIGURES, ACCELERATOR_REQUIRED)
+    f = _figures(_checked(path, "accelerators", data), ACCELERATOR)
     peaks = {p: f[f"peak_{p}_tflops"].value * 1e12 for p in ("bf16", "fp8", "fp4")
              if f"peak_{p}_tflops" in f}
     fractions = {p: f[f"matmul_{p}_fraction"].value for p in ("bf16", "fp8", "fp4")
@@ -153,27 +267,20 @@ def parse_accelerator(path: Path, key: str, data: dict) -> Accelerator:
         purchase_usd=_v(f, "purchase_usd"), server_usd_per_device=_v(f, "server_usd_per_device"),
         cloud_on_demand_usd_per_hour=_v(f, "cloud_on_demand_usd_per_hour"),
         cloud_contract_usd_per_hour=_v(f, "cloud_contract_usd_per_hour"),
-        devices_per_rack=_whole(path, f, "devices_per_rack"),
-        devices_per_scalable_unit=_whole(path, f, "devices_per_scalable_unit"),
+        devices_per_rack=_whole(f, "devices_per_rack"),
+        devices_per_scalable_unit=_whole(f, "devices_per_scalable_unit"),
         aliases=tuple(a.lower() for a in data.get("aliases", ())), figures=f,
         family=str(data.get("family", key)))
 
 
-def _whole(path: Path, figs: dict[str, Figure], key: str) -> int | None:
-    """A count figure (devices per rack, ...): a whole number >= 1, or None when absent."""
-    if key not in figs:
-        return None
-    value = figs[key].value
-    if value < 1 or int(value) != value:
-        raise CatalogError(f"{path}: '{key}' must be a whole number >= 1, got {value!r}")
-    return int(value)
+def _whole(figs: dict[str, Figure], key: str) -> int | None:
+    """A count figure (devices per rack, ...; the schema holds it whole), None when absent."""
+    return int(figs[key].value) if key in figs else None
 
 
 def parse_network(path: Path, key: str, data: dict) -> Network:
-    f = _figures(path, data, NETWORK_TEXT, NETWORK_FIGURES)
+    f = _figures(_checked(path, "networks", data), NETWORK)
     tier = data.get("tier", "scale_out")
-    if tier not in ("scale_up", "scale_out"):
-        raise CatalogError(f"{path}: tier must be 'scale_up' or 'scale_out', got {tier!r}")
     radix = _v(f, "switch_radix")
     return Network(key=key, name=data.get("name", key), tier=tier,
                    technology=data.get("technology", ""),
@@ -186,7 +293,7 @@ def parse_network(path: Path, key: str, data: dict) -> Network:
 
 
 def parse_site(path: Path, key: str, data: dict) -> Site:
-    f = _figures(path, data, SITE_TEXT, SITE_FIGURES)
+    f = _figures(_checked(path, "sites", data), SITE)
     pue, peak = _v(f, "pue"), _v(f, "peak_pue")
     if pue is not None and peak is not None and peak < pue:
         raise CatalogError(f"{path}: peak_pue {peak:g} is below pue {pue:g} (the design-day "
@@ -200,169 +307,91 @@ def parse_site(path: Path, key: str, data: dict) -> Site:
                 storage_write_bytes_per_s=_v(f, "storage_write_gb_per_s", 1e9), figures=f)
 
 
-def _int(path: Path, table: dict, key: str, default: int | None = None) -> int:
-    value = table.get(key, default)
-    if value is None:
-        raise CatalogError(f"{path}: [architecture] needs '{key}'")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-            or int(value) != value:
-        raise CatalogError(f"{path}: '{key}' must be a whole number >= 0, got {value!r}")
-    return int(value)
-
-
 def parse_workload(path: Path, key: str, data: dict) -> Workload:
-    _check_keys(path, data, WORKLOAD_TEXT | {"architecture", "training", "reference"})
-    arch = _sourced_table(path, data.get("architecture"), ARCH_KEYS, "architecture")
-    train = _sourced_table(path, data.get("training", {"source": "-", "as_of": "-"}),
-                           TRAINING_KEYS, "training")
-    ffn_type = data.get("ffn_type", "gated")
-    if ffn_type not in FFN_TYPES:
-        raise CatalogError(f"{path}: ffn_type must be one of {FFN_TYPES}, got {ffn_type!r}")
-    precision = data.get("precision", "bf16")
-    if precision not in PRECISIONS:
-        raise CatalogError(f"{path}: precision must be one of {PRECISIONS}, got {precision!r}")
-    shape = set(arch) - {"source", "as_of", "note"}
-    if not shape:  # shape unpublished: the plan takes it from the parameter count
+    _checked(path, "workloads", data)
+    arch, train = data["architecture"], data.get("training", {})
+    if not set(arch) - {"source", "as_of", "note"}:
+        # shape unpublished: a plan takes it from the parameter count (the shape rule)
         if not train.get("params"):
             raise CatalogError(f"{path}: [architecture] has no shape, so [training] needs "
                                "'params' (the published parameter count)")
         architecture = None
     else:
-        architecture = _architecture(path, arch, ffn_type, data)
+        missing = [k for k in ("layers", "hidden", "heads", "vocab") if k not in arch]
+        if missing:
+            raise CatalogError(f"{path}: architecture.{missing[0]} is missing; accepted: "
+                               "layers, hidden, heads and vocab for a published shape (or none "
+                               "of the shape keys and [training] params)")
+        architecture = _architecture(path, data, arch)
     refs = [parse_reference(path, raw, i) for i, raw in enumerate(data.get("reference", []))]
     for ref in refs:
         if ref.workload is not None and ref.workload != key:
             raise CatalogError(f"{path}: [[reference]] {ref.row_id}: workload '{ref.workload}' "
                                f"is not this file's workload '{key}' (leave it out here)")
-    tokens = float(train.get("tokens", 0.0))
     return Workload(
-        key=key, name=data.get("name", key), architecture=architecture, tokens=tokens,
-        seq_len=int(train.get("seq_len", 8192)),
+        key=key, name=data.get("name", key), architecture=architecture,
+        tokens=float(train.get("tokens", 0.0)), seq_len=int(train.get("seq_len", 8192)),
         global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
-        precision=precision, published_params=train.get("params"), references=tuple(refs),
-        family=data.get("family", ""))
+        precision=data.get("precision", "bf16"), published_params=train.get("params"),
+        references=tuple(refs), family=data.get("family", ""))
 
 
-def _architecture(path: Path, arch: dict, ffn_type: str, data: dict) -> Architecture:
-    heads = _int(path, arch, "heads")
+def _architecture(path: Path, data: dict, arch: dict) -> Architecture:
+    ints = {k: int(arch.get(k, 0)) for k in ARCHITECTURE.keys if k not in (
+        "source", "as_of", "note")}
     architecture = Architecture(
-        layers=_int(path, arch, "layers"), hidden=_int(path, arch, "hidden"), heads=heads,
-        kv_heads=_int(path, arch, "kv_heads", heads), ffn=_int(path, arch, "ffn", 0),
-        vocab=_int(path, arch, "vocab"), ffn_type=ffn_type,
-        tie_embeddings=bool(data.get("tie_embeddings", False)),
-        experts=_int(path, arch, "experts", 0), top_k=_int(path, arch, "top_k", 0),
-        expert_ffn=_int(path, arch, "expert_ffn", 0),
-        shared_experts=_int(path, arch, "shared_experts", 0),
-        dense_layers=_int(path, arch, "dense_layers", 0),
-        head_size=_int(path, arch, "head_dim", 0),
-        kv_lora_rank=_int(path, arch, "kv_lora_rank", 0),
-        q_lora_rank=_int(path, arch, "q_lora_rank", 0),
-        rope_head_dim=_int(path, arch, "rope_head_dim", 0),
-        v_head_dim=_int(path, arch, "v_head_dim", 0))
-    if architecture.ffn == 0 and not architecture.is_moe:
-        raise CatalogError(f"{path}: [architecture] needs 'ffn' for a dense model")
+        layers=ints["layers"], hidden=ints["hidden"], heads=ints["heads"],
+        kv_heads=int(arch.get("kv_heads", ints["heads"])), ffn=ints["ffn"], vocab=ints["vocab"],
+        ffn_type=data.get("ffn_type", "gated"),
+        tie_embeddings=bool(data.get("tie_embeddings", False)), experts=ints["experts"],
+        top_k=ints["top_k"], expert_ffn=ints["expert_ffn"],
+        shared_experts=ints["shared_experts"], dense_layers=ints["dense_layers"],
+        head_size=ints["head_dim"], kv_lora_rank=ints["kv_lora_rank"],
+        q_lora_rank=ints["q_lora_rank"], rope_head_dim=ints["rope_head_dim"],
+        v_head_dim=ints["v_head_dim"])
+    problem = shape_problem(architecture)
+    if problem:
+        name, reason, accepted = problem
+        value = getattr(architecture, name)
+        name = {"head_size": "head_dim"}.get(name, name)
+        raise CatalogError(f"{path}: architecture.{name}: {value!r} {reason}; accepted: "
+                           f"{accepted}")
     return architecture
 
 
-# A reference row's keys by the type its value must have: text, whole numbers >= 1, positive
-# finite numbers, percentages in (0, 100], switches.
-REFERENCE_TEXT = {"row_id", "kind", "source", "as_of", "accelerator", "layout", "precision",
-                  "flop_convention", "framework", "network", "unscored", "note", "workload",
-                  "source_url", "quote", "confidence", "stack", "team"}
-REFERENCE_COUNTS = {"gpus", "seq_len"}
-REFERENCE_POSITIVE = {"global_batch_tokens", "tokens", "tflops_per_gpu", "gpu_hours",
-                      "training_days", "energy_mwh", "cost_usd", "tokens_per_s_per_gpu"}
-REFERENCE_PERCENT = {"mfu_pct", "hfu_pct"}
-REFERENCE_SWITCHES = {"flash_attention", "dropout", "derived"}
-
-
-def _number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and value == value \
-        and abs(value) != float("inf")
-
-
-def _check_reference_types(path: Path, raw: dict, label: str) -> None:
-    """Each key of a reference row has a value of its type and range, or a CatalogError
-    names the file, the row, the key and the accepted form."""
-    where = f"{path}: [[reference]] {label}"
-    for key, value in raw.items():
-        if key in REFERENCE_TEXT and not isinstance(value, str):
-            raise CatalogError(f"{where}: '{key}' must be text, got {value!r}")
-        if key in REFERENCE_COUNTS and not (_number(value) and value >= 1
-                                            and int(value) == value):
-            raise CatalogError(f"{where}: '{key}' must be a whole number >= 1, got {value!r}")
-        if key in REFERENCE_POSITIVE and not (_number(value) and value > 0):
-            raise CatalogError(f"{where}: '{key}' must be a number > 0, got {value!r}")
-        if key in REFERENCE_PERCENT and not (_number(value) and 0 < value <= 100):
-            raise CatalogError(f"{where}: '{key}' must be a percentage in (0, 100], "
-                               f"got {value!r}")
-        if key in REFERENCE_SWITCHES and not isinstance(value, bool):
-            raise CatalogError(f"{where}: '{key}' must be true or false, got {value!r}")
-    if raw.get("confidence") is not None and raw["confidence"] not in REFERENCE_CONFIDENCE:
-        raise CatalogError(f"{where}: confidence must be one of "
-                           f"{', '.join(REFERENCE_CONFIDENCE)}, got {raw['confidence']!r}")
-    if raw.get("team") is not None and raw["team"] not in TEAMS:
-        raise CatalogError(f"{where}: team must be one of {', '.join(TEAMS)}, "
-                           f"got {raw['team']!r}")
-    if "assumptions" in raw and not isinstance(raw["assumptions"], dict):
-        raise CatalogError(f"{where}: 'assumptions' must be an inline table NAME = VALUE")
-    if "stages" in raw and not (isinstance(raw["stages"], list)
-                                and all(isinstance(s, dict) for s in raw["stages"])):
-        raise CatalogError(f"{where}: 'stages' must be a list of inline tables")
-
-
-def parse_reference(path: Path, raw: Any, i: int, defaults: dict | None = None) -> Reference:
+def parse_reference(path: Path, raw, i: int, defaults: dict | None = None) -> Reference:
     """One [[reference]] row (``defaults``: keys a measurement file gives once for all its
-    rows); every key is checked for its type and range."""
+    rows), checked against REFERENCE (every key's type and range)."""
     if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: [[reference]] {i + 1} must be a table")
-    raw = {**(defaults or {}), **raw}
-    _check_keys(path, raw, REFERENCE_KEYS, f"reference {i + 1}")
-    for need in ("row_id", "kind", "source", "as_of"):
-        if need not in raw:
-            raise CatalogError(f"{path}: [[reference]] {i + 1} has no '{need}'")
-    _check_reference_types(path, raw, str(raw["row_id"]))
-    if raw["kind"] not in ("throughput", "whole_run"):
-        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: kind must be "
-                           "'throughput' or 'whole_run'")
-    conv = raw.get("flop_convention")
-    if conv is not None and conv not in FLOP_CONVENTIONS:
-        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: flop_convention must be "
-                           f"one of {sorted(FLOP_CONVENTIONS)}")
-    stages = raw.get("stages", [])
-    for st in stages:
-        bad = set(st) - STAGE_KEYS
-        if bad:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown stage key "
-                               f"'{sorted(bad)[0]}'; allowed: {', '.join(sorted(STAGE_KEYS))}")
-        if "tokens" not in st:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: a stage needs "
-                               "'tokens'")
-    if raw.get("framework") is not None and raw["framework"] not in FRAMEWORKS:
-        raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: framework must be one "
-                           f"of {', '.join(FRAMEWORKS)}")
-    known = set(Assumptions.__dataclass_fields__)
-    for name in raw.get("assumptions", {}):
-        if name not in known:
-            raise CatalogError(f"{path}: [[reference]] {raw['row_id']}: unknown assumption "
-                               f"'{name}'")
-    return Reference(**{**raw, "stages": tuple(dict(s) for s in stages)})
+        raise CatalogError(f"{path}: reference[{i}] must be a table")
+    row = {**(defaults or {}), **raw}
+    try:
+        check(REFERENCE, row, f"[[reference]] {row.get('row_id') or i + 1}")
+    except SchemaError as exc:
+        raise CatalogError(f"{path}: {exc}") from None
+    return Reference(**{**row, "stages": tuple(dict(s) for s in row.get("stages", ()))})
 
 
 # Keys a measurement file may give once, for all its rows (a row's own value wins).
-MEASUREMENT_DEFAULTS = {"source", "source_url", "as_of", "confidence", "accelerator",
+MEASUREMENT_DEFAULTS = ("source", "source_url", "as_of", "confidence", "accelerator",
                         "framework", "stack", "team", "flop_convention", "precision",
-                        "network", "kind"}
-MEASUREMENT_TEXT = {"name", "note"}
+                        "network", "kind")
+MEASUREMENTS = Table({
+    "name": Key(TEXT), "note": Key(TEXT),
+    **{k: Key(REFERENCE.keys[k].node, note=REFERENCE.keys[k].note) for k in MEASUREMENT_DEFAULTS},
+    "reference": Key(List(Anything(note="a [[reference]] row naming its workload")),
+                     required=True),
+}, what="a measurements file: one public source's rows (docs/catalog.md)")
+SCHEMAS["measurements"] = MEASUREMENTS
 
 
 def parse_measurements(path: Path, key: str, data: dict) -> Measurements:
     """A file of one public source's measurements: plain keys, defaults for its rows, and
     [[reference]] rows that each name their workload."""
-    _check_keys(path, data, MEASUREMENT_TEXT | MEASUREMENT_DEFAULTS | {"reference"})
+    _checked(path, "measurements", data)
     defaults = {k: data[k] for k in MEASUREMENT_DEFAULTS if k in data}
     refs = []
-    for i, raw in enumerate(data.get("reference", [])):
+    for i, raw in enumerate(data["reference"]):
         ref = parse_reference(path, raw, i, defaults)
         if not ref.workload:
             raise CatalogError(f"{path}: [[reference]] {ref.row_id}: a measurement row needs "
@@ -374,6 +403,7 @@ def parse_measurements(path: Path, key: str, data: dict) -> Measurements:
         raise CatalogError(f"{path}: row_id '{dup}' is given twice")
     return Measurements(key=key, name=str(data.get("name", key)), references=tuple(refs),
                         note=str(data.get("note", "")))
+
 
 
 PARSERS = {"accelerators": parse_accelerator, "networks": parse_network, "sites": parse_site,
@@ -388,6 +418,8 @@ def read_toml(path: Path) -> dict:
         raise CatalogError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path}: not valid TOML (not UTF-8 text)") from None
 
 
 def load_file(kind: str, path: Path):
@@ -419,15 +451,23 @@ class Catalog:
         return files[resolved]
 
     def resolve(self, kind: str, key: str) -> str:
-        """A key or alias (case-insensitive) to the key of its file."""
+        """A key or alias (case-insensitive) to the key of its file. An alias two files
+        claim is refused, naming both, rather than one silently taking the other's place."""
         files = self.files(kind)
         k = str(key).strip().lower()
+        if not k:
+            raise InputError(FLAGS.get(kind, kind), key, f"a key of the catalog's {kind} "
+                             "(planner hardware list, planner workloads list)", "is empty")
         if k in files:
             return k
         if kind == "accelerators":
-            for name in sorted(files):
-                if k in self.get(kind, name).aliases:
-                    return name
+            claims = [name for name in sorted(files) if k in self.get(kind, name).aliases]
+            if len(claims) > 1:
+                raise CatalogError(f"alias '{k}' is claimed by {len(claims)} accelerator files "
+                                   f"({', '.join(str(files[c]) for c in claims)}); give the "
+                                   f"key ({', '.join(claims)}) or remove the alias from one")
+            if claims:
+                return claims[0]
         raise UnknownKeyError(kind, key, files)
 
     def get(self, kind: str, key: str):
@@ -493,6 +533,13 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     user += [Path(p) for p in env.split(os.pathsep) if p]
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
+    accepted = "a catalog directory (laid out like hardware/ and workloads/), or a list of them"
+    if dirs is not None and not isinstance(dirs, (list, tuple)):
+        raise InputError("--catalog", dirs, accepted, "is not a directory")
+    for p in dirs or []:
+        if not isinstance(p, (str, Path)) or not str(p).strip():
+            raise InputError("--catalog", p, accepted, "is empty" if isinstance(p, str)
+                             else "is not a directory")
     user += [Path(p) for p in (dirs or [])]
     for p in user:
         if not p.is_dir():

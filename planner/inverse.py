@@ -34,19 +34,23 @@ from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .model import realisation
 from .plan.estimate import estimate, plan_on, prepare
-from .plan.inputs import assumptions_for
+from .plan.inputs import (
+    assumptions_for,
+    parse_budget,
+    parse_deadline,
+    parse_gpus,
+    parse_power_cap,
+    parse_tokens,
+)
 from .plan.options import shared_memo, shared_searches
-from .plan.result import Plan, clean_json
+from .plan.result import Plan, checked, clean_json
 from .progress import Progress
 from .units import (
     InputError,
     parse_count,
-    parse_duration_s,
     parse_energy_usd_per_kwh,
     parse_fraction,
     parse_int_count,
-    parse_money_usd,
-    parse_power_w,
     parse_pue,
     parse_rate,
 )
@@ -197,13 +201,11 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         raise InputError("--usd", None, "at least one limit: --usd, --power-cap, --deadline, "
                          "--gpus or --max-gpus")
     limits = {
-        "usd": parse_money_usd(usd, "--usd") if usd is not None else None,
-        "power_cap_w": parse_power_w(power_cap, "--power-cap") if power_cap is not None
-        else None,
-        "deadline_s": parse_duration_s(deadline, "--deadline") if deadline is not None
-        else None,
-        "gpus": parse_int_count(gpus, "--gpus") if gpus is not None else None,
-        "max_gpus": parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
+        "usd": parse_budget(usd, "--usd") if usd is not None else None,
+        "power_cap_w": parse_power_cap(power_cap) if power_cap is not None else None,
+        "deadline_s": parse_deadline(deadline) if deadline is not None else None,
+        "gpus": parse_gpus(gpus) if gpus is not None else None,
+        "max_gpus": parse_gpus(max_gpus, "--max-gpus") if max_gpus is not None else None,
         "unit": unit,
     }
     ratio = float(parse_count(tokens_per_param, "--tokens-per-param"))
@@ -212,14 +214,15 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     rule = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None
             else "tokens_per_param")
     fixed_params = parse_count(params, "--params") if params is not None else None
-    fixed_tokens = parse_count(tokens, "--tokens") if tokens is not None else None
-    year_i = parse_int_count(year, "--year") if year is not None else None
+    fixed_tokens = parse_tokens(tokens) if tokens is not None else None
+    year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
     site_figures = {
         "pue": parse_pue(pue, "--pue") if pue is not None else None,
         "energy_usd_per_kwh": (parse_energy_usd_per_kwh(energy_usd_per_kwh,
                                                         "--energy-usd-per-kwh")
                                if energy_usd_per_kwh is not None else None)}
     keys = _accelerators(cat, gpu, year_i)
+    _check_year(cat, keys, year_i, year)
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
     args = [(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year_i, trends,
@@ -242,10 +245,11 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                             trend_info)
     best = max(found, key=lambda c: c["model_flops"])
     # the answer's plan again, with its alternatives (the probes leave them out)
-    best["plan"] = _probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
-                          fixed_tokens, best["price_per_gpu_hour"], ownership, site,
-                          site_figures, assumptions, best["size"], best["plan"].cluster["gpus"],
-                          alternatives=True, price_source=best["price_basis"])
+    best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
+                                  fixed_tokens, best["price_per_gpu_hour"], ownership, site,
+                                  site_figures, assumptions, best["size"],
+                                  best["plan"].cluster["gpus"], alternatives=True,
+                                  price_source=best["price_basis"]))
     return BudgetAnswer(True, best["binding"], best["reason"], rule_text, best["params"],
                         best["tokens"], best["model_flops"], year_i, limits, best["plan"],
                         summary, trend_info)
@@ -281,6 +285,29 @@ def _each(args: list[tuple], bar: Progress) -> list[dict]:
 
 def _largest_on_args(a: tuple) -> dict:
     return _largest_on(*a)
+
+
+# The price-performance trend was fitted on GPUs of 2006-2021 (Hobbhahn & Besiroglu 2022,
+# Epoch AI): a price is moved along it at most the 15 years of that span from the date it was
+# quoted; further is beyond any data the trend has (year 3000 would price a GPU-hour at 1e-128
+# dollars).
+TREND_SPAN_YEARS = 15
+
+
+def _check_year(cat: Catalog, keys: list[str], year: int | None, given) -> None:
+    """A year whose prices the trend can move to: within TREND_SPAN_YEARS of every quote."""
+    if year is None:
+        return
+    for k in keys:
+        _, fig = cat.accelerator(k).cloud_price()
+        if fig is None or not fig.as_of or not str(fig.as_of)[:4].isdigit():
+            continue
+        quoted = int(str(fig.as_of)[:4])
+        if abs(year - quoted) > TREND_SPAN_YEARS:
+            raise InputError("--year", given, f"a year within {TREND_SPAN_YEARS} years of the "
+                             f"catalog's price quotes ({k}: {quoted}), the span of the data "
+                             "the price trend was fitted on (Epoch AI 2022: 2006-2021)",
+                             f"is {abs(year - quoted)} years from {k}'s price quote")
 
 
 def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
@@ -397,7 +424,7 @@ def tightness(plan: Plan) -> float:
                                       o["gpus"])]
     elif plan.training_days is not None:
         lim = None
-        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd["total"],
+        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd.get("total"),
                  "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
     else:
         return math.inf
@@ -436,9 +463,9 @@ def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixe
             devices.append(limits["power_cap_w"] / (plan.power_mw * 1e6 / plan.cluster["gpus"]))
     if limits["deadline_s"] is not None and devices:
         flops.append(min(devices) * limits["deadline_s"] * rate)
-    if not flops:
+    f = min(flops, default=0.0)
+    if not f > 0:  # no limit bounds the FLOPs, or one allows none ($0): no first guess
         return None
-    f = min(flops)
     if rule == "fixed_params":
         return math.log10(f / (6.0 * fixed_params))     # tokens D: 6 N D = f
     if rule == "fixed_tokens":

@@ -51,6 +51,11 @@ def _num(x, fmt="{:,.1f}"):
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
 
 
+def _times(x, scale):
+    """x in another unit; unknown (None: a run that never ends) stays unknown."""
+    return None if x is None else x * scale
+
+
 def plan_table(plan: dict) -> str:
     w, c = plan["workload"], plan["cluster"]
     head = (f"{fmt_count(w['params'])} parameters ({fmt_count(w['active_params'])} active), "
@@ -80,8 +85,8 @@ def plan_table(plan: dict) -> str:
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" bottleneck {plan['bottleneck']}"),
             ("memory", _memory_text(plan)),
-            ("days", f"{fmt_duration_days(plan['training_days'] * SECONDS_PER_DAY)} expected"
-                     f"{_ideal(plan, 'training_days', lambda x: f'{x:,.1f} d')}"),
+            ("days", f"{fmt_duration_days(_times(plan['training_days'], SECONDS_PER_DAY))} "
+                     f"expected{_ideal(plan, 'training_days', lambda x: f'{x:,.1f} d')}"),
             ("realisation", _realisation_text(plan)),
             ("reliability", f"goodput {fmt_pct(plan['goodput'])}; " + _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])
@@ -90,7 +95,7 @@ def plan_table(plan: dict) -> str:
             ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
                        f"{_num(plan['co2_t'], '{:,.0f}')} t"
                        + _ideal(plan, "energy_mwh", lambda x: f"{x:,.0f} MWh")),
-            ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
+            ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")

@@ -174,6 +174,49 @@ class Architecture:
         return self.heads * (self.qk_head_dim + self.v_dim) / 2.0
 
 
+def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
+    """The first way a shape cannot be a transformer, as (field, reason, accepted), or None.
+    Grouped-query attention shares each KV head among heads / kv_heads query heads (Ainslie
+    et al. 2023), so kv_heads divides heads; without a per-head width the heads split the
+    model width evenly; a mixture of experts routes each token to top_k of its experts and
+    keeps at least one MoE layer after its dense ones (DeepSeek-V3 report, sec. 2.1)."""
+    for name in ("layers", "hidden", "heads", "kv_heads", "vocab"):
+        if getattr(a, name) < 1:
+            return name, "is below 1", "a whole number >= 1"
+    if a.ffn_type not in FFN_TYPES:
+        return "ffn_type", "is not an FFN type", " or ".join(FFN_TYPES)
+    if a.kv_heads > a.heads or a.heads % a.kv_heads:
+        return ("kv_heads", f"does not divide the {a.heads} heads",
+                f"a divisor of heads ({a.heads}): each KV head serves heads / kv_heads "
+                "query heads")
+    if a.head_size == 0 and a.hidden % a.heads:
+        return ("hidden", f"is not a multiple of the {a.heads} heads",
+                "a multiple of heads (the heads split the width evenly), or a per-head width "
+                "head_dim in a catalog file")
+    moe = ("top_k", "expert_ffn", "shared_experts", "dense_layers")
+    if a.experts > 0:
+        if not 1 <= a.top_k <= a.experts:
+            return ("top_k", "is missing" if not a.top_k else
+                    f"is not between 1 and the {a.experts} experts",
+                    f"the experts each token is routed to, 1 to {a.experts}")
+        if a.expert_ffn < 1:
+            return "expert_ffn", "is missing", "the FFN width of one expert (>= 1)"
+        if a.dense_layers >= a.layers:
+            return ("dense_layers", f"leaves none of the {a.layers} layers to the experts",
+                    f"fewer dense layers than layers ({a.layers})")
+        if a.dense_layers and a.ffn < 1:
+            return ("ffn", f"is missing for the {a.dense_layers} dense layers",
+                    "the FFN width of the dense layers (>= 1)")
+        return None
+    for name in moe:
+        if getattr(a, name):
+            return (name, "is given without experts",
+                    "a mixture of experts (experts > 0), or leave it out")
+    if a.ffn < 1:
+        return "ffn", "is missing for a dense model", "the FFN width (>= 1)"
+    return None
+
+
 @dataclass(frozen=True)
 class Reference:
     """A published figure a workload is checked against (a [[reference]] of a workload file)."""

@@ -72,13 +72,45 @@ _ACCEPT_PUE = ("a number >= 1, facility power over IT power (e.g. 1.1 for a hype
                "campus, 1.2, 1.5)")
 _ACCEPT_ENERGY = ("a non-negative price in USD per kWh, with an optional $ (e.g. 0.08, $0.06); "
                   "a price per MWh divided by 1000")
+# --- the largest inputs the planner takes -------------------------------------------------------
+# Beyond these an answer would overflow the sizing's integer resolutions (plan/limits.py) or
+# take hours to lay out; each is far past any real training run, so a larger value is a typo.
+# Devices in one plan: a million times the largest clusters announced (xAI Colossus, 2025:
+# ~200,000 GPUs, planned 1M); the layouts of a count come from its divisors, found in
+# ~sqrt(N) = 1e6 steps (under a second). A plan's own ceiling is the assumption max_gpus
+# (1M by default), which --assume max_gpus=N raises up to this.
+MAX_DEVICES = 10**12
+# A century: no deadline, run or fleet horizon is longer.
+MAX_DURATION_S = 100 * SECONDS_PER_YEAR
+# Ten times world GDP (~$110T in 2024, IMF World Economic Outlook): no budget is larger.
+MAX_MONEY_USD = 1e15
+# 10 TW: three times the world's average electricity generation (29,900 TWh in 2023, ~3.4 TW;
+# Ember Global Electricity Review 2024).
+MAX_POWER_W = 1e13
+# ~800x the highest on-demand price per device-hour in the catalog ($12/h).
+MAX_USD_PER_DEVICE_HOUR = 1e4
+# Tokens: ~25,000x the largest pre-training sets (Qwen3: 36T tokens, 2025); parameters: the
+# largest model planner.estimate plans (1,000T, plan/inputs.py).
+MAX_TOKENS = 1e18
+MAX_PARAMS = 1e15
+# A sequence: 13x the longest context trained (Llama 4 Scout, 10M tokens, Meta 2025).
+MAX_SEQ_LEN = 2**27
+# A global batch: ~16,000x the largest published (DeepSeek-V3: 15,360 x 4K = 63M tokens).
+MAX_BATCH_TOKENS = 1e12
+
+# PUE: the worst data centres measured run near 3 (Uptime Institute 2023 survey: average
+# 1.58, a long tail to ~3); a value of 10 or more is a typo.
+MAX_PUE = 10.0
+
 # Above this a price per kWh is taken for a price per MWh (80 for $80/MWh): no grid price has
 # come near it (the highest European day-ahead prices of August 2022 were ~EUR 0.7/kWh).
 MAX_ENERGY_USD_PER_KWH = 5.0
 
 
-def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zero=False) -> Decimal:
-    """Exact value of `text` in base units, validated finite, representable and (non-)positive.
+def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zero=False,
+           maximum: float | None = None) -> Decimal:
+    """Exact value of `text` in base units, validated finite, representable, (non-)positive
+    and at most ``maximum`` (base units) when one is given.
 
     Real numbers (not bools) are taken as already in base units when `numeric` is true.
     """
@@ -120,39 +152,59 @@ def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zer
         raise bad("is too large (overflows a float)")
     if as_float == 0 and value != 0:
         raise bad("is too small (underflows a float)")
+    if maximum is not None and as_float > maximum:
+        raise InputError(name, text, f"{accepted}, at most {_limit_text(maximum, scales)}",
+                         "is too large")
     return value
 
 
-def parse_count(text, name="count") -> float:
+def _limit_text(maximum: float, scales: dict) -> str:
+    """A maximum in the largest suffix of its kind: 1e15 -> '1000T' (money), '100y'."""
+    if scales is _DURATION_SCALES:
+        shown = {k: k for k in scales}
+    elif scales is _POWER_SCALES:
+        shown = {"w": "W", "kw": "kW", "mw": "MW", "gw": "GW"}
+    else:
+        shown = {k: k.upper() for k in scales}
+    for suffix, scale in sorted(scales.items(), key=lambda kv: -kv[1]):
+        if suffix and maximum >= scale:
+            return f"{maximum / scale:g}{shown[suffix]}"
+    return f"{maximum:g}"
+
+
+def parse_count(text, name="count", maximum: float | None = None) -> float:
     """A positive count (FLOP, params, tokens): '405B' -> 4.05e11."""
-    return float(_parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_COUNT, "a count"))
+    return float(_parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_COUNT, "a count",
+                        maximum=maximum))
 
 
-def parse_int_count(text, name="count") -> int:
+def parse_int_count(text, name="count", maximum: float | None = None) -> int:
     """A positive whole count (GPUs, sequence length): '16K' -> 16000; '1.5' is an error."""
-    value = _parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_INT, "a whole count")
+    value = _parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_INT, "a whole count",
+                   maximum=maximum)
     if value != value.to_integral_value():
         raise InputError(name, text, _ACCEPT_INT, "is not a whole number")
     return int(value)
 
 
-def parse_duration_s(text, name="duration") -> float:
+def parse_duration_s(text, name="duration", maximum: float | None = None) -> float:
     """A positive duration in seconds: '90d' -> 7776000.0.
 
     Strings need a unit; numbers are seconds."""
     return float(_parse(text, name, _DURATION_RE, _DURATION_SCALES, _ACCEPT_DURATION,
-                        "a duration"))
+                        "a duration", maximum=maximum))
 
 
-def parse_power_w(text, name="power") -> float:
+def parse_power_w(text, name="power", maximum: float | None = None) -> float:
     """A positive power in watts: '150MW' -> 1.5e8. Strings need a unit; numbers are watts."""
-    return float(_parse(text, name, _POWER_RE, _POWER_SCALES, _ACCEPT_POWER, "a power"))
+    return float(_parse(text, name, _POWER_RE, _POWER_SCALES, _ACCEPT_POWER, "a power",
+                        maximum=maximum))
 
 
-def parse_money_usd(text, name="money") -> float:
+def parse_money_usd(text, name="money", maximum: float | None = None) -> float:
     """A non-negative amount in USD: '$1.2B' -> 1.2e9; a bare number is dollars; zero is allowed."""
     return float(_parse(text, name, _MONEY_RE, _MONEY_SCALES, _ACCEPT_MONEY, "an amount of money",
-                        allow_zero=True))
+                        allow_zero=True, maximum=maximum))
 
 
 def parse_fraction(text, name) -> float:
@@ -177,7 +229,12 @@ def parse_pue(text, name="--pue") -> float:
     if value < 1:
         raise InputError(name, text, _ACCEPT_PUE, "is below 1 (a facility cannot draw less "
                          "than its IT load)")
+    if value > MAX_PUE:
+        raise InputError(name, text, f"{_ACCEPT_PUE}, at most {MAX_PUE:g}", "is too large")
     return float(value)
+
+
+parse_pue.maximum = MAX_PUE  # (many.scenarios.numbers reads a parser's bounds)
 
 
 def parse_energy_usd_per_kwh(text, name="--energy-usd-per-kwh") -> float:

@@ -235,8 +235,9 @@ def test_assume_changes_a_modelling_assumption_and_reports_it():
 @pytest.mark.parametrize("item, says", [
     ("gemm_efficency=0.8", "NAME=VALUE with NAME one of"),
     ("gemm_efficiency", "NAME=VALUE"),
-    ("gemm_efficiency=fast", "finite non-negative number"),
-    ("restart_s=-5", "finite non-negative number"),
+    ("gemm_efficiency=fast", "is not a number; accepted: gemm_efficiency=N with N a number "
+                             "in [0.01, 1]"),
+    ("restart_s=-5", "is negative; accepted: a number in [0, 3,153,600,000]"),
     ("flash_attention=maybe", "flash_attention=true or flash_attention=false"),
     ("uncertainty_samples=10.5", "whole number"),
 ])
@@ -263,7 +264,8 @@ def test_team_sets_the_realisation_and_reports_it():
     bad = run(*args, "--team", "a startup")
     assert bad.exit_code == 2 and "--team" in bad.output
     wrong = run(*args, "--assume", "team=a startup")
-    assert wrong.exit_code == 2 and "--team" in wrong.output
+    assert wrong.exit_code == 2 and "--assume team" in wrong.output \
+        and "frontier lab" in wrong.output
 
 
 def test_budget_takes_the_team_too():

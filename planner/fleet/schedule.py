@@ -94,7 +94,9 @@ class _Estimates:
                              catalog=self.cat, assumptions=self.asm)
                 self.cache[key] = p if p.feasible and p.training_days is not None and \
                     math.isfinite(p.training_days) else None
-            except InputError:
+            except InputError as exc:
+                if exc.name not in ("--gpus", "--layout"):
+                    raise  # the run's own inputs: the user's to fix, never "no option"
                 self.cache[key] = None  # no layout for this size
             self.wall_s += time.perf_counter() - t0
         return self.cache[key]
@@ -157,7 +159,11 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             acc = cat.accelerator(acc_key)
             sizes = run.gpus or tuple(_default_sizes(spec, run, acc, most[acc_key], cat, asm))
             for g in sizes:
-                plan = est.plan(run.inputs, acc_key, g)
+                try:
+                    plan = est.plan(run.inputs, acc_key, g)
+                except InputError as exc:
+                    raise InputError(f"run {run.name} on {acc_key}: {exc.name}", exc.value,
+                                     exc.accepted, exc.reason) from None
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: no layout fits or makes progress")
@@ -478,9 +484,12 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         if problems:
             raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
     elif sol.status == "UNKNOWN":
-        binding, reason = "time_limit", (f"no schedule found within the time limit of "
-                                         f"{spec.settings.time_limit_s:g} s; infeasibility not "
-                                         "proven")
+        # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
+        phase_s = spec.settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
+        binding, reason = "time_limit", (
+            f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
+            f"{phase_s:g} s of the {spec.settings.time_limit_s:g} s time limit); "
+            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
     else:
         binding, reason = _diagnose(spec, inst_all, dropped, spec.settings)
     return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s)

@@ -20,7 +20,20 @@ from pathlib import Path
 from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
-from ..units import SECONDS_PER_DAY, InputError, parse_duration_s, parse_int_count, parse_power_w
+from ..plan.inputs import resolve_workload
+from ..schema import AnyOf, Key, List, Number, Table, Text, TomlDate, check
+from ..specs import PRECISIONS
+from ..units import (
+    MAX_DEVICES,
+    MAX_ENERGY_USD_PER_KWH,
+    MAX_POWER_W,
+    MAX_PUE,
+    SECONDS_PER_DAY,
+    InputError,
+    parse_duration_s,
+    parse_int_count,
+    parse_power_w,
+)
 from .model import FleetSettings
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
@@ -29,12 +42,56 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
 
-TOP_KEYS = {"start", "end", "step", "sites", "runs", "solver"}
-SITE_KEYS = {"name", "pue", "peak_pue", "energy_usd_per_kwh", "power_mw", "deliveries"}
-RUN_KEYS = {"name", "params", "tokens", "workload", "earliest", "deadline", "weight", "gpus",
-            "gpu", "seq_len", "global_batch", "precision"}
-SOLVER_KEYS = {"time_limit_s", "workers", "seed"}
 ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision")
+
+# --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
+DATE = AnyOf((Text(pattern=r"\d{4}-\d{1,2}(-\d{1,2})?"), TomlDate()),
+             what="a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)")
+QUANTITY = AnyOf((Number(0, low_open=True), Text(nonempty=True)),
+                 what="a positive number, or a text with its unit (3T, 40T)")
+COUNT = AnyOf((Number(1, MAX_DEVICES, whole=True), Text(nonempty=True)),
+              what="a whole number of devices, or a text such as 20K")
+MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6, low_open=True), Text(nonempty=True)),
+                  what="megawatts, or a power with its unit (150MW)")
+
+
+def series(value, what: str):
+    """A plain value (there from the start) or a step function { "YYYY-MM" = value, ... }."""
+    return AnyOf((value, Table(extra=value, what="a table of dates")),
+                 what=f"{what}, or {{ \"YYYY-MM\" = {what}, ... }}")
+
+
+SITE = Table({
+    "name": Key(Text(nonempty=True), required=True),
+    "pue": Key(Number(1, MAX_PUE, note="facility power / IT power, annual")),
+    "peak_pue": Key(Number(1, MAX_PUE, note="at full IT load on the design day (default: pue "
+                                            "+ peak_pue_uplift)")),
+    "energy_usd_per_kwh": Key(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
+    "power_mw": Key(series(MEGAWATTS, "MW"), required=True),
+    "deliveries": Key(Table(extra=series(COUNT, "devices"),
+                            what="a table of deliveries by accelerator key")),
+}, what="a site with name and power_mw")
+RUN = Table({
+    "name": Key(Text(nonempty=True), required=True), "params": Key(QUANTITY),
+    "tokens": Key(QUANTITY), "workload": Key(Text(nonempty=True)), "earliest": Key(DATE),
+    "deadline": Key(DATE, note="the end of this month or day"),
+    "weight": Key(Number(0, low_open=True, note="lateness weight")),
+    "gpus": Key(AnyOf((COUNT, List(COUNT, min_items=1)), what="a size or a list of sizes")),
+    "gpu": Key(AnyOf((Text(nonempty=True), List(Text(nonempty=True), min_items=1)),
+                     what="an accelerator key, KEY,KEY or a list of keys")),
+    "seq_len": Key(QUANTITY), "global_batch": Key(QUANTITY),
+    "precision": Key(Text(PRECISIONS)),
+}, what="a run with a name")
+SOLVER = Table({
+    "time_limit_s": Key(Number(0, low_open=True, note="seconds")),
+    "workers": Key(Number(1, 1024, whole=True)), "seed": Key(Number(0, 2**31 - 1, whole=True)),
+}, what="the [solver] table")
+SCHEMA = Table({
+    "start": Key(DATE, required=True), "end": Key(DATE, required=True),
+    "step": Key(Text(nonempty=True, note="whole days: 1d, 1w, 2w")),
+    "sites": Key(List(SITE), required=True),
+    "runs": Key(List(RUN), required=True), "solver": Key(SOLVER),
+}, what="a fleet file with start, end, sites and runs (docs/interface.md, Fleet spec)")
 
 
 
@@ -104,15 +161,6 @@ def parse_date(value, name: str, end: bool = False) -> date:
     return date(y + (mo == 12), mo % 12 + 1, 1)
 
 
-def _check_keys(table: dict, allowed: set, where: str) -> None:
-    if not isinstance(table, dict):
-        raise InputError(where, table, "a table")
-    for k in table:
-        if k not in allowed:
-            raise InputError(f"{where}.{k}", table[k], "one of the keys " +
-                             ", ".join(sorted(allowed)), "is not a known key")
-
-
 def _positive(value, name: str) -> float:
     try:
         x = float(value)
@@ -160,11 +208,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     else:
         data = dict(source)
     cat = cat or load_catalog(None)
-    _check_keys(data, TOP_KEYS, where)
-    for need in ("start", "end", "sites", "runs"):
-        if need not in data:
-            raise InputError(f"{where}.{need}", None, "see docs/interface.md, Fleet spec",
-                             "is missing")
+    check(SCHEMA, data, where)
     start = parse_date(data["start"], f"{where}.start")
     end = parse_date(data["end"], f"{where}.end", end=True)
     step_s = parse_duration_s(data.get("step", "1w"), f"{where}.step")
@@ -185,9 +229,6 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     sites = []
     for n, raw in enumerate(data["sites"]):
         w = f"{where}.sites[{n}]"
-        _check_keys(raw, SITE_KEYS, w)
-        if "name" not in raw or "power_mw" not in raw:
-            raise InputError(w, raw, "a site with name and power_mw", "is incomplete")
         deliveries = {}
         for k, series in (raw.get("deliveries") or {}).items():
             key = acc_key(k, f"{w}.deliveries")
@@ -212,10 +253,13 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     runs = []
     for n, raw in enumerate(data["runs"]):
         w = f"{where}.runs[{n}]"
-        _check_keys(raw, RUN_KEYS, w)
-        if "name" not in raw:
-            raise InputError(w, raw, "a run with a name", "is incomplete")
         inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
+        try:  # the run's workload, checked once here (estimate sees it again per size)
+            resolve_workload(cat, {}, **dict(inputs))
+        except InputError as exc:
+            key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
+                else exc.name
+            raise InputError(f"{w}.{key}", exc.value, exc.accepted, exc.reason) from None
         gpus = raw.get("gpus")
         if gpus is not None:
             gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
@@ -226,13 +270,16 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                          (accs if isinstance(accs, list) else str(accs).split(",")))
         earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
         deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
+        if deadline <= earliest:
+            raise InputError(f"{w}.deadline", raw.get("deadline", data["end"]),
+                             f"a date after the run's earliest start ({earliest})",
+                             "is not after its earliest start")
         runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
                             _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
                             gpus, accs))
     if len({r.name for r in runs}) != len(runs):
         raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
     solver = data.get("solver") or {}
-    _check_keys(solver, SOLVER_KEYS, f"{where}.solver")
     default = FleetSettings()
     settings = FleetSettings(
         time_limit_s=_positive(solver.get("time_limit_s", default.time_limit_s),

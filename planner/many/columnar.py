@@ -41,6 +41,7 @@ from ..plan.cluster import hardware_for, networks, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
 from ..plan.inputs import (
     assumptions_for,
+    check_gpus,
     default_site,
     layout_text,
     no_layout_hint,
@@ -88,6 +89,14 @@ class Chunk:
         self.rows, self.n = rows, len(rows)
         every = self.n == st.ans.n  # rows are 0..n-1: the columns as they are
         self.cols = cols if every else {k: v.take(rows) for k, v in cols.items()}
+        if not every:  # a per-row column's values are cut to the rows: so are their parses
+            self.qty = dict(qty)
+            local = {int(r): i for i, r in enumerate(rows.tolist())}
+            for name, c in cols.items():
+                if c.per_row and name in qty:
+                    parsed, errors = qty[name]
+                    self.qty[name] = (parsed[rows], {local[j]: m for j, m in errors.items()
+                                                     if j in local})
 
     def col(self, name) -> Coded | None:
         return self.cols.get(name)
@@ -121,10 +130,15 @@ class Chunk:
         self.layouts()
         self.fail_codes("gpus")
         gc = self.col("gpus")
-        self.gpus = np.where(gc.codes >= 0, self.qty["gpus"][0][gc.codes], np.nan)
+        self.gpus = _pick(self.qty["gpus"][0], gc.codes)
+        self.oversized()
         self.sites()
+        if not self.live().any():  # every row refused: nothing to score (each has its error)
+            return
         self.hardware()
         self.score()
+        if not self.live().any():
+            return
         self.fill()
 
     def groups(self) -> None:
@@ -148,6 +162,20 @@ class Chunk:
             np.zeros(self.n, np.int64), np.zeros(min(self.n, 1), np.int64))
         self.hid, self.hfirst = coarser(hardware, self.aid, self.afirst)
         self.mid, self.mfirst = coarser(model, self.hid, self.hfirst)
+
+    def oversized(self) -> None:
+        """Rows with more devices than their assumptions plan (check_gpus, as estimate)."""
+        most = np.array([m[1].max_gpus if m else np.inf for m in self.models])[self.mid]
+        gc = self.col("gpus")
+        with np.errstate(invalid="ignore"):
+            over = self.live() & (self.gpus > most)
+        for j in np.unique(gc.codes[over]):
+            rows = over & (gc.codes == j)
+            r0 = int(np.flatnonzero(rows)[0])
+            try:
+                check_gpus(int(self.gpus[r0]), self.models[self.mid[r0]][1], gc.row(r0))
+            except InputError as exc:
+                self.fail(rows, str(exc))
 
     def workloads(self) -> None:
         self.groups()
@@ -437,7 +465,7 @@ class Chunk:
                                    ("max_gpus", "max_gpus", 1.0)):
             if name in given:
                 codes_ = self.cols[name].codes
-                limits[limit] = np.where(codes_ >= 0, self.qty[name][0][codes_] * scale, np.nan)
+                limits[limit] = _pick(self.qty[name][0], codes_) * scale
         judged = np.flatnonzero(stuck)
         if limits:
             near = np.zeros(self.n, bool)
@@ -516,7 +544,14 @@ def _given(c: Coded, parsed: np.ndarray, default: np.ndarray) -> np.ndarray:
     """A per-row quantity: its parsed value where the row gives one, else ``default``."""
     if c.per_row and (c.codes >= 0).all():  # codes 0..n-1: the values as they are
         return parsed
-    return np.where(c.codes >= 0, parsed[c.codes], default)
+    return np.where(c.codes >= 0, _pick(parsed, c.codes), default)
+
+
+def _pick(parsed: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """parsed[codes], nan where a code is -1 (null), also when every value is null."""
+    if not len(parsed):
+        return np.full(np.shape(codes), np.nan)
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
 
 
 def _split(ids: list, index: np.ndarray) -> list:

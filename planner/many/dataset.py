@@ -4,18 +4,22 @@ ever half there.
 Each part goes to a hidden temporary file, is flushed to disk and renamed into place; then the
 manifest (itself replaced the same way) records it. A process killed at any moment leaves
 whole parts, perhaps one the manifest does not list yet, and hidden temporary files. On resume,
-``prepare`` removes the temporary files, keeps a listed part only if it is on disk, and keeps an
-unlisted one only if its metadata says it is the whole chunk of this spec (else removes it), so
-the missing chunks are answered once each. A directory holding anything else, or another
-sweep, is refused, never overwritten. Readers (pandas, polars, DuckDB, pyarrow.dataset) skip
-the manifest and the temporary files: their names start with "_" or ".".
+``prepare`` removes the temporary files, keeps a listed part only if it is on disk as written
+(the manifest records each part's rows, size and SHA-256), and keeps an unlisted one only if its
+metadata says it is the whole chunk of this spec (else removes it), so the missing or damaged
+chunks are answered once each. A directory holding anything else, or another sweep, is refused,
+never overwritten; one sweep writes a directory at a time (``locked``). Readers (pandas,
+polars, DuckDB, pyarrow.dataset) skip the manifest and the temporary files: their names start
+with "_" or ".".
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +80,7 @@ class Manifest:
     catalog_fingerprint: str
     scenarios: int
     chunk_rows: int
-    parts: dict = field(default_factory=dict)  # part file name -> {first, rows}
+    parts: dict = field(default_factory=dict)  # part -> {first, rows, bytes, sha256}
     complete: bool = False
     format: str = FORMAT
 
@@ -97,8 +101,41 @@ class Manifest:
                               "choose another output directory") from None
 
 
+@contextmanager
+def locked(out: Path):
+    """The output directory for this sweep alone: a second writer (a second --resume while
+    the first still runs) is refused, not let in to delete the first one's files. The lock
+    is an flock on the directory itself (no file is left behind) and goes with the process
+    however it ends, so a killed sweep leaves none."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory; choose another output path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write there ({exc.strerror}); choose a writable "
+                          "output directory") from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): one writer at a time is the user's care
+            fcntl = None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise OutputError(f"{out} is being written by another sweep; wait for it to "
+                                  "finish (then --resume if it was stopped), or choose another "
+                                  "output directory") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
-    """Refuse a directory that is not ours; on resume, keep the parts already written."""
+    """Refuse a directory that is not ours; on resume, keep the parts already written whole
+    (each listed part's size and SHA-256 against the manifest's, so a part truncated or
+    swapped for another is answered again)."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory; choose another output path")
     out.mkdir(parents=True, exist_ok=True)
@@ -143,14 +180,39 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
         index = int(m.group(1))
         expect = min(old.chunk_rows, old.scenarios - index * old.chunk_rows)
         if part_ok(out / n, old, index, expect):
-            old.parts[n] = {"first": index * old.chunk_rows, "rows": expect}
+            old.parts[n] = {"first": index * old.chunk_rows, "rows": expect,
+                            **fingerprint(out / n)}
         else:
             (out / n).unlink()
-    for n in list(old.parts):
-        if not (out / n).exists():
-            del old.parts[n]
+    for n, entry in list(old.parts.items()):
+        if not listed_part_ok(out, n, entry, old):
+            del old.parts[n]  # missing, truncated or another sweep's: answered again
+            if (out / n).exists():
+                (out / n).unlink()
     old.save(out)
     return old
+
+
+def fingerprint(path: Path) -> dict:
+    """A part file's size and SHA-256, as the manifest records them."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def listed_part_ok(out: Path, name: str, entry: dict, manifest: Manifest) -> bool:
+    """A part the manifest lists is on disk as it was written: its size and SHA-256 (a
+    manifest of an older planner, without them: its metadata and row count)."""
+    path = out / name
+    if not path.is_file():
+        return False
+    if "sha256" in entry:
+        return path.stat().st_size == entry.get("bytes") and \
+            fingerprint(path)["sha256"] == entry["sha256"]
+    index = int(PART.fullmatch(name).group(1))
+    return part_ok(path, manifest, index, entry.get("rows"))
 
 
 def part_ok(path: Path, manifest: Manifest, index: int, rows: int) -> bool:
@@ -173,7 +235,8 @@ def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> di
     meta[b"planner"] = json.dumps(info, default=str).encode()
     table = table.replace_schema_metadata(meta)
     _write_atomic(out / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-    return {"first": index * manifest.chunk_rows, "rows": table.num_rows}
+    return {"first": index * manifest.chunk_rows, "rows": table.num_rows,
+            **fingerprint(out / name)}
 
 
 def read(out) -> pa.Table:

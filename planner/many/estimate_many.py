@@ -27,6 +27,7 @@ from ..assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.options import shared_searches
+from ..plan.result import FRACTIONS, NON_NEGATIVE, POSITIVE, ImpossiblePlan, impossible
 from ..progress import Progress
 from ..report import flatten
 from ..units import InputError
@@ -161,6 +162,20 @@ def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     if fast.size:
         columnar(ctx, cols, fast, st, qty)
     ans.clear(np.flatnonzero(st.bad))
+    return checked_rows(ans)
+
+
+def checked_rows(ans: Answers) -> Answers:
+    """``ans`` if every row's known figures are physical (plan.result.impossible, the check
+    every Plan passes), else ImpossiblePlan: a bug never leaves as a row."""
+    figures = {name: np.where(ans.valid[name], ans.f[name], np.nan)
+               for name in POSITIVE + NON_NEGATIVE + FRACTIONS if name in ans.f}
+    feasible = (ans.i["feasible"].astype(bool) & ans.valid["feasible"]
+                if "feasible" in ans.i else False)
+    found = impossible(figures, feasible)
+    if found:
+        raise ImpossiblePlan(f"a row with an impossible figure ({found}): a bug; please "
+                             "report it with the scenarios that gave it")
     return ans
 
 

@@ -5,6 +5,7 @@ coded columns, and per-row errors (estimate_many.py, columnar.py, sweep.py)."""
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,17 +19,23 @@ from ..model import run
 from ..plan.cluster import run_inputs
 from ..plan.estimate import estimate
 from ..plan.fields import columns as output_fields
-from ..plan.inputs import SHAPE_INPUTS, assumptions_for, default_site, resolve_workload
+from ..plan.inputs import (
+    SHAPE_INPUTS,
+    assumptions_for,
+    default_site,
+    parse_budget,
+    parse_deadline,
+    parse_gpus,
+    parse_power_cap,
+    parse_price,
+    parse_tokens,
+    resolve_workload,
+)
 from ..plan.options import shared_searches
 from ..units import (
     MAX_ENERGY_USD_PER_KWH,
     InputError,
-    parse_count,
-    parse_duration_s,
     parse_energy_usd_per_kwh,
-    parse_int_count,
-    parse_money_usd,
-    parse_power_w,
     parse_pue,
 )
 from .columns import Answers, Coded
@@ -48,15 +55,16 @@ def _estimate_inputs() -> tuple[str, ...]:
 INPUTS = _estimate_inputs()
 MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "global_batch",
                 "precision", "framework", "team")
-# Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them.
+# Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them (each
+# parser's largest value is its ``maximum``).
 ROW_QUANTITIES = {
-    "tokens": (parse_count, "--tokens", "positive"),
-    "deadline": (parse_duration_s, "--deadline", "positive"),
-    "budget": (parse_money_usd, "--budget", "money"),
-    "power_cap": (parse_power_w, "--power-cap", "positive"),
-    "max_gpus": (parse_int_count, "--max-gpus", "whole"),
-    "price_per_gpu_hour": (parse_money_usd, "--price-per-gpu-hour", "money"),
-    "gpus": (parse_int_count, "--gpus", "whole"),
+    "tokens": (parse_tokens, "--tokens", "positive"),
+    "deadline": (parse_deadline, "--deadline", "positive"),
+    "budget": (parse_budget, "--budget", "money"),
+    "power_cap": (parse_power_cap, "--power-cap", "positive"),
+    "max_gpus": (parse_gpus, "--max-gpus", "whole"),
+    "price_per_gpu_hour": (parse_price, "--price-per-gpu-hour", "money"),
+    "gpus": (parse_gpus, "--gpus", "whole"),
     "pue": (parse_pue, "--pue", "pue"),
     "energy_usd_per_kwh": (parse_energy_usd_per_kwh, "--energy-usd-per-kwh", "energy"),
 }
@@ -123,8 +131,11 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
     """(parsed value of each distinct value of a column, {index: error message}).
 
     Plain numbers that pass the parser's own rule (finite; positive, or non-negative for money;
-    whole where a whole count is wanted) are what the parser would return; everything else
-    (text with units, bad numbers) goes through the parser, which words the error."""
+    whole where a whole count is wanted; within the parser's ``minimum`` and ``maximum``) are
+    what the parser would return; everything else (text with units, bad numbers) goes through
+    the parser, which words the error."""
+    maximum = getattr(parser, "maximum", math.inf)
+    minimum = getattr(parser, "minimum", -math.inf)
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
         x = values.astype(float)
         is_number = np.ones(len(x), bool)
@@ -141,6 +152,7 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
         if rule == "energy":  # parse_energy_usd_per_kwh's: above it, a price per MWh
             ok &= x <= MAX_ENERGY_USD_PER_KWH
         ok &= np.abs(x) < 2.0 ** 53
+        ok &= (x <= maximum) & (x >= minimum)
     parsed = np.where(ok, x, np.nan)
     errors: dict = {}
     for j in np.flatnonzero(~ok):

@@ -47,15 +47,22 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..assumptions import SWEEP_CHUNK_ROWS, SWEEP_INFLIGHT_PER_WORKER
+from ..assumptions import (
+    MAX_SWEEP_SCENARIOS_LIMIT,
+    SWEEP_CHUNK_ROWS,
+    SWEEP_INFLIGHT_PER_WORKER,
+    SWEEP_SCENARIOS,
+)
+from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError
-from ..plan.inputs import SHAPE_INPUTS, parse_layout
+from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_layout
 from ..progress import Progress
-from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_money_usd
+from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
+from ..units import InputError, parse_count, parse_fraction, parse_int_count
 from . import budget_rows
 from .columns import INPUT_UNITS, Coded
-from .dataset import Manifest, OutputError, part_name, prepare, read, write_part
+from .dataset import Manifest, OutputError, locked, part_name, prepare, read, write_part
 from .estimate_many import answer
 from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
 
@@ -75,9 +82,10 @@ MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
 # counts and shape, and the budget mode's own.
 PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
            "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
-           "usd": parse_money_usd, "year": parse_int_count, "tokens_per_param": parse_count,
+           "usd": parse_budget, "year": parse_int_count, "tokens_per_param": parse_count,
            "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
-WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count}
+WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count} | {
+    name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
          "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
@@ -85,6 +93,55 @@ UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
 
 class SpecError(InputError):
     """A sweep spec that cannot run: names the section and key, and what is accepted."""
+
+
+# --- the schema of a spec (planner/schema.py; published as planner/schemas/sweep.schema.json) -
+# Each input's values by kind; the parsers check them further (units, catalog keys), and
+# which inputs a mode takes is checked after (with a hint naming the other mode).
+QUANTITY = AnyOf((Number(), Text()), what="a number, or a text with its unit (15T, 90d, $2.5)")
+SWITCH = Boolean()
+TEXT = Text(nonempty=True)
+_KINDS = {"uncertainty": SWITCH, "allow_tp_beyond_domain": SWITCH, "curve": SWITCH,
+          "gpu": AnyOf((TEXT, List(TEXT, min_items=1)),
+                       what="an accelerator key, KEY,KEY or a list of keys"),
+          "layout": AnyOf((Text(), Table(extra=Anything())),
+                          what='a layout "tp=8,pp=16" or a table of its parts'),
+          "inventory": AnyOf((Text(), Table(extra=QUANTITY)),
+                             what='"h100-sxm=20000,b200=8000" or a table of counts'),
+          "seed": Number(0, 2**63 - 1, whole=True)}
+TEXTS = ("workload", "network", "site", "objective", "ownership", "ffn_type", "precision",
+         "framework")
+
+
+def _value(name: str):
+    return _KINDS.get(name, TEXT if name in TEXTS else QUANTITY)
+
+
+SWEEP_INPUTS = tuple(dict.fromkeys(INPUTS + budget_rows.INPUTS))
+SCHEMA = Table({
+    "mode": Key(Text(tuple(MODES)), note="estimate (the default) or budget: planner budget's "
+                "question per scenario"),
+    "max_scenarios": Key(Number(1, MAX_SWEEP_SCENARIOS_LIMIT, whole=True),
+                         note=f"refuse a spec of more scenarios (default {SWEEP_SCENARIOS:,})"),
+    "fixed": Key(Table({
+        **{n: Key(_value(n)) for n in SWEEP_INPUTS},
+        "catalog": Key(AnyOf((TEXT, List(TEXT)), what="a directory or a list of them"),
+                       note="catalog directories, relative to the spec file"),
+        "assumptions": Key(ASSUMPTIONS_SCHEMA),
+    }, what="the [fixed] table of inputs by name")),
+    "axes": Key(Table({n: Key(List(_value(n), min_items=1)) for n in SWEEP_INPUTS},
+                      what="the [axes] table: lists of values by input name")),
+    "zip": Key(Table({n: Key(List(_value(n), min_items=1)) for n in SWEEP_INPUTS},
+                     what="the [zip] table: lists of equal length by input name")),
+}, what="a sweep spec with [fixed], [axes] and [zip]")
+
+
+def _place(where: str) -> str:
+    """A schema path as the spec's sections read: 'axes.gpu' -> '[axes] gpu'."""
+    section, _, rest = where.partition(".")
+    if section in SPEC_SECTIONS:
+        return f"[{section}] {rest}".rstrip()
+    return where if section in ("mode", "max_scenarios") else f"[{section}]"
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -99,6 +156,7 @@ class Spec:
     catalog: tuple[str, ...] = ()
     assumptions: dict = field(default_factory=dict)
     mode: str = "estimate"  # or "budget": the inverse question (MODES)
+    max_scenarios: int | None = None  # given: the most scenarios this spec may have
 
     @property
     def sizes(self) -> list[int]:
@@ -121,6 +179,8 @@ class Spec:
         out = {"fixed": fixed, "axes": {n: list(v) for n, v in self.axes}}
         if self.mode != "estimate":  # so an estimate spec keeps its hash (and its resume)
             out["mode"] = self.mode
+        if self.max_scenarios is not None:
+            out["max_scenarios"] = self.max_scenarios
         if self.zipped:
             out["zip"] = {n: list(v) for n, v in self.zipped}
         return out
@@ -160,25 +220,24 @@ def load_spec(spec, base: Path | None = None) -> Spec:
 
 
 def _spec(data: dict, base: Path) -> Spec:
-    unknown = set(data) - SPEC_SECTIONS - {"mode"}
+    unknown = set(data) - SPEC_SECTIONS - {"mode", "max_scenarios"}
     if unknown:
         name = sorted(unknown)[0]
         raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip], and a "
-                        "top-level mode", "is not a section")
+                        "top-level mode and max_scenarios", "is not a section")
+    try:
+        check(SCHEMA, data)
+    except SchemaError as exc:
+        raise SpecError(_place(exc.name), exc.value, exc.accepted, exc.reason) from None
     mode = data.get("mode", "estimate")
-    if not isinstance(mode, str) or mode not in MODES:
-        raise SpecError("mode", mode, " or ".join(f'"{m}"' for m in MODES), "is not a mode")
     inputs = MODES[mode][0]
     fixed = dict(data.get("fixed", {}))
     catalog = fixed.pop("catalog", ())
     catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
     catalog = tuple(str((base / c).resolve()) for c in catalog)
     assumptions = fixed.pop("assumptions", {})
-    if not isinstance(assumptions, dict):
-        raise SpecError("[fixed] assumptions", assumptions, "a table of assumption overrides",
-                        "is not a table")
-    axes = tuple((k, tuple(_list(f"[axes] {k}", v))) for k, v in data.get("axes", {}).items())
-    zipped = tuple((k, tuple(_list(f"[zip] {k}", v))) for k, v in data.get("zip", {}).items())
+    axes = tuple((k, tuple(v)) for k, v in data.get("axes", {}).items())
+    zipped = tuple((k, tuple(v)) for k, v in data.get("zip", {}).items())
     if len({len(v) for _, v in zipped}) > 1:
         raise SpecError("[zip]", {k: len(v) for k, v in zipped}, "lists of equal length",
                         "has lists of different lengths")
@@ -196,13 +255,14 @@ def _spec(data: dict, base: Path) -> Spec:
                 raise SpecError(f"{where} {name}", name, "each input in one section",
                                 f"is also in {seen[name]}")
             seen[name] = where
-    return Spec(fixed, axes, zipped, catalog, assumptions, mode)
-
-
-def _list(where: str, v) -> list:
-    if not isinstance(v, list) or not v:
-        raise SpecError(where, v, "a non-empty list of values", "is not a non-empty list")
-    return v
+    spec = Spec(fixed, axes, zipped, catalog, assumptions, mode,
+                data.get("max_scenarios"))
+    most = spec.max_scenarios or SWEEP_SCENARIOS
+    if spec.scenarios > most:
+        raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
+                        f"scenarios; raise the limit with max_scenarios = N at the top of the "
+                        f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
+    return spec
 
 
 def _check_values(spec: Spec, ctx: Context) -> None:
@@ -409,24 +469,37 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
                             chunk_rows=chunk_rows)
-        manifest = prepare(out, manifest, resume)
-        todo = [k for k in range(n_parts) if part_name(k) not in manifest.parts]
-        kept = n_parts - len(todo)
-        bar.update(sum(p["rows"] for p in manifest.parts.values()))
+        try:
+            with locked(out):
+                return _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers,
+                              dask, bar, t0)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+            raise OutputError(f"{out}: cannot write the sweep ({exc.strerror or exc}); free "
+                              "space or choose another output directory, then --resume") from None
 
-        def record(index: int, entry: dict) -> None:
-            manifest.parts[part_name(index)] = entry
-            manifest.save(out)
-            bar.update(entry["rows"])
 
-        if dask is not None:
-            _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
-        elif workers > 1 and len(todo) > 1:
-            _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
-        else:
-            _run_here(spec, todo, chunk_rows, out, manifest, record)
-        manifest.complete = len(manifest.parts) == n_parts
+def _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers, dask, bar,
+           t0) -> SweepResult:
+    """Answer the chunks the output directory lacks and write them (sweep, with the lock);
+    ``bar`` (planner/progress.py) counts the rows done."""
+    manifest = prepare(out, manifest, resume)
+    todo = [k for k in range(n_parts) if part_name(k) not in manifest.parts]
+    kept = n_parts - len(todo)
+    bar.update(sum(p["rows"] for p in manifest.parts.values()))
+
+    def record(index: int, entry: dict) -> None:
+        manifest.parts[part_name(index)] = entry
         manifest.save(out)
+        bar.update(entry["rows"])
+
+    if dask is not None:
+        _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+    elif workers > 1 and len(todo) > 1:
+        _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
+    else:
+        _run_here(spec, todo, chunk_rows, out, manifest, record)
+    manifest.complete = len(manifest.parts) == n_parts
+    manifest.save(out)
     return SweepResult(out, total, n_parts, len(todo), kept, time.perf_counter() - t0)
 
 
@@ -453,7 +526,8 @@ def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> No
 
     ctx = mp.get_context("spawn")  # no fork of a process holding Arrow's thread pools
     pending = list(todo)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                initializer=_die_with, initargs=(os.getpid(),)) as pool:
         running = set()
         while pending or running:
             while pending and len(running) < workers * SWEEP_INFLIGHT_PER_WORKER:
@@ -463,6 +537,24 @@ def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> No
             finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for f in finished:
                 record(*f.result())
+
+
+# How often a worker process looks for its parent: a sweep killed (kill -9) takes its
+# workers (and their ~200 MB each) with it within this many seconds.
+ORPHAN_CHECK_S = 0.5
+
+
+def _die_with(parent: int) -> None:
+    """A worker's first act: a daemon thread that ends the worker once its parent is gone
+    (a killed parent cannot shut its pool down)."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="planner-orphan-watch", daemon=True).start()
 
 
 def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:

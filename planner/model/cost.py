@@ -29,8 +29,10 @@ def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:
 
 def energy_cost_usd(mwh, usd_per_kwh):
     """The energy bill: facility MWh x 1000 kWh/MWh x USD per kWh (an industrial tariff, EIA
-    Electric Power Monthly Table 5.6.A, is quoted per kWh)."""
-    return _known(mwh) * 1000.0 * _known(usd_per_kwh)
+    Electric Power Monthly Table 5.6.A, is quoted per kWh). A run that never ends (inf MWh)
+    at a free tariff costs an unknown amount (nan), without a warning."""
+    with np.errstate(invalid="ignore"):
+        return _known(mwh) * 1000.0 * _known(usd_per_kwh)
 
 
 def capital_recovery_factor(rate, years):

@@ -58,7 +58,7 @@ def checkpoint_write_s(nbytes, write_bytes_per_s):
 def mtbf_s(devices, failure_rate_per_device_hour):
     """Cluster MTBF in seconds, 1 / (rate x N), failures independent across devices
     (Kokolis et al. 2025, arXiv 2410.21680, sec. on MTTF); a zero rate gives inf."""
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # a rate near zero: inf, as zero is
         return 3600.0 / (_known(failure_rate_per_device_hour) * np.asarray(devices, dtype=float))
 
 
@@ -71,10 +71,10 @@ def daly_interval_s(delta_s, mtbf_s):
     """Daly 2006, FGCS 22(3): sqrt(2dM) [1 + 1/3 sqrt(d/2M) + 1/9 (d/2M)] - d for d < 2M,
     else M."""
     d, m = _known(delta_s), _known(mtbf_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         x = d / (2.0 * m)
         higher = np.sqrt(2.0 * d * m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d
-    return np.where(d < 2.0 * m, higher, m)
+        return np.where(d < 2.0 * m, higher, m)
 
 
 def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rate=None,

@@ -45,6 +45,45 @@ def _divisors(n: int, limit: int | None = None) -> tuple[int, ...]:
     return tuple(d for d in found if limit is None or d <= limit)
 
 
+def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
+                   allow_tp_beyond_domain: bool = False, devices: int | None = None) -> str | None:
+    """Why the layout parts given cannot run this shape on this hardware, or None: tp divides
+    the attention heads (Megatron-LM splits heads across tensor ranks, Shoeybi et al. 2019,
+    sec. 3) and fits in the scale-up domain unless allowed to cross it; pp is at most the
+    layers; cp divides the sequence (ring attention splits it in equal blocks, Liu et al.
+    2023); ep divides the experts (and a dense model has none to spread); virtual stages
+    need a pipeline; tp*pp*dp*cp is the device count when all four (and it) are given. (A
+    searched tp also tiles the domain; a tp given may straddle, as TPU slices of 12 do.)"""
+    tp, pp, cp, ep = (fixed.get(k) for k in ("tp", "pp", "cp", "ep"))
+    if tp is not None:
+        if a.heads % tp:
+            return f"tp={tp} does not divide the {a.heads} attention heads"
+        if not allow_tp_beyond_domain and tp > scale_up_domain:
+            return (f"tp={tp} is larger than the scale-up domain of {scale_up_domain} devices "
+                    "(tensor-parallel traffic would cross the scale-out network; allow it with "
+                    "allow_tp_beyond_domain)")
+    if pp is not None and pp > a.layers:
+        return f"pp={pp} is more pipeline stages than the {a.layers} layers"
+    if cp is not None and seq_len % cp:
+        return f"cp={cp} does not divide the sequence of {seq_len} tokens"
+    if ep is not None and ep > 1:
+        if not a.experts:
+            return f"ep={ep} needs a mixture-of-experts model (this one is dense)"
+        if a.experts % ep:
+            return f"ep={ep} does not divide the {a.experts} experts"
+        dp = fixed.get("dp")
+        if dp is not None and dp % ep:
+            return f"ep={ep} does not divide dp={dp} (experts are sharded across data ranks)"
+    vp = fixed.get("virtual_stages")
+    if vp is not None and vp > 1 and pp is not None and pp == 1:
+        return f"vp={vp} needs a pipeline (pp > 1)"
+    if devices is not None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
+        product = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
+        if product != devices:
+            return f"tp*pp*dp*cp = {product:,} is not the {devices:,} devices"
+    return None
+
+
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
                       allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,
@@ -55,6 +94,9 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative).
     ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed)."""
     fixed = dict(fixed or {})
+    problem = layout_problem(a, seq_len, scale_up_domain, fixed, allow_tp_beyond_domain)
+    if problem:
+        raise LayoutError(problem)
     seqs = global_batch_tokens / seq_len
     if abs(seqs - round(seqs)) > 1e-9 or seqs < 1:
         raise LayoutError(f"the global batch ({global_batch_tokens:.0f} tokens) must be a whole "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..assumptions import Assumptions
 from ..catalog import Catalog
-from ..errors import InputError
+from ..errors import CatalogError, InputError, UnknownKeyError
 from ..model import power as power_model
 from ..model import reliability
 from ..model.architecture import param_counts
@@ -31,10 +31,24 @@ class Cluster:
 
 
 def networks(cat: Catalog, acc: Accelerator, network: str | None):
-    """(scale-up, scale-out) networks of an accelerator; ``network`` replaces its scale-out."""
-    up = cat.network(acc.scale_up_network) if acc.scale_up_network else None
-    key = network or acc.scale_out_network
-    out = cat.network(key) if key else None
+    """(scale-up, scale-out) networks of an accelerator; ``network`` replaces its scale-out.
+    A network the accelerator's own file names but the catalog lacks is that file's error,
+    not the user's --network."""
+    if network is not None and not str(network).strip():
+        raise InputError("--network", network, "a scale-out network key (planner hardware "
+                         "list)", "is empty")
+
+    def own(name: str):
+        key = getattr(acc, name)
+        try:
+            return cat.network(key) if key else None
+        except UnknownKeyError as exc:
+            raise CatalogError(f"{cat.path('accelerators', acc.key)}: {name} '{key}' names no "
+                               f"network of the catalog; known: {', '.join(exc.known)}") \
+                from None
+
+    up = own("scale_up_network")
+    out = cat.network(network) if network is not None else own("scale_out_network")
     if out is not None and out.tier != "scale_out" and network:
         raise InputError("--network", network, "a scale-out network: " + ", ".join(
             n.key for n in cat.all("networks") if n.tier == "scale_out"))
@@ -48,8 +62,9 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     try:
         peak = acc.peak(precision)
     except KeyError:
-        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for: "
-                         + ", ".join(sorted(acc.peak_flops))) from None
+        raise InputError("--precision", precision, f"a precision {acc.key} has a peak for ("
+                         + ", ".join(sorted(acc.peak_flops)) + f"), or a --gpu with a "
+                         f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
     frac = acc.matmul_fraction.get(key)
     if frac is None:

@@ -20,10 +20,10 @@ from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError
 from ..model import uncertainty
-from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, search
+from ..model.search import ERROR, FITS, NO_LAYOUT, SearchKey, layout_problem, search
 from ..progress import Progress
 from ..specs import Site, Workload
-from ..units import SECONDS_PER_DAY, parse_int_count
+from ..units import SECONDS_PER_DAY
 from .assemble import (
     cluster_figures,
     frontier,
@@ -44,13 +44,17 @@ from .fields import IDEAL_KEYS
 from .inputs import (
     Limits,
     assumptions_for,
+    check_gpus,
     default_site,
     gpu_keys,
     layout_text,
     limits_for,
     no_layout_hint,
+    parse_flag,
+    parse_gpus,
     parse_layout,
     parse_limits,
+    parse_seed,
     resolve_workload,
     stack_for,
 )
@@ -78,7 +82,7 @@ from .options import (
     walk,
     walls,
 )
-from .result import Plan, empty_plan
+from .result import Plan, checked, empty_plan
 
 # The cost methods of model.run.outcome, in its order.
 METHODS = ("cloud", "owned")
@@ -107,6 +111,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     ``curve``: a sizing evaluates every quarter-octave size (the curve the sizing chart draws),
     not only those its choice needs;
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
+    seed = parse_seed(seed)
+    uncertainty = parse_flag(uncertainty, "--uncertainty")
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
                   max_gpus=max_gpus, objective=objective, ownership=ownership,
@@ -119,7 +125,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
         plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
-    return plan
+    return checked(plan)
 
 
 @dataclass
@@ -149,6 +155,11 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     """Parse and resolve ``estimate``'s inputs (every error a user can cause is raised here or
     by the layout search of a given size)."""
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    allow_tp = parse_flag(allow_tp_beyond_domain, "allow_tp_beyond_domain")
+    for name, value in (("--network", network), ("--site", site)):
+        if value is not None and not str(value).strip():
+            raise InputError(name, value, "a key of the catalog (planner hardware list)",
+                             "is empty")
     framework, stack_source = stack_for(cat, framework, gpu, assumptions)
     asm = assumptions_for(assumptions, framework, team)
     used: dict = {"framework": {"value": framework, "source": stack_source},
@@ -165,13 +176,20 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     keys = gpu_keys(gpu, asm, used)
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
-    n_gpus = parse_int_count(gpus, "--gpus") if gpus is not None else None
-    site_obj = cat.site(site) if site else default_site(cat, used)
+    n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
+    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
+        check_gpus(fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"], asm, layout,
+                   "--layout")
+    site_obj = cat.site(site) if site is not None else default_site(cat, used)
     unit = "auto" if unit is None else str(unit).strip().lower()
     sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used, unit)
              for k in keys]
-    return Request(w, sides, fixed, n_gpus, limits, asm, used, bool(allow_tp_beyond_domain),
-                   cat, site_obj)
+    for sd in sides:  # parts given that this shape or this hardware cannot run
+        problem = layout_problem(w.architecture, w.seq_len, sd.hw.scale_up_domain, fixed,
+                                 allow_tp, n_gpus)
+        if problem:
+            raise LayoutError(problem + (f" ({sd.acc.key})" if len(sides) > 1 else ""))
+    return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj)
 
 
 def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptions,

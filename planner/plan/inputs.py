@@ -5,6 +5,7 @@ accelerators and the assumptions. Each default a plan falls back on is written i
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, replace
 
 from ..assumptions import (
@@ -12,16 +13,26 @@ from ..assumptions import (
     FRAMEWORK_SOURCES,
     FRAMEWORKS,
     Assumptions,
+    check_overrides,
     for_framework,
     framework_for,
 )
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
-from ..model.architecture import RULE_SOURCE, shape_for_params
+from ..model.architecture import RULE_SOURCE, shape_for_params, total_params
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
-from ..specs import PRECISIONS, TEAMS, Architecture, Site, Workload
+from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
 from ..units import (
+    MAX_BATCH_TOKENS,
+    MAX_DEVICES,
+    MAX_DURATION_S,
+    MAX_MONEY_USD,
+    MAX_PARAMS,
+    MAX_POWER_W,
+    MAX_SEQ_LEN,
+    MAX_TOKENS,
+    MAX_USD_PER_DEVICE_HOUR,
     parse_count,
     parse_duration_s,
     parse_energy_usd_per_kwh,
@@ -39,6 +50,16 @@ SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "expert
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
 
+# The widest dimension a shape flag takes (a check before parameters are counted; the whole
+# shape is held to MAX_PARAMS): the catalog schema's bound (planner/catalog.py, DIM).
+MAX_SHAPE = 2**24
+
+
+def flag(name: str) -> str:
+    """The flag of a keyword: 'kv_heads' -> '--kv-heads'."""
+    return f"--{name.replace('_', '-')}"
+
+
 # --- workload ---------------------------------------------------------------------------------
 
 def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workload=None,
@@ -51,12 +72,21 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError(sorted(unknown)[0], shape[sorted(unknown)[0]],
                          "one of " + ", ".join(SHAPE_INPUTS))
     for k, v in shape.items():
-        shape[k] = parse_int_count(v, f"--{k.replace('_', '-')}")
-    from_config = bool(workload) and hf.is_config_path(workload)
+        shape[k] = parse_int_count(v, flag(k), maximum=MAX_SHAPE)
+    if ffn_type is not None and ffn_type not in FFN_TYPES:
+        raise InputError("--ffn-type", ffn_type, " or ".join(FFN_TYPES))
+    if params is not None and (workload is not None or shape):
+        other = "--workload" if workload is not None else flag(next(iter(shape)))
+        raise InputError("--params", params, f"--params (a shape from the parameter count) or "
+                         f"{other} (a shape of its own), not both", f"conflicts with {other}")
+    if workload is not None and not str(workload).strip():
+        raise InputError("--workload", workload, "a workload key (planner workloads list), "
+                         "FILE.toml or config.json", "is empty")
+    from_config = workload is not None and hf.is_config_path(workload)
     if from_config:  # a Hugging Face config.json: its shape, the rest from flags or defaults
         base: Workload | None = hf.workload(workload, used, asm.seq_len)
     else:
-        base = cat.workload(workload) if workload else None
+        base = cat.workload(workload) if workload is not None else None
     if base is not None:
         arch = base.architecture
         if arch is None:  # a catalog workload known by its parameter count only
@@ -66,8 +96,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                     f"V={arch.vocab}", "source": f"{base.key} publishes no "
                                     f"shape: {RULE_SOURCE}"}
         if shape or ffn_type:
-            arch = Architecture(**{**asdict(arch), **shape,
-                                   **({"ffn_type": ffn_type} if ffn_type else {})})
+            changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
+            arch = Architecture(**{**asdict(arch), **changed})
+            used["architecture"] = {  # an override is applied and reported, never silent
+                "value": " ".join(f"{k}={v}" for k, v in changed.items()),
+                "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
+                          f"workload {base.key}"}
         w = base.with_(architecture=arch)
     elif shape:
         need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
@@ -86,8 +120,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         arch = Architecture(ffn_type=ffn_type, **shape)
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
+        if ffn_type is not None and ffn_type != "gated":
+            raise InputError("--ffn-type", ffn_type, "gated with --params (the shape rule's "
+                             "FFN), or a full shape for a plain FFN", "conflicts with --params")
         n = parse_count(params, "--params")
-        if not 1e6 <= n <= 1e15:
+        if not 1e6 <= n <= MAX_PARAMS:
             raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
         arch = shape_for_params(n)
         used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
@@ -98,13 +135,27 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     else:
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"
                          "config.json or a full shape (--layers --hidden --heads --vocab --ffn)")
+    problem = shape_problem(w.architecture) if base is not None or shape else None
+    if problem:  # named by its flag, or by the workload it came from
+        name, reason, accepted = problem
+        given = flag(name) if name in shape or (name == "ffn_type" and ffn_type) else (
+            f"--workload {workload}" if base is not None else flag(name))
+        raise InputError(given, getattr(w.architecture, name), accepted, reason)
+    if base is not None or shape:
+        n = float(total_params(replace(w.architecture, **{
+            k: float(v) for k, v in asdict(w.architecture).items()
+            if isinstance(v, int) and not isinstance(v, bool)})))
+        if not n <= MAX_PARAMS:
+            raise InputError(flag(next(iter(shape))) if shape else "--workload",
+                             workload or shape, "a shape of at most 1000T parameters",
+                             f"has {n:.3g} parameters")
     changes = {}
     if tokens is not None:
-        changes["tokens"] = parse_count(tokens, "--tokens")
+        changes["tokens"] = parse_tokens(tokens)
     elif not w.tokens:
         raise InputError("--tokens", None, "a token count such as 15T")
     if seq_len is not None:
-        changes["seq_len"] = parse_int_count(seq_len, "--seq-len")
+        changes["seq_len"] = parse_int_count(seq_len, "--seq-len", maximum=MAX_SEQ_LEN)
     elif from_config and base.seq_len < asm.seq_len:
         used["seq_len"] = {"value": base.seq_len, "source": f"{workload}: "
                            "max_position_embeddings, the model's context (shorter than the "
@@ -113,7 +164,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         changes["seq_len"] = asm.seq_len
         used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}
     if global_batch is not None:
-        changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch")
+        changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch",
+                                                     maximum=MAX_BATCH_TOKENS)
     elif base is None or from_config:
         changes["global_batch_tokens"] = asm.global_batch_tokens
         used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
@@ -124,7 +176,18 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         changes["precision"] = precision
     w = w.with_(**changes)
     seqs = w.global_batch_tokens / w.seq_len
-    if seqs < 1 or abs(seqs - round(seqs)) > 1e-6:
+    if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
+        batch = ("--global-batch" if global_batch is not None else
+                 "--assume global_batch_tokens" if base is None else f"--workload {workload}")
+        seq = ("--seq-len" if seq_len is not None else
+               "--assume seq_len" if base is None else f"--workload {workload}")
+        raise InputError(batch, global_batch if global_batch is not None
+                         else w.global_batch_tokens,
+                         f"a global batch of at least one sequence ({w.seq_len:,} tokens)",
+                         f"leaves a global batch of {w.global_batch_tokens:,.0f} tokens, "
+                         f"less than one {w.seq_len:,}-token sequence"
+                         + (f" ({seq})" if seq != batch else ""))
+    if abs(seqs - round(seqs)) > 1e-6:
         fixed = whole_batch(seqs) * w.seq_len
         used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
                                        f"of {w.seq_len} tokens, a multiple of the largest power "
@@ -228,12 +291,12 @@ def parse_limits(deadline=None, budget=None, power_cap=None, max_gpus=None, obje
     if ownership not in ("cloud", "owned"):
         raise InputError("--ownership", ownership, "cloud or owned")
     return Limits(
-        deadline_s=parse_duration_s(deadline, "--deadline") if deadline is not None else None,
-        budget_usd=parse_money_usd(budget, "--budget") if budget is not None else None,
-        power_cap_w=parse_power_w(power_cap, "--power-cap") if power_cap is not None else None,
-        max_gpus=parse_int_count(max_gpus, "--max-gpus") if max_gpus is not None else None,
+        deadline_s=parse_deadline(deadline) if deadline is not None else None,
+        budget_usd=parse_budget(budget) if budget is not None else None,
+        power_cap_w=parse_power_cap(power_cap) if power_cap is not None else None,
+        max_gpus=parse_gpus(max_gpus, "--max-gpus") if max_gpus is not None else None,
         objective=objective, ownership=ownership,
-        price_per_gpu_hour=(parse_money_usd(price_per_gpu_hour, "--price-per-gpu-hour")
+        price_per_gpu_hour=(parse_price(price_per_gpu_hour)
                             if price_per_gpu_hour is not None else None),
         pue=parse_pue(pue, "--pue") if pue is not None else None,
         energy_usd_per_kwh=(parse_energy_usd_per_kwh(energy_usd_per_kwh, "--energy-usd-per-kwh")
@@ -262,7 +325,7 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
         except UnknownKeyError:
             raise InputError("--inventory", inventory, accepted,
                              f"names an unknown accelerator '{k}'") from None
-        out[key] = parse_int_count(v, "--inventory")
+        out[key] = parse_gpus(v, "--inventory")
     return tuple(sorted(out.items()))
 
 
@@ -280,21 +343,22 @@ def limits_for(limits: Limits, inventory, gpu_keys: list[str], cat: Catalog) -> 
 def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None,
                     team: str | None = None) -> Assumptions:
     """The assumptions of a plan: the object given (else the defaults), then the framework's
-    overrides, then a dict of overrides by name, then the kind of team (--team)."""
+    overrides, then a dict of overrides by name (each checked against its declared range),
+    then the kind of team (--team)."""
+    if assumptions is not None and not isinstance(assumptions, (dict, Assumptions)):
+        check_overrides(assumptions, "assumptions")  # words the error
     asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
     try:
         asm = for_framework(asm, framework)
     except KeyError:
         raise InputError("--framework", framework, " or ".join(FRAMEWORKS)) from None
     if isinstance(assumptions, dict):
-        try:
-            asm = asm.with_(**assumptions)
-        except KeyError as exc:
-            raise InputError("assumptions", assumptions, str(exc)) from None
+        asm = asm.with_(**check_overrides(assumptions))
     if team is not None:
-        asm = asm.with_(team=str(team).strip().lower())
-    if asm.team and asm.team not in TEAMS:
-        raise InputError("--team", asm.team, "one of: " + ", ".join(TEAMS))
+        team = str(team).strip().lower()
+        if team and team not in TEAMS:
+            raise InputError("--team", team, "one of: " + ", ".join(TEAMS))
+        asm = asm.with_(team=team)
     return asm
 
 
@@ -327,13 +391,93 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
 
 
 def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:
-    if gpu is None or gpu == "":
+    if gpu is None:
         used["accelerator"] = {"value": asm.accelerator, "source": asm.source("accelerator")}
         return [asm.accelerator]
-    keys = [g.strip() for g in (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))]
-    if not all(keys):
-        raise InputError("--gpu", gpu, "NAME[,NAME...] of accelerators in the catalog")
+    keys = [str(g).strip() for g in (gpu if isinstance(gpu, (list, tuple))
+                                     else str(gpu).split(","))]
+    if not keys or not all(keys):
+        raise InputError("--gpu", gpu, "NAME[,NAME...] of accelerators in the catalog",
+                         "is empty" if not str(gpu).strip(", ") else "has an empty name")
     return keys
+
+
+# --- the quantities of a plan, each at most its MAX_* (planner/units.py) ----------------------
+
+def parse_deadline(text, name: str = "--deadline") -> float:
+    """A deadline in seconds: '90d' -> 7776000.0 (at most MAX_DURATION_S)."""
+    return parse_duration_s(text, name, maximum=MAX_DURATION_S)
+
+
+def parse_budget(text, name: str = "--budget") -> float:
+    """Money in USD: '$1.2B' -> 1.2e9 (at most MAX_MONEY_USD)."""
+    return parse_money_usd(text, name, maximum=MAX_MONEY_USD)
+
+
+def parse_power_cap(text, name: str = "--power-cap") -> float:
+    """Facility power in watts: '150MW' -> 1.5e8 (at most MAX_POWER_W)."""
+    return parse_power_w(text, name, maximum=MAX_POWER_W)
+
+
+def parse_tokens(text, name: str = "--tokens") -> float:
+    """Training tokens: '15T' -> 1.5e13 (at least one, at most MAX_TOKENS)."""
+    n = parse_count(text, name, maximum=MAX_TOKENS)
+    if n < 1:
+        raise InputError(name, text, "a count of at least one token (e.g. 15T)",
+                         "is less than one token")
+    return n
+
+
+def parse_price(text, name: str = "--price-per-gpu-hour") -> float:
+    """A price per device-hour in USD: '$2.5' -> 2.5 (at most MAX_USD_PER_DEVICE_HOUR)."""
+    return parse_money_usd(text, name, maximum=MAX_USD_PER_DEVICE_HOUR)
+
+
+def parse_gpus(text, name: str = "--gpus") -> int:
+    """A device count: '16K' -> 16000 (at most MAX_DEVICES; the plan's own ceiling is the
+    assumption max_gpus, checked by check_gpus)."""
+    return parse_int_count(text, name, maximum=MAX_DEVICES)
+
+
+# The largest value of each: the plain numbers many.scenarios.numbers takes without calling
+# the parser must obey it too.
+parse_deadline.maximum = MAX_DURATION_S
+parse_budget.maximum = MAX_MONEY_USD
+parse_power_cap.maximum = MAX_POWER_W
+parse_tokens.maximum = MAX_TOKENS
+parse_tokens.minimum = 1.0
+parse_price.maximum = MAX_USD_PER_DEVICE_HOUR
+parse_gpus.maximum = MAX_DEVICES
+
+
+def check_gpus(n: int, asm: Assumptions, given, name: str = "--gpus") -> int:
+    """A device count the planner plans: at most the assumption max_gpus, which --assume
+    max_gpus=N raises (up to MAX_DEVICES)."""
+    if n > asm.max_gpus:
+        raise InputError(name, given, f"at most max_gpus = {asm.max_gpus:,} devices (raise it "
+                         f"with --assume max_gpus=N, up to {MAX_DEVICES:,})",
+                         "is above the largest cluster the planner plans")
+    return n
+
+
+def parse_seed(seed) -> int:
+    """The Monte Carlo's seed: a whole number >= 0 (numpy's generators take no negative
+    seed)."""
+    value = seed
+    if isinstance(seed, str) and seed.strip().isdigit():
+        value = int(seed)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or not 0 <= value < 2**63:
+        raise InputError("--seed", seed, "a whole number from 0 to 2^63 - 1")
+    return int(value)
+
+
+def parse_flag(value, name: str) -> bool:
+    """A switch (uncertainty, allow_tp_beyond_domain): true or false, never any other value
+    read as true."""
+    if value in (True, False, 0, 1) and not isinstance(value, float):
+        return bool(value)
+    raise InputError(name, value, "true or false")
 
 
 DEFAULT_SITE = "us-hyperscale"

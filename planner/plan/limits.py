@@ -22,6 +22,8 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
+from ..units import fmt_money, fmt_power
+
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
            "GPU_RESOLUTION", "RESOLUTION", "SizingLimits", "SizingInstance", "Breach",
            "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
@@ -173,10 +175,14 @@ def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[
     """(what the option needs, what the limit allows), in words."""
     if limit == "deadline":
         return f"{need:,.1f} days", f"deadline {cap:,.1f} days"
-    if limit == "power":
-        return f"{need:,.1f} MW", f"cap {cap:,.1f} MW"
+    if limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
+        def mw(x):
+            return f"{x:,.1f} MW" if not abs(x) < 1 else fmt_power(x * 1e6)
+        return mw(need), f"cap {mw(cap)}"
     if limit == "budget":
-        return f"${need / 1e6:,.1f}M", f"budget ${cap / 1e6:,.1f}M"
+        def usd(x):
+            return f"${x / 1e6:,.1f}M" if not abs(x) < 1e6 else fmt_money(x)
+        return usd(need), f"budget {usd(cap)}"
     if limit == "max_gpus":
         return f"{gpus:,} devices", f"--max-gpus {int(cap):,}"
     return f"{gpus:,} {acc}", f"inventory {int(cap):,}"
@@ -242,13 +248,20 @@ def need_units(values, resolution: float) -> np.ndarray:
     v = np.asarray(values, dtype=float) / resolution
     out = np.full(v.shape, -1, dtype=np.int64)
     known = np.isfinite(v)
-    out[known] = np.ceil(np.round(v[known], 9)).astype(np.int64)
+    out[known] = np.ceil(np.round(np.minimum(v[known], UNITS_CEILING), 9)).astype(np.int64)
     return out
 
 
 def cap_units(value: float, resolution: float) -> int:
     """A limit in integer units, rounded down (never overstate what is allowed)."""
-    return int(math.floor(round(value / resolution, 9)))
+    return int(math.floor(round(min(value / resolution, UNITS_CEILING - 1), 9)))
+
+
+# Needs and limits in units are held below 2^50: past every limit the inputs allow (a $1,000T
+# budget is 1e12 units of $1,000; 10 TW is 1e10 units of 1 kW; a century 3.65e6 units of
+# 0.01 day), so a need clipped there still breaks every limit, and CP-SAT's sums and the
+# objective (units x options) stay far inside its 64-bit integers.
+UNITS_CEILING = 2.0**50
 
 
 def objective_columns(inst: SizingInstance, minimise: str | None = None):

@@ -116,6 +116,74 @@ FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflo
            "ideal_cost_usd")
 
 
+# --- the figures no real run can have ---------------------------------------------------------
+# A bug anywhere (a formula, a catalog figure the schema let through) must never leave as a
+# plan: every answer passes these on its way out (estimate's plans, estimate_many's rows).
+# Unknown (nan, null) stays unknown and passes; a known figure must be physical.
+POSITIVE = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu",
+            "memory_gb_per_gpu", "training_days", "gpu_hours", "power_mw", "energy_mwh")
+NON_NEGATIVE = ("co2_t", "cost_usd_total")
+FRACTIONS = ("mfu", "hfu", "goodput")  # in (0, 1]
+TOLERANCE = 1e-9  # relative: float rounding, never a modelling error
+
+
+class ImpossiblePlan(RuntimeError):
+    """A plan with a figure no real run can have: a bug, never the user's input."""
+
+
+def impossible(figures: dict, feasible=False) -> str | None:
+    """The first impossible figure among ``figures`` (flat name -> number or array, nan for
+    unknown), in words; None when every known figure is physical: days, device-hours, MW,
+    MWh, FLOP/s and memory positive, cost and CO2 not negative, MFU, HFU and goodput in
+    (0, 1] with MFU <= HFU. Infinite days, hours, energy or cost (and goodput 0) mean a run
+    that never ends (a cluster failing faster than it restarts): an answer only where not
+    ``feasible`` (a bool or one per row)."""
+    def first(x, bad) -> float:
+        return float(np.ravel(x)[np.flatnonzero(np.ravel(bad))[0]])
+
+    feasible = np.asarray(feasible, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for name in POSITIVE + NON_NEGATIVE + FRACTIONS:
+            if name not in figures:
+                continue
+            x = np.asarray(figures[name], dtype=float)
+            known = ~np.isnan(x)
+            ok = (x >= 0) if name in NON_NEGATIVE else (x > 0)
+            if name == "goodput":  # 0: never makes progress, an answer when infeasible
+                ok = (x > 0) | ((x == 0) & ~feasible)
+            if name in FRACTIONS:
+                ok &= x <= 1 + TOLERANCE
+            ok &= ~np.isinf(x) | ((x > 0) & ~feasible & (name not in FRACTIONS))
+            bad = known & ~ok
+            if bad.any():
+                return f"{name} = {first(x, bad)!r}"
+        if "mfu" in figures and "hfu" in figures:
+            mfu, hfu = np.asarray(figures["mfu"], float), np.asarray(figures["hfu"], float)
+            bad = mfu > hfu * (1 + TOLERANCE)
+            if bad.any():
+                return f"mfu = {first(mfu, bad)!r} above hfu = {first(hfu, bad)!r}"
+    return None
+
+
+def checked(plan: "Plan") -> "Plan":
+    """``plan`` if its figures are physical (``impossible``), its quantiles included; else
+    ImpossiblePlan (exit 1: a bug, reported, never printed as an answer)."""
+    flat = {k: getattr(plan, k) for k in POSITIVE + NON_NEGATIVE + FRACTIONS
+            if k != "cost_usd_total"}
+    flat["cost_usd_total"] = (plan.cost_usd or {}).get("total")
+    found = impossible({k: np.nan if v is None else v for k, v in flat.items()},
+                       plan.feasible)
+    for q in ("p10", "p50", "p90"):
+        spread = {("cost_usd_total" if k == "cost_usd" else k): (np.nan if v is None else v)
+                  for k, v in (getattr(plan, q) or {}).items()}
+        found = found or impossible(spread, plan.feasible)
+    if found:
+        raise ImpossiblePlan(f"a plan with an impossible figure ({found}) on "
+                             f"{plan.cluster.get('gpus')} x {plan.cluster.get('accelerator')}: "
+                             "a bug; please report it with the command that gave it")
+    return plan
+
+
 def empty_plan(workload: dict, cluster: dict, assumptions: dict, binding: str,
                reason: str) -> Plan:
     """An answer without figures: no layout fits or runs (binding and reason say why)."""

@@ -70,7 +70,10 @@ def test_a_missing_manifest_is_refused(tmp_path):
 def test_write_part_is_atomic_and_carries_its_provenance(tmp_path):
     m = _manifest()
     info = write_part(tmp_path, 1, _table(4, 4), m)
-    assert info == {"first": 4, "rows": 4}
+    # the manifest's entry: where the part starts, its rows, and its size and SHA-256 (a
+    # resume checks them: issue #17)
+    assert info == {"first": 4, "rows": 4, **ds.fingerprint(tmp_path / "part-00001.parquet")}
+    assert info["bytes"] == (tmp_path / "part-00001.parquet").stat().st_size
     assert sorted(os.listdir(tmp_path)) == ["part-00001.parquet"]  # no temporary file left
     t = pq.read_table(tmp_path / "part-00001.parquet")
     assert t.column("scenario").to_pylist() == [4, 5, 6, 7]
@@ -203,8 +206,9 @@ def test_resume_keeps_whole_parts_and_drops_the_rest(tmp_path):
     write_part(tmp_path, 3, _table(0, 1), m)  # not a chunk of this spec (3 x 4 > 10 rows)
     (tmp_path / ".part-00001.parquet.0a0b0c0d.tmp").write_bytes(b"half")
     kept = prepare(tmp_path, _manifest(scenarios=10, chunk_rows=4), resume=True)
-    assert kept.parts == {part_name(0): {"first": 0, "rows": 4},
-                          part_name(2): {"first": 8, "rows": 2}}
+    assert kept.parts == {
+        part_name(0): {"first": 0, "rows": 4, **ds.fingerprint(tmp_path / part_name(0))},
+        part_name(2): {"first": 8, "rows": 2, **ds.fingerprint(tmp_path / part_name(2))}}
     assert sorted(os.listdir(tmp_path)) == [MANIFEST, part_name(0), part_name(2)]
     assert Manifest.load(tmp_path).parts == kept.parts
     assert _hidden(tmp_path) == []

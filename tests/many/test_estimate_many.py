@@ -42,7 +42,7 @@ SCENARIOS = [
     dict(params="70B", tokens="15T", layout=FULL),
     dict(params="70B", tokens="15T", gpu="h100-sxm,b200", gpus=1024),
     # failures faster than restarts: goodput 0, answered by estimate itself
-    dict(params="70B", tokens="1T", gpus=1048576, layout="tp=8,pp=8,cp=1",
+    dict(params="70B", tokens="1T", gpus=999_424, layout="tp=8,pp=8,cp=1",
          global_batch="128M"),
 ]
 

@@ -99,10 +99,11 @@ def test_resolve_workload_leaves_whole_batches_unchanged():
     w = resolve_workload(CAT, used, params="7B", tokens="1T", seq_len=4096,
                          global_batch="12288")
     assert w.global_batch_tokens == 12288 and w.seq_len == 4096  # 3 sequences
-    used = {}
-    w = resolve_workload(CAT, used, params="7B", tokens="1T", global_batch="4K")
-    assert w.global_batch_tokens == 8192  # under one sequence: one sequence
-    assert "rounded" in used["global_batch_tokens"]["source"]
+    # under one sequence is no batch: refused, naming the flag (issue #17; it used to be
+    # rounded up to one sequence, and a later "no layout" blamed --gpus)
+    with pytest.raises(InputError, match="--global-batch: '4K' leaves a global batch of "
+                       "4,000 tokens, less than one 8,192-token sequence"):
+        resolve_workload(CAT, {}, params="7B", tokens="1T", global_batch="4K")
 
 
 # --- resolve_workload --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_a_cap_between_average_and_peak_is_broken(small):
     cap_mw = (small.power_average_mw + small.power_peak_mw) / 2
     plan = planner.estimate(**SMALL, gpus=128, power_cap=f"{cap_mw * 1e6:.0f}W")
     assert not plan.feasible and plan.binding == "power"
-    assert f"needs {small.power_peak_mw:,.1f} MW" in plan.reason or "MW" in plan.reason
+    assert plan.reason.startswith("needs ") and "cap " in plan.reason
     ok = planner.estimate(**SMALL, gpus=128, power_cap=f"{small.power_peak_mw * 1.001e6:.0f}W")
     assert ok.feasible
 
