@@ -110,10 +110,6 @@ def main() -> None:
           f"{args.time_limit:g} s limit: {'met' if met else 'NOT met'})")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def big_fleet_spec(runs: int = 100, sites: int = 20, seed: int = 0, time_limit_s: float = 60.0,
                    workers: int = 2) -> dict:
     """A generated fleet (issue 15): ``sites`` sites with power ramps and deliveries of one or
@@ -146,6 +142,12 @@ def big_fleet_spec(runs: int = 100, sites: int = 20, seed: int = 0, time_limit_s
                           "tokens": f"{20 * params / 1e12:.2f}T", "earliest": months[earliest],
                           "deadline": months[min(23, earliest + window)],
                           "weight": float(rng.choice([0.5, 1, 2, 5, 10]))})
-    return {"start": "2027-01", "end": "2028-12", "step": "1w",
+    # three years: runs start in the first eighteen months and may run late into the third
+    # (a 1T run takes ~9 months on 8,192 B200 as runs realise: planner/model/realisation.py)
+    return {"start": "2027-01", "end": "2029-12", "step": "1w",
             "solver": {"time_limit_s": time_limit_s, "workers": workers, "seed": seed},
             "sites": site_specs, "runs": run_specs}
+
+
+if __name__ == "__main__":
+    main()
