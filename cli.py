@@ -11,7 +11,7 @@ from click.core import ParameterSource
 import planner
 from planner import config as house
 from planner import report
-from planner.assumptions import FRAMEWORKS, parse_overrides
+from planner.assumptions import parse_overrides
 from planner.errors import (
     FLAGS,
     CatalogError,
@@ -21,6 +21,7 @@ from planner.errors import (
     did_you_mean,
     error_text,
 )
+from planner.frameworks import FRAMEWORKS
 from planner.schema import check_output_path
 from planner.specs import PURCHASE_UNITS, TEAMS
 
@@ -168,6 +169,16 @@ def _assumptions(ctx: click.Context, assume) -> tuple[dict | None, dict]:
     filed = {k: s for k, s in (cfg.assumptions.items() if cfg else ()) if k not in given}
     merged = {**{k: s.value for k, s in filed.items()}, **given}
     return merged or None, filed
+
+
+def _emit(d: dict, fmt: str, as_csv, as_table) -> None:
+    """An answer on stdout in the format asked: JSON, one CSV row or the table."""
+    if fmt == "json":
+        click.echo(json.dumps(d, indent=2))
+    elif fmt == "csv":
+        click.echo(as_csv(d), nl=False)
+    else:
+        click.echo(as_table(d))
 
 
 def _with_origins(ctx: click.Context, d: dict, filed: dict) -> dict:
@@ -354,12 +365,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, plan.to_dict(), filed)
-    if fmt == "json":
-        click.echo(json.dumps(d, indent=2))
-    elif fmt == "csv":
-        click.echo(report.plan_csv(d), nl=False)
-    else:
-        click.echo(report.plan_table(d))
+    _emit(d, fmt, report.plan_csv, report.plan_table)
     if plot_path:
         from planner import charts
 
@@ -544,12 +550,7 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
     except (InputError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, answer.to_dict(), filed)
-    if fmt == "json":
-        click.echo(json.dumps(d, indent=2))
-    elif fmt == "csv":
-        click.echo(report.budget_csv(d), nl=False)
-    else:
-        click.echo(report.budget_table(d))
+    _emit(d, fmt, report.budget_csv, report.budget_table)
 
 
 @app.group(epilog=EXAMPLES["hardware"])

@@ -17,7 +17,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .assumptions import DEFAULT, Assumptions, for_framework
+from .assumptions import DEFAULT, Assumptions
+from .frameworks import for_framework
 from .model.flops import flops_per_token
 from .model.search import SearchKey, search
 from .model.step import Hardware, evaluate

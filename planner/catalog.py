@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .assumptions import FRAMEWORKS
 from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from .errors import FLAGS, CatalogError, InputError, UnknownKeyError
+from .frameworks import FRAMEWORKS
 from .schema import Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from .specs import (
     FFN_TYPES,

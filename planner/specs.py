@@ -240,7 +240,7 @@ class Reference:
     training_days: float | None = None
     energy_mwh: float | None = None
     cost_usd: float | None = None
-    framework: str | None = None  # a key of assumptions.FRAMEWORKS ("megatron", ...)
+    framework: str | None = None  # a key of frameworks.FRAMEWORKS ("megatron", ...)
     network: str | None = None  # the scale-out network the run used, when not the default
     stages: tuple = ()  # whole runs in stages: ({tokens, gpus, seq_len, ...}, ...)
     assumptions: dict | None = None  # published facts about the run's software, by name

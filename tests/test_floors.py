@@ -14,8 +14,8 @@ PACKAGE = ROOT / "planner"
 # Lowest first. A module's floor is the first pattern its dotted name matches.
 FLOORS = [
     ("ground", ("planner.units", "planner.errors", "planner.specs", "planner.schema",
-                "planner.assumptions", "planner.catalog", "planner.config", "planner.version",
-                "planner.progress")),
+                "planner.assumptions", "planner.frameworks", "planner.catalog", "planner.config",
+                "planner.version", "planner.progress")),
     ("model", ("planner.model", "planner.report", "planner.charts")),
     ("plan", ("planner.plan",)),
     ("uses of a plan", ("planner.inverse", "planner.validate", "planner.calibrate",

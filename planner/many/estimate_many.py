@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..assumptions import SHARED_SEARCHES_KEPT, SWEEP_CHUNK_ROWS
+from ..assumptions import SWEEP_CHUNK_ROWS
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.options import shared_searches
@@ -42,6 +42,7 @@ from .scenarios import (
     context,
     group,
     numbers,
+    searches_memo,
 )
 
 # --- the reference path -----------------------------------------------------------------------
@@ -55,9 +56,7 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
     if not rows.size:
         return
     sid, first = group([cols[n].take(rows) for n in names], len(rows))
-    memo = ctx.cache.setdefault("shared-searches", {})
-    if len(memo) > SHARED_SEARCHES_KEPT:
-        memo.clear()
+    memo = searches_memo(ctx)
     alike: dict = {}  # physics key -> [(request, rows)]
     with shared_searches(memo):
         for s, r0 in enumerate(first):

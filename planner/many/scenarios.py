@@ -75,6 +75,15 @@ COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "uncertainty", "seed"))
 
 
+def searches_memo(ctx: "Context") -> dict:
+    """The layout searches a call's scenarios share (plan.shared_searches), kept from chunk to
+    chunk up to SHARED_SEARCHES_KEPT, then started afresh."""
+    memo = ctx.cache.setdefault("shared-searches", {})
+    if len(memo) > SHARED_SEARCHES_KEPT:
+        memo.clear()
+    return memo
+
+
 @dataclass
 class Context:
     """What holds for every row of a call (catalog, assumptions) and the work done once per
@@ -198,10 +207,7 @@ def per_scenario(ctx: Context, cols: dict[str, Coded], rows: np.ndarray, st: "Ro
     if not rows.size:
         return
     sid, first = group([cols[n].take(rows) for n in names], len(rows))
-    memo = ctx.cache.setdefault("shared-searches", {})
-    if len(memo) > SHARED_SEARCHES_KEPT:
-        memo.clear()
-    with shared_searches(memo):
+    with shared_searches(searches_memo(ctx)):
         for s, r0 in enumerate(first):
             kwargs = {n: cols[n].row(rows[r0]) for n in names}
             sel = rows[sid == s]

@@ -33,265 +33,39 @@ same ``chunk_table``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import sys
 import time
-import tomllib
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from ..assumptions import (
-    MAX_SWEEP_SCENARIOS_LIMIT,
-    SWEEP_CHUNK_ROWS,
     SWEEP_INFLIGHT_PER_WORKER,
-    SWEEP_SCENARIOS,
 )
-from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
-from ..catalog import CatalogError, UnknownKeyError
-from ..errors import LayoutError
-from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_layout
 from ..progress import Progress
-from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
-from ..units import InputError, parse_count, parse_fraction, parse_int_count
-from . import budget_rows
-from .columns import INPUT_UNITS, Coded
+from .columns import Coded
 from .dataset import Manifest, OutputError, locked, part_name, prepare, read, write_part
-from .estimate_many import answer
-from .scenarios import INPUTS, ROW_QUANTITIES, Context, context
+from .scenarios import Context, context
+from .spec import (  # noqa: F401 (SCHEMA: the published sweep schema's source)
+    MODES,
+    PARSERS,
+    SCHEMA,
+    UNITS,
+    WHOLE,
+    Spec,
+    SpecError,
+    check_values,
+    load_spec,
+)
 
 __all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
            "read"]
-
-SPEC_SECTIONS = {"fixed", "axes", "zip"}
-SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
-# What a sweep answers: the inputs a scenario may give, how its rows are answered, and the
-# default rows per chunk (a budget row bisects ~10 sized estimates, seconds each: small chunks
-# keep every worker busy and a resume loses little).
-MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
-         "budget": (budget_rows.INPUTS, budget_rows.answer_many, 8)}
-
-# How each quantity input is parsed into the number its column holds (table.INPUT_UNITS): the
-# per-row quantities as estimate_many parses them (scenarios.ROW_QUANTITIES), the model's
-# counts and shape, and the budget mode's own.
-PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
-           "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
-           "usd": parse_budget, "year": parse_int_count, "tokens_per_param": parse_count,
-           "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
-WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count} | {
-    name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
-# Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
-UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
-         "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
-
-
-class SpecError(InputError):
-    """A sweep spec that cannot run: names the section and key, and what is accepted."""
-
-
-# --- the schema of a spec (planner/schema.py; published as planner/schemas/sweep.schema.json) -
-# Each input's values by kind; the parsers check them further (units, catalog keys), and
-# which inputs a mode takes is checked after (with a hint naming the other mode).
-QUANTITY = AnyOf((Number(), Text()), what="a number, or a text with its unit (15T, 90d, $2.5)")
-SWITCH = Boolean()
-TEXT = Text(nonempty=True)
-_KINDS = {"uncertainty": SWITCH, "allow_tp_beyond_domain": SWITCH, "curve": SWITCH,
-          "gpu": AnyOf((TEXT, List(TEXT, min_items=1)),
-                       what="an accelerator key, KEY,KEY or a list of keys"),
-          "layout": AnyOf((Text(), Table(extra=Anything())),
-                          what='a layout "tp=8,pp=16" or a table of its parts'),
-          "inventory": AnyOf((Text(), Table(extra=QUANTITY)),
-                             what='"h100-sxm=20000,b200=8000" or a table of counts'),
-          "seed": Number(0, 2**63 - 1, whole=True)}
-TEXTS = ("workload", "network", "site", "objective", "ownership", "ffn_type", "precision",
-         "framework")
-
-
-def _value(name: str):
-    return _KINDS.get(name, TEXT if name in TEXTS else QUANTITY)
-
-
-SWEEP_INPUTS = tuple(dict.fromkeys(INPUTS + budget_rows.INPUTS))
-SCHEMA = Table({
-    "mode": Key(Text(tuple(MODES)), note="estimate (the default) or budget: planner budget's "
-                "question per scenario"),
-    "max_scenarios": Key(Number(1, MAX_SWEEP_SCENARIOS_LIMIT, whole=True),
-                         note=f"refuse a spec of more scenarios (default {SWEEP_SCENARIOS:,})"),
-    "fixed": Key(Table({
-        **{n: Key(_value(n)) for n in SWEEP_INPUTS},
-        "catalog": Key(AnyOf((TEXT, List(TEXT)), what="a directory or a list of them"),
-                       note="catalog directories, relative to the spec file"),
-        "assumptions": Key(ASSUMPTIONS_SCHEMA),
-    }, what="the [fixed] table of inputs by name")),
-    "axes": Key(Table({n: Key(List(_value(n), min_items=1)) for n in SWEEP_INPUTS},
-                      what="the [axes] table: lists of values by input name")),
-    "zip": Key(Table({n: Key(List(_value(n), min_items=1)) for n in SWEEP_INPUTS},
-                     what="the [zip] table: lists of equal length by input name")),
-}, what="a sweep spec with [fixed], [axes] and [zip]")
-
-
-def _place(where: str) -> str:
-    """A schema path as the spec's sections read: 'axes.gpu' -> '[axes] gpu'."""
-    section, _, rest = where.partition(".")
-    if section in SPEC_SECTIONS:
-        return f"[{section}] {rest}".rstrip()
-    return where if section in ("mode", "max_scenarios") else f"[{section}]"
-
-
-# --- the spec ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Spec:
-    """A parsed sweep spec: inputs, axes and the zipped block, in the order written."""
-
-    fixed: dict
-    axes: tuple[tuple[str, tuple], ...]
-    zipped: tuple[tuple[str, tuple], ...]
-    catalog: tuple[str, ...] = ()
-    assumptions: dict = field(default_factory=dict)
-    mode: str = "estimate"  # or "budget": the inverse question (MODES)
-    max_scenarios: int | None = None  # given: the most scenarios this spec may have
-
-    @property
-    def sizes(self) -> list[int]:
-        return [len(v) for _, v in self.axes] + ([len(self.zipped[0][1])] if self.zipped else [])
-
-    @property
-    def scenarios(self) -> int:
-        return math.prod(self.sizes)
-
-    @property
-    def inputs(self) -> list[str]:
-        return list(self.fixed) + [n for n, _ in self.axes] + [n for n, _ in self.zipped]
-
-    def to_dict(self) -> dict:
-        fixed = dict(self.fixed)
-        if self.catalog:
-            fixed["catalog"] = list(self.catalog)
-        if self.assumptions:
-            fixed["assumptions"] = dict(self.assumptions)
-        out = {"fixed": fixed, "axes": {n: list(v) for n, v in self.axes}}
-        if self.mode != "estimate":  # so an estimate spec keeps its hash (and its resume)
-            out["mode"] = self.mode
-        if self.max_scenarios is not None:
-            out["max_scenarios"] = self.max_scenarios
-        if self.zipped:
-            out["zip"] = {n: list(v) for n, v in self.zipped}
-        return out
-
-    @property
-    def sha256(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def load_spec(spec, base: Path | None = None) -> Spec:
-    """A Spec from a TOML file path, TOML text, a dict ({fixed, axes, zip}) or a Spec."""
-    if isinstance(spec, Spec):
-        return spec
-    if isinstance(spec, (str, Path)) and not (isinstance(spec, str) and "\n" in spec) \
-            and Path(spec).suffix == ".toml":
-        path = Path(spec)
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as exc:
-            raise SpecError("SPEC.toml", str(spec), "a readable TOML file",
-                            f"cannot be read ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError("SPEC.toml", str(spec), "TOML with [fixed], [axes] and [zip]",
-                            f"is not valid TOML ({exc})") from None
-        return _spec(data, path.resolve().parent)
-    if isinstance(spec, str):
-        try:
-            return _spec(tomllib.loads(spec), base or Path.cwd())
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError("spec", spec[:40], "TOML with [fixed], [axes] and [zip]",
-                            f"is not valid TOML ({exc})") from None
-    if isinstance(spec, dict):
-        return _spec(spec, base or Path.cwd())
-    raise SpecError("spec", repr(spec)[:40], "a TOML file, TOML text or a dict", "is not a spec")
-
-
-def _spec(data: dict, base: Path) -> Spec:
-    unknown = set(data) - SPEC_SECTIONS - {"mode", "max_scenarios"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip], and a "
-                        "top-level mode and max_scenarios", "is not a section")
-    try:
-        check(SCHEMA, data)
-    except SchemaError as exc:
-        raise SpecError(_place(exc.name), exc.value, exc.accepted, exc.reason) from None
-    mode = data.get("mode", "estimate")
-    inputs = MODES[mode][0]
-    fixed = dict(data.get("fixed", {}))
-    catalog = fixed.pop("catalog", ())
-    catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
-    catalog = tuple(str((base / c).resolve()) for c in catalog)
-    assumptions = fixed.pop("assumptions", {})
-    axes = tuple((k, tuple(v)) for k, v in data.get("axes", {}).items())
-    zipped = tuple((k, tuple(v)) for k, v in data.get("zip", {}).items())
-    if len({len(v) for _, v in zipped}) > 1:
-        raise SpecError("[zip]", {k: len(v) for k, v in zipped}, "lists of equal length",
-                        "has lists of different lengths")
-    seen: dict = {}
-    for where, names in (("[fixed]", list(fixed)), ("[axes]", [n for n, _ in axes]),
-                         ("[zip]", [n for n, _ in zipped])):
-        for name in names:
-            if name not in inputs:
-                hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
-                             MODES.items() if m != mode and name in known), "")
-                raise SpecError(f"{where} {name}", name, f"an input of {mode} by its flag name "
-                                "with underscores: " + ", ".join(inputs),
-                                "is not an input" + hint)
-            if name in seen:
-                raise SpecError(f"{where} {name}", name, "each input in one section",
-                                f"is also in {seen[name]}")
-            seen[name] = where
-    spec = Spec(fixed, axes, zipped, catalog, assumptions, mode,
-                data.get("max_scenarios"))
-    most = spec.max_scenarios or SWEEP_SCENARIOS
-    if spec.scenarios > most:
-        raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
-                        f"scenarios; raise the limit with max_scenarios = N at the top of the "
-                        f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
-    return spec
-
-
-def _check_values(spec: Spec, ctx: Context) -> None:
-    """Refuse a value no scenario could use (a unit typo, an unknown accelerator) before any
-    work, naming the section and the input."""
-    cat = ctx.catalog
-    checks = {"gpu": lambda v: [cat.accelerator(g) for g in
-                                (v if isinstance(v, list) else str(v).split(","))],
-              "site": cat.site, "network": cat.network, "workload": cat.workload,
-              "layout": parse_layout}
-    sections = [("[fixed]", {k: [v] for k, v in spec.fixed.items()}),
-                ("[axes]", dict(spec.axes)), ("[zip]", dict(spec.zipped))]
-    for where, inputs in sections:
-        for name, values in inputs.items():
-            check = PARSERS.get(name) or checks.get(name)
-            if check is None:
-                continue
-            for v in values:
-                try:
-                    check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
-                except UnknownKeyError as exc:
-                    raise SpecError(f"{where} {name}", v, ", ".join(exc.known),
-                                    f"is not a known {exc.kind[:-1]}") from None
-                except InputError as exc:
-                    raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None
-                except (LayoutError, CatalogError) as exc:
-                    raise SpecError(f"{where} {name}", v, "a value estimate accepts",
-                                    str(exc)) from None
-
 
 # --- one chunk --------------------------------------------------------------------------------
 
@@ -452,7 +226,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     if workers < 1:
         raise SpecError("--workers", workers, "a whole number of processes >= 1", "is too small")
     ctx = _context(spec)
-    _check_values(spec, ctx)
+    check_values(spec, ctx)
     chunk_rows = int(chunk_rows or MODES[spec.mode][2])
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))

@@ -8,17 +8,10 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass, replace
 
-from ..assumptions import (
-    DEFAULT,
-    FRAMEWORK_SOURCES,
-    FRAMEWORKS,
-    Assumptions,
-    check_overrides,
-    for_framework,
-    framework_for,
-)
+from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
+from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
 from ..model.architecture import RULE_SOURCE, shape_for_params, total_params
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
@@ -364,7 +357,7 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
 
 def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[str, str]:
     """(framework, source) of a plan: the one given (--framework), else the best public stack
-    of the (first) accelerator's vendor (assumptions.VENDOR_STACKS)."""
+    of the (first) accelerator's vendor (frameworks.VENDOR_STACKS)."""
     if framework is not None:
         if framework not in FRAMEWORKS:
             raise InputError("--framework", framework, " or ".join(FRAMEWORKS))

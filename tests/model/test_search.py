@@ -471,7 +471,7 @@ def test_search_key_hash_is_cached_and_equal_to_a_fresh_keys():
 
 
 def test_a_stack_without_interleaving_searches_one_virtual_stage():
-    # DeepSpeed's pipeline engine runs plain 1F1B (assumptions.FRAMEWORKS["deepspeed"])
+    # DeepSpeed's pipeline engine runs plain 1F1B (frameworks.FRAMEWORKS["deepspeed"])
     a = Architecture(8, 512, 8, 2, 1408, 32000)
     lay = enumerate_layouts(a, 4, 2048, 8 * 2048, 1, fixed={"pp": 4, "microbatch": 1},
                             interleaved=False)

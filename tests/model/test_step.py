@@ -167,7 +167,7 @@ def test_sm_share_held_by_communication_slows_compute_in_proportion():
 
 
 def test_gpt_neox_profile_is_eager_kernels_and_flash_attention_1():
-    from planner.assumptions import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
+    from planner.frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
 
     neox = for_framework(DEFAULT, "gpt-neox")
     # the eager-PyTorch calibration (llm-foundry rows), not a new fit
@@ -209,7 +209,7 @@ def test_estimate_takes_the_network_by_key():
 
 
 def test_zero3_gathers_pay_a_latency_per_layer_message_and_hybrid_sharding_groups():
-    from planner.assumptions import for_framework
+    from planner.frameworks import for_framework
     from planner.model.memory import memory_breakdown
 
     def z3(asm, dp=512):
@@ -228,7 +228,7 @@ def test_zero3_gathers_pay_a_latency_per_layer_message_and_hybrid_sharding_group
 
 
 def test_stack_profiles_take_their_calibrated_constants_by_name():
-    from planner.assumptions import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
+    from planner.frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework
 
     assert set(FRAMEWORK_SOURCES) == set(FRAMEWORKS)
     asm = DEFAULT.with_(tp_overlap_fraction=0.42, eager_elementwise_passes=2.5)
@@ -242,7 +242,7 @@ def test_stack_profiles_take_their_calibrated_constants_by_name():
 
 
 def test_flash_attention_2_on_hopper_runs_at_its_published_ratio():
-    from planner.assumptions import for_framework
+    from planner.frameworks import for_framework
 
     fa2 = for_framework(DEFAULT, "pytorch-fsdp")
     ours = hardware_for(H100, None, None, "bf16", DEFAULT, {})

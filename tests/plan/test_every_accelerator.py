@@ -7,7 +7,7 @@ import math
 import pytest
 
 import planner
-from planner.assumptions import FRAMEWORKS
+from planner.frameworks import FRAMEWORKS
 
 KEYS = planner.catalog().keys("accelerators")
 

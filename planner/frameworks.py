@@ -1,0 +1,151 @@
+"""Training stacks as profiles: the assumptions each software stack is published (or calibrated)
+to change (FRAMEWORKS, with their sources), and the stack a plan assumes for an accelerator's
+vendor when none is given (VENDOR_STACKS: the best public stack)."""
+
+from __future__ import annotations
+
+from .assumptions import Assumptions
+
+FSDP_OPTIMIZER_BYTES = 10.0  # see "PyTorch FSDP keeps the sharded parameters in fp32" below
+
+# Training stacks as profiles: the assumptions each one is published (or calibrated) to change.
+# A value is a number (or switch), the name of another assumption to take (a calibrated
+# constant shared by the stacks that behave alike), or (name, factor).
+FRAMEWORKS = {
+    # Megatron-LM as the 2021-22 papers ran it: fused kernels, tensor-parallel collectives on
+    # the critical path, interleaved 1F1B (Narayanan et al. 2021; Korthikanti et al. 2022).
+    "megatron": {},
+    "megatron-2021": {},
+    # Megatron-Core / NeMo performance recipes (2024-): Transformer Engine userbuffers overlap
+    # the tensor-parallel all-gather/reduce-scatter with the GEMMs (NeMo docs, communication
+    # overlap: tp_comm_overlap), distributed optimizer with overlapped gradient reduce.
+    "megatron-core": {"tp_comm_overlap": "tp_overlap_fraction"},
+    "nemo": {"tp_comm_overlap": "tp_overlap_fraction"},
+    # Megatron-DeepSpeed: DeepSpeed's pipeline engine (plain 1F1B, no virtual stages) and
+    # ZeRO-3 parameter fetches per submodule: the four linear layers of a block (QKV,
+    # attention output, FC1, FC2) each gathered in its own pre-forward hook, norms and biases
+    # below stage3_param_persistence_threshold (1e5) kept whole (deepspeed/runtime/zero/
+    # config.py, partitioned_param_coordinator.py).
+    "deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0},
+    # PyTorch FSDP keeps the sharded parameters in fp32 and casts them to bf16 only when it
+    # gathers them (PyTorch docs, FSDP MixedPrecision: "param_dtype ... the sharded
+    # parameters are kept in full precision"): 4 bytes of parameter, 4 of gradient and 8 of
+    # Adam moments, 16 a parameter, where a Megatron-style optimizer keeps a bf16 copy beside
+    # an fp32 master (18). With bf16 weight_bytes and fp32 grad_bytes, 10 bytes of optimizer
+    # state give the 16. MaxText keeps fp32 weights the same way (weight_dtype float32).
+    # Eager PyTorch FSDP (FSDP1; llm-foundry 2023, fms-fsdp without torch.compile): unfused
+    # memory-bound kernels. llm-foundry is the same stack by its benchmark's name. The PyTorch
+    # stacks attend with FlashAttention-2 (PyTorch SDPA, flash-attn 2).
+    "pytorch-fsdp": {"elementwise_passes": "eager_elementwise_passes",
+                     "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                     "flash_attention_2": True},
+    "llm-foundry": {"elementwise_passes": "eager_elementwise_passes",
+                    "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                    "flash_attention_2": True},
+    # FSDP with torch.compile (fms-fsdp 2024-05): TorchInductor fuses the elementwise chains.
+    "pytorch-fsdp-compile": {"elementwise_passes": "compiled_elementwise_passes",
+                             "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                             "flash_attention_2": True},
+    # FSDP2 (per-parameter sharding) in eager mode, and torchtitan, whose recipes compile.
+    "fsdp2": {"elementwise_passes": "eager_elementwise_passes",
+              "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+              "flash_attention_2": True},
+    "torchtitan": {"elementwise_passes": "compiled_elementwise_passes",
+                   "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                   "flash_attention_2": True},
+    # MaxText (JAX/XLA): XLA fuses elementwise work into its neighbours (calibrated
+    # xla_elementwise_passes) and overlaps the tensor-parallel collectives with the matmuls
+    # they feed ("collective matmul": Wang et al. 2023, ASPLOS, 'Overlap communication with
+    # dependent computation via decomposition', on TPUs with XLA); on TPUs, which publish
+    # no measured matmul ceiling, the achieved matmul fraction is the calibrated XLA one.
+    "maxtext": {"elementwise_passes": "xla_elementwise_passes",
+                "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
+                "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0,
+                "tp_comm_overlap": "tp_overlap_fraction"},
+    # GPT-NeoX as used for Pythia (2022-23): only softmax and bias-GELU fused, the rest eager
+    # (the eager calibration, not fitted to any GPT-NeoX run), and FlashAttention 1, which
+    # reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs 50-73% of
+    # A100 peak, ~2x): half the calibrated FlashAttention-2 efficiency.
+    "gpt-neox": {"elementwise_passes": "eager_elementwise_passes",
+                 "attention_efficiency": ("attention_efficiency", 0.5)},
+    # AWS NeuronX Distributed: Megatron-style tensor (with sequence) and pipeline parallelism
+    # on Trainium (aws-neuron-sdk, neuronx-distributed docs); no overlap published.
+    "neuronx": {"attention_efficiency": "ported_attention_efficiency"},
+    # Intel's Megatron-DeepSpeed fork for Gaudi (HabanaAI/Megatron-DeepSpeed): DeepSpeed's
+    # pipeline engine and ZeRO as above, with Gaudi's fused SDPA attention kernel.
+    "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
+                         "attention_efficiency": "ported_attention_efficiency"},
+}
+FRAMEWORK_SOURCES = {
+    "megatron": "Megatron-LM as in Narayanan et al. 2021 / Korthikanti et al. 2022: fused "
+                "kernels, tensor-parallel collectives exposed, interleaved 1F1B",
+    "megatron-2021": "Megatron-LM 2021 (Narayanan et al. 2021, SC21): fused kernels, "
+                     "tensor-parallel collectives exposed, interleaved 1F1B",
+    "megatron-core": "Megatron-Core (2024-): Transformer Engine userbuffers overlap the "
+                     "tensor-parallel collectives (--tp-comm-overlap; calibrated "
+                     "tp_overlap_fraction)",
+    "nemo": "NVIDIA NeMo / Megatron-Bridge performance recipes (Megatron-Core with "
+            "tp_comm_overlap=True; calibrated tp_overlap_fraction)",
+    "deepspeed": "Megatron-DeepSpeed: DeepSpeed pipeline engine (plain 1F1B, no virtual stages) "
+                 "and ZeRO-3 gathers per linear submodule, four per layer (DeepSpeed ZeRO-3 "
+                 "partitioned-parameter coordinator)",
+    "pytorch-fsdp": "eager PyTorch FSDP: unfused memory-bound kernels (calibrated "
+                    "eager_elementwise_passes)",
+    "llm-foundry": "MosaicML llm-foundry / Composer on PyTorch FSDP, eager (calibrated "
+                   "eager_elementwise_passes)",
+    "pytorch-fsdp-compile": "PyTorch FSDP with torch.compile (calibrated "
+                            "compiled_elementwise_passes)",
+    "fsdp2": "PyTorch FSDP2, eager (calibrated eager_elementwise_passes)",
+    "torchtitan": "torchtitan: FSDP2 with torch.compile (calibrated "
+                  "compiled_elementwise_passes)",
+    "maxtext": "MaxText (JAX/XLA): XLA-fused elementwise work, calibrated XLA matmul fraction on "
+               "accelerators without a measured ceiling",
+    "gpt-neox": "GPT-NeoX 2022-23 (Pythia configs: only softmax and bias-GELU fused): eager "
+                "memory-bound passes and FlashAttention 1 at half the FlashAttention-2 "
+                "efficiency (Dao 2023: ~2x)",
+    "neuronx": "AWS NeuronX Distributed: Megatron-style tensor and pipeline parallelism "
+               "(aws-neuron-sdk neuronx-distributed docs), NKI attention (calibrated "
+               "ported_attention_efficiency)",
+    "habana-deepspeed": "Intel's Megatron-DeepSpeed for Gaudi (HabanaAI/Megatron-DeepSpeed): "
+                        "plain 1F1B, per-submodule ZeRO-3 gathers, Gaudi fused SDPA (calibrated "
+                        "ported_attention_efficiency)",
+}
+# The best public stack of each vendor's accelerators: what a plan of a future run assumes
+# when no --framework is given (the first accelerator's, when several are compared).
+VENDOR_STACKS = {
+    "NVIDIA": ("megatron-core", "NVIDIA's published training performance comes from "
+               "Megatron-Core (NVIDIA NeMo performance summary; Megatron-Bridge performance "
+               "summary; Megatron-LM README)"),
+    "Google": ("maxtext", "Google's reference JAX LLM stack for Cloud TPUs "
+               "(AI-Hypercomputer/maxtext README; tpu-recipes)"),
+    "AMD": ("megatron-core", "AMD's training containers run Megatron-LM on ROCm (ROCm docs, "
+            "'Training a model with Megatron-LM for ROCm'; AMD-AGI/Primus)"),
+    "Intel": ("habana-deepspeed", "Intel's LLM pre-training recipes for Gaudi are "
+              "Megatron-DeepSpeed (HabanaAI/Megatron-DeepSpeed; Intel Gaudi model references)"),
+    "AWS": ("neuronx", "AWS's training library for Trainium is NeuronX Distributed "
+            "(aws-neuron-sdk, neuronx-distributed)"),
+}
+DEFAULT_FRAMEWORK = "megatron-core"
+
+
+def framework_for(vendor: str | None) -> tuple[str, str]:
+    """(stack, source) a plan assumes for an accelerator of ``vendor`` when none is given."""
+    stack, source = VENDOR_STACKS.get(vendor or "", (DEFAULT_FRAMEWORK, ""))
+    return stack, source or ("planner default stack: " + DEFAULT_FRAMEWORK)
+
+
+def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
+    """Assumptions with a framework's overrides applied (unknown names are an error). An
+    override names a number, another assumption (its value is taken) or (name, factor)."""
+    if framework is None:
+        return asm
+    if framework not in FRAMEWORKS:
+        raise KeyError(framework)
+    changes = {}
+    for name, value in FRAMEWORKS[framework].items():
+        if isinstance(value, str):
+            value = getattr(asm, value)
+        elif isinstance(value, tuple):
+            value = getattr(asm, value[0]) * value[1]
+        changes[name] = value
+    return asm.with_(**changes)
