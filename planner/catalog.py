@@ -64,6 +64,7 @@ SITE_FIGURES = {"power_cap_mw", "pue", "peak_pue", "energy_usd_per_kwh", "capex_
 WORKLOAD_TEXT = {"name", "family", "kind", "ffn_type", "tie_embeddings", "precision", "note"}
 ARCH_KEYS = {"source", "as_of", "note", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab",
              "experts", "top_k", "expert_ffn", "shared_experts", "dense_layers", "head_dim",
+             "expert_groups", "group_top_k",
              "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim"}
 TRAINING_KEYS = {"source", "as_of", "note", "params", "active_params", "tokens", "seq_len",
                  "global_batch_tokens"}
@@ -254,6 +255,8 @@ def _architecture(path: Path, arch: dict, ffn_type: str, data: dict) -> Architec
         expert_ffn=_int(path, arch, "expert_ffn", 0),
         shared_experts=_int(path, arch, "shared_experts", 0),
         dense_layers=_int(path, arch, "dense_layers", 0),
+        expert_groups=_int(path, arch, "expert_groups", 0),
+        group_top_k=_int(path, arch, "group_top_k", 0),
         head_size=_int(path, arch, "head_dim", 0),
         kv_lora_rank=_int(path, arch, "kv_lora_rank", 0),
         q_lora_rank=_int(path, arch, "q_lora_rank", 0),
@@ -261,6 +264,8 @@ def _architecture(path: Path, arch: dict, ffn_type: str, data: dict) -> Architec
         v_head_dim=_int(path, arch, "v_head_dim", 0))
     if architecture.ffn == 0 and not architecture.is_moe:
         raise CatalogError(f"{path}: [architecture] needs 'ffn' for a dense model")
+    if architecture.routing_error():
+        raise CatalogError(f"{path}: [architecture] {architecture.routing_error()}")
     return architecture
 
 
