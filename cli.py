@@ -283,6 +283,10 @@ def app(ctx):
 @click.option("--expert-ffn", help="FFN width of one expert.")
 @click.option("--shared-experts", help="Shared experts per MoE layer.")
 @click.option("--dense-layers", help="Leading layers with a dense FFN (MoE).")
+@click.option("--expert-groups", help="Groups of experts for group-limited (node-limited) "
+              "routing: 8 for DeepSeek-V3 (MoE).")
+@click.option("--group-top-k", help="Groups each token's experts come from: 4 for DeepSeek-V3 "
+              "(MoE, with --expert-groups).")
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
@@ -334,16 +338,17 @@ def app(ctx):
                    "matplotlib: pip install 'planner[plot]').")
 @click.pass_context
 def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
-             ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, seq_len,
-             global_batch, precision, gpu, gpus, network, site, catalog_dir, layout, deadline,
-             budget, power_cap, max_gpus, objective, ownership, price_per_gpu_hour, pue,
-             energy_usd_per_kwh, framework, team, assume, uncertainty, seed, fmt, inventory,
-             quiet, plot_path, unit):
+             ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, expert_groups,
+             group_top_k, seq_len, global_batch, precision, gpu, gpus, network, site,
+             catalog_dir, layout, deadline, budget, power_cap, max_gpus, objective, ownership,
+             price_per_gpu_hour, pue, energy_usd_per_kwh, framework, team, assume,
+             uncertainty, seed, fmt, inventory, quiet, plot_path, unit):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
                  vocab=vocab, experts=experts, top_k=top_k, expert_ffn=expert_ffn,
-                 shared_experts=shared_experts, dense_layers=dense_layers)
+                 shared_experts=shared_experts, dense_layers=dense_layers,
+                 expert_groups=expert_groups, group_top_k=group_top_k)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     _writable(plot_path, "--plot")

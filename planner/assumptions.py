@@ -219,9 +219,23 @@ class Assumptions:
     cp_comm_overlap: float = _a(1.0, "ring attention overlaps KV exchange with the attention "
                                 "of the previous block (Liu et al. 2023, Ring Attention)",
                                 valid=SHARE)
-    ep_comm_overlap: float = _a(0.0, "MoE dispatch/combine all-to-all on the critical path "
-                                "unless DualPipe-style overlap (DeepSeek-V3 report, sec. 3.2.1)",
-                                valid=SHARE)
+    ep_comm_overlap: float = _a(0.0, "share of the MoE dispatch/combine all-to-all scheduled "
+                                "under another microbatch's compute; what is hidden still "
+                                "costs overlap_contention, what exceeds that compute stays "
+                                "exposed. 0: on the critical path (Megatron-Core's dispatchers "
+                                "without --overlap-moe-expert-parallel-comm); 1: DualPipe "
+                                "(DeepSeek-V3 report sec. 3.2.1) and Megatron-Core's EP A2A "
+                                "overlap (MCore v0.14, Megatron-Core MoE README), which pair "
+                                "the forward and backward of two microbatches (FRAMEWORKS)",
+                                "fraction", valid=SHARE)
+    ep_hierarchical_dispatch: bool = _a(False, "MoE tokens cross the scale-out network once per "
+                                        "node hosting their experts and fan out over the "
+                                        "scale-up fabric, dispatched in FP8 under FP8 training "
+                                        "(DeepEP; DeepSeek-V3 report sec. 3.2.2, 3.3.3), as "
+                                        "Megatron-Core's flex dispatcher does (FRAMEWORKS); "
+                                        "false: a plain NCCL all-to-all, one BF16 copy per "
+                                        "(token, expert) (Megatron-Core alltoall dispatcher)",
+                                        valid=Boolean())
     comm_sm_fraction: float = _a(0.0, "share of the streaming multiprocessors held by "
                                  "communication kernels for the whole step, so compute runs on "
                                  "the rest; 0 when collectives only contend while they overlap "

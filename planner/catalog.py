@@ -159,6 +159,9 @@ ARCHITECTURE = Table({
     **{k: Key(DIM0) for k in ("experts", "top_k", "expert_ffn", "shared_experts",
                               "dense_layers", "head_dim", "kv_lora_rank", "q_lora_rank",
                               "rope_head_dim", "v_head_dim")},
+    "expert_groups": Key(DIM0, note="routing groups the experts are split into (DeepSeek-V3: "
+                                    "8, one per node)"),
+    "group_top_k": Key(DIM0, note="groups a token may route to (DeepSeek-V3: 4)"),
 }, what="the [architecture] table, with source and as_of")
 TRAINING = Table({
     "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
@@ -346,6 +349,7 @@ def _architecture(path: Path, data: dict, arch: dict) -> Architecture:
         tie_embeddings=bool(data.get("tie_embeddings", False)), experts=ints["experts"],
         top_k=ints["top_k"], expert_ffn=ints["expert_ffn"],
         shared_experts=ints["shared_experts"], dense_layers=ints["dense_layers"],
+        expert_groups=ints["expert_groups"], group_top_k=ints["group_top_k"],
         head_size=ints["head_dim"], kv_lora_rank=ints["kv_lora_rank"],
         q_lora_rank=ints["q_lora_rank"], rope_head_dim=ints["rope_head_dim"],
         v_head_dim=ints["v_head_dim"])
@@ -356,6 +360,8 @@ def _architecture(path: Path, data: dict, arch: dict) -> Architecture:
         name = {"head_size": "head_dim"}.get(name, name)
         raise CatalogError(f"{path}: architecture.{name}: {value!r} {reason}; accepted: "
                            f"{accepted}")
+    if architecture.routing_error():
+        raise CatalogError(f"{path}: architecture: {architecture.routing_error()}")
     return architecture
 
 

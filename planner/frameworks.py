@@ -19,8 +19,17 @@ FRAMEWORKS = {
     # Megatron-Core / NeMo performance recipes (2024-): Transformer Engine userbuffers overlap
     # the tensor-parallel all-gather/reduce-scatter with the GEMMs (NeMo docs, communication
     # overlap: tp_comm_overlap), distributed optimizer with overlapped gradient reduce.
-    "megatron-core": {"tp_comm_overlap": "tp_overlap_fraction"},
-    "nemo": {"tp_comm_overlap": "tp_overlap_fraction"},
+    # Its MoE path: the flex dispatcher with DeepEP (MCore v0.12) or HybridEP (v0.15)
+    # backends, which "removes redundant tokens during cross-node communication" and
+    # dispatches in FP8 under FP8 training, and the EP A2A overlap (v0.14, "--overlap-moe-
+    # expert-parallel-comm --delay-wgrad-compute": forward and backward of adjacent
+    # microbatches merged) (Megatron-Core MoE README, "What's New" and "Token Dispatching";
+    # Megatron-Bridge DeepSeek-V3 H100 recipe: moe_flex_dispatcher_backend="deepep",
+    # moe_a2a_overlap=True, scripts/performance/configs/deepseek/workload_base_configs.py).
+    "megatron-core": {"tp_comm_overlap": "tp_overlap_fraction", "ep_comm_overlap": 1.0,
+                      "ep_hierarchical_dispatch": True},
+    "nemo": {"tp_comm_overlap": "tp_overlap_fraction", "ep_comm_overlap": 1.0,
+             "ep_hierarchical_dispatch": True},
     # Megatron-DeepSpeed: DeepSpeed's pipeline engine (plain 1F1B, no virtual stages) and
     # ZeRO-3 parameter fetches per submodule: the four linear layers of a block (QKV,
     # attention output, FC1, FC2) each gathered in its own pre-forward hook, norms and biases
@@ -83,9 +92,13 @@ FRAMEWORK_SOURCES = {
                      "tensor-parallel collectives exposed, interleaved 1F1B",
     "megatron-core": "Megatron-Core (2024-): Transformer Engine userbuffers overlap the "
                      "tensor-parallel collectives (--tp-comm-overlap; calibrated "
-                     "tp_overlap_fraction)",
+                     "tp_overlap_fraction); MoE tokens go through the flex dispatcher "
+                     "(DeepEP/HybridEP: de-duplicated per node, FP8 under FP8 training) with "
+                     "the EP all-to-all overlapped across microbatches (Megatron-Core MoE "
+                     "README, v0.12-v0.15)",
     "nemo": "NVIDIA NeMo / Megatron-Bridge performance recipes (Megatron-Core with "
-            "tp_comm_overlap=True; calibrated tp_overlap_fraction)",
+            "tp_comm_overlap=True; calibrated tp_overlap_fraction; the flex MoE dispatcher "
+            "with the EP all-to-all overlapped, as Megatron-Core)",
     "deepspeed": "Megatron-DeepSpeed: DeepSpeed pipeline engine (plain 1F1B, no virtual stages) "
                  "and ZeRO-3 gathers per linear submodule, four per layer (DeepSpeed ZeRO-3 "
                  "partitioned-parameter coordinator)",

@@ -128,6 +128,11 @@ class Architecture:
     expert_ffn: int = 0
     shared_experts: int = 0
     dense_layers: int = 0  # leading layers with a dense FFN in a MoE model
+    # Group-limited routing: each token picks group_top_k of expert_groups groups of experts
+    # first, then its top_k experts inside them (DeepSeek-V3 report sec. 2.1.2, node-limited
+    # routing, M = 4 of 8 groups; config.json n_group, topk_group); 0 = unrestricted.
+    expert_groups: int = 0
+    group_top_k: int = 0
     head_size: int = 0  # per-head width when heads x head_size != hidden (PaLM: 48 x 256)
     # Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): keys and values come from a
     # kv_lora_rank latent, queries from a q_lora_rank latent (0: projected directly), each head
@@ -142,6 +147,21 @@ class Architecture:
     @property
     def is_moe(self) -> bool:
         return self.experts > 0
+
+    def routing_error(self) -> str | None:
+        """What is wrong with the group-limited routing fields, or None: groups need experts
+        that split into them evenly and 1 <= group_top_k <= expert_groups."""
+        if not self.expert_groups and not self.group_top_k:
+            return None
+        if not self.is_moe:
+            return "expert groups need a mixture of experts (experts > 0)"
+        if self.expert_groups < 1 or self.experts % self.expert_groups:
+            return (f"{self.experts} experts do not split into {self.expert_groups} groups of "
+                    "equal size")
+        if not 1 <= self.group_top_k <= self.expert_groups:
+            return (f"group_top_k must be 1 to expert_groups ({self.expert_groups}), got "
+                    f"{self.group_top_k}")
+        return None
 
     @property
     def head_dim(self):

@@ -104,23 +104,41 @@ def test_broken_files_name_file_and_key(tmp_path, text, words):
         assert w in message
 
 
+SMALL_WORKLOAD = """\
+    name = "w"
+    [architecture]
+    source = "s"
+    as_of = "2026"
+    layers = 2
+    hidden = 64
+    heads = 2
+    vocab = 100
+"""
+
+
+def test_expert_groups_must_split_the_experts(tmp_path):
+    # group-limited routing (DeepSeek-V3 sec. 2.1.2): groups of equal size, 1 <= top <= groups
+    base = SMALL_WORKLOAD + "    experts = 8\n    top_k = 2\n    expert_ffn = 32\n"
+    for extra, words in (("expert_groups = 3\ngroup_top_k = 1", "groups of equal size"),
+                         ("expert_groups = 4\ngroup_top_k = 5", "group_top_k must be")):
+        path = _write(tmp_path, "workloads", "moe", base + textwrap.indent(extra, " " * 4))
+        with pytest.raises(CatalogError, match=words):
+            load_file("workloads", path)
+    path = _write(tmp_path, "workloads", "moe", base + "    expert_groups = 4\n"
+                  "    group_top_k = 2\n")
+    a = load_file("workloads", path).architecture
+    assert (a.expert_groups, a.group_top_k) == (4, 2)
+
+
 def test_broken_workload_reference(tmp_path):
-    path = _write(tmp_path, "workloads", "w", """\
-        name = "w"
-        [architecture]
-        source = "s"
-        as_of = "2026"
-        layers = 2
-        hidden = 64
-        heads = 2
+    path = _write(tmp_path, "workloads", "w", SMALL_WORKLOAD + textwrap.dedent("""\
         ffn = 256
-        vocab = 100
         [[reference]]
         row_id = "r"
         kind = "sprint"
         source = "s"
         as_of = "2026"
-    """)
+    """))
     with pytest.raises(CatalogError, match="reference\\[0\\].kind: 'sprint' is not one of"):
         load_file("workloads", path)
 

@@ -102,6 +102,9 @@ def test_csv_is_one_row():
     (["--params", "1T", "--tokens", "15T", "--gpu", "a100", "--precision", "fp8"],
      "--precision"),
     (["--layers", "10", "--tokens", "1T"], "--hidden"),
+    (["--workload", "deepseek-v3", "--tokens", "1T", "--expert-groups", "7"], "--expert-groups"),
+    (["--workload", "deepseek-v3", "--tokens", "1T", "--group-top-k", "9"], "--group-top-k"),
+    (["--workload", "deepseek-v3", "--tokens", "1T", "--expert-groups", "0"], "--expert-groups"),
     (["--params", "1T", "--tokens", "15T", "--catalog", "/no/such/dir"], "--catalog"),
 ])
 def test_bad_input_exit_2_names_option(args, option):

@@ -84,3 +84,52 @@ def hierarchical_reduce_scatter_s(nbytes, n_inner, n_outer, bw_inner, bw_outer, 
     with np.errstate(invalid="ignore"):
         latency = messages * steps * np.where(n_outer > 1, alpha_outer, alpha_inner)
     return inner + outer + np.where(steps > 0, latency, 0.0)
+
+
+def distinct_bins_hit(k, items, bins):
+    """Expected number of ``bins`` (each holding items/bins of the ``items``) that ``k`` draws
+    without replacement hit: bins x (1 - C(items - items/bins, k) / C(items, k)), the
+    occupancy of the hypergeometric distribution (Feller 1968, vol. I, sec. II.6). A token's
+    top-k experts under balanced routing are such draws, the ranks or domains hosting them
+    the bins."""
+    k = np.asarray(k, dtype=float)
+    items = np.maximum(np.asarray(items, dtype=float), 1.0)
+    bins = np.clip(np.asarray(bins, dtype=float), 1.0, items)
+    outside = items - items / bins                     # items not in a given bin
+    miss = np.ones(np.broadcast(k, items, bins).shape)  # P(a given bin is not hit)
+    for i in range(int(np.max(k, initial=0.0))):
+        factor = np.clip((outside - i) / np.maximum(items - i, 1.0), 0.0, 1.0)
+        miss = miss * np.where(i < k, factor, 1.0)
+    return bins * (1.0 - miss)
+
+
+def expert_dispatch_copies(top_k, experts, inner, outer, groups=0, group_top_k=0,
+                           dedup=False):
+    """(copies over the scale-up fabric, copies over the scale-out fabric) a device sends per
+    token when an expert-parallel group of ``inner`` ranks per scale-up domain x ``outer``
+    domains dispatches each token to ``top_k`` of ``experts`` (balanced routing, experts
+    spread evenly over the ranks).
+
+    Plain all-to-all (NCCL, Megatron-Core's alltoall dispatcher) sends one copy per
+    (token, expert): (n - inner)/n of the top_k copies leave the domain, (inner - 1)/n stay in
+    it (n = inner x outer). A hierarchical dispatcher (DeepSeek-V3 report sec. 3.2.2; DeepEP,
+    whose internode kernels Megatron-Core's flex dispatcher uses: "removes redundant tokens
+    during cross-node communication", Megatron-Core MoE README) sends a token once to each
+    domain hosting one of its experts, to the GPU of the same in-domain index, which forwards
+    it over the scale-up fabric once to each rank hosting its experts: D (outer - 1)/outer
+    copies cross domains and R (inner - 1)/inner stay inside, D and R the distinct domains and
+    ranks hit (distinct_bins_hit). Group-limited routing (DeepSeek-V3 sec. 2.1.2, node-limited
+    routing, M = 4 of 8 nodes; DeepSeek-V2 sec. 2.2.2, device-limited routing) picks
+    ``group_top_k`` of ``groups`` expert groups first, so D is at most the domains those
+    groups span."""
+    n = inner * outer
+    plain_out = top_k * (n - inner) / n
+    plain_in = top_k * (inner - 1) / n
+    domains = distinct_bins_hit(top_k, experts, outer)
+    spanned = np.where(np.asarray(groups) > 0, np.asarray(group_top_k)
+                       * np.maximum(outer / np.maximum(groups, 1), 1.0), outer)
+    domains = np.minimum(domains, np.minimum(spanned, outer))
+    ranks = distinct_bins_hit(top_k, experts, n)
+    dedup_out = domains * (outer - 1) / outer
+    dedup_in = ranks * (inner - 1) / inner
+    return (np.where(dedup, dedup_in, plain_in), np.where(dedup, dedup_out, plain_out))

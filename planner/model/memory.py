@@ -56,11 +56,15 @@ def zero3_shards(shards, asm: Assumptions):
     return np.where(np.asarray(group) > 0, np.minimum(shards, np.maximum(group, 1)), shards)
 
 
-def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions):
+def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions,
+                               quantized_bytes=2.0):
     """Activations one layer keeps for backward, for one microbatch, on one device
     (Korthikanti et al. 2022, Table 2, re-derived per tensor for GQA and gated FFNs; 2 bytes per
-    element, 1 per dropout mask). Sequence parallelism is on whenever tp > 1, so everything
-    divides by tp; context parallelism divides the sequence."""
+    element, 1 per dropout mask; the inputs of linear layers at ``quantized_bytes``, 1 in FP8
+    training: Megatron-Core MoE README, FP8 training, "Stores linear layer inputs in FP8").
+    Sequence parallelism is on whenever tp > 1, so everything divides by tp; context
+    parallelism divides the sequence."""
+    q = quantized_bytes
     sb = seq_len / cp * microbatch
     h, heads = a.hidden, a.heads
     kv_width = a.kv_heads * a.head_dim
@@ -69,23 +73,27 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
                          (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
     gated = np.asarray(a.ffn_type) == "gated"
     norms = 2 * 2 * sb * h                                   # inputs of the two norms
-    ln_out = 2 * 2 * sb * h                                  # their outputs (QKV, FC1 inputs)
-    attn = 2 * sb * q_width + 2 * 2 * sb * kv_width + 2 * sb * q_width  # Q, K, V, proj input
+    ln_out = q * 2 * sb * h                                  # their outputs (QKV, FC1 inputs)
+    attn = 2 * sb * q_width + 2 * 2 * sb * kv_width + q * sb * q_width  # Q, K, V, proj input
     # MLA keeps the two latents (inputs of the up-projections), Q and K at the QK width
     # (RoPE dims included), V and the output projection's input at the value width.
     qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
     attn = np.where(np.asarray(a.kv_lora_rank) > 0,
-                    2 * sb * (a.q_lora_rank + a.kv_lora_rank) + 2 * 2 * sb * qk_w
-                    + 2 * 2 * sb * v_w, attn)
+                    q * sb * (a.q_lora_rank + a.kv_lora_rank) + 2 * 2 * sb * qk_w
+                    + 2 * sb * v_w + q * sb * v_w, attn)
+    # MoE: the routed experts' first GEMM keeps its input for the weight gradient, as every
+    # linear layer does (Korthikanti et al. 2022, Table 2), and that input is the token
+    # permuted to its experts, one copy per selected expert (Megatron-Core token permutation)
+    expert_in = np.where(np.asarray(a.experts) > 0, q * sb * a.top_k * h, 0.0)
     fc1_out = np.where(gated, 2, 1) * 2 * sb * ffn_width     # gate+up (fused) or up
-    act_out = 2 * sb * ffn_width                             # activation output = FC2 input
+    act_out = q * sb * ffn_width                             # activation output = FC2 input
     dropout = 2 * sb * h * (1 if asm.dropout else 0)         # two 1-byte dropout masks
     # Attention scores: softmax output (2 bytes), dropout mask (1) and output (2) = 5 a s^2 b
     # when materialised; FlashAttention keeps only the fp32 log-sum-exp, 4 a s b.
     scores_full = (5 if asm.dropout else 2) * heads * sb * (seq_len / cp)
     scores = 4 * heads * sb if asm.flash_attention else scores_full
     code = np.asarray(recompute)
-    full_layer = (norms + ln_out + attn + fc1_out + act_out + dropout + scores) / tp
+    full_layer = (norms + ln_out + attn + expert_in + fc1_out + act_out + dropout + scores) / tp
     # Selective: with materialised scores, recompute the attention core (Korthikanti et al.
     # 2022, sec. 5); with FlashAttention, which already keeps no scores, recompute the norms and
     # the MLP activation instead (Megatron-Core --recompute-modules layernorm, mlp activation).
@@ -113,13 +121,15 @@ def in_flight_microbatches(pp, microbatches, virtual_stages):
 
 
 def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, vp, recompute,
-                     zero, asm: Assumptions) -> dict:
-    """Peak bytes per device by component: weights, grads, optimizer, activations, other."""
+                     zero, asm: Assumptions, quantized_bytes=2.0) -> dict:
+    """Peak bytes per device by component: weights, grads, optimizer, activations, other
+    (``quantized_bytes``: activation_bytes_per_layer)."""
     dense, expert = stage_params(a, tp, pp, ep)
     shards = np.where(np.asarray(zero) >= 3, zero3_shards(dp * cp, asm), dp * cp)
     wd, gd, od = state_bytes(dense, shards, zero, asm)
     we, ge, oe = state_bytes(expert, np.maximum(shards / ep, 1), zero, asm)
-    stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm)
+    stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm,
+                                                 quantized_bytes)
     layers_stage = np.ceil(a.layers / pp)
     first = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss

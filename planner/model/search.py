@@ -309,7 +309,8 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> t
     mb = lay["microbatch"]
     mem = total_bytes(memory_breakdown(
         a, seqf, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"], lay["pp"], lay["dp"],
-        lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"], lay["zero"], asm))
+        lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"], lay["zero"], asm,
+        hw.quantized_bytes))
     n = len(lay["tp"])
     mem = np.broadcast_to(np.asarray(mem, dtype=float), (n,))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)

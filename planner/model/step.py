@@ -6,7 +6,9 @@ split, timed by a roofline that adds the time to move operands through HBM to th
 measured matmul ceiling (so small GEMMs fall off; Williams et al. 2009, roofline); the attention
 core at the FlashAttention rate; elementwise work (norms, activations, residuals) at HBM
 bandwidth; tensor-parallel all-gather/reduce-scatter with sequence parallelism (Korthikanti
-et al. 2022, sec. 4.2.2); context-parallel ring exchange; expert-parallel all-to-all. Per step:
+et al. 2022, sec. 4.2.2); context-parallel ring exchange; expert-parallel all-to-all (one copy
+per token and expert, or once per node as hierarchical dispatchers send it, hidden under
+another microbatch's compute where the stack overlaps it). Per step:
 m microbatches, the pipeline bubble (p-1)/(m v) (Narayanan et al. 2021, sec. 2.2.2), pipeline
 point-to-point, data-parallel gradient reduction overlapped with the last backward, ZeRO-3
 gathers per microbatch, and the optimizer step at HBM bandwidth.
@@ -46,6 +48,8 @@ class Hardware:
     switch_radix: int
     attention_flops: float = 0.0  # achievable bf16 FLOP/s of the attention core (FlashAttention
     # runs in bf16 also in FP8 training: Transformer Engine FP8 recipe keeps attention in bf16)
+    quantized_bytes: float = 2.0  # bytes per element of the activations an FP8 recipe keeps
+    # in FP8 (linear-layer inputs saved for backward, MoE tokens dispatched): 1 in FP8 training
 
 
 def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
@@ -79,15 +83,26 @@ def _reduce_scatter(nbytes, n, stride, hw, messages=1.0):
                                               alpha, messages)
 
 
-def _all_to_all(nbytes, n, stride, hw):
-    """All-to-all: the share sent across domains goes at scale-out bandwidth."""
+def _all_to_all(a, tokens, element_bytes, n, stride, hw, hierarchical):
+    """MoE dispatch and combine of ``tokens`` per device over the expert-parallel group of
+    ``n`` ranks ``stride`` apart, (``element_bytes`` of a dispatched, of a combined hidden
+    element): the copies each token sends inside and across scale-up domains
+    (collectives.expert_dispatch_copies) move concurrently, the slower fabric sets the time
+    (DeepSeek-V3 report sec. 3.2.2: "communications via IB and NVLink are fully overlapped"; a
+    pairwise all-to-all drives both at once). Returns (dispatch, combine) seconds."""
     inner, outer, alpha = _group_links(n, stride, hw)
-    n = np.maximum(np.asarray(n, dtype=float), 1.0)
-    local = coll.all_to_all_s(nbytes * inner / n, inner, hw.scale_up_bytes_per_s,
-                              hw.scale_up_latency_s)
-    remote = np.where(outer > 1, nbytes * (n - inner) / n / hw.scale_out_bytes_per_s
-                      + (outer - 1) * alpha, 0.0)
-    return np.maximum(local, remote)
+    up, out = coll.expert_dispatch_copies(a.top_k, a.experts, inner, outer, a.expert_groups,
+                                          a.group_top_k, hierarchical)
+
+    def one(nbytes):
+        token = tokens * a.hidden * nbytes
+        local = np.where(inner > 1, up * token / hw.scale_up_bytes_per_s
+                         + (inner - 1) * hw.scale_up_latency_s, 0.0)
+        remote = np.where(outer > 1, out * token / hw.scale_out_bytes_per_s
+                          + (outer - 1) * alpha, 0.0)
+        return np.maximum(local, remote)
+
+    return one(element_bytes[0]), one(element_bytes[1])
 
 
 def _p2p(nbytes, stages, stride, hw):
@@ -186,8 +201,15 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
         hw.scale_up_latency_s)                              # forward ring + 2x in backward
     cp_layer = np.maximum(cp_raw - asm.cp_comm_overlap * (attn_fwd + attn_bwd), 0.0)
-    a2a = _all_to_all(tokens * a.top_k * h * 2.0, ep, tp * cp, hw)
-    ep_layer = np.where(moe, 4.0 * a2a * (1 - asm.ep_comm_overlap), 0.0) * moe_l / a.layers
+    # MoE all-to-all: forward dispatch and combine, their mirrors in backward (the combine's
+    # gradient goes out as a dispatch, the dispatch's comes back as a combine), and the
+    # forward pair again under full recompute. A hierarchical dispatcher sends the tokens in
+    # the training's FP8 and combines in BF16 (DeepSeek-V3 report sec. 3.3.3, "Low-Precision
+    # Communication"; Megatron-Core MoE README, FP8 training: "50% EP dispatch volume").
+    hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
+    dispatch, combine = _all_to_all(a, tokens, (np.where(hier, hw.quantized_bytes, 2.0), 2.0),
+                                    ep, tp * cp, hw, hier)
+    a2a_layer = np.where(moe, (dispatch + combine) * np.where(rc == 2, 3.0, 2.0), 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
     layers_stage = np.ceil(a.layers / pp)
@@ -199,7 +221,13 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
         / (1.0 - asm.comm_sm_fraction)
     tp_mb = layers_stage * tp_layer
     cp_mb = layers_stage * cp_layer
-    ep_mb = layers_stage * ep_layer
+    # Scheduled under another microbatch's compute (DualPipe, DeepSeek-V3 report sec. 3.2.1;
+    # Megatron-Core's EP A2A overlap merges the forward and backward of adjacent
+    # microbatches), the all-to-all is hidden up to that compute, at overlap_contention.
+    a2a_mb = layers_stage * a2a_layer * moe_l / a.layers
+    hidden = np.minimum(asm.ep_comm_overlap * a2a_mb,
+                        layers_stage * (layer_fwd + layer_bwd + recompute_layer))
+    ep_mb = a2a_mb - hidden + asm.overlap_contention * hidden
     t_mb = compute_mb + tp_mb + cp_mb + ep_mb
 
     # --- data parallelism ------------------------------------------------------------------------
@@ -260,7 +288,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     shape = np.broadcast(*[np.asarray(v) for v in time.values()]).shape
     time = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in time.items()}
     step = sum(time.values())
-    mem = memory_breakdown(a, s, mb, m, tp, pp, dp, cp, ep, vp, rc, zero, asm)
+    mem = memory_breakdown(a, s, mb, m, tp, pp, dp, cp, ep, vp, rc, zero, asm,
+                           hw.quantized_bytes)
     tokens_per_s = global_batch_tokens / step
     mfu = tokens_per_s * model_flops_per_token(a, s) / (devices * hw.peak_flops)
     hfu = tokens_per_s * hardware_flops_per_token(a, s, np.select(

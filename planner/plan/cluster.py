@@ -95,7 +95,18 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                     scale_up_latency_s=up_lat, scale_up_domain=acc.scale_up_domain,
                     devices_per_node=acc.devices_per_node,
                     scale_out_bytes_per_s=out_bw * out_frac if out_bw else math.nan,
-                    scale_out_latency_s=out_lat, switch_radix=radix)
+                    scale_out_latency_s=out_lat, switch_radix=radix,
+                    quantized_bytes=quantized_bytes(precision))
+
+
+def quantized_bytes(precision: str) -> float:
+    """Bytes per element of the activations an FP8 recipe keeps in FP8: the inputs of linear
+    layers saved for their backward GEMMs and the MoE tokens a dispatcher sends (Megatron-Core
+    MoE README, FP8 training: "Stores linear layer inputs in FP8 instead of BF16",
+    "Dispatches tokens in FP8 instead of BF16"; DeepSeek-V3 report sec. 3.3.3). FP4 recipes
+    keep them in FP8 too as far as published (DeepEP dispatches FP8 or BF16, README); BF16
+    otherwise."""
+    return 1.0 if precision in ("fp8", "fp4") else 2.0
 
 
 _ACCEPT_UNIT = ("auto (the system's unit), device (rented by the device), node, rack or "

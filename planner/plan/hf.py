@@ -139,7 +139,10 @@ def architecture_from_config(data: dict, where: str = "config.json",
                      q_lora_rank=need("q_lora_rank", default=0, allow_zero=True),
                      rope_head_dim=need("qk_rope_head_dim"),
                      v_head_dim=need("v_head_dim"), head_size=need("qk_nope_head_dim"))
-    return Architecture(**shape)
+    arch = Architecture(**shape)
+    if arch.routing_error():
+        fail(f"has n_group/topk_group the planner cannot use: {arch.routing_error()}")
+    return arch
 
 
 def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
@@ -167,10 +170,15 @@ def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
     first = need("first_k_dense_replace", default=0, allow_zero=True)
     freq = need("moe_layer_freq", default=1)
     dense = layers - sum(1 for i in range(first, layers) if i % freq == 0)
+    # group-limited routing (DeepSeek-V2 sec. 2.2.2, DeepSeek-V3 sec. 2.1.2): n_group groups,
+    # each token's experts from topk_group of them; one group is no restriction
+    groups = need("n_group", default=1)
     return dict(experts=need("n_routed_experts"), top_k=need("num_experts_per_tok"),
                 expert_ffn=need("moe_intermediate_size"),
                 shared_experts=need("n_shared_experts", default=0, allow_zero=True),
-                dense_layers=dense, ffn=need("intermediate_size") if dense else 0)
+                dense_layers=dense, ffn=need("intermediate_size") if dense else 0,
+                **({"expert_groups": groups, "group_top_k": need("topk_group")}
+                   if groups > 1 else {}))
 
 
 def model_name(data: dict, path: Path) -> str:
@@ -201,6 +209,7 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
         seq = context
     moe = (f" experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn} "
            f"shared={arch.shared_experts} dense_layers={arch.dense_layers}"
+           + (f" groups={arch.group_top_k}/{arch.expert_groups}" if arch.expert_groups else "")
            if arch.experts else "")
     mla = (f" mla kv_lora={arch.kv_lora_rank} q_lora={arch.q_lora_rank}"
            if arch.kv_lora_rank else "")

@@ -38,7 +38,7 @@ from . import hf
 
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-                "expert_ffn", "shared_experts", "dense_layers")
+                "expert_ffn", "shared_experts", "dense_layers", "expert_groups", "group_top_k")
 # The layout parts a user may give, and their short names.
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
@@ -142,6 +142,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError(flag(next(iter(shape))) if shape else "--workload",
                              workload or shape, "a shape of at most 1000T parameters",
                              f"has {n:.3g} parameters")
+    problem = w.architecture.routing_error() if w.architecture is not None else None
+    if problem:
+        name = "--group-top-k" if "group_top_k" in problem else "--expert-groups"
+        raise InputError(name, shape.get(name[2:].replace("-", "_")),
+                         "--expert-groups dividing --experts, and 1 <= --group-top-k <= "
+                         "--expert-groups", f"is not valid: {problem}")
     changes = {}
     if tokens is not None:
         changes["tokens"] = parse_tokens(tokens)

@@ -74,8 +74,11 @@ def test_shapes_read_per_family():
         (256, 8, 2048, 1, 3)
     assert (v3.kv_lora_rank, v3.q_lora_rank, v3.rope_head_dim, v3.v_head_dim, v3.head_size) == \
         (512, 1536, 64, 128, 128)
+    # node-limited routing: n_group 8, topk_group 4 (DeepSeek-V3 report sec. 4.2: M = 4)
+    assert (v3.expert_groups, v3.group_top_k) == (8, 4)
     lite = arch("deepseek-v2-lite.json")
     assert lite.q_lora_rank == 0 and lite.shared_experts == 2 and lite.dense_layers == 1
+    assert (lite.expert_groups, lite.group_top_k) == (0, 0)       # n_group 1: unrestricted
     assert arch("qwen2-57b-a14b.json").shared_experts == 8      # 20480 / 2560
     assert arch("mixtral-8x7b.json").expert_ffn == 14336
     assert arch("gemma-7b.json").head_size == 256 and arch("gemma-7b.json").tie_embeddings
