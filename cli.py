@@ -396,7 +396,7 @@ def validate(fmt, catalog_dir, refit_path):
 
     cat = _catalog(catalog_dir)
     if refit_path is not None:
-        text = validation.render_fit(validation.fit_realisation(cat))
+        text = validation.render_fit(*validation.fit_realisation(cat))
         if refit_path == "-":
             click.echo(text, nl=False)
         else:

@@ -28,14 +28,14 @@ import numpy as np
 from ..assumptions import Assumptions
 from ..specs import TEAMS
 from ..units import known as _known
-from .realisation_fit import FIT
+from .realisation_fit import FIT, GROUPING
 
 __all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "realise",
            "spread", "draw_residual", "fit", "leave_one_out"]
 
-# The residual's groups: frontier labs, every other kind of team, and all runs together (the
-# grouping kept by the leave-one-out comparison of docs/validation.md).
-GROUPS = ("frontier", "other", "any")
+# The residual's groups, in the order realisation_fit.py lists them: every group a grouping
+# names, and all runs together ("any").
+GROUPS = ("frontier", "other", "company", "open") + TEAMS + ("any",)
 # What ``realise`` returns beside the wall time, in order (a plan's realisation_* columns).
 REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
                     "residual", "lost_hours_evaluation", "lost_hours_batch_ramp",
@@ -44,15 +44,26 @@ REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fra
 Z90 = 1.2815515655446004
 
 
-def group_of(team: str | None) -> str:
-    """The residual group of a kind of team ("" or None: not said, all runs)."""
+# How the public whole runs may be grouped by the kind of team that ran them: the fit keeps
+# the grouping with the lowest leave-one-out error (planner/validate.py fit_realisation, which
+# writes it to realisation_fit.py as GROUPING), "none" when no grouping lowers it.
+GROUPINGS = {
+    "none": lambda team: "any",
+    "frontier lab / other": lambda team: "frontier" if team == "frontier lab" else "other",
+    "frontier lab / company / open, academic, national":
+        lambda team: {"frontier lab": "frontier", "company": "company"}.get(team, "open"),
+    "each of the five kinds": lambda team: team,
+}
+
+
+def group_of(team: str | None, grouping: str | None = None) -> str:
+    """The residual group of a kind of team under ``grouping`` (the shipped fit's GROUPING
+    when None); "" or None: not said, all runs ("any")."""
     if not team or team == "any":
         return "any"
-    if team == "frontier lab":
-        return "frontier"
-    if team in TEAMS:
-        return "other"
-    raise KeyError(team)
+    if team not in TEAMS:
+        raise KeyError(team)
+    return GROUPINGS[grouping or GROUPING](team)
 
 
 def named_fraction(asm: Assumptions) -> float:
