@@ -19,7 +19,7 @@ FLOORS = [
     ("model", ("planner.model", "planner.report", "planner.charts")),
     ("plan", ("planner.plan",)),
     ("uses of a plan", ("planner.inverse", "planner.validate", "planner.calibrate",
-                        "planner.fleet")),
+                        "planner.references", "planner.whole_runs", "planner.fleet")),
     ("many", ("planner.many",)),
     ("api", ("planner",)),
     ("cli", ("cli",)),

@@ -14,7 +14,7 @@ terms) that minimises the percentage error (``centre``: a weighted median), for 
 kind of team running the training ("frontier lab" or any other kind; all runs when the team is
 not said), with its spread as the 10th and 90th percentiles of the same ratios. The fitted
 constants live in realisation_fit.py, regenerated from the repository's data by
-``planner validate --refit`` (planner/validate.py fit_realisation); a test holds them to a fresh
+``planner validate --refit`` (planner/whole_runs.py fit_realisation); a test holds them to a fresh
 fit. The team grouping is kept because it lowers the leave-one-out error (docs/validation.md).
 
 Pure functions that broadcast over numpy arrays: one plan, a Monte Carlo and a sweep of
@@ -45,7 +45,7 @@ Z90 = 1.2815515655446004
 
 
 # How the public whole runs may be grouped by the kind of team that ran them: the fit keeps
-# the grouping with the lowest leave-one-out error (planner/validate.py fit_realisation, which
+# the grouping with the lowest leave-one-out error (planner/whole_runs.py fit_realisation, which
 # writes it to realisation_fit.py as GROUPING), "none" when no grouping lowers it.
 GROUPINGS = {
     "none": lambda team: "any",

@@ -1,0 +1,176 @@
+"""The choice among a plan's options: a given size judged against the limits, or the option a
+sizing chooses under them (numpy for a deadline alone, CP-SAT under other limits, several
+accelerators or the time objective: limits.solve_with's questions either way), with the
+binding limit and why (plan/assemble.py's wording), and the summary the sizing chart draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..assumptions import Assumptions
+from ..errors import InputError, LayoutError
+from ..model.search import ERROR, FITS, NO_LAYOUT
+from ..units import SECONDS_PER_DAY
+from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
+from .inputs import Limits, layout_text, no_layout_hint
+from .limits import (
+    COST_RESOLUTION_USD,
+    DAYS_RESOLUTION,
+    GPU_RESOLUTION,
+    POWER_RESOLUTION_MW,
+    SizingInstance,
+    SizingLimits,
+    solve,
+)
+from .options import Options
+
+
+def sizing_limits(limits: Limits, asm: Assumptions, default_deadline: bool) -> SizingLimits:
+    """The limits in the sizing's units. Minimising cost needs a deadline (else the cheapest
+    plan is the smallest cluster taking years): the default deadline applies."""
+    deadline = limits.deadline_s / SECONDS_PER_DAY if limits.deadline_s is not None else None
+    if deadline is None and default_deadline:
+        deadline = asm.deadline_days
+    return SizingLimits(
+        deadline_days=deadline, budget_usd=limits.budget_usd,
+        power_cap_mw=limits.power_cap_w / 1e6 if limits.power_cap_w is not None else None,
+        max_gpus=limits.max_gpus, inventory=dict(limits.inventory))
+
+
+@dataclass
+class Choice:
+    index: int
+    feasible: bool
+    binding: str | None
+    reason: str | None
+    summary: dict | None = None
+    label: str | None = None  # the sizing line of the assumptions table
+    limits: SizingLimits = SizingLimits()  # what the choice was made under
+    objective: str = "cost"
+
+
+@dataclass
+class Setup:
+    """How a request is planned: a given size, or a sizing with its deadline, caps, density
+    and hints; the cost method; the limits in the sizing's units and the objective."""
+
+    n_gpus: int | None
+    method: int
+    slim: SizingLimits
+    objective: str
+    wants_solver: bool
+    deadline_days: float | None = None
+    caps: dict = field(default_factory=dict)
+    dense: bool = False
+    hints: dict | None = None
+
+
+def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
+    """The option chosen, with the binding limit and why."""
+    limits, sides, asm = req.limits, req.sides, req.asm
+    if st.n_gpus is not None:
+        refuse_unusable(opts, req.w, st.n_gpus, req.fixed)
+        if len(sides) == 1:
+            choice = _judged(opts, st.slim, limits, asm)
+        else:
+            choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=engine != "numpy")
+    else:
+        cp_sat = engine == "cp-sat" or (engine == "auto" and (
+            limits.caps_size or len(sides) > 1 or limits.objective == "time"))
+        choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=cp_sat,
+                         summary=st.wants_solver)
+        if not st.wants_solver and choice.feasible:
+            choice.binding = "deadline"  # the default deadline sized the cluster
+        if choice.binding == "deadline" and not choice.feasible and not limits.caps_size:
+            cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
+            if cause is not None:
+                choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
+    choice.limits, choice.objective = st.slim, limits.objective or "cost"
+    return choice
+
+
+def refuse_unusable(opts: Options, w, n_gpus: int, fixed: dict) -> None:
+    """A given size no layout can use, or inputs no layout can hold, is a user error."""
+    for i, state in enumerate(opts.best.state.tolist()):
+        if state == ERROR:
+            raise LayoutError(opts.best.errors[i])
+        if state == NO_LAYOUT:
+            raise InputError("--layout" if fixed else "--gpus", layout_text(fixed) or n_gpus,
+                             no_layout_hint(w, n_gpus, fixed))
+
+
+def instance_of(opts: Options, rows: np.ndarray, slim: SizingLimits,
+              objective: str) -> SizingInstance:
+    c = opts.cols
+    return SizingInstance(opts.accelerators()[rows], opts.gpus[rows],
+                          c["training_days"][rows], c["cost_usd_total"][rows],
+                          c["power_mw"][rows], slim, objective)
+
+
+def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions) -> Choice:
+    """A given size on one accelerator: the limits judge it, none chooses."""
+    if not opts.fits[0]:
+        return _unfit(opts, asm)
+    caps = {"deadline": slim.deadline_days, "power": slim.power_cap_mw,
+            "budget": slim.budget_usd, "max_gpus": slim.max_gpus,
+            "inventory": dict(limits.inventory).get(opts.sides[0].acc.key)}
+    lim = {k: np.array([np.nan if v is None else float(v)]) for k, v in caps.items()}
+    rows = {**opts.cols, "training_days": opts.cols["training_days"]}
+    feasible, binding, reason = judge(rows, lim, opts.accelerators(), "gpus", asm)
+    return Choice(0, bool(feasible[0]), binding[0], reason[0])
+
+
+def _unfit(opts: Options, asm: Assumptions) -> Choice:
+    """No option runs: why, at the largest size tried."""
+    i = int(np.argmax(opts.gpus))
+    sd = opts.sides[int(opts.side[i])]
+    if opts.best.state[i] == FITS:  # it fits, but fails faster than it restarts
+        return Choice(i, False, "reliability", reliability_reason(
+            int(opts.gpus[i]), float(opts.cols["reliability_mtbf_s"][i]), asm))
+    binding, reason = no_fit_reason(int(opts.best.state[i]), float(opts.best.lean_bytes[i]),
+                                    sd.acc.key, sd.acc.hbm_bytes,
+                                    bool(sd.acc.scale_out_bytes_per_s))
+    return Choice(i, False, binding, reason)
+
+
+def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
+            cp_sat: bool, summary: bool = True) -> Choice:
+    """The option chosen among those that run, by CP-SAT (``cp_sat``) or by numpy (the same
+    questions, limits.solve_with)."""
+    rows = np.flatnonzero(opts.fits)
+    if not rows.size:
+        return _unfit(opts, asm)
+    inst = instance_of(opts, rows, slim, objective)
+    if cp_sat:
+        from . import sizing  # CP-SAT (and OR-Tools) only on the paths that use it
+
+        sol = sizing.solve(inst, sizing.SolverSettings())
+        settings = sol.settings
+        label = (f"CP-SAT {sol.status}: {objective} over {inst.n} sizes of "
+                 f"{', '.join(dict.fromkeys(inst.accelerator))}")
+        source = (f"plan/sizing.py; time limit {settings.time_limit_s:g} s, {settings.workers} "
+                  f"workers, seed {settings.seed}; resolutions {DAYS_RESOLUTION} day, "
+                  f"${COST_RESOLUTION_USD:,.0f}, {POWER_RESOLUTION_MW * 1e3:g} kW, "
+                  f"{GPU_RESOLUTION} device")
+    else:
+        sol = solve(inst)
+        label = (f"{sol.status}: {objective} over {inst.n} sizes of "
+                 f"{', '.join(dict.fromkeys(inst.accelerator))}, ranked with numpy")
+        source = ("plan/limits.py: the solver's objective and questions, each answered by "
+                  "enumerating the options (a one-of-n choice needs no search)")
+    if sol.index is None:  # nothing to choose (unknown figures, time limit)
+        i = int(rows[np.argmin(opts.cols["wall_s"][rows])])
+        return Choice(i, False, sol.binding, sol.reason, sol.summary(inst) if summary else None,
+                      label)
+    choice = Choice(int(rows[sol.index]), sol.feasible, sol.binding, sol.reason,
+                    sol.summary(inst) if summary else None, label)
+    if summary:
+        choice.summary["source"] = source
+        # poor sizes (a smaller cluster finishes sooner) and why: the chart's envelope
+        poor, notes = size_notes({k: v[rows] for k, v in opts.cols.items()},
+                                 opts.accelerators()[rows])
+        choice.summary["options"]["poor"] = poor.tolist()
+        choice.summary["options"]["note"] = notes
+    return choice
