@@ -243,8 +243,14 @@ def test_params_with_a_workload_or_a_shape_is_a_conflict_naming_both():
     refused(*_shape(ffn=11008, params="1T"), says=["--params: '1T' conflicts with --layers"])
     with pytest.raises(InputError, match="--ffn-type: 'moe' is not valid"):
         planner.estimate(params="7B", tokens="1T", ffn_type="moe")
-    with pytest.raises(InputError, match="conflicts with --params"):
-        planner.estimate(params="7B", tokens="1T", ffn_type="plain")
+
+
+def test_params_with_a_plain_ffn_uses_the_plain_shape_rule():
+    plan = planner.estimate(params="7B", tokens="1T", ffn_type="plain", gpus=64)
+    assert plan.workload["ffn_type"] == "plain"
+    assert plan.workload["kv_heads"] == plan.workload["heads"]
+    assert plan.workload["params"] == pytest.approx(7e9, rel=0.03)
+    assert "GPT-3 layout" in plan.assumptions["architecture"]["source"]
 
 
 def test_a_catalog_workload_with_an_impossible_shape_is_refused(tmp_path):

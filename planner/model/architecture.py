@@ -24,9 +24,13 @@ RULE_ASPECT = 128  # hidden / layers
 RULE_FFN_RATIO = 3.5
 RULE_KV_HEADS = 8
 RULE_VOCAB = 128256
+PLAIN_FFN_RATIO = 4.0  # plain (GPT) FFN: d_ff = 4 d_model (Brown et al. 2020, sec. 2.1)
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
                "vocab 128,256")
+PLAIN_RULE_SOURCE = ("planner shape rule, plain FFN: the GPT-3 layout (Brown et al. 2020, "
+                     "Table 2.1): ffn 4 hidden, full multi-head attention; head dim 128, "
+                     "hidden/layers 128, vocab 128,256")
 
 
 def attention_params(hidden, heads, kv_heads, head_dim=None):
@@ -116,22 +120,33 @@ def param_counts(a: Architecture) -> tuple[float, float]:
 
 
 @lru_cache(maxsize=4096)
-def shape_for_params(n_params: float) -> Architecture:
-    """A dense gated decoder whose parameter count is within 3% of ``n_params`` (1e9 to 1e14)."""
+def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
+    """A dense decoder whose parameter count is within 3% of ``n_params`` (1e9 to 1e14).
+
+    Gated (the default): the Llama 3.1 rule above. Plain: the GPT-3 layout (Brown et al. 2020,
+    sec. 2.1 and Table 2.1: d_ff = 4 d_model, full multi-head attention), with the same head
+    dim, depth ratio and vocabulary.
+    """
     if not (n_params > 0 and math.isfinite(n_params)):
         raise ValueError(f"params must be a positive finite number, got {n_params}")
+    if ffn_type not in ("gated", "plain"):
+        raise ValueError(f"ffn_type must be gated or plain, got {ffn_type!r}")
+    mats, ratio = (3, RULE_FFN_RATIO) if ffn_type == "gated" else (2, PLAIN_FFN_RATIO)
+
+    def kv_for(heads: float) -> float:
+        return min(RULE_KV_HEADS, heads) if ffn_type == "gated" else heads
 
     def count(hidden: float, layers: float, ffn: float) -> float:
         heads = hidden / RULE_HEAD_DIM
-        kv = min(RULE_KV_HEADS, heads)
-        per_layer = (attention_params(hidden, heads, kv) + 3 * hidden * ffn + 2 * hidden)
+        per_layer = (attention_params(hidden, heads, kv_for(heads)) + mats * hidden * ffn
+                     + 2 * hidden)
         return layers * per_layer + 2 * RULE_VOCAB * hidden + hidden
 
-    # Solve count(h, h/aspect, 3.5 h) = N for h on the continuum, by bisection (monotone in h).
+    # Solve count(h, h/aspect, ratio h) = N for h on the continuum, by bisection (monotone in h).
     lo, hi = 64.0, 1e7
     for _ in range(200):
         mid = math.sqrt(lo * hi)
-        if count(mid, max(mid / RULE_ASPECT, 1.0), RULE_FFN_RATIO * mid) < n_params:
+        if count(mid, max(mid / RULE_ASPECT, 1.0), ratio * mid) < n_params:
             lo = mid
         else:
             hi = mid
@@ -139,14 +154,14 @@ def shape_for_params(n_params: float) -> Architecture:
     group = RULE_HEAD_DIM * (8 if lo >= 4096 else 4)
     hidden = max(group, group * round(lo / group))
     heads = hidden // RULE_HEAD_DIM
-    kv = min(RULE_KV_HEADS, heads)
+    kv = int(kv_for(heads))
     emb = 2 * RULE_VOCAB * hidden + hidden
     attn = attention_params(hidden, heads, kv) + 2 * hidden
-    base_ffn = RULE_FFN_RATIO * hidden
-    layers = max(2, round((n_params - emb) / (attn + 3 * hidden * base_ffn)))
+    base_ffn = ratio * hidden
+    layers = max(2, round((n_params - emb) / (attn + mats * hidden * base_ffn)))
     # Fill what rounding left over with the FFN width (multiple of 256, 2h..6h).
-    ffn_exact = (n_params - emb - layers * attn) / (3 * hidden * layers)
+    ffn_exact = (n_params - emb - layers * attn) / (mats * hidden * layers)
     ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
     return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
-                        kv_heads=int(kv), ffn=ffn, vocab=RULE_VOCAB, ffn_type="gated",
+                        kv_heads=kv, ffn=ffn, vocab=RULE_VOCAB, ffn_type=ffn_type,
                         tie_embeddings=False)

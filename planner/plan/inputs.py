@@ -12,7 +12,8 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import RULE_SOURCE, shape_for_params, total_params
+from ..model.architecture import (PLAIN_RULE_SOURCE, RULE_SOURCE, shape_for_params,
+                                  total_params)
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
@@ -113,16 +114,15 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         arch = Architecture(ffn_type=ffn_type, **shape)
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
-        if ffn_type is not None and ffn_type != "gated":
-            raise InputError("--ffn-type", ffn_type, "gated with --params (the shape rule's "
-                             "FFN), or a full shape for a plain FFN", "conflicts with --params")
         n = parse_count(params, "--params")
         if not 1e6 <= n <= MAX_PARAMS:
             raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
-        arch = shape_for_params(n)
+        arch = shape_for_params(n, ffn_type or "gated")
         used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
-                                f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}",
-                                "source": RULE_SOURCE}
+                                f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}"
+                                + (f" ffn_type={arch.ffn_type}" if ffn_type else ""),
+                                "source": RULE_SOURCE if arch.ffn_type == "gated"
+                                else PLAIN_RULE_SOURCE}
         w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
                      published_params=n)
     else:

@@ -78,12 +78,26 @@ def test_matmul_params_drop_input_embedding_only():
     assert matmul_params_per_token(a) == total_params(a) - a.vocab * a.hidden - per_layer_norms
 
 
+@pytest.mark.parametrize("ffn_type", ["gated", "plain"])
 @pytest.mark.parametrize("n", [1e9, 3e9, 8e9, 70e9, 405e9, 1e12, 5e12, 2e13, 1e14])
-def test_shape_rule_within_3_percent(n):
-    a = shape_for_params(n)
+def test_shape_rule_within_3_percent(n, ffn_type):
+    a = shape_for_params(n, ffn_type)
     assert total_params(a) == pytest.approx(n, rel=0.03)
     assert a.hidden % a.heads == 0 and a.hidden // a.heads == 128
     assert a.heads % 4 == 0
+    assert a.ffn_type == ffn_type
+
+
+def test_plain_shape_rule_is_the_gpt3_layout():
+    # Brown et al. 2020 Table 2.1: GPT-3 175B is 96 layers of 12288 with d_ff = 4 d_model and
+    # full multi-head attention; the plain rule lands within 10% of its width and depth.
+    a = shape_for_params(175e9, "plain")
+    assert a.kv_heads == a.heads
+    assert a.ffn == pytest.approx(4 * a.hidden, rel=0.1)
+    assert a.hidden == pytest.approx(12288, rel=0.1)
+    assert a.layers == pytest.approx(96, rel=0.1)
+    with pytest.raises(ValueError, match="gated or plain"):
+        shape_for_params(175e9, "moe")
 
 
 def test_shape_rule_reproduces_published_shapes_roughly():
