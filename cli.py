@@ -9,8 +9,8 @@ import click
 from click.core import ParameterSource
 
 import planner
+from planner import catalog_view, report
 from planner import config as house
-from planner import report
 from planner.assumptions import parse_overrides
 from planner.errors import (
     FLAGS,
@@ -614,7 +614,7 @@ def _list(catalog_dir, kinds, fmt):
     cat = _catalog(catalog_dir)
     try:
         if fmt == "json":
-            click.echo(json.dumps(report.catalog_records(cat, kinds), indent=2, default=str))
+            click.echo(json.dumps(catalog_view.catalog_records(cat, kinds), indent=2, default=str))
         else:
             click.echo(planner.catalog_table(cat, kinds))
     except CatalogError as exc:
@@ -632,7 +632,7 @@ def _show(catalog_dir, kinds, name, fmt, what):
             _fail(exc)
         try:
             if fmt == "json":
-                click.echo(json.dumps(report.catalog_item(cat, kind, key), indent=2,
+                click.echo(json.dumps(catalog_view.catalog_item(cat, kind, key), indent=2,
                                       default=str))
             else:
                 click.echo(planner.catalog_show(cat, kind, key))

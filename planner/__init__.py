@@ -24,8 +24,8 @@ __all__ = [
     "estimate_many", "schedule", "sweep",
 ]
 
-_LAZY = {"Plan": "plan.estimate", "estimate": "plan.estimate", "catalog_show": "report",
-         "catalog_table": "report", "schedule": "fleet.schedule",
+_LAZY = {"Plan": "plan.estimate", "estimate": "plan.estimate", "catalog_show": "catalog_view",
+         "catalog_table": "catalog_view", "schedule": "fleet.schedule",
          "estimate_many": "many.estimate_many", "budget": "inverse"}
 
 

@@ -33,7 +33,7 @@ from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .model import realisation
-from .plan.estimate import estimate, plan_on, prepare
+from .plan.estimate import plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
     parse_budget,
@@ -45,6 +45,10 @@ from .plan.inputs import (
 from .plan.options import shared_memo, shared_searches
 from .plan.result import Plan, checked, clean_json
 from .progress import Progress
+
+# The tornado table lives in sensitivity.py; ``inverse.sensitivity`` stays where docs/inverse.md
+# and users' notebooks call it.
+from .sensitivity import SENSITIVITY_RANGES, sensitivity  # noqa: F401
 from .units import (
     InputError,
     parse_count,
@@ -519,50 +523,3 @@ def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent
         if math.isfinite(y):
             last = (last + [(x, y)])[-2:]
     return lo, hi, best, blocked
-
-
-# --- sensitivity: which assumptions move an answer most -----------------------------------
-
-SENSITIVITY_RANGES = {
-    # name: (low, high, why) -- the documented ranges of docs/uncertainty.md and the catalogs
-    "gemm_efficiency": (0.75, 0.95, "achieved GEMM throughput, +-10% around the calibrated 0.87"),
-    "failure_rate_per_device_hour": (1.2e-5, 3.4e-5, "Meta RSC-2 to RSC-1 failure rates "
-                                     "(Kokolis et al. 2025, arXiv 2410.21680)"),
-    "restart_s": (120.0, 1800.0, "2-minute hot-spare restart to 30-minute reschedule"),
-    "pue": (1.1, 1.5, "hyperscale to enterprise colocation (Epoch AI "
-            "energy.py; Uptime Institute survey 1.55-1.58)"),
-    "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (EIA Electric Power Monthly, "
-                           "Table 5.6.B)"),
-    "tp_comm_overlap": (0.0, 0.5, "none to half of TP collectives overlapped"),
-}
-
-
-def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | None = None,
-                ranges: dict | None = None, **estimate_kwargs) -> list[dict]:
-    """Tornado table: the plan's ``quantity`` ("cost_usd" total, "training_days",
-    "gpu_hours") at the low and high end of each assumption's range, largest swing first.
-    ``price_range`` adds the cloud price per device-hour as a factor."""
-    ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
-    base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
-
-    def value(plan: Plan) -> float:
-        if not plan.feasible or plan.training_days is None:
-            return math.nan
-        return plan.cost_usd["total"] if quantity == "cost_usd" else getattr(plan, quantity)
-
-    base = value(estimate(assumptions=base_asm, **estimate_kwargs))
-    rows = []
-    for name, (low, high, why) in ranges.items():
-        lo = value(estimate(assumptions={**base_asm, name: low}, **estimate_kwargs))
-        hi = value(estimate(assumptions={**base_asm, name: high}, **estimate_kwargs))
-        rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
-                     "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base})
-    if price_range is not None:
-        kw = dict(estimate_kwargs)
-        lo = value(estimate(assumptions=base_asm, **{**kw, "price_per_gpu_hour": price_range[0]}))
-        hi = value(estimate(assumptions=base_asm, **{**kw, "price_per_gpu_hour": price_range[1]}))
-        rows.append({"assumption": "price_per_gpu_hour", "low": price_range[0],
-                     "high": price_range[1], "at_low": lo, "at_high": hi,
-                     "swing": abs(hi - lo), "why": "cloud price per device-hour",
-                     "base": base})
-    return sorted(rows, key=lambda r: -r["swing"] if math.isfinite(r["swing"]) else 0.0)

@@ -9,7 +9,15 @@ import math
 
 from tabulate import tabulate
 
-from .units import SECONDS_PER_DAY, fmt_count, fmt_duration_days, fmt_money, fmt_pct, fmt_power
+from .units import (
+    SECONDS_PER_DAY,
+    fmt_count,
+    fmt_duration_days,
+    fmt_fixed,
+    fmt_money,
+    fmt_pct,
+    fmt_power,
+)
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -45,10 +53,6 @@ def _layout_text(lay: dict | None) -> str:
     return (f"tp={lay['tp']} pp={lay['pp']} dp={lay['dp']} cp={lay['cp']} ep={lay['ep']} "
             f"mb={lay['microbatch']} vp={lay['virtual_stages']} recompute={lay['recompute']} "
             f"zero={lay['zero']}")
-
-
-def _num(x, fmt="{:,.1f}"):
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
 
 
 def _times(x, scale):
@@ -92,8 +96,8 @@ def plan_table(plan: dict) -> str:
             ("GPU-hours", fmt_count(plan["gpu_hours"])
              + _ideal(plan, "gpu_hours", fmt_count)),
             ("power", _power_text(plan)),
-            ("energy", f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
-                       f"{_num(plan['co2_t'], '{:,.0f}')} t"
+            ("energy", f"{fmt_fixed(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
+                       f"{fmt_fixed(plan['co2_t'], '{:,.0f}')} t"
                        + _ideal(plan, "energy_mwh", lambda x: f"{x:,.0f} MWh")),
             ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
@@ -124,7 +128,8 @@ def plan_table(plan: dict) -> str:
         for a in plan["alternatives"]:
             alt.append((a.get("accelerator", c["accelerator"]), a.get("gpus"),
                         _layout_text(a.get("layout")) if a.get("layout") else "",
-                        _num(a.get("training_days")), fmt_pct(a.get("mfu")), a.get("note", "")))
+                        fmt_fixed(a.get("training_days")), fmt_pct(a.get("mfu")),
+                        a.get("note", "")))
         lines += ["", tabulate(alt, headers=["alternative", "devices", "layout", "days", "MFU",
                                              "why"], tablefmt="simple")]
     asm = plan["assumptions"]
@@ -194,18 +199,19 @@ def _power_text(plan: dict) -> str:
     asm = plan["assumptions"]
     peak = asm.get("peak_pue", {}).get("value")
     pue = asm.get("pue", {}).get("value")
-    return (f"{fmt_power(plan['power_mw'] * 1e6)} peak facility (PUE {_num(peak, '{:.2f}')} at "
+    return (f"{fmt_power(plan['power_mw'] * 1e6)} peak facility "
+            f"(PUE {fmt_fixed(peak, '{:.2f}')} at "
             f"full load), {fmt_power(plan['power_average_mw'] * 1e6)} average (PUE "
-            f"{_num(pue, '{:.2f}')})")
+            f"{fmt_fixed(pue, '{:.2f}')})")
 
 
 def _reliability_text(plan: dict) -> str:
     rel = plan.get("reliability") or {}
     if not rel:
         return "n/a"
-    return (f"{_num(rel.get('expected_interruptions'), '{:,.0f}')} expected interruptions "
-            f"(a failure every {_num(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')} h), checkpoint "
-            f"every {_num(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
+    return (f"{fmt_fixed(rel.get('expected_interruptions'), '{:,.0f}')} expected interruptions "
+            f"(a failure every {fmt_fixed(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')} h), checkpoint "
+            f"every {fmt_fixed(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
             f"{fmt_count(rel.get('lost_hours'))} device-hours lost")
 
 
@@ -213,83 +219,6 @@ def _short(v):
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)[:40]
-
-
-def _price(acc) -> tuple[str, str]:
-    """The price per device-hour a plan charges (Accelerator.cloud_price: contract where the
-    catalog has one, else on-demand), and which it is."""
-    name, fig = acc.cloud_price()
-    if fig is None:
-        return "n/a", "unknown"
-    return _num(fig.value, "{:,.2f}"), ("contract" if "contract" in name else "on-demand")
-
-
-def catalog_table(cat, kinds) -> str:
-    """One table per kind: key, name and the headline figures."""
-    out = []
-    for kind in kinds:
-        rows = []
-        for item in cat.all(kind):
-            if kind == "accelerators":
-                rows.append((item.key, item.name, _num(item.peak_flops.get("bf16", 0) / 1e12,
-                                                       "{:,.0f}"),
-                             _num(item.peak_flops.get("fp8", math.nan) / 1e12, "{:,.0f}"),
-                             _num(item.hbm_bytes / 1e9, "{:,.0f}"), item.scale_up_domain,
-                             _num(item.tdp_w, "{:,.0f}"), *_price(item)))
-                headers = ["accelerator", "name", "bf16 TFLOP/s", "fp8 TFLOP/s", "HBM GB",
-                           "scale-up", "TDP W", "$/device-h", "price basis"]
-            elif kind == "networks":
-                rows.append((item.key, item.name, item.tier,
-                             _num((item.link_bytes_per_s or math.nan) / 1e9, "{:,.0f}"),
-                             item.switch_radix or "n/a", _num(item.achievable_fraction,
-                                                              "{:.2f}")))
-                headers = ["network", "name", "tier", "GB/s per port", "radix", "achievable"]
-            elif kind == "sites":
-                rows.append((item.key, item.name, _num((item.power_cap_w or math.nan) / 1e6,
-                                                       "{:,.0f}"),
-                             _num(item.pue, "{:.2f}"), _num(item.energy_usd_per_kwh, "{:.3f}"),
-                             _num(item.grid_kg_co2_per_mwh, "{:,.0f}")))
-                headers = ["site", "name", "cap MW", "PUE", "$/kWh", "kg CO2/MWh"]
-            else:
-                a = item.architecture
-                from .model.architecture import total_params
-                n = float(total_params(a)) if a is not None else item.published_params
-                rows.append((item.key, item.name,
-                             "n/a" if a is None else "moe" if a.experts else "dense",
-                             fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
-                             fmt_count(item.tokens) if item.tokens else "n/a",
-                             len(item.references)))
-                headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
-                           "references"]
-        out.append(tabulate(rows, headers=headers, tablefmt="simple"))
-    return "\n\n".join(out)
-
-
-def catalog_show(cat, kind: str, key: str) -> str:
-    """Every entry of one catalog file, each figure with its source."""
-    raw = cat.raw(kind, key)
-    rows = []
-    for k, v in raw.items():
-        if isinstance(v, dict) and "value" in v:
-            rng = f" [{v.get('low', '')}-{v.get('high', '')}]" if ("low" in v or "high" in v) \
-                else ""
-            rows.append((k, f"{v['value']}{rng}", v.get("confidence", ""),
-                         f"{v['source']} ({v['as_of']})"))
-        elif isinstance(v, dict):
-            src = f"{v.get('source', '')} ({v.get('as_of', '')})"
-            rows.append((k, ", ".join(f"{a}={b}" for a, b in v.items()
-                                      if a not in ("source", "as_of", "note")), "", src))
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
-            for ref in v:
-                pub = ", ".join(f"{a}={ref[a]}" for a in ("tflops_per_gpu", "mfu_pct", "hfu_pct",
-                                                         "gpu_hours") if a in ref)
-                rows.append((f"{k}: {ref.get('row_id')}", pub, ref.get("kind", ""),
-                             ref.get("source", "")))
-        else:
-            rows.append((k, v, "", ""))
-    title = f"{kind[:-1]} {key} ({cat.path(kind, key)})"
-    return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
-                                   tablefmt="simple", maxcolwidths=[None, 40, None, 70])
 
 
 def budget_table(answer: dict) -> str:
@@ -306,7 +235,7 @@ def budget_table(answer: dict) -> str:
                         f"tokens = {inv['model_flops']:.3g} FLOP"),
         ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}"),
     ], tablefmt="plain", maxcolwidths=[None, 90]))
-    rows = [(c["accelerator"], _num(c["price_per_gpu_hour"], "${:,.2f}"),
+    rows = [(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
              fmt_count(c["params"]) if c["params"] else "n/a",
              f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a", c["binding"] or "")
             for c in inv["considered"]]
@@ -344,73 +273,6 @@ def budget_csv(answer: dict) -> str:
     """`planner budget --format csv`: one row, the JSON's keys flattened with '_' (the
     estimate keys, then inverse_*: a budget sweep's columns), assumptions left out."""
     return plan_csv(answer)
-
-
-def _record(item) -> dict:
-    """A catalog object's fields, numbers in the units their names carry, figures with their
-    sources."""
-    from dataclasses import fields, is_dataclass
-
-    out = {}
-    for f in fields(item):
-        v = getattr(item, f.name)
-        if f.name == "figures":
-            out["figures"] = {k: {a: getattr(fig, a) for a in ("value", "source", "as_of",
-                                                               "confidence", "low", "high")}
-                              for k, fig in v.items()}
-        elif f.name == "references":
-            out["references"] = [ref.row_id for ref in v]
-        elif is_dataclass(v):
-            out[f.name] = _record(v)
-        elif isinstance(v, (dict, tuple, list)):
-            out[f.name] = dict(v) if isinstance(v, dict) else list(v)
-        else:
-            out[f.name] = v
-    return out
-
-
-def catalog_records(cat, kinds) -> dict:
-    """`planner hardware list --format json`: {kind: [every item's fields]} (the typed
-    objects of specs.py: SI units inside, e.g. hbm_bytes, peak_flops in FLOP/s)."""
-    out = {}
-    for kind in kinds:
-        rows = []
-        for item in cat.all(kind):
-            rec = {"key": item.key, **_record(item)}
-            if kind == "accelerators":
-                rec["price_per_gpu_hour"], rec["price_basis"] = (
-                    item.cloud_price()[1].value if item.cloud_price()[1] else None,
-                    _price(item)[1])
-            if kind == "workloads":
-                from .model.architecture import active_params, total_params
-
-                a = item.architecture
-                rec["params"] = (float(total_params(a)) if a is not None
-                                 else item.published_params)
-                rec["active_params"] = float(active_params(a)) if a is not None else None
-            rows.append(rec)
-        out[kind] = rows
-    return _json_safe(out)
-
-
-def catalog_item(cat, kind: str, key: str) -> dict:
-    """`planner hardware show NAME --format json`: the file's entries as written (each figure
-    in the unit its key names, with value, source and as_of), its kind, key and path."""
-    return _json_safe({"kind": kind[:-1], "key": key, "path": str(cat.path(kind, key)),
-                       "entries": cat.raw(kind, key)})
-
-
-def _json_safe(x):
-    """Numbers as JSON has them: numpy scalars to Python, nan and inf to None."""
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def config_table(effective: dict) -> str:
@@ -472,7 +334,7 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
         ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
         ("GPU-hours", fmt_count(plan["gpu_hours"])),
         ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility, "
-                  f"{_num(plan['energy_mwh'], '{:,.0f}')} MWh"),
+                  f"{fmt_fixed(plan['energy_mwh'], '{:,.0f}')} MWh"),
         ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                  + "".join(f", {k} {fmt_money(v)}" for k, v in
                            (cost.get("by_method") or {}).items() if k != plan["cost_method"])),
@@ -506,7 +368,7 @@ def budget_html(answer: dict) -> str:
     else:
         rows.append(("answer", f"no run fits: {answer['reason']}"))
     html = _html_table(rows, caption="planner.budget")
-    html += _html_table([(c["accelerator"], _num(c["price_per_gpu_hour"], "${:,.2f}"),
+    html += _html_table([(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
                           fmt_count(c["params"]) if c["params"] else "n/a",
                           f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a",
                           c["binding"] or "") for c in inv["considered"]],

@@ -311,6 +311,11 @@ def fmt_money(usd) -> str:
     return f"{'-' if x < 0 else ''}${scaled}"
 
 
+def fmt_fixed(x, fmt: str = "{:,.1f}") -> str:
+    """x through a format string ('{:,.0f}'), or 'n/a' when unknown (None, nan, inf)."""
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
+
+
 def fmt_pct(frac) -> str:
     """A fraction as a percentage with one decimal: 0.4123 -> '41.2%'."""
     return "n/a" if _missing(frac) else f"{float(frac) * 100:.1f}%"

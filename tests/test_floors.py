@@ -14,12 +14,14 @@ PACKAGE = ROOT / "planner"
 # Lowest first. A module's floor is the first pattern its dotted name matches.
 FLOORS = [
     ("ground", ("planner.units", "planner.errors", "planner.specs", "planner.schema",
-                "planner.assumptions", "planner.frameworks", "planner.catalog", "planner.config",
+                "planner.assumptions", "planner.frameworks", "planner.catalog_schema",
+                "planner.catalog", "planner.config",
                 "planner.version", "planner.progress")),
-    ("model", ("planner.model", "planner.report", "planner.charts")),
+    ("model", ("planner.model", "planner.report", "planner.catalog_view", "planner.charts")),
     ("plan", ("planner.plan",)),
-    ("uses of a plan", ("planner.inverse", "planner.validate", "planner.calibrate",
-                        "planner.references", "planner.whole_runs", "planner.fleet")),
+    ("uses of a plan", ("planner.inverse", "planner.sensitivity", "planner.validate",
+                        "planner.calibrate", "planner.references", "planner.whole_runs",
+                        "planner.fleet")),
     ("many", ("planner.many",)),
     ("api", ("planner",)),
     ("cli", ("cli",)),

@@ -297,7 +297,7 @@ def test_any_assumption_its_range_accepts_plans_sanely(item, deadline):
 
 
 def _figure_values():
-    from planner.catalog import ACCELERATOR
+    from planner.catalog_schema import ACCELERATOR
     from planner.schema import Table
 
     names = sorted(k for k, v in ACCELERATOR.keys.items() if isinstance(v.node, Table))

@@ -10,7 +10,7 @@ import json
 import pytest
 
 import planner
-from planner import report
+from planner import catalog_view, report
 from planner.units import fmt_count, fmt_money, fmt_pct
 
 
@@ -162,7 +162,7 @@ def test_plan_table_of_an_infeasible_plan(infeasible):
 # --- catalog ------------------------------------------------------------------------------------
 
 def test_catalog_table_lists_every_entry_of_each_kind(cat):
-    text = report.catalog_table(cat, ("accelerators", "networks", "sites", "workloads"))
+    text = catalog_view.catalog_table(cat, ("accelerators", "networks", "sites", "workloads"))
     blocks = text.split("\n\n")
     assert len(blocks) == 4
     for block, kind, header in zip(blocks, ("accelerators", "networks", "sites", "workloads"),
@@ -181,14 +181,14 @@ def test_catalog_table_lists_every_entry_of_each_kind(cat):
 
 def test_catalog_show_gives_each_figure_with_its_source(cat):
     for acc in cat.all("accelerators"):
-        text = report.catalog_show(cat, "accelerators", acc.key)
+        text = catalog_view.catalog_show(cat, "accelerators", acc.key)
         path = cat.path("accelerators", acc.key)
         assert text.splitlines()[0] == f"accelerator {acc.key} ({path})"
         raw = cat.raw("accelerators", acc.key)
         for k, v in raw.items():
             if isinstance(v, dict) and "value" in v:
                 assert k in text and str(v["value"]) in text, (acc.key, k)
-    text = report.catalog_show(cat, "accelerators", "h100-sxm")
+    text = catalog_view.catalog_show(cat, "accelerators", "h100-sxm")
     line = next(line for line in text.splitlines() if line.startswith("peak_bf16_tflops"))
     figure = cat.raw("accelerators", "h100-sxm")["peak_bf16_tflops"]
     assert "989.4" in line and figure["source"][:20] in line
@@ -197,7 +197,7 @@ def test_catalog_show_gives_each_figure_with_its_source(cat):
 
 
 def test_catalog_show_of_a_workload_lists_its_references(cat):
-    text = report.catalog_show(cat, "workloads", "llama3.1-405b")
+    text = catalog_view.catalog_show(cat, "workloads", "llama3.1-405b")
     assert text.startswith("workload llama3.1-405b (")
     raw = cat.raw("workloads", "llama3.1-405b")
     refs = [ref for v in raw.values() if isinstance(v, list) and v and isinstance(v[0], dict)

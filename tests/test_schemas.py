@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.assumptions import SCHEMA as ASSUMPTIONS
-from planner.catalog import ACCELERATOR, NETWORK, SITE, WORKLOAD
+from planner.catalog_schema import ACCELERATOR, NETWORK, SITE, WORKLOAD
 from planner.fleet import spec as fleet_spec
 from planner.many import sweep as sweeping
 from planner.schema import Number, SchemaError, check, document

@@ -12,8 +12,7 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import (PLAIN_RULE_SOURCE, RULE_SOURCE, shape_for_params,
-                                  total_params)
+from ..model.architecture import PLAIN_RULE_SOURCE, RULE_SOURCE, shape_for_params, total_params
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem

@@ -1,0 +1,197 @@
+"""The schema of catalog files (planner/schema.py's language; published as JSON Schema in
+planner/schemas/): every figure of an accelerator, network, site and workload file with its
+valid range, and a reference's keys. catalog.py checks each file against it on load."""
+
+from __future__ import annotations
+
+from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
+from .frameworks import FRAMEWORKS
+from .schema import Anything, Boolean, Key, List, Number, Table, Text
+from .specs import FFN_TYPES, PRECISIONS, REFERENCE_CONFIDENCE, TEAMS
+from .units import (
+    MAX_BATCH_TOKENS,
+    MAX_DEVICES,
+    MAX_ENERGY_USD_PER_KWH,
+    MAX_PARAMS,
+    MAX_POWER_W,
+    MAX_PUE,
+    MAX_SEQ_LEN,
+    MAX_TOKENS,
+    MAX_USD_PER_DEVICE_HOUR,
+)
+
+# --- the schema of catalog files (planner/schema.py; published in planner/schemas/) ----------
+# Every figure has a valid range: physical quantities are positive, fractions in (0, 1],
+# counts whole, PUE at least 1. The upper bounds are sanity limits, ~100-1000x the largest
+# figure of the catalog, so that arithmetic on them stays finite (and an exponent typo is
+# refused); MAX_* bounds are those of the planner's inputs (planner/units.py).
+CONFIDENCE = ("V", "S", "U", "D")  # verified primary, secondary, unverified, derived
+YEAR = Number(1990, 2100, whole=True, note="a calendar year")
+
+
+def _positive(high: float, unit: str, low: float = 0.0) -> Number:
+    """A positive figure; ``low`` > 0 is a floor below which the model's arithmetic would
+    overflow (a peak of 1e-300 TFLOP/s), far below any real device's."""
+    return Number(low, high, low_open=not low, note=unit)
+
+
+def _count(high: float, unit: str, low: float = 1) -> Number:
+    return Number(low, high, whole=True, note=unit)
+
+
+def _low_high(table: dict):
+    """A figure's range holds its value: low <= value <= high."""
+    v, lo, hi = table.get("value"), table.get("low"), table.get("high")
+    if lo is not None and v is not None and lo > v:
+        return "low", "is above the value", f"low <= value ({v})"
+    if hi is not None and v is not None and hi < v:
+        return "high", "is below the value", f"high >= value ({v})"
+    return None
+
+
+def figure(valid: Number, required: bool = False, note: str = "") -> Key:
+    """A sourced figure: { value, source, as_of[, confidence, low, high, note] }, the value
+    (and its range low..high) inside ``valid``."""
+    return Key(Table({
+        "value": Key(valid, required=True), "source": Key(Text(nonempty=True), required=True),
+        "as_of": Key(Text(), required=True),
+        "confidence": Key(Text(CONFIDENCE, note="V verified primary, S secondary, U "
+                                               "unverified, D derived")),
+        "low": Key(valid), "high": Key(valid), "note": Key(Text()),
+    }, what='a figure { value = ..., source = "...", as_of = "..." }', rule=_low_high),
+        required=required, note=note or valid.note)
+
+
+TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
+TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
+ACCELERATOR = Table({
+    "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
+    "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
+    "scale_up_network": Key(KEY), "scale_out_network": Key(KEY),
+    "release_year": figure(YEAR, required=True),
+    "peak_bf16_tflops": figure(TFLOPS, required=True), "peak_fp8_tflops": figure(TFLOPS),
+    "peak_fp4_tflops": figure(TFLOPS),
+    **{f"matmul_{p}_fraction": figure(Number(0.01, 1, note="measured matmul ceiling / peak"))
+       for p in ("bf16", "fp8", "fp4")},
+    "hbm_gb": figure(_positive(1e5, "GB", low=1e-3), required=True),
+    "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
+    "tdp_w": figure(_positive(1e6, "W", low=1)),
+    "system_power_kw": figure(_positive(1e3, "kW per device", low=1e-3)),
+    "scale_up_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3),
+                                required=True),
+    "scale_up_domain": figure(_count(1e6, "devices"), required=True),
+    "devices_per_node": figure(_count(1e6, "devices"), required=True),
+    "scale_out_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+    "purchase_usd": figure(_positive(1e9, "USD")),
+    "server_usd_per_device": figure(_positive(1e9, "USD")),
+    "cloud_on_demand_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
+    "cloud_contract_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
+    "devices_per_rack": figure(_count(1e9, "devices")),
+    "devices_per_scalable_unit": figure(_count(1e9, "devices")),
+}, what="an accelerator file (docs/catalog.md)")
+NETWORK = Table({
+    "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out"))), "technology": Key(TEXT),
+    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
+    "switch_radix": figure(_count(1e5, "ports", low=2)),
+    "hop_latency_us": figure(_positive(1e6, "microseconds")),
+    "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),
+    "switch_usd": figure(_positive(1e9, "USD")), "year": figure(YEAR),
+    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+}, what="a network file (docs/catalog.md)")
+SITE = Table({
+    "name": Key(TEXT), "region": Key(TEXT),
+    "power_cap_mw": figure(_positive(MAX_POWER_W / 1e6, "MW, facility")),
+    "pue": figure(Number(1, MAX_PUE, note="facility power / IT power")),
+    "peak_pue": figure(Number(1, MAX_PUE, note="facility power / IT power at full load")),
+    "energy_usd_per_kwh": figure(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
+    "capex_usd_per_mw": figure(_positive(1e12, "USD per MW of IT load")),
+    "grid_kg_co2_per_mwh": figure(Number(0, 1e4, note="kg CO2 per MWh")),
+    "storage_write_gb_per_s": figure(_positive(1e9, "GB/s", low=1e-3)),
+}, what="a site file (docs/catalog.md)")
+
+# Widths and counts of a shape: 2^24 is ~1,000x any published model's (hidden 18,432 in
+# PaLM); the parameter count of the whole shape is bounded too (plan/inputs.py).
+DIM = Number(1, 2**24, whole=True)
+DIM0 = Number(0, 2**24, whole=True)
+ARCHITECTURE = Table({
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "note": Key(TEXT),
+    "layers": Key(DIM, note="with hidden, heads and vocab: the published shape (none of them: "
+                            "the shape rule from [training] params)"),
+    "hidden": Key(DIM), "heads": Key(DIM), "kv_heads": Key(DIM, note="default: heads"),
+    "ffn": Key(DIM0, note="dense FFN width; needed by a dense model"),
+    "vocab": Key(DIM),
+    **{k: Key(DIM0) for k in ("experts", "top_k", "expert_ffn", "shared_experts",
+                              "dense_layers", "head_dim", "kv_lora_rank", "q_lora_rank",
+                              "rope_head_dim", "v_head_dim")},
+    "expert_groups": Key(DIM0, note="routing groups the experts are split into (DeepSeek-V3: "
+                                    "8, one per node)"),
+    "group_top_k": Key(DIM0, note="groups a token may route to (DeepSeek-V3: 4)"),
+}, what="the [architecture] table, with source and as_of")
+TRAINING = Table({
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "note": Key(TEXT), "params": Key(Number(0, MAX_PARAMS, low_open=True)),
+    "active_params": Key(Number(0, MAX_PARAMS, low_open=True)),
+    "tokens": Key(Number(0, MAX_TOKENS, note="0: unknown, give --tokens")),
+    "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),
+}, what="the [training] table, with source and as_of")
+FLOP_CONVENTIONS = ("megatron2021", "palm", "causal", "noncausal", "6n")
+# Block-scaled formats a published row may name: MXFP8 (OCP Microscaling spec v1.0) and NVFP4
+# (NVIDIA Blackwell), computed at the FP8 and FP4 peaks.
+PUBLISHED_PRECISIONS = ("mxfp8", "nvfp4")
+POSITIVE = Number(0, low_open=True)
+STAGE = Table({
+    "name": Key(TEXT), "tokens": Key(Number(0, MAX_TOKENS, low_open=True), required=True),
+    "gpus": Key(Number(1, MAX_DEVICES, whole=True)), "seq_len": Key(Number(1, MAX_SEQ_LEN,
+                                                                          whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)), "layout": Key(TEXT),
+    "note": Key(TEXT),
+}, what="a stage { tokens = ..., gpus = ..., ... }")
+REFERENCE = Table({
+    "row_id": Key(Text(nonempty=True), required=True),
+    "kind": Key(Text(("throughput", "whole_run")), required=True),
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "accelerator": Key(KEY), "gpus": Key(Number(1, MAX_DEVICES, whole=True)),
+    "layout": Key(TEXT), "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
+    "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),
+    "tokens": Key(Number(0, MAX_TOKENS, low_open=True)),
+    # as the source names it: the block-scaled formats run at their base format's peak
+    # (calibrate.precision_of)
+    "precision": Key(Text(PRECISIONS + PUBLISHED_PRECISIONS)),
+    "flop_convention": Key(Text(FLOP_CONVENTIONS)), "tflops_per_gpu": Key(POSITIVE),
+    "mfu_pct": Key(Number(0, 100, low_open=True)), "hfu_pct": Key(Number(0, 100, low_open=True)),
+    "gpu_hours": Key(POSITIVE), "training_days": Key(POSITIVE), "energy_mwh": Key(POSITIVE),
+    "cost_usd": Key(POSITIVE), "framework": Key(Text(tuple(FRAMEWORKS))), "network": Key(KEY),
+    "stages": Key(List(STAGE)), "assumptions": Key(ASSUMPTIONS_SCHEMA),
+    "flash_attention": Key(Boolean()), "dropout": Key(Boolean()), "unscored": Key(TEXT),
+    "note": Key(TEXT),
+    # provenance of the published figures (docs/catalog.md)
+    "workload": Key(KEY, note="the workload's key (a measurements file's rows name it)"),
+    "tokens_per_s_per_gpu": Key(POSITIVE, note="published tokens/s per device"),
+    "source_url": Key(TEXT), "quote": Key(TEXT, note="the figure as the source prints it"),
+    "confidence": Key(Text(REFERENCE_CONFIDENCE, note="P or V read in the primary source, S "
+                                                      "a secondary copy, D derived, U "
+                                                      "unverified")),
+    "derived": Key(Boolean()), "stack": Key(TEXT), "team": Key(Text(TEAMS)),
+}, what="a [[reference]] with row_id, kind, source and as_of")
+WORKLOAD = Table({
+    "name": Key(TEXT), "family": Key(TEXT), "kind": Key(TEXT),
+    "ffn_type": Key(Text(FFN_TYPES)), "tie_embeddings": Key(Boolean()),
+    "precision": Key(Text(PRECISIONS)), "note": Key(TEXT),
+    "architecture": Key(ARCHITECTURE, required=True), "training": Key(TRAINING),
+    "reference": Key(List(REFERENCE)),
+}, what="a workload file (docs/catalog.md)")
+
+# Keys a measurement file may give once, for all its rows (a row's own value wins).
+MEASUREMENT_DEFAULTS = ("source", "source_url", "as_of", "confidence", "accelerator",
+                        "framework", "stack", "team", "flop_convention", "precision",
+                        "network", "kind")
+MEASUREMENTS = Table({
+    "name": Key(TEXT), "note": Key(TEXT),
+    **{k: Key(REFERENCE.keys[k].node, note=REFERENCE.keys[k].note) for k in MEASUREMENT_DEFAULTS},
+    "reference": Key(List(Anything(note="a [[reference]] row naming its workload")),
+                     required=True),
+}, what="a measurements file: one public source's rows (docs/catalog.md)")
+SCHEMAS = {"accelerators": ACCELERATOR, "networks": NETWORK, "sites": SITE,
+           "workloads": WORKLOAD, "measurements": MEASUREMENTS}

@@ -1,0 +1,155 @@
+"""The catalog for people and scripts: `planner hardware|workloads list|show` as tables and
+JSON records, each figure with its source. No modelling here."""
+
+from __future__ import annotations
+
+import math
+
+from tabulate import tabulate
+
+from .units import fmt_count, fmt_fixed
+
+
+def _price(acc) -> tuple[str, str]:
+    """The price per device-hour a plan charges (Accelerator.cloud_price: contract where the
+    catalog has one, else on-demand), and which it is."""
+    name, fig = acc.cloud_price()
+    if fig is None:
+        return "n/a", "unknown"
+    return fmt_fixed(fig.value, "{:,.2f}"), ("contract" if "contract" in name else "on-demand")
+
+
+def catalog_table(cat, kinds) -> str:
+    """One table per kind: key, name and the headline figures."""
+    out = []
+    for kind in kinds:
+        rows = []
+        for item in cat.all(kind):
+            if kind == "accelerators":
+                rows.append((item.key, item.name, fmt_fixed(item.peak_flops.get("bf16", 0) / 1e12,
+                                                       "{:,.0f}"),
+                             fmt_fixed(item.peak_flops.get("fp8", math.nan) / 1e12, "{:,.0f}"),
+                             fmt_fixed(item.hbm_bytes / 1e9, "{:,.0f}"), item.scale_up_domain,
+                             fmt_fixed(item.tdp_w, "{:,.0f}"), *_price(item)))
+                headers = ["accelerator", "name", "bf16 TFLOP/s", "fp8 TFLOP/s", "HBM GB",
+                           "scale-up", "TDP W", "$/device-h", "price basis"]
+            elif kind == "networks":
+                rows.append((item.key, item.name, item.tier,
+                             fmt_fixed((item.link_bytes_per_s or math.nan) / 1e9, "{:,.0f}"),
+                             item.switch_radix or "n/a", fmt_fixed(item.achievable_fraction,
+                                                              "{:.2f}")))
+                headers = ["network", "name", "tier", "GB/s per port", "radix", "achievable"]
+            elif kind == "sites":
+                rows.append((item.key, item.name,
+                             fmt_fixed((item.power_cap_w or math.nan) / 1e6, "{:,.0f}"),
+                             fmt_fixed(item.pue, "{:.2f}"),
+                             fmt_fixed(item.energy_usd_per_kwh, "{:.3f}"),
+                             fmt_fixed(item.grid_kg_co2_per_mwh, "{:,.0f}")))
+                headers = ["site", "name", "cap MW", "PUE", "$/kWh", "kg CO2/MWh"]
+            else:
+                a = item.architecture
+                from .model.architecture import total_params
+                n = float(total_params(a)) if a is not None else item.published_params
+                rows.append((item.key, item.name,
+                             "n/a" if a is None else "moe" if a.experts else "dense",
+                             fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
+                             fmt_count(item.tokens) if item.tokens else "n/a",
+                             len(item.references)))
+                headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
+                           "references"]
+        out.append(tabulate(rows, headers=headers, tablefmt="simple"))
+    return "\n\n".join(out)
+
+
+def catalog_show(cat, kind: str, key: str) -> str:
+    """Every entry of one catalog file, each figure with its source."""
+    raw = cat.raw(kind, key)
+    rows = []
+    for k, v in raw.items():
+        if isinstance(v, dict) and "value" in v:
+            rng = f" [{v.get('low', '')}-{v.get('high', '')}]" if ("low" in v or "high" in v) \
+                else ""
+            rows.append((k, f"{v['value']}{rng}", v.get("confidence", ""),
+                         f"{v['source']} ({v['as_of']})"))
+        elif isinstance(v, dict):
+            src = f"{v.get('source', '')} ({v.get('as_of', '')})"
+            rows.append((k, ", ".join(f"{a}={b}" for a, b in v.items()
+                                      if a not in ("source", "as_of", "note")), "", src))
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for ref in v:
+                pub = ", ".join(f"{a}={ref[a]}" for a in ("tflops_per_gpu", "mfu_pct", "hfu_pct",
+                                                         "gpu_hours") if a in ref)
+                rows.append((f"{k}: {ref.get('row_id')}", pub, ref.get("kind", ""),
+                             ref.get("source", "")))
+        else:
+            rows.append((k, v, "", ""))
+    title = f"{kind[:-1]} {key} ({cat.path(kind, key)})"
+    return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
+                                   tablefmt="simple", maxcolwidths=[None, 40, None, 70])
+
+
+def _record(item) -> dict:
+    """A catalog object's fields, numbers in the units their names carry, figures with their
+    sources."""
+    from dataclasses import fields, is_dataclass
+
+    out = {}
+    for f in fields(item):
+        v = getattr(item, f.name)
+        if f.name == "figures":
+            out["figures"] = {k: {a: getattr(fig, a) for a in ("value", "source", "as_of",
+                                                               "confidence", "low", "high")}
+                              for k, fig in v.items()}
+        elif f.name == "references":
+            out["references"] = [ref.row_id for ref in v]
+        elif is_dataclass(v):
+            out[f.name] = _record(v)
+        elif isinstance(v, (dict, tuple, list)):
+            out[f.name] = dict(v) if isinstance(v, dict) else list(v)
+        else:
+            out[f.name] = v
+    return out
+
+
+def catalog_records(cat, kinds) -> dict:
+    """`planner hardware list --format json`: {kind: [every item's fields]} (the typed
+    objects of specs.py: SI units inside, e.g. hbm_bytes, peak_flops in FLOP/s)."""
+    out = {}
+    for kind in kinds:
+        rows = []
+        for item in cat.all(kind):
+            rec = {"key": item.key, **_record(item)}
+            if kind == "accelerators":
+                rec["price_per_gpu_hour"], rec["price_basis"] = (
+                    item.cloud_price()[1].value if item.cloud_price()[1] else None,
+                    _price(item)[1])
+            if kind == "workloads":
+                from .model.architecture import active_params, total_params
+
+                a = item.architecture
+                rec["params"] = (float(total_params(a)) if a is not None
+                                 else item.published_params)
+                rec["active_params"] = float(active_params(a)) if a is not None else None
+            rows.append(rec)
+        out[kind] = rows
+    return _json_safe(out)
+
+
+def catalog_item(cat, kind: str, key: str) -> dict:
+    """`planner hardware show NAME --format json`: the file's entries as written (each figure
+    in the unit its key names, with value, source and as_of), its kind, key and path."""
+    return _json_safe({"kind": kind[:-1], "key": key, "path": str(cat.path(kind, key)),
+                       "entries": cat.raw(kind, key)})
+
+
+def _json_safe(x):
+    """Numbers as JSON has them: numpy scalars to Python, nan and inf to None."""
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
