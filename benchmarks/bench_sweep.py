@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from planner import sweep as sweeping  # noqa: E402
 from planner.many.estimate_many import estimate_many  # noqa: E402
+from planner.tuning import SWEEP_CHUNK_ROWS  # noqa: E402
 
 PARAMS = ["7B", "13B", "34B", "70B", "120B", "180B", "250B", "405B"]
 GPUS = ["h100-sxm", "h200", "b200", "mi300x"]
@@ -155,7 +156,7 @@ def floor_sweep(spec: sweeping.Spec, parts: list[pa.Table], out: Path) -> None:
     sweep wrote (held in memory beforehand), and the same Parquet parts written again: the
     work of producing this dataset if answering cost nothing."""
     out.mkdir(parents=True, exist_ok=True)
-    chunk = sweeping.SWEEP_CHUNK_ROWS
+    chunk = SWEEP_CHUNK_ROWS
     for k, part in enumerate(parts):
         start, stop = k * chunk, min(spec.scenarios, (k + 1) * chunk)
         digits = sweeping._digits(spec, start, stop)

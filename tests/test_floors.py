@@ -16,7 +16,7 @@ FLOORS = [
     ("ground", ("planner.units", "planner.errors", "planner.specs", "planner.schema",
                 "planner.assumptions", "planner.frameworks", "planner.catalog_schema",
                 "planner.catalog", "planner.config",
-                "planner.version", "planner.progress")),
+                "planner.version", "planner.progress", "planner.tuning")),
     ("model", ("planner.model", "planner.report", "planner.catalog_view", "planner.charts")),
     ("plan", ("planner.plan",)),
     ("uses of a plan", ("planner.inverse", "planner.sensitivity", "planner.validate",

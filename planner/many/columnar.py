@@ -7,7 +7,7 @@ Work is done once per distinct value and gathered per row:
   best_layouts, the search every plan uses), kept for the whole call (and a whole sweep);
 - per distinct (workload, accelerator, site): plan/cluster.run_inputs (prices, PUE, power);
 - per row, as arrays: plan/assemble.py's steady state, run and judgement, the functions
-  ``estimate`` assembles its plans with.
+  ``estimate`` assembles its plans with (chunk_answers.py writes them).
 """
 
 from __future__ import annotations
@@ -16,29 +16,17 @@ import math
 
 import numpy as np
 
-from ..assumptions import SCORE_CACHE_KEYS
 from ..errors import InputError
 from ..model.search import (
     ERROR,
     FIGURES,
-    FITS,
     LAYOUT_FIELDS,
     NO_LAYOUT,
     Best,
     SearchKey,
     best_layouts,
 )
-from ..model.step import TIME_KEYS
-from ..plan.assemble import (
-    cluster_figures,
-    judge,
-    no_fit_reason,
-    run_figures,
-    steady_state,
-    workload_figures,
-)
-from ..plan.cluster import hardware_for, networks, run_inputs
-from ..plan.fields import LAYOUT_INTS, WORKLOAD
+from ..plan.cluster import hardware_for, networks
 from ..plan.inputs import (
     assumptions_for,
     check_gpus,
@@ -50,9 +38,9 @@ from ..plan.inputs import (
     resolve_workload,
     stack_for,
 )
-from ..specs import RECOMPUTE
-from ..units import SECONDS_PER_DAY
-from .columns import Coded
+from ..tuning import SCORE_CACHE_KEYS
+from .chunk_answers import ChunkAnswers
+from .columns import Coded, given_or, pick_codes
 from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, SHAPE_INPUTS, group
 
 
@@ -81,7 +69,7 @@ def _hardware(ctx, w, asm, gpu, network):
     return acc, up, out, hardware_for(acc, up, out, w.precision, asm, {})
 
 
-class Chunk:
+class Chunk(ChunkAnswers):
     """One chunk's rows on the columnar path (local indices 0..n-1, ``rows`` in the answer)."""
 
     def __init__(self, ctx, cols: dict, rows: np.ndarray, st, qty: dict):
@@ -130,7 +118,7 @@ class Chunk:
         self.layouts()
         self.fail_codes("gpus")
         gc = self.col("gpus")
-        self.gpus = _pick(self.qty["gpus"][0], gc.codes)
+        self.gpus = pick_codes(self.qty["gpus"][0], gc.codes)
         self.oversized()
         self.sites()
         if not self.live().any():  # every row refused: nothing to score (each has its error)
@@ -192,7 +180,7 @@ class Chunk:
         given = self.col("tokens")
         if given is not None:
             self.fail_codes("tokens")
-            self.tokens = _given(given, self.qty["tokens"][0], base)
+            self.tokens = given_or(given, self.qty["tokens"][0], base)
         else:
             self.tokens = base
         self.fail(np.isnan(self.tokens),
@@ -305,263 +293,6 @@ class Chunk:
         if messages:
             self.st.fail_coded(self.rows, code[self.aid], messages)
         self.kk = np.where(self.live(), self.aid, n_keys)
-
-    # -- the answers -------------------------------------------------------------------------
-    # Per-key figures are worked out per key and gathered once per row.
-    def fill(self) -> None:
-        ans, r, k = self.ans, self.rows, self.kk
-        self._fill_inputs()
-        best = self.best
-        key_fits = best.state == FITS
-        fits = key_fits.take(k)
-        steady = steady_state(best, self._peaks(), self._hbms())
-        for name, v in steady.items():
-            if name.startswith("layout_") or name in ("bottleneck", "batch_seqs") or \
-                    name.endswith("_per_token"):
-                continue
-            ans.put(name, r, v.take(k))
-        names, neck = np.unique(steady["bottleneck"], return_inverse=True)
-        ans.put_codes("bottleneck", r, np.where(key_fits, neck.ravel(), -1), list(names), at=k)
-        for j, name in enumerate(LAYOUT_FIELDS):
-            if name == "recompute":
-                ans.put_codes("layout_recompute", r, np.where(key_fits, best.layouts[:, j], -1),
-                              list(RECOMPUTE), at=k)
-            elif name in LAYOUT_INTS:
-                ans.put(f"layout_{name}", r, best.layouts[:, j].take(k), valid=fits)
-        key_model = np.append(self.mid[self.kfirst], len(self.models))
-        asked = np.array([m[0].global_batch_tokens if m else np.nan for m in self.models]
-                         + [np.nan])
-        seq = np.array([m[0].seq_len if m else np.nan for m in self.models] + [np.nan])
-        # the batch as the best layout runs it (search may move it within batch_tolerance)
-        batch = np.where(key_fits, steady["batch_seqs"] * seq[key_model], asked[key_model])
-        ans.put("workload_global_batch_tokens", r, batch.take(k))
-        rows = self._run(steady, fits, k)
-        self._judge(rows, fits, key_fits, batch.take(k), seq[key_model].take(k))
-
-    def _fill_inputs(self) -> None:
-        """The workload and cluster columns, per workload and accelerator group."""
-        ans, rows = self.ans, self.rows
-        table = [self.ctx.once("workload-row", id(m[0]), lambda m=m: workload_figures(m[0]))[1]
-                 if m else None for m in self.models]
-        known = np.array([t is not None for t in table] + [False])[self.mid]
-        for name, kind, _ in WORKLOAD:
-            if name == "tokens":
-                continue
-            vals = [t[name] if t else None for t in table]
-            column = f"workload_{name}"
-            if None not in table and len(set(vals)) == 1:
-                ans.put(column, rows, vals[0])  # the same for every row: no gather
-            elif kind == "str":
-                ans.put_codes(column, rows, self.mid, vals)
-            elif kind == "i8":
-                ints = np.array([0 if v is None else v for v in vals] + [0], dtype=np.int64)
-                ans.put(column, rows, ints[self.mid], valid=known)
-            else:
-                ans.put(column, rows, np.array([np.nan if v is None else v for v in vals],
-                                               dtype=float)[self.mid])
-        ans.put("workload_tokens", rows, self.tokens)
-        clusters = [cluster_figures(h[1], 1, h[3], None) if h else None for h in self.hws]
-        ans.put_codes("cluster_accelerator", rows, self.hid,
-                      [c["accelerator"] if c else None for c in clusters])
-        ans.put("cluster_gpus", rows, self.gpus)
-        per_node = np.array([h[1].devices_per_node if h else np.nan for h in self.hws])[self.hid]
-        ans.put("cluster_nodes", rows, np.ceil(self.gpus / per_node))
-        per_rack = np.array([h[1].devices_per_rack or np.nan if h else np.nan
-                             for h in self.hws])[self.hid]
-        ans.put("cluster_racks", rows, np.ceil(self.gpus / per_rack))  # NaN: unknown
-        ans.put_codes("cluster_unit", rows, self.hid, [c["unit"] if c else None for c in clusters])
-        per_unit = np.array([c["unit_devices"] if c else np.nan for c in clusters])[self.hid]
-        ans.put("cluster_unit_devices", rows, per_unit)
-        units = np.ceil(self.gpus / per_unit)
-        ans.put("cluster_units", rows, units)
-        ans.put("cluster_spare_devices", rows, units * per_unit - self.gpus)
-        ans.put("cluster_scale_up_domain", rows, np.array(
-            [c["scale_up_domain"] if c else np.nan for c in clusters])[self.hid])
-        ans.put_codes("cluster_network", rows, self.hid,
-                      [c["network"] if c else None for c in clusters])
-        ans.put_codes("cluster_site", rows, self.scodes,
-                      [s.key if s else None for s in self.site_objs])
-
-    def _hbms(self) -> np.ndarray:
-        """Each key's HBM bytes per device (NaN for the padding key)."""
-        hbm = np.array([h[4].hbm_bytes if h else np.nan for h in self.hws] + [np.nan])
-        return hbm[np.append(self.hid[self.kfirst], len(self.hws))]
-
-    def _peaks(self) -> np.ndarray:
-        """Each key's peak FLOP/s at its precision (NaN for the padding key)."""
-        peaks = np.array([h[4].peak_flops if h else np.nan for h in self.hws] + [np.nan])
-        return peaks[np.append(self.hid[self.kfirst], len(self.hws))]
-
-    def _run(self, steady: dict, fits: np.ndarray, k: np.ndarray) -> dict:
-        """The run model over every row, per set of assumptions; writes its columns."""
-        ans, r = self.ans, self.rows
-        inputs = self._run_inputs()
-        for name, field in (("price_per_gpu_hour", "cloud_usd_per_hour"), ("pue", "pue"),
-                            ("energy_usd_per_kwh", "energy_usd_per_kwh")):
-            given = self.col(name)  # a row's own figure replaces the catalog's (run_inputs)
-            if given is not None:
-                inputs[field] = _given(given, self.qty[name][0], inputs[field])
-        pue_given = self.col("pue")  # a row's PUE sets its peak too (cluster.peak_pue_of)
-        pue_given = (pue_given.codes >= 0) if pue_given is not None else None
-        methods = tuple(self.ctx.cost_keys)
-        oc = self.col("ownership")
-        if oc is None:
-            method = np.full(self.n, methods.index("cloud"))
-        else:
-            index = [methods.index(v) if v in methods else -1 for v in oc.value_list()]
-            method = np.array(index + [methods.index("cloud")])[oc.codes]
-        # rows whose key fits nothing run on NaN devices: every run figure comes out NaN
-        devices = np.where(fits, self.gpus, np.nan)
-        per_row = {"tokens_per_s": steady["tokens_per_s"].take(k),
-                   "mfpt": steady["model_flops_per_token"].take(k),
-                   "hfpt": steady["hardware_flops_per_token"].take(k)}
-        asms = [m[1] if m else None for m in self.models]
-        out: dict = {}
-        for aid, sel in _split([id(a) if a else 0 for a in asms], self.mid):
-            asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
-            pick = (lambda v: v) if sel is None else (lambda v, sel=sel: v[sel])
-            mine = {n: pick(v) if np.ndim(v) else v for n, v in inputs.items()}
-            if pue_given is not None:
-                mine["peak_pue"] = np.where(pick(pue_given), mine["pue"] + asm.peak_pue_uplift,
-                                            mine["peak_pue"])
-            got = run_figures(pick(devices), pick(self.tokens), pick(per_row["tokens_per_s"]),
-                              pick(per_row["mfpt"]), pick(per_row["hfpt"]), mine,
-                              asm, pick(method), methods)
-            for name, v in got.items():
-                v = np.broadcast_to(v, (len(r) if sel is None else int(sel.sum()),))
-                if sel is None:
-                    out[name] = v
-                else:
-                    out.setdefault(name, np.full(self.n, np.nan))[sel] = v
-        every = bool(fits.all())
-        for name, v in out.items():
-            if name in ans.kind:  # figures of rows whose key fits nothing are null
-                ans.put(name, r, v if every else np.where(fits, v, np.nan))
-        ans.put_codes("cost_method", r, np.where(fits, method, -1), list(methods))
-        out["method"] = method
-        return out
-
-    def _judge(self, run: dict, fits: np.ndarray, key_fits: np.ndarray, batch, seq) -> None:
-        """feasible, binding and reason: per key for keys no layout fits, per row for rows
-        that fail faster than they restart or break a limit given."""
-        ans, r, k, best = self.ans, self.rows, self.kk, self.best
-        n_keys = len(best.state) - 1
-        words, codes = ["gpus"], np.full(n_keys + 1, -1)
-        reasons, rcodes = [], np.full(n_keys + 1, -1)
-        codes[key_fits] = 0
-        for key in np.flatnonzero(~key_fits[:-1] & (best.state[:-1] != ERROR)
-                                  & (best.state[:-1] != NO_LAYOUT)):
-            h = self.hws[self.hid[self.kfirst[key]]]
-            binding, reason = no_fit_reason(int(best.state[key]), float(best.lean_bytes[key]),
-                                            h[1].key, h[1].hbm_bytes,
-                                            bool(h[1].scale_out_bytes_per_s))
-            codes[key], rcodes[key] = _code(words, binding), _code(reasons, reason)
-        feasible = np.where(key_fits, 1.0, np.where(best.state == 0, np.nan, 0.0)).take(k)
-        stuck = fits & ~np.isfinite(run["wall_s"])
-        given = [name for name in LIMIT_INPUTS if name in self.cols]
-        limits = {}
-        for name, limit, scale in (("deadline", "deadline", 1 / SECONDS_PER_DAY),
-                                   ("power_cap", "power", 1e-6), ("budget", "budget", 1.0),
-                                   ("max_gpus", "max_gpus", 1.0)):
-            if name in given:
-                codes_ = self.cols[name].codes
-                limits[limit] = _pick(self.qty[name][0], codes_) * scale
-        judged = np.flatnonzero(stuck)
-        if limits:
-            near = np.zeros(self.n, bool)
-            needs = {"deadline": run["training_days"], "power": run["power_mw"],
-                     "budget": run["cost_usd_total"], "max_gpus": self.gpus}
-            with np.errstate(invalid="ignore"):
-                for limit, cap in limits.items():
-                    near |= ~(needs[limit] < cap * (1 - 1e-9)) & np.isfinite(cap)
-            judged = np.union1d(judged, np.flatnonzero(fits & near))
-        bcodes, rcodes_row = codes.take(k), rcodes.take(k)  # per row, into words / reasons
-        if judged.size:
-            accs = np.array([h[1].key if h else "" for h in self.hws], dtype=object)[self.hid]
-            keyed = ("step_time_s", "layout_dp", "layout_microbatch",
-                     *[f"time_breakdown_s_{t}" for t in TIME_KEYS])
-            asms = [m[1] if m else self.ctx.base_asm for m in self.models]
-            for aid, sel in _split([id(a) for a in asms], self.mid[judged]):
-                at = judged if sel is None else judged[sel]
-                asm = next(a for a in asms if id(a) == aid)
-                sub = {name: np.asarray(v)[at] for name, v in run.items() if np.ndim(v)}
-                sub.update({name: self._key_column(name)[k[at]] for name in keyed})
-                sub.update(cluster_gpus=self.gpus[at], workload_seq_len=seq[at],
-                           workload_global_batch_tokens=batch[at])
-                ok, why, text = judge(sub, {name: v[at] for name, v in limits.items()},
-                                      accs[at], "gpus", asm)
-                feasible[at] = ok
-                for row, b, t in zip(at.tolist(), why.tolist(), text.tolist()):
-                    bcodes[row] = _code(words, b)
-                    rcodes_row[row] = -1 if t is None else _code(reasons, t)
-        ans.put("feasible", r, feasible)
-        ans.put_codes("binding", r, bcodes, words)
-        ans.put_codes("reason", r, rcodes_row, reasons)
-
-    def _key_column(self, name: str) -> np.ndarray:
-        if name.startswith("layout_"):
-            return self.best.layout_part(name[len("layout_"):]).astype(float)
-        if name.startswith("time_breakdown_s_"):
-            return self.best.figure("time_" + name[len("time_breakdown_s_"):])
-        return self.best.figure(name)
-
-    def _run_inputs(self) -> dict:
-        """plan/cluster.run_inputs once per distinct (workload, accelerator, site), per row."""
-        mid, hid, sc = self.mid, self.hid, self.scodes
-        if "site" in self.cols:
-            combo, first = group([Coded(hid, self.hws), Coded(sc, self.site_objs)], len(mid))
-        else:  # one site: the hardware groups (workload x accelerator x network) say it all
-            combo, first = hid, self.hfirst
-        table: dict = {}
-        blank = np.full(len(first), np.nan)
-        for j, r0 in enumerate(first):
-            if self.models[mid[r0]] is None or self.hws[hid[r0]] is None:
-                continue  # rows that failed earlier
-            w, asm, _ = self.models[mid[r0]]
-            _, acc, up, out, _ = self.hws[hid[r0]]
-            site = self.site_objs[sc[r0]]
-            got = self.ctx.once("run_inputs", (id(w), id(asm), id(acc),
-                                               site.key if site else None),
-                                lambda w=w, acc=acc, site=site, asm=asm:
-                                run_inputs(w, acc, site, asm, {}))[1]
-            for name, v in got.items():
-                if name not in table:
-                    table[name] = blank.copy()
-                table[name][j] = v
-        # an input the same for every group is a scalar (run.outcome broadcasts it)
-        return {name: v[0] if (v == v[0]).all() or np.isnan(v).all() else v[combo]
-                for name, v in table.items()}
-
-
-def _code(values: list, v) -> int:
-    """The index of ``v`` in ``values``, appended when new."""
-    if v not in values:
-        values.append(v)
-    return values.index(v)
-
-
-def _given(c: Coded, parsed: np.ndarray, default: np.ndarray) -> np.ndarray:
-    """A per-row quantity: its parsed value where the row gives one, else ``default``."""
-    if c.per_row and (c.codes >= 0).all():  # codes 0..n-1: the values as they are
-        return parsed
-    return np.where(c.codes >= 0, _pick(parsed, c.codes), default)
-
-
-def _pick(parsed: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """parsed[codes], nan where a code is -1 (null), also when every value is null."""
-    if not len(parsed):
-        return np.full(np.shape(codes), np.nan)
-    return np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
-
-
-def _split(ids: list, index: np.ndarray) -> list:
-    """[(id, selection)] of rows by the id of their group's object; selection None when one
-    id covers every row (the usual case: one set of assumptions)."""
-    used = {i for i in ids if i}
-    if len(used) <= 1:
-        return [(used.pop() if used else 0, None)]
-    per_row = np.array(ids + [0])[index]
-    return [(int(d), per_row == d) for d in sorted(used)]
 
 
 def columnar(ctx, cols: dict, rows: np.ndarray, st, qty: dict) -> None:

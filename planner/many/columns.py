@@ -367,3 +367,17 @@ def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None) -> 
 def _schema_of(fields: tuple) -> pa.Schema:
     """schema(fields), made once for all the chunks of a call or a sweep."""
     return schema(list(fields))
+
+
+def given_or(c: Coded, parsed: np.ndarray, default: np.ndarray) -> np.ndarray:
+    """A per-row quantity: its parsed value where the row gives one, else ``default``."""
+    if c.per_row and (c.codes >= 0).all():  # codes 0..n-1: the values as they are
+        return parsed
+    return np.where(c.codes >= 0, pick_codes(parsed, c.codes), default)
+
+
+def pick_codes(parsed: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """parsed[codes], nan where a code is -1 (null), also when every value is null."""
+    if not len(parsed):
+        return np.full(np.shape(codes), np.nan)
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..assumptions import SWEEP_CHUNK_ROWS
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.options import shared_searches
 from ..plan.result import FRACTIONS, NON_NEGATIVE, POSITIVE, ImpossiblePlan, impossible
 from ..progress import Progress
 from ..report import flatten
+from ..tuning import SWEEP_CHUNK_ROWS
 from ..units import InputError
 from .columnar import columnar
 from .columns import Answers, Coded, columns_of

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..assumptions import SHARED_SEARCHES_KEPT, Assumptions
+from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import USER_ERRORS, error_text
@@ -32,6 +32,7 @@ from ..plan.inputs import (
     resolve_workload,
 )
 from ..plan.options import shared_searches
+from ..tuning import SHARED_SEARCHES_KEPT
 from ..units import (
     MAX_ENERGY_USD_PER_KWH,
     InputError,

@@ -11,12 +11,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..assumptions import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError
 from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_layout
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
+from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
 from ..units import InputError, parse_count, parse_fraction, parse_int_count
 from . import budget_rows
 from .columns import INPUT_UNITS

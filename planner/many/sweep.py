@@ -45,10 +45,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..assumptions import (
-    SWEEP_INFLIGHT_PER_WORKER,
-)
 from ..progress import Progress
+from ..tuning import SWEEP_INFLIGHT_PER_WORKER
 from .columns import Coded
 from .dataset import Manifest, OutputError, locked, part_name, prepare, read, write_part
 from .scenarios import Context, context

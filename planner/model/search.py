@@ -22,9 +22,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..assumptions import SCORE_BATCH_LAYOUTS, SEARCH_ALONE_LAYOUTS, Assumptions
+from ..assumptions import Assumptions
 from ..errors import LayoutError
 from ..specs import RECOMPUTE, Architecture
+from ..tuning import SCORE_BATCH_LAYOUTS, SEARCH_ALONE_LAYOUTS
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .memory import RECOMPUTE_CODES, memory_breakdown, total_bytes
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate

@@ -1,0 +1,35 @@
+"""Engineering defaults of many-scenario runs (planner/many/, model/search.py's batching).
+
+These decide how fast answers come and how much memory they take, never what the answers are,
+so they are not assumptions (assumptions.py): no plan reports them and ``--assume`` does not
+take them. Each figure says what it trades, measured with benchmarks/bench_sweep.py.
+"""
+
+
+# The most scenarios a sweep spec may have unless it says otherwise (max_scenarios = N): a
+# billion rows take hours at the rates benchmarks/bench_sweep.py measures and ~100 GB of
+# Parquet; a spec of more is most likely an axis too many. Its own max_scenarios may raise
+# it up to MAX_SWEEP_SCENARIOS_LIMIT, past which the list of chunks to answer alone would
+# not fit in memory.
+SWEEP_SCENARIOS = 10**9
+MAX_SWEEP_SCENARIOS_LIMIT = 10**11
+# Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,
+# so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
+# most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).
+SWEEP_CHUNK_ROWS = 65_536
+# A (workload, cluster, layout) key with at least this many candidate layouts is scored alone
+# by search.search, on a scalar architecture (~1.6x faster per layout than arrays of
+# architectures); keys with fewer are scored together in one step.evaluate call.
+SEARCH_ALONE_LAYOUTS = 512
+# Candidate layouts scored by one step.evaluate call (~80 arrays of 8 bytes each per layout:
+# ~40 MB), however many keys a chunk brings.
+SCORE_BATCH_LAYOUTS = 65_536
+# Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
+# scored again when met.
+SCORE_CACHE_KEYS = 200_000
+# Layout searches and sizing probes shared between the scenarios answered by estimate itself
+# (no device count given), kept from chunk to chunk (a few KB each, compacted).
+SHARED_SEARCHES_KEPT = 20_000
+# Chunks in flight per worker (local process or Dask worker): two keep a worker busy while the
+# coordinator writes the previous part; more would only hold memory.
+SWEEP_INFLIGHT_PER_WORKER = 2
