@@ -595,16 +595,16 @@ def test_a_bug_never_prints_an_impossible_plan(monkeypatch):
 
 
 def test_an_impossible_row_never_leaves_estimate_many(monkeypatch):
-    from planner.many import columnar
+    from planner.many import chunk_answers
 
-    real = columnar.steady_state
+    real = chunk_answers.steady_state
 
     def buggy(best, peak, hbm):
         cols = real(best, peak, hbm)
         cols["step_time_s"] = -cols["step_time_s"]
         return cols
 
-    monkeypatch.setattr(columnar, "steady_state", buggy)
+    monkeypatch.setattr(chunk_answers, "steady_state", buggy)
     with pytest.raises(result_module.ImpossiblePlan, match="step_time_s"):
         planner.estimate_many(pa.table({"params": ["7B"], "tokens": [1e12], "gpus": [64]}))
 
