@@ -9,7 +9,8 @@ bandwidth; tensor-parallel all-gather/reduce-scatter with sequence parallelism (
 et al. 2022, sec. 4.2.2); context-parallel ring exchange; expert-parallel all-to-all (one copy
 per token and expert, or once per node as hierarchical dispatchers send it, hidden under
 another microbatch's compute where the stack overlaps it). Per step:
-m microbatches, the pipeline bubble (p-1)/(m v) (Narayanan et al. 2021, sec. 2.2.2), pipeline
+m microbatches, the pipeline bubble (p-1)/(m v) (Narayanan et al. 2021, sec. 2.2.2; its largest
+virtual chunk paces it when v does not divide a stage's layers), pipeline
 point-to-point, data-parallel gradient reduction overlapped with the last backward, ZeRO-3
 gathers per microbatch, and the optimizer step at HBM bandwidth.
 """
@@ -272,7 +273,11 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     dp_comm = np.select([zero >= 3, zero == 2], [z3_exposed, z2_exposed], dp_step) * (shards > 1)
 
     # --- pipeline ----------------------------------------------------------------------------
-    bubble = np.where(pp > 1, (pp - 1) / vp * t_mb, 0.0)
+    # (p-1) virtual chunks of fill and drain (Narayanan et al. 2021, sec. 2.2.2: (p-1)/v of a
+    # stage's time when v divides its layers); a chunk holds whole layers, so when v does not
+    # divide them the largest chunk, ceil(layers/v) of them, paces the fill and drain
+    chunk_share = np.ceil(layers_stage / vp) / layers_stage
+    bubble = np.where(pp > 1, (pp - 1) * chunk_share * t_mb, 0.0)
     p2p = _p2p(act_bytes / tp, pp, tp * cp * dp, hw)
     pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
 

@@ -51,6 +51,17 @@ def test_pipeline_bubble_matches_narayanan():
     assert float(r["time"]["pp_bubble"]) == pytest.approx(3 / (m * 2) * ideal, rel=1e-6)
 
 
+def test_uneven_virtual_chunks_pay_for_the_largest():
+    # 32 layers on 4 stages = 8 a stage; 3 virtual chunks of whole layers hold 3, 3 and 2, so
+    # the fill and drain take (p - 1) chunks of 3 layers: 3/8 of a stage's microbatch time,
+    # not the 1/3 of equal chunks. 4 chunks divide the 8 layers: 1/4, as Narayanan et al.
+    m = 256 / 8
+    for vp, share in ((3, 3 / 8), (4, 1 / 4)):
+        r = _eval(SMALL, (1, 4, 8, 1), gb=256 * 8192, vp=vp)
+        ideal = float(r["time"]["compute"] + r["time"]["tp_comm"])
+        assert float(r["time"]["pp_bubble"]) == pytest.approx(3 * share / m * ideal, rel=1e-6)
+
+
 def test_no_communication_on_one_device():
     r = _eval(SMALL, (1, 1, 1, 1), gb=8 * 8192, mb=1, rc=2)
     for k in ("tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm"):
