@@ -3,9 +3,9 @@
 A layout is valid when tp * pp * dp * cp = devices; tp divides the attention heads and stays
 inside the scale-up domain (unless allowed to cross it); pp is at most the layer count (uneven
 stages pay through ceil(L/pp) in the step model); the microbatch divides the per-replica batch;
-virtual stages divide the layers of a stage and need m % pp == 0 (Megatron-LM interleaved
-schedule); ep divides dp and the expert count; cp divides the sequence. Recompute and ZeRO stage
-are searched too.
+virtual stages hold at least one layer each and need at least pp microbatches (interleaved
+1F1B; uneven chunks pay through the largest in the step model); ep divides dp and the expert
+count; cp divides the sequence. Recompute and ZeRO stage are searched too.
 
 One key (a workload on a cluster of a given size, with the layout parts fixed by the user) or
 thousands (every candidate cluster size of a sizing, every distinct scenario of a sweep) are
@@ -33,7 +33,7 @@ from .step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute",
                  "zero")
 SEARCH_MICROBATCH = (1, 2, 4, 8, 16)
-SEARCH_VIRTUAL = (1, 2, 4, 8)
+SEARCH_VIRTUAL = (1, 2, 3, 4, 6, 8)
 SEARCH_CP = (1, 2, 4, 8, 16, 32)
 SEARCH_ZERO = (1, 2, 3)
 
