@@ -111,12 +111,16 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     return stored, full_layer
 
 
-def in_flight_microbatches(pp, microbatches, virtual_stages):
-    """Microbatches whose activations the first stage holds at the 1F1B peak: min(pp, m), times
-    1 + (pp-1)/(pp v) for the interleaved schedule (Korthikanti et al. 2022, sec. 4.2.3)."""
+def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage):
+    """Microbatches' worth of a stage's activations the first stage holds at the 1F1B peak:
+    min(pp, m), times 1 + (pp-1)/(pp v) for the interleaved schedule (Korthikanti et al. 2022,
+    sec. 4.2.3). That factor counts the (pp-1) extra microbatches in the first virtual chunk;
+    a chunk holds whole layers, so when v does not divide the stage's ``layers_stage`` the
+    largest chunk, ceil(layers/v) of them, is the one counted (as the bubble, step.py)."""
     pp = np.asarray(pp, dtype=float)
     base = np.minimum(pp, microbatches)
-    interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / (pp * virtual_stages), 1.0)
+    chunk_share = np.ceil(layers_stage / virtual_stages) / layers_stage
+    interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / pp * chunk_share, 1.0)
     return base * interleave
 
 
@@ -131,7 +135,7 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm,
                                                  quantized_bytes)
     layers_stage = np.ceil(a.layers / pp)
-    first = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp)
+    first = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp, layers_stage)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
     last = stored * layers_stage + logits
     acts = np.where(pp > 1, np.maximum(first, last), first + logits)

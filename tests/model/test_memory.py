@@ -69,9 +69,20 @@ def test_zero_stages_hand_worked():
 
 def test_interleaved_in_flight_factor():
     # Korthikanti sec. 4.2.3: 1 + (p-1)/(p m) for m virtual stages; 1F1B holds p microbatches.
-    assert in_flight_microbatches(16, 64, 1) == 16
-    assert in_flight_microbatches(16, 64, 4) == pytest.approx(16 * (1 + 15 / 64))
-    assert in_flight_microbatches(16, 4, 1) == 4
+    assert in_flight_microbatches(16, 64, 1, 8) == 16
+    assert in_flight_microbatches(16, 64, 4, 8) == pytest.approx(16 * (1 + 15 / 64))
+    assert in_flight_microbatches(16, 4, 1, 8) == 4
+
+
+def test_uneven_virtual_chunks_hold_the_largest():
+    # Interleaved 1F1B warms the first stage up with 2(p-1) + (v-1)p chunk forwards (Megatron-LM
+    # schedules.py), so at the peak it holds p microbatches of every chunk plus p-1 more of the
+    # first. 9 layers in 4 chunks (3, 2, 2, 2): the extra p-1 hold 3 layers, not 9/4.
+    p, layers = 8, 9
+    held_layers = p * layers + (p - 1) * 3
+    assert in_flight_microbatches(p, 64, 4, layers) * layers == pytest.approx(held_layers)
+    # never less than the equal-chunk formula, equal to it when v divides the layers
+    assert in_flight_microbatches(p, 64, 3, layers) == pytest.approx(p * (1 + (p - 1) / (p * 3)))
 
 
 def _mem(dp, pp=8, tp=8, zero=1, rc=1):
