@@ -147,6 +147,15 @@ class Assumptions:
     flash_attention: bool = _a(True, "FlashAttention is the default attention kernel since "
                                "2023 (Dao 2023); Megatron-LM 2021/2022 materialised scores",
                                valid=Boolean())
+    full_recompute_fraction: float = _a(1.0, "share of the transformer blocks that "
+                                        "recompute=full checkpoints: every block in "
+                                        "Megatron-LM (--recompute-granularity full); "
+                                        "torchtitan's selective layer AC checkpoints every "
+                                        "2nd block (0.5, selective_ac_option '2'), fms-fsdp "
+                                        "a share p (selective_checkpointing, "
+                                        "fms_fsdp/policies/ac_handler.py)",
+                                        valid=Number(0, 1, low_open=True, note='a share of '
+                                                     'the blocks'))
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
                        "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)",
                        valid=Boolean())
@@ -163,7 +172,7 @@ class Assumptions:
                                     "decomposition'), fitted on the NeMo and Megatron-Core rows "
                                     "(docs/validation.md)",
                                     valid=SHARE)
-    eager_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes of eager "
+    eager_elementwise_passes: float = _a(1.25, "calibrated: memory-bound passes of eager "
                                          "PyTorch (norms, activations, residuals, autocast "
                                          "copies unfused) relative to Megatron-LM's fused "
                                          "kernels, fitted on the eager PyTorch FSDP rows "

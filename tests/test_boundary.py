@@ -137,6 +137,8 @@ def test_an_alias_two_files_claim_is_refused_naming_both(tmp_path):
     ("seq_len=0", "--assume seq_len: 0.0 is too small"),                  # was ZeroDivisionError
     ("global_batch_tokens=0", "--assume global_batch_tokens: 0.0 is too small"),  # blamed --gpus
     ("uncertainty_samples=1000000000", "--assume uncertainty_samples: 1000000000.0 is too large"),
+    ("full_recompute_fraction=0", "--assume full_recompute_fraction: 0.0 is too small"),
+    ("full_recompute_fraction=1.5", "--assume full_recompute_fraction: 1.5 is too large"),
 ])
 def test_assumptions_are_range_checked(item, says):
     refused(*PLAN, "--assume", item, says=says)

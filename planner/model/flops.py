@@ -30,21 +30,23 @@ def model_flops_per_token(a: Architecture, seq_len):
     return matmul_flops_per_token(a) + attention_flops_per_token(a, seq_len, causal=True)
 
 
-def recompute_flops_per_token(a: Architecture, seq_len, recompute):
+def recompute_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0):
     """Extra forward FLOPs of activation recomputation (Korthikanti et al. 2022, sec. 5):
-    full recompute repeats the whole forward (1/3 of the model FLOPs); selective repeats only the
-    attention core QK^T, softmax, AV (1/3 of the attention FLOPs)."""
+    full recompute repeats the whole forward (1/3 of the model FLOPs) of the ``full_fraction``
+    of the blocks it checkpoints; selective repeats only the attention core QK^T, softmax, AV
+    (1/3 of the attention FLOPs)."""
     import numpy as np
 
-    full = model_flops_per_token(a, seq_len) / 3.0
+    full = model_flops_per_token(a, seq_len) / 3.0 * full_fraction
     selective = attention_flops_per_token(a, seq_len, causal=True) / 3.0
     return np.select([np.asarray(recompute) == "full", np.asarray(recompute) == "selective"],
                      [full, selective], 0.0)
 
 
-def hardware_flops_per_token(a: Architecture, seq_len, recompute):
+def hardware_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0):
     """Model FLOPs plus recomputation (HFU numerator, PaLM appendix B)."""
-    return model_flops_per_token(a, seq_len) + recompute_flops_per_token(a, seq_len, recompute)
+    return model_flops_per_token(a, seq_len) + recompute_flops_per_token(a, seq_len, recompute,
+                                                                          full_fraction)
 
 
 def megatron2021_flops_per_token(a: Architecture, seq_len):

@@ -106,7 +106,10 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     # Up-Projection").
     selective = selective - np.where(np.asarray(a.kv_lora_rank) > 0,
                                      (2 * 2 * sb * qk_w + 2 * sb * v_w) / tp, 0.0)
-    stored_full_recompute = 2 * sb * h / tp                   # the layer's input only
+    # full recompute keeps only the input of the blocks it checkpoints (Korthikanti et al.
+    # 2022, sec. 5: 2sbh), the whole layer's activations of the others
+    f_full = asm.full_recompute_fraction
+    stored_full_recompute = f_full * 2 * sb * h / tp + (1 - f_full) * full_layer
     stored = np.select([code == 2, code == 1], [stored_full_recompute, selective], full_layer)
     return stored, full_layer
 

@@ -267,7 +267,8 @@ def _score(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:
                     lay["virtual_stages"], lay["recompute"], lay["zero"], asm)
 
 
-def _record(r: dict, lay: dict, idx: np.ndarray, a, seq) -> tuple[np.ndarray, np.ndarray]:
+def _record(r: dict, lay: dict, idx: np.ndarray, a, seq,
+            asm: Assumptions) -> tuple[np.ndarray, np.ndarray]:
     """(figures, layouts) rows of the candidates ``idx`` of an evaluated set; ``a`` and ``seq``
     are the architecture and sequence of each row (arrays, or one for all)."""
     shape = np.shape(r["step_time_s"])
@@ -277,7 +278,8 @@ def _record(r: dict, lay: dict, idx: np.ndarray, a, seq) -> tuple[np.ndarray, np
     cols = [pick(r["step_time_s"]), pick(r["tokens_per_s"]), pick(r["mfu"]), pick(r["hfu"]),
             pick(r["memory_bytes"]), np.asarray(lay["batch_seqs"])[idx].astype(float),
             np.broadcast_to(model_flops_per_token(a, seq), (n,)),
-            np.broadcast_to(hardware_flops_per_token(a, seq, recompute), (n,))]
+            np.broadcast_to(hardware_flops_per_token(a, seq, recompute,
+                                                     asm.full_recompute_fraction), (n,))]
     cols += [pick(r["time"][k]) for k in TIME_KEYS]
     cols += [pick(r["memory"][k]) for k in MEMORY_KEYS]
     return (np.stack([np.asarray(c, dtype=float) for c in cols], axis=1),
@@ -423,7 +425,7 @@ def _keep(out: Best, group: list, a, seq, hw, key_a, key_seq, memo, asm) -> None
     if runs.any():
         figs, ints = _record(r, {k: v[kept] for k, v in lay.items()}, best[runs],
                              _subset(key_a, np.flatnonzero(runs)) if np.ndim(key_seq) else key_a,
-                             key_seq[runs] if np.ndim(key_seq) else key_seq)
+                             key_seq[runs] if np.ndim(key_seq) else key_seq, asm)
     j = 0
     for g, (key, rows, _) in enumerate(group):
         if runs[g]:

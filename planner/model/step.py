@@ -190,13 +190,16 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
     layer_fwd = gemm_fwd + attn_fwd + elem_fwd + asm.kernel_overhead_s
     layer_bwd = 2.0 * (gemm_fwd + elem_fwd) + attn_bwd + asm.kernel_overhead_s
-    recompute_layer = np.select([rc == 2, rc == 1], [layer_fwd, attn_fwd + mla_up], 0.0)
+    # full recompute redoes the forward of the blocks it checkpoints (all of them in
+    # Megatron-LM; every 2nd in torchtitan's selective layer AC: full_recompute_fraction)
+    f_full = asm.full_recompute_fraction
+    recompute_layer = np.select([rc == 2, rc == 1], [f_full * layer_fwd, attn_fwd + mla_up], 0.0)
 
     # --- communication of one layer ------------------------------------------------------------
     act_bytes = 2.0 * tokens * h
     tp_one = 2.0 * _reduce_scatter(act_bytes, tp, 1, hw)    # AG + RS pair, same volume
     tp_fwd = 2.0 * tp_one * (1 - asm.tp_comm_overlap)       # 2 AG + 2 RS (Korthikanti, fig. 5)
-    tp_layer = tp_fwd * np.where(rc == 2, 3.0, 2.0)         # backward repeats; full recompute too
+    tp_layer = tp_fwd * np.where(rc == 2, 2.0 + f_full, 2.0)  # backward repeats; full recompute too
     kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
     cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
@@ -210,7 +213,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
     dispatch, combine = _all_to_all(a, tokens, (np.where(hier, hw.quantized_bytes, 2.0), 2.0),
                                     ep, tp * cp, hw, hier)
-    a2a_layer = np.where(moe, (dispatch + combine) * np.where(rc == 2, 3.0, 2.0), 0.0)
+    a2a_layer = np.where(moe, (dispatch + combine) * np.where(rc == 2, 2.0 + f_full, 2.0), 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
     layers_stage = np.ceil(a.layers / pp)
@@ -298,7 +301,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     tokens_per_s = global_batch_tokens / step
     mfu = tokens_per_s * model_flops_per_token(a, s) / (devices * hw.peak_flops)
     hfu = tokens_per_s * hardware_flops_per_token(a, s, np.select(
-        [rc == 2, rc == 1], ["full", "selective"], "none")) / (devices * hw.peak_flops)
+        [rc == 2, rc == 1], ["full", "selective"], "none"), f_full) / (devices * hw.peak_flops)
     mem_total = total_bytes(mem)
     return {"time": time, "memory": mem, "step_time_s": step, "tokens_per_s": tokens_per_s,
             "mfu": mfu, "hfu": hfu, "memory_bytes": mem_total, "microbatches": m,

@@ -1,6 +1,8 @@
 """The step model and layout search: invariants (hypothesis) and hand-checked terms."""
 
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ import planner
 from planner.assumptions import DEFAULT
 from planner.errors import LayoutError
 from planner.model.flops import model_flops_per_token
+from planner.model.memory import activation_bytes_per_layer
 from planner.model.search import SearchKey, enumerate_layouts, search
 from planner.model.step import TIME_KEYS, evaluate
 from planner.plan.cluster import hardware_for
@@ -84,6 +87,30 @@ def test_recompute_costs_time_and_saves_memory():
     assert t[0] <= t[1] < t[2]
     assert mem[0] > mem[1] > mem[2]
     assert r["hfu"][2] > r["mfu"][2]
+
+
+def test_full_recompute_of_a_share_of_the_blocks():
+    # torchtitan's selective layer AC checkpoints every 2nd block: recompute=full at
+    # full_recompute_fraction 0.5 redoes half the forward and keeps half the blocks whole.
+    half = dataclasses.replace(DEFAULT, full_recompute_fraction=0.5)
+    rc = np.array([0, 2])
+    r1 = evaluate(SMALL, 8192, 64 * 8192, HW, 1, 1, 8, 1, 1, 1, 1, rc, 3, DEFAULT)
+    r5 = evaluate(SMALL, 8192, 64 * 8192, HW, 1, 1, 8, 1, 1, 1, 1, rc, 3, half)
+    # without recompute the fraction changes nothing
+    assert float(r5["step_time_s"][0]) == float(r1["step_time_s"][0])
+    # compute: half the extra forward of every-block recompute
+    extra1 = float(r1["time"]["compute"][1] - r1["time"]["compute"][0])
+    extra5 = float(r5["time"]["compute"][1] - r5["time"]["compute"][0])
+    assert extra5 == pytest.approx(extra1 / 2, rel=1e-9)
+    # HFU counts half the recomputed forward: model FLOPs x (1 + x/2) where every block gives x
+    assert float(r5["hfu"][1] / r5["mfu"][1]) == pytest.approx(
+        1 + (float(r1["hfu"][1] / r1["mfu"][1]) - 1) / 2, rel=1e-9)
+    # stored activations: half the blocks keep their input only (2sbh, Korthikanti sec. 5),
+    # half keep everything
+    stored, full_layer = activation_bytes_per_layer(SMALL, 8192, 1, 1, 1, rc, half)
+    s_bh = 2 * 8192 * SMALL.hidden
+    assert float(stored[1]) == pytest.approx(0.5 * s_bh + 0.5 * float(full_layer), rel=1e-9)
+    assert float(stored[0]) == pytest.approx(float(full_layer), rel=1e-9)
 
 
 @settings(max_examples=30, deadline=None)
