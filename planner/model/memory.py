@@ -114,6 +114,12 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     return stored, full_layer
 
 
+def largest_chunk_share(layers_stage, virtual_stages):
+    """The largest virtual chunk's share of a stage's layers: a chunk holds whole layers, so
+    ceil(L_s/v)/L_s, 1/v when v divides L_s (Narayanan et al. 2021, sec. 2.2.2)."""
+    return np.ceil(layers_stage / virtual_stages) / layers_stage
+
+
 def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage):
     """Microbatches' worth of a stage's activations the first stage holds at the 1F1B peak:
     min(pp, m), times 1 + (pp-1)/(pp v) for the interleaved schedule (Korthikanti et al. 2022,
@@ -122,7 +128,7 @@ def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage):
     largest chunk, ceil(layers/v) of them, is the one counted (as the bubble, step.py)."""
     pp = np.asarray(pp, dtype=float)
     base = np.minimum(pp, microbatches)
-    chunk_share = np.ceil(layers_stage / virtual_stages) / layers_stage
+    chunk_share = largest_chunk_share(layers_stage, virtual_stages)
     interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / pp * chunk_share, 1.0)
     return base * interleave
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..assumptions import Assumptions
 from . import collectives as coll
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import memory_breakdown, stage_params, total_bytes, zero3_shards
+from .memory import largest_chunk_share, memory_breakdown, stage_params, total_bytes, zero3_shards
 from .topology import fat_tree_tiers, group_span
 
 TIME_KEYS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
@@ -279,8 +279,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # (p-1) virtual chunks of fill and drain (Narayanan et al. 2021, sec. 2.2.2: (p-1)/v of a
     # stage's time when v divides its layers); a chunk holds whole layers, so when v does not
     # divide them the largest chunk, ceil(layers/v) of them, paces the fill and drain
-    chunk_share = np.ceil(layers_stage / vp) / layers_stage
-    bubble = np.where(pp > 1, (pp - 1) * chunk_share * t_mb, 0.0)
+    bubble = np.where(pp > 1, (pp - 1) * largest_chunk_share(layers_stage, vp) * t_mb, 0.0)
     p2p = _p2p(act_bytes / tp, pp, tp * cp * dp, hw)
     pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
 
