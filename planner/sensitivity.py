@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import math
 
+from .assumptions import DEFAULT
 from .plan.estimate import estimate
 from .plan.result import Plan
 
+_GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
+
 SENSITIVITY_RANGES = {
     # name: (low, high, why) -- the documented ranges of docs/uncertainty.md and the catalogs
-    "gemm_efficiency": (0.75, 0.95, "achieved GEMM throughput, +-10% around the calibrated 0.87"),
+    "gemm_efficiency": (round(0.9 * _GEMM, 3), min(1.0, round(1.1 * _GEMM, 3)),
+                        f"achieved GEMM throughput, +-10% around the calibrated {_GEMM:g}"),
     "failure_rate_per_device_hour": (1.2e-5, 3.4e-5, "Meta RSC-2 to RSC-1 failure rates "
                                      "(Kokolis et al. 2025, arXiv 2410.21680)"),
     "restart_s": (120.0, 1800.0, "2-minute hot-spare restart to 30-minute reschedule"),
