@@ -163,6 +163,7 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         tokens=float(train.get("tokens", 0.0)), seq_len=int(train.get("seq_len", 8192)),
         global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
+        published_ffn_type=data.get("ffn_type", "gated"),
         references=tuple(refs), family=data.get("family", ""))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .calibrate import flops_per_token_of
 from .calibrate import precision_of as _precision
 from .catalog import Catalog
-from .model.architecture import active_params, shape_for_params
+from .model.architecture import active_params, workload_shape
 
 BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation: 6ND at 40% MFU
 WHOLE_RUN_BASELINE_MFU = 0.35  # the whole-run spreadsheet: 6ND at 35% MFU (issue #12)
@@ -65,11 +65,7 @@ def published(cat: Catalog, w, ref) -> float | None:
     return None
 
 
-def arch_of(w):
-    """A workload's shape, or the planner's shape for its parameter count when unpublished."""
-    if w.architecture is not None:
-        return w.architecture
-    return shape_for_params(float(w.published_params))
+arch_of = workload_shape  # a workload's shape, the rule's when it publishes none
 
 
 def unit(ref) -> str:

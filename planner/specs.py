@@ -313,6 +313,7 @@ class Workload:
     global_batch_tokens: float = 16 * 2**20
     precision: str = "bf16"
     published_params: float | None = None
+    published_ffn_type: str = "gated"  # the FFN of a shape known by its parameter count only
     references: tuple[Reference, ...] = ()
     family: str = ""
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)

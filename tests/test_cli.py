@@ -1,6 +1,7 @@
 """The command line: output, JSON contract keys, exit codes, bad input (exit 2, no traceback)."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -8,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from planner.model import realisation
+from planner.model.realisation_fit import FIT
 
 CONTRACT_KEYS = {
     "feasible", "reason", "binding", "workload", "cluster", "layout", "model_flops",
@@ -262,7 +265,10 @@ def test_team_sets_the_realisation_and_reports_it():
     d = json.loads(out.output)
     assert d["assumptions"]["team"] == {"value": "frontier lab", "source": "given (--team)"}
     assert d["ideal_gpu_hours"] == pytest.approx(base["ideal_gpu_hours"])
-    assert d["ideal_gpu_hours"] < d["gpu_hours"] < base["gpu_hours"]
+    # the residual of the team's group, all runs' when the shipped fit keeps no team grouping
+    centre = FIT[realisation.group_of("frontier lab")]["log_centre"]
+    assert d["realisation"]["residual"] == pytest.approx(math.exp(centre))
+    assert d["ideal_gpu_hours"] < d["gpu_hours"] <= base["gpu_hours"]
     assert d["realisation"]["multiplier"] == pytest.approx(d["gpu_hours"] / d["ideal_gpu_hours"])
     bad = run(*args, "--team", "a startup")
     assert bad.exit_code == 2 and "--team" in bad.output
@@ -278,4 +284,7 @@ def test_budget_takes_the_team_too():
     assert out.exit_code == 0, out.output
     d = json.loads(out.output)
     assert d["assumptions"]["team"] == {"value": "frontier lab", "source": "given (--team)"}
-    assert d["inverse"]["params"] > base["inverse"]["params"]  # the same money buys more
+    # the same money buys more when the team's residual is below all runs' (the same otherwise)
+    faster = FIT[realisation.group_of("frontier lab")]["log_centre"] < FIT["any"]["log_centre"]
+    assert (d["inverse"]["params"] > base["inverse"]["params"]) == faster
+    assert d["inverse"]["params"] >= base["inverse"]["params"]

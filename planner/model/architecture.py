@@ -25,12 +25,22 @@ RULE_FFN_RATIO = 3.5
 RULE_KV_HEADS = 8
 RULE_VOCAB = 128256
 PLAIN_FFN_RATIO = 4.0  # plain (GPT) FFN: d_ff = 4 d_model (Brown et al. 2020, sec. 2.1)
+# Small models share the input embedding with the output projection: Llama 3.2 1B and 3B tie
+# them, Llama 3.1 8B does not (Llama 3.2 model card, 'Shared Embeddings'); Qwen2.5 ties 0.5B-3B
+# and unties 7B and up (Qwen2.5 technical report, arXiv 2412.15115, Table 1). The rule ties
+# below 5B, between the largest tied (3.2B) and the smallest untied (7.6B) of both families.
+RULE_TIE_BELOW_PARAMS = 5e9
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
-               "vocab 128,256")
+               "vocab 128,256, embeddings tied below 5B (Llama 3.2, Qwen2.5)")
 PLAIN_RULE_SOURCE = ("planner shape rule, plain FFN: the GPT-3 layout (Brown et al. 2020, "
                      "Table 2.1): ffn 4 hidden, full multi-head attention; head dim 128, "
-                     "hidden/layers 128, vocab 128,256")
+                     "hidden/layers 128, vocab 128,256, embeddings tied below 5B")
+
+
+def rule_source(a: Architecture) -> str:
+    """The source line of a shape the rule gave: the gated or the plain (GPT-3) rule."""
+    return RULE_SOURCE if a.ffn_type == "gated" else PLAIN_RULE_SOURCE
 
 
 def attention_params(hidden, heads, kv_heads, head_dim=None):
@@ -113,6 +123,14 @@ def matmul_params_per_token(a: Architecture) -> float:
     return active_params(a) - emb_unused - (a.layers * norm_params(a.hidden) + a.hidden)
 
 
+def workload_shape(w) -> Architecture:
+    """A workload's published shape, or the rule's shape (its FFN kind kept) for its parameter
+    count when it publishes none."""
+    if w.architecture is not None:
+        return w.architecture
+    return shape_for_params(float(w.published_params), w.published_ffn_type)
+
+
 @lru_cache(maxsize=4096)
 def param_counts(a: Architecture) -> tuple[float, float]:
     """(total, active) parameters of one architecture (scalar fields), computed once."""
@@ -132,6 +150,8 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
     if ffn_type not in ("gated", "plain"):
         raise ValueError(f"ffn_type must be gated or plain, got {ffn_type!r}")
     mats, ratio = (3, RULE_FFN_RATIO) if ffn_type == "gated" else (2, PLAIN_FFN_RATIO)
+    tied = n_params < RULE_TIE_BELOW_PARAMS
+    emb_mats = 1 if tied else 2
 
     def kv_for(heads: float) -> float:
         return min(RULE_KV_HEADS, heads) if ffn_type == "gated" else heads
@@ -140,7 +160,7 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
         heads = hidden / RULE_HEAD_DIM
         per_layer = (attention_params(hidden, heads, kv_for(heads)) + mats * hidden * ffn
                      + 2 * hidden)
-        return layers * per_layer + 2 * RULE_VOCAB * hidden + hidden
+        return layers * per_layer + emb_mats * RULE_VOCAB * hidden + hidden
 
     # Solve count(h, h/aspect, ratio h) = N for h on the continuum, by bisection (monotone in h).
     lo, hi = 64.0, 1e7
@@ -154,8 +174,9 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
     group = RULE_HEAD_DIM * (8 if lo >= 4096 else 4)
     hidden = max(group, group * round(lo / group))
     heads = hidden // RULE_HEAD_DIM
-    kv = int(kv_for(heads))
-    emb = 2 * RULE_VOCAB * hidden + hidden
+    # Whole groups: the KV heads divide the query heads (8, or 4 when 12, 20, ... heads).
+    kv = math.gcd(heads, RULE_KV_HEADS) if ffn_type == "gated" else heads
+    emb = emb_mats * RULE_VOCAB * hidden + hidden
     attn = attention_params(hidden, heads, kv) + 2 * hidden
     base_ffn = ratio * hidden
     layers = max(2, round((n_params - emb) / (attn + mats * hidden * base_ffn)))
@@ -164,4 +185,4 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
     ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
     return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
                         kv_heads=kv, ffn=ffn, vocab=RULE_VOCAB, ffn_type=ffn_type,
-                        tie_embeddings=False)
+                        tie_embeddings=tied)

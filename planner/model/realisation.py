@@ -10,12 +10,13 @@ The named terms are fractions of the ideal wall time, each from a published run
 (assumptions.py: evaluation_fraction, batch_ramp_fraction, rollback_fraction). The residual is
 empirical: over the public whole runs (workloads/*.toml, kind whole_run, predicted with
 planning-time inputs only), the point forecast of published device-hours / (ideal x named
-terms) that minimises the percentage error (``centre``: a weighted median), for the
-kind of team running the training ("frontier lab" or any other kind; all runs when the team is
-not said), with its spread as the 10th and 90th percentiles of the same ratios. The fitted
-constants live in realisation_fit.py, regenerated from the repository's data by
-``planner validate --refit`` (planner/whole_runs.py fit_realisation); a test holds them to a fresh
-fit. The team grouping is kept because it lowers the leave-one-out error (docs/validation.md).
+terms) that minimises the percentage error (``centre``: a weighted median), over the runs
+of the plan's group of teams when the fit keeps a grouping by team (GROUPINGS; all runs when
+it keeps none or the team is not said), with its spread as the 10th and 90th percentiles of
+the same ratios. The fitted constants live in realisation_fit.py, regenerated from the
+repository's data by ``planner validate --refit`` (planner/whole_runs.py fit_realisation); a
+test holds them to a fresh fit. A grouping is kept only if it lowers the leave-one-out error
+(docs/validation.md); on today's runs none does.
 
 Pure functions that broadcast over numpy arrays: one plan, a Monte Carlo and a sweep of
 millions call ``realise``.

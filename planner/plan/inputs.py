@@ -12,7 +12,7 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import PLAIN_RULE_SOURCE, RULE_SOURCE, shape_for_params, total_params
+from ..model.architecture import rule_source, shape_for_params, total_params, workload_shape
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
@@ -83,11 +83,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if base is not None:
         arch = base.architecture
         if arch is None:  # a catalog workload known by its parameter count only
-            arch = shape_for_params(float(base.published_params))
+            arch = workload_shape(base)
             used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} "
                                     f"heads={arch.heads} kv={arch.kv_heads} ffn={arch.ffn} "
                                     f"V={arch.vocab}", "source": f"{base.key} publishes no "
-                                    f"shape: {RULE_SOURCE}"}
+                                    f"shape: {rule_source(arch)}"}
         if shape or ffn_type:
             changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
             arch = Architecture(**{**asdict(arch), **changed})
@@ -120,8 +120,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
                                 f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}"
                                 + (f" ffn_type={arch.ffn_type}" if ffn_type else ""),
-                                "source": RULE_SOURCE if arch.ffn_type == "gated"
-                                else PLAIN_RULE_SOURCE}
+                                "source": rule_source(arch)}
         w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
                      published_params=n)
     else:

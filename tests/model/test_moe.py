@@ -188,11 +188,12 @@ def test_deepseek_v3_ideal_run_lands_below_and_near_the_published_hours(shape_pl
     for plan in (shape_plan, catalog_plan):
         assert plan.feasible
         assert 0.65 <= plan.ideal_gpu_hours / PUBLISHED_GPU_HOURS <= 1.0
-    # the expected run of a frontier lab within 35% of the published hours
+    # DeepSeek realised x1.13 its ideal, less than the expected run of a frontier lab (the
+    # residual fitted on the public runs, x1.2-x1.6): published between ideal and expected
     lab = planner.estimate(workload="deepseek-v3", team="frontier lab",
                            **{k: v for k, v in RUN.items() if k not in ("seq_len",
                                                                          "global_batch")})
-    assert lab.gpu_hours == pytest.approx(PUBLISHED_GPU_HOURS, rel=0.35)
+    assert lab.ideal_gpu_hours < PUBLISHED_GPU_HOURS < lab.gpu_hours < 1.5 * PUBLISHED_GPU_HOURS
 
 
 def test_deepseek_v3_search_lands_on_expert_parallelism_across_nodes(catalog_plan):

@@ -113,7 +113,12 @@ def test_plans_report_the_expected_run_beside_the_ideal():
     frontier = planner.estimate(params="70B", tokens="15T", gpus=4096, team="frontier lab")
     assert frontier.assumptions["team"]["source"] == "given (--team)"
     assert frontier.ideal_gpu_hours == pytest.approx(plan.ideal_gpu_hours, rel=1e-12)
-    assert frontier.gpu_hours < plan.gpu_hours
+    # the team takes its group's residual, or all runs' when the fit keeps no team grouping
+    for p, team in ((plan, None), (frontier, "frontier lab")):
+        centre = FIT[realisation.group_of(team)]["log_centre"]
+        assert p.realisation["residual"] == pytest.approx(math.exp(centre), rel=1e-12)
+    assert (frontier.gpu_hours < plan.gpu_hours) == (
+        FIT[realisation.group_of("frontier lab")]["log_centre"] < FIT["any"]["log_centre"])
     with pytest.raises(InputError, match="--team"):
         planner.estimate(params="70B", tokens="15T", gpus=4096, team="a startup")
 
