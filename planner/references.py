@@ -65,9 +65,6 @@ def published(cat: Catalog, w, ref) -> float | None:
     return None
 
 
-arch_of = workload_shape  # a workload's shape, the rule's when it publishes none
-
-
 def unit(ref) -> str:
     if ref.kind == "whole_run":
         return "GPU-h"
@@ -79,7 +76,7 @@ def baseline(cat: Catalog, w, ref) -> float:
     WHOLE_RUN_BASELINE_MFU of the dense peak for a whole run's device-hours."""
     acc = cat.accelerator(ref.accelerator)
     peak = acc.peak(_precision(ref.precision, w.precision))
-    n_active = float(active_params(arch_of(w)))
+    n_active = float(active_params(workload_shape(w)))
     if ref.kind == "whole_run":
         # 6 x active parameters x tokens (Kaplan et al. 2020) at a constant MFU
         return 6.0 * n_active * ref.tokens / (WHOLE_RUN_BASELINE_MFU * peak) / 3600.0

@@ -16,9 +16,9 @@ from .calibrate import precision_of as _precision
 from .catalog import Catalog
 from .errors import LayoutError
 from .model import realisation
-from .model.architecture import total_params
+from .model.architecture import total_params, workload_shape
 from .plan.estimate import estimate
-from .references import arch_of, baseline, mape, reference_rows
+from .references import baseline, mape, reference_rows
 from .units import InputError
 
 # Whole runs, leave-one-out at planning-time inputs: tests fail when the figures degrade past
@@ -89,7 +89,7 @@ def whole_runs(cat: Catalog) -> tuple[list[dict], list[dict]]:
             skipped.append({"workload": w.key, "row_id": ref.row_id, "why": why})
             continue
         runs.append({"workload": w.key, "family": w.family or w.key, "row_id": ref.row_id,
-                     "params": float(w.published_params or total_params(arch_of(w))),
+                     "params": float(w.published_params or total_params(workload_shape(w))),
                      "team": ref.team, "group": realisation.group_of(ref.team),
                      "accelerator": ref.accelerator, "gpus": ref.gpus,
                      "published": float(ref.gpu_hours), "ideal": ideal, "named": ideal * named,
