@@ -38,6 +38,7 @@ from .specs import (
     Workload,
     shape_problem,
 )
+from .units import MIN_SHAPELESS_PARAMS
 
 KINDS = {
     "accelerators": "hardware/accelerators",
@@ -145,6 +146,10 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         if not train.get("params"):
             raise CatalogError(f"{path}: [architecture] has no shape, so [training] needs "
                                "'params' (the published parameter count)")
+        if train["params"] < MIN_SHAPELESS_PARAMS:
+            raise CatalogError(f"{path}: training.params: {train['params']!r} is below the shape "
+                               "rule's reach; accepted: 70M or more, or the published shape in "
+                               "[architecture] (layers, hidden, heads, vocab, ffn)")
         architecture = None
     else:
         missing = [k for k in ("layers", "hidden", "heads", "vocab") if k not in arch]

@@ -93,6 +93,9 @@ MAX_USD_PER_DEVICE_HOUR = 1e4
 # largest model planner.estimate plans (1,000T, plan/inputs.py).
 MAX_TOKENS = 1e18
 MAX_PARAMS = 1e15
+# The smallest model known by its parameter count alone: the shape rule's tied 128,256-token
+# embedding at its narrowest width (512) is ~66M by itself (model/architecture.py, docs/shape.md).
+MIN_SHAPELESS_PARAMS = 70e6
 # A sequence: 1,024x the 128K-token context Llama 3 trained to (Llama 3 report, sec. 3.4.2).
 MAX_SEQ_LEN = 2**27
 # A global batch: ~16,000x the largest published (DeepSeek-V3: 15,360 x 4K = 63M tokens).

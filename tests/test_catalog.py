@@ -234,3 +234,16 @@ def test_a_measurement_row_must_name_its_workload(tmp_path):
                   MEASUREMENTS.format(extra="").replace('workload = "llama3.1-8b"', ""))
     with pytest.raises(CatalogError, match="needs 'workload'"):
         load_file("measurements", path)
+
+
+def test_a_shapeless_workload_must_be_within_the_shape_rules_reach(tmp_path):
+    # a workload known by its parameter count only is planned through the shape rule, whose
+    # count is within 3% of N from 70M up (docs/shape.md); below, the file must give a shape
+    text = ('name = "tiny"\n[architecture]\nsource = "s"\nas_of = "2026"\n'
+            '[training]\nsource = "s"\nas_of = "2026"\nparams = 30000000\n')
+    path = _write(tmp_path, "workloads", "tiny", text)
+    with pytest.raises(CatalogError, match=r"training.params: 30000000 .*70M") as exc:
+        load_file("workloads", path)
+    assert str(path) in str(exc.value)
+    ok = _write(tmp_path, "workloads", "small", text.replace("30000000", "300000000"))
+    assert load_file("workloads", ok).published_params == 3e8

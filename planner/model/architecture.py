@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..specs import Architecture
+from ..units import MIN_SHAPELESS_PARAMS
 
 # Shape rule for a dense decoder given only N. Fitted to the published gated-FFN shapes in
 # workloads/ (Llama 3.1 8B, 70B, 405B): head dim 128, hidden/layers ~ 128 (8B: 4096/32,
@@ -30,6 +31,8 @@ PLAIN_FFN_RATIO = 4.0  # plain (GPT) FFN: d_ff = 4 d_model (Brown et al. 2020, s
 # and unties 7B and up (Qwen2.5 technical report, arXiv 2412.15115, Table 1). The rule ties
 # below 5B, between the largest tied (3.2B) and the smallest untied (7.6B) of both families.
 RULE_TIE_BELOW_PARAMS = 5e9
+RULE_TOLERANCE = 0.03  # the rule's count is within 3% of the N asked for, or it refuses
+RULE_MIN_PARAMS = MIN_SHAPELESS_PARAMS  # below: the tied 128,256 x 512 embedding alone is ~66M
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
                "vocab 128,256, embeddings tied below 5B (Llama 3.2, Qwen2.5)")
@@ -139,7 +142,8 @@ def param_counts(a: Architecture) -> tuple[float, float]:
 
 @lru_cache(maxsize=4096)
 def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
-    """A dense decoder whose parameter count is within 3% of ``n_params`` (1e9 to 1e14).
+    """A dense decoder whose parameter count is within 3% of ``n_params`` (~70M to 1e14;
+    ValueError where no rounding comes that close).
 
     Gated (the default): the Llama 3.1 rule above. Plain: the GPT-3 layout (Brown et al. 2020,
     sec. 2.1 and Table 2.1: d_ff = 4 d_model, full multi-head attention), with the same head
@@ -172,17 +176,34 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
             hi = mid
     # Hidden in whole groups of 8 heads (4 below 4096) so tensor parallelism of 8 divides heads.
     group = RULE_HEAD_DIM * (8 if lo >= 4096 else 4)
-    hidden = max(group, group * round(lo / group))
-    heads = hidden // RULE_HEAD_DIM
-    # Whole groups: the KV heads divide the query heads (8, or 4 when 12, 20, ... heads).
-    kv = math.gcd(heads, RULE_KV_HEADS) if ffn_type == "gated" else heads
-    emb = emb_mats * RULE_VOCAB * hidden + hidden
-    attn = attention_params(hidden, heads, kv) + 2 * hidden
-    base_ffn = ratio * hidden
-    layers = max(2, round((n_params - emb) / (attn + mats * hidden * base_ffn)))
-    # Fill what rounding left over with the FFN width (multiple of 256, 2h..6h).
-    ffn_exact = (n_params - emb - layers * attn) / (mats * hidden * layers)
-    ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
-    return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
-                        kv_heads=kv, ffn=ffn, vocab=RULE_VOCAB, ffn_type=ffn_type,
-                        tie_embeddings=tied)
+
+    def rounded(hidden: int) -> Architecture:
+        heads = hidden // RULE_HEAD_DIM
+        # Whole groups: the KV heads divide the query heads (8, or 4 when 12, 20, ... heads).
+        kv = math.gcd(heads, RULE_KV_HEADS) if ffn_type == "gated" else heads
+        emb = emb_mats * RULE_VOCAB * hidden + hidden
+        attn = attention_params(hidden, heads, kv) + 2 * hidden
+        layers = max(2, round((n_params - emb) / (attn + mats * hidden * ratio * hidden)))
+        # Fill what rounding left over with the FFN width (multiple of 256, 2h..6h).
+        ffn_exact = (n_params - emb - layers * attn) / (mats * hidden * layers)
+        ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
+        return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
+                            kv_heads=kv, ffn=ffn, vocab=RULE_VOCAB, ffn_type=ffn_type,
+                            tie_embeddings=tied)
+
+    def miss(a: Architecture) -> float:
+        return abs(float(total_params(a)) / n_params - 1.0)
+
+    # The nearest whole group; where its rounding misses the count by over 3% (small models,
+    # whose width steps by 512 while the vocabulary holds most of the count), the other
+    # neighbouring group when it lands closer.
+    nearest = rounded(max(group, group * round(lo / group)))
+    if miss(nearest) <= RULE_TOLERANCE:
+        return nearest
+    other = {group * math.floor(lo / group), group * math.ceil(lo / group)} - {nearest.hidden}
+    best = min([nearest] + [rounded(h) for h in other if h >= group], key=miss)
+    if miss(best) > RULE_TOLERANCE:
+        raise ValueError(f"params {n_params:.4g}: the shape rule cannot come within "
+                         f"{RULE_TOLERANCE:.0%} of it (its vocabulary of {RULE_VOCAB:,} sets "
+                         f"a floor of ~{RULE_MIN_PARAMS / 1e6:.0f}M); give the shape instead")
+    return best

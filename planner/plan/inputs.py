@@ -12,7 +12,13 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import rule_source, shape_for_params, total_params, workload_shape
+from ..model.architecture import (
+    RULE_MIN_PARAMS,
+    rule_source,
+    shape_for_params,
+    total_params,
+    workload_shape,
+)
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
@@ -114,8 +120,10 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
         n = parse_count(params, "--params")
-        if not 1e6 <= n <= MAX_PARAMS:
-            raise InputError("--params", params, "a count between 1M and 1000T (e.g. 70B, 1T)")
+        if not RULE_MIN_PARAMS <= n <= MAX_PARAMS:  # the shape rule's reach (docs/shape.md)
+            raise InputError("--params", params, "a count between 70M and 1000T (e.g. 70B, 1T); "
+                             "a smaller model needs its shape (--layers --hidden --heads "
+                             "--vocab --ffn)")
         arch = shape_for_params(n, ffn_type or "gated")
         used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
                                 f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}"

@@ -125,11 +125,25 @@ def test_shape_rule_reproduces_published_shapes_roughly():
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.floats(min_value=2e8, max_value=1e14))
-def test_shape_rule_property(n):
-    a = shape_for_params(n)
+@given(st.floats(min_value=7e7, max_value=1e14), st.sampled_from(["gated", "plain"]))
+def test_shape_rule_property(n, ffn_type):
+    a = shape_for_params(n, ffn_type)
     assert total_params(a) == pytest.approx(n, rel=0.03)
     assert a.heads % a.kv_heads == 0
+
+
+@pytest.mark.parametrize("n", [1e6, 1e7, 6e7])
+def test_shape_rule_refuses_counts_below_its_reach(n):
+    # the tied 128,256-token vocabulary at width 512 is ~66M: no rounding comes within 3%
+    with pytest.raises(ValueError, match="give the shape"):
+        shape_for_params(n)
+
+
+def test_shape_rule_takes_the_neighbouring_width_when_rounding_misses():
+    # plain, 142M: the nearest group (1024 wide) leaves room for 2 layers at 104% of N; the
+    # 512-wide neighbour lands within 1%
+    a = shape_for_params(1.42e8, "plain")
+    assert a.hidden == 512 and total_params(a) == pytest.approx(1.42e8, rel=0.01)
 
 
 def test_megatron_eq3_reproduces_published_1t_figure():

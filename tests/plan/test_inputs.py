@@ -12,7 +12,7 @@ import pytest
 from planner.assumptions import DEFAULT
 from planner.catalog import catalog
 from planner.errors import InputError, LayoutError
-from planner.model.architecture import RULE_SOURCE
+from planner.model.architecture import RULE_SOURCE, total_params
 from planner.plan.inputs import (
     DEFAULT_SITE,
     Limits,
@@ -151,7 +151,8 @@ def test_a_catalog_workload_keeps_its_own_tokens_and_batch():
 
 @pytest.mark.parametrize("kwargs, flag", [
     (dict(params="7B"), "--tokens"),                      # no token count
-    (dict(params="500K", tokens="1T"), "--params"),        # below 1M
+    (dict(params="500K", tokens="1T"), "--params"),        # below the shape rule's 70M
+    (dict(params="10M", tokens="1T"), "--params"),
     (dict(params="2000T", tokens="1T"), "--params"),       # above 1000T
     (dict(tokens="1T"), "--params"),                       # no workload at all
     (dict(tokens="1T", layers=4, hidden=1024), "--heads"),  # incomplete shape
@@ -170,8 +171,19 @@ def test_bad_workload_inputs_name_the_flag(kwargs, flag):
 
 
 def test_params_range_edges_are_allowed():
-    assert resolve_workload(CAT, {}, params="1M", tokens="1T").published_params == 1e6
-    assert resolve_workload(CAT, {}, params="1000T", tokens="1T").published_params == 1e15
+    # the shape rule's count is within 3% of N over the whole accepted range (docs/shape.md)
+    for given, n in (("70M", 70e6), ("1000T", 1e15)):
+        w = resolve_workload(CAT, {}, params=given, tokens="1T")
+        assert w.published_params == n
+        assert total_params(w.architecture) == pytest.approx(n, rel=0.03)
+
+
+def test_params_below_the_shape_rule_ask_for_a_shape():
+    # the tied 128,256-token embedding at the narrowest width (512) is ~66M by itself: a 10M
+    # model had been planned silently as 71M
+    with pytest.raises(InputError, match="--layers") as exc:
+        resolve_workload(CAT, {}, params="10M", tokens="1T")
+    assert exc.value.name == "--params" and "70M" in exc.value.accepted
 
 
 def test_unknown_shape_input_is_refused():
