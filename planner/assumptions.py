@@ -373,8 +373,8 @@ class Assumptions:
     team: str = _a("", "the kind of team running the training (frontier lab, company, "
                    "open-model group, academic, national cluster): its realisation residual "
                    "is fitted on the public whole runs of its group when the shipped fit keeps "
-                   "a grouping by team (realisation_fit.py GROUPING; none today, as no grouping "
-                   "lowers the leave-one-out error); empty: not said, the fit of all runs",
+                   "a grouping by team (realisation_fit.py GROUPING), else all of them; empty: "
+                   "not said, the fit of all runs",
                    valid=Text(TEAMS_OR_NONE, note='a kind of team, or empty: not said'))
     evaluation_fraction: float = _a(0.007, "evaluation during training: BLOOM 176B ran it 'once "
                                     "every 1k iteration and it costs about 7 iterations or 0.7% "

@@ -16,7 +16,7 @@ it keeps none or the team is not said), with its spread as the 10th and 90th per
 the same ratios. The fitted constants live in realisation_fit.py, regenerated from the
 repository's data by ``planner validate --refit`` (planner/whole_runs.py fit_realisation); a
 test holds them to a fresh fit. A grouping is kept only if it lowers the leave-one-out error
-(docs/validation.md); on today's runs none does.
+(docs/validation.md).
 
 Pure functions that broadcast over numpy arrays: one plan, a Monte Carlo and a sweep of
 millions call ``realise``.
