@@ -32,7 +32,6 @@ PLAIN_FFN_RATIO = 4.0  # plain (GPT) FFN: d_ff = 4 d_model (Brown et al. 2020, s
 # below 5B, between the largest tied (3.2B) and the smallest untied (7.6B) of both families.
 RULE_TIE_BELOW_PARAMS = 5e9
 RULE_TOLERANCE = 0.03  # the rule's count is within 3% of the N asked for, or it refuses
-RULE_MIN_PARAMS = MIN_SHAPELESS_PARAMS  # below: the tied 128,256 x 512 embedding alone is ~66M
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
                "vocab 128,256, embeddings tied below 5B (Llama 3.2, Qwen2.5)")
@@ -205,5 +204,5 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
     if miss(best) > RULE_TOLERANCE:
         raise ValueError(f"params {n_params:.4g}: the shape rule cannot come within "
                          f"{RULE_TOLERANCE:.0%} of it (its vocabulary of {RULE_VOCAB:,} sets "
-                         f"a floor of ~{RULE_MIN_PARAMS / 1e6:.0f}M); give the shape instead")
+                         f"a floor of ~{MIN_SHAPELESS_PARAMS / 1e6:.0f}M); give the shape instead")
     return best

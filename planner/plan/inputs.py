@@ -12,13 +12,7 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import (
-    RULE_MIN_PARAMS,
-    rule_source,
-    shape_for_params,
-    total_params,
-    workload_shape,
-)
+from ..model.architecture import rule_source, shape_for_params, total_params, workload_shape
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
@@ -32,6 +26,7 @@ from ..units import (
     MAX_SEQ_LEN,
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
+    MIN_SHAPELESS_PARAMS,
     parse_count,
     parse_duration_s,
     parse_energy_usd_per_kwh,
@@ -120,7 +115,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
         n = parse_count(params, "--params")
-        if not RULE_MIN_PARAMS <= n <= MAX_PARAMS:  # the shape rule's reach (docs/shape.md)
+        if not MIN_SHAPELESS_PARAMS <= n <= MAX_PARAMS:  # the shape rule's reach (docs/shape.md)
             raise InputError("--params", params, "a count between 70M and 1000T (e.g. 70B, 1T); "
                              "a smaller model needs its shape (--layers --hidden --heads "
                              "--vocab --ffn)")
