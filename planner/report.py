@@ -92,7 +92,7 @@ def plan_table(plan: dict) -> str:
                      f" bottleneck {plan['bottleneck']}"),
             ("memory", _memory_text(plan)),
             ("days", f"{fmt_duration_days(_times(plan['training_days'], SECONDS_PER_DAY))} "
-                     f"expected{_ideal(plan, 'training_days', lambda x: f'{x:,.1f} d')}"),
+                     f"expected{_ideal(plan, 'training_days', _days)}"),
             ("realisation", _realisation_text(plan)),
             ("reliability", f"goodput {fmt_pct(plan['goodput'])}; " + _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])
@@ -170,6 +170,11 @@ def _units_text(c: dict) -> str:
                      + (f": {many(c['units'], c['unit'])}, {spare:,} devices spare" if spare
                         else ""))
     return ", ".join(parts)
+
+
+def _days(days) -> str:
+    """Days as the days line shows them (3 significant figures)."""
+    return fmt_duration_days(days * SECONDS_PER_DAY)
 
 
 def _ideal(plan: dict, name: str, fmt) -> str:
