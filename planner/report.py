@@ -195,12 +195,12 @@ def _realisation_text(plan: dict) -> str:
     if not plan["assumptions"].get("realisation", {}).get("value", True):
         return "off: the figures are the ideal run's (--assume realisation=false)"
     team = plan["assumptions"].get("team", {}).get("value", "not said")
-    fitted_on = team if realisation.group_of(team if team in TEAMS else None) != "any" else (
-        "all of them" + ("" if team not in TEAMS else
-                         f"; {team}: the kind of team does not lower their leave-one-out error"))
+    group = realisation.group_of(team if team in TEAMS else None)
+    why = (f" ({team}: the fit keeps no grouping by team)" if group == "any" and team in TEAMS
+           else f" ({team})" if team in TEAMS else " (team not said)")
     return (f"x{r['multiplier']:.2f} the ideal wall time: named terms "
             f"+{r['named_fraction']:.1%} (evaluation, batch ramp-up, rollbacks), residual "
-            f"x{r['residual']:.2f} fitted on public whole runs ({fitted_on}); 10-90% "
+            f"x{r['residual']:.2f} fitted on {realisation.GROUP_RUNS[group]}{why}; 10-90% "
             f"x{r['p10_multiplier']:.2f}-x{r['p90_multiplier']:.2f}")
 
 

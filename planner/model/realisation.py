@@ -37,6 +37,14 @@ __all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "r
 # The residual's groups, in the order realisation_fit.py lists them: every group a grouping
 # names, and all runs together ("any").
 GROUPS = ("frontier", "other", "company", "open") + TEAMS + ("any",)
+# The runs each group was fitted on, in words (a plan's realisation line).
+GROUP_RUNS = {"frontier": "the public whole runs of frontier labs",
+              "other": "the public whole runs of every kind of team but frontier labs",
+              "company": "the public whole runs of companies",
+              "open": "the public whole runs of open-model groups, academic and national "
+                      "clusters",
+              "any": "all public whole runs",
+              **{team: f"the public whole runs of the {team} kind" for team in TEAMS}}
 # What ``realise`` returns beside the wall time, in order (a plan's realisation_* columns).
 REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
                     "residual", "lost_hours_evaluation", "lost_hours_batch_ramp",
