@@ -132,3 +132,20 @@ def test_the_monte_carlo_range_is_the_fitted_range():
     assert ratio == pytest.approx(math.exp(high - low), rel=0.08)
     assert plan.p10["gpu_hours"] < plan.gpu_hours < plan.p90["gpu_hours"]
     assert plan.p50["gpu_hours"] == pytest.approx(plan.gpu_hours, rel=0.05)
+
+
+def test_the_realisation_line_names_the_runs_its_residual_was_fitted_on(monkeypatch):
+    from planner import report
+
+    def line(plan):
+        table = report.plan_table(plan.to_dict()).splitlines()
+        return next(row for row in table if row.startswith("realisation "))
+
+    company = planner.estimate(params="70B", tokens="2T", gpus=1024, team="company")
+    group = realisation.group_of("company")
+    assert realisation.GROUP_RUNS[group] in line(company) and "(company)" in line(company)
+    assert "all public whole runs (team not said)" in line(
+        planner.estimate(params="70B", tokens="2T", gpus=1024))
+    # a fit that keeps no grouping by team says so when a team is given
+    monkeypatch.setattr(realisation, "GROUPING", "none")
+    assert "all public whole runs (company: the fit keeps no grouping by team)" in line(company)
