@@ -36,9 +36,11 @@ from ..plan.inputs import (
     parse_layout,
     parse_limits,
     resolve_workload,
+    short_run_error,
     stack_for,
 )
 from ..tuning import SCORE_CACHE_KEYS
+from ..units import MAX_TOKENS
 from .chunk_answers import ChunkAnswers
 from .columns import Coded, given_or, pick_codes
 from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, SHAPE_INPUTS, group
@@ -59,7 +61,7 @@ def _model(ctx, vals: dict):
     except InputError as exc:
         if exc.name != "--tokens":
             raise
-    w = resolve_workload(ctx.catalog, {}, tokens=1.0, **args)  # tokens come per row
+    w = resolve_workload(ctx.catalog, {}, tokens=MAX_TOKENS, **args)  # tokens come per row
     return w, asm, math.nan
 
 
@@ -185,6 +187,11 @@ class Chunk(ChunkAnswers):
             self.tokens = base
         self.fail(np.isnan(self.tokens),
                   str(InputError("--tokens", None, "a token count such as 15T")))
+        batch = np.array([m[0].global_batch_tokens if m else np.nan
+                          for m in self.models])[self.mid]
+        for i in np.flatnonzero(self.tokens < batch):  # fewer tokens than one step
+            self.fail(np.arange(self.n) == i, str(short_run_error(
+                given.row(i) if given is not None else self.tokens[i], batch[i])))
 
     def limits(self) -> None:
         for name in LIMIT_INPUTS:

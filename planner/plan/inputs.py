@@ -193,7 +193,18 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                        f"of {w.seq_len} tokens, a multiple of the largest power "
                                        "of two within 5% (so data parallelism can divide it)"}
         w = w.with_(global_batch_tokens=float(fixed))
+    if w.tokens < w.global_batch_tokens:
+        raise short_run_error(tokens if tokens is not None else w.tokens, w.global_batch_tokens)
     return w
+
+
+def short_run_error(given, global_batch_tokens: float) -> InputError:
+    """Fewer tokens than one global batch: a run is whole optimizer steps, each of a global
+    batch (the estimate and estimate_many check it; ``given``: the tokens as given)."""
+    return InputError("--tokens", given, f"at least one global batch "
+                      f"({global_batch_tokens:,.0f} tokens), or a smaller global batch "
+                      "(--global-batch, or --assume global_batch_tokens)",
+                      f"is less than one training step's {global_batch_tokens:,.0f} tokens")
 
 
 def whole_batch(seqs: float) -> int:

@@ -115,6 +115,8 @@ def test_bad_rows_are_reported_per_row_not_raised():
             dict(params="70B", tokens="15T", gpus=1024, site="mars"),
             dict(params="70B", tokens="15T", gpus=1024, layout="tp=eight"),
             dict(params="70B", tokens="-5T", gpus=1024),
+            dict(params="70B", tokens="10M", gpus=1024),            # less than one step
+            dict(workload="llama3.1-70b", tokens="1M", gpus=1024, global_batch="4M"),
             dict(params="70B", tokens="15T", gpus=1024.5),
             dict(params="70B", tokens="15T", gpus=1024, precision="fp4"),
             dict(params="70B", tokens="15T", gpus=1024, ownership="leased"),

@@ -154,6 +154,8 @@ def test_a_catalog_workload_keeps_its_own_tokens_and_batch():
     (dict(params="500K", tokens="1T"), "--params"),        # below the shape rule's 70M
     (dict(params="10M", tokens="1T"), "--params"),
     (dict(params="2000T", tokens="1T"), "--params"),       # above 1000T
+    (dict(params="7B", tokens="10M"), "--tokens"),         # less than one 16.8M-token step
+    (dict(params="7B", tokens="1M", global_batch="2M"), "--tokens"),
     (dict(tokens="1T"), "--params"),                       # no workload at all
     (dict(tokens="1T", layers=4, hidden=1024), "--heads"),  # incomplete shape
     (dict(tokens="1T", hidden=1024, heads=8, vocab=32000), "--layers"),
