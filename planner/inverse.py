@@ -41,6 +41,7 @@ from .plan.inputs import (
     parse_gpus,
     parse_power_cap,
     parse_tokens,
+    short_run_error,
 )
 from .plan.options import shared_memo, shared_searches
 from .plan.result import Plan, checked, clean_json
@@ -219,6 +220,9 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
             else "tokens_per_param")
     fixed_params = parse_count(params, "--params") if params is not None else None
     fixed_tokens = parse_tokens(tokens) if tokens is not None else None
+    batch = assumptions_for(assumptions, None).global_batch_tokens  # every size's batch
+    if fixed_tokens is not None and fixed_tokens < batch:
+        raise short_run_error(tokens, batch)
     year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
     site_figures = {
         "pue": parse_pue(pue, "--pue") if pue is not None else None,

@@ -156,3 +156,15 @@ def test_a_steeper_price_trend_buys_a_larger_run_later(searches):
 def test_trend_flags_bad_input_exit_2(flag, value):
     out = CliRunner().invoke(cli.app, ["budget", "--usd", "1M", flag, value])
     assert out.exit_code == 2 and flag in out.output and "Traceback" not in out.output
+
+
+def test_fixed_tokens_below_one_global_batch_exit_2_as_given():
+    # a run is whole steps: --tokens under one global batch is refused before any probe,
+    # echoed as typed; a smaller batch (--assume global_batch_tokens) makes it a run
+    out = CliRunner().invoke(cli.app, ["budget", "--usd", "1M", "--tokens", "1M",
+                                       "--gpu", "h100-sxm"])
+    assert out.exit_code == 2 and "--tokens: '1M'" in out.output
+    assert "global batch" in out.output and "Traceback" not in out.output
+    ok = inverse.budget(usd="1M", tokens="1M", gpu="h100-sxm",
+                        assumptions={"global_batch_tokens": 524288})
+    assert ok.tokens == pytest.approx(1e6)
