@@ -194,6 +194,15 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
     MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0 days'. ``within``: the option
     meets every other limit given."""
     need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
+    if math.isfinite(need) and math.isfinite(cap) and need <= cap and limit in RESOLUTION \
+            and limit not in ("max_gpus", "inventory"):
+        # within the limit, refused by the sizing's whole units (need up, limit down)
+        allowed = cap_units(cap, RESOLUTION[limit]) * RESOLUTION[limit]
+        unit, shown = {"budget": (f"${COST_RESOLUTION_USD:,.0f}", f"${allowed:,.0f}"),
+                       "deadline": (f"{DAYS_RESOLUTION:g} day", f"{allowed:,.2f} days"),
+                       "power": (f"{POWER_RESOLUTION_MW * 1e3:g} kW",
+                                 f"{allowed * 1e3:,.0f} kW")}[limit]
+        cap_text += f", counted by the sizing in whole {unit}s: {shown}"
     if not math.isfinite(need):
         what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
         hint = ("--price-per-gpu-hour or a sourced price with --catalog" if limit == "budget"

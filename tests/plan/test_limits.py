@@ -16,6 +16,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+import planner
 from planner.plan import sizing
 from planner.plan.limits import (
     COST_RESOLUTION_USD,
@@ -351,3 +352,14 @@ def test_limits_order_is_the_tie_order():
                         inventory={"a": 1})
     assert full.active() == LIMITS
     assert SizingLimits(budget_usd=0.0).active() == ("budget",)  # a zero budget is a limit
+
+
+def test_a_limit_met_but_refused_by_the_sizing_units_says_so():
+    # $8.14 of compute under a $100 budget: the sizing counts cost in whole $1,000 (need up,
+    # limit down), so the plan is refused; the reason must not read as a contradiction
+    plan = planner.estimate(params="100M", tokens="2B", gpu="h100-sxm", budget="100")
+    assert not plan.feasible and plan.binding == "budget"
+    assert "budget $100.00, counted by the sizing in whole $1,000s: $0" in plan.reason
+    # a plain breach (need above the limit) carries no such clause
+    text = breach_text("budget", 2.5e6, 1e6, "h100-sxm", 64)
+    assert "counted by the sizing" not in text
