@@ -157,7 +157,13 @@ def fit(log_ratio, groups) -> dict:
     """The residual constants from log(published / (ideal x named)) of whole runs and their
     groups ("frontier" or "other", or any other labels): per group and for all runs ("any"),
     the centre (``centre``: the forecast that minimises the percentage error), the 10th and
-    90th percentiles (numpy's linear interpolation) and the number of runs."""
+    90th percentiles as a prediction interval for one more run, and the number of runs.
+
+    A new run exchangeable with n others falls below the k-th smallest of them with
+    probability k/(n+1), so the p-quantile for predicting it is the order statistic at position
+    p(n+1) (Hyndman & Fan 1996, 'Sample quantiles in statistical packages', type 6; numpy's
+    "weibull"); numpy's default, p(n-1)+1, is narrower and, left one out, held 71% of the
+    public runs inside a 10-90% range."""
     x = np.asarray(log_ratio, dtype=float)
     g = np.asarray(groups)
     names = [n for n in GROUPS if n == "any" or n in set(g.tolist())]
@@ -166,8 +172,9 @@ def fit(log_ratio, groups) -> dict:
     for name in names:
         sel = x if name == "any" else x[g == name]
         out[name] = {"log_centre": centre(sel),
-                     "log_q10": float(np.percentile(sel, 10)),
-                     "log_q90": float(np.percentile(sel, 90)), "runs": int(sel.size)}
+                     "log_q10": float(np.percentile(sel, 10, method="weibull")),
+                     "log_q90": float(np.percentile(sel, 90, method="weibull")),
+                     "runs": int(sel.size)}
     return out
 
 

@@ -84,7 +84,14 @@ def test_fit_and_leave_one_out_by_hand():
     # 1.1 and 1.3: weights .909 and .769, half of 1.678 is reached at 1.1
     assert f["frontier"]["log_centre"] == pytest.approx(math.log(1.1))
     assert f["any"]["runs"] == 7 and f["other"]["runs"] == 5
-    assert f["other"]["log_q10"] == pytest.approx(np.percentile(x[:5], 10))
+    # five runs: the 10-90% prediction range is their smallest and largest (positions 0.6 and
+    # 5.4 of p(n+1) clamp to the ends)
+    assert f["other"]["log_q10"] == pytest.approx(0.0)
+    assert f["other"]["log_q90"] == pytest.approx(math.log(3.0))
+    # nineteen runs 1..19: a new run falls below the k-th with probability k/20, so the 10%
+    # and 90% points are the 2nd and the 18th exactly (numpy's default: 2.8 and 17.2)
+    many = realisation.fit(np.log(np.arange(1.0, 20.0)), ["other"] * 19)["other"]
+    assert (many["log_q10"], many["log_q90"]) == pytest.approx((math.log(2), math.log(18)))
     loo = realisation.leave_one_out(x, g)
     # run 0 left out: the other four "other" runs 1.2, 1.5, 2, 3 -> weights .833 .667 .5 .333,
     # half of 2.333 is reached at 1.5
