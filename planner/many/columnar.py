@@ -190,7 +190,7 @@ class Chunk(ChunkAnswers):
         batch = np.array([m[0].global_batch_tokens if m else np.nan
                           for m in self.models])[self.mid]
         for i in np.flatnonzero(self.tokens < batch):  # fewer tokens than one step
-            self.fail(np.arange(self.n) == i, str(short_run_error(
+            self.fail([i], str(short_run_error(
                 given.row(i) if given is not None else self.tokens[i], batch[i])))
 
     def limits(self) -> None:

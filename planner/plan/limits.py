@@ -194,8 +194,8 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
     MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0 days'. ``within``: the option
     meets every other limit given."""
     need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
-    if math.isfinite(need) and math.isfinite(cap) and need <= cap and limit in RESOLUTION \
-            and limit not in ("max_gpus", "inventory"):
+    if math.isfinite(need) and math.isfinite(cap) and need <= cap and \
+            limit in ("budget", "deadline", "power"):
         # within the limit, refused by the sizing's whole units (need up, limit down)
         allowed = cap_units(cap, RESOLUTION[limit]) * RESOLUTION[limit]
         unit, shown = {"budget": (f"${COST_RESOLUTION_USD:,.0f}", f"${allowed:,.0f}"),
