@@ -86,13 +86,17 @@ class Assumptions:
     # --- efficiency --------------------------------------------------------------------------
     gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on every "
-                                "throughput row (planner/calibrate.py, docs/validation.md)",
+                                "throughput row (planner/calibrate.py, docs/validation.md); "
+                                "isolated GEMMs on an H200 sustain about this share of the "
+                                "MAMF figure under the card's power limit (docs/validation.md, "
+                                "kernel check)",
                                 valid=EFFICIENCY)
-    gemm_k_overhead: float = _a(768.0, "calibrated: fixed cost of each GEMM output tile's "
-                                "pipeline fill and drain, in units of the reduction dimension K "
-                                "(efficiency K / (K + k0)); CUTLASS Hopper kernels stage 3-4 "
-                                "K-tiles of 64 (NVIDIA CUTLASS docs, efficient GEMM); fitted on "
-                                "every throughput row (docs/validation.md)", "elements",
+    gemm_k_overhead: float = _a(768.0, "calibrated: an efficiency K / (K + k0) on every GEMM, K "
+                                "its reduction dimension, fitted on every throughput row "
+                                "(docs/validation.md); it carries what tensor-parallel layouts "
+                                "lose on the A100 and Trainium rows, not a kernel's fill and "
+                                "drain: isolated GEMMs on an H200 show none of it "
+                                "(docs/validation.md, kernel check)", "elements",
                                 valid=Number(0, 1e6, note='elements of K'))
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
                                       "fraction: NVLink ring busbw ~0.82 of the link rate "

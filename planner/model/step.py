@@ -58,7 +58,9 @@ def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
     measured matmul ceiling plus operand traffic at HBM bandwidth (Williams et al. 2009)."""
     flops = 2.0 * m * k * n
     traffic = 2.0 * (m * k + k * n + m * n)
-    k_efficiency = np.where(k > 0, k / (k + asm.gemm_k_overhead + 1e-30), 1.0)  # fill/drain
+    # calibrated small-K term (assumptions.gemm_k_overhead: fitted on the rows, not a kernel
+    # fact; docs/validation.md, kernel check)
+    k_efficiency = np.where(k > 0, k / (k + asm.gemm_k_overhead + 1e-30), 1.0)
     return count * (flops / (hw.peak_flops * hw.matmul_fraction * k_efficiency)
                     + traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
 
