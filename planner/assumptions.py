@@ -84,7 +84,7 @@ class Assumptions:
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)",
                              valid=EFFICIENCY)
     # --- efficiency --------------------------------------------------------------------------
-    gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
+    gemm_efficiency: float = _a(0.92, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on every "
                                 "throughput row (planner/calibrate.py, docs/validation.md); "
                                 "isolated GEMMs on an H200 sustain about this share of the "
@@ -163,6 +163,12 @@ class Assumptions:
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
                        "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)",
                        valid=Boolean())
+    sequence_parallel: bool = _a(True, "tensor-parallel ranks split the layer norms, dropout "
+                                 "and residual adds along the sequence (Korthikanti et al. "
+                                 "2022, sec. 4.2.2), as Megatron-LM has since 2022; without it "
+                                 "(Megatron-LM 2021, Narayanan et al. 2021) every rank runs "
+                                 "them, and keeps their activations, for the whole sequence",
+                                 valid=Boolean())
     tp_comm_overlap: float = _a(0.0, "Megatron-LM exposes tensor-parallel collectives unless "
                                 "userbuffer overlap is enabled (Megatron-LM README, "
                                 "--tp-comm-overlap); stacks that overlap them take "
@@ -189,12 +195,12 @@ class Assumptions:
                                             "compiled PyTorch rows (fms-fsdp, torchtitan; "
                                             "docs/validation.md)",
                                             valid=PASSES)
-    xla_elementwise_passes: float = _a(1.5, "calibrated: memory-bound passes left after XLA "
+    xla_elementwise_passes: float = _a(1.25, "calibrated: memory-bound passes left after XLA "
                                        "fuses elementwise work into the neighbouring matmuls "
                                        "and reductions (XLA operation fusion), fitted on the "
                                        "MaxText rows (docs/validation.md)",
                                        valid=PASSES)
-    xla_matmul_fraction: float = _a(0.98, "calibrated: achieved matmul throughput over the "
+    xla_matmul_fraction: float = _a(0.97, "calibrated: achieved matmul throughput over the "
                                     "dense peak under XLA on accelerators with no measured "
                                     "ceiling (TPUs), the whole step's GEMM efficiency "
                                     "included, fitted on the MaxText rows (docs/validation.md)",
@@ -223,7 +229,7 @@ class Assumptions:
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
                                 "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)",
                                 valid=SHARE)
-    overlap_contention: float = _a(0.3, "calibrated: share of overlapped collective time that "
+    overlap_contention: float = _a(0.35, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
                                    "2022, CoCoNet, sec. 2); fitted on every throughput row "

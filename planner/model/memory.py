@@ -62,8 +62,10 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     (Korthikanti et al. 2022, Table 2, re-derived per tensor for GQA and gated FFNs; 2 bytes per
     element, 1 per dropout mask; the inputs of linear layers at ``quantized_bytes``, 1 in FP8
     training: Megatron-Core MoE README, FP8 training, "Stores linear layer inputs in FP8").
-    Sequence parallelism is on whenever tp > 1, so everything divides by tp; context
-    parallelism divides the sequence."""
+    With sequence parallelism everything divides by tp; without it the norms' inputs and
+    outputs and the dropout masks are whole on every rank (Korthikanti et al. 2022, Table 2:
+    sbh(10 + 24/t + 5as/ht) against sbh(34/t + 5as/ht)). Context parallelism divides the
+    sequence."""
     q = quantized_bytes
     sb = seq_len / cp * microbatch
     h, heads = a.hidden, a.heads
@@ -93,12 +95,14 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     scores_full = (5 if asm.dropout else 2) * heads * sb * (seq_len / cp)
     scores = 4 * heads * sb if asm.flash_attention else scores_full
     code = np.asarray(recompute)
-    full_layer = (norms + ln_out + attn + expert_in + fc1_out + act_out + dropout + scores) / tp
+    seq_split = np.where(np.asarray(asm.sequence_parallel) > 0, tp, 1.0)
+    full_layer = ((norms + ln_out + dropout) / seq_split
+                  + (attn + expert_in + fc1_out + act_out + scores) / tp)
     # Selective: with materialised scores, recompute the attention core (Korthikanti et al.
     # 2022, sec. 5); with FlashAttention, which already keeps no scores, recompute the norms and
     # the MLP activation instead (Megatron-Core --recompute-modules layernorm, mlp activation).
     if asm.flash_attention:
-        selective = full_layer - (ln_out + act_out) / tp
+        selective = full_layer - ln_out / seq_split - act_out / tp
     else:
         selective = full_layer - (scores_full - 0.0) / tp
     # MLA: selective recomputation also redoes the up-projections from the cached latents, so
@@ -107,9 +111,10 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     selective = selective - np.where(np.asarray(a.kv_lora_rank) > 0,
                                      (2 * 2 * sb * qk_w + 2 * sb * v_w) / tp, 0.0)
     # full recompute keeps only the input of the blocks it checkpoints (Korthikanti et al.
-    # 2022, sec. 5: 2sbh), the whole layer's activations of the others
+    # 2022, sec. 5: 2sbh, split by tp only under sequence parallelism), the whole layer's
+    # activations of the others
     f_full = asm.full_recompute_fraction
-    stored_full_recompute = f_full * 2 * sb * h / tp + (1 - f_full) * full_layer
+    stored_full_recompute = f_full * 2 * sb * h / seq_split + (1 - f_full) * full_layer
     stored = np.select([code == 2, code == 1], [stored_full_recompute, selective], full_layer)
     return stored, full_layer
 

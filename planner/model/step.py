@@ -187,8 +187,11 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                     + score_traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
         attn_bwd = 2.0 * attn_fwd
     ffn_w = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
-    elem_bytes = tokens * (20.0 * h + np.where(gated, 6.0, 4.0) * ffn_w
-                           + (10.0 * h if asm.dropout else 0.0)) / tp
+    # norms, residuals and dropout split across tensor-parallel ranks only with sequence
+    # parallelism (Korthikanti et al. 2022, sec. 4.2.2); the FFN activation splits either way
+    seq_split = np.where(np.asarray(asm.sequence_parallel) > 0, tp, 1.0)
+    elem_bytes = tokens * ((20.0 * h + (10.0 * h if asm.dropout else 0.0)) / seq_split
+                           + np.where(gated, 6.0, 4.0) * ffn_w / tp)
     elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
     layer_fwd = gemm_fwd + attn_fwd + elem_fwd + asm.kernel_overhead_s
     layer_bwd = 2.0 * (gemm_fwd + elem_fwd) + attn_bwd + asm.kernel_overhead_s
