@@ -94,8 +94,8 @@ class Assumptions:
     gemm_k_overhead: float = _a(768.0, "calibrated: an efficiency K / (K + k0) on every GEMM, K "
                                 "its reduction dimension, fitted on every throughput row "
                                 "(docs/validation.md); it carries what tensor-parallel layouts "
-                                "lose on the A100 and Trainium rows, not a kernel's fill and "
-                                "drain: isolated GEMMs on an H200 show none of it "
+                                "lose on the Trainium and Megatron-Core rows, not a kernel's "
+                                "fill and drain: isolated GEMMs on an H200 show none of it "
                                 "(docs/validation.md, kernel check)", "elements",
                                 valid=Number(0, 1e6, note='elements of K'))
     link_fraction_default: float = _a(0.8, "used only when a network profile has no measured "
