@@ -15,7 +15,9 @@ FRAMEWORKS = {
     # Megatron-LM as the 2021-22 papers ran it: fused kernels, tensor-parallel collectives on
     # the critical path, interleaved 1F1B (Narayanan et al. 2021; Korthikanti et al. 2022).
     "megatron": {},
-    "megatron-2021": {},
+    # Megatron-LM before sequence parallelism (it came with Korthikanti et al. 2022, sec.
+    # 4.2.2): the norms, dropout and residuals run whole on every tensor-parallel rank.
+    "megatron-2021": {"sequence_parallel": False},
     # Megatron-Core / NeMo performance recipes (2024-): Transformer Engine userbuffers overlap
     # the tensor-parallel all-gather/reduce-scatter with the GEMMs (NeMo docs, communication
     # overlap: tp_comm_overlap), distributed optimizer with overlapped gradient reduce.
@@ -89,7 +91,8 @@ FRAMEWORK_SOURCES = {
     "megatron": "Megatron-LM as in Narayanan et al. 2021 / Korthikanti et al. 2022: fused "
                 "kernels, tensor-parallel collectives exposed, interleaved 1F1B",
     "megatron-2021": "Megatron-LM 2021 (Narayanan et al. 2021, SC21): fused kernels, "
-                     "tensor-parallel collectives exposed, interleaved 1F1B",
+                     "tensor-parallel collectives exposed, interleaved 1F1B, no sequence "
+                     "parallelism",
     "megatron-core": "Megatron-Core (2024-): Transformer Engine userbuffers overlap the "
                      "tensor-parallel collectives (--tp-comm-overlap; calibrated "
                      "tp_overlap_fraction); MoE tokens go through the flex dispatcher "

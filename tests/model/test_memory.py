@@ -124,3 +124,20 @@ def test_mla_selective_recompute_drops_q_k_v_and_redoes_the_up_projections():
     selective = evaluate(a, *args, 1, 1, DEFAULT)
     assert float(selective["time"]["compute"]) > float(none["time"]["compute"])
     assert float(selective["memory"]["activations"]) < float(none["memory"]["activations"])
+
+
+@pytest.mark.parametrize("name", ["175B", "530B", "1T"])
+def test_korthikanti_table2_without_sequence_parallelism(name):
+    # Table 2, "tensor parallel (baseline)": sbh (10 + 24/t + 5as/ht); the norms' inputs and
+    # outputs and the dropout masks (10 sbh) are whole on every rank
+    a, s, b, t = GPT_SHAPES[name], 2048, 1, 8
+    sbh = s * b * a.hidden
+    no_sp = KORTHIKANTI.with_(sequence_parallel=False)
+    stored, _ = activation_bytes_per_layer(a, s, b, t, 1, 0, no_sp)
+    assert stored == pytest.approx(sbh * (10 + 24 / t + 5 * a.heads * s / (a.hidden * t)))
+    # full recompute keeps each layer's input, whole on every rank: 2 sbh
+    stored, _ = activation_bytes_per_layer(a, s, b, t, 1, 2, no_sp)
+    assert stored == pytest.approx(2 * sbh)
+    # on one rank there is nothing to split: the same either way
+    assert activation_bytes_per_layer(a, s, b, 1, 1, 0, no_sp)[0] == pytest.approx(
+        activation_bytes_per_layer(a, s, b, 1, 1, 0, KORTHIKANTI)[0])

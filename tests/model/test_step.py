@@ -289,3 +289,35 @@ def test_flash_attention_2_on_hopper_runs_at_its_published_ratio():
     a100 = CAT.accelerator("a100-80gb")  # FlashAttention-2 was written for Ampere
     assert hardware_for(a100, None, None, "bf16", fa2, {}).attention_flops == pytest.approx(
         hardware_for(a100, None, None, "bf16", DEFAULT, {}).attention_flops)
+
+
+def test_without_sequence_parallelism_every_rank_runs_the_norms_and_residuals():
+    # Korthikanti et al. 2022 sec. 4.2.2: without sequence parallelism the norms, residual
+    # adds (and dropout) run on the whole sequence on each tensor-parallel rank. The step
+    # model's elementwise traffic per layer and token is 20h bytes for those and 6 ffn for
+    # the gated FFN's activation (split by tp either way), at HBM x hbm_efficiency, once
+    # forward and twice backward; L layers, m microbatches.
+    tp, mb, s, gb = 8, 1, 8192, 16 * 2**20
+    a = SMALL
+
+    def run(asm):
+        return evaluate(a, s, gb, HW, tp, 1, 1, 1, 1, mb, 1, 0, 0, asm)
+
+    base, no_sp = run(DEFAULT), run(DEFAULT.with_(sequence_parallel=False))
+    tokens, m = mb * s, gb / (s * mb)
+    extra_fwd = tokens * 20.0 * a.hidden * (1 - 1 / tp) * DEFAULT.elementwise_passes \
+        / (HW.hbm_bytes_per_s * DEFAULT.hbm_efficiency)
+    assert float(no_sp["time"]["compute"] - base["time"]["compute"]) == pytest.approx(
+        m * a.layers * 3 * extra_fwd, rel=1e-9)
+    assert float(no_sp["memory_bytes"]) > float(base["memory_bytes"])
+    # one rank: nothing to split
+    one = [evaluate(a, s, gb, HW, 1, 1, 1, 1, 1, mb, 1, 0, 0, x)["step_time_s"]
+           for x in (DEFAULT, DEFAULT.with_(sequence_parallel=False))]
+    assert float(one[0]) == pytest.approx(float(one[1]))
+
+
+def test_megatron_2021_profile_runs_without_sequence_parallelism():
+    from planner.frameworks import for_framework
+    assert for_framework(DEFAULT, "megatron-2021").sequence_parallel is False
+    assert for_framework(DEFAULT, "megatron").sequence_parallel is True
+    assert DEFAULT.sequence_parallel is True
