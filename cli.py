@@ -287,6 +287,15 @@ def app(ctx):
               "routing: 8 for DeepSeek-V3 (MoE).")
 @click.option("--group-top-k", help="Groups each token's experts come from: 4 for DeepSeek-V3 "
               "(MoE, with --expert-groups).")
+@click.option("--head-dim", help="Per-head width when heads x it is not the model width "
+              "(Gemma, Granite 3.0; with MLA the non-RoPE query/key width: 128 for "
+              "DeepSeek-V3).")
+@click.option("--kv-lora-rank", help="Multi-head Latent Attention: the KV latent's width, 512 "
+              "for DeepSeek-V3 (with --head-dim, --rope-head-dim, --v-head-dim).")
+@click.option("--q-lora-rank", help="MLA: the query latent's width, 1536 for DeepSeek-V3 "
+              "(absent: queries projected directly).")
+@click.option("--rope-head-dim", help="MLA: decoupled RoPE dims per head, 64 for DeepSeek-V3.")
+@click.option("--v-head-dim", help="MLA: value width per head, 128 for DeepSeek-V3.")
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
@@ -339,7 +348,8 @@ def app(ctx):
 @click.pass_context
 def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, expert_groups,
-             group_top_k, seq_len, global_batch, precision, gpu, gpus, network, site,
+             group_top_k, head_dim, kv_lora_rank, q_lora_rank, rope_head_dim, v_head_dim,
+             seq_len, global_batch, precision, gpu, gpus, network, site,
              catalog_dir, layout, deadline, budget, power_cap, max_gpus, objective, ownership,
              price_per_gpu_hour, pue, energy_usd_per_kwh, framework, team, assume,
              uncertainty, seed, fmt, inventory, quiet, plot_path, unit):
@@ -348,7 +358,9 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
                  vocab=vocab, experts=experts, top_k=top_k, expert_ffn=expert_ffn,
                  shared_experts=shared_experts, dense_layers=dense_layers,
-                 expert_groups=expert_groups, group_top_k=group_top_k)
+                 expert_groups=expert_groups, group_top_k=group_top_k, head_dim=head_dim,
+                 kv_lora_rank=kv_lora_rank, q_lora_rank=q_lora_rank,
+                 rope_head_dim=rope_head_dim, v_head_dim=v_head_dim)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     _writable(plot_path, "--plot")

@@ -212,7 +212,15 @@ def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
     if a.head_size == 0 and a.hidden % a.heads:
         return ("hidden", f"is not a multiple of the {a.heads} heads",
                 "a multiple of heads (the heads split the width evenly), or a per-head width "
-                "head_dim in a catalog file")
+                "(--head-dim; head_dim in a catalog file)")
+    # Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): the query latent, decoupled
+    # RoPE dims and value width belong to a KV latent
+    if a.kv_lora_rank == 0:
+        for name in ("q_lora_rank", "rope_head_dim", "v_head_dim"):
+            if getattr(a, name):
+                return (name, "is given without kv_lora_rank",
+                        "Multi-head Latent Attention's KV latent with it (--kv-lora-rank; "
+                        "kv_lora_rank in a catalog file; 512 in DeepSeek-V3), or leave it out")
     moe = ("top_k", "expert_ffn", "shared_experts", "dense_layers")
     if a.experts > 0:
         if not 1 <= a.top_k <= a.experts:

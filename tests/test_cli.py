@@ -143,6 +143,65 @@ def test_full_shape_infers_ffn_type():
     assert p["workload"]["layers"] == 32
 
 
+# DeepSeek-V3 from flags alone (report sec. 4.2 and its config.json, as workloads/deepseek-v3.toml
+# reads them): Multi-head Latent Attention, 256 routed experts in 8 groups, 3 dense layers.
+DEEPSEEK_V3_FLAGS = ["--layers", "61", "--hidden", "7168", "--heads", "128", "--ffn", "18432",
+                     "--vocab", "129280", "--experts", "256", "--top-k", "8",
+                     "--expert-ffn", "2048", "--shared-experts", "1", "--dense-layers", "3",
+                     "--expert-groups", "8", "--group-top-k", "4", "--head-dim", "128",
+                     "--kv-lora-rank", "512", "--q-lora-rank", "1536", "--rope-head-dim", "64",
+                     "--v-head-dim", "128", "--tokens", "14.8T", "--seq-len", "4096",
+                     "--global-batch", "62914560"]
+
+
+def test_mla_shape_from_flags_plans_as_the_catalog_workload():
+    common = ["--precision", "fp8", "--gpu", "h800", "--gpus", "2048", "--format", "json"]
+    r = run("estimate", *DEEPSEEK_V3_FLAGS, *common)
+    assert r.exit_code == 0, r.output
+    flags = json.loads(r.output)
+    r = run("estimate", "--workload", "deepseek-v3", *common)
+    assert r.exit_code == 0, r.output
+    catalog = json.loads(r.output)
+    # the report's 671B total and ~37B activated parameters (DeepSeek-V3 report, abstract)
+    assert flags["workload"]["params"] == pytest.approx(671e9, rel=0.001)
+    assert flags["workload"]["active_params"] == pytest.approx(37e9, rel=0.03)
+    for key in ("step_time_s", "memory_gb_per_gpu", "gpu_hours"):
+        assert flags[key] == pytest.approx(catalog[key], rel=1e-12), key
+    assert flags["layout"] == catalog["layout"]
+    # without the latent, the same flags plan plain multi-head attention over 128 KV heads:
+    # more parameters (full K/V projections) and a different step
+    plain = [f for i, f in enumerate(DEEPSEEK_V3_FLAGS)
+             if f not in ("--kv-lora-rank", "--q-lora-rank", "--rope-head-dim", "--v-head-dim")
+             and DEEPSEEK_V3_FLAGS[i - 1] not in ("--kv-lora-rank", "--q-lora-rank",
+                                                  "--rope-head-dim", "--v-head-dim")]
+    r = run("estimate", *plain, *common)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["workload"]["params"] > flags["workload"]["params"]
+
+
+@pytest.mark.parametrize("extra, flag", [
+    (["--q-lora-rank", "1536"], "--q-lora-rank"),
+    (["--rope-head-dim", "64"], "--rope-head-dim"),
+    (["--v-head-dim", "128"], "--v-head-dim"),
+    (["--kv-lora-rank", "0"], "--kv-lora-rank"),
+    (["--head-dim", "-4"], "--head-dim"),
+])
+def test_mla_flags_refuse_bad_input(extra, flag):
+    r = run("estimate", "--layers", "4", "--hidden", "1024", "--heads", "8", "--ffn", "4096",
+            "--vocab", "32000", "--tokens", "1B", "--gpus", "8", *extra)
+    assert r.exit_code == 2, r.output
+    assert flag in r.output and "Traceback" not in r.output
+
+
+def test_head_dim_lets_heads_not_divide_the_width():
+    shape = ["--layers", "4", "--hidden", "1000", "--heads", "16", "--ffn", "4096", "--vocab",
+             "32000", "--tokens", "1B", "--gpus", "8"]
+    r = run("estimate", *shape)
+    assert r.exit_code == 2 and "--head-dim" in r.output
+    r = run("estimate", *shape, "--head-dim", "64", "--format", "json")
+    assert r.exit_code == 0, r.output
+
+
 def test_hardware_and_workloads_commands():
     r = run("hardware", "list")
     assert r.exit_code == 0 and "h100-sxm" in r.output and "ib-ndr" in r.output

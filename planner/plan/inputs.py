@@ -39,7 +39,17 @@ from . import hf
 
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-                "expert_ffn", "shared_experts", "dense_layers", "expert_groups", "group_top_k")
+                "expert_ffn", "shared_experts", "dense_layers", "expert_groups", "group_top_k",
+                "head_dim", "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim")
+# Inputs named as Hugging Face configs and catalog files name them, where the Architecture
+# field differs (the per-head width: "head_dim" in config.json and [architecture]).
+SHAPE_FIELDS = {"head_dim": "head_size"}
+INPUT_OF_FIELD = {v: k for k, v in SHAPE_FIELDS.items()}
+
+
+def _fields(shape: dict) -> dict:
+    """Shape inputs as Architecture fields."""
+    return {SHAPE_FIELDS.get(k, k): v for k, v in shape.items()}
 # The layout parts a user may give, and their short names.
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
@@ -91,7 +101,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                     f"shape: {rule_source(arch)}"}
         if shape or ffn_type:
             changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
-            arch = Architecture(**{**asdict(arch), **changed})
+            arch = Architecture(**{**asdict(arch), **_fields(changed)})
             used["architecture"] = {  # an override is applied and reported, never silent
                 "value": " ".join(f"{k}={v}" for k, v in changed.items()),
                 "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
@@ -111,7 +121,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                 "plain GPT FFN, any other ratio a gated (SwiGLU) FFN"}
         shape.setdefault("kv_heads", shape["heads"])
         shape.setdefault("ffn", 0)
-        arch = Architecture(ffn_type=ffn_type, **shape)
+        arch = Architecture(ffn_type=ffn_type, **_fields(shape))
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
         n = parse_count(params, "--params")
@@ -132,8 +142,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     problem = shape_problem(w.architecture) if base is not None or shape else None
     if problem:  # named by its flag, or by the workload it came from
         name, reason, accepted = problem
-        given = flag(name) if name in shape or (name == "ffn_type" and ffn_type) else (
-            f"--workload {workload}" if base is not None else flag(name))
+        name_in = INPUT_OF_FIELD.get(name, name)
+        given = flag(name_in) if name_in in shape or (name == "ffn_type" and ffn_type) else (
+            f"--workload {workload}" if base is not None else flag(name_in))
         raise InputError(given, getattr(w.architecture, name), accepted, reason)
     if base is not None or shape:
         n = float(total_params(replace(w.architecture, **{
