@@ -87,8 +87,8 @@ class Assumptions:
     gemm_efficiency: float = _a(0.92, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on every "
                                 "throughput row (planner/calibrate.py, docs/validation.md); "
-                                "isolated GEMMs on an H200 sustain about this share of the "
-                                "MAMF figure under the card's power limit (docs/validation.md, "
+                                "isolated GEMMs on an H200 sustain 0.86-0.90 of the MAMF "
+                                "figure under the card's power limit (docs/validation.md, "
                                 "kernel check)",
                                 valid=EFFICIENCY)
     gemm_k_overhead: float = _a(768.0, "calibrated: an efficiency K / (K + k0) on every GEMM, K "

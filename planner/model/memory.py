@@ -56,6 +56,12 @@ def zero3_shards(shards, asm: Assumptions):
     return np.where(np.asarray(group) > 0, np.minimum(shards, np.maximum(group, 1)), shards)
 
 
+def sequence_split(tp, asm: Assumptions):
+    """What the norms, residuals and dropout divide by across tensor-parallel ranks: tp with
+    sequence parallelism, 1 without (Korthikanti et al. 2022, sec. 4.2.2)."""
+    return np.where(np.asarray(asm.sequence_parallel) > 0, tp, 1.0)
+
+
 def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions,
                                quantized_bytes=2.0):
     """Activations one layer keeps for backward, for one microbatch, on one device
@@ -95,7 +101,7 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     scores_full = (5 if asm.dropout else 2) * heads * sb * (seq_len / cp)
     scores = 4 * heads * sb if asm.flash_attention else scores_full
     code = np.asarray(recompute)
-    seq_split = np.where(np.asarray(asm.sequence_parallel) > 0, tp, 1.0)
+    seq_split = sequence_split(tp, asm)
     full_layer = ((norms + ln_out + dropout) / seq_split
                   + (attn + expert_in + fc1_out + act_out + scores) / tp)
     # Selective: with materialised scores, recompute the attention core (Korthikanti et al.

@@ -24,7 +24,14 @@ import numpy as np
 from ..assumptions import Assumptions
 from . import collectives as coll
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import largest_chunk_share, memory_breakdown, stage_params, total_bytes, zero3_shards
+from .memory import (
+    largest_chunk_share,
+    memory_breakdown,
+    sequence_split,
+    stage_params,
+    total_bytes,
+    zero3_shards,
+)
 from .topology import fat_tree_tiers, group_span
 
 TIME_KEYS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
@@ -189,7 +196,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     ffn_w = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
     # norms, residuals and dropout split across tensor-parallel ranks only with sequence
     # parallelism (Korthikanti et al. 2022, sec. 4.2.2); the FFN activation splits either way
-    seq_split = np.where(np.asarray(asm.sequence_parallel) > 0, tp, 1.0)
+    seq_split = sequence_split(tp, asm)
     elem_bytes = tokens * ((20.0 * h + (10.0 * h if asm.dropout else 0.0)) / seq_split
                            + np.where(gated, 6.0, 4.0) * ffn_w / tp)
     elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)

@@ -50,6 +50,8 @@ INPUT_OF_FIELD = {v: k for k, v in SHAPE_FIELDS.items()}
 def _fields(shape: dict) -> dict:
     """Shape inputs as Architecture fields."""
     return {SHAPE_FIELDS.get(k, k): v for k, v in shape.items()}
+
+
 # The layout parts a user may give, and their short names.
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
