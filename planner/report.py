@@ -62,13 +62,34 @@ def _times(x, scale):
     return None if x is None else x * scale
 
 
+def _attention(w: dict) -> str:
+    """The attention's own widths where the heads do not say them: MLA's latents (DeepSeek-V2
+    report sec. 2.1), or a per-head width other than hidden / heads."""
+    if w.get("kv_lora_rank"):
+        q = f" q={w['q_lora_rank']}" if w.get("q_lora_rank") else ""
+        return (f" MLA(kv={w['kv_lora_rank']}{q} dims={w['head_dim']}+{w['rope_head_dim']}"
+                f"/{w['v_head_dim']})")
+    if w.get("head_dim") and w["head_dim"] * w["heads"] != w["hidden"]:
+        return f" x{w['head_dim']}"
+    return ""
+
+
+def _experts(w: dict) -> str:
+    """A mixture of experts' routing and widths, as the plan ran it."""
+    if not w.get("experts"):
+        return ""
+    shared = f"+{w['shared_experts']}" if w.get("shared_experts") else ""  # shared experts
+    dense = f" dense_layers={w['dense_layers']}" if w.get("dense_layers") else ""
+    return f" experts={w['top_k']}/{w['experts']}{shared} x{w['expert_ffn']}{dense}"
+
+
 def plan_table(plan: dict) -> str:
     w, c = plan["workload"], plan["cluster"]
     head = (f"{fmt_count(w['params'])} parameters ({fmt_count(w['active_params'])} active), "
             f"{fmt_count(w['tokens'])} tokens; L={w['layers']} h={w['hidden']} "
-            f"heads={w['heads']}/{w['kv_heads']} ffn={w['ffn']} ({w['ffn_type']}) "
-            f"V={w['vocab']}, seq {w['seq_len']:,}, batch {fmt_count(w['global_batch_tokens'])} "
-            f"tokens, {w['precision']}")
+            f"heads={w['heads']}/{w['kv_heads']}{_attention(w)} ffn={w['ffn']} "
+            f"({w['ffn_type']}){_experts(w)} V={w['vocab']}, seq {w['seq_len']:,}, batch "
+            f"{fmt_count(w['global_batch_tokens'])} tokens, {w['precision']}")
     lines = [head, ""]
     status = "feasible" if plan["feasible"] else "INFEASIBLE"
     rows = [("status", status + (f": {plan['reason']}" if plan["reason"] else "")),

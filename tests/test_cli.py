@@ -168,6 +168,15 @@ def test_mla_shape_from_flags_plans_as_the_catalog_workload():
     for key in ("step_time_s", "memory_gb_per_gpu", "gpu_hours"):
         assert flags[key] == pytest.approx(catalog[key], rel=1e-12), key
     assert flags["layout"] == catalog["layout"]
+    # the plan says what it ran: the latent and expert widths, in JSON and the table's header
+    w = flags["workload"]
+    assert (w["kv_lora_rank"], w["q_lora_rank"], w["head_dim"], w["rope_head_dim"],
+            w["v_head_dim"]) == (512, 1536, 128, 64, 128)
+    assert (w["experts"], w["top_k"], w["expert_ffn"], w["shared_experts"],
+            w["dense_layers"]) == (256, 8, 2048, 1, 3)
+    r = run("estimate", "--workload", "deepseek-v3", *common[:-2])
+    assert "MLA(kv=512 q=1536 dims=128+64/128)" in r.output
+    assert "experts=8/256+1 x2048 dense_layers=3" in r.output
     # without the latent, the same flags plan plain multi-head attention over 128 KV heads:
     # more parameters (full K/V projections) and a different step
     plain = [f for i, f in enumerate(DEEPSEEK_V3_FLAGS)

@@ -50,7 +50,11 @@ def workload_figures(w) -> dict:
             "tokens": w.tokens, "layers": a.layers, "hidden": a.hidden, "heads": a.heads,
             "kv_heads": a.kv_heads, "ffn": a.ffn, "vocab": a.vocab, "seq_len": w.seq_len,
             "global_batch_tokens": w.global_batch_tokens, "precision": w.precision,
-            "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type, "name": w.name}
+            "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type, "name": w.name,
+            "expert_ffn": a.expert_ffn, "shared_experts": a.shared_experts,
+            "dense_layers": a.dense_layers, "head_dim": int(a.head_dim),
+            "kv_lora_rank": a.kv_lora_rank, "q_lora_rank": a.q_lora_rank,
+            "rope_head_dim": a.rope_head_dim, "v_head_dim": int(a.v_dim) if a.kv_lora_rank else 0}
 
 
 def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None) -> dict:

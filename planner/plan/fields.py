@@ -23,7 +23,10 @@ WORKLOAD = (("params", "f8", "parameters"), ("active_params", "f8", "parameters"
             ("heads", "i8", ""), ("kv_heads", "i8", ""), ("ffn", "i8", ""), ("vocab", "i8", ""),
             ("seq_len", "i8", "tokens"), ("global_batch_tokens", "f8", "tokens"),
             ("precision", "str", ""), ("experts", "i8", ""), ("top_k", "i8", ""),
-            ("ffn_type", "str", ""), ("name", "str", ""))
+            ("ffn_type", "str", ""), ("name", "str", ""), ("expert_ffn", "i8", ""),
+            ("shared_experts", "i8", ""), ("dense_layers", "i8", ""), ("head_dim", "i8", ""),
+            ("kv_lora_rank", "i8", ""), ("q_lora_rank", "i8", ""), ("rope_head_dim", "i8", ""),
+            ("v_head_dim", "i8", ""))
 CLUSTER = (("accelerator", "str", ""), ("gpus", "i8", "devices"), ("nodes", "i8", "nodes"),
            ("racks", "i8", "racks"), ("unit", "str", ""), ("unit_devices", "i8", "devices"),
            ("units", "i8", "units"), ("spare_devices", "i8", "devices"),
