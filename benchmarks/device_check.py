@@ -6,7 +6,8 @@
 The step model times a training step from a few kernel-level terms (planner/model/step.py):
 the GEMM roofline at the accelerator's measured matmul ceiling (MAMF) x ``gemm_efficiency`` x
 K / (K + ``gemm_k_overhead``); the FlashAttention core at ``attention_efficiency`` of that rate
-(x ``fa2_hopper_ratio`` for FlashAttention-2 on Hopper); elementwise work as passes over HBM at
+(x ``fa2_hopper_ratio`` for FlashAttention-2 on Hopper, x s / (s + ``attention_fill_tokens``) at
+sequence length s); elementwise work as passes over HBM at
 ``hbm_efficiency``. Those constants are fitted on published whole-step throughputs, never on a
 kernel. ``measure`` times the kernels themselves, in isolation, at the shapes of Llama 3
 8B/70B/405B and GPT-3 175B layers split over 1-8 tensor-parallel ranks; ``compare`` sets each
@@ -504,7 +505,9 @@ def gemm_table(report: dict, gpu: str) -> dict:
 def attention_table(report: dict, gpu: str) -> list[dict]:
     """Measured attention TFLOP/s beside the rate the model times the core at: the tuned
     kernel's attention_efficiency x the in-step GEMM rate, x fa2_hopper_ratio for
-    FlashAttention-2 on Hopper (planner/plan/cluster.py)."""
+    FlashAttention-2 on Hopper (planner/plan/cluster.py), x the fill at the call's sequence
+    length (step.attention_fill)."""
+    from planner.model.step import attention_fill
     hw, asm = planner_hardware(gpu)
     tuned = hw.attention_flops * asm.attention_efficiency
     fa2 = planner_hardware(gpu, asm.with_(flash_attention_2=True))[0].attention_flops \
@@ -513,7 +516,8 @@ def attention_table(report: dict, gpu: str) -> list[dict]:
     for r in report["attention"]:
         if "error" in r:
             continue
-        model = fa2 if r["backend"] == "flash" else tuned
+        model = (fa2 if r["backend"] == "flash" else tuned) \
+            * float(attention_fill(r["seq"], asm.attention_fill_tokens))
         both = 3.5 / (1.0 / r["fwd_tflops"] + 2.5 / r["bwd_tflops"])  # fwd + 2.5x bwd FLOPs
         rows.append(dict(r, fwd_bwd_tflops=both, model_tflops=model / 1e12))
     return rows

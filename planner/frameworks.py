@@ -69,7 +69,10 @@ FRAMEWORKS = {
     # they feed ("collective matmul": Wang et al. 2023, ASPLOS, 'Overlap communication with
     # dependent computation via decomposition', on TPUs with XLA); on TPUs, which publish
     # no measured matmul ceiling, the achieved matmul fraction is the calibrated XLA one.
-    "maxtext": {"elementwise_passes": "xla_elementwise_passes",
+    # Its TPU attention kernels publish no curve against sequence length (the fill of
+    # attention_fill_tokens is FlashAttention's on NVIDIA GPUs), so every length takes the
+    # calibrated rate; the TPU rows also reject the GPU curve (docs/validation.md).
+    "maxtext": {"elementwise_passes": "xla_elementwise_passes", "attention_fill_tokens": 0.0,
                 "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
                 "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0,
                 "tp_comm_overlap": "tp_overlap_fraction"},

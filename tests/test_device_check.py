@@ -61,16 +61,19 @@ def test_gemm_model_column_is_the_hand_derived_roofline(dc, report):
 
 
 def test_attention_rates_are_the_plans(dc, report):
-    # tuned kernel: attention_efficiency x the in-step GEMM rate; FlashAttention-2 on Hopper
-    # x fa2_hopper_ratio (plan/cluster.py)
+    # tuned kernel: attention_efficiency x the in-step GEMM rate x s / (s + s0) at the call's
+    # sequence s; FlashAttention-2 on Hopper x fa2_hopper_ratio (plan/cluster.py)
     gemm = 989.4e12 * 0.803 * DEFAULT.gemm_efficiency
     rows = dc.attention_table(report, "h200")
     tuned = [r["model_tflops"] for r in rows if r["backend"] == "cudnn"]
     fa2 = [r["model_tflops"] for r in rows if r["backend"] == "flash"]
-    assert len(tuned) == len(fa2) == 7
-    assert tuned == pytest.approx([gemm * DEFAULT.attention_efficiency / 1e12] * 7)
+    seqs = [r["seq"] for r in rows if r["backend"] == "cudnn"]
+    assert seqs == [512, 1024, 2048, 4096, 8192, 16384, 32768]
+    fill = [s / (s + DEFAULT.attention_fill_tokens) for s in seqs]
+    assert tuned == pytest.approx([gemm * DEFAULT.attention_efficiency * f / 1e12
+                                   for f in fill])
     assert fa2 == pytest.approx([gemm * DEFAULT.attention_efficiency
-                                 * DEFAULT.fa2_hopper_ratio / 1e12] * 7)
+                                 * DEFAULT.fa2_hopper_ratio * f / 1e12 for f in fill])
     # fwd + bwd rate: 3.5 units of forward FLOPs over their two times
     r = rows[0]
     assert r["fwd_bwd_tflops"] == pytest.approx(

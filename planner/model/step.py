@@ -72,6 +72,15 @@ def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
                     + traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
 
 
+def attention_fill(kernel_seq, fill_tokens):
+    """The share of its long-sequence throughput a causal FlashAttention kernel reaches on
+    sequences of ``kernel_seq`` tokens (each context-parallel rank's chunk): s / (s + s0), a
+    fixed cost per block of queries and the half-empty diagonal blocks weighing less as s
+    grows (Dao 2023, FlashAttention-2, fig. 4d and 7d: s0 ~ 500-550 on A100 and H100)."""
+    s = np.asarray(kernel_seq, dtype=float)
+    return s / (s + np.asarray(fill_tokens, dtype=float))
+
+
 def _group_links(n, stride, hw: Hardware):
     """(members in a domain, domains, scale-out per-step latency) of a group of n, stride apart."""
     inner, outer = group_span(n, stride, hw.scale_up_domain)
@@ -183,7 +192,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # materialised scores compute all of it and move them through HBM (softmax, dropout).
     attn_flops = 4.0 * tokens * s * a.attention_width / tp
     attn_rate = np.where(np.asarray(hw.attention_flops) > 0, hw.attention_flops,
-                         hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency
+                         hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency \
+        * attention_fill(s / cp, asm.attention_fill_tokens)
     if asm.flash_attention:
         attn_fwd = 0.5 * attn_flops / attn_rate
         attn_bwd = 2.5 * attn_fwd                              # 5 GEMMs back vs 2 forward

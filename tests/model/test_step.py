@@ -321,3 +321,49 @@ def test_megatron_2021_profile_runs_without_sequence_parallelism():
     assert for_framework(DEFAULT, "megatron-2021").sequence_parallel is False
     assert for_framework(DEFAULT, "megatron").sequence_parallel is True
     assert DEFAULT.sequence_parallel is True
+
+
+def test_attention_fill_reproduces_flashattention_2_published_curves():
+    # Dao 2023 (FlashAttention-2), fig. 4d (A100) and 7d (H100): causal, head dim 128, forward
+    # + backward TFLOP/s at 512, 1K, 2K, 4K, 8K and 16K tokens. s / (s + 550), scaled to the
+    # 16K bar, gives every bar within 6%.
+    from planner.model.step import attention_fill
+
+    seqs = np.array([512, 1024, 2048, 4096, 8192, 16384])
+    s0 = DEFAULT.attention_fill_tokens
+    assert s0 == 550
+    for bars in (np.array([99, 131, 155, 182, 189, 189]),     # A100
+                 np.array([163, 221, 265, 294, 308, 328])):   # H100
+        model = attention_fill(seqs, s0) / attention_fill(16384, s0) * bars[-1]
+        assert np.all(np.abs(model / bars - 1) < 0.06), model / bars
+    # hand-derived: half the long-sequence rate at s = s0; s0 = 0 takes every length at it;
+    # a longer sequence never runs slower
+    assert float(attention_fill(550, 550)) == 0.5
+    assert np.all(attention_fill(seqs, 0.0) == 1.0)
+    assert np.all(np.diff(attention_fill(np.arange(1, 200_000, 97), s0)) > 0)
+
+
+def test_attention_time_follows_the_fill_at_each_context_parallel_chunk():
+    # The attention core: 4 s h' FLOPs per token forward (h' = heads x head dim), half of it
+    # under the causal mask, backward 2.5x forward (Dao 2023), at attention_flops x
+    # attention_efficiency x s_k / (s_k + s0), s_k = s / cp the chunk each rank's kernel
+    # sees. Against s0 = 0 the step's compute grows by the attention time x (1/fill - 1).
+    a, s, gb, cp, mb = SMALL, 8192, 2**20, 2, 1
+    flat = DEFAULT.with_(attention_fill_tokens=0.0)
+
+    def run(asm):
+        return evaluate(a, s, gb, HW, 1, 1, 1, cp, 1, mb, 1, 0, 0, asm)
+
+    tokens, m = mb * s / cp, gb / (s * mb)
+    rate = HW.attention_flops * DEFAULT.attention_efficiency
+    attn = 3.5 * 0.5 * 4.0 * tokens * s * a.heads * a.head_dim / rate   # fwd + bwd, a layer
+    fill = (s / cp) / (s / cp + DEFAULT.attention_fill_tokens)
+    grown = float(run(DEFAULT)["time"]["compute"] - run(flat)["time"]["compute"])
+    assert grown == pytest.approx(m * a.layers * attn * (1 / fill - 1), rel=1e-9)
+
+
+def test_maxtext_keeps_one_attention_rate_at_every_length():
+    # the fill is FlashAttention's on NVIDIA GPUs; MaxText's TPU kernels publish no curve
+    from planner.frameworks import for_framework
+    assert for_framework(DEFAULT, "maxtext").attention_fill_tokens == 0.0
+    assert for_framework(DEFAULT, "megatron-core").attention_fill_tokens == 550.0
