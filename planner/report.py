@@ -188,7 +188,7 @@ def _units_text(c: dict) -> str:
     if c.get("unit"):
         spare = c.get("spare_devices") or 0
         parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}"
-                     + (f": {many(c['units'], c['unit'])}, {spare:,} devices spare" if spare
+                     + (f": {many(c['units'], c['unit'])}, {many(spare, 'device')} spare" if spare
                         else ""))
     return ", ".join(parts)
 

@@ -128,6 +128,9 @@ def test_a_given_count_is_bought_in_whole_units_with_its_spares():
     r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
                                      "--gpus", "1001"])
     assert r.exit_code == 0 and "126 nodes, 7 devices spare" in r.output
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
+                                     "--gpus", "7"])  # one node of 8, one device left over
+    assert r.exit_code == 0 and "1 node, 1 device spare" in r.output
     whole = planner.estimate(params="7B", tokens="1T", gpus=1024).cluster
     assert whole["spare_devices"] == 0 and whole["units"] == 128
     plan = planner.estimate(params="7B", tokens="1T", gpus=1001, unit="device")
