@@ -296,6 +296,15 @@ def fmt_duration_days(seconds) -> str:
     return "n/a" if _missing(seconds) else f"{_sig3(float(seconds) / SECONDS_PER_DAY)} d"
 
 
+def fmt_days(days) -> str:
+    """Days to one decimal, '131.0 days'; below one day, where that would read '0.0 days',
+    hours to 3 significant figures: '1.00 hours'."""
+    if _missing(days):
+        return "n/a"
+    x = float(days)
+    return f"{x:,.1f} days" if not abs(x) < 1 else f"{_sig3(x * 24)} hours"
+
+
 def fmt_power(w) -> str:
     """Watts with a W/kW/MW/GW unit to 3 significant figures: '12.3 MW', '850 kW'."""
     if _missing(w):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from planner.units import (
     InputError,
     fmt_count,
+    fmt_days,
     fmt_duration_days,
     fmt_money,
     fmt_pct,
@@ -209,9 +210,15 @@ def test_fmt_others():
     assert fmt_money(-2.5e6) == "-$2.50M"
     assert fmt_pct(0.4123) == "41.2%"
     assert fmt_pct(1) == "100.0%"
+    # days to one decimal; below one day, where that reads 0.0, hours
+    assert fmt_days(131.0) == "131.0 days"
+    assert fmt_days(1.0) == "1.0 days"
+    assert fmt_days(1 / 24) == "1.00 hours"
+    assert fmt_days(0.138) == "3.31 hours"
 
 
-@pytest.mark.parametrize("fmt", [fmt_count, fmt_duration_days, fmt_power, fmt_money, fmt_pct])
+@pytest.mark.parametrize("fmt", [fmt_count, fmt_days, fmt_duration_days, fmt_power, fmt_money,
+                                 fmt_pct])
 @pytest.mark.parametrize("missing", [None, float("nan"), math.nan])
 def test_fmt_missing(fmt, missing):
     assert fmt(missing) == "n/a"

@@ -22,7 +22,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from ..units import fmt_money, fmt_power
+from ..units import fmt_days, fmt_money, fmt_power
 
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
            "GPU_RESOLUTION", "RESOLUTION", "SizingLimits", "SizingInstance", "Breach",
@@ -173,8 +173,8 @@ class Breach(NamedTuple):
 
 def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[str, str]:
     """(what the option needs, what the limit allows), in words."""
-    if limit == "deadline":
-        return f"{need:,.1f} days", f"deadline {cap:,.1f} days"
+    if limit == "deadline":  # below a day in hours (a 1 h deadline is not "0.0 days")
+        return fmt_days(need), f"deadline {fmt_days(cap)}"
     if limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
         def mw(x):
             return f"{x:,.1f} MW" if not abs(x) < 1 else fmt_power(x * 1e6)

@@ -63,6 +63,8 @@ def test_broken_exact_cap_is_allowed_and_anything_above_is_not():
 @pytest.mark.parametrize("limit, need, cap, text", [
     ("deadline", 131.04, 90.0,
      "the fastest plan takes 131.0 days (65,536 x b200), deadline 90.0 days"),
+    ("deadline", 0.138, 1 / 24,  # below a day in hours: a 1 h deadline is not "0.0 days"
+     "the fastest plan takes 3.31 hours (65,536 x b200), deadline 1.00 hours"),
     ("power", 212.0, 150.0, "needs 212.0 MW (65,536 x b200), cap 150.0 MW"),
     ("budget", 2.345e9, 2e9,
      "the cheapest plan costs $2,345.0M (65,536 x b200), budget $2,000.0M"),
