@@ -120,9 +120,11 @@ class Assumptions:
                                         "matmul ceiling: H100 80.1%, B200 77.6% "
                                         "(stas00 ml-engineering MAMF table)",
                                         valid=EFFICIENCY)
-    attention_efficiency: float = _a(0.55, "calibrated: FlashAttention kernel throughput "
-                                     "relative to the GEMM ceiling for kernels tuned to their "
-                                     "chip, fitted on every throughput row (docs/validation.md); "
+    attention_efficiency: float = _a(0.55, "calibrated: FlashAttention kernel throughput on "
+                                     "long sequences (x attention_fill_tokens' fill at shorter "
+                                     "ones) relative to the GEMM ceiling for kernels tuned to "
+                                     "their chip, fitted on every throughput row "
+                                     "(docs/validation.md); "
                                      "FlashAttention-2 reaches 50-73% of A100 peak (Dao 2023, "
                                      "fig. 5-6)",
                                      valid=EFFICIENCY)

@@ -191,6 +191,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023);
     # materialised scores compute all of it and move them through HBM (softmax, dropout).
     attn_flops = 4.0 * tokens * s * a.attention_width / tp
+    # its rate: the calibrated share of the GEMM rate, filled as each rank's chunk grows
+    # (attention_fill: Dao 2023, fig. 4d and 7d)
     attn_rate = np.where(np.asarray(hw.attention_flops) > 0, hw.attention_flops,
                          hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency \
         * attention_fill(s / cp, asm.attention_fill_tokens)
