@@ -404,6 +404,8 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
                     "reason": f"even the smallest run is infeasible: {best.reason}"}
         if first is not None:
             hi = guess
+        if step is not None and not step.feasible:  # the step too large: a tighter upper end
+            hi, first = x1, step
     lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first)
     params, tokens = _run_size(10 ** lo, rule, ratio, fixed_params, fixed_tokens)
     binding = blocked.binding if blocked is not None else None
