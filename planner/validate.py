@@ -51,6 +51,7 @@ from .whole_runs import (  # noqa: F401 (the whole-run limits and fit, as tests 
     WHOLE_RUN_INSIDE_RANGE,
     WHOLE_RUN_MAPE_LIMIT,
     WHOLE_RUN_MIN_RUNS,
+    WHOLE_RUN_P90_P10_GUARD,
     WHOLE_RUN_P90_P10_LIMIT,
     WHOLE_RUN_ROW_LIMIT,
     covariate_comparison,
