@@ -35,8 +35,9 @@ __all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "r
            "spread", "draw_residual", "fit", "leave_one_out"]
 
 # The residual's groups, in the order realisation_fit.py lists them: every group a grouping
-# names, and all runs together ("any").
-GROUPS = ("frontier", "other", "company", "open") + TEAMS + ("any",)
+# names, each once ("company" is both a group of its own and a kind of team), and all runs
+# together ("any").
+GROUPS = tuple(dict.fromkeys(("frontier", "other", "company", "open") + TEAMS + ("any",)))
 # The runs each group was fitted on, in words (a plan's realisation line).
 GROUP_RUNS = {"frontier": "the public whole runs of frontier labs",
               "other": "the public whole runs of every kind of team but frontier labs",

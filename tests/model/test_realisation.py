@@ -156,3 +156,11 @@ def test_the_realisation_line_names_the_runs_its_residual_was_fitted_on(monkeypa
     # a fit that keeps no grouping by team says so when a team is given
     monkeypatch.setattr(realisation, "GROUPING", "none")
     assert "all public whole runs (company: the fit keeps no grouping by team)" in line(company)
+
+
+def test_groups_are_listed_once():
+    # "company" names a group of the three-way grouping and a kind of team: the fit and the
+    # generated realisation_fit.py list it once
+    assert len(set(realisation.GROUPS)) == len(realisation.GROUPS)
+    fitted = realisation.fit([0.1, 0.2, 0.3], ["company", "company", "frontier lab"])
+    assert list(fitted) == ["company", "frontier lab", "any"]
