@@ -223,7 +223,9 @@ EXAMPLES = {
         "planner estimate --model-config path/to/config.json --tokens 15T --gpus 1024",
         "planner estimate --params 1T --tokens 15T --deadline 120d --power-cap 100MW \\",
         "                 --gpu h100-sxm,b200,mi300x --format json",
-        "planner estimate --params 405B --tokens 15T --gpus 16384 --uncertainty"),
+        "planner estimate --params 405B --tokens 15T --gpus 16384 --uncertainty",
+        "planner estimate --params 1T --experts 64 --top-k 4 --tokens 15T   # a mixture of "
+        "experts"),
     "validate": _examples("planner validate", "planner validate --format json",
                           "planner validate --refit planner/model/realisation_fit.py"),
     "sweep": _examples("planner sweep examples/what-if.toml -o sweep/",
@@ -263,7 +265,8 @@ def app(ctx):
 
 
 @app.command(epilog=EXAMPLES["estimate"])
-@click.option("--params", help="Parameter count: 70B, 1T, 1.5e12.")
+@click.option("--params", help="Parameter count: 70B, 1T, 1.5e12 (a shape by the rule of "
+              "docs/shape.md; with --experts and --top-k, a mixture of experts).")
 @click.option("--tokens", help="Training tokens: 15T.")
 @click.option("--workload", "--model-config", "workload",
               help="A workload key (planner workloads list), FILE.toml, or a Hugging Face "
@@ -278,10 +281,11 @@ def app(ctx):
 @click.option("--vocab", help="Vocabulary size.")
 @click.option("--ffn-type", type=click.Choice(["gated", "plain"]),
               help="gated (SwiGLU, 3 matrices) or plain (2); inferred when absent.")
-@click.option("--experts", help="Routed experts per MoE layer.")
-@click.option("--top-k", help="Experts per token.")
+@click.option("--experts", help="Routed experts per MoE layer (with --params, the MoE shape "
+              "rule sizes the rest).")
+@click.option("--top-k", help="Experts per token (with --params too).")
 @click.option("--expert-ffn", help="FFN width of one expert.")
-@click.option("--shared-experts", help="Shared experts per MoE layer.")
+@click.option("--shared-experts", help="Shared experts per MoE layer (with --params too).")
 @click.option("--dense-layers", help="Leading layers with a dense FFN (MoE).")
 @click.option("--expert-groups", help="Groups of experts for group-limited (node-limited) "
               "routing: 8 for DeepSeek-V3 (MoE).")

@@ -247,12 +247,46 @@ def test_params_with_a_workload_or_a_shape_is_a_conflict_naming_both():
         planner.estimate(params="7B", tokens="1T", ffn_type="moe")
 
 
+@pytest.mark.parametrize("flags, says", [
+    (["--experts", "64"], "--top-k: None is missing beside --experts"),
+    (["--top-k", "4"], "--experts: None is missing beside --top-k"),
+    (["--shared-experts", "1"], "--experts: None is missing beside --shared-experts"),
+    (["--experts", "64", "--top-k", "65"], "--top-k: 65 is not valid; accepted: 1 to --experts"),
+    (["--experts", "64", "--top-k", "4", "--ffn-type", "plain"],
+     "--ffn-type: 'plain' is not valid; accepted: gated with --experts"),
+    (["--experts", "64", "--top-k", "4", "--expert-ffn", "2048"],
+     "--params: '400B' conflicts with --expert-ffn"),
+], ids=["no-top-k", "no-experts", "shared-alone", "top-k-above", "plain", "expert-ffn"])
+def test_params_with_experts_refuses_an_incomplete_or_conflicting_moe(flags, says):
+    refused("estimate", "--params", "400B", "--tokens", "1T", *flags, says=says)
+
+
+def test_params_with_experts_below_the_rule_s_reach_names_the_count():
+    refused("estimate", "--params", "100M", "--tokens", "10B", "--experts", "64", "--top-k",
+            "4", says="--params: '100M' is below what the shape rule reaches with 64 experts")
+
+
 def test_params_with_a_plain_ffn_uses_the_plain_shape_rule():
     plan = planner.estimate(params="7B", tokens="1T", ffn_type="plain", gpus=64)
     assert plan.workload["ffn_type"] == "plain"
     assert plan.workload["kv_heads"] == plan.workload["heads"]
     assert plan.workload["params"] == pytest.approx(7e9, rel=0.03)
     assert "GPT-3 layout" in plan.assumptions["architecture"]["source"]
+
+
+def test_params_with_experts_uses_the_moe_shape_rule():
+    # the library and estimate_many give the same MoE plan (docs/shape.md's MoE rule)
+    plan = planner.estimate(params="1T", tokens="15T", experts=64, top_k=4, gpus=4096)
+    w = plan.workload
+    assert (w["experts"], w["top_k"], w["expert_ffn"], w["name"]) == (64, 4, 8064, "MoE 1T")
+    assert w["params"] == pytest.approx(1e12, rel=0.03)
+    assert w["active_params"] == pytest.approx(77e9, rel=0.01)  # the dense rule at 9,216 wide
+    assert "mixture of experts" in plan.assumptions["architecture"]["source"]
+    import pyarrow as pa
+    row = planner.estimate_many(pa.table({"params": ["1T"], "tokens": ["15T"], "experts": [64],
+                                          "top_k": [4], "gpus": [4096]})).to_pylist()[0]
+    assert row["error"] is None
+    assert row["gpu_hours"] == pytest.approx(plan.gpu_hours, rel=1e-9)
 
 
 def test_a_catalog_workload_with_an_impossible_shape_is_refused(tmp_path):

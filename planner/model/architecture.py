@@ -35,13 +35,20 @@ RULE_TOLERANCE = 0.03  # the rule's count is within 3% of the N asked for, or it
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
                "vocab 128,256, embeddings tied below 5B (Llama 3.2, Qwen2.5)")
+MOE_RULE_SOURCE = ("planner shape rule, mixture of experts: the gated rule's backbone (head dim "
+                   "128, hidden/layers 128, 8 KV heads, vocab 128,256, ties below 5B) with "
+                   "every FFN routed, the activated experts (top-k and shared) together 3.5 "
+                   "hidden wide (DeepSeekMoE, Dai et al. 2024, sec. 3.1: fine-grained experts "
+                   "keep the activated computation); the experts' count sets the total")
 PLAIN_RULE_SOURCE = ("planner shape rule, plain FFN: the GPT-3 layout (Brown et al. 2020, "
                      "Table 2.1): ffn 4 hidden, full multi-head attention; head dim 128, "
                      "hidden/layers 128, vocab 128,256, embeddings tied below 5B")
 
 
 def rule_source(a: Architecture) -> str:
-    """The source line of a shape the rule gave: the gated or the plain (GPT-3) rule."""
+    """The source line of a shape the rule gave: the gated, plain (GPT-3) or MoE rule."""
+    if a.experts:
+        return MOE_RULE_SOURCE
     return RULE_SOURCE if a.ffn_type == "gated" else PLAIN_RULE_SOURCE
 
 
@@ -140,36 +147,58 @@ def param_counts(a: Architecture) -> tuple[float, float]:
 
 
 @lru_cache(maxsize=4096)
-def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
-    """A dense decoder whose parameter count is within 3% of ``n_params`` (~70M to 1e14;
+def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
+                     top_k: int = 0, shared_experts: int = 0) -> Architecture:
+    """A decoder whose parameter count is within 3% of ``n_params`` (~70M to 1e14;
     ValueError where no rounding comes that close).
 
     Gated (the default): the Llama 3.1 rule above. Plain: the GPT-3 layout (Brown et al. 2020,
     sec. 2.1 and Table 2.1: d_ff = 4 d_model, full multi-head attention), with the same head
-    dim, depth ratio and vocabulary.
+    dim, depth ratio and vocabulary. With ``experts`` (and ``top_k``, ``shared_experts``): the
+    gated rule's backbone with every FFN a mixture of experts whose activated experts together
+    are as wide as the dense rule's FFN (MOE_RULE_SOURCE), so the experts' count sets the total
+    and a token's active model is the dense rule's model of that width and depth.
     """
     if not (n_params > 0 and math.isfinite(n_params)):
         raise ValueError(f"params must be a positive finite number, got {n_params}")
     if ffn_type not in ("gated", "plain"):
         raise ValueError(f"ffn_type must be gated or plain, got {ffn_type!r}")
+    moe = experts > 0
+    if moe and not (ffn_type == "gated" and 1 <= top_k <= experts and shared_experts >= 0):
+        raise ValueError(f"a mixture of experts needs gated experts and 1 <= top_k <= experts, "
+                         f"got {ffn_type}, top_k {top_k} of {experts}")
     mats, ratio = (3, RULE_FFN_RATIO) if ffn_type == "gated" else (2, PLAIN_FFN_RATIO)
     tied = n_params < RULE_TIE_BELOW_PARAMS
     emb_mats = 1 if tied else 2
+    # the FFN width the rule fills in, per hidden unit: the dense FFN, or one expert, the
+    # activated experts (routed and shared) splitting the dense width between them
+    # (DeepSeekMoE, Dai et al. 2024, sec. 3.1: fine-grained segmentation keeps the activated
+    # computation)
+    share = 1.0 / (top_k + shared_experts) if moe else 1.0
+    step = 64 if moe else 256  # the width's rounding (published expert widths: 64s)
 
     def kv_for(heads: float) -> float:
         return min(RULE_KV_HEADS, heads) if ffn_type == "gated" else heads
 
-    def count(hidden: float, layers: float, ffn: float) -> float:
+    def ffn_layer(hidden: float, width: float) -> float:
+        """One layer's FFN parameters at a FFN (or expert) width: routed and shared experts
+        and the router (moe_layer_ffn_params), or a dense FFN (ffn_params)."""
+        if moe:
+            return (experts + shared_experts) * 3 * hidden * width + hidden * experts
+        return mats * hidden * width
+
+    def count(hidden: float, layers: float, width: float) -> float:
         heads = hidden / RULE_HEAD_DIM
-        per_layer = (attention_params(hidden, heads, kv_for(heads)) + mats * hidden * ffn
+        per_layer = (attention_params(hidden, heads, kv_for(heads)) + ffn_layer(hidden, width)
                      + 2 * hidden)
         return layers * per_layer + emb_mats * RULE_VOCAB * hidden + hidden
 
-    # Solve count(h, h/aspect, ratio h) = N for h on the continuum, by bisection (monotone in h).
+    # Solve count(h, h/aspect, ratio h share) = N for h on the continuum, by bisection
+    # (monotone in h).
     lo, hi = 64.0, 1e7
     for _ in range(200):
         mid = math.sqrt(lo * hi)
-        if count(mid, max(mid / RULE_ASPECT, 1.0), ratio * mid) < n_params:
+        if count(mid, max(mid / RULE_ASPECT, 1.0), ratio * share * mid) < n_params:
             lo = mid
         else:
             hi = mid
@@ -182,13 +211,19 @@ def shape_for_params(n_params: float, ffn_type: str = "gated") -> Architecture:
         kv = math.gcd(heads, RULE_KV_HEADS) if ffn_type == "gated" else heads
         emb = emb_mats * RULE_VOCAB * hidden + hidden
         attn = attention_params(hidden, heads, kv) + 2 * hidden
-        layers = max(2, round((n_params - emb) / (attn + mats * hidden * ratio * hidden)))
-        # Fill what rounding left over with the FFN width (multiple of 256, 2h..6h).
-        ffn_exact = (n_params - emb - layers * attn) / (mats * hidden * layers)
-        ffn = int(min(max(256 * round(ffn_exact / 256), 2 * hidden), 6 * hidden))
+        nominal = ratio * share * hidden
+        layers = max(2, round((n_params - emb) / (attn + ffn_layer(hidden, nominal))))
+        # Fill what rounding left over with the FFN (or expert) width, in its steps, between
+        # 2h and 6h of dense width (split as the nominal is).
+        per_width = ffn_layer(hidden, 1.0) - ffn_layer(hidden, 0.0)
+        exact = (n_params - emb - layers * (attn + ffn_layer(hidden, 0.0))) / (per_width * layers)
+        bounded = min(max(exact, 2 * share * hidden), 6 * share * hidden)
+        width = int(max(step, step * round(bounded / step)))
+        widths = ({"ffn": 0, "experts": experts, "top_k": top_k, "expert_ffn": width,
+                   "shared_experts": shared_experts} if moe else {"ffn": width})
         return Architecture(layers=int(layers), hidden=int(hidden), heads=int(heads),
-                            kv_heads=kv, ffn=ffn, vocab=RULE_VOCAB, ffn_type=ffn_type,
-                            tie_embeddings=tied)
+                            kv_heads=kv, vocab=RULE_VOCAB, ffn_type=ffn_type,
+                            tie_embeddings=tied, **widths)
 
     def miss(a: Architecture) -> float:
         return abs(float(total_params(a)) / n_params - 1.0)

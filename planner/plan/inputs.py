@@ -12,7 +12,13 @@ from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
-from ..model.architecture import rule_source, shape_for_params, total_params, workload_shape
+from ..model.architecture import (
+    RULE_VOCAB,
+    rule_source,
+    shape_for_params,
+    total_params,
+    workload_shape,
+)
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
@@ -52,6 +58,33 @@ def _fields(shape: dict) -> dict:
     return {SHAPE_FIELDS.get(k, k): v for k, v in shape.items()}
 
 
+# The shape inputs --params takes beside it: a mixture of experts by the MoE shape rule
+# (model/architecture.py shape_for_params, docs/shape.md).
+MOE_RULE_INPUTS = ("experts", "top_k", "shared_experts")
+
+
+def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
+    """The MoE rule's keywords from the shape inputs given with --params (none: dense),
+    checked: experts and top-k together, 1 <= top-k <= experts, gated experts."""
+    if not shape:
+        return {}
+    for need in ("experts", "top_k"):
+        if need not in shape:
+            given = next(iter(shape))
+            raise InputError(flag(need), None, "--experts and --top-k together with --params "
+                             "(a mixture of experts from its parameter count)",
+                             f"is missing beside {flag(given)}")
+    experts, top_k = shape["experts"], shape["top_k"]
+    if experts < 1:
+        raise InputError("--experts", experts, "at least 1 routed expert per layer")
+    if not 1 <= top_k <= experts:
+        raise InputError("--top-k", top_k, f"1 to --experts ({experts})")
+    if ffn_type == "plain":
+        raise InputError("--ffn-type", ffn_type, "gated with --experts: the MoE shape rule's "
+                         "experts are gated (SwiGLU), as every published MoE's")
+    return {"experts": experts, "top_k": top_k, "shared_experts": shape.get("shared_experts", 0)}
+
+
 # The layout parts a user may give, and their short names.
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
@@ -81,10 +114,13 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         shape[k] = parse_int_count(v, flag(k), maximum=MAX_SHAPE)
     if ffn_type is not None and ffn_type not in FFN_TYPES:
         raise InputError("--ffn-type", ffn_type, " or ".join(FFN_TYPES))
-    if params is not None and (workload is not None or shape):
-        other = "--workload" if workload is not None else flag(next(iter(shape)))
-        raise InputError("--params", params, f"--params (a shape from the parameter count) or "
-                         f"{other} (a shape of its own), not both", f"conflicts with {other}")
+    own_shape = [k for k in shape if k not in MOE_RULE_INPUTS]  # beyond the MoE rule's
+    if params is not None and (workload is not None or own_shape):
+        other = "--workload" if workload is not None else flag(own_shape[0])
+        raise InputError("--params", params, f"--params (a shape from the parameter count, "
+                         f"with {', '.join(map(flag, MOE_RULE_INPUTS))} for a mixture of "
+                         f"experts) or {other} (a shape of its own), not both",
+                         f"conflicts with {other}")
     if workload is not None and not str(workload).strip():
         raise InputError("--workload", workload, "a workload key (planner workloads list), "
                          "FILE.toml or config.json", "is empty")
@@ -109,7 +145,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
                           f"workload {base.key}"}
         w = base.with_(architecture=arch)
-    elif shape:
+    elif shape and params is None:
         need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
         if need:
             raise InputError(f"--{need[0]}", None, "a full shape needs --layers, --hidden, "
@@ -131,13 +167,24 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError("--params", params, "a count between 70M and 1000T (e.g. 70B, 1T); "
                              "a smaller model needs its shape (--layers --hidden --heads "
                              "--vocab --ffn)")
-        arch = shape_for_params(n, ffn_type or "gated")
+        experts = _moe_rule_inputs(shape, ffn_type)
+        try:
+            arch = shape_for_params(n, ffn_type or "gated", **experts)
+        except ValueError:  # a mixture of experts too small for the rule's vocabulary
+            raise InputError("--params", params, "a larger count for these experts, or the "
+                             "whole shape (--layers --hidden --heads --vocab --experts --top-k "
+                             "--expert-ffn)", f"is below what the shape rule reaches with "
+                             f"{experts['experts']} experts (its {RULE_VOCAB:,}-token "
+                             "vocabulary takes most of a small count)") from None
+        width = (f"experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn}"
+                 + (f" shared={arch.shared_experts}" if arch.shared_experts else "")
+                 if arch.experts else f"ffn={arch.ffn}")
         used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} "
-                                f"kv={arch.kv_heads} ffn={arch.ffn} V={arch.vocab}"
+                                f"kv={arch.kv_heads} {width} V={arch.vocab}"
                                 + (f" ffn_type={arch.ffn_type}" if ffn_type else ""),
                                 "source": rule_source(arch)}
-        w = Workload(key="custom", name=f"dense {params}", architecture=arch, tokens=0.0,
-                     published_params=n)
+        w = Workload(key="custom", name=f"{'MoE' if arch.experts else 'dense'} {params}",
+                     architecture=arch, tokens=0.0, published_params=n)
     else:
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"
                          "config.json or a full shape (--layers --hidden --heads --vocab --ffn)")

@@ -188,3 +188,64 @@ def test_six_n_d_hand_worked():
     total = 6 * 405e9 * 15.6e12
     assert total == pytest.approx(3.8e25, rel=0.01)
     assert model_flops_per_token(LLAMA3_405B, 8192) * 15.6e12 == pytest.approx(3.8e25, rel=0.1)
+
+
+# --- the MoE shape rule (docs/shape.md, "A mixture of experts from a parameter count") ------
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=3e10, max_value=1e14), st.sampled_from([8, 16, 32, 64, 128, 256]),
+       st.integers(1, 8), st.integers(0, 2))
+def test_moe_shape_rule_property(n, experts, top_k, shared):
+    top_k = min(top_k, experts)
+    a = shape_for_params(n, "gated", experts, top_k, shared)
+    assert total_params(a) == pytest.approx(n, rel=0.03)
+    assert (a.experts, a.top_k, a.shared_experts, a.dense_layers, a.ffn) == (
+        experts, top_k, shared, 0, 0)
+    assert a.heads % a.kv_heads == 0 and a.hidden // a.heads == 128
+    assert a.expert_ffn % 64 == 0
+    # the activated experts together stay within the dense rule's FFN range, 2h to 6h
+    assert 2 * a.hidden - 64 * (top_k + shared) <= (top_k + shared) * a.expert_ffn \
+        <= 6 * a.hidden + 64 * (top_k + shared)
+
+
+def test_moe_shape_rule_splits_the_dense_width_among_the_activated_experts():
+    # 1T, 64 experts, top 4: the backbone is the dense rule's (hidden/layers ~128, head dim 128)
+    # and the 4 activated experts are together 3.5 x hidden wide: 4 x 8,064 = 3.5 x 9,216
+    a = shape_for_params(1e12, "gated", 64, 4)
+    assert (a.hidden, a.layers, a.expert_ffn) == (9216, 69, 8064)
+    assert 4 * a.expert_ffn == 3.5 * a.hidden
+    dense_active = Architecture(a.layers, a.hidden, a.heads, a.kv_heads, 4 * a.expert_ffn,
+                                a.vocab, "gated", a.tie_embeddings)
+    # a token's active model is the dense model of that width and depth, plus the router
+    assert active_params(a) == total_params(dense_active) + a.layers * a.hidden * a.experts
+
+
+@pytest.mark.parametrize("name, total, experts, top_k, shared, published_active, low, high", [
+    # coarse experts: the rule's activated width (3.5h) is half theirs (7h), so it widens the
+    # backbone instead and lands near their active count
+    ("Mixtral 8x7B", 46.7e9, 8, 2, 0, 12.9e9, 1.0, 1.15),     # Jiang et al. 2024, sec. 2
+    ("Mixtral 8x22B", 141e9, 8, 2, 0, 39e9, 1.0, 1.15),       # Mistral AI, 2024-04-17
+    ("DBRX", 132e9, 16, 4, 0, 36e9, 1.0, 1.15),               # Databricks, 2024-03-27
+    ("Qwen1.5-MoE-A2.7B", 14.3e9, 60, 4, 4, 2.7e9, 0.95, 1.1),  # Qwen team, 2024-03-28
+    # small models: the rule's 128,256-token vocabulary against their ~50K adds active weights
+    ("OLMoE-1B-7B", 6.9e9, 64, 8, 0, 1.3e9, 1.05, 1.2),       # Muennighoff et al. 2024
+    ("Granite 3.0 3B-A800M", 3.3e9, 40, 8, 0, 0.8e9, 1.15, 1.35),  # Granite 3.0 report, Table 1
+    # fine-grained DeepSeek experts activate 2.4-2.6h, with MLA and dense first layers: the
+    # rule's narrower backbone undercounts them
+    ("DeepSeek-V3", 671e9, 256, 8, 1, 37e9, 0.75, 0.9),       # DeepSeek-V3 report, abstract
+    ("DeepSeek-V2", 236e9, 160, 6, 2, 21e9, 0.65, 0.85),      # DeepSeek-V2 report, abstract
+])
+def test_moe_shape_rule_against_published_active_counts(name, total, experts, top_k, shared,
+                                                        published_active, low, high):
+    a = shape_for_params(total, "gated", experts, top_k, shared)
+    assert total_params(a) == pytest.approx(total, rel=0.03)
+    assert low <= float(active_params(a)) / published_active <= high, name
+
+
+def test_moe_shape_rule_refuses_what_it_cannot_shape():
+    with pytest.raises(ValueError, match="gated experts"):
+        shape_for_params(1e12, "plain", 64, 4)
+    with pytest.raises(ValueError, match="top_k"):
+        shape_for_params(1e12, "gated", 8, 9)
+    with pytest.raises(ValueError, match="give the shape"):
+        shape_for_params(1e8, "gated", 64, 4)  # 64 experts of the narrowest width overshoot
