@@ -74,10 +74,8 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
             raise InputError(flag(need), None, "--experts and --top-k together with --params "
                              "(a mixture of experts from its parameter count)",
                              f"is missing beside {flag(given)}")
-    experts, top_k = shape["experts"], shape["top_k"]
-    if experts < 1:
-        raise InputError("--experts", experts, "at least 1 routed expert per layer")
-    if not 1 <= top_k <= experts:
+    experts, top_k = shape["experts"], shape["top_k"]  # whole and positive (parse_int_count)
+    if top_k > experts:
         raise InputError("--top-k", top_k, f"1 to --experts ({experts})")
     if ffn_type == "plain":
         raise InputError("--ffn-type", ffn_type, "gated with --experts: the MoE shape rule's "
@@ -171,6 +169,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         try:
             arch = shape_for_params(n, ffn_type or "gated", **experts)
         except ValueError:  # a mixture of experts too small for the rule's vocabulary
+            if not experts:  # the dense rule reaches every count the check above lets in
+                raise
             raise InputError("--params", params, "a larger count for these experts, or the "
                              "whole shape (--layers --hidden --heads --vocab --experts --top-k "
                              "--expert-ffn)", f"is below what the shape rule reaches with "
