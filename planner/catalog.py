@@ -40,6 +40,10 @@ from .specs import (
 )
 from .units import MIN_SHAPELESS_PARAMS
 
+# The [architecture] keys a workload known by its parameter count may give: a mixture of
+# experts by the MoE shape rule (model/architecture.py shape_for_params).
+MOE_RULE_KEYS = ("experts", "top_k", "shared_experts")
+
 KINDS = {
     "accelerators": "hardware/accelerators",
     "networks": "hardware/networks",
@@ -141,8 +145,23 @@ def parse_site(path: Path, key: str, data: dict) -> Site:
 def parse_workload(path: Path, key: str, data: dict) -> Workload:
     _checked(path, "workloads", data)
     arch, train = data["architecture"], data.get("training", {})
-    if not set(arch) - {"source", "as_of", "note"}:
-        # shape unpublished: a plan takes it from the parameter count (the shape rule)
+    given = set(arch) - {"source", "as_of", "note"}
+    experts = {k: int(arch[k]) for k in MOE_RULE_KEYS if k in arch}
+    if given <= set(MOE_RULE_KEYS):
+        # shape unpublished: a plan takes it from the parameter count (the shape rule; a
+        # mixture of experts with its experts and top-k, docs/shape.md)
+        if experts and not {"experts", "top_k"} <= set(experts):
+            raise CatalogError(f"{path}: architecture: {', '.join(sorted(experts))} without "
+                               "experts and top_k; accepted: experts and top_k (and "
+                               "shared_experts) for a mixture of experts known by its count, "
+                               "or the whole published shape")
+        if experts and not 1 <= experts["top_k"] <= experts["experts"]:
+            raise CatalogError(f"{path}: architecture.top_k: {experts['top_k']!r} is not "
+                               f"between 1 and the {experts['experts']} experts")
+        if data.get("kind") == "moe" and not experts:
+            raise CatalogError(f"{path}: kind 'moe' with no shape: accepted: experts and top_k "
+                               "in [architecture] (the MoE shape rule sizes the rest from "
+                               "[training] params), or the whole published shape")
         if not train.get("params"):
             raise CatalogError(f"{path}: [architecture] has no shape, so [training] needs "
                                "'params' (the published parameter count)")
@@ -169,6 +188,8 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
         published_ffn_type=data.get("ffn_type", "gated"),
+        published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_KEYS) if architecture is None
+        else (0, 0, 0),
         references=tuple(refs), family=data.get("family", ""))
 
 

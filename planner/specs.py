@@ -322,6 +322,8 @@ class Workload:
     precision: str = "bf16"
     published_params: float | None = None
     published_ffn_type: str = "gated"  # the FFN of a shape known by its parameter count only
+    # (experts, top_k, shared_experts) of a mixture of experts known by its count only
+    published_experts: tuple[int, int, int] = (0, 0, 0)
     references: tuple[Reference, ...] = ()
     family: str = ""
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)

@@ -7,6 +7,7 @@ import pytest
 
 import planner
 from planner.catalog import CatalogError, UnknownKeyError, catalog, load_file
+from planner.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_ACCELERATORS = ["a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h800", "h200",
@@ -247,3 +248,41 @@ def test_a_shapeless_workload_must_be_within_the_shape_rules_reach(tmp_path):
     assert str(path) in str(exc.value)
     ok = _write(tmp_path, "workloads", "small", text.replace("30000000", "300000000"))
     assert load_file("workloads", ok).published_params == 3e8
+
+
+def _moe_by_count(tmp_path, name: str, arch: str, params: str = "1000000000000",
+                  kind: str = "moe") -> Path:
+    text = (f'name = "{name}"\nkind = "{kind}"\n[architecture]\nsource = "s"\nas_of = "2026"\n'
+            f'{arch}[training]\nsource = "s"\nas_of = "2026"\nparams = {params}\n')
+    return _write(tmp_path, "workloads", name, text)
+
+
+def test_a_mixture_of_experts_known_by_its_count_takes_the_moe_rule(tmp_path):
+    # experts and top-k in [architecture] with no shape: the MoE shape rule sizes the rest, as
+    # --params --experts --top-k does (docs/shape.md)
+    w = load_file("workloads", _moe_by_count(tmp_path, "moe1t", "experts = 64\ntop_k = 4\n"))
+    assert w.architecture is None and w.published_experts == (64, 4, 0)
+    plan = planner.estimate(workload=str(tmp_path / "workloads" / "moe1t.toml"), tokens="15T",
+                            gpus=4096)
+    assert (plan.workload["experts"], plan.workload["expert_ffn"]) == (64, 8064)
+    assert plan.workload["params"] == pytest.approx(1e12, rel=0.03)
+    assert "mixture of experts" in plan.assumptions["architecture"]["source"]
+
+
+@pytest.mark.parametrize("arch, params, kind, says", [
+    ("top_k = 4\n", "1000000000000", "moe", "top_k without experts and top_k"),
+    ("experts = 8\ntop_k = 9\n", "1000000000000", "moe", "architecture.top_k: 9 is not between"),
+    ("", "1000000000000", "moe", "kind 'moe' with no shape"),
+], ids=["no-experts", "top-k-above", "moe-no-experts"])
+def test_a_mixture_of_experts_known_by_its_count_is_checked(tmp_path, arch, params, kind, says):
+    path = _moe_by_count(tmp_path, "bad", arch, params, kind)
+    with pytest.raises(CatalogError, match=says):
+        load_file("workloads", path)
+
+
+def test_a_mixture_of_experts_by_count_below_the_rule_s_reach_is_refused_when_planned(tmp_path):
+    # the catalog floor checks the keys; the rule's reach (which grows with the experts) is
+    # the plan's to check, naming the workload
+    path = _moe_by_count(tmp_path, "tinymoe", "experts = 64\ntop_k = 4\n", "100000000")
+    with pytest.raises(InputError, match="is below what the shape rule reaches with 64 experts"):
+        planner.estimate(workload=str(path), tokens="1T", gpus=8)

@@ -133,11 +133,12 @@ def matmul_params_per_token(a: Architecture) -> float:
 
 
 def workload_shape(w) -> Architecture:
-    """A workload's published shape, or the rule's shape (its FFN kind kept) for its parameter
-    count when it publishes none."""
+    """A workload's published shape, or the rule's shape (its FFN kind and experts kept) for
+    its parameter count when it publishes none."""
     if w.architecture is not None:
         return w.architecture
-    return shape_for_params(float(w.published_params), w.published_ffn_type)
+    return shape_for_params(float(w.published_params), w.published_ffn_type,
+                            *w.published_experts)
 
 
 @lru_cache(maxsize=4096)

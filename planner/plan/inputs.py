@@ -130,7 +130,14 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if base is not None:
         arch = base.architecture
         if arch is None:  # a catalog workload known by its parameter count only
-            arch = workload_shape(base)
+            try:
+                arch = workload_shape(base)
+            except ValueError:  # a mixture of experts below the rule's reach with its experts
+                raise InputError(f"--workload {workload}", base.published_params,
+                                 "a larger count in [training] params for its experts, or "
+                                 "the whole published shape in [architecture]",
+                                 f"is below what the shape rule reaches with "
+                                 f"{base.published_experts[0]} experts") from None
             used["architecture"] = {"value": f"L={arch.layers} h={arch.hidden} "
                                     f"heads={arch.heads} kv={arch.kv_heads} ffn={arch.ffn} "
                                     f"V={arch.vocab}", "source": f"{base.key} publishes no "
