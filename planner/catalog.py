@@ -28,6 +28,7 @@ from .catalog_schema import (
 from .errors import FLAGS, CatalogError, InputError, UnknownKeyError
 from .schema import SchemaError, Table, check
 from .specs import (
+    MOE_RULE_FIELDS,
     Accelerator,
     Architecture,
     Figure,
@@ -39,10 +40,6 @@ from .specs import (
     shape_problem,
 )
 from .units import MIN_SHAPELESS_PARAMS
-
-# The [architecture] keys a workload known by its parameter count may give: a mixture of
-# experts by the MoE shape rule (model/architecture.py shape_for_params).
-MOE_RULE_KEYS = ("experts", "top_k", "shared_experts")
 
 KINDS = {
     "accelerators": "hardware/accelerators",
@@ -146,8 +143,8 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
     _checked(path, "workloads", data)
     arch, train = data["architecture"], data.get("training", {})
     given = set(arch) - {"source", "as_of", "note"}
-    experts = {k: int(arch[k]) for k in MOE_RULE_KEYS if k in arch}
-    if given <= set(MOE_RULE_KEYS):
+    experts = {k: int(arch[k]) for k in MOE_RULE_FIELDS if k in arch}
+    if given <= set(MOE_RULE_FIELDS):
         # shape unpublished: a plan takes it from the parameter count (the shape rule; a
         # mixture of experts with its experts and top-k, docs/shape.md)
         if experts and not {"experts", "top_k"} <= set(experts):
@@ -188,7 +185,7 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
         published_ffn_type=data.get("ffn_type", "gated"),
-        published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_KEYS) if architecture is None
+        published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_FIELDS) if architecture is None
         else (0, 0, 0),
         references=tuple(refs), family=data.get("family", ""))
 

@@ -13,6 +13,9 @@ from typing import Mapping
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 RECOMPUTE = ("none", "selective", "full")
 FFN_TYPES = ("gated", "plain")
+# The shape fields a model known by its parameter count may give beside it: a mixture of
+# experts by the MoE shape rule (model/architecture.py shape_for_params, docs/shape.md).
+MOE_RULE_FIELDS = ("experts", "top_k", "shared_experts")
 # What a cluster is bought or rented in (--unit): "auto" is the system's own unit
 # (plan/cluster.purchase_unit).
 PURCHASE_UNITS = ("auto", "device", "node", "rack", "scalable-unit")

@@ -21,7 +21,16 @@ from ..model.architecture import (
 )
 from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
-from ..specs import FFN_TYPES, PRECISIONS, TEAMS, Architecture, Site, Workload, shape_problem
+from ..specs import (
+    FFN_TYPES,
+    MOE_RULE_FIELDS,
+    PRECISIONS,
+    TEAMS,
+    Architecture,
+    Site,
+    Workload,
+    shape_problem,
+)
 from ..units import (
     MAX_BATCH_TOKENS,
     MAX_DEVICES,
@@ -56,11 +65,6 @@ INPUT_OF_FIELD = {v: k for k, v in SHAPE_FIELDS.items()}
 def _fields(shape: dict) -> dict:
     """Shape inputs as Architecture fields."""
     return {SHAPE_FIELDS.get(k, k): v for k, v in shape.items()}
-
-
-# The shape inputs --params takes beside it: a mixture of experts by the MoE shape rule
-# (model/architecture.py shape_for_params, docs/shape.md).
-MOE_RULE_INPUTS = ("experts", "top_k", "shared_experts")
 
 
 def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
@@ -112,11 +116,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         shape[k] = parse_int_count(v, flag(k), maximum=MAX_SHAPE)
     if ffn_type is not None and ffn_type not in FFN_TYPES:
         raise InputError("--ffn-type", ffn_type, " or ".join(FFN_TYPES))
-    own_shape = [k for k in shape if k not in MOE_RULE_INPUTS]  # beyond the MoE rule's
+    own_shape = [k for k in shape if k not in MOE_RULE_FIELDS]  # beyond the MoE rule's
     if params is not None and (workload is not None or own_shape):
         other = "--workload" if workload is not None else flag(own_shape[0])
         raise InputError("--params", params, f"--params (a shape from the parameter count, "
-                         f"with {', '.join(map(flag, MOE_RULE_INPUTS))} for a mixture of "
+                         f"with {', '.join(map(flag, MOE_RULE_FIELDS))} for a mixture of "
                          f"experts) or {other} (a shape of its own), not both",
                          f"conflicts with {other}")
     if workload is not None and not str(workload).strip():
