@@ -155,6 +155,10 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         if experts and not 1 <= experts["top_k"] <= experts["experts"]:
             raise CatalogError(f"{path}: architecture.top_k: {experts['top_k']!r} is not "
                                f"between 1 and the {experts['experts']} experts")
+        if experts and data.get("ffn_type", "gated") != "gated":
+            raise CatalogError(f"{path}: ffn_type: {data['ffn_type']!r} with experts; accepted: "
+                               "gated (the MoE shape rule's experts are gated, as every "
+                               "published MoE's), or the whole published shape")
         if data.get("kind") == "moe" and not experts:
             raise CatalogError(f"{path}: kind 'moe' with no shape: accepted: experts and top_k "
                                "in [architecture] (the MoE shape rule sizes the rest from "

@@ -251,8 +251,9 @@ def test_a_shapeless_workload_must_be_within_the_shape_rules_reach(tmp_path):
 
 
 def _moe_by_count(tmp_path, name: str, arch: str, params: str = "1000000000000",
-                  kind: str = "moe") -> Path:
-    text = (f'name = "{name}"\nkind = "{kind}"\n[architecture]\nsource = "s"\nas_of = "2026"\n'
+                  kind: str = "moe", ffn_type: str = "gated") -> Path:
+    text = (f'name = "{name}"\nkind = "{kind}"\nffn_type = "{ffn_type}"\n'
+            f'[architecture]\nsource = "s"\nas_of = "2026"\n'
             f'{arch}[training]\nsource = "s"\nas_of = "2026"\nparams = {params}\n')
     return _write(tmp_path, "workloads", name, text)
 
@@ -286,3 +287,11 @@ def test_a_mixture_of_experts_by_count_below_the_rule_s_reach_is_refused_when_pl
     path = _moe_by_count(tmp_path, "tinymoe", "experts = 64\ntop_k = 4\n", "100000000")
     with pytest.raises(InputError, match="is below what the shape rule reaches with 64 experts"):
         planner.estimate(workload=str(path), tokens="1T", gpus=8)
+
+
+def test_a_plain_ffn_mixture_of_experts_known_by_its_count_is_refused(tmp_path):
+    # the MoE rule's experts are gated; a plain file was refused at plan time as "below the
+    # rule's reach", a wrong reason: the catalog names ffn_type
+    path = _moe_by_count(tmp_path, "plainmoe", "experts = 64\ntop_k = 4\n", ffn_type="plain")
+    with pytest.raises(CatalogError, match="ffn_type: 'plain' with experts; accepted: gated"):
+        load_file("workloads", path)
