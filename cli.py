@@ -23,7 +23,18 @@ from planner.errors import (
 )
 from planner.frameworks import FRAMEWORKS
 from planner.schema import check_output_path
-from planner.specs import PURCHASE_UNITS, TEAMS
+from planner.specs import PURCHASE_UNITS, TEAMS, team_of
+
+
+class TeamChoice(click.Choice):
+    """--team: one of TEAMS, spelled with hyphens or underscores for its spaces if the user
+    likes (``--team frontier-lab``), so the shell needs no quotes."""
+
+    def convert(self, value, param, ctx):
+        return super().convert(team_of(value) or value, param, ctx)
+
+
+TEAM = TeamChoice(list(TEAMS), case_sensitive=False)
 
 
 class UsageError(click.UsageError):
@@ -332,9 +343,10 @@ def app(ctx):
               "schedule, ZeRO-3 messages); default: the best public stack of the accelerator's "
               "vendor (megatron-core for NVIDIA and AMD, maxtext for TPUs, habana-deepspeed for "
               "Gaudi, neuronx for Trainium), named in the plan's assumptions.")
-@click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
+@click.option("--team", type=TEAM, default=None,
               help="The kind of team running the training, whose published whole runs set the "
-                   "expected realisation (default: not said, all public whole runs).")
+                   "expected realisation (default: not said, all public whole runs); hyphens may "
+                   "stand for the spaces (frontier-lab).")
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
@@ -541,9 +553,10 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
-@click.option("--team", type=click.Choice(list(TEAMS), case_sensitive=False), default=None,
+@click.option("--team", type=TEAM, default=None,
               help="The kind of team running the training, whose published whole runs set the "
-                   "expected realisation (default: not said, all public whole runs).")
+                   "expected realisation (default: not said, all public whole runs); hyphens may "
+                   "stand for the spaces (frontier-lab).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")

@@ -7,6 +7,7 @@ their names carry (USD per hour, per kWh, per MW), since that is how they are qu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
@@ -299,6 +300,14 @@ REFERENCE_CONFIDENCE = ("P", "V", "S", "D", "U")
 # The kinds of team a run is published by; the realisation model (planner/model/realisation.py)
 # takes one as a planning-time input (--team).
 TEAMS = ("frontier lab", "company", "open-model group", "academic", "national cluster")
+
+
+def team_of(text) -> str | None:
+    """The kind of team ``text`` names, in TEAMS' spelling, or None: case, and hyphens,
+    underscores or spaces between the words, are free (``frontier-lab``, ``Open_Model_Group``),
+    so a command line need not quote a space."""
+    words = re.sub(r"[\s_-]+", " ", str(text)).strip().lower()
+    return next((t for t in TEAMS if re.sub("-", " ", t) == words), None)
 
 
 @dataclass(frozen=True)

@@ -338,8 +338,13 @@ def test_team_sets_the_realisation_and_reports_it():
     assert d["realisation"]["residual"] == pytest.approx(math.exp(centre))
     assert d["ideal_gpu_hours"] < d["gpu_hours"] <= base["gpu_hours"]
     assert d["realisation"]["multiplier"] == pytest.approx(d["gpu_hours"] / d["ideal_gpu_hours"])
+    for spelling in ("frontier-lab", "Frontier_Lab", "FRONTIER  LAB"):  # no quotes needed
+        same = json.loads(run(*args, "--team", spelling).output)
+        assert same["assumptions"]["team"]["value"] == "frontier lab"
+        assert same["gpu_hours"] == pytest.approx(d["gpu_hours"], rel=1e-12)
     bad = run(*args, "--team", "a startup")
     assert bad.exit_code == 2 and "--team" in bad.output
+    assert "Traceback" not in bad.output and "'frontier lab'" in bad.output
     wrong = run(*args, "--assume", "team=a startup")
     assert wrong.exit_code == 2 and "--assume team" in wrong.output \
         and "frontier lab" in wrong.output

@@ -30,6 +30,7 @@ from ..specs import (
     Site,
     Workload,
     shape_problem,
+    team_of,
 )
 from ..units import (
     MAX_BATCH_TOKENS,
@@ -437,9 +438,11 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
     if isinstance(assumptions, dict):
         asm = asm.with_(**check_overrides(assumptions))
     if team is not None:
-        team = str(team).strip().lower()
-        if team and team not in TEAMS:
-            raise InputError("--team", team, "one of: " + ", ".join(TEAMS))
+        said = str(team).strip()
+        team = team_of(said) if said else ""
+        if team is None:
+            raise InputError("--team", said, "one of: " + ", ".join(TEAMS)
+                             + " (hyphens or underscores may stand for the spaces)")
         asm = asm.with_(team=team)
     return asm
 

@@ -11,6 +11,7 @@ from planner.assumptions import DEFAULT
 from planner.errors import InputError
 from planner.model import realisation
 from planner.model.realisation_fit import FIT
+from planner.specs import TEAMS, team_of
 
 IDEAL = np.array([1e5, 2e6, 3e7])
 DEVICES = np.array([64, 1024, 16384])
@@ -126,8 +127,12 @@ def test_plans_report_the_expected_run_beside_the_ideal():
         assert p.realisation["residual"] == pytest.approx(math.exp(centre), rel=1e-12)
     assert (frontier.gpu_hours < plan.gpu_hours) == (
         FIT[realisation.group_of("frontier lab")]["log_centre"] < FIT["any"]["log_centre"])
-    with pytest.raises(InputError, match="--team"):
-        planner.estimate(params="70B", tokens="15T", gpus=4096, team="a startup")
+    lab = planner.estimate(params="70B", tokens="15T", gpus=4096, team="Frontier-Lab")
+    assert lab.assumptions["team"]["value"] == "frontier lab"
+    assert lab.gpu_hours == pytest.approx(frontier.gpu_hours, rel=1e-12)
+    for bad in ("a startup", "frontier", "lab frontier"):
+        with pytest.raises(InputError, match="--team.*one of: frontier lab"):
+            planner.estimate(params="70B", tokens="15T", gpus=4096, team=bad)
 
 
 def test_the_monte_carlo_range_is_the_fitted_range():
@@ -164,3 +169,13 @@ def test_groups_are_listed_once():
     assert len(set(realisation.GROUPS)) == len(realisation.GROUPS)
     fitted = realisation.fit([0.1, 0.2, 0.3], ["company", "company", "frontier lab"])
     assert list(fitted) == ["company", "frontier lab", "any"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_a_team_may_be_spelled_without_spaces_or_in_any_case(team):
+    for spelling in (team, team.upper(), team.replace(" ", "-"), team.replace(" ", "_"),
+                     team.replace("-", " "), f"  {team.replace(' ', '__')}  "):
+        assert team_of(spelling) == team
+    if " " in team:
+        assert team_of(team.replace(" ", "")) is None  # the words stay apart
+    assert team_of(team + " x") is None and team_of("") is None
