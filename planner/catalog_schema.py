@@ -127,7 +127,7 @@ ARCHITECTURE = Table({
     "expert_groups": Key(DIM0, note="routing groups the experts are split into (DeepSeek-V3: "
                                     "8, one per node)"),
     "group_top_k": Key(DIM0, note="groups a token may route to (DeepSeek-V3: 4)"),
-}, what="the [architecture] table, with source and as_of")
+}, what="the [architecture] table")
 TRAINING = Table({
     "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
     "note": Key(TEXT), "params": Key(Number(0, MAX_PARAMS, low_open=True)),
@@ -135,7 +135,7 @@ TRAINING = Table({
     "tokens": Key(Number(0, MAX_TOKENS, note="0: unknown, give --tokens")),
     "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
     "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),
-}, what="the [training] table, with source and as_of")
+}, what="the [training] table")
 FLOP_CONVENTIONS = ("megatron2021", "palm", "causal", "noncausal", "6n")
 # Block-scaled formats a published row may name: MXFP8 (OCP Microscaling spec v1.0) and NVFP4
 # (NVIDIA Blackwell), computed at the FP8 and FP4 peaks.
@@ -174,7 +174,7 @@ REFERENCE = Table({
                                                       "a secondary copy, D derived, U "
                                                       "unverified")),
     "derived": Key(Boolean()), "stack": Key(TEXT), "team": Key(Text(TEAMS)),
-}, what="a [[reference]] with row_id, kind, source and as_of")
+}, what="a [[reference]]")
 WORKLOAD = Table({
     "name": Key(TEXT), "family": Key(TEXT), "kind": Key(TEXT),
     "ffn_type": Key(Text(FFN_TYPES)), "tie_embeddings": Key(Boolean()),

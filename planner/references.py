@@ -71,6 +71,16 @@ def unit(ref) -> str:
     return "tok/s" if ref.tokens_per_s_per_gpu else "TFLOP/s"
 
 
+def unshaped(w) -> str | None:
+    """Why a workload known by its count has no shape (a count the shape rule cannot reach
+    with its experts: a user's file), or None; its rows are then skipped, not planned."""
+    try:
+        workload_shape(w)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def baseline(cat: Catalog, w, ref) -> float:
     """6ND at a constant MFU, expressed like the published figure: BASELINE_MFU for throughput,
     WHOLE_RUN_BASELINE_MFU of the dense peak for a whole run's device-hours."""

@@ -44,6 +44,7 @@ from .references import (
     reference_rows,
     throughput_rows,
     unit,
+    unshaped,
 )
 from .units import InputError
 from .whole_runs import (  # noqa: F401 (the whole-run limits and fit, as tests and docs name them)
@@ -180,8 +181,8 @@ def cost_comparison(cat: Catalog) -> list[dict]:
 def run(cat: Catalog, loso: bool = True) -> dict:
     """Every reference predicted: throughput rows in-sample and leave-one-source-out
     (``loso``), whole runs by leave-one-out at planning-time inputs."""
-    thr, fitted = throughput(cat, loso)
-    out = summarise(thr, [])
+    thr, fitted, skipped = throughput(cat, loso)
+    out = summarise(thr, skipped)
     out["summary"]["throughput"]["grid_vs_estimate_pct"] = fitted.pop("_grid_vs_estimate_pct",
                                                                       None)
     out["fitted"] = fitted
@@ -199,12 +200,16 @@ def run(cat: Catalog, loso: bool = True) -> dict:
 
 def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict]:
     """The throughput rows: in-sample (shipped constants, through planner.estimate) and, with
-    ``loso``, each row predicted with the constants fitted without its source; and the
-    constants fitted (source -> values, "all" for every source)."""
-    rows, cases, where = [], [], []
+    ``loso``, each row predicted with the constants fitted without its source; the constants
+    fitted (source -> values, "all" for every source); and the rows skipped, with why."""
+    rows, cases, where, skipped = [], [], [], []
     for w, ref, usable, source in throughput_rows(cat):
         pub = published(cat, w, ref)
         if not usable or pub is None:
+            continue
+        why = unshaped(w)
+        if why is not None:
+            skipped.append({"workload": w.key, "row_id": ref.row_id, "why": why})
             continue
         family = cat.accelerator(ref.accelerator).family
         pred, note = predict(cat, w, ref)
@@ -229,7 +234,7 @@ def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict]:
         est = np.array([rows[i].predicted / scale if rows[i].predicted else np.nan
                         for i, scale in where])
         fitted["_grid_vs_estimate_pct"] = float(np.nanmax(np.abs(grid / est - 1.0)) * 100)
-    return rows, fitted
+    return rows, fitted, skipped
 
 
 def summarise(rows: list[Row], skipped: list) -> dict:

@@ -295,3 +295,44 @@ def test_a_plain_ffn_mixture_of_experts_known_by_its_count_is_refused(tmp_path):
     path = _moe_by_count(tmp_path, "plainmoe", "experts = 64\ntop_k = 4\n", ffn_type="plain")
     with pytest.raises(CatalogError, match="ffn_type: 'plain' with experts; accepted: gated"):
         load_file("workloads", path)
+
+
+def test_validate_skips_the_rows_of_a_workload_the_shape_rule_cannot_reach(tmp_path):
+    # a user's MoE file below the rule's reach with published rows: `planner validate` lists
+    # its rows as skipped, with why, where it ended in an internal error (ValueError)
+    from planner import validate
+    from planner.whole_runs import whole_runs
+
+    path = _moe_by_count(tmp_path, "tinymoe", "experts = 64\ntop_k = 4\n", "100000000")
+    path.write_text(path.read_text() + textwrap.dedent("""
+        [[reference]]
+        row_id = "tinymoe-tput"
+        kind = "throughput"
+        source = "s"
+        as_of = "2026"
+        accelerator = "h100-sxm"
+        gpus = 8
+        seq_len = 4096
+        global_batch_tokens = 1048576
+        tokens_per_s_per_gpu = 10000.0
+
+        [[reference]]
+        row_id = "tinymoe-run"
+        kind = "whole_run"
+        team = "company"
+        source = "s"
+        as_of = "2026"
+        accelerator = "h100-sxm"
+        gpus = 8
+        tokens = 1000000000000
+        gpu_hours = 10000.0
+        """))
+    cat = catalog([tmp_path])
+    rows, _, skipped = validate.throughput(cat, loso=False)
+    assert "tinymoe-tput" not in {r.row_id for r in rows}
+    why = {s["row_id"]: s["why"] for s in skipped}
+    assert "64 experts" in why["tinymoe-tput"] and "give the shape" in why["tinymoe-tput"]
+    runs, run_skips = whole_runs(cat)
+    assert "tinymoe-run" not in {r["row_id"] for r in runs}
+    assert "below what the shape rule reaches with 64 experts" in \
+        {s["row_id"]: s["why"] for s in run_skips}["tinymoe-run"]

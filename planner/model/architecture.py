@@ -238,7 +238,10 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
     other = {group * math.floor(lo / group), group * math.ceil(lo / group)} - {nearest.hidden}
     best = min([nearest] + [rounded(h) for h in other if h >= group], key=miss)
     if miss(best) > RULE_TOLERANCE:
+        floor = (f"{experts} experts with the vocabulary of {RULE_VOCAB:,} set a floor "
+                 f"above ~{MIN_SHAPELESS_PARAMS / 1e6:.0f}M" if moe else
+                 f"its vocabulary of {RULE_VOCAB:,} sets a floor of "
+                 f"~{MIN_SHAPELESS_PARAMS / 1e6:.0f}M")
         raise ValueError(f"params {n_params:.4g}: the shape rule cannot come within "
-                         f"{RULE_TOLERANCE:.0%} of it (its vocabulary of {RULE_VOCAB:,} sets "
-                         f"a floor of ~{MIN_SHAPELESS_PARAMS / 1e6:.0f}M); give the shape instead")
+                         f"{RULE_TOLERANCE:.0%} of it ({floor}); give the shape instead")
     return best
