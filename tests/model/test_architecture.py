@@ -1,6 +1,7 @@
 """Per-formula tests with hand-worked numbers and published figures."""
 
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -202,7 +203,7 @@ def test_moe_shape_rule_property(n, experts, top_k, shared):
     assert (a.experts, a.top_k, a.shared_experts, a.dense_layers, a.ffn) == (
         experts, top_k, shared, 0, 0)
     assert a.heads % a.kv_heads == 0 and a.hidden // a.heads == 128
-    assert a.expert_ffn % 64 == 0
+    assert a.expert_ffn % 16 == 0 and (a.expert_ffn % 64 == 0 or a.expert_ffn < 6 / 3.5 * 1024)
     # the activated experts together stay within the dense rule's FFN range, 2h to 6h
     assert 2 * a.hidden - 64 * (top_k + shared) <= (top_k + shared) * a.expert_ffn \
         <= 6 * a.hidden + 64 * (top_k + shared)
@@ -249,3 +250,27 @@ def test_moe_shape_rule_refuses_what_it_cannot_shape():
         shape_for_params(1e12, "gated", 8, 9)
     with pytest.raises(ValueError, match="give the shape"):
         shape_for_params(1e8, "gated", 64, 4)  # 64 experts of the narrowest width overshoot
+
+
+@pytest.mark.parametrize("experts, top_k, shared", [(16, 4, 0), (32, 8, 0), (64, 4, 0),
+                                                    (64, 8, 1), (256, 8, 1)])
+def test_moe_shape_rule_reaches_every_count_above_its_floor(experts, top_k, shared):
+    # experts narrower than 1,024 round in 16s or 8s: with 64s the rule skipped counts above
+    # its floor (256 experts, top 8 + 1 shared: 300M and 1B shaped, 500M refused)
+    counts = 8e7 * 1.01 ** np.arange(0, 600)  # 80M to ~31B
+    shaped = []
+    for n in counts:
+        try:
+            a = shape_for_params(float(n), "gated", experts, top_k, shared)
+        except ValueError:
+            shaped.append(False)
+            continue
+        shaped.append(True)
+        assert total_params(a) == pytest.approx(n, rel=0.03)
+        # in 8s at the finest; in 64s wherever its nominal width (3.5h over the activated
+        # experts, filled to between 2/3.5 and 6/3.5 of it) is 1,024 or more
+        assert a.expert_ffn % 8 == 0
+        assert a.expert_ffn % 64 == 0 or a.expert_ffn < 6 / 3.5 * 1024
+    floor = shaped.index(True)
+    assert all(shaped[floor:]), counts[floor + shaped[floor:].index(False)]
+    assert counts[floor] < 2e8
