@@ -307,7 +307,7 @@ def team_of(text) -> str | None:
     underscores or spaces between the words, are free (``frontier-lab``, ``Open_Model_Group``),
     so a command line need not quote a space."""
     words = re.sub(r"[\s_-]+", " ", str(text)).strip().lower()
-    return next((t for t in TEAMS if re.sub("-", " ", t) == words), None)
+    return next((t for t in TEAMS if t.replace("-", " ") == words), None)
 
 
 @dataclass(frozen=True)

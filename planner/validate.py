@@ -198,7 +198,7 @@ def run(cat: Catalog, loso: bool = True) -> dict:
     return out
 
 
-def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict]:
+def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict, list[dict]]:
     """The throughput rows: in-sample (shipped constants, through planner.estimate) and, with
     ``loso``, each row predicted with the constants fitted without its source; the constants
     fitted (source -> values, "all" for every source); and the rows skipped, with why."""

@@ -176,13 +176,6 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
     # (DeepSeekMoE, Dai et al. 2024, sec. 3.1: fine-grained segmentation keeps the activated
     # computation)
     share = 1.0 / (top_k + shared_experts) if moe else 1.0
-    # the width's rounding: published expert widths are multiples of 64; a narrower expert (a
-    # small model's many experts) in 16s below 1,024 and 8s below 256, since a 64 step there
-    # moves the count by more than the rule's tolerance (gaps in its reach: 500M with 256
-    # experts was refused where 300M and 1B were shaped)
-    def step_for(width: float) -> int:
-        return (64 if width >= 1024 else 16 if width >= 256 else 8) if moe else 256
-
     def kv_for(heads: float) -> float:
         return min(RULE_KV_HEADS, heads) if ffn_type == "gated" else heads
 
@@ -224,7 +217,11 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
         per_width = ffn_layer(hidden, 1.0) - ffn_layer(hidden, 0.0)
         exact = (n_params - emb - layers * (attn + ffn_layer(hidden, 0.0))) / (per_width * layers)
         bounded = min(max(exact, 2 * share * hidden), 6 * share * hidden)
-        step = step_for(nominal)
+        # the width's rounding: published expert widths are multiples of 64; a narrower expert
+        # (a small model's many experts) in 16s below 1,024 and 8s below 256, since a 64 step
+        # there moves the count by more than the rule's tolerance (gaps in its reach: 500M
+        # with 256 experts was refused where 300M and 1B were shaped)
+        step = (64 if nominal >= 1024 else 16 if nominal >= 256 else 8) if moe else 256
         width = int(max(step, step * round(bounded / step)))
         widths = ({"ffn": 0, "experts": experts, "top_k": top_k, "expert_ffn": width,
                    "shared_experts": shared_experts} if moe else {"ffn": width})
