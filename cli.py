@@ -537,6 +537,11 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--tokens", help="Fix the token count (parameters grow).")
 @click.option("--tokens-per-param", default="20", show_default=True,
               help="Compute-optimal ratio (Hoffmann et al. 2022); 40+ for over-training.")
+@click.option("--experts", help="A mixture of experts of that many routed experts per layer, "
+              "shaped by the MoE rule as estimate --params shapes one (with --params or "
+              "--tokens fixed: no compute-optimal ratio for experts is taken).")
+@click.option("--top-k", help="Experts per token (with --experts).")
+@click.option("--shared-experts", help="Shared experts per MoE layer (with --experts).")
 @click.option("--year", help="Hardware available and prices of that year: 2027.")
 @click.option("--price-trend", help="FLOP per dollar gained per year, in orders of magnitude "
               "(default 0.14, Epoch AI 2022); prices of other years move along it.")
@@ -563,8 +568,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params, tokens,
-               tokens_per_param, year, price_trend, frontier_cost_growth, ownership, site, pue,
-               energy_usd_per_kwh, catalog_dir, assume, team, fmt, quiet):
+               tokens_per_param, experts, top_k, shared_experts, year, price_trend,
+               frontier_cost_growth, ownership, site, pue, energy_usd_per_kwh, catalog_dir,
+               assume, team, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -575,7 +581,8 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
             assumptions = {**(assumptions or {}), "team": team.lower()}
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
-                                tokens_per_param=tokens_per_param, year=year,
+                                tokens_per_param=tokens_per_param, experts=experts,
+                                top_k=top_k, shared_experts=shared_experts, year=year,
                                 ownership=ownership, site=site, pue=pue,
                                 energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
                                 assumptions=assumptions,

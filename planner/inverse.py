@@ -4,7 +4,9 @@ Given any of money, facility power, a deadline, a device count and the allowed a
 find the largest training run they allow and the plan that trains it. The run grows along a
 rule: compute-optimal by default (tokens = 20 x parameters, Hoffmann et al. 2022, "Chinchilla",
 Table 3 / approach 1), or another ratio (over-trained open models use ~40-2000), or a fixed
-parameter count (tokens grow) or fixed tokens (parameters grow). Each candidate size is planned
+parameter count (tokens grow) or fixed tokens (parameters grow), of a dense model or of a
+mixture of experts shaped by the MoE rule (with a fixed count or fixed tokens only: no
+compute-optimal ratio for experts is taken). Each candidate size is planned
 by ``plan.estimate`` with the limits, which does the sizing: there is no second optimiser here,
 only a bisection on the run's size, since a larger run never needs less of any resource.
 
@@ -33,14 +35,17 @@ from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .model import realisation
+from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.estimate import plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
+    moe_rule_inputs,
     parse_budget,
     parse_deadline,
     parse_gpus,
     parse_power_cap,
     parse_tokens,
+    rule_shape,
     short_run_error,
 )
 from .plan.options import shared_memo, shared_searches
@@ -181,22 +186,70 @@ def price_basis(name: str | None, fig, year: int | None, trends: Trends) -> str:
     return text
 
 
-def _run_size(n: float, rule: str, ratio: float, fixed_params, fixed_tokens):
-    """(params, tokens) of the run of size ``n`` along the rule."""
-    if rule == "fixed_params":
-        return fixed_params, n
-    if rule == "fixed_tokens":
-        return n, fixed_tokens
-    return n, ratio * n
+@dataclass(frozen=True)
+class RunRule:
+    """How the searched run grows with its size ``n`` (what the search bisects, in log10):
+    ``kind`` "tokens_per_param" (n parameters, ``ratio`` x n tokens), "fixed_params" (``params``
+    parameters, n tokens) or "fixed_tokens" (n parameters, ``tokens`` tokens); ``moe``, the MoE
+    shape rule's (name, value) pairs (experts, top_k, shared_experts) for a mixture of experts
+    of n total parameters, empty for a dense model."""
+
+    kind: str
+    ratio: float = 20.0
+    params: float | None = None
+    tokens: float | None = None
+    moe: tuple = ()
+
+    def size(self, n: float) -> tuple[float, float]:
+        """(params, tokens) of the run of size ``n``."""
+        if self.kind == "fixed_params":
+            return self.params, n
+        if self.kind == "fixed_tokens":
+            return n, self.tokens
+        return n, self.ratio * n
+
+    @property
+    def exponent(self) -> float:
+        return GROWTH_EXPONENT[self.kind]
+
+    def active(self, params: float) -> float:
+        """The parameters a token uses: all of a dense model's; a mixture of experts' by the
+        shape the rule gives its count (its shared and top-k routed experts, docs/shape.md)."""
+        if not self.moe:
+            return params
+        return param_counts(shape_for_params(params, "gated", **dict(self.moe)))[1]
+
+    def bounds(self) -> tuple[float, float]:
+        """log10 of the sizes searched: tokens 1e9-1e16 when parameters are fixed; else
+        parameters from MIN_PARAMS (a mixture of experts: the smallest count the MoE rule
+        reaches with its experts) to MAX_PARAMS."""
+        if self.kind == "fixed_params":
+            return 9.0, 16.0
+        low = max(MIN_PARAMS, moe_rule_floor(**dict(self.moe))) if self.moe else MIN_PARAMS
+        return math.log10(low), math.log10(MAX_PARAMS)
+
+    def text(self) -> str:
+        moe = dict(self.moe)
+        what = (f"a mixture of {moe['experts']} experts (top {moe['top_k']}"
+                + (f" + {moe['shared_experts']} shared" if moe.get("shared_experts") else "")
+                + "), its shape by the MoE rule (docs/shape.md): " if moe else "")
+        return what + {"tokens_per_param": f"compute-optimal: tokens = {self.ratio:g} x "
+                       "parameters (Hoffmann et al. 2022)",
+                       "fixed_params": "fixed parameters, tokens grow",
+                       "fixed_tokens": "fixed tokens, parameters grow"}[self.kind]
 
 
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
-           tokens=None, tokens_per_param=20.0, year=None, ownership="cloud", catalog=None,
+           tokens=None, tokens_per_param=20.0, experts=None, top_k=None, shared_experts=None,
+           year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
            tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto") -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
-    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``.
+    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``;
+    ``experts``, ``top_k`` and ``shared_experts`` make the run a mixture of experts of
+    ``params`` (or growing) total parameters, as ``estimate(params=...)`` shapes one, with
+    ``params`` or ``tokens`` fixed (no compute-optimal ratio for a mixture of experts is taken).
     ``progress`` (planner/progress.py) counts the accelerators searched."""
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
@@ -216,12 +269,21 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     ratio = float(parse_count(tokens_per_param, "--tokens-per-param"))
     if params is not None and tokens is not None:
         raise InputError("--params", params, "--params or --tokens, not both (the other grows)")
-    rule = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None
+    kind = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None
             else "tokens_per_param")
-    fixed_params = parse_count(params, "--params") if params is not None else None
-    fixed_tokens = parse_tokens(tokens) if tokens is not None else None
+    moe = moe_rule_inputs(experts=experts, top_k=top_k, shared_experts=shared_experts)
+    if moe and kind == "tokens_per_param":
+        raise InputError("--experts", experts, "--params N (tokens grow) or --tokens D "
+                         "(parameters grow) beside --experts", "has no compute-optimal rule "
+                         "here: tokens = 20 x parameters was fitted on dense models (Hoffmann "
+                         "et al. 2022), and no published ratio for a mixture of experts is taken")
+    rule = RunRule(kind, ratio, parse_count(params, "--params") if params is not None else None,
+                   parse_tokens(tokens) if tokens is not None else None,
+                   tuple((k, v) for k, v in moe.items() if v))  # as --params takes them
+    if rule.moe and rule.params is not None:  # a count the MoE rule reaches: refused here
+        rule_shape(rule.params, params, "gated", moe)  # as estimate refuses it
     batch = assumptions_for(assumptions, None).global_batch_tokens  # every size's batch
-    if fixed_tokens is not None and fixed_tokens < batch:
+    if rule.tokens is not None and rule.tokens < batch:
         raise short_run_error(tokens, batch)
     year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
     site_figures = {
@@ -233,14 +295,12 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     _check_year(cat, keys, year_i, year)
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
-    args = [(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year_i, trends,
-             ownership, site, site_figures, assumptions, tolerance) for key in keys]
+    args = [(cat, key, limits, rule, year_i, trends, ownership, site, site_figures, assumptions,
+             tolerance) for key in keys]
     with Progress(progress, len(args), "accelerators", "accelerator") as bar:
         considered = _each(args, bar)
     found = [c for c in considered if c["plan"] is not None]
-    rule_text = {"tokens_per_param": f"compute-optimal: tokens = {ratio:g} x parameters "
-                 "(Hoffmann et al. 2022)", "fixed_params": "fixed parameters, tokens grow",
-                 "fixed_tokens": "fixed tokens, parameters grow"}[rule]
+    rule_text = rule.text()
     trend_info = {"price_performance_oom_per_year": trends.price_performance_oom_per_year,
                   "price_performance_source": trends.price_performance_source,
                   "frontier_cost_growth_per_year": trends.frontier_cost_growth_per_year,
@@ -253,8 +313,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                             trend_info)
     best = max(found, key=lambda c: c["model_flops"])
     # the answer's plan again, with its alternatives (the probes leave them out)
-    best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule, ratio, fixed_params,
-                                  fixed_tokens, best["price_per_gpu_hour"], ownership, site,
+    best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule,
+                                  best["price_per_gpu_hour"], ownership, site,
                                   site_figures, assumptions, best["size"],
                                   best["plan"].cluster["gpus"], alternatives=True,
                                   price_source=best["price_basis"]))
@@ -334,13 +394,12 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
     return keys
 
 
-def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, ownership, site,
-           site_figures, assumptions, x: float, hint=None, alternatives=False,
-           price_source: str = "") -> Plan:
+def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures, assumptions,
+           x: float, hint=None, alternatives=False, price_source: str = "") -> Plan:
     """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
     choice, found with numpy (no solver import); alternatives only for an answer."""
-    p, t = _run_size(10 ** x, rule, ratio, fixed_params, fixed_tokens)
-    req = prepare(params=p, tokens=t, gpu=key, gpus=limits["gpus"],
+    p, t = rule.size(10 ** x)
+    req = prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=limits["gpus"],
                   deadline=limits["deadline_s"], budget=limits["usd"],
                   power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
@@ -358,8 +417,8 @@ def _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price, own
     return plan
 
 
-def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year, trends,
-                ownership, site, site_figures, assumptions, tolerance) -> dict:
+def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, site_figures,
+                assumptions, tolerance) -> dict:
     name, fig = cat.accelerator(key).cloud_price()
     price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year, trends)
     price_source = price_basis(name, fig, year, trends)
@@ -368,22 +427,19 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
     def plan_for(x: float) -> Plan:
         # the nearest probe's cluster, scaled by the run's FLOPs, starts the sizing's walk
         near = min(seen, key=lambda s: abs(s[0] - x), default=None)
-        hint = near[1] * 10 ** (GROWTH_EXPONENT[rule] * (x - near[0])) if near else None
-        plan = _probe(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, price,
-                      ownership, site, site_figures, assumptions, x, hint,
-                      price_source=price_source)
+        hint = near[1] * 10 ** (rule.exponent * (x - near[0])) if near else None
+        plan = _probe(cat, key, limits, rule, price, ownership, site, site_figures,
+                      assumptions, x, hint, price_source=price_source)
         if plan.training_days is not None:
             seen.append((x, plan.cluster["gpus"]))
         return plan
 
-    lo, hi = math.log10(MIN_PARAMS), math.log10(MAX_PARAMS)
-    if rule == "fixed_params":  # tokens grow: search tokens from 1e9 to 1e16
-        lo, hi = 9.0, 16.0
+    lo, hi = rule.bounds()
     width = math.log10(1 + tolerance)
-    guess = _guess(cat.accelerator(key), limits, price, rule, ratio, fixed_params, fixed_tokens,
-                   lambda: plan_for(lo), _slowdown(assumptions))
+    guess = _guess(cat.accelerator(key), limits, price, rule, lambda: plan_for(lo),
+                   _slowdown(assumptions))
     first = plan_for(guess) if guess is not None and lo < guess < hi else None
-    exponent = GROWTH_EXPONENT[rule]
+    exponent = rule.exponent
     step = None
     if first is not None and not first.feasible and 1.0 < tightness(first) < math.inf:
         # too large: step down to where the tightest limit's need meets it (its need grows as
@@ -407,7 +463,7 @@ def _largest_on(cat, key, limits, rule, ratio, fixed_params, fixed_tokens, year,
         if step is not None and not step.feasible:  # the step too large: a tighter upper end
             hi, first = x1, step
     lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first)
-    params, tokens = _run_size(10 ** lo, rule, ratio, fixed_params, fixed_tokens)
+    params, tokens = rule.size(10 ** lo)
     binding = blocked.binding if blocked is not None else None
     reason = (f"a run {10 ** (hi - lo):.2f}x larger is infeasible: {blocked.reason}"
               if blocked is not None else "no limit reached within the searched sizes")
@@ -455,8 +511,7 @@ def _slowdown(assumptions) -> float:
     return float(realisation.realise(np.ones(1), 1, asm)["multiplier"][0])
 
 
-def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixed_tokens,
-           small, slowdown: float = 1.0) -> float | None:
+def _guess(acc, limits: dict, price, rule: RunRule, small, slowdown: float = 1.0) -> float | None:
     """log10 of the size the limits allow at Assumptions.planning_mfu over the realisation's
     ``slowdown`` (the search's first probe): the FLOPs the budget buys at the price, or a
     device count (given, --max-gpus, or the power cap over one device's facility watts, read
@@ -476,11 +531,17 @@ def _guess(acc, limits: dict, price, rule: str, ratio: float, fixed_params, fixe
     f = min(flops, default=0.0)
     if not f > 0:  # no limit bounds the FLOPs, or one allows none ($0): no first guess
         return None
-    if rule == "fixed_params":
-        return math.log10(f / (6.0 * fixed_params))     # tokens D: 6 N D = f
-    if rule == "fixed_tokens":
-        return math.log10(f / (6.0 * fixed_tokens))     # params N
-    return math.log10(math.sqrt(f / (6.0 * ratio)))     # 6 N (ratio N) = f
+    # 6 x active parameters x tokens = f (Kaplan et al. 2020)
+    if rule.kind == "fixed_params":
+        return math.log10(f / (6.0 * rule.active(rule.params)))     # tokens D
+    if rule.kind == "fixed_tokens":
+        active = f / (6.0 * rule.tokens)     # params N (of a mixture of experts, the active)
+        n = active
+        for _ in range(2 if rule.moe else 0):  # its total: the rule's total/active at the size
+            at = max(n, 10 ** rule.bounds()[0])
+            n = active * at / rule.active(at)
+        return math.log10(n)
+    return math.log10(math.sqrt(f / (6.0 * rule.ratio)))     # 6 N (ratio N) = f
 
 
 # Below this need/limit ratio a probe is too far inside the limits to aim the next by.

@@ -252,6 +252,16 @@ def _short(v):
     return str(v)[:40]
 
 
+def _largest_run(answer: dict) -> str:
+    """The run a budget answer found: parameters (a mixture of experts' active ones beside its
+    total), tokens and model FLOPs."""
+    inv, w = answer["inverse"], answer.get("workload") or {}
+    active = w.get("active_params")
+    of = (f" ({fmt_count(active)} active)" if w.get("experts") and active is not None else "")
+    return (f"{fmt_count(inv['params'])} parameters{of} x {fmt_count(inv['tokens'])} tokens = "
+            f"{inv['model_flops']:.3g} FLOP")
+
+
 def budget_table(answer: dict) -> str:
     """`planner budget`: the run the limits allow, its plan, the binding limit."""
     inv = answer["inverse"]
@@ -262,8 +272,7 @@ def budget_table(answer: dict) -> str:
         lines.append(f"no run fits: {answer['reason']}")
         return "\n".join(lines)
     lines.append(tabulate([
-        ("largest run", f"{fmt_count(inv['params'])} parameters x {fmt_count(inv['tokens'])} "
-                        f"tokens = {inv['model_flops']:.3g} FLOP"),
+        ("largest run", _largest_run(answer)),
         ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}"),
     ], tablefmt="plain", maxcolwidths=[None, 90]))
     rows = [(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
@@ -392,9 +401,7 @@ def budget_html(answer: dict) -> str:
     rows = [("limits", _limits_text(inv["limits"]) + year),
             ("rule", inv["rule"])]
     if answer["feasible"] and inv.get("params"):
-        rows += [("largest run", f"{fmt_count(inv['params'])} parameters x "
-                                 f"{fmt_count(inv['tokens'])} tokens = "
-                                 f"{inv['model_flops']:.3g} FLOP"),
+        rows += [("largest run", _largest_run(answer)),
                  ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}")]
     else:
         rows.append(("answer", f"no run fits: {answer['reason']}"))

@@ -81,6 +81,49 @@ def test_rules_tokens_per_param_and_fixed():
         inverse.budget(gpu="h100-sxm")  # no limit at all
 
 
+def test_a_mixture_of_experts_grows_along_a_fixed_rule():
+    # --experts with --tokens: the total grows, shaped by the MoE rule as estimate shapes it;
+    # the same money buys more total (and fewer active) parameters than a dense model
+    kw = dict(usd="20M", gpu="h100-sxm", tolerance=0.1)
+    dense = inverse.budget(tokens="10T", **kw)
+    moe = inverse.budget(tokens="10T", experts=64, top_k=4, **kw)
+    w = moe.plan.workload
+    assert (w["experts"], w["top_k"], moe.tokens) == (64, 4, 1e13)
+    assert w["params"] == pytest.approx(moe.params, rel=0.03)
+    same = planner.estimate(params=moe.params, tokens="10T", experts=64, top_k=4,
+                            gpu="h100-sxm", gpus=moe.plan.cluster["gpus"])
+    assert same.workload["active_params"] == w["active_params"]
+    assert moe.params > 2 * dense.params and w["active_params"] < dense.params
+    assert moe.plan.cost_usd["total"] <= 20e6 and moe.binding == "budget"
+    assert "64 experts (top 4)" in moe.rule and "fixed tokens" in moe.rule
+    # --params fixed: the tokens grow, FLOPs counted on the active parameters
+    fixed = inverse.budget(params="300B", experts=64, top_k=4, shared_experts=1, **kw)
+    assert fixed.params == 3e11 and fixed.plan.workload["shared_experts"] == 1
+    assert fixed.model_flops == pytest.approx(fixed.plan.model_flops)
+    assert fixed.tokens > inverse.budget(params="300B", **kw).tokens
+    # no compute-optimal ratio for a mixture of experts is taken; incomplete inputs are named
+    with pytest.raises(planner.InputError, match="--experts.*no compute-optimal rule"):
+        inverse.budget(usd="20M", gpu="h100-sxm", experts=64, top_k=4)
+    with pytest.raises(planner.InputError, match="--experts.*missing beside --top-k"):
+        inverse.budget(tokens="10T", top_k=4, **kw)
+    with pytest.raises(planner.InputError, match="--top-k"):
+        inverse.budget(tokens="10T", experts=8, top_k=9, **kw)
+    with pytest.raises(planner.InputError, match="--params.*below what the shape rule"):
+        inverse.budget(params="100M", experts=256, top_k=8, **kw)
+
+
+def test_a_mixture_of_experts_searches_from_the_rule_s_floor():
+    # a deadline small enough that only the smallest runs fit: the search starts at the
+    # smallest count the MoE rule reaches with these experts, not at the dense floor
+    from planner.model.architecture import moe_rule_floor
+
+    floor = moe_rule_floor(128, 1)
+    assert 3e8 < floor < 6e8  # 128 narrowest experts hold more than the dense rule's 100M
+    answer = inverse.budget(usd="2K", gpu="h100-sxm", tokens="20B", experts=128, top_k=1,
+                            tolerance=0.1)
+    assert not answer.feasible or answer.params >= floor
+
+
 def test_gpt4_example_lands_inside_the_published_range():
     # SemiAnalysis (Patel & Wong, 2023-07-10): ~2.1e25 FLOP, 20-25k A100, 90-100 days, ~$63M at
     # $1/A100-hour; Epoch AI amortised $40.7M. Dense 280B-active proxy, 13T tokens. The
@@ -180,7 +223,7 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
 
     def recording(*args, **kwargs):
         plan = real(*args, **kwargs)
-        probes.append((args[12], plan.feasible))
+        probes.append((args[9], plan.feasible))
         return plan
 
     monkeypatch.setattr(inverse, "_probe", recording)

@@ -14,7 +14,8 @@
 
 A top-level ``mode = "budget"`` (before any section) asks the inverse question instead: the
 inputs are ``planner.budget``'s (usd, power_cap, deadline, gpus, max_gpus, gpu, params,
-tokens, tokens_per_param, year, ownership, site, pue, energy_usd_per_kwh, tolerance) and each
+tokens, tokens_per_param, experts, top_k, shared_experts, year, ownership, site, pue,
+energy_usd_per_kwh, tolerance) and each
 row is inverse.budget's answer for its scenario, flattened as ``planner budget --format json``
 is (the estimate columns, then inverse_*). ``mode = "estimate"`` is the default.
 

@@ -43,6 +43,7 @@ from ..units import (
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
     MIN_SHAPELESS_PARAMS,
+    fmt_count,
     parse_count,
     parse_duration_s,
     parse_energy_usd_per_kwh,
@@ -100,6 +101,32 @@ MAX_SHAPE = 2**24
 def flag(name: str) -> str:
     """The flag of a keyword: 'kv_heads' -> '--kv-heads'."""
     return f"--{name.replace('_', '-')}"
+
+
+def moe_rule_inputs(**given) -> dict:
+    """The MoE rule's keywords (experts, top_k, shared_experts) from inputs given beside a
+    parameter count (None: not given), parsed and checked as --params takes them; {} when none
+    is given (a dense model)."""
+    shape = {k: parse_int_count(v, flag(k), maximum=MAX_SHAPE) for k, v in given.items()
+             if v is not None}
+    return _moe_rule_inputs(shape, None)
+
+
+def rule_shape(n: float, params, ffn_type: str = "gated", experts: dict | None = None):
+    """The shape rule's Architecture for ``n`` parameters (``params`` as the user gave it),
+    a mixture of experts with ``experts`` (moe_rule_inputs' keywords); a count the MoE rule
+    cannot reach with its experts is an InputError naming --params."""
+    experts = experts or {}
+    try:
+        return shape_for_params(n, ffn_type, **experts)
+    except ValueError:  # a mixture of experts too small for the rule's vocabulary
+        if not experts:  # the dense rule reaches every count the check of --params lets in
+            raise
+        raise InputError("--params", params, "a larger count for these experts, or the whole "
+                         "shape (--layers --hidden --heads --vocab --experts --top-k "
+                         "--expert-ffn)", f"is below what the shape rule reaches with "
+                         f"{experts['experts']} experts (its {RULE_VOCAB:,}-token vocabulary "
+                         "takes most of a small count)") from None
 
 
 # --- workload ---------------------------------------------------------------------------------
@@ -177,17 +204,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError("--params", params, "a count between 70M and 1000T (e.g. 70B, 1T); "
                              "a smaller model needs its shape (--layers --hidden --heads "
                              "--vocab --ffn)")
-        experts = _moe_rule_inputs(shape, ffn_type)
-        try:
-            arch = shape_for_params(n, ffn_type or "gated", **experts)
-        except ValueError:  # a mixture of experts too small for the rule's vocabulary
-            if not experts:  # the dense rule reaches every count the check above lets in
-                raise
-            raise InputError("--params", params, "a larger count for these experts, or the "
-                             "whole shape (--layers --hidden --heads --vocab --experts --top-k "
-                             "--expert-ffn)", f"is below what the shape rule reaches with "
-                             f"{experts['experts']} experts (its {RULE_VOCAB:,}-token "
-                             "vocabulary takes most of a small count)") from None
+        arch = rule_shape(n, params, ffn_type or "gated", _moe_rule_inputs(shape, ffn_type))
         width = (f"experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn}"
                  + (f" shared={arch.shared_experts}" if arch.shared_experts else "")
                  if arch.experts else f"ffn={arch.ffn}")
@@ -195,7 +212,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                 f"kv={arch.kv_heads} {width} V={arch.vocab}"
                                 + (f" ffn_type={arch.ffn_type}" if ffn_type else ""),
                                 "source": rule_source(arch)}
-        w = Workload(key="custom", name=f"{'MoE' if arch.experts else 'dense'} {params}",
+        said = params if isinstance(params, str) else fmt_count(n)  # 1T as given, 1e12 as 1T
+        w = Workload(key="custom", name=f"{'MoE' if arch.experts else 'dense'} {said}",
                      architecture=arch, tokens=0.0, published_params=n)
     else:
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"

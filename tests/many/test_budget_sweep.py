@@ -210,3 +210,20 @@ def test_inverse_fields_cover_the_inverse_block():
     keys = {k for k in flatten(answer.to_dict()) if k.startswith("inverse_")}
     assert keys == {name for name, _, _ in budget_rows.FIELDS}
     assert not math.isnan(answer.tokens)
+
+
+def test_budget_sweep_of_mixtures_of_experts(tmp_path):
+    # experts, top_k and shared_experts are budget inputs too (planner budget --experts): a
+    # row per expert count, each the answer planner.budget gives for it
+    spec = tmp_path / "moe.toml"
+    spec.write_text('mode = "budget"\n[fixed]\ngpu = "h100-sxm"\nusd = "5M"\ntokens = "5T"\n'
+                    'top_k = 4\ntolerance = 0.2\n[axes]\nexperts = [16, 64]\n')
+    r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    rows = sweeping.read(tmp_path / "out").to_pylist()
+    assert [r["workload_experts"] for r in rows] == [16, 64]
+    for row in rows:
+        one = inverse.budget(usd="5M", tokens="5T", gpu="h100-sxm", experts=row["experts"],
+                             top_k=4, tolerance=0.2)
+        assert row["inverse_params"] == pytest.approx(one.params, rel=1e-9)
+    assert rows[0]["inverse_params"] < rows[1]["inverse_params"]  # more experts, more total
