@@ -280,8 +280,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     rule = RunRule(kind, ratio, parse_count(params, "--params") if params is not None else None,
                    parse_tokens(tokens) if tokens is not None else None,
                    tuple((k, v) for k, v in moe.items() if v))  # as --params takes them
-    if rule.moe and rule.params is not None:  # a count the MoE rule reaches: refused here
-        rule_shape(rule.params, params, "gated", moe)  # as estimate refuses it
+    if rule.moe and rule.params is not None:  # a fixed count below the MoE rule's reach is
+        rule_shape(rule.params, params, "gated", moe)  # refused here, as estimate refuses it
     batch = assumptions_for(assumptions, None).global_batch_tokens  # every size's batch
     if rule.tokens is not None and rule.tokens < batch:
         raise short_run_error(tokens, batch)
