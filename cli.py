@@ -578,7 +578,7 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
     try:
         assumptions, filed = _assumptions(ctx, assume)
         if team is not None:
-            assumptions = {**(assumptions or {}), "team": team.lower()}
+            assumptions = {**(assumptions or {}), "team": team}  # TEAM's spelling
         answer = inverse.budget(usd=usd, power_cap=power_cap, deadline=deadline, gpus=gpus,
                                 max_gpus=max_gpus, gpu=gpu, params=params, tokens=tokens,
                                 tokens_per_param=tokens_per_param, experts=experts,

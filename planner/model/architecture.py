@@ -146,14 +146,13 @@ def moe_rule_floor(experts: int, top_k: int, shared_experts: int = 0) -> float:
     """The smallest parameter count (to 1%) the MoE shape rule reaches with these experts:
     its vocabulary and the experts' narrowest widths set it, ~80M-500M (ValueError past 1e14,
     as for a top_k the rule refuses)."""
+    shape_for_params(1e12, "gated", experts, top_k, shared_experts)  # refuses bad experts
     n = MIN_SHAPELESS_PARAMS
     while n <= 1e14:
         try:
             shape_for_params(n, "gated", experts, top_k, shared_experts)
             return n
-        except ValueError:
-            if not (1 <= top_k <= experts and shared_experts >= 0):
-                raise
+        except ValueError:  # below the reach of these experts
             n *= 1.01
     raise ValueError(f"no count up to 1e14 takes {experts} experts (top {top_k})")
 

@@ -189,16 +189,22 @@ def test_estimate_specs_keep_their_hash():
     assert same.sha256 == spec.sha256
 
 
-def test_cli_budget_sweep(tmp_path):
-    spec = tmp_path / "budget.toml"
-    spec.write_text('mode = "budget"\n[fixed]\ngpu = "h100-sxm"\ngpus = 512\ntolerance = 0.2\n'
-                    '[axes]\ndeadline = ["20d", "40d"]\n')
+def _cli_sweep(tmp_path, text: str) -> tuple[str, list[dict]]:
+    """`planner sweep` of a spec with ``text`` into tmp_path/out: its output and rows."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text)
     r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
-    assert "2 scenarios" in r.output
-    rows = sweeping.read(tmp_path / "out").to_pylist()
+    return r.output, sweeping.read(tmp_path / "out").to_pylist()
+
+
+def test_cli_budget_sweep(tmp_path):
+    output, rows = _cli_sweep(tmp_path, 'mode = "budget"\n[fixed]\ngpu = "h100-sxm"\n'
+                              'gpus = 512\ntolerance = 0.2\n[axes]\ndeadline = ["20d", "40d"]\n')
+    assert "2 scenarios" in output
     assert rows[0]["inverse_model_flops"] < rows[1]["inverse_model_flops"]
     assert all(r["training_days"] <= r["deadline"] / 86400 + 1e-9 for r in rows)
+    spec = tmp_path / "reverse.toml"
     spec.write_text('mode = "reverse"\n[axes]\nusd = ["1M"]\n')
     bad = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "mode" in bad.output and "Traceback" not in bad.output
@@ -215,12 +221,9 @@ def test_inverse_fields_cover_the_inverse_block():
 def test_budget_sweep_of_mixtures_of_experts(tmp_path):
     # experts, top_k and shared_experts are budget inputs too (planner budget --experts): a
     # row per expert count, each the answer planner.budget gives for it
-    spec = tmp_path / "moe.toml"
-    spec.write_text('mode = "budget"\n[fixed]\ngpu = "h100-sxm"\nusd = "5M"\ntokens = "5T"\n'
-                    'top_k = 4\ntolerance = 0.2\n[axes]\nexperts = [16, 64]\n')
-    r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "out")])
-    assert r.exit_code == 0, r.output
-    rows = sweeping.read(tmp_path / "out").to_pylist()
+    _, rows = _cli_sweep(tmp_path, 'mode = "budget"\n[fixed]\ngpu = "h100-sxm"\nusd = "5M"\n'
+                         'tokens = "5T"\ntop_k = 4\ntolerance = 0.2\n[axes]\n'
+                         'experts = [16, 64]\n')
     assert [r["workload_experts"] for r in rows] == [16, 64]
     for row in rows:
         one = inverse.budget(usd="5M", tokens="5T", gpu="h100-sxm", experts=row["experts"],
