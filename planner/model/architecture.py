@@ -90,11 +90,16 @@ def norm_params(hidden):
     return 2 * hidden
 
 
+def moe_ffn_params(hidden, expert_ffn, routed, shared_experts, experts):
+    """One MoE layer's FFN: ``routed`` plus shared gated experts (3 h x expert_ffn each) and
+    the router (h x experts) (DeepSeek-V3 report, sec. 2.1.2)."""
+    return (routed + shared_experts) * ffn_params(hidden, expert_ffn, True) + hidden * experts
+
+
 def moe_layer_ffn_params(a: Architecture, active: bool = False):
     """Routed (all, or top-k when active) plus shared experts, gated, and the router."""
-    routed = a.top_k if active else a.experts
-    expert = 3 * a.hidden * a.expert_ffn
-    return (routed + a.shared_experts) * expert + a.hidden * a.experts
+    return moe_ffn_params(a.hidden, a.expert_ffn, a.top_k if active else a.experts,
+                          a.shared_experts, a.experts)
 
 
 def layer_counts(a: Architecture):
@@ -184,7 +189,7 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
     if moe and not (ffn_type == "gated" and 1 <= top_k <= experts and shared_experts >= 0):
         raise ValueError(f"a mixture of experts needs gated experts and 1 <= top_k <= experts, "
                          f"got {ffn_type}, top_k {top_k} of {experts}")
-    mats, ratio = (3, RULE_FFN_RATIO) if ffn_type == "gated" else (2, PLAIN_FFN_RATIO)
+    ratio = RULE_FFN_RATIO if ffn_type == "gated" else PLAIN_FFN_RATIO
     tied = n_params < RULE_TIE_BELOW_PARAMS
     emb_mats = 1 if tied else 2
     # the FFN width the rule fills in, per hidden unit: the dense FFN, or one expert, the
@@ -199,13 +204,13 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
         """One layer's FFN parameters at a FFN (or expert) width: routed and shared experts
         and the router (moe_layer_ffn_params), or a dense FFN (ffn_params)."""
         if moe:
-            return (experts + shared_experts) * 3 * hidden * width + hidden * experts
-        return mats * hidden * width
+            return moe_ffn_params(hidden, width, experts, shared_experts, experts)
+        return ffn_params(hidden, width, ffn_type == "gated")
 
     def count(hidden: float, layers: float, width: float) -> float:
         heads = hidden / RULE_HEAD_DIM
         per_layer = (attention_params(hidden, heads, kv_for(heads)) + ffn_layer(hidden, width)
-                     + 2 * hidden)
+                     + norm_params(hidden))
         return layers * per_layer + emb_mats * RULE_VOCAB * hidden + hidden
 
     # Solve count(h, h/aspect, ratio h share) = N for h on the continuum, by bisection
@@ -225,7 +230,7 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
         # Whole groups: the KV heads divide the query heads (8, or 4 when 12, 20, ... heads).
         kv = math.gcd(heads, RULE_KV_HEADS) if ffn_type == "gated" else heads
         emb = emb_mats * RULE_VOCAB * hidden + hidden
-        attn = attention_params(hidden, heads, kv) + 2 * hidden
+        attn = attention_params(hidden, heads, kv) + norm_params(hidden)
         nominal = ratio * share * hidden
         layers = max(2, round((n_params - emb) / (attn + ffn_layer(hidden, nominal))))
         # Fill what rounding left over with the FFN (or expert) width, in its steps, between
