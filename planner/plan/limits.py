@@ -25,7 +25,8 @@ import numpy as np
 from ..units import fmt_days, fmt_money, fmt_power
 
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
-           "GPU_RESOLUTION", "RESOLUTION", "SizingLimits", "SizingInstance", "Breach",
+           "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "SizingLimits",
+           "SizingInstance", "Breach",
            "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
            "choose", "Relaxation", "SizingSolution", "solve", "solve_with", "run_numpy"]
 
@@ -47,6 +48,19 @@ LIMITS = ("deadline", "power", "budget", "max_gpus", "inventory")
 RESOLUTION = {"deadline": DAYS_RESOLUTION, "power": POWER_RESOLUTION_MW,
               "budget": COST_RESOLUTION_USD, "max_gpus": GPU_RESOLUTION,
               "inventory": GPU_RESOLUTION}
+# A limit is counted in steps of at most this share of itself: a $500 budget (or a 1-hour
+# deadline, a 5 kW cap) is counted in finer steps than RESOLUTION's, a power of ten, so a plan
+# inside it is never refused by the rounding (a $500 budget was $0 in whole $1,000s).
+RELATIVE_RESOLUTION = 1e-4
+
+
+def resolution(limit: str, cap: float) -> float:
+    """The step a limit of value ``cap`` and the needs against it are counted in:
+    RESOLUTION's, or a power of ten at most RELATIVE_RESOLUTION of a smaller cap."""
+    step = RESOLUTION[limit]
+    if limit in ("max_gpus", "inventory") or not (math.isfinite(cap) and cap > 0):
+        return step
+    return min(step, 10.0 ** math.floor(math.log10(cap * RELATIVE_RESOLUTION)))
 
 
 @dataclass(frozen=True)
@@ -129,12 +143,14 @@ class SizingInstance:
         What meets them here also passes ``violations`` on the unrounded figures."""
         ok = np.ones(self.n, bool)
         for limit in self.limits.active():
-            need = need_units(self.need(limit), RESOLUTION[limit])
             if limit == "inventory":
+                need = need_units(self.need(limit), GPU_RESOLUTION)
                 cap = np.array([cap_units(self.cap(limit, i), 1) if math.isfinite(
                     self.cap(limit, i)) else np.iinfo(np.int64).max for i in range(self.n)])
             else:
-                cap = cap_units(self.cap(limit), RESOLUTION[limit])
+                step = resolution(limit, self.cap(limit))
+                need = need_units(self.need(limit), step)
+                cap = cap_units(self.cap(limit), step)
             ok &= (need >= 0) & (need <= cap)
         return ok
 
@@ -197,11 +213,11 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
     if math.isfinite(need) and math.isfinite(cap) and need <= cap and \
             limit in ("budget", "deadline", "power"):
         # within the limit, refused by the sizing's whole units (need up, limit down)
-        allowed = cap_units(cap, RESOLUTION[limit]) * RESOLUTION[limit]
-        unit, shown = {"budget": (f"${COST_RESOLUTION_USD:,.0f}", f"${allowed:,.0f}"),
-                       "deadline": (f"{DAYS_RESOLUTION:g} day", f"{allowed:,.2f} days"),
-                       "power": (f"{POWER_RESOLUTION_MW * 1e3:g} kW",
-                                 f"{allowed * 1e3:,.0f} kW")}[limit]
+        step = resolution(limit, cap)
+        allowed = cap_units(cap, step) * step
+        unit, shown = {"budget": (f"${step:,.2f}".replace(".00", ""), f"${allowed:,.2f}"),
+                       "deadline": (f"{step:g} day", f"{allowed:,.6g} days"),
+                       "power": (f"{step * 1e3:g} kW", f"{allowed * 1e3:,.6g} kW")}[limit]
         cap_text += f", counted by the sizing in whole {unit}s: {shown}"
     if not math.isfinite(need):
         what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
@@ -342,9 +358,10 @@ class SizingSolution:
                 "feasible": self.feasible, "binding": self.binding, "tight": list(self.tight),
                 "chosen": self.index, "solve_time_s": self.solve_time_s,
                 **(self.settings.to_dict() if self.settings is not None else {}),
-                "resolution": {"training_days": DAYS_RESOLUTION,
-                               "cost_usd": COST_RESOLUTION_USD,
-                               "power_mw": POWER_RESOLUTION_MW, "gpus": GPU_RESOLUTION},
+                "resolution": {"training_days": resolution("deadline", inst.cap("deadline")),
+                               "cost_usd": resolution("budget", inst.cap("budget")),
+                               "power_mw": resolution("power", inst.cap("power")),
+                               "gpus": GPU_RESOLUTION},
                 "limits": inst.limits.to_dict(),
                 "relaxations": [r.to_dict() for r in self.relaxations],
                 "options": inst.rows()}

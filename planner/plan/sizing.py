@@ -30,12 +30,12 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .limits import (
-    RESOLUTION,
     SizingInstance,
     SizingSolution,
     cap_units,
     need_units,
     rank,
+    resolution,
     solve_with,
 )
 
@@ -111,8 +111,9 @@ class UpperLimit(Module):
         self.limit = limit
 
     def build(self, inst, model, x):
-        need = need_units(inst.need(self.limit), RESOLUTION[self.limit])
-        cap = cap_units(inst.cap(self.limit), RESOLUTION[self.limit])
+        step = resolution(self.limit, inst.cap(self.limit))
+        need = need_units(inst.need(self.limit), step)
+        cap = cap_units(inst.cap(self.limit), step)
         for i in np.flatnonzero(need < 0):
             model.add(x[int(i)] == 0)  # unknown: cannot be shown to meet the limit
         model.add(sum(int(need[i]) * x[i] for i in range(inst.n) if need[i] >= 0) <= cap)

@@ -341,11 +341,15 @@ def test_numpy_solve_names_the_deadline_binding_or_to_relax():
 
 
 def test_choose_agrees_with_cp_sat_for_a_deadline_off_the_resolution_grid():
-    inst = _inst(["h100-sxm", "h100-sxm"], [8, 16], [4.165, 2.0], [1e6, 2e6],
-                 deadline_days=100 / 24)
-    assert sizing.solve(inst, SETTINGS).index == 1  # CP-SAT: 4.165 d needs 417 > 416 units
-    assert choose(inst) == 1
-    assert solve(inst).index == 1
+    # 100 h = 4.1667 d is counted in steps of 1e-4 d (0.01% of it): 4.165 d needs 41,650
+    # units of 41,666 and fits; 4.1666 d needs 41,666 and fits; 4.16668 d needs 41,667 and
+    # is out, where the unrounded figure (4.16668 > 4.166667) is out too
+    for days, index in ((4.165, 0), (4.1666, 0), (4.16668, 1)):
+        inst = _inst(["h100-sxm", "h100-sxm"], [8, 16], [days, 2.0], [1e6, 2e6],
+                     deadline_days=100 / 24)
+        assert sizing.solve(inst, SETTINGS).index == index, days
+        assert choose(inst) == index
+        assert solve(inst).index == index
 
 
 def test_limits_order_is_the_tie_order():
@@ -357,11 +361,17 @@ def test_limits_order_is_the_tie_order():
 
 
 def test_a_limit_met_but_refused_by_the_sizing_units_says_so():
-    # $8.14 of compute under a $100 budget: the sizing counts cost in whole $1,000 (need up,
-    # limit down), so the plan is refused; the reason must not read as a contradiction
+    # $100.003 under a $100.005 budget: the sizing counts cost in whole cents here (0.01% of
+    # the limit, need up, limit down), so the option is refused; the reason must not read as
+    # a contradiction
+    inst = SizingInstance(["h100-sxm"], [8], [1.0], [100.003], [0.01],
+                          SizingLimits(budget_usd=100.005))
+    sol = solve(inst)
+    assert not sol.feasible and sol.binding == "budget"
+    assert "budget $100.00, counted by the sizing in whole $0.01s: $100.00" in sol.reason
+    # a plan well inside a small budget is not refused ($8 of compute under $100)
     plan = planner.estimate(params="100M", tokens="2B", gpu="h100-sxm", budget="100")
-    assert not plan.feasible and plan.binding == "budget"
-    assert "budget $100.00, counted by the sizing in whole $1,000s: $0" in plan.reason
+    assert plan.feasible and plan.cost_usd["total"] < 100
     # a plain breach (need above the limit) carries no such clause
     text = breach_text("budget", 2.5e6, 1e6, "h100-sxm", 64)
     assert "counted by the sizing" not in text

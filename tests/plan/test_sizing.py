@@ -164,6 +164,24 @@ def test_rounding_never_lets_an_option_over_the_limit():
     assert limits.need_units([2_500.0], COST_RESOLUTION_USD)[0] == 3  # $2,500 -> 3 x $1,000
 
 
+def test_small_limits_are_counted_in_steps_of_their_size():
+    """A $500 budget was $0 in whole $1,000s, and a $24.50 plan inside it was refused; a
+    limit is counted in steps of at most 0.01% of itself, both solvers alike."""
+    assert limits.resolution("budget", 500.0) == 0.01
+    assert limits.resolution("budget", 50e6) == COST_RESOLUTION_USD
+    assert limits.resolution("deadline", 1 / 24) == 1e-6  # a one-hour deadline
+    assert limits.resolution("power", 0.005) == 1e-7  # a 5 kW cap
+    assert limits.resolution("max_gpus", 4.0) == 1
+    for cap, cost, ok in ((500.0, 24.5, True), (1_500.0, 1_200.0, True), (20.0, 24.5, False),
+                          (24.5, 24.5, True), (24.5, 24.5 + 0.004, False)):
+        inst = SizingInstance(["x"], [8], [1.0], [cost], [0.01], SizingLimits(budget_usd=cap))
+        assert bool(inst.meets()[0]) is ok and solve(inst).feasible is ok, (cap, cost)
+    inst = SizingInstance(["x"], [8], [1.0], [30.0], [0.01], SizingLimits(budget_usd=20.0))
+    assert solve(inst).reason == "the cheapest plan costs $30.00 (8 x x), budget $20.00"
+    plan = planner.estimate(params="70M", tokens="10B", budget="500")
+    assert plan.feasible and 0 < plan.cost_usd["total"] <= 500
+
+
 def test_unknown_figures_cannot_meet_a_limit_and_rank_last():
     cost = [math.nan, 95e6, 120e6]
     inst = SizingInstance(["tpu", "b200", "h100"], [8, 8, 8], [50, 60, 70], cost, [1, 1, 1],
