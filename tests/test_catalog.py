@@ -265,7 +265,7 @@ def test_a_mixture_of_experts_known_by_its_count_takes_the_moe_rule(tmp_path):
     assert w.architecture is None and w.published_experts == (64, 4, 0)
     plan = planner.estimate(workload=str(tmp_path / "workloads" / "moe1t.toml"), tokens="15T",
                             gpus=4096)
-    assert (plan.workload["experts"], plan.workload["expert_ffn"]) == (64, 8064)
+    assert (plan.workload["experts"], plan.workload["expert_ffn"]) == (64, 7744)
     assert plan.workload["params"] == pytest.approx(1e12, rel=0.03)
     assert "mixture of experts" in plan.assumptions["architecture"]["source"]
 

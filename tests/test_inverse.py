@@ -216,8 +216,8 @@ def test_fixed_tokens_below_one_global_batch_exit_2_as_given():
 def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
     """A bracket search: once a size is infeasible, every later probe is smaller. Here the
     first guess is too large and the step down from it is too (its limit's need grows faster
-    than the size's square: MI300X at $1B and 150 days), so the step is the bracket's upper
-    end and no probe goes back above it."""
+    than the size's square: MI300X at $500M and 150 days in 2027), so the step is the
+    bracket's upper end and no probe goes back above it."""
     probes = []
     real = inverse._probe
 
@@ -227,7 +227,7 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
         return plan
 
     monkeypatch.setattr(inverse, "_probe", recording)
-    answer = inverse.budget(usd="1B", deadline="150d", year=2027, gpu="mi300x")
+    answer = inverse.budget(usd="500M", deadline="150d", year=2027, gpu="mi300x")
     assert answer.feasible
     assert [ok for _, ok in probes[:2]] == [False, False]  # the guess and the step down
     for i, (x, ok) in enumerate(probes):

@@ -143,7 +143,7 @@ def test_whole_run_leave_one_out_within_limits_and_beats_baseline():
 
 
 @pytest.mark.xfail(strict=True, reason="issue #12 asks a median P90/P10 <= 2.0; with the two "
-                   "Llemma runs (45 runs) the ranges read 2.03 (docs/validation.md): when this "
+                   "Llemma runs (45 runs) the ranges read 2.05 (docs/validation.md): when this "
                    "passes, lower WHOLE_RUN_P90_P10_GUARD to the target")
 def test_whole_run_ranges_meet_the_issue_width():
     s = result()["summary"]["whole_run"]

@@ -31,6 +31,10 @@ PLAIN_FFN_RATIO = 4.0  # plain (GPT) FFN: d_ff = 4 d_model (Brown et al. 2020, s
 # and unties 7B and up (Qwen2.5 technical report, arXiv 2412.15115, Table 1). The rule ties
 # below 5B, between the largest tied (3.2B) and the smallest untied (7.6B) of both families.
 RULE_TIE_BELOW_PARAMS = 5e9
+# The depth's rounding step (step, from depth): a power of two at most an eighth of the
+# depth, so that many pipeline stages split it evenly; 32 from 160 layers, where layouts of 32
+# stages appear (tests/model/test_architecture.py walks the smoothness this buys).
+LAYER_STEPS = ((32, 160), (16, 128), (8, 64), (4, 32), (1, 0))
 RULE_TOLERANCE = 0.03  # the rule's count is within 3% of the N asked for, or it refuses
 RULE_SOURCE = ("planner shape rule fitted to Llama 3.1 8B/70B/405B and GPT-3 175B shapes "
                "(workloads/): head dim 128, hidden/layers 128, ffn 3.5 hidden, 8 KV heads, "
@@ -232,7 +236,13 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
         emb = emb_mats * RULE_VOCAB * hidden + hidden
         attn = attention_params(hidden, heads, kv) + norm_params(hidden)
         nominal = ratio * share * hidden
-        layers = max(2, round((n_params - emb) / (attn + ffn_layer(hidden, nominal))))
+        depth = (n_params - emb) / (attn + ffn_layer(hidden, nominal))
+        # Whole pipeline stages: Megatron-Core builds num_layers / pp layers on each stage and
+        # asserts the division (transformer_block.py, get_num_layers_to_build), so the depth
+        # rounds to a multiple of 16 (8 from 64 layers, 4 from 32): pp = 2-16 then split it
+        # evenly (a depth of 194 = 2 x 97 put 7 layers on some of 32 stages, 6 on others)
+        lstep = next((step for step, at in LAYER_STEPS if depth >= at), 1)
+        layers = max(2, lstep * round(depth / lstep))
         # Fill what rounding left over with the FFN (or expert) width, in its steps, between
         # 2h and 6h of dense width (split as the nominal is).
         per_width = ffn_layer(hidden, 1.0) - ffn_layer(hidden, 0.0)
