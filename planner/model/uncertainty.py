@@ -10,7 +10,9 @@ Ranges (docs/uncertainty.md):
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
 - failure rate: lognormal multiplier, log-sd ``failure_rate_log_sd``;
 - cloud price, PUE, energy price: triangular(low, value, high) from the catalog figure's own
-  range when it has one, else the relative default range named in Assumptions.
+  range when it has one, else the relative default range named in Assumptions;
+- design-day (peak) PUE: triangular over the site figure's own range when it has one (never
+  below the annual PUE drawn), else the annual PUE's draw scaled to it.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
              asm: Assumptions, seed: int = 0) -> dict:
     """``asm.uncertainty_samples`` draws of the run; returns arrays per quantity.
 
-    ``ranges`` maps an input name (cloud_usd_per_hour, pue, energy_usd_per_kwh) to its
-    (low, high) from the catalog, or (None, None)."""
+    ``ranges`` maps an input name (cloud_usd_per_hour, pue, energy_usd_per_kwh, peak_pue) to
+    its (low, high) from the catalog, or (None, None); a design-day PUE without a range of its
+    own moves with the annual PUE drawn."""
     n = asm.uncertainty_samples
     rng = np.random.default_rng(seed)
     efficiency = rng.lognormal(0.0, asm.efficiency_log_sd, n)     # multiplier on throughput
@@ -51,9 +54,18 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
                            ("energy_usd_per_kwh", asm.energy_price_relative_range)):
         low, high = ranges.get(name, (None, None))
         draws[name] = triangular(rng, inputs[name], low, high, relative, n)
-    # the design-day PUE moves with the annual one it is set against
-    draws["peak_pue"] = np.asarray(inputs["peak_pue"], dtype=float) * draws["pue"] / inputs["pue"]
     residual = realisation.draw_residual(rng, n, asm, other_log_sd=asm.efficiency_log_sd)
+    # the residual and the efficiency draw together stand for the fitted residual, whose median
+    # is its centre: a skewed residual plus a symmetric draw has its median moved towards the
+    # longer tail (2% for a frontier lab), so the sum is put back on the centre
+    residual = residual - np.median(residual - np.log(efficiency))
+    low, high = ranges.get("peak_pue", (None, None))
+    if low is None and high is None:  # the design-day PUE moves with the annual one drawn
+        peak = np.asarray(inputs["peak_pue"], dtype=float)
+        draws["peak_pue"] = peak * draws["pue"] / inputs["pue"]
+    else:  # the site's own design-day range; never below the annual PUE drawn
+        draws["peak_pue"] = np.maximum(triangular(rng, inputs["peak_pue"], low, high, 0.0, n),
+                                       draws["pue"])
     out = run.outcome(devices, compute_s / efficiency, asm=asm,
                       failure_rate=asm.failure_rate_per_device_hour * failures,
                       residual_log=residual, **draws)
