@@ -69,9 +69,6 @@ def _error_fields(exc: Exception | str) -> tuple[str | None, str | None]:
         listing = "workloads" if exc.kind == "workloads" else "hardware"
         return FLAGS.get(exc.kind, exc.kind), f"a key of 'planner {listing} list': " \
             + ", ".join(exc.known)
-    if isinstance(exc, LayoutError):
-        return "--layout", "tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|" \
-            "full,zero=0|1|2|3 (parts left out are searched)"
     head = str(exc).split(":", 1)[0].strip()  # "--plot: ...", "NAME: ...", "FLEET.toml: ..."
     return (head if head.startswith("-") or head.split(".")[0].isupper() else None), None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 __all__ = ["InputError", "LayoutError", "CatalogError", "UnknownKeyError", "USER_ERRORS",
-           "FLAGS", "error_text", "did_you_mean"]
+           "FLAGS", "error_text", "did_you_mean", "unknown_keyword"]
 
 
 class InputError(ValueError):
@@ -18,14 +18,29 @@ class InputError(ValueError):
 
     def __init__(self, name: str, value, accepted: str, reason: str | None = None):
         self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
-        super().__init__(f"{name}: {value!r} {reason or 'is not valid'}; accepted: {accepted}")
+        # a value not given reads "--tokens: not given", never "None is not valid"
+        given = f"{name}: {reason or 'not given'}" if value is None else \
+            f"{name}: {value!r} {reason or 'is not valid'}"
+        super().__init__(f"{given}; accepted: {accepted}")
 
     def __reduce__(self):  # travels between processes (sweep workers, budget searches)
         return type(self), (self.name, self.value, self.accepted, self.reason)
 
 
-class LayoutError(ValueError):
-    """A layout that cannot run on the given cluster (names the part that is wrong)."""
+class LayoutError(InputError):
+    """A layout that cannot run on the given cluster (names the part that is wrong): an
+    InputError of --layout, whose text is the problem alone (error_text adds the flag)."""
+
+    ACCEPTED = ("tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|full,"
+                "zero=0|1|2|3 (parts left out are searched)")
+
+    def __init__(self, message: str):
+        self.name, self.value, self.accepted, self.reason = \
+            "--layout", None, self.ACCEPTED, message
+        ValueError.__init__(self, message)
+
+    def __reduce__(self):
+        return type(self), (self.reason,)
 
 
 class CatalogError(ValueError):
@@ -43,6 +58,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     if not found:  # a prefix or a part: 'h100' -> 'h100-sxm'
         found = [c for c in sorted(choices) if text and (c.startswith(text) or text in c)][:1]
     return found[0] if found else None
+
+
+def unknown_keyword(function: str, given: dict, accepted: Iterable[str]) -> InputError | None:
+    """The error for the first keyword of ``given`` that ``function`` does not take (None when
+    every one is taken), naming the nearest one it takes: price_per_gpu_hr -> ..._hour."""
+    accepted = list(accepted)
+    wrong = [k for k in given if k not in accepted]
+    if not wrong:
+        return None
+    near = did_you_mean(wrong[0], accepted)
+    return InputError(wrong[0], given[wrong[0]], f"a keyword of {function}: "
+                      + ", ".join(accepted), "is not an input"
+                      + (f" (did you mean {near}?)" if near else ""))
 
 
 class UnknownKeyError(CatalogError):

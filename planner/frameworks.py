@@ -145,6 +145,23 @@ VENDOR_STACKS = {
             "(aws-neuron-sdk, neuronx-distributed)"),
 }
 DEFAULT_FRAMEWORK = "megatron-core"
+# Stacks tied to one vendor's hardware, and the stacks a vendor's hardware runs only: the AWS
+# Neuron SDK compiles for Trainium and Inferentia alone (aws-neuron-sdk docs); Intel's Gaudi
+# software (SynapseAI / Gaudi PyTorch bridge) drives Gaudi alone; Cloud TPUs run XLA programs
+# (JAX, PyTorch/XLA), not the CUDA/ROCm stacks profiled here, of which MaxText is the one
+# profiled (it also runs on GPUs: AI-Hypercomputer/maxtext README).
+VENDOR_ONLY = {"neuronx": "AWS", "habana-deepspeed": "Intel"}
+VENDOR_STACKS_ONLY = {"Google": ("maxtext",)}
+
+
+def runs_on(framework: str, vendor: str | None) -> bool:
+    """Whether a stack profile can run on a vendor's accelerators (VENDOR_ONLY,
+    VENDOR_STACKS_ONLY); an unknown vendor runs any."""
+    if not vendor:
+        return True
+    if framework in VENDOR_ONLY and VENDOR_ONLY[framework] != vendor:
+        return False
+    return framework in VENDOR_STACKS_ONLY.get(vendor, (framework,))
 
 
 def framework_for(vendor: str | None) -> tuple[str, str]:

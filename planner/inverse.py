@@ -24,6 +24,7 @@ distinct scenario, flattened as ``planner budget --format json`` is.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -34,6 +35,7 @@ import numpy as np
 from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
+from .errors import unknown_keyword
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.estimate import plan_on, prepare
@@ -56,6 +58,7 @@ from .progress import Progress
 # and users' notebooks call it.
 from .sensitivity import SENSITIVITY_RANGES, sensitivity  # noqa: F401
 from .units import (
+    SECONDS_PER_DAY,
     InputError,
     parse_count,
     parse_energy_usd_per_kwh,
@@ -99,6 +102,22 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
     return t
 
 
+# The columns of BudgetAnswer.to_dict's ``inverse`` block, flattened with "_" (a list as JSON
+# text, as report.flatten writes it); the estimate contract's columns come before them.
+BUDGET_FIELDS = [
+    ("inverse_rule", "str", ""), ("inverse_params", "f8", "parameters"),
+    ("inverse_tokens", "f8", "tokens"), ("inverse_model_flops", "f8", "FLOP"),
+    ("inverse_year", "i8", "year"), ("inverse_limits_usd", "f8", "USD"),
+    ("inverse_limits_power_cap_w", "f8", "W"), ("inverse_limits_deadline_s", "f8", "s"),
+    ("inverse_limits_gpus", "i8", "devices"), ("inverse_limits_max_gpus", "i8", "devices"),
+    ("inverse_limits_unit", "str", ""),
+    ("inverse_considered", "str", "JSON: each accelerator's largest run"),
+    ("inverse_trends_price_performance_oom_per_year", "f8", "orders of magnitude per year"),
+    ("inverse_trends_price_performance_source", "str", ""),
+    ("inverse_trends_frontier_cost_growth_per_year", "f8", "x per year"),
+    ("inverse_trends_frontier_cost_source", "str", "")]
+
+
 @dataclass(frozen=True)
 class BudgetAnswer:
     """The largest run the limits allow, and its plan (``plan``: estimate's keys,
@@ -122,6 +141,7 @@ class BudgetAnswer:
         the rule, the run found, the year, the limits, every accelerator considered."""
         inverse = {k: v for k, v in asdict(self).items()
                    if k not in ("plan", "feasible", "binding", "reason")}
+        inverse["limits"] = {k: v for k, v in self.limits.items() if not k.startswith("_")}
         base = self.plan.to_dict() if self.plan else {
             "workload": None, "cluster": None, "layout": None}
         return clean_json({**base, "feasible": self.feasible, "binding": self.binding,
@@ -147,14 +167,14 @@ class BudgetAnswer:
         return report.budget_html(self.to_dict())
 
     def to_frame(self):
-        """A one-row pandas DataFrame: ``planner budget --format csv``'s columns (the
-        estimate keys flattened with '_', then inverse_*)."""
+        """A one-row pandas DataFrame of a budget sweep's columns: estimate_many's answer
+        columns, then inverse_* (planner/many/budget_rows.py)."""
         from . import report
+        from .model.cost import METHOD_KEYS
+        from .plan.fields import columns, frame
 
-        d = self.to_dict()
-        row = report.flatten({k: v for k, v in d.items()
-                              if k not in ("assumptions", "alternatives", "sizing")})
-        return report.pandas().DataFrame([row])
+        report.pandas()  # the install hint when pandas is missing
+        return frame(report.flatten(self.to_dict()), columns(METHOD_KEYS) + BUDGET_FIELDS)
 
     def plot(self):
         """The plan that trains the run, drawn (``Plan.plot``)."""
@@ -244,13 +264,18 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
-           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto") -> BudgetAnswer:
+           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto",
+           **unknown) -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
     ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``;
     ``experts``, ``top_k`` and ``shared_experts`` make the run a mixture of experts of
     ``params`` (or growing) total parameters, as ``estimate(params=...)`` shapes one, with
     ``params`` or ``tokens`` fixed (no compute-optimal ratio for a mixture of experts is taken).
     ``progress`` (planner/progress.py) counts the accelerators searched."""
+    wrong = unknown_keyword("planner.budget", unknown,
+                            tuple(inspect.signature(budget).parameters)[:-1])
+    if wrong is not None:
+        raise wrong
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
@@ -282,7 +307,14 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                    tuple((k, v) for k, v in moe.items() if v))  # as --params takes them
     if rule.moe and rule.params is not None:  # a fixed count below the MoE rule's reach is
         rule_shape(rule.params, params, "gated", moe)  # refused here, as estimate refuses it
-    batch = assumptions_for(assumptions, None).global_batch_tokens  # every size's batch
+    asm = assumptions_for(assumptions, None)
+    if limits["deadline_s"] is None and limits["usd"] is None and limits["gpus"] is not None:
+        # a fixed cluster with neither money nor a deadline: the run would grow for millennia
+        # (estimate's sizing applies the same default deadline to a cluster it sizes); money
+        # bounds a fixed fleet's run by itself
+        limits["deadline_s"] = asm.deadline_days * SECONDS_PER_DAY
+        limits["_deadline_default"] = True
+    batch = asm.global_batch_tokens  # every size's batch
     if rule.tokens is not None and rule.tokens < batch:
         raise short_run_error(tokens, batch)
     year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
@@ -414,6 +446,10 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
             "limits allow is found")}
     if "price_per_gpu_hour" in used and price is not None:
         used["price_per_gpu_hour"] = {"value": price, "source": price_source}
+    if limits.get("_deadline_default"):
+        used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
+            "planner budget with --gpus and neither --usd nor --deadline: the default deadline, "
+            + assumptions_for(assumptions, None).source("deadline_days"))}
     return plan
 
 

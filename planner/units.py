@@ -120,6 +120,9 @@ def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zer
     def bad(reason=f"is not {what}"):
         return InputError(name, text, accepted, reason)
 
+    if text is None:  # "--tokens: not given"
+        raise InputError(name, None, accepted)
+
     if isinstance(text, numbers.Real) and not isinstance(text, bool):
         if not numeric:
             raise bad(f"is not {what} (a unit is required)")

@@ -51,7 +51,7 @@ def test_plan_to_frame_is_one_row_of_estimate_many_columns(plan):
         ("training_days", "cost_usd_", "time_breakdown_s_", "layout_"))]
     assert len(shared) > 20
     for c in shared:
-        assert frame.loc[0, c] == pytest.approx(many.loc[0, c]), c
+        assert frame.loc[0, c] == pytest.approx(many.loc[0, c], nan_ok=True), c
     asm = plan.assumptions_frame()
     assert asm.loc["gpus", "source"] == "given" and "source" in asm.columns
 
@@ -143,7 +143,7 @@ def test_infeasible_answers_show_why():
         plan.plot()
     late = planner.estimate(params="1T", tokens="15T", gpus=16384, deadline="30d")
     assert "INFEASIBLE" in late._repr_html_() and isinstance(late.plot(), Figure)
-    broke = planner.budget(usd="10", gpu="h100-sxm")
+    broke = planner.budget(usd="1", gpu="h100-sxm")
     assert repr(broke).startswith("BudgetAnswer(no run fits")
     assert "no run fits" in broke._repr_html_()
     with pytest.raises(ChartError):

@@ -108,7 +108,9 @@ def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
     asm.planning_mfu, at most the most devices of the type any site ever has."""
     w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
-    window_days = (run.deadline - run.earliest).days
+    # the run's window, ending at its deadline or the fleet's end, whichever is first (a
+    # deadline past the end sized runs too small to finish inside the horizon)
+    window_days = (min(run.deadline, spec.end) - run.earliest).days
     if window_days <= 0:
         window_days = (spec.end - run.earliest).days
     window_days = max(window_days, spec.step_days)
@@ -382,8 +384,12 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
     for r, run in enumerate(inst.runs):
         opts = inst.options_of(r)
         if not opts:
-            why = "; ".join(dropped.get(run.name, [])[:3]) or "no size options"
-            return "memory", f"run {run.name} has no option that runs: {why}"
+            reasons = dropped.get(run.name, [])
+            why = "; ".join(reasons[:3]) or "no size options"
+            # no site is delivered its accelerators (devices), or no size of them runs it
+            binding = "devices" if any(r.startswith("none of its accelerators")
+                                       for r in reasons) else "memory"
+            return binding, f"run {run.name} has no option that runs: {why}"
         if any(fleet_model.fits_alone(inst, o) for o in opts):
             continue
         shortest = min(opts, key=lambda o: inst.options[o].duration_steps)

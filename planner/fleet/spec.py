@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -205,8 +206,11 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         except tomllib.TOMLDecodeError as exc:
             raise InputError("FLEET.toml", str(source), "TOML (see docs/interface.md, Fleet spec)",
                              f"is not valid TOML ({exc})") from None
-    else:
+    elif isinstance(source, Mapping):
         data = dict(source)
+    else:
+        raise InputError("FLEET.toml", source, "a fleet file's path, or its parsed dict (see "
+                         "docs/interface.md, Fleet spec)", "is not a fleet")
     cat = cat or load_catalog(None)
     check(SCHEMA, data, where)
     start = parse_date(data["start"], f"{where}.start")

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import InputError
+from ..plan.fields import arrow_types, schema
 from ..plan.inputs import SHAPE_INPUTS
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -102,6 +104,7 @@ def _hashable(kind: pa.DataType) -> bool:
 
 # Per-row numbers, rarely repeated (a Monte Carlo's prices): coded one value per row, which
 # spares a hash of every row; they are never grouped on.
+ARROW_TYPES = arrow_types()  # each kind's Arrow type (plan/fields.py)
 PER_ROW = frozenset({"tokens", "price_per_gpu_hour", "deadline", "budget", "power_cap"})
 
 
@@ -167,10 +170,12 @@ def columns_of(table) -> tuple[dict[str, Coded], int]:
     if isinstance(table, dict):
         lengths = {len(v) for v in table.values()}
         if len(lengths) > 1:
-            raise ValueError("every column of a scenario table must have the same length")
+            raise InputError("scenarios", {k: len(v) for k, v in table.items()},
+                             "columns of one length each", "has columns of different lengths")
         return {str(k): code_values(list(v)) for k, v in table.items()}, \
             (lengths.pop() if lengths else 0)
-    raise TypeError("scenarios must be a pyarrow Table, a pandas DataFrame or a dict of columns")
+    raise InputError("scenarios", type(table).__name__, "a pyarrow Table, a pandas DataFrame or "
+                     "a dict of columns", "is not a table")
 
 
 # --- outputs --------------------------------------------------------------------------------
@@ -349,18 +354,6 @@ def _with_validity(kind: pa.DataType, values: np.ndarray, valid: np.ndarray) -> 
 def _codes_of(values) -> tuple[np.ndarray, list]:
     coded = code_values(list(values))
     return coded.codes, coded.values
-
-
-# Text answers repeat (accelerators, methods, reasons): dictionary-encoded, as pandas reads a
-# categorical and DuckDB and polars a string or categorical column.
-ARROW_TYPES = {"f8": pa.float64(), "i8": pa.int64(),
-               "str": pa.dictionary(pa.int32(), pa.string()), "bool": pa.bool_()}
-
-
-def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None) -> pa.Schema:
-    """Arrow schema of the answer columns, each field with its unit (b'unit')."""
-    return pa.schema([pa.field(name, ARROW_TYPES[kind], metadata={"unit": unit})
-                      for name, kind, unit in fields], metadata=metadata)
 
 
 @functools.lru_cache(maxsize=8)

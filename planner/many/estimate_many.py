@@ -26,11 +26,17 @@ import numpy as np
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.options import shared_searches
-from ..plan.result import FRACTIONS, NON_NEGATIVE, POSITIVE, ImpossiblePlan, impossible
+from ..plan.result import (
+    FRACTIONS,
+    NON_NEGATIVE,
+    POSITIVE,
+    ImpossiblePlan,
+    impossible,
+    plan_columns,
+)
 from ..progress import Progress
-from ..report import flatten
 from ..tuning import SWEEP_CHUNK_ROWS
-from ..units import InputError
+from ..units import InputError, parse_int_count
 from .columnar import columnar
 from .columns import Answers, Coded, columns_of
 from .scenarios import (
@@ -90,7 +96,7 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
             for (_, sel), plan in zip(pairs, plans):
                 if plan is not None:
                     rows_of = sel.tolist()
-                    for name, value in _flat(plan).items():
+                    for name, value in plan_columns(plan).items():
                         if name in st.ans.kind and value is not None:
                             got = answered.setdefault(name, ([], []))
                             got[0].extend(rows_of)
@@ -114,20 +120,8 @@ def _physics(req) -> tuple:
             tuple(sorted(req.fixed.items())), req.n_gpus, req.asm, req.allow_tp)
 
 
-def _flat(plan) -> dict:
-    """A plan's fields as columns (Plan.to_dict's, less its deep copy: NaN and inf become null
-    in the columns anyway), with the figures of its assumptions table carried as columns."""
-    flat = flatten({k: v for k, v in plan.__dict__.items()
-                    if k not in ("assumptions", "alternatives", "sizing")})
-    used = plan.assumptions or {}
-    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
-        if name in used:
-            flat[f"assumptions_{name}_value"] = used[name].get("value")
-    return flat
-
-
 def _put(st: Rows, sel: np.ndarray, plan) -> None:
-    for name, value in _flat(plan).items():
+    for name, value in plan_columns(plan).items():
         if name in st.ans.kind and value is not None:
             st.ans.put(name, sel, value)
 
@@ -201,6 +195,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     called with (rows done, rows) after each chunk (planner/progress.py)."""
     import pyarrow as pa
 
+    chunk_rows = parse_int_count(chunk_rows, "chunk_rows")
     cols, n = columns_of(scenarios)
     check_columns(cols)
     ctx = context(catalog, assumptions)

@@ -48,6 +48,7 @@ import pyarrow as pa
 
 from ..progress import Progress
 from ..tuning import SWEEP_INFLIGHT_PER_WORKER
+from ..units import parse_int_count
 from .columns import Coded
 from .dataset import Manifest, OutputError, locked, part_name, prepare, read, write_part
 from .scenarios import Context, context
@@ -222,11 +223,11 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
 
     t0 = time.perf_counter()
     spec = load_spec(spec)
-    if workers < 1:
-        raise SpecError("--workers", workers, "a whole number of processes >= 1", "is too small")
+    workers = parse_int_count(workers, "--workers")
     ctx = _context(spec)
     check_values(spec, ctx)
-    chunk_rows = int(chunk_rows or MODES[spec.mode][2])
+    chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
+                  else MODES[spec.mode][2])
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
     with Progress(progress, total, "scenarios", "scenario") as bar:
@@ -342,7 +343,12 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
                                threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(address)
+        try:
+            client = Client(address)
+        except (OSError, TimeoutError, ValueError) as exc:  # no scheduler there
+            raise SpecError("--dask", address, "'local' or the address of a running Dask "
+                            "scheduler (tcp://HOST:8786)",
+                            f"cannot be reached ({exc})") from None
     try:
         limit = max(1, sum(w.get("nthreads", 1) for w in
                            client.scheduler_info()["workers"].values())

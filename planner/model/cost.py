@@ -14,10 +14,14 @@ from ..units import SECONDS_PER_YEAR, one_shape
 from ..units import known as _known
 from .power import energy_mwh
 
-__all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "cloud_cost", "capital_recovery_factor",
-           "energy_cost_usd", "owned_cost", "cost_per_trillion_tokens", "cost_per_1e24_flop"]
+__all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "METHOD_KEYS", "cloud_cost",
+           "capital_recovery_factor", "energy_cost_usd", "owned_cost",
+           "cost_per_trillion_tokens", "cost_per_1e24_flop"]
 
 OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", "maintenance")
+# Each cost method's keys, in the order run.outcome's cost dicts hold them (a test holds them
+# to it): the columns of estimate_many and a plan's frame.
+METHOD_KEYS = {"cloud": ("compute", "total"), "owned": OWNED_COMPONENTS + ("total",)}
 
 
 def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:

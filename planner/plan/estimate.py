@@ -10,6 +10,7 @@ plan/sizing.py under other limits), and returns it as a ``Plan``. Infeasible pla
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, replace
 
@@ -18,7 +19,7 @@ import numpy as np
 from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
-from ..errors import InputError, LayoutError
+from ..errors import InputError, LayoutError, unknown_keyword
 from ..model import uncertainty
 from ..model.search import FITS, SearchKey, layout_problem, search
 from ..progress import Progress
@@ -38,6 +39,7 @@ from .cluster import (
 )
 from .fields import IDEAL_KEYS
 from .inputs import (
+    SHAPE_INPUTS,
     Limits,
     assumptions_for,
     check_gpus,
@@ -98,6 +100,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     ``curve``: a sizing evaluates every quarter-octave size (the curve the sizing chart draws),
     not only those its choice needs;
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
+    wrong = unknown_keyword("planner.estimate", shape, ESTIMATE_KEYWORDS)
+    if wrong is not None:
+        raise wrong
     seed = parse_seed(seed)
     uncertainty = parse_flag(uncertainty, "--uncertainty")
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
@@ -113,6 +118,11 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if uncertainty and plan.feasible:
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
     return checked(plan)
+
+
+# Every keyword estimate takes: its own and the shape's (the first unknown one is refused,
+# naming the nearest: price_per_gpu_hr -> price_per_gpu_hour).
+ESTIMATE_KEYWORDS = tuple(inspect.signature(estimate).parameters)[:-1] + SHAPE_INPUTS
 
 
 @dataclass
@@ -164,10 +174,16 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
-    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
-        check_gpus(fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"], asm, layout,
+    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp")):
+        check_gpus(fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1), asm, layout,
                    "--layout")
     site_obj = cat.site(site) if site is not None else default_site(cat, used)
+    if site is not None and limits.power_cap_w is None and site_obj.power_cap_w:
+        # a site named is a site's power: its cap holds unless --power-cap replaces it (the
+        # default site, named by no one, caps nothing)
+        limits = replace(limits, power_cap_w=site_obj.power_cap_w)
+        used["power_cap_mw"] = {"value": site_obj.power_cap_w / 1e6, "source": (
+            f"site {site_obj.key} power_cap_mw (--power-cap to replace it)")}
     unit = "auto" if unit is None else str(unit).strip().lower()
     sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used, unit)
              for k in keys]
@@ -268,11 +284,15 @@ def _setup(req: Request, curve: bool, size_hint) -> Setup:
     limits, asm, sides, fixed = req.limits, req.asm, req.sides, req.fixed
     method = METHODS.index(limits.ownership)
     n_gpus = req.n_gpus
-    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
-        n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
+    source = "given"
+    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp")):
+        # a layout naming tp, pp and dp names its cluster: tp x pp x dp x cp devices, cp 1
+        # unless given (Megatron-LM's default context parallelism)
+        n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1)
+        source = "given (--layout: tp x pp x dp x cp)"
     if n_gpus is not None:
         for s in sides:
-            s.used["gpus"] = {"value": n_gpus, "source": "given"}
+            s.used["gpus"] = {"value": n_gpus, "source": source}
         return Setup(n_gpus, method, sizing_limits(limits, asm, default_deadline=False),
                      limits.objective or "cost", False)
     objective = limits.objective or "cost"
@@ -445,6 +465,9 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
         ranges[name] = (f.low, f.high) if f else (None, None)
         if getattr(limits, name) is not None:  # a given figure: its range is the default one
             ranges[name] = (None, None)
+    f = site.figures.get("peak_pue") if site else None
+    ranges["peak_pue"] = ((f.low, f.high) if f and limits.pue is None and
+                          inputs["peak_pue"] == f.value else (None, None))
     if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
         ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
     samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,

@@ -9,6 +9,8 @@ added in one place. Units follow the names (house rule: units in names); GB mean
 
 from __future__ import annotations
 
+import functools
+
 from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import LAYOUT_FIELDS
@@ -106,3 +108,45 @@ def unit_of(name: str) -> str:
         if name.endswith(suffix) or f"{suffix}_" in name:
             return unit
     return ""
+
+
+@functools.lru_cache(maxsize=1)
+def arrow_types() -> dict:
+    """Each kind's Arrow type. Text answers repeat (accelerators, methods, reasons):
+    dictionary-encoded, as pandas reads a categorical and DuckDB and polars a string or
+    categorical column."""
+    import pyarrow as pa
+
+    return {"f8": pa.float64(), "i8": pa.int64(),
+            "str": pa.dictionary(pa.int32(), pa.string()), "bool": pa.bool_()}
+
+
+def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None):
+    """Arrow schema of the answer columns, each field with its unit (b'unit')."""
+    import pyarrow as pa
+
+    types = arrow_types()
+    return pa.schema([pa.field(name, types[kind], metadata={"unit": unit})
+                      for name, kind, unit in fields], metadata=metadata)
+
+
+def frame(flat: dict, fields: list[tuple[str, str, str]]):
+    """One answer's flat columns (``flat``: name -> value) as a one-row pandas DataFrame of
+    exactly ``fields``, in their order and types (a value not given, or not finite, is null):
+    a plan or a budget answer as one row of estimate_many's columns or a budget sweep's."""
+    import math
+
+    import pyarrow as pa
+
+    types, arrays = arrow_types(), []
+    for name, kind, _ in fields:
+        v = flat.get(name)
+        if v is None or (kind in ("f8", "i8") and not math.isfinite(float(v))):
+            arrays.append(pa.nulls(1, types[kind]))
+        elif kind == "str":
+            arrays.append(pa.array([str(v)], pa.string()).dictionary_encode()
+                          .cast(types["str"]))
+        else:
+            cast = {"f8": float, "i8": int, "bool": bool}[kind]
+            arrays.append(pa.array([cast(v)], types[kind]))
+    return pa.Table.from_arrays(arrays, schema=schema(fields)).to_pandas()

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError
-from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for
+from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for, runs_on
 from ..model.architecture import (
     RULE_VOCAB,
     rule_source,
@@ -426,6 +426,9 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
         except UnknownKeyError:
             raise InputError("--inventory", inventory, accepted,
                              f"names an unknown accelerator '{k}'") from None
+        if key in out:  # as a layout part given twice
+            raise InputError("--inventory", inventory, accepted,
+                             f"gives {key} twice; give each accelerator once")
         out[key] = parse_gpus(v, "--inventory")
     return tuple(sorted(out.items()))
 
@@ -468,14 +471,23 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
 def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[str, str]:
     """(framework, source) of a plan: the one given (--framework), else the best public stack
     of the (first) accelerator's vendor (frameworks.VENDOR_STACKS)."""
-    if framework is not None:
-        if framework not in FRAMEWORKS:
-            raise InputError("--framework", framework, " or ".join(FRAMEWORKS))
-        return framework, "given (--framework): " + FRAMEWORK_SOURCES[framework]
+    if framework is not None and framework not in FRAMEWORKS:
+        raise InputError("--framework", framework, " or ".join(FRAMEWORKS))
     base = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
     if isinstance(assumptions, dict) and isinstance(assumptions.get("accelerator"), str):
         base = base.with_(accelerator=assumptions["accelerator"])
     keys = gpu_keys(gpu, base, {})
+    if framework is not None:
+        for key in keys:  # a stack its hardware cannot run (neuronx on an H100)
+            try:
+                vendor = cat.accelerator(key).vendor
+            except (KeyError, UnknownKeyError):
+                continue  # the accelerator's own error comes later, naming --gpu
+            if not runs_on(framework, vendor):
+                fits = [f for f in FRAMEWORKS if runs_on(f, vendor)]
+                raise InputError("--framework", framework, ", ".join(fits),
+                                 f"does not run on {key} ({vendor})")
+        return framework, "given (--framework): " + FRAMEWORK_SOURCES[framework]
     try:
         acc = cat.accelerator(keys[0])
     except (KeyError, UnknownKeyError):

@@ -80,14 +80,15 @@ class Plan:
         return charts.breakdown_figure(d)
 
     def to_frame(self):
-        """A one-row pandas DataFrame: the plan's keys flattened with '_', as estimate_many's
-        columns (cost_usd_total, layout_tp, ...); the assumptions are ``assumptions_frame``."""
+        """A one-row pandas DataFrame of exactly estimate_many's answer columns, in its order
+        and types (cost_usd_total, layout_tp, ..., a figure the plan lacks null); the
+        assumptions are ``assumptions_frame``."""
         from .. import report
+        from ..model.cost import METHOD_KEYS
+        from .fields import columns, frame
 
-        d = self.to_dict()
-        row = report.flatten({k: v for k, v in d.items()
-                              if k not in ("assumptions", "alternatives", "sizing")})
-        return report.pandas().DataFrame([row])
+        report.pandas()  # the install hint when pandas is missing
+        return frame(plan_columns(self), columns(METHOD_KEYS))
 
     def assumptions_frame(self):
         """Every assumption the plan used: a pandas DataFrame indexed by name, with its value
@@ -125,6 +126,21 @@ POSITIVE = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tfl
 NON_NEGATIVE = ("co2_t", "cost_usd_total")
 FRACTIONS = ("mfu", "hfu", "goodput")  # in (0, 1]
 TOLERANCE = 1e-9  # relative: float rounding, never a modelling error
+
+
+def plan_columns(plan: Plan) -> dict:
+    """A plan's fields as flat columns (Plan.to_dict's, less its deep copy: NaN and inf become
+    null in the columns anyway), with the figures of its assumptions table carried as columns:
+    a row of estimate_many, and ``Plan.to_frame``."""
+    from ..report import flatten
+
+    flat = flatten({k: v for k, v in plan.__dict__.items()
+                    if k not in ("assumptions", "alternatives", "sizing")})
+    used = plan.assumptions or {}
+    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
+        if name in used:
+            flat[f"assumptions_{name}_value"] = used[name].get("value")
+    return flat
 
 
 class ImpossiblePlan(RuntimeError):

@@ -298,3 +298,26 @@ def test_infeasible_fleet_power_named_with_numbers():
     d = s.to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
     assert "MW" in d["reason"] and "never exceeds 0.0 MW" in d["reason"]
+
+
+def test_a_run_whose_accelerator_no_site_has_binds_devices():
+    # was: binding "memory" for "none of its accelerators b200 is delivered to any site"
+    spec = small_fleet()
+    spec["runs"] = [{"name": "r1", "params": "1B", "tokens": "100B", "gpu": "b200"}]
+    d = fleet.schedule(spec).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "devices"
+    assert "none of its accelerators b200 is delivered" in d["reason"]
+
+
+def test_a_deadline_past_the_fleets_end_sizes_the_run_to_finish_inside_it():
+    # was: a 2029 deadline on a 2027 fleet sized the run to 64 devices (523 days) and the
+    # fleet was INFEASIBLE, where the same run due at the fleet's end was OPTIMAL
+    spec = small_fleet(deliveries={"h100-sxm": {"2027-01": 20000}}, power_mw={"2027-01": 150})
+    spec["end"] = "2027-12"
+    spec["runs"] = [{"name": "r1", "params": "70B", "tokens": "2T", "earliest": "2027-02",
+                     "deadline": "2029-10"}]
+    late = fleet.schedule(spec).to_dict()
+    spec["runs"][0]["deadline"] = "2027-12"
+    due = fleet.schedule(spec).to_dict()
+    assert late["status"] == due["status"] == "OPTIMAL"
+    assert late["runs"][0]["gpus"] == due["runs"][0]["gpus"]

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from planner.errors import InputError
 from planner.many.columns import (
     ARROW_TYPES,
     PER_ROW,
@@ -197,9 +198,9 @@ def test_columns_of_a_dict_of_lists():
     assert cols["params"].codes.tolist() == [0, -1, 0]
     assert cols["gpus"].values == [8, 16] and cols["gpus"].codes.tolist() == [0, 0, 1]
     assert columns_of({}) == ({}, 0)
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(InputError, match="columns of one length each"):
         columns_of({"params": ["7B", "13B"], "gpus": [8]})
-    with pytest.raises(TypeError, match="pyarrow Table"):
+    with pytest.raises(InputError, match="pyarrow Table"):
         columns_of([{"params": "7B"}])
 
 

@@ -147,3 +147,31 @@ def test_the_plans_fields_are_the_declared_columns():
              "assumptions_peak_pue_value"}
     extra |= {f"cost_usd_{k}" for k in keys["cloud"] if k != "total"}
     assert set(flat) == declared - extra
+
+
+def test_method_keys_are_the_cost_models_keys():
+    # the money columns follow the cost model: run.outcome's cost dicts, method by method
+    from planner.model import run
+    from planner.model.cost import METHOD_KEYS
+
+    out = run.outcome(8, 1e6, checkpoint_s=10.0, device_power_w=1e3, pue=1.1, peak_pue=1.2,
+                      cloud_usd_per_hour=2.0, energy_usd_per_kwh=0.08, device_usd=3e4,
+                      server_usd_per_device=1e4, capex_usd_per_mw=1e7,
+                      grid_kg_co2_per_mwh=400.0, asm=planner.Assumptions())
+    assert {m: tuple(c) for m, c in out["cost"].items()} == METHOD_KEYS
+
+
+def test_a_plans_frame_is_one_row_of_estimate_many_columns_exactly():
+    import pandas as pd
+
+    plan = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", gpus=1024)
+    frame = plan.to_frame()
+    many = planner.estimate_many(pd.DataFrame({"params": ["70B"], "tokens": ["2T"],
+                                               "gpu": ["h100-sxm"], "gpus": [1024]}))
+    answers = many.iloc[:, 4:]  # after the caller's four input columns
+    assert list(frame.columns) == list(answers.columns)
+    for c in frame.columns:
+        a, b = frame.loc[0, c], answers.loc[0, c]
+        assert (pd.isna(a) and pd.isna(b)) or a == b, c
+        assert str(frame[c].dtype) == str(answers[c].dtype), c
+    assert len(pd.concat([frame, answers])) == 2
