@@ -69,10 +69,14 @@ class Accelerator:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
         (reserved) price where the catalog has one, else on-demand; (None, None) when unknown.
         A multi-month training run is rented by contract, which 1-3 year reservations price
-        below on-demand (AWS EC2 Capacity Blocks and Savings Plans pricing pages)."""
-        for name in ("cloud_contract_usd_per_hour", "cloud_on_demand_usd_per_hour"):
-            if getattr(self, name) is not None:
-                return name, self.figures.get(name)
+        below on-demand (AWS EC2 Capacity Blocks and Savings Plans pricing pages); where the
+        catalog's contract figure is above its on-demand one (H200: a 2024 AWS capacity block
+        at $5.41 against 2026 neocloud on-demand at $3.50), the renter takes the cheaper."""
+        contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
+        if contract is not None and not (on_demand is not None and on_demand < contract):
+            return "cloud_contract_usd_per_hour", self.figures.get("cloud_contract_usd_per_hour")
+        if on_demand is not None:
+            return "cloud_on_demand_usd_per_hour", self.figures.get("cloud_on_demand_usd_per_hour")
         return None, None
 
     def peak(self, precision: str) -> float:
