@@ -22,6 +22,7 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
+from planner.plan.result import answer_csv
 from planner.schema import check_output_path
 from planner.specs import PURCHASE_UNITS, TEAMS, team_of
 
@@ -395,7 +396,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, plan.to_dict(), filed)
-    _emit(d, fmt, report.plan_csv, report.plan_table)
+    _emit(d, fmt, answer_csv, report.plan_table)
     if plot_path:
         from planner import charts
 
@@ -588,7 +589,7 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
     except (InputError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, answer.to_dict(), filed)
-    _emit(d, fmt, report.budget_csv, report.budget_table)
+    _emit(d, fmt, inverse.budget_csv, report.budget_table)
 
 
 @app.group(epilog=EXAMPLES["hardware"])

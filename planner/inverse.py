@@ -51,7 +51,7 @@ from .plan.inputs import (
     short_run_error,
 )
 from .plan.options import shared_memo, shared_searches
-from .plan.result import Plan, checked, clean_json
+from .plan.result import Plan, answer_csv, checked, clean_json
 from .progress import Progress
 
 # The tornado table lives in sensitivity.py; ``inverse.sensitivity`` stays where docs/inverse.md
@@ -116,6 +116,12 @@ BUDGET_FIELDS = [
     ("inverse_trends_price_performance_source", "str", ""),
     ("inverse_trends_frontier_cost_growth_per_year", "f8", "x per year"),
     ("inverse_trends_frontier_cost_source", "str", "")]
+
+
+def budget_csv(d: dict) -> str:
+    """``planner budget --format csv``: one row of a budget sweep's columns (estimate_many's,
+    then inverse_*, then the sizing's)."""
+    return answer_csv(d, BUDGET_FIELDS)
 
 
 @dataclass(frozen=True)

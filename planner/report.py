@@ -36,16 +36,14 @@ def flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def plan_csv(plan: dict) -> str:
-    row = {k: v for k, v in plan.items() if k not in ("assumptions", "alternatives")}
-    if row.get("sizing"):  # the solve's status and limits, not its option table (one row)
-        row["sizing"] = {k: v for k, v in row["sizing"].items()
-                         if k not in ("options", "relaxations")}
-    flat = flatten(row)
+def plan_csv(row: dict, names: list[str]) -> str:
+    """`--format csv`: a header of ``names`` (the same for every answer: plan/fields.py
+    csv_columns) and one row of ``row``'s values (plan/result.py answer_columns), a figure the
+    answer lacks an empty cell."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(flat))
+    writer = csv.DictWriter(buf, fieldnames=names, extrasaction="ignore")
     writer.writeheader()
-    writer.writerow(flat)
+    writer.writerow({k: row.get(k) for k in names})
     return buf.getvalue()
 
 
@@ -307,12 +305,6 @@ def _limit_text(key: str, v) -> str:
     if isinstance(v, str):
         return v
     return f"{v:,} devices" if key == "max_gpus" else f"{v:,}"
-
-
-def budget_csv(answer: dict) -> str:
-    """`planner budget --format csv`: one row, the JSON's keys flattened with '_' (the
-    estimate keys, then inverse_*: a budget sweep's columns), assumptions left out."""
-    return plan_csv(answer)
 
 
 def config_table(effective: dict) -> str:

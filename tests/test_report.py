@@ -56,12 +56,18 @@ def test_flatten_joins_nested_keys_and_writes_lists_as_json():
 
 # --- plan_csv -----------------------------------------------------------------------------------
 
-def test_plan_csv_is_one_row_of_the_flattened_plan(feasible):
-    row = _csv(report.plan_csv(feasible))
-    flat = report.flatten({k: v for k, v in feasible.items()
-                           if k not in ("assumptions", "alternatives")})
-    assert list(row) == list(flat)
-    assert not any(k.startswith(("assumptions", "alternatives")) for k in row)
+def test_plan_csv_is_one_row_of_estimate_many_columns_then_the_sizing(feasible, sized):
+    # the same header for every answer (it varied with sizing, uncertainty and cost method,
+    # so rows of many calls did not stack): estimate_many's answer columns, then the sizing's
+    from planner.model.cost import METHOD_KEYS
+    from planner.plan.fields import SIZING_COLUMNS, columns
+    from planner.plan.result import answer_csv
+
+    text = answer_csv(feasible)
+    assert text.splitlines()[0] == answer_csv(sized).splitlines()[0]
+    row = _csv(text)
+    assert list(row) == [n for n, _, _ in columns(METHOD_KEYS)] + list(SIZING_COLUMNS)
+    assert not any(k.startswith("alternatives") for k in row)
     assert row["feasible"] == "True"
     assert int(row["cluster_gpus"]) == 64 == feasible["cluster"]["gpus"]
     assert row["cluster_accelerator"] == feasible["cluster"]["accelerator"]
@@ -70,12 +76,16 @@ def test_plan_csv_is_one_row_of_the_flattened_plan(feasible):
     assert float(row["cost_usd_total"]) == pytest.approx(feasible["cost_usd"]["total"],
                                                          rel=1e-12)
     assert float(row["training_days"]) == pytest.approx(feasible["training_days"], rel=1e-12)
-    assert row["p10"] == ""  # None is an empty cell
+    assert row["p10_training_days"] == "" and row["sizing_status"] == ""  # None: empty cells
+    assert float(row["assumptions_price_per_gpu_hour_value"]) == \
+        feasible["assumptions"]["price_per_gpu_hour"]["value"]
 
 
 def test_plan_csv_leaves_out_the_sizing_option_table(sized):
+    from planner.plan.result import answer_csv
+
     assert sized["sizing"]["options"] and "relaxations" in sized["sizing"]
-    row = _csv(report.plan_csv(sized))
+    row = _csv(answer_csv(sized))
     assert row["sizing_status"] == sized["sizing"]["status"]
     assert float(row["sizing_limits_deadline_days"]) == pytest.approx(30.0)
     assert not any(k.startswith(("sizing_options", "sizing_relaxations")) for k in row)

@@ -150,3 +150,22 @@ def frame(flat: dict, fields: list[tuple[str, str, str]]):
             cast = {"f8": float, "i8": int, "bool": bool}[kind]
             arrays.append(pa.array([cast(v)], types[kind]))
     return pa.Table.from_arrays(arrays, schema=schema(fields)).to_pandas()
+
+
+# The sizing's status and limits as CSV columns (Plan.sizing less its option table and
+# relaxations; the inventory as JSON text), empty when a plan was not sized under limits.
+SIZING_COLUMNS = ("sizing_solver", "sizing_status", "sizing_objective", "sizing_feasible",
+                  "sizing_binding", "sizing_tight", "sizing_chosen", "sizing_solve_time_s",
+                  "sizing_time_limit_s", "sizing_workers", "sizing_seed",
+                  "sizing_resolution_training_days", "sizing_resolution_cost_usd",
+                  "sizing_resolution_power_mw", "sizing_resolution_gpus",
+                  "sizing_limits_deadline_days", "sizing_limits_budget_usd",
+                  "sizing_limits_power_cap_mw", "sizing_limits_max_gpus",
+                  "sizing_limits_inventory", "sizing_accelerators")
+
+
+def csv_columns(cost_keys: dict, extra_fields: list | tuple = ()) -> list[str]:
+    """The header of ``--format csv``, the same for every answer: estimate_many's answer
+    columns, then ``extra_fields`` (a budget's inverse_*), then the sizing's (SIZING_COLUMNS)."""
+    return ([name for name, _, _ in columns(cost_keys)]
+            + [name for name, _, _ in extra_fields] + list(SIZING_COLUMNS))

@@ -143,6 +143,36 @@ def plan_columns(plan: Plan) -> dict:
     return flat
 
 
+def answer_columns(d: dict) -> dict:
+    """A plan's (or a budget answer's) JSON dict as flat columns: plan_columns' and, from its
+    sizing, the status and limits (SIZING_COLUMNS; the inventory as JSON text)."""
+    from ..report import flatten
+
+    flat = flatten({k: v for k, v in d.items()
+                    if k not in ("assumptions", "alternatives", "sizing")})
+    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
+        if name in (d.get("assumptions") or {}):
+            flat[f"assumptions_{name}_value"] = d["assumptions"][name].get("value")
+    sizing = d.get("sizing") or {}
+    limits = dict(sizing.get("limits") or {})
+    if "inventory" in limits:
+        limits["inventory"] = json.dumps(limits["inventory"]) if limits["inventory"] else None
+    flat.update(flatten({"sizing": {**{k: v for k, v in sizing.items()
+                                       if k not in ("options", "relaxations", "limits")},
+                                    "limits": limits}} if sizing else {}))
+    return flat
+
+
+def answer_csv(d: dict, extra_fields: list | tuple = ()) -> str:
+    """``--format csv`` of a plan's JSON dict (``extra_fields``: a budget's inverse_*): the
+    same header for every answer, so rows from many calls stack (plan/fields.csv_columns)."""
+    from .. import report
+    from ..model.cost import METHOD_KEYS
+    from .fields import csv_columns
+
+    return report.plan_csv(answer_columns(d), csv_columns(METHOD_KEYS, extra_fields))
+
+
 class ImpossiblePlan(RuntimeError):
     """A plan with a figure no real run can have: a bug, never the user's input."""
 

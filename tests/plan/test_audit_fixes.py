@@ -122,3 +122,16 @@ def test_the_stacks_of_their_hardware_plan():
                            ("maxtext", "h100-sxm"), ("habana-deepspeed", "gaudi3")):
         assert planner.estimate(params="7B", tokens="1T", gpus=64, gpu=gpu,
                                 framework=framework).feasible, (framework, gpu)
+
+
+def test_a_contract_above_on_demand_is_not_the_rent():
+    # was: H200 rented at $5.41 (a 2024 AWS capacity block), above its own $3.50 on-demand and
+    # 2.3x H100's $2.35 contract, skewing a comparison of accelerators against it
+    from planner.catalog import catalog
+
+    cat = catalog()
+    name, fig = cat.accelerator("h200").cloud_price()
+    assert name == "cloud_on_demand_usd_per_hour" and fig.value == 3.50
+    assert cat.accelerator("h100-sxm").cloud_price()[1].value == 2.35  # contract below on-demand
+    plan = planner.estimate(params="70B", tokens="2T", gpu="h200", gpus=1024)
+    assert plan.assumptions["price_per_gpu_hour"]["value"] == 3.50
