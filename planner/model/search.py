@@ -85,6 +85,14 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
     return None
 
 
+def named_devices(fixed: dict) -> int | None:
+    """The devices a layout names when no device count is given: tp x pp x dp x cp once tp,
+    pp and dp are fixed (cp 1 unless given, Megatron-LM's default context parallelism)."""
+    if all(k in fixed for k in ("tp", "pp", "dp")):
+        return fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1)
+    return None
+
+
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
                       allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,

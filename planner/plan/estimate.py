@@ -21,7 +21,7 @@ from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, unknown_keyword
 from ..model import uncertainty
-from ..model.search import FITS, SearchKey, layout_problem, search
+from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
 from ..progress import Progress
 from ..specs import Site, Workload
 from ..units import SECONDS_PER_DAY
@@ -174,9 +174,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
-    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp")):
-        check_gpus(fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1), asm, layout,
-                   "--layout")
+    if n_gpus is None and named_devices(fixed) is not None:
+        check_gpus(named_devices(fixed), asm, layout, "--layout")
     site_obj = cat.site(site) if site is not None else default_site(cat, used)
     if site is not None and limits.power_cap_w is None and site_obj.power_cap_w:
         # a site named is a site's power: its cap holds unless --power-cap replaces it (the
@@ -285,10 +284,8 @@ def _setup(req: Request, curve: bool, size_hint) -> Setup:
     method = METHODS.index(limits.ownership)
     n_gpus = req.n_gpus
     source = "given"
-    if n_gpus is None and all(k in fixed for k in ("tp", "pp", "dp")):
-        # a layout naming tp, pp and dp names its cluster: tp x pp x dp x cp devices, cp 1
-        # unless given (Megatron-LM's default context parallelism)
-        n_gpus = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1)
+    if n_gpus is None and named_devices(fixed) is not None:  # a layout names its cluster
+        n_gpus = named_devices(fixed)
         source = "given (--layout: tp x pp x dp x cp)"
     if n_gpus is not None:
         for s in sides:
