@@ -67,7 +67,17 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
     frac = acc.matmul_fraction.get(key)
-    if frac is None:
+    if frac is None and acc.matmul_fraction.get("bf16", 1.0) < asm.matmul_fraction_default:
+        # no ceiling measured at this precision: at most the device's own bf16 ceiling, since
+        # measured FP8 ceilings sit 1-9% below bf16's on the same device (B200 0.763 vs
+        # 0.776, H100 0.734 vs 0.802: stas00 ml-engineering MAMF table), so an FP8 plan never
+        # gains more than its peaks' ratio (MI325X ran 2.09x its bf16 plan on a 2x peak, its
+        # bf16 at the measured 0.60 and FP8 at the generic 0.80)
+        frac = acc.matmul_fraction["bf16"]
+        used["matmul_fraction"] = {"value": frac, "source": (
+            f"{acc.key}'s measured bf16 matmul ceiling, below the generic default (none "
+            f"measured at {precision}; measured FP8 ceilings sit below bf16's)")}
+    elif frac is None:
         frac = asm.matmul_fraction_default
         used["matmul_fraction"] = {"value": frac, "source": asm.source("matmul_fraction_default")}
     up_frac = (up.achievable_fraction if up and up.achievable_fraction else
