@@ -222,6 +222,11 @@ class Assumptions:
                                     "docs, pipeline parallelism: TrainSchedule), so its bubble "
                                     "is (p-1)/m",
                                     valid=Boolean())
+    kv_heads_split: bool = _a(True, "the stack splits the KV heads across tensor ranks, so "
+                              "tp divides them (Megatron-Core attention.py: "
+                              "num_query_groups_per_partition = divide(num_query_groups, tp)); "
+                              "MaxText (XLA sharding) and NeuronX Distributed replicate them "
+                              "when tp exceeds them", valid=Boolean())
     zero3_messages_per_layer: float = _a(1.0, "collectives per transformer layer per ZeRO-3 "
                                          "gather or gradient reduce-scatter: PyTorch FSDP "
                                          "wraps each block as one flat unit (Zhao et al. "

@@ -75,7 +75,7 @@ FRAMEWORKS = {
     "maxtext": {"elementwise_passes": "xla_elementwise_passes", "attention_fill_tokens": 0.0,
                 "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
                 "matmul_fraction_default": "xla_matmul_fraction", "gemm_efficiency": 1.0,
-                "tp_comm_overlap": "tp_overlap_fraction"},
+                "tp_comm_overlap": "tp_overlap_fraction", "kv_heads_split": False},
     # GPT-NeoX as used for Pythia (2022-23): only softmax and bias-GELU fused, the rest eager
     # (the eager calibration, not fitted to any GPT-NeoX run), and FlashAttention 1, which
     # reaches half the throughput of FlashAttention 2 (Dao 2023, abstract: 25-40% vs 50-73% of
@@ -83,8 +83,10 @@ FRAMEWORKS = {
     "gpt-neox": {"elementwise_passes": "eager_elementwise_passes",
                  "attention_efficiency": ("attention_efficiency", 0.5)},
     # AWS NeuronX Distributed: Megatron-style tensor (with sequence) and pipeline parallelism
-    # on Trainium (aws-neuron-sdk, neuronx-distributed docs); no overlap published.
-    "neuronx": {"attention_efficiency": "ported_attention_efficiency"},
+    # on Trainium (aws-neuron-sdk, neuronx-distributed docs); no overlap published. Its GQA
+    # layer replicates the KV heads when tp exceeds them (kv_size_multiplier, neuronx-distributed
+    # GQAQKVColumnParallelLinear), as the published tp=16 Llama rows on 8 KV heads run.
+    "neuronx": {"attention_efficiency": "ported_attention_efficiency", "kv_heads_split": False},
     # Intel's Megatron-DeepSpeed fork for Gaudi (HabanaAI/Megatron-DeepSpeed): DeepSpeed's
     # pipeline engine and ZeRO as above, with Gaudi's fused SDPA attention kernel.
     "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,

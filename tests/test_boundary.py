@@ -185,7 +185,7 @@ def test_a_sweep_spec_with_a_bad_assumption_is_refused():
     ("tp=3", "tp=3 does not divide the 128 attention heads"),
     ("tp=8,pp=1024", "pp=1024 is more pipeline stages than the 126 layers"),
     ("cp=16384", "cp=16384 does not divide the sequence of 8192 tokens"),
-    ("tp=16", "tp=16 is larger than the scale-up domain of 8 devices"),
+    ("tp=16", "tp=16 does not divide the 8 KV heads (Megatron-Core splits the query groups"),
     ("tp=8,tp=4", "tp is given twice"),
     ("tp=8,pp=16,dp=64,cp=2", "tp*pp*dp*cp = 16,384"),  # == gpus: fine, see below
     ("ep=4", "ep=4 needs a mixture-of-experts model"),
@@ -200,8 +200,14 @@ def test_layouts_are_checked_against_shape_and_domain(layout, says):
 
 
 def test_tp_beyond_the_domain_when_allowed():
-    plan = planner.estimate(workload="llama3.1-405b", gpus=16384, layout="tp=16",
+    # GPT-3 175B's 96 heads are all KV heads: tp=16 splits them, across two 8-GPU domains
+    with pytest.raises(planner.InputError, match="larger than the scale-up domain of 8"):
+        planner.estimate(workload="gpt3-175b", gpus=16384, layout="tp=16")
+    plan = planner.estimate(workload="gpt3-175b", gpus=16384, layout="tp=16",
                             allow_tp_beyond_domain=True)
+    assert plan.layout["tp"] == 16
+    # MaxText replicates KV heads a tensor axis outnumbers: tp=16 of 8 on a TPU slice runs
+    plan = planner.estimate(workload="llama3.1-405b", gpu="tpu-v5p", gpus=4096, layout="tp=16")
     assert plan.layout["tp"] == 16
 
 

@@ -50,6 +50,9 @@ GROUP_RUNS = {"frontier": "the public whole runs of frontier labs",
 REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
                     "residual", "lost_hours_evaluation", "lost_hours_batch_ramp",
                     "lost_hours_rollback", "lost_hours_residual")
+# A group of teams is fitted on its own with at least this many public runs (a 10-90% range of
+# one or two runs is no range); fewer, and its plans take the fit of all runs.
+MIN_GROUP_RUNS = 3
 # The standard normal's 90th percentile: a 10-90% range is +-1.2816 standard deviations.
 Z90 = 1.2815515655446004
 
@@ -76,6 +79,13 @@ def group_of(team: str | None, grouping: str | None = None) -> str:
     return GROUPINGS[grouping or GROUPING](team)
 
 
+def _group_fit(asm: Assumptions, fitted: dict | None = None) -> dict:
+    """The fitted residual of the plan's group of teams; all runs' when the fit has none for
+    it (a kind of team with fewer than MIN_GROUP_RUNS public runs has no spread of its own)."""
+    fit_ = fitted or FIT
+    return fit_.get(group_of(asm.team), fit_["any"])
+
+
 def named_fraction(asm: Assumptions) -> float:
     """The named terms' share of the ideal wall time (0 when realisation is off)."""
     if not asm.realisation:
@@ -94,7 +104,7 @@ def realise(ideal_wall_s, devices, asm: Assumptions, residual_log=None,
     leave-one-out)."""
     ideal = _known(ideal_wall_s)
     n = np.asarray(devices, dtype=float)
-    group = (fitted or FIT)[group_of(asm.team)]
+    group = _group_fit(asm, fitted)
     named = named_fraction(asm)
     centre = group["log_centre"] if asm.realisation else 0.0
     offset = 0.0 if residual_log is None or not asm.realisation else _known(residual_log)
@@ -125,7 +135,7 @@ def spread(asm: Assumptions, fitted: dict | None = None) -> tuple[float, float]:
     from its centre (low <= 0 <= high); (0, 0) when realisation is off."""
     if not asm.realisation:
         return 0.0, 0.0
-    g = (fitted or FIT)[group_of(asm.team)]
+    g = _group_fit(asm, fitted)
     return (min(g["log_q10"] - g["log_centre"], 0.0),
             max(g["log_q90"] - g["log_centre"], 0.0))
 
@@ -172,6 +182,8 @@ def fit(log_ratio, groups) -> dict:
     out = {}
     for name in names:
         sel = x if name == "any" else x[g == name]
+        if name != "any" and sel.size < MIN_GROUP_RUNS:
+            continue  # too few runs for a 10-90% range: the plan takes all runs' fit
         out[name] = {"log_centre": centre(sel),
                      "log_q10": float(np.percentile(sel, 10, method="weibull")),
                      "log_q90": float(np.percentile(sel, 90, method="weibull")),
@@ -188,7 +200,7 @@ def leave_one_out(log_ratio, groups) -> dict:
     for i in range(x.size):
         keep = np.arange(x.size) != i
         fitted = fit(x[keep], g[keep])
-        f = fitted.get(g[i], fitted["any"])  # a group of one: the others' pooled fit
+        f = fitted.get(g[i], fitted["any"])  # a group of too few runs: all runs' fit
         for k in out:
             out[k][i] = f[k]
     return out

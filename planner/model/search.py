@@ -47,18 +47,23 @@ def _divisors(n: int, limit: int | None = None) -> tuple[int, ...]:
 
 
 def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
-                   allow_tp_beyond_domain: bool = False, devices: int | None = None) -> str | None:
+                   allow_tp_beyond_domain: bool = False, devices: int | None = None,
+                   split_kv: bool = True) -> str | None:
     """Why the layout parts given cannot run this shape on this hardware, or None: tp divides
     the attention heads (Megatron-LM splits heads across tensor ranks, Shoeybi et al. 2019,
     sec. 3) and fits in the scale-up domain unless allowed to cross it; pp is at most the
     layers; cp divides the sequence (ring attention splits it in equal blocks, Liu et al.
     2023); ep divides the experts (and a dense model has none to spread); virtual stages
-    need a pipeline; tp*pp*dp*cp is the device count when all four (and it) are given. (A
+    need a pipeline; tp*pp*dp*cp is the device count when all four (and it) are given; with
+    ``split_kv`` (a stack that splits the KV heads across tensor ranks) tp divides them. (A
     searched tp also tiles the domain; a tp given may straddle, as TPU slices of 12 do.)"""
     tp, pp, cp, ep = (fixed.get(k) for k in ("tp", "pp", "cp", "ep"))
     if tp is not None:
         if a.heads % tp:
             return f"tp={tp} does not divide the {a.heads} attention heads"
+        if split_kv and a.kv_heads % tp:
+            return (f"tp={tp} does not divide the {a.kv_heads} KV heads (Megatron-Core splits "
+                    "the query groups across tensor ranks)")
         if not allow_tp_beyond_domain and tp > scale_up_domain:
             return (f"tp={tp} is larger than the scale-up domain of {scale_up_domain} devices "
                     "(tensor-parallel traffic would cross the scale-out network; allow it with "
@@ -96,14 +101,15 @@ def named_devices(fixed: dict) -> int | None:
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
                       allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,
-                      interleaved: bool = True) -> dict:
+                      interleaved: bool = True, split_kv: bool = True) -> dict:
     """All valid layouts as a dict of equal-length int arrays (recompute as 0/1/2).
 
     ``batch_seqs`` is each layout's global batch in sequences: the requested one when dp x mb
     divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative).
     ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed)."""
     fixed = dict(fixed or {})
-    problem = layout_problem(a, seq_len, scale_up_domain, fixed, allow_tp_beyond_domain)
+    problem = layout_problem(a, seq_len, scale_up_domain, fixed, allow_tp_beyond_domain,
+                             split_kv=split_kv)
     if problem:
         raise LayoutError(problem)
     seqs = global_batch_tokens / seq_len
@@ -114,12 +120,16 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
         raise LayoutError(f"batch tolerance must be in [0, 1), got {batch_tolerance}")
     seqs = int(round(seqs))
     # tp divides the heads and tiles the scale-up domain (so no group straddles two domains).
+    # ... and the KV heads: Megatron-Core splits the query groups across tensor ranks
+    # (attention.py: num_query_groups_per_partition = divide(num_query_groups, tp)), so tp=3
+    # of 72 heads with 8 KV heads cannot be built
     if "tp" in fixed:
         tps = [fixed["tp"]]
     elif allow_tp_beyond_domain:
-        tps = _divisors(a.heads)
+        tps = [t for t in _divisors(a.heads) if not split_kv or a.kv_heads % t == 0]
     else:
-        tps = [t for t in _divisors(a.heads, scale_up_domain) if scale_up_domain % t == 0]
+        tps = [t for t in _divisors(a.heads, scale_up_domain)
+               if scale_up_domain % t == 0 and (not split_kv or a.kv_heads % t == 0)]
     cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if seq_len % c == 0
                                                and (c == 1 or seq_len // c >= 1024)]
     mbs = [fixed["microbatch"]] if "microbatch" in fixed else list(SEARCH_MICROBATCH)
@@ -161,9 +171,14 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     ok = np.abs(m * dp * mb - seqs) <= batch_tolerance * seqs
     # interleaving needs at least pp microbatches in flight: Megatron-LM 2021 asked for a
     # multiple of pp (Narayanan et al. 2021, sec. 2.2), the Llama 3 schedule "allows setting
-    # N flexibly" (Llama 3 report, sec. 3.3.2); uneven stages round up (ceil(L/pp)), and a
-    # stage holds at least one layer per virtual stage
-    ok = ok & ((vp == 1) | ((pp > 1) & (m >= pp) & (-(-a.layers // pp) >= vp)))
+    # N flexibly" (Llama 3 report, sec. 3.3.2); uneven stages round up (ceil(L/pp)), a
+    # stage holds at least one layer per virtual stage, and no virtual stage is empty beyond
+    # the two that may hold the embedding and the loss instead of a layer (Megatron-Core's
+    # account_for_embedding/loss_in_pipeline_split; Llama 3 405B's 126 layers on 16 x 8
+    # virtual stages, "one Transformer layer" removed from the first and last, sec. 3.3.2):
+    # pp16 vp8 on 120 layers left 8 empty
+    ok = ok & ((vp == 1) | ((pp > 1) & (m >= pp) & (-(-a.layers // pp) >= vp)
+                            & (pp * vp <= a.layers + 2)))
     i, jm, jv = np.nonzero(ok)
     if not i.size:
         return {}
@@ -265,7 +280,8 @@ class Best:
 def _candidates(key: SearchKey, asm: Assumptions) -> dict:
     return enumerate_layouts(key.architecture, key.devices, key.seq_len, key.global_batch_tokens,
                              key.hardware.scale_up_domain, dict(key.fixed), key.allow_tp,
-                             asm.batch_tolerance, bool(asm.interleaved_pipeline))
+                             asm.batch_tolerance, bool(asm.interleaved_pipeline),
+                             bool(asm.kv_heads_split))
 
 
 def _score(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:

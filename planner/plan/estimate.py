@@ -188,7 +188,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
              for k in keys]
     for sd in sides:  # parts given that this shape or this hardware cannot run
         problem = layout_problem(w.architecture, w.seq_len, sd.hw.scale_up_domain, fixed,
-                                 allow_tp, n_gpus)
+                                 allow_tp, n_gpus, bool(asm.kv_heads_split))
         if problem:
             raise LayoutError(problem + (f" ({sd.acc.key})" if len(sides) > 1 else ""))
     return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj)

@@ -22,7 +22,7 @@ from planner.many.estimate_many import estimate_many
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYOUTS = ["tp=8,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=selective,zero=1",
-           "tp=8,pp=16,cp=1,ep=1,mb=1,vp=2,recompute=selective,zero=1",
+           "tp=8,pp=8,cp=1,ep=1,mb=1,vp=2,recompute=selective,zero=1",
            "tp=4,pp=8,cp=1,ep=1,mb=1,vp=1,recompute=full,zero=1",
            "tp=8,pp=4,cp=2,ep=1,mb=1,vp=1,recompute=selective,zero=1",
            "tp=8,pp=8,cp=1,ep=1,mb=2,vp=1,recompute=full,zero=3"]

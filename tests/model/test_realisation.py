@@ -78,13 +78,13 @@ def test_the_centre_minimises_the_percentage_error():
 
 
 def test_fit_and_leave_one_out_by_hand():
-    x = np.log([1.0, 1.2, 1.5, 2.0, 3.0, 1.1, 1.3])
-    g = ["other"] * 5 + ["frontier"] * 2
+    x = np.log([1.0, 1.2, 1.5, 2.0, 3.0, 1.1, 1.3, 1.4])
+    g = ["other"] * 5 + ["frontier"] * 3
     f = realisation.fit(x, g)
     assert f["other"]["log_centre"] == pytest.approx(math.log(1.2))
-    # 1.1 and 1.3: weights .909 and .769, half of 1.678 is reached at 1.1
-    assert f["frontier"]["log_centre"] == pytest.approx(math.log(1.1))
-    assert f["any"]["runs"] == 7 and f["other"]["runs"] == 5
+    # 1.1, 1.3 and 1.4: weights .909, .769 and .714, half of 2.392 is reached at 1.3
+    assert f["frontier"]["log_centre"] == pytest.approx(math.log(1.3))
+    assert f["any"]["runs"] == 8 and f["other"]["runs"] == 5
     # five runs: the 10-90% prediction range is their smallest and largest (positions 0.6 and
     # 5.4 of p(n+1) clamp to the ends)
     assert f["other"]["log_q10"] == pytest.approx(0.0)
@@ -97,7 +97,14 @@ def test_fit_and_leave_one_out_by_hand():
     # run 0 left out: the other four "other" runs 1.2, 1.5, 2, 3 -> weights .833 .667 .5 .333,
     # half of 2.333 is reached at 1.5
     assert loo["log_centre"][0] == pytest.approx(math.log(1.5))
-    assert loo["log_centre"][5] == pytest.approx(x[6])  # the one other frontier run
+    # a frontier run left out leaves two: too few for a group of its own (MIN_GROUP_RUNS),
+    # so it takes the fit of all the other runs
+    rest = np.delete(x, 5)
+    assert loo["log_centre"][5] == pytest.approx(realisation.fit(rest, ["any"] * 7)["any"][
+        "log_centre"])
+    # a group of fewer than three runs is not fitted on its own: its plans take all runs' fit
+    two = realisation.fit(np.log([1.1, 1.3, 1.5, 2.0, 3.0]), ["frontier"] * 2 + ["other"] * 3)
+    assert "frontier" not in two and two["other"]["runs"] == 3
 
 
 def test_residual_draws_hold_the_fitted_percentiles():
@@ -167,7 +174,8 @@ def test_groups_are_listed_once():
     # "company" names a group of the three-way grouping and a kind of team: the fit and the
     # generated realisation_fit.py list it once
     assert len(set(realisation.GROUPS)) == len(realisation.GROUPS)
-    fitted = realisation.fit([0.1, 0.2, 0.3], ["company", "company", "frontier lab"])
+    fitted = realisation.fit([0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+                             ["company"] * 3 + ["frontier lab"] * 3)
     assert list(fitted) == ["company", "frontier lab", "any"]
 
 

@@ -77,8 +77,8 @@ def _reference(a, devices, seq_len, seqs, domain):
     """Every valid layout by brute force over the rules of the module docstring (tolerance 0)."""
     out = set()
     for tp in _divisors(devices):
-        if a.heads % tp or tp > domain or domain % tp:
-            continue
+        if a.heads % tp or a.kv_heads % tp or tp > domain or domain % tp:
+            continue  # tp splits the heads and, in Megatron-Core, the KV heads
         for cp in SEARCH_CP:
             if seq_len % cp or seq_len // cp < 1024 or devices % (tp * cp):
                 continue
@@ -95,7 +95,9 @@ def _reference(a, devices, seq_len, seqs, domain):
                         m = seqs // (dp * mb)
                         for vp in SEARCH_VIRTUAL:
                             # interleaving: at least pp microbatches (Llama 3 sec. 3.3.2)
-                            if vp > 1 and (pp == 1 or m < pp or math.ceil(a.layers / pp) < vp):
+                            # and no virtual stage empty beyond embedding and loss
+                            if vp > 1 and (pp == 1 or m < pp or math.ceil(a.layers / pp) < vp
+                                           or pp * vp > a.layers + 2):
                                 continue
                             for rc in range(3):
                                 for zero in SEARCH_ZERO:
@@ -132,11 +134,19 @@ def test_enumerated_layouts_are_exactly_the_valid_ones(a, devices, seq_len, seqs
 
 
 def test_tp_beyond_the_domain_only_when_allowed():
-    inside = enumerate_layouts(PLAIN, 24, 2048, 48 * 2048, 4)
-    beyond = enumerate_layouts(PLAIN, 24, 2048, 48 * 2048, 4, allow_tp_beyond_domain=True)
+    full = Architecture(6, 768, 12, 12, 3072, 32000, "plain", True)  # 12 KV heads
+    inside = enumerate_layouts(full, 24, 2048, 48 * 2048, 4)
+    beyond = enumerate_layouts(full, 24, 2048, 48 * 2048, 4, allow_tp_beyond_domain=True)
     assert sorted(set(inside["tp"].tolist())) == [1, 2, 4]
     assert sorted(set(beyond["tp"].tolist())) == [1, 2, 3, 4, 6, 12]  # divisors of 12 heads
     assert _rows(inside) < _rows(beyond)
+    # 4 KV heads: a stack that splits them across tensor ranks takes tp 1, 2 or 4 only; one
+    # that replicates them (MaxText, NeuronX) any divisor of the heads
+    split = enumerate_layouts(PLAIN, 24, 2048, 48 * 2048, 4, allow_tp_beyond_domain=True)
+    kept = enumerate_layouts(PLAIN, 24, 2048, 48 * 2048, 4, allow_tp_beyond_domain=True,
+                             split_kv=False)
+    assert sorted(set(split["tp"].tolist())) == [1, 2, 4]
+    assert sorted(set(kept["tp"].tolist())) == [1, 2, 3, 4, 6, 12]
 
 
 def test_moe_expert_parallelism_divides_dp_and_the_experts():
