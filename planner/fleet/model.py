@@ -28,7 +28,7 @@ from typing import Mapping
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..plan.limits import COST_RESOLUTION_USD, POWER_RESOLUTION_MW, cap_units, need_units
+from ..plan.limits import COST_RESOLUTION_USD, cap_units, need_units, resolution
 from ..plan.sizing import SolverSettings, status_name
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
@@ -245,18 +245,27 @@ class DeviceCapacity(Module):
                                      [inst.options[o].gpus for o in opts] + hold_demand, top)
 
 
+def power_step_mw(inst: "FleetInstance") -> float:
+    """The step power is counted in: whole kW (plan/limits.py POWER_RESOLUTION_MW), or finer
+    for a site whose cap is so small a kW is over 0.01% of it (plan/limits.py resolution): a
+    run needing 0.9165 MW was refused a 0.9166 MW site in whole kW."""
+    caps = [p for site in inst.sites for p in site.power_mw if p > 0]
+    return min((resolution("power", p) for p in caps), default=resolution("power", math.inf))
+
+
 class PowerCapacity(Module):
     """Facility power at each site never exceeds what the site has at that time. Power is in
-    whole kW (plan/limits.py POWER_RESOLUTION_MW): a run's need rounded up, the cap down."""
+    whole steps (power_step_mw): a run's need rounded up, the cap down."""
 
     def build(self, inst, model, v):
         for s, site in enumerate(inst.sites):
             opts = [o for o, opt in enumerate(inst.options) if opt.site == s]
             if not opts:
                 continue
-            cap = [cap_units(p, POWER_RESOLUTION_MW) for p in site.power_mw]
+            step = power_step_mw(inst)
+            cap = [cap_units(p, step) for p in site.power_mw]
             held, hold_demand, top = _reservations(model, cap, f"power_{s}")
-            need = need_units([inst.options[o].power_mw for o in opts], POWER_RESOLUTION_MW)
+            need = need_units([inst.options[o].power_mw for o in opts], step)
             model.add_cumulative([v.interval[o] for o in opts] + held,
                                  [int(n) for n in need] + hold_demand, top)
 
@@ -305,7 +314,7 @@ def greedy(inst: FleetInstance) -> tuple[Placement, ...] | None:
     first, then cost. Runs are taken by deadline, by size (the largest device-time first) and
     by weight; the order giving the least weighted lateness (then cost) wins. None when no
     order places every run."""
-    need = need_units([o.power_mw for o in inst.options], POWER_RESOLUTION_MW)
+    need = need_units([o.power_mw for o in inst.options], power_step_mw(inst))
     cost = cost_units(inst)
     size = [min((inst.options[o].gpus * inst.options[o].duration_steps
                  for o in inst.options_of(r)), default=0) for r in range(len(inst.runs))]
@@ -330,7 +339,7 @@ def _place(inst: FleetInstance, order: list, need: np.ndarray, cost: list):
     dev = {(s, acc): np.asarray(on_hand, dtype=np.int64)
            for s, site in enumerate(inst.sites) for acc, on_hand in site.devices.items()}
     dev_used = {k: np.zeros(inst.steps, np.int64) for k in dev}
-    cap = [np.array([cap_units(p, POWER_RESOLUTION_MW) for p in site.power_mw], np.int64)
+    cap = [np.array([cap_units(p, power_step_mw(inst)) for p in site.power_mw], np.int64)
            for site in inst.sites]
     power_used = [np.zeros(inst.steps, np.int64) for _ in inst.sites]
     placed: dict[int, Placement] = {}

@@ -155,8 +155,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
         accs = [a for a in (run.accelerators or sorted(most)) if most.get(a, 0) > 0]
         if not accs:
             dropped.setdefault(run.name, []).append(
-                "none of its accelerators " + ", ".join(run.accelerators or ()) +
-                " is delivered to any site")
+                "none of its accelerators " + ", ".join(run.accelerators) +
+                " is delivered to any site" if run.accelerators else
+                "no site is delivered any accelerator")
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
             sizes = run.gpus or tuple(_default_sizes(spec, run, acc, most[acc_key], cat, asm))
@@ -387,7 +388,8 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             reasons = dropped.get(run.name, [])
             why = "; ".join(reasons[:3]) or "no size options"
             # no site is delivered its accelerators (devices), or no size of them runs it
-            binding = "devices" if any(r.startswith("none of its accelerators")
+            binding = "devices" if any(r.startswith(("none of its accelerators",
+                                                     "no site is delivered"))
                                        for r in reasons) else "memory"
             return binding, f"run {run.name} has no option that runs: {why}"
         if any(fleet_model.fits_alone(inst, o) for o in opts):
@@ -463,6 +465,9 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     t_start = time.perf_counter()
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     spec = source if isinstance(source, FleetSpec) else load(source, cat)
+    for part in ("sites", "runs"):  # an empty fleet is no question (it had read OPTIMAL)
+        if not getattr(spec, part):
+            raise InputError(f"fleet.{part}", [], f"at least one [[{part}]] table", "is empty")
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
     with Progress(progress, None, "option plans", "plan") as bar:

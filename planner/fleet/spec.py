@@ -141,11 +141,12 @@ _DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
 
 def parse_date(value, name: str, end: bool = False) -> date:
     """YYYY-MM or YYYY-MM-DD (or a TOML date). A month alone is its first day, or with
-    `end` the first day of the next month (the month's end)."""
+    `end` the first day of the next month (the month's end); a day with `end` is the next
+    day (the day's end: a deadline of 2027-03-04 allows that day)."""
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
-        return value
+        return value + timedelta(days=1) if end else value
     m = _DATE.fullmatch(str(value).strip())
     accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
     if not m:
@@ -153,7 +154,8 @@ def parse_date(value, name: str, end: bool = False) -> date:
     y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
     try:
         if d is not None:
-            return date(y, mo, int(d))
+            day = date(y, mo, int(d))
+            return day + timedelta(days=1) if end else day
         first = date(y, mo, 1)
     except ValueError:
         raise InputError(name, value, accepted, "is not a calendar date") from None
@@ -181,6 +183,10 @@ def _series(table, name: str, parse_value, start: date | None = None) -> tuple:
         raise InputError(name, table, '{ "YYYY-MM" = VALUE, ... }')
     out = sorted((parse_date(k, f"{name} date"), parse_value(v, f"{name}.{k}"))
                  for k, v in table.items())
+    dates = [d for d, _ in out]
+    if len(set(dates)) != len(dates):  # "2027-01" and "2027-01-01": one date twice
+        twice = next(d for d in dates if dates.count(d) > 1)
+        raise InputError(name, list(table), "each date once", f"gives {twice} twice")
     return tuple(out)
 
 
@@ -236,6 +242,9 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         deliveries = {}
         for k, series in (raw.get("deliveries") or {}).items():
             key = acc_key(k, f"{w}.deliveries")
+            if key in deliveries:  # h100 and h100-sxm: one accelerator twice
+                raise InputError(f"{w}.deliveries", k, "each accelerator once",
+                                 f"is {key} again")
             deliveries[key] = _series(series, f"{w}.deliveries.{k}",
                                       lambda v, nm: parse_int_count(v, nm), start)
         pue = _positive(raw.get("pue", DEFAULT.pue), f"{w}.pue")
@@ -274,10 +283,17 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                          (accs if isinstance(accs, list) else str(accs).split(",")))
         earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
         deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
+        if earliest >= end:
+            raise InputError(f"{w}.earliest", raw.get("earliest"),
+                             f"a date before the fleet's end ({end})", "is after the fleet ends")
         if deadline <= earliest:
             raise InputError(f"{w}.deadline", raw.get("deadline", data["end"]),
                              f"a date after the run's earliest start ({earliest})",
                              "is not after its earliest start")
+        if deadline <= start:  # lateness would be counted from the fleet's start
+            raise InputError(f"{w}.deadline", raw.get("deadline"),
+                             f"a date after the fleet's start ({start})",
+                             "is before the fleet starts")
         runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
                             _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
                             gpus, accs))

@@ -93,9 +93,18 @@ class Manifest:
     def load(cls, out: Path) -> "Manifest":
         try:
             data = json.loads((out / MANIFEST).read_text())
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
             if data.get("format") != FORMAT:
                 raise ValueError(data.get("format"))
-            return cls(**data)
+            manifest = cls(**data)
+            # a hand-edited or damaged part list (a list, a string entry) had ended in an
+            # internal error on --resume
+            if not isinstance(manifest.parts, dict) or not all(
+                    PART.fullmatch(str(k)) and isinstance(v, dict) and "rows" in v
+                    for k, v in manifest.parts.items()):
+                raise TypeError("its parts are not a table of part entries")
+            return manifest
         except (OSError, ValueError, TypeError) as exc:
             raise OutputError(f"{out}: {MANIFEST} is not a planner sweep manifest ({exc}); "
                               "choose another output directory") from None

@@ -14,8 +14,10 @@ from pathlib import Path
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError
-from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_layout
+from ..frameworks import FRAMEWORKS
+from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
+from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
 from ..units import InputError, parse_count, parse_fraction, parse_int_count
 from . import budget_rows
@@ -141,7 +143,14 @@ class Spec:
 
     @property
     def sha256(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """The spec's hash, which --resume holds a dataset to: its inputs and, since the axes'
+        order sets which scenario each row is, that order when it is not the sorted one (so a
+        spec with its axes sorted keeps its hash)."""
+        out = self.to_dict()
+        order = [n for n, _ in self.axes]
+        if order != sorted(order):  # swapped axes had resumed into the wrong scenarios
+            out["axis_order"] = order
+        text = json.dumps(out, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -223,10 +232,28 @@ def check_values(spec: Spec, ctx: Context) -> None:
     """Refuse a value no scenario could use (a unit typo, an unknown accelerator) before any
     work, naming the section and the input."""
     cat = ctx.catalog
+    def one_of(name: str, allowed, case: bool = True) -> callable:
+        def check(v):  # as estimate reads it (--unit alone is read in any case)
+            if (str(v) if case else str(v).strip().lower()) not in allowed:
+                raise InputError(f"--{name}", v, " or ".join(allowed))
+        return check
+
+    def team(v):
+        if team_of(v) is None:
+            raise InputError("--team", v, " or ".join(TEAMS))
+
     checks = {"gpu": lambda v: [cat.accelerator(g) for g in
                                 (v if isinstance(v, list) else str(v).split(","))],
               "site": cat.site, "network": cat.network, "workload": cat.workload,
-              "layout": parse_layout}
+              "layout": parse_layout,
+              # enumerations: a typo refused before any work, not on every row (fp9 had
+              # written an error into each row of a sweep and exited 0)
+              "precision": one_of("precision", PRECISIONS),
+              "objective": one_of("objective", ("cost", "time")),
+              "ownership": one_of("ownership", ("cloud", "owned")),
+              "framework": one_of("framework", tuple(FRAMEWORKS)),
+              "unit": one_of("unit", PURCHASE_UNITS, case=False), "team": team,
+              "inventory": lambda v: parse_inventory(v, cat)}
     sections = [("[fixed]", {k: [v] for k, v in spec.fixed.items()}),
                 ("[axes]", dict(spec.axes)), ("[zip]", dict(spec.zipped))]
     for where, inputs in sections:

@@ -184,7 +184,7 @@ def test_validator_catches_window_placement_and_duration_breaks(pair):
 def test_dates_months_and_strict_keys():
     assert fleet.parse_date("2027-03", "x") == date(2027, 3, 1)
     assert fleet.parse_date("2027-12", "x", end=True) == date(2028, 1, 1)
-    assert fleet.parse_date("2027-02-15", "x", end=True) == date(2027, 2, 15)
+    assert fleet.parse_date("2027-02-15", "x", end=True) == date(2027, 2, 16)  # the day's end
     with pytest.raises(InputError, match="YYYY-MM"):
         fleet.parse_date("March 2027", "runs[0].earliest")
     spec = fleet.load(EXAMPLE)
@@ -321,3 +321,61 @@ def test_a_deadline_past_the_fleets_end_sizes_the_run_to_finish_inside_it():
     due = fleet.schedule(spec).to_dict()
     assert late["status"] == due["status"] == "OPTIMAL"
     assert late["runs"][0]["gpus"] == due["runs"][0]["gpus"]
+
+
+def _one_run(**run) -> dict:
+    spec = small_fleet(deliveries={"h100-sxm": {"2027-01": 512}}, power_mw={"2027-01": 100})
+    spec["step"] = "1d"
+    spec["runs"] = [{"name": "r1", "params": "7B", "tokens": "1T", "gpus": 512, **run}]
+    return spec
+
+
+def test_a_day_deadline_allows_that_day():
+    # was: deadline 2027-03-04 meant the start of that day (late 1 d for a run ending on it),
+    # where a month deadline means the whole month
+    assert fleet_spec.parse_date("2027-03-04", "d", end=True) == date(2027, 3, 5)
+    assert fleet_spec.parse_date("2027-03", "d", end=True) == date(2027, 4, 1)
+    assert fleet_spec.parse_date(date(2027, 3, 4), "d", end=True) == date(2027, 3, 5)
+    assert fleet_spec.parse_date("2027-03-04", "d") == date(2027, 3, 4)
+    d = fleet.schedule(_one_run(earliest="2027-03-15", deadline="2027-03-15")).to_dict()
+    assert d["status"] in ("OPTIMAL", "FEASIBLE")  # a one-day window is a window
+
+
+@pytest.mark.parametrize("run, field, says", [
+    ({"earliest": "2026-01", "deadline": "2026-06"}, "deadline", "is before the fleet starts"),
+    ({"earliest": "2027-07"}, "earliest", "is after the fleet ends"),
+])
+def test_a_window_outside_the_fleet_is_refused(run, field, says):
+    # was: a 2026 deadline on a 2027 fleet counted lateness from the fleet's start (56 days
+    # where the run was ~240 late); an earliest start after the end named the wrong date
+    with pytest.raises(InputError, match=says) as exc:
+        fleet.schedule(_one_run(**run))
+    assert exc.value.name == f"fleet.runs[0].{field}"
+
+
+def test_one_accelerator_or_one_date_given_twice_is_refused():
+    # was: h100 and h100-sxm merged into 2,048 on hand, not 4,096 or an error; 2027-01 and
+    # 2027-01-01 merged, the larger cap winning
+    twice = small_fleet(deliveries={"h100": {"2027-01": 2048}, "h100-sxm": {"2027-01": 2048}})
+    with pytest.raises(InputError, match="is h100-sxm again"):
+        fleet.schedule(twice)
+    dates = small_fleet(power_mw={"2027-01": 50, "2027-01-01": 0.1})
+    with pytest.raises(InputError, match="gives 2027-01-01 twice"):
+        fleet.schedule(dates)
+
+
+@pytest.mark.parametrize("part", ["runs", "sites"])
+def test_an_empty_fleet_is_refused(part):
+    # was: runs = [] read OPTIMAL beside binding "capacity"
+    spec = small_fleet()
+    spec[part] = []
+    with pytest.raises(InputError, match="is empty"):
+        fleet.schedule(spec)
+
+
+def test_a_small_sites_power_is_counted_finely_enough():
+    # was: 0.9165 MW needed, 0.9166 MW on hand, refused in whole kW (need up, cap down)
+    spec = _one_run()
+    need = fleet.schedule(spec).to_dict()["runs"][0]["power_mw"]
+    spec["sites"][0]["power_mw"] = {"2027-01": need * 1.0001}
+    assert fleet.schedule(spec).to_dict()["status"] in ("OPTIMAL", "FEASIBLE")

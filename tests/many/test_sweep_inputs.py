@@ -1,0 +1,57 @@
+"""A sweep refuses what its rows could not use, and resumes only into the same scenarios
+(each test names what it used to do)."""
+
+import json
+
+import pytest
+
+from planner.many import sweep as sweeping
+from planner.many.spec import SpecError, load_spec
+
+
+def _spec(fixed: dict | None = None, axes: dict | None = None) -> dict:
+    return {"fixed": {"tokens": "1T", "gpus": 64, **(fixed or {})},
+            "axes": axes or {"params": ["7B", "8B"]}}
+
+
+@pytest.mark.parametrize("key, value", [("precision", "fp9"), ("objective", "cheap"),
+                                        ("ownership", "lease"), ("team", "startup"),
+                                        ("framework", "jax"), ("unit", "pod"),
+                                        ("inventory", "h100-sxm=abc")])
+def test_a_value_no_row_could_use_is_refused_before_any_work(key, value):
+    # was: every row got the error in its error column and the sweep exited 0
+    with pytest.raises(SpecError) as exc:
+        sweeping.sweep(_spec({key: value}))
+    assert str(exc.value).startswith(f"[fixed] {key}: {value!r}")
+
+
+def test_spellings_estimate_reads_pass():
+    result = sweeping.sweep(_spec({"team": "frontier-lab", "unit": "Node"}))
+    assert result.table.column("error").null_count == 2
+
+
+def test_swapped_axes_are_another_spec_for_resume(tmp_path):
+    # was: the hash sorted the axes, so --resume of a spec with its axes swapped kept the old
+    # parts and wrote new ones in the other scenario order (a scenario twice, one missing)
+    a = _spec(axes={"params": ["7B", "8B"], "price_per_gpu_hour": [1.0, 2.0]})
+    b = _spec(axes={"price_per_gpu_hour": [1.0, 2.0], "params": ["7B", "8B"]})
+    assert load_spec(a).sha256 != load_spec(b).sha256
+    sorted_axes = _spec(axes={"params": ["7B"], "seq_len": [4096]})
+    assert "axis_order" not in json.dumps(load_spec(sorted_axes).to_dict())  # hash kept
+    out = tmp_path / "out"
+    sweeping.sweep(a, out, chunk_rows=2)
+    (out / "part-00001.parquet").unlink()
+    with pytest.raises(sweeping.OutputError, match="another spec"):
+        sweeping.sweep(b, out, chunk_rows=2, resume=True)
+
+
+@pytest.mark.parametrize("damage", [lambda m: {**m, "parts": []}, lambda m: [],
+                                    lambda m: {**m, "parts": {"part-00000.parquet": "x"}}])
+def test_a_damaged_manifest_is_named_not_an_internal_error(tmp_path, damage):
+    # was: TypeError / AttributeError ("internal error", exit 1) on --resume
+    out = tmp_path / "out"
+    sweeping.sweep(_spec(), out)
+    path = out / "_manifest.json"
+    path.write_text(json.dumps(damage(json.loads(path.read_text()))))
+    with pytest.raises(sweeping.OutputError, match="is not a planner sweep manifest"):
+        sweeping.sweep(_spec(), out, resume=True)
