@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any as AnyType
 from typing import Callable, Mapping
 
-from .errors import InputError
+from .errors import InputError, did_you_mean
 
 __all__ = ["SchemaError", "Number", "Text", "Boolean", "TomlDate", "List", "Table", "Key", "AnyOf",
            "Anything", "check", "json_schema", "document", "check_output_path"]
@@ -325,8 +325,10 @@ def check(node, value, where: str = "") -> None:
         if node.extra is None:  # an unknown key first: most likely a typo of a known one
             for k, item in value.items():
                 if k not in node.keys:
+                    near = did_you_mean(k, node.keys)
                     raise SchemaError(_join(where, k), item, "one of the keys "
-                                      + ", ".join(node.keys), "is an unknown key")
+                                      + ", ".join(node.keys), "is an unknown key"
+                                      + (f" (did you mean {near}?)" if near else ""))
         for k, spec in node.keys.items():
             if spec.required and k not in value:
                 raise SchemaError(where or "file", _Short(value), f"{node.what} with "

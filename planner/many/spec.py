@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
-from ..errors import LayoutError
+from ..errors import LayoutError, did_you_mean
 from ..frameworks import FRAMEWORKS
 from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
@@ -211,6 +211,8 @@ def _spec(data: dict, base: Path) -> Spec:
             if name not in inputs:
                 hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
                              MODES.items() if m != mode and name in known), "")
+                near = did_you_mean(name, inputs)
+                hint = hint or (f" (did you mean {near}?)" if near else "")
                 raise SpecError(f"{where} {name}", name, f"an input of {mode} by its flag name "
                                 "with underscores: " + ", ".join(inputs),
                                 "is not an input" + hint)
@@ -225,6 +227,14 @@ def _spec(data: dict, base: Path) -> Spec:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
                         f"scenarios; raise the limit with max_scenarios = N at the top of the "
                         f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
+    for name, values in axes:  # a value twice is a scenario twice
+        seen_values: set = set()
+        for v in values:
+            key = json.dumps(v, sort_keys=True, default=str)
+            if key in seen_values:
+                raise SpecError(f"[axes] {name}", list(values), "each value once",
+                                f"gives {v!r} twice")
+            seen_values.add(key)
     return spec
 
 

@@ -55,3 +55,22 @@ def test_a_damaged_manifest_is_named_not_an_internal_error(tmp_path, damage):
     path.write_text(json.dumps(damage(json.loads(path.read_text()))))
     with pytest.raises(sweeping.OutputError, match="is not a planner sweep manifest"):
         sweeping.sweep(_spec(), out, resume=True)
+
+
+def test_a_value_twice_on_an_axis_is_refused():
+    # was: gpus = [256, 256] swept every scenario twice
+    with pytest.raises(SpecError, match="gives 256 twice"):
+        load_spec({"fixed": {"tokens": "1T", "params": "7B"}, "axes": {"gpus": [256, 256]}})
+
+
+def test_an_unknown_key_names_the_nearest():
+    # was: "is an unknown key" with the whole list and no suggestion
+    from planner.fleet import schedule as fleet
+
+    with pytest.raises(Exception, match=r"did you mean power_mw\?"):
+        fleet.load({"start": "2027-01", "end": "2027-06",
+                    "sites": [{"name": "a", "powr_mw": 10}],
+                    "runs": [{"name": "r", "params": "1B", "tokens": "10B"}]})
+    with pytest.raises(SpecError, match=r"did you mean deadline\?"):
+        load_spec({"fixed": {"tokens": "1T", "params": "7B", "deadlin": "90d"},
+                   "axes": {"gpus": [8]}})
