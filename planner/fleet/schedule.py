@@ -366,6 +366,13 @@ class FleetSchedule:
                 "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}
         table = (pa.Table.from_pylist(rows) if rows else
                  pa.table({"status": pa.array([], pa.string())}))
+        # each field with its unit, as a sweep's Parquet carries them (docs/interface.md)
+        units = {"gpus": "devices", "training_days": "days", "power_mw": "MW",
+                 "cost_usd": "USD", "lateness_days": "days", "duration_steps": "steps",
+                 "mfu": "fraction", "weight": "", "start": "date", "end": "date",
+                 "earliest": "date", "deadline": "date"}
+        table = pa.Table.from_arrays(table.columns, schema=pa.schema(
+            [f.with_metadata({"unit": units.get(f.name, "")}) for f in table.schema]))
         table = table.replace_schema_metadata({"planner.fleet": json.dumps(meta)})
         out = Path(path)
         fd, tmp = tempfile.mkstemp(dir=out.parent or ".", suffix=".parquet.tmp")

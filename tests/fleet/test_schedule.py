@@ -256,6 +256,10 @@ def test_example_parquet(example, tmp_path):
     meta = json.loads(t.schema.metadata[b"planner.fleet"])
     assert meta["status"] == "OPTIMAL"
     assert not list(tmp_path.glob("*.tmp"))
+    # each field with its unit, as a sweep's (it had none)
+    units = {f.name: (f.metadata or {}).get(b"unit") for f in t.schema}
+    assert (units["power_mw"], units["cost_usd"], units["gpus"], units["start"]) == \
+        (b"MW", b"USD", b"devices", b"date")
 
 
 def test_example_gantt(example, tmp_path):
