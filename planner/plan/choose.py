@@ -16,12 +16,10 @@ from ..units import SECONDS_PER_DAY
 from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
 from .inputs import Limits, layout_text, no_layout_hint
 from .limits import (
-    COST_RESOLUTION_USD,
-    DAYS_RESOLUTION,
     GPU_RESOLUTION,
-    POWER_RESOLUTION_MW,
     SizingInstance,
     SizingLimits,
+    resolution,
     solve,
 )
 from .options import Options
@@ -80,7 +78,7 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
         cp_sat = engine == "cp-sat" or (engine == "auto" and (
             limits.caps_size or len(sides) > 1 or limits.objective == "time"))
         choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=cp_sat,
-                         summary=st.wants_solver)
+                         summary=True)
         if not st.wants_solver and choice.feasible:
             choice.binding = "deadline"  # the default deadline sized the cluster
         if choice.binding == "deadline" and not choice.feasible and not limits.caps_size:
@@ -150,10 +148,11 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
         settings = sol.settings
         label = (f"CP-SAT {sol.status}: {objective} over {inst.n} sizes of "
                  f"{', '.join(dict.fromkeys(inst.accelerator))}")
+        steps = {k: resolution(k, inst.cap(k)) for k in ("deadline", "budget", "power")}
         source = (f"plan/sizing.py; time limit {settings.time_limit_s:g} s, {settings.workers} "
-                  f"workers, seed {settings.seed}; resolutions {DAYS_RESOLUTION} day, "
-                  f"${COST_RESOLUTION_USD:,.0f}, {POWER_RESOLUTION_MW * 1e3:g} kW, "
-                  f"{GPU_RESOLUTION} device")
+                  f"workers, seed {settings.seed}; resolutions {steps['deadline']:g} day, "
+                  f"${steps['budget']:,.2f}".replace(".00", "") + f", "
+                  f"{steps['power'] * 1e3:g} kW, {GPU_RESOLUTION} device")
     else:
         sol = solve(inst)
         label = (f"{sol.status}: {objective} over {inst.n} sizes of "

@@ -327,7 +327,12 @@ def test_fixed_size_limits_use_the_same_validator():
 
 def test_default_path_unchanged_and_several_gpus_use_the_solver():
     p = planner.estimate(params="70B", tokens="2T")
-    assert p.sizing is None and p.feasible and p.binding == "deadline"
+    assert p.feasible and p.binding == "deadline"
+    # the default deadline's sizing is reported too (it was null while the table named it),
+    # ranked with numpy, no solver imported
+    assert p.sizing["status"] == "OPTIMAL" and p.sizing["solver"].startswith("none")
+    assert p.sizing["limits"]["deadline_days"] == 120 and p.sizing["options"]["gpus"]
+    assert planner.estimate(params="70B", tokens="2T", gpus=1024).sizing is None
     q = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm,b200")
     assert q.sizing["status"] == "OPTIMAL" and q.sizing["objective"] == "cost"
     assert q.training_days <= 120 and q.feasible
