@@ -258,11 +258,11 @@ class PowerCapacity(Module):
     whole steps (power_step_mw): a run's need rounded up, the cap down."""
 
     def build(self, inst, model, v):
+        step = power_step_mw(inst)
         for s, site in enumerate(inst.sites):
             opts = [o for o, opt in enumerate(inst.options) if opt.site == s]
             if not opts:
                 continue
-            step = power_step_mw(inst)
             cap = [cap_units(p, step) for p in site.power_mw]
             held, hold_demand, top = _reservations(model, cap, f"power_{s}")
             need = need_units([inst.options[o].power_mw for o in opts], step)
@@ -339,7 +339,8 @@ def _place(inst: FleetInstance, order: list, need: np.ndarray, cost: list):
     dev = {(s, acc): np.asarray(on_hand, dtype=np.int64)
            for s, site in enumerate(inst.sites) for acc, on_hand in site.devices.items()}
     dev_used = {k: np.zeros(inst.steps, np.int64) for k in dev}
-    cap = [np.array([cap_units(p, power_step_mw(inst)) for p in site.power_mw], np.int64)
+    step = power_step_mw(inst)
+    cap = [np.array([cap_units(p, step) for p in site.power_mw], np.int64)
            for site in inst.sites]
     power_used = [np.zeros(inst.steps, np.int64) for _ in inst.sites]
     placed: dict[int, Placement] = {}

@@ -17,8 +17,6 @@ from .scenarios import Context, Rows, per_scenario
 INPUTS = tuple(p.name for p in inspect.signature(budget).parameters.values()
                if p.name not in ("catalog", "assumptions", "trends", "progress")
                and p.kind != p.VAR_KEYWORD)
-# The columns of the inverse block (inverse.BUDGET_FIELDS) come after the estimate contract's.
-FIELDS = BUDGET_FIELDS
 
 
 def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
@@ -26,7 +24,7 @@ def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     ``inverse`` block's) for ``n`` rows of coded inputs: ``budget`` itself, once per distinct
     scenario, the calls sharing layout searches; a row budget refuses gets its message in
     ``error``."""
-    ans = Answers(n, ctx.fields + FIELDS)
+    ans = Answers(n, ctx.fields + BUDGET_FIELDS)  # the estimate contract's, then inverse_*
     st = Rows(ans)
     per_scenario(ctx, cols, np.arange(n), st, [k for k in INPUTS if k in cols],
                  lambda kwargs: flatten(budget(catalog=ctx.catalog, assumptions=ctx.assumptions,

@@ -132,11 +132,18 @@ def plan_columns(plan: Plan) -> dict:
     """A plan's fields as flat columns (Plan.to_dict's, less its deep copy: NaN and inf become
     null in the columns anyway), with the figures of its assumptions table carried as columns:
     a row of estimate_many, and ``Plan.to_frame``."""
+    return _flat_columns(plan.__dict__)
+
+
+def _flat_columns(fields: dict) -> dict:
+    """Fields (a Plan's, or its JSON dict) flattened with '_', less the assumptions table, the
+    alternatives and the sizing; the three assumption figures estimate_many carries as
+    columns (assumptions_*_value)."""
     from ..report import flatten
 
-    flat = flatten({k: v for k, v in plan.__dict__.items()
+    flat = flatten({k: v for k, v in fields.items()
                     if k not in ("assumptions", "alternatives", "sizing")})
-    used = plan.assumptions or {}
+    used = fields.get("assumptions") or {}
     for name in ("price_per_gpu_hour", "pue", "peak_pue"):
         if name in used:
             flat[f"assumptions_{name}_value"] = used[name].get("value")
@@ -148,11 +155,7 @@ def answer_columns(d: dict) -> dict:
     sizing, the status and limits (SIZING_COLUMNS; the inventory as JSON text)."""
     from ..report import flatten
 
-    flat = flatten({k: v for k, v in d.items()
-                    if k not in ("assumptions", "alternatives", "sizing")})
-    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
-        if name in (d.get("assumptions") or {}):
-            flat[f"assumptions_{name}_value"] = d["assumptions"][name].get("value")
+    flat = _flat_columns(d)
     sizing = d.get("sizing") or {}
     limits = dict(sizing.get("limits") or {})
     if "inventory" in limits:

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner import inverse
-from planner.many import budget_rows
 from planner.many import sweep as sweeping
 from planner.plan.options import shared_searches
 from planner.report import flatten
@@ -211,10 +210,10 @@ def test_cli_budget_sweep(tmp_path):
 
 
 def test_inverse_fields_cover_the_inverse_block():
-    """budget_rows.FIELDS names every key of BudgetAnswer.to_dict's inverse block, flattened."""
+    """inverse.BUDGET_FIELDS names every key of BudgetAnswer.to_dict's inverse block, flattened."""
     answer = inverse.budget(gpus=64, gpu="h100-sxm", deadline="5d", params="1B", tolerance=0.5)
     keys = {k for k in flatten(answer.to_dict()) if k.startswith("inverse_")}
-    assert keys == {name for name, _, _ in budget_rows.FIELDS}
+    assert keys == {name for name, _, _ in inverse.BUDGET_FIELDS}
     assert not math.isnan(answer.tokens)
 
 
