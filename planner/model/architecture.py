@@ -239,8 +239,8 @@ def shape_for_params(n_params: float, ffn_type: str = "gated", experts: int = 0,
         depth = (n_params - emb) / (attn + ffn_layer(hidden, nominal))
         # Whole pipeline stages: Megatron-Core builds num_layers / pp layers on each stage and
         # asserts the division (transformer_block.py, get_num_layers_to_build), so the depth
-        # rounds to a multiple of 16 (8 from 64 layers, 4 from 32): pp = 2-16 then split it
-        # evenly (a depth of 194 = 2 x 97 put 7 layers on some of 32 stages, 6 on others)
+        # rounds to its LAYER_STEPS step, that many stages splitting it evenly (a depth of
+        # 194 = 2 x 97 put 7 layers on some of 32 stages, 6 on others)
         lstep = next((step for step, at in LAYER_STEPS if depth >= at), 1)
         layers = max(2, lstep * round(depth / lstep))
         # Fill what rounding left over with the FFN (or expert) width, in its steps, between

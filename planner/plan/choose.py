@@ -16,10 +16,10 @@ from ..units import SECONDS_PER_DAY
 from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
 from .inputs import Limits, layout_text, no_layout_hint
 from .limits import (
-    GPU_RESOLUTION,
     SizingInstance,
     SizingLimits,
     resolution,
+    resolution_text,
     solve,
 )
 from .options import Options
@@ -148,11 +148,10 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
         settings = sol.settings
         label = (f"CP-SAT {sol.status}: {objective} over {inst.n} sizes of "
                  f"{', '.join(dict.fromkeys(inst.accelerator))}")
-        steps = {k: resolution(k, inst.cap(k)) for k in ("deadline", "budget", "power")}
+        steps = ", ".join(resolution_text(k, resolution(k, inst.cap(k)))
+                          for k in ("deadline", "budget", "power", "max_gpus"))
         source = (f"plan/sizing.py; time limit {settings.time_limit_s:g} s, {settings.workers} "
-                  f"workers, seed {settings.seed}; resolutions {steps['deadline']:g} day, "
-                  f"${steps['budget']:,.2f}".replace(".00", "") + f", "
-                  f"{steps['power'] * 1e3:g} kW, {GPU_RESOLUTION} device")
+                  f"workers, seed {settings.seed}; resolutions {steps}")
     else:
         sol = solve(inst)
         label = (f"{sol.status}: {objective} over {inst.n} sizes of "

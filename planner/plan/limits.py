@@ -25,7 +25,8 @@ import numpy as np
 from ..units import fmt_days, fmt_money, fmt_power
 
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
-           "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "SizingLimits",
+           "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "resolution_text",
+           "SizingLimits",
            "SizingInstance", "Breach",
            "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
            "choose", "Relaxation", "SizingSolution", "solve", "solve_with", "run_numpy"]
@@ -52,6 +53,17 @@ RESOLUTION = {"deadline": DAYS_RESOLUTION, "power": POWER_RESOLUTION_MW,
 # deadline, a 5 kW cap) is counted in finer steps than RESOLUTION's, a power of ten, so a plan
 # inside it is never refused by the rounding (a $500 budget was $0 in whole $1,000s).
 RELATIVE_RESOLUTION = 1e-4
+
+
+def resolution_text(limit: str, step: float) -> str:
+    """A limit's counting step in words: '$1,000', '$0.01', '0.01 day', '1 kW', '1 device'."""
+    if limit == "budget":
+        return f"${step:,.2f}".replace(".00", "")
+    if limit == "deadline":
+        return f"{step:g} day"
+    if limit == "power":
+        return f"{step * 1e3:g} kW"
+    return f"{step:g} device"
 
 
 def resolution(limit: str, cap: float) -> float:
@@ -215,10 +227,9 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
         # within the limit, refused by the sizing's whole units (need up, limit down)
         step = resolution(limit, cap)
         allowed = cap_units(cap, step) * step
-        unit, shown = {"budget": (f"${step:,.2f}".replace(".00", ""), f"${allowed:,.2f}"),
-                       "deadline": (f"{step:g} day", f"{allowed:,.6g} days"),
-                       "power": (f"{step * 1e3:g} kW", f"{allowed * 1e3:,.6g} kW")}[limit]
-        cap_text += f", counted by the sizing in whole {unit}s: {shown}"
+        shown = {"budget": f"${allowed:,.2f}", "deadline": f"{allowed:,.6g} days",
+                 "power": f"{allowed * 1e3:,.6g} kW"}[limit]
+        cap_text += f", counted by the sizing in whole {resolution_text(limit, step)}s: {shown}"
     if not math.isfinite(need):
         what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
         hint = ("--price-per-gpu-hour or a sourced price with --catalog" if limit == "budget"
