@@ -229,7 +229,7 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
     return _plan(req.w, opts, decide(req, setup, opts, engine), req.asm, req.limits,
-                 alternatives)
+                 alternatives, given=setup.n_gpus is not None)
 
 
 def plan_many(reqs: list[Request]) -> list[Plan]:
@@ -326,8 +326,9 @@ def _caps(sides: list, limits: Limits, asm: Assumptions) -> dict:
 
 
 def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
-          with_alternatives: bool = True) -> Plan:
-    """The Plan of the chosen option, with its alternatives."""
+          with_alternatives: bool = True, given: bool = False) -> Plan:
+    """The Plan of the chosen option, with its alternatives (for a cluster of a given size,
+    also half of it when that finishes sooner)."""
     i = choice.index
     sd: Side = opts.sides[int(opts.side[i])]
     c = opts.cols
@@ -362,6 +363,8 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
             if k.startswith("realisation_")}
     alternatives = _alternatives(w, opts, i, asm, choice) if with_alternatives else []
+    if with_alternatives and given:
+        alternatives += _smaller(w, opts, i, asm, METHODS.index(method))
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
         workload=workload, cluster=cluster, layout=opts.best.layout(i),
@@ -414,6 +417,25 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
                     "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
                     "note": "next-best layout on the same cluster"})
     return _other_accelerators(opts, i, choice) + out
+
+
+def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:
+    """Half the given cluster, when it finishes sooner: a cluster spread past what its batch
+    uses (a long pipeline with few microbatches, data parallelism of a sequence or two) runs
+    slower than a smaller one (8B on 100,000 devices), which the plan of that size alone
+    would not say."""
+    gpus = int(opts.gpus[i])
+    if gpus < 2 or gpus % 2:
+        return []
+    half = evaluate(w, opts.sides, opts.side[i:i + 1], np.array([gpus // 2]),
+                    dict(opts.fixed), asm, opts.allow_tp, method, METHODS)
+    days = float(half.cols["training_days"][0])
+    if not (half.fits[0] and days < float(opts.cols["training_days"][i])):
+        return []
+    return [{"gpus": gpus // 2, "layout": half.best.layout(0), "training_days": days,
+             "mfu": float(half.cols["mfu"][0]),
+             "note": "half the devices finish sooner: this cluster is spread past what its "
+                     "batch uses"}]
 
 
 def _ranked(key: SearchKey, asm: Assumptions):

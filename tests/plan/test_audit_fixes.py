@@ -160,3 +160,17 @@ def test_an_unmeasured_fp8_ceiling_is_never_above_the_devices_bf16_one():
     gain = (planner.estimate(**run, precision="fp8").tokens_per_s
             / planner.estimate(**run, precision="bf16").tokens_per_s)
     assert 1.0 < gain < 2.0
+
+
+def test_a_given_cluster_spread_past_its_batch_names_half_of_it():
+    # was: 8B on 131,072 B200 planned 1.84 days, slower than on 65,536, with no word of it
+    plan = planner.estimate(params="8B", tokens="15T", gpu="b200", gpus=131072)
+    half = [a for a in plan.alternatives if a["note"].startswith("half the devices")]
+    assert len(half) == 1 and half[0]["gpus"] == 65536
+    assert half[0]["training_days"] < plan.training_days
+    direct = planner.estimate(params="8B", tokens="15T", gpu="b200", gpus=65536)
+    assert half[0]["training_days"] == pytest.approx(direct.training_days, rel=1e-9)
+    # a cluster its batch uses well names no such alternative, nor does a sized plan
+    for p in (planner.estimate(params="70B", tokens="2T", gpus=1024),
+              planner.estimate(params="70B", tokens="2T")):
+        assert not any(a["note"].startswith("half") for a in p.alternatives)
