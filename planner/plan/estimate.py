@@ -422,7 +422,7 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
 def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:
     """Half the given cluster, when it finishes sooner: a cluster spread past what its batch
     uses (a long pipeline with few microbatches, data parallelism of a sequence or two) runs
-    slower than a smaller one (8B on 100,000 devices), which the plan of that size alone
+    slower than a smaller one (8B on 131,072 B200), which the plan of that size alone
     would not say."""
     gpus = int(opts.gpus[i])
     if gpus < 2 or gpus % 2:
