@@ -182,18 +182,39 @@ def load_spec(spec, base: Path | None = None) -> Spec:
     raise SpecError("spec", repr(spec)[:40], "a TOML file, TOML text or a dict", "is not a spec")
 
 
+def _check_names(data: dict, mode: str) -> None:
+    """Every key of [fixed], [axes] and [zip] is an input of ``mode`` (beside [fixed]'s catalog
+    and assumptions); one that is not is named with the nearest input of that mode, or as an
+    input of the other mode."""
+    inputs = MODES[mode][0]
+    for section in ("fixed", "axes", "zip"):
+        table = data.get(section)
+        if not isinstance(table, dict):
+            continue  # the schema names a section that is not a table
+        for name in table:
+            if name in inputs or (section == "fixed" and name in ("catalog", "assumptions")):
+                continue
+            hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
+                         MODES.items() if m != mode and name in known), "")
+            near = did_you_mean(name, inputs)
+            hint = hint or (f" (did you mean {near}?)" if near else "")
+            raise SpecError(f"[{section}] {name}", name, f"an input of {mode} by its flag name "
+                            "with underscores: " + ", ".join(inputs), "is not an input" + hint)
+
+
 def _spec(data: dict, base: Path) -> Spec:
     unknown = set(data) - SPEC_SECTIONS - {"mode", "max_scenarios"}
     if unknown:
         name = sorted(unknown)[0]
         raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip], and a "
                         "top-level mode and max_scenarios", "is not a section")
+    mode = data.get("mode", "estimate")
+    if mode in MODES:  # an input of the other mode is named as such before the schema's list
+        _check_names(data, mode)
     try:
         check(SCHEMA, data)
     except SchemaError as exc:
         raise SpecError(_place(exc.name), exc.value, exc.accepted, exc.reason) from None
-    mode = data.get("mode", "estimate")
-    inputs = MODES[mode][0]
     fixed = dict(data.get("fixed", {}))
     catalog = fixed.pop("catalog", ())
     catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
@@ -208,14 +229,6 @@ def _spec(data: dict, base: Path) -> Spec:
     for where, names in (("[fixed]", list(fixed)), ("[axes]", [n for n, _ in axes]),
                          ("[zip]", [n for n, _ in zipped])):
         for name in names:
-            if name not in inputs:
-                hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
-                             MODES.items() if m != mode and name in known), "")
-                near = did_you_mean(name, inputs)
-                hint = hint or (f" (did you mean {near}?)" if near else "")
-                raise SpecError(f"{where} {name}", name, f"an input of {mode} by its flag name "
-                                "with underscores: " + ", ".join(inputs),
-                                "is not an input" + hint)
             if name in seen:
                 raise SpecError(f"{where} {name}", name, "each input in one section",
                                 f"is also in {seen[name]}")

@@ -74,3 +74,16 @@ def test_an_unknown_key_names_the_nearest():
     with pytest.raises(SpecError, match=r"did you mean deadline\?"):
         load_spec({"fixed": {"tokens": "1T", "params": "7B", "deadlin": "90d"},
                    "axes": {"gpus": [8]}})
+
+
+def test_an_unknown_key_is_named_against_its_modes_inputs():
+    # was: the schema's list of every mode's keys, so an estimate spec's "tokenz" was offered
+    # budget's keys and "usdd" was told "did you mean usd?", which estimate does not take
+    with pytest.raises(SpecError, match="an input of estimate") as err:
+        load_spec({"fixed": {"tokens": "1T", "params": "7B"}, "axes": {"usdd": [1]}})
+    assert "usd," not in str(err.value) and "did you mean usd" not in str(err.value)
+    with pytest.raises(SpecError, match=r"did you mean tokens\?.*an input of budget by its "
+                       r"flag name with underscores: usd,"):
+        load_spec({"mode": "budget", "fixed": {"usd": "1M"}, "axes": {"tokenz": ["1T"]}})
+    with pytest.raises(SpecError, match=r'is not an input \(an input of mode = "budget"\)'):
+        load_spec({"fixed": {"tokens": "1T", "params": "7B"}, "axes": {"usd": ["1M"]}})
