@@ -176,8 +176,12 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 it_average_mw = plan.power_average_mw / plan.assumptions["pue"]["value"]
                 days = plan.training_days
                 duration = max(1, math.ceil(round(days / spec.step_days, 9)))
-                hardware = sum(plan.cost_usd[k] for k in ("accelerators", "servers", "network",
-                                                          "maintenance"))
+                # the owned hardware's share of the run; the cloud price when no purchase
+                # price is known (a plan without one has no owned parts)
+                parts = [plan.cost_usd.get(k) for k in ("accelerators", "servers", "network",
+                                                        "maintenance")]
+                hardware = (sum(parts) if all(v is not None for v in parts)
+                            else float("nan"))
                 if not math.isfinite(hardware):
                     hardware = plan.cost_usd["by_method"]["cloud"]
                 for s, site in enumerate(spec.sites):
@@ -261,7 +265,9 @@ class FleetSchedule:
         return {
             "status": sol.status,
             "objective": ({"weighted_lateness_days": sol.weighted_lateness_steps *
-                           self.spec.step_days, "cost_usd": sol.cost_usd} if placed else None),
+                           self.spec.step_days,
+                           "cost_usd": sol.cost_usd if math.isfinite(sol.cost_usd) else None}
+                          if placed else None),
             "runs": self.runs(),
             "binding": self.binding, "reason": self.reason,
             "validated": placed,
@@ -293,8 +299,10 @@ class FleetSchedule:
             obj = d["objective"]
             gap = ", ".join(f"{k} {'unknown' if v is None else f'{v:.1%}'}"
                             for k, v in d["optimality_gap"].items())
+            cost = ("n/a (a price unknown)" if obj["cost_usd"] is None
+                    else f"${obj['cost_usd'] / 1e6:,.1f}M")
             head.append(f"objective: weighted lateness {obj['weighted_lateness_days']:,.1f} "
-                        f"days, then cost ${obj['cost_usd'] / 1e6:,.1f}M"
+                        f"days, then cost {cost}"
                         + (f" (gap to the proven bound: {gap})" if gap else ""))
             head.append("validated: each run placed once inside its window; devices and power "
                         "within each site's limits at every step")

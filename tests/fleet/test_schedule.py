@@ -383,3 +383,30 @@ def test_a_small_sites_power_is_counted_finely_enough():
     need = fleet.schedule(spec).to_dict()["runs"][0]["power_mw"]
     spec["sites"][0]["power_mw"] = {"2027-01": need * 1.0001}
     assert fleet.schedule(spec).to_dict()["status"] in ("OPTIMAL", "FEASIBLE")
+
+
+def _priced_copy(tmp_path, drop):
+    """A user catalog holding a copy of h100-sxm as "my-gpu" without the figures ``drop``."""
+    src = (ROOT / "hardware" / "accelerators" / "h100-sxm.toml").read_text().splitlines()
+    keep = [ln for ln in src if not ln.startswith(drop) and not ln.startswith("aliases")]
+    folder = tmp_path / "hardware" / "accelerators"
+    folder.mkdir(parents=True)
+    (folder / "my-gpu.toml").write_text("\n".join(keep) + "\n")
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("drop, cost_known", [
+    (("purchase_usd", "server_usd_per_device"), True),  # rented only: the cloud price
+    (("purchase_usd", "server_usd_per_device", "cloud_"), False),  # no price at all
+])
+def test_an_accelerator_without_a_purchase_price_is_scheduled(tmp_path, drop, cost_known):
+    # was: "internal error: KeyError: 'accelerators'" (a plan with no owned cost has no parts)
+    fleet_file = small_fleet(deliveries={"my-gpu": {"2027-01": 512}})
+    d = fleet.schedule(fleet_file, catalog=_priced_copy(tmp_path, drop)).to_dict()
+    assert d["status"] == "OPTIMAL" and len(d["runs"]) == 2
+    costs = [r["cost_usd"] for r in d["runs"]] + [d["objective"]["cost_usd"]]
+    if cost_known:
+        assert all(c > 0 for c in costs)
+        assert d["objective"]["cost_usd"] == pytest.approx(sum(costs[:2]))
+    else:
+        assert costs == [None, None, None]
