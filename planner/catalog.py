@@ -178,6 +178,17 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
                                "layers, hidden, heads and vocab for a published shape (or none "
                                "of the shape keys and [training] params)")
         architecture = _architecture(path, data, arch)
+    params, active = train.get("params"), train.get("active_params")
+    if params and active and active > params:
+        raise CatalogError(f"{path}: training.active_params: {active:,.0f} is more than "
+                           f"training.params ({params:,.0f}); accepted: the parameters a token "
+                           "uses, at most all of them")
+    is_moe = architecture.is_moe if architecture is not None else bool(experts)
+    if "kind" in data and data["kind"] != ("moe" if is_moe else "dense"):
+        raise CatalogError(f"{path}: kind: {data['kind']!r} is not this file's shape, which is "
+                           f"{'a mixture of experts' if is_moe else 'dense (no experts)'}; "
+                           f"accepted: kind = \"{'moe' if is_moe else 'dense'}\", or leave it "
+                           "out")
     refs = [parse_reference(path, raw, i) for i, raw in enumerate(data.get("reference", []))]
     for ref in refs:
         if ref.workload is not None and ref.workload != key:

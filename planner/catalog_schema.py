@@ -22,9 +22,12 @@ from .units import (
 
 # --- the schema of catalog files (planner/schema.py; published in planner/schemas/) ----------
 # Every figure has a valid range: physical quantities are positive, fractions in (0, 1],
-# counts whole, PUE at least 1. The upper bounds are sanity limits, ~100-1000x the largest
-# figure of the catalog, so that arithmetic on them stays finite (and an exponent typo is
-# refused); MAX_* bounds are those of the planner's inputs (planner/units.py).
+# counts whole, PUE at least 1. The upper bounds are sanity limits, so that arithmetic on them
+# stays finite and a unit typo is refused: an accelerator's memory, power and bandwidth at
+# 35-110x the largest figure of the catalog (288 GB, 1,400 W, 1.8 kW a device, 900 GB/s), so
+# a figure typed in the unit a thousand times smaller (MB, mW, W for kW, MB/s) is refused,
+# while a wafer-scale system of 23 kW still fits; other bounds ~100-1000x; MAX_* bounds are
+# those of the planner's inputs (planner/units.py).
 CONFIDENCE = ("V", "S", "U", "D")  # verified primary, secondary, unverified, derived
 YEAR = Number(1990, 2100, whole=True, note="a calendar year")
 
@@ -62,6 +65,27 @@ def figure(valid: Number, required: bool = False, note: str = "") -> Key:
         required=required, note=note or valid.note)
 
 
+def _value(table: dict, key: str):
+    fig = table.get(key)
+    return fig.get("value") if isinstance(fig, dict) else None
+
+
+def _accelerator_rule(table: dict):
+    """Figures of one accelerator that must agree: the server's power per device holds the
+    chip's own, and racks and scalable units hold whole nodes."""
+    tdp, system = _value(table, "tdp_w"), _value(table, "system_power_kw")
+    if tdp is not None and system is not None and system * 1e3 < tdp:
+        return ("system_power_kw", f"is below the chip's own tdp_w ({tdp:g} W)",
+                f"kW per device for the whole server, at least tdp_w / 1000 ({tdp / 1e3:g})")
+    node = _value(table, "devices_per_node")
+    for key in ("devices_per_rack", "devices_per_scalable_unit"):
+        n = _value(table, key)
+        if node and n is not None and n % node:
+            return (key, f"is not a whole number of nodes of {node:g}",
+                    f"a multiple of devices_per_node ({node:g})")
+    return None
+
+
 TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
 TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
 ACCELERATOR = Table({
@@ -73,22 +97,22 @@ ACCELERATOR = Table({
     "peak_fp4_tflops": figure(TFLOPS),
     **{f"matmul_{p}_fraction": figure(Number(0.01, 1, note="measured matmul ceiling / peak"))
        for p in ("bf16", "fp8", "fp4")},
-    "hbm_gb": figure(_positive(1e5, "GB", low=1e-3), required=True),
+    "hbm_gb": figure(_positive(2e4, "GB", low=1e-3), required=True),
     "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
-    "tdp_w": figure(_positive(1e6, "W", low=1)),
-    "system_power_kw": figure(_positive(1e3, "kW per device", low=1e-3)),
-    "scale_up_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3),
+    "tdp_w": figure(_positive(5e4, "W", low=1)),
+    "system_power_kw": figure(_positive(100, "kW per device", low=1e-3)),
+    "scale_up_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=1e-3),
                                 required=True),
     "scale_up_domain": figure(_count(1e6, "devices"), required=True),
     "devices_per_node": figure(_count(1e6, "devices"), required=True),
-    "scale_out_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+    "scale_out_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=1e-3)),
     "purchase_usd": figure(_positive(1e9, "USD")),
     "server_usd_per_device": figure(_positive(1e9, "USD")),
     "cloud_on_demand_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
     "cloud_contract_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
     "devices_per_rack": figure(_count(1e9, "devices")),
     "devices_per_scalable_unit": figure(_count(1e9, "devices")),
-}, what="an accelerator file (docs/catalog.md)")
+}, what="an accelerator file (docs/catalog.md)", rule=_accelerator_rule)
 NETWORK = Table({
     "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out"))), "technology": Key(TEXT),
     "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
@@ -176,7 +200,8 @@ REFERENCE = Table({
     "derived": Key(Boolean()), "stack": Key(TEXT), "team": Key(Text(TEAMS)),
 }, what="a [[reference]]")
 WORKLOAD = Table({
-    "name": Key(TEXT), "family": Key(TEXT), "kind": Key(TEXT),
+    "name": Key(TEXT), "family": Key(TEXT),
+    "kind": Key(Text(("dense", "moe")), note="the shape's: moe with experts, dense without"),
     "ffn_type": Key(Text(FFN_TYPES)), "tie_embeddings": Key(Boolean()),
     "precision": Key(Text(PRECISIONS)), "note": Key(TEXT),
     "architecture": Key(ARCHITECTURE, required=True), "training": Key(TRAINING),

@@ -62,7 +62,9 @@ def catalog_table(cat, kinds) -> str:
 
 
 def catalog_show(cat, kind: str, key: str) -> str:
-    """Every entry of one catalog file, each figure with its source."""
+    """Every entry of one catalog file, each figure with its source: the file as written, once
+    it has passed the checks every use of it makes (a broken file is named, not shown)."""
+    cat.get(kind, key)
     raw = cat.raw(kind, key)
     rows = []
     for k, v in raw.items():
@@ -137,7 +139,9 @@ def catalog_records(cat, kinds) -> dict:
 
 def catalog_item(cat, kind: str, key: str) -> dict:
     """`planner hardware show NAME --format json`: the file's entries as written (each figure
-    in the unit its key names, with value, source and as_of), its kind, key and path."""
+    in the unit its key names, with value, source and as_of), its kind, key and path, once
+    the file has passed the checks every use of it makes."""
+    cat.get(kind, key)
     return _json_safe({"kind": kind[:-1], "key": key, "path": str(cat.path(kind, key)),
                        "entries": cat.raw(kind, key)})
 

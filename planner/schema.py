@@ -326,7 +326,9 @@ def check(node, value, where: str = "") -> None:
             for k, item in value.items():
                 if k not in node.keys:
                     near = did_you_mean(k, node.keys)
-                    raise SchemaError(_join(where, k), item, "one of the keys "
+                    raise SchemaError(_join(where, k),
+                                      _Short(item) if isinstance(item, dict) else item,
+                                      "one of the keys "
                                       + ", ".join(node.keys), "is an unknown key"
                                       + (f" (did you mean {near}?)" if near else ""))
         for k, spec in node.keys.items():
@@ -341,7 +343,10 @@ def check(node, value, where: str = "") -> None:
             found = node.rule(value)
             if found:
                 key, reason, accepted = found
-                raise SchemaError(_join(where, key), value.get(key), accepted, reason)
+                item = value.get(key)
+                if isinstance(item, dict):  # a sourced figure: its value
+                    key, item = f"{key}.value", item.get("value", _Short(item))
+                raise SchemaError(_join(where, key), item, accepted, reason)
         return
     raise TypeError(f"not a schema node: {node!r}")
 

@@ -169,6 +169,11 @@ class Architecture:
         if not 1 <= self.group_top_k <= self.expert_groups:
             return (f"group_top_k must be 1 to expert_groups ({self.expert_groups}), got "
                     f"{self.group_top_k}")
+        reachable = self.group_top_k * self.experts // self.expert_groups
+        if reachable < self.top_k:
+            return (f"group_top_k {self.group_top_k} of {self.expert_groups} groups reaches "
+                    f"{reachable} experts, fewer than top_k ({self.top_k}): group_top_k x "
+                    "experts / expert_groups must be at least top_k")
         return None
 
     @property

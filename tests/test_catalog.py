@@ -1,5 +1,6 @@
 """Catalog loading: shipped files, schema strictness, user overrides, the installed layout."""
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -125,6 +126,11 @@ def test_expert_groups_must_split_the_experts(tmp_path):
         path = _write(tmp_path, "workloads", "moe", base + textwrap.indent(extra, " " * 4))
         with pytest.raises(CatalogError, match=words):
             load_file("workloads", path)
+    # 1 of 4 groups of 2 experts reaches 2 experts: top_k 2 fits, top_k 3 would not
+    path = _write(tmp_path, "workloads", "moe", base.replace("top_k = 2", "top_k = 3")
+                  + "    expert_groups = 4\n    group_top_k = 1\n")
+    with pytest.raises(CatalogError, match="reaches 2 experts, fewer than top_k"):
+        load_file("workloads", path)
     path = _write(tmp_path, "workloads", "moe", base + "    expert_groups = 4\n"
                   "    group_top_k = 2\n")
     a = load_file("workloads", path).architecture
@@ -336,3 +342,85 @@ def test_validate_skips_the_rows_of_a_workload_the_shape_rule_cannot_reach(tmp_p
     assert "tinymoe-run" not in {r["row_id"] for r in runs}
     assert "below what the shape rule reaches with 64 experts" in \
         {s["row_id"]: s["why"] for s in run_skips}["tinymoe-run"]
+
+
+H100 = (Path(__file__).resolve().parents[1] / "hardware" / "accelerators"
+        / "h100-sxm.toml").read_text()
+
+
+@pytest.mark.parametrize("old, new, says", [
+    # a unit a thousand times smaller: mW for W, MB for GB, MB/s for GB/s
+    ("tdp_w = { value = 700,", "tdp_w = { value = 700000,", "tdp_w.value: 700000 is too large"),
+    ("hbm_gb = { value = 80,", "hbm_gb = { value = 80000,", "hbm_gb.value: 80000 is too large"),
+    ("scale_up_gb_per_s = { value = 450,", "scale_up_gb_per_s = { value = 450000,",
+     "scale_up_gb_per_s.value: 450000 is too large"),
+    # figures that contradict each other
+    ("system_power_kw = { value = 1.275,", "system_power_kw = { value = 0.3,",
+     "system_power_kw.value: 0.3 is below the chip's own tdp_w (700 W)"),
+    ("devices_per_rack = { value = 32,", "devices_per_rack = { value = 30,",
+     "devices_per_rack.value: 30 is not a whole number of nodes of 8"),
+])
+def test_an_accelerator_figure_in_the_wrong_unit_or_against_another_is_refused(
+        tmp_path, old, new, says):
+    # was: accepted, and a plan of 64 devices with its TDP in mW drew 121 MW
+    assert old in H100
+    text = "\n".join(ln for ln in H100.replace(old, new).splitlines()
+                     if not ln.startswith("aliases"))
+    path = _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        load_file("accelerators", path)
+
+
+@pytest.mark.parametrize("extra, says", [
+    ('kind = "moe"\n', "kind: 'moe' is not this file's shape, which is dense"),
+    ('kind = "sparse"\n', "kind: 'sparse' is not one of the choices; accepted: one of "
+                           '"dense", "moe"'),
+])
+def test_a_workload_kind_must_be_its_shape(tmp_path, extra, says):
+    # was: ignored (a dense shape with kind "moe" planned as dense, "sparse" accepted)
+    path = _write(tmp_path, "workloads", "w", extra + SMALL_WORKLOAD + "    ffn = 256\n")
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        load_file("workloads", path)
+    path = _write(tmp_path, "workloads", "w", 'kind = "dense"\n' + SMALL_WORKLOAD
+                  + "    ffn = 256\n")
+    assert load_file("workloads", path).architecture.experts == 0
+
+
+def test_active_parameters_above_the_total_are_refused(tmp_path):
+    text = SMALL_WORKLOAD + textwrap.indent(textwrap.dedent("""\
+        ffn = 256
+        [training]
+        source = "s"
+        as_of = "2026"
+        params = 1000000
+        active_params = 2000000
+    """), "    ")
+    path = _write(tmp_path, "workloads", "w", text)
+    with pytest.raises(CatalogError, match="active_params: 2,000,000 is more than"):
+        load_file("workloads", path)
+
+
+def test_a_free_or_carbon_free_site_is_not_unknown(tmp_path):
+    # was: 0 $/kWh replaced by the US industrial average, 0 kg/MWh gave CO2 null
+    _write(tmp_path, "hardware/sites", "free", SITE + textwrap.dedent("""\
+        energy_usd_per_kwh = { value = 0, source = "our own dam", as_of = "2026" }
+        grid_kg_co2_per_mwh = { value = 0, source = "our own dam", as_of = "2026" }
+    """))
+    plan = planner.estimate(params="1B", tokens="10B", gpus=8, site="free", catalog=tmp_path,
+                            ownership="owned")
+    assert plan.assumptions["energy_usd_per_kwh"]["value"] == 0.0
+    assert plan.cost_usd["energy"] == 0.0
+    assert plan.co2_t == 0.0
+
+
+def test_hardware_show_checks_the_file_as_every_use_does(tmp_path):
+    # was: a figure without its source crashed the table (KeyError), a figure of -96 GB shown
+    from planner.catalog_view import catalog_item, catalog_show
+
+    text = "\n".join(ln for ln in H100.replace("hbm_gb = { value = 80,", "hbm_gb = { value = -96,")
+                     .splitlines() if not ln.startswith("aliases"))
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    cat = catalog(tmp_path)
+    for show in (catalog_show, catalog_item):
+        with pytest.raises(CatalogError, match="hbm_gb.value: -96 is negative"):
+            show(cat, "accelerators", "my-gpu")

@@ -200,7 +200,7 @@ def energy_price_of(site: Site | None, asm: Assumptions,
     """(USD per kWh, source): given (--energy-usd-per-kwh), else the site's, else the default."""
     if given is not None:
         return given, "given (--energy-usd-per-kwh)"
-    if site and site.energy_usd_per_kwh:
+    if site and site.energy_usd_per_kwh is not None:  # 0 is a price (free power), not unknown
         return site.energy_usd_per_kwh, f"site {site.key}"
     return asm.energy_usd_per_kwh, asm.source("energy_usd_per_kwh")
 
@@ -228,8 +228,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
     price, src = energy_price_of(site, asm, energy_usd_per_kwh)
     used["energy_usd_per_kwh"] = {"value": price, "source": src}
-    carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh
-              else asm.grid_kg_co2_per_mwh)
+    carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh is not None
+              else asm.grid_kg_co2_per_mwh)  # 0 kg/MWh is a carbon-free supply, not unknown
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,
