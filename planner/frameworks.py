@@ -132,7 +132,7 @@ FRAMEWORK_SOURCES = {
                         "ported_attention_efficiency)",
 }
 # The best public stack of each vendor's accelerators: what a plan of a future run assumes
-# when no --framework is given (the first accelerator's, when several are compared).
+# when no --framework is given (each accelerator its own, when several are compared).
 VENDOR_STACKS = {
     "NVIDIA": ("megatron-core", "NVIDIA's published training performance comes from "
                "Megatron-Core (NVIDIA NeMo performance summary; Megatron-Bridge performance "

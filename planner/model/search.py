@@ -412,6 +412,29 @@ def best_layouts(keys: list[SearchKey], asm: Assumptions, memo: dict | None = No
     return out
 
 
+def best_layouts_each(keys: list[SearchKey], asms: list[Assumptions],
+                      memo: dict | None = None) -> Best:
+    """``best_layouts`` with each key scored under its own assumptions (a plan over
+    accelerators whose stacks differ): the keys of each set of assumptions together."""
+    groups: dict = {}
+    for i, a in enumerate(asms):
+        groups.setdefault(a, []).append(i)
+    if len(groups) <= 1:
+        return best_layouts(keys, next(iter(groups), None), memo)  # no keys: nothing scored
+    n = len(keys)
+    out = Best(np.zeros(n, np.int8), np.full((n, len(FIGURES)), np.nan),
+               np.zeros((n, len(LAYOUT_FIELDS)), np.int64), np.full(n, np.nan),
+               np.zeros(n, np.int64), {})
+    for a, rows in groups.items():
+        part = best_layouts([keys[i] for i in rows], a, memo)
+        idx = np.asarray(rows, dtype=np.int64)
+        out.state[idx], out.figures[idx], out.layouts[idx] = (part.state, part.figures,
+                                                              part.layouts)
+        out.lean_bytes[idx], out.count[idx] = part.lean_bytes, part.count
+        out.errors.update({rows[j]: m for j, m in part.errors.items()})
+    return out
+
+
 def _batches(items: list) -> list[list]:
     """Items cut into groups of at most SCORE_BATCH_LAYOUTS candidates (one evaluate call
     each; a single item larger than that is a group of its own)."""

@@ -157,6 +157,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         if value is not None and not str(value).strip():
             raise InputError(name, value, "a key of the catalog (planner hardware list)",
                              "is empty")
+    framework_given = framework
     framework, stack_source = stack_for(cat, framework, gpu, assumptions)
     asm = assumptions_for(assumptions, framework, team)
     used: dict = {"framework": {"value": framework, "source": stack_source},
@@ -184,11 +185,20 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         used["power_cap_mw"] = {"value": site_obj.power_cap_w / 1e6, "source": (
             f"site {site_obj.key} power_cap_mw (--power-cap to replace it)")}
     unit = "auto" if unit is None else str(unit).strip().lower()
-    sides = [side_for(cat, cat.accelerator(k), network, site_obj, w, limits, asm, used, unit)
-             for k in keys]
+    sides = []
+    for k in keys:
+        # with no --framework, each accelerator runs its own vendor's best stack (a TPU
+        # MaxText, an H100 Megatron-Core), whatever the order of --gpu
+        own, own_used = asm, used
+        if framework_given is None and len(keys) > 1:
+            stack, source = stack_for(cat, None, k, assumptions)
+            own = assumptions_for(assumptions, stack, team)
+            own_used = {**used, "framework": {"value": stack, "source": source}}
+        sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
+                              own_used, unit))
     for sd in sides:  # parts given that this shape or this hardware cannot run
         problem = layout_problem(w.architecture, w.seq_len, sd.hw.scale_up_domain, fixed,
-                                 allow_tp, n_gpus, bool(asm.kv_heads_split))
+                                 allow_tp, n_gpus, bool(sd.asm.kv_heads_split))
         if problem:
             raise LayoutError(problem + (f" ({sd.acc.key})" if len(sides) > 1 else ""))
     return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj)
@@ -207,7 +217,7 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
     hw = hardware_for(acc, up, out, w.precision, asm, mine)
     inputs = run_inputs(w, acc, site, asm, mine, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
-    return Side(acc, up, out, hw, inputs, mine, site, devices, unit)
+    return Side(acc, up, out, hw, inputs, mine, site, devices, unit, asm)
 
 
 def plan_on(req: Request, engine: str = "auto", curve: bool = False,
@@ -331,6 +341,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     also half of it when that finishes sooner)."""
     i = choice.index
     sd: Side = opts.sides[int(opts.side[i])]
+    asm = sd.asm or asm  # the chosen accelerator's stack
     c = opts.cols
     gpus = int(opts.gpus[i])
     workload = workload_figures(w)

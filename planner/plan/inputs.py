@@ -470,7 +470,8 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
 
 def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[str, str]:
     """(framework, source) of a plan: the one given (--framework), else the best public stack
-    of the (first) accelerator's vendor (frameworks.VENDOR_STACKS)."""
+    of the accelerator's vendor (frameworks.VENDOR_STACKS); of several accelerators, the
+    first's (a plan over several gives each its own: plan/estimate.py prepare)."""
     if framework is not None and framework not in FRAMEWORKS:
         raise InputError("--framework", framework, " or ".join(FRAMEWORKS))
     base = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
@@ -501,8 +502,7 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
         return "megatron", ("flash_attention = false says the run's stack predates "
                             "FlashAttention (Dao et al. 2022) and with it Megatron-Core's "
                             "tensor-parallel overlap: " + FRAMEWORK_SOURCES["megatron"])
-    return stack, (f"the best public stack of {acc.vendor} accelerators ({acc.key}"
-                   + (", the first given" if len(keys) > 1 else "") + f"): {source}")
+    return stack, f"the best public stack of {acc.vendor} accelerators ({acc.key}): {source}"
 
 
 def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..model.flops import model_flops_per_token
-from ..model.search import FITS, Best, SearchKey, best_layouts
+from ..model.search import FITS, Best, SearchKey, best_layouts_each
 from ..model.step import Hardware
 from ..specs import Accelerator, Network, Site, Workload
 from ..units import SECONDS_PER_DAY
@@ -80,6 +80,9 @@ class Side:
     site: Site | None
     unit: int = 1  # devices a size grows by: the purchase unit (cluster.purchase_unit)
     unit_asked: str = "auto"  # the --unit it came from
+    # the assumptions its layouts are scored with: the plan's, with this accelerator's own
+    # stack when none was given (None: the plan's)
+    asm: Assumptions | None = None
 
 
 @dataclass
@@ -110,7 +113,7 @@ def evaluate(w: Workload, sides: list, side: np.ndarray, gpus: np.ndarray, fixed
     fixed_t = tuple(sorted(fixed.items()))
     keys = [SearchKey(w.architecture, w.seq_len, w.global_batch_tokens, sides[s].hw, int(g),
                       fixed_t, allow_tp) for s, g in zip(side.tolist(), gpus.tolist())]
-    best = best_layouts(keys, asm, shared_memo())
+    best = best_layouts_each(keys, [sides[s].asm or asm for s in side.tolist()], shared_memo())
     peak = np.array([sd.hw.peak_flops for sd in sides])[side]
     hbm = np.array([sd.hw.hbm_bytes for sd in sides])[side]
     cols = steady_state(best, peak, hbm)

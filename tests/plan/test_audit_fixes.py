@@ -174,3 +174,22 @@ def test_a_given_cluster_spread_past_its_batch_names_half_of_it():
     for p in (planner.estimate(params="70B", tokens="2T", gpus=1024),
               planner.estimate(params="70B", tokens="2T")):
         assert not any(a["note"].startswith("half") for a in p.alternatives)
+
+
+def test_each_accelerator_runs_its_own_stack_whatever_the_order_of_gpu():
+    # was: the first accelerator's vendor stack for all (MaxText's on an H100, Megatron-Core's
+    # on a TPU), so tpu-v5p,h100-sxm and h100-sxm,tpu-v5p gave different answers
+    kw = dict(params="13B", tokens="200B", deadline="20d", objective="time", power_cap="2MW")
+    a = planner.estimate(gpu="tpu-v5p,h100-sxm", **kw)
+    b = planner.estimate(gpu="h100-sxm,tpu-v5p", **kw)
+    assert (a.cluster["accelerator"], a.training_days, a.layout) == (
+        b.cluster["accelerator"], b.training_days, b.layout)
+    stacks = {"tpu-v5p": "maxtext", "h100-sxm": "megatron-core"}
+    assert a.assumptions["framework"]["value"] == stacks[a.cluster["accelerator"]]
+    other = next(x for x in a.alternatives if x.get("accelerator"))
+    alone = planner.estimate(gpu=other["accelerator"], gpus=other["gpus"], params="13B",
+                             tokens="200B")
+    assert other["training_days"] == pytest.approx(alone.training_days, rel=1e-9)
+    # a stack given applies to every accelerator it can run on
+    c = planner.estimate(gpu="h100-sxm,b200", framework="megatron", **kw)
+    assert c.assumptions["framework"]["value"] == "megatron"
