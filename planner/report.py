@@ -121,6 +121,7 @@ def plan_table(plan: dict) -> str:
                        f"{fmt_fixed(plan['co2_t'], '{:,.0f}')} t"
                        + _ideal(plan, "energy_mwh", lambda x: f"{x:,.0f} MWh")),
             ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
+                     + _cost_unknown_text(plan)
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")
@@ -157,6 +158,24 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+# What an owned cost's part needs, when the part is unknown (model/cost.py)
+OWNED_NEEDS = {"accelerators": "the accelerator's purchase_usd",
+               "servers": "the accelerator's purchase_usd", "network": "the accelerator's "
+               "purchase_usd", "maintenance": "the accelerator's purchase_usd",
+               "facility": "the site's capex_usd_per_mw", "energy": "the site's energy price"}
+
+
+def _cost_unknown_text(plan: dict) -> str:
+    """Why a plan's cost is unknown: the catalog figure it lacks."""
+    cost = plan["cost_usd"]
+    if cost.get("total") is not None:
+        return ""
+    if plan["cost_method"] == "cloud":
+        return " (no cloud price of this accelerator: --price-per-gpu-hour, or a catalog file)"
+    needs = dict.fromkeys(need for part, need in OWNED_NEEDS.items() if cost.get(part) is None)
+    return f" (unknown without {' and '.join(needs) or 'a price'}: a --catalog file)"
 
 
 def _memory_text(plan: dict) -> str:

@@ -368,6 +368,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     cost = {k[len("cost_usd_"):]: float(v[i]) for k, v in c.items()
             if k.startswith("cost_usd_") and not k.startswith("cost_usd_by_method_")
             and math.isfinite(v[i])}
+    cost.setdefault("total", None)  # unknown (a price or a site's capex missing): null
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
     rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
            if k.startswith("reliability_")}

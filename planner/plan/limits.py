@@ -301,10 +301,13 @@ UNITS_CEILING = 2.0**50
 
 
 def objective_columns(inst: SizingInstance, minimise: str | None = None):
-    """(primary, resolution, tie-breakers) of the objective: cost then time, or time then
-    cost; when relaxing a limit, what that limit bounds first, then the plan's objective."""
+    """(primary, resolution, tie-breakers) of the objective: cost, then device-hours (what a
+    cost is made of, so an option whose price is unknown is ranked as the cheapest would be:
+    the fewest device-hours, not the fastest), then time; or time then cost; when relaxing a
+    limit, what that limit bounds first, then the plan's objective."""
     cost, days = inst.cost_usd, inst.training_days
-    main = ([cost, days], COST_RESOLUTION_USD) if inst.objective == "cost" else \
+    device_days = inst.gpus * days
+    main = ([cost, device_days, days], COST_RESOLUTION_USD) if inst.objective == "cost" else \
         ([days, cost], DAYS_RESOLUTION)
     if minimise is None:
         return main[0][0], main[1], main[0][1:]

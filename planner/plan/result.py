@@ -104,7 +104,8 @@ class Plan:
             return f"Plan(infeasible, binding={self.binding!r}: {self.reason})"
         return (f"Plan({self.cluster['gpus']} x {self.cluster['accelerator']}, "
                 f"{self.training_days:.1f} days, MFU {self.mfu:.1%}, "
-                f"${self.cost_usd['total'] / 1e6:,.1f}M {self.cost_method})")
+                + (f"${self.cost_usd['total'] / 1e6:,.1f}M" if self.cost_usd.get("total")
+                   is not None else "cost unknown") + f" {self.cost_method})")
 
 
 # The figures of a plan that are None when it has no layout that runs.

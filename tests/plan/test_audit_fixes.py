@@ -193,3 +193,25 @@ def test_each_accelerator_runs_its_own_stack_whatever_the_order_of_gpu():
     # a stack given applies to every accelerator it can run on
     c = planner.estimate(gpu="h100-sxm,b200", framework="megatron", **kw)
     assert c.assumptions["framework"]["value"] == "megatron"
+
+
+def test_an_owned_cluster_whose_cost_is_unknown_is_sized_as_the_cheapest_would_be(tmp_path):
+    # was: with no site capex every owned cost was unknown and the tie-break on time bought
+    # the largest cluster the site could power (94,208 H100 for a 70B run, 0.92 days)
+    from pathlib import Path
+
+    from planner import report
+
+    site = (Path(__file__).resolve().parents[2] / "hardware" / "sites"
+            / "eu-colocation.toml").read_text()
+    folder = tmp_path / "hardware" / "sites"
+    folder.mkdir(parents=True)
+    (folder / "nocap.toml").write_text(
+        "\n".join(ln for ln in site.splitlines() if not ln.startswith("capex_usd_per_mw")))
+    kw = dict(params="7B", tokens="200B", site="nocap", catalog=tmp_path)
+    owned = planner.estimate(ownership="owned", **kw)
+    cloud = planner.estimate(**kw)
+    assert owned.cluster["gpus"] == cloud.cluster["gpus"]
+    assert owned.cost_usd["total"] is None and owned.to_dict()["cost_usd"]["total"] is None
+    assert "unknown without the site's capex_usd_per_mw" in report.plan_table(owned.to_dict())
+    assert "cost unknown" in repr(owned)
