@@ -74,7 +74,7 @@ PLAN = ("estimate", "--params", "1T", "--tokens", "15T", "--gpus", "16384")
 
 @pytest.mark.parametrize("old, new, says", [
     ("scale_out_gb_per_s = { value = 50,", "scale_out_gb_per_s = { value = -50,",
-     ["scale_out_gb_per_s.value: -50 is negative", "[0.001, 1,000,000]"]),
+     ["scale_out_gb_per_s.value: -50 is negative", "[0.001, 100,000]"]),
     ("peak_bf16_tflops = { value = 989.4,", "peak_bf16_tflops = { value = -989.4,",
      ["peak_bf16_tflops.value: -989.4 is negative"]),
     ("peak_bf16_tflops = { value = 989.4,", "peak_bf16_tflops = { value = inf,",

@@ -9,9 +9,10 @@ Ranges (docs/uncertainty.md):
   quadrature (the fitted residual already holds the step model's error);
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
 - failure rate: lognormal multiplier, log-sd ``failure_rate_log_sd``;
-- cloud price, PUE, energy price: triangular(low, value, high) from the catalog figure's own
-  range when it has one, else the relative default range named in Assumptions;
-- design-day (peak) PUE: triangular over the site figure's own range when it has one (never
+- cloud price, PUE, energy price: over the catalog figure's own range when it has one (else
+  the relative default range named in Assumptions), peaked at the figure and with it as the
+  median (``triangular``);
+- design-day (peak) PUE: the same over the site figure's own range when it has one (never
   below the annual PUE drawn), else the annual PUE's draw scaled to it.
 """
 
@@ -27,14 +28,21 @@ QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd"
 
 def triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None,
                relative: float, n: int) -> np.ndarray:
-    """Draws from triangular(low, value, high); a missing bound is value x (1 -/+ relative)."""
+    """Draws over low..high peaked at the value, the value their median: half from a
+    triangle on low..value and half from one on value..high, each with its mode at the value
+    (a catalog figure is a typical quote, its range the spread of quotes: MI300X's median
+    listing $1.99 in $1.50-6.00, whose one triangular(low, value, high) would put the median
+    at $3.00). A missing bound is value x (1 -/+ relative)."""
     if value is None or not np.isfinite(value):
         return np.full(n, np.nan)
     lo = value * (1 - relative) if low is None else min(low, value)
     hi = value * (1 + relative) if high is None else max(high, value)
     if hi <= lo:
         return np.full(n, float(value))
-    return rng.triangular(lo, value, hi, n)
+    v = rng.random(n)
+    side = rng.random(n) < 0.5
+    # inverse CDFs: ((x - lo)/(value - lo))^2 below the value, 1 - ((hi - x)/(hi - value))^2 above
+    return np.where(side, lo + (value - lo) * np.sqrt(v), hi - (hi - value) * np.sqrt(1.0 - v))
 
 
 def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownership: str,

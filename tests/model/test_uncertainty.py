@@ -48,6 +48,18 @@ def test_triangular_uses_catalog_range_or_relative_default():
     assert np.isnan(triangular(rng, float("nan"), None, None, 0.25, 3)).all()
 
 
+def test_a_drawn_figure_has_its_catalog_value_as_median():
+    # was: one triangular(1.50, 1.99, 6.00) for MI300X's median listing, whose median is $3.00
+    # (a cost P50 56% above the headline)
+    x = triangular(np.random.default_rng(0), 1.99, 1.50, 6.00, 0.25, 200_000)
+    assert np.median(x) == pytest.approx(1.99, rel=0.005)
+    assert x.min() >= 1.50 and x.max() <= 6.00
+    # each side a triangle with its mode at the value: a quarter of the draws in the half of
+    # each side nearest the low or high end
+    assert np.mean(x < 1.745) == pytest.approx(0.5 * 0.25, abs=0.005)
+    assert np.mean(x > 3.995) == pytest.approx(0.5 * 0.25, abs=0.005)
+
+
 def test_cloud_cost_draws_equal_hours_times_price():
     inputs = dict(checkpoint_s=5.0, device_power_w=1275.0, pue=1.1, peak_pue=1.2,
                   cloud_usd_per_hour=2.0,
