@@ -70,6 +70,8 @@ def _error_fields(exc: Exception | str) -> tuple[str | None, str | None]:
         listing = "workloads" if exc.kind == "workloads" else "hardware"
         return FLAGS.get(exc.kind, exc.kind), f"a key of 'planner {listing} list': " \
             + ", ".join(exc.known)
+    if isinstance(exc, CatalogError) and getattr(exc, "option", None):  # a file's key
+        return exc.option, exc.accepted
     head = str(exc).split(":", 1)[0].strip()  # "--plot: ...", "NAME: ...", "FLEET.toml: ..."
     return (head if head.startswith("-") or head.split(".")[0].isupper() else None), None
 

@@ -64,7 +64,7 @@ def _checked(path: Path, kind: str, data: dict) -> dict:
     try:
         check(SCHEMAS[kind], data)
     except SchemaError as exc:
-        raise CatalogError(f"{path}: {exc}") from None
+        raise CatalogError(f"{path}: {exc}", f"{path}: {exc.name}", exc.accepted) from None
     return data
 
 

@@ -44,7 +44,15 @@ class LayoutError(InputError):
 
 
 class CatalogError(ValueError):
-    """A catalog file that is missing, unreadable or breaks the schema."""
+    """A catalog file that is missing, unreadable or breaks the schema; ``option`` names the
+    file and key ("path/h100.toml: hbm_gb.value") and ``accepted`` the form, when known."""
+
+    def __init__(self, message: str, option: str | None = None, accepted: str | None = None):
+        super().__init__(message)
+        self.option, self.accepted = option, accepted
+
+    def __reduce__(self):  # travels between processes (sweep workers)
+        return type(self), (str(self), self.option, self.accepted)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

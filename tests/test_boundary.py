@@ -93,6 +93,18 @@ def test_catalog_figures_are_range_checked(tmp_path, old, new, says):
     assert "h100-sxm.toml" in text  # the file named, not --gpus
 
 
+def test_a_catalog_files_error_names_its_key_and_form_in_json(tmp_path):
+    # was: "option": null, "accepted": null for every catalog file's error
+    import json
+
+    cat = user_catalog(tmp_path, "sites", "us-hyperscale",
+                       SITE.replace("pue = { value = 1.10,", "pue = { value = -1.1,"))
+    code, text = planner_cli(*PLAN, "--catalog", cat, "--format", "json")
+    err = json.loads(text)["error"]
+    assert code == 2 and err["option"].endswith("us-hyperscale.toml: pue.value")
+    assert err["accepted"].startswith("a number in [1, 10]")
+
+
 def test_a_site_pue_below_one_is_refused(tmp_path):
     cat = user_catalog(tmp_path, "sites", "us-hyperscale",
                        SITE.replace("pue = { value = 1.10,", "pue = { value = -1.1,"))
