@@ -405,4 +405,13 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     for p in user:
         if not p.is_dir():
             raise CatalogError(f"catalog directory '{p}' does not exist")
+        if not any((p / folder).is_dir() for folder in KINDS.values()) and any(
+                next(p.glob(pattern), None) for pattern in ("*.toml", "*/*.toml",
+                                                            "*/*/*.toml")):
+            # files in a misnamed folder (hardware/accelerator/, workload/) would add nothing,
+            # silently (an empty directory, to be filled later, adds nothing either)
+            raise CatalogError(f"catalog directory '{p}' holds none of the catalog's folders "
+                               f"({', '.join(f + '/' for f in KINDS.values())}): a file must "
+                               "sit in one of them, as in the planner's own hardware/ and "
+                               "workloads/")
     return Catalog(tuple(user))

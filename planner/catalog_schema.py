@@ -52,12 +52,17 @@ def _low_high(table: dict):
     return None
 
 
+# When a figure was true: a year, a month or a day (the catalog's dates, docs/catalog.md)
+AS_OF = Text(pattern=r"(19|20|21)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?",
+             note="a date YYYY, YYYY-MM or YYYY-MM-DD")
+
+
 def figure(valid: Number, required: bool = False, note: str = "") -> Key:
     """A sourced figure: { value, source, as_of[, confidence, low, high, note] }, the value
     (and its range low..high) inside ``valid``."""
     return Key(Table({
         "value": Key(valid, required=True), "source": Key(Text(nonempty=True), required=True),
-        "as_of": Key(Text(), required=True),
+        "as_of": Key(AS_OF, required=True),
         "confidence": Key(Text(CONFIDENCE, note="V verified primary, S secondary, U "
                                                "unverified, D derived")),
         "low": Key(valid), "high": Key(valid), "note": Key(Text()),
@@ -138,7 +143,7 @@ SITE = Table({
 DIM = Number(1, 2**24, whole=True)
 DIM0 = Number(0, 2**24, whole=True)
 ARCHITECTURE = Table({
-    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(AS_OF, required=True),
     "note": Key(TEXT),
     "layers": Key(DIM, note="with hidden, heads and vocab: the published shape (none of them: "
                             "the shape rule from [training] params)"),
@@ -153,7 +158,7 @@ ARCHITECTURE = Table({
     "group_top_k": Key(DIM0, note="groups a token may route to (DeepSeek-V3: 4)"),
 }, what="the [architecture] table")
 TRAINING = Table({
-    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(AS_OF, required=True),
     "note": Key(TEXT), "params": Key(Number(0, MAX_PARAMS, low_open=True)),
     "active_params": Key(Number(0, MAX_PARAMS, low_open=True)),
     "tokens": Key(Number(0, MAX_TOKENS, note="0: unknown, give --tokens")),
@@ -175,7 +180,7 @@ STAGE = Table({
 REFERENCE = Table({
     "row_id": Key(Text(nonempty=True), required=True),
     "kind": Key(Text(("throughput", "whole_run")), required=True),
-    "source": Key(Text(nonempty=True), required=True), "as_of": Key(TEXT, required=True),
+    "source": Key(Text(nonempty=True), required=True), "as_of": Key(AS_OF, required=True),
     "accelerator": Key(KEY), "gpus": Key(Number(1, MAX_DEVICES, whole=True)),
     "layout": Key(TEXT), "seq_len": Key(Number(1, MAX_SEQ_LEN, whole=True)),
     "global_batch_tokens": Key(Number(1, MAX_BATCH_TOKENS)),

@@ -424,3 +424,41 @@ def test_hardware_show_checks_the_file_as_every_use_does(tmp_path):
     for show in (catalog_show, catalog_item):
         with pytest.raises(CatalogError, match="hbm_gb.value: -96 is negative"):
             show(cat, "accelerators", "my-gpu")
+
+
+def test_a_figures_date_has_the_catalogs_form(tmp_path):
+    # was: as_of = "last year" accepted and shown
+    path = _write(tmp_path, "hardware/sites", "s",
+                  'pue = { value = 1.2, source = "our meter", as_of = "last year" }\n')
+    with pytest.raises(CatalogError, match="pue.as_of: 'last year' does not have the form; "
+                                           "accepted: a date YYYY, YYYY-MM or YYYY-MM-DD"):
+        load_file("sites", path)
+    for good in ("2026", "2026-03", "2026-03-31"):
+        path.write_text(f'pue = {{ value = 1.2, source = "our meter", as_of = "{good}" }}\n')
+        assert load_file("sites", path).pue == 1.2
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ('scale_up_network = "nvlink4"', 'scale_up_network = "nvlink9"',
+     "scale_up_network 'nvlink9' names no network of the catalog (did you mean nvlink"),
+    ('scale_up_network = "nvlink4"', 'scale_up_network = "ib-ndr"',
+     "scale_up_network 'ib-ndr' is a scale_out network; accepted: a scale_up network"),
+])
+def test_an_accelerators_network_must_exist_and_be_of_its_tier(tmp_path, old, new, says):
+    # was: a scale-out network as the scale-up one accepted; a typo named no near key
+    assert old in H100
+    text = "\n".join(ln for ln in H100.replace(old, new).splitlines()
+                     if not ln.startswith("aliases"))
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        planner.estimate(params="1B", tokens="10B", gpus=8, gpu="my-gpu", catalog=tmp_path)
+
+
+def test_catalog_files_in_misnamed_folders_are_named_not_ignored(tmp_path):
+    # was: hardware/accelerator/ (singular) silently added nothing: "unknown accelerator"
+    _write(tmp_path, "hardware/accelerator", "my-gpu", H100)
+    with pytest.raises(CatalogError, match="holds none of the catalog's folders"):
+        catalog(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert catalog(empty).user_dirs  # a directory still to be filled adds nothing, quietly

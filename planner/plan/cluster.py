@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..assumptions import Assumptions
 from ..catalog import Catalog
-from ..errors import CatalogError, InputError, UnknownKeyError
+from ..errors import CatalogError, InputError, UnknownKeyError, did_you_mean
 from ..model import power as power_model
 from ..model import reliability
 from ..model.architecture import param_counts
@@ -40,12 +40,22 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
 
     def own(name: str):
         key = getattr(acc, name)
+        path = cat.path("accelerators", acc.key)
+        tier = name[:-len("_network")]  # "scale_up" or "scale_out"
         try:
-            return cat.network(key) if key else None
+            net = cat.network(key) if key else None
         except UnknownKeyError as exc:
-            raise CatalogError(f"{cat.path('accelerators', acc.key)}: {name} '{key}' names no "
-                               f"network of the catalog; known: {', '.join(exc.known)}") \
+            near = did_you_mean(key, exc.known)
+            raise CatalogError(f"{path}: {name} '{key}' names no network of the catalog"
+                               + (f" (did you mean {near}?)" if near else "")
+                               + f"; known: {', '.join(exc.known)}", f"{path}: {name}") \
                 from None
+        if net is not None and net.tier != tier:
+            fits = [n.key for n in cat.all("networks") if n.tier == tier]
+            raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
+                               f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
+                               f"a {tier} network: {', '.join(fits)}")
+        return net
 
     up = own("scale_up_network")
     out = cat.network(network) if network is not None else own("scale_out_network")
