@@ -103,6 +103,11 @@ class Assumptions:
                                       "(NVIDIA/nccl-tests issue 212), InfiniBand NDR 0.92-0.96 "
                                       "(NVIDIA/nccl-tests issue 290)",
                                       valid=EFFICIENCY)
+    switch_radix_default: float = _a(64, "used only when the scale-out network profile has no "
+                                     "radix: the ports of an NDR InfiniBand switch, NVIDIA "
+                                     "QM9700 (docs.nvidia.com QM97X0 user manual: 64 x 400G; "
+                                     "hardware/networks/ib-ndr.toml)", "ports",
+                                     valid=Number(2, 1e5, whole=True, note="ports"))
     link_latency_default_s: float = _a(5e-6, "used only when a network profile has no latency: "
                                        "llm-analysis takes 8 us per intra-node message "
                                        "(cli99/llm-analysis gpu_configs), calculon 1-2 us "

@@ -90,13 +90,21 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     elif frac is None:
         frac = asm.matmul_fraction_default
         used["matmul_fraction"] = {"value": frac, "source": asm.source("matmul_fraction_default")}
-    up_frac = (up.achievable_fraction if up and up.achievable_fraction else
-               asm.link_fraction_default)
-    out_frac = (out.achievable_fraction if out and out.achievable_fraction else
-                asm.link_fraction_default)
-    up_lat = up.hop_latency_s if up and up.hop_latency_s else asm.link_latency_default_s
-    out_lat = out.hop_latency_s if out and out.hop_latency_s else asm.link_latency_default_s
-    radix = out.switch_radix if out and out.switch_radix else 64
+    def figure(net, field: str, default: str, tier: str):
+        """A network's figure, else the default, reported in ``used`` as the plan's."""
+        value = getattr(net, field) if net is not None else None
+        if value:
+            return value
+        used[f"{tier}_{default}"] = {"value": getattr(asm, default), "source": (
+            f"{tier.replace('_', '-')} network {net.key if net else '(none)'} gives no "
+            f"{field}: " + asm.source(default))}
+        return getattr(asm, default)
+
+    up_frac = figure(up, "achievable_fraction", "link_fraction_default", "scale_up")
+    out_frac = figure(out, "achievable_fraction", "link_fraction_default", "scale_out")
+    up_lat = figure(up, "hop_latency_s", "link_latency_default_s", "scale_up")
+    out_lat = figure(out, "hop_latency_s", "link_latency_default_s", "scale_out")
+    radix = int(figure(out, "switch_radix", "switch_radix_default", "scale_out"))
     # a fabric built with its own per-device bandwidth (a cloud instance type) overrides the
     # accelerator's reference design
     out_bw = (out.device_bytes_per_s if out and out.device_bytes_per_s
