@@ -248,6 +248,11 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     used["energy_usd_per_kwh"] = {"value": price, "source": src}
     carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh is not None
               else asm.grid_kg_co2_per_mwh)  # 0 kg/MWh is a carbon-free supply, not unknown
+    if acc.purchase_usd and not acc.server_usd_per_device:
+        # the owned cost's rest of the server, when no server quote is in the catalog
+        used["server_overhead"] = {"value": asm.server_overhead, "source": (
+            f"{acc.key} has no server_usd_per_device: the rest of the server is "
+            f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,
