@@ -98,5 +98,13 @@ def test_p50_is_the_headline_run(team):
     # (it was 2% above it for the default team)
     plan = planner.estimate(params="405B", tokens="15T", gpus=16384, uncertainty=True,
                             team=team)
-    assert plan.p50["training_days"] == pytest.approx(plan.training_days, rel=0.01)
+    assert plan.p50["training_days"] == pytest.approx(plan.training_days, rel=1e-6)
     assert plan.p10["training_days"] < plan.training_days < plan.p90["training_days"]
+
+
+def test_p50_is_the_headline_run_at_a_hundred_thousand_devices():
+    # was 1.5% above: goodput's response to the failure rate drawn is not linear there
+    plan = planner.estimate(params="2T", tokens="15T", gpu="tpu-v5p", gpus=110_592,
+                            uncertainty=True)
+    assert plan.p50["training_days"] == pytest.approx(plan.training_days, rel=1e-6)
+    assert plan.p50["gpu_hours"] == pytest.approx(plan.gpu_hours, rel=1e-6)
