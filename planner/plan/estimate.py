@@ -116,7 +116,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=bool(curve), progress=bar)
     if uncertainty and plan.feasible:
-        plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, req.asm, seed)
+        chosen = next((sd.asm for sd in req.sides
+                       if sd.acc.key == plan.cluster["accelerator"] and sd.asm), req.asm)
+        plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed)
     return checked(plan)
 
 
