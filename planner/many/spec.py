@@ -220,8 +220,20 @@ def _spec(data: dict, base: Path) -> Spec:
     catalog = (catalog,) if isinstance(catalog, str) else tuple(catalog)
     catalog = tuple(str((base / c).resolve()) for c in catalog)
     assumptions = fixed.pop("assumptions", {})
-    axes = tuple((k, tuple(v)) for k, v in data.get("axes", {}).items())
-    zipped = tuple((k, tuple(v)) for k, v in data.get("zip", {}).items())
+
+    def file_relative(name: str, value):
+        """A workload file (FILE.toml, config.json) relative to the spec, as its catalog is,
+        so a spec runs alike from any directory."""
+        if name == "workload" and isinstance(value, str) and \
+                value.lower().endswith((".toml", ".json")) and not Path(value).is_absolute():
+            return str((base / value).resolve())
+        return value
+
+    fixed = {k: file_relative(k, v) for k, v in fixed.items()}
+    axes = tuple((k, tuple(file_relative(k, x) for x in v))
+                 for k, v in data.get("axes", {}).items())
+    zipped = tuple((k, tuple(file_relative(k, x) for x in v))
+                   for k, v in data.get("zip", {}).items())
     if len({len(v) for _, v in zipped}) > 1:
         raise SpecError("[zip]", {k: len(v) for k, v in zipped}, "lists of equal length",
                         "has lists of different lengths")

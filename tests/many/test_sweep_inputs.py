@@ -87,3 +87,18 @@ def test_an_unknown_key_is_named_against_its_modes_inputs():
         load_spec({"mode": "budget", "fixed": {"usd": "1M"}, "axes": {"tokenz": ["1T"]}})
     with pytest.raises(SpecError, match=r'is not an input \(an input of mode = "budget"\)'):
         load_spec({"fixed": {"tokens": "1T", "params": "7B"}, "axes": {"usd": ["1M"]}})
+
+
+def test_a_workload_file_is_read_relative_to_the_spec(tmp_path, monkeypatch):
+    # was: relative to the working directory, where the catalog was relative to the spec
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "specs").mkdir()
+    shutil.copy(root / "workloads" / "llama3.1-8b.toml", tmp_path / "specs" / "mine.toml")
+    path = tmp_path / "specs" / "what-if.toml"
+    path.write_text('[fixed]\nworkload = "mine.toml"\ntokens = "1T"\n[axes]\ngpus = [64]\n')
+    monkeypatch.chdir(tmp_path)  # not the spec's directory
+    spec = load_spec(path)
+    assert spec.fixed["workload"] == str(tmp_path / "specs" / "mine.toml")
