@@ -115,6 +115,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=bool(curve), progress=bar)
+    if req.n_gpus is not None and deadline is None and plan.feasible \
+            and plan.training_days > req.asm.deadline_days:
+        plan = _with_deadline_size(req, plan)
     if uncertainty and plan.feasible:
         chosen = next((sd.asm for sd in req.sides
                        if sd.acc.key == plan.cluster["accelerator"] and sd.asm), req.asm)
@@ -450,6 +453,22 @@ def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[di
              "mfu": float(half.cols["mfu"][0]),
              "note": "half the devices finish sooner: this cluster is spread past what its "
                      "batch uses"}]
+
+
+def _with_deadline_size(req: Request, plan: Plan) -> Plan:
+    """A given cluster that runs past the default deadline (128 A100 for a 405B model: 109
+    years): the plan adds, as an alternative, the cluster that meets that deadline, as a
+    sizing with no --gpus would choose it."""
+    sized = plan_on(replace(req, n_gpus=None), engine="numpy", alternatives=False)
+    if not sized.feasible or sized.cluster["gpus"] == plan.cluster["gpus"]:
+        return plan
+    days = req.asm.deadline_days
+    return replace(plan, alternatives=[*plan.alternatives, {
+        "accelerator": sized.cluster["accelerator"], "gpus": sized.cluster["gpus"],
+        "layout": sized.layout, "training_days": sized.training_days, "mfu": sized.mfu,
+        "cost_usd_total": (sized.cost_usd or {}).get("total"),
+        "note": f"meets the default {days:g}-day deadline this cluster runs past "
+                "(--deadline to set one)"}])
 
 
 def _ranked(key: SearchKey, asm: Assumptions):

@@ -215,3 +215,18 @@ def test_an_owned_cluster_whose_cost_is_unknown_is_sized_as_the_cheapest_would_b
     assert owned.cost_usd["total"] is None and owned.to_dict()["cost_usd"]["total"] is None
     assert "unknown without the site's capex_usd_per_mw" in report.plan_table(owned.to_dict())
     assert "cost unknown" in repr(owned)
+
+
+def test_a_given_cluster_past_the_default_deadline_names_the_one_that_meets_it():
+    # was: 128 A100 for a 405B model on 15T tokens, 109 years, "feasible" and nothing more
+    plan = planner.estimate(params="405B", tokens="15T", gpu="a100-80gb", gpus=128)
+    assert plan.feasible and plan.training_days > 10_000
+    alt = plan.alternatives[-1]
+    assert "meets the default 120-day deadline" in alt["note"]
+    sized = planner.estimate(params="405B", tokens="15T", gpu="a100-80gb")
+    assert (alt["gpus"], alt["training_days"]) == (sized.cluster["gpus"],
+                                                   pytest.approx(sized.training_days))
+    # within the deadline, or with one given, no such line
+    given = planner.estimate(params="405B", tokens="15T", gpu="a100-80gb", gpus=128,
+                             deadline="150y")
+    assert given.feasible and not any("default" in a["note"] for a in given.alternatives)
