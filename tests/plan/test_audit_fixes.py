@@ -227,6 +227,8 @@ def test_a_given_cluster_past_the_default_deadline_names_the_one_that_meets_it()
     assert (alt["gpus"], alt["training_days"]) == (sized.cluster["gpus"],
                                                    pytest.approx(sized.training_days))
     # within the deadline, or with one given, no such line
-    given = planner.estimate(params="405B", tokens="15T", gpu="a100-80gb", gpus=128,
-                             deadline="150y")
-    assert given.feasible and not any("default" in a["note"] for a in given.alternatives)
+    kw = dict(params="405B", tokens="15T", gpu="a100-80gb", gpus=24576)
+    assert any("default" in a["note"] for a in planner.estimate(**kw).alternatives)
+    given = planner.estimate(deadline="1y", **kw)
+    assert given.feasible and given.training_days > 120
+    assert not any("default" in a["note"] for a in given.alternatives)
