@@ -22,7 +22,9 @@ SENSITIVITY_RANGES = {
             "energy.py; Uptime Institute survey 1.55-1.58)"),
     "energy_usd_per_kwh": (0.05, 0.12, "US industrial by state (EIA Electric Power Monthly, "
                            "Table 5.6.B)"),
-    "tp_comm_overlap": (0.0, 0.5, "none to half of TP collectives overlapped"),
+    "tp_comm_overlap": (0.0, 1.0, "none to all of the tensor-parallel collectives hidden "
+                        "behind the GEMMs (Megatron-LM 2021: none; Megatron-Core's userbuffers "
+                        "overlap: the calibrated tp_overlap_fraction, 0.65)"),
 }
 
 

@@ -233,3 +233,20 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
     for i, (x, ok) in enumerate(probes):
         if not ok:
             assert all(later < x for later, _ in probes[i + 1:]), probes
+
+
+def test_an_assumed_pue_or_energy_price_moves_an_owned_plan_as_the_keyword_does():
+    # was: assumptions={"pue": ...} lost to the site's figure, so the tornado's PUE and energy
+    # rows read 0 even for an owned cluster
+    kw = dict(params="70B", tokens="1T", gpus=1024, ownership="owned")
+    a = planner.estimate(**kw, assumptions={"pue": 1.5, "energy_usd_per_kwh": 0.12})
+    k = planner.estimate(**kw, pue=1.5, energy_usd_per_kwh=0.12)
+    assert a.cost_usd["total"] == pytest.approx(k.cost_usd["total"])
+    assert a.cost_usd["total"] > planner.estimate(**kw).cost_usd["total"]
+    rows = {r["assumption"]: r for r in inverse.sensitivity("cost_usd", **kw)}
+    assert rows["pue"]["at_high"] > rows["pue"]["at_low"]
+    assert rows["energy_usd_per_kwh"]["at_high"] > rows["energy_usd_per_kwh"]["at_low"]
+    # the overlap's range holds the plan's own (Megatron-Core's calibrated 0.65): the base
+    # lies between its ends
+    tp = rows["tp_comm_overlap"]
+    assert tp["at_high"] <= tp["base"] <= tp["at_low"]

@@ -174,6 +174,13 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                          "given (--assume)"} for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
+    if isinstance(assumptions, dict):
+        # an assumption given for the PUE or the energy price is the user's figure, as the
+        # keyword is: it replaces the site's (it had been taken only where no site gives one,
+        # and every plan has a site, so it moved nothing: the tornado read 0 for both)
+        pue = assumptions.get("pue") if pue is None else pue
+        if energy_usd_per_kwh is None:
+            energy_usd_per_kwh = assumptions.get("energy_usd_per_kwh")
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                           price_per_gpu_hour, pue, energy_usd_per_kwh)
     keys = gpu_keys(gpu, asm, used)

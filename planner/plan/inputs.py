@@ -581,6 +581,9 @@ def parse_seed(seed) -> int:
     value = seed
     if isinstance(seed, str) and seed.strip().isdigit():
         value = int(seed)
+    elif isinstance(seed, numbers.Real) and not isinstance(seed, bool) \
+            and float(seed).is_integer() and 0 <= float(seed) < 2**53:
+        value = int(seed)  # a whole number as a float (a pandas column with a blank: 7.0)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
             or not 0 <= value < 2**63:
         raise InputError("--seed", seed, "a whole number from 0 to 2^63 - 1")

@@ -285,3 +285,13 @@ def test_default_site():
 
     used = {}
     assert default_site(NoSites(), used) is None and used == {}
+
+
+def test_a_whole_seed_as_a_float_is_the_seed():
+    # was: 7.0 refused, so a pandas seed column with one blank cell failed every seeded row
+    from planner.plan.inputs import parse_seed
+
+    assert parse_seed(7.0) == parse_seed("7") == 7
+    for bad in (7.5, -1.0, float("nan"), True):
+        with pytest.raises(InputError, match="--seed"):
+            parse_seed(bad)
