@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import USER_ERRORS, error_text
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
+from ..plan.fields import to_pandas
 from ..plan.options import shared_searches
 from ..plan.result import (
     FRACTIONS,
@@ -218,7 +219,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     if hasattr(scenarios, "iloc"):
         import pandas as pd
 
-        frame = out.to_pandas()
+        frame = to_pandas(out)
         frame.index = scenarios.index
         return pd.concat([scenarios, frame], axis=1)
     return out

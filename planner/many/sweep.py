@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..plan.fields import to_pandas
 from ..progress import Progress
 from ..tuning import SWEEP_INFLIGHT_PER_WORKER
 from ..units import parse_int_count
@@ -169,7 +170,7 @@ class SweepResult:
     def to_frame(self):
         """The whole dataset as a pandas DataFrame, in scenario order (text answers as
         categoricals)."""
-        return self.read().to_pandas()
+        return to_pandas(self.read())
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path is not None else "in memory"

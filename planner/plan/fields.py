@@ -130,6 +130,18 @@ def schema(fields: list[tuple[str, str, str]], metadata: dict | None = None):
                       for name, kind, unit in fields], metadata=metadata)
 
 
+def to_pandas(table):
+    """An answer table as pandas reads it with stable types: whole-number and true/false
+    columns as pandas' nullable Int64 and boolean, so a null (an error row, an infeasible
+    row's layout) neither turns a count into floats nor ``feasible`` into objects, and every
+    call, whatever its rows, has the same dtypes."""
+    import pandas as pd
+    import pyarrow as pa
+
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    return table.to_pandas(types_mapper=nullable.get)
+
+
 def frame(flat: dict, fields: list[tuple[str, str, str]]):
     """One answer's flat columns (``flat``: name -> value) as a one-row pandas DataFrame of
     exactly ``fields``, in their order and types (a value not given, or not finite, is null):
@@ -149,7 +161,7 @@ def frame(flat: dict, fields: list[tuple[str, str, str]]):
         else:
             cast = {"f8": float, "i8": int, "bool": bool}[kind]
             arrays.append(pa.array([cast(v)], types[kind]))
-    return pa.Table.from_arrays(arrays, schema=schema(fields)).to_pandas()
+    return to_pandas(pa.Table.from_arrays(arrays, schema=schema(fields)))
 
 
 # The sizing's status and limits as CSV columns (Plan.sizing less its option table and
