@@ -74,6 +74,8 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
             choice = _judged(opts, st.slim, limits, asm)
         else:
             choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=engine != "numpy")
+            if choice.feasible and choice.binding is None:
+                choice.binding = "gpus"  # the size given binds, as it does on one accelerator
     else:
         cp_sat = engine == "cp-sat" or (engine == "auto" and (
             limits.caps_size or len(sides) > 1 or limits.objective == "time"))

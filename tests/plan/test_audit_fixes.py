@@ -232,3 +232,10 @@ def test_a_given_cluster_past_the_default_deadline_names_the_one_that_meets_it()
     given = planner.estimate(deadline="1y", **kw)
     assert given.feasible and given.training_days > 120
     assert not any("default" in a["note"] for a in given.alternatives)
+
+
+def test_a_given_size_binds_on_several_accelerators_as_on_one():
+    # was: binding "gpus" on one accelerator, None on h100-sxm,b200 for the same plan
+    one = planner.estimate(params="13B", tokens="200B", gpus=256)
+    two = planner.estimate(params="13B", tokens="200B", gpus=256, gpu="h100-sxm,b200")
+    assert one.binding == two.binding == "gpus"
