@@ -184,6 +184,9 @@ class Vars:
                 self.start[opt.run], opt.duration_steps, self.x[o], f"run_{o}")
             for o, opt in enumerate(inst.options)]
         self.late = [model.new_int_var(0, inst.steps, f"late_{r}") for r in range(len(inst.runs))]
+        # capacity a diagnosis adds (shortfall): ("devices", site, accelerator) or ("power",
+        # site) -> the extra devices or power steps, from the start of the horizon
+        self.extra: dict = {}
 
 
 class Module(abc.ABC):
@@ -242,7 +245,8 @@ class DeviceCapacity(Module):
                 held, hold_demand, top = _reservations(model, [int(n) for n in on_hand],
                                                        f"dev_{s}_{acc}")
                 model.add_cumulative([v.interval[o] for o in opts] + held,
-                                     [inst.options[o].gpus for o in opts] + hold_demand, top)
+                                     [inst.options[o].gpus for o in opts] + hold_demand,
+                                     top + v.extra.get(("devices", s, acc), 0))
 
 
 def power_step_mw(inst: "FleetInstance") -> float:
@@ -267,7 +271,8 @@ class PowerCapacity(Module):
             held, hold_demand, top = _reservations(model, cap, f"power_{s}")
             need = need_units([inst.options[o].power_mw for o in opts], step)
             model.add_cumulative([v.interval[o] for o in opts] + held,
-                                 [int(n) for n in need] + hold_demand, top)
+                                 [int(n) for n in need] + hold_demand,
+                                 top + v.extra.get(("power", s), 0))
 
 
 MODULES = {"placement": OnePlacementPerRun, "window": RunWindow, "devices": DeviceCapacity,
@@ -292,10 +297,23 @@ def cost_units(inst: FleetInstance) -> list[int]:
     return out
 
 
-def build_model(inst: FleetInstance, relaxed: tuple = ()) -> tuple[cp_model.CpModel, Vars]:
-    """The constraints (every family not in `relaxed`), without an objective."""
+def build_model(inst: FleetInstance, relaxed: tuple = (),
+                short: tuple = ()) -> tuple[cp_model.CpModel, Vars]:
+    """The constraints (every family not in `relaxed`), without an objective; the families in
+    ``short`` ("devices", "power") get a capacity variable added per site (and accelerator):
+    what a diagnosis asks for (shortfall)."""
     model = cp_model.CpModel()
     v = Vars(inst, model)
+    step = power_step_mw(inst)
+    for s, site in enumerate(inst.sites):
+        mine = [o for o in inst.options if o.site == s]
+        if "devices" in short:
+            for acc in sorted(site.devices):
+                most = sum(o.gpus for o in mine if o.accelerator == acc)
+                v.extra[("devices", s, acc)] = model.new_int_var(0, most, f"more_{s}_{acc}")
+        if "power" in short and mine:
+            most = int(sum(need_units([o.power_mw for o in mine], step)))
+            v.extra[("power", s)] = model.new_int_var(0, most, f"more_power_{s}")
     for name, module in MODULES.items():
         if name not in relaxed:
             module().build(inst, model, v)
@@ -389,6 +407,25 @@ def _gap(solver: cp_model.CpSolver) -> float | None:
     if not (math.isfinite(obj) and math.isfinite(bound)):
         return None
     return 0.0 if obj <= 0 else max(0.0, (obj - bound) / obj)
+
+
+def shortfall(inst: FleetInstance, settings: FleetSettings, short: tuple) -> dict | None:
+    """The least capacity that lets every run in (the families in ``short``: "devices",
+    "power"): ("devices", site, accelerator) -> devices and ("power", site) -> MW more than
+    each site has, from the horizon's start, minimising their sum (devices, and power in its
+    counting steps); None when even that finds no schedule in the time allowed."""
+    model, v = build_model(inst, short=short)
+    model.minimize(sum(v.extra.values()))
+    solver = settings.solver(settings.time_limit_s)
+    if status_name(solver.solve(model)) not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    step = power_step_mw(inst)
+    out = {}
+    for key, var in v.extra.items():
+        more = solver.value(var)
+        if more > 0:
+            out[key] = more * step if key[0] == "power" else int(more)
+    return out
 
 
 def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),

@@ -417,6 +417,8 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                                f"({o.gpus:,} x {o.accelerator}), but {room * spec.step_days} "
                                f"days lie between its earliest start "
                                f"{spec.step_start(run.earliest_step)} and the end {spec.end}")
+        # only the options that fit the time left can be let in by more devices or power
+        opts = [k for k in opts if inst.options[k].duration_steps <= room]
         dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(
             inst.options[k].accelerator, (0,))), k) for k in opts]
         need, k = min(dev_short)
@@ -426,7 +428,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                                f"at least; {inst.sites[ok.site].name} never has more than "
                                f"{ok.gpus - need:,} ({need:,} short)")
         pow_short = [(inst.options[k].power_mw - max(inst.sites[inst.options[k].site].power_mw),
-                      k) for k in opts]
+                      k) for k in opts if dev_short[opts.index(k)][0] <= 0]
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
@@ -445,30 +447,21 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                          f"({inst.sites[ok.site].name})")
     quick = FleetSettings(min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S), settings.workers,
                           settings.seed)
-    for relaxed, name in ((("devices",), "devices"), (("power",), "power")):
-        sol = fleet_model.solve(inst, quick, relaxed=relaxed)
-        if sol.placements:
-            use = fleet_check.usage(inst, sol)
-            worst = (0, "")
-            if name == "devices":
-                for (s, acc), used in use["devices"].items():
-                    short = used - np.asarray(inst.sites[s].devices.get(acc, (0,) * inst.steps))
-                    t = int(np.argmax(short))
-                    if short[t] > worst[0]:
-                        worst = (int(short[t]), f"{int(short[t]):,} more {acc} at "
-                                 f"{inst.sites[s].name} by {spec.step_start(t)}")
-            else:
-                for s, drawn in use["power_mw"].items():
-                    short = drawn - np.asarray(inst.sites[s].power_mw)
-                    t = int(np.argmax(short))
-                    if short[t] > worst[0]:
-                        worst = (short[t], f"{short[t]:,.1f} MW more at {inst.sites[s].name} "
-                                 f"by {spec.step_start(t)}")
-            return name, (f"the runs do not all fit in the horizon with the {name} on hand; "
-                          f"with unlimited {name} they do, and that schedule needs "
-                          f"{worst[1] or 'more ' + name}")
+    # the least capacity that lets every run in: devices alone, power alone, then both
+    for short, name in ((("devices",), "devices"), (("power",), "power"),
+                        (("devices", "power"), "capacity")):
+        more = fleet_model.shortfall(inst, quick, short)
+        if more:
+            parts = [f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
+                     if key[0] == "devices" else f"{n:,.1f} MW more at {inst.sites[key[1]].name}"
+                     for key, n in sorted(more.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
+            have = "devices and power" if name == "capacity" else name
+            return name, (f"the runs do not all fit in the horizon with the {have} on hand; "
+                          f"the least that lets them all in (from the start of the horizon): "
+                          + ", ".join(parts))
     return "capacity", ("the runs do not all fit in the horizon with the devices and power on "
-                        "hand")
+                        "hand, and no added capacity found in the diagnosis's "
+                        f"{quick.time_limit_s:g} s lets them in")
 
 
 def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,

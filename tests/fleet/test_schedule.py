@@ -410,3 +410,34 @@ def test_an_accelerator_without_a_purchase_price_is_scheduled(tmp_path, drop, co
         assert d["objective"]["cost_usd"] == pytest.approx(sum(costs[:2]))
     else:
         assert costs == [None, None, None]
+
+
+def test_shortfall_is_the_least_capacity_that_lets_every_run_in():
+    # 10 devices, 10 steps; two runs of 8 devices for 6 steps cannot share them: 6 more let
+    # both run at once (16), where a relaxed solve with no device limit had asked for
+    # whatever its lateness-minimising schedule used (a run's largest size)
+    runs = [FleetRun("a", 0, 10), FleetRun("b", 0, 10)]
+    opts = [option(0, gpus=8, steps=6), option(0, gpus=16, steps=4),
+            option(1, gpus=8, steps=6), option(1, gpus=16, steps=4)]
+    inst = instance(runs, opts)
+    assert fleet_model.solve(inst, SETTINGS).status == "INFEASIBLE"
+    assert fleet_model.shortfall(inst, SETTINGS, ("devices",)) == {("devices", 0, "h100-sxm"): 6}
+    # power alone: each of 6 MW, 10 MW on hand, 6 steps each in 10: 2 MW more
+    runs = [FleetRun("a", 0, 10), FleetRun("b", 0, 10)]
+    power = instance(runs, [option(0, gpus=1, steps=6, mw=6.0), option(1, gpus=1, steps=6,
+                                                                   mw=6.0)])
+    assert fleet_model.shortfall(power, SETTINGS, ("power",)) == {
+        ("power", 0): pytest.approx(2.0)}
+
+
+def test_a_run_that_fits_no_site_alone_is_named_among_the_sizes_that_fit_its_time():
+    # was: "needs 1.4 MW" for 512 b200, which take 2 steps where 1 is left; 1,024 fit one
+    fleet_file = {"start": "2027-01-04", "end": "2027-02-21", "step": "1w",
+                  "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+                  "sites": [{"name": "s0", "pue": 1.3, "power_mw": 1.5,
+                             "deliveries": {"b200": 2048}}],
+                  "runs": [{"name": "r0", "params": "70B", "tokens": "0.5T",
+                            "earliest": "2027-02-15", "gpus": [512, 1024]}]}
+    d = fleet.schedule(fleet_file).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
+    assert "1,024 x b200" in d["reason"] and "512 x" not in d["reason"]
