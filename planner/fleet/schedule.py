@@ -36,7 +36,7 @@ from ..model.cost import energy_cost_usd
 from ..model.flops import model_flops_per_token
 from ..model.power import energy_mwh
 from ..plan.cluster import size_unit
-from ..plan.estimate import estimate
+from ..plan.estimate import answer_request, prepare
 from ..plan.inputs import resolve_workload
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
@@ -60,6 +60,9 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError",
 # A run without size options gets powers of two (in whole size units) around the size that
 # would meet its window at Assumptions.planning_mfu: one below, the one at or above, one more.
 DEFAULT_SIZE_OPTIONS = 3
+# Doublings past those a run's default sizes may add while the largest misses its window at
+# the MFU its plan reaches (each an estimate of the run at that size).
+MORE_SIZE_OPTIONS = 4
 # When the fleet is infeasible, relaxed solves (unlimited devices, then power) say which binds;
 # each gets at most this long: the diagnosis only needs a schedule, not a proof.
 DIAGNOSIS_TIME_LIMIT_S = 10.0
@@ -90,8 +93,10 @@ class _Estimates:
             if self.bar is not None:
                 self.bar.update()
             try:
-                p = estimate(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
-                             catalog=self.cat, assumptions=self.asm)
+                # the plan's figures alone: no alternatives (next layouts, other sizes)
+                req = prepare(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
+                              catalog=self.cat, assumptions=self.asm)
+                p = answer_request(req, alternatives=False)
                 self.cache[key] = p if p.feasible and p.training_days is not None and \
                     math.isfinite(p.training_days) else None
             except InputError as exc:
@@ -102,19 +107,23 @@ class _Estimates:
         return self.cache[key]
 
 
+def _window_days(spec: FleetSpec, run: RunSpec) -> float:
+    """The run's window, ending at its deadline or the fleet's end, whichever is first (a
+    deadline past the end sized runs too small to finish inside the horizon)."""
+    days = (min(run.deadline, spec.end) - run.earliest).days
+    if days <= 0:
+        days = (spec.end - run.earliest).days
+    return max(days, spec.step_days)
+
+
 def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
                    asm: Assumptions) -> list[int]:
     """Powers of two (in whole scale-up units) around the size meeting the run's window at
     asm.planning_mfu, at most the most devices of the type any site ever has."""
     w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
-    # the run's window, ending at its deadline or the fleet's end, whichever is first (a
-    # deadline past the end sized runs too small to finish inside the horizon)
-    window_days = (min(run.deadline, spec.end) - run.earliest).days
-    if window_days <= 0:
-        window_days = (spec.end - run.earliest).days
-    window_days = max(window_days, spec.step_days)
-    ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * window_days * SECONDS_PER_DAY)
+    ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * _window_days(spec, run)
+                     * SECONDS_PER_DAY)
     unit = size_unit(acc)
     base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
     sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]
@@ -160,13 +169,21 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 "no site is delivered any accelerator")
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
-            sizes = run.gpus or tuple(_default_sizes(spec, run, acc, most[acc_key], cat, asm))
+            sizes = list(run.gpus or _default_sizes(spec, run, acc, most[acc_key], cat, asm))
+            window = _window_days(spec, run)
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
                 except InputError as exc:
                     raise InputError(f"run {run.name} on {acc_key}: {exc.name}", exc.value,
                                      exc.accepted, exc.reason) from None
+                if not run.gpus and g == sizes[-1] and 2 * g <= most[acc_key] and \
+                        len(sizes) < DEFAULT_SIZE_OPTIONS + MORE_SIZE_OPTIONS and \
+                        (plan is None or plan.training_days > window):
+                    # the default sizes assume planning_mfu; where the largest runs past the
+                    # window at the MFU it really reaches (DeepSeek-V3 on MI300X: 22%), the
+                    # next power of two is tried too (it had been left late at 512)
+                    sizes.append(2 * g)
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: no layout fits or makes progress")

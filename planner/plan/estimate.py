@@ -114,9 +114,18 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
     with Progress(progress, None, "sizes", "size") as bar:
-        plan = plan_on(req, curve=bool(curve), progress=bar)
-    if req.n_gpus is not None and deadline is None and plan.feasible \
-            and plan.training_days > req.asm.deadline_days:
+        return answer_request(req, curve=bool(curve), progress=bar, uncertainty=uncertainty,
+                              seed=seed)
+
+
+def answer_request(req: Request, curve: bool = False, progress: Progress | None = None,
+           uncertainty: bool = False, seed: int = 0, alternatives: bool = True) -> Plan:
+    """``estimate``'s plan of a prepared request: the plan, its alternatives (with, for a
+    given cluster that runs past the default deadline, the one that meets it) and, asked, its
+    uncertainty; ``alternatives`` false leaves them out (a table's row, a fleet's option)."""
+    plan = plan_on(req, curve=curve, progress=progress, alternatives=alternatives)
+    if alternatives and req.n_gpus is not None and req.limits.deadline_s is None \
+            and plan.feasible and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
     if uncertainty and plan.feasible:
         chosen = next((sd.asm for sd in req.sides

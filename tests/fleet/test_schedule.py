@@ -441,3 +441,11 @@ def test_a_run_that_fits_no_site_alone_is_named_among_the_sizes_that_fit_its_tim
     d = fleet.schedule(fleet_file).to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
     assert "1,024 x b200" in d["reason"] and "512 x" not in d["reason"]
+
+
+def test_default_sizes_grow_while_the_largest_misses_the_window():
+    # was: DeepSeek-V3 on MI300X got 128/256/512 (sized at 40% MFU; it reaches ~22%) and ran a
+    # week late on the shipped example while 16,384 MI300X stood delivered
+    d = fleet.schedule(EXAMPLE).to_dict()
+    assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
+    assert all(r["on_time"] for r in d["runs"])
