@@ -485,8 +485,9 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
+    from dataclasses import replace
+
     from planner.fleet import schedule as fleet
-    from planner.fleet.model import FleetSettings
 
     cat = _catalog(catalog_dir)
     _writable(out, "-o/--output")
@@ -498,7 +499,7 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
         spec = fleet.load(fleet_file, cat)
         settings = None
         if time_limit is not None:
-            settings = FleetSettings(time_limit, spec.settings.workers, spec.settings.seed)
+            settings = replace(spec.settings, time_limit_s=time_limit)
         result = fleet.schedule(spec, catalog=cat, settings=settings,
                                 progress=False if quiet else None)
     except UnknownKeyError as exc:

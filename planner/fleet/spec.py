@@ -22,7 +22,7 @@ from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..plan.inputs import resolve_workload
-from ..schema import AnyOf, Key, List, Number, Table, Text, TomlDate, check
+from ..schema import AnyOf, Boolean, Key, List, Number, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
 from ..units import (
     MAX_DEVICES,
@@ -86,6 +86,9 @@ RUN = Table({
 SOLVER = Table({
     "time_limit_s": Key(Number(0, low_open=True, note="seconds")),
     "workers": Key(Number(1, 1024, whole=True)), "seed": Key(Number(0, 2**31 - 1, whole=True)),
+    "deterministic": Key(Boolean(), note="the time limit in CP-SAT's deterministic time: the "
+                         "same file gives the same schedule even when the limit binds, in a "
+                         "wall time several times the limit"),
 }, what="the [solver] table")
 SCHEMA = Table({
     "start": Key(DATE, required=True), "end": Key(DATE, required=True),
@@ -305,7 +308,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         time_limit_s=_positive(solver.get("time_limit_s", default.time_limit_s),
                                f"{where}.solver.time_limit_s"),
         workers=int(_positive(solver.get("workers", default.workers), f"{where}.solver.workers")),
-        seed=int(solver.get("seed", default.seed)))
+        seed=int(solver.get("seed", default.seed)),
+        deterministic=bool(solver.get("deterministic", default.deterministic)))
     return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
 
 

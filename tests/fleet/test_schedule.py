@@ -449,3 +449,16 @@ def test_default_sizes_grow_while_the_largest_misses_the_window():
     d = fleet.schedule(EXAMPLE).to_dict()
     assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
     assert all(r["on_time"] for r in d["runs"])
+
+
+def test_a_deterministic_solver_counts_its_limit_in_cp_sats_work():
+    # a wall-clock limit that binds stops the search wherever the machine's load let it get
+    # (one file gave three schedules); deterministic time stops it at the same point
+    s = FleetSettings(time_limit_s=4, workers=2, seed=0, deterministic=True).solver()
+    assert s.parameters.max_deterministic_time == 4
+    assert s.parameters.max_time_in_seconds == 4 * fleet_model.WALL_CLOCK_GUARD
+    plain = FleetSettings(time_limit_s=4).solver()
+    assert plain.parameters.max_time_in_seconds == 4
+    spec = fleet.load({**small_fleet(), "solver": {"time_limit_s": 3, "deterministic": True}})
+    assert spec.settings.deterministic and spec.settings.time_limit_s == 3
+    assert fleet.schedule(spec).to_dict()["solver"]["deterministic"] is True
