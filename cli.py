@@ -23,7 +23,7 @@ from planner.errors import (
 )
 from planner.frameworks import FRAMEWORKS
 from planner.plan.result import answer_csv
-from planner.schema import check_output_path
+from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
 from planner.specs import PURCHASE_UNITS, TEAMS, team_of
 
 
@@ -85,10 +85,13 @@ def _config_origin(option: str | None) -> str | None:
     return setting.origin if setting else None
 
 
-def _writable(path, flag: str, directory: bool = False):
-    """An output path checked before any work (its folder exists and is writable)."""
+def _writable(path, flag: str, directory: bool = False, suffixes: tuple = ()):
+    """An output path checked before any work (its folder exists and is writable; a file's
+    suffix, when ``suffixes`` are given, one of them)."""
     if path is not None:
         try:
+            if suffixes:
+                check_output_suffix(path, flag, suffixes)
             check_output_path(path, flag, directory)
         except InputError as exc:
             _fail(exc)
@@ -379,7 +382,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  rope_head_dim=rope_head_dim, v_head_dim=v_head_dim)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
-    _writable(plot_path, "--plot")
+    _writable(plot_path, "--plot", suffixes=CHART_SUFFIXES)
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
     try:
@@ -490,8 +493,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
     from planner.fleet import schedule as fleet
 
     cat = _catalog(catalog_dir)
-    _writable(out, "-o/--output")
-    _writable(gantt_path, "--gantt")
+    _writable(out, "-o/--output", suffixes=(".parquet",))
+    _writable(gantt_path, "--gantt", suffixes=CHART_SUFFIXES)
     if time_limit is not None and not time_limit > 0:
         _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive number of "
               "seconds")
@@ -514,7 +517,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
     if out:
         result.write_parquet(out)
         click.echo(f"parquet: {out}", err=True)
-    if gantt_path:
+    if gantt_path and not d["runs"]:  # an infeasible fleet is an answer: nothing to draw
+        click.echo(f"gantt: not drawn, the schedule places no run ({gantt_path})", err=True)
+    elif gantt_path:
         from planner import charts
 
         try:

@@ -56,7 +56,12 @@ def _notebook_display(figure_type) -> None:
 
 
 def _save(fig, path: str | Path, **kwargs) -> Path:
+    from .schema import CHART_SUFFIXES
+
     out = Path(path)
+    if out.suffix.lower() not in CHART_SUFFIXES:
+        raise ChartError(f"'{path}' is not a chart file: accepted, a name ending in "
+                         + ", ".join(CHART_SUFFIXES))
     fig.savefig(out, **kwargs)  # PNG, SVG or PDF by the suffix
     return out
 

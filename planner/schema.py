@@ -376,6 +376,21 @@ def document(node, title: str, description: str) -> dict:
 
 # --- output locations -------------------------------------------------------------------------
 
+# What a chart can be written as: matplotlib's formats, by the file's suffix (charts.py)
+CHART_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_output_suffix(path, name: str, suffixes: tuple[str, ...]) -> Path:
+    """An output file whose kind its suffix names (a chart's .png, .svg or .pdf; a table's
+    .parquet), checked before any work: a .txt chart had failed after the whole solve, and a
+    .csv table had been written as Parquet."""
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(name, str(path), "a file name ending in " + ", ".join(suffixes),
+                         "has another suffix" if p.suffix else "has no suffix")
+    return p
+
+
 def check_output_path(path, name: str, directory: bool = False) -> Path:
     """An output location a command will write: its folder must exist and be writable (a
     directory output may be created inside an existing, writable folder). Checked before any

@@ -361,3 +361,31 @@ def test_budget_takes_the_team_too():
     faster = FIT[realisation.group_of("frontier lab")]["log_centre"] < FIT["any"]["log_centre"]
     assert (d["inverse"]["params"] > base["inverse"]["params"]) == faster
     assert d["inverse"]["params"] >= base["inverse"]["params"]
+
+
+@pytest.mark.parametrize("args, says", [
+    # was: the whole solve, then "internal error: ValueError: Format 'txt' is not supported"
+    (("schedule", "workloads/fleets/lab-3-sites.toml", "--gantt", "{tmp}/g.txt"),
+     "--gantt: '{tmp}/g.txt' has another suffix; accepted: a file name ending in .png, .svg"),
+    # was: Parquet written under a .csv name
+    (("schedule", "workloads/fleets/lab-3-sites.toml", "-o", "{tmp}/f.csv"),
+     "-o/--output: '{tmp}/f.csv' has another suffix; accepted: a file name ending in .parquet"),
+    (("estimate", "--params", "7B", "--tokens", "1T", "--plot", "{tmp}/chart"),
+     "--plot: '{tmp}/chart' has no suffix"),
+])
+def test_an_output_file_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, says):
+    r = run(*[a.format(tmp=tmp_path) for a in args])
+    assert r.exit_code == 2 and says.format(tmp=tmp_path) in r.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_infeasible_fleet_with_a_gantt_is_still_an_answer(tmp_path):
+    # was: exit 2, "--gantt: the schedule has no placed runs to draw", after the answer
+    fleet = tmp_path / "f.toml"
+    fleet.write_text('start = "2027-01"\nend = "2027-01"\nstep = "1w"\n[[sites]]\nname = "s"\n'
+                     'power_mw = 20\ndeliveries = { b200 = 256 }\n[[runs]]\nname = "A"\n'
+                     'params = "70B"\ntokens = "1.05T"\ngpus = [256]\n')
+    r = run("schedule", str(fleet), "--gantt", str(tmp_path / "g.png"))
+    assert r.exit_code == 0 and "INFEASIBLE" in r.output and "horizon" in r.output
+    assert "(the end, 2027-01-31, cut to whole steps)" in r.output
+    assert "gantt: not drawn" in r.output

@@ -294,7 +294,7 @@ class FleetSchedule:
             "solver": self.spec.settings.to_dict(),
             "estimates": {"calls": self.estimate_calls, "wall_s": self.estimate_s},
             "horizon": {"start": self.spec.start.isoformat(),
-                        "end": self.spec.end.isoformat(), "step_days": self.spec.step_days,
+                        "end": self.spec.last_day.isoformat(), "step_days": self.spec.step_days,
                         "steps": self.instance.steps},
             "options": len(self.instance.options),
             "sites": self.sites_usage(),
@@ -305,7 +305,7 @@ class FleetSchedule:
 
         d, spec = self.to_dict(), self.spec
         head = [f"fleet: {len(spec.sites)} sites, {len(spec.runs)} runs, "
-                f"{spec.start} to {spec.end} in {self.instance.steps} steps of "
+                f"{spec.start} to {spec.last_day_text()} in {self.instance.steps} steps of "
                 f"{spec.step_days} days; {len(self.instance.options)} options "
                 f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
                 f"status: {d['status']} (lateness phase, cost phase: "
@@ -430,10 +430,11 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         o = inst.options[shortest]
         room = inst.steps - run.earliest_step
         if o.duration_steps > room:
-            return "horizon", (f"run {run.name} takes at least {o.training_days:,.1f} days "
-                               f"({o.gpus:,} x {o.accelerator}), but {room * spec.step_days} "
-                               f"days lie between its earliest start "
-                               f"{spec.step_start(run.earliest_step)} and the end {spec.end}")
+            return "horizon", (f"run {run.name} takes at least {o.training_days:,.2f} days "
+                               f"({o.gpus:,} x {o.accelerator}: {o.duration_steps} steps), but "
+                               f"{room} steps ({room * spec.step_days} days) lie between its "
+                               f"earliest start {spec.step_start(run.earliest_step)} and the "
+                               f"horizon's last day {spec.last_day_text()}")
         # only the options that fit the time left can be let in by more devices or power
         opts = [k for k in opts if inst.options[k].duration_steps <= room]
         dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(

@@ -76,7 +76,8 @@ RUN = Table({
     "name": Key(Text(nonempty=True), required=True), "params": Key(QUANTITY),
     "tokens": Key(QUANTITY), "workload": Key(Text(nonempty=True)), "earliest": Key(DATE),
     "deadline": Key(DATE, note="the end of this month or day"),
-    "weight": Key(Number(0, low_open=True, note="lateness weight")),
+    "weight": Key(Number(0.01, 1e6, note="lateness weight, counted in hundredths (CP-SAT "
+                         "takes whole numbers: a smaller weight would count as none)")),
     "gpus": Key(AnyOf((COUNT, List(COUNT, min_items=1)), what="a size or a list of sizes")),
     "gpu": Key(AnyOf((Text(nonempty=True), List(Text(nonempty=True), min_items=1)),
                      what="an accelerator key, KEY,KEY or a list of keys")),
@@ -137,6 +138,18 @@ class FleetSpec:
 
     def step_start(self, t: int) -> date:
         return self.start + timedelta(days=t * self.step_days)
+
+    @property
+    def last_day(self) -> date:
+        """The horizon's last day: the last whole step's (a step that does not divide the
+        horizon leaves the days after it out, as runs hold whole steps)."""
+        return self.step_start(self.steps) - timedelta(days=1)
+
+    def last_day_text(self) -> str:
+        """'2028-12-28', with the end the file gave when whole steps cut it."""
+        given = self.end - timedelta(days=1)
+        cut = f" (the end, {given}, cut to whole steps)" if given != self.last_day else ""
+        return f"{self.last_day}{cut}"
 
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")

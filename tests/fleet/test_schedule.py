@@ -462,3 +462,11 @@ def test_a_deterministic_solver_counts_its_limit_in_cp_sats_work():
     spec = fleet.load({**small_fleet(), "solver": {"time_limit_s": 3, "deterministic": True}})
     assert spec.settings.deterministic and spec.settings.time_limit_s == 3
     assert fleet.schedule(spec).to_dict()["solver"]["deterministic"] is True
+
+
+def test_a_weight_too_small_to_count_is_refused():
+    # was: weight 0.004 rounded to 0 hundredths: the run's lateness counted for nothing
+    runs = small_fleet()["runs"]
+    with pytest.raises(InputError, match=r"weight: 0.004 is too small; accepted: a number "
+                                         r"in \[0.01"):
+        fleet.load({**small_fleet(), "runs": [{**runs[0], "weight": 0.004}]})
