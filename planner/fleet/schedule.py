@@ -308,8 +308,11 @@ class FleetSchedule:
                 f"{spec.start} to {spec.last_day_text()} in {self.instance.steps} steps of "
                 f"{spec.step_days} days; {len(self.instance.options)} options "
                 f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
-                f"status: {d['status']} (lateness phase, cost phase: "
-                f"{', '.join(d['phases']) or 'n/a'}) in {d['solve_time_s']:,.1f} s; "
+                f"status: {d['status']} ("
+                + (f"lateness phase, cost phase: {', '.join(d['phases'])}"
+                   if len(d["phases"]) != 1 or d["status"] == "INFEASIBLE"
+                   else f"lateness phase: {d['phases'][0]}, so the greedy schedule stands")
+                + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
                 f"{spec.settings.time_limit_s:g} s"]
         if d["objective"]:
@@ -411,6 +414,11 @@ class FleetSchedule:
         return out
 
 
+def _mw_text(mw: float) -> str:
+    """'2.8 MW', and a small site's '0.02 MW' rather than '0.0 MW'."""
+    return f"{mw:,.1f} MW" if mw >= 1 or mw == 0 else f"{mw:.2g} MW"
+
+
 def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
               settings: FleetSettings) -> tuple[str, str]:
     """Which limit makes the fleet infeasible, and by how much."""
@@ -450,16 +458,16 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
-            return "power", (f"run {run.name} needs {ok.power_mw:,.1f} MW at least "
+            return "power", (f"run {run.name} needs {_mw_text(ok.power_mw)} at least "
                              f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), "
-                             f"whose cap never exceeds {ok.power_mw - need_mw:,.1f} MW")
+                             f"whose cap never exceeds {_mw_text(ok.power_mw - need_mw)}")
         k = max(opts, key=lambda k: (fleet_model.longest_fit(inst, k) /
                                      inst.options[k].duration_steps, -k))
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
         alone = fleet_model.longest_fit(inst, k, ("devices",))
         binding = "power" if alone >= ok.duration_steps else "devices"
         return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
-                         f"{ok.power_mw:,.1f} MW at one site for {ok.duration_steps} steps "
+                         f"{_mw_text(ok.power_mw)} at one site for {ok.duration_steps} steps "
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "
                          f"({inst.sites[ok.site].name})")
@@ -471,7 +479,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         more = fleet_model.shortfall(inst, quick, short)
         if more:
             parts = [f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
-                     if key[0] == "devices" else f"{n:,.1f} MW more at {inst.sites[key[1]].name}"
+                     if key[0] == "devices" else f"{_mw_text(n)} more at {inst.sites[key[1]].name}"
                      for key, n in sorted(more.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
             have = "devices and power" if name == "capacity" else name
             return name, (f"the runs do not all fit in the horizon with the {have} on hand; "

@@ -52,8 +52,8 @@ QUANTITY = AnyOf((Number(0, low_open=True), Text(nonempty=True)),
                  what="a positive number, or a text with its unit (3T, 40T)")
 COUNT = AnyOf((Number(1, MAX_DEVICES, whole=True), Text(nonempty=True)),
               what="a whole number of devices, or a text such as 20K")
-MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6, low_open=True), Text(nonempty=True)),
-                  what="megawatts, or a power with its unit (150MW)")
+MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
+                  what="megawatts (0: no power for a while), or a power with its unit (150MW)")
 
 
 def series(value, what: str):
@@ -190,6 +190,17 @@ def _positive(value, name: str) -> float:
     return x
 
 
+def _non_negative(value, name: str) -> float:
+    """A number that may be 0 (free power, a site without power for a while)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a number >= 0") from None
+    if not math.isfinite(x) or x < 0 or isinstance(value, bool):
+        raise InputError(name, value, "a number >= 0")
+    return x
+
+
 def _series(table, name: str, parse_value, start: date | None = None) -> tuple:
     """{date: value, ...} -> ((date, value), ...) sorted by date; a plain value holds from
     `start` on."""
@@ -208,7 +219,7 @@ def _series(table, name: str, parse_value, start: date | None = None) -> tuple:
 
 def _mw(value, name):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _positive(value, name)
+        return _non_negative(value, name)  # 0: a site without power for a while
     return parse_power_w(value, name) / 1e6
 
 
@@ -251,6 +262,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         except UnknownKeyError as exc:
             raise InputError(name, k, "an accelerator key of the catalog "
                              "(planner hardware list)", str(exc)) from None
+        except InputError as exc:  # an empty key ("b200,,h100"): the file's key, not --gpu
+            raise InputError(name, k, exc.accepted, exc.reason) from None
 
     sites = []
     for n, raw in enumerate(data["sites"]):
@@ -272,9 +285,9 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                              "cannot be below the year's average)")
         sites.append(SiteSpec(
             name=str(raw["name"]), pue=pue, peak_pue=peak_pue,
-            energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
-                                                 DEFAULT.energy_usd_per_kwh),
-                                         f"{w}.energy_usd_per_kwh"),
+            energy_usd_per_kwh=_non_negative(raw.get("energy_usd_per_kwh",
+                                                     DEFAULT.energy_usd_per_kwh),
+                                             f"{w}.energy_usd_per_kwh"),
             power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw, start),
             deliveries=deliveries))
     if len({s.name for s in sites}) != len(sites):
@@ -285,6 +298,11 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
         try:  # the run's workload, checked once here (estimate sees it again per size)
             resolve_workload(cat, {}, **dict(inputs))
+        except UnknownKeyError as exc:
+            near = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
+            raise InputError(f"{w}.workload", exc.key, "a workload key of the catalog "
+                             "(planner workloads list) or a FILE.toml",
+                             f"is not a workload of the catalog{near}") from None
         except InputError as exc:
             key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
                 else exc.name
@@ -301,7 +319,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
         if earliest >= end:
             raise InputError(f"{w}.earliest", raw.get("earliest"),
-                             f"a date before the fleet's end ({end})", "is after the fleet ends")
+                             f"a date on or before the fleet's last day "
+                             f"({end - timedelta(days=1)})", "is after the fleet ends")
         if deadline <= earliest:
             raise InputError(f"{w}.deadline", raw.get("deadline", data["end"]),
                              f"a date after the run's earliest start ({earliest})",

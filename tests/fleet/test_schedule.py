@@ -301,7 +301,7 @@ def test_infeasible_fleet_power_named_with_numbers():
     s = fleet.schedule(small_fleet(power_mw={"2027-01": 0.01}))
     d = s.to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
-    assert "MW" in d["reason"] and "never exceeds 0.0 MW" in d["reason"]
+    assert "MW" in d["reason"] and "never exceeds 0.01 MW" in d["reason"]
 
 
 def test_a_run_whose_accelerator_no_site_has_binds_devices():
@@ -470,3 +470,19 @@ def test_a_weight_too_small_to_count_is_refused():
     with pytest.raises(InputError, match=r"weight: 0.004 is too small; accepted: a number "
                                          r"in \[0.01"):
         fleet.load({**small_fleet(), "runs": [{**runs[0], "weight": 0.004}]})
+
+
+def test_a_fleet_files_own_keys_are_named_and_zero_power_or_price_allowed():
+    # was: "--gpu: '' is empty" (a CLI flag the file has not), "FLEET.toml: unknown workload",
+    # a site going dark (0 MW from a date) and free power refused
+    base = small_fleet(power_mw={"2027-01": 5, "2027-03": 0}, energy_usd_per_kwh=0)
+    d = fleet.schedule(base).to_dict()
+    assert d["status"] == "OPTIMAL" and all(r["end"] < "2027-03-01" for r in d["runs"])
+    for run, says in (({"gpu": "b200,,h100-sxm"}, r"runs\[0\].gpu: '' is empty"),
+                      ({"workload": "llama9"}, r"runs\[0\].workload: 'llama9' is not a "
+                                               r"workload of the catalog \(did you mean"),
+                      ({"earliest": "2027-08"}, r"the fleet's last day \(2027-06-30\)")):
+        with pytest.raises(InputError, match=says):
+            fleet.load({**base, "runs": [{**{k: v for k, v in base["runs"][0].items()
+                                             if not ("workload" in run and k == "params")},
+                                          **run}]})
