@@ -116,10 +116,10 @@ def test_budget_as_csv_matches_its_json():
     assert float(row["inverse_params"]) == pytest.approx(answer["inverse"]["params"])
     assert float(row["cost_usd_total"]) == pytest.approx(answer["cost_usd"]["total"])
     assert row["binding"] == answer["binding"] and row["cluster_accelerator"] == "h100-sxm"
-    # the assumptions table is left out; its three figures estimate_many carries stay
+    # the assumptions table is left out; its four figures estimate_many carries stay
     assert [k for k in row if k.startswith("assumptions")] == [
         "assumptions_price_per_gpu_hour_value", "assumptions_pue_value",
-        "assumptions_peak_pue_value"]
+        "assumptions_peak_pue_value", "assumptions_energy_usd_per_kwh_value"]
 
 
 def _commands(group=cli.app, path=()):

@@ -147,6 +147,7 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
     cols["assumptions_price_per_gpu_hour_value"] = inputs["cloud_usd_per_hour"]
     cols["assumptions_pue_value"] = inputs["pue"]
     cols["assumptions_peak_pue_value"] = inputs["peak_pue"]
+    cols["assumptions_energy_usd_per_kwh_value"] = inputs["energy_usd_per_kwh"]
     return cols
 
 

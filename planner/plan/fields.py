@@ -62,7 +62,7 @@ COST_PER_UNIT = (("total", "USD"), ("per_trillion_tokens", "USD per 1e12 tokens"
 RELIABILITY_UNITS = {"goodput": "fraction", "expected_interruptions": "interruptions"}
 # Figures of the assumptions table carried as columns (what the rows used).
 ASSUMPTION_COLUMNS = (("price_per_gpu_hour", "USD per device-hour"), ("pue", ""),
-                      ("peak_pue", ""))
+                      ("peak_pue", ""), ("energy_usd_per_kwh", "USD per kWh"))
 
 
 def reliability_unit(name: str) -> str:

@@ -138,14 +138,16 @@ def plan_columns(plan: Plan) -> dict:
 
 def _flat_columns(fields: dict) -> dict:
     """Fields (a Plan's, or its JSON dict) flattened with '_', less the assumptions table, the
-    alternatives and the sizing; the three assumption figures estimate_many carries as
+    alternatives and the sizing; the assumption figures estimate_many carries as
     columns (assumptions_*_value)."""
     from ..report import flatten
 
     flat = flatten({k: v for k, v in fields.items()
                     if k not in ("assumptions", "alternatives", "sizing")})
+    from .fields import ASSUMPTION_COLUMNS
+
     used = fields.get("assumptions") or {}
-    for name in ("price_per_gpu_hour", "pue", "peak_pue"):
+    for name, _ in ASSUMPTION_COLUMNS:
         if name in used:
             flat[f"assumptions_{name}_value"] = used[name].get("value")
     return flat

@@ -144,7 +144,7 @@ def test_the_plans_fields_are_the_declared_columns():
     # columns a plan carries elsewhere: the row's error, figures of its assumptions table,
     # and the components of the cost method it was not priced by (their total is by_method)
     extra = {"error", "assumptions_price_per_gpu_hour_value", "assumptions_pue_value",
-             "assumptions_peak_pue_value"}
+             "assumptions_peak_pue_value", "assumptions_energy_usd_per_kwh_value"}
     extra |= {f"cost_usd_{k}" for k in keys["cloud"] if k != "total"}
     assert set(flat) == declared - extra
 
