@@ -7,7 +7,6 @@ import math
 
 from .assumptions import DEFAULT
 from .plan.estimate import estimate
-from .plan.result import Plan
 
 _GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
 
@@ -36,22 +35,24 @@ def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | N
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
     base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
 
-    def value(plan: Plan) -> float:
+    def value(changes: dict | None = None, **given) -> float:
+        """The quantity of the plan with ``changes`` to the assumptions and ``given`` inputs
+        (its figure alone: no alternatives)."""
+        plan = estimate(alternatives=False, assumptions={**base_asm, **(changes or {})},
+                        **{**estimate_kwargs, **given})
         if not plan.feasible or plan.training_days is None:
             return math.nan
         return plan.cost_usd["total"] if quantity == "cost_usd" else getattr(plan, quantity)
 
-    base = value(estimate(assumptions=base_asm, **estimate_kwargs))
+    base = value()
     rows = []
     for name, (low, high, why) in ranges.items():
-        lo = value(estimate(assumptions={**base_asm, name: low}, **estimate_kwargs))
-        hi = value(estimate(assumptions={**base_asm, name: high}, **estimate_kwargs))
+        lo, hi = value({name: low}), value({name: high})
         rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
                      "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base})
     if price_range is not None:
-        kw = dict(estimate_kwargs)
-        lo = value(estimate(assumptions=base_asm, **{**kw, "price_per_gpu_hour": price_range[0]}))
-        hi = value(estimate(assumptions=base_asm, **{**kw, "price_per_gpu_hour": price_range[1]}))
+        lo = value(price_per_gpu_hour=price_range[0])
+        hi = value(price_per_gpu_hour=price_range[1])
         rows.append({"assumption": "price_per_gpu_hour", "low": price_range[0],
                      "high": price_range[1], "at_low": lo, "at_high": hi,
                      "swing": abs(hi - lo), "why": "cloud price per device-hour",

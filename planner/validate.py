@@ -128,7 +128,7 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
         return total, "stages: " + ", ".join(notes)
     kwargs = estimate_kwargs(cat, w, ref)
     try:
-        plan = estimate(**kwargs)
+        plan = estimate(**kwargs, alternatives=False)  # the figure alone
     except (InputError, LayoutError) as exc:
         return None, f"cannot lay out: {exc}"
     if not plan.feasible or plan.tokens_per_s is None:

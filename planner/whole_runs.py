@@ -50,7 +50,7 @@ def planning_plan(cat: Catalog, w, ref, stage: dict | None = None):
         kwargs["seq_len"] = seq
     if batch:
         kwargs["global_batch"] = batch
-    return estimate(**kwargs)
+    return estimate(**kwargs, alternatives=False)  # the figures alone
 
 
 def _ideal_hours(cat: Catalog, w, ref) -> tuple[float | None, str]:

@@ -243,6 +243,11 @@ def test_an_assumed_pue_or_energy_price_moves_an_owned_plan_as_the_keyword_does(
     k = planner.estimate(**kw, pue=1.5, energy_usd_per_kwh=0.12)
     assert a.cost_usd["total"] == pytest.approx(k.cost_usd["total"])
     assert a.cost_usd["total"] > planner.estimate(**kw).cost_usd["total"]
+    assert a.assumptions["pue"] == {"value": 1.5, "source": "given (--assume)"}
+    from planner.assumptions import DEFAULT  # an Assumptions object as a dict of them
+
+    b = planner.estimate(**kw, assumptions=DEFAULT.with_(pue=1.5, energy_usd_per_kwh=0.12))
+    assert b.cost_usd["total"] == pytest.approx(k.cost_usd["total"])
     rows = {r["assumption"]: r for r in inverse.sensitivity("cost_usd", **kw)}
     assert rows["pue"]["at_high"] > rows["pue"]["at_low"]
     assert rows["energy_usd_per_kwh"]["at_high"] > rows["energy_usd_per_kwh"]["at_low"]

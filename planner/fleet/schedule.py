@@ -36,7 +36,7 @@ from ..model.cost import energy_cost_usd
 from ..model.flops import model_flops_per_token
 from ..model.power import energy_mwh
 from ..plan.cluster import size_unit
-from ..plan.estimate import answer_request, prepare
+from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
@@ -94,9 +94,8 @@ class _Estimates:
                 self.bar.update()
             try:
                 # the plan's figures alone: no alternatives (next layouts, other sizes)
-                req = prepare(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
-                              catalog=self.cat, assumptions=self.asm)
-                p = answer_request(req, alternatives=False)
+                p = estimate(**dict(inputs), gpu=acc, gpus=gpus, ownership="owned",
+                             catalog=self.cat, assumptions=self.asm, alternatives=False)
                 self.cache[key] = p if p.feasible and p.training_days is not None and \
                     math.isfinite(p.training_days) else None
             except InputError as exc:
@@ -197,10 +196,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 # price is known (a plan without one has no owned parts)
                 parts = [plan.cost_usd.get(k) for k in ("accelerators", "servers", "network",
                                                         "maintenance")]
-                hardware = (sum(parts) if all(v is not None for v in parts)
-                            else float("nan"))
-                if not math.isfinite(hardware):
-                    hardware = plan.cost_usd["by_method"]["cloud"]
+                hardware = (sum(parts) if None not in parts
+                            else plan.cost_usd["by_method"]["cloud"])
                 for s, site in enumerate(spec.sites):
                     if acc_key not in site.deliveries:
                         continue
@@ -309,9 +306,9 @@ class FleetSchedule:
                 f"{spec.step_days} days; {len(self.instance.options)} options "
                 f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
                 f"status: {d['status']} ("
-                + (f"lateness phase, cost phase: {', '.join(d['phases'])}"
-                   if len(d["phases"]) != 1 or d["status"] == "INFEASIBLE"
-                   else f"lateness phase: {d['phases'][0]}, so the greedy schedule stands")
+                + (f"lateness phase: {d['phases'][0]}, so the greedy schedule stands"
+                   if len(d["phases"]) == 1 and d["status"] == "FEASIBLE" else
+                   f"lateness phase, cost phase: {', '.join(d['phases']) or 'n/a'}")
                 + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
                 f"{spec.settings.time_limit_s:g} s"]
@@ -471,8 +468,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "
                          f"({inst.sites[ok.site].name})")
-    quick = FleetSettings(min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S), settings.workers,
-                          settings.seed)
+    quick = replace(settings, time_limit_s=min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S))
     # the least capacity that lets every run in: devices alone, power alone, then both
     for short, name in ((("devices",), "devices"), (("power",), "power"),
                         (("devices", "power"), "capacity")):

@@ -317,10 +317,12 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                          (accs if isinstance(accs, list) else str(accs).split(",")))
         earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
         deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
-        if earliest >= end:
+        last = FleetSpec(start, end, step_days, (), ()).last_day  # of the last whole step
+        if earliest > last:
             raise InputError(f"{w}.earliest", raw.get("earliest"),
-                             f"a date on or before the fleet's last day "
-                             f"({end - timedelta(days=1)})", "is after the fleet ends")
+                             f"a date on or before the horizon's last day ({last}: the end "
+                             f"of its last whole step)",
+                             "is after the horizon ends")
         if deadline <= earliest:
             raise InputError(f"{w}.deadline", raw.get("deadline", data["end"]),
                              f"a date after the run's earliest start ({earliest})",

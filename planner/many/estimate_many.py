@@ -24,9 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import USER_ERRORS, error_text
-from ..plan.estimate import answer_request, plan_many, plan_on, prepare
+from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
-from ..plan.inputs import parse_seed
 from ..plan.options import shared_searches
 from ..plan.result import (
     FRACTIONS,
@@ -73,11 +72,8 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
             sel = rows[sid == s]
             try:
                 if kwargs.get("uncertainty"):  # the plan and its Monte Carlo, no alternatives
-                    seed = parse_seed(kwargs.pop("seed", 0))
-                    kwargs.pop("uncertainty")
-                    req = prepare(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
-                    _put(st, sel, answer_request(req, uncertainty=True, seed=seed,
-                                                 alternatives=False))
+                    _put(st, sel, estimate(catalog=ctx.catalog, assumptions=ctx.assumptions,
+                                           alternatives=False, **kwargs))
                     continue
                 kwargs.pop("uncertainty", None)
                 kwargs.pop("seed", None)

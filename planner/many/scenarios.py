@@ -41,12 +41,12 @@ from .columns import Answers, Coded
 
 def _estimate_inputs() -> tuple[str, ...]:
     """estimate's keywords (less the catalog and assumptions, which hold for a whole call, and
-    the call's own options: the sizing curve and the progress bar) and the shape flags: the
-    columns a scenario table may have."""
+    the call's own options: the sizing curve, the progress bar, the alternatives) and the
+    shape flags: the columns a scenario table may have."""
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     names = [p.name for p in inspect.signature(estimate).parameters.values()
              if p.kind in kinds and p.name not in ("catalog", "assumptions", "curve",
-                                                   "progress")]
+                                                   "progress", "alternatives")]
     return tuple(names) + tuple(k for k in SHAPE_INPUTS if k not in names)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..assumptions import Assumptions
+from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, unknown_keyword
@@ -91,7 +91,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
              team=None, assumptions: dict | Assumptions | None = None, inventory=None,
-             unit="auto", curve=False, progress=False, **shape) -> Plan:
+             unit="auto", curve=False, progress=False, alternatives=True, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
     ('1T', '90d', '150MW', '$2.5'); docs/interface.md lists every input. ``pue`` and
     ``energy_usd_per_kwh`` replace the site's figures. ``unit``: what the cluster is bought
@@ -99,7 +99,10 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     grows by it; a given ``gpus`` runs as given, the plan counting the units it fills.
     ``curve``: a sizing evaluates every quarter-octave size (the curve the sizing chart draws),
     not only those its choice needs;
-    ``progress`` (planner/progress.py) counts the sizes a sizing evaluates."""
+    ``progress`` (planner/progress.py) counts the sizes a sizing evaluates;
+    ``alternatives`` false leaves out the plan's alternatives (the next layouts, the other
+    accelerators, for a given cluster half of it and, past the default deadline, the cluster
+    that meets it): a row of a table, a fleet's option, a validation's figure."""
     wrong = unknown_keyword("planner.estimate", shape, ESTIMATE_KEYWORDS)
     if wrong is not None:
         raise wrong
@@ -113,23 +116,14 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
+    alternatives = parse_flag(alternatives, "alternatives")
     with Progress(progress, None, "sizes", "size") as bar:
-        return answer_request(req, curve=bool(curve), progress=bar, uncertainty=uncertainty,
-                              seed=seed)
-
-
-def answer_request(req: Request, curve: bool = False, progress: Progress | None = None,
-           uncertainty: bool = False, seed: int = 0, alternatives: bool = True) -> Plan:
-    """``estimate``'s plan of a prepared request: the plan, its alternatives (with, for a
-    given cluster that runs past the default deadline, the one that meets it) and, asked, its
-    uncertainty; ``alternatives`` false leaves them out (a table's row, a fleet's option)."""
-    plan = plan_on(req, curve=curve, progress=progress, alternatives=alternatives)
+        plan = plan_on(req, curve=bool(curve), progress=bar, alternatives=alternatives)
     if alternatives and req.n_gpus is not None and req.limits.deadline_s is None \
             and plan.feasible and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
     if uncertainty and plan.feasible:
-        chosen = next((sd.asm for sd in req.sides
-                       if sd.acc.key == plan.cluster["accelerator"] and sd.asm), req.asm)
+        chosen = next(sd.asm for sd in req.sides if sd.acc.key == plan.cluster["accelerator"])
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed)
     return checked(plan)
 
@@ -183,13 +177,18 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                          "given (--assume)"} for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
-    if isinstance(assumptions, dict):
-        # an assumption given for the PUE or the energy price is the user's figure, as the
-        # keyword is: it replaces the site's (it had been taken only where no site gives one,
-        # and every plan has a site, so it moved nothing: the tornado read 0 for both)
-        pue = assumptions.get("pue") if pue is None else pue
-        if energy_usd_per_kwh is None:
-            energy_usd_per_kwh = assumptions.get("energy_usd_per_kwh")
+    # an assumption given for the PUE or the energy price is the user's figure, as the keyword
+    # is: it replaces the site's (it had been taken only where no site gives one, and every
+    # plan has a site, so it moved nothing: the tornado read 0 for both)
+    assumed = {}
+    for name in ("pue", "energy_usd_per_kwh"):
+        value = (assumptions.get(name) if isinstance(assumptions, dict) else
+                 getattr(assumptions, name) if isinstance(assumptions, Assumptions)
+                 and getattr(assumptions, name) != getattr(DEFAULT, name) else None)
+        if value is not None and (pue if name == "pue" else energy_usd_per_kwh) is None:
+            assumed[name] = value
+    pue = assumed.get("pue", pue)
+    energy_usd_per_kwh = assumed.get("energy_usd_per_kwh", energy_usd_per_kwh)
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                           price_per_gpu_hour, pue, energy_usd_per_kwh)
     keys = gpu_keys(gpu, asm, used)
@@ -217,6 +216,9 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             own_used = {**used, "framework": {"value": stack, "source": source}}
         sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
                               own_used, unit))
+    for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
+        for name in assumed:
+            sd.used[name] = {"value": sd.used[name]["value"], "source": "given (--assume)"}
     for sd in sides:  # parts given that this shape or this hardware cannot run
         problem = layout_problem(w.architecture, w.seq_len, sd.hw.scale_up_domain, fixed,
                                  allow_tp, n_gpus, bool(sd.asm.kv_heads_split))

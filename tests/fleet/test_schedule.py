@@ -347,7 +347,7 @@ def test_a_day_deadline_allows_that_day():
 
 @pytest.mark.parametrize("run, field, says", [
     ({"earliest": "2026-01", "deadline": "2026-06"}, "deadline", "is before the fleet starts"),
-    ({"earliest": "2027-07"}, "earliest", "is after the fleet ends"),
+    ({"earliest": "2027-07"}, "earliest", "is after the horizon ends"),
 ])
 def test_a_window_outside_the_fleet_is_refused(run, field, says):
     # was: a 2026 deadline on a 2027 fleet counted lateness from the fleet's start (56 days
@@ -481,7 +481,7 @@ def test_a_fleet_files_own_keys_are_named_and_zero_power_or_price_allowed():
     for run, says in (({"gpu": "b200,,h100-sxm"}, r"runs\[0\].gpu: '' is empty"),
                       ({"workload": "llama9"}, r"runs\[0\].workload: 'llama9' is not a "
                                                r"workload of the catalog \(did you mean"),
-                      ({"earliest": "2027-08"}, r"the fleet's last day \(2027-06-30\)")):
+                      ({"earliest": "2027-08"}, r"the horizon's last day \(2027-06-24")):
         with pytest.raises(InputError, match=says):
             fleet.load({**base, "runs": [{**{k: v for k, v in base["runs"][0].items()
                                              if not ("workload" in run and k == "params")},

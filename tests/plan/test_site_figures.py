@@ -168,7 +168,7 @@ def test_estimate_many_answers_pue_and_energy_columns_without_per_row_estimates(
     def no_estimate(**kw):
         raise AssertionError("a row went to the per-row path")
 
-    monkeypatch.setattr(many, "answer_request", no_estimate)
+    monkeypatch.setattr(many, "estimate", no_estimate)
     rows = estimate_many(table).to_pylist()
     for row, plan in zip(rows, expected):
         assert row["error"] is None
