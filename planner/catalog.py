@@ -289,6 +289,11 @@ def load_file(kind: str, path: Path):
     return PARSERS[kind](path, path.stem.lower(), read_toml(path))
 
 
+def is_workload_file(key) -> bool:
+    """Whether a workload input names a workload file (FILE.toml) rather than a catalog key."""
+    return str(key).endswith(".toml")
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The shipped catalog overlaid with user directories (later directories win)."""
@@ -348,7 +353,7 @@ class Catalog:
         return self.get("sites", key)
 
     def workload(self, key: str) -> Workload:
-        if str(key).endswith(".toml"):
+        if is_workload_file(key):
             path = Path(key)
             if not path.is_file():
                 raise CatalogError(f"{key}: no such workload file")

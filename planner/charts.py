@@ -56,12 +56,13 @@ def _notebook_display(figure_type) -> None:
 
 
 def _save(fig, path: str | Path, **kwargs) -> Path:
-    from .schema import CHART_SUFFIXES
+    from .schema import CHART_SUFFIXES, check_output_suffix
+    from .units import InputError
 
-    out = Path(path)
-    if out.suffix.lower() not in CHART_SUFFIXES:
-        raise ChartError(f"'{path}' is not a chart file: accepted, a name ending in "
-                         + ", ".join(CHART_SUFFIXES))
+    try:
+        out = check_output_suffix(path, "chart", CHART_SUFFIXES)
+    except InputError as exc:
+        raise ChartError(str(exc)) from None
     fig.savefig(out, **kwargs)  # PNG, SVG or PDF by the suffix
     return out
 

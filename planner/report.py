@@ -160,21 +160,17 @@ def plan_table(plan: dict) -> str:
     return "\n".join(lines)
 
 
-# What an owned cost's part needs, when the part is unknown (model/cost.py)
-OWNED_NEEDS = {"accelerators": "the accelerator's purchase_usd",
-               "servers": "the accelerator's purchase_usd", "network": "the accelerator's "
-               "purchase_usd", "maintenance": "the accelerator's purchase_usd",
-               "facility": "the site's capex_usd_per_mw", "energy": "the site's energy price"}
-
-
 def _cost_unknown_text(plan: dict) -> str:
-    """Why a plan's cost is unknown: the catalog figure it lacks."""
+    """Why a plan's cost is unknown: the catalog figure it lacks (an owned cost's hardware
+    parts need the accelerator's purchase price, its facility the site's capex per MW)."""
     cost = plan["cost_usd"]
     if cost.get("total") is not None:
         return ""
     if plan["cost_method"] == "cloud":
         return " (no cloud price of this accelerator: --price-per-gpu-hour, or a catalog file)"
-    needs = dict.fromkeys(need for part, need in OWNED_NEEDS.items() if cost.get(part) is None)
+    needs = [need for part, need in (("accelerators", "the accelerator's purchase_usd"),
+                                     ("facility", "the site's capex_usd_per_mw"))
+             if cost.get(part) is None]
     return f" (unknown without {' and '.join(needs) or 'a price'}: a --catalog file)"
 
 

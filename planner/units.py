@@ -315,6 +315,12 @@ def fmt_power(w) -> str:
     return _scaled(float(w), [(1.0, "W"), (1e3, "kW"), (1e6, "MW"), (1e9, "GW")], sep=" ")
 
 
+def fmt_mw(mw) -> str:
+    """Facility power as limits and diagnoses say it: '12.3 MW' to a tenth, and below 1 MW
+    in the unit that shows it ('850 kW', not '0.0 MW')."""
+    return f"{mw:,.1f} MW" if not abs(mw) < 1 else fmt_power(mw * 1e6)
+
+
 def fmt_money(usd) -> str:
     """'$1.23B', '$45.6M', '$12.3K' (3 significant figures) or cents below $1,000: '$2.50'."""
     if _missing(usd):

@@ -445,7 +445,7 @@ def test_a_fleet_deadline_before_its_earliest_start_is_refused():  # was OPTIMAL
 def test_an_unknown_fleet_says_how_long_it_searched(monkeypatch):
     from planner.fleet import model as fleet_model
 
-    monkeypatch.setattr(fleet_model, "solve", lambda inst, settings, relaxed=(), on_phase=None:
+    monkeypatch.setattr(fleet_model, "solve", lambda inst, settings, on_phase=None:
                         fleet_model.FleetSolution("UNKNOWN", solve_time_s=34.0,
                                                   phases=("UNKNOWN",)))
     d = fleet.schedule(_small_fleet()).to_dict()

@@ -65,11 +65,9 @@ class FleetSettings(SolverSettings):
 
     def solver(self, time_limit_s: float | None = None) -> cp_model.CpSolver:
         s = super().solver(time_limit_s)
-        if self.deterministic:
-            limit = max(0.01, float(self.time_limit_s if time_limit_s is None
-                                    else time_limit_s))
-            s.parameters.max_deterministic_time = limit
-            s.parameters.max_time_in_seconds = limit * WALL_CLOCK_GUARD
+        if self.deterministic:  # the limit set as work, the wall clock a guard behind it
+            s.parameters.max_deterministic_time = s.parameters.max_time_in_seconds
+            s.parameters.max_time_in_seconds *= WALL_CLOCK_GUARD
         return s
 
     def to_dict(self) -> dict:
@@ -317,15 +315,14 @@ def cost_units(inst: FleetInstance) -> list[int]:
     return out
 
 
-def build_model(inst: FleetInstance, relaxed: tuple = (),
-                short: tuple = ()) -> tuple[cp_model.CpModel, Vars]:
-    """The constraints (every family not in `relaxed`), without an objective; the families in
-    ``short`` ("devices", "power") get a capacity variable added per site (and accelerator):
-    what a diagnosis asks for (shortfall)."""
+def build_model(inst: FleetInstance, short: tuple = ()) -> tuple[cp_model.CpModel, Vars]:
+    """The constraints, without an objective; the families in ``short`` ("devices", "power")
+    get a capacity variable added per site (and accelerator): what a diagnosis asks for
+    (shortfall)."""
     model = cp_model.CpModel()
     v = Vars(inst, model)
-    step = power_step_mw(inst)
-    for s, site in enumerate(inst.sites):
+    step = power_step_mw(inst) if short else None
+    for s, site in enumerate(inst.sites if short else ()):
         mine = [o for o in inst.options if o.site == s]
         if "devices" in short:
             for acc in sorted(site.devices):
@@ -334,9 +331,8 @@ def build_model(inst: FleetInstance, relaxed: tuple = (),
         if "power" in short and mine:
             most = int(sum(need_units([o.power_mw for o in mine], step)))
             v.extra[("power", s)] = model.new_int_var(0, most, f"more_power_{s}")
-    for name, module in MODULES.items():
-        if name not in relaxed:
-            module().build(inst, model, v)
+    for module in MODULES.values():
+        module().build(inst, model, v)
     return model, v
 
 
@@ -436,7 +432,7 @@ def shortfall(inst: FleetInstance, settings: FleetSettings, short: tuple) -> dic
     counting steps); None when even that finds no schedule in the time allowed."""
     model, v = build_model(inst, short=short)
     model.minimize(sum(v.extra.values()))
-    solver = settings.solver(settings.time_limit_s)
+    solver = settings.solver()
     if status_name(solver.solve(model)) not in ("OPTIMAL", "FEASIBLE"):
         return None
     step = power_step_mw(inst)
@@ -449,7 +445,7 @@ def shortfall(inst: FleetInstance, settings: FleetSettings, short: tuple) -> dic
 
 
 def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
-          relaxed: tuple = (), on_phase=None) -> FleetSolution:
+          on_phase=None) -> FleetSolution:
     """Phase 1 minimises weighted lateness; phase 2 holds it and minimises cost, then starts.
     Both start from a greedy schedule (a hint); when CP-SAT finds nothing in its time the
     greedy schedule, valid by construction, is the answer (FEASIBLE, its gap unknown).
@@ -461,8 +457,8 @@ def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
     if any(not inst.options_of(r) for r in range(len(inst.runs))):
         return FleetSolution("INFEASIBLE", phases=("INFEASIBLE",))
     t0 = time.perf_counter()
-    start = greedy(inst) if not relaxed else None
-    model, v = build_model(inst, relaxed)
+    start = greedy(inst)
+    model, v = build_model(inst)
     lateness = lateness_expr(inst, v)
     model.minimize(lateness)
     if start is not None:

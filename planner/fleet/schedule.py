@@ -39,7 +39,7 @@ from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
 from ..progress import Progress
-from ..units import SECONDS_PER_DAY, InputError
+from ..units import SECONDS_PER_DAY, InputError, fmt_mw
 from . import check as fleet_check
 from . import model as fleet_model
 from .model import FleetInstance, FleetOption, FleetRun, FleetSettings, FleetSite, FleetSolution
@@ -63,8 +63,8 @@ DEFAULT_SIZE_OPTIONS = 3
 # Doublings past those a run's default sizes may add while the largest misses its window at
 # the MFU its plan reaches (each an estimate of the run at that size).
 MORE_SIZE_OPTIONS = 4
-# When the fleet is infeasible, relaxed solves (unlimited devices, then power) say which binds;
-# each gets at most this long: the diagnosis only needs a schedule, not a proof.
+# When the fleet is infeasible, the least added capacity that lets every run in says which limit
+# binds and by how much (fleet/model.py shortfall); each such solve gets at most this long.
 DIAGNOSIS_TIME_LIMIT_S = 10.0
 
 
@@ -115,14 +115,14 @@ def _window_days(spec: FleetSpec, run: RunSpec) -> float:
     return max(days, spec.step_days)
 
 
-def _default_sizes(spec: FleetSpec, run: RunSpec, acc, most: int, cat: Catalog,
+def _default_sizes(run: RunSpec, window_days: float, acc, most: int, cat: Catalog,
                    asm: Assumptions) -> list[int]:
-    """Powers of two (in whole scale-up units) around the size meeting the run's window at
-    asm.planning_mfu, at most the most devices of the type any site ever has."""
+    """Powers of two (in whole scale-up units) around the size meeting the run's window
+    (``_window_days``) at asm.planning_mfu, at most the most devices of the type any site ever
+    has."""
     w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
-    ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * _window_days(spec, run)
-                     * SECONDS_PER_DAY)
+    ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * window_days * SECONDS_PER_DAY)
     unit = size_unit(acc)
     base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
     sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]
@@ -166,10 +166,10 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 "none of its accelerators " + ", ".join(run.accelerators) +
                 " is delivered to any site" if run.accelerators else
                 "no site is delivered any accelerator")
+        window = _window_days(spec, run)
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
-            sizes = list(run.gpus or _default_sizes(spec, run, acc, most[acc_key], cat, asm))
-            window = _window_days(spec, run)
+            sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
@@ -411,11 +411,6 @@ class FleetSchedule:
         return out
 
 
-def _mw_text(mw: float) -> str:
-    """'2.8 MW', and a small site's '0.02 MW' rather than '0.0 MW'."""
-    return f"{mw:,.1f} MW" if mw >= 1 or mw == 0 else f"{mw:.2g} MW"
-
-
 def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
               settings: FleetSettings) -> tuple[str, str]:
     """Which limit makes the fleet infeasible, and by how much."""
@@ -455,16 +450,16 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
-            return "power", (f"run {run.name} needs {_mw_text(ok.power_mw)} at least "
+            return "power", (f"run {run.name} needs {fmt_mw(ok.power_mw)} at least "
                              f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), "
-                             f"whose cap never exceeds {_mw_text(ok.power_mw - need_mw)}")
+                             f"whose cap never exceeds {fmt_mw(ok.power_mw - need_mw)}")
         k = max(opts, key=lambda k: (fleet_model.longest_fit(inst, k) /
                                      inst.options[k].duration_steps, -k))
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
         alone = fleet_model.longest_fit(inst, k, ("devices",))
         binding = "power" if alone >= ok.duration_steps else "devices"
         return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
-                         f"{_mw_text(ok.power_mw)} at one site for {ok.duration_steps} steps "
+                         f"{fmt_mw(ok.power_mw)} at one site for {ok.duration_steps} steps "
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "
                          f"({inst.sites[ok.site].name})")
@@ -475,7 +470,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         more = fleet_model.shortfall(inst, quick, short)
         if more:
             parts = [f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
-                     if key[0] == "devices" else f"{_mw_text(n)} more at {inst.sites[key[1]].name}"
+                     if key[0] == "devices" else f"{fmt_mw(n)} more at {inst.sites[key[1]].name}"
                      for key, n in sorted(more.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
             have = "devices and power" if name == "capacity" else name
             return name, (f"the runs do not all fit in the horizon with the {have} on hand; "

@@ -35,7 +35,7 @@ from ..units import (
     parse_int_count,
     parse_power_w,
 )
-from .model import FleetSettings
+from .model import WEIGHT_RESOLUTION, FleetSettings
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
            "step_at_or_after", "step_at_or_before"]
@@ -76,8 +76,8 @@ RUN = Table({
     "name": Key(Text(nonempty=True), required=True), "params": Key(QUANTITY),
     "tokens": Key(QUANTITY), "workload": Key(Text(nonempty=True)), "earliest": Key(DATE),
     "deadline": Key(DATE, note="the end of this month or day"),
-    "weight": Key(Number(0.01, 1e6, note="lateness weight, counted in hundredths (CP-SAT "
-                         "takes whole numbers: a smaller weight would count as none)")),
+    "weight": Key(Number(WEIGHT_RESOLUTION, 1e6, note="lateness weight, counted in hundredths "
+                         "(CP-SAT takes whole numbers: a smaller weight would count as none)")),
     "gpus": Key(AnyOf((COUNT, List(COUNT, min_items=1)), what="a size or a list of sizes")),
     "gpu": Key(AnyOf((Text(nonempty=True), List(Text(nonempty=True), min_items=1)),
                      what="an accelerator key, KEY,KEY or a list of keys")),
@@ -180,24 +180,16 @@ def parse_date(value, name: str, end: bool = False) -> date:
     return date(y + (mo == 12), mo % 12 + 1, 1)
 
 
-def _positive(value, name: str) -> float:
+def _positive(value, name: str, zero: bool = False) -> float:
+    """A finite number above 0 (or, with ``zero``, at least 0: free power, a site without
+    power for a while)."""
+    accepted = "a number >= 0" if zero else "a positive number"
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise InputError(name, value, "a positive number") from None
-    if not math.isfinite(x) or x <= 0 or isinstance(value, bool):
-        raise InputError(name, value, "a positive number")
-    return x
-
-
-def _non_negative(value, name: str) -> float:
-    """A number that may be 0 (free power, a site without power for a while)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InputError(name, value, "a number >= 0") from None
-    if not math.isfinite(x) or x < 0 or isinstance(value, bool):
-        raise InputError(name, value, "a number >= 0")
+        raise InputError(name, value, accepted) from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not zero) or isinstance(value, bool):
+        raise InputError(name, value, accepted)
     return x
 
 
@@ -219,7 +211,7 @@ def _series(table, name: str, parse_value, start: date | None = None) -> tuple:
 
 def _mw(value, name):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _non_negative(value, name)  # 0: a site without power for a while
+        return _positive(value, name, zero=True)  # 0: a site without power for a while
     return parse_power_w(value, name) / 1e6
 
 
@@ -285,9 +277,9 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                              "cannot be below the year's average)")
         sites.append(SiteSpec(
             name=str(raw["name"]), pue=pue, peak_pue=peak_pue,
-            energy_usd_per_kwh=_non_negative(raw.get("energy_usd_per_kwh",
-                                                     DEFAULT.energy_usd_per_kwh),
-                                             f"{w}.energy_usd_per_kwh"),
+            energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
+                                                 DEFAULT.energy_usd_per_kwh),
+                                         f"{w}.energy_usd_per_kwh", zero=True),
             power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw, start),
             deliveries=deliveries))
     if len({s.name for s in sites}) != len(sites):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
-from ..catalog import CatalogError, UnknownKeyError
+from ..catalog import CatalogError, UnknownKeyError, is_workload_file
 from ..errors import LayoutError, did_you_mean
 from ..frameworks import FRAMEWORKS
+from ..plan.hf import is_config_path
 from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
@@ -224,8 +225,8 @@ def _spec(data: dict, base: Path) -> Spec:
     def file_relative(name: str, value):
         """A workload file (FILE.toml, config.json) relative to the spec, as its catalog is,
         so a spec runs alike from any directory."""
-        if name == "workload" and isinstance(value, str) and \
-                value.lower().endswith((".toml", ".json")) and not Path(value).is_absolute():
+        if name == "workload" and isinstance(value, str) and not Path(value).is_absolute() \
+                and (is_workload_file(value) or is_config_path(value)):
             return str((base / value).resolve())
         return value
 

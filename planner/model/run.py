@@ -15,6 +15,20 @@ from . import power as power_model
 from . import realisation, reliability
 
 
+def ideal_run(devices, compute_s, checkpoint_s, asm: Assumptions, failure_rate=None) -> dict:
+    """The ideal run: the steady state stretched by failures and checkpoints
+    (reliability.goodput; its ``wall_s`` the ideal wall time), the checkpoint's stall being
+    asm.checkpoint_stall_s when checkpoints are asynchronous, their storage write
+    ``checkpoint_s`` then bounding the interval."""
+    upload_s = np.asarray(checkpoint_s, dtype=float)
+    # asynchronous: the stall is the copy to host memory (MegaScale sec. 4.4), never longer
+    # than a blocking write to storage
+    stall_s = (np.minimum(upload_s, asm.checkpoint_stall_s) if asm.checkpoint_async
+               else upload_s)
+    return reliability.goodput(devices, compute_s, stall_s, asm, failure_rate=failure_rate,
+                               min_interval_s=upload_s if asm.checkpoint_async else 0.0)
+
+
 def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, cloud_usd_per_hour,
             energy_usd_per_kwh, device_usd, server_usd_per_device, capex_usd_per_mw,
             grid_kg_co2_per_mwh, asm: Assumptions, failure_rate=None,
@@ -22,21 +36,14 @@ def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, clo
     """Everything a plan reports beyond the step, as arrays.
 
     ``compute_s`` is the time the run needs at steady-state throughput (tokens / tokens_per_s);
-    goodput stretches it to the ideal wall time (reliability.goodput, the checkpoint stall being
-    asm.checkpoint_stall_s when checkpoints are asynchronous, their storage write
-    ``checkpoint_s`` then bounding the interval), and the realisation to the realised wall
-    time (realisation.realise; ``residual_log`` a Monte Carlo draw of its residual). Power is
-    per-device server power x network share x PUE: at the servers' maximum and the peak PUE for
-    what the site must supply (facility_peak_w), at the average draw and the annual PUE for
-    energy (facility_w, power.py); cost both ways (cost.py), the facility built for the peak.
+    goodput stretches it to the ideal wall time (``ideal_run``), and the realisation to the
+    realised wall time (realisation.realise; ``residual_log`` a Monte Carlo draw of its
+    residual). Power is per-device server power x network share x PUE: at the servers'
+    maximum and the peak PUE for what the site must supply (facility_peak_w), at the average
+    draw and the annual PUE for energy (facility_w, power.py); cost both ways (cost.py), the
+    facility built for the peak.
     Every figure is the realised run's; ``ideal`` holds the same figures for the ideal run."""
-    upload_s = np.asarray(checkpoint_s, dtype=float)
-    # asynchronous: the stall is the copy to host memory (MegaScale sec. 4.4), never longer
-    # than a blocking write to storage
-    stall_s = (np.minimum(upload_s, asm.checkpoint_stall_s) if asm.checkpoint_async
-               else upload_s)
-    rel = reliability.goodput(devices, compute_s, stall_s, asm, failure_rate=failure_rate,
-                              min_interval_s=upload_s if asm.checkpoint_async else 0.0)
+    rel = ideal_run(devices, compute_s, checkpoint_s, asm, failure_rate)
     real = realisation.realise(rel["wall_s"], devices, asm, residual_log=residual_log)
     it_peak_w = power_model.it_peak_power_w(devices, device_power_w, asm)
     it_w = power_model.it_power_w(devices, device_power_w, asm)

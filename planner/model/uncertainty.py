@@ -69,9 +69,9 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
     # towards the longer tail (2% for a frontier lab; goodput's response to the failure rate is
     # not linear, 1.5% more at 100,000 devices), so the sum is put back on the centre: the
     # ideal wall of each draw over the headline's, with the residual, has median 1
-    ideal = run.outcome(devices, compute_s / efficiency, asm=asm, failure_rate=failure_rate,
-                        residual_log=np.zeros(n), **inputs)["ideal"]["wall_s"]
-    headline = run.outcome(devices, compute_s, asm=asm, **inputs)["ideal"]["wall_s"]
+    ideal = run.ideal_run(devices, compute_s / efficiency, inputs["checkpoint_s"], asm,
+                          failure_rate)["wall_s"]
+    headline = run.ideal_run(devices, compute_s, inputs["checkpoint_s"], asm)["wall_s"]
     residual = residual - np.median(residual + np.log(ideal / headline))
     low, high = ranges.get("peak_pue", (None, None))
     if low is None and high is None:  # the design-day PUE moves with the annual one drawn

@@ -240,7 +240,7 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
     hw = hardware_for(acc, up, out, w.precision, asm, mine)
     inputs = run_inputs(w, acc, site, asm, mine, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
-    return Side(acc, up, out, hw, inputs, mine, site, devices, unit, asm)
+    return Side(acc, up, out, hw, inputs, mine, site, asm, devices, unit)
 
 
 def plan_on(req: Request, engine: str = "auto", curve: bool = False,
@@ -364,7 +364,7 @@ def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
     also half of it when that finishes sooner)."""
     i = choice.index
     sd: Side = opts.sides[int(opts.side[i])]
-    asm = sd.asm or asm  # the chosen accelerator's stack
+    asm = sd.asm  # the chosen accelerator's stack
     c = opts.cols
     gpus = int(opts.gpus[i])
     workload = workload_figures(w)

@@ -22,7 +22,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from ..units import fmt_days, fmt_money, fmt_power
+from ..units import fmt_days, fmt_money, fmt_mw
 
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
            "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "resolution_text",
@@ -204,9 +204,7 @@ def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[
     if limit == "deadline":  # below a day in hours (a 1 h deadline is not "0.0 days")
         return fmt_days(need), f"deadline {fmt_days(cap)}"
     if limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
-        def mw(x):
-            return f"{x:,.1f} MW" if not abs(x) < 1 else fmt_power(x * 1e6)
-        return mw(need), f"cap {mw(cap)}"
+        return fmt_mw(need), f"cap {fmt_mw(cap)}"
     if limit == "budget":
         def usd(x):
             return f"${x / 1e6:,.1f}M" if not abs(x) < 1e6 else fmt_money(x)

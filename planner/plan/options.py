@@ -78,11 +78,11 @@ class Side:
     inputs: dict
     used: dict
     site: Site | None
+    # the assumptions its layouts are scored with: the plan's, with this accelerator's own
+    # stack when none was given
+    asm: Assumptions
     unit: int = 1  # devices a size grows by: the purchase unit (cluster.purchase_unit)
     unit_asked: str = "auto"  # the --unit it came from
-    # the assumptions its layouts are scored with: the plan's, with this accelerator's own
-    # stack when none was given (None: the plan's)
-    asm: Assumptions | None = None
 
 
 @dataclass
@@ -113,7 +113,7 @@ def evaluate(w: Workload, sides: list, side: np.ndarray, gpus: np.ndarray, fixed
     fixed_t = tuple(sorted(fixed.items()))
     keys = [SearchKey(w.architecture, w.seq_len, w.global_batch_tokens, sides[s].hw, int(g),
                       fixed_t, allow_tp) for s, g in zip(side.tolist(), gpus.tolist())]
-    best = best_layouts_each(keys, [sides[s].asm or asm for s in side.tolist()], shared_memo())
+    best = best_layouts_each(keys, [sides[s].asm for s in side.tolist()], shared_memo())
     peak = np.array([sd.hw.peak_flops for sd in sides])[side]
     hbm = np.array([sd.hw.hbm_bytes for sd in sides])[side]
     cols = steady_state(best, peak, hbm)

@@ -301,7 +301,8 @@ def test_infeasible_fleet_power_named_with_numbers():
     s = fleet.schedule(small_fleet(power_mw={"2027-01": 0.01}))
     d = s.to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
-    assert "MW" in d["reason"] and "never exceeds 0.01 MW" in d["reason"]
+    # below 1 MW in the unit that shows it, as a sizing's limits say it (not "0.0 MW")
+    assert "needs 115 kW" in d["reason"] and "never exceeds 10.0 kW" in d["reason"]
 
 
 def test_a_run_whose_accelerator_no_site_has_binds_devices():
