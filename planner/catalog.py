@@ -325,6 +325,14 @@ class Catalog:
             raise InputError(FLAGS.get(kind, kind), key, f"a key of the catalog's {kind} "
                              "(planner hardware list, planner workloads list)", "is empty")
         if k in files:
+            if kind == "accelerators" and self.user_dirs:
+                # a user's file whose alias is another's key: that alias is dead, and the
+                # user may well have meant their own file (aliases = ["b200"] on my-gpu)
+                claims = [n for n in sorted(files) if n != k and k in self.get(kind, n).aliases]
+                if claims:
+                    raise CatalogError(f"'{k}' is the key of {files[k]} and an alias of "
+                                       f"{', '.join(str(files[c]) for c in claims)}; remove "
+                                       f"the alias (an alias may not be another file's key)")
             return k
         if kind == "accelerators":
             claims = [name for name in sorted(files) if k in self.get(kind, name).aliases]

@@ -462,3 +462,15 @@ def test_catalog_files_in_misnamed_folders_are_named_not_ignored(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert catalog(empty).user_dirs  # a directory still to be filled adds nothing, quietly
+
+
+def test_an_alias_that_is_another_accelerators_key_is_refused(tmp_path):
+    # was: silently dead: "b200" still meant the shipped B200, whatever my-gpu's file said
+    text = "\n".join('aliases = ["b200"]' if ln.startswith("aliases") else ln
+                     for ln in H100.splitlines())
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    cat = catalog(tmp_path)
+    with pytest.raises(CatalogError, match="'b200' is the key of .*b200.toml and an alias of "
+                                           ".*my-gpu.toml"):
+        cat.resolve("accelerators", "b200")
+    assert cat.resolve("accelerators", "my-gpu") == "my-gpu"
