@@ -28,6 +28,7 @@ the flags or the planner's defaults, each reported in the plan's assumptions.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def architecture_from_config(data: dict, where: str = "config.json",
                              name: str = "--workload") -> Architecture:
     """The planner's Architecture from a config's keys (see the module docstring)."""
     model_type = data.get("model_type")
-    if model_type not in FAMILIES:
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise InputError(name, where, ACCEPTED, f"has model_type {model_type!r}, which the "
                          "planner does not read")
     fam = FAMILIES[model_type]
@@ -104,7 +105,8 @@ def architecture_from_config(data: dict, where: str = "config.json",
             if data.get(key) is not None:
                 value = data[key]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                        or value != int(value) or value < (0 if allow_zero else 1):
+                        or not math.isfinite(value) or value != int(value) \
+                        or value < (0 if allow_zero else 1):
                     fail(f"has {key} = {value!r}; a whole number "
                          + (">= 0" if allow_zero else ">= 1") + " was expected")
                 return int(value)
@@ -128,12 +130,20 @@ def architecture_from_config(data: dict, where: str = "config.json",
     if heads % kv_heads:
         fail(f"has {heads} attention heads, not a multiple of its {kv_heads} key/value heads")
     head_dim = need("head_dim", default=0, allow_zero=True)
+    tied = data.get("tie_word_embeddings")
+    tied = fam.tie_embeddings if tied is None else tied  # absent or null: the family's
+    if not isinstance(tied, bool):  # "false" as a string would read as true
+        fail(f"has tie_word_embeddings = {tied!r}; true or false was expected")
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
-                 vocab=vocab, ffn_type=fam.ffn_type,
-                 tie_embeddings=bool(data.get("tie_word_embeddings", fam.tie_embeddings)),
+                 vocab=vocab, ffn_type=fam.ffn_type, tie_embeddings=tied,
                  head_size=head_dim if head_dim * heads != hidden else 0)
     if fam.moe:
         shape.update(_experts(data, fam.moe, layers, need, fail))
+    mla_keys = [k for k in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+                if data.get(k) is not None]
+    if mla_keys and not data.get("kv_lora_rank"):
+        fail(f"has {', '.join(mla_keys)} (Multi-head Latent Attention) but no kv_lora_rank, "
+             "the latent they belong to")
     if data.get("kv_lora_rank"):  # Multi-head Latent Attention
         shape.update(kv_lora_rank=need("kv_lora_rank"),
                      q_lora_rank=need("q_lora_rank", default=0, allow_zero=True),
@@ -158,7 +168,11 @@ def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
             fail(f"has a shared expert {shared_width} wide, not a whole number of experts of "
                  f"{expert_ffn}")
         step = need("decoder_sparse_step", default=1)
-        dense_only = set(data.get("mlp_only_layers") or ())
+        listed = data.get("mlp_only_layers") or []
+        if not isinstance(listed, list) or any(isinstance(i, bool) or not isinstance(i, int)
+                                               for i in listed):
+            fail(f"has mlp_only_layers = {listed!r}; a list of layer indices was expected")
+        dense_only = set(listed)
         moe_layers = [i for i in range(layers) if i not in dense_only and (i + 1) % step == 0]
         dense = layers - len(moe_layers)
         return dict(experts=need("num_experts"), top_k=need("num_experts_per_tok"),
@@ -204,9 +218,19 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     arch, data = load(path, name)
     p = Path(path)
     context = data.get("max_position_embeddings")
+    if context is not None and (isinstance(context, bool) or not isinstance(context, (int, float))
+                                or not math.isfinite(context) or context != int(context)
+                                or context < 1):
+        raise InputError(name, str(p), ACCEPTED, f"has max_position_embeddings = {context!r}; a "
+                         "whole number >= 1 was expected")
     seq = seq_len_default
-    if isinstance(context, int) and not isinstance(context, bool) and 0 < context < seq:
-        seq = context
+    if context is not None and int(context) < seq:
+        seq = int(context)
+    window = data.get("sliding_window")
+    if window and data.get("use_sliding_window", True) is not False:
+        used["sliding_window"] = {"value": window, "source": (
+            f"{p} sliding_window: not modelled, attention is costed over the whole sequence "
+            "(an upper bound past the window)")}
     moe = (f" experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn} "
            f"shared={arch.shared_experts} dense_layers={arch.dense_layers}"
            + (f" groups={arch.group_top_k}/{arch.expert_groups}" if arch.expert_groups else "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
@@ -154,6 +155,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if workload is not None and not str(workload).strip():
         raise InputError("--workload", workload, "a workload key (planner workloads list), "
                          "FILE.toml or config.json", "is empty")
+    if workload is not None and Path(str(workload)).is_dir():
+        inside = Path(str(workload)) / "config.json"
+        raise InputError("--workload", str(workload), "a workload key (planner workloads "
+                         "list), FILE.toml or config.json", "is a directory"
+                         + (f" (did you mean {inside}?)" if inside.is_file() else ""))
     from_config = workload is not None and hf.is_config_path(workload)
     if from_config:  # a Hugging Face config.json: its shape, the rest from flags or defaults
         base: Workload | None = hf.workload(workload, used, asm.seq_len)

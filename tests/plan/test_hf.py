@@ -3,6 +3,7 @@ published key layouts, each held to its model's published parameter count; error
 config the planner cannot read; the plan names the file the shape came from."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,47 @@ def test_cli_model_config_and_its_errors(tmp_path):
     r = runner.invoke(cli.app, ["estimate", "--model-config", str(bad), "--tokens", "1T"])
     assert r.exit_code == 2 and "model_type 'whisper'" in r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"hidden_size": float("nan")}, "hidden_size = nan; a whole number >= 1"),
+    ({"head_dim": float("inf")}, "head_dim = inf; a whole number >= 0"),
+    ({"tie_word_embeddings": "false"}, "tie_word_embeddings = 'false'; true or false"),
+    ({"max_position_embeddings": "2048"}, "max_position_embeddings = '2048'; a whole number"),
+    ({"model_type": ["llama"]}, "has model_type ['llama'], which the planner does not read"),
+])
+def test_a_config_value_of_the_wrong_kind_is_named(tmp_path, change, says):
+    # was: internal errors (NaN, inf, a list as model_type) or a silent misreading ("false"
+    # read as true, a string context ignored)
+    path = tmp_path / "config.json"
+    base = json.loads((DATA / "llama3.1-8b.json").read_text())
+    path.write_text(json.dumps({**base, **change}))
+    with pytest.raises(InputError, match=re.escape(says)):
+        planner.estimate(workload=str(path), tokens="1T", gpus=64)
+
+
+def test_a_config_with_a_sliding_window_says_it_is_not_modelled(tmp_path):
+    path = tmp_path / "config.json"
+    base = json.loads((DATA / "mistral-7b.json").read_text())
+    path.write_text(json.dumps({**base, "sliding_window": 4096}))
+    plan = planner.estimate(workload=str(path), tokens="1T", gpus=64)
+    assert plan.assumptions["sliding_window"]["value"] == 4096
+    assert "not modelled" in plan.assumptions["sliding_window"]["source"]
+    path.write_text(json.dumps({**base, "sliding_window": 4096, "use_sliding_window": False}))
+    assert "sliding_window" not in planner.estimate(workload=str(path), tokens="1T",
+                                                    gpus=64).assumptions
+
+
+def test_a_folder_holding_a_config_is_named_with_the_file_to_pass(tmp_path):
+    (tmp_path / "config.json").write_text((DATA / "mistral-7b.json").read_text())
+    with pytest.raises(InputError, match=r"is a directory \(did you mean .*config.json\?\)"):
+        planner.estimate(workload=str(tmp_path), tokens="1T", gpus=64)
+
+
+def test_mla_keys_without_their_latent_are_refused(tmp_path):
+    # was: DeepSeek's MLA keys with kv_lora_rank 0 fell back to plain attention of width 56
+    path = tmp_path / "config.json"
+    base = json.loads((DATA / "deepseek-v2-lite.json").read_text())
+    path.write_text(json.dumps({**base, "kv_lora_rank": 0}))
+    with pytest.raises(InputError, match="but no kv_lora_rank"):
+        planner.estimate(workload=str(path), tokens="1T", gpus=64)
