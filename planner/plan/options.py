@@ -44,6 +44,16 @@ SIZE_OCTAVES = 6
 # meeting it is bisected until it is within 1/SIZE_RESOLUTION of the size (at least one unit):
 # 1.6%, a few racks of a frontier cluster, one node of a small one.
 SIZE_RESOLUTION = 64
+# A cap's sizes: the one within 1/SIZE_RESOLUTION of it, and one within 1/CAP_SPARE_RESOLUTION
+# with more factors of two for the layouts to use (a cap at 3,008 H100 = 2^6 x 47 leaves no
+# room for context parallelism beside tp8 pp8: 308 days; 2,944 = 2^7 x 23 runs it in 274).
+CAP_SPARE_RESOLUTION = 16
+# Above the smallest size meeting the deadline, a walk tries the octave above it in quarter
+# octaves, and the next octave while the least device-time is at its top, at most this many
+# octaves: the device-time need not rise with size (a mixture of experts spread thinner runs
+# each device faster: 5,120 H100 cost less than the 3,072 that first met the deadline, 3,584
+# more than both, its 7 no factor the layouts can use).
+CLIMB_OCTAVES = 3
 
 
 _SHARED: ContextVar[dict | None] = ContextVar("planner_shared_searches", default=None)
@@ -211,8 +221,9 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
         else:
             top = ladder(1, k_top)[-1]  # the largest ladder size: its halves are ladder sizes
             ks = {min(top, k_lo * 4), min(top, k_lo * 8)}
-        ks |= {min(k_top, aligned_below(int(c // unit))) for c in caps.get(s, ())
-               if c is not None and c >= unit}
+        ks |= {min(k_top, aligned_below(int(c // unit), res)) for c in caps.get(s, ())
+               if c is not None and c >= unit
+               for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION)}
         units.append(unit)
         firsts.append(ks)
         tops.append(k_top)
@@ -284,16 +295,34 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
             if mid is not None and (s, mid) not in known:
                 more.append((s, mid))
         if not more:
+            break
+        known = yield more
+    # climb: the octave above the smallest size meeting the deadline, in quarter octaves, and
+    # the next while the least device-time (size x wall: what a cost is made of, whatever the
+    # price) is at the top of the octave tried
+    top = {s: _bracket(_side(known, s), deadline_s)[1] for s in range(n)}
+    for _ in range(CLIMB_OCTAVES):
+        more = []
+        for s, k in top.items():
+            if k is not None:
+                more += [(s, j) for j in ladder(k + 1, min(2 * k, tops[s])) if (s, j) not in known]
+        if not more:
             return
         known = yield more
+        for s, k in top.items():
+            if k is None:
+                continue
+            tried = {j: wall for j, wall in _side(known, s).items() if k <= j <= 2 * k}
+            least = min(tried, key=lambda j: (j * tried[j], j))
+            top[s] = 2 * k if least == max(tried) and 2 * k < tops[s] else None
 
 
-def aligned_below(k: int) -> int:
+def aligned_below(k: int, resolution: int = SIZE_RESOLUTION) -> int:
     """The size a team builds under a cap of ``k`` units: the largest multiple of the largest
-    power of two that keeps it within 1/SIZE_RESOLUTION of the cap (5,395 units -> 5,376 =
+    power of two that keeps it within 1/``resolution`` of the cap (5,395 units -> 5,376 =
     42 x 128), so its layouts have factors to use (a cap of 43,160 B200 = 2^3 x 5 x 13 x 83
     leaves pipelines 5 microbatches each; 43,008 = 2^11 x 3 x 7 does not)."""
-    step = 1 << max(0, (k // SIZE_RESOLUTION).bit_length() - 1)
+    step = 1 << max(0, (k // resolution).bit_length() - 1)
     return max(1, k // step * step)
 
 

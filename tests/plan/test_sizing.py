@@ -348,3 +348,23 @@ def test_sizing_chart(done_plan, tmp_path):
     with pytest.raises(charts.ChartError, match="--gpus"):
         charts.sizing_chart(planner.estimate(params="70B", tokens="2T", gpus=1024).to_dict(),
                             tmp_path / "none.png")
+
+
+def test_a_caps_size_with_factors_to_spare_is_tried():
+    # was: infeasible under 5 MW and 300 days: the cap's size, 3,008 H100 = 2^6 x 47, leaves
+    # no room for context parallelism beside tp8 pp8 (308 days) and closed the search, where
+    # 2,944 (2^7 x 23) runs in 274 days at 4.9 MW
+    plan = planner.estimate(params="413.5B", tokens="8.27T", gpu="h100-sxm", power_cap="5MW",
+                            deadline="300d")
+    assert plan.feasible and plan.training_days <= 300 and plan.power_mw <= 5
+
+
+def test_the_walk_climbs_past_the_first_size_meeting_the_deadline_while_device_time_falls():
+    # was: a budget's own answer (5,120 H100, $19.92M) re-planned came back infeasible: the walk
+    # stopped at 3,072, the first size meeting the deadline ($20.4M), where a mixture of
+    # experts spread thinner runs each device faster (4,096 and 5,120 cost less; 3,584 more)
+    kw = dict(params=1374611941731.6858, tokens="10T", experts=64, top_k=4, gpu="h100-sxm")
+    plan = planner.estimate(budget="20M", **kw)
+    assert plan.feasible and plan.cost_usd["total"] <= 20e6
+    fixed = planner.estimate(gpus=plan.cluster["gpus"], **kw)
+    assert plan.cost_usd["total"] == pytest.approx(fixed.cost_usd["total"])
