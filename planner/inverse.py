@@ -109,6 +109,7 @@ BUDGET_FIELDS = [
     ("inverse_tokens", "f8", "tokens"), ("inverse_model_flops", "f8", "FLOP"),
     ("inverse_year", "i8", "year"), ("inverse_limits_usd", "f8", "USD"),
     ("inverse_limits_power_cap_w", "f8", "W"), ("inverse_limits_deadline_s", "f8", "s"),
+    ("inverse_limits_deadline_default", "bool", "the default deadline, none given"),
     ("inverse_limits_gpus", "i8", "devices"), ("inverse_limits_max_gpus", "i8", "devices"),
     ("inverse_limits_unit", "str", ""),
     ("inverse_considered", "str", "JSON: each accelerator's largest run"),
@@ -148,6 +149,7 @@ class BudgetAnswer:
         inverse = {k: v for k, v in asdict(self).items()
                    if k not in ("plan", "feasible", "binding", "reason")}
         inverse["limits"] = {k: v for k, v in self.limits.items() if not k.startswith("_")}
+        inverse["limits"]["deadline_default"] = bool(self.limits.get("_deadline_default"))
         base = self.plan.to_dict() if self.plan else {
             "workload": None, "cluster": None, "layout": None}
         return clean_json({**base, "feasible": self.feasible, "binding": self.binding,
@@ -314,10 +316,11 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     if rule.moe and rule.params is not None:  # a fixed count below the MoE rule's reach is
         rule_shape(rule.params, params, "gated", moe)  # refused here, as estimate refuses it
     asm = assumptions_for(assumptions, None)
-    if limits["deadline_s"] is None and limits["usd"] is None and limits["gpus"] is not None:
-        # a fixed cluster with neither money nor a deadline: the run would grow for millennia
-        # (estimate's sizing applies the same default deadline to a cluster it sizes); money
-        # bounds a fixed fleet's run by itself
+    if limits["deadline_s"] is None and (limits["gpus"] is None or limits["usd"] is None):
+        # no deadline given: a cluster the budget sizes is sized to the default deadline (as
+        # estimate's sizing does), and a fixed cluster with no money either would grow its run
+        # for millennia; the default is then a limit like any other, reported and binding
+        # (money alone bounds a fixed fleet's run)
         limits["deadline_s"] = asm.deadline_days * SECONDS_PER_DAY
         limits["_deadline_default"] = True
     batch = asm.global_batch_tokens  # every size's batch
@@ -454,7 +457,7 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
         used["price_per_gpu_hour"] = {"value": price, "source": price_source}
     if limits.get("_deadline_default"):
         used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
-            "planner budget with --gpus and neither --usd nor --deadline: the default deadline, "
+            "planner budget with no --deadline: the default deadline, "
             + assumptions_for(assumptions, None).source("deadline_days"))}
     return plan
 

@@ -306,8 +306,12 @@ LIMIT_LABELS = {"usd": "budget", "power_cap_w": "power cap", "deadline_s": "dead
 
 def _limits_text(limits: dict) -> str:
     """"budget $1.00B, deadline 150 d": the limits given (a unit only when asked for)."""
-    return ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}" for k, v in limits.items()
-                     if v is not None and not (k == "unit" and v == "auto"))
+    return ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}"
+                     + (" (default)" if k == "deadline_s" and limits.get("deadline_default")
+                        else "")
+                     for k, v in limits.items()
+                     if v is not None and k != "deadline_default"
+                     and not (k == "unit" and v == "auto"))
 
 
 def _limit_text(key: str, v) -> str:

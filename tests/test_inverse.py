@@ -255,3 +255,17 @@ def test_an_assumed_pue_or_energy_price_moves_an_owned_plan_as_the_keyword_does(
     # lies between its ends
     tp = rows["tp_comm_overlap"]
     assert tp["at_high"] <= tp["base"] <= tp["at_low"]
+
+
+def test_the_default_deadline_a_budget_is_held_to_is_a_limit_it_reports():
+    # was: binding "deadline" with no deadline in the limits (JSON deadline_s null), while the
+    # default 120 days held the run exactly as --deadline 120d does
+    a = inverse.budget(usd="20M", gpu="h100-sxm").to_dict()
+    b = inverse.budget(usd="20M", gpu="h100-sxm", deadline="120d").to_dict()
+    assert a["inverse"]["limits"]["deadline_s"] == b["inverse"]["limits"]["deadline_s"]
+    assert a["inverse"]["limits"]["deadline_default"] and not \
+        b["inverse"]["limits"]["deadline_default"]
+    assert a["inverse"]["params"] == pytest.approx(b["inverse"]["params"])
+    from planner import report
+
+    assert "deadline 120 d (default)" in report.budget_table(a)
