@@ -97,7 +97,7 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
             price_performance_oom_per_year, name), price_performance_source=f"given ({name})")
     if frontier_cost_growth_per_year is not None:
         t = replace(t, frontier_cost_growth_per_year=parse_rate(
-            frontier_cost_growth_per_year, "--frontier-cost-growth"),
+            frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4"),
             frontier_cost_source="given (--frontier-cost-growth)")
     return t
 
@@ -421,8 +421,9 @@ def _check_year(cat: Catalog, keys: list[str], year: int | None, given) -> None:
 
 def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
     if gpu:
-        keys = [cat.resolve("accelerators", g.strip()) for g in
-                (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))]
+        keys = list(dict.fromkeys(  # each accelerator once, by key or alias
+            cat.resolve("accelerators", g.strip()) for g in
+            (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))))
     else:
         keys = list(DEFAULT_ACCELERATORS)
     if year is not None:

@@ -221,10 +221,12 @@ def parse_fraction(text, name) -> float:
     return float(value)
 
 
-def parse_rate(text, name) -> float:
-    """A non-negative plain number (a trend per year, a multiplier): '0.14' -> 0.14."""
-    return float(_parse(text, name, _PLAIN_RE, _PLAIN_SCALES, "a non-negative number: 0.14",
-                        "a non-negative number", allow_zero=True))
+def parse_rate(text, name, example: str = "0.14") -> float:
+    """A non-negative plain number (a trend per year, a multiplier): '0.14' -> 0.14;
+    ``example`` is the form the error shows (the input's own default)."""
+    return float(_parse(text, name, _PLAIN_RE, _PLAIN_SCALES,
+                        f"a non-negative number, e.g. {example}", "a non-negative number",
+                        allow_zero=True))
 
 
 def parse_pue(text, name="--pue") -> float:

@@ -269,3 +269,11 @@ def test_the_default_deadline_a_budget_is_held_to_is_a_limit_it_reports():
     from planner import report
 
     assert "deadline 120 d (default)" in report.budget_table(a)
+
+
+def test_an_accelerator_named_twice_is_considered_once():
+    # was: h100-sxm,h100-sxm searched twice and listed twice; an alias beside its key too
+    d = inverse.budget(usd="5M", gpu="h100-sxm,h100").to_dict()
+    assert [c["accelerator"] for c in d["inverse"]["considered"]] == ["h100-sxm"]
+    with pytest.raises(planner.InputError, match=r"e\.g\. 2\.4"):
+        inverse.trends_for(frontier_cost_growth_per_year=-2)

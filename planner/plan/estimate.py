@@ -191,7 +191,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     energy_usd_per_kwh = assumed.get("energy_usd_per_kwh", energy_usd_per_kwh)
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                           price_per_gpu_hour, pue, energy_usd_per_kwh)
-    keys = gpu_keys(gpu, asm, used)
+    keys = list(dict.fromkeys(  # each accelerator once, whether by key or alias
+        cat.resolve("accelerators", k) for k in gpu_keys(gpu, asm, used)))
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
