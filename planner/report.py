@@ -279,6 +279,9 @@ def budget_table(answer: dict) -> str:
     """`planner budget`: the run the limits allow, its plan, the binding limit."""
     inv = answer["inverse"]
     year = f"; year {inv['year']}" if inv.get("year") else ""
+    if year and answer.get("cost_method") == "owned":
+        year += (" (the price trend moves rental prices; owned hardware is costed at the "
+                 "catalog's purchase prices)")
     lines = [f"limits: {_limits_text(inv['limits'])}{year}",
              f"rule: {inv['rule']}", ""]
     if not answer["feasible"] or not answer.get("workload"):
