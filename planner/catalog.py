@@ -202,7 +202,22 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         published_ffn_type=data.get("ffn_type", "gated"),
         published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_FIELDS) if architecture is None
         else (0, 0, 0),
-        references=tuple(refs), family=data.get("family", ""))
+        references=tuple(refs), family=data.get("family", ""),
+        defaulted=_defaulted(data, arch, architecture))
+
+
+def _defaulted(data: dict, arch: dict, architecture: Architecture | None) -> tuple:
+    """What a workload file's published shape left to a default, reported by a plan of it."""
+    if architecture is None:
+        return ()
+    out = []
+    if "kv_heads" not in arch:
+        out.append(("kv_heads", architecture.heads, "the file gives no kv_heads: every head "
+                    "its own key and value (multi-head attention, Vaswani et al. 2017)"))
+    if "tie_embeddings" not in data:
+        out.append(("tie_embeddings", False, "the file does not say: input and output "
+                    "embeddings counted apart"))
+    return tuple(out)
 
 
 def _architecture(path: Path, data: dict, arch: dict) -> Architecture:

@@ -348,6 +348,8 @@ class Workload:
     references: tuple[Reference, ...] = ()
     family: str = ""
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+    # (key, value, why) of the shape a file left to its default (kv_heads: every head its own)
+    defaulted: tuple = ()
 
     def with_(self, **changes) -> "Workload":
         return replace(self, **changes)

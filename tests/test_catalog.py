@@ -474,3 +474,14 @@ def test_an_alias_that_is_another_accelerators_key_is_refused(tmp_path):
                                            ".*my-gpu.toml"):
         cat.resolve("accelerators", "b200")
     assert cat.resolve("accelerators", "my-gpu") == "my-gpu"
+
+
+def test_a_shape_left_to_its_defaults_is_reported_by_a_plan_of_it(tmp_path):
+    # was: a file with no kv_heads planned as multi-head attention without a word
+    _write(tmp_path, "workloads", "w", SMALL_WORKLOAD + "    ffn = 256\n")
+    plan = planner.estimate(workload="w", tokens="1B", gpus=8, catalog=tmp_path)
+    assert plan.assumptions["workload_kv_heads"]["value"] == 2
+    assert "multi-head attention" in plan.assumptions["workload_kv_heads"]["source"]
+    assert plan.assumptions["workload_tie_embeddings"]["value"] is False
+    given = planner.estimate(workload="w", tokens="1B", gpus=8, catalog=tmp_path, kv_heads=1)
+    assert "workload_kv_heads" not in given.assumptions  # given, so reported as given

@@ -187,6 +187,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 "value": " ".join(f"{k}={v}" for k, v in changed.items()),
                 "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
                           f"workload {base.key}"}
+        for key, value, why in base.defaulted:
+            if key not in shape:
+                used[f"workload_{key}"] = {"value": value, "source": f"{base.key}: {why}"}
         w = base.with_(architecture=arch)
     elif shape and params is None:
         need = [k for k in ("layers", "hidden", "heads", "vocab") if k not in shape]
