@@ -262,7 +262,7 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
         opts = sized(req.w, req.sides, req.fixed, req.asm, req.allow_tp, setup.deadline_days,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
-    return _plan(req.w, opts, decide(req, setup, opts, engine), req.asm, req.limits,
+    return _plan(req.w, opts, decide(req, setup, opts, engine), req.limits,
                  alternatives, given=setup.n_gpus is not None)
 
 
@@ -308,7 +308,7 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
         rows = np.flatnonzero([(s, g // units[s]) in mine
                                for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
         opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
-        plans.append(_plan(req.w, opts, decide(req, st, opts, "numpy"), req.asm, req.limits,
+        plans.append(_plan(req.w, opts, decide(req, st, opts, "numpy"), req.limits,
                            False))
     return plans
 
@@ -359,13 +359,13 @@ def _caps(sides: list, limits: Limits, asm: Assumptions) -> dict:
     return caps
 
 
-def _plan(w, opts: Options, choice: Choice, asm: Assumptions, limits: Limits,
+def _plan(w, opts: Options, choice: Choice, limits: Limits,
           with_alternatives: bool = True, given: bool = False) -> Plan:
     """The Plan of the chosen option, with its alternatives (for a cluster of a given size,
     also half of it when that finishes sooner)."""
     i = choice.index
     sd: Side = opts.sides[int(opts.side[i])]
-    asm = sd.asm  # the chosen accelerator's stack
+    asm = sd.asm  # the chosen accelerator's assumptions, its stack's
     c = opts.cols
     gpus = int(opts.gpus[i])
     workload = workload_figures(w)

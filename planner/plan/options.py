@@ -302,19 +302,18 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
     # price) is at the top of the octave tried
     top = {s: _bracket(_side(known, s), deadline_s)[1] for s in range(n)}
     for _ in range(CLIMB_OCTAVES):
-        more = []
-        for s, k in top.items():
-            if k is not None:
-                more += [(s, j) for j in ladder(k + 1, min(2 * k, tops[s])) if (s, j) not in known]
-        if not more:
-            return
-        known = yield more
+        more = [(s, j) for s, k in top.items() if k is not None
+                for j in ladder(k + 1, min(2 * k, tops[s])) if (s, j) not in known]
+        if more:  # an octave already known is judged all the same
+            known = yield more
         for s, k in top.items():
             if k is None:
                 continue
             tried = {j: wall for j, wall in _side(known, s).items() if k <= j <= 2 * k}
             least = min(tried, key=lambda j: (j * tried[j], j))
             top[s] = 2 * k if least == max(tried) and 2 * k < tops[s] else None
+        if all(k is None for k in top.values()):
+            return
 
 
 def aligned_below(k: int, resolution: int = SIZE_RESOLUTION) -> int:
