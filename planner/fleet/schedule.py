@@ -445,8 +445,9 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             return "devices", (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site "
                                f"at least; {inst.sites[ok.site].name} never has more than "
                                f"{ok.gpus - need:,} ({need:,} short)")
+        # power, among the options whose devices some site has
         pow_short = [(inst.options[k].power_mw - max(inst.sites[inst.options[k].site].power_mw),
-                      k) for k in opts if dev_short[opts.index(k)][0] <= 0]
+                      k) for short, k in dev_short if short <= 0]
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
