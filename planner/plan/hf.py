@@ -88,6 +88,13 @@ def read_config(path: str | Path, name: str = "--workload") -> dict:
     return data
 
 
+def _whole(value, least: int) -> bool:
+    """Whether a config's value is a whole number of at least ``least`` (4096 or 4096.0; not
+    a string, a boolean, NaN or infinity)."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float))
+            and math.isfinite(value) and value == int(value) and value >= least)
+
+
 def architecture_from_config(data: dict, where: str = "config.json",
                              name: str = "--workload") -> Architecture:
     """The planner's Architecture from a config's keys (see the module docstring)."""
@@ -104,9 +111,7 @@ def architecture_from_config(data: dict, where: str = "config.json",
         for key in keys:
             if data.get(key) is not None:
                 value = data[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                        or not math.isfinite(value) or value != int(value) \
-                        or value < (0 if allow_zero else 1):
+                if not _whole(value, 0 if allow_zero else 1):
                     fail(f"has {key} = {value!r}; a whole number "
                          + (">= 0" if allow_zero else ">= 1") + " was expected")
                 return int(value)
@@ -218,9 +223,7 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     arch, data = load(path, name)
     p = Path(path)
     context = data.get("max_position_embeddings")
-    if context is not None and (isinstance(context, bool) or not isinstance(context, (int, float))
-                                or not math.isfinite(context) or context != int(context)
-                                or context < 1):
+    if context is not None and not _whole(context, 1):
         raise InputError(name, str(p), ACCEPTED, f"has max_position_embeddings = {context!r}; a "
                          "whole number >= 1 was expected")
     seq = seq_len_default
