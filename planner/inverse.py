@@ -41,6 +41,7 @@ from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.estimate import plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
+    gpu_keys,
     moe_rule_inputs,
     parse_budget,
     parse_deadline,
@@ -422,8 +423,7 @@ def _check_year(cat: Catalog, keys: list[str], year: int | None, given) -> None:
 def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
     if gpu:
         keys = list(dict.fromkeys(  # each accelerator once, by key or alias
-            cat.resolve("accelerators", g.strip()) for g in
-            (gpu if isinstance(gpu, (list, tuple)) else str(gpu).split(","))))
+            cat.resolve("accelerators", k) for k in gpu_keys(gpu, DEFAULT, {})))
     else:
         keys = list(DEFAULT_ACCELERATORS)
     if year is not None:
