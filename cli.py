@@ -550,7 +550,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--shared-experts", help="Shared experts per MoE layer (with --experts).")
 @click.option("--year", help="Hardware available and prices of that year: 2027.")
 @click.option("--price-trend", help="FLOP per dollar gained per year, in orders of magnitude "
-              "(default 0.14, Epoch AI 2022); prices of other years move along it.")
+              "(default 0.14, Epoch AI 2022); with --year, the catalog's prices move "
+              "along it to that year.")
 @click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
               "as context (default 2.4x, Cottier et al. 2024).")
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")

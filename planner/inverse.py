@@ -328,6 +328,13 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     if rule.tokens is not None and rule.tokens < batch:
         raise short_run_error(tokens, batch)
     year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
+    if year_i is None and trends.price_performance_source.startswith("given"):
+        # the trend only moves a price from the year it was quoted to --year (price_in_year)
+        raise InputError("--price-trend", trends.price_performance_oom_per_year,
+                         "--price-trend with --year YYYY (the trend moves the catalog's "
+                         "prices from the year they were quoted to that year)",
+                         "moves nothing without --year: the catalog's prices are used as "
+                         "quoted")
     site_figures = {
         "pue": parse_pue(pue, "--pue") if pue is not None else None,
         "energy_usd_per_kwh": (parse_energy_usd_per_kwh(energy_usd_per_kwh,

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner import inverse
+from planner.errors import InputError
 from planner.plan.options import shared_searches
 
 GPT4 = dict(params="280B", tokens="13T", gpu="a100-40gb", gpus=24576, price_per_gpu_hour=1.0)
@@ -199,6 +200,15 @@ def test_a_steeper_price_trend_buys_a_larger_run_later(searches):
 def test_trend_flags_bad_input_exit_2(flag, value):
     out = CliRunner().invoke(cli.app, ["budget", "--usd", "1M", flag, value])
     assert out.exit_code == 2 and flag in out.output and "Traceback" not in out.output
+
+
+def test_a_price_trend_without_a_year_is_refused():
+    # the trend moves a quoted price to --year; without one it would move nothing, silently
+    out = CliRunner().invoke(cli.app, ["budget", "--usd", "1M", "--price-trend", "0.3"])
+    assert out.exit_code == 2 and "--price-trend: 0.3 moves nothing without --year" \
+        in out.output and "--year YYYY" in out.output and "Traceback" not in out.output
+    with pytest.raises(InputError, match="--price-trend"):
+        inverse.budget(usd="1M", gpu="h100-sxm", trends=inverse.trends_for(0.3))
 
 
 def test_fixed_tokens_below_one_global_batch_exit_2_as_given():
