@@ -7,6 +7,7 @@ import math
 
 from tabulate import tabulate
 
+from .errors import CatalogError
 from .units import fmt_count, fmt_fixed
 
 
@@ -64,7 +65,13 @@ def catalog_table(cat, kinds) -> str:
 def catalog_show(cat, kind: str, key: str) -> str:
     """Every entry of one catalog file, each figure with its source: the file as written, once
     it has passed the checks every use of it makes (a broken file is named, not shown)."""
-    cat.get(kind, key)
+    item = cat.get(kind, key)
+    if kind == "workloads":  # the count against the shape, as a plan of it checks
+        from .model.architecture import published_params_problem
+
+        count = published_params_problem(item)
+        if count:
+            raise CatalogError(f"{cat.path(kind, key)}: {count[0]}; accepted: {count[1]}")
     raw = cat.raw(kind, key)
     rows = []
     for k, v in raw.items():

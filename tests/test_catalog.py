@@ -485,3 +485,23 @@ def test_a_shape_left_to_its_defaults_is_reported_by_a_plan_of_it(tmp_path):
     assert plan.assumptions["workload_tie_embeddings"]["value"] is False
     given = planner.estimate(workload="w", tokens="1B", gpus=8, catalog=tmp_path, kv_heads=1)
     assert "workload_kv_heads" not in given.assumptions  # given, so reported as given
+
+
+def test_a_published_count_far_from_its_shape_is_refused(tmp_path):
+    # was: [training] params 10x XGLM 7.5B's shape (a slip) planned the shape's 7.49B silently
+    xglm = (Path(__file__).resolve().parent.parent / "workloads/xglm-7.5b.toml").read_text()
+    _write(tmp_path, "workloads", "slip", xglm.replace("params = 7500000000",
+                                                       "params = 75000000000"))
+    # a name that rounds its count (SEA-LION 3B counts 3.83B, 1.28x) plans
+    _write(tmp_path, "workloads", "round", xglm.replace("params = 7500000000",
+                                                        "params = 9500000000"))
+    says = ("training.params: 75,000,000,000 is 10x the 7,491,325,952 parameters its "
+            "[architecture] counts; accepted: the published count of that shape (within 1.5x)")
+    with pytest.raises(InputError, match=re.escape(says)) as err:
+        planner.estimate(workload="slip", gpus=8, catalog=tmp_path)
+    assert err.value.name == "--workload slip"
+    from planner.catalog_view import catalog_show
+
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        catalog_show(catalog(tmp_path), "workloads", "slip")
+    assert planner.estimate(workload="round", gpus=8, catalog=tmp_path).feasible is not None

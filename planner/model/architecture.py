@@ -141,6 +141,28 @@ def matmul_params_per_token(a: Architecture) -> float:
     return active_params(a) - emb_unused - (a.layers * norm_params(a.hidden) + a.hidden)
 
 
+# A workload file's [training] params may round its shape's count (a "3B" name for 3.83B:
+# SEA-LION 3B, the shipped catalog's widest gap at 1.28x); beyond this factor either way the two
+# disagree (a unit slip, or the shape of another model) and the file is refused.
+PUBLISHED_PARAMS_SLACK = 1.5
+
+
+def published_params_problem(w) -> tuple[str, str] | None:
+    """(reason, accepted) when a workload's published parameter count ([training] params)
+    cannot be the count of its published shape (more than PUBLISHED_PARAMS_SLACK apart either
+    way); None when it can, or when the file gives only one of them."""
+    if w.architecture is None or not w.published_params:
+        return None
+    n = float(total_params(w.architecture))
+    ratio = float(w.published_params) / n
+    if 1.0 / PUBLISHED_PARAMS_SLACK <= ratio <= PUBLISHED_PARAMS_SLACK:
+        return None
+    return (f"training.params: {float(w.published_params):,.0f} is {ratio:.3g}x the {n:,.0f} "
+            "parameters its [architecture] counts",
+            f"the published count of that shape (within {PUBLISHED_PARAMS_SLACK:g}x), or the "
+            "shape of the model of that count")
+
+
 def workload_shape(w) -> Architecture:
     """A workload's published shape, or the rule's shape (its FFN kind and experts kept) for
     its parameter count when it publishes none."""

@@ -15,6 +15,7 @@ from ..errors import InputError, LayoutError, UnknownKeyError
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for, runs_on
 from ..model.architecture import (
     RULE_VOCAB,
+    published_params_problem,
     rule_source,
     shape_for_params,
     total_params,
@@ -167,6 +168,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         base = cat.workload(workload) if workload is not None else None
     if base is not None:
         arch = base.architecture
+        count = published_params_problem(base)
+        if count:  # the file's own two counts disagree (checked before any override)
+            raise InputError(f"--workload {workload}", None, count[1], count[0])
         if arch is None:  # a catalog workload known by its parameter count only
             try:
                 arch = workload_shape(base)
