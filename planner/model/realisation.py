@@ -141,17 +141,38 @@ def spread(asm: Assumptions, fitted: dict | None = None) -> tuple[float, float]:
 
 
 def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
-                  other_log_sd: float = 0.0) -> np.ndarray:
-    """n draws of the residual's log about its centre: a two-piece normal whose 10th and 90th
-    percentiles are the fitted ones (spread), less ``other_log_sd`` in quadrature on each side,
-    since the residual fitted on published runs already holds what the other draws of the
-    Monte Carlo vary (the step model's efficiency error, chiefly)."""
+                  other_log=None) -> np.ndarray:
+    """n draws of the realised wall time's log about the plan's (the residual about its
+    centre): a two-piece normal whose 10th, 50th and 90th percentiles are the fitted ones
+    (spread; median 0).
+
+    ``other_log``: the log of what the Monte Carlo's other draws do to the ideal wall time
+    about their median (the step model's efficiency, the failure rate). The residual fitted on
+    published runs already holds them, so they are not added to it: each percentile of the
+    result is the fitted one, or theirs where they alone spread wider (an efficiency_log_sd
+    raised past the fit; failures at a scale where goodput falls steeply), the two paired by
+    rank. A draw that never ends (+inf) stays one."""
     low, high = spread(asm)
-    sd_low = np.sqrt(max((low / Z90) ** 2 - other_log_sd ** 2, 0.0))
-    sd_high = np.sqrt(max((high / Z90) ** 2 - other_log_sd ** 2, 0.0))
     z = rng.standard_normal(n)
-    # two-piece normal: the low side's scale below the centre, the high side's above
-    return np.where(z < 0, z * sd_low, z * sd_high)
+    # two-piece normal: the low side's scale below the centre, the high side's above; with
+    # other_log, the sample's own 10th, 50th and 90th percentiles are put on the fitted ones
+    # (no sampling error in the three figures a plan reports)
+    if other_log is None or not asm.realisation or n < 3:
+        return np.where(z < 0, z * (-low / Z90), z * (high / Z90))
+    z10, z50, z90 = np.percentile(z, (10, 50, 90))
+    fitted = np.where(z < z50, (z - z50) * (-low / (z50 - z10)),
+                      (z - z50) * (high / (z90 - z50)))
+    other = np.broadcast_to(np.asarray(other_log, dtype=float), (n,))
+    mid = np.percentile(other, 50, method="inverted_cdf")
+    if not np.isfinite(mid):  # most draws never end: theirs is the answer
+        return np.where(np.isfinite(other), fitted, np.inf)
+    by_rank = np.argsort(z, kind="stable")
+    theirs = np.sort(other) - mid  # +inf sorts last
+    mine = fitted[by_rank]
+    out = np.empty(n)
+    # per rank, the wider of the two on its side of the median
+    out[by_rank] = np.where(mine < 0, np.minimum(mine, theirs), np.maximum(mine, theirs))
+    return out - np.median(out)  # finite: at least half the draws end (mid above)
 
 
 def centre(log_ratio) -> float:

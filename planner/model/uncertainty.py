@@ -4,9 +4,10 @@ of days, device-hours, facility MW, MWh and cost. Each draw goes through the sam
 the plan (run.py).
 
 Ranges (docs/uncertainty.md):
-- realisation: the residual of realisation.py, a two-piece normal in logs whose 10th and 90th
-  percentiles are those fitted on the public whole runs, less the efficiency draw in
-  quadrature (the fitted residual already holds the step model's error);
+- realisation: the residual of realisation.py, a two-piece normal in logs whose 10th, 50th
+  and 90th percentiles are those fitted on the public whole runs; it holds the efficiency and
+  failure draws (the fitted residual already holds the step model's error and the failures'
+  spread): per rank, the wider of the two (realisation.draw_residual);
 - efficiency: lognormal multiplier on throughput, log-sd ``efficiency_log_sd``;
 - failure rate: lognormal multiplier, log-sd ``failure_rate_log_sd``;
 - cloud price, PUE, energy price: over the catalog figure's own range when it has one (else
@@ -62,17 +63,15 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
                            ("energy_usd_per_kwh", asm.energy_price_relative_range)):
         low, high = ranges.get(name, (None, None))
         draws[name] = triangular(rng, inputs[name], low, high, relative, n)
-    residual = realisation.draw_residual(rng, n, asm, other_log_sd=asm.efficiency_log_sd)
     failure_rate = asm.failure_rate_per_device_hour * failures
-    # the residual with the efficiency and failure draws stands for the fitted residual, whose
-    # median is its centre: a skewed residual plus the other draws has its median moved
-    # towards the longer tail (2% for a frontier lab; goodput's response to the failure rate is
-    # not linear, 1.5% more at 100,000 devices), so the sum is put back on the centre: the
-    # ideal wall of each draw over the headline's, with the residual, has median 1
+    # the efficiency and failure draws move each draw's ideal wall time off the headline's; the
+    # residual fitted on published runs already holds them, so the realised wall's percentiles
+    # are the fitted ones, or theirs where they alone spread wider (realisation.draw_residual):
+    # P50 is the headline, P10-P90 the fitted range
     ideal = run.ideal_run(devices, compute_s / efficiency, inputs["checkpoint_s"], asm,
                           failure_rate)["wall_s"]
     headline = run.ideal_run(devices, compute_s, inputs["checkpoint_s"], asm)["wall_s"]
-    residual = residual - np.median(residual + np.log(ideal / headline))
+    residual = realisation.draw_residual(rng, n, asm, other_log=np.log(ideal / headline))
     low, high = ranges.get("peak_pue", (None, None))
     if low is None and high is None:  # the design-day PUE moves with the annual one drawn
         peak = np.asarray(inputs["peak_pue"], dtype=float)
@@ -80,21 +79,30 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
     else:  # the site's own design-day range; never below the annual PUE drawn
         draws["peak_pue"] = np.maximum(triangular(rng, inputs["peak_pue"], low, high, 0.0, n),
                                        draws["pue"])
-    out = run.outcome(devices, compute_s / efficiency, asm=asm, failure_rate=failure_rate,
-                      residual_log=residual, **draws)
+    # every draw's wall time is the headline's moved by its residual, which holds the others
+    out = run.outcome(devices, np.full(n, float(compute_s)), asm=asm, residual_log=residual,
+                      **draws)
     return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
             "power_mw": out["facility_peak_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}
 
 
 def quantiles(samples: dict) -> tuple[dict, dict, dict]:
-    """(P10, P50, P90) dicts of every quantity; unknown (nan) stays unknown."""
-    out = []
-    for q in (10, 50, 90):
-        row = {}
-        for k in QUANTITIES:
-            x = np.asarray(samples[k], dtype=float)
-            x = x[np.isfinite(x)]
-            row[k] = float(np.percentile(x, q)) if x.size == len(samples[k]) else float("nan")
-        out.append(row)
+    """(P10, P50, P90) dicts of every quantity; unknown (nan) stays unknown. A draw that never
+    ends (+inf: the failures outpace the checkpoints) counts as the longest: a percentile
+    below the draws that never end is known, one among them is nan (no figure: null, n/a)."""
+    out = [{}, {}, {}]
+    for k in QUANTITIES:
+        x = np.asarray(samples[k], dtype=float)
+        if np.isnan(x).any():
+            for row in out:
+                row[k] = float("nan")
+            continue
+        x = np.sort(x)
+        for row, q in zip(out, (10, 50, 90)):
+            # numpy's linear percentile between the two draws around it; none when one of
+            # them never ends (no share of forever is a figure)
+            pos = q / 100 * (x.size - 1)
+            lo, hi = x[int(np.floor(pos))], x[int(np.ceil(pos))]
+            row[k] = float(np.nan if np.isinf(hi) else lo + (hi - lo) * (pos - np.floor(pos)))
     return out[0], out[1], out[2]
