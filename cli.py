@@ -355,7 +355,8 @@ def app(ctx):
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
-@click.option("--seed", default=0, type=int, help="Seed of the uncertainty Monte Carlo.")
+@click.option("--seed", type=int, default=0, help="Seed of the uncertainty Monte Carlo (with "
+              "--uncertainty).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
 @click.option("--quiet", "-q", is_flag=True,
@@ -385,6 +386,10 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     _writable(plot_path, "--plot", suffixes=CHART_SUFFIXES)
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
+    typed = ctx.get_parameter_source("seed") == ParameterSource.COMMANDLINE
+    if not (typed or (uncertainty and ctx.get_parameter_source("seed")
+                      == ParameterSource.DEFAULT_MAP)):
+        seed = None  # the built-in 0, or a house default that only a Monte Carlo would use
     try:
         assumptions, filed = _assumptions(ctx, assume)
         plan = planner.estimate(
@@ -425,6 +430,8 @@ def validate(fmt, catalog_dir, refit_path):
     """Predicted vs published throughput and GPU-hours of every reference run."""
     from planner import validate as validation
 
+    if refit_path not in (None, "-"):
+        _writable(refit_path, "--refit", suffixes=(".py",))  # before the fit's minutes of work
     cat = _catalog(catalog_dir)
     if refit_path is not None:
         text = validation.render_fit(*validation.fit_realisation(cat))

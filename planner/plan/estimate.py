@@ -89,7 +89,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
              objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
              energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
-             allow_tp_beyond_domain=False, uncertainty=False, seed=0, framework=None,
+             allow_tp_beyond_domain=False, uncertainty=False, seed=None, framework=None,
              team=None, assumptions: dict | Assumptions | None = None, inventory=None,
              unit="auto", curve=False, progress=False, alternatives=True, **shape) -> Plan:
     """Plan one training run. Quantities accept numbers (SI units) or strings with suffixes
@@ -106,8 +106,12 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     wrong = unknown_keyword("planner.estimate", shape, ESTIMATE_KEYWORDS)
     if wrong is not None:
         raise wrong
-    seed = parse_seed(seed)
+    seed_given = seed is not None
+    seed = parse_seed(seed if seed_given else 0)
     uncertainty = parse_flag(uncertainty, "--uncertainty")
+    if seed_given and not uncertainty:  # it seeds the Monte Carlo, which only --uncertainty runs
+        raise InputError("--seed", seed, "--seed N with --uncertainty (it seeds the Monte "
+                         "Carlo of P10/P50/P90)", "seeds nothing without --uncertainty")
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
                   max_gpus=max_gpus, objective=objective, ownership=ownership,
@@ -122,10 +126,27 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and req.n_gpus is not None and req.limits.deadline_s is None \
             and plan.feasible and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
+    plan = _over_default_site(plan, req, site)
     if uncertainty and plan.feasible:
         chosen = next(sd.asm for sd in req.sides if sd.acc.key == plan.cluster["accelerator"])
-        plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed)
+        plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed,
+                                seed_given)
     return checked(plan)
+
+
+def _over_default_site(plan: Plan, req, site) -> Plan:
+    """The default site (named by no one) lends its PUE, energy price and carbon but caps
+    nothing; a plan drawing more than its cap says so (``site_power_cap_mw``), lest the site
+    named in the plan read as one that holds it."""
+    cap = req.site.power_cap_w if req.site is not None and site is None else None
+    if not cap or plan.power_mw is None or plan.power_mw * 1e6 <= cap \
+            or req.limits.power_cap_w is not None:
+        return plan
+    used = {**plan.assumptions, "site_power_cap_mw": {
+        "value": cap / 1e6, "source": f"the default site {req.site.key}'s cap, not applied: "
+        f"the plan's {plan.power_mw:,.0f} MW peak is above it (--site {req.site.key} holds a "
+        "plan to it, --power-cap sets another)"}}
+    return replace(plan, assumptions=used)
 
 
 # Every keyword estimate takes: its own and the shape's (the first unknown one is refused,
@@ -523,7 +544,7 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
 
 
 def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
-                     seed: int) -> Plan:
+                     seed: int, seed_given: bool = True) -> Plan:
     """P10/P50/P90 of days, device-hours, MW, MWh and cost (model/uncertainty.py)."""
     acc = cat.accelerator(plan.cluster["accelerator"])
     inputs = run_inputs(w, acc, site, asm, {}, limits.price_per_gpu_hour, limits.pue,
@@ -547,5 +568,7 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
     used = dict(plan.assumptions)
     for name in ("uncertainty_samples", "efficiency_log_sd", "failure_rate_log_sd"):
         used[name] = {"value": getattr(asm, name), "source": asm.source(name)}
-    used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)"}
+    used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)" if seed_given else
+                                "default: 0 (the same plan repeats its quantiles; --seed N "
+                                "for another draw)"}
     return replace(plan, p10=p10, p50=p50, p90=p90, assumptions=used)
