@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .assumptions import DEFAULT
+from .errors import InputError
 from .plan.estimate import estimate
 
 _GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
@@ -27,34 +28,59 @@ SENSITIVITY_RANGES = {
 }
 
 
+QUANTITIES = ("cost_usd", "training_days", "gpu_hours")
+# Inputs a plan also takes as keywords (a site's figure replaced): the tornado moves the keyword,
+# so a given --pue or --energy-usd-per-kwh is the bar's centre, not a fixed point.
+KEYWORD_INPUTS = ("pue", "energy_usd_per_kwh")
+
+
 def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | None = None,
                 ranges: dict | None = None, **estimate_kwargs) -> list[dict]:
     """Tornado table: the plan's ``quantity`` ("cost_usd" total, "training_days",
-    "gpu_hours") at the low and high end of each assumption's range, largest swing first.
-    ``price_range`` adds the cloud price per device-hour as a factor."""
+    "gpu_hours") at the low and high end of each assumption's range, largest swing first; an
+    end at which no plan meets the limits (nan) ranks first, as the largest swing there is.
+    A range that leaves out the plan's own value (a site's energy price above the US range) is
+    widened to it, and says so. ``price_range`` adds the cloud price per device-hour of the
+    plan's accelerator (the one chosen, when several are compared) as a factor."""
+    if quantity not in QUANTITIES:
+        raise InputError("quantity", quantity, ", ".join(QUANTITIES))
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
     base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
 
-    def value(changes: dict | None = None, **given) -> float:
-        """The quantity of the plan with ``changes`` to the assumptions and ``given`` inputs
-        (its figure alone: no alternatives)."""
-        plan = estimate(alternatives=False, assumptions={**base_asm, **(changes or {})},
+    def plan_with(changes: dict | None = None, **given):
+        """The plan with ``changes`` to the assumptions and ``given`` inputs (its figures
+        alone: no alternatives)."""
+        return estimate(alternatives=False, assumptions={**base_asm, **(changes or {})},
                         **{**estimate_kwargs, **given})
+
+    def value(plan) -> float:
         if not plan.feasible or plan.training_days is None:
             return math.nan
         return plan.cost_usd["total"] if quantity == "cost_usd" else getattr(plan, quantity)
 
-    base = value()
+    base_plan = plan_with()
+    base = value(base_plan)
     rows = []
     for name, (low, high, why) in ranges.items():
-        lo, hi = value({name: low}), value({name: high})
+        if name in KEYWORD_INPUTS:  # the plan's own figure (site's or given) inside the range
+            own = base_plan.assumptions.get(name, {}).get("value")
+            if isinstance(own, (int, float)) and not low <= own <= high:
+                low, high = min(low, own), max(high, own)
+                why = f"{why}; widened to the plan's own {own:g}"
+            lo, hi = value(plan_with(**{name: low})), value(plan_with(**{name: high}))
+        else:
+            lo, hi = value(plan_with({name: low})), value(plan_with({name: high}))
         rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
                      "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base})
     if price_range is not None:
-        lo = value(price_per_gpu_hour=price_range[0])
-        hi = value(price_per_gpu_hour=price_range[1])
+        # the price of the plan's accelerator: with several compared, another one at the same
+        # price would answer a different question
+        pin = {"gpu": base_plan.cluster["accelerator"]} if base_plan.cluster else {}
+        lo = value(plan_with(price_per_gpu_hour=price_range[0], **pin))
+        hi = value(plan_with(price_per_gpu_hour=price_range[1], **pin))
         rows.append({"assumption": "price_per_gpu_hour", "low": price_range[0],
                      "high": price_range[1], "at_low": lo, "at_high": hi,
-                     "swing": abs(hi - lo), "why": "cloud price per device-hour",
-                     "base": base})
-    return sorted(rows, key=lambda r: -r["swing"] if math.isfinite(r["swing"]) else 0.0)
+                     "swing": abs(hi - lo), "why": "cloud price per device-hour"
+                     + (f" of {pin['gpu']}" if pin else ""), "base": base})
+    # an end that breaks the plan (nan) first, then the largest swing
+    return sorted(rows, key=lambda r: -r["swing"] if math.isfinite(r["swing"]) else -math.inf)

@@ -287,3 +287,35 @@ def test_an_accelerator_named_twice_is_considered_once():
     assert [c["accelerator"] for c in d["inverse"]["considered"]] == ["h100-sxm"]
     with pytest.raises(planner.InputError, match=r"e\.g\. 2\.4"):
         inverse.trends_for(frontier_cost_growth_per_year=-2)
+
+
+def test_the_tornado_ranks_an_end_that_breaks_the_plan_first():
+    # was: a low GEMM efficiency that misses the deadline gave a nan swing sorted as 0, below
+    # a failure-rate swing of $8K
+    rows = inverse.sensitivity("cost_usd", params="70B", tokens="2T", gpus=2048,
+                               gpu="h100-sxm", deadline="17d")
+    broken = [r for r in rows if r["at_low"] != r["at_low"] or r["at_high"] != r["at_high"]]
+    assert broken and rows[:len(broken)] == broken
+    assert rows[0]["assumption"] == "gemm_efficiency"
+
+
+def test_the_tornado_moves_a_given_or_site_figure_and_prices_the_chosen_accelerator():
+    kw = dict(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm", ownership="owned")
+    # a given PUE is the bar's centre, not a fixed point (was: a swing of 0)
+    rows = {r["assumption"]: r for r in inverse.sensitivity("cost_usd", pue=1.3, **kw)}
+    assert rows["pue"]["at_low"] < rows["pue"]["base"] < rows["pue"]["at_high"]
+    # a site's energy price outside the US range widens the range to it (was: both ends
+    # below the base)
+    rows = {r["assumption"]: r for r in inverse.sensitivity("cost_usd", site="eu-colocation",
+                                                            **kw)}
+    e = rows["energy_usd_per_kwh"]
+    assert e["high"] == pytest.approx(0.216) and "widened to the plan's own 0.216" in e["why"]
+    assert e["at_low"] < e["base"] == pytest.approx(e["at_high"])
+    # several accelerators: the price bar prices the chosen one (was: the plan switched to
+    # B200 at both ends, both below the MI300X base)
+    rows = inverse.sensitivity("cost_usd", price_range=(1.7, 2.94), params="70B", tokens="2T",
+                               deadline="30d", gpu="h100-sxm,b200,mi300x")
+    price = next(r for r in rows if r["assumption"] == "price_per_gpu_hour")
+    assert price["at_low"] < price["base"] < price["at_high"]
+    with pytest.raises(InputError, match="quantity: 'bogus'.*cost_usd, training_days"):
+        inverse.sensitivity("bogus", params="7B", tokens="1T")
