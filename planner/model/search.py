@@ -1,11 +1,11 @@
 """Every valid layout for a cluster size, evaluated at once, and the fastest that fits.
 
-A layout is valid when tp * pp * dp * cp = devices; tp divides the attention heads and stays
-inside the scale-up domain (unless allowed to cross it); pp is at most the layer count (uneven
-stages pay through ceil(L/pp) in the step model); the microbatch divides the per-replica batch;
-virtual stages hold at least one layer each and need at least pp microbatches (interleaved
-1F1B; uneven chunks pay through the largest in the step model); ep divides dp and the expert
-count; cp divides the sequence. Recompute and ZeRO stage are searched too.
+A layout is valid when tp * pp * dp * cp = devices; tp divides the attention heads and the FFN
+widths and stays inside the scale-up domain (unless allowed to cross it); pp is at most the
+layer count (uneven stages pay through ceil(L/pp) in the step model); the microbatch divides
+the per-replica batch; virtual stages hold at least one layer each and need at least pp
+microbatches (interleaved 1F1B; uneven chunks pay through the largest in the step model); ep
+divides dp and the expert count; cp divides the sequence. Recompute and ZeRO stage are searched too.
 
 One key (a workload on a cluster of a given size, with the layout parts fixed by the user) or
 thousands (every candidate cluster size of a sizing, every distinct scenario of a sweep) are
@@ -64,6 +64,10 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
         if split_kv and a.kv_heads % tp:
             return (f"tp={tp} does not divide the {a.kv_heads} KV heads (Megatron-Core splits "
                     "the query groups across tensor ranks)")
+        width = _unsplit_ffn(a, tp)
+        if width:
+            return (f"tp={tp} does not divide the FFN width of {width} (the column-parallel "
+                    "FFN matrices split their outputs evenly across tensor ranks)")
         if not allow_tp_beyond_domain and tp > scale_up_domain:
             return (f"tp={tp} is larger than the scale-up domain of {scale_up_domain} devices "
                     "(tensor-parallel traffic would cross the scale-out network; allow it with "
@@ -88,6 +92,17 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
         if product != devices:
             return f"tp*pp*dp*cp = {product:,} is not the {devices:,} devices"
     return None
+
+
+def _unsplit_ffn(a, tp: int) -> int:
+    """The FFN width (dense, then expert) that tp ranks cannot split evenly, 0 when both split:
+    Megatron-LM's ColumnParallelLinear gives each rank output_size / tp columns and asserts
+    that it divides (Shoeybi et al. 2019, sec. 3: the first FFN GEMM split by columns)."""
+    dense = a.ffn if a.ffn and (not a.experts or a.dense_layers) else 0
+    for width in (dense, a.expert_ffn if a.experts else 0):
+        if width and width % tp:
+            return int(width)
+    return 0
 
 
 def named_devices(fixed: dict) -> int | None:
@@ -123,13 +138,16 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     # ... and the KV heads: Megatron-Core splits the query groups across tensor ranks
     # (attention.py: num_query_groups_per_partition = divide(num_query_groups, tp)), so tp=3
     # of 72 heads with 8 KV heads cannot be built
+    # ... and the FFN widths (_unsplit_ffn)
     if "tp" in fixed:
         tps = [fixed["tp"]]
     elif allow_tp_beyond_domain:
-        tps = [t for t in _divisors(a.heads) if not split_kv or a.kv_heads % t == 0]
+        tps = [t for t in _divisors(a.heads) if (not split_kv or a.kv_heads % t == 0)
+               and not _unsplit_ffn(a, t)]
     else:
         tps = [t for t in _divisors(a.heads, scale_up_domain)
-               if scale_up_domain % t == 0 and (not split_kv or a.kv_heads % t == 0)]
+               if scale_up_domain % t == 0 and (not split_kv or a.kv_heads % t == 0)
+               and not _unsplit_ffn(a, t)]
     cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if seq_len % c == 0
                                                and (c == 1 or seq_len // c >= 1024)]
     mbs = [fixed["microbatch"]] if "microbatch" in fixed else list(SEARCH_MICROBATCH)

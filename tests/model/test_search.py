@@ -79,6 +79,9 @@ def _reference(a, devices, seq_len, seqs, domain):
     for tp in _divisors(devices):
         if a.heads % tp or a.kv_heads % tp or tp > domain or domain % tp:
             continue  # tp splits the heads and, in Megatron-Core, the KV heads
+        if (a.ffn and (not a.experts or a.dense_layers) and a.ffn % tp) or (
+                a.experts and a.expert_ffn % tp):
+            continue  # ... and the FFN widths (column-parallel outputs)
         for cp in SEARCH_CP:
             if seq_len % cp or seq_len // cp < 1024 or devices % (tp * cp):
                 continue
@@ -495,3 +498,17 @@ def test_short_sequences_keep_context_parallelism_one():
     a = Architecture(8, 512, 8, 2, 1408, 32000)
     lay = enumerate_layouts(a, 8, 512, 64 * 512, 8)
     assert set(lay["cp"].tolist()) == {1}
+
+
+def test_tensor_parallelism_splits_the_ffn_width_evenly():
+    # was: tp=14 on TPU v5p for 1T (FFN 81,408 = 2^9 x 3 x 53): 5,814.86 columns a rank
+    from planner.model.search import layout_problem
+
+    a = Architecture(layers=4, hidden=1024, heads=16, kv_heads=16, ffn=2744, vocab=1000)
+    assert "FFN width of 2744" in layout_problem(a, 2048, 16, {"tp": 16})
+    assert layout_problem(a, 2048, 16, {"tp": 8}) is None  # 2744 = 8 x 343
+    lay = enumerate_layouts(a, 64, 2048, 64 * 2048, 16)
+    assert set(lay["tp"].tolist()) == {1, 2, 4, 8}
+    plan = planner.estimate(params="1T", tokens="15T", gpu="tpu-v5p")
+    arch = plan.to_dict()["workload"]
+    assert arch["ffn"] % plan.layout["tp"] == 0
