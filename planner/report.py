@@ -243,18 +243,22 @@ def _power_text(plan: dict) -> str:
     asm = plan["assumptions"]
     peak = asm.get("peak_pue", {}).get("value")
     pue = asm.get("pue", {}).get("value")
+    over = asm.get("site_power_cap_mw", {}).get("value")
     return (f"{fmt_power(plan['power_mw'] * 1e6)} peak facility "
             f"(PUE {fmt_fixed(peak, '{:.2f}')} at "
             f"full load), {fmt_power(plan['power_average_mw'] * 1e6)} average (PUE "
-            f"{fmt_fixed(pue, '{:.2f}')})")
+            f"{fmt_fixed(pue, '{:.2f}')})"
+            + (f"; above the default site's {fmt_power(over * 1e6)} cap, which holds only with "
+               "--site" if over else ""))
 
 
 def _reliability_text(plan: dict) -> str:
     rel = plan.get("reliability") or {}
     if not rel:
         return "n/a"
+    mtbf_h = fmt_fixed(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')
     return (f"{fmt_fixed(rel.get('expected_interruptions'), '{:,.0f}')} expected interruptions "
-            f"(a failure every {fmt_fixed(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')} h), checkpoint "
+            f"in the ideal run (a failure every {mtbf_h} h), checkpoint "
             f"every {fmt_fixed(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
             f"{fmt_count(rel.get('lost_hours'))} device-hours lost")
 

@@ -311,7 +311,9 @@ def _losses(rows: dict, i: int) -> dict:
                            f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
                            f"pipelines {m:,.0f} microbatches, so the pipeline bubble takes "
                            f"{bubble / step:.0%} of the step; more devices do not help without "
-                           "a larger batch, which the critical batch size bounds"),
+                           "a larger global batch (--global-batch: how large a batch still "
+                           "trains as well is the critical batch size, McCandlish et al. "
+                           "2018, which the planner does not model)"),
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
                                  "is bound by data movement, not device count"),
     }
