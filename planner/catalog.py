@@ -378,9 +378,16 @@ class Catalog:
     def workload(self, key: str) -> Workload:
         if is_workload_file(key):
             path = Path(key)
+            accepted = ("a workload key (planner workloads list), FILE.toml laid out as "
+                        "docs/catalog.md says, or config.json")
             if not path.is_file():
-                raise CatalogError(f"{key}: no such workload file")
-            return load_file("workloads", path)
+                raise InputError("--workload", str(key), accepted, "is no such file")
+            try:
+                return load_file("workloads", path)
+            except CatalogError as exc:  # unreadable or not TOML: named as the input it is
+                if exc.option is None:
+                    raise CatalogError(str(exc), "--workload", accepted) from None
+                raise
         return self.get("workloads", key)
 
     def all(self, kind: str) -> list:

@@ -389,3 +389,20 @@ def test_an_infeasible_fleet_with_a_gantt_is_still_an_answer(tmp_path):
     assert r.exit_code == 0 and "INFEASIBLE" in r.output and "horizon" in r.output
     assert "(the end, 2027-01-31, cut to whole steps)" in r.output
     assert "gantt: not drawn" in r.output
+
+
+def test_validate_refit_checks_its_path_before_the_fit():
+    # was: exit 1 with FileNotFoundError after the whole fit
+    for path, says in (("/nonexistent/x.py", "is in a folder that does not exist"),
+                       ("/tmp/fit.txt", "a file name ending in .py")):
+        out = CliRunner().invoke(cli.app, ["validate", "--refit", path])
+        assert out.exit_code == 2 and "--refit" in out.output and says in out.output
+
+
+def test_a_shape_from_the_parameter_count_reports_its_ffn_kind():
+    # the contract: an FFN kind not given is inferred and reported in assumptions
+    d = json.loads(CliRunner().invoke(cli.app, ["estimate", "--params", "70B", "--tokens", "2T",
+                                                "--gpus", "512", "--format", "json"]).output)
+    assert d["assumptions"]["ffn_type"]["value"] == "gated"
+    assert d["assumptions"]["ffn_type"]["source"].startswith("default for --params")
+

@@ -54,6 +54,20 @@ def test_errors_as_json(capsys, args, option, words, style):
         assert error["accepted"], error
 
 
+def test_a_workload_file_that_is_missing_or_not_toml_is_named_as_the_workload_input(
+        capsys, tmp_path):
+    # was: "option": null in the JSON error, no accepted form
+    bad = tmp_path / "bad.toml"
+    bad.write_text("a = [\n")
+    for path, says in ((tmp_path / "nosuch.toml", "is no such file"),
+                       (bad, "not valid TOML")):
+        code, out, _ = run(capsys, "estimate", "--workload", str(path), "--tokens", "1T",
+                           "--format", "json")
+        error = json.loads(out)["error"]
+        assert code == 2 and error["option"] == "--workload" and says in error["message"]
+        assert "FILE.toml" in error["accepted"]
+
+
 def test_input_errors_give_the_accepted_form(capsys):
     _, out, _ = run(capsys, "estimate", "--params", "70B", "--tokens", "1T", "--deadline",
                     "soon", "--format", "json")

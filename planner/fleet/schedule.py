@@ -35,6 +35,7 @@ from ..catalog import catalog as load_catalog
 from ..model.cost import energy_cost_usd
 from ..model.flops import model_flops_per_token
 from ..model.power import energy_mwh
+from ..model.search import LAYOUT_FIELDS
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
@@ -389,8 +390,10 @@ class FleetSchedule:
         d = self.to_dict()
         meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],
                 "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}
-        table = (pa.Table.from_pylist(rows) if rows else
-                 pa.table({"status": pa.array([], pa.string())}))
+        # one schema whether or not any run is placed (an infeasible fleet: zero rows, every
+        # column), so a script reading df["gpus"] reads it either way
+        schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
+        table = pa.Table.from_pylist(rows, schema=schema)
         # each field with its unit, as a sweep's Parquet carries them (docs/interface.md)
         units = {"gpus": "devices", "training_days": "days", "power_mw": "MW",
                  "cost_usd": "USD", "lateness_days": "days", "duration_steps": "steps",
@@ -409,6 +412,18 @@ class FleetSchedule:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return out
+
+
+# The Parquet file's columns, in order, with their Arrow types (docs/interface.md): a run's
+# JSON keys, its layout flattened, the fleet's status.
+PARQUET_COLUMNS = (
+    ("name", "string"), ("site", "string"), ("accelerator", "string"), ("gpus", "int64"),
+    ("start", "date32"), ("end", "date32"), ("training_days", "float64"),
+    ("power_mw", "float64"), ("cost_usd", "float64"), ("on_time", "bool_"),
+    ("lateness_days", "int64"), ("earliest", "date32"), ("deadline", "date32"),
+    ("weight", "float64"), ("duration_steps", "int64"), ("mfu", "float64"),
+    *((f"layout_{k}", "string" if k == "recompute" else "int64") for k in LAYOUT_FIELDS),
+    ("status", "string"))
 
 
 def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,

@@ -225,6 +225,10 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                 f"kv={arch.kv_heads} {width} V={arch.vocab}"
                                 + (f" ffn_type={arch.ffn_type}" if ffn_type else ""),
                                 "source": rule_source(arch)}
+        if ffn_type is None:  # the contract: an FFN kind not given is reported
+            used["ffn_type"] = {"value": arch.ffn_type, "source": "default for --params: gated "
+                                "(SwiGLU, three matrices: the FFN of Llama 2-3, Mistral, Qwen "
+                                "and DeepSeek); --ffn-type plain for a GPT-style FFN"}
         said = params if isinstance(params, str) else fmt_count(n)  # 1T as given, 1e12 as 1T
         w = Workload(key="custom", name=f"{'MoE' if arch.experts else 'dense'} {said}",
                      architecture=arch, tokens=0.0, published_params=n)

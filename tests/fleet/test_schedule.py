@@ -297,6 +297,16 @@ def test_infeasible_fleet_devices_named_with_numbers():
     assert "needs 64 h100-sxm" in d["reason"] and "(32 short)" in d["reason"]
 
 
+def test_an_infeasible_fleet_writes_every_column_with_no_rows(example, tmp_path):
+    # was: a file of one "status" column, so a script's df["gpus"] raised KeyError
+    import pyarrow.parquet as pq
+
+    s = fleet.schedule(small_fleet(deliveries={"h100-sxm": {"2027-01": 32}}))
+    t = pq.read_table(s.write_parquet(tmp_path / "none.parquet"))
+    full = pq.read_table(example.write_parquet(tmp_path / "all.parquet"))
+    assert t.num_rows == 0 and t.schema.remove_metadata() == full.schema.remove_metadata()
+
+
 def test_infeasible_fleet_power_named_with_numbers():
     s = fleet.schedule(small_fleet(power_mw={"2027-01": 0.01}))
     d = s.to_dict()
