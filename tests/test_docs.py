@@ -34,6 +34,31 @@ def test_cli_reference_is_current():
     assert DOC.read_text() == render(), "docs/cli.md is stale: run python tests/test_docs.py"
 
 
+def test_the_scheduling_docs_quote_is_the_tools_answer():
+    # docs/scheduling.md quotes an infeasible plan's reason: it had gone stale (140.9 days)
+    import re
+
+    import planner
+
+    plan = planner.estimate(params="1T", tokens="15T", gpu="b200", power_cap="30MW",
+                            deadline="60d")
+    quoted = (DOC.parent / "scheduling.md").read_text().split("status  INFEASIBLE: ", 1)[1]
+    quoted = re.sub(r"\s+", " ", quoted.split("\n\n", 1)[0]).strip()
+    assert quoted == plan.reason
+
+
+def test_the_interface_docs_fleet_example_is_a_fleet_spec_as_written():
+    # was: keys joined by ";", which TOML does not allow
+    import tomllib
+
+    from planner.fleet.spec import load
+
+    text = (DOC.parent / "interface.md").read_text().split("## Fleet spec", 1)[1]
+    block = "\n".join(line[4:] for line in text.split("\n\n")[2].splitlines())
+    spec = load(tomllib.loads(block))
+    assert [r.name for r in spec.runs] == ["frontier"] and spec.sites[0].name == "texas"
+
+
 if __name__ == "__main__":
     DOC.write_text(render())
     print(f"wrote {DOC}")
