@@ -369,7 +369,9 @@ class SizingSolution:
         return {**solver, "status": self.status, "objective": inst.objective,
                 "feasible": self.feasible, "binding": self.binding, "tight": list(self.tight),
                 "chosen": self.index, "solve_time_s": self.solve_time_s,
-                **(self.settings.to_dict() if self.settings is not None else {}),
+                # the solver's settings, null when no solver ran (the same keys either way)
+                **(self.settings.to_dict() if self.settings is not None else
+                   {"time_limit_s": None, "workers": None, "seed": None}),
                 "resolution": {"training_days": resolution("deadline", inst.cap("deadline")),
                                "cost_usd": resolution("budget", inst.cap("budget")),
                                "power_mw": resolution("power", inst.cap("power")),

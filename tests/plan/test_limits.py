@@ -375,3 +375,16 @@ def test_a_limit_met_but_refused_by_the_sizing_units_says_so():
     # a plain breach (need above the limit) carries no such clause
     text = breach_text("budget", 2.5e6, 1e6, "h100-sxm", 64)
     assert "counted by the sizing" not in text
+
+
+def test_a_sizing_names_its_solver_settings_whether_or_not_a_solver_ran():
+    # the contract lists time_limit_s, workers and seed: null when the options were ranked
+    # with numpy (they had been missing, so d["time_limit_s"] raised KeyError)
+    import planner
+
+    ranked = planner.estimate(params="70B", tokens="2T").sizing
+    assert ranked["solver"].startswith("none") and \
+        (ranked["time_limit_s"], ranked["workers"], ranked["seed"]) == (None, None, None)
+    solved = planner.estimate(params="70B", tokens="2T", power_cap="100MW",
+                              gpu="h100-sxm,b200").sizing
+    assert solved["solver"] == "CP-SAT" and solved["workers"] >= 1
