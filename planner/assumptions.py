@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from .errors import InputError
+from .errors import InputError, did_you_mean
 from .schema import Boolean, Key, Number, Table, Text, check
 from .specs import TEAMS
 from .units import (
@@ -543,7 +543,9 @@ def parse_overrides(items, name: str = "--assume") -> dict:
         key, sep, text = str(item).partition("=")
         key, text = key.strip(), text.strip()
         if not sep or key not in _FIELDS:
-            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(_FIELDS))
+            near = did_you_mean(key, _FIELDS) if sep else None
+            raise InputError(name, item, "NAME=VALUE with NAME one of " + ", ".join(_FIELDS),
+                             f"names no assumption (did you mean {near}?)" if near else None)
         kind, valid = _FIELDS[key]
         if kind == "bool":
             if text.lower() not in _TRUE + _FALSE:

@@ -187,3 +187,15 @@ def test_the_shell_hook_is_generated():
     out = subprocess.run([sys.executable, "-c", "import cli; cli.main()"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert "plain,h100-sxm" in out.stdout.splitlines()
+
+
+@pytest.mark.parametrize("flag, value, says", [
+    ("--assume", "gem_efficiency=0.5", "did you mean gemm_efficiency?"),
+    ("--inventory", "h100-smx=100", "did you mean h100-sxm?"),
+])
+def test_a_mistyped_name_in_a_flag_value_gets_a_suggestion(capsys, flag, value, says):
+    # docs/interface.md: unknown keys say "did you mean" (these two had not)
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", flag, value,
+                       "--format", "json")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["option"] == flag and says in error["message"]

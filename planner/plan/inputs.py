@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
-from ..errors import InputError, LayoutError, UnknownKeyError
+from ..errors import InputError, LayoutError, UnknownKeyError, did_you_mean
 from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for, runs_on
 from ..model.architecture import (
     RULE_VOCAB,
@@ -441,8 +441,10 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
         try:
             key = cat.resolve("accelerators", str(k))
         except UnknownKeyError:
+            near = did_you_mean(str(k), cat.keys("accelerators"))
             raise InputError("--inventory", inventory, accepted,
-                             f"names an unknown accelerator '{k}'") from None
+                             f"names an unknown accelerator '{k}'"
+                             + (f" (did you mean {near}?)" if near else "")) from None
         if key in out:  # as a layout part given twice
             raise InputError("--inventory", inventory, accepted,
                              f"gives {key} twice; give each accelerator once")
