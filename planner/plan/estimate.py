@@ -476,23 +476,55 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
     return _other_accelerators(opts, i, choice) + out
 
 
+def smooth_below(n: int, unit: int = 1) -> int | None:
+    """The largest device count below ``n``, a whole number of ``unit``s, whose only prime
+    factors are 2 and 3 (98,304 = 2^15 x 3 below 100,000 = 2^5 x 5^5): the count whose layouts
+    have the most choice of tensor, pipeline, context and data parallelism; None when there is
+    none."""
+    best, p2 = None, 1
+    while p2 < n:
+        q = p2
+        while q < n:
+            if q % unit == 0 and (best is None or q > best):
+                best = q
+            q *= 3
+        p2 *= 2
+    return best
+
+
 def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:
-    """Half the given cluster, when it finishes sooner: a cluster spread past what its batch
-    uses (a long pipeline with few microbatches, data parallelism of a sequence or two) runs
-    slower than a smaller one (8B on 131,072 B200), which the plan of that size alone
-    would not say."""
+    """Fewer devices than the given cluster, when they finish sooner: half of it (a cluster
+    spread past what its batch uses: a long pipeline with few microbatches, data parallelism
+    of a sequence or two, 8B on 131,072 B200), and the largest part of it with no prime factor
+    above 3 (smooth_below; the rest stand by as spares: 100,000 = 2^5 x 5^5 H100 force 25
+    pipeline stages on 120 layers, 98,304 of them do not), which the plan of the given size
+    alone would not say."""
     gpus = int(opts.gpus[i])
-    if gpus < 2 or gpus % 2:
+    sd = opts.sides[int(opts.side[i])]
+    rest = gpus
+    for p in (2, 3):
+        while rest % p == 0:
+            rest //= p
+    smooth = smooth_below(gpus, sd.unit) if rest > 1 else None  # a smooth count is its best
+    sizes = [g for g in (gpus // 2 if gpus % 2 == 0 and gpus >= 2 else None, smooth)
+             if g and g < gpus]
+    if not sizes:
         return []
-    half = evaluate(w, opts.sides, opts.side[i:i + 1], np.array([gpus // 2]),
-                    dict(opts.fixed), asm, opts.allow_tp, method, METHODS)
-    days = float(half.cols["training_days"][0])
-    if not (half.fits[0] and days < float(opts.cols["training_days"][i])):
-        return []
-    return [{"gpus": gpus // 2, "layout": half.best.layout(0), "training_days": days,
-             "mfu": float(half.cols["mfu"][0]),
-             "note": "half the devices finish sooner: this cluster is spread past what its "
-                     "batch uses"}]
+    fewer = evaluate(w, opts.sides, np.full(len(sizes), opts.side[i]), np.array(sizes),
+                     dict(opts.fixed), asm, opts.allow_tp, method, METHODS)
+    given_days = float(opts.cols["training_days"][i])
+    out = []
+    for j, g in enumerate(sizes):
+        days = float(fewer.cols["training_days"][j])
+        if not (fewer.fits[j] and days < given_days) or (j and g == sizes[0]):
+            continue
+        note = ("half the devices finish sooner: this cluster is spread past what its batch "
+                "uses" if g == gpus // 2 else
+                f"{g:,} of the {gpus:,} devices finish sooner, the other {gpus - g:,} standing "
+                f"by as spares: {gpus:,}'s factors leave its layouts little choice")
+        out.append({"gpus": g, "layout": fewer.best.layout(j), "training_days": days,
+                    "mfu": float(fewer.cols["mfu"][j]), "note": note})
+    return out
 
 
 def _with_deadline_size(req: Request, plan: Plan) -> Plan:

@@ -239,3 +239,21 @@ def test_a_given_size_binds_on_several_accelerators_as_on_one():
     one = planner.estimate(params="13B", tokens="200B", gpus=256)
     two = planner.estimate(params="13B", tokens="200B", gpus=256, gpu="h100-sxm,b200")
     assert one.binding == two.binding == "gpus"
+
+
+def test_a_given_cluster_whose_factors_hamper_its_layouts_names_its_smooth_part():
+    # was: 100,000 = 2^5 x 5^5 H100 for 405B forced pp=25 on 120 layers (50 days at 17% MFU)
+    # with no word that 98,304 = 2^15 x 3 of them train in 30
+    from planner.plan.estimate import smooth_below
+
+    assert smooth_below(100_000, 8) == 98_304 and smooth_below(1000, 8) == 864
+    assert smooth_below(8, 8) is None
+    plan = planner.estimate(params="405B", tokens="15T", gpus=100_000)
+    spare = [a for a in plan.alternatives if "standing by as spares" in a["note"]]
+    assert len(spare) == 1 and spare[0]["gpus"] == 98_304
+    direct = planner.estimate(params="405B", tokens="15T", gpus=98_304)
+    assert spare[0]["training_days"] == pytest.approx(direct.training_days, rel=1e-9)
+    assert spare[0]["training_days"] < 0.7 * plan.training_days
+    # a count with no prime factor above 3 is its own best part
+    assert not any("spares" in a["note"] for a in
+                   planner.estimate(params="70B", tokens="2T", gpus=1536).alternatives)
