@@ -244,7 +244,11 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
     differ only in money walk alike."""
     deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     n = len(firsts)
-    spans = [[min(ks), max(ks), k_top] for ks, k_top in zip(firsts, tops)]
+    # a side's range runs from its smallest first size up to the last before a gap of more
+    # than an octave: a cap's size far above the ladder is tried, but the sizes between are
+    # reached by widening (a --max-gpus 8,192 had made the range 1,536-8,192 devices at once,
+    # so a time objective never tried 3,072)
+    spans = [[min(ks), _ladder_top(ks), k_top] for ks, k_top in zip(firsts, tops)]
     known = yield [(s, k) for s in range(n) for k in sorted(firsts[s])]
     for _ in range(64):  # widen each side's range, an octave a round
         more = []
@@ -334,6 +338,17 @@ def walls(opts: Options, units: list) -> dict:
 
 def _side(known: dict, s: int) -> dict:
     return {k: wall for (side, k), wall in known.items() if side == s}
+
+
+def _ladder_top(ks) -> int:
+    """The largest of the sizes reached from the smallest in steps of at most an octave."""
+    ks = sorted(ks)
+    top = ks[0]
+    for k in ks[1:]:
+        if k > 2 * top:
+            break
+        top = k
+    return top
 
 
 def _fastest(mine: dict) -> tuple[int | None, float]:

@@ -257,3 +257,19 @@ def test_a_given_cluster_whose_factors_hamper_its_layouts_names_its_smooth_part(
     # a count with no prime factor above 3 is its own best part
     assert not any("spares" in a["note"] for a in
                    planner.estimate(params="70B", tokens="2T", gpus=1536).alternatives)
+
+
+def test_a_looser_limit_never_gives_a_slower_fastest_plan():
+    # was: a cap far above the first sizes (--max-gpus 8192, or 1,000,000) made the walk's
+    # range jump past the sizes between, so the fastest plan within $2M took 22.1 days at a
+    # 240-day deadline where a 120-day one gave 11.5 and no cap 9.9
+    base = dict(params="70B", tokens="2T", gpu="h100-sxm", objective="time", budget="2M")
+    days = {}
+    for name, kw in (("none", {}), ("120d", dict(deadline="120d", max_gpus=8192)),
+                     ("240d", dict(deadline="240d", max_gpus=8192)),
+                     ("240d-1M", dict(deadline="240d", max_gpus=1_000_000)),
+                     ("power", dict(power_cap="100MW")), ("tight", dict(max_gpus=2048))):
+        days[name] = planner.estimate(**base, **kw).training_days
+    for name in ("120d", "240d", "240d-1M", "power"):
+        assert days[name] == pytest.approx(days["none"], rel=1e-9), name
+    assert days["tight"] > days["none"]

@@ -189,8 +189,10 @@ def _brute(inst: SizingInstance):
         cost, days = inst.cost_usd[i], inst.training_days[i]
         cost = math.inf if math.isnan(cost) else cost
         days = math.inf if math.isnan(days) else days
-        key = ((cost, days) if inst.objective == "cost" else (days, cost)) + \
-            (inst.gpus[i], inst.accelerator[i])
+        # cost, then device-hours (an unknown price ranks as the cheapest would: the fewest
+        # device-hours), then time; or time, then cost
+        key = ((cost, inst.gpus[i] * days, days) if inst.objective == "cost" else
+               (days, cost)) + (inst.gpus[i], inst.accelerator[i])
         if best is None or key < best[0]:
             best = (key, i)
     return None if best is None else best[1]
