@@ -506,8 +506,8 @@ def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[di
         while rest % p == 0:
             rest //= p
     smooth = smooth_below(gpus, sd.unit) if rest > 1 else None  # a smooth count is its best
-    sizes = [g for g in (gpus // 2 if gpus % 2 == 0 and gpus >= 2 else None, smooth)
-             if g and g < gpus]
+    sizes = list(dict.fromkeys(g for g in (gpus // 2 if gpus % 2 == 0 else None, smooth)
+                               if g and g < gpus))  # the two may be one size
     if not sizes:
         return []
     fewer = evaluate(w, opts.sides, np.full(len(sizes), opts.side[i]), np.array(sizes),
@@ -516,7 +516,7 @@ def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[di
     out = []
     for j, g in enumerate(sizes):
         days = float(fewer.cols["training_days"][j])
-        if not (fewer.fits[j] and days < given_days) or (j and g == sizes[0]):
+        if not (fewer.fits[j] and days < given_days):
             continue
         note = ("half the devices finish sooner: this cluster is spread past what its batch "
                 "uses" if g == gpus // 2 else
