@@ -13,6 +13,7 @@ from .model import realisation
 from .specs import TEAMS
 from .units import (
     SECONDS_PER_DAY,
+    fmt_amount,
     fmt_count,
     fmt_duration_days,
     fmt_fixed,
@@ -117,9 +118,8 @@ def plan_table(plan: dict) -> str:
             ("GPU-hours", fmt_count(plan["gpu_hours"])
              + _ideal(plan, "gpu_hours", fmt_count)),
             ("power", _power_text(plan)),
-            ("energy", f"{fmt_fixed(plan['energy_mwh'], '{:,.0f}')} MWh, CO2 "
-                       f"{fmt_fixed(plan['co2_t'], '{:,.0f}')} t"
-                       + _ideal(plan, "energy_mwh", lambda x: f"{x:,.0f} MWh")),
+            ("energy", f"{fmt_amount(plan['energy_mwh'])} MWh, CO2 {fmt_amount(plan['co2_t'])} t"
+                       + _ideal(plan, "energy_mwh", lambda x: f"{fmt_amount(x)} MWh")),
             ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
                      + _cost_unknown_text(plan)
                      + (f" at ${price:,.2f}/device-h" if plan["cost_method"] == "cloud"
@@ -138,7 +138,8 @@ def plan_table(plan: dict) -> str:
                   "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
     if plan.get("p50"):
         fmt = {"training_days": lambda x: f"{x:,.1f} d", "gpu_hours": fmt_count,
-               "power_mw": lambda x: fmt_power(x * 1e6), "energy_mwh": lambda x: f"{x:,.0f}",
+               "power_mw": lambda x: fmt_power(x * 1e6), "energy_mwh": fmt_amount,
+               "co2_t": fmt_amount,
                "cost_usd": fmt_money}
         q = [(k, *(fmt.get(k, str)(plan[p][k]) if plan[p][k] is not None else "n/a"
                    for p in ("p10", "p50", "p90"))) for k in plan["p50"]]
@@ -392,7 +393,7 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
         ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
         ("GPU-hours", fmt_count(plan["gpu_hours"])),
         ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility, "
-                  f"{fmt_fixed(plan['energy_mwh'], '{:,.0f}')} MWh"),
+                  f"{fmt_amount(plan['energy_mwh'])} MWh"),
         ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                  + "".join(f", {k} {fmt_money(v)}" for k, v in
                            (cost.get("by_method") or {}).items() if k != plan["cost_method"])),

@@ -20,7 +20,7 @@ from .errors import InputError
 __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
-    "fmt_duration_days", "fmt_power", "fmt_money", "fmt_pct",
+    "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_money", "fmt_pct",
 ]
 
 
@@ -294,6 +294,13 @@ def fmt_count(x) -> str:
     if abs(x) < 1e4 or not math.isfinite(x):
         return f"{int(x):,}" if math.isfinite(x) and x == int(x) else _sig3(x)
     return _scaled(x, [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T"), (1e15, "P")])
+
+
+def fmt_amount(x) -> str:
+    """A quantity in the unit its name carries (MWh, t CO2) to 3 significant figures, whole
+    numbers with thousands separators ('1,121', '850') and small ones with their decimals
+    ('0.0123', where a whole number would read '0')."""
+    return "n/a" if _missing(x) else _sig3(float(x))
 
 
 def fmt_duration_days(seconds) -> str:

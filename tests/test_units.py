@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from planner.units import (
     InputError,
+    fmt_amount,
     fmt_count,
     fmt_days,
     fmt_duration_days,
@@ -222,3 +223,11 @@ def test_fmt_others():
 @pytest.mark.parametrize("missing", [None, float("nan"), math.nan])
 def test_fmt_missing(fmt, missing):
     assert fmt(missing) == "n/a"
+
+
+@pytest.mark.parametrize("x,text", [(1121.3, "1,121"), (825.4, "825"), (45.67, "45.7"),
+                                    (0.00303, "0.00303"), (0.0, "0"), (None, "n/a"),
+                                    (float("nan"), "n/a")])
+def test_an_amount_keeps_three_significant_figures(x, text):
+    # a 125M model's run reads "0.00303 MWh", not "0 MWh"
+    assert fmt_amount(x) == text

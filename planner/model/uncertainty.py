@@ -14,7 +14,10 @@ Ranges (docs/uncertainty.md):
   the relative default range named in Assumptions), peaked at the figure and with it as the
   median (``triangular``);
 - design-day (peak) PUE: the same over the site figure's own range when it has one (never
-  below the annual PUE drawn), else the annual PUE's draw scaled to it.
+  below the annual PUE drawn), else the annual PUE's draw scaled to it;
+- what owning costs (the accelerator's price, the server's, the facility's per MW) and the
+  grid's carbon intensity: the same over the catalog figure's own range; a figure without one
+  stays fixed (no range is invented for it).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import numpy as np
 from ..assumptions import Assumptions
 from . import realisation, run
 
-QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "cost_usd")
+QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "co2_t", "cost_usd")
+# Inputs drawn over their catalog range only: without one a figure stays fixed.
+RANGED_ONLY = ("device_usd", "server_usd_per_device", "capex_usd_per_mw", "grid_kg_co2_per_mwh")
 
 
 def triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None,
@@ -50,9 +55,10 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
              asm: Assumptions, seed: int = 0) -> dict:
     """``asm.uncertainty_samples`` draws of the run; returns arrays per quantity.
 
-    ``ranges`` maps an input name (cloud_usd_per_hour, pue, energy_usd_per_kwh, peak_pue) to
-    its (low, high) from the catalog, or (None, None); a design-day PUE without a range of its
-    own moves with the annual PUE drawn."""
+    ``ranges`` maps an input name (cloud_usd_per_hour, pue, energy_usd_per_kwh, peak_pue and
+    RANGED_ONLY's) to its (low, high) from the catalog, or (None, None); a design-day PUE
+    without a range of its own moves with the annual PUE drawn, a RANGED_ONLY input without
+    one stays fixed."""
     n = asm.uncertainty_samples
     rng = np.random.default_rng(seed)
     efficiency = rng.lognormal(0.0, asm.efficiency_log_sd, n)     # multiplier on throughput
@@ -63,6 +69,11 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
                            ("energy_usd_per_kwh", asm.energy_price_relative_range)):
         low, high = ranges.get(name, (None, None))
         draws[name] = triangular(rng, inputs[name], low, high, relative, n)
+    for name in RANGED_ONLY:
+        low, high = ranges.get(name, (None, None))
+        draws[name] = triangular(rng, inputs[name], low, high, 0.0, n)
+    # (a server quote holds its accelerator: with one, the owned hardware is the quote, and
+    # the accelerator's draw only splits it; without one, the accelerator's draw x overhead)
     failure_rate = asm.failure_rate_per_device_hour * failures
     # the efficiency and failure draws move each draw's ideal wall time off the headline's; the
     # residual fitted on published runs already holds them, so the realised wall's percentiles
@@ -84,7 +95,8 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
                       **draws)
     return {"training_days": out["training_days"], "gpu_hours": out["gpu_hours"],
             "power_mw": out["facility_peak_w"] / 1e6,
-            "energy_mwh": out["energy_mwh"], "cost_usd": out["cost"][ownership]["total"]}
+            "energy_mwh": out["energy_mwh"], "co2_t": out["co2_t"],
+            "cost_usd": out["cost"][ownership]["total"]}
 
 
 def quantiles(samples: dict) -> tuple[dict, dict, dict]:

@@ -577,7 +577,7 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
 
 def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
                      seed: int, seed_given: bool = True) -> Plan:
-    """P10/P50/P90 of days, device-hours, MW, MWh and cost (model/uncertainty.py)."""
+    """P10/P50/P90 of days, device-hours, MW, MWh, CO2 and cost (model/uncertainty.py)."""
     acc = cat.accelerator(plan.cluster["accelerator"])
     inputs = run_inputs(w, acc, site, asm, {}, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
@@ -592,6 +592,14 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
     f = site.figures.get("peak_pue") if site else None
     ranges["peak_pue"] = ((f.low, f.high) if f and limits.pue is None and
                           inputs["peak_pue"] == f.value else (None, None))
+    # owning (accelerator, server, facility) and the grid's carbon: the catalog figure's own
+    # range when the plan uses that figure, else none (uncertainty.RANGED_ONLY stay fixed)
+    for name, f in (("device_usd", acc.figures.get("purchase_usd")),
+                    ("server_usd_per_device", acc.figures.get("server_usd_per_device")),
+                    ("capex_usd_per_mw", site.figures.get("capex_usd_per_mw") if site else None),
+                    ("grid_kg_co2_per_mwh",
+                     site.figures.get("grid_kg_co2_per_mwh") if site else None)):
+        ranges[name] = ((f.low, f.high) if f and inputs[name] == f.value else (None, None))
     if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
         ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
     samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,

@@ -149,3 +149,55 @@ def test_a_house_default_seed_waits_for_the_monte_carlo(tmp_path):
     assert CliRunner().invoke(cli.app, args, env=env).exit_code == 0
     out = CliRunner().invoke(cli.app, args + ["--uncertainty"], env=env)
     assert json.loads(out.output)["assumptions"]["uncertainty_seed"]["value"] == 7
+
+
+INPUTS = dict(checkpoint_s=5.0, device_power_w=1275.0, pue=1.1, peak_pue=1.2,
+              cloud_usd_per_hour=2.0, energy_usd_per_kwh=0.08, device_usd=27_500.0,
+              server_usd_per_device=39_200.0, capex_usd_per_mw=11.7e6,
+              grid_kg_co2_per_mwh=366.0)
+
+
+def test_co2_draws_are_energy_times_the_grid_intensity():
+    # no grid range: every draw's CO2 is its MWh x 366 kg/MWh (the site figure, held fixed)
+    s = simulate(1024, 30 * 86400.0, INPUTS, {}, "cloud",
+                 DEFAULT.with_(uncertainty_samples=500), seed=3)
+    np.testing.assert_allclose(s["co2_t"], s["energy_mwh"] * 0.366, rtol=1e-12)
+    # a grid range widens CO2's spread beyond the energy's
+    ranged = simulate(1024, 30 * 86400.0, INPUTS, {"grid_kg_co2_per_mwh": (200.0, 500.0)},
+                      "cloud", DEFAULT.with_(uncertainty_samples=500), seed=3)
+    ratio = ranged["co2_t"] / ranged["energy_mwh"]
+    assert ratio.min() >= 0.2 - 1e-12 and ratio.max() <= 0.5 + 1e-12
+    assert np.median(ratio) == pytest.approx(0.366, rel=0.05)
+
+
+def test_owned_cost_draws_the_hardware_and_facility_over_their_ranges_only():
+    # every other spread off, realisation off: the owned cost moves only with the capex draws
+    asm = DEFAULT.with_(uncertainty_samples=400, efficiency_log_sd=0.0, failure_rate_log_sd=0.0,
+                        realisation=False, pue_relative_range=0.0,
+                        energy_price_relative_range=0.0)
+    fixed = simulate(1024, 30 * 86400.0, INPUTS, {}, "owned", asm, seed=2)["cost_usd"]
+    assert np.ptp(fixed) == pytest.approx(0.0, abs=1e-6 * fixed.mean())  # no range: fixed
+    ranged = simulate(1024, 30 * 86400.0, INPUTS,
+                      {"server_usd_per_device": (38_750.0, 39_625.0),
+                       "capex_usd_per_mw": (9.3e6, 15.0e6)}, "owned", asm, seed=2)["cost_usd"]
+    assert ranged.min() < fixed[0] < ranged.max()
+    assert np.median(ranged) == pytest.approx(fixed[0], rel=0.01)
+
+
+def test_without_a_server_quote_the_accelerators_draw_moves_the_owned_cost():
+    asm = DEFAULT.with_(uncertainty_samples=400, efficiency_log_sd=0.0,
+                        failure_rate_log_sd=0.0, realisation=False, pue_relative_range=0.0,
+                        energy_price_relative_range=0.0)
+    inputs = dict(INPUTS, server_usd_per_device=float("nan"))  # rest = device x (1.64 - 1)
+    ranges = {"device_usd": (25_000.0, 30_000.0)}
+    quoted = simulate(8, 86400.0, INPUTS, ranges, "owned", asm, seed=4)["cost_usd"]
+    assert np.ptp(quoted) == pytest.approx(0.0, abs=1e-6 * quoted.mean())  # the quote holds
+    bare = simulate(8, 86400.0, inputs, ranges, "owned", asm, seed=4)["cost_usd"]
+    assert bare.min() < np.median(bare) < bare.max()
+
+
+def test_the_plan_reports_a_co2_range():
+    p = planner.estimate(params="7B", tokens="200B", gpus=64, uncertainty=True)
+    assert p.p10["co2_t"] < p.p50["co2_t"] < p.p90["co2_t"]
+    # us-hyperscale gives no grid range: the CO2 range is the energy's at 366 kg/MWh
+    assert p.p50["co2_t"] == pytest.approx(p.p50["energy_mwh"] * 0.366, rel=1e-9)
