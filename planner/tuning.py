@@ -17,6 +17,13 @@ MAX_SWEEP_SCENARIOS_LIMIT = 10**11
 # so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
 # most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).
 SWEEP_CHUNK_ROWS = 65_536
+# Scenarios answered together when some rows are answered by ``estimate`` itself (a sized
+# cluster, several accelerators, a Monte Carlo: ~2 ms a row, not ~2 us): 10,000 sized rows
+# (benchmarks/bench_sized.py) took 22.3 s in one chunk of 65,536, 17.2 s in chunks of 2,048
+# and 18.2 s against 20.1 s with the rows shuffled (the layout searches are shared beyond a
+# chunk), and a chunk of 65,536 such rows peaked at 1.26 GB; 2,048 rows give ``--workers``
+# a chunk each from 4,096 scenarios up and a resume loses seconds.
+SWEEP_ESTIMATE_CHUNK_ROWS = 2_048
 # A (workload, cluster, layout) key with at least this many candidate layouts is scored alone
 # by search.search, on a scalar architecture (~1.6x faster per layout than arrays of
 # architectures); keys with fewer are scored together in one step.evaluate call.

@@ -36,7 +36,7 @@ from ..plan.result import (
     plan_columns,
 )
 from ..progress import Progress
-from ..tuning import SWEEP_CHUNK_ROWS
+from ..tuning import SWEEP_CHUNK_ROWS, SWEEP_ESTIMATE_CHUNK_ROWS
 from ..units import InputError, parse_int_count
 from .columnar import columnar
 from .columns import Answers, Coded, columns_of
@@ -129,6 +129,37 @@ def _put(st: Rows, sel: np.ndarray, plan) -> None:
 
 # --- one chunk, one table ---------------------------------------------------------------------
 
+def by_estimate_value(name: str, value) -> bool:
+    """Whether a row whose input ``name`` is ``value`` (None: not given) is answered by
+    ``estimate`` itself rather than the columnar path: no device count (the cluster is
+    sized), several accelerators, a Monte Carlo, or any input the columnar path does not
+    take."""
+    if name == "gpus":
+        return value is None
+    if name == "gpu":
+        return isinstance(value, (list, tuple)) or "," in str(value)
+    if name == "uncertainty":
+        return bool(value)
+    return name not in COLUMNAR_INPUTS and value is not None
+
+
+def by_estimate(cols: dict[str, Coded], n: int) -> np.ndarray:
+    """The rows of coded input columns that ``estimate`` answers (by_estimate_value), as a
+    mask; every row when no column gives a device count."""
+    ref = np.zeros(n, bool) if "gpus" in cols else np.ones(n, bool)
+    for name, col in cols.items():
+        flags = [by_estimate_value(name, v) for v in col.values]
+        ref |= np.array(flags + [by_estimate_value(name, None)])[col.codes]  # -1: not given
+    return ref
+
+
+def default_chunk_rows(by_estimate_rows: bool) -> int:
+    """Rows a chunk holds by default: SWEEP_CHUNK_ROWS when every row takes the columnar path
+    (microseconds a row), SWEEP_ESTIMATE_CHUNK_ROWS when some are answered by ``estimate``
+    (milliseconds a row: smaller chunks, no slower, less memory, work for every worker)."""
+    return SWEEP_ESTIMATE_CHUNK_ROWS if by_estimate_rows else SWEEP_CHUNK_ROWS
+
+
 def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     """Every output column for ``n`` rows of coded input columns."""
     ans = Answers(n, ctx.fields)
@@ -137,20 +168,7 @@ def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
         return ans
     qty = {name: numbers(cols[name].values if name in cols else [], *spec)
            for name, spec in ROW_QUANTITIES.items()}
-    ref = np.zeros(n, bool)
-    if "gpus" in cols:
-        ref |= cols["gpus"].codes < 0
-    else:
-        ref[:] = True
-    if "gpu" in cols:
-        multi = [isinstance(v, (list, tuple)) or "," in str(v) for v in cols["gpu"].values]
-        ref |= np.array(multi + [False])[cols["gpu"].codes]
-    if "uncertainty" in cols:
-        ref |= np.array([bool(v) for v in cols["uncertainty"].values] + [False])[
-            cols["uncertainty"].codes]
-    for name in cols:
-        if name not in COLUMNAR_INPUTS:
-            ref |= cols[name].codes >= 0
+    ref = by_estimate(cols, n)
     reference(ctx, cols, np.flatnonzero(ref), st)
     fast = np.flatnonzero(~ref)
     if fast.size:
@@ -183,7 +201,7 @@ def check_columns(names) -> None:
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
-                  chunk_rows: int = SWEEP_CHUNK_ROWS, progress=None):
+                  chunk_rows: int | None = None, progress=None):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
 
@@ -191,14 +209,17 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
     gets its message in ``error`` and null outputs; an infeasible plan is a row with
     ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of
-    ``chunk_rows``; catalog and assumptions hold for every row. ``progress``: a bar on a
-    terminal once a call runs past a second (None, True), nothing (False), or a callable
-    called with (rows done, rows) after each chunk (planner/progress.py)."""
+    ``chunk_rows`` (default: default_chunk_rows: 65,536 when every row has a device count
+    and one accelerator, else 2,048); catalog and assumptions hold for every row.
+    ``progress``: a bar on a terminal once a call runs past a second (None, True), nothing
+    (False), or a callable called with (rows done, rows) after each chunk
+    (planner/progress.py)."""
     import pyarrow as pa
 
-    chunk_rows = parse_int_count(chunk_rows, "chunk_rows")
     cols, n = columns_of(scenarios)
     check_columns(cols)
+    chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
+                  else default_chunk_rows(bool(by_estimate(cols, n).any())))
     ctx = context(catalog, assumptions)
     parts = []
     with Progress(progress, n, "scenarios", "scenario") as bar:

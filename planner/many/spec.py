@@ -23,14 +23,15 @@ from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIO
 from ..units import InputError, parse_count, parse_fraction, parse_int_count
 from . import budget_rows
 from .columns import INPUT_UNITS
-from .estimate_many import answer
+from .estimate_many import answer, by_estimate_value, default_chunk_rows
 from .scenarios import INPUTS, ROW_QUANTITIES, Context
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
 # What a sweep answers: the inputs a scenario may give, how its rows are answered, and the
 # default rows per chunk (a budget row bisects ~10 sized estimates, seconds each: small chunks
-# keep every worker busy and a resume loses little).
+# keep every worker busy and a resume loses little; an estimate spec's rows answered by
+# estimate itself take fewer than SWEEP_CHUNK_ROWS: Spec.chunk_rows).
 MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
          "budget": (budget_rows.INPUTS, budget_rows.answer_many, 8)}
 
@@ -126,6 +127,21 @@ class Spec:
     @property
     def inputs(self) -> list[str]:
         return list(self.fixed) + [n for n, _ in self.axes] + [n for n, _ in self.zipped]
+
+    def values(self) -> dict[str, list]:
+        """Every input's values, by name: a fixed input's one, an axis' or zipped list's all."""
+        return {**{n: [v] for n, v in self.fixed.items()},
+                **{n: list(v) for n, v in self.axes + self.zipped}}
+
+    @property
+    def chunk_rows(self) -> int:
+        """Rows a chunk holds by default: its mode's, and in estimate mode fewer when some rows
+        are answered by ``estimate`` itself (estimate_many.default_chunk_rows)."""
+        if self.mode != "estimate":
+            return MODES[self.mode][2]
+        values = self.values()
+        return default_chunk_rows("gpus" not in values or any(
+            by_estimate_value(name, v) for name, vs in values.items() for v in vs))
 
     def to_dict(self) -> dict:
         fixed = dict(self.fixed)

@@ -228,7 +228,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     ctx = _context(spec)
     check_values(spec, ctx)
     chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
-                  else MODES[spec.mode][2])
+                  else spec.chunk_rows)
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
     with Progress(progress, total, "scenarios", "scenario") as bar:

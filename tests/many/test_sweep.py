@@ -303,3 +303,32 @@ def test_memory_stays_bounded_for_a_million_scenarios(tmp_path):
     assert scenarios == 1_000_000
     assert peak_kb < 1_000_000, f"peak RSS {peak_kb / 1e3:,.0f} MB"
     print(f"1,000,000 scenarios, peak RSS {peak_kb / 1e3:,.0f} MB")
+
+
+@pytest.mark.parametrize("spec,rows", [
+    # every row has a device count and one accelerator: the columnar path's large chunks
+    ({"fixed": {"tokens": "1T", "gpus": 1024}, "axes": {"params": ["7B", "13B"]}}, 65_536),
+    # no device count: every cluster is sized by estimate itself
+    ({"fixed": {"tokens": "1T"}, "axes": {"params": ["7B", "13B"]}}, 2_048),
+    # several accelerators in one row, or a Monte Carlo on some rows
+    ({"fixed": {"tokens": "1T", "gpus": 1024, "gpu": "h100-sxm,b200"},
+      "axes": {"params": ["7B"]}}, 2_048),
+    ({"fixed": {"tokens": "1T", "gpus": 1024},
+      "axes": {"params": ["7B"], "uncertainty": [False, True]}}, 2_048),
+    # the budget mode keeps its own
+    ({"mode": "budget", "fixed": {"usd": "$1M"}, "axes": {"params": ["7B"]}}, 8),
+])
+def test_a_chunk_holds_fewer_rows_when_estimate_answers_them(spec, rows):
+    # 10,000 sized rows: 22.3 s in one chunk, 17.2 s in chunks of 2,048 (tuning.py), and the
+    # default chunk is what --resume holds a dataset to
+    assert sweeping.load_spec(spec).chunk_rows == rows
+
+
+def test_estimate_many_answers_the_same_rows_in_any_chunking():
+    table = pa.table({"params": [7e9, 13e9, 7e9], "tokens": [1e11, 2e11, 1e11],
+                      "deadline": ["30d", "60d", "90d"]})
+    default = estimate_many(table, progress=False)  # sized rows: chunks of 2,048
+    one_by_one = estimate_many(table, chunk_rows=1, progress=False)
+    # the same values in every column (the chunks' dictionaries of text columns differ)
+    assert default.to_pylist() == one_by_one.to_pylist()
+    assert all(n > 0 for n in default.column("cluster_gpus").to_pylist())
