@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -101,8 +102,12 @@ def _catalog(ctx_catalog):
     try:
         return planner.catalog(ctx_catalog)
     except (CatalogError, InputError) as exc:
-        _fail(exc, "--catalog DIR: a directory laid out like hardware/ and workloads/",
-              option="--catalog", accepted="a directory laid out like hardware/ and workloads/")
+        # the directory's origin: --catalog, or the PLANNER_CATALOG environment variable
+        option = getattr(exc, "option", None) or getattr(exc, "name", None) or "--catalog"
+        form = ("--catalog DIR" if option == "--catalog" else
+                f"PLANNER_CATALOG=DIR[{os.pathsep}DIR...]")
+        _fail(exc, f"{form}: a directory laid out like hardware/ and workloads/",
+              option=option, accepted="a directory laid out like hardware/ and workloads/")
 
 
 # --- house defaults: config files (planner/config.py) -------------------------------------------

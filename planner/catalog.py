@@ -424,9 +424,9 @@ def _load(kind: str, path: Path, mtime_ns: int):
 
 def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     """The catalog in use: PLANNER_CATALOG directories, then ``dirs`` (later ones win)."""
-    user: list[Path] = []
     env = os.environ.get("PLANNER_CATALOG", "")
-    user += [Path(p) for p in env.split(os.pathsep) if p]
+    user = [Path(p) for p in env.split(os.pathsep) if p]
+    from_env = len(user)  # the first ones come from the environment, the rest from --catalog
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
     accepted = "a catalog directory (laid out like hardware/ and workloads/), or a list of them"
@@ -437,9 +437,13 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
             raise InputError("--catalog", p, accepted, "is empty" if isinstance(p, str)
                              else "is not a directory")
     user += [Path(p) for p in (dirs or [])]
-    for p in user:
+    layout = "a directory laid out like hardware/ and workloads/"
+    for i, p in enumerate(user):
+        option = "PLANNER_CATALOG" if i < from_env else "--catalog"
         if not p.is_dir():
-            raise CatalogError(f"catalog directory '{p}' does not exist")
+            raise CatalogError(f"catalog directory '{p}' does not exist"
+                               + (" (set by the environment variable PLANNER_CATALOG)"
+                                  if i < from_env else ""), option, layout)
         if not any((p / folder).is_dir() for folder in KINDS.values()) and any(
                 next(p.glob(pattern), None) for pattern in ("*.toml", "*/*.toml",
                                                             "*/*/*.toml")):
@@ -448,5 +452,5 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
             raise CatalogError(f"catalog directory '{p}' holds none of the catalog's folders "
                                f"({', '.join(f + '/' for f in KINDS.values())}): a file must "
                                "sit in one of them, as in the planner's own hardware/ and "
-                               "workloads/")
+                               "workloads/", option, layout)
     return Catalog(tuple(user))

@@ -87,6 +87,32 @@ def test_user_catalog_adds_and_overrides(tmp_path, monkeypatch):
     assert plan.cluster["site"] == "mine" and plan.assumptions["pue"]["value"] == 1.3
 
 
+def test_a_missing_catalog_directory_names_where_it_was_set(tmp_path, monkeypatch, capsys):
+    import json
+
+    import cli
+
+    def error_of(*extra):
+        with pytest.raises(SystemExit) as done:
+            cli.main(["estimate", "--params", "7B", "--tokens", "100B", "--gpus", "8",
+                      "--format", "json", *extra])
+        assert done.value.code == 2
+        return json.loads(capsys.readouterr().out)["error"]
+
+    monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path / "gone"))
+    with pytest.raises(CatalogError, match="set by the environment variable PLANNER_CATALOG") \
+            as exc:
+        catalog()
+    assert exc.value.option == "PLANNER_CATALOG"
+    error = error_of()
+    assert error["option"] == "PLANNER_CATALOG"
+    assert "PLANNER_CATALOG=DIR" in error["message"] and "--catalog" not in error["message"]
+    monkeypatch.delenv("PLANNER_CATALOG")
+    error = error_of("--catalog", str(tmp_path / "gone"))
+    assert error["option"] == "--catalog"
+    assert "--catalog DIR" in error["message"] and "PLANNER_CATALOG" not in error["message"]
+
+
 @pytest.mark.parametrize("text, words", [
     ('name = "x"\nbogus = 1\n', ["bogus: 1 is an unknown key"]),
     ('pue = 1.2\n', ["pue: 1.2 is not a figure"]),
