@@ -40,8 +40,10 @@ def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | N
     "gpu_hours") at the low and high end of each assumption's range, largest swing first; an
     end at which no plan meets the limits (nan) ranks first, as the largest swing there is.
     A range that leaves out the plan's own value (a site's energy price above the US range) is
-    widened to it, and says so. ``price_range`` adds the cloud price per device-hour of the
-    plan's accelerator (the one chosen, when several are compared) as a factor."""
+    widened to it, and says so. The realisation residual's fitted 10-90% range is a bar of its
+    own, on the plan's cluster (with realisation off, none). ``price_range`` adds the cloud
+    price per device-hour of the plan's accelerator (the one chosen, when several are
+    compared) as a factor."""
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
@@ -72,6 +74,20 @@ def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | N
             lo, hi = value(plan_with({name: low})), value(plan_with({name: high}))
         rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
                      "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base})
+    rel = base_plan.realisation if base_plan.feasible else None
+    if rel and rel.get("multiplier") and rel["p90_multiplier"] > rel["p10_multiplier"]:
+        # the realisation residual's fitted 10-90% range (model/realisation.py) on the plan's
+        # own cluster (none with realisation off): days, device-hours and both costs are
+        # proportional to the realised wall time there (run.outcome), so each end is the
+        # plan's figure x its multiplier's ratio
+        low, high = (rel["p10_multiplier"] / rel["multiplier"],
+                     rel["p90_multiplier"] / rel["multiplier"])
+        rows.append({"assumption": "realisation_residual", "low": low, "high": high,
+                     "at_low": base * low, "at_high": base * high, "swing": base * (high - low),
+                     "why": f"how whole runs realise against their ideal: the fitted 10-90% "
+                            f"range, x{rel['p10_multiplier']:.2f}-x{rel['p90_multiplier']:.2f} "
+                            f"the ideal wall time against the expected x{rel['multiplier']:.2f} "
+                            "(docs/validation.md), on the plan's cluster", "base": base})
     if price_range is not None:
         # the price of the plan's accelerator: with several compared, another one at the same
         # price would answer a different question

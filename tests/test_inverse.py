@@ -142,7 +142,8 @@ def test_gpt4_example_lands_inside_the_published_range():
 def test_sensitivity_ranks_the_assumptions():
     rows = inverse.sensitivity("cost_usd", price_range=(0.8, 1.5), **GPT4)
     assert rows[0]["swing"] >= rows[1]["swing"] >= rows[-1]["swing"]
-    names = [r["assumption"] for r in rows[:3]]
+    names = [r["assumption"] for r in rows[:4]]
+    assert names[0] == "realisation_residual"  # the fitted 10-90% range of whole runs
     assert "price_per_gpu_hour" in names and "gemm_efficiency" in names
     assert all(r["base"] == pytest.approx(rows[0]["base"]) for r in rows)
 
@@ -319,3 +320,25 @@ def test_the_tornado_moves_a_given_or_site_figure_and_prices_the_chosen_accelera
     assert price["at_low"] < price["base"] < price["at_high"]
     with pytest.raises(InputError, match="quantity: 'bogus'.*cost_usd, training_days"):
         inverse.sensitivity("bogus", params="7B", tokens="1T")
+
+
+def test_the_tornado_has_the_realisation_range_as_a_bar_equal_to_the_plans_own():
+    # was: no bar for the residual, the largest uncertainty of a plan (x1.21-x2.77 of the ideal
+    # wall time for a team not said), so the price looked like the largest swing
+    kw = dict(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm")
+    plan = planner.estimate(**kw, uncertainty=True)
+    for quantity in ("cost_usd", "training_days"):
+        rows = inverse.sensitivity(quantity, price_range=(1.7, 2.94), **kw)
+        assert rows[0]["assumption"] == "realisation_residual"
+        bar = rows[0]
+        assert bar["at_low"] < bar["base"] < bar["at_high"]
+        # on the plan's cluster: the realisation line's 10-90% multipliers over its expected one
+        rel = plan.realisation
+        assert bar["at_high"] / bar["base"] == pytest.approx(
+            rel["p90_multiplier"] / rel["multiplier"], rel=1e-12)
+    # and the Monte Carlo's P10/P90 of days are that bar's ends
+    assert plan.p10["training_days"] == pytest.approx(rows[0]["at_low"], rel=0.02)
+    assert plan.p90["training_days"] == pytest.approx(rows[0]["at_high"], rel=0.02)
+    # with realisation off there is no residual, so no bar
+    off = inverse.sensitivity("cost_usd", assumptions={"realisation": False}, **kw)
+    assert "realisation_residual" not in [r["assumption"] for r in off]
