@@ -146,6 +146,10 @@ def plan_table(plan: dict) -> str:
         lines += ["", tabulate(q, headers=["uncertainty (seeded Monte Carlo)", "P10", "P50",
                                            "P90"], tablefmt="simple", disable_numparse=True,
                                colalign=("left", "right", "right", "right"))]
+        if plan.get("within_limits"):
+            lines.append("chance of keeping to the limits (share of the draws): " + ", ".join(
+                f"{k.replace('_', ' ')} {fmt_pct(v) if v is not None else 'n/a'}"
+                for k, v in plan["within_limits"].items()))
     if plan.get("alternatives"):
         alt = []
         for a in plan["alternatives"]:

@@ -1,7 +1,7 @@
 """Uncertainty: a seeded, vectorised Monte Carlo over what a plan cannot know exactly (how the
 run realises, achieved efficiency, failure rate, price, PUE, energy price), giving P10/P50/P90
-of days, device-hours, facility MW, MWh and cost. Each draw goes through the same run model as
-the plan (run.py).
+of days, device-hours, facility MW, MWh, CO2 and cost, and the chance of keeping to each
+limit. Each draw goes through the same run model as the plan (run.py).
 
 Ranges (docs/uncertainty.md):
 - realisation: the residual of realisation.py, a two-piece normal in logs whose 10th, 50th
@@ -28,6 +28,8 @@ from ..assumptions import Assumptions
 from . import realisation, run
 
 QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "co2_t", "cost_usd")
+# The limits whose chance of being kept the Monte Carlo reports (within_limits).
+WITHIN_LIMITS = ("deadline", "budget", "power_cap")
 # Inputs drawn over their catalog range only: without one a figure stays fixed.
 RANGED_ONLY = ("device_usd", "server_usd_per_device", "capex_usd_per_mw", "grid_kg_co2_per_mwh")
 
@@ -97,6 +99,23 @@ def simulate(devices: int, compute_s: float, inputs: dict, ranges: dict, ownersh
             "power_mw": out["facility_peak_w"] / 1e6,
             "energy_mwh": out["energy_mwh"], "co2_t": out["co2_t"],
             "cost_usd": out["cost"][ownership]["total"]}
+
+
+def within_limits(samples: dict, deadline_days: float | None = None,
+                  budget_usd: float | None = None,
+                  power_cap_mw: float | None = None) -> dict | None:
+    """The share of draws that meet each limit given (a deadline, a budget in the cost method's
+    dollars, a power cap on the peak facility MW): the chance, under these ranges, that the run
+    keeps to it. A draw that never ends misses a deadline and a budget; an unknown figure in
+    any draw leaves that share unknown (nan). None when no limit is given."""
+    out = {}
+    for name, key, limit in zip(WITHIN_LIMITS, ("training_days", "cost_usd", "power_mw"),
+                                (deadline_days, budget_usd, power_cap_mw)):
+        if limit is None:
+            continue
+        x = np.asarray(samples[key], dtype=float)
+        out[name] = float("nan") if np.isnan(x).any() else float(np.mean(x <= limit))
+    return out or None
 
 
 def quantiles(samples: dict) -> tuple[dict, dict, dict]:

@@ -605,10 +605,16 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
     samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,
                                    ranges, limits.ownership, asm, seed)
     p10, p50, p90 = uncertainty.quantiles(samples)
+    # the limits the plan was held to: given, or the default deadline a sized plan took
+    deadline_days = (limits.deadline_s / SECONDS_PER_DAY if limits.deadline_s is not None
+                     else ((plan.sizing or {}).get("limits") or {}).get("deadline_days"))
+    within = uncertainty.within_limits(
+        samples, deadline_days, limits.budget_usd,
+        limits.power_cap_w / 1e6 if limits.power_cap_w is not None else None)
     used = dict(plan.assumptions)
     for name in ("uncertainty_samples", "efficiency_log_sd", "failure_rate_log_sd"):
         used[name] = {"value": getattr(asm, name), "source": asm.source(name)}
     used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)" if seed_given else
                                 "default: 0 (the same plan repeats its quantiles; --seed N "
                                 "for another draw)"}
-    return replace(plan, p10=p10, p50=p50, p90=p90, assumptions=used)
+    return replace(plan, p10=p10, p50=p50, p90=p90, within_limits=within, assumptions=used)

@@ -15,7 +15,7 @@ from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import LAYOUT_FIELDS
 from ..model.step import MEMORY_KEYS, TIME_KEYS
-from ..model.uncertainty import QUANTITIES
+from ..model.uncertainty import QUANTITIES, WITHIN_LIMITS
 
 GB = "GB (1e9 bytes)"
 
@@ -91,6 +91,7 @@ def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]
     f += [(f"cost_usd_by_method_{m}", "f8", "USD") for m in cost_keys]
     f += [("cost_method", "str", "")]
     f += [(f"{p}_{k}", "f8", unit_of(k)) for p in ("p10", "p50", "p90") for k in QUANTITIES]
+    f += [(f"within_limits_{k}", "f8", "fraction") for k in WITHIN_LIMITS]
     f += [(f"reliability_{k}", "f8", reliability_unit(k)) for k in RELIABILITY_KEYS]
     f += [(f"realisation_{k}", "f8", REALISATION_UNITS.get(k, "device-hours"))
           for k in REALISATION_KEYS]

@@ -53,6 +53,9 @@ class Plan:
     p10: dict | None = None
     p50: dict | None = None
     p90: dict | None = None
+    # with the Monte Carlo: the share of its draws that keep to each limit the plan was held
+    # to ({deadline, budget, power_cap}, those given or defaulted), the chance of keeping to it
+    within_limits: dict | None = None
     reliability: dict | None = None
     alternatives: list = field(default_factory=list)
     sizing: dict | None = None  # the choice among sizes: status, limits, options (plan/sizing.py)

@@ -201,3 +201,36 @@ def test_the_plan_reports_a_co2_range():
     assert p.p10["co2_t"] < p.p50["co2_t"] < p.p90["co2_t"]
     # us-hyperscale gives no grid range: the CO2 range is the energy's at 366 kg/MWh
     assert p.p50["co2_t"] == pytest.approx(p.p50["energy_mwh"] * 0.366, rel=1e-9)
+
+
+def test_within_limits_counts_the_draws_that_keep_to_each_limit():
+    from planner.model.uncertainty import within_limits
+
+    s = {"training_days": np.array([10.0, 20.0, np.inf, 40.0]),
+         "cost_usd": np.array([1.0, 2.0, 3.0, np.nan]), "power_mw": np.array([5.0] * 4)}
+    got = within_limits(s, deadline_days=20.0, budget_usd=2.5, power_cap_mw=5.0)
+    assert got["deadline"] == 0.5  # 10 and 20 keep to it; one never ends
+    assert np.isnan(got["budget"])  # one draw's cost is unknown
+    assert got["power_cap"] == 1.0
+    assert within_limits(s) is None
+
+
+def test_a_deadline_at_the_plans_p90_is_kept_by_nine_draws_in_ten():
+    kw = dict(params="7B", tokens="200B", gpus=64, uncertainty=True, seed=5)
+    free = planner.estimate(**kw)
+    assert free.within_limits is None  # no limit given, no default deadline (a given cluster)
+    days = free.p90["training_days"]
+    held = planner.estimate(**kw, deadline=f"{days * 86400 * 1.0001:.0f}s")
+    assert held.feasible and held.p90 == free.p90  # the same draws
+    assert held.within_limits["deadline"] == pytest.approx(0.9, abs=0.002)
+
+
+def test_a_sized_plan_reports_its_default_deadline_and_budget_chances():
+    p = planner.estimate(params="7B", tokens="200B", budget="$100K", uncertainty=True)
+    assert set(p.within_limits) == {"deadline", "budget"}
+    deadline = p.sizing["limits"]["deadline_days"]
+    assert p.p10["training_days"] <= deadline  # judged feasible at P50, so ...
+    assert 0.5 <= p.within_limits["deadline"] <= 1.0  # ... at least half the draws keep to it
+    assert 0.0 <= p.within_limits["budget"] <= 1.0
+    text = json.loads(p.to_json())["within_limits"]
+    assert text == p.within_limits

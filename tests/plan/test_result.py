@@ -117,13 +117,15 @@ def test_empty_plan_leaves_every_figure_none():
     assert all(getattr(p, k) is None for k in FIGURES) and p.layout is None
     assert p.workload == {"name": "w"} and p.cluster["gpus"] == 8
     assert p.assumptions == {"pue": 1.1}
-    assert (p.p10, p.p50, p.p90, p.reliability, p.realisation, p.sizing) == (None,) * 6
+    assert (p.p10, p.p50, p.p90, p.within_limits, p.reliability, p.realisation,
+            p.sizing) == (None,) * 7
     assert p.alternatives == []
     d = p.to_dict()
     assert all(d[k] is None for k in FIGURES)
     # the figures are every field beyond the answer's identity and its context
     rest = {"feasible", "reason", "binding", "workload", "cluster", "layout", "assumptions",
-            "p10", "p50", "p90", "reliability", "realisation", "alternatives", "sizing"}
+            "p10", "p50", "p90", "within_limits", "reliability", "realisation", "alternatives",
+            "sizing"}
     assert set(FIGURES) == {f.name for f in fields(Plan)} - rest
     assert repr(p) == "Plan(infeasible, binding='memory': no layout fits in memory)"
 
@@ -136,7 +138,8 @@ def test_the_plans_fields_are_the_declared_columns():
     from planner.report import flatten
 
     plan = planner.estimate(params="7B", tokens="1T", gpus=64, uncertainty=True,
-                            ownership="owned")
+                            ownership="owned", deadline="1000d", budget="$100M",
+                            power_cap="10MW")  # every limit: within_limits has each
     flat = flatten({k: v for k, v in plan.to_dict().items()
                     if k not in ("assumptions", "alternatives", "sizing")})
     keys = context().cost_keys
