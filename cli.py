@@ -775,10 +775,15 @@ def _error_object(exc: click.ClickException, status: int) -> dict:
     option = getattr(exc, "option", None)
     accepted = getattr(exc, "accepted", None)
     param = getattr(exc, "param", None)
-    if option is None and param is not None:
+    if option is None and isinstance(param, click.Argument):  # as the usage line names it
+        option = param.human_readable_name
+    elif option is None and param is not None:
         option = (param.opts[0] if getattr(param, "opts", None) else param.name)
         if isinstance(param.type, click.Choice):
             accepted = "one of " + ", ".join(map(str, param.type.choices))
+    if option is None and isinstance(exc, click.BadOptionUsage) and not isinstance(
+            exc, click.NoSuchOption):  # "Option '--params' requires an argument."
+        option = exc.option_name
     if option is None and isinstance(exc, click.NoSuchOption):
         option, accepted = exc.option_name, (", ".join(exc.possibilities)
                                              if exc.possibilities else None)

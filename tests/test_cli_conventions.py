@@ -40,6 +40,8 @@ def run(capsys, *args):
     (["hardware", "show", "h100-smx"], "NAME", ["did you mean h100-sxm?"]),
     (["workloads", "show", "llama3-405b"], "NAME", ["did you mean llama3.1-405b?"]),
     (["schedule", "no-such-fleet.toml"], "FLEET.toml", []),
+    # click's own errors name the argument as the usage line does (was: "name")
+    (["hardware", "show"], "NAME", ["Missing argument 'NAME'"]),
 ])
 @pytest.mark.parametrize("style", ["--format json", "--format=json"])
 def test_errors_as_json(capsys, args, option, words, style):
@@ -199,3 +201,11 @@ def test_a_mistyped_name_in_a_flag_value_gets_a_suggestion(capsys, flag, value, 
                        "--format", "json")
     error = json.loads(out)["error"]
     assert code == 2 and error["option"] == flag and says in error["message"]
+
+
+def test_an_option_missing_its_value_is_named(capsys):
+    # was: option null in the JSON error
+    code, out, _ = run(capsys, "estimate", "--format", "json", "--tokens", "1T", "--params")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["option"] == "--params"
+    assert "requires an argument" in error["message"]
