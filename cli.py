@@ -733,6 +733,7 @@ def main(argv=None):
     "accepted", "message", "exit_status"}}."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
+        _one_catalog_flag(args)
         app.main(args=args, prog_name="planner", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -758,6 +759,17 @@ def main(argv=None):
             click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     sys.exit(0)
+
+
+def _one_catalog_flag(args: list[str]) -> None:
+    """Refuse --catalog given twice: click would keep the last one, silently dropping the
+    other directory's files."""
+    given = [a for a in args if a == "--catalog" or a.startswith("--catalog=")]
+    if len(given) > 1:
+        raise UsageError(f"--catalog is given {len(given)} times and a command reads one "
+                         "directory: join several with the PLANNER_CATALOG environment "
+                         f"variable (DIR1{os.pathsep}DIR2, later ones win), which --catalog "
+                         "adds to", "--catalog", "one --catalog DIR")
 
 
 def _wants_json(args: list[str], exc: Exception) -> bool:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from .assumptions import DEFAULT
 from .catalog_schema import (
     ACCELERATOR,
     ARCHITECTURE,
@@ -25,7 +26,7 @@ from .catalog_schema import (
     SCHEMAS,
     SITE,
 )
-from .errors import FLAGS, CatalogError, InputError, UnknownKeyError
+from .errors import FLAGS, CatalogError, InputError, UnknownKeyError, did_you_mean
 from .schema import SchemaError, Table, check
 from .specs import (
     MOE_RULE_FIELDS,
@@ -196,21 +197,28 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
                                f"is not this file's workload '{key}' (leave it out here)")
     return Workload(
         key=key, name=data.get("name", key), architecture=architecture,
-        tokens=float(train.get("tokens", 0.0)), seq_len=int(train.get("seq_len", 8192)),
-        global_batch_tokens=float(train.get("global_batch_tokens", 16 * 2**20)),
+        tokens=float(train.get("tokens", 0.0)),
+        seq_len=int(train.get("seq_len", DEFAULT.seq_len)),
+        global_batch_tokens=float(train.get("global_batch_tokens", DEFAULT.global_batch_tokens)),
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
         published_ffn_type=data.get("ffn_type", "gated"),
         published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_FIELDS) if architecture is None
         else (0, 0, 0),
         references=tuple(refs), family=data.get("family", ""),
-        defaulted=_defaulted(data, arch, architecture))
+        defaulted=_defaulted(data, arch, architecture, train))
 
 
-def _defaulted(data: dict, arch: dict, architecture: Architecture | None) -> tuple:
-    """What a workload file's published shape left to a default, reported by a plan of it."""
-    if architecture is None:
-        return ()
+def _defaulted(data: dict, arch: dict, architecture: Architecture | None,
+               train: dict) -> tuple:
+    """What a workload file's published shape and training left to a default, reported by a
+    plan of it (unless a flag gives it)."""
     out = []
+    for key in ("seq_len", "global_batch_tokens"):
+        if key not in train:
+            out.append((key, getattr(DEFAULT, key), f"the file gives no [training] {key}: "
+                        f"the planner default, {DEFAULT.source(key)}"))
+    if architecture is None:
+        return tuple(out)
     if "kv_heads" not in arch:
         out.append(("kv_heads", architecture.heads, "the file gives no kv_heads: every head "
                     "its own key and value (multi-head attention, Vaswani et al. 2017)"))
@@ -422,6 +430,21 @@ def _load(kind: str, path: Path, mtime_ns: int):
     return load_file(kind, path)
 
 
+def _misnamed_folder(root: Path) -> tuple[str, str] | None:
+    """(folder, the catalog folder it most likely means) for a folder of TOML files under
+    ``root`` that the catalog does not read but whose name is near one it does
+    (hardware/accelerator for hardware/accelerators, workload/ for workloads/); None if none."""
+    for pattern in ("*/*.toml", "*/*/*.toml"):
+        for path in root.glob(pattern):
+            folder = path.parent.relative_to(root).as_posix()
+            if folder in KINDS.values() or folder.startswith("workloads/"):
+                continue  # a folder read, or one beside the workloads (fleets, notes)
+            meant = did_you_mean(folder, KINDS.values())
+            if meant and meant != folder:
+                return folder, meant
+    return None
+
+
 def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     """The catalog in use: PLANNER_CATALOG directories, then ``dirs`` (later ones win)."""
     env = os.environ.get("PLANNER_CATALOG", "")
@@ -453,4 +476,9 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
                                f"({', '.join(f + '/' for f in KINDS.values())}): a file must "
                                "sit in one of them, as in the planner's own hardware/ and "
                                "workloads/", option, layout)
+        misnamed = _misnamed_folder(p)
+        if misnamed:  # beside the right folders, a near miss would be skipped silently
+            folder, meant = misnamed
+            raise CatalogError(f"catalog directory '{p}' holds files in {folder}/, which the "
+                               f"catalog does not read: did you mean {meant}/?", option, layout)
     return Catalog(tuple(user))

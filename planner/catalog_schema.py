@@ -77,12 +77,19 @@ def _value(table: dict, key: str):
 
 def _accelerator_rule(table: dict):
     """Figures of one accelerator that must agree: the server's power per device holds the
-    chip's own, and racks and scalable units hold whole nodes."""
+    chip's own, a scale-up domain spans whole nodes or splits one evenly, and racks and
+    scalable units hold whole nodes."""
     tdp, system = _value(table, "tdp_w"), _value(table, "system_power_kw")
     if tdp is not None and system is not None and system * 1e3 < tdp:
         return ("system_power_kw", f"is below the chip's own tdp_w ({tdp:g} W)",
                 f"kW per device for the whole server, at least tdp_w / 1000 ({tdp / 1e3:g})")
     node = _value(table, "devices_per_node")
+    domain = _value(table, "scale_up_domain")
+    if node and domain and domain % node and node % domain:
+        # a scale-up domain spans whole nodes (NVL72: 18 of 4; a TPU pod: cubes of 4 hosts)
+        # or splits one evenly (H100 PCIe: NVLink-bridged pairs in a node of 8)
+        return ("scale_up_domain", f"neither spans whole nodes of {node:g} nor splits one "
+                "evenly", f"a multiple or a divisor of devices_per_node ({node:g})")
     for key in ("devices_per_rack", "devices_per_scalable_unit"):
         n = _value(table, key)
         if node and n is not None and n % node:
@@ -104,8 +111,10 @@ ACCELERATOR = Table({
        for p in ("bf16", "fp8", "fp4")},
     "hbm_gb": figure(_positive(2e4, "GB", low=1e-3), required=True),
     "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
-    "tdp_w": figure(_positive(5e4, "W", low=1)),
-    "system_power_kw": figure(_positive(100, "kW per device", low=1e-3)),
+    # floors 7x below the catalog's least (142 W, 0.30 kW): a figure typed in a unit a
+    # thousand times larger (kW as W) is refused, as the ceilings refuse one a thousand smaller
+    "tdp_w": figure(_positive(5e4, "W", low=20)),
+    "system_power_kw": figure(_positive(100, "kW per device", low=0.02)),
     "scale_up_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=1e-3),
                                 required=True),
     "scale_up_domain": figure(_count(1e6, "devices"), required=True),

@@ -20,6 +20,7 @@ from .units import (
     fmt_money,
     fmt_pct,
     fmt_power,
+    fmt_power_mw,
 )
 
 
@@ -138,7 +139,7 @@ def plan_table(plan: dict) -> str:
                   "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
     if plan.get("p50"):
         fmt = {"training_days": lambda x: f"{x:,.1f} d", "gpu_hours": fmt_count,
-               "power_mw": lambda x: fmt_power(x * 1e6), "energy_mwh": fmt_amount,
+               "power_mw": fmt_power_mw, "energy_mwh": fmt_amount,
                "co2_t": fmt_amount,
                "cost_usd": fmt_money}
         q = [(k, *(fmt.get(k, str)(plan[p][k]) if plan[p][k] is not None else "n/a"
@@ -249,11 +250,11 @@ def _power_text(plan: dict) -> str:
     peak = asm.get("peak_pue", {}).get("value")
     pue = asm.get("pue", {}).get("value")
     over = asm.get("site_power_cap_mw", {}).get("value")
-    return (f"{fmt_power(plan['power_mw'] * 1e6)} peak facility "
+    return (f"{fmt_power_mw(plan['power_mw'])} peak facility "
             f"(PUE {fmt_fixed(peak, '{:.2f}')} at "
-            f"full load), {fmt_power(plan['power_average_mw'] * 1e6)} average (PUE "
+            f"full load), {fmt_power_mw(plan['power_average_mw'])} average (PUE "
             f"{fmt_fixed(pue, '{:.2f}')})"
-            + (f"; above the default site's {fmt_power(over * 1e6)} cap, which holds only with "
+            + (f"; above the default site's {fmt_power_mw(over)} cap, which holds only with "
                "--site" if over else ""))
 
 
@@ -396,7 +397,7 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
         ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
         ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
         ("GPU-hours", fmt_count(plan["gpu_hours"])),
-        ("power", f"{fmt_power(plan['power_mw'] * 1e6)} facility, "
+        ("power", f"{fmt_power_mw(plan['power_mw'])} facility, "
                   f"{fmt_amount(plan['energy_mwh'])} MWh"),
         ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                  + "".join(f", {k} {fmt_money(v)}" for k, v in

@@ -20,7 +20,7 @@ from .errors import InputError
 __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
-    "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_money", "fmt_pct",
+    "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_power_mw", "fmt_money", "fmt_pct",
 ]
 
 
@@ -322,6 +322,11 @@ def fmt_power(w) -> str:
     if _missing(w):
         return "n/a"
     return _scaled(float(w), [(1.0, "W"), (1e3, "kW"), (1e6, "MW"), (1e9, "GW")], sep=" ")
+
+
+def fmt_power_mw(mw) -> str:
+    """A figure in MW (a plan's power_mw) as fmt_power shows it; 'n/a' when unknown."""
+    return fmt_power(None if _missing(mw) else float(mw) * 1e6)
 
 
 def fmt_mw(mw) -> str:

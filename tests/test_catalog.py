@@ -531,3 +531,123 @@ def test_a_published_count_far_from_its_shape_is_refused(tmp_path):
     with pytest.raises(CatalogError, match=re.escape(says)):
         catalog_show(catalog(tmp_path), "workloads", "slip")
     assert planner.estimate(workload="round", gpus=8, catalog=tmp_path).feasible is not None
+
+
+# --- what a user's catalog must not get away with (the catalog audit) ------------------------
+
+def _accelerator(tmp_path: Path, key: str, drop=(), **replace_lines) -> Path:
+    """A copy of the shipped H100 SXM file as ``key``, without the figures in ``drop`` and
+    with whole lines replaced ({figure: "figure = { ... }"})."""
+    lines = []
+    for line in (ROOT / "hardware/accelerators/h100-sxm.toml").read_text().splitlines():
+        name = line.split("=", 1)[0].strip()
+        if name in drop or name == "aliases":
+            continue
+        lines.append(replace_lines.pop(name, line))
+    lines += list(replace_lines.values())
+    folder = tmp_path / "hardware/accelerators"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{key}.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_an_accelerator_without_any_power_figure_plans_with_power_unknown(tmp_path, capsys):
+    # was: the text table crashed (internal error: TypeError) on the unknown power
+    import cli
+
+    cat_dir = _accelerator(tmp_path, "x100", drop=("tdp_w", "system_power_kw"))
+    with pytest.raises(SystemExit) as done:
+        cli.main(["estimate", "--catalog", str(cat_dir), "--gpu", "x100", "--params", "7B",
+                  "--tokens", "100B", "--gpus", "64"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "power          n/a peak facility" in out and "site_power_cap_mw" not in out
+    plan = planner.estimate(catalog=cat_dir, gpu="x100", params="7B", tokens="100B", gpus=64)
+    d = plan.to_dict()
+    assert d["power_mw"] is None and d["cost_usd"]["total"] > 0  # the cloud cost stays known
+
+
+@pytest.mark.parametrize("lines, words", [
+    # a TDP typed in kW: was planned at 1.8 W a device, 1000x too little power and energy
+    ({"tdp_w": 'tdp_w = { value = 1.8, source = "s", as_of = "2026" }',
+      "system_power_kw": ""}, "tdp_w.value: 1.8 is too small"),
+    # a scale-up domain across parts of nodes: was "bought by the node of 6" of 4 devices
+    ({"scale_up_domain": 'scale_up_domain = { value = 6, source = "s", as_of = "2026" }',
+      "devices_per_node": 'devices_per_node = { value = 4, source = "s", as_of = "2026" }'},
+     "scale_up_domain.value: 6 neither spans whole nodes of 4"),
+])
+def test_inconsistent_accelerator_figures_are_refused(tmp_path, lines, words):
+    cat_dir = _accelerator(tmp_path, "x100", **lines)
+    with pytest.raises(CatalogError, match=words):
+        planner.estimate(catalog=cat_dir, gpu="x100", params="7B", tokens="100B", gpus=64)
+
+
+def test_a_site_with_only_its_peak_pue_never_averages_above_it(tmp_path):
+    # was: the default annual PUE 1.20 above the site's own design-day 1.12
+    _write(tmp_path, "hardware/sites", "mine", """\
+        name = "Mine"
+        peak_pue = { value = 1.12, source = "our design", as_of = "2026" }
+    """)
+    plan = planner.estimate(catalog=tmp_path, site="mine", params="7B", tokens="100B", gpus=64)
+    assert plan.assumptions["pue"]["value"] == 1.12 == plan.assumptions["peak_pue"]["value"]
+    assert "peak_pue" in plan.assumptions["pue"]["source"]
+
+
+def test_a_user_file_in_place_of_the_default_site_is_named(tmp_path):
+    _write(tmp_path, "hardware/sites", "us-hyperscale", SITE)
+    plan = planner.estimate(catalog=tmp_path, params="7B", tokens="100B", gpus=64)
+    assert str(tmp_path) in plan.assumptions["site"]["source"]  # was: the shipped file's path
+    shipped = planner.estimate(params="7B", tokens="100B", gpus=64)
+    assert shipped.assumptions["site"]["source"].endswith(
+        "(hardware/sites/us-hyperscale.toml)")
+
+
+def test_a_misnamed_folder_beside_the_right_ones_is_refused(tmp_path):
+    # was: hardware/accelerator/ skipped silently, then "unknown accelerator 'x100'"
+    _accelerator(tmp_path, "x100")
+    (tmp_path / "hardware/accelerators").rename(tmp_path / "hardware/accelerator")
+    _write(tmp_path, "workloads", "mine", 'name = "m"\n[training]\nparams = 7e9\n'
+           'tokens = 1e11\n')
+    with pytest.raises(CatalogError, match=r"hardware/accelerator/.*did you mean "
+                                           r"hardware/accelerators/\?"):
+        catalog(tmp_path)
+
+
+def test_a_workload_files_missing_sequence_and_batch_are_reported_defaults(tmp_path):
+    # was: 8,192 tokens and a 16M batch used without a word in the assumptions
+    _write(tmp_path, "workloads", "mine", """\
+        name = "m"
+        [architecture]
+        source = "ours"
+        as_of = "2026"
+        layers = 32
+        hidden = 4096
+        heads = 32
+        kv_heads = 8
+        ffn = 14336
+        vocab = 128256
+        [training]
+        source = "ours"
+        as_of = "2026"
+        tokens = 100000000000
+    """)
+    plan = planner.estimate(catalog=tmp_path, workload="mine", gpus=64)
+    assert plan.assumptions["workload_seq_len"]["value"] == 8192
+    assert "gives no [training] seq_len" in plan.assumptions["workload_seq_len"]["source"]
+    assert "workload_global_batch_tokens" in plan.assumptions
+    given = planner.estimate(catalog=tmp_path, workload="mine", gpus=64, seq_len=4096)
+    assert "workload_seq_len" not in given.assumptions
+
+
+def test_catalog_given_twice_is_refused(tmp_path, capsys):
+    # was: the last directory kept, the first dropped silently
+    import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["estimate", "--params", "7B", "--tokens", "1T", "--catalog", str(tmp_path),
+                  "--catalog", str(tmp_path), "--format", "json"])
+    import json
+
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert done.value.code == 2 and error["option"] == "--catalog"
+    assert "PLANNER_CATALOG" in error["message"]

@@ -188,6 +188,10 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
         return given, "given (--pue)"
     if site and site.pue:
         return site.pue, f"site {site.key}"
+    if site and site.peak_pue and asm.pue > site.peak_pue:
+        # a site giving its design-day PUE alone: the annual average never exceeds it
+        return site.peak_pue, (f"site {site.key}'s peak_pue (it gives no annual PUE, and the "
+                               f"default {asm.pue:g} is above its peak)")
     return asm.pue, asm.source("pue")
 
 

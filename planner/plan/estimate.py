@@ -139,8 +139,8 @@ def _over_default_site(plan: Plan, req, site) -> Plan:
     nothing; a plan drawing more than its cap says so (``site_power_cap_mw``), lest the site
     named in the plan read as one that holds it."""
     cap = req.site.power_cap_w if req.site is not None and site is None else None
-    if not cap or plan.power_mw is None or plan.power_mw * 1e6 <= cap \
-            or req.limits.power_cap_w is not None:
+    if not cap or plan.power_mw is None or not plan.power_mw * 1e6 > cap \
+            or req.limits.power_cap_w is not None:  # unknown power (nan) is not above it
         return plan
     used = {**plan.assumptions, "site_power_cap_mw": {
         "value": cap / 1e6, "source": f"the default site {req.site.key}'s cap, not applied: "

@@ -191,8 +191,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 "value": " ".join(f"{k}={v}" for k, v in changed.items()),
                 "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
                           f"workload {base.key}"}
+        given = {**shape, "seq_len": seq_len, "global_batch_tokens": global_batch}
         for key, value, why in base.defaulted:
-            if key not in shape:
+            if given.get(key) is None:
                 used[f"workload_{key}"] = {"value": value, "source": f"{base.key}: {why}"}
         w = base.with_(architecture=arch)
     elif shape and params is None:
@@ -622,7 +623,10 @@ DEFAULT_SITE = "us-hyperscale"
 
 def default_site(cat: Catalog, used: dict) -> Site | None:
     if DEFAULT_SITE in cat.keys("sites"):
+        path = cat.path("sites", DEFAULT_SITE)  # a user catalog's file of that key wins
+        shipped = cat.roots[0] / "hardware" / "sites" / f"{DEFAULT_SITE}.toml"
         used["site"] = {"value": DEFAULT_SITE, "source": "planner default site profile "
-                        f"(hardware/sites/{DEFAULT_SITE}.toml)"}
+                        + (f"(hardware/sites/{DEFAULT_SITE}.toml)" if path == shipped else
+                           f"({path}, a user catalog's file in place of the shipped one)")}
         return cat.site(DEFAULT_SITE)
     return None
