@@ -190,6 +190,13 @@ class ChunkAnswers:
             if name in given:
                 codes_ = self.cols[name].codes
                 limits[limit] = pick_codes(self.qty[name][0], codes_) * scale
+        # a site named is a site's power: its cap holds where no power_cap replaces it, as in
+        # estimate (the default site, last of site_objs and named by no one, caps nothing)
+        site_cap = np.array([s.power_cap_w / 1e6 if s is not None and s.power_cap_w else np.nan
+                             for s in self.site_objs[:-1]] + [np.nan])[self.scodes]
+        if np.isfinite(site_cap).any():
+            limits["power"] = (np.where(np.isnan(limits["power"]), site_cap, limits["power"])
+                               if "power" in limits else site_cap)
         judged = np.flatnonzero(stuck)
         if limits:
             near = np.zeros(self.n, bool)

@@ -41,6 +41,11 @@ SCENARIOS = [
          "recompute=none,zero=1"),
     dict(params="70B", tokens="15T", layout=FULL),
     dict(params="70B", tokens="15T", gpu="h100-sxm,b200", gpus=1024),
+    # a named site's power cap holds a given cluster (was: the columnar path judged it
+    # feasible where estimate says 60.9 MW against eu-colocation's 30 MW), and a
+    # --power-cap replaces it
+    dict(params="70B", tokens="2T", gpus=32768, site="eu-colocation"),
+    dict(params="70B", tokens="2T", gpus=32768, site="eu-colocation", power_cap="100MW"),
     # failures faster than restarts: goodput 0, answered by estimate itself
     dict(params="70B", tokens="1T", gpus=999_424, layout="tp=8,pp=8,cp=1",
          global_batch="128M"),
@@ -101,7 +106,10 @@ def test_infeasible_rows_carry_reason_and_binding(answered):
     budget = answered[11]
     assert budget["feasible"] is False and budget["binding"] == "budget"
     assert budget["training_days"] > 0  # the plan's numbers stay, as estimate keeps them
-    lost = answered[18]
+    capped = answered[18]
+    assert capped["feasible"] is False and capped["binding"] == "power"
+    assert answered[19]["feasible"] is True
+    lost = answered[20]
     assert lost["feasible"] is False and lost["binding"] == "reliability"
     assert lost["training_days"] is None  # infinite: null, as Plan.to_dict
 
