@@ -107,7 +107,9 @@ def realise(ideal_wall_s, devices, asm: Assumptions, residual_log=None,
     group = _group_fit(asm, fitted)
     named = named_fraction(asm)
     centre = group["log_centre"] if asm.realisation else 0.0
-    offset = 0.0 if residual_log is None or not asm.realisation else _known(residual_log)
+    # a Monte Carlo's draw about the plan's wall time; with realisation off, the efficiency
+    # and failure draws alone (draw_residual)
+    offset = 0.0 if residual_log is None else _known(residual_log)
     # the empirical residual: the centre of published / (ideal x named) for the team's group
     residual = np.exp(centre + offset)
     named_wall = ideal * (1.0 + named)
@@ -157,6 +159,10 @@ def draw_residual(rng: np.random.Generator, n: int, asm: Assumptions,
     # two-piece normal: the low side's scale below the centre, the high side's above; with
     # other_log, the sample's own 10th, 50th and 90th percentiles are put on the fitted ones
     # (no sampling error in the three figures a plan reports)
+    if not asm.realisation and other_log is not None:
+        # no residual to hold the other draws: theirs alone, about the headline (their own
+        # median, not re-centred: docs/uncertainty.md)
+        return np.broadcast_to(np.asarray(other_log, dtype=float), (n,)).copy()
     if other_log is None or not asm.realisation or n < 3:
         return np.where(z < 0, z * (-low / Z90), z * (high / Z90))
     z10, z50, z90 = np.percentile(z, (10, 50, 90))
