@@ -26,7 +26,7 @@ from ..model.search import (
     SearchKey,
     best_layouts,
 )
-from ..plan.cluster import hardware_for, networks
+from ..plan.cluster import hardware_for, networks, purchase_unit
 from ..plan.inputs import (
     assumptions_for,
     check_gpus,
@@ -290,10 +290,12 @@ class Chunk(ChunkAnswers):
                 r0 = int(first[k])
                 lcode = self.lcodes[r0]
                 fixed = self.fixed[lcode] if lcode >= 0 else {}
-                w = self.models[self.hws[self.hid[r0]][0]][0]
+                hw = self.hws[self.hid[r0]]
+                w = self.models[hw[0]][0]
+                devices = purchase_unit(hw[1])[0]  # a row with a unit goes to estimate
                 text = str(InputError("--layout" if fixed else "--gpus",
                                       layout_text(fixed) or int(self.gpus[r0]),
-                                      no_layout_hint(w, int(self.gpus[r0]), fixed)))
+                                      no_layout_hint(w, int(self.gpus[r0]), fixed, devices)))
             if text not in messages:
                 messages.append(text)
             code[k] = messages.index(text)

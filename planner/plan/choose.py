@@ -98,7 +98,8 @@ def refuse_unusable(opts: Options, w, n_gpus: int, fixed: dict) -> None:
             raise LayoutError(opts.best.errors[i])
         if state == NO_LAYOUT:
             raise InputError("--layout" if fixed else "--gpus", layout_text(fixed) or n_gpus,
-                             no_layout_hint(w, n_gpus, fixed))
+                             no_layout_hint(w, n_gpus, fixed,
+                                            opts.sides[int(opts.side[i])].unit))
 
 
 def instance_of(opts: Options, rows: np.ndarray, slim: SizingLimits,

@@ -52,6 +52,7 @@ from .inputs import (
     parse_limits,
     parse_seed,
     resolve_workload,
+    smooth_below,
     stack_for,
 )
 from .limits import (
@@ -474,22 +475,6 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
                     "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
                     "note": "next-best layout on the same cluster"})
     return _other_accelerators(opts, i, choice) + out
-
-
-def smooth_below(n: int, unit: int = 1) -> int | None:
-    """The largest device count below ``n``, a whole number of ``unit``s, whose only prime
-    factors are 2 and 3 (98,304 = 2^15 x 3 below 100,000 = 2^5 x 5^5): the count whose layouts
-    have the most choice of tensor, pipeline, context and data parallelism; None when there is
-    none."""
-    best, p2 = None, 1
-    while p2 < n:
-        q = p2
-        while q < n:
-            if q % unit == 0 and (best is None or q > best):
-                best = q
-            q *= 3
-        p2 *= 2
-    return best
 
 
 def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:

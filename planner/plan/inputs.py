@@ -373,11 +373,33 @@ def layout_text(fixed: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in fixed.items())
 
 
-def no_layout_hint(w: Workload, gpus: int, fixed: dict) -> str:
+def smooth_below(n: int, unit: int = 1) -> int | None:
+    """The largest device count below ``n``, a whole number of ``unit``s, whose only prime
+    factors are 2 and 3 (98,304 = 2^15 x 3 below 100,000 = 2^5 x 5^5): the count whose layouts
+    have the most choice of tensor, pipeline, context and data parallelism; None when there is
+    none."""
+    best, p2 = None, 1
+    while p2 < n:
+        q = p2
+        while q < n:
+            if q % unit == 0 and (best is None or q > best):
+                best = q
+            q *= 3
+        p2 *= 2
+    return best
+
+
+def no_layout_hint(w: Workload, gpus: int, fixed: dict, unit: int = 1) -> str:
+    """What a device count must allow, and, when no layout part is given, the largest count
+    below it that has the most layouts (smooth_below): 50,608 = 16 x 3,163 H100 lay out no
+    405B, 49,152 of them do."""
     seqs = int(w.global_batch_tokens // w.seq_len)
+    smooth = None if fixed else smooth_below(gpus, unit)
     return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {w.architecture.heads} "
             f"heads within the scale-up domain, pp <= {w.architecture.layers} layers and dp*mb "
-            f"dividing the batch of {seqs} sequences")
+            f"dividing the batch of {seqs} sequences"
+            + (f"; {smooth:,} of them (no prime factor above 3, the rest as spares) leave the "
+               f"layouts the most choice: --gpus {smooth}" if smooth else ""))
 
 
 # --- limits -----------------------------------------------------------------------------------
@@ -454,12 +476,9 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
 
 
 def limits_for(limits: Limits, inventory, gpu_keys: list[str], cat: Catalog) -> Limits:
-    """The limits with the inventory parsed; several accelerators are compared by cost unless
-    an objective is given."""
-    objective = limits.objective
-    if objective is None and len(gpu_keys) > 1:
-        objective = "cost"
-    return replace(limits, inventory=parse_inventory(inventory, cat), objective=objective)
+    """The limits with the inventory parsed (no objective given stays None: the cost one
+    by default, several accelerators compared by it too, reported as the default)."""
+    return replace(limits, inventory=parse_inventory(inventory, cat))
 
 
 # --- assumptions, accelerators, site ---------------------------------------------------------

@@ -244,7 +244,7 @@ def test_a_given_size_binds_on_several_accelerators_as_on_one():
 def test_a_given_cluster_whose_factors_hamper_its_layouts_names_its_smooth_part():
     # was: 100,000 = 2^5 x 5^5 H100 for 405B forced pp=25 on 120 layers (50 days at 17% MFU)
     # with no word that 98,304 = 2^15 x 3 of them train in 30
-    from planner.plan.estimate import smooth_below
+    from planner.plan.inputs import smooth_below
 
     assert smooth_below(100_000, 8) == 98_304 and smooth_below(1000, 8) == 864
     assert smooth_below(8, 8) is None
@@ -273,3 +273,17 @@ def test_a_looser_limit_never_gives_a_slower_fastest_plan():
     for name in ("120d", "240d", "240d-1M", "power"):
         assert days[name] == pytest.approx(days["none"], rel=1e-9), name
     assert days["tight"] > days["none"]
+
+
+def test_a_cluster_no_layout_can_use_names_the_part_of_it_that_can():
+    # was: refused with no suggestion (50,608 = 16 x 3,163 H100 for 405B)
+    with pytest.raises(InputError, match=r"49,152 of them .* --gpus 49152"):
+        planner.estimate(params="405B", tokens="15T", gpus=50_608)
+    assert planner.estimate(params="405B", tokens="15T", gpus=49_152).feasible
+
+
+def test_several_accelerators_compared_by_cost_report_it_as_the_default():
+    # was: "given (--objective)" with no --objective
+    plan = planner.estimate(params="7B", tokens="200B", gpu="h100-sxm,b200")
+    assert plan.assumptions["objective"]["value"] == "cost"
+    assert plan.assumptions["objective"]["source"].startswith("planner default")
