@@ -172,6 +172,8 @@ def _cost_unknown_text(plan: dict) -> str:
     cost = plan["cost_usd"]
     if cost.get("total") is not None:
         return ""
+    if plan.get("gpu_hours") is None:  # a run that never ends has no hours to price
+        return " (the run never ends: no hours to price)"
     if plan["cost_method"] == "cloud":
         return " (no cloud price of this accelerator: --price-per-gpu-hour, or a catalog file)"
     needs = [need for part, need in (("accelerators", "the accelerator's purchase_usd"),

@@ -159,8 +159,11 @@ class ChunkAnswers:
                     out.setdefault(name, np.full(self.n, np.nan))[sel] = v
         every = bool(fits.all())
         for name, v in out.items():
-            if name in ans.kind:  # figures of rows whose key fits nothing are null
-                ans.put(name, r, v if every else np.where(fits, v, np.nan))
+            if name in ans.kind:  # figures of rows whose key fits nothing are null, but not
+                # the figures of their assumptions table (the price, PUE, energy price a plan
+                # that fits nothing still reports, as estimate's does)
+                keep = every or name.startswith("assumptions_")
+                ans.put(name, r, v if keep else np.where(fits, v, np.nan))
         ans.put_codes("cost_method", r, np.where(fits, method, -1), list(methods))
         out["method"] = method
         return out

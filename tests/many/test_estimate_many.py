@@ -203,3 +203,14 @@ def test_same_scenario_repeated_gives_identical_rows():
         assert a == out[0]
     assert out[5] == out[6] == out[7]
     assert not math.isnan(out[5]["training_days"])
+
+
+def test_a_row_that_fits_nothing_keeps_its_assumptions_figures(answered):
+    # was: null price, PUE and energy price on a memory-infeasible row, where estimate's
+    # to_frame fills them
+    frame = planner.estimate(**SCENARIOS[15]).to_frame().iloc[0]
+    oom = answered[15]
+    assert oom["feasible"] is False
+    for name in ("price_per_gpu_hour", "pue", "peak_pue", "energy_usd_per_kwh"):
+        key = f"assumptions_{name}_value"
+        assert oom[key] is not None and oom[key] == pytest.approx(frame[key]), key

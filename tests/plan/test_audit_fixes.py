@@ -287,3 +287,15 @@ def test_several_accelerators_compared_by_cost_report_it_as_the_default():
     plan = planner.estimate(params="7B", tokens="200B", gpu="h100-sxm,b200")
     assert plan.assumptions["objective"]["value"] == "cost"
     assert plan.assumptions["objective"]["source"].startswith("planner default")
+
+
+def test_a_run_that_never_ends_says_so_where_its_cost_would_be():
+    # was: "no cloud price of this accelerator" beside the price it had
+    from planner import report
+
+    plan = planner.estimate(params="70B", tokens="2T", gpus=1024,
+                            assumptions={"failure_rate_per_device_hour": 1.0})
+    assert plan.binding == "reliability"
+    text = report.plan_table(plan.to_dict())
+    assert "the run never ends: no hours to price" in text
+    assert "no cloud price of this accelerator" not in text
