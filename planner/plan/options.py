@@ -7,9 +7,11 @@ size, or a sizing. A sizing evaluates a ladder of sizes in whole size units (qua
 peak) is twice the deadline, up until the curve of days against size has turned back up; the
 largest size each cap allows (power, --max-gpus, inventory); and, around the deadline, every
 size between the largest ladder size missing it and the smallest meeting it, so the smallest
-cluster meeting the deadline is found to the unit. Every round scores all its sizes' layouts in
-one step-model evaluation (model/search.py) and runs the run model over all of them at once
-(plan/assemble.py).
+cluster meeting the deadline is found to the unit where days fall with size; and, since they
+need not (a size's factors set its layouts), the smooth sizes a team builds (smooth_between) in
+the fifth below that size and within a quarter octave of the fastest. Every round scores all
+its sizes' layouts in one step-model evaluation (model/search.py) and runs the run model over
+all of them at once (plan/assemble.py).
 
 Layout searches are shared inside ``shared_searches`` (a memo of scored keys), so scenarios of
 one workload and cluster, the probes of an inverse plan and a fleet's options score each
@@ -167,6 +169,24 @@ def merge(a: Options, b: Options) -> Options:
     return Options(a.sides, side[first], gpus[first], best, cols, a.fixed, a.allow_tp)
 
 
+def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5)) -> list[int]:
+    """Sizes in units strictly between ``lo`` and ``hi`` whose prime factors are all in
+    ``primes``: the counts whose layouts have factors to use (a pipeline of 20 stages on 120
+    layers), which the quarter-octave ladder passes over (92,160 = 2^11 x 3^2 x 5 MI300X run
+    405B in 28.9 days, between the ladder's 81,920 at 30.8 and 98,304 at 30.0), and whose
+    power of two is at least its odd part (11,520 units = 2^8 x 45), as a team builds them:
+    a size of few twos (4,050 = 2 x 3^4 x 5^2) leaves data parallelism little to divide."""
+    out = [1]
+    for p in primes:
+        grown = []
+        for k in out:
+            while k < hi:
+                grown.append(k)
+                k *= p
+        out = grown
+    return sorted(k for k in set(out) if lo < k < hi and (k & -k) ** 2 >= k)
+
+
 def ladder(k_lo: int, k_hi: int) -> list[int]:
     """Quarter-octave sizes in units (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, ...) in
     [k_lo, k_hi]."""
@@ -283,8 +303,23 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
             more += [(s, k) for k in ladder(max(1, at // 2), at * 2) if (s, k) not in known]
         if more:
             known = yield more
+    # the smooth sizes within a quarter octave of the fastest: for a time objective, and
+    # when no size meets the deadline (a smooth one may: 405B in 25 days on 128,000 H100,
+    # where the ladder's fastest, 131,072, takes 26.8)
+    more = []
+    for s in range(n):
+        mine = _side(known, s)
+        at, _ = _fastest(mine)
+        if at is not None and (dense or deadline_s is None
+                               or not _bracket(mine, deadline_s)[1]):
+            more += [(s, k) for k in smooth_between(at * 27 // 32,
+                                                    min(at * 19 // 16, tops[s] + 1))
+                     if (s, k) not in known]
+    if more:
+        known = yield more
     if deadline_s is None:
         return
+    start = {s: _bracket(_side(known, s), deadline_s)[0] for s in range(n)}
     # narrow each side's deadline bracket by bisection on aligned sizes: the midpoint is the
     # multiple of the largest power of two (in units) inside the bracket, a size a team would
     # build (a power-of-two number of racks, whose factors the layouts can use), until the
@@ -300,6 +335,17 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
                 more.append((s, mid))
         if not more:
             break
+        known = yield more
+    # the smooth sizes of the bracket as the walk first found it, and of the fifth below the
+    # smallest size meeting the deadline: days need not fall with size (a size's factors set
+    # its layouts), so a smooth size below the bisection's answer may meet the deadline
+    more = []
+    for s in range(n):
+        hi = _bracket(_side(known, s), deadline_s)[1]
+        if hi is not None:
+            more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi)
+                     if (s, k) not in known]
+    if more:
         known = yield more
     # climb: the octave above the smallest size meeting the deadline, in quarter octaves, and
     # the next while the least device-time (size x wall: what a cost is made of, whatever the

@@ -299,3 +299,20 @@ def test_a_run_that_never_ends_says_so_where_its_cost_would_be():
     text = report.plan_table(plan.to_dict())
     assert "the run never ends: no hours to price" in text
     assert "no cloud price of this accelerator" not in text
+
+
+def test_sizing_tries_the_smooth_sizes_the_ladder_passes_over():
+    # was: 110,592 MI300X for $151.2M, where 92,160 = 2^11 x 3^2 x 5 (a pipeline of 20 stages
+    # on 120 layers) meet the 30 days for $127.4M; the bisection had taken days to fall with size
+    from planner.plan.options import smooth_between
+
+    assert 11_520 in smooth_between(11_000, 12_288)  # 92,160 MI300X in nodes of 8
+    assert 4_050 not in smooth_between(4_000, 4_100)  # 2 x 3^4 x 5^2: too few twos
+    plan = planner.estimate(params="405B", tokens="15T", gpu="mi300x", deadline="30d")
+    assert plan.feasible and plan.training_days <= 30
+    assert plan.cost_usd["total"] < 130e6
+    # the time objective and a deadline below the ladder's fastest (131,072 H100, 26.8 days):
+    # was the fastest 26.8 days, and 25 days "infeasible"
+    fastest = planner.estimate(params="405B", tokens="15T", objective="time")
+    assert fastest.training_days < 25
+    assert planner.estimate(params="405B", tokens="15T", deadline="25d").feasible

@@ -241,9 +241,11 @@ def test_parse_limits_accepts_both_objectives_and_ownerships():
 
 # --- limits_for, gpu_keys, default_site --------------------------------------------------------
 
-def test_several_accelerators_set_the_objective_to_cost():
+def test_several_accelerators_leave_the_objective_to_its_default():
+    # no objective given stays None (the cost one by default, several accelerators compared
+    # by it too), so the plan reports it as the default, not as given
     lim = parse_limits(deadline="30d")
-    assert limits_for(lim, None, ["h100-sxm", "b200"], CAT).objective == "cost"
+    assert limits_for(lim, None, ["h100-sxm", "b200"], CAT).objective is None
     assert limits_for(lim, None, ["h100-sxm"], CAT).objective is None
     timed = parse_limits(objective="time")
     assert limits_for(timed, None, ["h100-sxm", "b200"], CAT).objective == "time"
