@@ -39,6 +39,7 @@ from ..model.search import LAYOUT_FIELDS
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
+from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError, fmt_mw
 from . import check as fleet_check
@@ -119,18 +120,46 @@ def _window_days(spec: FleetSpec, run: RunSpec) -> float:
 def _default_sizes(run: RunSpec, window_days: float, acc, most: int, cat: Catalog,
                    asm: Assumptions) -> list[int]:
     """Powers of two (in whole scale-up units) around the size meeting the run's window
-    (``_window_days``) at asm.planning_mfu, at most the most devices of the type any site ever
-    has."""
+    (``_window_days``) at asm.planning_mfu, and the half octave above each (1.5x: 12,288
+    between 8,192 and 16,384, which the bench fleet's frontier run needed), at most the most
+    devices of the type any site ever has."""
     w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
     ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * window_days * SECONDS_PER_DAY)
     unit = size_unit(acc)
     base = max(0, math.floor(math.log2(max(ideal / unit, 1.0))))
-    sizes = [unit * 2 ** (base + i) for i in range(DEFAULT_SIZE_OPTIONS)]
+    sizes = []
+    for i in range(DEFAULT_SIZE_OPTIONS):
+        sizes.append(unit * 2 ** (base + i))
+        if i + 1 < DEFAULT_SIZE_OPTIONS and base + i >= 1:  # 1.5x a power of two of units
+            sizes.append(unit * 3 * 2 ** (base + i - 1))
     fit = [g for g in sizes if g <= most]
     if not fit and most >= unit:
         fit = [unit * 2 ** math.floor(math.log2(most / unit))]
     return fit
+
+
+def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
+               it_w_per_device: float) -> list[int]:
+    """The largest size each site holding ``acc_key`` can run, in whole units, aligned as a
+    team builds under a cap (plan/options.aligned_below): its most devices delivered and the
+    devices its most power carries at its peak PUE. A site whose power or delivery is below
+    every default size still gets the run it can hold (1T on 15 MW of B200: 6,144 devices,
+    where the default sizes start at 8,192 and the fleet had read infeasible)."""
+    out = set()
+    for site, grid in zip(spec.sites, sites):  # on the step grid: what the horizon holds
+        on_hand = grid.devices.get(acc_key, ())
+        if not on_hand or max(on_hand) <= 0:
+            continue
+        # at each step, what both its devices and its power allow; the most over the horizon
+        power = [mw * 1e6 / (it_w_per_device * site.peak_pue) if it_w_per_device > 0
+                 else math.inf for mw in grid.power_mw]
+        most = int(max(min(n, p) for n, p in zip(on_hand, power)))
+        k = most // unit
+        if k >= 1:
+            out |= {aligned_below(k, res) * unit
+                    for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION)}
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -171,6 +200,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
             sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
+            capped = not run.gpus  # a run without size options adds what each site can hold
+            it_w_device = None
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
@@ -184,6 +215,13 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     # window at the MFU it really reaches (DeepSeek-V3 on MI300X: 22%), the
                     # next power of two is tried too (it had been left late at 512)
                     sizes.append(2 * g)
+                if plan is not None:  # IT watts a device draws at peak (the sites' caps)
+                    it_w_device = (plan.power_peak_mw * 1e6
+                                   / plan.assumptions["peak_pue"]["value"] / g)
+                if capped and g == sizes[-1] and it_w_device:
+                    capped = False
+                    sizes += [c for c in _cap_sizes(spec, sites, acc_key, size_unit(acc),
+                                                    it_w_device) if c not in sizes]
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: no layout fits or makes progress")
@@ -209,6 +247,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
                                                float(mw), float(hardware + energy)))
                     infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
+
     inst = FleetInstance(spec.steps, float(spec.step_days), tuple(runs), tuple(sites),
                          tuple(options))
     return inst, infos, dropped

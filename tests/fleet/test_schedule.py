@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import planner
 from planner.fleet import check as fleet_check
 from planner.fleet import model as fleet_model
 from planner.fleet import schedule as fleet
@@ -497,3 +498,35 @@ def test_a_fleet_files_own_keys_are_named_and_zero_power_or_price_allowed():
             fleet.load({**base, "runs": [{**{k: v for k, v in base["runs"][0].items()
                                              if not ("workload" in run and k == "params")},
                                           **run}]})
+
+
+def _default_sized(power_mw: float, devices: int, deadline: str, acc="b200", **run) -> dict:
+    return {"start": "2027-01-01", "end": "2029-12", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s", "pue": 1.15, "energy_usd_per_kwh": 0.06,
+                       "power_mw": power_mw, "deliveries": {acc: devices}}],
+            "runs": [{"name": "big", "earliest": "2027-01-01", "deadline": deadline, **run}]}
+
+
+def test_a_run_without_sizes_is_offered_what_the_site_can_hold():
+    # was INFEASIBLE, "needs 19.8 MW at least (8,192 x b200)": the default sizes (powers of
+    # two around the deadline's size) all drew more than the site's 15 MW, though 6,144 B200
+    # run there (late, as estimate with --power-cap 15MW plans it)
+    d = fleet.schedule(_default_sized(15, 65536, "2027-04", params="1T",
+                                      tokens="20T")).to_dict()
+    assert d["status"] == "OPTIMAL"
+    (run,) = d["runs"]
+    assert run["gpus"] <= 6144 and run["power_mw"] <= 15.0 and not run["on_time"]
+    plan = planner.estimate(params="1T", tokens="20T", gpu="b200", gpus=run["gpus"],
+                            ownership="owned", pue=1.15)
+    assert run["training_days"] == pytest.approx(plan.training_days, rel=1e-9)
+
+
+def test_a_site_with_an_odd_inventory_is_offered_its_size():
+    # was late 3 days on 2,048 of a site's 3,000 H100 (the powers of two only), where 2,944
+    # of them meet the 14 days
+    spec = _default_sized(10, 3000, "2027-01-14", acc="h100-sxm", params="70B", tokens="2T")
+    spec.update(end="2027-03-31", step="1d")
+    d = fleet.schedule(spec).to_dict()
+    (run,) = d["runs"]
+    assert run["on_time"] and 2048 < run["gpus"] <= 3000
