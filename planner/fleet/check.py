@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .model import FleetInstance, FleetSolution
+from .model import FleetInstance, FleetSolution, late_steps
 
 __all__ = ["check", "usage"]
 
@@ -79,8 +79,7 @@ def check(inst: FleetInstance, sol: FleetSolution) -> list[str]:
             problems.append(f"site {site.name} draws {drawn[t]:,.3f} MW at step {t}, cap "
                             f"{cap[t]:,.3f} MW")
     if sol.weighted_lateness_steps is not None:
-        late = sum(run.weight * max(0, p.start_step + inst.options[p.option].duration_steps
-                                    - run.deadline_step)
+        late = sum(run.weight * late_steps(inst, run, inst.options[p.option], p.start_step)
                    for p in sol.placements for run in [inst.runs[p.run]])
         if not math.isclose(late, sol.weighted_lateness_steps, rel_tol=1e-9, abs_tol=1e-9):
             problems.append(f"weighted lateness reported {sol.weighted_lateness_steps}, "

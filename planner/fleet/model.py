@@ -92,8 +92,27 @@ class FleetOption:
 class FleetRun:
     name: str
     earliest_step: int  # may start at this step's boundary or later
-    deadline_step: int  # on time when it ends by this step's boundary
+    deadline_step: int  # the last step boundary at or before its deadline
     weight: float = 1.0
+    # the deadline itself, in steps from the horizon's start (a fraction inside a step): a run
+    # is on time when its training ends by it, however much of its last step it holds; None:
+    # the run's end step must reach no further than deadline_step
+    deadline_steps: float | None = None
+
+
+def late_offset(inst: "FleetInstance", run: FleetRun, opt: "FleetOption") -> int:
+    """Steps late of ``opt`` started at step 0 (a start at step t adds t; 0 or less: on time):
+    its training's end (training_days, not the whole steps it holds) past the deadline,
+    rounded up to whole steps. A run ending 27 hours before its deadline inside the deadline's
+    week had read a week late (its devices held to the step's end)."""
+    if run.deadline_steps is None:
+        return opt.duration_steps - run.deadline_step
+    return math.ceil(round(opt.training_days / inst.step_days - run.deadline_steps, 9))
+
+
+def late_steps(inst: "FleetInstance", run: FleetRun, opt: "FleetOption", start: int) -> int:
+    """Whole steps a run placed as ``opt`` at ``start`` ends past its deadline (late_offset)."""
+    return max(0, start + late_offset(inst, run, opt))
 
 
 @dataclass(frozen=True)
@@ -223,7 +242,8 @@ class OnePlacementPerRun(Module):
 
 class RunWindow(Module):
     """A run starts at or after its earliest step, ends inside the horizon, and its end is its
-    start plus the chosen option's duration; lateness is how far the end passes the deadline."""
+    start plus the chosen option's duration; lateness is how far its training's end passes
+    the deadline (late_offset), in whole steps."""
 
     def build(self, inst, model, v):
         for r, run in enumerate(inst.runs):
@@ -231,7 +251,8 @@ class RunWindow(Module):
             model.add(v.end[r] == v.start[r] + sum(inst.options[o].duration_steps * v.x[o]
                                                    for o in opts))
             model.add(v.end[r] <= inst.steps)
-            model.add(v.late[r] >= v.end[r] - run.deadline_step)
+            model.add(v.late[r] >= v.start[r] + sum(late_offset(inst, run, inst.options[o])
+                                                    * v.x[o] for o in opts))
 
 
 def _reservations(model: cp_model.CpModel, capacity: list[int], name: str):
@@ -361,8 +382,9 @@ def greedy(inst: FleetInstance) -> tuple[Placement, ...] | None:
         placed = _place(inst, order, need, cost)
         if placed is None:
             continue
-        late = sum(inst.runs[p.run].weight * max(0, p.start_step + inst.options[
-            p.option].duration_steps - inst.runs[p.run].deadline_step) for p in placed)
+        late = sum(inst.runs[p.run].weight * late_steps(inst, inst.runs[p.run],
+                                                         inst.options[p.option], p.start_step)
+                   for p in placed)
         score = (late, sum(cost[p.option] for p in placed))
         if best is None or score < best[0]:
             best = (score, placed)
@@ -393,7 +415,7 @@ def _place(inst: FleetInstance, order: list, need: np.ndarray, cost: list):
             if not fit.size:
                 continue
             t = int(fit[0])
-            late = run.weight * max(0, t + opt.duration_steps - run.deadline_step)
+            late = run.weight * late_steps(inst, run, opt, t)
             cand = (late, cost[o], t, o)
             if best is None or cand < best:
                 best = cand
@@ -409,8 +431,7 @@ def _place(inst: FleetInstance, order: list, need: np.ndarray, cost: list):
 
 def _result(inst: FleetInstance, placements, status: str, t0: float, phases: tuple,
             gap: dict) -> FleetSolution:
-    late = sum(run.weight * max(0, p.start_step + inst.options[p.option].duration_steps
-                                - run.deadline_step)
+    late = sum(run.weight * late_steps(inst, run, inst.options[p.option], p.start_step)
                for run, p in zip(inst.runs, placements))
     total = sum(inst.options[p.option].cost_usd for p in placements)
     return FleetSolution(status, tuple(placements), float(late), float(total),

@@ -189,7 +189,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
     runs, options, infos, dropped = [], [], [], {}
     for r, run in enumerate(spec.runs):
         runs.append(FleetRun(run.name, step_at_or_after(spec, run.earliest),
-                             step_at_or_before(spec, run.deadline), run.weight))
+                             step_at_or_before(spec, run.deadline), run.weight,
+                             (run.deadline - spec.start).days / spec.step_days))
         accs = [a for a in (run.accelerators or sorted(most)) if most.get(a, 0) > 0]
         if not accs:
             dropped.setdefault(run.name, []).append(
@@ -278,7 +279,10 @@ class FleetSchedule:
         for p in self.solution.placements:
             opt, run, rs = inst.options[p.option], inst.runs[p.run], spec.runs[p.run]
             end_step = p.start_step + opt.duration_steps
-            late_steps = max(0, end_step - run.deadline_step)
+            late = fleet_model.late_steps(inst, run, opt, p.start_step)
+            # the day its training ends, inclusive (it holds its devices to its last step's end)
+            finish = spec.step_start(p.start_step) + timedelta(
+                days=max(1, math.ceil(round(opt.training_days, 9))) - 1)
             info = self.infos[p.option]
             out.append({
                 "name": run.name, "site": inst.sites[opt.site].name,
@@ -288,7 +292,11 @@ class FleetSchedule:
                 "end": (spec.step_start(end_step) - timedelta(days=1)).isoformat(),
                 "training_days": opt.training_days, "power_mw": opt.power_mw,
                 "cost_usd": opt.cost_usd if math.isfinite(opt.cost_usd) else None,
-                "on_time": late_steps == 0, "lateness_days": late_steps * spec.step_days,
+                "finish": finish.isoformat(),
+                "on_time": late == 0,
+                # days its training ends past the deadline; the solver counts whole steps of it
+                # (late_steps), so on time exactly when this is 0
+                "lateness_days": float(max(0, (finish - rs.deadline).days + 1)),
                 "earliest": rs.earliest.isoformat(),
                 "deadline": (rs.deadline - timedelta(days=1)).isoformat(),
                 "weight": run.weight, "duration_steps": opt.duration_steps,
@@ -367,14 +375,15 @@ class FleetSchedule:
             head.append(f"binding: {d['binding']}: {d['reason']}")
         if not d["runs"]:
             return "\n".join(head)
-        rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"], r["end"],
+        rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
+                 r["finish"],
                  f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
                  "n/a" if r["cost_usd"] is None else f"{r['cost_usd'] / 1e6:,.1f}",
-                 r["deadline"], "yes" if r["on_time"] else f"late {r['lateness_days']} d")
+                 r["deadline"], "yes" if r["on_time"] else f"late {r['lateness_days']:g} d")
                 for r in d["runs"]]
         return "\n".join(head) + "\n\n" + tabulate(
-            rows, headers=["run", "site", "accelerator", "devices", "start", "end", "days",
-                           "MW", "cost $M", "deadline", "on time"])
+            rows, headers=["run", "site", "accelerator", "devices", "start", "trained by",
+                           "days", "MW", "cost $M", "deadline", "on time"])
 
     def __repr__(self) -> str:
         sol = self.solution
@@ -409,7 +418,7 @@ class FleetSchedule:
         rows = []
         for r in self.runs():
             row = {k: v for k, v in r.items() if k != "layout"}
-            for k in ("start", "end", "earliest", "deadline"):
+            for k in ("start", "end", "finish", "earliest", "deadline"):
                 row[k] = date.fromisoformat(row[k])
             row.update({f"layout_{k}": v for k, v in (r["layout"] or {}).items()})
             row["status"] = self.status
@@ -437,7 +446,7 @@ class FleetSchedule:
         units = {"gpus": "devices", "training_days": "days", "power_mw": "MW",
                  "cost_usd": "USD", "lateness_days": "days", "duration_steps": "steps",
                  "mfu": "fraction", "weight": "", "start": "date", "end": "date",
-                 "earliest": "date", "deadline": "date"}
+                 "finish": "date", "earliest": "date", "deadline": "date"}
         table = pa.Table.from_arrays(table.columns, schema=pa.schema(
             [f.with_metadata({"unit": units.get(f.name, "")}) for f in table.schema]))
         table = table.replace_schema_metadata({"planner.fleet": json.dumps(meta)})
@@ -446,6 +455,11 @@ class FleetSchedule:
         os.close(fd)
         try:
             pq.write_table(table, tmp)
+            # mkstemp makes its file private (0600): the output gets the mode any new file
+            # gets under the user's umask, as the Gantt chart's does
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, out)
         finally:
             if os.path.exists(tmp):
@@ -457,7 +471,7 @@ class FleetSchedule:
 # JSON keys, its layout flattened, the fleet's status.
 PARQUET_COLUMNS = (
     ("name", "string"), ("site", "string"), ("accelerator", "string"), ("gpus", "int64"),
-    ("start", "date32"), ("end", "date32"), ("training_days", "float64"),
+    ("start", "date32"), ("end", "date32"), ("finish", "date32"), ("training_days", "float64"),
     ("power_mw", "float64"), ("cost_usd", "float64"), ("on_time", "bool_"),
     ("lateness_days", "int64"), ("earliest", "date32"), ("deadline", "date32"),
     ("weight", "float64"), ("duration_steps", "int64"), ("mfu", "float64"),
