@@ -155,19 +155,30 @@ class FleetSpec:
 _DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
 
 
+# The years a fleet's dates may name: training runs of the past (backtests) to a long plan.
+FLEET_YEARS = (2000, 2199)
+
+
 def parse_date(value, name: str, end: bool = False) -> date:
     """YYYY-MM or YYYY-MM-DD (or a TOML date). A month alone is its first day, or with
     `end` the first day of the next month (the month's end); a day with `end` is the next
     day (the day's end: a deadline of 2027-03-04 allows that day)."""
     if isinstance(value, datetime):
         value = value.date()
+    accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
     if isinstance(value, date):
+        if not FLEET_YEARS[0] <= value.year <= FLEET_YEARS[1]:
+            raise InputError(name, value.isoformat(), f"{accepted}, in the years "
+                             f"{FLEET_YEARS[0]}-{FLEET_YEARS[1]}",
+                             "is outside the years a fleet plans")
         return value + timedelta(days=1) if end else value
     m = _DATE.fullmatch(str(value).strip())
-    accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
     if not m:
         raise InputError(name, value, accepted)
     y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
+    if not FLEET_YEARS[0] <= y <= FLEET_YEARS[1]:  # 9999-12's month end had crashed (year 10000)
+        raise InputError(name, value, f"{accepted}, in the years {FLEET_YEARS[0]}-"
+                         f"{FLEET_YEARS[1]}", "is outside the years a fleet plans")
     try:
         if d is not None:
             day = date(y, mo, int(d))

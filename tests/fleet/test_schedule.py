@@ -188,6 +188,10 @@ def test_dates_months_and_strict_keys():
     assert fleet.parse_date("2027-02-15", "x", end=True) == date(2027, 2, 16)  # the day's end
     with pytest.raises(InputError, match="YYYY-MM"):
         fleet.parse_date("March 2027", "runs[0].earliest")
+    # was an internal error (year 10000) for the end of 9999-12
+    for far in ("9999-12", date(9999, 12, 31), "1999-12"):
+        with pytest.raises(InputError, match="outside the years a fleet plans"):
+            fleet.parse_date(far, "end", end=True)
     spec = fleet.load(EXAMPLE)
     assert spec.steps == 104 and spec.step_days == 7
     assert spec.settings == FleetSettings(60, 2, 0)
