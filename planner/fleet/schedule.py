@@ -268,10 +268,14 @@ class FleetSchedule:
     reason: str | None
     estimate_calls: int
     estimate_s: float
+    # runs no option of which fits even alone (binding and reason say why the first cannot):
+    # the others are still scheduled, so one impossible run does not blank the plan
+    unplaced: tuple = ()
 
     @property
     def status(self) -> str:
-        return self.solution.status
+        """The solver's status of what it scheduled; INFEASIBLE when a run is left out."""
+        return "INFEASIBLE" if self.unplaced else self.solution.status
 
     def runs(self) -> list[dict]:
         spec, inst = self.spec, self.instance
@@ -325,7 +329,8 @@ class FleetSchedule:
         sol = self.solution
         placed = bool(sol.placements)
         return {
-            "status": sol.status,
+            "status": self.status,
+            "unplaced": list(self.unplaced),
             "objective": ({"weighted_lateness_days": sol.weighted_lateness_steps *
                            self.spec.step_days,
                            "cost_usd": sol.cost_usd if math.isfinite(sol.cost_usd) else None}
@@ -349,7 +354,9 @@ class FleetSchedule:
         from tabulate import tabulate
 
         d, spec = self.to_dict(), self.spec
-        head = [f"fleet: {len(spec.sites)} sites, {len(spec.runs)} runs, "
+        runs = (f"{len(spec.runs) + len(self.unplaced)} runs ({len(spec.runs)} placed)"
+                if self.unplaced else f"{len(spec.runs)} runs")
+        head = [f"fleet: {len(spec.sites)} sites, {runs}, "
                 f"{spec.start} to {spec.last_day_text()} in {self.instance.steps} steps of "
                 f"{spec.step_days} days; {len(self.instance.options)} options "
                 f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
@@ -373,6 +380,9 @@ class FleetSchedule:
                         "within each site's limits at every step")
         if d["binding"]:
             head.append(f"binding: {d['binding']}: {d['reason']}")
+        if d["unplaced"]:
+            head.append(f"unplaced: {', '.join(d['unplaced'])} (no option fits even alone); "
+                        "the other runs are scheduled below")
         if not d["runs"]:
             return "\n".join(head)
         rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
@@ -575,6 +585,19 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     inst = FleetInstance(inst_all.steps, inst_all.step_days, inst_all.runs, inst_all.sites,
                          tuple(inst_all.options[o] for o in keep))
     infos = tuple(infos_all[o] for o in keep)
+    # a run with no option left cannot be placed whatever the others do: schedule the others
+    # (the fleet stays INFEASIBLE, and the diagnosis names that run)
+    placeable = sorted({opt.run for opt in inst.options})
+    unplaced = tuple(spec.runs[r].name for r in range(len(inst.runs)) if r not in placeable)
+    if unplaced and placeable:
+        index = {r: i for i, r in enumerate(placeable)}
+        inst = FleetInstance(inst.steps, inst.step_days, tuple(inst.runs[r] for r in placeable),
+                             inst.sites, tuple(replace(o, run=index[o.run])
+                                               for o in inst.options))
+        spec_all, spec = spec, FleetSpec(spec.start, spec.end, spec.step_days, spec.sites,
+                                         tuple(spec.runs[r] for r in placeable), spec.settings)
+    else:
+        spec_all, unplaced = spec, ()
     # the time limit holds for the whole call: the solver gets what the estimates left (at
     # least a quarter of it, so a slow catalog never leaves it nothing); a deterministic solve
     # gets the whole limit as work, which no wall clock may shorten (the estimates' time had
@@ -590,6 +613,8 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         problems = fleet_check.check(inst, sol)
         if problems:
             raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
+        if unplaced:
+            binding, reason = _diagnose(spec_all, inst_all, dropped, spec.settings)
     elif sol.status == "UNKNOWN":
         # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
         phase_s = spec.settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
@@ -598,5 +623,6 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
             f"{phase_s:g} s of the {spec.settings.time_limit_s:g} s time limit); "
             "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
     else:
-        binding, reason = _diagnose(spec, inst_all, dropped, spec.settings)
-    return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s)
+        binding, reason = _diagnose(spec_all, inst_all, dropped, spec.settings)
+    return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s,
+                         unplaced if sol.placements else ())

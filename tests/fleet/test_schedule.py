@@ -568,3 +568,18 @@ def test_a_run_ending_inside_its_deadlines_step_is_on_time():
     assert not run["on_time"]
     assert run["lateness_days"] == (date.fromisoformat(run["finish"])
                                     - date(2027, 1, 25)).days
+
+
+def test_a_run_that_fits_nowhere_leaves_the_others_scheduled():
+    # was INFEASIBLE with no run placed: one run needing 4,096 H100 at a 1,024-H100 site
+    # blanked the plan of the run that fits from day one
+    spec = small_fleet(deliveries={"h100-sxm": {"2027-01": 1024}}, power_mw={"2027-01": 10})
+    spec["runs"] = [{"name": "ok", "params": "7B", "tokens": "100B", "gpus": [1024]},
+                    {"name": "bad", "params": "7B", "tokens": "100B", "gpus": [4096]}]
+    s = fleet.schedule(spec)
+    d = s.to_dict()
+    assert d["status"] == "INFEASIBLE" and d["unplaced"] == ["bad"]
+    assert [r["name"] for r in d["runs"]] == ["ok"] and d["validated"]
+    assert d["binding"] == "devices" and "run bad needs 4,096" in d["reason"]
+    assert "unplaced: bad" in s.table() and "2 runs (1 placed)" in s.table()
+    assert fleet.schedule(small_fleet()).to_dict()["unplaced"] == []
