@@ -193,14 +193,24 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                              (run.deadline - spec.start).days / spec.step_days))
         accs = [a for a in (run.accelerators or sorted(most)) if most.get(a, 0) > 0]
         if not accs:
+            late = sorted({f"{acc} from {d}" for site in spec.sites
+                           for acc, series in site.deliveries.items()
+                           for d, n in series if n > 0 and d >= spec.end})
             dropped.setdefault(run.name, []).append(
-                "none of its accelerators " + ", ".join(run.accelerators) +
-                " is delivered to any site" if run.accelerators else
-                "no site is delivered any accelerator")
+                ("none of its accelerators " + ", ".join(run.accelerators) +
+                 " is delivered to any site" if run.accelerators else
+                 "no site is delivered any accelerator")
+                + (f" inside the horizon (delivered after its end: {', '.join(late[:3])})"
+                   if late else ""))
         window = _window_days(spec, run)
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
             sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
+            if not sizes:  # no site holds one of its units (an NVL72 rack of 72 GB200)
+                dropped.setdefault(run.name, []).append(
+                    f"no site holds one {acc_key} unit of {size_unit(acc):,} devices (the most "
+                    f"any holds is {most[acc_key]:,}): give sizes (gpus = [...]) to run on "
+                    "fewer")
             capped = not run.gpus  # a run without size options adds what each site can hold
             it_w_device = None
             for g in sizes:
@@ -499,7 +509,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             why = "; ".join(reasons[:3]) or "no size options"
             # no site is delivered its accelerators (devices), or no size of them runs it
             binding = "devices" if any(r.startswith(("none of its accelerators",
-                                                     "no site is delivered"))
+                                                     "no site is delivered", "no site holds"))
                                        for r in reasons) else "memory"
             return binding, f"run {run.name} has no option that runs: {why}"
         if any(fleet_model.fits_alone(inst, o) for o in opts):
@@ -508,11 +518,17 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         o = inst.options[shortest]
         room = inst.steps - run.earliest_step
         if o.duration_steps > room:
+            given = spec.runs[r].earliest
+            starts = spec.step_start(run.earliest_step)
+            # a start inside a step waits for the next step's boundary (runs hold whole steps)
+            moved = (f" (its earliest start {given}, inside a step, moved to the next step's "
+                     f"start {starts}: runs hold whole steps)" if starts != given else
+                     f" (its earliest start {starts})")
             return "horizon", (f"run {run.name} takes at least {o.training_days:,.2f} days "
                                f"({o.gpus:,} x {o.accelerator}: {o.duration_steps} steps), but "
-                               f"{room} steps ({room * spec.step_days} days) lie between its "
-                               f"earliest start {spec.step_start(run.earliest_step)} and the "
-                               f"horizon's last day {spec.last_day_text()}")
+                               f"{room} steps ({room * spec.step_days} days) are left from its "
+                               f"first step to the horizon's last day {spec.last_day_text()}"
+                               + moved)
         # only the options that fit the time left can be let in by more devices or power
         opts = [k for k in opts if inst.options[k].duration_steps <= room]
         dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(

@@ -583,3 +583,29 @@ def test_a_run_that_fits_nowhere_leaves_the_others_scheduled():
     assert d["binding"] == "devices" and "run bad needs 4,096" in d["reason"]
     assert "unplaced: bad" in s.table() and "2 runs (1 placed)" in s.table()
     assert fleet.schedule(small_fleet()).to_dict()["unplaced"] == []
+
+
+@pytest.mark.parametrize("change, binding, words", [
+    # deliveries after the horizon (was: "no site is delivered any accelerator")
+    ({"deliveries": {"h100-sxm": {"2027-09": 512}}}, "devices",
+     "inside the horizon (delivered after its end: h100-sxm from 2027-09-01)"),
+    # fewer GB200 than one NVL72 rack (was: binding "memory", "no size options")
+    ({"deliveries": {"gb200": {"2027-01": 64}}}, "devices",
+     "no site holds one gb200 unit of 72 devices (the most any holds is 64)"),
+])
+def test_a_fleet_that_cannot_run_says_why_in_its_own_terms(change, binding, words):
+    spec = small_fleet(**change)
+    spec["runs"] = [{"name": "r1", "params": "1B", "tokens": "100B"}]
+    d = fleet.schedule(spec).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == binding
+    assert words in d["reason"]
+
+
+def test_an_earliest_start_inside_the_last_step_says_it_moved():
+    spec = small_fleet(power_mw={"2027-01": 100})
+    spec["runs"] = [{"name": "r1", "params": "1B", "tokens": "100B", "gpus": [64],
+                     "earliest": "2027-06-22"}]
+    d = fleet.schedule(spec).to_dict()
+    assert d["binding"] == "horizon"
+    assert "its earliest start 2027-06-22, inside a step, moved to the next step's start" in \
+        d["reason"]
