@@ -201,6 +201,7 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         seq_len=int(train.get("seq_len", DEFAULT.seq_len)),
         global_batch_tokens=float(train.get("global_batch_tokens", DEFAULT.global_batch_tokens)),
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
+        published_active_params=train.get("active_params"),
         published_ffn_type=data.get("ffn_type", "gated"),
         published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_FIELDS) if architecture is None
         else (0, 0, 0),

@@ -342,6 +342,7 @@ class Workload:
     global_batch_tokens: float = 16 * 2**20
     precision: str = "bf16"
     published_params: float | None = None
+    published_active_params: float | None = None  # [training] active_params, when given
     published_ffn_type: str = "gated"  # the FFN of a shape known by its parameter count only
     # (experts, top_k, shared_experts) of a mixture of experts known by its count only
     published_experts: tuple[int, int, int] = (0, 0, 0)

@@ -651,3 +651,57 @@ def test_catalog_given_twice_is_refused(tmp_path, capsys):
     error = json.loads(capsys.readouterr().out)["error"]
     assert done.value.code == 2 and error["option"] == "--catalog"
     assert "PLANNER_CATALOG" in error["message"]
+
+
+MOE_SHAPE = """\
+    name = "m"
+    kind = "moe"
+    [architecture]
+    source = "ours"
+    as_of = "2026"
+    layers = 56
+    hidden = 6144
+    heads = 48
+    kv_heads = 8
+    vocab = 32768
+    experts = 8
+    top_k = 2
+    expert_ffn = 16384
+    [training]
+    source = "ours"
+    as_of = "2026"
+    params = 141000000000
+    active_params = {active}
+    tokens = 10000000000000
+"""
+MOE_COUNT = """\
+    name = "m"
+    kind = "moe"
+    [architecture]
+    source = "ours"
+    as_of = "2026"
+    experts = 64
+    top_k = 4
+    [training]
+    source = "ours"
+    as_of = "2026"
+    params = 1000000000000
+    active_params = {active}
+    tokens = 10000000000000
+"""
+
+
+@pytest.mark.parametrize("text, bad, good", [
+    # the shape counts 39.2B active (was: 1B accepted and 39.2B planned, silently)
+    (MOE_SHAPE, 1_000_000_000, 39_000_000_000),
+    # the rule's shape for 1T with 64 experts, top 4, has 77.7B active (was: 5B shown by
+    # workloads show, 77.7B planned)
+    (MOE_COUNT, 5_000_000_000, 78_000_000_000),
+])
+def test_a_moe_files_active_count_must_be_its_shapes(tmp_path, text, bad, good):
+    _write(tmp_path, "workloads", "m", text.format(active=bad))
+    with pytest.raises(InputError, match=r"training.active_params: .* active parameters"):
+        planner.estimate(catalog=tmp_path, workload="m", gpus=512)
+    _write(tmp_path, "workloads", "m", text.format(active=good))
+    assert planner.estimate(catalog=tmp_path, workload="m", gpus=512).workload[
+        "active_params"] == pytest.approx(good, rel=0.05)

@@ -149,18 +149,34 @@ PUBLISHED_PARAMS_SLACK = 1.5
 
 def published_params_problem(w) -> tuple[str, str] | None:
     """(reason, accepted) when a workload's published parameter count ([training] params)
-    cannot be the count of its published shape (more than PUBLISHED_PARAMS_SLACK apart either
-    way); None when it can, or when the file gives only one of them."""
-    if w.architecture is None or not w.published_params:
+    cannot be the count of its published shape, or its published active count ([training]
+    active_params) the active count of the shape its plans use (the published one, or the
+    rule's for its count and experts), more than PUBLISHED_PARAMS_SLACK apart either way; None
+    when they can, or when the file gives nothing to compare."""
+    if w.architecture is not None and w.published_params:
+        n = float(total_params(w.architecture))
+        ratio = float(w.published_params) / n
+        if not 1.0 / PUBLISHED_PARAMS_SLACK <= ratio <= PUBLISHED_PARAMS_SLACK:
+            return (f"training.params: {float(w.published_params):,.0f} is {ratio:.3g}x the "
+                    f"{n:,.0f} parameters its [architecture] counts",
+                    f"the published count of that shape (within {PUBLISHED_PARAMS_SLACK:g}x), "
+                    "or the shape of the model of that count")
+    active = getattr(w, "published_active_params", None)
+    if not active or (w.architecture is None and not w.published_params):
         return None
-    n = float(total_params(w.architecture))
-    ratio = float(w.published_params) / n
+    # the active count the plans use: the shape's, or the rule's for the count and experts (a
+    # file's 5B active of a 1T, 64-expert top-4 MoE had planned 77.7B active, silently)
+    n = float(active_params(workload_shape(w)))
+    ratio = float(active) / n
     if 1.0 / PUBLISHED_PARAMS_SLACK <= ratio <= PUBLISHED_PARAMS_SLACK:
         return None
-    return (f"training.params: {float(w.published_params):,.0f} is {ratio:.3g}x the {n:,.0f} "
-            "parameters its [architecture] counts",
-            f"the published count of that shape (within {PUBLISHED_PARAMS_SLACK:g}x), or the "
-            "shape of the model of that count")
+    whose = ("its [architecture] counts" if w.architecture is not None else
+             "the shape rule gives its parameter count and experts (experts, top_k, "
+             "shared_experts)")
+    return (f"training.active_params: {float(active):,.0f} is {ratio:.3g}x the {n:,.0f} active "
+            f"parameters {whose}",
+            f"the active count of that shape (within {PUBLISHED_PARAMS_SLACK:g}x), or a shape "
+            "(or experts and top_k) whose active count it is")
 
 
 def workload_shape(w) -> Architecture:
