@@ -167,7 +167,17 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
     return "memory", "no valid layout for this cluster"
 
 
-def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions) -> str:
+def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
+                       checkpoint_interval_s: float = 0.0) -> str:
+    """Why a run never ends (goodput 0): failures outpace the restart and the work redone;
+    the work redone is half a checkpoint interval, which the checkpoint's write to the site's
+    storage bounds (a slow store: a checkpoint every 13 days against a failure every 3.7)."""
+    if checkpoint_interval_s >= mtbf_s:
+        return (f"at {gpus:,} devices the cluster fails every {mtbf_s / 60:,.1f} minutes on "
+                f"average, but checkpoints only every {checkpoint_interval_s / 60:,.1f} "
+                "minutes, the time its write to the site's storage takes: each failure redoes "
+                "more work than the run makes between failures (goodput 0); faster storage "
+                "(the site's storage_write_gb_per_s), fewer devices or a lower failure rate")
     return (f"at {gpus:,} devices the cluster fails every {mtbf_s / 60:,.1f} minutes on "
             f"average, within the {asm.restart_s / 60:,.0f}-minute restart plus the work redone: "
             "no progress (goodput 0); fewer devices, faster restarts or a lower failure rate")
@@ -194,8 +204,9 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
     for i in np.flatnonzero(stuck):
         feasible[i], binding[i] = False, "reliability"
         if texts:
-            reason[i] = reliability_reason(int(gpus[i]), float(rows["reliability_mtbf_s"][i]),
-                                           asm)
+            reason[i] = reliability_reason(
+                int(gpus[i]), float(rows["reliability_mtbf_s"][i]), asm,
+                float(rows.get("reliability_checkpoint_interval_s", np.zeros(n))[i]))
     over = {k: broken(needs[k], limits[k]) & ~stuck for k in LIMITS if k in limits}
     any_over = np.zeros(n, bool)
     for k in over:

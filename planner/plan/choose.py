@@ -129,7 +129,8 @@ def _unfit(opts: Options, asm: Assumptions) -> Choice:
     sd = opts.sides[int(opts.side[i])]
     if opts.best.state[i] == FITS:  # it fits, but fails faster than it restarts
         return Choice(i, False, "reliability", reliability_reason(
-            int(opts.gpus[i]), float(opts.cols["reliability_mtbf_s"][i]), asm))
+            int(opts.gpus[i]), float(opts.cols["reliability_mtbf_s"][i]), asm,
+            float(opts.cols["reliability_checkpoint_interval_s"][i])))
     binding, reason = no_fit_reason(int(opts.best.state[i]), float(opts.best.lean_bytes[i]),
                                     sd.acc.key, sd.acc.hbm_bytes,
                                     bool(sd.acc.scale_out_bytes_per_s))

@@ -257,6 +257,12 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
         used["server_overhead"] = {"value": asm.server_overhead, "source": (
             f"{acc.key} has no server_usd_per_device: the rest of the server is "
             f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
+    if site and site.storage_write_bytes_per_s:  # what a checkpoint's write takes (its interval)
+        used["storage_write_gb_per_s"] = {"value": site.storage_write_bytes_per_s / 1e9,
+                                          "source": f"site {site.key}"}
+    else:
+        used["checkpoint_write_gb_per_s"] = {"value": asm.checkpoint_write_gb_per_s,
+                                             "source": asm.source("checkpoint_write_gb_per_s")}
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,

@@ -316,3 +316,18 @@ def test_sizing_tries_the_smooth_sizes_the_ladder_passes_over():
     fastest = planner.estimate(params="405B", tokens="15T", objective="time")
     assert fastest.training_days < 25
     assert planner.estimate(params="405B", tokens="15T", deadline="25d").feasible
+
+
+def test_a_store_too_slow_to_checkpoint_is_named_as_the_cause(tmp_path):
+    # was: "fails every 5,278.9 minutes ... within the 3-minute restart": a contradiction that
+    # named neither the storage nor the checkpoints
+    site = tmp_path / "hardware" / "sites"
+    site.mkdir(parents=True)
+    (site / "slow.toml").write_text(
+        'name = "slow"\n'
+        'storage_write_gb_per_s = { value = 0.001, source = "ours", as_of = "2026" }\n')
+    plan = planner.estimate(catalog=tmp_path, site="slow", params="70B", tokens="1T",
+                            gpus=576)
+    assert plan.binding == "reliability"
+    assert "checkpoints only every" in plan.reason and "storage_write_gb_per_s" in plan.reason
+    assert plan.assumptions["storage_write_gb_per_s"] == {"value": 0.001, "source": "site slow"}
