@@ -332,10 +332,10 @@ def check(node, value, where: str = "") -> None:
                                       + ", ".join(node.keys), "is an unknown key"
                                       + (f" (did you mean {near}?)" if near else ""))
         for k, spec in node.keys.items():
-            if spec.required and k not in value:
-                raise SchemaError(where or "file", _Short(value), f"{node.what} with "
+            if spec.required and k not in value:  # named as the key it lacks, not the table
+                raise SchemaError(_join(where, k), None, f"{node.what} with "
                                   + ", ".join(f"'{r}'" for r, s in node.keys.items()
-                                              if s.required), f"has no '{k}'")
+                                              if s.required), "is missing (required)")
         for k, item in value.items():
             spec = node.keys.get(k)
             check(spec.node if spec is not None else node.extra, item, _join(where, k))

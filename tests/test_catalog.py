@@ -116,8 +116,8 @@ def test_a_missing_catalog_directory_names_where_it_was_set(tmp_path, monkeypatc
 @pytest.mark.parametrize("text, words", [
     ('name = "x"\nbogus = 1\n', ["bogus: 1 is an unknown key"]),
     ('pue = 1.2\n', ["pue: 1.2 is not a figure"]),
-    ('pue = { value = 1.2, as_of = "2026" }\n', ["has no 'source'"]),
-    ('pue = { value = 1.2, source = "s" }\n', ["has no 'as_of'"]),
+    ('pue = { value = 1.2, as_of = "2026" }\n', ["pue.source: is missing (required)"]),
+    ('pue = { value = 1.2, source = "s" }\n', ["pue.as_of: is missing (required)"]),
     ('pue = { value = "high", source = "s", as_of = "2026" }\n', ["is not a number"]),
     ('pue = { value = 1.2, source = "s", as_of = "2026", colour = 1 }\n', ["unknown key"]),
     ('pue = [1, 2\n', ["not valid TOML"]),
