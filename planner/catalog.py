@@ -149,10 +149,11 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         # shape unpublished: a plan takes it from the parameter count (the shape rule; a
         # mixture of experts with its experts and top-k, docs/shape.md)
         if experts and not {"experts", "top_k"} <= set(experts):
-            raise CatalogError(f"{path}: architecture: {', '.join(sorted(experts))} without "
-                               "experts and top_k; accepted: experts and top_k (and "
-                               "shared_experts) for a mixture of experts known by its count, "
-                               "or the whole published shape")
+            lack = " and ".join(k for k in ("experts", "top_k") if k not in experts)
+            raise CatalogError(f"{path}: architecture.{lack.split(' ')[0]}: missing beside "
+                               f"{', '.join(sorted(experts))} (no {lack}); accepted: experts "
+                               "and top_k (and shared_experts) for a mixture of experts known "
+                               "by its count, or the whole published shape")
         if experts and not 1 <= experts["top_k"] <= experts["experts"]:
             raise CatalogError(f"{path}: architecture.top_k: {experts['top_k']!r} is not "
                                f"between 1 and the {experts['experts']} experts")

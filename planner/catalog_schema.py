@@ -83,6 +83,17 @@ def _accelerator_rule(table: dict):
     if tdp is not None and system is not None and system * 1e3 < tdp:
         return ("system_power_kw", f"is below the chip's own tdp_w ({tdp:g} W)",
                 f"kW per device for the whole server, at least tdp_w / 1000 ({tdp / 1e3:g})")
+    # a narrower format runs at least as fast: every part of the catalog doubles its peak
+    # from bf16 to FP8 and again to FP4 (an FP8 figure below bf16's is a unit or column slip)
+    last = ("peak_bf16_tflops", _value(table, "peak_bf16_tflops"))
+    for key in ("peak_fp8_tflops", "peak_fp4_tflops"):
+        peak = _value(table, key)
+        if peak is None:
+            continue
+        if last[1] is not None and peak < last[1]:
+            return (key, f"is below {last[0]} ({last[1]:g})",
+                    f"TFLOP/s at least {last[0]}'s: a narrower format is never slower")
+        last = (key, peak)
     node = _value(table, "devices_per_node")
     domain = _value(table, "scale_up_domain")
     if node and domain and domain % node and node % domain:
@@ -128,7 +139,10 @@ ACCELERATOR = Table({
     "devices_per_scalable_unit": figure(_count(1e9, "devices")),
 }, what="an accelerator file (docs/catalog.md)", rule=_accelerator_rule)
 NETWORK = Table({
-    "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out"))), "technology": Key(TEXT),
+    # required: a network without it had been taken for scale-out silently, and then reported
+    # as "a scale_out network" where an accelerator named it for scale-up
+    "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out")), required=True),
+    "technology": Key(TEXT),
     "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
     "hop_latency_us": figure(_positive(1e6, "microseconds")),

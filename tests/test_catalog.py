@@ -303,7 +303,7 @@ def test_a_mixture_of_experts_known_by_its_count_takes_the_moe_rule(tmp_path):
 
 
 @pytest.mark.parametrize("arch, params, kind, says", [
-    ("top_k = 4\n", "1000000000000", "moe", "top_k without experts and top_k"),
+    ("top_k = 4\n", "1000000000000", "moe", r"architecture.experts: missing beside top_k"),
     ("experts = 8\ntop_k = 9\n", "1000000000000", "moe", "architecture.top_k: 9 is not between"),
     ("", "1000000000000", "moe", "kind 'moe' with no shape"),
 ], ids=["no-experts", "top-k-above", "moe-no-experts"])

@@ -237,8 +237,16 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             stack, source = stack_for(cat, None, k, assumptions)
             own = assumptions_for(assumptions, stack, team)
             own_used = {**used, "framework": {"value": stack, "source": source}}
-        sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
-                              own_used, unit))
+        try:
+            sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
+                                  own_used, unit))
+        except InputError as exc:
+            if exc.name != "--precision" or precision is not None or workload is None:
+                raise
+            # the precision is the workload file's, not a flag: name the file
+            raise InputError(f"--workload {workload}", w.precision,
+                             f"a workload whose precision {k} has a peak for, or --precision "
+                             "to replace it", exc.reason) from None
     for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
         for name in assumed:
             sd.used[name] = {"value": sd.used[name]["value"], "source": "given (--assume)"}
