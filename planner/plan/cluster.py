@@ -76,6 +76,12 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                          + ", ".join(sorted(acc.peak_flops)) + f"), or a --gpu with a "
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
+    if precision == "fp4":  # what an FP4 plan leaves out, said where its figures are read
+        used["fp4_gemms"] = {"value": "every GEMM at the FP4 peak", "source": (
+            "an upper bound: NVIDIA's NVFP4 pre-training recipe keeps part of the GEMMs and "
+            "layers in higher precision and adds quantisation work; Megatron-Bridge 26.06 "
+            "publishes Llama 3.1 405B on 256 GB300 at 1,413 tokens/s per GPU in NVFP4 "
+            "against this model's 1,741 (+23%), while its FP8 rows agree (docs/validation.md)")}
     frac = acc.matmul_fraction.get(key)
     if frac is None and acc.matmul_fraction.get("bf16", 1.0) < asm.matmul_fraction_default:
         # no ceiling measured at this precision: at most the device's own bf16 ceiling, since
