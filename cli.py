@@ -343,7 +343,8 @@ def app(ctx):
 @click.option("--max-gpus", help="Most devices to consider.")
 @click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
-@click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5.")
+@click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5 (with several "
+              "--gpu, the same price for each).")
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
