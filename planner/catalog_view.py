@@ -26,6 +26,7 @@ def catalog_table(cat, kinds) -> str:
     for kind in kinds:
         rows = []
         for item in cat.all(kind):
+            check_usable(cat, kind, item)  # a broken file is named, not listed
             if kind == "accelerators":
                 rows.append((item.key, item.name, fmt_fixed(item.peak_flops.get("bf16", 0) / 1e12,
                                                        "{:,.0f}"),
@@ -62,16 +63,38 @@ def catalog_table(cat, kinds) -> str:
     return "\n\n".join(out)
 
 
+def check_usable(cat, kind: str, item) -> None:
+    """The checks a plan of a catalog item makes beyond its file's schema, so that a file
+    ``hardware show`` or ``workloads show`` prints is one a plan can use: an accelerator's
+    networks exist and are of their tiers; a workload's counts agree with its shape, the rule
+    reaches its count, and its batch holds a sequence."""
+    path = cat.path(kind, item.key)
+    if kind == "accelerators":
+        from .plan.cluster import networks
+
+        networks(cat, item, None)
+    elif kind == "workloads":
+        from .model.architecture import published_params_problem, workload_shape
+
+        count = published_params_problem(item)
+        if count:
+            raise CatalogError(f"{path}: {count[0]}; accepted: {count[1]}")
+        if item.architecture is None and item.published_params:
+            try:
+                workload_shape(item)
+            except ValueError as exc:
+                raise CatalogError(f"{path}: training.params: {exc}") from None
+        if item.global_batch_tokens < item.seq_len:
+            raise CatalogError(f"{path}: training.global_batch_tokens: "
+                               f"{item.global_batch_tokens:,.0f} is less than one sequence of "
+                               f"{item.seq_len:,} tokens; accepted: a batch of whole sequences")
+
+
 def catalog_show(cat, kind: str, key: str) -> str:
     """Every entry of one catalog file, each figure with its source: the file as written, once
     it has passed the checks every use of it makes (a broken file is named, not shown)."""
     item = cat.get(kind, key)
-    if kind == "workloads":  # the count against the shape, as a plan of it checks
-        from .model.architecture import published_params_problem
-
-        count = published_params_problem(item)
-        if count:
-            raise CatalogError(f"{cat.path(kind, key)}: {count[0]}; accepted: {count[1]}")
+    check_usable(cat, kind, item)
     raw = cat.raw(kind, key)
     rows = []
     for k, v in raw.items():

@@ -705,3 +705,34 @@ def test_a_moe_files_active_count_must_be_its_shapes(tmp_path, text, bad, good):
     _write(tmp_path, "workloads", "m", text.format(active=good))
     assert planner.estimate(catalog=tmp_path, workload="m", gpus=512).workload[
         "active_params"] == pytest.approx(good, rel=0.05)
+
+
+def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
+    # was: hardware show / list printed an accelerator whose network is missing, and workloads
+    # show a batch smaller than one sequence, all exit 0, while estimate refused them
+    import cli
+
+    _accelerator(tmp_path, "x100", scale_out_network='scale_out_network = "ib-ndx"')
+    for args in (["hardware", "show", "x100"], ["hardware", "list"]):
+        with pytest.raises(SystemExit) as done:
+            cli.main([*args, "--catalog", str(tmp_path)])
+        assert done.value.code == 2
+        assert "scale_out_network 'ib-ndr" not in capsys.readouterr().out
+    other = tmp_path / "w"
+    _write(other, "workloads", "tiny", """\
+        name = "t"
+        [architecture]
+        source = "ours"
+        as_of = "2026"
+        [training]
+        source = "ours"
+        as_of = "2026"
+        params = 7000000000
+        tokens = 100000000000
+        seq_len = 8192
+        global_batch_tokens = 1000
+    """)
+    with pytest.raises(SystemExit) as done:
+        cli.main(["workloads", "show", "tiny", "--catalog", str(other)])
+    assert done.value.code == 2
+    assert "less than one sequence" in capsys.readouterr().err
