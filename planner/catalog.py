@@ -382,6 +382,28 @@ class Catalog:
     def network(self, key: str) -> Network:
         return self.get("networks", key)
 
+    def own_network(self, acc: Accelerator, name: str) -> Network | None:
+        """The network an accelerator's file names as its ``name`` ("scale_up_network" or
+        "scale_out_network"), None when it names none; a network the catalog lacks, or of the
+        other tier, is that file's error."""
+        key = getattr(acc, name)
+        path = self.path("accelerators", acc.key)
+        tier = name[:-len("_network")]  # "scale_up" or "scale_out"
+        try:
+            net = self.network(key) if key else None
+        except UnknownKeyError as exc:
+            near = did_you_mean(key, exc.known)
+            raise CatalogError(f"{path}: {name} '{key}' names no network of the catalog"
+                               + (f" (did you mean {near}?)" if near else "")
+                               + f"; known: {', '.join(exc.known)}", f"{path}: {name}") \
+                from None
+        if net is not None and net.tier != tier:
+            fits = [n.key for n in self.all("networks") if n.tier == tier]
+            raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
+                               f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
+                               f"a {tier} network: {', '.join(fits)}")
+        return net
+
     def site(self, key: str) -> Site:
         return self.get("sites", key)
 

@@ -70,9 +70,8 @@ def check_usable(cat, kind: str, item) -> None:
     reaches its count, and its batch holds a sequence."""
     path = cat.path(kind, item.key)
     if kind == "accelerators":
-        from .plan.cluster import networks
-
-        networks(cat, item, None)
+        for name in ("scale_up_network", "scale_out_network"):
+            cat.own_network(item, name)
     elif kind == "workloads":
         from .model.architecture import published_params_problem, workload_shape
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..assumptions import Assumptions
 from ..catalog import Catalog
-from ..errors import CatalogError, InputError, UnknownKeyError, did_you_mean
+from ..errors import InputError
 from ..model import power as power_model
 from ..model import reliability
 from ..model.architecture import param_counts
@@ -37,28 +37,9 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if network is not None and not str(network).strip():
         raise InputError("--network", network, "a scale-out network key (planner hardware "
                          "list)", "is empty")
-
-    def own(name: str):
-        key = getattr(acc, name)
-        path = cat.path("accelerators", acc.key)
-        tier = name[:-len("_network")]  # "scale_up" or "scale_out"
-        try:
-            net = cat.network(key) if key else None
-        except UnknownKeyError as exc:
-            near = did_you_mean(key, exc.known)
-            raise CatalogError(f"{path}: {name} '{key}' names no network of the catalog"
-                               + (f" (did you mean {near}?)" if near else "")
-                               + f"; known: {', '.join(exc.known)}", f"{path}: {name}") \
-                from None
-        if net is not None and net.tier != tier:
-            fits = [n.key for n in cat.all("networks") if n.tier == tier]
-            raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
-                               f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
-                               f"a {tier} network: {', '.join(fits)}")
-        return net
-
-    up = own("scale_up_network")
-    out = cat.network(network) if network is not None else own("scale_out_network")
+    up = cat.own_network(acc, "scale_up_network")
+    out = (cat.network(network) if network is not None
+           else cat.own_network(acc, "scale_out_network"))
     if out is not None and out.tier != "scale_out" and network:
         raise InputError("--network", network, "a scale-out network: " + ", ".join(
             n.key for n in cat.all("networks") if n.tier == "scale_out"))
