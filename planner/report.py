@@ -127,6 +127,7 @@ def plan_table(plan: dict) -> str:
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")
                      + _ideal(plan, "cost_usd", fmt_money)),
+            ("to own it", _capex_text(plan)),
             ("model FLOPs", f"{plan['model_flops']:.3g} (hardware {plan['hardware_flops']:.3g})"),
         ]
     lines.append(tabulate(rows, tablefmt="plain"))
@@ -164,6 +165,19 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+def _capex_text(plan: dict) -> str:
+    """What buying the cluster and building its facility costs up front, beside the owned
+    cost's share of it charged to the run."""
+    capex = plan.get("capex_usd") or {}
+    if capex.get("total") is None:
+        known = [f"{fmt_money(capex[k])} {k}" for k in ("hardware", "facility")
+                 if capex.get(k) is not None]
+        return ("n/a (" + ", ".join(known) + " known)") if known else "n/a"
+    return (f"{fmt_money(capex['total'])} up front: {fmt_money(capex['hardware'])} hardware "
+            f"(accelerators, servers, network) + {fmt_money(capex['facility'])} facility for "
+            "its peak IT load; the owned cost charges the run a share of it")
 
 
 def _cost_unknown_text(plan: dict) -> str:
@@ -404,6 +418,7 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
         ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                  + "".join(f", {k} {fmt_money(v)}" for k, v in
                            (cost.get("by_method") or {}).items() if k != plan["cost_method"])),
+        ("to own it", _capex_text(plan)),
     ]
 
 

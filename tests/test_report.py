@@ -115,7 +115,7 @@ def test_plan_table_of_a_feasible_plan(feasible):
     rows = _rows_of(text)
     assert list(rows) == ["status", "binding limit", "cluster", "layout", "utilisation", "step",
                           "memory", "days", "realisation", "reliability", "GPU-hours", "power",
-                          "energy", "cost", "model FLOPs"]
+                          "energy", "cost", "to own it", "model FLOPs"]
     assert rows["status"] == "feasible"
     assert rows["binding limit"] == (p["binding"] or "none")
     assert rows["cluster"].startswith(f"64 x {c['accelerator']} ({c['nodes']} nodes")

@@ -15,7 +15,7 @@ from ..units import known as _known
 from .power import energy_mwh
 
 __all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "METHOD_KEYS", "cloud_cost",
-           "capital_recovery_factor", "energy_cost_usd", "owned_cost",
+           "capital_recovery_factor", "energy_cost_usd", "owned_cost", "purchase_capex",
            "cost_per_trillion_tokens", "cost_per_1e24_flop"]
 
 OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", "maintenance")
@@ -54,6 +54,28 @@ def capital_recovery_factor(rate, years):
     return np.where(np.abs(r) < 1e-12, 1.0 / n + r * (n + 1.0) / (2.0 * n), annuity)
 
 
+def purchase_capex(devices, device_usd, server_usd_per_device, it_peak_w, capex_usd_per_mw,
+                   asm: Assumptions) -> dict:
+    """What owning the cluster costs up front (USD): its accelerators, the rest of their
+    servers, the network, their sum (``hardware``), the facility built for the peak IT load,
+    and the ``total``; what the owned cost charges a run a share of (owned_cost)."""
+    n = np.asarray(devices, dtype=float)
+    device, server = _known(device_usd), _known(server_usd_per_device)
+    # capex: chips, rest of the server, interconnect (Cottier et al. 2024, arXiv 2405.21015)
+    accelerators = n * device  # the accelerator's sale price (catalog)
+    rest_of_server = np.where(np.isnan(server),
+                              device * (asm.server_overhead - 1.0),  # Epoch hardware.py 1.64
+                              server - device)  # catalog server quote per device
+    servers = n * rest_of_server
+    network = asm.network_capex_fraction * (accelerators + servers)  # Cottier et al. 2024
+    hardware = accelerators + servers + network
+    # the building per MW of IT load it is built for: the peak (site catalog capex_usd_per_mw)
+    facility = _known(capex_usd_per_mw) * _known(it_peak_w) / 1e6
+    return one_shape({"accelerators": accelerators, "servers": servers, "network": network,
+                      "hardware": hardware, "facility": facility,
+                      "total": hardware + facility})
+
+
 def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_peak_w, facility_w,
                energy_usd_per_kwh, capex_usd_per_mw, asm: Assumptions) -> dict:
     """Cost of owning the cluster for the run's wall-clock duration, by component (USD).
@@ -65,19 +87,12 @@ def owned_cost(devices, wall_seconds, device_usd, server_usd_per_device, it_peak
     capex. `server_usd_per_device` is the whole server per device, accelerator included; when
     unknown (None or nan) the rest of the server is device_usd x (asm.server_overhead - 1).
     """
-    n = np.asarray(devices, dtype=float)
-    device, server = _known(device_usd), _known(server_usd_per_device)
     run_years = _known(wall_seconds) / SECONDS_PER_YEAR
-    # capex: chips, rest of the server, interconnect (Cottier et al. 2024, arXiv 2405.21015)
-    accelerators_capex = n * device  # the accelerator's sale price (catalog)
-    rest_of_server = np.where(np.isnan(server),
-                              device * (asm.server_overhead - 1.0),  # Epoch hardware.py 1.64
-                              server - device)  # catalog server quote per device
-    servers_capex = n * rest_of_server
-    network_capex = asm.network_capex_fraction * (accelerators_capex + servers_capex)  # Cottier
-    hardware_capex = accelerators_capex + servers_capex + network_capex
-    # the building per MW of IT load it is built for: the peak (site catalog capex_usd_per_mw)
-    facility_capex = _known(capex_usd_per_mw) * _known(it_peak_w) / 1e6
+    capex = purchase_capex(devices, device_usd, server_usd_per_device, it_peak_w,
+                           capex_usd_per_mw, asm)
+    accelerators_capex, servers_capex, network_capex, facility_capex = (
+        capex[k] for k in ("accelerators", "servers", "network", "facility"))
+    hardware_capex = capex["hardware"]
     # annuity over useful life: 5 y hardware, 15 y facility (assumptions.py)
     hardware_per_year = capital_recovery_factor(asm.cost_of_capital, asm.depreciation_years)
     facility_per_year = capital_recovery_factor(asm.cost_of_capital, asm.facility_years)

@@ -61,6 +61,9 @@ def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, clo
                                                     server_usd_per_device, it_peak_w,
                                                     facility_w, energy_usd_per_kwh,
                                                     capex_usd_per_mw, asm)}}
+    capex = cost_model.purchase_capex(devices, device_usd, server_usd_per_device, it_peak_w,
+                                      capex_usd_per_mw, asm)
     return {"reliability": rel, "realisation": real, **out["realised"], "ideal": out["ideal"],
+            "capex": capex,
             "it_w": it_w, "facility_w": facility_w, "it_peak_w": it_peak_w,
             "facility_peak_w": facility_peak_w}

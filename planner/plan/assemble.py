@@ -29,6 +29,7 @@ from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
 from .cluster import purchase_unit
+from .fields import CAPEX_KEYS
 from .limits import LIMITS, breach_text, broken
 
 # A missed deadline is put down to a cause when that cause takes at least this share of the
@@ -144,6 +145,8 @@ def run_figures(devices, tokens, tokens_per_s, model_flops_per_token, hardware_f
     cols["cost_usd_per_1e24_flop"] = cost_per_1e24_flop(total, model_flops)
     cols["model_flops"] = model_flops
     cols["hardware_flops"] = np.asarray(hardware_flops_per_token) * tokens
+    for k in CAPEX_KEYS:  # buying the cluster and building its facility, up front
+        cols[f"capex_usd_{k}"] = out["capex"][k]
     cols["assumptions_price_per_gpu_hour_value"] = inputs["cloud_usd_per_hour"]
     cols["assumptions_pue_value"] = inputs["pue"]
     cols["assumptions_peak_pue_value"] = inputs["peak_pue"]

@@ -37,7 +37,7 @@ from .cluster import (
     purchase_unit,
     run_inputs,
 )
-from .fields import IDEAL_KEYS
+from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .inputs import (
     SHAPE_INPUTS,
     Limits,
@@ -449,7 +449,8 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
         power_average_mw=float(c["power_average_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
         co2_t=float(c["co2_t"][i]), cost_usd=cost, cost_method=method, assumptions=used,
         reliability=rel, alternatives=alternatives, sizing=_public(choice.summary),
-        **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real)
+        **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real,
+        capex_usd={k: float(c[f"capex_usd_{k}"][i]) for k in CAPEX_KEYS})
 
 
 def _public(summary: dict | None) -> dict | None:

@@ -53,6 +53,12 @@ IDEAL = (("ideal_training_days", "f8", "days"), ("ideal_gpu_hours", "f8", "devic
          ("ideal_energy_mwh", "f8", "MWh"), ("ideal_co2_t", "f8", "t CO2"),
          ("ideal_cost_usd", "f8", "USD"))
 IDEAL_KEYS = tuple(k[len("ideal_"):] for k, _, _ in IDEAL)
+# What owning the cluster costs up front (model/cost.purchase_capex): the hardware (accelerators,
+# servers, network), the facility built for its peak IT load, and their total; the owned cost
+# charges a run its share of it.
+CAPEX = (("capex_usd_hardware", "f8", "USD"), ("capex_usd_facility", "f8", "USD"),
+         ("capex_usd_total", "f8", "USD"))
+CAPEX_KEYS = tuple(k[len("capex_usd_"):] for k, _, _ in CAPEX)
 REALISATION_UNITS = {"multiplier": "x ideal wall time", "p10_multiplier": "x ideal wall time",
                      "p90_multiplier": "x ideal wall time", "named_fraction": "fraction",
                      "residual": "x ideal wall time"}
@@ -83,6 +89,7 @@ def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]
     f += [(f"time_breakdown_s_{k}", "f8", "s") for k in TIME_KEYS]
     f += list(RUN)
     f += list(IDEAL)
+    f += list(CAPEX)
     parts: list[str] = []
     for keys in cost_keys.values():
         parts += [k for k in keys if k != "total" and k not in parts]

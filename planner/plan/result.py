@@ -50,6 +50,9 @@ class Plan:
     ideal_co2_t: float | None = None
     ideal_cost_usd: float | None = None
     realisation: dict | None = None
+    # buying the cluster and building its facility, up front (model/cost.purchase_capex):
+    # {hardware, facility, total}; the owned cost charges the run a share of it
+    capex_usd: dict | None = None
     p10: dict | None = None
     p50: dict | None = None
     p90: dict | None = None

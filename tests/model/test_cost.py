@@ -16,6 +16,7 @@ from planner.model.cost import (
     cost_per_1e24_flop,
     cost_per_trillion_tokens,
     owned_cost,
+    purchase_capex,
 )
 
 # 16,384 H100 for 54 days (Llama 3 report, sec. 3.3.4), catalog prices (hardware/h100-sxm.toml)
@@ -164,3 +165,34 @@ def test_plan_reports_the_energy_price_it_used():
                              site="eu-colocation", energy_usd_per_kwh=0.05)
     assert given.assumptions["energy_usd_per_kwh"] == {
         "value": 0.05, "source": "given (--energy-usd-per-kwh)"}
+
+
+def test_purchase_capex_is_the_cluster_and_its_facility_up_front():
+    # 1,000 H100 at a $39,200 server quote per device: servers hold their accelerators, the
+    # network adds 23% (Cottier et al. 2024), the facility $11.7M per MW of peak IT load
+    asm = DEFAULT
+    c = purchase_capex(1000, 27_500.0, 39_200.0, 1.275e6, 11.7e6, asm)
+    assert c["accelerators"] == pytest.approx(27.5e6)
+    assert c["servers"] == pytest.approx(11.7e6)
+    assert c["hardware"] == pytest.approx(39.2e6 * 1.23)
+    assert c["facility"] == pytest.approx(1.275 * 11.7e6)
+    assert c["total"] == pytest.approx(c["hardware"] + c["facility"])
+    # the owned cost charges a run an annuity share of it: a year's hardware parts are the
+    # hardware capex x the capital recovery factor
+    year = owned_cost(1000, SECONDS_PER_YEAR, 27_500.0, 39_200.0, 1.275e6, 1.0e6, 0.0,
+                      11.7e6, asm)
+    crf = capital_recovery_factor(asm.cost_of_capital, asm.depreciation_years)
+    assert year["accelerators"] + year["servers"] + year["network"] == \
+        pytest.approx(c["hardware"] * crf)
+    # no purchase price: the hardware is unknown, the facility still known
+    unknown = purchase_capex(1000, float("nan"), float("nan"), 1.275e6, 11.7e6, asm)
+    assert np.isnan(unknown["hardware"]) and np.isnan(unknown["total"])
+    assert unknown["facility"] == pytest.approx(c["facility"])
+
+
+def test_a_plan_reports_what_owning_its_cluster_costs():
+    import planner
+
+    p = planner.estimate(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm")
+    assert p.capex_usd["hardware"] == pytest.approx(2048 * 39_200 * 1.23)
+    assert p.capex_usd["total"] > 20 * p.cost_usd["by_method"]["owned"]  # a run's share

@@ -125,7 +125,7 @@ def test_empty_plan_leaves_every_figure_none():
     # the figures are every field beyond the answer's identity and its context
     rest = {"feasible", "reason", "binding", "workload", "cluster", "layout", "assumptions",
             "p10", "p50", "p90", "within_limits", "reliability", "realisation", "alternatives",
-            "sizing"}
+            "sizing", "capex_usd"}
     assert set(FIGURES) == {f.name for f in fields(Plan)} - rest
     assert repr(p) == "Plan(infeasible, binding='memory': no layout fits in memory)"
 
