@@ -13,6 +13,7 @@ that one, so the accuracy it reports is the accuracy on a source the constants n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -311,16 +312,44 @@ def shipped() -> dict:
     return {name: float(getattr(DEFAULT, name)) for name in CALIBRATED}
 
 
-def leave_one_source_out(scorer: Scorer, start: dict | None = None) -> tuple[np.ndarray, dict]:
-    """Each case predicted with the constants fitted on every other source: (tokens/s per
-    device per case, source -> the constants fitted without it)."""
-    start = start or shipped()
+# Where a held-out fit starts: each constant's grid at its quartiles and its middle, points
+# that owe nothing to the data. The shipped constants are fitted on every source, the held-out
+# one included; a fold started from them had kept them in 8 of 14 folds (a local search stays
+# where it starts when no single step helps), so 48 of the 169 "held-out" predictions were the
+# in-sample ones and the figure read 7.8% where an independent fit reads 8.3-8.8%.
+NEUTRAL_QUANTILES = (0.25, 0.5, 0.75)
+
+
+def neutral_starts() -> list[dict]:
+    """Starting points of a fit that owe nothing to the data (NEUTRAL_QUANTILES)."""
+    return [{name: float(grid[int(round(q * (len(grid) - 1)))])
+             for name, grid in CALIBRATED.items()} for q in NEUTRAL_QUANTILES]
+
+
+def fit_best(scorer: Scorer, mask: np.ndarray, starts: list[dict]) -> dict:
+    """The fit (``fit``) from each start, keeping the one with the least MAPE on ``mask``
+    alone (the cases it is fitted on: never the held-out ones)."""
+    best, best_score = None, math.inf
+    for start in starts:
+        values = fit(scorer, mask, start)
+        score = float(_mape(scorer.at(values), scorer.published, mask)[0])
+        if score < best_score - 1e-12:
+            best, best_score = values, score
+    return best
+
+
+def leave_one_source_out(scorer: Scorer, starts: list[dict] | None = None
+                         ) -> tuple[np.ndarray, dict]:
+    """Each case predicted with the constants fitted on every other source, each fold's fit
+    started from points that owe nothing to the held-out source (neutral_starts): (tokens/s
+    per device per case, source -> the constants fitted without it)."""
+    starts = starts or neutral_starts()
     sources = np.array([c.source for c in scorer.cases])
     pred = np.full(len(sources), np.nan)
     fitted = {}
     for s in sorted(set(sources)):
         held = sources == s
-        values = fit(scorer, ~held, start)
+        values = fit_best(scorer, ~held, starts)
         fitted[s] = values
         pred[held] = scorer.at(values)[0][held]
     return pred, fitted
