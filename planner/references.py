@@ -12,7 +12,6 @@ from .calibrate import precision_of as _precision
 from .catalog import Catalog
 from .model.architecture import active_params, workload_shape
 
-BASELINE_MFU = 0.40  # the spreadsheet's constant utilisation: 6ND at 40% MFU
 WHOLE_RUN_BASELINE_MFU = 0.35  # the whole-run spreadsheet: 6ND at 35% MFU (issue #12)
 THROUGHPUT_BASELINE_MFU = 0.35  # the throughput rows' spreadsheet: 6ND at 35% MFU
 
@@ -82,8 +81,8 @@ def unshaped(w) -> str | None:
 
 
 def baseline(cat: Catalog, w, ref) -> float:
-    """6ND at a constant MFU, expressed like the published figure: BASELINE_MFU for throughput,
-    WHOLE_RUN_BASELINE_MFU of the dense peak for a whole run's device-hours."""
+    """6ND at a constant MFU, expressed like the published figure: THROUGHPUT_BASELINE_MFU for
+    throughput, WHOLE_RUN_BASELINE_MFU of the dense peak for a whole run's device-hours."""
     acc = cat.accelerator(ref.accelerator)
     peak = acc.peak(_precision(ref.precision, w.precision))
     n_active = float(active_params(workload_shape(w)))

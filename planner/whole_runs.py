@@ -23,7 +23,7 @@ from .units import InputError
 
 # Whole runs, leave-one-out at planning-time inputs: tests fail when the figures degrade past
 # these (the measured figures of docs/validation.md plus a little room). Issue #12 asks for
-# MAPE <= 15% and no run beyond 40%; the public runs give 21.0% and 64.8% (docs/validation.md
+# MAPE <= 15% and no run beyond 40%; the public runs give 21.4% and 64.8% (docs/validation.md
 # says why), so those limits hold today's figures rather than the issue's. The ranges' share
 # inside is held to the issue's 70-90%; their median P90/P10, 2.05 on the 45 runs against the
 # issue's 2.0 (a strict xfail in tests/test_validation.py holds that target), is guarded at
@@ -217,6 +217,39 @@ def ranges_hold(row: dict) -> bool:
             and row["median_p90_p10"] <= WHOLE_RUN_P90_P10_LIMIT)
 
 
+def fitted_baseline_mape(scored: list[dict]) -> float:
+    """MAPE of 6ND with its MFU fitted, leave-one-out, on the other runs: each run predicted as
+    the 6ND@WHOLE_RUN_BASELINE_MFU hours x the centre (realisation.centre) of published /
+    baseline over the others. A fixed 35% has no fit to it; the planner's multiplier has."""
+    x = np.log([r["published"] / r["baseline"] for r in scored])
+    err = []
+    for i in range(x.size):
+        c = realisation.centre(np.delete(x, i))
+        err.append(100.0 * abs(math.exp(c - x[i]) - 1.0))
+    return float(np.mean(err)) if err else math.nan
+
+
+def nested_leave_one_out(scored: list[dict]) -> tuple[dict, list[str]]:
+    """Each run predicted by the residual fitted on all the others, under the grouping by
+    team that the fit's own rule (kept_grouping) chooses from the others alone: the choice
+    of grouping is part of the fit, so it too never sees the run it predicts (chosen on all
+    runs, it had read 21.0% where this reads 21.4%). Returns the arrays log_centre, log_q10
+    and log_q90, and each run's grouping."""
+    x = _log_ratio(scored)
+    out = {k: np.empty(x.size) for k in ("log_centre", "log_q10", "log_q90")}
+    chosen = []
+    for i in range(x.size):
+        others = [r for j, r in enumerate(scored) if j != i]
+        grouping = kept_grouping(covariate_comparison(others))
+        labels = np.array([realisation.group_of(r["team"], grouping) for r in others])
+        fitted = realisation.fit(np.delete(x, i), labels)
+        f = fitted.get(realisation.group_of(scored[i]["team"], grouping), fitted["any"])
+        for k in out:
+            out[k][i] = f[k]
+        chosen.append(grouping)
+    return out, chosen
+
+
 def whole_run_result(cat: Catalog) -> dict:
     """Whole runs scored by leave-one-out: each predicted as ideal x named terms x the residual
     fitted on all other runs, with that fit's 10-90% range; beside the ideal run alone and 6ND
@@ -225,7 +258,7 @@ def whole_run_result(cat: Catalog) -> dict:
     scored = [r for r in runs if not r["unscored"]]
     x = _log_ratio(scored)
     groups = np.array([r["group"] for r in scored])
-    loo = realisation.leave_one_out(x, groups)
+    loo, chosen = nested_leave_one_out(scored)
     full = realisation.fit(x, groups)
     rows = []
     for r in runs:
@@ -256,6 +289,10 @@ def whole_run_result(cat: Catalog) -> dict:
                "median_p90_p10": float(np.median([r["p90"] / r["p10"] for r in sel])),
                "ideal_mape_pct": mape([r["ideal_error_pct"] for r in sel]),
                "baseline_mape_pct": mape([r["baseline_error_pct"] for r in sel]),
+               # the spreadsheet given the planner's advantage: its MFU fitted on the other
+               # runs (the centre that minimises the percentage error, as the realisation's)
+               "baseline_fitted_mape_pct": fitted_baseline_mape(scored),
+               "groupings": {g: chosen.count(g) for g in dict.fromkeys(chosen)},
                "unpredicted": [], "method": "leave-one-out"}
     groups_out = {}
     for team in sorted({r["team"] for r in sel}):

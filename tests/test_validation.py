@@ -228,8 +228,12 @@ def test_the_kept_grouping_is_the_one_with_the_lowest_leave_one_out_error():
     rows = {c["covariate"]: c for c in result()["covariates"]}
     name = "none (all runs)" if GROUPING == "none" else f"team: {GROUPING}"
     kept = rows[name]
-    assert kept["mape_pct"] == pytest.approx(result()["summary"]["whole_run"]["mape_pct"],
-                                             rel=1e-9)
+    # the whole-run figure chooses the grouping inside each fold (nested), so it is at least
+    # the kept grouping's own leave-one-out figure, chosen once on all runs, less the tie room
+    whole = result()["summary"]["whole_run"]
+    assert whole["mape_pct"] >= kept["mape_pct"] - validate.COVARIATE_TIE_PCT
+    assert sum(whole["groupings"].values()) == whole["rows"]
+    assert GROUPING in whole["groupings"]
     groupings = {("none (all runs)" if g == "none" else f"team: {g}")
                  for g in realisation.GROUPINGS}
     best = min(rows[g]["mape_pct"] for g in groupings)
