@@ -325,10 +325,16 @@ def _losses(rows: dict, i: int) -> dict:
                            f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
                            f"pipelines {m:,.0f} microbatches, so the pipeline bubble takes "
                            f"{bubble / step:.0%} of the step; more devices do not help without "
-                           "a larger global batch (--global-batch: how large a batch still "
-                           "trains as well is the critical batch size, McCandlish et al. "
-                           "2018, which the planner does not model)"),
+                           "a larger global batch (--global-batch, or --assume "
+                           "global_batch_tokens=N: how large a batch still trains as well is "
+                           "the critical batch size, McCandlish et al. 2018, which the planner "
+                           "does not model)"),
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
-                                 "is bound by data movement, not device count"),
+                                 "is bound by data movement, not device count"
+                    + (f" (mostly the gradients' reduction, once a step: a global batch larger "
+                       f"than {seqs:,.0f} sequences moves less per token: --global-batch, or "
+                       "--assume global_batch_tokens=N; how large still trains as well is the "
+                       "critical batch size, which the planner does not model)"
+                       if float(rows["time_breakdown_s_dp_comm"][i]) > comm / 2 else "")),
     }
     return losses

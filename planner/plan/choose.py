@@ -83,12 +83,22 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
                          summary=True)
         if not st.wants_solver and choice.feasible:
             choice.binding = "deadline"  # the default deadline sized the cluster
-        if choice.binding == "deadline" and not choice.feasible and not limits.caps_size:
+        # a missed deadline that no other limit caused (without caps, or the fastest option
+        # of all is the one that missed it): why more devices would not help
+        fastest = _fastest_index(opts)
+        if choice.binding == "deadline" and not choice.feasible and (
+                not limits.caps_size or choice.index == fastest):
             cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
     choice.limits, choice.objective = st.slim, limits.objective or "cost"
     return choice
+
+
+def _fastest_index(opts: Options) -> int | None:
+    """The option that finishes soonest among those a layout runs (None: none runs)."""
+    days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float), np.inf)
+    return int(np.argmin(days)) if np.isfinite(days).any() else None
 
 
 def refuse_unusable(opts: Options, w, n_gpus: int, fixed: dict) -> None:

@@ -252,10 +252,16 @@ def test_feasible_rows_keep_the_given_binding():
     (dict(time_breakdown_s_compute=[7.0], time_breakdown_s_pp_bubble=[3.0]), "critical_batch",
      "the global batch of 2,048 sequences leaves each of 512 pipelines 4 microbatches, so the "
      "pipeline bubble takes 30% of the step; more devices do not help without a larger global "
-     "batch (--global-batch: how large a batch still trains as well is the critical batch "
-     "size, McCandlish et al. 2018, which the planner does not model)"),
+     "batch (--global-batch, or --assume global_batch_tokens=N: how large a batch still trains "
+     "as well is the critical batch size, McCandlish et al. 2018, which the planner does not "
+     "model)"),
     (dict(time_breakdown_s_compute=[7.5], time_breakdown_s_tp_comm=[1.0],
           time_breakdown_s_dp_comm=[1.5]), "network",
+     "communication takes 25% of the step: the run is bound by data movement, not device "
+     "count (mostly the gradients' reduction, once a step: a global batch larger than 2,048 "
+     "sequences moves less per token"),
+    (dict(time_breakdown_s_compute=[7.5], time_breakdown_s_tp_comm=[2.0],
+          time_breakdown_s_dp_comm=[0.5]), "network",
      "communication takes 25% of the step: the run is bound by data movement, not device "
      "count"),
     (dict(goodput=[0.6], reliability_mtbf_s=[1800.0]), "reliability",

@@ -331,3 +331,14 @@ def test_a_store_too_slow_to_checkpoint_is_named_as_the_cause(tmp_path):
     assert plan.binding == "reliability"
     assert "checkpoints only every" in plan.reason and "storage_write_gb_per_s" in plan.reason
     assert plan.assumptions["storage_write_gb_per_s"] == {"value": 0.001, "source": "site slow"}
+
+
+def test_a_deadline_missed_for_want_of_batch_names_the_batch_under_a_budget_too():
+    # was: "binding deadline: the fastest plan takes 155.3 days" for $5B of B200, where money
+    # no longer mattered: the 16.8M-token batch caps the devices a step can use
+    kw = dict(params="1T", tokens="85T", gpu="b200", deadline="150d")
+    free = planner.estimate(**kw)
+    capped = planner.estimate(**kw, budget="$20B")  # a budget that does not bind
+    for plan in (free, capped):
+        assert not plan.feasible and plan.binding == "network"
+        assert "global_batch_tokens" in plan.reason
