@@ -74,6 +74,12 @@ MAX_PARAMS = 1e15  # the largest model estimate plans (planner.plan.inputs)
 SIZE_TOLERANCE = 0.02  # relative precision of the largest run found (bisection on log N)
 # Accelerators compared when none is named: the rentable training GPUs of 2024-27 with cloud
 # prices in the catalog (H100 SXM, B200, MI300X); name others with gpu=.
+# Hoffmann et al. 2022 (Chinchilla), compute-optimal training: ~20 tokens per parameter.
+COMPUTE_OPTIMAL_TOKENS_PER_PARAM = 20.0
+# A price-performance trend beyond this (orders of magnitude a year: 10x cheaper each year) is
+# far outside any measured one (Epoch AI 2022: 0.12 for all GPUs, 0.14 for ML GPUs, 95%
+# interval 0.096-0.195), most likely a typo.
+MAX_PRICE_TREND_OOM_PER_YEAR = 1.0
 DEFAULT_ACCELERATORS = ("h100-sxm", "b200", "mi300x")
 
 
@@ -94,8 +100,14 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
     """Trends with the given figures in place of Epoch AI's, each reported as given."""
     t = Trends()
     if price_performance_oom_per_year is not None:
-        t = replace(t, price_performance_oom_per_year=parse_rate(
-            price_performance_oom_per_year, name), price_performance_source=f"given ({name})")
+        rate = parse_rate(price_performance_oom_per_year, name)
+        if rate > MAX_PRICE_TREND_OOM_PER_YEAR:
+            raise InputError(name, price_performance_oom_per_year, "orders of magnitude a year "
+                             f"up to {MAX_PRICE_TREND_OOM_PER_YEAR:g} (Epoch AI 2022 measured "
+                             "0.12-0.14, 95% interval 0.096-0.195)", "is beyond any measured "
+                             "price-performance trend")
+        t = replace(t, price_performance_oom_per_year=rate,
+                    price_performance_source=f"given ({name})")
     if frontier_cost_growth_per_year is not None:
         t = replace(t, frontier_cost_growth_per_year=parse_rate(
             frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4"),
@@ -262,14 +274,18 @@ class RunRule:
         what = (f"a mixture of {moe['experts']} experts (top {moe['top_k']}"
                 + (f" + {moe['shared_experts']} shared" if moe.get("shared_experts") else "")
                 + "), its shape by the MoE rule (docs/shape.md): " if moe else "")
-        return what + {"tokens_per_param": f"compute-optimal: tokens = {self.ratio:g} x "
-                       "parameters (Hoffmann et al. 2022)",
+        ratio = (f"compute-optimal: tokens = {self.ratio:g} x parameters (Hoffmann et al. "
+                 "2022)" if self.ratio == COMPUTE_OPTIMAL_TOKENS_PER_PARAM else
+                 f"tokens = {self.ratio:g} x parameters (given; compute-optimal is "
+                 f"{COMPUTE_OPTIMAL_TOKENS_PER_PARAM:g}, Hoffmann et al. 2022)")
+        return what + {"tokens_per_param": ratio,
                        "fixed_params": "fixed parameters, tokens grow",
                        "fixed_tokens": "fixed tokens, parameters grow"}[self.kind]
 
 
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
-           tokens=None, tokens_per_param=20.0, experts=None, top_k=None, shared_experts=None,
+           tokens=None, tokens_per_param=COMPUTE_OPTIMAL_TOKENS_PER_PARAM, experts=None,
+           top_k=None, shared_experts=None,
            year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
@@ -305,6 +321,12 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         raise InputError("--params", params, "--params or --tokens, not both (the other grows)")
     kind = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None
             else "tokens_per_param")
+    if kind != "tokens_per_param" and ratio != COMPUTE_OPTIMAL_TOKENS_PER_PARAM:
+        # a ratio beside a fixed count has nothing to set (it had been ignored)
+        raise InputError("--tokens-per-param", tokens_per_param, "--tokens-per-param when "
+                         "neither --params nor --tokens is fixed (both grow at that ratio)",
+                         "sets nothing beside " + ("--params" if params is not None
+                                                  else "--tokens"))
     moe = moe_rule_inputs(experts=experts, top_k=top_k, shared_experts=shared_experts)
     if moe and kind == "tokens_per_param":
         raise InputError("--experts", experts, "--params N (tokens grow) or --tokens D "

@@ -342,3 +342,14 @@ def test_the_tornado_has_the_realisation_range_as_a_bar_equal_to_the_plans_own()
     # with realisation off there is no residual, so no bar
     off = inverse.sensitivity("cost_usd", assumptions={"realisation": False}, **kw)
     assert "realisation_residual" not in [r["assumption"] for r in off]
+
+
+def test_a_ratio_beside_a_fixed_count_and_an_unmeasured_trend_are_refused():
+    # were: --tokens-per-param ignored beside --params, --price-trend 5 accepted, and any
+    # ratio labelled compute-optimal
+    with pytest.raises(InputError, match="--tokens-per-param: '40' sets nothing beside --params"):
+        inverse.budget(usd="10M", params="7B", tokens_per_param="40")
+    with pytest.raises(InputError, match="beyond any measured price-performance trend"):
+        inverse.trends_for(price_performance_oom_per_year=5)
+    a = inverse.budget(usd="10M", gpu="h100-sxm", tokens_per_param="40").to_dict()
+    assert "given; compute-optimal is 20" in a["inverse"]["rule"]
