@@ -319,6 +319,8 @@ def test_no_fit_reason_memory_with_gb_numbers():
     assert no_fit_reason(NO_FIT, 1234.56e9, "mi300x", 192e9, True) == (
         "memory", "no layout fits in memory: the leanest needs 1,234.6 GB per device, mi300x "
         "has 192 GB")
+    # a device's HBM to 3 significant figures (a file's 0.001 GB had read "0 GB")
+    assert no_fit_reason(NO_FIT, 95.5e9, "x1", 1e6, True)[1].endswith("x1 has 0.001 GB")
     assert no_fit_reason(NO_FIT, np.nan, "h100-sxm", 80e9, True) == (
         "memory", "no valid layout for this cluster")
 
