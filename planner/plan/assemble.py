@@ -28,7 +28,6 @@ from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
-from ..units import fmt_amount
 from .cluster import purchase_unit
 from .fields import CAPEX_KEYS
 from .limits import LIMITS, breach_text, broken
@@ -168,7 +167,7 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
     if state == NO_FIT and np.isfinite(lean_bytes):
         return "memory", (f"no layout fits in memory: the leanest needs "
                           f"{lean_bytes / 1e9:,.1f} GB per device, {acc_key} has "
-                          f"{fmt_amount(hbm_bytes / 1e9)} GB")  # 0.001 GB reads 0.001
+                          f"{hbm_bytes / 1e9:,.4g} GB")  # a file's 0.001 GB reads 0.001
     return "memory", "no valid layout for this cluster"
 
 
