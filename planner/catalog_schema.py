@@ -114,6 +114,8 @@ TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
 ACCELERATOR = Table({
     "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
     "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
+    "bf16": Key(Boolean(), note="whether its tensor cores run BF16 (default true); false: "
+                "peak_bf16_tflops holds the FP16 peak a bf16 plan runs at (V100)"),
     "scale_up_network": Key(KEY), "scale_out_network": Key(KEY),
     "release_year": figure(YEAR, required=True),
     "peak_bf16_tflops": figure(TFLOPS, required=True), "peak_fp8_tflops": figure(TFLOPS),

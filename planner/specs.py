@@ -64,6 +64,7 @@ class Accelerator:
     # the architecture generation it belongs to ("NVIDIA Hopper", "Google TPU v5p"): the unit
     # the validation reports accuracy by; the key when the file names none
     family: str = ""
+    bf16: bool = True  # tensor cores run BF16; False: peak "bf16" is the FP16 peak (V100)
 
     def cloud_price(self) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract

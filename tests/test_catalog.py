@@ -736,3 +736,11 @@ def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
         cli.main(["workloads", "show", "tiny", "--catalog", str(other)])
     assert done.value.code == 2
     assert "less than one sequence" in capsys.readouterr().err
+
+
+def test_a_v100_plan_says_it_runs_fp16():
+    # was: labelled bf16 with nothing said, on a part that has no BF16
+    plan = planner.estimate(params="1B", tokens="20B", gpu="v100", gpus=64)
+    assert plan.assumptions["precision_run"]["value"] == "fp16"
+    assert "precision_run" not in planner.estimate(params="1B", tokens="20B",
+                                                   gpus=64).assumptions

@@ -57,6 +57,10 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
                          + ", ".join(sorted(acc.peak_flops)) + f"), or a --gpu with a "
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
+    if precision == "bf16" and not acc.bf16:  # the same peak, under its own name
+        used["precision_run"] = {"value": "fp16", "source": (
+            f"{acc.key} has no BF16: a bf16 plan runs FP16 mixed precision (with loss "
+            "scaling) at the FP16 tensor-core peak, the one its catalog file gives")}
     if precision == "fp4":  # what an FP4 plan leaves out, said where its figures are read
         used["fp4_gemms"] = {"value": "every GEMM at the FP4 peak", "source": (
             "an upper bound: NVIDIA's NVFP4 pre-training recipe keeps part of the GEMMs and "
