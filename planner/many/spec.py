@@ -321,6 +321,10 @@ def check_values(spec: Spec, ctx: Context) -> None:
                                     f"is not a known {exc.kind[:-1]}") from None
                 except InputError as exc:
                     raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None
-                except (LayoutError, CatalogError) as exc:
-                    raise SpecError(f"{where} {name}", v, "a value estimate accepts",
-                                    str(exc)) from None
+                except LayoutError as exc:
+                    raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None
+                except CatalogError as exc:  # the file the value names is broken: say which
+                    raise SpecError(f"{where} {name}", v, getattr(exc, "accepted", None)
+                                    or "a value naming a valid catalog file",
+                                    f"names a catalog file that is refused: "
+                                    f"{str(exc).split('; accepted:')[0]}") from None
