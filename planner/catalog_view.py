@@ -53,7 +53,9 @@ def catalog_table(cat, kinds) -> str:
                 from .model.architecture import total_params
                 n = float(total_params(a)) if a is not None else item.published_params
                 rows.append((item.key, item.name,
-                             "n/a" if a is None else "moe" if a.experts else "dense",
+                             # a shape known by its count: its experts say its kind
+                             ("moe" if (a.experts if a is not None
+                                        else item.published_experts[0]) else "dense"),
                              fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
                              fmt_count(item.tokens) if item.tokens else "n/a",
                              len(item.references)))
