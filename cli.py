@@ -554,8 +554,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
               shell_complete=_complete("accelerators", several=True))
 @click.option("--params", help="Fix the parameter count (tokens grow).")
 @click.option("--tokens", help="Fix the token count (parameters grow).")
-@click.option("--tokens-per-param", default="20", show_default=True,
-              help="Compute-optimal ratio (Hoffmann et al. 2022); 40+ for over-training.")
+@click.option("--tokens-per-param", default=None, show_default="20",
+              help="Tokens per parameter as both grow: 20 is compute-optimal (Hoffmann et al. "
+              "2022); 40+ for over-training. Not with --params or --tokens.")
 @click.option("--experts", help="A mixture of experts of that many routed experts per layer, "
               "shaped by the MoE rule as estimate --params shapes one (with --params or "
               "--tokens fixed: no compute-optimal ratio for experts is taken).")

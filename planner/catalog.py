@@ -8,6 +8,7 @@ override shipped files of the same key.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import tomllib
@@ -463,9 +464,11 @@ def _misnamed_folder(root: Path) -> tuple[str, str] | None:
             folder = path.parent.relative_to(root).as_posix()
             if folder in KINDS.values() or folder.startswith("workloads/"):
                 continue  # a folder read, or one beside the workloads (fleets, notes)
-            meant = did_you_mean(folder, KINDS.values())
-            if meant and meant != folder:
-                return folder, meant
+            # a near miss only (a letter or two: hardware/accelerator, workload/), not any
+            # folder sharing a word with one (hardware/old-sites/ holds drafts)
+            meant = difflib.get_close_matches(folder, list(KINDS.values()), n=1, cutoff=0.9)
+            if meant and meant[0] != folder:
+                return folder, meant[0]
     return None
 
 

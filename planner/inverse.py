@@ -284,7 +284,7 @@ class RunRule:
 
 
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
-           tokens=None, tokens_per_param=COMPUTE_OPTIMAL_TOKENS_PER_PARAM, experts=None,
+           tokens=None, tokens_per_param=None, experts=None,
            top_k=None, shared_experts=None,
            year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
@@ -316,12 +316,13 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         "max_gpus": parse_gpus(max_gpus, "--max-gpus") if max_gpus is not None else None,
         "unit": unit,
     }
-    ratio = float(parse_count(tokens_per_param, "--tokens-per-param"))
+    ratio = (COMPUTE_OPTIMAL_TOKENS_PER_PARAM if tokens_per_param is None  # not given: 20
+             else float(parse_count(tokens_per_param, "--tokens-per-param")))
     if params is not None and tokens is not None:
         raise InputError("--params", params, "--params or --tokens, not both (the other grows)")
     kind = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None
             else "tokens_per_param")
-    if kind != "tokens_per_param" and ratio != COMPUTE_OPTIMAL_TOKENS_PER_PARAM:
+    if kind != "tokens_per_param" and tokens_per_param is not None:
         # a ratio beside a fixed count has nothing to set (it had been ignored)
         raise InputError("--tokens-per-param", tokens_per_param, "--tokens-per-param when "
                          "neither --params nor --tokens is fixed (both grow at that ratio)",

@@ -611,6 +611,11 @@ def test_a_misnamed_folder_beside_the_right_ones_is_refused(tmp_path):
     with pytest.raises(CatalogError, match=r"hardware/accelerator/.*did you mean "
                                            r"hardware/accelerators/\?"):
         catalog(tmp_path)
+    # a folder of drafts that merely shares a word with a catalog folder is left alone
+    drafts = tmp_path / "drafts"
+    _write(drafts, "hardware/old-sites", "x", SITE)
+    _write(drafts, "hardware/sites", "mine", SITE)
+    assert catalog(drafts).site("mine").pue == 1.3
 
 
 def test_a_workload_files_missing_sequence_and_batch_are_reported_defaults(tmp_path):

@@ -347,8 +347,10 @@ def test_the_tornado_has_the_realisation_range_as_a_bar_equal_to_the_plans_own()
 def test_a_ratio_beside_a_fixed_count_and_an_unmeasured_trend_are_refused():
     # were: --tokens-per-param ignored beside --params, --price-trend 5 accepted, and any
     # ratio labelled compute-optimal
-    with pytest.raises(InputError, match="--tokens-per-param: '40' sets nothing beside --params"):
-        inverse.budget(usd="10M", params="7B", tokens_per_param="40")
+    for ratio in ("40", "20"):  # any ratio given, the default's too
+        with pytest.raises(InputError, match=f"--tokens-per-param: '{ratio}' sets nothing "
+                                             "beside --params"):
+            inverse.budget(usd="10M", params="7B", tokens_per_param=ratio)
     with pytest.raises(InputError, match="beyond any measured price-performance trend"):
         inverse.trends_for(price_performance_oom_per_year=5)
     a = inverse.budget(usd="10M", gpu="h100-sxm", tokens_per_param="40").to_dict()

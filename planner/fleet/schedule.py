@@ -457,7 +457,8 @@ class FleetSchedule:
         rows = self._rows()
         d = self.to_dict()
         meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],
-                "reason": d["reason"], "solver": d["solver"], "horizon": d["horizon"]}
+                "reason": d["reason"], "unplaced": d["unplaced"], "solver": d["solver"],
+                "horizon": d["horizon"]}
         # one schema whether or not any run is placed (an infeasible fleet: zero rows, every
         # column), so a script reading df["gpus"] reads it either way
         schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])

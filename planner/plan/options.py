@@ -169,12 +169,14 @@ def merge(a: Options, b: Options) -> Options:
     return Options(a.sides, side[first], gpus[first], best, cols, a.fixed, a.allow_tp)
 
 
-def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5)) -> list[int]:
+def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5),
+                   unit: int = 1) -> list[int]:
     """Sizes in units strictly between ``lo`` and ``hi`` whose prime factors are all in
     ``primes``: the counts whose layouts have factors to use (a pipeline of 20 stages on 120
     layers), which the quarter-octave ladder passes over (92,160 = 2^11 x 3^2 x 5 MI300X run
     405B in 28.9 days, between the ladder's 81,920 at 30.8 and 98,304 at 30.0), and whose
-    power of two is at least its odd part (11,520 units = 2^8 x 45), as a team builds them:
+    power of two (of devices: ``unit`` devices a size unit) is at least its odd part (92,160
+    MI300X = 2^11 x 45), as a team builds them:
     a size of few twos (4,050 = 2 x 3^4 x 5^2) leaves data parallelism little to divide."""
     out = [1]
     for p in primes:
@@ -184,7 +186,10 @@ def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5)) -> lis
                 grown.append(k)
                 k *= p
         out = grown
-    return sorted(k for k in set(out) if lo < k < hi and (k & -k) ** 2 >= k)
+    # the twos counted on the devices, not the units (115,200 H100 = 2^9 x 225 devices, in
+    # 14,400 nodes of 8 = 2^6 x 225)
+    return sorted(k for k in set(out) if lo < k < hi and ((k * unit) & -(k * unit)) ** 2
+                  >= k * unit)
 
 
 def ladder(k_lo: int, k_hi: int) -> list[int]:
@@ -204,7 +209,7 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
     a side to the device counts its limits allow (power cap, --max-gpus, inventory);
     ``counted(n)`` hears of each round's sizes."""
     units, firsts, tops = first_sizes(w, sides, asm, deadline_days, caps, dense, hints)
-    steps = walk(firsts, tops, deadline_days, dense)
+    steps = walk(firsts, tops, deadline_days, dense, units)
     request, opts, known = next(steps), None, {}
     while True:
         new = evaluate_sizes(w, sides, request, units, fixed, asm, allow_tp, method, methods)
@@ -250,7 +255,8 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
     return units, firsts, tops
 
 
-def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
+def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
+         units: list | None = None):
     """The sizes a sizing tries, as a generator: it yields [(side, units), ...] to evaluate
     and is sent back {(side, units): wall seconds (inf: no layout runs)} of every size
     evaluated so far; the caller's last answer holds the sizing's options.
@@ -264,6 +270,7 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
     differ only in money walk alike."""
     deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     n = len(firsts)
+    units = units or [1] * n  # the devices of a size unit, per side (smooth_between)
     # a side's range runs from its smallest first size up to the last before a gap of more
     # than an octave: a cap's size far above the ladder is tried, but the sizes between are
     # reached by widening (a --max-gpus 8,192 had made the range 1,536-8,192 devices at once,
@@ -313,7 +320,8 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
         if at is not None and (dense or deadline_s is None
                                or not _bracket(mine, deadline_s)[1]):
             more += [(s, k) for k in smooth_between(at * 27 // 32,
-                                                    min(at * 19 // 16, tops[s] + 1))
+                                                    min(at * 19 // 16, tops[s] + 1),
+                                                    unit=units[s])
                      if (s, k) not in known]
     if more:
         known = yield more
@@ -343,7 +351,8 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool):
     for s in range(n):
         hi = _bracket(_side(known, s), deadline_s)[1]
         if hi is not None:
-            more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi)
+            more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi,
+                                                    unit=units[s])
                      if (s, k) not in known]
     if more:
         known = yield more

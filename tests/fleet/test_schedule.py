@@ -582,6 +582,14 @@ def test_a_run_that_fits_nowhere_leaves_the_others_scheduled():
     assert [r["name"] for r in d["runs"]] == ["ok"] and d["validated"]
     assert d["binding"] == "devices" and "run bad needs 4,096" in d["reason"]
     assert "unplaced: bad" in s.table() and "2 runs (1 placed)" in s.table()
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:  # the Parquet file's metadata names them too
+        meta = json.loads(pq.read_table(s.write_parquet(Path(tmp) / "f.parquet"))
+                          .schema.metadata[b"planner.fleet"])
+    assert meta["unplaced"] == ["bad"] and meta["status"] == "INFEASIBLE"
     assert fleet.schedule(small_fleet()).to_dict()["unplaced"] == []
 
 

@@ -315,7 +315,12 @@ def test_sizing_tries_the_smooth_sizes_the_ladder_passes_over():
     # was the fastest 26.8 days, and 25 days "infeasible"
     fastest = planner.estimate(params="405B", tokens="15T", objective="time")
     assert fastest.training_days < 25
-    assert planner.estimate(params="405B", tokens="15T", deadline="25d").feasible
+    quick = planner.estimate(params="405B", tokens="15T", deadline="25d")
+    assert quick.feasible and quick.cost_usd["total"] < 162.5e6  # 115,200 H100 in nodes of 8
+    # the twos are counted on devices, not nodes: 14,400 nodes of 8 = 2^9 x 225 devices (was
+    # dropped as 2^6 x 225 nodes, and the plan took 122,880 H100 for $168.5M)
+    assert 14_400 in smooth_between(14_000, 15_000, unit=8)
+    assert 14_400 not in smooth_between(14_000, 15_000)
 
 
 def test_a_store_too_slow_to_checkpoint_is_named_as_the_cause(tmp_path):
