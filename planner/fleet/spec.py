@@ -166,19 +166,20 @@ def parse_date(value, name: str, end: bool = False) -> date:
     if isinstance(value, datetime):
         value = value.date()
     accepted = "a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)"
+
+    def in_years(year: int, given) -> None:  # 9999-12's month end had crashed (year 10000)
+        if not FLEET_YEARS[0] <= year <= FLEET_YEARS[1]:
+            raise InputError(name, given, f"{accepted}, in the years {FLEET_YEARS[0]}-"
+                             f"{FLEET_YEARS[1]}", "is outside the years a fleet plans")
+
     if isinstance(value, date):
-        if not FLEET_YEARS[0] <= value.year <= FLEET_YEARS[1]:
-            raise InputError(name, value.isoformat(), f"{accepted}, in the years "
-                             f"{FLEET_YEARS[0]}-{FLEET_YEARS[1]}",
-                             "is outside the years a fleet plans")
+        in_years(value.year, value.isoformat())
         return value + timedelta(days=1) if end else value
     m = _DATE.fullmatch(str(value).strip())
     if not m:
         raise InputError(name, value, accepted)
     y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
-    if not FLEET_YEARS[0] <= y <= FLEET_YEARS[1]:  # 9999-12's month end had crashed (year 10000)
-        raise InputError(name, value, f"{accepted}, in the years {FLEET_YEARS[0]}-"
-                         f"{FLEET_YEARS[1]}", "is outside the years a fleet plans")
+    in_years(y, value)
     try:
         if d is not None:
             day = date(y, mo, int(d))
