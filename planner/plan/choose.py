@@ -85,9 +85,8 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
             choice.binding = "deadline"  # the default deadline sized the cluster
         # a missed deadline that no other limit caused (without caps, or the fastest option
         # of all is the one that missed it): why more devices would not help
-        fastest = _fastest_index(opts)
         if choice.binding == "deadline" and not choice.feasible and (
-                not limits.caps_size or choice.index == fastest):
+                not limits.caps_size or choice.index == _fastest_index(opts)):
             cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
