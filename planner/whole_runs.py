@@ -190,7 +190,7 @@ def covariate_comparison(runs: list[dict]) -> list[dict]:
     out = []
 
     def score(name: str, centre: np.ndarray, loo: dict | None = None) -> None:
-        err = 100.0 * np.abs(np.exp(centre - x) - 1.0)
+        err = _pct_errors(centre, x)
         row = {"covariate": name, "mape_pct": float(err.mean()),
                "worst_pct": float(err.max()), "inside_p10_p90_pct": None,
                "median_p90_p10": None}
@@ -217,16 +217,21 @@ def ranges_hold(row: dict) -> bool:
             and row["median_p90_p10"] <= WHOLE_RUN_P90_P10_LIMIT)
 
 
+def _pct_errors(log_centre, log_ratio) -> np.ndarray:
+    """Percentage errors of predictions exp(log_centre) x the named ideal against published
+    runs whose log(published / named ideal) is ``log_ratio``."""
+    return 100.0 * np.abs(np.exp(np.asarray(log_centre) - np.asarray(log_ratio)) - 1.0)
+
+
 def fitted_baseline_mape(scored: list[dict]) -> float:
     """MAPE of 6ND with its MFU fitted, leave-one-out, on the other runs: each run predicted as
     the 6ND@WHOLE_RUN_BASELINE_MFU hours x the centre (realisation.centre) of published /
     baseline over the others. A fixed 35% has no fit to it; the planner's multiplier has."""
     x = np.log([r["published"] / r["baseline"] for r in scored])
-    err = []
-    for i in range(x.size):
-        c = realisation.centre(np.delete(x, i))
-        err.append(100.0 * abs(math.exp(c - x[i]) - 1.0))
-    return float(np.mean(err)) if err else math.nan
+    if not x.size:
+        return math.nan
+    centre = np.array([realisation.centre(np.delete(x, i)) for i in range(x.size)])
+    return float(_pct_errors(centre, x).mean())
 
 
 def nested_leave_one_out(scored: list[dict]) -> tuple[dict, list[str]]:
