@@ -176,6 +176,17 @@ class Assumptions:
                                         "fms_fsdp/policies/ac_handler.py)",
                                         valid=Number(0, 1, low_open=True, note='a share of '
                                                      'the blocks'))
+    block_recompute: bool = _a(False, "the stack can recompute a share of the blocks whole "
+                               "and keep the rest (the layout search then tries full "
+                               "recompute of 1/4, 1/2 and 3/4 of the blocks, recompute="
+                               "full:0.25..0.75, when full_recompute_fraction is 1): "
+                               "Megatron-Core and NeMo's block method (recompute_method="
+                               "block, recompute_num_layers; NeMo Framework user guide, "
+                               "'Activation Recomputation', partial Transformer layer "
+                               "recomputation), fms-fsdp's share p of the blocks "
+                               "(fms_fsdp/policies/ac_handler.py), torchtitan's every Nth "
+                               "block (selective_ac_option)",
+                               valid=Boolean())
     dropout: bool = _a(False, "modern LLMs train without dropout (Llama 3, PaLM); GPT-3-era "
                        "Megatron runs used it (Korthikanti et al. 2022, sec. 4.1)",
                        valid=Boolean())
@@ -315,7 +326,7 @@ class Assumptions:
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
                                   valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.11, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is 8.9% on sources its constants never saw "
+                                  "throughput MAPE is 8.6% on sources its constants never saw "
                                   "(leave-one-source-out over 169 public rows, "
                                   "docs/validation.md), and a normal error's sd is 1.25x its "
                                   "mean absolute value: 0.11",

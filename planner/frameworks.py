@@ -28,10 +28,12 @@ FRAMEWORKS = {
     # microbatches merged) (Megatron-Core MoE README, "What's New" and "Token Dispatching";
     # Megatron-Bridge DeepSeek-V3 H100 recipe: moe_flex_dispatcher_backend="deepep",
     # moe_a2a_overlap=True, scripts/performance/configs/deepseek/workload_base_configs.py).
+    # Both recompute a share of the blocks whole when that is what fits (block method,
+    # recompute_num_layers: NeMo Framework user guide, "Activation Recomputation").
     "megatron-core": {"tp_comm_overlap": "tp_overlap_fraction", "ep_comm_overlap": 1.0,
-                      "ep_hierarchical_dispatch": True},
+                      "ep_hierarchical_dispatch": True, "block_recompute": True},
     "nemo": {"tp_comm_overlap": "tp_overlap_fraction", "ep_comm_overlap": 1.0,
-             "ep_hierarchical_dispatch": True},
+             "ep_hierarchical_dispatch": True, "block_recompute": True},
     # Megatron-DeepSpeed: DeepSpeed's pipeline engine (plain 1F1B, no virtual stages) and
     # ZeRO-3 parameter fetches per submodule: the four linear layers of a block (QKV,
     # attention output, FC1, FC2) each gathered in its own pre-forward hook, norms and biases
@@ -46,24 +48,28 @@ FRAMEWORKS = {
     # state give the 16. MaxText keeps fp32 weights the same way (weight_dtype float32).
     # Eager PyTorch FSDP (FSDP1; llm-foundry 2023, fms-fsdp without torch.compile): unfused
     # memory-bound kernels. llm-foundry is the same stack by its benchmark's name. The PyTorch
-    # stacks attend with FlashAttention-2 (PyTorch SDPA, flash-attn 2).
+    # stacks attend with FlashAttention-2 (PyTorch SDPA, flash-attn 2). PyTorch's
+    # apply_activation_checkpointing wraps the blocks its check_fn picks, so a share of them
+    # (fms-fsdp: "we apply ac on p of the total blocks", fms_fsdp/policies/ac_handler.py;
+    # torchtitan: every Nth block, selective_ac_option); llm-foundry's benchmark configs
+    # checkpoint every block or none (activation_checkpointing true/false).
     "pytorch-fsdp": {"elementwise_passes": "eager_elementwise_passes",
                      "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
-                     "flash_attention_2": True},
+                     "flash_attention_2": True, "block_recompute": True},
     "llm-foundry": {"elementwise_passes": "eager_elementwise_passes",
                     "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
                     "flash_attention_2": True},
     # FSDP with torch.compile (fms-fsdp 2024-05): TorchInductor fuses the elementwise chains.
     "pytorch-fsdp-compile": {"elementwise_passes": "compiled_elementwise_passes",
                              "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
-                             "flash_attention_2": True},
+                             "flash_attention_2": True, "block_recompute": True},
     # FSDP2 (per-parameter sharding) in eager mode, and torchtitan, whose recipes compile.
     "fsdp2": {"elementwise_passes": "eager_elementwise_passes",
               "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
-              "flash_attention_2": True},
+              "flash_attention_2": True, "block_recompute": True},
     "torchtitan": {"elementwise_passes": "compiled_elementwise_passes",
                    "optimizer_bytes": FSDP_OPTIMIZER_BYTES,
-                   "flash_attention_2": True},
+                   "flash_attention_2": True, "block_recompute": True},
     # MaxText (JAX/XLA): XLA fuses elementwise work into its neighbours (calibrated
     # xla_elementwise_passes) and overlaps the tensor-parallel collectives with the matmuls
     # they feed ("collective matmul": Wang et al. 2023, ASPLOS, 'Overlap communication with

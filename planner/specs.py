@@ -12,7 +12,12 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
-RECOMPUTE = ("none", "selective", "full")
+# Activation recomputation: none, selective (parts of every block), full (the whole forward of
+# every block: every block's input kept), or full recompute of a share of the blocks, the rest
+# keeping all their activations ("full:0.5": half the blocks; Megatron-Core's block method,
+# --recompute-method block --recompute-num-layers; NeMo Framework user guide, "Activation
+# Recomputation": "partial Transformer layer recomputation")
+RECOMPUTE = ("none", "selective", "full", "full:0.25", "full:0.5", "full:0.75")
 FFN_TYPES = ("gated", "plain")
 # The shape fields a model known by its parameter count may give beside it: a mixture of
 # experts by the MoE shape rule (model/architecture.py shape_for_params, docs/shape.md).

@@ -66,10 +66,10 @@ from .whole_runs import (  # noqa: F401 (the whole-run limits and fit, as tests 
 )
 
 # The throughput validation's limits (tests fail beyond them), percent and counts.
-# In-sample, constants fitted on every row: issue #13 asks 6%; the shipped fit reaches 7.2%
+# In-sample, constants fitted on every row: issue #13 asks 6%; the shipped fit reaches 7.0%
 # (docs/validation.md), so the guard sits just above it and a strict xfail holds the target.
-THROUGHPUT_MAPE_LIMIT = 7.5
-LOSO_MAPE_LIMIT = 9.5  # leave-one-source-out, over all rows (issue #13: 10%; today 8.9%)
+THROUGHPUT_MAPE_LIMIT = 7.25
+LOSO_MAPE_LIMIT = 9.25  # leave-one-source-out, over all rows (issue #13: 10%; today 8.6%)
 SOURCE_MAPE_LIMIT = 20.0  # leave-one-source-out, each source's mean
 THROUGHPUT_MIN_ROWS = 80
 FAMILIES_MIN = 6  # accelerator families with at least FAMILY_MIN_ROWS scored rows

@@ -16,7 +16,22 @@ from ..assumptions import Assumptions
 from ..specs import RECOMPUTE
 from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
 
-RECOMPUTE_CODES = {name: code for code, name in enumerate(RECOMPUTE)}  # none 0, selective 1, full 2
+# none 0, selective 1, full 2, full recompute of a share of the blocks 3-5 (specs.RECOMPUTE)
+RECOMPUTE_CODES = {name: code for code, name in enumerate(RECOMPUTE)}
+FULL = RECOMPUTE_CODES["full"]
+# The share of the blocks each recompute code recomputes whole ("full": full_recompute_fraction)
+_SHARES = np.array([float(n.split(":")[1]) if ":" in n else 1.0 if n == "full" else 0.0
+                    for n in RECOMPUTE])
+# What each code is in the HFU's terms (flops.recompute_flops_per_token): none, selective, full
+RECOMPUTE_KINDS = np.array([n.split(":")[0] for n in RECOMPUTE])
+
+
+def full_share(code, asm: Assumptions):
+    """The share of the blocks that recompute code(s) ``code`` recompute whole: 0 for none and
+    selective, full_recompute_fraction for "full" (every block unless the stack checkpoints a
+    share: torchtitan's every 2nd), the named share for "full:s" (a broadcast array)."""
+    code = np.asarray(code)
+    return np.where(code == FULL, asm.full_recompute_fraction, _SHARES[code])
 
 
 def stage_params(a, tp, pp, ep):
@@ -119,9 +134,9 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     # full recompute keeps only the input of the blocks it checkpoints (Korthikanti et al.
     # 2022, sec. 5: 2sbh, split by tp only under sequence parallelism), the whole layer's
     # activations of the others
-    f_full = asm.full_recompute_fraction
+    f_full = full_share(code, asm)
     stored_full_recompute = f_full * 2 * sb * h / seq_split + (1 - f_full) * full_layer
-    stored = np.select([code == 2, code == 1], [stored_full_recompute, selective], full_layer)
+    stored = np.select([code >= FULL, code == 1], [stored_full_recompute, selective], full_layer)
     return stored, full_layer
 
 
@@ -159,7 +174,7 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
     last = stored * layers_stage + logits
     acts = np.where(pp > 1, np.maximum(first, last), first + logits)
-    acts = acts + np.where(np.asarray(recompute) == 2, working, 0.0)  # the layer being redone
+    acts = acts + np.where(np.asarray(recompute) >= FULL, working, 0.0)  # the layer being redone
     # ZeRO-3 gathers a layer's weights ahead of use: two layers in flight (FSDP prefetch).
     zero3_buffers = np.where(np.asarray(zero) >= 3,
                              2 * asm.weight_bytes * (dense + expert) / layers_stage, 0.0)

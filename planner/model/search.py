@@ -27,13 +27,23 @@ from ..errors import LayoutError
 from ..specs import RECOMPUTE, Architecture
 from ..tuning import SCORE_BATCH_LAYOUTS, SEARCH_ALONE_LAYOUTS
 from .flops import hardware_flops_per_token, model_flops_per_token
-from .memory import RECOMPUTE_CODES, memory_breakdown, total_bytes
+from .memory import (
+    FULL,
+    RECOMPUTE_CODES,
+    RECOMPUTE_KINDS,
+    full_share,
+    memory_breakdown,
+    total_bytes,
+)
 from .step import MEMORY_KEYS, TIME_KEYS, Hardware, evaluate
 
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute",
                  "zero")
 SEARCH_MICROBATCH = (1, 2, 4, 8, 16)
 SEARCH_VIRTUAL = (1, 2, 3, 4, 6, 8)
+# Full recompute of a share of the blocks the search tries where the stack can (a quarter,
+# a half, three quarters: the block method's recompute_num_layers of a stage, coarsely)
+SEARCH_SHARES = tuple(RECOMPUTE_CODES[f"full:{s}"] for s in (0.25, 0.5, 0.75))
 SEARCH_CP = (1, 2, 4, 8, 16, 32)
 SEARCH_ZERO = (1, 2, 3)
 
@@ -116,12 +126,16 @@ def named_devices(fixed: dict) -> int | None:
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
                       allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,
-                      interleaved: bool = True, split_kv: bool = True) -> dict:
-    """All valid layouts as a dict of equal-length int arrays (recompute as 0/1/2).
+                      interleaved: bool = True, split_kv: bool = True,
+                      block_recompute: bool = False) -> dict:
+    """All valid layouts as a dict of equal-length int arrays (recompute as its code,
+    memory.RECOMPUTE_CODES).
 
     ``batch_seqs`` is each layout's global batch in sequences: the requested one when dp x mb
     divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative).
-    ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed)."""
+    ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed).
+    ``block_recompute``: the stack can recompute a share of the blocks whole (SEARCH_SHARES
+    are tried beside none, selective and full)."""
     fixed = dict(fixed or {})
     problem = layout_problem(a, seq_len, scale_up_domain, fixed, allow_tp_beyond_domain,
                              split_kv=split_kv)
@@ -157,7 +171,11 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
             raise LayoutError(f"vp={fixed['virtual_stages']}: this stack runs plain 1F1B "
                               "without virtual stages; give vp=1 or another --framework")
         vps = [1]
-    rcs = ([RECOMPUTE_CODES[fixed["recompute"]]] if "recompute" in fixed else [0, 1, 2])
+    # recompute variants in order of more recompute along each chain: none, selective, then
+    # full recompute of a growing share of the blocks (_score_best keeps the first that fits
+    # of each chain)
+    rcs = ([RECOMPUTE_CODES[fixed["recompute"]]] if "recompute" in fixed
+           else [0, 1, *SEARCH_SHARES, FULL] if block_recompute else [0, 1, FULL])
     zeros = [fixed["zero"]] if "zero" in fixed else list(SEARCH_ZERO)
     combos = []  # (tp, pp, dp, cp, ep), in the order the layouts are listed
     for tp in tps:
@@ -295,11 +313,19 @@ class Best:
                     np.concatenate([p.count for p in parts]), errors)
 
 
-def _candidates(key: SearchKey, asm: Assumptions) -> dict:
+def _candidates(key: SearchKey, asm: Assumptions, shares: bool = True) -> dict:
+    """The key's layouts; ``shares`` false: without the shares of the blocks recomputed
+    (best_layouts adds them where they can win, _score_best)."""
     return enumerate_layouts(key.architecture, key.devices, key.seq_len, key.global_batch_tokens,
                              key.hardware.scale_up_domain, dict(key.fixed), key.allow_tp,
                              asm.batch_tolerance, bool(asm.interleaved_pipeline),
-                             bool(asm.kv_heads_split))
+                             bool(asm.kv_heads_split), shares and searches_shares(asm))
+
+
+def searches_shares(asm: Assumptions) -> bool:
+    """Whether the search tries full recompute of a share of the blocks: the stack can
+    (block_recompute) and no share is pinned (full_recompute_fraction 1, every block)."""
+    return bool(asm.block_recompute) and float(asm.full_recompute_fraction) == 1.0
 
 
 def _score(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:
@@ -315,13 +341,13 @@ def _record(r: dict, lay: dict, idx: np.ndarray, a, seq,
     are the architecture and sequence of each row (arrays, or one for all)."""
     shape = np.shape(r["step_time_s"])
     pick = lambda v: np.broadcast_to(np.asarray(v, dtype=float), shape)[idx]  # noqa: E731
-    recompute = np.asarray(RECOMPUTE)[np.asarray(lay["recompute"])[idx]]
+    code = np.asarray(lay["recompute"])[idx]
     n = len(idx)
     cols = [pick(r["step_time_s"]), pick(r["tokens_per_s"]), pick(r["mfu"]), pick(r["hfu"]),
             pick(r["memory_bytes"]), np.asarray(lay["batch_seqs"])[idx].astype(float),
             np.broadcast_to(model_flops_per_token(a, seq), (n,)),
-            np.broadcast_to(hardware_flops_per_token(a, seq, recompute,
-                                                     asm.full_recompute_fraction), (n,))]
+            np.broadcast_to(hardware_flops_per_token(a, seq, RECOMPUTE_KINDS[code],
+                                                     full_share(code, asm)), (n,))]
     cols += [pick(r["time"][k]) for k in TIME_KEYS]
     cols += [pick(r["memory"][k]) for k in MEMORY_KEYS]
     return (np.stack([np.asarray(c, dtype=float) for c in cols], axis=1),
@@ -340,7 +366,8 @@ def _subset(obj, idx: np.ndarray):
                             else getattr(obj, f)) for f in obj.__dataclass_fields__})
 
 
-def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> tuple:
+def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray,
+                free=None) -> tuple:
     """The best candidate of each run of ``sizes`` consecutive candidates (one run per key),
     as ``search`` finds it: the fastest that fits in memory, the first of equals.
 
@@ -348,25 +375,49 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> t
     is strictly longer the more is recomputed (the recompute adds compute, tensor-parallel
     traffic and bubble, and no term shrinks: model/step.py), so of a layout's recompute
     variants at one ZeRO stage only the least-recomputing one that fits can be the fastest.
-    Returns (r over the evaluated candidates, their indices, best index into them per run or
+
+    ``free`` (per candidate: its key leaves recompute to the search) with a stack that
+    recomputes a share of the blocks (searches_shares): ``lay`` holds none, selective and full
+    alone, and the shares (SEARCH_SHARES) are added here where they can win, where a layout
+    without recompute does not fit (that one is faster) and with full recompute does (a
+    share keeps more). The variants then form two chains from none: selective then full, and
+    a growing share then full; selective and a share are not ordered (without FlashAttention
+    selective keeps less and may cost less), so where selective is the first that fits, the
+    first share that fits is scored too unless selective's recompute costs no more than the
+    share's forward alone (then the share is no faster).
+
+    Returns (r over the evaluated candidates, their layouts, best index into them per run or
     -1, whether it runs, leanest memory per run, whether any candidate fits in memory)."""
     seqf = np.asarray(seq, dtype=float)
-    mb = lay["microbatch"]
-    mem = total_bytes(memory_breakdown(
-        a, seqf, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"], lay["pp"], lay["dp"],
-        lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"], lay["zero"], asm,
-        hw.quantized_bytes))
     n = len(lay["tp"])
-    mem = np.broadcast_to(np.asarray(mem, dtype=float), (n,))
+
+    def rows(idx):
+        """The layouts, architectures, sequences and hardware of the candidates ``idx``."""
+        pick = (lambda o: _subset(o, idx)) if np.ndim(seqf) else (lambda o: o)
+        return ({k: v[idx] for k, v in lay.items()}, pick(a),
+                seqf[idx] if np.ndim(seqf) else seqf, pick(hw))
+
+    def memory(sub, a_, s_, hw_):
+        mb = sub["microbatch"]
+        out = total_bytes(memory_breakdown(
+            a_, s_, mb, sub["batch_seqs"] / (sub["dp"] * mb), sub["tp"], sub["pp"], sub["dp"],
+            sub["cp"], sub["ep"], sub["virtual_stages"], sub["recompute"], sub["zero"], asm,
+            hw_.quantized_bytes))
+        return np.broadcast_to(np.asarray(out, dtype=float), (len(sub["tp"]),))
+
+    mem = memory(lay, a, seqf, hw)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     seg = np.repeat(np.arange(len(sizes)), sizes)
-    hbm = np.asarray(hw.hbm_bytes, dtype=float)
+    hbm = np.broadcast_to(np.asarray(hw.hbm_bytes, dtype=float), (n,))
     in_hbm = mem <= hbm
     lean = np.minimum.reduceat(mem, starts)
     in_memory = np.logical_or.reduceat(in_hbm, starts)
-    # keep the headroom where a layout of the key fits inside it (Assumptions)
+    # keep the headroom where a layout of the key fits inside it (Assumptions); a share keeps
+    # more than full recompute of its layout, so the shares change none of these three
     roomy = mem <= hbm * (1.0 - asm.memory_headroom_fraction)
-    in_hbm = np.where(np.logical_or.reduceat(roomy, starts)[seg], roomy, in_hbm)
+    limit = np.where(np.logical_or.reduceat(roomy, starts)[seg],
+                     hbm * (1.0 - asm.memory_headroom_fraction), hbm)
+    in_hbm = mem <= limit
     fit = np.flatnonzero(in_hbm)
     base = (seg.astype(np.int64) * (int(lay["base"].max()) + 1) + lay["base"]) * 4 + lay["zero"]
     _, first = np.unique(base[fit], return_index=True)
@@ -374,10 +425,43 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> t
     best = np.full(len(sizes), -1, np.int64)
     runs = np.zeros(len(sizes), bool)
     if not kept.size:
-        return None, kept, best, runs, lean, in_memory
-    sub = {k: v[kept] for k, v in lay.items()}
-    pick = (lambda o: _subset(o, kept)) if np.ndim(seqf) else (lambda o: o)
-    r = _score(pick(a), seqf[kept] if np.ndim(seqf) else seqf, sub, pick(hw), asm)
+        return None, {}, best, runs, lean, in_memory
+    code = lay["recompute"]
+    share = np.full(kept.size, -1, np.int64)  # per kept candidate: its first share that fits
+    if free is not None and searches_shares(asm):
+        # variants (layout and ZeRO stage) whose first fit is selective or full and whose
+        # full recompute fits: none fails (it would come first), full ends the chain
+        _, variant = np.unique(base, return_inverse=True)
+        at_full = np.full(variant.max() + 1, -1, np.int64)
+        full_rows = np.flatnonzero((code == FULL) & in_hbm)
+        at_full[variant[full_rows]] = full_rows
+        full = np.where((code[kept] >= 1) & free[kept], at_full[variant[kept]], -1)
+        have = np.flatnonzero(full >= 0)
+        if have.size:
+            each = np.repeat(full[have], len(SEARCH_SHARES))
+            sub, a_, s_, hw_ = rows(each)
+            sub["recompute"] = np.tile(np.array(SEARCH_SHARES), have.size)
+            ok = (memory(sub, a_, s_, hw_) <= limit[each]).reshape(have.size, -1)
+            got = ok.any(axis=1)
+            share[have[got]] = np.array(SEARCH_SHARES)[np.argmax(ok[got], axis=1)]
+    sub, a_, s_, hw_ = rows(kept)
+    # a first fit of full recompute gives way to its first share that fits (less recompute)
+    swap = share >= 0
+    sub["recompute"] = np.where(swap & (code[kept] == FULL), share, sub["recompute"])
+    r = _score(a_, s_, sub, hw_, asm)
+    # where selective came first, its layout's first share too, unless it cannot be faster
+    pair = swap & (code[kept] == 1)
+    if pair.any():
+        fwd = np.broadcast_to(np.asarray(r["layer_forward_s"], float), kept.shape)
+        redo = np.broadcast_to(np.asarray(r["recompute_layer_s"], float), kept.shape)
+        pair &= full_share(np.maximum(share, 0), asm) * fwd < redo
+    if pair.any():
+        extra = kept[pair]
+        sub2, a2, s2, hw2 = rows(extra)
+        sub2["recompute"] = share[pair]
+        r = _joined(r, _score(a2, s2, sub2, hw2, asm), kept.size, extra.size)
+        sub = {k: np.concatenate([v, sub2[k]]) for k, v in sub.items()}
+        kept = np.concatenate([kept, extra])  # after their selective: its equal comes first
     t = np.where(r["fits"], np.asarray(r["step_time_s"], dtype=float), np.inf)
     kseg = seg[kept]
     order = np.lexsort((np.arange(len(t)), t, kseg))
@@ -386,7 +470,33 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray) -> t
     kstarts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     best[has] = order[kstarts[has]]
     runs[has] = np.isfinite(t[best[has]])
-    return r, kept, best, runs, lean, in_memory
+    return r, sub, best, runs, lean, in_memory
+
+
+def _joined(r1: dict, r2: dict, n1: int, n2: int) -> dict:
+    """Two step.evaluate results over n1 and n2 candidates as one over n1 + n2."""
+    out = {}
+    for k, v in r1.items():
+        if isinstance(v, dict):
+            out[k] = _joined(v, r2[k], n1, n2)
+        else:
+            out[k] = np.concatenate([np.broadcast_to(np.asarray(v), (n1,)),
+                                     np.broadcast_to(np.asarray(r2[k]), (n2,))])
+    return out
+
+
+def _scattered(part: dict, idx: np.ndarray, n: int) -> dict:
+    """A step.evaluate result over the candidates ``idx`` of n as one over all n (NaN for the
+    others)."""
+    out = {}
+    for k, v in part.items():
+        if isinstance(v, dict):
+            out[k] = _scattered(v, idx, n)
+        else:
+            full = np.full(n, np.nan)
+            full[idx] = np.broadcast_to(np.asarray(v, dtype=float), idx.shape)
+            out[k] = full
+    return out
 
 
 def best_layouts(keys: list[SearchKey], asm: Assumptions, memo: dict | None = None) -> Best:
@@ -406,7 +516,7 @@ def best_layouts(keys: list[SearchKey], asm: Assumptions, memo: dict | None = No
     shared: dict = {}  # keys of one workload on one hardware: scored with scalars
     for key, rows in todo.items():
         try:
-            lay = _candidates(key, asm)
+            lay = _candidates(key, asm, shares=False)
         except LayoutError as exc:
             _store(out, rows, (ERROR, None, None, np.nan, 0, str(exc)), memo, key, asm)
             continue
@@ -485,20 +595,26 @@ def _keep(out: Best, group: list, a, seq, hw, key_a, key_seq, memo, asm) -> None
     per key."""
     sizes = np.array([len(it[2]["tp"]) for it in group])
     lay = {k: np.concatenate([g[2][k] for g in group]) for k in group[0][2]}
-    r, kept, best, runs, lean, in_memory = _score_best(a, seq, lay, hw, asm, sizes)
+    # the keys that leave recompute to the search: each of their layouts is also tried with
+    # SEARCH_SHARES of the blocks recomputed where the stack can (counted as scored)
+    free = np.array(["recompute" not in dict(g[0].fixed) for g in group])
+    counted = np.where(free & searches_shares(asm), sizes // 3 * (3 + len(SEARCH_SHARES)),
+                       sizes)
+    r, kept, best, runs, lean, in_memory = _score_best(a, seq, lay, hw, asm, sizes,
+                                                       np.repeat(free, sizes))
     figs = ints = None
     if runs.any():
-        figs, ints = _record(r, {k: v[kept] for k, v in lay.items()}, best[runs],
+        figs, ints = _record(r, kept, best[runs],
                              _subset(key_a, np.flatnonzero(runs)) if np.ndim(key_seq) else key_a,
                              key_seq[runs] if np.ndim(key_seq) else key_seq, asm)
     j = 0
     for g, (key, rows, _) in enumerate(group):
         if runs[g]:
-            rec = (FITS, figs[j], ints[j], float(lean[g]), int(sizes[g]), None)
+            rec = (FITS, figs[j], ints[j], float(lean[g]), int(counted[g]), None)
             j += 1
         else:
             rec = (NO_STEP if in_memory[g] else NO_FIT, None, None, float(lean[g]),
-                   int(sizes[g]), None)
+                   int(counted[g]), None)
         _store(out, rows, rec, memo, key, asm)
 
 
@@ -540,14 +656,30 @@ class SearchResult:
 
 
 def search(key: SearchKey, asm: Assumptions) -> SearchResult:
-    """Every valid layout of one key, evaluated at once (for ranked alternatives)."""
+    """Every valid layout of one key, evaluated at once (for ranked alternatives): memory for
+    all, the step for those that fit in memory (NaN figures for the others)."""
     lay = _candidates(key, asm)
     if not lay:
         return SearchResult({}, {}, None, 0)
-    r = _score(key.architecture, key.seq_len, lay, key.hardware, asm)
-    mem = np.broadcast_to(np.asarray(r["memory_bytes"], dtype=float), (len(lay["tp"]),))
+    n = len(lay["tp"])
+    mb = lay["microbatch"]
+    memory = memory_breakdown(
+        key.architecture, key.seq_len, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"],
+        lay["pp"], lay["dp"], lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"],
+        lay["zero"], asm, key.hardware.quantized_bytes)
+    mem = np.broadcast_to(np.asarray(total_bytes(memory), dtype=float), (n,))
+    # the step of the layouts that fit in memory (the others cannot run: NaN figures)
+    idx = np.flatnonzero(mem <= key.hardware.hbm_bytes)
+    part = _score(key.architecture, key.seq_len, {k: v[idx] for k, v in lay.items()},
+                  key.hardware, asm)
+    r = _scattered(part, idx, n)
+    r["memory"] = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+                   for k, v in memory.items()}
+    r["memory_bytes"] = mem.copy()
+    r["fits"] = np.zeros(n, bool)
+    r["fits"][idx] = np.broadcast_to(part["fits"], idx.shape)
     roomy = mem <= key.hardware.hbm_bytes * (1.0 - asm.memory_headroom_fraction)
     if roomy.any():  # keep the headroom where a layout fits inside it (as _score_best)
-        r = {**r, "fits": r["fits"] & roomy}
+        r["fits"] &= roomy
     ranked = SearchResult(lay, r, None, len(lay["tp"])).ranked(1)
     return SearchResult(lay, r, ranked[0] if ranked else None, len(lay["tp"]))

@@ -25,6 +25,9 @@ from ..assumptions import Assumptions
 from . import collectives as coll
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .memory import (
+    FULL,
+    RECOMPUTE_KINDS,
+    full_share,
     largest_chunk_share,
     memory_breakdown,
     sequence_split,
@@ -95,8 +98,9 @@ def _all_reduce(nbytes, n, stride, hw):
                                           hw.scale_out_bytes_per_s, hw.scale_up_latency_s, alpha)
 
 
-def _reduce_scatter(nbytes, n, stride, hw, messages=1.0):
-    inner, outer, alpha = _group_links(n, stride, hw)
+def _reduce_scatter(nbytes, n, stride, hw, messages=1.0, links=None):
+    """``links``: _group_links(n, stride, hw), when the caller has it already."""
+    inner, outer, alpha = links if links is not None else _group_links(n, stride, hw)
     return coll.hierarchical_reduce_scatter_s(nbytes, inner, outer, hw.scale_up_bytes_per_s,
                                               hw.scale_out_bytes_per_s, hw.scale_up_latency_s,
                                               alpha, messages)
@@ -138,13 +142,14 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
              vp, recompute, zero, asm: Assumptions) -> dict:
     """Step time breakdown, memory breakdown, MFU/HFU for every layout given (arrays broadcast).
 
-    ``recompute`` is 0 none, 1 selective, 2 full. Returns a dict of arrays: ``time`` and
+    ``recompute`` is 0 none, 1 selective, 2 full, 3-5 full on a share of the blocks
+    (memory.RECOMPUTE_CODES). Returns a dict of arrays: ``time`` and
     ``memory`` sub-dicts (seconds, bytes), ``step_time_s``, ``tokens_per_s``, ``mfu``, ``hfu``,
     ``memory_bytes``, ``microbatches``."""
     s, h = seq_len, a.hidden
     f = lambda x: np.asarray(x, dtype=float)  # noqa: E731
     tp, pp, dp, cp, ep, mb, vp = map(f, (tp, pp, dp, cp, ep, microbatch, vp))
-    rc = np.asarray(recompute)
+    rc = np.asarray(recompute, dtype=np.int64)
     devices = tp * pp * dp * cp
     m = global_batch_tokens / s / (dp * mb)                 # microbatches per pipeline per step
     tokens = mb * s / cp                                    # tokens of a microbatch on a device
@@ -215,15 +220,17 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     layer_fwd = gemm_fwd + attn_fwd + elem_fwd + asm.kernel_overhead_s
     layer_bwd = 2.0 * (gemm_fwd + elem_fwd) + attn_bwd + asm.kernel_overhead_s
     # full recompute redoes the forward of the blocks it checkpoints (all of them in
-    # Megatron-LM; every 2nd in torchtitan's selective layer AC: full_recompute_fraction)
-    f_full = asm.full_recompute_fraction
-    recompute_layer = np.select([rc == 2, rc == 1], [f_full * layer_fwd, attn_fwd + mla_up], 0.0)
+    # Megatron-LM; every 2nd in torchtitan's selective layer AC: full_recompute_fraction; a
+    # share under the block method: "full:s", memory.full_share)
+    f_full = full_share(rc, asm)
+    full = rc >= FULL
+    recompute_layer = np.select([full, rc == 1], [f_full * layer_fwd, attn_fwd + mla_up], 0.0)
 
     # --- communication of one layer ------------------------------------------------------------
     act_bytes = 2.0 * tokens * h
     tp_one = 2.0 * _reduce_scatter(act_bytes, tp, 1, hw)    # AG + RS pair, same volume
     tp_fwd = 2.0 * tp_one * (1 - asm.tp_comm_overlap)       # 2 AG + 2 RS (Korthikanti, fig. 5)
-    tp_layer = tp_fwd * np.where(rc == 2, 2.0 + f_full, 2.0)  # backward repeats; full recompute too
+    tp_layer = tp_fwd * np.where(full, 2.0 + f_full, 2.0)  # backward repeats; full recompute too
     kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
     cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
@@ -237,7 +244,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
     dispatch, combine = _all_to_all(a, tokens, (np.where(hier, hw.quantized_bytes, 2.0), 2.0),
                                     ep, tp * cp, hw, hier)
-    a2a_layer = np.where(moe, (dispatch + combine) * np.where(rc == 2, 2.0 + f_full, 2.0), 0.0)
+    a2a_layer = np.where(moe, (dispatch + combine) * np.where(full, 2.0 + f_full, 2.0), 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
     layers_stage = np.ceil(a.layers / pp)
@@ -262,11 +269,15 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     dense_p, expert_p = stage_params(a, tp, pp, ep)
     zero = np.asarray(zero)
     shards = dp * cp
-    dense_sync = (_reduce_scatter(dense_p * asm.grad_reduce_bytes, shards, tp, hw)
-                  + _reduce_scatter(dense_p * asm.weight_bytes, shards, tp, hw))
+    dp_links = _group_links(shards, tp, hw)
+    dense_sync = (_reduce_scatter(dense_p * asm.grad_reduce_bytes, shards, tp, hw, links=dp_links)
+                  + _reduce_scatter(dense_p * asm.weight_bytes, shards, tp, hw, links=dp_links))
     expert_shards = np.maximum(shards / ep, 1.0)
-    expert_sync = (_reduce_scatter(expert_p * asm.grad_reduce_bytes, expert_shards, tp * ep, hw)
-                   + _reduce_scatter(expert_p * asm.weight_bytes, expert_shards, tp * ep, hw))
+    ep_links = _group_links(expert_shards, tp * ep, hw)
+    expert_sync = (_reduce_scatter(expert_p * asm.grad_reduce_bytes, expert_shards, tp * ep, hw,
+                                   links=ep_links)
+                   + _reduce_scatter(expert_p * asm.weight_bytes, expert_shards, tp * ep, hw,
+                                     links=ep_links))
     window = asm.dp_comm_overlap * layers_stage * (layer_bwd + layer_fwd)
     dp_total = dense_sync + expert_sync
     dp_step = (np.maximum(dp_total - window, 0.0)
@@ -279,10 +290,11 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # step, under the last backward (Zhao et al. 2023, sec. 3.2.2).
     group = zero3_shards(shards, asm)
     messages = layers_stage * asm.zero3_messages_per_layer
+    z3_links = _group_links(group, tp, hw)
     z3 = (2.0 * _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, group, tp, hw,
-                                messages)
+                                messages, z3_links)
           + _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, group, tp, hw,
-                            messages))
+                            messages, z3_links))
     replicas = np.maximum(shards / group, 1.0)
     hsdp = np.where(replicas > 1, _all_reduce((dense_p + expert_p) * asm.grad_reduce_bytes
                                               / group, replicas, tp * group, hw), 0.0)
@@ -293,10 +305,12 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # ZeRO-2 keeps only a shard of the gradients, so with gradient accumulation it must
     # reduce-scatter after every microbatch (Rajbhandari et al. 2020, sec. 5.2), then gather
     # the updated weights once.
-    z2 = _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw)
+    z2 = _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw,
+                         links=dp_links)
     z2_exposed = (m * (np.maximum(z2 - layers_stage * layer_bwd, 0.0)
                        + asm.overlap_contention * np.minimum(z2, layers_stage * layer_bwd))
-                  + _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw))
+                  + _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw,
+                                    links=dp_links))
     dp_comm = np.select([zero >= 3, zero == 2], [z3_exposed, z2_exposed], dp_step) * (shards > 1)
 
     # --- pipeline ----------------------------------------------------------------------------
@@ -323,12 +337,14 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                            hw.quantized_bytes)
     tokens_per_s = global_batch_tokens / step
     mfu = tokens_per_s * model_flops_per_token(a, s) / (devices * hw.peak_flops)
-    hfu = tokens_per_s * hardware_flops_per_token(a, s, np.select(
-        [rc == 2, rc == 1], ["full", "selective"], "none"), f_full) / (devices * hw.peak_flops)
+    hfu = tokens_per_s * hardware_flops_per_token(a, s, RECOMPUTE_KINDS[rc], f_full) / (
+        devices * hw.peak_flops)
     mem_total = total_bytes(mem)
     return {"time": time, "memory": mem, "step_time_s": step, "tokens_per_s": tokens_per_s,
             "mfu": mfu, "hfu": hfu, "memory_bytes": mem_total, "microbatches": m,
-            "devices": devices, "fits": (mem_total <= hw.hbm_bytes) & np.isfinite(step)}
+            "devices": devices, "fits": (mem_total <= hw.hbm_bytes) & np.isfinite(step),
+            # one layer's forward and its recompute (the search's recompute variants)
+            "layer_forward_s": layer_fwd, "recompute_layer_s": recompute_layer}
 
 
 def bottleneck(time: dict) -> np.ndarray:

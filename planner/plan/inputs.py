@@ -354,7 +354,9 @@ def parse_layout(text: str | dict | None) -> dict:
             raise LayoutError(f"{k} is given twice; give each part once")
         if k == "recompute":
             if str(v) not in RECOMPUTE_CODES:
-                raise LayoutError(f"recompute must be none, selective or full, got '{v}'")
+                raise LayoutError("recompute must be none, selective, full or full on a share "
+                                  "of the blocks (full:0.25, full:0.5, full:0.75), "
+                                  f"got '{v}'")
             out[k] = str(v)
             continue
         try:

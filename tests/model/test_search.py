@@ -238,15 +238,15 @@ keys = st.builds(
 ).map(lambda k: dataclasses.replace(k, global_batch_tokens=k.global_batch_tokens * k.seq_len))
 
 
-def _check_against_search(best: Best, i: int, key: SearchKey):
+def _check_against_search(best: Best, i: int, key: SearchKey, asm=DEFAULT):
     if key.global_batch_tokens % key.seq_len:
         assert best.state[i] == ERROR and best.count[i] == 0
         assert "whole number" in best.errors[i]
         with pytest.raises(LayoutError, match="whole number"):
-            search(key, DEFAULT)
+            search(key, asm)
         return
     assert i not in best.errors
-    found = search(key, DEFAULT)
+    found = search(key, asm)
     assert best.count[i] == found.count
     if found.count == 0:
         assert best.state[i] == NO_LAYOUT
@@ -300,6 +300,56 @@ def test_best_layouts_agree_with_search_alone_batched_and_from_the_memo(ks):
         assert other.errors == alone.errors
     np.testing.assert_array_equal(together.layouts[-1], together.layouts[0])
     assert together.state[-1] == together.state[0]
+
+
+# A stack that recomputes a share of the blocks (Megatron-Core's block method): the search
+# tries full:0.25/0.5/0.75 beside none, selective and full
+BLOCK = dataclasses.replace(DEFAULT, block_recompute=True)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(keys, min_size=1, max_size=4))
+def test_with_block_recompute_the_best_is_still_the_fastest_that_fits(ks):
+    # scoring only the first fitting variant of each recompute chain finds what scoring
+    # every layout finds
+    alone = Best.concat([best_layouts([k], BLOCK) for k in ks])
+    for i, k in enumerate(ks):
+        _check_against_search(alone, i, k, BLOCK)
+    together = best_layouts(ks, BLOCK)
+    np.testing.assert_array_equal(together.layouts, alone.layouts)
+
+
+def test_a_share_of_the_blocks_is_searched_only_where_the_stack_can_and_none_is_pinned():
+    key = dict(a=DENSE, devices=8, seq_len=2048, global_batch_tokens=64 * 2048,
+               scale_up_domain=8)
+    codes = lambda **kw: set(enumerate_layouts(*key.values(), **kw)["recompute"].tolist())  # noqa: E731
+    assert codes() == {0, 1, 2}
+    assert codes(block_recompute=True) == set(range(len(RECOMPUTE)))
+    assert codes(block_recompute=True, fixed={"recompute": "full"}) == {2}
+    assert S.searches_shares(BLOCK)
+    assert not S.searches_shares(dataclasses.replace(BLOCK, full_recompute_fraction=0.5))
+    assert not S.searches_shares(DEFAULT)
+
+
+def test_memory_tight_layout_recomputes_the_share_that_fits_and_runs_faster_than_full():
+    # Llama 3.1 70B on 64 GB200, FSDP, two 8K sequences a microbatch: every block's
+    # activations do not fit, all blocks recomputed do, and three quarters of them fit too
+    a = CAT.workload("llama3.1-70b").architecture
+    hw = hardware_for(CAT.accelerator("gb200"), *networks(CAT, CAT.accelerator("gb200"), None),
+                      "fp8", DEFAULT, {})
+    fixed = tuple(sorted({"tp": 1, "pp": 1, "cp": 1, "microbatch": 2, "zero": 3}.items()))
+    k = SearchKey(a, 8192, 256 * 8192, hw, 64, fixed)
+    plain, block = best_layouts([k], DEFAULT), best_layouts([k], BLOCK)
+    assert plain.layout(0)["recompute"] == "full"
+    assert block.layout(0)["recompute"] == "full:0.75"
+    assert block.figure("step_time_s")[0] < plain.figure("step_time_s")[0]
+    assert block.figure("memory_bytes")[0] > plain.figure("memory_bytes")[0]
+    assert block.figure("memory_bytes")[0] <= hw.hbm_bytes
+    # a quarter of the blocks redone: HFU counts a quarter of full recompute's extra forward
+    model, hard = block.figure("model_flops_per_token")[0], block.figure(
+        "hardware_flops_per_token")[0]
+    full_hard = plain.figure("hardware_flops_per_token")[0]
+    assert hard - model == pytest.approx(0.75 * (full_hard - model), rel=1e-12)
 
 
 def test_scalar_and_array_scoring_give_search_answers():

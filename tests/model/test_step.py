@@ -12,7 +12,7 @@ import planner
 from planner.assumptions import DEFAULT
 from planner.errors import LayoutError
 from planner.model.flops import model_flops_per_token
-from planner.model.memory import activation_bytes_per_layer
+from planner.model.memory import RECOMPUTE_CODES, activation_bytes_per_layer
 from planner.model.search import SearchKey, enumerate_layouts, search
 from planner.model.step import TIME_KEYS, evaluate
 from planner.plan.cluster import hardware_for
@@ -24,6 +24,9 @@ H100 = CAT.accelerator("h100-sxm")
 HW = hardware_for(H100, CAT.network("nvlink4"), CAT.network("ib-ndr"), "bf16", DEFAULT, {})
 LLAMA = CAT.workload("llama3.1-405b").architecture
 SMALL = Architecture(32, 4096, 32, 8, 14336, 128256, "gated", False)
+# a small MoE: the all-to-all repeats under recompute too
+MOE_SMALL = Architecture(8, 2048, 16, 4, 5632, 32000, experts=8, top_k=2, expert_ffn=1408,
+                         dense_layers=1)
 
 
 def _eval(a, gpus_layout, gb=16 * 2**20, s=8192, **kw):
@@ -113,6 +116,20 @@ def test_full_recompute_of_a_share_of_the_blocks():
     assert float(stored[0]) == pytest.approx(float(full_layer), rel=1e-9)
 
 
+def test_a_named_share_is_the_same_as_full_recompute_at_that_fraction():
+    # "full:s" (the block method's share, searched) runs and stores exactly what recompute=full
+    # at full_recompute_fraction s does; more share, more time and less memory
+    codes = np.array([RECOMPUTE_CODES[n] for n in ("full:0.25", "full:0.5", "full:0.75")])
+    r = evaluate(MOE_SMALL, 4096, 64 * 4096, HW, 2, 1, 4, 1, 2, 1, 1, codes, 1, DEFAULT)
+    for j, share in enumerate((0.25, 0.5, 0.75)):
+        pinned = dataclasses.replace(DEFAULT, full_recompute_fraction=share)
+        want = evaluate(MOE_SMALL, 4096, 64 * 4096, HW, 2, 1, 4, 1, 2, 1, 1, 2, 1, pinned)
+        for k in ("step_time_s", "hfu", "memory_bytes"):
+            assert float(r[k][j]) == pytest.approx(float(want[k]), rel=1e-12), k
+    assert np.all(np.diff(r["step_time_s"]) > 0)
+    assert np.all(np.diff(r["memory_bytes"]) < 0)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from([256, 512, 1024, 2048, 4096]), st.sampled_from(["h100-sxm", "a100-80gb",
                                                                          "b200", "mi300x"]))
@@ -126,9 +143,13 @@ def test_every_searched_layout_multiplies_to_devices(gpus, gpu):
     assert np.all(lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == gpus)
     assert np.all(SMALL.heads % lay["tp"] == 0)
     r = found.result
-    assert np.all((0 < r["mfu"]) & (r["mfu"] <= r["hfu"]) & (r["hfu"] <= 1))
+    # the step is worked out for the layouts that fit in memory; the others cannot run
+    ran = r["memory_bytes"] <= hw.hbm_bytes
+    assert np.all(np.isnan(r["step_time_s"][~ran])) and not r["fits"][~ran].any()
+    assert np.all((0 < r["mfu"][ran]) & (r["mfu"][ran] <= r["hfu"][ran])
+                  & (r["hfu"][ran] <= 1))
     total = sum(r["time"][k] for k in TIME_KEYS)
-    assert np.allclose(total, r["step_time_s"])
+    assert np.allclose(total[ran], r["step_time_s"][ran])
 
 
 @settings(max_examples=20, deadline=None)

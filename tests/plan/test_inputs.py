@@ -54,7 +54,8 @@ def test_parse_layout_aliases_mb_and_vp():
     ("pp=1.5", "pp must be a whole number, got '1.5'"),
     ("dp=0", "dp must be at least 1, got '0'"),
     ("mb=-2", "microbatch must be at least 1, got '-2'"),
-    ("recompute=some", "recompute must be none, selective or full, got 'some'"),
+    ("recompute=some", "recompute must be none, selective, full or full on a share of the "
+                       "blocks (full:0.25, full:0.5, full:0.75), got 'some'"),
     ("zero=4", "zero must be 0, 1, 2 or 3, got '4'"),
     ("zero=-1", "zero must be 0, 1, 2 or 3, got '-1'"),
 ])
