@@ -31,8 +31,8 @@ class LayoutError(InputError):
     """A layout that cannot run on the given cluster (names the part that is wrong): an
     InputError of --layout, whose text is the problem alone (error_text adds the flag)."""
 
-    ACCEPTED = ("tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|full,"
-                "zero=0|1|2|3 (parts left out are searched)")
+    ACCEPTED = ("tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=none|selective|full|"
+                "full:0.25|full:0.5|full:0.75,zero=0|1|2|3 (parts left out are searched)")
 
     def __init__(self, message: str):
         self.name, self.value, self.accepted, self.reason = \

@@ -44,6 +44,8 @@ SEARCH_VIRTUAL = (1, 2, 3, 4, 6, 8)
 # Full recompute of a share of the blocks the search tries where the stack can (a quarter,
 # a half, three quarters: the block method's recompute_num_layers of a stage, coarsely)
 SEARCH_SHARES = tuple(RECOMPUTE_CODES[f"full:{s}"] for s in (0.25, 0.5, 0.75))
+# each recompute code's place in the order enumerate_layouts lists a layout's variants
+_RECOMPUTE_ORDER = np.argsort(np.array([0, 1, *SEARCH_SHARES, RECOMPUTE_CODES["full"]]))
 SEARCH_CP = (1, 2, 4, 8, 16, 32)
 SEARCH_ZERO = (1, 2, 3)
 
@@ -464,7 +466,10 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray,
         kept = np.concatenate([kept, extra])  # after their selective: its equal comes first
     t = np.where(r["fits"], np.asarray(r["step_time_s"], dtype=float), np.inf)
     kseg = seg[kept]
-    order = np.lexsort((np.arange(len(t)), t, kseg))
+    # the fastest of each key; of equals, the first in search()'s order (layout, recompute
+    # along the chains, ZeRO stage), whatever order they were scored in
+    rank = _RECOMPUTE_ORDER[sub["recompute"]]
+    order = np.lexsort((sub["zero"], rank, sub["base"], t, kseg))
     counts = np.bincount(kseg, minlength=len(sizes))
     has = counts > 0
     kstarts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
