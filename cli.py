@@ -573,6 +573,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
               shell_complete=_complete("sites"))
 @click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
+@click.option("--price-per-gpu-hour", help="Cloud price per device-hour, replacing the "
+              "catalog's for every accelerator and year (no trend moves it): 2.5.")
 @click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
               type=click.Path(file_okay=False))
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
@@ -590,8 +592,8 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params, tokens,
                tokens_per_param, experts, top_k, shared_experts, year, price_trend,
-               frontier_cost_growth, ownership, site, pue, energy_usd_per_kwh, catalog_dir,
-               assume, team, fmt, quiet):
+               frontier_cost_growth, ownership, site, pue, energy_usd_per_kwh,
+               price_per_gpu_hour, catalog_dir, assume, team, fmt, quiet):
     """The largest training run a budget, a site, a deadline or a fleet allows."""
     from planner import inverse
 
@@ -605,7 +607,8 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
                                 tokens_per_param=tokens_per_param, experts=experts,
                                 top_k=top_k, shared_experts=shared_experts, year=year,
                                 ownership=ownership, site=site, pue=pue,
-                                energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat,
+                                energy_usd_per_kwh=energy_usd_per_kwh,
+                                price_per_gpu_hour=price_per_gpu_hour, catalog=cat,
                                 assumptions=assumptions,
                                 trends=inverse.trends_for(price_trend, frontier_cost_growth),
                                 progress=False if quiet else None, unit=unit)

@@ -47,6 +47,7 @@ from .plan.inputs import (
     parse_deadline,
     parse_gpus,
     parse_power_cap,
+    parse_price,
     parse_tokens,
     rule_shape,
     short_run_error,
@@ -288,11 +289,14 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            top_k=None, shared_experts=None,
            year=None, ownership="cloud", catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
+           price_per_gpu_hour=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
            tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto",
            **unknown) -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
-    ``energy_usd_per_kwh`` and ``unit`` (what clusters are bought in) act as in ``estimate``;
+    ``energy_usd_per_kwh``, ``price_per_gpu_hour`` (the user's own rental price, taken as
+    given for every accelerator and year: no trend moves it) and ``unit`` (what clusters are
+    bought in) act as in ``estimate``;
     ``experts``, ``top_k`` and ``shared_experts`` make the run a mixture of experts of
     ``params`` (or growing) total parameters, as ``estimate(params=...)`` shapes one, with
     ``params`` or ``tokens`` fixed (no compute-optimal ratio for a mixture of experts is taken).
@@ -358,6 +362,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                          "prices from the year they were quoted to that year)",
                          "moves nothing without --year: the catalog's prices are used as "
                          "quoted")
+    given_price = parse_price(price_per_gpu_hour) if price_per_gpu_hour is not None else None
     site_figures = {
         "pue": parse_pue(pue, "--pue") if pue is not None else None,
         "energy_usd_per_kwh": (parse_energy_usd_per_kwh(energy_usd_per_kwh,
@@ -368,7 +373,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
     args = [(cat, key, limits, rule, year_i, trends, ownership, site, site_figures, assumptions,
-             tolerance) for key in keys]
+             tolerance, given_price) for key in keys]
     with Progress(progress, len(args), "accelerators", "accelerator") as bar:
         considered = _each(args, bar)
     found = [c for c in considered if c["plan"] is not None]
@@ -494,10 +499,14 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
 
 
 def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, site_figures,
-                assumptions, tolerance) -> dict:
-    name, fig = cat.accelerator(key).cloud_price()
-    price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year, trends)
-    price_source = price_basis(name, fig, year, trends)
+                assumptions, tolerance, given_price=None) -> dict:
+    if given_price is not None:  # the user's price, as estimate takes it
+        price, price_source = given_price, "given (--price-per-gpu-hour)"
+    else:
+        name, fig = cat.accelerator(key).cloud_price()
+        price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year,
+                              trends)
+        price_source = price_basis(name, fig, year, trends)
     seen: list[tuple[float, int]] = []  # (log size, devices) of probes that ran
 
     def plan_for(x: float) -> Plan:

@@ -355,3 +355,30 @@ def test_a_ratio_beside_a_fixed_count_and_an_unmeasured_trend_are_refused():
         inverse.trends_for(price_performance_oom_per_year=5)
     a = inverse.budget(usd="10M", gpu="h100-sxm", tokens_per_param="40").to_dict()
     assert "given; compute-optimal is 20" in a["inverse"]["rule"]
+
+
+def test_a_given_price_is_the_one_every_probe_pays_and_a_lower_one_buys_more():
+    # --price-per-gpu-hour replaces the catalog's price for every accelerator and year: the
+    # plan pays it (cost = device-hours x price), a trend does not move it, and a cheaper
+    # hour buys a run at least as large under the same budget
+    kw = dict(usd="30M", gpu="h100-sxm", gpus=2048, tokens="1T", tolerance=0.1)
+    dear = inverse.budget(**kw, price_per_gpu_hour="3.0", year=2027)
+    cheap = inverse.budget(**kw, price_per_gpu_hour="1.5", year=2027)
+    for a, price in ((dear, 3.0), (cheap, 1.5)):
+        assert a.feasible and a.binding == "budget"
+        assert a.plan.assumptions["price_per_gpu_hour"] == {
+            "value": price, "source": "given (--price-per-gpu-hour)"}
+        assert a.plan.cost_usd["total"] == pytest.approx(a.plan.gpu_hours * price, rel=1e-9)
+        assert a.plan.cost_usd["total"] <= 30e6
+        assert a.considered[0]["price_per_gpu_hour"] == price
+    assert cheap.model_flops >= dear.model_flops * 1.5
+    r = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--gpu", "h100-sxm", "--gpus",
+                                     "2048", "--tokens", "1T", "--price-per-gpu-hour", "1.5",
+                                     "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["assumptions"]["price_per_gpu_hour"]["value"] == 1.5
+    for value in ("-1", "cheap", "1e9"):
+        bad = CliRunner().invoke(cli.app, ["budget", "--usd", "30M", "--price-per-gpu-hour",
+                                           value])
+        assert bad.exit_code == 2 and "--price-per-gpu-hour" in bad.output
+        assert "Traceback" not in bad.output
