@@ -44,8 +44,14 @@ SEARCH_VIRTUAL = (1, 2, 3, 4, 6, 8)
 # Full recompute of a share of the blocks the search tries where the stack can (a quarter,
 # a half, three quarters: the block method's recompute_num_layers of a stage, coarsely)
 SEARCH_SHARES = tuple(RECOMPUTE_CODES[f"full:{s}"] for s in (0.25, 0.5, 0.75))
-# each recompute code's place in the order enumerate_layouts lists a layout's variants
-_RECOMPUTE_ORDER = np.argsort(np.array([0, 1, *SEARCH_SHARES, RECOMPUTE_CODES["full"]]))
+# A layout's recompute variants as enumerate_layouts lists them, in order of more recompute
+# along each chain: none, selective, then full recompute of a growing share of the blocks
+# (_score_best keeps the first that fits of each chain); without the shares, none, selective
+# and full
+RECOMPUTE_VARIANTS = (0, 1, RECOMPUTE_CODES["full"])
+RECOMPUTE_VARIANTS_SHARES = (0, 1, *SEARCH_SHARES, RECOMPUTE_CODES["full"])
+# each recompute code's place in that order
+_RECOMPUTE_ORDER = np.argsort(np.array(RECOMPUTE_VARIANTS_SHARES))
 SEARCH_CP = (1, 2, 4, 8, 16, 32)
 SEARCH_ZERO = (1, 2, 3)
 
@@ -173,11 +179,8 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
             raise LayoutError(f"vp={fixed['virtual_stages']}: this stack runs plain 1F1B "
                               "without virtual stages; give vp=1 or another --framework")
         vps = [1]
-    # recompute variants in order of more recompute along each chain: none, selective, then
-    # full recompute of a growing share of the blocks (_score_best keeps the first that fits
-    # of each chain)
     rcs = ([RECOMPUTE_CODES[fixed["recompute"]]] if "recompute" in fixed
-           else [0, 1, *SEARCH_SHARES, FULL] if block_recompute else [0, 1, FULL])
+           else list(RECOMPUTE_VARIANTS_SHARES if block_recompute else RECOMPUTE_VARIANTS))
     zeros = [fixed["zero"]] if "zero" in fixed else list(SEARCH_ZERO)
     combos = []  # (tp, pp, dp, cp, ep), in the order the layouts are listed
     for tp in tps:
@@ -603,13 +606,13 @@ def _keep(out: Best, group: list, a, seq, hw, key_a, key_seq, memo, asm) -> None
     # the keys that leave recompute to the search: each of their layouts is also tried with
     # SEARCH_SHARES of the blocks recomputed where the stack can (counted as scored)
     free = np.array(["recompute" not in dict(g[0].fixed) for g in group])
-    counted = np.where(free & searches_shares(asm), sizes // 3 * (3 + len(SEARCH_SHARES)),
-                       sizes)
-    r, kept, best, runs, lean, in_memory = _score_best(a, seq, lay, hw, asm, sizes,
-                                                       np.repeat(free, sizes))
+    counted = np.where(free & searches_shares(asm), sizes // len(RECOMPUTE_VARIANTS)
+                       * len(RECOMPUTE_VARIANTS_SHARES), sizes)
+    r, scored, best, runs, lean, in_memory = _score_best(a, seq, lay, hw, asm, sizes,
+                                                         np.repeat(free, sizes))
     figs = ints = None
     if runs.any():
-        figs, ints = _record(r, kept, best[runs],
+        figs, ints = _record(r, scored, best[runs],
                              _subset(key_a, np.flatnonzero(runs)) if np.ndim(key_seq) else key_a,
                              key_seq[runs] if np.ndim(key_seq) else key_seq, asm)
     j = 0
