@@ -90,47 +90,46 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     q = quantized_bytes
     sb = seq_len / cp * microbatch
     h, heads = a.hidden, a.heads
+    # Bytes per token of the microbatch (x sb below), split as what sequence parallelism
+    # divides by tp (``by_seq``) and what tensor parallelism does (``by_tp``).
     kv_width = a.kv_heads * a.head_dim
     q_width = a.q_width
-    ffn_width = np.where(np.asarray(a.experts) > 0,
-                         (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
+    moe = np.asarray(a.experts) > 0
+    ffn_width = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
     gated = np.asarray(a.ffn_type) == "gated"
-    norms = 2 * 2 * sb * h                                   # inputs of the two norms
-    ln_out = q * 2 * sb * h                                  # their outputs (QKV, FC1 inputs)
-    attn = 2 * sb * q_width + 2 * 2 * sb * kv_width + q * sb * q_width  # Q, K, V, proj input
+    norms = 2 * 2 * h                                        # inputs of the two norms
+    ln_out = q * 2 * h                                       # their outputs (QKV, FC1 inputs)
+    attn = 2 * q_width + 2 * 2 * kv_width + q * q_width      # Q, K, V, proj input
     # MLA keeps the two latents (inputs of the up-projections), Q and K at the QK width
     # (RoPE dims included), V and the output projection's input at the value width.
     qk_w, v_w = a.heads * a.qk_head_dim, a.heads * a.v_dim
-    attn = np.where(np.asarray(a.kv_lora_rank) > 0,
-                    q * sb * (a.q_lora_rank + a.kv_lora_rank) + 2 * 2 * sb * qk_w
-                    + 2 * sb * v_w + q * sb * v_w, attn)
+    mla = np.asarray(a.kv_lora_rank) > 0
+    attn = np.where(mla, q * (a.q_lora_rank + a.kv_lora_rank) + 2 * 2 * qk_w + 2 * v_w
+                    + q * v_w, attn)
     # MoE: the routed experts' first GEMM keeps its input for the weight gradient, as every
     # linear layer does (Korthikanti et al. 2022, Table 2), and that input is the token
     # permuted to its experts, one copy per selected expert (Megatron-Core token permutation)
-    expert_in = np.where(np.asarray(a.experts) > 0, q * sb * a.top_k * h, 0.0)
-    fc1_out = np.where(gated, 2, 1) * 2 * sb * ffn_width     # gate+up (fused) or up
-    act_out = q * sb * ffn_width                             # activation output = FC2 input
-    dropout = 2 * sb * h * (1 if asm.dropout else 0)         # two 1-byte dropout masks
+    expert_in = np.where(moe, q * a.top_k * h, 0.0)
+    fc1_out = np.where(gated, 2, 1) * 2 * ffn_width         # gate+up (fused) or up
+    act_out = q * ffn_width                                  # activation output = FC2 input
+    dropout = 2 * h * (1 if asm.dropout else 0)              # two 1-byte dropout masks
     # Attention scores: softmax output (2 bytes), dropout mask (1) and output (2) = 5 a s^2 b
     # when materialised; FlashAttention keeps only the fp32 log-sum-exp, 4 a s b.
-    scores_full = (5 if asm.dropout else 2) * heads * sb * (seq_len / cp)
-    scores = 4 * heads * sb if asm.flash_attention else scores_full
+    scores_full = (5 if asm.dropout else 2) * heads * (seq_len / cp)
+    scores = 4 * heads if asm.flash_attention else scores_full
     code = np.asarray(recompute)
     seq_split = sequence_split(tp, asm)
-    full_layer = ((norms + ln_out + dropout) / seq_split
-                  + (attn + expert_in + fc1_out + act_out + scores) / tp)
+    full_layer = sb * ((norms + ln_out + dropout) / seq_split
+                       + (attn + expert_in + fc1_out + act_out + scores) / tp)
     # Selective: with materialised scores, recompute the attention core (Korthikanti et al.
     # 2022, sec. 5); with FlashAttention, which already keeps no scores, recompute the norms and
     # the MLP activation instead (Megatron-Core --recompute-modules layernorm, mlp activation).
-    if asm.flash_attention:
-        selective = full_layer - ln_out / seq_split - act_out / tp
-    else:
-        selective = full_layer - (scores_full - 0.0) / tp
     # MLA: selective recomputation also redoes the up-projections from the cached latents, so
     # Q, K and V are not kept (DeepSeek-V3 report sec. 3.2.3, "Recomputation of RMSNorm and MLA
     # Up-Projection").
-    selective = selective - np.where(np.asarray(a.kv_lora_rank) > 0,
-                                     (2 * 2 * sb * qk_w + 2 * sb * v_w) / tp, 0.0)
+    redone = ln_out / seq_split + act_out / tp if asm.flash_attention else scores_full / tp
+    redone = redone + np.where(mla, (2 * 2 * qk_w + 2 * v_w), 0.0) / tp
+    selective = full_layer - sb * redone
     # full recompute keeps only the input of the blocks it checkpoints (Korthikanti et al.
     # 2022, sec. 5: 2sbh, split by tp only under sequence parallelism), the whole layer's
     # activations of the others
