@@ -90,8 +90,9 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     q = quantized_bytes
     sb = seq_len / cp * microbatch
     h, heads = a.hidden, a.heads
-    # Bytes per token of the microbatch (x sb below), split as what sequence parallelism
-    # divides by tp (``by_seq``) and what tensor parallelism does (``by_tp``).
+    # Bytes per token of the microbatch, scaled by its tokens (sb) once below: the norms'
+    # inputs and outputs and the dropout masks divide by tp under sequence parallelism
+    # (seq_split), the rest by tp.
     kv_width = a.kv_heads * a.head_dim
     q_width = a.q_width
     moe = np.asarray(a.experts) > 0

@@ -48,8 +48,8 @@ SEARCH_SHARES = tuple(RECOMPUTE_CODES[f"full:{s}"] for s in (0.25, 0.5, 0.75))
 # along each chain: none, selective, then full recompute of a growing share of the blocks
 # (_score_best keeps the first that fits of each chain); without the shares, none, selective
 # and full
-RECOMPUTE_VARIANTS = (0, 1, RECOMPUTE_CODES["full"])
-RECOMPUTE_VARIANTS_SHARES = (0, 1, *SEARCH_SHARES, RECOMPUTE_CODES["full"])
+RECOMPUTE_VARIANTS = (0, 1, FULL)
+RECOMPUTE_VARIANTS_SHARES = (0, 1, *SEARCH_SHARES, FULL)
 # each recompute code's place in that order
 _RECOMPUTE_ORDER = np.argsort(np.array(RECOMPUTE_VARIANTS_SHARES))
 SEARCH_CP = (1, 2, 4, 8, 16, 32)
