@@ -340,6 +340,15 @@ def _score(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:
                     lay["virtual_stages"], lay["recompute"], lay["zero"], asm)
 
 
+def _memory(a, seq, lay: dict, hw: Hardware, asm: Assumptions) -> dict:
+    """memory.memory_breakdown over candidate layouts (arrays of architectures and hardware
+    broadcast), each at its own batch: what _score_best and search weigh before any step."""
+    mb = lay["microbatch"]
+    return memory_breakdown(a, seq, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"],
+                            lay["pp"], lay["dp"], lay["cp"], lay["ep"], lay["virtual_stages"],
+                            lay["recompute"], lay["zero"], asm, hw.quantized_bytes)
+
+
 def _record(r: dict, lay: dict, idx: np.ndarray, a, seq,
             asm: Assumptions) -> tuple[np.ndarray, np.ndarray]:
     """(figures, layouts) rows of the candidates ``idx`` of an evaluated set; ``a`` and ``seq``
@@ -403,11 +412,7 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray,
                 seqf[idx] if np.ndim(seqf) else seqf, pick(hw))
 
     def memory(sub, a_, s_, hw_):
-        mb = sub["microbatch"]
-        out = total_bytes(memory_breakdown(
-            a_, s_, mb, sub["batch_seqs"] / (sub["dp"] * mb), sub["tp"], sub["pp"], sub["dp"],
-            sub["cp"], sub["ep"], sub["virtual_stages"], sub["recompute"], sub["zero"], asm,
-            hw_.quantized_bytes))
+        out = total_bytes(_memory(a_, s_, sub, hw_, asm))
         return np.broadcast_to(np.asarray(out, dtype=float), (len(sub["tp"]),))
 
     mem = memory(lay, a, seqf, hw)
@@ -670,11 +675,7 @@ def search(key: SearchKey, asm: Assumptions) -> SearchResult:
     if not lay:
         return SearchResult({}, {}, None, 0)
     n = len(lay["tp"])
-    mb = lay["microbatch"]
-    memory = memory_breakdown(
-        key.architecture, key.seq_len, mb, lay["batch_seqs"] / (lay["dp"] * mb), lay["tp"],
-        lay["pp"], lay["dp"], lay["cp"], lay["ep"], lay["virtual_stages"], lay["recompute"],
-        lay["zero"], asm, key.hardware.quantized_bytes)
+    memory = _memory(key.architecture, key.seq_len, lay, key.hardware, asm)
     mem = np.broadcast_to(np.asarray(total_bytes(memory), dtype=float), (n,))
     # the step of the layouts that fit in memory (the others cannot run: NaN figures)
     idx = np.flatnonzero(mem <= key.hardware.hbm_bytes)
