@@ -238,8 +238,26 @@ def frontier(rows: dict, i: int) -> tuple[str, str] | None:
     failures, the batch (too few microbatches per pipeline: the critical batch size bounds data
     parallelism, McCandlish et al. 2018) or communication (Epoch AI 2024, 'Data movement
     limits to frontier model training'); None when no cause takes FRONTIER_SHARE of the time."""
-    binding, (share, why) = max(_losses(rows, i).items(), key=lambda kv: kv[1][0])
-    return (binding, why) if share >= FRONTIER_SHARE else None
+    losses = _losses(rows, i)
+    binding, (share, why, _) = max(losses.items(), key=lambda kv: kv[1][0])
+    if share < FRONTIER_SHARE:
+        return None
+    # the other causes that take FRONTIER_SHARE too: a run bound by failures at a size its
+    # batch already stretches gains little from more devices on both counts, and the batch
+    # is the lever a planner holds
+    also = [(short, shrinks) for name, (other, _, (short, shrinks))
+            in sorted(losses.items(), key=lambda kv: -kv[1][0])
+            if name != binding and other >= FRONTIER_SHARE]
+    if not also:
+        return binding, why
+    why += "; also " + " and ".join(short for short, _ in also)
+    if any(shrinks for _, shrinks in also) and "--global-batch" not in why:
+        seqs = (float(rows["workload_global_batch_tokens"][i])
+                / float(rows["workload_seq_len"][i]))
+        why += (f": a global batch larger than {seqs:,.0f} sequences shrinks "
+                + ("both" if all(shrinks for _, shrinks in also) else "the bubble")
+                + " (--global-batch, or --assume global_batch_tokens=N)")
+    return binding, why
 
 
 def size_notes(rows: dict, acc_keys) -> tuple[np.ndarray, list]:
@@ -305,8 +323,9 @@ def _factors(n: int) -> str:
 
 
 def _losses(rows: dict, i: int) -> dict:
-    """(share of the step or wall time, words) of what a run loses to failures, the pipeline
-    bubble and communication (frontier, size_notes)."""
+    """(share of the step or wall time, words, (the words as a second cause, whether a larger
+    global batch shrinks it)) of what a run loses to failures, the pipeline bubble and
+    communication (frontier, size_notes)."""
     step = float(rows["step_time_s"][i])
     comm = sum(float(rows[f"time_breakdown_s_{k}"][i]) for k in TIME_KEYS
                if k.endswith("_comm"))
@@ -317,11 +336,13 @@ def _losses(rows: dict, i: int) -> dict:
     dp, mb = int(rows["layout_dp"][i]), int(rows["layout_microbatch"][i])
     m = seqs / (dp * mb)
     mtbf_min = float(rows["reliability_mtbf_s"][i]) / 60
+    gradients = float(rows["time_breakdown_s_dp_comm"][i]) > comm / 2
     losses = {
         "reliability": (1.0 - goodput,
                         f"failures cost {1 - goodput:.0%} of wall time at {gpus:,} devices (a "
                         f"failure every {mtbf_min:,.0f} minutes); larger clusters lose more to "
-                        "failures than they gain"),
+                        "failures than they gain",
+                        (f"failures cost {1 - goodput:.0%} of wall time", False)),
         "critical_batch": (bubble / step,
                            f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
                            f"pipelines {m:,.0f} microbatches, so the pipeline bubble takes "
@@ -329,13 +350,17 @@ def _losses(rows: dict, i: int) -> dict:
                            "a larger global batch (--global-batch, or --assume "
                            "global_batch_tokens=N: how large a batch still trains as well is "
                            "the critical batch size, McCandlish et al. 2018, which the planner "
-                           "does not model)"),
+                           "does not model)",
+                           (f"the pipeline bubble takes {bubble / step:.0%} of the step "
+                            f"({m:,.0f} microbatches per pipeline)", True)),
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
                                  "is bound by data movement, not device count"
                     + (f" (mostly the gradients' reduction, once a step: a global batch larger "
                        f"than {seqs:,.0f} sequences moves less per token: --global-batch, or "
                        "--assume global_batch_tokens=N; how large still trains as well is the "
                        "critical batch size, which the planner does not model)"
-                       if float(rows["time_breakdown_s_dp_comm"][i]) > comm / 2 else "")),
+                       if gradients else ""),
+                    (f"communication takes {comm / step:.0%} of the step"
+                     + (" (mostly the gradients' reduction)" if gradients else ""), gradients)),
     }
     return losses

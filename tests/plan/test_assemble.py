@@ -278,6 +278,33 @@ def test_the_fastest_option_missing_a_deadline_is_put_down_to_its_cause(given, c
     assert binding == cause and says in why
 
 
+def test_the_other_causes_past_the_frontier_share_are_named_with_the_batch_lever():
+    # failures 30% of wall time bind; the bubble (2 s of 10: 2,048 sequences over 512
+    # pipelines, 4 microbatches each) and the gradients' reduction (1.5 s) take their share too:
+    # the batch, which the planner defaults, is the lever for both
+    rows = _rows(1, goodput=[0.7], time_breakdown_s_compute=[6.5],
+                 time_breakdown_s_pp_bubble=[2.0], time_breakdown_s_dp_comm=[1.5])
+    binding, why = frontier(rows, 0)
+    assert binding == "reliability"
+    assert why.endswith(
+        "larger clusters lose more to failures than they gain; also the pipeline bubble takes "
+        "20% of the step (4 microbatches per pipeline) and communication takes 15% of the step "
+        "(mostly the gradients' reduction): a global batch larger than 2,048 sequences shrinks "
+        "both (--global-batch, or --assume global_batch_tokens=N)")
+    # communication by tensor parallelism alone: the batch shrinks the bubble only
+    rows = _rows(1, goodput=[0.7], time_breakdown_s_compute=[6.5],
+                 time_breakdown_s_pp_bubble=[2.0], time_breakdown_s_tp_comm=[1.5])
+    assert frontier(rows, 0)[1].endswith(
+        "and communication takes 15% of the step: a global batch larger than 2,048 sequences "
+        "shrinks the bubble (--global-batch, or --assume global_batch_tokens=N)")
+    # the main cause already names the batch: the lever is not said twice
+    rows = _rows(1, goodput=[0.85], time_breakdown_s_compute=[6.0],
+                 time_breakdown_s_pp_bubble=[4.0])
+    binding, why = frontier(rows, 0)
+    assert binding == "critical_batch" and why.count("--global-batch") == 1
+    assert why.endswith("; also failures cost 15% of wall time")
+
+
 def test_no_cause_below_the_frontier_share():
     assert FRONTIER_SHARE == 0.1
     # bubble 9%, failures 5%: no cause takes a tenth of the time
