@@ -279,6 +279,14 @@ def test_params_with_experts_refuses_an_incomplete_or_conflicting_moe(flags, say
     refused("estimate", "--params", "400B", "--tokens", "1T", *flags, says=says)
 
 
+def test_budget_with_experts_alone_asks_for_top_k_without_naming_estimate_s_flag():
+    # budget shapes the MoE from the parameter count it grows: --params is not what is missing
+    refused("budget", "--usd", "100M", "--tokens", "10T", "--experts", "64",
+            says="--top-k: is missing beside --experts; accepted: --experts and --top-k "
+                 "together (a mixture of experts shaped from its parameter count by the MoE "
+                 "rule)")
+
+
 def test_params_with_experts_below_the_rule_s_reach_names_the_count():
     refused("estimate", "--params", "100M", "--tokens", "10B", "--experts", "64", "--top-k",
             "4", says="--params: '100M' is below what the shape rule reaches with 64 experts")

@@ -79,8 +79,8 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
     for need in ("experts", "top_k"):
         if need not in shape:
             given = next(iter(shape))
-            raise InputError(flag(need), None, "--experts and --top-k together with --params "
-                             "(a mixture of experts from its parameter count)",
+            raise InputError(flag(need), None, "--experts and --top-k together (a mixture of "
+                             "experts shaped from its parameter count by the MoE rule)",
                              f"is missing beside {flag(given)}")
     experts, top_k = shape["experts"], shape["top_k"]  # whole and positive (parse_int_count)
     if top_k > experts:
