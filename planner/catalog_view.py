@@ -8,16 +8,18 @@ import math
 from tabulate import tabulate
 
 from .errors import CatalogError
+from .specs import DERIVED_RESERVED_RATE
 from .units import fmt_count, fmt_fixed
 
 
 def _price(acc) -> tuple[str, str]:
-    """The price per device-hour a plan charges (Accelerator.cloud_price: contract where the
-    catalog has one, else on-demand), and which it is."""
+    """The price per device-hour a plan charges (Accelerator.cloud_price: the catalog's
+    contract price, else one derived from on-demand), and which it is."""
     name, fig = acc.cloud_price()
     if fig is None:
         return "n/a", "unknown"
-    return fmt_fixed(fig.value, "{:,.2f}"), ("contract" if "contract" in name else "on-demand")
+    return fmt_fixed(fig.value, "{:,.2f}"), ("derived contract" if name == DERIVED_RESERVED_RATE
+                                             else "contract")
 
 
 def catalog_table(cat, kinds) -> str:
@@ -116,6 +118,12 @@ def catalog_show(cat, kind: str, key: str) -> str:
                              ref.get("source", "")))
         else:
             rows.append((k, v, "", ""))
+    if kind == "accelerators":
+        name, fig = item.cloud_price()
+        if name == DERIVED_RESERVED_RATE:  # what a plan rents at, where the file has no figure
+            rows.append(("rents at (derived contract)",
+                         f"{fig.value:,.2f} [{fig.low:,.2f}-{fig.high:,.2f}]", fig.confidence,
+                         fig.source.split("; on-demand: ")[0]))
     title = f"{kind[:-1]} {key} ({cat.path(kind, key)})"
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
                                    tablefmt="simple", maxcolwidths=[None, 40, None, 70])

@@ -40,6 +40,34 @@ class Figure:
     note: str | None = None
 
 
+# A contract (reserved) price per device-hour as a share of the on-demand one, where the
+# catalog has on-demand alone: Google Cloud TPU pricing's 1-year committed-use prices are 30%
+# below on-demand for v5e ($0.84 vs $1.20), v5p ($2.94 vs $4.20) and Trillium ($1.89 vs $2.70);
+# the range spans the catalog's other pairs: AWS EC2 Capacity Blocks p4d (A100 40GB) $1.84
+# against on-demand $4.10 (0.45) and the SemiAnalysis 1-year H100 neocloud contract index
+# $2.35 against the on-demand median $2.95 (0.80). tests/test_catalog_prices.py holds these to
+# the catalog's figures.
+RESERVED_PER_ON_DEMAND = 0.70
+RESERVED_PER_ON_DEMAND_RANGE = (0.45, 0.80)
+DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"
+
+
+def contract_from_on_demand(key: str, on_demand: Figure) -> Figure:
+    """The contract price derived from an on-demand figure (RESERVED_PER_ON_DEMAND), its range
+    the on-demand range times the ratio's."""
+    low, high = RESERVED_PER_ON_DEMAND_RANGE
+    return Figure(
+        on_demand.value * RESERVED_PER_ON_DEMAND,
+        f"derived: {key} on-demand ${on_demand.value:,.2f} x {RESERVED_PER_ON_DEMAND:g}, the "
+        "1-year committed-use share of on-demand in Google Cloud TPU pricing (v5e, v5p, "
+        f"Trillium; {low:g}-{high:g} over the catalog's contract and on-demand pairs); "
+        f"on-demand: {on_demand.source}",
+        on_demand.as_of, "D",
+        (on_demand.low if on_demand.low is not None else on_demand.value) * low,
+        (on_demand.high if on_demand.high is not None else on_demand.value) * high,
+        "no contract price in the catalog: derived from on-demand")
+
+
 @dataclass(frozen=True)
 class Accelerator:
     key: str
@@ -73,16 +101,22 @@ class Accelerator:
 
     def cloud_price(self) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
-        (reserved) price where the catalog has one, else on-demand; (None, None) when unknown.
+        (reserved) price where the catalog has one at or below its on-demand price, else one
+        derived from on-demand (contract_from_on_demand); (None, None) when unknown.
         A multi-month training run is rented by contract, which 1-3 year reservations price
-        below on-demand (AWS EC2 Capacity Blocks and Savings Plans pricing pages); where the
-        catalog's contract figure is above its on-demand one (H200: a 2024 AWS capacity block
-        at $5.41 against 2026 neocloud on-demand at $3.50), the renter takes the cheaper."""
+        below on-demand (Google Cloud TPU committed-use and AWS EC2 Capacity Blocks pricing
+        pages), so every accelerator is priced on that one basis and a comparison between
+        accelerators does not set one's contract against another's on-demand list. A contract
+        figure above its on-demand one (H200: a 2024 AWS capacity block at $5.41 against 2026
+        neocloud on-demand at $3.50) is a different market and era, not a reservation of the
+        on-demand offer: on-demand's derived contract is the renter's price."""
         contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
         if contract is not None and not (on_demand is not None and on_demand < contract):
             return "cloud_contract_usd_per_hour", self.figures.get("cloud_contract_usd_per_hour")
         if on_demand is not None:
-            return "cloud_on_demand_usd_per_hour", self.figures.get("cloud_on_demand_usd_per_hour")
+            return DERIVED_RESERVED_RATE, contract_from_on_demand(
+                self.key, self.figures.get("cloud_on_demand_usd_per_hour")
+                or Figure(on_demand, "", ""))
         return None, None
 
     def peak(self, precision: str) -> float:

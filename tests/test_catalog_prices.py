@@ -1,0 +1,88 @@
+"""Every accelerator is rented on one basis, the contract (reserved) price: the catalog's
+where it has one at or below on-demand, else derived from on-demand by the share the catalog's
+own contract and on-demand pairs show (planner/specs.py RESERVED_PER_ON_DEMAND)."""
+
+import statistics
+
+import pytest
+
+import planner
+from planner.catalog import catalog
+from planner.specs import (
+    DERIVED_RESERVED_RATE,
+    RESERVED_PER_ON_DEMAND,
+    RESERVED_PER_ON_DEMAND_RANGE,
+    Figure,
+    contract_from_on_demand,
+)
+
+
+def _pairs():
+    """contract / on-demand of every accelerator whose catalog file has both, the contract at
+    or below on-demand (a reservation of the same offer)."""
+    out = {}
+    for acc in catalog().all("accelerators"):
+        c, od = acc.cloud_contract_usd_per_hour, acc.cloud_on_demand_usd_per_hour
+        if c is not None and od is not None and c <= od:
+            out[acc.key] = c / od
+    return out
+
+
+def test_the_share_is_google_s_committed_use_price_and_its_range_spans_the_catalog_pairs():
+    pairs = _pairs()
+    # Google Cloud TPU 1-year committed use: 30% below on-demand for v5e, v5p and Trillium
+    for key in ("tpu-v5e", "tpu-v5p", "tpu-v6e"):
+        assert pairs[key] == pytest.approx(RESERVED_PER_ON_DEMAND, abs=0.005), key
+    low, high = RESERVED_PER_ON_DEMAND_RANGE
+    assert min(pairs.values()) == pytest.approx(low, abs=0.005)  # A100 40GB capacity block
+    assert max(pairs.values()) == pytest.approx(high, abs=0.005)  # H100 contract index
+    assert low <= statistics.median(pairs.values()) <= high
+
+
+def test_a_derived_contract_is_on_demand_times_the_share_with_both_ranges():
+    od = Figure(5.50, "a listing", "2026", "S", low=4.50, high=7.25)
+    fig = contract_from_on_demand("b200", od)
+    assert fig.value == pytest.approx(3.85)
+    assert (fig.low, fig.high) == pytest.approx((4.50 * 0.45, 7.25 * 0.80))
+    assert fig.confidence == "D" and fig.as_of == "2026"
+    assert "b200 on-demand $5.50 x 0.7" in fig.source and fig.source.endswith("a listing")
+    # an on-demand figure without a range: the ratio's range about its value
+    bare = contract_from_on_demand("x", Figure(2.0, "s", "2025"))
+    assert (bare.low, bare.high) == pytest.approx((0.90, 1.60))
+
+
+def test_every_priced_accelerator_rents_at_a_contract_price():
+    cat = catalog()
+    for acc in cat.all("accelerators"):
+        name, fig = acc.cloud_price()
+        if acc.cloud_on_demand_usd_per_hour is None and acc.cloud_contract_usd_per_hour is None:
+            assert (name, fig) == (None, None)
+            continue
+        c, od = acc.cloud_contract_usd_per_hour, acc.cloud_on_demand_usd_per_hour
+        if c is not None and (od is None or c <= od):
+            assert (name, fig.value) == ("cloud_contract_usd_per_hour", c), acc.key
+        else:  # no contract, or one above on-demand (H200's 2024 capacity block)
+            assert name == DERIVED_RESERVED_RATE, acc.key
+            assert fig.value == pytest.approx(od * RESERVED_PER_ON_DEMAND), acc.key
+            assert fig.value < od and fig.low <= fig.value <= fig.high
+
+
+def test_a_comparison_of_accelerators_prices_each_on_the_contract_basis():
+    # was: H100 at its $2.35 contract against B200 and MI300X at their on-demand list prices
+    plan = planner.estimate(params="70B", tokens="2T", gpu="b200", gpus=1024)
+    price = plan.assumptions["price_per_gpu_hour"]
+    assert price["value"] == pytest.approx(5.50 * 0.70)
+    assert price["source"].startswith("derived: b200 on-demand $5.50 x 0.7")
+    # cost is device-hours x that price
+    assert plan.cost_usd["by_method"]["cloud"] == pytest.approx(plan.gpu_hours * 3.85,
+                                                                 rel=1e-9)
+
+
+def test_hardware_show_names_the_derived_rate_a_plan_rents_at():
+    from planner.catalog_view import catalog_show
+
+    text = catalog_show(catalog(), "accelerators", "b200")
+    assert "rents at (derived contract)   3.85 [2.02-5.60]" in text
+    assert "derived: b200 on-demand $5.50 x 0.7" in text
+    # a catalog contract price is the file's own figure: no derived line
+    assert "rents at" not in catalog_show(catalog(), "accelerators", "h100-sxm")
