@@ -252,12 +252,37 @@ def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> st
     acc, gpus = inst.accelerator[i], int(inst.gpus[i])
     within = any(k not in limits for k in inst.limits.active())
     if len(limits) == 1:
-        return breach_text(limits[0], float(inst.need(limits[0])[i]),
+        text = breach_text(limits[0], float(inst.need(limits[0])[i]),
                            inst.cap(limits[0], i), acc, gpus, within)
+        return text + (_untried_between(inst, limits[0], i) if within else "")
     texts = [_amounts(k, float(inst.need(k)[i]), inst.cap(k, i), acc, gpus) for k in limits]
     needs = ", ".join(f"{need} ({cap})" for need, cap in texts)
     return (f"relaxing {' and '.join(limits)} together: {gpus:,} x {acc}"
             f"{' meeting the other limits' if within else ''} needs {needs}")
+
+
+def _untried_between(inst: SizingInstance, limit: str, i: int) -> str:
+    """'; sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes 152.3 days but
+    breaks the budget)': where the next larger size tried of option i's accelerator needs less
+    of the relaxed ``limit`` but breaks another, the least ``limit`` within the others lies
+    between the two, at a size a sizing's walk (which tries sizes by their days alone:
+    plan/options.walk) did not reach; "" when there is none."""
+    need = np.asarray(inst.need(limit), dtype=float)
+    gpus = np.asarray(inst.gpus, dtype=float)
+    mine = np.asarray(inst.accelerator) == inst.accelerator[i]
+    above = np.flatnonzero(mine & (gpus > gpus[i]) & (need < need[i]))
+    if limit == "max_gpus" or not above.size:
+        return ""
+    j = int(above[np.argmin(gpus[above])])
+    broken_ = [b.limit for b in violations(inst, j, ignore=(limit,))]
+    if not broken_:
+        return ""
+    need_text, _ = _amounts(limit, float(need[j]), inst.cap(limit, j), inst.accelerator[j],
+                            int(gpus[j]))
+    verb = {"deadline": "takes", "budget": "costs"}.get(limit, "needs")
+    return (f"; sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x {inst.accelerator[i]} "
+            f"were not tried ({int(gpus[j]):,} {verb} {need_text} but breaks the "
+            f"{' and '.join(broken_)})")
 
 
 def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> list[Breach]:

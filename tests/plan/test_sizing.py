@@ -145,6 +145,25 @@ def test_several_single_relaxations_best_first():
     assert "or: needs 63.0 MW" in s.reason
 
 
+def test_a_relaxed_deadline_names_the_untried_sizes_before_the_next_that_breaks_another():
+    # deadline alone within 40 MW: b200 16,384 (77 days); b200 32,768 is faster (47 days) but
+    # draws 63 MW, so the fastest size within 40 MW lies between the two, untried
+    s = solve(table(deadline_days=60, power_cap_mw=40))
+    assert s.reason.startswith(
+        "the fastest plan takes 77.0 days (16,384 x b200, meeting the other limits), deadline "
+        "60.0 days; sizes between 16,384 and 32,768 x b200 were not tried (32,768 takes 47.0 "
+        "days but breaks the power); or: needs 63.0 MW")
+    # the largest size of its accelerator, or the deadline alone given: nothing to add
+    s = solve(table(deadline_days=40))
+    assert "were not tried" not in s.reason
+    # a relaxed budget: the cheapest plan meeting the deadline, smaller sizes being slower,
+    # has no faster untried size above it to name
+    s = solve(table(deadline_days=100, budget_usd=80e6))
+    assert s.reason.startswith("the cheapest plan costs $95.0M (16,384 x b200, meeting the "
+                               "other limits), budget $80.0M")
+    assert "were not tried" not in s.reason
+
+
 # --- integer resolution: conservative rounding, exact limits kept --------------------------
 
 def test_option_exactly_at_the_limit_is_allowed():
