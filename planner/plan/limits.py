@@ -264,9 +264,10 @@ def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> st
 def _untried_between(inst: SizingInstance, limit: str, i: int) -> str:
     """'; sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes 152.3 days but
     breaks the budget)': where the next larger size tried of option i's accelerator needs less
-    of the relaxed ``limit`` but breaks another, the least ``limit`` within the others lies
-    between the two, at a size a sizing's walk (which tries sizes by their days alone:
-    plan/options.walk) did not reach; "" when there is none."""
+    of the relaxed ``limit`` but breaks the budget, the least ``limit`` within the budget lies
+    between the two, at a size a sizing's walk did not reach: the walk tries sizes by their
+    days alone (plan/options.walk), and turns the power cap, --max-gpus and inventory into
+    sizes it tries (plan/estimate._caps), but no budget; "" when there is none."""
     need = np.asarray(inst.need(limit), dtype=float)
     gpus = np.asarray(inst.gpus, dtype=float)
     mine = np.asarray(inst.accelerator) == inst.accelerator[i]
@@ -275,7 +276,7 @@ def _untried_between(inst: SizingInstance, limit: str, i: int) -> str:
         return ""
     j = int(above[np.argmin(gpus[above])])
     broken_ = [b.limit for b in violations(inst, j, ignore=(limit,))]
-    if not broken_:
+    if "budget" not in broken_:
         return ""
     need_text, _ = _amounts(limit, float(need[j]), inst.cap(limit, j), inst.accelerator[j],
                             int(gpus[j]))

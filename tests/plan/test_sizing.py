@@ -145,17 +145,19 @@ def test_several_single_relaxations_best_first():
     assert "or: needs 63.0 MW" in s.reason
 
 
-def test_a_relaxed_deadline_names_the_untried_sizes_before_the_next_that_breaks_another():
-    # deadline alone within 40 MW: b200 16,384 (77 days); b200 32,768 is faster (47 days) but
-    # draws 63 MW, so the fastest size within 40 MW lies between the two, untried
-    s = solve(table(deadline_days=60, power_cap_mw=40))
+def test_a_relaxed_deadline_names_the_untried_sizes_before_the_next_over_the_budget():
+    # deadline alone within $100M: b200 16,384 (77 days, $95M); b200 32,768 is faster (47
+    # days) but costs $105M, so the fastest size within the budget lies between the two, at a
+    # size the walk (which sizes by days, not money) never tried
+    s = solve(table(deadline_days=40, budget_usd=100e6))
     assert s.reason.startswith(
         "the fastest plan takes 77.0 days (16,384 x b200, meeting the other limits), deadline "
-        "60.0 days; sizes between 16,384 and 32,768 x b200 were not tried (32,768 takes 47.0 "
-        "days but breaks the power); or: needs 63.0 MW")
-    # the largest size of its accelerator, or the deadline alone given: nothing to add
-    s = solve(table(deadline_days=40))
-    assert "were not tried" not in s.reason
+        "40.0 days; sizes between 16,384 and 32,768 x b200 were not tried (32,768 takes 47.0 "
+        "days but breaks the budget)")
+    # the next size breaks the power cap, whose size the walk tries (estimate._caps): nothing
+    # to add; nor with the deadline alone
+    assert "were not tried" not in solve(table(deadline_days=60, power_cap_mw=40)).reason
+    assert "were not tried" not in solve(table(deadline_days=40)).reason
     # a relaxed budget: the cheapest plan meeting the deadline, smaller sizes being slower,
     # has no faster untried size above it to name
     s = solve(table(deadline_days=100, budget_usd=80e6))
