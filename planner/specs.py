@@ -7,6 +7,7 @@ their names carry (USD per hour, per kWh, per MW), since that is how they are qu
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
@@ -53,18 +54,25 @@ DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"
 
 
 def contract_from_on_demand(key: str, on_demand: Figure) -> Figure:
-    """The contract price derived from an on-demand figure (RESERVED_PER_ON_DEMAND), its range
-    the on-demand range times the ratio's."""
-    low, high = RESERVED_PER_ON_DEMAND_RANGE
+    """The contract price derived from an on-demand figure (RESERVED_PER_ON_DEMAND). Its range
+    joins the on-demand figure's and the ratio's, independent, as log half-widths added in
+    quadrature (the root-sum-square of independent relative uncertainties: JCGM 100:2008,
+    'Guide to the expression of uncertainty in measurement', 5.1.6), each side apart."""
+    ratio_low, ratio_high = RESERVED_PER_ON_DEMAND_RANGE
+    value = on_demand.value * RESERVED_PER_ON_DEMAND
+    od_low = on_demand.low if on_demand.low is not None else on_demand.value
+    od_high = on_demand.high if on_demand.high is not None else on_demand.value
+    down = math.hypot(math.log(on_demand.value / od_low),
+                      math.log(RESERVED_PER_ON_DEMAND / ratio_low))
+    up = math.hypot(math.log(od_high / on_demand.value),
+                    math.log(ratio_high / RESERVED_PER_ON_DEMAND))
     return Figure(
-        on_demand.value * RESERVED_PER_ON_DEMAND,
+        value,
         f"derived: {key} on-demand ${on_demand.value:,.2f} x {RESERVED_PER_ON_DEMAND:g}, the "
         "1-year committed-use share of on-demand in Google Cloud TPU pricing (v5e, v5p, "
-        f"Trillium; {low:g}-{high:g} over the catalog's contract and on-demand pairs); "
-        f"on-demand: {on_demand.source}",
-        on_demand.as_of, "D",
-        (on_demand.low if on_demand.low is not None else on_demand.value) * low,
-        (on_demand.high if on_demand.high is not None else on_demand.value) * high,
+        f"Trillium; {ratio_low:g}-{ratio_high:g} over the catalog's contract and on-demand "
+        f"pairs); on-demand: {on_demand.source}",
+        on_demand.as_of, "D", value * math.exp(-down), value * math.exp(up),
         "no contract price in the catalog: derived from on-demand")
 
 

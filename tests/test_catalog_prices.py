@@ -2,6 +2,7 @@
 where it has one at or below on-demand, else derived from on-demand by the share the catalog's
 own contract and on-demand pairs show (planner/specs.py RESERVED_PER_ON_DEMAND)."""
 
+import math
 import statistics
 
 import pytest
@@ -43,7 +44,11 @@ def test_a_derived_contract_is_on_demand_times_the_share_with_both_ranges():
     od = Figure(5.50, "a listing", "2026", "S", low=4.50, high=7.25)
     fig = contract_from_on_demand("b200", od)
     assert fig.value == pytest.approx(3.85)
-    assert (fig.low, fig.high) == pytest.approx((4.50 * 0.45, 7.25 * 0.80))
+    # each side's log half-widths, on-demand's and the ratio's, added in quadrature
+    down = math.hypot(math.log(5.50 / 4.50), math.log(0.70 / 0.45))
+    up = math.hypot(math.log(7.25 / 5.50), math.log(0.80 / 0.70))
+    assert (fig.low, fig.high) == pytest.approx((3.85 * math.exp(-down), 3.85 * math.exp(up)))
+    assert (fig.low, fig.high) == pytest.approx((2.370, 5.233), abs=0.001)
     assert fig.confidence == "D" and fig.as_of == "2026"
     assert "b200 on-demand $5.50 x 0.7" in fig.source and fig.source.endswith("a listing")
     # an on-demand figure without a range: the ratio's range about its value
@@ -82,7 +87,7 @@ def test_hardware_show_names_the_derived_rate_a_plan_rents_at():
     from planner.catalog_view import catalog_show
 
     text = catalog_show(catalog(), "accelerators", "b200")
-    assert "rents at (derived contract)   3.85 [2.02-5.60]" in text
+    assert "rents at (derived contract)   3.85 [2.37-5.07]" in text  # on-demand 4.50-7.00
     assert "derived: b200 on-demand $5.50 x 0.7" in text
     # a catalog contract price is the file's own figure: no derived line
     assert "rents at" not in catalog_show(catalog(), "accelerators", "h100-sxm")
