@@ -254,35 +254,32 @@ def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> st
     if len(limits) == 1:
         text = breach_text(limits[0], float(inst.need(limits[0])[i]),
                            inst.cap(limits[0], i), acc, gpus, within)
-        return text + (_untried_between(inst, limits[0], i) if within else "")
+        return text + (_untried_between(inst, i) if within and limits == ("deadline",)
+                       else "")
     texts = [_amounts(k, float(inst.need(k)[i]), inst.cap(k, i), acc, gpus) for k in limits]
     needs = ", ".join(f"{need} ({cap})" for need, cap in texts)
     return (f"relaxing {' and '.join(limits)} together: {gpus:,} x {acc}"
             f"{' meeting the other limits' if within else ''} needs {needs}")
 
 
-def _untried_between(inst: SizingInstance, limit: str, i: int) -> str:
+def _untried_between(inst: SizingInstance, i: int) -> str:
     """'; sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes 152.3 days but
-    breaks the budget)': where the next larger size tried of option i's accelerator needs less
-    of the relaxed ``limit`` but breaks the budget, the least ``limit`` within the budget lies
-    between the two, at a size a sizing's walk did not reach: the walk tries sizes by their
-    days alone (plan/options.walk), and turns the power cap, --max-gpus and inventory into
-    sizes it tries (plan/estimate._caps), but no budget; "" when there is none."""
-    need = np.asarray(inst.need(limit), dtype=float)
-    gpus = np.asarray(inst.gpus, dtype=float)
+    breaks the budget)': where option i is the fastest within the other limits and the next
+    larger size tried of its accelerator is faster but over the budget, the fastest within
+    the budget lies between the two, at a size the sizing's walk did not reach: the walk
+    tries sizes by their days alone (plan/options.walk), and turns the power cap, --max-gpus
+    and inventory into sizes it tries (plan/estimate._caps), but no budget; "" otherwise."""
+    days, gpus = inst.training_days, inst.gpus
     mine = np.asarray(inst.accelerator) == inst.accelerator[i]
-    above = np.flatnonzero(mine & (gpus > gpus[i]) & (need < need[i]))
-    if limit == "max_gpus" or not above.size:
+    above = np.flatnonzero(mine & (gpus > gpus[i]) & (days < days[i]))
+    if not above.size:
         return ""
     j = int(above[np.argmin(gpus[above])])
-    broken_ = [b.limit for b in violations(inst, j, ignore=(limit,))]
+    broken_ = [b.limit for b in violations(inst, j, ignore=("deadline",))]
     if "budget" not in broken_:
         return ""
-    need_text, _ = _amounts(limit, float(need[j]), inst.cap(limit, j), inst.accelerator[j],
-                            int(gpus[j]))
-    verb = {"deadline": "takes", "budget": "costs"}.get(limit, "needs")
     return (f"; sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x {inst.accelerator[i]} "
-            f"were not tried ({int(gpus[j]):,} {verb} {need_text} but breaks the "
+            f"were not tried ({int(gpus[j]):,} takes {fmt_days(float(days[j]))} but breaks the "
             f"{' and '.join(broken_)})")
 
 
