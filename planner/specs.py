@@ -119,12 +119,16 @@ class Accelerator:
         neocloud on-demand at $3.50) is a different market and era, not a reservation of the
         on-demand offer: on-demand's derived contract is the renter's price."""
         contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
+
+        def figure(name: str, value: float) -> Figure:
+            # the file's sourced figure; a bare one where the object was built without files
+            return self.figures.get(name) or Figure(value, "", "")
+
         if contract is not None and not (on_demand is not None and on_demand < contract):
-            return "cloud_contract_usd_per_hour", self.figures.get("cloud_contract_usd_per_hour")
+            return "cloud_contract_usd_per_hour", figure("cloud_contract_usd_per_hour", contract)
         if on_demand is not None:
             return DERIVED_RESERVED_RATE, contract_from_on_demand(
-                self.key, self.figures.get("cloud_on_demand_usd_per_hour")
-                or Figure(on_demand, "", ""))
+                self.key, figure("cloud_on_demand_usd_per_hour", on_demand))
         return None, None
 
     def peak(self, precision: str) -> float:

@@ -91,3 +91,13 @@ def test_hardware_show_names_the_derived_rate_a_plan_rents_at():
     assert "derived: b200 on-demand $5.50 x 0.7" in text
     # a catalog contract price is the file's own figure: no derived line
     assert "rents at" not in catalog_show(catalog(), "accelerators", "h100-sxm")
+
+
+def test_an_accelerator_built_without_files_still_rents_at_its_prices():
+    # a library user's Accelerator with prices but no sourced figures: both bases answer
+    from dataclasses import replace
+
+    bare = replace(catalog().accelerator("h100-sxm"), figures={})
+    assert bare.cloud_price()[1].value == 2.35  # its contract price, not None
+    od_only = replace(bare, cloud_contract_usd_per_hour=None)
+    assert od_only.cloud_price()[1].value == pytest.approx(2.95 * 0.70)
