@@ -243,6 +243,7 @@ EXAMPLES = {
         "planner estimate --params 1T --tokens 15T --deadline 120d --power-cap 100MW \\",
         "                 --gpu h100-sxm,b200,mi300x --format json",
         "planner estimate --params 405B --tokens 15T --gpus 16384 --uncertainty",
+        "planner estimate --params 1T --tokens 15T --sensitivity training_days",
         "planner estimate --params 1T --experts 64 --top-k 4 --tokens 15T   # a mixture of "
         "experts"),
     "validate": _examples("planner validate", "planner validate --format json",
@@ -363,6 +364,12 @@ def app(ctx):
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
 @click.option("--seed", type=int, default=0, help="Seed of the uncertainty Monte Carlo (with "
               "--uncertainty).")
+@click.option("--sensitivity", type=click.Choice(["cost_usd", "training_days", "gpu_hours"]),
+              is_flag=False, flag_value="cost_usd", default=None,
+              help="Tornado: the plan's cost_usd (alone: the default), training_days or "
+                   "gpu_hours at each end of every assumption's documented range and of the "
+                   "catalog price, on the plan's own cluster, largest swing first, each end "
+                   "naming a limit it breaks (table or json).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
 @click.option("--quiet", "-q", is_flag=True,
@@ -378,7 +385,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
              seq_len, global_batch, precision, gpu, gpus, network, site,
              catalog_dir, layout, deadline, budget, power_cap, max_gpus, objective, ownership,
              price_per_gpu_hour, pue, energy_usd_per_kwh, framework, team, assume,
-             uncertainty, seed, fmt, inventory, quiet, plot_path, unit):
+             uncertainty, seed, sensitivity, fmt, inventory, quiet, plot_path, unit):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -389,6 +396,9 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  rope_head_dim=rope_head_dim, v_head_dim=v_head_dim)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
+    if sensitivity and fmt == "csv":
+        _fail("--sensitivity: a tornado is a table of rows, not one CSV row; use --format "
+              "table or json", option="--sensitivity", accepted="--format table or json")
     _writable(plot_path, "--plot", suffixes=CHART_SUFFIXES)
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
@@ -398,7 +408,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
         seed = None  # the built-in 0, or a house default that only a Monte Carlo would use
     try:
         assumptions, filed = _assumptions(ctx, assume)
-        plan = planner.estimate(
+        inputs = dict(
             params=params, tokens=tokens, workload=workload, gpu=gpu, gpus=gpus,
             network=network, site=site, layout=layout, deadline=deadline, budget=budget,
             power_cap=power_cap, max_gpus=max_gpus, objective=objective, ownership=ownership,
@@ -406,12 +416,19 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
             price_per_gpu_hour=price_per_gpu_hour, pue=pue,
             energy_usd_per_kwh=energy_usd_per_kwh, catalog=cat, ffn_type=ffn_type,
             seq_len=seq_len, global_batch=global_batch, precision=precision,
-            framework=framework, team=team, uncertainty=uncertainty, seed=seed,
-            curve=bool(plot_path),
-            progress=False if quiet else None, assumptions=assumptions, **shape)
+            framework=framework, team=team, assumptions=assumptions, **shape)
+        plan = planner.estimate(**inputs, uncertainty=uncertainty, seed=seed,
+                                curve=bool(plot_path), progress=False if quiet else None)
+        tornado = None
+        if sensitivity:
+            from planner.sensitivity import sensitivity_answer
+
+            tornado = sensitivity_answer(sensitivity, plan, **inputs)
     except (InputError, LayoutError, CatalogError) as exc:
         _fail(exc)
     d = _with_origins(ctx, plan.to_dict(), filed)
+    if tornado is not None:
+        d["sensitivity"] = tornado
     _emit(d, fmt, answer_csv, report.plan_table)
     if plot_path:
         from planner import charts

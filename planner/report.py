@@ -152,6 +152,8 @@ def plan_table(plan: dict) -> str:
             lines.append("chance of keeping to the limits (share of the draws): " + ", ".join(
                 f"{k.replace('_', ' ')} {fmt_pct(v) if v is not None else 'n/a'}"
                 for k, v in plan["within_limits"].items()))
+    if plan.get("sensitivity"):
+        lines += ["", sensitivity_table(plan["sensitivity"])]
     if plan.get("alternatives"):
         alt = []
         for a in plan["alternatives"]:
@@ -165,6 +167,40 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+# How the tornado shows an assumption's range (planner/sensitivity.py); others to 4 figures.
+_RANGE_TEXT = {
+    "restart_s": lambda x: f"{x / 60:g} min",
+    "price_per_gpu_hour": lambda x: f"{fmt_money(x)}/device-h",
+    "energy_usd_per_kwh": lambda x: f"${x:g}/kWh",
+    "tp_comm_overlap": fmt_pct,
+    "failure_rate_per_device_hour": lambda x: f"{x:.2g}/device-h",
+    "realisation_residual": lambda x: f"x{x:.2f}",
+}
+_QUANTITY_TEXT = {"cost_usd": fmt_money, "training_days": lambda x: fmt_fixed(x, "{:,.1f} d"),
+                  "gpu_hours": fmt_count}
+
+
+def sensitivity_table(tornado: dict) -> str:
+    """`planner estimate --sensitivity`'s tornado: each assumption's range, the plan's figure
+    at each end on its own cluster, and the limit an end breaks; the largest swing first."""
+    quantity, rows = tornado["quantity"], tornado["rows"]
+    value = _QUANTITY_TEXT[quantity]
+    if not rows:
+        return f"sensitivity of {quantity}: none (the plan has no figures on a cluster to vary)"
+    out = []
+    for r in rows:
+        text = _RANGE_TEXT.get(r["assumption"], lambda x: f"{x:.4g}")
+        broken = [f"{end}: {r[f'breaks_at_{end}']}" for end in ("low", "high")
+                  if r.get(f"breaks_at_{end}")]
+        out.append((r["assumption"], f"{text(r['low'])} - {text(r['high'])}",
+                    value(r["at_low"]), value(r["at_high"]), ", ".join(broken)))
+    head = (f"sensitivity of {quantity} (plan: {value(rows[0]['base'])}, on its cluster; "
+            "realisation_residual: the fitted 10-90% over the expected)")
+    return (head + "\n" + tabulate(out, headers=["assumption", "range", "at low", "at high",
+                                                 "breaks"], tablefmt="simple",
+                                   disable_numparse=True))
 
 
 def _capex_text(plan: dict) -> str:

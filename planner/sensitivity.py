@@ -6,8 +6,14 @@ from __future__ import annotations
 import math
 
 from .assumptions import DEFAULT
+from .catalog import Catalog
+from .catalog import catalog as load_catalog
 from .errors import InputError
+from .model.uncertainty import within_limits
 from .plan.estimate import estimate
+from .plan.inputs import parse_budget, parse_deadline, parse_power_cap
+from .plan.result import clean_json
+from .units import SECONDS_PER_DAY
 
 _GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
 
@@ -34,20 +40,40 @@ QUANTITIES = ("cost_usd", "training_days", "gpu_hours")
 KEYWORD_INPUTS = ("pue", "energy_usd_per_kwh")
 
 
-def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | None = None,
-                ranges: dict | None = None, **estimate_kwargs) -> list[dict]:
+def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | None = None,
+                fixed_cluster: bool = False, plan=None, **estimate_kwargs) -> list[dict]:
     """Tornado table: the plan's ``quantity`` ("cost_usd" total, "training_days",
     "gpu_hours") at the low and high end of each assumption's range, largest swing first; an
-    end at which no plan meets the limits (nan) ranks first, as the largest swing there is.
+    end with no figure (nan) ranks first, as the largest swing there is.
     A range that leaves out the plan's own value (a site's energy price above the US range) is
     widened to it, and says so. The realisation residual's fitted 10-90% range is a bar of its
     own, on the plan's cluster (with realisation off, none). ``price_range`` adds the cloud
     price per device-hour of the plan's accelerator (the one chosen, when several are
-    compared) as a factor."""
+    compared) as a factor: (low, high), or "catalog" for the range of the catalog figure the
+    plan rents at (none for an owned cluster or a price given).
+
+    ``fixed_cluster`` false: each end is planned afresh under the same limits (a sized run is
+    sized again), and an end that no plan meets reads nan. True: each end runs on the plan's
+    own accelerator and device count (its layout searched again), the question a team asks of
+    the cluster it has chosen; the figure is read even where it breaks a limit the plan was
+    held to (a sized plan's default deadline too). Either way each row names the limit an end
+    breaks (``breaks_at_low``, ``breaks_at_high``: "deadline", "budget", "power_cap", or
+    the binding limit of an end no plan meets; None). ``plan``: the plan these inputs give,
+    when the caller has it already (not planned again)."""
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
     base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
+    base_plan = plan if plan is not None else estimate(
+        alternatives=False, assumptions=base_asm, **estimate_kwargs)
+    limits = _limits(base_plan, estimate_kwargs)
+    if fixed_cluster and base_plan.cluster:
+        # the plan's cluster, held to the limits the plan was held to (a sized plan's default
+        # deadline given, so that an end past it says so)
+        estimate_kwargs = {**estimate_kwargs, "gpu": base_plan.cluster["accelerator"],
+                           "gpus": base_plan.cluster["gpus"], "max_gpus": None}
+        if limits["deadline"] is not None:
+            estimate_kwargs["deadline"] = limits["deadline"] * SECONDS_PER_DAY
 
     def plan_with(changes: dict | None = None, **given):
         """The plan with ``changes`` to the assumptions and ``given`` inputs (its figures
@@ -55,26 +81,39 @@ def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | N
         return estimate(alternatives=False, assumptions={**base_asm, **(changes or {})},
                         **{**estimate_kwargs, **given})
 
-    def value(plan) -> float:
-        if not plan.feasible or plan.training_days is None:
+    def value(p) -> float:
+        if p.training_days is None or not (p.feasible or fixed_cluster):
             return math.nan
-        return plan.cost_usd["total"] if quantity == "cost_usd" else getattr(plan, quantity)
+        x = p.cost_usd["total"] if quantity == "cost_usd" else getattr(p, quantity)
+        return math.nan if x is None else x  # a price unknown: no cost
 
-    base_plan = plan_with()
+    def breaks(p) -> str | None:
+        if p.training_days is None or not p.feasible:
+            return p.binding
+        return _broken(limits, p.training_days, p.cost_usd["total"], p.power_mw)
+
     base = value(base_plan)
     rows = []
+
+    def row(name, low, high, ends, why):
+        lo, hi = (value(p) for p in ends)
+        rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
+                     "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base,
+                     "breaks_at_low": breaks(ends[0]), "breaks_at_high": breaks(ends[1])})
+
     for name, (low, high, why) in ranges.items():
         if name in KEYWORD_INPUTS:  # the plan's own figure (site's or given) inside the range
             own = base_plan.assumptions.get(name, {}).get("value")
             if isinstance(own, (int, float)) and not low <= own <= high:
                 low, high = min(low, own), max(high, own)
                 why = f"{why}; widened to the plan's own {own:g}"
-            lo, hi = value(plan_with(**{name: low})), value(plan_with(**{name: high}))
+            row(name, low, high, (plan_with(**{name: low}), plan_with(**{name: high})), why)
         else:
-            lo, hi = value(plan_with({name: low})), value(plan_with({name: high}))
-        rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
-                     "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base})
-    rel = base_plan.realisation if base_plan.feasible else None
+            row(name, low, high, (plan_with({name: low}), plan_with({name: high})), why)
+    # the residual's bar needs the plan's figures: a feasible plan's, or, on its own cluster,
+    # those of a plan that breaks a limit
+    rel = base_plan.realisation if (base_plan.feasible or fixed_cluster) \
+        and base_plan.training_days is not None else None
     if rel and rel.get("multiplier") and rel["p90_multiplier"] > rel["p10_multiplier"]:
         # the realisation residual's fitted 10-90% range (model/realisation.py) on the plan's
         # own cluster (none with realisation off): days, device-hours and both costs are
@@ -82,21 +121,80 @@ def sensitivity(quantity: str = "cost_usd", price_range: tuple[float, float] | N
         # plan's figure x its multiplier's ratio
         low, high = (rel["p10_multiplier"] / rel["multiplier"],
                      rel["p90_multiplier"] / rel["multiplier"])
+        days, cost = base_plan.training_days, base_plan.cost_usd["total"]
         rows.append({"assumption": "realisation_residual", "low": low, "high": high,
                      "at_low": base * low, "at_high": base * high, "swing": base * (high - low),
                      "why": f"how whole runs realise against their ideal: the fitted 10-90% "
                             f"range, x{rel['p10_multiplier']:.2f}-x{rel['p90_multiplier']:.2f} "
                             f"the ideal wall time against the expected x{rel['multiplier']:.2f} "
-                            "(docs/validation.md), on the plan's cluster", "base": base})
+                            "(docs/validation.md), on the plan's cluster", "base": base,
+                     "breaks_at_low": _broken(limits, days * low, cost * low,
+                                              base_plan.power_mw),
+                     "breaks_at_high": _broken(limits, days * high, cost * high,
+                                               base_plan.power_mw)})
+    if isinstance(price_range, str):
+        if price_range != "catalog":
+            raise InputError("price_range", price_range, '(low, high) in USD per device-hour '
+                             'or "catalog"')
+        price_range = _catalog_price_range(base_plan, estimate_kwargs, base_asm)
     if price_range is not None:
         # the price of the plan's accelerator: with several compared, another one at the same
         # price would answer a different question
         pin = {"gpu": base_plan.cluster["accelerator"]} if base_plan.cluster else {}
-        lo = value(plan_with(price_per_gpu_hour=price_range[0], **pin))
-        hi = value(plan_with(price_per_gpu_hour=price_range[1], **pin))
-        rows.append({"assumption": "price_per_gpu_hour", "low": price_range[0],
-                     "high": price_range[1], "at_low": lo, "at_high": hi,
-                     "swing": abs(hi - lo), "why": "cloud price per device-hour"
-                     + (f" of {pin['gpu']}" if pin else ""), "base": base})
-    # an end that breaks the plan (nan) first, then the largest swing
+        row("price_per_gpu_hour", price_range[0], price_range[1],
+            (plan_with(price_per_gpu_hour=price_range[0], **pin),
+             plan_with(price_per_gpu_hour=price_range[1], **pin)),
+            "cloud price per device-hour" + (f" of {pin['gpu']}" if pin else ""))
+    # an end with no figure (nan) first, then the largest swing
     return sorted(rows, key=lambda r: -r["swing"] if math.isfinite(r["swing"]) else -math.inf)
+
+
+def _limits(plan, kwargs: dict) -> dict:
+    """The limits a plan was held to: {deadline (days), budget (USD), power_cap (MW)}, each
+    None when not given; a sized plan's default deadline counts (its sizing says it)."""
+    sized = (plan.sizing or {}).get("limits") or {}
+    given = {"deadline": kwargs.get("deadline"), "budget": kwargs.get("budget"),
+             "power_cap": kwargs.get("power_cap")}
+    return {"deadline": (parse_deadline(given["deadline"]) / SECONDS_PER_DAY
+                         if given["deadline"] is not None else sized.get("deadline_days")),
+            "budget": (parse_budget(given["budget"]) if given["budget"] is not None
+                       else sized.get("budget_usd")),
+            "power_cap": (parse_power_cap(given["power_cap"]) / 1e6
+                          if given["power_cap"] is not None else sized.get("power_cap_mw"))}
+
+
+def _broken(limits: dict, days, cost_usd, power_mw) -> str | None:
+    """The first limit (deadline, budget, power cap) these figures break, or None
+    (uncertainty.within_limits on the one outcome)."""
+    kept = within_limits({"training_days": [days], "cost_usd": [cost_usd],
+                          "power_mw": [power_mw]}, limits["deadline"], limits["budget"],
+                         limits["power_cap"]) or {}
+    return next((name for name, share in kept.items() if share < 1), None)
+
+
+def _catalog_price_range(plan, kwargs: dict, changed: dict) -> tuple[float, float] | None:
+    """The low and high of the catalog price a cloud plan rents at (Accelerator.cloud_price,
+    the range the Monte Carlo draws, ``changed`` the assumptions a caller changed); None for
+    an owned plan, a given price or no figure."""
+    if (not plan.cluster or kwargs.get("ownership", "cloud") != "cloud"
+            or kwargs.get("price_per_gpu_hour") is not None):
+        return None
+    cat = kwargs.get("catalog")
+    cat = cat if isinstance(cat, Catalog) else load_catalog(cat)
+    _, fig = cat.accelerator(plan.cluster["accelerator"]).cloud_price()
+    if fig is None or fig.value is None:
+        return None
+    # a missing end as the Monte Carlo draws it (uncertainty.triangular): the value x (1 -/+
+    # the assumptions' price_relative_range)
+    rel = float(changed.get("price_relative_range", DEFAULT.price_relative_range))
+    return (float(fig.low if fig.low is not None else fig.value * (1 - rel)),
+            float(fig.high if fig.high is not None else fig.value * (1 + rel)))
+
+
+def sensitivity_answer(quantity: str, plan, **estimate_kwargs) -> dict:
+    """What ``planner estimate --sensitivity`` adds to a plan's JSON: the tornado of
+    ``quantity`` on the plan's own cluster with the catalog price as a bar
+    ({quantity, fixed_cluster, rows}; an unknown figure null)."""
+    rows = sensitivity(quantity, price_range="catalog", fixed_cluster=True, plan=plan,
+                       **estimate_kwargs) if plan.cluster and plan.training_days else []
+    return clean_json({"quantity": quantity, "fixed_cluster": True, "rows": rows})

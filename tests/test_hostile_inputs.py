@@ -87,6 +87,9 @@ def commands(draw) -> list[str]:
         args += [flag, draw(FLAGS[flag])]
     if draw(st.integers(0, 5)) == 0:
         args.append("--uncertainty")
+    if draw(st.integers(0, 5)) == 0:  # a tornado: bare (cost), a quantity, or a bad one
+        args += ["--sensitivity", *draw(st.sampled_from(
+            [[], ["training_days"], ["gpu_hours"], ["days"], [""]]))]
     return args
 
 
@@ -131,6 +134,10 @@ def sane(d: dict) -> None:
     for q in ("p10", "p50", "p90"):
         for name, x in (d.get(q) or {}).items():
             assert not known(x) or (math.isfinite(x) and x >= 0), (q, name, x)
+    for row in (d.get("sensitivity") or {}).get("rows", []):
+        for end in ("at_low", "at_high", "base"):
+            x = row[end]
+            assert not known(x) or (math.isfinite(x) and x >= 0), (row["assumption"], end, x)
 
 
 @settings(max_examples=EXAMPLES, deadline=None,

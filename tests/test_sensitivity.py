@@ -1,0 +1,157 @@
+"""`planner estimate --sensitivity`: the tornado of a plan on its own cluster
+(planner/sensitivity.py with fixed_cluster=True), its catalog price bar and the limits each end
+breaks."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+import planner
+from planner.assumptions import DEFAULT
+from planner.sensitivity import SENSITIVITY_RANGES, sensitivity, sensitivity_answer
+
+SIZED = dict(params="70B", tokens="2T", gpu="h100-sxm")  # sized to the default 120 days
+
+
+@pytest.fixture(scope="module")
+def sized_plan():
+    return planner.estimate(**SIZED, alternatives=False)
+
+
+def _run(*args):
+    return CliRunner().invoke(cli.app, ["estimate", *args])
+
+
+def test_an_end_at_the_plans_own_value_gives_the_plans_figure(sized_plan):
+    # the plan's cluster run again with nothing changed reads the sized plan's figure exactly,
+    # for each quantity (the pinned count, its layout searched again, is the same plan)
+    g = DEFAULT.gemm_efficiency
+    for quantity in ("cost_usd", "training_days", "gpu_hours"):
+        rows = sensitivity(quantity, ranges={"gemm_efficiency": (g, g, "same")},
+                           fixed_cluster=True, plan=sized_plan, **SIZED)
+        row = next(r for r in rows if r["assumption"] == "gemm_efficiency")
+        base = (sized_plan.cost_usd["total"] if quantity == "cost_usd"
+                else getattr(sized_plan, quantity))
+        assert row["at_low"] == pytest.approx(base, rel=1e-12)
+        assert row["at_high"] == pytest.approx(base, rel=1e-12)
+        assert row["base"] == pytest.approx(base, rel=1e-12)
+
+
+def test_on_its_cluster_an_end_past_the_default_deadline_is_read_and_named(sized_plan):
+    rows = {r["assumption"]: r for r in sensitivity("training_days", fixed_cluster=True,
+                                                     plan=sized_plan, **SIZED)}
+    assert sized_plan.sizing["limits"]["deadline_days"] == 120
+    for r in rows.values():  # every end: a figure, and "deadline" exactly where it is past 120
+        for end in ("low", "high"):
+            days = r[f"at_{end}"]
+            assert math.isfinite(days) and days > 0
+            assert (r[f"breaks_at_{end}"] == "deadline") == (days > 120 * (1 + 1e-12))
+    # a lower GEMM efficiency slows the plan's own cluster past its deadline; planned afresh
+    # (the default), the sizing buys more devices instead and stays inside it
+    low = rows["gemm_efficiency"]
+    assert low["at_low"] > 120 and low["breaks_at_low"] == "deadline"
+    fresh = {r["assumption"]: r for r in sensitivity("training_days", **SIZED)}
+    assert fresh["gemm_efficiency"]["at_low"] <= 120
+    assert fresh["gemm_efficiency"]["breaks_at_low"] is None
+    # the realisation's bar: the plan's days x the fitted 10% and 90% over the expected
+    rel = sized_plan.realisation
+    bar = rows["realisation_residual"]
+    assert bar["at_high"] == pytest.approx(
+        sized_plan.training_days * rel["p90_multiplier"] / rel["multiplier"], rel=1e-12)
+
+
+def test_the_catalog_price_bar_is_the_range_the_plan_rents_at(sized_plan):
+    # H100 SXM rents at its $2.35 contract price, low $1.70 (its catalog figure) and no high:
+    # the Monte Carlo's +25% (price_relative_range), $2.9375; a cloud cost is device-hours x
+    # price, so each end is the plan's cost x price / $2.35
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", price_range="catalog",
+                                                     fixed_cluster=True, plan=sized_plan,
+                                                     **SIZED)}
+    price = rows["price_per_gpu_hour"]
+    assert (price["low"], price["high"]) == pytest.approx((1.70, 2.35 * 1.25))
+    base = sized_plan.cost_usd["total"]
+    assert price["at_low"] == pytest.approx(base * 1.70 / 2.35, rel=1e-9)
+    assert price["at_high"] == pytest.approx(base * 1.25, rel=1e-9)
+    # no price bar for an owned cluster, or for a price the user gave
+    for kw in (dict(ownership="owned"), dict(price_per_gpu_hour=2.0)):
+        plan = planner.estimate(**SIZED, **kw, alternatives=False)
+        names = [r["assumption"] for r in sensitivity("cost_usd", price_range="catalog",
+                                                      fixed_cluster=True, plan=plan,
+                                                      **SIZED, **kw)]
+        assert "price_per_gpu_hour" not in names and "gemm_efficiency" in names
+    with pytest.raises(planner.InputError, match="price_range"):
+        sensitivity("cost_usd", price_range="list", plan=sized_plan, **SIZED)
+
+
+def test_a_budget_an_end_breaks_is_named():
+    # $2.2M holds the plan's cost ($1.90M at $2.35/device-h) but not its end at $3
+    kw = dict(params="70B", tokens="2T", gpus=1024, gpu="h100-sxm", budget="2.2M")
+    plan = planner.estimate(**kw, alternatives=False)
+    assert plan.feasible
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", price_range=(1.0, 3.0),
+                                                     fixed_cluster=True, plan=plan, **kw)}
+    price = rows["price_per_gpu_hour"]
+    assert price["breaks_at_low"] is None and price["breaks_at_high"] == "budget"
+    assert price["at_high"] > 2.2e6 >= price["at_low"]
+    assert rows["realisation_residual"]["breaks_at_high"] == "budget"
+
+
+def test_a_plan_without_figures_has_no_rows():
+    plan = planner.estimate(params="10T", tokens="1T", gpus=8, alternatives=False)
+    assert not plan.feasible and plan.training_days is None
+    assert sensitivity_answer("cost_usd", plan, params="10T", tokens="1T", gpus=8) == {
+        "quantity": "cost_usd", "fixed_cluster": True, "rows": []}
+    r = _run("--params", "10T", "--tokens", "1T", "--gpus", "8", "--sensitivity")
+    assert r.exit_code == 0
+    assert "sensitivity of cost_usd: none (the plan has no figures on a cluster" in r.output
+
+
+def test_the_command_line_tornado():
+    r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity")
+    assert r.exit_code == 0, r.output
+    assert "sensitivity of cost_usd (plan: $1.87M, on its cluster" in r.output
+    table = r.output.split("sensitivity of cost_usd")[1].split("\n\n")[0]
+    assert "price_per_gpu_hour" in table and "$1.70/device-h - $2.94/device-h" in table
+    assert "restart_s" in table and "2 min - 30 min" in table
+    r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity",
+             "training_days", "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    t = d["sensitivity"]
+    assert t["quantity"] == "training_days" and t["fixed_cluster"] is True
+    names = [row["assumption"] for row in t["rows"]]
+    assert set(names) == set(SENSITIVITY_RANGES) | {"realisation_residual",
+                                                    "price_per_gpu_hour"}
+    swings = [row["swing"] for row in t["rows"]]
+    assert swings == sorted(swings, reverse=True)
+    assert all(row["base"] == pytest.approx(d["training_days"]) for row in t["rows"])
+    # without the flag there is no key; with CSV, a clear refusal
+    plain = json.loads(_run("--params", "70B", "--tokens", "2T", "--format", "json").output)
+    assert "sensitivity" not in plain
+    r = _run("--params", "70B", "--tokens", "2T", "--sensitivity", "--format", "csv")
+    assert r.exit_code == 2
+    assert "--sensitivity: a tornado is a table of rows, not one CSV row" in r.output
+    r = _run("--params", "70B", "--tokens", "2T", "--sensitivity", "days")
+    assert r.exit_code == 2 and "'days' is not one of" in r.output
+
+
+def test_the_quote_of_docs_uncertainty_is_the_commands_output():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "uncertainty.md").read_text()
+    block = doc.split("$ planner estimate --params 70B --tokens 2T --gpu h100-sxm "
+                      "--sensitivity training_days\n")[1].split("\n\n")[0]
+    quoted = [line.split() for line in block.splitlines()[2:] if "..." not in line]
+    r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity",
+             "training_days")
+    shown = [line.split() for line in r.output.splitlines()]
+    assert len(quoted) == 4 and all(row in shown for row in quoted)
+    assert "sensitivity of training_days (plan: 115.1 d, on its cluster;" in r.output
+    # and the 1T run's 30-minute restart, +57% to the days on 38,400 devices
+    rows = {row["assumption"]: row for row in sensitivity(
+        "training_days", fixed_cluster=True, params="1T", tokens="15T")}
+    assert "at 38,400 devices a 30-minute restart\nadds 57% to the days" in doc
+    restart = rows["restart_s"]
+    assert round(100 * (restart["at_high"] / restart["base"] - 1)) == 57
