@@ -364,9 +364,9 @@ class FleetSchedule:
         from tabulate import tabulate
 
         d, spec = self.to_dict(), self.spec
-        runs = (f"{len(spec.runs) + len(self.unplaced)} runs ({len(spec.runs)} placed)"
-                if self.unplaced else f"{len(spec.runs)} runs")
-        head = [f"fleet: {len(spec.sites)} sites, {runs}, "
+        runs = (f"{_many(len(spec.runs) + len(self.unplaced), 'run')} ({len(spec.runs)} "
+                "placed)" if self.unplaced else _many(len(spec.runs), "run"))
+        head = [f"fleet: {_many(len(spec.sites), 'site')}, {runs}, "
                 f"{spec.start} to {spec.last_day_text()} in {self.instance.steps} steps of "
                 f"{spec.step_days} days; {len(self.instance.options)} options "
                 f"({self.estimate_calls} estimates, {self.estimate_s:,.1f} s)",
@@ -407,8 +407,8 @@ class FleetSchedule:
 
     def __repr__(self) -> str:
         sol = self.solution
-        head = (f"FleetSchedule({sol.status}, {len(sol.placements)} of {len(self.spec.runs)} "
-                f"runs on {len(self.spec.sites)} sites")
+        head = (f"FleetSchedule({sol.status}, {len(sol.placements)} of "
+                f"{_many(len(self.spec.runs), 'run')} on {_many(len(self.spec.sites), 'site')}")
         if sol.placements:
             late = sol.weighted_lateness_steps * self.spec.step_days
             return head + f", weighted lateness {late:,} days, cost ${sol.cost_usd / 1e6:,.1f}M)"
@@ -643,3 +643,8 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         binding, reason = _diagnose(spec_all, inst_all, dropped, spec.settings)
     return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s,
                          unplaced if sol.placements else ())
+
+
+def _many(n: int, noun: str) -> str:
+    """'1 site', '3 sites'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
