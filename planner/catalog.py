@@ -27,7 +27,7 @@ from .catalog_schema import (
     SCHEMAS,
     SITE,
 )
-from .errors import FLAGS, CatalogError, InputError, UnknownKeyError, did_you_mean
+from .errors import FLAGS, CatalogError, InputError, UnknownKeyError, did_you_mean, toml_problem
 from .schema import SchemaError, Table, check
 from .specs import (
     MOE_RULE_FIELDS,
@@ -304,7 +304,7 @@ def read_toml(path: Path) -> dict:
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML ({exc})") from None
+        raise CatalogError(f"{path}: {toml_problem(exc, path)}") from None
     except UnicodeDecodeError:
         raise CatalogError(f"{path}: not valid TOML (not UTF-8 text)") from None
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from .assumptions import parse_overrides
-from .errors import InputError, did_you_mean
+from .errors import InputError, did_you_mean, toml_problem
 
 __all__ = ["Setting", "Config", "search_paths", "load", "annotate", "effective", "ENV",
            "FILE_NAME", "SECTIONS"]
@@ -150,7 +150,7 @@ def _read(path: Path) -> dict:
                          f"cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), str(path), "TOML (docs/interface.md, 'Config files')",
-                         f"is not valid TOML ({exc})") from None
+                         toml_problem(exc, path)) from None
 
 
 def _text(value) -> str:

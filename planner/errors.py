@@ -7,10 +7,12 @@ names the input, the value given and the accepted form.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Iterable
 
 __all__ = ["InputError", "LayoutError", "CatalogError", "UnknownKeyError", "USER_ERRORS",
-           "FLAGS", "error_text", "did_you_mean", "unknown_keyword"]
+           "FLAGS", "error_text", "did_you_mean", "unknown_keyword", "toml_problem"]
 
 
 class InputError(ValueError):
@@ -53,6 +55,26 @@ class CatalogError(ValueError):
 
     def __reduce__(self):  # travels between processes (sweep workers)
         return type(self), (str(self), self.option, self.accepted)
+
+
+# Two settings joined on one line by ';' (a compact example's notation: start = "2027-01";
+# end = "2028-12"), which TOML does not take.
+_JOINED = re.compile(r"""^[^#\n]*["'\d\]}]\s*;\s*[A-Za-z_][\w-]*\s*=""", re.M)
+
+
+def toml_problem(exc: Exception, source=None) -> str:
+    """A TOML parse error in a user's words: 'is not valid TOML (what the parser says)', and
+    where a line of ``source`` (the TOML text, or a path to it) joins two settings with ';',
+    that TOML takes one a line."""
+    text = source
+    if source is not None and not isinstance(source, str):  # a path: its text, as it reads
+        try:
+            text = Path(source).read_text(errors="replace")
+        except OSError:
+            text = None
+    hint = ("; TOML takes one key = value a line, and ';' does not separate them"
+            if text is not None and _JOINED.search(text) else "")
+    return f"is not valid TOML ({exc}){hint}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -209,3 +209,28 @@ def test_an_option_missing_its_value_is_named(capsys):
     error = json.loads(out)["error"]
     assert code == 2 and error["option"] == "--params"
     assert "requires an argument" in error["message"]
+
+
+def test_settings_joined_by_a_semicolon_are_named_as_what_toml_refuses(capsys, tmp_path):
+    # a compact example's notation ('start = "2027-01"; end = "2028-12"') copied into a file
+    # read as an opaque parser message; each TOML input now says what is wrong with it
+    joined = 'start = "2027-01"; end = "2027-12"\n'
+    hint = "TOML takes one key = value a line, and ';' does not separate them"
+    fleet, spec, workload = (tmp_path / n for n in ("fleet.toml", "spec.toml", "w.toml"))
+    fleet.write_text(joined)
+    spec.write_text('[fixed]\ntokens = "15T"; gpu = "h100-sxm"\n')
+    workload.write_text('name = "x"; kind = "dense"\n')
+    for args in (("schedule", str(fleet)), ("sweep", str(spec), "-o", str(tmp_path / "o")),
+                 ("estimate", "--workload", str(workload), "--tokens", "1T")):
+        code, out, err = run(capsys, *args)
+        assert code == 2 and "is not valid TOML" in out + err and hint in out + err, args
+    # another mistake gets the parser's words alone
+    fleet.write_text("start = = 1\n")
+    code, out, err = run(capsys, "schedule", str(fleet))
+    assert code == 2 and "is not valid TOML" in out + err and hint not in out + err
+    from planner.errors import toml_problem
+    from planner.many.spec import SpecError, load_spec
+
+    with pytest.raises(SpecError, match="does not separate them"):
+        load_spec('[axes]\nparams = ["7B"]; gpus = [8]\n')
+    assert "does not separate" not in toml_problem(ValueError("x"), 'a = "1;2"\n# b; c = 1\n')

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
+from ..errors import toml_problem
 from ..plan.inputs import resolve_workload
 from ..schema import AnyOf, Boolean, Key, List, Number, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
@@ -242,7 +243,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                              "does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError("FLEET.toml", str(source), "TOML (see docs/interface.md, Fleet spec)",
-                             f"is not valid TOML ({exc})") from None
+                             toml_problem(exc, path)) from None
     elif isinstance(source, Mapping):
         data = dict(source)
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError, is_workload_file
-from ..errors import LayoutError, did_you_mean
+from ..errors import LayoutError, did_you_mean, toml_problem
 from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
 from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
@@ -186,14 +186,14 @@ def load_spec(spec, base: Path | None = None) -> Spec:
                             f"cannot be read ({exc.strerror})") from None
         except tomllib.TOMLDecodeError as exc:
             raise SpecError("SPEC.toml", str(spec), "TOML with [fixed], [axes] and [zip]",
-                            f"is not valid TOML ({exc})") from None
+                            toml_problem(exc, path)) from None
         return _spec(data, path.resolve().parent)
     if isinstance(spec, str):
         try:
             return _spec(tomllib.loads(spec), base or Path.cwd())
         except tomllib.TOMLDecodeError as exc:
             raise SpecError("spec", spec[:40], "TOML with [fixed], [axes] and [zip]",
-                            f"is not valid TOML ({exc})") from None
+                            toml_problem(exc, spec)) from None
     if isinstance(spec, dict):
         return _spec(spec, base or Path.cwd())
     raise SpecError("spec", repr(spec)[:40], "a TOML file, TOML text or a dict", "is not a spec")
