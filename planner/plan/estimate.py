@@ -76,6 +76,9 @@ from .result import Plan, checked, empty_plan
 
 # The cost methods of model.run.outcome, in its order.
 METHODS = ("cloud", "owned")
+# A size is listed beside a sized plan's choice when it moves the days or the cost by at least
+# this share (less is not a choice a buyer would turn on).
+TRADE_MIN_SHARE = 0.05
 # Assumptions every plan reports (beyond those it fell back on, which it reports as used).
 REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
             "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "checkpoint_async",
@@ -431,6 +434,8 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
     alternatives = _alternatives(w, opts, i, asm, choice) if with_alternatives else []
     if with_alternatives and given:
         alternatives += _smaller(w, opts, i, asm, METHODS.index(method))
+    elif with_alternatives:
+        alternatives += _trade_sizes(opts, i, choice)
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
         workload=workload, cluster=cluster, layout=opts.best.layout(i),
@@ -484,6 +489,66 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
                     "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
                     "note": "next-best layout on the same cluster"})
     return _other_accelerators(opts, i, choice) + out
+
+
+def _trade_sizes(opts: Options, i: int, choice: Choice) -> list[dict]:
+    """A sized plan's trade between days and money, along the sizes its sizing tried on the
+    chosen accelerator: the cheapest that finishes sooner and the soonest, both within every
+    limit, and the cheapest within every limit but the deadline (what the deadline costs).
+    Each differs from the choice by at least TRADE_MIN_SHARE in days or cost; sizes the
+    sizing did not try are not claimed."""
+    if choice.summary is None or not choice.feasible:
+        return []
+    rows = np.flatnonzero(opts.fits & (opts.side == opts.side[i]))
+    within = instance_of(opts, rows, choice.limits, choice.objective).meets()
+    but_deadline = instance_of(opts, rows, replace(choice.limits, deadline_days=None),
+                               choice.objective).meets()
+    days = np.asarray(opts.cols["training_days"], dtype=float)
+    cost = np.asarray(opts.cols["cost_usd_total"], dtype=float)
+    d0, c0 = float(days[i]), float(cost[i])
+    sooner = [int(j) for j, ok in zip(rows, within) if ok and days[j] < d0 * (1 - TRADE_MIN_SHARE)]
+    picks = []
+    if sooner:
+        soonest = min(sooner, key=lambda j: (days[j], opts.gpus[j]))
+        priced = [j for j in sooner if math.isfinite(cost[j])]
+        cheapest = min(priced, key=lambda j: (cost[j], days[j])) if priced else soonest
+        picks += [(cheapest, "the cheapest size tried that finishes sooner")]
+        if soonest != cheapest:
+            picks += [(soonest, "the soonest size tried within the limits")]
+    # what the deadline costs: under the cost objective, the cheapest size that keeps the
+    # other limits (the time objective asked for the soonest, not for a slower cheaper run)
+    if math.isfinite(c0) and choice.objective == "cost" \
+            and choice.limits.deadline_days is not None:
+        cheaper = [int(j) for j, ok in zip(rows, but_deadline)
+                   if ok and math.isfinite(cost[j]) and cost[j] < c0 * (1 - TRADE_MIN_SHARE)]
+        if cheaper:
+            picks += [(min(cheaper, key=lambda j: (cost[j], days[j])),
+                       "the cheapest size tried within the other limits")]
+    acc = opts.sides[int(opts.side[i])].acc.key
+    out = []
+    for j, what in picks:
+        change = [_change(days[j] / d0, "sooner", "longer", "the days")]
+        if math.isfinite(cost[j]) and math.isfinite(c0):
+            change += [_change(cost[j] / c0, "less cost", "more cost", "the cost")]
+        deadline = choice.limits.deadline_days
+        late = (f", {days[j] - deadline:,.0f} days past the deadline"
+                if deadline is not None and days[j] > deadline else "")
+        out.append({"accelerator": acc, "gpus": int(opts.gpus[j]),
+                    "layout": opts.best.layout(j), "training_days": float(days[j]),
+                    "mfu": float(opts.cols["mfu"][j]),
+                    "cost_usd_total": float(cost[j]) if math.isfinite(cost[j]) else None,
+                    "note": f"{what}: {', '.join(change)}{late}"})
+    return out
+
+
+def _change(ratio: float, down: str, up: str, what: str) -> str:
+    """A ratio to the chosen plan's figure in words: '20% sooner', '3% more cost', 'the same
+    cost' (within half a percent), '2.5x the days'."""
+    if ratio >= 2:
+        return f"{ratio:.1f}x {what}"
+    if abs(ratio - 1) < 0.005:
+        return f"the same {what.split()[-1]}"
+    return f"{abs(ratio - 1):.0%} {down if ratio < 1 else up}"
 
 
 def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:

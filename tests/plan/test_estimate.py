@@ -16,6 +16,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 import planner
+from planner import report
 from planner.errors import InputError
 from planner.model.flops import model_flops_per_token
 from planner.plan.result import FIGURES
@@ -179,3 +180,43 @@ def test_a_plan_assumes_the_best_public_stack_of_its_accelerator(gpu, stack):
     given = planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64, framework=other)
     assert given.assumptions["framework"]["value"] == other
     assert given.assumptions["framework"]["source"].startswith("given (--framework)")
+
+
+def test_a_sized_plan_lists_the_sizes_that_trade_days_for_money():
+    # the sizes the sizing tried (plan.sizing's options) give the trade a buyer asks about:
+    # how much sooner for how much more, and what the deadline costs; each pick checked
+    # against the options by hand
+    plan = planner.estimate(params="1T", tokens="15T")
+    o = plan.sizing["options"]
+    d0, c0 = plan.training_days, plan.cost_usd["total"]
+    opts = [dict(gpus=g, days=d, cost=c, ok=ok)
+            for a, g, d, c, ok in zip(o["accelerator"], o["gpus"], o["training_days"],
+                                      o["cost_usd"], o["meets_limits"])
+            if a == "h100-sxm" and d is not None]
+    trade = {a["note"].split(":")[0]: a for a in plan.alternatives
+             if a["note"].startswith("the ")}
+    sooner = [x for x in opts if x["ok"] and x["days"] < 0.95 * d0]
+    cheapest = trade["the cheapest size tried that finishes sooner"]
+    assert cheapest["gpus"] == min(sooner, key=lambda x: x["cost"])["gpus"]
+    soonest = trade["the soonest size tried within the limits"]
+    assert soonest["gpus"] == min(sooner, key=lambda x: x["days"])["gpus"]
+    assert soonest["training_days"] < cheapest["training_days"] < 0.95 * d0 <= 120
+    # what the deadline costs: the cheapest size of all, past the 120 days the choice meets
+    cheap = trade["the cheapest size tried within the other limits"]
+    assert cheap["cost_usd_total"] == pytest.approx(min(x["cost"] for x in opts))
+    assert cheap["cost_usd_total"] < 0.95 * c0 and cheap["training_days"] > 120
+    days_past = f"{cheap['training_days'] - 120:,.0f} days past the deadline"
+    assert cheap["note"].endswith(days_past)
+    for a in (cheapest, soonest, cheap):
+        assert a["accelerator"] == "h100-sxm" and a["layout"]["tp"] >= 1
+        lay = a["layout"]
+        assert lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == a["gpus"]
+    pct = round(100 * (1 - cheapest["training_days"] / d0))
+    assert f"{pct}% sooner" in cheapest["note"]
+    # the table shows them; a plan of a given size, and the time objective's soonest plan,
+    # list no such sizes (the given size lists smaller ones when they finish sooner)
+    assert "the soonest size tried within the limits" in report.plan_table(plan.to_dict())
+    given = planner.estimate(params="1T", tokens="15T", gpus=38400)
+    assert not any(a["note"].startswith("the ") for a in given.alternatives)
+    fastest = planner.estimate(params="70B", tokens="2T", objective="time", max_gpus=4096)
+    assert not any(a["note"].startswith("the ") for a in fastest.alternatives)
