@@ -527,9 +527,6 @@ def _trade_sizes(opts: Options, i: int, choice: Choice) -> list[dict]:
     acc = opts.sides[int(opts.side[i])].acc.key
     out = []
     for j, what in picks:
-        change = [_change(days[j] / d0, "sooner", "longer", "the days")]
-        if math.isfinite(cost[j]) and math.isfinite(c0):
-            change += [_change(cost[j] / c0, "less cost", "more cost", "the cost")]
         deadline = choice.limits.deadline_days
         late = (f", {days[j] - deadline:,.0f} days past the deadline"
                 if deadline is not None and days[j] > deadline else "")
@@ -537,7 +534,7 @@ def _trade_sizes(opts: Options, i: int, choice: Choice) -> list[dict]:
                     "layout": opts.best.layout(j), "training_days": float(days[j]),
                     "mfu": float(opts.cols["mfu"][j]),
                     "cost_usd_total": float(cost[j]) if math.isfinite(cost[j]) else None,
-                    "note": f"{what}: {', '.join(change)}{late}"})
+                    "note": f"{what}{_against(opts, j, i)}{late}"})
     return out
 
 
@@ -628,10 +625,20 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
             continue
         j = int(rows[j])
         out.append({"accelerator": sd.acc.key, "gpus": int(opts.gpus[j]),
-                    "training_days": float(c["training_days"][j]),
+                    "layout": opts.best.layout(j), "training_days": float(c["training_days"][j]),
                     "cost_usd_total": float(c["cost_usd_total"][j]), "mfu": float(c["mfu"][j]),
-                    "note": "another accelerator considered"})
+                    "note": "another accelerator considered" + _against(opts, j, i)})
     return out
+
+
+def _against(opts: Options, j: int, i: int) -> str:
+    """How option j's days and cost compare with the chosen option i's: ': 2% sooner, 9% more
+    cost' (the cost left out where either is unknown)."""
+    days, cost = opts.cols["training_days"], opts.cols["cost_usd_total"]
+    words = [_change(float(days[j] / days[i]), "sooner", "longer", "the days")]
+    if math.isfinite(cost[j]) and math.isfinite(cost[i]):
+        words += [_change(float(cost[j] / cost[i]), "less cost", "more cost", "the cost")]
+    return ": " + ", ".join(words)
 
 
 def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
