@@ -633,10 +633,11 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
 
 def _against(opts: Options, j: int, i: int) -> str:
     """How option j's days and cost compare with the chosen option i's: ': 2% sooner, 9% more
-    cost' (the cost left out where either is unknown)."""
+    cost' (the cost left out where either is unknown, or the choice's is nothing: a price of
+    0 given)."""
     days, cost = opts.cols["training_days"], opts.cols["cost_usd_total"]
     words = [_change(float(days[j] / days[i]), "sooner", "longer", "the days")]
-    if math.isfinite(cost[j]) and math.isfinite(cost[i]):
+    if math.isfinite(cost[j]) and math.isfinite(cost[i]) and cost[i] > 0:
         words += [_change(float(cost[j] / cost[i]), "less cost", "more cost", "the cost")]
     return ": " + ", ".join(words)
 

@@ -228,3 +228,16 @@ def test_a_sized_plan_lists_the_sizes_that_trade_days_for_money():
     assert not any(a["note"].startswith("the ") for a in given.alternatives)
     fastest = planner.estimate(params="70B", tokens="2T", objective="time", max_gpus=4096)
     assert not any(a["note"].startswith("the ") for a in fastest.alternatives)
+
+
+def test_a_free_cluster_compares_its_sizes_by_days_alone():
+    # was: a price of 0 made every cost 0, and the comparison 0/0 a RuntimeWarning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        plan = planner.estimate(workload="llama3.1-405b", gpu="h100-sxm", budget="500M",
+                                price_per_gpu_hour=0)
+    trade = [a for a in plan.alternatives if a["note"].startswith("the ")]
+    assert trade and plan.cost_usd["total"] == 0
+    assert all("cost" not in a["note"] and "sooner" in a["note"] for a in trade)
