@@ -175,6 +175,7 @@ _RANGE_TEXT = {
     "price_per_gpu_hour": lambda x: f"{fmt_money(x)}/device-h",
     "energy_usd_per_kwh": lambda x: f"${x:g}/kWh",
     "tp_comm_overlap": fmt_pct,
+    "ep_comm_overlap": fmt_pct,
     "failure_rate_per_device_hour": lambda x: f"{x:.2g}/device-h",
     "realisation_residual": lambda x: f"x{x:.2f}",
 }

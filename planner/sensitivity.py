@@ -34,6 +34,14 @@ SENSITIVITY_RANGES = {
 }
 
 
+# A mixture of experts' own lever, added to a tornado of one (a dense model's bar would be 0).
+MOE_SENSITIVITY_RANGES = {
+    "ep_comm_overlap": (0.0, 1.0, "none to all of the experts' all-to-all hidden under another "
+                        "microbatch's compute (Megatron-Core's dispatchers without EP overlap, "
+                        "as NVIDIA's GB200 DeepSeek-V3 recipes run; DualPipe, DeepSeek-V3 "
+                        "report sec. 3.2.1, and Megatron-Core's EP A2A overlap)"),
+}
+
 QUANTITIES = ("cost_usd", "training_days", "gpu_hours")
 # Inputs a plan also takes as keywords (a site's figure replaced): the tornado moves the keyword,
 # so a given --pue or --energy-usd-per-kwh is the bar's centre, not a fixed point.
@@ -46,11 +54,12 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
     "gpu_hours") at the low and high end of each assumption's range, largest swing first; an
     end with no figure (nan) ranks first, as the largest swing there is.
     A range that leaves out the plan's own value (a site's energy price above the US range) is
-    widened to it, and says so. The realisation residual's fitted 10-90% range is a bar of its
-    own, on the plan's cluster (with realisation off, none). ``price_range`` adds the cloud
-    price per device-hour of the plan's accelerator (the one chosen, when several are
-    compared) as a factor: (low, high), or "catalog" for the range of the catalog figure the
-    plan rents at (none for an owned cluster or a price given).
+    widened to it, and says so; a mixture of experts adds its all-to-all overlap
+    (MOE_SENSITIVITY_RANGES) to the default ranges. The realisation residual's fitted 10-90%
+    range is a bar of its own, on the plan's cluster (with realisation off, none).
+    ``price_range`` adds the cloud price per device-hour of the plan's accelerator (the one
+    chosen, when several are compared) as a factor: (low, high), or "catalog" for the range
+    of the catalog figure the plan rents at (none for an owned cluster or a price given).
 
     ``fixed_cluster`` false: each end is planned afresh under the same limits (a sized run is
     sized again), and an end that no plan meets reads nan. True: each end runs on the plan's
@@ -62,10 +71,13 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
     when the caller has it already (not planned again)."""
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
+    default_ranges = ranges is None
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
     base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
     base_plan = plan if plan is not None else estimate(
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
+    if default_ranges and (base_plan.workload or {}).get("experts"):
+        ranges.update(MOE_SENSITIVITY_RANGES)
     limits = _limits(base_plan, estimate_kwargs)
     if fixed_cluster and base_plan.cluster:
         # the plan's cluster, held to the limits the plan was held to (a sized plan's default

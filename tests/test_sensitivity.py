@@ -12,7 +12,12 @@ from click.testing import CliRunner
 import cli
 import planner
 from planner.assumptions import DEFAULT
-from planner.sensitivity import SENSITIVITY_RANGES, sensitivity, sensitivity_answer
+from planner.sensitivity import (
+    MOE_SENSITIVITY_RANGES,
+    SENSITIVITY_RANGES,
+    sensitivity,
+    sensitivity_answer,
+)
 
 SIZED = dict(params="70B", tokens="2T", gpu="h100-sxm")  # sized to the default 120 days
 
@@ -155,3 +160,19 @@ def test_the_quote_of_docs_uncertainty_is_the_commands_output():
     assert "at 38,400 devices a 30-minute restart\nadds 57% to the days" in doc
     restart = rows["restart_s"]
     assert round(100 * (restart["at_high"] / restart["base"] - 1)) == 57
+
+
+def test_a_mixture_of_experts_adds_its_all_to_all_overlap():
+    # Megatron-Core's profile overlaps the experts' all-to-all (ep_comm_overlap 1), so the
+    # plan sits at the bar's high end and none hidden is the slower end
+    kw = dict(params="1T", experts=64, top_k=4, tokens="15T", gpus=8192)
+    rows = {r["assumption"]: r for r in sensitivity("training_days", fixed_cluster=True, **kw)}
+    ep = rows["ep_comm_overlap"]
+    assert (ep["low"], ep["high"]) == (0.0, 1.0)
+    assert ep["at_high"] == pytest.approx(ep["base"], rel=1e-12)
+    assert ep["at_low"] > 1.1 * ep["base"]
+    dense = sensitivity("training_days", fixed_cluster=True, params="70B", tokens="2T",
+                        gpus=1024)
+    assert "ep_comm_overlap" not in {r["assumption"] for r in dense}
+    assert ep["why"] == MOE_SENSITIVITY_RANGES["ep_comm_overlap"][2]
+    assert "DeepSeek-V3 report sec. 3.2.1" in ep["why"]
