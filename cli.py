@@ -291,7 +291,7 @@ def app(ctx):
 @click.option("--workload", "--model-config", "workload",
               help="A workload key (planner workloads list), FILE.toml, or a Hugging Face "
                    "config.json (local file; Llama, Mistral, Mixtral, Qwen, DeepSeek, Gemma, "
-                   "Falcon, GPT-NeoX and other families).",
+                   "gpt-oss, OLMo 2, OLMoE, Granite, Falcon, GPT-NeoX and other families).",
               shell_complete=_complete("workloads", files=True))
 @click.option("--layers", help="Transformer layers (full shape).")
 @click.option("--hidden", help="Model width.")

@@ -316,7 +316,8 @@ def _reliability_text(plan: dict) -> str:
     if not rel:
         return "n/a"
     mtbf_h = fmt_fixed(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')
-    return (f"{fmt_fixed(rel.get('expected_interruptions'), '{:,.0f}')} expected interruptions "
+    count = fmt_fixed(rel.get('expected_interruptions'), '{:,.0f}')
+    return (f"{count} expected interruption{'' if count == '1' else 's'} "
             f"in the ideal run (a failure every {mtbf_h} h), checkpoint "
             f"every {fmt_fixed(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
             f"{fmt_count(rel.get('lost_hours'))} device-hours lost")

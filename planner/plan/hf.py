@@ -7,7 +7,10 @@ huggingface/transformers, ``models/<family>/configuration_<family>.py``):
 - decoders with a gated FFN (SwiGLU or GeGLU: gate, up and down matrices) and grouped-query
   attention, keys ``num_hidden_layers``, ``hidden_size``, ``num_attention_heads``,
   ``num_key_value_heads``, ``intermediate_size``, ``vocab_size``, optional ``head_dim``;
-- mixtures of experts: ``num_local_experts`` (Mixtral), ``num_experts`` with
+- the same keys in Gemma 3 (``gemma3_text``, GeGLU), OLMo 2 and Granite;
+- mixtures of experts: ``num_local_experts`` (Mixtral, Granite MoE, gpt-oss: every layer's
+  FFN is its experts, ``intermediate_size`` wide each), ``num_experts`` with
+  ``intermediate_size`` the same way (OLMoE), or with
   ``moe_intermediate_size`` and ``shared_expert_intermediate_size`` (Qwen MoE),
   ``n_routed_experts``, ``n_shared_experts`` and ``first_k_dense_replace`` (DeepSeek), each
   with ``num_experts_per_tok``;
@@ -42,7 +45,7 @@ class Family:
 
     ffn_type: str            # "gated" (three FFN matrices) or "plain" (two)
     tie_embeddings: bool     # transformers' default for tie_word_embeddings
-    moe: str = ""            # "", "mixtral", "qwen" or "deepseek": where its experts are
+    moe: str = ""            # "", "mixtral", "olmoe", "qwen" or "deepseek": where its experts are
     kv: str = "gqa"          # "gqa" (num_key_value_heads) or "falcon"
 
 
@@ -58,6 +61,12 @@ FAMILIES = {
     "deepseek_v3": Family("gated", False, moe="deepseek"),
     "gemma": Family("gated", True),
     "gemma2": Family("gated", True),
+    "gemma3_text": Family("gated", True),
+    "olmo2": Family("gated", False),
+    "olmoe": Family("gated", False, moe="olmoe"),
+    "granite": Family("gated", False),
+    "granitemoe": Family("gated", False, moe="mixtral"),
+    "gpt_oss": Family("gated", False, moe="mixtral"),
     "falcon": Family("plain", True, kv="falcon"),
     "gpt_neox": Family("plain", False),
 }
@@ -165,6 +174,9 @@ def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
     dense FFN: the planner's counts and FLOPs depend on how many, not where)."""
     if moe == "mixtral":
         return dict(experts=need("num_local_experts"), top_k=need("num_experts_per_tok"),
+                    expert_ffn=need("intermediate_size"), ffn=0)
+    if moe == "olmoe":  # every layer's FFN is its experts, intermediate_size wide each
+        return dict(experts=need("num_experts"), top_k=need("num_experts_per_tok"),
                     expert_ffn=need("intermediate_size"), ffn=0)
     if moe == "qwen":
         expert_ffn = need("moe_intermediate_size")

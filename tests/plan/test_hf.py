@@ -42,6 +42,14 @@ PUBLISHED = {
                          "1,414,647,808 total"),
     "falcon-180b.json": (179.5e9, None, "Almazrouei et al. 2023 (arXiv 2311.16867) and the "
                          "falcon-180b workload's published count (179.5B)"),
+    "gemma3-1b.json": (302e6 + 698e6, None, "Gemma 3 report (arXiv 2503.19786) Table 1: 1B, "
+                       "302M embedding and 698M non-embedding parameters"),
+    "olmoe-1b-7b.json": (6.9e9, 1.3e9, "Muennighoff et al. 2024, OLMoE (arXiv 2409.02060): "
+                         "6.9B total, 1.3B active (the olmoe-1b-7b workload's figures)"),
+    "granite3.0-8b.json": (8.1e9, None, "Granite 3.0 report (ibm-granite/granite-3.0-language-"
+                           "models, paper.pdf) Table 1: 8.1B"),
+    "gpt-oss-20b.json": (20.9e9, None, "gpt-oss model card (arXiv 2508.10925) sec. 2: 20.9B "
+                         "total; active below"),
 }
 
 
@@ -61,6 +69,29 @@ def test_published_configs_give_the_published_parameter_count(name):
 def test_every_family_has_a_test_config():
     seen = {json.loads(p.read_text())["model_type"] for p in DATA.glob("*.json")}
     assert seen == set(hf.MODEL_TYPES)
+
+
+def test_gpt_oss_active_count_and_the_newer_families_read():
+    # the gpt-oss card's 3.6B active parameters leave out the input embedding (the
+    # unembedding runs for every token): active - vocab x hidden
+    a = arch("gpt-oss-20b.json")
+    assert (a.experts, a.top_k, a.expert_ffn, a.ffn, a.head_size) == (32, 4, 2880, 0, 64)
+    assert float(active_params(a)) - a.vocab * a.hidden == pytest.approx(3.6e9, rel=0.01)
+    g = arch("gemma3-1b.json")  # tied by Gemma 3's default (configuration_gemma3.py)
+    assert g.tie_embeddings and g.head_size == 256 and g.ffn_type == "gated"
+    # OLMo 2 leaves tie_word_embeddings to its default, False (configuration_olmo2.py): the
+    # count is the hand count of an untied Llama-style decoder
+    o = arch("olmo2-7b.json")
+    per_layer = 4 * 4096 * 4096 + 3 * 4096 * 11008 + 2 * 4096
+    assert not o.tie_embeddings
+    assert float(total_params(o)) == 32 * per_layer + 2 * 100352 * 4096 + 4096
+    # Granite MoE reads as the Granite 3.0 1B-A400M workload, whose shape is the report's
+    moe, cat = arch("granite3.0-1b-a400m.json"), planner.catalog()
+    known = cat.workload("granite3.0-1b-a400m").architecture
+    assert (moe.experts, moe.top_k, moe.expert_ffn, moe.shared_experts, moe.dense_layers) == \
+        (32, 8, 512, 0, 0)
+    assert float(total_params(moe)) == float(total_params(known))
+    assert float(active_params(moe)) == float(active_params(known))
 
 
 def test_qwen3_non_embedding_count():
@@ -91,7 +122,8 @@ def test_shapes_read_per_family():
 def test_the_catalog_and_the_config_agree():
     cat = planner.catalog()
     for config, key in (("llama3.1-8b.json", "llama3.1-8b"), ("deepseek-v3.json", "deepseek-v3"),
-                        ("pythia-1.4b.json", "pythia-1.4b"), ("falcon-180b.json", "falcon-180b")):
+                        ("pythia-1.4b.json", "pythia-1.4b"), ("falcon-180b.json", "falcon-180b"),
+                        ("olmoe-1b-7b.json", "olmoe-1b-7b")):
         assert arch(config) == cat.workload(key).architecture, config
 
 
