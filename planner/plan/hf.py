@@ -7,7 +7,10 @@ huggingface/transformers, ``models/<family>/configuration_<family>.py``):
 - decoders with a gated FFN (SwiGLU or GeGLU: gate, up and down matrices) and grouped-query
   attention, keys ``num_hidden_layers``, ``hidden_size``, ``num_attention_heads``,
   ``num_key_value_heads``, ``intermediate_size``, ``vocab_size``, optional ``head_dim``;
-- the same keys in Gemma 3 (``gemma3_text``, GeGLU), OLMo 2 and Granite;
+- the same keys in Gemma 3 (``gemma3_text``, GeGLU; the keys it leaves out take
+  Gemma3TextConfig's defaults, as transformers reads them), OLMo 2 and Granite; a multimodal
+  Gemma 3 or Mistral 3 config is read by its ``text_config`` (the language model: its vision
+  encoder is not counted);
 - mixtures of experts: ``num_local_experts`` (Mixtral, Granite MoE, gpt-oss: every layer's
   FFN is its experts, ``intermediate_size`` wide each), ``num_experts`` with
   ``intermediate_size`` the same way (OLMoE), or with
@@ -47,6 +50,9 @@ class Family:
     tie_embeddings: bool     # transformers' default for tie_word_embeddings
     moe: str = ""            # "", "mixtral", "olmoe", "qwen" or "deepseek": where its experts are
     kv: str = "gqa"          # "gqa" (num_key_value_heads) or "falcon"
+    # the config class's defaults of the shape keys, for files that leave them out, as
+    # transformers reads them (a multimodal Gemma 3's text_config names only what differs)
+    defaults: tuple = ()
 
 
 FAMILIES = {
@@ -61,7 +67,11 @@ FAMILIES = {
     "deepseek_v3": Family("gated", False, moe="deepseek"),
     "gemma": Family("gated", True),
     "gemma2": Family("gated", True),
-    "gemma3_text": Family("gated", True),
+    # transformers models/gemma3/configuration_gemma3.py, Gemma3TextConfig's defaults
+    "gemma3_text": Family("gated", True, defaults=(
+        ("vocab_size", 262_208), ("hidden_size", 2304), ("intermediate_size", 9216),
+        ("num_hidden_layers", 26), ("num_attention_heads", 8), ("num_key_value_heads", 4),
+        ("head_dim", 256))),
     "olmo2": Family("gated", False),
     "olmoe": Family("gated", False, moe="olmoe"),
     "granite": Family("gated", False),
@@ -71,8 +81,12 @@ FAMILIES = {
     "gpt_neox": Family("plain", False),
 }
 MODEL_TYPES = tuple(FAMILIES)
+# Multimodal configs whose language model sits in ``text_config`` (its vision encoder is not
+# a decoder the planner plans): the text model's type when the text config leaves it out.
+MULTIMODAL = {"gemma3": "gemma3_text", "mistral3": "mistral"}
 ACCEPTED = ("a Hugging Face config.json (a local file) whose model_type is one of "
-            + ", ".join(MODEL_TYPES))
+            + ", ".join(MODEL_TYPES) + ", or a multimodal " + ", ".join(MULTIMODAL)
+            + " (its text_config)")
 
 
 def is_config_path(workload) -> bool:
@@ -104,13 +118,30 @@ def _whole(value, least: int) -> bool:
             and math.isfinite(value) and value == int(value) and value >= least)
 
 
-def architecture_from_config(data: dict, where: str = "config.json",
-                             name: str = "--workload") -> Architecture:
-    """The planner's Architecture from a config's keys (see the module docstring)."""
+def text_config(data: dict, where: str = "config.json", name: str = "--workload") -> dict:
+    """The keys of the language model a config describes: the config itself, or a multimodal
+    one's ``text_config`` (its type filled in when left out), with its family's defaults for
+    the shape keys it leaves out."""
     model_type = data.get("model_type")
+    if isinstance(model_type, str) and model_type in MULTIMODAL:
+        inner = data.get("text_config")
+        if not isinstance(inner, dict):
+            raise InputError(name, where, ACCEPTED, f"is a {model_type} config without a "
+                             "text_config object (its language model)")
+        data = {"model_type": MULTIMODAL[model_type], **inner}
+        model_type = data["model_type"]
     if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise InputError(name, where, ACCEPTED, f"has model_type {model_type!r}, which the "
                          "planner does not read")
+    defaults = dict(FAMILIES[model_type].defaults)
+    return {**defaults, **{k: v for k, v in data.items() if v is not None or k not in defaults}}
+
+
+def architecture_from_config(data: dict, where: str = "config.json",
+                             name: str = "--workload") -> Architecture:
+    """The planner's Architecture from a config's keys (see the module docstring)."""
+    data = text_config(data, where, name)
+    model_type = data["model_type"]
     fam = FAMILIES[model_type]
 
     def fail(reason: str):
@@ -222,9 +253,10 @@ def model_name(data: dict, path: Path) -> str:
 
 
 def load(path: str | Path, name: str = "--workload") -> tuple[Architecture, dict]:
-    """(Architecture, the config's keys) of a config.json, with errors naming ``name``."""
+    """(Architecture, the language model's keys: text_config) of a config.json, with errors
+    naming ``name``."""
     data = read_config(path, name)
-    return architecture_from_config(data, str(path), name), data
+    return architecture_from_config(data, str(path), name), text_config(data, str(path), name)
 
 
 def workload(path: str | Path, used: dict, seq_len_default: int,
@@ -232,8 +264,13 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     """A Workload of a config.json's shape, its tokens left to the caller (0). The training
     sequence is the planner's default, or the model's context (``max_position_embeddings``)
     when that is shorter; ``used`` gets the shape with the file it came from."""
-    arch, data = load(path, name)
     p = Path(path)
+    raw = read_config(p, name)
+    arch, data = architecture_from_config(raw, str(p), name), text_config(raw, str(p), name)
+    kind = data["model_type"]
+    if raw.get("model_type") != kind:  # a multimodal config's language model
+        kind = (f"{raw.get('model_type')}: its text_config, {kind}; the vision encoder is not "
+                "counted")
     context = data.get("max_position_embeddings")
     if context is not None and not _whole(context, 1):
         raise InputError(name, str(p), ACCEPTED, f"has max_position_embeddings = {context!r}; a "
@@ -255,6 +292,6 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     used["architecture"] = {
         "value": f"L={arch.layers} h={arch.hidden} heads={arch.heads} kv={arch.kv_heads} "
                  f"ffn={arch.ffn} ({arch.ffn_type}) V={arch.vocab}{moe}{mla}",
-        "source": f"{p} (Hugging Face config.json, model_type {data['model_type']})"}
-    return Workload(key=str(p), name=model_name(data, p), architecture=arch, tokens=0.0,
+        "source": f"{p} (Hugging Face config.json, model_type {kind})"}
+    return Workload(key=str(p), name=model_name(raw, p), architecture=arch, tokens=0.0,
                     seq_len=seq, family=str(data["model_type"]))

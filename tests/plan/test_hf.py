@@ -48,6 +48,9 @@ PUBLISHED = {
                          "6.9B total, 1.3B active (the olmoe-1b-7b workload's figures)"),
     "granite3.0-8b.json": (8.1e9, None, "Granite 3.0 report (ibm-granite/granite-3.0-language-"
                            "models, paper.pdf) Table 1: 8.1B"),
+    "gemma3-4b-multimodal.json": (675e6 + 3209e6, None, "Gemma 3 report (arXiv 2503.19786) "
+                                  "Table 1: 4B, 675M embedding and 3,209M non-embedding "
+                                  "parameters (its 417M vision encoder is not planned)"),
     "gpt-oss-20b.json": (20.9e9, None, "gpt-oss model card (arXiv 2508.10925) sec. 2: 20.9B "
                          "total; active below"),
 }
@@ -68,7 +71,33 @@ def test_published_configs_give_the_published_parameter_count(name):
 
 def test_every_family_has_a_test_config():
     seen = {json.loads(p.read_text())["model_type"] for p in DATA.glob("*.json")}
-    assert seen == set(hf.MODEL_TYPES)
+    assert seen == set(hf.MODEL_TYPES) | {"gemma3"}
+    assert set(hf.MULTIMODAL.values()) <= set(hf.MODEL_TYPES)
+
+
+def test_a_multimodal_config_plans_its_language_model(tmp_path):
+    # a multimodal Gemma 3 names only what its text model changes from Gemma3TextConfig's
+    # defaults (8 heads, 4 KV heads of 256, a vocabulary of 262,208): the report's 3,209M
+    # non-embedding parameters, each key read from the text config or its default
+    a = arch("gemma3-4b-multimodal.json")
+    assert (a.layers, a.hidden, a.heads, a.kv_heads, a.head_size, a.ffn, a.vocab) == \
+        (34, 2560, 8, 4, 256, 10240, 262_208)
+    assert float(total_params(a)) - a.vocab * a.hidden == pytest.approx(3209e6, rel=0.001)
+    plan = planner.estimate(workload=str(DATA / "gemma3-4b-multimodal.json"), tokens="4T",
+                            gpus=512, alternatives=False)
+    source = plan.assumptions["architecture"]["source"]
+    assert "model_type gemma3: its text_config, gemma3_text; the vision encoder is not " \
+        "counted" in source
+    assert plan.assumptions["sliding_window"]["value"] == 1024
+    bad = tmp_path / "config.json"
+    bad.write_text(json.dumps({"model_type": "gemma3", "vision_config": {}}))
+    with pytest.raises(InputError, match="a gemma3 config without a text_config object"):
+        hf.load(bad)
+    # an explicit null takes the default too, as transformers' class would
+    bad.write_text(json.dumps({"model_type": "gemma3_text", "num_attention_heads": None,
+                               "hidden_size": 2560, "num_hidden_layers": 34,
+                               "intermediate_size": 10240}))
+    assert hf.load(bad)[0] == a
 
 
 def test_gpt_oss_active_count_and_the_newer_families_read():
