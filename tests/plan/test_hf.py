@@ -93,6 +93,11 @@ def test_a_multimodal_config_plans_its_language_model(tmp_path):
     bad.write_text(json.dumps({"model_type": "gemma3", "vision_config": {}}))
     with pytest.raises(InputError, match="a gemma3 config without a text_config object"):
         hf.load(bad)
+    # Mistral 3 wraps a Mistral text model the same way
+    inner = json.loads((DATA / "mistral-7b.json").read_text())
+    bad.write_text(json.dumps({"model_type": "mistral3", "text_config": inner,
+                               "vision_config": {"model_type": "pixtral"}}))
+    assert hf.load(bad)[0] == arch("mistral-7b.json")
     # an explicit null takes the default too, as transformers' class would
     bad.write_text(json.dumps({"model_type": "gemma3_text", "num_attention_heads": None,
                                "hidden_size": 2560, "num_hidden_layers": 34,
