@@ -148,6 +148,9 @@ def plan_table(plan: dict) -> str:
         lines += ["", tabulate(q, headers=["uncertainty (seeded Monte Carlo)", "P10", "P50",
                                            "P90"], tablefmt="simple", disable_numparse=True,
                                colalign=("left", "right", "right", "right"))]
+        drift = _cost_p50_drift(plan)
+        if drift:
+            lines.append(drift)
         if plan.get("within_limits"):
             lines.append("chance of keeping to the limits (share of the draws): " + ", ".join(
                 f"{k.replace('_', ' ')} {fmt_pct(v) if v is not None else 'n/a'}"
@@ -167,6 +170,25 @@ def plan_table(plan: dict) -> str:
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]
     return "\n".join(lines)
+
+
+# A cost P50 this far off the headline gets a line saying why (less reads as rounding).
+COST_P50_DRIFT_NOTE = 0.05
+
+
+def _cost_p50_drift(plan: dict) -> str | None:
+    """Why the Monte Carlo's cost P50 sits off the headline cost, when it does by more than
+    COST_P50_DRIFT_NOTE: days and P50 agree, but the median of a product of right-skewed draws
+    (hours, price) lies above the product of their medians (docs/uncertainty.md)."""
+    p50 = (plan.get("p50") or {}).get("cost_usd")
+    total = (plan.get("cost_usd") or {}).get("total")
+    if not p50 or not total or abs(p50 / total - 1) <= COST_P50_DRIFT_NOTE:
+        return None
+    side = "above" if p50 > total else "below"
+    return (f"cost P50 sits {abs(p50 / total - 1):.0%} {side} the headline "
+            f"{fmt_money(total)}: each draw multiplies its hours by its price, both ranges "
+            "skewed, and the median of the product is not the product of the medians "
+            "(docs/uncertainty.md)")
 
 
 # How the tornado shows an assumption's range (planner/sensitivity.py); others to 4 figures.

@@ -257,3 +257,16 @@ def test_budget_table_when_no_run_fits(answer):
     assert text.splitlines() == [f"limits: budget {fmt_money(1e6)}, power cap 20.0 MW; year 2027",
                                  f"rule: {answer['inverse']['rule']}", "",
                                  "no run fits: nothing fits"]
+
+
+def test_a_cost_p50_far_off_the_headline_says_why():
+    # MI300X's derived contract price runs $0.82-4.23 around $1.39: the cost P50 of 70B on
+    # 2T tokens sits 22% above the headline while the days' P50 is the headline's
+    d = planner.estimate(params="70B", tokens="2T", gpu="mi300x", uncertainty=True).to_dict()
+    off = d["p50"]["cost_usd"] / d["cost_usd"]["total"] - 1
+    assert off > 0.05 and d["p50"]["training_days"] == pytest.approx(d["training_days"])
+    assert f"cost P50 sits {off:.0%} above the headline" in report.plan_table(d)
+    # H100's contract range (1.70-2.94 around 2.35) moves it less: no line
+    h = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", uncertainty=True).to_dict()
+    assert abs(h["p50"]["cost_usd"] / h["cost_usd"]["total"] - 1) <= 0.05
+    assert "cost P50 sits" not in report.plan_table(h)
