@@ -320,6 +320,11 @@ def app(ctx):
               "(absent: queries projected directly).")
 @click.option("--rope-head-dim", help="MLA: decoupled RoPE dims per head, 64 for DeepSeek-V3.")
 @click.option("--v-head-dim", help="MLA: value width per head, 128 for DeepSeek-V3.")
+@click.option("--window", help="Sliding-window attention: the keys a query attends in the "
+              "layers that have it (1024 for Gemma 3; with --params, --workload or a full "
+              "shape).")
+@click.option("--window-layers", help="The layers with the sliding window (29 of Gemma 3 4B's "
+              "34); default: every layer.")
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
 @click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
@@ -382,6 +387,7 @@ def app(ctx):
 def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, expert_groups,
              group_top_k, head_dim, kv_lora_rank, q_lora_rank, rope_head_dim, v_head_dim,
+             window, window_layers,
              seq_len, global_batch, precision, gpu, gpus, network, site,
              catalog_dir, layout, deadline, budget, power_cap, max_gpus, objective, ownership,
              price_per_gpu_hour, pue, energy_usd_per_kwh, framework, team, assume,
@@ -393,7 +399,8 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  shared_experts=shared_experts, dense_layers=dense_layers,
                  expert_groups=expert_groups, group_top_k=group_top_k, head_dim=head_dim,
                  kv_lora_rank=kv_lora_rank, q_lora_rank=q_lora_rank,
-                 rope_head_dim=rope_head_dim, v_head_dim=v_head_dim)
+                 rope_head_dim=rope_head_dim, v_head_dim=v_head_dim, window=window,
+                 window_layers=window_layers)
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     if sensitivity and fmt == "csv":

@@ -244,7 +244,9 @@ def _architecture(path: Path, data: dict, arch: dict) -> Architecture:
         expert_groups=ints["expert_groups"], group_top_k=ints["group_top_k"],
         head_size=ints["head_dim"], kv_lora_rank=ints["kv_lora_rank"],
         q_lora_rank=ints["q_lora_rank"], rope_head_dim=ints["rope_head_dim"],
-        v_head_dim=ints["v_head_dim"])
+        v_head_dim=ints["v_head_dim"], window=ints["window"],
+        # a window without its layers is every layer's (Mistral 7B's 4,096)
+        window_layers=int(arch.get("window_layers", ints["layers"] if ints["window"] else 0)))
     problem = shape_problem(architecture)
     if problem:
         name, reason, accepted = problem

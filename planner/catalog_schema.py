@@ -181,6 +181,10 @@ ARCHITECTURE = Table({
     "expert_groups": Key(DIM0, note="routing groups the experts are split into (DeepSeek-V3: "
                                     "8, one per node)"),
     "group_top_k": Key(DIM0, note="groups a token may route to (DeepSeek-V3: 4)"),
+    "window": Key(DIM0, note="sliding-window attention: the keys a query attends in the "
+                             "layers that have it (Gemma 3: 1024); 0 or absent: none"),
+    "window_layers": Key(DIM0, note="the layers with the window (Gemma 3: 5 of every 6; "
+                                    "absent beside a window: every layer)"),
 }, what="the [architecture] table")
 TRAINING = Table({
     "source": Key(Text(nonempty=True), required=True), "as_of": Key(AS_OF, required=True),

@@ -69,9 +69,11 @@ def _attention(w: dict) -> str:
         q = f" q={w['q_lora_rank']}" if w.get("q_lora_rank") else ""
         return (f" MLA(kv={w['kv_lora_rank']}{q} dims={w['head_dim']}+{w['rope_head_dim']}"
                 f"/{w['v_head_dim']})")
-    if w.get("head_dim") and w["head_dim"] * w["heads"] != w["hidden"]:
-        return f" x{w['head_dim']}"
-    return ""
+    width = (f" x{w['head_dim']}" if w.get("head_dim") and w["head_dim"] * w["heads"]
+             != w["hidden"] else "")
+    if w.get("window"):  # a sliding window: its keys, in how many of the layers
+        width += f" window={w['window']:,}x{w['window_layers']}/{w['layers']}"
+    return width
 
 
 def _experts(w: dict) -> str:

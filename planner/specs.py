@@ -203,6 +203,25 @@ class Architecture:
     q_lora_rank: int = 0
     rope_head_dim: int = 0
     v_head_dim: int = 0
+    # Sliding-window attention (Beltagy et al. 2020, Longformer; Mistral 7B, Jiang et al. 2023):
+    # in window_layers of the layers each query attends to the last `window` keys only (Gemma
+    # 3: 1,024 in 5 of every 6 layers; gpt-oss: 128 in every 2nd); 0: every layer attends to
+    # the whole causal prefix.
+    window: int = 0
+    window_layers: int = 0
+
+    def attended_keys(self, seq_len):
+        """Keys a query attends on average over the layers, causal (FlashAttention-2 skips
+        the blocks above the diagonal and, with a window, those left of its band): s/2 in a
+        full layer (the causal half, PaLM appendix B), and sum_i min(i, w) / s = w - w^2/(2s)
+        under a window w < s (the first w queries see fewer than w keys)."""
+        import numpy as np
+
+        s = np.asarray(seq_len, dtype=float)
+        w = np.asarray(self.window, dtype=float)
+        local = np.where((w > 0) & (w < s), w - w * w / (2.0 * np.maximum(s, 1.0)), s / 2.0)
+        n_local = np.asarray(self.window_layers, dtype=float)
+        return ((self.layers - n_local) * s / 2.0 + n_local * local) / self.layers
 
     @property
     def is_moe(self) -> bool:
@@ -278,6 +297,15 @@ def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
         return ("hidden", f"is not a multiple of the {a.heads} heads",
                 "a multiple of heads (the heads split the width evenly), or a per-head width "
                 "(--head-dim; head_dim in a catalog file)")
+    if a.window < 0 or not 0 <= a.window_layers <= a.layers:
+        return ("window_layers", f"is not between 0 and the {a.layers} layers",
+                "the layers with a sliding window, 0 to layers") if a.window >= 0 else \
+            ("window", "is below 0", "the keys a sliding window attends (>= 1), or 0")
+    if bool(a.window) != bool(a.window_layers):
+        return (("window", "is given without the layers it applies to") if a.window else
+                ("window_layers", "is given without a window")) + (
+                "a sliding window (--window, window in a catalog file) with the layers it "
+                "applies to (--window-layers, window_layers; absent: every layer), or neither",)
     # Multi-head Latent Attention (DeepSeek-V2 report sec. 2.1): the query latent, decoupled
     # RoPE dims and value width belong to a KV latent
     if a.kv_lora_rank == 0:

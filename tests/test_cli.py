@@ -406,3 +406,39 @@ def test_a_shape_from_the_parameter_count_reports_its_ffn_kind():
     assert d["assumptions"]["ffn_type"]["value"] == "gated"
     assert d["assumptions"]["ffn_type"]["source"].startswith("default for --params")
 
+
+
+def test_a_sliding_window_from_the_command_line_and_a_catalog_file(tmp_path):
+    shape = ["--layers", "34", "--hidden", "2560", "--heads", "8", "--kv-heads", "4",
+             "--head-dim", "256", "--ffn", "10240", "--vocab", "262208", "--tokens", "4T",
+             "--gpus", "512", "--seq-len", "32768", "--format", "json"]
+    d = json.loads(run(*["estimate", *shape, "--window", "1024", "--window-layers",
+                         "29"]).output)
+    assert (d["workload"]["window"], d["workload"]["window_layers"]) == (1024, 29)
+    assert d["assumptions"]["window"]["value"] == "1024 keys in 29 of 34 layers"
+    whole = json.loads(run(*["estimate", *shape]).output)
+    assert d["model_flops"] < whole["model_flops"] and d["mfu"] <= 1
+    # a window alone covers every layer; layers without a window, or more than there are,
+    # are refused naming the flag
+    every = json.loads(run(*["estimate", *shape, "--window", "1024"]).output)
+    assert every["workload"]["window_layers"] == 34
+    for extra, says in ((["--window-layers", "29"], "--window-layers: 29 is given without a "
+                         "window"),
+                        (["--window", "1024", "--window-layers", "40"],
+                         "--window-layers: 40 is not between 0 and the 34 layers")):
+        r = run(*["estimate", *shape[:-2], *extra])
+        assert r.exit_code == 2 and says in r.output, r.output
+    # a catalog file declares it in [architecture]
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "swa.toml").write_text(
+        'name = "swa"\nkind = "dense"\n[architecture]\nsource = "test"\nas_of = "2026"\n'
+        'layers = 34\nhidden = 2560\nheads = 8\nkv_heads = 4\nhead_dim = 256\nffn = 10240\n'
+        'vocab = 262208\nwindow = 1024\nwindow_layers = 29\n')
+    d2 = json.loads(run("estimate", "--workload", "swa", "--catalog", str(tmp_path),
+                        *shape[14:]).output)
+    assert (d2["workload"]["window"], d2["workload"]["window_layers"]) == (1024, 29)
+    # and a flag over the file's window keeps the file's layers
+    d3 = json.loads(run("estimate", "--workload", "swa", "--catalog", str(tmp_path),
+                        "--window", "512", *shape[14:]).output)
+    assert (d3["workload"]["window"], d3["workload"]["window_layers"]) == (512, 29)
+    assert d3["model_flops"] < d2["model_flops"]

@@ -70,6 +70,8 @@ FLAGS = {
     "--site": st.sampled_from(["us-hyperscale", "cheap-power", "nope", ""]),
     "--network": st.sampled_from(["ib-ndr", "nvlink4", "roce-400g", "nope", ""]),
     "--seed": values("0", "7"),
+    "--window": values("4096", "1024", "128"),
+    "--window-layers": values("16", "1", "40"),
 }
 MODELS = st.one_of(
     st.tuples(st.just("--params"), values("7B", "70B", "1T", "405B", "8B")),

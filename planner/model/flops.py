@@ -19,10 +19,13 @@ def matmul_flops_per_token(a: Architecture):
 
 def attention_flops_per_token(a: Architecture, seq_len, causal=True):
     """QK^T and AV: 2 x 2 x s x (heads x head_dim) per layer forward, x3 with backward
-    (PaLM, appendix B: 12 L H Q T); a causal mask skips half (FlashAttention-2, sec. 3.1).
-    MLA's QK^T is wider than its AV (RoPE dims): their mean width (Architecture.attention_width)."""
-    full = 12.0 * a.layers * a.attention_width * seq_len
-    return full * (0.5 if causal else 1.0)
+    (PaLM, appendix B: 12 L H Q T); a causal mask skips half (FlashAttention-2, sec. 3.1), a
+    sliding window all but its band (Architecture.attended_keys: the keys a query attends,
+    s/2 in a full causal layer); non-causal counts twice the causal keys (the whole s where
+    there is no window). MLA's QK^T is wider than its AV (RoPE dims): their mean width
+    (Architecture.attention_width)."""
+    causal_flops = 12.0 * a.layers * a.attention_width * a.attended_keys(seq_len)
+    return causal_flops * (1.0 if causal else 2.0)
 
 
 def model_flops_per_token(a: Architecture, seq_len):

@@ -193,16 +193,19 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                       np.where(moe, a.layers - a.dense_layers, 0))
     ffn_fwd = (dense_l * dense_ffn + moe_l * moe_ffn) / a.layers   # average layer
     gemm_fwd = qkv + proj + ffn_fwd
-    # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023);
+    # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023), and
+    # under a sliding window only its band (twice the keys a query attends: s without one);
     # materialised scores compute all of it and move them through HBM (softmax, dropout).
     attn_flops = 4.0 * tokens * s * a.attention_width / tp
+    band = 2.0 * a.attended_keys(s)
     # its rate: the calibrated share of the GEMM rate, filled as each rank's chunk grows
-    # (attention_fill: Dao 2023, fig. 4d and 7d)
+    # (attention_fill: Dao 2023, fig. 4d and 7d); a band narrower than the chunk fills as a
+    # sequence of its width would (the partial blocks at its edges, as at the diagonal)
     attn_rate = np.where(np.asarray(hw.attention_flops) > 0, hw.attention_flops,
                          hw.peak_flops * hw.matmul_fraction) * asm.attention_efficiency \
-        * attention_fill(s / cp, asm.attention_fill_tokens)
+        * attention_fill(np.minimum(s / cp, band), asm.attention_fill_tokens)
     if asm.flash_attention:
-        attn_fwd = 0.5 * attn_flops / attn_rate
+        attn_fwd = 0.5 * attn_flops * (band / s) / attn_rate
         attn_bwd = 2.5 * attn_fwd                              # 5 GEMMs back vs 2 forward
     else:
         scores = tokens * s * heads_local                       # elements of the score matrix

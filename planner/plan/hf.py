@@ -71,7 +71,7 @@ FAMILIES = {
     "gemma3_text": Family("gated", True, defaults=(
         ("vocab_size", 262_208), ("hidden_size", 2304), ("intermediate_size", 9216),
         ("num_hidden_layers", 26), ("num_attention_heads", 8), ("num_key_value_heads", 4),
-        ("head_dim", 256))),
+        ("head_dim", 256), ("sliding_window", 4096))),
     "olmo2": Family("gated", False),
     "olmoe": Family("gated", False, moe="olmoe"),
     "granite": Family("gated", False),
@@ -194,10 +194,45 @@ def architecture_from_config(data: dict, where: str = "config.json",
                      q_lora_rank=need("q_lora_rank", default=0, allow_zero=True),
                      rope_head_dim=need("qk_rope_head_dim"),
                      v_head_dim=need("v_head_dim"), head_size=need("qk_nope_head_dim"))
+    window, window_layers, _ = _window(data, model_type, layers, fail)
+    shape.update(window=window, window_layers=window_layers)
     arch = Architecture(**shape)
     if arch.routing_error():
         fail(f"has n_group/topk_group the planner cannot use: {arch.routing_error()}")
     return arch
+
+
+# Which layers a family's sliding window covers when the file lists no layer_types (the
+# modelling code of transformers): every layer (Mistral, Mixtral), every 2nd from the first
+# (Gemma 2, gpt-oss), or all but every sliding_window_pattern-th (Gemma 3, 6 by default: 5 of
+# every 6). Other families' windows are not read (Qwen's depend on max_window_layers).
+WINDOW_RULES = {"mistral": "all", "mixtral": "all", "gemma2": "alternate",
+                "gpt_oss": "alternate", "gemma3_text": "pattern"}
+
+
+def _window(data: dict, model_type: str, layers: int, fail) -> tuple[int, int, str]:
+    """(window, layers with it, how they were read) of a config's sliding-window attention;
+    (0, 0, why not) when it has none or the planner does not read its family's."""
+    window = data.get("sliding_window")
+    if not window or data.get("use_sliding_window", True) is False:
+        return 0, 0, "no window"
+    if not _whole(window, 1):
+        fail(f"has sliding_window = {window!r}; a whole number >= 1 was expected")
+    rule = WINDOW_RULES.get(model_type)
+    kinds = data.get("layer_types")
+    if rule is None:
+        return 0, 0, f"a {model_type} window is not read"
+    if isinstance(kinds, list) and len(kinds) == layers:
+        return int(window), sum(k == "sliding_attention" for k in kinds), "layer_types"
+    if rule == "all":
+        return int(window), layers, "every layer"
+    if rule == "alternate":
+        return int(window), (layers + 1) // 2, "every 2nd layer"
+    pattern = data.get("sliding_window_pattern", 6)
+    if not _whole(pattern, 1):
+        fail(f"has sliding_window_pattern = {pattern!r}; a whole number >= 1 was expected")
+    return int(window), layers - layers // int(pattern), \
+        f"all but every {int(pattern)}th layer (sliding_window_pattern)"
 
 
 def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
@@ -278,11 +313,15 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     seq = seq_len_default
     if context is not None and int(context) < seq:
         seq = int(context)
-    window = data.get("sliding_window")
-    if window and data.get("use_sliding_window", True) is not False:
-        used["sliding_window"] = {"value": window, "source": (
-            f"{p} sliding_window: not modelled, attention is costed over the whole sequence "
-            "(an upper bound past the window)")}
+    _, _, how = _window(data, data["model_type"], arch.layers, lambda reason: None)
+    if arch.window:
+        used["sliding_window"] = {"value": arch.window, "source": (
+            f"{p} sliding_window: {arch.window} keys in {arch.window_layers} of {arch.layers} "
+            f"layers ({how}); attention costed over the window there")}
+    elif how not in ("no window",):
+        used["sliding_window"] = {"value": data.get("sliding_window"), "source": (
+            f"{p} sliding_window: not modelled ({how}), attention is costed over the whole "
+            "sequence (an upper bound past the window)")}
     moe = (f" experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn} "
            f"shared={arch.shared_experts} dense_layers={arch.dense_layers}"
            + (f" groups={arch.group_top_k}/{arch.expert_groups}" if arch.expert_groups else "")

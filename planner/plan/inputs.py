@@ -59,7 +59,11 @@ from . import hf
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
                 "expert_ffn", "shared_experts", "dense_layers", "expert_groups", "group_top_k",
-                "head_dim", "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim")
+                "head_dim", "kv_lora_rank", "q_lora_rank", "rope_head_dim", "v_head_dim",
+                "window", "window_layers")
+# The sliding window's inputs: they change how a shape attends, not its weights, so they go
+# with any shape, the shape rule's (--params) too.
+WINDOW_INPUTS = ("window", "window_layers")
 # Inputs named as Hugging Face configs and catalog files name them, where the Architecture
 # field differs (the per-head width: "head_dim" in config.json and [architecture]).
 SHAPE_FIELDS = {"head_dim": "head_size"}
@@ -146,6 +150,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         shape[k] = parse_int_count(v, flag(k), maximum=MAX_SHAPE)
     if ffn_type is not None and ffn_type not in FFN_TYPES:
         raise InputError("--ffn-type", ffn_type, " or ".join(FFN_TYPES))
+    window = {k: shape.pop(k) for k in WINDOW_INPUTS if k in shape}
     own_shape = [k for k in shape if k not in MOE_RULE_FIELDS]  # beyond the MoE rule's
     if params is not None and (workload is not None or own_shape):
         other = "--workload" if workload is not None else flag(own_shape[0])
@@ -236,7 +241,15 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     else:
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"
                          "config.json or a full shape (--layers --hidden --heads --vocab --ffn)")
-    problem = shape_problem(w.architecture) if base is not None or shape else None
+    if window:  # over the shape's own window; every layer's when neither says which layers
+        a0 = w.architecture
+        window.setdefault("window", a0.window)
+        window.setdefault("window_layers", a0.window_layers or a0.layers)
+        w = w.with_(architecture=replace(a0, **window))
+        used["window"] = {"value": f"{window['window']} keys in {window['window_layers']} of "
+                          f"{w.architecture.layers} layers", "source": "given (--window, "
+                          "--window-layers)"}
+    problem = shape_problem(w.architecture) if base is not None or shape or window else None
     if problem:  # named by its flag, or by the workload it came from
         name, reason, accepted = problem
         name_in = INPUT_OF_FIELD.get(name, name)

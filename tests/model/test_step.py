@@ -388,3 +388,24 @@ def test_maxtext_keeps_one_attention_rate_at_every_length():
     from planner.frameworks import for_framework
     assert for_framework(DEFAULT, "maxtext").attention_fill_tokens == 0.0
     assert for_framework(DEFAULT, "megatron-core").attention_fill_tokens == 550.0
+
+
+def test_a_sliding_window_shortens_the_attention_core_alone():
+    # the same shape with a window: the GEMMs, communication and memory are unchanged; the
+    # attention core's forward (what selective recompute redoes under FlashAttention) falls
+    # by the band's share of the causal prefix, its rate filled as a sequence of the band's
+    # width would be (at most the chunk's)
+    from planner.model.step import attention_fill
+
+    s, w = 32768, 4096
+    windowed = dataclasses.replace(SMALL, window=w, window_layers=32)
+    full, narrow = (_eval(a, (8, 1, 8, 1), gb=64 * s, s=s, rc=1) for a in (SMALL, windowed))
+    band = 2 * (w - w * w / (2 * s))
+    fill = attention_fill(band, DEFAULT.attention_fill_tokens) / attention_fill(
+        s, DEFAULT.attention_fill_tokens)
+    assert DEFAULT.flash_attention
+    assert float(narrow["recompute_layer_s"]) == pytest.approx(
+        float(full["recompute_layer_s"]) * band / s / fill, rel=1e-9)
+    assert float(narrow["memory_bytes"]) == float(full["memory_bytes"])
+    assert float(narrow["time"]["tp_comm"]) == float(full["time"]["tp_comm"])
+    assert float(narrow["step_time_s"]) < float(full["step_time_s"])

@@ -101,8 +101,12 @@ def test_a_multimodal_config_plans_its_language_model(tmp_path):
     # an explicit null takes the default too, as transformers' class would
     bad.write_text(json.dumps({"model_type": "gemma3_text", "num_attention_heads": None,
                                "hidden_size": 2560, "num_hidden_layers": 34,
-                               "intermediate_size": 10240}))
+                               "intermediate_size": 10240, "sliding_window": 1024}))
     assert hf.load(bad)[0] == a
+    # the window too: 4,096 keys by default, in all but every 6th layer
+    bad.write_text(json.dumps({"model_type": "gemma3_text", "hidden_size": 2560,
+                               "num_hidden_layers": 34, "intermediate_size": 10240}))
+    assert (hf.load(bad)[0].window, hf.load(bad)[0].window_layers) == (4096, 29)
 
 
 def test_gpt_oss_active_count_and_the_newer_families_read():
@@ -261,16 +265,37 @@ def test_a_config_value_of_the_wrong_kind_is_named(tmp_path, change, says):
         planner.estimate(workload=str(path), tokens="1T", gpus=64)
 
 
-def test_a_config_with_a_sliding_window_says_it_is_not_modelled(tmp_path):
+def test_a_config_with_a_sliding_window_plans_it_where_its_layers_are_known(tmp_path):
+    # Mistral 7B v0.1: a 4,096-key window in every layer (its modelling code); at 32K tokens
+    # the band is a fraction of the causal prefix, so the model FLOPs and the days fall
     path = tmp_path / "config.json"
     base = json.loads((DATA / "mistral-7b.json").read_text())
     path.write_text(json.dumps({**base, "sliding_window": 4096}))
-    plan = planner.estimate(workload=str(path), tokens="1T", gpus=64)
+    kw = dict(tokens="1T", gpus=64, seq_len=32768, alternatives=False)
+    plan = planner.estimate(workload=str(path), **kw)
+    assert (plan.workload["window"], plan.workload["window_layers"]) == (4096, 32)
     assert plan.assumptions["sliding_window"]["value"] == 4096
-    assert "not modelled" in plan.assumptions["sliding_window"]["source"]
+    assert "4096 keys in 32 of 32 layers (every layer)" in \
+        plan.assumptions["sliding_window"]["source"]
     path.write_text(json.dumps({**base, "sliding_window": 4096, "use_sliding_window": False}))
-    assert "sliding_window" not in planner.estimate(workload=str(path), tokens="1T",
-                                                    gpus=64).assumptions
+    full = planner.estimate(workload=str(path), **kw)
+    assert "sliding_window" not in full.assumptions and full.workload["window"] == 0
+    assert plan.model_flops < full.model_flops and plan.training_days < full.training_days
+    # the layers each family's window covers, where the file lists no layer_types
+    assert (arch("gpt-oss-20b.json").window, arch("gpt-oss-20b.json").window_layers) == (128, 12)
+    assert (arch("gemma2-9b.json").window, arch("gemma2-9b.json").window_layers) == (4096, 21)
+    assert (arch("gemma3-1b.json").window, arch("gemma3-1b.json").window_layers) == (512, 22)
+    # layer_types, where given, say it; a Qwen window (set by max_window_layers) is not read
+    oss = json.loads((DATA / "gpt-oss-20b.json").read_text())
+    path.write_text(json.dumps({**oss, "layer_types": ["sliding_attention"] * 20
+                                + ["full_attention"] * 4}))
+    assert hf.load(path)[0].window_layers == 20
+    qwen = json.loads((DATA / "qwen2-7b.json").read_text())
+    path.write_text(json.dumps({**qwen, "use_sliding_window": True}))
+    plan = planner.estimate(workload=str(path), tokens="1T", gpus=64, alternatives=False)
+    assert plan.workload["window"] == 0
+    assert "not modelled (a qwen2 window is not read)" in \
+        plan.assumptions["sliding_window"]["source"]
 
 
 def test_a_folder_holding_a_config_is_named_with_the_file_to_pass(tmp_path):
