@@ -51,6 +51,8 @@ PUBLISHED = {
     "gemma3-4b-multimodal.json": (675e6 + 3209e6, None, "Gemma 3 report (arXiv 2503.19786) "
                                   "Table 1: 4B, 675M embedding and 3,209M non-embedding "
                                   "parameters (its 417M vision encoder is not planned)"),
+    "gpt-oss-120b.json": (116.8e9, None, "gpt-oss model card (arXiv 2508.10925) sec. 2: "
+                          "116.8B total"),
     "gpt-oss-20b.json": (20.9e9, None, "gpt-oss model card (arXiv 2508.10925) sec. 2: 20.9B "
                          "total; active below"),
 }
@@ -115,6 +117,8 @@ def test_gpt_oss_active_count_and_the_newer_families_read():
     a = arch("gpt-oss-20b.json")
     assert (a.experts, a.top_k, a.expert_ffn, a.ffn, a.head_size) == (32, 4, 2880, 0, 64)
     assert float(active_params(a)) - a.vocab * a.hidden == pytest.approx(3.6e9, rel=0.01)
+    big = arch("gpt-oss-120b.json")  # the card's 5.1B active, the same way
+    assert float(active_params(big)) - big.vocab * big.hidden == pytest.approx(5.1e9, rel=0.01)
     g = arch("gemma3-1b.json")  # tied by Gemma 3's default (configuration_gemma3.py)
     assert g.tie_embeddings and g.head_size == 256 and g.ffn_type == "gated"
     # OLMo 2 leaves tie_word_embeddings to its default, False (configuration_olmo2.py): the
@@ -161,7 +165,8 @@ def test_the_catalog_and_the_config_agree():
     cat = planner.catalog()
     for config, key in (("llama3.1-8b.json", "llama3.1-8b"), ("deepseek-v3.json", "deepseek-v3"),
                         ("pythia-1.4b.json", "pythia-1.4b"), ("falcon-180b.json", "falcon-180b"),
-                        ("olmoe-1b-7b.json", "olmoe-1b-7b")):
+                        ("olmoe-1b-7b.json", "olmoe-1b-7b"),
+                        ("gpt-oss-120b.json", "gpt-oss-120b")):
         assert arch(config) == cat.workload(key).architecture, config
 
 
