@@ -297,10 +297,11 @@ def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
         return ("hidden", f"is not a multiple of the {a.heads} heads",
                 "a multiple of heads (the heads split the width evenly), or a per-head width "
                 "(--head-dim; head_dim in a catalog file)")
-    if a.window < 0 or not 0 <= a.window_layers <= a.layers:
+    if a.window < 0:
+        return "window", "is below 0", "the keys a sliding window attends (>= 1), or 0"
+    if not 0 <= a.window_layers <= a.layers:
         return ("window_layers", f"is not between 0 and the {a.layers} layers",
-                "the layers with a sliding window, 0 to layers") if a.window >= 0 else \
-            ("window", "is below 0", "the keys a sliding window attends (>= 1), or 0")
+                "the layers with a sliding window, 0 to layers")
     if bool(a.window) != bool(a.window_layers):
         return (("window", "is given without the layers it applies to") if a.window else
                 ("window_layers", "is given without a window")) + (

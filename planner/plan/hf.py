@@ -140,7 +140,11 @@ def text_config(data: dict, where: str = "config.json", name: str = "--workload"
 def architecture_from_config(data: dict, where: str = "config.json",
                              name: str = "--workload") -> Architecture:
     """The planner's Architecture from a config's keys (see the module docstring)."""
-    data = text_config(data, where, name)
+    return _architecture_of(text_config(data, where, name), where, name)
+
+
+def _architecture_of(data: dict, where: str, name: str) -> Architecture:
+    """The Architecture of a language model's keys (text_config's answer)."""
     model_type = data["model_type"]
     fam = FAMILIES[model_type]
 
@@ -290,8 +294,8 @@ def model_name(data: dict, path: Path) -> str:
 def load(path: str | Path, name: str = "--workload") -> tuple[Architecture, dict]:
     """(Architecture, the language model's keys: text_config) of a config.json, with errors
     naming ``name``."""
-    data = read_config(path, name)
-    return architecture_from_config(data, str(path), name), text_config(data, str(path), name)
+    data = text_config(read_config(path, name), str(path), name)
+    return _architecture_of(data, str(path), name), data
 
 
 def workload(path: str | Path, used: dict, seq_len_default: int,
@@ -301,7 +305,8 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
     when that is shorter; ``used`` gets the shape with the file it came from."""
     p = Path(path)
     raw = read_config(p, name)
-    arch, data = architecture_from_config(raw, str(p), name), text_config(raw, str(p), name)
+    data = text_config(raw, str(p), name)
+    arch = _architecture_of(data, str(p), name)
     kind = data["model_type"]
     if raw.get("model_type") != kind:  # a multimodal config's language model
         kind = (f"{raw.get('model_type')}: its text_config, {kind}; the vision encoder is not "
@@ -318,7 +323,7 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
         used["sliding_window"] = {"value": arch.window, "source": (
             f"{p} sliding_window: {arch.window} keys in {arch.window_layers} of {arch.layers} "
             f"layers ({how}); attention costed over the window there")}
-    elif how not in ("no window",):
+    elif how != "no window":
         used["sliding_window"] = {"value": data.get("sliding_window"), "source": (
             f"{p} sliding_window: not modelled ({how}), attention is costed over the whole "
             "sequence (an upper bound past the window)")}
