@@ -76,6 +76,11 @@ def _attention(w: dict) -> str:
     return width
 
 
+def _dense_ffn(w: dict) -> str:
+    """The dense FFN's width; none when every layer is a mixture of experts (gpt-oss)."""
+    return f" ffn={w['ffn']}" if w["ffn"] or not w.get("experts") else ""
+
+
 def _experts(w: dict) -> str:
     """A mixture of experts' routing and widths, as the plan ran it."""
     if not w.get("experts"):
@@ -89,7 +94,7 @@ def plan_table(plan: dict) -> str:
     w, c = plan["workload"], plan["cluster"]
     head = (f"{fmt_count(w['params'])} parameters ({fmt_count(w['active_params'])} active), "
             f"{fmt_count(w['tokens'])} tokens; L={w['layers']} h={w['hidden']} "
-            f"heads={w['heads']}/{w['kv_heads']}{_attention(w)} ffn={w['ffn']} "
+            f"heads={w['heads']}/{w['kv_heads']}{_attention(w)}{_dense_ffn(w)} "
             f"({w['ffn_type']}){_experts(w)} V={w['vocab']}, seq {w['seq_len']:,}, batch "
             f"{fmt_count(w['global_batch_tokens'])} tokens, {w['precision']}")
     lines = [head, ""]

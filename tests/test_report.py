@@ -270,3 +270,13 @@ def test_a_cost_p50_far_off_the_headline_says_why():
     h = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", uncertainty=True).to_dict()
     assert abs(h["p50"]["cost_usd"] / h["cost_usd"]["total"] - 1) <= 0.05
     assert "cost P50 sits" not in report.plan_table(h)
+
+
+def test_plan_head_names_no_dense_ffn_when_every_layer_is_a_mixture_of_experts(feasible):
+    # gpt-oss-120b: 36 MoE layers of 128 experts x2880, no dense FFN (transformers'
+    # GptOssConfig): the head shows the experts' width, not "ffn=0"
+    moe = planner.estimate(workload="gpt-oss-120b", tokens="1T", gpus=64).to_dict()
+    head = report.plan_table(moe).splitlines()[0]
+    assert "ffn=" not in head and "(gated) experts=4/128 x2880" in head
+    # a dense plan keeps its width
+    assert f"ffn={feasible['workload']['ffn']} (gated)" in report.plan_table(feasible)
