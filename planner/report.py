@@ -81,6 +81,12 @@ def _dense_ffn(w: dict) -> str:
     return f" ffn={w['ffn']}" if w["ffn"] or not w.get("experts") else ""
 
 
+def _network_text(c: dict) -> str:
+    """The scale-out network's key; an accelerator whose file names none (GH200 on Slingshot,
+    MI250) runs at its own file's scale-out bandwidth."""
+    return c["network"] or "scale-out at its accelerator file's bandwidth (no network named)"
+
+
 def _experts(w: dict) -> str:
     """A mixture of experts' routing and widths, as the plan ran it."""
     if not w.get("experts"):
@@ -102,7 +108,8 @@ def plan_table(plan: dict) -> str:
     rows = [("status", status + (f": {plan['reason']}" if plan["reason"] else "")),
             ("binding limit", plan["binding"] or "none")]
     deadline = plan["assumptions"].get("deadline_days")
-    if deadline and not str(deadline.get("source", "")).startswith("given"):
+    if deadline and plan.get("sizing") and not str(deadline.get("source", "")).startswith(
+            "given"):  # sized by the default deadline (a fixed --gpus is not sized)
         rows.append(("sized", f"to meet the default {deadline['value']:g}-day deadline "
                               "(--deadline to change, --gpus to fix the size)"))
     if plan["step_time_s"] is not None:
@@ -112,7 +119,7 @@ def plan_table(plan: dict) -> str:
         price = plan["assumptions"].get("price_per_gpu_hour", {}).get("value")
         rows += [
             ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({_units_text(c)}; scale-up "
-                        f"domain {c['scale_up_domain']}, {c['network']}, site {c['site']})"),
+                        f"domain {c['scale_up_domain']}, {_network_text(c)}, site {c['site']})"),
             ("layout", _layout_text(plan["layout"])),
             ("utilisation", f"MFU {fmt_pct(plan['mfu'])}, HFU {fmt_pct(plan['hfu'])}, "
                             f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"),
@@ -344,12 +351,17 @@ def _reliability_text(plan: dict) -> str:
     rel = plan.get("reliability") or {}
     if not rel:
         return "n/a"
-    mtbf_h = fmt_fixed(rel.get('mtbf_s', 0) / 3600, '{:,.1f}')
-    count = fmt_fixed(rel.get('expected_interruptions'), '{:,.0f}')
-    return (f"{count} expected interruption{'' if count == '1' else 's'} "
-            f"in the ideal run (a failure every {mtbf_h} h), checkpoint "
-            f"every {fmt_fixed(rel.get('checkpoint_interval_s', 0) / 60, '{:,.1f}')} min, "
-            f"{fmt_count(rel.get('lost_hours'))} device-hours lost")
+    lost = f"{fmt_count(rel.get('lost_hours'))} device-hours lost"
+    mtbf_s, interval_s = rel.get("mtbf_s"), rel.get("checkpoint_interval_s")
+    if mtbf_s is None or not math.isfinite(mtbf_s):  # a failure rate of 0: JSON's null
+        return f"no failures modelled (a failure rate of 0): no interruptions, {lost}"
+    n = rel.get("expected_interruptions")
+    # fewer than ten: one decimal, so a run expecting 0.3 does not read "0" beside lost hours
+    count = fmt_fixed(n, "{:,.1f}" if n is not None and n < 9.95 else "{:,.0f}")
+    every_min = fmt_fixed(None if interval_s is None else interval_s / 60, "{:,.1f}")
+    return (f"{count} expected interruption{'' if count in ('1', '1.0') else 's'} "
+            f"in the ideal run (a failure every {fmt_fixed(mtbf_s / 3600, '{:,.1f}')} h), "
+            f"checkpoint every {every_min} min, {lost}")
 
 
 def _short(v):
@@ -475,7 +487,8 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
         return rows
     cost = plan["cost_usd"]
     return rows + [
-        ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({c['network']}, site {c['site']})"),
+        ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({_network_text(c)}, "
+                    f"site {c['site']})"),
         ("layout", _layout_text(plan["layout"])),
         ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
         ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),

@@ -280,3 +280,41 @@ def test_plan_head_names_no_dense_ffn_when_every_layer_is_a_mixture_of_experts(f
     assert "ffn=" not in head and "(gated) experts=4/128 x2880" in head
     # a dense plan keeps its width
     assert f"ffn={feasible['workload']['ffn']} (gated)" in report.plan_table(feasible)
+
+
+def test_reliability_line_of_a_run_without_failures():
+    # --assume failure_rate_per_device_hour=0: an infinite MTBF is JSON's null; the table says
+    # no failures are modelled instead of dividing None (an internal error before)
+    plan = planner.estimate(params="7B", tokens="1T", gpus=64,
+                            assumptions={"failure_rate_per_device_hour": 0}).to_dict()
+    assert plan["reliability"]["mtbf_s"] is None
+    text = report.plan_table(plan)
+    assert "no failures modelled (a failure rate of 0): no interruptions" in text
+
+
+def test_reliability_line_shows_fewer_than_ten_interruptions_with_a_decimal(feasible):
+    # 64 devices at 1.973e-5 failures per device-hour: MTBF 791.8 h, so a run of a few hundred
+    # hours expects a fraction of one interruption, which read "0" beside lost hours
+    n = feasible["reliability"]["expected_interruptions"]
+    assert 0 < n < 9.95
+    assert f"{n:,.1f} expected interruptions" in report.plan_table(feasible)
+    assert 3600 / (64 * 1.973e-5) == pytest.approx(feasible["reliability"]["mtbf_s"], rel=1e-3)
+
+
+def test_a_budget_on_a_fixed_fleet_does_not_say_it_was_sized():
+    # planner budget --gpus N: the fleet is given, no size is chosen, so no "sized to meet the
+    # default deadline" line (it printed before; the answer's sizing is None)
+    answer = planner.budget(gpus=512, gpu="h100-sxm").to_dict()
+    assert answer["sizing"] is None
+    assert "\nsized " not in report.budget_table(answer)
+    sized = planner.estimate(params="7B", tokens="1T").to_dict()  # the default deadline sizes
+    assert "sized          to meet the default 120-day deadline" in report.plan_table(sized)
+
+
+def test_cluster_line_of_an_accelerator_without_a_network_file():
+    # gh200's file names no scale-out network (HPE Slingshot has no file): the plan runs at the
+    # file's own scale-out bandwidth, and the table says so instead of printing "None"
+    plan = planner.estimate(params="7B", tokens="1T", gpu="gh200", gpus=64).to_dict()
+    assert plan["cluster"]["network"] is None
+    text = report.plan_table(plan)
+    assert "None" not in text.split("\n")[4] and "no network named" in text

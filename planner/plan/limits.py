@@ -220,6 +220,10 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
     MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0 days'. ``within``: the option
     meets every other limit given."""
     need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
+    if math.isfinite(need) and math.isfinite(cap) and need > cap > 0 and \
+            cap_text.endswith(" " + need_text):
+        # rounded alike ("needs 1.0 MW, cap 1.0 MW"): the overshoot says which side it is on
+        need_text += f" ({(need / cap - 1.0) * 100:.2g}% over)"
     if math.isfinite(need) and math.isfinite(cap) and need <= cap and \
             limit in ("budget", "deadline", "power"):
         # within the limit, refused by the sizing's whole units (need up, limit down)

@@ -390,3 +390,13 @@ def test_a_sizing_names_its_solver_settings_whether_or_not_a_solver_ran():
     solved = planner.estimate(params="70B", tokens="2T", power_cap="100MW",
                               gpu="h100-sxm,b200").sizing
     assert solved["solver"] == "CP-SAT" and solved["workers"] >= 1
+
+
+def test_a_breach_rounded_to_its_cap_says_by_how_much():
+    # 1.00077 MW against a 1 MW cap both print "1.0 MW": the text adds the overshoot so it
+    # does not read as within the limit; a clear breach stays as it was
+    text = breach_text("power", 1.00077, 1.0, "b200", 432)
+    assert text.startswith("needs 1.0 MW (0.077% over) (432 x b200)") and "cap 1.0 MW" in text
+    text = breach_text("budget", 10.011e6, 10e6, "mi300x", 2496)
+    assert "costs $10.0M (0.11% over)" in text and "budget $10.0M" in text
+    assert "% over" not in breach_text("power", 212.0, 150.0, "b200", 65536)
