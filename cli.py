@@ -351,7 +351,9 @@ def app(ctx):
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5 (with several "
               "--gpu, the same price for each).")
-@click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
+@click.option("--pue", help="Annual facility power / IT power (energy, average draw), "
+              "replacing the site's: 1.2; the peak that power caps test is it plus "
+              "peak_pue_uplift (0.1, --assume to change).")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
               help="Training stack (kernel fusion, attention kernel, overlap, pipeline "
@@ -595,7 +597,9 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
 @click.option("--site", help="Site key (planner hardware list).",
               shell_complete=_complete("sites"))
-@click.option("--pue", help="Facility power / IT power, replacing the site's: 1.2.")
+@click.option("--pue", help="Annual facility power / IT power (energy, average draw), "
+              "replacing the site's: 1.2; the peak that power caps test is it plus "
+              "peak_pue_uplift (0.1, --assume to change).")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour, replacing the "
               "catalog's for every accelerator and year (no trend moves it): 2.5.")

@@ -343,8 +343,9 @@ def _power_text(plan: dict) -> str:
             f"(PUE {fmt_fixed(peak, '{:.2f}')} at "
             f"full load), {fmt_power_mw(plan['power_average_mw'])} average (PUE "
             f"{fmt_fixed(pue, '{:.2f}')})"
-            + (f"; above the default site's {fmt_power_mw(over)} cap, which holds only with "
-               "--site" if over else ""))
+            + (f"; more than the {fmt_power_mw(over)} the default site "
+               f"{plan['cluster']['site']} supplies, a cap not applied unless --site names "
+               "it (or --power-cap sets one)" if over else ""))
 
 
 def _reliability_text(plan: dict) -> str:

@@ -318,3 +318,13 @@ def test_cluster_line_of_an_accelerator_without_a_network_file():
     assert plan["cluster"]["network"] is None
     text = report.plan_table(plan)
     assert "None" not in text.split("\n")[4] and "no network named" in text
+
+
+def test_power_line_says_the_default_sites_cap_is_not_applied():
+    # 405B on 15T tokens in 30 days needs ~152 MW peak, above us-hyperscale's 150 MW; the
+    # default site caps nothing (no --site), and the line says what it would take to apply it
+    plan = planner.estimate(params="405B", tokens="15T", deadline="30d").to_dict()
+    assert plan["feasible"] and plan["power_mw"] > 150
+    assert plan["assumptions"]["site_power_cap_mw"]["value"] == 150
+    assert ("more than the 150 MW the default site us-hyperscale supplies, a cap not applied "
+            "unless --site names it (or --power-cap sets one)") in report.plan_table(plan)
