@@ -295,9 +295,11 @@ def _units_text(c: dict) -> str:
         parts.append(many(c["racks"], "rack"))
     if c.get("unit"):
         spare = c.get("spare_devices") or 0
-        parts.append(f"bought by the {c['unit']} of {c['unit_devices']:,}"
-                     + (f": {many(c['units'], c['unit'])}, {many(spare, 'device')} spare" if spare
-                        else ""))
+        parts.append(("bought by the device" if c["unit_devices"] == 1 else
+                      f"bought by the {c['unit']} of {c['unit_devices']:,}")
+                     + (f": {many(c['units'], c['unit'])}, {many(spare, 'device')} spare, not "
+                        f"charged (--gpus {c['gpus'] + spare:,} costs the whole "
+                        f"{c['unit']}{'' if c['units'] == 1 else 's'})" if spare else ""))
     return ", ".join(parts)
 
 

@@ -336,6 +336,7 @@ def _losses(rows: dict, i: int) -> dict:
     seqs = float(rows["workload_global_batch_tokens"][i]) / float(rows["workload_seq_len"][i])
     dp, mb = int(rows["layout_dp"][i]), int(rows["layout_microbatch"][i])
     m = seqs / (dp * mb)
+    batches = "microbatch" if f"{m:,.0f}" == "1" else "microbatches"
     mtbf_min = float(rows["reliability_mtbf_s"][i]) / 60
     gradients = float(rows["time_breakdown_s_dp_comm"][i]) > comm / 2
     losses = {
@@ -346,14 +347,14 @@ def _losses(rows: dict, i: int) -> dict:
                         (f"failures cost {1 - goodput:.0%} of wall time", False)),
         "critical_batch": (bubble / step,
                            f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
-                           f"pipelines {m:,.0f} microbatches, so the pipeline bubble takes "
+                           f"pipelines {m:,.0f} {batches}, so the pipeline bubble takes "
                            f"{bubble / step:.0%} of the step; more devices do not help without "
                            "a larger global batch (--global-batch, or --assume "
                            "global_batch_tokens=N: how large a batch still trains as well is "
                            "the critical batch size, McCandlish et al. 2018, which the planner "
                            "does not model)",
                            (f"the pipeline bubble takes {bubble / step:.0%} of the step "
-                            f"({m:,.0f} microbatches per pipeline)", True)),
+                            f"({m:,.0f} {batches} per pipeline)", True)),
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
                                  "is bound by data movement, not device count"
                     + (f" (mostly the gradients' reduction, once a step: a global batch larger "

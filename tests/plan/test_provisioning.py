@@ -131,6 +131,13 @@ def test_a_given_count_is_bought_in_whole_units_with_its_spares():
     r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
                                      "--gpus", "7"])  # one node of 8, one device left over
     assert r.exit_code == 0 and "1 node, 1 device spare" in r.output
+    # spares are counted, not charged (docs/costs.md): the line says so and how to cost them
+    assert "7 devices spare, not charged (--gpus 1,008 costs the whole nodes)" in \
+        CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
+                                     "--gpus", "1001"]).output
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "7B", "--tokens", "1T",
+                                     "--gpus", "100", "--unit", "device"])
+    assert r.exit_code == 0 and "bought by the device;" in r.output  # not "device of 1"
     whole = planner.estimate(params="7B", tokens="1T", gpus=1024).cluster
     assert whole["spare_devices"] == 0 and whole["units"] == 128
     plan = planner.estimate(params="7B", tokens="1T", gpus=1001, unit="device")
