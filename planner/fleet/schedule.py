@@ -11,10 +11,10 @@ returned, and a schedule that fails is an error, never an answer.
 
 Fleet files and the step grid (dates, conservative rounding) are fleet/spec.py's.
 
-A run's cost at a site is its device time (owned hardware amortised over the run, from
-cost.py, or the cloud price where the purchase price is unknown) plus the site's energy: the
-run's IT power x the site's PUE x hours x the site's price. The sites' buildings are taken as
-built (no facility capex).
+A run's cost at a site is its owned hardware amortised over the run (cost.py) plus the site's
+energy: the run's IT power x the site's PUE x hours x the site's price; or, where the purchase
+price is unknown, the cloud price alone, which pays for the power its devices draw. The sites'
+buildings are taken as built (no facility capex).
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ MORE_SIZE_OPTIONS = 4
 # binds and by how much (fleet/model.py shortfall); each such solve gets at most this long.
 DIAGNOSIS_TIME_LIMIT_S = 10.0
 
+
+
+def _small(x: float) -> str:
+    """A table's MW or $M: one decimal, or two significant figures below 0.1 (8 B200 draw
+    0.021 MW, not "0.0")."""
+    return f"{x:,.1f}" if x >= 0.095 or x == 0 else f"{x:.2g}"
 
 class ScheduleError(RuntimeError):
     """A schedule the validator rejected (a bug in the model, never a user error)."""
@@ -246,15 +252,17 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 # price is known (a plan without one has no owned parts)
                 parts = [plan.cost_usd.get(k) for k in ("accelerators", "servers", "network",
                                                         "maintenance")]
-                hardware = (sum(parts) if None not in parts
-                            else plan.cost_usd["by_method"]["cloud"])
+                owned = None not in parts
+                hardware = sum(parts) if owned else plan.cost_usd["by_method"]["cloud"]
                 for s, site in enumerate(spec.sites):
                     if acc_key not in site.deliveries:
                         continue
                     mw = it_mw * site.peak_pue
+                    # the site's energy bill beside owned hardware; a rental price already
+                    # pays for the power its devices draw, so nothing is added to it
                     energy = energy_cost_usd(energy_mwh(it_average_mw * site.pue * 1e6,
                                                         days * SECONDS_PER_DAY),
-                                             site.energy_usd_per_kwh)
+                                             site.energy_usd_per_kwh) if owned else 0.0
                     options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
                                                float(mw), float(hardware + energy)))
                     infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
@@ -383,8 +391,10 @@ class FleetSchedule:
                             for k, v in d["optimality_gap"].items())
             cost = ("n/a (a price unknown)" if obj["cost_usd"] is None
                     else f"${obj['cost_usd'] / 1e6:,.1f}M")
+            steps = ("" if spec.step_days == 1 else
+                     f" (whole {spec.step_days:g}-day steps past each deadline's step)")
             head.append(f"objective: weighted lateness {obj['weighted_lateness_days']:,.1f} "
-                        f"days, then cost {cost}"
+                        f"days{steps}, then cost {cost}"
                         + (f" (gap to the proven bound: {gap})" if gap else ""))
             head.append("validated: each run placed once inside its window; devices and power "
                         "within each site's limits at every step")
@@ -397,13 +407,16 @@ class FleetSchedule:
             return "\n".join(head)
         rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
                  r["finish"],
-                 f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
-                 "n/a" if r["cost_usd"] is None else f"{r['cost_usd'] / 1e6:,.1f}",
+                 f"{r['training_days']:,.1f}", _small(r["power_mw"]),
+                 "n/a" if r["cost_usd"] is None else _small(r["cost_usd"] / 1e6),
                  r["deadline"], "yes" if r["on_time"] else f"late {r['lateness_days']:g} d")
                 for r in d["runs"]]
         return "\n".join(head) + "\n\n" + tabulate(
             rows, headers=["run", "site", "accelerator", "devices", "start", "trained by",
-                           "days", "MW", "cost $M", "deadline", "on time"])
+                           "days", "MW", "cost $M", "deadline", "on time"],
+            disable_numparse=True,  # as formatted: "175.0" beside "103.3", not "175"
+            colalign=("left", "left", "left", "right", "left", "left", "right", "right",
+                      "right", "left", "left"))
 
     def __repr__(self) -> str:
         sol = self.solution
@@ -411,7 +424,7 @@ class FleetSchedule:
                 f"{_many(len(self.spec.runs), 'run')} on {_many(len(self.spec.sites), 'site')}")
         if sol.placements:
             late = sol.weighted_lateness_steps * self.spec.step_days
-            return head + f", weighted lateness {late:,} days, cost ${sol.cost_usd / 1e6:,.1f}M)"
+            return head + f", weighted lateness {late:,} days, cost ${_small(sol.cost_usd / 1e6)}M)"
         return head + f", binding={self.binding!r})"
 
     def _repr_html_(self) -> str:

@@ -431,6 +431,13 @@ def test_an_accelerator_without_a_purchase_price_is_scheduled(tmp_path, drop, co
     if cost_known:
         assert all(c > 0 for c in costs)
         assert d["objective"]["cost_usd"] == pytest.approx(sum(costs[:2]))
+        # a rental pays for its devices' power: the run costs its plan's cloud price alone,
+        # with no site energy added (it was, counting the power twice)
+        again = _priced_copy(tmp_path / "again", drop)
+        for r in d["runs"]:
+            plan = planner.estimate(params="1B", tokens="100B", gpu="my-gpu", gpus=r["gpus"],
+                                    catalog=again)
+            assert r["cost_usd"] == pytest.approx(plan.cost_usd["by_method"]["cloud"])
     else:
         assert costs == [None, None, None]
 
@@ -617,3 +624,17 @@ def test_an_earliest_start_inside_the_last_step_says_it_moved():
     assert d["binding"] == "horizon"
     assert "its earliest start 2027-06-22, inside a step, moved to the next step's start" in \
         d["reason"]
+
+
+def test_schedule_table_keeps_small_figures_and_says_lateness_counts_whole_steps():
+    # a week's grid counts lateness in whole steps: the objective says so; figures under 0.1
+    # (a few devices' MW, a small run's $M) keep two significant figures instead of "0.0",
+    # and the table prints the figures as formatted (tabulate had shown 175.0 as "175")
+    small = fleet.schedule(small_fleet())
+    text = small.table()
+    assert "cost $0.0M" not in repr(small)
+    assert "days (whole 7-day steps past each deadline's step), then cost" in text
+    assert fleet._small(0.0213) == "0.021" and fleet._small(0.12) == "0.1"
+    assert fleet._small(175.0) == "175.0" and fleet._small(0.0) == "0.0"
+    rows = [ln.split() for ln in text.splitlines() if ln.startswith(("r1 ", "r2 "))]
+    assert rows and all(float(r[7]) > 0 and float(r[8]) > 0 for r in rows)  # MW, cost $M
