@@ -746,6 +746,10 @@ def config_show(ctx, fmt):
     """Every flag's default per command and every assumption, each with its origin: a config
     file (and its table) or the planner's built-in default."""
     cfg = ctx.find_object(house.Config) or house.Config()
+    try:
+        cfg.check_values()  # the values a command would refuse (docs/interface.md)
+    except InputError as exc:
+        _fail(exc)
     builtins = {}
     for path, cmd in _commands():
         mine = builtins.setdefault(" ".join(path), {})

@@ -172,3 +172,19 @@ def test_the_shipped_example_config_is_valid(monkeypatch, capsys):
     shown = json.loads(out)
     assert any(v["origin"].startswith(str(example))
                for v in shown["defaults"]["estimate"].values())
+
+
+@pytest.mark.parametrize("text, flag", [
+    ('[estimate]\ndeadline = "ten days"\n', "--deadline"),
+    ('[budget]\nusd = "lots"\n', "--usd"),
+    ('[defaults]\npue = 0.5\n', "--pue"),
+    ('[defaults]\ncatalog = "no-such-dir"\n', "--catalog"),
+])
+def test_config_show_refuses_what_a_command_would(tmp_path, monkeypatch, capsys, text, flag):
+    # docs/interface.md: values a flag would refuse are errors naming the file; config show
+    # listed them as in force (exit 0) and only the command refused them
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", text)
+    code, _, err = run(capsys, "config", "show")
+    assert code == 2 and err.count(f"Error: {flag}:") == 1
+    assert "(set in config file" in err and "planner.toml [" in err and "Traceback" not in err
