@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -13,6 +15,7 @@ import planner
 from planner import catalog_view, report
 from planner import config as house
 from planner.assumptions import parse_overrides
+from planner.catalog import is_workload_file
 from planner.errors import (
     FLAGS,
     CatalogError,
@@ -534,9 +537,10 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
     cat = _catalog(catalog_dir)
     _writable(out, "-o/--output", suffixes=(".parquet",))
     _writable(gantt_path, "--gantt", suffixes=CHART_SUFFIXES)
-    if time_limit is not None and not time_limit > 0:
-        _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive number of "
-              "seconds")
+    if time_limit is not None and not 0 < time_limit < math.inf:  # as [solver] time_limit_s
+        _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive, finite "
+              "number of seconds", option="--time-limit",
+              accepted="a positive, finite number of seconds")
     try:
         spec = fleet.load(fleet_file, cat)
         settings = None
@@ -694,7 +698,8 @@ def workloads_list(catalog_dir, fmt):
 @CATALOG_OPTION
 @LIST_FORMAT
 def workloads_show(name, catalog_dir, fmt):
-    """The architecture and published figures of one workload."""
+    """The architecture and published figures of one workload: NAME is a key of 'planner
+    workloads list' or a workload FILE.toml (as --workload takes it)."""
     _show(catalog_dir, ("workloads",), name, fmt, "workload")
 
 
@@ -711,9 +716,19 @@ def _list(catalog_dir, kinds, fmt):
 
 def _show(catalog_dir, kinds, name, fmt, what):
     cat = _catalog(catalog_dir)
+    if what == "workload" and str(name).endswith(".json"):  # read by estimate, not a file here
+        raise UsageError(f"NAME: {name} is a Hugging Face config.json: 'planner estimate "
+                         f"--workload {name} --tokens N' reads its shape (the plan's "
+                         "architecture assumption names what it took)", "NAME",
+                         "a key of 'planner workloads list' or FILE.toml")
+    if what == "workload" and is_workload_file(name) and not Path(name).is_file():
+        raise UsageError(f"NAME: '{name}' is no such file; accepted: a key of 'planner "
+                         "workloads list' or FILE.toml laid out as docs/catalog.md says",
+                         "NAME", "a key of 'planner workloads list' or FILE.toml")
     for kind in kinds:
         try:
-            key = cat.resolve(kind, name)
+            key = (name if what == "workload" and is_workload_file(name)
+                   else cat.resolve(kind, name))
         except UnknownKeyError:
             continue
         except CatalogError as exc:

@@ -4,6 +4,7 @@ JSON records, each figure with its source. No modelling here."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -67,12 +68,22 @@ def catalog_table(cat, kinds) -> str:
     return "\n\n".join(out)
 
 
-def check_usable(cat, kind: str, item) -> None:
+def _entry(cat, kind: str, key: str):
+    """(item, path) of a catalog key, or of a workload file given by its path (FILE.toml, as
+    --workload takes it)."""
+    from .catalog import is_workload_file
+
+    if kind == "workloads" and is_workload_file(key):
+        return cat.workload(key), Path(key)
+    return cat.get(kind, key), cat.path(kind, key)
+
+
+def check_usable(cat, kind: str, item, path=None) -> None:
     """The checks a plan of a catalog item makes beyond its file's schema, so that a file
     ``hardware show`` or ``workloads show`` prints is one a plan can use: an accelerator's
     networks exist and are of their tiers; a workload's counts agree with its shape, the rule
     reaches its count, and its batch holds a sequence."""
-    path = cat.path(kind, item.key)
+    path = path or cat.path(kind, item.key)
     if kind == "accelerators":
         for name in ("scale_up_network", "scale_out_network"):
             cat.own_network(item, name)
@@ -96,9 +107,11 @@ def check_usable(cat, kind: str, item) -> None:
 def catalog_show(cat, kind: str, key: str) -> str:
     """Every entry of one catalog file, each figure with its source: the file as written, once
     it has passed the checks every use of it makes (a broken file is named, not shown)."""
-    item = cat.get(kind, key)
-    check_usable(cat, kind, item)
-    raw = cat.raw(kind, key)
+    from .catalog import read_toml
+
+    item, path = _entry(cat, kind, key)
+    check_usable(cat, kind, item, path)
+    raw = read_toml(path)
     rows = []
     for k, v in raw.items():
         if isinstance(v, dict) and "value" in v:
@@ -124,7 +137,7 @@ def catalog_show(cat, kind: str, key: str) -> str:
             rows.append(("rents at (derived contract)",
                          f"{fig.value:,.2f} [{fig.low:,.2f}-{fig.high:,.2f}]", fig.confidence,
                          fig.source.split("; on-demand: ")[0]))
-    title = f"{kind[:-1]} {key} ({cat.path(kind, key)})"
+    title = f"{kind[:-1]} {item.key} ({path})"
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
                                    tablefmt="simple", maxcolwidths=[None, 40, None, 70])
 
@@ -180,9 +193,12 @@ def catalog_item(cat, kind: str, key: str) -> dict:
     """`planner hardware show NAME --format json`: the file's entries as written (each figure
     in the unit its key names, with value, source and as_of), its kind, key and path, once
     the file has passed the checks every use of it makes."""
-    cat.get(kind, key)
-    return _json_safe({"kind": kind[:-1], "key": key, "path": str(cat.path(kind, key)),
-                       "entries": cat.raw(kind, key)})
+    from .catalog import read_toml
+
+    item, path = _entry(cat, kind, key)
+    check_usable(cat, kind, item, path)
+    return _json_safe({"kind": kind[:-1], "key": item.key, "path": str(path),
+                       "entries": read_toml(path)})
 
 
 def _json_safe(x):

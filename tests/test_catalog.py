@@ -749,3 +749,28 @@ def test_a_v100_plan_says_it_runs_fp16():
     assert plan.assumptions["precision_run"]["value"] == "fp16"
     assert "precision_run" not in planner.estimate(params="1B", tokens="20B",
                                                    gpus=64).assumptions
+
+
+def test_workloads_show_takes_a_workload_file_as_estimate_does(tmp_path, capsys):
+    # --workload takes FILE.toml; workloads show had refused the path ("unknown workload")
+    import json
+
+    import cli
+
+    path = tmp_path / "my-moe.toml"
+    path.write_text((Path(__file__).resolve().parent.parent / "workloads" /
+                     "mixtral-8x7b.toml").read_text())
+    with pytest.raises(SystemExit) as done:
+        cli.main(["workloads", "show", str(path)])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith(f"workload my-moe ({path})")
+    assert "Mixtral 8x7B" in out
+    with pytest.raises(SystemExit) as done:
+        cli.main(["workloads", "show", str(path), "--format", "json"])
+    shown = json.loads(capsys.readouterr().out)
+    assert done.value.code == 0 and (shown["key"], shown["path"]) == ("my-moe", str(path))
+    for name, says in ((str(tmp_path / "none.toml"), "is no such file"),
+                       (str(tmp_path / "config.json"), "planner estimate --workload")):
+        with pytest.raises(SystemExit) as done:
+            cli.main(["workloads", "show", name])
+        assert done.value.code == 2 and says in capsys.readouterr().err

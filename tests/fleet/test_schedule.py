@@ -638,3 +638,14 @@ def test_schedule_table_keeps_small_figures_and_says_lateness_counts_whole_steps
     assert fleet._small(175.0) == "175.0" and fleet._small(0.0) == "0.0"
     rows = [ln.split() for ln in text.splitlines() if ln.startswith(("r1 ", "r2 "))]
     assert rows and all(float(r[7]) > 0 and float(r[8]) > 0 for r in rows)  # MW, cost $M
+
+
+@pytest.mark.parametrize("limit", ["inf", "nan", "0", "-5"])
+def test_cli_time_limit_is_positive_and_finite_as_the_files_is(limit):
+    # [solver] time_limit_s = inf is refused ("is not finite"); --time-limit inf had run with
+    # "time limit inf s"
+    from click.testing import CliRunner
+
+    import cli
+    r = CliRunner().invoke(cli.app, ["schedule", str(EXAMPLE), "--time-limit", limit])
+    assert r.exit_code == 2 and "a positive, finite number of seconds" in r.output
