@@ -26,6 +26,7 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
+from planner.plan.inputs import FLAG_PARSERS
 from planner.plan.result import answer_csv
 from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
 from planner.specs import PURCHASE_UNITS, TEAMS, team_of
@@ -762,7 +763,7 @@ def config_show(ctx, fmt):
     file (and its table) or the planner's built-in default."""
     cfg = ctx.find_object(house.Config) or house.Config()
     try:
-        cfg.check_values()  # the values a command would refuse (docs/interface.md)
+        cfg.check_values(FLAG_PARSERS)  # the values a command would refuse (interface.md)
     except InputError as exc:
         _fail(exc)
     builtins = {}

@@ -88,14 +88,16 @@ class Config:
                     _unknown(setting.path, f"[{table}] {key}", allowed,
                              "flag" if table == "defaults" else f"flag of {table}")
 
-    def check_values(self) -> None:
-        """Every flag value with a quantity parser (a deadline, money, power, a count, a PUE,
-        an energy price) and every catalog directory read as its flag would: the first bad
-        one is an InputError naming the flag, the accepted form and the file that set it
-        (``planner config show`` lists only values the commands take)."""
+    def check_values(self, parsers: Mapping[str, object]) -> None:
+        """Every flag value with a parser in ``parsers`` (flag name -> the function its
+        commands read it with: plan/inputs.py FLAG_PARSERS) and every catalog directory,
+        read as its flag would: the first bad one is an InputError naming the flag, the
+        accepted form and the file that set it (``planner config show`` lists only values
+        the commands take)."""
+        checks = {**parsers, "catalog": _directory}
         for values in self.flags.values():
             for key, setting in values.items():
-                check = _value_checks().get(key)
+                check = checks.get(key)
                 if check is None:
                     continue
                 try:
@@ -114,25 +116,6 @@ def _directory(value, name: str) -> None:
     if not Path(str(value)).is_dir():
         raise InputError(name, value, "an existing directory laid out like hardware/ and "
                          "workloads/", "is not a directory")
-
-
-def _value_checks() -> dict:
-    """The parser of each flag whose value config show checks, by flag name; each is the one
-    the commands call (plan/inputs.py, units.py)."""
-    from .plan.inputs import (
-        parse_budget,
-        parse_deadline,
-        parse_gpus,
-        parse_power_cap,
-        parse_price,
-        parse_tokens,
-    )
-    from .units import parse_energy_usd_per_kwh, parse_pue
-    return {"deadline": parse_deadline, "usd": parse_budget, "budget": parse_budget,
-            "power_cap": parse_power_cap, "tokens": parse_tokens,
-            "price_per_gpu_hour": parse_price, "gpus": parse_gpus, "max_gpus": parse_gpus,
-            "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh,
-            "catalog": _directory}
 
 
 def _unknown(path, what: str, allowed: list[str], kind: str):

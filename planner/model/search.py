@@ -472,7 +472,7 @@ def _score_best(a, seq, lay: dict, hw, asm: Assumptions, sizes: np.ndarray,
         r = _joined(r, _score(a2, s2, sub2, hw2, asm), kept.size, extra.size)
         sub = {k: np.concatenate([v, sub2[k]]) for k, v in sub.items()}
         kept = np.concatenate([kept, extra])  # after their selective: its equal comes first
-    t = np.where(r["fits"], np.asarray(r["step_time_s"], dtype=float), np.inf)
+    t = np.where(r["fits"], _time_per_token(r), np.inf)
     kseg = seg[kept]
     # the fastest of each key; of equals, the first in search()'s order (layout, recompute
     # along the chains, ZeRO stage), whatever order they were scored in
@@ -664,8 +664,16 @@ class SearchResult:
     def ranked(self, limit: int = 5) -> list[int]:
         """Indices of the fastest layouts that fit, best first."""
         fits = np.flatnonzero(self.result["fits"])
-        order = fits[np.argsort(self.result["step_time_s"][fits], kind="stable")]
+        order = fits[np.argsort(_time_per_token(self.result)[fits], kind="stable")]
         return [int(i) for i in order[:limit]]
+
+
+def _time_per_token(r: dict) -> np.ndarray:
+    """Seconds per training token, the layouts' ranking: a layout may move the global batch
+    within batch_tolerance (enumerate_layouts), and a step of fewer sequences is shorter
+    without training any faster, so the step time alone would favour the smaller batch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 / np.asarray(r["tokens_per_s"], dtype=float)
 
 
 def search(key: SearchKey, asm: Assumptions) -> SearchResult:

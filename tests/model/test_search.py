@@ -574,3 +574,19 @@ def test_tensor_parallelism_splits_the_ffn_width_evenly():
     plan = planner.estimate(params="1T", tokens="15T", gpu="tpu-v5p")
     arch = plan.to_dict()["workload"]
     assert arch["ffn"] % plan.layout["tp"] == 0
+
+
+def test_layouts_rank_by_time_per_token_when_the_batch_moves():
+    # 100 sequences on 8 devices: dp 4, 2, 1 keep 100, dp 8 moves to 96 (batch_tolerance 5%);
+    # a step of 96 sequences is shorter without training faster, so the ranking (and the
+    # best layout) go by tokens per second, not step time (they had gone by step time)
+    key = SearchKey(DENSE, 2048, 100 * 2048, HW["h100-sxm"], 8, (), False)
+    found = search(key, DEFAULT)
+    r, seqs = found.result, found.layouts["batch_seqs"]
+    fits = np.flatnonzero(r["fits"])
+    assert {96, 100} <= set(seqs[fits].tolist())
+    order = found.ranked(len(fits))
+    assert np.all(np.diff(r["tokens_per_s"][order]) <= 0)
+    assert r["tokens_per_s"][found.best] == pytest.approx(float(r["tokens_per_s"][fits].max()))
+    best = best_layouts([key], DEFAULT)
+    assert best.figure("tokens_per_s")[0] == pytest.approx(float(r["tokens_per_s"][found.best]))
