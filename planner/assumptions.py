@@ -493,7 +493,7 @@ class Assumptions:
         for name in changes:
             if name not in _FIELDS:
                 raise InputError(f"--assume {name}", changes[name], "an assumption: "
-                                 + ", ".join(_FIELDS), "is not an assumption")
+                                 + ", ".join(_FIELDS), _not_one(name))
         return replace(self, **changes)
 
     def source(self, name: str) -> str:
@@ -515,6 +515,13 @@ SCHEMA = Table({name: Key(valid, note=Assumptions.__dataclass_fields__[name].met
                what="a table of assumptions by name (planner/assumptions.py)")
 
 
+def _not_one(name: str) -> str:
+    """Why a name is refused: not an assumption, with the nearest one (gemm_efficency ->
+    gemm_efficiency)."""
+    near = did_you_mean(name, _FIELDS)
+    return "is not an assumption" + (f" (did you mean {near}?)" if near else "")
+
+
 def check_assumption(name: str, value, where: str = "--assume"):
     """The value of assumption ``name`` if it is of its kind and inside its declared range
     (a whole number given as 8192.0 comes back as 8192); otherwise an InputError naming
@@ -522,7 +529,7 @@ def check_assumption(name: str, value, where: str = "--assume"):
     spec = _FIELDS.get(name)
     if spec is None:
         raise InputError(f"{where} {name}", value, "an assumption: " + ", ".join(_FIELDS),
-                         "is not an assumption")
+                         _not_one(name))
     kind, valid = spec
     check(valid, value, f"{where} {name}")
     if kind == "int" and not isinstance(value, int):

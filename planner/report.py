@@ -383,6 +383,12 @@ def _largest_run(answer: dict) -> str:
             f"{inv['model_flops']:.3g} FLOP")
 
 
+def _price_header(answer: dict) -> str:
+    """The considered accelerators' price column: their rental rate, which an owned budget
+    does not pay (it is costed at purchase prices), so it says whose rate it is."""
+    return "cloud $/device-h" if answer.get("cost_method") == "owned" else "$/device-h"
+
+
 def budget_table(answer: dict) -> str:
     """`planner budget`: the run the limits allow, its plan, the binding limit."""
     inv = answer["inverse"]
@@ -403,8 +409,8 @@ def budget_table(answer: dict) -> str:
              fmt_count(c["params"]) if c["params"] else "n/a",
              f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a", c["binding"] or "")
             for c in inv["considered"]]
-    lines += ["", tabulate(rows, headers=["accelerator", "$/device-h", "params", "FLOP",
-                                          "binding"], tablefmt="simple",
+    lines += ["", tabulate(rows, headers=["accelerator", _price_header(answer), "params",
+                                          "FLOP", "binding"], tablefmt="simple",
                            disable_numparse=True)]
     lines += ["", "the plan that trains it:", plan_table({**answer, "reason": None})]
     return "\n".join(lines)
@@ -534,7 +540,7 @@ def budget_html(answer: dict) -> str:
                           fmt_count(c["params"]) if c["params"] else "n/a",
                           f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a",
                           c["binding"] or "") for c in inv["considered"]],
-                        ["accelerator", "$/device-h", "params", "FLOP", "binding"])
+                        ["accelerator", _price_header(answer), "params", "FLOP", "binding"])
     if answer.get("workload") and answer.get("step_time_s") is not None:
         html += _html_table(plan_summary({**answer, "reason": None}),
                             caption="the plan that trains it")

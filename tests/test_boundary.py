@@ -165,6 +165,9 @@ def test_uncertainty_with_zero_samples_is_refused():  # was IndexError
     ({"gemm_efficiency": -1}, "--assume gemm_efficiency: -1 is negative"),
     ({"gemm_efficiency": "abc"}, "--assume gemm_efficiency: 'abc' is not a number"),
     ({"no_such": 1}, "no_such: 1 is not an assumption"),
+    # the library names the nearest, as --assume and a config file do
+    ({"gemm_efficency": 0.9}, "gemm_efficency: 0.9 is not an assumption (did you mean "
+                              "gemm_efficiency?)"),
     (["x"], "assumptions: ['x'] is not a dict of assumptions"),
 ])
 def test_library_assumptions_are_input_errors(assumptions, says):

@@ -328,3 +328,13 @@ def test_power_line_says_the_default_sites_cap_is_not_applied():
     assert plan["assumptions"]["site_power_cap_mw"]["value"] == 150
     assert ("more than the 150 MW the default site us-hyperscale supplies, a cap not applied "
             "unless --site names it (or --power-cap sets one)") in report.plan_table(plan)
+
+
+def test_an_owned_budget_names_the_price_column_as_the_rental_rate():
+    # an owned budget is costed at purchase prices; the considered accelerators' column is
+    # their rental rate, so its header says so (it read "$/device-h" beside owned costs)
+    owned = planner.budget(usd="50M", gpu="h100-sxm", ownership="owned").to_dict()
+    assert owned["cost_method"] == "owned"
+    assert "cloud $/device-h" in report.budget_table(owned)
+    cloud = planner.budget(usd="50M", gpu="h100-sxm").to_dict()
+    assert "cloud $/device-h" not in report.budget_table(cloud)

@@ -317,8 +317,10 @@ def check_values(spec: Spec, ctx: Context) -> None:
                 try:
                     check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
                 except UnknownKeyError as exc:
+                    near = did_you_mean(v, exc.known)
                     raise SpecError(f"{where} {name}", v, ", ".join(exc.known),
-                                    f"is not a known {exc.kind[:-1]}") from None
+                                    f"is not a known {exc.kind[:-1]}"
+                                    + (f" (did you mean {near}?)" if near else "")) from None
                 except InputError as exc:
                     raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None
                 except LayoutError as exc:

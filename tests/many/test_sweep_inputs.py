@@ -102,3 +102,10 @@ def test_a_workload_file_is_read_relative_to_the_spec(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not the spec's directory
     spec = load_spec(path)
     assert spec.fixed["workload"] == str(tmp_path / "specs" / "mine.toml")
+
+
+def test_a_mistyped_key_of_the_catalog_gets_its_nearest_name():
+    # estimate says "did you mean h100-sxm?"; a sweep's axis said only "is not known"
+    with pytest.raises(SpecError, match=r"\[axes\] gpu: 'h100-smx' is not a known accelerator "
+                                        r"\(did you mean h100-sxm\?\)"):
+        sweeping.sweep(_spec(axes={"gpu": ["h100-smx"]}))
