@@ -87,6 +87,8 @@ def check_usable(cat, kind: str, item, path=None) -> None:
     if kind == "accelerators":
         for name in ("scale_up_network", "scale_out_network"):
             cat.own_network(item, name)
+        for name in (item.key, *item.aliases):  # an alias two files claim (catalog.resolve)
+            cat.resolve(kind, name)
     elif kind == "workloads":
         from .model.architecture import published_params_problem, workload_shape
 

@@ -774,3 +774,16 @@ def test_workloads_show_takes_a_workload_file_as_estimate_does(tmp_path, capsys)
         with pytest.raises(SystemExit) as done:
             cli.main(["workloads", "show", name])
         assert done.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_list_and_show_refuse_an_alias_two_files_claim(tmp_path, capsys):
+    # a user's accelerator claiming "h100" (the shipped H100 SXM's alias) listed with exit 0
+    # and failed only when a plan named it
+    import cli
+
+    _accelerator(tmp_path, "my-gpu", aliases='aliases = ["h100"]')
+    for args in (["hardware", "list"], ["hardware", "show", "my-gpu"]):
+        with pytest.raises(SystemExit) as done:
+            cli.main([*args, "--catalog", str(tmp_path)])
+        assert done.value.code == 2
+        assert "alias 'h100' is claimed by 2 accelerator files" in capsys.readouterr().err
