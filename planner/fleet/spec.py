@@ -57,6 +57,12 @@ MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
                   what="megawatts (0: no power for a while), or a power with its unit (150MW)")
 
 
+def _as_keys(text: str | None) -> str | None:
+    """An estimate message in a fleet file's words: its flags (--params, --global-batch) as
+    the run's keys (params, global_batch)."""
+    return None if text is None else re.sub(
+        r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+
 def series(value, what: str):
     """A plain value (there from the start) or a step function { "YYYY-MM" = value, ... }."""
     return AnyOf((value, Table(extra=value, what="a table of dates")),
@@ -79,10 +85,15 @@ RUN = Table({
     "deadline": Key(DATE, note="the end of this month or day"),
     "weight": Key(Number(WEIGHT_RESOLUTION, 1e6, note="lateness weight, counted in hundredths "
                          "(CP-SAT takes whole numbers: a smaller weight would count as none)")),
-    "gpus": Key(AnyOf((COUNT, List(COUNT, min_items=1)), what="a size or a list of sizes")),
+    "gpus": Key(AnyOf((COUNT, List(COUNT, min_items=1)),
+                      what="a size or a list of sizes, each a whole number of devices of at "
+                           "least 1 or a text such as 20K")),
     "gpu": Key(AnyOf((Text(nonempty=True), List(Text(nonempty=True), min_items=1)),
                      what="an accelerator key, KEY,KEY or a list of keys")),
-    "seq_len": Key(QUANTITY), "global_batch": Key(QUANTITY),
+    "seq_len": Key(AnyOf((Number(0, low_open=True), Text(nonempty=True)),
+                         what="a positive number of tokens (8192, or 8K)")),
+    "global_batch": Key(AnyOf((Number(0, low_open=True), Text(nonempty=True)),
+                              what="a positive number of tokens (16777216, or 16M)")),
     "precision": Key(Text(PRECISIONS)),
 }, what="a run with a name")
 SOLVER = Table({
@@ -311,7 +322,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         except InputError as exc:
             key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
                 else exc.name
-            raise InputError(f"{w}.{key}", exc.value, exc.accepted, exc.reason) from None
+            raise InputError(f"{w}.{key}", exc.value, _as_keys(exc.accepted),
+                             _as_keys(exc.reason)) from None
         gpus = raw.get("gpus")
         if gpus is not None:
             gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in

@@ -649,3 +649,16 @@ def test_cli_time_limit_is_positive_and_finite_as_the_files_is(limit):
     import cli
     r = CliRunner().invoke(cli.app, ["schedule", str(EXAMPLE), "--time-limit", limit])
     assert r.exit_code == 2 and "a positive, finite number of seconds" in r.output
+
+
+@pytest.mark.parametrize("run, field, says", [
+    # a run's inputs refused in the file's words: keys, not the flags of estimate
+    ({"workload": "llama3-8b"}, "params", "'7B' conflicts with workload; accepted: params ("),
+    ({"gpus": [0]}, "gpus", "each a whole number of devices of at least 1"),
+    ({"seq_len": 0}, "seq_len", "a positive number of tokens (8192, or 8K)"),
+])
+def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
+    with pytest.raises(InputError) as exc:
+        fleet.schedule(_one_run(**run))
+    assert exc.value.name.endswith(f"runs[0].{field}") and says in str(exc.value)
+    assert "--" not in str(exc.value)
