@@ -705,8 +705,9 @@ MOE_COUNT = """\
 ])
 def test_a_moe_files_active_count_must_be_its_shapes(tmp_path, text, bad, good):
     _write(tmp_path, "workloads", "m", text.format(active=bad))
-    with pytest.raises(InputError, match=r"training.active_params: .* active parameters"):
+    with pytest.raises(InputError, match=r"training.active_params: .* active parameters") as e:
         planner.estimate(catalog=tmp_path, workload="m", gpus=512)
+    assert str(tmp_path / "workloads" / "m.toml") in str(e.value)  # the file, by its path
     _write(tmp_path, "workloads", "m", text.format(active=good))
     assert planner.estimate(catalog=tmp_path, workload="m", gpus=512).workload[
         "active_params"] == pytest.approx(good, rel=0.05)

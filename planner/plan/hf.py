@@ -188,6 +188,9 @@ def _architecture_of(data: dict, where: str, name: str) -> Architecture:
                  head_size=head_dim if head_dim * heads != hidden else 0)
     if fam.moe:
         shape.update(_experts(data, fam.moe, layers, need, fail))
+        if shape.get("experts") and shape["top_k"] > shape["experts"]:  # every family's key
+            fail(f"has num_experts_per_tok = {shape['top_k']}, more than its "
+                 f"{shape['experts']} experts")
     mla_keys = [k for k in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
                 if data.get(k) is not None]
     if mla_keys and not data.get("kv_lora_rank"):

@@ -175,7 +175,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         arch = base.architecture
         count = published_params_problem(base)
         if count:  # the file's own two counts disagree (checked before any override)
-            raise InputError(f"--workload {workload}", None, count[1], count[0])
+            where = ("" if from_config or str(workload).endswith(".toml")
+                     else f" ({cat.path('workloads', base.key)})")  # a key: its file
+            raise InputError(f"--workload {workload}{where}", None, count[1], count[0])
         if arch is None:  # a catalog workload known by its parameter count only
             try:
                 arch = workload_shape(base)

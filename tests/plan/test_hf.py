@@ -224,6 +224,11 @@ def test_estimate_many_reads_configs_per_row():
     ('{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, '
      '"num_attention_heads": 3, "num_key_value_heads": 2, "vocab_size": 10, '
      '"intermediate_size": 8}', ["not a multiple"]),
+    # the key is named (it said "8 is not between 1 and the 4 experts")
+    ('{"model_type": "mixtral", "num_hidden_layers": 2, "hidden_size": 64, '
+     '"num_attention_heads": 2, "vocab_size": 10, "intermediate_size": 8, '
+     '"num_local_experts": 4, "num_experts_per_tok": 8}',
+     ["num_experts_per_tok = 8, more than its 4 experts"]),
 ])
 def test_bad_configs_are_input_errors(tmp_path, text, words):
     path = tmp_path / "config.json"
