@@ -125,7 +125,7 @@ def test_plan_table_of_a_feasible_plan(feasible):
                               f"zero={lay['zero']}")
     assert rows["utilisation"].startswith(f"MFU {fmt_pct(p['mfu'])}, HFU {fmt_pct(p['hfu'])}")
     assert rows["step"].startswith(f"{p['step_time_s']:,.2f} s")
-    assert rows["step"].endswith(f"bottleneck {p['bottleneck']}")
+    assert rows["step"].endswith(f"largest overhead {p['bottleneck']} (0.2%)")
     assert rows["memory"] == (f"{p['memory_gb_per_gpu']:,.1f} of 80 GB per device "
                               f"({p['memory_free_gb_per_gpu']:,.1f} GB free)")
     assert f"goodput {fmt_pct(p['goodput'])}" in rows["reliability"]
@@ -338,3 +338,16 @@ def test_an_owned_budget_names_the_price_column_as_the_rental_rate():
     assert "cloud $/device-h" in report.budget_table(owned)
     cloud = planner.budget(usd="50M", gpu="h100-sxm").to_dict()
     assert "cloud $/device-h" not in report.budget_table(cloud)
+
+
+def test_step_line_gives_computes_share_beside_the_largest_overhead(feasible):
+    # "bottleneck dp_comm" read as communication-bound where compute was 81% of the step
+    t, step = feasible["time_breakdown_s"], feasible["step_time_s"]
+    line = next(ln for ln in report.plan_table(feasible).splitlines() if ln.startswith("step "))
+    assert f"compute {t['compute'] / step:.0%} of the step" in line
+    big = feasible["bottleneck"]
+    if t[big] / step >= 0.0005:
+        assert f"largest overhead {big} ({t[big] / step:.1%})" in line
+    one = planner.estimate(params="1B", tokens="100B", gpus=1).to_dict()  # no collectives
+    line = next(ln for ln in report.plan_table(one).splitlines() if ln.startswith("step "))
+    assert line.endswith("compute 100% of the step")

@@ -351,7 +351,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
 
 
 def bottleneck(time: dict) -> np.ndarray:
-    """The largest non-compute term of each breakdown, or "compute" when compute dominates."""
+    """The largest non-compute term of each breakdown (the step's largest overhead, however
+    small beside compute), or "compute" when there is none."""
     names = [k for k in TIME_KEYS if k != "compute"]
     stacked = np.stack([np.asarray(time[k], dtype=float) for k in names])
     largest = np.asarray(names)[np.argmax(stacked, axis=0)]
