@@ -71,6 +71,20 @@ DIAGNOSIS_TIME_LIMIT_S = 10.0
 
 
 
+def _windows_cut(spec: FleetSpec) -> list[tuple[str, int]]:
+    """Runs whose window the step grid shortens by two days or more: the days from the
+    earliest start to the step it waits for, plus those from the last whole step's end to
+    the deadline (fleet/spec.py step_at_or_after, step_at_or_before)."""
+    out = []
+    for run in spec.runs:
+        first = spec.step_start(step_at_or_after(spec, run.earliest))
+        last = spec.step_start(step_at_or_before(spec, min(run.deadline, spec.end)))
+        lost = (first - run.earliest).days + (min(run.deadline, spec.end) - last).days
+        if lost >= 2:
+            out.append((run.name, lost))
+    return out
+
+
 def _small(x: float) -> str:
     """A table's MW or $M: one decimal, or two significant figures below 0.1 (8 B200 draw
     0.021 MW, not "0.0")."""
@@ -398,6 +412,12 @@ class FleetSchedule:
                         + (f" (gap to the proven bound: {gap})" if gap else ""))
             head.append("validated: each run placed once inside its window; devices and power "
                         "within each site's limits at every step")
+            cut = _windows_cut(spec)
+            if cut:
+                head.append(f"grid: the {spec.step_days:g}-day steps shorten "
+                            + ", ".join(f"{name}'s window by {days} d" for name, days in cut)
+                            + " (a run starts and ends on a step: a shorter window may need a "
+                            "larger cluster; step = \"1d\" plans to the day)")
         if d["binding"]:
             head.append(f"binding: {d['binding']}: {d['reason']}")
         if d["unplaced"]:

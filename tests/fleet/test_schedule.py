@@ -662,3 +662,12 @@ def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
         fleet.schedule(_one_run(**run))
     assert exc.value.name.endswith(f"runs[0].{field}") and says in str(exc.value)
     assert "--" not in str(exc.value)
+
+
+def test_the_table_names_the_windows_the_grid_shortens():
+    # lab-3-sites: next-3t may start 2028-01 (the step of 2028-01-07) and must end by 12-31
+    # (the last whole step ends 12-28): 9 days of its window lost, which cost a larger,
+    # dearer cluster without a word (user audit); a daily grid loses none
+    text = fleet.schedule(EXAMPLE).table()
+    assert "next-3t's window by 9 d" in text and 'step = "1d" plans to the day' in text
+    assert fleet._windows_cut(fleet_spec.load(_one_run())) == []  # step = "1d"
