@@ -10,7 +10,8 @@ import math
 from tabulate import tabulate
 
 from .model import realisation
-from .specs import TEAMS
+from .model.published_mfu import PUBLISHED_MFU
+from .specs import TEAMS, mfu_key
 from .units import (
     SECONDS_PER_DAY,
     fmt_amount,
@@ -81,6 +82,22 @@ def _dense_ffn(w: dict) -> str:
     return f" ffn={w['ffn']}" if w["ffn"] or not w.get("experts") else ""
 
 
+def _against_published(plan: dict) -> str:
+    """The plan's MFU beside the highest published on its accelerator (the validation's
+    scored throughput rows, planner/model/published_mfu.py): said when above it, or when the
+    accelerator has no scored row (its step model is its family's calibration, unchecked
+    there)."""
+    acc, w = plan["cluster"]["accelerator"], plan["workload"]
+    known = PUBLISHED_MFU.get(acc)
+    if known is None:
+        return f"; no scored throughput row on {acc} to check it against (docs/validation.md)"
+    key = mfu_key(w["precision"], bool(w.get("experts")))
+    best = known.get(key)
+    if best is None or not plan["mfu"] > best[0]:
+        return ""
+    return f"; above the best published on {acc} at {key}, {best[0]:.1%} ({best[1]})"
+
+
 def _step_split(plan: dict) -> str:
     """Compute's share of the step and the largest term beside it (the plan's ``bottleneck``):
     'compute 81% of the step, largest overhead dp_comm (7.9%)', so a step mostly computing
@@ -136,7 +153,8 @@ def plan_table(plan: dict) -> str:
                         f"domain {c['scale_up_domain']}, {_network_text(c)}, site {c['site']})"),
             ("layout", _layout_text(plan["layout"])),
             ("utilisation", f"MFU {fmt_pct(plan['mfu'])}, HFU {fmt_pct(plan['hfu'])}, "
-                            f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"),
+                            f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"
+                            f"{_against_published(plan)}"),
             ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
                      f" {_step_split(plan)}"),
             ("memory", _memory_text(plan)),

@@ -462,3 +462,9 @@ class Layout:
         return (f"tp={self.tp},pp={self.pp},dp={self.dp},cp={self.cp},ep={self.ep},"
                 f"mb={self.microbatch},vp={self.virtual_stages},recompute={self.recompute},"
                 f"zero={self.zero}")
+
+
+def mfu_key(precision: str, moe: bool) -> str:
+    """A plan's or a published row's key in planner/model/published_mfu.py: its precision, with
+    " moe" for a mixture of experts (whose all-to-all and narrow GEMMs hold its MFU lower)."""
+    return precision + (" moe" if moe else "")
