@@ -722,8 +722,8 @@ def test_every_row_refused_is_a_table_of_errors():  # each raised inside estimat
 
 @pytest.mark.parametrize("run, says", [
     ({"params": "abc"}, "runs[0].params: 'abc' is not a count"),
-    ({"workload": "llama3.1-8b"}, "runs[0].params: '1B' conflicts with --workload"),
-    ({"precision": "fp4"}, "run r1 on h100-sxm: --precision: 'fp4' has no peak on h100-sxm"),
+    ({"workload": "llama3.1-8b"}, "runs[0].params: '1B' conflicts with workload"),
+    ({"precision": "fp4"}, "run r1 on h100-sxm: precision: 'fp4' has no peak on h100-sxm"),
 ])
 def test_a_fleet_runs_bad_inputs_are_named_not_reported_as_no_option(run, says):
     with pytest.raises(InputError) as exc:  # was INFEASIBLE: "no layout fits or makes progress"

@@ -525,7 +525,7 @@ def test_a_published_count_far_from_its_shape_is_refused(tmp_path):
             "[architecture] counts; accepted: the published count of that shape (within 1.5x)")
     with pytest.raises(InputError, match=re.escape(says)) as err:
         planner.estimate(workload="slip", gpus=8, catalog=tmp_path)
-    assert err.value.name == "--workload slip"
+    assert err.value.name == f"--workload slip ({tmp_path / 'workloads' / 'slip.toml'})"
     from planner.catalog_view import catalog_show
 
     with pytest.raises(CatalogError, match=re.escape(says)):

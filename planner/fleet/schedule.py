@@ -49,6 +49,7 @@ from .spec import (
     FleetSpec,
     RunSpec,
     SiteSpec,
+    in_file_words,
     load,
     on_grid,
     parse_date,
@@ -236,9 +237,10 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
-                except InputError as exc:
-                    raise InputError(f"run {run.name} on {acc_key}: {exc.name}", exc.value,
-                                     exc.accepted, exc.reason) from None
+                except InputError as exc:  # in the file's words (its keys, not flags)
+                    raise InputError(f"run {run.name} on {acc_key}: {in_file_words(exc.name)}",
+                                     exc.value, in_file_words(exc.accepted),
+                                     in_file_words(exc.reason)) from None
                 if not run.gpus and g == sizes[-1] and 2 * g <= most[acc_key] and \
                         len(sizes) < DEFAULT_SIZE_OPTIONS + MORE_SIZE_OPTIONS and \
                         (plan is None or plan.training_days > window):

@@ -57,7 +57,7 @@ MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
                   what="megawatts (0: no power for a while), or a power with its unit (150MW)")
 
 
-def _as_keys(text: str | None) -> str | None:
+def in_file_words(text: str | None) -> str | None:
     """An estimate message in a fleet file's words: its flags (--params, --global-batch) as
     the run's keys (params, global_batch)."""
     return None if text is None else re.sub(
@@ -322,8 +322,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         except InputError as exc:
             key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
                 else exc.name
-            raise InputError(f"{w}.{key}", exc.value, _as_keys(exc.accepted),
-                             _as_keys(exc.reason)) from None
+            raise InputError(f"{w}.{key}", exc.value, in_file_words(exc.accepted),
+                             in_file_words(exc.reason)) from None
         gpus = raw.get("gpus")
         if gpus is not None:
             gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
