@@ -26,7 +26,6 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
-from planner.plan.inputs import FLAG_PARSERS
 from planner.plan.result import answer_csv
 from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
 from planner.specs import PURCHASE_UNITS, TEAMS, team_of
@@ -763,6 +762,8 @@ def config_show(ctx, fmt):
     file (and its table) or the planner's built-in default."""
     cfg = ctx.find_object(house.Config) or house.Config()
     try:
+        from planner.plan.inputs import FLAG_PARSERS  # the parsers the commands read with
+
         cfg.check_values(FLAG_PARSERS)  # the values a command would refuse (interface.md)
     except InputError as exc:
         _fail(exc)
