@@ -359,11 +359,17 @@ def _realisation_text(plan: dict) -> str:
         return "off: the figures are the ideal run's (--assume realisation=false)"
     team = plan["assumptions"].get("team", {}).get("value", "not said")
     group = realisation.group_of(team if team in TEAMS else None)
+    if group not in realisation.FIT:  # too few runs of its own: all runs' fit (realise)
+        group = "any"
     why = (f" ({team}: the fit keeps no grouping by team)" if group == "any" and team in TEAMS
            else f" ({team})" if team in TEAMS else " (team not said)")
+    # the runs it was fitted on, counted: a range from 11 runs is wider than one from 39
+    runs = realisation.GROUP_RUNS[group].replace(
+        "the public", f"the {realisation.FIT[group]['runs']} public").replace(
+        "all public", f"all {realisation.FIT[group]['runs']} public")
     return (f"x{r['multiplier']:.2f} the ideal wall time: named terms "
             f"+{r['named_fraction']:.1%} (evaluation, batch ramp-up, rollbacks), residual "
-            f"x{r['residual']:.2f} fitted on {realisation.GROUP_RUNS[group]}{why}; 10-90% "
+            f"x{r['residual']:.2f} fitted on {runs}{why}; 10-90% "
             f"x{r['p10_multiplier']:.2f}-x{r['p90_multiplier']:.2f}")
 
 

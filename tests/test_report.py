@@ -351,3 +351,18 @@ def test_step_line_gives_computes_share_beside_the_largest_overhead(feasible):
     one = planner.estimate(params="1B", tokens="100B", gpus=1).to_dict()  # no collectives
     line = next(ln for ln in report.plan_table(one).splitlines() if ln.startswith("step "))
     assert line.endswith("compute 100% of the step")
+
+
+def test_realisation_line_counts_the_runs_its_range_was_fitted_on():
+    # "--team frontier lab" gives a narrower centre but a wider range than all runs' (x1.09-
+    # x3.50 against x1.25-x2.79): the line says how few runs that range stands on
+    from planner.model import realisation
+
+    for team in ("frontier lab", None):
+        plan = planner.estimate(params="7B", tokens="1T", gpus=64, team=team).to_dict()
+        group = realisation.group_of(team)
+        fit = realisation.FIT.get(group, realisation.FIT["any"])
+        line = next(ln for ln in report.plan_table(plan).splitlines()
+                    if ln.startswith("realisation"))
+        assert f" {fit['runs']} public whole runs" in line
+    assert realisation.FIT["any"]["runs"] == 50
