@@ -24,7 +24,7 @@ PUBLISHED_MFU = {
     },
     'gaudi2': {
         'rows': 5,
-        'fp8': [0.4525, 'gaudi2-llama2-7b-8'],
+        'fp8': [0.4368, 'gaudi2-llama2-7b-8'],
     },
     'gb200': {
         'rows': 6,
