@@ -316,7 +316,8 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
     for key, st in walks.items():
         units, firsts, tops = first_sizes(first.w, first.sides, first.asm, st.deadline_days,
                                           st.caps, st.dense, st.hints)
-        steps[key] = walk(firsts, tops, st.deadline_days, st.dense, units)
+        steps[key] = walk(firsts, tops, st.deadline_days, st.dense, units,
+                          jagged=bool(first.w.architecture.experts))
         pending[key] = next(steps[key])
         asked[key] = set(pending[key])
     while pending:

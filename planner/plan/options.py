@@ -51,10 +51,12 @@ SIZE_RESOLUTION = 64
 # room for context parallelism beside tp8 pp8: 308 days; 2,944 = 2^7 x 23 runs it in 274).
 CAP_SPARE_RESOLUTION = 16
 # Above the smallest size meeting the deadline, a walk tries the octave above it in quarter
-# octaves, and the next octave while the least device-time is at its top, at most this many
-# octaves: the device-time need not rise with size (a mixture of experts spread thinner runs
-# each device faster: 5,120 H100 cost less than the 3,072 that first met the deadline, 3,584
-# more than both, its 7 no factor the layouts can use).
+# octaves, and the next octave while the least device-time is at its top or inside it and
+# below every size before, at most this many octaves: the device-time need not rise with size
+# (a mixture of experts spread thinner runs each device faster: 5,120 H100 cost less than the
+# 3,072 that first met the deadline, 3,584 more than both, its 7 no factor the layouts can
+# use); a mixture of experts climbs them all (70B with 16 experts on Gaudi 3 for 25 days: 192
+# devices meet it at $169K, 512 at $161K, the octaves between dearer).
 CLIMB_OCTAVES = 3
 
 
@@ -209,7 +211,8 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
     a side to the device counts its limits allow (power cap, --max-gpus, inventory);
     ``counted(n)`` hears of each round's sizes."""
     units, firsts, tops = first_sizes(w, sides, asm, deadline_days, caps, dense, hints)
-    steps = walk(firsts, tops, deadline_days, dense, units)
+    steps = walk(firsts, tops, deadline_days, dense, units,
+                 jagged=bool(w.architecture.experts))
     request, opts, known = next(steps), None, {}
     while True:
         new = evaluate_sizes(w, sides, request, units, fixed, asm, allow_tp, method, methods)
@@ -256,7 +259,7 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
 
 
 def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
-         units: list | None = None):
+         units: list | None = None, jagged: bool = False):
     """The sizes a sizing tries, as a generator: it yields [(side, units), ...] to evaluate
     and is sent back {(side, units): wall seconds (inf: no layout runs)} of every size
     evaluated so far; the caller's last answer holds the sizing's options.
@@ -267,7 +270,9 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     octave a round to the deadline's bracket, then the bracket narrowed; the fastest sizes in
     quarter octaves only when no size meets the deadline. What a walk tries depends on the
     days of the sizes it has seen and nothing else (not on prices), so rows of a table that
-    differ only in money walk alike."""
+    differ only in money walk alike. ``jagged`` (a mixture of experts, whose device-time
+    dips at the sizes its experts divide well): the climb above the deadline's size tries all
+    CLIMB_OCTAVES octaves."""
     deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     n = len(firsts)
     units = units or [1] * n  # the devices of a size unit, per side (smooth_between)
@@ -360,6 +365,8 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     # the next while the least device-time (size x wall: what a cost is made of, whatever the
     # price) is at the top of the octave tried
     top = {s: _bracket(_side(known, s), deadline_s)[1] for s in range(n)}
+    # the least device-time before each octave: the smallest size meeting the deadline's
+    best = {s: (k * _side(known, s)[k] if k is not None else math.inf) for s, k in top.items()}
     for _ in range(CLIMB_OCTAVES):
         more = [(s, j) for s, k in top.items() if k is not None
                 for j in ladder(k + 1, min(2 * k, tops[s])) if (s, j) not in known]
@@ -370,7 +377,14 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
                 continue
             tried = {j: wall for j, wall in _side(known, s).items() if k <= j <= 2 * k}
             least = min(tried, key=lambda j: (j * tried[j], j))
-            top[s] = 2 * k if least == max(tried) and 2 * k < tops[s] else None
+            # on while the least is at the octave's top, or inside it and below every size
+            # before: the device-time of a mixture of experts is jagged in size (1T with 16
+            # experts on H200: 384 nodes below 256 and 320, 512 below all three), so a least
+            # inside an octave does not say the next holds none lower
+            lower = least > k and least * tried[least] < best[s]
+            best[s] = min(best[s], least * tried[least])
+            top[s] = 2 * k if (least == max(tried) or lower or jagged) and 2 * k < tops[s] \
+                else None
         if all(k is None for k in top.values()):
             return
 

@@ -22,7 +22,10 @@ SENSIBLE = {"deadline", "critical_batch", "network", "reliability", "memory", "p
 ])
 def test_plans_stay_finite_or_name_their_limit(params, tokens):
     plan = planner.estimate(params=params, tokens=tokens)
-    assert plan.binding in SENSIBLE
+    # None: a plan well inside every limit (1B on 1.6T tokens: one node of 8, 66 of the
+    # default 120 days, the smallest size bought) has none binding it
+    assert plan.binding in SENSIBLE or (plan.feasible and plan.binding is None
+                                        and plan.training_days < 0.9 * 120)
     assert math.isfinite(plan.model_flops) and plan.model_flops > 0
     if plan.feasible:
         assert 0 < plan.training_days <= 120 and 0 < plan.mfu < 1

@@ -390,3 +390,28 @@ def test_the_walk_climbs_past_the_first_size_meeting_the_deadline_while_device_t
     assert plan.feasible and plan.cost_usd["total"] <= 20e6
     fixed = planner.estimate(gpus=plan.cluster["gpus"], **kw)
     assert plan.cost_usd["total"] == pytest.approx(fixed.cost_usd["total"])
+
+
+@pytest.mark.parametrize("inputs, deadlines", [
+    # a mixture of experts' cost is jagged in size (its experts divide some sizes well): 1T
+    # with 16 experts on H200 costs $1.43M on 512 devices, $1.49M on 384 and $1.50M on 256,
+    # and the climb had stopped at the first octave's least, so 120 and 200 days bought the
+    # dearer 384 and 256 where 90 days bought 512 (user audit)
+    (dict(params="1T", tokens="1T", gpu="h200", experts=16, top_k=2, precision="fp8"),
+     ("90d", "120d", "200d")),
+    # 70B with 16 experts on Gaudi 3: 192 devices meet 25 days at $169K, 512 at $161K
+    (dict(params="70B", tokens="1T", gpu="gaudi3", experts=16, top_k=4), ("15d", "25d")),
+])
+def test_a_looser_deadline_never_buys_a_dearer_plan(inputs, deadlines):
+    costs = [planner.estimate(**inputs, deadline=d).cost_usd["total"] for d in deadlines]
+    assert all(b <= a * (1 + 1e-9) for a, b in zip(costs, costs[1:])), costs
+
+
+def test_the_default_deadline_binds_as_a_given_one_does():
+    # the default 120 days had been called binding whenever it sized a plan, even one of 47
+    # days chosen because a larger cluster is cheaper; typed in, the same plan read None
+    moe = dict(params="1T", tokens="1T", gpu="h200", experts=16, top_k=2, precision="fp8")
+    for inputs, binding in ((moe, None), (dict(params="70B", tokens="2T"), "deadline")):
+        default, given = (planner.estimate(**inputs, **kw) for kw in ({}, {"deadline": "120d"}))
+        assert default.cluster["gpus"] == given.cluster["gpus"]
+        assert default.binding == given.binding == binding
