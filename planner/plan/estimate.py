@@ -131,7 +131,10 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
             and plan.feasible and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
     plan = _over_default_site(plan, req, site)
-    if uncertainty and plan.feasible:
+    # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
+    # most when the plan misses it (a plan without a step or an end has no figures to draw)
+    if uncertainty and plan.tokens_per_s and plan.training_days is not None \
+            and math.isfinite(plan.training_days):
         chosen = next(sd.asm for sd in req.sides if sd.acc.key == plan.cluster["accelerator"])
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed,
                                 seed_given)

@@ -248,3 +248,18 @@ def test_with_realisation_off_the_efficiency_and_failure_draws_spread_the_days()
     assert p.p50["training_days"] == pytest.approx(p.training_days, rel=0.01)
     wide = planner.estimate(**kw, assumptions={"realisation": False, "efficiency_log_sd": 0.5})
     assert wide.p90["training_days"] / wide.p10["training_days"] > 3.0
+
+
+def test_an_infeasible_plan_with_figures_keeps_its_quantiles():
+    # 70B on 2T tokens on 1,024 H100 takes 33.0 days against a 30-day deadline: infeasible,
+    # but the chance of meeting it is asked most then (P10 25.0 d); quantiles had been None
+    import planner
+
+    plan = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", gpus=1024,
+                            deadline="30d", uncertainty=True)
+    assert not plan.feasible and plan.binding == "deadline"
+    assert plan.p10["training_days"] < 30 < plan.p90["training_days"]
+    assert 0 < plan.within_limits["deadline"] < 0.5
+    # a plan with no figures (nothing fits in memory) still has none
+    none = planner.estimate(params="1T", tokens="1T", gpu="a100-40gb", gpus=8, uncertainty=True)
+    assert none.p10 is None and none.within_limits is None
