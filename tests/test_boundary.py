@@ -737,3 +737,10 @@ def test_a_shape_flag_over_a_workload_is_applied_and_reported():
     assert plan.assumptions["architecture"] == {
         "value": "layers=64", "source": "given (--layers) over the shape of workload "
                                         "llama3.1-405b"}
+
+
+def test_a_precision_refused_on_v100_names_its_fp16_peak():
+    # V100 has no BF16 (its "bf16" peak is FP16 tensor cores): the accepted form said "(bf16)"
+    with pytest.raises(InputError) as exc:
+        planner.estimate(params="7B", tokens="1T", gpu="v100", gpus=8, precision="fp8")
+    assert "a precision v100 has a peak for (fp16 (bf16 runs as FP16))" in str(exc.value)

@@ -53,8 +53,11 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     try:
         peak = acc.peak(precision)
     except KeyError:
+        # a device without BF16 (V100) holds its FP16 peak under "bf16": named as it runs
+        names = sorted("fp16 (bf16 runs as FP16)" if k == "bf16" and not acc.bf16 else k
+                       for k in acc.peak_flops)
         raise InputError("--precision", precision, f"a precision {acc.key} has a peak for ("
-                         + ", ".join(sorted(acc.peak_flops)) + f"), or a --gpu with a "
+                         + ", ".join(names) + f"), or a --gpu with a "
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
     if precision == "bf16" and not acc.bf16:  # the same peak, under its own name
