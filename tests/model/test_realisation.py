@@ -193,12 +193,16 @@ def test_the_realisation_line_names_the_runs_its_residual_was_fitted_on(monkeypa
 
     company = planner.estimate(params="70B", tokens="2T", gpus=1024, team="company")
     group = realisation.group_of("company")
-    assert realisation.GROUP_RUNS[group] in line(company) and "(company)" in line(company)
-    assert "all public whole runs (team not said)" in line(
+    # the runs counted: "the 39 public whole runs of every kind of team but frontier labs"
+    n = realisation.FIT[group]["runs"]
+    assert realisation.GROUP_RUNS[group].replace("the public", f"the {n} public") in \
+        line(company) and "(company)" in line(company)
+    assert f"all {realisation.FIT['any']['runs']} public whole runs (team not said)" in line(
         planner.estimate(params="70B", tokens="2T", gpus=1024))
     # a fit that keeps no grouping by team says so when a team is given
     monkeypatch.setattr(realisation, "GROUPING", "none")
-    assert "all public whole runs (company: the fit keeps no grouping by team)" in line(company)
+    assert "public whole runs (company: the fit keeps no grouping by team)" in line(company)
+    assert f"all {realisation.FIT['any']['runs']} public" in line(company)
 
 
 def test_groups_are_listed_once():
