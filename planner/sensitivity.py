@@ -109,6 +109,13 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
 
     def row(name, low, high, ends, why):
         lo, hi = (value(p) for p in ends)
+        sizes = [(p.cluster or {}).get("gpus") for p in ends]
+        if not fixed_cluster and base_plan.cluster and any(
+                g is not None and g != base_plan.cluster["gpus"] for g in sizes):
+            # sized afresh, an end may buy another cluster: why it need not bracket the plan
+            # (a faster step sizes fewer devices that take longer for less)
+            why = (f"{why}; sized again: {', '.join(f'{g:,}' if g else 'none' for g in sizes)}"
+                   f" devices at low, high against the plan's {base_plan.cluster['gpus']:,}")
         rows.append({"assumption": name, "low": low, "high": high, "at_low": lo,
                      "at_high": hi, "swing": abs(hi - lo), "why": why, "base": base,
                      "breaks_at_low": breaks(ends[0]), "breaks_at_high": breaks(ends[1])})

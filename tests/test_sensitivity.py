@@ -176,3 +176,16 @@ def test_a_mixture_of_experts_adds_its_all_to_all_overlap():
     assert "ep_comm_overlap" not in {r["assumption"] for r in dense}
     assert ep["why"] == MOE_SENSITIVITY_RANGES["ep_comm_overlap"][2]
     assert "DeepSeek-V3 report sec. 3.2.1" in ep["why"]
+
+
+def test_a_resized_end_says_it_bought_another_cluster():
+    # planned afresh (fixed_cluster false), 70B on H100 sizes 304 devices at GEMM efficiency
+    # 0.828 and 272 at 1.0 against the plan's 288: its days need not bracket the plan's, and
+    # the row says why; on the plan's own cluster no row says it
+    rows = {r["assumption"]: r for r in sensitivity("training_days", params="70B",
+                                                    tokens="2T", gpu="h100-sxm")}
+    assert "sized again: 304, 272 devices at low, high against the plan's 288" in \
+        rows["gemm_efficiency"]["why"]
+    fixed = sensitivity("training_days", fixed_cluster=True, params="70B", tokens="2T",
+                        gpu="h100-sxm")
+    assert not any("sized again" in r["why"] for r in fixed)
