@@ -143,6 +143,13 @@ def plan_table(plan: dict) -> str:
             "given"):  # sized by the default deadline (a fixed --gpus is not sized)
         rows.append(("sized", f"to meet the default {deadline['value']:g}-day deadline "
                               "(--deadline to change, --gpus to fix the size)"))
+    sizing = plan.get("sizing") or {}
+    unused = {k: v for k, v in ((sizing.get("limits") or {}).get("inventory") or {}).items()
+              if k not in (sizing.get("accelerators") or ())}
+    if unused:  # an inventory of types the plan does not consider (a house default's list)
+        rows.append(("inventory", ", ".join(f"{k}={v:,}" for k, v in unused.items())
+                     + " not used: the plan considers "
+                     + ", ".join(sizing.get("accelerators") or ()) + " (--gpu)"))
     if plan["step_time_s"] is not None:
         cost = plan["cost_usd"]
         other = {k: v for k, v in cost["by_method"].items() if k != plan["cost_method"]}

@@ -366,3 +366,15 @@ def test_realisation_line_counts_the_runs_its_range_was_fitted_on():
                     if ln.startswith("realisation"))
         assert f" {fit['runs']} public whole runs" in line
     assert realisation.FIT["any"]["runs"] == 50
+
+
+def test_an_inventory_of_types_the_plan_leaves_out_is_said():
+    # --inventory mi300x=8000 with --gpu h100-sxm had been ignored without a word (an error
+    # would refuse a house default listing every type the team holds)
+    plan = planner.estimate(params="7B", tokens="1T", gpu="h100-sxm",
+                            inventory="mi300x=8000,h100-sxm=4096").to_dict()
+    text = report.plan_table(plan)
+    assert "inventory      mi300x=8,000 not used: the plan considers h100-sxm (--gpu)" in text
+    both = planner.estimate(params="7B", tokens="1T", gpu="h100-sxm",
+                            inventory="h100-sxm=4096").to_dict()
+    assert "\ninventory " not in report.plan_table(both)
