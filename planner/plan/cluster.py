@@ -5,7 +5,7 @@ checkpoint time, carbon), each taken by one rule and reported with its source.""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..assumptions import Assumptions
 from ..catalog import Catalog
@@ -43,6 +43,17 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if out is not None and out.tier != "scale_out" and network:
         raise InputError("--network", network, "a scale-out network: " + ", ".join(
             n.key for n in cat.all("networks") if n.tier == "scale_out"))
+    own = cat.own_network(acc, "scale_out_network")
+    if (network is not None and out is not None and own is not None and out.key != own.key
+            and not out.device_bytes_per_s and out.link_bytes_per_s and own.link_bytes_per_s
+            and acc.scale_out_bytes_per_s):
+        # another fabric: the device keeps the NICs its design gives it (its scale-out over
+        # its own network's link rate, H100: one 400G port each, DGX H100), each at the new
+        # fabric's link rate, at most the device's own figure (a faster fabric does not
+        # widen the NIC: ConnectX-7 on XDR still moves 400G)
+        ports = max(1, round(acc.scale_out_bytes_per_s / own.link_bytes_per_s))
+        out = replace(out, device_bytes_per_s=min(acc.scale_out_bytes_per_s,
+                                                  ports * out.link_bytes_per_s))
     return up, out
 
 
@@ -103,6 +114,11 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     # accelerator's reference design
     out_bw = (out.device_bytes_per_s if out and out.device_bytes_per_s
               else acc.scale_out_bytes_per_s)
+    if out is not None and out.device_bytes_per_s and out_bw != acc.scale_out_bytes_per_s:
+        used["scale_out_gb_per_s"] = {"value": out_bw / 1e9, "source": (
+            f"network {out.key}: its per-device bandwidth (device_gb_per_s), or {acc.key}'s "
+            f"ports at its link rate, at most the device's own "
+            f"{(acc.scale_out_bytes_per_s or 0) / 1e9:g} GB/s (docs/catalog.md)")}
     bf16 = acc.peak("bf16") * acc.matmul_fraction.get("bf16", asm.matmul_fraction_default) \
         * asm.gemm_efficiency
     # FlashAttention-2 predates the asynchronous tensor cores of Hopper and later NVIDIA GPUs

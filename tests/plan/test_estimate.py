@@ -241,3 +241,20 @@ def test_a_free_cluster_compares_its_sizes_by_days_alone():
     trade = [a for a in plan.alternatives if a["note"].startswith("the ")]
     assert trade and plan.cost_usd["total"] == 0
     assert all("cost" not in a["note"] and "sooner" in a["note"] for a in trade)
+
+
+def test_another_fabric_moves_the_devices_bandwidth():
+    # --network had changed only latencies: ib-edr (100G) planned as fast as the H100's own
+    # 400G ib-ndr. A device keeps its ports (one 400G port per H100) at the chosen fabric's
+    # link rate, at most its own figure: EDR 12.5 GB/s, HDR 25, NDR 50, XDR still 50
+    import planner as pl
+
+    def dp(network):
+        p = pl.estimate(workload="llama3.1-405b", tokens="15T", gpus=16384, network=network)
+        return p.time_breakdown_s["dp_comm"], p.assumptions.get("scale_out_gb_per_s")
+
+    (edr, e_bw), (hdr, h_bw), (ndr, n_bw), (xdr, x_bw) = map(dp, ("ib-edr", "ib-hdr", "ib-ndr",
+                                                               "ib-xdr"))
+    assert edr > hdr > ndr and e_bw["value"] == 12.5 and h_bw["value"] == 25.0
+    assert n_bw is None and x_bw is None  # the device's own 50 GB/s
+    assert xdr >= ndr * 0.9  # no faster NIC: within the fabrics' latency and efficiency
