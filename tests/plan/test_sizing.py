@@ -415,3 +415,13 @@ def test_the_default_deadline_binds_as_a_given_one_does():
         default, given = (planner.estimate(**inputs, **kw) for kw in ({}, {"deadline": "120d"}))
         assert default.cluster["gpus"] == given.cluster["gpus"]
         assert default.binding == given.binding == binding
+
+
+def test_the_fastest_size_is_searched_around_each_new_fastest():
+    # 405B pinned to zero=3, pp=1 cannot meet 90 days: the walk an octave a step tried 1,280 x
+    # 2^k and the quarter octaves around the best of them, and said "the fastest plan takes
+    # 463.0 days (4,096 x h100-sxm)" where 8,192 takes 266 (user audit)
+    plan = planner.estimate(params="405B", tokens="15T", deadline="90d", layout="zero=3,pp=1")
+    assert not plan.feasible and "(8,192 x h100-sxm)" in plan.reason
+    fixed = planner.estimate(params="405B", tokens="15T", gpus=8192, layout="zero=3,pp=1")
+    assert plan.training_days == pytest.approx(fixed.training_days, rel=1e-6)
