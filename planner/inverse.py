@@ -110,9 +110,13 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
         t = replace(t, price_performance_oom_per_year=rate,
                     price_performance_source=f"given ({name})")
     if frontier_cost_growth_per_year is not None:
-        t = replace(t, frontier_cost_growth_per_year=parse_rate(
-            frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4"),
-            frontier_cost_source="given (--frontier-cost-growth)")
+        growth = parse_rate(frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4")
+        if not growth > 0:  # a factor a year: 1 is flat, 0 would make every cost vanish
+            raise InputError("--frontier-cost-growth", frontier_cost_growth_per_year,
+                             "a factor a year above 0 (2.4: x2.4 a year, Cottier et al. "
+                             "2024; 1: flat)", "is no growth factor")
+        t = replace(t, frontier_cost_growth_per_year=growth,
+                    frontier_cost_source="given (--frontier-cost-growth)")
     return t
 
 

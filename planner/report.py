@@ -441,8 +441,14 @@ def budget_table(answer: dict) -> str:
     if year and answer.get("cost_method") == "owned":
         year += (" (the price trend moves rental prices; owned hardware is costed at the "
                  "catalog's purchase prices)")
+    trends = inv.get("trends") or {}
     lines = [f"limits: {_limits_text(inv['limits'])}{year}",
-             f"rule: {inv['rule']}", ""]
+             f"rule: {inv['rule']}"]
+    if trends.get("frontier_cost_growth_per_year") is not None:  # context, not a limit
+        lines.append(f"context: frontier training runs' cost grows "
+                     f"x{trends['frontier_cost_growth_per_year']:g} a year "
+                     f"({trends['frontier_cost_source'].split(':')[0]})")
+    lines.append("")
     if not answer["feasible"] or not answer.get("workload"):
         lines.append(f"no run fits: {answer['reason']}")
         return "\n".join(lines)

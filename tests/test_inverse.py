@@ -382,3 +382,15 @@ def test_a_given_price_is_the_one_every_probe_pays_and_a_lower_one_buys_more():
                                            value])
         assert bad.exit_code == 2 and "--price-per-gpu-hour" in bad.output
         assert "Traceback" not in bad.output
+
+
+def test_the_frontier_cost_growth_is_shown_and_a_factor_above_zero():
+    # "--frontier-cost-growth: shown as context" appeared only in JSON, and 0 ("x0 a year")
+    # was taken
+    from planner import report
+
+    answer = planner.budget(usd="20M", gpu="h100-sxm").to_dict()
+    assert ("context: frontier training runs' cost grows x2.4 a year (Cottier et al. 2024"
+            in report.budget_table(answer))
+    with pytest.raises(InputError, match="is no growth factor"):
+        inverse.trends_for(frontier_cost_growth_per_year="0")
