@@ -387,6 +387,12 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                   "frontier_cost_growth_per_year": trends.frontier_cost_growth_per_year,
                   "frontier_cost_source": trends.frontier_cost_source}
     summary = [{k: v for k, v in c.items() if k not in ("plan", "size")} for c in considered]
+    # an accelerator asked for but not yet released in --year is named, not dropped unseen
+    summary += [{"accelerator": k, "price_per_gpu_hour": None, "price_basis": None,
+                 "params": None, "tokens": None, "model_flops": None, "binding": "year",
+                 "reason": f"released in {cat.accelerator(k).release_year}, after --year "
+                           f"{year_i}"}
+                for k in _accelerators(cat, gpu, None) if k not in keys]
     if not found:
         why = "; ".join(f"{c['accelerator']}: {c['reason']}" for c in considered)
         return BudgetAnswer(False, considered[0]["binding"] if considered else None, why,

@@ -394,3 +394,12 @@ def test_the_frontier_cost_growth_is_shown_and_a_factor_above_zero():
             in report.budget_table(answer))
     with pytest.raises(InputError, match="is no growth factor"):
         inverse.trends_for(frontier_cost_growth_per_year="0")
+
+
+def test_an_accelerator_not_yet_released_in_the_year_is_named():
+    # --gpu gb200,h100-sxm --year 2024: gb200 (2025) had vanished from the answer without a word
+    answer = planner.budget(usd="20M", gpu="gb200,h100-sxm", year=2024).to_dict()
+    rows = {c["accelerator"]: c for c in answer["inverse"]["considered"]}
+    assert rows["gb200"]["binding"] == "year" and rows["gb200"]["params"] is None
+    assert rows["gb200"]["reason"].startswith("released in 2025, after --year 2024")
+    assert rows["h100-sxm"]["params"] > 0
