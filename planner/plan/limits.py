@@ -267,8 +267,8 @@ def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> st
 
 
 def _untried_between(inst: SizingInstance, i: int) -> str:
-    """'; sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes 152.3 days but
-    breaks the budget)': where option i is the fastest within the other limits and the next
+    """'; for that run, sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes
+    152.3 days but breaks the budget)': where option i is the fastest within the other limits and the next
     larger size tried of its accelerator is faster but over the budget, the fastest within
     the budget lies between the two, at a size the sizing's walk did not reach: the walk
     tries sizes by their days alone (plan/options.walk), and turns the power cap, --max-gpus
@@ -280,9 +280,10 @@ def _untried_between(inst: SizingInstance, i: int) -> str:
         return ""
     j = int(above[np.argmin(gpus[above])])
     broken_ = [b.limit for b in violations(inst, j, ignore=("deadline",))]
-    if "budget" not in broken_:
-        return ""
-    return (f"; sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x {inst.accelerator[i]} "
+    if "budget" not in broken_:  # a size between may be faster than i within the budget:
+        return ""                 # "the fastest plan takes" i's days is then an upper bound
+    return (f"; for that run, sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x "
+            f"{inst.accelerator[i]} "
             f"were not tried ({int(gpus[j]):,} takes {fmt_days(float(days[j]))} but breaks the "
             f"{' and '.join(broken_)})")
 

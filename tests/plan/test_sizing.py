@@ -152,7 +152,8 @@ def test_a_relaxed_deadline_names_the_untried_sizes_before_the_next_over_the_bud
     s = solve(table(deadline_days=40, budget_usd=100e6))
     assert s.reason.startswith(
         "the fastest plan takes 77.0 days (16,384 x b200, meeting the other limits), deadline "
-        "40.0 days; sizes between 16,384 and 32,768 x b200 were not tried (32,768 takes 47.0 "
+        "40.0 days; for that run, sizes between 16,384 and 32,768 x b200 were not tried "
+        "(32,768 takes 47.0 "
         "days but breaks the budget)")
     # the next size breaks the power cap, whose size the walk tries (estimate._caps): nothing
     # to add; nor with the deadline alone
