@@ -268,8 +268,9 @@ def relaxation_text(inst: SizingInstance, limits: tuple[str, ...], i: int) -> st
 
 def _untried_between(inst: SizingInstance, i: int) -> str:
     """'; for that run, sizes between 24,576 and 49,152 x b200 were not tried (49,152 takes
-    152.3 days but breaks the budget)': where option i is the fastest within the other limits and the next
-    larger size tried of its accelerator is faster but over the budget, the fastest within
+    152.3 days but breaks the budget)': where option i is the fastest within the other limits
+    and the next larger size tried of its accelerator is faster but over the budget, the
+    fastest within
     the budget lies between the two, at a size the sizing's walk did not reach: the walk
     tries sizes by their days alone (plan/options.walk), and turns the power cap, --max-gpus
     and inventory into sizes it tries (plan/estimate._caps), but no budget; "" otherwise."""
