@@ -98,6 +98,13 @@ FRAMEWORKS = {
     "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
                          "attention_efficiency": "ported_attention_efficiency"},
 }
+# Stacks that shard data parallelism alone: llm-foundry's benchmarks (Composer on PyTorch FSDP,
+# FULL_SHARD or SHARD_GRAD_OP in their fsdp_config: scripts/train/benchmarking) and fms-fsdp
+# (FSDP or HSDP, its README), eager or compiled; no tensor, pipeline or context parallelism,
+# so a plan on them searches dp (and ZeRO) only. FSDP2 and torchtitan compose TP, PP and CP.
+DATA_PARALLEL_ONLY = ("llm-foundry", "pytorch-fsdp", "pytorch-fsdp-compile")
+MODEL_PARALLEL_PARTS = ("tp", "pp", "cp")
+
 FRAMEWORK_SOURCES = {
     "megatron": "Megatron-LM as in Narayanan et al. 2021 / Korthikanti et al. 2022: fused "
                 "kernels, tensor-parallel collectives exposed, interleaved 1F1B",

@@ -20,6 +20,7 @@ from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, unknown_keyword
+from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
 from ..model import uncertainty
 from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
 from ..progress import Progress
@@ -223,7 +224,27 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         cat.resolve("accelerators", k) for k in gpu_keys(gpu, asm, used)))
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
+    if framework_given in DATA_PARALLEL_ONLY:  # the stack shards data parallelism alone
+        for part in MODEL_PARALLEL_PARTS:
+            if fixed.get(part, 1) != 1:
+                raise InputError("--layout", f"{part}={fixed[part]}", f"{part}=1 with "
+                                 f"--framework {framework} (FSDP data parallelism alone), or "
+                                 "a stack that builds it (megatron-core, fsdp2, torchtitan, "
+                                 "deepspeed)", f"is a parallelism {framework} does not build")
+            fixed[part] = 1
+        used["layout_stack"] = {"value": "tp=1, pp=1, cp=1", "source": (
+            f"{framework} shards data parallelism alone (planner/frameworks.py "
+            "DATA_PARALLEL_ONLY): the layout searches dp and ZeRO")}
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
+    seqs = int(w.global_batch_tokens // w.seq_len)
+    if framework_given in DATA_PARALLEL_ONLY and n_gpus is not None and n_gpus > seqs:
+        # data parallelism alone: each device holds at least one sequence of the batch
+        raise InputError("--gpus", n_gpus, f"at most {seqs:,} devices with --framework "
+                         f"{framework} (data parallelism alone: a sequence of the "
+                         f"{seqs:,}-sequence batch each at least), a larger --global-batch, "
+                         "or a stack with model parallelism (megatron-core, fsdp2, "
+                         "torchtitan, deepspeed)", "is more devices than the batch has "
+                         "sequences")
     if n_gpus is None and named_devices(fixed) is not None:
         check_gpus(named_devices(fixed), asm, layout, "--layout")
     site_obj = cat.site(site) if site is not None else default_site(cat, used)

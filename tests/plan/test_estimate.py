@@ -258,3 +258,23 @@ def test_another_fabric_moves_the_devices_bandwidth():
     assert edr > hdr > ndr and e_bw["value"] == 12.5 and h_bw["value"] == 25.0
     assert n_bw is None and x_bw is None  # the device's own 50 GB/s
     assert xdr >= ndr * 0.9  # no faster NIC: within the fabrics' latency and efficiency
+
+
+def test_a_data_parallel_stack_plans_no_model_parallelism():
+    # --framework llm-foundry or pytorch-fsdp had planned tp=8 pp=16 cp=2, a layout those
+    # stacks (FSDP data parallelism alone) cannot build (user audit)
+    import planner as pl
+    from planner.errors import InputError
+
+    for stack in ("llm-foundry", "pytorch-fsdp", "pytorch-fsdp-compile"):
+        p = pl.estimate(params="70B", tokens="2T", gpus=256, framework=stack)
+        assert (p.layout["tp"], p.layout["pp"], p.layout["cp"]) == (1, 1, 1)
+        assert p.assumptions["layout_stack"]["value"] == "tp=1, pp=1, cp=1"
+    with pytest.raises(InputError, match="is a parallelism pytorch-fsdp does not build"):
+        pl.estimate(params="70B", tokens="2T", gpus=256, framework="pytorch-fsdp",
+                    layout="tp=8")
+    with pytest.raises(InputError, match="at most 2,048 devices with --framework llm-foundry"):
+        pl.estimate(params="405B", tokens="15T", gpus=16384, framework="llm-foundry")
+    # a stack that composes them still searches them
+    assert pl.estimate(params="405B", tokens="15T", gpus=16384,
+                       framework="torchtitan").layout["tp"] > 1
