@@ -312,13 +312,17 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    # a site named is its power (as estimate holds a plan to it): its cap is a limit here too
+    site_cap = (cat.site(site).power_cap_w if site is not None and power_cap is None
+                else None)
     if usd is None and power_cap is None and deadline is None and gpus is None \
-            and max_gpus is None:
+            and max_gpus is None and not site_cap:
         raise InputError("--usd", None, "at least one limit: --usd, --power-cap, --deadline, "
-                         "--gpus or --max-gpus")
+                         "--gpus, --max-gpus or a --site with a power cap")
     limits = {
         "usd": parse_budget(usd, "--usd") if usd is not None else None,
-        "power_cap_w": parse_power_cap(power_cap) if power_cap is not None else None,
+        "power_cap_w": (parse_power_cap(power_cap) if power_cap is not None
+                        else site_cap or None),
         "deadline_s": parse_deadline(deadline) if deadline is not None else None,
         "gpus": parse_gpus(gpus) if gpus is not None else None,
         "max_gpus": parse_gpus(max_gpus, "--max-gpus") if max_gpus is not None else None,

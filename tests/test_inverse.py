@@ -403,3 +403,15 @@ def test_an_accelerator_not_yet_released_in_the_year_is_named():
     assert rows["gb200"]["binding"] == "year" and rows["gb200"]["params"] is None
     assert rows["gb200"]["reason"].startswith("released in 2025, after --year 2024")
     assert rows["h100-sxm"]["params"] > 0
+
+
+def test_a_site_alone_is_a_limit_by_its_power():
+    # "The largest training run a budget, a site, a deadline or a fleet allows": --site alone
+    # had been refused ("--usd: not given"), and with --usd the site's cap held unsaid
+    from planner import report
+
+    answer = planner.budget(site="eu-colocation", gpu="h100-sxm").to_dict()
+    assert answer["inverse"]["limits"]["power_cap_w"] == 30e6 and answer["power_mw"] <= 30
+    assert report.budget_table(answer).startswith("limits: power cap 30.0 MW")
+    both = planner.budget(usd="50M", site="eu-colocation", gpu="h100-sxm").to_dict()
+    assert both["inverse"]["limits"]["power_cap_w"] == 30e6
