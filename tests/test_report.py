@@ -254,8 +254,11 @@ def test_budget_table_when_no_run_fits(answer):
     none["inverse"] = {**answer["inverse"], "year": 2027,
                        "limits": {"usd": 1e6, "power_cap_w": 2e7, "deadline_s": None}}
     text = report.budget_table(none)
+    trends = answer["inverse"]["trends"]
     assert text.splitlines() == [f"limits: budget {fmt_money(1e6)}, power cap 20.0 MW; year 2027",
-                                 f"rule: {answer['inverse']['rule']}", "",
+                                 f"rule: {answer['inverse']['rule']}",
+                                 "context: frontier training runs' cost grows x2.4 a year "
+                                 f"({trends['frontier_cost_source'].split(':')[0]})", "",
                                  "no run fits: nothing fits"]
 
 
