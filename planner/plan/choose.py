@@ -81,9 +81,8 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
             limits.caps_size or len(sides) > 1 or limits.objective == "time"))
         choice = _chosen(opts, st.slim, st.objective, asm, cp_sat=cp_sat,
                          summary=True)
-        # the default deadline binds as a given one does: where a looser one would buy a
-        # cheaper plan (the sizing's own test); a plan well inside it, the cheapest of all
-        # sizes (a mixture of experts on more devices), has no binding limit
+        # (the default deadline binds as a given one does, by the sizing's own test: a plan
+        # well inside it, the cheapest of all sizes, has no binding limit)
         # a missed deadline that no other limit caused (without caps, or the fastest option
         # of all is the one that missed it): why more devices would not help
         if choice.binding == "deadline" and not choice.feasible and (

@@ -43,8 +43,8 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if out is not None and out.tier != "scale_out" and network:
         raise InputError("--network", network, "a scale-out network: " + ", ".join(
             n.key for n in cat.all("networks") if n.tier == "scale_out"))
-    own = cat.own_network(acc, "scale_out_network")
-    if (network is not None and out is not None and own is not None and out.key != own.key
+    own = cat.own_network(acc, "scale_out_network") if network is not None else None
+    if (own is not None and out is not None and out.key != own.key
             and not out.device_bytes_per_s and out.link_bytes_per_s and own.link_bytes_per_s
             and acc.scale_out_bytes_per_s):
         # another fabric: the device keeps the NICs its design gives it (its scale-out over
