@@ -375,7 +375,12 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     best = {s: (k * _side(known, s)[k] if k is not None else math.inf) for s, k in top.items()}
     for _ in range(CLIMB_OCTAVES):
         more = [(s, j) for s, k in top.items() if k is not None
-                for j in ladder(k + 1, min(2 * k, tops[s])) if (s, j) not in known]
+                for j in sorted(set(ladder(k + 1, min(2 * k, tops[s])))
+                                # a mixture of experts: the smooth sizes too, where its experts
+                                # and layouts divide well (405B with 16 experts on 144 B200)
+                                | (set(smooth_between(k, min(2 * k, tops[s]) + 1,
+                                                      unit=units[s])) if jagged else set()))
+                if (s, j) not in known]
         if more:  # an octave already known is judged all the same
             known = yield more
         for s, k in top.items():

@@ -402,6 +402,9 @@ def test_the_walk_climbs_past_the_first_size_meeting_the_deadline_while_device_t
      ("90d", "120d", "200d")),
     # 70B with 16 experts on Gaudi 3: 192 devices meet 25 days at $169K, 512 at $161K
     (dict(params="70B", tokens="1T", gpu="gaudi3", experts=16, top_k=4), ("15d", "25d")),
+    # 405B with 16 experts on B200: 144 devices (a smooth size off the quarter-octave ladder)
+    # had met 55 days for less than the 192 that 70 days bought
+    (dict(params="405B", tokens="1T", gpu="b200", experts=16, top_k=2), ("55d", "70d")),
 ])
 def test_a_looser_deadline_never_buys_a_dearer_plan(inputs, deadlines):
     costs = [planner.estimate(**inputs, deadline=d).cost_usd["total"] for d in deadlines]
