@@ -371,9 +371,7 @@ def _realisation_text(plan: dict) -> str:
     why = (f" ({team}: the fit keeps no grouping by team)" if group == "any" and team in TEAMS
            else f" ({team})" if team in TEAMS else " (team not said)")
     # the runs it was fitted on, counted: a range from 11 runs is wider than one from 39
-    runs = realisation.GROUP_RUNS[group].replace(
-        "the public", f"the {realisation.FIT[group]['runs']} public").replace(
-        "all public", f"all {realisation.FIT[group]['runs']} public")
+    runs = realisation.GROUP_RUNS[group].format(n=realisation.FIT[group]["runs"])
     return (f"x{r['multiplier']:.2f} the ideal wall time: named terms "
             f"+{r['named_fraction']:.1%} (evaluation, batch ramp-up, rollbacks), residual "
             f"x{r['residual']:.2f} fitted on {runs}{why}; 10-90% "

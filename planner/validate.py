@@ -127,19 +127,27 @@ def predict(cat: Catalog, w, ref) -> tuple[float | None, str]:
             total += hours
             notes.append(f"{st.get('name', '?')} {hours / 1e6:,.2f}M")
         return total, "stages: " + ", ".join(notes)
-    kwargs = estimate_kwargs(cat, w, ref)
-    try:
-        plan = estimate(**kwargs, alternatives=False)  # the figure alone
-    except (InputError, LayoutError) as exc:
-        return None, f"cannot lay out: {exc}"
-    if not plan.feasible or plan.tokens_per_s is None:
-        return None, plan.reason or "infeasible"
+    plan, why = planned(cat, w, ref)
+    if plan is None:
+        return None, why
     if ref.kind == "whole_run":
         return plan.gpu_hours, _short_layout(plan.layout)
     if ref.tokens_per_s_per_gpu:
         return plan.tokens_per_s / ref.gpus, _short_layout(plan.layout)
     per_token = flops_per_token_of(w, ref, ref.seq_len or w.seq_len)
     return plan.tokens_per_s * per_token / ref.gpus / 1e12, _short_layout(plan.layout)
+
+
+def planned(cat: Catalog, w, ref):
+    """(the plan of one reference at its inputs, ""), or (None, why it has none): the
+    figures alone, no alternatives."""
+    try:
+        plan = estimate(**estimate_kwargs(cat, w, ref), alternatives=False)
+    except (InputError, LayoutError) as exc:
+        return None, f"cannot lay out: {exc}"
+    if not plan.feasible or plan.tokens_per_s is None:
+        return None, plan.reason or "infeasible"
+    return plan, ""
 
 
 def _short_layout(lay: dict) -> str:
@@ -158,17 +166,13 @@ def published_mfu(cat: Catalog) -> dict:
     for w, ref, usable, _source in throughput_rows(cat):
         if not usable or ref.unscored or unshaped(w) is not None:
             continue
-        kwargs = estimate_kwargs(cat, w, ref)
-        try:
-            plan = estimate(**kwargs, alternatives=False)
-        except (InputError, LayoutError):
-            continue
-        if not plan.feasible or not plan.tokens_per_s:
+        plan, _ = planned(cat, w, ref)
+        if plan is None or not plan.tokens_per_s:
             continue
         mfu = plan.mfu * published_tokens_per_s(cat, w, ref) * ref.gpus / plan.tokens_per_s
         acc = out.setdefault(ref.accelerator, {"rows": 0})
         acc["rows"] += 1
-        key = mfu_key(kwargs["precision"], bool(plan.workload["experts"]))
+        key = mfu_key(plan.workload["precision"], bool(plan.workload["experts"]))
         best = acc.get(key)
         if best is None or mfu > best[0]:
             acc[key] = [round(float(mfu), 4), ref.row_id]

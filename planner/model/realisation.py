@@ -38,14 +38,14 @@ __all__ = ["GROUPS", "REALISATION_KEYS", "Z90", "group_of", "named_fraction", "r
 # names, each once ("company" is both a group of its own and a kind of team), and all runs
 # together ("any").
 GROUPS = tuple(dict.fromkeys(("frontier", "other", "company", "open") + TEAMS + ("any",)))
-# The runs each group was fitted on, in words (a plan's realisation line).
-GROUP_RUNS = {"frontier": "the public whole runs of frontier labs",
-              "other": "the public whole runs of every kind of team but frontier labs",
-              "company": "the public whole runs of companies",
-              "open": "the public whole runs of open-model groups, academic and national "
+# The runs each group was fitted on, in words, {n} their count (a plan's realisation line).
+GROUP_RUNS = {"frontier": "the {n} public whole runs of frontier labs",
+              "other": "the {n} public whole runs of every kind of team but frontier labs",
+              "company": "the {n} public whole runs of companies",
+              "open": "the {n} public whole runs of open-model groups, academic and national "
                       "clusters",
-              "any": "all public whole runs",
-              **{team: f"the public whole runs of the {team} kind" for team in TEAMS}}
+              "any": "all {n} public whole runs",
+              **{team: f"the {{n}} public whole runs of the {team} kind" for team in TEAMS}}
 # What ``realise`` returns beside the wall time, in order (a plan's realisation_* columns).
 REALISATION_KEYS = ("multiplier", "p10_multiplier", "p90_multiplier", "named_fraction",
                     "residual", "lost_hours_evaluation", "lost_hours_batch_ramp",

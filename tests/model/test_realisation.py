@@ -195,8 +195,8 @@ def test_the_realisation_line_names_the_runs_its_residual_was_fitted_on(monkeypa
     group = realisation.group_of("company")
     # the runs counted: "the 39 public whole runs of every kind of team but frontier labs"
     n = realisation.FIT[group]["runs"]
-    assert realisation.GROUP_RUNS[group].replace("the public", f"the {n} public") in \
-        line(company) and "(company)" in line(company)
+    assert realisation.GROUP_RUNS[group].format(n=n) in line(company) and \
+        "(company)" in line(company)
     assert f"all {realisation.FIT['any']['runs']} public whole runs (team not said)" in line(
         planner.estimate(params="70B", tokens="2T", gpus=1024))
     # a fit that keeps no grouping by team says so when a team is given
