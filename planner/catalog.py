@@ -123,7 +123,10 @@ def parse_network(path: Path, key: str, data: dict) -> Network:
                    hop_latency_s=_v(f, "hop_latency_us", 1e-6),
                    achievable_fraction=_v(f, "achievable_fraction"),
                    switch_usd=_v(f, "switch_usd"),
-                   device_bytes_per_s=_v(f, "device_gb_per_s", 1e9), figures=f)
+                   device_bytes_per_s=_v(f, "device_gb_per_s", 1e9),
+                   accelerator_vendors=(tuple(data["accelerator_vendors"])
+                                        if "accelerator_vendors" in data else None),
+                   figures=f)
 
 
 def parse_site(path: Path, key: str, data: dict) -> Site:
@@ -405,6 +408,13 @@ class Catalog:
             raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
                                f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
                                f"a {tier} network: {', '.join(fits)}")
+        if net is not None and not net.serves(acc):
+            fits = [n.key for n in self.all("networks") if n.tier == tier and n.serves(acc)]
+            raise CatalogError(f"{path}: {name} '{key}' serves "
+                               f"{', '.join(net.accelerator_vendors)} accelerators only, not "
+                               f"vendor {acc.vendor!r}; accepted: a {tier} network its "
+                               f"devices attach to: {', '.join(fits) or '(none)'}",
+                               f"{path}: {name}")
         return net
 
     def site(self, key: str) -> Site:
@@ -441,15 +451,18 @@ class Catalog:
         return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=64)
 def _files(roots: tuple[Path, ...], kind: str) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for root in roots:
         folder = Path(root) / KINDS[kind]
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.toml")):
-                found[path.stem.lower()] = path
+        if folder.is_dir():  # listed again once the folder changes (a file added in a session)
+            found.update(_listing(folder, folder.stat().st_mtime_ns))
     return found
+
+
+@lru_cache(maxsize=256)
+def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
+    return {path.stem.lower(): path for path in sorted(folder.glob("*.toml"))}
 
 
 @lru_cache(maxsize=1024)

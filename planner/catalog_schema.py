@@ -145,6 +145,8 @@ NETWORK = Table({
     # as "a scale_out network" where an accelerator named it for scale-up
     "name": Key(TEXT), "tier": Key(Text(("scale_up", "scale_out")), required=True),
     "technology": Key(TEXT),
+    "accelerator_vendors": Key(List(KEY, min_items=1), note="the vendors (an accelerator "
+                               "file's vendor) whose devices attach to this fabric; absent: any"),
     "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
     "hop_latency_us": figure(_positive(1e6, "microseconds")),

@@ -131,6 +131,8 @@ def catalog_show(cat, kind: str, key: str) -> str:
                                                          "gpu_hours") if a in ref)
                 rows.append((f"{k}: {ref.get('row_id')}", pub, ref.get("kind", ""),
                              ref.get("source", "")))
+        elif isinstance(v, list):  # plain lists (aliases, accelerator_vendors)
+            rows.append((k, ", ".join(map(str, v)), "", ""))
         else:
             rows.append((k, v, "", ""))
     if kind == "accelerators":

@@ -153,7 +153,14 @@ class Network:
     # Per-device bandwidth of this fabric as a system builds it, when it differs from the
     # accelerator's reference design (AWS p4d: 400 Gb/s per 8 A100, not DGX A100's 8 x 200).
     device_bytes_per_s: float | None = None
+    # The accelerator vendors whose devices attach to this fabric (TPU DCN: Google's alone);
+    # None: any
+    accelerator_vendors: tuple[str, ...] | None = None
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+    def serves(self, acc: Accelerator) -> bool:
+        """Whether ``acc``'s devices attach to this fabric (its vendor is one it serves)."""
+        return self.accelerator_vendors is None or acc.vendor in self.accelerator_vendors
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def test_lazy_loading_no_catalog_read_at_import():
     import sys
 
     code = ("import sys, planner; m = sys.modules['planner.catalog']; "
-            "print(m._files.cache_info().currsize, m._load.cache_info().currsize)")
+            "print(m._listing.cache_info().currsize, m._load.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.split()
     assert out == ["0", "0"]
@@ -788,3 +788,57 @@ def test_list_and_show_refuse_an_alias_two_files_claim(tmp_path, capsys):
             cli.main([*args, "--catalog", str(tmp_path)])
         assert done.value.code == 2
         assert "alias 'h100' is claimed by 2 accelerator files" in capsys.readouterr().err
+
+
+def test_a_network_serves_the_vendors_it_names_and_every_shipped_device_its_own():
+    # was: --network tpu-dcn accepted for an H100 (Google's DCN joins TPU slices alone) and
+    # ib-ndr for a TPU, each planned as if the device had such a NIC
+    cat = catalog()
+    for acc in cat.all("accelerators"):
+        own = cat.own_network(acc, "scale_out_network")
+        assert own is None or own.serves(acc), acc.key
+    with pytest.raises(InputError, match=re.escape(
+            "--network: 'tpu-dcn' serves Google accelerators only, not NVIDIA's h100-sxm "
+            "(--gpu); accepted: a scale-out network h100-sxm attaches to: aws-efa, ")):
+        planner.estimate(params="7B", tokens="100B", gpu="h100", gpus=64, network="tpu-dcn")
+    with pytest.raises(InputError, match="accepted: a scale-out network tpu-v5p attaches "
+                                         "to: tpu-dcn$"):
+        planner.estimate(params="7B", tokens="100B", gpu="tpu-v5p", gpus=64, network="ib-ndr")
+    for gpu in ("gaudi3", "trainium2"):  # their own on-chip RoCE, AWS's EFA
+        with pytest.raises(InputError, match="serves NVIDIA, AMD accelerators only"):
+            planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64, network="ib-ndr")
+    # AMD Instinct on InfiniBand NDR (Azure ND MI300X v5: 8 x 400 Gb NDR) is a plan
+    plan = planner.estimate(params="7B", tokens="100B", gpu="mi300x", gpus=64,
+                            network="ib-ndr")
+    assert plan.cluster["network"] == "ib-ndr"
+
+
+def test_a_network_file_without_vendors_serves_any_and_a_device_file_must_fit_its_own(
+        tmp_path):
+    _write(tmp_path, "hardware/networks", "my-fabric",
+           'name = "ours"\ntier = "scale_out"\n'
+           'link_gb_per_s = { value = 50, source = "our spec", as_of = "2026" }\n')
+    plan = planner.estimate(params="7B", tokens="100B", gpu="tpu-v5p", gpus=64,
+                            network="my-fabric", catalog=tmp_path)
+    assert plan.cluster["network"] == "my-fabric"
+    text = "\n".join(ln for ln in H100.replace('vendor = "NVIDIA"', 'vendor = "Acme"')
+                     .splitlines() if not ln.startswith("aliases"))
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    with pytest.raises(CatalogError, match=re.escape(
+            "scale_out_network 'ib-ndr' serves NVIDIA, AMD accelerators only, not vendor "
+            "'Acme'; accepted: a scale_out network its devices attach to: my-fabric")):
+        planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu", catalog=tmp_path)
+
+
+def test_a_file_added_during_a_session_is_found(tmp_path):
+    # was: the folder's listing was cached for the life of the process: a notebook that added
+    # an accelerator file after its first plan got "unknown accelerator" until a restart
+    _write(tmp_path, "hardware/sites", "ours", SITE)
+    assert "my-gpu" not in catalog(tmp_path).keys("accelerators")
+    text = "\n".join(ln for ln in H100.splitlines() if not ln.startswith("aliases"))
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    plan = planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu",
+                            catalog=tmp_path)
+    assert plan.cluster["accelerator"] == "my-gpu"
+    _write(tmp_path, "hardware/accelerators", "my-gpu2", text + "\n")  # a folder listed before
+    assert {"my-gpu", "my-gpu2"} <= set(catalog(tmp_path).keys("accelerators"))

@@ -43,6 +43,14 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if out is not None and out.tier != "scale_out" and network:
         raise InputError("--network", network, "a scale-out network: " + ", ".join(
             n.key for n in cat.all("networks") if n.tier == "scale_out"))
+    if out is not None and network and not out.serves(acc):
+        # a fabric another vendor's devices alone attach to (TPU DCN, AWS EFA, InfiniBand
+        # HCAs in GPU servers): the network file's accelerator_vendors, with its source
+        raise InputError("--network", network, f"a scale-out network {acc.key} attaches to: "
+                         + ", ".join(n.key for n in cat.all("networks")
+                                     if n.tier == "scale_out" and n.serves(acc)),
+                         f"serves {', '.join(out.accelerator_vendors)} accelerators only, "
+                         f"not {acc.vendor}'s {acc.key} (--gpu)")
     own = cat.own_network(acc, "scale_out_network") if network is not None else None
     if (own is not None and out is not None and out.key != own.key
             and not out.device_bytes_per_s and out.link_bytes_per_s and own.link_bytes_per_s
