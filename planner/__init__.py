@@ -18,15 +18,17 @@ from .units import InputError
 from .version import __version__
 
 __all__ = [
-    "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "InputError",
-    "Layout", "LayoutError", "Network", "Plan", "Site", "UnknownKeyError", "Workload",
+    "Accelerator", "Architecture", "Assumptions", "Catalog", "CatalogError", "ChartError",
+    "InputError", "Layout", "LayoutError", "Network", "OutputError", "Plan", "Site",
+    "UnknownKeyError", "Workload",
     "__version__", "budget", "catalog", "catalog_show", "catalog_table", "estimate",
     "estimate_many", "schedule", "sweep",
 ]
 
 _LAZY = {"Plan": "plan.estimate", "estimate": "plan.estimate", "catalog_show": "catalog_view",
          "catalog_table": "catalog_view", "schedule": "fleet.schedule",
-         "estimate_many": "many.estimate_many", "budget": "inverse"}
+         "estimate_many": "many.estimate_many", "budget": "inverse",
+         "OutputError": "many.dataset", "ChartError": "charts"}
 
 
 def __getattr__(name):

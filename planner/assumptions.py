@@ -547,6 +547,20 @@ def check_overrides(changes, where: str = "--assume") -> dict:
     return {k: check_assumption(k, v, where) for k, v in changes.items()}
 
 
+_DATACLASS_INIT = Assumptions.__init__
+
+
+def _checked_init(self, *args, **values):
+    """Assumptions(name=value, ...): an unknown name is an InputError naming it (as with_ and
+    --assume say), not the dataclass's TypeError."""
+    for name in values:
+        if name not in Assumptions.__dataclass_fields__:
+            raise InputError(f"Assumptions {name}", values[name], "an assumption: "
+                             + ", ".join(_FIELDS), _not_one(name))
+    _DATACLASS_INIT(self, *args, **values)
+
+
+Assumptions.__init__ = _checked_init
 DEFAULT = Assumptions()
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")

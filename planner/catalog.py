@@ -337,6 +337,11 @@ class Catalog:
 
     def files(self, kind: str) -> dict[str, Path]:
         """key -> file, user files overriding shipped ones of the same key."""
+        if kind not in KINDS:
+            near = did_you_mean(str(kind), list(KINDS))
+            raise InputError("kind", kind, "a catalog kind: " + ", ".join(KINDS),
+                             "is not a catalog kind" + (f" (did you mean {near}?)"
+                                                         if near else ""))
         return _files(self.roots, kind)
 
     def keys(self, kind: str) -> list[str]:
@@ -413,7 +418,9 @@ class Catalog:
             raise CatalogError(f"{path}: {name} '{key}' serves "
                                f"{', '.join(net.accelerator_vendors)} accelerators only, not "
                                f"vendor {acc.vendor!r}; accepted: a {tier} network its "
-                               f"devices attach to: {', '.join(fits) or '(none)'}",
+                               f"devices attach to: " + (", ".join(fits) or (
+                                   f"none yet: a network file whose accelerator_vendors "
+                                   f"names {acc.vendor!r}, or has none (docs/catalog.md)")),
                                f"{path}: {name}")
         return net
 

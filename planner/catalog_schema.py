@@ -110,7 +110,10 @@ def _accelerator_rule(table: dict):
 
 
 TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
-TFLOPS = _positive(1e6, "TFLOP/s, dense", low=1e-3)
+# floors ~8-12x below the catalog's least (123 TFLOP/s, 16 GB, 0.82 TB/s, 150 and 3.1 GB/s):
+# a figure typed in the unit a thousand times larger (PFLOP/s, TB, PB/s, TB/s) is refused,
+# while a T4-class part (65 TFLOP/s, 16 GB, 0.32 TB/s, PCIe only) still fits
+TFLOPS = _positive(1e6, "TFLOP/s, dense", low=10)
 ACCELERATOR = Table({
     "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
     "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
@@ -122,17 +125,17 @@ ACCELERATOR = Table({
     "peak_fp4_tflops": figure(TFLOPS),
     **{f"matmul_{p}_fraction": figure(Number(0.01, 1, note="measured matmul ceiling / peak"))
        for p in ("bf16", "fp8", "fp4")},
-    "hbm_gb": figure(_positive(2e4, "GB", low=1e-3), required=True),
-    "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=1e-6), required=True),
+    "hbm_gb": figure(_positive(2e4, "GB", low=2), required=True),
+    "hbm_tb_per_s": figure(_positive(1e3, "TB/s", low=0.1), required=True),
     # floors 7x below the catalog's least (142 W, 0.30 kW): a figure typed in a unit a
     # thousand times larger (kW as W) is refused, as the ceilings refuse one a thousand smaller
     "tdp_w": figure(_positive(5e4, "W", low=20)),
     "system_power_kw": figure(_positive(100, "kW per device", low=0.02)),
-    "scale_up_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=1e-3),
+    "scale_up_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=4),
                                 required=True),
     "scale_up_domain": figure(_count(1e6, "devices"), required=True),
     "devices_per_node": figure(_count(1e6, "devices"), required=True),
-    "scale_out_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=1e-3)),
+    "scale_out_gb_per_s": figure(_positive(1e5, "GB/s per device, one direction", low=0.3)),
     "purchase_usd": figure(_positive(1e9, "USD")),
     "server_usd_per_device": figure(_positive(1e9, "USD")),
     "cloud_on_demand_usd_per_hour": figure(_positive(MAX_USD_PER_DEVICE_HOUR, "USD")),
@@ -147,12 +150,12 @@ NETWORK = Table({
     "technology": Key(TEXT),
     "accelerator_vendors": Key(List(KEY, min_items=1), note="the vendors (an accelerator "
                                "file's vendor) whose devices attach to this fabric; absent: any"),
-    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=1e-3)),
+    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=0.3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
     "hop_latency_us": figure(_positive(1e6, "microseconds")),
     "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),
     "switch_usd": figure(_positive(1e9, "USD")), "year": figure(YEAR),
-    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=1e-3)),
+    "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=0.3)),
 }, what="a network file (docs/catalog.md)")
 SITE = Table({
     "name": Key(TEXT), "region": Key(TEXT),

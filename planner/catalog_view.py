@@ -24,7 +24,10 @@ def _price(acc) -> tuple[str, str]:
 
 
 def catalog_table(cat, kinds) -> str:
-    """One table per kind: key, name and the headline figures."""
+    """One table per kind (``kinds``: one kind's name, or several): key, name and the
+    headline figures."""
+    if isinstance(kinds, str):  # "sites", not its letters
+        kinds = (kinds,)
     out = []
     for kind in kinds:
         rows = []

@@ -29,6 +29,13 @@ class InputError(ValueError):
         return type(self), (self.name, self.value, self.accepted, self.reason)
 
 
+class PrecisionError(InputError, KeyError):
+    """A precision an accelerator has no peak for: an InputError naming the peaks it has, and
+    a KeyError as a lookup of its peaks is (``Accelerator.peak``)."""
+
+    __str__ = Exception.__str__  # the message, not KeyError's quoted key
+
+
 class LayoutError(InputError):
     """A layout that cannot run on the given cluster (names the part that is wrong): an
     InputError of --layout, whose text is the problem alone (error_text adds the flag)."""

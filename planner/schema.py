@@ -302,12 +302,31 @@ def _join(where: str, key) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
+# A value's type -> the node of its kind, for an AnyOf's message (check): a table checks
+# against its Table option (a step function's dates), whose message names the key inside it.
+_KINDS = {dict: Table}
+
+
 def check(node, value, where: str = "") -> None:
     """Check ``value`` against its declaration; the first problem raises SchemaError naming
     its place (``where`` and the keys and list indices below it)."""
     if isinstance(node, Number | Text | Boolean | TomlDate | Anything) or \
             isinstance(node, AnyOf):
         reason = node.problem(value)
+        if reason and isinstance(node, AnyOf):
+            # the one option of the value's own kind says what is wrong with it, where it is
+            # (power_mw = { "2027-01" = -50 }: that date's -50 is negative, not "is not MW, or
+            # a table of dates")
+            kind = _KINDS.get(type(value))
+            mine = [o for o in node.options if kind is not None and isinstance(o, kind)]
+            if len(mine) == 1:
+                check(mine[0], value, where)
+            # a number against the one Number option: its reason ("is negative"), the
+            # AnyOf's accepted forms
+            numbers = [o for o in node.options if isinstance(o, Number)]
+            if isinstance(value, int | float) and not isinstance(value, bool) \
+                    and len(numbers) == 1:
+                reason = numbers[0].problem(value) or reason
         if reason:
             raise SchemaError(where or "value", value, node.accepted(), reason)
         return

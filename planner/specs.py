@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
+from .errors import PrecisionError
+
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 # Activation recomputation: none, selective (parts of every block), full (the whole forward of
 # every block: every block's input kept), or full recompute of a share of the blocks, the rest
@@ -26,6 +28,33 @@ MOE_RULE_FIELDS = ("experts", "top_k", "shared_experts")
 # What a cluster is bought or rented in (--unit): "auto" is the system's own unit
 # (plan/cluster.purchase_unit).
 PURCHASE_UNITS = ("auto", "device", "node", "rack", "scalable-unit")
+
+
+class FrozenMap(dict):
+    """A dict that refuses change: the catalog's objects are cached and shared by every plan
+    of a session, so an edit in place (``acc.peak_flops["bf16"] *= 1.1``) would have moved
+    every later plan, silently. A what-if changes a copy (``dataclasses.replace``) or a file."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("catalog figures are read-only (shared by every plan of the session): "
+                        "change a copy, dataclasses.replace(item, field={...}), or a catalog "
+                        "file (--catalog)")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):  # pickles (sweep workers) and copies as the dict it holds
+        return type(self), (dict(self),)
+
+
+def _freeze(item) -> None:
+    """Make a frozen dataclass's dict fields (and tuples of dicts) FrozenMaps, in place."""
+    for name, value in vars(item).items():
+        if type(value) is dict:
+            object.__setattr__(item, name, FrozenMap(value))
+        elif isinstance(value, tuple) and any(type(v) is dict for v in value):
+            object.__setattr__(item, name, tuple(FrozenMap(v) if type(v) is dict else v
+                                                 for v in value))
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,9 @@ class Accelerator:
     family: str = ""
     bf16: bool = True  # tensor cores run BF16; False: peak "bf16" is the FP16 peak (V100)
 
+    def __post_init__(self):
+        _freeze(self)
+
     def cloud_price(self) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
         (reserved) price where the catalog has one at or below its on-demand price, else one
@@ -127,15 +159,24 @@ class Accelerator:
         if contract is not None and not (on_demand is not None and on_demand < contract):
             return "cloud_contract_usd_per_hour", figure("cloud_contract_usd_per_hour", contract)
         if on_demand is not None:
-            return DERIVED_RESERVED_RATE, contract_from_on_demand(
-                self.key, figure("cloud_on_demand_usd_per_hour", on_demand))
+            derived = contract_from_on_demand(self.key,
+                                              figure("cloud_on_demand_usd_per_hour", on_demand))
+            if contract is not None:  # said where the price is shown, never dropped silently
+                derived = replace(derived, source=(
+                    f"{derived.source}; the file's contract figure ${contract:,.2f} sits "
+                    "above its on-demand one, a different market and era, not a reservation "
+                    "of it: not used"))
+            return DERIVED_RESERVED_RATE, derived
         return None, None
 
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at a precision; fp16 runs at the bf16 rate."""
-        key = "bf16" if precision == "fp16" else precision
+        key = str(precision).strip().lower()
+        key = "bf16" if key == "fp16" else key
         if key not in self.peak_flops:
-            raise KeyError(precision)
+            raise PrecisionError("precision", precision, f"a precision {self.key} has a peak "
+                                 f"for: {', '.join(sorted(self.peak_flops))}",
+                                 f"has no peak on {self.key}")
         return self.peak_flops[key]
 
 
@@ -158,6 +199,9 @@ class Network:
     accelerator_vendors: tuple[str, ...] | None = None
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        _freeze(self)
+
     def serves(self, acc: Accelerator) -> bool:
         """Whether ``acc``'s devices attach to this fabric (its vendor is one it serves)."""
         return self.accelerator_vendors is None or acc.vendor in self.accelerator_vendors
@@ -176,6 +220,9 @@ class Site:
     grid_kg_co2_per_mwh: float | None = None
     storage_write_bytes_per_s: float | None = None
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        _freeze(self)
 
 
 @dataclass(frozen=True)
@@ -389,6 +436,9 @@ class Reference:
     stack: str | None = None  # the software stack as the source names it
     team: str | None = None  # who ran it (TEAMS)
 
+    def __post_init__(self):
+        _freeze(self)
+
 
 # Grades of a reference row's figures: read in the primary source (P, or V as the hardware
 # catalog writes it), a secondary source quoting it (S), derived by arithmetic (D), unverified
@@ -439,6 +489,9 @@ class Workload:
     figures: Mapping[str, Figure] = field(default_factory=dict, repr=False, compare=False)
     # (key, value, why) of the shape a file left to its default (kv_heads: every head its own)
     defaulted: tuple = ()
+
+    def __post_init__(self):
+        _freeze(self)
 
     def with_(self, **changes) -> "Workload":
         return replace(self, **changes)

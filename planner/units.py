@@ -317,6 +317,15 @@ def fmt_days(days) -> str:
     return f"{x:,.1f} days" if not abs(x) < 1 else f"{_sig3(x * 24)} hours"
 
 
+def fmt_minutes(seconds) -> str:
+    """Seconds in minutes to one decimal, '12.5 minutes'; below a minute, where that would
+    read '0.0 minutes', seconds to 3 significant figures: '0.439 seconds'."""
+    if _missing(seconds):
+        return "n/a"
+    x = float(seconds)
+    return f"{x / 60:,.1f} minutes" if not abs(x) < 60 else f"{_sig3(x)} seconds"
+
+
 def fmt_power(w) -> str:
     """Watts with a W/kW/MW/GW unit to 3 significant figures: '12.3 MW', '850 kW'."""
     if _missing(w):

@@ -74,7 +74,7 @@ PLAN = ("estimate", "--params", "1T", "--tokens", "15T", "--gpus", "16384")
 
 @pytest.mark.parametrize("old, new, says", [
     ("scale_out_gb_per_s = { value = 50,", "scale_out_gb_per_s = { value = -50,",
-     ["scale_out_gb_per_s.value: -50 is negative", "[0.001, 100,000]"]),
+     ["scale_out_gb_per_s.value: -50 is negative", "[0.3, 100,000]"]),
     ("peak_bf16_tflops = { value = 989.4,", "peak_bf16_tflops = { value = -989.4,",
      ["peak_bf16_tflops.value: -989.4 is negative"]),
     ("peak_bf16_tflops = { value = 989.4,", "peak_bf16_tflops = { value = inf,",
@@ -744,3 +744,67 @@ def test_a_precision_refused_on_v100_names_its_fp16_peak():
     with pytest.raises(InputError) as exc:
         planner.estimate(params="7B", tokens="1T", gpu="v100", gpus=8, precision="fp8")
     assert "a precision v100 has a peak for (fp16 (bf16 runs as FP16))" in str(exc.value)
+
+
+def test_library_objects_refuse_in_place_edits_and_bad_calls_name_the_input():
+    # was: acc.peak_flops["bf16"] *= 1.1 moved every later plan of the session (the catalog's
+    # objects are cached and shared); cat.keys("gpus"), h100.peak("fp32") and
+    # planner.Assumptions(nope=1) raised bare KeyError / TypeError
+    import copy
+    import dataclasses
+    import pickle
+
+    import planner
+    from planner.errors import InputError
+
+    cat = planner.catalog()
+    h100 = cat.accelerator("h100-sxm")
+    with pytest.raises(TypeError, match="catalog figures are read-only"):
+        h100.peak_flops["bf16"] = 1.0
+    with pytest.raises(TypeError, match="read-only"):
+        cat.workload("llama3-70b").figures.clear()
+    assert pickle.loads(pickle.dumps(h100)).peak_flops == h100.peak_flops
+    assert copy.deepcopy(h100).peak_flops == h100.peak_flops
+    faster = dataclasses.replace(h100, peak_flops={**h100.peak_flops, "bf16": 2e15})
+    assert faster.peak("bf16") == 2e15 and h100.peak("bf16") == 989.4e12
+    assert h100.peak("BF16") == h100.peak("bf16")
+    with pytest.raises(InputError, match="'fp32' has no peak on h100-sxm; accepted: a "
+                                         "precision h100-sxm has a peak for: bf16, fp8"):
+        h100.peak("fp32")
+    with pytest.raises(KeyError):  # a lookup of its peaks, as before
+        h100.peak("fp4")
+    with pytest.raises(InputError, match=r"kind: 'accelerator' is not a catalog kind \(did "
+                                         "you mean accelerators\\?\\)"):
+        cat.keys("accelerator")
+    assert planner.catalog_table(cat, "sites") == planner.catalog_table(cat, ("sites",))
+    with pytest.raises(InputError, match="Assumptions gemm_efficieny: 1 is not an assumption "
+                                         r"\(did you mean gemm_efficiency\?\)"):
+        planner.Assumptions(gemm_efficieny=1)
+    assert issubclass(planner.OutputError, ValueError)
+    assert issubclass(planner.ChartError, ValueError)
+
+
+def test_a_workload_that_is_no_name_or_path_is_named():
+    # was: OSError (file name too long) from a 300-character name, and a Workload object
+    # taken for a path: exit 1 "internal error" on the command line
+    import planner
+    from planner.errors import InputError
+
+    with pytest.raises(InputError, match="--workload: 'x{57}...' is no key and no usable "
+                                         r"path \(File name too long\)"):
+        planner.estimate(workload="x" * 300, tokens="1T", gpus=64)
+    with pytest.raises(InputError, match="--workload: is of type Workload, not a key or a "
+                                         "path; accepted: .*its .key, with catalog="):
+        planner.estimate(workload=planner.catalog().workload("llama3-70b"), gpus=64)
+
+
+def test_a_plan_that_never_ends_reads_none_on_the_object_as_in_its_json():
+    # was: plan.training_days inf while to_dict() gave None
+    import planner
+
+    plan = planner.estimate(params="70B", tokens="2T", gpus=8192,
+                            assumptions={"failure_rate_per_device_hour": 1.0})
+    assert not plan.feasible and plan.binding == "reliability"
+    assert plan.training_days is None and plan.gpu_hours is None and plan.co2_t is None
+    assert plan.to_dict()["training_days"] is None
+    assert "fails every 0.439 seconds on average" in plan.reason  # not "0.0 minutes"

@@ -828,6 +828,18 @@ def test_a_network_file_without_vendors_serves_any_and_a_device_file_must_fit_it
             "scale_out_network 'ib-ndr' serves NVIDIA, AMD accelerators only, not vendor "
             "'Acme'; accepted: a scale_out network its devices attach to: my-fabric")):
         planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu", catalog=tmp_path)
+    # with no fabric for it, the message says what to write (it had read "(none)")
+    (tmp_path / "hardware/networks/my-fabric.toml").unlink()
+    with pytest.raises(CatalogError, match=re.escape(
+            "attach to: none yet: a network file whose accelerator_vendors names 'Acme', or "
+            "has none (docs/catalog.md)")):
+        planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu", catalog=tmp_path)
+    # and its plan names no public stack for the vendor's own part
+    text = text.replace('scale_out_network = "ib-ndr"\n', "")
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    plan = planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu", catalog=tmp_path)
+    assert plan.assumptions["framework"]["source"].startswith(
+        "no public stack known for Acme's accelerators (my-gpu)")
 
 
 def test_a_file_added_during_a_session_is_found(tmp_path):
@@ -842,3 +854,36 @@ def test_a_file_added_during_a_session_is_found(tmp_path):
     assert plan.cluster["accelerator"] == "my-gpu"
     _write(tmp_path, "hardware/accelerators", "my-gpu2", text + "\n")  # a folder listed before
     assert {"my-gpu", "my-gpu2"} <= set(catalog(tmp_path).keys("accelerators"))
+
+
+def test_a_plan_names_the_user_files_it_ran_on(tmp_path):
+    # was: a plan on a changed b200 read as one on the shipped b200 (only a replaced site
+    # was reported)
+    _write(tmp_path, "hardware/accelerators", "h100-sxm", H100.replace(
+        "hbm_gb = { value = 80,", "hbm_gb = { value = 96,"))
+    plan = planner.estimate(params="7B", tokens="100B", gpu="h100", gpus=64, catalog=tmp_path)
+    got = plan.assumptions["catalog_accelerator"]
+    assert got["value"] == "h100-sxm"
+    assert got["source"].endswith("h100-sxm.toml, a user catalog's file in place of the "
+                                  "shipped one")
+    assert "catalog_scale_out_network" not in plan.assumptions  # the shipped ib-ndr
+    shipped = planner.estimate(params="7B", tokens="100B", gpu="h100", gpus=64)
+    assert not any(k.startswith("catalog_") for k in shipped.assumptions)
+
+
+@pytest.mark.parametrize("old, new, says", [
+    # a figure typed in the unit a thousand times larger reads a thousand times smaller:
+    # B200's 2,250 TFLOP/s as 2.25 (PFLOP/s) had planned 521 days instead of about one
+    ("peak_bf16_tflops = { value = 989.4,", "peak_bf16_tflops = { value = 0.9894,",
+     "peak_bf16_tflops.value: 0.9894 is too small; accepted: a number in [10, 1,000,000]"),
+    ("hbm_tb_per_s = { value = 3.35,", "hbm_tb_per_s = { value = 0.00335,",
+     "hbm_tb_per_s.value: 0.00335 is too small"),
+    ("scale_up_gb_per_s = { value = 450,", "scale_up_gb_per_s = { value = 0.45,",
+     "scale_up_gb_per_s.value: 0.45 is too small"),
+    ("hbm_gb = { value = 80,", "hbm_gb = { value = 0.08,", "hbm_gb.value: 0.08 is too small"),
+])
+def test_a_figure_a_thousand_times_too_small_is_refused(tmp_path, old, new, says):
+    assert old in H100
+    path = _write(tmp_path, "hardware/accelerators", "my-gpu", H100.replace(old, new))
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        load_file("accelerators", path)

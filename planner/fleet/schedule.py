@@ -270,6 +270,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                                                         "maintenance")]
                 owned = None not in parts
                 hardware = sum(parts) if owned else plan.cost_usd["by_method"]["cloud"]
+                hardware = math.nan if hardware is None else hardware  # unknown: NaN, shown null
                 for s, site in enumerate(spec.sites):
                     if acc_key not in site.deliveries:
                         continue
@@ -400,7 +401,7 @@ class FleetSchedule:
                    f"lateness phase, cost phase: {', '.join(d['phases']) or 'n/a'}")
                 + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
-                f"{spec.settings.time_limit_s:g} s"]
+                f"{spec.settings.time_limit_s:g} s (the option plans' and CP-SAT's together)"]
         if d["objective"]:
             obj = d["objective"]
             gap = ", ".join(f"{k} {'unknown' if v is None else f'{v:.1%}'}"
@@ -550,6 +551,9 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             return binding, f"run {run.name} has no option that runs: {why}"
         if any(fleet_model.fits_alone(inst, o) for o in opts):
             continue
+        # every limit the run breaks alone, each by how much (the horizon, the devices a site
+        # ever has, the power it ever has): the first named is the binding one
+        broken = []
         shortest = min(opts, key=lambda o: inst.options[o].duration_steps)
         o = inst.options[shortest]
         room = inst.steps - run.earliest_step
@@ -560,30 +564,38 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             moved = (f" (its earliest start {given}, inside a step, moved to the next step's "
                      f"start {starts}: runs hold whole steps)" if starts != given else
                      f" (its earliest start {starts})")
-            return "horizon", (f"run {run.name} takes at least {o.training_days:,.2f} days "
-                               f"({o.gpus:,} x {o.accelerator}: {o.duration_steps} steps), but "
-                               f"{room} steps ({room * spec.step_days} days) are left from its "
-                               f"first step to the horizon's last day {spec.last_day_text()}"
-                               + moved)
-        # only the options that fit the time left can be let in by more devices or power
-        opts = [k for k in opts if inst.options[k].duration_steps <= room]
+            broken.append(("horizon", (
+                f"run {run.name} takes at least {o.training_days:,.2f} days "
+                f"({o.gpus:,} x {o.accelerator}: {o.duration_steps} steps), but "
+                f"{room} steps ({room * spec.step_days} days) are left from its "
+                f"first step to the horizon's last day {spec.last_day_text()}" + moved)))
+        # the devices and power of the options that fit the time left (all of them when none
+        # does: the horizon is then named first)
+        fit = [k for k in opts if inst.options[k].duration_steps <= room] or list(opts)
         dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(
-            inst.options[k].accelerator, (0,))), k) for k in opts]
+            inst.options[k].accelerator, (0,))), k) for k in fit]
         need, k = min(dev_short)
         if need > 0:
             ok = inst.options[k]
-            return "devices", (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site "
-                               f"at least; {inst.sites[ok.site].name} never has more than "
-                               f"{ok.gpus - need:,} ({need:,} short)")
-        # power, among the options whose devices some site has
+            broken.append(("devices", (
+                f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site at least; "
+                f"{inst.sites[ok.site].name} never has more than {ok.gpus - need:,} "
+                f"({need:,} short)")))
+        # power, among the options whose devices some site has (all of them when none has)
         pow_short = [(inst.options[k].power_mw - max(inst.sites[inst.options[k].site].power_mw),
-                      k) for short, k in dev_short if short <= 0]
+                      k) for short, k in dev_short if short <= 0 or need > 0]
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
-            return "power", (f"run {run.name} needs {fmt_mw(ok.power_mw)} at least "
-                             f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), "
-                             f"whose cap never exceeds {fmt_mw(ok.power_mw - need_mw)}")
+            broken.append(("power", (
+                f"run {run.name} needs {fmt_mw(ok.power_mw)} at least ({ok.gpus:,} x "
+                f"{ok.accelerator} at {inst.sites[ok.site].name}), whose cap never exceeds "
+                f"{fmt_mw(ok.power_mw - need_mw)} ({fmt_mw(need_mw)} short)")))
+        if broken:
+            return broken[0][0], "; and ".join(
+                [broken[0][1]] + [text.replace(f"run {run.name} ", "it ", 1)
+                                  for _, text in broken[1:]])
+        opts = fit
         k = max(opts, key=lambda k: (fleet_model.longest_fit(inst, k) /
                                      inst.options[k].duration_steps, -k))
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
@@ -595,18 +607,37 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                          f"offers after its earliest start is {got} steps "
                          f"({inst.sites[ok.site].name})")
     quick = replace(settings, time_limit_s=min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S))
-    # the least capacity that lets every run in: devices alone, power alone, then both
-    for short, name in ((("devices",), "devices"), (("power",), "power"),
-                        (("devices", "power"), "capacity")):
-        more = fleet_model.shortfall(inst, quick, short)
-        if more:
-            parts = [f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
-                     if key[0] == "devices" else f"{fmt_mw(n)} more at {inst.sites[key[1]].name}"
-                     for key, n in sorted(more.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
-            have = "devices and power" if name == "capacity" else name
-            return name, (f"the runs do not all fit in the horizon with the {have} on hand; "
-                          f"the least that lets them all in (from the start of the horizon): "
-                          + ", ".join(parts))
+    # the least capacity that lets every run in: devices alone and power alone, the one
+    # smaller against what its sites have named first (70 kW more beats 8,192 more devices),
+    # then both together when neither alone does
+    def words(more: dict) -> str:
+        return ", ".join(f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
+                         if key[0] == "devices" else f"{fmt_mw(n)} more at "
+                         f"{inst.sites[key[1]].name}" for key, n in sorted(more.items()))
+
+    def share(more: dict) -> float:
+        """The added capacity against what its sites have at most (the largest share)."""
+        def have(key):
+            site = inst.sites[key[1]]
+            return (max(site.devices.get(key[2], (0,))) if key[0] == "devices"
+                    else max(site.power_mw))
+        return max((n / have(key) if have(key) > 0 else math.inf) for key, n in more.items())
+
+    found = [(share(more), name, more) for name in ("devices", "power")
+             if (more := fleet_model.shortfall(inst, quick, (name,)))]
+    if found:
+        found.sort(key=lambda f: f[0])
+        _, name, more = found[0]
+        text = (f"the runs do not all fit in the horizon with the {name} on hand; the least "
+                f"that lets them all in (from the start of the horizon): {words(more)}")
+        if len(found) > 1:
+            text += f"; or, {found[1][1]} alone: {words(found[1][2])}"
+        return name, text
+    more = fleet_model.shortfall(inst, quick, ("devices", "power"))
+    if more:
+        return "capacity", ("the runs do not all fit in the horizon with the devices and "
+                            "power on hand; the least that lets them all in (from the start "
+                            f"of the horizon): {words(more)}")
     return "capacity", ("the runs do not all fit in the horizon with the devices and power on "
                         "hand, and no added capacity found in the diagnosis's "
                         f"{quick.time_limit_s:g} s lets them in")

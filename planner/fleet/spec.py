@@ -291,7 +291,8 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
                 raise InputError(f"{w}.deliveries", k, "each accelerator once",
                                  f"is {key} again")
             deliveries[key] = _series(series, f"{w}.deliveries.{k}",
-                                      lambda v, nm: parse_int_count(v, nm), start)
+                                      lambda v, nm: parse_int_count(v, nm, maximum=MAX_DEVICES),
+                                      start)
         pue = _positive(raw.get("pue", DEFAULT.pue), f"{w}.pue")
         # no peak given: the annual PUE + the default design-day uplift (Assumptions)
         peak_pue = _positive(raw.get("peak_pue", pue + DEFAULT.peak_pue_uplift), f"{w}.peak_pue")

@@ -68,9 +68,12 @@ class Coded:
 
 
 def _plain(v):
-    """numpy scalars to Python; NaN (pandas' missing number) to None."""
+    """numpy scalars to Python, numpy arrays to lists (a cell holding several values: the
+    input's own check then names it); NaN (pandas' missing number) to None."""
     if isinstance(v, np.generic):
         v = v.item()
+    elif isinstance(v, np.ndarray):
+        v = v.tolist()
     if isinstance(v, float) and v != v:
         return None
     return v
@@ -168,6 +171,13 @@ def columns_of(table) -> tuple[dict[str, Coded], int]:
                 out[str(name)] = code_values(series.tolist())
         return out, len(table)
     if isinstance(table, dict):
+        for k, v in table.items():  # a column is a sequence of one value per row
+            if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__") or \
+                    getattr(v, "ndim", 1) != 1:
+                single = np.ndim(v) == 0
+                raise InputError(f"column '{k}'", np.asarray(v).item() if single else None,
+                                 "a sequence of one value per row (a list, a 1-D array)",
+                                 "is a single value" if single else f"is a {np.ndim(v)}-D array")
         lengths = {len(v) for v in table.values()}
         if len(lengths) > 1:
             raise InputError("scenarios", {k: len(v) for k, v in table.items()},

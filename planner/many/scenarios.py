@@ -94,6 +94,10 @@ class Context:
     def once(self, kind: str, key, make):
         """(True, ``make()``) once per (kind, key); a user error as (False, its message)."""
         store = self.cache.setdefault(kind, {})
+        try:
+            hash(key)
+        except TypeError:  # a cell estimate takes but no dict can key (a layout as a dict)
+            key = ("repr", repr(key))
         if key not in store:
             try:
                 store[key] = (True, make())

@@ -28,6 +28,7 @@ from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
+from ..units import fmt_minutes
 from .cluster import purchase_unit
 from .fields import CAPEX_KEYS
 from .limits import LIMITS, breach_text, broken
@@ -178,12 +179,12 @@ def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
     the work redone is half a checkpoint interval, which the checkpoint's write to the site's
     storage bounds (a slow store: a checkpoint every 13 days against a failure every 3.7)."""
     if checkpoint_interval_s >= mtbf_s:
-        return (f"at {gpus:,} devices the cluster fails every {mtbf_s / 60:,.1f} minutes on "
-                f"average, but checkpoints only every {checkpoint_interval_s / 60:,.1f} "
-                "minutes, the time its write to the site's storage takes: each failure redoes "
+        return (f"at {gpus:,} devices the cluster fails every {fmt_minutes(mtbf_s)} on "
+                f"average, but checkpoints only every {fmt_minutes(checkpoint_interval_s)}, "
+                "the time its write to the site's storage takes: each failure redoes "
                 "more work than the run makes between failures (goodput 0); faster storage "
                 "(the site's storage_write_gb_per_s), fewer devices or a lower failure rate")
-    return (f"at {gpus:,} devices the cluster fails every {mtbf_s / 60:,.1f} minutes on "
+    return (f"at {gpus:,} devices the cluster fails every {fmt_minutes(mtbf_s)} on "
             f"average, within the {asm.restart_s / 60:,.0f}-minute restart plus the work redone: "
             "no progress (goodput 0); fewer devices, faster restarts or a lower failure rate")
 

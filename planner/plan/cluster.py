@@ -46,9 +46,11 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if out is not None and network and not out.serves(acc):
         # a fabric another vendor's devices alone attach to (TPU DCN, AWS EFA, InfiniBand
         # HCAs in GPU servers): the network file's accelerator_vendors, with its source
+        fits = [n.key for n in cat.all("networks") if n.tier == "scale_out" and n.serves(acc)]
         raise InputError("--network", network, f"a scale-out network {acc.key} attaches to: "
-                         + ", ".join(n.key for n in cat.all("networks")
-                                     if n.tier == "scale_out" and n.serves(acc)),
+                         + (", ".join(fits) or f"none yet: a network file whose "
+                            f"accelerator_vendors names {acc.vendor!r}, or has none "
+                            "(docs/catalog.md)"),
                          f"serves {', '.join(out.accelerator_vendors)} accelerators only, "
                          f"not {acc.vendor}'s {acc.key} (--gpu)")
     own = cat.own_network(acc, "scale_out_network") if network is not None else None
@@ -63,6 +65,23 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
         out = replace(out, device_bytes_per_s=min(acc.scale_out_bytes_per_s,
                                                   ports * out.link_bytes_per_s))
     return up, out
+
+
+def note_user_files(cat: Catalog, used: dict, items) -> None:
+    """Report in ``used`` each (kind, key, role) of ``items`` whose file a user catalog gives
+    (--catalog, PLANNER_CATALOG), replacing a shipped one or added: a plan on a changed b200
+    must not read as one on the shipped b200 (a replaced site is reported the same way)."""
+    shipped = Catalog()
+    for kind, key, role in items:
+        if key is None:
+            continue
+        path = cat.path(kind, key)
+        if path in shipped.files(kind).values():
+            continue
+        replaced = key in shipped.files(kind)
+        used[f"catalog_{role}"] = {"value": key, "source": (
+            f"{path}, a user catalog's file" + (" in place of the shipped one" if replaced
+                                                 else ""))}
 
 
 def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, precision: str,

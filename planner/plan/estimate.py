@@ -35,6 +35,7 @@ from .cluster import (
     facility_w_per_device,
     hardware_for,
     networks,
+    note_user_files,
     purchase_unit,
     run_inputs,
 )
@@ -295,6 +296,9 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
         "the system's unit: its scale-up domain when a rack holds it (HGX node, NVL72 rack), "
         "else a rack (TPU cube) or host; --unit device to rent by the device")}
     up, out = networks(cat, acc, network)
+    note_user_files(cat, mine, (("accelerators", acc.key, "accelerator"),
+                                ("networks", up.key if up else None, "scale_up_network"),
+                                ("networks", out.key if out else None, "scale_out_network")))
     hw = hardware_for(acc, up, out, w.precision, asm, mine)
     inputs = run_inputs(w, acc, site, asm, mine, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)

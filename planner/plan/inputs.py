@@ -12,7 +12,14 @@ from pathlib import Path
 from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, did_you_mean
-from ..frameworks import FRAMEWORK_SOURCES, FRAMEWORKS, for_framework, framework_for, runs_on
+from ..frameworks import (
+    FRAMEWORK_SOURCES,
+    FRAMEWORKS,
+    VENDOR_STACKS,
+    for_framework,
+    framework_for,
+    runs_on,
+)
 from ..model.architecture import (
     RULE_VOCAB,
     published_params_problem,
@@ -158,10 +165,22 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                          f"with {', '.join(map(flag, MOE_RULE_FIELDS))} for a mixture of "
                          f"experts) or {other} (a shape of its own), not both",
                          f"conflicts with {other}")
+    forms = "a workload key (planner workloads list), FILE.toml or config.json"
+    if workload is not None and not isinstance(workload, (str, Path)):
+        # a Workload object (or anything else) is not a name: its key with the catalog
+        # holding it, or its file, is
+        raise InputError("--workload", None, forms + " (a catalog Workload: its .key, with "
+                         "catalog= the directory holding its file)",
+                         f"is of type {type(workload).__name__}, not a key or a path")
     if workload is not None and not str(workload).strip():
-        raise InputError("--workload", workload, "a workload key (planner workloads list), "
-                         "FILE.toml or config.json", "is empty")
-    if workload is not None and Path(str(workload)).is_dir():
+        raise InputError("--workload", workload, forms, "is empty")
+    try:
+        is_dir = workload is not None and Path(str(workload)).is_dir()
+    except OSError as exc:  # a name the file system refuses (too long, ...): no key either
+        text = str(workload)
+        raise InputError("--workload", text if len(text) <= 60 else text[:57] + "...", forms,
+                         f"is no key and no usable path ({exc.strerror})") from None
+    if is_dir:
         inside = Path(str(workload)) / "config.json"
         raise InputError("--workload", str(workload), "a workload key (planner workloads "
                          "list), FILE.toml or config.json", "is a directory"
@@ -558,6 +577,9 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
         return "megatron", ("flash_attention = false says the run's stack predates "
                             "FlashAttention (Dao et al. 2022) and with it Megatron-Core's "
                             "tensor-parallel overlap: " + FRAMEWORK_SOURCES["megatron"])
+    if acc.vendor not in VENDOR_STACKS:  # a user's own part: no public stack to name
+        return stack, (f"no public stack known for {acc.vendor or 'its vendor'}'s accelerators "
+                       f"({acc.key}): {source} (--framework names the one it runs)")
     return stack, f"the best public stack of {acc.vendor} accelerators ({acc.key}): {source}"
 
 

@@ -234,8 +234,9 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
         cap_text += f", counted by the sizing in whole {resolution_text(limit, step)}s: {shown}"
     if not math.isfinite(need):
         what = {"deadline": "training time", "power": "power", "budget": "cost"}[limit]
-        hint = ("--price-per-gpu-hour or a sourced price with --catalog" if limit == "budget"
-                else "a sourced figure with --catalog")
+        hint = ("the cost line names the figure missing: a device price or the site's "
+                "capex_usd_per_mw, sourced, with --catalog; or --price-per-gpu-hour"
+                if limit == "budget" else "a sourced figure with --catalog")
         return (f"the {what} of {gpus:,} x {acc} is unknown ({hint}), so it cannot be shown "
                 f"to meet the {cap_text}")
     where = f"{gpus:,} x {acc}" + (", meeting the other limits" if within else "")

@@ -63,6 +63,16 @@ class Plan:
     alternatives: list = field(default_factory=list)
     sizing: dict | None = None  # the choice among sizes: status, limits, options (plan/sizing.py)
 
+    def __post_init__(self):
+        # a figure that never comes (a run that never ends: inf days) reads None on the
+        # object as in its dict and JSON, so plan.training_days and to_dict() agree
+        for name in FINITE_OR_NONE:
+            value = getattr(self, name)
+            if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+                object.__setattr__(self, name, None)
+            elif isinstance(value, dict):
+                object.__setattr__(self, name, clean_json(value))
+
     def to_dict(self) -> dict:
         return clean_json(asdict(self))
 
@@ -114,6 +124,15 @@ class Plan:
                    is not None else "cost unknown") + f" {self.cost_method})")
 
 
+# The figures of a Plan that are a number or None (never inf or NaN: Plan.__post_init__),
+# the dicts of them with theirs.
+FINITE_OR_NONE = (
+    "model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu", "mfu",
+    "hfu", "memory_gb_per_gpu", "memory_free_gb_per_gpu", "memory_breakdown_gb",
+    "time_breakdown_s", "goodput", "training_days", "gpu_hours", "power_mw", "power_peak_mw",
+    "power_average_mw", "energy_mwh", "co2_t", "cost_usd", "ideal_training_days",
+    "ideal_gpu_hours", "ideal_energy_mwh", "ideal_co2_t", "ideal_cost_usd", "realisation",
+    "capex_usd", "p10", "p50", "p90", "within_limits", "reliability")
 # The figures of a plan that are None when it has no layout that runs.
 FIGURES = ("model_flops", "hardware_flops", "step_time_s", "tokens_per_s", "tflops_per_gpu",
            "mfu", "hfu", "memory_gb_per_gpu", "memory_free_gb_per_gpu", "memory_breakdown_gb",

@@ -6,6 +6,7 @@ answer is worked by hand; the validator is shown to catch hand-broken schedules.
 """
 
 import json
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -671,3 +672,50 @@ def test_the_table_names_the_windows_the_grid_shortens():
     text = fleet.schedule(EXAMPLE).table()
     assert "next-3t's window by 9 d" in text and 'step = "1d" plans to the day' in text
     assert fleet._windows_cut(fleet_spec.load(_one_run())) == []  # step = "1d"
+
+
+def _two_site_fleet(s1_mw: float) -> dict:
+    site = {"pue": 1.2, "energy_usd_per_kwh": 0.06, "deliveries": {"h100-sxm": 8192}}
+    return {"start": "2027-01", "end": "2027-03", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s0", "power_mw": 100, **site},
+                      {"name": "s1", "power_mw": s1_mw, **site}],
+            "runs": [{"name": n, "params": "70B", "tokens": "15T", "deadline": "2027-02",
+                      "gpus": [8192]} for n in "abc"]}
+
+
+def test_the_smaller_way_in_is_named_first_devices_or_power():
+    # was: "binding: devices ... 8,192 more h100-sxm at s0" where s1 was 65 kW short of the
+    # 14.66 MW each run needs: devices were always tried first
+    d = fleet.schedule(_two_site_fleet(14.6)).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
+    assert re.search(r"the least that lets them all in \(from the start of the horizon\): "
+                     r"[\d.]+ kW more at s1; or, devices alone: 8,192 more h100-sxm at s0",
+                     d["reason"]), d["reason"]
+    assert fleet.schedule(_two_site_fleet(14.7)).to_dict()["status"] == "OPTIMAL"
+
+
+def test_a_run_that_cannot_fit_alone_names_every_limit_it_breaks():
+    # was: the horizon alone, where the 100,000-device run also lacked 91,808 devices
+    spec = {"start": "2027-01", "end": "2027-12", "step": "1w",
+            "sites": [{"name": "s0", "power_mw": 500, "deliveries": {"h100-sxm": 8192}}],
+            "runs": [{"name": "big", "params": "1T", "tokens": "200T", "gpus": [100000]}]}
+    d = fleet.schedule(spec).to_dict()
+    assert d["binding"] == "horizon"
+    assert d["reason"].startswith("run big takes at least ")
+    assert ("; and it needs 100,000 h100-sxm at one site at least; s0 never has more than "
+            "8,192 (91,808 short)") in d["reason"]
+
+
+@pytest.mark.parametrize("where, value, says", [
+    ("power_mw", {"2027-01": -50}, "sites[0].power_mw.2027-01: -50 is negative"),
+    ("deliveries", {"h100-sxm": {"2027-01": "1000P"}},
+     "sites[0].deliveries.h100-sxm.2027-01: '1000P' is too large"),
+    ("deliveries", {"h100-sxm": {"2027-01": 8192.5}},
+     "sites[0].deliveries.h100-sxm.2027-01: 8192.5 is not a whole number"),
+])
+def test_a_bad_figure_in_a_series_names_its_date(where, value, says):
+    # was: "{'2027-01': -50} is not MW, or {...}" and, for ten "1000P" deliveries, an
+    # OverflowError (exit 1)
+    with pytest.raises(InputError, match=re.escape(says)):
+        fleet.schedule(small_fleet(**{where: value}))

@@ -214,3 +214,24 @@ def test_a_row_that_fits_nothing_keeps_its_assumptions_figures(answered):
     for name in ("price_per_gpu_hour", "pue", "peak_pue", "energy_usd_per_kwh"):
         key = f"assumptions_{name}_value"
         assert oom[key] is not None and oom[key] == pytest.approx(frame[key]), key
+
+
+def test_cells_and_columns_of_odd_shapes_are_rows_or_named_errors():
+    # was: TypeError (unhashable dict / ndarray, len() of a scalar) stopped the whole call
+    import numpy as np
+    import pandas as pd
+
+    from planner.errors import InputError
+
+    out = estimate_many(pd.DataFrame({"params": ["70B"], "tokens": ["2T"], "gpus": [1024],
+                                      "layout": [{"tp": 8}]}))
+    assert out.loc[0, "layout_tp"] == 8 and pd.isna(out.loc[0, "error"])
+    out = estimate_many(pd.DataFrame({"params": ["70B"], "tokens": ["2T"],
+                                      "gpus": [np.array([1024])]}))
+    assert out.loc[0, "error"].startswith("--gpus: [1024] is not a whole count")
+    with pytest.raises(InputError, match="column 'params': '70B' is a single value; accepted: "
+                                         "a sequence of one value per row"):
+        estimate_many({"params": "70B", "tokens": ["2T"], "gpus": [8]})
+    with pytest.raises(InputError, match="column 'gpus': is a 2-D array"):
+        estimate_many({"params": ["70B", "7B"], "tokens": ["2T", "2T"],
+                       "gpus": np.array([[8, 16], [8, 16]])})

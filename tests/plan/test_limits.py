@@ -88,8 +88,10 @@ def test_breach_text_within_the_other_limits():
 @pytest.mark.parametrize("limit, what, hint, cap_text", [
     ("deadline", "training time", "a sourced figure with --catalog", "deadline 90.0 days"),
     ("power", "power", "a sourced figure with --catalog", "cap 150.0 MW"),
-    ("budget", "cost", "--price-per-gpu-hour or a sourced price with --catalog",
-     "budget $1,000.0M"),
+    # was "--price-per-gpu-hour or a sourced price", where an owned plan lacked the site's
+    # capex_usd_per_mw, its device price known
+    ("budget", "cost", "the cost line names the figure missing: a device price or the site's "
+     "capex_usd_per_mw, sourced, with --catalog; or --price-per-gpu-hour", "budget $1,000.0M"),
 ])
 def test_breach_text_for_an_unknown_need(limit, what, hint, cap_text):
     cap = {"deadline": 90.0, "power": 150.0, "budget": 1e9}[limit]
