@@ -368,14 +368,18 @@ class Catalog:
                 if claims:
                     raise CatalogError(f"'{k}' is the key of {files[k]} and an alias of "
                                        f"{', '.join(str(files[c]) for c in claims)}; remove "
-                                       f"the alias (an alias may not be another file's key)")
+                                       f"the alias (an alias may not be another file's key)",
+                                       f"{files[claims[0]]}: aliases",
+                                       "an alias that is no other file's key")
             return k
         if kind == "accelerators":
             claims = [name for name in sorted(files) if k in self.get(kind, name).aliases]
             if len(claims) > 1:
                 raise CatalogError(f"alias '{k}' is claimed by {len(claims)} accelerator files "
                                    f"({', '.join(str(files[c]) for c in claims)}); give the "
-                                   f"key ({', '.join(claims)}) or remove the alias from one")
+                                   f"key ({', '.join(claims)}) or remove the alias from one",
+                                   f"{files[claims[-1]]}: aliases",
+                                   "an alias one accelerator file claims")
             if claims:
                 return claims[0]
         raise UnknownKeyError(kind, key, files)

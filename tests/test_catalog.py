@@ -887,3 +887,15 @@ def test_a_figure_a_thousand_times_too_small_is_refused(tmp_path, old, new, says
     path = _write(tmp_path, "hardware/accelerators", "my-gpu", H100.replace(old, new))
     with pytest.raises(CatalogError, match=re.escape(says)):
         load_file("accelerators", path)
+
+
+def test_an_alias_clash_is_refused_by_a_plan_as_by_hardware_list(tmp_path):
+    # was: hardware list and show refused x1000's alias "h100" (the shipped H100's), while
+    # estimate --gpu x1000 planned with the same file
+    text = "\n".join('aliases = ["h100"]' if ln.startswith("aliases") else ln
+                     for ln in H100.splitlines())
+    _write(tmp_path, "hardware/accelerators", "x1000", text + "\n")
+    with pytest.raises(CatalogError, match="alias 'h100' is claimed by 2 accelerator files") \
+            as err:
+        planner.estimate(params="7B", tokens="100B", gpu="x1000", gpus=64, catalog=tmp_path)
+    assert err.value.option.endswith("x1000.toml: aliases") and err.value.accepted

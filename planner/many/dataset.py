@@ -165,11 +165,12 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
         return manifest
     old = Manifest.load(out)
     if not resume:
-        state = "a complete" if old.complete else "an unfinished"
-        raise OutputError(f"{out} already holds {state} sweep; use --resume to complete it, "
-                          "or choose another output directory")
+        raise OutputError(f"{out} already holds a complete sweep; choose another output "
+                          "directory (--resume reads it as it is)" if old.complete else
+                          f"{out} already holds an unfinished sweep; use --resume to complete "
+                          "it, or choose another output directory")
     for what, mine, theirs in (("spec", manifest.spec_sha256, old.spec_sha256),
-                               ("catalogs", manifest.catalog_fingerprint,
+                               ("catalog", manifest.catalog_fingerprint,
                                 old.catalog_fingerprint),
                                ("planner version", manifest.planner_version,
                                 old.planner_version),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import USER_ERRORS, error_text
+from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
 from ..plan.options import shared_searches
@@ -132,14 +133,18 @@ def _put(st: Rows, sel: np.ndarray, plan) -> None:
 def by_estimate_value(name: str, value) -> bool:
     """Whether a row whose input ``name`` is ``value`` (None: not given) is answered by
     ``estimate`` itself rather than the columnar path: no device count (the cluster is
-    sized), several accelerators, a Monte Carlo, or any input the columnar path does not
-    take."""
+    sized), several accelerators, a Monte Carlo, a data-parallel-only stack, or any input
+    the columnar path does not take."""
     if name == "gpus":
         return value is None
     if name == "gpu":
         return isinstance(value, (list, tuple)) or "," in str(value)
     if name == "uncertainty":
         return bool(value)
+    if name == "framework" and value in DATA_PARALLEL_ONLY:
+        # the stack's layout pin and its devices-per-sequence check are estimate's own
+        # (plan/estimate.prepare): one implementation, not a second on the columnar path
+        return True
     return name not in COLUMNAR_INPUTS and value is not None
 
 

@@ -11,11 +11,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..assumptions import DEFAULT
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError, is_workload_file
 from ..errors import LayoutError, did_you_mean, toml_problem
 from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
+from ..plan.hf import workload as hf_workload
 from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
@@ -47,6 +49,16 @@ WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count} | {
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
          "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
+
+
+# A plain number is in SI units (docs/interface.md): below these, one written for days or
+# megawatts (deadline = 90, power_cap = 150) is refused, not planned as 90 s or 150 W.
+PLAIN_NUMBER_FLOORS = {
+    "deadline": (86400, "a duration with its unit (90d, 12w, 2160h), or seconds of at least "
+                 "a day (86400)", "seconds"),
+    "power_cap": (1e3, "a power with its unit (150MW, 500kW), or watts of at least 1,000",
+                  "watts"),
+}
 
 
 class SpecError(InputError):
@@ -171,12 +183,30 @@ class Spec:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _names_a_file(spec) -> bool:
+    """Whether a spec given as text or a path names a file rather than holding TOML: a Path;
+    a line that is a file, ends in .toml (any case), or has none of TOML's '=' and '['
+    (whatif.txt, a mistyped missing.tml: "no such file", not "not valid TOML")."""
+    if isinstance(spec, Path):
+        return True
+    if not isinstance(spec, str) or "\n" in spec:
+        return False
+    try:
+        if Path(spec).is_file():
+            return True
+    except OSError:  # a name the file system refuses (too long): TOML text, if anything
+        return False
+    return Path(spec).suffix.lower() == ".toml" or not any(c in spec for c in "=[")
+
+
 def load_spec(spec, base: Path | None = None) -> Spec:
     """A Spec from a TOML file path, TOML text, a dict ({fixed, axes, zip}) or a Spec."""
     if isinstance(spec, Spec):
         return spec
-    if isinstance(spec, (str, Path)) and not (isinstance(spec, str) and "\n" in spec) \
-            and Path(spec).suffix == ".toml":
+    if isinstance(spec, str) and not spec.strip():
+        raise SpecError("SPEC.toml", spec, "a TOML file with [fixed], [axes] and [zip]",
+                        "is empty")
+    if _names_a_file(spec):
         path = Path(spec)
         try:
             with open(path, "rb") as fh:
@@ -187,6 +217,9 @@ def load_spec(spec, base: Path | None = None) -> Spec:
         except tomllib.TOMLDecodeError as exc:
             raise SpecError("SPEC.toml", str(spec), "TOML with [fixed], [axes] and [zip]",
                             toml_problem(exc, path)) from None
+        except UnicodeDecodeError:
+            raise SpecError("SPEC.toml", str(spec), "a TOML file (UTF-8 text)",
+                            "is not UTF-8 text") from None
         return _spec(data, path.resolve().parent)
     if isinstance(spec, str):
         try:
@@ -294,9 +327,12 @@ def check_values(spec: Spec, ctx: Context) -> None:
         if team_of(v) is None:
             raise InputError("--team", v, " or ".join(TEAMS))
 
+    def workload(v):  # a key, FILE.toml or a Hugging Face config.json, as estimate takes
+        return hf_workload(v, {}, DEFAULT.seq_len) if is_config_path(v) else cat.workload(v)
+
     checks = {"gpu": lambda v: [cat.accelerator(g) for g in
                                 (v if isinstance(v, list) else str(v).split(","))],
-              "site": cat.site, "network": cat.network, "workload": cat.workload,
+              "site": cat.site, "network": cat.network, "workload": workload,
               "layout": parse_layout,
               # enumerations: a typo refused before any work, not on every row (fp9 had
               # written an error into each row of a sweep and exited 0)
@@ -314,6 +350,12 @@ def check_values(spec: Spec, ctx: Context) -> None:
             if check is None:
                 continue
             for v in values:
+                plain = PLAIN_NUMBER_FLOORS.get(name)
+                if plain and isinstance(v, int | float) and not isinstance(v, bool) \
+                        and 0 < v < plain[0]:
+                    # a plain number is SI (seconds, watts): 90 meant as days is 90 seconds
+                    raise SpecError(f"{where} {name}", v, plain[1], f"is a plain number, read "
+                                    f"as {plain[2]}: far below any training run's")
                 try:
                     check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
                 except UnknownKeyError as exc:

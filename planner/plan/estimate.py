@@ -295,6 +295,8 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
         f"given (--unit {unit})" if unit != "auto" else
         "the system's unit: its scale-up domain when a rack holds it (HGX node, NVL72 rack), "
         "else a rack (TPU cube) or host; --unit device to rent by the device")}
+    for name in acc.aliases:  # an alias another file's key or claim (catalog.resolve), as
+        cat.resolve("accelerators", name)  # hardware list and show refuse it
     up, out = networks(cat, acc, network)
     note_user_files(cat, mine, (("accelerators", acc.key, "accelerator"),
                                 ("networks", up.key if up else None, "scale_up_network"),

@@ -188,7 +188,7 @@ def test_prepare_refuses_an_existing_sweep_without_resume_or_with_other_inputs(t
             prepare(tmp_path, other, resume=True)
     other = _manifest()
     other.catalog_fingerprint = "beef"
-    with pytest.raises(OutputError, match="another catalogs"):
+    with pytest.raises(OutputError, match="another catalog "):
         prepare(tmp_path, other, resume=True)
     other = _manifest()
     other.planner_version = "0.0.1"

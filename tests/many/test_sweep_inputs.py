@@ -109,3 +109,63 @@ def test_a_mistyped_key_of_the_catalog_gets_its_nearest_name():
     with pytest.raises(SpecError, match=r"\[axes\] gpu: 'h100-smx' is not a known accelerator "
                                         r"\(did you mean h100-sxm\?\)"):
         sweeping.sweep(_spec(axes={"gpu": ["h100-smx"]}))
+
+
+def test_a_data_parallel_only_stack_gets_estimates_rows_at_a_given_size():
+    # was: with gpus given, the columnar path planned pytorch-fsdp with tp=2 (estimate: tp=1)
+    # and 4,096 devices on a 2,048-sequence batch, which estimate refuses
+    import planner
+
+    result = sweeping.sweep({"fixed": {"tokens": "2T", "params": "13B", "gpu": "h100-sxm"},
+                             "axes": {"gpus": [512, 4096],
+                                      "framework": ["pytorch-fsdp", "deepspeed"]}})
+    rows = result.table.to_pylist()
+    fsdp = planner.estimate(params="13B", tokens="2T", gpu="h100-sxm", gpus=512,
+                            framework="pytorch-fsdp")
+    assert rows[0]["layout_tp"] == fsdp.layout["tp"] == 1
+    assert rows[0]["training_days"] == pytest.approx(fsdp.training_days)
+    assert rows[2]["error"].startswith("--gpus: 4096 is more devices than the batch has")
+    assert rows[3]["error"] is None  # deepspeed builds model parallelism
+
+
+def test_a_config_json_workload_is_taken_as_estimate_takes_it(tmp_path):
+    # was: refused by the spec's check ("is not a known workload") though estimate reads it
+    import planner
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+        "vocab_size": 128256}))
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fixed]\nworkload = "config.json"\ntokens = "1T"\n[axes]\ngpus = [64]\n')
+    row = sweeping.sweep(spec).table.to_pylist()[0]
+    plan = planner.estimate(workload=str(config), tokens="1T", gpus=64)
+    assert row["error"] is None and row["training_days"] == pytest.approx(plan.training_days)
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("deadline", 90, "90 is a plain number, read as seconds: far below any training run's"),
+    ("power_cap", 150, "150 is a plain number, read as watts"),
+])
+def test_a_plain_number_far_below_any_run_is_refused(name, value, says):
+    # was: deadline = 90 planned a 90-second deadline (114,688 devices, infeasible) and
+    # power_cap = 5 a 5 W cap
+    with pytest.raises(SpecError, match=says):
+        sweeping.sweep(_spec(axes={name: [value]}))
+
+
+def test_a_spec_path_is_read_whatever_its_name_and_a_missing_one_is_named(tmp_path):
+    # was: whatif.txt parsed as TOML text ("not valid TOML"), missing.tml too, "" and a
+    # binary file exit 0 / internal error
+    text = '[fixed]\ntokens = "1T"\nparams = "7B"\n[axes]\ngpus = [64, 128]\n'
+    for name in ("whatif.txt", "WHATIF.TOML", "whatif"):
+        (tmp_path / name).write_text(text)
+        assert len(load_spec(str(tmp_path / name)).axes[0][1]) == 2
+    with pytest.raises(SpecError, match="cannot be read \\(No such file"):
+        load_spec(str(tmp_path / "missing.tml"))
+    with pytest.raises(SpecError, match="'' is empty"):
+        load_spec("")
+    (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00[fixed]\x9c")
+    with pytest.raises(SpecError, match="is not UTF-8 text"):
+        load_spec(str(tmp_path / "bin.toml"))
