@@ -481,6 +481,34 @@ def _load(kind: str, path: Path, mtime_ns: int):
     return load_file(kind, path)
 
 
+_NEAR_TOML = (".tml", ".tom", ".tmol", ".toml.txt", ".toml.md")
+
+
+def _misnamed_file(root: Path) -> tuple[Path, str] | None:
+    """(file, why) for a file of a catalog folder under ``root`` that the catalog skips but
+    was surely meant to be read: a near miss of .toml (x.TOML, x.tml, x.toml.txt) or a name
+    with spaces around its key ("us-hyperscale .toml" had listed a second us-hyperscale
+    whose figures nothing used); None if none."""
+    for folder in KINDS.values():
+        d = root / folder
+        if not d.is_dir():
+            continue
+        for path in sorted(d.iterdir()):
+            name = path.name
+            if not path.is_file() or name.startswith("."):
+                continue
+            lower = name.lower()
+            if name.endswith(".toml"):
+                if path.stem != path.stem.strip():
+                    return path, (f"its key '{path.stem}' has spaces around it: rename it "
+                                  f"{path.stem.strip()}.toml")
+            elif lower.endswith(".toml") or lower.endswith(_NEAR_TOML):
+                stem = name[:-len(next(e for e in (".toml", *_NEAR_TOML)
+                                       if lower.endswith(e)))]
+                return path, f"the catalog reads files ending .toml: rename it {stem}.toml"
+    return None
+
+
 def _misnamed_folder(root: Path) -> tuple[str, str] | None:
     """(folder, the catalog folder it most likely means) for a folder of TOML files under
     ``root`` that the catalog does not read but whose name is near one it does
@@ -534,4 +562,8 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
             folder, meant = misnamed
             raise CatalogError(f"catalog directory '{p}' holds files in {folder}/, which the "
                                f"catalog does not read: did you mean {meant}/?", option, layout)
+        unread = _misnamed_file(p)
+        if unread:  # a near miss of NAME.toml would be skipped silently (an override lost)
+            raise CatalogError(f"catalog file '{unread[0]}' is not read: {unread[1]}", option,
+                               "files named KEY.toml (letters, digits, '.', '_', '+', '-')")
     return Catalog(tuple(user))

@@ -4,6 +4,8 @@ valid range, and a reference's keys. catalog.py checks each file against it on l
 
 from __future__ import annotations
 
+import datetime
+
 from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from .frameworks import FRAMEWORKS
 from .schema import Anything, Boolean, Key, List, Number, Table, Text
@@ -43,7 +45,14 @@ def _count(high: float, unit: str, low: float = 1) -> Number:
 
 
 def _low_high(table: dict):
-    """A figure's range holds its value: low <= value <= high."""
+    """A figure's range holds its value (low <= value <= high), and its date is one the
+    calendar has (2025-02-30 is not)."""
+    as_of = table.get("as_of")
+    if isinstance(as_of, str) and len(as_of) == 10:
+        try:
+            datetime.date.fromisoformat(as_of)
+        except ValueError:
+            return "as_of", "is no day of the calendar", "a date YYYY, YYYY-MM or YYYY-MM-DD"
     v, lo, hi = table.get("value"), table.get("low"), table.get("high")
     if lo is not None and v is not None and lo > v:
         return "low", "is above the value", f"low <= value ({v})"
@@ -94,6 +103,12 @@ def _accelerator_rule(table: dict):
             return (key, f"is below {last[0]} ({last[1]:g})",
                     f"TFLOP/s at least {last[0]}'s: a narrower format is never slower")
         last = (key, peak)
+    for p in ("fp8", "fp4"):  # a measured ceiling of a precision the part has no peak for
+        if _value(table, f"matmul_{p}_fraction") is not None and \
+                _value(table, f"peak_{p}_tflops") is None:
+            return (f"matmul_{p}_fraction", f"is given without peak_{p}_tflops",
+                    f"peak_{p}_tflops beside it (a fraction of which peak?), or no "
+                    f"matmul_{p}_fraction")
     node = _value(table, "devices_per_node")
     domain = _value(table, "scale_up_domain")
     if node and domain and domain % node and node % domain:

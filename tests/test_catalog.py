@@ -899,3 +899,34 @@ def test_an_alias_clash_is_refused_by_a_plan_as_by_hardware_list(tmp_path):
             as err:
         planner.estimate(params="7B", tokens="100B", gpu="x1000", gpus=64, catalog=tmp_path)
     assert err.value.option.endswith("x1000.toml: aliases") and err.value.accepted
+
+
+def test_a_date_the_calendar_lacks_and_a_ceiling_without_its_peak_are_refused(tmp_path):
+    # was: as_of = "2025-02-30" accepted; matmul_fp8_fraction on a part with no FP8 peak
+    path = _write(tmp_path, "hardware/sites", "s",
+                  'pue = { value = 1.2, source = "our meter", as_of = "2025-02-30" }\n')
+    with pytest.raises(CatalogError, match="pue.as_of: '2025-02-30' is no day of the calendar"):
+        load_file("sites", path)
+    a100 = (ROOT / "hardware/accelerators/a100-80gb.toml").read_text()
+    assert "peak_fp8_tflops" not in a100
+    path = _write(tmp_path, "hardware/accelerators", "my-a100", a100 + (
+        'matmul_fp8_fraction = { value = 0.7, source = "ours", as_of = "2026" }\n'))
+    with pytest.raises(CatalogError, match="matmul_fp8_fraction.value: 0.7 is given without "
+                                           "peak_fp8_tflops"):
+        load_file("accelerators", path)
+
+
+@pytest.mark.parametrize("name, says", [
+    ("x1000.tml", "the catalog reads files ending .toml: rename it x1000.toml"),
+    ("x1000.TOML", "rename it x1000.toml"),
+    ("x1000.toml.txt", "rename it x1000.toml"),
+    ("x1000 .toml", "its key 'x1000 ' has spaces around it: rename it x1000.toml"),
+])
+def test_a_catalog_file_named_near_key_toml_is_named_not_skipped(tmp_path, name, says):
+    # was: skipped silently (an override of a shipped file lost without a word)
+    folder = tmp_path / "hardware/accelerators"
+    folder.mkdir(parents=True)
+    (folder / name).write_text(H100)
+    (folder / "README.md").write_text("notes")  # other files stay the user's own
+    with pytest.raises(CatalogError, match=re.escape(says)):
+        catalog(tmp_path)

@@ -295,8 +295,12 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
         f"given (--unit {unit})" if unit != "auto" else
         "the system's unit: its scale-up domain when a rack holds it (HGX node, NVL72 rack), "
         "else a rack (TPU cube) or host; --unit device to rent by the device")}
-    for name in acc.aliases:  # an alias another file's key or claim (catalog.resolve), as
-        cat.resolve("accelerators", name)  # hardware list and show refuse it
+    if cat.user_dirs and cat.path("accelerators", acc.key) not in \
+            Catalog().files("accelerators").values():
+        # a user's file with an alias another file has (catalog.resolve) is that file's
+        # error, as hardware list and show say; a shipped part it clashes with still plans
+        for name in acc.aliases:
+            cat.resolve("accelerators", name)
     up, out = networks(cat, acc, network)
     note_user_files(cat, mine, (("accelerators", acc.key, "accelerator"),
                                 ("networks", up.key if up else None, "scale_up_network"),
