@@ -101,9 +101,12 @@ def _writable(path, flag: str, directory: bool = False, suffixes: tuple = ()):
             _fail(exc)
 
 
+CATALOG_HELP = "Extra catalog directory (several: DIR:DIR, later ones win)."
+
+
 def _catalog(ctx_catalog):
     try:
-        return planner.catalog(ctx_catalog)
+        return planner.catalog(None if ctx_catalog is None else house.catalog_dirs(ctx_catalog))
     except (CatalogError, InputError) as exc:
         # the directory's origin: --catalog, or the PLANNER_CATALOG environment variable
         option = getattr(exc, "option", None) or getattr(exc, "name", None) or "--catalog"
@@ -343,8 +346,7 @@ def app(ctx):
               shell_complete=_complete("networks"))
 @click.option("--site", help="Site key (planner hardware list).",
               shell_complete=_complete("sites"))
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
-              type=click.Path(file_okay=False))
+@click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--layout", help='"tp=8,pp=16,dp=128,cp=1,ep=1,mb=1,vp=1,recompute=..,zero=.."')
 @click.option("--deadline", help="Wall-clock limit: 90d, 12w, 2160h.")
 @click.option("--budget", help="Money limit: 500M, $1.2B.")
@@ -454,8 +456,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
 
 @app.command(epilog=EXAMPLES["validate"])
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
-              type=click.Path(file_okay=False))
+@click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--refit", "refit_path", default=None, metavar="FILE|-",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Fit the realisation residual on the catalog's whole runs and write it as "
@@ -527,8 +528,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
               help="Time limit of the whole schedule in seconds, the option plans' time "
                    "then CP-SAT's (at least a quarter of it); default: the file's [solver], "
                    "else 60.")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
-              type=click.Path(file_okay=False))
+@click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
@@ -609,8 +609,7 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour, replacing the "
               "catalog's for every accelerator and year (no trend moves it): 2.5.")
-@click.option("--catalog", "catalog_dir", help="Extra catalog directory.",
-              type=click.Path(file_okay=False))
+@click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--assume", multiple=True, metavar="NAME=VALUE",
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
@@ -659,7 +658,7 @@ def hardware():
 
 HARDWARE = ("accelerators", "networks", "sites")
 CATALOG_OPTION = click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
-                              help="Extra catalog directory.")
+                              help=CATALOG_HELP)
 LIST_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
                            default="table", help="table, or json (every item's figures, in "
                            "the units their names carry; docs/interface.md).")

@@ -112,10 +112,20 @@ class Config:
 
 
 def _directory(value, name: str) -> None:
-    """A catalog directory: it must exist (the commands' --catalog refuses one that does not)."""
-    if not Path(str(value)).is_dir():
-        raise InputError(name, value, "an existing directory laid out like hardware/ and "
-                         "workloads/", "is not a directory")
+    """Catalog directories (several joined by os.pathsep, as a config list gives them): each
+    must exist (the commands' --catalog refuses one that does not)."""
+    for part in catalog_dirs(value):
+        if not Path(part).is_dir():
+            raise InputError(name, part, "an existing directory laid out like hardware/ and "
+                             f"workloads/ (several: DIR{os.pathsep}DIR, or a list in a config "
+                             "file)", "is not a directory")
+
+
+def catalog_dirs(value) -> list[str]:
+    """--catalog's directories: one, or several joined by os.pathsep (later ones win), as
+    PLANNER_CATALOG takes them and a config file's list gives them."""
+    text = str(value)
+    return [text] if Path(text).is_dir() else [p for p in text.split(os.pathsep) if p] or [text]
 
 
 def _unknown(path, what: str, allowed: list[str], kind: str):
@@ -188,6 +198,10 @@ def _text(value) -> str:
 def _flag_value(path: Path, key: str, value):
     """A TOML value as the flag takes it: a list as its comma-separated form, a table as
     NAME=VALUE pairs (inventory, layout), a relative path from the file's directory."""
+    if isinstance(value, list) and key in PATH_FLAGS:  # several directories, later ones win
+        if not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise InputError(f"{path} {key}", value, "a list of directories")
+        return os.pathsep.join(_flag_value(path, key, v) for v in value)
     if isinstance(value, list):
         if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
             raise InputError(f"{path} {key}", value, "a list of names or numbers")

@@ -188,3 +188,24 @@ def test_config_show_refuses_what_a_command_would(tmp_path, monkeypatch, capsys,
     code, _, err = run(capsys, "config", "show")
     assert code == 2 and err.count(f"Error: {flag}:") == 1
     assert "(set in config file" in err and "planner.toml [" in err and "Traceback" not in err
+
+
+def test_a_config_file_lists_several_catalog_directories(tmp_path, monkeypatch, capsys):
+    # was: the list joined with commas as one directory, "cat1,cat2 does not exist"
+    root = Path(__file__).resolve().parent.parent
+    h100 = (root / "hardware/accelerators/h100-sxm.toml").read_text()
+    h100 = "\n".join(ln for ln in h100.splitlines() if not ln.startswith("aliases"))
+    write(tmp_path / "cat1/hardware/accelerators/mine-a.toml", h100 + "\n")
+    write(tmp_path / "cat2/hardware/accelerators/mine-b.toml", h100 + "\n")
+    write(tmp_path / "planner.toml", '[defaults]\ncatalog = ["cat1", "cat2"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    for gpu in ("mine-a", "mine-b"):  # each directory's files are read
+        code, out, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B",
+                             "--gpus", "8", "--gpu", gpu, "--format", "json")
+        assert code == 0, err
+        assert json.loads(out)["cluster"]["accelerator"] == gpu
+    write(tmp_path / "planner.toml", '[defaults]\ncatalog = ["cat1", "nope"]\n')
+    code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus", "8")
+    assert code == 2 and "nope' does not exist" in err and "planner.toml [defaults]" in err
