@@ -652,9 +652,11 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     t_start = time.perf_counter()
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     spec = source if isinstance(source, FleetSpec) else load(source, cat)
+    where = Path(source).name if isinstance(source, (str, Path)) else "fleet"
     for part in ("sites", "runs"):  # an empty fleet is no question (it had read OPTIMAL)
         if not getattr(spec, part):
-            raise InputError(f"fleet.{part}", [], f"at least one [[{part}]] table", "is empty")
+            raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table",
+                             "is empty")
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
     with Progress(progress, None, "option plans", "plan") as bar:

@@ -44,7 +44,8 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
 
-ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision")
+ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision",
+                   "experts", "top_k", "shared_experts")
 
 # --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
 DATE = AnyOf((Text(pattern=r"\d{4}-\d{1,2}(-\d{1,2})?"), TomlDate()),
@@ -95,6 +96,11 @@ RUN = Table({
     "global_batch": Key(AnyOf((Number(0, low_open=True), Text(nonempty=True)),
                               what="a positive number of tokens (16777216, or 16M)")),
     "precision": Key(Text(PRECISIONS)),
+    # a mixture of experts by its parameter count: the MoE shape rule's inputs, as estimate's
+    # --experts, --top-k and --shared-experts
+    **{k: Key(AnyOf((Number(0, whole=True), Text(nonempty=True)),
+                    what="a whole number (0: none)")) for k in ("experts", "top_k",
+                                                                 "shared_experts")},
 }, what="a run with a name")
 SOLVER = Table({
     "time_limit_s": Key(Number(0, low_open=True, note="seconds")),

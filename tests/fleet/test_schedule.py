@@ -719,3 +719,21 @@ def test_a_bad_figure_in_a_series_names_its_date(where, value, says):
     # OverflowError (exit 1)
     with pytest.raises(InputError, match=re.escape(says)):
         fleet.schedule(small_fleet(**{where: value}))
+
+
+def test_a_mixture_of_experts_by_its_count_is_a_fleet_run_and_an_empty_fleet_names_the_file(
+        tmp_path):
+    # was: "experts is an unknown key", though the params/workload conflict message named it;
+    # and an empty fleet named "fleet.runs", not the file
+    spec = {"start": "2027-01", "end": "2027-12", "step": "1w",
+            "sites": [{"name": "s", "power_mw": 100, "deliveries": {"h100-sxm": 4096}}],
+            "runs": [{"name": "moe", "params": "400B", "experts": 64, "top_k": 4,
+                      "tokens": "5T", "gpus": [2048]}]}
+    run = fleet.schedule(spec).to_dict()["runs"][0]
+    plan = planner.estimate(params="400B", experts=64, top_k=4, tokens="5T", gpus=2048,
+                            alternatives=False)
+    assert run["training_days"] == pytest.approx(plan.training_days)
+    path = tmp_path / "lab.toml"
+    path.write_text('start = "2027-01"\nend = "2027-12"\nsites = []\nruns = []\n')
+    with pytest.raises(InputError, match=r"lab.toml.sites: is empty; accepted: at least one "):
+        fleet.schedule(path)
