@@ -236,9 +236,11 @@ def gantt_figure(schedule: dict):
     from matplotlib.patches import Rectangle
 
     sites = list(dict.fromkeys(r["site"] for r in runs))
-    colour = {s: colours[n % len(colours)] for n, s in enumerate(sites)}
-    runs = sorted(runs, key=lambda r: (sites.index(r["site"]), r["start"], r["name"]))
     usage = schedule.get("sites") or []
+    # every site its own colour, those with no run too (their power lines had all been black)
+    every = sites + [s["name"] for s in usage if s["name"] not in sites]
+    colour = {s: colours[n % len(colours)] for n, s in enumerate(every)}
+    runs = sorted(runs, key=lambda r: (sites.index(r["site"]), r["start"], r["name"]))
     ax, ax_power = fig.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [max(2, 0.45 * len(runs)), 2.5]})
     d = date.fromisoformat
@@ -264,9 +266,13 @@ def gantt_figure(schedule: dict):
     ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
               loc="upper left", bbox_to_anchor=(1.005, 1.0))
     obj = schedule.get("objective") or {}
+    unplaced = schedule.get("unplaced") or []
     ax.set_title(f"fleet schedule: {schedule.get('status')}, weighted lateness "
                  f"{obj.get('weighted_lateness_days', 0):,.1f} days, cost "
-                 f"${(obj.get('cost_usd') or 0) / 1e6:,.0f}M; validated", fontsize=10)
+                 f"${(obj.get('cost_usd') or 0) / 1e6:,.0f}M; validated"
+                 # runs the schedule could not place are named, not left out unseen
+                 + (f"\nnot placed: {', '.join(unplaced)} ({schedule.get('binding')})"
+                    if unplaced else ""), fontsize=10)
     for s in usage:
         steps = [d(t) for t in s["step_starts"]]
         c = colour.get(s["name"], "black")

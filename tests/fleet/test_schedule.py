@@ -282,6 +282,13 @@ def test_example_gantt(example, tmp_path):
     out = charts.gantt_chart(example.to_dict(), tmp_path / "gantt.png")
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    # a run not placed is named in the title (it had been left out unseen), and every site's
+    # power lines have a colour of their own, those with no run too (they had all been black)
+    d = dict(example.to_dict(), unplaced=["r9-huge"], binding="horizon")
+    fig = charts.gantt_figure(d)
+    assert "not placed: r9-huge (horizon)" in fig.axes[0].get_title()
+    lines = fig.axes[1].get_lines()
+    assert len({ln.get_color() for ln in lines}) == len(d["sites"])
 
 
 # --- infeasible fleets say which limit binds ----------------------------------------------------
