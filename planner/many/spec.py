@@ -170,16 +170,22 @@ class Spec:
             out["zip"] = {n: list(v) for n, v in self.zipped}
         return out
 
-    @property
-    def sha256(self) -> str:
-        """The spec's hash, which --resume holds a dataset to: its inputs and, since the axes'
-        order sets which scenario each row is, that order when it is not the sorted one (so a
-        spec with its axes sorted keeps its hash)."""
+    def record(self) -> dict:
+        """The spec as a manifest records it and its hash reads it: its inputs and, since
+        the axes' order sets which scenario each row is, that order when it is not the sorted
+        one (the manifest's JSON sorts keys: a spec rebuilt from it had numbered its
+        scenarios in another order)."""
         out = self.to_dict()
         order = [n for n, _ in self.axes]
         if order != sorted(order):  # swapped axes had resumed into the wrong scenarios
             out["axis_order"] = order
-        text = json.dumps(out, sort_keys=True, default=str)
+        return out
+
+    @property
+    def sha256(self) -> str:
+        """The spec's hash, which --resume holds a dataset to (``record``; a spec with its
+        axes sorted keeps its hash)."""
+        text = json.dumps(self.record(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -253,6 +259,14 @@ def _check_names(data: dict, mode: str) -> None:
 
 
 def _spec(data: dict, base: Path) -> Spec:
+    data = dict(data)
+    order = data.pop("axis_order", None)  # a manifest's record of the axes' order (record)
+    if order is not None:
+        axes_in = dict(data.get("axes", {}))
+        if not isinstance(order, list) or sorted(map(str, order)) != sorted(axes_in):
+            raise SpecError("axis_order", order, "the [axes] names, each once, in the order "
+                            "that numbers the scenarios", "does not list the axes")
+        data["axes"] = {name: axes_in[name] for name in order}
     unknown = set(data) - SPEC_SECTIONS - {"mode", "max_scenarios"}
     if unknown:
         name = sorted(unknown)[0]

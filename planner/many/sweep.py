@@ -240,7 +240,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
             return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
                                pa.concat_tables(tables))
         out = Path(out)
-        manifest = Manifest(spec=spec.to_dict(), spec_sha256=spec.sha256,
+        manifest = Manifest(spec=spec.record(), spec_sha256=spec.sha256,
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
                             chunk_rows=chunk_rows)

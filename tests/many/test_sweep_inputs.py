@@ -169,3 +169,17 @@ def test_a_spec_path_is_read_whatever_its_name_and_a_missing_one_is_named(tmp_pa
     (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00[fixed]\x9c")
     with pytest.raises(SpecError, match="is not UTF-8 text"):
         load_spec(str(tmp_path / "bin.toml"))
+
+
+def test_the_manifest_keeps_the_axes_order_that_numbers_the_scenarios(tmp_path):
+    # was: the manifest's spec had its axes sorted (JSON sort_keys), so a spec rebuilt from
+    # it numbered scenario 6 as 405B/8192 where the run had 70B/16384
+    spec = {"fixed": {"tokens": "1T"}, "axes": {"params": ["7B", "70B"], "gpus": [64, 128]}}
+    out = tmp_path / "out"
+    sweeping.sweep(spec, out)
+    recorded = json.loads((out / "_manifest.json").read_text())["spec"]
+    again = load_spec(recorded)
+    assert [n for n, _ in again.axes] == ["params", "gpus"]
+    assert again.sha256 == load_spec(spec).sha256
+    with pytest.raises(SpecError, match="axis_order: .* does not list the axes"):
+        load_spec({**recorded, "axis_order": ["gpus"]})
