@@ -213,8 +213,10 @@ def test_unknown_figures_cannot_meet_a_limit_and_rank_last():
     budget = SizingInstance(["tpu"], [8], [50], [math.nan], [1], SizingLimits(budget_usd=1e9))
     s = solve(budget)
     assert not s.feasible and s.binding == "budget"
-    assert s.reason == ("the cost of 8 x tpu is unknown (--price-per-gpu-hour or a sourced "
-                        "price with --catalog), so it cannot be shown to meet the budget $1,000.0M")
+    assert s.reason == ("the cost of 8 x tpu is unknown (the cost line names the figure "
+                        "missing: a device price or the site's capex_usd_per_mw, sourced, with "
+                        "--catalog; or --price-per-gpu-hour), so it cannot be shown to meet the "
+                        "budget $1,000.0M")
     assert violations(budget, 0)[0][0] == "budget"
 
 
