@@ -6,6 +6,7 @@ the CLI's table and JSON) search each size once. The answers are the same with o
 (test_shared_searches_change_no_answer)."""
 
 import json
+import math
 
 import pytest
 from click.testing import CliRunner
@@ -228,7 +229,8 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
     """A bracket search: once a size is infeasible, every later probe is smaller. Here the
     first guess is too large and the step down from it is too (its limit's need grows faster
     than the size's square: MI300X at $300M and 150 days in 2027), so the step is the
-    bracket's upper end and no probe goes back above it."""
+    bracket's upper end and no probe goes back above it (MI300X at $300M and 100 days in
+    2027, since probes sit on the grid of sizes: at 150 days the step lands inside)."""
     probes = []
     real = inverse._probe
 
@@ -238,12 +240,27 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
         return plan
 
     monkeypatch.setattr(inverse, "_probe", recording)
-    answer = inverse.budget(usd="300M", deadline="150d", year=2027, gpu="mi300x")
+    answer = inverse.budget(usd="300M", deadline="100d", year=2027, gpu="mi300x")
     assert answer.feasible
     assert [ok for _, ok in probes[:2]] == [False, False]  # the guess and the step down
     for i, (x, ok) in enumerate(probes):
         if not ok:
             assert all(later < x for later, _ in probes[i + 1:]), probes
+
+
+def test_limits_that_do_not_bind_leave_the_largest_run_as_it_is():
+    # was: the search ended anywhere in the last 2% of size, on a path the money and the
+    # price set: $3B bought a run of 3.7% fewer FLOPs than $1.5B (both bound by the network
+    # at 150 days), a price of $1.5 a larger run than $1
+    runs = [inverse.budget(usd=usd, deadline="150d", year=2027, gpu="b200")
+            for usd in ("1.5B", "3B")]
+    runs += [inverse.budget(usd="1B", deadline="150d", price_per_gpu_hour=p)
+             for p in (1, 1.5)]
+    assert len({r.model_flops for r in runs}) == 1, [r.model_flops for r in runs]
+    # every probe sits on one grid of sizes, 1.02^k: the answer is the grid's largest
+    # feasible size, whichever way the search came
+    k = math.log10(runs[0].params) / math.log10(1.02)
+    assert k == pytest.approx(round(k), abs=1e-6)
 
 
 def test_an_assumed_pue_or_energy_price_moves_an_owned_plan_as_the_keyword_does():
