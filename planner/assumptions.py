@@ -238,6 +238,12 @@ class Assumptions:
                                     "docs, pipeline parallelism: TrainSchedule), so its bubble "
                                     "is (p-1)/m",
                                     valid=Boolean())
+    pipeline_zero_max: int = _a(3, "the highest ZeRO stage the stack runs beside pipeline "
+                                "parallelism (3: no limit); DeepSpeed's pipeline engine refuses "
+                                "ZeRO-2 and ZeRO-3 (deepspeed/runtime/pipe/engine.py asserts "
+                                "zero_optimization_stage() < ZeRO-2: 'ZeRO-2 and ZeRO-3 are "
+                                "incompatible with pipeline parallelism')",
+                                valid=Number(0, 3, whole=True, note="a ZeRO stage"))
     kv_heads_split: bool = _a(True, "the stack splits the KV heads across tensor ranks, so "
                               "tp divides them (Megatron-Core attention.py: "
                               "num_query_groups_per_partition = divide(num_query_groups, tp)); "
@@ -384,6 +390,13 @@ class Assumptions:
                                      "Epoch AI training-cost-trends energy.py)",
                                      valid=Number(1, 100, note="a server draws at least its "
                                                   "accelerator"))
+    server_host_w_max: float = _a(575.0, "the host's share of a server's power per device "
+                                  "(CPUs, memory, NICs, fans), at most: DGX H100's 10.2 kW / 8 "
+                                  "- 700 W = 575 W (NVIDIA DGX H100 datasheet). It does not grow "
+                                  "with the accelerator's rating (the catalog's servers: DGX "
+                                  "B200 788 W, GB200 NVL72 467 W, GB300 NVL72 406 W a GPU), so "
+                                  "server_power_per_tdp stops at it for a large part", "W",
+                                  valid=Number(0, 1e5, note="watts"))
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "
                                              "H100 (Llama 3 report, sec. 3.3.4)", "1/h",

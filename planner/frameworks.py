@@ -39,7 +39,8 @@ FRAMEWORKS = {
     # attention output, FC1, FC2) each gathered in its own pre-forward hook, norms and biases
     # below stage3_param_persistence_threshold (1e5) kept whole (deepspeed/runtime/zero/
     # config.py, partitioned_param_coordinator.py).
-    "deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0},
+    "deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
+                  "pipeline_zero_max": 1},
     # PyTorch FSDP keeps the sharded parameters in fp32 and casts them to bf16 only when it
     # gathers them (PyTorch docs, FSDP MixedPrecision: "param_dtype ... the sharded
     # parameters are kept in full precision"): 4 bytes of parameter, 4 of gradient and 8 of
@@ -96,7 +97,8 @@ FRAMEWORKS = {
     # Intel's Megatron-DeepSpeed fork for Gaudi (HabanaAI/Megatron-DeepSpeed): DeepSpeed's
     # pipeline engine and ZeRO as above, with Gaudi's fused SDPA attention kernel.
     "habana-deepspeed": {"interleaved_pipeline": False, "zero3_messages_per_layer": 4.0,
-                         "attention_efficiency": "ported_attention_efficiency"},
+                         "attention_efficiency": "ported_attention_efficiency",
+                         "pipeline_zero_max": 1},
 }
 # Stacks that shard data parallelism alone: llm-foundry's benchmarks (Composer on PyTorch FSDP,
 # FULL_SHARD or SHARD_GRAD_OP in their fsdp_config: scripts/train/benchmarking) and fms-fsdp

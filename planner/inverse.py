@@ -65,9 +65,9 @@ from .units import (
     parse_count,
     parse_energy_usd_per_kwh,
     parse_fraction,
-    parse_int_count,
     parse_pue,
     parse_rate,
+    parse_year,
 )
 
 MIN_PARAMS = 1e8
@@ -362,7 +362,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     batch = asm.global_batch_tokens  # every size's batch
     if rule.tokens is not None and rule.tokens < batch:
         raise short_run_error(tokens, batch)
-    year_i = parse_int_count(year, "--year", maximum=9999) if year is not None else None
+    year_i = parse_year(year, "--year") if year is not None else None
     if year_i is None and trends.price_performance_source.startswith("given"):
         # the trend only moves a price from the year it was quoted to --year (price_in_year)
         raise InputError("--price-trend", trends.price_performance_oom_per_year,

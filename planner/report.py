@@ -472,12 +472,17 @@ LIMIT_LABELS = {"usd": "budget", "power_cap_w": "power cap", "deadline_s": "dead
 
 def _limits_text(limits: dict) -> str:
     """"budget $1.00B, deadline 150 d": the limits given (a unit only when asked for)."""
-    return ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}"
+    text = ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}"
                      + (" (default)" if k == "deadline_s" and limits.get("deadline_default")
                         else "")
                      for k, v in limits.items()
                      if v is not None and k != "deadline_default"
                      and not (k == "unit" and v == "auto"))
+    if "power_cap_w" in limits and limits["power_cap_w"] is None and limits.get("gpus") is None:
+        # said, since the plan names a site: the default site's cap holds only when named
+        text += ("; no power cap (--power-cap, or --site to hold a site's; the default "
+                 "site caps nothing)")
+    return text
 
 
 def _limit_text(key: str, v) -> str:

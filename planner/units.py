@@ -18,7 +18,8 @@ from decimal import Decimal
 from .errors import InputError
 
 __all__ = [
-    "InputError", "parse_count", "parse_int_count", "parse_duration_s", "parse_power_w",
+    "InputError", "parse_count", "parse_int_count", "parse_year", "parse_duration_s",
+    "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
     "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_power_mw", "fmt_money", "fmt_pct",
 ]
@@ -30,7 +31,10 @@ _NUM = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUM_RE = re.compile(_NUM, re.ASCII)
 
 # Decimal (SI) multipliers; B (billion) and G (giga) are both 1e9.
-_COUNT_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15}
+_COUNT_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                 # binary, as context lengths and batches are written (128Ki = 131,072: the
+                 # "128K" context of Llama 3.1; 16Mi = Llama 3's 16,777,216-token batch)
+                 "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
 _MONEY_SCALES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 # Seconds in a day and in a (365-day) year: the one declaration of each.
 SECONDS_PER_DAY = 86400.0
@@ -191,6 +195,21 @@ def parse_int_count(text, name="count", maximum: float | None = None) -> int:
     if value != value.to_integral_value():
         raise InputError(name, text, _ACCEPT_INT, "is not a whole number")
     return int(value)
+
+
+def parse_year(text, name="--year") -> int:
+    """A calendar year, 1990-2100: 2027 or '2027' (not a count: '2.027K' is no year)."""
+    accepted = "a calendar year YYYY from 1990 to 2100 (e.g. 2027)"
+    value = text
+    if isinstance(text, str) and re.fullmatch(r"\s*\d{4}\s*", text):
+        value = int(text)
+    elif isinstance(text, float) and text.is_integer():
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(name, text, accepted, "is not a year")
+    if not 1990 <= value <= 2100:
+        raise InputError(name, text, accepted, "is outside 1990-2100")
+    return value
 
 
 def parse_duration_s(text, name="duration", maximum: float | None = None) -> float:

@@ -7,6 +7,7 @@ the CLI's table and JSON) search each size once. The answers are the same with o
 
 import json
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -432,3 +433,20 @@ def test_a_site_alone_is_a_limit_by_its_power():
     assert report.budget_table(answer).startswith("limits: power cap 30.0 MW")
     both = planner.budget(usd="50M", site="eu-colocation", gpu="h100-sxm").to_dict()
     assert both["inverse"]["limits"]["power_cap_w"] == 30e6
+
+
+@pytest.mark.parametrize("year, says", [("2.027K", "'2.027K' is not a year"),
+                                        ("10K", "'10K' is not a year"),
+                                        ("1950", "'1950' is outside 1990-2100")])
+def test_a_year_is_a_calendar_year(year, says):
+    # was: read as a count ("2.027K" was 2027; "at most 9.999K" for 10K)
+    with pytest.raises(InputError, match=re.escape(says + "; accepted: a calendar year YYYY")):
+        inverse.budget(usd="1B", year=year)
+
+
+def test_the_limits_line_says_no_power_cap_holds_without_one():
+    # was: silent, though the plan names the default site (whose 150 MW caps nothing)
+    out = CliRunner().invoke(cli.app, ["budget", "--usd", "1B", "--gpu", "b200"])
+    assert out.output.splitlines()[0].endswith(
+        "; no power cap (--power-cap, or --site to hold a site's; the default site caps "
+        "nothing)")

@@ -231,3 +231,13 @@ def test_fmt_missing(fmt, missing):
 def test_an_amount_keeps_three_significant_figures(x, text):
     # a 125M model's run reads "0.00303 MWh", not "0 MWh"
     assert fmt_amount(x) == text
+
+
+def test_binary_suffixes_write_a_power_of_two():
+    # was: "128K" was the only way to write a context length, and it reads 128,000: a
+    # practitioner's 131,072 ("128K" context of Llama 3.1) had no spelling
+    from planner.units import parse_count, parse_int_count
+
+    assert parse_int_count("128Ki") == 131072 and parse_int_count("32ki") == 32768
+    assert parse_int_count("16Mi") == 16777216 and parse_count("1Gi") == 2**30
+    assert parse_int_count("128K") == 128000  # decimal stays decimal

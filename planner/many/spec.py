@@ -22,7 +22,7 @@ from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_lay
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
-from ..units import InputError, parse_count, parse_fraction, parse_int_count
+from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_year
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
@@ -42,9 +42,9 @@ MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
 # counts and shape, and the budget mode's own.
 PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
            "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
-           "usd": parse_budget, "year": parse_int_count, "tokens_per_param": parse_count,
+           "usd": parse_budget, "year": parse_year, "tokens_per_param": parse_count,
            "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
-WHOLE = {name for name, p in PARSERS.items() if p is parse_int_count} | {
+WHOLE = {name for name, p in PARSERS.items() if p in (parse_int_count, parse_year)} | {
     name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",

@@ -23,15 +23,22 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
     """Per-device IT power at the server's maximum, and which figure it came from.
 
     The server's maximum divided by its devices when the catalog has it (DGX H100: 10.2 kW / 8
-    = 1.275 kW); else the device TDP x asm.server_power_per_tdp; else nan ("unknown").
+    = 1.275 kW); else the device TDP plus the host's share (CPUs, memory, NICs, fans), at the
+    ratio asm.server_power_per_tdp, at most asm.server_host_w_max; else nan ("unknown").
     """
     if accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w):
         # server maximum / devices (NVIDIA DGX H100/A100 datasheets)
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
     if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
-        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet)
-        return (float(accelerator.tdp_w * asm.server_power_per_tdp),
-                f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})")
+        # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet); the host's
+        # share at most DGX H100's 575 W a GPU, since it does not grow with the accelerator's
+        # own rating (DGX B200 788 W, GB300 NVL72 406 W a GPU: the catalog's server figures)
+        host = min(accelerator.tdp_w * (asm.server_power_per_tdp - 1.0), asm.server_host_w_max)
+        capped = host < accelerator.tdp_w * (asm.server_power_per_tdp - 1.0)
+        return (float(accelerator.tdp_w + host),
+                f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})"
+                + (f", the host's share capped at server_host_w_max "
+                   f"({asm.server_host_w_max:g} W)" if capped else ""))
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"
 
 

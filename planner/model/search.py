@@ -135,7 +135,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                       scale_up_domain: int, fixed: dict | None = None,
                       allow_tp_beyond_domain: bool = False, batch_tolerance: float = 0.0,
                       interleaved: bool = True, split_kv: bool = True,
-                      block_recompute: bool = False) -> dict:
+                      block_recompute: bool = False, pipeline_zero_max: int = 3) -> dict:
     """All valid layouts as a dict of equal-length int arrays (recompute as its code,
     memory.RECOMPUTE_CODES).
 
@@ -143,7 +143,13 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     divides it, else the nearest multiple of dp x mb within ``batch_tolerance`` (relative).
     ``interleaved`` false: the stack runs plain 1F1B, one virtual stage (DeepSpeed).
     ``block_recompute``: the stack can recompute a share of the blocks whole (SEARCH_SHARES
-    are tried beside none, selective and full)."""
+    are tried beside none, selective and full). ``pipeline_zero_max``: the highest ZeRO stage
+    beside pp > 1 (DeepSpeed's pipeline engine: 1)."""
+    if fixed and fixed.get("pp", 1) > 1 and fixed.get("zero", 0) > pipeline_zero_max:
+        raise LayoutError(f"zero={fixed['zero']} with pp={fixed['pp']}: this stack runs ZeRO "
+                          f"at most {pipeline_zero_max} beside pipeline parallelism (DeepSpeed's "
+                          "pipeline engine refuses ZeRO-2 and ZeRO-3); give pp=1, "
+                          f"zero<={pipeline_zero_max}, or another --framework")
     fixed = dict(fixed or {})
     problem = layout_problem(a, seq_len, scale_up_domain, fixed, allow_tp_beyond_domain,
                              split_kv=split_kv)
@@ -234,6 +240,11 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
     out["zero"] = zero
     out["batch_seqs"] = grid[:, 7]
     out["base"] = np.repeat(np.arange(n), k)  # the layout a variant (recompute, ZeRO) is of
+    if pipeline_zero_max < max(zeros):  # a stack whose pipeline refuses the higher stages
+        keep = (out["pp"] == 1) | (out["zero"] <= pipeline_zero_max)
+        out = {name: v[keep] for name, v in out.items()}
+        if not keep.any():
+            return {}
     return out
 
 
@@ -324,7 +335,8 @@ def _candidates(key: SearchKey, asm: Assumptions, shares: bool = True) -> dict:
     return enumerate_layouts(key.architecture, key.devices, key.seq_len, key.global_batch_tokens,
                              key.hardware.scale_up_domain, dict(key.fixed), key.allow_tp,
                              asm.batch_tolerance, bool(asm.interleaved_pipeline),
-                             bool(asm.kv_heads_split), shares and searches_shares(asm))
+                             bool(asm.kv_heads_split), shares and searches_shares(asm),
+                             int(asm.pipeline_zero_max))
 
 
 def searches_shares(asm: Assumptions) -> bool:

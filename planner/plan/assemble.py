@@ -259,7 +259,7 @@ def frontier(rows: dict, i: int) -> tuple[str, str] | None:
                 / float(rows["workload_seq_len"][i]))
         why += (f": a global batch larger than {seqs:,.0f} sequences shrinks "
                 + ("both" if all(shrinks for _, shrinks in also) else "the bubble")
-                + " (--global-batch, or --assume global_batch_tokens=N)")
+                + " (--assume global_batch_tokens=N, or estimate's --global-batch)")
     return binding, why
 
 
@@ -351,8 +351,8 @@ def _losses(rows: dict, i: int) -> dict:
                            f"the global batch of {seqs:,.0f} sequences leaves each of {dp:,} "
                            f"pipelines {m:,.0f} {batches}, so the pipeline bubble takes "
                            f"{bubble / step:.0%} of the step; more devices do not help without "
-                           "a larger global batch (--global-batch, or --assume "
-                           "global_batch_tokens=N: how large a batch still trains as well is "
+                           "a larger global batch (--assume global_batch_tokens=N, or "
+                           "estimate's --global-batch: how large a batch still trains as well is "
                            "the critical batch size, McCandlish et al. 2018, which the planner "
                            "does not model)",
                            (f"the pipeline bubble takes {bubble / step:.0%} of the step "

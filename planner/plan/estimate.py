@@ -87,7 +87,11 @@ REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_com
             "checkpoint_stall_s", "power_utilisation", "energy_usd_per_kwh",
             "depreciation_years", "cost_of_capital", "framework_reserved_gb",
             "memory_headroom_fraction", "realisation", "evaluation_fraction",
-            "batch_ramp_fraction", "rollback_fraction")
+            "batch_ramp_fraction", "rollback_fraction",
+            # what moves the memory, the checkpoint and the power beside the above (an
+            # auditor found network_power_fraction moving every MW and not listed)
+            "weight_bytes", "grad_bytes", "optimizer_bytes", "checkpoint_bytes_per_param",
+            "network_power_fraction")
 
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,

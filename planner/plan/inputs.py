@@ -345,7 +345,7 @@ def short_run_error(given, global_batch_tokens: float) -> InputError:
     batch (the estimate and estimate_many check it; ``given``: the tokens as given)."""
     return InputError("--tokens", given, f"at least one global batch "
                       f"({global_batch_tokens:,.0f} tokens), or a smaller global batch "
-                      "(--global-batch, or --assume global_batch_tokens)",
+                      "(--assume global_batch_tokens=N, or estimate's --global-batch)",
                       f"is less than one training step's {global_batch_tokens:,.0f} tokens")
 
 

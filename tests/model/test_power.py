@@ -28,11 +28,23 @@ def test_device_power_prefers_system_power():
 
 
 def test_device_power_falls_back_to_tdp_ratio():
-    # 1,000 W TDP x 1.82 (DGX H100 10.2 kW / (8 x 700 W); NVIDIA DGX H100 datasheet).
-    w, basis = device_power_w(_acc(tdp_w=1000.0), DEFAULT)
-    assert w == pytest.approx(1820.0)
-    assert "server_power_per_tdp" in basis
+    # 500 W TDP x 1.82 (DGX H100 10.2 kW / (8 x 700 W); NVIDIA DGX H100 datasheet).
+    w, basis = device_power_w(_acc(tdp_w=500.0), DEFAULT)
+    assert w == pytest.approx(910.0)
+    assert "server_power_per_tdp" in basis and "capped" not in basis
     assert DEFAULT.server_power_per_tdp == pytest.approx(10_200 / (8 * 700), abs=0.005)
+
+
+def test_the_hosts_share_stops_at_dgx_h100s_575_w():
+    # was: 1,400 W x 1.82 = 2,548 W for MI355X, where the catalog's GB300 server (1,400 W
+    # too) draws 1,806 W a GPU: the host's CPUs, memory, NICs and fans do not grow with the
+    # accelerator's rating (DGX H100 575 W, DGX B200 788 W, GB300 NVL72 406 W a GPU)
+    w, basis = device_power_w(_acc(tdp_w=1400.0), DEFAULT)
+    assert w == pytest.approx(1400.0 + 575.0)
+    assert basis.endswith("the host's share capped at server_host_w_max (575 W)")
+    assert DEFAULT.server_host_w_max == pytest.approx(10_200 / 8 - 700)
+    # the ratio and the cap meet at DGX H100 itself
+    assert device_power_w(_acc(tdp_w=700.0), DEFAULT)[0] == pytest.approx(1274.0)
 
 
 def test_device_power_unknown_is_nan():

@@ -556,6 +556,21 @@ def test_a_stack_without_interleaving_searches_one_virtual_stage():
                           interleaved=False)
 
 
+def test_a_pipeline_that_refuses_zero_2_and_3_is_searched_without_them():
+    # was: --framework deepspeed --layout pp=4,zero=2 planned (MFU 43%), though DeepSpeed's
+    # pipeline engine asserts ZeRO < 2 (deepspeed/runtime/pipe/engine.py)
+    a = Architecture(8, 512, 8, 2, 1408, 32000)
+    lay = enumerate_layouts(a, 8, 2048, 16 * 2048, 8, pipeline_zero_max=1)
+    assert not ((lay["pp"] > 1) & (lay["zero"] > 1)).any()
+    assert (lay["zero"][lay["pp"] == 1] == 3).any()  # ZeRO-3 without a pipeline stays
+    with pytest.raises(LayoutError, match="zero=2 with pp=4: this stack runs ZeRO at most 1"):
+        enumerate_layouts(a, 8, 2048, 16 * 2048, 8, fixed={"pp": 4, "zero": 2},
+                          pipeline_zero_max=1)
+    with pytest.raises(planner.InputError, match="DeepSpeed's pipeline engine refuses"):
+        planner.estimate(params="7B", tokens="100B", gpus=64, framework="deepspeed",
+                         layout="pp=4,zero=3")
+
+
 def test_short_sequences_keep_context_parallelism_one():
     a = Architecture(8, 512, 8, 2, 1408, 32000)
     lay = enumerate_layouts(a, 8, 512, 64 * 512, 8)

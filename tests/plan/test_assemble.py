@@ -252,9 +252,9 @@ def test_feasible_rows_keep_the_given_binding():
     (dict(time_breakdown_s_compute=[7.0], time_breakdown_s_pp_bubble=[3.0]), "critical_batch",
      "the global batch of 2,048 sequences leaves each of 512 pipelines 4 microbatches, so the "
      "pipeline bubble takes 30% of the step; more devices do not help without a larger global "
-     "batch (--global-batch, or --assume global_batch_tokens=N: how large a batch still trains "
-     "as well is the critical batch size, McCandlish et al. 2018, which the planner does not "
-     "model)"),
+     "batch (--assume global_batch_tokens=N, or estimate's --global-batch: how large a batch "
+     "still trains as well is the critical batch size, McCandlish et al. 2018, which the "
+     "planner does not model)"),
     (dict(time_breakdown_s_compute=[7.5], time_breakdown_s_tp_comm=[1.0],
           time_breakdown_s_dp_comm=[1.5]), "network",
      "communication takes 25% of the step: the run is bound by data movement, not device "
@@ -290,13 +290,13 @@ def test_the_other_causes_past_the_frontier_share_are_named_with_the_batch_lever
         "larger clusters lose more to failures than they gain; also the pipeline bubble takes "
         "20% of the step (4 microbatches per pipeline) and communication takes 15% of the step "
         "(mostly the gradients' reduction): a global batch larger than 2,048 sequences shrinks "
-        "both (--global-batch, or --assume global_batch_tokens=N)")
+        "both (--assume global_batch_tokens=N, or estimate's --global-batch)")
     # communication by tensor parallelism alone: the batch shrinks the bubble only
     rows = _rows(1, goodput=[0.7], time_breakdown_s_compute=[6.5],
                  time_breakdown_s_pp_bubble=[2.0], time_breakdown_s_tp_comm=[1.5])
     assert frontier(rows, 0)[1].endswith(
         "and communication takes 15% of the step: a global batch larger than 2,048 sequences "
-        "shrinks the bubble (--global-batch, or --assume global_batch_tokens=N)")
+        "shrinks the bubble (--assume global_batch_tokens=N, or estimate's --global-batch)")
     # the main cause already names the batch: the lever is not said twice
     rows = _rows(1, goodput=[0.85], time_breakdown_s_compute=[6.0],
                  time_breakdown_s_pp_bubble=[4.0])

@@ -281,5 +281,6 @@ def test_budget_names_its_own_choices_and_reads_its_limits():
     used = ans.plan.assumptions
     assert not used["objective"]["source"].startswith("given")
     assert used["price_per_gpu_hour"]["source"].startswith("catalog cloud_")
-    assert report.budget_table(ans.to_dict()).splitlines()[0] == \
-        "limits: budget $20.0M, deadline 150 d"
+    assert report.budget_table(ans.to_dict()).splitlines()[0] == (
+        "limits: budget $20.0M, deadline 150 d; no power cap (--power-cap, or --site to hold "
+        "a site's; the default site caps nothing)")
