@@ -371,6 +371,13 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                          "moves nothing without --year: the catalog's prices are used as "
                          "quoted")
     given_price = parse_price(price_per_gpu_hour) if price_per_gpu_hour is not None else None
+    if given_price is not None and trends.price_performance_source.startswith("given"):
+        # a given price holds every year (no trend moves it): a trend given beside it is
+        # a conflict, not a what-if (it had been accepted and moved nothing)
+        raise InputError("--price-trend", trends.price_performance_oom_per_year,
+                         "--price-trend or --price-per-gpu-hour, not both (a given price "
+                         "holds in every year; the trend moves the catalog's)",
+                         "moves nothing beside --price-per-gpu-hour")
     site_figures = {
         "pue": parse_pue(pue, "--pue") if pue is not None else None,
         "energy_usd_per_kwh": (parse_energy_usd_per_kwh(energy_usd_per_kwh,
@@ -470,6 +477,8 @@ def _check_year(cat: Catalog, keys: list[str], year: int | None, given) -> None:
 
 
 def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
+    if gpu is not None and not str(gpu).strip(", "):  # as estimate refuses it (it had
+        gpu_keys(gpu, DEFAULT, {})                     # meant the default set, silently)
     if gpu:
         keys = list(dict.fromkeys(  # each accelerator once, by key or alias
             cat.resolve("accelerators", k) for k in gpu_keys(gpu, DEFAULT, {})))

@@ -494,7 +494,7 @@ def _limit_text(key: str, v) -> str:
         return fmt_duration_days(v)
     if isinstance(v, str):
         return v
-    return f"{v:,} devices" if key == "max_gpus" else f"{v:,}"
+    return f"{v:,} device{'' if v == 1 else 's'}" if key == "max_gpus" else f"{v:,}"
 
 
 def config_table(effective: dict) -> str:

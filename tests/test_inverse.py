@@ -450,3 +450,14 @@ def test_the_limits_line_says_no_power_cap_holds_without_one():
     assert out.output.splitlines()[0].endswith(
         "; no power cap (--power-cap, or --site to hold a site's; the default site caps "
         "nothing)")
+
+
+def test_conflicting_or_empty_budget_inputs_are_refused():
+    # was: --gpu "" meant the default accelerators, and a --price-trend beside a given price
+    # was accepted and moved nothing
+    with pytest.raises(InputError, match="--gpu: '' is empty"):
+        inverse.budget(usd="1M", gpu="")
+    with pytest.raises(InputError, match="--price-trend: 0.3 moves nothing beside "
+                                         "--price-per-gpu-hour"):
+        inverse.budget(usd="1B", year=2028, price_per_gpu_hour=1.8,
+                       trends=inverse.trends_for(0.3))
