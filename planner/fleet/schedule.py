@@ -601,11 +601,23 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
         alone = fleet_model.longest_fit(inst, k, ("devices",))
         binding = "power" if alone >= ok.duration_steps else "devices"
+        short = ""
+        if binding == "power":  # by how much: the most power a whole stretch holds
+            site = inst.sites[ok.site]
+            devs = np.asarray(site.devices.get(ok.accelerator, (0,) * inst.steps)) >= ok.gpus
+            caps = np.where(devs, np.asarray(site.power_mw, dtype=float), -np.inf)
+            n = ok.duration_steps
+            most = max((caps[t:t + n].min() for t in range(run.earliest_step,
+                                                          inst.steps - n + 1)),
+                       default=-np.inf)
+            if np.isfinite(most):
+                short = (f"; while it holds the devices for {n} steps its cap is at most "
+                         f"{fmt_mw(most)} ({fmt_mw(ok.power_mw - most)} short)")
         return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
                          f"{fmt_mw(ok.power_mw)} at one site for {ok.duration_steps} steps "
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "
-                         f"({inst.sites[ok.site].name})")
+                         f"({inst.sites[ok.site].name}){short}")
     quick = replace(settings, time_limit_s=min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S))
     # the least capacity that lets every run in: devices alone and power alone, the one
     # smaller against what its sites have named first (70 kW more beats 8,192 more devices),

@@ -744,3 +744,17 @@ def test_a_mixture_of_experts_by_its_count_is_a_fleet_run_and_an_empty_fleet_nam
     path.write_text('start = "2027-01"\nend = "2027-12"\nsites = []\nruns = []\n')
     with pytest.raises(InputError, match=r"lab.toml.sites: is empty; accepted: at least one "):
         fleet.schedule(path)
+
+
+def test_a_stretch_short_of_power_says_by_how_much():
+    # was: "the longest stretch ... is 0 steps", the 9.7 MW it lacks never said: the site has
+    # the devices only once its power has fallen to 5 MW
+    spec = {"start": "2027-01", "end": "2027-12", "step": "1w",
+            "sites": [{"name": "s0", "pue": 1.2, "power_mw": {"2027-01": 20, "2027-06": 5},
+                       "deliveries": {"h100-sxm": {"2027-01": 2048, "2027-06": 8192}}}],
+            "runs": [{"name": "stretch", "params": "70B", "tokens": "5T", "gpus": [8192],
+                      "gpu": "h100-sxm"}]}
+    d = fleet.schedule(spec).to_dict()
+    assert d["binding"] == "power"
+    assert re.search(r"while it holds the devices for \d+ steps its cap is at most 5.0 MW "
+                     r"\([\d.]+ MW short\)$", d["reason"]), d["reason"]
