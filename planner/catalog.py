@@ -344,6 +344,12 @@ class Catalog:
                                                          if near else ""))
         return _files(self.roots, kind)
 
+    def from_user(self, kind: str, key: str) -> bool:
+        """Whether the file of ``key`` is a user catalog's (--catalog, PLANNER_CATALOG), one
+        added or one in place of the shipped file of that key."""
+        return bool(self.user_dirs) and \
+            self.path(kind, key) not in Catalog().files(kind).values()
+
     def keys(self, kind: str) -> list[str]:
         return sorted(self.files(kind))
 

@@ -71,17 +71,13 @@ def note_user_files(cat: Catalog, used: dict, items) -> None:
     """Report in ``used`` each (kind, key, role) of ``items`` whose file a user catalog gives
     (--catalog, PLANNER_CATALOG), replacing a shipped one or added: a plan on a changed b200
     must not read as one on the shipped b200 (a replaced site is reported the same way)."""
-    shipped = Catalog()
     for kind, key, role in items:
-        if key is None:
+        if key is None or not cat.from_user(kind, key):
             continue
-        path = cat.path(kind, key)
-        if path in shipped.files(kind).values():
-            continue
-        replaced = key in shipped.files(kind)
+        replaced = key in Catalog().files(kind)
         used[f"catalog_{role}"] = {"value": key, "source": (
-            f"{path}, a user catalog's file" + (" in place of the shipped one" if replaced
-                                                 else ""))}
+            f"{cat.path(kind, key)}, a user catalog's file"
+            + (" in place of the shipped one" if replaced else ""))}
 
 
 def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, precision: str,

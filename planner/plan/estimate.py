@@ -299,8 +299,7 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
         f"given (--unit {unit})" if unit != "auto" else
         "the system's unit: its scale-up domain when a rack holds it (HGX node, NVL72 rack), "
         "else a rack (TPU cube) or host; --unit device to rent by the device")}
-    if cat.user_dirs and cat.path("accelerators", acc.key) not in \
-            Catalog().files("accelerators").values():
+    if cat.from_user("accelerators", acc.key):
         # a user's file with an alias another file has (catalog.resolve) is that file's
         # error, as hardware list and show say; a shipped part it clashes with still plans
         for name in acc.aliases:
