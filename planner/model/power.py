@@ -33,9 +33,9 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
         # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet); the host's
         # share at most DGX H100's 575 W a GPU, since it does not grow with the accelerator's
         # own rating (DGX B200 788 W, GB300 NVL72 406 W a GPU: the catalog's server figures)
-        host = min(accelerator.tdp_w * (asm.server_power_per_tdp - 1.0), asm.server_host_w_max)
-        capped = host < accelerator.tdp_w * (asm.server_power_per_tdp - 1.0)
-        return (float(accelerator.tdp_w + host),
+        share = accelerator.tdp_w * (asm.server_power_per_tdp - 1.0)
+        capped = share > asm.server_host_w_max
+        return (float(accelerator.tdp_w + min(share, asm.server_host_w_max)),
                 f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})"
                 + (f", the host's share capped at server_host_w_max "
                    f"({asm.server_host_w_max:g} W)" if capped else ""))
