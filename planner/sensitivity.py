@@ -141,6 +141,7 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         low, high = (rel["p10_multiplier"] / rel["multiplier"],
                      rel["p90_multiplier"] / rel["multiplier"])
         days, cost = base_plan.training_days, base_plan.cost_usd["total"]
+        cost = math.nan if cost is None else cost  # a price unknown: no cost at either end
         rows.append({"assumption": "realisation_residual", "low": low, "high": high,
                      "at_low": base * low, "at_high": base * high, "swing": base * (high - low),
                      "why": f"how whole runs realise against their ideal: the fitted 10-90% "
@@ -183,12 +184,13 @@ def _limits(plan, kwargs: dict) -> dict:
 
 
 def _broken(limits: dict, days, cost_usd, power_mw) -> str | None:
-    """The first limit (deadline, budget, power cap) these figures break, or None
-    (uncertainty.within_limits on the one outcome)."""
+    """Every limit (deadline, budget, power cap) these figures break, joined by ", ", or None
+    (uncertainty.within_limits on the one outcome): a budget broken beside a deadline had
+    gone unsaid."""
     kept = within_limits({"training_days": [days], "cost_usd": [cost_usd],
                           "power_mw": [power_mw]}, limits["deadline"], limits["budget"],
                          limits["power_cap"]) or {}
-    return next((name for name, share in kept.items() if share < 1), None)
+    return ", ".join(name for name, share in kept.items() if share < 1) or None
 
 
 def _catalog_price_range(plan, kwargs: dict, changed: dict) -> tuple[float, float] | None:

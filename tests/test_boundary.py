@@ -810,3 +810,18 @@ def test_a_plan_that_never_ends_reads_none_on_the_object_as_in_its_json():
     assert plan.training_days is None and plan.gpu_hours is None and plan.co2_t is None
     assert plan.to_dict()["training_days"] is None
     assert "fails every 0.439 seconds on average" in plan.reason  # not "0.0 minutes"
+
+
+def test_a_team_given_twice_must_agree_and_takes_either_spelling():
+    # was: --assume team='frontier lab' --team company planned the company fit and labelled
+    # it frontier lab; --assume team=frontier_lab was refused where --team took it
+    import planner
+    from planner.errors import InputError
+
+    with pytest.raises(InputError, match="--team: 'company' conflicts with --assume "
+                                         "team='frontier lab'"):
+        planner.estimate(params="70B", tokens="2T", gpus=1024, team="company",
+                         assumptions={"team": "frontier lab"})
+    plan = planner.estimate(params="70B", tokens="2T", gpus=1024,
+                            assumptions={"team": "frontier_lab"}, alternatives=False)
+    assert plan.assumptions["team"]["value"] == "frontier lab"

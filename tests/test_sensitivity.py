@@ -189,3 +189,24 @@ def test_a_resized_end_says_it_bought_another_cluster():
     fixed = sensitivity("training_days", fixed_cluster=True, params="70B", tokens="2T",
                         gpu="h100-sxm")
     assert not any("sized again" in r["why"] for r in fixed)
+
+
+def test_every_limit_an_end_breaks_is_named_and_an_unknown_cost_is_no_crash(tmp_path):
+    # was: "high: deadline" alone where that end's $3.18M broke the $2M budget too; and a
+    # plan with no price crashed (TypeError: None * float) on the realisation row
+    kw = dict(params="70B", tokens="2T", gpu="h100-sxm", budget="2M")
+    plan = planner.estimate(**kw, alternatives=False)
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", plan=plan, **kw)}
+    assert rows["realisation_residual"]["breaks_at_high"] == "deadline, budget"
+    root = Path(__file__).resolve().parent.parent
+    h100 = (root / "hardware/accelerators/h100-sxm.toml").read_text()
+    text = "\n".join(ln for ln in h100.splitlines() if not ln.startswith(
+        ("cloud_", "purchase_usd", "server_usd", "aliases")))
+    folder = tmp_path / "hardware/accelerators"
+    folder.mkdir(parents=True)
+    (folder / "h100-noprice.toml").write_text(text + "\n")
+    kw = dict(params="70B", tokens="2T", gpus=1024, gpu="h100-noprice", catalog=tmp_path)
+    plan = planner.estimate(**kw, alternatives=False)
+    assert plan.cost_usd["total"] is None
+    rows = {r["assumption"]: r for r in sensitivity("training_days", plan=plan, **kw)}
+    assert rows["realisation_residual"]["at_high"] > plan.training_days

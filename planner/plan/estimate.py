@@ -207,8 +207,10 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                            "source": "given (--team)" if team is not None else
                            asm.source("team")}}
     if isinstance(assumptions, dict):  # what the caller changed is reported as given
-        used.update({k: {"value": v, "source": "given (--team)" if k == "team" else
-                         "given (--assume)"} for k, v in assumptions.items()})
+        # each as the plan holds it (a team spelt frontier_lab reads "frontier lab")
+        used.update({k: {"value": getattr(asm, k, v), "source": "given (--team)"
+                         if k == "team" else "given (--assume)"}
+                     for k, v in assumptions.items()})
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     # an assumption given for the PUE or the energy price is the user's figure, as the keyword

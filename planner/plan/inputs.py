@@ -532,6 +532,10 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
     except KeyError:
         raise InputError("--framework", framework, " or ".join(FRAMEWORKS)) from None
     if isinstance(assumptions, dict):
+        given = assumptions.get("team")
+        if isinstance(given, str) and given.strip() and team_of(given) is not None:
+            # spelt as --team takes it (frontier_lab, Frontier-Lab)
+            assumptions = {**assumptions, "team": team_of(given)}
         asm = asm.with_(**check_overrides(assumptions))
     if team is not None:
         said = str(team).strip()
@@ -539,6 +543,12 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
         if team is None:
             raise InputError("--team", said, "one of: " + ", ".join(TEAMS)
                              + " (hyphens or underscores may stand for the spaces)")
+        if isinstance(assumptions, dict) and "team" in assumptions \
+                and assumptions["team"] != team:
+            # two kinds of team: the plan had used one and labelled it as the other
+            raise InputError("--team", said, "--team or --assume team=..., not both with "
+                             "different kinds", f"conflicts with --assume team="
+                             f"{assumptions['team']!r}")
         asm = asm.with_(team=team)
     return asm
 
