@@ -717,6 +717,10 @@ def _list(catalog_dir, kinds, fmt):
 
 def _show(catalog_dir, kinds, name, fmt, what):
     cat = _catalog(catalog_dir)
+    listing = "planner hardware list" if what == "hardware" else "planner workloads list"
+    if not str(name).strip():  # named as NAME, not as a flag it was not given through
+        raise UsageError(f"NAME: {name!r} is empty; accepted: a key of '{listing}'", "NAME",
+                         f"a key of '{listing}'")
     if what == "workload" and str(name).endswith(".json"):  # read by estimate, not a file here
         raise UsageError(f"NAME: {name} is a Hugging Face config.json: 'planner estimate "
                          f"--workload {name} --tokens N' reads its shape (the plan's "
@@ -744,7 +748,6 @@ def _show(catalog_dir, kinds, name, fmt, what):
             _fail(exc)
         return
     near = did_you_mean(name, [k for kind in kinds for k in cat.keys(kind)])
-    listing = "planner hardware list" if what == "hardware" else "planner workloads list"
     raise UsageError(f"NAME: unknown {what} '{name}'"
                      + (f" (did you mean {near}?)" if near else "") + f"; see '{listing}'",
                      "NAME", f"a key of '{listing}'")

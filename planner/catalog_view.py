@@ -43,7 +43,8 @@ def catalog_table(cat, kinds) -> str:
                            "scale-up", "TDP W", "$/device-h", "price basis"]
             elif kind == "networks":
                 rows.append((item.key, item.name, item.tier,
-                             fmt_fixed((item.link_bytes_per_s or math.nan) / 1e9, "{:,.0f}"),
+                             # 3 significant figures: 12.5 and 6.25 had read "12" and "6"
+                             fmt_fixed((item.link_bytes_per_s or math.nan) / 1e9, "{:,.3g}"),
                              item.switch_radix or "n/a", fmt_fixed(item.achievable_fraction,
                                                               "{:.2f}")))
                 headers = ["network", "name", "tier", "GB/s per port", "radix", "achievable"]
@@ -118,15 +119,20 @@ def catalog_show(cat, kind: str, key: str) -> str:
     check_usable(cat, kind, item, path)
     raw = read_toml(path)
     rows = []
+    def big(x):  # thousands separated: 11,700,000 rather than 11700000 (a year not)
+        return f"{x:,}" if isinstance(x, int | float) and not isinstance(x, bool) \
+            and abs(x) >= 1e4 else x
+
     for k, v in raw.items():
         if isinstance(v, dict) and "value" in v:
-            rng = f" [{v.get('low', '')}-{v.get('high', '')}]" if ("low" in v or "high" in v) \
-                else ""
-            rows.append((k, f"{v['value']}{rng}", v.get("confidence", ""),
+            rng = f" [{big(v.get('low', ''))}-{big(v.get('high', ''))}]" \
+                if ("low" in v or "high" in v) else ""
+            value = big(v["value"])
+            rows.append((k, f"{value}{rng}", v.get("confidence", ""),
                          f"{v['source']} ({v['as_of']})"))
         elif isinstance(v, dict):
             src = f"{v.get('source', '')} ({v.get('as_of', '')})"
-            rows.append((k, ", ".join(f"{a}={b}" for a, b in v.items()
+            rows.append((k, ", ".join(f"{a}={big(b)}" for a, b in v.items()
                                       if a not in ("source", "as_of", "note")), "", src))
         elif isinstance(v, list) and v and isinstance(v[0], dict):
             for ref in v:

@@ -219,7 +219,7 @@ def test_hardware_and_workloads_commands():
     r = run("workloads", "list")
     assert r.exit_code == 0 and "llama3.1-405b" in r.output
     r = run("workloads", "show", "llama3.1-405b")
-    assert r.exit_code == 0 and "16384" in r.output
+    assert r.exit_code == 0 and "16,384" in r.output  # numbers with thousands separators
     assert run("hardware", "show", "nope").exit_code == 2
     assert run("workloads", "show", "nope").exit_code == 2
 
@@ -442,3 +442,18 @@ def test_a_sliding_window_from_the_command_line_and_a_catalog_file(tmp_path):
                         "--window", "512", *shape[14:]).output)
     assert (d3["workload"]["window"], d3["workload"]["window_layers"]) == (512, 29)
     assert d3["model_flops"] < d2["model_flops"]
+
+
+def test_an_empty_catalog_name_is_named_as_name_and_link_rates_keep_their_decimals(capsys):
+    # was: "--gpu: '' is empty" (a flag not given), plain text under --format json; and
+    # hardware list printed 12.5 GB/s as "12"
+    from click.testing import CliRunner
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["hardware", "show", "", "--format", "json"])
+    err = json.loads(capsys.readouterr().out)["error"]
+    assert exit_.value.code == 2 and err["option"] == "NAME"
+    assert err["message"] == "NAME: '' is empty; accepted: a key of 'planner hardware list'"
+    r = CliRunner().invoke(cli.app, ["hardware", "list"])
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("ib-edr"))
+    assert " 12.5 " in line
