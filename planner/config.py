@@ -227,6 +227,15 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
     return out
 
 
+# Per command, a flag left out takes its value from this assumption (planner/assumptions.py),
+# shown as the flag takes it (budget with no --gpu compares several: no single default).
+FLAG_ASSUMPTIONS = {
+    "estimate": {"gpu": ("accelerator", str), "seq_len": ("seq_len", int),
+                 "global_batch": ("global_batch_tokens", int)},
+    "budget": {"deadline": ("deadline_days", lambda days: f"{days:g}d")},
+}
+
+
 def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict:
     """What every command runs with when a flag is left out: per command (``builtins``: its
     flags and their built-in defaults, "hardware list" style names), each flag's value and
@@ -238,6 +247,15 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict
     for command, flags in builtins.items():
         mine = {f: {"value": v, "origin": "built-in"} for f, v in flags.items()
                 if v is not None and v != ()}
+        # flags whose default an assumption holds (a plan's deadline, accelerator, sequence
+        # and batch): listed with it, as the commands take it when the flag is left out
+        for f, (name, shown) in FLAG_ASSUMPTIONS.get(command, {}).items():
+            if f in flags and f not in mine:
+                s = cfg.assumptions.get(name)  # a file's [assumptions] moves it too
+                mine[f] = ({"value": shown(s.value), "origin": f"{s.origin} (assumption "
+                            f"{name})"} if s else
+                           {"value": shown(getattr(DEFAULT, name)),
+                            "origin": f"built-in: assumption {name}"})
         for f, s in cfg.for_command(command.split()[0], flags).items():
             mine[f] = {"value": s.value, "origin": s.origin}
         defaults[command] = dict(sorted(mine.items()))

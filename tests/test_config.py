@@ -209,3 +209,19 @@ def test_a_config_file_lists_several_catalog_directories(tmp_path, monkeypatch, 
     write(tmp_path / "planner.toml", '[defaults]\ncatalog = ["cat1", "nope"]\n')
     code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus", "8")
     assert code == 2 and "nope' does not exist" in err and "planner.toml [defaults]" in err
+
+
+def test_config_show_lists_the_defaults_an_assumption_holds(tmp_path, monkeypatch, capsys):
+    # was: no gpu, sequence, batch or budget deadline listed, though the help promises every
+    # flag's default; a file's [assumptions] moves them, and says so
+    write(tmp_path / "planner.toml", '[assumptions]\naccelerator = "b200"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    d = json.loads(out)["defaults"]
+    assert d["estimate"]["gpu"]["value"] == "b200"
+    assert d["estimate"]["gpu"]["origin"].endswith("planner.toml [assumptions] (assumption "
+                                                   "accelerator)")
+    assert d["estimate"]["seq_len"] == {"value": 8192, "origin": "built-in: assumption seq_len"}
+    assert d["budget"]["deadline"]["value"] == "120d" and "gpu" not in d["budget"]
