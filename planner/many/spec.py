@@ -316,14 +316,33 @@ def _spec(data: dict, base: Path) -> Spec:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
                         f"scenarios; raise the limit with max_scenarios = N at the top of the "
                         f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
+    def same(name: str, v) -> str:
+        """One key for one value however written (16000 and "16K", "90d" and "2160h")."""
+        if name in PARSERS:
+            try:
+                return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
+            except InputError:
+                pass  # check_values names it
+        return json.dumps(v, sort_keys=True, default=str)
+
     for name, values in axes:  # a value twice is a scenario twice
-        seen_values: set = set()
+        seen_values: dict = {}
         for v in values:
-            key = json.dumps(v, sort_keys=True, default=str)
+            key = same(name, v)
             if key in seen_values:
+                first = seen_values[key]
                 raise SpecError(f"[axes] {name}", list(values), "each value once",
-                                f"gives {v!r} twice")
-            seen_values.add(key)
+                                f"gives {v!r} twice" if first == v else
+                                f"gives {v!r} and {first!r}, one value twice")
+            seen_values[key] = v
+    if zipped:  # a row of [zip] twice is a scenario twice too
+        rows: dict = {}
+        for i, row in enumerate(zip(*(v for _, v in zipped))):
+            key = tuple(same(n, v) for (n, _), v in zip(zipped, row))
+            if key in rows:
+                raise SpecError("[zip]", {n: v for (n, _), v in zip(zipped, row)},
+                                "rows that differ", f"row {i + 1} repeats row {rows[key] + 1}")
+            rows[key] = i
     return spec
 
 

@@ -183,3 +183,16 @@ def test_the_manifest_keeps_the_axes_order_that_numbers_the_scenarios(tmp_path):
     assert again.sha256 == load_spec(spec).sha256
     with pytest.raises(SpecError, match="axis_order: .* does not list the axes"):
         load_spec({**recorded, "axis_order": ["gpus"]})
+
+
+def test_one_value_written_two_ways_is_a_value_twice():
+    # was: gpus = [16000, "16K"] and deadline = ["90d", "2160h"] accepted (each scenario
+    # twice), as were repeated [zip] rows; only a literal repeat was refused
+    with pytest.raises(SpecError, match=r"\[axes\] gpus: .* gives '16K' and 16000, one value "
+                                        "twice"):
+        load_spec({"fixed": {"tokens": "1T", "params": "7B"}, "axes": {"gpus": [16000, "16K"]}})
+    with pytest.raises(SpecError, match="gives '2160h' and '90d', one value twice"):
+        load_spec(_spec(axes={"deadline": ["90d", "2160h"]}))
+    with pytest.raises(SpecError, match=r"\[zip\]: .* row 3 repeats row 1"):
+        load_spec({"fixed": {"tokens": "1T", "params": "7B"},
+                   "zip": {"gpus": [64, 128, 64], "layout": ["tp=8", "tp=4", "tp=8"]}})
