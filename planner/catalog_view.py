@@ -4,6 +4,7 @@ JSON records, each figure with its source. No modelling here."""
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from tabulate import tabulate
@@ -151,8 +152,13 @@ def catalog_show(cat, kind: str, key: str) -> str:
                          f"{fig.value:,.2f} [{fig.low:,.2f}-{fig.high:,.2f}]", fig.confidence,
                          fig.source.split("; on-demand: ")[0]))
     title = f"{kind[:-1]} {item.key} ({path})"
+    # the value column wrapped here: tabulate's own wrapping reads "24,875" as a number it
+    # cannot parse (tabulate 0.10)
+    rows = [(k, "\n".join(textwrap.wrap(str(v), 40)) or str(v), c, src)
+            for k, v, c, src in rows]
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
-                                   tablefmt="simple", maxcolwidths=[None, 40, None, 70])
+                                   tablefmt="simple", maxcolwidths=[None, None, None, 70],
+                                   disable_numparse=True)
 
 
 def _record(item) -> dict:
