@@ -74,15 +74,18 @@ def hierarchical_reduce_scatter_s(nbytes, n_inner, n_outer, bw_inner, bw_outer, 
     1/n_inner shard each device's own NIC carries (one ring per rail: NCCL channels, one per
     NIC). Latency: NCCL runs reduce-scatter and all-gather as one flat ring through all n
     ranks (NCCL docs, NCCL_ALGO: Ring for ReduceScatter/AllGather), so each message takes
-    n - 1 steps, each paced by its slowest hop: the inter-domain one once the ring leaves the
-    domain (Thakur et al. 2005, sec. 4: (p-1) alpha per ring collective)."""
+    n - 1 steps (Thakur et al. 2005, sec. 4: (p-1) alpha per ring collective), of which the
+    n_outer - 1 between domains pay the inter-domain latency and the rest the domain's own
+    (NCCL's tuner, src/graph/tuning.cc: (nsteps - nInterSteps) x intraLat + nInterSteps x
+    interLat, nInterSteps = nNodes - 1)."""
     n_inner = np.maximum(np.asarray(n_inner, dtype=float), 1.0)
     n_outer = np.maximum(np.asarray(n_outer, dtype=float), 1.0)
     inner = reduce_scatter_s(nbytes, n_inner, bw_inner, 0.0)
     outer = reduce_scatter_s(nbytes / n_inner, n_outer, bw_outer, 0.0)
     steps = _steps(n_inner * n_outer)
     with np.errstate(invalid="ignore"):
-        latency = messages * steps * np.where(n_outer > 1, alpha_outer, alpha_inner)
+        inter = np.minimum(n_outer - 1.0, steps)  # the ring's steps between domains
+        latency = messages * (inter * alpha_outer + (steps - inter) * alpha_inner)
     return inner + outer + np.where(steps > 0, latency, 0.0)
 
 
