@@ -38,7 +38,7 @@ from ..model.power import energy_mwh
 from ..model.search import LAYOUT_FIELDS
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
-from ..plan.inputs import resolve_workload
+from ..plan.inputs import assumptions_for, resolve_workload
 from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError, fmt_mw
@@ -443,8 +443,11 @@ class FleetSchedule:
 
     def __repr__(self) -> str:
         sol = self.solution
-        head = (f"FleetSchedule({sol.status}, {len(sol.placements)} of "
-                f"{_many(len(self.spec.runs), 'run')} on {_many(len(self.spec.sites), 'site')}")
+        # the fleet's status and every run of its file, those not placed too (a fleet with
+        # one had read "OPTIMAL, 1 of 1 run")
+        head = (f"FleetSchedule({self.status}, {len(sol.placements)} of "
+                f"{_many(len(self.spec.runs) + len(self.unplaced), 'run')} on "
+                f"{_many(len(self.spec.sites), 'site')}")
         if sol.placements:
             late = sol.weighted_lateness_steps * self.spec.step_days
             return head + f", weighted lateness {late:,} days, cost ${_small(sol.cost_usd / 1e6)}M)"
@@ -461,7 +464,10 @@ class FleetSchedule:
         pandas DataFrame."""
         from .. import report
 
-        return report.pandas().DataFrame(self._rows())
+        # every column whether or not a run is placed, as the Parquet file has (an infeasible
+        # fleet had given a frame with none, so df["gpus"] raised KeyError)
+        return report.pandas().DataFrame(self._rows(),
+                                         columns=[name for name, _ in PARQUET_COLUMNS])
 
     def plot(self):
         """The schedule as a matplotlib Figure: runs on their sites over time, each site's
@@ -662,6 +668,8 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     the solver before it is returned. ``progress`` (planner/progress.py) counts the plans of
     the options, then the solver's phases."""
     t_start = time.perf_counter()
+    # a dict of overrides by name, as estimate, budget and sweep take them
+    assumptions = assumptions_for(assumptions, None)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     spec = source if isinstance(source, FleetSpec) else load(source, cat)
     where = Path(source).name if isinstance(source, (str, Path)) else "fleet"
@@ -669,6 +677,9 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         if not getattr(spec, part):
             raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table",
                              "is empty")
+    if isinstance(settings, dict):  # the [solver] table's keys, checked as the file's are
+        settings = load({"start": "2027-01", "end": "2027-02", "sites": [], "runs": [],
+                         "solver": settings}, cat).settings
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
     with Progress(progress, None, "option plans", "plan") as bar:

@@ -249,6 +249,17 @@ def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> di
             **fingerprint(out / name)}
 
 
+def read_head(out, rows: int) -> pa.Table:
+    """The first ``rows`` scenarios of a sweep's output directory (from its first part)."""
+    first = Path(out) / part_name(0)
+    if not first.is_file():
+        return read(out).slice(0, rows)
+    pf = pq.ParquetFile(first)
+    return pa.Table.from_batches([next(pf.iter_batches(batch_size=rows))],
+                                 schema=pf.schema_arrow) if pf.metadata.num_rows else \
+        pf.read()
+
+
 def read(out) -> pa.Table:
     """A sweep's output directory as one pyarrow Table, in scenario order."""
     out = Path(out)

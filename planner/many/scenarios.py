@@ -126,6 +126,9 @@ class Context:
 
 def context(catalog=None, assumptions=None) -> Context:
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    # the assumptions of every row, checked once: a typo is the call's error, as estimate's,
+    # budget's and sweep's (it had been each row's, the table returned)
+    assumptions_for(assumptions, None)
     return Context(cat, assumptions)
 
 

@@ -758,3 +758,19 @@ def test_a_stretch_short_of_power_says_by_how_much():
     assert d["binding"] == "power"
     assert re.search(r"while it holds the devices for \d+ steps its cap is at most 5.0 MW "
                      r"\([\d.]+ MW short\)$", d["reason"]), d["reason"]
+
+
+def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts():
+    # was: repr "OPTIMAL, 1 of 1 run" beside status INFEASIBLE; to_frame() of an infeasible
+    # fleet had no columns; assumptions={...} and settings={...} raised AttributeError
+    spec = {"start": "2027-01", "end": "2027-06", "step": "1w",
+            "sites": [{"name": "s", "power_mw": 50, "deliveries": {"h100-sxm": 1024}}],
+            "runs": [{"name": "a", "params": "1B", "tokens": "100B", "gpus": [64]},
+                     {"name": "big", "params": "2T", "tokens": "40T"}]}
+    s = fleet.schedule(spec, assumptions={"gemm_efficiency": 0.8},
+                       settings={"time_limit_s": 10, "workers": 1})
+    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 1 of 2 runs on 1 site")
+    none = fleet.schedule({**spec, "runs": spec["runs"][1:]})
+    assert none.to_frame().shape == (0, len(fleet.PARQUET_COLUMNS))
+    with pytest.raises(InputError, match="did you mean gemm_efficiency"):
+        fleet.schedule(spec, assumptions={"gemm_eficiency": 0.8})

@@ -196,3 +196,20 @@ def test_one_value_written_two_ways_is_a_value_twice():
     with pytest.raises(SpecError, match=r"\[zip\]: .* row 3 repeats row 1"):
         load_spec({"fixed": {"tokens": "1T", "params": "7B"},
                    "zip": {"gpus": [64, 128, 64], "layout": ["tp=8", "tp=4", "tp=8"]}})
+
+
+def test_a_sweep_result_keeps_its_place_and_shows_its_head(tmp_path, monkeypatch):
+    # was: a relative path (read() failed after a chdir) and a notebook view that read the
+    # whole dataset to show five rows; an assumption typo in estimate_many was each row's error
+    import planner
+
+    monkeypatch.chdir(tmp_path)
+    r = sweeping.sweep({"fixed": {"tokens": "1T"}, "axes": {"params": ["7B", "8B"],
+                                                            "gpus": [64, 128, 256]}}, "out")
+    assert r.path.is_absolute()
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert r.read().num_rows == 6 and "first 5 rows" in r._repr_html_()
+    with pytest.raises(planner.InputError, match="did you mean gemm_efficiency"):
+        planner.estimate_many({"params": ["7B"], "tokens": ["1T"], "gpus": [64]},
+                              assumptions={"gemm_eficiency": 0.8})
