@@ -33,10 +33,13 @@ _LAZY = {"Plan": "plan.estimate", "estimate": "plan.estimate", "catalog_show": "
 
 def __getattr__(name):
     """Load the planning modules on first use, so `import planner` stays light (PEP 562)."""
-    if name == "sweep":  # the module itself, callable: planner.sweep(spec, out)
+    # modules: planner.sweep(spec, out) is callable, and planner.inverse.sensitivity works
+    # before any budget call has imported it
+    if name in ("sweep", "inverse"):
         import importlib
 
-        return importlib.import_module(".many.sweep", __name__)
+        return importlib.import_module(".many.sweep" if name == "sweep" else ".inverse",
+                                       __name__)
     if name in _LAZY:
         import importlib
 

@@ -72,6 +72,10 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
     default_ranges = ranges is None
+    if ranges is not None:  # each (low, high[, why]), low <= high: named, not unpacked blindly
+        if not isinstance(ranges, dict):
+            raise InputError("ranges", ranges, "a dict {assumption: (low, high[, why])}")
+        ranges = {name: _checked_range(f"ranges[{name!r}]", r) for name, r in ranges.items()}
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
     base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
     base_plan = plan if plan is not None else estimate(
@@ -157,6 +161,8 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
             raise InputError("price_range", price_range, '(low, high) in USD per device-hour '
                              'or "catalog"')
         price_range = _catalog_price_range(base_plan, estimate_kwargs, base_asm)
+    elif price_range is not None:
+        price_range = _checked_range("price_range", price_range)[:2]
     if price_range is not None:
         # the price of the plan's accelerator: with several compared, another one at the same
         # price would answer a different question
@@ -181,6 +187,21 @@ def _limits(plan, kwargs: dict) -> dict:
                        else sized.get("budget_usd")),
             "power_cap": (parse_power_cap(given["power_cap"]) / 1e6
                           if given["power_cap"] is not None else sized.get("power_cap_mw"))}
+
+
+def _checked_range(name: str, given) -> tuple:
+    """(low, high, why) of a range given as (low, high) or (low, high, why), numbers with
+    low <= high; else an InputError naming it."""
+    accepted = "(low, high) or (low, high, why), two numbers with low <= high"
+    if not isinstance(given, (tuple, list)) or len(given) not in (2, 3):
+        raise InputError(name, given, accepted)
+    low, high = given[0], given[1]
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+               for x in (low, high)):
+        raise InputError(name, given, accepted, "does not hold two finite numbers")
+    if low > high:
+        raise InputError(name, given, accepted, "has its low above its high")
+    return (low, high, given[2] if len(given) == 3 else "given")
 
 
 def _broken(limits: dict, days, cost_usd, power_mw) -> str | None:

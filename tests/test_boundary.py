@@ -825,3 +825,30 @@ def test_a_team_given_twice_must_agree_and_takes_either_spelling():
     plan = planner.estimate(params="70B", tokens="2T", gpus=1024,
                             assumptions={"team": "frontier_lab"}, alternatives=False)
     assert plan.assumptions["team"]["value"] == "frontier lab"
+
+
+def test_library_calls_name_their_bad_arguments():
+    # was: duplicate columns a bare KeyError, pd.NA "is not an amount of money", sensitivity's
+    # ranges unpacked blindly (ValueError, IndexError, low above high accepted), budget's
+    # trends as a dict an AttributeError, planner.inverse missing before a budget call
+    import pandas as pd
+
+    import planner
+    from planner.errors import InputError
+    from planner.sensitivity import sensitivity
+
+    df = pd.DataFrame([["7B", "1T", 64, 64]], columns=["params", "tokens", "gpus", "gpus"])
+    with pytest.raises(InputError, match="column 'gpus': 'gpus' is given twice"):
+        planner.estimate_many(df)
+    out = planner.estimate_many(pd.DataFrame({
+        "params": ["7B"], "tokens": ["1T"], "gpus": [64],
+        "price_per_gpu_hour": pd.Series([pd.NA], dtype=object)}))
+    assert pd.isna(out.loc[0, "error"]) and out.loc[0, "cost_usd_total"] > 0
+    kw = dict(params="7B", tokens="100B", gpus=64)
+    with pytest.raises(InputError, match=r"ranges\['restart_s'\]: \(60.0,\) is not valid"):
+        sensitivity("cost_usd", ranges={"restart_s": (60.0,)}, **kw)
+    with pytest.raises(InputError, match="price_range: .* has its low above its high"):
+        sensitivity("cost_usd", price_range=(3.0, 1.0), **kw)
+    with pytest.raises(InputError, match="trends: 'nope' is not a trend"):
+        planner.budget(usd="1M", trends={"nope": 1})
+    assert callable(planner.inverse.sensitivity)

@@ -41,6 +41,7 @@ from ..plan.estimate import estimate
 from ..plan.inputs import assumptions_for, resolve_workload
 from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below
 from ..progress import Progress
+from ..schema import check_output_path, check_output_suffix
 from ..units import SECONDS_PER_DAY, InputError, fmt_mw
 from . import check as fleet_check
 from . import model as fleet_model
@@ -496,6 +497,9 @@ class FleetSchedule:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        # checked as the command line's -o is: a .csv had been written as Parquet, a missing
+        # folder raised FileNotFoundError naming the temporary file
+        check_output_path(check_output_suffix(path, "path", (".parquet",)), "path")
         rows = self._rows()
         d = self.to_dict()
         meta = {"status": d["status"], "objective": d["objective"], "binding": d["binding"],

@@ -76,6 +76,8 @@ def _plain(v):
         v = v.tolist()
     if isinstance(v, float) and v != v:
         return None
+    if type(v).__name__ == "NAType":  # pandas' pd.NA in an object column: not given
+        return None
     return v
 
 
@@ -157,6 +159,12 @@ def code_arrow(column, per_row: bool = False) -> Coded:
 
 def columns_of(table) -> tuple[dict[str, Coded], int]:
     """(name -> Coded, rows) of a pyarrow Table, a pandas DataFrame or a dict of sequences."""
+    names = [str(n) for n in getattr(table, "column_names", None) or
+             (list(table.columns) if hasattr(table, "iloc") else [])]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # which of the two would a row take? (it had been a bare KeyError)
+        raise InputError(f"column '{twice[0]}'", twice[0], "each input column once",
+                         "is given twice")
     if isinstance(table, pa.Table):
         return {n: code_arrow(table.column(n), n in PER_ROW)
                 for n in table.column_names}, table.num_rows
