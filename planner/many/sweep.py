@@ -52,6 +52,7 @@ from ..tuning import SWEEP_INFLIGHT_PER_WORKER
 from ..units import parse_int_count
 from .columns import Coded
 from .dataset import (
+    MANIFEST,
     Manifest,
     OutputError,
     locked,
@@ -238,8 +239,17 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     workers = parse_int_count(workers, "--workers")
     ctx = _context(spec)
     check_values(spec, ctx)
-    chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
-                  else spec.chunk_rows)
+    if chunk_rows is not None:
+        chunk_rows = parse_int_count(chunk_rows, "chunk_rows")
+    elif resume and out is not None and (Path(out) / MANIFEST).is_file():
+        # a resume continues in the chunks the sweep began with (its manifest says which),
+        # whatever size a call gives by default (it had been refused: "another chunk size")
+        try:
+            chunk_rows = Manifest.load(Path(out)).chunk_rows
+        except OutputError:
+            chunk_rows = spec.chunk_rows  # a damaged manifest: prepare() names it
+    else:
+        chunk_rows = spec.chunk_rows
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
     with Progress(progress, total, "scenarios", "scenario") as bar:

@@ -213,3 +213,15 @@ def test_a_sweep_result_keeps_its_place_and_shows_its_head(tmp_path, monkeypatch
     with pytest.raises(planner.InputError, match="did you mean gemm_efficiency"):
         planner.estimate_many({"params": ["7B"], "tokens": ["1T"], "gpus": [64]},
                               assumptions={"gemm_eficiency": 0.8})
+
+
+def test_a_resume_continues_in_the_chunks_the_sweep_began_with(tmp_path):
+    # was: refused ("another chunk size (2, now 65536)") unless chunk_rows was given again,
+    # though the manifest records it
+    spec = {"fixed": {"tokens": "1T"}, "axes": {"params": ["7B", "8B"], "gpus": [64, 128]}}
+    first = sweeping.sweep(spec, tmp_path / "out", chunk_rows=2)
+    whole = first.read()
+    (tmp_path / "out" / "part-00001.parquet").unlink()
+    again = sweeping.sweep(spec, tmp_path / "out", resume=True)
+    assert again.written == 1 and again.kept == 1
+    assert again.read().column("training_days").equals(whole.column("training_days"))
