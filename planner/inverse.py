@@ -309,17 +309,15 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                             tuple(inspect.signature(budget).parameters)[:-1])
     if wrong is not None:
         raise wrong
+    known = ("price_performance_oom_per_year", "frontier_cost_growth_per_year")
+    accepted = "a Trends (inverse.trends_for(...)) or a dict of " + ", ".join(known)
     if isinstance(trends, dict):  # by name, as trends_for takes them
-        known = ("price_performance_oom_per_year", "frontier_cost_growth_per_year")
         wrong = [k for k in trends if k not in known]
         if wrong:
-            raise InputError("trends", wrong[0], "a Trends (inverse.trends_for(...)) or a dict "
-                             "of " + ", ".join(known), "is not a trend")
+            raise InputError("trends", wrong[0], accepted, "is not a trend")
         trends = trends_for(**trends)
     elif trends is not None and not isinstance(trends, Trends):
-        raise InputError("trends", type(trends).__name__, "a Trends (inverse.trends_for(...)) "
-                         "or a dict of price_performance_oom_per_year, "
-                         "frontier_cost_growth_per_year")
+        raise InputError("trends", type(trends).__name__, accepted)
     trends = trends or Trends()
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)

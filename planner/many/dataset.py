@@ -255,9 +255,9 @@ def read_head(out, rows: int) -> pa.Table:
     if not first.is_file():
         return read(out).slice(0, rows)
     pf = pq.ParquetFile(first)
-    return pa.Table.from_batches([next(pf.iter_batches(batch_size=rows))],
-                                 schema=pf.schema_arrow) if pf.metadata.num_rows else \
-        pf.read()
+    batch = next(pf.iter_batches(batch_size=rows), None)
+    return (pa.Table.from_batches([batch], schema=pf.schema_arrow) if batch is not None
+            else pf.schema_arrow.empty_table())
 
 
 def read(out) -> pa.Table:
