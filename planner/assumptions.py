@@ -451,10 +451,12 @@ class Assumptions:
     checkpoint_write_gb_per_s: float = _a(2000.0, "Llama 3 Tectonic storage, 2 TB/s sustained "
                                           "(Llama 3 report, arXiv 2407.21783, sec. 3.3.1)", "GB/s",
                                           valid=Number(1e-3, 1e9, note='GB/s'))
-    checkpoint_bytes_per_param: float = _a(16.0, "mixed-precision Adam state: bf16 weights + "
-                                           "fp32 master + 2 fp32 moments, ~16 bytes a parameter "
-                                           "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: 16 "
-                                           "bytes of model states per parameter)",
+    checkpoint_bytes_per_param: float = _a(14.0, "what a checkpoint saves of mixed-precision "
+                                           "Adam: bf16 weights (2) + fp32 master weights and "
+                                           "two moments (12) = 14 bytes a parameter; the "
+                                           "model states' 16 (Rajbhandari et al. 2020, ZeRO, "
+                                           "sec. 3.1) hold 2 bytes of gradients no checkpoint "
+                                           "saves",
                                            "bytes/param",
                                            valid=Number(0, 1e3, note='bytes per parameter'))
     depreciation_years: float = _a(5.0, "GPU/server useful life 5 years (Meta's server life from "
