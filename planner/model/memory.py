@@ -39,17 +39,19 @@ def stage_params(a, tp, pp, ep):
 
     Dense parts (attention, norms, dense FFNs, shared experts, router) split by tensor
     parallelism; routed experts by expert x tensor parallelism (Megatron-Core default expert
-    TP = TP). The stage holds ceil(L/pp) layers, plus the embedding and, untied, the output."""
-    dense_layers, moe_layers = layer_counts(a)
+    TP = TP). The stage holds ceil(L/pp) layers, all of them MoE where the MoE layers fill it
+    (the leading dense layers sit on the first stage), plus the embedding and, untied, the
+    output."""
+    _, moe_layers = layer_counts(a)
     gated = np.asarray(a.ffn_type) == "gated"
     attn = layer_attention_params(a) + norm_params(a.hidden)
     shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
-    dense_total = (a.layers * attn + dense_layers * ffn_params(a.hidden, a.ffn, gated)
-                   + moe_layers * shared)
-    routed_total = moe_layers * a.experts * 3.0 * a.hidden * a.expert_ffn
-    share = np.ceil(a.layers / pp) / a.layers
+    layers = np.ceil(a.layers / pp)
+    moe_s = np.minimum(layers, moe_layers)  # the heaviest stage's MoE layers
+    dense = layers * attn + (layers - moe_s) * ffn_params(a.hidden, a.ffn, gated) + moe_s * shared
+    routed = moe_s * a.experts * 3.0 * a.hidden * a.expert_ffn
     emb = a.vocab * a.hidden * np.where((pp == 1) & ~np.asarray(a.tie_embeddings), 2, 1)
-    return (dense_total * share + emb) / tp, routed_total * share / (tp * ep)
+    return (dense + emb) / tp, routed / (tp * ep)
 
 
 def state_bytes(params, shards, zero, asm: Assumptions):

@@ -9,7 +9,7 @@ Do not edit by hand.
 GROUPING = 'frontier lab / other'
 
 FIT = {
-    "frontier": {"log_centre": 0.32600115924626105, "log_q10": 0.06705597181907082,
+    "frontier": {"log_centre": 0.32600115924626105, "log_q10": 0.06135051219563629,
                "log_q90": 1.2306384419761198, "runs": 11},
     "other": {"log_centre": 0.5320007120949776, "log_q10": 0.3104072599488413,
             "log_q90": 1.001877101029902, "runs": 39},

@@ -189,9 +189,12 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                + gemm_s(tokens, h, 2.0 * a.shared_experts * a.expert_ffn / tp, hw, asm)
                + gemm_s(tokens, a.shared_experts * a.expert_ffn / tp, h, hw, asm)
                + gemm_s(tokens, h, a.experts, hw, asm))
-    dense_l, moe_l = (a.layers - np.where(moe, a.layers - a.dense_layers, 0),
-                      np.where(moe, a.layers - a.dense_layers, 0))
-    ffn_fwd = (dense_l * dense_ffn + moe_l * moe_ffn) / a.layers   # average layer
+    # the heaviest pipeline stage's layers: ceil(L/pp), all of them MoE where the MoE layers
+    # fill it (the leading dense layers sit on the first stage: DeepSeek-V3's 3 of 61), so its
+    # mean layer is its own, not the model's (which had read DeepSeek-V3's pp4 stage 5% light)
+    layers_stage = np.ceil(a.layers / pp)
+    moe_s = np.minimum(layers_stage, np.where(moe, a.layers - a.dense_layers, 0))
+    ffn_fwd = ((layers_stage - moe_s) * dense_ffn + moe_s * moe_ffn) / layers_stage
     gemm_fwd = qkv + proj + ffn_fwd
     # Attention core: causal FlashAttention does half of 4 s^2 h per sequence (Dao 2023), and
     # under a sliding window only its band (twice the keys a query attends: s without one);
@@ -250,7 +253,6 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     a2a_layer = np.where(moe, (dispatch + combine) * np.where(full, 2.0 + f_full, 2.0), 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
-    layers_stage = np.ceil(a.layers / pp)
     logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
         + 3.0 * 4.0 * tokens * a.vocab / tp / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
     # Compute kernels get the SMs that communication kernels do not hold (DeepSeek-V3 report
@@ -262,7 +264,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # Scheduled under another microbatch's compute (DualPipe, DeepSeek-V3 report sec. 3.2.1;
     # Megatron-Core's EP A2A overlap merges the forward and backward of adjacent
     # microbatches), the all-to-all is hidden up to that compute, at overlap_contention.
-    a2a_mb = layers_stage * a2a_layer * moe_l / a.layers
+    a2a_mb = a2a_layer * moe_s
     hidden = np.minimum(asm.ep_comm_overlap * a2a_mb,
                         layers_stage * (layer_fwd + layer_bwd + recompute_layer))
     ep_mb = a2a_mb - hidden + asm.overlap_contention * hidden
