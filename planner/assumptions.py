@@ -20,6 +20,7 @@ from .units import (
     MAX_ENERGY_USD_PER_KWH,
     MAX_PUE,
     MAX_SEQ_LEN,
+    MIN_DEADLINE_S,
     SECONDS_PER_DAY,
 )
 
@@ -68,7 +69,8 @@ class Assumptions:
                               "took 54-100 days (Llama 3 report, arXiv 2407.21783, sec. "
                               "3.3.4: a 54-day window of 405B pre-training; GPT-4: 90-100 "
                               "days, SemiAnalysis estimate, 2023-07-10)", "days",
-                              valid=Number(0, MAX_DEADLINE_DAYS, low_open=True, note='days'))
+                              valid=Number(MIN_DEADLINE_S / SECONDS_PER_DAY, MAX_DEADLINE_DAYS,
+                                           note='days'))
     batch_tolerance: float = _a(0.05, "planner default: the global batch may move by up to 5% "
                                 "so data parallelism divides it (e.g. 2,000 instead of 2,048 "
                                 "sequences on 100,000 GPUs); loss is flat in batch size well "

@@ -86,6 +86,8 @@ _ACCEPT_ENERGY = ("a non-negative price in USD per kWh, with an optional $ (e.g.
 MAX_DEVICES = 10**12
 # A century: no deadline, run or fleet horizon is longer.
 MAX_DURATION_S = 100 * SECONDS_PER_YEAR
+# The shortest deadline: a second (1e-320 s had underflowed the limits' resolution arithmetic).
+MIN_DEADLINE_S = 1.0
 # Ten times world GDP (~$110T in 2024, IMF World Economic Outlook): no budget is larger.
 MAX_MONEY_USD = 1e15
 # 10 TW: three times the world's average electricity generation (29,900 TWh in 2023, ~3.4 TW;

@@ -852,3 +852,18 @@ def test_library_calls_name_their_bad_arguments():
     with pytest.raises(InputError, match="trends: 'nope' is not a trend"):
         planner.budget(usd="1M", trends={"nope": 1})
     assert callable(planner.inverse.sensitivity)
+
+
+def test_a_deadline_shorter_than_a_second_is_refused():
+    # was: an assumption deadline_days of 1e-323 (or --deadline 1e-320s) underflowed the
+    # limits' arithmetic: ValueError (math domain error) from the hostile-input fuzz
+    import planner
+    from planner.errors import InputError
+
+    with pytest.raises(InputError, match="deadline_days: 1e-323 is too small"):
+        planner.estimate(params="70B", tokens="2T", assumptions={"deadline_days": 1e-323})
+    with pytest.raises(InputError, match="--deadline: '1e-320s' is shorter than a second"):
+        planner.estimate(params="70B", tokens="2T", deadline="1e-320s")
+    out = planner.estimate_many({"params": ["70B"], "tokens": ["2T"], "gpus": [64],
+                                 "deadline": [0.5]})
+    assert out.column("error")[0].as_py().startswith("--deadline: 0.5 is shorter than a second")

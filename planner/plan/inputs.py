@@ -51,6 +51,7 @@ from ..units import (
     MAX_SEQ_LEN,
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
+    MIN_DEADLINE_S,
     MIN_SHAPELESS_PARAMS,
     fmt_count,
     parse_count,
@@ -608,8 +609,13 @@ def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:
 # --- the quantities of a plan, each at most its MAX_* (planner/units.py) ----------------------
 
 def parse_deadline(text, name: str = "--deadline") -> float:
-    """A deadline in seconds: '90d' -> 7776000.0 (at most MAX_DURATION_S)."""
-    return parse_duration_s(text, name, maximum=MAX_DURATION_S)
+    """A deadline in seconds: '90d' -> 7776000.0 (at least MIN_DEADLINE_S, at most
+    MAX_DURATION_S: 1e-320s had underflowed the limits' arithmetic)."""
+    seconds = parse_duration_s(text, name, maximum=MAX_DURATION_S)
+    if seconds < MIN_DEADLINE_S:
+        raise InputError(name, text, "a duration of at least one second (e.g. 90d, 2160h)",
+                         "is shorter than a second")
+    return seconds
 
 
 def parse_budget(text, name: str = "--budget") -> float:
@@ -652,6 +658,7 @@ FLAG_PARSERS = {"deadline": parse_deadline, "usd": parse_budget, "budget": parse
 # The largest value of each: the plain numbers many.scenarios.numbers takes without calling
 # the parser must obey it too.
 parse_deadline.maximum = MAX_DURATION_S
+parse_deadline.minimum = MIN_DEADLINE_S
 parse_budget.maximum = MAX_MONEY_USD
 parse_power_cap.maximum = MAX_POWER_W
 parse_tokens.maximum = MAX_TOKENS
