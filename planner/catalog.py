@@ -424,15 +424,19 @@ class Catalog:
                                f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
                                f"a {tier} network: {', '.join(fits)}")
         if net is not None and not net.serves(acc):
-            fits = [n.key for n in self.all("networks") if n.tier == tier and n.serves(acc)]
             raise CatalogError(f"{path}: {name} '{key}' serves "
                                f"{', '.join(net.accelerator_vendors)} accelerators only, not "
                                f"vendor {acc.vendor!r}; accepted: a {tier} network its "
-                               f"devices attach to: " + (", ".join(fits) or (
-                                   f"none yet: a network file whose accelerator_vendors "
-                                   f"names {acc.vendor!r}, or has none (docs/catalog.md)")),
+                               f"devices attach to: {self.fabrics_for(acc, tier)}",
                                f"{path}: {name}")
         return net
+
+    def fabrics_for(self, acc: Accelerator, tier: str = "scale_out") -> str:
+        """The networks of ``tier`` that ``acc``'s devices attach to (Network.serves), as a
+        message lists them; none: what file would give one."""
+        fits = [n.key for n in self.all("networks") if n.tier == tier and n.serves(acc)]
+        return ", ".join(fits) or (f"none yet: a network file whose accelerator_vendors "
+                                   f"names {acc.vendor!r}, or has none (docs/catalog.md)")
 
     def site(self, key: str) -> Site:
         return self.get("sites", key)

@@ -20,6 +20,8 @@ from .units import (
     MAX_SEQ_LEN,
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
+    MAX_YEAR,
+    MIN_YEAR,
 )
 
 # --- the schema of catalog files (planner/schema.py; published in planner/schemas/) ----------
@@ -31,7 +33,7 @@ from .units import (
 # while a wafer-scale system of 23 kW still fits; other bounds ~100-1000x; MAX_* bounds are
 # those of the planner's inputs (planner/units.py).
 CONFIDENCE = ("V", "S", "U", "D")  # verified primary, secondary, unverified, derived
-YEAR = Number(1990, 2100, whole=True, note="a calendar year")
+YEAR = Number(MIN_YEAR, MAX_YEAR, whole=True, note="a calendar year")
 
 
 def _positive(high: float, unit: str, low: float = 0.0) -> Number:

@@ -199,9 +199,13 @@ def parse_int_count(text, name="count", maximum: float | None = None) -> int:
     return int(value)
 
 
+# A calendar year the planner reads (--year, a catalog figure's year): the one declaration.
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
 def parse_year(text, name="--year") -> int:
-    """A calendar year, 1990-2100: 2027 or '2027' (not a count: '2.027K' is no year)."""
-    accepted = "a calendar year YYYY from 1990 to 2100 (e.g. 2027)"
+    """A calendar year, MIN_YEAR-MAX_YEAR: 2027 or '2027' (not a count: '2.027K' is no year)."""
+    accepted = f"a calendar year YYYY from {MIN_YEAR} to {MAX_YEAR} (e.g. 2027)"
     value = text
     if isinstance(text, str) and re.fullmatch(r"\s*\d{4}\s*", text):
         value = int(text)
@@ -209,8 +213,8 @@ def parse_year(text, name="--year") -> int:
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(name, text, accepted, "is not a year")
-    if not 1990 <= value <= 2100:
-        raise InputError(name, text, accepted, "is outside 1990-2100")
+    if not MIN_YEAR <= value <= MAX_YEAR:
+        raise InputError(name, text, accepted, f"is outside {MIN_YEAR}-{MAX_YEAR}")
     return value
 
 

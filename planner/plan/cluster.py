@@ -46,11 +46,8 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
     if out is not None and network and not out.serves(acc):
         # a fabric another vendor's devices alone attach to (TPU DCN, AWS EFA, InfiniBand
         # HCAs in GPU servers): the network file's accelerator_vendors, with its source
-        fits = [n.key for n in cat.all("networks") if n.tier == "scale_out" and n.serves(acc)]
         raise InputError("--network", network, f"a scale-out network {acc.key} attaches to: "
-                         + (", ".join(fits) or f"none yet: a network file whose "
-                            f"accelerator_vendors names {acc.vendor!r}, or has none "
-                            "(docs/catalog.md)"),
+                         + cat.fabrics_for(acc),
                          f"serves {', '.join(out.accelerator_vendors)} accelerators only, "
                          f"not {acc.vendor}'s {acc.key} (--gpu)")
     own = cat.own_network(acc, "scale_out_network") if network is not None else None
