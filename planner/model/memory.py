@@ -111,7 +111,9 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
                     + q * v_w, attn)
     # MoE: the routed experts' first GEMM keeps its input for the weight gradient, as every
     # linear layer does (Korthikanti et al. 2022, Table 2), and that input is the token
-    # permuted to its experts, one copy per selected expert (Megatron-Core token permutation)
+    # permuted to its experts, one copy per selected expert (Megatron-Core token permutation);
+    # whole on every rank of the expert-TP group, which all-gathers the dispatched tokens
+    # (Megatron-Core MoEAlltoAllTokenDispatcher), so it does not divide by tp
     expert_in = np.where(moe, q * a.top_k * h, 0.0)
     fc1_out = np.where(gated, 2, 1) * 2 * ffn_width         # gate+up (fused) or up
     act_out = q * ffn_width                                  # activation output = FC2 input
@@ -123,7 +125,7 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     code = np.asarray(recompute)
     seq_split = sequence_split(tp, asm)
     full_layer = sb * ((norms + ln_out + dropout) / seq_split
-                       + (attn + expert_in + fc1_out + act_out + scores) / tp)
+                       + (attn + fc1_out + act_out + scores) / tp + expert_in)
     # Selective: with materialised scores, recompute the attention core (Korthikanti et al.
     # 2022, sec. 5); with FlashAttention, which already keeps no scores, recompute the norms and
     # the MLP activation instead (Megatron-Core --recompute-modules layernorm, mlp activation).

@@ -247,9 +247,20 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # forward pair again under full recompute. A hierarchical dispatcher sends the tokens in
     # the training's FP8 and combines in BF16 (DeepSeek-V3 report sec. 3.3.3, "Low-Precision
     # Communication"; Megatron-Core MoE README, FP8 training: "50% EP dispatch volume").
+    # Under tensor parallelism the experts split tp ways as well (Megatron-Core's default
+    # expert tensor parallelism = TP): each rank dispatches only its sequence-parallel share
+    # of the tokens (Megatron-Core requires sequence parallelism for MoE with TP; without it
+    # every rank sends the whole microbatch), and the expert-TP group all-gathers the
+    # dispatched tokens before the experts and reduce-scatters their outputs after
+    # (Megatron-Core MoEAlltoAllTokenDispatcher; without sequence parallelism the same volume
+    # as an all-reduce of the outputs).
     hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
-    dispatch, combine = _all_to_all(a, tokens, (np.where(hier, hw.quantized_bytes, 2.0), 2.0),
-                                    ep, tp * cp, hw, hier)
+    element_bytes = (np.where(hier, hw.quantized_bytes, 2.0), 2.0)
+    dispatch, combine = _all_to_all(a, tokens / seq_split, element_bytes, ep, tp * cp, hw,
+                                    hier)
+    routed = a.top_k * tokens * h  # the dispatched elements each expert-TP rank computes on
+    dispatch = dispatch + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
+    combine = combine + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)
     a2a_layer = np.where(moe, (dispatch + combine) * np.where(full, 2.0 + f_full, 2.0), 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------

@@ -99,6 +99,29 @@ def test_all_to_all_time_of_deepseek_v3_by_hand():
     assert 2.5 * t < plain < 4.0 * t
 
 
+def test_expert_tensor_parallel_dispatches_a_share_and_gathers_it_in_the_node():
+    # tp8 (a node), pp16, dp16, ep16: the 16 ranks of an expert-parallel group sit 8 apart, one
+    # per node. Under sequence parallelism each rank dispatches its 1/8 of a microbatch's tokens
+    # (7.5 of 8 copies leave the node on a plain all-to-all), then the expert-TP group of the
+    # node all-gathers the 8 copies of all 4,096 tokens (reduce-scatters the outputs) over
+    # NVLink (Megatron-Core MoEAlltoAllTokenDispatcher, expert TP = TP)
+    hw = _hw("bf16")
+    a = DEFAULT.with_(ep_hierarchical_dispatch=False, ep_comm_overlap=0.0)
+    r = evaluate(DSV3, 4096, 15360 * 4096, hw, 8, 16, 16, 1, 16, 1, 1, 1, 1, a)
+    token = 4096 * 7168 * 2.0                     # one microbatch's tokens x hidden, BF16
+    a2a = 7.5 * token / 8 / hw.scale_out_bytes_per_s + 15 * hw.scale_out_latency_s
+    etp = 7 / 8 * 8 * token / hw.scale_up_bytes_per_s + 7 * hw.scale_up_latency_s
+    # dispatch and combine, forward and backward, 4 MoE layers, 960 microbatches
+    expected = 960 * 4 * 2 * 2 * (a2a + etp)
+    assert float(r["time"]["ep_comm"]) == pytest.approx(expected, rel=1e-9)
+    # without sequence parallelism every rank sends the whole microbatch: 8x the all-to-all
+    r_nosp = evaluate(DSV3, 4096, 15360 * 4096, hw, 8, 16, 16, 1, 16, 1, 1, 1, 1,
+                      a.with_(sequence_parallel=False))
+    a2a_whole = 7.5 * token / hw.scale_out_bytes_per_s + 15 * hw.scale_out_latency_s
+    expected_nosp = 960 * 4 * 2 * 2 * (a2a_whole + etp)
+    assert float(r_nosp["time"]["ep_comm"]) == pytest.approx(expected_nosp, rel=1e-9)
+
+
 def test_fp8_halves_only_a_quantising_dispatch():
     _, fp8 = _ep_comm("fp8", ep_hierarchical_dispatch=True, ep_comm_overlap=0.0)
     _, bf16 = _ep_comm("bf16", ep_hierarchical_dispatch=True, ep_comm_overlap=0.0)
@@ -160,6 +183,17 @@ def test_expert_inputs_and_fp8_linear_inputs_by_hand():
     shared_only, _ = activation_bytes_per_layer(unrouted, 4096, 1, 1, 1, 0, DEFAULT, 2.0)
     routed = 2 * sb * 8 * h + 2 * 2 * sb * 8 * 2048 + 2 * sb * 8 * 2048
     assert float(bf16) - float(shared_only) == pytest.approx(routed)
+
+
+def test_expert_inputs_are_whole_on_every_expert_tensor_parallel_rank():
+    # tp 4 with sequence parallelism: every activation of the layer divides by 4 except the
+    # routed experts' input copies, which the expert-TP group all-gathers (Megatron-Core
+    # MoEAlltoAllTokenDispatcher): 8 copies of each of the 4,096 tokens, whole on each rank
+    sb, h = 4096, 7168
+    tp1, _ = activation_bytes_per_layer(DSV3, 4096, 1, 1, 1, 0, DEFAULT, 2.0)
+    tp4, _ = activation_bytes_per_layer(DSV3, 4096, 1, 4, 1, 0, DEFAULT, 2.0)
+    expert_in = 2 * sb * 8 * h
+    assert float(tp4) == pytest.approx((float(tp1) - expert_in) / 4 + expert_in)
 
 
 # --- DeepSeek-V3 planned before its run -------------------------------------------------------
