@@ -338,18 +338,20 @@ def fit_best(scorer: Scorer, mask: np.ndarray, starts: list[dict]) -> dict:
     return best
 
 
-def leave_one_source_out(scorer: Scorer, starts: list[dict] | None = None
-                         ) -> tuple[np.ndarray, dict]:
-    """Each case predicted with the constants fitted on every other source, each fold's fit
-    started from points that owe nothing to the held-out source (neutral_starts): (tokens/s
-    per device per case, source -> the constants fitted without it)."""
+def leave_one_group_out(scorer: Scorer, by: str = "source", starts: list[dict] | None = None
+                        ) -> tuple[np.ndarray, dict]:
+    """Each case predicted with the constants fitted on every other group of cases, grouped
+    ``by`` their source or their accelerator family ("family": what a plan on hardware no
+    published row measures can expect), each fold's fit started from points that owe nothing
+    to the held-out group (neutral_starts): (tokens/s per device per case, group -> the
+    constants fitted without it)."""
     starts = starts or neutral_starts()
-    sources = np.array([c.source for c in scorer.cases])
-    pred = np.full(len(sources), np.nan)
+    groups = np.array([getattr(c, by) for c in scorer.cases])
+    pred = np.full(len(groups), np.nan)
     fitted = {}
-    for s in sorted(set(sources)):
-        held = sources == s
+    for g in sorted(set(groups)):
+        held = groups == g
         values = fit_best(scorer, ~held, starts)
-        fitted[s] = values
+        fitted[g] = values
         pred[held] = scorer.at(values)[0][held]
     return pred, fitted
