@@ -334,11 +334,11 @@ class Assumptions:
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
                                   valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.11, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is 8.6% on sources its constants never saw "
+                                  "throughput MAPE is 8.9% on sources its constants never saw "
                                   "(leave-one-source-out over 169 public rows, "
                                   "docs/validation.md), and a normal error's sd is 1.25x its "
                                   "mean absolute value: 0.11; on accelerator families they "
-                                  "never saw it is 8.7% (leave-one-family-out), so a family "
+                                  "never saw it is 8.9% (leave-one-family-out), so a family "
                                   "without published rows takes the same range",
                                   valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "

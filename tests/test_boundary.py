@@ -199,7 +199,8 @@ def test_a_sweep_spec_with_a_bad_assumption_is_refused():
 @pytest.mark.parametrize("layout, says", [
     ("tp=3", "tp=3 does not divide the 128 attention heads"),
     ("tp=8,pp=1024", "pp=1024 is more pipeline stages than the 126 layers"),
-    ("cp=16384", "cp=16384 does not divide the sequence of 8192 tokens"),
+    ("cp=16384", "cp=16384 does not split the sequence of 8192 tokens into 2 x 16384 equal"),
+    ("cp=8192", "cp=8192 does not split the sequence of 8192 tokens into 2 x 8192 equal"),
     ("tp=16", "tp=16 does not divide the 8 KV heads (Megatron-Core splits the query groups"),
     ("tp=8,tp=4", "tp is given twice"),
     ("tp=8,pp=16,dp=64,cp=2", "tp*pp*dp*cp = 16,384"),  # == gpus: fine, see below

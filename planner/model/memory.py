@@ -39,19 +39,35 @@ def stage_params(a, tp, pp, ep):
 
     Dense parts (attention, norms, dense FFNs, shared experts, router) split by tensor
     parallelism; routed experts by expert x tensor parallelism (Megatron-Core default expert
-    TP = TP). The stage holds ceil(L/pp) layers, all of them MoE where the MoE layers fill it
-    (the leading dense layers sit on the first stage), plus the embedding and, untied, the
-    output."""
-    _, moe_layers = layer_counts(a)
+    TP = TP). Each stage holds ceil(L/pp) layers in order: the first the leading dense layers
+    (then MoE ones) and the input embedding, the last the output projection (or, tied, its copy
+    of the embedding: Megatron-LM keeps one on each end of the pipeline), the others MoE layers
+    where the MoE layers fill them; the heaviest per device of the first and the last (a middle
+    stage is never heavier than the last). One stage (pp 1) holds it all."""
+    dense_layers, moe_layers = layer_counts(a)
     gated = np.asarray(a.ffn_type) == "gated"
     attn = layer_attention_params(a) + norm_params(a.hidden)
+    ffn = ffn_params(a.hidden, a.ffn, gated)
     shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
+    expert_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
     layers = np.ceil(a.layers / pp)
-    moe_s = np.minimum(layers, moe_layers)  # the heaviest stage's MoE layers
-    dense = layers * attn + (layers - moe_s) * ffn_params(a.hidden, a.ffn, gated) + moe_s * shared
-    routed = moe_s * a.experts * 3.0 * a.hidden * a.expert_ffn
-    emb = a.vocab * a.hidden * np.where((pp == 1) & ~np.asarray(a.tie_embeddings), 2, 1)
-    return (dense + emb) / tp, routed / (tp * ep)
+    emb = a.vocab * a.hidden
+    one = np.asarray(pp) == 1
+    # the first stage: the leading dense layers, MoE layers after them, the input embedding
+    # (and, on one stage, the output projection when untied)
+    first_dense = np.minimum(layers, dense_layers)
+    first_moe = np.minimum(layers - first_dense, moe_layers)
+    first = (layers * attn + first_dense * ffn + first_moe * shared
+             + emb * np.where(one & ~np.asarray(a.tie_embeddings), 2, 1),
+             first_moe * expert_layer)
+    # the last stage: MoE layers where they fill it, the output projection
+    last_moe = np.minimum(layers, moe_layers)
+    last = (layers * attn + (layers - last_moe) * ffn + last_moe * shared + emb,
+            last_moe * expert_layer)
+    per_device = lambda st: st[0] / tp + st[1] / (tp * ep)  # noqa: E731
+    heavier_first = one | (per_device(first) >= per_device(last))
+    return (np.where(heavier_first, first[0], last[0]) / tp,
+            np.where(heavier_first, first[1], last[1]) / (tp * ep))
 
 
 def state_bytes(params, shards, zero, asm: Assumptions):

@@ -5,7 +5,8 @@ widths and stays inside the scale-up domain (unless allowed to cross it); pp is 
 layer count (uneven stages pay through ceil(L/pp) in the step model); the microbatch divides
 the per-replica batch; virtual stages hold at least one layer each and need at least pp
 microbatches (interleaved 1F1B; uneven chunks pay through the largest in the step model); ep
-divides dp and the expert count; cp divides the sequence. Recompute and ZeRO stage are searched too.
+divides dp x cp and the expert count; cp splits the sequence into 2 x cp equal chunks (cp_splits).
+Recompute and ZeRO stage are searched too.
 
 One key (a workload on a cluster of a given size, with the layout parts fixed by the user) or
 thousands (every candidate cluster size of a sizing, every distinct scenario of a sweep) are
@@ -57,6 +58,14 @@ SEARCH_ZERO = (1, 2, 3)
 
 
 @lru_cache(maxsize=4096)
+def cp_splits(seq_len: int, cp: int) -> bool:
+    """Whether context parallelism of ``cp`` ranks splits a sequence evenly: load-balanced
+    causal context parallelism cuts it into 2 x cp chunks, rank i taking chunks i and
+    2cp - 1 - i (Megatron-Core context parallelism: the sequence length must divide by
+    2 x cp)."""
+    return cp == 1 or seq_len % (2 * cp) == 0
+
+
 def _divisors(n: int, limit: int | None = None) -> tuple[int, ...]:
     n = int(n)
     small = [d for d in range(1, int(n ** 0.5) + 1) if n % d == 0]
@@ -92,16 +101,18 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
                     "allow_tp_beyond_domain)")
     if pp is not None and pp > a.layers:
         return f"pp={pp} is more pipeline stages than the {a.layers} layers"
-    if cp is not None and seq_len % cp:
-        return f"cp={cp} does not divide the sequence of {seq_len} tokens"
+    if cp is not None and not cp_splits(seq_len, cp):
+        return (f"cp={cp} does not split the sequence of {seq_len} tokens into 2 x {cp} equal "
+                "chunks (load-balanced causal context parallelism)")
     if ep is not None and ep > 1:
         if not a.experts:
             return f"ep={ep} needs a mixture-of-experts model (this one is dense)"
         if a.experts % ep:
             return f"ep={ep} does not divide the {a.experts} experts"
         dp = fixed.get("dp")
-        if dp is not None and dp % ep:
-            return f"ep={ep} does not divide dp={dp} (experts are sharded across data ranks)"
+        if dp is not None and (dp * (cp or 1)) % ep:
+            return (f"ep={ep} does not divide dp x cp = {dp * (cp or 1)} (experts are sharded "
+                    "across the data and context ranks)")
     vp = fixed.get("virtual_stages")
     if vp is not None and vp > 1 and pp is not None and pp == 1:
         return f"vp={vp} needs a pipeline (pp > 1)"
@@ -176,7 +187,7 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
         tps = [t for t in _divisors(a.heads, scale_up_domain)
                if scale_up_domain % t == 0 and (not split_kv or a.kv_heads % t == 0)
                and not _unsplit_ffn(a, t)]
-    cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if seq_len % c == 0
+    cps = [fixed["cp"]] if "cp" in fixed else [c for c in SEARCH_CP if cp_splits(seq_len, c)
                                                and (c == 1 or seq_len // c >= 1024)]
     mbs = [fixed["microbatch"]] if "microbatch" in fixed else list(SEARCH_MICROBATCH)
     vps = [fixed["virtual_stages"]] if "virtual_stages" in fixed else list(SEARCH_VIRTUAL)
@@ -201,10 +212,14 @@ def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,
                 dp = rest // pp
                 if "dp" in fixed and fixed["dp"] != dp:
                     continue
+                # the expert-parallel group folds the data and context ranks together
+                # (Megatron-Core parallel_state: expert groups are built with cp folded in)
                 eps = ([fixed["ep"]] if "ep" in fixed else
-                       [e for e in _divisors(dp) if a.experts % e == 0] if a.experts else [1])
+                       [e for e in _divisors(dp * cp) if a.experts % e == 0] if a.experts
+                       else [1])
                 for ep in eps:
-                    if dp % ep or (a.experts and a.experts % ep) or (not a.experts and ep != 1):
+                    if (dp * cp) % ep or (a.experts and a.experts % ep) or (not a.experts
+                                                                         and ep != 1):
                         continue
                     combos.append((tp, pp, dp, cp, ep))
     if not combos:

@@ -235,8 +235,22 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # --- communication of one layer ------------------------------------------------------------
     act_bytes = 2.0 * tokens * h
     tp_one = 2.0 * _reduce_scatter(act_bytes, tp, 1, hw)    # AG + RS pair, same volume
-    tp_fwd = 2.0 * tp_one * (1 - asm.tp_comm_overlap)       # 2 AG + 2 RS (Korthikanti, fig. 5)
-    tp_layer = tp_fwd * np.where(full, 2.0 + f_full, 2.0)  # backward repeats; full recompute too
+    passes = np.where(full, 2.0 + f_full, 2.0)             # backward repeats; full recompute too
+    # 2 AG + 2 RS a dense layer (Korthikanti, fig. 5): the attention's pair and the MLP's
+    tp_layer = 2.0 * tp_one * (1 - asm.tp_comm_overlap) * passes
+    # An MoE layer keeps the attention's pair (and the shared experts', a dense MLP) and
+    # replaces the MLP's with the expert-TP group's: under tensor parallelism the experts split
+    # tp ways too (Megatron-Core's default expert tensor parallelism = TP), so the group
+    # all-gathers the dispatched tokens, top_k copies of each, before the experts and
+    # reduce-scatters their outputs after (Megatron-Core MoEAlltoAllTokenDispatcher; without
+    # sequence parallelism the same volume as an all-reduce of the outputs)
+    hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
+    element_bytes = (np.where(hier, hw.quantized_bytes, 2.0), 2.0)
+    routed = a.top_k * tokens * h  # the dispatched elements each expert-TP rank computes on
+    tp_moe_layer = (np.where(a.shared_experts > 0, 2.0, 1.0) * tp_one
+                    * (1 - asm.tp_comm_overlap)
+                    + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
+                    + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)) * passes
     kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
     cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
@@ -247,21 +261,14 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # forward pair again under full recompute. A hierarchical dispatcher sends the tokens in
     # the training's FP8 and combines in BF16 (DeepSeek-V3 report sec. 3.3.3, "Low-Precision
     # Communication"; Megatron-Core MoE README, FP8 training: "50% EP dispatch volume").
-    # Under tensor parallelism the experts split tp ways as well (Megatron-Core's default
-    # expert tensor parallelism = TP): each rank dispatches only its sequence-parallel share
-    # of the tokens (Megatron-Core requires sequence parallelism for MoE with TP; without it
-    # every rank sends the whole microbatch), and the expert-TP group all-gathers the
-    # dispatched tokens before the experts and reduce-scatters their outputs after
-    # (Megatron-Core MoEAlltoAllTokenDispatcher; without sequence parallelism the same volume
-    # as an all-reduce of the outputs).
-    hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
-    element_bytes = (np.where(hier, hw.quantized_bytes, 2.0), 2.0)
-    dispatch, combine = _all_to_all(a, tokens / seq_split, element_bytes, ep, tp * cp, hw,
-                                    hier)
-    routed = a.top_k * tokens * h  # the dispatched elements each expert-TP rank computes on
-    dispatch = dispatch + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
-    combine = combine + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)
-    a2a_layer = np.where(moe, (dispatch + combine) * np.where(full, 2.0 + f_full, 2.0), 0.0)
+    # Under tensor parallelism each rank dispatches only its sequence-parallel share of the
+    # tokens (Megatron-Core requires sequence parallelism for MoE with TP; without it every
+    # rank sends the whole microbatch); the expert-TP group's gather is tensor-parallel traffic
+    # (tp_moe_layer).
+    # The expert-parallel group's ranks sit tp apart: Megatron-Core builds the expert groups
+    # with the context ranks folded into the data ranks (parallel_state), so ep spans dp x cp.
+    dispatch, combine = _all_to_all(a, tokens / seq_split, element_bytes, ep, tp, hw, hier)
+    a2a_layer = np.where(moe, (dispatch + combine) * passes, 0.0)
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
     logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
@@ -270,7 +277,7 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # sec. 3.2.1: 20 of 132 SMs for the all-to-all), so they run proportionally slower.
     compute_mb = (layers_stage * (layer_fwd + layer_bwd + recompute_layer) + logits) \
         / (1.0 - asm.comm_sm_fraction)
-    tp_mb = layers_stage * tp_layer
+    tp_mb = (layers_stage - moe_s) * tp_layer + moe_s * np.where(moe, tp_moe_layer, tp_layer)
     cp_mb = layers_stage * cp_layer
     # Scheduled under another microbatch's compute (DualPipe, DeepSeek-V3 report sec. 3.2.1;
     # Megatron-Core's EP A2A overlap merges the forward and backward of adjacent
@@ -286,16 +293,24 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     zero = np.asarray(zero)
     shards = dp * cp
     dp_links = _group_links(shards, tp, hw)
-    dense_sync = (_reduce_scatter(dense_p * asm.grad_reduce_bytes, shards, tp, hw, links=dp_links)
-                  + _reduce_scatter(dense_p * asm.weight_bytes, shards, tp, hw, links=dp_links))
+    # the routed experts' weights are replicated, and sharded, over their expert-data-parallel
+    # group only: shards/ep ranks tp x ep apart, so their traffic leaves the scale-up domain
+    # sooner than the dense weights' (Megatron-Core parallel_state's expert-data-parallel
+    # groups; DeepSpeed-MoE, Rajbhandari et al. 2022: expert gradients reduced over that group)
     expert_shards = np.maximum(shards / ep, 1.0)
     ep_links = _group_links(expert_shards, tp * ep, hw)
-    expert_sync = (_reduce_scatter(expert_p * asm.grad_reduce_bytes, expert_shards, tp * ep, hw,
-                                   links=ep_links)
-                   + _reduce_scatter(expert_p * asm.weight_bytes, expert_shards, tp * ep, hw,
-                                     links=ep_links))
+
+    has_experts = np.asarray(expert_p) > 0  # a dense model runs no expert collective
+
+    def sync(nbytes):
+        """One reduce-scatter (or all-gather) of ``nbytes`` a parameter: the dense
+        weights' over the data-parallel group, the experts' over theirs."""
+        return (_reduce_scatter(dense_p * nbytes, shards, tp, hw, links=dp_links)
+                + np.where(has_experts, _reduce_scatter(expert_p * nbytes, expert_shards,
+                                                        tp * ep, hw, links=ep_links), 0.0))
+
     window = asm.dp_comm_overlap * layers_stage * (layer_bwd + layer_fwd)
-    dp_total = dense_sync + expert_sync
+    dp_total = sync(asm.grad_reduce_bytes) + sync(asm.weight_bytes)
     dp_step = (np.maximum(dp_total - window, 0.0)
                + asm.overlap_contention * np.minimum(dp_total, window))
     # ZeRO-3: gather each layer's weights for forward and again for backward, reduce-scatter
@@ -303,17 +318,28 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # 2023, PyTorch FSDP, sec. 3.3); each layer's gathers are separate collectives
     # (zero3_messages_per_layer), each paying a flat ring's latency. Hybrid sharding gathers
     # inside its shard group and all-reduces the sharded gradients across the groups once a
-    # step, under the last backward (Zhao et al. 2023, sec. 3.2.2).
+    # step, under the last backward (Zhao et al. 2023, sec. 3.2.2). The experts' weights
+    # shard over their share of the group, ep x further apart.
     group = zero3_shards(shards, asm)
     messages = layers_stage * asm.zero3_messages_per_layer
+    expert_group = np.maximum(group / ep, 1.0)
     z3_links = _group_links(group, tp, hw)
-    z3 = (2.0 * _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, group, tp, hw,
-                                messages, z3_links)
-          + _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, group, tp, hw,
-                            messages, z3_links))
+    z3_expert_links = _group_links(expert_group, tp * ep, hw)
+
+    def z3_sync(nbytes):
+        return (_reduce_scatter(dense_p * nbytes, group, tp, hw, messages, z3_links)
+                + np.where(has_experts, _reduce_scatter(expert_p * nbytes, expert_group,
+                                                        tp * ep, hw, messages,
+                                                        z3_expert_links), 0.0))
+
+    z3 = 2.0 * z3_sync(asm.weight_bytes) + z3_sync(asm.grad_reduce_bytes)
     replicas = np.maximum(shards / group, 1.0)
-    hsdp = np.where(replicas > 1, _all_reduce((dense_p + expert_p) * asm.grad_reduce_bytes
-                                              / group, replicas, tp * group, hw), 0.0)
+    hsdp = np.where(replicas > 1,
+                    _all_reduce(dense_p * asm.grad_reduce_bytes / group, replicas, tp * group,
+                                hw)
+                    + np.where(has_experts,
+                               _all_reduce(expert_p * asm.grad_reduce_bytes / expert_group,
+                                           replicas, tp * ep * expert_group, hw), 0.0), 0.0)
     z3_exposed = (m * (np.maximum(z3 - compute_mb, 0.0)
                        + asm.overlap_contention * np.minimum(z3, compute_mb))
                   + np.maximum(hsdp - window, 0.0) + asm.overlap_contention
@@ -321,12 +347,10 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # ZeRO-2 keeps only a shard of the gradients, so with gradient accumulation it must
     # reduce-scatter after every microbatch (Rajbhandari et al. 2020, sec. 5.2), then gather
     # the updated weights once.
-    z2 = _reduce_scatter((dense_p + expert_p) * asm.grad_reduce_bytes, shards, tp, hw,
-                         links=dp_links)
+    z2 = sync(asm.grad_reduce_bytes)
     z2_exposed = (m * (np.maximum(z2 - layers_stage * layer_bwd, 0.0)
                        + asm.overlap_contention * np.minimum(z2, layers_stage * layer_bwd))
-                  + _reduce_scatter((dense_p + expert_p) * asm.weight_bytes, shards, tp, hw,
-                                    links=dp_links))
+                  + sync(asm.weight_bytes))
     dp_comm = np.select([zero >= 3, zero == 2], [z3_exposed, z2_exposed], dp_step) * (shards > 1)
 
     # --- pipeline ----------------------------------------------------------------------------

@@ -102,24 +102,46 @@ def test_all_to_all_time_of_deepseek_v3_by_hand():
 def test_expert_tensor_parallel_dispatches_a_share_and_gathers_it_in_the_node():
     # tp8 (a node), pp16, dp16, ep16: the 16 ranks of an expert-parallel group sit 8 apart, one
     # per node. Under sequence parallelism each rank dispatches its 1/8 of a microbatch's tokens
-    # (7.5 of 8 copies leave the node on a plain all-to-all), then the expert-TP group of the
+    # (7.5 of 8 copies leave the node on a plain all-to-all), and the expert-TP group of the
     # node all-gathers the 8 copies of all 4,096 tokens (reduce-scatters the outputs) over
-    # NVLink (Megatron-Core MoEAlltoAllTokenDispatcher, expert TP = TP)
+    # NVLink (Megatron-Core MoEAlltoAllTokenDispatcher, expert TP = TP) in place of the dense
+    # MLP's pair; the attention's pair and the shared expert's stay
     hw = _hw("bf16")
-    a = DEFAULT.with_(ep_hierarchical_dispatch=False, ep_comm_overlap=0.0)
+    a = DEFAULT.with_(ep_hierarchical_dispatch=False, ep_comm_overlap=0.0, tp_comm_overlap=0.0)
     r = evaluate(DSV3, 4096, 15360 * 4096, hw, 8, 16, 16, 1, 16, 1, 1, 1, 1, a)
     token = 4096 * 7168 * 2.0                     # one microbatch's tokens x hidden, BF16
     a2a = 7.5 * token / 8 / hw.scale_out_bytes_per_s + 15 * hw.scale_out_latency_s
-    etp = 7 / 8 * 8 * token / hw.scale_up_bytes_per_s + 7 * hw.scale_up_latency_s
-    # dispatch and combine, forward and backward, 4 MoE layers, 960 microbatches
-    expected = 960 * 4 * 2 * 2 * (a2a + etp)
-    assert float(r["time"]["ep_comm"]) == pytest.approx(expected, rel=1e-9)
-    # without sequence parallelism every rank sends the whole microbatch: 8x the all-to-all
+    nvl = 7 / 8 / hw.scale_up_bytes_per_s         # a ring collective's share over NVLink
+    lat = 7 * hw.scale_up_latency_s
+    etp = nvl * 8 * token + lat                   # gather (or scatter) of the 8 copies
+    pair = 2 * (nvl * token + lat)                # a dense AG + RS pair of the microbatch
+    # dispatch and combine (gather and scatter), forward and backward, on 4 MoE layers, 960
+    # microbatches
+    assert float(r["time"]["ep_comm"]) == pytest.approx(960 * 4 * 2 * 2 * a2a, rel=1e-9)
+    assert float(r["time"]["tp_comm"]) == pytest.approx(960 * 4 * 2 * (2 * pair + 2 * etp),
+                                                        rel=1e-9)
+    # without sequence parallelism every rank sends the whole microbatch
     r_nosp = evaluate(DSV3, 4096, 15360 * 4096, hw, 8, 16, 16, 1, 16, 1, 1, 1, 1,
                       a.with_(sequence_parallel=False))
     a2a_whole = 7.5 * token / hw.scale_out_bytes_per_s + 15 * hw.scale_out_latency_s
-    expected_nosp = 960 * 4 * 2 * 2 * (a2a_whole + etp)
-    assert float(r_nosp["time"]["ep_comm"]) == pytest.approx(expected_nosp, rel=1e-9)
+    assert float(r_nosp["time"]["ep_comm"]) == pytest.approx(960 * 4 * 2 * 2 * a2a_whole,
+                                                             rel=1e-9)
+
+
+def test_experts_sync_over_their_own_data_parallel_group():
+    # DeepSeek-V3 at tp1 pp16 dp128 ep64, ZeRO-2: each microbatch reduce-scatters the dense
+    # gradients over the 128 data-parallel ranks (16 nodes of 8) but the experts' over their
+    # 2 expert-data-parallel ranks, 64 apart: across nodes, not shared 8 ways over NVLink
+    hw = _hw("bf16")
+    a = DEFAULT.with_(ep_comm_overlap=0.0)
+    z2 = evaluate(DSV3, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 1, 2, a)
+    z1 = evaluate(DSV3, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 1, 1, a)
+    # the experts' 2-rank reduce-scatter: half the stage's expert gradients over IB
+    from planner.model.memory import stage_params
+    _, expert_p = stage_params(DSV3, 1, 16, 64)
+    per_mb = float(expert_p) * 2.0 / 2 / hw.scale_out_bytes_per_s
+    assert float(z2["time"]["dp_comm"]) > 120 * per_mb * (1 - DEFAULT.overlap_contention)
+    assert float(z2["time"]["dp_comm"]) > float(z1["time"]["dp_comm"])
 
 
 def test_fp8_halves_only_a_quantising_dispatch():
@@ -258,13 +280,40 @@ def test_routing_groups_are_checked_where_they_are_given():
 
 
 def test_the_heaviest_stage_holds_moe_layers_alone_when_the_dense_ones_lead():
-    # DeepSeek-V3: 61 layers, the first 3 dense; on pp4 a stage holds 16 layers, the heaviest
-    # all MoE (it had been charged the model's mean, 16 x 58/61 MoE layers: 5% light)
+    # DeepSeek-V3: 61 layers, the first 3 dense; on pp4 a stage holds 16 layers. The step's
+    # slowest stage is all MoE (it had been charged the model's mean, 16 x 58/61 MoE layers: 5%
+    # light); at ep64 the stage with the most parameters a device holds is the first (3 dense
+    # FFNs outweigh 3 MoE layers' shared experts and routed shares), 13 MoE layers
     from planner.model.memory import stage_params
 
     a = planner.catalog().workload("deepseek-v3").architecture
     per_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
     _, routed = stage_params(a, 1, 4, 64)
-    assert routed == pytest.approx(16 * per_layer / 64)
+    assert routed == pytest.approx(13 * per_layer / 64)
+    _, routed_ep8 = stage_params(a, 1, 4, 8)  # at ep8 the routed experts weigh more: the last
+    assert routed_ep8 == pytest.approx(16 * per_layer / 8)
     _, whole = stage_params(a, 1, 1, 64)  # no pipeline: every MoE layer, as before
     assert whole == pytest.approx(58 * per_layer / 64)
+
+
+def test_the_first_stage_is_the_heaviest_when_its_dense_layers_and_embedding_outweigh():
+    # DeepSeek-V3 at its published pp16 ep64: a stage holds 4 layers. The first holds the 3
+    # dense layers, 1 MoE layer and the embedding; the last 4 MoE layers and the output
+    # projection. Per device (tp1): MLA attention ~187M a layer, a dense FFN 3 x 7168 x 18432,
+    # an MoE layer's shared expert and router 3 x 7168 x 2048 + 7168 x 256, its 256 routed
+    # experts over 64 ranks, the 129,280 x 7168 embedding
+    from planner.model.memory import stage_params
+    from planner.model.architecture import layer_attention_params, norm_params
+
+    a = planner.catalog().workload("deepseek-v3").architecture
+    attn = float(layer_attention_params(a) + norm_params(a.hidden))
+    dense_ffn = 3 * 7168 * 18432
+    shared = 3 * 7168 * 2048 + 7168 * 256
+    routed = 256 * 3 * 7168 * 2048 / 64
+    emb = 129280 * 7168
+    first = 4 * attn + 3 * dense_ffn + shared + emb
+    dense, experts = stage_params(a, 1, 16, 64)
+    assert float(dense) == pytest.approx(first) and float(experts) == pytest.approx(routed)
+    assert float(dense + experts) == pytest.approx(3.086e9, rel=1e-3)
+    last = 4 * (attn + shared + routed) + emb
+    assert float(dense + experts) > last  # 20% above the all-MoE stage it had been charged

@@ -83,13 +83,13 @@ def _reference(a, devices, seq_len, seqs, domain):
                 a.experts and a.expert_ffn % tp):
             continue  # ... and the FFN widths (column-parallel outputs)
         for cp in SEARCH_CP:
-            if seq_len % cp or seq_len // cp < 1024 or devices % (tp * cp):
-                continue
+            if (cp > 1 and seq_len % (2 * cp)) or seq_len // cp < 1024 or devices % (tp * cp):
+                continue  # load-balanced causal CP cuts the sequence in 2 x cp chunks
             for pp in _divisors(devices // (tp * cp)):
                 if pp > a.layers:
                     continue
                 dp = devices // (tp * cp * pp)
-                for ep in _divisors(dp):
+                for ep in _divisors(dp * cp):  # experts shard over data x context ranks
                     if (a.experts and a.experts % ep) or (not a.experts and ep != 1):
                         continue
                     for mb in SEARCH_MICROBATCH:
@@ -128,7 +128,7 @@ def test_enumerated_layouts_are_exactly_the_valid_ones(a, devices, seq_len, seqs
     assert np.all(lay["tp"] * lay["pp"] * lay["dp"] * lay["cp"] == devices)
     assert np.all((a.heads % lay["tp"] == 0) & (domain % lay["tp"] == 0))
     assert np.all(lay["pp"] <= a.layers)
-    assert np.all(lay["dp"] % lay["ep"] == 0)
+    assert np.all((lay["dp"] * lay["cp"]) % lay["ep"] == 0)
     assert np.all(lay["ep"] == 1) if not a.experts else np.all(a.experts % lay["ep"] == 0)
     m = lay["batch_seqs"] // (lay["dp"] * lay["microbatch"])
     assert np.all(m * lay["dp"] * lay["microbatch"] == seqs)
@@ -152,13 +152,16 @@ def test_tp_beyond_the_domain_only_when_allowed():
     assert sorted(set(kept["tp"].tolist())) == [1, 2, 3, 4, 6, 12]
 
 
-def test_moe_expert_parallelism_divides_dp_and_the_experts():
+def test_moe_expert_parallelism_divides_dp_x_cp_and_the_experts():
     lay = enumerate_layouts(MOE, 64, 2048, 256 * 2048, 8)
     assert set(lay["ep"].tolist()) == {1, 2, 4, 8}  # divisors of 8 experts that fit some dp
-    assert np.all(lay["dp"] % lay["ep"] == 0) and np.all(8 % lay["ep"] == 0)
+    assert np.all((lay["dp"] * lay["cp"]) % lay["ep"] == 0) and np.all(8 % lay["ep"] == 0)
     # with dp = 2 only ep 1 and 2 remain
     two = enumerate_layouts(MOE, 16, 2048, 256 * 2048, 8, fixed={"tp": 8, "pp": 1, "cp": 1})
     assert set(two["dp"].tolist()) == {2} and set(two["ep"].tolist()) == {1, 2}
+    # the context ranks fold into the expert groups (Megatron-Core): dp 2 x cp 2 takes ep 4
+    four = enumerate_layouts(MOE, 32, 8192, 256 * 8192, 8, fixed={"tp": 8, "pp": 1, "cp": 2})
+    assert set(four["dp"].tolist()) == {2} and set(four["ep"].tolist()) == {1, 2, 4}
 
 
 def test_interleaving_needs_at_least_a_microbatch_per_stage():
