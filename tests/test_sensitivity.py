@@ -153,7 +153,7 @@ def test_the_quote_of_docs_uncertainty_is_the_commands_output():
              "training_days")
     shown = [line.split() for line in r.output.splitlines()]
     assert len(quoted) == 4 and all(row in shown for row in quoted)
-    assert "sensitivity of training_days (plan: 115.3 d, on its cluster;" in r.output
+    assert "sensitivity of training_days (plan: 115.4 d, on its cluster;" in r.output
     # and the 1T run's 30-minute restart, +57% to the days on 38,400 devices
     rows = {row["assumption"]: row for row in sensitivity(
         "training_days", fixed_cluster=True, params="1T", tokens="15T")}

@@ -302,8 +302,8 @@ def test_the_first_stage_is_the_heaviest_when_its_dense_layers_and_embedding_out
     # projection. Per device (tp1): MLA attention ~187M a layer, a dense FFN 3 x 7168 x 18432,
     # an MoE layer's shared expert and router 3 x 7168 x 2048 + 7168 x 256, its 256 routed
     # experts over 64 ranks, the 129,280 x 7168 embedding
-    from planner.model.memory import stage_params
     from planner.model.architecture import layer_attention_params, norm_params
+    from planner.model.memory import stage_params
 
     a = planner.catalog().workload("deepseek-v3").architecture
     attn = float(layer_attention_params(a) + norm_params(a.hidden))
