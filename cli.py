@@ -432,7 +432,12 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
             seq_len=seq_len, global_batch=global_batch, precision=precision,
             framework=framework, team=team, assumptions=assumptions, **shape)
         plan = planner.estimate(**inputs, uncertainty=uncertainty, seed=seed,
-                                curve=bool(plot_path), progress=False if quiet else None)
+                                progress=False if quiet else None)
+        # the chart's curve comes from a sizing of its own that tries every quarter-octave
+        # size: an output flag never changes the plan or its alternatives
+        curve = (planner.estimate(**inputs, curve=True, alternatives=False,
+                                  progress=False).to_dict().get("sizing")
+                 if plot_path else None)
         tornado = None
         if sensitivity:
             from planner.sensitivity import sensitivity_answer
@@ -448,7 +453,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
         from planner import charts
 
         try:
-            charts.sizing_chart(d, plot_path)
+            charts.sizing_chart({**d, "sizing": curve}, plot_path)
         except charts.ChartError as exc:
             _fail(f"--plot: {exc}")
         click.echo(f"plot: {plot_path}", err=True)  # stderr: stdout stays clean JSON/CSV

@@ -22,6 +22,7 @@ from .units import (
     MAX_SEQ_LEN,
     MIN_DEADLINE_S,
     SECONDS_PER_DAY,
+    parse_count,
 )
 
 # Valid ranges the fields below share: a fraction that may not be zero (an efficiency), a
@@ -608,7 +609,15 @@ def parse_overrides(items, name: str = "--assume") -> dict:
             try:
                 value = float(text)
             except ValueError:
-                raise InputError(f"{name} {key}", text, f"{key}=N with N "
-                                 + valid.accepted(), "is not a number") from None
+                value = None
+                if valid.whole or (valid.note or "").startswith("tokens"):
+                    # a count takes the count flags' suffixes: 16M, 8K, 1.5B
+                    try:
+                        value = parse_count(text, f"{name} {key}")
+                    except InputError:
+                        pass
+                if value is None:
+                    raise InputError(f"{name} {key}", text, f"{key}=N with N "
+                                     + valid.accepted(), "is not a number") from None
         out[key] = check_assumption(key, value, name)
     return out

@@ -9,7 +9,7 @@ import datetime
 from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from .frameworks import FRAMEWORKS
 from .schema import Anything, Boolean, Key, List, Number, Table, Text
-from .specs import FFN_TYPES, PRECISIONS, REFERENCE_CONFIDENCE, TEAMS
+from .specs import FFN_TYPES, MAX_SHAPE, PRECISIONS, REFERENCE_CONFIDENCE, TEAMS
 from .units import (
     MAX_BATCH_TOKENS,
     MAX_DEVICES,
@@ -187,8 +187,8 @@ SITE = Table({
 
 # Widths and counts of a shape: 2^24 is ~1,000x any published model's (hidden 18,432 in
 # PaLM); the parameter count of the whole shape is bounded too (plan/inputs.py).
-DIM = Number(1, 2**24, whole=True)
-DIM0 = Number(0, 2**24, whole=True)
+DIM = Number(1, MAX_SHAPE, whole=True)
+DIM0 = Number(0, MAX_SHAPE, whole=True)
 ARCHITECTURE = Table({
     "source": Key(Text(nonempty=True), required=True), "as_of": Key(AS_OF, required=True),
     "note": Key(TEXT),

@@ -102,6 +102,8 @@ class Number:
             return "is not a number"
         if isinstance(value, float) and math.isnan(value):
             return None if self.unknown else "is not a number (nan)"
+        if isinstance(value, int) and value.bit_length() > 1023:  # beyond any float
+            return "is too large" if value > 0 else "is negative"
         if not math.isfinite(value):
             return "is not finite"
         if self.whole and not float(value).is_integer():

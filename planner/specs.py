@@ -22,6 +22,10 @@ PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 # Recomputation": "partial Transformer layer recomputation")
 RECOMPUTE = ("none", "selective", "full", "full:0.25", "full:0.5", "full:0.75")
 FFN_TYPES = ("gated", "plain")
+# The widest dimension of a shape (layers, width, heads, vocabulary, experts): the bound of
+# the shape flags, config.json keys and catalog files alike (a check before parameters are
+# counted; the whole shape is held to MAX_PARAMS)
+MAX_SHAPE = 2**24
 # The shape fields a model known by its parameter count may give beside it: a mixture of
 # experts by the MoE shape rule (model/architecture.py shape_for_params, docs/shape.md).
 MOE_RULE_FIELDS = ("experts", "top_k", "shared_experts")
@@ -377,6 +381,10 @@ def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
                     f"the experts each token is routed to, 1 to {a.experts}")
         if a.expert_ffn < 1:
             return "expert_ffn", "is missing", "the FFN width of one expert (>= 1)"
+        if a.ffn_type != "gated":  # each expert is counted, and timed, as three matrices
+            return ("ffn_type", "does not go with experts",
+                    "gated with experts: the planner counts and times each expert as a gated "
+                    "(SwiGLU) FFN of three matrices, as Mixtral, DeepSeek and Qwen's are")
         if a.dense_layers >= a.layers:
             return ("dense_layers", f"leaves none of the {a.layers} layers to the experts",
                     f"fewer dense layers than layers ({a.layers})")

@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -254,7 +255,7 @@ def _shape(**flags):
     (dict(kv_heads=64, ffn=11008), "--kv-heads: 64 does not divide the 32 heads"),
     (dict(kv_heads=5, ffn=11008), "--kv-heads: 5 does not divide the 32 heads"),
     (dict(experts=8, top_k=16, expert_ffn=2048), "--top-k: 16 is not between 1 and the 8"),
-    (dict(experts=8, expert_ffn=2048), "--top-k: 0 is missing"),
+    (dict(experts=8, expert_ffn=2048), "--top-k: is missing"),
     (dict(ffn=11008, top_k=2), "--top-k: 2 is given without experts"),
 ], ids=["dense-layers", "hidden", "kv-above", "kv-divisor", "top-k", "no-top-k", "no-experts"])
 def test_impossible_shapes_are_refused(flags, says):
@@ -868,3 +869,103 @@ def test_a_deadline_shorter_than_a_second_is_refused():
     out = planner.estimate_many({"params": ["70B"], "tokens": ["2T"], "gpus": [64],
                                  "deadline": [0.5]})
     assert out.column("error")[0].as_py().startswith("--deadline: 0.5 is shorter than a second")
+
+
+# --- a user's audit, 2026-11-30: shapes and limits that had slipped through ------------------
+
+@pytest.mark.parametrize("args, says", [
+    # experts are counted and timed as gated FFNs: a plain one is refused, not miscounted
+    (("--layers", "32", "--hidden", "4096", "--heads", "32", "--kv-heads", "8", "--vocab",
+      "32000", "--experts", "8", "--top-k", "2", "--expert-ffn", "14336", "--ffn-type",
+      "plain"), ["--ffn-type", "does not go with experts"]),
+    (("--workload", "mixtral-8x7b", "--ffn-type", "plain"), ["--ffn-type", "with experts"]),
+    # an override the shape never reads is refused, not shown as applied
+    (("--workload", "mixtral-8x7b", "--ffn", "20000"),
+     ["--ffn: 20000 changes nothing in workload mixtral-8x7b", "--expert-ffn"]),
+    (("--workload", "deepseek-v3", "--kv-heads", "1"),
+     ["--kv-heads: 1 changes nothing", "Latent Attention"]),
+    # the missing flag is the one named
+    (("--workload", "llama3.1-8b", "--experts", "8"), ["--top-k: is missing"]),
+    (("--workload", "llama3.1-8b", "--experts", "8", "--top-k", "2"),
+     ["--expert-ffn: is missing"]),
+    # a budget of nothing, like every other limit of zero
+    (("--params", "1T", "--budget", "0"), ["--budget: '0' must be greater than zero"]),
+])
+def test_audited_shapes_and_limits_are_refused(args, says):
+    refused("estimate", "--tokens", "1T", "--gpus", "64", *args, says=says)
+
+
+def test_budget_command_refuses_a_budget_of_nothing():
+    refused("budget", "--usd", "0", says="--usd: '0' must be greater than zero")
+
+
+def test_shape_flags_infer_a_gated_ffn_under_grouped_kv_heads_and_experts():
+    # Llama 3.2 1B's shape: ffn = 4 x hidden, but 8 KV heads of 32: a gated FFN, as its
+    # config.json says (FLOPs per token 9.03e9, not the plain FFN's 7.41e9); a MoE shape
+    # without --ffn is gated too
+    llama = planner.estimate(layers=16, hidden=2048, heads=32, kv_heads=8, ffn=8192,
+                             vocab=128256, tokens="1T", gpus=64)
+    assert llama.workload["ffn_type"] == "gated"
+    gpt = planner.estimate(layers=24, hidden=2048, heads=16, ffn=8192, vocab=50257,
+                           tokens="1T", gpus=64)
+    assert gpt.workload["ffn_type"] == "plain"  # GPT-3 XL: 4 x hidden, as many KV heads
+    moe = planner.estimate(layers=32, hidden=4096, heads=32, kv_heads=8, vocab=32000,
+                           experts=8, top_k=2, expert_ffn=14336, tokens="1T", gpus=64)
+    assert moe.workload["ffn_type"] == "gated"
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"model_type": "llama", "num_hidden_layers": ' + "1" + "0" * 400 + "}",
+     "a whole number from 1 to 16,777,216"),
+    ('{"model_type": "llama", "num_hidden_layers": 1e12, "hidden_size": 4096}',
+     "num_hidden_layers = 1000000000000.0; a whole number from 1 to 16,777,216"),
+    ("[" * 100000 + "]" * 100000, "nested too deep"),
+])
+def test_config_json_out_of_reach_is_bad_input(tmp_path, text, says):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    refused("estimate", "--workload", str(path), "--tokens", "1T", "--gpus", "8", says=says)
+
+
+def test_catalog_integer_beyond_any_float_is_bad_input(tmp_path):
+    src = (Path(planner.__file__).parent.parent / "workloads" / "llama3.1-8b.toml").read_text()
+    text = re.sub(r"(?m)^layers = \d+", "layers = 1" + "0" * 400, src)
+    path = tmp_path / "huge.toml"
+    path.write_text(text)
+    refused("estimate", "--workload", str(path), "--tokens", "1T", "--gpus", "8",
+            says=["layers", "is too large"])
+
+
+def test_a_sequence_length_given_twice_must_agree():
+    refused("estimate", "--params", "70B", "--tokens", "1T", "--gpus", "1024", "--seq-len",
+            "8192", "--assume", "seq_len=4096",
+            says="--seq-len: '8192' conflicts with --assume seq_len=4096")
+    # the same figure twice is one answer, reported as given
+    plan = planner.estimate(params="70B", tokens="1T", gpus=1024, seq_len=4096,
+                            assumptions={"seq_len": 4096})
+    assert plan.workload["seq_len"] == 4096
+    assumed = planner.estimate(params="70B", tokens="1T", gpus=1024,
+                               assumptions={"seq_len": 4096})
+    row = assumed.assumptions["seq_len"]
+    assert row["value"] == 4096 and row["source"] == "given (--assume)"
+
+
+def test_a_count_assumption_takes_the_count_suffixes():
+    from planner.assumptions import parse_overrides
+
+    assert parse_overrides(["global_batch_tokens=16M", "uncertainty_samples=2K"]) == {
+        "global_batch_tokens": 16e6, "uncertainty_samples": 2000}
+    refused("estimate", "--params", "70B", "--tokens", "1T", "--assume", "gemm_efficiency=5K",
+            says="--assume gemm_efficiency: '5K' is not a number")
+
+
+def test_a_run_that_never_ends_keeps_its_cost_keys_null():
+    # a cluster that fails faster than it restarts: no end, no cost, and every key a script
+    # reads stays in place as null (docs/interface.md)
+    code, text = planner_cli("estimate", "--params", "1T", "--tokens", "15T", "--gpus",
+                             "131072", "--assume", "failure_rate_per_device_hour=1e-3",
+                             "--format", "json")
+    plan = json.loads(text)
+    assert plan["feasible"] is False and "no progress" in plan["reason"]
+    for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
+        assert key in plan["cost_usd"] and plan["cost_usd"][key] is None

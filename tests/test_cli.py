@@ -245,6 +245,13 @@ def test_estimate_plot_and_inventory(tmp_path):
             "--format", "json")
     assert r.exit_code == 0, r.output
     assert png.stat().st_size > 20_000
+    # an output flag never changes the answer: the plan and its alternatives are the ones
+    # printed without it (the chart's curve is a sizing of its own)
+    plain = run("estimate", "--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm,b200",
+                "--inventory", "b200=512", "--deadline", "60d", "--format", "json")
+    with_plot, without = json.loads(r.output[:r.output.rindex("}") + 1]), json.loads(plain.output)
+    for key in ("cluster", "layout", "training_days", "cost_usd", "alternatives"):
+        assert with_plot[key] == without[key], key
     assert run("estimate", "--params", "70B", "--tokens", "2T", "--inventory",
                "h900=5").exit_code == 2
     assert run("schedule", "no-such.toml").exit_code == 2

@@ -58,7 +58,7 @@ MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "glo
 ROW_QUANTITIES = {
     "tokens": (parse_tokens, "--tokens", "positive"),
     "deadline": (parse_deadline, "--deadline", "positive"),
-    "budget": (parse_budget, "--budget", "money"),
+    "budget": (parse_budget, "--budget", "positive"),
     "power_cap": (parse_power_cap, "--power-cap", "positive"),
     "max_gpus": (parse_gpus, "--max-gpus", "whole"),
     "price_per_gpu_hour": (parse_price, "--price-per-gpu-hour", "money"),

@@ -159,7 +159,7 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
 
         sol = sizing.solve(inst, sizing.SolverSettings())
         settings = sol.settings
-        label = (f"CP-SAT {sol.status}: {objective} over {inst.n} sizes of "
+        label = (f"CP-SAT {sol.status}: {objective} among the {inst.n} sizes tried of "
                  f"{', '.join(dict.fromkeys(inst.accelerator))}")
         steps = ", ".join(resolution_text(k, resolution(k, inst.cap(k)))
                           for k in ("deadline", "budget", "power", "max_gpus"))
@@ -167,7 +167,7 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
                   f"workers, seed {settings.seed}; resolutions {steps}")
     else:
         sol = solve(inst)
-        label = (f"{sol.status}: {objective} over {inst.n} sizes of "
+        label = (f"{sol.status}: {objective} among the {inst.n} sizes tried of "
                  f"{', '.join(dict.fromkeys(inst.accelerator))}, ranked with numpy")
         source = ("plan/limits.py: the solver's objective and questions, each answered by "
                   "enumerating the options (a one-of-n choice needs no search)")

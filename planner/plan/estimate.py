@@ -108,7 +108,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     in ("auto": the system's node or rack; "device", "node", "rack", "scalable-unit"); a sizing
     grows by it; a given ``gpus`` runs as given, the plan counting the units it fills.
     ``curve``: a sizing evaluates every quarter-octave size (the curve the sizing chart draws),
-    not only those its choice needs;
+    not only those its choice needs (its choice and alternatives are then those of the sizes
+    it saw, which can differ: ``planner estimate --plot`` plans without it and draws a curve
+    of its own);
     ``progress`` (planner/progress.py) counts the sizes a sizing evaluates;
     ``alternatives`` false leaves out the plan's alternatives (the next layouts, the other
     accelerators, for a given cluster half of it and, past the default deadline, the cluster
@@ -465,7 +467,8 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
     cost = {k[len("cost_usd_"):]: float(v[i]) for k, v in c.items()
             if k.startswith("cost_usd_") and not k.startswith("cost_usd_by_method_")
             and math.isfinite(v[i])}
-    cost.setdefault("total", None)  # unknown (a price or a site's capex missing): null
+    for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
+        cost.setdefault(key, None)  # unknown (a price or a site's capex missing, no end): null
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
     rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
            if k.startswith("reliability_")}

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..specs import Architecture, Workload
+from ..specs import MAX_SHAPE, Architecture, Workload
 
 
 @dataclass(frozen=True)
@@ -106,16 +106,23 @@ def read_config(path: str | Path, name: str = "--workload") -> dict:
     except json.JSONDecodeError as exc:
         raise InputError(name, str(path), ACCEPTED,
                          f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(name, str(path), ACCEPTED, "is nested too deep to read") from None
+    except ValueError as exc:  # a number of more digits than Python converts
+        raise InputError(name, str(path), ACCEPTED, f"is not readable JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(name, str(path), ACCEPTED, "holds no JSON object")
     return data
 
 
-def _whole(value, least: int) -> bool:
-    """Whether a config's value is a whole number of at least ``least`` (4096 or 4096.0; not
-    a string, a boolean, NaN or infinity)."""
-    return (not isinstance(value, bool) and isinstance(value, (int, float))
-            and math.isfinite(value) and value == int(value) and value >= least)
+def _whole(value, least: int, most: float = math.inf) -> bool:
+    """Whether a config's value is a whole number from ``least`` to ``most`` (4096 or 4096.0;
+    not a string, a boolean, NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return least <= value <= most
+    return math.isfinite(value) and value == int(value) and least <= value <= most
 
 
 def text_config(data: dict, where: str = "config.json", name: str = "--workload") -> dict:
@@ -155,9 +162,12 @@ def _architecture_of(data: dict, where: str, name: str) -> Architecture:
         for key in keys:
             if data.get(key) is not None:
                 value = data[key]
-                if not _whole(value, 0 if allow_zero else 1):
-                    fail(f"has {key} = {value!r}; a whole number "
-                         + (">= 0" if allow_zero else ">= 1") + " was expected")
+                least = 0 if allow_zero else 1
+                if not _whole(value, least, MAX_SHAPE):
+                    shown = repr(value) if len(repr(value)) <= 24 else f"{float(value):.3g}" \
+                        if isinstance(value, float) else repr(value)[:21] + "..."
+                    fail(f"has {key} = {shown}; a whole number from {least} to "
+                         f"{MAX_SHAPE:,} was expected")
                 return int(value)
         if default is not None:
             return default

@@ -32,6 +32,7 @@ from ..model.memory import RECOMPUTE_CODES
 from ..model.search import LAYOUT_FIELDS
 from ..specs import (
     FFN_TYPES,
+    MAX_SHAPE,
     MOE_RULE_FIELDS,
     PRECISIONS,
     TEAMS,
@@ -107,10 +108,6 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
 LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
 
-# The widest dimension a shape flag takes (a check before parameters are counted; the whole
-# shape is held to MAX_PARAMS): the catalog schema's bound (planner/catalog.py, DIM).
-MAX_SHAPE = 2**24
-
 
 def flag(name: str) -> str:
     """The flag of a keyword: 'kv_heads' -> '--kv-heads'."""
@@ -144,6 +141,19 @@ def rule_shape(n: float, params, ffn_type: str = "gated", experts: dict | None =
 
 
 # --- workload ---------------------------------------------------------------------------------
+
+def _ignored_override(a: Architecture, changed: dict) -> tuple[str, str, str] | None:
+    """(input, why, accepted) of a shape override that the overridden shape never reads: the
+    dense FFN width of a mixture of experts without dense layers, the KV heads of Multi-head
+    Latent Attention (its keys and values come from a latent); None when each one counts."""
+    if "ffn" in changed and a.experts and not a.dense_layers:
+        return ("ffn", "its every layer's FFN is its experts",
+                "--expert-ffn for the experts' width, or --dense-layers with --ffn")
+    if "kv_heads" in changed and a.kv_lora_rank:
+        return ("kv_heads", "Multi-head Latent Attention draws its keys and values from a "
+                "latent, not KV heads", "--kv-lora-rank for the latent's width")
+    return None
+
 
 def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workload=None,
                      ffn_type=None, seq_len=None, global_batch=None, precision=None,
@@ -213,7 +223,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                     f"shape: {rule_source(arch)}"}
         if shape or ffn_type:
             changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
-            arch = Architecture(**{**asdict(arch), **_fields(changed)})
+            new = Architecture(**{**asdict(arch), **_fields(changed)})
+            ignored = _ignored_override(new, changed)
+            if ignored:  # an override the shape never reads is refused, not shown as applied
+                raise InputError(flag(ignored[0]), changed[ignored[0]], ignored[2],
+                                 f"changes nothing in workload {base.key}: {ignored[1]}")
+            arch = new
             used["architecture"] = {  # an override is applied and reported, never silent
                 "value": " ".join(f"{k}={v}" for k, v in changed.items()),
                 "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
@@ -231,10 +246,15 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         if "ffn" not in shape and "experts" not in shape:
             raise InputError("--ffn", None, "a dense shape needs --ffn")
         if ffn_type is None:
-            ratio = shape.get("ffn", 4 * shape["hidden"]) / shape["hidden"]
-            ffn_type = "plain" if abs(ratio - 4.0) < 0.05 else "gated"
-            used["ffn_type"] = {"value": ffn_type, "source": "inferred: ffn = 4 x hidden is a "
-                                "plain GPT FFN, any other ratio a gated (SwiGLU) FFN"}
+            ratio = shape.get("ffn", 0) / shape["hidden"]
+            gqa = shape.get("kv_heads", shape["heads"]) < shape["heads"]
+            ffn_type = ("plain" if abs(ratio - 4.0) < 0.05 and not gqa
+                        and "experts" not in shape else "gated")
+            used["ffn_type"] = {"value": ffn_type, "source": "inferred: ffn = 4 x hidden with "
+                                "as many KV heads as heads is a plain GPT FFN (GPT-3, OPT, "
+                                "BLOOM); any other ratio, grouped KV heads (Llama 3.2 1B's "
+                                "ffn is 4 x hidden) or experts a gated (SwiGLU) FFN; "
+                                "--ffn-type says which"}
         shape.setdefault("kv_heads", shape["heads"])
         shape.setdefault("ffn", 0)
         arch = Architecture(ffn_type=ffn_type, **_fields(shape))
@@ -275,9 +295,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if problem:  # named by its flag, or by the workload it came from
         name, reason, accepted = problem
         name_in = INPUT_OF_FIELD.get(name, name)
-        given = flag(name_in) if name_in in shape or (name == "ffn_type" and ffn_type) else (
+        missing = reason.startswith("is missing")  # the flag not given is the one to name
+        given = flag(name_in) if missing or name_in in shape or (
+            name == "ffn_type" and ffn_type) else (
             f"--workload {workload}" if base is not None else flag(name_in))
-        raise InputError(given, getattr(w.architecture, name), accepted, reason)
+        raise InputError(given, None if missing else getattr(w.architecture, name), accepted,
+                         reason)
     if base is not None or shape:
         n = float(total_params(replace(w.architecture, **{
             k: float(v) for k, v in asdict(w.architecture).items()
@@ -297,22 +320,32 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         changes["tokens"] = parse_tokens(tokens)
     elif not w.tokens:
         raise InputError("--tokens", None, "a token count such as 15T")
+    assumed = {k for k, v in used.items() if v.get("source") == "given (--assume)"}
+    for key, given_flag, value, parse in (
+            ("seq_len", "--seq-len", seq_len,
+             lambda t: parse_int_count(t, "--seq-len", maximum=MAX_SEQ_LEN)),
+            ("global_batch_tokens", "--global-batch", global_batch,
+             lambda t: parse_count(t, "--global-batch", maximum=MAX_BATCH_TOKENS))):
+        if value is not None:
+            changes[key] = parse(value)
+            if key in assumed and changes[key] != getattr(asm, key):  # two answers to one
+                raise InputError(given_flag, value, f"one of {given_flag} and --assume {key}",
+                                 f"conflicts with --assume {key}={getattr(asm, key):g}")
     if seq_len is not None:
-        changes["seq_len"] = parse_int_count(seq_len, "--seq-len", maximum=MAX_SEQ_LEN)
+        pass  # given: parsed above
     elif from_config and base.seq_len < asm.seq_len:
         used["seq_len"] = {"value": base.seq_len, "source": f"{workload}: "
                            "max_position_embeddings, the model's context (shorter than the "
                            f"planner default of {asm.seq_len})"}
     elif base is None or from_config:
         changes["seq_len"] = asm.seq_len
-        used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}
-    if global_batch is not None:
-        changes["global_batch_tokens"] = parse_count(global_batch, "--global-batch",
-                                                     maximum=MAX_BATCH_TOKENS)
-    elif base is None or from_config:
+        if "seq_len" not in assumed:  # --assume seq_len keeps its own source
+            used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}
+    if global_batch is None and (base is None or from_config):
         changes["global_batch_tokens"] = asm.global_batch_tokens
-        used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
-                                       "source": asm.source("global_batch_tokens")}
+        if "global_batch_tokens" not in assumed:
+            used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
+                                           "source": asm.source("global_batch_tokens")}
     if precision is not None:
         if precision not in PRECISIONS:
             raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
@@ -619,8 +652,13 @@ def parse_deadline(text, name: str = "--deadline") -> float:
 
 
 def parse_budget(text, name: str = "--budget") -> float:
-    """Money in USD: '$1.2B' -> 1.2e9 (at most MAX_MONEY_USD)."""
-    return parse_money_usd(text, name, maximum=MAX_MONEY_USD)
+    """Money in USD: '$1.2B' -> 1.2e9 (above zero, as every limit is: a budget of nothing
+    buys no run; at most MAX_MONEY_USD)."""
+    value = parse_money_usd(text, name, maximum=MAX_MONEY_USD)
+    if value <= 0:
+        raise InputError(name, text, "an amount of money greater than zero, e.g. $250M",
+                         "must be greater than zero")
+    return value
 
 
 def parse_power_cap(text, name: str = "--power-cap") -> float:

@@ -259,8 +259,8 @@ def test_cli_model_config_and_its_errors(tmp_path):
 
 
 @pytest.mark.parametrize("change, says", [
-    ({"hidden_size": float("nan")}, "hidden_size = nan; a whole number >= 1"),
-    ({"head_dim": float("inf")}, "head_dim = inf; a whole number >= 0"),
+    ({"hidden_size": float("nan")}, "hidden_size = nan; a whole number from 1 to 16,777,216"),
+    ({"head_dim": float("inf")}, "head_dim = inf; a whole number from 0 to 16,777,216"),
     ({"tie_word_embeddings": "false"}, "tie_word_embeddings = 'false'; true or false"),
     ({"max_position_embeddings": "2048"}, "max_position_embeddings = '2048'; a whole number"),
     ({"model_type": ["llama"]}, "has model_type ['llama'], which the planner does not read"),
