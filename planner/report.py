@@ -93,7 +93,10 @@ def _against_published(plan: dict) -> str:
         return f"; no scored throughput row on {acc} to check it against (docs/validation.md)"
     key = mfu_key(w["precision"], bool(w.get("experts")))
     best = known.get(key)
-    if best is None or not plan["mfu"] > best[0]:
+    if best is None:  # rows on the device, none of this kind: say so, as for no row at all
+        return f"; no scored throughput row on {acc} at {key} to check it against " \
+               "(docs/validation.md)"
+    if not plan["mfu"] > best[0]:
         return ""
     return f"; above the best published on {acc} at {key}, {best[0]:.1%} ({best[1]})"
 
@@ -124,7 +127,9 @@ def _experts(w: dict) -> str:
         return ""
     shared = f"+{w['shared_experts']}" if w.get("shared_experts") else ""  # shared experts
     dense = f" dense_layers={w['dense_layers']}" if w.get("dense_layers") else ""
-    return f" experts={w['top_k']}/{w['experts']}{shared} x{w['expert_ffn']}{dense}"
+    groups = (f" routed within {w['group_top_k']}/{w['expert_groups']} groups"
+              if w.get("expert_groups") else "")
+    return f" experts={w['top_k']}/{w['experts']}{shared} x{w['expert_ffn']}{dense}{groups}"
 
 
 def plan_table(plan: dict) -> str:

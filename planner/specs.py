@@ -373,6 +373,12 @@ def shape_problem(a: Architecture) -> tuple[str, str, str] | None:
                 return (name, "is given without kv_lora_rank",
                         "Multi-head Latent Attention's KV latent with it (--kv-lora-rank; "
                         "kv_lora_rank in a catalog file; 512 in DeepSeek-V3), or leave it out")
+    else:  # a latent needs its decoupled RoPE keys and its value width (DeepSeek-V2 sec. 2.1)
+        for name, what in (("rope_head_dim", "the decoupled RoPE key width (64 in DeepSeek-V3)"),
+                           ("v_head_dim", "the value head width (128 in DeepSeek-V3)")):
+            if not getattr(a, name):
+                return (name, "is missing with kv_lora_rank",
+                        f"{what} with Multi-head Latent Attention's KV latent")
     moe = ("top_k", "expert_ffn", "shared_experts", "dense_layers")
     if a.experts > 0:
         if not 1 <= a.top_k <= a.experts:

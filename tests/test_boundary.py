@@ -969,3 +969,27 @@ def test_a_run_that_never_ends_keeps_its_cost_keys_null():
     assert plan["feasible"] is False and "no progress" in plan["reason"]
     for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
         assert key in plan["cost_usd"] and plan["cost_usd"][key] is None
+
+
+def test_a_layout_error_echoes_the_layout_as_typed_and_names_expert_parallelism():
+    text = refused("estimate", "--workload", "mixtral-8x7b", "--tokens", "1T", "--gpus", "64",
+                   "--layout", "tp=8,pp=2,ep=8,mb=1,vp=1",
+                   says=["'tp=8,pp=2,ep=8,mb=1,vp=1' is not valid",
+                         "ep dividing dp*cp and the 8 experts"])
+    assert "microbatch=" not in text
+
+
+def test_a_partial_latent_attention_is_refused():
+    refused("estimate", "--workload", "llama3.1-8b", "--kv-lora-rank", "512", "--tokens", "1T",
+            "--gpus", "8", says="--rope-head-dim: is missing with kv_lora_rank")
+
+
+def test_the_plan_says_when_no_scored_row_of_its_kind_checks_its_mfu():
+    # TPU v5p has scored dense bf16 rows, none of a mixture of experts: the MFU line says so
+    code, text = planner_cli("estimate", "--workload", "mixtral-8x7b", "--tokens", "1T",
+                             "--gpu", "tpu-v5p", "--gpus", "256")
+    assert code == 0 and "no scored throughput row on tpu-v5p at bf16 moe" in text
+    # and group-limited routing is shown with the shape it changes
+    code, text = planner_cli("estimate", "--workload", "deepseek-v3", "--gpus", "2048",
+                             "--gpu", "h800")
+    assert "routed within 4/8 groups" in text.splitlines()[0]

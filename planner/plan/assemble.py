@@ -57,7 +57,8 @@ def workload_figures(w) -> dict:
             "dense_layers": a.dense_layers, "head_dim": int(a.head_dim),
             "kv_lora_rank": a.kv_lora_rank, "q_lora_rank": a.q_lora_rank,
             "rope_head_dim": a.rope_head_dim, "v_head_dim": int(a.v_dim) if a.kv_lora_rank else 0,
-            "window": a.window, "window_layers": a.window_layers}
+            "window": a.window, "window_layers": a.window_layers,
+            "expert_groups": a.expert_groups, "group_top_k": a.group_top_k}
 
 
 def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None) -> dict:

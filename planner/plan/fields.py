@@ -28,7 +28,8 @@ WORKLOAD = (("params", "f8", "parameters"), ("active_params", "f8", "parameters"
             ("ffn_type", "str", ""), ("name", "str", ""), ("expert_ffn", "i8", ""),
             ("shared_experts", "i8", ""), ("dense_layers", "i8", ""), ("head_dim", "i8", ""),
             ("kv_lora_rank", "i8", ""), ("q_lora_rank", "i8", ""), ("rope_head_dim", "i8", ""),
-            ("v_head_dim", "i8", ""), ("window", "i8", "tokens"), ("window_layers", "i8", ""))
+            ("v_head_dim", "i8", ""), ("window", "i8", "tokens"), ("window_layers", "i8", ""),
+            ("expert_groups", "i8", ""), ("group_top_k", "i8", ""))
 CLUSTER = (("accelerator", "str", ""), ("gpus", "i8", "devices"), ("nodes", "i8", "nodes"),
            ("racks", "i8", "racks"), ("unit", "str", ""), ("unit_devices", "i8", "devices"),
            ("units", "i8", "units"), ("spare_devices", "i8", "devices"),

@@ -237,10 +237,15 @@ def _window(data: dict, model_type: str, layers: int, fail) -> tuple[int, int, s
         fail(f"has sliding_window = {window!r}; a whole number >= 1 was expected")
     rule = WINDOW_RULES.get(model_type)
     kinds = data.get("layer_types")
+    if kinds is not None:  # the layers listed one by one: any family's, read as listed
+        if not isinstance(kinds, list) or len(kinds) != layers:
+            fail(f"has layer_types of {len(kinds) if isinstance(kinds, list) else 'no'} "
+                 f"entries for its {layers} layers; one per layer was expected")
+        sliding = sum(k == "sliding_attention" for k in kinds)
+        return (int(window), sliding, "layer_types") if sliding else (
+            0, 0, "layer_types: no sliding-attention layer")
     if rule is None:
         return 0, 0, f"a {model_type} window is not read"
-    if isinstance(kinds, list) and len(kinds) == layers:
-        return int(window), sum(k == "sliding_attention" for k in kinds), "layer_types"
     if rule == "all":
         return int(window), layers, "every layer"
     if rule == "alternate":
@@ -278,9 +283,10 @@ def _experts(data: dict, moe: str, layers: int, need, fail) -> dict:
         return dict(experts=need("num_experts"), top_k=need("num_experts_per_tok"),
                     expert_ffn=expert_ffn, shared_experts=shared_width // expert_ffn,
                     dense_layers=dense, ffn=need("intermediate_size") if dense else 0)
-    # deepseek: layers from first_k_dense_replace on, every moe_layer_freq-th, are MoE
+    # deepseek: layers from first_k_dense_replace on, every moe_layer_freq-th, are MoE; a
+    # config without its routed experts would read as a dense model of a third the size
     if data.get("n_routed_experts") is None:
-        return {}
+        fail("has no 'n_routed_experts' (a DeepSeek-V2/V3 config names its routed experts)")
     first = need("first_k_dense_replace", default=0, allow_zero=True)
     freq = need("moe_layer_freq", default=1)
     dense = layers - sum(1 for i in range(first, layers) if i % freq == 0)

@@ -440,7 +440,9 @@ def parse_layout(text: str | dict | None) -> dict:
 
 
 def layout_text(fixed: dict) -> str:
-    return ",".join(f"{k}={v}" for k, v in fixed.items())
+    """A fixed layout as --layout takes it (mb and vp by the names a user types)."""
+    short = {v: k for k, v in LAYOUT_ALIASES.items()}
+    return ",".join(f"{short.get(k, k)}={v}" for k, v in fixed.items())
 
 
 def smooth_below(n: int, unit: int = 1) -> int | None:
@@ -465,8 +467,10 @@ def no_layout_hint(w: Workload, gpus: int, fixed: dict, unit: int = 1) -> str:
     405B, 49,152 of them do."""
     seqs = int(w.global_batch_tokens // w.seq_len)
     smooth = None if fixed else smooth_below(gpus, unit)
-    return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {w.architecture.heads} "
-            f"heads within the scale-up domain, pp <= {w.architecture.layers} layers and dp*mb "
+    a = w.architecture
+    experts = (f", ep dividing dp*cp and the {a.experts} experts" if a.experts else "")
+    return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {a.heads} "
+            f"heads within the scale-up domain, pp <= {a.layers} layers{experts} and dp*mb "
             f"dividing the batch of {seqs} sequences"
             + (f"; {smooth:,} of them (no prime factor above 3, the rest as spares) leave the "
                f"layouts the most choice: --gpus {smooth}" if smooth else ""))

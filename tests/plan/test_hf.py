@@ -300,6 +300,13 @@ def test_a_config_with_a_sliding_window_plans_it_where_its_layers_are_known(tmp_
     path.write_text(json.dumps({**oss, "layer_types": ["sliding_attention"] * 20
                                 + ["full_attention"] * 4}))
     assert hf.load(path)[0].window_layers == 20
+    # every layer listed as full attention: no window, whatever sliding_window says (a valid
+    # file had been refused); a list that does not hold one entry a layer is refused
+    path.write_text(json.dumps({**oss, "layer_types": ["full_attention"] * 24}))
+    assert hf.load(path)[0].window == 0
+    path.write_text(json.dumps({**oss, "layer_types": ["sliding_attention"] * 10}))
+    with pytest.raises(InputError, match="layer_types of 10 entries for its 24 layers"):
+        hf.load(path)
     qwen = json.loads((DATA / "qwen2-7b.json").read_text())
     path.write_text(json.dumps({**qwen, "use_sliding_window": True}))
     plan = planner.estimate(workload=str(path), tokens="1T", gpus=64, alternatives=False)
@@ -321,3 +328,13 @@ def test_mla_keys_without_their_latent_are_refused(tmp_path):
     path.write_text(json.dumps({**base, "kv_lora_rank": 0}))
     with pytest.raises(InputError, match="but no kv_lora_rank"):
         planner.estimate(workload=str(path), tokens="1T", gpus=64)
+
+
+def test_a_deepseek_config_without_its_routed_experts_is_refused(tmp_path):
+    # it had planned DeepSeek-V3's shape as a dense 37B model
+    data = json.loads((DATA / "deepseek-v2-lite.json").read_text())
+    del data["n_routed_experts"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match="has no 'n_routed_experts'"):
+        hf.load(path)
