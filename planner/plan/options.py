@@ -58,6 +58,10 @@ CAP_SPARE_RESOLUTION = 16
 # use); a mixture of experts climbs them all (70B with 16 experts on Gaudi 3 for 25 days: 192
 # devices meet it at $169K, 512 at $161K, the octaves between dearer).
 CLIMB_OCTAVES = 3
+# The primes of the sizes tried in the fifth below the smallest size meeting the deadline: 7
+# too (1T on 15T tokens: 35,840 H100 = 2^10 x 5 x 7 meet 120 days at $242M where the smallest
+# of 2, 3 and 5 alone, 38,400, costs $246M), each a handful of sizes more.
+SMOOTH_BELOW_DEADLINE = (2, 3, 5, 7)
 
 
 _SHARED: ContextVar[dict | None] = ContextVar("planner_shared_searches", default=None)
@@ -363,7 +367,7 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
         hi = _bracket(_side(known, s), deadline_s)[1]
         if hi is not None:
             more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi,
-                                                    unit=units[s])
+                                                    SMOOTH_BELOW_DEADLINE, unit=units[s])
                      if (s, k) not in known]
     if more:
         known = yield more

@@ -431,3 +431,12 @@ def test_the_fastest_size_is_searched_around_each_new_fastest():
     assert not plan.feasible and "(8,192 x h100-sxm)" in plan.reason
     fixed = planner.estimate(params="405B", tokens="15T", gpus=8192, layout="zero=3,pp=1")
     assert plan.training_days == pytest.approx(fixed.training_days, rel=1e-6)
+
+
+def test_the_fifth_below_the_deadline_size_tries_sizes_with_a_factor_of_seven():
+    # a user's audit: 35,840 H100 = 2^10 x 5 x 7 meet 1T on 15T tokens in 120 days for less
+    # than the 38,400 the sizing had picked (sizes of 2, 3 and 5 alone), which it called optimal
+    plan = planner.estimate(params="1T", tokens="15T")
+    bigger = planner.estimate(params="1T", tokens="15T", gpus=38400)
+    assert plan.cluster["gpus"] == 35840 and plan.training_days <= 120
+    assert plan.cost_usd["total"] < bigger.cost_usd["total"]
