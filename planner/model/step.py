@@ -247,10 +247,12 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     hier = np.asarray(asm.ep_hierarchical_dispatch, dtype=float) > 0
     element_bytes = (np.where(hier, hw.quantized_bytes, 2.0), 2.0)
     routed = a.top_k * tokens * h  # the dispatched elements each expert-TP rank computes on
-    tp_moe_layer = (np.where(a.shared_experts > 0, 2.0, 1.0) * tp_one
-                    * (1 - asm.tp_comm_overlap)
-                    + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
-                    + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)) * passes
+    any_moe = bool(moe.any())  # a dense model (most plans) skips the experts' collectives
+    tp_moe_layer = ((np.where(a.shared_experts > 0, 2.0, 1.0) * tp_one
+                     * (1 - asm.tp_comm_overlap)
+                     + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
+                     + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)) * passes
+                    if any_moe else tp_layer)
     kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
     cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
@@ -267,8 +269,11 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # (tp_moe_layer).
     # The expert-parallel group's ranks sit tp apart: Megatron-Core builds the expert groups
     # with the context ranks folded into the data ranks (parallel_state), so ep spans dp x cp.
-    dispatch, combine = _all_to_all(a, tokens / seq_split, element_bytes, ep, tp, hw, hier)
-    a2a_layer = np.where(moe, (dispatch + combine) * passes, 0.0)
+    if any_moe:
+        dispatch, combine = _all_to_all(a, tokens / seq_split, element_bytes, ep, tp, hw, hier)
+        a2a_layer = np.where(moe, (dispatch + combine) * passes, 0.0)
+    else:
+        a2a_layer = 0.0 * passes
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
     logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
@@ -298,16 +303,20 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # sooner than the dense weights' (Megatron-Core parallel_state's expert-data-parallel
     # groups; DeepSpeed-MoE, Rajbhandari et al. 2022: expert gradients reduced over that group)
     expert_shards = np.maximum(shards / ep, 1.0)
-    ep_links = _group_links(expert_shards, tp * ep, hw)
-
     has_experts = np.asarray(expert_p) > 0  # a dense model runs no expert collective
+    any_experts = bool(has_experts.any())
+    ep_links = _group_links(expert_shards, tp * ep, hw) if any_experts else None
+
+    def experts_only(collective):
+        """An expert collective's seconds where a layout has experts, else 0 (not run)."""
+        return np.where(has_experts, collective(), 0.0) if any_experts else 0.0
 
     def sync(nbytes):
         """One reduce-scatter (or all-gather) of ``nbytes`` a parameter: the dense
         weights' over the data-parallel group, the experts' over theirs."""
         return (_reduce_scatter(dense_p * nbytes, shards, tp, hw, links=dp_links)
-                + np.where(has_experts, _reduce_scatter(expert_p * nbytes, expert_shards,
-                                                        tp * ep, hw, links=ep_links), 0.0))
+                + experts_only(lambda: _reduce_scatter(expert_p * nbytes, expert_shards,
+                                                       tp * ep, hw, links=ep_links)))
 
     window = asm.dp_comm_overlap * layers_stage * (layer_bwd + layer_fwd)
     dp_total = sync(asm.grad_reduce_bytes) + sync(asm.weight_bytes)
@@ -324,22 +333,22 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     messages = layers_stage * asm.zero3_messages_per_layer
     expert_group = np.maximum(group / ep, 1.0)
     z3_links = _group_links(group, tp, hw)
-    z3_expert_links = _group_links(expert_group, tp * ep, hw)
+    z3_expert_links = _group_links(expert_group, tp * ep, hw) if any_experts else None
 
     def z3_sync(nbytes):
         return (_reduce_scatter(dense_p * nbytes, group, tp, hw, messages, z3_links)
-                + np.where(has_experts, _reduce_scatter(expert_p * nbytes, expert_group,
-                                                        tp * ep, hw, messages,
-                                                        z3_expert_links), 0.0))
+                + experts_only(lambda: _reduce_scatter(expert_p * nbytes, expert_group,
+                                                       tp * ep, hw, messages,
+                                                       z3_expert_links)))
 
     z3 = 2.0 * z3_sync(asm.weight_bytes) + z3_sync(asm.grad_reduce_bytes)
     replicas = np.maximum(shards / group, 1.0)
     hsdp = np.where(replicas > 1,
                     _all_reduce(dense_p * asm.grad_reduce_bytes / group, replicas, tp * group,
                                 hw)
-                    + np.where(has_experts,
-                               _all_reduce(expert_p * asm.grad_reduce_bytes / expert_group,
-                                           replicas, tp * ep * expert_group, hw), 0.0), 0.0)
+                    + experts_only(lambda: _all_reduce(
+                        expert_p * asm.grad_reduce_bytes / expert_group, replicas,
+                        tp * ep * expert_group, hw)), 0.0)
     z3_exposed = (m * (np.maximum(z3 - compute_mb, 0.0)
                        + asm.overlap_contention * np.minimum(z3, compute_mb))
                   + np.maximum(hsdp - window, 0.0) + asm.overlap_contention

@@ -58,9 +58,11 @@ CAP_SPARE_RESOLUTION = 16
 # use); a mixture of experts climbs them all (70B with 16 experts on Gaudi 3 for 25 days: 192
 # devices meet it at $169K, 512 at $161K, the octaves between dearer).
 CLIMB_OCTAVES = 3
-# The primes of the sizes tried in the fifth below the smallest size meeting the deadline: 7
-# too (1T on 15T tokens: 35,840 H100 = 2^10 x 5 x 7 meet 120 days at $242M where the smallest
-# of 2, 3 and 5 alone, 38,400, costs $246M), each a handful of sizes more.
+# The primes of the sizes tried, last, in the tenth below the smallest size meeting the
+# deadline (2, 3 and 5 in the fifth below, before): 7 too (1T on 15T tokens: 35,840 H100 =
+# 2^10 x 5 x 7 meet 120 days at $242M where the smallest of 2, 3 and 5 alone, 38,400, costs
+# $246M), a size or two more (the fifth below would add three, 14% of a sizing's time:
+# benchmarks/bench_cli.py).
 SMOOTH_BELOW_DEADLINE = (2, 3, 5, 7)
 
 
@@ -367,7 +369,17 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
         hi = _bracket(_side(known, s), deadline_s)[1]
         if hi is not None:
             more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi,
-                                                    SMOOTH_BELOW_DEADLINE, unit=units[s])
+                                                    unit=units[s])
+                     if (s, k) not in known]
+    if more:
+        known = yield more
+    # then those with a factor of 7 in the tenth below the smallest size now meeting it
+    more = []
+    for s in range(n):
+        hi = _bracket(_side(known, s), deadline_s)[1]
+        if hi is not None:
+            more += [(s, k) for k in smooth_between(hi * 9 // 10, hi, SMOOTH_BELOW_DEADLINE,
+                                                    unit=units[s])
                      if (s, k) not in known]
     if more:
         known = yield more
