@@ -44,15 +44,18 @@ def stage_params(a, tp, pp, ep):
     of the embedding: Megatron-LM keeps one on each end of the pipeline), the others MoE layers
     where the MoE layers fill them; the heaviest per device of the first and the last (a middle
     stage is never heavier than the last). One stage (pp 1) holds it all."""
-    dense_layers, moe_layers = layer_counts(a)
     gated = np.asarray(a.ffn_type) == "gated"
     attn = layer_attention_params(a) + norm_params(a.hidden)
     ffn = ffn_params(a.hidden, a.ffn, gated)
-    shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
-    expert_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
     layers = np.ceil(a.layers / pp)
     emb = a.vocab * a.hidden
     one = np.asarray(pp) == 1
+    if not np.any(a.experts):  # dense: the first and last stages differ by nothing but pp 1
+        untied = one & ~np.asarray(a.tie_embeddings)
+        return (layers * (attn + ffn) + emb * np.where(untied, 2, 1)) / tp, 0.0 * layers
+    dense_layers, moe_layers = layer_counts(a)
+    shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
+    expert_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
     # the first stage: the leading dense layers, MoE layers after them, the input embedding
     # (and, on one stage, the output projection when untied)
     first_dense = np.minimum(layers, dense_layers)
