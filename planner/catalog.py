@@ -516,6 +516,11 @@ def _misnamed_file(root: Path) -> tuple[Path, str] | None:
                 stem = name[:-len(next(e for e in (".toml", *_NEAR_TOML)
                                        if lower.endswith(e)))]
                 return path, f"the catalog reads files ending .toml: rename it {stem}.toml"
+            elif lower.endswith(".json") and folder == KINDS["workloads"]:
+                # a Hugging Face config.json is read by --workload PATH, not from a catalog
+                return path, (f"a catalog's workloads are TOML files; a config.json is read "
+                              f"by --workload {path} (or write its shape as a workload "
+                              "TOML: docs/catalog.md)")
     return None
 
 

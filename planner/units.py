@@ -386,8 +386,17 @@ def fmt_fixed(x, fmt: str = "{:,.1f}") -> str:
 
 
 def fmt_pct(frac) -> str:
-    """A fraction as a percentage with one decimal: 0.4123 -> '41.2%'."""
-    return "n/a" if _missing(frac) else f"{float(frac) * 100:.1f}%"
+    """A fraction as a percentage with one decimal: 0.4123 -> '41.2%'; a share short of the
+    whole that would round to it reads '>99.9%' (a goodput beside hours lost), one just above
+    nothing '<0.1%'."""
+    if _missing(frac):
+        return "n/a"
+    x = float(frac)
+    if 0.9995 <= x < 1.0:
+        return ">99.9%"
+    if 0.0 < x < 0.0005:
+        return "<0.1%"
+    return f"{x * 100:.1f}%"
 
 
 def known(x):

@@ -993,3 +993,18 @@ def test_the_plan_says_when_no_scored_row_of_its_kind_checks_its_mfu():
     code, text = planner_cli("estimate", "--workload", "deepseek-v3", "--gpus", "2048",
                              "--gpu", "h800")
     assert "routed within 4/8 groups" in text.splitlines()[0]
+
+
+def test_a_config_json_in_a_catalogs_workloads_is_named_not_skipped(tmp_path):
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    refused("workloads", "list", "--catalog", str(tmp_path),
+            says=["config.json' is not read", "--workload"])
+
+
+def test_a_goodput_short_of_the_whole_does_not_read_as_the_whole():
+    from planner.units import fmt_pct
+
+    assert fmt_pct(0.99996) == ">99.9%" and fmt_pct(1.0) == "100.0%"
+    assert fmt_pct(0.0001) == "<0.1%" and fmt_pct(0.0) == "0.0%" and fmt_pct(0.4123) == "41.2%"

@@ -346,6 +346,13 @@ def workload(path: str | Path, used: dict, seq_len_default: int,
         used["sliding_window"] = {"value": data.get("sliding_window"), "source": (
             f"{p} sliding_window: not modelled ({how}), attention is costed over the whole "
             "sequence (an upper bound past the window)")}
+    mtp = data.get("num_nextn_predict_layers")
+    if mtp:  # trained beside the model, not part of it: said, not silently dropped
+        used["multi_token_prediction"] = {"value": mtp, "source": (
+            f"{p} num_nextn_predict_layers: not modelled; the multi-token-prediction module "
+            "(DeepSeek-V3 report sec. 2.2: a transformer block and projection per depth, "
+            "sharing the embedding and output head) adds its layer's weights and FLOPs to "
+            "training, which the plan leaves out")}
     moe = (f" experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn} "
            f"shared={arch.shared_experts} dense_layers={arch.dense_layers}"
            + (f" groups={arch.group_top_k}/{arch.expert_groups}" if arch.expert_groups else "")

@@ -338,3 +338,12 @@ def test_a_deepseek_config_without_its_routed_experts_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(InputError, match="has no 'n_routed_experts'"):
         hf.load(path)
+
+
+def test_a_multi_token_prediction_module_is_said_to_be_left_out(tmp_path):
+    data = json.loads((DATA / "deepseek-v2-lite.json").read_text())
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, "num_nextn_predict_layers": 1}))
+    plan = planner.estimate(workload=str(path), tokens="1T", gpus=64, alternatives=False)
+    said = plan.assumptions["multi_token_prediction"]
+    assert said["value"] == 1 and "not modelled" in said["source"]
