@@ -339,8 +339,11 @@ class Assumptions:
                                   "(leave-one-source-out over 169 public rows, "
                                   "docs/validation.md), and a normal error's sd is 1.25x its "
                                   "mean absolute value: 0.11; on accelerator families they "
-                                  "never saw it is 8.9% (leave-one-family-out), so a family "
-                                  "without published rows takes the same range",
+                                  "never saw it is 8.9% (leave-one-family-out: a new "
+                                  "generation of a measured maker), on a maker they never saw "
+                                  "16.0% (leave-one-maker-out: AMD's accelerators, which no "
+                                  "scored row measures; sd 0.20), a range the fitted whole-run "
+                                  "residual's is wider than",
                                   valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "

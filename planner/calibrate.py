@@ -111,6 +111,12 @@ class Case:
     layouts: dict  # candidate layouts, arrays of CANDIDATES_PER_ROW or fewer
     batch_tokens: np.ndarray
 
+    @property
+    def vendor(self) -> str:
+        """The family's maker ("NVIDIA Hopper" -> "NVIDIA"): the group a leave-one-vendor-out
+        fold holds out, what a plan on a maker no published row measures can expect."""
+        return self.family.split()[0] if self.family else ""
+
 
 def prepare_case(cat, w, ref, source: str, family: str, published_tps: float) -> Case | None:
     """The row planned as estimate plans it, keeping its fastest fitting layouts (None when no
@@ -341,10 +347,10 @@ def fit_best(scorer: Scorer, mask: np.ndarray, starts: list[dict]) -> dict:
 def leave_one_group_out(scorer: Scorer, by: str = "source", starts: list[dict] | None = None
                         ) -> tuple[np.ndarray, dict]:
     """Each case predicted with the constants fitted on every other group of cases, grouped
-    ``by`` their source or their accelerator family ("family": what a plan on hardware no
-    published row measures can expect), each fold's fit started from points that owe nothing
-    to the held-out group (neutral_starts): (tokens/s per device per case, group -> the
-    constants fitted without it)."""
+    ``by`` their source, their accelerator family or its maker ("family", "vendor": what a
+    plan on hardware, or on a maker, no published row measures can expect), each fold's fit
+    started from points that owe nothing to the held-out group (neutral_starts): (tokens/s per
+    device per case, group -> the constants fitted without it)."""
     starts = starts or neutral_starts()
     groups = np.array([getattr(c, by) for c in scorer.cases])
     pred = np.full(len(groups), np.nan)

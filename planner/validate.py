@@ -75,6 +75,7 @@ THROUGHPUT_MAPE_LIMIT = 7.25
 LOSO_MAPE_LIMIT = 9.25  # leave-one-source-out, over all rows (issue #13: 10%; today 8.9%)
 SOURCE_MAPE_LIMIT = 20.0  # leave-one-source-out, each source's mean (and each family held out)
 LOFO_MAPE_LIMIT = 9.5  # leave-one-family-out, over all rows (today 8.9%)
+LOVO_MAPE_LIMIT = 17.0  # leave-one-maker-out, over all rows (today 16.0%)
 THROUGHPUT_MIN_ROWS = 80
 FAMILIES_MIN = 6  # accelerator families with at least FAMILY_MIN_ROWS scored rows
 FAMILY_MIN_ROWS = 3
@@ -96,6 +97,7 @@ class Row:
     framework: str = ""  # the stack's profile (throughput rows)
     loso: float | None = None  # predicted with the constants fitted without this source
     lofo: float | None = None  # predicted with the constants fitted without this family
+    lovo: float | None = None  # ... without every family of its maker (NVIDIA, Google, ...)
 
     @property
     def loso_error_pct(self) -> float | None:
@@ -104,6 +106,10 @@ class Row:
     @property
     def lofo_error_pct(self) -> float | None:
         return self._held_out_error(self.lofo)
+
+    @property
+    def lovo_error_pct(self) -> float | None:
+        return self._held_out_error(self.lovo)
 
     def _held_out_error(self, value: float | None) -> float | None:
         if value is None or not math.isfinite(value):
@@ -305,9 +311,10 @@ def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict, list[d
         scorer = calibrate.Scorer(cases)
         tps, fitted = calibrate.leave_one_group_out(scorer, "source")
         by_family, _ = calibrate.leave_one_group_out(scorer, "family")
-        for (i, scale), value, family_out in zip(where, tps, by_family):
+        by_vendor, _ = calibrate.leave_one_group_out(scorer, "vendor")
+        for (i, scale), value, family_out, vendor_out in zip(where, tps, by_family, by_vendor):
             rows[i] = replace(rows[i], loso=float(value) * scale,
-                              lofo=float(family_out) * scale)
+                              lofo=float(family_out) * scale, lovo=float(vendor_out) * scale)
         fitted["all"] = calibrate.fit(scorer, np.ones(len(cases), bool))
         # the fit's scoring and planner.estimate agree at the shipped constants
         grid = scorer.at(calibrate.shipped())[0]
@@ -328,6 +335,7 @@ def summarise(rows: list[Row], skipped: list) -> dict:
                             "predicted": r.predicted, "error_pct": r.error_pct,
                             "loso": r.loso, "loso_error_pct": r.loso_error_pct,
                             "lofo": r.lofo, "lofo_error_pct": r.lofo_error_pct,
+                            "lovo": r.lovo, "lovo_error_pct": r.lovo_error_pct,
                             "baseline": r.baseline, "baseline_error_pct": r.baseline_error_pct,
                             "framework": r.framework, "note": r.note,
                             "unscored": r.unscored})
@@ -347,7 +355,8 @@ def summarise(rows: list[Row], skipped: list) -> dict:
         # the family held out whole: what a plan on a family no published row measures can
         # expect of the step model
         out["families"][f] = {**_figures(fs, "throughput"),
-                              "lofo_mape_pct": mape([r.lofo_error_pct for r in fs])}
+                              "lofo_mape_pct": mape([r.lofo_error_pct for r in fs]),
+                              "lovo_mape_pct": mape([r.lovo_error_pct for r in fs])}
     sources = [v["loso_mape_pct"] for k, v in out["groups"].items()
                if k.startswith("throughput:") and v["loso_mape_pct"] is not None]
     out["summary"]["throughput"].update(
@@ -359,8 +368,20 @@ def summarise(rows: list[Row], skipped: list) -> dict:
         lofo_mape_pct=mape([r.lofo_error_pct for r in sel]),
         worst_family_lofo_pct=max((v["lofo_mape_pct"] for v in out["families"].values()
                                    if v["lofo_mape_pct"] is not None), default=None),
+        lovo_mape_pct=mape([r.lovo_error_pct for r in sel]),
+        vendors={v: mape([r.lovo_error_pct for r in sel if r.family.split()[0] == v])
+                 for v in sorted({r.family.split()[0] for r in sel if r.family})},
         families=sum(1 for v in out["families"].values() if v["rows"] >= FAMILY_MIN_ROWS))
     return out
+
+
+def _worst_maker(vendors: dict) -> str:
+    """'17.4% (NVIDIA)': the maker whose rows read worst with all its families held out."""
+    known = {k: v for k, v in vendors.items() if v is not None}
+    if not known:
+        return "n/a"
+    name = max(known, key=known.get)
+    return f"{_pct(known[name])} ({name})"
 
 
 def _figures(rows: list[Row], kind: str) -> dict:
@@ -399,12 +420,13 @@ def render(result: dict) -> str:
     lines += ["", tabulate(g, headers=["source", "rows", "planner MAPE", "held-out MAPE",
                                        "baseline MAPE"], tablefmt="simple")]
     fam = [(k, v["rows"], _pct(v["mape_pct"]), _pct(v["loso_mape_pct"]),
-            _pct(v.get("lofo_mape_pct")), _pct(v["baseline_mape_pct"]))
-           for k, v in result.get("families", {}).items()]
+            _pct(v.get("lofo_mape_pct")), _pct(v.get("lovo_mape_pct")),
+            _pct(v["baseline_mape_pct"])) for k, v in result.get("families", {}).items()]
     if fam:
         lines += ["", tabulate(fam, headers=["accelerator family", "rows", "planner MAPE",
                                              "held-out MAPE", "family held out",
-                                             "baseline MAPE"], tablefmt="simple")]
+                                             "maker held out", "baseline MAPE"],
+                               tablefmt="simple")]
     t, w = result["summary"]["throughput"], result["summary"]["whole_run"]
     s = [("throughput (in-sample)", t["rows"], _pct(t["mape_pct"]), _pct(t["worst_pct"]),
           _pct(t["baseline_mape_pct"]), "", ""),
@@ -412,16 +434,22 @@ def render(result: dict) -> str:
           _pct(t.get("worst_source_loso_pct")) + " (worst source)", "", "", ""),
          ("throughput (leave-one-family-out)", t["rows"], _pct(t.get("lofo_mape_pct")),
           _pct(t.get("worst_family_lofo_pct")) + " (worst family)", "", "", ""),
+         ("throughput (leave-one-maker-out)", t["rows"], _pct(t.get("lovo_mape_pct")),
+          _worst_maker(t.get("vendors") or {}), "", "", ""),
          ("whole run (leave-one-out)", w["rows"], _pct(w["mape_pct"]), _pct(w["worst_pct"]),
           _pct(w["baseline_mape_pct"]), _pct(w["inside_p10_p90_pct"]),
           f"{w['median_p90_p10']:.2f}")]
     lines += ["", tabulate(s, headers=["all", "rows", "planner MAPE", "worst",
                                        "baseline MAPE", "inside P10-P90", "median P90/P10"],
                            tablefmt="simple", disable_numparse=True)]
+    nested = w.get("baseline_nested") or {}
     lines += [f"baselines: 6ND at {result['throughput_baseline_mfu']:.0%} MFU (throughput), "
               f"at {result['whole_run_baseline_mfu']:.0%} (whole runs); 6ND at an MFU fitted on "
               f"the other whole runs (leave-one-out, as the planner's realisation is): "
-              f"{_pct(w.get('baseline_fitted_mape_pct'))} MAPE; the ideal run alone (no "
+              f"{_pct(w.get('baseline_fitted_mape_pct'))} MAPE, and with the planner's nested "
+              f"grouping by team {_pct(nested.get('mape_pct'))} (inside P10-P90 "
+              f"{_pct(nested.get('inside_p10_p90_pct'))}, median P90/P10 "
+              f"{nested.get('median_p90_p10', math.nan):.2f}); the ideal run alone (no "
               f"realisation): {_pct(w['ideal_mape_pct'])} MAPE; worst run {w['worst_row']}"]
     if result.get("covariates"):
         c = [(x["covariate"], _pct(x["mape_pct"]), _pct(x["worst_pct"]))
