@@ -1008,3 +1008,14 @@ def test_a_goodput_short_of_the_whole_does_not_read_as_the_whole():
 
     assert fmt_pct(0.99996) == ">99.9%" and fmt_pct(1.0) == "100.0%"
     assert fmt_pct(0.0001) == "<0.1%" and fmt_pct(0.0) == "0.0%" and fmt_pct(0.4123) == "41.2%"
+
+
+def test_a_batch_too_small_for_the_cluster_is_named_not_a_circle_of_sizes():
+    # one 4,096-token sequence on 2,048 devices: no smaller smooth size lays it out either, so
+    # the hint names the batch, not --gpus 1944 (which had then suggested 1728, ...)
+    text = refused("estimate", "--workload", "deepseek-v3", "--gpus", "2048", "--global-batch",
+                   "4096", says=["--gpus: 2048 is not valid", "the batch binds",
+                                 "--global-batch"])
+    assert "--gpus 1944" not in text
+    refused("estimate", "--params", "405B", "--tokens", "15T", "--gpus", "50608",
+            says="--gpus 49152")

@@ -106,9 +106,10 @@ def refuse_unusable(opts: Options, w, n_gpus: int, fixed: dict) -> None:
         if state == ERROR:
             raise LayoutError(opts.best.errors[i])
         if state == NO_LAYOUT:
+            side = opts.sides[int(opts.side[i])]
             raise InputError("--layout" if fixed else "--gpus", layout_text(fixed) or n_gpus,
-                             no_layout_hint(w, n_gpus, fixed,
-                                            opts.sides[int(opts.side[i])].unit))
+                             no_layout_hint(w, n_gpus, fixed, side.unit,
+                                            side.hw.scale_up_domain))
 
 
 def instance_of(opts: Options, rows: np.ndarray, slim: SizingLimits,
