@@ -58,6 +58,9 @@ CAP_SPARE_RESOLUTION = 16
 # use); a mixture of experts climbs them all (70B with 16 experts on Gaudi 3 for 25 days: 192
 # devices meet it at $169K, 512 at $161K, the octaves between dearer).
 CLIMB_OCTAVES = 3
+# The odd parts of the smooth sizes a dense model's climb tries beside the quarter-octave
+# ladder's 2^a x {1, 3, 5, 7}: 2^a x 9 and 2^a x 15, a size or two an octave.
+CLIMB_ODD_PARTS = (9, 15)
 # The primes of the sizes tried, last, in the tenth below the smallest size meeting the
 # deadline (2, 3 and 5 in the fifth below, before): 7 too (1T on 15T tokens: 35,840 H100 =
 # 2^10 x 5 x 7 meet 120 days at $242M where the smallest of 2, 3 and 5 alone, 38,400, costs
@@ -198,6 +201,11 @@ def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5),
     # 14,400 nodes of 8 = 2^6 x 225)
     return sorted(k for k in set(out) if lo < k < hi and ((k * unit) & -(k * unit)) ** 2
                   >= k * unit)
+
+
+def _odd_part(n: int) -> int:
+    """n without its factors of two (15,360 -> 15)."""
+    return n // (n & -n)
 
 
 def ladder(k_lo: int, k_hi: int) -> list[int]:
@@ -393,9 +401,13 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
         more = [(s, j) for s, k in top.items() if k is not None
                 for j in sorted(set(ladder(k + 1, min(2 * k, tops[s])))
                                 # a mixture of experts: the smooth sizes too, where its experts
-                                # and layouts divide well (405B with 16 experts on 144 B200)
-                                | (set(smooth_between(k, min(2 * k, tops[s]) + 1,
-                                                      unit=units[s])) if jagged else set()))
+                                # and layouts divide well (405B with 16 experts on 144 B200);
+                                # a dense model: those of odd part 9 and 15 beside the ladder's
+                                # 1, 3, 5 and 7 (1T on 5T tokens: 15,360 H100 = 2^10 x 15 in
+                                # 83 days for less than the 11,264 that first met 120)
+                                | set(j for j in smooth_between(k, min(2 * k, tops[s]) + 1,
+                                                                unit=units[s])
+                                      if jagged or _odd_part(j * units[s]) in CLIMB_ODD_PARTS))
                 if (s, j) not in known]
         if more:  # an octave already known is judged all the same
             known = yield more

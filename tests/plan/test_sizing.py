@@ -440,3 +440,14 @@ def test_the_fifth_below_the_deadline_size_tries_sizes_with_a_factor_of_seven():
     bigger = planner.estimate(params="1T", tokens="15T", gpus=38400)
     assert plan.cluster["gpus"] == 35840 and plan.training_days <= 120
     assert plan.cost_usd["total"] < bigger.cost_usd["total"]
+
+
+def test_a_looser_deadline_never_picks_a_plan_the_tighter_one_beats():
+    # a user's sweep: 1T on 5T tokens on H100 within 120 days had picked 11,264 devices for
+    # $73.04M where the 90-day plan, 15,360 = 2^10 x 15, takes 83 days for $72.19M; the climb
+    # above the smallest size meeting the deadline now tries 2^a x 9 and 2^a x 15 beside the
+    # quarter-octave ladder
+    loose = planner.estimate(params="1T", tokens="5T", gpu="h100-sxm", deadline="120d")
+    tight = planner.estimate(params="1T", tokens="5T", gpu="h100-sxm", deadline="90d")
+    assert loose.cost_usd["total"] <= tight.cost_usd["total"]
+    assert loose.cluster["gpus"] == 15360
