@@ -44,12 +44,14 @@ from .columns import Answers, Coded, columns_of
 from .scenarios import (
     COLUMNAR_INPUTS,
     INPUTS,
+    PLAIN_NUMBER_FLOORS,
     ROW_QUANTITIES,
     Context,
     Rows,
     context,
     group,
     numbers,
+    plain_number_problem,
     searches_memo,
 )
 
@@ -173,6 +175,11 @@ def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
         return ans
     qty = {name: numbers(cols[name].values if name in cols else [], *spec)
            for name, spec in ROW_QUANTITIES.items()}
+    for name in PLAIN_NUMBER_FLOORS:  # 90 meant as days is not planned as 90 seconds
+        if name in cols:
+            bad = {j: error_text(e) for j, v in enumerate(cols[name].value_list())
+                   if (e := plain_number_problem(name, v)) is not None}
+            st.fail_codes(np.arange(n), cols[name].codes, bad)
     ref = by_estimate(cols, n)
     reference(ctx, cols, np.flatnonzero(ref), st)
     fast = np.flatnonzero(~ref)

@@ -26,7 +26,7 @@ from ..units import InputError, parse_count, parse_fraction, parse_int_count, pa
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context
+from .scenarios import INPUTS, ROW_QUANTITIES, Context, plain_number_problem
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
@@ -50,15 +50,6 @@ WHOLE = {name for name, p in PARSERS.items() if p in (parse_int_count, parse_yea
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
          "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
 
-
-# A plain number is in SI units (docs/interface.md): below these, one written for days or
-# megawatts (deadline = 90, power_cap = 150) is refused, not planned as 90 s or 150 W.
-PLAIN_NUMBER_FLOORS = {
-    "deadline": (86400, "a duration with its unit (90d, 12w, 2160h), or seconds of at least "
-                 "a day (86400)", "seconds"),
-    "power_cap": (1e3, "a power with its unit (150MW, 500kW), or watts of at least 1,000",
-                  "watts"),
-}
 
 
 class SpecError(InputError):
@@ -383,12 +374,10 @@ def check_values(spec: Spec, ctx: Context) -> None:
             if check is None:
                 continue
             for v in values:
-                plain = PLAIN_NUMBER_FLOORS.get(name)
-                if plain and isinstance(v, int | float) and not isinstance(v, bool) \
-                        and 0 < v < plain[0]:
+                plain = plain_number_problem(name, v)
+                if plain is not None:
                     # a plain number is SI (seconds, watts): 90 meant as days is 90 seconds
-                    raise SpecError(f"{where} {name}", v, plain[1], f"is a plain number, read "
-                                    f"as {plain[2]}: far below any training run's")
+                    raise SpecError(f"{where} {name}", v, plain.accepted, plain.reason)
                 try:
                     check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
                 except UnknownKeyError as exc:

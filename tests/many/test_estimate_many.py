@@ -235,3 +235,18 @@ def test_cells_and_columns_of_odd_shapes_are_rows_or_named_errors():
     with pytest.raises(InputError, match="column 'gpus': is a 2-D array"):
         estimate_many({"params": ["70B", "7B"], "tokens": ["2T", "2T"],
                        "gpus": np.array([[8, 16], [8, 16]])})
+
+
+def test_a_plain_number_far_below_any_run_is_a_row_error_as_in_a_sweep():
+    # a finance table of deadlines in days (90) had planned 90-second deadlines, every row
+    # infeasible with no error; a sweep spec refuses the same number
+    import pandas as pd
+
+    out = planner.estimate_many(pd.DataFrame({
+        "params": ["7B"] * 3, "tokens": ["1T"] * 3, "gpus": [64] * 3,
+        "deadline": [90, 90 * 86400, None], "power_cap": [None, None, 150]}))
+    assert out["error"][0].startswith("deadline: 90")
+    assert "is a plain number, read as seconds" in out["error"][0]
+    assert out["error"].isna()[1] and bool(out["feasible"][1])
+    assert out["error"][2].startswith("power_cap: 150")
+    assert "is a plain number, read as watts" in out["error"][2]
