@@ -83,6 +83,7 @@ class Manifest:
     parts: dict = field(default_factory=dict)  # part -> {first, rows, bytes, sha256}
     complete: bool = False
     format: str = FORMAT
+    code_fingerprint: str = ""  # version.code_fingerprint(): the planner source that ran it
 
     def save(self, out: Path) -> None:
         text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)
@@ -174,11 +175,14 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
                                 old.catalog_fingerprint),
                                ("planner version", manifest.planner_version,
                                 old.planner_version),
+                               ("planner code", manifest.code_fingerprint,
+                                old.code_fingerprint),
                                ("chunk size", manifest.chunk_rows, old.chunk_rows)):
         if mine != theirs:
-            raise OutputError(f"{out} holds a sweep with another {what} ({theirs}, now "
-                              f"{mine}); resume needs the same spec, catalogs and planner: "
-                              "choose another output directory")
+            was = theirs if theirs != "" else "not recorded"
+            raise OutputError(f"{out} holds a sweep with another {what} ({was}, now {mine}); "
+                              "resume needs the same spec, catalogs and planner: choose "
+                              "another output directory")
     for n in names:
         if TEMPORARY.fullmatch(n):
             (out / n).unlink()  # a part or manifest being written when the sweep died
@@ -239,6 +243,7 @@ def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> di
     name = part_name(index)
     info = {"planner_version": manifest.planner_version, "spec_sha256": manifest.spec_sha256,
             "catalog_fingerprint": manifest.catalog_fingerprint,
+            "code_fingerprint": manifest.code_fingerprint,
             "first_scenario": index * manifest.chunk_rows, "rows": table.num_rows,
             "spec": manifest.spec}
     meta = dict(table.schema.metadata or {})

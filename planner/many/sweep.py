@@ -211,14 +211,21 @@ def _local_chunk(args) -> tuple[int, dict]:
     return index, write_part(Path(out), index, chunk_table(spec, index, chunk_rows), manifest)
 
 
-def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str) -> pa.Table:
+def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str,
+                code: str = "") -> pa.Table:
     """A Dask task: answer one chunk where the worker runs; the client writes the part."""
+    from ..version import code_fingerprint
+
     ctx = _context(spec)
     mine = ctx.catalog.fingerprint()
     if mine != fingerprint:
         raise RuntimeError(f"worker catalogs differ from the client's ({mine} vs "
                            f"{fingerprint}): install the same planner and catalogs on every "
                            "worker")
+    if code and code_fingerprint() != code:
+        raise RuntimeError(f"worker planner code differs from the client's "
+                           f"({code_fingerprint()} vs {code}): install the same planner on "
+                           "every worker")
     return chunk_table(spec, index, chunk_rows)
 
 
@@ -232,7 +239,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
     the chunks. ``progress``: a bar on a terminal (None, True), nothing (False), or a callable
     called with (scenarios done, total) as they complete (planner/progress.py)."""
-    from ..version import __version__
+    from ..version import __version__, code_fingerprint
 
     t0 = time.perf_counter()
     spec = load_spec(spec)
@@ -264,7 +271,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
         manifest = Manifest(spec=spec.record(), spec_sha256=spec.sha256,
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
-                            chunk_rows=chunk_rows)
+                            chunk_rows=chunk_rows, code_fingerprint=code_fingerprint())
         try:
             with locked(out):
                 return _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers,
@@ -384,7 +391,7 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
         def submit():
             k = pending.pop(0)
             f = client.submit(_dask_chunk, spec, k, chunk_rows, manifest.catalog_fingerprint,
-                              pure=False)
+                              manifest.code_fingerprint, pure=False)
             index[f.key] = k
             futures.add(f)
 

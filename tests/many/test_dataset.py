@@ -79,8 +79,8 @@ def test_write_part_is_atomic_and_carries_its_provenance(tmp_path):
     assert t.column("scenario").to_pylist() == [4, 5, 6, 7]
     meta = json.loads(t.schema.metadata[b"planner"])
     assert meta == {"planner_version": "9.9.9", "spec_sha256": "a" * 64,
-                    "catalog_fingerprint": "cafe", "first_scenario": 4, "rows": 4,
-                    "spec": m.spec}
+                    "catalog_fingerprint": "cafe", "code_fingerprint": m.code_fingerprint,
+                    "first_scenario": 4, "rows": 4, "spec": m.spec}
     assert part_name(1) == "part-00001.parquet" and part_name(123456) == "part-123456.parquet"
 
 
@@ -194,6 +194,17 @@ def test_prepare_refuses_an_existing_sweep_without_resume_or_with_other_inputs(t
     other.planner_version = "0.0.1"
     with pytest.raises(OutputError, match="another planner version"):
         prepare(tmp_path, other, resume=True)
+    # the same version string on other code (a default assumption edited): refused too
+    other = _manifest()
+    other.code_fingerprint = "0123456789abcdef"
+    with pytest.raises(OutputError, match="another planner code"):
+        prepare(tmp_path, other, resume=True)
+
+
+def test_the_code_fingerprint_is_the_package_source():
+    from planner.version import code_fingerprint
+
+    assert len(code_fingerprint()) == 16 and code_fingerprint() == code_fingerprint()
 
 
 def test_resume_keeps_whole_parts_and_drops_the_rest(tmp_path):
