@@ -520,6 +520,11 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     click.echo(f"{result.scenarios:,} scenarios, {result.parts:,} part files in {result.path} "
                f"({result.written:,} written now, {result.kept:,} already there; "
                f"{result.seconds:,.1f} s, {rate_text} scenarios/s)")
+    outcome = result.outcome()
+    click.echo(f"{outcome['errors']:,} with an error (their inputs refused), "
+               f"{outcome['infeasible']:,} infeasible (a limit broken)"
+               + (f"; first error: {outcome['first_error']}" if outcome["first_error"] else ""),
+               err=bool(outcome["errors"]))
 
 
 @app.command("schedule", epilog=EXAMPLES["schedule"])

@@ -265,10 +265,12 @@ def read_head(out, rows: int) -> pa.Table:
             else pf.schema_arrow.empty_table())
 
 
-def read(out) -> pa.Table:
-    """A sweep's output directory as one pyarrow Table, in scenario order."""
+def read(out, columns: list | None = None) -> pa.Table:
+    """A sweep's output directory as one pyarrow Table, in scenario order (``columns``: those
+    alone)."""
     out = Path(out)
     # by the part's number, not its name: past 99,999 parts the names outgrow their padding
     parts = sorted((p for p in out.iterdir() if PART.fullmatch(p.name)),
                    key=lambda p: int(PART.fullmatch(p.name).group(1)))
-    return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pa.table({})
+    return (pa.concat_tables([pq.read_table(p, columns=columns) for p in parts]) if parts
+            else pa.table({}))

@@ -182,6 +182,22 @@ class SweepResult:
         categoricals)."""
         return to_pandas(self.read())
 
+    def outcome(self) -> dict:
+        """How the rows came out: {"errors": rows whose inputs were refused, "infeasible":
+        rows planned but breaking a limit, "first_error": the first refusal's text or None},
+        read from the error and feasible columns alone (a sweep whose every row is refused
+        had said only how many scenarios it wrote)."""
+        import pyarrow.compute as pc
+
+        t = (self.table.select([c for c in ("error", "feasible")
+                                if c in self.table.column_names])
+             if self.table is not None else read(self.path, columns=["error", "feasible"]))
+        errors = t.column("error").drop_null() if "error" in t.column_names else pa.array([])
+        infeasible = (pc.sum(pc.invert(pc.fill_null(t.column("feasible"), True))).as_py() or 0
+                      if "feasible" in t.column_names else 0)
+        return {"errors": len(errors), "infeasible": int(infeasible),
+                "first_error": errors[0].as_py() if len(errors) else None}
+
     def __repr__(self) -> str:
         where = str(self.path) if self.path is not None else "in memory"
         return (f"SweepResult({self.scenarios:,} scenarios in {self.parts:,} parts, {where}; "

@@ -332,3 +332,21 @@ def test_estimate_many_answers_the_same_rows_in_any_chunking():
     # the same values in every column (the chunks' dictionaries of text columns differ)
     assert default.to_pylist() == one_by_one.to_pylist()
     assert all(n > 0 for n in default.column("cluster_gpus").to_pylist())
+
+
+def test_a_sweep_says_how_many_rows_were_refused_and_infeasible(tmp_path):
+    # every row refused (a shape given twice) had exited 0 saying only how many it wrote
+    from click.testing import CliRunner
+
+    import cli
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[fixed]\nparams = "8B"\nworkload = "llama3-8b"\ntokens = "1T"\n'
+                    '[axes]\ngpus = [64, 128, 256]\n')
+    r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0
+    assert "3 with an error (their inputs refused), 0 infeasible" in r.output
+    assert "first error: --params: '8B' conflicts with --workload" in r.output
+    ok = sweeping.sweep({"fixed": {"params": "7B", "tokens": "1T", "gpus": 64},
+                         "axes": {"deadline": ["1d", "90d"]}})
+    assert ok.outcome() == {"errors": 0, "infeasible": 1, "first_error": None}
