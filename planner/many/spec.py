@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,7 @@ class Spec:
     assumptions: dict = field(default_factory=dict)
     mode: str = "estimate"  # or "budget": the inverse question (MODES)
     max_scenarios: int | None = None  # given: the most scenarios this spec may have
+    base: str = ""  # the spec file's directory, its files' paths resolved against it
 
     @property
     def sizes(self) -> list[int]:
@@ -175,8 +177,21 @@ class Spec:
     @property
     def sha256(self) -> str:
         """The spec's hash, which --resume holds a dataset to (``record``; a spec with its
-        axes sorted keeps its hash)."""
-        text = json.dumps(self.record(), sort_keys=True, default=str)
+        axes sorted keeps its hash), with the files beside the spec (workload files,
+        catalogs) by their path relative to it: the spec, its files and its output moved
+        together resume where they went (they had been refused as "another spec")."""
+        prefix = self.base.rstrip(os.sep) + os.sep if self.base else None
+
+        def portable(v):
+            if isinstance(v, str) and prefix and v.startswith(prefix):
+                return os.path.relpath(v, self.base)
+            if isinstance(v, list):
+                return [portable(x) for x in v]
+            if isinstance(v, dict):
+                return {k: portable(x) for k, x in v.items()}
+            return v
+
+        text = json.dumps(portable(self.record()), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -301,7 +316,7 @@ def _spec(data: dict, base: Path) -> Spec:
                                 f"is also in {seen[name]}")
             seen[name] = where
     spec = Spec(fixed, axes, zipped, catalog, assumptions, mode,
-                data.get("max_scenarios"))
+                data.get("max_scenarios"), str(base) if base is not None else "")
     most = spec.max_scenarios or SWEEP_SCENARIOS
     if spec.scenarios > most:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "

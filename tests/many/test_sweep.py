@@ -350,3 +350,22 @@ def test_a_sweep_says_how_many_rows_were_refused_and_infeasible(tmp_path):
     ok = sweeping.sweep({"fixed": {"params": "7B", "tokens": "1T", "gpus": 64},
                          "axes": {"deadline": ["1d", "90d"]}})
     assert ok.outcome() == {"errors": 0, "infeasible": 1, "first_error": None}
+
+
+def test_a_sweep_moved_with_its_files_resumes_where_it_went(tmp_path):
+    # a workload file beside the spec is hashed by its path relative to the spec: the spec,
+    # its files and its output moved together had been refused as "another spec"
+    import shutil
+
+    here = tmp_path / "here"
+    here.mkdir()
+    src = Path(planner.__file__).parent.parent / "workloads" / "llama3.1-8b.toml"
+    shutil.copy(src, here / "mine.toml")
+    (here / "s.toml").write_text('[fixed]\nworkload = "mine.toml"\ntokens = "1T"\n'
+                                 '[axes]\ngpus = [8, 16, 32]\n')
+    sweeping.sweep(str(here / "s.toml"), here / "out", chunk_rows=1)
+    there = tmp_path / "there"
+    shutil.move(str(here), str(there))
+    (there / "out" / "part-00002.parquet").unlink()
+    done = sweeping.sweep(str(there / "s.toml"), there / "out", resume=True)
+    assert done.written == 1 and done.kept == 2
