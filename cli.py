@@ -796,16 +796,19 @@ def config_show(ctx, fmt):
 
 
 def main(argv=None):
-    """Entry point: exit 0 an answer, 2 bad input, 1 anything else; never a traceback.
+    """Entry point: exit 0 an answer, 2 bad input, 130 interrupted (Ctrl-C), 1 anything else;
+    never a traceback.
     With --format json, an error is a JSON object on stdout: {"error": {"option",
     "accepted", "message", "exit_status"}}."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         _one_catalog_flag(args)
         app.main(args=args, prog_name="planner", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+    except click.exceptions.Abort:  # Ctrl-C: not an internal error (128 + SIGINT, as shells)
+        resumable = bool(args) and args[0] == "sweep"  # it always writes to -o DIR
+        click.echo("interrupted" + ("; the parts written are kept: rerun with --resume to "
+                                    "complete the sweep" if resumable else ""), err=True)
+        sys.exit(130)
     except click.ClickException as exc:
         status = 2 if isinstance(exc, click.UsageError) else exc.exit_code
         if _wants_json(args, exc):

@@ -464,3 +464,18 @@ def test_an_empty_catalog_name_is_named_as_name_and_link_rates_keep_their_decima
     r = CliRunner().invoke(cli.app, ["hardware", "list"])
     line = next(ln for ln in r.output.splitlines() if ln.startswith("ib-edr"))
     assert " 12.5 " in line
+
+
+def test_ctrl_c_is_an_interruption_not_an_internal_error(monkeypatch, capsys):
+    # it had printed "aborted" and exited 1, the internal error's status, saying nothing of
+    # --resume
+    import click
+
+    def interrupted(*a, **k):
+        raise click.exceptions.Abort()
+
+    monkeypatch.setattr(cli.app, "main", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["sweep", "spec.toml", "-o", "out"])
+    assert stop.value.code == 130
+    assert "rerun with --resume" in capsys.readouterr().err

@@ -752,6 +752,8 @@ def parse_flag(value, name: str) -> bool:
     read as true."""
     if value in (True, False, 0, 1) and not isinstance(value, float):
         return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"  # a table read from CSV holds the words
     raise InputError(name, value, "true or false")
 
 

@@ -250,3 +250,16 @@ def test_a_plain_number_far_below_any_run_is_a_row_error_as_in_a_sweep():
     assert out["error"].isna()[1] and bool(out["feasible"][1])
     assert out["error"][2].startswith("power_cap: 150")
     assert "is a plain number, read as watts" in out["error"][2]
+
+
+def test_a_switch_read_from_csv_as_words_is_taken():
+    # "true"/"False" (a table read from CSV) had been refused where 1/0 were taken
+    import pandas as pd
+
+    out = planner.estimate_many(pd.DataFrame({
+        "params": ["7B"] * 3, "tokens": ["1T"] * 3, "gpus": [64] * 3,
+        "uncertainty": ["true", "False", "maybe"]}))
+    assert out["error"].isna()[0] and out["error"].isna()[1]
+    assert out["p90_training_days"][0] > out["training_days"][0]
+    assert pd.isna(out["p90_training_days"][1])
+    assert "'maybe' is not valid; accepted: true or false" in out["error"][2]
