@@ -275,6 +275,9 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
         chunk_rows = spec.chunk_rows
     total = spec.scenarios
     n_parts = max(1, math.ceil(total / chunk_rows))
+    if dask is not None and out is None:  # it had been ignored, the sweep run here
+        raise SpecError("--dask", dask, "an output directory (out) with it: Dask workers "
+                        "answer the chunks a sweep writes", "needs an output directory")
     with Progress(progress, total, "scenarios", "scenario") as bar:
         if out is None:
             tables = []
@@ -312,7 +315,12 @@ def _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers, das
         bar.update(entry["rows"])
 
     if dask is not None:
-        _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+        try:
+            _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+        except SpecError:  # no scheduler there: a fresh sweep leaves no unfinished manifest
+            if not resume and not manifest.parts:
+                (out / MANIFEST).unlink(missing_ok=True)
+            raise
     elif workers > 1 and len(todo) > 1:
         _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
     else:

@@ -369,3 +369,19 @@ def test_a_sweep_moved_with_its_files_resumes_where_it_went(tmp_path):
     (there / "out" / "part-00002.parquet").unlink()
     done = sweeping.sweep(str(there / "s.toml"), there / "out", resume=True)
     assert done.written == 1 and done.kept == 2
+
+
+def test_dask_without_a_scheduler_or_an_output_leaves_nothing_behind(tmp_path):
+    # an unreachable scheduler had left an unfinished manifest, so a plain rerun was refused;
+    # dask without an output directory had been ignored, the sweep run here
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.distributed")
+    spec = {"fixed": {"params": "7B", "tokens": "1T", "gpus": 64},
+            "axes": {"seq_len": [2048, 4096]}}
+    with pytest.raises(sweeping.SpecError, match="needs an output directory"):
+        sweeping.sweep(spec, dask="tcp://127.0.0.1:1")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(sweeping.SpecError, match="cannot be reached"):
+            sweeping.sweep(spec, tmp_path / "out", dask="tcp://127.0.0.1:1")
+    assert not (tmp_path / "out" / "_manifest.json").exists()
+    assert sweeping.sweep(spec, tmp_path / "out").written == 1
