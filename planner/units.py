@@ -221,7 +221,17 @@ def parse_year(text, name="--year") -> int:
 def parse_duration_s(text, name="duration", maximum: float | None = None) -> float:
     """A positive duration in seconds: '90d' -> 7776000.0.
 
-    Strings need a unit; numbers are seconds."""
+    Strings need a unit; numbers are seconds; a datetime.timedelta (pandas' Timedelta is
+    one) or a numpy timedelta64 is its seconds."""
+    import datetime
+
+    if isinstance(text, datetime.timedelta) or type(text).__name__ == "timedelta64":
+        import numpy as np
+
+        seconds = (text.total_seconds() if isinstance(text, datetime.timedelta)
+                   else float(text / np.timedelta64(1, "s")))
+        if seconds == seconds:  # NaT: not a duration, said below
+            text = seconds
     return float(_parse(text, name, _DURATION_RE, _DURATION_SCALES, _ACCEPT_DURATION,
                         "a duration", maximum=maximum))
 

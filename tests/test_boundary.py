@@ -1020,3 +1020,22 @@ def test_a_batch_too_small_for_the_cluster_is_named_not_a_circle_of_sizes():
     assert "--gpus 1944" not in text
     refused("estimate", "--params", "405B", "--tokens", "15T", "--gpus", "50608",
             says="--gpus 49152")
+
+
+def test_a_deadline_as_a_timedelta_is_its_seconds_and_a_negative_budget_names_one_form():
+    # pandas' Timedelta (a datetime.timedelta) had been "not a duration"; a negative budget
+    # had been told "a non-negative USD amount" though zero is refused
+    import datetime
+
+    import numpy as np
+    import pandas as pd
+
+    from planner.plan.inputs import parse_budget, parse_deadline
+
+    for d in (datetime.timedelta(days=90), pd.Timedelta(days=90), np.timedelta64(90, "D")):
+        assert parse_deadline(d) == 90 * 86400
+    with pytest.raises(InputError, match="accepted: an amount of money greater than zero"):
+        parse_budget(-5)
+    out = planner.estimate_many(pd.DataFrame({"params": ["7B"], "tokens": ["1T"], "gpus": [64],
+                                              "deadline": [pd.Timedelta(days=400)]}))
+    assert out["error"].isna()[0] and bool(out["feasible"][0])

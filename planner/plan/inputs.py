@@ -671,10 +671,13 @@ def parse_deadline(text, name: str = "--deadline") -> float:
 def parse_budget(text, name: str = "--budget") -> float:
     """Money in USD: '$1.2B' -> 1.2e9 (above zero, as every limit is: a budget of nothing
     buys no run; at most MAX_MONEY_USD)."""
-    value = parse_money_usd(text, name, maximum=MAX_MONEY_USD)
+    accepted = "an amount of money greater than zero, e.g. $250M"
+    try:
+        value = parse_money_usd(text, name, maximum=MAX_MONEY_USD)
+    except InputError as exc:  # one accepted form, whatever went wrong (it said non-negative)
+        raise InputError(name, text, accepted, exc.reason) from None
     if value <= 0:
-        raise InputError(name, text, "an amount of money greater than zero, e.g. $250M",
-                         "must be greater than zero")
+        raise InputError(name, text, accepted, "must be greater than zero")
     return value
 
 
