@@ -389,7 +389,7 @@ def app(ctx):
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw days and cost against cluster size per accelerator to FILE.png, the "
                    "chosen plan and the limits marked (sizes with the solver; needs "
-                   "matplotlib: pip install 'planner[plot]').")
+                   "matplotlib: pip install matplotlib, or uv sync --extra plot in the checkout).")
 @click.pass_context
 def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, expert_groups,
@@ -500,7 +500,7 @@ def validate(fmt, catalog_dir, refit_path):
               help="Local worker processes.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask cluster: a scheduler address "
-                   "(tcp://host:8786) or 'local' for a LocalCluster (needs planner[dask]).")
+                   "(tcp://host:8786) or 'local' for a LocalCluster (needs dask[distributed]).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT.

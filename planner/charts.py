@@ -31,7 +31,8 @@ def _figure(**kwargs):
         import matplotlib
         from matplotlib.figure import Figure
     except ImportError:  # the optional extra
-        raise ChartError("charts need matplotlib: pip install 'planner[plot]'") from None
+        raise ChartError("charts need matplotlib: pip install matplotlib, or uv sync --extra "
+                         "plot in the checkout") from None
     _notebook_display(Figure)
     return Figure(**kwargs), matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
 

@@ -631,5 +631,6 @@ def pandas():
     try:
         import pandas as pd
     except ImportError:
-        raise ImportError("frames need pandas: pip install 'planner[pandas]'") from None
+        raise ImportError("frames need pandas: pip install pandas, or uv sync --extra pandas "
+                          "in the checkout") from None
     return pd

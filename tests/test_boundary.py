@@ -1039,3 +1039,24 @@ def test_a_deadline_as_a_timedelta_is_its_seconds_and_a_negative_budget_names_on
     out = planner.estimate_many(pd.DataFrame({"params": ["7B"], "tokens": ["1T"], "gpus": [64],
                                               "deadline": [pd.Timedelta(days=400)]}))
     assert out["error"].isna()[0] and bool(out["feasible"][0])
+
+
+def test_an_accelerator_without_scale_out_bandwidth_is_said_to_stay_in_one_domain(tmp_path):
+    # a file with only the required figures had read "no valid layout", binding memory, for a
+    # model that fits many such devices: the missing figure is what binds
+    text = "\n".join([
+        'name = "X"', 'vendor = "Me"',
+        'release_year = { value = 2025, source = "me", as_of = "2025" }',
+        'peak_bf16_tflops = { value = 1000, source = "me", as_of = "2025" }',
+        'hbm_gb = { value = 141, source = "me", as_of = "2025" }',
+        'hbm_tb_per_s = { value = 4.8, source = "me", as_of = "2025" }',
+        'scale_up_gb_per_s = { value = 450, source = "me", as_of = "2025" }',
+        'scale_up_domain = { value = 8, source = "me", as_of = "2025" }',
+        'devices_per_node = { value = 8, source = "me", as_of = "2025" }']) + "\n"
+    cat = user_catalog(tmp_path, "accelerators", "x", text)
+    plan = planner.estimate(params="70B", tokens="2T", gpu="x", catalog=str(cat))
+    assert not plan.feasible and plan.binding == "unknown"
+    assert "no scale-out bandwidth for x" in plan.reason
+    small = planner.estimate(params="8B", tokens="2T", gpu="x", catalog=str(cat))
+    assert small.assumptions["scale_out_gb_per_s"]["value"] == "unknown"
+    assert "stays inside one scale-up domain" in small.assumptions["scale_out_gb_per_s"]["source"]

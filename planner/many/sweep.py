@@ -390,7 +390,8 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise SpecError("--dask", address, "an installed Dask: pip install 'planner[dask]'",
+        raise SpecError("--dask", address, "an installed Dask: pip install "
+                        "'dask[distributed]', or uv sync --extra dask in the checkout",
                         "needs dask.distributed") from None
     cluster = None
     if address == "local":

@@ -171,6 +171,11 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
         return "memory", (f"no layout fits in memory: the leanest needs "
                           f"{lean_bytes / 1e9:,.1f} GB per device, {acc_key} has "
                           f"{hbm_bytes / 1e9:,.4g} GB")  # a file's 0.001 GB reads 0.001
+    if not has_scale_out:  # the file names no scale-out bandwidth: one domain is the reach
+        return "unknown", (f"no layout fits inside one scale-up domain of {acc_key}, and the "
+                           f"catalog has no scale-out bandwidth for {acc_key} to span more "
+                           "(scale_out_gb_per_s in its file, or a network that names one: "
+                           "unknown stays unknown; add a sourced figure with --catalog)")
     return "memory", "no valid layout for this cluster"
 
 

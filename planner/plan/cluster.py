@@ -134,7 +134,12 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     # accelerator's reference design
     out_bw = (out.device_bytes_per_s if out and out.device_bytes_per_s
               else acc.scale_out_bytes_per_s)
-    if out is not None and out.device_bytes_per_s and out_bw != acc.scale_out_bytes_per_s:
+    if not out_bw:  # said, not left to read as a deadline missed or a model too large
+        used["scale_out_gb_per_s"] = {"value": "unknown", "source": (
+            f"neither {acc.key}'s file (scale_out_gb_per_s) nor a network names its scale-out "
+            "bandwidth, so a run stays inside one scale-up domain; add a sourced figure with "
+            "--catalog (docs/catalog.md)")}
+    elif out is not None and out.device_bytes_per_s and out_bw != acc.scale_out_bytes_per_s:
         used["scale_out_gb_per_s"] = {"value": out_bw / 1e9, "source": (
             f"network {out.key}: its per-device bandwidth (device_gb_per_s), or {acc.key}'s "
             f"ports at its link rate, at most the device's own "
