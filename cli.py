@@ -837,10 +837,10 @@ def _one_catalog_flag(args: list[str]) -> None:
     other directory's files."""
     given = [a for a in args if a == "--catalog" or a.startswith("--catalog=")]
     if len(given) > 1:
-        raise UsageError(f"--catalog is given {len(given)} times and a command reads one "
-                         "directory: join several with the PLANNER_CATALOG environment "
-                         f"variable (DIR1{os.pathsep}DIR2, later ones win), which --catalog "
-                         "adds to", "--catalog", "one --catalog DIR")
+        raise UsageError(f"--catalog is given {len(given)} times: give it once, several "
+                         f"directories joined with {os.pathsep} (--catalog DIR1{os.pathsep}DIR2, "
+                         "later ones win; PLANNER_CATALOG likewise, which --catalog adds to)",
+                         "--catalog", "one --catalog DIR")
 
 
 def _wants_json(args: list[str], exc: Exception) -> bool:

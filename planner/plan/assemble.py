@@ -237,7 +237,7 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
             # help at all is a sizing's question (frontier, at its fastest option).
             need = math.ceil(gpus[i] * float(needs["deadline"][i]) / float(limits["deadline"][i]))
             reason[i] = (f"{reason[i]}: at this size's throughput per device it needs at least "
-                         f"{need:,} devices (leave out --gpus, or the --layout parts that "
+                         f"{need:,} devices (leave out --gpus, or any layout parts that "
                          "fix the size, to size the cluster)")
     return feasible, binding, reason
 

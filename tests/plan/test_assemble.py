@@ -329,7 +329,7 @@ def test_a_given_size_missing_its_deadline_binds_on_the_deadline(given):
     assert not feasible[0] and binding[0] == "deadline"
     assert reason[0] == ("the fastest plan takes 100.0 days (1,024 x h100-sxm), deadline 90.0 "
                          "days: at this size's throughput per device it needs at least 1,138 "
-                         "devices (leave out --gpus, or the --layout parts that fix the size, "
+                         "devices (leave out --gpus, or any layout parts that fix the size, "
                          "to size the cluster)")
     # with the power cap broken too, both are named, the deadline first
     rows = _rows(1, training_days=[100.0], power_mw=[20.0], **given)
