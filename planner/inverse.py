@@ -52,7 +52,7 @@ from .plan.inputs import (
     rule_shape,
     short_run_error,
 )
-from .plan.options import shared_memo, shared_searches
+from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan, answer_csv, checked, clean_json
 from .progress import Progress
 
@@ -418,7 +418,10 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         return BudgetAnswer(False, considered[0]["binding"] if considered else None, why,
                             rule_text, None, None, None, year_i, limits, None, summary,
                             trend_info)
-    best = max(found, key=lambda c: c["model_flops"])
+    # the largest run; between accelerators that reach the same, the cheaper plan, then the
+    # sooner (the first listed had won a tie: H100 at $632M over MI300X at $374M)
+    best = max(found, key=lambda c: (c["model_flops"], -_plan_cost(c["plan"]),
+                                     -c["plan"].training_days))
     # the answer's plan again, with its alternatives (the probes leave them out)
     best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule,
                                   best["price_per_gpu_hour"], ownership, site,
@@ -428,6 +431,12 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     return BudgetAnswer(True, best["binding"], best["reason"], rule_text, best["params"],
                         best["tokens"], best["model_flops"], year_i, limits, best["plan"],
                         summary, trend_info)
+
+
+def _plan_cost(plan: Plan) -> float:
+    """A plan's cost in its method's dollars (inf when unknown: it loses a tie)."""
+    total = (plan.cost_usd or {}).get("total")
+    return float(total) if total is not None else math.inf
 
 
 def _each(args: list[tuple], bar: Progress) -> list[dict]:
@@ -508,7 +517,14 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
     """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
     choice, found with numpy (no solver import); alternatives only for an answer."""
     p, t = rule.size(10 ** x)
-    req = prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=limits["gpus"],
+    # a fleet of N devices is what is available: the run takes the largest count at or below
+    # it that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
+    # options.smooth_between), the rest spare, so a larger fleet never buys a smaller run and
+    # a count no layout splits is not refused (25,000 H100 had been an error, 17,000 a run 21%
+    # smaller than 16,384's)
+    fleet = limits["gpus"]
+    gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
+    req = prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
                   deadline=limits["deadline_s"], budget=limits["usd"],
                   power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
@@ -523,6 +539,10 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
             "limits allow is found")}
     if "price_per_gpu_hour" in used and price is not None:
         used["price_per_gpu_hour"] = {"value": price, "source": price_source}
+    if fleet is not None and gpus != fleet:
+        used["gpus"] = {"value": gpus, "source": (
+            f"--gpus {fleet:,} available: the largest count at or below it a team lays out "
+            f"(prime factors 2, 3 and 5, as many twos as the rest), {fleet - gpus:,} spare")}
     if limits.get("_deadline_default"):
         used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
             "planner budget with no --deadline: the default deadline, "

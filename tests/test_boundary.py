@@ -1012,12 +1012,16 @@ def test_a_goodput_short_of_the_whole_does_not_read_as_the_whole():
 
 
 def test_a_batch_too_small_for_the_cluster_is_named_not_a_circle_of_sizes():
-    # one 4,096-token sequence on 2,048 devices: no smaller smooth size lays it out either, so
-    # the hint names the batch, not --gpus 1944 (which had then suggested 1728, ...)
-    text = refused("estimate", "--workload", "deepseek-v3", "--gpus", "2048", "--global-batch",
-                   "4096", says=["--gpus: 2048 is not valid", "the batch binds",
-                                 "--global-batch"])
-    assert "--gpus 1944" not in text
+    # one 4,096-token sequence on 100,000 devices: no smaller smooth size lays it out either,
+    # so the hint names the batch, not a size (--gpus 1944 on 2,048 had then suggested 1728)
+    text = refused("estimate", "--workload", "deepseek-v3", "--gpus", "100000",
+                   "--global-batch", "4096", says=["--gpus: 100000 is not valid",
+                                                   "the batch binds", "--global-batch"])
+    assert "--gpus 98304" not in text
+    # on 2,048 the size offered lays it out (tp8 pp54 cp4)
+    refused("estimate", "--workload", "deepseek-v3", "--gpus", "2048", "--global-batch",
+            "4096", says="--gpus 1728")
+    assert planner.estimate(workload="deepseek-v3", gpus=1728, global_batch=4096).feasible
     refused("estimate", "--params", "405B", "--tokens", "15T", "--gpus", "50608",
             says="--gpus 49152")
 

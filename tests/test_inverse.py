@@ -461,3 +461,26 @@ def test_conflicting_or_empty_budget_inputs_are_refused():
                                          "--price-per-gpu-hour"):
         inverse.budget(usd="1B", year=2028, price_per_gpu_hour=1.8,
                        trends=inverse.trends_for(0.3))
+
+
+def test_a_fleet_is_what_is_available_and_a_larger_one_never_buys_less():
+    # --gpus 25,000 had been an error (no layout splits it), 17,000 a run 21% smaller than
+    # 16,384's: the run takes the largest count at or below the fleet a team lays out
+    flops = {}
+    for g in (16384, 17000, 20000, 25000):
+        b = planner.budget(gpus=g, gpu="h100-sxm", deadline="90d")
+        assert b.feasible, b.reason
+        flops[g] = b.model_flops
+        assert b.plan.cluster["gpus"] <= g
+    assert flops[16384] <= flops[17000] <= flops[20000] <= flops[25000]
+    spare = planner.budget(gpus=25000, gpu="h100-sxm", deadline="90d").plan.assumptions["gpus"]
+    assert spare["value"] == 24576 and "424 spare" in spare["source"]
+
+
+def test_accelerators_that_reach_the_same_run_go_to_the_cheaper():
+    # the first listed had won a tie: 124,928 H100 for $632M over as many MI300X for $374M
+    both = planner.budget(usd="1B", deadline="90d", gpu="h100-sxm,mi300x")
+    alone = planner.budget(usd="1B", deadline="90d", gpu="mi300x")
+    assert both.model_flops == alone.model_flops
+    assert both.plan.cluster["accelerator"] == "mi300x"
+    assert both.plan.cost_usd["total"] == pytest.approx(alone.plan.cost_usd["total"])

@@ -447,13 +447,15 @@ def layout_text(fixed: dict) -> str:
 
 def smooth_below(n: int, unit: int = 1) -> int | None:
     """The largest device count below ``n``, a whole number of ``unit``s, whose only prime
-    factors are 2 and 3 (98,304 = 2^15 x 3 below 100,000 = 2^5 x 5^5): the count whose layouts
-    have the most choice of tensor, pipeline, context and data parallelism; None when there is
+    factors are 2 and 3 and whose power of two is at least its power of three (98,304 = 2^15
+    x 3 below 100,000 = 2^5 x 5^5; 18,432 = 2^11 x 9 below 20,000, not 19,683 = 3^9, which
+    leaves tensor and pipeline parallelism nothing to split): the count whose layouts have
+    the most choice of tensor, pipeline, context and data parallelism; None when there is
     none."""
     best, p2 = None, 1
     while p2 < n:
         q = p2
-        while q < n:
+        while q < n and q // p2 <= p2:
             if q % unit == 0 and (best is None or q > best):
                 best = q
             q *= 3
