@@ -164,9 +164,10 @@ def _architecture_of(data: dict, where: str, name: str) -> Architecture:
                 value = data[key]
                 least = 0 if allow_zero else 1
                 if not _whole(value, least, MAX_SHAPE):
-                    shown = repr(value) if len(repr(value)) <= 24 else f"{float(value):.3g}" \
-                        if isinstance(value, float) else repr(value)[:21] + "..."
-                    fail(f"has {key} = {shown}; a whole number from {least} to "
+                    text = repr(value)  # a 400-digit number shortened, not printed whole
+                    if len(text) > 24:
+                        text = f"{value:.3g}" if isinstance(value, float) else text[:21] + "..."
+                    fail(f"has {key} = {text}; a whole number from {least} to "
                          f"{MAX_SHAPE:,} was expected")
                 return int(value)
         if default is not None:
