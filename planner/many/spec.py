@@ -396,9 +396,12 @@ def check_values(spec: Spec, ctx: Context) -> None:
                 try:
                     check(v, f"--{name.replace('_', '-')}") if name in PARSERS else check(v)
                 except UnknownKeyError as exc:
-                    near = did_you_mean(v, exc.known)
-                    raise SpecError(f"{where} {name}", v, ", ".join(exc.known),
-                                    f"is not a known {exc.kind[:-1]}"
+                    # the key that is unknown, when the value lists several (["b200", "nope"])
+                    key = exc.key if isinstance(exc.key, str) else v
+                    near = did_you_mean(key, exc.known)
+                    unknown = (f"names '{key}', not a known {exc.kind[:-1]}" if key != v
+                               else f"is not a known {exc.kind[:-1]}")
+                    raise SpecError(f"{where} {name}", v, ", ".join(exc.known), unknown
                                     + (f" (did you mean {near}?)" if near else "")) from None
                 except InputError as exc:
                     raise SpecError(f"{where} {name}", v, exc.accepted, exc.reason) from None

@@ -229,3 +229,10 @@ def test_budget_sweep_of_mixtures_of_experts(tmp_path):
                              top_k=4, tolerance=0.2)
         assert row["inverse_params"] == pytest.approx(one.params, rel=1e-9)
     assert rows[0]["inverse_params"] < rows[1]["inverse_params"]  # more experts, more total
+
+
+def test_an_unknown_accelerator_in_a_list_is_the_one_named():
+    # the whole list had been "not a known accelerator", not which of its keys
+    with pytest.raises(sweeping.SpecError, match="names 'nope', not a known accelerator"):
+        planner.sweep({"mode": "budget", "fixed": {"usd": "1M"},
+                       "axes": {"gpu": [["b200", "nope"]]}})
