@@ -87,7 +87,7 @@ class Assumptions:
                              "38-43% BF16 MFU on 8-16k H100 (Llama 3 report, Table 4)",
                              valid=EFFICIENCY)
     # --- efficiency --------------------------------------------------------------------------
-    gemm_efficiency: float = _a(0.92, "calibrated: achieved GEMM throughput in a training step "
+    gemm_efficiency: float = _a(0.91, "calibrated: achieved GEMM throughput in a training step "
                                 "relative to the single-GEMM ceiling (MAMF), fitted on every "
                                 "throughput row (planner/calibrate.py, docs/validation.md); "
                                 "isolated GEMMs on an H200 sustain 0.86-0.90 of the MAMF "
@@ -204,7 +204,7 @@ class Assumptions:
                                 "--tp-comm-overlap); stacks that overlap them take "
                                 "tp_overlap_fraction (FRAMEWORKS)",
                                 valid=SHARE)
-    tp_overlap_fraction: float = _a(0.65, "calibrated: share of the tensor-parallel collective "
+    tp_overlap_fraction: float = _a(0.6, "calibrated: share of the tensor-parallel collective "
                                     "time hidden behind the GEMMs by Transformer Engine "
                                     "userbuffers (NeMo / Megatron-Core performance recipes, "
                                     "tp_comm_overlap=True; Wang et al. 2022, 'Overlap "
@@ -230,7 +230,7 @@ class Assumptions:
                                        "and reductions (XLA operation fusion), fitted on the "
                                        "MaxText rows (docs/validation.md)",
                                        valid=PASSES)
-    xla_matmul_fraction: float = _a(0.98, "calibrated: achieved matmul throughput over the "
+    xla_matmul_fraction: float = _a(0.97, "calibrated: achieved matmul throughput over the "
                                     "dense peak under XLA on accelerators with no measured "
                                     "ceiling (TPUs), the whole step's GEMM efficiency "
                                     "included, fitted on the MaxText rows (docs/validation.md)",
@@ -270,7 +270,7 @@ class Assumptions:
     dp_comm_overlap: float = _a(1.0, "gradient reduction overlaps the backward pass of the last "
                                 "microbatch (PyTorch DDP bucketing, Li et al. VLDB 2020)",
                                 valid=SHARE)
-    overlap_contention: float = _a(0.4, "calibrated: share of overlapped collective time that "
+    overlap_contention: float = _a(0.35, "calibrated: share of overlapped collective time that "
                                    "still lands on the critical path, since NCCL kernels take "
                                    "SMs and HBM bandwidth from concurrent compute (Jangda et al. "
                                    "2022, CoCoNet, sec. 2); fitted on every throughput row "
@@ -335,14 +335,14 @@ class Assumptions:
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
                                   valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.11, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is 8.9% on sources its constants never saw "
+                                  "throughput MAPE is 8.2% on sources its constants never saw "
                                   "(leave-one-source-out over 169 public rows, "
                                   "docs/validation.md), and a normal error's sd is 1.25x its "
                                   "mean absolute value: 0.11; on accelerator families they "
-                                  "never saw it is 8.9% (leave-one-family-out: a new "
+                                  "never saw it is 8.4% (leave-one-family-out: a new "
                                   "generation of a measured maker), on a maker they never saw "
-                                  "16.0% (leave-one-maker-out: AMD's accelerators, which no "
-                                  "scored row measures; sd 0.20), a range the fitted whole-run "
+                                  "13.8% (leave-one-maker-out: AMD's accelerators, which no "
+                                  "scored row measures; sd 0.17), a range the fitted whole-run "
                                   "residual's is wider than",
                                   valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "

@@ -230,7 +230,15 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # share under the block method: "full:s", memory.full_share)
     f_full = full_share(rc, asm)
     full = rc >= FULL
-    recompute_layer = np.select([full, rc == 1], [f_full * layer_fwd, attn_fwd + mla_up], 0.0)
+    # selective: with materialised scores the attention core is redone (Korthikanti et al.
+    # 2022, sec. 5); with FlashAttention the norms and the MLP activation are (memory.py:
+    # what the memory model frees), elementwise passes over their bytes
+    redo_bytes = tokens * (8.0 * h / seq_split + np.where(gated, 6.0, 4.0) * ffn_w / tp)
+    selective_redo = (asm.elementwise_passes * redo_bytes / (hw.hbm_bytes_per_s
+                                                            * asm.hbm_efficiency)
+                      if asm.flash_attention else attn_fwd)
+    recompute_layer = np.select([full, rc == 1], [f_full * layer_fwd, selective_redo + mla_up],
+                                0.0)
 
     # --- communication of one layer ------------------------------------------------------------
     act_bytes = 2.0 * tokens * h
@@ -393,7 +401,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
             "mfu": mfu, "hfu": hfu, "memory_bytes": mem_total, "microbatches": m,
             "devices": devices, "fits": (mem_total <= hw.hbm_bytes) & np.isfinite(step),
             # one layer's forward and its recompute (the search's recompute variants)
-            "layer_forward_s": layer_fwd, "recompute_layer_s": recompute_layer}
+            "layer_forward_s": layer_fwd, "recompute_layer_s": recompute_layer,
+            "attention_fwd_s": attn_fwd}
 
 
 def bottleneck(time: dict) -> np.ndarray:

@@ -474,7 +474,7 @@ def test_a_run_that_fits_no_site_alone_is_named_among_the_sizes_that_fit_its_tim
                   "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
                   "sites": [{"name": "s0", "pue": 1.3, "power_mw": 1.5,
                              "deliveries": {"b200": 2048}}],
-                  "runs": [{"name": "r0", "params": "70B", "tokens": "0.5T",
+                  "runs": [{"name": "r0", "params": "70B", "tokens": "0.55T",
                             "earliest": "2027-02-15", "gpus": [512, 1024]}]}
     d = fleet.schedule(fleet_file).to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"

@@ -336,14 +336,15 @@ def test_a_share_of_the_blocks_is_searched_only_where_the_stack_can_and_none_is_
 
 def test_equal_steps_keep_search_order_when_a_share_is_scored_beside_selective():
     # OLMoE on one MI300X at 32K tokens: ZeRO 1, 2 and 3 step alike on one device; ZeRO 1
-    # fits with selective (its half share is scored beside it), ZeRO 3 does not (its full gives
+    # fits with selective (its half share is scored beside it, slower: selective under
+    # FlashAttention redoes only the norms and the activation), ZeRO 3 does not (its full gives
     # way to the half share in place); the leaner ZeRO 1 comes first, as search() has it
     acc = CAT.accelerator("mi300x")
     hw = hardware_for(acc, *networks(CAT, acc, None), "bf16", DEFAULT, {})
     k = SearchKey(CAT.workload("olmoe-1b-7b").architecture, 32768, 8 * 32768, hw, 1)
     best, found = best_layouts([k], BLOCK), search(k, BLOCK)
     assert best.layout(0) == found.layout(found.best)
-    assert best.layout(0)["recompute"] == "full:0.5" and best.layout(0)["zero"] == 1
+    assert best.layout(0)["recompute"] == "selective" and best.layout(0)["zero"] == 1
 
 
 def test_memory_tight_layout_recomputes_the_share_that_fits_and_runs_faster_than_full():
