@@ -331,13 +331,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             if key in assumed and changes[key] != getattr(asm, key):  # two answers to one
                 raise InputError(given_flag, value, f"one of {given_flag} and --assume {key}",
                                  f"conflicts with --assume {key}={getattr(asm, key):g}")
-    if seq_len is not None:
-        pass  # given: parsed above
-    elif from_config and base.seq_len < asm.seq_len:
+    if seq_len is None and from_config and base.seq_len < asm.seq_len:
         used["seq_len"] = {"value": base.seq_len, "source": f"{workload}: "
                            "max_position_embeddings, the model's context (shorter than the "
                            f"planner default of {asm.seq_len})"}
-    elif base is None or from_config:
+    elif seq_len is None and (base is None or from_config):
         changes["seq_len"] = asm.seq_len
         if "seq_len" not in assumed:  # --assume seq_len keeps its own source
             used["seq_len"] = {"value": asm.seq_len, "source": asm.source("seq_len")}

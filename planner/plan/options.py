@@ -371,26 +371,18 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
         known = yield more
     # the smooth sizes of the bracket as the walk first found it, and of the fifth below the
     # smallest size meeting the deadline: days need not fall with size (a size's factors set
-    # its layouts), so a smooth size below the bisection's answer may meet the deadline
-    more = []
-    for s in range(n):
-        hi = _bracket(_side(known, s), deadline_s)[1]
-        if hi is not None:
-            more += [(s, k) for k in smooth_between(min(start[s], hi * 4 // 5), hi,
-                                                    unit=units[s])
-                     if (s, k) not in known]
-    if more:
-        known = yield more
-    # then those with a factor of 7 in the tenth below the smallest size now meeting it
-    more = []
-    for s in range(n):
-        hi = _bracket(_side(known, s), deadline_s)[1]
-        if hi is not None:
-            more += [(s, k) for k in smooth_between(hi * 9 // 10, hi, SMOOTH_BELOW_DEADLINE,
-                                                    unit=units[s])
-                     if (s, k) not in known]
-    if more:
-        known = yield more
+    # its layouts), so a smooth size below the bisection's answer may meet the deadline; then
+    # those with a factor of 7 in the tenth below the smallest size now meeting it
+    for low, primes in ((lambda s, hi: min(start[s], hi * 4 // 5), (2, 3, 5)),
+                        (lambda s, hi: hi * 9 // 10, SMOOTH_BELOW_DEADLINE)):
+        more = []
+        for s in range(n):
+            hi = _bracket(_side(known, s), deadline_s)[1]
+            if hi is not None:
+                more += [(s, k) for k in smooth_between(low(s, hi), hi, primes, unit=units[s])
+                         if (s, k) not in known]
+        if more:
+            known = yield more
     # climb: the octave above the smallest size meeting the deadline, in quarter octaves, and
     # the next while the least device-time (size x wall: what a cost is made of, whatever the
     # price) is at the top of the octave tried
