@@ -9,9 +9,10 @@ largest size each cap allows (power, --max-gpus, inventory); and, around the dea
 size between the largest ladder size missing it and the smallest meeting it, so the smallest
 cluster meeting the deadline is found to the unit where days fall with size; and, since they
 need not (a size's factors set its layouts), the smooth sizes a team builds (smooth_between) in
-the fifth below that size and within a quarter octave of the fastest. Every round scores all
-its sizes' layouts in one step-model evaluation (model/search.py) and runs the run model over
-all of them at once (plan/assemble.py).
+the fifth below that size and within a quarter octave of the fastest; and a climb above it
+while the device-time falls (quarter octaves, sixteenths in the first quarter). Every round
+scores all its sizes' layouts in one step-model evaluation (model/search.py) and runs the run
+model over all of them at once (plan/assemble.py).
 
 Layout searches are shared inside ``shared_searches`` (a memo of scored keys), so scenarios of
 one workload and cluster, the probes of an inverse plan and a fleet's options score each
@@ -58,6 +59,12 @@ CAP_SPARE_RESOLUTION = 16
 # use); a mixture of experts climbs them all (70B with 16 experts on Gaudi 3 for 25 days: 192
 # devices meet it at $169K, 512 at $161K, the octaves between dearer).
 CLIMB_OCTAVES = 3
+# The climb's first quarter octave also tries the multiples of the largest power of two at most
+# 1/CLIMB_RESOLUTION of the deadline's size (aligned_between): a size's factors set its
+# layouts, so a size off the ladder can cost less (70B on 15T tokens on MI300X within 54 days:
+# 4,992 meet it at $9.01M, 5,376 = 2^8 x 21 run pp 2 for $8.74M in 49 days, where a $9M budget
+# had read infeasible though the 52-day plan met it), a few sizes more a sizing.
+CLIMB_RESOLUTION = 16
 # The odd parts of the smooth sizes a dense model's climb tries beside the quarter-octave
 # ladder's 2^a x {1, 3, 5, 7}: 2^a x 9 and 2^a x 15, a size or two an octave.
 CLIMB_ODD_PARTS = (9, 15)
@@ -383,14 +390,17 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
                          if (s, k) not in known]
         if more:
             known = yield more
-    # climb: the octave above the smallest size meeting the deadline, in quarter octaves, and
-    # the next while the least device-time (size x wall: what a cost is made of, whatever the
-    # price) is at the top of the octave tried
+    # climb: the octave above the smallest size meeting the deadline, in quarter octaves (the
+    # first quarter in sixteenths: CLIMB_RESOLUTION), and the next while the least device-time
+    # (size x wall: what a cost is made of, whatever the price) is at the top of the octave tried
     top = {s: _bracket(_side(known, s), deadline_s)[1] for s in range(n)}
     # the least device-time before each octave: the smallest size meeting the deadline's
     best = {s: (k * _side(known, s)[k] if k is not None else math.inf) for s, k in top.items()}
-    for _ in range(CLIMB_OCTAVES):
-        more = [(s, j) for s, k in top.items() if k is not None
+    for octave in range(CLIMB_OCTAVES):
+        more = [(s, j) for s, k in top.items() if k is not None and octave == 0
+                for j in aligned_between(k, min(k * 5 // 4, tops[s]) + 1)
+                if (s, j) not in known]
+        more += [(s, j) for s, k in top.items() if k is not None
                 for j in sorted(set(ladder(k + 1, min(2 * k, tops[s])))
                                 # a mixture of experts: the smooth sizes too, where its experts
                                 # and layouts divide well (405B with 16 experts on 144 B200);
@@ -434,6 +444,13 @@ def walls(opts: Options, units: list) -> dict:
     wall = np.where(opts.fits, opts.cols["wall_s"], np.inf)
     k = opts.gpus // np.array(units)[opts.side]
     return dict(zip(zip(opts.side.tolist(), k.tolist()), wall.tolist()))
+
+
+def aligned_between(lo: int, hi: int, resolution: int = CLIMB_RESOLUTION) -> list[int]:
+    """The multiples of the largest power of two at most ``lo`` / ``resolution`` strictly
+    between ``lo`` and ``hi`` (624 units, 780 -> 656, 688, 720, 752)."""
+    step = 1 << max(0, (lo // resolution).bit_length() - 1)
+    return list(range((lo // step + 1) * step, hi, step))
 
 
 def _side(known: dict, s: int) -> dict:

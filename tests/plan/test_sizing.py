@@ -20,6 +20,7 @@ from planner.plan.limits import (
     SizingLimits,
     violations,
 )
+from planner.plan.options import aligned_between
 from planner.plan.sizing import SolverSettings, solve
 from planner.units import InputError
 
@@ -446,8 +447,24 @@ def test_a_looser_deadline_never_picks_a_plan_the_tighter_one_beats():
     # a user's sweep: 1T on 5T tokens on H100 within 120 days had picked 11,264 devices for
     # $73.04M where the 90-day plan, 15,360 = 2^10 x 15, takes 83 days for $72.19M; the climb
     # above the smallest size meeting the deadline now tries 2^a x 9 and 2^a x 15 beside the
-    # quarter-octave ladder
+    # quarter-octave ladder; and, in the first quarter octave, the multiples of a sixteenth of
+    # an octave: 12,800 = 2^9 x 25 in 98 days for $70.7M
     loose = planner.estimate(params="1T", tokens="5T", gpu="h100-sxm", deadline="120d")
     tight = planner.estimate(params="1T", tokens="5T", gpu="h100-sxm", deadline="90d")
     assert loose.cost_usd["total"] <= tight.cost_usd["total"]
-    assert loose.cluster["gpus"] == 15360
+    assert loose.cluster["gpus"] == 12800 and loose.training_days <= 120
+
+
+def test_a_looser_deadline_under_a_budget_stays_feasible():
+    # a user's audit: 70B on 15T tokens on MI300X within $9M read feasible in 52 days (5,248
+    # devices, $8.74M) and infeasible in 54 (4,992 devices, $9.01M, the smallest meeting 54
+    # days): a size's factors set its layouts (5,248 runs pp 2, 4,992 pp 3), so the cheapest
+    # size need not be on the ladder; the climb's first quarter octave now tries the multiples
+    # of a sixteenth of an octave
+    looser = planner.estimate(params="70B", tokens="15T", gpu="mi300x", deadline="54d",
+                              budget="9M", alternatives=False)
+    tighter = planner.estimate(params="70B", tokens="15T", gpu="mi300x", deadline="52d",
+                               budget="9M", alternatives=False)
+    assert looser.feasible and tighter.feasible
+    assert looser.cost_usd["total"] <= tighter.cost_usd["total"] <= 9e6
+    assert aligned_between(624, 781) == [640, 672, 704, 736, 768]
