@@ -167,7 +167,8 @@ NETWORK = Table({
     "technology": Key(TEXT),
     "accelerator_vendors": Key(List(KEY, min_items=1), note="the vendors (an accelerator "
                                "file's vendor) whose devices attach to this fabric; absent: any"),
-    "link_gb_per_s": figure(_positive(1e6, "GB/s per port, one direction", low=0.3)),
+    "link_gb_per_s": figure(_positive(1e6, "GB/s a device has on the fabric, one direction: "
+                                      "its port, or its links' aggregate", low=0.3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
     "hop_latency_us": figure(_positive(1e6, "microseconds")),
     "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),

@@ -48,7 +48,7 @@ def catalog_table(cat, kinds) -> str:
                              fmt_fixed((item.link_bytes_per_s or math.nan) / 1e9, "{:,.3g}"),
                              item.switch_radix or "n/a", fmt_fixed(item.achievable_fraction,
                                                               "{:.2f}")))
-                headers = ["network", "name", "tier", "GB/s per port", "radix", "achievable"]
+                headers = ["network", "name", "tier", "GB/s per device", "radix", "achievable"]
             elif kind == "sites":
                 rows.append((item.key, item.name,
                              fmt_fixed((item.power_cap_w or math.nan) / 1e6, "{:,.0f}"),
@@ -130,9 +130,9 @@ def catalog_show(cat, kind: str, key: str) -> str:
                 if ("low" in v or "high" in v) else ""
             value = big(v["value"])
             rows.append((k, f"{value}{rng}", v.get("confidence", ""),
-                         f"{v['source']} ({v['as_of']})"))
+                         f"{v['source']} ({v['as_of']})" + _note(v)))
         elif isinstance(v, dict):
-            src = f"{v.get('source', '')} ({v.get('as_of', '')})"
+            src = f"{v.get('source', '')} ({v.get('as_of', '')})" + _note(v)
             rows.append((k, ", ".join(f"{a}={big(b)}" for a, b in v.items()
                                       if a not in ("source", "as_of", "note")), "", src))
         elif isinstance(v, list) and v and isinstance(v[0], dict):
@@ -159,6 +159,12 @@ def catalog_show(cat, kind: str, key: str) -> str:
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
                                    tablefmt="simple", maxcolwidths=[None, None, None, 70],
                                    disable_numparse=True)
+
+
+def _note(figure: dict) -> str:
+    """A figure's note, after its source: how the value was read, what its range means (a
+    dense figure against a sparse headline, an estimate not a measurement)."""
+    return f". Note: {figure['note']}" if figure.get("note") else ""
 
 
 def _record(item) -> dict:

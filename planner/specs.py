@@ -119,7 +119,7 @@ class Accelerator:
     matmul_fraction: Mapping[str, float]  # precision -> measured max achievable matmul / peak
     hbm_bytes: float
     hbm_bytes_per_s: float
-    tdp_w: float | None  # unpublished for some (Google TPUs): unknown stays unknown
+    tdp_w: float | None  # None where no figure or estimate is catalogued: unknown stays unknown
     scale_up_bytes_per_s: float  # per device, unidirectional
     scale_up_domain: int
     devices_per_node: int

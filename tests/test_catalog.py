@@ -930,3 +930,37 @@ def test_a_catalog_file_named_near_key_toml_is_named_not_skipped(tmp_path, name,
     (folder / "README.md").write_text("notes")  # other files stay the user's own
     with pytest.raises(CatalogError, match=re.escape(says)):
         catalog(tmp_path)
+
+
+def test_a_device_whose_system_power_is_published_is_charged_no_host_beside_it():
+    # an audit: GH200's 1,000 W module already holds its Grace CPU and memory, yet a host share
+    # was added beside it (1,575 W a GH200); a Frontier node has one CPU for 8 MI250X GCDs,
+    # measured at 21.1 MW over 75,264 GCDs (TOP500 June 2022), where DGX H100's host share
+    # had made it 510 W a GCD
+    from planner.assumptions import DEFAULT
+    from planner.model.power import device_power_w
+
+    cat = catalog()
+    assert device_power_w(cat.accelerator("gh200"), DEFAULT)[0] == pytest.approx(1000.0)
+    for key in ("mi250x", "mi250"):
+        watts = device_power_w(cat.accelerator(key), DEFAULT)[0]
+        assert watts == pytest.approx(280.0)
+        assert watts == pytest.approx(21.1e6 / (9408 * 8), rel=0.01)
+
+
+def test_catalog_figures_read_in_the_units_their_sources_print():
+    # an audit: Trainium1's NeuronLink-v2 is printed in GiB/s (384 a device), which had been
+    # read as GB/s; B300's dense FP4 is NVIDIA's 105 PF over 8 GPUs
+    cat = catalog()
+    assert cat.accelerator("trainium1").scale_up_bytes_per_s == pytest.approx(384 * 2**30 / 2,
+                                                                              rel=0.001)
+    assert cat.accelerator("b300").peak_flops["fp4"] == pytest.approx(105e15 / 8)
+
+
+def test_hardware_show_prints_each_figures_note():
+    # an audit: the notes (dense against a sparse headline, an estimate not a measurement)
+    # were in the JSON only
+    from planner.catalog_view import catalog_show
+
+    text = re.sub(r"\s+", " ", catalog_show(catalog(), "accelerators", "h100-sxm"))
+    assert "Note: dense; datasheet headline 1979 is with sparsity" in text
