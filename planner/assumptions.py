@@ -335,13 +335,13 @@ class Assumptions:
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
                                   valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.11, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is 8.2% on sources its constants never saw "
+                                  "throughput MAPE is 7.9% on sources its constants never saw "
                                   "(leave-one-source-out over 169 public rows, "
-                                  "docs/validation.md), and a normal error's sd is 1.25x its "
-                                  "mean absolute value: 0.11; on accelerator families they "
-                                  "never saw it is 8.4% (leave-one-family-out: a new "
-                                  "generation of a measured maker), on a maker they never saw "
-                                  "13.8% (leave-one-maker-out: AMD's accelerators, which no "
+                                  "docs/validation.md) and 9.2% on accelerator families they "
+                                  "never saw (leave-one-family-out: a new generation of a "
+                                  "measured maker), and a normal error's sd is 1.25x its mean "
+                                  "absolute value: 0.10-0.115, 0.11; on a maker they never saw "
+                                  "13.7% (leave-one-maker-out: AMD's accelerators, which no "
                                   "scored row measures; sd 0.17), a range the fitted whole-run "
                                   "residual's is wider than",
                                   valid=Number(0, MAX_LOG_SD))
