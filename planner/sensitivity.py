@@ -104,9 +104,14 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         return math.nan if x is None else x  # a price unknown: no cost
 
     def breaks(p) -> str | None:
-        if p.training_days is None or not p.feasible:
-            return p.binding
-        return _broken(limits, p.training_days, p.cost_usd["total"], p.power_mw)
+        # an end with figures names every limit they break (an infeasible end had named its
+        # binding limit alone: a budget broken beside the deadline went unsaid); an end with
+        # none (no layout fits, no size within a cap) its binding limit
+        if p.training_days is not None and p.cost_usd is not None:
+            broken = _broken(limits, p.training_days, p.cost_usd["total"], p.power_mw)
+            if broken is not None or p.feasible:
+                return broken
+        return "power_cap" if p.binding == "power" else p.binding
 
     base = value(base_plan)
     rows = []

@@ -5,7 +5,7 @@ binding limit and why (plan/assemble.py's wording), and the summary the sizing c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -122,11 +122,18 @@ def instance_of(opts: Options, rows: np.ndarray, slim: SizingLimits,
 
 def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions) -> Choice:
     """A given size on one accelerator: the limits judge it, none chooses."""
-    if not opts.fits[0]:
-        return _unfit(opts, asm)
     caps = {"deadline": slim.deadline_days, "power": slim.power_cap_mw,
             "budget": slim.budget_usd, "max_gpus": slim.max_gpus,
             "inventory": dict(limits.inventory).get(opts.sides[0].acc.key)}
+    if not opts.fits[0]:
+        unfit = _unfit(opts, asm)
+        # a count over --max-gpus or the inventory is said beside the memory (--gpus 8
+        # --max-gpus 4 had named the memory alone)
+        gpus = int(opts.gpus[0])
+        over = [f"{gpus:,} devices break {'--max-gpus' if k == 'max_gpus' else 'the inventory'}"
+                f" {int(caps[k]):,}" for k in ("max_gpus", "inventory")
+                if caps[k] is not None and gpus > caps[k]]
+        return replace(unfit, reason="; ".join([unfit.reason, *over])) if over else unfit
     lim = {k: np.array([np.nan if v is None else float(v)]) for k, v in caps.items()}
     rows = {**opts.cols, "training_days": opts.cols["training_days"]}
     feasible, binding, reason = judge(rows, lim, opts.accelerators(), "gpus", asm)

@@ -25,7 +25,7 @@ from ..model import uncertainty
 from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
 from ..progress import Progress
 from ..specs import Site, Workload
-from ..units import SECONDS_PER_DAY
+from ..units import MAX_DEVICES, SECONDS_PER_DAY
 from .assemble import (
     cluster_figures,
     workload_figures,
@@ -59,10 +59,14 @@ from .inputs import (
 )
 from .limits import (
     choose,
+    violations,
 )
 from .options import (
+    SIZE_RESOLUTION,
     Options,
     Side,
+    aligned_between,
+    aligned_mid,
     evaluate,
     evaluate_sizes,
     first_sizes,
@@ -245,6 +249,12 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             f"{framework} shards data parallelism alone (planner/frameworks.py "
             "DATA_PARALLEL_ONLY): the layout searches dp and ZeRO")}
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
+    if limits.max_gpus is not None and limits.max_gpus > asm.max_gpus:
+        # the sizing never reaches a limit above its own ceiling: an infeasible plan had
+        # named neither (--max-gpus 8000 with --assume max_gpus=1000)
+        raise InputError("--max-gpus", max_gpus, f"at most max_gpus = {asm.max_gpus:,} devices, "
+                         "the largest cluster the planner searches (raise it with --assume "
+                         f"max_gpus=N, up to {MAX_DEVICES:,})", "is above the sizing's ceiling")
     seqs = int(w.global_batch_tokens // w.seq_len)
     if framework_given in DATA_PARALLEL_ONLY and n_gpus is not None and n_gpus > seqs:
         # data parallelism alone: each device holds at least one sequence of the batch
@@ -336,8 +346,64 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
         opts = sized(req.w, req.sides, req.fixed, req.asm, req.allow_tp, setup.deadline_days,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
-    return _plan(req.w, opts, decide(req, setup, opts, engine), req.limits,
-                 alternatives, given=setup.n_gpus is not None)
+    opts, choice = budget_bracket(req, setup, opts, decide(req, setup, opts, engine), engine)
+    return _plan(req.w, opts, choice, req.limits, alternatives,
+                 given=setup.n_gpus is not None)
+
+
+def budget_bracket(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
+                   ) -> tuple[Options, Choice]:
+    """The fastest plan within a budget (--objective time) found to the sizing's resolution:
+    where the next larger size tried of the chosen accelerator is faster and breaks the budget
+    alone, the sizes between are bisected (aligned, as the deadline's bracket is) until the two
+    are within 1/SIZE_RESOLUTION, after the half octave above the choice is tried in
+    sixteenths of an octave. The walk tries sizes by their days alone (options.walk),
+    so a budget, unlike a power cap or --max-gpus, is no size it tries: 70B on 15T tokens
+    within $17M had taken 8,192 H100 in 34.6 days where 9,728 take 29.8 for $16.4M."""
+    if st.n_gpus is not None or st.objective != "time" or st.slim.budget_usd is None:
+        return opts, choice
+    units = [sd.unit for sd in req.sides]
+    climbed = set()
+    for _ in range(16):
+        i = choice.index
+        if not choice.feasible or not opts.fits[i]:
+            break
+        s = int(opts.side[i])
+        unit = req.sides[s].unit
+        if s not in climbed:
+            # first the half octave above in sixteenths of an octave: the cost is jagged in
+            # size (a size's factors set its layouts), so a faster size within the budget
+            # may lie beyond the first that breaks it (11,264 H100 in 26.2 days for $16.7M
+            # where 10,240 cost $17.2M)
+            climbed.add(s)
+            k = int(opts.gpus[i]) // unit
+            tried = set(opts.gpus[opts.side == s].tolist())
+            top = min(k * 3 // 2, (st.slim.max_gpus or req.asm.max_gpus) // unit)
+            more = [(s, j) for j in aligned_between(k, top + 1) if j * unit not in tried]
+            if more:
+                opts = merge(opts, evaluate_sizes(req.w, req.sides, more, units, req.fixed,
+                                                  req.asm, req.allow_tp, st.method, METHODS))
+                choice = decide(req, st, opts, engine)
+                continue
+        days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float), np.inf)
+        faster = np.flatnonzero((opts.side == s) & (opts.gpus > opts.gpus[i]) & (days < days[i]))
+        if not faster.size:
+            break
+        j = int(faster[np.argmin(opts.gpus[faster])])
+        inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
+        if [b.limit for b in violations(inst, j)] != ["budget"]:
+            break  # another limit stops the larger size: its cap's size was tried
+        k_i, k_j = int(opts.gpus[i]) // unit, int(opts.gpus[j]) // unit
+        if k_j - k_i <= max(1, k_j // SIZE_RESOLUTION):
+            break
+        mid = aligned_mid(k_i, k_j)
+        if mid is None or np.any((opts.side == s) & (opts.gpus == mid * unit)):
+            break
+        new = evaluate_sizes(req.w, req.sides, [(s, mid)], units, req.fixed, req.asm,
+                             req.allow_tp, st.method, METHODS)
+        opts = merge(opts, new)
+        choice = decide(req, st, opts, engine)
+    return opts, choice
 
 
 def plan_many(reqs: list[Request]) -> list[Plan]:
@@ -383,8 +449,8 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
         rows = np.flatnonzero([(s, g // units[s]) in mine
                                for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
         opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
-        plans.append(_plan(req.w, opts, decide(req, st, opts, "numpy"), req.limits,
-                           False))
+        opts, choice = budget_bracket(req, st, opts, decide(req, st, opts, "numpy"), "numpy")
+        plans.append(_plan(req.w, opts, choice, req.limits, False))
     return plans
 
 
@@ -444,8 +510,15 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
     c = opts.cols
     gpus = int(opts.gpus[i])
     workload = workload_figures(w)
-    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site,
-                              purchase_unit(sd.acc, sd.unit_asked))
+    unit = purchase_unit(sd.acc, sd.unit_asked)
+    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site, unit)
+    if not choice.feasible and choice.binding in ("max_gpus", "inventory") \
+            and unit[0] > 1 and gpus == unit[0]:
+        # the unit, not the model, sets the need (7B on GB200 under --max-gpus 50 had read
+        # "needs 72 devices")
+        choice = replace(choice, reason=(
+            f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
+            f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     used = {**{k: {"value": v["value"], "source": v["source"]}
                for k, v in asm.describe().items() if k in REPORTED}, **sd.used}

@@ -281,13 +281,26 @@ def _untried_between(inst: SizingInstance, i: int) -> str:
     if not above.size:
         return ""
     j = int(above[np.argmin(gpus[above])])
-    broken_ = [b.limit for b in violations(inst, j, ignore=("deadline",))]
-    if "budget" not in broken_:  # a size between may be faster than i within the budget:
-        return ""                 # "the fastest plan takes" i's days is then an upper bound
+    # the budget alone: a size between may be faster than i within the budget ("the fastest
+    # plan takes" i's days is then an upper bound); a power cap, --max-gpus or inventory that
+    # j breaks had its own size tried (plan/estimate._caps), so nothing between is said
+    breaks = violations(inst, j, ignore=("deadline",))
+    if breaks and "budget" not in [b.limit for b in breaks]:
+        # a cap (power, --max-gpus, inventory) stops the cluster short of a faster size: said,
+        # since the cap, not the device count, is what a buyer would move (1T on 15T tokens
+        # in 40 days at a site of 150 MW had named the deadline alone)
+        texts = [_amounts(b.limit, b.need, b.cap, inst.accelerator[j], int(gpus[j]))
+                 for b in breaks]
+        return (f"; a larger cluster runs faster but breaks a limit: {int(gpus[j]):,} x "
+                f"{inst.accelerator[i]} take {fmt_days(float(days[j]))} and need "
+                + " and ".join(f"{need} ({cap})" for need, cap in texts))
+    if [b.limit for b in breaks] != ["budget"]:
+        return ""
+    between = sorted(int(g) for g in gpus[mine & (gpus > gpus[i]) & (gpus < gpus[j])])
+    tried = (f" other than {', '.join(f'{g:,}' for g in between)}" if between else "")
     return (f"; for that run, sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x "
-            f"{inst.accelerator[i]} "
-            f"were not tried ({int(gpus[j]):,} takes {fmt_days(float(days[j]))} but breaks the "
-            f"{' and '.join(broken_)})")
+            f"{inst.accelerator[i]}{tried} were not tried ({int(gpus[j]):,} takes "
+            f"{fmt_days(float(days[j]))} but breaks the budget)")
 
 
 def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> list[Breach]:

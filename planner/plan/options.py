@@ -370,7 +370,7 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
             lo, hi = _bracket(_side(known, s), deadline_s)
             if hi is None or hi - lo <= max(1, hi // SIZE_RESOLUTION):
                 continue
-            mid = _aligned_mid(lo, hi)
+            mid = aligned_mid(lo, hi)
             if mid is not None and (s, mid) not in known:
                 more.append((s, mid))
         if not more:
@@ -495,7 +495,7 @@ def evaluate_sizes(w, sides, request: list, units: list, fixed, asm, allow_tp, m
     return evaluate(w, sides, side, gpus, fixed, asm, allow_tp, method, methods)
 
 
-def _aligned_mid(lo: int, hi: int) -> int | None:
+def aligned_mid(lo: int, hi: int) -> int | None:
     """The multiple of the largest power of two strictly inside (lo, hi), or None."""
     p = 1 << max(0, (hi - lo).bit_length() - 1)
     while p >= 1:

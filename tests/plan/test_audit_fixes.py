@@ -7,6 +7,7 @@ import pytest
 import planner
 from planner import inverse
 from planner.errors import InputError, LayoutError
+from planner.sensitivity import sensitivity_answer
 
 
 def test_a_layout_naming_tp_pp_dp_names_its_cluster():
@@ -353,3 +354,69 @@ def test_a_deadline_missed_for_want_of_batch_names_the_batch_under_a_budget_too(
     for plan in (free, capped):
         assert not plan.feasible and plan.binding == "network"
         assert "global_batch_tokens" in plan.reason
+
+
+def test_the_fastest_plan_within_a_budget_is_not_slower_than_a_deadline_makes_it():
+    # was: --objective time --budget 17M took 8,192 H100 in 34.6 days where 9,728 take 29.8
+    # for $16.4M, and adding --deadline 30d gave 29.8 days (the walk tries sizes by days, so
+    # the budget's edge was never bracketed); the cost is jagged in size, so 11,264 (26.2 days,
+    # $16.7M) lies beyond 10,240 ($17.2M)
+    free = planner.estimate(params="70B", tokens="15T", objective="time", budget="17M",
+                            alternatives=False)
+    tight = planner.estimate(params="70B", tokens="15T", objective="time", budget="17M",
+                             deadline="30d", alternatives=False)
+    assert free.feasible and free.cost_usd["total"] <= 17e6
+    assert free.training_days <= tight.training_days + 1e-9
+    assert free.cluster["gpus"] == 11264 and free.training_days < 26.5
+
+
+def test_sensitivity_names_every_limit_an_infeasible_end_breaks():
+    # was: an end over the deadline and the budget read "low: deadline" alone
+    kwargs = dict(params="70B", tokens="15T", deadline="60d", budget="15.2M")
+    plan = planner.estimate(**kwargs)
+    rows = {r["assumption"]: r for r in sensitivity_answer("cost_usd", plan, **kwargs)["rows"]}
+    low = rows["gemm_efficiency"]
+    assert low["at_low"] > 15.2e6 and low["breaks_at_low"] == "deadline, budget"
+    for r in rows.values():
+        for end in ("low", "high"):
+            cost = r[f"at_{end}"]
+            if cost == cost and cost > 15.2e6:
+                assert "budget" in (r[f"breaks_at_{end}"] or "")
+
+
+def test_a_cap_that_stops_a_faster_cluster_is_named():
+    # was: "the fastest plan takes 67.8 days (90,112 x h100-sxm)", the site's 150 MW cap that
+    # stops it unsaid; and "sizes between 5,632 and 6,144 were not tried" where 5,760 had
+    # been and the power cap, not the sizes, stops the larger
+    capped = planner.estimate(params="1T", tokens="15T", deadline="40d", site="us-hyperscale",
+                              alternatives=False)
+    assert not capped.feasible and "breaks a limit" in capped.reason
+    assert "MW" in capped.reason.split("breaks a limit")[1]
+    mixed = planner.estimate(params="70B", tokens="15T", deadline="40d", power_cap="10MW",
+                             budget="9M", gpu="mi300x", alternatives=False)
+    assert not mixed.feasible and "not tried" not in mixed.reason
+
+
+def test_conflicting_device_limits_are_refused():
+    # was: --max-gpus 8000 under --assume max_gpus=1000 read infeasible at 960 devices, the
+    # ceiling that stopped it unnamed
+    with pytest.raises(InputError, match="--max-gpus"):
+        planner.estimate(params="70B", tokens="15T", max_gpus=8000,
+                         assumptions={"max_gpus": 1000})
+
+
+def test_a_need_set_by_the_purchase_unit_says_so():
+    # was: "needs 72 devices" for 7B on GB200 under --max-gpus 50, the NVL72 rack unsaid
+    plan = planner.estimate(params="7B", tokens="1T", gpu="gb200", max_gpus=50,
+                            alternatives=False)
+    assert not plan.feasible and "one purchase unit, a rack of 72" in plan.reason
+    small = planner.estimate(params="7B", tokens="1T", gpu="gb200", max_gpus=50, unit="node",
+                             alternatives=False)
+    assert small.feasible and small.cluster["gpus"] <= 50
+
+
+def test_a_given_count_over_max_gpus_is_said_beside_the_memory():
+    # was: --gpus 8 --max-gpus 4 named the memory alone
+    plan = planner.estimate(params="70B", tokens="15T", gpus=8, max_gpus=4, alternatives=False)
+    assert not plan.feasible and plan.binding == "memory"
+    assert plan.reason.endswith("; 8 devices break --max-gpus 4")
