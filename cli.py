@@ -152,23 +152,57 @@ def _defaults(ctx: click.Context) -> house.Config:
     except InputError as exc:
         _fail(exc)
     default_map: dict = {}
+    taken, refused = set(), {}  # [defaults] flags some command takes; the others' errors
     for path, cmd in _commands():
         params = {_flag(p): p for p in cmd.params if _flag(p)}
         mine = {}
         for flag, setting in cfg.for_command(path[0], params).items():
-            param = params[flag]
             try:
-                param.type.convert(setting.value, param, ctx)
-            except click.BadParameter as exc:
-                raise UsageError(f"{setting.origin}: {flag} = {setting.value!r}: "
-                                 f"{exc.message}", f"--{flag.replace('_', '-')}") from None
-            mine[param.name] = setting.value
+                _setting_checked(params[flag], flag, setting, ctx)
+            except UsageError as exc:
+                if setting.table == "defaults" and isinstance(params[flag].type, click.Choice):
+                    # a choice another command has (format = "csv": estimate's, not
+                    # workloads'): this command keeps its own default
+                    refused.setdefault(flag, exc)
+                    continue
+                raise
+            taken.add(flag)
+            mine[params[flag].name] = setting.value
         node = default_map
         for name in path[:-1]:
             node = node.setdefault(name, {})
         node[path[-1]] = mine
+    for flag, exc in refused.items():
+        if flag not in taken:  # no command takes it
+            raise exc
     ctx.default_map = default_map
     return cfg
+
+
+def _setting_checked(param: click.Parameter, flag: str, setting, ctx: click.Context) -> None:
+    """A config file's value read as its flag reads it on the command line (a switch true or
+    false, a choice among the flag's, a quantity by its parser, plan/inputs.FLAG_PARSERS:
+    deadline = 90 has no unit there either), else a UsageError naming the file, its table
+    and the key."""
+    def refuse(message: str):
+        return UsageError(f"{setting.origin}: {flag} = {setting.value!r}: {message}",
+                          f"--{flag.replace('_', '-')}")
+
+    if getattr(param, "is_flag", False) and not isinstance(setting.value, bool):
+        raise refuse("accepted: true or false")
+    try:
+        value = param.type.convert(setting.value, param, ctx)
+    except click.BadParameter as exc:
+        raise refuse(exc.message) from None
+    from planner.plan.inputs import FLAG_PARSERS  # only where a file sets a flag
+
+    if flag in FLAG_PARSERS and value is not None:
+        try:
+            FLAG_PARSERS[flag](value, "--" + flag.replace("_", "-"))
+        except InputError as exc:  # worded as config show words it (Config.check_values)
+            _fail(InputError(exc.name, exc.value, exc.accepted,
+                             f"{exc.reason or 'is not valid'} (set in config file "
+                             f"{setting.origin})"))
 
 
 def _from_config(ctx: click.Context) -> dict:
@@ -408,6 +442,16 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  kv_lora_rank=kv_lora_rank, q_lora_rank=q_lora_rank,
                  rope_head_dim=rope_head_dim, v_head_dim=v_head_dim, window=window,
                  window_layers=window_layers)
+    if any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE
+           for n in ("params", "workload", *shape)):
+        # a model named on the command line replaces the one a config file names (its
+        # workload, parameter count and shape): [estimate] workload = "llama3.1-8b" with
+        # --params 70B had read as two models given
+        filed = {n for n in ("params", "workload", *shape)
+                 if ctx.get_parameter_source(n) == ParameterSource.DEFAULT_MAP}
+        params = None if "params" in filed else params
+        workload = None if "workload" in filed else workload
+        shape = {k: (None if k in filed else v) for k, v in shape.items()}
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     if sensitivity and fmt == "csv":

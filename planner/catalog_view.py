@@ -30,6 +30,11 @@ def catalog_table(cat, kinds) -> str:
     if isinstance(kinds, str):  # "sites", not its letters
         kinds = (kinds,)
     out = []
+    measured: dict = {}  # workload -> its rows in the measurement files (counted with its own)
+    if "workloads" in kinds:
+        for m in cat.all("measurements"):
+            for ref in m.references:
+                measured.setdefault(ref.workload, []).append(ref)
     for kind in kinds:
         rows = []
         for item in cat.all(kind):
@@ -66,7 +71,7 @@ def catalog_table(cat, kinds) -> str:
                                         else item.published_experts[0]) else "dense"),
                              fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
                              fmt_count(item.tokens) if item.tokens else "n/a",
-                             len(item.references)))
+                             len(item.references) + len(measured.get(item.key, ()))))
                 headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
                            "references"]
         out.append(tabulate(rows, headers=headers, tablefmt="simple"))
@@ -136,15 +141,14 @@ def catalog_show(cat, kind: str, key: str) -> str:
             rows.append((k, ", ".join(f"{a}={big(b)}" for a, b in v.items()
                                       if a not in ("source", "as_of", "note")), "", src))
         elif isinstance(v, list) and v and isinstance(v[0], dict):
-            for ref in v:
-                pub = ", ".join(f"{a}={ref[a]}" for a in ("tflops_per_gpu", "mfu_pct", "hfu_pct",
-                                                         "gpu_hours") if a in ref)
-                rows.append((f"{k}: {ref.get('row_id')}", pub, ref.get("kind", ""),
-                             ref.get("source", "")))
+            rows += [_reference_row(f"{k}: {ref.get('row_id')}", ref) for ref in v]
         elif isinstance(v, list):  # plain lists (aliases, accelerator_vendors)
             rows.append((k, ", ".join(map(str, v)), "", ""))
         else:
             rows.append((k, v, "", ""))
+    if kind == "workloads":  # the rows of the measurement files that name this workload
+        rows += [_reference_row(f"measured: {ref.row_id}", vars(ref), source)
+                 for ref, source in _measured(cat, item.key)]
     if kind == "accelerators":
         name, fig = item.cloud_price()
         if name == DERIVED_RESERVED_RATE:  # what a plan rents at, where the file has no figure
@@ -159,6 +163,30 @@ def catalog_show(cat, kind: str, key: str) -> str:
     return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
                                    tablefmt="simple", maxcolwidths=[None, None, None, 70],
                                    disable_numparse=True)
+
+
+# A published row's figures, in the order `workloads show` prints them.
+REFERENCE_FIGURES = ("tokens_per_s_per_gpu", "tflops_per_gpu", "mfu_pct", "hfu_pct",
+                     "gpu_hours", "training_days", "energy_mwh", "cost_usd")
+
+
+def _reference_row(label: str, ref: dict, measured_in: str | None = None) -> tuple:
+    """One published row as `workloads show` prints it: its run (devices, layout, kind),
+    every published figure, its confidence and its source with the date."""
+    run = " x ".join(str(x) for x in (ref.get("gpus"), ref.get("accelerator")) if x)
+    figures = ", ".join(f"{a}={ref[a]:,}" if isinstance(ref[a], int | float) else
+                        f"{a}={ref[a]}" for a in REFERENCE_FIGURES if ref.get(a) is not None)
+    value = "; ".join(x for x in (ref.get("kind"), run, ref.get("layout"), figures) if x)
+    source = f"{ref.get('source', '')} ({ref.get('as_of', '')})"
+    if measured_in:
+        source += f" [workloads/measurements/{measured_in}.toml]"
+    return label, value, ref.get("confidence") or "", source
+
+
+def _measured(cat, key: str) -> list[tuple]:
+    """(reference, measurement file key) of every measurement row naming workload ``key``."""
+    return [(ref, m.key) for m in cat.all("measurements") for ref in m.references
+            if ref.workload == key]
 
 
 def _note(figure: dict) -> str:
@@ -206,9 +234,17 @@ def catalog_records(cat, kinds) -> dict:
                 from .model.architecture import active_params, total_params
 
                 a = item.architecture
+                experts = a.experts if a is not None else item.published_experts[0]
+                rec["kind"] = "moe" if experts else "dense"  # the table's column
                 rec["params"] = (float(total_params(a)) if a is not None
                                  else item.published_params)
-                rec["active_params"] = float(active_params(a)) if a is not None else None
+                # a dense model's active count is its count; a MoE known by its count alone
+                # has none the planner can say
+                rec["active_params"] = (float(active_params(a)) if a is not None else
+                                        item.published_active_params or
+                                        (rec["params"] if not experts else None))
+                rec["tokens"] = item.tokens or None  # unknown: null, as the table's n/a
+                rec["measured_references"] = [ref.row_id for ref, _ in _measured(cat, item.key)]
             rows.append(rec)
         out[kind] = rows
     return _json_safe(out)

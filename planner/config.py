@@ -187,6 +187,9 @@ def _read(path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), str(path), "TOML (docs/interface.md, 'Config files')",
                          toml_problem(exc, path)) from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), str(path), "TOML (docs/interface.md, 'Config files')",
+                         "is not valid TOML (not UTF-8 text)") from None
 
 
 def _text(value) -> str:
@@ -222,7 +225,14 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
     """A plan's assumptions table with every value that came from a config file named with
     its file: flags by their name, assumptions (replacing "given (--assume)")."""
     out = dict(assumptions)
-    for name, s in {**dict(config_assumptions), **dict(settings)}.items():
+    for name, s in dict(config_assumptions).items():
+        mine = out.get(name)
+        if mine is None or mine.get("source") == "given (--assume)":
+            out[name] = {"value": s.value, "source": f"config file {s.origin}"}
+        else:  # the plan used another figure (a workload's own seq_len): kept, the file said
+            out[name] = {**mine, "source": mine["source"].replace(
+                "the assumption", f"config file {s.origin}'s", 1)}
+    for name, s in dict(settings).items():
         out[name] = {"value": s.value, "source": f"config file {s.origin}"}
     return out
 

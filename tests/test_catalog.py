@@ -964,3 +964,24 @@ def test_hardware_show_prints_each_figures_note():
 
     text = re.sub(r"\s+", " ", catalog_show(catalog(), "accelerators", "h100-sxm"))
     assert "Note: dense; datasheet headline 1979 is with sparsity" in text
+
+
+def test_workloads_show_and_list_count_and_quote_every_published_row():
+    # a user's audit: the measurement files' rows were neither counted nor shown (mixtral-8x7b
+    # read 0 references), a whole run showed gpu_hours alone (Skywork's 39 days and 1,873
+    # tokens/s hidden) and the conf. column held the row's kind
+    from planner.catalog_view import catalog_records, catalog_show, catalog_table
+
+    cat = catalog()
+    shown = re.sub(r"\s+", " ", catalog_show(cat, "workloads", "skywork-13b"))
+    assert "whole_run; 512 x a800;" in shown and "training_days=39.0" in shown
+    assert "tokens_per_s_per_gpu=1,873.0" in shown and " P Wei et al. 2023" in shown
+    mixtral = re.sub(r"\s+", " ", catalog_show(cat, "workloads", "mixtral-8x7b"))
+    assert "measured: mcore-moe-mixtral-8x7b-v08 throughput; 64 x h100-sxm;" in mixtral
+    line = next(ln for ln in catalog_table(cat, "workloads").splitlines()
+                if ln.startswith("mixtral-8x7b "))
+    assert line.split()[-1] == "3"
+    rec = {r["key"]: r for r in catalog_records(cat, ["workloads"])["workloads"]}
+    assert rec["mixtral-8x7b"]["kind"] == "moe" and rec["mixtral-8x7b"]["tokens"] is None
+    assert len(rec["mixtral-8x7b"]["measured_references"]) == 3
+    assert rec["chameleon-34b"]["active_params"] == rec["chameleon-34b"]["params"]

@@ -225,3 +225,66 @@ def test_config_show_lists_the_defaults_an_assumption_holds(tmp_path, monkeypatc
                                                    "accelerator)")
     assert d["estimate"]["seq_len"] == {"value": 8192, "origin": "built-in: assumption seq_len"}
     assert d["budget"]["deadline"]["value"] == "120d" and "gpu" not in d["budget"]
+
+
+def test_a_defaults_choice_applies_where_a_command_has_it(tmp_path, monkeypatch, capsys):
+    # a user's audit: [defaults] format = "csv" stopped every command (workloads and config
+    # show have no csv), estimate's own --format included
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nformat = "csv"\n')
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                       "-q")
+    assert code == 0 and out.startswith("error,feasible,")
+    code, out, _ = run(capsys, "workloads", "list")
+    assert code == 0 and out.startswith("workload ")
+    write(tmp_path / "planner.toml", '[defaults]\nformat = "xml"\n')  # no command takes it
+    code, _, err = run(capsys, "hardware", "list")
+    assert code == 2 and "planner.toml [defaults]: format = 'xml'" in err
+
+
+@pytest.mark.parametrize("text, said", [
+    ('[estimate]\nuncertainty = 5\n', "[estimate]: uncertainty = 5: accepted: true or false"),
+    ('[estimate]\nseed = -1\n', "--seed: -1 is not valid (set in config file"),
+    ('[defaults]\ndeadline = 90\n', "--deadline: '90' has no unit (set in config file"),
+])
+def test_a_file_value_the_flag_would_refuse_is_refused_naming_the_file(
+        tmp_path, monkeypatch, capsys, text, said):
+    # a user's audit: a switch set to 5 was an internal error (exit 1); seed = -1 was taken;
+    # deadline = 90 passed config show while every command refused it
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", text)
+    for args in (("estimate", "--params", "7B", "--tokens", "1T", "-q"), ("config", "show")):
+        code, _, err = run(capsys, *args)
+        assert code == 2 and said in err and "Traceback" not in err
+
+
+def test_a_config_file_not_in_utf8_is_refused_naming_it(tmp_path, monkeypatch, capsys):
+    # a user's audit: an internal error (UnicodeDecodeError, exit 1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "planner.toml").write_bytes(b'[defaults]\nsite = "eu-colocation" # caf\xe9\n')
+    code, _, err = run(capsys, "config", "show")
+    assert code == 2 and "is not valid TOML (not UTF-8 text)" in err
+
+
+def test_a_model_on_the_command_line_replaces_the_files(tmp_path, monkeypatch, capsys):
+    # a user's audit: [estimate] workload = "llama3.1-8b" with --params 70B read as two models
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[estimate]\nworkload = "llama3.1-8b"\ngpus = 64\n')
+    code, out, _ = run(capsys, "estimate", "--params", "70B", "--tokens", "1T", "-q",
+                       "--format", "json")
+    assert code == 0 and json.loads(out)["workload"]["layers"] == 64
+    code, out, _ = run(capsys, "estimate", "-q", "--format", "json")
+    assert code == 0 and json.loads(out)["workload"]["layers"] == 32
+
+
+def test_an_assumption_a_workload_overrides_is_not_quoted_as_used(tmp_path, monkeypatch,
+                                                                   capsys):
+    # a user's audit: [assumptions] seq_len = 4096 was quoted for a 405B plan at 8,192
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[assumptions]\nseq_len = 4096\n')
+    code, out, _ = run(capsys, "estimate", "--workload", "llama3.1-405b", "--gpus", "16384",
+                       "-q", "--format", "json")
+    row = json.loads(out)["assumptions"]["seq_len"]
+    assert code == 0 and row["value"] == 8192 and "llama3.1-405b's own" in row["source"]
+    assert "planner.toml [assumptions]'s seq_len = 4096 serves plans without one" in \
+        row["source"]

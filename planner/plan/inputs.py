@@ -344,6 +344,13 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         if "global_batch_tokens" not in assumed:
             used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
                                            "source": asm.source("global_batch_tokens")}
+    for key, option in (("seq_len", "--seq-len"), ("global_batch_tokens", "--global-batch")):
+        if key in assumed and key not in changes and base is not None:
+            # a catalog workload's own figure wins over the assumption, which serves plans
+            # without one: the table had quoted --assume seq_len=4096 for a plan at 8,192
+            used[key] = {"value": getattr(base, key), "source": (
+                f"{workload}'s own; the assumption {key} = {getattr(asm, key):g} serves "
+                f"plans without one ({option} to change this one)")}
     if precision is not None:
         if precision not in PRECISIONS:
             raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
@@ -735,7 +742,7 @@ def check_gpus(n: int, asm: Assumptions, given, name: str = "--gpus") -> int:
     return n
 
 
-def parse_seed(seed) -> int:
+def parse_seed(seed, name: str = "--seed") -> int:
     """The Monte Carlo's seed: a whole number >= 0 (numpy's generators take no negative
     seed)."""
     value = seed
@@ -746,8 +753,11 @@ def parse_seed(seed) -> int:
         value = int(seed)  # a whole number as a float (a pandas column with a blank: 7.0)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
             or not 0 <= value < 2**63:
-        raise InputError("--seed", seed, "a whole number from 0 to 2^63 - 1")
+        raise InputError(name, seed, "a whole number from 0 to 2^63 - 1")
     return int(value)
+
+
+FLAG_PARSERS["seed"] = parse_seed
 
 
 def parse_flag(value, name: str) -> bool:
