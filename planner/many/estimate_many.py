@@ -119,8 +119,8 @@ def _physics(req) -> tuple:
     limits and money, and are planned together."""
     w = req.w
     return (w.architecture, w.tokens, w.seq_len, w.global_batch_tokens, w.precision, w.key,
-            w.name, tuple((sd.acc.key, sd.hw, sd.site.key if sd.site else None)
-                          for sd in req.sides),
+            w.name, tuple((sd.acc.key, sd.hw, sd.site.key if sd.site else None, sd.unit,
+                           sd.unit_asked) for sd in req.sides),
             tuple(sorted(req.fixed.items())), req.n_gpus, req.asm, req.allow_tp)
 
 

@@ -74,6 +74,7 @@ from .options import (
     priced,
     shared_memo,
     sized,
+    smooth_between,
     take,
     walk,
     walls,
@@ -346,63 +347,93 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
         opts = sized(req.w, req.sides, req.fixed, req.asm, req.allow_tp, setup.deadline_days,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
-    opts, choice = budget_bracket(req, setup, opts, decide(req, setup, opts, engine), engine)
+    opts, choice = refine(req, setup, opts, decide(req, setup, opts, engine), engine)
     return _plan(req.w, opts, choice, req.limits, alternatives,
                  given=setup.n_gpus is not None)
 
 
-def budget_bracket(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
-                   ) -> tuple[Options, Choice]:
-    """The fastest plan within a budget (--objective time) found to the sizing's resolution:
-    where the next larger size tried of the chosen accelerator is faster and breaks the budget
-    alone, the sizes between are bisected (aligned, as the deadline's bracket is) until the two
-    are within 1/SIZE_RESOLUTION, after the half octave above the choice is tried in
-    sixteenths of an octave. The walk tries sizes by their days alone (options.walk),
-    so a budget, unlike a power cap or --max-gpus, is no size it tries: 70B on 15T tokens
-    within $17M had taken 8,192 H100 in 34.6 days where 9,728 take 29.8 for $16.4M."""
-    if st.n_gpus is not None or st.objective != "time" or st.slim.budget_usd is None:
+def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
+           ) -> tuple[Options, Choice]:
+    """A sizing's answer sought beyond the sizes its walk tried where a jagged cost or time in
+    size (a size's factors set its layouts) most misleads it: under --objective time, and
+    where the cheapest plan meeting the other limits breaks the budget. Around each
+    accelerator's best option (the fastest within the limits; the cheapest meeting all but the
+    budget) the smooth sizes (primes 2, 3, 5) from a fifth below to half an octave above and
+    the sixteenths of an octave above are tried; then, under a budget with the time objective,
+    the sizes between each accelerator's best and its next faster size that breaks the budget
+    alone are bisected to the sizing's resolution (1/SIZE_RESOLUTION). The walk tries sizes by
+    their days alone (options.walk), so a budget, unlike a power cap or --max-gpus, is no size
+    it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in 34.6 days where 11,264
+    take 26.2 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2 days where 61,440 take
+    19.6 for $111M; 405B on H100 within 47 days and $114M read infeasible where 46,080 meet
+    both."""
+    if st.n_gpus is not None:
+        return opts, choice
+    short = (st.objective == "cost" and not choice.feasible and choice.binding == "budget")
+    if st.objective != "time" and not short:
         return opts, choice
     units = [sd.unit for sd in req.sides]
-    climbed = set()
-    for _ in range(16):
-        i = choice.index
-        if not choice.feasible or not opts.fits[i]:
-            break
-        s = int(opts.side[i])
-        unit = req.sides[s].unit
-        if s not in climbed:
-            # first the half octave above in sixteenths of an octave: the cost is jagged in
-            # size (a size's factors set its layouts), so a faster size within the budget
-            # may lie beyond the first that breaks it (11,264 H100 in 26.2 days for $16.7M
-            # where 10,240 cost $17.2M)
-            climbed.add(s)
-            k = int(opts.gpus[i]) // unit
-            tried = set(opts.gpus[opts.side == s].tolist())
-            top = min(k * 3 // 2, (st.slim.max_gpus or req.asm.max_gpus) // unit)
-            more = [(s, j) for j in aligned_between(k, top + 1) if j * unit not in tried]
-            if more:
-                opts = merge(opts, evaluate_sizes(req.w, req.sides, more, units, req.fixed,
-                                                  req.asm, req.allow_tp, st.method, METHODS))
-                choice = decide(req, st, opts, engine)
-                continue
-        days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float), np.inf)
-        faster = np.flatnonzero((opts.side == s) & (opts.gpus > opts.gpus[i]) & (days < days[i]))
-        if not faster.size:
-            break
-        j = int(faster[np.argmin(opts.gpus[faster])])
+
+    def tried(s: int) -> set:
+        return set((opts.gpus[opts.side == s] // units[s]).tolist())
+
+    def best(s: int, ignore: tuple = ()) -> int | None:
+        """Side s's fastest option within the limits (``ignore``d aside), else None."""
         inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
-        if [b.limit for b in violations(inst, j)] != ["budget"]:
-            break  # another limit stops the larger size: its cap's size was tried
-        k_i, k_j = int(opts.gpus[i]) // unit, int(opts.gpus[j]) // unit
-        if k_j - k_i <= max(1, k_j // SIZE_RESOLUTION):
-            break
-        mid = aligned_mid(k_i, k_j)
-        if mid is None or np.any((opts.side == s) & (opts.gpus == mid * unit)):
-            break
-        new = evaluate_sizes(req.w, req.sides, [(s, mid)], units, req.fixed, req.asm,
-                             req.allow_tp, st.method, METHODS)
-        opts = merge(opts, new)
-        choice = decide(req, st, opts, engine)
+        ok = [i for i in np.flatnonzero((opts.side == s) & opts.fits)
+              if not violations(inst, int(i), ignore=ignore)]
+        if not ok:
+            return None
+        key = ("training_days" if st.objective == "time" else "cost_usd_total")
+        return int(min(ok, key=lambda i: float(opts.cols[key][i])))
+
+    def run(request: list) -> None:
+        nonlocal opts, choice
+        if request:
+            opts = merge(opts, evaluate_sizes(req.w, req.sides, request, units, req.fixed,
+                                              req.asm, req.allow_tp, st.method, METHODS))
+            choice = decide(req, st, opts, engine)
+
+    more = []
+    for s in range(len(req.sides)):
+        i = best(s, ("budget",) if short else ())
+        if i is None:
+            continue
+        k = int(opts.gpus[i]) // units[s]
+        top = min(k * 3 // 2, (st.slim.max_gpus or req.asm.max_gpus) // units[s])
+        seen = tried(s)
+        more += [(s, j) for j in sorted(set(aligned_between(k, top + 1))
+                                        | set(smooth_between(k * 4 // 5, top + 1,
+                                                             unit=units[s])))
+                 if j not in seen]
+    run(more)
+    if st.objective != "time" or st.slim.budget_usd is None:
+        return opts, choice
+    for s in range(len(req.sides)):
+        for _ in range(16):
+            i = best(s)
+            if i is None:
+                break
+            days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float),
+                            np.inf)
+            faster = np.flatnonzero((opts.side == s) & (opts.gpus > opts.gpus[i])
+                                    & (days < days[i]))
+            if not faster.size:
+                break
+            j = int(faster[np.argmin(opts.gpus[faster])])
+            inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
+            if [b.limit for b in violations(inst, j)] != ["budget"]:
+                break  # another limit stops the larger size: its cap's size was tried
+            k_i, k_j = int(opts.gpus[i]) // units[s], int(opts.gpus[j]) // units[s]
+            # the widest stretch between sizes tried (a slower one may sit between the two)
+            cuts = sorted({k_i, k_j} | {k for k in tried(s) if k_i < k < k_j})
+            lo, hi = max(zip(cuts, cuts[1:]), key=lambda ab: ab[1] - ab[0])
+            if hi - lo <= max(1, k_j // SIZE_RESOLUTION):
+                break
+            mid = aligned_mid(lo, hi)
+            if mid is None:
+                break
+            run([(s, mid)])
     return opts, choice
 
 
@@ -449,7 +480,7 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
         rows = np.flatnonzero([(s, g // units[s]) in mine
                                for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
         opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
-        opts, choice = budget_bracket(req, st, opts, decide(req, st, opts, "numpy"), "numpy")
+        opts, choice = refine(req, st, opts, decide(req, st, opts, "numpy"), "numpy")
         plans.append(_plan(req.w, opts, choice, req.limits, False))
     return plans
 

@@ -320,7 +320,10 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
             # up: the fastest is near the top and (walking) no size meets the deadline yet
             if hi < k_top and (at is None or at * 2 > hi) and (dense or not meets):
                 new = min(k_top, hi * 2)
-                more += [(s, k) for k in (ladder(hi + 1, new) if dense else [new])]
+                # a dense range's ladder from its bottom, the known filtered out below: a cap's
+                # size can have bridged a gap of the ladder (405B on B200 under 200 MW: the
+                # cap's 86,016 had joined 57,344 to 98,304, and 65,536 and 81,920 went untried)
+                more += [(s, k) for k in (ladder(lo, new) if dense else [new])]
                 spans[s][1] = new
         more = [sk for sk in more if sk not in known]
         if not more:
