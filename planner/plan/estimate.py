@@ -19,7 +19,7 @@ import numpy as np
 from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
-from ..errors import InputError, LayoutError, unknown_keyword
+from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
 from ..model import uncertainty
 from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
@@ -234,8 +234,18 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     energy_usd_per_kwh = assumed.get("energy_usd_per_kwh", energy_usd_per_kwh)
     limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
                           price_per_gpu_hour, pue, energy_usd_per_kwh)
-    keys = list(dict.fromkeys(  # each accelerator once, whether by key or alias
-        cat.resolve("accelerators", k) for k in gpu_keys(gpu, asm, used)))
+    try:
+        keys = list(dict.fromkeys(  # each accelerator once, whether by key or alias
+            cat.resolve("accelerators", k) for k in gpu_keys(gpu, asm, used)))
+    except UnknownKeyError as exc:
+        if gpu is not None:
+            raise
+        # the default accelerator is the assumption's (--assume accelerator=..., a config
+        # file's [assumptions]): named as such, not as a --gpu the user never gave
+        raise InputError("--assume", f"accelerator={asm.accelerator}",
+                         "a key of 'planner hardware list': " + ", ".join(exc.known),
+                         "names no accelerator in the catalog" + (
+                             f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""))
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
     if framework_given in DATA_PARALLEL_ONLY:  # the stack shards data parallelism alone

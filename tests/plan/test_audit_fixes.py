@@ -467,3 +467,9 @@ def test_a_given_count_over_max_gpus_is_said_beside_the_memory():
     plan = planner.estimate(params="70B", tokens="15T", gpus=8, max_gpus=4, alternatives=False)
     assert not plan.feasible and plan.binding == "memory"
     assert plan.reason.endswith("; 8 devices break --max-gpus 4")
+
+
+def test_an_unknown_default_accelerator_names_the_assumption():
+    # the hostile-input fuzz: --assume accelerator=abc was refused as a --gpu never given
+    with pytest.raises(InputError, match="--assume"):
+        planner.estimate(workload="llama3.1-405b", assumptions={"accelerator": "abc"})
