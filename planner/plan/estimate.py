@@ -245,7 +245,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         raise InputError("--assume", f"accelerator={asm.accelerator}",
                          "a key of 'planner hardware list': " + ", ".join(exc.known),
                          "names no accelerator in the catalog" + (
-                             f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""))
+                             f" (did you mean {exc.suggestion}?)" if exc.suggestion else "")
+                         ) from None
     limits = limits_for(limits, inventory, keys, cat)
     fixed = parse_layout(layout)
     if framework_given in DATA_PARALLEL_ONLY:  # the stack shards data parallelism alone
