@@ -374,8 +374,8 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     the sizes between each accelerator's best and its next faster size that breaks the budget
     alone are bisected to the sizing's resolution (1/SIZE_RESOLUTION). The walk tries sizes by
     their days alone (options.walk), so a budget, unlike a power cap or --max-gpus, is no size
-    it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in 34.6 days where 11,264
-    take 26.2 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2 days where 61,440 take
+    it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in 34.6 days where 11,392
+    take 25.9 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2 days where 61,440 take
     19.6 for $111M; 405B on H100 within 47 days and $114M read infeasible where 46,080 meet
     both."""
     if st.n_gpus is not None:
