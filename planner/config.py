@@ -144,7 +144,12 @@ def search_paths(env: Mapping[str, str] | None = None, cwd: Path | None = None) 
     paths = [Path(home).expanduser() / "planner" / "config.toml",
              Path(cwd or Path.cwd()) / FILE_NAME]
     if env.get(ENV):
-        paths.append(Path(env[ENV]).expanduser())
+        # absolute, as an origin is worth reading once output is saved elsewhere; and the
+        # working directory's planner.toml named again by PLANNER_CONFIG is one file, once
+        mine = (Path(cwd or Path.cwd()) / Path(env[ENV]).expanduser()).resolve()
+        if mine in [p.resolve() for p in paths]:
+            paths = [p for p in paths if p.resolve() != mine]
+        paths.append(mine)
     return paths
 
 
@@ -156,7 +161,7 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Confi
     assumptions: dict[str, Setting] = {}
     for path in search_paths(env, cwd):
         if not path.is_file():
-            if env.get(ENV) and path == Path(env[ENV]).expanduser():
+            if env.get(ENV) and path == search_paths(env, cwd)[-1]:
                 raise InputError(ENV, str(path), "the path of a TOML config file",
                                  "names no file")
             continue
@@ -241,18 +246,26 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
 # shown as the flag takes it (budget with no --gpu compares several: no single default).
 FLAG_ASSUMPTIONS = {
     "estimate": {"gpu": ("accelerator", str), "seq_len": ("seq_len", int),
-                 "global_batch": ("global_batch_tokens", int)},
+                 "global_batch": ("global_batch_tokens", int),
+                 # the deadline a sizing meets when none is given (a given --gpus has none)
+                 "deadline": ("deadline_days", lambda days: f"{days:g}d")},
     "budget": {"deadline": ("deadline_days", lambda days: f"{days:g}d")},
 }
-
-
 def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict:
     """What every command runs with when a flag is left out: per command (``builtins``: its
     flags and their built-in defaults, "hardware list" style names), each flag's value and
     origin (a config file and table, or "built-in"); every assumption likewise; and the files
     searched, in precedence order (lowest first)."""
     from .assumptions import DEFAULT
+    from .plan.inputs import DEFAULT_SITE
 
+    # flags left out whose default the planner holds outside the assumptions (an audit: the
+    # default site and objective had gone unlisted)
+    site = (DEFAULT_SITE, f"built-in: planner default site profile (hardware/sites/"
+                          f"{DEFAULT_SITE}.toml)")
+    held = {"estimate": {"site": site, "objective": (
+                "cost", "built-in: the cheapest plan that meets the limits")},
+            "budget": {"site": site}}
     defaults = {}
     for command, flags in builtins.items():
         mine = {f: {"value": v, "origin": "built-in"} for f, v in flags.items()
@@ -266,6 +279,9 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict
                             f"{name})"} if s else
                            {"value": shown(getattr(DEFAULT, name)),
                             "origin": f"built-in: assumption {name}"})
+        for f, (value, origin) in held.get(command, {}).items():
+            if f in flags and f not in mine:
+                mine[f] = {"value": value, "origin": origin}
         for f, s in cfg.for_command(command.split()[0], flags).items():
             mine[f] = {"value": s.value, "origin": s.origin}
         defaults[command] = dict(sorted(mine.items()))

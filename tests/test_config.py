@@ -288,3 +288,23 @@ def test_an_assumption_a_workload_overrides_is_not_quoted_as_used(tmp_path, monk
     assert code == 0 and row["value"] == 8192 and "llama3.1-405b's own" in row["source"]
     assert "planner.toml [assumptions]'s seq_len = 4096 serves plans without one" in \
         row["source"]
+
+
+def test_config_show_lists_every_default_a_plan_takes(tmp_path, monkeypatch, capsys):
+    # a user's audit: the default deadline, site and objective of estimate went unlisted
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    shown = json.loads(out)["defaults"]["estimate"]
+    assert code == 0 and shown["deadline"]["value"] == "120d"
+    assert shown["site"]["value"] == "us-hyperscale" and shown["objective"]["value"] == "cost"
+
+
+def test_a_relative_planner_config_is_named_by_its_full_path_once(tmp_path, monkeypatch):
+    # a user's audit: PLANNER_CONFIG=planner.toml was listed twice and relative origins meant
+    # nothing once output was saved elsewhere
+    write(tmp_path / "planner.toml", '[defaults]\nsite = "eu-colocation"\n')
+    paths = config.search_paths({"PLANNER_CONFIG": "planner.toml", "HOME": str(tmp_path)},
+                                cwd=tmp_path)
+    assert [p.name for p in paths].count("planner.toml") == 1
+    assert paths[-1] == (tmp_path / "planner.toml").resolve() and paths[-1].is_absolute()
