@@ -234,6 +234,8 @@ def catalog_records(cat, kinds) -> dict:
                 from .model.architecture import active_params, total_params
 
                 a = item.architecture
+                if rec.get("architecture"):  # named as the files and plans name it
+                    rec["architecture"]["head_dim"] = rec["architecture"].pop("head_size")
                 experts = a.experts if a is not None else item.published_experts[0]
                 rec["kind"] = "moe" if experts else "dense"  # the table's column
                 rec["params"] = (float(total_params(a)) if a is not None

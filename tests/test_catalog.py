@@ -985,3 +985,6 @@ def test_workloads_show_and_list_count_and_quote_every_published_row():
     assert rec["mixtral-8x7b"]["kind"] == "moe" and rec["mixtral-8x7b"]["tokens"] is None
     assert len(rec["mixtral-8x7b"]["measured_references"]) == 3
     assert rec["chameleon-34b"]["active_params"] == rec["chameleon-34b"]["params"]
+    # the per-head width named as the files and plans name it (head_dim, not head_size)
+    assert rec["gpt-oss-120b"]["architecture"]["head_dim"] == 64
+    assert "head_size" not in rec["gpt-oss-120b"]["architecture"]
