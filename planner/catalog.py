@@ -50,6 +50,9 @@ KINDS = {
     "workloads": "workloads",
     "measurements": "workloads/measurements",
 }
+# The site profile a plan assumes where none is named (plan/inputs.default_site; config show
+# lists it).
+DEFAULT_SITE = "us-hyperscale"
 
 
 @lru_cache(maxsize=1)

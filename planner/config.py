@@ -257,7 +257,7 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict
     origin (a config file and table, or "built-in"); every assumption likewise; and the files
     searched, in precedence order (lowest first)."""
     from .assumptions import DEFAULT
-    from .plan.inputs import DEFAULT_SITE
+    from .catalog import DEFAULT_SITE
 
     # flags left out whose default the planner holds outside the assumptions (an audit: the
     # default site and objective had gone unlisted)

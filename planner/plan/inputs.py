@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
-from ..catalog import Catalog
+from ..catalog import DEFAULT_SITE, Catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, did_you_mean
 from ..frameworks import (
     FRAMEWORK_SOURCES,
@@ -769,8 +769,6 @@ def parse_flag(value, name: str) -> bool:
         return value.strip().lower() == "true"  # a table read from CSV holds the words
     raise InputError(name, value, "true or false")
 
-
-DEFAULT_SITE = "us-hyperscale"
 
 
 def default_site(cat: Catalog, used: dict) -> Site | None:
