@@ -30,11 +30,8 @@ def catalog_table(cat, kinds) -> str:
     if isinstance(kinds, str):  # "sites", not its letters
         kinds = (kinds,)
     out = []
-    measured: dict = {}  # workload -> its rows in the measurement files (counted with its own)
-    if "workloads" in kinds:
-        for m in cat.all("measurements"):
-            for ref in m.references:
-                measured.setdefault(ref.workload, []).append(ref)
+    # workload -> its rows in the measurement files (counted with its own)
+    measured = _measured(cat) if "workloads" in kinds else {}
     for kind in kinds:
         rows = []
         for item in cat.all(kind):
@@ -148,7 +145,7 @@ def catalog_show(cat, kind: str, key: str) -> str:
             rows.append((k, v, "", ""))
     if kind == "workloads":  # the rows of the measurement files that name this workload
         rows += [_reference_row(f"measured: {ref.row_id}", vars(ref), source)
-                 for ref, source in _measured(cat, item.key)]
+                 for ref, source in _measured(cat).get(item.key, ())]
     if kind == "accelerators":
         name, fig = item.cloud_price()
         if name == DERIVED_RESERVED_RATE:  # what a plan rents at, where the file has no figure
@@ -183,10 +180,13 @@ def _reference_row(label: str, ref: dict, measured_in: str | None = None) -> tup
     return label, value, ref.get("confidence") or "", source
 
 
-def _measured(cat, key: str) -> list[tuple]:
-    """(reference, measurement file key) of every measurement row naming workload ``key``."""
-    return [(ref, m.key) for m in cat.all("measurements") for ref in m.references
-            if ref.workload == key]
+def _measured(cat) -> dict[str, list[tuple]]:
+    """workload key -> (reference, measurement file key) of every measurement row naming it."""
+    out: dict[str, list[tuple]] = {}
+    for m in cat.all("measurements"):
+        for ref in m.references:
+            out.setdefault(ref.workload, []).append((ref, m.key))
+    return out
 
 
 def _note(figure: dict) -> str:
@@ -222,6 +222,7 @@ def catalog_records(cat, kinds) -> dict:
     """`planner hardware list --format json`: {kind: [every item's fields]} (the typed
     objects of specs.py: SI units inside, e.g. hbm_bytes, peak_flops in FLOP/s)."""
     out = {}
+    measured = _measured(cat) if "workloads" in kinds else {}
     for kind in kinds:
         rows = []
         for item in cat.all(kind):
@@ -246,7 +247,8 @@ def catalog_records(cat, kinds) -> dict:
                                         item.published_active_params or
                                         (rec["params"] if not experts else None))
                 rec["tokens"] = item.tokens or None  # unknown: null, as the table's n/a
-                rec["measured_references"] = [ref.row_id for ref, _ in _measured(cat, item.key)]
+                rec["measured_references"] = [ref.row_id
+                                              for ref, _ in measured.get(item.key, ())]
             rows.append(rec)
         out[kind] = rows
     return _json_safe(out)

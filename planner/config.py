@@ -159,9 +159,10 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Confi
     files: list[Path] = []
     flags: dict[str, dict[str, Setting]] = {}
     assumptions: dict[str, Setting] = {}
-    for path in search_paths(env, cwd):
+    paths = search_paths(env, cwd)
+    for path in paths:
         if not path.is_file():
-            if env.get(ENV) and path == search_paths(env, cwd)[-1]:
+            if env.get(ENV) and path == paths[-1]:
                 raise InputError(ENV, str(path), "the path of a TOML config file",
                                  "names no file")
             continue
@@ -251,6 +252,8 @@ FLAG_ASSUMPTIONS = {
                  "deadline": ("deadline_days", lambda days: f"{days:g}d")},
     "budget": {"deadline": ("deadline_days", lambda days: f"{days:g}d")},
 }
+
+
 def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict:
     """What every command runs with when a flag is left out: per command (``builtins``: its
     flags and their built-in defaults, "hardware list" style names), each flag's value and

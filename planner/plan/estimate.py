@@ -388,9 +388,9 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     def tried(s: int) -> set:
         return set((opts.gpus[opts.side == s] // units[s]).tolist())
 
-    def best(s: int, ignore: tuple = ()) -> int | None:
-        """Side s's fastest option within the limits (``ignore``d aside), else None."""
-        inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
+    def best(s: int, inst, ignore: tuple = ()) -> int | None:
+        """Side s's fastest option within the limits (``ignore``d aside), else None; ``inst``
+        the sizing instance of every option."""
         ok = [i for i in np.flatnonzero((opts.side == s) & opts.fits)
               if not violations(inst, int(i), ignore=ignore)]
         if not ok:
@@ -406,8 +406,9 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
             choice = decide(req, st, opts, engine)
 
     more = []
+    inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
     for s in range(len(req.sides)):
-        i = best(s, ("budget",) if short else ())
+        i = best(s, inst, ("budget",) if short else ())
         if i is None:
             continue
         k = int(opts.gpus[i]) // units[s]
@@ -422,7 +423,8 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
         return opts, choice
     for s in range(len(req.sides)):
         for _ in range(16):
-            i = best(s)
+            inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
+            i = best(s, inst)
             if i is None:
                 break
             days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float),
@@ -432,7 +434,6 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
             if not faster.size:
                 break
             j = int(faster[np.argmin(opts.gpus[faster])])
-            inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
             if [b.limit for b in violations(inst, j)] != ["budget"]:
                 break  # another limit stops the larger size: its cap's size was tried
             k_i, k_j = int(opts.gpus[i]) // units[s], int(opts.gpus[j]) // units[s]

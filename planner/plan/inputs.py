@@ -713,13 +713,6 @@ def parse_gpus(text, name: str = "--gpus") -> int:
     return parse_int_count(text, name, maximum=MAX_DEVICES)
 
 
-# Flags whose text the commands read with a parser of their own, by flag name (underscores):
-# what ``planner config show`` checks a config file's values with (config.Config.check_values).
-FLAG_PARSERS = {"deadline": parse_deadline, "usd": parse_budget, "budget": parse_budget,
-                "power_cap": parse_power_cap, "tokens": parse_tokens,
-                "price_per_gpu_hour": parse_price, "gpus": parse_gpus, "max_gpus": parse_gpus,
-                "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh}
-
 # The largest value of each: the plain numbers many.scenarios.numbers takes without calling
 # the parser must obey it too.
 parse_deadline.maximum = MAX_DURATION_S
@@ -757,7 +750,14 @@ def parse_seed(seed, name: str = "--seed") -> int:
     return int(value)
 
 
-FLAG_PARSERS["seed"] = parse_seed
+# Flags whose text the commands read with a parser of their own, by flag name (underscores):
+# what ``planner config show`` checks a config file's values with (config.Config.check_values)
+# and what a command checks a config file's values with when it starts (cli._setting_checked).
+FLAG_PARSERS = {"deadline": parse_deadline, "usd": parse_budget, "budget": parse_budget,
+                "power_cap": parse_power_cap, "tokens": parse_tokens,
+                "price_per_gpu_hour": parse_price, "gpus": parse_gpus, "max_gpus": parse_gpus,
+                "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh,
+                "seed": parse_seed}
 
 
 def parse_flag(value, name: str) -> bool:
@@ -768,7 +768,6 @@ def parse_flag(value, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"  # a table read from CSV holds the words
     raise InputError(name, value, "true or false")
-
 
 
 def default_site(cat: Catalog, used: dict) -> Site | None:
