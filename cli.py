@@ -584,7 +584,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
                    "else 60.")
 @click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
-def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
+@click.pass_context
+def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
     from dataclasses import replace
 
@@ -602,16 +603,25 @@ def schedule_cmd(fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quie
         settings = None
         if time_limit is not None:
             settings = replace(spec.settings, time_limit_s=time_limit)
+        # the config files' [assumptions] (cost of capital, failure rates, ...), as estimate
+        # and budget take them; the file names each in the answer
+        assumptions, filed = _assumptions(ctx, ())
         result = fleet.schedule(spec, catalog=cat, settings=settings,
+                                assumptions=assumptions or {},
                                 progress=False if quiet else None)
     except UnknownKeyError as exc:
         _fail(f"FLEET.toml: {exc}")
     except (InputError, CatalogError) as exc:
         _fail(exc)
     d = result.to_dict()
+    if filed:
+        d["assumptions"] = {k: {"value": st.value, "origin": st.origin} for k, st in filed.items()}
     if fmt == "json":
         click.echo(json.dumps(d, indent=2))
     else:
+        if filed:
+            click.echo("assumptions from config files: " + ", ".join(
+                f"{k} = {st.value} ({st.origin})" for k, st in filed.items()))
         click.echo(result.table())
     if out:
         result.write_parquet(out)

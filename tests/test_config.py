@@ -308,3 +308,26 @@ def test_a_relative_planner_config_is_named_by_its_full_path_once(tmp_path, monk
                                 cwd=tmp_path)
     assert [p.name for p in paths].count("planner.toml") == 1
     assert paths[-1] == (tmp_path / "planner.toml").resolve() and paths[-1].is_absolute()
+
+
+def test_schedule_takes_the_files_assumptions_and_names_them(tmp_path, monkeypatch, capsys):
+    # a user's audit: a config's cost_of_capital moved estimate's owned cost but not the
+    # fleet's, though config show listed it as in force
+    fleet_file = tmp_path / "fleet.toml"
+    write(fleet_file, 'start = "2027-01"\nend = "2027-03"\nstep = "1w"\n'
+          '[[sites]]\nname = "s0"\npower_mw = 10\ndeliveries = { h100-sxm = 512 }\n'
+          '[[runs]]\nname = "r"\nparams = "7B"\ntokens = "2T"\ngpus = [288]\n')
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "schedule", str(fleet_file), "--format", "json", "-q")
+    assert code == 0
+    plain = json.loads(out)
+    assert "assumptions" not in plain
+    write(tmp_path / "planner.toml", "[assumptions]\ncost_of_capital = 0.30\n")
+    code, out, _ = run(capsys, "schedule", str(fleet_file), "--format", "json", "-q")
+    filed = json.loads(out)
+    assert code == 0 and filed["assumptions"]["cost_of_capital"]["value"] == 0.30
+    assert "planner.toml [assumptions]" in filed["assumptions"]["cost_of_capital"]["origin"]
+    assert filed["objective"]["cost_usd"] > plain["objective"]["cost_usd"]
+    code, out, _ = run(capsys, "schedule", str(fleet_file), "-q")
+    assert out.startswith("assumptions from config files: cost_of_capital = 0.3 (")

@@ -32,6 +32,7 @@ import numpy as np
 from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
+from ..errors import PrecisionError
 from ..model.cost import energy_cost_usd
 from ..model.flops import model_flops_per_token
 from ..model.power import energy_mwh
@@ -39,7 +40,7 @@ from ..model.search import LAYOUT_FIELDS
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import assumptions_for, resolve_workload
-from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below
+from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below, aligned_between
 from ..progress import Progress
 from ..schema import check_output_path, check_output_suffix
 from ..units import SECONDS_PER_DAY, InputError, fmt_mw
@@ -67,6 +68,11 @@ DEFAULT_SIZE_OPTIONS = 3
 # Doublings past those a run's default sizes may add while the largest misses its window at
 # the MFU its plan reaches (each an estimate of the run at that size).
 MORE_SIZE_OPTIONS = 4
+# Between the largest default size that misses a run's window and the smallest that meets
+# it (an octave or a half apart), sizes at this resolution are tried too (plan/options
+# aligned_between): the lab example's next-3t ran on 49,152 B200 where 36,864 meets its
+# window $79M cheaper.
+BRACKET_RESOLUTION = 8
 # When the fleet is infeasible, the least added capacity that lets every run in says which limit
 # binds and by how much (fleet/model.py shortfall); each such solve gets at most this long.
 DIAGNOSIS_TIME_LIMIT_S = 10.0
@@ -75,13 +81,16 @@ DIAGNOSIS_TIME_LIMIT_S = 10.0
 
 def _windows_cut(spec: FleetSpec) -> list[tuple[str, int]]:
     """Runs whose window the step grid shortens by two days or more: the days from the
-    earliest start to the step it waits for, plus those from the last whole step's end to
-    the deadline (fleet/spec.py step_at_or_after, step_at_or_before)."""
+    earliest start to the step it waits for (fleet/spec.py step_at_or_after), plus those of
+    its deadline past the horizon's last whole step (runs hold whole steps inside it). A
+    deadline inside the horizon costs nothing: a run is on time when its training ends by it,
+    whatever step it ends in (fleet/model.py late_offset)."""
     out = []
+    horizon_end = spec.step_start(spec.steps)
     for run in spec.runs:
         first = spec.step_start(step_at_or_after(spec, run.earliest))
-        last = spec.step_start(step_at_or_before(spec, min(run.deadline, spec.end)))
-        lost = (first - run.earliest).days + (min(run.deadline, spec.end) - last).days
+        lost = (first - run.earliest).days \
+            + max(0, (min(run.deadline, spec.end) - horizon_end).days)
         if lost >= 2:
             out.append((run.name, lost))
     return out
@@ -105,6 +114,7 @@ class _Estimates:
     cat: Catalog
     asm: Assumptions
     cache: dict = field(default_factory=dict)
+    why: dict = field(default_factory=dict)  # key -> why its plan gave no option
     calls: int = 0
     wall_s: float = 0.0
     bar: Progress | None = None
@@ -122,10 +132,18 @@ class _Estimates:
                              catalog=self.cat, assumptions=self.asm, alternatives=False)
                 self.cache[key] = p if p.feasible and p.training_days is not None and \
                     math.isfinite(p.training_days) else None
+                if self.cache[key] is None:
+                    self.why[key] = p.reason or "no layout fits or makes progress"
+                elif p.power_peak_mw is None:  # no site's power limit could be checked
+                    self.cache[key] = None
+                    self.why[key] = (f"{acc} has no power figure (tdp_w or system_power_kw "
+                                     "in its catalog file), so no site's power limit can be "
+                                     "checked")
             except InputError as exc:
                 if exc.name not in ("--gpus", "--layout"):
                     raise  # the run's own inputs: the user's to fix, never "no option"
                 self.cache[key] = None  # no layout for this size
+                self.why[key] = in_file_words(exc.reason or str(exc))
             self.wall_s += time.perf_counter() - t0
         return self.cache[key]
 
@@ -161,21 +179,48 @@ def _default_sizes(run: RunSpec, window_days: float, acc, most: int, cat: Catalo
     return fit
 
 
+def _bracket_sizes(days_at: dict, window_days: float, unit: int) -> list[int]:
+    """Sizes strictly between the largest tried that misses the window and the smallest that
+    meets it, aligned at BRACKET_RESOLUTION, from the first the missing size's time scaled by
+    devices reaches (more devices never train faster than in proportion, so none below it
+    meets the window); none when every size tried misses or meets."""
+    meet = [g for g, days in days_at.items() if days <= window_days]
+    if not meet:
+        return []
+    hi = min(meet)
+    miss = [g for g, days in days_at.items() if g < hi and not days <= window_days]
+    if not miss:
+        return []
+    lo = max(miss)
+    need = lo * days_at[lo] / window_days if math.isfinite(days_at[lo]) else 0.0
+    return [k * unit for k in aligned_between(lo // unit, hi // unit, BRACKET_RESOLUTION)
+            if k * unit >= need]
+
+
+def _in_run(run: RunSpec, acc_key: str, exc: InputError) -> InputError:
+    """A run's input error in the file's words (its keys, not flags), naming the run."""
+    return InputError(f"run {run.name} on {acc_key}: {in_file_words(exc.name)}", exc.value,
+                      in_file_words(exc.accepted), in_file_words(exc.reason))
+
+
 def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
-               it_w_per_device: float) -> list[int]:
-    """The largest size each site holding ``acc_key`` can run, in whole units, aligned as a
-    team builds under a cap (plan/options.aligned_below): its most devices delivered and the
-    devices its most power carries at its peak PUE. A site whose power or delivery is below
-    every default size still gets the run it can hold (1T on 15 MW of B200: 6,144 devices,
-    where the default sizes start at 8,192 and the fleet had read infeasible)."""
+               it_w_per_device: float, first_step: int = 0) -> list[int]:
+    """The largest size each site holding ``acc_key`` can run from ``first_step`` (the run's
+    earliest) on, in whole units, aligned as a team builds under a cap
+    (plan/options.aligned_below): its most devices delivered and the devices its most power
+    carries at its peak PUE. A site whose power or delivery is below every default size still
+    gets the run it can hold (1T on 15 MW of B200: 6,144 devices, where the default sizes
+    start at 8,192 and the fleet had read infeasible); power the site has only before the run
+    may start sizes nothing (10 MW in January offered 128 devices to a run from February on
+    0.2 MW, and the fleet read infeasible)."""
     out = set()
-    for site, grid in zip(spec.sites, sites):  # on the step grid: what the horizon holds
-        on_hand = grid.devices.get(acc_key, ())
+    for site, grid in zip(spec.sites, sites):  # on the step grid: what the run's steps hold
+        on_hand = grid.devices.get(acc_key, ())[first_step:]
         if not on_hand or max(on_hand) <= 0:
             continue
-        # at each step, what both its devices and its power allow; the most over the horizon
+        # at each step, what both its devices and its power allow; the most over those steps
         power = [mw * 1e6 / (it_w_per_device * site.peak_pue) if it_w_per_device > 0
-                 else math.inf for mw in grid.power_mw]
+                 else math.inf for mw in grid.power_mw[first_step:]]
         most = int(max(min(n, p) for n, p in zip(on_hand, power)))
         k = most // unit
         if k >= 1:
@@ -225,23 +270,40 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 + (f" inside the horizon (delivered after its end: {', '.join(late[:3])})"
                    if late else ""))
         window = _window_days(spec, run)
+        # the days from the step it may first start on to its deadline (or the horizon's end)
+        reach = (min(run.deadline, spec.end)
+                 - spec.step_start(step_at_or_after(spec, run.earliest))).days
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
-            sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
+            try:
+                sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat,
+                                                        asm))
+            except PrecisionError as exc:
+                if run.accelerators:  # a type the run asked for: the file's to fix
+                    raise _in_run(run, acc_key, exc) from None
+                # one it did not ask for that cannot run its precision (fp8 on an A100 site)
+                # is no option, not a fault of the whole fleet
+                dropped.setdefault(run.name, []).append(f"{acc_key}: {in_file_words(str(exc))}")
+                continue
             if not sizes:  # no site holds one of its units (an NVL72 rack of 72 GB200)
                 dropped.setdefault(run.name, []).append(
                     f"no site holds one {acc_key} unit of {size_unit(acc):,} devices (the most "
                     f"any holds is {most[acc_key]:,}): give sizes (gpus = [...]) to run on "
                     "fewer")
             capped = not run.gpus  # a run without size options adds what each site can hold
+            bracketed = bool(run.gpus)  # and the sizes between missing and meeting its window
+            between: list[int] = []  # those not tried yet, tried one at a time up to a fit
             it_w_device = None
+            days_at = {}
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
                 except InputError as exc:  # in the file's words (its keys, not flags)
-                    raise InputError(f"run {run.name} on {acc_key}: {in_file_words(exc.name)}",
-                                     exc.value, in_file_words(exc.accepted),
-                                     in_file_words(exc.reason)) from None
+                    if exc.name in ("precision", "--precision") and not run.accelerators:
+                        dropped.setdefault(run.name, []).append(
+                            f"{acc_key}: {in_file_words(str(exc))}")  # as above
+                        break
+                    raise _in_run(run, acc_key, exc) from None
                 if not run.gpus and g == sizes[-1] and 2 * g <= most[acc_key] and \
                         len(sizes) < DEFAULT_SIZE_OPTIONS + MORE_SIZE_OPTIONS and \
                         (plan is None or plan.training_days > window):
@@ -252,13 +314,24 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 if plan is not None:  # IT watts a device draws at peak (the sites' caps)
                     it_w_device = (plan.power_peak_mw * 1e6
                                    / plan.assumptions["peak_pue"]["value"] / g)
+                days_at[g] = plan.training_days if plan is not None else math.inf
                 if capped and g == sizes[-1] and it_w_device:
                     capped = False
                     sizes += [c for c in _cap_sizes(spec, sites, acc_key, size_unit(acc),
-                                                    it_w_device) if c not in sizes]
+                                                    it_w_device, runs[-1].earliest_step)
+                              if c not in sizes]
+                if not bracketed and not capped and g == sizes[-1]:
+                    bracketed = True
+                    between = [c for c in _bracket_sizes(days_at, reach, size_unit(acc))
+                               if c not in sizes and c <= most[acc_key]]
+                    if between:
+                        sizes.append(between.pop(0))
+                elif between and g == sizes[-1] and not days_at[g] <= reach:
+                    sizes.append(between.pop(0))  # the next, until one meets the window
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
-                        f"{g:,} x {acc_key}: no layout fits or makes progress")
+                        f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
+                                                           "no layout fits or makes progress"))
                     continue
                 # IT power at peak and on average: the plan's facility figures over its PUEs
                 it_mw = plan.power_peak_mw / plan.assumptions["peak_pue"]["value"]
@@ -554,10 +627,15 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         if not opts:
             reasons = dropped.get(run.name, [])
             why = "; ".join(reasons[:3]) or "no size options"
-            # no site is delivered its accelerators (devices), or no size of them runs it
+            # no site is delivered its accelerators (devices), a size given breaks the batch
+            # (gpus, as estimate's given size binds), a catalog figure is missing (catalog),
+            # or no size of them runs it (memory)
             binding = "devices" if any(r.startswith(("none of its accelerators",
                                                      "no site is delivered", "no site holds"))
-                                       for r in reasons) else "memory"
+                                       for r in reasons) else \
+                "gpus" if spec.runs[r].gpus and all("the batch binds" in x for x in reasons) \
+                else "catalog" if reasons and all("no power figure" in x for x in reasons) \
+                else "memory"
             return binding, f"run {run.name} has no option that runs: {why}"
         if any(fleet_model.fits_alone(inst, o) for o in opts):
             continue
@@ -588,7 +666,8 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         if need > 0:
             ok = inst.options[k]
             broken.append(("devices", (
-                f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site at least; "
+                f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site at least "
+                f"(the fewest of the sizes tried); "
                 f"{inst.sites[ok.site].name} never has more than {ok.gpus - need:,} "
                 f"({need:,} short)")))
         # power, among the options whose devices some site has (all of them when none has)
@@ -599,7 +678,8 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             ok = inst.options[k]
             broken.append(("power", (
                 f"run {run.name} needs {fmt_mw(ok.power_mw)} at least ({ok.gpus:,} x "
-                f"{ok.accelerator} at {inst.sites[ok.site].name}), whose cap never exceeds "
+                f"{ok.accelerator} at {inst.sites[ok.site].name}: the least of the options "
+                f"tried), whose cap never exceeds "
                 f"{fmt_mw(ok.power_mw - need_mw)} ({fmt_mw(need_mw)} short)")))
         if broken:
             return broken[0][0], "; and ".join(
@@ -681,6 +761,11 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         if not getattr(spec, part):
             raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table",
                              "is empty")
+    if isinstance(settings, FleetSettings):  # checked as the file's [solver] table is
+        settings = settings.to_dict()
+    if settings is not None and not isinstance(settings, dict):
+        raise InputError("settings", settings, "a FleetSettings or a dict of the [solver] "
+                         "table's keys (time_limit_s, workers, seed, deterministic)")
     if isinstance(settings, dict):  # the [solver] table's keys, checked as the file's are
         settings = load({"start": "2027-01", "end": "2027-02", "sites": [], "runs": [],
                          "solver": settings}, cat).settings
