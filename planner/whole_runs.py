@@ -23,21 +23,22 @@ from .units import InputError
 
 # Whole runs, leave-one-out at planning-time inputs: tests fail when the figures degrade past
 # these (the measured figures of docs/validation.md plus a little room). Issue #12 asks for
-# MAPE <= 15% and no run beyond 40%; the public runs give 22.5% and 73.4% (docs/validation.md
+# MAPE <= 15% and no run beyond 40%; the public runs give 22.7% and 74.8% (docs/validation.md
 # says why), so those limits hold today's figures rather than the issue's. They were raised
 # from 22% and 70% when the two runs of 2026-11-30 joined (20.6% and 64.2% on the 48 before):
-# in the seven folds that hold out a company run reading fast, the grouping rule run on the
-# other runs keeps the five kinds, and Skywork-13B reads +73% (+61% under frontier lab /
-# other). The ranges' share inside is held to the issue's 70-90%; their median P90/P10, 2.02
-# on the 50 runs against the issue's 2.0 (a strict xfail in tests/test_validation.py holds
-# that target), is guarded at WHOLE_RUN_P90_P10_GUARD. The issue's targets decide which
+# in the six folds that hold out a company run reading fast, the grouping rule run on the
+# other runs keeps the five kinds, and Skywork-13B reads +75% (+62% under frontier lab /
+# other; +73% before OpenELM's and OpenCoder's inputs were corrected, eighth session). The
+# ranges' share inside is held to the issue's 70-90%; their median P90/P10, 2.01 on the 50
+# runs against the issue's 2.0 (a strict xfail in tests/test_validation.py holds that
+# target), is guarded at WHOLE_RUN_P90_P10_GUARD. The issue's targets decide which
 # grouping's ranges "hold".
 WHOLE_RUN_MIN_RUNS = 50
 WHOLE_RUN_MAPE_LIMIT = 23.0
 WHOLE_RUN_ROW_LIMIT = 75.0
 WHOLE_RUN_INSIDE_RANGE = (70.0, 90.0)  # percent of published values inside P10-P90
 WHOLE_RUN_P90_P10_LIMIT = 2.0  # median P90/P10 (issue #12's)
-WHOLE_RUN_P90_P10_GUARD = 2.1  # median P90/P10 the tests hold today's ranges to (2.02)
+WHOLE_RUN_P90_P10_GUARD = 2.1  # median P90/P10 the tests hold today's ranges to (2.01)
 
 
 def planning_plan(cat: Catalog, w, ref, stage: dict | None = None):
