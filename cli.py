@@ -876,12 +876,16 @@ def main(argv=None):
         click.echo(f"Error: {error_text(exc)}", err=True)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
-        if _wants_json(args, exc):
-            click.echo(json.dumps({"error": {
-                "option": None, "accepted": None, "exit_status": 1,
-                "message": f"internal error: {type(exc).__name__}: {exc}"}}, indent=2))
-        else:
-            click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
+        text = f"internal error: {type(exc).__name__}: {exc}"
+        try:
+            if _wants_json(args, exc) and not isinstance(exc, OSError):
+                click.echo(json.dumps({"error": {
+                    "option": None, "accepted": None, "exit_status": 1, "message": text}},
+                    indent=2))
+            else:  # stdout itself may be what failed (a full disk): the line goes to stderr
+                click.echo(f"planner: {text}", err=True)
+        except OSError:
+            pass  # nowhere left to say it: the exit status does
         sys.exit(1)
     sys.exit(0)
 

@@ -234,3 +234,18 @@ def test_settings_joined_by_a_semicolon_are_named_as_what_toml_refuses(capsys, t
     with pytest.raises(SpecError, match="does not separate them"):
         load_spec('[axes]\nparams = ["7B"]; gpus = [8]\n')
     assert "does not separate" not in toml_problem(ValueError("x"), 'a = "1;2"\n# b; c = 1\n')
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["hardware", "list", "--format", "json"],
+                                  ["hardware", "list"]])
+def test_a_stdout_that_cannot_be_written_gives_one_line_not_a_traceback(args):
+    # a user's audit: with --format json the handler wrote its JSON error to the same full
+    # stdout, and two chained tracebacks came out
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args], cwd=ROOT,
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip() == ("planner: internal error: OSError: [Errno 28] No space left "
+                                  "on device")

@@ -273,6 +273,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
         # the days from the step it may first start on to its deadline (or the horizon's end)
         reach = (min(run.deadline, spec.end)
                  - spec.step_start(step_at_or_after(spec, run.earliest))).days
+        no_peak = []  # (type, error) of the types that cannot run the run's precision
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
             try:
@@ -282,8 +283,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 if run.accelerators:  # a type the run asked for: the file's to fix
                     raise _in_run(run, acc_key, exc) from None
                 # one it did not ask for that cannot run its precision (fp8 on an A100 site)
-                # is no option, not a fault of the whole fleet
+                # is no option, not a fault of the whole fleet (unless none can: below)
                 dropped.setdefault(run.name, []).append(f"{acc_key}: {in_file_words(str(exc))}")
+                no_peak.append((acc_key, exc))
                 continue
             if not sizes:  # no site holds one of its units (an NVL72 rack of 72 GB200)
                 dropped.setdefault(run.name, []).append(
@@ -302,6 +304,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     if exc.name in ("precision", "--precision") and not run.accelerators:
                         dropped.setdefault(run.name, []).append(
                             f"{acc_key}: {in_file_words(str(exc))}")  # as above
+                        no_peak.append((acc_key, exc))
                         break
                     raise _in_run(run, acc_key, exc) from None
                 if not run.gpus and g == sizes[-1] and 2 * g <= most[acc_key] and \
@@ -357,6 +360,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
                                                float(mw), float(hardware + energy)))
                     infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
+        if accs and len(no_peak) == len(accs):  # no type delivered runs it: the run's input
+            raise _in_run(run, *no_peak[0])
 
     inst = FleetInstance(spec.steps, float(spec.step_days), tuple(runs), tuple(sites),
                          tuple(options))

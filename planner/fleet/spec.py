@@ -22,7 +22,7 @@ from ..assumptions import DEFAULT
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
-from ..plan.inputs import resolve_workload
+from ..plan.inputs import resolve_workload, workload_file_relative
 from ..schema import AnyOf, Boolean, Key, List, Number, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
 from ..units import (
@@ -248,10 +248,10 @@ def _mw(value, name):
 def load(source, cat: Catalog | None = None) -> FleetSpec:
     """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
     accelerator resolved against the catalog."""
-    where = "fleet"
+    where, base = "fleet", None
     if isinstance(source, (str, Path)):
         path = Path(source)
-        where = path.name
+        where, base = path.name, path.parent
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
@@ -318,7 +318,10 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
     runs = []
     for n, raw in enumerate(data["runs"]):
         w = f"{where}.runs[{n}]"
-        inputs = tuple((k, raw[k]) for k in ESTIMATE_INPUTS if k in raw)
+        # a workload file is read relative to the fleet file, as a sweep spec's is
+        inputs = tuple((k, workload_file_relative(raw[k], base)
+                        if k == "workload" and base is not None else raw[k])
+                       for k in ESTIMATE_INPUTS if k in raw)
         try:  # the run's workload, checked once here (estimate sees it again per size)
             resolve_workload(cat, {}, **dict(inputs))
         except UnknownKeyError as exc:

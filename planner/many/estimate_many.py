@@ -27,6 +27,7 @@ from ..errors import USER_ERRORS, error_text
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
+from ..plan.inputs import PLAIN_NUMBER_FLOORS, plain_number_problem
 from ..plan.options import shared_searches
 from ..plan.result import (
     FRACTIONS,
@@ -44,14 +45,12 @@ from .columns import Answers, Coded, columns_of
 from .scenarios import (
     COLUMNAR_INPUTS,
     INPUTS,
-    PLAIN_NUMBER_FLOORS,
     ROW_QUANTITIES,
     Context,
     Rows,
     context,
     group,
     numbers,
-    plain_number_problem,
     searches_memo,
 )
 

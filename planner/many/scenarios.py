@@ -67,25 +67,6 @@ ROW_QUANTITIES = {
     "energy_usd_per_kwh": (parse_energy_usd_per_kwh, "--energy-usd-per-kwh", "energy"),
 }
 LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
-# A plain number is in SI units (docs/interface.md): below these, one written for days or
-# megawatts (deadline = 90, power_cap = 150) is refused, not planned as 90 s or 150 W: by a
-# sweep spec as a whole, by estimate_many row by row (plain_number_problem).
-PLAIN_NUMBER_FLOORS = {
-    "deadline": (86400, "a duration with its unit (90d, 12w, 2160h), or seconds of at least "
-                 "a day (86400)", "seconds"),
-    "power_cap": (1e3, "a power with its unit (150MW, 500kW), or watts of at least 1,000",
-                  "watts"),
-}
-
-
-def plain_number_problem(name: str, value) -> InputError | None:
-    """The error of a plain number below its input's floor (PLAIN_NUMBER_FLOORS), else None."""
-    plain = PLAIN_NUMBER_FLOORS.get(name)
-    if plain and isinstance(value, int | float) and not isinstance(value, bool) \
-            and 0 < value < plain[0]:
-        return InputError(name, value, plain[1], f"is a plain number, read as {plain[2]}: far "
-                          "below any training run's")
-    return None
 # What the columnar path understands; a row giving any other input goes to estimate itself.
 COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",

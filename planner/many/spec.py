@@ -14,12 +14,19 @@ from pathlib import Path
 
 from ..assumptions import DEFAULT
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
-from ..catalog import CatalogError, UnknownKeyError, is_workload_file
+from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError, did_you_mean, toml_problem
 from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
-from ..plan.inputs import SHAPE_INPUTS, parse_budget, parse_inventory, parse_layout
+from ..plan.inputs import (
+    SHAPE_INPUTS,
+    parse_budget,
+    parse_inventory,
+    parse_layout,
+    plain_number_problem,
+    workload_file_relative,
+)
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
@@ -27,7 +34,7 @@ from ..units import InputError, parse_count, parse_fraction, parse_int_count, pa
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context, plain_number_problem
+from .scenarios import INPUTS, ROW_QUANTITIES, Context
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
@@ -292,12 +299,7 @@ def _spec(data: dict, base: Path) -> Spec:
     assumptions = fixed.pop("assumptions", {})
 
     def file_relative(name: str, value):
-        """A workload file (FILE.toml, config.json) relative to the spec, as its catalog is,
-        so a spec runs alike from any directory."""
-        if name == "workload" and isinstance(value, str) and not Path(value).is_absolute() \
-                and (is_workload_file(value) or is_config_path(value)):
-            return str((base / value).resolve())
-        return value
+        return workload_file_relative(value, base) if name == "workload" else value
 
     fixed = {k: file_relative(k, v) for k, v in fixed.items()}
     axes = tuple((k, tuple(file_relative(k, x) for x in v))

@@ -51,7 +51,8 @@ def workload_figures(w) -> dict:
     return {"params": total, "active_params": active,
             "tokens": w.tokens, "layers": a.layers, "hidden": a.hidden, "heads": a.heads,
             "kv_heads": a.kv_heads, "ffn": a.ffn, "vocab": a.vocab, "seq_len": w.seq_len,
-            "global_batch_tokens": w.global_batch_tokens, "precision": w.precision,
+            "global_batch_tokens": float(w.global_batch_tokens),  # float, as documented
+            "precision": w.precision,
             "experts": a.experts, "top_k": a.top_k, "ffn_type": a.ffn_type, "name": w.name,
             "expert_ffn": a.expert_ffn, "shared_experts": a.shared_experts,
             "dense_layers": a.dense_layers, "head_dim": int(a.head_dim),

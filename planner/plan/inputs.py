@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
-from ..catalog import DEFAULT_SITE, Catalog
+from ..catalog import DEFAULT_SITE, Catalog, is_workload_file
 from ..errors import InputError, LayoutError, UnknownKeyError, did_you_mean
 from ..frameworks import (
     FRAMEWORK_SOURCES,
@@ -153,6 +153,16 @@ def _ignored_override(a: Architecture, changed: dict) -> tuple[str, str, str] | 
         return ("kv_heads", "Multi-head Latent Attention draws its keys and values from a "
                 "latent, not KV heads", "--kv-lora-rank for the latent's width")
     return None
+
+
+def workload_file_relative(value, base: Path):
+    """A workload file (FILE.toml, config.json) named relative to a sweep spec or a fleet
+    file, read relative to that file, as its catalog is, so the file runs alike from any
+    directory; any other value as given."""
+    if isinstance(value, str) and not Path(value).is_absolute() \
+            and (is_workload_file(value) or hf.is_config_path(value)):
+        return str((base / value).resolve())
+    return value
 
 
 def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workload=None,
@@ -356,6 +366,14 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
         changes["precision"] = precision
     w = w.with_(**changes)
+    # every default the answer used is reported: the workload's own tokens and precision
+    if tokens is None and base is not None:
+        used["workload_tokens"] = {"value": w.tokens, "source": f"{base.key}: its training "
+                                   "tokens (--tokens to change)"}
+    if precision is None:
+        used["precision"] = {"value": w.precision, "source": (
+            f"{base.key}'s precision" if base is not None else "planner default: BF16 mixed "
+            "precision, the training norm") + " (--precision to change)"}
     seqs = w.global_batch_tokens / w.seq_len
     if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
         batch = ("--global-batch" if global_batch is not None else
@@ -665,9 +683,34 @@ def gpu_keys(gpu, asm: Assumptions, used: dict) -> list[str]:
 
 # --- the quantities of a plan, each at most its MAX_* (planner/units.py) ----------------------
 
+# A plain number is in SI units (docs/interface.md): below these, one written for days or
+# megawatts (deadline = 90, power_cap = 150) is refused, not planned as 90 s or 150 W: by a
+# sweep spec as a whole, by estimate_many row by row, by planner.estimate and budget's
+# keywords (plain_number_problem, through parse_deadline and parse_power_cap).
+PLAIN_NUMBER_FLOORS = {
+    "deadline": (86400, "a duration with its unit (90d, 12w, 2160h), or seconds of at least "
+                 "a day (86400)", "seconds"),
+    "power_cap": (1e3, "a power with its unit (150MW, 500kW), or watts of at least 1,000",
+                  "watts"),
+}
+
+
+def plain_number_problem(name: str, value) -> InputError | None:
+    """The error of a plain number below its input's floor (PLAIN_NUMBER_FLOORS), else None."""
+    plain = PLAIN_NUMBER_FLOORS.get(name)
+    if plain and isinstance(value, int | float) and not isinstance(value, bool) \
+            and 0 < value < plain[0]:
+        return InputError(name, value, plain[1], f"is a plain number, read as {plain[2]}: far "
+                          "below any training run's")
+    return None
+
+
 def parse_deadline(text, name: str = "--deadline") -> float:
     """A deadline in seconds: '90d' -> 7776000.0 (at least MIN_DEADLINE_S, at most
-    MAX_DURATION_S: 1e-320s had underflowed the limits' arithmetic)."""
+    MAX_DURATION_S: 1e-320s had underflowed the limits' arithmetic; a plain number under a
+    day is refused: plain_number_problem)."""
+    if (plain := plain_number_problem("deadline", text)) is not None:
+        raise InputError(name, text, plain.accepted, plain.reason)
     seconds = parse_duration_s(text, name, maximum=MAX_DURATION_S)
     if seconds < MIN_DEADLINE_S:
         raise InputError(name, text, "a duration of at least one second (e.g. 90d, 2160h)",
@@ -689,7 +732,10 @@ def parse_budget(text, name: str = "--budget") -> float:
 
 
 def parse_power_cap(text, name: str = "--power-cap") -> float:
-    """Facility power in watts: '150MW' -> 1.5e8 (at most MAX_POWER_W)."""
+    """Facility power in watts: '150MW' -> 1.5e8 (at most MAX_POWER_W; a plain number under
+    a kilowatt is refused: plain_number_problem)."""
+    if (plain := plain_number_problem("power_cap", text)) is not None:
+        raise InputError(name, text, plain.accepted, plain.reason)
     return parse_power_w(text, name, maximum=MAX_POWER_W)
 
 
@@ -716,9 +762,11 @@ def parse_gpus(text, name: str = "--gpus") -> int:
 # The largest value of each: the plain numbers many.scenarios.numbers takes without calling
 # the parser must obey it too.
 parse_deadline.maximum = MAX_DURATION_S
-parse_deadline.minimum = MIN_DEADLINE_S
+# a plain number below its floor goes to the parser, which refuses it (plain_number_problem)
+parse_deadline.minimum = max(MIN_DEADLINE_S, PLAIN_NUMBER_FLOORS["deadline"][0])
 parse_budget.maximum = MAX_MONEY_USD
 parse_power_cap.maximum = MAX_POWER_W
+parse_power_cap.minimum = PLAIN_NUMBER_FLOORS["power_cap"][0]
 parse_tokens.maximum = MAX_TOKENS
 parse_tokens.minimum = 1.0
 parse_price.maximum = MAX_USD_PER_DEVICE_HOUR

@@ -878,3 +878,19 @@ def test_the_librarys_solver_settings_are_checked_as_the_files_are(settings):
     # was: AttributeError for a string, and a negative or NaN limit accepted and echoed
     with pytest.raises(InputError):
         fleet.schedule(_one_run(), settings=settings)
+
+
+def test_a_runs_workload_file_is_read_relative_to_the_fleet_file(tmp_path, monkeypatch):
+    # a user's audit: workload = "my.toml" was read from the working directory, so the fleet
+    # ran only from its own folder (a sweep spec's files are relative to the spec)
+    folder = tmp_path / "fleets"
+    folder.mkdir()
+    shape = (ROOT / "workloads" / "llama3-8b.toml").read_text()
+    (folder / "my.toml").write_text(shape)
+    (folder / "f.toml").write_text(
+        'start = "2027-01"\nend = "2027-06"\nstep = "1w"\n'
+        '[[sites]]\nname = "s"\npower_mw = 10\ndeliveries = { h100-sxm = 512 }\n'
+        '[[runs]]\nname = "a"\nworkload = "my.toml"\ntokens = "100B"\ngpus = [64]\n')
+    monkeypatch.chdir(tmp_path)  # not the fleet's folder
+    d = fleet.schedule(folder / "f.toml").to_dict()
+    assert d["status"] == "OPTIMAL" and d["runs"][0]["gpus"] == 64

@@ -473,3 +473,33 @@ def test_an_unknown_default_accelerator_names_the_assumption():
     # the hostile-input fuzz: --assume accelerator=abc was refused as a --gpu never given
     with pytest.raises(InputError, match="--assume"):
         planner.estimate(workload="llama3.1-405b", assumptions={"accelerator": "abc"})
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"deadline": 90}, "read as seconds"), ({"power_cap": 150}, "read as watts")])
+def test_a_plain_number_meant_as_days_or_megawatts_is_refused_by_the_library_too(kw, says):
+    # a user's audit: planner.estimate(deadline=90) planned a 90-second deadline (infeasible
+    # at 131,072 devices) where estimate_many refused the same value row by row
+    with pytest.raises(planner.InputError, match=says):
+        planner.estimate(params="70B", tokens="2T", **kw)
+    with pytest.raises(planner.InputError, match=says):
+        planner.budget(usd="20M", **kw)
+    row = planner.estimate_many({"params": ["70B"], "tokens": ["2T"],
+                                 **{k: [v] for k, v in kw.items()}})
+    assert says in row.column("error")[0].as_py()
+    # a day of seconds, or the unit written out, is a deadline as before
+    assert planner.estimate(params="70B", tokens="2T", deadline=90 * 86400).feasible
+
+
+def test_the_workloads_tokens_and_the_default_precision_are_reported_as_used():
+    # a user's audit: the contract's "assumptions: every default the answer used" missed the
+    # workload's 15T tokens and the precision a plan fell back on
+    plan = planner.estimate(workload="llama3.1-70b", gpus=1024)
+    assert plan.assumptions["workload_tokens"]["value"] == 15e12
+    assert plan.assumptions["precision"] == {
+        "value": "bf16", "source": "llama3.1-70b's precision (--precision to change)"}
+    bare = planner.estimate(params="7B", tokens="1T", gpus=64)
+    assert "workload_tokens" not in bare.assumptions  # given, not defaulted
+    assert bare.assumptions["precision"]["source"].startswith("planner default: BF16")
+    given = planner.estimate(params="7B", tokens="1T", gpus=64, precision="fp8")
+    assert "precision" not in given.assumptions
