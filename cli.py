@@ -878,14 +878,16 @@ def main(argv=None):
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         text = f"internal error: {type(exc).__name__}: {exc}"
         try:
-            if _wants_json(args, exc) and not isinstance(exc, OSError):
-                click.echo(json.dumps({"error": {
-                    "option": None, "accepted": None, "exit_status": 1, "message": text}},
-                    indent=2))
-            else:  # stdout itself may be what failed (a full disk): the line goes to stderr
+            if not _wants_json(args, exc):
+                raise OSError  # the line on stderr, below
+            click.echo(json.dumps({"error": {
+                "option": None, "accepted": None, "exit_status": 1, "message": text}},
+                indent=2))
+        except OSError:  # or stdout itself is what failed (a full disk): stderr has the line
+            try:
                 click.echo(f"planner: {text}", err=True)
-        except OSError:
-            pass  # nowhere left to say it: the exit status does
+            except OSError:
+                pass  # nowhere left to say it: the exit status does
         sys.exit(1)
     sys.exit(0)
 

@@ -29,6 +29,7 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 
 import numpy as np
 
@@ -525,8 +526,14 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
     fleet = limits["gpus"]
     gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
     req = prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
-                  deadline=limits["deadline_s"], budget=limits["usd"],
-                  power_cap=limits["power_cap_w"], max_gpus=limits["max_gpus"],
+                  # parsed limits travel with their unit, so the plain-number floor of a
+                  # raw input (parse_deadline) never reads 12 hours as 43,200 plain seconds
+                  deadline=(timedelta(seconds=limits["deadline_s"])
+                            if limits["deadline_s"] is not None else None),
+                  budget=limits["usd"],
+                  power_cap=(f"{limits['power_cap_w']!r}W"
+                             if limits["power_cap_w"] is not None else None),
+                  max_gpus=limits["max_gpus"],
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
                   catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
                   **site_figures)

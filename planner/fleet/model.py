@@ -175,7 +175,7 @@ def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int
 def dominated(inst: FleetInstance) -> set[int]:
     """Options no schedule needs: another option of the same run, site and accelerator needs
     no more devices, no more power, no more steps, is late by no more from any start (lateness
-    counts from the training's end: late_offset; 256 devices ending a day late had beaten 384
+    counts from the training's end: late_offset; 256 devices ending a day late had beaten 288
     on time in the same two steps) and costs no more (and differs), so any schedule using the
     first can use the second in its place, no later and no dearer."""
     out: set[int] = set()

@@ -181,9 +181,10 @@ def _default_sizes(run: RunSpec, window_days: float, acc, most: int, cat: Catalo
 
 def _bracket_sizes(days_at: dict, window_days: float, unit: int) -> list[int]:
     """Sizes strictly between the largest tried that misses the window and the smallest that
-    meets it, aligned at BRACKET_RESOLUTION, from the first the missing size's time scaled by
-    devices reaches (more devices never train faster than in proportion, so none below it
-    meets the window); none when every size tried misses or meets."""
+    meets it, aligned at BRACKET_RESOLUTION, from the last at or below the size the missing
+    one's time scaled by devices reaches (device-days are not monotone in size: 448 H100 run
+    DeepSeek-V3 in fewer than 384 do, so the start is one below that estimate); none when
+    every size tried misses or meets."""
     meet = [g for g, days in days_at.items() if days <= window_days]
     if not meet:
         return []
@@ -193,8 +194,9 @@ def _bracket_sizes(days_at: dict, window_days: float, unit: int) -> list[int]:
         return []
     lo = max(miss)
     need = lo * days_at[lo] / window_days if math.isfinite(days_at[lo]) else 0.0
-    return [k * unit for k in aligned_between(lo // unit, hi // unit, BRACKET_RESOLUTION)
-            if k * unit >= need]
+    between = [k * unit for k in aligned_between(lo // unit, hi // unit, BRACKET_RESOLUTION)]
+    below = [g for g in between if g <= need]
+    return between[between.index(below[-1]):] if below else between
 
 
 def _in_run(run: RunSpec, acc_key: str, exc: InputError) -> InputError:
@@ -271,22 +273,19 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                    if late else ""))
         window = _window_days(spec, run)
         # the days from the step it may first start on to its deadline (or the horizon's end)
-        reach = (min(run.deadline, spec.end)
+        reach = (min(run.deadline, spec.step_start(spec.steps))
                  - spec.step_start(step_at_or_after(spec, run.earliest))).days
+        precision = resolve_workload(cat, {}, **dict(run.inputs), asm=asm).precision
         no_peak = []  # (type, error) of the types that cannot run the run's precision
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
-            try:
-                sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat,
-                                                        asm))
+            try:  # a type that cannot run the run's precision (fp8 on an A100 site) is no
+                acc.peak(precision)  # option, not a fault of the fleet (unless none can)
             except PrecisionError as exc:
-                if run.accelerators:  # a type the run asked for: the file's to fix
-                    raise _in_run(run, acc_key, exc) from None
-                # one it did not ask for that cannot run its precision (fp8 on an A100 site)
-                # is no option, not a fault of the whole fleet (unless none can: below)
                 dropped.setdefault(run.name, []).append(f"{acc_key}: {in_file_words(str(exc))}")
                 no_peak.append((acc_key, exc))
                 continue
+            sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
             if not sizes:  # no site holds one of its units (an NVL72 rack of 72 GB200)
                 dropped.setdefault(run.name, []).append(
                     f"no site holds one {acc_key} unit of {size_unit(acc):,} devices (the most "
@@ -301,13 +300,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
                 except InputError as exc:  # in the file's words (its keys, not flags)
-                    if exc.name in ("precision", "--precision") and not run.accelerators:
-                        dropped.setdefault(run.name, []).append(
-                            f"{acc_key}: {in_file_words(str(exc))}")  # as above
-                        no_peak.append((acc_key, exc))
-                        break
                     raise _in_run(run, acc_key, exc) from None
-                if not run.gpus and g == sizes[-1] and 2 * g <= most[acc_key] and \
+                if not run.gpus and capped and g == sizes[-1] and 2 * g <= most[acc_key] \
+                        and 2 * g not in sizes and \
                         len(sizes) < DEFAULT_SIZE_OPTIONS + MORE_SIZE_OPTIONS and \
                         (plan is None or plan.training_days > window):
                     # the default sizes assume planning_mfu; where the largest runs past the
@@ -766,14 +761,15 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         if not getattr(spec, part):
             raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table",
                              "is empty")
+    interleave = FleetSettings.interleave
     if isinstance(settings, FleetSettings):  # checked as the file's [solver] table is
-        settings = settings.to_dict()
+        interleave, settings = settings.interleave, settings.to_dict()
     if settings is not None and not isinstance(settings, dict):
         raise InputError("settings", settings, "a FleetSettings or a dict of the [solver] "
                          "table's keys (time_limit_s, workers, seed, deterministic)")
     if isinstance(settings, dict):  # the [solver] table's keys, checked as the file's are
-        settings = load({"start": "2027-01", "end": "2027-02", "sites": [], "runs": [],
-                         "solver": settings}, cat).settings
+        settings = replace(load({"start": "2027-01", "end": "2027-02", "sites": [], "runs": [],
+                                 "solver": settings}, cat).settings, interleave=interleave)
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
     with Progress(progress, None, "option plans", "plan") as bar:

@@ -366,14 +366,11 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
         changes["precision"] = precision
     w = w.with_(**changes)
-    # every default the answer used is reported: the workload's own tokens and precision
-    if tokens is None and base is not None:
-        used["workload_tokens"] = {"value": w.tokens, "source": f"{base.key}: its training "
-                                   "tokens (--tokens to change)"}
-    if precision is None:
-        used["precision"] = {"value": w.precision, "source": (
-            f"{base.key}'s precision" if base is not None else "planner default: BF16 mixed "
-            "precision, the training norm") + " (--precision to change)"}
+    # every default the answer used is reported: the precision a plan without a workload of
+    # its own falls back on (a catalog workload's own figures are its, shown in `workload`)
+    if precision is None and base is None:
+        used["precision"] = {"value": w.precision, "source": "planner default: BF16 mixed "
+                             "precision, the training norm (--precision to change)"}
     seqs = w.global_batch_tokens / w.seq_len
     if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
         batch = ("--global-batch" if global_batch is not None else
@@ -698,8 +695,9 @@ PLAIN_NUMBER_FLOORS = {
 def plain_number_problem(name: str, value) -> InputError | None:
     """The error of a plain number below its input's floor (PLAIN_NUMBER_FLOORS), else None."""
     plain = PLAIN_NUMBER_FLOORS.get(name)
-    if plain and isinstance(value, int | float) and not isinstance(value, bool) \
-            and 0 < value < plain[0]:
+    # numpy's numbers too (a DataFrame cell is np.int64), not its timedelta64 (a unit)
+    if plain and isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and type(value).__name__ != "timedelta64" and 0 < value < plain[0]:
         return InputError(name, value, plain[1], f"is a plain number, read as {plain[2]}: far "
                           "below any training run's")
     return None

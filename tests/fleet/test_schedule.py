@@ -839,8 +839,9 @@ def test_the_example_tries_the_sizes_between_missing_and_meeting_a_window(exampl
     assert r["gpus"] == 36864 and r["on_time"]
     assert example.to_dict()["objective"]["cost_usd"] < 1.6e9
     assert fleet._bracket_sizes({32768: 361.2, 49152: 272.3}, 355, 8) == [36864, 40960, 45056]
-    # none below the size the missing one's time scaled by devices reaches
-    assert fleet._bracket_sizes({32768: 400.0, 49152: 272.3}, 355, 8) == [40960, 45056]
+    # from the last at or below the size the missing one's time scaled by devices reaches
+    # (44,306 here), one below it since device-days are not monotone in size
+    assert fleet._bracket_sizes({32768: 480.0, 49152: 272.3}, 355, 8) == [40960, 45056]
     assert fleet._bracket_sizes({32768: 300.0, 49152: 200.0}, 355, 8) == []  # both meet
     assert fleet._bracket_sizes({32768: 400.0, 49152: 380.0}, 355, 8) == []  # both miss
 
@@ -894,3 +895,21 @@ def test_a_runs_workload_file_is_read_relative_to_the_fleet_file(tmp_path, monke
     monkeypatch.chdir(tmp_path)  # not the fleet's folder
     d = fleet.schedule(folder / "f.toml").to_dict()
     assert d["status"] == "OPTIMAL" and d["runs"][0]["gpus"] == 64
+
+
+def test_a_precision_from_the_workload_drops_the_types_that_cannot_run_it_whatever_is_given():
+    # a review of the audit's fix: with gpus given, the workload's fp8 (named by estimate as
+    # "--workload deepseek-v3") still aborted the fleet on its A100 site; a gpu list naming
+    # both types aborted it too, though H100 runs it
+    sites = [{"name": "old", "power_mw": 50, "deliveries": {"a100-80gb": 4096}},
+             {"name": "new", "power_mw": 50, "deliveries": {"h100-sxm": 4096}}]
+    for extra in ({"gpus": [1024]}, {"gpus": [1024], "gpu": ["a100-80gb", "h100-sxm"]}):
+        run = {"name": "r", "workload": "deepseek-v3", "tokens": "100B", **extra}
+        d = fleet.schedule(_week_fleet(sites, [run], end="2027-12")).to_dict()
+        assert d["status"] == "OPTIMAL" and _placed(d)["r"]["accelerator"] == "h100-sxm"
+
+
+def test_the_librarys_settings_keep_their_interleave():
+    # the check's round trip through the [solver] table had dropped interleave=False
+    result = fleet.schedule(_one_run(), settings=replace(SETTINGS, interleave=False))
+    assert result.spec.settings.interleave is False

@@ -491,15 +491,25 @@ def test_a_plain_number_meant_as_days_or_megawatts_is_refused_by_the_library_too
     assert planner.estimate(params="70B", tokens="2T", deadline=90 * 86400).feasible
 
 
-def test_the_workloads_tokens_and_the_default_precision_are_reported_as_used():
+def test_the_precision_a_plan_falls_back_on_is_reported_as_used():
     # a user's audit: the contract's "assumptions: every default the answer used" missed the
-    # workload's 15T tokens and the precision a plan fell back on
-    plan = planner.estimate(workload="llama3.1-70b", gpus=1024)
-    assert plan.assumptions["workload_tokens"]["value"] == 15e12
-    assert plan.assumptions["precision"] == {
-        "value": "bf16", "source": "llama3.1-70b's precision (--precision to change)"}
+    # BF16 a plan without a workload of its own falls back on (a catalog workload's own
+    # tokens and precision are its figures, in the plan's workload)
     bare = planner.estimate(params="7B", tokens="1T", gpus=64)
-    assert "workload_tokens" not in bare.assumptions  # given, not defaulted
-    assert bare.assumptions["precision"]["source"].startswith("planner default: BF16")
+    assert bare.assumptions["precision"] == {
+        "value": "bf16", "source": "planner default: BF16 mixed precision, the training norm "
+                                   "(--precision to change)"}
     given = planner.estimate(params="7B", tokens="1T", gpus=64, precision="fp8")
     assert "precision" not in given.assumptions
+    own = planner.estimate(workload="llama3.1-70b", gpus=1024)
+    assert "precision" not in own.assumptions and own.workload["precision"] == "bf16"
+
+
+def test_a_limit_given_with_its_unit_is_never_read_as_a_plain_number():
+    # a review: budget parsed --deadline 12h to 43,200 s and parsed that again, so the plain-
+    # number floor refused a deadline the user wrote with its unit (and 800W the same way)
+    assert planner.budget(usd="20M", deadline="12h", params="1B", gpu="h100-sxm").feasible
+    assert planner.budget(usd="20M", power_cap="800W", params="1B", gpu="h100-sxm") is not None
+    import numpy as np  # a DataFrame cell is numpy's: the floor holds for it too
+    with pytest.raises(planner.InputError, match="read as seconds"):
+        planner.estimate(params="70B", tokens="2T", deadline=np.int64(90))
