@@ -877,13 +877,15 @@ def main(argv=None):
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         text = f"internal error: {type(exc).__name__}: {exc}"
-        try:
-            if not _wants_json(args, exc):
-                raise OSError  # the line on stderr, below
-            click.echo(json.dumps({"error": {
-                "option": None, "accepted": None, "exit_status": 1, "message": text}},
-                indent=2))
-        except OSError:  # or stdout itself is what failed (a full disk): stderr has the line
+        as_json = _wants_json(args, exc)
+        if as_json:
+            try:
+                click.echo(json.dumps({"error": {
+                    "option": None, "accepted": None, "exit_status": 1, "message": text}},
+                    indent=2))
+            except OSError:  # stdout itself is what failed (a full disk): stderr says it
+                as_json = False
+        if not as_json:
             try:
                 click.echo(f"planner: {text}", err=True)
             except OSError:

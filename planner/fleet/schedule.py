@@ -157,13 +157,11 @@ def _window_days(spec: FleetSpec, run: RunSpec) -> float:
     return max(days, spec.step_days)
 
 
-def _default_sizes(run: RunSpec, window_days: float, acc, most: int, cat: Catalog,
-                   asm: Assumptions) -> list[int]:
+def _default_sizes(w, window_days: float, acc, most: int, asm: Assumptions) -> list[int]:
     """Powers of two (in whole scale-up units) around the size meeting the run's window
     (``_window_days``) at asm.planning_mfu, and the half octave above each (1.5x: 12,288
     between 8,192 and 16,384, which the bench fleet's frontier run needed), at most the most
-    devices of the type any site ever has."""
-    w = resolve_workload(cat, {}, **{k: v for k, v in run.inputs}, asm=asm)
+    devices of the type any site ever has. ``w``: the run's workload, resolved once."""
     flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
     ideal = flops / (acc.peak(w.precision) * asm.planning_mfu * window_days * SECONDS_PER_DAY)
     unit = size_unit(acc)
@@ -275,17 +273,17 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
         # the days from the step it may first start on to its deadline (or the horizon's end)
         reach = (min(run.deadline, spec.step_start(spec.steps))
                  - spec.step_start(step_at_or_after(spec, run.earliest))).days
-        precision = resolve_workload(cat, {}, **dict(run.inputs), asm=asm).precision
+        w = resolve_workload(cat, {}, **dict(run.inputs), asm=asm)
         no_peak = []  # (type, error) of the types that cannot run the run's precision
         for acc_key in accs:
             acc = cat.accelerator(acc_key)
             try:  # a type that cannot run the run's precision (fp8 on an A100 site) is no
-                acc.peak(precision)  # option, not a fault of the fleet (unless none can)
+                acc.peak(w.precision)  # option, not a fault of the fleet (unless none can)
             except PrecisionError as exc:
                 dropped.setdefault(run.name, []).append(f"{acc_key}: {in_file_words(str(exc))}")
                 no_peak.append((acc_key, exc))
                 continue
-            sizes = list(run.gpus or _default_sizes(run, window, acc, most[acc_key], cat, asm))
+            sizes = list(run.gpus or _default_sizes(w, window, acc, most[acc_key], asm))
             if not sizes:  # no site holds one of its units (an NVL72 rack of 72 GB200)
                 dropped.setdefault(run.name, []).append(
                     f"no site holds one {acc_key} unit of {size_unit(acc):,} devices (the most "
