@@ -387,7 +387,9 @@ def app(ctx):
 @click.option("--power-cap", help="Facility power limit: 150MW.")
 @click.option("--max-gpus", help="Most devices to consider.")
 @click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
-@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
+@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default=None,
+              help="cloud (default): the devices rented at the price per device-hour; "
+              "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5 (with several "
               "--gpu, the same price for each).")
 @click.option("--pue", help="Annual facility power / IT power (energy, average draw), "
@@ -664,7 +666,9 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               "along it to that year.")
 @click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
               "as context (default 2.4x, Cottier et al. 2024).")
-@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default="cloud")
+@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default=None,
+              help="cloud (default): the devices rented at the price per device-hour; "
+              "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--site", help="Site key (planner hardware list).",
               shell_complete=_complete("sites"))
 @click.option("--pue", help="Annual facility power / IT power (energy, average draw), "

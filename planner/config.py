@@ -266,9 +266,12 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict
     # default site and objective had gone unlisted)
     site = (DEFAULT_SITE, f"built-in: planner default site profile (hardware/sites/"
                           f"{DEFAULT_SITE}.toml)")
+    # cloud: the cost method a plan takes when --ownership is left out (plan/estimate.py)
+    ownership = ("cloud", "built-in")
     held = {"estimate": {"site": site, "objective": (
-                "cost", "built-in: the cheapest plan that meets the limits")},
-            "budget": {"site": site}}
+                "cost", "built-in: the cheapest plan that meets the limits"),
+                         "ownership": ownership},
+            "budget": {"site": site, "ownership": ownership}}
     defaults = {}
     for command, flags in builtins.items():
         mine = {f: {"value": v, "origin": "built-in"} for f, v in flags.items()

@@ -292,7 +292,7 @@ class RunRule:
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
            tokens=None, tokens_per_param=None, experts=None,
            top_k=None, shared_experts=None,
-           year=None, ownership="cloud", catalog=None,
+           year=None, ownership=None, catalog=None,
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            price_per_gpu_hour=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,

@@ -101,7 +101,7 @@ REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_com
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
              site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
-             objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
+             objective=None, ownership=None, price_per_gpu_hour=None, pue=None,
              energy_usd_per_kwh=None, catalog=None,
              ffn_type=None, seq_len=None, global_batch=None, precision=None,
              allow_tp_beyond_domain=False, uncertainty=False, seed=None, framework=None,
@@ -192,7 +192,7 @@ class Request:
 
 def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
             site=None, layout=None, deadline=None, budget=None, power_cap=None, max_gpus=None,
-            objective=None, ownership="cloud", price_per_gpu_hour=None, pue=None,
+            objective=None, ownership=None, price_per_gpu_hour=None, pue=None,
             energy_usd_per_kwh=None, catalog=None, ffn_type=None, seq_len=None,
             global_batch=None, precision=None, allow_tp_beyond_domain=False, framework=None,
             team=None, assumptions: dict | Assumptions | None = None, inventory=None,
@@ -232,8 +232,13 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             assumed[name] = value
     pue = assumed.get("pue", pue)
     energy_usd_per_kwh = assumed.get("energy_usd_per_kwh", energy_usd_per_kwh)
-    limits = parse_limits(deadline, budget, power_cap, max_gpus, objective, ownership,
+    limits = parse_limits(deadline, budget, power_cap, max_gpus, objective,
+                          "cloud" if ownership is None else ownership,
                           price_per_gpu_hour, pue, energy_usd_per_kwh)
+    used["ownership"] = {"value": limits.ownership, "source": (
+        "given (--ownership)" if ownership is not None else "planner default: cloud, the "
+        "devices rented at price_per_gpu_hour (--ownership owned: bought, with depreciation, "
+        "cost of capital, energy and facility; docs/costs.md)")}
     try:
         keys = list(dict.fromkeys(  # each accelerator once, whether by key or alias
             cat.resolve("accelerators", k) for k in gpu_keys(gpu, asm, used)))
@@ -331,6 +336,10 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
         for name in acc.aliases:
             cat.resolve("accelerators", name)
     up, out = networks(cat, acc, network)
+    if out is not None:
+        mine["network"] = {"value": out.key, "source": "given (--network)" if network is not None
+                           else f"{acc.key}'s own scale-out network (its catalog file's "
+                           "scale_out_network; --network to change)"}
     note_user_files(cat, mine, (("accelerators", acc.key, "accelerator"),
                                 ("networks", up.key if up else None, "scale_up_network"),
                                 ("networks", out.key if out else None, "scale_out_network")))
