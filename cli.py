@@ -410,7 +410,7 @@ def app(ctx):
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
-@click.option("--seed", type=int, default=0, help="Seed of the uncertainty Monte Carlo (with "
+@click.option("--seed", type=str, default="0", help="Seed of the uncertainty Monte Carlo (with "
               "--uncertainty).")
 @click.option("--sensitivity", type=click.Choice(["cost_usd", "training_days", "gpu_hours"]),
               is_flag=False, flag_value="cost_usd", default=None,

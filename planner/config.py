@@ -239,8 +239,15 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
             out[name] = {**mine, "source": mine["source"].replace(
                 "the assumption", f"config file {s.origin}'s", 1)}
     for name, s in dict(settings).items():
+        # a flag whose row the plan names otherwise (--seed's is uncertainty_seed): that row
+        if name in FLAG_ROWS and name not in out and FLAG_ROWS[name] in out:
+            name = FLAG_ROWS[name]
         out[name] = {"value": s.value, "source": f"config file {s.origin}"}
     return out
+
+
+# Flags whose row in a plan's assumptions table has another name.
+FLAG_ROWS = {"seed": "uncertainty_seed"}
 
 
 # Per command, a flag left out takes its value from this assumption (planner/assumptions.py),

@@ -97,17 +97,48 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+# Keywords a caller guesses from the command line or from habit, and what the library takes
+# instead (the nearest spelling would mislead: num_gpus reads as max_gpus, quiet as unit).
+KEYWORD_HINTS = {
+    "num_gpus": "gpus", "n_gpus": "gpus", "gpu_count": "gpus", "devices": "gpus",
+    "accelerator": "gpu", "accelerators": "gpu", "model_config": "workload",
+    "format": "none: a plan's to_dict(), to_json(), to_frame() and assumptions_frame() give "
+              "its forms",
+    "fmt": "none: a plan's to_dict(), to_json(), to_frame() and assumptions_frame() give "
+           "its forms",
+    "plot": "none: plan.plot() draws a plan (docs/library.md)",
+    "sensitivity": "none: planner.sensitivity.sensitivity(quantity, ...) gives the tornado "
+                   "(docs/library.md)",
+    "quiet": "none: the library shows no progress unless progress=True",
+}
+
+
 def unknown_keyword(function: str, given: dict, accepted: Iterable[str]) -> InputError | None:
     """The error for the first keyword of ``given`` that ``function`` does not take (None when
-    every one is taken), naming the nearest one it takes: price_per_gpu_hr -> ..._hour."""
+    every one is taken), naming the nearest one it takes: price_per_gpu_hr -> ..._hour (or
+    the one KEYWORD_HINTS names)."""
     accepted = list(accepted)
     wrong = [k for k in given if k not in accepted]
     if not wrong:
         return None
-    near = did_you_mean(wrong[0], accepted)
     return InputError(wrong[0], given[wrong[0]], f"a keyword of {function}: "
-                      + ", ".join(accepted), "is not an input"
-                      + (f" (did you mean {near}?)" if near else ""))
+                      + ", ".join(accepted), "is not an input" + input_hint(wrong[0], accepted))
+
+
+def input_hint(name, accepted) -> str:
+    """' (did you mean gpus?)' for a name no input has: the input it spells with the flag's
+    hyphens, another case or stray spaces (a CSV header's ' gpus'), else KEYWORD_HINTS', else
+    the nearest spelling; '' when none is near."""
+    accepted = list(accepted)
+    text = str(name).strip().lower()
+    plain = text.replace("-", "_").lstrip("_")
+    if plain in accepted:
+        return f" (did you mean {plain}?)"
+    hint = KEYWORD_HINTS.get(plain)
+    if hint is not None and hint.startswith("none:"):
+        return f" ({hint.removeprefix('none: ')})"
+    near = hint if hint in accepted else did_you_mean(plain, accepted)
+    return f" (did you mean {near}?)" if near else ""
 
 
 class UnknownKeyError(CatalogError):

@@ -187,6 +187,18 @@ def framework_for(vendor: str | None) -> tuple[str, str]:
     return stack, source or ("planner default stack: " + DEFAULT_FRAMEWORK)
 
 
+def override_source(framework: str | None, name: str, source: str) -> str:
+    """An assumption's source in a plan on ``framework``: the stack's profile where it sets
+    the value (MaxText's gemm_efficiency 1.0 had read as the calibrated figure's source)."""
+    value = FRAMEWORKS.get(framework or "", {}).get(name)
+    if value is None:
+        return source
+    said = (f"its {value}" if isinstance(value, str) else
+            f"{value[1]:g} x its {value[0]}" if isinstance(value, tuple) else f"{value:g}")
+    return f"the {framework} stack's profile (planner/frameworks.py): {said}; the default's " \
+           f"source: {source}"
+
+
 def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
     """Assumptions with a framework's overrides applied (unknown names are an error). An
     override names a number, another assumption (its value is taken) or (name, factor)."""

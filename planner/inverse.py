@@ -39,6 +39,7 @@ from .catalog import catalog as load_catalog
 from .errors import unknown_keyword
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
+from .plan.assemble import SIZE_ADVICE
 from .plan.estimate import plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
@@ -52,6 +53,7 @@ from .plan.inputs import (
     parse_tokens,
     rule_shape,
     short_run_error,
+    team_given,
 )
 from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan, answer_csv, checked, clean_json
@@ -296,8 +298,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            price_per_gpu_hour=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
-           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto",
-           **unknown) -> BudgetAnswer:
+           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto", team=None,
+           price_trend=None, frontier_cost_growth=None, **unknown) -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
     ``energy_usd_per_kwh``, ``price_per_gpu_hour`` (the user's own rental price, taken as
     given for every accelerator and year: no trend moves it) and ``unit`` (what clusters are
@@ -305,7 +307,9 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     ``experts``, ``top_k`` and ``shared_experts`` make the run a mixture of experts of
     ``params`` (or growing) total parameters, as ``estimate(params=...)`` shapes one, with
     ``params`` or ``tokens`` fixed (no compute-optimal ratio for a mixture of experts is taken).
-    ``progress`` (planner/progress.py) counts the accelerators searched."""
+    ``progress`` (planner/progress.py) counts the accelerators searched; ``team``,
+    ``price_trend`` and ``frontier_cost_growth`` as the flags (--team, --price-trend,
+    --frontier-cost-growth): the assumption team, and the trends in place of ``trends``'."""
     wrong = unknown_keyword("planner.budget", unknown,
                             tuple(inspect.signature(budget).parameters)[:-1])
     if wrong is not None:
@@ -319,7 +323,18 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         trends = trends_for(**trends)
     elif trends is not None and not isinstance(trends, Trends):
         raise InputError("trends", type(trends).__name__, accepted)
+    if price_trend is not None or frontier_cost_growth is not None:
+        if trends is not None:
+            raise InputError("--price-trend" if price_trend is not None else
+                             "--frontier-cost-growth", price_trend if price_trend is not None
+                             else frontier_cost_growth, "the flags' keywords or trends=..., "
+                             "not both", "conflicts with trends")
+        trends = trends_for(price_trend, frontier_cost_growth)
     trends = trends or Trends()
+    if team is not None:  # as the CLI's --team: the assumption team, given
+        team = team_given(team, assumptions)
+        assumptions = (assumptions.with_(team=team) if isinstance(assumptions, Assumptions)
+                       else {**(assumptions or {}), "team": team})
     tolerance = parse_fraction(tolerance, "tolerance")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     # a site named is its power (as estimate holds a plan to it): its cap is a limit here too
@@ -538,6 +553,9 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
                   catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
                   **site_figures)
     plan = plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
+    if fleet is not None and plan.reason and SIZE_ADVICE in plan.reason:
+        # the fleet on hand is the limit here, not a size to leave out
+        plan = replace(plan, reason=plan.reason.replace(SIZE_ADVICE, ""))
     # budget chose these, not the user: say so (prepare reports what it was passed as given)
     used = plan.assumptions
     if "objective" in used:
@@ -619,7 +637,10 @@ def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, 
     lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first, snap)
     params, tokens = rule.size(10 ** lo)
     binding = blocked.binding if blocked is not None else None
-    reason = (f"a run {10 ** (hi - lo):.2f}x larger is infeasible: {blocked.reason}"
+    # what the sizing found for the next run tried: its sizes are a search over a jagged
+    # landscape (a size's factors set its layouts), so a size it did not try may fit
+    reason = (f"for a run {10 ** (hi - lo):.2f}x larger the sizing found no plan within the "
+              f"limits: {blocked.reason}"
               if blocked is not None else "no limit reached within the searched sizes")
     return {"accelerator": key, "price_per_gpu_hour": price, "price_basis": price_source,
             "plan": best, "params": params,

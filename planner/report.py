@@ -10,12 +10,13 @@ import math
 from tabulate import tabulate
 
 from .model import realisation
-from .model.published_mfu import PUBLISHED_MFU
+from .model.published_mfu import FAMILY_OF, PUBLISHED_MFU
 from .specs import TEAMS, mfu_key
 from .units import (
     SECONDS_PER_DAY,
     fmt_amount,
     fmt_count,
+    fmt_days,
     fmt_duration_days,
     fmt_fixed,
     fmt_money,
@@ -89,11 +90,22 @@ def _against_published(plan: dict) -> str:
     there)."""
     acc, w = plan["cluster"]["accelerator"], plan["workload"]
     known = PUBLISHED_MFU.get(acc)
-    if known is None:
-        return f"; no scored throughput row on {acc} to check it against (docs/validation.md)"
     key = mfu_key(w["precision"], bool(w.get("experts")))
-    best = known.get(key)
-    if best is None:  # rows on the device, none of this kind: say so, as for no row at all
+    best = (known or {}).get(key)
+    if best is None:  # none on the device: its family's best (an H200 beside the H100's)
+        family = FAMILY_OF.get(acc)
+        kin = [(e[key], a) for a, e in PUBLISHED_MFU.items()
+               if a != acc and family and FAMILY_OF.get(a) == family and key in e]
+        if kin:
+            (mfu, row), other = max(kin)
+            if not plan["mfu"] > mfu:
+                return ""
+            return (f"; above the best published on its family ({family}) at {key}, "
+                    f"{mfu:.1%} ({row}, {other})")
+        if known is None:
+            return (f"; no scored throughput row on {acc} to check it against "
+                    "(docs/validation.md)")
+        # rows on the device, none of this kind: say so, as for no row at all
         return f"; no scored throughput row on {acc} at {key} to check it against " \
                "(docs/validation.md)"
     if not plan["mfu"] > best[0]:
@@ -143,6 +155,15 @@ def plan_table(plan: dict) -> str:
     status = "feasible" if plan["feasible"] else "INFEASIBLE"
     rows = [("status", status + (f": {plan['reason']}" if plan["reason"] else "")),
             ("binding limit", plan["binding"] or "none")]
+    past = next((a for a in plan.get("alternatives") or () if a.get("default_deadline_days")),
+                None)
+    if past is not None and plan["training_days"] is not None:
+        # a given cluster holds no deadline: feasible, but a buyer reads how far past the
+        # default one it runs (1T on 256 H100: 59,442 days had read "feasible" alone)
+        rows.append(("deadline", f"none held (--gpus given); {fmt_days(plan['training_days'])} "
+                     f"runs past the default {past['default_deadline_days']:g}-day deadline, "
+                     f"which {past['gpus']:,} x {past['accelerator']} meet in "
+                     f"{fmt_days(past['training_days'])} (--deadline to hold one)"))
     deadline = plan["assumptions"].get("deadline_days")
     if deadline and plan.get("sizing") and not str(deadline.get("source", "")).startswith(
             "given"):  # sized by the default deadline (a fixed --gpus is not sized)
@@ -198,11 +219,17 @@ def plan_table(plan: dict) -> str:
                   "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
     if plan.get("p50"):
         fmt = {"training_days": lambda x: f"{x:,.1f} d", "gpu_hours": fmt_count,
-               "power_mw": fmt_power_mw, "energy_mwh": fmt_amount,
-               "co2_t": fmt_amount,
+               "power_mw": fmt_power_mw, "energy_mwh": lambda x: f"{fmt_amount(x)} MWh",
+               "co2_t": lambda x: f"{fmt_amount(x)} t",
                "cost_usd": fmt_money}
-        q = [(k, *(fmt.get(k, str)(plan[p][k]) if plan[p][k] is not None else "n/a"
-                   for p in ("p10", "p50", "p90"))) for k in plan["p50"]]
+        # each row by what it is, its JSON key beside it (the keys alone had read as jargon)
+        label = {"training_days": "days (training_days)", "gpu_hours": "device-hours "
+                 "(gpu_hours)", "power_mw": "peak facility power (power_mw)",
+                 "energy_mwh": "energy (energy_mwh)", "co2_t": "CO2 (co2_t)",
+                 "cost_usd": "cost (cost_usd)"}
+        q = [(label.get(k, k), *(fmt.get(k, str)(plan[p][k]) if plan[p][k] is not None
+                                 else "n/a" for p in ("p10", "p50", "p90")))
+             for k in plan["p50"]]
         lines += ["", tabulate(q, headers=["uncertainty (seeded Monte Carlo)", "P10", "P50",
                                            "P90"], tablefmt="simple", disable_numparse=True,
                                colalign=("left", "right", "right", "right"))]
@@ -292,9 +319,15 @@ def _capex_text(plan: dict) -> str:
         known = [f"{fmt_money(capex[k])} {k}" for k in ("hardware", "facility")
                  if capex.get(k) is not None]
         return ("n/a (" + ", ".join(known) + " known)") if known else "n/a"
+    # a device only rented (TPU, Trainium: its catalog purchase_usd says "not sold") has a
+    # notional price: said here, where a buyer reads what owning it costs
+    notional = str((plan["assumptions"].get("purchase_usd") or {}).get("source", "")) \
+        .startswith("not sold")
     return (f"{fmt_money(capex['total'])} up front: {fmt_money(capex['hardware'])} hardware "
             f"(accelerators, servers, network) + {fmt_money(capex['facility'])} facility for "
-            "its peak IT load; the owned cost charges the run a share of it")
+            "its peak IT load; the owned cost charges the run a share of it"
+            + (f" ({plan['cluster']['accelerator']} is not sold: a notional price from its "
+               "rental, purchase_usd below)" if notional else ""))
 
 
 def _cost_unknown_text(plan: dict) -> str:

@@ -30,7 +30,8 @@ SENSITIVITY_RANGES = {
                            "Table 5.6.B)"),
     "tp_comm_overlap": (0.0, 1.0, "none to all of the tensor-parallel collectives hidden "
                         "behind the GEMMs (Megatron-LM 2021: none; Megatron-Core's userbuffers "
-                        "overlap: the calibrated tp_overlap_fraction, 0.65)"),
+                        "overlap: the calibrated tp_overlap_fraction, "
+                        f"{DEFAULT.tp_overlap_fraction:g})"),
 }
 
 
@@ -82,6 +83,14 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
     if default_ranges and (base_plan.workload or {}).get("experts"):
         ranges.update(MOE_SENSITIVITY_RANGES)
+    own = ((base_plan.assumptions or {}).get("gemm_efficiency") or {}).get("value")
+    if default_ranges and isinstance(own, (int, float)) and own != _GEMM:
+        # a stack's own figure (MaxText's 1.0: its matmul share stands for the GEMMs): +-10%
+        # around the value the plan ran at, not the calibrated one (the bar had read 0.82-1 on
+        # a TPU plan at 1.0, its high end the plan itself)
+        ranges["gemm_efficiency"] = (round(0.9 * own, 3), min(1.0, round(1.1 * own, 3)),
+                                     f"achieved GEMM throughput, +-10% around the {own:g} "
+                                     "the plan's stack runs at")
     limits = _limits(base_plan, estimate_kwargs)
     if fixed_cluster and base_plan.cluster:
         # the plan's cluster, held to the limits the plan was held to (a sized plan's default
@@ -223,7 +232,8 @@ def _catalog_price_range(plan, kwargs: dict, changed: dict) -> tuple[float, floa
     """The low and high of the catalog price a cloud plan rents at (Accelerator.cloud_price,
     the range the Monte Carlo draws, ``changed`` the assumptions a caller changed); None for
     an owned plan, a given price or no figure."""
-    if (not plan.cluster or kwargs.get("ownership", "cloud") != "cloud"
+    # the plan's own method: ownership left out (None) is cloud, as the plan took it
+    if (not plan.cluster or (plan.cost_method or kwargs.get("ownership") or "cloud") != "cloud"
             or kwargs.get("price_per_gpu_hour") is not None):
         return None
     cat = kwargs.get("catalog")

@@ -92,7 +92,9 @@ def contract_from_on_demand(key: str, on_demand: Figure) -> Figure:
     quadrature (the root-sum-square of independent relative uncertainties: JCGM 100:2008,
     'Guide to the expression of uncertainty in measurement', 5.1.6), each side apart."""
     ratio_low, ratio_high = RESERVED_PER_ON_DEMAND_RANGE
-    value = on_demand.value * RESERVED_PER_ON_DEMAND
+    # rounded to 1e-10 USD: a product's float noise (5.50 x 0.7 = 3.8499999999999996) is no
+    # figure a user should read
+    value = round(on_demand.value * RESERVED_PER_ON_DEMAND, 10)
     od_low = on_demand.low if on_demand.low is not None else on_demand.value
     od_high = on_demand.high if on_demand.high is not None else on_demand.value
     down = math.hypot(math.log(on_demand.value / od_low),
@@ -540,5 +542,7 @@ class Layout:
 
 def mfu_key(precision: str, moe: bool) -> str:
     """A plan's or a published row's key in planner/model/published_mfu.py: its precision, with
-    " moe" for a mixture of experts (whose all-to-all and narrow GEMMs hold its MFU lower)."""
+    " moe" for a mixture of experts (whose all-to-all and narrow GEMMs hold its MFU lower);
+    fp16 is bf16's key, running at its peak (Accelerator.peak)."""
+    precision = "bf16" if str(precision).strip().lower() == "fp16" else precision
     return precision + (" moe" if moe else "")

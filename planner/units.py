@@ -129,7 +129,11 @@ def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zer
     if text is None:  # "--tokens: not given"
         raise InputError(name, None, accepted)
 
-    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+    if isinstance(text, Decimal):  # finance code holds money as Decimal: taken exactly
+        if not numeric:
+            raise bad(f"is not {what} (a unit is required)")
+        value = text
+    elif isinstance(text, numbers.Real) and not isinstance(text, bool):
         if not numeric:
             raise bad(f"is not {what} (a unit is required)")
         try:
@@ -177,7 +181,8 @@ def _limit_text(maximum: float, scales: dict) -> str:
     elif scales is _POWER_SCALES:
         shown = {"w": "W", "kw": "kW", "mw": "MW", "gw": "GW"}
     else:
-        shown = {k: k.upper() for k in scales}
+        # binary suffixes as written, Ki Mi Gi Ti (upper case had read 128MI)
+        shown = {k: k[:1].upper() + k[1:] for k in scales}
     for suffix, scale in sorted(scales.items(), key=lambda kv: -kv[1]):
         if suffix and maximum >= scale:
             return f"{maximum / scale:g}{shown[suffix]}"

@@ -196,7 +196,7 @@ def published_mfu(cat: Catalog) -> dict:
     return dict(sorted(out.items()))
 
 
-def render_published_mfu(table: dict) -> str:
+def render_published_mfu(table: dict, families: dict) -> str:
     """planner/model/published_mfu.py's text (tests/test_published_mfu.py writes it)."""
     lines = ['"""The highest MFU published for each accelerator among the scored throughput rows',
              "(planner/validate.py published_mfu), by precision with \" moe\" added for mixtures "
@@ -211,7 +211,19 @@ def render_published_mfu(table: dict) -> str:
         lines += [f"        {k!r}: {v!r}," for k, v in entry.items()]
         lines.append("    },")
     lines.append("}")
+    lines += ["", "# Each shipped accelerator's family (hardware/accelerators/*.toml): a plan on "
+              "one without a row", "# is compared with its family's best (an H200 with the "
+              "H100's).", "FAMILY_OF = {"]
+    lines += [f"    {acc!r}: {family!r}," for acc, family in families.items()]
+    lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def accelerator_families(cat: Catalog) -> dict:
+    """{accelerator: family} of the catalog's accelerators (planner/model/published_mfu.py's
+    FAMILY_OF)."""
+    return {a.key: a.family for a in sorted(cat.all("accelerators"), key=lambda a: a.key)
+            if a.family}
 
 
 def cost_comparison(cat: Catalog) -> list[dict]:

@@ -353,7 +353,7 @@ def test_a_year_beyond_the_price_trend_is_refused():
     (("estimate", "--params", "1T", "--tokens", "15T", "--global-batch", "1e30"),
      "--global-batch: '1e30' is too large"),
     (("estimate", "--params", "1T", "--tokens", "15T", "--seed", "-1", "--uncertainty"),
-     "--seed: -1"),
+     "--seed: '-1'"),
     (("estimate", "--params", "1T", "--tokens", "1e30"), "--tokens: '1e30' is too large"),
     (("estimate", "--params", "1T", "--tokens", "15T", "--price-per-gpu-hour", "1e30"),
      "--price-per-gpu-hour: '1e30' is too large"),
@@ -869,7 +869,7 @@ def test_a_deadline_shorter_than_a_second_is_refused():
     out = planner.estimate_many({"params": ["70B"], "tokens": ["2T"], "gpus": [64],
                                  "deadline": [0.5]})
     # a plain number below a day is refused first, as a sweep spec refuses it
-    assert out.column("error")[0].as_py().startswith("deadline: 0.5 is a plain number")
+    assert out.column("error")[0].as_py().startswith("--deadline: 0.5 is a plain number")
 
 
 # --- a user's audit, 2026-11-30: shapes and limits that had slipped through ------------------

@@ -479,3 +479,13 @@ def test_ctrl_c_is_an_interruption_not_an_internal_error(monkeypatch, capsys):
         cli.main(["sweep", "spec.toml", "-o", "out"])
     assert stop.value.code == 130
     assert "rerun with --resume" in capsys.readouterr().err
+
+
+def test_a_seed_that_is_no_number_names_its_form(capsys):
+    # click's int type had answered with no accepted form
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                  "--uncertainty", "--seed", "abc", "--format", "json"])
+    err = json.loads(capsys.readouterr().out)["error"]
+    assert exit_.value.code == 2 and err["option"] == "--seed"
+    assert err["accepted"] == "a whole number from 0 to 2^63 - 1"

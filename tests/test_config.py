@@ -244,7 +244,7 @@ def test_a_defaults_choice_applies_where_a_command_has_it(tmp_path, monkeypatch,
 
 @pytest.mark.parametrize("text, said", [
     ('[estimate]\nuncertainty = 5\n', "[estimate]: uncertainty = 5: accepted: true or false"),
-    ('[estimate]\nseed = -1\n', "--seed: -1 is not valid (set in config file"),
+    ('[estimate]\nseed = -1\n', "--seed: '-1' is not valid (set in config file"),
     ('[defaults]\ndeadline = 90\n', "--deadline: '90' has no unit (set in config file"),
 ])
 def test_a_file_value_the_flag_would_refuse_is_refused_naming_the_file(
@@ -331,3 +331,15 @@ def test_schedule_takes_the_files_assumptions_and_names_them(tmp_path, monkeypat
     assert filed["objective"]["cost_usd"] > plain["objective"]["cost_usd"]
     code, out, _ = run(capsys, "schedule", str(fleet_file), "-q")
     assert out.startswith("assumptions from config files: cost_of_capital = 0.3 (")
+
+
+def test_a_seed_from_a_file_is_named_with_it(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "seeded.toml"
+    path.write_text("[estimate]\nseed = 5\n")
+    monkeypatch.setenv("PLANNER_CONFIG", str(path))
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--gpus", "64",
+                       "--uncertainty", "--format", "json")
+    assert code == 0
+    used = json.loads(out)["assumptions"]
+    assert used["uncertainty_seed"]["value"] == 5
+    assert used["uncertainty_seed"]["source"].startswith("config file ") and "seed" not in used

@@ -484,3 +484,26 @@ def test_accelerators_that_reach_the_same_run_go_to_the_cheaper():
     assert both.model_flops == alone.model_flops
     assert both.plan.cluster["accelerator"] == "mi300x"
     assert both.plan.cost_usd["total"] == pytest.approx(alone.plan.cost_usd["total"])
+
+
+def test_budget_takes_the_flags_keywords_of_its_table():
+    # docs/interface.md: planner.budget takes the flags' names with underscores (team,
+    # price_trend and frontier_cost_growth had been refused as no input)
+    kw = dict(usd="20M", deadline="90d", gpu="h100-sxm")
+    team = planner.budget(team="frontier-lab", **kw)
+    assert team.plan.assumptions["team"] == {"value": "frontier lab", "source": "given (--team)"}
+    same = planner.budget(assumptions={"team": "frontier lab"}, **kw)
+    assert team.params == same.params
+    trend = planner.budget(year=2027, price_trend=0.3, frontier_cost_growth=3.0, **kw)
+    assert trend.trends["price_performance_source"] == "given (--price-trend)"
+    assert trend.trends["frontier_cost_growth_per_year"] == 3.0
+    with pytest.raises(InputError, match="--team"):
+        planner.budget(team="pirates", **kw)
+    with pytest.raises(InputError, match="conflicts with trends"):
+        planner.budget(price_trend=0.3, trends={"price_performance_oom_per_year": 0.2}, **kw)
+
+
+def test_a_fixed_fleet_is_not_told_to_leave_out_its_size():
+    # budget's --gpus is the fleet on hand: estimate's advice to size the cluster is left out
+    answer = planner.budget(gpus=16384, gpu="h100-sxm", deadline="100d")
+    assert "needs at least" in answer.reason and "leave out --gpus" not in answer.reason

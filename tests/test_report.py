@@ -163,10 +163,14 @@ def test_plan_table_of_an_infeasible_plan(infeasible):
     assert rows["status"] == f"INFEASIBLE: {p['reason']}"
     assert "no layout fits in memory" in rows["status"]
     assert rows["binding limit"] == "memory"
-    # no figures, no breakdowns, no alternatives: the assumptions follow the status
+    # no figures, no breakdowns: the fewest devices a layout fits on (the one alternative),
+    # then the assumptions
     blocks = text.split("\n\n")
-    assert len(blocks) == 3 and blocks[2].startswith("assumption")
-    assert [line.split()[0] for line in blocks[2].splitlines()[2:]] == list(p["assumptions"])
+    assert len(blocks) == 4 and blocks[2].startswith("alternative")
+    assert [a["note"].split(",")[0] for a in p["alternatives"]] == \
+        ["the fewest devices a layout fits on"]
+    assert blocks[3].startswith("assumption")
+    assert [line.split()[0] for line in blocks[3].splitlines()[2:]] == list(p["assumptions"])
 
 
 # --- catalog ------------------------------------------------------------------------------------
@@ -382,3 +386,23 @@ def test_an_inventory_of_types_the_plan_leaves_out_is_said():
     both = planner.estimate(params="7B", tokens="1T", gpu="h100-sxm",
                             inventory="h100-sxm=4096").to_dict()
     assert "\ninventory " not in report.plan_table(both)
+
+
+def test_a_given_cluster_past_the_default_deadline_says_so():
+    # 1T on 256 H100 runs 59,442 days with no deadline held: "feasible" alone had read fine
+    plan = planner.estimate(params="1T", tokens="15T", gpus=256).to_dict()
+    row = next(ln for ln in report.plan_table(plan).splitlines() if ln.startswith("deadline "))
+    assert "none held (--gpus given)" in row and "runs past the default 120-day deadline" in row
+    past = [a for a in plan["alternatives"] if a.get("default_deadline_days")]
+    assert past and past[0]["default_deadline_days"] == 120 and f"{past[0]['gpus']:,}" in row
+
+
+def test_a_device_only_rented_says_its_owned_price_is_notional():
+    tpu = planner.estimate(params="70B", tokens="2T", gpu="tpu-v5p", gpus=1024).to_dict()
+    assert tpu["assumptions"]["purchase_usd"]["source"].startswith("not sold")
+    line = next(ln for ln in report.plan_table(tpu).splitlines() if ln.startswith("to own it"))
+    assert "tpu-v5p is not sold: a notional price" in line
+    h100 = planner.estimate(params="70B", tokens="2T", gpus=1024).to_dict()
+    assert h100["assumptions"]["purchase_usd"]["value"] == 27_500
+    line = next(ln for ln in report.plan_table(h100).splitlines() if ln.startswith("to own it"))
+    assert "not sold" not in line

@@ -210,3 +210,14 @@ def test_every_limit_an_end_breaks_is_named_and_an_unknown_cost_is_no_crash(tmp_
     assert plan.cost_usd["total"] is None
     rows = {r["assumption"]: r for r in sensitivity("training_days", plan=plan, **kw)}
     assert rows["realisation_residual"]["at_high"] > plan.training_days
+
+
+def test_a_stacks_own_gemm_efficiency_is_the_bars_centre():
+    # MaxText on TPU runs at gemm_efficiency 1.0: its bar is +-10% of that (0.9-1), not of the
+    # calibrated 0.91 (0.82-1, the high end the plan itself)
+    rows = {r["assumption"]: r for r in sensitivity(
+        "training_days", fixed_cluster=True, params="70B", tokens="2T", gpu="tpu-v5p",
+        gpus=1024)}
+    gemm = rows["gemm_efficiency"]
+    assert (gemm["low"], gemm["high"]) == (0.9, 1.0)
+    assert gemm["at_high"] == pytest.approx(gemm["base"])

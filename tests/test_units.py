@@ -241,3 +241,12 @@ def test_binary_suffixes_write_a_power_of_two():
     assert parse_int_count("128Ki") == 131072 and parse_int_count("32ki") == 32768
     assert parse_int_count("16Mi") == 16777216 and parse_count("1Gi") == 2**30
     assert parse_int_count("128K") == 128000  # decimal stays decimal
+
+
+def test_money_as_a_decimal_is_taken_exactly():
+    from decimal import Decimal
+
+    assert parse_money_usd(Decimal("2.10"), "--price-per-gpu-hour") == 2.1
+    for bad in (Decimal("NaN"), Decimal("-1"), Decimal("Infinity")):
+        with pytest.raises(InputError, match="--price-per-gpu-hour"):
+            parse_money_usd(bad, "--price-per-gpu-hour")

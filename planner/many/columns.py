@@ -160,7 +160,8 @@ def code_arrow(column, per_row: bool = False) -> Coded:
 def columns_of(table) -> tuple[dict[str, Coded], int]:
     """(name -> Coded, rows) of a pyarrow Table, a pandas DataFrame or a dict of sequences."""
     names = [str(n) for n in getattr(table, "column_names", None) or
-             (list(table.columns) if hasattr(table, "iloc") else [])]
+             (list(table.columns) if hasattr(table, "iloc") and hasattr(table, "columns")
+              else [])]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:  # which of the two would a row take? (it had been a bare KeyError)
         raise InputError(f"column '{twice[0]}'", twice[0], "each input column once",
@@ -193,7 +194,9 @@ def columns_of(table) -> tuple[dict[str, Coded], int]:
         return {str(k): code_values(list(v)) for k, v in table.items()}, \
             (lengths.pop() if lengths else 0)
     raise InputError("scenarios", type(table).__name__, "a pyarrow Table, a pandas DataFrame or "
-                     "a dict of columns", "is not a table")
+                     "a dict of columns", "is not a table" + (
+                         " (one row of a DataFrame: df.iloc[[i]] keeps it a table)"
+                         if hasattr(table, "iloc") else ""))
 
 
 # --- outputs --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import USER_ERRORS, error_text
+from ..errors import USER_ERRORS, error_text, input_hint
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
@@ -208,7 +208,7 @@ def check_columns(names) -> None:
     if unknown:
         raise InputError(f"column '{unknown[0]}'", unknown[0],
                          "a column named as an estimate input: " + ", ".join(INPUTS),
-                         "is not an input")
+                         "is not an input" + input_hint(unknown[0], INPUTS))
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,

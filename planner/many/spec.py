@@ -15,22 +15,33 @@ from pathlib import Path
 from ..assumptions import DEFAULT
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
-from ..errors import LayoutError, did_you_mean, toml_problem
+from ..errors import LayoutError, did_you_mean, input_hint, toml_problem
 from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
     SHAPE_INPUTS,
     parse_budget,
+    parse_ffn_type,
     parse_inventory,
     parse_layout,
+    parse_params,
+    parse_seq_len,
+    parse_shape_count,
     plain_number_problem,
     workload_file_relative,
 )
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
-from ..units import InputError, parse_count, parse_fraction, parse_int_count, parse_year
+from ..units import (
+    InputError,
+    parse_count,
+    parse_fraction,
+    parse_int_count,
+    parse_rate,
+    parse_year,
+)
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
@@ -49,14 +60,22 @@ MODES = {"estimate": (INPUTS, answer, SWEEP_CHUNK_ROWS),
 # per-row quantities as estimate_many parses them (scenarios.ROW_QUANTITIES), the model's
 # counts and shape, and the budget mode's own.
 PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
-           "params": parse_count, "global_batch": parse_count, "seq_len": parse_int_count,
+           # as estimate reads them, with their ranges (70M-1000T parameters, a sequence up to
+           # 128Mi, a shape count up to 16Mi: 1e30 parameters had written an error into every
+           # row of a sweep that exited 0)
+           "params": parse_params, "global_batch": parse_count, "seq_len": parse_seq_len,
            "usd": parse_budget, "year": parse_year, "tokens_per_param": parse_count,
-           "tolerance": parse_fraction, **{k: parse_int_count for k in SHAPE_INPUTS}}
-WHOLE = {name for name, p in PARSERS.items() if p in (parse_int_count, parse_year)} | {
+           "tolerance": parse_fraction, "price_trend": parse_rate,
+           "frontier_cost_growth": parse_rate,
+           **{k: parse_shape_count for k in SHAPE_INPUTS}}
+WHOLE = {name for name, p in PARSERS.items()
+         if p in (parse_int_count, parse_year, parse_seq_len, parse_shape_count)} | {
     name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",
-         "tokens_per_param": "tokens per parameter", "tolerance": "fraction"}
+         "tokens_per_param": "tokens per parameter", "tolerance": "fraction",
+         "price_trend": "orders of magnitude of FLOP per dollar a year",
+         "frontier_cost_growth": "x a year"}
 
 
 
@@ -265,8 +284,7 @@ def _check_names(data: dict, mode: str) -> None:
                 continue
             hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
                          MODES.items() if m != mode and name in known), "")
-            near = did_you_mean(name, inputs)
-            hint = hint or (f" (did you mean {near}?)" if near else "")
+            hint = hint or input_hint(name, inputs)
             raise SpecError(f"[{section}] {name}", name, f"an input of {mode} by its flag name "
                             "with underscores: " + ", ".join(inputs), "is not an input" + hint)
 
@@ -283,8 +301,14 @@ def _spec(data: dict, base: Path) -> Spec:
     unknown = set(data) - SPEC_SECTIONS - {"mode", "max_scenarios"}
     if unknown:
         name = sorted(unknown)[0]
+        inputs = set(MODES["estimate"][0]) | set(MODES["budget"][0])
         raise SpecError(f"[{name}]", name, "sections [fixed], [axes] and [zip], and a "
-                        "top-level mode and max_scenarios", "is not a section")
+                        "top-level mode and max_scenarios", "is not a section" + (
+                            " (an input: under [fixed], or a list under [axes])"
+                            if name in inputs and not isinstance(data[name], dict) else ""))
+    if not any(data.get(k) for k in SPEC_SECTIONS):  # an empty file had planned one row
+        raise SpecError("SPEC.toml", None, "a TOML file with [fixed], [axes] and [zip]",
+                        "names no input")
     mode = data.get("mode", "estimate")
     if mode in MODES:  # an input of the other mode is named as such before the schema's list
         _check_names(data, mode)
@@ -378,6 +402,7 @@ def check_values(spec: Spec, ctx: Context) -> None:
               # enumerations: a typo refused before any work, not on every row (fp9 had
               # written an error into each row of a sweep and exited 0)
               "precision": one_of("precision", PRECISIONS),
+              "ffn_type": parse_ffn_type,
               "objective": one_of("objective", ("cost", "time")),
               "ownership": one_of("ownership", ("cloud", "owned")),
               "framework": one_of("framework", tuple(FRAMEWORKS)),

@@ -117,10 +117,15 @@ def _coded(spec: Spec, start: int, stop: int) -> dict[str, Coded]:
     return cols
 
 
-def _input_column(name: str, c: Coded) -> tuple[pa.Array, str]:
+def _input_column(name: str, c: Coded, base: str = "") -> tuple[pa.Array, str]:
     """The column of an input: quantities as the numbers estimate parses them to, text as
-    text (dictionary-encoded), flags as booleans."""
+    text (dictionary-encoded), flags as booleans; a workload file inside the spec's directory
+    ``base`` by its path relative to it, as written (its absolute path had split one workload
+    in two when a resumed sweep's directory moved)."""
     values = c.value_list()
+    if name == "workload" and base:
+        values = [os.path.relpath(v, base) if isinstance(v, str) and os.path.isabs(v)
+                  and Path(v).is_relative_to(base) else v for v in values]
     unit = UNITS.get(name, "")
     if name in PARSERS:
         parsed = np.array([PARSERS[name](v, name) for v in values])
@@ -147,7 +152,7 @@ def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
     arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
     fields = [pa.field("scenario", pa.int64(), metadata={"unit": ""})]
     for name in spec.inputs:
-        arr, unit = _input_column(name, cols[name])
+        arr, unit = _input_column(name, cols[name], spec.base)
         arrays.append(arr)
         fields.append(pa.field(name, arr.type, metadata={"unit": unit}))
     arrays += answers.columns

@@ -15,7 +15,6 @@ PUBLISHED_MFU = {
     },
     'a100-80gb': {
         'rows': 41,
-        'fp16': [0.5593, 'korthikanti22-1000B'],
         'bf16': [0.6251, 'fmsfsdp-compile-llama2-7b-a100-80gb-128g'],
     },
     'b200': {
@@ -68,4 +67,37 @@ PUBLISHED_MFU = {
         'rows': 6,
         'bf16': [0.3434, 'trn1-llama2-7b-16n'],
     },
+}
+
+# Each shipped accelerator's family (hardware/accelerators/*.toml): a plan on one without a row
+# is compared with its family's best (an H200 with the H100's).
+FAMILY_OF = {
+    'a100-40gb': 'NVIDIA Ampere',
+    'a100-80gb': 'NVIDIA Ampere',
+    'a800': 'NVIDIA Ampere',
+    'b200': 'NVIDIA Blackwell',
+    'b300': 'NVIDIA Blackwell',
+    'gaudi2': 'Intel Gaudi 2',
+    'gaudi3': 'Intel Gaudi 3',
+    'gb200': 'NVIDIA Blackwell',
+    'gb300': 'NVIDIA Blackwell',
+    'gh200': 'NVIDIA Hopper',
+    'h100-pcie': 'NVIDIA Hopper',
+    'h100-sxm': 'NVIDIA Hopper',
+    'h200': 'NVIDIA Hopper',
+    'h800': 'NVIDIA Hopper',
+    'mi250': 'AMD CDNA2',
+    'mi250x': 'AMD CDNA2',
+    'mi300x': 'AMD CDNA3',
+    'mi325x': 'AMD CDNA3',
+    'mi355x': 'AMD CDNA4',
+    'tpu-v3': 'Google TPU v3',
+    'tpu-v4': 'Google TPU v4',
+    'tpu-v5e': 'Google TPU v5e',
+    'tpu-v5p': 'Google TPU v5p',
+    'tpu-v6e': 'Google TPU v6e',
+    'tpu-v7': 'Google TPU v7',
+    'trainium1': 'AWS Trainium1',
+    'trainium2': 'AWS Trainium2',
+    'v100': 'NVIDIA Volta',
 }

@@ -196,6 +196,11 @@ def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
             "no progress (goodput 0); fewer devices, faster restarts or a lower failure rate")
 
 
+# What a given size that misses its deadline is told to do (estimate's flags; planner budget,
+# whose --gpus is the fleet on hand, leaves it out).
+SIZE_ADVICE = " (leave out --gpus, or any layout parts that fix the size, to size the cluster)"
+
+
 def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
           texts: bool = True) -> tuple:
     """(feasible, binding, reason) per row of assembled figures ``rows`` (training_days,
@@ -238,8 +243,7 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
             # help at all is a sizing's question (frontier, at its fastest option).
             need = math.ceil(gpus[i] * float(needs["deadline"][i]) / float(limits["deadline"][i]))
             reason[i] = (f"{reason[i]}: at this size's throughput per device it needs at least "
-                         f"{need:,} devices (leave out --gpus, or any layout parts that "
-                         "fix the size, to size the cluster)")
+                         f"{need:,} devices{SIZE_ADVICE}")
     return feasible, binding, reason
 
 

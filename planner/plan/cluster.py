@@ -287,6 +287,13 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     used["energy_usd_per_kwh"] = {"value": price, "source": src}
     carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh is not None
               else asm.grid_kg_co2_per_mwh)  # 0 kg/MWh is a carbon-free supply, not unknown
+    if acc.purchase_usd:
+        # the price the owned cost and the up-front capex rest on, with its note: a device only
+        # rented (TPU, Trainium) has a notional one, which the table had not said
+        fig = acc.figures.get("purchase_usd")
+        used["purchase_usd"] = {"value": acc.purchase_usd, "source": (
+            (fig.source + (f" ({fig.note})" if fig.note else "")) if fig else
+            f"{acc.key}'s catalog file")}
     if acc.purchase_usd and not acc.server_usd_per_device:
         # the owned cost's rest of the server, when no server quote is in the catalog
         used["server_overhead"] = {"value": asm.server_overhead, "source": (

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..assumptions import DEFAULT, Assumptions
+from ..assumptions import DEFAULT, Assumptions, check_overrides, parse_overrides
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
-from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
+from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS, override_source
 from ..model import uncertainty
 from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
 from ..progress import Progress
@@ -120,6 +120,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     ``alternatives`` false leaves out the plan's alternatives (the next layouts, the other
     accelerators, for a given cluster half of it and, past the default deadline, the cluster
     that meets it): a row of a table, a fleet's option, a validation's figure."""
+    workload, assumptions, shape = flag_keywords(workload, assumptions, shape)
     wrong = unknown_keyword("planner.estimate", shape, ESTIMATE_KEYWORDS)
     if wrong is not None:
         raise wrong
@@ -143,6 +144,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and req.n_gpus is not None and req.limits.deadline_s is None \
             and plan.feasible and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
+    if alternatives and req.n_gpus is not None and plan.binding == "memory" \
+            and plan.training_days is None:
+        plan = _with_fewest_that_fit(req, plan)
     plan = _over_default_site(plan, req, site)
     # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
     # most when the plan misses it (a plan without a step or an end has no figures to draw)
@@ -188,6 +192,33 @@ class Request:
     allow_tp: bool
     cat: Catalog
     site: Site | None
+
+
+def flag_keywords(workload, assumptions, shape: dict) -> tuple:
+    """(workload, assumptions, the rest): the flags' own names as keywords, as the interface
+    promises (the flag's name with underscores): ``model_config`` for ``workload`` (the
+    --model-config alias) and ``assume`` (--assume's NAME=VALUE texts, or a dict) merged into
+    ``assumptions``."""
+    rest = dict(shape)
+    if "model_config" in rest:
+        alias = rest.pop("model_config")
+        if workload is not None:
+            raise InputError("model_config", alias, "workload= or model_config= (its alias), "
+                             "not both", "conflicts with workload")
+        workload = alias
+    if "assume" in rest:
+        assume = rest.pop("assume")
+        if isinstance(assume, dict):
+            given = check_overrides(assume, "assume")
+        elif isinstance(assume, (str, list, tuple)):
+            given = parse_overrides([assume] if isinstance(assume, str) else assume)
+        else:
+            raise InputError("assume", assume, "NAME=VALUE texts (as --assume takes them) or a "
+                             "dict of assumptions by name")
+        assumptions = (assumptions.with_(**given) if isinstance(assumptions, Assumptions)
+                       else {**check_overrides(assumptions, "assumptions"), **given}
+                       if assumptions is not None else given)
+    return workload, assumptions, rest
 
 
 def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
@@ -397,14 +428,14 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     def tried(s: int) -> set:
         return set((opts.gpus[opts.side == s] // units[s]).tolist())
 
-    def best(s: int, inst, ignore: tuple = ()) -> int | None:
-        """Side s's fastest option within the limits (``ignore``d aside), else None; ``inst``
-        the sizing instance of every option."""
+    def best(s: int, inst, ignore: tuple = (), key: str | None = None) -> int | None:
+        """Side s's best option within the limits (``ignore``d aside) by ``key`` (default:
+        the objective's), else None; ``inst`` the sizing instance of every option."""
         ok = [i for i in np.flatnonzero((opts.side == s) & opts.fits)
               if not violations(inst, int(i), ignore=ignore)]
         if not ok:
             return None
-        key = ("training_days" if st.objective == "time" else "cost_usd_total")
+        key = key or ("training_days" if st.objective == "time" else "cost_usd_total")
         return int(min(ok, key=lambda i: float(opts.cols[key][i])))
 
     def run(request: list) -> None:
@@ -428,12 +459,19 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
                                                              unit=units[s])))
                  if j not in seen]
     run(more)
-    if st.objective != "time" or st.slim.budget_usd is None:
+    timed = st.objective == "time"
+    # under the cost objective, a plan that can keep neither its deadline nor its budget says
+    # how fast a cluster within the budget runs (the deadline's relaxation): that fastest size
+    # is bisected as the time objective's is, the deadline set aside (a budget's 1T on 38T
+    # tokens had read 240 days at 49,152 B200 where 81,920 take 176 within it)
+    both = not timed and not choice.feasible and st.slim.deadline_days is not None
+    if st.slim.budget_usd is None or not (timed or both):
         return opts, choice
+    ignore = () if timed else ("deadline",)
     for s in range(len(req.sides)):
         for _ in range(16):
             inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
-            i = best(s, inst)
+            i = best(s, inst, ignore, "training_days")
             if i is None:
                 break
             days = np.where(opts.fits, np.asarray(opts.cols["training_days"], dtype=float),
@@ -443,7 +481,7 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
             if not faster.size:
                 break
             j = int(faster[np.argmin(opts.gpus[faster])])
-            if [b.limit for b in violations(inst, j)] != ["budget"]:
+            if [b.limit for b in violations(inst, j, ignore=ignore)] != ["budget"]:
                 break  # another limit stops the larger size: its cap's size was tried
             k_i, k_j = int(opts.gpus[i]) // units[s], int(opts.gpus[j]) // units[s]
             # the widest stretch between sizes tried (a slower one may sit between the two)
@@ -572,7 +610,8 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
             f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
             f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
-    used = {**{k: {"value": v["value"], "source": v["source"]}
+    stack = (sd.used.get("framework") or {}).get("value")
+    used = {**{k: {"value": v["value"], "source": override_source(stack, k, v["source"])}
                for k, v in asm.describe().items() if k in REPORTED}, **sd.used}
     if choice.label:
         used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
@@ -751,6 +790,35 @@ def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[di
     return out
 
 
+# How many doublings of a given cluster no layout fits are tried for the fewest devices one
+# fits on (64 -> 131,072 at most), each accelerator at once.
+FIT_DOUBLINGS = 11
+
+
+def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
+    """A given cluster no layout fits in memory: the plan adds, as an alternative, the fewest
+    devices one fits on among doublings of the count up to --max-gpus (1T on 64 H100 had said
+    only that the leanest layout needs 288.7 GB; 256 fit it), the way out a buyer can take."""
+    top = min(req.limits.max_gpus or req.asm.max_gpus, req.asm.max_gpus)
+    sizes = [req.n_gpus << k for k in range(1, FIT_DOUBLINGS + 1) if req.n_gpus << k <= top]
+    if not sizes:
+        return plan
+    side = np.repeat(np.arange(len(req.sides)), len(sizes))
+    gpus = np.tile(np.array(sizes, dtype=np.int64), len(req.sides))
+    more = evaluate(req.w, req.sides, side, gpus, req.fixed, req.asm, req.allow_tp,
+                    METHODS.index(req.limits.ownership), METHODS)
+    fit = np.flatnonzero(more.best.state == FITS)
+    if not fit.size:
+        return plan
+    i = int(fit[np.argmin(gpus[fit])])
+    return replace(plan, alternatives=[*plan.alternatives, {
+        "accelerator": req.sides[int(side[i])].acc.key, "gpus": int(gpus[i]),
+        "layout": more.best.layout(i), "training_days": float(more.cols["training_days"][i]),
+        "mfu": float(more.cols["mfu"][i]),
+        "note": f"the fewest devices a layout fits on, among the doublings of {req.n_gpus:,} "
+                f"tried (--gpus {int(gpus[i])}, or leave --gpus out to size the cluster)"}])
+
+
 def _with_deadline_size(req: Request, plan: Plan) -> Plan:
     """A given cluster that runs past the default deadline (128 A100 for a 405B model: 109
     years): the plan adds, as an alternative, the cluster that meets that deadline, as a
@@ -764,7 +832,7 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
         "layout": sized.layout, "training_days": sized.training_days, "mfu": sized.mfu,
         "cost_usd_total": (sized.cost_usd or {}).get("total"),
         "note": f"meets the default {days:g}-day deadline this cluster runs past "
-                "(--deadline to set one)"}])
+                "(--deadline to set one)", "default_deadline_days": days}])
 
 
 def _ranked(key: SearchKey, asm: Assumptions):
@@ -817,8 +885,11 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
     inputs = run_inputs(w, acc, site, asm, {}, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
     _, fig = acc.cloud_price()
-    ranges = {"cloud_usd_per_hour": (fig.low, fig.high) if fig and
-              limits.price_per_gpu_hour is None else (None, None)}
+    # a given price is the contract held: fixed, as the tornado holds it (sensitivity.py); an
+    # auditor found it drawn +-price_relative_range, P50's cost 3% above the headline
+    given = limits.price_per_gpu_hour
+    ranges = {"cloud_usd_per_hour": (given, given) if given is not None else
+              (fig.low, fig.high) if fig else (None, None)}
     for name in ("pue", "energy_usd_per_kwh"):
         f = site.figures.get(name) if site else None
         ranges[name] = (f.low, f.high) if f else (None, None)

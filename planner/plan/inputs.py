@@ -114,12 +114,37 @@ def flag(name: str) -> str:
     return f"--{name.replace('_', '-')}"
 
 
+def parse_shape_count(text, name: str) -> int:
+    """One whole count of a shape (--layers, --hidden, ...): at most MAX_SHAPE."""
+    return parse_int_count(text, name, maximum=MAX_SHAPE)
+
+
+def parse_params(text, name: str = "--params") -> float:
+    """A parameter count the shape rule reaches (docs/shape.md): 70M to 1000T."""
+    n = parse_count(text, name)
+    if not MIN_SHAPELESS_PARAMS <= n <= MAX_PARAMS:
+        raise InputError(name, text, "a count between 70M and 1000T (e.g. 70B, 1T); a smaller "
+                         "model needs its shape (--layers --hidden --heads --vocab --ffn)")
+    return n
+
+
+def parse_seq_len(text, name: str = "--seq-len") -> int:
+    """A sequence length: a whole count of tokens, at most MAX_SEQ_LEN."""
+    return parse_int_count(text, name, maximum=MAX_SEQ_LEN)
+
+
+def parse_ffn_type(text, name: str = "--ffn-type") -> str:
+    """gated (SwiGLU, three matrices) or plain (two)."""
+    if text not in FFN_TYPES:
+        raise InputError(name, text, " or ".join(FFN_TYPES))
+    return text
+
+
 def moe_rule_inputs(**given) -> dict:
     """The MoE rule's keywords (experts, top_k, shared_experts) from inputs given beside a
     parameter count (None: not given), parsed and checked as --params takes them; {} when none
     is given (a dense model)."""
-    shape = {k: parse_int_count(v, flag(k), maximum=MAX_SHAPE) for k, v in given.items()
-             if v is not None}
+    shape = {k: parse_shape_count(v, flag(k)) for k, v in given.items() if v is not None}
     return _moe_rule_inputs(shape, None)
 
 
@@ -175,9 +200,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError(sorted(unknown)[0], shape[sorted(unknown)[0]],
                          "one of " + ", ".join(SHAPE_INPUTS))
     for k, v in shape.items():
-        shape[k] = parse_int_count(v, flag(k), maximum=MAX_SHAPE)
-    if ffn_type is not None and ffn_type not in FFN_TYPES:
-        raise InputError("--ffn-type", ffn_type, " or ".join(FFN_TYPES))
+        shape[k] = parse_shape_count(v, flag(k))
+    if ffn_type is not None:
+        parse_ffn_type(ffn_type)
     window = {k: shape.pop(k) for k in WINDOW_INPUTS if k in shape}
     own_shape = [k for k in shape if k not in MOE_RULE_FIELDS]  # beyond the MoE rule's
     if params is not None and (workload is not None or own_shape):
@@ -270,11 +295,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         arch = Architecture(ffn_type=ffn_type, **_fields(shape))
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
-        n = parse_count(params, "--params")
-        if not MIN_SHAPELESS_PARAMS <= n <= MAX_PARAMS:  # the shape rule's reach (docs/shape.md)
-            raise InputError("--params", params, "a count between 70M and 1000T (e.g. 70B, 1T); "
-                             "a smaller model needs its shape (--layers --hidden --heads "
-                             "--vocab --ffn)")
+        n = parse_params(params)  # the shape rule's reach (docs/shape.md)
         arch = rule_shape(n, params, ffn_type or "gated", _moe_rule_inputs(shape, ffn_type))
         width = (f"experts={arch.experts} top_k={arch.top_k} expert_ffn={arch.expert_ffn}"
                  + (f" shared={arch.shared_experts}" if arch.shared_experts else "")
@@ -332,8 +353,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError("--tokens", None, "a token count such as 15T")
     assumed = {k for k, v in used.items() if v.get("source") == "given (--assume)"}
     for key, given_flag, value, parse in (
-            ("seq_len", "--seq-len", seq_len,
-             lambda t: parse_int_count(t, "--seq-len", maximum=MAX_SEQ_LEN)),
+            ("seq_len", "--seq-len", seq_len, parse_seq_len),
             ("global_batch_tokens", "--global-batch", global_batch,
              lambda t: parse_count(t, "--global-batch", maximum=MAX_BATCH_TOKENS))):
         if value is not None:
@@ -611,19 +631,26 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
             assumptions = {**assumptions, "team": team_of(given)}
         asm = asm.with_(**check_overrides(assumptions))
     if team is not None:
-        said = str(team).strip()
-        team = team_of(said) if said else ""
-        if team is None:
-            raise InputError("--team", said, "one of: " + ", ".join(TEAMS)
-                             + " (hyphens or underscores may stand for the spaces)")
-        if isinstance(assumptions, dict) and "team" in assumptions \
-                and assumptions["team"] != team:
-            # two kinds of team: the plan had used one and labelled it as the other
-            raise InputError("--team", said, "--team or --assume team=..., not both with "
-                             "different kinds", f"conflicts with --assume team="
-                             f"{assumptions['team']!r}")
+        team = team_given(team, assumptions)
         asm = asm.with_(team=team)
     return asm
+
+
+def team_given(team, assumptions=None) -> str:
+    """A kind of team as --team takes it (its spelling: frontier-lab, Frontier_Lab), checked
+    against a team the assumptions name."""
+    said = str(team).strip()
+    team = team_of(said) if said else ""
+    if team is None:
+        raise InputError("--team", said, "one of: " + ", ".join(TEAMS)
+                         + " (hyphens or underscores may stand for the spaces)")
+    if isinstance(assumptions, dict) and "team" in assumptions \
+            and (team_of(str(assumptions["team"])) or assumptions["team"]) != team:
+        # two kinds of team: the plan had used one and labelled it as the other
+        raise InputError("--team", said, "--team or --assume team=..., not both with "
+                         "different kinds", f"conflicts with --assume team="
+                         f"{assumptions['team']!r}")
+    return team
 
 
 def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[str, str]:
@@ -692,13 +719,15 @@ PLAIN_NUMBER_FLOORS = {
 }
 
 
-def plain_number_problem(name: str, value) -> InputError | None:
-    """The error of a plain number below its input's floor (PLAIN_NUMBER_FLOORS), else None."""
+def plain_number_problem(name: str, value, flag: str | None = None) -> InputError | None:
+    """The error of a plain number below its input's floor (PLAIN_NUMBER_FLOORS), else None;
+    named as ``flag`` (default: the input's flag, --power-cap, as every other row error is)."""
     plain = PLAIN_NUMBER_FLOORS.get(name)
     # numpy's numbers too (a DataFrame cell is np.int64), not its timedelta64 (a unit)
     if plain and isinstance(value, numbers.Real) and not isinstance(value, bool) \
             and type(value).__name__ != "timedelta64" and 0 < value < plain[0]:
-        return InputError(name, value, plain[1], f"is a plain number, read as {plain[2]}: far "
+        return InputError(flag or f"--{name.replace('_', '-')}", value, plain[1],
+                          f"is a plain number, read as {plain[2]}: far "
                           "below any training run's")
     return None
 
@@ -707,7 +736,7 @@ def parse_deadline(text, name: str = "--deadline") -> float:
     """A deadline in seconds: '90d' -> 7776000.0 (at least MIN_DEADLINE_S, at most
     MAX_DURATION_S: 1e-320s had underflowed the limits' arithmetic; a plain number under a
     day is refused: plain_number_problem)."""
-    if (plain := plain_number_problem("deadline", text)) is not None:
+    if (plain := plain_number_problem("deadline", text, name)) is not None:
         raise InputError(name, text, plain.accepted, plain.reason)
     seconds = parse_duration_s(text, name, maximum=MAX_DURATION_S)
     if seconds < MIN_DEADLINE_S:
@@ -732,7 +761,7 @@ def parse_budget(text, name: str = "--budget") -> float:
 def parse_power_cap(text, name: str = "--power-cap") -> float:
     """Facility power in watts: '150MW' -> 1.5e8 (at most MAX_POWER_W; a plain number under
     a kilowatt is refused: plain_number_problem)."""
-    if (plain := plain_number_problem("power_cap", text)) is not None:
+    if (plain := plain_number_problem("power_cap", text, name)) is not None:
         raise InputError(name, text, plain.accepted, plain.reason)
     return parse_power_w(text, name, maximum=MAX_POWER_W)
 

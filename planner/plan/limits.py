@@ -24,6 +24,12 @@ import numpy as np
 
 from ..units import fmt_days, fmt_money, fmt_mw
 
+# Around the deadline, the bracket between the largest size missing it and the smallest
+# meeting it is bisected until it is within 1/SIZE_RESOLUTION of the size (at least one unit):
+# 1.6%, a few racks of a frontier cluster, one node of a small one (plan/options.walk; the
+# budget's bracket likewise, plan/estimate.refine).
+SIZE_RESOLUTION = 64
+
 __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION_MW",
            "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "resolution_text",
            "SizingLimits",
@@ -297,6 +303,9 @@ def _untried_between(inst: SizingInstance, i: int) -> str:
     if [b.limit for b in breaks] != ["budget"]:
         return ""
     between = sorted(int(g) for g in gpus[mine & (gpus > gpus[i]) & (gpus < gpus[j])])
+    cuts = [int(gpus[i]), *between, int(gpus[j])]
+    if max(b - a for a, b in zip(cuts, cuts[1:])) <= int(gpus[j]) // SIZE_RESOLUTION:
+        return ""  # bisected to the sizing's resolution (estimate.refine): nothing left out
     tried = (f" other than {', '.join(f'{g:,}' for g in between)}" if between else "")
     return (f"; for that run, sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x "
             f"{inst.accelerator[i]}{tried} were not tried ({int(gpus[j]):,} takes "

@@ -35,6 +35,7 @@ from ..model.step import Hardware
 from ..specs import Accelerator, Network, Site, Workload
 from ..units import SECONDS_PER_DAY
 from .assemble import run_figures, steady_state
+from .limits import SIZE_RESOLUTION
 
 # Sizes whose ideal time (every device at its dense peak, MFU 1) exceeds twice the deadline
 # are no options: no real MFU brings them within it. The factor 2 keeps part of the curve
@@ -43,10 +44,6 @@ SIZE_HORIZON_FACTOR = 2.0
 # A dense ladder's first round spans this many octaves above its start; later rounds add one
 # octave at a time while the fastest size is still near an end.
 SIZE_OCTAVES = 6
-# Around the deadline, the bracket between the largest size missing it and the smallest
-# meeting it is bisected until it is within 1/SIZE_RESOLUTION of the size (at least one unit):
-# 1.6%, a few racks of a frontier cluster, one node of a small one.
-SIZE_RESOLUTION = 64
 # A cap's sizes: the one within 1/SIZE_RESOLUTION of it, and one within 1/CAP_SPARE_RESOLUTION
 # with more factors of two for the layouts to use (a cap at 3,008 H100 = 2^6 x 47 leaves no
 # room for context parallelism beside tp8 pp8: 308 days; 2,944 = 2^7 x 23 runs it in 274).

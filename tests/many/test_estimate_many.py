@@ -245,10 +245,10 @@ def test_a_plain_number_far_below_any_run_is_a_row_error_as_in_a_sweep():
     out = planner.estimate_many(pd.DataFrame({
         "params": ["7B"] * 3, "tokens": ["1T"] * 3, "gpus": [64] * 3,
         "deadline": [90, 90 * 86400, None], "power_cap": [None, None, 150]}))
-    assert out["error"][0].startswith("deadline: 90")
+    assert out["error"][0].startswith("--deadline: 90")
     assert "is a plain number, read as seconds" in out["error"][0]
     assert out["error"].isna()[1] and bool(out["feasible"][1])
-    assert out["error"][2].startswith("power_cap: 150")
+    assert out["error"][2].startswith("--power-cap: 150")
     assert "is a plain number, read as watts" in out["error"][2]
 
 
@@ -263,3 +263,18 @@ def test_a_switch_read_from_csv_as_words_is_taken():
     assert out["p90_training_days"][0] > out["training_days"][0]
     assert pd.isna(out["p90_training_days"][1])
     assert "'maybe' is not valid; accepted: true or false" in out["error"][2]
+
+
+def test_a_column_near_an_input_is_named_with_it():
+    import pandas as pd
+
+    df = pd.DataFrame({"params": ["70B"], "tokens": ["2T"], "gpus": [1024]})
+    for bad, near in ((df.rename(columns={"gpus": " gpus"}), "gpus"),
+                      (df.rename(columns={"gpus": "GPUs"}), "gpus"),
+                      (df.rename(columns={"gpus": "num_gpus"}), "gpus"),
+                      (df.assign(**{"price-per-gpu-hour": 2.0}), "price_per_gpu_hour")):
+        with pytest.raises(InputError, match=f"did you mean {near}\\?"):
+            planner.estimate_many(bad)
+    # one row of a frame is a Series, no table: the documented error, not pandas' AttributeError
+    with pytest.raises(InputError, match=r"df\.iloc\[\[i\]\]"):
+        planner.estimate_many(df.iloc[0])

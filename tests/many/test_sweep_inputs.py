@@ -225,3 +225,41 @@ def test_a_resume_continues_in_the_chunks_the_sweep_began_with(tmp_path):
     again = sweeping.sweep(spec, tmp_path / "out", resume=True)
     assert again.written == 1 and again.kept == 1
     assert again.read().column("training_days").equals(whole.column("training_days"))
+
+
+def test_a_workload_files_column_is_its_path_relative_to_the_spec(tmp_path):
+    # its absolute path had split one workload in two when a resumed sweep's directory moved
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "wl").mkdir()
+    shutil.copy(root / "workloads" / "llama3.1-8b.toml", tmp_path / "wl" / "mine.toml")
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fixed]\nworkload = "wl/mine.toml"\ntokens = "1T"\n[axes]\ngpus = [64]\n')
+    row = sweeping.sweep(spec).table.to_pylist()[0]
+    assert row["workload"] == "wl/mine.toml" and row["error"] is None
+
+
+@pytest.mark.parametrize("fixed, says", [
+    ({"params": "7B", "ffn_type": "swiglu"}, r"\[fixed\] ffn_type: 'swiglu' is not valid"),
+    ({"params": "1e30"}, r"\[fixed\] params: '1e30' is not valid; accepted: a count between"),
+    ({"params": "7B", "seq_len": "1Ti"}, r"\[fixed\] seq_len: '1Ti' is too large.*at most 128Mi"),
+    ({"layers": 100_000_000, "hidden": 4096, "heads": 32, "vocab": 32000, "ffn": 11008},
+     r"\[fixed\] layers: 100000000 is too large.*at most 16Mi"),
+])
+def test_a_value_the_flag_refuses_refuses_the_sweep_before_any_row(fixed, says):
+    # each had written an error into every row of a sweep that exited 0
+    with pytest.raises(SpecError, match=says):
+        sweeping.sweep({"fixed": {"tokens": "1T", **fixed}, "axes": {"gpus": [64, 128]}})
+
+
+def test_an_empty_spec_or_an_input_outside_a_section_is_refused(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    with pytest.raises(SpecError, match="names no input"):  # it had planned one error row
+        load_spec(empty)
+    with pytest.raises(SpecError, match=r"is not a section \(an input: under \[fixed\]"):
+        load_spec('tokens = "1T"\n[fixed]\nparams = "7B"\n')
+    with pytest.raises(SpecError, match="did you mean workload"):
+        load_spec({"fixed": {"model_config": "x.json", "tokens": "1T"}})

@@ -263,3 +263,15 @@ def test_an_infeasible_plan_with_figures_keeps_its_quantiles():
     # a plan with no figures (nothing fits in memory) still has none
     none = planner.estimate(params="1T", tokens="1T", gpu="a100-40gb", gpus=8, uncertainty=True)
     assert none.p10 is None and none.within_limits is None
+
+
+def test_a_given_price_is_not_drawn():
+    # a price given is the contract held (docs/uncertainty.md): every draw's cost is its hours
+    # at that price, as the tornado holds it; it had been drawn +-price_relative_range
+    plan = planner.estimate(params="70B", tokens="2T", gpus=1024, price_per_gpu_hour=2.0,
+                            uncertainty=True)
+    for q in (plan.p10, plan.p50, plan.p90):
+        assert q["cost_usd"] == pytest.approx(2.0 * q["gpu_hours"], rel=1e-9)
+    catalog = planner.estimate(params="70B", tokens="2T", gpus=1024, uncertainty=True)
+    ratio = [q["cost_usd"] / q["gpu_hours"] for q in (catalog.p10, catalog.p90)]
+    assert ratio[0] < ratio[1]   # the catalog's price range is drawn

@@ -4,11 +4,15 @@ Covers parse_layout (aliases mb/vp, a part given twice, unknown parts, bad value
 range), whole_batch (16M tokens of 8192 -> 2048 sequences; whole batches left alone by
 resolve_workload), resolve_workload (the shape rule and the inferred FFN reported in ``used``;
 missing or out-of-range inputs as InputErrors naming the flag), parse_limits (bad objective or
-ownership; units parsed to SI), limits_for, gpu_keys and default_site.
+ownership; units parsed to SI), limits_for, gpu_keys and default_site; the flags' own names
+as keywords, the hints for keywords the library lacks, the defaults a plan reports.
 """
+
+import re
 
 import pytest
 
+import planner
 from planner.assumptions import DEFAULT
 from planner.catalog import catalog
 from planner.errors import InputError, LayoutError
@@ -298,3 +302,63 @@ def test_a_whole_seed_as_a_float_is_the_seed():
     for bad in (7.5, -1.0, float("nan"), True):
         with pytest.raises(InputError, match="--seed"):
             parse_seed(bad)
+
+
+def test_the_flags_own_names_are_keywords_too():
+    # docs/interface.md: the flags' names with underscores are planner.estimate's keywords;
+    # model_config (--model-config, --workload's alias) and assume (--assume) had been refused
+    by_alias = planner.estimate(model_config="examples/mixtral-8x7b/config.json", tokens="8T",
+                                gpus=1024)
+    by_key = planner.estimate(workload="examples/mixtral-8x7b/config.json", tokens="8T",
+                              gpus=1024)
+    assert by_alias.training_days == by_key.training_days
+    kw = dict(params="70B", tokens="2T", gpus=1024)
+    texts = planner.estimate(assume=["gemm_efficiency=0.8"], assumptions={"restart_s": 60}, **kw)
+    d = planner.estimate(assumptions={"gemm_efficiency": 0.8, "restart_s": 60}, **kw)
+    assert texts.training_days == d.training_days
+    assert texts.assumptions["gemm_efficiency"] == {"value": 0.8, "source": "given (--assume)"}
+    with pytest.raises(InputError, match="conflicts with workload"):
+        planner.estimate(model_config="x.json", workload="llama3-8b", tokens="1T")
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        planner.estimate(assume=5, **kw)
+
+
+@pytest.mark.parametrize("word, hint", [
+    ("num_gpus", "did you mean gpus?"), ("price-per-gpu-hour", "did you mean price_per_gpu_hour?"),
+    ("quiet", "the library shows no progress unless progress=True"),
+    ("format", "to_json()"), ("sensitivity", "planner.sensitivity.sensitivity")])
+def test_a_keyword_the_library_lacks_says_what_it_takes(word, hint):
+    with pytest.raises(InputError, match=re.escape(hint)):
+        planner.estimate(params="7B", tokens="1T", **{word: 1})
+
+
+def test_a_plan_reports_the_network_and_cost_method_it_fell_back_on():
+    used = planner.estimate(params="7B", tokens="1T", gpus=64).assumptions
+    assert used["network"]["value"] == "ib-ndr" and "scale_out_network" in \
+        used["network"]["source"]
+    assert used["ownership"]["value"] == "cloud" and "planner default" in \
+        used["ownership"]["source"]
+    given = planner.estimate(params="7B", tokens="1T", gpus=64, ownership="owned",
+                             network="roce-400g").assumptions
+    assert given["ownership"] == {"value": "owned", "source": "given (--ownership)"}
+    assert given["network"] == {"value": "roce-400g", "source": "given (--network)"}
+
+
+def test_a_stacks_own_figure_names_the_stack():
+    # MaxText runs gemm_efficiency 1.0 (its matmul share stands for the GEMMs): the table had
+    # given it the calibrated figure's source
+    used = planner.estimate(params="70B", tokens="2T", gpu="tpu-v5p", gpus=1024).assumptions
+    assert used["gemm_efficiency"]["value"] == 1.0
+    assert used["gemm_efficiency"]["source"].startswith("the maxtext stack's profile")
+
+
+def test_a_given_cluster_no_layout_fits_says_how_many_devices_would():
+    plan = planner.estimate(params="1T", tokens="15T", gpus=64)
+    assert not plan.feasible and plan.binding == "memory"
+    fewest = [a for a in plan.alternatives if a["note"].startswith("the fewest devices")]
+    assert [a["gpus"] for a in fewest] == [256] and fewest[0]["accelerator"] == "h100-sxm"
+    assert planner.estimate(params="1T", tokens="15T", gpus=256).feasible
+    assert planner.estimate(params="1T", tokens="15T", gpus=128).binding == "memory"
+    # a row of a table (no alternatives) searches nothing more
+    assert planner.estimate(params="1T", tokens="15T", gpus=64, alternatives=False).alternatives \
+        == []
