@@ -40,7 +40,7 @@ from .errors import unknown_keyword
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.assemble import SIZE_ADVICE
-from .plan.estimate import plan_on, prepare
+from .plan.estimate import over_default_site, plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
     gpu_keys,
@@ -552,7 +552,10 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
                   objective="cost", ownership=ownership, price_per_gpu_hour=price,
                   catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
                   **site_figures)
-    plan = plan_on(req, engine="numpy", size_hint=hint, alternatives=alternatives)
+    # a plan above the default site's power says so, as estimate's does (budget's table had
+    # shown 232 MW at the 150 MW default site without a word)
+    plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
+                                     alternatives=alternatives), req, site)
     if fleet is not None and plan.reason and SIZE_ADVICE in plan.reason:
         # the fleet on hand is the limit here, not a size to leave out
         plan = replace(plan, reason=plan.reason.replace(SIZE_ADVICE, ""))

@@ -507,3 +507,12 @@ def test_a_fixed_fleet_is_not_told_to_leave_out_its_size():
     # budget's --gpus is the fleet on hand: estimate's advice to size the cluster is left out
     answer = planner.budget(gpus=16384, gpu="h100-sxm", deadline="100d")
     assert "needs at least" in answer.reason and "leave out --gpus" not in answer.reason
+
+
+def test_a_run_above_the_default_sites_power_says_so_as_estimate_does():
+    # budget's table had shown 232 MW at the 150 MW default site without a word
+    over = planner.budget(usd="1B", deadline="150d", gpu="b200")
+    assert over.plan.power_mw > 150
+    assert over.plan.assumptions["site_power_cap_mw"]["value"] == 150.0
+    held = planner.budget(usd="1B", deadline="150d", gpu="b200", site="us-hyperscale")
+    assert held.plan.power_mw <= 150 and "site_power_cap_mw" not in held.plan.assumptions

@@ -147,7 +147,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and req.n_gpus is not None and plan.binding == "memory" \
             and plan.training_days is None:
         plan = _with_fewest_that_fit(req, plan)
-    plan = _over_default_site(plan, req, site)
+    plan = over_default_site(plan, req, site)
     # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
     # most when the plan misses it (a plan without a step or an end has no figures to draw)
     if uncertainty and plan.tokens_per_s and plan.training_days is not None \
@@ -158,7 +158,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     return checked(plan)
 
 
-def _over_default_site(plan: Plan, req, site) -> Plan:
+def over_default_site(plan: Plan, req, site) -> Plan:
     """The default site (named by no one) lends its PUE, energy price and carbon but caps
     nothing; a plan drawing more than its cap says so (``site_power_cap_mw``), lest the site
     named in the plan read as one that holds it."""
@@ -694,7 +694,12 @@ def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) ->
                     "step_time_s": float(r["step_time_s"][j]), "training_days": days,
                     "mfu": float(r["mfu"][j]),
                     "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
-                    "note": "next-best layout on the same cluster"})
+                    "note": "next-best layout on the same cluster" + (
+                        # one that misses the deadline the plan meets says so (120.3 days
+                        # against 120 had read as a plain trade)
+                        f", past the {limit:g}-day deadline" if (limit := choice.limits
+                                                                  .deadline_days)
+                        and days > limit else "")})
     return _other_accelerators(opts, i, choice) + out
 
 

@@ -125,8 +125,13 @@ def test_several_accelerators_list_the_others_as_alternatives(several):
         more = a["cost_usd_total"] / p.cost_usd["total"] - 1
         assert more >= 0 and (f"{more:.0%} more cost" in a["note"]
                               or (more < 0.005 and "the same cost" in a["note"]))
-    same = [a for a in p.alternatives if a["note"] == "next-best layout on the same cluster"]
-    assert all(a["gpus"] == p.cluster["gpus"] for a in same)
+    same = [a for a in p.alternatives
+            if a["note"].startswith("next-best layout on the same cluster")]
+    assert same and all(a["gpus"] == p.cluster["gpus"] for a in same)
+    # one past the deadline the plan meets says so
+    limit = p.sizing["limits"]["deadline_days"]
+    assert all((a["training_days"] > limit) == a["note"].endswith(
+        f", past the {limit:g}-day deadline") for a in same)
     assert p.sizing["objective"] == "cost" and p.sizing["accelerators"] == list(SEVERAL)
 
 
