@@ -154,7 +154,7 @@ def plan_table(plan: dict) -> str:
     lines = [head, ""]
     status = "feasible" if plan["feasible"] else "INFEASIBLE"
     rows = [("status", status + (f": {plan['reason']}" if plan["reason"] else "")),
-            ("binding limit", plan["binding"] or "none")]
+            ("binding limit", plan["binding"] or _unbound_text(plan))]
     past = next((a for a in plan.get("alternatives") or () if a.get("default_deadline_days")),
                 None)
     if past is not None and plan["training_days"] is not None:
@@ -309,6 +309,23 @@ def sensitivity_table(tornado: dict) -> str:
     return (head + "\n" + tabulate(out, headers=["assumption", "range", "at low", "at high",
                                                  "breaks"], tablefmt="simple",
                                    disable_numparse=True))
+
+
+def _unbound_text(plan: dict) -> str:
+    """'none' for a plan no limit binds, with why where a sizing held it to a deadline it
+    meets with room (the cheapest size tried sits inside it: 118 of 120 days had read as a
+    bare 'none' under 'sized to meet the default 120-day deadline')."""
+    sizing = plan.get("sizing") or {}
+    limit = (sizing.get("limits") or {}).get("deadline_days")
+    days = plan.get("training_days")
+    if not plan["feasible"] or days is None or not sizing:
+        return "none"
+    if sizing.get("objective") == "time":  # the fastest size tried: the larger ran no faster
+        return "none: the fastest size tried (the larger sizes tried ran no faster)"
+    if not limit or days > limit:
+        return "none"
+    return (f"none: the cheapest size tried meets the {limit:g}-day deadline with "
+            f"{fmt_days(limit - days)} to spare")
 
 
 def _capex_text(plan: dict) -> str:

@@ -406,3 +406,17 @@ def test_a_device_only_rented_says_its_owned_price_is_notional():
     assert h100["assumptions"]["purchase_usd"]["value"] == 27_500
     line = next(ln for ln in report.plan_table(h100).splitlines() if ln.startswith("to own it"))
     assert "not sold" not in line
+
+
+def test_a_sized_plan_no_limit_binds_says_why():
+    # 118 of 120 days had read as a bare "none" under "sized to meet the default deadline"
+    plan = planner.estimate(params="70B", tokens="15T", gpu="a100-80gb").to_dict()
+    row = _rows_of(report.plan_table(plan))["binding limit"]
+    assert plan["binding"] is None
+    spare = plan["sizing"]["limits"]["deadline_days"] - plan["training_days"]
+    assert row == ("none: the cheapest size tried meets the 120-day deadline with "
+                   f"{spare:,.1f} days to spare")
+    fastest = planner.estimate(params="70B", tokens="15T", objective="time").to_dict()
+    assert fastest["binding"] is None
+    assert _rows_of(report.plan_table(fastest))["binding limit"].startswith(
+        "none: the fastest size tried")
