@@ -241,7 +241,10 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
     for name, s in dict(settings).items():
         # a flag whose row the plan names otherwise (--seed's is uncertainty_seed): that row
         if name in FLAG_ROWS and name not in out and FLAG_ROWS[name] in out:
-            name = FLAG_ROWS[name]
+            # the row keeps the value the plan parsed it to (seed = "07" runs as 7)
+            row = FLAG_ROWS[name]
+            out[row] = {"value": out[row]["value"], "source": f"config file {s.origin}"}
+            continue
         out[name] = {"value": s.value, "source": f"config file {s.origin}"}
     return out
 

@@ -40,7 +40,7 @@ from .errors import unknown_keyword
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.assemble import SIZE_ADVICE
-from .plan.estimate import over_default_site, plan_on, prepare
+from .plan.estimate import flag_keywords, over_default_site, plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
     gpu_keys,
@@ -310,6 +310,10 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     ``progress`` (planner/progress.py) counts the accelerators searched; ``team``,
     ``price_trend`` and ``frontier_cost_growth`` as the flags (--team, --price-trend,
     --frontier-cost-growth): the assumption team, and the trends in place of ``trends``'."""
+    # --assume's own name, as estimate takes it (its NAME=VALUE texts merged into assumptions)
+    unknown = dict(unknown)
+    if "assume" in unknown:
+        _, assumptions, _ = flag_keywords(None, assumptions, {"assume": unknown.pop("assume")})
     wrong = unknown_keyword("planner.budget", unknown,
                             tuple(inspect.signature(budget).parameters)[:-1])
     if wrong is not None:
@@ -642,9 +646,14 @@ def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, 
     binding = blocked.binding if blocked is not None else None
     # what the sizing found for the next run tried: its sizes are a search over a jagged
     # landscape (a size's factors set its layouts), so a size it did not try may fit
-    reason = (f"for a run {10 ** (hi - lo):.2f}x larger the sizing found no plan within the "
-              f"limits: {blocked.reason}"
-              if blocked is not None else "no limit reached within the searched sizes")
+    # landscape (a size's factors set its layouts), so a size it did not try may fit; a
+    # fleet on hand is no sizing: the run does not fit it
+    larger = f"{10 ** (hi - lo):.2f}x larger"
+    reason = ("no limit reached within the searched sizes" if blocked is None else
+              f"a run {larger} breaks a limit on the fleet: {blocked.reason}"
+              if limits["gpus"] is not None else
+              f"for a run {larger} the sizing found no plan within the limits: "
+              f"{blocked.reason}")
     return {"accelerator": key, "price_per_gpu_hour": price, "price_basis": price_source,
             "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,

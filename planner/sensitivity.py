@@ -10,7 +10,7 @@ from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .errors import InputError
 from .model.uncertainty import within_limits
-from .plan.estimate import estimate
+from .plan.estimate import estimate, flag_keywords
 from .plan.inputs import parse_budget, parse_deadline, parse_power_cap
 from .plan.result import clean_json
 from .units import SECONDS_PER_DAY
@@ -78,7 +78,14 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
             raise InputError("ranges", ranges, "a dict {assumption: (low, high[, why])}")
         ranges = {name: _checked_range(f"ranges[{name!r}]", r) for name, r in ranges.items()}
     ranges = dict(SENSITIVITY_RANGES if ranges is None else ranges)
-    base_asm = dict(estimate_kwargs.pop("assumptions", None) or {})
+    # the flags' own names (assume=, model_config=) as estimate takes them, so each end's
+    # change is laid over the caller's assumptions (an assume= had overridden every end)
+    workload, merged, estimate_kwargs = flag_keywords(
+        estimate_kwargs.pop("workload", None), estimate_kwargs.pop("assumptions", None),
+        estimate_kwargs)
+    if workload is not None:
+        estimate_kwargs["workload"] = workload
+    base_asm = dict(merged or {})
     base_plan = plan if plan is not None else estimate(
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
     if default_ranges and (base_plan.workload or {}).get("experts"):
@@ -88,9 +95,11 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         # a stack's own figure (MaxText's 1.0: its matmul share stands for the GEMMs): +-10%
         # around the value the plan ran at, not the calibrated one (the bar had read 0.82-1 on
         # a TPU plan at 1.0, its high end the plan itself)
-        ranges["gemm_efficiency"] = (round(0.9 * own, 3), min(1.0, round(1.1 * own, 3)),
-                                     f"achieved GEMM throughput, +-10% around the {own:g} "
-                                     "the plan's stack runs at")
+        high = min(1.0, round(1.1 * own, 3))
+        ranges["gemm_efficiency"] = (round(0.9 * own, 3), high, (
+            f"achieved GEMM throughput, +-10% around the {own:g} the plan's stack runs at"
+            if high > own else f"achieved GEMM throughput, 10% below the {own:g} the plan's "
+            "stack runs at (1, the ceiling, is its high end)"))
     limits = _limits(base_plan, estimate_kwargs)
     if fixed_cluster and base_plan.cluster:
         # the plan's cluster, held to the limits the plan was held to (a sized plan's default

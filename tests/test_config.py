@@ -343,3 +343,15 @@ def test_a_seed_from_a_file_is_named_with_it(tmp_path, monkeypatch, capsys):
     used = json.loads(out)["assumptions"]
     assert used["uncertainty_seed"]["value"] == 5
     assert used["uncertainty_seed"]["source"].startswith("config file ") and "seed" not in used
+
+
+@pytest.mark.parametrize("written", ["7.0", '"07"', "7"])
+def test_a_seed_file_value_runs_as_the_whole_number(written, tmp_path, monkeypatch, capsys):
+    # seed = 7.0 (TOML's float) had stopped every estimate; "07" had been shown as text
+    path = tmp_path / "seeded.toml"
+    path.write_text(f"[estimate]\nseed = {written}\n")
+    monkeypatch.setenv("PLANNER_CONFIG", str(path))
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--gpus", "64",
+                       "--uncertainty", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["assumptions"]["uncertainty_seed"]["value"] == 7

@@ -221,3 +221,15 @@ def test_a_stacks_own_gemm_efficiency_is_the_bars_centre():
     gemm = rows["gemm_efficiency"]
     assert (gemm["low"], gemm["high"]) == (0.9, 1.0)
     assert gemm["at_high"] == pytest.approx(gemm["base"])
+
+
+def test_an_assume_keyword_is_the_tornados_base_not_its_ends():
+    # assume= had been laid over every end's change: a flat gemm_efficiency bar
+    kw = dict(params="70B", tokens="2T", gpu="h100-sxm", fixed_cluster=True)
+    by_assume = {r["assumption"]: r for r in sensitivity("cost_usd", assume="restart_s=60",
+                                                         **kw)}
+    by_dict = {r["assumption"]: r for r in sensitivity("cost_usd",
+                                                       assumptions={"restart_s": 60}, **kw)}
+    gemm = by_assume["gemm_efficiency"]
+    assert gemm["at_low"] > gemm["at_high"]
+    assert gemm["at_low"] == pytest.approx(by_dict["gemm_efficiency"]["at_low"])

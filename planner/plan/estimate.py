@@ -198,27 +198,35 @@ def flag_keywords(workload, assumptions, shape: dict) -> tuple:
     """(workload, assumptions, the rest): the flags' own names as keywords, as the interface
     promises (the flag's name with underscores): ``model_config`` for ``workload`` (the
     --model-config alias) and ``assume`` (--assume's NAME=VALUE texts, or a dict) merged into
-    ``assumptions``."""
+    ``assumptions``; None is not given, as for every keyword."""
     rest = dict(shape)
-    if "model_config" in rest:
-        alias = rest.pop("model_config")
+    alias = rest.pop("model_config", None)
+    if alias is not None:
         if workload is not None:
             raise InputError("model_config", alias, "workload= or model_config= (its alias), "
                              "not both", "conflicts with workload")
         workload = alias
-    if "assume" in rest:
-        assume = rest.pop("assume")
-        if isinstance(assume, dict):
-            given = check_overrides(assume, "assume")
-        elif isinstance(assume, (str, list, tuple)):
-            given = parse_overrides([assume] if isinstance(assume, str) else assume)
-        else:
-            raise InputError("assume", assume, "NAME=VALUE texts (as --assume takes them) or a "
-                             "dict of assumptions by name")
-        assumptions = (assumptions.with_(**given) if isinstance(assumptions, Assumptions)
-                       else {**check_overrides(assumptions, "assumptions"), **given}
-                       if assumptions is not None else given)
-    return workload, assumptions, rest
+    assume = rest.pop("assume", None)
+    if assume is None:
+        return workload, assumptions, rest
+    if isinstance(assume, dict):
+        given = check_overrides(assume, "assume")
+    elif isinstance(assume, (str, list, tuple)):
+        given = parse_overrides([assume] if isinstance(assume, str) else assume)
+    else:
+        raise InputError("assume", assume, "NAME=VALUE texts (as --assume takes them) or a "
+                         "dict of assumptions by name")
+    if isinstance(assumptions, Assumptions):
+        return workload, assumptions.with_(**given), rest
+    if isinstance(assumptions, dict):  # checked with the rest (a team's spellings) later
+        both = [k for k in given if k in assumptions and assumptions[k] != given[k]]
+        if both:
+            raise InputError("assume", assume, f"assume= or assumptions= for {both[0]}, not "
+                             "both with different values", f"conflicts with assumptions["
+                             f"{both[0]!r}] = {assumptions[both[0]]!r}")
+        return workload, {**assumptions, **given}, rest
+    # none given, or no dict (assumptions_for names that error)
+    return workload, given if assumptions is None else assumptions, rest
 
 
 def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,

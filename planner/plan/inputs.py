@@ -5,8 +5,11 @@ accelerators and the assumptions. Each default a plan falls back on is written i
 
 from __future__ import annotations
 
+import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
@@ -724,7 +727,7 @@ def plain_number_problem(name: str, value, flag: str | None = None) -> InputErro
     named as ``flag`` (default: the input's flag, --power-cap, as every other row error is)."""
     plain = PLAIN_NUMBER_FLOORS.get(name)
     # numpy's numbers too (a DataFrame cell is np.int64), not its timedelta64 (a unit)
-    if plain and isinstance(value, numbers.Real) and not isinstance(value, bool) \
+    if plain and isinstance(value, (numbers.Real, Decimal)) and not isinstance(value, bool) \
             and type(value).__name__ != "timedelta64" and 0 < value < plain[0]:
         return InputError(flag or f"--{name.replace('_', '-')}", value, plain[1],
                           f"is a plain number, read as {plain[2]}: far "
@@ -814,8 +817,15 @@ def parse_seed(seed, name: str = "--seed") -> int:
     """The Monte Carlo's seed: a whole number >= 0 (numpy's generators take no negative
     seed)."""
     value = seed
-    if isinstance(seed, str) and seed.strip().isdigit():
+    if isinstance(seed, str) and re.fullmatch(r"[0-9]+", seed.strip(), re.ASCII):
         value = int(seed)
+    elif isinstance(seed, str):  # a whole number written as a float (a config file's 7.0)
+        try:
+            as_float = float(seed)
+        except ValueError:
+            as_float = math.nan
+        if math.isfinite(as_float) and as_float.is_integer() and 0 <= as_float < 2**53:
+            value = int(as_float)
     elif isinstance(seed, numbers.Real) and not isinstance(seed, bool) \
             and float(seed).is_integer() and 0 <= float(seed) < 2**53:
         value = int(seed)  # a whole number as a float (a pandas column with a blank: 7.0)

@@ -362,3 +362,43 @@ def test_a_given_cluster_no_layout_fits_says_how_many_devices_would():
     # a row of a table (no alternatives) searches nothing more
     assert planner.estimate(params="1T", tokens="15T", gpus=64, alternatives=False).alternatives \
         == []
+
+
+def test_the_flags_own_names_are_not_given_as_none_and_meet_the_assumptions():
+    kw = dict(params="70B", tokens="2T", gpus=1024)
+    base = planner.estimate(**kw)
+    assert planner.estimate(assume=None, model_config=None, **kw).training_days == \
+        base.training_days
+    # a team spelt as --team takes it is still read beside an assume=
+    plan = planner.estimate(assumptions={"team": "frontier-lab"}, assume="restart_s=60", **kw)
+    assert plan.assumptions["team"]["value"] == "frontier lab"
+    with pytest.raises(InputError, match="not both with different values"):
+        planner.estimate(assumptions={"restart_s": 30}, assume="restart_s=60", **kw)
+    # planner.budget takes assume= too
+    answer = planner.budget(usd="10M", gpu="h100-sxm", assume="restart_s=60")
+    assert answer.plan.assumptions["restart_s"] == {"value": 60.0, "source": "given (--assume)"}
+
+
+@pytest.mark.parametrize("seed, value", [("7", 7), (" 07 ", 7), ("7.0", 7), ("1e3", 1000),
+                                         (7.0, 7)])
+def test_a_seed_is_a_whole_number_however_written(seed, value):
+    from planner.plan.inputs import parse_seed
+
+    assert parse_seed(seed) == value
+
+
+@pytest.mark.parametrize("seed", ["²", "-1", "7.5", "abc", "1e30", True])
+def test_a_seed_that_is_no_whole_number_is_refused(seed):
+    from planner.plan.inputs import parse_seed
+
+    with pytest.raises(InputError, match="--seed"):
+        parse_seed(seed)
+
+
+def test_a_decimal_plain_number_below_its_floor_is_refused():
+    from decimal import Decimal
+
+    with pytest.raises(InputError, match="is a plain number, read as seconds"):
+        planner.estimate(params="70B", tokens="2T", gpus=1024, deadline=Decimal("5"))
+    with pytest.raises(InputError, match="is a plain number, read as watts"):
+        planner.estimate(params="70B", tokens="2T", power_cap=Decimal("150"))
