@@ -40,6 +40,7 @@ from .errors import unknown_keyword
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .plan.assemble import SIZE_ADVICE
+from .plan.cluster import facility_w_per_device
 from .plan.estimate import flag_keywords, over_default_site, plan_on, prepare
 from .plan.inputs import (
     assumptions_for,
@@ -544,18 +545,34 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
     # smaller than 16,384's)
     fleet = limits["gpus"]
     gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
-    req = prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
-                  # parsed limits travel with their unit, so the plain-number floor of a
-                  # raw input (parse_deadline) never reads 12 hours as 43,200 plain seconds
-                  deadline=(timedelta(seconds=limits["deadline_s"])
-                            if limits["deadline_s"] is not None else None),
-                  budget=limits["usd"],
-                  power_cap=(f"{limits['power_cap_w']!r}W"
-                             if limits["power_cap_w"] is not None else None),
-                  max_gpus=limits["max_gpus"],
-                  objective="cost", ownership=ownership, price_per_gpu_hour=price,
-                  catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
-                  **site_figures)
+
+    def request(gpus):
+        return prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
+                       # parsed limits travel with their unit, so the plain-number floor of a
+                       # raw input (parse_deadline) never reads 12 hours as 43,200 seconds
+                       deadline=(timedelta(seconds=limits["deadline_s"])
+                                 if limits["deadline_s"] is not None else None),
+                       budget=limits["usd"],
+                       power_cap=(f"{limits['power_cap_w']!r}W"
+                                  if limits["power_cap_w"] is not None else None),
+                       max_gpus=limits["max_gpus"],
+                       objective="cost", ownership=ownership, price_per_gpu_hour=price,
+                       catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
+                       **site_figures)
+
+    req = request(gpus)
+    powered = None  # the most of the fleet the power cap feeds, where it feeds less than all
+    if fleet is not None and limits["power_cap_w"] is not None:
+        # a fleet the cap cannot power runs on the part it can, the rest spare (16,384 H100 at
+        # a 30 MW site had read "no run fits: needs 30.5 MW" where 16,128 of them fit)
+        sd = req.sides[0]
+        per_device_w = facility_w_per_device(sd.acc, sd.site, sd.asm, req.limits.pue)
+        if math.isfinite(per_device_w) and per_device_w > 0 \
+                and gpus * per_device_w > limits["power_cap_w"]:
+            powered = int(limits["power_cap_w"] // per_device_w)
+            gpus = max(smooth_between(0, powered + 1), default=None)
+            if gpus:
+                req = request(gpus)
     # a plan above the default site's power says so, as estimate's does (budget's table had
     # shown 232 MW at the 150 MW default site without a word)
     plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
@@ -571,10 +588,13 @@ def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures
             "limits allow is found")}
     if "price_per_gpu_hour" in used and price is not None:
         used["price_per_gpu_hour"] = {"value": price, "source": price_source}
-    if fleet is not None and gpus != fleet:
+    if fleet is not None and gpus and gpus != fleet:
         used["gpus"] = {"value": gpus, "source": (
-            f"--gpus {fleet:,} available: the largest count at or below it a team lays out "
-            f"(prime factors 2, 3 and 5, as many twos as the rest), {fleet - gpus:,} spare")}
+            f"--gpus {fleet:,} available: the largest count at or below it "
+            + (f"that the power cap feeds ({powered:,} devices) " if powered is not None
+               else "")
+            + f"a team lays out (prime factors 2, 3 and 5, as many twos as the rest), "
+            f"{fleet - gpus:,} spare")}
     if limits.get("_deadline_default"):
         used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
             "planner budget with no --deadline: the default deadline, "

@@ -516,3 +516,23 @@ def test_a_run_above_the_default_sites_power_says_so_as_estimate_does():
     assert over.plan.assumptions["site_power_cap_mw"]["value"] == 150.0
     held = planner.budget(usd="1B", deadline="150d", gpu="b200", site="us-hyperscale")
     assert held.plan.power_mw <= 150 and "site_power_cap_mw" not in held.plan.assumptions
+
+
+def test_a_fleet_the_power_cap_cannot_feed_runs_on_the_part_it_can():
+    # 8,192 H100 under 10 MW had read "no run fits: needs 13.5 MW" where 5,760 ran 321B
+    kw = dict(power_cap="10MW", deadline="90d", gpu="h100-sxm")
+    small = planner.budget(gpus=5760, **kw)
+    large = planner.budget(gpus=8192, **kw)
+    assert large.feasible and large.plan.power_mw <= 10
+    assert large.model_flops >= small.model_flops
+    source = large.plan.assumptions["gpus"]["source"]
+    assert "that the power cap feeds" in source and "spare" in source
+
+
+def test_more_money_buys_no_smaller_mixture_of_experts_on_b200():
+    # an auditor's case: $200M had bought 92.6T tokens where $190M bought 100.2T (a run that
+    # keeps neither the deadline nor the budget had not had its fastest size within the
+    # budget bisected when the deadline was named first)
+    kw = dict(params="1T", experts=128, top_k=8, gpu="b200", deadline="120d")
+    less, more = planner.budget(usd="190M", **kw), planner.budget(usd="200M", **kw)
+    assert more.model_flops >= less.model_flops

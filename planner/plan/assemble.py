@@ -371,8 +371,9 @@ def _losses(rows: dict, i: int) -> dict:
         "network": (comm / step, f"communication takes {comm / step:.0%} of the step: the run "
                                  "is bound by data movement, not device count"
                     + (f" (mostly the gradients' reduction, once a step: a global batch larger "
-                       f"than {seqs:,.0f} sequences moves less per token: --global-batch, or "
-                       "--assume global_batch_tokens=N; how large still trains as well is the "
+                       f"than {seqs:,.0f} sequences moves less per token: --assume "
+                       "global_batch_tokens=N, or estimate's --global-batch; how large still "
+                       "trains as well is the "
                        "critical batch size, which the planner does not model)"
                        if gradients else ""),
                     (f"communication takes {comm / step:.0%} of the step"

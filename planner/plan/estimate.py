@@ -429,7 +429,13 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     if st.n_gpus is not None:
         return opts, choice
     short = (st.objective == "cost" and not choice.feasible and choice.binding == "budget")
-    if st.objective != "time" and not short:
+    # under the cost objective, a plan that can keep neither its deadline nor its budget says
+    # how fast a cluster within the budget runs (the deadline's relaxation): that fastest size
+    # is bisected below as the time objective's is, the deadline set aside (a budget's 1T on
+    # 38T tokens had read 240 days at 49,152 B200 where 81,920 take 176 within it)
+    both = (st.objective == "cost" and not choice.feasible and st.slim.budget_usd is not None
+            and st.slim.deadline_days is not None)
+    if st.objective != "time" and not short and not both:
         return opts, choice
     units = [sd.unit for sd in req.sides]
 
@@ -468,11 +474,6 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
                  if j not in seen]
     run(more)
     timed = st.objective == "time"
-    # under the cost objective, a plan that can keep neither its deadline nor its budget says
-    # how fast a cluster within the budget runs (the deadline's relaxation): that fastest size
-    # is bisected as the time objective's is, the deadline set aside (a budget's 1T on 38T
-    # tokens had read 240 days at 49,152 B200 where 81,920 take 176 within it)
-    both = not timed and not choice.feasible and st.slim.deadline_days is not None
     if st.slim.budget_usd is None or not (timed or both):
         return opts, choice
     ignore = () if timed else ("deadline",)

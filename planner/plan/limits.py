@@ -309,7 +309,11 @@ def _untried_between(inst: SizingInstance, i: int) -> str:
     tried = (f" other than {', '.join(f'{g:,}' for g in between)}" if between else "")
     return (f"; for that run, sizes between {int(gpus[i]):,} and {int(gpus[j]):,} x "
             f"{inst.accelerator[i]}{tried} were not tried ({int(gpus[j]):,} takes "
-            f"{fmt_days(float(days[j]))} but breaks the budget)")
+            f"{fmt_days(float(days[j]))}"
+            # a faster size may still miss the deadline: "but" had read as meeting it
+            + (", still past the deadline, and breaks the budget)"
+               if inst.limits.deadline_days is not None
+               and float(days[j]) > inst.limits.deadline_days else " but breaks the budget)"))
 
 
 def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> list[Breach]:

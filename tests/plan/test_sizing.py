@@ -155,7 +155,7 @@ def test_a_relaxed_deadline_names_the_untried_sizes_before_the_next_over_the_bud
         "the fastest plan takes 77.0 days (16,384 x b200, meeting the other limits), deadline "
         "40.0 days; for that run, sizes between 16,384 and 32,768 x b200 were not tried "
         "(32,768 takes 47.0 "
-        "days but breaks the budget)")
+        "days, still past the deadline, and breaks the budget)")
     # the next size breaks the power cap, whose size the walk tries (estimate._caps): nothing
     # to add; nor with the deadline alone
     assert "were not tried" not in solve(table(deadline_days=60, power_cap_mw=40)).reason
