@@ -711,7 +711,8 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
                                 energy_usd_per_kwh=energy_usd_per_kwh,
                                 price_per_gpu_hour=price_per_gpu_hour, catalog=cat,
                                 assumptions=assumptions,
-                                trends=inverse.trends_for(price_trend, frontier_cost_growth),
+                                price_trend=price_trend,
+                                frontier_cost_growth=frontier_cost_growth,
                                 progress=False if quiet else None, unit=unit)
     except (InputError, CatalogError) as exc:
         _fail(exc)

@@ -99,13 +99,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 # Keywords a caller guesses from the command line or from habit, and what the library takes
 # instead (the nearest spelling would mislead: num_gpus reads as max_gpus, quiet as unit).
+_FORMS = "none: a plan's to_dict(), to_json(), to_frame() and assumptions_frame() give its forms"
 KEYWORD_HINTS = {
     "num_gpus": "gpus", "n_gpus": "gpus", "gpu_count": "gpus", "devices": "gpus",
     "accelerator": "gpu", "accelerators": "gpu", "model_config": "workload",
-    "format": "none: a plan's to_dict(), to_json(), to_frame() and assumptions_frame() give "
-              "its forms",
-    "fmt": "none: a plan's to_dict(), to_json(), to_frame() and assumptions_frame() give "
-           "its forms",
+    "format": _FORMS, "fmt": _FORMS,
     "plot": "none: plan.plot() draws a plan (docs/library.md)",
     "sensitivity": "none: planner.sensitivity.sensitivity(quantity, ...) gives the tornado "
                    "(docs/library.md)",

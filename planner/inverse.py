@@ -665,7 +665,6 @@ def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, 
     params, tokens = rule.size(10 ** lo)
     binding = blocked.binding if blocked is not None else None
     # what the sizing found for the next run tried: its sizes are a search over a jagged
-    # landscape (a size's factors set its layouts), so a size it did not try may fit
     # landscape (a size's factors set its layouts), so a size it did not try may fit; a
     # fleet on hand is no sizing: the run does not fit it
     larger = f"{10 ** (hi - lo):.2f}x larger"

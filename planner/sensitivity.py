@@ -17,10 +17,17 @@ from .units import SECONDS_PER_DAY
 
 _GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
 
+
+def _gemm_range(centre: float, said: str) -> tuple:
+    """GEMM efficiency +-10% around ``centre``, 1 (the ceiling) at most: (low, high, why)."""
+    high = min(1.0, round(1.1 * centre, 3))
+    return (round(0.9 * centre, 3), high,
+            f"achieved GEMM throughput, +-10% around {said}" if high > centre else
+            f"achieved GEMM throughput, 10% below {said} (1, the ceiling, is its high end)")
+
 SENSITIVITY_RANGES = {
     # name: (low, high, why) -- the documented ranges of docs/uncertainty.md and the catalogs
-    "gemm_efficiency": (round(0.9 * _GEMM, 3), min(1.0, round(1.1 * _GEMM, 3)),
-                        f"achieved GEMM throughput, +-10% around the calibrated {_GEMM:g}"),
+    "gemm_efficiency": _gemm_range(_GEMM, f"the calibrated {_GEMM:g}"),
     "failure_rate_per_device_hour": (1.2e-5, 3.4e-5, "Meta RSC-2 to RSC-1 failure rates "
                                      "(Kokolis et al. 2025, arXiv 2410.21680)"),
     "restart_s": (120.0, 1800.0, "2-minute hot-spare restart to 30-minute reschedule"),
@@ -95,11 +102,7 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         # a stack's own figure (MaxText's 1.0: its matmul share stands for the GEMMs): +-10%
         # around the value the plan ran at, not the calibrated one (the bar had read 0.82-1 on
         # a TPU plan at 1.0, its high end the plan itself)
-        high = min(1.0, round(1.1 * own, 3))
-        ranges["gemm_efficiency"] = (round(0.9 * own, 3), high, (
-            f"achieved GEMM throughput, +-10% around the {own:g} the plan's stack runs at"
-            if high > own else f"achieved GEMM throughput, 10% below the {own:g} the plan's "
-            "stack runs at (1, the ceiling, is its high end)"))
+        ranges["gemm_efficiency"] = _gemm_range(own, f"the {own:g} the plan's stack runs at")
     limits = _limits(base_plan, estimate_kwargs)
     if fixed_cluster and base_plan.cluster:
         # the plan's cluster, held to the limits the plan was held to (a sized plan's default

@@ -418,14 +418,15 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     where the cheapest plan meeting the other limits breaks the budget. Around each
     accelerator's best option (the fastest within the limits; the cheapest meeting all but the
     budget) the smooth sizes (primes 2, 3, 5) from a fifth below to half an octave above and
-    the sixteenths of an octave above are tried; then, under a budget with the time objective,
-    the sizes between each accelerator's best and its next faster size that breaks the budget
-    alone are bisected to the sizing's resolution (1/SIZE_RESOLUTION). The walk tries sizes by
-    their days alone (options.walk), so a budget, unlike a power cap or --max-gpus, is no size
-    it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in 34.6 days where 11,392
-    take 25.9 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2 days where 61,440 take
-    19.6 for $111M; 405B on H100 within 47 days and $114M read infeasible where 46,080 meet
-    both."""
+    the sixteenths of an octave above are tried; then, under a budget with the time objective
+    (or the cost objective where no size keeps both the budget and the deadline, the deadline
+    set aside), the sizes between each accelerator's best and its next faster size that
+    breaks the budget alone are bisected to the sizing's resolution (1/SIZE_RESOLUTION). The
+    walk tries sizes by their days alone (options.walk), so a budget, unlike a power cap or
+    --max-gpus, is no size it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in
+    34.6 days where 11,392 take 25.9 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2
+    days where 61,440 take 19.6 for $111M; 405B on H100 within 47 days and $114M read
+    infeasible where 46,080 meet both."""
     if st.n_gpus is not None:
         return opts, choice
     short = (st.objective == "cost" and not choice.feasible and choice.binding == "budget")
