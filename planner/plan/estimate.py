@@ -70,6 +70,7 @@ from .options import (
     evaluate,
     evaluate_sizes,
     first_sizes,
+    layout_primes,
     merge,
     priced,
     shared_memo,
@@ -414,19 +415,19 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
 def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
            ) -> tuple[Options, Choice]:
     """A sizing's answer sought beyond the sizes its walk tried where a jagged cost or time in
-    size (a size's factors set its layouts) most misleads it: under --objective time, and
-    where the cheapest plan meeting the other limits breaks the budget. Around each
-    accelerator's best option (the fastest within the limits; the cheapest meeting all but the
-    budget) the smooth sizes (primes 2, 3, 5) from a fifth below to half an octave above and
-    the sixteenths of an octave above are tried; then, under a budget with the time objective
-    (or the cost objective where no size keeps both the budget and the deadline, the deadline
-    set aside), the sizes between each accelerator's best and its next faster size that
-    breaks the budget alone are bisected to the sizing's resolution (1/SIZE_RESOLUTION). The
-    walk tries sizes by their days alone (options.walk), so a budget, unlike a power cap or
-    --max-gpus, is no size it tries: 70B on 15T tokens within $17M had taken 8,192 H100 in
-    34.6 days where 11,392 take 25.9 for $16.7M; 405B on B200 within $130M, 65,536 in 21.2
-    days where 61,440 take 19.6 for $111M; 405B on H100 within 47 days and $114M read
-    infeasible where 46,080 meet both."""
+    size (a size's factors set its layouts) most misleads it: under --objective time, and where
+    the cheapest plan meeting the other limits breaks the budget. Around each accelerator's best
+    option (the fastest within the limits; the cheapest meeting all but the budget) the smooth
+    sizes (primes 2, 3, 5 and the layer count's: options.layout_primes) from a fifth below to
+    half an octave above and the sixteenths of an octave above are tried; then, under a budget
+    with the time objective (or the cost objective where no size keeps both the budget and the
+    deadline, the deadline set aside), the sizes between each accelerator's best and its next
+    faster size that breaks the budget alone are bisected to the sizing's resolution
+    (1/SIZE_RESOLUTION). The walk tries sizes by their days alone (options.walk), so a budget,
+    unlike a power cap or --max-gpus, is no size it tries: 70B on 15T tokens within $17M had
+    taken 8,192 H100 in 34.6 days where 11,392 take 25.9 for $16.7M; 405B on B200 within $130M,
+    65,536 in 21.2 days where 61,440 take 19.6 for $111M; 405B on H100 within 47 days and $114M
+    read infeasible where 46,080 meet both."""
     if st.n_gpus is not None:
         return opts, choice
     short = (st.objective == "cost" and not choice.feasible and choice.binding == "budget")
@@ -461,6 +462,7 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
             choice = decide(req, st, opts, engine)
 
     more = []
+    primes = layout_primes(req.w.architecture)
     inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
     for s in range(len(req.sides)):
         i = best(s, inst, ("budget",) if short else ())
@@ -470,7 +472,7 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
         top = min(k * 3 // 2, (st.slim.max_gpus or req.asm.max_gpus) // units[s])
         seen = tried(s)
         more += [(s, j) for j in sorted(set(aligned_between(k, top + 1))
-                                        | set(smooth_between(k * 4 // 5, top + 1,
+                                        | set(smooth_between(k * 4 // 5, top + 1, primes,
                                                              unit=units[s])))
                  if j not in seen]
     run(more)
@@ -524,7 +526,8 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
         units, firsts, tops = first_sizes(first.w, first.sides, first.asm, st.deadline_days,
                                           st.caps, st.dense, st.hints)
         steps[key] = walk(firsts, tops, st.deadline_days, st.dense, units,
-                          jagged=bool(first.w.architecture.experts))
+                          jagged=bool(first.w.architecture.experts),
+                          primes=layout_primes(first.w.architecture))
         pending[key] = next(steps[key])
         asked[key] = set(pending[key])
     while pending:

@@ -71,6 +71,21 @@ CLIMB_ODD_PARTS = (9, 15)
 # $246M), a size or two more (the fifth below would add three, 14% of a sizing's time:
 # benchmarks/bench_cli.py).
 SMOOTH_BELOW_DEADLINE = (2, 3, 5, 7)
+# The smooth sizes about the fastest size and below the deadline's (and refine's, in
+# plan/estimate.py) also take those of these primes that divide the layer count: a pipeline
+# of that many stages splits the layers evenly, where uneven stages run at the pace of the
+# fullest (ceil(L/pp) layers: model/search.py; PipeDream, Narayanan et al. 2019, sec. 3.1),
+# so such a size gives the layouts a balanced pipeline that sizes of 2, 3 and 5 alone lack
+# (1T with 64 experts on B200 has 88 layers: 16,896 = 2^9 x 3 x 11 run pp 11 in 119.6 days
+# for $187M where 19,712 took $213M for a run 2% smaller, and a $220M budget had bought less
+# than $210M). Larger primes are not sought.
+PIPELINE_PRIMES = (7, 11, 13)
+
+
+def layout_primes(architecture) -> tuple[int, ...]:
+    """The primes of the smooth sizes a sizing tries for this architecture: 2, 3 and 5, and
+    those of PIPELINE_PRIMES that divide its layer count (88 layers: 11)."""
+    return (2, 3, 5) + tuple(p for p in PIPELINE_PRIMES if int(architecture.layers) % p == 0)
 
 
 _SHARED: ContextVar[dict | None] = ContextVar("planner_shared_searches", default=None)
@@ -230,7 +245,7 @@ def sized(w: Workload, sides: list, fixed: dict, asm: Assumptions, allow_tp: boo
     ``counted(n)`` hears of each round's sizes."""
     units, firsts, tops = first_sizes(w, sides, asm, deadline_days, caps, dense, hints)
     steps = walk(firsts, tops, deadline_days, dense, units,
-                 jagged=bool(w.architecture.experts))
+                 jagged=bool(w.architecture.experts), primes=layout_primes(w.architecture))
     request, opts, known = next(steps), None, {}
     while True:
         new = evaluate_sizes(w, sides, request, units, fixed, asm, allow_tp, method, methods)
@@ -277,7 +292,8 @@ def first_sizes(w: Workload, sides: list, asm: Assumptions, deadline_days: float
 
 
 def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
-         units: list | None = None, jagged: bool = False):
+         units: list | None = None, jagged: bool = False,
+         primes: tuple[int, ...] = (2, 3, 5)):
     """The sizes a sizing tries, as a generator: it yields [(side, units), ...] to evaluate
     and is sent back {(side, units): wall seconds (inf: no layout runs)} of every size
     evaluated so far; the caller's last answer holds the sizing's options.
@@ -290,7 +306,8 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     days of the sizes it has seen and nothing else (not on prices), so rows of a table that
     differ only in money walk alike. ``jagged`` (a mixture of experts, whose device-time
     dips at the sizes its experts divide well): the climb above the deadline's size tries all
-    CLIMB_OCTAVES octaves."""
+    CLIMB_OCTAVES octaves. ``primes``: those of the smooth sizes tried about the fastest size
+    and below the deadline's (layout_primes; the climb keeps 2, 3 and 5)."""
     deadline_s = deadline_days * SECONDS_PER_DAY if deadline_days is not None else None
     n = len(firsts)
     units = units or [1] * n  # the devices of a size unit, per side (smooth_between)
@@ -353,7 +370,7 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
                                or not _bracket(mine, deadline_s)[1]):
             more += [(s, k) for k in smooth_between(at * 27 // 32,
                                                     min(at * 19 // 16, tops[s] + 1),
-                                                    unit=units[s])
+                                                    primes, unit=units[s])
                      if (s, k) not in known]
     if more:
         known = yield more
@@ -380,13 +397,14 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     # smallest size meeting the deadline: days need not fall with size (a size's factors set
     # its layouts), so a smooth size below the bisection's answer may meet the deadline; then
     # those with a factor of 7 in the tenth below the smallest size now meeting it
-    for low, primes in ((lambda s, hi: min(start[s], hi * 4 // 5), (2, 3, 5)),
-                        (lambda s, hi: hi * 9 // 10, SMOOTH_BELOW_DEADLINE)):
+    below = tuple(dict.fromkeys(SMOOTH_BELOW_DEADLINE + primes))
+    for low, these in ((lambda s, hi: min(start[s], hi * 4 // 5), primes),
+                       (lambda s, hi: hi * 9 // 10, below)):
         more = []
         for s in range(n):
             hi = _bracket(_side(known, s), deadline_s)[1]
             if hi is not None:
-                more += [(s, k) for k in smooth_between(low(s, hi), hi, primes, unit=units[s])
+                more += [(s, k) for k in smooth_between(low(s, hi), hi, these, unit=units[s])
                          if (s, k) not in known]
         if more:
             known = yield more
