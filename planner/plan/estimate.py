@@ -420,7 +420,7 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     option (the fastest within the limits; the cheapest meeting all but the budget) the smooth
     sizes (primes 2, 3, 5 and the layer count's: options.layout_primes) from a fifth below to
     half an octave above and the sixteenths of an octave above are tried; then, under a budget
-    with the time objective (or the cost objective where no size keeps both the budget and the
+    with the time objective (and, under either, where no size keeps both the budget and the
     deadline, the deadline set aside), the sizes between each accelerator's best and its next
     faster size that breaks the budget alone are bisected to the sizing's resolution
     (1/SIZE_RESOLUTION). The walk tries sizes by their days alone (options.walk), so a budget,
@@ -431,11 +431,13 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     if st.n_gpus is not None:
         return opts, choice
     short = (st.objective == "cost" and not choice.feasible and choice.binding == "budget")
-    # under the cost objective, a plan that can keep neither its deadline nor its budget says
-    # how fast a cluster within the budget runs (the deadline's relaxation): that fastest size
-    # is bisected below as the time objective's is, the deadline set aside (a budget's 1T on
-    # 38T tokens had read 240 days at 49,152 B200 where 81,920 take 176 within it)
-    both = (st.objective == "cost" and not choice.feasible and st.slim.budget_usd is not None
+    # a plan that can keep neither its deadline nor its budget (or, under the time objective,
+    # not both at once) says how fast a cluster within the budget runs (the deadline's
+    # relaxation): that fastest size is sought and bisected below, the deadline set aside (a
+    # budget's 1T on 38T tokens had read 240 days at 49,152 B200 where 81,920 take 176 within
+    # it; 405B on H100 within 47 days and $114M, under the time objective, had read
+    # infeasible where 46,080 meet both, as the cost objective found)
+    both = (not choice.feasible and st.slim.budget_usd is not None
             and st.slim.deadline_days is not None)
     if st.objective != "time" and not short and not both:
         return opts, choice
@@ -465,7 +467,10 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     primes = layout_primes(req.w.architecture)
     inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)
     for s in range(len(req.sides)):
-        i = best(s, inst, ("budget",) if short else ())
+        # the cheapest meeting all but the budget; the fastest within the budget where no
+        # size keeps both limits; else the objective's best within them
+        i = (best(s, inst, ("budget",)) if short else
+             best(s, inst, ("deadline",), "training_days") if both else best(s, inst))
         if i is None:
             continue
         k = int(opts.gpus[i]) // units[s]
@@ -479,7 +484,7 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     timed = st.objective == "time"
     if st.slim.budget_usd is None or not (timed or both):
         return opts, choice
-    ignore = () if timed else ("deadline",)
+    ignore = ("deadline",) if both else ()
     for s in range(len(req.sides)):
         for _ in range(16):
             inst = instance_of(opts, np.arange(len(opts.gpus)), st.slim, st.objective)

@@ -388,11 +388,14 @@ def test_the_time_objective_under_a_looser_limit_is_never_slower(looser, tighter
     assert fast.training_days <= slow.training_days + 1e-9
 
 
-def test_a_broken_budget_is_searched_before_it_is_called_infeasible():
+@pytest.mark.parametrize("objective", ["cost", "time"])
+def test_a_broken_budget_is_searched_before_it_is_called_infeasible(objective):
     # an audit: 405B on H100 within 47 days and $114M read infeasible ($116.0M) while 46,080
-    # meet both (43.6 days, $113.35M), as the 44-day plan finds
+    # meet both (43.6 days, $113.35M), as the 44-day plan finds; a later audit: under the time
+    # objective it read infeasible again (no size of the walk kept both limits, and refine
+    # searched only from one that did)
     plan = planner.estimate(params="405B", tokens="15T", gpu="h100-sxm", deadline="47d",
-                            budget="114M", alternatives=False)
+                            budget="114M", objective=objective, alternatives=False)
     assert plan.feasible and plan.cost_usd["total"] <= 114e6 and plan.training_days <= 47
 
 
