@@ -26,7 +26,7 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
-from planner.plan.result import answer_csv
+from planner.plan.result import answer_csv, clean_json
 from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
 from planner.specs import PURCHASE_UNITS, TEAMS, team_of
 
@@ -216,6 +216,20 @@ def _from_config(ctx: click.Context) -> dict:
             if ctx.get_parameter_source(_param_name(ctx.command, f)) == ParameterSource.DEFAULT_MAP}
 
 
+def _flags_win(ctx: click.Context, *groups: dict) -> dict:
+    """The values of each group of rival options (each answering one question: the model,
+    the cluster's size, how the run grows), with a config file's values set aside (None) in a
+    group where the command line gives one: the flag typed wins, as docs/interface.md says
+    ([budget] tokens_per_param = 40 had refused every budget --params; [estimate] gpus = 512
+    with --max-gpus 256 had read infeasible)."""
+    out = {}
+    for group in groups:
+        typed = any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE for n in group)
+        out.update({n: (None if typed and ctx.get_parameter_source(n)
+                        == ParameterSource.DEFAULT_MAP else v) for n, v in group.items()})
+    return out
+
+
 def _param_name(cmd: click.Command, flag: str) -> str | None:
     return next((p.name for p in cmd.params if _flag(p) == flag), None)
 
@@ -230,10 +244,17 @@ def _assumptions(ctx: click.Context, assume) -> tuple[dict | None, dict]:
     return merged or None, filed
 
 
+def _json(d) -> str:
+    """A JSON document of an answer: numpy scalars as numbers, an unknown (nan, inf: a
+    config file's grid_kg_co2_per_mwh = nan) as null, never a bare NaN, which strict
+    parsers (JavaScript's JSON.parse, Go, serde) refuse (docs/interface.md)."""
+    return json.dumps(clean_json(d), indent=2, allow_nan=False, default=str)
+
+
 def _emit(d: dict, fmt: str, as_csv, as_table) -> None:
     """An answer on stdout in the format asked: JSON, one CSV row or the table."""
     if fmt == "json":
-        click.echo(json.dumps(d, indent=2))
+        click.echo(_json(d))
     elif fmt == "csv":
         click.echo(as_csv(d), nl=False)
     else:
@@ -444,16 +465,14 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                  kv_lora_rank=kv_lora_rank, q_lora_rank=q_lora_rank,
                  rope_head_dim=rope_head_dim, v_head_dim=v_head_dim, window=window,
                  window_layers=window_layers)
-    if any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE
-           for n in ("params", "workload", *shape)):
-        # a model named on the command line replaces the one a config file names (its
-        # workload, parameter count and shape): [estimate] workload = "llama3.1-8b" with
-        # --params 70B had read as two models given
-        filed = {n for n in ("params", "workload", *shape)
-                 if ctx.get_parameter_source(n) == ParameterSource.DEFAULT_MAP}
-        params = None if "params" in filed else params
-        workload = None if "workload" in filed else workload
-        shape = {k: (None if k in filed else v) for k, v in shape.items()}
+    # a model named on the command line replaces the one a config file names (its workload,
+    # parameter count and shape): [estimate] workload = "llama3.1-8b" with --params 70B had
+    # read as two models given; a size typed replaces a file's other size
+    kept = _flags_win(ctx, {"params": params, "workload": workload, **shape},
+                      {"gpus": gpus, "max_gpus": max_gpus})
+    params, workload, gpus, max_gpus = (kept[n] for n in ("params", "workload", "gpus",
+                                                          "max_gpus"))
+    shape = {k: kept[k] for k in shape}
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     if sensitivity and fmt == "csv":
@@ -494,15 +513,18 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     d = _with_origins(ctx, plan.to_dict(), filed)
     if tornado is not None:
         d["sensitivity"] = tornado
-    _emit(d, fmt, answer_csv, report.plan_table)
-    if plot_path:
+    if plot_path:  # the file first: a write that fails is the one answer (not a second JSON
+        # document after the plan), and a reader closing stdout early cannot lose the file
         from planner import charts
 
         try:
             charts.sizing_chart({**d, "sizing": curve}, plot_path)
         except charts.ChartError as exc:
             _fail(f"--plot: {exc}")
+        except OSError as exc:
+            _fail(f"--plot: {plot_path}: {exc.strerror or exc}")
         click.echo(f"plot: {plot_path}", err=True)  # stderr: stdout stays clean JSON/CSV
+    _emit(d, fmt, answer_csv, report.plan_table)
 
 
 @app.command(epilog=EXAMPLES["validate"])
@@ -531,7 +553,7 @@ def validate(fmt, catalog_dir, refit_path):
         return
     result = validation.run(cat)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
+        click.echo(_json(result))
     else:
         click.echo(validation.render(result))
 
@@ -618,15 +640,13 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
     d = result.to_dict()
     if filed:
         d["assumptions"] = {k: {"value": st.value, "origin": st.origin} for k, st in filed.items()}
-    if fmt == "json":
-        click.echo(json.dumps(d, indent=2))
-    else:
-        if filed:
-            click.echo("assumptions from config files: " + ", ".join(
-                f"{k} = {st.value} ({st.origin})" for k, st in filed.items()))
-        click.echo(result.table())
+    # the files first: a write that fails is the one answer (not a second JSON document after
+    # the schedule), and a reader closing stdout early cannot lose them
     if out:
-        result.write_parquet(out)
+        try:
+            result.write_parquet(out)
+        except OSError as exc:
+            _fail(f"-o: {out}: {exc.strerror or exc}")
         click.echo(f"parquet: {out}", err=True)
     if gantt_path and not d["runs"]:  # an infeasible fleet is an answer: nothing to draw
         click.echo(f"gantt: not drawn, the schedule places no run ({gantt_path})", err=True)
@@ -637,7 +657,16 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
             charts.gantt_chart(d, gantt_path)
         except charts.ChartError as exc:
             _fail(f"--gantt: {exc}")
+        except OSError as exc:
+            _fail(f"--gantt: {gantt_path}: {exc.strerror or exc}")
         click.echo(f"gantt: {gantt_path}", err=True)
+    if fmt == "json":
+        click.echo(_json(d))
+    else:
+        if filed:
+            click.echo("assumptions from config files: " + ", ".join(
+                f"{k} = {st.value} ({st.origin})" for k, st in filed.items()))
+        click.echo(result.table())
 
 
 @app.command("budget", epilog=EXAMPLES["budget"])
@@ -699,6 +728,11 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
     from planner import inverse
 
     cat = _catalog(catalog_dir)
+    kept = _flags_win(ctx, {"params": params, "tokens": tokens,
+                            "tokens_per_param": tokens_per_param},
+                      {"gpus": gpus, "max_gpus": max_gpus})
+    params, tokens, tokens_per_param, gpus, max_gpus = (
+        kept[n] for n in ("params", "tokens", "tokens_per_param", "gpus", "max_gpus"))
     try:
         assumptions, filed = _assumptions(ctx, assume)
         if team is not None:
@@ -777,7 +811,7 @@ def _list(catalog_dir, kinds, fmt):
     cat = _catalog(catalog_dir)
     try:
         if fmt == "json":
-            click.echo(json.dumps(catalog_view.catalog_records(cat, kinds), indent=2, default=str))
+            click.echo(_json(catalog_view.catalog_records(cat, kinds)))
         else:
             click.echo(planner.catalog_table(cat, kinds))
     except CatalogError as exc:
@@ -809,8 +843,7 @@ def _show(catalog_dir, kinds, name, fmt, what):
             _fail(exc)
         try:
             if fmt == "json":
-                click.echo(json.dumps(catalog_view.catalog_item(cat, kind, key), indent=2,
-                                      default=str))
+                click.echo(_json(catalog_view.catalog_item(cat, kind, key)))
             else:
                 click.echo(planner.catalog_show(cat, kind, key))
         except CatalogError as exc:
@@ -840,18 +873,54 @@ def config_show(ctx, fmt):
         cfg.check_values(FLAG_PARSERS)  # the values a command would refuse (interface.md)
     except InputError as exc:
         _fail(exc)
-    builtins = {}
+    _check_catalog_keys(cfg)
+    builtins, taken = {}, {}
+    root = ctx.find_root().default_map or {}
     for path, cmd in _commands():
         mine = builtins.setdefault(" ".join(path), {})
+        node = root
+        for name in path:
+            node = node.get(name, {}) if isinstance(node, dict) else {}
         for p in cmd.params:
             flag = _flag(p)
             if flag:  # a built-in default is a plain value (click's "unset" is not)
                 mine[flag] = p.default if isinstance(p.default, (str, int, float)) else None
-    effective = house.effective(cfg, builtins)
+        # the config values the command really takes (_defaults: a [defaults] format = "csv"
+        # is not the table-only commands'), not every one its tables name
+        taken[" ".join(path)] = {_flag(p) for p in cmd.params if p.name in node}
+    effective = house.effective(cfg, builtins, taken)
     if fmt == "json":
-        click.echo(json.dumps(effective, indent=2, default=str))
+        click.echo(_json(effective))
     else:
         click.echo(report.config_table(effective))
+
+
+# Flags whose values are catalog keys, and the kind of key (config show checks a file's).
+CATALOG_FLAGS = {"gpu": "accelerators", "site": "sites", "network": "networks"}
+
+
+def _check_catalog_keys(cfg: house.Config) -> None:
+    """A config file's accelerator, site and network keys, each checked against the catalog
+    its command would read (the files' catalog directories too): an unknown key is refused
+    here, naming the file, as every plan would refuse it (docs/interface.md)."""
+    for table, values in cfg.flags.items():
+        command = "estimate" if table == "defaults" else table
+        given = cfg.for_command(command, ["catalog"]).get("catalog")
+        cat = _catalog(given.value if given is not None else None)
+        for flag, kind in CATALOG_FLAGS.items():
+            setting = values.get(flag)
+            if setting is None or setting.value is None:
+                continue
+            for key in str(setting.value).split(","):
+                try:
+                    cat.resolve(kind, key)
+                except UnknownKeyError as exc:
+                    hint = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
+                    _fail(InputError(f"--{flag}", key.strip(),
+                                     f"a key of 'planner hardware list' ({kind}): "
+                                     + ", ".join(sorted(exc.known)),
+                                     f"is not in the catalog{hint} (set in config file "
+                                     f"{setting.origin})"))
 
 
 def main(argv=None):
@@ -870,24 +939,29 @@ def main(argv=None):
         sys.exit(130)
     except click.ClickException as exc:
         status = 2 if isinstance(exc, click.UsageError) else exc.exit_code
-        if _wants_json(args, exc):
-            click.echo(json.dumps({"error": _error_object(exc, status)}, indent=2))
-        else:
-            exc.show()
+        try:
+            if _wants_json(args, exc):
+                click.echo(_json({"error": _error_object(exc, status)}))
+            else:
+                exc.show()
+        except BrokenPipeError:  # the reader left: the exit status says it
+            _quiet_stdout()
         sys.exit(status)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (InputError, LayoutError, CatalogError) as exc:  # bad input no command worded
-        click.echo(f"Error: {error_text(exc)}", err=True)
+        try:
+            click.echo(f"Error: {error_text(exc)}", err=True)
+        except OSError:
+            pass  # nowhere left to say it: the exit status does
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         text = f"internal error: {type(exc).__name__}: {exc}"
         as_json = _wants_json(args, exc)
         if as_json:
             try:
-                click.echo(json.dumps({"error": {
-                    "option": None, "accepted": None, "exit_status": 1, "message": text}},
-                    indent=2))
+                click.echo(_json({"error": {
+                    "option": None, "accepted": None, "exit_status": 1, "message": text}}))
             except OSError:  # stdout itself is what failed (a full disk): stderr says it
                 as_json = False
         if not as_json:
@@ -910,14 +984,35 @@ def _one_catalog_flag(args: list[str]) -> None:
                          "--catalog", "one --catalog DIR")
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush of a closed pipe
+    prints nothing (Python's documented handling of SIGPIPE: the signal module's notes)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _wants_json(args: list[str], exc: Exception) -> bool:
     """--format json on the command line, or a command whose format resolved to json (a
-    config file's default)."""
+    config file's default), also when the error came before the command read its options
+    (an unknown flag, a bad choice, a config file's value refused)."""
     for i, a in enumerate(args):
         if a == "--format=json" or (a == "--format" and args[i + 1:i + 2] == ["json"]):
             return True
     ctx = getattr(exc, "ctx", None) or click.get_current_context(silent=True)
-    return bool(ctx and ctx.params.get("fmt") == "json")
+    if ctx is not None and "fmt" in ctx.params:
+        return ctx.params["fmt"] == "json"
+    if ctx is not None and ctx.default_map and "fmt" in ctx.default_map:
+        return ctx.default_map["fmt"] == "json"
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command is None:
+        return False
+    try:  # the config files' format for the command named, read again on this error path
+        setting = house.load().for_command(command, ["format"]).get("format")
+    except Exception:  # noqa: BLE001 - a file that does not load is the error being shown
+        return False
+    return setting is not None and setting.value == "json"
 
 
 def _error_object(exc: click.ClickException, status: int) -> dict:

@@ -264,11 +264,14 @@ FLAG_ASSUMPTIONS = {
 }
 
 
-def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict:
+def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]],
+              taken: Mapping[str, set] | None = None) -> dict:
     """What every command runs with when a flag is left out: per command (``builtins``: its
     flags and their built-in defaults, "hardware list" style names), each flag's value and
     origin (a config file and table, or "built-in"); every assumption likewise; and the files
-    searched, in precedence order (lowest first)."""
+    searched, in precedence order (lowest first). ``taken``: per command, the flags whose
+    config value it takes (None: all its tables name), so a [defaults] value a command has
+    no choice for (format = "csv" beside a table-only command) is not listed as its own."""
     from .assumptions import DEFAULT
     from .catalog import DEFAULT_SITE
 
@@ -299,7 +302,8 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]]) -> dict
             if f in flags and f not in mine:
                 mine[f] = {"value": value, "origin": origin}
         for f, s in cfg.for_command(command.split()[0], flags).items():
-            mine[f] = {"value": s.value, "origin": s.origin}
+            if taken is None or f in taken.get(command, ()):
+                mine[f] = {"value": s.value, "origin": s.origin}
         defaults[command] = dict(sorted(mine.items()))
     assumptions = {}
     for name, d in DEFAULT.describe().items():

@@ -57,7 +57,7 @@ from .plan.inputs import (
     team_given,
 )
 from .plan.options import shared_memo, shared_searches, smooth_between
-from .plan.result import Plan, answer_csv, checked, clean_json
+from .plan.result import Plan, answer_csv, checked, clean_json, empty_plan
 from .progress import Progress
 
 # The tornado table lives in sensitivity.py; ``inverse.sensitivity`` stays where docs/inverse.md
@@ -172,8 +172,10 @@ class BudgetAnswer:
                    if k not in ("plan", "feasible", "binding", "reason")}
         inverse["limits"] = {k: v for k, v in self.limits.items() if not k.startswith("_")}
         inverse["limits"]["deadline_default"] = bool(self.limits.get("_deadline_default"))
+        # no run fits: every estimate key all the same, null (a script reading
+        # d["training_days"] of a budget had met a KeyError where an estimate gives null)
         base = self.plan.to_dict() if self.plan else {
-            "workload": None, "cluster": None, "layout": None}
+            k: None for k in empty_plan(None, None, None, None, None).to_dict()}
         return clean_json({**base, "feasible": self.feasible, "binding": self.binding,
                        "reason": self.reason, "inverse": inverse})
 

@@ -355,3 +355,108 @@ def test_a_seed_file_value_runs_as_the_whole_number(written, tmp_path, monkeypat
                        "--uncertainty", "--format", "json")
     assert code == 0
     assert json.loads(out)["assumptions"]["uncertainty_seed"]["value"] == 7
+
+
+@pytest.mark.parametrize("text, args, check", [
+    # an audit: a file's tokens_per_param refused every budget --params ("sets nothing beside
+    # --params"); a file's tokens, every --tokens-per-param, blaming a --tokens never typed
+    ('[budget]\ntokens_per_param = 40\n',
+     ("budget", "--usd", "2M", "--params", "7B", "--gpu", "h100-sxm", "--format", "json"),
+     lambda d: d["inverse"]["params"] == 7e9),
+    ('[budget]\ntokens = "2T"\n',
+     ("budget", "--usd", "2M", "--tokens-per-param", "30", "--gpu", "h100-sxm", "--format",
+      "json"),
+     lambda d: d["inverse"]["tokens"] == pytest.approx(30 * d["inverse"]["params"])),
+    # a file's size beside a typed --max-gpus (or the reverse) read infeasible: the flag wins
+    ('[estimate]\ngpus = 512\n',
+     ("estimate", "--params", "7B", "--tokens", "1T", "--max-gpus", "256", "--format", "json"),
+     lambda d: d["feasible"] and d["cluster"]["gpus"] <= 256),
+    ('[estimate]\nmax_gpus = 256\n',
+     ("estimate", "--params", "7B", "--tokens", "1T", "--gpus", "512", "--format", "json"),
+     lambda d: d["feasible"] and d["cluster"]["gpus"] == 512),
+])
+def test_a_flag_sets_aside_a_files_rival_value(tmp_path, monkeypatch, capsys, text, args,
+                                                check):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", text)
+    code, out, err = run(capsys, *args, "-q")
+    assert code == 0, err
+    assert check(json.loads(out))
+
+
+def test_config_show_lists_only_the_values_a_command_takes(tmp_path, monkeypatch, capsys):
+    # an audit: [defaults] format = "csv" was listed as hardware list's and validate's, which
+    # print tables all the same
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nformat = "csv"\n')
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert code == 0
+    d = json.loads(out)["defaults"]
+    assert d["estimate"]["format"]["value"] == "csv"
+    assert d["budget"]["format"]["value"] == "csv"
+    for command in ("hardware list", "validate", "schedule", "workloads show"):
+        assert d[command]["format"] == {"value": "table", "origin": "built-in"}
+
+
+@pytest.mark.parametrize("text, said", [
+    ('[defaults]\nsite = "nowhere"\n', "--site: 'nowhere' is not in the catalog"),
+    ('[estimate]\ngpu = "h100-sxm,h100x"\n', "'h100x' is not in the catalog (did you mean"),
+])
+def test_config_show_refuses_an_unknown_catalog_key(tmp_path, monkeypatch, capsys, text,
+                                                    said):
+    # an audit: config show listed them and exited 0, while every estimate refused them
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", text)
+    code, _, err = run(capsys, "config", "show")
+    assert code == 2 and said in err and "planner.toml" in err
+
+
+def strict_json(text: str):
+    """JSON as strict parsers read it (JavaScript's JSON.parse): no NaN or Infinity."""
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_answers_are_strict_json_with_a_files_unknown_assumption(tmp_path, monkeypatch,
+                                                                      capsys):
+    # an audit: a file's grid_kg_co2_per_mwh = nan (the assumption's "unknown") came out as a
+    # bare NaN in estimate's and config show's JSON, which JSON.parse refuses
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", "[assumptions]\ngrid_kg_co2_per_mwh = nan\n")
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                       "--format", "json")
+    assert code == 0
+    assert strict_json(out)["assumptions"]["grid_kg_co2_per_mwh"]["value"] is None
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert code == 0 and strict_json(out)["assumptions"]["grid_kg_co2_per_mwh"]["value"] is None
+
+
+@pytest.mark.parametrize("args", [("--bogus",), ("--precision", "bf17")])
+def test_a_files_json_format_holds_for_errors_before_the_command_runs(tmp_path, monkeypatch,
+                                                                       capsys, args):
+    # an audit: with [defaults] format = "json" an unknown flag or a bad choice printed plain
+    # text on stderr (the options were not parsed yet to say json)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nformat = "json"\n')
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", *args)
+    assert code == 2
+    assert strict_json(out)["error"]["exit_status"] == 2
+
+
+def test_an_output_file_that_fails_is_the_one_answer(tmp_path, monkeypatch, capsys):
+    # an audit: a --plot to a full disk printed the plan, then a second JSON document (the
+    # internal error) after it, and a reader closing stdout early lost the file: the file is
+    # written first, and its failure is the answer
+    from planner import charts
+
+    def full(*_args, **_kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(charts, "sizing_chart", full)
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--max-gpus",
+                       "64", "--plot", str(tmp_path / "c.png"), "--format", "json", "-q")
+    assert code == 2
+    answer = strict_json(out)  # one document: a second would raise "Extra data"
+    assert "No space left on device" in answer["error"]["message"]
+    assert answer["error"]["option"] == "--plot"
