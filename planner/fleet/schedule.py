@@ -55,6 +55,7 @@ from .spec import (
     load,
     on_grid,
     parse_date,
+    solver_settings,
     step_at_or_after,
     step_at_or_before,
 )
@@ -100,6 +101,18 @@ def _small(x: float) -> str:
     """A table's MW or $M: one decimal, or two significant figures below 0.1 (8 B200 draw
     0.021 MW, not "0.0")."""
     return f"{x:,.1f}" if x >= 0.095 or x == 0 else f"{x:.2g}"
+
+def _mw_text(mw: float, up: bool) -> str:
+    """fmt_mw's text of ``mw`` rounded up (a need, a shortfall) or down (a cap) at the
+    precision it shows (a tenth of a MW; three significant figures below 1 MW), so that
+    adding what a diagnosis names is enough: 0.3331 MW more had read "333 kW", and 1.833 MW
+    was still short of 1.8331."""
+    if not (math.isfinite(mw) and mw > 0):
+        return fmt_mw(mw)
+    step = 0.1 if mw >= 1 else 10.0 ** (math.floor(math.log10(mw)) - 2)  # fmt_mw's last digit
+    units = round(mw / step, 9)  # float noise (0.3 / 0.001 = 299.99999999999994) is no digit
+    return fmt_mw((math.ceil(units) if up else math.floor(units)) * step)
+
 
 class ScheduleError(RuntimeError):
     """A schedule the validator rejected (a bug in the model, never a user error)."""
@@ -238,10 +251,54 @@ class OptionInfo:
     it_power_mw: float  # IT at the servers' maximum (the site's peak is this x its peak PUE)
 
 
+def _smaller_sizes(smallest: int, unit: int) -> list[int]:
+    """Powers of two of ``unit`` below ``smallest``, largest first (a run's sizes when the
+    fleet is infeasible with those tried: build's ``smaller``)."""
+    out, g = [], unit * 2 ** max(0, math.floor(math.log2(max(smallest // unit, 1))))
+    while g >= unit:
+        if g < smallest:
+            out.append(g)
+        g //= 2
+    return out
+
+
+def _offer(spec: FleetSpec, r: int, acc_key: str, g: int, plan, options: list,
+           infos: list) -> None:
+    """Run ``r`` on ``g`` x ``acc_key`` (its plan) at each site delivered that type: one
+    option each, with the site's PUEs and energy price."""
+    # IT power at peak and on average: the plan's facility figures over its PUEs
+    it_mw = plan.power_peak_mw / plan.assumptions["peak_pue"]["value"]
+    it_average_mw = plan.power_average_mw / plan.assumptions["pue"]["value"]
+    days = plan.training_days
+    duration = max(1, math.ceil(round(days / spec.step_days, 9)))
+    # the owned hardware's share of the run; the cloud price when no purchase price is known
+    # (a plan without one has no owned parts)
+    parts = [plan.cost_usd.get(k) for k in ("accelerators", "servers", "network",
+                                            "maintenance")]
+    owned = None not in parts
+    hardware = sum(parts) if owned else plan.cost_usd["by_method"]["cloud"]
+    hardware = math.nan if hardware is None else hardware  # unknown: NaN, shown null
+    for s, site in enumerate(spec.sites):
+        if acc_key not in site.deliveries:
+            continue
+        mw = it_mw * site.peak_pue
+        # the site's energy bill beside owned hardware; a rental price already pays for the
+        # power its devices draw, so nothing is added to it
+        energy = energy_cost_usd(energy_mwh(it_average_mw * site.pue * 1e6,
+                                            days * SECONDS_PER_DAY),
+                                 site.energy_usd_per_kwh) if owned else 0.0
+        options.append(FleetOption(r, s, acc_key, int(g), duration, float(days), float(mw),
+                                   float(hardware + energy)))
+        infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
+
+
 def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAULT,
-          estimates: _Estimates | None = None) -> tuple[FleetInstance, list, dict]:
+          estimates: _Estimates | None = None,
+          smaller: bool = False) -> tuple[FleetInstance, list, dict]:
     """The instance on the step grid, the plan behind each option, and what was dropped:
-    {run name: [why each of its sizes gave no option]}."""
+    {run name: [why each of its sizes gave no option]}. ``smaller``: each run without given
+    sizes also gets the powers of two of its size unit below the smallest size tried, largest
+    first, while the plan still finishes inside the horizon (schedule's second try)."""
     cat = cat or load_catalog(None)
     est = estimates or _Estimates(cat, asm)
     sites = []
@@ -273,6 +330,9 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
         # the days from the step it may first start on to its deadline (or the horizon's end)
         reach = (min(run.deadline, spec.step_start(spec.steps))
                  - spec.step_start(step_at_or_after(spec, run.earliest))).days
+        # the days from that step to the horizon's end: the longest a run may train
+        horizon_days = (spec.step_start(spec.steps)
+                        - spec.step_start(step_at_or_after(spec, run.earliest))).days
         w = resolve_workload(cat, {}, **dict(run.inputs), asm=asm)
         no_peak = []  # (type, error) of the types that cannot run the run's precision
         for acc_key in accs:
@@ -329,30 +389,21 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                         f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
                                                            "no layout fits or makes progress"))
                     continue
-                # IT power at peak and on average: the plan's facility figures over its PUEs
-                it_mw = plan.power_peak_mw / plan.assumptions["peak_pue"]["value"]
-                it_average_mw = plan.power_average_mw / plan.assumptions["pue"]["value"]
-                days = plan.training_days
-                duration = max(1, math.ceil(round(days / spec.step_days, 9)))
-                # the owned hardware's share of the run; the cloud price when no purchase
-                # price is known (a plan without one has no owned parts)
-                parts = [plan.cost_usd.get(k) for k in ("accelerators", "servers", "network",
-                                                        "maintenance")]
-                owned = None not in parts
-                hardware = sum(parts) if owned else plan.cost_usd["by_method"]["cloud"]
-                hardware = math.nan if hardware is None else hardware  # unknown: NaN, shown null
-                for s, site in enumerate(spec.sites):
-                    if acc_key not in site.deliveries:
-                        continue
-                    mw = it_mw * site.peak_pue
-                    # the site's energy bill beside owned hardware; a rental price already
-                    # pays for the power its devices draw, so nothing is added to it
-                    energy = energy_cost_usd(energy_mwh(it_average_mw * site.pue * 1e6,
-                                                        days * SECONDS_PER_DAY),
-                                             site.energy_usd_per_kwh) if owned else 0.0
-                    options.append(FleetOption(r, s, acc_key, int(g), duration, float(days),
-                                               float(mw), float(hardware + energy)))
-                    infos.append(OptionInfo(plan.layout, plan.mfu, it_mw))
+                _offer(spec, r, acc_key, g, plan, options, infos)
+            if smaller and not run.gpus and sizes:
+                # a second try for an infeasible fleet: sizes built around the run's window
+                # and the sites' whole inventory may not fit beside the other runs (or the
+                # power a site keeps): smaller ones, finishing later, may (schedule)
+                for g in _smaller_sizes(min(sizes), size_unit(acc)):
+                    try:
+                        plan = est.plan(run.inputs, acc_key, g)
+                    except InputError as exc:
+                        raise _in_run(run, acc_key, exc) from None
+                    # fewer devices hold more memory each and take longer: past the first
+                    # that does not run, or does not finish inside the horizon, none would
+                    if plan is None or plan.training_days > horizon_days:
+                        break
+                    _offer(spec, r, acc_key, g, plan, options, infos)
         if accs and len(no_peak) == len(accs):  # no type delivered runs it: the run's input
             raise _in_run(run, *no_peak[0])
 
@@ -461,8 +512,10 @@ class FleetSchedule:
         from tabulate import tabulate
 
         d, spec = self.to_dict(), self.spec
-        runs = (f"{_many(len(spec.runs) + len(self.unplaced), 'run')} ({len(spec.runs)} "
-                "placed)" if self.unplaced else _many(len(spec.runs), "run"))
+        # every run of the file, those left out too (a 3-run file had read "2 runs")
+        runs = (f"{_many(len(spec.runs) + len(self.unplaced), 'run')} "
+                f"({len(self.solution.placements)} placed)" if self.unplaced
+                else _many(len(spec.runs), "run"))
         head = [f"fleet: {_many(len(spec.sites), 'site')}, {runs}, "
                 f"{spec.start} to {spec.last_day_text()} in {self.instance.steps} steps of "
                 f"{spec.step_days} days; {len(self.instance.options)} options "
@@ -480,8 +533,11 @@ class FleetSchedule:
                             for k, v in d["optimality_gap"].items())
             cost = ("n/a (a price unknown)" if obj["cost_usd"] is None
                     else f"${obj['cost_usd'] / 1e6:,.1f}M")
+            # the solver's lateness (fleet/model.py late_offset): days past the deadline,
+            # rounded up to whole steps
             steps = ("" if spec.step_days == 1 else
-                     f" (whole {spec.step_days:g}-day steps past each deadline's step)")
+                     f" (each run's days past its deadline rounded up to whole "
+                     f"{spec.step_days:g}-day steps)")
             head.append(f"objective: weighted lateness {obj['weighted_lateness_days']:,.1f} "
                         f"days{steps}, then cost {cost}"
                         + (f" (gap to the proven bound: {gap})" if gap else ""))
@@ -496,8 +552,11 @@ class FleetSchedule:
         if d["binding"]:
             head.append(f"binding: {d['binding']}: {d['reason']}")
         if d["unplaced"]:
-            head.append(f"unplaced: {', '.join(d['unplaced'])} (no option fits even alone); "
-                        "the other runs are scheduled below")
+            others = ("the other runs are scheduled below" if d["runs"] else
+                      "the other runs do not fit together either (binding says why)"
+                      if spec.runs else "")
+            head.append(f"unplaced: {', '.join(d['unplaced'])} (no option fits even alone)"
+                        + (f"; {others}" if others else ""))
         if not d["runs"]:
             return "\n".join(head)
         rows = [(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
@@ -626,12 +685,15 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             reasons = dropped.get(run.name, [])
             why = "; ".join(reasons[:3]) or "no size options"
             # no site is delivered its accelerators (devices), a size given breaks the batch
-            # (gpus, as estimate's given size binds), a catalog figure is missing (catalog),
-            # or no size of them runs it (memory)
+            # or is above the largest cluster the planner plans (gpus, as estimate's given
+            # size binds: 1e12 devices had read "memory"), a catalog figure is missing
+            # (catalog), or no size of them runs it (memory)
             binding = "devices" if any(r.startswith(("none of its accelerators",
                                                      "no site is delivered", "no site holds"))
                                        for r in reasons) else \
-                "gpus" if spec.runs[r].gpus and all("the batch binds" in x for x in reasons) \
+                "gpus" if spec.runs[r].gpus and all(
+                    "the batch binds" in x or "above the largest cluster" in x
+                    for x in reasons) \
                 else "catalog" if reasons and all("no power figure" in x for x in reasons) \
                 else "memory"
             return binding, f"run {run.name} has no option that runs: {why}"
@@ -675,10 +737,11 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         if need_mw > 0:
             ok = inst.options[k]
             broken.append(("power", (
-                f"run {run.name} needs {fmt_mw(ok.power_mw)} at least ({ok.gpus:,} x "
-                f"{ok.accelerator} at {inst.sites[ok.site].name}: the least of the options "
-                f"tried), whose cap never exceeds "
-                f"{fmt_mw(ok.power_mw - need_mw)} ({fmt_mw(need_mw)} short)")))
+                f"run {run.name} needs {_mw_text(ok.power_mw, up=True)} at least "
+                f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}: the least "
+                f"of the options tried), whose cap never exceeds "
+                f"{_mw_text(ok.power_mw - need_mw, up=False)} "
+                f"({_mw_text(need_mw, up=True)} short)")))
         if broken:
             return broken[0][0], "; and ".join(
                 [broken[0][1]] + [text.replace(f"run {run.name} ", "it ", 1)
@@ -700,9 +763,11 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                        default=-np.inf)
             if np.isfinite(most):
                 short = (f"; while it holds the devices for {n} steps its cap is at most "
-                         f"{fmt_mw(most)} ({fmt_mw(ok.power_mw - most)} short)")
+                         f"{_mw_text(most, up=False)} "
+                         f"({_mw_text(ok.power_mw - most, up=True)} short)")
         return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
-                         f"{fmt_mw(ok.power_mw)} at one site for {ok.duration_steps} steps "
+                         f"{_mw_text(ok.power_mw, up=True)} at one site for "
+                         f"{ok.duration_steps} steps "
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "
                          f"({inst.sites[ok.site].name}){short}")
@@ -712,7 +777,7 @@ def _diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
     # then both together when neither alone does
     def words(more: dict) -> str:
         return ", ".join(f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
-                         if key[0] == "devices" else f"{fmt_mw(n)} more at "
+                         if key[0] == "devices" else f"{_mw_text(n, up=True)} more at "
                          f"{inst.sites[key[1]].name}" for key, n in sorted(more.items()))
 
     def share(more: dict) -> float:
@@ -754,11 +819,11 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     assumptions = assumptions_for(assumptions, None)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     spec = source if isinstance(source, FleetSpec) else load(source, cat)
-    where = Path(source).name if isinstance(source, (str, Path)) else "fleet"
-    for part in ("sites", "runs"):  # an empty fleet is no question (it had read OPTIMAL)
-        if not getattr(spec, part):
-            raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table",
-                             "is empty")
+    if isinstance(source, FleetSpec):  # a file's or a dict's are refused as it is loaded
+        for part in ("sites", "runs"):  # an empty fleet is no question (it had read OPTIMAL)
+            if not getattr(spec, part):
+                raise InputError(f"fleet.{part}", None, f"at least one [[{part}]] table",
+                                 "is empty")
     interleave = FleetSettings.interleave
     if isinstance(settings, FleetSettings):  # checked as the file's [solver] table is
         interleave, settings = settings.interleave, settings.to_dict()
@@ -766,34 +831,115 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         raise InputError("settings", settings, "a FleetSettings or a dict of the [solver] "
                          "table's keys (time_limit_s, workers, seed, deterministic)")
     if isinstance(settings, dict):  # the [solver] table's keys, checked as the file's are
-        settings = replace(load({"start": "2027-01", "end": "2027-02", "sites": [], "runs": [],
-                                 "solver": settings}, cat).settings, interleave=interleave)
+        settings = replace(solver_settings(settings, "settings"), interleave=interleave)
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
+    est = _Estimates(cat, assumptions)
+    tried = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=False)
+    # sizes built around each run's own window and the sites' whole inventory can leave a
+    # fleet infeasible that smaller, later runs fit (4,000 of 4,096 H100 taken for the year
+    # left a 13B run none of its sizes; 8 MW for a week, then 0.5 MW, fit no default size
+    # of a 70B run, where 256 H100 fit): when proven infeasible, try again with the smaller
+    # sizes (build's ``smaller``), only for the runs whose sizes the file does not give; where
+    # the others are scheduled, only a run left out can gain (it fits nowhere, whatever they do)
+    gain = [run for run in spec.runs if not run.gpus and (
+        not tried.sol.placements or run.name in tried.unplaced)]
+    if tried.infeasible and gain:
+        again = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=True,
+                         unless=len(tried.inst_all.options))
+        tried = again or tried
+    inst, sol, unplaced, settings = tried.inst, tried.sol, tried.unplaced, spec.settings
+    binding = reason = None
+    if sol.placements:
+        problems = fleet_check.check(inst, sol)
+        if problems:
+            raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
+    if unplaced:  # the first run that fits nowhere, then whether the others fit together
+        binding, reason = _diagnose(spec, tried.inst_all, tried.dropped, settings)
+        if not sol.placements and inst.runs:
+            names = ", ".join(run.name for run in inst.runs)
+            others = (_time_limit_reason(sol, settings) if sol.status == "UNKNOWN" else
+                      _diagnose(tried.spec, _subset(tried.inst_all, tried.placeable),
+                                tried.dropped, settings)[1])
+            reason += (f"; and the other run{'s' if len(inst.runs) > 1 else ''} ({names}) "
+                       f"cannot be scheduled either: {others}")
+    elif sol.status == "UNKNOWN" and not sol.placements:
+        binding, reason = "time_limit", _time_limit_reason(sol, settings)
+    elif not sol.placements:
+        binding, reason = _diagnose(spec, tried.inst_all, tried.dropped, settings)
+    return FleetSchedule(tried.spec, inst, sol, tried.infos, binding, reason, est.calls,
+                         est.wall_s, unplaced)
+
+
+def _time_limit_reason(sol: FleetSolution, settings: FleetSettings) -> str:
+    """Why a solve that found nothing proves nothing: the time its first phase had."""
+    # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
+    phase_s = settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
+    return (f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
+            f"{phase_s:g} s of the {settings.time_limit_s:g} s time limit); "
+            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
+
+
+def _subset(inst: FleetInstance, runs: list[int]) -> FleetInstance:
+    """``inst`` with only the runs ``runs`` (indices, ascending) and their options, the runs
+    numbered anew in that order."""
+    if list(runs) == list(range(len(inst.runs))):  # every run: the instance as it is
+        return inst
+    index = {r: i for i, r in enumerate(runs)}
+    return FleetInstance(inst.steps, inst.step_days, tuple(inst.runs[r] for r in runs),
+                         inst.sites, tuple(replace(o, run=index[o.run])
+                                           for o in inst.options if o.run in index))
+
+
+@dataclass(frozen=True)
+class _Tried:
+    """One build and solve of a fleet: every option (for the diagnosis), and the instance the
+    solver saw: the runs with an option that fits alone (``placeable``), in ``spec``."""
+
+    inst_all: FleetInstance
+    dropped: dict
+    spec: FleetSpec  # the placeable runs
+    placeable: list
+    inst: FleetInstance
+    infos: tuple
+    unplaced: tuple
+    sol: FleetSolution
+
+    @property
+    def infeasible(self) -> bool:
+        """Proven unable to place every run (a solve cut short by its time limit is not)."""
+        return self.sol.status == "INFEASIBLE" or (bool(self.unplaced)
+                                                   and self.sol.status != "UNKNOWN")
+
+
+def _attempt(spec: FleetSpec, cat: Catalog, asm: Assumptions, est: _Estimates,
+             t_start: float, progress, smaller: bool, unless: int | None = None):
+    """Build the fleet's options (``smaller``: build's), keep those that can be chosen, and
+    solve; None when the build has no more than ``unless`` options (nothing new to solve)."""
     with Progress(progress, None, "option plans", "plan") as bar:
-        est = _Estimates(cat, assumptions, bar=bar)
-        inst_all, infos_all, dropped = build(spec, cat, assumptions, est)
+        est.bar = bar
+        inst_all, infos_all, dropped = build(spec, cat, asm, est, smaller=smaller)
+        est.bar = None
+    if unless is not None and len(inst_all.options) <= unless:
+        return None
     # options that cannot fit even alone only slow the solver: keep the others
     # and options another option of the same run beats in every way are no choice at all
     gone = fleet_model.dominated(inst_all)
     keep = [o for o in range(len(inst_all.options))
             if o not in gone and fleet_model.fits_alone(inst_all, o)]
-    inst = FleetInstance(inst_all.steps, inst_all.step_days, inst_all.runs, inst_all.sites,
+    kept = FleetInstance(inst_all.steps, inst_all.step_days, inst_all.runs, inst_all.sites,
                          tuple(inst_all.options[o] for o in keep))
-    infos = tuple(infos_all[o] for o in keep)
     # a run with no option left cannot be placed whatever the others do: schedule the others
     # (the fleet stays INFEASIBLE, and the diagnosis names that run)
-    placeable = sorted({opt.run for opt in inst.options})
-    unplaced = tuple(spec.runs[r].name for r in range(len(inst.runs)) if r not in placeable)
-    if unplaced and placeable:
-        index = {r: i for i, r in enumerate(placeable)}
-        inst = FleetInstance(inst.steps, inst.step_days, tuple(inst.runs[r] for r in placeable),
-                             inst.sites, tuple(replace(o, run=index[o.run])
-                                               for o in inst.options))
-        spec_all, spec = spec, FleetSpec(spec.start, spec.end, spec.step_days, spec.sites,
-                                         tuple(spec.runs[r] for r in placeable), spec.settings)
-    else:
-        spec_all, unplaced = spec, ()
+    placeable = sorted({opt.run for opt in kept.options})
+    unplaced = tuple(spec.runs[r].name for r in range(len(kept.runs)) if r not in placeable)
+    inst = _subset(kept, placeable)  # options stay in their order: infos match
+    infos = tuple(infos_all[o] for o in keep)
+    placed_spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites,
+                            tuple(spec.runs[r] for r in placeable), spec.settings)
+    if not placeable:  # every run fits nowhere: nothing to solve
+        sol = FleetSolution("INFEASIBLE", phases=("INFEASIBLE",))
+        return _Tried(inst_all, dropped, placed_spec, placeable, inst, infos, unplaced, sol)
     # the time limit holds for the whole call: the solver gets what the estimates left (at
     # least a quarter of it, so a slow catalog never leaves it nothing); a deterministic solve
     # gets the whole limit as work, which no wall clock may shorten (the estimates' time had
@@ -804,24 +950,7 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         sol = fleet_model.solve(inst, replace(spec.settings,
                                               time_limit_s=max(limit - spent, limit / 4)),
                                 on_phase=lambda: bar.update())
-    binding = reason = None
-    if sol.placements:
-        problems = fleet_check.check(inst, sol)
-        if problems:
-            raise ScheduleError("the schedule failed validation: " + "; ".join(problems))
-        if unplaced:
-            binding, reason = _diagnose(spec_all, inst_all, dropped, spec.settings)
-    elif sol.status == "UNKNOWN":
-        # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
-        phase_s = spec.settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
-        binding, reason = "time_limit", (
-            f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
-            f"{phase_s:g} s of the {spec.settings.time_limit_s:g} s time limit); "
-            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
-    else:
-        binding, reason = _diagnose(spec_all, inst_all, dropped, spec.settings)
-    return FleetSchedule(spec, inst, sol, infos, binding, reason, est.calls, est.wall_s,
-                         unplaced if sol.placements else ())
+    return _Tried(inst_all, dropped, placed_spec, placeable, inst, infos, unplaced, sol)
 
 
 def _many(n: int, noun: str) -> str:

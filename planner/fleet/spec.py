@@ -23,7 +23,7 @@ from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
 from ..plan.inputs import resolve_workload, workload_file_relative
-from ..schema import AnyOf, Boolean, Key, List, Number, Table, Text, TomlDate, check
+from ..schema import AnyOf, Boolean, Key, List, Number, SchemaError, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
 from ..units import (
     MAX_DEVICES,
@@ -38,8 +38,8 @@ from ..units import (
 )
 from .model import WEIGHT_RESOLUTION, FleetSettings
 
-__all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "on_grid",
-           "step_at_or_after", "step_at_or_before"]
+__all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "solver_settings",
+           "on_grid", "step_at_or_after", "step_at_or_before"]
 
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
@@ -245,6 +245,42 @@ def _mw(value, name):
     return parse_power_w(value, name) / 1e6
 
 
+def _plain_number_problem(data: dict, where: str, name: str) -> None:
+    """Raise what is wrong with the plain number the schema refused at ``name``, where it is a
+    site's power_mw or a delivery given as one number: its own reason ("is negative"), as a
+    dated value gets, where the schema's either-or had said only "-5 is not MW, or ..."."""
+    for n, raw in enumerate(data.get("sites") or []):
+        if not isinstance(raw, dict):
+            continue
+        w = f"{where}.sites[{n}]"
+        plain = [(f"{w}.power_mw", raw.get("power_mw"), MEGAWATTS)]
+        if isinstance(raw.get("deliveries"), dict):
+            plain += [(f"{w}.deliveries.{k}", v, COUNT) for k, v in raw["deliveries"].items()]
+        for at, value, node in plain:
+            if at == name and isinstance(value, int | float) and not isinstance(value, bool):
+                check(node, value, at)
+
+
+def _not_empty(data: dict, part: str, where: str) -> None:
+    """An empty fleet is no question (runs = [] had read OPTIMAL): named in the file's words
+    (the command line had named "fleet.runs", not the file)."""
+    if not data[part]:
+        raise InputError(f"{where}.{part}", None, f"at least one [[{part}]] table", "is empty")
+
+
+def solver_settings(solver: dict, where: str) -> FleetSettings:
+    """A [solver] table (checked as a fleet file's is) -> FleetSettings; ``where`` names the
+    file (or "settings") in its errors."""
+    check(SOLVER, solver, f"{where}.solver")
+    default = FleetSettings()
+    return FleetSettings(
+        time_limit_s=_positive(solver.get("time_limit_s", default.time_limit_s),
+                               f"{where}.solver.time_limit_s"),
+        workers=int(_positive(solver.get("workers", default.workers), f"{where}.solver.workers")),
+        seed=int(solver.get("seed", default.seed)),
+        deterministic=bool(solver.get("deterministic", default.deterministic)))
+
+
 def load(source, cat: Catalog | None = None) -> FleetSpec:
     """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
     accelerator resolved against the catalog."""
@@ -267,7 +303,11 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         raise InputError("FLEET.toml", source, "a fleet file's path, or its parsed dict (see "
                          "docs/interface.md, Fleet spec)", "is not a fleet")
     cat = cat or load_catalog(None)
-    check(SCHEMA, data, where)
+    try:
+        check(SCHEMA, data, where)
+    except SchemaError as exc:
+        _plain_number_problem(data, where, exc.name)
+        raise
     start = parse_date(data["start"], f"{where}.start")
     end = parse_date(data["end"], f"{where}.end", end=True)
     step_s = parse_duration_s(data.get("step", "1w"), f"{where}.step")
@@ -287,6 +327,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         except InputError as exc:  # an empty key ("b200,,h100"): the file's key, not --gpu
             raise InputError(name, k, exc.accepted, exc.reason) from None
 
+    _not_empty(data, "sites", where)
     sites = []
     for n, raw in enumerate(data["sites"]):
         w = f"{where}.sites[{n}]"
@@ -315,6 +356,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
             deliveries=deliveries))
     if len({s.name for s in sites}) != len(sites):
         raise InputError(f"{where}.sites", [s.name for s in sites], "sites with distinct names")
+    _not_empty(data, "runs", where)
     runs = []
     for n, raw in enumerate(data["runs"]):
         w = f"{where}.runs[{n}]"
@@ -342,8 +384,15 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         if accs is not None:
             accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
                          (accs if isinstance(accs, list) else str(accs).split(",")))
-        earliest = parse_date(raw.get("earliest", data["start"]), f"{w}.earliest")
+        # an earliest start before the fleet's start is the fleet's start: nothing runs
+        # before the horizon (2020-01 on a 2027 fleet had read "the steps shorten its window
+        # by 2557 d" and sized the run for a window it never had)
+        earliest = max(start, parse_date(raw.get("earliest", data["start"]), f"{w}.earliest"))
         deadline = parse_date(raw.get("deadline", data["end"]), f"{w}.deadline", end=True)
+        if deadline <= start:  # lateness would be counted from the fleet's start
+            raise InputError(f"{w}.deadline", raw.get("deadline"),
+                             f"a date after the fleet's start ({start})",
+                             "is before the fleet starts")
         last = FleetSpec(start, end, step_days, (), ()).last_day  # of the last whole step
         if earliest > last:
             raise InputError(f"{w}.earliest", raw.get("earliest"),
@@ -354,23 +403,12 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
             raise InputError(f"{w}.deadline", raw.get("deadline", data["end"]),
                              f"a date after the run's earliest start ({earliest})",
                              "is not after its earliest start")
-        if deadline <= start:  # lateness would be counted from the fleet's start
-            raise InputError(f"{w}.deadline", raw.get("deadline"),
-                             f"a date after the fleet's start ({start})",
-                             "is before the fleet starts")
         runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
                             _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
                             gpus, accs))
     if len({r.name for r in runs}) != len(runs):
         raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
-    solver = data.get("solver") or {}
-    default = FleetSettings()
-    settings = FleetSettings(
-        time_limit_s=_positive(solver.get("time_limit_s", default.time_limit_s),
-                               f"{where}.solver.time_limit_s"),
-        workers=int(_positive(solver.get("workers", default.workers), f"{where}.solver.workers")),
-        seed=int(solver.get("seed", default.seed)),
-        deterministic=bool(solver.get("deterministic", default.deterministic)))
+    settings = solver_settings(data.get("solver") or {}, where)
     return FleetSpec(start, end, step_days, tuple(sites), tuple(runs), settings)
 
 

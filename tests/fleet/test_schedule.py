@@ -206,8 +206,11 @@ def test_dates_months_and_strict_keys():
         fleet.load(raw)
 
 
+ONE_RUN = [{"name": "r", "params": "1B", "tokens": "10B"}]  # a fleet has at least one
+
+
 def test_grid_is_conservative():
-    spec = fleet.load({"start": "2027-01-01", "end": "2027-03", "step": "1w", "runs": [],
+    spec = fleet.load({"start": "2027-01-01", "end": "2027-03", "step": "1w", "runs": ONE_RUN,
                        "sites": [{"name": "x", "power_mw": {"2027-01-01": 10,
                                                            "2027-01-10": 20},
                                   "deliveries": {"h100-sxm": {"2027-01-03": 8}}}]})
@@ -217,7 +220,7 @@ def test_grid_is_conservative():
     assert fleet_spec.step_at_or_before(spec, date(2027, 1, 20)) == 2  # deadline day 19 -> step 2
     assert fleet_spec.step_at_or_after(spec, date(2027, 1, 20)) == 3
     # a plain number is there from the start
-    plain = fleet.load({"start": "2027-01", "end": "2027-02", "runs": [], "sites": [
+    plain = fleet.load({"start": "2027-01", "end": "2027-02", "runs": ONE_RUN, "sites": [
         {"name": "x", "power_mw": 30, "deliveries": {"b200": 64}}]})
     assert plain.sites[0].power_mw == ((date(2027, 1, 1), 30.0),)
     assert plain.sites[0].deliveries == {"b200": ((date(2027, 1, 1), 64),)}
@@ -642,7 +645,10 @@ def test_schedule_table_keeps_small_figures_and_says_lateness_counts_whole_steps
     small = fleet.schedule(small_fleet())
     text = small.table()
     assert "cost $0.0M" not in repr(small)
-    assert "days (whole 7-day steps past each deadline's step), then cost" in text
+    # as the solver counts it (late_offset): days late rounded up to whole steps (it had
+    # read "whole 7-day steps past each deadline's step")
+    assert ("days (each run's days past its deadline rounded up to whole 7-day steps), then "
+            "cost") in text
     assert fleet._small(0.0213) == "0.021" and fleet._small(0.12) == "0.1"
     assert fleet._small(175.0) == "175.0" and fleet._small(0.0) == "0.0"
     rows = [ln.split() for ln in text.splitlines() if ln.startswith(("r1 ", "r2 "))]
@@ -913,3 +919,124 @@ def test_the_librarys_settings_keep_their_interleave():
     # the check's round trip through the [solver] table had dropped interleave=False
     result = fleet.schedule(_one_run(), settings=replace(SETTINGS, interleave=False))
     assert result.spec.settings.interleave is False
+
+
+# --- an audit of schedule: infeasible verdicts, unplaced runs, dates and figures ---------------
+
+def _year(sites: list, runs: list, end: str = "2027-12") -> dict:
+    return _week_fleet(sites, runs, end=end)
+
+
+def test_an_infeasible_fleet_tries_smaller_sizes_before_it_says_so():
+    # was INFEASIBLE ("32 more h100-sxm at s1"): the small run was offered only sizes built
+    # around its own 19-day window and the site's 4,096, while "big" holds 4,000 all year; 64
+    # fit beside it (late: deadlines are soft), as gpus = [64] showed
+    site = {"name": "s1", "power_mw": 20, "deliveries": {"h100-sxm": 4096}}
+    runs = [{"name": "big", "params": "405B", "tokens": "15T", "gpus": [4000], "weight": 10},
+            {"name": "small", "params": "13B", "tokens": "2T", "deadline": "2027-01-20"}]
+    d = fleet.schedule(_year([site], runs)).to_dict()
+    placed = _placed(d)
+    assert d["status"] == "OPTIMAL" and d["validated"] and d["unplaced"] == []
+    assert placed["big"]["gpus"] == 4000 and placed["big"]["on_time"]
+    # what big leaves (96) holds a power of two of 8-device units: 64, late but placed
+    assert placed["small"]["gpus"] == 64 and not placed["small"]["on_time"]
+
+
+def test_a_site_whose_power_falls_offers_a_run_the_size_its_power_holds():
+    # was INFEASIBLE ("6.8 MW short"): 8 MW for a week, then 0.5 MW, and every default size
+    # of a 70B run needed more than 0.5 MW; 256 H100 (0.458 MW) run there, late
+    site = {"name": "s1", "power_mw": {"2027-01": 8, "2027-01-08": 0.5},
+            "deliveries": {"h100-sxm": 4096}}
+    run = {"name": "r", "params": "70B", "tokens": "5T", "deadline": "2027-02"}
+    d = fleet.schedule(_year([site], [run], end="2028-12")).to_dict()
+    (r,) = d["runs"]
+    assert d["status"] == "OPTIMAL" and r["gpus"] == 256 and r["power_mw"] <= 0.5
+    # the smaller sizes stop where a plan no longer finishes inside the horizon
+    assert fleet._smaller_sizes(2048, 8) == [1024, 512, 256, 128, 64, 32, 16, 8]
+    assert fleet._smaller_sizes(3072, 8) == [2048, 1024, 512, 256, 128, 64, 32, 16, 8]
+    assert fleet._smaller_sizes(72, 72) == [] and fleet._smaller_sizes(144, 72) == [72]
+
+
+def _x_b_c(x_gpus: int = 512) -> dict:
+    site = {"name": "s1", "power_mw": 5, "deliveries": {"h100-sxm": 512}}
+    return _year([site], [
+        {"name": "X", "params": "70B", "tokens": "30T", "gpus": [x_gpus]},
+        {"name": "B", "params": "70B", "tokens": "6T", "gpus": [512]},
+        {"name": "C", "params": "70B", "tokens": "6T", "gpus": [512]}])
+
+
+def test_a_run_left_out_is_named_with_the_others_own_diagnosis():
+    # was: header "1 site, 2 runs" for three, unplaced [] (the rest being infeasible too) and
+    # a reason naming X alone, hiding that B and C (195 days each) do not fit one year together
+    s = fleet.schedule(_x_b_c())
+    d, text = s.to_dict(), s.table()
+    assert d["status"] == "INFEASIBLE" and d["unplaced"] == ["X"] and d["runs"] == []
+    assert d["binding"] == "horizon" and d["reason"].startswith("run X takes at least")
+    assert ("; and the other runs (B, C) cannot be scheduled either: the runs do not all fit "
+            "in the horizon with the devices on hand") in d["reason"]
+    assert "512 more h100-sxm at s1" in d["reason"]
+    assert "1 site, 3 runs (0 placed)" in text
+    assert "unplaced: X (no option fits even alone); the other runs do not fit together" in text
+    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 0 of 3 runs on 1 site")
+
+
+def test_every_run_left_out_is_listed():
+    # was: unplaced [] when no run fits anywhere
+    spec = _x_b_c(x_gpus=1024)
+    spec["runs"] = [spec["runs"][0], {**spec["runs"][1], "gpus": [2048]}]
+    s = fleet.schedule(spec)
+    d = s.to_dict()
+    assert d["status"] == "INFEASIBLE" and d["unplaced"] == ["X", "B"]
+    assert d["binding"] == "horizon" and "it needs 1,024 h100-sxm" in d["reason"]
+    assert "other run" not in d["reason"]  # none is left to schedule
+    assert "1 site, 2 runs (0 placed)" in s.table()
+
+
+def test_an_earliest_start_before_the_fleet_is_the_fleets_start():
+    # was: accepted as given, "the 7-day steps shorten A's window by 2557 d", and the run
+    # sized for a window it never had
+    site = {"name": "s1", "power_mw": 5, "deliveries": {"h100-sxm": 512}}
+    run = {"name": "A", "params": "7B", "tokens": "100B", "gpus": [64]}
+    early = fleet.schedule(_week_fleet([site], [{**run, "earliest": "2020-01"}]))
+    plain = fleet.schedule(_week_fleet([site], [run]))
+    assert early.spec.runs[0].earliest == date(2027, 1, 1)
+    assert early.to_dict()["runs"] == plain.to_dict()["runs"]
+    assert "2557 d" not in early.table() and "shorten A's window by 6 d" in early.table()
+
+
+def test_a_power_a_diagnosis_asks_for_is_enough_when_added():
+    # was "333 kW more" where 0.3331 MW is needed (1.833 MW still infeasible): a need and a
+    # shortfall round up at the precision shown, a cap down
+    site = {"name": "s1", "pue": 1.2, "power_mw": 1.5, "deliveries": {"h100-sxm": 1024}}
+    runs = [{"name": n, "params": "70B", "tokens": "1.5T", "gpus": [512]} for n in "AB"]
+    d = fleet.schedule(_week_fleet([site], runs)).to_dict()
+    assert d["binding"] == "power" and "334 kW more at s1" in d["reason"]
+    site["power_mw"] = 1.5 + 0.334
+    assert fleet.schedule(_week_fleet([site], runs)).to_dict()["status"] == "OPTIMAL"
+    assert fleet._mw_text(0.3331, up=True) == "334 kW"
+    assert fleet._mw_text(0.3331, up=False) == "333 kW"
+    assert fleet._mw_text(6.81, up=True) == "6.9 MW" and fleet._mw_text(6.89, up=False) == "6.8 MW"
+    assert fleet._mw_text(0.3, up=True) == "300 kW"  # 0.3 / 0.001 is 299.99999999999994
+    assert fleet._mw_text(0.9996, up=True) == "1.0 MW" and fleet._mw_text(0.0, up=True) == "0 W"
+
+
+def test_a_size_above_the_largest_cluster_binds_gpus_and_a_negative_power_says_so(tmp_path):
+    # was: binding "memory" for gpus = [1e12]; "-5 is not MW, or ..." for power_mw = -5; and
+    # runs = [] through the command line named "fleet.runs", not the file
+    from click.testing import CliRunner
+
+    import cli
+    site = {"name": "s1", "power_mw": 20, "deliveries": {"h100-sxm": 4096}}
+    huge = {"name": "r", "params": "7B", "tokens": "1T", "gpus": [1e12]}
+    d = fleet.schedule(_week_fleet([site], [huge])).to_dict()
+    assert d["binding"] == "gpus" and "above the largest cluster" in d["reason"]
+    for power, at in ((-5, "sites[0].power_mw"), ({"2027-01": -5}, "power_mw.2027-01")):
+        with pytest.raises(InputError, match=re.escape(at) + ": -5 is negative"):
+            fleet.load(_week_fleet([{**site, "power_mw": power}], [huge]))
+    with pytest.raises(InputError, match=r"deliveries.h100-sxm: -5 is negative"):
+        fleet.load(_week_fleet([{**site, "deliveries": {"h100-sxm": -5}}], [huge]))
+    path = tmp_path / "lab.toml"
+    path.write_text('start = "2027-01"\nend = "2027-12"\nruns = []\n'
+                    '[[sites]]\nname = "s"\npower_mw = 5\n')
+    r = CliRunner().invoke(cli.app, ["schedule", str(path)])
+    assert r.exit_code == 2 and "lab.toml.runs: is empty" in r.output
