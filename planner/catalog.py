@@ -8,6 +8,7 @@ override shipped files of the same key.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import os
@@ -50,6 +51,9 @@ KINDS = {
     "workloads": "workloads",
     "measurements": "workloads/measurements",
 }
+# The kinds `planner hardware show NAME` looks a name up in, one after the other: a name two
+# of them answer to is refused (Catalog.resolve), or the later kind's file would be unreachable.
+HARDWARE_KINDS = ("accelerators", "networks", "sites")
 # The site profile a plan assumes where none is named (plan/inputs.default_site; config show
 # lists it).
 DEFAULT_SITE = "us-hyperscale"
@@ -308,13 +312,25 @@ PARSERS = {"accelerators": parse_accelerator, "networks": parse_network, "sites"
 def read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            return _dates_as_text(tomllib.load(fh))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: {toml_problem(exc, path)}") from None
     except UnicodeDecodeError:
         raise CatalogError(f"{path}: not valid TOML (not UTF-8 text)") from None
+
+
+def _dates_as_text(data):
+    """``data`` with each ``as_of`` written as a TOML date (as_of = 2026-06-01, unquoted) as
+    its text, the form the catalog's dates take ("2026-06-01"); a date and time is left for
+    the schema to name."""
+    if isinstance(data, dict):
+        return {k: (v.isoformat() if k == "as_of" and type(v) is datetime.date
+                    else _dates_as_text(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_as_text(v) for v in data]
+    return data
 
 
 def load_file(kind: str, path: Path):
@@ -373,16 +389,15 @@ class Catalog:
             if kind == "accelerators" and self.user_dirs:
                 # a user's file whose alias is another's key: that alias is dead, and the
                 # user may well have meant their own file (aliases = ["b200"] on my-gpu)
-                claims = [n for n in sorted(files) if n != k and k in self.get(kind, n).aliases]
+                claims = [n for n in sorted(files)
+                          if n != k and k in self._item(kind, files[n]).aliases]
                 if claims:
-                    raise CatalogError(f"'{k}' is the key of {files[k]} and an alias of "
-                                       f"{', '.join(str(files[c]) for c in claims)}; remove "
-                                       f"the alias (an alias may not be another file's key)",
-                                       f"{files[claims[0]]}: aliases",
-                                       "an alias that is no other file's key")
+                    raise self._key_claimed_as_alias(kind, k, files, claims)
+            self._one_kind(kind, k, files[k])
             return k
         if kind == "accelerators":
-            claims = [name for name in sorted(files) if k in self.get(kind, name).aliases]
+            claims = [name for name in sorted(files)
+                      if k in self._item(kind, files[name]).aliases]
             if len(claims) > 1:
                 raise CatalogError(f"alias '{k}' is claimed by {len(claims)} accelerator files "
                                    f"({', '.join(str(files[c]) for c in claims)}); give the "
@@ -390,15 +405,123 @@ class Catalog:
                                    f"{files[claims[-1]]}: aliases",
                                    "an alias one accelerator file claims")
             if claims:
+                self._one_kind(kind, k, files[claims[0]])
                 return claims[0]
         raise UnknownKeyError(kind, key, files)
+
+    def _rank(self, kind: str, path: Path) -> int:
+        """Which catalog a file of ``kind`` is in: 0 the shipped one, then the user
+        directories in their order (a later one wins)."""
+        ranks = [i for i, root in enumerate(self.roots) if path.parent == Path(root) / KINDS[kind]]
+        return ranks[-1] if ranks else len(self.roots)
+
+    def _key_claimed_as_alias(self, kind: str, k: str, files: dict[str, Path],
+                              claims: list[str]) -> CatalogError:
+        """The error of a file whose key another file claims as an alias. The file of the
+        later catalog is the one to change: a user's h100.toml beside the shipped H100 SXM's
+        alias "h100" is renamed (or named h100-sxm.toml, to replace that file), never the
+        shipped file edited; a user's alias on the shipped b200's key is removed."""
+        path = files[k]
+        claimed_in = [self._rank(kind, files[c]) for c in claims]
+        if self._rank(kind, path) > max(claimed_in):
+            whose = "the shipped" if max(claimed_in) == 0 else "an earlier catalog's"
+            return CatalogError(
+                f"{path}: its key '{k}' is an alias of {whose} {', '.join(claims)} "
+                f"({', '.join(str(files[c]) for c in claims)}), and a key may not be another "
+                f"file's alias: rename {path.name} to a key no accelerator file uses as its key "
+                f"or alias (planner hardware list), or name it {claims[0]}.toml to replace "
+                f"{claims[0]}", str(path),
+                f"a file name that is no other file's key or alias, or {claims[0]}.toml")
+        return CatalogError(f"'{k}' is the key of {path} and an alias of "
+                            f"{', '.join(str(files[c]) for c in claims)}; remove the alias "
+                            f"(an alias may not be another file's key)",
+                            f"{files[claims[0]]}: aliases", "an alias that is no other file's key")
+
+    def _one_kind(self, kind: str, name: str, path: Path) -> None:
+        """Refuse a name that files of two hardware kinds answer to (an accelerator x1000 and
+        a site x1000), where either is a user's: `planner hardware show NAME` looks the kinds
+        up in turn, so the second file could never be shown. The later catalog's file is
+        named to be renamed. The shipped catalog has no such name
+        (tests/test_catalog_user_dirs.py)."""
+        if kind not in HARDWARE_KINDS or not self.user_dirs:
+            return
+        for other in HARDWARE_KINDS:
+            theirs = self.files(other).get(name) if other != kind else None
+            as_what = "the key"
+            if theirs is None and other == "accelerators" and kind != other:
+                theirs, as_what = self._alias_file(name), "an alias"
+            if theirs is None:
+                continue
+            mine, their_rank = self._rank(kind, path), self._rank(other, theirs)
+            if not mine and not their_rank:
+                continue  # both shipped
+            what = "the key" if path.stem.lower() == name else "an alias"
+            shown = min(kind, other, key=HARDWARE_KINDS.index)
+            # the later catalog's file; of one catalog, the file the lookup would hide
+            rename = (path if mine > their_rank else theirs) if mine != their_rank else \
+                (theirs if shown == kind else path)
+            raise CatalogError(
+                f"'{name}' is {what} of the {kind[:-1]} file {path} and {as_what} of the "
+                f"{other[:-1]} file {theirs}: 'planner hardware show {name}' would show the "
+                f"{shown[:-1]} and never the other; rename {rename} to a key no other "
+                "accelerator, network or site file uses", str(rename),
+                "a key no other accelerator, network or site file uses")
+
+    def _alias_file(self, name: str) -> Path | None:
+        """The accelerator file that claims ``name`` as an alias, None if none does (a file
+        that does not load is passed over here: it is named where it is used)."""
+        for path in self.files("accelerators").values():
+            try:
+                if name in self._item("accelerators", path).aliases:
+                    return path
+            except CatalogError:
+                continue
+        return None
+
+    def _item(self, kind: str, path: Path):
+        """The typed object of one file (cached while the file is unchanged), unchecked
+        against the rest of the catalog."""
+        return _load(kind, path, path.stat().st_mtime_ns)
+
+    def _check_references(self, kind: str, path: Path, item):
+        """``item`` (a workload or a measurements file) once its [[reference]] rows name keys
+        of this catalog, as docs/catalog.md says they are checked at load: a row's
+        accelerator and network (and a measurement row's workload) by their keys, so that
+        validate never meets an unknown key (or an alias the rows' lookups miss) later."""
+        fields = (("accelerator", "accelerators", "planner hardware list"),
+                  ("network", "networks", "planner hardware list"))
+        if kind == "measurements":
+            fields += (("workload", "workloads", "planner workloads list"),)
+        for field, of, listing in fields:
+            known = self.files(of)
+            for ref in item.references:
+                name = getattr(ref, field)
+                if name is None or name in known:
+                    continue
+                where = f"{path}: [[reference]] {ref.row_id}: {field} '{name}'"
+                accepted = f"a key of '{listing}'"
+                try:
+                    key = self.resolve(of, name)
+                except UnknownKeyError as exc:
+                    near = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
+                    raise CatalogError(f"{where} names no {of[:-1]} of the catalog{near}; "
+                                       f"accepted: {accepted}: {', '.join(exc.known)}",
+                                       f"{path}: reference.{field}", accepted) from None
+                raise CatalogError(f"{where} is not a key; accepted: its key, '{key}'",
+                                   f"{path}: reference.{field}", accepted)
+        return item
 
     def get(self, kind: str, key: str):
         files = self.files(kind)
         k = str(key).strip().lower()
         if k not in files:
             k = self.resolve(kind, key)
-        return _load(kind, files[k], files[k].stat().st_mtime_ns)
+        else:  # as resolve does: a name two kinds of file answer to
+            self._one_kind(kind, k, files[k])
+        item = self._item(kind, files[k])
+        if kind in ("workloads", "measurements"):
+            self._check_references(kind, files[k], item)
+        return item
 
     def accelerator(self, key: str) -> Accelerator:
         return self.get("accelerators", key)
@@ -426,6 +549,14 @@ class Catalog:
             raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
                                f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
                                f"a {tier} network: {', '.join(fits)}")
+        if net is not None and net.accelerator_vendors is not None and not acc.vendor:
+            # the vendor itself, not "serves NVIDIA accelerators only, not vendor ''"
+            raise CatalogError(f"{path}: vendor: missing; {name} '{key}' serves "
+                               f"{', '.join(net.accelerator_vendors)} accelerators only, so the "
+                               "file must name its maker; accepted: vendor = \"...\" as the "
+                               "network files' accelerator_vendors spell it (NVIDIA, AMD, "
+                               "Google, AWS, Intel)", f"{path}: vendor",
+                               "the maker's name as the network files spell it")
         if net is not None and not net.serves(acc):
             raise CatalogError(f"{path}: {name} '{key}' serves "
                                f"{', '.join(net.accelerator_vendors)} accelerators only, not "
@@ -438,6 +569,9 @@ class Catalog:
         """The networks of ``tier`` that ``acc``'s devices attach to (Network.serves), as a
         message lists them; none: what file would give one."""
         fits = [n.key for n in self.all("networks") if n.tier == tier and n.serves(acc)]
+        if not fits and not acc.vendor:
+            return ("none: the accelerator file gives no vendor, and each network of the tier "
+                    "names the vendors it serves (vendor = \"...\", docs/catalog.md)")
         return ", ".join(fits) or (f"none yet: a network file whose accelerator_vendors "
                                    f"names {acc.vendor!r}, or has none (docs/catalog.md)")
 
@@ -452,11 +586,12 @@ class Catalog:
             if not path.is_file():
                 raise InputError("--workload", str(key), accepted, "is no such file")
             try:
-                return load_file("workloads", path)
+                item = load_file("workloads", path)
             except CatalogError as exc:  # unreadable or not TOML: named as the input it is
                 if exc.option is None:
                     raise CatalogError(str(exc), "--workload", accepted) from None
                 raise
+            return self._check_references("workloads", path, item)
         return self.get("workloads", key)
 
     def all(self, kind: str) -> list:
@@ -486,7 +621,19 @@ def _files(roots: tuple[Path, ...], kind: str) -> dict[str, Path]:
 
 @lru_cache(maxsize=256)
 def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
-    return {path.stem.lower(): path for path in sorted(folder.glob("*.toml"))}
+    """key -> file of one catalog folder. Keys are case-insensitive, so two files whose names
+    differ only in case (x1000.toml, X1000.toml) are one key: refused, naming both, rather
+    than the later silently read in place of the other."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.toml")):
+        key = path.stem.lower()
+        if key in found:
+            raise CatalogError(f"{found[key]} and {path} are both the key '{key}' (a file's "
+                               "name is its key, in any case): keep one of them, or rename "
+                               "one", str(path), "one file a key in a folder, the names "
+                               "differing in more than case")
+        found[key] = path
+    return found
 
 
 @lru_cache(maxsize=1024)

@@ -63,9 +63,21 @@ def _low_high(table: dict):
     return None
 
 
+class _AsOf(Text):
+    """A date as text; an unquoted one is named as such (catalog.read_toml reads a TOML date,
+    as_of = 2026-06-01, as its text; a bare year is a number, not a date)."""
+
+    def problem(self, value) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f'is a number, not a date: quote it (as_of = "{value}")'
+        if isinstance(value, datetime.date | datetime.time):
+            return f'is a TOML date and time: quote its date (as_of = "{str(value)[:10]}")'
+        return super().problem(value)
+
+
 # When a figure was true: a year, a month or a day (the catalog's dates, docs/catalog.md)
-AS_OF = Text(pattern=r"(19|20|21)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?",
-             note="a date YYYY, YYYY-MM or YYYY-MM-DD")
+AS_OF = _AsOf(pattern=r"(19|20|21)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?",
+              note="a date YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 def figure(valid: Number, required: bool = False, note: str = "") -> Key:
@@ -132,7 +144,10 @@ TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
 # while a T4-class part (65 TFLOP/s, 16 GB, 0.32 TB/s, PCIe only) still fits
 TFLOPS = _positive(1e6, "TFLOP/s, dense", low=10)
 ACCELERATOR = Table({
-    "name": Key(TEXT), "vendor": Key(TEXT), "aliases": Key(List(KEY)),
+    "name": Key(TEXT),
+    "vendor": Key(Text(nonempty=True, note="the maker, spelt as network files' "
+                       "accelerator_vendors spell it: NVIDIA, AMD, Google, AWS, Intel")),
+    "aliases": Key(List(KEY)),
     "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
     "bf16": Key(Boolean(), note="whether its tensor cores run BF16 (default true); false: "
                 "peak_bf16_tflops holds the FP16 peak a bf16 plan runs at (V100)"),
@@ -160,6 +175,101 @@ ACCELERATOR = Table({
     "devices_per_rack": figure(_count(1e9, "devices")),
     "devices_per_scalable_unit": figure(_count(1e9, "devices")),
 }, what="an accelerator file (docs/catalog.md)", rule=_accelerator_rule)
+
+
+class _UnitSlip(Number):
+    """A figure's physical range whose refusal names the unit slip a value outside it most
+    likely is (``slip``: value, reason -> the reason with the slip named), as "peak 0.99 is
+    too small" says nothing of the PFLOP/s typed for TFLOP/s. Module-level subclasses, one a
+    figure, so that a declaration stays plain data (picklable, compared by value)."""
+
+    def slip(self, value, reason: str) -> str:
+        return reason
+
+    def problem(self, value) -> str | None:
+        reason = super().problem(value)
+        return self.slip(value, reason) if reason in ("is too small", "is too large") \
+            else reason
+
+
+def _within(node: Number, value: float) -> bool:
+    return Number.problem(node, value) is None
+
+
+class _HopLatencyUs(_UnitSlip):
+    def slip(self, value, reason):
+        if reason == "is too large" and _within(self, value / 1e3):
+            return (f"is too large for one switch hop: nanoseconds typed as microseconds? "
+                    f"({value:,g} ns is {value / 1e3:g} us)")
+        if reason == "is too small" and _within(self, value * 1e6):
+            return (f"is too small for one switch hop: seconds typed as microseconds? "
+                    f"({value:g} s is {value * 1e6:g} us)")
+        if reason == "is too small" and _within(self, value * 1e3):
+            return (f"is too small for one switch hop: milliseconds typed as microseconds? "
+                    f"({value:g} ms is {value * 1e3:g} us)")
+        return f"{reason} for one switch hop or message step"
+
+
+class _CapexUsdPerMw(_UnitSlip):
+    def slip(self, value, reason):
+        if reason == "is too small" and _within(self, value * 1e6):
+            return (f"is too small: millions of USD typed as USD? (${value:g}M a MW is "
+                    f"{value * 1e6:,.0f})")
+        if reason == "is too small" and _within(self, value * 1e3):
+            return (f"is too small: thousands of USD typed as USD? (${value:,g}k a MW is "
+                    f"{value * 1e3:,.0f})")
+        if reason == "is too small":
+            return "is too small for a building: USD per MW of IT load, not per kW or per W?"
+        return ("is too large: over 7x the dearest market's $15M a MW: the whole site's cost "
+                "rather than per MW of IT load?")
+
+
+class _GridKgCo2PerMwh(_UnitSlip):
+    """0 (a carbon-free supply: a market-based figure, a site on its own dam) or 1..1,500."""
+
+    def slip(self, value, reason):
+        if reason == "is too large":
+            return ("is too large: above any fuel's own emissions (lignite ~1,200 kg/MWh): "
+                    "lb/MWh (divide by 2.205) or g/MWh (divide by 1,000)?")
+        return reason
+
+    def problem(self, value) -> str | None:
+        reason = super().problem(value)
+        if reason is None and 0 < value < 1:
+            return (f"is below any supply's but a carbon-free one's (0): kg/kWh or t/MWh "
+                    f"typed as kg/MWh? ({value:g} kg/kWh is {value * 1e3:,g} kg/MWh)")
+        return reason
+
+    def accepted(self) -> str:
+        return (f"0 (a carbon-free supply) or a number in [1, {self.high:,.0f}] "
+                f"({self.note})")
+
+    def schema(self) -> dict:
+        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 0},
+                          {"type": "number", "minimum": 1, "maximum": self.high}]}
+
+
+# Physical ranges of the network and site figures, so that one typed in the wrong unit is
+# refused naming the slip, never planned (a $10M/MW site typed 10 had printed a $57.51
+# facility):
+# - per-hop latency 0.05-50 us: a switch ASIC's port-to-port latency is ~0.1-1 us (NVIDIA
+#   Quantum QM8700 ~130 ns, Ethernet ~0.6-1 us: ib-hdr.toml, roce-400g.toml) and a message
+#   step end-to-end 1-10 us (the catalog's RoCE range), 8 us at most in the open tools
+#   (cli99/llm-analysis); 50 ns is below any switch, 50 us 5x the slowest step. Outside:
+#   ns (1,500), ms or s (0.0000015) typed as us.
+HOP_LATENCY_US = _HopLatencyUs(0.05, 50.0, note="microseconds per switch hop or message step")
+# - data-centre capex per MW of IT load ~$5-15M (Cushman & Wakefield Data Center Development
+#   Cost Guide 2025: $9.3M-15.0M over 19 US markets, us-hyperscale.toml; AI liquid-cooled
+#   builds up to ~2x): $0.5M is 18x below the cheapest market, $100M 7x the dearest; outside:
+#   $M or $k typed as USD, or a whole site's cost.
+CAPEX_USD_PER_MW = _CapexUsdPerMw(5e5, 1e8, note="USD per MW of IT load")
+# - grid carbon intensity: 0 is a carbon-free supply (a market-based figure, a site on its own
+#   dam: a real figure, not unknown); else 1-1,500 kg CO2/MWh: wind's and nuclear's life-cycle
+#   ~11-12 kg/MWh (IPCC AR5 WGIII Annex III, Table A.III.2 medians) are the least of any
+#   supply, lignite's ~1,200 the most of any fuel; a figure in (0, 1) is kg/kWh or t/MWh (US
+#   0.366 kg/kWh is 366 kg/MWh), one above 1,500 lb/MWh or g/MWh.
+GRID_KG_CO2_PER_MWH = _GridKgCo2PerMwh(0.0, 1500.0, note="kg CO2 per MWh")
+
 NETWORK = Table({
     # required: a network without it had been taken for scale-out silently, and then reported
     # as "a scale_out network" where an accelerator named it for scale-up
@@ -170,7 +280,7 @@ NETWORK = Table({
     "link_gb_per_s": figure(_positive(1e6, "GB/s a device has on the fabric, one direction: "
                                       "its port, or its links' aggregate", low=0.3)),
     "switch_radix": figure(_count(1e5, "ports", low=2)),
-    "hop_latency_us": figure(_positive(1e6, "microseconds")),
+    "hop_latency_us": figure(HOP_LATENCY_US),
     "achievable_fraction": figure(Number(0.01, 1, note="of line rate")),
     "switch_usd": figure(_positive(1e9, "USD")), "year": figure(YEAR),
     "device_gb_per_s": figure(_positive(1e6, "GB/s per device, one direction", low=0.3)),
@@ -181,8 +291,8 @@ SITE = Table({
     "pue": figure(Number(1, MAX_PUE, note="facility power / IT power")),
     "peak_pue": figure(Number(1, MAX_PUE, note="facility power / IT power at full load")),
     "energy_usd_per_kwh": figure(Number(0, MAX_ENERGY_USD_PER_KWH, note="USD per kWh")),
-    "capex_usd_per_mw": figure(_positive(1e12, "USD per MW of IT load")),
-    "grid_kg_co2_per_mwh": figure(Number(0, 1e4, note="kg CO2 per MWh")),
+    "capex_usd_per_mw": figure(CAPEX_USD_PER_MW),
+    "grid_kg_co2_per_mwh": figure(GRID_KG_CO2_PER_MWH),
     "storage_write_gb_per_s": figure(_positive(1e9, "GB/s", low=1e-3)),
 }, what="a site file (docs/catalog.md)")
 

@@ -45,12 +45,18 @@ def catalog_table(cat, kinds) -> str:
                 headers = ["accelerator", "name", "bf16 TFLOP/s", "fp8 TFLOP/s", "HBM GB",
                            "scale-up", "TDP W", "$/device-h", "price basis"]
             elif kind == "networks":
+                # what a device gets on the fabric: the file's device_gb_per_s where it gives
+                # one (aws-efa-p4d: 6.25, 400 Gb/s per 8 GPUs; what a plan on it uses), else
+                # its link's (one port a device); the link's rate beside it. 3 significant
+                # figures: 12.5 and 6.25 had read "12" and "6"
+                per_device = item.device_bytes_per_s or item.link_bytes_per_s
                 rows.append((item.key, item.name, item.tier,
-                             # 3 significant figures: 12.5 and 6.25 had read "12" and "6"
+                             fmt_fixed((per_device or math.nan) / 1e9, "{:,.3g}"),
                              fmt_fixed((item.link_bytes_per_s or math.nan) / 1e9, "{:,.3g}"),
                              item.switch_radix or "n/a", fmt_fixed(item.achievable_fraction,
                                                               "{:.2f}")))
-                headers = ["network", "name", "tier", "GB/s per device", "radix", "achievable"]
+                headers = ["network", "name", "tier", "GB/s per device", "link GB/s", "radix",
+                           "achievable"]
             elif kind == "sites":
                 rows.append((item.key, item.name,
                              fmt_fixed((item.power_cap_w or math.nan) / 1e6, "{:,.0f}"),
@@ -60,17 +66,23 @@ def catalog_table(cat, kinds) -> str:
                 headers = ["site", "name", "cap MW", "PUE", "$/kWh", "kg CO2/MWh"]
             else:
                 a = item.architecture
-                from .model.architecture import total_params
-                n = float(total_params(a)) if a is not None else item.published_params
+                from .model.architecture import total_params, workload_shape
+
+                # the count the file publishes ([training] params), and the count of the
+                # shape a plan uses (its [architecture], else the shape rule's for that
+                # count): 42dot LLM-PLM "1.3B" counts 1.44B
+                shape = float(total_params(a if a is not None else workload_shape(item)))
                 rows.append((item.key, item.name,
                              # a shape known by its count: its experts say its kind
                              ("moe" if (a.experts if a is not None
                                         else item.published_experts[0]) else "dense"),
-                             fmt_count(n), a.layers if a else "n/a", a.hidden if a else "n/a",
+                             fmt_count(item.published_params) if item.published_params
+                             else "n/a", fmt_count(shape),
+                             a.layers if a else "n/a", a.hidden if a else "n/a",
                              fmt_count(item.tokens) if item.tokens else "n/a",
                              len(item.references) + len(measured.get(item.key, ()))))
-                headers = ["workload", "name", "kind", "params", "layers", "hidden", "tokens",
-                           "references"]
+                headers = ["workload", "name", "kind", "params (file)", "params (shape)",
+                           "layers", "hidden", "tokens", "references"]
         out.append(tabulate(rows, headers=headers, tablefmt="simple"))
     return "\n\n".join(out)
 

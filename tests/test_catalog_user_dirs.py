@@ -1,0 +1,330 @@
+"""A user's catalog directory (--catalog DIR): what an audit found it could get away with.
+
+Each test builds a tiny catalog in tmp_path, mostly a shipped file copied with one field
+changed, and checks the refusal names the file, the field and the accepted form (exit 2 at the
+CLI), or that what is listed is what a plan uses."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.catalog import HARDWARE_KINDS, CatalogError, catalog, load_file
+from planner.catalog_view import catalog_records, catalog_show, catalog_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _copy(tmp_path: Path, shipped: str, as_: str, *edits: tuple[str, str]) -> Path:
+    """The shipped file ``shipped`` (e.g. "hardware/sites/us-hyperscale") copied into
+    tmp_path as ``as_`` (a path without .toml), each (old, new) of ``edits`` replaced once;
+    an accelerator loses its aliases (the shipped file's keep their own)."""
+    text = (ROOT / f"{shipped}.toml").read_text()
+    if shipped.startswith("hardware/accelerators/"):
+        text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("aliases")) + "\n"
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / f"{as_}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _cli(capsys, *args) -> tuple[int, str]:
+    import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(list(args))
+    captured = capsys.readouterr()
+    return done.value.code, captured.err + captured.out
+
+
+# --- 1. two files whose names differ only in case ---------------------------------------------
+
+@pytest.mark.parametrize("kind, shipped, names", [
+    ("accelerators", "hardware/accelerators/h100-sxm", ("x1000", "X1000")),
+    ("workloads", "workloads/llama3-8b", ("acme-dense-30b", "ACME-Dense-30B")),
+])
+def test_two_files_one_key_apart_in_case_are_refused_naming_both(tmp_path, capsys, kind,
+                                                                  shipped, names):
+    # was: read as one key, the later file silently winning
+    folder = "hardware/accelerators" if kind == "accelerators" else "workloads"
+    paths = [_copy(tmp_path, shipped, f"{folder}/{name}") for name in names]
+    with pytest.raises(CatalogError) as err:
+        catalog(tmp_path).keys(kind)
+    says = str(err.value)
+    assert all(str(p) in says for p in paths)
+    assert f"are both the key '{names[0]}'" in says
+    listing = ["hardware", "list"] if kind == "accelerators" else ["workloads", "list"]
+    code, out = _cli(capsys, *listing, "--catalog", str(tmp_path))
+    assert code == 2 and all(str(p) in out for p in paths)
+    paths[1].unlink()  # one file of the key: read
+    assert names[0] in catalog(tmp_path).keys(kind)
+
+
+# --- 2. site and network figures in the wrong unit -------------------------------------------
+
+SITE = "hardware/sites/us-hyperscale"
+NET = "hardware/networks/ib-ndr"
+
+
+@pytest.mark.parametrize("shipped, old, new, says", [
+    # $10M a MW typed as 10 had printed a "$57.51 facility"
+    (SITE, "capex_usd_per_mw = { value = 11700000,", "capex_usd_per_mw = { value = 10,",
+     "capex_usd_per_mw.value: 10 is too small: millions of USD typed as USD? ($10M a MW is "
+     "10,000,000); accepted: a number in [500,000, 100,000,000] (USD per MW of IT load)"),
+    (SITE, "low = 9300000, high = 15000000", "low = 9300, high = 15000000",
+     "capex_usd_per_mw.low: 9300 is too small: thousands of USD typed as USD?"),
+    (SITE, "capex_usd_per_mw = { value = 11700000,", "capex_usd_per_mw = { value = 1.17e10,",
+     "capex_usd_per_mw.value: 11700000000.0 is too large: over 7x the dearest market's "
+     "$15M a MW: the whole site's cost rather than per MW of IT load?"),
+    # a kg/kWh figure (the US grid's 0.366) typed as kg/MWh
+    (SITE, "grid_kg_co2_per_mwh = { value = 366,", "grid_kg_co2_per_mwh = { value = 0.4,",
+     "grid_kg_co2_per_mwh.value: 0.4 is below any supply's but a carbon-free one's (0): kg/kWh "
+     "or t/MWh typed as kg/MWh? (0.4 kg/kWh is 400 kg/MWh); accepted: 0 (a carbon-free "
+     "supply) or a number in [1, 1,500] (kg CO2 per MWh)"),
+    (SITE, "grid_kg_co2_per_mwh = { value = 366,", "grid_kg_co2_per_mwh = { value = 807,",
+     None),  # lb/MWh? no: 807 kg/MWh is a coal-heavy grid's, accepted
+    (SITE, "grid_kg_co2_per_mwh = { value = 366,", "grid_kg_co2_per_mwh = { value = 366000,",
+     "grid_kg_co2_per_mwh.value: 366000 is too large: above any fuel's own emissions "
+     "(lignite ~1,200 kg/MWh): lb/MWh (divide by 2.205) or g/MWh (divide by 1,000)?"),
+    # 1.5 us typed in ns, in s and in ms
+    (NET, "hop_latency_us = { value = 2,", "hop_latency_us = { value = 1500,",
+     "hop_latency_us.value: 1500 is too large for one switch hop: nanoseconds typed as "
+     "microseconds? (1,500 ns is 1.5 us); accepted: a number in [0.05, 50] (microseconds per "
+     "switch hop or message step)"),
+    (NET, "hop_latency_us = { value = 2,", "hop_latency_us = { value = 0.0000015,",
+     "hop_latency_us.value: 1.5e-06 is too small for one switch hop: seconds typed as "
+     "microseconds? (1.5e-06 s is 1.5 us)"),
+    (NET, "hop_latency_us = { value = 2,", "hop_latency_us = { value = 0.002,",
+     "hop_latency_us.value: 0.002 is too small for one switch hop: milliseconds typed as "
+     "microseconds? (0.002 ms is 2 us)"),
+])
+def test_a_site_or_network_figure_in_the_wrong_unit_names_the_slip(tmp_path, shipped, old, new,
+                                                                   says):
+    kind = shipped.split("/")[1]
+    path = _copy(tmp_path, shipped, f"{shipped.rsplit('/', 1)[0]}/mine", (old, new))
+    if says is None:
+        assert load_file(kind, path).grid_kg_co2_per_mwh == 807.0
+        return
+    with pytest.raises(CatalogError, match=re.escape(f"{path}: {says}")):
+        load_file(kind, path)
+
+
+def test_the_unit_ranges_keep_every_shipped_figure_and_a_carbon_free_site(tmp_path):
+    cat = catalog()
+    assert cat.site("us-hyperscale").capex_usd_per_mw == 11.7e6
+    assert cat.site("cheap-power").grid_kg_co2_per_mwh == 41.0
+    assert cat.network("ib-hdr").hop_latency_s == pytest.approx(1.5e-6)
+    assert sorted(n.hop_latency_s * 1e6 for n in cat.all("networks")
+                  if n.hop_latency_s) == [1, 1, 1.5, 2, 5, 5, 5, 5]
+    path = _copy(tmp_path, SITE, "hardware/sites/dam",
+                 ("grid_kg_co2_per_mwh = { value = 366,", "grid_kg_co2_per_mwh = { value = 0,"),
+                 ("capex_usd_per_mw = { value = 11700000,", "capex_usd_per_mw = { value = 1e7,"))
+    site = load_file("sites", path)
+    assert (site.grid_kg_co2_per_mwh, site.capex_usd_per_mw) == (0.0, 10e6)
+
+
+# --- 3. one key, two kinds of file ------------------------------------------------------------
+
+def test_a_site_named_as_an_accelerator_is_refused_not_hidden(tmp_path, capsys):
+    # was: hardware show x1000 showed the accelerator; the site x1000 was unreachable
+    acc = _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/x1000")
+    site = _copy(tmp_path, SITE, "hardware/sites/x1000")
+    for args in (["hardware", "show", "x1000"], ["hardware", "list"]):
+        code, out = _cli(capsys, *args, "--catalog", str(tmp_path))
+        assert code == 2, args
+        said = re.sub(r"\s+", " ", out)
+        assert (f"'x1000' is the key of the accelerator file {acc} and the key of the site "
+                f"file {site}: 'planner hardware show x1000' would show the accelerator and "
+                f"never the other; rename {site} to a key no other accelerator, network or "
+                "site file uses") in said
+    with pytest.raises(CatalogError, match="rename .*sites/x1000.toml") as err:
+        planner.estimate(params="7B", tokens="100B", gpus=8, site="x1000", catalog=tmp_path)
+    assert err.value.option == str(site)
+    site.rename(site.with_name("x1000-campus.toml"))
+    assert catalog_show(catalog(tmp_path), "sites", "x1000-campus").startswith(
+        "site x1000-campus (")
+    assert catalog(tmp_path).accelerator("x1000").key == "x1000"
+
+
+@pytest.mark.parametrize("kind, shipped, name, other", [
+    ("sites", SITE, "ib-ndr", "network"),  # a shipped network's key
+    ("networks", NET, "h100", "accelerator"),  # a shipped accelerator's alias
+])
+def test_a_user_file_named_as_a_shipped_item_of_another_kind_is_refused(tmp_path, capsys, kind,
+                                                                        shipped, name, other):
+    path = _copy(tmp_path, shipped, f"hardware/{kind}/{name}")
+    code, out = _cli(capsys, "hardware", "show", name, "--catalog", str(tmp_path))
+    said = re.sub(r"\s+", " ", out)
+    assert code == 2 and f"file {path}" in said and f"rename {path}" in said
+    assert f"of the {other} file" in said
+    # and a plan naming it, as hardware show and list do
+    with pytest.raises(CatalogError, match=re.escape(f"rename {path}")):
+        planner.estimate(params="7B", tokens="100B", gpus=8, catalog=tmp_path,
+                         **{kind[:-1] if kind == "sites" else "network": name})
+
+
+def test_the_shipped_catalog_uses_each_hardware_name_for_one_kind():
+    # what Catalog._one_kind leaves to the shipped catalog: no name of two kinds
+    cat = catalog()
+    names = {kind: set(cat.keys(kind)) for kind in HARDWARE_KINDS}
+    names["accelerators"] |= {a for acc in cat.all("accelerators") for a in acc.aliases}
+    assert not names["accelerators"] & names["networks"]
+    assert not names["accelerators"] & names["sites"]
+    assert not names["networks"] & names["sites"]
+
+
+# --- 4. a reference naming an accelerator the catalog lacks -----------------------------------
+
+def test_a_reference_naming_hardware_the_catalog_lacks_is_refused_at_load(tmp_path, capsys):
+    # was: loaded; validate later raised a bare "unknown accelerator 'x2000'", no file named
+    path = _copy(tmp_path, "workloads/llama3-8b", "workloads/mine",
+                 ('accelerator = "h100-sxm"', 'accelerator = "x2000"'))
+    says = (f"{path}: [[reference]] llama3-8b-e2e: accelerator 'x2000' names no accelerator "
+            "of the catalog (did you mean h200?); accepted: a key of 'planner hardware list': "
+            "a100-40gb, a100-80gb,")
+    cat = catalog(tmp_path)
+    with pytest.raises(CatalogError, match=re.escape(says)) as err:
+        cat.workload("mine")
+    assert err.value.option == f"{path}: reference.accelerator"
+    with pytest.raises(CatalogError, match=re.escape(says)):  # the file given by its path
+        cat.workload(str(path))
+    for args in (["validate"], ["workloads", "show", "mine"], ["workloads", "list"]):
+        code, out = _cli(capsys, *args, "--catalog", str(tmp_path))
+        assert code == 2 and says in re.sub(r"\s+", " ", out), args
+    # an alias is not the key the rows are matched by (validate had skipped the row as
+    # "hardware not in the catalog")
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/mine",
+          ('accelerator = "h100-sxm"', 'accelerator = "h100"'))
+    with pytest.raises(CatalogError, match=re.escape(
+            "accelerator 'h100' is not a key; accepted: its key, 'h100-sxm'")):
+        catalog(tmp_path).workload("mine")
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/mine")
+    assert catalog(tmp_path).workload("mine").references[0].accelerator == "h100-sxm"
+
+
+def test_a_measurement_row_naming_a_workload_or_network_the_catalog_lacks_is_refused(tmp_path):
+    page = tmp_path / "workloads/measurements/page.toml"
+    page.parent.mkdir(parents=True)
+    row = """\
+name = "a benchmark page"
+source = "repo README"
+as_of = "2025-01"
+[[reference]]
+row_id = "page-1"
+kind = "throughput"
+workload = "{workload}"
+accelerator = "h100-sxm"
+network = "{network}"
+gpus = 8
+tokens_per_s_per_gpu = 12000.0
+"""
+    page.write_text(row.format(workload="llama3.1-8bb", network="ib-ndr"))
+    with pytest.raises(CatalogError, match=re.escape(
+            f"{page}: [[reference]] page-1: workload 'llama3.1-8bb' names no workload of the "
+            "catalog (did you mean llama3.1-8b?); accepted: a key of 'planner workloads list'")):
+        catalog(tmp_path).all("measurements")
+    page.write_text(row.format(workload="llama3.1-8b", network="ib-nrd"))
+    with pytest.raises(CatalogError, match=re.escape(
+            "network 'ib-nrd' names no network of the catalog (did you mean ib-ndr?)")):
+        catalog(tmp_path).get("measurements", "page")
+    page.write_text(row.format(workload="llama3.1-8b", network="ib-ndr"))
+    assert catalog(tmp_path).get("measurements", "page").references[0].network == "ib-ndr"
+
+
+# --- 5. a missing vendor ---------------------------------------------------------------------
+
+def test_a_missing_vendor_is_named_before_the_network_it_cannot_serve(tmp_path):
+    # was: "scale_up_network 'acmelink' serves Acme accelerators only, not vendor ''"
+    _copy(tmp_path, "hardware/networks/nvlink4", "hardware/networks/acmelink",
+          ('tier = "scale_up"', 'tier = "scale_up"\naccelerator_vendors = ["Acme"]'))
+    acc = _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/x1000",
+                ('vendor = "NVIDIA"\n', ""),
+                ('scale_up_network = "nvlink4"', 'scale_up_network = "acmelink"'))
+    with pytest.raises(CatalogError) as err:
+        planner.estimate(params="7B", tokens="100B", gpus=8, gpu="x1000", catalog=tmp_path)
+    assert str(err.value).startswith(
+        f"{acc}: vendor: missing; scale_up_network 'acmelink' serves Acme accelerators only, "
+        "so the file must name its maker; accepted: vendor = \"...\"")
+    assert err.value.option == f"{acc}: vendor"
+    # an empty vendor is refused by the schema, as the empty text it is
+    acc.write_text('vendor = ""\n' + acc.read_text())
+    with pytest.raises(CatalogError, match=re.escape(f"{acc}: vendor: '' is empty")):
+        load_file("accelerators", acc)
+
+
+# --- 6. a user's file named as a shipped alias -----------------------------------------------
+
+def test_a_user_file_named_as_a_shipped_alias_is_the_one_to_rename(tmp_path):
+    # was: "... and an alias of .../h100-sxm.toml; remove the alias": an edit of a shipped file
+    path = _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/h100")
+    with pytest.raises(CatalogError) as err:
+        catalog(tmp_path).resolve("accelerators", "h100")
+    assert str(err.value) == (
+        f"{path}: its key 'h100' is an alias of the shipped h100-sxm "
+        f"({ROOT / 'hardware/accelerators/h100-sxm.toml'}), and a key may not be another "
+        "file's alias: rename h100.toml to a key no accelerator file uses as its key or alias "
+        "(planner hardware list), or name it h100-sxm.toml to replace h100-sxm")
+    assert err.value.option == str(path)  # the user's file, not the shipped one
+    # what it says works: named h100-sxm.toml, it replaces the shipped file (the whole file:
+    # its aliases are the ones it gives), or under a key of its own it is added
+    path.rename(path.with_name("h100-sxm.toml"))
+    assert catalog(tmp_path).path("accelerators", "h100-sxm") == path.with_name("h100-sxm.toml")
+    path.with_name("h100-sxm.toml").rename(path.with_name("h100-mine.toml"))
+    cat = catalog(tmp_path)
+    assert cat.accelerator("h100").key == "h100-sxm"  # the shipped alias, live again
+    assert cat.accelerator("h100-mine").hbm_bytes == 80e9
+
+
+# --- 7. the list columns say what plans use --------------------------------------------------
+
+def test_hardware_list_shows_the_bandwidth_a_plan_on_the_network_uses():
+    # was: aws-efa-p4d listed at its link's 12.5 GB/s, while a plan on it uses 6.25 a device
+    cat = catalog()
+    block = catalog_table(cat, "networks").splitlines()
+    assert block[0].split()[:7] == ["network", "name", "tier", "GB/s", "per", "device", "link"]
+    p4d = next(ln for ln in block if ln.startswith("aws-efa-p4d "))
+    assert re.search(r"scale_out\s+6\.25\s+12\.5\s", p4d)
+    assert cat.network("aws-efa-p4d").device_bytes_per_s == 6.25e9
+    ndr = next(ln for ln in block if ln.startswith("ib-ndr "))
+    assert re.search(r"scale_out\s+50\s+50\s", ndr)  # no device figure: its port's
+    rec = {r["key"]: r for r in catalog_records(cat, ["networks"])["networks"]}
+    assert rec["aws-efa-p4d"]["link_bytes_per_s"] == 12.5e9  # JSON keys unchanged
+    assert rec["aws-efa-p4d"]["device_bytes_per_s"] == 6.25e9
+
+
+def test_workloads_list_shows_the_files_count_beside_the_shapes():
+    # was: one "params" column holding the shape's count (42dot "1.3B" read 1.44B)
+    cat = catalog()
+    lines = catalog_table(cat, "workloads").splitlines()
+    assert "params (file)    params (shape)" in lines[0]
+    dot = next(ln for ln in lines if ln.startswith("42dot-llm-plm-1.3b "))
+    assert re.search(r"dense\s+1\.30B\s+1\.44B\s+24\s+2048\s", dot)
+    rec = {r["key"]: r for r in catalog_records(cat, ["workloads"])["workloads"]}
+    assert rec["42dot-llm-plm-1.3b"]["params"] == pytest.approx(1.44e9, rel=0.01)  # unchanged
+    assert rec["42dot-llm-plm-1.3b"]["published_params"] == 1.3e9
+
+
+# --- 8. an unquoted date ---------------------------------------------------------------------
+
+def test_an_unquoted_as_of_date_reads_as_its_text_and_a_bare_year_says_quote_it(tmp_path,
+                                                                               capsys):
+    # was: "capex_usd_per_mw.as_of: datetime.date(2026, 6, 1) is not a text"
+    path = _copy(tmp_path, SITE, "hardware/sites/s",
+                 ('as_of = "2025", confidence = "V", low = 9300000',
+                  'as_of = 2026-06-01, confidence = "V", low = 9300000'))
+    assert load_file("sites", path).figures["capex_usd_per_mw"].as_of == "2026-06-01"
+    code, out = _cli(capsys, "hardware", "show", "s", "--catalog", str(tmp_path), "--format",
+                     "json")
+    assert code == 0
+    assert json.loads(out)["entries"]["capex_usd_per_mw"]["as_of"] == "2026-06-01"
+    path = _copy(tmp_path, SITE, "hardware/sites/s",
+                 ('as_of = "2025", confidence = "V", low = 9300000',
+                  'as_of = 2026, confidence = "V", low = 9300000'))
+    with pytest.raises(CatalogError, match=re.escape(
+            'capex_usd_per_mw.as_of: 2026 is a number, not a date: quote it (as_of = "2026")')):
+        load_file("sites", path)
