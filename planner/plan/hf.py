@@ -8,7 +8,8 @@ huggingface/transformers, ``models/<family>/configuration_<family>.py``):
   attention, keys ``num_hidden_layers``, ``hidden_size``, ``num_attention_heads``,
   ``num_key_value_heads``, ``intermediate_size``, ``vocab_size``, optional ``head_dim``;
 - the same keys in Gemma 3 (``gemma3_text``, GeGLU; the keys it leaves out take
-  Gemma3TextConfig's defaults, as transformers reads them), OLMo 2 and Granite; a multimodal
+  Gemma3TextConfig's defaults, as transformers reads them, and so do Gemma 2's, Mistral's,
+  Mixtral's and Qwen3's: Family.defaults), OLMo 2 and Granite; a multimodal
   Gemma 3 or Mistral 3 config is read by its ``text_config`` (the language model: its vision
   encoder is not counted);
 - mixtures of experts: ``num_local_experts`` (Mixtral, Granite MoE, gpt-oss: every layer's
@@ -53,25 +54,42 @@ class Family:
     # the config class's defaults of the shape keys, for files that leave them out, as
     # transformers reads them (a multimodal Gemma 3's text_config names only what differs)
     defaults: tuple = ()
+    # whether a key written null takes its default too (Gemma 3, as this planner has read it);
+    # else null keeps transformers' own meaning of null (Mistral's num_key_value_heads: null
+    # is one key/value head per query head; sliding_window: null is no window)
+    null_takes_default: bool = False
 
 
 FAMILIES = {
     "llama": Family("gated", False),
-    "mistral": Family("gated", False),
-    "mixtral": Family("gated", False, moe="mixtral"),
+    # transformers models/mistral/configuration_mistral.py, MistralConfig's defaults: eight
+    # key/value heads and a 4,096-key window where the file leaves them out (a Mistral config
+    # without num_key_value_heads had been planned with 32, full multi-head attention)
+    "mistral": Family("gated", False, defaults=(
+        ("num_key_value_heads", 8), ("sliding_window", 4096))),
+    # transformers models/mixtral/configuration_mixtral.py, MixtralConfig's defaults (no
+    # window)
+    "mixtral": Family("gated", False, moe="mixtral", defaults=(
+        ("num_key_value_heads", 8), ("num_local_experts", 8), ("num_experts_per_tok", 2))),
     "qwen2": Family("gated", False),
     "qwen2_moe": Family("gated", False, moe="qwen"),
-    "qwen3": Family("gated", False),
-    "qwen3_moe": Family("gated", False, moe="qwen"),
+    # transformers models/qwen3/configuration_qwen3.py, Qwen3Config's head_dim: 128, not
+    # hidden / heads (Qwen3-30B-A3B without it had counted 13% fewer active parameters)
+    "qwen3": Family("gated", False, defaults=(("head_dim", 128),)),
+    "qwen3_moe": Family("gated", False, moe="qwen"),  # its class's head_dim default varies
     "deepseek_v2": Family("gated", False, moe="deepseek"),
     "deepseek_v3": Family("gated", False, moe="deepseek"),
     "gemma": Family("gated", True),
-    "gemma2": Family("gated", True),
+    # transformers models/gemma2/configuration_gemma2.py, Gemma2Config's defaults
+    "gemma2": Family("gated", True, defaults=(
+        ("vocab_size", 256_000), ("hidden_size", 2304), ("intermediate_size", 9216),
+        ("num_hidden_layers", 26), ("num_attention_heads", 8), ("num_key_value_heads", 4),
+        ("head_dim", 256), ("sliding_window", 4096))),
     # transformers models/gemma3/configuration_gemma3.py, Gemma3TextConfig's defaults
     "gemma3_text": Family("gated", True, defaults=(
         ("vocab_size", 262_208), ("hidden_size", 2304), ("intermediate_size", 9216),
         ("num_hidden_layers", 26), ("num_attention_heads", 8), ("num_key_value_heads", 4),
-        ("head_dim", 256), ("sliding_window", 4096))),
+        ("head_dim", 256), ("sliding_window", 4096)), null_takes_default=True),
     "olmo2": Family("gated", False),
     "olmoe": Family("gated", False, moe="olmoe"),
     "granite": Family("gated", False),
@@ -140,8 +158,10 @@ def text_config(data: dict, where: str = "config.json", name: str = "--workload"
     if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise InputError(name, where, ACCEPTED, f"has model_type {model_type!r}, which the "
                          "planner does not read")
-    defaults = dict(FAMILIES[model_type].defaults)
-    return {**defaults, **{k: v for k, v in data.items() if v is not None or k not in defaults}}
+    family = FAMILIES[model_type]
+    defaults = dict(family.defaults)
+    return {**defaults, **{k: v for k, v in data.items()
+                           if v is not None or k not in defaults or not family.null_takes_default}}
 
 
 def architecture_from_config(data: dict, where: str = "config.json",

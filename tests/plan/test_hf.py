@@ -226,8 +226,8 @@ def test_estimate_many_reads_configs_per_row():
      '"intermediate_size": 8}', ["not a multiple"]),
     # the key is named (it said "8 is not between 1 and the 4 experts")
     ('{"model_type": "mixtral", "num_hidden_layers": 2, "hidden_size": 64, '
-     '"num_attention_heads": 2, "vocab_size": 10, "intermediate_size": 8, '
-     '"num_local_experts": 4, "num_experts_per_tok": 8}',
+     '"num_attention_heads": 2, "num_key_value_heads": 2, "vocab_size": 10, '
+     '"intermediate_size": 8, "num_local_experts": 4, "num_experts_per_tok": 8}',
      ["num_experts_per_tok = 8, more than its 4 experts"]),
 ])
 def test_bad_configs_are_input_errors(tmp_path, text, words):
@@ -347,3 +347,33 @@ def test_a_multi_token_prediction_module_is_said_to_be_left_out(tmp_path):
     plan = planner.estimate(workload=str(path), tokens="1T", gpus=64, alternatives=False)
     said = plan.assumptions["multi_token_prediction"]
     assert said["value"] == 1 and "not modelled" in said["source"]
+
+
+@pytest.mark.parametrize("name, leave_out", [
+    # an audit: a key the file leaves out took the planner's fallback, not its family's
+    # default in transformers (MistralConfig and MixtralConfig: 8 key/value heads; Qwen3Config
+    # and Gemma2Config: head_dim 128 and 256), so the published counts moved 2-13%
+    ("mistral-7b.json", ("num_key_value_heads",)),
+    ("mixtral-8x7b.json", ("num_key_value_heads",)),
+    ("qwen3-8b.json", ("head_dim",)),
+    ("gemma2-9b.json", ("head_dim",)),
+])
+def test_a_key_left_out_takes_its_familys_default(tmp_path, name, leave_out):
+    data = json.loads((DATA / name).read_text())
+    whole = hf.architecture_from_config(data)
+    cut = tmp_path / name
+    cut.write_text(json.dumps({k: v for k, v in data.items() if k not in leave_out}))
+    short = hf.architecture_from_config(json.loads(cut.read_text()))
+    assert total_params(short) == total_params(whole)
+    assert active_params(short) == active_params(whole)
+
+
+def test_a_mistral_window_left_out_is_its_default_and_null_is_none():
+    data = json.loads((DATA / "mistral-7b.json").read_text())
+    absent = {k: v for k, v in data.items() if k != "sliding_window"}
+    assert hf.architecture_from_config(absent).window == 4096  # MistralConfig's default
+    # null is transformers' "no window" (Mistral 7B v0.2 and later write it), and a null
+    # num_key_value_heads is one per query head (MistralConfig's backward compatibility)
+    nulled = {**data, "sliding_window": None, "num_key_value_heads": None}
+    arch = hf.architecture_from_config(nulled)
+    assert arch.window == 0 and arch.kv_heads == arch.heads
