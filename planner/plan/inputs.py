@@ -296,6 +296,14 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         shape.setdefault("kv_heads", shape["heads"])
         shape.setdefault("ffn", 0)
         arch = Architecture(ffn_type=ffn_type, **_fields(shape))
+        # the flags have no word for tied embeddings: said, so a tied model described by them
+        # (Llama 3.2 1B: 1.50B where its config.json reads the published 1.24B) is not
+        # miscounted silently
+        used["tie_embeddings"] = {"value": False, "source": (
+            "a shape given by flags: the input embedding and the output projection counted "
+            "apart (untied, as Llama 3.1 8B and larger); a tied model (Llama 3.2 1B and 3B, "
+            "Gemma) is read tied from its config.json (tie_word_embeddings) or a catalog file "
+            "(tie_embeddings = true)")}
         w = Workload(key="custom", name="custom shape", architecture=arch, tokens=0.0)
     elif params is not None:
         n = parse_params(params)  # the shape rule's reach (docs/shape.md)

@@ -377,3 +377,13 @@ def test_a_mistral_window_left_out_is_its_default_and_null_is_none():
     nulled = {**data, "sliding_window": None, "num_key_value_heads": None}
     arch = hf.architecture_from_config(nulled)
     assert arch.window == 0 and arch.kv_heads == arch.heads
+
+
+def test_a_shape_by_flags_says_its_embeddings_are_untied():
+    # an audit: Llama 3.2 1B by flags counted 1.50B (its config.json, tied, the published
+    # 1.24B) without a word; the flags have no tie, so the plan says it counts both matrices
+    plan = planner.estimate(layers=16, hidden=2048, heads=32, kv_heads=8, ffn=8192,
+                            vocab=128256, tokens="1T", gpus=64, alternatives=False)
+    said = plan.assumptions["tie_embeddings"]
+    assert said["value"] is False and "config.json" in said["source"]
+    assert plan.workload["params"] == pytest.approx(1_235_814_400 + 128256 * 2048)
