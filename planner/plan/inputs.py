@@ -238,7 +238,16 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if from_config:  # a Hugging Face config.json: its shape, the rest from flags or defaults
         base: Workload | None = hf.workload(workload, used, asm.seq_len)
     else:
-        base = cat.workload(workload) if workload is not None else None
+        try:
+            base = cat.workload(workload) if workload is not None else None
+        except UnknownKeyError:
+            if not Path(str(workload)).is_file():
+                raise
+            # a config.json is read by its name: a file named otherwise had read "unknown
+            # workload", as if it did not exist
+            raise InputError("--workload", str(workload), forms, "is a file whose name ends "
+                             "in neither .json (a Hugging Face config.json) nor .toml (a "
+                             "catalog workload file): name it so") from None
     if base is not None:
         arch = base.architecture
         count = published_params_problem(base)
@@ -261,15 +270,27 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                     f"shape: {rule_source(arch)}"}
         if shape or ffn_type:
             changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
+            if "layers" in changed and arch.window_layers and "window_layers" not in window:
+                # the file's window keeps its pattern over the new depth (Mistral's every
+                # layer: 40 of 40; Gemma 2's every second: 42 of 84), not its count (32 of
+                # 40 had left 8 layers at full attention)
+                changed["window_layers"] = max(1, min(changed["layers"], round(
+                    arch.window_layers * changed["layers"] / arch.layers)))
             new = Architecture(**{**asdict(arch), **_fields(changed)})
             ignored = _ignored_override(new, changed)
             if ignored:  # an override the shape never reads is refused, not shown as applied
                 raise InputError(flag(ignored[0]), changed[ignored[0]], ignored[2],
                                  f"changes nothing in workload {base.key}: {ignored[1]}")
+            if "window_layers" in changed and "window_layers" not in shape \
+                    and "sliding_window" in used:  # the file's window note, at the new depth
+                used["sliding_window"] = {"value": new.window, "source": (
+                    f"{used['sliding_window']['source']}; over --layers {new.layers}: "
+                    f"{new.window_layers} of {new.layers} layers, the file's pattern")}
             arch = new
+            typed = [k for k in changed if k in shape or k == "ffn_type"]  # not those derived
             used["architecture"] = {  # an override is applied and reported, never silent
                 "value": " ".join(f"{k}={v}" for k, v in changed.items()),
-                "source": f"given ({', '.join(flag(k) for k in changed)}) over the shape of "
+                "source": f"given ({', '.join(flag(k) for k in typed)}) over the shape of "
                           f"workload {base.key}"}
         given = {**shape, "seq_len": seq_len, "global_batch_tokens": global_batch}
         for key, value, why in base.defaulted:
@@ -326,6 +347,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"
                          "config.json or a full shape (--layers --hidden --heads --vocab --ffn)")
     if window:  # over the shape's own window; every layer's when neither says which layers
+        used.pop("sliding_window", None)  # a config's own window, replaced: said once below
         a0 = w.architecture
         window.setdefault("window", a0.window)
         window.setdefault("window_layers", a0.window_layers or a0.layers)

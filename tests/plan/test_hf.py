@@ -387,3 +387,33 @@ def test_a_shape_by_flags_says_its_embeddings_are_untied():
     said = plan.assumptions["tie_embeddings"]
     assert said["value"] is False and "config.json" in said["source"]
     assert plan.workload["params"] == pytest.approx(1_235_814_400 + 128256 * 2048)
+
+
+@pytest.mark.parametrize("name, layers, windowed", [
+    # an audit: --layers over a config kept the file's count of windowed layers (Mistral's
+    # 32 of 40, Gemma 2's 21 of 84) where the file's pattern is every layer, every second
+    ("mistral-7b.json", 40, 40),
+    ("gemma2-9b.json", 84, 42),
+])
+def test_layers_over_a_config_keep_its_window_pattern(name, layers, windowed):
+    plan = planner.estimate(workload=str(DATA / name), layers=layers, tokens="1T", gpus=64,
+                            alternatives=False)
+    assert plan.workload["layers"] == layers and plan.workload["window_layers"] == windowed
+    assert f"{windowed} of {layers} layers" in plan.assumptions["sliding_window"]["source"]
+    assert plan.assumptions["architecture"]["source"].startswith("given (--layers) over")
+
+
+def test_a_window_given_over_a_configs_is_said_once():
+    plan = planner.estimate(workload=str(DATA / "gemma2-9b.json"), window=8192, tokens="1T",
+                            gpus=64, alternatives=False)
+    assert plan.workload["window"] == 8192
+    assert "sliding_window" not in plan.assumptions and "window" in plan.assumptions
+
+
+def test_a_config_file_without_the_json_name_says_so(tmp_path):
+    # an audit: it read "unknown workload" with the catalog's ~100 keys, as if it did not exist
+    path = tmp_path / "noext"
+    path.write_text((DATA / "llama3.1-8b.json").read_text())
+    with pytest.raises(InputError) as exc:
+        planner.estimate(workload=str(path), tokens="1T")
+    assert exc.value.name == "--workload" and "neither .json" in str(exc.value)
