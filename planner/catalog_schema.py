@@ -196,30 +196,39 @@ def _within(node: Number, value: float) -> bool:
     return Number.problem(node, value) is None
 
 
+def _slipped(node: Number, value: float, reason: str, slips) -> str | None:
+    """The words of the first of ``slips`` ((reason, factor, words): the value typed in a
+    unit ``factor`` times the declared one) whose scaled value falls inside the range, its
+    ``{value}`` and ``{scaled}`` filled in; None when none does."""
+    for why, factor, words in slips:
+        if reason == why and _within(node, value * factor):
+            return words.format(value=value, scaled=value * factor)
+    return None
+
+
 class _HopLatencyUs(_UnitSlip):
+    SLIPS = (("is too large", 1e-3, "is too large for one switch hop: nanoseconds typed as "
+              "microseconds? ({value:,g} ns is {scaled:g} us)"),
+             ("is too small", 1e6, "is too small for one switch hop: seconds typed as "
+              "microseconds? ({value:g} s is {scaled:g} us)"),
+             ("is too small", 1e3, "is too small for one switch hop: milliseconds typed as "
+              "microseconds? ({value:g} ms is {scaled:g} us)"))
+
     def slip(self, value, reason):
-        if reason == "is too large" and _within(self, value / 1e3):
-            return (f"is too large for one switch hop: nanoseconds typed as microseconds? "
-                    f"({value:,g} ns is {value / 1e3:g} us)")
-        if reason == "is too small" and _within(self, value * 1e6):
-            return (f"is too small for one switch hop: seconds typed as microseconds? "
-                    f"({value:g} s is {value * 1e6:g} us)")
-        if reason == "is too small" and _within(self, value * 1e3):
-            return (f"is too small for one switch hop: milliseconds typed as microseconds? "
-                    f"({value:g} ms is {value * 1e3:g} us)")
-        return f"{reason} for one switch hop or message step"
+        return (_slipped(self, value, reason, self.SLIPS)
+                or f"{reason} for one switch hop or message step")
 
 
 class _CapexUsdPerMw(_UnitSlip):
+    SLIPS = (("is too small", 1e6, "is too small: millions of USD typed as USD? (${value:g}M "
+              "a MW is {scaled:,.0f})"),
+             ("is too small", 1e3, "is too small: thousands of USD typed as USD? "
+              "(${value:,g}k a MW is {scaled:,.0f})"))
+
     def slip(self, value, reason):
-        if reason == "is too small" and _within(self, value * 1e6):
-            return (f"is too small: millions of USD typed as USD? (${value:g}M a MW is "
-                    f"{value * 1e6:,.0f})")
-        if reason == "is too small" and _within(self, value * 1e3):
-            return (f"is too small: thousands of USD typed as USD? (${value:,g}k a MW is "
-                    f"{value * 1e3:,.0f})")
         if reason == "is too small":
-            return "is too small for a building: USD per MW of IT load, not per kW or per W?"
+            return (_slipped(self, value, reason, self.SLIPS)
+                    or "is too small for a building: USD per MW of IT load, not per kW or per W?")
         return ("is too large: over 7x the dearest market's $15M a MW: the whole site's cost "
                 "rather than per MW of IT load?")
 
