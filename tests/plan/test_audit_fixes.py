@@ -388,6 +388,21 @@ def test_the_time_objective_under_a_looser_limit_is_never_slower(looser, tighter
     assert fast.training_days <= slow.training_days + 1e-9
 
 
+@pytest.mark.parametrize("inputs", [
+    # an audit: the time objective within a budget answered 159 days on 11,392 TPU v5p where
+    # adding a 120-day deadline found 16,000 in 116 within it (the cost is jagged in size:
+    # 12,288 cost more than 16,384, and only the stretch next to the best was bisected)
+    dict(params="400B", experts=64, top_k=8, tokens="60T", budget="130.7M"),
+    dict(params="1T", experts=64, top_k=8, tokens="10T", budget="42.62M"),
+])
+def test_the_time_objective_within_a_budget_is_not_slower_than_a_met_deadline(inputs):
+    free = planner.estimate(gpu="tpu-v5p", objective="time", alternatives=False, **inputs)
+    tight = planner.estimate(gpu="tpu-v5p", objective="time", deadline="120d",
+                             alternatives=False, **inputs)
+    assert tight.feasible and free.feasible
+    assert free.training_days <= tight.training_days + 1e-9
+
+
 @pytest.mark.parametrize("objective", ["cost", "time"])
 def test_a_broken_budget_is_searched_before_it_is_called_infeasible(objective):
     # an audit: 405B on H100 within 47 days and $114M read infeasible ($116.0M) while 46,080
