@@ -212,8 +212,10 @@ def _from_config(ctx: click.Context) -> dict:
         return {}
     top = ctx.command_path.split()[1] if len(ctx.command_path.split()) > 1 else ""
     settings = cfg.for_command(top, [f for f in map(_flag, ctx.command.params) if f])
+    aside = ctx.meta.get("planner.set_aside", set())  # a typed flag's rivals (_flags_win)
     return {f: s for f, s in settings.items()
-            if ctx.get_parameter_source(_param_name(ctx.command, f)) == ParameterSource.DEFAULT_MAP}
+            if ctx.get_parameter_source(_param_name(ctx.command, f)) == ParameterSource.DEFAULT_MAP
+            and _param_name(ctx.command, f) not in aside}
 
 
 def _flags_win(ctx: click.Context, *groups: dict) -> dict:
@@ -223,10 +225,14 @@ def _flags_win(ctx: click.Context, *groups: dict) -> dict:
     ([budget] tokens_per_param = 40 had refused every budget --params; [estimate] gpus = 512
     with --max-gpus 256 had read infeasible)."""
     out = {}
+    set_aside = ctx.meta.setdefault("planner.set_aside", set())  # not reported as used
     for group in groups:
         typed = any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE for n in group)
-        out.update({n: (None if typed and ctx.get_parameter_source(n)
-                        == ParameterSource.DEFAULT_MAP else v) for n, v in group.items()})
+        for n, v in group.items():
+            filed = ctx.get_parameter_source(n) == ParameterSource.DEFAULT_MAP
+            out[n] = None if typed and filed else v
+            if typed and filed:
+                set_aside.add(n)
     return out
 
 
@@ -921,6 +927,11 @@ def _check_catalog_keys(cfg: house.Config) -> None:
                                      + ", ".join(sorted(exc.known)),
                                      f"is not in the catalog{hint} (set in config file "
                                      f"{setting.origin})"))
+                except (InputError, CatalogError) as exc:  # an empty item; a catalog fault
+                    _fail(InputError(f"--{flag}", setting.value, getattr(exc, "accepted", None)
+                                     or f"a key of 'planner hardware list' ({kind})",
+                                     f"{getattr(exc, 'reason', None) or exc} (set in config "
+                                     f"file {setting.origin})"))
 
 
 def main(argv=None):
@@ -998,16 +1009,20 @@ def _wants_json(args: list[str], exc: Exception) -> bool:
     config file's default), also when the error came before the command read its options
     (an unknown flag, a bad choice, a config file's value refused)."""
     for i, a in enumerate(args):
-        if a == "--format=json" or (a == "--format" and args[i + 1:i + 2] == ["json"]):
-            return True
+        if a.startswith("--format="):  # a format typed wins over a file's
+            return a == "--format=json"
+        if a == "--format" and args[i + 1:i + 2]:
+            return args[i + 1] == "json"
     ctx = getattr(exc, "ctx", None) or click.get_current_context(silent=True)
     if ctx is not None and "fmt" in ctx.params:
         return ctx.params["fmt"] == "json"
     if ctx is not None and ctx.default_map and "fmt" in ctx.default_map:
         return ctx.default_map["fmt"] == "json"
     command = next((a for a in args if not a.startswith("-")), None)
-    if command is None:
-        return False
+    cmd = app.commands.get(command) if command is not None else None
+    if not isinstance(cmd, click.Command) or isinstance(cmd, click.Group) \
+            or not any(p.name == "fmt" for p in cmd.params):
+        return False  # a command without --format (sweep), a group, a name misspelt
     try:  # the config files' format for the command named, read again on this error path
         setting = house.load().for_command(command, ["format"]).get("format")
     except Exception:  # noqa: BLE001 - a file that does not load is the error being shown

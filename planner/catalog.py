@@ -460,11 +460,16 @@ class Catalog:
             # the later catalog's file; of one catalog, the file the lookup would hide
             rename = (path if mine > their_rank else theirs) if mine != their_rank else \
                 (theirs if shown == kind else path)
+            # where the name is that file's alias, the alias is what to change (renaming the
+            # file leaves it claiming the name)
+            alias_of_rename = (as_what if rename == theirs else what) == "an alias"
+            fix = (f"remove the alias '{name}' from {rename}" if alias_of_rename else
+                   f"rename {rename} to a key no other accelerator, network or site file uses")
             raise CatalogError(
                 f"'{name}' is {what} of the {kind[:-1]} file {path} and {as_what} of the "
                 f"{other[:-1]} file {theirs}: 'planner hardware show {name}' would show the "
-                f"{shown[:-1]} and never the other; rename {rename} to a key no other "
-                "accelerator, network or site file uses", str(rename),
+                f"{shown[:-1]} and never the other; {fix}", str(rename),
+                "an alias no network or site file uses as its key" if alias_of_rename else
                 "a key no other accelerator, network or site file uses")
 
     def _alias_file(self, name: str) -> Path | None:

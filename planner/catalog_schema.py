@@ -264,9 +264,10 @@ class _GridKgCo2PerMwh(_UnitSlip):
 # - per-hop latency 0.05-50 us: a switch ASIC's port-to-port latency is ~0.1-1 us (NVIDIA
 #   Quantum QM8700 ~130 ns, Ethernet ~0.6-1 us: ib-hdr.toml, roce-400g.toml) and a message
 #   step end-to-end 1-10 us (the catalog's RoCE range), 8 us at most in the open tools
-#   (cli99/llm-analysis); 50 ns is below any switch, 50 us 5x the slowest step. Outside:
-#   ns (1,500), ms or s (0.0000015) typed as us.
-HOP_LATENCY_US = _HopLatencyUs(0.05, 50.0, note="microseconds per switch hop or message step")
+#   (cli99/llm-analysis); 50 ns is below any switch; 200 us leaves room for a message step
+#   through a kernel TCP stack over plain Ethernet (tens of microseconds a round trip, a
+#   review: 50 us had refused such fabrics). Outside: ns (1,500), ms or s (0.0000015) as us.
+HOP_LATENCY_US = _HopLatencyUs(0.05, 200.0, note="microseconds per switch hop or message step")
 # - data-centre capex per MW of IT load ~$5-15M (Cushman & Wakefield Data Center Development
 #   Cost Guide 2025: $9.3M-15.0M over 19 US markets, us-hyperscale.toml; AI liquid-cooled
 #   builds up to ~2x): $0.5M is 18x below the cheapest market, $100M 7x the dearest; outside:

@@ -94,7 +94,7 @@ NET = "hardware/networks/ib-ndr"
     # 1.5 us typed in ns, in s and in ms
     (NET, "hop_latency_us = { value = 2,", "hop_latency_us = { value = 1500,",
      "hop_latency_us.value: 1500 is too large for one switch hop: nanoseconds typed as "
-     "microseconds? (1,500 ns is 1.5 us); accepted: a number in [0.05, 50] (microseconds per "
+     "microseconds? (1,500 ns is 1.5 us); accepted: a number in [0.05, 200] (microseconds per "
      "switch hop or message step)"),
     (NET, "hop_latency_us = { value = 2,", "hop_latency_us = { value = 0.0000015,",
      "hop_latency_us.value: 1.5e-06 is too small for one switch hop: seconds typed as "
@@ -328,3 +328,14 @@ def test_an_unquoted_as_of_date_reads_as_its_text_and_a_bare_year_says_quote_it(
     with pytest.raises(CatalogError, match=re.escape(
             'capex_usd_per_mw.as_of: 2026 is a number, not a date: quote it (as_of = "2026")')):
         load_file("sites", path)
+
+
+def test_a_users_alias_that_is_a_site_key_is_the_alias_to_remove(tmp_path, capsys):
+    # a review: aliases = ["us-hyperscale"] on a user's accelerator was told to rename the
+    # file, which left the alias claiming the name and the same error after the rename
+    acc = _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/mygpu",
+                ("name = ", 'aliases = ["us-hyperscale"]\nname = '))
+    code, out = _cli(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--gpu",
+                     "h100-sxm", "--catalog", str(tmp_path))
+    said = re.sub(r"\s+", " ", out)
+    assert code == 2 and f"remove the alias 'us-hyperscale' from {acc}" in said

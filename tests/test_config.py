@@ -460,3 +460,33 @@ def test_an_output_file_that_fails_is_the_one_answer(tmp_path, monkeypatch, caps
     answer = strict_json(out)  # one document: a second would raise "Extra data"
     assert "No space left on device" in answer["error"]["message"]
     assert answer["error"]["option"] == "--plot"
+
+
+def test_a_files_value_set_aside_by_a_flag_is_not_reported_as_used(tmp_path, monkeypatch,
+                                                                   capsys):
+    # a review: the plan sized to --max-gpus and still listed the file's gpus = 512 as used
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nmax_gpus = "256"\n[estimate]\ngpus = "512"\n')
+    code, out, _ = run(capsys, "estimate", "--params", "8B", "--tokens", "1T", "--max-gpus",
+                       "1024", "--format", "json", "-q")
+    assert code == 0
+    d = json.loads(out)
+    assert "gpus" not in d["assumptions"] and d["cluster"]["gpus"] <= 1024
+
+
+def test_a_typed_format_wins_over_the_files_for_early_errors(tmp_path, monkeypatch, capsys):
+    # a review: --format table typed, [defaults] format = "json": the usage error came as JSON;
+    # and sweep (no --format) and a misspelt command answered JSON too
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\nformat = "json"\n')
+    for args in (("estimate", "--format", "table", "--bogus"), ("sweep", "--bogus"),
+                 ("estimat",)):
+        code, out, err = run(capsys, *args)
+        assert code == 2 and out == "" and "Error" in err, args
+
+
+def test_config_show_names_the_file_of_an_empty_catalog_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "planner.toml", '[defaults]\ngpu = "b200,,h100"\n')
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert code == 2 and "planner.toml" in strict_json(out)["error"]["message"]

@@ -847,7 +847,11 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     if tried.infeasible and gain:
         again = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=True,
                          unless=len(tried.inst_all.options))
-        tried = again or tried
+        # the second try's answer where it places as many runs and proves what it says (a
+        # solve its time limit cut short, placing nothing, says less than a proven INFEASIBLE)
+        if again is not None and len(again.sol.placements) >= len(tried.sol.placements) \
+                and (again.sol.placements or again.sol.status != "UNKNOWN"):
+            tried = again
     inst, sol, unplaced, settings = tried.inst, tried.sol, tried.unplaced, spec.settings
     binding = reason = None
     if sol.placements:

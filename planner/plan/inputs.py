@@ -245,9 +245,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 raise
             # a config.json is read by its name: a file named otherwise had read "unknown
             # workload", as if it did not exist
-            raise InputError("--workload", str(workload), forms, "is a file whose name ends "
-                             "in neither .json (a Hugging Face config.json) nor .toml (a "
-                             "catalog workload file): name it so") from None
+            suffix = Path(str(workload)).suffix
+            raise InputError("--workload", str(workload), forms, (
+                f"is a file named {suffix}: a catalog workload file ends in .toml, lower case"
+                if suffix.lower() == ".toml" else
+                "is a file whose name ends in neither .json (a Hugging Face config.json) nor "
+                ".toml (a catalog workload file): name it so")) from None
     if base is not None:
         arch = base.architecture
         count = published_params_problem(base)
@@ -274,8 +277,10 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 # the file's window keeps its pattern over the new depth (Mistral's every
                 # layer: 40 of 40; Gemma 2's every second: 42 of 84), not its count (32 of
                 # 40 had left 8 layers at full attention)
-                changed["window_layers"] = max(1, min(changed["layers"], round(
-                    arch.window_layers * changed["layers"] / arch.layers)))
+                # (halves up: alternating windows on 37 layers cover 19, as transformers'
+                # every-other rule counts them; Python's round would give 18)
+                changed["window_layers"] = max(1, min(changed["layers"], math.floor(
+                    arch.window_layers * changed["layers"] / arch.layers + 0.5)))
             new = Architecture(**{**asdict(arch), **_fields(changed)})
             ignored = _ignored_override(new, changed)
             if ignored:  # an override the shape never reads is refused, not shown as applied

@@ -417,3 +417,11 @@ def test_a_config_file_without_the_json_name_says_so(tmp_path):
     with pytest.raises(InputError) as exc:
         planner.estimate(workload=str(path), tokens="1T")
     assert exc.value.name == "--workload" and "neither .json" in str(exc.value)
+
+
+def test_an_alternating_window_over_an_odd_depth_counts_as_transformers_does():
+    # a review: gpt-oss's 18 of 36 over --layers 37 gave 18 (Python's round(18.5)); the
+    # every-other rule covers 19
+    plan = planner.estimate(workload=str(DATA / "gpt-oss-120b.json"), layers=37, tokens="1T",
+                            gpus=64, alternatives=False)
+    assert plan.workload["window_layers"] == 19
