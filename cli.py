@@ -213,9 +213,10 @@ def _from_config(ctx: click.Context) -> dict:
     top = ctx.command_path.split()[1] if len(ctx.command_path.split()) > 1 else ""
     settings = cfg.for_command(top, [f for f in map(_flag, ctx.command.params) if f])
     aside = ctx.meta.get("planner.set_aside", set())  # a typed flag's rivals (_flags_win)
+    names = {f: _param_name(ctx.command, f) for f in settings}
     return {f: s for f, s in settings.items()
-            if ctx.get_parameter_source(_param_name(ctx.command, f)) == ParameterSource.DEFAULT_MAP
-            and _param_name(ctx.command, f) not in aside}
+            if ctx.get_parameter_source(names[f]) == ParameterSource.DEFAULT_MAP
+            and names[f] not in aside}
 
 
 def _flags_win(ctx: click.Context, *groups: dict) -> dict:
@@ -909,14 +910,18 @@ def _check_catalog_keys(cfg: house.Config) -> None:
     """A config file's accelerator, site and network keys, each checked against the catalog
     its command would read (the files' catalog directories too): an unknown key is refused
     here, naming the file, as every plan would refuse it (docs/interface.md)."""
+    catalogs: dict = {}  # one load per catalog setting, for the tables that name a key
     for table, values in cfg.flags.items():
-        command = "estimate" if table == "defaults" else table
-        given = cfg.for_command(command, ["catalog"]).get("catalog")
-        cat = _catalog(given.value if given is not None else None)
         for flag, kind in CATALOG_FLAGS.items():
             setting = values.get(flag)
             if setting is None or setting.value is None:
                 continue
+            command = "estimate" if table == "defaults" else table
+            given = cfg.for_command(command, ["catalog"]).get("catalog")
+            where = given.value if given is not None else None
+            if repr(where) not in catalogs:  # by its text: a list of directories too
+                catalogs[repr(where)] = _catalog(where)
+            cat = catalogs[repr(where)]
             for key in str(setting.value).split(","):
                 try:
                     cat.resolve(kind, key)

@@ -510,14 +510,16 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
             # BUDGET_EDGE: the cost is jagged in size, so a faster size above may have a
             # neighbour below within the budget (400B with 64 experts on TPU v5p within
             # $130.7M: 11,392 in 159 days, where 16,000 take 116 for $130.68M)
+            # the cost test first: the validator only for the few sizes near the budget
             edge = [int(j) for j in faster
-                    if [b.limit for b in violations(inst, int(j), ignore=ignore)] == ["budget"]
-                    and (int(j) == nearest
-                         or float(opts.cols["cost_usd_total"][j]) <= budget * BUDGET_EDGE)]
+                    if (int(j) == nearest
+                        or float(opts.cols["cost_usd_total"][j]) <= budget * BUDGET_EDGE)
+                    and [b.limit for b in violations(inst, int(j), ignore=ignore)] == ["budget"]]
             edge.sort(key=lambda j: (j != nearest, float(days[j])))
             stretch = None
+            k_i = int(opts.gpus[i]) // units[s]
             for j in edge:
-                k_i, k_j = int(opts.gpus[i]) // units[s], int(opts.gpus[j]) // units[s]
+                k_j = int(opts.gpus[j]) // units[s]
                 if k_j in closed:
                     continue
                 # the stretch just below it between sizes tried, from the best (the nearest:
