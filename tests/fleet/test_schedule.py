@@ -16,7 +16,10 @@ import pytest
 
 import planner
 from planner.fleet import check as fleet_check
+from planner.fleet import diagnose as fleet_diagnose
 from planner.fleet import model as fleet_model
+from planner.fleet import options as fleet_options
+from planner.fleet import result as fleet_result
 from planner.fleet import schedule as fleet
 from planner.fleet import spec as fleet_spec
 from planner.fleet.model import (
@@ -649,8 +652,8 @@ def test_schedule_table_keeps_small_figures_and_says_lateness_counts_whole_steps
     # read "whole 7-day steps past each deadline's step")
     assert ("days (each run's days past its deadline rounded up to whole 7-day steps), then "
             "cost") in text
-    assert fleet._small(0.0213) == "0.021" and fleet._small(0.12) == "0.1"
-    assert fleet._small(175.0) == "175.0" and fleet._small(0.0) == "0.0"
+    assert fleet_result._small(0.0213) == "0.021" and fleet_result._small(0.12) == "0.1"
+    assert fleet_result._small(175.0) == "175.0" and fleet_result._small(0.0) == "0.0"
     rows = [ln.split() for ln in text.splitlines() if ln.startswith(("r1 ", "r2 "))]
     assert rows and all(float(r[7]) > 0 and float(r[8]) > 0 for r in rows)  # MW, cost $M
 
@@ -685,7 +688,7 @@ def test_the_table_names_the_windows_the_grid_shortens():
     # dearer cluster without a word (user audit); a daily grid loses none
     text = fleet.schedule(EXAMPLE).table()
     assert "next-3t's window by 9 d" in text and 'step = "1d" plans to the day' in text
-    assert fleet._windows_cut(fleet_spec.load(_one_run())) == []  # step = "1d"
+    assert fleet_result._windows_cut(fleet_spec.load(_one_run())) == []  # step = "1d"
 
 
 def _two_site_fleet(s1_mw: float) -> dict:
@@ -779,7 +782,7 @@ def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts
                        settings={"time_limit_s": 10, "workers": 1})
     assert repr(s).startswith("FleetSchedule(INFEASIBLE, 1 of 2 runs on 1 site")
     none = fleet.schedule({**spec, "runs": spec["runs"][1:]})
-    assert none.to_frame().shape == (0, len(fleet.PARQUET_COLUMNS))
+    assert none.to_frame().shape == (0, len(fleet_result.PARQUET_COLUMNS))
     with pytest.raises(InputError, match="did you mean gemm_efficiency"):
         fleet.schedule(spec, assumptions={"gemm_eficiency": 0.8})
 
@@ -844,12 +847,13 @@ def test_the_example_tries_the_sizes_between_missing_and_meeting_a_window(exampl
     r = _placed(example.to_dict())["next-3t"]
     assert r["gpus"] == 36864 and r["on_time"]
     assert example.to_dict()["objective"]["cost_usd"] < 1.6e9
-    assert fleet._bracket_sizes({32768: 361.2, 49152: 272.3}, 355, 8) == [36864, 40960, 45056]
+    assert fleet_options._bracket_sizes({32768: 361.2, 49152: 272.3}, 355, 8) \
+        == [36864, 40960, 45056]
     # from the last at or below the size the missing one's time scaled by devices reaches
     # (44,306 here), one below it since device-days are not monotone in size
-    assert fleet._bracket_sizes({32768: 480.0, 49152: 272.3}, 355, 8) == [40960, 45056]
-    assert fleet._bracket_sizes({32768: 300.0, 49152: 200.0}, 355, 8) == []  # both meet
-    assert fleet._bracket_sizes({32768: 400.0, 49152: 380.0}, 355, 8) == []  # both miss
+    assert fleet_options._bracket_sizes({32768: 480.0, 49152: 272.3}, 355, 8) == [40960, 45056]
+    assert fleet_options._bracket_sizes({32768: 300.0, 49152: 200.0}, 355, 8) == []  # both meet
+    assert fleet_options._bracket_sizes({32768: 400.0, 49152: 380.0}, 355, 8) == []  # both miss
 
 
 def test_a_run_whose_given_size_breaks_the_batch_names_the_size_and_the_batch():
@@ -952,9 +956,10 @@ def test_a_site_whose_power_falls_offers_a_run_the_size_its_power_holds():
     (r,) = d["runs"]
     assert d["status"] == "OPTIMAL" and r["gpus"] == 256 and r["power_mw"] <= 0.5
     # the smaller sizes stop where a plan no longer finishes inside the horizon
-    assert fleet._smaller_sizes(2048, 8) == [1024, 512, 256, 128, 64, 32, 16, 8]
-    assert fleet._smaller_sizes(3072, 8) == [2048, 1024, 512, 256, 128, 64, 32, 16, 8]
-    assert fleet._smaller_sizes(72, 72) == [] and fleet._smaller_sizes(144, 72) == [72]
+    assert fleet_options._smaller_sizes(2048, 8) == [1024, 512, 256, 128, 64, 32, 16, 8]
+    assert fleet_options._smaller_sizes(3072, 8) == [2048, 1024, 512, 256, 128, 64, 32, 16, 8]
+    assert fleet_options._smaller_sizes(72, 72) == []
+    assert fleet_options._smaller_sizes(144, 72) == [72]
 
 
 def _x_b_c(x_gpus: int = 512) -> dict:
@@ -1013,11 +1018,13 @@ def test_a_power_a_diagnosis_asks_for_is_enough_when_added():
     assert d["binding"] == "power" and "334 kW more at s1" in d["reason"]
     site["power_mw"] = 1.5 + 0.334
     assert fleet.schedule(_week_fleet([site], runs)).to_dict()["status"] == "OPTIMAL"
-    assert fleet._mw_text(0.3331, up=True) == "334 kW"
-    assert fleet._mw_text(0.3331, up=False) == "333 kW"
-    assert fleet._mw_text(6.81, up=True) == "6.9 MW" and fleet._mw_text(6.89, up=False) == "6.8 MW"
-    assert fleet._mw_text(0.3, up=True) == "300 kW"  # 0.3 / 0.001 is 299.99999999999994
-    assert fleet._mw_text(0.9996, up=True) == "1.0 MW" and fleet._mw_text(0.0, up=True) == "0 W"
+    assert fleet_diagnose._mw_text(0.3331, up=True) == "334 kW"
+    assert fleet_diagnose._mw_text(0.3331, up=False) == "333 kW"
+    assert fleet_diagnose._mw_text(6.81, up=True) == "6.9 MW"
+    assert fleet_diagnose._mw_text(6.89, up=False) == "6.8 MW"
+    assert fleet_diagnose._mw_text(0.3, up=True) == "300 kW"  # 0.3 / 0.001 is 299.99999999999994
+    assert fleet_diagnose._mw_text(0.9996, up=True) == "1.0 MW"
+    assert fleet_diagnose._mw_text(0.0, up=True) == "0 W"
 
 
 def test_a_size_above_the_largest_cluster_binds_gpus_and_a_negative_power_says_so(tmp_path):

@@ -1,0 +1,176 @@
+"""Why a fleet is infeasible: the first run that fits nowhere and the limits it breaks alone, or
+the least added capacity (devices, power, horizon) that lets every run in (fleet/model.py
+shortfall), each by how much, in words a planner can act on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from ..units import fmt_mw
+from . import model as fleet_model
+from .model import FleetInstance, FleetSettings, FleetSolution
+from .spec import (
+    FleetSpec,
+)
+
+__all__ = ["diagnose", "time_limit_reason"]
+
+# When the fleet is infeasible, the least added capacity that lets every run in says which limit
+# binds and by how much (fleet/model.py shortfall); each such solve gets at most this long.
+DIAGNOSIS_TIME_LIMIT_S = 10.0
+
+
+def _mw_text(mw: float, up: bool) -> str:
+    """fmt_mw's text of ``mw`` rounded up (a need, a shortfall) or down (a cap) at the
+    precision it shows (a tenth of a MW; three significant figures below 1 MW), so that
+    adding what a diagnosis names is enough: 0.3331 MW more had read "333 kW", and 1.833 MW
+    was still short of 1.8331."""
+    if not (math.isfinite(mw) and mw > 0):
+        return fmt_mw(mw)
+    step = 0.1 if mw >= 1 else 10.0 ** (math.floor(math.log10(mw)) - 2)  # fmt_mw's last digit
+    units = round(mw / step, 9)  # float noise (0.3 / 0.001 = 299.99999999999994) is no digit
+    return fmt_mw((math.ceil(units) if up else math.floor(units)) * step)
+
+
+def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
+              settings: FleetSettings) -> tuple[str, str]:
+    """Which limit makes the fleet infeasible, and by how much."""
+    for r, run in enumerate(inst.runs):
+        opts = inst.options_of(r)
+        if not opts:
+            reasons = dropped.get(run.name, [])
+            why = "; ".join(reasons[:3]) or "no size options"
+            # no site is delivered its accelerators (devices), a size given breaks the batch
+            # or is above the largest cluster the planner plans (gpus, as estimate's given
+            # size binds: 1e12 devices had read "memory"), a catalog figure is missing
+            # (catalog), or no size of them runs it (memory)
+            binding = "devices" if any(r.startswith(("none of its accelerators",
+                                                     "no site is delivered", "no site holds"))
+                                       for r in reasons) else \
+                "gpus" if spec.runs[r].gpus and all(
+                    "the batch binds" in x or "above the largest cluster" in x
+                    for x in reasons) \
+                else "catalog" if reasons and all("no power figure" in x for x in reasons) \
+                else "memory"
+            return binding, f"run {run.name} has no option that runs: {why}"
+        if any(fleet_model.fits_alone(inst, o) for o in opts):
+            continue
+        # every limit the run breaks alone, each by how much (the horizon, the devices a site
+        # ever has, the power it ever has): the first named is the binding one
+        broken = []
+        shortest = min(opts, key=lambda o: inst.options[o].duration_steps)
+        o = inst.options[shortest]
+        room = inst.steps - run.earliest_step
+        if o.duration_steps > room:
+            given = spec.runs[r].earliest
+            starts = spec.step_start(run.earliest_step)
+            # a start inside a step waits for the next step's boundary (runs hold whole steps)
+            moved = (f" (its earliest start {given}, inside a step, moved to the next step's "
+                     f"start {starts}: runs hold whole steps)" if starts != given else
+                     f" (its earliest start {starts})")
+            broken.append(("horizon", (
+                f"run {run.name} takes at least {o.training_days:,.2f} days "
+                f"({o.gpus:,} x {o.accelerator}: {o.duration_steps} steps), but "
+                f"{room} steps ({room * spec.step_days} days) are left from its "
+                f"first step to the horizon's last day {spec.last_day_text()}" + moved)))
+        # the devices and power of the options that fit the time left (all of them when none
+        # does: the horizon is then named first)
+        fit = [k for k in opts if inst.options[k].duration_steps <= room] or list(opts)
+        dev_short = [(inst.options[k].gpus - max(inst.sites[inst.options[k].site].devices.get(
+            inst.options[k].accelerator, (0,))), k) for k in fit]
+        need, k = min(dev_short)
+        if need > 0:
+            ok = inst.options[k]
+            broken.append(("devices", (
+                f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site at least "
+                f"(the fewest of the sizes tried); "
+                f"{inst.sites[ok.site].name} never has more than {ok.gpus - need:,} "
+                f"({need:,} short)")))
+        # power, among the options whose devices some site has (all of them when none has)
+        pow_short = [(inst.options[k].power_mw - max(inst.sites[inst.options[k].site].power_mw),
+                      k) for short, k in dev_short if short <= 0 or need > 0]
+        need_mw, k = min(pow_short)
+        if need_mw > 0:
+            ok = inst.options[k]
+            broken.append(("power", (
+                f"run {run.name} needs {_mw_text(ok.power_mw, up=True)} at least "
+                f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}: the least "
+                f"of the options tried), whose cap never exceeds "
+                f"{_mw_text(ok.power_mw - need_mw, up=False)} "
+                f"({_mw_text(need_mw, up=True)} short)")))
+        if broken:
+            return broken[0][0], "; and ".join(
+                [broken[0][1]] + [text.replace(f"run {run.name} ", "it ", 1)
+                                  for _, text in broken[1:]])
+        opts = fit
+        k = max(opts, key=lambda k: (fleet_model.longest_fit(inst, k) /
+                                     inst.options[k].duration_steps, -k))
+        ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
+        alone = fleet_model.longest_fit(inst, k, ("devices",))
+        binding = "power" if alone >= ok.duration_steps else "devices"
+        short = ""
+        if binding == "power":  # by how much: the most power a whole stretch holds
+            site = inst.sites[ok.site]
+            devs = np.asarray(site.devices.get(ok.accelerator, (0,) * inst.steps)) >= ok.gpus
+            caps = np.where(devs, np.asarray(site.power_mw, dtype=float), -np.inf)
+            n = ok.duration_steps
+            most = max((caps[t:t + n].min() for t in range(run.earliest_step,
+                                                          inst.steps - n + 1)),
+                       default=-np.inf)
+            if np.isfinite(most):
+                short = (f"; while it holds the devices for {n} steps its cap is at most "
+                         f"{_mw_text(most, up=False)} "
+                         f"({_mw_text(ok.power_mw - most, up=True)} short)")
+        return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
+                         f"{_mw_text(ok.power_mw, up=True)} at one site for "
+                         f"{ok.duration_steps} steps "
+                         f"({ok.training_days:,.1f} days); the longest stretch any site "
+                         f"offers after its earliest start is {got} steps "
+                         f"({inst.sites[ok.site].name}){short}")
+    quick = replace(settings, time_limit_s=min(settings.time_limit_s, DIAGNOSIS_TIME_LIMIT_S))
+    # the least capacity that lets every run in: devices alone and power alone, the one
+    # smaller against what its sites have named first (70 kW more beats 8,192 more devices),
+    # then both together when neither alone does
+    def words(more: dict) -> str:
+        return ", ".join(f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
+                         if key[0] == "devices" else f"{_mw_text(n, up=True)} more at "
+                         f"{inst.sites[key[1]].name}" for key, n in sorted(more.items()))
+
+    def share(more: dict) -> float:
+        """The added capacity against what its sites have at most (the largest share)."""
+        def have(key):
+            site = inst.sites[key[1]]
+            return (max(site.devices.get(key[2], (0,))) if key[0] == "devices"
+                    else max(site.power_mw))
+        return max((n / have(key) if have(key) > 0 else math.inf) for key, n in more.items())
+
+    found = [(share(more), name, more) for name in ("devices", "power")
+             if (more := fleet_model.shortfall(inst, quick, (name,)))]
+    if found:
+        found.sort(key=lambda f: f[0])
+        _, name, more = found[0]
+        text = (f"the runs do not all fit in the horizon with the {name} on hand; the least "
+                f"that lets them all in (from the start of the horizon): {words(more)}")
+        if len(found) > 1:
+            text += f"; or, {found[1][1]} alone: {words(found[1][2])}"
+        return name, text
+    more = fleet_model.shortfall(inst, quick, ("devices", "power"))
+    if more:
+        return "capacity", ("the runs do not all fit in the horizon with the devices and "
+                            "power on hand; the least that lets them all in (from the start "
+                            f"of the horizon): {words(more)}")
+    return "capacity", ("the runs do not all fit in the horizon with the devices and power on "
+                        "hand, and no added capacity found in the diagnosis's "
+                        f"{quick.time_limit_s:g} s lets them in")
+
+
+def time_limit_reason(sol: FleetSolution, settings: FleetSettings) -> str:
+    """Why a solve that found nothing proves nothing: the time its first phase had."""
+    # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
+    phase_s = settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
+    return (f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
+            f"{phase_s:g} s of the {settings.time_limit_s:g} s time limit); "
+            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
