@@ -15,7 +15,7 @@ import planner
 from planner import catalog_view, report
 from planner import config as house
 from planner.assumptions import parse_overrides
-from planner.catalog import is_workload_file
+from planner.catalog_files import is_workload_file
 from planner.errors import (
     FLAGS,
     CatalogError,

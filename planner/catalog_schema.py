@@ -64,8 +64,8 @@ def _low_high(table: dict):
 
 
 class _AsOf(Text):
-    """A date as text; an unquoted one is named as such (catalog.read_toml reads a TOML date,
-    as_of = 2026-06-01, as its text; a bare year is a number, not a date)."""
+    """A date as text; an unquoted one is named as such (catalog_files.read_toml reads a TOML
+    date, as_of = 2026-06-01, as its text; a bare year is a number, not a date)."""
 
     def problem(self, value) -> str | None:
         if isinstance(value, int) and not isinstance(value, bool):

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import planner
-from planner.catalog import CatalogError, UnknownKeyError, catalog, load_file
+from planner.catalog import CatalogError, UnknownKeyError, catalog
+from planner.catalog_files import load_file
 from planner.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,8 @@ have (the team's working notes), and every catalog figure names its public origi
 import re
 from pathlib import Path
 
-from planner.catalog import KINDS, read_toml
+from planner.catalog import KINDS
+from planner.catalog_files import read_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files of the team's notes that never ship, and the team's contract page.

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..assumptions import DEFAULT, Assumptions, check_overrides
-from ..catalog import DEFAULT_SITE, Catalog, is_workload_file
+from ..catalog import DEFAULT_SITE, Catalog
+from ..catalog_files import is_workload_file
 from ..errors import InputError, LayoutError, UnknownKeyError, did_you_mean
 from ..frameworks import (
     FRAMEWORK_SOURCES,
