@@ -14,7 +14,7 @@ from ..units import SECONDS_PER_YEAR, one_shape
 from ..units import known as _known
 from .power import energy_mwh
 
-__all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "METHOD_KEYS", "cloud_cost",
+__all__ = ["SECONDS_PER_YEAR", "OWNED_COMPONENTS", "METHOD_KEYS", "METHODS", "cloud_cost",
            "capital_recovery_factor", "energy_cost_usd", "owned_cost", "purchase_capex",
            "cost_per_trillion_tokens", "cost_per_1e24_flop"]
 
@@ -22,6 +22,8 @@ OWNED_COMPONENTS = ("accelerators", "servers", "network", "facility", "energy", 
 # Each cost method's keys, in the order run.outcome's cost dicts hold them (a test holds them
 # to it): the columns of estimate_many and a plan's frame.
 METHOD_KEYS = {"cloud": ("compute", "total"), "owned": OWNED_COMPONENTS + ("total",)}
+# The cost methods, in that order (a plan's method is an index into it).
+METHODS = tuple(METHOD_KEYS)
 
 
 def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:

@@ -4,8 +4,9 @@
 hardware (plan/inputs.py, plan/cluster.py), evaluates its options (plan/options.py: a given
 size, or every candidate size of a sizing, each with its best layout and its run, assembled by
 plan/assemble.py), chooses one (plan/limits.py when a deadline is the only limit, CP-SAT in
-plan/sizing.py under other limits), and returns it as a ``Plan``. Infeasible plans are answers:
-``feasible`` is false, ``binding`` names the limit and ``reason`` says by how much.
+plan/sizing.py under other limits), lists what it passed over (plan/alternatives.py), and
+returns it as a ``Plan``. Infeasible plans are answers: ``feasible`` is false, ``binding`` names
+the limit and ``reason`` says by how much.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS, override_source
 from ..model import uncertainty
-from ..model.search import FITS, SearchKey, layout_problem, named_devices, search
+from ..model.cost import METHODS
+from ..model.search import FITS, layout_problem, named_devices
 from ..progress import Progress
 from ..specs import Site, Workload
 from ..units import MAX_DEVICES, SECONDS_PER_DAY
+from .alternatives import alternatives_of, smaller, trade_sizes
 from .assemble import (
     cluster_figures,
     workload_figures,
@@ -54,11 +57,9 @@ from .inputs import (
     parse_limits,
     parse_seed,
     resolve_workload,
-    smooth_below,
     stack_for,
 )
 from .limits import (
-    choose,
     violations,
 )
 from .options import (
@@ -73,7 +74,6 @@ from .options import (
     layout_primes,
     merge,
     priced,
-    shared_memo,
     sized,
     smooth_between,
     take,
@@ -82,11 +82,6 @@ from .options import (
 )
 from .result import Plan, checked, empty_plan
 
-# The cost methods of model.run.outcome, in its order.
-METHODS = ("cloud", "owned")
-# A size is listed beside a sized plan's choice when it moves the days or the cost by at least
-# this share (less is not a choice a buyer would turn on).
-TRADE_MIN_SHARE = 0.05
 # Assumptions every plan reports (beyond those it fell back on, which it reports as used).
 REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
             "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "checkpoint_async",
@@ -682,11 +677,11 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
            if k.startswith("reliability_")}
     real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
             if k.startswith("realisation_")}
-    alternatives = _alternatives(w, opts, i, asm, choice) if with_alternatives else []
+    alternatives = alternatives_of(w, opts, i, asm, choice) if with_alternatives else []
     if with_alternatives and given:
-        alternatives += _smaller(w, opts, i, asm, METHODS.index(method))
+        alternatives += smaller(w, opts, i, asm, METHODS.index(method))
     elif with_alternatives:
-        alternatives += _trade_sizes(opts, i, choice)
+        alternatives += trade_sizes(opts, i, choice)
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
         workload=workload, cluster=cluster, layout=opts.best.layout(i),
@@ -714,128 +709,6 @@ def _public(summary: dict | None) -> dict | None:
         return None
     out = {k: v for k, v in summary.items() if k != "source"}
     out["accelerators"] = list(dict.fromkeys(summary["options"]["accelerator"]))
-    return out
-
-
-def _alternatives(w, opts: Options, i: int, asm: Assumptions, choice: Choice) -> list[dict]:
-    """Each other accelerator's best option under the same limits and objective, then the
-    next-best layouts on the chosen cluster."""
-    sd = opts.sides[int(opts.side[i])]
-    gpus = int(opts.gpus[i])
-    key = SearchKey(w.architecture, w.seq_len, w.global_batch_tokens, sd.hw, gpus,
-                    opts.fixed, opts.allow_tp)
-    found = _ranked(key, asm)
-    goodput = float(opts.cols["goodput"][i])
-    # the chosen option's realisation (it depends on the team and the named terms, not on the
-    # layout)
-    multiplier = float(opts.cols["realisation_multiplier"][i])
-    out = []
-    for j in found.ranked(4)[1:]:
-        r = found.result
-        days = (w.tokens / float(r["tokens_per_s"][j]) / goodput * multiplier / SECONDS_PER_DAY
-                if goodput > 0 else math.inf)
-        out.append({"gpus": gpus, "layout": found.layout(j),
-                    "step_time_s": float(r["step_time_s"][j]), "training_days": days,
-                    "mfu": float(r["mfu"][j]),
-                    "memory_gb_per_gpu": float(r["memory_bytes"][j]) / 1e9,
-                    "note": "next-best layout on the same cluster" + (
-                        # one that misses the deadline the plan meets says so (120.3 days
-                        # against 120 had read as a plain trade)
-                        f", past the {limit:g}-day deadline" if (limit := choice.limits
-                                                                  .deadline_days)
-                        and days > limit else "")})
-    return _other_accelerators(opts, i, choice) + out
-
-
-def _trade_sizes(opts: Options, i: int, choice: Choice) -> list[dict]:
-    """A sized plan's trade between days and money, along the sizes its sizing tried on the
-    chosen accelerator: the cheapest that finishes sooner and the soonest, both within every
-    limit, and the cheapest within every limit but the deadline (what the deadline costs).
-    Each differs from the choice by at least TRADE_MIN_SHARE in days or cost; sizes the
-    sizing did not try are not claimed."""
-    if choice.summary is None or not choice.feasible:
-        return []
-    rows = np.flatnonzero(opts.fits & (opts.side == opts.side[i]))
-    within = instance_of(opts, rows, choice.limits, choice.objective).meets()
-    but_deadline = instance_of(opts, rows, replace(choice.limits, deadline_days=None),
-                               choice.objective).meets()
-    days = np.asarray(opts.cols["training_days"], dtype=float)
-    cost = np.asarray(opts.cols["cost_usd_total"], dtype=float)
-    d0, c0 = float(days[i]), float(cost[i])
-    sooner = [int(j) for j, ok in zip(rows, within) if ok and days[j] < d0 * (1 - TRADE_MIN_SHARE)]
-    picks = []
-    if sooner:
-        soonest = min(sooner, key=lambda j: (days[j], opts.gpus[j]))
-        priced = [j for j in sooner if math.isfinite(cost[j])]
-        cheapest = min(priced, key=lambda j: (cost[j], days[j])) if priced else soonest
-        picks += [(cheapest, "the cheapest size tried that finishes sooner")]
-        if soonest != cheapest:
-            picks += [(soonest, "the soonest size tried within the limits")]
-    # what the deadline costs: under the cost objective, the cheapest size that keeps the
-    # other limits (the time objective asked for the soonest, not for a slower cheaper run)
-    if math.isfinite(c0) and choice.objective == "cost" \
-            and choice.limits.deadline_days is not None:
-        cheaper = [int(j) for j, ok in zip(rows, but_deadline)
-                   if ok and math.isfinite(cost[j]) and cost[j] < c0 * (1 - TRADE_MIN_SHARE)]
-        if cheaper:
-            picks += [(min(cheaper, key=lambda j: (cost[j], days[j])),
-                       "the cheapest size tried within the other limits")]
-    acc = opts.sides[int(opts.side[i])].acc.key
-    out = []
-    for j, what in picks:
-        deadline = choice.limits.deadline_days
-        late = (f", {days[j] - deadline:,.0f} days past the deadline"
-                if deadline is not None and days[j] > deadline else "")
-        out.append({"accelerator": acc, "gpus": int(opts.gpus[j]),
-                    "layout": opts.best.layout(j), "training_days": float(days[j]),
-                    "mfu": float(opts.cols["mfu"][j]),
-                    "cost_usd_total": float(cost[j]) if math.isfinite(cost[j]) else None,
-                    "note": f"{what}{_against(opts, j, i)}{late}"})
-    return out
-
-
-def _change(ratio: float, down: str, up: str, what: str) -> str:
-    """A ratio to the chosen plan's figure in words: '20% sooner', '3% more cost', 'the same
-    cost' (within half a percent), '2.5x the days'."""
-    if ratio >= 2:
-        return f"{ratio:.1f}x {what}"
-    if abs(ratio - 1) < 0.005:
-        return f"the same {what.split()[-1]}"
-    return f"{abs(ratio - 1):.0%} {down if ratio < 1 else up}"
-
-
-def _smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dict]:
-    """Fewer devices than the given cluster, when they finish sooner: half of it (a cluster
-    spread past what its batch uses: a long pipeline with few microbatches, data parallelism
-    of a sequence or two, 8B on 131,072 B200), and the largest part of it with no prime factor
-    above 3 (smooth_below; the rest stand by as spares: 100,000 = 2^5 x 5^5 H100 force 25
-    pipeline stages on 120 layers, 98,304 of them do not), which the plan of the given size
-    alone would not say."""
-    gpus = int(opts.gpus[i])
-    sd = opts.sides[int(opts.side[i])]
-    rest = gpus
-    for p in (2, 3):
-        while rest % p == 0:
-            rest //= p
-    smooth = smooth_below(gpus, sd.unit) if rest > 1 else None  # a smooth count is its best
-    sizes = list(dict.fromkeys(g for g in (gpus // 2 if gpus % 2 == 0 else None, smooth)
-                               if g and g < gpus))  # the two may be one size
-    if not sizes:
-        return []
-    fewer = evaluate(w, opts.sides, np.full(len(sizes), opts.side[i]), np.array(sizes),
-                     dict(opts.fixed), asm, opts.allow_tp, method, METHODS)
-    given_days = float(opts.cols["training_days"][i])
-    out = []
-    for j, g in enumerate(sizes):
-        days = float(fewer.cols["training_days"][j])
-        if not (fewer.fits[j] and days < given_days):
-            continue
-        note = ("half the devices finish sooner: this cluster is spread past what its batch "
-                "uses" if g == gpus // 2 else
-                f"{g:,} of the {gpus:,} devices finish sooner, the other {gpus - g:,} standing "
-                f"by as spares: {gpus:,}'s factors leave its layouts little choice")
-        out.append({"gpus": g, "layout": fewer.best.layout(j), "training_days": days,
-                    "mfu": float(fewer.cols["mfu"][j]), "note": note})
     return out
 
 
@@ -882,49 +755,6 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
         "cost_usd_total": (sized.cost_usd or {}).get("total"),
         "note": f"meets the default {days:g}-day deadline this cluster runs past "
                 "(--deadline to set one)", "default_deadline_days": days}])
-
-
-def _ranked(key: SearchKey, asm: Assumptions):
-    memo = shared_memo()
-    if memo is not None and ("search", key, asm) in memo:
-        return memo[("search", key, asm)]
-    found = search(key, asm)
-    if memo is not None:
-        memo[("search", key, asm)] = found
-    return found
-
-
-def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
-    """Each other accelerator's best option that meets the plan's limits, by its objective
-    (none listed for an accelerator that meets them at no size)."""
-    if len(opts.sides) < 2:
-        return []
-    out = []
-    c = opts.cols
-    for s, sd in enumerate(opts.sides):
-        rows = np.flatnonzero(opts.fits & (opts.side == s))
-        if s == opts.side[i] or not rows.size:
-            continue
-        j = choose(instance_of(opts, rows, choice.limits, choice.objective))
-        if j is None:
-            continue
-        j = int(rows[j])
-        out.append({"accelerator": sd.acc.key, "gpus": int(opts.gpus[j]),
-                    "layout": opts.best.layout(j), "training_days": float(c["training_days"][j]),
-                    "cost_usd_total": float(c["cost_usd_total"][j]), "mfu": float(c["mfu"][j]),
-                    "note": "another accelerator considered" + _against(opts, j, i)})
-    return out
-
-
-def _against(opts: Options, j: int, i: int) -> str:
-    """How option j's days and cost compare with the chosen option i's: ': 2% sooner, 9% more
-    cost' (the cost left out where either is unknown, or the choice's is nothing: a price of
-    0 given)."""
-    days, cost = opts.cols["training_days"], opts.cols["cost_usd_total"]
-    words = [_change(float(days[j] / days[i]), "sooner", "longer", "the days")]
-    if math.isfinite(cost[j]) and math.isfinite(cost[i]) and cost[i] > 0:
-        words += [_change(float(cost[j] / cost[i]), "less cost", "more cost", "the cost")]
-    return ": " + ", ".join(words)
 
 
 def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
