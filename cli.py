@@ -181,7 +181,7 @@ def _defaults(ctx: click.Context) -> house.Config:
 
 def _setting_checked(param: click.Parameter, flag: str, setting, ctx: click.Context) -> None:
     """A config file's value read as its flag reads it on the command line (a switch true or
-    false, a choice among the flag's, a quantity by its parser, plan/inputs.FLAG_PARSERS:
+    false, a choice among the flag's, a quantity by its parser, plan/quantities.FLAG_PARSERS:
     deadline = 90 has no unit there either), else a UsageError naming the file, its table
     and the key."""
     def refuse(message: str):
@@ -194,7 +194,7 @@ def _setting_checked(param: click.Parameter, flag: str, setting, ctx: click.Cont
         value = param.type.convert(setting.value, param, ctx)
     except click.BadParameter as exc:
         raise refuse(exc.message) from None
-    from planner.plan.inputs import FLAG_PARSERS  # only where a file sets a flag
+    from planner.plan.quantities import FLAG_PARSERS
 
     if flag in FLAG_PARSERS and value is not None:
         try:
@@ -875,7 +875,7 @@ def config_show(ctx, fmt):
     file (and its table) or the planner's built-in default."""
     cfg = ctx.find_object(house.Config) or house.Config()
     try:
-        from planner.plan.inputs import FLAG_PARSERS  # the parsers the commands read with
+        from planner.plan.quantities import FLAG_PARSERS
 
         cfg.check_values(FLAG_PARSERS)  # the values a command would refuse (interface.md)
     except InputError as exc:

@@ -90,7 +90,7 @@ class Config:
 
     def check_values(self, parsers: Mapping[str, object]) -> None:
         """Every flag value with a parser in ``parsers`` (flag name -> the function its
-        commands read it with: plan/inputs.py FLAG_PARSERS) and every catalog directory,
+        commands read it with: plan/quantities.py FLAG_PARSERS) and every catalog directory,
         read as its flag would: the first bad one is an InputError naming the flag, the
         accepted form and the file that set it (``planner config show`` lists only values
         the commands take)."""

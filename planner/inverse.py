@@ -46,17 +46,19 @@ from .plan.inputs import (
     assumptions_for,
     gpu_keys,
     moe_rule_inputs,
+    rule_shape,
+    short_run_error,
+    team_given,
+)
+from .plan.options import shared_memo, shared_searches, smooth_between
+from .plan.quantities import (
     parse_budget,
     parse_deadline,
     parse_gpus,
     parse_power_cap,
     parse_price,
     parse_tokens,
-    rule_shape,
-    short_run_error,
-    team_given,
 )
-from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan, answer_csv, checked, clean_json, empty_plan
 from .progress import Progress
 

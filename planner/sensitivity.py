@@ -11,7 +11,7 @@ from .catalog import catalog as load_catalog
 from .errors import InputError
 from .model.uncertainty import within_limits
 from .plan.estimate import estimate, flag_keywords
-from .plan.inputs import parse_budget, parse_deadline, parse_power_cap
+from .plan.quantities import parse_budget, parse_deadline, parse_power_cap
 from .plan.result import clean_json
 from .units import SECONDS_PER_DAY
 

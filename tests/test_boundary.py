@@ -1034,7 +1034,7 @@ def test_a_deadline_as_a_timedelta_is_its_seconds_and_a_negative_budget_names_on
     import numpy as np
     import pandas as pd
 
-    from planner.plan.inputs import parse_budget, parse_deadline
+    from planner.plan.quantities import parse_budget, parse_deadline
 
     for d in (datetime.timedelta(days=90), pd.Timedelta(days=90), np.timedelta64(90, "D")):
         assert parse_deadline(d) == 90 * 86400

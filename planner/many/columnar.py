@@ -29,16 +29,15 @@ from ..model.search import (
 from ..plan.cluster import hardware_for, networks, purchase_unit
 from ..plan.inputs import (
     assumptions_for,
-    check_gpus,
     default_site,
     layout_text,
     no_layout_hint,
     parse_layout,
-    parse_limits,
     resolve_workload,
     short_run_error,
     stack_for,
 )
+from ..plan.quantities import check_gpus, parse_limits
 from ..tuning import SCORE_CACHE_KEYS
 from ..units import MAX_TOKENS
 from .chunk_answers import ChunkAnswers

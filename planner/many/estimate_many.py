@@ -27,8 +27,8 @@ from ..errors import USER_ERRORS, error_text, input_hint
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
-from ..plan.inputs import PLAIN_NUMBER_FLOORS, plain_number_problem
 from ..plan.options import shared_searches
+from ..plan.quantities import PLAIN_NUMBER_FLOORS, plain_number_problem
 from ..plan.result import (
     FRACTIONS,
     NON_NEGATIVE,

@@ -18,9 +18,9 @@ from ..errors import USER_ERRORS, error_text
 from ..model.cost import METHOD_KEYS
 from ..plan.estimate import estimate
 from ..plan.fields import columns as output_fields
-from ..plan.inputs import (
-    SHAPE_INPUTS,
-    assumptions_for,
+from ..plan.inputs import SHAPE_INPUTS, assumptions_for
+from ..plan.options import shared_searches
+from ..plan.quantities import (
     parse_budget,
     parse_deadline,
     parse_gpus,
@@ -28,7 +28,6 @@ from ..plan.inputs import (
     parse_price,
     parse_tokens,
 )
-from ..plan.options import shared_searches
 from ..tuning import SHARED_SEARCHES_KEPT
 from ..units import (
     MAX_ENERGY_USD_PER_KWH,

@@ -21,16 +21,14 @@ from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
     SHAPE_INPUTS,
-    parse_budget,
     parse_ffn_type,
-    parse_inventory,
     parse_layout,
     parse_params,
     parse_seq_len,
     parse_shape_count,
-    plain_number_problem,
     workload_file_relative,
 )
+from ..plan.quantities import parse_budget, parse_inventory, plain_number_problem
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS

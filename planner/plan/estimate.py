@@ -45,17 +45,10 @@ from .cluster import (
 from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .inputs import (
     SHAPE_INPUTS,
-    Limits,
     assumptions_for,
-    check_gpus,
     default_site,
     gpu_keys,
-    limits_for,
-    parse_flag,
-    parse_gpus,
     parse_layout,
-    parse_limits,
-    parse_seed,
     resolve_workload,
     stack_for,
 )
@@ -79,6 +72,15 @@ from .options import (
     take,
     walk,
     walls,
+)
+from .quantities import (
+    Limits,
+    check_gpus,
+    limits_for,
+    parse_flag,
+    parse_gpus,
+    parse_limits,
+    parse_seed,
 )
 from .result import Plan, checked, empty_plan
 

@@ -19,15 +19,13 @@ from planner.errors import InputError, LayoutError
 from planner.model.architecture import RULE_SOURCE, total_params
 from planner.plan.inputs import (
     DEFAULT_SITE,
-    Limits,
     default_site,
     gpu_keys,
-    limits_for,
     parse_layout,
-    parse_limits,
     resolve_workload,
     whole_batch,
 )
+from planner.plan.quantities import Limits, limits_for, parse_limits
 
 CAT = catalog()
 
@@ -296,7 +294,7 @@ def test_default_site():
 
 def test_a_whole_seed_as_a_float_is_the_seed():
     # was: 7.0 refused, so a pandas seed column with one blank cell failed every seeded row
-    from planner.plan.inputs import parse_seed
+    from planner.plan.quantities import parse_seed
 
     assert parse_seed(7.0) == parse_seed("7") == 7
     for bad in (7.5, -1.0, float("nan"), True):
@@ -382,14 +380,14 @@ def test_the_flags_own_names_are_not_given_as_none_and_meet_the_assumptions():
 @pytest.mark.parametrize("seed, value", [("7", 7), (" 07 ", 7), ("7.0", 7), ("1e3", 1000),
                                          (7.0, 7)])
 def test_a_seed_is_a_whole_number_however_written(seed, value):
-    from planner.plan.inputs import parse_seed
+    from planner.plan.quantities import parse_seed
 
     assert parse_seed(seed) == value
 
 
 @pytest.mark.parametrize("seed", ["²", "-1", "7.5", "abc", "1e30", True])
 def test_a_seed_that_is_no_whole_number_is_refused(seed):
-    from planner.plan.inputs import parse_seed
+    from planner.plan.quantities import parse_seed
 
     with pytest.raises(InputError, match="--seed"):
         parse_seed(seed)
