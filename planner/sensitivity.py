@@ -151,11 +151,14 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
                      "breaks_at_low": breaks(ends[0]), "breaks_at_high": breaks(ends[1])})
 
     for name, (low, high, why) in ranges.items():
-        if name in KEYWORD_INPUTS:  # the plan's own figure (site's or given) inside the range
-            own = base_plan.assumptions.get(name, {}).get("value")
-            if isinstance(own, (int, float)) and not low <= own <= high:
-                low, high = min(low, own), max(high, own)
-                why = f"{why}; widened to the plan's own {own:g}"
+        # the plan's own figure (a site's, a given keyword's, an --assume's) inside the range:
+        # a restart_s of 3,600 s had drawn a 2-30 min bar wholly below the plan's own days
+        own = (base_plan.assumptions or {}).get(name, {}).get("value")
+        if isinstance(own, (int, float)) and not isinstance(own, bool) \
+                and not low <= own <= high:
+            low, high = min(low, own), max(high, own)
+            why = f"{why}; widened to the plan's own {own:g}"
+        if name in KEYWORD_INPUTS:
             row(name, low, high, (plan_with(**{name: low}), plan_with(**{name: high})), why)
         else:
             row(name, low, high, (plan_with({name: low}), plan_with({name: high})), why)

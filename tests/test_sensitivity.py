@@ -233,3 +233,18 @@ def test_an_assume_keyword_is_the_tornados_base_not_its_ends():
     gemm = by_assume["gemm_efficiency"]
     assert gemm["at_low"] > gemm["at_high"]
     assert gemm["at_low"] == pytest.approx(by_dict["gemm_efficiency"]["at_low"])
+
+
+def test_a_range_is_widened_to_the_plans_own_assumption():
+    # restart_s = 3,600 s is past the 2-30 min range: the bar had read wholly below the plan's
+    # own days (98.8-116.9 d against 145 d); widened, its high end is the plan itself
+    rows = {r["assumption"]: r for r in sensitivity(
+        "training_days", fixed_cluster=True, params="70B", tokens="2T", gpu="h100-sxm",
+        gpus=4096, assumptions={"restart_s": 3600, "failure_rate_per_device_hour": 6e-6})}
+    restart, failures = rows["restart_s"], rows["failure_rate_per_device_hour"]
+    assert (restart["low"], restart["high"]) == (120.0, 3600.0)
+    assert restart["at_high"] == pytest.approx(restart["base"])
+    assert restart["at_low"] < restart["base"]
+    assert "widened to the plan's own 3600" in restart["why"]
+    assert failures["low"] == 6e-6 and failures["at_low"] == pytest.approx(failures["base"])
+    assert failures["at_high"] > failures["base"]
