@@ -66,10 +66,11 @@ ROW_QUANTITIES = {
     "energy_usd_per_kwh": (parse_energy_usd_per_kwh, "--energy-usd-per-kwh", "energy"),
 }
 LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
-# What the columnar path understands; a row giving any other input goes to estimate itself.
+# What the columnar path understands; a row giving any other input goes to estimate itself
+# (a seed too: with uncertainty the row is estimate's, without it estimate refuses it).
 COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
-    "uncertainty", "seed"))
+    "uncertainty"))
 
 
 def searches_memo(ctx: "Context") -> dict:

@@ -341,6 +341,14 @@ def _spec(data: dict, base: Path) -> Spec:
             seen[name] = where
     spec = Spec(fixed, axes, zipped, catalog, assumptions, mode,
                 data.get("max_scenarios"), str(base) if base is not None else "")
+    given = spec.values()
+    if "seed" in given and not any(given.get("uncertainty", [])):
+        # it seeds the Monte Carlo, which only uncertainty runs (estimate refuses it too);
+        # beside an uncertainty axis it seeds the scenarios that run one (sweep._coded)
+        raise SpecError(f"{seen['seed']} seed", given["seed"] if len(given["seed"]) > 1
+                        else given["seed"][0], "seed with uncertainty = true in some "
+                        "scenario (it seeds the Monte Carlo of P10/P50/P90)",
+                        "seeds nothing without uncertainty")
     most = spec.max_scenarios or SWEEP_SCENARIOS
     if spec.scenarios > most:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "

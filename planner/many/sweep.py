@@ -114,6 +114,12 @@ def _coded(spec: Spec, start: int, stop: int) -> dict[str, Coded]:
         cols[name] = Coded(d, list(values))
     for name, values in spec.zipped:
         cols[name] = Coded(digits[-1], list(values))
+    if "seed" in cols:  # it seeds the scenarios that run a Monte Carlo, not the others
+        unc = cols.get("uncertainty")
+        on = np.zeros(n, bool) if unc is None else \
+            np.array([bool(v) for v in unc.values] + [False])[unc.codes]
+        seed = cols["seed"]
+        cols["seed"] = Coded(np.where(on, seed.codes, -1), seed.values)
     return cols
 
 

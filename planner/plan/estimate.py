@@ -80,7 +80,7 @@ from .quantities import (
     parse_flag,
     parse_gpus,
     parse_limits,
-    parse_seed,
+    seed_for,
 )
 from .result import Plan, checked, empty_plan
 
@@ -122,12 +122,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     wrong = unknown_keyword("planner.estimate", shape, ESTIMATE_KEYWORDS)
     if wrong is not None:
         raise wrong
-    seed_given = seed is not None
-    seed = parse_seed(seed if seed_given else 0)
     uncertainty = parse_flag(uncertainty, "--uncertainty")
-    if seed_given and not uncertainty:  # it seeds the Monte Carlo, which only --uncertainty runs
-        raise InputError("--seed", seed, "--seed N with --uncertainty (it seeds the Monte "
-                         "Carlo of P10/P50/P90)", "seeds nothing without --uncertainty")
+    seed_given = seed is not None
+    seed = seed_for(seed, uncertainty)
     req = prepare(params, tokens, workload, gpu=gpu, gpus=gpus, network=network, site=site,
                   layout=layout, deadline=deadline, budget=budget, power_cap=power_cap,
                   max_gpus=max_gpus, objective=objective, ownership=ownership,

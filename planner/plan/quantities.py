@@ -157,6 +157,19 @@ def parse_seed(seed, name: str = "--seed") -> int:
     return int(value)
 
 
+def seed_for(seed, uncertainty: bool) -> int:
+    """The Monte Carlo's seed (0 when none is given); a seed given without ``uncertainty`` is
+    refused: it seeds the Monte Carlo, which only --uncertainty runs (estimate, estimate_many
+    and the sweeps alike: the bulk paths had dropped it in silence)."""
+    if seed is None:
+        return 0
+    value = parse_seed(seed)
+    if not uncertainty:
+        raise InputError("--seed", value, "--seed N with --uncertainty (it seeds the Monte "
+                         "Carlo of P10/P50/P90)", "seeds nothing without --uncertainty")
+    return value
+
+
 # Flags whose text the commands read with a parser of their own, by flag name (underscores):
 # what ``planner config show`` checks a config file's values with (config.Config.check_values)
 # and what a command checks a config file's values with when it starts (cli._setting_checked).
