@@ -263,3 +263,29 @@ def test_an_empty_spec_or_an_input_outside_a_section_is_refused(tmp_path):
         load_spec('tokens = "1T"\n[fixed]\nparams = "7B"\n')
     with pytest.raises(SpecError, match="did you mean workload"):
         load_spec({"fixed": {"model_config": "x.json", "tokens": "1T"}})
+
+
+def test_a_seed_seeds_only_the_scenarios_that_run_a_monte_carlo():
+    # was: a seed with no uncertainty ran every row without a word (estimate refuses it)
+    with pytest.raises(SpecError) as exc:
+        sweeping.sweep(_spec({"seed": 4}))
+    assert str(exc.value).startswith("[fixed] seed: 4 seeds nothing without uncertainty")
+    # beside an uncertainty axis it seeds the rows that run one; the others run as without it
+    rows = sweeping.sweep(_spec({"seed": 4}, {"params": ["7B"],
+                                              "uncertainty": [True, False]})).table.to_pylist()
+    assert [r["error"] for r in rows] == [None, None]
+    assert rows[0]["p50_training_days"] is not None and rows[1]["p50_training_days"] is None
+
+
+def test_estimate_many_refuses_a_rows_seed_without_uncertainty_as_estimate_does():
+    import pandas as pd
+
+    import planner
+
+    frame = planner.estimate_many(pd.DataFrame({"params": ["7B"] * 3, "tokens": ["1T"] * 3,
+                                                "gpus": [64] * 3, "seed": [3, None, 3],
+                                                "uncertainty": [False, False, True]}))
+    assert frame["error"][0].startswith("--seed: 3 seeds nothing without --uncertainty")
+    assert pd.isna(frame["error"][1]) and pd.isna(frame["error"][2])
+    with pytest.raises(planner.InputError, match="seeds nothing without --uncertainty"):
+        planner.estimate(params="7B", tokens="1T", gpus=64, seed=3)
