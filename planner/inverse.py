@@ -8,7 +8,8 @@ parameter count (tokens grow) or fixed tokens (parameters grow), of a dense mode
 mixture of experts shaped by the MoE rule (with a fixed count or fixed tokens only: no
 compute-optimal ratio for experts is taken). Each candidate size is planned
 by ``plan.estimate`` with the limits, which does the sizing: there is no second optimiser here,
-only a bisection on the run's size, since a larger run never needs less of any resource.
+only a bisection on the run's size, since a larger run never needs less of any resource
+(planner/largest_run.py, on each accelerator).
 
 Year by year (``year``): only accelerators released by then (catalog ``release_year``), and
 cloud prices moved from their catalog date along the price-performance trend (Epoch AI 2022,
@@ -27,21 +28,19 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
-
-import numpy as np
 
 from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .errors import unknown_keyword
-from .model import realisation
-from .model.architecture import moe_rule_floor, param_counts, shape_for_params
-from .plan.assemble import SIZE_ADVICE
-from .plan.cluster import facility_w_per_device
-from .plan.estimate import flag_keywords, over_default_site, plan_on, prepare
+from .largest_run import (
+    COMPUTE_OPTIMAL_TOKENS_PER_PARAM,
+    RunRule,
+    each_accelerator,
+    probe,
+)
+from .plan.estimate import flag_keywords
 from .plan.inputs import (
     assumptions_for,
     gpu_keys,
@@ -50,7 +49,6 @@ from .plan.inputs import (
     short_run_error,
     team_given,
 )
-from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.quantities import (
     parse_budget,
     parse_deadline,
@@ -76,17 +74,13 @@ from .units import (
     parse_year,
 )
 
-MIN_PARAMS = 1e8
-MAX_PARAMS = 1e15  # the largest model estimate plans (planner.plan.inputs)
 SIZE_TOLERANCE = 0.02  # relative precision of the largest run found (bisection on log N)
-# Accelerators compared when none is named: the rentable training GPUs of 2024-27 with cloud
-# prices in the catalog (H100 SXM, B200, MI300X); name others with gpu=.
-# Hoffmann et al. 2022 (Chinchilla), compute-optimal training: ~20 tokens per parameter.
-COMPUTE_OPTIMAL_TOKENS_PER_PARAM = 20.0
 # A price-performance trend beyond this (orders of magnitude a year: 10x cheaper each year) is
 # far outside any measured one (Epoch AI 2022: 0.12 for all GPUs, 0.14 for ML GPUs, 95%
 # interval 0.096-0.195), most likely a typo.
 MAX_PRICE_TREND_OOM_PER_YEAR = 1.0
+# Accelerators compared when none is named: the rentable training GPUs of 2024-27 with cloud
+# prices in the catalog (H100 SXM, B200, MI300X); name others with gpu=.
 DEFAULT_ACCELERATORS = ("h100-sxm", "b200", "mi300x")
 
 
@@ -219,83 +213,6 @@ class BudgetAnswer:
         return self.plan.plot()
 
 
-def price_in_year(price: float | None, as_of: str | None, year: int | None,
-                  trends: Trends) -> float | None:
-    """A price quoted at ``as_of`` moved to ``year`` along the price-performance trend."""
-    if price is None or year is None or not as_of:
-        return price
-    quoted = int(str(as_of)[:4])
-    return price * 10 ** (-trends.price_performance_oom_per_year * (year - quoted))
-
-
-def price_basis(name: str | None, fig, year: int | None, trends: Trends) -> str:
-    """Where a budget's price per device-hour comes from: the catalog's figure (the contract
-    price where there is one: Accelerator.cloud_price), moved along the trend to ``year``."""
-    if fig is None:
-        return "unknown: no cloud price in the catalog"
-    text = f"catalog {name} ${fig.value:,.2f} ({fig.as_of}): {fig.source}"
-    if year is not None and fig.as_of and int(str(fig.as_of)[:4]) != year:
-        text = (f"{text}; moved to {year} along the price-performance trend "
-                f"({trends.price_performance_oom_per_year:g} orders of magnitude a year)")
-    return text
-
-
-@dataclass(frozen=True)
-class RunRule:
-    """How the searched run grows with its size ``n`` (what the search bisects, in log10):
-    ``kind`` "tokens_per_param" (n parameters, ``ratio`` x n tokens), "fixed_params" (``params``
-    parameters, n tokens) or "fixed_tokens" (n parameters, ``tokens`` tokens); ``moe``, the MoE
-    shape rule's (name, value) pairs (experts, top_k, shared_experts) for a mixture of experts
-    of n total parameters, empty for a dense model."""
-
-    kind: str
-    ratio: float = 20.0
-    params: float | None = None
-    tokens: float | None = None
-    moe: tuple = ()
-
-    def size(self, n: float) -> tuple[float, float]:
-        """(params, tokens) of the run of size ``n``."""
-        if self.kind == "fixed_params":
-            return self.params, n
-        if self.kind == "fixed_tokens":
-            return n, self.tokens
-        return n, self.ratio * n
-
-    @property
-    def exponent(self) -> float:
-        return GROWTH_EXPONENT[self.kind]
-
-    def active(self, params: float) -> float:
-        """The parameters a token uses: all of a dense model's; a mixture of experts' by the
-        shape the rule gives its count (its shared and top-k routed experts, docs/shape.md)."""
-        if not self.moe:
-            return params
-        return param_counts(shape_for_params(params, "gated", **dict(self.moe)))[1]
-
-    def bounds(self) -> tuple[float, float]:
-        """log10 of the sizes searched: tokens 1e9-1e16 when parameters are fixed; else
-        parameters from MIN_PARAMS (a mixture of experts: the smallest count the MoE rule
-        reaches with its experts) to MAX_PARAMS."""
-        if self.kind == "fixed_params":
-            return 9.0, 16.0
-        low = max(MIN_PARAMS, moe_rule_floor(**dict(self.moe))) if self.moe else MIN_PARAMS
-        return math.log10(low), math.log10(MAX_PARAMS)
-
-    def text(self) -> str:
-        moe = dict(self.moe)
-        what = (f"a mixture of {moe['experts']} experts (top {moe['top_k']}"
-                + (f" + {moe['shared_experts']} shared" if moe.get("shared_experts") else "")
-                + "), its shape by the MoE rule (docs/shape.md): " if moe else "")
-        ratio = (f"compute-optimal: tokens = {self.ratio:g} x parameters (Hoffmann et al. "
-                 "2022)" if self.ratio == COMPUTE_OPTIMAL_TOKENS_PER_PARAM else
-                 f"tokens = {self.ratio:g} x parameters (given; compute-optimal is "
-                 f"{COMPUTE_OPTIMAL_TOKENS_PER_PARAM:g}, Hoffmann et al. 2022)")
-        return what + {"tokens_per_param": ratio,
-                       "fixed_params": "fixed parameters, tokens grow",
-                       "fixed_tokens": "fixed tokens, parameters grow"}[self.kind]
-
-
 def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, params=None,
            tokens=None, tokens_per_param=None, experts=None,
            top_k=None, shared_experts=None,
@@ -424,7 +341,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     args = [(cat, key, limits, rule, year_i, trends, ownership, site, site_figures, assumptions,
              tolerance, given_price) for key in keys]
     with Progress(progress, len(args), "accelerators", "accelerator") as bar:
-        considered = _each(args, bar)
+        considered = each_accelerator(args, bar)
     found = [c for c in considered if c["plan"] is not None]
     rule_text = rule.text()
     trend_info = {"price_performance_oom_per_year": trends.price_performance_oom_per_year,
@@ -448,7 +365,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     best = max(found, key=lambda c: (c["model_flops"], -_plan_cost(c["plan"]),
                                      -c["plan"].training_days))
     # the answer's plan again, with its alternatives (the probes leave them out)
-    best["plan"] = checked(_probe(cat, best["accelerator"], limits, rule,
+    best["plan"] = checked(probe(cat, best["accelerator"], limits, rule,
                                   best["price_per_gpu_hour"], ownership, site,
                                   site_figures, assumptions, best["size"],
                                   best["plan"].cluster["gpus"], alternatives=True,
@@ -462,38 +379,6 @@ def _plan_cost(plan: Plan) -> float:
     """A plan's cost in its method's dollars (inf when unknown: it loses a tie)."""
     total = (plan.cost_usd or {}).get("total")
     return float(total) if total is not None else math.inf
-
-
-def _each(args: list[tuple], bar: Progress) -> list[dict]:
-    """Each accelerator's largest run: in forked worker processes when there are several and
-    this process may have children (one searches while another does: the searches share
-    nothing), else here, the probes sharing layout searches with the caller's block."""
-    import multiprocessing as mp
-
-    workers = min(len(args), os.cpu_count() or 1)
-    if workers > 1 and "fork" in mp.get_all_start_methods() and \
-            not mp.current_process().daemon and shared_memo() is None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-                out = []
-                for got in pool.map(_largest_on_args, args):
-                    out.append(got)
-                    bar.update()
-                return out
-        except (OSError, RuntimeError):  # no processes to be had: answer here
-            bar.update(-bar.done)
-    with shared_searches():
-        out = []
-        for a in args:
-            out.append(_largest_on(*a))
-            bar.update()
-        return out
-
-
-def _largest_on_args(a: tuple) -> dict:
-    return _largest_on(*a)
 
 
 # The price-performance trend was fitted on GPUs of 2006-2021 (Hobbhahn & Besiroglu 2022,
@@ -535,272 +420,3 @@ def _accelerators(cat: Catalog, gpu, year: int | None) -> list[str]:
                                  f"{k} {cat.accelerator(k).release_year}" for k in keys) + ")")
         keys = available
     return keys
-
-
-def _probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures, assumptions,
-           x: float, hint=None, alternatives=False, price_source: str = "") -> Plan:
-    """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
-    choice, found with numpy (no solver import); alternatives only for an answer."""
-    p, t = rule.size(10 ** x)
-    # a fleet of N devices is what is available: the run takes the largest count at or below
-    # it that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
-    # options.smooth_between), the rest spare, so a larger fleet never buys a smaller run and
-    # a count no layout splits is not refused (25,000 H100 had been an error, 17,000 a run 21%
-    # smaller than 16,384's)
-    fleet = limits["gpus"]
-    gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
-
-    def request(gpus):
-        return prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
-                       # parsed limits travel with their unit, so the plain-number floor of a
-                       # raw input (parse_deadline) never reads 12 hours as 43,200 seconds
-                       deadline=(timedelta(seconds=limits["deadline_s"])
-                                 if limits["deadline_s"] is not None else None),
-                       budget=limits["usd"],
-                       power_cap=(f"{limits['power_cap_w']!r}W"
-                                  if limits["power_cap_w"] is not None else None),
-                       max_gpus=limits["max_gpus"],
-                       objective="cost", ownership=ownership, price_per_gpu_hour=price,
-                       catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
-                       **site_figures)
-
-    req = request(gpus)
-    powered = None  # the most of the fleet the power cap feeds, where it feeds less than all
-    if fleet is not None and limits["power_cap_w"] is not None:
-        # a fleet the cap cannot power runs on the part it can, the rest spare (16,384 H100 at
-        # a 30 MW site had read "no run fits: needs 30.5 MW" where 16,128 of them fit)
-        sd = req.sides[0]
-        per_device_w = facility_w_per_device(sd.acc, sd.site, sd.asm, req.limits.pue)
-        if math.isfinite(per_device_w) and per_device_w > 0 \
-                and gpus * per_device_w > limits["power_cap_w"]:
-            powered = int(limits["power_cap_w"] // per_device_w)
-            gpus = max(smooth_between(0, powered + 1), default=None)
-            if gpus:
-                req = request(gpus)
-    # a plan above the default site's power says so, as estimate's does (budget's table had
-    # shown 232 MW at the 150 MW default site without a word)
-    plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
-                                     alternatives=alternatives), req, site)
-    if fleet is not None and plan.reason and SIZE_ADVICE in plan.reason:
-        # the fleet on hand is the limit here, not a size to leave out
-        plan = replace(plan, reason=plan.reason.replace(SIZE_ADVICE, ""))
-    # budget chose these, not the user: say so (prepare reports what it was passed as given)
-    used = plan.assumptions
-    if "objective" in used:
-        used["objective"] = {"value": "cost", "source": (
-            "planner budget: each run size on its cheapest cluster, so the largest run the "
-            "limits allow is found")}
-    if "price_per_gpu_hour" in used and price is not None:
-        used["price_per_gpu_hour"] = {"value": price, "source": price_source}
-    if fleet is not None and gpus and gpus != fleet:
-        used["gpus"] = {"value": gpus, "source": (
-            f"--gpus {fleet:,} available: the largest count at or below it "
-            + (f"that the power cap feeds ({powered:,} devices) " if powered is not None
-               else "")
-            + f"a team lays out (prime factors 2, 3 and 5, as many twos as the rest), "
-            f"{fleet - gpus:,} spare")}
-    if limits.get("_deadline_default"):
-        used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
-            "planner budget with no --deadline: the default deadline, "
-            + assumptions_for(assumptions, None).source("deadline_days"))}
-    return plan
-
-
-def _largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, site_figures,
-                assumptions, tolerance, given_price=None) -> dict:
-    if given_price is not None:  # the user's price, as estimate takes it
-        price, price_source = given_price, "given (--price-per-gpu-hour)"
-    else:
-        name, fig = cat.accelerator(key).cloud_price()
-        price = price_in_year(fig.value if fig else None, fig.as_of if fig else None, year,
-                              trends)
-        price_source = price_basis(name, fig, year, trends)
-    seen: list[tuple[float, int]] = []  # (log size, devices) of probes that ran
-
-    def plan_for(x: float) -> Plan:
-        # the nearest probe's cluster, scaled by the run's FLOPs, starts the sizing's walk
-        near = min(seen, key=lambda s: abs(s[0] - x), default=None)
-        hint = near[1] * 10 ** (rule.exponent * (x - near[0])) if near else None
-        plan = _probe(cat, key, limits, rule, price, ownership, site, site_figures,
-                      assumptions, x, hint, price_source=price_source)
-        if plan.training_days is not None:
-            seen.append((x, plan.cluster["gpus"]))
-        return plan
-
-    width = math.log10(1 + tolerance)
-    # every probe on one grid of sizes, (1 + tolerance)^k, whatever the inputs: the search
-    # then ends at the largest feasible size of the grid, which limits that do not bind
-    # (another budget, a price, a deadline far off) cannot move (its path, set by the money
-    # and the price, had ended anywhere in the last 2% of size: $3B bought 3.7% fewer FLOPs
-    # than $1.5B)
-    def snap(x: float, how=round) -> float:
-        return how(x / width) * width
-
-    lo, hi = rule.bounds()
-    lo, hi = snap(lo, math.ceil), snap(hi, math.floor)  # inside the rule's sizes
-    guess = _guess(cat.accelerator(key), limits, price, rule, lambda: plan_for(lo),
-                   _slowdown(assumptions))
-    guess = snap(guess) if guess is not None else None
-    first = plan_for(guess) if guess is not None and lo < guess < hi else None
-    exponent = rule.exponent
-    step = None
-    if first is not None and not first.feasible and 1.0 < tightness(first) < math.inf:
-        # too large: step down to where the tightest limit's need meets it (its need grows as
-        # size^exponent), a little below so the step lands inside
-        x1 = snap(guess - math.log10(tightness(first)) / exponent - width / 2, math.floor)
-        step = plan_for(x1) if lo < x1 < guess else None
-    if first is not None and first.feasible:  # a run this large fits: so does the smallest
-        lo, best = guess, first
-    elif step is not None and step.feasible:  # bracketed by the guess and the step
-        lo, best, hi = x1, step, guess
-    else:
-        best = plan_for(lo)
-        if not best.feasible:
-            return {"accelerator": key, "price_per_gpu_hour": price,
-                    "price_basis": price_source, "plan": None,
-                    "params": None, "tokens": None, "model_flops": None,
-                    "binding": best.binding,
-                    "reason": f"even the smallest run is infeasible: {best.reason}"}
-        if first is not None:
-            hi = guess
-        if step is not None and not step.feasible:  # the step too large: a tighter upper end
-            hi, first = x1, step
-    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first, snap)
-    params, tokens = rule.size(10 ** lo)
-    binding = blocked.binding if blocked is not None else None
-    # what the sizing found for the next run tried: its sizes are a search over a jagged
-    # landscape (a size's factors set its layouts), so a size it did not try may fit; a
-    # fleet on hand is no sizing: the run does not fit it
-    larger = f"{10 ** (hi - lo):.2f}x larger"
-    reason = ("no limit reached within the searched sizes" if blocked is None else
-              f"a run {larger} breaks a limit on the fleet: {blocked.reason}"
-              if limits["gpus"] is not None else
-              f"for a run {larger} the sizing found no plan within the limits: "
-              f"{blocked.reason}")
-    return {"accelerator": key, "price_per_gpu_hour": price, "price_basis": price_source,
-            "plan": best, "params": params,
-            "tokens": tokens, "model_flops": best.model_flops, "binding": binding,
-            "reason": reason, "size": lo}
-
-
-# How the tightest limit's need grows with the run's size on the searched axis (log10 N or
-# log10 D): compute-optimal runs grow their FLOPs as N^2 (tokens ~ N, Hoffmann et al. 2022),
-# so their cost, device count or days at a limit do too; a fixed N or D leaves one factor.
-GROWTH_EXPONENT = {"tokens_per_param": 2.0, "fixed_params": 1.0, "fixed_tokens": 1.0}
-
-
-def tightness(plan: Plan) -> float:
-    """How far a plan's best option is from its limits: the least, over the options of its
-    sizing (or the plan itself at a given size), of the largest need/limit ratio. At most 1
-    where some option meets every limit; inf where none runs or a need is unknown."""
-    if plan.sizing:
-        o, lim = plan.sizing["options"], plan.sizing["limits"]
-        rows = [{"training_days": d, "cost_usd": c, "power_mw": p, "gpus": g}
-                for d, c, p, g in zip(o["training_days"], o["cost_usd"], o["power_mw"],
-                                      o["gpus"])]
-    elif plan.training_days is not None:
-        lim = None
-        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd.get("total"),
-                 "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
-    else:
-        return math.inf
-    caps = ({"training_days": lim.get("deadline_days"), "cost_usd": lim.get("budget_usd"),
-             "power_mw": lim.get("power_cap_mw"), "gpus": lim.get("max_gpus")} if lim else {})
-    best = math.inf
-    for r in rows:
-        ratios = [(r[k] / cap if r[k] is not None else math.inf)
-                  for k, cap in caps.items() if cap]
-        best = min(best, max(ratios, default=0.0))
-    return best
-
-
-def _slowdown(assumptions) -> float:
-    """How much longer the expected run takes than its ideal (model/realisation.py) under the
-    budget's assumptions: the first guess plans at the realised rate, as the probes do."""
-    asm = assumptions_for(assumptions, None)
-    return float(realisation.realise(np.ones(1), 1, asm)["multiplier"][0])
-
-
-def _guess(acc, limits: dict, price, rule: RunRule, small, slowdown: float = 1.0) -> float | None:
-    """log10 of the size the limits allow at Assumptions.planning_mfu over the realisation's
-    ``slowdown`` (the search's first probe): the FLOPs the budget buys at the price, or a
-    device count (given, --max-gpus, or the power cap over one device's facility watts, read
-    from ``small()``, the smallest run's plan) runs in the deadline; None when the limits bound
-    no FLOPs."""
-    rate = acc.peak("bf16") * DEFAULT.planning_mfu / slowdown  # FLOP/s per device, realised
-    flops = []
-    if limits["usd"] is not None and price:
-        flops.append(limits["usd"] / price * 3600.0 * rate)
-    devices = [g for g in (limits["gpus"], limits["max_gpus"]) if g is not None]
-    if limits["power_cap_w"] is not None and limits["deadline_s"] is not None:
-        plan = small()
-        if plan.power_mw:
-            devices.append(limits["power_cap_w"] / (plan.power_mw * 1e6 / plan.cluster["gpus"]))
-    if limits["deadline_s"] is not None and devices:
-        flops.append(min(devices) * limits["deadline_s"] * rate)
-    f = min(flops, default=0.0)
-    if not f > 0:  # no limit bounds the FLOPs, or one allows none ($0): no first guess
-        return None
-    # 6 x active parameters x tokens = f (Kaplan et al. 2020)
-    if rule.kind == "fixed_params":
-        return math.log10(f / (6.0 * rule.active(rule.params)))     # tokens D
-    if rule.kind == "fixed_tokens":
-        active = f / (6.0 * rule.tokens)     # params N (of a mixture of experts, the active)
-        n = active
-        for _ in range(2 if rule.moe else 0):  # its total: the rule's total/active at the size
-            at = max(n, 10 ** rule.bounds()[0])
-            n = active * at / rule.active(at)
-        return math.log10(n)
-    return math.log10(math.sqrt(f / (6.0 * rule.ratio)))     # 6 N (ratio N) = f
-
-
-# Below this need/limit ratio a probe is too far inside the limits to aim the next by.
-MEANINGFUL_TIGHTNESS = 0.01
-
-
-def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent: float,
-              probed: Plan | None, snap=None) -> tuple:
-    """The largest feasible size on a log axis, to ``width``: (lo, hi, plan at lo, plan just
-    above or None when even ``hi`` is feasible). Each probe moves to where the tightest limit's
-    need/limit ratio (tightness), a power of the size, reaches 1: by the secant through the
-    last two probes, or by ``exponent`` from the last (``probed``, the plan at ``hi`` or
-    ``lo``, is the first); probes stay inside the bracket, the last stretch is bisected, so it
-    ends as bisection would. ``snap``: each probe put on the grid of sizes ``width`` apart
-    that ``lo`` and ``hi`` are on, so the search ends at the grid's largest feasible size,
-    whichever way it came."""
-    snap = snap or (lambda x: x)
-    blocked = probed if probed is not None and not probed.feasible else None
-    last: list[tuple[float, float]] = []  # (x, log tightness) of finite probes
-    for x0, p0 in ((lo, best), (hi, blocked)):
-        t = tightness(p0) if p0 is not None else math.inf
-        # a probe far inside every limit (the smallest run: tightness ~0) says nothing of
-        # where the boundary is
-        if MEANINGFUL_TIGHTNESS < t < math.inf:
-            last.append((x0, math.log(t)))
-    while hi - lo > width * 1.5:  # on the grid: until the bracket holds two neighbours
-        if len(last) == 2 and last[0][1] != last[1][1]:
-            (x0, y0), (x1, y1) = last
-            aim = x1 - y1 * (x1 - x0) / (y1 - y0)
-        elif last:
-            aim = last[-1][0] - last[-1][1] / (exponent * math.log(10))
-        else:
-            aim = (lo + hi) / 2
-        if hi - lo <= 4 * width:
-            x = (lo + hi) / 2  # the last stretch: bisect
-        elif aim - lo < width:  # just above a feasible end: close the bracket in one probe
-            x = lo + 0.999 * width
-        elif hi - aim < width:
-            x = hi - 0.999 * width
-        else:
-            margin = 0.05 * (hi - lo)
-            x = min(max(aim, lo + margin), hi - margin) if math.isfinite(aim) else (lo + hi) / 2
-        x = snap(min(max(snap(x), lo + width), hi - width))  # a grid size strictly inside
-        p = plan_for(x)
-        if p.feasible:
-            lo, best = x, p
-        else:
-            hi, blocked = x, p
-        y = math.log(max(tightness(p), 1e-300))
-        if math.isfinite(y):
-            last = (last + [(x, y)])[-2:]
-    return lo, hi, best, blocked

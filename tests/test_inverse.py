@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import cli
 import planner
-from planner import inverse
+from planner import inverse, largest_run
 from planner.errors import InputError
 from planner.plan.options import shared_searches
 
@@ -65,7 +65,7 @@ def test_later_year_never_costs_more_for_the_same_run():
         a = inverse.budget(usd="50M", gpu="h100-sxm", year=year, tolerance=0.1)
         costs.append(a.plan.cost_usd["total"] / a.model_flops)
     assert costs[0] >= costs[1] >= costs[2]
-    assert inverse.price_in_year(2.35, "2026-03", 2027, inverse.Trends()) == \
+    assert largest_run.price_in_year(2.35, "2026-03", 2027, inverse.Trends()) == \
         pytest.approx(2.35 * 10 ** -0.14)
 
 
@@ -233,14 +233,14 @@ def test_the_search_never_probes_above_a_size_found_too_large(monkeypatch):
     bracket's upper end and no probe goes back above it (MI300X at $300M and 100 days in
     2027, since probes sit on the grid of sizes: at 150 days the step lands inside)."""
     probes = []
-    real = inverse._probe
+    real = largest_run.probe
 
     def recording(*args, **kwargs):
         plan = real(*args, **kwargs)
         probes.append((args[9], plan.feasible))
         return plan
 
-    monkeypatch.setattr(inverse, "_probe", recording)
+    monkeypatch.setattr(largest_run, "probe", recording)
     answer = inverse.budget(usd="300M", deadline="100d", year=2027, gpu="mi300x")
     assert answer.feasible
     assert [ok for _, ok in probes[:2]] == [False, False]  # the guess and the step down
