@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
@@ -37,8 +37,10 @@ from .errors import unknown_keyword
 from .largest_run import (
     COMPUTE_OPTIMAL_TOKENS_PER_PARAM,
     RunRule,
+    Trends,
     each_accelerator,
     probe,
+    trends_for,
 )
 from .plan.estimate import flag_keywords
 from .plan.inputs import (
@@ -70,54 +72,13 @@ from .units import (
     parse_energy_usd_per_kwh,
     parse_fraction,
     parse_pue,
-    parse_rate,
     parse_year,
 )
 
 SIZE_TOLERANCE = 0.02  # relative precision of the largest run found (bisection on log N)
-# A price-performance trend beyond this (orders of magnitude a year: 10x cheaper each year) is
-# far outside any measured one (Epoch AI 2022: 0.12 for all GPUs, 0.14 for ML GPUs, 95%
-# interval 0.096-0.195), most likely a typo.
-MAX_PRICE_TREND_OOM_PER_YEAR = 1.0
 # Accelerators compared when none is named: the rentable training GPUs of 2024-27 with cloud
 # prices in the catalog (H100 SXM, B200, MI300X); name others with gpu=.
 DEFAULT_ACCELERATORS = ("h100-sxm", "b200", "mi300x")
-
-
-@dataclass(frozen=True)
-class Trends:
-    """Named, sourced trends; override any of them."""
-
-    price_performance_oom_per_year: float = 0.14  # Epoch AI 2022, GPU price-performance
-    frontier_cost_growth_per_year: float = 2.4    # Cottier et al. 2024 (Epoch AI)
-    price_performance_source: str = ("Epoch AI (Hobbhahn & Besiroglu 2022), 'Trends in GPU "
-                                     "price-performance': FLOP per dollar improves ~0.14 OOM/yr")
-    frontier_cost_source: str = ("Cottier et al. 2024 (Epoch AI), 'The rising costs of training "
-                                 "frontier AI models': amortised cost grows ~2.4x per year")
-
-
-def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_year=None,
-               name: str = "--price-trend") -> Trends:
-    """Trends with the given figures in place of Epoch AI's, each reported as given."""
-    t = Trends()
-    if price_performance_oom_per_year is not None:
-        rate = parse_rate(price_performance_oom_per_year, name)
-        if rate > MAX_PRICE_TREND_OOM_PER_YEAR:
-            raise InputError(name, price_performance_oom_per_year, "orders of magnitude a year "
-                             f"up to {MAX_PRICE_TREND_OOM_PER_YEAR:g} (Epoch AI 2022 measured "
-                             "0.12-0.14, 95% interval 0.096-0.195)", "is beyond any measured "
-                             "price-performance trend")
-        t = replace(t, price_performance_oom_per_year=rate,
-                    price_performance_source=f"given ({name})")
-    if frontier_cost_growth_per_year is not None:
-        growth = parse_rate(frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4")
-        if not growth > 0:  # a factor a year: 1 is flat, 0 would make every cost vanish
-            raise InputError("--frontier-cost-growth", frontier_cost_growth_per_year,
-                             "a factor a year above 0 (2.4: x2.4 a year, Cottier et al. "
-                             "2024; 1: flat)", "is no growth factor")
-        t = replace(t, frontier_cost_growth_per_year=growth,
-                    frontier_cost_source="given (--frontier-cost-growth)")
-    return t
 
 
 # The columns of BudgetAnswer.to_dict's ``inverse`` block, flattened with "_" (a list as JSON

@@ -2,8 +2,9 @@
 along a rule (RunRule: compute-optimal, a ratio, fixed parameters or fixed tokens, dense or a
 mixture of experts), each size probed by ``plan.estimate``'s sizing under the limits, and the
 size bisected on log10 of it, since a larger run never needs less of any resource; the first
-probe is guessed from the tightest limit and a small run's plan. inverse.py asks it of each
-accelerator and keeps the largest."""
+probe is guessed from the tightest limit and a small run's plan; a price is moved to the year
+asked along the price-performance trend (Trends). inverse.py asks it of each accelerator and
+keeps the largest."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import math
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,15 +25,52 @@ from .plan.inputs import assumptions_for
 from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan
 from .progress import Progress
-from .units import SECONDS_PER_DAY
-
-if TYPE_CHECKING:  # the budget's trends (inverse.py), read here by attribute
-    from .inverse import Trends
+from .units import SECONDS_PER_DAY, InputError, parse_rate
 
 MIN_PARAMS = 1e8
 MAX_PARAMS = 1e15  # the largest model estimate plans (planner.plan.inputs)
 # Hoffmann et al. 2022 (Chinchilla), compute-optimal training: ~20 tokens per parameter.
 COMPUTE_OPTIMAL_TOKENS_PER_PARAM = 20.0
+# A price-performance trend beyond this (orders of magnitude a year: 10x cheaper each year) is
+# far outside any measured one (Epoch AI 2022: 0.12 for all GPUs, 0.14 for ML GPUs, 95%
+# interval 0.096-0.195), most likely a typo.
+MAX_PRICE_TREND_OOM_PER_YEAR = 1.0
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Named, sourced trends; override any of them."""
+
+    price_performance_oom_per_year: float = 0.14  # Epoch AI 2022, GPU price-performance
+    frontier_cost_growth_per_year: float = 2.4    # Cottier et al. 2024 (Epoch AI)
+    price_performance_source: str = ("Epoch AI (Hobbhahn & Besiroglu 2022), 'Trends in GPU "
+                                     "price-performance': FLOP per dollar improves ~0.14 OOM/yr")
+    frontier_cost_source: str = ("Cottier et al. 2024 (Epoch AI), 'The rising costs of training "
+                                 "frontier AI models': amortised cost grows ~2.4x per year")
+
+
+def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_year=None,
+               name: str = "--price-trend") -> Trends:
+    """Trends with the given figures in place of Epoch AI's, each reported as given."""
+    t = Trends()
+    if price_performance_oom_per_year is not None:
+        rate = parse_rate(price_performance_oom_per_year, name)
+        if rate > MAX_PRICE_TREND_OOM_PER_YEAR:
+            raise InputError(name, price_performance_oom_per_year, "orders of magnitude a year "
+                             f"up to {MAX_PRICE_TREND_OOM_PER_YEAR:g} (Epoch AI 2022 measured "
+                             "0.12-0.14, 95% interval 0.096-0.195)", "is beyond any measured "
+                             "price-performance trend")
+        t = replace(t, price_performance_oom_per_year=rate,
+                    price_performance_source=f"given ({name})")
+    if frontier_cost_growth_per_year is not None:
+        growth = parse_rate(frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4")
+        if not growth > 0:  # a factor a year: 1 is flat, 0 would make every cost vanish
+            raise InputError("--frontier-cost-growth", frontier_cost_growth_per_year,
+                             "a factor a year above 0 (2.4: x2.4 a year, Cottier et al. "
+                             "2024; 1: flat)", "is no growth factor")
+        t = replace(t, frontier_cost_growth_per_year=growth,
+                    frontier_cost_source="given (--frontier-cost-growth)")
+    return t
 
 
 def price_in_year(price: float | None, as_of: str | None, year: int | None,
