@@ -98,7 +98,8 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
         if not allow_tp_beyond_domain and tp > scale_up_domain:
             return (f"tp={tp} is larger than the scale-up domain of {scale_up_domain} devices "
                     "(tensor-parallel traffic would cross the scale-out network; allow it with "
-                    "allow_tp_beyond_domain)")
+                    "allow_tp_beyond_domain=true in planner.estimate, a sweep or estimate_many, "
+                    "docs/interface.md)")
     if pp is not None and pp > a.layers:
         return f"pp={pp} is more pipeline stages than the {a.layers} layers"
     if cp is not None and not cp_splits(seq_len, cp):

@@ -511,6 +511,18 @@ def _relax(inst: SizingInstance, run) -> tuple[list[Relaxation], float]:
     return [], spent
 
 
+def _gain(columns: list, i: int, j: int) -> tuple[int, float] | None:
+    """(column, gain) where option j is better than option i by the objective's columns taken
+    in order (the first whose figures differ beyond float noise decides), else None."""
+    for c, col in enumerate(columns):
+        a, b = float(col[i]), float(col[j])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            continue  # an unknown figure (no price) decides nothing: the next column does
+        if abs(a - b) > 1e-9 * max(abs(a), abs(b), 1.0):
+            return (c, a - b) if b < a else None
+    return None
+
+
 def solve_with(inst: SizingInstance, run, settings=None) -> SizingSolution:
     """Choose the option; say which limit binds and, when none meets the limits, the smallest
     relaxation that works. ``run(inst, relaxed=(), minimise=None)`` answers one question
@@ -523,15 +535,20 @@ def solve_with(inst: SizingInstance, run, settings=None) -> SizingSolution:
         if broken:  # the rounding is conservative, so this would be a bug in the model
             raise RuntimeError(f"CP-SAT chose option {i}, which breaks {broken}")
         # A limit binds when removing it would give a better plan; the one whose removal
-        # gains most is named (ties in LIMITS order).
-        primary = rank(inst) // inst.n
+        # gains most is named (ties in LIMITS order). Better by the objective's exact figures,
+        # in its order (cost, then device-days, then days; or days, then cost): the solver's
+        # whole $1,000 units had hidden a $604 gain (binding null at $1/device-h, "deadline" at
+        # $2 for the same plan), and a price of 0 every cost gain
+        columns = [objective_columns(inst)[0], *objective_columns(inst)[2]]
         gains = []
         for limit in inst.limits.active():
             st, j, wall = run(inst, relaxed=(limit,))
             spent += wall
-            if j is not None and primary[j] < primary[i]:
-                gains.append((int(primary[i] - primary[j]), limit))
-        tight = tuple(k for _, k in sorted(gains, key=lambda g: (-g[0], LIMITS.index(g[1]))))
+            gain = None if j is None else _gain(columns, i, j)
+            if gain is not None:
+                gains.append((gain, limit))
+        tight = tuple(k for _, k in sorted(gains, key=lambda g: (g[0][0], -g[0][1],
+                                                                 LIMITS.index(g[1]))))
         return SizingSolution(status, i, True, tight[0] if tight else None, None, tight,
                               (), spent, settings)
     if status == "UNKNOWN":

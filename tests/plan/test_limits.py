@@ -402,3 +402,16 @@ def test_a_breach_rounded_to_its_cap_says_by_how_much():
     text = breach_text("budget", 10.011e6, 10e6, "mi300x", 2496)
     assert "costs $10.0M (0.11% over)" in text and "budget $10.0M" in text
     assert "% over" not in breach_text("power", 212.0, 150.0, "b200", 65536)
+
+
+@pytest.mark.parametrize("price", [0.0, 1.0, 2.0])
+def test_the_binding_limit_does_not_hide_below_the_solvers_units(price):
+    # the deadline saves $604 at $1/device-h (120 B200 against 96 over a year): the solver's
+    # whole $1,000 units had read null there and "deadline" at $2 for the same plan; at a
+    # price of 0 the device-days decide (the objective's next column)
+    plan = planner.estimate(params="70B", tokens="1T", gpu="h100-sxm,b200,mi300x",
+                            deadline="60d", price_per_gpu_hour=price)
+    free = planner.estimate(params="70B", tokens="1T", gpu="h100-sxm,b200,mi300x",
+                            deadline="365d", price_per_gpu_hour=price)
+    assert plan.feasible and plan.binding == "deadline"
+    assert free.cluster["gpus"] * free.training_days < plan.cluster["gpus"] * plan.training_days
