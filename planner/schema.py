@@ -101,7 +101,7 @@ class Number:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "is not a number"
         if isinstance(value, float) and math.isnan(value):
-            return None if self.unknown else "is not a number (nan)"
+            return None if self.unknown else "is not a number"
         if isinstance(value, int) and value.bit_length() > 1023:  # beyond any float
             return "is too large" if value > 0 else "is negative"
         if not math.isfinite(value):

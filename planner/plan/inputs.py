@@ -481,8 +481,8 @@ def parse_layout(text: str | dict | None) -> dict:
     for k, v in items:
         k = LAYOUT_ALIASES.get(k, k)
         if k not in LAYOUT_FIELDS:
-            raise LayoutError(f"unknown layout part '{k}'; accepted: tp, pp, dp, cp, ep, mb, vp, "
-                              "recompute, zero")
+            raise LayoutError(f"unknown layout part '{k}' (the parts: tp, pp, dp, cp, ep, mb, "
+                              "vp, recompute, zero)")
         if k in out:
             raise LayoutError(f"{k} is given twice; give each part once")
         if k == "recompute":
