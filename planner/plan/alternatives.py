@@ -24,6 +24,13 @@ __all__ = ["alternatives_of", "trade_sizes", "smaller"]
 # A size is listed beside a sized plan's choice when it moves the days or the cost by at least
 # this share (less is not a choice a buyer would turn on).
 TRADE_MIN_SHARE = 0.05
+# The next-best layouts on the chosen cluster: at most NEXT_LAYOUTS, from the fastest
+# NEXT_LAYOUTS_SEARCHED, each a choice (_no_choice): a variant of a listed split of the model
+# within NEXT_LAYOUT_MIN_SHARE of its speed is not (three layouts differing only in vp at
+# 114.8-115.0 days had filled the list).
+NEXT_LAYOUTS = 3
+NEXT_LAYOUTS_SEARCHED = 32
+NEXT_LAYOUT_MIN_SHARE = 0.01
 
 
 def alternatives_of(w, opts: Options, i: int, asm: Assumptions, choice: Choice) -> list[dict]:
@@ -39,8 +46,15 @@ def alternatives_of(w, opts: Options, i: int, asm: Assumptions, choice: Choice) 
     # layout)
     multiplier = float(opts.cols["realisation_multiplier"][i])
     out = []
-    for j in found.ranked(4)[1:]:
-        r = found.result
+    r = found.result
+    ranked = found.ranked(NEXT_LAYOUTS_SEARCHED)
+    listed = ranked[:1]  # the chosen layout
+    for j in ranked[1:]:
+        if len(out) == NEXT_LAYOUTS:
+            break
+        if any(_no_choice(found, j, k) for k in listed):
+            continue
+        listed.append(j)
         days = (w.tokens / float(r["tokens_per_s"][j]) / goodput * multiplier / SECONDS_PER_DAY
                 if goodput > 0 else math.inf)
         out.append({"gpus": gpus, "layout": found.layout(j),
@@ -54,6 +68,22 @@ def alternatives_of(w, opts: Options, i: int, asm: Assumptions, choice: Choice) 
                                                                   .deadline_days)
                         and days > limit else "")})
     return _other_accelerators(opts, i, choice) + out
+
+
+def _no_choice(found, j: int, k: int) -> bool:
+    """Whether layout j is no choice beside layout k, already listed: the same split of the
+    model (tp, pp, cp, ep, recompute, ZeRO stage) within NEXT_LAYOUT_MIN_SHARE of its time per
+    token (another microbatch or virtual-stage count, a trivial variant), or the same time per
+    token and memory (dp, cp and microbatches permuted to identical figures on a TPU)."""
+    a, b = found.layout(j), found.layout(k)
+    r = found.result
+    tj, tk = (1.0 / float(r["tokens_per_s"][x]) for x in (j, k))
+    close = abs(tj - tk) <= NEXT_LAYOUT_MIN_SHARE * tk
+    same_split = all(a[f] == b[f] for f in ("tp", "pp", "cp", "ep", "recompute", "zero"))
+    same_figures = abs(tj - tk) <= 1e-3 * tk and abs(
+        float(r["memory_bytes"][j]) - float(r["memory_bytes"][k])) <= 0.01 * float(
+        r["memory_bytes"][k])
+    return (same_split and close) or same_figures
 
 
 def trade_sizes(opts: Options, i: int, choice: Choice) -> list[dict]:

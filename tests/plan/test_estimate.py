@@ -283,3 +283,22 @@ def test_a_data_parallel_stack_plans_no_model_parallelism():
     # a stack that composes them still searches them
     assert pl.estimate(params="405B", tokens="15T", gpus=16384,
                        framework="torchtitan").layout["tp"] > 1
+
+
+@pytest.mark.parametrize("gpu", ["h100-sxm", "tpu-v5p"])
+def test_the_next_best_layouts_are_each_a_choice(gpu):
+    # three layouts differing only in vp (114.8-115.0 days on H100), or dp, cp and microbatches
+    # permuted to identical figures on TPU v5p, had filled the list
+    plan = planner.estimate(params="70B", tokens="2T", gpu=gpu, gpus=1024)
+    split = ("tp", "pp", "cp", "ep", "recompute", "zero")
+    rows = [{"layout": plan.layout, "training_days": plan.training_days,
+             "memory": plan.memory_gb_per_gpu}] + [
+        a for a in plan.alternatives if a["note"].startswith("next-best layout")]
+    assert len(rows) >= 2
+    for n, a in enumerate(rows):
+        for b in rows[:n]:
+            same = all(a["layout"][k] == b["layout"][k] for k in split)
+            assert not same or abs(a["training_days"] / b["training_days"] - 1) > 0.01
+            assert abs(a["training_days"] / b["training_days"] - 1) > 1e-3 or \
+                abs(a.get("memory_gb_per_gpu", a.get("memory")) /
+                    b.get("memory_gb_per_gpu", b.get("memory")) - 1) > 0.01
