@@ -539,7 +539,8 @@ def solve_with(inst: SizingInstance, run, settings=None) -> SizingSolution:
         # in its order (cost, then device-days, then days; or days, then cost): the solver's
         # whole $1,000 units had hidden a $604 gain (binding null at $1/device-h, "deadline" at
         # $2 for the same plan), and a price of 0 every cost gain
-        columns = [objective_columns(inst)[0], *objective_columns(inst)[2]]
+        primary, _, tiebreak = objective_columns(inst)
+        columns = [primary, *tiebreak]
         gains = []
         for limit in inst.limits.active():
             st, j, wall = run(inst, relaxed=(limit,))
