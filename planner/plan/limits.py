@@ -516,8 +516,11 @@ def _gain(columns: list, i: int, j: int) -> tuple[int, float] | None:
     in order (the first whose figures differ beyond float noise decides), else None."""
     for c, col in enumerate(columns):
         a, b = float(col[i]), float(col[j])
+        if not (math.isfinite(a) or math.isfinite(b)):
+            continue  # both unknown (no price): the next column decides
         if not (math.isfinite(a) and math.isfinite(b)):
-            continue  # an unknown figure (no price) decides nothing: the next column does
+            # an unknown figure ranks after every known one, as the solver ranks it (rank)
+            return (c, math.inf) if math.isfinite(b) else None
         if abs(a - b) > 1e-9 * max(abs(a), abs(b), 1.0):
             return (c, a - b) if b < a else None
     return None

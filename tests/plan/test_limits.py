@@ -415,3 +415,22 @@ def test_the_binding_limit_does_not_hide_below_the_solvers_units(price):
                             deadline="365d", price_per_gpu_hour=price)
     assert plan.feasible and plan.binding == "deadline"
     assert free.cluster["gpus"] * free.training_days < plan.cluster["gpus"] * plan.training_days
+
+
+def test_an_unpriced_choice_still_names_the_limit_that_shuts_a_priced_one_out(tmp_path):
+    # the solver ranks an unknown cost after every known one; the binding test had skipped
+    # the unknown cost and judged by device-days instead, reading null where the inventory of
+    # the priced A100 and the deadline are what keep it out
+    from pathlib import Path
+
+    folder = tmp_path / "hardware" / "accelerators"
+    folder.mkdir(parents=True)
+    shipped = Path(__file__).resolve().parents[2] / "hardware" / "accelerators" / "h100-sxm.toml"
+    lines = [line for line in shipped.read_text().splitlines()
+             if not line.startswith(("cloud_", "aliases"))]
+    (folder / "h100-noprice.toml").write_text("\n".join(lines) + "\n")
+    plan = planner.estimate(params="13B", tokens="1T", gpu="h100-noprice,a100-80gb",
+                            inventory="a100-80gb=64", catalog=str(tmp_path))
+    assert plan.cluster["accelerator"] == "h100-noprice"
+    assert plan.binding == "deadline"
+    assert set(plan.sizing["tight"]) == {"deadline", "inventory"}
