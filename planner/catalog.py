@@ -3,7 +3,8 @@
 The file name is the key; unknown keys are errors naming the file and the key; every number is a
 sourced figure (docs/catalog.md). Files load lazily, on first use of a key, never at import time.
 A user directory (``--catalog DIR`` or ``PLANNER_CATALOG``) has the same layout, and its files
-override shipped files of the same key.
+override shipped files of the same key. This module finds the files, caches and resolves keys;
+catalog_files.py parses one file against its schema.
 """
 
 from __future__ import annotations

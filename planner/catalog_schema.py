@@ -1,6 +1,6 @@
 """The schema of catalog files (planner/schema.py's language; published as JSON Schema in
 planner/schemas/): every figure of an accelerator, network, site and workload file with its
-valid range, and a reference's keys. catalog.py checks each file against it on load."""
+valid range, and a reference's keys. catalog_files.py checks each file against it on load."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """One declaration of what a user's file may hold: checked here, published as JSON Schema.
 
-Catalog files (planner/catalog.py), sweep specs (many/sweep.py), fleet files (fleet/spec.py)
+Catalog files (planner/catalog_files.py), sweep specs (many/sweep.py), fleet files (fleet/spec.py)
 and the assumptions (planner/assumptions.py) declare their keys with the nodes below, in
 Python data: a ``Number`` with its valid range and whether it must be whole, a ``Text`` with
 its choices, a ``Table`` of named keys (unknown keys are an error), a ``List``, ``AnyOf``.

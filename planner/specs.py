@@ -1,8 +1,9 @@
 """The typed objects of the planner: one frozen dataclass per concept, SI units inside.
 
-Catalog files carry figures in the units their keys name (GB, TFLOP/s, kW); planner/catalog.py
-converts them once, here they are bytes, FLOP/s, watts and seconds. Prices stay in the units
-their names carry (USD per hour, per kWh, per MW), since that is how they are quoted.
+Catalog files carry figures in the units their keys name (GB, TFLOP/s, kW);
+planner/catalog_files.py converts them once, here they are bytes, FLOP/s, watts and seconds.
+Prices stay in the units their names carry (USD per hour, per kWh, per MW), since that is how
+they are quoted.
 """
 
 from __future__ import annotations
