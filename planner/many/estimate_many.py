@@ -28,7 +28,7 @@ from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
 from ..plan.options import shared_searches
-from ..plan.quantities import PLAIN_NUMBER_FLOORS, parse_flag, plain_number_problem, seed_for
+from ..plan.quantities import PLAIN_NUMBER_FLOORS, plain_number_problem, seed_for
 from ..plan.result import (
     FRACTIONS,
     NON_NEGATIVE,
@@ -77,8 +77,8 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
                     _put(st, sel, estimate(catalog=ctx.catalog, assumptions=ctx.assumptions,
                                            alternatives=False, **kwargs))
                     continue
-                seed_for(kwargs.pop("seed", None), parse_flag(kwargs.pop("uncertainty", False),
-                                                              "--uncertainty"))
+                kwargs.pop("uncertainty", None)  # not true here (a true one took the branch above)
+                seed_for(kwargs.pop("seed", None), False)  # a seed without it is refused
                 req = prepare(catalog=ctx.catalog, assumptions=ctx.assumptions, **kwargs)
             except USER_ERRORS as exc:
                 st.fail(sel, error_text(exc))
