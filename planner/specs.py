@@ -78,10 +78,11 @@ class Figure:
 # A contract (reserved) price per device-hour as a share of the on-demand one, where the
 # catalog has on-demand alone: Google Cloud TPU pricing's 1-year committed-use prices are 30%
 # below on-demand for v5e ($0.84 vs $1.20), v5p ($2.94 vs $4.20) and Trillium ($1.89 vs $2.70);
-# the range spans the catalog's other pairs: AWS EC2 Capacity Blocks p4d (A100 40GB) $1.84
-# against on-demand $4.10 (0.45) and the SemiAnalysis 1-year H100 neocloud contract index
-# $2.35 against the on-demand median $2.95 (0.80). tests/test_catalog_prices.py holds these to
-# the catalog's figures.
+# the range spans the other published pairs of one offer: AWS EC2 Capacity Blocks p4d (A100
+# 40GB) $1.84 against that instance's on-demand $4.10 (0.45; both in the a100-40gb catalog
+# file, whose on-demand figure is the neocloud one) and the SemiAnalysis 1-year H100 neocloud
+# contract index $2.35 against the on-demand median $2.95 (0.80). tests/test_catalog_prices.py
+# holds these to the catalog's figures.
 RESERVED_PER_ON_DEMAND = 0.70
 RESERVED_PER_ON_DEMAND_RANGE = (0.45, 0.80)
 DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"
@@ -155,7 +156,7 @@ class Accelerator:
         pages), so every accelerator is priced on that one basis and a comparison between
         accelerators does not set one's contract against another's on-demand list. A contract
         figure above its on-demand one (H200: a 2024 AWS capacity block at $5.41 against 2026
-        neocloud on-demand at $3.50) is a different market and era, not a reservation of the
+        neocloud on-demand at $3.50; A100 40GB: $1.84 against $1.07) is a different market, not a reservation of the
         on-demand offer: on-demand's derived contract is the renter's price."""
         contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
 

@@ -35,9 +35,28 @@ def test_the_share_is_google_s_committed_use_price_and_its_range_spans_the_catal
     for key in ("tpu-v5e", "tpu-v5p", "tpu-v6e"):
         assert pairs[key] == pytest.approx(RESERVED_PER_ON_DEMAND, abs=0.005), key
     low, high = RESERVED_PER_ON_DEMAND_RANGE
-    assert min(pairs.values()) == pytest.approx(low, abs=0.005)  # A100 40GB capacity block
+    # the low end: AWS's p4d (A100 40GB) capacity block against that instance's on-demand
+    # price, both published by AWS; the file keeps the capacity block and prices on-demand in
+    # the neocloud market, where the block sits above it (not a reservation of that offer)
+    a100 = catalog().accelerator("a100-40gb")
+    p4d_on_demand = a100.figures["cloud_on_demand_usd_per_hour"].high  # $32.77 / 8
+    assert a100.cloud_contract_usd_per_hour / p4d_on_demand == pytest.approx(low, abs=0.005)
+    assert "a100-40gb" not in pairs
     assert max(pairs.values()) == pytest.approx(high, abs=0.005)  # H100 contract index
+    assert min(pairs.values()) >= low
     assert low <= statistics.median(pairs.values()) <= high
+
+
+def test_both_a100_parts_rent_in_one_market_the_larger_memory_at_the_higher_price():
+    # was: the 40 GB part rented at AWS's p4d capacity block ($1.84) and the 80 GB part at the
+    # neocloud derived contract ($1.05): the smaller part 75% dearer, two markets set side by side
+    cat = catalog()
+    small, large = cat.accelerator("a100-40gb"), cat.accelerator("a100-80gb")
+    (name_s, fig_s), (name_l, fig_l) = small.cloud_price(), large.cloud_price()
+    assert name_s == name_l == DERIVED_RESERVED_RATE
+    # Lambda's list prices: $15.92 (8x A100 40GB) and $22.32 (8x A100 80GB) an instance-hour
+    assert fig_s.value / fig_l.value == pytest.approx(15.92 / 22.32, abs=0.005)
+    assert fig_s.value == pytest.approx(1.07 * RESERVED_PER_ON_DEMAND)
 
 
 def test_a_derived_contract_is_on_demand_times_the_share_with_both_ranges():
