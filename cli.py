@@ -600,6 +600,10 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
                f"{outcome['infeasible']:,} infeasible (a limit broken)"
                + (f"; first error: {outcome['first_error']}" if outcome["first_error"] else ""),
                err=bool(outcome["errors"]))
+    if result.scenarios and outcome["errors"] == result.scenarios:  # no row answered: bad input
+        _fail(f"{spec}: every one of its {result.scenarios:,} scenarios was refused (first "
+              f"error: {outcome['first_error']}); the rows, each with its error, are in {out}",
+              option="SPEC")
 
 
 @app.command("schedule", epilog=EXAMPLES["schedule"])

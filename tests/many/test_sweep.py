@@ -344,9 +344,18 @@ def test_a_sweep_says_how_many_rows_were_refused_and_infeasible(tmp_path):
     spec.write_text('[fixed]\nparams = "8B"\nworkload = "llama3-8b"\ntokens = "1T"\n'
                     '[axes]\ngpus = [64, 128, 256]\n')
     r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "out")])
-    assert r.exit_code == 0
     assert "3 with an error (their inputs refused), 0 infeasible" in r.output
     assert "first error: --params: '8B' conflicts with --workload" in r.output
+    # no row answered: bad input, exit 2 naming the spec (it had exited 0); the rows are written
+    assert r.exit_code == 2, r.output
+    assert f"{spec}: every one of its 3 scenarios was refused" in r.output
+    assert pq.read_table(tmp_path / "out").num_rows == 3
+    # one row refused of two: an answer, exit 0
+    spec.write_text('[fixed]\nparams = "8B"\ntokens = "1T"\nlayout = "tp=8"\n'
+                    '[axes]\ngpus = [64, 3]\n')
+    r = CliRunner().invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "mixed")])
+    assert r.exit_code == 0, r.output
+    assert "1 with an error (their inputs refused)" in r.output
     ok = sweeping.sweep({"fixed": {"params": "7B", "tokens": "1T", "gpus": 64},
                          "axes": {"deadline": ["1d", "90d"]}})
     assert ok.outcome() == {"errors": 0, "infeasible": 1, "first_error": None}
