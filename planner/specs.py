@@ -156,8 +156,9 @@ class Accelerator:
         pages), so every accelerator is priced on that one basis and a comparison between
         accelerators does not set one's contract against another's on-demand list. A contract
         figure above its on-demand one (H200: a 2024 AWS capacity block at $5.41 against 2026
-        neocloud on-demand at $3.50; A100 40GB: $1.84 against $1.07) is a different market, not a reservation of the
-        on-demand offer: on-demand's derived contract is the renter's price."""
+        neocloud on-demand at $3.50; A100 40GB: $1.84 against $1.07) is a different market,
+        not a reservation of the on-demand offer: on-demand's derived contract is the
+        renter's price."""
         contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
 
         def figure(name: str, value: float) -> Figure:

@@ -208,13 +208,45 @@ def check_columns(names) -> None:
     if unknown:
         raise InputError(f"column '{unknown[0]}'", unknown[0],
                          "a column named as an estimate input: " + ", ".join(INPUTS),
-                         "is not an input" + input_hint(unknown[0], INPUTS))
+                         "is not an input" + (input_hint(unknown[0], INPUTS)
+                                              or " (a column to carry through untouched, a "
+                                                 "scenario's name: labels=[...])"))
+
+
+def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
+    """(the table of inputs alone, the label names): ``labels`` names columns carried through
+    untouched (a scenario's name, an owner), each a column of ``scenarios`` and none an input,
+    so a typo in an input's name is still refused rather than carried as a label."""
+    import pyarrow as pa
+
+    names = (labels,) if isinstance(labels, str) else labels
+    if not isinstance(names, (list, tuple)) or not all(isinstance(x, str) for x in names):
+        raise InputError("labels", labels, "a column name or a list of them",
+                         "is not a list of column names")
+    names = tuple(dict.fromkeys(names))
+    if not names:
+        return scenarios, ()
+    have = [str(c) for c in getattr(scenarios, "column_names", None) or
+            (list(scenarios.columns) if hasattr(scenarios, "iloc") else list(scenarios or ()))]
+    for name in names:
+        if name in INPUTS:
+            raise InputError("labels", name, "columns that are not estimate inputs",
+                             f"names the input '{name}', which a row is planned from")
+        if name not in have:
+            raise InputError("labels", name, "names of the table's columns: " + ", ".join(have),
+                             "is not a column of the table" + input_hint(name, have))
+    if isinstance(scenarios, pa.Table):
+        return scenarios.drop_columns(list(names)), names
+    if hasattr(scenarios, "iloc"):
+        return scenarios.drop(columns=list(names)), names
+    return {k: v for k, v in scenarios.items() if k not in names}, names
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
-                  chunk_rows: int | None = None, progress=None):
+                  chunk_rows: int | None = None, progress=None, labels=()):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
-    are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T").
+    are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T"), but for
+    the columns ``labels`` names, carried through untouched (``labels=["scenario"]``).
 
     Returns the same kind of table with the output columns appended (docs/interface.md's keys
     flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
@@ -227,7 +259,8 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     (planner/progress.py)."""
     import pyarrow as pa
 
-    cols, n = columns_of(scenarios)
+    inputs, label_names = _without_labels(scenarios, labels)
+    cols, n = columns_of(inputs)
     check_columns(cols)
     chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
                   else default_chunk_rows(bool(by_estimate(cols, n).any())))
@@ -240,7 +273,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
                                 rows.stop - rows.start).table())
             bar.update(rows.stop - rows.start)
     out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    clash = [c for c in out.column_names if c in cols]
+    clash = [c for c in out.column_names if c in cols or c in label_names]
     if clash:
         raise InputError(f"column '{clash[0]}'", clash[0], "input columns only",
                          "is an output name")
@@ -254,4 +287,6 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
         frame = to_pandas(out)
         frame.index = scenarios.index
         return pd.concat([scenarios, frame], axis=1)
+    for i, name in enumerate(label_names):  # a dict of columns: its labels lead the answers
+        out = out.add_column(i, name, pa.array(list(scenarios[name])))
     return out

@@ -158,6 +158,35 @@ def test_unknown_column_is_refused():
         estimate_many(pa.table({"params": ["70B"], "tokens": ["1T"], "gpu_count": [8]}))
 
 
+def test_label_columns_are_carried_through_untouched_and_named_ones_only():
+    # a finance model's table names its scenarios; such a column had been refused outright
+    table = pa.table({"scenario": ["base", "fast"], "owner": [7, 9], "params": ["70B", "70B"],
+                      "tokens": [2e12, 2e12], "gpus": [1024, 2048]})
+    out = estimate_many(table, labels=["scenario", "owner"], progress=False)
+    assert out.column("scenario").to_pylist() == ["base", "fast"]
+    assert out.column("owner").to_pylist() == [7, 9]
+    bare = estimate_many(table.drop_columns(["scenario", "owner"]), progress=False)
+    for name in bare.column_names:  # the labels change no answer
+        assert out.column(name).to_pylist() == bare.column(name).to_pylist(), name
+    one = estimate_many({"id": ["x"], "params": ["70B"], "tokens": [2e12], "gpus": [1024]},
+                        labels="id", progress=False)
+    assert one.column_names[0] == "id" and one.column("id").to_pylist() == ["x"]
+    assert one.column("training_days").to_pylist() == bare.column("training_days").to_pylist()[:1]
+    # a column not named a label is still refused, and the message says how to keep it
+    with pytest.raises(InputError, match=r"'scenario' is not an input .*labels=\[\.\.\.\]"):
+        estimate_many(table, labels=["owner"], progress=False)
+    with pytest.raises(InputError, match="labels: 'params' names the input"):
+        estimate_many(table, labels=["scenario", "owner", "params"], progress=False)
+    with pytest.raises(InputError, match="labels: 'scenaro' is not a column of the table"):
+        estimate_many(table, labels=["scenaro", "owner"], progress=False)
+    for bad in (5, None, [3], {"scenario": 1}):
+        with pytest.raises(InputError, match="labels: .*is not a list of column names"):
+            estimate_many(table, labels=bad, progress=False)
+    with pytest.raises(InputError, match="column 'feasible': .* is an output name"):
+        estimate_many(table.append_column("feasible", pa.array([1, 2])),
+                      labels=["scenario", "owner", "feasible"], progress=False)
+
+
 def test_pandas_in_pandas_out():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"params": ["70B", "70B", 405e9], "tokens": [15e12, 2e12, 15e12],
