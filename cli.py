@@ -422,6 +422,7 @@ def app(ctx):
               "--gpu, the same price for each).")
 @click.option("--pue", help="Annual facility power / IT power (energy, average draw), "
               "replacing the site's: 1.2; the peak that power caps test is it plus "
+              "the site's own design-day uplift (its peak - annual PUE), else "
               "peak_pue_uplift (0.1, --assume to change).")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
@@ -713,6 +714,7 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               shell_complete=_complete("sites"))
 @click.option("--pue", help="Annual facility power / IT power (energy, average draw), "
               "replacing the site's: 1.2; the peak that power caps test is it plus "
+              "the site's own design-day uplift (its peak - annual PUE), else "
               "peak_pue_uplift (0.1, --assume to change).")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour, replacing the "

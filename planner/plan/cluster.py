@@ -233,12 +233,21 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
 def peak_pue_of(site: Site | None, asm: Assumptions,
                 given: float | None = None) -> tuple[float, str]:
     """(peak PUE, source): the design-day PUE at full IT load that the power contract covers.
-    The site's when its annual PUE is the one used; else the PUE used + asm.peak_pue_uplift."""
-    if given is None and site and site.peak_pue:
-        return site.peak_pue, f"site {site.key}"
+    The site's when its annual PUE is the one used; a given annual PUE plus the site's own
+    design-day uplift (its peak - its annual PUE) where the site has both, so that giving the
+    site's own PUE changes nothing; else the PUE used + asm.peak_pue_uplift."""
+    if site and site.peak_pue:
+        if given is None:
+            return site.peak_pue, f"site {site.key}"
+        if site.pue:
+            uplift = round(site.peak_pue - site.pue, 10)  # 1.15 - 1.1: no float noise shown
+            return round(given + uplift, 10), (
+                f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
+                f"{site.peak_pue:g} - its annual {site.pue:g})")
     pue, _ = pue_of(site, asm, given)
     uplift = asm.peak_pue_uplift
-    return pue + uplift, f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
+    peak = pue + uplift if given is None else round(pue + uplift, 10)  # as a row's (many/)
+    return peak, f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
 
 
 def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:

@@ -41,6 +41,26 @@ def test_pue_scales_facility_power_and_energy(base):
     assert given_.cost_usd["total"] == plan.cost_usd["total"]  # cloud: the price is per hour
 
 
+def test_a_given_pue_keeps_the_site_s_own_design_day_uplift():
+    # cheap-power: annual 1.10, design day 1.15 (hardware/sites/cheap-power.toml). Giving its own
+    # PUE had raised the peak to 1.10 + peak_pue_uplift 0.10 = 1.20 and turned a plan within a
+    # 26 MW cap infeasible: the same physical inputs, opposite answers
+    run = dict(params="405B", tokens="15T", gpus=16384, site="cheap-power", power_cap="26MW")
+    site, own = planner.estimate(**run), planner.estimate(**run, pue=1.10)
+    assert site.assumptions["peak_pue"]["value"] == own.assumptions["peak_pue"]["value"] == 1.15
+    assert site.feasible and own.feasible and own.power_mw == site.power_mw
+    assert "site cheap-power's design-day uplift 0.05" in own.assumptions["peak_pue"]["source"]
+    hot = planner.estimate(**run, pue=1.30)
+    assert hot.assumptions["peak_pue"]["value"] == 1.35
+    assert hot.power_mw == pytest.approx(site.power_mw * 1.35 / 1.15, rel=1e-12)
+    assert not hot.feasible and hot.binding == "power"
+    # estimate_many's columnar path: the same peak, row by row
+    out = estimate_many(pa.table({"params": ["405B"] * 3, "tokens": ["15T"] * 3,
+                                  "gpus": [16384] * 3, "site": ["cheap-power"] * 3,
+                                  "pue": [None, 1.10, 1.30]}), progress=False)
+    assert out.column("power_mw").to_pylist() == [site.power_mw, own.power_mw, hot.power_mw]
+
+
 def test_energy_price_scales_the_owned_energy_cost(base):
     _, owned = base
     cheap = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh="$0.04")
