@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..assumptions import Assumptions
+from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..errors import InputError
 from ..model import power as power_model
@@ -271,12 +271,24 @@ def energy_price_of(site: Site | None, asm: Assumptions,
     return asm.energy_usd_per_kwh, asm.source("energy_usd_per_kwh")
 
 
+def storage_write_of(site: Site | None, asm: Assumptions) -> tuple[str, float, str]:
+    """(name, bytes/s, source) of the bandwidth a checkpoint is written at: the site's storage
+    figure, unless checkpoint_write_gb_per_s was changed from its default (--assume), which
+    replaces it as a given PUE does the site's (it had been ignored wherever a site had one,
+    the default site included); else that assumption."""
+    given = asm.checkpoint_write_gb_per_s != DEFAULT.checkpoint_write_gb_per_s
+    if site and site.storage_write_bytes_per_s and not given:
+        return "storage_write_gb_per_s", site.storage_write_bytes_per_s, f"site {site.key}"
+    return "checkpoint_write_gb_per_s", asm.checkpoint_write_gb_per_s * 1e9, (
+        "given (--assume)" if given else asm.source("checkpoint_write_gb_per_s"))
+
+
 def checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
-    """Blocking time of one checkpoint: the training state over the site's storage bandwidth."""
-    bw = (site.storage_write_bytes_per_s if site and site.storage_write_bytes_per_s
-          else asm.checkpoint_write_gb_per_s * 1e9)
+    """Blocking time of one checkpoint: the training state over the storage bandwidth
+    (storage_write_of)."""
     return float(reliability.checkpoint_write_s(
-        reliability.checkpoint_bytes(param_counts(w.architecture)[0], asm), bw))
+        reliability.checkpoint_bytes(param_counts(w.architecture)[0], asm),
+        storage_write_of(site, asm)[1]))
 
 
 def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumptions,
@@ -308,12 +320,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
         used["server_overhead"] = {"value": asm.server_overhead, "source": (
             f"{acc.key} has no server_usd_per_device: the rest of the server is "
             f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
-    if site and site.storage_write_bytes_per_s:  # what a checkpoint's write takes (its interval)
-        used["storage_write_gb_per_s"] = {"value": site.storage_write_bytes_per_s / 1e9,
-                                          "source": f"site {site.key}"}
-    else:
-        used["checkpoint_write_gb_per_s"] = {"value": asm.checkpoint_write_gb_per_s,
-                                             "source": asm.source("checkpoint_write_gb_per_s")}
+    name, write_bw, src = storage_write_of(site, asm)  # what a checkpoint's write takes
+    used[name] = {"value": write_bw / 1e9, "source": src}
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,

@@ -61,6 +61,27 @@ def test_a_given_pue_keeps_the_site_s_own_design_day_uplift():
     assert out.column("power_mw").to_pylist() == [site.power_mw, own.power_mw, hot.power_mw]
 
 
+def test_an_assumed_checkpoint_bandwidth_replaces_the_site_s_storage_figure():
+    # it had been ignored wherever the site has a storage figure (the default site has): 1 GB/s
+    # moved nothing, while the table reported it as given
+    run = dict(params="13B", tokens="1T", gpu="h100-sxm", gpus=256)
+    plan = planner.estimate(**run)
+    assert plan.assumptions["storage_write_gb_per_s"]["source"] == "site us-hyperscale"
+    slow = planner.estimate(**run, assumptions={"checkpoint_write_gb_per_s": 1})
+    assert "storage_write_gb_per_s" not in slow.assumptions
+    assert slow.assumptions["checkpoint_write_gb_per_s"] == {"value": 1.0,
+                                                             "source": "given (--assume)"}
+    assert slow.goodput < plan.goodput and slow.training_days > plan.training_days
+    # the same figures where no site figure stands in the way, and in estimate_many
+    elsewhere = planner.estimate(**run, site="eu-colocation",
+                                 assumptions={"checkpoint_write_gb_per_s": 1})
+    assert elsewhere.goodput == slow.goodput
+    many = estimate_many(pa.table({"params": ["13B"], "tokens": ["1T"], "gpu": ["h100-sxm"],
+                                   "gpus": [256]}),
+                         assumptions={"checkpoint_write_gb_per_s": 1}, progress=False)
+    assert many.column("goodput").to_pylist() == [slow.goodput]
+
+
 def test_energy_price_scales_the_owned_energy_cost(base):
     _, owned = base
     cheap = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh="$0.04")
