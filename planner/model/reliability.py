@@ -10,8 +10,13 @@ whatever it is doing); each costs the restart R plus, on average, half an interv
 redone together with its checkpoint, (tau + delta)/2. Every tau of useful work also pays one
 checkpoint delta. Over a run of wall time W doing U seconds of useful work:
 
-    W = U (1 + delta/tau) + (W/M) (R + (tau + delta)/2)
-    goodput = U/W = (1 - (R + (tau + delta)/2)/M) / (1 + delta/tau)
+    W = U (1 + delta/tau) + (W/M) (R + (tau + delta)/2 + P)
+    goodput = U/W = (1 - (R + (tau + delta)/2 + P)/M) / (1 + delta/tau)
+
+P is the background write of an asynchronous checkpoint (0 for a blocking one, whose write is
+delta): a checkpoint is a recovery point once it has reached storage (CheckFreq, Mohan et al.,
+FAST 2021, sec. 4: snapshot, then persist), so a failure during the write, with chance P/tau,
+rolls back one interval further, tau x P/tau = P more work redone on average.
 
 To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, Young's (1974) waste plus the
 restarts. At the Llama 3 failure rate with a 10-minute restart it gives ~92% for 16k H100
@@ -81,8 +86,9 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
             restart_s=None, min_interval_s=0.0) -> dict:
     """Wall-clock cost of failures and checkpoints for a run needing `wall_compute_s` seconds of
     useful steps on `devices` devices, checkpointing every Daly interval (module docstring), or
-    every `min_interval_s` when that is longer (an asynchronous checkpoint cannot start before
-    the previous one has reached storage).
+    every `min_interval_s` when that is longer: the background write of an asynchronous
+    checkpoint, P of the module docstring (one cannot start before the previous one has reached
+    storage, and a failure during it redoes the interval before as well).
 
     Returns arrays: goodput (useful / wall time, in [0, 1]), checkpoint_interval_s, mtbf_s,
     expected_interruptions (over the whole run), wall_s (useful seconds / goodput), lost_hours
@@ -101,8 +107,9 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     with np.errstate(invalid="ignore", divide="ignore"):
         # checkpoint time per second of useful work, delta/tau (Young 1974)
         checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)
-        # half an interval and its checkpoint, redone after a failure on average (sec. 5)
-        redo_s = (tau + delta) / 2.0
+        # half an interval and its checkpoint, redone after a failure on average (sec. 5),
+        # plus the background write a failure may land in (module docstring: P)
+        redo_s = (tau + delta) / 2.0 + _known(min_interval_s)
         # per failure: restart plus the work redone (sec. 5)
         per_failure_s = restart + redo_s
         # share of wall time lost to failures: failure rate 1/M x cost per failure (sec. 5)

@@ -159,3 +159,24 @@ def test_async_checkpoint_stalls_seconds_and_waits_for_its_upload():
     assert np.all(slow_upload["checkpoint_interval_s"] == 3600.0)
     fast = goodput(16_384, USEFUL, DEFAULT.checkpoint_stall_s, DEFAULT)
     assert fast["checkpoint_interval_s"] < 3600.0 and fast["goodput"] > slow_upload["goodput"]
+
+
+def test_a_failure_during_an_asynchronous_upload_rolls_back_one_interval_further():
+    # CheckFreq (Mohan et al. 2021) sec. 4: a checkpoint is a recovery point once persisted.
+    # A failure lands in the upload with chance P/tau and then redoes tau more: P on average.
+    # The redone work had left P out, so a slow upload looked 3x better than a blocking write.
+    rate, restart, stall, upload = 1.9733e-5, 180.0, 5.0, 1800.0
+    out = goodput(16_384, USEFUL, stall, DEFAULT, failure_rate=rate, restart_s=restart,
+                  min_interval_s=upload)
+    m = 3600.0 / (16_384 * rate)
+    tau = max(daly_interval_s(stall, m), upload)
+    expect = (1 - (restart + (tau + stall) / 2 + upload) / m) / (1 + stall / tau)
+    assert float(out["goodput"]) == pytest.approx(expect, rel=1e-12)
+    # the rework part carries it, interruption by interruption
+    per = float(out["lost_hours_rework"]) / float(out["expected_interruptions"]) * 3600 / 16_384
+    assert per == pytest.approx((tau + stall) / 2 + upload, rel=1e-9)
+    # a slower upload never helps, even where it does not lengthen the interval
+    uploads = np.array([0.0, 1.0, 10.0, 60.0, 600.0, 1800.0, 7200.0])
+    slower = goodput(16_384, USEFUL, stall, DEFAULT, failure_rate=rate, restart_s=restart,
+                     min_interval_s=uploads)["goodput"]
+    assert np.all(np.diff(slower) < 0)
