@@ -49,14 +49,15 @@ RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_inte
 
 
 def checkpoint_bytes(params, asm: Assumptions):
-    """Training state written per checkpoint: 16 bytes per parameter for mixed-precision Adam
-    (Rajbhandari et al. 2020, ZeRO, sec. 3.1)."""
+    """Training state written per checkpoint: asm.checkpoint_bytes_per_param a parameter, 14
+    for mixed-precision Adam (the model states' 16 of Rajbhandari et al. 2020, ZeRO, sec. 3.1,
+    less the 2 bytes of gradients no checkpoint keeps)."""
     return _known(params) * asm.checkpoint_bytes_per_param
 
 
 def checkpoint_write_s(nbytes, write_bytes_per_s):
     """Blocking time of one checkpoint: bytes / aggregate write bandwidth (Llama 3
-    405B: ~6.5 TB over Tectonic's 2 TB/s, Llama 3 report sec. 3.3.1, = 3.3 s)."""
+    405B: 405e9 x 14 bytes = 5.7 TB over Tectonic's 2 TB/s, Llama 3 report sec. 3.3.1, = 2.8 s)."""
     return _known(nbytes) / _known(write_bytes_per_s)
 
 
