@@ -118,8 +118,9 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
         g = np.clip((1.0 - failure_share) / (1.0 + checkpoint_per_useful), 0.0, 1.0)
         wall = np.where(g == 0, np.inf, useful / g)
         interruptions = np.where(finite, wall / m, 0.0)
-        # the three wastes of the derivation; they add up to wall - useful
-        checkpoint_lost_s = useful * checkpoint_per_useful
+        # the three wastes of the derivation; they add up to wall - useful (every one
+        # unbounded where the run never ends, as the rework and restarts are)
+        checkpoint_lost_s = np.where(g == 0, np.inf, useful * checkpoint_per_useful)
         rework_lost_s = interruptions * redo_s
         restart_lost_s = interruptions * restart
     to_device_hours = n / 3600.0

@@ -99,6 +99,11 @@ def test_run_that_cannot_progress():
     # A million devices at the Llama 3 rate fail every ~94 s, before a 10 min restart ends.
     out = goodput(1_000_000, USEFUL, 5.0, DEFAULT)
     assert float(out["goodput"]) == 0.0 and math.isinf(out["wall_s"])
+    # every loss is unbounded, as their total is (the checkpoints' had read a finite figure
+    # beside null rework and restarts)
+    for part in ("lost_hours", "lost_hours_checkpoint", "lost_hours_rework",
+                 "lost_hours_restart", "expected_interruptions"):
+        assert math.isinf(out[part]), part
 
 
 def test_unknown_checkpoint_time_is_nan():
