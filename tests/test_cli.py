@@ -220,8 +220,10 @@ def test_hardware_and_workloads_commands():
     assert r.exit_code == 0 and "llama3.1-405b" in r.output
     r = run("workloads", "show", "llama3.1-405b")
     assert r.exit_code == 0 and "16,384" in r.output  # numbers with thousands separators
-    assert run("hardware", "show", "nope").exit_code == 2
-    assert run("workloads", "show", "nope").exit_code == 2
+    for kind, listing in (("hardware", "hardware"), ("workloads", "workload")):
+        r = run(kind, "show", "nope")
+        assert r.exit_code == 2
+        assert f"NAME: unknown {listing} 'nope'; see 'planner {kind} list'" in r.output
 
 
 def test_schedule_example_json_and_gantt(tmp_path):
@@ -254,9 +256,12 @@ def test_estimate_plot_and_inventory(tmp_path):
     with_plot, without = json.loads(r.stdout), json.loads(plain.output)
     for key in ("cluster", "layout", "training_days", "cost_usd", "alternatives"):
         assert with_plot[key] == without[key], key
-    assert run("estimate", "--params", "70B", "--tokens", "2T", "--inventory",
-               "h900=5").exit_code == 2
-    assert run("schedule", "no-such.toml").exit_code == 2
+    r = run("estimate", "--params", "70B", "--tokens", "2T", "--inventory", "h900=5")
+    assert r.exit_code == 2
+    assert "--inventory: 'h900=5' names an unknown accelerator 'h900' (did you mean h800?)" \
+        in r.output
+    r = run("schedule", "no-such.toml")
+    assert r.exit_code == 2 and "FLEET.toml: 'no-such.toml' does not exist" in r.output
 
 
 def test_limits_with_several_accelerators_honour_both():

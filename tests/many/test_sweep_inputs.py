@@ -7,6 +7,7 @@ import pytest
 
 from planner.many import sweep as sweeping
 from planner.many.spec import SpecError, load_spec
+from planner.units import InputError
 
 
 def _spec(fixed: dict | None = None, axes: dict | None = None) -> dict:
@@ -67,7 +68,7 @@ def test_an_unknown_key_names_the_nearest():
     # was: "is an unknown key" with the whole list and no suggestion
     from planner.fleet import schedule as fleet
 
-    with pytest.raises(Exception, match=r"did you mean power_mw\?"):
+    with pytest.raises(InputError, match=r"did you mean power_mw\?"):
         fleet.load({"start": "2027-01", "end": "2027-06",
                     "sites": [{"name": "a", "powr_mw": 10}],
                     "runs": [{"name": "r", "params": "1B", "tokens": "10B"}]})

@@ -23,6 +23,10 @@ def test_a_sliding_window_counts_the_band_it_leaves():
     assert float(a.attended_keys(s)) == s / 2
     # the attention FLOPs scale by that share; a window past the sequence changes nothing
     share = float(windowed.attended_keys(s)) / (s / 2)
+    # the full causal count by hand: 2 matmuls (scores, values) x 2 FLOPs x 3 (forward,
+    # backward) = 12 x layers x the heads' width (8 x 256) x the s/2 keys a query attends
+    assert float(attention_flops_per_token(a, s)) == pytest.approx(12 * 34 * (8 * 256) * s / 2,
+                                                                   rel=1e-12)
     assert float(attention_flops_per_token(windowed, s)) == pytest.approx(
         share * float(attention_flops_per_token(a, s)), rel=1e-12)
     wide = replace(a, window=65536, window_layers=34)

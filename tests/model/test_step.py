@@ -166,6 +166,12 @@ def test_model_flops_per_run():
     a = Architecture(plan.workload["layers"], plan.workload["hidden"], plan.workload["heads"],
                      plan.workload["kv_heads"], plan.workload["ffn"], plan.workload["vocab"])
     assert plan.model_flops == pytest.approx(float(model_flops_per_token(a, 8192)) * 2e12)
+    # and by hand, from the shape the plan reports (gated FFN: three matrices; causal attention
+    # 6 x layers x hidden x seq a token), not through the function under test
+    L, h, kv, f, v = (plan.workload[k] for k in ("layers", "hidden", "kv_heads", "ffn", "vocab"))
+    kv_width = kv * h // plan.workload["heads"]
+    weights = L * (2 * h * h + 2 * h * kv_width + 3 * h * f) + v * h
+    assert plan.model_flops == pytest.approx((6 * weights + 6 * L * h * 8192) * 2e12, rel=1e-12)
 
 
 def test_partial_layout_is_respected_and_rest_searched():

@@ -71,6 +71,17 @@ def test_cloud_cost_draws_equal_hours_times_price():
     assert s["gpu_hours"].shape == (500,)
     p10, p50, p90 = quantiles(s)
     assert p10["cost_usd"] <= p50["cost_usd"] <= p90["cost_usd"]
+    # draw by draw, at a price held fixed: each draw's cost is its own hours x the price (the
+    # hours vary by millions over the draws, so a cost scaled or unpaired from its hours fails)
+    held = simulate(1024, 30 * 86400.0, inputs, {"cloud_usd_per_hour": (2.0, 2.0)}, "cloud",
+                    DEFAULT.with_(uncertainty_samples=500), seed=1)
+    assert np.ptp(held["gpu_hours"]) > 1e6
+    assert np.allclose(held["cost_usd"], held["gpu_hours"] * 2.0, rtol=1e-12, atol=0)
+    # and with the price drawn: cost / hours is each draw's price, inside the drawn range
+    price = s["cost_usd"] / s["gpu_hours"]
+    assert price.min() >= 2.0 * (1 - DEFAULT.price_relative_range) - 1e-9
+    assert price.max() <= 2.0 * (1 + DEFAULT.price_relative_range) + 1e-9
+    assert np.ptp(price) > 0.1
     # wider failure and efficiency spreads -> wider day range (an efficiency spread up to the
     # fitted residual's is taken out of it in quadrature; 0.5 is beyond it)
     wide = simulate(1024, 30 * 86400.0, inputs, {}, "cloud",

@@ -527,7 +527,9 @@ def test_a_limit_given_with_its_unit_is_never_read_as_a_plain_number():
     # a review: budget parsed --deadline 12h to 43,200 s and parsed that again, so the plain-
     # number floor refused a deadline the user wrote with its unit (and 800W the same way)
     assert planner.budget(usd="20M", deadline="12h", params="1B", gpu="h100-sxm").feasible
-    assert planner.budget(usd="20M", power_cap="800W", params="1B", gpu="h100-sxm") is not None
+    small = planner.budget(usd="20M", power_cap="800W", params="1B", gpu="h100-sxm")
+    assert small.limits["power_cap_w"] == 800.0  # 800 W, not 800 MW read as a plain number
+    assert small.binding == "power" and small.reason.endswith("cap 800 W")
     import numpy as np  # a DataFrame cell is numpy's: the floor holds for it too
     with pytest.raises(planner.InputError, match="read as seconds"):
         planner.estimate(params="70B", tokens="2T", deadline=np.int64(90))

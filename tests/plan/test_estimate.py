@@ -91,8 +91,13 @@ def test_more_devices_same_model_flops_worked_example():
     small, large = (planner.estimate(params="7B", tokens="300B", gpus=g) for g in (64, 4096))
     assert small.model_flops == large.model_flops > 0
     assert small.cluster["gpus"] == 64 and large.cluster["gpus"] == 4096
-    # roughly 6 N T (the attention terms add a little)
-    assert small.model_flops == pytest.approx(6 * small.workload["params"] * 300e9, rel=0.2)
+    # derived by hand from the shape rule's 7B (docs/shape.md: 27 layers, hidden 4096, 32
+    # heads, 8 KV heads, FFN 14,592 gated, vocab 128,256, seq 8,192): matmul weights
+    # 27 x (2 x 4096^2 + 2 x 4096 x 1024 + 3 x 4096 x 14592) + 128256 x 4096 = 6,499,074,048;
+    # per token 6 x that + 6 x 27 x 4096 x 8192 (causal attention) = 44,430,262,272
+    assert (small.workload["layers"], small.workload["hidden"], small.workload["kv_heads"],
+            small.workload["ffn"], small.workload["vocab"]) == (27, 4096, 8, 14592, 128256)
+    assert small.model_flops == pytest.approx(44_430_262_272 * 300e9, rel=1e-12)
 
 
 # --- several accelerators ----------------------------------------------------------------------
