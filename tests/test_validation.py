@@ -72,10 +72,11 @@ def test_leave_one_family_out_mape_within_limit():
 
 
 def test_leave_one_maker_out_is_reported_and_held_to_its_limit():
-    # every family of a maker held out: the figure for a maker no row measures (AMD)
+    # every family of a maker held out: the figure for a maker no row measures (AMD had none
+    # until MLPerf's MI355X row, whose global batch its log prints)
     s = throughput()
     assert s["lovo_mape_pct"] <= validate.LOVO_MAPE_LIMIT
-    assert set(s["vendors"]) == {"AWS", "Google", "Intel", "NVIDIA"}
+    assert set(s["vendors"]) == {"AMD", "AWS", "Google", "Intel", "NVIDIA"}
     assert s["lovo_mape_pct"] > s["lofo_mape_pct"]  # a new maker is harder than a generation
     rows = [r for r in result()["rows"] if r["kind"] == "throughput" and not r["unscored"]]
     assert all(r["lovo_error_pct"] is not None for r in rows)

@@ -47,6 +47,10 @@ PUBLISHED_MFU = {
         'rows': 2,
         'fp8': [0.2845, 'titan2506-trainy-8b-h200-32g'],
     },
+    'mi355x': {
+        'rows': 1,
+        'fp8': [0.3207, 'mlperf51-amd-llama3.1-8b-mi355x-fp8-8g'],
+    },
     'tpu-v4': {
         'rows': 3,
         'bf16': [0.5751, 'maxtext-v4-22b-1x'],
