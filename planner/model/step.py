@@ -294,11 +294,14 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     cp_mb = layers_stage * cp_layer
     # Scheduled under another microbatch's compute (DualPipe, DeepSeek-V3 report sec. 3.2.1;
     # Megatron-Core's EP A2A overlap merges the forward and backward of adjacent
-    # microbatches), the all-to-all is hidden up to that compute, at overlap_contention.
+    # microbatches), the all-to-all is hidden up to that compute, at overlap_contention; on
+    # SMs held for it (comm_sm_fraction) it takes none from the compute it hides under, which
+    # pays for the held SMs already (compute_mb above): charging both counted it twice.
     a2a_mb = a2a_layer * moe_s
     hidden = np.minimum(asm.ep_comm_overlap * a2a_mb,
                         layers_stage * (layer_fwd + layer_bwd + recompute_layer))
-    ep_mb = a2a_mb - hidden + asm.overlap_contention * hidden
+    contention = np.where(np.asarray(asm.comm_sm_fraction) > 0, 0.0, asm.overlap_contention)
+    ep_mb = a2a_mb - hidden + contention * hidden
     t_mb = compute_mb + tp_mb + cp_mb + ep_mb
 
     # --- data parallelism ------------------------------------------------------------------------

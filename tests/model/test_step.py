@@ -418,3 +418,23 @@ def test_a_sliding_window_shortens_the_attention_core_alone():
     assert float(narrow["memory_bytes"]) == float(full["memory_bytes"])
     assert float(narrow["time"]["tp_comm"]) == float(full["time"]["tp_comm"])
     assert float(narrow["step_time_s"]) < float(full["step_time_s"])
+
+
+def test_an_all_to_all_on_held_sms_takes_nothing_more_from_the_compute_it_hides_under():
+    # DeepSeek-V3 report sec. 3.2.1: DualPipe hides the all-to-all under another microbatch's
+    # compute, on 20 of the 132 SMs held for it. The held SMs slow the compute (132/112); the
+    # hidden all-to-all had also paid overlap_contention on top, counting the cost twice
+    h800 = CAT.accelerator("h800")
+    hw = hardware_for(h800, CAT.network(h800.scale_up_network),
+                      CAT.network(h800.scale_out_network), "fp8", DEFAULT, {})
+    deepseek = CAT.workload("deepseek-v3").architecture
+    overlap = DEFAULT.with_(ep_comm_overlap=1.0, ep_hierarchical_dispatch=True)
+
+    def run(asm):  # the published layout: pp16 x dp128, ep64, microbatch 1
+        return evaluate(deepseek, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 0, 1, asm)
+
+    shared, held = run(overlap), run(overlap.with_(comm_sm_fraction=20 / 132))
+    assert float(shared["time"]["ep_comm"]) > 0  # the contention of the hidden share
+    assert float(held["time"]["ep_comm"]) == 0.0  # wholly hidden, on its own SMs
+    assert float(held["time"]["compute"]) == pytest.approx(
+        float(shared["time"]["compute"]) * 132 / 112, rel=1e-12)
