@@ -124,13 +124,17 @@ def expert_dispatch_copies(top_k, experts, inner, outer, groups=0, group_top_k=0
     ranks hit (distinct_bins_hit). Group-limited routing (DeepSeek-V3 sec. 2.1.2, node-limited
     routing, M = 4 of 8 nodes; DeepSeek-V2 sec. 2.2.2, device-limited routing) picks
     ``group_top_k`` of ``groups`` expert groups first, so D is at most the domains those
-    groups span."""
+    groups span: group_top_k x the domains a group spans where a group spans one or more,
+    else the domains the chosen groups land in, several to a domain (distinct_bins_hit of
+    group_top_k draws of the groups: 4 of 8 groups, two to each of 4 domains, span 3.14)."""
     n = inner * outer
     plain_out = top_k * (n - inner) / n
     plain_in = top_k * (inner - 1) / n
     domains = distinct_bins_hit(top_k, experts, outer)
-    spanned = np.where(np.asarray(groups) > 0, np.asarray(group_top_k)
-                       * np.maximum(outer / np.maximum(groups, 1), 1.0), outer)
+    groups, group_top_k = np.asarray(groups, dtype=float), np.asarray(group_top_k, dtype=float)
+    spanned = np.where(groups > 0, np.where(
+        groups >= outer, distinct_bins_hit(group_top_k, np.maximum(groups, 1.0), outer),
+        group_top_k * outer / np.maximum(groups, 1.0)), outer)
     domains = np.minimum(domains, np.minimum(spanned, outer))
     ranks = distinct_bins_hit(top_k, experts, n)
     dedup_out = domains * (outer - 1) / outer

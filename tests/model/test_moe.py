@@ -63,6 +63,12 @@ def test_node_limited_dispatch_crosses_each_node_once():
     # inside one scale-up domain (an NVL72 rack) nothing crosses the scale-out network
     up1, out1 = coll.expert_dispatch_copies(8, 256, 64, 1, groups=8, group_top_k=4, dedup=True)
     assert float(out1) == 0.0 and float(up1) == pytest.approx(ranks * 63 / 64)
+    # fewer nodes than groups: 32 ranks on 4 nodes, two groups a node. The 4 chosen of 8
+    # groups land on 4 x (1 - C(6,4)/C(8,4)) = 3.14 nodes on average, the most a token's 8
+    # experts can reach (it had been capped at 4, leaving the unlimited 3.61 nodes)
+    _, few = coll.expert_dispatch_copies(8, 256, 8, 4, groups=8, group_top_k=4, dedup=True)
+    assert float(few) == pytest.approx(4 * (1 - comb(6, 4) / comb(8, 4)) * 3 / 4)
+    assert float(few) < float(coll.distinct_bins_hit(8, 256, 4)) * 3 / 4
 
 
 def _ep_comm(precision, **asm):
