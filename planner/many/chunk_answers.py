@@ -11,9 +11,7 @@ import numpy as np
 
 from ..model.search import ERROR, FITS, LAYOUT_FIELDS, NO_LAYOUT
 from ..model.step import TIME_KEYS
-from ..model.topology import in_domain_span
 from ..plan.assemble import (
-    cluster_counts,
     cluster_figures,
     judge,
     no_fit_reason,
@@ -54,7 +52,6 @@ class ChunkAnswers:
                               list(RECOMPUTE), at=k)
             elif name in LAYOUT_INTS:
                 ans.put(f"layout_{name}", r, best.layouts[:, j].take(k), valid=fits)
-        self._fill_counts(np.where(key_fits[:, None], best.layouts, 1).take(k, axis=0))
         key_model = np.append(self.mid[self.kfirst], len(self.models))
         asked = np.array([m[0].global_batch_tokens if m else np.nan for m in self.models]
                          + [np.nan])
@@ -91,33 +88,23 @@ class ChunkAnswers:
         ans.put_codes("cluster_accelerator", rows, self.hid,
                       [c["accelerator"] if c else None for c in clusters])
         ans.put("cluster_gpus", rows, self.gpus)
+        per_node = np.array([h[1].devices_per_node if h else np.nan for h in self.hws])[self.hid]
+        ans.put("cluster_nodes", rows, np.ceil(self.gpus / per_node))
+        per_rack = np.array([h[1].devices_per_rack or np.nan if h else np.nan
+                             for h in self.hws])[self.hid]
+        ans.put("cluster_racks", rows, np.ceil(self.gpus / per_rack))  # NaN: unknown
         ans.put_codes("cluster_unit", rows, self.hid, [c["unit"] if c else None for c in clusters])
         per_unit = np.array([c["unit_devices"] if c else np.nan for c in clusters])[self.hid]
         ans.put("cluster_unit_devices", rows, per_unit)
-        self.unit_devices = per_unit  # the units' size, for _fill_counts
+        units = np.ceil(self.gpus / per_unit)
+        ans.put("cluster_units", rows, units)
+        ans.put("cluster_spare_devices", rows, units * per_unit - self.gpus)
         ans.put("cluster_scale_up_domain", rows, np.array(
             [c["scale_up_domain"] if c else np.nan for c in clusters])[self.hid])
         ans.put_codes("cluster_network", rows, self.hid,
                       [c["network"] if c else None for c in clusters])
         ans.put_codes("cluster_site", rows, self.scodes,
                       [s.key if s else None for s in self.site_objs])
-
-    def _fill_counts(self, layouts: np.ndarray) -> None:
-        """The nodes, racks, units and spare devices of each row, its layout's in-domain groups
-        placed whole (assemble.cluster_counts; a row no layout fits counts as tp=cp=ep=1)."""
-        def per_row(get):
-            return np.array([get(h[1]) if h else np.nan for h in self.hws])[self.hid]
-
-        domain = per_row(lambda a: a.scale_up_domain)
-        part = {name: layouts[:, j].astype(float) for j, name in enumerate(LAYOUT_FIELDS)
-                if name in ("tp", "cp", "ep")}
-        nodes, racks, units, spare = cluster_counts(
-            self.gpus, per_row(lambda a: a.devices_per_node),
-            per_row(lambda a: a.devices_per_rack or np.nan), domain, self.unit_devices,
-            in_domain_span(part["tp"], part["cp"], part["ep"], domain))
-        for name, v in (("nodes", nodes), ("racks", racks), ("units", units),
-                        ("spare_devices", spare)):
-            self.ans.put(f"cluster_{name}", self.rows, v)  # NaN: unknown (racks, a bad row)
 
     def _hbms(self) -> np.ndarray:
         """Each key's HBM bytes per device (NaN for the padding key)."""

@@ -49,27 +49,6 @@ def group_span(n, stride, domain):
     return inner, outer
 
 
-def in_domain_span(tp, cp, ep, domain):
-    """The widest block of consecutive ranks a layout prices inside one scale-up domain: its
-    tensor-parallel group, and its context- and expert-parallel groups, tp apart, where they
-    fit in a domain (step.py prices them on the scale-up fabric then)."""
-    tp, cp, ep, domain = (np.asarray(x, dtype=float) for x in (tp, cp, ep, domain))
-    return np.maximum.reduce([tp, np.where(tp * cp <= domain, tp * cp, tp),
-                              np.where(tp * ep <= domain, tp * ep, tp)])
-
-
-def usable_per_domain(domain, span):
-    """Devices of a scale-up domain a run places ranks on when each block of ``span`` ranks
-    keeps to one domain, as the step model prices it: the whole domain when the span divides
-    it (or exceeds it), else the span's largest multiple inside it. NVIDIA places power-of-two
-    groups on 72-GPU NVL72 racks so: 'Every 32 GB200 GPUs (8 nodes) are in the same NVL
-    domain' with Slurm's --segment (NVIDIA/Megatron-LM, docs/discussions/deepseek-v3-gb200-
-    optimization, reproduce guide), 64 of a rack's 72 used for groups of 16, 32 or 64."""
-    domain, span = np.asarray(domain, dtype=float), np.asarray(span, dtype=float)
-    whole = (span >= domain) | (np.mod(domain, span) == 0)
-    return np.where(whole, domain, np.floor(domain / span) * span)
-
-
 def fat_tree_tiers(span_devices, devices_per_node, radix, hop_ranks):
     """Switch tiers a group's scale-out traffic climbs on a rail-optimised fat tree of radix k
     (group aligned to its span): 1 when its hops stay on one rail (``hop_ranks`` a multiple of

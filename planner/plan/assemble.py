@@ -27,7 +27,6 @@ from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
 from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
-from ..model.topology import in_domain_span, usable_per_domain
 from ..specs import RECOMPUTE
 from ..units import fmt_minutes
 from .cluster import purchase_unit
@@ -63,45 +62,18 @@ def workload_figures(w) -> dict:
             "expert_groups": a.expert_groups, "group_top_k": a.group_top_k}
 
 
-def cluster_counts(gpus, devices_per_node, devices_per_rack, domain, unit_devices, span=1.0):
-    """(nodes, racks, units, spare devices) the run's ``gpus`` fill, arrays alike. Where the
-    scale-up domain is a node or a rack, each block of ``span`` ranks the layout prices inside
-    a domain keeps to one (topology.usable_per_domain: 64 of an NVL72 rack's 72 for expert
-    groups of 64), so the domains counted are the devices over those used in each; a unit as
-    large as a domain or larger is counted in domains, a smaller one (a 4-GPU tray) in
-    devices. ``devices_per_rack`` NaN: racks unknown (NaN)."""
-    gpus = np.asarray(gpus, dtype=float)
-    node, rack = np.asarray(devices_per_node, dtype=float), np.asarray(devices_per_rack, float)
-    domain, unit_devices = np.asarray(domain, dtype=float), np.asarray(unit_devices, float)
-    usable = usable_per_domain(domain, span)
-    domains = np.ceil(gpus / usable)  # scale-up domains the run fills (where one is a node/rack)
-    nodes = np.where(domain == node, domains, np.ceil(gpus / node))
-    racks = np.where(domain == rack, domains,
-                     np.ceil(np.where(domain == node, nodes * node, gpus) / rack))
-    units = np.where(unit_devices >= domain,
-                     np.ceil(np.where((domain == node) | (domain == rack), domains * domain, gpus)
-                             / unit_devices),
-                     np.ceil(gpus / unit_devices))
-    return nodes, racks, units, units * unit_devices - gpus
-
-
-def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None,
-                    layout: dict | None = None) -> dict:
+def cluster_figures(acc, gpus: int, scale_out, site, unit: tuple[int, str] | None = None) -> dict:
     """The cluster fields of a plan (plan/fields.CLUSTER): ``unit`` is (devices, name) of what
     it is bought in (cluster.purchase_unit; the system's own when None), ``units`` how many
     the run's devices fill and ``spare_devices`` what they hold beyond them (a job of 64 on a
-    72-GPU NVL72 rack leaves 8; 576 devices in expert groups of 64 fill 9 racks, 64 of each
-    rack's 72: cluster_counts); racks are null when the catalog does not say how many
-    devices a rack holds. ``layout``: the plan's, whose in-domain groups are placed whole."""
+    72-GPU NVL72 rack leaves 8); racks are null when the catalog does not say how many
+    devices a rack holds."""
     unit_devices, unit_name = unit or purchase_unit(acc)
-    span = (in_domain_span(layout["tp"], layout["cp"], layout["ep"], acc.scale_up_domain)
-            if layout else 1.0)
-    nodes, racks, units, spare = cluster_counts(
-        gpus, acc.devices_per_node, acc.devices_per_rack or math.nan, acc.scale_up_domain,
-        unit_devices, span)
-    return {"accelerator": acc.key, "gpus": gpus, "nodes": int(nodes),
-            "racks": int(racks) if math.isfinite(racks) else None, "unit": unit_name,
-            "unit_devices": unit_devices, "units": int(units), "spare_devices": int(spare),
+    racks = -(-gpus // acc.devices_per_rack) if acc.devices_per_rack else None
+    units = -(-gpus // unit_devices)
+    return {"accelerator": acc.key, "gpus": gpus, "nodes": -(-gpus // acc.devices_per_node),
+            "racks": racks, "unit": unit_name, "unit_devices": unit_devices, "units": units,
+            "spare_devices": units * unit_devices - gpus,
             "scale_up_domain": acc.scale_up_domain,
             "network": scale_out.key if scale_out else None,
             "site": site.key if site else None}

@@ -677,10 +677,6 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
            if k.startswith("reliability_")}
     real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
             if k.startswith("realisation_")}
-    layout = opts.best.layout(i)
-    # its model-parallel groups placed whole in their scale-up domains (64 of an NVL72 rack's
-    # 72 for expert groups of 64): the racks, units and spares that placement fills
-    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site, unit, layout)
     alternatives = alternatives_of(w, opts, i, asm, choice) if with_alternatives else []
     if with_alternatives and given:
         alternatives += smaller(w, opts, i, asm, METHODS.index(method))
@@ -688,7 +684,7 @@ def _plan(w, opts: Options, choice: Choice, limits: Limits,
         alternatives += trade_sizes(opts, i, choice)
     return Plan(
         feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
-        workload=workload, cluster=cluster, layout=layout,
+        workload=workload, cluster=cluster, layout=opts.best.layout(i),
         model_flops=float(c["model_flops"][i]), hardware_flops=float(c["hardware_flops"][i]),
         step_time_s=float(c["step_time_s"][i]), tokens_per_s=float(c["tokens_per_s"][i]),
         tflops_per_gpu=float(c["tflops_per_gpu"][i]), mfu=float(c["mfu"][i]),

@@ -152,39 +152,6 @@ def test_racks_and_nodes_are_reported():
     assert (c["nodes"], c["racks"], c["unit"], c["unit_devices"]) == (36, 2, "rack", 72)
 
 
-def test_groups_that_do_not_tile_a_rack_are_placed_whole_and_the_racks_counted():
-    # NVIDIA places power-of-two groups on 72-GPU NVL72 racks whole, 64 a rack (Megatron-LM's
-    # DeepSeek-V3 GB200 guide: "Every 32 GB200 GPUs (8 nodes) are in the same NVL domain",
-    # Slurm --segment), as the step model prices them inside one domain; 576 devices in
-    # groups of 64 had been counted as 8 racks, every group but one straddling two of them
-    from planner.model.topology import in_domain_span, usable_per_domain
-    from planner.plan.assemble import cluster_counts
-
-    assert in_domain_span(1, 1, 64, 72) == 64 and in_domain_span(8, 2, 1, 72) == 16
-    assert in_domain_span(1, 1, 128, 72) == 1  # wider than a rack: priced across racks
-    assert list(usable_per_domain(72, [1, 8, 16, 32, 64, 72, 128])) == [72, 72, 64, 64, 64,
-                                                                         72, 72]
-    # (nodes, racks, units, spare) of 576 GB200 (trays of 4) in expert groups of 64
-    assert [float(x) for x in cluster_counts(576, 4, 72, 72, 72, 64)] == [144, 9, 9, 72]
-    assert [float(x) for x in cluster_counts(576, 4, 72, 72, 4, 64)] == [144, 9, 144, 0]
-    assert [float(x) for x in cluster_counts(576, 4, 72, 72, 576, 64)] == [144, 9, 2, 576]
-    assert [float(x) for x in cluster_counts(576, 4, 72, 72, 72, 8)] == [144, 8, 8, 0]
-    plan = planner.estimate(workload="deepseek-v3", gpu="gb200", gpus=576,
-                            layout="tp=1,pp=3,ep=64")
-    c = plan.cluster
-    assert (c["nodes"], c["racks"], c["units"], c["spare_devices"]) == (144, 9, 9, 72)
-    many = planner.estimate_many({"workload": ["deepseek-v3"], "gpu": ["gb200"],
-                                  "gpus": [576], "layout": ["tp=1,pp=3,ep=64"]})
-    assert [many.column(f"cluster_{k}")[0].as_py() for k in
-            ("nodes", "racks", "units", "spare_devices")] == [144, 9, 9, 72]
-    # a pinned tensor-parallel group of 16 likewise; of 8 it tiles the rack
-    tp16 = planner.estimate(workload="gpt3-175b", gpu="gb200", gpus=576, layout="tp=16")
-    tp8 = planner.estimate(workload="gpt3-175b", gpu="gb200", gpus=576, layout="tp=8")
-    assert (tp16.cluster["racks"], tp8.cluster["racks"]) == (9, 8)
-    # the cost charges the run's devices either way (docs/costs.md)
-    assert plan.gpu_hours == pytest.approx(576 * plan.training_days * 24, rel=1e-9)
-
-
 def test_estimate_many_counts_units_and_spares_per_row():
     import pandas as pd
 
