@@ -7,16 +7,14 @@ inputs (None or nan) give nan, never a made-up number.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from ..assumptions import Assumptions
 from ..specs import Accelerator
 from ..units import known as _known
 
-__all__ = ["device_power_w", "device_power_range", "it_peak_power_w", "it_power_w",
-           "facility_power_w", "energy_mwh", "co2_tonnes", "J_PER_MWH"]
+__all__ = ["device_power_w", "it_peak_power_w", "it_power_w", "facility_power_w", "energy_mwh",
+           "co2_tonnes", "J_PER_MWH"]
 
 J_PER_MWH = 3.6e9  # 1 MWh = 1e6 W x 3600 s
 
@@ -42,25 +40,6 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
                 + (f", the host's share capped at server_host_w_max "
                    f"({asm.server_host_w_max:g} W)" if capped else ""))
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"
-
-
-def device_power_range(accelerator: Accelerator, asm: Assumptions) -> tuple:
-    """(low, high) watts of ``device_power_w`` from the catalog range of the figure it rests
-    on: the server maximum's (system_power_kw), or the TDP's through the same rule; None at an
-    end the figure's range does not give (the draw then stays at the value on that side)."""
-    system = accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w)
-    fig = accelerator.figures.get("system_power_kw" if system else "tdp_w")
-    if fig is None or (not system and not (accelerator.tdp_w and np.isfinite(accelerator.tdp_w))):
-        return None, None
-
-    def at(end):
-        if end is None:
-            return None
-        if system:
-            return end * 1e3  # kW in the file
-        return device_power_w(replace(accelerator, tdp_w=end), asm)[0]
-
-    return at(fig.low), at(fig.high)
 
 
 def it_peak_power_w(devices, device_power_w, asm: Assumptions):

@@ -31,8 +31,7 @@ QUANTITIES = ("training_days", "gpu_hours", "power_mw", "energy_mwh", "co2_t", "
 # The limits whose chance of being kept the Monte Carlo reports (within_limits).
 WITHIN_LIMITS = ("deadline", "budget", "power_cap")
 # Inputs drawn over their catalog range only: without one a figure stays fixed.
-RANGED_ONLY = ("device_usd", "server_usd_per_device", "capex_usd_per_mw", "grid_kg_co2_per_mwh",
-               "device_power_w")
+RANGED_ONLY = ("device_usd", "server_usd_per_device", "capex_usd_per_mw", "grid_kg_co2_per_mwh")
 
 
 def triangular(rng: np.random.Generator, value: float, low: float | None, high: float | None,

@@ -24,7 +24,6 @@ from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS, override_source
 from ..model import uncertainty
 from ..model.cost import METHODS
-from ..model.power import device_power_range
 from ..model.search import FITS, layout_problem, named_devices
 from ..progress import Progress
 from ..specs import Site, Workload
@@ -785,7 +784,6 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
                     ("grid_kg_co2_per_mwh",
                      site.figures.get("grid_kg_co2_per_mwh") if site else None)):
         ranges[name] = ((f.low, f.high) if f and inputs[name] == f.value else (None, None))
-    ranges["device_power_w"] = device_power_range(acc, asm)
     if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
         ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
     samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,
