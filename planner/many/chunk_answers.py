@@ -19,7 +19,7 @@ from ..plan.assemble import (
     steady_state,
     workload_figures,
 )
-from ..plan.cluster import run_inputs
+from ..plan.cluster import peak_uplift_of, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
 from ..specs import RECOMPUTE
 from ..units import SECONDS_PER_DAY
@@ -120,9 +120,6 @@ class ChunkAnswers:
         """The run model over every row, per set of assumptions; writes its columns."""
         ans, r = self.ans, self.rows
         inputs = self._run_inputs()
-        # a given PUE keeps each row's design-day uplift: its site's peak - annual PUE, or
-        # peak_pue_uplift (cluster.peak_pue_of), as run_inputs set them before the override
-        uplift = np.round(np.asarray(inputs["peak_pue"]) - np.asarray(inputs["pue"]), 10)
         for name, field in (("price_per_gpu_hour", "cloud_usd_per_hour"), ("pue", "pue"),
                             ("energy_usd_per_kwh", "energy_usd_per_kwh")):
             given = self.col(name)  # a row's own figure replaces the catalog's (run_inputs)
@@ -148,10 +145,10 @@ class ChunkAnswers:
             asm = next((a for a in asms if a and id(a) == aid), self.ctx.base_asm)
             pick = (lambda v: v) if sel is None else (lambda v, sel=sel: v[sel])
             mine = {n: pick(v) if np.ndim(v) else v for n, v in inputs.items()}
-            if pue_given is not None:
+            if pue_given is not None:  # a given PUE + its site's uplift (cluster.peak_pue_of)
+                uplift = np.array([peak_uplift_of(site, asm) for site in self.site_objs])
                 mine["peak_pue"] = np.where(pick(pue_given), np.round(
-                    mine["pue"] + (pick(uplift) if uplift.ndim else uplift), 10),
-                    mine["peak_pue"])
+                    mine["pue"] + pick(uplift[self.scodes]), 10), mine["peak_pue"])
             got = run_figures(pick(devices), pick(self.tokens), pick(per_row["tokens_per_s"]),
                               pick(per_row["mfpt"]), pick(per_row["hfpt"]), mine,
                               asm, pick(method), methods)

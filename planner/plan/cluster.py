@@ -230,22 +230,29 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
     return asm.pue, asm.source("pue")
 
 
+def peak_uplift_of(site: Site | None, asm: Assumptions) -> float:
+    """The design-day uplift a given annual PUE takes: the site's own, its peak - its annual
+    PUE, where the site has both (so that giving the site's own PUE changes nothing), else
+    asm.peak_pue_uplift; rounded to 1e-10 (1.15 - 1.1 shows no float noise)."""
+    if site and site.peak_pue and site.pue:
+        return round(site.peak_pue - site.pue, 10)
+    return asm.peak_pue_uplift
+
+
 def peak_pue_of(site: Site | None, asm: Assumptions,
                 given: float | None = None) -> tuple[float, str]:
     """(peak PUE, source): the design-day PUE at full IT load that the power contract covers.
-    The site's when its annual PUE is the one used; a given annual PUE plus the site's own
-    design-day uplift (its peak - its annual PUE) where the site has both, so that giving the
-    site's own PUE changes nothing; else the PUE used + asm.peak_pue_uplift."""
-    if site and site.peak_pue:
-        if given is None:
-            return site.peak_pue, f"site {site.key}"
-        if site.pue:
-            uplift = round(site.peak_pue - site.pue, 10)  # 1.15 - 1.1: no float noise shown
-            return round(given + uplift, 10), (
-                f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
-                f"{site.peak_pue:g} - its annual {site.pue:g})")
+    The site's when its annual PUE is the one used; a given annual PUE plus peak_uplift_of;
+    else the PUE used + asm.peak_pue_uplift."""
+    if given is None and site and site.peak_pue:
+        return site.peak_pue, f"site {site.key}"
+    if given is not None and site and site.peak_pue and site.pue:
+        uplift = peak_uplift_of(site, asm)
+        return round(given + uplift, 10), (
+            f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
+            f"{site.peak_pue:g} - its annual {site.pue:g})")
     pue, _ = pue_of(site, asm, given)
-    uplift = asm.peak_pue_uplift
+    uplift = peak_uplift_of(None, asm)
     peak = pue + uplift if given is None else round(pue + uplift, 10)  # as a row's (many/)
     return peak, f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
 

@@ -61,6 +61,23 @@ def test_a_given_pue_keeps_the_site_s_own_design_day_uplift():
     assert out.column("power_mw").to_pylist() == [site.power_mw, own.power_mw, hot.power_mw]
 
 
+def test_a_site_with_a_peak_but_no_annual_pue_takes_the_default_uplift_in_every_path(tmp_path):
+    # the review: estimate_many had taken such a site's uplift as its peak - the default
+    # annual PUE (1.4 - 1.1), estimate the default peak_pue_uplift (0.1): 1.3 against 1.2
+    (tmp_path / "hardware" / "sites").mkdir(parents=True)
+    (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
+        'name = "peak only"\nregion = "x"\n'
+        'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
+    cat = planner.catalog(str(tmp_path))
+    for pue in (1.1, 1.3):
+        plan = planner.estimate(params="13B", tokens="1T", gpus=256, site="peakonly", pue=pue,
+                                catalog=cat)
+        assert plan.assumptions["peak_pue"]["value"] == pytest.approx(pue + UPLIFT)
+        many = estimate_many({"params": ["13B"], "tokens": ["1T"], "gpus": [256],
+                              "site": ["peakonly"], "pue": [pue]}, catalog=cat, progress=False)
+        assert many.column("power_mw").to_pylist() == [plan.power_mw]
+
+
 def test_an_assumed_checkpoint_bandwidth_replaces_the_site_s_storage_figure():
     # it had been ignored wherever the site has a storage figure (the default site has): 1 GB/s
     # moved nothing, while the table reported it as given
