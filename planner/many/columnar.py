@@ -36,6 +36,7 @@ from ..plan.inputs import (
     resolve_workload,
     short_run_error,
     stack_for,
+    without_site_storage,
 )
 from ..plan.quantities import check_gpus, parse_limits
 from ..tuning import SCORE_CACHE_KEYS
@@ -208,9 +209,10 @@ class Chunk(ChunkAnswers):
 
     def sites(self) -> None:
         sc = self.col("site")
-        found = self.distinct("site", sc, self.ctx.catalog.site)
-        self.site_objs = found + [self.ctx.once("site-default", None, lambda: default_site(
-            self.ctx.catalog, {}))[1]]
+        found = self.distinct("site", sc, lambda key: without_site_storage(
+            self.ctx.catalog.site(key), self.ctx.assumptions))
+        self.site_objs = found + [self.ctx.once("site-default", None, lambda: (
+            without_site_storage(default_site(self.ctx.catalog, {}), self.ctx.assumptions)))[1]]
         codes = sc.codes if sc is not None else np.full(self.n, -1)
         self.scodes = np.where(codes >= 0, codes, len(found))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..assumptions import DEFAULT, Assumptions
+from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..errors import InputError
 from ..model import power as power_model
@@ -280,14 +280,12 @@ def energy_price_of(site: Site | None, asm: Assumptions,
 
 def storage_write_of(site: Site | None, asm: Assumptions) -> tuple[str, float, str]:
     """(name, bytes/s, source) of the bandwidth a checkpoint is written at: the site's storage
-    figure, unless checkpoint_write_gb_per_s was changed from its default (--assume), which
-    replaces it as a given PUE does the site's (it had been ignored wherever a site had one,
-    the default site included); else that assumption."""
-    given = asm.checkpoint_write_gb_per_s != DEFAULT.checkpoint_write_gb_per_s
-    if site and site.storage_write_bytes_per_s and not given:
+    figure, else checkpoint_write_gb_per_s (an assumed one drops the site's figure first:
+    inputs.without_site_storage)."""
+    if site and site.storage_write_bytes_per_s:
         return "storage_write_gb_per_s", site.storage_write_bytes_per_s, f"site {site.key}"
-    return "checkpoint_write_gb_per_s", asm.checkpoint_write_gb_per_s * 1e9, (
-        "given (--assume)" if given else asm.source("checkpoint_write_gb_per_s"))
+    return ("checkpoint_write_gb_per_s", asm.checkpoint_write_gb_per_s * 1e9,
+            asm.source("checkpoint_write_gb_per_s"))
 
 
 def checkpoint_s(w: Workload, site: Site | None, asm: Assumptions) -> float:
@@ -328,7 +326,7 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
             f"{acc.key} has no server_usd_per_device: the rest of the server is "
             f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
     name, write_bw, src = storage_write_of(site, asm)  # what a checkpoint's write takes
-    used[name] = {"value": write_bw / 1e9, "source": src}
+    used.setdefault(name, {"value": write_bw / 1e9, "source": src})  # a given one says so
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,

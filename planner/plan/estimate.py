@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..assumptions import DEFAULT, Assumptions, check_overrides, parse_overrides
+from ..assumptions import Assumptions, check_overrides, parse_overrides
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
@@ -45,12 +45,14 @@ from .cluster import (
 from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .inputs import (
     SHAPE_INPUTS,
+    assumption_given,
     assumptions_for,
     default_site,
     gpu_keys,
     parse_layout,
     resolve_workload,
     stack_for,
+    without_site_storage,
 )
 from .limits import (
     violations,
@@ -259,9 +261,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     # plan has a site, so it moved nothing: the tornado read 0 for both)
     assumed = {}
     for name in ("pue", "energy_usd_per_kwh"):
-        value = (assumptions.get(name) if isinstance(assumptions, dict) else
-                 getattr(assumptions, name) if isinstance(assumptions, Assumptions)
-                 and getattr(assumptions, name) != getattr(DEFAULT, name) else None)
+        value = assumption_given(assumptions, name)
         if value is not None and (pue if name == "pue" else energy_usd_per_kwh) is None:
             assumed[name] = value
     pue = assumed.get("pue", pue)
@@ -317,7 +317,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                          "sequences")
     if n_gpus is None and named_devices(fixed) is not None:
         check_gpus(named_devices(fixed), asm, layout, "--layout")
-    site_obj = cat.site(site) if site is not None else default_site(cat, used)
+    site_obj = without_site_storage(cat.site(site) if site is not None else
+                                    default_site(cat, used), assumptions)
     if site is not None and limits.power_cap_w is None and site_obj.power_cap_w:
         # a site named is a site's power: its cap holds unless --power-cap replaces it (the
         # default site, named by no one, caps nothing)

@@ -558,6 +558,28 @@ def no_layout_hint(w: Workload, gpus: int, fixed: dict, unit: int = 1,
 
 # --- assumptions, accelerators, site ---------------------------------------------------------
 
+def assumption_given(assumptions: dict | Assumptions | None, name: str):
+    """The value the caller gave for assumption ``name``, else None: a key of a dict of
+    overrides, or a field of an Assumptions object that differs from the default (an object
+    carries no record of which fields were set)."""
+    if isinstance(assumptions, dict):
+        return assumptions.get(name)
+    if isinstance(assumptions, Assumptions) and getattr(assumptions, name) != getattr(DEFAULT,
+                                                                                   name):
+        return getattr(assumptions, name)
+    return None
+
+
+def without_site_storage(site, assumptions: dict | Assumptions | None):
+    """The site a plan uses: its storage figure dropped when the caller assumes a checkpoint
+    bandwidth (checkpoint_write_gb_per_s), which replaces it as a given PUE replaces the
+    site's (it had been ignored wherever a site had one, the default site included)."""
+    if site is not None and site.storage_write_bytes_per_s and \
+            assumption_given(assumptions, "checkpoint_write_gb_per_s") is not None:
+        return replace(site, storage_write_bytes_per_s=None)
+    return site
+
+
 def assumptions_for(assumptions: dict | Assumptions | None, framework: str | None,
                     team: str | None = None) -> Assumptions:
     """The assumptions of a plan: the object given (else the defaults), then the framework's

@@ -99,6 +99,29 @@ def test_an_assumed_checkpoint_bandwidth_replaces_the_site_s_storage_figure():
     assert many.column("goodput").to_pylist() == [slow.goodput]
 
 
+def test_an_assumed_checkpoint_bandwidth_equal_to_the_default_still_replaces_the_site_s(
+        tmp_path):
+    # the review: a value compared with the default had let a site's 50 GB/s win over an
+    # assumed 2,000 (the default's value), and a tornado's end at 2,000 fell back to the site
+    (tmp_path / "hardware" / "sites").mkdir(parents=True)
+    (tmp_path / "hardware" / "sites" / "slowstore.toml").write_text(
+        'name = "slow store"\nregion = "x"\n'
+        'storage_write_gb_per_s = { value = 50, source = "a test", as_of = "2026" }\n')
+    cat = planner.catalog(str(tmp_path))
+    run = dict(params="13B", tokens="1T", gpus=256, site="slowstore", catalog=cat)
+    site = planner.estimate(**run)
+    at_default = planner.estimate(**run, assumptions={"checkpoint_write_gb_per_s": 2000})
+    elsewhere = planner.estimate(params="13B", tokens="1T", gpus=256, site="eu-colocation")
+    assert site.assumptions["storage_write_gb_per_s"]["value"] == 50
+    assert at_default.goodput == elsewhere.goodput > site.goodput  # 2,000 GB/s, as assumed
+    assert at_default.assumptions["checkpoint_write_gb_per_s"]["source"] == "given (--assume)"
+    from planner.sensitivity import sensitivity
+    rows = sensitivity("training_days", ranges={"checkpoint_write_gb_per_s": (1000, 2000)},
+                       **run)
+    row = next(r for r in rows if r["assumption"] == "checkpoint_write_gb_per_s")
+    assert row["at_high"] < row["at_low"]  # faster storage, fewer days
+
+
 def test_energy_price_scales_the_owned_energy_cost(base):
     _, owned = base
     cheap = planner.estimate(**BASE, ownership="owned", energy_usd_per_kwh="$0.04")
