@@ -79,10 +79,10 @@ class Figure:
 # catalog has on-demand alone: Google Cloud TPU pricing's 1-year committed-use prices are 30%
 # below on-demand for v5e ($0.84 vs $1.20), v5p ($2.94 vs $4.20) and Trillium ($1.89 vs $2.70);
 # the range spans the other published pairs of one offer: AWS EC2 Capacity Blocks p4d (A100
-# 40GB) $1.84 against that instance's on-demand $4.10 (0.45; both in the a100-40gb catalog
-# file, whose on-demand figure is the neocloud one) and the SemiAnalysis 1-year H100 neocloud
-# contract index $2.35 against the on-demand median $2.95 (0.80). tests/test_catalog_prices.py
-# holds these to the catalog's figures.
+# 40GB) $1.84 against that instance's on-demand $4.10 (0.45; the a100-40gb catalog file holds
+# both, the second in a note: its on-demand figure is the neocloud one) and the SemiAnalysis
+# 1-year H100 neocloud contract index $2.35 against the on-demand median $2.95 (0.80).
+# tests/test_catalog_prices.py holds these to the catalog's figures.
 RESERVED_PER_ON_DEMAND = 0.70
 RESERVED_PER_ON_DEMAND_RANGE = (0.45, 0.80)
 DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"

@@ -39,7 +39,8 @@ def test_the_share_is_google_s_committed_use_price_and_its_range_spans_the_catal
     # price, both published by AWS; the file keeps the capacity block and prices on-demand in
     # the neocloud market, where the block sits above it (not a reservation of that offer)
     a100 = catalog().accelerator("a100-40gb")
-    p4d_on_demand = a100.figures["cloud_on_demand_usd_per_hour"].high  # $32.77 / 8
+    p4d_on_demand = 32.77 / 8  # AWS p4d.24xlarge on-demand (the a100-40gb file's note)
+    assert "$32.77/hr / 8 = $4.10" in a100.figures["cloud_on_demand_usd_per_hour"].note
     assert a100.cloud_contract_usd_per_hour / p4d_on_demand == pytest.approx(low, abs=0.005)
     assert "a100-40gb" not in pairs
     assert max(pairs.values()) == pytest.approx(high, abs=0.005)  # H100 contract index
@@ -57,6 +58,13 @@ def test_both_a100_parts_rent_in_one_market_the_larger_memory_at_the_higher_pric
     # Lambda's list prices: $15.92 (8x A100 40GB) and $22.32 (8x A100 80GB) an instance-hour
     assert fig_s.value / fig_l.value == pytest.approx(15.92 / 22.32, abs=0.005)
     assert fig_s.value == pytest.approx(1.07 * RESERVED_PER_ON_DEMAND)
+    # and so is the range: the 80 GB part's on-demand range at the same ratio (the review: the
+    # high had been AWS's $4.10, putting the smaller part's P90 cost above the larger's)
+    od_s = small.figures["cloud_on_demand_usd_per_hour"]
+    od_l = large.figures["cloud_on_demand_usd_per_hour"]
+    assert od_s.low == pytest.approx(od_l.low * 15.92 / 22.32, abs=0.005)
+    assert od_s.high == pytest.approx(od_l.high * 15.92 / 22.32, abs=0.005)
+    assert fig_s.high < fig_l.high
 
 
 def test_a_derived_contract_is_on_demand_times_the_share_with_both_ranges():

@@ -209,16 +209,19 @@ def check_columns(names) -> None:
         raise InputError(f"column '{unknown[0]}'", unknown[0],
                          "a column named as an estimate input: " + ", ".join(INPUTS),
                          "is not an input" + (input_hint(unknown[0], INPUTS)
-                                              or " (a column to carry through untouched, a "
-                                                 "scenario's name: labels=[...])"))
+                                              or "") + " (a column to carry through "
+                         "untouched, a scenario's name: labels=[...])")
 
 
 def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
     """(the table of inputs alone, the label names): ``labels`` names columns carried through
     untouched (a scenario's name, an owner), each a column of ``scenarios`` and none an input,
-    so a typo in an input's name is still refused rather than carried as a label."""
+    so a typo in an input's name is still refused rather than carried as a label. None or
+    () names none; a DataFrame's column named by a number is named by its text (``"0"``)."""
     import pyarrow as pa
 
+    if labels is None:
+        labels = ()
     names = (labels,) if isinstance(labels, str) else labels
     if not isinstance(names, (list, tuple)) or not all(isinstance(x, str) for x in names):
         raise InputError("labels", labels, "a column name or a list of them",
@@ -226,19 +229,30 @@ def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
     names = tuple(dict.fromkeys(names))
     if not names:
         return scenarios, ()
-    have = [str(c) for c in getattr(scenarios, "column_names", None) or
-            (list(scenarios.columns) if hasattr(scenarios, "iloc") else list(scenarios or ()))]
+    pandas = hasattr(scenarios, "iloc")
+    keys = list(getattr(scenarios, "column_names", None) or
+                (list(scenarios.columns) if pandas else list(scenarios or ())))
+    by_text = {str(k): k for k in keys}  # the table's own key of each name
     for name in names:
         if name in INPUTS:
             raise InputError("labels", name, "columns that are not estimate inputs",
                              f"names the input '{name}', which a row is planned from")
-        if name not in have:
-            raise InputError("labels", name, "names of the table's columns: " + ", ".join(have),
-                             "is not a column of the table" + input_hint(name, have))
+        if name not in by_text:
+            raise InputError("labels", name, "names of the table's columns: " +
+                             ", ".join(by_text), "is not a column of the table" +
+                             input_hint(name, list(by_text)))
     if isinstance(scenarios, pa.Table):
         return scenarios.drop_columns(list(names)), names
-    if hasattr(scenarios, "iloc"):
-        return scenarios.drop(columns=list(names)), names
+    if pandas:
+        return scenarios.drop(columns=[by_text[n] for n in names]), names
+    rows = {len(v) for k, v in scenarios.items() if k not in names
+            if hasattr(v, "__len__") and not isinstance(v, (str, bytes, dict))}
+    for name in names:  # a dict's label is a column like its inputs: one value a row
+        column = scenarios[name]
+        if isinstance(column, (str, bytes, dict)) or not hasattr(column, "__len__") or \
+                (rows and len(column) not in rows):
+            raise InputError(f"column '{name}'", None, "a sequence of one value per row, as "
+                             "long as the input columns", "is not one value a row")
     return {k: v for k, v in scenarios.items() if k not in names}, names
 
 
@@ -288,5 +302,9 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
         frame.index = scenarios.index
         return pd.concat([scenarios, frame], axis=1)
     for i, name in enumerate(label_names):  # a dict of columns: its labels lead the answers
-        out = out.add_column(i, name, pa.array(list(scenarios[name])))
+        try:
+            column = pa.array(list(scenarios[name]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: carried as their text
+            column = pa.array([None if v is None else str(v) for v in scenarios[name]])
+        out = out.add_column(i, name, column)
     return out

@@ -179,9 +179,27 @@ def test_label_columns_are_carried_through_untouched_and_named_ones_only():
         estimate_many(table, labels=["scenario", "owner", "params"], progress=False)
     with pytest.raises(InputError, match="labels: 'scenaro' is not a column of the table"):
         estimate_many(table, labels=["scenaro", "owner"], progress=False)
-    for bad in (5, None, [3], {"scenario": 1}):
+    for bad in (5, [3], {"scenario": 1}):
         with pytest.raises(InputError, match="labels: .*is not a list of column names"):
             estimate_many(table, labels=bad, progress=False)
+    assert estimate_many(table.drop_columns(["scenario", "owner"]), labels=None,
+                         progress=False).num_rows == 2  # None names none, as () does
+    # the review: a DataFrame's column named 0 is named "0"; a dict's label of mixed kinds is
+    # carried as text; one not a value a row is refused by name (they had escaped as KeyError,
+    # ArrowTypeError and ArrowInvalid, or split a string into letters)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({0: ["a", "b"], "params": ["70B", "70B"], "tokens": [2e12, 2e12],
+                          "gpus": [1024, 2048]})
+    assert estimate_many(frame, labels=["0"], progress=False)[0].tolist() == ["a", "b"]
+    rows = {"params": ["70B", "70B"], "tokens": [2e12, 2e12], "gpus": [1024, 2048]}
+    mixed = estimate_many({"id": ["a", 1], **rows}, labels="id", progress=False)
+    assert mixed.column("id").to_pylist() == ["a", "1"]
+    for bad_id in ("ab", ["a"]):
+        with pytest.raises(InputError, match="column 'id': is not one value a row"):
+            estimate_many({"id": bad_id, **rows}, labels="id", progress=False)
+    # a near-miss of an input still hears of labels=
+    with pytest.raises(InputError, match=r"did you mean hidden\?\) \(a column to carry"):
+        estimate_many({"id": [1, 2], **rows}, progress=False)
     with pytest.raises(InputError, match="column 'feasible': .* is an output name"):
         estimate_many(table.append_column("feasible", pa.array([1, 2])),
                       labels=["scenario", "owner", "feasible"], progress=False)
