@@ -253,8 +253,8 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
             f"{site.peak_pue:g} - its annual {site.pue:g})")
     pue, _ = pue_of(site, asm, given)
     uplift = peak_uplift_of(None, asm)
-    peak = pue + uplift if given is None else round(pue + uplift, 10)  # as a row's (many/)
-    return peak, f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
+    # rounded to 1e-10 as a row's (many/): 1.3 + 0.1 shows no float noise
+    return round(pue + uplift, 10), f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
 
 
 def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:
