@@ -151,9 +151,9 @@ class BudgetAnswer:
     def _repr_html_(self) -> str:
         """A notebook's view: the largest run, the binding limit, each accelerator considered
         and the plan that trains it."""
-        from . import report
+        from . import report_html
 
-        return report.budget_html(self.to_dict())
+        return report_html.budget_html(self.to_dict())
 
     def to_frame(self):
         """A one-row pandas DataFrame of a budget sweep's columns: estimate_many's answer

@@ -51,7 +51,7 @@ def plan_csv(row: dict, names: list[str]) -> str:
     return buf.getvalue()
 
 
-def _layout_text(lay: dict | None) -> str:
+def layout_text(lay: dict | None) -> str:
     if not lay:
         return "n/a"
     return (f"tp={lay['tp']} pp={lay['pp']} dp={lay['dp']} cp={lay['cp']} ep={lay['ep']} "
@@ -127,7 +127,7 @@ def _step_split(plan: dict) -> str:
             f"({largest:.1%})")
 
 
-def _network_text(c: dict) -> str:
+def network_text(c: dict) -> str:
     """The scale-out network's key; an accelerator whose file names none (GH200 on Slingshot,
     MI250) runs at its own file's scale-out bandwidth."""
     return c["network"] or "scale-out at its accelerator file's bandwidth (no network named)"
@@ -183,8 +183,8 @@ def plan_table(plan: dict) -> str:
         price = plan["assumptions"].get("price_per_gpu_hour", {}).get("value")
         rows += [
             ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({_units_text(c)}; scale-up "
-                        f"domain {c['scale_up_domain']}, {_network_text(c)}, site {c['site']})"),
-            ("layout", _layout_text(plan["layout"])),
+                        f"domain {c['scale_up_domain']}, {network_text(c)}, site {c['site']})"),
+            ("layout", layout_text(plan["layout"])),
             ("utilisation", f"MFU {fmt_pct(plan['mfu'])}, HFU {fmt_pct(plan['hfu'])}, "
                             f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"
                             f"{_against_published(plan)}"),
@@ -206,7 +206,7 @@ def plan_table(plan: dict) -> str:
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")
                      + _ideal(plan, "cost_usd", fmt_money)),
-            ("to own it", _capex_text(plan)),
+            ("to own it", capex_text(plan)),
             ("model FLOPs", f"{plan['model_flops']:.3g} (hardware {plan['hardware_flops']:.3g})"),
         ]
     lines.append(tabulate(rows, tablefmt="plain"))
@@ -246,7 +246,7 @@ def plan_table(plan: dict) -> str:
         alt = []
         for a in plan["alternatives"]:
             alt.append((a.get("accelerator", c["accelerator"]), a.get("gpus"),
-                        _layout_text(a.get("layout")) if a.get("layout") else "",
+                        layout_text(a.get("layout")) if a.get("layout") else "",
                         fmt_fixed(a.get("training_days")), fmt_pct(a.get("mfu")),
                         a.get("note", "")))
         lines += ["", tabulate(alt, headers=["alternative", "devices", "layout", "days", "MFU",
@@ -328,7 +328,7 @@ def _unbound_text(plan: dict) -> str:
             f"{fmt_days(limit - days)} to spare")
 
 
-def _capex_text(plan: dict) -> str:
+def capex_text(plan: dict) -> str:
     """What buying the cluster and building its facility costs up front, beside the owned
     cost's share of it charged to the run."""
     capex = plan.get("capex_usd") or {}
@@ -471,7 +471,7 @@ def _short(v):
     return str(v)[:40]
 
 
-def _largest_run(answer: dict) -> str:
+def largest_run_text(answer: dict) -> str:
     """The run a budget answer found: parameters (a mixture of experts' active ones beside its
     total), tokens and model FLOPs."""
     inv, w = answer["inverse"], answer.get("workload") or {}
@@ -481,7 +481,7 @@ def _largest_run(answer: dict) -> str:
             f"{inv['model_flops']:.3g} FLOP")
 
 
-def _price_header(answer: dict) -> str:
+def price_header_text(answer: dict) -> str:
     """The considered accelerators' price column: their rental rate, which an owned budget
     does not pay (it is costed at purchase prices), so it says whose rate it is."""
     return "cloud $/device-h" if answer.get("cost_method") == "owned" else "$/device-h"
@@ -495,7 +495,7 @@ def budget_table(answer: dict) -> str:
         year += (" (the price trend moves rental prices; owned hardware is costed at the "
                  "catalog's purchase prices)")
     trends = inv.get("trends") or {}
-    lines = [f"limits: {_limits_text(inv['limits'])}{year}",
+    lines = [f"limits: {limits_text(inv['limits'])}{year}",
              f"rule: {inv['rule']}"]
     if trends.get("frontier_cost_growth_per_year") is not None:  # context, not a limit
         lines.append(f"context: frontier training runs' cost grows "
@@ -506,14 +506,14 @@ def budget_table(answer: dict) -> str:
         lines.append(f"no run fits: {answer['reason']}")
         return "\n".join(lines)
     lines.append(tabulate([
-        ("largest run", _largest_run(answer)),
+        ("largest run", largest_run_text(answer)),
         ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}"),
     ], tablefmt="plain", maxcolwidths=[None, 90]))
     rows = [(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
              fmt_count(c["params"]) if c["params"] else "n/a",
              f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a", c["binding"] or "")
             for c in inv["considered"]]
-    lines += ["", tabulate(rows, headers=["accelerator", _price_header(answer), "params",
+    lines += ["", tabulate(rows, headers=["accelerator", price_header_text(answer), "params",
                                           "FLOP", "binding"], tablefmt="simple",
                            disable_numparse=True)]
     lines += ["", "the plan that trains it:", plan_table({**answer, "reason": None})]
@@ -525,7 +525,7 @@ LIMIT_LABELS = {"usd": "budget", "power_cap_w": "power cap", "deadline_s": "dead
                 "gpus": "devices", "max_gpus": "at most", "unit": "bought by the"}
 
 
-def _limits_text(limits: dict) -> str:
+def limits_text(limits: dict) -> str:
     """"budget $1.00B, deadline 150 d": the limits given (a unit only when asked for)."""
     text = ", ".join(f"{LIMIT_LABELS.get(k, k)} {_limit_text(k, v)}"
                      + (" (default)" if k == "deadline_s" and limits.get("deadline_default")
@@ -572,108 +572,6 @@ def config_table(effective: dict) -> str:
     lines.append(f"{built} assumptions at their built-in defaults (--format json lists them, "
                  "each with its source)")
     return "\n".join(lines)
-
-
-# --- notebooks: compact HTML tables (the _repr_html_ of Plan, BudgetAnswer, FleetSchedule,
-# SweepResult) ----------------------------------------------------------------------------------
-
-def _html_table(rows, headers=None, caption: str | None = None) -> str:
-    from html import escape
-
-    head = ""
-    if headers:
-        head = "<thead><tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers) + \
-            "</tr></thead>"
-    body = "".join("<tr>" + "".join(
-        (f"<th style='text-align:left'>{escape(str(c))}</th>" if i == 0 and not headers else
-         f"<td style='text-align:left'>{escape(str(c))}</td>") for i, c in enumerate(row))
-        + "</tr>" for row in rows)
-    cap = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}{head}<tbody>{body}</tbody></table>"
-
-
-def plan_summary(plan: dict) -> list[tuple[str, str]]:
-    """The headline of a plan in (label, text) rows: what a notebook shows of it."""
-    w, c = plan["workload"] or {}, plan["cluster"] or {}
-    rows = [("status", ("feasible" if plan["feasible"] else "INFEASIBLE")
-             + (f": {plan['reason']}" if plan.get("reason") else "")),
-            ("binding limit", plan.get("binding") or "none")]
-    if w:
-        rows.append(("workload", f"{w.get('name') or ''} {fmt_count(w['params'])} parameters, "
-                                 f"{fmt_count(w['tokens'])} tokens, {w['precision']}".strip()))
-    if plan.get("step_time_s") is None:
-        return rows
-    cost = plan["cost_usd"]
-    return rows + [
-        ("cluster", f"{c['gpus']:,} x {c['accelerator']} ({_network_text(c)}, "
-                    f"site {c['site']})"),
-        ("layout", _layout_text(plan["layout"])),
-        ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
-        ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
-        ("GPU-hours", fmt_count(plan["gpu_hours"])),
-        ("power", f"{fmt_power_mw(plan['power_mw'])} facility, "
-                  f"{fmt_amount(plan['energy_mwh'])} MWh"),
-        ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
-                 + "".join(f", {k} {fmt_money(v)}" for k, v in
-                           (cost.get("by_method") or {}).items() if k != plan["cost_method"])),
-        ("to own it", _capex_text(plan)),
-    ]
-
-
-def plan_html(plan: dict) -> str:
-    """A plan as a compact HTML table, the cost by component beside it."""
-    html = _html_table(plan_summary(plan), caption="planner.Plan")
-    cost = plan.get("cost_usd") or {}
-    parts = [(k, fmt_money(v)) for k, v in cost.items()
-             if isinstance(v, (int, float)) and k not in ("total", "per_trillion_tokens",
-                                                         "per_1e24_flop")]
-    if parts:
-        html += _html_table(parts, ["cost component", "USD"])
-    return f"<div>{html}</div>"
-
-
-def budget_html(answer: dict) -> str:
-    """A budget answer: the largest run, the binding limit, each accelerator considered and
-    the plan that trains it."""
-    inv = answer["inverse"]
-    year = f"; year {inv['year']}" if inv.get("year") else ""
-    rows = [("limits", _limits_text(inv["limits"]) + year),
-            ("rule", inv["rule"])]
-    if answer["feasible"] and inv.get("params"):
-        rows += [("largest run", _largest_run(answer)),
-                 ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}")]
-    else:
-        rows.append(("answer", f"no run fits: {answer['reason']}"))
-    html = _html_table(rows, caption="planner.budget")
-    html += _html_table([(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
-                          fmt_count(c["params"]) if c["params"] else "n/a",
-                          f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a",
-                          c["binding"] or "") for c in inv["considered"]],
-                        ["accelerator", _price_header(answer), "params", "FLOP", "binding"])
-    if answer.get("workload") and answer.get("step_time_s") is not None:
-        html += _html_table(plan_summary({**answer, "reason": None}),
-                            caption="the plan that trains it")
-    return f"<div>{html}</div>"
-
-
-def schedule_html(schedule: dict) -> str:
-    """A fleet schedule: status and objective, then one row per run."""
-    obj = schedule.get("objective") or {}
-    rows = [("status", schedule["status"] + (f", binding {schedule['binding']}: "
-                                             f"{schedule['reason']}" if schedule.get("binding")
-                                             else ""))]
-    if obj:
-        rows.append(("objective", f"weighted lateness {obj['weighted_lateness_days']:,.1f} "
-                                  f"days, then cost {fmt_money(obj['cost_usd'])}"))
-    html = _html_table(rows, caption="planner.schedule")
-    html += _html_table([(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
-                          r["end"], f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
-                          fmt_money(r["cost_usd"]) if r["cost_usd"] is not None else "n/a",
-                          "yes" if r["on_time"] else f"late {r['lateness_days']} d")
-                         for r in schedule["runs"]],
-                        ["run", "site", "accelerator", "devices", "start", "end", "days", "MW",
-                         "cost", "on time"])
-    return f"<div>{html}</div>"
 
 
 def pandas():

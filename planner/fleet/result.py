@@ -225,9 +225,9 @@ class FleetSchedule:
 
     def _repr_html_(self) -> str:
         """A notebook's view: status, objective and one row per run."""
-        from .. import report
+        from .. import report_html
 
-        return report.schedule_html(self.to_dict())
+        return report_html.schedule_html(self.to_dict())
 
     def to_frame(self):
         """One row per run (the Parquet file's rows: layout flattened, dates as dates), as a

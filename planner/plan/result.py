@@ -81,9 +81,9 @@ class Plan:
 
     def _repr_html_(self) -> str:
         """A notebook's view: the headline figures and the cost by component."""
-        from .. import report
+        from .. import report_html
 
-        return report.plan_html(self.to_dict())
+        return report_html.plan_html(self.to_dict())
 
     def plot(self):
         """A matplotlib Figure: days and cost against cluster size for a plan that was sized
