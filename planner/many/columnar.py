@@ -30,14 +30,12 @@ from ..plan.cluster import hardware_for, networks, purchase_unit
 from ..plan.inputs import (
     assumptions_for,
     default_site,
-    layout_text,
-    no_layout_hint,
-    parse_layout,
     resolve_workload,
     short_run_error,
     stack_for,
     without_site_storage,
 )
+from ..plan.layout_inputs import layout_text, no_layout_hint, parse_layout
 from ..plan.quantities import check_gpus, parse_limits
 from ..tuning import SCORE_CACHE_KEYS
 from ..units import MAX_TOKENS

@@ -22,12 +22,12 @@ from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
     SHAPE_INPUTS,
     parse_ffn_type,
-    parse_layout,
     parse_params,
     parse_seq_len,
     parse_shape_count,
     workload_file_relative,
 )
+from ..plan.layout_inputs import parse_layout
 from ..plan.quantities import parse_budget, parse_inventory, plain_number_problem
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of

@@ -15,7 +15,7 @@ from ..model.cost import METHODS
 from ..model.search import SearchKey, search
 from ..units import SECONDS_PER_DAY
 from .choose import Choice, instance_of
-from .inputs import smooth_below
+from .layout_inputs import smooth_below
 from .limits import choose
 from .options import Options, evaluate, shared_memo
 

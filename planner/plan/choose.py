@@ -14,7 +14,7 @@ from ..errors import InputError, LayoutError
 from ..model.search import ERROR, FITS, NO_LAYOUT
 from ..units import SECONDS_PER_DAY
 from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
-from .inputs import layout_text, no_layout_hint
+from .layout_inputs import layout_text, no_layout_hint
 from .limits import (
     SizingInstance,
     SizingLimits,

@@ -49,11 +49,11 @@ from .inputs import (
     assumptions_for,
     default_site,
     gpu_keys,
-    parse_layout,
     resolve_workload,
     stack_for,
     without_site_storage,
 )
+from .layout_inputs import parse_layout
 from .limits import (
     violations,
 )

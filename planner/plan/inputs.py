@@ -1,7 +1,8 @@
 """A plan's inputs, parsed and checked once at the boundary: the workload (a catalog key or
-file, a full shape, or a parameter count alone), the layout parts given, the accelerators and
-the assumptions (the limits and each quantity flag: plan/quantities.py). Each default a plan
-falls back on is written into ``used`` (the plan's assumptions table) with its source."""
+file, a full shape, or a parameter count alone), the accelerators and the assumptions (the
+layout parts given: layout_inputs.py; the limits and each quantity flag: plan/quantities.py).
+Each default a plan falls back on is written into ``used`` (the plan's assumptions table) with
+its source."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from ..assumptions import DEFAULT, Assumptions, check_overrides
 from ..catalog import DEFAULT_SITE, Catalog
 from ..catalog_files import is_workload_file
-from ..errors import InputError, LayoutError, UnknownKeyError
+from ..errors import InputError, UnknownKeyError
 from ..frameworks import (
     FRAMEWORK_SOURCES,
     FRAMEWORKS,
@@ -29,8 +30,6 @@ from ..model.architecture import (
     total_params,
     workload_shape,
 )
-from ..model.memory import RECOMPUTE_CODES
-from ..model.search import LAYOUT_FIELDS
 from ..specs import (
     FFN_TYPES,
     MAX_SHAPE,
@@ -93,9 +92,6 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
                          "experts are gated (SwiGLU), as every published MoE's")
     return {"experts": experts, "top_k": top_k, "shared_experts": shape.get("shared_experts", 0)}
 
-
-# The layout parts a user may give, and their short names.
-LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
 
 
@@ -457,103 +453,6 @@ def whole_batch(seqs: float) -> int:
         if abs(n - seqs) <= 0.05 * seqs:
             return int(n)
     return max(1, round(seqs))
-
-
-# --- layout -----------------------------------------------------------------------------------
-
-def parse_layout(text: str | dict | None) -> dict:
-    """'tp=8,pp=16,recompute=full' -> {'tp': 8, 'pp': 16, 'recompute': 'full'} (strict: an
-    unknown or repeated part is an error)."""
-    if text is None or text == "":
-        return {}
-    if isinstance(text, dict):
-        items = list(text.items())
-    else:
-        items = []
-        for part in str(text).split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise LayoutError(f"'{part.strip()}' is not NAME=VALUE")
-            k, v = part.split("=", 1)
-            items.append((k.strip().lower(), v.strip()))
-    out: dict = {}
-    for k, v in items:
-        k = LAYOUT_ALIASES.get(k, k)
-        if k not in LAYOUT_FIELDS:
-            raise LayoutError(f"unknown layout part '{k}' (the parts: tp, pp, dp, cp, ep, mb, "
-                              "vp, recompute, zero)")
-        if k in out:
-            raise LayoutError(f"{k} is given twice; give each part once")
-        if k == "recompute":
-            if str(v) not in RECOMPUTE_CODES:
-                raise LayoutError("recompute must be none, selective, full or full on a share "
-                                  "of the blocks (full:0.25, full:0.5, full:0.75), "
-                                  f"got '{v}'")
-            out[k] = str(v)
-            continue
-        try:
-            iv = int(str(v))
-        except ValueError:
-            raise LayoutError(f"{k} must be a whole number, got '{v}'") from None
-        if k == "zero" and iv not in (0, 1, 2, 3):
-            raise LayoutError(f"zero must be 0, 1, 2 or 3, got '{v}'")
-        if k != "zero" and iv < 1:
-            raise LayoutError(f"{k} must be at least 1, got '{v}'")
-        out[k] = iv
-    return out
-
-
-def layout_text(fixed: dict) -> str:
-    """A fixed layout as --layout takes it (mb and vp by the names a user types)."""
-    short = {v: k for k, v in LAYOUT_ALIASES.items()}
-    return ",".join(f"{short.get(k, k)}={v}" for k, v in fixed.items())
-
-
-def smooth_below(n: int, unit: int = 1) -> int | None:
-    """The largest device count below ``n``, a whole number of ``unit``s, whose only prime
-    factors are 2 and 3 and whose power of two is at least its power of three (98,304 = 2^15
-    x 3 below 100,000 = 2^5 x 5^5; 18,432 = 2^11 x 9 below 20,000, not 19,683 = 3^9, which
-    leaves tensor and pipeline parallelism nothing to split): the count whose layouts have
-    the most choice of tensor, pipeline, context and data parallelism; None when there is
-    none."""
-    best, p2 = None, 1
-    while p2 < n:
-        q = p2
-        while q < n and q // p2 <= p2:
-            if q % unit == 0 and (best is None or q > best):
-                best = q
-            q *= 3
-        p2 *= 2
-    return best
-
-
-def no_layout_hint(w: Workload, gpus: int, fixed: dict, unit: int = 1,
-                   scale_up_domain: int | None = None) -> str:
-    """What a device count must allow, and, when no layout part is given, the largest count
-    below it that has the most layouts (smooth_below): 50,608 = 16 x 3,163 H100 lay out no
-    405B, 49,152 of them do. With the ``scale_up_domain``, that count is offered only where a
-    layout exists at it; where none does, the batch is what binds (a batch of one sequence
-    leaves data parallelism nothing to split), and a larger --global-batch is the way out."""
-    seqs = int(w.global_batch_tokens // w.seq_len)
-    smooth = None if fixed else smooth_below(gpus, unit)
-    batch_bound = False
-    if smooth and scale_up_domain:
-        from ..model.search import enumerate_layouts
-
-        if not enumerate_layouts(w.architecture, smooth, w.seq_len, w.global_batch_tokens,
-                                 scale_up_domain):
-            smooth, batch_bound = None, True
-    a = w.architecture
-    experts = (f", ep dividing dp*cp and the {a.experts} experts" if a.experts else "")
-    return (f"a layout with tp*pp*dp*cp = {gpus} devices, tp dividing the {a.heads} "
-            f"heads within the scale-up domain, pp <= {a.layers} layers{experts} and dp*mb "
-            f"dividing the batch of {seqs} sequences"
-            + (f"; {smooth:,} of them (no prime factor above 3, the rest as spares) leave the "
-               f"layouts the most choice: --gpus {smooth}" if smooth else "")
-            + (f"; the batch binds: {seqs:,} sequences leave data parallelism too little to "
-               "split at this size or the next smooth one below, so a larger --global-batch "
-               "(or fewer devices) is the way out" if batch_bound else ""))
 
 
 # --- assumptions, accelerators, site ---------------------------------------------------------

@@ -16,7 +16,7 @@ from planner.model.memory import RECOMPUTE_CODES, activation_bytes_per_layer
 from planner.model.search import SearchKey, enumerate_layouts, search
 from planner.model.step import TIME_KEYS, evaluate
 from planner.plan.cluster import hardware_for
-from planner.plan.inputs import parse_layout
+from planner.plan.layout_inputs import parse_layout
 from planner.specs import Architecture
 
 CAT = planner.catalog()

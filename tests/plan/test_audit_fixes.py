@@ -248,7 +248,7 @@ def test_a_given_size_binds_on_several_accelerators_as_on_one():
 def test_a_given_cluster_whose_factors_hamper_its_layouts_names_its_smooth_part():
     # was: 100,000 = 2^5 x 5^5 H100 for 405B forced pp=25 on 120 layers (50 days at 17% MFU)
     # with no word that 98,304 = 2^15 x 3 of them train in 30
-    from planner.plan.inputs import smooth_below
+    from planner.plan.layout_inputs import smooth_below
 
     assert smooth_below(100_000, 8) == 98_304 and smooth_below(1000, 8) == 864
     assert smooth_below(8, 8) is None

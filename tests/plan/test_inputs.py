@@ -21,10 +21,10 @@ from planner.plan.inputs import (
     DEFAULT_SITE,
     default_site,
     gpu_keys,
-    parse_layout,
     resolve_workload,
     whole_batch,
 )
+from planner.plan.layout_inputs import parse_layout
 from planner.plan.quantities import Limits, limits_for, parse_limits
 
 CAT = catalog()
