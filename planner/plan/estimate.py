@@ -21,19 +21,14 @@ from ..assumptions import Assumptions, check_overrides, parse_overrides
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
-from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS, override_source
-from ..model import uncertainty
+from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
 from ..model.cost import METHODS
 from ..model.search import FITS, layout_problem, named_devices
 from ..progress import Progress
 from ..specs import Site, Workload
-from ..units import MAX_DEVICES, SECONDS_PER_DAY
-from .alternatives import alternatives_of, smaller, trade_sizes
-from .assemble import (
-    cluster_figures,
-    workload_figures,
-)
+from ..units import MAX_DEVICES
 from .choose import Choice, Setup, decide, instance_of, sizing_limits
+from .chosen import plan_of
 from .cluster import (
     facility_w_per_device,
     hardware_for,
@@ -42,7 +37,6 @@ from .cluster import (
     purchase_unit,
     run_inputs,
 )
-from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .inputs import (
     SHAPE_INPUTS,
     assumption_given,
@@ -75,6 +69,7 @@ from .options import (
     walk,
     walls,
 )
+from .quantiles import with_uncertainty
 from .quantities import (
     Limits,
     check_gpus,
@@ -84,19 +79,7 @@ from .quantities import (
     parse_limits,
     seed_for,
 )
-from .result import Plan, checked, empty_plan
-
-# Assumptions every plan reports (beyond those it fell back on, which it reports as used).
-REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
-            "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "checkpoint_async",
-            "checkpoint_stall_s", "power_utilisation", "energy_usd_per_kwh",
-            "depreciation_years", "cost_of_capital", "framework_reserved_gb",
-            "memory_headroom_fraction", "realisation", "evaluation_fraction",
-            "batch_ramp_fraction", "rollback_fraction",
-            # what moves the memory, the checkpoint and the power beside the above (an
-            # auditor found network_power_fraction moving every MW and not listed)
-            "weight_bytes", "grad_bytes", "optimizer_bytes", "checkpoint_bytes_per_param",
-            "network_power_fraction")
+from .result import Plan, checked
 
 
 def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, network=None,
@@ -403,7 +386,7 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
     opts, choice = refine(req, setup, opts, decide(req, setup, opts, engine), engine)
-    return _plan(req.w, opts, choice, req.limits, alternatives,
+    return plan_of(req.w, opts, choice, req.limits, alternatives,
                  given=setup.n_gpus is not None)
 
 
@@ -579,7 +562,7 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
                                for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
         opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
         opts, choice = refine(req, st, opts, decide(req, st, opts, "numpy"), "numpy")
-        plans.append(_plan(req.w, opts, choice, req.limits, False))
+        plans.append(plan_of(req.w, opts, choice, req.limits, False))
     return plans
 
 
@@ -629,89 +612,6 @@ def _caps(sides: list, limits: Limits, asm: Assumptions) -> dict:
     return caps
 
 
-def _plan(w, opts: Options, choice: Choice, limits: Limits,
-          with_alternatives: bool = True, given: bool = False) -> Plan:
-    """The Plan of the chosen option, with its alternatives (for a cluster of a given size,
-    also half of it when that finishes sooner)."""
-    i = choice.index
-    sd: Side = opts.sides[int(opts.side[i])]
-    asm = sd.asm  # the chosen accelerator's assumptions, its stack's
-    c = opts.cols
-    gpus = int(opts.gpus[i])
-    workload = workload_figures(w)
-    unit = purchase_unit(sd.acc, sd.unit_asked)
-    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site, unit)
-    if not choice.feasible and choice.binding in ("max_gpus", "inventory") \
-            and unit[0] > 1 and gpus == unit[0]:
-        # the unit, not the model, sets the need (7B on GB200 under --max-gpus 50 had read
-        # "needs 72 devices")
-        choice = replace(choice, reason=(
-            f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
-            f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
-    # what the plan used (site figures, given inputs) wins over the defaults of the same name
-    stack = (sd.used.get("framework") or {}).get("value")
-    used = {**{k: {"value": v["value"], "source": override_source(stack, k, v["source"])}
-               for k, v in asm.describe().items() if k in REPORTED}, **sd.used}
-    if choice.label:
-        used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
-                          if choice.summary else "plan/options.py"}
-    if opts.best.state[i] != FITS:
-        plan = empty_plan(workload, cluster, used, choice.binding, choice.reason)
-        return replace(plan, sizing=_public(choice.summary))
-    batch_tokens = float(c["batch_seqs"][i]) * w.seq_len
-    if batch_tokens != w.global_batch_tokens:
-        used["global_batch_tokens"] = {
-            "value": batch_tokens, "source": f"adjusted from {w.global_batch_tokens:,.0f} so "
-            f"dp x microbatch divides it ({asm.source('batch_tolerance')[:60]}...)"}
-        workload["global_batch_tokens"] = batch_tokens
-    used["step_model"] = {"value": "parallelism-aware step model (planner/model/step.py)",
-                          "source": "docs/validation.md"}
-    method = limits.ownership
-    cost = {k[len("cost_usd_"):]: float(v[i]) for k, v in c.items()
-            if k.startswith("cost_usd_") and not k.startswith("cost_usd_by_method_")
-            and math.isfinite(v[i])}
-    for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
-        cost.setdefault(key, None)  # unknown (a price or a site's capex missing, no end): null
-    cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
-    rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
-           if k.startswith("reliability_")}
-    real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
-            if k.startswith("realisation_")}
-    alternatives = alternatives_of(w, opts, i, asm, choice) if with_alternatives else []
-    if with_alternatives and given:
-        alternatives += smaller(w, opts, i, asm, METHODS.index(method))
-    elif with_alternatives:
-        alternatives += trade_sizes(opts, i, choice)
-    return Plan(
-        feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
-        workload=workload, cluster=cluster, layout=opts.best.layout(i),
-        model_flops=float(c["model_flops"][i]), hardware_flops=float(c["hardware_flops"][i]),
-        step_time_s=float(c["step_time_s"][i]), tokens_per_s=float(c["tokens_per_s"][i]),
-        tflops_per_gpu=float(c["tflops_per_gpu"][i]), mfu=float(c["mfu"][i]),
-        hfu=float(c["hfu"][i]), memory_gb_per_gpu=float(c["memory_gb_per_gpu"][i]),
-        memory_free_gb_per_gpu=float(c["memory_free_gb_per_gpu"][i]),
-        memory_breakdown_gb={k[len("memory_breakdown_gb_"):]: float(v[i]) for k, v in c.items()
-                             if k.startswith("memory_breakdown_gb_")},
-        time_breakdown_s={k[len("time_breakdown_s_"):]: float(v[i]) for k, v in c.items()
-                          if k.startswith("time_breakdown_s_")},
-        bottleneck=str(c["bottleneck"][i]), goodput=float(c["goodput"][i]),
-        training_days=float(c["training_days"][i]), gpu_hours=float(c["gpu_hours"][i]),
-        power_mw=float(c["power_mw"][i]), power_peak_mw=float(c["power_peak_mw"][i]),
-        power_average_mw=float(c["power_average_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
-        co2_t=float(c["co2_t"][i]), cost_usd=cost, cost_method=method, assumptions=used,
-        reliability=rel, alternatives=alternatives, sizing=_public(choice.summary),
-        **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real,
-        capex_usd={k: float(c[f"capex_usd_{k}"][i]) for k in CAPEX_KEYS})
-
-
-def _public(summary: dict | None) -> dict | None:
-    if summary is None:
-        return None
-    out = {k: v for k, v in summary.items() if k != "source"}
-    out["accelerators"] = list(dict.fromkeys(summary["options"]["accelerator"]))
-    return out
-
-
 # How many doublings of a given cluster no layout fits are tried for the fewest devices one
 # fits on (64 -> 131,072 at most), each accelerator at once.
 FIT_DOUBLINGS = 11
@@ -755,51 +655,3 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
         "cost_usd_total": (sized.cost_usd or {}).get("total"),
         "note": f"meets the default {days:g}-day deadline this cluster runs past "
                 "(--deadline to set one)", "default_deadline_days": days}])
-
-
-def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
-                     seed: int, seed_given: bool = True) -> Plan:
-    """P10/P50/P90 of days, device-hours, MW, MWh, CO2 and cost (model/uncertainty.py)."""
-    acc = cat.accelerator(plan.cluster["accelerator"])
-    inputs = run_inputs(w, acc, site, asm, {}, limits.price_per_gpu_hour, limits.pue,
-                        limits.energy_usd_per_kwh)
-    _, fig = acc.cloud_price()
-    # a given price is the contract held: fixed, as the tornado holds it (sensitivity.py); an
-    # auditor found it drawn +-price_relative_range, P50's cost 3% above the headline
-    given = limits.price_per_gpu_hour
-    ranges = {"cloud_usd_per_hour": (given, given) if given is not None else
-              (fig.low, fig.high) if fig else (None, None)}
-    for name in ("pue", "energy_usd_per_kwh"):
-        f = site.figures.get(name) if site else None
-        ranges[name] = (f.low, f.high) if f else (None, None)
-        if getattr(limits, name) is not None:  # a given figure: its range is the default one
-            ranges[name] = (None, None)
-    f = site.figures.get("peak_pue") if site else None
-    ranges["peak_pue"] = ((f.low, f.high) if f and limits.pue is None and
-                          inputs["peak_pue"] == f.value else (None, None))
-    # owning (accelerator, server, facility) and the grid's carbon: the catalog figure's own
-    # range when the plan uses that figure, else none (uncertainty.RANGED_ONLY stay fixed)
-    for name, f in (("device_usd", acc.figures.get("purchase_usd")),
-                    ("server_usd_per_device", acc.figures.get("server_usd_per_device")),
-                    ("capex_usd_per_mw", site.figures.get("capex_usd_per_mw") if site else None),
-                    ("grid_kg_co2_per_mwh",
-                     site.figures.get("grid_kg_co2_per_mwh") if site else None)):
-        ranges[name] = ((f.low, f.high) if f and inputs[name] == f.value else (None, None))
-    if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
-        ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
-    samples = uncertainty.simulate(plan.cluster["gpus"], w.tokens / plan.tokens_per_s, inputs,
-                                   ranges, limits.ownership, asm, seed)
-    p10, p50, p90 = uncertainty.quantiles(samples)
-    # the limits the plan was held to: given, or the default deadline a sized plan took
-    deadline_days = (limits.deadline_s / SECONDS_PER_DAY if limits.deadline_s is not None
-                     else ((plan.sizing or {}).get("limits") or {}).get("deadline_days"))
-    within = uncertainty.within_limits(
-        samples, deadline_days, limits.budget_usd,
-        limits.power_cap_w / 1e6 if limits.power_cap_w is not None else None)
-    used = dict(plan.assumptions)
-    for name in ("uncertainty_samples", "efficiency_log_sd", "failure_rate_log_sd"):
-        used[name] = {"value": getattr(asm, name), "source": asm.source(name)}
-    used["uncertainty_seed"] = {"value": seed, "source": "given (--seed)" if seed_given else
-                                "default: 0 (the same plan repeats its quantiles; --seed N "
-                                "for another draw)"}
-    return replace(plan, p10=p10, p50=p50, p90=p90, within_limits=within, assumptions=used)

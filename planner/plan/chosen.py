@@ -1,0 +1,116 @@
+"""The Plan of the option a sizing chose: its figures read off the options' columns, the
+assumptions it reports, its alternatives."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from ..frameworks import override_source
+from ..model.cost import METHODS
+from ..model.search import FITS
+from .alternatives import alternatives_of, smaller, trade_sizes
+from .assemble import cluster_figures, workload_figures
+from .choose import Choice
+from .cluster import purchase_unit
+from .fields import CAPEX_KEYS, IDEAL_KEYS
+from .options import Options, Side
+from .quantities import Limits
+from .result import Plan, empty_plan
+
+# Assumptions every plan reports (beyond those it fell back on, which it reports as used).
+REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
+            "dp_comm_overlap", "failure_rate_per_device_hour", "restart_s", "checkpoint_async",
+            "checkpoint_stall_s", "power_utilisation", "energy_usd_per_kwh",
+            "depreciation_years", "cost_of_capital", "framework_reserved_gb",
+            "memory_headroom_fraction", "realisation", "evaluation_fraction",
+            "batch_ramp_fraction", "rollback_fraction",
+            # what moves the memory, the checkpoint and the power beside the above (an
+            # auditor found network_power_fraction moving every MW and not listed)
+            "weight_bytes", "grad_bytes", "optimizer_bytes", "checkpoint_bytes_per_param",
+            "network_power_fraction")
+
+
+def plan_of(w, opts: Options, choice: Choice, limits: Limits,
+          with_alternatives: bool = True, given: bool = False) -> Plan:
+    """The Plan of the chosen option, with its alternatives (for a cluster of a given size,
+    also half of it when that finishes sooner)."""
+    i = choice.index
+    sd: Side = opts.sides[int(opts.side[i])]
+    asm = sd.asm  # the chosen accelerator's assumptions, its stack's
+    c = opts.cols
+    gpus = int(opts.gpus[i])
+    workload = workload_figures(w)
+    unit = purchase_unit(sd.acc, sd.unit_asked)
+    cluster = cluster_figures(sd.acc, gpus, sd.out, sd.site, unit)
+    if not choice.feasible and choice.binding in ("max_gpus", "inventory") \
+            and unit[0] > 1 and gpus == unit[0]:
+        # the unit, not the model, sets the need (7B on GB200 under --max-gpus 50 had read
+        # "needs 72 devices")
+        choice = replace(choice, reason=(
+            f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
+            f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
+    # what the plan used (site figures, given inputs) wins over the defaults of the same name
+    stack = (sd.used.get("framework") or {}).get("value")
+    used = {**{k: {"value": v["value"], "source": override_source(stack, k, v["source"])}
+               for k, v in asm.describe().items() if k in REPORTED}, **sd.used}
+    if choice.label:
+        used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
+                          if choice.summary else "plan/options.py"}
+    if opts.best.state[i] != FITS:
+        plan = empty_plan(workload, cluster, used, choice.binding, choice.reason)
+        return replace(plan, sizing=public_sizing(choice.summary))
+    batch_tokens = float(c["batch_seqs"][i]) * w.seq_len
+    if batch_tokens != w.global_batch_tokens:
+        used["global_batch_tokens"] = {
+            "value": batch_tokens, "source": f"adjusted from {w.global_batch_tokens:,.0f} so "
+            f"dp x microbatch divides it ({asm.source('batch_tolerance')[:60]}...)"}
+        workload["global_batch_tokens"] = batch_tokens
+    used["step_model"] = {"value": "parallelism-aware step model (planner/model/step.py)",
+                          "source": "docs/validation.md"}
+    method = limits.ownership
+    cost = {k[len("cost_usd_"):]: float(v[i]) for k, v in c.items()
+            if k.startswith("cost_usd_") and not k.startswith("cost_usd_by_method_")
+            and math.isfinite(v[i])}
+    for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
+        cost.setdefault(key, None)  # unknown (a price or a site's capex missing, no end): null
+    cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
+    rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
+           if k.startswith("reliability_")}
+    real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
+            if k.startswith("realisation_")}
+    alternatives = alternatives_of(w, opts, i, asm, choice) if with_alternatives else []
+    if with_alternatives and given:
+        alternatives += smaller(w, opts, i, asm, METHODS.index(method))
+    elif with_alternatives:
+        alternatives += trade_sizes(opts, i, choice)
+    return Plan(
+        feasible=choice.feasible, reason=choice.reason, binding=choice.binding,
+        workload=workload, cluster=cluster, layout=opts.best.layout(i),
+        model_flops=float(c["model_flops"][i]), hardware_flops=float(c["hardware_flops"][i]),
+        step_time_s=float(c["step_time_s"][i]), tokens_per_s=float(c["tokens_per_s"][i]),
+        tflops_per_gpu=float(c["tflops_per_gpu"][i]), mfu=float(c["mfu"][i]),
+        hfu=float(c["hfu"][i]), memory_gb_per_gpu=float(c["memory_gb_per_gpu"][i]),
+        memory_free_gb_per_gpu=float(c["memory_free_gb_per_gpu"][i]),
+        memory_breakdown_gb={k[len("memory_breakdown_gb_"):]: float(v[i]) for k, v in c.items()
+                             if k.startswith("memory_breakdown_gb_")},
+        time_breakdown_s={k[len("time_breakdown_s_"):]: float(v[i]) for k, v in c.items()
+                          if k.startswith("time_breakdown_s_")},
+        bottleneck=str(c["bottleneck"][i]), goodput=float(c["goodput"][i]),
+        training_days=float(c["training_days"][i]), gpu_hours=float(c["gpu_hours"][i]),
+        power_mw=float(c["power_mw"][i]), power_peak_mw=float(c["power_peak_mw"][i]),
+        power_average_mw=float(c["power_average_mw"][i]), energy_mwh=float(c["energy_mwh"][i]),
+        co2_t=float(c["co2_t"][i]), cost_usd=cost, cost_method=method, assumptions=used,
+        reliability=rel, alternatives=alternatives, sizing=public_sizing(choice.summary),
+        **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real,
+        capex_usd={k: float(c[f"capex_usd_{k}"][i]) for k in CAPEX_KEYS})
+
+
+def public_sizing(summary: dict | None) -> dict | None:
+    """The sizing summary a plan reports: without its solver source, with the accelerators it
+    weighed."""
+    if summary is None:
+        return None
+    out = {k: v for k, v in summary.items() if k != "source"}
+    out["accelerators"] = list(dict.fromkeys(summary["options"]["accelerator"]))
+    return out
