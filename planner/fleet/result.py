@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model.search import LAYOUT_FIELDS
+from ..model.layouts import LAYOUT_FIELDS
 from ..schema import check_output_path, check_output_suffix
 from . import check as fleet_check
 from . import model as fleet_model

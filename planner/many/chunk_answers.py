@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.search import ERROR, FITS, LAYOUT_FIELDS, NO_LAYOUT
+from ..model.layouts import LAYOUT_FIELDS
+from ..model.search import ERROR, FITS, NO_LAYOUT
 from ..model.step import TIME_KEYS
 from ..plan.assemble import (
     cluster_figures,

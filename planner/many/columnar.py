@@ -17,15 +17,8 @@ import math
 import numpy as np
 
 from ..errors import InputError
-from ..model.search import (
-    ERROR,
-    FIGURES,
-    LAYOUT_FIELDS,
-    NO_LAYOUT,
-    Best,
-    SearchKey,
-    best_layouts,
-)
+from ..model.layouts import LAYOUT_FIELDS
+from ..model.search import ERROR, FIGURES, NO_LAYOUT, Best, SearchKey, best_layouts
 from ..plan.cluster import hardware_for, networks, purchase_unit
 from ..plan.inputs import (
     assumptions_for,

@@ -23,9 +23,10 @@ from ..assumptions import Assumptions
 from ..model import run
 from ..model.architecture import param_counts
 from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
+from ..model.layouts import LAYOUT_FIELDS
 from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
-from ..model.search import FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
+from ..model.search import FITS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
 from ..units import fmt_minutes

@@ -23,7 +23,8 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
 from ..model.cost import METHODS
-from ..model.search import FITS, layout_problem, named_devices
+from ..model.layouts import layout_problem, named_devices
+from ..model.search import FITS
 from ..progress import Progress
 from ..specs import Site, Workload
 from ..units import MAX_DEVICES

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 
+from ..model.layouts import LAYOUT_FIELDS
 from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
-from ..model.search import LAYOUT_FIELDS
 from ..model.step import MEMORY_KEYS, TIME_KEYS
 from ..model.uncertainty import QUANTITIES, WITHIN_LIMITS
 

@@ -4,8 +4,8 @@ boundary, and what to say when a device count has no layout."""
 from __future__ import annotations
 
 from ..errors import LayoutError
+from ..model.layouts import LAYOUT_FIELDS
 from ..model.memory import RECOMPUTE_CODES
-from ..model.search import LAYOUT_FIELDS
 from ..specs import Workload
 
 # The layout parts a user may give, and their short names.
@@ -90,7 +90,7 @@ def no_layout_hint(w: Workload, gpus: int, fixed: dict, unit: int = 1,
     smooth = None if fixed else smooth_below(gpus, unit)
     batch_bound = False
     if smooth and scale_up_domain:
-        from ..model.search import enumerate_layouts
+        from ..model.layouts import enumerate_layouts
 
         if not enumerate_layouts(w.architecture, smooth, w.seq_len, w.global_batch_tokens,
                                  scale_up_domain):

@@ -19,23 +19,25 @@ import planner
 from planner.assumptions import DEFAULT
 from planner.errors import LayoutError
 from planner.model import search as S
+from planner.model.layouts import (
+    LAYOUT_FIELDS,
+    SEARCH_CP,
+    SEARCH_MICROBATCH,
+    SEARCH_VIRTUAL,
+    SEARCH_ZERO,
+    enumerate_layouts,
+)
 from planner.model.memory import RECOMPUTE_CODES
 from planner.model.search import (
     ERROR,
     FIGURES,
     FITS,
-    LAYOUT_FIELDS,
     NO_FIT,
     NO_LAYOUT,
     NO_STEP,
-    SEARCH_CP,
-    SEARCH_MICROBATCH,
-    SEARCH_VIRTUAL,
-    SEARCH_ZERO,
     Best,
     SearchKey,
     best_layouts,
-    enumerate_layouts,
     search,
 )
 from planner.model.step import MEMORY_KEYS, TIME_KEYS
@@ -583,7 +585,7 @@ def test_short_sequences_keep_context_parallelism_one():
 
 def test_tensor_parallelism_splits_the_ffn_width_evenly():
     # was: tp=14 on TPU v5p for 1T (FFN 81,408 = 2^9 x 3 x 53): 5,814.86 columns a rank
-    from planner.model.search import layout_problem
+    from planner.model.layouts import layout_problem
 
     a = Architecture(layers=4, hidden=1024, heads=16, kv_heads=16, ffn=2744, vocab=1000)
     assert "FFN width of 2744" in layout_problem(a, 2048, 16, {"tp": 16})

@@ -12,8 +12,9 @@ import planner
 from planner.assumptions import DEFAULT
 from planner.errors import LayoutError
 from planner.model.flops import model_flops_per_token
+from planner.model.layouts import enumerate_layouts
 from planner.model.memory import RECOMPUTE_CODES, activation_bytes_per_layer
-from planner.model.search import SearchKey, enumerate_layouts, search
+from planner.model.search import SearchKey, search
 from planner.model.step import TIME_KEYS, evaluate
 from planner.plan.cluster import hardware_for
 from planner.plan.layout_inputs import parse_layout

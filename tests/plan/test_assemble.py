@@ -17,8 +17,9 @@ import pytest
 from planner.assumptions import DEFAULT
 from planner.catalog import catalog
 from planner.model.cost import OWNED_COMPONENTS
+from planner.model.layouts import LAYOUT_FIELDS
 from planner.model.reliability import RELIABILITY_KEYS
-from planner.model.search import FIGURES, FITS, LAYOUT_FIELDS, NO_FIT, NO_STEP, Best
+from planner.model.search import FIGURES, FITS, NO_FIT, NO_STEP, Best
 from planner.model.step import MEMORY_KEYS, TIME_KEYS
 from planner.plan import fields
 from planner.plan.assemble import (

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import planner
-from planner.model.search import FIGURES, FITS, LAYOUT_FIELDS, NO_FIT, Best
+from planner.model.layouts import LAYOUT_FIELDS
+from planner.model.search import FIGURES, FITS, NO_FIT, Best
 from planner.plan.options import Options, ladder, merge, shared_memo, shared_searches
 
 # --- ladder ------------------------------------------------------------------------------------
