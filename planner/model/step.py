@@ -40,6 +40,9 @@ from .topology import fat_tree_tiers, group_span
 TIME_KEYS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm",
              "optimizer", "other")
 MEMORY_KEYS = ("weights", "grads", "optimizer", "activations", "other")
+# The share of the SMs that, held by communication kernels, saturates the links: DeepSeek-V3
+# report sec. 3.2.1, 20 of the H800's 132 SMs "fully utilize the bandwidths of IB and NVLink"
+COMM_SMS_SATURATING = 20.0 / 132.0
 
 
 @dataclass(frozen=True)
@@ -295,12 +298,16 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # Scheduled under another microbatch's compute (DualPipe, DeepSeek-V3 report sec. 3.2.1;
     # Megatron-Core's EP A2A overlap merges the forward and backward of adjacent
     # microbatches), the all-to-all is hidden up to that compute, at overlap_contention; on
-    # SMs held for it (comm_sm_fraction) it takes none from the compute it hides under, which
+    # SMs held for it (comm_sm_fraction) it takes less from the compute it hides under, which
     # pays for the held SMs already (compute_mb above): charging both counted it twice.
     a2a_mb = a2a_layer * moe_s
     hidden = np.minimum(asm.ep_comm_overlap * a2a_mb,
                         layers_stage * (layer_fwd + layer_bwd + recompute_layer))
-    contention = np.where(np.asarray(asm.comm_sm_fraction) > 0, 0.0, asm.overlap_contention)
+    # held SMs take the contention away in proportion, all of it once they are enough to
+    # saturate the links (DeepSeek-V3 report sec. 3.2.1: 20 of 132 H800 SMs saturate IB and
+    # NVLink); a gate at any share above 0 had made 0.01% of the SMs worth 13% of the step
+    contention = asm.overlap_contention * np.maximum(
+        1.0 - np.asarray(asm.comm_sm_fraction) / COMM_SMS_SATURATING, 0.0)
     ep_mb = a2a_mb - hidden + contention * hidden
     t_mb = compute_mb + tp_mb + cp_mb + ep_mb
 

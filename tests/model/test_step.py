@@ -439,3 +439,26 @@ def test_an_all_to_all_on_held_sms_takes_nothing_more_from_the_compute_it_hides_
     assert float(held["time"]["ep_comm"]) == 0.0  # wholly hidden, on its own SMs
     assert float(held["time"]["compute"]) == pytest.approx(
         float(shared["time"]["compute"]) * 132 / 112, rel=1e-12)
+
+
+def test_held_sms_take_the_contention_away_in_proportion_not_at_a_gate():
+    # A review found the contention gated at comm_sm_fraction > 0: holding 0.01% of the SMs
+    # made DeepSeek-V3's step 13% shorter than holding none. The contention falls linearly
+    # to 0 at the share that saturates the links (20 of 132 SMs, DeepSeek-V3 sec. 3.2.1)
+    h800 = CAT.accelerator("h800")
+    hw = hardware_for(h800, CAT.network(h800.scale_up_network),
+                      CAT.network(h800.scale_out_network), "fp8", DEFAULT, {})
+    deepseek = CAT.workload("deepseek-v3").architecture
+    overlap = DEFAULT.with_(ep_comm_overlap=1.0, ep_hierarchical_dispatch=True)
+
+    def ep(share):  # the published layout: pp16 x dp128, ep64, microbatch 1
+        r = evaluate(deepseek, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 0, 1,
+                     overlap.with_(comm_sm_fraction=share))
+        return float(r["time"]["ep_comm"]), float(r["step_time_s"])
+
+    none, tiny, half, full, more = (ep(s) for s in (0.0, 1e-4, 10 / 132, 20 / 132, 0.3))
+    assert none[0] > 0
+    assert tiny[0] == pytest.approx(none[0] * (1 - 1e-4 * 132 / 20), rel=1e-9)
+    assert half[0] == pytest.approx(none[0] / 2, rel=1e-9)
+    assert full[0] == 0.0 and more[0] == 0.0
+    assert tiny[1] == pytest.approx(none[1], rel=1e-3)  # no jump at the first SM held
