@@ -231,11 +231,13 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
 
 
 def peak_uplift_of(site: Site | None, asm: Assumptions) -> float:
-    """The design-day uplift a given annual PUE takes: the site's own, its peak - its annual
-    PUE, where the site has both (so that giving the site's own PUE changes nothing), else
-    asm.peak_pue_uplift; rounded to 1e-10 (1.15 - 1.1 shows no float noise)."""
-    if site and site.peak_pue and site.pue:
-        return round(site.peak_pue - site.pue, 10)
+    """The design-day uplift a given annual PUE takes: the site's own, its peak - the annual
+    PUE a plan there uses without one (its own, or the default where it gives a peak alone), so
+    that giving that PUE changes nothing; else asm.peak_pue_uplift; rounded to 1e-10 (1.15 -
+    1.1 shows no float noise). A site with a peak of 1.4 and no annual PUE had taken the
+    default uplift, so --pue 1.2, the PUE its plans already used, lowered its peak to 1.3."""
+    if site and site.peak_pue:
+        return round(site.peak_pue - pue_of(site, asm)[0], 10)
     return asm.peak_pue_uplift
 
 
@@ -246,11 +248,12 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
     else the PUE used + asm.peak_pue_uplift."""
     if given is None and site and site.peak_pue:
         return site.peak_pue, f"site {site.key}"
-    if given is not None and site and site.peak_pue and site.pue:
+    if given is not None and site and site.peak_pue:
         uplift = peak_uplift_of(site, asm)
         return round(given + uplift, 10), (
             f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
-            f"{site.peak_pue:g} - its annual {site.pue:g})")
+            f"{site.peak_pue:g} - " + (f"its annual {site.pue:g})" if site.pue else
+                                       f"the annual PUE its plans use, {pue_of(site, asm)[0]:g})"))
     pue, _ = pue_of(site, asm, given)
     uplift = peak_uplift_of(None, asm)
     # rounded to 1e-10 as a row's (many/): 1.3 + 0.1 shows no float noise

@@ -61,18 +61,27 @@ def test_a_given_pue_keeps_the_site_s_own_design_day_uplift():
     assert out.column("power_mw").to_pylist() == [site.power_mw, own.power_mw, hot.power_mw]
 
 
-def test_a_site_with_a_peak_but_no_annual_pue_takes_the_default_uplift_in_every_path(tmp_path):
-    # the review: estimate_many had taken such a site's uplift as its peak - the default
-    # annual PUE (1.4 - 1.1), estimate the default peak_pue_uplift (0.1): 1.3 against 1.2
+def test_a_site_with_a_peak_but_no_annual_pue_keeps_its_peak_for_the_pue_its_plans_use(
+        tmp_path):
+    # the uplift of a given PUE is the site's peak - the annual PUE its plans use without one
+    # (the default 1.2 here), in every path: a review found --pue 1.2, the PUE such a plan
+    # already used, lowering the site's 1.4 to 1.3 (the default uplift); an earlier one,
+    # estimate_many and estimate taking two different uplifts
     (tmp_path / "hardware" / "sites").mkdir(parents=True)
     (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
         'name = "peak only"\nregion = "x"\n'
         'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
     cat = planner.catalog(str(tmp_path))
+    run = dict(params="13B", tokens="1T", gpus=256, site="peakonly", catalog=cat)
+    own = planner.estimate(**run)
+    assert own.assumptions["pue"]["value"] == DEFAULT.pue
+    assert own.assumptions["peak_pue"]["value"] == 1.4
+    restated = planner.estimate(**run, pue=DEFAULT.pue)
+    assert restated.assumptions["peak_pue"]["value"] == 1.4
+    assert restated.power_mw == own.power_mw
     for pue in (1.1, 1.3):
-        plan = planner.estimate(params="13B", tokens="1T", gpus=256, site="peakonly", pue=pue,
-                                catalog=cat)
-        assert plan.assumptions["peak_pue"]["value"] == pytest.approx(pue + UPLIFT)
+        plan = planner.estimate(**run, pue=pue)
+        assert plan.assumptions["peak_pue"]["value"] == round(pue + 1.4 - DEFAULT.pue, 10)
         many = estimate_many({"params": ["13B"], "tokens": ["1T"], "gpus": [256],
                               "site": ["peakonly"], "pue": [pue]}, catalog=cat, progress=False)
         assert many.column("power_mw").to_pylist() == [plan.power_mw]
