@@ -22,6 +22,7 @@ from ..plan.assemble import (
 )
 from ..plan.cluster import peak_uplift_of, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
+from ..plan.inputs import assumption_given
 from ..specs import RECOMPUTE
 from ..units import SECONDS_PER_DAY
 from .columns import Coded, given_or, pick_codes
@@ -248,6 +249,10 @@ class ChunkAnswers:
             combo, first = group([Coded(hid, self.hws), Coded(sc, self.site_objs)], len(mid))
         else:  # one site: the hardware groups (workload x accelerator x network) say it all
             combo, first = hid, self.hfirst
+        # an assumed PUE or energy price replaces the site's, as estimate's does (they had
+        # been taken only by the rows estimate answers: a sweep's sized rows, not its others)
+        assumed = [assumption_given(self.ctx.assumptions, name)
+                   for name in ("pue", "energy_usd_per_kwh")]
         table: dict = {}
         blank = np.full(len(first), np.nan)
         for j, r0 in enumerate(first):
@@ -259,7 +264,7 @@ class ChunkAnswers:
             got = self.ctx.once("run_inputs", (id(w), id(asm), id(acc),
                                                site.key if site else None),
                                 lambda w=w, acc=acc, site=site, asm=asm:
-                                run_inputs(w, acc, site, asm, {}))[1]
+                                run_inputs(w, acc, site, asm, {}, None, *assumed))[1]
             for name, v in got.items():
                 if name not in table:
                     table[name] = blank.copy()

@@ -269,3 +269,26 @@ def test_estimate_many_answers_pue_and_energy_columns_without_per_row_estimates(
     bad = estimate_many(pa.table({**{k: [v] for k, v in BASE.items()}, "pue": [0.9],
                                   "energy_usd_per_kwh": [6.0]})).to_pylist()[0]
     assert "--pue" in bad["error"] and "below 1" in bad["error"]
+
+
+def test_an_assumed_pue_and_energy_price_replace_the_site_s_in_estimate_many_as_in_estimate():
+    # the review: estimate_many's rows with a device count (and a sweep's) had kept the site's
+    # PUE and energy price under assumptions={"pue": ..., "energy_usd_per_kwh": ...}, which
+    # estimate, and the sized rows of the same sweep, take
+    assumed = {"pue": 1.3, "energy_usd_per_kwh": 0.2}
+    plan = planner.estimate(params="13B", tokens="1T", gpus=256, ownership="owned",
+                            assumptions=assumed)
+    assert plan.assumptions["pue"] == {"value": 1.3, "source": "given (--assume)"}
+    assert plan.assumptions["peak_pue"]["value"] == round(1.3 + UPLIFT, 10)
+    many = estimate_many({"params": ["13B", "13B"], "tokens": ["1T", "1T"], "gpus": [256, 256],
+                          "ownership": ["owned", "owned"], "pue": [None, 1.5]},
+                         assumptions=assumed, progress=False)
+    assert many.column("assumptions_pue_value").to_pylist() == [1.3, 1.5]  # a row's own wins
+    assert many.column("assumptions_peak_pue_value").to_pylist()[0] == \
+        plan.assumptions["peak_pue"]["value"]
+    assert many.column("assumptions_energy_usd_per_kwh_value").to_pylist() == [0.2, 0.2]
+    for name in ("power_mw", "energy_mwh", "co2_t"):
+        assert many.column(name).to_pylist()[0] == pytest.approx(getattr(plan, name),
+                                                                 rel=1e-12)
+    assert many.column("cost_usd_total").to_pylist()[0] == pytest.approx(
+        plan.cost_usd["total"], rel=1e-12)
