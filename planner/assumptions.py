@@ -517,7 +517,24 @@ class Assumptions:
             if name not in _FIELDS:
                 raise InputError(f"--assume {name}", changes[name], "an assumption: "
                                  + ", ".join(_FIELDS), _not_one(name))
-        return replace(self, **changes)
+        new = replace(self, **changes)
+        # what the caller set, whatever its value (plan/inputs.assumption_given): a value equal
+        # to the default's is still given, and replaces a site's figure as any other does
+        object.__setattr__(new, "_given", self.given | frozenset(changes))
+        return new
+
+    def with_profile(self, **changes) -> "Assumptions":
+        """These assumptions with a profile's changes (a training stack's: frameworks.py),
+        checked as with_'s are but not recorded as given by the caller."""
+        new = self.with_(**changes)
+        object.__setattr__(new, "_given", self.given)
+        return new
+
+    @property
+    def given(self) -> frozenset:
+        """The names a caller set through with_ (--assume, assumptions={...}, a config file's
+        [assumptions]); empty for an object built otherwise."""
+        return self.__dict__.get("_given", frozenset())
 
     def source(self, name: str) -> str:
         """The source of one assumption, as the assumptions table reports it."""

@@ -213,4 +213,4 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
         elif isinstance(value, tuple):
             value = getattr(asm, value[0]) * value[1]
         changes[name] = value
-    return asm.with_(**changes)
+    return asm.with_profile(**changes)

@@ -57,7 +57,7 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     # a dict of overrides by name, as estimate, budget and sweep take them
     assumptions = assumptions_for(assumptions, None)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    spec = source if isinstance(source, FleetSpec) else load(source, cat)
+    spec = source if isinstance(source, FleetSpec) else load(source, cat, assumptions)
     if isinstance(source, FleetSpec):  # a file's or a dict's are refused as it is loaded
         for part in ("sites", "runs"):  # an empty fleet is no question (it had read OPTIMAL)
             if not getattr(spec, part):

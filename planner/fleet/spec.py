@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from ..assumptions import DEFAULT
+from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
@@ -281,9 +281,11 @@ def solver_settings(solver: dict, where: str) -> FleetSettings:
         deterministic=bool(solver.get("deterministic", default.deterministic)))
 
 
-def load(source, cat: Catalog | None = None) -> FleetSpec:
+def load(source, cat: Catalog | None = None, asm: Assumptions = DEFAULT) -> FleetSpec:
     """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
-    accelerator resolved against the catalog."""
+    accelerator resolved against the catalog; a site's PUE, peak PUE and energy price the
+    file leaves out are those of ``asm`` (the schedule's assumptions: a config file's
+    [assumptions] peak_pue_uplift had been listed as in effect and not applied)."""
     where, base = "fleet", None
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -340,9 +342,11 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
             deliveries[key] = _series(series, f"{w}.deliveries.{k}",
                                       lambda v, nm: parse_int_count(v, nm, maximum=MAX_DEVICES),
                                       start)
-        pue = _positive(raw.get("pue", DEFAULT.pue), f"{w}.pue")
-        # no peak given: the annual PUE + the default design-day uplift (Assumptions)
-        peak_pue = _positive(raw.get("peak_pue", pue + DEFAULT.peak_pue_uplift), f"{w}.peak_pue")
+        pue = _positive(raw.get("pue", asm.pue), f"{w}.pue")
+        # no peak given: the annual PUE + the schedule's design-day uplift (peak_pue_uplift),
+        # rounded to 1e-10 as a plan's (1.1 + 0.1 shows no float noise)
+        peak_pue = _positive(raw.get("peak_pue", round(pue + asm.peak_pue_uplift, 10)),
+                             f"{w}.peak_pue")
         if peak_pue < pue:
             raise InputError(f"{w}.peak_pue", raw.get("peak_pue"), f"a number >= pue ({pue:g})",
                              "is below the annual PUE (the design-day PUE at full IT load "
@@ -350,7 +354,7 @@ def load(source, cat: Catalog | None = None) -> FleetSpec:
         sites.append(SiteSpec(
             name=str(raw["name"]), pue=pue, peak_pue=peak_pue,
             energy_usd_per_kwh=_positive(raw.get("energy_usd_per_kwh",
-                                                 DEFAULT.energy_usd_per_kwh),
+                                                 asm.energy_usd_per_kwh),
                                          f"{w}.energy_usd_per_kwh", zero=True),
             power_mw=_series(raw["power_mw"], f"{w}.power_mw", _mw, start),
             deliveries=deliveries))

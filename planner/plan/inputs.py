@@ -459,12 +459,14 @@ def whole_batch(seqs: float) -> int:
 
 def assumption_given(assumptions: dict | Assumptions | None, name: str):
     """The value the caller gave for assumption ``name``, else None: a key of a dict of
-    overrides, or a field of an Assumptions object that differs from the default (an object
-    carries no record of which fields were set)."""
+    overrides, or a field of an Assumptions object that its with_ set (Assumptions.given) or
+    that differs from the default (an object built otherwise carries no record). planner
+    schedule's config-file [assumptions] reach its plans as an object: a checkpoint bandwidth
+    equal to the default's had lost to a site's slower storage there."""
     if isinstance(assumptions, dict):
         return assumptions.get(name)
-    if isinstance(assumptions, Assumptions) and getattr(assumptions, name) != getattr(DEFAULT,
-                                                                                   name):
+    if isinstance(assumptions, Assumptions) and (
+            name in assumptions.given or getattr(assumptions, name) != getattr(DEFAULT, name)):
         return getattr(assumptions, name)
     return None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import planner
+from planner.assumptions import DEFAULT
 from planner.fleet import check as fleet_check
 from planner.fleet import diagnose as fleet_diagnose
 from planner.fleet import model as fleet_model
@@ -1047,3 +1048,41 @@ def test_a_size_above_the_largest_cluster_binds_gpus_and_a_negative_power_says_s
                     '[[sites]]\nname = "s"\npower_mw = 5\n')
     r = CliRunner().invoke(cli.app, ["schedule", str(path)])
     assert r.exit_code == 2 and "lab.toml.runs: is empty" in r.output
+
+
+def test_a_fleet_site_without_a_peak_takes_the_schedule_s_uplift_rounded():
+    # the review: a config file's [assumptions] peak_pue_uplift was listed as in effect and
+    # the sites took the default's (1.2 + 0.1 = 1.3000000000000003, not rounded as a plan's)
+    spec = _one_run()
+    assert fleet_spec.load(spec).sites[0].peak_pue == 1.3
+    assert fleet_spec.load(spec, asm=DEFAULT.with_(peak_pue_uplift=0.5)).sites[0].peak_pue == 1.7
+    base = fleet.schedule(spec).to_dict()["runs"][0]
+    wide = fleet.schedule(spec, assumptions={"peak_pue_uplift": 0.5}).to_dict()["runs"][0]
+    assert wide["power_mw"] == pytest.approx(base["power_mw"] * 1.7 / 1.3, rel=1e-12)
+
+
+def test_a_schedule_s_assumed_checkpoint_bandwidth_replaces_the_site_s_at_the_default_value(
+        tmp_path):
+    # the review: the schedule's assumptions reach its plans as an object, which had kept no
+    # record of what was given, so an assumed 2,000 GB/s (the default's value) lost to a
+    # site's 50 GB/s; Assumptions.with_ now records what it sets
+    shipped = Path(planner.__file__).resolve().parent.parent / "hardware" / "sites"
+    (tmp_path / "hardware" / "sites").mkdir(parents=True)
+    (tmp_path / "hardware" / "sites" / "us-hyperscale.toml").write_text(
+        (shipped / "us-hyperscale.toml").read_text().replace(
+            "storage_write_gb_per_s = { value = 2000,", "storage_write_gb_per_s = { value = 50,"))
+    cat = planner.catalog(str(tmp_path))
+    run = dict(params="70B", tokens="2T", gpus=1024)
+    slow = planner.estimate(**run, catalog=cat)
+    fast = planner.estimate(**run)
+    assert slow.assumptions["storage_write_gb_per_s"]["value"] == 50
+    assert slow.training_days > fast.training_days
+    assumed = DEFAULT.with_(checkpoint_write_gb_per_s=2000)
+    assert "checkpoint_write_gb_per_s" in assumed.given
+    assert planner.estimate(**run, catalog=cat, assumptions=assumed).training_days == \
+        fast.training_days
+    spec = _one_run(params="70B", tokens="2T", gpus=512)
+    days = [fleet.schedule(spec, catalog=cat, assumptions=a).to_dict()["runs"][0][
+        "training_days"] for a in (None, {"checkpoint_write_gb_per_s": 2000})]
+    default_site = fleet.schedule(spec).to_dict()["runs"][0]["training_days"]
+    assert days[0] > days[1] == default_site
