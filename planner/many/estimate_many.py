@@ -245,15 +245,17 @@ def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
         return scenarios.drop_columns(list(names)), names
     if pandas:
         return scenarios.drop(columns=[by_text[n] for n in names]), names
-    rows = {len(v) for k, v in scenarios.items() if k not in names
+    # a dict's keys by their text, as a DataFrame's (a review found {0: [...]} under
+    # labels=["0"] escaping as KeyError)
+    rows = {len(v) for k, v in scenarios.items() if str(k) not in names
             if hasattr(v, "__len__") and not isinstance(v, (str, bytes, dict))}
     for name in names:  # a dict's label is a column like its inputs: one value a row
-        column = scenarios[name]
+        column = scenarios[by_text[name]]
         if isinstance(column, (str, bytes, dict)) or not hasattr(column, "__len__") or \
                 (rows and len(column) not in rows):
             raise InputError(f"column '{name}'", None, "a sequence of one value per row, as "
                              "long as the input columns", "is not one value a row")
-    return {k: v for k, v in scenarios.items() if k not in names}, names
+    return {k: v for k, v in scenarios.items() if str(k) not in names}, names
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
@@ -301,10 +303,12 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
         frame = to_pandas(out)
         frame.index = scenarios.index
         return pd.concat([scenarios, frame], axis=1)
+    keys = {str(k): k for k in scenarios}  # a label named by its text ("0" for a key 0)
     for i, name in enumerate(label_names):  # a dict of columns: its labels lead the answers
+        values = scenarios[keys[name]]
         try:
-            column = pa.array(list(scenarios[name]))
+            column = pa.array(list(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: carried as their text
-            column = pa.array([None if v is None else str(v) for v in scenarios[name]])
+            column = pa.array([None if v is None else str(v) for v in values])
         out = out.add_column(i, name, column)
     return out

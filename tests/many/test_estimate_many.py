@@ -194,6 +194,11 @@ def test_label_columns_are_carried_through_untouched_and_named_ones_only():
     rows = {"params": ["70B", "70B"], "tokens": [2e12, 2e12], "gpus": [1024, 2048]}
     mixed = estimate_many({"id": ["a", 1], **rows}, labels="id", progress=False)
     assert mixed.column("id").to_pylist() == ["a", "1"]
+    # a dict's key 0 is named "0" as a DataFrame's is (it had raised a bare KeyError)
+    keyed = estimate_many({0: ["a", "b"], **rows}, labels=["0"], progress=False)
+    assert keyed.column("0").to_pylist() == ["a", "b"]
+    assert keyed.column("training_days").to_pylist() == \
+        estimate_many(rows, progress=False).column("training_days").to_pylist()
     for bad_id in ("ab", ["a"]):
         with pytest.raises(InputError, match="column 'id': is not one value a row"):
             estimate_many({"id": bad_id, **rows}, labels="id", progress=False)
