@@ -3,6 +3,7 @@ where it has one at or below on-demand, else derived from on-demand by the share
 own contract and on-demand pairs show (planner/specs.py RESERVED_PER_ON_DEMAND)."""
 
 import math
+import re
 import statistics
 
 import pytest
@@ -39,8 +40,11 @@ def test_the_share_is_google_s_committed_use_price_and_its_range_spans_the_catal
     # price, both published by AWS; the file keeps the capacity block and prices on-demand in
     # the neocloud market, where the block sits above it (not a reservation of that offer)
     a100 = catalog().accelerator("a100-40gb")
-    p4d_on_demand = 32.77 / 8  # AWS p4d.24xlarge on-demand (the a100-40gb file's note)
-    assert "$32.77/hr / 8 = $4.10" in a100.figures["cloud_on_demand_usd_per_hour"].note
+    # AWS p4d.24xlarge on-demand, as the a100-40gb file's note reads it
+    note = a100.figures["cloud_on_demand_usd_per_hour"].note
+    per_hour = re.search(r"\$([\d.]+)/hr / 8 = \$([\d.]+)", note)
+    p4d_on_demand = float(per_hour[1]) / 8
+    assert p4d_on_demand == pytest.approx(float(per_hour[2]), abs=0.005)
     assert a100.cloud_contract_usd_per_hour / p4d_on_demand == pytest.approx(low, abs=0.005)
     assert "a100-40gb" not in pairs
     assert max(pairs.values()) == pytest.approx(high, abs=0.005)  # H100 contract index
