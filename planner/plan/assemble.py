@@ -248,13 +248,25 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
     return feasible, binding, reason
 
 
-def frontier(rows: dict, i: int) -> tuple[str, str] | None:
+def frontier(rows: dict, i: int, larger: int | None = None) -> tuple[str, str] | None:
     """Why a missed deadline is not a shortage of devices, when more devices would not help:
     failures, the batch (too few microbatches per pipeline: the critical batch size bounds data
     parallelism, McCandlish et al. 2018) or communication (Epoch AI 2024, 'Data movement
-    limits to frontier model training'); None when no cause takes FRONTIER_SHARE of the time."""
+    limits to frontier model training'); None when no cause takes FRONTIER_SHARE of the time.
+    ``larger``: the next larger size tried of the same accelerator, where one runs; the cause
+    whose share grows most up to it is what stops more devices from helping (an auditor found
+    failures named, the largest loss at 129,024 GB200, where the bubble grew from 10% to 47%
+    of the step at the next size and failures by a point)."""
     losses = _losses(rows, i)
     binding, (share, why, _) = max(losses.items(), key=lambda kv: kv[1][0])
+    if larger is not None:
+        after = _losses(rows, larger)
+        grows = max(losses, key=lambda k: after[k][0] - losses[k][0])
+        if grows != binding and after[grows][0] - losses[grows][0] > \
+                after[binding][0] - losses[binding][0] and after[grows][0] >= FRONTIER_SHARE:
+            binding, share = grows, after[grows][0]
+            why = (f"at {int(rows['cluster_gpus'][larger]):,} devices, the next size tried, "
+                   + after[grows][1])
     if share < FRONTIER_SHARE:
         return None
     # the other causes that take FRONTIER_SHARE too: a run bound by failures at a size its

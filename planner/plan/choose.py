@@ -88,11 +88,21 @@ def decide(req, st: Setup, opts: Options, engine: str) -> Choice:
         # of all is the one that missed it): why more devices would not help
         if choice.binding == "deadline" and not choice.feasible and (
                 not limits.caps_size or choice.index == _fastest_index(opts)):
-            cause = frontier(opts.cols, choice.index) if opts.fits[choice.index] else None
+            cause = (frontier(opts.cols, choice.index, _next_larger(opts, choice.index))
+                     if opts.fits[choice.index] else None)
             if cause is not None:
                 choice.binding, choice.reason = cause[0], f"{choice.reason}: {cause[1]}"
     choice.limits, choice.objective = st.slim, limits.objective or "cost"
     return choice
+
+
+def _next_larger(opts: Options, i: int) -> int | None:
+    """The option of the same accelerator with the fewest devices above option i's among
+    those a layout runs (None: none)."""
+    gpus = np.asarray(opts.gpus)
+    mine = np.flatnonzero(np.asarray(opts.fits) & (np.asarray(opts.side) == opts.side[i])
+                          & (gpus > gpus[i]))
+    return int(mine[np.argmin(gpus[mine])]) if mine.size else None
 
 
 def _fastest_index(opts: Options) -> int | None:
