@@ -193,7 +193,8 @@ def override_source(framework: str | None, name: str, source: str) -> str:
     value = FRAMEWORKS.get(framework or "", {}).get(name)
     if value is None:
         return source
-    said = (f"its {value}" if isinstance(value, str) else
+    said = (f"its {value}" if isinstance(value, str) else str(value).lower()
+            if isinstance(value, bool) else
             f"{value[1]:g} x its {value[0]}" if isinstance(value, tuple) else f"{value:g}")
     return f"the {framework} stack's profile (planner/frameworks.py): {said}; the default's " \
            f"source: {source}"

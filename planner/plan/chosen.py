@@ -29,6 +29,10 @@ REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_com
             # auditor found network_power_fraction moving every MW and not listed)
             "weight_bytes", "grad_bytes", "optimizer_bytes", "checkpoint_bytes_per_param",
             "network_power_fraction")
+# and those of a mixture of experts: the all-to-all's overlap and dispatch, the SMs it holds
+# (the megatron-core profile's ep_comm_overlap of 1 had moved a MoE plan's days by 17%
+# unlisted, while `planner config show` gave the built-in 0: an auditor)
+REPORTED_MOE = ("ep_comm_overlap", "ep_hierarchical_dispatch", "comm_sm_fraction")
 
 
 def plan_of(w, opts: Options, choice: Choice, limits: Limits,
@@ -53,7 +57,8 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     stack = (sd.used.get("framework") or {}).get("value")
     used = {**{k: {"value": v["value"], "source": override_source(stack, k, v["source"])}
-               for k, v in asm.describe().items() if k in REPORTED}, **sd.used}
+               for k, v in asm.describe().items()
+               if k in REPORTED or (k in REPORTED_MOE and w.architecture.experts)}, **sd.used}
     if choice.label:
         used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
                           if choice.summary else "plan/options.py"}

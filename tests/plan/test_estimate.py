@@ -307,3 +307,18 @@ def test_the_next_best_layouts_are_each_a_choice(gpu):
             assert abs(a["training_days"] / b["training_days"] - 1) > 1e-3 or \
                 abs(a.get("memory_gb_per_gpu", a.get("memory")) /
                     b.get("memory_gb_per_gpu", b.get("memory")) - 1) > 0.01
+
+
+def test_a_mixture_of_experts_plan_lists_the_all_to_all_assumptions_it_runs_with():
+    # an auditor: the megatron-core profile's ep_comm_overlap of 1 moved DeepSeek-V3's
+    # device-hours by 17% and no plan listed it (`planner config show` gave the built-in 0)
+    moe = planner.estimate(workload="deepseek-v3", gpu="h800", gpus=2048)
+    overlap = moe.assumptions["ep_comm_overlap"]
+    assert overlap["value"] == 1.0 and "megatron-core stack's profile" in overlap["source"]
+    assert moe.assumptions["ep_hierarchical_dispatch"]["value"] is True
+    assert "profile (planner/frameworks.py): true;" in \
+        moe.assumptions["ep_hierarchical_dispatch"]["source"]
+    assert moe.assumptions["comm_sm_fraction"]["value"] == 0.0
+    dense = planner.estimate(params="70B", tokens="2T", gpus=1024)
+    assert not {"ep_comm_overlap", "ep_hierarchical_dispatch",
+                "comm_sm_fraction"} & set(dense.assumptions)
