@@ -266,11 +266,17 @@ def gantt_figure(schedule: dict):
                 Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
     ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
               loc="upper left", bbox_to_anchor=(1.005, 1.0))
+    from .units import fmt_money
+
     obj = schedule.get("objective") or {}
     unplaced = schedule.get("unplaced") or []
+    # the cost as the table words it ($1.49M, $69.7K; n/a where a price is unknown): an
+    # auditor found $1M beside the table's $1.5M, and $0M for a cost of $69,679 or unknown
+    cost = obj.get("cost_usd")
     ax.set_title(f"fleet schedule: {schedule.get('status')}, weighted lateness "
                  f"{obj.get('weighted_lateness_days', 0):,.1f} days, cost "
-                 f"${(obj.get('cost_usd') or 0) / 1e6:,.0f}M; validated"
+                 + (fmt_money(cost) if cost is not None else "n/a (a price unknown)")
+                 + "; placements validated"
                  # runs the schedule could not place are named, not left out unseen
                  + (f"\nnot placed: {', '.join(unplaced)} ({schedule.get('binding')})"
                     if unplaced else ""), fontsize=10)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+import planner
 from planner.model import realisation
 from planner.model.realisation_fit import FIT
 
@@ -496,3 +497,18 @@ def test_a_seed_that_is_no_number_names_its_form(capsys):
     err = json.loads(capsys.readouterr().out)["error"]
     assert exit_.value.code == 2 and err["option"] == "--seed"
     assert err["accepted"] == "a whole number from 0 to 2^63 - 1"
+
+
+def test_the_gantt_title_words_the_cost_as_the_table_does():
+    # an auditor: the title read $1M beside the table's $1.5M, and $0M for $69,679 or for a
+    # cost unknown
+    pytest.importorskip("matplotlib")
+    from planner.charts import gantt_figure
+    from planner.units import fmt_money
+
+    d = planner.schedule("workloads/fleets/lab-3-sites.toml").to_dict()
+    cost = d["objective"]["cost_usd"]
+    title = gantt_figure(d).axes[0].get_title()
+    assert f"cost {fmt_money(cost)};" in title and "validated" in title
+    unknown = {**d, "objective": {**d["objective"], "cost_usd": None}}
+    assert "cost n/a (a price unknown)" in gantt_figure(unknown).axes[0].get_title()
