@@ -322,3 +322,15 @@ def test_a_mixture_of_experts_plan_lists_the_all_to_all_assumptions_it_runs_with
     dense = planner.estimate(params="70B", tokens="2T", gpus=1024)
     assert not {"ep_comm_overlap", "ep_hierarchical_dispatch",
                 "comm_sm_fraction"} & set(dense.assumptions)
+
+
+def test_a_tight_deadline_binds_where_the_plan_without_it_is_cheaper():
+    # an auditor: 70B on GB200 in 10 days read "binding none: the cheapest size tried meets
+    # the 10-day deadline with 0.463 hours to spare"; the sizes that deadline brackets (864
+    # and up) hold no small cluster, and 144 GB200 take 92 days for less
+    tight = planner.estimate(params="70B", tokens="2T", gpu="gb200", deadline="10d")
+    free = planner.estimate(params="70B", tokens="2T", gpu="gb200")
+    assert tight.feasible and tight.training_days <= 10
+    assert free.cost_usd["total"] < tight.cost_usd["total"]
+    assert tight.binding == "deadline" and tight.sizing["tight"] == ["deadline"]
+    assert "deadline_days" not in tight.assumptions  # the relaxed sizing left no default there
