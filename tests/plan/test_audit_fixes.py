@@ -351,8 +351,11 @@ def test_a_deadline_missed_for_want_of_batch_names_the_batch_under_a_budget_too(
     kw = dict(params="1T", tokens="85T", gpu="b200", deadline="150d")
     free = planner.estimate(**kw)
     capped = planner.estimate(**kw, budget="$20B")  # a budget that does not bind
+    # (the batch binds through the pipeline bubble, which grows from 14% of the step at the
+    # fastest size, 128,000, to 21% at the next and 42-50% beyond, while communication stays
+    # near 28%: the loss that grows with size, not the largest at the fastest one)
     for plan in (free, capped):
-        assert not plan.feasible and plan.binding == "network"
+        assert not plan.feasible and plan.binding == "critical_batch"
         assert "global_batch_tokens" in plan.reason
 
 
