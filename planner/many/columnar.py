@@ -21,15 +21,17 @@ from ..model.layouts import LAYOUT_FIELDS
 from ..model.search import ERROR, FIGURES, NO_LAYOUT, Best, SearchKey, best_layouts
 from ..plan.cluster import hardware_for, networks, purchase_unit
 from ..plan.inputs import (
+    assumed_used,
     assumptions_for,
     default_site,
     resolve_workload,
     short_run_error,
     stack_for,
     without_site_storage,
+    workload_precision_error,
 )
 from ..plan.layout_inputs import layout_text, no_layout_hint, parse_layout
-from ..plan.quantities import check_gpus, parse_limits
+from ..plan.quantities import check_gpus, check_max_gpus, parse_limits
 from ..tuning import SCORE_CACHE_KEYS
 from ..units import MAX_TOKENS
 from .chunk_answers import ChunkAnswers
@@ -46,20 +48,27 @@ def _model(ctx, vals: dict):
                 ffn_type=vals.get("ffn_type"), seq_len=vals.get("seq_len"),
                 global_batch=vals.get("global_batch"), precision=vals.get("precision"),
                 asm=asm, **{k: vals.get(k) for k in SHAPE_INPUTS})
+    # the caller's assumptions as given, so a row's seq_len or global_batch that conflicts
+    # with one is refused as estimate refuses it (it had been planned: an auditor)
+    used = assumed_used(ctx.assumptions, asm)
     try:
-        w = resolve_workload(ctx.catalog, {}, tokens=None, **args)
+        w = resolve_workload(ctx.catalog, dict(used), tokens=None, **args)
         return w, asm, w.tokens
     except InputError as exc:
         if exc.name != "--tokens":
             raise
-    w = resolve_workload(ctx.catalog, {}, tokens=MAX_TOKENS, **args)  # tokens come per row
+    w = resolve_workload(ctx.catalog, dict(used), tokens=MAX_TOKENS, **args)  # tokens per row
     return w, asm, math.nan
 
 
-def _hardware(ctx, w, asm, gpu, network):
+def _hardware(ctx, w, asm, gpu, network, workload=None, precision=None):
     acc = ctx.catalog.accelerator(gpu if gpu is not None else asm.accelerator)
     up, out = networks(ctx.catalog, acc, network)
-    return acc, up, out, hardware_for(acc, up, out, w.precision, asm, {})
+    try:
+        return acc, up, out, hardware_for(acc, up, out, w.precision, asm, {})
+    except InputError as exc:  # a workload file's precision: named as estimate names it
+        raise workload_precision_error(exc, workload, precision, acc.key,
+                                       w.precision) from None
 
 
 class Chunk(ChunkAnswers):
@@ -157,6 +166,18 @@ class Chunk(ChunkAnswers):
                 check_gpus(int(self.gpus[r0]), self.models[self.mid[r0]][1], gc.row(r0))
             except InputError as exc:
                 self.fail(rows, str(exc))
+        # a --max-gpus above the sizing's ceiling is refused as estimate refuses it (it had
+        # been answered here: an auditor)
+        mc = self.col("max_gpus")
+        if mc is not None:
+            cap = pick_codes(self.qty["max_gpus"][0], mc.codes)
+            with np.errstate(invalid="ignore"):
+                high = self.live() & (cap > most)
+            for r0 in np.flatnonzero(high):
+                try:
+                    check_max_gpus(float(cap[r0]), self.models[self.mid[r0]][1], mc.row(r0))
+                except InputError as exc:
+                    self.fail([int(r0)], str(exc))
 
     def workloads(self) -> None:
         self.groups()
@@ -217,9 +238,11 @@ class Chunk(ChunkAnswers):
             w, asm, _ = m
             gpu = self.cols["gpu"].row(r0) if "gpu" in self.cols else None
             net = self.cols["network"].row(r0) if "network" in self.cols else None
-            ok, val = self.ctx.once("hardware", (id(w), id(asm), gpu, net),
-                                    lambda w=w, asm=asm, gpu=gpu, net=net:
-                                    _hardware(self.ctx, w, asm, gpu, net))
+            named = [self.cols[k].row(r0) if k in self.cols else None
+                     for k in ("workload", "precision")]
+            ok, val = self.ctx.once("hardware", (id(w), id(asm), gpu, net, *map(repr, named)),
+                                    lambda w=w, asm=asm, gpu=gpu, net=net, named=named:
+                                    _hardware(self.ctx, w, asm, gpu, net, *named))
             self.hws.append((int(self.mid[r0]), *val) if ok else None)
             if not ok:
                 self.fail(self.hid == h, val)

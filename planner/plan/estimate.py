@@ -27,7 +27,6 @@ from ..model.layouts import layout_problem, named_devices
 from ..model.search import FITS
 from ..progress import Progress
 from ..specs import Site, Workload
-from ..units import MAX_DEVICES
 from .choose import Choice, Setup, decide, instance_of, sizing_limits
 from .chosen import plan_of
 from .cluster import (
@@ -40,6 +39,7 @@ from .cluster import (
 )
 from .inputs import (
     SHAPE_INPUTS,
+    assumed_used,
     assumption_given,
     assumptions_for,
     default_site,
@@ -47,6 +47,7 @@ from .inputs import (
     resolve_workload,
     stack_for,
     without_site_storage,
+    workload_precision_error,
 )
 from .layout_inputs import parse_layout
 from .limits import (
@@ -74,6 +75,7 @@ from .quantiles import with_uncertainty
 from .quantities import (
     Limits,
     check_gpus,
+    check_max_gpus,
     limits_for,
     parse_flag,
     parse_gpus,
@@ -233,11 +235,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                   "team": {"value": asm.team or "not said",
                            "source": "given (--team)" if team is not None else
                            asm.source("team")}}
-    if isinstance(assumptions, dict):  # what the caller changed is reported as given
-        # each as the plan holds it (a team spelt frontier_lab reads "frontier lab")
-        used.update({k: {"value": getattr(asm, k, v), "source": "given (--team)"
-                         if k == "team" else "given (--assume)"}
-                     for k, v in assumptions.items()})
+    used.update(assumed_used(assumptions, asm))  # what the caller changed, as given
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     # an assumption given for the PUE or the energy price is the user's figure, as the keyword
@@ -284,12 +282,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             f"{framework} shards data parallelism alone (planner/frameworks.py "
             "DATA_PARALLEL_ONLY): the layout searches dp and ZeRO")}
     n_gpus = check_gpus(parse_gpus(gpus), asm, gpus) if gpus is not None else None
-    if limits.max_gpus is not None and limits.max_gpus > asm.max_gpus:
-        # the sizing never reaches a limit above its own ceiling: an infeasible plan had
-        # named neither (--max-gpus 8000 with --assume max_gpus=1000)
-        raise InputError("--max-gpus", max_gpus, f"at most max_gpus = {asm.max_gpus:,} devices, "
-                         "the largest cluster the planner searches (raise it with --assume "
-                         f"max_gpus=N, up to {MAX_DEVICES:,})", "is above the sizing's ceiling")
+    check_max_gpus(limits.max_gpus, asm, max_gpus)
     seqs = int(w.global_batch_tokens // w.seq_len)
     if framework_given in DATA_PARALLEL_ONLY and n_gpus is not None and n_gpus > seqs:
         # data parallelism alone: each device holds at least one sequence of the batch
@@ -323,12 +316,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
                                   own_used, unit))
         except InputError as exc:
-            if exc.name != "--precision" or precision is not None or workload is None:
-                raise
             # the precision is the workload file's, not a flag: name the file
-            raise InputError(f"--workload {workload}", w.precision,
-                             f"a workload whose precision {k} has a peak for, or --precision "
-                             "to replace it", exc.reason) from None
+            raise workload_precision_error(exc, workload, precision, k, w.precision) from None
     for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
         for name in assumed:
             sd.used[name] = {"value": sd.used[name]["value"], "source": "given (--assume)"}

@@ -471,6 +471,26 @@ def assumption_given(assumptions: dict | Assumptions | None, name: str):
     return None
 
 
+def assumed_used(assumptions: dict | Assumptions | None, asm: Assumptions) -> dict:
+    """The used-table entries of the assumptions a caller changed by name (a dict of
+    overrides), each as the plan holds it (a team spelt frontier_lab reads "frontier lab"),
+    reported as given: what resolve_workload checks a --seq-len or --global-batch against."""
+    if not isinstance(assumptions, dict):
+        return {}
+    return {k: {"value": getattr(asm, k, v), "source": "given (--team)" if k == "team" else
+                "given (--assume)"} for k, v in assumptions.items()}
+
+
+def workload_precision_error(exc: InputError, workload, precision, acc_key: str,
+                             w_precision: str) -> InputError:
+    """An accelerator's --precision error, named as the workload's when the precision is the
+    workload file's, not a flag's."""
+    if exc.name != "--precision" or precision is not None or workload is None:
+        return exc
+    return InputError(f"--workload {workload}", w_precision, f"a workload whose precision "
+                      f"{acc_key} has a peak for, or --precision to replace it", exc.reason)
+
+
 def without_site_storage(site, assumptions: dict | Assumptions | None):
     """The site a plan uses: its storage figure dropped when the caller assumes a checkpoint
     bandwidth (checkpoint_write_gb_per_s), which replaces it as a given PUE replaces the

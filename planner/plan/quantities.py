@@ -135,6 +135,16 @@ def check_gpus(n: int, asm: Assumptions, given, name: str = "--gpus") -> int:
     return n
 
 
+def check_max_gpus(n: float | None, asm: Assumptions, given) -> None:
+    """--max-gpus no higher than the sizing's own ceiling, the assumption max_gpus: the sizing
+    never reaches a limit above it (an infeasible plan had named neither: --max-gpus 8000 with
+    --assume max_gpus=1000)."""
+    if n is not None and n > asm.max_gpus:
+        raise InputError("--max-gpus", given, f"at most max_gpus = {asm.max_gpus:,} devices, "
+                         "the largest cluster the planner searches (raise it with --assume "
+                         f"max_gpus=N, up to {MAX_DEVICES:,})", "is above the sizing's ceiling")
+
+
 def parse_seed(seed, name: str = "--seed") -> int:
     """The Monte Carlo's seed: a whole number >= 0 (numpy's generators take no negative
     seed)."""
