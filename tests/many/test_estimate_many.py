@@ -357,3 +357,19 @@ def test_a_row_with_a_device_count_is_refused_as_estimate_refuses_it(row, kw):
         table.pop(k)
     out = estimate_many(table, assumptions=assumptions, progress=False)
     assert out.column("error").to_pylist() == [str(exc.value)]
+
+
+@pytest.mark.parametrize("kw, assumptions", [
+    (dict(params="70B", tokens="2T", gpu="h100-sxm", gpus=8192, max_gpus=4096),
+     {"failure_rate_per_device_hour": 0.01}),  # failures outpace the restarts
+    (dict(params="1T", tokens="2T", gpu="h100-sxm", gpus=8, max_gpus=4), None),  # memory
+])
+def test_a_count_past_max_gpus_is_said_beside_the_failures_or_the_memory(kw, assumptions):
+    # the parity script: estimate said "; 8,192 devices break --max-gpus 4,096" after the
+    # reason, estimate_many's columnar path left it out
+    plan = planner.estimate(**kw, assumptions=assumptions)
+    out = estimate_many({k: [v] for k, v in kw.items()}, assumptions=assumptions,
+                        progress=False)
+    assert plan.reason.endswith(f"{kw['gpus']:,} devices break --max-gpus {kw['max_gpus']:,}")
+    assert out.column("reason").to_pylist() == [plan.reason]
+    assert out.column("binding").to_pylist() == [plan.binding]
