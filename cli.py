@@ -635,13 +635,14 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               "number of seconds", option="--time-limit",
               accepted="a positive, finite number of seconds")
     try:
-        spec = fleet.load(fleet_file, cat)
+        # the config files' [assumptions] (cost of capital, failure rates, a site's default
+        # PUE and its design-day uplift, ...), as estimate and budget take them; the file
+        # names each in the answer
+        assumptions, filed = _assumptions(ctx, ())
+        spec = fleet.load(fleet_file, cat, assumptions or {})
         settings = None
         if time_limit is not None:
             settings = replace(spec.settings, time_limit_s=time_limit)
-        # the config files' [assumptions] (cost of capital, failure rates, ...), as estimate
-        # and budget take them; the file names each in the answer
-        assumptions, filed = _assumptions(ctx, ())
         result = fleet.schedule(spec, catalog=cat, settings=settings,
                                 assumptions=assumptions or {},
                                 progress=False if quiet else None)

@@ -490,3 +490,28 @@ def test_config_show_names_the_file_of_an_empty_catalog_key(tmp_path, monkeypatc
     write(tmp_path / "planner.toml", '[defaults]\ngpu = "b200,,h100"\n')
     code, out, _ = run(capsys, "config", "show", "--format", "json")
     assert code == 2 and "planner.toml" in strict_json(out)["error"]["message"]
+
+
+def test_schedule_s_fleet_sites_take_the_config_s_pue_and_uplift(tmp_path, monkeypatch, capsys):
+    # the review: the command line loaded the fleet file before reading the config's
+    # [assumptions], so a site without a PUE or a peak kept the defaults' (1.2 and 1.3) while
+    # the answer listed peak_pue_uplift = 0.5 as in effect; the library applied them
+    fleet_file = write(tmp_path / "f.toml", 'start = "2027-01"\nend = "2027-06"\nstep = "1w"\n'
+                       '[[sites]]\nname = "s"\npower_mw = 10\n'
+                       'deliveries = { h100-sxm = 1024 }\n'
+                       '[[runs]]\nname = "r"\nparams = "7B"\ntokens = "200B"\ngpus = [1024]\n')
+    assumed = {"peak_pue_uplift": 0.5, "pue": 1.3, "energy_usd_per_kwh": 0.2}
+    cfg = write(tmp_path / "team.toml", "[assumptions]\n" + "".join(
+        f"{k} = {v}\n" for k, v in assumed.items()))
+    monkeypatch.setenv("PLANNER_CONFIG", str(cfg))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "schedule", str(fleet_file), "--format", "json")
+    assert code == 0
+    (cli_run,) = json.loads(out)["runs"]
+    from planner.fleet import schedule as fleet
+    (lib_run,) = fleet.schedule(str(fleet_file), assumptions=assumed).to_dict()["runs"]
+    (plain,) = fleet.schedule(str(fleet_file)).to_dict()["runs"]
+    assert cli_run["power_mw"] == lib_run["power_mw"] == pytest.approx(
+        plain["power_mw"] * 1.8 / 1.3, rel=1e-12)  # peak 1.3 + 0.5, not the default 1.2 + 0.1
+    assert cli_run["cost_usd"] == lib_run["cost_usd"]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..model.layouts import LAYOUT_FIELDS
 from ..schema import check_output_path, check_output_suffix
+from ..units import fmt_money
 from . import check as fleet_check
 from . import model as fleet_model
 from .model import FleetInstance, FleetSolution
@@ -171,7 +172,7 @@ class FleetSchedule:
             gap = ", ".join(f"{k} {'unknown' if v is None else f'{v:.1%}'}"
                             for k, v in d["optimality_gap"].items())
             cost = ("n/a (a price unknown)" if obj["cost_usd"] is None
-                    else f"${obj['cost_usd'] / 1e6:,.1f}M")
+                    else fmt_money(obj["cost_usd"]))  # as the Gantt title words it
             # the solver's lateness (fleet/model.py late_offset): days past the deadline,
             # rounded up to whole steps
             steps = ("" if spec.step_days == 1 else

@@ -22,7 +22,7 @@ from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
-from ..plan.inputs import resolve_workload, workload_file_relative
+from ..plan.inputs import assumptions_for, resolve_workload, workload_file_relative
 from ..schema import AnyOf, Boolean, Key, List, Number, SchemaError, Table, Text, TomlDate, check
 from ..specs import PRECISIONS
 from ..units import (
@@ -281,11 +281,14 @@ def solver_settings(solver: dict, where: str) -> FleetSettings:
         deterministic=bool(solver.get("deterministic", default.deterministic)))
 
 
-def load(source, cat: Catalog | None = None, asm: Assumptions = DEFAULT) -> FleetSpec:
+def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DEFAULT
+         ) -> FleetSpec:
     """A fleet file (path) or its parsed dict -> FleetSpec, with strict keys and every
     accelerator resolved against the catalog; a site's PUE, peak PUE and energy price the
     file leaves out are those of ``asm`` (the schedule's assumptions: a config file's
-    [assumptions] peak_pue_uplift had been listed as in effect and not applied)."""
+    [assumptions] peak_pue_uplift had been listed as in effect and not applied). ``asm``: the
+    assumptions, or a dict of overrides by name, as schedule takes them."""
+    asm = assumptions_for(asm, None)
     where, base = "fleet", None
     if isinstance(source, (str, Path)):
         path = Path(source)
