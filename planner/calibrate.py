@@ -140,8 +140,9 @@ def prepare_case(cat, w, ref, source: str, family: str, published_tps: float) ->
 
 def _assumptions(case: Case, values: dict) -> Assumptions:
     """The row's assumptions at ``values`` of the constants: the constants, then its stack's
-    profile, then its era facts."""
-    asm = for_framework(DEFAULT.with_(**values), case.framework)
+    profile, then its era facts. The constants are the planner's own, not a caller's
+    (with_profile): the profile still replaces those it sets (MaxText's GEMM efficiency)."""
+    asm = for_framework(DEFAULT.with_profile(**values), case.framework)
     return asm.with_(**{k: v for k, v in case.era.items() if k != "batch_tolerance"})
 
 

@@ -201,14 +201,18 @@ def override_source(framework: str | None, name: str, source: str) -> str:
 
 
 def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
-    """Assumptions with a framework's overrides applied (unknown names are an error). An
-    override names a number, another assumption (its value is taken) or (name, factor)."""
+    """Assumptions with a framework's overrides applied (unknown names are an error), but for
+    the names the caller set (Assumptions.given: an object's with_, as a dict's overrides,
+    applied after the profile, win over it). An override names a number, another assumption
+    (its value is taken) or (name, factor)."""
     if framework is None:
         return asm
     if framework not in FRAMEWORKS:
         raise KeyError(framework)
     changes = {}
     for name, value in FRAMEWORKS[framework].items():
+        if name in asm.given:  # the caller's, as a dict's overrides win over the profile
+            continue
         if isinstance(value, str):
             value = getattr(asm, value)
         elif isinstance(value, tuple):

@@ -56,7 +56,8 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
             f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     stack = (sd.used.get("framework") or {}).get("value")
-    used = {**{k: {"value": v["value"], "source": override_source(stack, k, v["source"])}
+    used = {**{k: {"value": v["value"], "source": (
+        "given (assumptions)" if k in asm.given else override_source(stack, k, v["source"]))}
                for k, v in asm.describe().items()
                if k in REPORTED or (k in REPORTED_MOE and w.architecture.experts)}, **sd.used}
     if choice.label:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..assumptions import Assumptions
+from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..errors import InputError
 from ..model import power as power_model
@@ -237,7 +237,9 @@ def peak_uplift_of(site: Site | None, asm: Assumptions) -> float:
     1.1 shows no float noise). A site with a peak of 1.4 and no annual PUE had taken the
     default uplift, so --pue 1.2, the PUE its plans already used, lowered its peak to 1.3."""
     if site and site.peak_pue:
-        return round(site.peak_pue - pue_of(site, asm)[0], 10)
+        # from the default's annual PUE, not asm's: an assumed pue is a given PUE as --pue is
+        # (the review: --assume pue=1.3 had read a 1.4 peak, --pue 1.3 a 1.5 one)
+        return round(site.peak_pue - pue_of(site, DEFAULT)[0], 10)
     return asm.peak_pue_uplift
 
 
@@ -253,7 +255,8 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
         return round(given + uplift, 10), (
             f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
             f"{site.peak_pue:g} - " + (f"its annual {site.pue:g})" if site.pue else
-                                       f"the annual PUE its plans use, {pue_of(site, asm)[0]:g})"))
+                                       "the annual PUE its plans use, "
+                                       f"{pue_of(site, DEFAULT)[0]:g})"))
     pue, _ = pue_of(site, asm, given)
     uplift = peak_uplift_of(None, asm)
     # rounded to 1e-10 as a row's (many/): 1.3 + 0.1 shows no float noise

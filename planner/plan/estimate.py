@@ -27,6 +27,7 @@ from ..model.layouts import layout_problem, named_devices
 from ..model.search import FITS
 from ..progress import Progress
 from ..specs import Site, Workload
+from ..units import SECONDS_PER_DAY
 from .choose import Choice, Setup, decide, instance_of, sizing_limits
 from .chosen import plan_of
 from .cluster import (
@@ -376,31 +377,40 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
     opts, choice = refine(req, setup, opts, decide(req, setup, opts, engine), engine)
-    if setup.n_gpus is None and choice.feasible and choice.binding is None \
-            and req.limits.deadline_s is not None and setup.objective == "cost":
-        choice = _deadline_binds(req, opts, choice, engine)
-    return plan_of(req.w, opts, choice, req.limits, alternatives,
-                 given=setup.n_gpus is not None)
+    plan = plan_of(req.w, opts, choice, req.limits, alternatives,
+                   given=setup.n_gpus is not None)
+    if alternatives and size_hint is None and setup.n_gpus is None and plan.feasible \
+            and plan.binding is None and req.limits.deadline_s is not None \
+            and setup.objective == "cost":  # an answer, not a probe of an inverse plan
+        plan = _against_no_deadline(req, plan, engine, curve)
+    return plan
 
 
-def _deadline_binds(req: Request, opts: Options, choice: Choice, engine: str) -> Choice:
-    """A given deadline binds where the plan without it (at the default deadline, as a sizing
-    with none takes) is cheaper: the sizes a tight deadline brackets hold no small cluster, so
-    the relaxations among them had found no gain (70B on GB200 in 10 days: 1,368 devices for
-    $1.54M, 'none' binding, where 144 take 92 days for $1.48M: an auditor)."""
+def _against_no_deadline(req: Request, plan: Plan, engine: str, curve: bool) -> Plan:
+    """A plan under a given deadline that no limit binds, against the plan without it (at the
+    default deadline, as a sizing with none takes): where that is cheaper and breaks the
+    deadline, the deadline binds (the sizes a tight deadline brackets hold no small cluster, so
+    the relaxations among them had found no gain: 70B on GB200 in 10 days, 1,368 devices for
+    $1.54M, where 144 take 92 days for $1.48M); where it is cheaper and keeps the deadline, the
+    sizing's walk missed it, and a walk started at its size answers (70B on B200 within 365
+    days: 40 devices for $1.308M where 112 take 125 days for $1.297M: the review)."""
     saved = [dict(sd.used) for sd in req.sides]  # the sizing writes its defaults there
     free = plan_on(replace(req, limits=replace(req.limits, deadline_s=None)), engine,
                    alternatives=False)
     for sd, used in zip(req.sides, saved):
         sd.used.clear()
         sd.used.update(used)
-    cost = float(opts.cols["cost_usd_total"][choice.index])
-    step = ((choice.summary or {}).get("resolution") or {}).get("cost_usd", 0.0)
+    cost = plan.cost_usd["total"]
+    step = ((plan.sizing or {}).get("resolution") or {}).get("cost_usd", 0.0)
     if not free.feasible or (free.cost_usd or {}).get("total") is None \
             or not free.cost_usd["total"] < cost - step:
-        return choice
-    summary = dict(choice.summary or {}, binding="deadline", tight=["deadline"])
-    return replace(choice, binding="deadline", summary=summary)
+        return plan
+    if free.training_days > req.limits.deadline_s / SECONDS_PER_DAY:
+        sizing = dict(plan.sizing or {}, binding="deadline", tight=["deadline"])
+        return replace(plan, binding="deadline", sizing=sizing)
+    again = plan_on(req, engine, curve, size_hint=free.cluster["gpus"])
+    better = again.feasible and again.cost_usd["total"] < cost - step
+    return again if better else plan
 
 
 # Under a budget, the faster sizes whose cost is at most this multiple of it are searched

@@ -334,3 +334,30 @@ def test_a_tight_deadline_binds_where_the_plan_without_it_is_cheaper():
     assert free.cost_usd["total"] < tight.cost_usd["total"]
     assert tight.binding == "deadline" and tight.sizing["tight"] == ["deadline"]
     assert "deadline_days" not in tight.assumptions  # the relaxed sizing left no default there
+
+
+def test_a_loose_deadline_answers_the_cheaper_plan_a_sizing_without_it_finds():
+    # the review: 70B on B200 within 365 days answered 40 devices (354 days, $1.308M) and
+    # said the deadline binds, where 112 take 125 days for $1.297M: the walk above the
+    # smallest size meeting the deadline had not reached them; a walk started at the size the
+    # default deadline's sizing takes does, and no limit binds
+    loose = planner.estimate(params="70B", tokens="2T", gpu="b200", deadline="365d")
+    default = planner.estimate(params="70B", tokens="2T", gpu="b200")
+    assert loose.feasible and loose.training_days <= 365 and loose.binding is None
+    assert loose.cost_usd["total"] <= default.cost_usd["total"]
+    forty = planner.estimate(params="70B", tokens="2T", gpu="b200", gpus=40)
+    assert loose.cost_usd["total"] < forty.cost_usd["total"]
+
+
+def test_an_assumptions_object_s_values_win_over_the_stack_s_profile_as_a_dict_s_do():
+    # the review: DEFAULT.with_(ep_comm_overlap=0.0) planned at the megatron-core profile's 1.0
+    # (the route planner schedule's assumptions take), the dict {"ep_comm_overlap": 0.0} at 0.0
+    from planner.assumptions import DEFAULT
+
+    kw = dict(params="1T", experts=64, top_k=4, tokens="15T", gpus=8192)
+    obj = planner.estimate(**kw, assumptions=DEFAULT.with_(ep_comm_overlap=0.0))
+    named = planner.estimate(**kw, assumptions={"ep_comm_overlap": 0.0})
+    profile = planner.estimate(**kw)
+    assert obj.gpu_hours == named.gpu_hours > profile.gpu_hours
+    assert obj.assumptions["ep_comm_overlap"] == {"value": 0.0, "source": "given (assumptions)"}
+    assert profile.assumptions["ep_comm_overlap"]["value"] == 1.0

@@ -292,3 +292,19 @@ def test_an_assumed_pue_and_energy_price_replace_the_site_s_in_estimate_many_as_
                                                                  rel=1e-12)
     assert many.column("cost_usd_total").to_pylist()[0] == pytest.approx(
         plan.cost_usd["total"], rel=1e-12)
+
+
+def test_an_assumed_pue_takes_the_same_design_day_uplift_as_a_given_one(tmp_path):
+    # the review: at a site with a peak (1.4) but no annual PUE, --pue 1.3 read a 1.5 peak and
+    # --assume pue=1.3 a 1.4 one (the uplift had been measured from the assumed PUE itself)
+    (tmp_path / "hardware" / "sites").mkdir(parents=True)
+    (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
+        'name = "peak only"\nregion = "x"\n'
+        'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
+    cat = planner.catalog(str(tmp_path))
+    run = dict(params="13B", tokens="1T", gpus=256, site="peakonly", catalog=cat)
+    given = planner.estimate(**run, pue=1.3)
+    assumed = planner.estimate(**run, assumptions={"pue": 1.3})
+    assert given.assumptions["peak_pue"]["value"] == assumed.assumptions["peak_pue"]["value"] \
+        == round(1.3 + 1.4 - DEFAULT.pue, 10)
+    assert given.power_mw == assumed.power_mw
