@@ -421,20 +421,23 @@ def test_a_sliding_window_shortens_the_attention_core_alone():
     assert float(narrow["step_time_s"]) < float(full["step_time_s"])
 
 
+def _deepseek_on_h800(comm_sm_fraction: float) -> dict:
+    """DeepSeek-V3's step at its published layout (pp16 x dp128, ep64, microbatch 1) on H800
+    in FP8, the all-to-all overlapped (DualPipe) on ``comm_sm_fraction`` of the SMs."""
+    h800 = CAT.accelerator("h800")
+    hw = hardware_for(h800, CAT.network(h800.scale_up_network),
+                      CAT.network(h800.scale_out_network), "fp8", DEFAULT, {})
+    asm = DEFAULT.with_(ep_comm_overlap=1.0, ep_hierarchical_dispatch=True,
+                        comm_sm_fraction=comm_sm_fraction)
+    return evaluate(CAT.workload("deepseek-v3").architecture, 4096, 15360 * 4096, hw, 1, 16,
+                    128, 1, 64, 1, 1, 0, 1, asm)
+
+
 def test_an_all_to_all_on_held_sms_takes_nothing_more_from_the_compute_it_hides_under():
     # DeepSeek-V3 report sec. 3.2.1: DualPipe hides the all-to-all under another microbatch's
     # compute, on 20 of the 132 SMs held for it. The held SMs slow the compute (132/112); the
     # hidden all-to-all had also paid overlap_contention on top, counting the cost twice
-    h800 = CAT.accelerator("h800")
-    hw = hardware_for(h800, CAT.network(h800.scale_up_network),
-                      CAT.network(h800.scale_out_network), "fp8", DEFAULT, {})
-    deepseek = CAT.workload("deepseek-v3").architecture
-    overlap = DEFAULT.with_(ep_comm_overlap=1.0, ep_hierarchical_dispatch=True)
-
-    def run(asm):  # the published layout: pp16 x dp128, ep64, microbatch 1
-        return evaluate(deepseek, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 0, 1, asm)
-
-    shared, held = run(overlap), run(overlap.with_(comm_sm_fraction=20 / 132))
+    shared, held = _deepseek_on_h800(0.0), _deepseek_on_h800(20 / 132)
     assert float(shared["time"]["ep_comm"]) > 0  # the contention of the hidden share
     assert float(held["time"]["ep_comm"]) == 0.0  # wholly hidden, on its own SMs
     assert float(held["time"]["compute"]) == pytest.approx(
@@ -445,15 +448,8 @@ def test_held_sms_take_the_contention_away_in_proportion_not_at_a_gate():
     # A review found the contention gated at comm_sm_fraction > 0: holding 0.01% of the SMs
     # made DeepSeek-V3's step 13% shorter than holding none. The contention falls linearly
     # to 0 at the share that saturates the links (20 of 132 SMs, DeepSeek-V3 sec. 3.2.1)
-    h800 = CAT.accelerator("h800")
-    hw = hardware_for(h800, CAT.network(h800.scale_up_network),
-                      CAT.network(h800.scale_out_network), "fp8", DEFAULT, {})
-    deepseek = CAT.workload("deepseek-v3").architecture
-    overlap = DEFAULT.with_(ep_comm_overlap=1.0, ep_hierarchical_dispatch=True)
-
-    def ep(share):  # the published layout: pp16 x dp128, ep64, microbatch 1
-        r = evaluate(deepseek, 4096, 15360 * 4096, hw, 1, 16, 128, 1, 64, 1, 1, 0, 1,
-                     overlap.with_(comm_sm_fraction=share))
+    def ep(share):
+        r = _deepseek_on_h800(share)
         return float(r["time"]["ep_comm"]), float(r["step_time_s"])
 
     none, tiny, half, full, more = (ep(s) for s in (0.0, 1e-4, 10 / 132, 20 / 132, 0.3))

@@ -19,6 +19,15 @@ SITE_PEAK_PUE = 1.20  # its design-day PUE, what the power contract covers
 UPLIFT = DEFAULT.peak_pue_uplift  # a given PUE's peak: PUE + this
 
 
+def _peak_only_catalog(tmp_path):
+    """A catalog with a site "peakonly" that gives a design-day PUE of 1.4 and no annual one."""
+    (tmp_path / "hardware" / "sites").mkdir(parents=True)
+    (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
+        'name = "peak only"\nregion = "x"\n'
+        'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
+    return planner.catalog(str(tmp_path))
+
+
 @pytest.fixture(scope="module")
 def base():
     return planner.estimate(**BASE), planner.estimate(**BASE, ownership="owned")
@@ -67,11 +76,7 @@ def test_a_site_with_a_peak_but_no_annual_pue_keeps_its_peak_for_the_pue_its_pla
     # (the default 1.2 here), in every path: a review found --pue 1.2, the PUE such a plan
     # already used, lowering the site's 1.4 to 1.3 (the default uplift); an earlier one,
     # estimate_many and estimate taking two different uplifts
-    (tmp_path / "hardware" / "sites").mkdir(parents=True)
-    (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
-        'name = "peak only"\nregion = "x"\n'
-        'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
-    cat = planner.catalog(str(tmp_path))
+    cat = _peak_only_catalog(tmp_path)
     run = dict(params="13B", tokens="1T", gpus=256, site="peakonly", catalog=cat)
     own = planner.estimate(**run)
     assert own.assumptions["pue"]["value"] == DEFAULT.pue
@@ -297,11 +302,7 @@ def test_an_assumed_pue_and_energy_price_replace_the_site_s_in_estimate_many_as_
 def test_an_assumed_pue_takes_the_same_design_day_uplift_as_a_given_one(tmp_path):
     # the review: at a site with a peak (1.4) but no annual PUE, --pue 1.3 read a 1.5 peak and
     # --assume pue=1.3 a 1.4 one (the uplift had been measured from the assumed PUE itself)
-    (tmp_path / "hardware" / "sites").mkdir(parents=True)
-    (tmp_path / "hardware" / "sites" / "peakonly.toml").write_text(
-        'name = "peak only"\nregion = "x"\n'
-        'peak_pue = { value = 1.4, source = "a test", as_of = "2026" }\n')
-    cat = planner.catalog(str(tmp_path))
+    cat = _peak_only_catalog(tmp_path)
     run = dict(params="13B", tokens="1T", gpus=256, site="peakonly", catalog=cat)
     given = planner.estimate(**run, pue=1.3)
     assumed = planner.estimate(**run, assumptions={"pue": 1.3})
