@@ -400,16 +400,17 @@ def _against_no_deadline(req: Request, plan: Plan, engine: str, curve: bool) -> 
     for sd, used in zip(req.sides, saved):
         sd.used.clear()
         sd.used.update(used)
-    cost = plan.cost_usd["total"]
+    cost = (plan.cost_usd or {}).get("total")
     step = ((plan.sizing or {}).get("resolution") or {}).get("cost_usd", 0.0)
-    if not free.feasible or (free.cost_usd or {}).get("total") is None \
-            or not free.cost_usd["total"] < cost - step:
+    if cost is None or not free.feasible or (free.cost_usd or {}).get("total") is None \
+            or not free.cost_usd["total"] < cost - step:  # a cost unknown compares nothing
         return plan
     if free.training_days > req.limits.deadline_s / SECONDS_PER_DAY:
         sizing = dict(plan.sizing or {}, binding="deadline", tight=["deadline"])
         return replace(plan, binding="deadline", sizing=sizing)
     again = plan_on(req, engine, curve, size_hint=free.cluster["gpus"])
-    better = again.feasible and again.cost_usd["total"] < cost - step
+    better = again.feasible and (again.cost_usd or {}).get("total") is not None \
+        and again.cost_usd["total"] < cost - step
     return again if better else plan
 
 
