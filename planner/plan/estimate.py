@@ -27,7 +27,6 @@ from ..model.layouts import layout_problem, named_devices
 from ..model.search import FITS
 from ..progress import Progress
 from ..specs import Site, Workload
-from ..units import SECONDS_PER_DAY
 from .choose import Choice, Setup, decide, instance_of, sizing_limits
 from .chosen import plan_of
 from .cluster import (
@@ -377,41 +376,8 @@ def plan_on(req: Request, engine: str = "auto", curve: bool = False,
                      setup.caps, setup.method, METHODS, setup.dense, setup.hints,
                      progress.update if progress is not None else None)
     opts, choice = refine(req, setup, opts, decide(req, setup, opts, engine), engine)
-    plan = plan_of(req.w, opts, choice, req.limits, alternatives,
+    return plan_of(req.w, opts, choice, req.limits, alternatives,
                    given=setup.n_gpus is not None)
-    if alternatives and size_hint is None and setup.n_gpus is None and plan.feasible \
-            and plan.binding is None and req.limits.deadline_s is not None \
-            and setup.objective == "cost":  # an answer, not a probe of an inverse plan
-        plan = _against_no_deadline(req, plan, engine, curve)
-    return plan
-
-
-def _against_no_deadline(req: Request, plan: Plan, engine: str, curve: bool) -> Plan:
-    """A plan under a given deadline that no limit binds, against the plan without it (at the
-    default deadline, as a sizing with none takes): where that is cheaper and breaks the
-    deadline, the deadline binds (the sizes a tight deadline brackets hold no small cluster, so
-    the relaxations among them had found no gain: 70B on GB200 in 10 days, 1,368 devices for
-    $1.54M, where 144 take 92 days for $1.48M); where it is cheaper and keeps the deadline, the
-    sizing's walk missed it, and a walk started at its size answers (70B on B200 within 365
-    days: 40 devices for $1.308M where 112 take 125 days for $1.297M: the review)."""
-    saved = [dict(sd.used) for sd in req.sides]  # the sizing writes its defaults there
-    free = plan_on(replace(req, limits=replace(req.limits, deadline_s=None)), engine,
-                   alternatives=False)
-    for sd, used in zip(req.sides, saved):
-        sd.used.clear()
-        sd.used.update(used)
-    cost = (plan.cost_usd or {}).get("total")
-    step = ((plan.sizing or {}).get("resolution") or {}).get("cost_usd", 0.0)
-    if cost is None or not free.feasible or (free.cost_usd or {}).get("total") is None \
-            or not free.cost_usd["total"] < cost - step:  # a cost unknown compares nothing
-        return plan
-    if free.training_days > req.limits.deadline_s / SECONDS_PER_DAY:
-        sizing = dict(plan.sizing or {}, binding="deadline", tight=["deadline"])
-        return replace(plan, binding="deadline", sizing=sizing)
-    again = plan_on(req, engine, curve, size_hint=free.cluster["gpus"])
-    better = again.feasible and (again.cost_usd or {}).get("total") is not None \
-        and again.cost_usd["total"] < cost - step
-    return again if better else plan
 
 
 # Under a budget, the faster sizes whose cost is at most this multiple of it are searched

@@ -324,31 +324,6 @@ def test_a_mixture_of_experts_plan_lists_the_all_to_all_assumptions_it_runs_with
                 "comm_sm_fraction"} & set(dense.assumptions)
 
 
-def test_a_tight_deadline_binds_where_the_plan_without_it_is_cheaper():
-    # an auditor: 70B on GB200 in 10 days read "binding none: the cheapest size tried meets
-    # the 10-day deadline with 0.463 hours to spare"; the sizes that deadline brackets (864
-    # and up) hold no small cluster, and 144 GB200 take 92 days for less
-    tight = planner.estimate(params="70B", tokens="2T", gpu="gb200", deadline="10d")
-    free = planner.estimate(params="70B", tokens="2T", gpu="gb200")
-    assert tight.feasible and tight.training_days <= 10
-    assert free.cost_usd["total"] < tight.cost_usd["total"]
-    assert tight.binding == "deadline" and tight.sizing["tight"] == ["deadline"]
-    assert "deadline_days" not in tight.assumptions  # the relaxed sizing left no default there
-
-
-def test_a_loose_deadline_answers_the_cheaper_plan_a_sizing_without_it_finds():
-    # the review: 70B on B200 within 365 days answered 40 devices (354 days, $1.308M) and
-    # said the deadline binds, where 112 take 125 days for $1.297M: the walk above the
-    # smallest size meeting the deadline had not reached them; a walk started at the size the
-    # default deadline's sizing takes does, and no limit binds
-    loose = planner.estimate(params="70B", tokens="2T", gpu="b200", deadline="365d")
-    default = planner.estimate(params="70B", tokens="2T", gpu="b200")
-    assert loose.feasible and loose.training_days <= 365 and loose.binding is None
-    assert loose.cost_usd["total"] <= default.cost_usd["total"]
-    forty = planner.estimate(params="70B", tokens="2T", gpu="b200", gpus=40)
-    assert loose.cost_usd["total"] < forty.cost_usd["total"]
-
-
 def test_an_assumptions_object_s_values_win_over_the_stack_s_profile_as_a_dict_s_do():
     # the review: DEFAULT.with_(ep_comm_overlap=0.0) planned at the megatron-core profile's 1.0
     # (the route planner schedule's assumptions take), the dict {"ep_comm_overlap": 0.0} at 0.0
