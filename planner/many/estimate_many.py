@@ -234,6 +234,10 @@ def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
                 (list(scenarios.columns) if pandas else list(scenarios or ())))
     by_text = {str(k): k for k in keys}  # the table's own key of each name
     for name in names:
+        if sum(str(k) == name for k in keys) > 1:  # 0 and "0": which one is meant?
+            raise InputError("labels", name, "a name that one column of the table has",
+                             "names two columns (" + " and ".join(
+                                 repr(k) for k in keys if str(k) == name) + ")")
         if name in INPUTS:
             raise InputError("labels", name, "columns that are not estimate inputs",
                              f"names the input '{name}', which a row is planned from")

@@ -197,6 +197,8 @@ def test_label_columns_are_carried_through_untouched_and_named_ones_only():
     # a dict's key 0 is named "0" as a DataFrame's is (it had raised a bare KeyError)
     keyed = estimate_many({0: ["a", "b"], **rows}, labels=["0"], progress=False)
     assert keyed.column("0").to_pylist() == ["a", "b"]
+    with pytest.raises(InputError, match=r"labels: '0' names two columns \(0 and '0'\)"):
+        estimate_many({0: ["a", "b"], "0": ["c", "d"], **rows}, labels=["0"], progress=False)
     assert keyed.column("training_days").to_pylist() == \
         estimate_many(rows, progress=False).column("training_days").to_pylist()
     for bad_id in ("ab", ["a"]):
