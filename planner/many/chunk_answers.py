@@ -23,6 +23,7 @@ from ..plan.assemble import (
 from ..plan.cluster import peak_uplift_of, run_inputs
 from ..plan.fields import LAYOUT_INTS, WORKLOAD
 from ..plan.inputs import assumption_given
+from ..plan.limits import count_breach_text
 from ..specs import RECOMPUTE
 from ..units import SECONDS_PER_DAY
 from .columns import Coded, given_or, pick_codes
@@ -236,8 +237,8 @@ class ChunkAnswers:
             with np.errstate(invalid="ignore"):
                 past = (~fits | stuck) & (self.gpus > limits["max_gpus"])
             for row in np.flatnonzero(past).tolist():
-                said = f"{int(self.gpus[row]):,} devices break --max-gpus " \
-                       f"{int(limits['max_gpus'][row]):,}"
+                said = count_breach_text(int(self.gpus[row]), "max_gpus",
+                                         limits["max_gpus"][row])
                 rcodes_row[row] = _code(reasons, said if rcodes_row[row] < 0 else
                                         f"{reasons[rcodes_row[row]]}; {said}")
         ans.put("feasible", r, feasible)

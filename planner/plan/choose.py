@@ -18,6 +18,7 @@ from .layout_inputs import layout_text, no_layout_hint
 from .limits import (
     SizingInstance,
     SizingLimits,
+    count_breach_text,
     resolution,
     resolution_text,
     solve,
@@ -141,8 +142,7 @@ def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions)
         # a count over --max-gpus or the inventory is said beside the memory (--gpus 8
         # --max-gpus 4 had named the memory alone)
         gpus = int(opts.gpus[0])
-        over = [f"{gpus:,} devices break {'--max-gpus' if k == 'max_gpus' else 'the inventory'}"
-                f" {int(caps[k]):,}" for k in ("max_gpus", "inventory")
+        over = [count_breach_text(gpus, k, caps[k]) for k in ("max_gpus", "inventory")
                 if caps[k] is not None and gpus > caps[k]]
         return replace(unfit, reason="; ".join([unfit.reason, *over])) if over else unfit
     lim = {k: np.array([np.nan if v is None else float(v)]) for k, v in caps.items()}

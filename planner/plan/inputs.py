@@ -93,8 +93,6 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
     return {"experts": experts, "top_k": top_k, "shared_experts": shape.get("shared_experts", 0)}
 
 
-
-
 def flag(name: str) -> str:
     """The flag of a keyword: 'kv_heads' -> '--kv-heads'."""
     return f"--{name.replace('_', '-')}"

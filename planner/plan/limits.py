@@ -220,6 +220,13 @@ def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[
     return f"{gpus:,} {acc}", f"inventory {int(cap):,}"
 
 
+def count_breach_text(gpus: int, limit: str, cap: float) -> str:
+    """A device count past --max-gpus or the inventory, said beside a plan's other reason
+    (memory, failures): '8,192 devices break --max-gpus 4,096'."""
+    return (f"{gpus:,} devices break {'--max-gpus' if limit == 'max_gpus' else 'the inventory'}"
+            f" {int(cap):,}")
+
+
 def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
                 within: bool = False) -> str:
     """One limit broken by ``gpus`` x ``acc``: 'needs 212.0 MW (65,536 x b200), cap 150.0
