@@ -84,6 +84,24 @@ def layer_attention_params(a: Architecture):
                     attention_params(a.hidden, a.heads, a.kv_heads, a.head_dim))
 
 
+def kv_heads_per_rank(a: Architecture, tp):
+    """The K/V heads one tensor-parallel rank holds: kv_heads/tp where tp divides them
+    (Megatron-Core attention.py: num_query_groups_per_partition = divide(num_query_groups,
+    tp)), one whole head each where tp exceeds them and the stack copies them
+    (neuronx-distributed GQAQKVColumnParallelLinear, kv_size_multiplier = tp / kv_heads;
+    MaxText's sharding replicates them likewise): ceil(kv_heads / tp) either way."""
+    return np.ceil(np.asarray(a.kv_heads, dtype=float) / np.asarray(tp, dtype=float))
+
+
+def kv_copy_params(a: Architecture, tp):
+    """K and V weights each tensor-parallel rank holds beyond its 1/tp share of a layer's,
+    where tp exceeds the KV heads and they are copied (kv_heads_per_rank); 0 under MLA, whose
+    latents split by heads."""
+    mla = np.asarray(a.kv_lora_rank) > 0
+    extra = kv_heads_per_rank(a, tp) - np.asarray(a.kv_heads, dtype=float) / tp
+    return np.where(mla, 0.0, 2.0 * a.hidden * a.head_dim * extra)
+
+
 def ffn_params(hidden, ffn, gated):
     """Gated FFN: gate, up, down (3 h x ffn); plain FFN: up, down (2 h x ffn)."""
     return np.where(gated, 3, 2) * hidden * ffn

@@ -33,23 +33,33 @@ def model_flops_per_token(a: Architecture, seq_len):
     return matmul_flops_per_token(a) + attention_flops_per_token(a, seq_len, causal=True)
 
 
-def recompute_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0):
-    """Extra forward FLOPs of activation recomputation (Korthikanti et al. 2022, sec. 5):
-    full recompute repeats the whole forward (1/3 of the model FLOPs) of the ``full_fraction``
-    of the blocks it checkpoints; selective repeats only the attention core QK^T, softmax, AV
-    (1/3 of the attention FLOPs)."""
+def recompute_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0,
+                              flash_attention=True):
+    """Extra forward FLOPs of activation recomputation, as the step model redoes it (step.py).
+    Full recompute repeats the forward of the ``full_fraction`` of the blocks it checkpoints,
+    the logits outside them not (Narayanan et al. 2021, eq. 3: 8 x the blocks' 2-FLOP
+    forward, 6 x the logits'). Selective with materialised scores repeats the attention core
+    QK^T, softmax, AV, 1/3 of its FLOPs (Korthikanti et al. 2022, sec. 5); with FlashAttention
+    it redoes the norms and the MLP activation, elementwise work of no FLOPs, and MLA's
+    up-projections from the cached latents (DeepSeek-V3 report sec. 3.2.3)."""
     import numpy as np
 
-    full = model_flops_per_token(a, seq_len) / 3.0 * full_fraction
-    selective = attention_flops_per_token(a, seq_len, causal=True) / 3.0
+    logits = 2.0 * a.vocab * a.hidden
+    full = (model_flops_per_token(a, seq_len) - logits) / 3.0 * full_fraction
+    q_up = np.where(np.asarray(a.q_lora_rank) > 0, a.q_lora_rank * a.heads * a.qk_head_dim, 0)
+    mla_up = np.where(np.asarray(a.kv_lora_rank) > 0, 2.0 * a.layers * (
+        q_up + a.kv_lora_rank * a.heads * (a.head_dim + a.v_dim)), 0.0)
+    selective = mla_up + (0.0 if flash_attention
+                          else attention_flops_per_token(a, seq_len, causal=True) / 3.0)
     return np.select([np.asarray(recompute) == "full", np.asarray(recompute) == "selective"],
                      [full, selective], 0.0)
 
 
-def hardware_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0):
+def hardware_flops_per_token(a: Architecture, seq_len, recompute, full_fraction=1.0,
+                             flash_attention=True):
     """Model FLOPs plus recomputation (HFU numerator, PaLM appendix B)."""
-    return model_flops_per_token(a, seq_len) + recompute_flops_per_token(a, seq_len, recompute,
-                                                                          full_fraction)
+    return model_flops_per_token(a, seq_len) + recompute_flops_per_token(
+        a, seq_len, recompute, full_fraction, flash_attention)
 
 
 def megatron2021_flops_per_token(a: Architecture, seq_len):

@@ -14,7 +14,14 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..specs import RECOMPUTE
-from .architecture import ffn_params, layer_attention_params, layer_counts, norm_params
+from .architecture import (
+    ffn_params,
+    kv_copy_params,
+    kv_heads_per_rank,
+    layer_attention_params,
+    layer_counts,
+    norm_params,
+)
 
 # none 0, selective 1, full 2, full recompute of a share of the blocks 3-5 (specs.RECOMPUTE)
 RECOMPUTE_CODES = {name: code for code, name in enumerate(RECOMPUTE)}
@@ -38,12 +45,13 @@ def stage_params(a, tp, pp, ep):
     """(dense, expert) parameters held by one device of the heaviest pipeline stage.
 
     Dense parts (attention, norms, dense FFNs, shared experts, router) split by tensor
-    parallelism; routed experts by expert x tensor parallelism (Megatron-Core default expert
-    TP = TP). Each stage holds ceil(L/pp) layers in order: the first the leading dense layers
-    (then MoE ones) and the input embedding, the last the output projection (or, tied, its copy
-    of the embedding: Megatron-LM keeps one on each end of the pipeline), the others MoE layers
-    where the MoE layers fill them; the heaviest per device of the first and the last (a middle
-    stage is never heavier than the last). One stage (pp 1) holds it all."""
+    parallelism (K and V copied where tp exceeds their heads: kv_copy_params); routed experts
+    by expert x tensor parallelism (Megatron-Core default expert TP = TP). Each stage holds
+    ceil(L/pp) layers in order: the first the leading dense layers (then MoE ones) and the
+    input embedding, the last the output projection (or, tied, its copy of the embedding:
+    Megatron-LM keeps one on each end of the pipeline), the others MoE layers where the MoE
+    layers fill them; the heaviest per device of the first and the last (a middle stage is
+    never heavier than the last). One stage (pp 1) holds it all."""
     gated = np.asarray(a.ffn_type) == "gated"
     attn = layer_attention_params(a) + norm_params(a.hidden)
     ffn = ffn_params(a.hidden, a.ffn, gated)
@@ -52,7 +60,8 @@ def stage_params(a, tp, pp, ep):
     one = np.asarray(pp) == 1
     if not np.any(a.experts):  # dense: the first and last stages differ by nothing but pp 1
         untied = one & ~np.asarray(a.tie_embeddings)
-        return (layers * (attn + ffn) + emb * np.where(untied, 2, 1)) / tp, 0.0 * layers
+        return ((layers * (attn + ffn) + emb * np.where(untied, 2, 1)) / tp
+                + layers * kv_copy_params(a, tp), 0.0 * layers)
     dense_layers, moe_layers = layer_counts(a)
     shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
     expert_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
@@ -69,7 +78,7 @@ def stage_params(a, tp, pp, ep):
             last_moe * expert_layer)
     per_device = lambda st: st[0] / tp + st[1] / (tp * ep)  # noqa: E731
     heavier_first = one | (per_device(first) >= per_device(last))
-    return (np.where(heavier_first, first[0], last[0]) / tp,
+    return (np.where(heavier_first, first[0], last[0]) / tp + layers * kv_copy_params(a, tp),
             np.where(heavier_first, first[1], last[1]) / (tp * ep))
 
 
@@ -114,7 +123,7 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     # Bytes per token of the microbatch, scaled by its tokens (sb) once below: the norms'
     # inputs and outputs and the dropout masks divide by tp under sequence parallelism
     # (seq_split), the rest by tp.
-    kv_width = a.kv_heads * a.head_dim
+    kv_width = kv_heads_per_rank(a, tp) * tp * a.head_dim  # copied heads: a whole one a rank
     q_width = a.q_width
     moe = np.asarray(a.experts) > 0
     ffn_width = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)

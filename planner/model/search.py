@@ -162,7 +162,8 @@ def _record(r: dict, lay: dict, idx: np.ndarray, a, seq,
             pick(r["memory_bytes"]), np.asarray(lay["batch_seqs"])[idx].astype(float),
             np.broadcast_to(model_flops_per_token(a, seq), (n,)),
             np.broadcast_to(hardware_flops_per_token(a, seq, RECOMPUTE_KINDS[code],
-                                                     full_share(code, asm)), (n,))]
+                                                     full_share(code, asm),
+                                                     asm.flash_attention), (n,))]
     cols += [pick(r["time"][k]) for k in TIME_KEYS]
     cols += [pick(r["memory"][k]) for k in MEMORY_KEYS]
     return (np.stack([np.asarray(c, dtype=float) for c in cols], axis=1),

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from . import collectives as coll
+from .architecture import kv_heads_per_rank
 from .flops import hardware_flops_per_token, model_flops_per_token
 from .memory import (
     FULL,
@@ -158,12 +159,15 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     tokens = mb * s / cp                                    # tokens of a microbatch on a device
     gated = np.asarray(a.ffn_type) == "gated"
     moe = np.asarray(a.experts) > 0
-    kv_w = a.kv_heads * a.head_dim
+    kv_local_w = kv_heads_per_rank(a, tp) * a.head_dim  # K (and V) width a rank computes
     q_w = a.q_width
     heads_local = a.heads / tp
+    # norms, residuals and dropout split across tensor-parallel ranks only with sequence
+    # parallelism (Korthikanti et al. 2022, sec. 4.2.2); the FFN activation splits either way
+    seq_split = sequence_split(tp, asm)
 
     # --- compute of one layer, forward, per device -------------------------------------------
-    qkv = gemm_s(tokens, h, (q_w + 2 * kv_w) / tp, hw, asm)
+    qkv = gemm_s(tokens, h, q_w / tp + 2 * kv_local_w, hw, asm)
     proj = gemm_s(tokens, q_w / tp, h, hw, asm)
     # MLA (DeepSeek-V2 report, eqs. 37-47): the down-projections to the latents (and the shared
     # RoPE key) are replicated across tensor-parallel ranks; the up-projections and the output
@@ -184,14 +188,16 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     up_width = np.where(gated, 2.0, 1.0)
     dense_ffn = (gemm_s(tokens, h, up_width * a.ffn / tp, hw, asm)
                  + gemm_s(tokens, a.ffn / tp, h, hw, asm))
-    # MoE: each device runs its experts/ep experts on top_k x tokens (balanced routing).
+    # MoE: each device runs its experts/ep experts on top_k x tokens (balanced routing); the
+    # router scores each rank's sequence-parallel share of them (Megatron-Core runs the router
+    # after the sequence-parallel split, before the expert-TP group gathers the tokens)
     experts_local = np.maximum(a.experts / ep, 1.0)
     expert_tokens = tokens * a.top_k / experts_local
     moe_ffn = (gemm_s(expert_tokens, h, 2.0 * a.expert_ffn / tp, hw, asm, experts_local)
                + gemm_s(expert_tokens, a.expert_ffn / tp, h, hw, asm, experts_local)
                + gemm_s(tokens, h, 2.0 * a.shared_experts * a.expert_ffn / tp, hw, asm)
                + gemm_s(tokens, a.shared_experts * a.expert_ffn / tp, h, hw, asm)
-               + gemm_s(tokens, h, a.experts, hw, asm))
+               + gemm_s(tokens / seq_split, h, a.experts, hw, asm))
     # the heaviest pipeline stage's layers: ceil(L/pp), all of them MoE where the MoE layers
     # fill it (the leading dense layers sit on the first stage: DeepSeek-V3's 3 of 61), so its
     # mean layer is its own, not the model's (which had read DeepSeek-V3's pp4 stage 5% light)
@@ -220,9 +226,6 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                     + score_traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
         attn_bwd = 2.0 * attn_fwd
     ffn_w = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
-    # norms, residuals and dropout split across tensor-parallel ranks only with sequence
-    # parallelism (Korthikanti et al. 2022, sec. 4.2.2); the FFN activation splits either way
-    seq_split = sequence_split(tp, asm)
     elem_bytes = tokens * ((20.0 * h + (10.0 * h if asm.dropout else 0.0)) / seq_split
                            + np.where(gated, 6.0, 4.0) * ffn_w / tp)
     elem_fwd = asm.elementwise_passes * elem_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
@@ -264,11 +267,16 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                      + _reduce_scatter(routed * element_bytes[0], tp, 1, hw)
                      + _reduce_scatter(routed * element_bytes[1], tp, 1, hw)) * passes
                     if any_moe else tp_layer)
-    kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width, kv_w) / tp  # K, V blocks
-    cp_raw = 3.0 * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
+    kv_step = 2.0 * 2.0 * tokens * np.where(mla, a.attention_width / tp, kv_local_w)  # K, V
+    # the forward ring, twice its volume in backward (K, V and their gradients), and the
+    # forward ring again in the blocks full recompute redoes, each hidden behind the attention
+    # it feeds (Liu et al. 2023, Ring Attention; Megatron-Core context parallelism)
+    redo_attn = np.where(full, f_full, 0.0)
+    cp_raw = (3.0 + redo_attn) * np.maximum(cp - 1, 0) * coll.p2p_s(kv_step, np.where(
         cp * tp <= hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s),
-        hw.scale_up_latency_s)                              # forward ring + 2x in backward
-    cp_layer = np.maximum(cp_raw - asm.cp_comm_overlap * (attn_fwd + attn_bwd), 0.0)
+        hw.scale_up_latency_s)
+    cp_layer = np.maximum(cp_raw - asm.cp_comm_overlap
+                          * ((1.0 + redo_attn) * attn_fwd + attn_bwd), 0.0)
     # MoE all-to-all: forward dispatch and combine, their mirrors in backward (the combine's
     # gradient goes out as a dispatch, the dispatch's comes back as a combine), and the
     # forward pair again under full recompute. A hierarchical dispatcher sends the tokens in
@@ -404,7 +412,8 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
                            hw.quantized_bytes)
     tokens_per_s = global_batch_tokens / step
     mfu = tokens_per_s * model_flops_per_token(a, s) / (devices * hw.peak_flops)
-    hfu = tokens_per_s * hardware_flops_per_token(a, s, RECOMPUTE_KINDS[rc], f_full) / (
+    hfu = tokens_per_s * hardware_flops_per_token(a, s, RECOMPUTE_KINDS[rc], f_full,
+                                                   asm.flash_attention) / (
         devices * hw.peak_flops)
     mem_total = total_bytes(mem)
     return {"time": time, "memory": mem, "step_time_s": step, "tokens_per_s": tokens_per_s,

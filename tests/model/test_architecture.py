@@ -49,6 +49,17 @@ def test_deepseek_v3_total_and_active():
     assert active_params(DEEPSEEK_V3) == pytest.approx(37e9, rel=0.02)
 
 
+def test_mla_selective_recompute_redoes_the_up_projections():
+    # DeepSeek-V3 report sec. 3.2.3: selective recompute redoes MLA's up-projections from the
+    # cached latents, 2 x (1536 x 128 x 192 + 512 x 128 x (128 + 128)) FLOPs a token in each
+    # of its 61 layers; the norms it redoes beside them are no FLOPs
+    s = 4096
+    extra = (hardware_flops_per_token(DEEPSEEK_V3, s, "selective")
+             - model_flops_per_token(DEEPSEEK_V3, s))
+    assert extra == pytest.approx(2 * 61 * (1536 * 128 * 192 + 512 * 128 * 256))
+    assert extra == pytest.approx(6_652_166_144)
+
+
 def test_mla_attention_params_hand_worked():
     # DeepSeek-V2 report eqs. 37-47 at DeepSeek-V3's dims (h 7168, 128 heads of 128 + 64 RoPE,
     # values 128, latents 1536 and 512): W_DQ, W_UQ, W_DKV + W_KR, W_UK + W_UV, W_O, two norms.
@@ -176,9 +187,17 @@ def test_model_and_hardware_flops_conventions():
         6 * matmul_params_per_token(a) + attn_causal)
     assert flops_per_token(a, s, "noncausal") - flops_per_token(a, s, "causal") == \
         pytest.approx(attn_causal)
+    # full recompute redoes the blocks' forward, not the logits' (Narayanan et al. 2021 eq. 3:
+    # the blocks 8 x their forward, the logits 6 x)
     full = hardware_flops_per_token(a, s, "full")
-    assert full == pytest.approx(model_flops_per_token(a, s) * 4 / 3)
-    sel = hardware_flops_per_token(a, s, "selective")
+    logits_fwd = 2 * a.vocab * a.hidden
+    assert full == pytest.approx(model_flops_per_token(a, s)
+                                 + (model_flops_per_token(a, s) - logits_fwd) / 3)
+    # selective: with FlashAttention the norms and the MLP activation, no FLOPs; with
+    # materialised scores the attention core, a third of its FLOPs (Korthikanti et al. sec. 5)
+    assert hardware_flops_per_token(a, s, "selective") == model_flops_per_token(a, s)
+    sel = hardware_flops_per_token(a, s, "selective", flash_attention=False)
+    assert sel == pytest.approx(model_flops_per_token(a, s) + attn_causal / 3)
     assert model_flops_per_token(a, s) < sel < full
     with pytest.raises(ValueError):
         flops_per_token(a, s, "nonsense")

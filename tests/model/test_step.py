@@ -458,3 +458,54 @@ def test_held_sms_take_the_contention_away_in_proportion_not_at_a_gate():
     assert half[0] == pytest.approx(none[0] / 2, rel=1e-9)
     assert full[0] == 0.0 and more[0] == 0.0
     assert tiny[1] == pytest.approx(none[1], rel=1e-3)  # no jump at the first SM held
+
+
+def test_copied_kv_heads_cost_a_whole_head_on_each_rank():
+    # 8 KV heads on tp 16: each rank holds one whole head of K and V (neuronx-distributed
+    # kv_size_multiplier 2), not half a head: 2 h d (1 - 8/16) more weights a layer, and a
+    # QKV GEMM of 4096/16 + 2 x 128 columns where splitting would give (4096 + 2 x 1024) / 16
+    from planner.model.memory import stage_params
+
+    dense16, _ = stage_params(SMALL, 16, 1, 1)
+    dense8, _ = stage_params(SMALL, 8, 1, 1)
+    share16 = dense8 * 8 / 16  # what splitting every weight 16 ways would leave
+    assert float(dense16 - share16) == pytest.approx(32 * 2 * 4096 * 128 * 0.5)
+    r16, r8 = _eval(SMALL, (16, 1, 1, 1), gb=8192), _eval(SMALL, (8, 1, 1, 1), gb=8192)
+    assert float(r16["memory"]["weights"]) == pytest.approx(
+        (float(share16) + 32 * 2 * 4096 * 128 * 0.5) * DEFAULT.weight_bytes)
+    assert float(r8["memory"]["weights"]) == pytest.approx(float(dense8) * DEFAULT.weight_bytes)
+
+
+def test_full_recompute_repeats_the_context_parallel_ring():
+    # the ring passes the K, V blocks 3 (cp - 1) times a layer (forward, and K, V with their
+    # gradients in backward); a block full recompute redoes passes them once more: 4/3 the
+    # exposed exchange where no attention hides it
+    bare = DEFAULT.with_(cp_comm_overlap=0.0)
+
+    def cp_time(rc):
+        return float(evaluate(SMALL, 8192, 16 * 8192, HW, 1, 1, 2, 8, 1, 1, 1, rc, 1,
+                              bare)["time"]["cp_comm"])
+
+    assert cp_time(RECOMPUTE_CODES["full"]) == pytest.approx(4 / 3 * cp_time(0))
+    assert cp_time(RECOMPUTE_CODES["selective"]) == pytest.approx(cp_time(0))
+
+
+def test_router_scores_each_ranks_sequence_share():
+    # under sequence parallelism the router runs on each rank's s/tp tokens (forward, and its
+    # two backward GEMMs): twice the experts, one a device either way (ep = experts), differ
+    # by the router's GEMMs alone, at s/tp rows, in every MoE layer of every microbatch
+    from planner.model.step import gemm_s
+
+    assert DEFAULT.sequence_parallel
+    tp, dp, gb, s = 8, 16, 64 * 8192, 8192
+    m = gb / s / dp
+    moe_layers = MOE_SMALL.layers - MOE_SMALL.dense_layers
+
+    def compute(experts):
+        a = dataclasses.replace(MOE_SMALL, experts=experts)
+        return float(_eval(a, (tp, 1, dp, 1), gb=gb, s=s, ep=experts)["time"]["compute"])
+
+    router = [gemm_s(s / tp, MOE_SMALL.hidden, e, HW, DEFAULT) for e in (8, 16)]
+    assert compute(16) - compute(8) == pytest.approx(
+        m * moe_layers * 3 * (router[1] - router[0]) / (1 - DEFAULT.comm_sm_fraction),
+        rel=1e-9)
