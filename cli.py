@@ -615,9 +615,9 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
               help="Draw the schedule and each site's power to FILE.png (needs matplotlib).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--time-limit", type=float,
-              help="Time limit of the whole schedule in seconds, the option plans' time "
-                   "then CP-SAT's (at least a quarter of it); default: the file's [solver], "
-                   "else 60.")
+              help="Time limit in seconds shared by the option plans, which are not cut "
+                   "short, and CP-SAT, which gets what they leave (at least a quarter of "
+                   "it); default: the file's [solver], else 60.")
 @click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
 @click.pass_context

@@ -13,7 +13,7 @@ from .report import (
     network_text,
     price_header_text,
 )
-from .units import fmt_amount, fmt_count, fmt_fixed, fmt_money, fmt_pct, fmt_power_mw
+from .units import fmt_amount, fmt_count, fmt_fixed, fmt_money, fmt_mw, fmt_pct, fmt_power_mw
 
 
 def _html_table(rows, headers=None, caption: str | None = None) -> str:
@@ -103,11 +103,13 @@ def schedule_html(schedule: dict) -> str:
         rows.append(("objective", f"weighted lateness {obj['weighted_lateness_days']:,.1f} "
                                   f"days, then cost {fmt_money(obj['cost_usd'])}"))
     html = _html_table(rows, caption="planner.schedule")
+    # as the text table (FleetSchedule.table): the training's end, the deadline beside it
     html += _html_table([(r["name"], r["site"], r["accelerator"], f"{r['gpus']:,}", r["start"],
-                          r["end"], f"{r['training_days']:,.1f}", f"{r['power_mw']:,.1f}",
+                          r["finish"], f"{r['training_days']:,.1f}", fmt_mw(r["power_mw"]),
                           fmt_money(r["cost_usd"]) if r["cost_usd"] is not None else "n/a",
-                          "yes" if r["on_time"] else f"late {r['lateness_days']} d")
+                          r["deadline"],
+                          "yes" if r["on_time"] else f"late {r['lateness_days']:g} d")
                          for r in schedule["runs"]],
-                        ["run", "site", "accelerator", "devices", "start", "end", "days", "MW",
-                         "cost", "on time"])
+                        ["run", "site", "accelerator", "devices", "start", "trained by", "days",
+                         "power", "cost", "deadline", "on time"])
     return f"<div>{html}</div>"

@@ -73,8 +73,9 @@ def test_fleet_schedule_repr_html_frame_and_plot(fleet):
     assert len(text) < 200 and text.startswith("FleetSchedule(OPTIMAL, 5 of 5 runs on 3 sites")
     html = fleet._repr_html_()
     assert len(html) < 10_000
-    for r in fleet.runs():
-        assert r["name"] in html and r["start"] in html
+    for r in fleet.runs():  # as the text table: the training's end and the deadline
+        for key in ("name", "start", "finish", "deadline"):
+            assert r[key] in html, key
     frame = fleet.to_frame()
     assert list(frame["name"]) == [r["name"] for r in fleet.runs()]
     assert {"layout_tp", "start", "cost_usd", "on_time"} <= set(frame.columns)

@@ -33,7 +33,7 @@ from ..plan.sizing import SolverSettings, status_name
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
            "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
-           "fits_alone", "longest_fit", "greedy", "dominated"]
+           "fits_alone", "longest_fit", "greedy", "dominated", "sites_power_step_mw"]
 
 # Run weights are given as decimals (10, 2.5); CP-SAT needs integers: 0.01 keeps two decimals.
 WEIGHT_RESOLUTION = 0.01
@@ -163,8 +163,10 @@ def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int
     ok = np.ones(inst.steps, dtype=bool)
     if "devices" in limits:
         ok &= np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps)) >= opt.gpus
-    if "power" in limits:
-        ok &= np.asarray(site.power_mw, dtype=float) >= opt.power_mw * (1 - 1e-12)
+    if "power" in limits:  # in the solver's units (PowerCapacity): the need up, the cap down
+        step = power_step_mw(inst)
+        need = need_units([opt.power_mw], step)[0]
+        ok &= np.array([cap_units(p, step) for p in site.power_mw]) >= need
     best = stretch = 0
     for t in range(run.earliest_step, inst.steps):
         stretch = stretch + 1 if ok[t] else 0
@@ -293,10 +295,16 @@ class DeviceCapacity(Module):
 
 
 def power_step_mw(inst: "FleetInstance") -> float:
-    """The step power is counted in: whole kW (plan/limits.py POWER_RESOLUTION_MW), or finer
-    for a site whose cap is so small a kW is over 0.01% of it (plan/limits.py resolution): a
-    run needing 0.9165 MW was refused a 0.9166 MW site in whole kW."""
-    caps = [p for site in inst.sites for p in site.power_mw if p > 0]
+    """The step power is counted in (sites_power_step_mw of the instance's sites)."""
+    return sites_power_step_mw(inst.sites)
+
+
+def sites_power_step_mw(sites) -> float:
+    """The step the power of ``sites`` (FleetSite) is counted in: whole kW (plan/limits.py
+    POWER_RESOLUTION_MW), or finer for a site whose cap is so small a kW is over 0.01% of it
+    (plan/limits.py resolution): a run needing 0.9165 MW was refused a 0.9166 MW site in
+    whole kW."""
+    caps = [p for site in sites for p in site.power_mw if p > 0]
     return min((resolution("power", p) for p in caps), default=resolution("power", math.inf))
 
 

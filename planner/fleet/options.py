@@ -25,10 +25,11 @@ from ..model.power import energy_mwh
 from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
+from ..plan.limits import cap_units
 from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below, aligned_between
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
-from .model import FleetInstance, FleetOption, FleetRun, FleetSite
+from .model import FleetInstance, FleetOption, FleetRun, FleetSite, sites_power_step_mw
 from .spec import (
     FleetSpec,
     RunSpec,
@@ -51,6 +52,9 @@ MORE_SIZE_OPTIONS = 4
 # aligned_between): the lab example's next-3t ran on 49,152 B200 where 36,864 meets its
 # window $79M cheaper.
 BRACKET_RESOLUTION = 8
+# Between the smallest size meeting a run's window alone and the size a schedule had to give
+# it, sizes at this resolution are tried too (_climb_sizes; schedule's second try).
+CLIMB_RESOLUTION = 16
 
 
 @dataclass
@@ -143,6 +147,27 @@ def _bracket_sizes(days_at: dict, window_days: float, unit: int) -> list[int]:
     return between[between.index(below[-1]):] if below else between
 
 
+def _climb_sizes(days_at: dict, window_days: float, unit: int, upto: int) -> list[int]:
+    """Sizes strictly between the smallest tried that meets the window and ``upto`` (the size a
+    schedule gave the run), aligned at CLIMB_RESOLUTION: other runs, a site's power or its
+    deliveries may leave a run less than its window, and then it needs more devices than
+    alone, where the sizes tried above are an octave or a half apart (the lab example under a
+    power cap 1% short of two runs' need had put next-3t on 49,152 B200 where 43,008 finish in
+    time $85M cheaper); none when no size meets the window."""
+    meet = [g for g, days in days_at.items() if days <= window_days]
+    if not meet or upto <= min(meet):
+        return []
+    return [k * unit for k in aligned_between(min(meet) // unit, upto // unit,
+                                              CLIMB_RESOLUTION)]
+
+
+def reach_days(spec: FleetSpec, run: RunSpec) -> int:
+    """The days from the step a run may first start on to its deadline (or the horizon's
+    end): the window its sizes are judged by."""
+    return (min(run.deadline, spec.step_start(spec.steps))
+            - spec.step_start(step_at_or_after(spec, run.earliest))).days
+
+
 def _in_run(run: RunSpec, acc_key: str, exc: InputError) -> InputError:
     """A run's input error in the file's words (its keys, not flags), naming the run."""
     return InputError(f"run {run.name} on {acc_key}: {in_file_words(exc.name)}", exc.value,
@@ -160,13 +185,18 @@ def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
     may start sizes nothing (10 MW in January offered 128 devices to a run from February on
     0.2 MW, and the fleet read infeasible)."""
     out = set()
+    step = sites_power_step_mw(sites)
     for site, grid in zip(spec.sites, sites):  # on the step grid: what the run's steps hold
         on_hand = grid.devices.get(acc_key, ())[first_step:]
         if not on_hand or max(on_hand) <= 0:
             continue
-        # at each step, what both its devices and its power allow; the most over those steps
-        power = [mw * 1e6 / (it_w_per_device * site.peak_pue) if it_w_per_device > 0
-                 else math.inf for mw in grid.power_mw[first_step:]]
+        # at each step, what both its devices and its power allow; the most over those steps,
+        # the power counted as the solver counts it (model.PowerCapacity: the cap rounded down
+        # to its step), so the size offered is one the solver takes (a cap of exactly 2,304
+        # devices' need had offered 2,304, refused by its rounding, and nothing below)
+        power = [cap_units(mw, step) * step * 1e6 / (it_w_per_device * site.peak_pue)
+                 * (1 - 1e-9) if it_w_per_device > 0 else math.inf
+                 for mw in grid.power_mw[first_step:]]
         most = int(max(min(n, p) for n, p in zip(on_hand, power)))
         k = most // unit
         if k >= 1:
@@ -226,12 +256,15 @@ def _offer(spec: FleetSpec, r: int, acc_key: str, g: int, plan, options: list,
 
 
 def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAULT,
-          estimates: Estimates | None = None,
-          smaller: bool = False) -> tuple[FleetInstance, list, dict]:
+          estimates: Estimates | None = None, smaller: bool = False,
+          climb: dict | None = None) -> tuple[FleetInstance, list, dict]:
     """The instance on the step grid, the plan behind each option, and what was dropped:
     {run name: [why each of its sizes gave no option]}. ``smaller``: each run without given
     sizes also gets the powers of two of its size unit below the smallest size tried, largest
-    first, while the plan still finishes inside the horizon (schedule's second try)."""
+    first, while the plan still finishes inside the horizon (schedule's second try).
+    ``climb``: {run name: {accelerator: size}}: those runs also get the sizes between the
+    smallest meeting their window and that size (_climb_sizes; schedule's second try)."""
+    climb = climb or {}
     cat = cat or load_catalog(None)
     est = estimates or Estimates(cat, asm)
     sites = []
@@ -260,9 +293,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 + (f" inside the horizon (delivered after its end: {', '.join(late[:3])})"
                    if late else ""))
         window = _window_days(spec, run)
-        # the days from the step it may first start on to its deadline (or the horizon's end)
-        reach = (min(run.deadline, spec.step_start(spec.steps))
-                 - spec.step_start(step_at_or_after(spec, run.earliest))).days
+        reach = reach_days(spec, run)
         # the days from that step to the horizon's end: the longest a run may train
         horizon_days = (spec.step_start(spec.steps)
                         - spec.step_start(step_at_or_after(spec, run.earliest))).days
@@ -317,6 +348,21 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                         sizes.append(between.pop(0))
                 elif between and g == sizes[-1] and not days_at[g] <= reach:
                     sizes.append(between.pop(0))  # the next, until one meets the window
+                if plan is None:
+                    dropped.setdefault(run.name, []).append(
+                        f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
+                                                           "no layout fits or makes progress"))
+                    continue
+                _offer(spec, r, acc_key, g, plan, options, infos)
+            upto = climb.get(run.name, {}).get(acc_key)
+            for g in (_climb_sizes(days_at, reach, size_unit(acc), upto)
+                      if upto and not run.gpus else []):
+                if g > most[acc_key] or g in days_at:
+                    continue
+                try:
+                    plan = est.plan(run.inputs, acc_key, g)
+                except InputError as exc:
+                    raise _in_run(run, acc_key, exc) from None
                 if plan is None:
                     dropped.setdefault(run.name, []).append(
                         f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),

@@ -166,7 +166,8 @@ class FleetSchedule:
                    f"lateness phase, cost phase: {', '.join(d['phases']) or 'n/a'}")
                 + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
-                f"{spec.settings.time_limit_s:g} s (the option plans' and CP-SAT's together)"]
+                f"{spec.settings.time_limit_s:g} s (CP-SAT gets what the option plans leave, "
+                "at least a quarter)"]
         if d["objective"]:
             obj = d["objective"]
             gap = ", ".join(f"{k} {'unknown' if v is None else f'{v:.1%}'}"
@@ -221,7 +222,9 @@ class FleetSchedule:
                 f"{_many(len(self.spec.sites), 'site')}")
         if sol.placements:
             late = sol.weighted_lateness_steps * self.spec.step_days
-            return head + f", weighted lateness {late:,} days, cost ${_small(sol.cost_usd / 1e6)}M)"
+            cost = ("unknown" if not math.isfinite(sol.cost_usd)
+                    else f"${_small(sol.cost_usd / 1e6)}M")
+            return head + f", weighted lateness {late:,} days, cost {cost})"
         return head + f", binding={self.binding!r})"
 
     def _repr_html_(self) -> str:

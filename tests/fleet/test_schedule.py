@@ -1089,3 +1089,40 @@ def test_a_schedule_s_assumed_checkpoint_bandwidth_replaces_the_site_s_at_the_de
         "training_days"] for a in (None, {"checkpoint_write_gb_per_s": 2000})]
     default_site = fleet.schedule(spec).to_dict()["runs"][0]["training_days"]
     assert days[0] > days[1] == default_site
+
+
+def test_a_cap_of_exactly_one_sizes_need_offers_a_size_the_solver_takes():
+    # was: a cap equal to 2,304 H100's need offered 2,304 (site sizes compared floats), which
+    # the solver refused (the need rounded up, the cap down) and nothing in its place: 2,048,
+    # a week late, where less power (4.1 MW) had put 2,176 on time
+    run = {"name": "r", "params": "70B", "tokens": "15T", "deadline": "2027-04"}
+
+    def fleet_at(power_mw, **more):
+        site = {"name": "s0", "pue": 1.2, "power_mw": power_mw,
+                "deliveries": {"h100-sxm": 100000}}
+        return fleet.schedule(_week_fleet([site], [{**run, **more}], end="2027-12")).to_dict()
+
+    need = _placed(fleet_at(1000, gpus=[2304]))["r"]["power_mw"]
+    r = _placed(fleet_at(need))["r"]
+    assert r["on_time"] and r["power_mw"] <= need and r["gpus"] < 2304
+
+
+def test_a_run_pushed_to_a_larger_size_gets_the_sizes_between(tmp_path):
+    # the example with texas's 2028 power 1% short of frontier-2t's and next-3t's need
+    # together (166.4 MW for their 168.0): next-3t must start later, and had taken 49,152
+    # B200 ($922.9M) where 43,008 finish in time for $838.2M (user audit); the schedule tries
+    # the sizes between the smallest meeting its window alone (36,864) and 49,152, and solves
+    # again
+    text = EXAMPLE.read_text()
+    old = '"2028-01" = 400'
+    assert text.count(old) == 1
+    (tmp_path / "tight.toml").write_text(text.replace(old, '"2028-01" = 166.4'))
+    d = fleet.schedule(tmp_path / "tight.toml").to_dict()
+    assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
+    r = _placed(d)["next-3t"]
+    assert r["on_time"] and 36864 < r["gpus"] < 49152
+    assert d["objective"]["cost_usd"] < 1.62e9  # $1.69B on 49,152
+    assert fleet_options._climb_sizes({32768: 361.2, 36864: 330.0, 49152: 272.3}, 355, 8,
+                                      49152) == [38912, 40960, 43008, 45056, 47104]
+    assert fleet_options._climb_sizes({32768: 361.2, 36864: 330.0}, 355, 8, 36864) == []
+    assert fleet_options._climb_sizes({32768: 361.2, 49152: 372.3}, 355, 8, 49152) == []
