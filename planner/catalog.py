@@ -389,11 +389,16 @@ def _misnamed_folder(root: Path) -> tuple[str, str] | None:
     """(folder, the catalog folder it most likely means) for a folder of TOML files under
     ``root`` that the catalog does not read but whose name is near one it does
     (hardware/accelerator for hardware/accelerators, workload/ for workloads/); None if none."""
-    for pattern in ("*/*.toml", "*/*/*.toml"):
-        for path in root.glob(pattern):
+    for pattern in ("*/*.toml", "*/*/*.toml", "*/*/*/*.toml"):
+        for path in sorted(root.glob(pattern)):
             folder = path.parent.relative_to(root).as_posix()
             if folder in KINDS.values() or folder.startswith("workloads/"):
                 continue  # a folder read, or one beside the workloads (fleets, notes)
+            # a folder inside a hardware folder read is not read (hardware/accelerators/sub/
+            # had been skipped without a word)
+            inside = [read for read in KINDS.values() if folder.startswith(read + "/")]
+            if inside:
+                return folder, inside[0]
             # a near miss only (a letter or two: hardware/accelerator, workload/), not any
             # folder sharing a word with one (hardware/old-sites/ holds drafts)
             meant = difflib.get_close_matches(folder, list(KINDS.values()), n=1, cutoff=0.9)
@@ -407,8 +412,10 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     env = os.environ.get("PLANNER_CATALOG", "")
     user = [Path(p) for p in env.split(os.pathsep) if p]
     from_env = len(user)  # the first ones come from the environment, the rest from --catalog
-    if isinstance(dirs, (str, Path)):
-        dirs = [dirs]
+    if isinstance(dirs, (str, Path)):  # one, or several joined as --catalog takes them
+        from .config import catalog_dirs
+
+        dirs = catalog_dirs(dirs) if str(dirs).strip() else [dirs]
     accepted = "a catalog directory (laid out like hardware/ and workloads/), or a list of them"
     if dirs is not None and not isinstance(dirs, (list, tuple)):
         raise InputError("--catalog", dirs, accepted, "is not a directory")

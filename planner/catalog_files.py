@@ -174,6 +174,21 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
                            f"{'a mixture of experts' if is_moe else 'dense (no experts)'}; "
                            f"accepted: kind = \"{'moe' if is_moe else 'dense'}\", or leave it "
                            "out")
+    # a run is whole optimizer steps of whole sequences: refused here, with the file and its
+    # field, for every use of the file (a plan had named --tokens, which nobody gave, and the
+    # library's catalog had loaded it)
+    seq_len = int(train.get("seq_len", DEFAULT.seq_len))
+    batch = float(train.get("global_batch_tokens", DEFAULT.global_batch_tokens))
+    if batch < seq_len:
+        raise CatalogError(f"{path}: training.global_batch_tokens: {batch:,.0f} is less than "
+                           f"one sequence of {seq_len:,} tokens; accepted: a batch of whole "
+                           "sequences")
+    if 0 < train.get("tokens", 0) < batch:
+        raise CatalogError(f"{path}: training.tokens: {train['tokens']:,.0f} is less than one "
+                           f"global batch of {batch:,.0f} tokens (training.global_batch_tokens"
+                           + ("" if "global_batch_tokens" in train else ", the planner default")
+                           + "); accepted: at least one global batch (a run is whole optimizer "
+                           "steps)")
     refs = [parse_reference(path, raw, i) for i, raw in enumerate(data.get("reference", []))]
     for ref in refs:
         if ref.workload is not None and ref.workload != key:
@@ -181,9 +196,7 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
                                f"is not this file's workload '{key}' (leave it out here)")
     return Workload(
         key=key, name=data.get("name", key), architecture=architecture,
-        tokens=float(train.get("tokens", 0.0)),
-        seq_len=int(train.get("seq_len", DEFAULT.seq_len)),
-        global_batch_tokens=float(train.get("global_batch_tokens", DEFAULT.global_batch_tokens)),
+        tokens=float(train.get("tokens", 0.0)), seq_len=seq_len, global_batch_tokens=batch,
         precision=data.get("precision", "bf16"), published_params=train.get("params"),
         published_active_params=train.get("active_params"),
         published_ffn_type=data.get("ffn_type", "gated"),

@@ -743,6 +743,29 @@ def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
         cli.main(["workloads", "show", "tiny", "--catalog", str(other)])
     assert done.value.code == 2
     assert "less than one sequence" in capsys.readouterr().err
+    # and every use of the file says so with its path and field: the library's catalog had
+    # loaded it, and estimate had named no field (or --tokens, which nobody gave)
+    with pytest.raises(planner.CatalogError, match=r"tiny\.toml: training\.global_batch_"
+                                                   r"tokens: 1,000 is less than one sequence"):
+        planner.catalog(str(other)).workload("tiny")
+    short = tmp_path / "s"
+    _write(short, "workloads", "tiny", """\
+        name = "t"
+        [architecture]
+        source = "ours"
+        as_of = "2026"
+        [training]
+        source = "ours"
+        as_of = "2026"
+        params = 7000000000
+        tokens = 2000
+    """)
+    for call in (lambda: planner.catalog(str(short)).workload("tiny"),
+                 lambda: planner.estimate(workload="tiny", gpu="h100-sxm", gpus=64,
+                                          catalog=str(short))):
+        with pytest.raises(planner.CatalogError, match=r"tiny\.toml: training\.tokens: 2,000 "
+                                                       r"is less than one global batch"):
+            call()
 
 
 def test_a_v100_plan_says_it_runs_fp16():

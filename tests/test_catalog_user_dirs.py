@@ -339,3 +339,32 @@ def test_a_users_alias_that_is_a_site_key_is_the_alias_to_remove(tmp_path, capsy
                      "h100-sxm", "--catalog", str(tmp_path))
     said = re.sub(r"\s+", " ", out)
     assert code == 2 and f"remove the alias 'us-hyperscale' from {acc}" in said
+
+
+# --- a folder inside a hardware folder, and several directories as one string -----------------
+
+def test_a_file_in_a_folder_inside_a_hardware_folder_is_refused_not_skipped(tmp_path, capsys):
+    # hardware/accelerators/sub/x1000.toml had been skipped without a word: "unknown
+    # accelerator 'x1000'"
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/sub/x1000")
+    with pytest.raises(CatalogError, match=r"holds files in hardware/accelerators/sub/, which "
+                                           r"the catalog does not read: did you mean "
+                                           r"hardware/accelerators/\?"):
+        catalog([tmp_path])
+    code, out = _cli(capsys, "estimate", "--catalog", str(tmp_path), "--params", "7B",
+                     "--tokens", "1T", "--gpu", "x1000")
+    assert code == 2 and "hardware/accelerators/sub/" in out
+
+
+def test_the_library_takes_directories_joined_as_the_flag_does(tmp_path):
+    # interface.md: the functions take the flags' inputs; --catalog A:B and PLANNER_CATALOG
+    # did, planner.catalog("A:B") read "catalog directory 'A:B' does not exist"
+    import os
+
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "a/hardware/accelerators/x1000")
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "b/hardware/accelerators/x2000")
+    joined = catalog(f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert joined.accelerator("x1000") and joined.accelerator("x2000")
+    plan = planner.estimate(params="7B", tokens="100B", gpu="x2000", gpus=64,
+                            catalog=f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert plan.cluster["accelerator"] == "x2000"

@@ -247,7 +247,7 @@ def write_part(out: Path, index: int, table: pa.Table, manifest: Manifest) -> di
             "first_scenario": index * manifest.chunk_rows, "rows": table.num_rows,
             "spec": manifest.spec}
     meta = dict(table.schema.metadata or {})
-    meta[b"planner"] = json.dumps(info, default=str).encode()
+    meta[b"planner"] = json.dumps(info, sort_keys=True, default=str).encode()
     table = table.replace_schema_metadata(meta)
     _write_atomic(out / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     return {"first": index * manifest.chunk_rows, "rows": table.num_rows,

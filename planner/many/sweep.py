@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..errors import CatalogError
 from ..plan.fields import to_pandas
 from ..progress import Progress
 from ..tuning import SWEEP_INFLIGHT_PER_WORKER
@@ -90,7 +91,13 @@ def _context(spec: Spec) -> Context:
 
     key = (spec.sha256, threading.get_ident())
     if key not in _CONTEXTS:
-        _CONTEXTS[key] = context(list(spec.catalog) or None, spec.assumptions or None)
+        try:
+            _CONTEXTS[key] = context(list(spec.catalog) or None, spec.assumptions or None)
+        except CatalogError as exc:  # the spec's key, not a flag nobody gave
+            raise SpecError("[fixed] catalog", None,
+                            "catalog directories (laid out like hardware/ and workloads/), "
+                            "relative to the spec file", str(exc).split("; accepted:")[0]) \
+                from None
     return _CONTEXTS[key]
 
 

@@ -23,8 +23,8 @@ from planner.many.dataset import (
 )
 
 
-def _manifest(scenarios=10, chunk_rows=4, sha="a" * 64, **kw):
-    return Manifest(spec={"axes": {"params": ["7B", "13B"]}, "fixed": {"gpus": 64}},
+def _manifest(scenarios=10, chunk_rows=4, sha="a" * 64, spec=None, **kw):
+    return Manifest(spec=spec or {"axes": {"params": ["7B", "13B"]}, "fixed": {"gpus": 64}},
                     spec_sha256=sha, planner_version="9.9.9", catalog_fingerprint="cafe",
                     scenarios=scenarios, chunk_rows=chunk_rows, **kw)
 
@@ -223,6 +223,22 @@ def test_resume_keeps_whole_parts_and_drops_the_rest(tmp_path):
     assert sorted(os.listdir(tmp_path)) == [MANIFEST, part_name(0), part_name(2)]
     assert Manifest.load(tmp_path).parts == kept.parts
     assert _hidden(tmp_path) == []
+
+
+def test_a_part_written_after_a_resume_is_byte_for_byte_the_first_writes(tmp_path):
+    # a resumed sweep reads its spec back from the manifest, whose keys are sorted: the part's
+    # metadata had kept the spec's own order (fixed, axes against axes, fixed), so the part
+    # differed from the uninterrupted sweep's (user audit)
+    spec = {"fixed": {"gpus": 64}, "axes": {"params": ["7B", "13B"]}}
+    first = prepare(tmp_path / "a", _manifest(spec=spec), resume=False)
+    write_part(tmp_path / "a", 0, _table(0, 4), first)
+    first.save(tmp_path / "a")
+    again = Manifest.load(tmp_path / "a")
+    assert list(again.spec) != list(spec)  # read back in another order
+    (tmp_path / "b").mkdir()
+    write_part(tmp_path / "b", 0, _table(0, 4), again)
+    assert (tmp_path / "a" / part_name(0)).read_bytes() == \
+        (tmp_path / "b" / part_name(0)).read_bytes()
 
 
 # --- read -------------------------------------------------------------------------------------

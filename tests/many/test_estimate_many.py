@@ -375,3 +375,20 @@ def test_a_count_past_max_gpus_is_said_beside_the_failures_or_the_memory(kw, ass
     assert plan.reason.endswith(f"{kw['gpus']:,} devices break --max-gpus {kw['max_gpus']:,}")
     assert out.column("reason").to_pylist() == [plan.reason]
     assert out.column("binding").to_pylist() == [plan.binding]
+
+
+def test_a_broken_catalog_file_is_the_calls_error_not_each_rows(tmp_path):
+    # library.md: catalog= holds for the whole table; a user accelerator with a negative peak
+    # had come back as the same error in each of 20,000 rows, where estimate and sweep refuse
+    from pathlib import Path
+
+    shipped = Path(planner.__file__).resolve().parent.parent / "hardware" / "accelerators"
+    text = "\n".join(ln for ln in (shipped / "h100-sxm.toml").read_text().splitlines()
+                     if not ln.startswith("aliases"))
+    bad = text.replace("peak_bf16_tflops = { value = ", "peak_bf16_tflops = { value = -", 1)
+    assert bad != text
+    (tmp_path / "hardware" / "accelerators").mkdir(parents=True)
+    (tmp_path / "hardware" / "accelerators" / "x1000.toml").write_text(bad)
+    rows = {"params": ["7B"], "tokens": ["1T"], "gpu": ["h100-sxm"], "gpus": [64]}
+    with pytest.raises(planner.CatalogError, match=r"x1000\.toml: peak_bf16_tflops\.value"):
+        planner.estimate_many(rows, catalog=str(tmp_path))

@@ -290,3 +290,13 @@ def test_estimate_many_refuses_a_rows_seed_without_uncertainty_as_estimate_does(
     assert pd.isna(frame["error"][1]) and pd.isna(frame["error"][2])
     with pytest.raises(planner.InputError, match="seeds nothing without --uncertainty"):
         planner.estimate(params="7B", tokens="1T", gpus=64, seed=3)
+
+
+def test_a_spec_catalog_that_does_not_exist_names_the_spec_key(tmp_path):
+    # was: "catalog directory '.../nope' does not exist" alone, naming neither [fixed] catalog
+    # nor what it accepts
+    with pytest.raises(SpecError, match=r"\[fixed\] catalog: catalog directory '.*nope' does "
+                                        r"not exist; accepted: catalog directories"):
+        sweeping.sweep({"fixed": {"tokens": "1T", "gpus": 64, "gpu": "h100-sxm",
+                                  "catalog": str(tmp_path / "nope")},
+                        "axes": {"params": ["7B", "13B"]}})
