@@ -488,7 +488,7 @@ def solve(inst: FleetInstance, settings: FleetSettings = FleetSettings(),
         return FleetSolution("OPTIMAL", (), 0.0, 0.0, 0.0, ("OPTIMAL", "OPTIMAL"),
                              {"lateness": 0.0, "cost": 0.0})
     if any(not inst.options_of(r) for r in range(len(inst.runs))):
-        return FleetSolution("INFEASIBLE", phases=("INFEASIBLE",))
+        return FleetSolution("INFEASIBLE")  # no phase runs: a run has no option
     t0 = time.perf_counter()
     start = greedy(inst)
     model, v = build_model(inst)

@@ -163,7 +163,8 @@ class FleetSchedule:
                 f"status: {d['status']} ("
                 + (f"lateness phase: {d['phases'][0]}, so the greedy schedule stands"
                    if len(d["phases"]) == 1 and d["status"] == "FEASIBLE" else
-                   f"lateness phase, cost phase: {', '.join(d['phases']) or 'n/a'}")
+                   f"lateness phase, cost phase: {', '.join(d['phases'])}" if d["phases"] else
+                   "not solved: a run has no option that fits on its own")
                 + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "
                 f"{spec.settings.time_limit_s:g} s (CP-SAT gets what the option plans leave, "

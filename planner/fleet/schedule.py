@@ -217,7 +217,7 @@ def _attempt(spec: FleetSpec, cat: Catalog, asm: Assumptions, est: Estimates,
     placed_spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites,
                             tuple(spec.runs[r] for r in placeable), spec.settings)
     if not placeable:  # every run fits nowhere: nothing to solve
-        sol = FleetSolution("INFEASIBLE", phases=("INFEASIBLE",))
+        sol = FleetSolution("INFEASIBLE")  # no phase runs
         return _Tried(inst_all, dropped, placed_spec, placeable, inst, infos, unplaced, sol)
     # the time limit holds for the whole call: the solver gets what the estimates left (at
     # least a quarter of it, so a slow catalog never leaves it nothing); a deterministic solve
