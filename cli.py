@@ -106,7 +106,7 @@ CATALOG_HELP = "Extra catalog directory (several: DIR:DIR, later ones win)."
 
 def _catalog(ctx_catalog):
     try:
-        return planner.catalog(None if ctx_catalog is None else house.catalog_dirs(ctx_catalog))
+        return planner.catalog(ctx_catalog)  # one directory, or several joined with os.pathsep
     except (CatalogError, InputError) as exc:
         # the directory's origin: --catalog, or the PLANNER_CATALOG environment variable
         option = getattr(exc, "option", None) or getattr(exc, "name", None) or "--catalog"

@@ -407,14 +407,19 @@ def _misnamed_folder(root: Path) -> tuple[str, str] | None:
     return None
 
 
+def catalog_dirs(value) -> list[str]:
+    """--catalog's directories: one, or several joined by os.pathsep (later ones win), as
+    PLANNER_CATALOG takes them and a config file's list gives them."""
+    text = str(value)
+    return [text] if Path(text).is_dir() else [p for p in text.split(os.pathsep) if p] or [text]
+
+
 def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     """The catalog in use: PLANNER_CATALOG directories, then ``dirs`` (later ones win)."""
     env = os.environ.get("PLANNER_CATALOG", "")
     user = [Path(p) for p in env.split(os.pathsep) if p]
     from_env = len(user)  # the first ones come from the environment, the rest from --catalog
     if isinstance(dirs, (str, Path)):  # one, or several joined as --catalog takes them
-        from .config import catalog_dirs
-
         dirs = catalog_dirs(dirs) if str(dirs).strip() else [dirs]
     accepted = "a catalog directory (laid out like hardware/ and workloads/), or a list of them"
     if dirs is not None and not isinstance(dirs, (list, tuple)):

@@ -114,18 +114,14 @@ class Config:
 def _directory(value, name: str) -> None:
     """Catalog directories (several joined by os.pathsep, as a config list gives them): each
     must exist (the commands' --catalog refuses one that does not)."""
+    from .catalog import catalog_dirs
+
     for part in catalog_dirs(value):
         if not Path(part).is_dir():
             raise InputError(name, part, "an existing directory laid out like hardware/ and "
                              f"workloads/ (several: DIR{os.pathsep}DIR, or a list in a config "
                              "file)", "is not a directory")
 
-
-def catalog_dirs(value) -> list[str]:
-    """--catalog's directories: one, or several joined by os.pathsep (later ones win), as
-    PLANNER_CATALOG takes them and a config file's list gives them."""
-    text = str(value)
-    return [text] if Path(text).is_dir() else [p for p in text.split(os.pathsep) if p] or [text]
 
 
 def _unknown(path, what: str, allowed: list[str], kind: str):
