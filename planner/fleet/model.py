@@ -23,6 +23,7 @@ import abc
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -133,6 +134,14 @@ class FleetInstance:
     def options_of(self, r: int) -> list[int]:
         return [o for o, opt in enumerate(self.options) if opt.run == r]
 
+    @cached_property
+    def power_caps(self) -> tuple[float, tuple[np.ndarray, ...]]:
+        """(power_step_mw, each site's power at each step in those steps, rounded down): the
+        solver's units (PowerCapacity), once per instance for every option checked."""
+        step = power_step_mw(self)
+        return step, tuple(np.array([cap_units(p, step) for p in site.power_mw])
+                           for site in self.sites)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -164,9 +173,8 @@ def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int
     if "devices" in limits:
         ok &= np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps)) >= opt.gpus
     if "power" in limits:  # in the solver's units (PowerCapacity): the need up, the cap down
-        step = power_step_mw(inst)
-        need = need_units([opt.power_mw], step)[0]
-        ok &= np.array([cap_units(p, step) for p in site.power_mw]) >= need
+        step, caps = inst.power_caps
+        ok &= caps[opt.site] >= need_units([opt.power_mw], step)[0]
     best = stretch = 0
     for t in range(run.earliest_step, inst.steps):
         stretch = stretch + 1 if ok[t] else 0
