@@ -174,20 +174,19 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
                            f"{'a mixture of experts' if is_moe else 'dense (no experts)'}; "
                            f"accepted: kind = \"{'moe' if is_moe else 'dense'}\", or leave it "
                            "out")
-    # a run is whole optimizer steps of whole sequences: refused here, with the file and its
-    # field, for every use of the file (a plan had named --tokens, which nobody gave, and the
-    # library's catalog had loaded it)
+    # a run is whole optimizer steps of whole sequences: a file whose own figures break that
+    # is refused here, with its path and field, for every use of it (the library's catalog had
+    # loaded it); where a default is one of the two, a flag may still set it (plan/inputs.py)
     seq_len = int(train.get("seq_len", DEFAULT.seq_len))
     batch = float(train.get("global_batch_tokens", DEFAULT.global_batch_tokens))
-    if batch < seq_len:
+    if "global_batch_tokens" in train and "seq_len" in train and batch < seq_len:
         raise CatalogError(f"{path}: training.global_batch_tokens: {batch:,.0f} is less than "
-                           f"one sequence of {seq_len:,} tokens; accepted: a batch of whole "
-                           "sequences")
-    if 0 < train.get("tokens", 0) < batch:
+                           f"one sequence of {seq_len:,} tokens (training.seq_len); accepted: "
+                           "a batch of whole sequences")
+    if "global_batch_tokens" in train and 0 < train.get("tokens", 0) < batch:
         raise CatalogError(f"{path}: training.tokens: {train['tokens']:,.0f} is less than one "
-                           f"global batch of {batch:,.0f} tokens (training.global_batch_tokens"
-                           + ("" if "global_batch_tokens" in train else ", the planner default")
-                           + "); accepted: at least one global batch (a run is whole optimizer "
+                           f"global batch of {batch:,.0f} tokens (training.global_batch_tokens)"
+                           "; accepted: at least one global batch (a run is whole optimizer "
                            "steps)")
     refs = [parse_reference(path, raw, i) for i, raw in enumerate(data.get("reference", []))]
     for ref in refs:

@@ -119,6 +119,11 @@ def check_usable(cat, kind: str, item, path=None) -> None:
                 workload_shape(item)
             except ValueError as exc:
                 raise CatalogError(f"{path}: training.params: {exc}") from None
+        if item.global_batch_tokens < item.seq_len:  # one of the two a default (a file's own
+            # two are refused as it loads: catalog_files.py), as a plan of it refuses
+            raise CatalogError(f"{path}: training.global_batch_tokens: "
+                               f"{item.global_batch_tokens:,.0f} is less than one sequence of "
+                               f"{item.seq_len:,} tokens; accepted: a batch of whole sequences")
 
 
 def catalog_show(cat, kind: str, key: str) -> str:

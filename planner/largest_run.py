@@ -22,14 +22,7 @@ from .plan.assemble import SIZE_ADVICE
 from .plan.cluster import facility_w_per_device
 from .plan.estimate import over_default_site, plan_on, prepare
 from .plan.inputs import assumptions_for
-from .plan.options import (
-    CAP_SPARE_RESOLUTION,
-    SIZE_RESOLUTION,
-    aligned_below,
-    shared_memo,
-    shared_searches,
-    smooth_between,
-)
+from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan
 from .progress import Progress
 from .units import SECONDS_PER_DAY, InputError, parse_rate
@@ -194,13 +187,11 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
     """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
     choice, found with numpy (no solver import); alternatives only for an answer."""
     p, t = rule.size(10 ** x)
-    # a fleet of N devices is what is available: the run takes a count at or below it that a
-    # team lays out, the rest spare, so a count no layout splits is not refused (25,000 H100
-    # had been an error, 17,000 a run 21% smaller than 16,384's): the first that meets the
-    # limits of the sizes a sizing capped at N builds (options.aligned_below: 1,488 of 1,500
-    # H100) and the largest with prime factors 2, 3 and 5 alone, as many twos as the rest
-    # (options.smooth_between: 1,280), the largest first (1,280 alone had bought 87B in 30
-    # days where --max-gpus 1500 bought 96B on 1,488)
+    # a fleet of N devices is what is available: the run takes the largest count at or below
+    # it that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
+    # options.smooth_between), the rest spare, so a larger fleet never buys a smaller run and
+    # a count no layout splits is not refused (25,000 H100 had been an error, 17,000 a run 21%
+    # smaller than 16,384's)
     fleet = limits["gpus"]
     gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
 
@@ -231,31 +222,10 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
             gpus = max(smooth_between(0, powered + 1), default=None)
             if gpus:
                 req = request(gpus)
-
-    def plan_of(req):
-        # a plan above the default site's power says so, as estimate's does (budget's table
-        # had shown 232 MW at the 150 MW default site without a word)
-        return over_default_site(plan_on(req, engine="numpy", size_hint=hint,
-                                         alternatives=alternatives), req, site)
-
-    if fleet is not None and gpus:
-        unit, top = req.sides[0].unit, powered if powered is not None else fleet
-        built = {aligned_below(top // unit, res) * unit
-                 for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION) if top >= unit}
-        tried = []
-        for g in sorted({g for g in built if gpus < g <= top}, reverse=True):
-            try:
-                tried.append((g, plan_of(request(g))))
-            except InputError:  # a count the inputs cannot lay out: the next
-                continue
-            if tried[-1][1].feasible:
-                break
-        if not tried or not tried[-1][1].feasible:
-            tried.append((gpus, plan_of(req)))
-        gpus, plan = next(((g, pl) for g, pl in tried if pl.feasible),
-                          min(tried, key=lambda gp: (tightness(gp[1]), -gp[0])))
-    else:
-        plan = plan_of(req)
+    # a plan above the default site's power says so, as estimate's does (budget's table had
+    # shown 232 MW at the 150 MW default site without a word)
+    plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
+                                     alternatives=alternatives), req, site)
     if fleet is not None and plan.reason and SIZE_ADVICE in plan.reason:
         # the fleet on hand is the limit here, not a size to leave out
         plan = replace(plan, reason=plan.reason.replace(SIZE_ADVICE, ""))
@@ -272,8 +242,7 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
             f"--gpus {fleet:,} available: the largest count at or below it "
             + (f"that the power cap feeds ({powered:,} devices) " if powered is not None
                else "")
-            + "that meets the limits of those a team lays out (a multiple of a large power "
-            "of two, as a sizing capped there builds, or prime factors 2, 3 and 5 alone), "
+            + f"a team lays out (prime factors 2, 3 and 5, as many twos as the rest), "
             f"{fleet - gpus:,} spare")}
     if limits.get("_deadline_default"):
         used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (

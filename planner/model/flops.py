@@ -44,7 +44,7 @@ def recompute_flops_per_token(a: Architecture, seq_len, recompute, full_fraction
     up-projections from the cached latents (DeepSeek-V3 report sec. 3.2.3)."""
     import numpy as np
 
-    logits = 2.0 * a.vocab * a.hidden
+    logits = 6.0 * a.vocab * a.hidden  # the output projection's forward and backward
     full = (model_flops_per_token(a, seq_len) - logits) / 3.0 * full_fraction
     q_up = np.where(np.asarray(a.q_lora_rank) > 0, a.q_lora_rank * a.heads * a.qk_head_dim, 0)
     mla_up = np.where(np.asarray(a.kv_lora_rank) > 0, 2.0 * a.layers * (

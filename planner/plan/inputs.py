@@ -413,9 +413,10 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     seqs = w.global_batch_tokens / w.seq_len
     if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
         batch = ("--global-batch" if global_batch is not None else
-                 "--assume global_batch_tokens" if base is None else f"--workload {workload}")
+                 "--assume global_batch_tokens" if base is None
+                 else f"--workload {workload} (training.global_batch_tokens)")
         seq = ("--seq-len" if seq_len is not None else
-               "--assume seq_len" if base is None else f"--workload {workload}")
+               "--assume seq_len" if base is None else f"--workload {workload} (training.seq_len)")
         raise InputError(batch, global_batch if global_batch is not None
                          else w.global_batch_tokens,
                          f"a global batch of at least one sequence ({w.seq_len:,} tokens)",
@@ -428,15 +429,18 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                        f"of {w.seq_len} tokens, a multiple of the largest power "
                                        "of two within 5% (so data parallelism can divide it)"}
         w = w.with_(global_batch_tokens=float(fixed))
-    if w.tokens < w.global_batch_tokens:
-        raise short_run_error(tokens if tokens is not None else w.tokens, w.global_batch_tokens)
+    if w.tokens < w.global_batch_tokens:  # named where the tokens came from (a workload's own)
+        raise short_run_error(tokens if tokens is not None else w.tokens, w.global_batch_tokens,
+                              "--tokens" if tokens is not None or base is None
+                              else f"--workload {workload} (training.tokens)")
     return w
 
 
-def short_run_error(given, global_batch_tokens: float) -> InputError:
+def short_run_error(given, global_batch_tokens: float, name: str = "--tokens") -> InputError:
     """Fewer tokens than one global batch: a run is whole optimizer steps, each of a global
-    batch (the estimate and estimate_many check it; ``given``: the tokens as given)."""
-    return InputError("--tokens", given, f"at least one global batch "
+    batch (the estimate and estimate_many check it; ``given``: the tokens as given, ``name``
+    where they came from)."""
+    return InputError(name, given, f"at least one global batch "
                       f"({global_batch_tokens:,.0f} tokens), or a smaller global batch "
                       "(--assume global_batch_tokens=N, or estimate's --global-batch)",
                       f"is less than one training step's {global_batch_tokens:,.0f} tokens")

@@ -190,9 +190,15 @@ def test_model_and_hardware_flops_conventions():
     # full recompute redoes the blocks' forward, not the logits' (Narayanan et al. 2021 eq. 3:
     # the blocks 8 x their forward, the logits 6 x)
     full = hardware_flops_per_token(a, s, "full")
-    logits_fwd = 2 * a.vocab * a.hidden
-    assert full == pytest.approx(model_flops_per_token(a, s)
-                                 + (model_flops_per_token(a, s) - logits_fwd) / 3)
+    blocks = model_flops_per_token(a, s) - 6 * a.vocab * a.hidden  # the logits' 6 V h out
+    assert full == pytest.approx(model_flops_per_token(a, s) + blocks / 3)
+    # Narayanan et al. 2021 eq. 3 (full recompute, non-causal attention, FFN 4h) per token:
+    # 96 l h^2 (1 + s/(6h) + V/(16 l h)) = 4 x the blocks' 2-FLOP forward + 6 V h
+    g = GPT3
+    blocks_fwd = g.layers * (24 * g.hidden**2 + 4 * s * g.hidden)
+    assert 4 * blocks_fwd + 6 * g.vocab * g.hidden == pytest.approx(
+        96 * g.layers * g.hidden**2 * (1 + s / (6 * g.hidden)
+                                       + g.vocab / (16 * g.layers * g.hidden)))
     # selective: with FlashAttention the norms and the MLP activation, no FLOPs; with
     # materialised scores the attention core, a third of its FLOPs (Korthikanti et al. sec. 5)
     assert hardware_flops_per_token(a, s, "selective") == model_flops_per_token(a, s)
