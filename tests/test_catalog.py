@@ -725,16 +725,20 @@ def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
             cli.main([*args, "--catalog", str(tmp_path)])
         assert done.value.code == 2
         assert "scale_out_network 'ib-ndr" not in capsys.readouterr().out
-    other = tmp_path / "w"
-    _write(other, "workloads", "tiny", """\
-        name = "t"
-        [architecture]
-        source = "ours"
-        as_of = "2026"
-        [training]
-        source = "ours"
-        as_of = "2026"
-        params = 7000000000
+    def tiny(folder: str, training: str):
+        _write(tmp_path / folder, "workloads", "tiny", """\
+            name = "t"
+            [architecture]
+            source = "ours"
+            as_of = "2026"
+            [training]
+            source = "ours"
+            as_of = "2026"
+            params = 7000000000
+        """ + textwrap.indent(textwrap.dedent(training), " " * 12))
+        return tmp_path / folder
+
+    other = tiny("w", """\
         tokens = 100000000000
         seq_len = 8192
         global_batch_tokens = 1000
@@ -748,16 +752,7 @@ def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
     with pytest.raises(planner.CatalogError, match=r"tiny\.toml: training\.global_batch_"
                                                    r"tokens: 1,000 is less than one sequence"):
         planner.catalog(str(other)).workload("tiny")
-    short = tmp_path / "s"
-    _write(short, "workloads", "tiny", """\
-        name = "t"
-        [architecture]
-        source = "ours"
-        as_of = "2026"
-        [training]
-        source = "ours"
-        as_of = "2026"
-        params = 7000000000
+    short = tiny("s", """\
         tokens = 2000
     """)
     # tokens below the default batch: a flag may still set the batch, so the file loads, and

@@ -225,6 +225,13 @@ def _smaller_sizes(smallest: int, unit: int) -> list[int]:
     return out
 
 
+def _no_option(dropped: dict, run: RunSpec, acc_key: str, g: int, est: Estimates) -> None:
+    """Say why run ``run`` on ``g`` x ``acc_key`` gave no option (build's ``dropped``)."""
+    dropped.setdefault(run.name, []).append(
+        f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
+                                           "no layout fits or makes progress"))
+
+
 def _offer(spec: FleetSpec, r: int, acc_key: str, g: int, plan, options: list,
            infos: list) -> None:
     """Run ``r`` on ``g`` x ``acc_key`` (its plan) at each site delivered that type: one
@@ -349,9 +356,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 elif between and g == sizes[-1] and not days_at[g] <= reach:
                     sizes.append(between.pop(0))  # the next, until one meets the window
                 if plan is None:
-                    dropped.setdefault(run.name, []).append(
-                        f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
-                                                           "no layout fits or makes progress"))
+                    _no_option(dropped, run, acc_key, g, est)
                     continue
                 _offer(spec, r, acc_key, g, plan, options, infos)
             upto = climb.get(run.name, {}).get(acc_key)
@@ -364,9 +369,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 except InputError as exc:
                     raise _in_run(run, acc_key, exc) from None
                 if plan is None:
-                    dropped.setdefault(run.name, []).append(
-                        f"{g:,} x {acc_key}: " + est.why.get((run.inputs, acc_key, g),
-                                                           "no layout fits or makes progress"))
+                    _no_option(dropped, run, acc_key, g, est)
                     continue
                 _offer(spec, r, acc_key, g, plan, options, infos)
             if smaller and not run.gpus and sizes:
