@@ -139,7 +139,7 @@ class FleetInstance:
         """(power_step_mw, each site's power at each step in those steps, rounded down): the
         solver's units (PowerCapacity), once per instance for every option checked."""
         step = power_step_mw(self)
-        return step, tuple(np.array([cap_units(p, step) for p in site.power_mw])
+        return step, tuple(np.array([cap_units(p, step) for p in site.power_mw], np.int64)
                            for site in self.sites)
 
 
@@ -321,13 +321,13 @@ class PowerCapacity(Module):
     whole steps (power_step_mw): a run's need rounded up, the cap down."""
 
     def build(self, inst, model, v):
-        step = power_step_mw(inst)
-        for s, site in enumerate(inst.sites):
+        step, caps = inst.power_caps
+        for s in range(len(inst.sites)):
             opts = [o for o, opt in enumerate(inst.options) if opt.site == s]
             if not opts:
                 continue
-            cap = [cap_units(p, step) for p in site.power_mw]
-            held, hold_demand, top = _reservations(model, cap, f"power_{s}")
+            held, hold_demand, top = _reservations(model, [int(c) for c in caps[s]],
+                                                   f"power_{s}")
             need = need_units([inst.options[o].power_mw for o in opts], step)
             model.add_cumulative([v.interval[o] for o in opts] + held,
                                  [int(n) for n in need] + hold_demand,
@@ -415,9 +415,7 @@ def _place(inst: FleetInstance, order: list, need: np.ndarray, cost: list):
     dev = {(s, acc): np.asarray(on_hand, dtype=np.int64)
            for s, site in enumerate(inst.sites) for acc, on_hand in site.devices.items()}
     dev_used = {k: np.zeros(inst.steps, np.int64) for k in dev}
-    step = power_step_mw(inst)
-    cap = [np.array([cap_units(p, step) for p in site.power_mw], np.int64)
-           for site in inst.sites]
+    cap = inst.power_caps[1]
     power_used = [np.zeros(inst.steps, np.int64) for _ in inst.sites]
     placed: dict[int, Placement] = {}
     for r in order:
