@@ -9,7 +9,6 @@ keeps the largest."""
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -26,6 +25,7 @@ from .plan.options import shared_memo, shared_searches, smooth_between
 from .plan.result import Plan
 from .progress import Progress
 from .units import SECONDS_PER_DAY, InputError, parse_rate
+from .workers import forked_map
 
 MIN_PARAMS = 1e8
 MAX_PARAMS = 1e15  # the largest model estimate plans (planner.plan.inputs)
@@ -154,21 +154,11 @@ def each_accelerator(args: list[tuple], bar: Progress) -> list[dict]:
     """Each accelerator's largest run: in forked worker processes when there are several and
     this process may have children (one searches while another does: the searches share
     nothing), else here, the probes sharing layout searches with the caller's block."""
-    import multiprocessing as mp
-
-    workers = min(len(args), os.cpu_count() or 1)
-    if workers > 1 and "fork" in mp.get_all_start_methods() and \
-            not mp.current_process().daemon and shared_memo() is None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-                out = []
-                for got in pool.map(_largest_on_args, args):
-                    out.append(got)
-                    bar.update()
-                return out
-        except (OSError, RuntimeError):  # no processes to be had: answer here
+    if shared_memo() is None:
+        out = forked_map(_largest_on_args, args, bar.update)
+        if out is not None:
+            return out
+        if bar.done:  # workers lost part way: every accelerator answered here
             bar.update(-bar.done)
     with shared_searches():
         out = []

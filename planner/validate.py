@@ -258,8 +258,8 @@ def cost_comparison(cat: Catalog) -> list[dict]:
     return out
 
 
-# run()'s answers in this process, by catalog and options: the leave-one-source-out fits
-# take ~20 s on 2 cores, and the catalog's fingerprint changes with any file it reads
+# run()'s answers in this process, by catalog and options: the held-out fits take ~85 s on 2
+# cores, and the catalog's fingerprint changes with any file it reads
 _RUNS: dict = {}
 
 
@@ -321,9 +321,8 @@ def throughput(cat: Catalog, loso: bool = True) -> tuple[list[Row], dict, list[d
     fitted: dict = {}
     if cases:
         scorer = calibrate.Scorer(cases)
-        tps, fitted = calibrate.leave_one_group_out(scorer, "source")
-        by_family, _ = calibrate.leave_one_group_out(scorer, "family")
-        by_vendor, _ = calibrate.leave_one_group_out(scorer, "vendor")
+        held_out = calibrate.leave_groups_out(scorer, ("source", "family", "vendor"))
+        (tps, fitted), (by_family, _), (by_vendor, _) = held_out.values()
         for (i, scale), value, family_out, vendor_out in zip(where, tps, by_family, by_vendor):
             rows[i] = replace(rows[i], loso=float(value) * scale,
                               lofo=float(family_out) * scale, lovo=float(vendor_out) * scale)

@@ -16,7 +16,7 @@ FLOORS = [
     ("ground", ("planner.units", "planner.errors", "planner.specs", "planner.schema",
                 "planner.assumptions", "planner.frameworks", "planner.catalog_schema",
                 "planner.catalog_files", "planner.catalog", "planner.config",
-                "planner.version", "planner.progress", "planner.tuning")),
+                "planner.version", "planner.progress", "planner.tuning", "planner.workers")),
     ("model", ("planner.model", "planner.report", "planner.report_html", "planner.catalog_view",
                "planner.charts")),
     ("plan", ("planner.plan",)),
