@@ -15,6 +15,11 @@ import pytest
 
 import planner
 from planner import calibrate, validate
+from tests.test_readme import checkout_dir, runs_as_pasted, validate_lines  # noqa: F401
+
+# with README's `planner validate` on one pytest-xdist worker: validate.run's answer is
+# computed once per process (tests/conftest.py)
+pytestmark = pytest.mark.xdist_group("validate")
 
 RESULT = None
 
@@ -32,6 +37,21 @@ def rows(kind):
 
 def throughput():
     return result()["summary"]["throughput"]
+
+
+@pytest.mark.parametrize("line", validate_lines())
+def test_readme_validate_line_runs(line, checkout_dir, monkeypatch, capsys):  # noqa: F811
+    # README's own line, here beside the tests that compute the validation (pyproject's
+    # addopts: --dist loadfile), so one worker computes it once
+    result()
+    runs_as_pasted(line, checkout_dir, monkeypatch, capsys)
+
+
+def test_no_published_row_is_refused_by_the_layout_checks():
+    # every throughput row is predicted (none refused by the layout checks of
+    # planner/model/layouts.py; a TPU slice of tp=12 on a 4096-device domain still plans)
+    got = result()["rows"]
+    assert got and not [r for r in got if "cannot lay out" in (r.get("note") or "")]
 
 
 def test_throughput_rows_cover_sources_families_and_stacks():
