@@ -32,6 +32,11 @@ PART = re.compile(r"part-(\d{5,})\.parquet")
 TEMPORARY = re.compile(r"\.(part-\d{5,}\.parquet|_manifest\.json)\.[0-9a-f]+\.tmp")
 
 
+# Names of a file a user may mean where a sweep wants a directory (-o out.csv). Not
+# ".parquet": a directory of that name is a common name for a Parquet dataset.
+FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".xlsx", ".xls")
+
+
 class OutputError(ValueError):
     """An output directory the sweep will not write into (not ours, or another sweep's)."""
 
@@ -119,6 +124,12 @@ def locked(out: Path):
     however it ends, so a killed sweep leaves none."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory; choose another output path")
+    if not out.exists() and out.suffix.lower() in FILE_SUFFIXES:
+        # -o out.csv had made a directory named out.csv holding Parquet
+        raise OutputError(f"{out} names a {out.suffix[1:].upper()} file, but a sweep writes a "
+                          f"directory of Parquet part files and {MANIFEST}: give a directory "
+                          f"(-o {out.with_suffix('')}/), which pandas, polars, DuckDB or "
+                          "pyarrow read as one table")
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out, os.O_RDONLY)

@@ -222,6 +222,13 @@ def test_refuses_directories_that_are_not_its_own(tmp_path):
     (orphan / "part-00000.parquet").write_bytes(b"x")
     with pytest.raises(sweeping.OutputError, match="no _manifest.json"):
         sweeping.sweep(spec, orphan)
+    # a file's name where the directory goes: refused before a directory of that name is made
+    for name in ("out.csv", "rows.JSON"):
+        with pytest.raises(sweeping.OutputError,
+                           match=r"names a (CSV|JSON) file.*-o \S*(out|rows)/\)"):
+            sweeping.sweep(spec, tmp_path / name)
+        assert not (tmp_path / name).exists()
+    assert sweeping.sweep(spec, tmp_path / "what-if.parquet").scenarios == 1  # a dataset's name
 
 
 def test_spec_errors_name_the_section_and_input():
