@@ -335,15 +335,14 @@ class Assumptions:
                                   "(binomial standard error of a 10% quantile, sqrt(.09/4000))",
                                   valid=Number(MIN_SAMPLES, MAX_SAMPLES, whole=True, note='draws'))
     efficiency_log_sd: float = _a(0.11, "log-sd of achieved throughput: the step model's "
-                                  "throughput MAPE is 7.9% on sources its constants never saw "
-                                  "(leave-one-source-out over 169 public rows, "
-                                  "docs/validation.md) and 9.2% on accelerator families they "
+                                  "throughput MAPE is 8.6% on sources its constants never saw "
+                                  "(leave-one-source-out over 170 public rows, "
+                                  "docs/validation.md) and 9.3% on accelerator families they "
                                   "never saw (leave-one-family-out: a new generation of a "
                                   "measured maker), and a normal error's sd is 1.25x its mean "
-                                  "absolute value: 0.10-0.115, 0.11; on a maker they never saw "
-                                  "13.7% (leave-one-maker-out: AMD's accelerators, which no "
-                                  "scored row measures; sd 0.17), a range the fitted whole-run "
-                                  "residual's is wider than",
+                                  "absolute value: 0.11-0.12, 0.11; on a maker they never saw "
+                                  "11.3% (leave-one-maker-out; sd 0.14), a range the fitted "
+                                  "whole-run residual's is wider than",
                                   valid=Number(0, MAX_LOG_SD))
     failure_rate_log_sd: float = _a(0.41, "log-sd of the failure rate: Meta RSC-2 2.34 and RSC-1 "
                                     "6.50 vs Llama 3 3.8 failures per 1000 node-days (x0.6 to "

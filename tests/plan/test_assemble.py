@@ -406,7 +406,8 @@ def test_a_missed_deadline_names_the_loss_that_grows_with_size_not_the_largest_o
     # an auditor: failures (21% of wall time, the largest loss at the fastest size, 129,024
     # GB200) were named, where the next size tried loses a point more to failures and 47% of
     # its step to the pipeline bubble (10% before): the batch stops more devices from helping
-    plan = planner.estimate(params="2.193T", tokens="43.86T", gpu="gb200", power_cap="300MW",
+    # (330 MW, where 300 MW held the 129,024 at GB200's typical 1.667 kW a device)
+    plan = planner.estimate(params="2.193T", tokens="43.86T", gpu="gb200", power_cap="330MW",
                             deadline="120d")
     assert not plan.feasible and plan.binding == "critical_batch"
     assert "the next size tried" in plan.reason and "pipeline bubble takes" in plan.reason
