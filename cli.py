@@ -1020,11 +1020,14 @@ def _wants_json(args: list[str], exc: Exception) -> bool:
     """--format json on the command line, or a command whose format resolved to json (a
     config file's default), also when the error came before the command read its options
     (an unknown flag, a bad choice, a config file's value refused)."""
-    for i, a in enumerate(args):
-        if a.startswith("--format="):  # a format typed wins over a file's
-            return a == "--format=json"
-        if a == "--format" and args[i + 1:i + 2]:
-            return args[i + 1] == "json"
+    typed = None
+    for i, a in enumerate(args):  # a format typed wins over a file's, the last typed as click
+        if a.startswith("--format="):  # takes it (the first had decided errors alone)
+            typed = a == "--format=json"
+        elif a == "--format" and args[i + 1:i + 2]:
+            typed = args[i + 1] == "json"
+    if typed is not None:
+        return typed
     ctx = getattr(exc, "ctx", None) or click.get_current_context(silent=True)
     if ctx is not None and "fmt" in ctx.params:
         return ctx.params["fmt"] == "json"

@@ -165,7 +165,9 @@ def sizing_figure(plan: dict):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.25)
-    ax_days.set_ylabel("training days (goodput included)")
+    realised = ((plan.get("realisation") or {}).get("multiplier") or 1.0) != 1.0
+    ax_days.set_ylabel("expected training days (realisation, failures)" if realised
+                       else "training days (steady state, failures included)")
     ax_cost.set_ylabel(f"cost, USD millions ({plan.get('cost_method') or 'n/a'})")
     ax_cost.set_xlabel("cluster size (devices); hollow markers break a limit")
     for ax, corner in ((ax_days, "upper right"), (ax_cost, "upper left")):
@@ -173,9 +175,13 @@ def sizing_figure(plan: dict):
             ax.legend(fontsize=8, loc=corner)
     w = plan["workload"]
     status = sizing.get("status", "")
+    # the chooser the sizing names: CP-SAT, or numpy ranking the options (the title had said
+    # CP-SAT for either)
+    chooser = "CP-SAT" if str(sizing.get("solver", "")).startswith("CP-SAT") else "ranked"
     verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
     fig.suptitle(f"{w.get('name') or 'workload'}: {w['params'] / 1e9:,.0f}B parameters, "
-                 f"{w['tokens'] / 1e12:,.1f}T tokens; CP-SAT {status}, {verdict}", fontsize=10)
+                 f"{w['tokens'] / 1e12:,.1f}T tokens; {chooser} {status}, {verdict}",
+                 fontsize=10)
     if why:  # why the worst poor sizes are poor, under the axes
         import textwrap
 

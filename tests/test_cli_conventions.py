@@ -56,6 +56,18 @@ def test_errors_as_json(capsys, args, option, words, style):
         assert error["accepted"], error
 
 
+def test_the_last_format_typed_decides_the_error_as_it_does_the_answer(capsys):
+    # an auditor: --format json --format csv answered in CSV but erred in JSON
+    base = ("estimate", "--params", "70B", "--tokens", "2T", "--gpus")
+    code, out, err = run(capsys, *base, "-5", "--format", "json", "--format", "csv")
+    assert code == 2 and out == "" and "Error: --gpus" in err
+    code, out, err = run(capsys, *base, "-5", "--format", "csv", "--format=json")
+    assert code == 2 and json.loads(out)["error"]["option"] == "--gpus"
+    code, out, _ = run(capsys, *base, "64", "--format", "json", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))  # the answer in CSV, the last typed
+    assert code == 0 and len(rows) == 1 and rows[0]["cluster_gpus"] == "64"
+
+
 def test_a_workload_file_that_is_missing_or_not_toml_is_named_as_the_workload_input(
         capsys, tmp_path):
     # was: "option": null in the JSON error, no accepted form

@@ -65,6 +65,14 @@ def test_plot_returns_a_figure_and_leaves_pyplot_alone(plan):
     sized = planner.estimate(params="8B", tokens="1T", gpu="h100-sxm,b200", deadline="30d")
     fig = sized.plot()   # a sizing: days and cost against size
     assert isinstance(fig, Figure) and len(fig.axes) == 2
+    # its title names the chooser the sizing used (it had said CP-SAT when numpy ranked the
+    # options) and the days axis the expected run its star marks
+    assert sized.sizing["solver"] == "CP-SAT" and "CP-SAT OPTIMAL" in fig.get_suptitle()
+    assert fig.axes[0].get_ylabel().startswith("expected training days")
+    ranked = planner.estimate(params="8B", tokens="1T", deadline="30d")
+    fig = ranked.plot()
+    assert ranked.sizing["solver"].startswith("none")
+    assert "CP-SAT" not in fig.get_suptitle() and "ranked OPTIMAL" in fig.get_suptitle()
     assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
 
 

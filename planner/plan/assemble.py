@@ -272,19 +272,25 @@ def frontier(rows: dict, i: int, larger: int | None = None) -> tuple[str, str] |
     # the other causes that take FRONTIER_SHARE too: a run bound by failures at a size its
     # batch already stretches gains little from more devices on both counts, and the batch
     # is the lever a planner holds
-    also = [(short, shrinks) for name, (other, _, (short, shrinks))
+    also = [(name, short, shrinks) for name, (other, _, (short, shrinks))
             in sorted(losses.items(), key=lambda kv: -kv[1][0])
             if name != binding and other >= FRONTIER_SHARE]
     if not also:
         return binding, why
-    why += "; also " + " and ".join(short for short, _ in also)
-    if any(shrinks for _, shrinks in also) and "--global-batch" not in why:
+    why += "; also " + " and ".join(short for _, short, _ in also)
+    shrunk = [BATCH_SHRINKS[name] for name, _, shrinks in also if shrinks]
+    if shrunk and "--global-batch" not in why:
+        # what the batch shrinks, named ("both" had been said of one cause beside failures)
         seqs = (float(rows["workload_global_batch_tokens"][i])
                 / float(rows["workload_seq_len"][i]))
         why += (f": a global batch larger than {seqs:,.0f} sequences shrinks "
-                + ("both" if all(shrinks for _, shrinks in also) else "the bubble")
+                + " and ".join(shrunk)
                 + " (--assume global_batch_tokens=N, or estimate's --global-batch)")
     return binding, why
+
+
+# What a larger global batch shrinks of each loss that it shrinks (_losses).
+BATCH_SHRINKS = {"critical_batch": "the bubble", "network": "the gradients' reduction per token"}
 
 
 def size_notes(rows: dict, acc_keys) -> tuple[np.ndarray, list]:

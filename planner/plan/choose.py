@@ -11,7 +11,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..errors import InputError, LayoutError
-from ..model.search import ERROR, FITS, NO_LAYOUT
+from ..model.search import ERROR, FITS, NO_FIT, NO_LAYOUT
 from ..units import SECONDS_PER_DAY
 from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
 from .layout_inputs import layout_text, no_layout_hint
@@ -151,9 +151,19 @@ def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions)
     return Choice(0, bool(feasible[0]), binding[0], reason[0])
 
 
-def _unfit(opts: Options, asm: Assumptions) -> Choice:
-    """No option runs: why, at the largest size tried."""
-    i = int(np.argmax(opts.gpus))
+def _unfit(opts: Options, asm: Assumptions, max_gpus: int | None = None) -> Choice:
+    """No option runs: why, at the largest size tried within ``max_gpus`` (--max-gpus), or at
+    the largest whose memory shortfall has a figure where the largest's has none (a batch too
+    small to split over a million devices had read "no valid layout for this cluster" at a
+    size past the user's own limit, where 1,268 GB against 80 GB is the answer)."""
+    rows = np.arange(len(opts.gpus))
+    if max_gpus is not None and (opts.gpus <= max_gpus).any():
+        rows = rows[opts.gpus <= max_gpus]
+    i = int(rows[np.argmax(opts.gpus[rows])])
+    if opts.best.state[i] != FITS:
+        short = rows[(opts.best.state[rows] == NO_FIT) & np.isfinite(opts.best.lean_bytes[rows])]
+        if short.size and not np.isfinite(opts.best.lean_bytes[i]):
+            i = int(short[np.argmax(opts.gpus[short])])
     sd = opts.sides[int(opts.side[i])]
     if opts.best.state[i] == FITS:  # it fits, but fails faster than it restarts
         return Choice(i, False, "reliability", reliability_reason(
@@ -171,7 +181,7 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
     questions, limits.solve_with)."""
     rows = np.flatnonzero(opts.fits)
     if not rows.size:
-        return _unfit(opts, asm)
+        return _unfit(opts, asm, slim.max_gpus)
     inst = instance_of(opts, rows, slim, objective)
     if cp_sat:
         from . import sizing  # CP-SAT (and OR-Tools) only on the paths that use it

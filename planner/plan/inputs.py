@@ -417,6 +417,12 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                  else f"--workload {workload} (training.global_batch_tokens)")
         seq = ("--seq-len" if seq_len is not None else
                "--assume seq_len" if base is None else f"--workload {workload} (training.seq_len)")
+        if seq_len is not None and global_batch is None:  # the flag given is the one named
+            raise InputError(seq, seq_len, f"a sequence of at most the global batch "
+                             f"({w.global_batch_tokens:,.0f} tokens), or a --global-batch of "
+                             "at least one sequence",
+                             f"is longer than the global batch of "
+                             f"{w.global_batch_tokens:,.0f} tokens ({batch})")
         raise InputError(batch, global_batch if global_batch is not None
                          else w.global_batch_tokens,
                          f"a global batch of at least one sequence ({w.seq_len:,} tokens)",

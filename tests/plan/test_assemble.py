@@ -292,7 +292,15 @@ def test_the_other_causes_past_the_frontier_share_are_named_with_the_batch_lever
         "larger clusters lose more to failures than they gain; also the pipeline bubble takes "
         "20% of the step (4 microbatches per pipeline) and communication takes 15% of the step "
         "(mostly the gradients' reduction): a global batch larger than 2,048 sequences shrinks "
-        "both (--assume global_batch_tokens=N, or estimate's --global-batch)")
+        "the bubble and the gradients' reduction per token (--assume global_batch_tokens=N, or "
+        "estimate's --global-batch)")
+    # the gradients' reduction the only other cause: it is named, not "both" (an auditor)
+    rows = _rows(1, goodput=[0.7], time_breakdown_s_compute=[8.5],
+                 time_breakdown_s_dp_comm=[1.5])
+    assert frontier(rows, 0)[1].endswith(
+        "(mostly the gradients' reduction): a global batch larger than 2,048 sequences shrinks "
+        "the gradients' reduction per token (--assume global_batch_tokens=N, or estimate's "
+        "--global-batch)")
     # communication by tensor parallelism alone: the batch shrinks the bubble only
     rows = _rows(1, goodput=[0.7], time_breakdown_s_compute=[6.5],
                  time_breakdown_s_pp_bubble=[2.0], time_breakdown_s_tp_comm=[1.5])

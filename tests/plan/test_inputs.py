@@ -107,6 +107,11 @@ def test_resolve_workload_leaves_whole_batches_unchanged():
     with pytest.raises(InputError, match="--global-batch: '4K' leaves a global batch of "
                        "4,000 tokens, less than one 8,192-token sequence"):
         resolve_workload(CAT, {}, params="7B", tokens="1T", global_batch="4K")
+    # a --seq-len longer than the default batch is the flag named (an auditor: the error had
+    # named --assume global_batch_tokens, which the user never typed)
+    with pytest.raises(InputError, match=r"--seq-len: '32M' is longer than the global batch of "
+                       r"16,777,216 tokens \(--assume global_batch_tokens\)"):
+        resolve_workload(CAT, {}, params="7B", tokens="1T", seq_len="32M")
 
 
 # --- resolve_workload --------------------------------------------------------------------------

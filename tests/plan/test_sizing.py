@@ -474,3 +474,16 @@ def test_a_looser_deadline_under_a_budget_stays_feasible():
     # $8.7403M)
     assert looser.cost_usd["total"] <= tighter.cost_usd["total"] * 1.001
     assert aligned_between(624, 781) == [640, 672, 704, 736, 768]
+
+
+def test_a_sizing_no_layout_fits_answers_within_max_gpus_with_the_shortfall():
+    # an auditor: a layout that never fits (unsharded 70B on tp1 pp1) had reported 1,000,000
+    # devices, past --max-gpus 4096, and "no valid layout for this cluster" (at a million
+    # devices the batch cannot split, so the memory figure was lost)
+    plan = planner.estimate(params="70B", tokens="2T", layout="zero=0,tp=1,pp=1",
+                            max_gpus=4096)
+    assert not plan.feasible and plan.binding == "memory"
+    assert plan.cluster["gpus"] <= 4096
+    assert "leanest needs 1,268.0 GB per device, h100-sxm has 80 GB" in plan.reason
+    alone = planner.estimate(params="70B", tokens="2T", layout="zero=0,tp=1,pp=1")
+    assert "leanest needs 1,268.0 GB" in alone.reason and alone.cluster["gpus"] < 10**6
