@@ -161,9 +161,13 @@ def sizing_figure(plan: dict):
         if _finite(total):
             ax_cost.scatter([c["gpus"]], [total / 1e6], marker=mark, s=220, color="gold",
                             edgecolors="black", zorder=5)
+    # a cost of zero everywhere (--price-per-gpu-hour 0) has no log scale: drawn linear (it had
+    # left the panel empty and a matplotlib warning on standard error)
+    positive = any(_finite(v) and v > 0 for v in opts["cost_usd"])
     for ax in (ax_days, ax_cost):
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        if ax is ax_days or positive:
+            ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.25)
     realised = ((plan.get("realisation") or {}).get("multiplier") or 1.0) != 1.0
     ax_days.set_ylabel("expected training days (realisation, failures)" if realised

@@ -19,6 +19,7 @@ from .units import (
     fmt_days,
     fmt_duration_days,
     fmt_fixed,
+    fmt_minutes,
     fmt_money,
     fmt_pct,
     fmt_power,
@@ -304,8 +305,10 @@ def sensitivity_table(tornado: dict) -> str:
                   if r.get(f"breaks_at_{end}")]
         out.append((r["assumption"], f"{text(r['low'])} - {text(r['high'])}",
                     value(r["at_low"]), value(r["at_high"]), ", ".join(broken)))
-    head = (f"sensitivity of {quantity} (plan: {value(rows[0]['base'])}, on its cluster; "
-            "realisation_residual: the fitted 10-90% over the expected)")
+    residual = any(r["assumption"] == "realisation_residual" for r in rows)
+    head = (f"sensitivity of {quantity} (plan: {value(rows[0]['base'])}, on its cluster"
+            + ("; realisation_residual: the fitted 10-90% over the expected)" if residual
+               else ")"))  # the row is absent with --assume realisation=false
     return (head + "\n" + tabulate(out, headers=["assumption", "range", "at low", "at high",
                                                  "breaks"], tablefmt="simple",
                                    disable_numparse=True))
@@ -459,10 +462,13 @@ def _reliability_text(plan: dict) -> str:
     n = rel.get("expected_interruptions")
     # fewer than ten: one decimal, so a run expecting 0.3 does not read "0" beside lost hours
     count = fmt_fixed(n, "{:,.1f}" if n is not None and n < 9.95 else "{:,.0f}")
-    every_min = fmt_fixed(None if interval_s is None else interval_s / 60, "{:,.1f}")
+    # below what one decimal shows (0.0 h, 0.0 min), in minutes or seconds: a cluster failing
+    # every 8.79 seconds had read "a failure every 0.0 h, checkpoint every 0.0 min"
+    every = (f"{mtbf_s / 3600:,.1f} h" if mtbf_s >= 360 else fmt_minutes(mtbf_s))
+    ckpt = ("n/a min" if interval_s is None else f"{interval_s / 60:,.1f} min"
+            if interval_s >= 3 else fmt_minutes(interval_s))
     return (f"{count} expected interruption{'' if count in ('1', '1.0') else 's'} "
-            f"in the ideal run (a failure every {fmt_fixed(mtbf_s / 3600, '{:,.1f}')} h), "
-            f"checkpoint every {every_min} min, {lost}")
+            f"in the ideal run (a failure every {every}), checkpoint every {ckpt}, {lost}")
 
 
 def _short(v):

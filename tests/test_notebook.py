@@ -69,6 +69,15 @@ def test_plot_returns_a_figure_and_leaves_pyplot_alone(plan):
     # options) and the days axis the expected run its star marks
     assert sized.sizing["solver"] == "CP-SAT" and "CP-SAT OPTIMAL" in fig.get_suptitle()
     assert fig.axes[0].get_ylabel().startswith("expected training days")
+    # a price of zero: the cost axis is drawn linear, with no warning (its log scale had left
+    # the panel empty and a matplotlib UserWarning on standard error)
+    import warnings
+
+    free = planner.estimate(params="8B", tokens="1T", deadline="30d", price_per_gpu_hour=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = free.plot()
+    assert [ax.get_yscale() for ax in fig.axes] == ["log", "linear"]
     ranked = planner.estimate(params="8B", tokens="1T", deadline="30d")
     fig = ranked.plot()
     assert ranked.sizing["solver"].startswith("none")

@@ -300,6 +300,18 @@ def test_reliability_line_of_a_run_without_failures():
     assert "no failures modelled (a failure rate of 0): no interruptions" in text
 
 
+def test_reliability_line_of_a_run_that_never_ends_gives_its_seconds():
+    # an auditor: a cluster failing every 8.79 seconds had read "a failure every 0.0 h,
+    # checkpoint every 0.0 min" beside a status that gave the seconds
+    plan = planner.estimate(params="70B", tokens="2T", gpus=4096,
+                            assumptions={"failure_rate_per_device_hour": 0.1}).to_dict()
+    mtbf = plan["reliability"]["mtbf_s"]
+    assert mtbf == pytest.approx(3600 / (4096 * 0.1), rel=1e-6)  # 8.79 s
+    text = report.plan_table(plan)
+    assert "a failure every 8.79 seconds)" in text and "0.0 h" not in text
+    assert "checkpoint every 0.0 min" not in text
+
+
 def test_reliability_line_shows_fewer_than_ten_interruptions_with_a_decimal(feasible):
     # 64 devices at 1.973e-5 failures per device-hour: MTBF 791.8 h, so a run of a few hundred
     # hours expects a fraction of one interruption, which read "0" beside lost hours

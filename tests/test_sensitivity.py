@@ -122,6 +122,11 @@ def test_the_command_line_tornado():
     table = r.output.split("sensitivity of cost_usd")[1].split("\n\n")[0]
     assert "price_per_gpu_hour" in table and "$1.70/device-h - $2.94/device-h" in table
     assert "restart_s" in table and "2 min - 30 min" in table
+    assert "realisation_residual: the fitted 10-90%" in r.output
+    # without the realisation there is no residual row, and the header does not explain one
+    r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity",
+             "--assume", "realisation=false")
+    assert r.exit_code == 0 and "realisation_residual" not in r.output.split("sensitivity of")[1]
     r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity",
              "training_days", "--format", "json")
     assert r.exit_code == 0, r.output
