@@ -464,9 +464,11 @@ def _reliability_text(plan: dict) -> str:
     count = fmt_fixed(n, "{:,.1f}" if n is not None and n < 9.95 else "{:,.0f}")
     # below what one decimal shows (0.0 h, 0.0 min), in minutes or seconds: a cluster failing
     # every 8.79 seconds had read "a failure every 0.0 h, checkpoint every 0.0 min"
-    every = (f"{mtbf_s / 3600:,.1f} h" if mtbf_s >= 360 else fmt_minutes(mtbf_s))
-    ckpt = ("n/a min" if interval_s is None else f"{interval_s / 60:,.1f} min"
-            if interval_s >= 3 else fmt_minutes(interval_s))
+    def minutes(s):  # "3.5 min", below a minute in seconds ("8.79 seconds", as the status)
+        return "n/a min" if s is None else f"{s / 60:,.1f} min" if s >= 60 else fmt_minutes(s)
+
+    every = f"{mtbf_s / 3600:,.1f} h" if mtbf_s >= 360 else minutes(mtbf_s)
+    ckpt = minutes(interval_s)
     return (f"{count} expected interruption{'' if count in ('1', '1.0') else 's'} "
             f"in the ideal run (a failure every {every}), checkpoint every {ckpt}, {lost}")
 

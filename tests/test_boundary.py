@@ -739,12 +739,6 @@ def test_a_precision_refused_on_v100_names_its_fp16_peak():
     with pytest.raises(InputError) as exc:
         planner.estimate(params="7B", tokens="1T", gpu="v100", gpus=8, precision="fp8")
     assert "a precision v100 has a peak for (fp16 (bf16 runs as FP16))" in str(exc.value)
-    # a device with BF16 runs fp16 at the same peak: the list names it (an auditor)
-    with pytest.raises(InputError) as exc:
-        planner.estimate(params="7B", tokens="1T", gpu="a100-80gb", gpus=8, precision="fp8")
-    assert "a precision a100-80gb has a peak for (bf16, fp16)" in str(exc.value)
-    assert planner.estimate(params="7B", tokens="1T", gpu="a100-80gb", gpus=8,
-                            precision="fp16").feasible is not None
 
 
 def test_library_objects_refuse_in_place_edits_and_bad_calls_name_the_input():

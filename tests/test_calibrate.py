@@ -69,6 +69,12 @@ def _square(x):
     return x * x
 
 
+def _refuse(x):
+    if x == 3:
+        raise RuntimeError(f"call {x} refused")
+    return x
+
+
 def test_forked_map_keeps_the_order_and_counts_each_answer():
     done = []
     got = workers.forked_map(_square, list(range(7)), lambda: done.append(1))
@@ -76,3 +82,7 @@ def test_forked_map_keeps_the_order_and_counts_each_answer():
         pytest.skip("this machine gives no worker processes")
     assert got == [x * x for x in range(7)] and len(done) == 7
     assert workers.forked_map(_square, [3]) is None  # one call: no pool for it
+    # a call's own error is raised, not taken for a pool that could not start (which would
+    # have answered every call again in this process before the same error)
+    with pytest.raises(RuntimeError, match="call 3 refused"):
+        workers.forked_map(_refuse, list(range(6)))

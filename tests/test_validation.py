@@ -17,10 +17,6 @@ import planner
 from planner import calibrate, validate
 from tests.test_readme import checkout_dir, runs_as_pasted, validate_lines  # noqa: F401
 
-# with README's `planner validate` on one pytest-xdist worker: validate.run's answer is
-# computed once per process (tests/conftest.py)
-pytestmark = pytest.mark.xdist_group("validate")
-
 RESULT = None
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..errors import InputError, LayoutError
-from ..model.search import ERROR, FITS, NO_FIT, NO_LAYOUT
+from ..model.search import ERROR, FITS, NO_FIT, NO_LAYOUT, NO_STEP
 from ..units import SECONDS_PER_DAY
 from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
 from .layout_inputs import layout_text, no_layout_hint
@@ -152,18 +152,22 @@ def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions)
 
 
 def _unfit(opts: Options, asm: Assumptions, max_gpus: int | None = None) -> Choice:
-    """No option runs: why, at the largest size tried within ``max_gpus`` (--max-gpus), or at
-    the largest whose memory shortfall has a figure where the largest's has none (a batch too
-    small to split over a million devices had read "no valid layout for this cluster" at a
-    size past the user's own limit, where 1,268 GB against 80 GB is the answer)."""
+    """No option runs: why, at the largest size tried within ``max_gpus`` (--max-gpus, where
+    any size tried is within it), or, where that size has no reason but "no valid layout",
+    at the largest that has one (it fails faster than it restarts, its memory shortfall has a
+    figure, or a bandwidth is unknown): a batch too small to split over a million devices had
+    read "no valid layout for this cluster" past the user's own limit, where 1,268 GB against
+    80 GB, or failures outpacing restarts, is the answer."""
     rows = np.arange(len(opts.gpus))
     if max_gpus is not None and (opts.gpus <= max_gpus).any():
         rows = rows[opts.gpus <= max_gpus]
+    state, lean = opts.best.state[rows], opts.best.lean_bytes[rows]
+    has_reason = (state == FITS) | (state == NO_STEP) | ((state == NO_FIT) & np.isfinite(lean))
     i = int(rows[np.argmax(opts.gpus[rows])])
-    if opts.best.state[i] != FITS:
-        short = rows[(opts.best.state[rows] == NO_FIT) & np.isfinite(opts.best.lean_bytes[rows])]
-        if short.size and not np.isfinite(opts.best.lean_bytes[i]):
-            i = int(short[np.argmax(opts.gpus[short])])
+    sd = opts.sides[int(opts.side[i])]
+    if has_reason.any() and sd.acc.scale_out_bytes_per_s and \
+            not has_reason[int(np.argmax(opts.gpus[rows]))]:
+        i = int(rows[has_reason][np.argmax(opts.gpus[rows][has_reason])])
     sd = opts.sides[int(opts.side[i])]
     if opts.best.state[i] == FITS:  # it fits, but fails faster than it restarts
         return Choice(i, False, "reliability", reliability_reason(

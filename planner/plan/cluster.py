@@ -85,10 +85,8 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
         peak = acc.peak(precision)
     except KeyError:
         # a device without BF16 (V100) holds its FP16 peak under "bf16": named as it runs
-        # and fp16, which a device with BF16 runs at the same peak (the list had left it out)
-        names = sorted(("fp16 (bf16 runs as FP16)",) if k == "bf16" and not acc.bf16 else
-                       ("bf16", "fp16") if k == "bf16" else (k,) for k in acc.peak_flops)
-        names = [n for group in names for n in group]
+        names = sorted("fp16 (bf16 runs as FP16)" if k == "bf16" and not acc.bf16 else k
+                       for k in acc.peak_flops)
         raise InputError("--precision", precision, f"a precision {acc.key} has a peak for ("
                          + ", ".join(names) + f"), or a --gpu with a "
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None

@@ -487,3 +487,9 @@ def test_a_sizing_no_layout_fits_answers_within_max_gpus_with_the_shortfall():
     assert "leanest needs 1,268.0 GB per device, h100-sxm has 80 GB" in plan.reason
     alone = planner.estimate(params="70B", tokens="2T", layout="zero=0,tp=1,pp=1")
     assert "leanest needs 1,268.0 GB" in alone.reason and alone.cluster["gpus"] < 10**6
+    # every size that lays out fails faster than it restarts: that is the answer, not "no
+    # valid layout" at the million devices no batch splits over (the diff review)
+    stuck = planner.estimate(params="7B", tokens="1T", deadline="30d",
+                             assumptions={"failure_rate_per_device_hour": 1, "restart_s": 3600})
+    assert stuck.binding == "reliability" and stuck.cluster["gpus"] < 10**6
+    assert "no progress" in stuck.reason or "redoes more work" in stuck.reason
