@@ -163,10 +163,10 @@ def _unfit(opts: Options, asm: Assumptions, max_gpus: int | None = None) -> Choi
         rows = rows[opts.gpus <= max_gpus]
     state, lean = opts.best.state[rows], opts.best.lean_bytes[rows]
     has_reason = (state == FITS) | (state == NO_STEP) | ((state == NO_FIT) & np.isfinite(lean))
-    i = int(rows[np.argmax(opts.gpus[rows])])
-    sd = opts.sides[int(opts.side[i])]
-    if has_reason.any() and sd.acc.scale_out_bytes_per_s and \
-            not has_reason[int(np.argmax(opts.gpus[rows]))]:
+    largest = int(np.argmax(opts.gpus[rows]))
+    i = int(rows[largest])
+    if has_reason.any() and not has_reason[largest] and \
+            opts.sides[int(opts.side[i])].acc.scale_out_bytes_per_s:
         i = int(rows[has_reason][np.argmax(opts.gpus[rows][has_reason])])
     sd = opts.sides[int(opts.side[i])]
     if opts.best.state[i] == FITS:  # it fits, but fails faster than it restarts
