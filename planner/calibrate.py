@@ -382,7 +382,7 @@ def leave_groups_out(scorer: Scorer, bys: tuple[str, ...], starts: list[dict] | 
     _FOLD_SCORER = scorer  # what forked workers inherit
     try:
         args = [(~held, starts) for _, _, held in folds]
-        fits = forked_map(_fit_fold, args) or [fit_best(scorer, m, st) for m, st in args]
+        fits = forked_map(_fit_fold, args) or [_fit_fold(a) for a in args]
     finally:
         _FOLD_SCORER = None
     out = {by: (np.full(len(scorer.cases), np.nan), {}) for by in bys}
