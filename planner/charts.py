@@ -104,8 +104,14 @@ def sizing_figure(plan: dict):
     """Days and cost against cluster size per accelerator, as a matplotlib Figure."""
     sizing = plan.get("sizing")
     if not sizing or not sizing.get("options", {}).get("gpus"):
-        raise ChartError("the sizing chart needs a plan sized under limits or an objective "
-                         "(a --gpus given fixes the size: leave it out)")
+        given = str(((plan.get("assumptions") or {}).get("gpus") or {}).get("source", ""))
+        raise ChartError(
+            "the sizing chart needs a plan sized under limits or an objective "
+            + ("(a --gpus given fixes the size: leave it out)" if given == "given" else
+               "(a full --layout fixes the size: leave its dp out)" if given.startswith("given")
+               # a sizing no size of which runs a layout has nothing to draw ("a --gpus given"
+               # had been said where none was)
+               else f"among sizes a layout runs; none does: {plan.get('reason')}"))
     fig, colours = _figure(figsize=(9, 7.5))
     opts, limits = sizing["options"], sizing.get("limits") or {}
     accs = list(dict.fromkeys(opts["accelerator"]))

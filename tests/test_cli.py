@@ -499,6 +499,22 @@ def test_a_seed_that_is_no_number_names_its_form(capsys):
     assert err["accepted"] == "a whole number from 0 to 2^63 - 1"
 
 
+def test_plot_of_a_plan_with_no_sizing_says_why_in_its_own_terms(tmp_path):
+    # an auditor: a sizing no size of which runs a layout had been told "a --gpus given
+    # fixes the size" where no --gpus was given
+    pytest.importorskip("matplotlib")
+    png = str(tmp_path / "s.png")
+    for flags, says in (
+            (("--layout", "tp=8,pp=1,dp=8"), "(a full --layout fixes the size: leave its dp "
+                                             "out)"),
+            (("--layout", "zero=0,tp=1,pp=1", "--max-gpus", "4096"),
+             "among sizes a layout runs; none does: no layout fits in memory: the leanest "
+             "needs 1,268.0 GB per device, h100-sxm has 80 GB")):
+        r = run("estimate", "--params", "70B", "--tokens", "2T", *flags, "--plot", png)
+        assert r.exit_code == 2 and says in r.output, r.output
+        assert "--gpus" not in r.output
+
+
 def test_the_gantt_title_words_the_cost_as_the_table_does():
     # an auditor: the title read $1M beside the table's $1.5M, and $0M for $69,679 or for a
     # cost unknown

@@ -117,19 +117,20 @@ class Manifest:
 
 
 @contextmanager
-def locked(out: Path):
+def locked(out: Path, named_dir: bool = False):
     """The output directory for this sweep alone: a second writer (a second --resume while
     the first still runs) is refused, not let in to delete the first one's files. The lock
     is an flock on the directory itself (no file is left behind) and goes with the process
-    however it ends, so a killed sweep leaves none."""
+    however it ends, so a killed sweep leaves none. ``named_dir``: the path was typed with a
+    trailing separator, so a file suffix in its name is meant (out.csv/)."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory; choose another output path")
-    if not out.exists() and out.suffix.lower() in FILE_SUFFIXES:
+    if not out.exists() and not named_dir and out.suffix.lower() in FILE_SUFFIXES:
         # -o out.csv had made a directory named out.csv holding Parquet
         raise OutputError(f"{out} names a {out.suffix[1:].upper()} file, but a sweep writes a "
                           f"directory of Parquet part files and {MANIFEST}: give a directory "
-                          f"(-o {out.with_suffix('')}/), which pandas, polars, DuckDB or "
-                          "pyarrow read as one table")
+                          f"(-o {out.with_suffix('')}/, or -o {out}/ for that name), which "
+                          "pandas, polars, DuckDB or pyarrow read as one table")
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out, os.O_RDONLY)

@@ -304,13 +304,16 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
                 bar.update(tables[-1].num_rows)
             return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
                                pa.concat_tables(tables))
+        # a trailing separator says a directory is meant, whatever its name's suffix (Path
+        # drops it: -o out.csv/ had been refused as a CSV file)
+        named_dir = str(out).endswith(("/", os.sep))
         out = Path(out)
         manifest = Manifest(spec=spec.record(), spec_sha256=spec.sha256,
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
                             chunk_rows=chunk_rows, code_fingerprint=code_fingerprint())
         try:
-            with locked(out):
+            with locked(out, named_dir):
                 return _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers,
                               dask, bar, t0)
         except OSError as exc:  # a full disk, a folder made read-only meanwhile

@@ -16,7 +16,7 @@ from ..model.search import SearchKey, search
 from ..units import SECONDS_PER_DAY
 from .choose import Choice, instance_of
 from .layout_inputs import smooth_below
-from .limits import choose
+from .limits import choose, solve
 from .options import Options, evaluate, shared_memo
 
 __all__ = ["alternatives_of", "trade_sizes", "smaller"]
@@ -189,8 +189,10 @@ def _ranked(key: SearchKey, asm: Assumptions):
 
 
 def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
-    """Each other accelerator's best option that meets the plan's limits, by its objective
-    (none listed for an accelerator that meets them at no size)."""
+    """Each other accelerator's best option that meets the plan's limits, by its objective;
+    for one that meets them at no size, the option the smallest relaxation admits and what it
+    needs (an accelerator left out had read as never considered: 'why not B200?' had no
+    answer where the deadline kept it out by a day)."""
     if len(opts.sides) < 2:
         return []
     out = []
@@ -199,14 +201,19 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
         rows = np.flatnonzero(opts.fits & (opts.side == s))
         if s == opts.side[i] or not rows.size:
             continue
-        j = choose(instance_of(opts, rows, choice.limits, choice.objective))
+        inst = instance_of(opts, rows, choice.limits, choice.objective)
+        j, outside = choose(inst), ""
         if j is None:
-            continue
+            sol = solve(inst)  # numpy: the relaxation's option and what it needs
+            if sol.index is None:
+                continue  # no figures to judge it by (no price under a budget)
+            j = sol.index
+            outside = f", outside the limits: {sol.relaxations[0].message}"
         j = int(rows[j])
         out.append({"accelerator": sd.acc.key, "gpus": int(opts.gpus[j]),
                     "layout": opts.best.layout(j), "training_days": float(c["training_days"][j]),
                     "cost_usd_total": float(c["cost_usd_total"][j]), "mfu": float(c["mfu"][j]),
-                    "note": "another accelerator considered" + _against(opts, j, i)})
+                    "note": "another accelerator considered" + _against(opts, j, i) + outside})
     return out
 
 

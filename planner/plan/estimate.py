@@ -124,8 +124,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     alternatives = parse_flag(alternatives, "alternatives")
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=bool(curve), progress=bar, alternatives=alternatives)
-    if alternatives and req.n_gpus is not None and req.limits.deadline_s is None \
-            and plan.feasible and plan.training_days > req.asm.deadline_days:
+    if alternatives and (req.n_gpus is not None or named_devices(req.fixed) is not None) \
+            and req.limits.deadline_s is None and plan.feasible \
+            and plan.training_days > req.asm.deadline_days:
         plan = _with_deadline_size(req, plan)
     if alternatives and req.n_gpus is not None and plan.binding == "memory" \
             and plan.training_days is None:
@@ -634,8 +635,11 @@ def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
 def _with_deadline_size(req: Request, plan: Plan) -> Plan:
     """A given cluster that runs past the default deadline (128 A100 for a 405B model: 109
     years): the plan adds, as an alternative, the cluster that meets that deadline, as a
-    sizing with no --gpus would choose it."""
-    sized = plan_on(replace(req, n_gpus=None), engine="numpy", alternatives=False)
+    sizing with no --gpus would choose it; a cluster a full --layout names is sized with its
+    dp left free (the rest of its layout kept), where it had had no such row."""
+    named = req.n_gpus is None
+    free = {k: v for k, v in req.fixed.items() if k != "dp"} if named else req.fixed
+    sized = plan_on(replace(req, n_gpus=None, fixed=free), engine="numpy", alternatives=False)
     if not sized.feasible or sized.cluster["gpus"] == plan.cluster["gpus"]:
         return plan
     days = req.asm.deadline_days
@@ -644,4 +648,5 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
         "layout": sized.layout, "training_days": sized.training_days, "mfu": sized.mfu,
         "cost_usd_total": (sized.cost_usd or {}).get("total"),
         "note": f"meets the default {days:g}-day deadline this cluster runs past "
-                "(--deadline to set one)", "default_deadline_days": days}])
+                + ("(the --layout's dp left free; --deadline to set one)" if named else
+                   "(--deadline to set one)"), "default_deadline_days": days}])

@@ -225,10 +225,14 @@ def test_refuses_directories_that_are_not_its_own(tmp_path):
     # a file's name where the directory goes: refused before a directory of that name is made
     for name in ("out.csv", "rows.JSON"):
         with pytest.raises(sweeping.OutputError,
-                           match=r"names a (CSV|JSON) file.*-o \S*(out|rows)/\)"):
+                           match=r"names a (CSV|JSON) file.*-o \S*(out|rows)/, or -o "
+                                 r"\S*(out.csv|rows.JSON)/ for that name\)"):
             sweeping.sweep(spec, tmp_path / name)
         assert not (tmp_path / name).exists()
     assert sweeping.sweep(spec, tmp_path / "what-if.parquet").scenarios == 1  # a dataset's name
+    # a trailing separator says a directory is meant, its suffix and all
+    assert sweeping.sweep(spec, f"{tmp_path / 'out.csv'}/").scenarios == 1
+    assert (tmp_path / "out.csv" / "_manifest.json").is_file()
 
 
 def test_spec_errors_name_the_section_and_input():

@@ -540,3 +540,16 @@ def test_a_limit_given_with_its_unit_is_never_read_as_a_plain_number():
     import numpy as np  # a DataFrame cell is numpy's: the floor holds for it too
     with pytest.raises(planner.InputError, match="read as seconds"):
         planner.estimate(params="70B", tokens="2T", deadline=np.int64(90))
+
+
+def test_a_cluster_a_full_layout_names_past_the_default_deadline_names_the_one_that_meets_it():
+    # was: --layout tp=8,pp=4,dp=4 (128 devices, 2,124 days) had no such row where --gpus 128
+    # had one; the sizing keeps the layout's tp and pp and leaves its dp free
+    plan = planner.estimate(params="70B", tokens="15T", layout="tp=8,pp=4,dp=4")
+    assert plan.cluster["gpus"] == 128 and plan.training_days > 2000
+    alt = plan.alternatives[-1]
+    assert "meets the default 120-day deadline" in alt["note"]
+    assert "the --layout's dp left free" in alt["note"]
+    assert (alt["layout"]["tp"], alt["layout"]["pp"]) == (8, 4)
+    assert alt["gpus"] == 8 * 4 * alt["layout"]["dp"] * alt["layout"]["cp"] > 128
+    assert alt["training_days"] <= 120 < plan.training_days
