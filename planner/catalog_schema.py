@@ -106,6 +106,12 @@ def _accelerator_rule(table: dict):
     if tdp is not None and system is not None and system * 1e3 < tdp:
         return ("system_power_kw", f"is below the chip's own tdp_w ({tdp:g} W)",
                 f"kW per device for the whole server, at least tdp_w / 1000 ({tdp / 1e3:g})")
+    # the all-in IT cost per device holds the device itself (model/cost.py charges the
+    # server its difference: a server price below the chip's had come out a negative cost)
+    chip, server = _value(table, "purchase_usd"), _value(table, "server_usd_per_device")
+    if chip is not None and server is not None and server < chip:
+        return ("server_usd_per_device", f"is below the device's own purchase_usd ({chip:g})",
+                f"USD per device for the whole server, at least purchase_usd ({chip:g})")
     # a narrower format runs at least as fast: every part of the catalog doubles its peak
     # from bf16 to FP8 and again to FP4 (an FP8 figure below bf16's is a unit or column slip)
     last = ("peak_bf16_tflops", _value(table, "peak_bf16_tflops"))

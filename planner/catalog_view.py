@@ -239,6 +239,9 @@ def catalog_records(cat, kinds) -> dict:
     for kind in kinds:
         rows = []
         for item in cat.all(kind):
+            # a broken file is named, not listed, as the table does (JSON had listed a file
+            # the table and every plan refuse)
+            check_usable(cat, kind, item)
             rec = {"key": item.key, **_record(item)}
             if kind == "accelerators":
                 rec["price_per_gpu_hour"], rec["price_basis"] = (

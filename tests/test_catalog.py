@@ -386,6 +386,10 @@ H100 = (Path(__file__).resolve().parents[1] / "hardware" / "accelerators"
      "system_power_kw.value: 0.3 is below the chip's own tdp_w (700 W)"),
     ("devices_per_rack = { value = 32,", "devices_per_rack = { value = 30,",
      "devices_per_rack.value: 30 is not a whole number of nodes of 8"),
+    # an auditor: a server below its chip's price had charged the servers -$17,800
+    (next(ln for ln in H100.splitlines() if ln.startswith("server_usd_per_device")),
+     'server_usd_per_device = { value = 40, source = "s", as_of = "2026" }',
+     "server_usd_per_device.value: 40 is below the device's own purchase_usd (27500)"),
 ])
 def test_an_accelerator_figure_in_the_wrong_unit_or_against_another_is_refused(
         tmp_path, old, new, says):
@@ -638,11 +642,22 @@ def test_a_workload_files_missing_sequence_and_batch_are_reported_defaults(tmp_p
         tokens = 100000000000
     """)
     plan = planner.estimate(catalog=tmp_path, workload="mine", gpus=64)
-    assert plan.assumptions["workload_seq_len"]["value"] == 8192
-    assert "gives no [training] seq_len" in plan.assumptions["workload_seq_len"]["source"]
-    assert "workload_global_batch_tokens" in plan.assumptions
+    assert plan.assumptions["seq_len"]["value"] == 8192 == plan.workload["seq_len"]
+    assert plan.assumptions["seq_len"]["source"].startswith(
+        "mine gives no [training] seq_len: Llama 3 405B")
+    assert "gives no [training] global_batch_tokens" in \
+        plan.assumptions["global_batch_tokens"]["source"]
     given = planner.estimate(catalog=tmp_path, workload="mine", gpus=64, seq_len=4096)
-    assert "workload_seq_len" not in given.assumptions
+    assert "seq_len" not in given.assumptions and given.workload["seq_len"] == 4096
+    # the assumption serves a file without its own figure, as it serves a plan without a
+    # workload (an auditor: --assume seq_len=4096 had been ignored and 8,192 planned)
+    assumed = planner.estimate(catalog=tmp_path, workload="mine", gpus=64,
+                               assumptions={"seq_len": 4096, "global_batch_tokens": 2 ** 22})
+    assert (assumed.workload["seq_len"], assumed.workload["global_batch_tokens"]) == (
+        4096, 2 ** 22)
+    assert assumed.assumptions["seq_len"]["source"] == (
+        "mine gives no [training] seq_len: given (--assume)")
+    assert assumed.training_days != plan.training_days
 
 
 def test_catalog_given_twice_is_refused(tmp_path, capsys):
@@ -720,7 +735,8 @@ def test_show_and_list_refuse_what_a_plan_would_refuse(tmp_path, capsys):
     import cli
 
     _accelerator(tmp_path, "x100", scale_out_network='scale_out_network = "ib-ndx"')
-    for args in (["hardware", "show", "x100"], ["hardware", "list"]):
+    for args in (["hardware", "show", "x100"], ["hardware", "list"],
+                 ["hardware", "list", "--format", "json"]):  # JSON too (it had exit 0)
         with pytest.raises(SystemExit) as done:
             cli.main([*args, "--catalog", str(tmp_path)])
         assert done.value.code == 2
@@ -1011,3 +1027,27 @@ def test_workloads_show_and_list_count_and_quote_every_published_row():
     # the per-head width named as the files and plans name it (head_dim, not head_size)
     assert rec["gpt-oss-120b"]["architecture"]["head_dim"] == 64
     assert "head_size" not in rec["gpt-oss-120b"]["architecture"]
+
+
+def test_a_published_active_count_the_shape_rule_does_not_reach_is_said(tmp_path):
+    # an auditor: a 100B, 64-expert top-4 file publishing 10B active planned the rule's 8.69B
+    # with no word of the file's figure
+    _write(tmp_path, "workloads", "m1", textwrap.dedent("""\
+        name = "m1"
+        kind = "moe"
+        [architecture]
+        source = "s"
+        as_of = "2026"
+        experts = 64
+        top_k = 4
+        [training]
+        source = "s"
+        as_of = "2026"
+        params = 1e11
+        active_params = 1e10
+        tokens = 1e12
+        """))
+    plan = planner.estimate(catalog=tmp_path, workload="m1", gpus=256)
+    row = plan.assumptions["active_params"]
+    assert row["value"] == plan.workload["active_params"] == pytest.approx(8.686e9, rel=1e-3)
+    assert "the file's [training] active_params 10.0B is 1.15x it" in row["source"]

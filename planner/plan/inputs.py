@@ -24,6 +24,7 @@ from ..frameworks import (
 )
 from ..model.architecture import (
     RULE_VOCAB,
+    active_params,
     published_params_problem,
     rule_source,
     shape_for_params,
@@ -252,6 +253,15 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                                     f"heads={arch.heads} kv={arch.kv_heads} ffn={arch.ffn} "
                                     f"V={arch.vocab}", "source": f"{base.key} publishes no "
                                     f"shape: {rule_source(arch)}"}
+            if base.published_active_params and arch.experts:
+                # the rule's active count is what plans; the file's own, within
+                # PUBLISHED_PARAMS_SLACK of it, is said beside it, never dropped silently
+                mine = float(active_params(arch))
+                used["active_params"] = {"value": mine, "source": (
+                    f"the shape rule's for {base.key}'s count and experts; the file's "
+                    f"[training] active_params {fmt_count(base.published_active_params)} is "
+                    f"{float(base.published_active_params) / mine:.3g}x it (give the shape in "
+                    "[architecture] to plan at the published one)")}
         if shape or ffn_type:
             changed = {**shape, **({"ffn_type": ffn_type} if ffn_type else {})}
             if "layers" in changed and arch.window_layers and "window_layers" not in window:
@@ -280,7 +290,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                           f"workload {base.key}"}
         given = {**shape, "seq_len": seq_len, "global_batch_tokens": global_batch}
         for key, value, why in base.defaulted:
-            if given.get(key) is None:
+            # a batch or sequence the file leaves out is the assumption's (below), said there
+            if given.get(key) is None and key not in ("seq_len", "global_batch_tokens"):
                 used[f"workload_{key}"] = {"value": value, "source": f"{base.key}: {why}"}
         w = base.with_(architecture=arch)
     elif shape and params is None:
@@ -393,8 +404,17 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         if "global_batch_tokens" not in assumed:
             used["global_batch_tokens"] = {"value": asm.global_batch_tokens,
                                            "source": asm.source("global_batch_tokens")}
+    left = {k for k, _, _ in base.defaulted} if base is not None and not from_config else set()
     for key, option in (("seq_len", "--seq-len"), ("global_batch_tokens", "--global-batch")):
-        if key in assumed and key not in changes and base is not None:
+        if key in left and key not in changes:
+            # a file without its own figure takes the assumption's, as a plan without a
+            # workload does: --assume seq_len=4096 (or a config's [assumptions]) had been
+            # ignored for llama3.1-8b, whose file gives none, and 8,192 planned
+            changes[key] = getattr(asm, key)
+            used[key] = {"value": getattr(asm, key), "source": (
+                f"{workload} gives no [training] {key}: "
+                + ("given (--assume)" if key in assumed else asm.source(key)))}
+        elif key in assumed and key not in changes and base is not None:
             # a catalog workload's own figure wins over the assumption, which serves plans
             # without one: the table had quoted --assume seq_len=4096 for a plan at 8,192
             used[key] = {"value": getattr(base, key), "source": (
