@@ -42,6 +42,7 @@ from .largest_run import (
     probe,
     trends_for,
 )
+from .model.architecture import moe_rule_floor
 from .plan.estimate import flag_keywords
 from .plan.inputs import (
     assumptions_for,
@@ -263,6 +264,13 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                    tuple((k, v) for k, v in moe.items() if v))  # as --params takes them
     if rule.moe and rule.params is not None:  # a fixed count below the MoE rule's reach is
         rule_shape(rule.params, params, "gated", moe)  # refused here, as estimate refuses it
+    elif rule.moe:  # experts the rule shapes no model of (1,000,000 had been an internal error)
+        try:
+            moe_rule_floor(**dict(rule.moe))
+        except ValueError as exc:
+            raise InputError("--experts", experts, "experts (with --top-k) the MoE shape rule "
+                             "shapes a model of (docs/shape.md), or the whole shape with "
+                             "--params fixed", f"shapes no model: {exc}") from None
     asm = assumptions_for(assumptions, None)
     if limits["deadline_s"] is None and (limits["gpus"] is None or limits["usd"] is None):
         # no deadline given: a cluster the budget sizes is sized to the default deadline (as

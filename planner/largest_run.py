@@ -279,10 +279,11 @@ def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, s
     first = plan_for(guess) if guess is not None and lo < guess < hi else None
     exponent = rule.exponent
     step = None
-    if first is not None and not first.feasible and 1.0 < tightness(first) < math.inf:
+    if first is not None and not first.feasible and 1.0 < tightness(first, limits) < math.inf:
         # too large: step down to where the tightest limit's need meets it (its need grows as
         # size^exponent), a little below so the step lands inside
-        x1 = snap(guess - math.log10(tightness(first)) / exponent - width / 2, math.floor)
+        x1 = snap(guess - math.log10(tightness(first, limits)) / exponent - width / 2,
+                  math.floor)
         step = plan_for(x1) if lo < x1 < guess else None
     if first is not None and first.feasible:  # a run this large fits: so does the smallest
         lo, best = guess, first
@@ -300,7 +301,8 @@ def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, s
             hi = guess
         if step is not None and not step.feasible:  # the step too large: a tighter upper end
             hi, first = x1, step
-    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first, snap)
+    lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first, snap,
+                                      lambda p: tightness(p, limits))
     params, tokens = rule.size(10 ** lo)
     binding = blocked.binding if blocked is not None else None
     # what the sizing found for the next run tried: its sizes are a search over a jagged
@@ -324,17 +326,24 @@ def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, s
 GROWTH_EXPONENT = {"tokens_per_param": 2.0, "fixed_params": 1.0, "fixed_tokens": 1.0}
 
 
-def tightness(plan: Plan) -> float:
+def tightness(plan: Plan, limits: dict | None = None) -> float:
     """How far a plan's best option is from its limits: the least, over the options of its
-    sizing (or the plan itself at a given size), of the largest need/limit ratio. At most 1
-    where some option meets every limit; inf where none runs or a need is unknown."""
+    sizing (or the plan itself at a given size, judged by the budget's ``limits``: its
+    deadline, money and power), of the largest need/limit ratio. At most 1 where some option
+    meets every limit; inf where none runs or a need is unknown. (A fleet's plan, no sizing,
+    had read 0 however far past its deadline: no step down, and 61,440 H100 were refused.)"""
     if plan.sizing:
         o, lim = plan.sizing["options"], plan.sizing["limits"]
         rows = [{"training_days": d, "cost_usd": c, "power_mw": p, "gpus": g}
                 for d, c, p, g in zip(o["training_days"], o["cost_usd"], o["power_mw"],
                                       o["gpus"])]
     elif plan.training_days is not None:
-        lim = None
+        lim = None if limits is None else {
+            "deadline_days": (limits["deadline_s"] / SECONDS_PER_DAY
+                              if limits["deadline_s"] is not None else None),
+            "budget_usd": limits["usd"],
+            "power_cap_mw": (limits["power_cap_w"] / 1e6
+                             if limits["power_cap_w"] is not None else None)}
         rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd.get("total"),
                  "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
     else:
@@ -394,7 +403,7 @@ MEANINGFUL_TIGHTNESS = 0.01
 
 
 def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent: float,
-              probed: Plan | None, snap=None) -> tuple:
+              probed: Plan | None, snap=None, tight=tightness) -> tuple:
     """The largest feasible size on a log axis, to ``width``: (lo, hi, plan at lo, plan just
     above or None when even ``hi`` is feasible). Each probe moves to where the tightest limit's
     need/limit ratio (tightness), a power of the size, reaches 1: by the secant through the
@@ -402,12 +411,12 @@ def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent
     ``lo``, is the first); probes stay inside the bracket, the last stretch is bisected, so it
     ends as bisection would. ``snap``: each probe put on the grid of sizes ``width`` apart
     that ``lo`` and ``hi`` are on, so the search ends at the grid's largest feasible size,
-    whichever way it came."""
+    whichever way it came. ``tight``: a plan's tightness (the budget's limits bound)."""
     snap = snap or (lambda x: x)
     blocked = probed if probed is not None and not probed.feasible else None
     last: list[tuple[float, float]] = []  # (x, log tightness) of finite probes
     for x0, p0 in ((lo, best), (hi, blocked)):
-        t = tightness(p0) if p0 is not None else math.inf
+        t = tight(p0) if p0 is not None else math.inf
         # a probe far inside every limit (the smallest run: tightness ~0) says nothing of
         # where the boundary is
         if MEANINGFUL_TIGHTNESS < t < math.inf:
@@ -435,7 +444,7 @@ def _boundary(plan_for, lo: float, hi: float, best: Plan, width: float, exponent
             lo, best = x, p
         else:
             hi, blocked = x, p
-        y = math.log(max(tightness(p), 1e-300))
+        y = math.log(max(tight(p), 1e-300))
         if math.isfinite(y):
             last = (last + [(x, y)])[-2:]
     return lo, hi, best, blocked

@@ -263,6 +263,12 @@ def test_estimate_plot_and_inventory(tmp_path):
         in r.output
     r = run("schedule", "no-such.toml")
     assert r.exit_code == 2 and "FLEET.toml: 'no-such.toml' does not exist" in r.output
+    # a file not in UTF-8 (an auditor: "internal error: UnicodeDecodeError", exit 1)
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes(b'start = "2027-01"\nend = "2027-06"\n# caf\xe9\n')
+    r = run("schedule", str(latin))
+    assert r.exit_code == 2 and "is not UTF-8 text; accepted: a TOML file (UTF-8 text)" \
+        in r.output
 
 
 def test_limits_with_several_accelerators_honour_both():

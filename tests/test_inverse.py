@@ -539,3 +539,35 @@ def test_more_money_buys_no_smaller_mixture_of_experts_on_b200():
     kw = dict(params="1T", experts=128, top_k=8, gpu="b200", deadline="120d")
     less, more = planner.budget(usd="190M", **kw), planner.budget(usd="200M", **kw)
     assert more.model_flops >= less.model_flops
+
+
+def test_a_fleet_past_its_deadline_steps_down_and_a_larger_fleet_buys_more(monkeypatch):
+    # an auditor: a fleet's plan (no sizing) had read tightness 0 however far past its
+    # deadline, so the search never stepped down, fell back on the smallest run, which no
+    # layout splits over 61,440 devices, and --gpus 61440 was refused (46,080 and 98,304
+    # answered); a fleet with money alone took 105 probes a grid step apart
+    runs = {g: inverse.budget(gpus=g, deadline="90d", gpu="h100-sxm")
+            for g in (46_080, 61_440)}
+    assert all(a.feasible for a in runs.values())
+    assert runs[61_440].params > runs[46_080].params
+    for a in runs.values():
+        assert a.plan.training_days <= 90
+    probes = []
+    real = largest_run.probe
+
+    def counting(*args, **kwargs):
+        probes.append(args[9])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(largest_run, "probe", counting)
+    assert inverse.budget(usd="20M", gpus=1024, gpu="h100-sxm").feasible
+    assert len(probes) <= 12, len(probes)
+
+
+def test_experts_the_shape_rule_shapes_no_model_of_exit_2():
+    # an auditor: --experts 1000000 (tokens fixed) had ended in "internal error: ValueError"
+    r = CliRunner().invoke(cli.app, ["budget", "-q", "--usd", "1M", "--tokens", "1T",
+                                     "--experts", "1000000", "--top-k", "1"])
+    assert r.exit_code == 2, r.output
+    assert "--experts: '1000000' shapes no model" in r.output
+    assert "internal error" not in r.output

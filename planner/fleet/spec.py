@@ -299,9 +299,15 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
         except FileNotFoundError:
             raise InputError("FLEET.toml", str(source), "a readable fleet file",
                              "does not exist") from None
+        except OSError as exc:  # a directory, no permission
+            raise InputError("FLEET.toml", str(source), "a readable fleet file",
+                             f"cannot be read ({exc.strerror})") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError("FLEET.toml", str(source), "TOML (see docs/interface.md, Fleet spec)",
                              toml_problem(exc, path)) from None
+        except UnicodeDecodeError:  # had been an internal error (exit 1)
+            raise InputError("FLEET.toml", str(source), "a TOML file (UTF-8 text)",
+                             "is not UTF-8 text") from None
     elif isinstance(source, Mapping):
         data = dict(source)
     else:
