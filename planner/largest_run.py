@@ -114,7 +114,9 @@ class RunRule:
             return self.params, n
         if self.kind == "fixed_tokens":
             return n, self.tokens
-        return n, self.ratio * n
+        # the tokens of the model the rule shapes for n (within 3% of it): the run trains
+        # ratio x its own count, exactly (20 x 83.6B had been trained on a model of 83.7B)
+        return n, self.ratio * param_counts(shape_for_params(n, "gated", **dict(self.moe)))[0]
 
     @property
     def exponent(self) -> float:
@@ -303,7 +305,10 @@ def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, s
             hi, first = x1, step
     lo, hi, best, blocked = _boundary(plan_for, lo, hi, best, width, exponent, first, snap,
                                       lambda p: tightness(p, limits))
-    params, tokens = rule.size(10 ** lo)
+    # the run is the model planned: the shape rule's count (within 3% of the size searched:
+    # 83.7B where the search stood at 83.6B, and the headline had said 83.6B above a plan of
+    # 83.7B) and the tokens it trains on
+    params, tokens = best.workload["params"], best.workload["tokens"]
     binding = blocked.binding if blocked is not None else None
     # what the sizing found for the next run tried: its sizes are a search over a jagged
     # landscape (a size's factors set its layouts), so a size it did not try may fit; a

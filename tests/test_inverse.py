@@ -79,7 +79,10 @@ def test_rules_tokens_per_param_and_fixed():
     a = inverse.budget(usd="10M", gpu="h100-sxm", tokens_per_param=40, tolerance=0.3)
     assert a.tokens == pytest.approx(40 * a.params)
     b = inverse.budget(usd="10M", gpu="h100-sxm", params="7B", tolerance=0.3)
-    assert b.params == 7e9 and b.tokens > 1e11
+    # the run is the model planned: the shape rule's for 7B (an auditor: the headline had
+    # said the count searched above a plan of another)
+    assert b.params == b.plan.workload["params"] == pytest.approx(7e9, rel=0.03)
+    assert b.tokens > 1e11 and a.params == a.plan.workload["params"]
     with pytest.raises(planner.InputError):
         inverse.budget(gpu="h100-sxm")  # no limit at all
 
@@ -101,7 +104,8 @@ def test_a_mixture_of_experts_grows_along_a_fixed_rule():
     assert "64 experts (top 4)" in moe.rule and "fixed tokens" in moe.rule
     # --params fixed: the tokens grow, FLOPs counted on the active parameters
     fixed = inverse.budget(params="300B", experts=64, top_k=4, shared_experts=1, **kw)
-    assert fixed.params == 3e11 and fixed.plan.workload["shared_experts"] == 1
+    assert fixed.params == fixed.plan.workload["params"] == pytest.approx(3e11, rel=0.03)
+    assert fixed.plan.workload["shared_experts"] == 1
     assert fixed.model_flops == pytest.approx(fixed.plan.model_flops)
     assert fixed.tokens > inverse.budget(params="300B", **kw).tokens
     # no compute-optimal ratio for a mixture of experts is taken; incomplete inputs are named
@@ -259,9 +263,10 @@ def test_limits_that_do_not_bind_leave_the_largest_run_as_it_is():
              for p in (1, 1.5)]
     assert len({r.model_flops for r in runs}) == 1, [r.model_flops for r in runs]
     # every probe sits on one grid of sizes, 1.02^k: the answer is the grid's largest
-    # feasible size, whichever way the search came
+    # feasible size, whichever way the search came (the run is the model the rule shapes
+    # for that size, within 3% of it)
     k = math.log10(runs[0].params) / math.log10(1.02)
-    assert k == pytest.approx(round(k), abs=1e-6)
+    assert abs(k - round(k)) * math.log(1.02) < 0.03
 
 
 def test_an_assumed_pue_or_energy_price_moves_an_owned_plan_as_the_keyword_does():
