@@ -61,7 +61,7 @@ def _fail(exc: Exception | str, hint: str | None = None, option: str | None = No
     found, form = _error_fields(exc)
     option, accepted = option or found, accepted or form
     text = error_text(exc) if isinstance(exc, Exception) else str(exc)
-    origin = _config_origin(option)
+    origin = _config_origin(option) or _assumption_origin(exc)
     raise UsageError(text + (f" ({hint})" if hint else "")
                      + (f" (set in config file {origin})" if origin else ""), option, accepted)
 
@@ -87,6 +87,23 @@ def _config_origin(option: str | None) -> str | None:
         return None
     setting = _from_config(ctx).get(option[2:].replace("-", "_"))
     return setting.origin if setting else None
+
+
+def _assumption_origin(exc: Exception | str) -> str | None:
+    """The config file whose [assumptions] set a failing --assume NAME=VALUE the command line
+    did not type (accelerator = "h100-sxmm" in a file had been blamed on --assume alone)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not isinstance(exc, InputError) or exc.name != "--assume" \
+            or not isinstance(exc.value, str) or "=" not in exc.value:
+        return None
+    cfg = ctx.find_object(house.Config)
+    name = exc.value.split("=", 1)[0].strip()
+    setting = cfg.assumptions.get(name) if cfg is not None else None
+    try:
+        typed = parse_overrides(ctx.params.get("assume"))
+    except (InputError, ValueError):
+        typed = {}
+    return setting.origin if setting is not None and name not in typed else None
 
 
 def _writable(path, flag: str, directory: bool = False, suffixes: tuple = ()):
@@ -140,9 +157,23 @@ def _commands(group: click.Group = None, path: tuple = ()):
             yield path + (name,), cmd
 
 
+class _Planner(click.Group):
+    """The top group: it keeps the words after ``planner`` for its callback (click hands them
+    to the command alone), so a config value's fault is the command's that reads it."""
+
+    def resolve_command(self, ctx: click.Context, args):
+        ctx.meta["planner.args"] = list(args)
+        return super().resolve_command(ctx, args)
+
+
 def _defaults(ctx: click.Context) -> house.Config:
     """The config files' defaults, checked, as the commands' default_map (a flag given on the
-    command line wins); each value's type checked as its flag would check it."""
+    command line wins); each value's type checked as its flag would check it. A bad value
+    stops only the command that reads it, and never its --help (deadline = "abc" had stopped
+    'planner hardware list' and 'planner estimate --help')."""
+    words = ctx.meta.get("planner.args", [])
+    helping = any(w in ("-h", "--help") for w in words)
+    typed = {w.split("=", 1)[0] for w in words if w.startswith("-")}
     try:
         cfg = house.load()
         flags = {}
@@ -165,6 +196,12 @@ def _defaults(ctx: click.Context) -> house.Config:
                     # workloads'): this command keeps its own default
                     refused.setdefault(flag, exc)
                     continue
+                # 'config show' checks every command's values
+                reads = ctx.invoked_subcommand in (path[0], "config")
+                if helping or not reads or any(o in typed for o in params[flag].opts):
+                    # another command's value, help, or a flag the command line gives (it
+                    # wins): left out, said when a command reads it
+                    continue
                 raise
             taken.add(flag)
             mine[params[flag].name] = setting.value
@@ -173,7 +210,7 @@ def _defaults(ctx: click.Context) -> house.Config:
             node = node.setdefault(name, {})
         node[path[-1]] = mine
     for flag, exc in refused.items():
-        if flag not in taken:  # no command takes it
+        if flag not in taken and not helping:  # no command takes it
             raise exc
     ctx.default_map = default_map
     return cfg
@@ -339,7 +376,7 @@ EXAMPLES = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Planner, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(planner.__version__, prog_name="planner")
 @click.pass_context
 def app(ctx):
@@ -694,9 +731,9 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               shell_complete=_complete("accelerators", several=True))
 @click.option("--params", help="Fix the parameter count (tokens grow).")
 @click.option("--tokens", help="Fix the token count (parameters grow).")
-@click.option("--tokens-per-param", default=None, show_default="20",
-              help="Tokens per parameter as both grow: 20 is compute-optimal (Hoffmann et al. "
-              "2022); 40+ for over-training. Not with --params or --tokens.")
+@click.option("--tokens-per-param", default=None,
+              help="Tokens per parameter as both grow: 20, the default, is compute-optimal "
+              "(Hoffmann et al. 2022); 40+ for over-training. Not with --params or --tokens.")
 @click.option("--experts", help="A mixture of experts of that many routed experts per layer, "
               "shaped by the MoE rule as estimate --params shapes one (with --params or "
               "--tokens fixed: no compute-optimal ratio for experts is taken).")

@@ -215,6 +215,10 @@ def _flag_value(path: Path, key: str, value):
         value = ",".join(f"{k}={_text(v)}" for k, v in value.items())
     elif not isinstance(value, (str, int, float, bool)):
         raise InputError(f"{path} {key}", value, "a string, number, true/false, list or table")
+    if isinstance(value, str) and key in PATH_FLAGS and not value.strip():
+        # an empty path is no directory (catalog = "" had become the file's own folder)
+        raise InputError(f"{path} {key}", value, "a directory, relative to this file, or a "
+                         "list of them", "is empty")
     if isinstance(value, str) and (key in PATH_FLAGS or (
             key == "workload" and value.lower().endswith(PATH_SUFFIXES))):
         p = Path(value).expanduser()

@@ -534,3 +534,17 @@ def test_the_gantt_title_words_the_cost_as_the_table_does():
     assert f"cost {fmt_money(cost)};" in title and "validated" in title
     unknown = {**d, "objective": {**d["objective"], "cost_usd": None}}
     assert "cost n/a (a price unknown)" in gantt_figure(unknown).axes[0].get_title()
+
+
+def test_money_past_the_ceiling_names_the_ceiling_and_help_shows_plain_defaults():
+    # an auditor: --usd 1e30 had been "too large" with no bound said (--tokens and
+    # --power-cap name theirs), and budget --help read "[default: (20)]"
+    for cmd in (["budget", "--usd", "1e30", "--gpu", "h100-sxm"],
+                ["estimate", "--params", "7B", "--tokens", "1T", "--budget", "1e30"]):
+        r = run(*cmd)
+        assert r.exit_code == 2 and "is too large" in r.output and "at most $1,000T" in r.output
+    for command in ("estimate", "budget", "sweep", "schedule", "validate"):
+        r = run(command, "--help")
+        assert r.exit_code == 0 and "default: (" not in r.output, command
+    assert "20, the default, is compute-optimal" in " ".join(run("budget", "--help")
+                                                              .output.split())

@@ -163,7 +163,11 @@ class FleetSchedule:
                 f"status: {d['status']} ("
                 + (f"lateness phase: {d['phases'][0]}, so the greedy schedule stands"
                    if len(d["phases"]) == 1 and d["status"] == "FEASIBLE" else
-                   f"lateness phase, cost phase: {', '.join(d['phases'])}" if d["phases"] else
+                   # each phase beside its own status (one INFEASIBLE had read "lateness
+                   # phase, cost phase: INFEASIBLE", a cost phase that never ran)
+                   ", ".join(f"{name} phase: {status}" for name, status
+                             in zip(("lateness", "cost"), d["phases"]))
+                   + ("; no cost phase" if len(d["phases"]) == 1 else "") if d["phases"] else
                    "not solved: a run has no option that fits on its own")
                 + f") in {d['solve_time_s']:,.1f} s; "
                 f"{spec.settings.workers} workers, seed {spec.settings.seed}, time limit "

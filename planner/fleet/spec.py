@@ -98,9 +98,10 @@ RUN = Table({
     "precision": Key(Text(PRECISIONS)),
     # a mixture of experts by its parameter count: the MoE shape rule's inputs, as estimate's
     # --experts, --top-k and --shared-experts
-    **{k: Key(AnyOf((Number(0, whole=True), Text(nonempty=True)),
-                    what="a whole number (0: none)")) for k in ("experts", "top_k",
-                                                                 "shared_experts")},
+    # (each at least 1, as the flags take them: 0 had been let in as "none" and refused after)
+    **{k: Key(AnyOf((Number(1, whole=True), Text(nonempty=True)),
+                    what="a positive whole number (8, or 64)"))
+       for k in ("experts", "top_k", "shared_experts")},
 }, what="a run with a name")
 SOLVER = Table({
     "time_limit_s": Key(Number(0, low_open=True, note="seconds")),
@@ -326,6 +327,13 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
         raise InputError(f"{where}.step", data.get("step"), "whole days (e.g. 1d, 1w, 2w)")
     step_days = int(step_s // SECONDS_PER_DAY)
     if (end - start).days < step_days:
+        # the step is named when it is the longer: the horizon holds no step of it (a step of
+        # 400 days had been blamed on the end)
+        horizon = (end - start).days
+        if "step" in data and horizon >= 1:
+            raise InputError(f"{where}.step", data["step"], f"whole days up to the horizon "
+                             f"from start ({data['start']}) to end ({data['end']}): "
+                             f"{horizon} days", "is longer than the horizon")
         raise InputError(f"{where}.end", data["end"], f"a date at least one step after start "
                          f"({data['start']})")
 

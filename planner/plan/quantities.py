@@ -23,6 +23,7 @@ from ..units import (
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
     MIN_DEADLINE_S,
+    fmt_money,
     parse_count,
     parse_duration_s,
     parse_energy_usd_per_kwh,
@@ -73,7 +74,10 @@ def parse_deadline(text, name: str = "--deadline") -> float:
 def parse_budget(text, name: str = "--budget") -> float:
     """Money in USD: '$1.2B' -> 1.2e9 (above zero, as every limit is: a budget of nothing
     buys no run; at most MAX_MONEY_USD)."""
-    accepted = "an amount of money greater than zero, e.g. $250M"
+    # the ceiling named, as --tokens and --power-cap name theirs (1e30 had been refused
+    # with no bound said)
+    accepted = ("an amount of money greater than zero, e.g. $250M, at most "
+                f"{fmt_money(MAX_MONEY_USD)}")
     try:
         value = parse_money_usd(text, name, maximum=MAX_MONEY_USD)
     except InputError as exc:  # one accepted form, whatever went wrong (it said non-negative)

@@ -675,12 +675,26 @@ def test_cli_time_limit_is_positive_and_finite_as_the_files_is(limit):
     ({"workload": "llama3-8b"}, "params", "'7B' conflicts with workload; accepted: params ("),
     ({"gpus": [0]}, "gpus", "each a whole number of devices of at least 1"),
     ({"seq_len": 0}, "seq_len", "a positive number of tokens (8192, or 8K)"),
+    # the schema had said "0: none" and the rule refused 0 after: at least 1, as the flags
+    ({"params": "300B", "experts": 0}, "experts", "0 is too small; accepted: a positive whole"),
 ])
 def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
     with pytest.raises(InputError) as exc:
         fleet.schedule(_one_run(**run))
     assert exc.value.name.endswith(f"runs[0].{field}") and says in str(exc.value)
     assert "--" not in str(exc.value)
+
+
+def test_a_step_longer_than_the_horizon_is_the_steps_fault():
+    # an auditor: step = "400d" over a year had been refused as a bad end date
+    spec = _one_run()
+    spec["step"] = "400d"
+    with pytest.raises(InputError, match=re.escape("step: '400d' is longer than the horizon; "
+                                                   "accepted: whole days up to the horizon")):
+        fleet.schedule(spec)
+    spec["step"], spec["end"] = "1d", "2026-12"  # an end before the start is the end's
+    with pytest.raises(InputError, match=re.escape("end: '2026-12' is not valid")):
+        fleet.schedule(spec)
 
 
 def test_the_table_names_the_windows_the_grid_shortens():
@@ -705,8 +719,11 @@ def _two_site_fleet(s1_mw: float) -> dict:
 def test_the_smaller_way_in_is_named_first_devices_or_power():
     # was: "binding: devices ... 8,192 more h100-sxm at s0" where s1 was 65 kW short of the
     # 14.66 MW each run needs: devices were always tried first
-    d = fleet.schedule(_two_site_fleet(14.6)).to_dict()
+    result = fleet.schedule(_two_site_fleet(14.6))
+    d = result.to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
+    # each phase beside its status (it had read "lateness phase, cost phase: INFEASIBLE")
+    assert "status: INFEASIBLE (lateness phase: INFEASIBLE; no cost phase)" in result.table()
     assert re.search(r"the least that lets them all in \(from the start of the horizon\): "
                      r"[\d.]+ kW more at s1; or, devices alone: 8,192 more h100-sxm at s0",
                      d["reason"]), d["reason"]
