@@ -48,11 +48,14 @@ from .plan.inputs import (
     assumptions_for,
     gpu_keys,
     moe_rule_inputs,
+    parse_params,
     rule_shape,
     short_run_error,
     team_given,
 )
 from .plan.quantities import (
+    check_gpus,
+    check_max_gpus,
     parse_budget,
     parse_deadline,
     parse_gpus,
@@ -259,7 +262,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                          "(parameters grow) beside --experts", "has no compute-optimal rule "
                          "here: tokens = 20 x parameters was fitted on dense models (Hoffmann "
                          "et al. 2022), and no published ratio for a mixture of experts is taken")
-    rule = RunRule(kind, ratio, parse_count(params, "--params") if params is not None else None,
+    # the count as estimate takes it, quoted as given (50M had been refused as 50000000.0)
+    rule = RunRule(kind, ratio, parse_params(params) if params is not None else None,
                    parse_tokens(tokens) if tokens is not None else None,
                    tuple((k, v) for k, v in moe.items() if v))  # as --params takes them
     if rule.moe and rule.params is not None:  # a fixed count below the MoE rule's reach is
@@ -272,6 +276,11 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                              "shapes a model of (docs/shape.md), or the whole shape with "
                              "--params fixed", f"shapes no model: {exc}") from None
     asm = assumptions_for(assumptions, None)
+    # the planner's ceiling checked on the counts as given (1G had been quoted as 995328000,
+    # the count a probe rounded it to)
+    if limits["gpus"] is not None:
+        check_gpus(limits["gpus"], asm, gpus)
+    check_max_gpus(limits["max_gpus"], asm, max_gpus)
     if limits["deadline_s"] is None and (limits["gpus"] is None or limits["usd"] is None):
         # no deadline given: a cluster the budget sizes is sized to the default deadline (as
         # estimate's sizing does), and a fixed cluster with no money either would grow its run

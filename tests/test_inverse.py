@@ -576,3 +576,16 @@ def test_experts_the_shape_rule_shapes_no_model_of_exit_2():
     assert r.exit_code == 2, r.output
     assert "--experts: '1000000' shapes no model" in r.output
     assert "internal error" not in r.output
+
+
+@pytest.mark.parametrize("flag, kw, said", [
+    # an auditor: the values had been quoted as the numbers they were read to (or a probe's
+    # rounding of them): 995328000 for 1G, 50000000.0 for 50M
+    ("--gpus", {"gpus": "1G"}, "'1G' is above the largest cluster the planner plans"),
+    ("--max-gpus", {"max_gpus": "1G"}, "'1G' is above the sizing's ceiling"),
+    ("--params", {"params": "50M"}, "'50M' is not valid; accepted: a count between 70M"),
+])
+def test_a_refused_count_is_quoted_as_given(flag, kw, said):
+    with pytest.raises(planner.InputError) as exc:
+        inverse.budget(usd="1M", gpu="h100-sxm", **kw)
+    assert exc.value.name == flag and said in str(exc.value)

@@ -51,9 +51,12 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
             and unit[0] > 1 and gpus == unit[0]:
         # the unit, not the model, sets the need (7B on GB200 under --max-gpus 50 had read
         # "needs 72 devices")
+        # the units smaller than this one (--unit node had been offered for a node of 8)
+        finer = ["--unit device"] + (["--unit node"] if sd.acc.devices_per_node < unit[0]
+                                     else [])
         choice = replace(choice, reason=(
             f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
-            f"{unit[0]:,} devices: --unit device or --unit node buys in smaller steps)"))
+            f"{unit[0]:,} devices: {' or '.join(finer)} buys in smaller steps)"))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     stack = (sd.used.get("framework") or {}).get("value")
     used = {**{k: {"value": v["value"], "source": (

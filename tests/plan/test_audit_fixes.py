@@ -485,6 +485,11 @@ def test_a_need_set_by_the_purchase_unit_says_so():
     small = planner.estimate(params="7B", tokens="1T", gpu="gb200", max_gpus=50, unit="node",
                              alternatives=False)
     assert small.feasible and small.cluster["gpus"] <= 50
+    assert "--unit device or --unit node buys in smaller steps" in plan.reason
+    # a node's unit offers the device alone (it had offered --unit node for a node of 8)
+    node = planner.estimate(params="1B", tokens="20B", gpu="h100-sxm", max_gpus=4,
+                            alternatives=False)
+    assert "a node of 8 devices: --unit device buys in smaller steps)" in node.reason
 
 
 def test_a_given_count_over_max_gpus_is_said_beside_the_memory():
