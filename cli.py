@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -651,7 +650,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
 @click.option("--gantt", "gantt_path", type=click.Path(dir_okay=False),
               help="Draw the schedule and each site's power to FILE.png (needs matplotlib).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--time-limit", type=float,
+@click.option("--time-limit",
               help="Time limit in seconds shared by the option plans, which are not cut "
                    "short, and CP-SAT, which gets what they leave (at least a quarter of "
                    "it); default: the file's [solver], else 60.")
@@ -660,27 +659,18 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
 @click.pass_context
 def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
-    from dataclasses import replace
-
     from planner.fleet import schedule as fleet
 
     cat = _catalog(catalog_dir)
     _writable(out, "-o/--output", suffixes=(".parquet",))
     _writable(gantt_path, "--gantt", suffixes=CHART_SUFFIXES)
-    if time_limit is not None and not 0 < time_limit < math.inf:  # as [solver] time_limit_s
-        _fail(f"--time-limit: {time_limit!r} is not valid; accepted: a positive, finite "
-              "number of seconds", option="--time-limit",
-              accepted="a positive, finite number of seconds")
     try:
         # the config files' [assumptions] (cost of capital, failure rates, a site's default
         # PUE and its design-day uplift, ...), as estimate and budget take them; the file
         # names each in the answer
         assumptions, filed = _assumptions(ctx, ())
         spec = fleet.load(fleet_file, cat, assumptions or {})
-        settings = None
-        if time_limit is not None:
-            settings = replace(spec.settings, time_limit_s=time_limit)
-        result = fleet.schedule(spec, catalog=cat, settings=settings,
+        result = fleet.schedule(spec, catalog=cat, time_limit=time_limit,
                                 assumptions=assumptions or {},
                                 progress=False if quiet else None)
     except UnknownKeyError as exc:

@@ -15,6 +15,7 @@ Fleet files and the step grid (dates, conservative rounding) are fleet/spec.py's
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from dataclasses import dataclass, replace
 from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog
 from ..catalog import catalog as load_catalog
+from ..errors import unknown_keyword
 from ..plan.inputs import assumptions_for
 from ..progress import Progress
 from ..units import InputError
@@ -44,17 +46,38 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "FleetSchedule", "ScheduleError",
            "parse_date", "build", "schedule", "DEFAULT_SIZE_OPTIONS"]
 
 
+def _time_limit(value) -> float:
+    """--time-limit in seconds: a positive, finite number, as [solver] time_limit_s."""
+    accepted = "a positive, finite number of seconds"
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        raise InputError("--time-limit", value, accepted) from None
+    if not 0 < seconds < math.inf:
+        raise InputError("--time-limit", value, accepted)
+    return seconds
+
+
 class ScheduleError(RuntimeError):
     """A schedule the validator rejected (a bug in the model, never a user error)."""
 
 
 def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
-             settings: FleetSettings | None = None, progress=None) -> FleetSchedule:
+             settings: FleetSettings | None = None, progress=None, time_limit=None,
+             **unknown) -> FleetSchedule:
     """Plan a fleet file: place every run once on a site, in its window, within devices and
     power at every step; weighted lateness first, then cost. The schedule is validated without
     the solver before it is returned. ``progress`` (planner/progress.py) counts the plans of
-    the options, then the solver's phases."""
+    the options, then the solver's phases. ``time_limit`` (seconds) is the CLI's --time-limit:
+    the file's [solver] time_limit_s replaced, its other settings kept."""
     t_start = time.perf_counter()
+    # the CLI's flags by their names, as estimate and budget take theirs (time_limit had been
+    # a TypeError); any other keyword is named with the nearest one taken
+    wrong = unknown_keyword("planner.schedule", unknown,
+                            tuple(inspect.signature(schedule).parameters)[:-1])
+    if wrong is not None:
+        raise wrong
+    limit_s = _time_limit(time_limit) if time_limit is not None else None
     # a dict of overrides by name, as estimate, budget and sweep take them
     assumptions = assumptions_for(assumptions, None)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
@@ -71,7 +94,13 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
         raise InputError("settings", settings, "a FleetSettings or a dict of the [solver] "
                          "table's keys (time_limit_s, workers, seed, deterministic)")
     if isinstance(settings, dict):  # the [solver] table's keys, checked as the file's are
+        if limit_s is not None and "time_limit_s" in settings:
+            raise InputError("time_limit", time_limit, "time_limit or settings' time_limit_s, "
+                             "not both", "conflicts with settings")
         settings = replace(solver_settings(settings, "settings"), interleave=interleave)
+    if limit_s is not None:  # the file's (or the settings') other keys kept
+        settings = replace(settings if settings is not None else spec.settings,
+                           time_limit_s=limit_s)
     if settings is not None:
         spec = FleetSpec(spec.start, spec.end, spec.step_days, spec.sites, spec.runs, settings)
     est = Estimates(cat, assumptions)

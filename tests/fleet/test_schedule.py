@@ -685,6 +685,21 @@ def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
     assert "--" not in str(exc.value)
 
 
+def test_the_library_takes_the_time_limit_by_the_flags_name():
+    # an auditor: planner.schedule(..., time_limit=5) had been a TypeError; the file's other
+    # [solver] settings stay, and a misspelt keyword is named with the nearest one taken
+    result = planner.schedule(_one_run(), time_limit=5)
+    assert result.spec.settings.time_limit_s == 5 and result.spec.settings.seed == 0
+    assert "time limit 5 s" in result.table()
+    with pytest.raises(InputError, match="time_limt.*did you mean time_limit"):
+        planner.schedule(_one_run(), time_limt=5)
+    with pytest.raises(InputError, match="conflicts with settings"):
+        planner.schedule(_one_run(), time_limit=5, settings={"time_limit_s": 9})
+    for bad in ("inf", 0, -5, "abc", True):
+        with pytest.raises(InputError, match="a positive, finite number of seconds"):
+            planner.schedule(_one_run(), time_limit=bad)
+
+
 def test_a_step_longer_than_the_horizon_is_the_steps_fault():
     # an auditor: step = "400d" over a year had been refused as a bad end date
     spec = _one_run()
