@@ -60,9 +60,24 @@ MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
 
 def in_file_words(text: str | None) -> str | None:
     """An estimate message in a fleet file's words: its flags (--params, --global-batch) as
-    the run's keys (params, global_batch)."""
-    return None if text is None else re.sub(
-        r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+    the run's keys (params, global_batch); a list of flags a run has no key for (a shape:
+    --layers --hidden ...) as the workload file that would give them (a run had been told to
+    give keys its table refuses)."""
+    if text is None:
+        return None
+
+    def key(flag: str) -> str:
+        return flag.replace("-", "_")
+
+    def group(m: re.Match) -> str:
+        keys = [key(f) for f in re.findall(r"--([a-z][a-z-]*)", m.group(0))]
+        if all(k in RUN.keys for k in keys):
+            return "(" + " ".join(keys) + ")"
+        return ("(a workload file giving " + ", ".join(keys) + ": workload = "
+                "\"FILE.toml\", laid out as workloads/*.toml)")
+
+    text = re.sub(r"\((?:--[a-z][a-z-]*\s*)+\)", group, text)
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: key(m.group(1)), text)
 
 def series(value, what: str):
     """A plain value (there from the start) or a step function { "YYYY-MM" = value, ... }."""

@@ -677,6 +677,10 @@ def test_cli_time_limit_is_positive_and_finite_as_the_files_is(limit):
     ({"seq_len": 0}, "seq_len", "a positive number of tokens (8192, or 8K)"),
     # the schema had said "0: none" and the rule refused 0 after: at least 1, as the flags
     ({"params": "300B", "experts": 0}, "experts", "0 is too small; accepted: a positive whole"),
+    # a shape is a workload file's: a run has no layers or hidden keys (it had been told to
+    # give "(layers hidden heads vocab ffn)", which its table refuses)
+    ({"params": "50M"}, "params", "needs its shape (a workload file giving layers, hidden, "
+                                  "heads, vocab, ffn: workload = \"FILE.toml\""),
 ])
 def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
     with pytest.raises(InputError) as exc:
