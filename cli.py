@@ -937,40 +937,72 @@ def config_show(ctx, fmt):
 
 
 # Flags whose values are catalog keys, and the kind of key (config show checks a file's).
-CATALOG_FLAGS = {"gpu": "accelerators", "site": "sites", "network": "networks"}
+CATALOG_FLAGS = {"gpu": "accelerators", "site": "sites", "network": "networks",
+                 "workload": "workloads"}
 
 
 def _check_catalog_keys(cfg: house.Config) -> None:
-    """A config file's accelerator, site and network keys, each checked against the catalog
-    its command would read (the files' catalog directories too): an unknown key is refused
-    here, naming the file, as every plan would refuse it (docs/interface.md)."""
+    """A config file's accelerator, site, network and workload keys, its inventory and layout,
+    and its [assumptions] accelerator, each checked against the catalog its command would
+    read (the files' catalog directories too): a value every plan would refuse is refused
+    here, naming the file (docs/interface.md; a misspelt workload, a layout part and an
+    inventory's device count had been listed as if taken)."""
+    from planner.plan.layout_inputs import parse_layout
+    from planner.plan.quantities import parse_inventory
+
     catalogs: dict = {}  # one load per catalog setting, for the tables that name a key
+
+    def catalog_of(command: str):
+        given = cfg.for_command(command, ["catalog"]).get("catalog")
+        where = given.value if given is not None else None
+        if repr(where) not in catalogs:  # by its text: a list of directories too
+            catalogs[repr(where)] = _catalog(where)
+        return catalogs[repr(where)]
+
+    def refuse(flag, value, accepted, reason, setting):
+        _fail(InputError(flag, value, accepted, f"{reason} (set in config file "
+                                                f"{setting.origin})"))
+
+    def key_checked(flag, kind, key, setting, cat, shown=None):
+        try:
+            cat.resolve(kind, key)
+        except UnknownKeyError as exc:
+            hint = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
+            listing = "workloads" if kind == "workloads" else "hardware"
+            refuse(flag, shown or key.strip(), f"a key of 'planner {listing} list' ({kind}): "
+                   + ", ".join(sorted(exc.known)), f"is not in the catalog{hint}", setting)
+        except (InputError, CatalogError) as exc:  # an empty item; a catalog fault
+            refuse(flag, setting.value, getattr(exc, "accepted", None)
+                   or f"a key of 'planner hardware list' ({kind})",
+                   getattr(exc, "reason", None) or exc, setting)
+
     for table, values in cfg.flags.items():
+        command = "estimate" if table == "defaults" else table
         for flag, kind in CATALOG_FLAGS.items():
             setting = values.get(flag)
             if setting is None or setting.value is None:
                 continue
-            command = "estimate" if table == "defaults" else table
-            given = cfg.for_command(command, ["catalog"]).get("catalog")
-            where = given.value if given is not None else None
-            if repr(where) not in catalogs:  # by its text: a list of directories too
-                catalogs[repr(where)] = _catalog(where)
-            cat = catalogs[repr(where)]
-            for key in str(setting.value).split(","):
-                try:
-                    cat.resolve(kind, key)
-                except UnknownKeyError as exc:
-                    hint = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
-                    _fail(InputError(f"--{flag}", key.strip(),
-                                     f"a key of 'planner hardware list' ({kind}): "
-                                     + ", ".join(sorted(exc.known)),
-                                     f"is not in the catalog{hint} (set in config file "
-                                     f"{setting.origin})"))
-                except (InputError, CatalogError) as exc:  # an empty item; a catalog fault
-                    _fail(InputError(f"--{flag}", setting.value, getattr(exc, "accepted", None)
-                                     or f"a key of 'planner hardware list' ({kind})",
-                                     f"{getattr(exc, 'reason', None) or exc} (set in config "
-                                     f"file {setting.origin})"))
+            if flag == "workload" and is_workload_file(setting.value):
+                continue  # a file: read (and checked) by the plan that takes it
+            keys = [setting.value] if flag == "workload" else str(setting.value).split(",")
+            for key in keys:
+                key_checked(f"--{flag}", kind, str(key), setting, catalog_of(command))
+        for flag in ("inventory", "layout"):
+            setting = values.get(flag)
+            if setting is None or setting.value is None:
+                continue
+            try:
+                if flag == "inventory":
+                    parse_inventory(setting.value, catalog_of(command))
+                else:
+                    parse_layout(setting.value)
+            except InputError as exc:
+                refuse(f"--{flag}", exc.value, exc.accepted, exc.reason or "is not valid",
+                       setting)
+    accelerator = cfg.assumptions.get("accelerator")
+    if accelerator is not None:  # the default accelerator of every plan with no --gpu
+        key_checked("--assume", "accelerators", str(accelerator.value), accelerator,
+                    catalog_of("estimate"), f"accelerator={accelerator.value}")
 
 
 def main(argv=None):

@@ -554,3 +554,35 @@ def test_a_bad_value_stops_only_the_command_that_reads_it(tmp_path, monkeypatch,
     assert json.loads(out)["sizing"]["limits"]["deadline_days"] == 90
     code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B")
     assert code == 2 and "--deadline: 'abc' is not a duration (set in config file" in err
+
+
+@pytest.mark.parametrize("text, said", [
+    # an auditor: config show had listed each as taken, while every plan refused it
+    ('[estimate]\nworkload = "llama3-8bb"\n',
+     "--workload: 'llama3-8bb' is not in the catalog (did you mean llama3-8b?)"),
+    ('[estimate]\nlayout = "tp=2,foo=2"\n', "unknown layout part 'foo'"),
+    ('[estimate]\ninventory = "h100-sxm=abc"\n', "--inventory: 'abc' is not a whole count"),
+    ('[assumptions]\naccelerator = "h100-sxmm"\n',
+     "--assume: 'accelerator=h100-sxmm' is not in the catalog"),
+])
+def test_config_show_refuses_what_a_plan_would(tmp_path, monkeypatch, capsys, text, said):
+    write(tmp_path / "planner.toml", text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    code, _, err = run(capsys, "config", "show")
+    assert code == 2 and said in err and "(set in config file " in err
+    model = () if "workload" in text else ("--params", "7B")  # --params replaces a workload
+    code, _, err = run(capsys, "estimate", *model, "--tokens", "100B", "-q")
+    assert code == 2, "a plan refuses it too"
+
+
+def test_config_show_takes_good_keys_and_workload_files(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "planner.toml", '[estimate]\nworkload = "mine.toml"\nlayout = "tp=2"\n'
+          'inventory = "h100-sxm=64"\n[assumptions]\naccelerator = "b200"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    code, out, err = run(capsys, "config", "show", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["defaults"]["estimate"]["layout"]["value"] == "tp=2"
