@@ -304,6 +304,13 @@ def effective(cfg: Config, builtins: Mapping[str, Mapping[str, object]],
         for f, s in cfg.for_command(command.split()[0], flags).items():
             if taken is None or f in taken.get(command, ()):
                 mine[f] = {"value": s.value, "origin": s.origin}
+        env = os.environ.get("PLANNER_CATALOG", "")
+        if env and "catalog" in flags:  # read before any --catalog (an auditor: unlisted, as
+            filed = mine.get("catalog")  # if a file's catalog had replaced it)
+            mine["catalog"] = {
+                "value": env if filed is None else f"{env}{os.pathsep}{filed['value']}",
+                "origin": "environment: PLANNER_CATALOG" + (
+                    "" if filed is None else f", then {filed['origin']} (later ones win)")}
         defaults[command] = dict(sorted(mine.items()))
     assumptions = {}
     for name, d in DEFAULT.describe().items():

@@ -4,6 +4,7 @@ given, named with its file in the plan's assumptions table, and listed by `plann
 show`."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -586,3 +587,22 @@ def test_config_show_takes_good_keys_and_workload_files(tmp_path, monkeypatch, c
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["defaults"]["estimate"]["layout"]["value"] == "tp=2"
+
+
+def test_config_show_lists_the_environments_catalog_before_a_files(tmp_path, monkeypatch,
+                                                                   capsys):
+    # an auditor: PLANNER_CATALOG went unlisted beside a file's catalog, as if replaced (it
+    # is read first; the file's directories after it win a key both give)
+    (tmp_path / "env/hardware").mkdir(parents=True)
+    (tmp_path / "mine/hardware").mkdir(parents=True)
+    write(tmp_path / "planner.toml", '[defaults]\ncatalog = "mine"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path / "env"))
+    code, out, err = run(capsys, "config", "show", "--format", "json")
+    assert code == 0, err
+    row = json.loads(out)["defaults"]["estimate"]["catalog"]
+    assert row["value"] == f"{tmp_path / 'env'}{os.pathsep}{tmp_path / 'mine'}"
+    assert row["origin"].startswith("environment: PLANNER_CATALOG, then ")
+    assert row["origin"].endswith("planner.toml [defaults] (later ones win)")
