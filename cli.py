@@ -512,11 +512,20 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     # a model named on the command line replaces the one a config file names (its workload,
     # parameter count and shape): [estimate] workload = "llama3.1-8b" with --params 70B had
     # read as two models given; a size typed replaces a file's other size
-    kept = _flags_win(ctx, {"params": params, "workload": workload, **shape},
+    # a model is named by --params, --workload or a full shape; a partial shape (--kv-heads,
+    # --window) changes the file's workload as it changes a --workload typed (it had set the
+    # file's aside and asked for --params)
+    def typed(name):
+        return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+    names_model = typed("params") or typed("workload") or all(
+        typed(k) for k in ("layers", "hidden", "heads", "vocab"))
+    kept = _flags_win(ctx, {"params": params, "workload": workload,
+                            **(shape if names_model else {})},
                       {"gpus": gpus, "max_gpus": max_gpus})
     params, workload, gpus, max_gpus = (kept[n] for n in ("params", "workload", "gpus",
                                                           "max_gpus"))
-    shape = {k: kept[k] for k in shape}
+    shape = {k: kept.get(k, v) for k, v in shape.items()}
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
     if sensitivity and fmt == "csv":

@@ -606,3 +606,26 @@ def test_config_show_lists_the_environments_catalog_before_a_files(tmp_path, mon
     assert row["value"] == f"{tmp_path / 'env'}{os.pathsep}{tmp_path / 'mine'}"
     assert row["origin"].startswith("environment: PLANNER_CATALOG, then ")
     assert row["origin"].endswith("planner.toml [defaults] (later ones win)")
+
+
+def test_a_partial_shape_typed_changes_the_files_workload(tmp_path, monkeypatch, capsys):
+    # an auditor: [estimate] workload = "llama3-8b" with --kv-heads 4 typed had set the
+    # file's workload aside and asked for --params; a full shape or --params still replaces it
+    write(tmp_path / "planner.toml", '[estimate]\nworkload = "llama3-8b"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+    def workload(*args):
+        code, out, err = run(capsys, "estimate", *args, "--tokens", "1T", "--gpus", "64",
+                             "--format", "json", "-q")
+        assert code == 0, err
+        return json.loads(out)["workload"]
+
+    w = workload("--kv-heads", "4")
+    assert w["name"] == "Llama 3 8B" and w["kv_heads"] == 4 and w["layers"] == 32
+    assert workload("--window", "4096")["window"] == 4096
+    assert workload("--params", "70B")["layers"] != 32
+    full = workload("--layers", "40", "--hidden", "5120", "--heads", "40", "--vocab", "32000",
+                    "--ffn", "13824")
+    assert full["name"] == "custom shape" and full["layers"] == 40
