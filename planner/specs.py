@@ -212,8 +212,11 @@ class Network:
         _freeze(self)
 
     def serves(self, acc: Accelerator) -> bool:
-        """Whether ``acc``'s devices attach to this fabric (its vendor is one it serves)."""
-        return self.accelerator_vendors is None or acc.vendor in self.accelerator_vendors
+        """Whether ``acc``'s devices attach to this fabric (its vendor is one it serves, in
+        any case: a user's vendor = "nvidia" had matched no NVIDIA fabric, and the message
+        named none it could attach to)."""
+        return self.accelerator_vendors is None or (acc.vendor or "").casefold() in {
+            v.casefold() for v in self.accelerator_vendors}
 
 
 @dataclass(frozen=True)

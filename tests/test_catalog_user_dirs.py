@@ -257,6 +257,16 @@ def test_a_missing_vendor_is_named_before_the_network_it_cannot_serve(tmp_path):
         load_file("accelerators", acc)
 
 
+def test_a_vendor_in_another_case_attaches_to_its_fabric(tmp_path):
+    # an auditor: vendor = "nvidia" in a user's file matched no NVIDIA fabric, and the message
+    # offered none to attach to
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/x1000",
+          ('vendor = "NVIDIA"', 'vendor = "nvidia"'))
+    plan = planner.estimate(params="7B", tokens="100B", gpus=8, gpu="x1000", catalog=tmp_path,
+                            alternatives=False)
+    assert plan.cluster["network"] == "ib-ndr" and plan.training_days > 0
+
+
 # --- 6. a user's file named as a shipped alias -----------------------------------------------
 
 def test_a_user_file_named_as_a_shipped_alias_is_the_one_to_rename(tmp_path):
