@@ -545,6 +545,12 @@ def limits_text(limits: dict) -> str:
         # said, since the plan names a site: the default site's cap holds only when named
         text += ("; no power cap (--power-cap, or --site to hold a site's; the default "
                  "site caps nothing)")
+    if "deadline_s" in limits and limits["deadline_s"] is None \
+            and limits.get("gpus") is not None:
+        # a fixed fleet with money alone: said, as its run may take years (8 H100 and $10M
+        # had planned 868 days with no word of time among the limits)
+        text += ("; no deadline (a fixed fleet's run takes what the money buys, however "
+                 "long: --deadline holds one)")
     return text
 
 

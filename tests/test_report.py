@@ -267,6 +267,15 @@ def test_budget_table_when_no_run_fits(answer):
                                  "no run fits: nothing fits"]
 
 
+def test_a_fixed_fleet_with_money_alone_says_it_has_no_deadline():
+    # an auditor: 8 H100 and $10M planned a run of 868 days with no word of time
+    limits = {"usd": 1e7, "power_cap_w": None, "deadline_s": None, "gpus": 8}
+    assert report.limits_text(limits) == (
+        f"budget {fmt_money(1e7)}, devices 8; no deadline (a fixed fleet's run takes what the "
+        "money buys, however long: --deadline holds one)")
+    assert "no deadline" not in report.limits_text({**limits, "deadline_s": 86400.0})
+
+
 def test_a_cost_p50_far_off_the_headline_says_why():
     # MI300X's derived contract price runs $0.82-4.23 around $1.39: the cost P50 of 70B on
     # 2T tokens sits 22% above the headline while the days' P50 is the headline's
