@@ -166,9 +166,14 @@ DEFAULT_FRAMEWORK = "megatron-core"
 # Neuron SDK compiles for Trainium and Inferentia alone (aws-neuron-sdk docs); Intel's Gaudi
 # software (SynapseAI / Gaudi PyTorch bridge) drives Gaudi alone; Cloud TPUs run XLA programs
 # (JAX, PyTorch/XLA), not the CUDA/ROCm stacks profiled here, of which MaxText is the one
-# profiled (it also runs on GPUs: AI-Hypercomputer/maxtext README).
+# profiled (it also runs on GPUs: AI-Hypercomputer/maxtext README). Likewise Trainium trains
+# through the Neuron SDK (NeuronX Distributed, aws-neuron-sdk docs) and Gaudi through its own
+# builds of the stacks (HabanaAI/Megatron-DeepSpeed): the other profiles here are of CUDA/ROCm
+# builds, and their figures do not carry over (MaxText on Trainium2 had planned 67% MFU, the
+# Neuron profile 43%: an auditor).
 VENDOR_ONLY = {"neuronx": "AWS", "habana-deepspeed": "Intel"}
-VENDOR_STACKS_ONLY = {"Google": ("maxtext",)}
+VENDOR_STACKS_ONLY = {"Google": ("maxtext",), "AWS": ("neuronx",),
+                      "Intel": ("habana-deepspeed",)}
 
 
 def runs_on(framework: str, vendor: str | None) -> bool:

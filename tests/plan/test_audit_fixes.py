@@ -108,7 +108,11 @@ def test_the_power_range_holds_the_headline_peak():
 
 @pytest.mark.parametrize("framework, gpu, vendor", [("neuronx", "h100-sxm", "NVIDIA"),
                                                     ("habana-deepspeed", "trainium2", "AWS"),
-                                                    ("megatron-core", "tpu-v5p", "Google")])
+                                                    ("megatron-core", "tpu-v5p", "Google"),
+                                                    # an auditor: MaxText on Trainium2 had
+                                                    # planned 67% MFU, FSDP on Gaudi 3 ran
+                                                    ("maxtext", "trainium2", "AWS"),
+                                                    ("pytorch-fsdp", "gaudi3", "Intel")])
 def test_a_stack_its_hardware_cannot_run_is_refused(framework, gpu, vendor):
     # was: a plan of NeuronX Distributed on H100, with no word of it
     with pytest.raises(InputError) as exc:
