@@ -49,7 +49,7 @@ from .inputs import (
     without_site_storage,
     workload_precision_error,
 )
-from .layout_inputs import parse_layout
+from .layout_inputs import layout_text, parse_layout
 from .limits import (
     violations,
 )
@@ -131,6 +131,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and req.n_gpus is not None and plan.binding == "memory" \
             and plan.training_days is None:
         plan = _with_fewest_that_fit(req, plan)
+    if plan.binding == "memory" and plan.training_days is None and layout is not None:
+        plan = _with_layout_searched(req, plan, parse_layout(layout), alternatives)
     plan = over_default_site(plan, req, site)
     # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
     # most when the plan misses it (a plan without a step or an end has no figures to draw)
@@ -630,6 +632,31 @@ def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
         "mfu": float(more.cols["mfu"][i]),
         "note": f"the fewest devices a layout fits on, among the doublings of {req.n_gpus:,} "
                 f"tried (--gpus {int(gpus[i])}, or leave --gpus out to size the cluster)"}])
+
+
+def _with_layout_searched(req: Request, plan: Plan, pinned: dict, alternatives: bool) -> Plan:
+    """A --layout no plan fits in memory on its devices, where the layout searched fits: the
+    reason names the pin, and the plan's first alternative is those devices with the layout
+    searched (a pin of tp=2,pp=4,recompute=none on 256 H100 had read "no layout fits", its way
+    out 64 times the devices)."""
+    n = req.n_gpus if req.n_gpus is not None else named_devices(req.fixed)
+    if not pinned or n is None:
+        return plan
+    free = {k: v for k, v in req.fixed.items() if k not in pinned}  # a stack's own parts kept
+    searched = plan_on(replace(req, n_gpus=n, fixed=free), engine="numpy", alternatives=False)
+    if searched.training_days is None or searched.binding == "memory":
+        return plan
+    reason = (f"{plan.reason}, with the --layout given ({layout_text(pinned)}); the layout "
+              f"searched fits these {n:,} devices ({layout_text(searched.layout)}, "
+              f"{searched.memory_gb_per_gpu:,.1f} GB per device): leave --layout out, or pin "
+              "less of it")
+    row = {"accelerator": searched.cluster["accelerator"], "gpus": n,
+           "layout": searched.layout, "training_days": searched.training_days,
+           "mfu": searched.mfu, "note": "the same devices with the layout searched (leave "
+                                        "--layout out)"}
+    return replace(plan, reason=reason,
+                   alternatives=[row, *plan.alternatives] if alternatives
+                   else plan.alternatives)
 
 
 def _with_deadline_size(req: Request, plan: Plan) -> Plan:

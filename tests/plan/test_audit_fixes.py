@@ -562,3 +562,18 @@ def test_a_cluster_a_full_layout_names_past_the_default_deadline_names_the_one_t
     assert (alt["layout"]["tp"], alt["layout"]["pp"]) == (8, 4)
     assert alt["gpus"] == 8 * 4 * alt["layout"]["dp"] * alt["layout"]["cp"] > 128
     assert alt["training_days"] <= 120 < plan.training_days
+
+
+def test_a_pinned_layout_that_does_not_fit_names_the_pin_and_the_layout_that_does():
+    # an auditor: tp=2,pp=4,recompute=none on 256 H100 read "no layout fits in memory", its
+    # only way out 16,384 devices, where the layout searched fits the 256
+    plan = planner.estimate(params="70B", tokens="2T", gpus=256,
+                            layout="tp=2,pp=4,zero=1,recompute=none,mb=4")
+    assert not plan.feasible and plan.binding == "memory"
+    assert "with the --layout given (tp=2,pp=4,zero=1,recompute=none,mb=4)" in plan.reason
+    assert "the layout searched fits these 256 devices" in plan.reason
+    first = plan.alternatives[0]
+    assert first["gpus"] == 256 and first["note"].startswith("the same devices")
+    searched = planner.estimate(params="70B", tokens="2T", gpus=256)
+    assert searched.feasible and first["layout"] == searched.layout
+    assert first["training_days"] == pytest.approx(searched.training_days)
