@@ -209,7 +209,9 @@ def test_a_plan_assumes_the_best_public_stack_of_its_accelerator(gpu, stack):
     p = planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64)
     assert p.assumptions["framework"]["value"] == stack
     assert "best public stack" in p.assumptions["framework"]["source"]
-    other = "maxtext" if gpu.startswith("tpu") else "megatron"  # TPUs run XLA stacks alone
+    # TPUs, Trainium and Gaudi run their own stacks alone among the profiles: given, it is
+    # the stack's own source that changes
+    other = stack if gpu.startswith(("tpu", "gaudi", "trainium")) else "megatron"
     given = planner.estimate(params="7B", tokens="100B", gpu=gpu, gpus=64, framework=other)
     assert given.assumptions["framework"]["value"] == other
     assert given.assumptions["framework"]["source"].startswith("given (--framework)")
