@@ -28,7 +28,10 @@ REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_com
             # what moves the memory, the checkpoint and the power beside the above (an
             # auditor found network_power_fraction moving every MW and not listed)
             "weight_bytes", "grad_bytes", "optimizer_bytes", "checkpoint_bytes_per_param",
-            "network_power_fraction")
+            "network_power_fraction",
+            # and what moves the owned cost and the capital beside depreciation and the cost
+            # of capital (an auditor: maintenance_fraction moved it, listed only when given)
+            "maintenance_fraction", "network_capex_fraction", "facility_years")
 # and those of a mixture of experts: the all-to-all's overlap and dispatch, the SMs it holds
 # (the megatron-core profile's ep_comm_overlap of 1 had moved a MoE plan's days by 17%
 # unlisted, while `planner config show` gave the built-in 0: an auditor)

@@ -196,7 +196,12 @@ def purchase_unit(acc: Accelerator, unit: str = "auto") -> tuple[int, str]:
         n = acc.devices_per_rack if unit == "rack" else acc.devices_per_scalable_unit
         if not n:
             field = "devices_per_rack" if unit == "rack" else "devices_per_scalable_unit"
-            raise InputError("--unit", unit, _ACCEPT_UNIT,
+            # the units this accelerator has (the whole list had offered the one refused)
+            known = ["auto (the system's unit)", "device (rented by the device)", "node"] + [
+                u for u, m in (("rack", acc.devices_per_rack),
+                               ("scalable-unit", acc.devices_per_scalable_unit)) if m]
+            raise InputError("--unit", unit, f"for {acc.key}: " + ", ".join(known[:-1])
+                             + f" or {known[-1]}",
                              f"is not known for {acc.key} (the catalog has no {field})")
         return n, unit
     if unit != "auto":
@@ -333,6 +338,9 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
             f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
     name, write_bw, src = storage_write_of(site, asm)  # what a checkpoint's write takes
     used.setdefault(name, {"value": write_bw / 1e9, "source": src})  # a given one says so
+    if site is not None and site.capex_usd_per_mw:  # the facility's share of the owned cost
+        used.setdefault("capex_usd_per_mw", {"value": site.capex_usd_per_mw,
+                                             "source": f"site {site.key}"})
     return {"checkpoint_s": checkpoint_s(w, site, asm), "device_power_w": dev_w,
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,

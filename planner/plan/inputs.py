@@ -435,8 +435,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         batch = ("--global-batch" if global_batch is not None else
                  "--assume global_batch_tokens" if base is None
                  else f"--workload {workload} (training.global_batch_tokens)")
-        seq = ("--seq-len" if seq_len is not None else
-               "--assume seq_len" if base is None else f"--workload {workload} (training.seq_len)")
+        seq = ("--seq-len" if seq_len is not None else  # the default's flag first
+               "the default seq_len: --seq-len or --assume seq_len sets it" if base is None
+               else f"--workload {workload} (training.seq_len)")
         if seq_len is not None and global_batch is None:  # the flag given is the one named
             raise InputError(seq, seq_len, f"a sequence of at most the global batch "
                              f"({w.global_batch_tokens:,.0f} tokens), or a --global-batch of "

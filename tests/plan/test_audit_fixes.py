@@ -1,6 +1,8 @@
 """Answers a demanding user expects where earlier releases gave a wrong or a misleading one
 (each test names what it used to do)."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -577,3 +579,19 @@ def test_a_pinned_layout_that_does_not_fit_names_the_pin_and_the_layout_that_doe
     searched = planner.estimate(params="70B", tokens="2T", gpus=256)
     assert searched.feasible and first["layout"] == searched.layout
     assert first["training_days"] == pytest.approx(searched.training_days)
+
+
+def test_a_unit_the_accelerator_lacks_is_not_offered_back():
+    # an auditor: --unit rack on MI300X was refused, then "rack" listed as accepted
+    with pytest.raises(InputError) as exc:
+        planner.estimate(params="7B", tokens="1T", gpu="mi300x", unit="rack")
+    assert "is not known for mi300x" in str(exc.value)
+    assert exc.value.accepted == ("for mi300x: auto (the system's unit), device (rented by "
+                                  "the device) or node")
+
+
+def test_a_batch_below_one_default_sequence_names_the_flag_that_sets_it():
+    # an auditor: the default sequence was named "--assume seq_len" alone, not --seq-len
+    with pytest.raises(InputError, match=re.escape(
+            "(the default seq_len: --seq-len or --assume seq_len sets it)")):
+        planner.estimate(params="7B", tokens="1T", global_batch=1)
