@@ -31,7 +31,7 @@ from ..plan.inputs import (
     workload_precision_error,
 )
 from ..plan.layout_inputs import layout_text, no_layout_hint, parse_layout
-from ..plan.quantities import check_gpus, check_max_gpus, parse_limits
+from ..plan.quantities import check_gpus, check_max_gpus, parse_flag, parse_limits
 from ..tuning import SCORE_CACHE_KEYS
 from ..units import MAX_TOKENS
 from .chunk_answers import ChunkAnswers
@@ -115,6 +115,13 @@ class Chunk(ChunkAnswers):
 
     # -- the steps, in the order estimate meets its errors ----------------------------------
     def run(self) -> None:
+        # the switch read as estimate reads it, first as there: "false" and "no" had read
+        # true (bool of a text) and let tp past the domain, where estimate refuses them
+        ac = self.col("allow_tp_beyond_domain")
+        parsed = self.distinct("allow_tp", ac, lambda v: parse_flag(
+            v, "allow_tp_beyond_domain"))
+        self.allow = np.zeros(self.n, bool) if ac is None else np.array(
+            [bool(v) for v in parsed] + [False])[ac.codes]
         self.workloads()
         self.limits()
         self.layouts()
@@ -249,9 +256,7 @@ class Chunk(ChunkAnswers):
 
     # -- scoring: the best layout of each distinct (hardware, devices, layout, allow_tp) -------
     def score(self) -> None:
-        ac = self.col("allow_tp_beyond_domain")
-        allow = np.zeros(self.n, bool) if ac is None else np.array(
-            [bool(v) for v in ac.value_list()] + [False])[ac.codes]
+        allow = self.allow
         # the chunk's keys are the groups of rows alike in all scoring reads (groups); each
         # is scored for its first row still answered
         first = np.full(len(self.afirst), self.n, np.int64)

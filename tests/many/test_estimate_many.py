@@ -392,3 +392,26 @@ def test_a_broken_catalog_file_is_the_calls_error_not_each_rows(tmp_path):
     rows = {"params": ["7B"], "tokens": ["1T"], "gpu": ["h100-sxm"], "gpus": [64]}
     with pytest.raises(planner.CatalogError, match=r"x1000\.toml: peak_bf16_tflops\.value"):
         planner.estimate_many(rows, catalog=str(tmp_path))
+
+
+def test_the_tp_switch_is_read_as_estimate_reads_it():
+    # an auditor: "false" and "no" had read true on the columnar path (bool of a text) and let
+    # tp=16 past the 8-device domain, where estimate refuses "false" by the domain and "no"
+    # as no switch; a row without it keeps the default (false)
+    import pandas as pd
+
+    shape = dict(layers=32, hidden=8192, heads=64, kv_heads=64, ffn=28672, vocab=128256,
+                 tokens="1T", layout="tp=16,pp=2", gpus=1024)
+    values = [False, "false", "no", True, "true"]
+    frame = planner.estimate_many(pd.DataFrame(
+        [dict(shape, allow_tp_beyond_domain=v) for v in values] + [dict(shape)]))
+    assert frame["feasible"].tolist()[3:5] == [True, True]
+    errors = frame["error"].tolist()
+    for i in (0, 1, 5):
+        assert "larger than the scale-up domain" in errors[i], errors[i]
+    assert errors[2] == "allow_tp_beyond_domain: 'no' is not valid; accepted: true or false"
+    for v in values:  # each row as estimate answers it
+        try:
+            planner.estimate(**shape, allow_tp_beyond_domain=v)
+        except planner.InputError as exc:
+            assert str(exc) in errors[values.index(v)]
