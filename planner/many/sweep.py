@@ -113,7 +113,10 @@ def _digits(spec: Spec, start: int, stop: int) -> list[np.ndarray]:
     return out
 
 
-def _coded(spec: Spec, start: int, stop: int) -> dict[str, Coded]:
+def _coded(spec: Spec, start: int, stop: int) -> tuple[dict[str, Coded], dict[str, Coded]]:
+    """(the columns the answers read, the inputs as the spec gives them): a seed reaches the
+    answers only of the rows that run a Monte Carlo, and is repeated as given in every row
+    (the input column had read the last seed where the answers' was unset)."""
     n = stop - start
     digits = _digits(spec, start, stop)
     cols = {k: Coded(np.zeros(n, np.int64), [v]) for k, v in spec.fixed.items()}
@@ -121,13 +124,14 @@ def _coded(spec: Spec, start: int, stop: int) -> dict[str, Coded]:
         cols[name] = Coded(d, list(values))
     for name, values in spec.zipped:
         cols[name] = Coded(digits[-1], list(values))
+    given = dict(cols)
     if "seed" in cols:  # it seeds the scenarios that run a Monte Carlo, not the others
         unc = cols.get("uncertainty")
         on = np.zeros(n, bool) if unc is None else \
             np.array([bool(v) for v in unc.values] + [False])[unc.codes]
         seed = cols["seed"]
         cols["seed"] = Coded(np.where(on, seed.codes, -1), seed.values)
-    return cols
+    return cols, given
 
 
 def _input_column(name: str, c: Coded, base: str = "") -> tuple[pa.Array, str]:
@@ -160,12 +164,12 @@ def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
     start = index * chunk_rows
     stop = min(spec.scenarios, start + chunk_rows)
     ctx = _context(spec)
-    cols = _coded(spec, start, stop)
+    cols, given = _coded(spec, start, stop)
     answers = MODES[spec.mode][1](ctx, cols, stop - start).table()
     arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
     fields = [pa.field("scenario", pa.int64(), metadata={"unit": ""})]
     for name in spec.inputs:
-        arr, unit = _input_column(name, cols[name], spec.base)
+        arr, unit = _input_column(name, given[name], spec.base)
         arrays.append(arr)
         fields.append(pa.field(name, arr.type, metadata={"unit": unit}))
     arrays += answers.columns

@@ -249,6 +249,18 @@ def test_spec_errors_name_the_section_and_input():
             sweeping.sweep(spec)
 
 
+def test_a_seed_is_repeated_as_given_where_no_monte_carlo_reads_it():
+    # an auditor: the rows without --uncertainty had all read the last seed (3, 3, 3), the
+    # input column indexing the answers' unset code
+    spec = {"fixed": {"tokens": "2T", "params": "8B", "gpus": 64},
+            "axes": {"uncertainty": [True, False], "seed": [1, 2, 3]}}
+    rows = planner.sweep(spec).table.to_pylist()
+    assert [(r["uncertainty"], r["seed"]) for r in rows] == [
+        (True, 1), (True, 2), (True, 3), (False, 1), (False, 2), (False, 3)]
+    assert all(r["p50_training_days"] is None for r in rows[3:])
+    assert all(r["p50_training_days"] > 0 for r in rows[:3])
+
+
 def test_in_memory_sweep_zip_and_scenario_order():
     spec = {"fixed": {"tokens": "2T", "gpus": 512},
             "axes": {"params": ["7B", "13B"], "gpu": ["h100-sxm", "b200"]},
