@@ -171,12 +171,18 @@ def plan_table(plan: dict) -> str:
         rows.append(("sized", f"to meet the default {deadline['value']:g}-day deadline "
                               "(--deadline to change, --gpus to fix the size)"))
     sizing = plan.get("sizing") or {}
-    unused = {k: v for k, v in ((sizing.get("limits") or {}).get("inventory") or {}).items()
-              if k not in (sizing.get("accelerators") or ())}
+    held = (sizing.get("limits") or {}).get("inventory") or {}
+    considered = sizing.get("accelerators") or ()
+    unused = {k: v for k, v in held.items() if k not in considered}
+    said = []
     if unused:  # an inventory of types the plan does not consider (a house default's list)
-        rows.append(("inventory", ", ".join(f"{k}={v:,}" for k, v in unused.items())
-                     + " not used: the plan considers "
-                     + ", ".join(sizing.get("accelerators") or ()) + " (--gpu)"))
+        said.append(", ".join(f"{k}={v:,}" for k, v in unused.items())
+                    + " not used: the plan considers " + ", ".join(considered) + " (--gpu)")
+    free = [k for k in considered if held and k not in held]
+    if free:  # a type the inventory leaves out is not held to it (an auditor: unsaid)
+        said.append(", ".join(free) + " not in the inventory: no limit on how many")
+    if said:
+        rows.append(("inventory", "; ".join(said)))
     if plan["step_time_s"] is not None:
         cost = plan["cost_usd"]
         other = {k: v for k, v in cost["by_method"].items() if k != plan["cost_method"]}

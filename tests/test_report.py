@@ -441,3 +441,17 @@ def test_a_sized_plan_no_limit_binds_says_why():
     assert fastest["binding"] is None
     assert _rows_of(report.plan_table(fastest))["binding limit"].startswith(
         "none: the fastest size tried")
+
+
+def test_an_inventory_alone_names_the_types_planned_and_a_type_left_out_is_unlimited():
+    # an auditor: with no --gpu the inventory's B200 were "not used ... (--gpu)", the default
+    # H100 planned alone; and a --gpu type the inventory leaves out was unlimited, unsaid
+    plan = planner.estimate(params="8B", tokens="2T", inventory="h100-sxm=20000,b200=8000")
+    assert plan.sizing["accelerators"] == ["b200", "h100-sxm"]
+    assert plan.assumptions["accelerator"]["value"] == "b200, h100-sxm"
+    assert "--inventory" in plan.assumptions["accelerator"]["source"]
+    assert "\ninventory " not in report.plan_table(plan.to_dict())
+    part = planner.estimate(params="8B", tokens="2T", deadline="30d", gpu="h100-sxm,b200",
+                            inventory="h100-sxm=200").to_dict()
+    assert "inventory      b200 not in the inventory: no limit on how many" in \
+        report.plan_table(part)

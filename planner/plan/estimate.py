@@ -79,6 +79,7 @@ from .quantities import (
     limits_for,
     parse_flag,
     parse_gpus,
+    parse_inventory,
     parse_limits,
     seed_for,
 )
@@ -231,6 +232,12 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         if value is not None and not str(value).strip():
             raise InputError(name, value, "a key of the catalog (planner hardware list)",
                              "is empty")
+    held = None
+    if gpu is None and inventory not in (None, "", {}):
+        # the devices on hand are the ones planned when no --gpu is given (the default
+        # accelerator had been planned alone, the inventory's B200 "not used ... (--gpu)")
+        held = parse_inventory(inventory, cat)
+        gpu = [k for k, _ in held]
     framework_given = framework
     framework, stack_source = stack_for(cat, framework, gpu, assumptions)
     asm = assumptions_for(assumptions, framework, team)
@@ -239,6 +246,9 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                            "source": "given (--team)" if team is not None else
                            asm.source("team")}}
     used.update(assumed_used(assumptions, asm))  # what the caller changed, as given
+    if held is not None:
+        used["accelerator"] = {"value": ", ".join(gpu), "source": "the types of --inventory "
+                               "(devices on hand), no --gpu given"}
     w = resolve_workload(cat, used, params, tokens, workload, ffn_type, seq_len, global_batch,
                          precision, asm, **shape)
     # an assumption given for the PUE or the energy price is the user's figure, as the keyword
