@@ -202,7 +202,23 @@ def parse_workload(path: Path, key: str, data: dict) -> Workload:
         published_experts=tuple(experts.get(k, 0) for k in MOE_RULE_FIELDS) if architecture is None
         else (0, 0, 0),
         references=tuple(refs), family=data.get("family", ""),
+        figures=_workload_figures(data),
         defaulted=_defaulted(data, arch, architecture, train))
+
+
+def _workload_figures(data: dict) -> dict[str, Figure]:
+    """A workload file's published numbers ([architecture] and [training]), each with its
+    table's source and date, as the hardware files' figures are listed (`workloads list
+    --format json` had given every workload's figures as {})."""
+    out = {}
+    for table in ("architecture", "training"):
+        block = data.get(table) or {}
+        for k, v in block.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[k] = Figure(value=float(v), source=str(block.get("source", "")),
+                                as_of=str(block.get("as_of", "")),
+                                confidence=block.get("confidence"), note=block.get("note"))
+    return out
 
 
 def _defaulted(data: dict, arch: dict, architecture: Architecture | None,

@@ -1027,6 +1027,13 @@ def test_workloads_show_and_list_count_and_quote_every_published_row():
     # the per-head width named as the files and plans name it (head_dim, not head_size)
     assert rec["gpt-oss-120b"]["architecture"]["head_dim"] == 64
     assert "head_size" not in rec["gpt-oss-120b"]["architecture"]
+    # every workload's published numbers with their table's source (an auditor: {} for all)
+    for key, r in rec.items():
+        assert r["figures"] and all(f["source"] for f in r["figures"].values()), key
+    llama = rec["llama3-8b"]["figures"]
+    assert llama["layers"]["value"] == 32 and llama["tokens"]["value"] == 15e12
+    assert llama["layers"]["source"].startswith("meta-llama/llama-models")
+    assert llama["tokens"]["as_of"] == "2024-04"
 
 
 def test_a_published_active_count_the_shape_rule_does_not_reach_is_said(tmp_path):
