@@ -378,3 +378,18 @@ def test_the_library_takes_directories_joined_as_the_flag_does(tmp_path):
     plan = planner.estimate(params="7B", tokens="100B", gpu="x2000", gpus=64,
                             catalog=f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
     assert plan.cluster["accelerator"] == "x2000"
+
+
+def test_an_unknown_price_is_none_in_the_typed_plan_as_in_its_json(tmp_path):
+    # an auditor: plan.assumptions held nan where to_dict() gave null
+    text = (ROOT / "hardware/accelerators/h100-sxm.toml").read_text()
+    keep = [ln for ln in text.splitlines() if not ln.startswith(
+        ("aliases", "purchase_usd", "server_usd_per_device", "cloud_"))]
+    path = tmp_path / "hardware/accelerators/x2000.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(keep) + "\n")
+    plan = planner.estimate(params="7B", tokens="100B", gpus=8, gpu="x2000", catalog=tmp_path,
+                            alternatives=False)
+    price = plan.assumptions["price_per_gpu_hour"]["value"]
+    assert price is None and plan.to_dict()["assumptions"]["price_per_gpu_hour"]["value"] is None
+    assert plan.training_days > 0

@@ -16,7 +16,7 @@ from .cluster import purchase_unit
 from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .options import Options, Side
 from .quantities import Limits
-from .result import Plan, empty_plan
+from .result import Plan, clean_json, empty_plan
 
 # Assumptions every plan reports (beyond those it fell back on, which it reports as used).
 REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_comm_overlap",
@@ -69,6 +69,9 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
     if choice.label:
         used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
                           if choice.summary else "plan/options.py"}
+    # an unknown figure is None in the typed plan as in its JSON (an auditor: a price the
+    # catalog lacks had been nan in plan.assumptions and null in to_dict())
+    used = clean_json(used)
     if opts.best.state[i] != FITS:
         plan = empty_plan(workload, cluster, used, choice.binding, choice.reason)
         return replace(plan, sizing=public_sizing(choice.summary))
