@@ -52,6 +52,7 @@ from .scenarios import (
     group,
     numbers,
     searches_memo,
+    with_aliases,
 )
 
 # --- the reference path -----------------------------------------------------------------------
@@ -281,6 +282,8 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
 
     inputs, label_names = _without_labels(scenarios, labels)
     cols, n = columns_of(inputs)
+    named = with_aliases(list(cols), "column 'model_config'")
+    cols = {named[k]: v for k, v in cols.items()}
     check_columns(cols)
     chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
                   else default_chunk_rows(bool(by_estimate(cols, n).any())))

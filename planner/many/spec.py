@@ -43,7 +43,7 @@ from ..units import (
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context
+from .scenarios import INPUTS, ROW_QUANTITIES, Context, with_aliases
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
@@ -268,6 +268,19 @@ def load_spec(spec, base: Path | None = None) -> Spec:
     raise SpecError("spec", repr(spec)[:40], "a TOML file, TOML text or a dict", "is not a spec")
 
 
+def _aliased(data: dict) -> dict:
+    """The spec with an input's alias (model_config) under the input's own name, in its place
+    in its section (the axes' order numbers the scenarios)."""
+    given = [n for section in ("fixed", "axes", "zip") if isinstance(data.get(section), dict)
+             for n in data[section]]
+    named = with_aliases(given, "model_config")
+    if all(named[n] == n for n in given):
+        return data
+    return {**data, **{section: {named[k]: v for k, v in data[section].items()}
+                       for section in ("fixed", "axes", "zip")
+                       if isinstance(data.get(section), dict)}}
+
+
 def _check_names(data: dict, mode: str) -> None:
     """Every key of [fixed], [axes] and [zip] is an input of ``mode`` (beside [fixed]'s catalog
     and assumptions); one that is not is named with the nearest input of that mode, or as an
@@ -307,6 +320,7 @@ def _spec(data: dict, base: Path) -> Spec:
     if not any(data.get(k) for k in SPEC_SECTIONS):  # an empty file had planned one row
         raise SpecError("SPEC.toml", None, "a TOML file with [fixed], [axes] and [zip]",
                         "names no input")
+    data = _aliased(data)
     mode = data.get("mode", "estimate")
     if mode in MODES:  # an input of the other mode is named as such before the schema's list
         _check_names(data, mode)

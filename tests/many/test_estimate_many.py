@@ -415,3 +415,24 @@ def test_the_tp_switch_is_read_as_estimate_reads_it():
             planner.estimate(**shape, allow_tp_beyond_domain=v)
         except planner.InputError as exc:
             assert str(exc) in errors[values.index(v)]
+
+
+def test_model_config_names_the_workload_in_a_table_and_a_spec_as_in_estimate():
+    # an auditor: planner.estimate(model_config=...) planned, a column or a spec key of that
+    # name was refused ("did you mean workload?")
+    import pandas as pd
+
+    one = planner.estimate(model_config="llama3-8b", tokens="1T", gpus=64).training_days
+    frame = planner.estimate_many(pd.DataFrame({"model_config": ["llama3-8b"],
+                                                "tokens": ["1T"], "gpus": [64]}))
+    assert frame["training_days"].tolist() == [pytest.approx(one)]
+    table = planner.sweep({"fixed": {"tokens": "1T", "gpus": 64},
+                           "axes": {"model_config": ["llama3-8b"]}}).table
+    assert table.column("workload").to_pylist() == ["llama3-8b"]
+    assert table.column("training_days").to_pylist() == [pytest.approx(one)]
+    with pytest.raises(InputError, match="conflicts with workload"):
+        planner.estimate_many(pd.DataFrame({"model_config": ["llama3-8b"], "workload": ["x"],
+                                            "tokens": ["1T"], "gpus": [64]}))
+    with pytest.raises(InputError, match="conflicts with workload"):
+        planner.sweep({"fixed": {"tokens": "1T", "gpus": 64, "workload": "llama3-8b"},
+                       "axes": {"model_config": ["llama3-8b"]}})
