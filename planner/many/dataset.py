@@ -89,6 +89,9 @@ class Manifest:
     complete: bool = False
     format: str = FORMAT
     code_fingerprint: str = ""  # version.code_fingerprint(): the planner source that ran it
+    # the catalog directories read beside the shipped one, PLANNER_CATALOG's first (the
+    # fingerprint alone had not said that the environment moved the rows: an auditor)
+    catalog_dirs: list = field(default_factory=list)
 
     def save(self, out: Path) -> None:
         text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)

@@ -89,7 +89,9 @@ def _context(spec: Spec) -> Context:
     hardware and scored layouts serve every chunk the process answers)."""
     import threading
 
-    key = (spec.sha256, threading.get_ident())
+    # the environment's catalog directories too: a second sweep of the spec after
+    # PLANNER_CATALOG changed had answered with the first one's catalog
+    key = (spec.sha256, os.environ.get("PLANNER_CATALOG", ""), threading.get_ident())
     if key not in _CONTEXTS:
         try:
             _CONTEXTS[key] = context(list(spec.catalog) or None, spec.assumptions or None)
@@ -315,7 +317,8 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
         manifest = Manifest(spec=spec.record(), spec_sha256=spec.sha256,
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
-                            chunk_rows=chunk_rows, code_fingerprint=code_fingerprint())
+                            chunk_rows=chunk_rows, code_fingerprint=code_fingerprint(),
+                            catalog_dirs=[str(r) for r in ctx.catalog.roots[1:]])
         try:
             with locked(out, named_dir):
                 return _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers,

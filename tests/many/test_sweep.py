@@ -417,3 +417,18 @@ def test_dask_without_a_scheduler_or_an_output_leaves_nothing_behind(tmp_path):
             sweeping.sweep(spec, tmp_path / "out", dask="tcp://127.0.0.1:1")
     assert not (tmp_path / "out" / "_manifest.json").exists()
     assert sweeping.sweep(spec, tmp_path / "out").written == 1
+
+
+def test_the_manifest_names_the_catalog_directories_the_environment_adds(tmp_path,
+                                                                         monkeypatch):
+    # an auditor: PLANNER_CATALOG moved a sweep's prices with only a fingerprint to show it
+    extra = tmp_path / "cat" / "hardware" / "accelerators"
+    extra.mkdir(parents=True)
+    monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path / "cat"))
+    spec = {"fixed": {"tokens": "1T", "params": "1B", "gpus": 8}}
+    planner.sweep(spec, tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["catalog_dirs"] == [str(tmp_path / "cat")]
+    monkeypatch.delenv("PLANNER_CATALOG")
+    planner.sweep(spec, tmp_path / "plain")
+    assert json.loads((tmp_path / "plain" / "_manifest.json").read_text())["catalog_dirs"] == []
