@@ -302,6 +302,10 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     if dask is not None and out is None:  # it had been ignored, the sweep run here
         raise SpecError("--dask", dask, "an output directory (out) with it: Dask workers "
                         "answer the chunks a sweep writes", "needs an output directory")
+    if dask is not None and dask != "local" and workers > 1:  # it had been ignored
+        raise SpecError("--workers", workers, "--workers with --dask local (the local "
+                        "cluster's processes), or none beside a scheduler address (its own "
+                        "workers answer)", "sizes nothing on a remote Dask cluster")
     with Progress(progress, total, "scenarios", "scenario") as bar:
         if out is None:
             tables = []
@@ -344,7 +348,7 @@ def _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers, das
 
     if dask is not None:
         try:
-            _run_dask(spec, todo, chunk_rows, out, manifest, dask, record)
+            _run_dask(spec, todo, chunk_rows, out, manifest, dask, record, workers)
         except SpecError:  # no scheduler there: a fresh sweep leaves no unfinished manifest
             if not resume and not manifest.parts:
                 (out / MANIFEST).unlink(missing_ok=True)
@@ -414,7 +418,7 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, name="planner-orphan-watch", daemon=True).start()
 
 
-def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
+def _run_dask(spec, todo, chunk_rows, out, manifest, address, record, workers=1) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -423,7 +427,9 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record) -> None:
                         "needs dask.distributed") from None
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=max(1, min(4, os.cpu_count() or 1)),
+        # --workers processes where given (it had been ignored), else up to four
+        cluster = LocalCluster(n_workers=workers if workers > 1 else
+                               max(1, min(4, os.cpu_count() or 1)),
                                threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:

@@ -432,3 +432,11 @@ def test_the_manifest_names_the_catalog_directories_the_environment_adds(tmp_pat
     monkeypatch.delenv("PLANNER_CATALOG")
     planner.sweep(spec, tmp_path / "plain")
     assert json.loads((tmp_path / "plain" / "_manifest.json").read_text())["catalog_dirs"] == []
+
+
+def test_workers_beside_a_remote_dask_scheduler_are_refused(tmp_path):
+    # an auditor: --workers had been ignored beside --dask, unsaid
+    with pytest.raises(sweeping.SpecError, match="sizes nothing on a remote Dask cluster"):
+        planner.sweep({"fixed": {"tokens": "1T", "params": "1B", "gpus": 8}}, tmp_path / "o",
+                      workers=2, dask="tcp://127.0.0.1:1")
+    assert not (tmp_path / "o").exists()
