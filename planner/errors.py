@@ -7,6 +7,7 @@ names the input, the value given and the accepted form.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Iterable
@@ -21,8 +22,11 @@ class InputError(ValueError):
     def __init__(self, name: str, value, accepted: str, reason: str | None = None):
         self.name, self.value, self.accepted, self.reason = name, value, accepted, reason
         # a value not given reads "--tokens: not given", never "None is not valid"
+        # a TOML date or time as the file writes it (2027-01-01, not datetime.date(...))
+        shown = value.isoformat() if isinstance(value, (datetime.date, datetime.time)) \
+            else repr(value)
         given = f"{name}: {reason or 'not given'}" if value is None else \
-            f"{name}: {value!r} {reason or 'is not valid'}"
+            f"{name}: {shown} {reason or 'is not valid'}"
         super().__init__(f"{given}; accepted: {accepted}")
 
     def __reduce__(self):  # travels between processes (sweep workers, budget searches)

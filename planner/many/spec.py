@@ -295,6 +295,8 @@ def _check_names(data: dict, mode: str) -> None:
                 continue
             hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
                          MODES.items() if m != mode and name in known), "")
+            if not hint and name in ("mode", "max_scenarios"):  # TOML put it in the table
+                hint = " (a top-level key: write it before any [section])"
             hint = hint or input_hint(name, inputs)
             raise SpecError(f"[{section}] {name}", name, f"an input of {mode} by its flag name "
                             "with underscores: " + ", ".join(inputs), "is not an input" + hint)

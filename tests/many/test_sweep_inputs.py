@@ -301,3 +301,15 @@ def test_a_spec_catalog_that_does_not_exist_names_the_spec_key(tmp_path):
         sweeping.sweep({"fixed": {"tokens": "1T", "gpus": 64, "gpu": "h100-sxm",
                                   "catalog": str(tmp_path / "nope")},
                         "axes": {"params": ["7B", "13B"]}})
+
+
+def test_a_toml_date_and_a_misplaced_mode_are_said_in_the_files_words():
+    # an auditor: "datetime.date(2027, 1, 1) is not a number", and mode written under [fixed]
+    # was "not an input" with no word of where it goes
+    import datetime
+
+    with pytest.raises(SpecError, match=r"\[fixed\] deadline: 2027-01-01 is not a number"):
+        load_spec({"fixed": {"tokens": "1T", "params": "1B",
+                             "deadline": datetime.date(2027, 1, 1)}})
+    with pytest.raises(SpecError, match=r"a top-level key: write it before any \[section\]"):
+        load_spec('[fixed]\ntokens = "1T"\nparams = "1B"\nmode = "budget"\n')
