@@ -20,6 +20,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def house_file(tmp_path: Path, monkeypatch, text: str) -> Path:
+    """A working directory's planner.toml holding ``text``, the only config file read (no
+    PLANNER_CONFIG, an empty user config directory)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return write(tmp_path / "planner.toml", text)
+
+
 @pytest.fixture
 def files(tmp_path, monkeypatch):
     """A user config, a working-directory planner.toml and a PLANNER_CONFIG file."""
@@ -198,10 +207,7 @@ def test_a_config_file_lists_several_catalog_directories(tmp_path, monkeypatch, 
     h100 = "\n".join(ln for ln in h100.splitlines() if not ln.startswith("aliases"))
     write(tmp_path / "cat1/hardware/accelerators/mine-a.toml", h100 + "\n")
     write(tmp_path / "cat2/hardware/accelerators/mine-b.toml", h100 + "\n")
-    write(tmp_path / "planner.toml", '[defaults]\ncatalog = ["cat1", "cat2"]\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[defaults]\ncatalog = ["cat1", "cat2"]\n')
     for gpu in ("mine-a", "mine-b"):  # each directory's files are read
         code, out, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B",
                              "--gpus", "8", "--gpu", gpu, "--format", "json")
@@ -219,10 +225,7 @@ def test_a_config_file_lists_several_catalog_directories(tmp_path, monkeypatch, 
 def test_config_show_lists_the_defaults_an_assumption_holds(tmp_path, monkeypatch, capsys):
     # was: no gpu, sequence, batch or budget deadline listed, though the help promises every
     # flag's default; a file's [assumptions] moves them, and says so
-    write(tmp_path / "planner.toml", '[assumptions]\naccelerator = "b200"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[assumptions]\naccelerator = "b200"\n')
     code, out, _ = run(capsys, "config", "show", "--format", "json")
     d = json.loads(out)["defaults"]
     assert d["estimate"]["gpu"]["value"] == "b200"
@@ -526,10 +529,7 @@ def test_an_unknown_accelerator_in_a_files_assumptions_names_the_file(tmp_path, 
                                                                       capsys):
     # an auditor: accelerator = "h100-sxmm" under [assumptions] had been blamed on --assume
     # alone, a flag never typed; one typed on the command line stays the flag's
-    write(tmp_path / "planner.toml", '[assumptions]\naccelerator = "h100-sxmm"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[assumptions]\naccelerator = "h100-sxmm"\n')
     code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B")
     assert code == 2 and "'accelerator=h100-sxmm' names no accelerator" in err
     assert "(set in config file " in err and "planner.toml [assumptions])" in err
@@ -541,10 +541,7 @@ def test_an_unknown_accelerator_in_a_files_assumptions_names_the_file(tmp_path, 
 def test_a_bad_value_stops_only_the_command_that_reads_it(tmp_path, monkeypatch, capsys):
     # an auditor: deadline = "abc" had stopped 'hardware list', 'estimate --help' and an
     # estimate that typed its own --deadline; the command that reads it still refuses it
-    write(tmp_path / "planner.toml", '[defaults]\ndeadline = "abc"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[defaults]\ndeadline = "abc"\n')
     code, out, _ = run(capsys, "hardware", "list", "--format", "json")
     assert code == 0 and any(a["key"] == "h100-sxm" for a in json.loads(out)["accelerators"])
     code, out, _ = run(capsys, "estimate", "--help")
@@ -567,10 +564,7 @@ def test_a_bad_value_stops_only_the_command_that_reads_it(tmp_path, monkeypatch,
      "--assume: 'accelerator=h100-sxmm' is not in the catalog"),
 ])
 def test_config_show_refuses_what_a_plan_would(tmp_path, monkeypatch, capsys, text, said):
-    write(tmp_path / "planner.toml", text)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, text)
     code, _, err = run(capsys, "config", "show")
     assert code == 2 and said in err and "(set in config file " in err
     model = () if "workload" in text else ("--params", "7B")  # --params replaces a workload
@@ -579,11 +573,8 @@ def test_config_show_refuses_what_a_plan_would(tmp_path, monkeypatch, capsys, te
 
 
 def test_config_show_takes_good_keys_and_workload_files(tmp_path, monkeypatch, capsys):
-    write(tmp_path / "planner.toml", '[estimate]\nworkload = "mine.toml"\nlayout = "tp=2"\n'
-          'inventory = "h100-sxm=64"\n[assumptions]\naccelerator = "b200"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[estimate]\nworkload = "mine.toml"\nlayout = "tp=2"\n'
+               'inventory = "h100-sxm=64"\n[assumptions]\naccelerator = "b200"\n')
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["defaults"]["estimate"]["layout"]["value"] == "tp=2"
@@ -595,10 +586,7 @@ def test_config_show_lists_the_environments_catalog_before_a_files(tmp_path, mon
     # is read first; the file's directories after it win a key both give)
     (tmp_path / "env/hardware").mkdir(parents=True)
     (tmp_path / "mine/hardware").mkdir(parents=True)
-    write(tmp_path / "planner.toml", '[defaults]\ncatalog = "mine"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[defaults]\ncatalog = "mine"\n')
     monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path / "env"))
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0, err
@@ -611,10 +599,7 @@ def test_config_show_lists_the_environments_catalog_before_a_files(tmp_path, mon
 def test_a_partial_shape_typed_changes_the_files_workload(tmp_path, monkeypatch, capsys):
     # an auditor: [estimate] workload = "llama3-8b" with --kv-heads 4 typed had set the
     # file's workload aside and asked for --params; a full shape or --params still replaces it
-    write(tmp_path / "planner.toml", '[estimate]\nworkload = "llama3-8b"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    house_file(tmp_path, monkeypatch, '[estimate]\nworkload = "llama3-8b"\n')
 
     def workload(*args):
         code, out, err = run(capsys, "estimate", *args, "--tokens", "1T", "--gpus", "64",
