@@ -432,20 +432,28 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                              "precision, the training norm (--precision to change)"}
     seqs = w.global_batch_tokens / w.seq_len
     if seqs < 1:  # named by where each came from: a flag, an assumption or the workload
-        batch = ("--global-batch" if global_batch is not None else
-                 "--assume global_batch_tokens" if base is None
-                 else f"--workload {workload} (training.global_batch_tokens)")
-        seq = ("--seq-len" if seq_len is not None else  # the default's flag first
-               "the default seq_len: --seq-len or --assume seq_len sets it" if base is None
-               else f"--workload {workload} (training.seq_len)")
+        def origin(key: str, flag: str, given) -> str:
+            # an assumed figure by its --assume, a default by the flags that set it (a
+            # workload file without its own had been blamed for an --assume's batch)
+            if given is not None:
+                return flag
+            if base is not None and not from_config and key not in left:
+                return f"--workload {workload} (training.{key})"
+            return f"--assume {key}" if key in assumed else \
+                f"the default {key}: {flag} or --assume {key} sets it"
+
+        batch = origin("global_batch_tokens", "--global-batch", global_batch)
+        seq = origin("seq_len", "--seq-len", seq_len)
         if seq_len is not None and global_batch is None:  # the flag given is the one named
             raise InputError(seq, seq_len, f"a sequence of at most the global batch "
                              f"({w.global_batch_tokens:,.0f} tokens), or a --global-batch of "
                              "at least one sequence",
                              f"is longer than the global batch of "
                              f"{w.global_batch_tokens:,.0f} tokens ({batch})")
-        raise InputError(batch, global_batch if global_batch is not None
-                         else w.global_batch_tokens,
+        tokens = w.global_batch_tokens
+        raise InputError(batch if batch.startswith("--") else "--global-batch",
+                         global_batch if global_batch is not None
+                         else int(tokens) if float(tokens).is_integer() else tokens,
                          f"a global batch of at least one sequence ({w.seq_len:,} tokens)",
                          f"leaves a global batch of {w.global_batch_tokens:,.0f} tokens, "
                          f"less than one {w.seq_len:,}-token sequence"

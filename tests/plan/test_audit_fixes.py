@@ -595,3 +595,12 @@ def test_a_batch_below_one_default_sequence_names_the_flag_that_sets_it():
     with pytest.raises(InputError, match=re.escape(
             "(the default seq_len: --seq-len or --assume seq_len sets it)")):
         planner.estimate(params="7B", tokens="1T", global_batch=1)
+    # an assumed figure by its --assume, never the workload file that gives none (a review:
+    # "--workload llama3.1-8b (training.global_batch_tokens): 4096.0 leaves ...")
+    with pytest.raises(InputError) as exc:
+        planner.estimate(workload="llama3.1-8b", gpus=8,
+                         assume="global_batch_tokens=4096")
+    assert str(exc.value).startswith("--assume global_batch_tokens: 4096 leaves a global "
+                                     "batch of 4,096 tokens")
+    with pytest.raises(InputError, match=re.escape("sequence (--assume seq_len)")):
+        planner.estimate(params="7B", tokens="1T", global_batch=8192, assume="seq_len=16384")
