@@ -109,8 +109,10 @@ def test_resolve_workload_leaves_whole_batches_unchanged():
         resolve_workload(CAT, {}, params="7B", tokens="1T", global_batch="4K")
     # a --seq-len longer than the default batch is the flag named (an auditor: the error had
     # named --assume global_batch_tokens, which the user never typed)
+    # (the batch by what it is, the default, and the flags that set it)
     with pytest.raises(InputError, match=r"--seq-len: '32M' is longer than the global batch of "
-                       r"16,777,216 tokens \(--assume global_batch_tokens\)"):
+                       r"16,777,216 tokens \(the default global_batch_tokens: --global-batch "
+                       r"or --assume global_batch_tokens sets it\)"):
         resolve_workload(CAT, {}, params="7B", tokens="1T", seq_len="32M")
 
 
