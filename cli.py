@@ -992,8 +992,9 @@ def _check_catalog_keys(cfg: house.Config) -> None:
             setting = values.get(flag)
             if setting is None or setting.value is None:
                 continue
-            if flag == "workload" and is_workload_file(setting.value):
-                continue  # a file: read (and checked) by the plan that takes it
+            if flag == "workload" and str(setting.value).lower().endswith(
+                    house.PATH_SUFFIXES):  # a workload FILE.toml or a config.json: read
+                continue  # (and checked) by the plan that takes it, as the loader reads it
             keys = [setting.value] if flag == "workload" else str(setting.value).split(",")
             for key in keys:
                 key_checked(f"--{flag}", kind, str(key), setting, catalog_of(command))

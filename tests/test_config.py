@@ -578,6 +578,10 @@ def test_config_show_takes_good_keys_and_workload_files(tmp_path, monkeypatch, c
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["defaults"]["estimate"]["layout"]["value"] == "tp=2"
+    # a Hugging Face config.json is a file too (a review: refused as no catalog key)
+    write(tmp_path / "planner.toml", '[estimate]\nworkload = "config.json"\n')
+    code, _, err = run(capsys, "config", "show")
+    assert code == 0, err
 
 
 def test_config_show_lists_the_environments_catalog_before_a_files(tmp_path, monkeypatch,
