@@ -451,6 +451,11 @@ def test_an_inventory_alone_names_the_types_planned_and_a_type_left_out_is_unlim
     assert plan.assumptions["accelerator"]["value"] == "b200, h100-sxm"
     assert "--inventory" in plan.assumptions["accelerator"]["source"]
     assert "\ninventory " not in report.plan_table(plan.to_dict())
+    # an accelerator assumed is given, and wins (a review: the inventory had replaced it)
+    assumed = planner.estimate(params="8B", tokens="2T", inventory="b200=512",
+                               assume="accelerator=h100-sxm")
+    assert assumed.cluster["accelerator"] == "h100-sxm"
+    assert assumed.assumptions["accelerator"]["value"] == "h100-sxm"
     part = planner.estimate(params="8B", tokens="2T", deadline="30d", gpu="h100-sxm,b200",
                             inventory="h100-sxm=200").to_dict()
     assert "inventory      b200 not in the inventory: no limit on how many" in \

@@ -233,9 +233,11 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             raise InputError(name, value, "a key of the catalog (planner hardware list)",
                              "is empty")
     held = None
-    if gpu is None and inventory not in (None, "", {}):
+    if gpu is None and inventory not in (None, "", {}) \
+            and assumption_given(assumptions, "accelerator") is None:
         # the devices on hand are the ones planned when no --gpu is given (the default
-        # accelerator had been planned alone, the inventory's B200 "not used ... (--gpu)")
+        # accelerator had been planned alone, the inventory's B200 "not used ... (--gpu)");
+        # an accelerator assumed (--assume, a config's [assumptions]) is given, and wins
         held = parse_inventory(inventory, cat)
         gpu = [k for k, _ in held]
     framework_given = framework
