@@ -176,9 +176,18 @@ VENDOR_STACKS_ONLY = {"Google": ("maxtext",), "AWS": ("neuronx",),
                       "Intel": ("habana-deepspeed",)}
 
 
+def known_vendor(vendor: str | None) -> str | None:
+    """A vendor as VENDOR_STACKS spells it, in whatever case a file gives it ("aws" is AWS,
+    as a fabric's accelerator_vendors match it: Network.serves); an unknown one as given."""
+    if not vendor:
+        return vendor
+    return next((v for v in VENDOR_STACKS if v.casefold() == vendor.casefold()), vendor)
+
+
 def runs_on(framework: str, vendor: str | None) -> bool:
     """Whether a stack profile can run on a vendor's accelerators (VENDOR_ONLY,
     VENDOR_STACKS_ONLY); an unknown vendor runs any."""
+    vendor = known_vendor(vendor)
     if not vendor:
         return True
     if framework in VENDOR_ONLY and VENDOR_ONLY[framework] != vendor:
@@ -188,7 +197,7 @@ def runs_on(framework: str, vendor: str | None) -> bool:
 
 def framework_for(vendor: str | None) -> tuple[str, str]:
     """(stack, source) a plan assumes for an accelerator of ``vendor`` when none is given."""
-    stack, source = VENDOR_STACKS.get(vendor or "", (DEFAULT_FRAMEWORK, ""))
+    stack, source = VENDOR_STACKS.get(known_vendor(vendor) or "", (DEFAULT_FRAMEWORK, ""))
     return stack, source or ("planner default stack: " + DEFAULT_FRAMEWORK)
 
 

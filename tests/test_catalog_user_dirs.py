@@ -393,3 +393,16 @@ def test_an_unknown_price_is_none_in_the_typed_plan_as_in_its_json(tmp_path):
     price = plan.assumptions["price_per_gpu_hour"]["value"]
     assert price is None and plan.to_dict()["assumptions"]["price_per_gpu_hour"]["value"] is None
     assert plan.training_days > 0
+
+
+def test_a_vendor_in_another_case_runs_its_vendors_stacks_alone(tmp_path):
+    # a review: vendor = "aws" attached to the AWS fabric but planned megatron-core by
+    # default, and took --framework maxtext, which Trainium does not run
+    _copy(tmp_path, "hardware/accelerators/trainium2", "hardware/accelerators/trn-mine",
+          ('vendor = "AWS"', 'vendor = "aws"'))
+    plan = planner.estimate(params="7B", tokens="100B", gpus=64, gpu="trn-mine",
+                            catalog=tmp_path, alternatives=False)
+    assert plan.assumptions["framework"]["value"] == "neuronx"
+    with pytest.raises(planner.InputError, match="'maxtext' does not run on trn-mine"):
+        planner.estimate(params="7B", tokens="100B", gpus=64, gpu="trn-mine",
+                         catalog=tmp_path, framework="maxtext")

@@ -20,6 +20,7 @@ from ..frameworks import (
     VENDOR_STACKS,
     for_framework,
     framework_for,
+    known_vendor,
     runs_on,
 )
 from ..model.architecture import (
@@ -613,7 +614,7 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
         return "megatron", ("flash_attention = false says the run's stack predates "
                             "FlashAttention (Dao et al. 2022) and with it Megatron-Core's "
                             "tensor-parallel overlap: " + FRAMEWORK_SOURCES["megatron"])
-    if acc.vendor not in VENDOR_STACKS:  # a user's own part: no public stack to name
+    if known_vendor(acc.vendor) not in VENDOR_STACKS:  # a user's own part: no public stack
         return stack, (f"no public stack known for {acc.vendor or 'its vendor'}'s accelerators "
                        f"({acc.key}): {source} (--framework names the one it runs)")
     return stack, f"the best public stack of {acc.vendor} accelerators ({acc.key}): {source}"
