@@ -161,7 +161,11 @@ def plan_table(plan: dict) -> str:
     if past is not None and plan["training_days"] is not None:
         # a given cluster holds no deadline: feasible, but a buyer reads how far past the
         # default one it runs (1T on 256 H100: 59,442 days had read "feasible" alone)
-        rows.append(("deadline", f"none held (--gpus given); {fmt_days(plan['training_days'])} "
+        # the flag that gave the size (a full --layout names its devices too: it had read
+        # "--gpus given")
+        given = ("--layout" if "--layout" in str((plan["assumptions"].get("gpus") or {})
+                                                  .get("source", "")) else "--gpus")
+        rows.append(("deadline", f"none held ({given} given); {fmt_days(plan['training_days'])} "
                      f"runs past the default {past['default_deadline_days']:g}-day deadline, "
                      f"which {past['gpus']:,} x {past['accelerator']} meet in "
                      f"{fmt_days(past['training_days'])} (--deadline to hold one)"))

@@ -564,6 +564,12 @@ def test_a_cluster_a_full_layout_names_past_the_default_deadline_names_the_one_t
     assert (alt["layout"]["tp"], alt["layout"]["pp"]) == (8, 4)
     assert alt["gpus"] == 8 * 4 * alt["layout"]["dp"] * alt["layout"]["cp"] > 128
     assert alt["training_days"] <= 120 < plan.training_days
+    # the table names the flag that gave the size (a review: it had read "--gpus given")
+    from planner import report
+
+    row = next(ln for ln in report.plan_table(plan.to_dict()).splitlines()
+               if ln.startswith("deadline"))
+    assert "none held (--layout given)" in row
 
 
 def test_a_pinned_layout_that_does_not_fit_names_the_pin_and_the_layout_that_does():
