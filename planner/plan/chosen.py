@@ -12,7 +12,7 @@ from ..model.search import FITS
 from .alternatives import alternatives_of, smaller, trade_sizes
 from .assemble import cluster_figures, workload_figures
 from .choose import Choice
-from .cluster import purchase_unit
+from .cluster import purchase_unit, units_of
 from .fields import CAPEX_KEYS, IDEAL_KEYS
 from .options import Options, Side
 from .quantities import Limits
@@ -54,9 +54,9 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
             and unit[0] > 1 and gpus == unit[0]:
         # the unit, not the model, sets the need (7B on GB200 under --max-gpus 50 had read
         # "needs 72 devices")
-        # the units smaller than this one (--unit node had been offered for a node of 8)
-        finer = ["--unit device"] + (["--unit node"] if sd.acc.devices_per_node < unit[0]
-                                     else [])
+        # the units smaller than this one (--unit node had been offered for a node of 8,
+        # and a rack of 72 left out beside a scalable unit of 576)
+        finer = [f"--unit {u}" for u, n in units_of(sd.acc) if n < unit[0]]
         choice = replace(choice, reason=(
             f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
             f"{unit[0]:,} devices: {' or '.join(finer)} buys in smaller steps)"))

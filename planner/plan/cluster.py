@@ -197,9 +197,9 @@ def purchase_unit(acc: Accelerator, unit: str = "auto") -> tuple[int, str]:
         if not n:
             field = "devices_per_rack" if unit == "rack" else "devices_per_scalable_unit"
             # the units this accelerator has (the whole list had offered the one refused)
-            known = ["auto (the system's unit)", "device (rented by the device)", "node"] + [
-                u for u, m in (("rack", acc.devices_per_rack),
-                               ("scalable-unit", acc.devices_per_scalable_unit)) if m]
+            known = ["auto (the system's unit)"] + [
+                "device (rented by the device)" if u == "device" else u
+                for u, _ in units_of(acc)]
             raise InputError("--unit", unit, f"for {acc.key}: " + ", ".join(known[:-1])
                              + f" or {known[-1]}",
                              f"is not known for {acc.key} (the catalog has no {field})")
@@ -213,6 +213,15 @@ def purchase_unit(acc: Accelerator, unit: str = "auto") -> tuple[int, str]:
     if rack:
         return rack, "rack"
     return acc.devices_per_node, "node"
+
+
+def units_of(acc: Accelerator) -> list[tuple[str, int]]:
+    """(name, devices) of each unit ``acc`` is bought in that the catalog knows, as --unit
+    names them: the device, the node, and the rack and scalable unit where its file gives
+    them."""
+    return [("device", 1), ("node", acc.devices_per_node)] + [
+        (u, n) for u, n in (("rack", acc.devices_per_rack),
+                            ("scalable-unit", acc.devices_per_scalable_unit)) if n]
 
 
 def size_unit(acc: Accelerator) -> int:

@@ -496,6 +496,12 @@ def test_a_need_set_by_the_purchase_unit_says_so():
     node = planner.estimate(params="1B", tokens="20B", gpu="h100-sxm", max_gpus=4,
                             alternatives=False)
     assert "a node of 8 devices: --unit device buys in smaller steps)" in node.reason
+    # every smaller unit the accelerator has (a review: the rack of 72 left out beside a
+    # scalable unit of 576)
+    su = planner.estimate(params="7B", tokens="1T", gpu="gb200", max_gpus=100,
+                          unit="scalable-unit", alternatives=False)
+    assert "a scalable-unit of 576 devices: --unit device or --unit node or --unit rack " \
+        "buys in smaller steps)" in su.reason
 
 
 def test_a_given_count_over_max_gpus_is_said_beside_the_memory():
