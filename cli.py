@@ -617,9 +617,9 @@ def validate(fmt, catalog_dir, refit_path):
               help="Output directory: Parquet part files and _manifest.json.")
 @click.option("--resume", is_flag=True,
               help="Complete a sweep that was interrupted (same spec, catalogs, planner).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Local worker processes (with --dask local, the local cluster's; "
-                   "none beside a scheduler address).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Local worker processes (default 1; with --dask local, the local "
+                   "cluster's, default up to 4; none beside a scheduler address).")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask cluster: a scheduler address "
                    "(tcp://host:8786) or 'local' for a LocalCluster (needs dask[distributed]).")

@@ -269,7 +269,7 @@ def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str,
     return chunk_table(spec, index, chunk_rows)
 
 
-def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
+def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, dask=None,
           progress=None, chunk_rows: int | None = None) -> SweepResult:
     """Answer every scenario of ``spec`` (a TOML path, TOML text, a dict or a Spec).
 
@@ -283,7 +283,8 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
 
     t0 = time.perf_counter()
     spec = load_spec(spec)
-    workers = parse_int_count(workers, "--workers")
+    # None: not given (one process here; a local Dask cluster's own default)
+    workers = parse_int_count(workers, "--workers") if workers is not None else None
     ctx = _context(spec)
     check_values(spec, ctx)
     if chunk_rows is not None:
@@ -302,7 +303,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int = 1, dask=None,
     if dask is not None and out is None:  # it had been ignored, the sweep run here
         raise SpecError("--dask", dask, "an output directory (out) with it: Dask workers "
                         "answer the chunks a sweep writes", "needs an output directory")
-    if dask is not None and dask != "local" and workers > 1:  # it had been ignored
+    if dask is not None and dask != "local" and workers is not None:  # it had been ignored
         raise SpecError("--workers", workers, "--workers with --dask local (the local "
                         "cluster's processes), or none beside a scheduler address (its own "
                         "workers answer)", "sizes nothing on a remote Dask cluster")
@@ -353,7 +354,7 @@ def _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers, das
             if not resume and not manifest.parts:
                 (out / MANIFEST).unlink(missing_ok=True)
             raise
-    elif workers > 1 and len(todo) > 1:
+    elif (workers or 1) > 1 and len(todo) > 1:
         _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
     else:
         _run_here(spec, todo, chunk_rows, out, manifest, record)
@@ -418,7 +419,7 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, name="planner-orphan-watch", daemon=True).start()
 
 
-def _run_dask(spec, todo, chunk_rows, out, manifest, address, record, workers=1) -> None:
+def _run_dask(spec, todo, chunk_rows, out, manifest, address, record, workers=None) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -428,7 +429,7 @@ def _run_dask(spec, todo, chunk_rows, out, manifest, address, record, workers=1)
     cluster = None
     if address == "local":
         # --workers processes where given (it had been ignored), else up to four
-        cluster = LocalCluster(n_workers=workers if workers > 1 else
+        cluster = LocalCluster(n_workers=workers if workers is not None else
                                max(1, min(4, os.cpu_count() or 1)),
                                threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

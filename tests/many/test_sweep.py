@@ -440,3 +440,6 @@ def test_workers_beside_a_remote_dask_scheduler_are_refused(tmp_path):
         planner.sweep({"fixed": {"tokens": "1T", "params": "1B", "gpus": 8}}, tmp_path / "o",
                       workers=2, dask="tcp://127.0.0.1:1")
     assert not (tmp_path / "o").exists()
+    with pytest.raises(sweeping.SpecError, match="sizes nothing"):  # given is given, 1 too
+        planner.sweep({"fixed": {"tokens": "1T", "params": "1B", "gpus": 8}}, tmp_path / "o",
+                      workers=1, dask="tcp://127.0.0.1:1")
