@@ -27,6 +27,7 @@ from ..errors import USER_ERRORS, error_text, input_hint
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
+from ..plan.inputs import with_aliases
 from ..plan.options import shared_searches
 from ..plan.quantities import PLAIN_NUMBER_FLOORS, plain_number_problem, seed_for
 from ..plan.result import (
@@ -52,7 +53,6 @@ from .scenarios import (
     group,
     numbers,
     searches_memo,
-    with_aliases,
 )
 
 # --- the reference path -----------------------------------------------------------------------
@@ -282,8 +282,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
 
     inputs, label_names = _without_labels(scenarios, labels)
     cols, n = columns_of(inputs)
-    named = with_aliases(list(cols), "column 'model_config'")
-    cols = {named[k]: v for k, v in cols.items()}
+    cols = with_aliases(cols, "column ")
     check_columns(cols)
     chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
                   else default_chunk_rows(bool(by_estimate(cols, n).any())))

@@ -50,20 +50,6 @@ def _estimate_inputs() -> tuple[str, ...]:
 
 
 INPUTS = _estimate_inputs()
-# Inputs by a second name, as estimate takes them (--model-config for --workload).
-INPUT_ALIASES = {"model_config": "workload"}
-
-
-def with_aliases(names: list, where: str) -> dict:
-    """{name as given: the input it names}: an alias (model_config) is its input's (a table's
-    column or a spec's key of that name had been refused, where estimate takes it); both
-    given is a conflict."""
-    out = {n: INPUT_ALIASES.get(n, n) for n in names}
-    for alias, name in INPUT_ALIASES.items():
-        if alias in out and name in names:
-            raise InputError(where, alias, f"{name} or {alias} (its alias), not both",
-                             f"conflicts with {name}")
-    return out
 MODEL_INPUTS = ("params", "workload", *SHAPE_INPUTS, "ffn_type", "seq_len", "global_batch",
                 "precision", "framework", "team")
 # Per-row quantities: (parser, flag, rule for plain numbers), as estimate parses them (each

@@ -20,11 +20,13 @@ from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
+    INPUT_ALIASES,
     SHAPE_INPUTS,
     parse_ffn_type,
     parse_params,
     parse_seq_len,
     parse_shape_count,
+    with_aliases,
     workload_file_relative,
 )
 from ..plan.layout_inputs import parse_layout
@@ -43,7 +45,7 @@ from ..units import (
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context, with_aliases
+from .scenarios import INPUTS, ROW_QUANTITIES, Context
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
@@ -270,15 +272,14 @@ def load_spec(spec, base: Path | None = None) -> Spec:
 
 def _aliased(data: dict) -> dict:
     """The spec with an input's alias (model_config) under the input's own name, in its place
-    in its section (the axes' order numbers the scenarios)."""
-    given = [n for section in ("fixed", "axes", "zip") if isinstance(data.get(section), dict)
-             for n in data[section]]
-    named = with_aliases(given, "model_config")
-    if all(named[n] == n for n in given):
-        return data
-    return {**data, **{section: {named[k]: v for k, v in data[section].items()}
-                       for section in ("fixed", "axes", "zip")
-                       if isinstance(data.get(section), dict)}}
+    in its section (the axes' order numbers the scenarios); an alias beside its input, in
+    any section, is a conflict naming the alias's section."""
+    sections = [k for k in ("fixed", "axes", "zip") if isinstance(data.get(k), dict)]
+    every = {n: v for k in sections for n, v in data[k].items()}
+    for k in sections:  # a conflict, named in the section where the alias stands
+        if any(alias in data[k] for alias in INPUT_ALIASES):
+            with_aliases(every, f"[{k}] ")
+    return {**data, **{k: with_aliases(data[k]) for k in sections}}
 
 
 def _check_names(data: dict, mode: str) -> None:
@@ -291,7 +292,8 @@ def _check_names(data: dict, mode: str) -> None:
         if not isinstance(table, dict):
             continue  # the schema names a section that is not a table
         for name in table:
-            if name in inputs or (section == "fixed" and name in ("catalog", "assumptions")):
+            if name in inputs or INPUT_ALIASES.get(name) in inputs or (
+                    section == "fixed" and name in ("catalog", "assumptions")):
                 continue
             hint = next((f' (an input of mode = "{m}")' for m, (known, _, _) in
                          MODES.items() if m != mode and name in known), "")
@@ -322,10 +324,10 @@ def _spec(data: dict, base: Path) -> Spec:
     if not any(data.get(k) for k in SPEC_SECTIONS):  # an empty file had planned one row
         raise SpecError("SPEC.toml", None, "a TOML file with [fixed], [axes] and [zip]",
                         "names no input")
-    data = _aliased(data)
     mode = data.get("mode", "estimate")
     if mode in MODES:  # an input of the other mode is named as such before the schema's list
         _check_names(data, mode)
+    data = _aliased(data)  # the names as given checked first: an alias's error is its own
     try:
         check(SCHEMA, data)
     except SchemaError as exc:

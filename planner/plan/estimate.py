@@ -46,6 +46,7 @@ from .inputs import (
     gpu_keys,
     resolve_workload,
     stack_for,
+    with_aliases,
     without_site_storage,
     workload_precision_error,
 )
@@ -186,13 +187,8 @@ def flag_keywords(workload, assumptions, shape: dict) -> tuple:
     promises (the flag's name with underscores): ``model_config`` for ``workload`` (the
     --model-config alias) and ``assume`` (--assume's NAME=VALUE texts, or a dict) merged into
     ``assumptions``; None is not given, as for every keyword."""
-    rest = dict(shape)
-    alias = rest.pop("model_config", None)
-    if alias is not None:
-        if workload is not None:
-            raise InputError("model_config", alias, "workload= or model_config= (its alias), "
-                             "not both", "conflicts with workload")
-        workload = alias
+    rest = with_aliases({"workload": workload, **shape})
+    workload = rest.pop("workload")
     assume = rest.pop("assume", None)
     if assume is None:
         return workload, assumptions, rest

@@ -100,6 +100,27 @@ def flag(name: str) -> str:
     return f"--{name.replace('_', '-')}"
 
 
+# Inputs by a second name: the --model-config alias of --workload.
+INPUT_ALIASES = {"model_config": "workload"}
+
+
+def with_aliases(given: dict, where: str = "") -> dict:
+    """``given`` (input name -> value, None: not given) with each alias under its input's
+    name, in place: the one rule for a keyword of estimate, a column of estimate_many and a
+    key of a sweep spec (a column or key model_config had been refused). An alias beside its
+    input is a conflict, named ``where`` + the alias."""
+    out = {}
+    for key, value in given.items():
+        name = INPUT_ALIASES.get(key, key)
+        if name != key and value is not None and given.get(name) is not None:
+            raise InputError(f"{where}{key}", value if isinstance(value, (str, int, float))
+                             else None, f"{name} or {key} (its alias), not both",
+                             f"conflicts with {name}")
+        if name not in out or value is not None:
+            out[name] = value
+    return out
+
+
 def parse_shape_count(text, name: str) -> int:
     """One whole count of a shape (--layers, --hidden, ...): at most MAX_SHAPE."""
     return parse_int_count(text, name, maximum=MAX_SHAPE)

@@ -1,6 +1,7 @@
 """estimate_many: the same answers as estimate, row by row; bad rows reported per row."""
 
 import math
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -433,6 +434,15 @@ def test_model_config_names_the_workload_in_a_table_and_a_spec_as_in_estimate():
     with pytest.raises(InputError, match="conflicts with workload"):
         planner.estimate_many(pd.DataFrame({"model_config": ["llama3-8b"], "workload": ["x"],
                                             "tokens": ["1T"], "gpus": [64]}))
-    with pytest.raises(InputError, match="conflicts with workload"):
+    with pytest.raises(InputError, match=re.escape("[axes] model_config: conflicts with "
+                                                   "workload")):
         planner.sweep({"fixed": {"tokens": "1T", "gpus": 64, "workload": "llama3-8b"},
                        "axes": {"model_config": ["llama3-8b"]}})
+    # a mode without a workload names the key as written (a review: "[axes] workload: ...")
+    with pytest.raises(InputError, match=re.escape("[axes] model_config: 'model_config' is "
+                                                   "not an input; accepted: an input of budget")):
+        planner.sweep({"mode": "budget", "fixed": {"usd": "1M", "gpu": "h100-sxm"},
+                       "axes": {"model_config": ["llama3-8b"]}})
+    with pytest.raises(InputError, match=re.escape("model_config: 'x' conflicts with workload; "
+                                                   "accepted: workload or model_config")):
+        planner.estimate(workload="llama3-8b", model_config="x", tokens="1T")
