@@ -133,8 +133,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and req.n_gpus is not None and plan.binding == "memory" \
             and plan.training_days is None:
         plan = _with_fewest_that_fit(req, plan)
-    if plan.binding == "memory" and plan.training_days is None and layout is not None:
-        plan = _with_layout_searched(req, plan, parse_layout(layout), alternatives)
+    if alternatives and plan.binding == "memory" and plan.training_days is None \
+            and layout is not None:  # a way out, as the others: a table's row has none
+        plan = _with_layout_searched(req, plan, parse_layout(layout))
     plan = over_default_site(plan, req, site)
     # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
     # most when the plan misses it (a plan without a step or an end has no figures to draw)
@@ -642,7 +643,7 @@ def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
                 f"tried (--gpus {int(gpus[i])}, or leave --gpus out to size the cluster)"}])
 
 
-def _with_layout_searched(req: Request, plan: Plan, pinned: dict, alternatives: bool) -> Plan:
+def _with_layout_searched(req: Request, plan: Plan, pinned: dict) -> Plan:
     """A --layout no plan fits in memory on its devices, where the layout searched fits: the
     reason names the pin, and the plan's first alternative is those devices with the layout
     searched (a pin of tp=2,pp=4,recompute=none on 256 H100 had read "no layout fits", its way
@@ -662,9 +663,7 @@ def _with_layout_searched(req: Request, plan: Plan, pinned: dict, alternatives: 
            "layout": searched.layout, "training_days": searched.training_days,
            "mfu": searched.mfu, "note": "the same devices with the layout searched (leave "
                                         "--layout out)"}
-    return replace(plan, reason=reason,
-                   alternatives=[row, *plan.alternatives] if alternatives
-                   else plan.alternatives)
+    return replace(plan, reason=reason, alternatives=[row, *plan.alternatives])
 
 
 def _with_deadline_size(req: Request, plan: Plan) -> Plan:
