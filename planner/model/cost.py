@@ -28,8 +28,11 @@ METHODS = tuple(METHOD_KEYS)
 
 def cloud_cost(gpu_hours, usd_per_gpu_hour) -> dict:
     """Rental: device-hours x price per device-hour (cloud list or contract price). The run's
-    device-hours already include failures and checkpoints (reliability.goodput)."""
-    compute = _known(gpu_hours) * _known(usd_per_gpu_hour)
+    device-hours already include failures and checkpoints (reliability.goodput). A run that
+    never ends (inf device-hours) at a free price costs an unknown amount (nan), without a
+    warning, as energy_cost_usd's free tariff does."""
+    with np.errstate(invalid="ignore"):
+        compute = _known(gpu_hours) * _known(usd_per_gpu_hour)
     return {"compute": compute, "total": compute.copy()}
 
 

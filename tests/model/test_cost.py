@@ -196,3 +196,11 @@ def test_a_plan_reports_what_owning_its_cluster_costs():
     p = planner.estimate(params="70B", tokens="2T", gpus=2048, gpu="h100-sxm")
     assert p.capex_usd["hardware"] == pytest.approx(2048 * 39_200 * 1.23)
     assert p.capex_usd["total"] > 20 * p.cost_usd["by_method"]["owned"]  # a run's share
+
+
+def test_a_run_that_never_ends_at_a_free_price_costs_an_unknown_amount_quietly():
+    # the fuzz: --price-per-gpu-hour 0 with a sensitivity end whose run never ends had
+    # raised numpy's "invalid value encountered in multiply" (inf x 0)
+    with np.errstate(invalid="raise"):
+        cost = cloud_cost(np.array([math.inf, 100.0]), np.array([0.0, 2.0]))
+    assert math.isnan(cost["total"][0]) and cost["total"][1] == 200.0
