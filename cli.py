@@ -255,6 +255,11 @@ def _from_config(ctx: click.Context) -> dict:
             and names[f] not in aside}
 
 
+def _typed(ctx: click.Context, name: str) -> bool:
+    """Whether the command line gave parameter ``name`` (not a default, not a file)."""
+    return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+
 def _flags_win(ctx: click.Context, *groups: dict) -> dict:
     """The values of each group of rival options (each answering one question: the model,
     the cluster's size, how the run grows), with a config file's values set aside (None) in a
@@ -264,7 +269,7 @@ def _flags_win(ctx: click.Context, *groups: dict) -> dict:
     out = {}
     set_aside = ctx.meta.setdefault("planner.set_aside", set())  # not reported as used
     for group in groups:
-        typed = any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE for n in group)
+        typed = any(_typed(ctx, n) for n in group)
         for n, v in group.items():
             filed = ctx.get_parameter_source(n) == ParameterSource.DEFAULT_MAP
             out[n] = None if typed and filed else v
@@ -515,11 +520,8 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     # a model is named by --params, --workload or a full shape; a partial shape (--kv-heads,
     # --window) changes the file's workload as it changes a --workload typed (it had set the
     # file's aside and asked for --params)
-    def typed(name):
-        return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-
-    names_model = typed("params") or typed("workload") or all(
-        typed(k) for k in ("layers", "hidden", "heads", "vocab"))
+    names_model = _typed(ctx, "params") or _typed(ctx, "workload") or all(
+        _typed(ctx, k) for k in ("layers", "hidden", "heads", "vocab"))
     kept = _flags_win(ctx, {"params": params, "workload": workload,
                             **(shape if names_model else {})},
                       {"gpus": gpus, "max_gpus": max_gpus})
@@ -534,7 +536,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
     _writable(plot_path, "--plot", suffixes=CHART_SUFFIXES)
     if plot_path and objective is None:
         objective = "cost"  # the curves come from the solver's sizing; cost is its default
-    typed = ctx.get_parameter_source("seed") == ParameterSource.COMMANDLINE
+    typed = _typed(ctx, "seed")
     if not (typed or (uncertainty and ctx.get_parameter_source("seed")
                       == ParameterSource.DEFAULT_MAP)):
         seed = None  # the built-in 0, or a house default that only a Monte Carlo would use

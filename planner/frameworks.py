@@ -5,6 +5,7 @@ vendor when none is given (VENDOR_STACKS: the best public stack)."""
 from __future__ import annotations
 
 from .assumptions import Assumptions
+from .specs import same_vendor
 
 FSDP_OPTIMIZER_BYTES = 10.0  # see "PyTorch FSDP keeps the sharded parameters in fp32" below
 
@@ -181,7 +182,7 @@ def known_vendor(vendor: str | None) -> str | None:
     as a fabric's accelerator_vendors match it: Network.serves); an unknown one as given."""
     if not vendor:
         return vendor
-    return next((v for v in VENDOR_STACKS if v.casefold() == vendor.casefold()), vendor)
+    return next((v for v in VENDOR_STACKS if same_vendor(v, vendor)), vendor)
 
 
 def runs_on(framework: str, vendor: str | None) -> bool:

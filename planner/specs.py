@@ -215,8 +215,14 @@ class Network:
         """Whether ``acc``'s devices attach to this fabric (its vendor is one it serves, in
         any case: a user's vendor = "nvidia" had matched no NVIDIA fabric, and the message
         named none it could attach to)."""
-        return self.accelerator_vendors is None or (acc.vendor or "").casefold() in {
-            v.casefold() for v in self.accelerator_vendors}
+        return self.accelerator_vendors is None or any(
+            same_vendor(acc.vendor, v) for v in self.accelerator_vendors)
+
+
+def same_vendor(a: str | None, b: str | None) -> bool:
+    """Whether two files name one maker, in whatever case each writes it ("aws" is AWS): the
+    one rule for a fabric's vendors and a stack's (frameworks.known_vendor)."""
+    return (a or "").casefold() == (b or "").casefold()
 
 
 @dataclass(frozen=True)
