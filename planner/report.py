@@ -296,6 +296,10 @@ _RANGE_TEXT = {
     "ep_comm_overlap": fmt_pct,
     "failure_rate_per_device_hour": lambda x: f"{x:.2g}/device-h",
     "realisation_residual": lambda x: f"x{x:.2f}",
+    "depreciation_years": lambda x: f"{x:g} years",
+    "purchase_usd": fmt_money,
+    "server_usd_per_device": fmt_money,
+    "capex_usd_per_mw": lambda x: f"{fmt_money(x)}/MW",
 }
 _QUANTITY_TEXT = {"cost_usd": fmt_money, "training_days": lambda x: fmt_fixed(x, "{:,.1f} d"),
                   "gpu_hours": fmt_count}

@@ -9,8 +9,10 @@ from .assumptions import DEFAULT
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .errors import InputError
+from .model import run
 from .model.uncertainty import within_limits
-from .plan.estimate import estimate, flag_keywords
+from .plan.estimate import estimate, flag_keywords, prepare
+from .plan.quantiles import ranged_figures
 from .plan.quantities import parse_budget, parse_deadline, parse_power_cap
 from .plan.result import clean_json
 from .units import SECONDS_PER_DAY
@@ -49,6 +51,19 @@ MOE_SENSITIVITY_RANGES = {
                         "as NVIDIA's GB200 DeepSeek-V3 recipes run; DualPipe, DeepSeek-V3 "
                         "report sec. 3.2.1, and Megatron-Core's EP A2A overlap)"),
 }
+
+# An owned cluster's own lever, added to a tornado of its cost (a rented one's bar would be 0).
+OWNED_SENSITIVITY_RANGES = {
+    "depreciation_years": (4.0, 6.0, "servers' useful life in hyperscalers' books: 4 years "
+                           "(Microsoft from July 2020, Alphabet from January 2021; "
+                           "DataCenterFrontier, Feb 2022) to 6 (Microsoft from 2022, Alphabet "
+                           "from 2023; DatacenterDynamics, Feb 2023), as quoted in Epoch AI "
+                           "training-cost-trends hardware.py"),
+}
+# The catalog figures an owned cost rests on, each a bar over its own sourced low-high: the
+# accelerator's price, its server quote and the facility's capex per MW (plan/quantiles.py
+# ranged_figures names the figure behind each run input).
+OWNED_CATALOG_INPUTS = ("device_usd", "server_usd_per_device", "capex_usd_per_mw")
 
 QUANTITIES = ("cost_usd", "training_days", "gpu_hours")
 # Inputs a plan also takes as keywords (a site's figure replaced): the tornado moves the keyword,
@@ -97,6 +112,9 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
     if default_ranges and (base_plan.workload or {}).get("experts"):
         ranges.update(MOE_SENSITIVITY_RANGES)
+    owned = default_ranges and quantity == "cost_usd" and base_plan.cost_method == "owned"
+    if owned:
+        ranges.update(OWNED_SENSITIVITY_RANGES)
     own = ((base_plan.assumptions or {}).get("gemm_efficiency") or {}).get("value")
     if default_ranges and isinstance(own, (int, float)) and own != _GEMM:
         # a stack's own figure (MaxText's 1.0: its matmul share stands for the GEMMs): +-10%
@@ -185,6 +203,9 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
                                               base_plan.power_mw),
                      "breaks_at_high": _broken(limits, days * high, cost * high,
                                                base_plan.power_mw)})
+    if owned and base_plan.cluster and base_plan.tokens_per_s \
+            and math.isfinite(base_plan.training_days or math.nan):
+        rows += _owned_catalog_rows(base_plan, base_asm, estimate_kwargs, limits, fixed_cluster)
     if isinstance(price_range, str):
         if price_range != "catalog":
             raise InputError("price_range", price_range, '(low, high) in USD per device-hour '
@@ -202,6 +223,48 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
             "cloud price per device-hour" + (f" of {pin['gpu']}" if pin else ""))
     # an end with no figure (nan) first, then the largest swing
     return sorted(rows, key=lambda r: -r["swing"] if math.isfinite(r["swing"]) else -math.inf)
+
+
+def _owned_catalog_rows(base_plan, base_asm: dict, kwargs: dict, limits: dict,
+                        fixed_cluster: bool) -> list[dict]:
+    """The owned cost at the low and high of each catalog figure it rests on
+    (OWNED_CATALOG_INPUTS) that the plan uses and the catalog gives a range for, on the plan's
+    cluster: its wall time does not move with a price, so each end is the run model's cost
+    (model/run.outcome) with that one input changed."""
+    estimate_only = ("uncertainty", "seed", "curve", "progress", "alternatives")
+    req = prepare(assumptions=base_asm,
+                  **{k: v for k, v in kwargs.items() if k not in estimate_only})
+    side = next(sd for sd in req.sides if sd.acc.key == base_plan.cluster["accelerator"])
+    devices = base_plan.cluster["gpus"]
+    compute_s = req.w.tokens / base_plan.tokens_per_s  # the steady state's time (quantiles.py)
+    figures = ranged_figures(side.acc, side.site)
+    base = base_plan.cost_usd["total"]
+    rows = []
+    for name in OWNED_CATALOG_INPUTS:
+        figure_name, fig = figures[name]
+        value = side.inputs[name]
+        if fig is None or value != fig.value:  # a figure the plan does not use (none, or n/a)
+            continue
+        if name == "device_usd" and math.isfinite(side.inputs["server_usd_per_device"]):
+            continue  # a server quote holds its accelerator: the device's price only splits it
+        low = fig.low if fig.low is not None else value
+        high = fig.high if fig.high is not None else value
+        if not low < high:
+            continue
+        at = [float(run.outcome(devices, compute_s, asm=side.asm,
+                                **{**side.inputs, name: end})["cost"]["owned"]["total"])
+              for end in (low, high)]
+        holder = side.site.key if name == "capex_usd_per_mw" else side.acc.key
+        why = (f"{holder}'s catalog {figure_name}, its sourced low to high: {fig.source}"
+               + ("" if fixed_cluster else "; on the plan's cluster"))
+        rows.append({"assumption": figure_name, "low": low, "high": high,
+                     "at_low": at[0], "at_high": at[1], "swing": abs(at[1] - at[0]),
+                     "why": why, "base": base,
+                     "breaks_at_low": _broken(limits, base_plan.training_days, at[0],
+                                              base_plan.power_mw),
+                     "breaks_at_high": _broken(limits, base_plan.training_days, at[1],
+                                               base_plan.power_mw)})
+    return rows
 
 
 def _limits(plan, kwargs: dict) -> dict:

@@ -253,3 +253,73 @@ def test_a_range_is_widened_to_the_plans_own_assumption():
     assert "widened to the plan's own 3600" in restart["why"]
     assert failures["low"] == 6e-6 and failures["at_low"] == pytest.approx(failures["base"])
     assert failures["at_high"] > failures["base"]
+
+
+OWNED = dict(params="70B", tokens="2T", gpus=1024, ownership="owned")
+HARDWARE_PARTS = ("accelerators", "servers", "network", "maintenance")  # what capex scales
+
+
+def _owned_rows(**kw):
+    plan = planner.estimate(**{**OWNED, **kw}, alternatives=False)
+    rows = sensitivity("cost_usd", fixed_cluster=True, plan=plan, **{**OWNED, **kw})
+    return plan, {r["assumption"]: r for r in rows}
+
+
+def test_an_owned_clusters_catalog_figures_are_bars_of_its_cost():
+    # H100 has a server quote ($310-317k an HGX node, /8): the owned hardware is the quote,
+    # so its bar moves every hardware part in proportion and the accelerator's price, which
+    # the quote holds, has no bar; the facility moves with the site's capex per MW
+    # (Cushman & Wakefield 2025: $9.3M-15.0M against $11.7M)
+    plan, rows = _owned_rows(gpu="h100-sxm")
+    parts, base = plan.cost_usd, plan.cost_usd["total"]
+    hardware = sum(parts[k] for k in HARDWARE_PARTS)
+    server = rows["server_usd_per_device"]
+    assert (server["low"], server["high"]) == (38750, 39625)
+    for end in ("low", "high"):
+        assert server[f"at_{end}"] == pytest.approx(
+            base + hardware * (server[end] / 39200 - 1), rel=1e-9)
+    capex = rows["capex_usd_per_mw"]
+    assert (capex["low"], capex["high"]) == (9.3e6, 15.0e6)
+    for end in ("low", "high"):
+        assert capex[f"at_{end}"] == pytest.approx(
+            base + parts["facility"] * (capex[end] / 11.7e6 - 1), rel=1e-9)
+    assert "Cushman & Wakefield" in capex["why"] and "us-hyperscale" in capex["why"]
+    assert "purchase_usd" not in rows
+    # the useful life: 4 years dearer than the plan's 5, 6 cheaper
+    life = rows["depreciation_years"]
+    assert (life["low"], life["high"]) == (4.0, 6.0)
+    assert life["at_low"] > base > life["at_high"]
+    assert "Microsoft" in life["why"] and "Alphabet" in life["why"]
+    assert all(r["base"] == base for r in rows.values())
+
+
+def test_without_a_server_quote_the_accelerators_price_is_the_bar():
+    # B200: no server quote, the rest of the server is purchase_usd x (server_overhead - 1),
+    # so every hardware part scales with the price (Huang to CNBC $30-40k; OEM ~$50k)
+    plan, rows = _owned_rows(gpu="b200")
+    parts, base = plan.cost_usd, plan.cost_usd["total"]
+    hardware = sum(parts[k] for k in HARDWARE_PARTS)
+    price = rows["purchase_usd"]
+    assert (price["low"], price["high"]) == (30000, 50000)
+    for end in ("low", "high"):
+        assert price[f"at_{end}"] == pytest.approx(
+            base + hardware * (price[end] / 40000 - 1), rel=1e-9)
+    assert "server_usd_per_device" not in rows
+
+
+def test_a_rented_cluster_or_another_quantity_has_no_owned_bars():
+    owned_bars = {"depreciation_years", "purchase_usd", "server_usd_per_device",
+                  "capex_usd_per_mw"}
+    cloud = sensitivity("cost_usd", fixed_cluster=True, params="70B", tokens="2T", gpus=1024)
+    days = sensitivity("training_days", fixed_cluster=True, **OWNED)
+    for rows in (cloud, days):
+        assert not owned_bars & {r["assumption"] for r in rows}
+
+
+def test_the_owned_bars_on_the_command_line():
+    result = _run("--params", "70B", "--tokens", "2T", "--gpus", "1024", "--ownership",
+                  "owned", "--sensitivity")
+    assert result.exit_code == 0, result.output
+    assert "$9.30M/MW - $15.0M/MW" in result.output
+    assert "4 years - 6 years" in result.output
+    assert "$38.8K - $39.6K" in result.output

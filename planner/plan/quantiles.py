@@ -15,6 +15,17 @@ from .quantities import Limits
 from .result import Plan
 
 
+def ranged_figures(acc, site) -> dict:
+    """The catalog figures behind the run inputs that keep their value unless the catalog
+    gives a range (uncertainty.RANGED_ONLY): {input: (the figure's name, Figure or None)}."""
+    def of(holder, name: str):
+        return name, (holder.figures.get(name) if holder is not None else None)
+    return {"device_usd": of(acc, "purchase_usd"),
+            "server_usd_per_device": of(acc, "server_usd_per_device"),
+            "capex_usd_per_mw": of(site, "capex_usd_per_mw"),
+            "grid_kg_co2_per_mwh": of(site, "grid_kg_co2_per_mwh")}
+
+
 def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Assumptions,
                      seed: int, seed_given: bool = True) -> Plan:
     """P10/P50/P90 of days, device-hours, MW, MWh, CO2 and cost (model/uncertainty.py)."""
@@ -37,11 +48,7 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
                           inputs["peak_pue"] == f.value else (None, None))
     # owning (accelerator, server, facility) and the grid's carbon: the catalog figure's own
     # range when the plan uses that figure, else none (uncertainty.RANGED_ONLY stay fixed)
-    for name, f in (("device_usd", acc.figures.get("purchase_usd")),
-                    ("server_usd_per_device", acc.figures.get("server_usd_per_device")),
-                    ("capex_usd_per_mw", site.figures.get("capex_usd_per_mw") if site else None),
-                    ("grid_kg_co2_per_mwh",
-                     site.figures.get("grid_kg_co2_per_mwh") if site else None)):
+    for name, (_, f) in ranged_figures(acc, site).items():
         ranges[name] = ((f.low, f.high) if f and inputs[name] == f.value else (None, None))
     if limits.pue is not None and limits.pue * (1 - asm.pue_relative_range) < 1:
         ranges["pue"] = (1.0, None)  # PUE >= 1 (a facility draws at least its IT load)
