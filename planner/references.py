@@ -5,19 +5,39 @@ the throughput validation (planner/validate.py) and the whole runs (planner/whol
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .calibrate import flops_per_token_of
 from .calibrate import precision_of as _precision
 from .catalog import Catalog
+from .errors import CatalogError
 from .model.architecture import active_params, workload_shape
 
 WHOLE_RUN_BASELINE_MFU = 0.35  # the whole-run spreadsheet: 6ND at 35% MFU (issue #12)
 THROUGHPUT_BASELINE_MFU = 0.35  # the throughput rows' spreadsheet: 6ND at 35% MFU
 
 
+def check_row_ids(cat: Catalog) -> None:
+    """Every published row once: a row_id in two files (a shipped workload copied under a new
+    key into a user catalog) would be scored, and fitted on, twice; a CatalogError names both
+    files."""
+    seen: dict[str, Path] = {}
+    for kind in ("workloads", "measurements"):
+        for item in cat.all(kind):
+            path = cat.path(kind, item.key)
+            for ref in item.references:
+                first = seen.setdefault(ref.row_id, path)
+                if first != path:
+                    raise CatalogError(f"{path}: row_id '{ref.row_id}' is given by {first} "
+                                       "too; a published row is scored once: give the copy "
+                                       "its own row_id, or drop the row from one file")
+
+
 def reference_rows(cat: Catalog, kinds=("throughput", "whole_run")) -> list[tuple]:
     """(workload, reference) for every reference that names hardware the catalog has."""
+    check_row_ids(cat)
     out = []
     accelerators = set(cat.keys("accelerators"))
     for w in cat.all("workloads"):
@@ -30,6 +50,7 @@ def reference_rows(cat: Catalog, kinds=("throughput", "whole_run")) -> list[tupl
 def measurement_rows(cat: Catalog, kinds=("throughput",)) -> list[tuple]:
     """(workload, reference, usable, source) for every row of workloads/measurements/: the
     source is the file (one public source)."""
+    check_row_ids(cat)
     out = []
     accelerators = set(cat.keys("accelerators"))
     for m in cat.all("measurements"):

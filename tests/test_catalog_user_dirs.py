@@ -406,3 +406,20 @@ def test_a_vendor_in_another_case_runs_its_vendors_stacks_alone(tmp_path):
     with pytest.raises(planner.InputError, match="'maxtext' does not run on trn-mine"):
         planner.estimate(params="7B", tokens="100B", gpus=64, gpu="trn-mine",
                          catalog=tmp_path, framework="maxtext")
+
+
+def test_a_published_row_given_by_two_files_is_refused_not_scored_twice(tmp_path, capsys):
+    # a shipped workload copied under a new key kept its row ids: validate and its refit had
+    # scored (and fitted the realisation on) Llama 3.1 405B's rows twice, 51 whole runs
+    from planner.references import reference_rows, throughput_rows
+    _copy(tmp_path, "workloads/llama3.1-405b", "workloads/my-405b")
+    with pytest.raises(CatalogError, match=r"my-405b\.toml: row_id '.*' is given by "
+                       r".*llama3\.1-405b\.toml too"):
+        reference_rows(catalog([tmp_path]))
+    code, out = _cli(capsys, "validate", "--refit", "-", "--catalog", str(tmp_path))
+    assert code == 2 and "is given by" in out, out
+    # the same key replaces the shipped file: its rows once
+    override = tmp_path / "override"
+    _copy(override.parent, "workloads/llama3.1-405b", "override/workloads/llama3.1-405b")
+    ids = [ref.row_id for _, ref, _, _ in throughput_rows(catalog([override]))]
+    assert len(ids) == len(set(ids))
