@@ -590,10 +590,15 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
               help="Fit the realisation residual on the catalog's whole runs and write it as "
                    "the module planner/model/realisation_fit.py ships (- for stdout), "
                    "instead of validating.")
-def validate(fmt, catalog_dir, refit_path):
+@click.pass_context
+def validate(ctx, fmt, catalog_dir, refit_path):
     """Predicted vs published throughput and GPU-hours of every reference run."""
     from planner import validate as validation
 
+    if refit_path is not None and _typed(ctx, "fmt"):  # a module is written, not a report
+        _fail(f"--format {fmt} with --refit: --refit writes the Python module "
+              "planner/model/realisation_fit.py ships, in no other format", option="--format",
+              accepted="--format without --refit (the validation report), or --refit alone")
     if refit_path not in (None, "-"):
         _writable(refit_path, "--refit", suffixes=(".py",))  # before the fit's minutes of work
     cat = _catalog(catalog_dir)

@@ -420,6 +420,14 @@ def test_validate_refit_checks_its_path_before_the_fit():
         assert out.exit_code == 2 and "--refit" in out.output and says in out.output
 
 
+def test_validate_refit_refuses_a_format_it_cannot_write():
+    # was: --refit - --format json printed the Python module, exit 0, --format unread
+    for fmt in ("json", "table"):
+        out = CliRunner().invoke(cli.app, ["validate", "--refit", "-", "--format", fmt])
+        assert out.exit_code == 2 and "--format" in out.output, out.output
+        assert "--refit writes the Python module" in out.output
+
+
 def test_a_shape_from_the_parameter_count_reports_its_ffn_kind():
     # the contract: an FFN kind not given is inferred and reported in assumptions
     d = json.loads(CliRunner().invoke(cli.app, ["estimate", "--params", "70B", "--tokens", "2T",
