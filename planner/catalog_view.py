@@ -278,8 +278,12 @@ def catalog_item(cat, kind: str, key: str) -> dict:
 
     item, path = _entry(cat, kind, key)
     check_usable(cat, kind, item, path)
-    return _json_safe({"kind": kind[:-1], "key": item.key, "path": str(path),
-                       "entries": read_toml(path)})
+    out = {"kind": kind[:-1], "key": item.key, "path": str(path), "entries": read_toml(path)}
+    if kind == "workloads":  # the measurement files' rows of it, as the table prints them
+        out["measured"] = [{**_record(ref), "measurements": str(cat.path("measurements",
+                                                                          source))}
+                           for ref, source in _measured(cat).get(item.key, ())]
+    return _json_safe(out)
 
 
 def _json_safe(x):

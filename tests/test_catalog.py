@@ -1058,3 +1058,24 @@ def test_a_published_active_count_the_shape_rule_does_not_reach_is_said(tmp_path
     row = plan.assumptions["active_params"]
     assert row["value"] == plan.workload["active_params"] == pytest.approx(8.686e9, rel=1e-3)
     assert "the file's [training] active_params 10.0B is 1.15x it" in row["source"]
+
+
+def test_workloads_show_json_holds_the_measured_rows_the_table_prints(capsys):
+    # was: the table listed deepseek-v3's four Megatron-Bridge rows, the JSON none of them
+    import json
+
+    import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["workloads", "show", "deepseek-v3"])
+    table = capsys.readouterr().out
+    printed = set(re.findall(r"measured: (\S+)", table))
+    with pytest.raises(SystemExit) as done:
+        cli.main(["workloads", "show", "deepseek-v3", "--format", "json"])
+    shown = json.loads(capsys.readouterr().out)
+    assert done.value.code == 0 and len(printed) == 4
+    assert {r["row_id"] for r in shown["measured"]} == printed
+    row = next(r for r in shown["measured"]
+               if r["row_id"] == "mbridge-2511-deepseek-v3-gb300-bf16-256g-gbs4096")
+    assert (row["accelerator"], row["gpus"], row["tflops_per_gpu"]) == ("gb300", 256, 961.0)
+    assert row["measurements"].endswith("workloads/measurements/megatron-bridge.toml")
