@@ -148,8 +148,10 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         # none (no layout fits, no size within a cap) its binding limit
         if p.training_days is not None and p.cost_usd is not None:
             broken = _broken(limits, p.training_days, p.cost_usd["total"], p.power_mw)
-            if broken is not None or p.feasible:
-                return broken
+            cost = p.cost_usd["total"]
+            if broken is not None or p.feasible or (
+                    p.binding == "budget" and (cost is None or not math.isfinite(cost))):
+                return broken  # an unknown cost breaks no budget that can be said
         return "power_cap" if p.binding == "power" else p.binding
 
     base = value(base_plan)
@@ -273,12 +275,16 @@ def _limits(plan, kwargs: dict) -> dict:
     sized = (plan.sizing or {}).get("limits") or {}
     given = {"deadline": kwargs.get("deadline"), "budget": kwargs.get("budget"),
              "power_cap": kwargs.get("power_cap")}
+    # a site named holds its own cap where no --power-cap replaces it (plan/estimate.py
+    # reports it as the power_cap_mw assumption): a fixed cluster's end past it had gone unsaid
+    site_cap = ((plan.assumptions or {}).get("power_cap_mw") or {}).get("value")
     return {"deadline": (parse_deadline(given["deadline"]) / SECONDS_PER_DAY
                          if given["deadline"] is not None else sized.get("deadline_days")),
             "budget": (parse_budget(given["budget"]) if given["budget"] is not None
                        else sized.get("budget_usd")),
             "power_cap": (parse_power_cap(given["power_cap"]) / 1e6
-                          if given["power_cap"] is not None else sized.get("power_cap_mw"))}
+                          if given["power_cap"] is not None else
+                          sized.get("power_cap_mw") or site_cap)}
 
 
 def _checked_range(name: str, given) -> tuple:

@@ -215,6 +215,24 @@ def test_every_limit_an_end_breaks_is_named_and_an_unknown_cost_is_no_crash(tmp_
     assert plan.cost_usd["total"] is None
     rows = {r["assumption"]: r for r in sensitivity("training_days", plan=plan, **kw)}
     assert rows["realisation_residual"]["at_high"] > plan.training_days
+    # an unknown cost breaks no budget that can be said: every end had read "budget"
+    kw = {**kw, "budget": "1M"}
+    rows = sensitivity("cost_usd", fixed_cluster=True, **kw)
+    assert rows and all(math.isnan(r["at_low"]) for r in rows)
+    assert not any(r["breaks_at_low"] or r["breaks_at_high"] for r in rows)
+
+
+def test_a_named_sites_own_cap_is_a_limit_an_end_breaks():
+    # eu-colocation caps 30 MW: 16,000 H100 draw under it at the site's PUE and 35.3 MW at
+    # PUE 1.5; with a deadline the end had named the deadline alone
+    kw = dict(params="405B", tokens="15T", gpu="h100-sxm", gpus=16000, site="eu-colocation",
+              deadline="100d")
+    plan = planner.estimate(**kw, alternatives=False)
+    assert plan.assumptions["power_cap_mw"]["value"] == 30
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", fixed_cluster=True, plan=plan,
+                                                     **kw)}
+    assert rows["pue"]["breaks_at_high"] == "deadline, power_cap"
+    assert "power_cap" not in (rows["pue"]["breaks_at_low"] or "")
 
 
 def test_a_stacks_own_gemm_efficiency_is_the_bars_centre():
