@@ -17,6 +17,7 @@ from .units import (
     fmt_amount,
     fmt_count,
     fmt_days,
+    fmt_days_column,
     fmt_duration_days,
     fmt_fixed,
     fmt_minutes,
@@ -229,7 +230,7 @@ def plan_table(plan: dict) -> str:
         lines += ["", tabulate(t, headers=["step time", "s", "share"], tablefmt="simple"),
                   "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
     if plan.get("p50"):
-        fmt = {"training_days": lambda x: f"{x:,.1f} d", "gpu_hours": fmt_count,
+        fmt = {"training_days": fmt_days_column, "gpu_hours": fmt_count,
                "power_mw": fmt_power_mw, "energy_mwh": lambda x: f"{fmt_amount(x)} MWh",
                "co2_t": lambda x: f"{fmt_amount(x)} t",
                "cost_usd": fmt_money}
@@ -301,7 +302,7 @@ _RANGE_TEXT = {
     "server_usd_per_device": fmt_money,
     "capex_usd_per_mw": lambda x: f"{fmt_money(x)}/MW",
 }
-_QUANTITY_TEXT = {"cost_usd": fmt_money, "training_days": lambda x: fmt_fixed(x, "{:,.1f} d"),
+_QUANTITY_TEXT = {"cost_usd": fmt_money, "training_days": fmt_days_column,
                   "gpu_hours": fmt_count}
 
 

@@ -348,6 +348,16 @@ def fmt_duration_days(seconds) -> str:
     return "n/a" if _missing(seconds) else f"{_sig3(float(seconds) / SECONDS_PER_DAY)} d"
 
 
+def fmt_days_column(days) -> str:
+    """Days in a table's column: to 3 significant figures, as the days line shows them, and
+    to at least one decimal, so that a bar's ends 115.9 and 116.2 d stay apart: '0.0118 d',
+    '1.35 d', '115.9 d' (one decimal had read '0.0 d' for a run of 17 minutes)."""
+    if _missing(days):
+        return "n/a"
+    x = float(days)
+    return f"{x:,.1f} d" if abs(x) >= 100 else f"{_sig3(x)} d"
+
+
 def fmt_days(days) -> str:
     """Days to one decimal, '131.0 days'; below one day, where that would read '0.0 days',
     hours to 3 significant figures: '1.00 hours'."""

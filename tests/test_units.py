@@ -11,6 +11,7 @@ from planner.units import (
     fmt_amount,
     fmt_count,
     fmt_days,
+    fmt_days_column,
     fmt_duration_days,
     fmt_money,
     fmt_pct,
@@ -216,10 +217,17 @@ def test_fmt_others():
     assert fmt_days(1.0) == "1.0 days"
     assert fmt_days(1 / 24) == "1.00 hours"
     assert fmt_days(0.138) == "3.31 hours"
+    # a table's column of days: 3 significant figures and at least one decimal (a 17-minute
+    # run had read "0.0 d", a headline 1.35 d "1.3 d")
+    assert fmt_days_column(0.0118) == "0.0118 d"
+    assert fmt_days_column(1.349) == "1.35 d"
+    assert fmt_days_column(90.44) == "90.4 d"
+    assert fmt_days_column(115.94) == "115.9 d"
+    assert fmt_days_column(1234.5) == "1,234.5 d"
 
 
-@pytest.mark.parametrize("fmt", [fmt_count, fmt_days, fmt_duration_days, fmt_power, fmt_money,
-                                 fmt_pct])
+@pytest.mark.parametrize("fmt", [fmt_count, fmt_days, fmt_days_column, fmt_duration_days,
+                                 fmt_power, fmt_money, fmt_pct])
 @pytest.mark.parametrize("missing", [None, float("nan"), math.nan])
 def test_fmt_missing(fmt, missing):
     assert fmt(missing) == "n/a"
