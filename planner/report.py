@@ -252,6 +252,8 @@ def plan_table(plan: dict) -> str:
             lines.append("chance of keeping to the limits (share of the draws): " + ", ".join(
                 f"{k.replace('_', ' ')} {fmt_pct(v) if v is not None else 'n/a'}"
                 for k, v in plan["within_limits"].items()))
+    elif (plan.get("assumptions") or {}).get("uncertainty"):  # asked for, nothing to draw
+        lines += ["", f"uncertainty: none ({plan['assumptions']['uncertainty']['source']})"]
     if plan.get("sensitivity"):
         lines += ["", sensitivity_table(plan["sensitivity"])]
     if plan.get("alternatives"):

@@ -144,6 +144,12 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
         chosen = next(sd.asm for sd in req.sides if sd.acc.key == plan.cluster["accelerator"])
         plan = with_uncertainty(plan, req.w, req.cat, req.site, req.limits, chosen, seed,
                                 seed_given)
+    elif uncertainty:  # asked for and not drawn: said, not left out without a word
+        why = ("the run never ends at its headline: failures and restarts outpace its "
+               "checkpoints" if plan.tokens_per_s else
+               "the plan has no step (no layout fits) to draw around")
+        plan = replace(plan, assumptions={**plan.assumptions, "uncertainty": {
+            "value": "none", "source": f"not drawn: {why}"}})
     return checked(plan)
 
 

@@ -616,3 +616,28 @@ def test_a_batch_below_one_default_sequence_names_the_flag_that_sets_it():
                                      "batch of 4,096 tokens")
     with pytest.raises(InputError, match=re.escape("sequence (--assume seq_len)")):
         planner.estimate(params="7B", tokens="1T", global_batch=8192, assume="seq_len=16384")
+
+
+def test_an_uncertainty_asked_for_and_not_drawn_says_why():
+    # was: no uncertainty table, no chance line and no word, where the run never ends (its
+    # failures outpace its checkpoints) or no layout fits
+    from click.testing import CliRunner
+
+    import cli
+
+    never = dict(params="405B", tokens="15T", gpu="h100-sxm", gpus=16384, deadline="300d",
+                 assume=["failure_rate_per_device_hour=2e-4", "restart_s=1200"])
+    plan = planner.estimate(**never, uncertainty=True, alternatives=False)
+    assert plan.p50 is None and plan.training_days is None
+    assert plan.assumptions["uncertainty"]["source"].startswith(
+        "not drawn: the run never ends at its headline")
+    no_fit = planner.estimate(params="405B", tokens="15T", gpus=8, uncertainty=True)
+    assert "no layout fits" in no_fit.assumptions["uncertainty"]["source"]
+    drawn = planner.estimate(params="7B", tokens="100B", gpus=64, uncertainty=True)
+    assert drawn.p50 is not None and "uncertainty" not in drawn.assumptions
+    result = CliRunner().invoke(cli.app, [
+        "estimate", "--params", "405B", "--tokens", "15T", "--gpu", "h100-sxm", "--gpus",
+        "16384", "--deadline", "300d", "--assume", "failure_rate_per_device_hour=2e-4",
+        "--assume", "restart_s=1200", "--uncertainty"])
+    assert result.exit_code == 0
+    assert "uncertainty: none (not drawn: the run never ends at its headline" in result.output
