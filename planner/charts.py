@@ -20,6 +20,8 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from .units import fmt_count, fmt_days, fmt_money, fmt_mw
+
 
 class ChartError(ValueError):
     """A chart that cannot be drawn from what it was given (names what is missing)."""
@@ -138,7 +140,7 @@ def sizing_figure(plan: dict):
         caps = []
         if limits.get("power_cap_mw") is not None and per_device_mw:
             caps.append((limits["power_cap_mw"] / per_device_mw[0],
-                         f"power cap {limits['power_cap_mw']:,.0f} MW ({acc})", ":"))
+                         f"power cap {fmt_mw(limits['power_cap_mw'])} ({acc})", ":"))
         inventory = (limits.get("inventory") or {}).get(acc)
         if inventory is not None:
             caps.append((inventory, f"inventory {inventory:,} ({acc})", "-."))
@@ -152,10 +154,10 @@ def sizing_figure(plan: dict):
                        label=f"--max-gpus {limits['max_gpus']:,}" if ax is ax_cost else None)
     if limits.get("deadline_days") is not None:
         ax_days.axhline(limits["deadline_days"], color="crimson", ls="--", lw=1,
-                        label=f"deadline {limits['deadline_days']:,.0f} days")
+                        label=f"deadline {fmt_days(limits['deadline_days'])}")
     if limits.get("budget_usd") is not None:
         ax_cost.axhline(limits["budget_usd"] / 1e6, color="crimson", ls="--", lw=1,
-                        label=f"budget ${limits['budget_usd'] / 1e6:,.0f}M")
+                        label=f"budget {fmt_money(limits['budget_usd'])}")
     c = plan["cluster"]
     if _finite(plan.get("training_days")):
         mark = "*" if plan["feasible"] else "X"
@@ -189,8 +191,10 @@ def sizing_figure(plan: dict):
     # CP-SAT for either)
     chooser = "CP-SAT" if str(sizing.get("solver", "")).startswith("CP-SAT") else "ranked"
     verdict = "feasible" if plan["feasible"] else f"infeasible, binding {plan['binding']}"
-    fig.suptitle(f"{w.get('name') or 'workload'}: {w['params'] / 1e9:,.0f}B parameters, "
-                 f"{w['tokens'] / 1e12:,.1f}T tokens; {chooser} {status}, {verdict}",
+    # the limits and the run as the plan's table says them: '$1.50M', '40.0 kW', '1.5 days',
+    # '125M' (whole units had read "budget $2M" for $1.5M and "0B parameters")
+    fig.suptitle(f"{w.get('name') or 'workload'}: {fmt_count(w['params'])} parameters, "
+                 f"{fmt_count(w['tokens'])} tokens; {chooser} {status}, {verdict}",
                  fontsize=10)
     if why:  # why the worst poor sizes are poor, under the axes
         import textwrap

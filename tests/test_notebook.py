@@ -166,3 +166,18 @@ def test_infeasible_answers_show_why():
     assert "no run fits" in broke._repr_html_()
     with pytest.raises(ChartError):
         broke.plot()
+
+
+def test_the_sizing_chart_says_its_limits_as_the_table_does():
+    # was: "budget $2M" for a $1.5M budget (the infeasible $1.88M plan seemed under it), and
+    # "power cap 0 MW", "deadline 2 days", "0B parameters, 0.0T tokens" for a small run
+    sized = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", budget="1.5M")
+    labels = sized.plot().axes[1].get_legend_handles_labels()[1]
+    assert "budget $1.50M" in labels
+    small = planner.estimate(params="125M", tokens="20B", gpu="h100-sxm", deadline="36h",
+                             budget=400, power_cap="40kW")
+    fig = small.plot()
+    labels = [t for ax in fig.axes for t in ax.get_legend_handles_labels()[1]]
+    assert "deadline 1.5 days" in labels and "budget $400.00" in labels
+    assert any(t.startswith("power cap 40.0 kW") for t in labels)
+    assert fig.get_suptitle().startswith("dense 125M: 127M parameters, 20.0B tokens")
