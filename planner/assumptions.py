@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from .errors import InputError, did_you_mean
-from .schema import Boolean, Key, Number, Table, Text, check
+from .schema import Boolean, Key, Number, Table, Text, check, plain
 from .specs import TEAMS
 from .units import (
     MAX_BATCH_TOKENS,
@@ -495,8 +495,10 @@ class Assumptions:
         for name, value in self.__dict__.items():
             # arrays of a value per scenario come only from inside (the calibration's grids of
             # constants), never from a user: the boundary checks scalars
-            if name in _FIELDS and not hasattr(value, "shape"):
-                checked = check_assumption(name, value)
+            if name in _FIELDS and getattr(value, "shape", ()) == ():
+                # a numpy scalar is a user's number too: made plain and checked (it had
+                # passed unchecked, as an array would)
+                checked = check_assumption(name, plain(value))
                 if checked is not value:
                     object.__setattr__(self, name, checked)
 
@@ -570,6 +572,7 @@ def check_assumption(name: str, value, where: str = "--assume"):
         raise InputError(f"{where} {name}", value, "an assumption: " + ", ".join(_FIELDS),
                          _not_one(name))
     kind, valid = spec
+    value = plain(value)  # np.int64(90) is 90
     check(valid, value, f"{where} {name}")
     if kind == "int" and not isinstance(value, int):
         return int(value)
@@ -597,6 +600,11 @@ def _checked_init(self, *args, **values):
             raise InputError(f"Assumptions {name}", values[name], "an assumption: "
                              + ", ".join(_FIELDS), _not_one(name))
     _DATACLASS_INIT(self, *args, **values)
+    # the names the caller set are given, as with_'s are: Assumptions(tp_comm_overlap=0.2)
+    # had lost to a stack's profile and been reported as the default (with_ and
+    # with_profile, which build through here, set their own record after)
+    names = [f.name for f in fields(Assumptions)][:len(args)] + list(values)
+    object.__setattr__(self, "_given", frozenset(names))
 
 
 Assumptions.__init__ = _checked_init

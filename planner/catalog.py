@@ -433,7 +433,9 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
     for i, p in enumerate(user):
         option = "PLANNER_CATALOG" if i < from_env else "--catalog"
         if not p.is_dir():
-            raise CatalogError(f"catalog directory '{p}' does not exist"
+            raise CatalogError(f"catalog directory '{p}' "
+                               + ("is a file, not a directory" if p.exists() else
+                                  "does not exist")
                                + (" (set by the environment variable PLANNER_CATALOG)"
                                   if i < from_env else ""), option, layout)
         if not any((p / folder).is_dir() for folder in KINDS.values()) and any(

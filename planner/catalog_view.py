@@ -24,9 +24,19 @@ def _price(acc) -> tuple[str, str]:
                                              else "contract")
 
 
+def _catalog_of(cat):
+    """A Catalog, or the one ``cat`` names (None: the shipped one and PLANNER_CATALOG's; a
+    directory or several: planner.catalog's form), as the public functions take it (None had
+    raised AttributeError)."""
+    from .catalog import Catalog, catalog
+
+    return cat if isinstance(cat, Catalog) else catalog(cat)
+
+
 def catalog_table(cat, kinds) -> str:
     """One table per kind (``kinds``: one kind's name, or several): key, name and the
     headline figures."""
+    cat = _catalog_of(cat)
     if isinstance(kinds, str):  # "sites", not its letters
         kinds = (kinds,)
     out = []
@@ -129,6 +139,7 @@ def check_usable(cat, kind: str, item, path=None) -> None:
 def catalog_show(cat, kind: str, key: str) -> str:
     """Every entry of one catalog file, each figure with its source: the file as written, once
     it has passed the checks every use of it makes (a broken file is named, not shown)."""
+    cat = _catalog_of(cat)
     from .catalog import read_toml
 
     item, path = _entry(cat, kind, key)

@@ -25,7 +25,7 @@ from typing import Callable, Mapping
 from .errors import InputError, did_you_mean
 
 __all__ = ["SchemaError", "Number", "Text", "Boolean", "TomlDate", "List", "Table", "Key", "AnyOf",
-           "Anything", "check", "json_schema", "document", "check_output_path"]
+           "Anything", "check", "plain", "json_schema", "document", "check_output_path"]
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"  # what editors (VS Code, Taplo) read
 
@@ -307,6 +307,21 @@ def _join(where: str, key) -> str:
 # A value's type -> the node of its kind, for an AnyOf's message (check): a table checks
 # against its Table option (a step function's dates), whose message names the key inside it.
 _KINDS = {dict: Table}
+
+
+def plain(value):
+    """``value`` with numpy's scalars as Python's, inside dicts, lists and tuples too: the
+    numbers a modeller takes out of a DataFrame row (np.int64(4096), np.float32(1.2)) are
+    numbers as the declarations take them (they had been refused as "not a number"); an
+    array of more than one element stays as it is."""
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () \
+            and hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 def check(node, value, where: str = "") -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 
-from .assumptions import DEFAULT
+from .assumptions import DEFAULT, Assumptions
 from .catalog import Catalog
 from .catalog import catalog as load_catalog
 from .errors import InputError
 from .model import run
 from .model.uncertainty import within_limits
 from .plan.estimate import estimate, flag_keywords, prepare
+from .plan.inputs import assumption_given
 from .plan.quantiles import ranged_figures
-from .plan.quantities import parse_budget, parse_deadline, parse_power_cap
-from .plan.result import clean_json
+from .plan.quantities import parse_budget, parse_deadline, parse_flag, parse_power_cap
+from .plan.result import Plan, clean_json
+from .schema import plain
 from .units import SECONDS_PER_DAY
 
 _GEMM = DEFAULT.gemm_efficiency  # the calibrated value (planner validate --refit)
@@ -94,6 +96,7 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
     when the caller has it already (not planned again)."""
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
+    fixed_cluster = parse_flag(fixed_cluster, "fixed_cluster")  # "false" is false
     default_ranges = ranges is None
     if ranges is not None:  # each (low, high[, why]), low <= high: named, not unpacked blindly
         if not isinstance(ranges, dict):
@@ -107,7 +110,16 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         estimate_kwargs)
     if workload is not None:
         estimate_kwargs["workload"] = workload
+    if isinstance(merged, Assumptions):  # an object's changes, as a dict of them
+        merged = {name: getattr(merged, name) for name in merged.__dataclass_fields__
+                  if assumption_given(merged, name) is not None}
+    elif merged is not None and not isinstance(merged, dict):
+        raise InputError("assumptions", merged, "a dict {assumption: value} or an "
+                         "Assumptions object")
     base_asm = dict(merged or {})
+    if plan is not None and not isinstance(plan, Plan):
+        raise InputError("plan", plan, "the Plan these inputs give (planner.estimate's "
+                         "answer), or None to plan it here")
     base_plan = plan if plan is not None else estimate(
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
     if default_ranges and (base_plan.workload or {}).get("experts"):
@@ -293,7 +305,7 @@ def _checked_range(name: str, given) -> tuple:
     accepted = "(low, high) or (low, high, why), two numbers with low <= high"
     if not isinstance(given, (tuple, list)) or len(given) not in (2, 3):
         raise InputError(name, given, accepted)
-    low, high = given[0], given[1]
+    low, high = plain(given[0]), plain(given[1])  # np.float32(0.8) is a number
     if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
                for x in (low, high)):
         raise InputError(name, given, accepted, "does not hold two finite numbers")

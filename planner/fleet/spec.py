@@ -23,7 +23,19 @@ from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
 from ..plan.inputs import assumptions_for, resolve_workload, workload_file_relative
-from ..schema import AnyOf, Boolean, Key, List, Number, SchemaError, Table, Text, TomlDate, check
+from ..schema import (
+    AnyOf,
+    Boolean,
+    Key,
+    List,
+    Number,
+    SchemaError,
+    Table,
+    Text,
+    TomlDate,
+    check,
+    plain,
+)
 from ..specs import PRECISIONS
 from ..units import (
     MAX_DEVICES,
@@ -325,7 +337,7 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
             raise InputError("FLEET.toml", str(source), "a TOML file (UTF-8 text)",
                              "is not UTF-8 text") from None
     elif isinstance(source, Mapping):
-        data = dict(source)
+        data = plain(source)  # a DataFrame's numpy numbers are numbers (schema.plain)
     else:
         raise InputError("FLEET.toml", source, "a fleet file's path, or its parsed dict (see "
                          "docs/interface.md, Fleet spec)", "is not a fleet")

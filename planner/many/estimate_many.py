@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import USER_ERRORS, error_text, input_hint
+from ..errors import USER_ERRORS, error_text, input_hint, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
@@ -264,7 +264,7 @@ def _without_labels(scenarios, labels) -> tuple[object, tuple[str, ...]]:
 
 
 def estimate_many(scenarios, *, catalog=None, assumptions=None,
-                  chunk_rows: int | None = None, progress=None, labels=()):
+                  chunk_rows: int | None = None, progress=None, labels=(), **unknown):
     """Plan every row of ``scenarios``: a pyarrow Table or a pandas DataFrame whose columns
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T"), but for
     the columns ``labels`` names, carried through untouched (``labels=["scenario"]``).
@@ -278,6 +278,10 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     ``progress``: a bar on a terminal once a call runs past a second (None, True), nothing
     (False), or a callable called with (rows done, rows) after each chunk
     (planner/progress.py)."""
+    wrong = unknown_keyword("planner.estimate_many", unknown, (
+        "catalog", "assumptions", "chunk_rows", "progress", "labels"))
+    if wrong is not None:  # as estimate says it, not Python's TypeError (label= for labels=)
+        raise wrong
     import pyarrow as pa
 
     inputs, label_names = _without_labels(scenarios, labels)

@@ -46,8 +46,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..errors import CatalogError
+from ..errors import CatalogError, InputError, unknown_keyword
 from ..plan.fields import to_pandas
+from ..plan.quantities import parse_flag
 from ..progress import Progress
 from ..tuning import SWEEP_INFLIGHT_PER_WORKER
 from ..units import parse_int_count
@@ -270,7 +271,7 @@ def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str,
 
 
 def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, dask=None,
-          progress=None, chunk_rows: int | None = None) -> SweepResult:
+          progress=None, chunk_rows: int | None = None, **unknown) -> SweepResult:
     """Answer every scenario of ``spec`` (a TOML path, TOML text, a dict or a Spec).
 
     With ``out`` (a directory), stream the rows to a Parquet dataset there (part files and a
@@ -279,7 +280,16 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
     LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
     the chunks. ``progress``: a bar on a terminal (None, True), nothing (False), or a callable
     called with (scenarios done, total) as they complete (planner/progress.py)."""
+    wrong = unknown_keyword("planner.sweep", unknown, (
+        "out", "resume", "workers", "dask", "progress", "chunk_rows"))
+    if wrong is not None:  # as estimate says it, not Python's TypeError
+        raise wrong
     from ..version import __version__, code_fingerprint
+
+    resume = parse_flag(resume, "resume")
+    if resume and out is None:  # it had answered in memory, as if nothing were to resume
+        raise InputError("resume", resume, "resume=True with out, the directory of the "
+                         "sweep to complete", "has no output directory to resume")
 
     t0 = time.perf_counter()
     spec = load_spec(spec)

@@ -593,8 +593,10 @@ def _setup(req: Request, curve: bool, size_hint) -> Setup:
     slim = sizing_limits(limits, asm, default_deadline=objective == "cost")
     if slim.deadline_days is not None and limits.deadline_s is None:
         for s in sides:
-            s.used["deadline_days"] = {"value": asm.deadline_days,
-                                       "source": asm.source("deadline_days")}
+            # an assumed one is given (--assume deadline_days=60 had read as the default)
+            s.used["deadline_days"] = {"value": asm.deadline_days, "source": (
+                s.used.get("deadline_days", {}).get("source", "given (assumptions)")
+                if "deadline_days" in asm.given else asm.source("deadline_days"))}
     if wants_solver:
         for s in sides:
             s.used["objective"] = {"value": objective, "source": (

@@ -1162,3 +1162,17 @@ def test_a_run_pushed_to_a_larger_size_gets_the_sizes_between(tmp_path):
                                       49152) == [38912, 40960, 43008, 45056, 47104]
     assert fleet_options._climb_sizes({32768: 361.2, 36864: 330.0}, 355, 8, 36864) == []
     assert fleet_options._climb_sizes({32768: 361.2, 49152: 372.3}, 355, 8, 49152) == []
+
+
+def test_a_fleet_dict_takes_numpy_numbers():
+    # was: power_mw=np.int64(100) and gpus=[np.int64(512)] refused as "not a number"
+    import numpy as np
+
+    spec = small_fleet(deliveries={"h100-sxm": {"2027-01": np.int64(512)}},
+                       power_mw={"2027-01": np.int64(100)})
+    spec["step"] = "1d"
+    spec["runs"] = [{"name": "r1", "params": "7B", "tokens": "1T", "gpus": [np.int64(512)],
+                     "weight": np.int64(2)}]
+    plain = _one_run(weight=2)
+    got, want = fleet.schedule(spec).to_dict(), fleet.schedule(plain).to_dict()
+    assert got["status"] == want["status"] and got["runs"] == want["runs"]

@@ -641,3 +641,98 @@ def test_an_uncertainty_asked_for_and_not_drawn_says_why():
         "--assume", "restart_s=1200", "--uncertainty"])
     assert result.exit_code == 0
     assert "uncertainty: none (not drawn: the run never ends at its headline" in result.output
+
+
+LIB = dict(params="70B", tokens="2T", gpus=1024, alternatives=False)
+
+
+def test_an_assumptions_object_is_given_as_a_dict_of_its_changes_is():
+    # was: Assumptions(tp_comm_overlap=0.2) lost to the stack's profile (0.6, 33.1 days where
+    # the dict form gives 34.3) and every field it set was reported as the default's
+    obj = planner.estimate(**LIB, assumptions=planner.Assumptions(tp_comm_overlap=0.2))
+    given = planner.estimate(**LIB, assumptions={"tp_comm_overlap": 0.2})
+    assert obj.training_days == pytest.approx(given.training_days, rel=1e-12)
+    assert obj.assumptions["tp_comm_overlap"] == {"value": 0.2,
+                                                  "source": "given (assumptions)"}
+    tpu = planner.estimate(**{**LIB, "gpu": "tpu-v5p"},
+                           assumptions=planner.Assumptions(gemm_efficiency=0.7))
+    assert tpu.assumptions["gemm_efficiency"]["value"] == 0.7  # not MaxText's 1.0
+    owned = planner.estimate(**LIB, ownership="owned",
+                             assumptions=planner.Assumptions(cost_of_capital=0.12))
+    assert owned.assumptions["cost_of_capital"]["source"] == "given (assumptions)"
+    assert planner.Assumptions().given == frozenset()
+    assert planner.Assumptions(pue=1.2).with_(restart_s=60).given == {"pue", "restart_s"}
+    # a deadline assumed is given, not the planner's default
+    sized = planner.estimate(params="70B", tokens="2T", assumptions={"deadline_days": 60})
+    assert sized.assumptions["deadline_days"] == {"value": 60, "source": "given (--assume)"}
+    sized = planner.estimate(params="70B", tokens="2T",
+                             assumptions=planner.Assumptions(deadline_days=60))
+    assert sized.assumptions["deadline_days"] == {"value": 60, "source": "given (assumptions)"}
+
+
+def test_numpy_numbers_from_a_frame_are_numbers_and_are_checked():
+    # was: {'deadline_days': np.int64(90)} "is not a number", budget(year=np.int64(2027))
+    # "is not a year", np.float32 ranges "do not hold two finite numbers"; and
+    # Assumptions(gemm_efficiency=np.float64(5)) passed unchecked, as an array would
+    import numpy as np
+
+    from planner.errors import InputError
+    from planner.sensitivity import sensitivity
+
+    plan = planner.estimate(**LIB, assumptions={"deadline_days": np.int64(90),
+                                                "gemm_efficiency": np.float32(0.75)})
+    assert plan.assumptions["gemm_efficiency"]["value"] == pytest.approx(0.75)
+    days = planner.Assumptions(deadline_days=np.int64(90)).deadline_days
+    assert days == 90 and type(days).__module__ == "builtins"  # made plain at the boundary
+    with pytest.raises(InputError, match="gemm_efficiency: 5.0 is too large"):
+        planner.Assumptions(gemm_efficiency=np.float64(5))
+    assert planner.budget(usd="100M", year=np.int64(2027)).params == \
+        planner.budget(usd="100M", year=2027).params
+    rows = sensitivity("cost_usd", fixed_cluster=True, price_range=(np.float32(1.5),
+                       np.float32(3.0)), ranges={"gemm_efficiency": (np.float32(0.8),
+                                                                     np.float32(0.9))},
+                       **{k: v for k, v in LIB.items() if k != "alternatives"})
+    assert {r["assumption"] for r in rows} >= {"gemm_efficiency", "price_per_gpu_hour"}
+
+
+def test_sensitivity_reads_its_inputs_as_estimate_does():
+    # was: fixed_cluster="false" ran on the fixed cluster, an Assumptions object crashed
+    # (TypeError: not iterable) and plan="abc" raised AttributeError
+    from planner.errors import InputError
+    from planner.sensitivity import sensitivity
+
+    kw = dict(params="70B", tokens="2T", gpu="h100-sxm")
+    afresh = sensitivity("training_days", fixed_cluster="false", **kw)
+    assert any("sized again" in r["why"] for r in afresh)
+    with pytest.raises(InputError, match="fixed_cluster: 'abc'"):
+        sensitivity("cost_usd", fixed_cluster="abc", **kw)
+    with pytest.raises(InputError, match="plan: 'abc'"):
+        sensitivity("cost_usd", plan="abc", **kw)
+    obj = sensitivity("cost_usd", fixed_cluster=True, gpus=1024,
+                      assumptions=planner.Assumptions(gemm_efficiency=0.8), **kw)
+    given = sensitivity("cost_usd", fixed_cluster=True, gpus=1024,
+                        assumptions={"gemm_efficiency": 0.8}, **kw)
+    assert [(r["assumption"], r["at_low"]) for r in obj] == \
+        [(r["assumption"], r["at_low"]) for r in given]
+
+
+def test_table_and_sweep_keywords_and_catalog_arguments_are_named():
+    # was: Python's TypeError for estimate_many(label=...) and sweep(foo=...), a resume with
+    # no directory answered in memory, a file read as "does not exist", and
+    # catalog_table(None) an AttributeError
+    from planner.errors import CatalogError, InputError
+
+    frame = pd.DataFrame({"params": ["7B"], "tokens": ["1T"], "gpus": [8]})
+    with pytest.raises(InputError, match=r"label: .*did you mean labels\?"):
+        planner.estimate_many(frame, label=["x"])
+    spec = {"params": ["7B"], "tokens": ["1T"], "gpus": [8]}
+    with pytest.raises(InputError, match="foo: 1 is not an input"):
+        planner.sweep(spec, foo=1)
+    with pytest.raises(InputError, match="has no output directory to resume"):
+        planner.sweep(spec, resume=True)
+    readme = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "README.md")
+    with pytest.raises(CatalogError, match="is a file, not a directory"):
+        planner.catalog(readme)
+    assert planner.catalog_table(None, ("sites",)).startswith("site ")
+    with pytest.raises(CatalogError, match="'abc' does not exist"):
+        planner.catalog_table("abc", ("sites",))
