@@ -204,7 +204,7 @@ class Assumptions:
                                 "--tp-comm-overlap); stacks that overlap them take "
                                 "tp_overlap_fraction (FRAMEWORKS)",
                                 valid=SHARE)
-    tp_overlap_fraction: float = _a(0.6, "calibrated: share of the tensor-parallel collective "
+    tp_overlap_fraction: float = _a(0.7, "calibrated: share of the tensor-parallel collective "
                                     "time hidden behind the GEMMs by Transformer Engine "
                                     "userbuffers (NeMo / Megatron-Core performance recipes, "
                                     "tp_comm_overlap=True; Wang et al. 2022, 'Overlap "

@@ -118,7 +118,7 @@ def test_a_plan_without_figures_has_no_rows():
 def test_the_command_line_tornado():
     r = _run("--params", "70B", "--tokens", "2T", "--gpu", "h100-sxm", "--sensitivity")
     assert r.exit_code == 0, r.output
-    assert "sensitivity of cost_usd (plan: $1.88M, on its cluster" in r.output
+    assert "sensitivity of cost_usd (plan: $1.87M, on its cluster" in r.output
     table = r.output.split("sensitivity of cost_usd")[1].split("\n\n")[0]
     assert "price_per_gpu_hour" in table and "$1.70/device-h - $2.94/device-h" in table
     assert "restart_s" in table and "2 min - 30 min" in table
@@ -158,13 +158,13 @@ def test_the_quote_of_docs_uncertainty_is_the_commands_output():
              "training_days")
     shown = [line.split() for line in r.output.splitlines()]
     assert len(quoted) == 4 and all(row in shown for row in quoted)
-    assert "sensitivity of training_days (plan: 115.9 d, on its cluster;" in r.output
-    # and the 1T run's 30-minute restart, +57% to the days on 38,400 devices
+    assert "sensitivity of training_days (plan: 114.9 d, on its cluster;" in r.output
+    # and the 1T run's 30-minute restart, +51% to the days on 35,840 devices
     rows = {row["assumption"]: row for row in sensitivity(
         "training_days", fixed_cluster=True, params="1T", tokens="15T")}
-    assert "at 38,400 devices a 30-minute restart\nadds 57% to the days" in doc
+    assert "at 35,840 devices a 30-minute restart\nadds 51% to the days" in doc
     restart = rows["restart_s"]
-    assert round(100 * (restart["at_high"] / restart["base"] - 1)) == 57
+    assert round(100 * (restart["at_high"] / restart["base"] - 1)) == 51
 
 
 def test_a_mixture_of_experts_adds_its_all_to_all_overlap():
@@ -184,12 +184,12 @@ def test_a_mixture_of_experts_adds_its_all_to_all_overlap():
 
 
 def test_a_resized_end_says_it_bought_another_cluster():
-    # planned afresh (fixed_cluster false), 70B on H100 sizes 320 devices at GEMM efficiency
-    # 0.819 and 272 at 1.0 against the plan's 288: its days need not bracket the plan's, and
+    # planned afresh (fixed_cluster false), 70B on H100 sizes 304 devices at GEMM efficiency
+    # 0.819 and 256 at 1.0 against the plan's 288: its days need not bracket the plan's, and
     # the row says why; on the plan's own cluster no row says it
     rows = {r["assumption"]: r for r in sensitivity("training_days", params="70B",
                                                     tokens="2T", gpu="h100-sxm")}
-    assert "sized again: 320, 272 devices at low, high against the plan's 288" in \
+    assert "sized again: 304, 256 devices at low, high against the plan's 288" in \
         rows["gemm_efficiency"]["why"]
     fixed = sensitivity("training_days", fixed_cluster=True, params="70B", tokens="2T",
                         gpu="h100-sxm")

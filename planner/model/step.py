@@ -65,17 +65,25 @@ class Hardware:
     # runs in bf16 also in FP8 training: Transformer Engine FP8 recipe keeps attention in bf16)
     quantized_bytes: float = 2.0  # bytes per element of the activations an FP8 recipe keeps
     # in FP8 (linear-layer inputs saved for backward, MoE tokens dispatched): 1 in FP8 training
+    output_flops: float = 0.0  # achievable FLOP/s of the output layer's GEMMs where they run
+    # in another precision than the others (0: at the others' rate): FP8 and FP4 recipes keep
+    # the output head in BF16 (DeepSeek-V3 report sec. 3.3.1; NVIDIA NVFP4 pre-training
+    # report, arXiv 2509.25149, sec. 4.1; Megatron-Core's output layer is a plain
+    # ColumnParallelLinear outside Transformer Engine; torchtitan's float8 converter filters
+    # fqn "output")
 
 
-def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0):
+def gemm_s(m, k, n, hw: Hardware, asm: Assumptions, count=1.0, flops_per_s=None):
     """Roofline time of ``count`` (m x k) @ (k x n) GEMMs in 2-byte precision: FLOPs at the
-    measured matmul ceiling plus operand traffic at HBM bandwidth (Williams et al. 2009)."""
+    measured matmul ceiling (``flops_per_s`` where the GEMMs run at another rate: the output
+    head's) plus operand traffic at HBM bandwidth (Williams et al. 2009)."""
     flops = 2.0 * m * k * n
     traffic = 2.0 * (m * k + k * n + m * n)
     # calibrated small-K term (assumptions.gemm_k_overhead: fitted on the rows, not a kernel
     # fact; docs/validation.md, kernel check)
     k_efficiency = np.where(k > 0, k / (k + asm.gemm_k_overhead + 1e-30), 1.0)
-    return count * (flops / (hw.peak_flops * hw.matmul_fraction * k_efficiency)
+    rate = hw.peak_flops * hw.matmul_fraction if flops_per_s is None else flops_per_s
+    return count * (flops / (rate * k_efficiency)
                     + traffic / (hw.hbm_bytes_per_s * asm.hbm_efficiency))
 
 
@@ -295,7 +303,10 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
         a2a_layer = 0.0 * passes
 
     # --- one microbatch on the slowest stage (ceil(L/pp) layers, plus the logits) ------------
-    logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm) \
+    # the output head at its own rate: BF16 under an FP8 or FP4 recipe (Hardware.output_flops)
+    head_rate = np.where(np.asarray(hw.output_flops) > 0, hw.output_flops,
+                         hw.peak_flops * hw.matmul_fraction)
+    logits = 3.0 * gemm_s(tokens, h, a.vocab / tp, hw, asm, flops_per_s=head_rate) \
         + 3.0 * 4.0 * tokens * a.vocab / tp / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
     # Compute kernels get the SMs that communication kernels do not hold (DeepSeek-V3 report
     # sec. 3.2.1: 20 of 132 SMs for the all-to-all), so they run proportionally slower.

@@ -509,3 +509,28 @@ def test_router_scores_each_ranks_sequence_share():
     assert compute(16) - compute(8) == pytest.approx(
         m * moe_layers * 3 * (router[1] - router[0]) / (1 - DEFAULT.comm_sm_fraction),
         rel=1e-9)
+
+
+def test_the_output_head_runs_bf16_under_an_fp8_recipe():
+    # DeepSeek-V3 report sec. 3.3.1, Megatron-Core (a plain ColumnParallelLinear) and
+    # torchtitan (float8 filters fqn "output") keep the output head in BF16: an FP8 plan's
+    # logits GEMMs (3 of them, 2 t h V FLOPs each) run at the BF16 ceiling, the rest at FP8's
+    fp8 = hardware_for(H100, CAT.network("nvlink4"), CAT.network("ib-ndr"), "fp8", DEFAULT, {})
+    bf16_rate = float(HW.peak_flops * HW.matmul_fraction)
+    fp8_rate = float(fp8.peak_flops * fp8.matmul_fraction)
+    assert fp8.output_flops == pytest.approx(bf16_rate) and HW.output_flops == 0.0
+    assert fp8_rate > 1.5 * bf16_rate
+    gb, s, dp = 16 * 8192, 8192, 16  # one sequence a device: one microbatch, pp = tp = 1
+    args = (SMALL, s, gb, None, 1, 1, dp, 1, 1, 1, 1, 0, 1, DEFAULT)
+
+    def compute_s(hw):
+        a = list(args)
+        a[3] = hw
+        return float(evaluate(*a)["time"]["compute"])
+
+    head = compute_s(fp8) - compute_s(dataclasses.replace(fp8, output_flops=0.0))
+    h, vocab = SMALL.hidden, SMALL.vocab
+    k_eff = h / (h + DEFAULT.gemm_k_overhead)
+    flops = 3 * 2.0 * s * h * vocab
+    want = flops / k_eff * (1 / bf16_rate - 1 / fp8_rate) / (1 - DEFAULT.comm_sm_fraction)
+    assert head == pytest.approx(want, rel=1e-9)
