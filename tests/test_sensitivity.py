@@ -277,6 +277,15 @@ OWNED = dict(params="70B", tokens="2T", gpus=1024, ownership="owned")
 HARDWARE_PARTS = ("accelerators", "servers", "network", "maintenance")  # what capex scales
 
 
+def _scales(row, base: float, part: float, centre: float, low: float, high: float):
+    """A catalog figure's bar over (low, high): each end moves ``part`` of the cost in
+    proportion to the figure (end / centre)."""
+    assert (row["low"], row["high"]) == (low, high)
+    for end in ("low", "high"):
+        assert row[f"at_{end}"] == pytest.approx(base + part * (row[end] / centre - 1),
+                                                 rel=1e-9)
+
+
 def _owned_rows(**kw):
     plan = planner.estimate(**{**OWNED, **kw}, alternatives=False)
     rows = sensitivity("cost_usd", fixed_cluster=True, plan=plan, **{**OWNED, **kw})
@@ -291,16 +300,9 @@ def test_an_owned_clusters_catalog_figures_are_bars_of_its_cost():
     plan, rows = _owned_rows(gpu="h100-sxm")
     parts, base = plan.cost_usd, plan.cost_usd["total"]
     hardware = sum(parts[k] for k in HARDWARE_PARTS)
-    server = rows["server_usd_per_device"]
-    assert (server["low"], server["high"]) == (38750, 39625)
-    for end in ("low", "high"):
-        assert server[f"at_{end}"] == pytest.approx(
-            base + hardware * (server[end] / 39200 - 1), rel=1e-9)
+    _scales(rows["server_usd_per_device"], base, hardware, 39200, 38750, 39625)
     capex = rows["capex_usd_per_mw"]
-    assert (capex["low"], capex["high"]) == (9.3e6, 15.0e6)
-    for end in ("low", "high"):
-        assert capex[f"at_{end}"] == pytest.approx(
-            base + parts["facility"] * (capex[end] / 11.7e6 - 1), rel=1e-9)
+    _scales(capex, base, parts["facility"], 11.7e6, 9.3e6, 15.0e6)
     assert "Cushman & Wakefield" in capex["why"] and "us-hyperscale" in capex["why"]
     assert "purchase_usd" not in rows
     # the useful life: 4 years dearer than the plan's 5, 6 cheaper
@@ -317,11 +319,7 @@ def test_without_a_server_quote_the_accelerators_price_is_the_bar():
     plan, rows = _owned_rows(gpu="b200")
     parts, base = plan.cost_usd, plan.cost_usd["total"]
     hardware = sum(parts[k] for k in HARDWARE_PARTS)
-    price = rows["purchase_usd"]
-    assert (price["low"], price["high"]) == (30000, 50000)
-    for end in ("low", "high"):
-        assert price[f"at_{end}"] == pytest.approx(
-            base + hardware * (price[end] / 40000 - 1), rel=1e-9)
+    _scales(rows["purchase_usd"], base, hardware, 40000, 30000, 50000)
     assert "server_usd_per_device" not in rows
 
 
