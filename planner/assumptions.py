@@ -8,6 +8,7 @@ named beside them (docs/validation.md), never on held-back runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 
 from .errors import InputError, did_you_mean
@@ -603,8 +604,22 @@ def _checked_init(self, *args, **values):
     # the names the caller set are given, as with_'s are: Assumptions(tp_comm_overlap=0.2)
     # had lost to a stack's profile and been reported as the default (with_ and
     # with_profile, which build through here, set their own record after)
-    names = [f.name for f in fields(Assumptions)][:len(args)] + list(values)
+    every = [f.name for f in fields(Assumptions)]
+    names = every[:len(args)] + list(values)
+    if len(set(names)) == len(every):
+        # every field passed (dataclasses.replace, Assumptions(**a_full_dict)): a copy, whose
+        # caller set what differs from the defaults, as assumption_given reads an object
+        # built without a record (a review: all 80 had read as given, beating every profile)
+        names = [n for n in names if _differs(getattr(self, n), getattr(DEFAULT, n))]
     object.__setattr__(self, "_given", frozenset(names))
+
+
+def _differs(value, default) -> bool:
+    """Whether a field's value is not its default's (an array, the calibration's grid, is)."""
+    if hasattr(value, "shape") and getattr(value, "shape", ()) != ():
+        return True
+    both_nan = all(isinstance(x, float) and math.isnan(x) for x in (value, default))
+    return not both_nan and value != default  # an unknown default (nan) copied is no change
 
 
 Assumptions.__init__ = _checked_init

@@ -218,7 +218,10 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
                      "breaks_at_high": _broken(limits, days * high, cost * high,
                                                base_plan.power_mw)})
     if owned and base_plan.cluster and base_plan.tokens_per_s \
+            and (base_plan.feasible or fixed_cluster) \
             and math.isfinite(base_plan.training_days or math.nan):
+        # on the plan's cluster, as the residual's bar: an infeasible plan planned afresh
+        # has no figures (every other bar reads nan), so none here either
         rows += _owned_catalog_rows(base_plan, base_asm, estimate_kwargs, limits, fixed_cluster)
     if isinstance(price_range, str):
         if price_range != "catalog":

@@ -354,10 +354,11 @@ def fmt_days_column(days) -> str:
     """Days in a table's column: to 3 significant figures, as the days line shows them, and
     to at least one decimal, so that a bar's ends 115.9 and 116.2 d stay apart: '0.0118 d',
     '1.35 d', '115.9 d' (one decimal had read '0.0 d' for a run of 17 minutes)."""
-    if _missing(days):
+    if _missing(days) or not math.isfinite(float(days)):
         return "n/a"
     x = float(days)
-    return f"{x:,.1f} d" if abs(x) >= 100 else f"{_sig3(x)} d"
+    # from 99.95 up, 3 significant figures would round to a bare "100"
+    return f"{x:,.1f} d" if abs(x) >= 99.95 else f"{_sig3(x)} d"
 
 
 def fmt_days(days) -> str:

@@ -323,6 +323,15 @@ def test_without_a_server_quote_the_accelerators_price_is_the_bar():
     assert "server_usd_per_device" not in rows
 
 
+def test_an_infeasible_plan_planned_afresh_has_no_owned_figures():
+    # a review: under $1M the 70B owned plan is infeasible and, planned afresh, every bar read
+    # nan but the catalog figures' bars, which had drawn a cost around an unknown base
+    rows = sensitivity("cost_usd", params="70B", tokens="2T", gpu="h100-sxm",
+                       ownership="owned", budget="$1M")
+    assert rows and all(math.isnan(r["base"]) for r in rows)
+    assert not {"server_usd_per_device", "capex_usd_per_mw"} & {r["assumption"] for r in rows}
+
+
 def test_a_rented_cluster_or_another_quantity_has_no_owned_bars():
     owned_bars = {"depreciation_years", "purchase_usd", "server_usd_per_device",
                   "capex_usd_per_mw"}

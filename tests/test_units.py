@@ -224,6 +224,7 @@ def test_fmt_others():
     assert fmt_days_column(90.44) == "90.4 d"
     assert fmt_days_column(115.94) == "115.9 d"
     assert fmt_days_column(1234.5) == "1,234.5 d"
+    assert fmt_days_column(99.97) == "100.0 d" and fmt_days_column(math.inf) == "n/a"
 
 
 @pytest.mark.parametrize("fmt", [fmt_count, fmt_days, fmt_days_column, fmt_duration_days,

@@ -101,7 +101,7 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
             "quantisation work of NVIDIA's NVFP4 recipe (Transformer Engine NVFP4BlockScaling: "
             "Hadamard transforms, 2D weight scaling, stochastic rounding) is not modelled; "
             "Megatron-Bridge publishes Llama 3.1 405B on 256 GB300 at 1,413 tokens/s per GPU "
-            "in NVFP4 (26.06) against this model's 1,710 (+21%), while its FP8 rows agree "
+            "in NVFP4 (26.06) against this model's 1,612 (+14%), while its FP8 rows agree "
             "(docs/validation.md)")}
     frac = acc.matmul_fraction.get(key)
     if frac is None and acc.matmul_fraction.get("bf16", 1.0) < asm.matmul_fraction_default:

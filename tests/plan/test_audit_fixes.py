@@ -661,6 +661,15 @@ def test_an_assumptions_object_is_given_as_a_dict_of_its_changes_is():
                              assumptions=planner.Assumptions(cost_of_capital=0.12))
     assert owned.assumptions["cost_of_capital"]["source"] == "given (assumptions)"
     assert planner.Assumptions().given == frozenset()
+    # a copy made whole (dataclasses.replace passes every field) counts what differs from the
+    # defaults, not all 80 fields (a review: the defaults had beaten MaxText's profile)
+    import dataclasses
+    copied = dataclasses.replace(planner.Assumptions(), pue=1.3)
+    assert copied.given == {"pue"}
+    tpu_kw = {**LIB, "gpu": "tpu-v5p"}
+    assert planner.estimate(**tpu_kw, assumptions=copied).training_days == pytest.approx(
+        planner.estimate(**tpu_kw, assumptions=planner.Assumptions().with_(pue=1.3))
+        .training_days, rel=1e-12)
     assert planner.Assumptions(pue=1.2).with_(restart_s=60).given == {"pue", "restart_s"}
     # a deadline assumed is given, not the planner's default
     sized = planner.estimate(params="70B", tokens="2T", assumptions={"deadline_days": 60})
