@@ -102,6 +102,10 @@ BUDGET_FIELDS = [
     ("inverse_trends_frontier_cost_source", "str", "")]
 
 
+# The tokens-per-parameter ratios --tokens-per-param takes: the input's domain, wide of every
+# published run (GPT-3 175B at ~1.7, Llama 3 8B at ~1,900 tokens a parameter), not a figure.
+TOKENS_PER_PARAM_RANGE = (0.01, 1e6)
+
 def budget_csv(d: dict) -> str:
     """``planner budget --format csv``: one row of a budget sweep's columns (estimate_many's,
     then inverse_*, then the sizing's)."""
@@ -246,6 +250,12 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
     }
     ratio = (COMPUTE_OPTIMAL_TOKENS_PER_PARAM if tokens_per_param is None  # not given: 20
              else float(parse_count(tokens_per_param, "--tokens-per-param")))
+    if not TOKENS_PER_PARAM_RANGE[0] <= ratio <= TOKENS_PER_PARAM_RANGE[1]:
+        # a ratio of 1e-320 had divided into infinity (an OverflowError, exit 1: the fuzz)
+        raise InputError("--tokens-per-param", tokens_per_param,
+                         f"a ratio of tokens to parameters from {TOKENS_PER_PARAM_RANGE[0]:g} "
+                         f"to {TOKENS_PER_PARAM_RANGE[1]:,.0f} (20: compute-optimal)",
+                         "is outside the ratios a training run takes")
     if params is not None and tokens is not None:
         raise InputError("--params", params, "--params or --tokens, not both (the other grows)")
     kind = ("fixed_params" if params is not None else "fixed_tokens" if tokens is not None

@@ -367,6 +367,16 @@ def test_the_tornado_has_the_realisation_range_as_a_bar_equal_to_the_plans_own()
     assert "realisation_residual" not in [r["assumption"] for r in off]
 
 
+def test_a_ratio_outside_any_training_run_is_refused():
+    # the fuzz: --tokens-per-param 1e-320 under --max-gpus had divided into infinity, an
+    # OverflowError (exit 1)
+    for ratio in ("1e-320", 0.001, "2e6"):
+        with pytest.raises(InputError, match="--tokens-per-param: .* is outside the ratios a "
+                                             "training run takes; accepted: a ratio of tokens "
+                                             "to parameters from 0.01 to 1,000,000"):
+            inverse.budget(max_gpus=8192, tokens_per_param=ratio)
+
+
 def test_a_ratio_beside_a_fixed_count_and_an_unmeasured_trend_are_refused():
     # were: --tokens-per-param ignored beside --params, --price-trend 5 accepted, and any
     # ratio labelled compute-optimal
