@@ -219,11 +219,13 @@ def breakdown_figure(plan: dict):
     cost = {k: v / 1e6 for k, v in (plan.get("cost_usd") or {}).items()
             if isinstance(v, (int, float)) and k not in ("total", "per_trillion_tokens",
                                                          "per_1e24_flop")}
+    # the totals as the plan's table says them; an unknown price is "n/a" (a None total had
+    # raised TypeError), a run's days under a day in hours
     panels = ((plan["time_breakdown_s"], "step time, s", f"{plan['step_time_s']:,.2f} s"),
               (plan["memory_breakdown_gb"], "memory per device, GB",
                f"{plan['memory_gb_per_gpu']:,.1f} GB"),
               (cost, f"cost, USD millions ({plan.get('cost_method')})",
-               f"${(plan.get('cost_usd') or {}).get('total', math.nan) / 1e6:,.1f}M"))
+               fmt_money((plan.get("cost_usd") or {}).get("total"))))
     for n, (ax, (parts, label, total)) in enumerate(zip(axes, panels)):
         shown = {k: v for k, v in parts.items() if _finite(v) and v > 0}
         ax.barh(list(shown), list(shown.values()), color=colours[n % len(colours)])
@@ -232,7 +234,7 @@ def breakdown_figure(plan: dict):
         ax.set_title(f"total {total}", fontsize=9)
         ax.grid(True, axis="x", alpha=0.3)
     c = plan["cluster"]
-    fig.suptitle(f"{c['gpus']:,} x {c['accelerator']}: {plan['training_days']:,.1f} days, "
+    fig.suptitle(f"{c['gpus']:,} x {c['accelerator']}: {fmt_days(plan['training_days'])}, "
                  f"MFU {plan['mfu']:.1%}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -181,3 +181,21 @@ def test_the_sizing_chart_says_its_limits_as_the_table_does():
     assert "deadline 1.5 days" in labels and "budget $400.00" in labels
     assert any(t.startswith("power cap 40.0 kW") for t in labels)
     assert fig.get_suptitle().startswith("dense 125M: 127M parameters, 20.0B tokens")
+
+
+def test_the_breakdown_chart_of_a_plan_without_a_price(tmp_path):
+    # a review: Plan.plot() on a fixed size whose accelerator has no price raised TypeError
+    # (None / 1e6); its totals now read as the table's
+    from pathlib import Path
+
+    h100 = (Path(__file__).resolve().parent.parent / "hardware/accelerators/h100-sxm.toml")
+    text = "\n".join(ln for ln in h100.read_text().splitlines() if not ln.startswith(
+        ("cloud_", "purchase_usd", "server_usd", "aliases")))
+    folder = tmp_path / "hardware/accelerators"
+    folder.mkdir(parents=True)
+    (folder / "h100-noprice.toml").write_text(text + "\n")
+    plan = planner.estimate(params="7B", tokens="100B", gpus=64, gpu="h100-noprice",
+                            catalog=tmp_path)
+    fig = plan.plot()
+    assert fig.axes[2].get_title() == "total n/a"
+    assert "days" in fig.get_suptitle() and "MFU" in fig.get_suptitle()
