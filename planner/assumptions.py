@@ -604,7 +604,7 @@ def _checked_init(self, *args, **values):
     # the names the caller set are given, as with_'s are: Assumptions(tp_comm_overlap=0.2)
     # had lost to a stack's profile and been reported as the default (with_ and
     # with_profile, which build through here, set their own record after)
-    every = [f.name for f in fields(Assumptions)]
+    every = list(_FIELDS)  # the fields in their order: positional arguments fill them so
     names = every[:len(args)] + list(values)
     if len(set(names)) == len(every):
         # every field passed (dataclasses.replace, Assumptions(**a_full_dict)): a copy, whose

@@ -11,7 +11,7 @@ from .catalog import catalog as load_catalog
 from .errors import InputError
 from .model import run
 from .model.uncertainty import within_limits
-from .plan.estimate import estimate, flag_keywords, prepare
+from .plan.estimate import ANSWER_ONLY_KEYWORDS, estimate, flag_keywords, prepare
 from .plan.inputs import assumption_given
 from .plan.quantiles import ranged_figures
 from .plan.quantities import parse_budget, parse_deadline, parse_flag, parse_power_cap
@@ -248,9 +248,8 @@ def _owned_catalog_rows(base_plan, base_asm: dict, kwargs: dict, limits: dict,
     (OWNED_CATALOG_INPUTS) that the plan uses and the catalog gives a range for, on the plan's
     cluster: its wall time does not move with a price, so each end is the run model's cost
     (model/run.outcome) with that one input changed."""
-    estimate_only = ("uncertainty", "seed", "curve", "progress", "alternatives")
     req = prepare(assumptions=base_asm,
-                  **{k: v for k, v in kwargs.items() if k not in estimate_only})
+                  **{k: v for k, v in kwargs.items() if k not in ANSWER_ONLY_KEYWORDS})
     side = next(sd for sd in req.sides if sd.acc.key == base_plan.cluster["accelerator"])
     devices = base_plan.cluster["gpus"]
     compute_s = req.w.tokens / base_plan.tokens_per_s  # the steady state's time (quantiles.py)

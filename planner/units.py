@@ -16,6 +16,7 @@ import re
 from decimal import Decimal
 
 from .errors import InputError
+from .schema import plain
 
 __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_year", "parse_duration_s",
@@ -211,8 +212,7 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 def parse_year(text, name="--year") -> int:
     """A calendar year, MIN_YEAR-MAX_YEAR: 2027 or '2027' (not a count: '2.027K' is no year)."""
     accepted = f"a calendar year YYYY from {MIN_YEAR} to {MAX_YEAR} (e.g. 2027)"
-    if type(text).__module__ == "numpy" and hasattr(text, "item"):
-        text = text.item()  # np.int64(2027), as a DataFrame holds it
+    text = plain(text)  # np.int64(2027), as a DataFrame holds it
     value = text
     if isinstance(text, str) and re.fullmatch(r"\s*\d{4}\s*", text):
         value = int(text)

@@ -347,6 +347,12 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj)
 
 
+# estimate's keywords that only shape its answer (alternatives, the Monte Carlo, progress),
+# not the request prepare resolves: dropped where the request alone is asked (sensitivity.py)
+ANSWER_ONLY_KEYWORDS = tuple(k for k in ESTIMATE_KEYWORDS if k not in SHAPE_INPUTS
+                             and k not in inspect.signature(prepare).parameters)
+
+
 def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptions,
              used: dict, unit: str = "auto") -> Side:
     """One accelerator's side of a plan (its networks, hardware, run inputs, purchase unit)."""
