@@ -41,6 +41,12 @@ class TeamChoice(click.Choice):
 TEAM = TeamChoice(list(TEAMS), case_sensitive=False)
 
 
+def choice(values) -> click.Choice:
+    """An option's accepted words, in any case (``--precision FP8``, ``--format JSON``), as
+    ``--team``, ``--gpu`` and ``--site`` take them: the word passed on is the canonical one."""
+    return click.Choice(list(values), case_sensitive=False)
+
+
 class UsageError(click.UsageError):
     """A user's error: exit 2, with the option it concerns and the form it accepts (the
     fields of ``--format json``'s error object)."""
@@ -408,7 +414,7 @@ def app(ctx):
 @click.option("--kv-heads", help="Key/value heads (GQA); default = heads.")
 @click.option("--ffn", help="FFN width (dense layers).")
 @click.option("--vocab", help="Vocabulary size.")
-@click.option("--ffn-type", type=click.Choice(["gated", "plain"]),
+@click.option("--ffn-type", type=choice(["gated", "plain"]),
               help="gated (SwiGLU, 3 matrices) or plain (2); inferred when absent.")
 @click.option("--experts", help="Routed experts per MoE layer (with --params, the MoE shape "
               "rule sizes the rest).")
@@ -436,12 +442,12 @@ def app(ctx):
               "34); default: every layer.")
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
-@click.option("--precision", type=click.Choice(["bf16", "fp16", "fp8", "fp4"]))
+@click.option("--precision", type=choice(["bf16", "fp16", "fp8", "fp4"]))
 @click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
               shell_complete=_complete("accelerators", several=True))
 @click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); the "
               "plan counts the whole units they fill and their spare devices.")
-@click.option("--unit", type=click.Choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
+@click.option("--unit", type=choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
               help="What the cluster is bought or rented in: auto (the system's own: an HGX "
                    "node of 8, an NVL72 rack of 72, a TPU cube of 64), device, node, rack or "
                    "scalable-unit. A sizing grows by it.")
@@ -455,8 +461,8 @@ def app(ctx):
 @click.option("--budget", help="Money limit: 500M, $1.2B.")
 @click.option("--power-cap", help="Facility power limit: 150MW.")
 @click.option("--max-gpus", help="Most devices to consider.")
-@click.option("--objective", type=click.Choice(["cost", "time"]), default=None)
-@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default=None,
+@click.option("--objective", type=choice(["cost", "time"]), default=None)
+@click.option("--ownership", type=choice(["cloud", "owned"]), default=None,
               help="cloud (default): the devices rented at the price per device-hour; "
               "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5 (with several "
@@ -466,7 +472,7 @@ def app(ctx):
               "the site's own design-day uplift (its peak - annual PUE), else "
               "peak_pue_uplift (0.1, --assume to change).")
 @click.option("--energy-usd-per-kwh", help="Energy price, replacing the site's: 0.08.")
-@click.option("--framework", type=click.Choice(list(FRAMEWORKS)), default=None,
+@click.option("--framework", type=choice(list(FRAMEWORKS)), default=None,
               help="Training stack (kernel fusion, attention kernel, overlap, pipeline "
               "schedule, ZeRO-3 messages); default: the best public stack of the accelerator's "
               "vendor (megatron-core for NVIDIA and AMD, maxtext for TPUs, habana-deepspeed for "
@@ -482,13 +488,13 @@ def app(ctx):
 @click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
 @click.option("--seed", type=str, default="0", help="Seed of the uncertainty Monte Carlo (with "
               "--uncertainty).")
-@click.option("--sensitivity", type=click.Choice(["cost_usd", "training_days", "gpu_hours"]),
+@click.option("--sensitivity", type=choice(["cost_usd", "training_days", "gpu_hours"]),
               is_flag=False, flag_value="cost_usd", default=None,
               help="Tornado: the plan's cost_usd (alone: the default), training_days or "
                    "gpu_hours at each end of every assumption's documented range and of the "
                    "catalog price, on the plan's own cluster, largest swing first, each end "
                    "naming a limit it breaks (table or json).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--format", "fmt", type=choice(["table", "json", "csv"]), default="table")
 @click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar (one shows on a terminal when a call runs past a second).")
@@ -583,7 +589,7 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
 
 
 @app.command(epilog=EXAMPLES["validate"])
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=choice(["table", "json"]), default="table")
 @click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
 @click.option("--refit", "refit_path", default=None, metavar="FILE|-",
               type=click.Path(dir_okay=False, allow_dash=True),
@@ -666,7 +672,7 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
               help="Write one row per run to OUT.parquet (status and objective in its metadata).")
 @click.option("--gantt", "gantt_path", type=click.Path(dir_okay=False),
               help="Draw the schedule and each site's power to FILE.png (needs matplotlib).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=choice(["table", "json"]), default="table")
 @click.option("--time-limit",
               help="Time limit in seconds shared by the option plans, which are not cut "
                    "short, and CP-SAT, which gets what they leave (at least a quarter of "
@@ -732,7 +738,7 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
 @click.option("--deadline", help="Wall-clock limit: 150d.")
 @click.option("--gpus", help="Devices available (a fixed fleet).")
 @click.option("--max-gpus", help="Most devices to consider.")
-@click.option("--unit", type=click.Choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
+@click.option("--unit", type=choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
               help="What clusters are bought in (as for estimate).")
 @click.option("--gpu", help="Accelerator key(s) allowed: h100-sxm,b200.",
               shell_complete=_complete("accelerators", several=True))
@@ -752,7 +758,7 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               "along it to that year.")
 @click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
               "as context (default 2.4x, Cottier et al. 2024).")
-@click.option("--ownership", type=click.Choice(["cloud", "owned"]), default=None,
+@click.option("--ownership", type=choice(["cloud", "owned"]), default=None,
               help="cloud (default): the devices rented at the price per device-hour; "
               "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--site", help="Site key (planner hardware list).",
@@ -773,7 +779,7 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               help="The kind of team running the training, whose published whole runs set the "
                    "expected realisation (default: not said, all public whole runs); hyphens may "
                    "stand for the spaces (frontier-lab).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+@click.option("--format", "fmt", type=choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
@@ -820,7 +826,7 @@ def hardware():
 HARDWARE = ("accelerators", "networks", "sites")
 CATALOG_OPTION = click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
                               help=CATALOG_HELP)
-LIST_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+LIST_FORMAT = click.option("--format", "fmt", type=choice(["table", "json"]),
                            default="table", help="table, or json (every item's figures, in "
                            "the units their names carry; docs/interface.md).")
 
@@ -919,7 +925,7 @@ def config():
 
 
 @config.command("show", epilog=EXAMPLES["config show"])
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=choice(["table", "json"]), default="table")
 @click.pass_context
 def config_show(ctx, fmt):
     """Every flag's default per command and every assumption, each with its origin: a config

@@ -556,3 +556,20 @@ def test_money_past_the_ceiling_names_the_ceiling_and_help_shows_plain_defaults(
         assert r.exit_code == 0 and "default: (" not in r.output, command
     assert "20, the default, is compute-optimal" in " ".join(run("budget", "--help")
                                                               .output.split())
+
+
+def test_option_words_in_any_case_pass_on_the_canonical_word():
+    """--precision FP8, --ownership Owned, --format JSON: the words of an option are taken in
+    any case, as --team, --gpu and --site are, and the plan is the lower-case word's."""
+    args = ["estimate", "--params", "7B", "--tokens", "200B", "--gpus", "64"]
+    lower = json.loads(run(*args, "--precision", "fp8", "--ownership", "owned",
+                           "--objective", "time", "--format", "json").output)
+    out = run(*args, "--precision", "FP8", "--ownership", "Owned", "--objective", "TIME",
+              "--format", "JSON")
+    assert out.exit_code == 0, out.output
+    upper = json.loads(out.output)
+    assert upper["workload"]["precision"] == "fp8"
+    assert upper["gpu_hours"] == pytest.approx(lower["gpu_hours"], rel=1e-12)
+    assert upper["cost_usd"] == lower["cost_usd"]
+    bad = run(*args, "--precision", "FP9")
+    assert bad.exit_code == 2 and "--precision" in bad.output and "fp8" in bad.output
