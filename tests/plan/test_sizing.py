@@ -493,3 +493,18 @@ def test_a_sizing_no_layout_fits_answers_within_max_gpus_with_the_shortfall():
                              assumptions={"failure_rate_per_device_hour": 1, "restart_s": 3600})
     assert stuck.binding == "reliability" and stuck.cluster["gpus"] < 10**6
     assert "no progress" in stuck.reason or "redoes more work" in stuck.reason
+
+
+def test_a_looser_deadline_never_answers_a_dearer_plan():
+    """Under the cost objective the plan for a later deadline costs at most the plan for an
+    earlier one (which meets the later deadline too). The walk bisects to the smallest size
+    meeting the deadline and climbs by aligned sizes; before the smooth sizes above the
+    cheapest were tried, 405B on 15T tokens on H100 read $113.42M on 46,080 devices for 44 days
+    and $116.03M on 44,544 for 47, and on MI300X 53 days read dearer than 50 (an audit)."""
+    for gpu, deadlines in (("h100-sxm", (44, 47, 48, 50, 53, 54)), ("mi300x", (50, 53))):
+        plans = [planner.estimate(params="405B", tokens="15T", gpu=gpu, deadline=f"{d}d")
+                 for d in deadlines]
+        for (d0, p0), (d1, p1) in zip(zip(deadlines, plans), zip(deadlines[1:], plans[1:])):
+            assert p0.feasible and p1.feasible
+            assert p0.training_days <= d0
+            assert p1.cost_usd["total"] <= p0.cost_usd["total"] * (1 + 1e-9), (gpu, d0, d1)
