@@ -22,7 +22,12 @@ from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
 from ..errors import toml_problem
-from ..plan.inputs import assumptions_for, resolve_workload, workload_file_relative
+from ..plan.inputs import (
+    SHAPE_INPUTS,
+    assumptions_for,
+    resolve_workload,
+    workload_file_relative,
+)
 from ..schema import (
     AnyOf,
     Boolean,
@@ -56,8 +61,10 @@ __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "solver_set
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
 
+# the MoE shape rule's inputs, as estimate's --experts, --top-k and --shared-experts
+MOE_KEYS = ("experts", "top_k", "shared_experts")
 ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision",
-                   "experts", "top_k", "shared_experts")
+                   *MOE_KEYS)
 
 # --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
 DATE = AnyOf((Text(pattern=r"\d{4}-\d{1,2}(-\d{1,2})?"), TomlDate()),
@@ -72,9 +79,10 @@ MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
 
 def in_file_words(text: str | None) -> str | None:
     """An estimate message in a fleet file's words: its flags (--params, --global-batch) as
-    the run's keys (params, global_batch); a list of flags a run has no key for (a shape:
-    --layers --hidden ...) as the workload file that would give them (a run had been told to
-    give keys its table refuses)."""
+    the run's keys (params, global_batch); a shape flag a run has no key for (--expert-ffn),
+    or a list of them (a shape: --layers --hidden ...), as the workload file that would give
+    them; an assumption (--assume seq_len) by its name, as the schedule takes it (a run had
+    been told to give keys its table refuses: expert_ffn, "assume seq_len")."""
     if text is None:
         return None
 
@@ -88,8 +96,45 @@ def in_file_words(text: str | None) -> str | None:
         return ("(a workload file giving " + ", ".join(keys) + ": workload = "
                 "\"FILE.toml\", laid out as workloads/*.toml)")
 
+    def word(m: re.Match) -> str:
+        k = key(m.group(2))
+        if k in RUN.keys:  # estimate's --global-batch: the run's global_batch
+            return k
+        if k in SHAPE_INPUTS:  # a shape is a workload file's, never a run's key
+            return f"a workload file's {k}"
+        return (m.group(1) or "") + k
+
+    text = re.sub(r"--assume ([a-z_]+)(?:=N\b)?", r"the assumption \1", text)
     text = re.sub(r"\((?:--[a-z][a-z-]*\s*)+\)", group, text)
-    return re.sub(r"--([a-z][a-z-]*)", lambda m: key(m.group(1)), text)
+    return re.sub(r"(estimate's )?--([a-z][a-z-]*)", word, text)
+
+
+def run_input_error(where: str, raw: dict, exc: InputError) -> InputError:
+    """estimate's refusal of a run's workload inputs in the file's words, named by the run's
+    key. A shape input a run has no key for (expert_ffn, expert_groups) is one the MoE keys
+    (experts, top_k, shared_experts) beside a workload made it need, as estimate's flags over
+    --workload change its shape: named by those keys, with the way the file can give it (a
+    run had been told that expert_ffn is missing, then that expert_ffn is an unknown key)."""
+    key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") else exc.name
+    if key in SHAPE_INPUTS and key not in RUN.keys:
+        moe = [k for k in MOE_KEYS if k in raw] or ["workload"]
+        workload = raw.get("workload")
+        problem = in_file_words(exc.reason) or "is missing"
+        # the file's [architecture] keys, as the flags name them (--expert-groups: its
+        # expert_groups)
+        need = re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"),
+                      exc.accepted)
+        return InputError(
+            f"{where}.{moe[0]}", raw.get(moe[0]),
+            f"{', '.join(MOE_KEYS[:-1])} and {MOE_KEYS[-1]} with params (a mixture of "
+            f"experts by the MoE shape rule), or the whole shape in a workload file "
+            f"(workload = \"FILE.toml\", laid out as workloads/*.toml, its [architecture] "
+            f"giving {key}: {need})",
+            f"changes workload {workload}'s shape, whose {key} then {problem}; a run has no "
+            f"{key} key")
+    return InputError(f"{where}.{key}", exc.value, in_file_words(exc.accepted),
+                      in_file_words(exc.reason))
+
 
 def series(value, what: str):
     """A plain value (there from the start) or a step function { "YYYY-MM" = value, ... }."""
@@ -128,7 +173,7 @@ RUN = Table({
     # (each at least 1, as the flags take them: 0 had been let in as "none" and refused after)
     **{k: Key(AnyOf((Number(1, whole=True), Text(nonempty=True)),
                     what="a positive whole number (8, or 64)"))
-       for k in ("experts", "top_k", "shared_experts")},
+       for k in MOE_KEYS},
 }, what="a run with a name")
 SOLVER = Table({
     "time_limit_s": Key(Number(0, low_open=True, note="seconds")),
@@ -420,10 +465,7 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
                              "(planner workloads list) or a FILE.toml",
                              f"is not a workload of the catalog{near}") from None
         except InputError as exc:
-            key = exc.name.lstrip("-").replace("-", "_") if exc.name.startswith("--") \
-                else exc.name
-            raise InputError(f"{w}.{key}", exc.value, in_file_words(exc.accepted),
-                             in_file_words(exc.reason)) from None
+            raise run_input_error(w, raw, exc) from None
         gpus = raw.get("gpus")
         if gpus is not None:
             gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in

@@ -689,6 +689,41 @@ def test_a_runs_bad_inputs_are_named_by_the_files_keys(run, field, says):
     assert "--" not in str(exc.value)
 
 
+def test_a_runs_messages_name_only_keys_its_table_takes():
+    # an auditor: experts beside a dense workload had read "runs[0].expert_ffn: is missing",
+    # and expert_ffn given then "is an unknown key"; a batch under one sequence had said
+    # "seq_len or assume seq_len sets it", and too few tokens "estimate's global_batch"
+    def spec(**run):
+        out = _one_run(**run)
+        if "workload" in run:
+            del out["runs"][0]["params"]
+        return out
+
+    def refused(**run):
+        with pytest.raises(InputError) as exc:
+            fleet_spec.load(spec(**run))
+        return exc.value
+
+    moe = {"workload": "llama3.1-70b", "experts": 8, "top_k": 2}
+    exc = refused(**moe)
+    assert exc.name.endswith("runs[0].experts") and exc.value == 8
+    text = str(exc)
+    assert "changes workload llama3.1-70b's shape, whose expert_ffn then is missing; a run " \
+           "has no expert_ffn key" in text
+    assert "with params (a mixture of experts by the MoE shape rule), or the whole shape in " \
+           "a workload file (workload = \"FILE.toml\"" in text
+    # the key named is one the table takes: giving expert_ffn is refused as unknown
+    with pytest.raises(InputError, match="expert_ffn: 4096 is an unknown key"):
+        fleet_spec.load(spec(**moe, expert_ffn=4096))
+    text = str(refused(global_batch=100))
+    assert "(the default seq_len: seq_len or the assumption seq_len sets it)" in text
+    text = str(refused(tokens=1000))
+    assert "(the assumption global_batch_tokens, or global_batch)" in text
+    for text in (str(refused(**moe)),
+                 str(refused(global_batch=100)), str(refused(tokens=1000))):
+        assert "--" not in text and "assume " not in text and "estimate's" not in text
+
+
 def test_the_library_takes_the_time_limit_by_the_flags_name():
     # an auditor: planner.schedule(..., time_limit=5) had been a TypeError; the file's other
     # [solver] settings stay, and a misspelt keyword is named with the nearest one taken
