@@ -28,6 +28,7 @@ from ..plan.inputs import (
     resolve_workload,
     workload_file_relative,
 )
+from ..plan.quantities import check_gpus
 from ..schema import (
     AnyOf,
     Boolean,
@@ -57,6 +58,10 @@ from .model import WEIGHT_RESOLUTION, FleetSettings
 
 __all__ = ["FleetSpec", "RunSpec", "SiteSpec", "parse_date", "load", "solver_settings",
            "on_grid", "step_at_or_after", "step_at_or_before"]
+
+# How a fleet raises the assumption max_gpus (planner schedule has no --assume).
+RAISE_MAX_GPUS = ("a config file's [assumptions] max_gpus = N, or planner.schedule's "
+                  "assumptions={\"max_gpus\": N}")
 
 # A run's weight when the file gives none: every run counts the same.
 DEFAULT_WEIGHT = 1.0
@@ -468,7 +473,10 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
             raise run_input_error(w, raw, exc) from None
         gpus = raw.get("gpus")
         if gpus is not None:
-            gpus = tuple(parse_int_count(g, f"{w}.gpus") for g in
+            # a size above the assumption max_gpus is refused here, as estimate's --gpus is
+            # (10M had read as an infeasible schedule, binding "gpus", exit 0)
+            gpus = tuple(check_gpus(parse_int_count(g, f"{w}.gpus"), asm, g, f"{w}.gpus",
+                                    RAISE_MAX_GPUS) for g in
                          (gpus if isinstance(gpus, list) else [gpus]))
         accs = raw.get("gpu")
         if accs is not None:

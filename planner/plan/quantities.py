@@ -129,12 +129,14 @@ parse_price.maximum = MAX_USD_PER_DEVICE_HOUR
 parse_gpus.maximum = MAX_DEVICES
 
 
-def check_gpus(n: int, asm: Assumptions, given, name: str = "--gpus") -> int:
+def check_gpus(n: int, asm: Assumptions, given, name: str = "--gpus",
+               raise_with: str = "--assume max_gpus=N") -> int:
     """A device count the planner plans: at most the assumption max_gpus, which --assume
-    max_gpus=N raises (up to MAX_DEVICES)."""
+    max_gpus=N raises (up to MAX_DEVICES); ``raise_with``: how the caller's input raises it
+    (a fleet file's schedule has no --assume)."""
     if n > asm.max_gpus:
         raise InputError(name, given, f"at most max_gpus = {asm.max_gpus:,} devices (raise it "
-                         f"with --assume max_gpus=N, up to {MAX_DEVICES:,})",
+                         f"with {raise_with}, up to {MAX_DEVICES:,})",
                          "is above the largest cluster the planner plans")
     return n
 

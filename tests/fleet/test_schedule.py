@@ -1102,16 +1102,33 @@ def test_a_power_a_diagnosis_asks_for_is_enough_when_added():
     assert fleet_diagnose._mw_text(0.0, up=True) == "0 W"
 
 
-def test_a_size_above_the_largest_cluster_binds_gpus_and_a_negative_power_says_so(tmp_path):
-    # was: binding "memory" for gpus = [1e12]; "-5 is not MW, or ..." for power_mw = -5; and
-    # runs = [] through the command line named "fleet.runs", not the file
+def test_a_size_above_the_largest_cluster_is_refused_and_a_negative_power_says_so(tmp_path):
+    # was: binding "memory" for gpus = [1e12], then an infeasible schedule (binding "gpus",
+    # exit 0) where estimate's --gpus 10M is refused naming max_gpus; "-5 is not MW, or ..."
+    # for power_mw = -5; and runs = [] through the command line named "fleet.runs", not the file
     from click.testing import CliRunner
 
     import cli
     site = {"name": "s1", "power_mw": 20, "deliveries": {"h100-sxm": 4096}}
     huge = {"name": "r", "params": "7B", "tokens": "1T", "gpus": [1e12]}
-    d = fleet.schedule(_week_fleet([site], [huge])).to_dict()
-    assert d["binding"] == "gpus" and "above the largest cluster" in d["reason"]
+    for gpus in ([1e12], ["10M"], [512, 1_000_001]):
+        with pytest.raises(InputError) as exc:
+            fleet.schedule(_week_fleet([site], [{**huge, "gpus": gpus}]))
+        assert exc.value.name == "fleet.runs[0].gpus" and str(exc.value).endswith(
+            "is above the largest cluster the planner plans; accepted: at most max_gpus = "
+            "1,000,000 devices (raise it with a config file's [assumptions] max_gpus = N, or "
+            "planner.schedule's assumptions={\"max_gpus\": N}, up to 1,000,000,000,000)")
+    # the assumption raises it, as estimate's --assume max_gpus does
+    raised = fleet.load(_week_fleet([site], [{**huge, "gpus": ["2M"]}]),
+                        asm={"max_gpus": 2_000_000})
+    assert raised.runs[0].gpus == (2_000_000,)
+    path = tmp_path / "huge.toml"
+    path.write_text('start = "2027-01"\nend = "2027-12"\n[[sites]]\nname = "s"\npower_mw = 50\n'
+                    'deliveries = { h100-sxm = 8192 }\n[[runs]]\nname = "a"\nparams = "70B"\n'
+                    'tokens = "2T"\ngpus = ["10M"]\n')
+    r = CliRunner().invoke(cli.app, ["schedule", str(path)])
+    assert r.exit_code == 2 and "huge.toml.runs[0].gpus: '10M' is above the largest cluster" \
+        in r.output and "Traceback" not in r.output
     for power, at in ((-5, "sites[0].power_mw"), ({"2027-01": -5}, "power_mw.2027-01")):
         with pytest.raises(InputError, match=re.escape(at) + ": -5 is negative"):
             fleet.load(_week_fleet([{**site, "power_mw": power}], [huge]))
