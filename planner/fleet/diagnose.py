@@ -35,6 +35,35 @@ def _mw_text(mw: float, up: bool) -> str:
     return fmt_mw((math.ceil(units) if up else math.floor(units)) * step)
 
 
+def _mw_figures(need: float, cap: float) -> tuple[str, str, str]:
+    """(need, cap, shortfall) as texts that add up: the need rounded up and the cap down at
+    one precision, the one that shows the shortfall (a tenth of a MW; three significant
+    figures below 1 MW), and the shortfall their difference, so adding it is enough ("needs
+    7.4 MW ... cap 7.0 MW (333 kW short)" had been printed for a 7.33 MW need: the need
+    rounded to a tenth, the shortfall to a kW)."""
+    short = need - cap
+    if not (math.isfinite(need) and math.isfinite(cap) and short > 0):
+        return _mw_text(need, up=True), _mw_text(cap, up=False), _mw_text(short, up=True)
+    step = 0.1 if short >= 1 else 10.0 ** (math.floor(math.log10(short)) - 2)
+    # float noise (7.3 / 0.1 = 72.99999999999999) is no digit
+    n_up, c_down = math.ceil(round(need / step, 9)), math.floor(round(cap / step, 9))
+
+    def text(units: int) -> str:
+        """At that precision in the unit fmt_mw would choose (MW to at least a tenth; kW, W
+        below), trailing zeros dropped."""
+        mw = units * step
+        unit, scale = ("MW", 1.0) if mw >= 1 else ("kW", 1e3) if mw >= 1e-3 else ("W", 1e6)
+        digits = max(0, round(-math.log10(step * scale)))
+        out = f"{mw * scale:,.{digits}f}"
+        if "." in out:
+            out = out.rstrip("0").rstrip(".")
+        if unit == "MW" and "." not in out:
+            out += ".0"
+        return f"{out} {unit}"
+
+    return text(n_up), text(c_down), text(n_up - c_down)
+
+
 def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
               settings: FleetSettings) -> tuple[str, str]:
     """Which limit makes the fleet infeasible, and by how much."""
@@ -95,12 +124,11 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         need_mw, k = min(pow_short)
         if need_mw > 0:
             ok = inst.options[k]
+            needs, cap, short = _mw_figures(ok.power_mw, ok.power_mw - need_mw)
             broken.append(("power", (
-                f"run {run.name} needs {_mw_text(ok.power_mw, up=True)} at least "
+                f"run {run.name} needs {needs} at least "
                 f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}: the least "
-                f"of the options tried), whose cap never exceeds "
-                f"{_mw_text(ok.power_mw - need_mw, up=False)} "
-                f"({_mw_text(need_mw, up=True)} short)")))
+                f"of the options tried), whose cap never exceeds {cap} ({short} short)")))
         if broken:
             return broken[0][0], "; and ".join(
                 [broken[0][1]] + [text.replace(f"run {run.name} ", "it ", 1)
@@ -111,7 +139,7 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
         ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
         alone = fleet_model.longest_fit(inst, k, ("devices",))
         binding = "power" if alone >= ok.duration_steps else "devices"
-        short = ""
+        short, needs = "", _mw_text(ok.power_mw, up=True)
         if binding == "power":  # by how much: the most power a whole stretch holds
             site = inst.sites[ok.site]
             devs = np.asarray(site.devices.get(ok.accelerator, (0,) * inst.steps)) >= ok.gpus
@@ -121,11 +149,11 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
                                                           inst.steps - n + 1)),
                        default=-np.inf)
             if np.isfinite(most):
+                needs, cap, lack = _mw_figures(ok.power_mw, most)
                 short = (f"; while it holds the devices for {n} steps its cap is at most "
-                         f"{_mw_text(most, up=False)} "
-                         f"({_mw_text(ok.power_mw - most, up=True)} short)")
+                         f"{cap} ({lack} short)")
         return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "
-                         f"{_mw_text(ok.power_mw, up=True)} at one site for "
+                         f"{needs} at one site for "
                          f"{ok.duration_steps} steps "
                          f"({ok.training_days:,.1f} days); the longest stretch any site "
                          f"offers after its earliest start is {got} steps "

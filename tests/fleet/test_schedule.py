@@ -339,8 +339,32 @@ def test_infeasible_fleet_power_named_with_numbers():
     s = fleet.schedule(small_fleet(power_mw={"2027-01": 0.01}))
     d = s.to_dict()
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
-    # below 1 MW in the unit that shows it, as a sizing's limits say it (not "0.0 MW")
-    assert "needs 115 kW" in d["reason"] and "never exceeds 10.0 kW" in d["reason"]
+    # below 1 MW in the unit that shows it, as a sizing's limits say it (not "0.0 MW"), the
+    # need, the cap and the shortfall at one precision, so they add up
+    assert "needs 115 kW at least" in d["reason"]
+    assert d["reason"].endswith("never exceeds 10 kW (105 kW short)")
+
+
+def test_a_need_a_cap_and_the_shortfall_add_up():
+    # an auditor: "needs 7.4 MW ... cap 7.0 MW (333 kW short)" for a 7.33 MW need (the need
+    # rounded up to a tenth, the shortfall to a kW); the need up and the cap down at the
+    # shortfall's precision, the shortfall their difference
+    figures = fleet_diagnose._mw_figures
+    assert figures(7.3322, 7.0) == ("7.333 MW", "7.0 MW", "333 kW")
+    assert figures(7.3322, 5.0) == ("7.4 MW", "5.0 MW", "2.4 MW")
+    assert figures(14.66, 14.6) == ("14.66 MW", "14.6 MW", "60 kW")
+    assert figures(0.1152, 0.01) == ("116 kW", "10 kW", "106 kW")
+    assert figures(1.8331, 1.5) == ("1.834 MW", "1.5 MW", "334 kW")  # 1.834 - 1.5 = 0.334
+    # on a fleet: 4,096 H100 need 7.33 MW on a 7 MW site
+    site = {"name": "s0", "power_mw": 7, "deliveries": {"h100-sxm": 8192}}
+    run = {"name": "a", "params": "70B", "tokens": "2T", "earliest": "2027-02",
+           "deadline": "2027-06", "gpus": [4096]}
+    d = fleet.schedule(_week_fleet([site], [run], end="2027-12")).to_dict()
+    assert d["binding"] == "power"
+    m = re.search(r"needs ([\d.]+) MW at least .* never exceeds ([\d.]+) MW \(([\d.]+) kW "
+                  r"short\)$", d["reason"])
+    assert m, d["reason"]
+    assert float(m.group(1)) - float(m.group(2)) == pytest.approx(float(m.group(3)) / 1e3)
 
 
 def test_a_run_whose_accelerator_no_site_has_binds_devices():
