@@ -34,7 +34,7 @@ from ..plan.sizing import SolverSettings, status_name
 
 __all__ = ["WEIGHT_RESOLUTION", "FleetOption", "FleetRun", "FleetSite", "FleetInstance",
            "Placement", "FleetSolution", "FleetSettings", "build_model", "solve",
-           "fits_alone", "longest_fit", "greedy", "dominated", "sites_power_step_mw"]
+           "fits_alone", "longest_fit", "first_fit", "greedy", "dominated", "sites_power_step_mw"]
 
 # Run weights are given as decimals (10, 2.5); CP-SAT needs integers: 0.01 keeps two decimals.
 WEIGHT_RESOLUTION = 0.01
@@ -163,23 +163,42 @@ class FleetSolution:
     gap: dict = field(default_factory=dict)
 
 
-def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int:
-    """The longest stretch of steps, from the run's earliest step on, during which option o's
-    site has the devices and the power it needs (with nothing else there); `limits` checks
-    only some of them."""
+def _fit_mask(inst: FleetInstance, o: int, limits=("devices", "power")) -> np.ndarray:
+    """Whether option o's site has the devices and the power it needs at each step (with
+    nothing else there); `limits` checks only some of them."""
     opt = inst.options[o]
-    run, site = inst.runs[opt.run], inst.sites[opt.site]
+    site = inst.sites[opt.site]
     ok = np.ones(inst.steps, dtype=bool)
     if "devices" in limits:
         ok &= np.asarray(site.devices.get(opt.accelerator, (0,) * inst.steps)) >= opt.gpus
     if "power" in limits:  # in the solver's units (PowerCapacity): the need up, the cap down
         step, caps = inst.power_caps
         ok &= caps[opt.site] >= need_units([opt.power_mw], step)[0]
+    return ok
+
+
+def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int:
+    """The longest stretch of steps, from the run's earliest step on, during which option o's
+    site has the devices and the power it needs (with nothing else there); `limits` checks
+    only some of them."""
+    ok = _fit_mask(inst, o, limits)
     best = stretch = 0
-    for t in range(run.earliest_step, inst.steps):
+    for t in range(inst.runs[inst.options[o].run].earliest_step, inst.steps):
         stretch = stretch + 1 if ok[t] else 0
         best = max(best, stretch)
     return best
+
+
+def first_fit(inst: FleetInstance, o: int) -> int | None:
+    """The first step from the run's earliest on at which option o, alone on its site, can
+    start and hold its devices and power for its whole duration; None where none can."""
+    ok, n = _fit_mask(inst, o), inst.options[o].duration_steps
+    stretch = 0
+    for t in range(inst.runs[inst.options[o].run].earliest_step, inst.steps):
+        stretch = stretch + 1 if ok[t] else 0
+        if stretch >= n:
+            return t - n + 1
+    return None
 
 
 def dominated(inst: FleetInstance) -> set[int]:

@@ -867,6 +867,34 @@ def test_a_stretch_short_of_power_says_by_how_much():
                      r"\([\d.]+ MW short\)$", d["reason"]), d["reason"]
 
 
+def test_a_run_the_weekly_grid_keeps_out_names_the_step_not_the_power():
+    # an auditor: 100 MW until 2027-02-25, 5 MW after; 4,096 H100 train 70B on 4T tokens in
+    # 17.3 days from 2027-02-05, ending 2027-02-22, but hold their third weekly step to
+    # 2027-02-25, whose least power is 5 MW: "its cap is at most 5.0 MW (2.4 MW short)",
+    # where step = "1d" schedules it on time with no more power
+    site = {"name": "s0", "power_mw": {"2027-01": 100, "2027-02-25": 5},
+            "deliveries": {"h100-sxm": 8192}}
+    run = {"name": "a", "params": "70B", "tokens": "4T", "earliest": "2027-02-05",
+           "deadline": "2027-06", "gpus": [4096]}
+    spec = _week_fleet([site], [run], end="2027-12")
+    d = fleet.schedule(spec).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "step", d["reason"]
+    assert d["reason"].startswith(
+        "the 7-day step grid binds: run a fits alone on a grid of days (4,096 x h100-sxm at s0 "
+        "from 2027-02-05, training to 2027-02-22, 17.3 days, within the site's devices and "
+        "power)")
+    assert "those steps would hold its devices to 2027-02-25" in d["reason"]
+    assert d["reason"].endswith('a finer step lets it in (step = "1d" plans to the day)')
+    assert "MW short" not in d["reason"]
+    daily = fleet.schedule({**spec, "step": "1d"}).to_dict()
+    assert daily["status"] == "OPTIMAL" and daily["runs"][0]["on_time"]
+    assert daily["runs"][0]["finish"] == "2027-02-22"
+    # where no grid of days fits either (5 MW from 2027-02-15), the power binds, as before
+    site["power_mw"] = {"2027-01": 100, "2027-02-15": 5}
+    d = fleet.schedule(_week_fleet([site], [run], end="2027-12")).to_dict()
+    assert d["binding"] == "power" and "its cap is at most 5.0 MW (2.4 MW short)" in d["reason"]
+
+
 def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts():
     # was: repr "OPTIMAL, 1 of 1 run" beside status INFEASIBLE; to_frame() of an infeasible
     # fleet had no columns; assumptions={...} and settings={...} raised AttributeError
