@@ -26,21 +26,34 @@ from .spec import (
 __all__ = ["FleetSchedule", "PARQUET_COLUMNS"]
 
 
-def _windows_cut(spec: FleetSpec) -> list[tuple[str, int]]:
-    """Runs whose window the step grid shortens by two days or more: the days from the
+def _windows_cut(spec: FleetSpec) -> list[tuple[str, int, str | None]]:
+    """Runs whose window the step grid shortens by two days or more: (name, days lost, and
+    where the first step starts on or after the deadline, the two dates), the days from the
     earliest start to the step it waits for (fleet/spec.py step_at_or_after), plus those of
     its deadline past the horizon's last whole step (runs hold whole steps inside it). A
     deadline inside the horizon costs nothing: a run is on time when its training ends by it,
-    whatever step it ends in (fleet/model.py late_offset)."""
+    whatever step it ends in (fleet/model.py late_offset). A window the grid loses whole (a
+    one-day window before the next step) is said so: "shorten a's window by 4 d" had been
+    printed for a 1-day window."""
     out = []
     horizon_end = spec.step_start(spec.steps)
     for run in spec.runs:
         first = spec.step_start(step_at_or_after(spec, run.earliest))
         lost = (first - run.earliest).days \
             + max(0, (min(run.deadline, spec.end) - horizon_end).days)
-        if lost >= 2:
-            out.append((run.name, lost))
+        if first >= run.deadline:  # the deadline's last day, as the runs' table gives it
+            out.append((run.name, lost, f"{run.deadline - timedelta(days=1)}: its first "
+                                        f"step starts {first}"))
+        elif lost >= 2:
+            out.append((run.name, lost, None))
     return out
+
+
+def _grid_words(name: str, lost: int, lost_whole: str | None) -> str:
+    """One run's window as the grid note says it (_windows_cut)."""
+    if lost_whole is None:
+        return f"shorten {name}'s window by {lost} d"
+    return f"leave {name} no start before its deadline ({lost_whole})"
 
 
 def _small(x: float) -> str:
@@ -191,8 +204,8 @@ class FleetSchedule:
                         "within each site's limits at every step")
             cut = _windows_cut(spec)
             if cut:
-                head.append(f"grid: the {spec.step_days:g}-day steps shorten "
-                            + ", ".join(f"{name}'s window by {days} d" for name, days in cut)
+                head.append(f"grid: the {spec.step_days:g}-day steps "
+                            + ", ".join(_grid_words(*c) for c in cut)
                             + " (a run starts and ends on a step: a shorter window may need a "
                             "larger cluster; step = \"1d\" plans to the day)")
         if d["binding"]:

@@ -895,6 +895,25 @@ def test_a_run_the_weekly_grid_keeps_out_names_the_step_not_the_power():
     assert d["binding"] == "power" and "its cap is at most 5.0 MW (2.4 MW short)" in d["reason"]
 
 
+def test_a_window_the_grid_leaves_no_start_in_is_said_so():
+    # an auditor: earliest and deadline both 2027-02-01 on weekly steps: the first step starts
+    # 2027-02-05, after the deadline, and the note read "shorten a's window by 4 d"
+    site = {"name": "s0", "power_mw": 50, "deliveries": {"h100-sxm": 8192}}
+    run = {"name": "a", "params": "70B", "tokens": "2T", "earliest": "2027-02-01",
+           "deadline": "2027-02-01", "gpus": [1024, 2048]}
+    spec = fleet.load(_week_fleet([site], [run], end="2027-12"))
+    assert fleet_result._windows_cut(spec) == [("a", 4, "2027-02-01: its first step starts "
+                                                       "2027-02-05")]
+    text = fleet.schedule(spec).table()
+    assert ("grid: the 7-day steps leave a no start before its deadline (2027-02-01: its "
+            "first step starts 2027-02-05)") in text
+    assert 'step = "1d" plans to the day' in text and "window by 4 d" not in text
+    # a window shortened, not lost, reads as before
+    run.update(earliest="2027-02-01", deadline="2027-03")
+    assert fleet_result._windows_cut(fleet.load(_week_fleet([site], [run], end="2027-12"))) \
+        == [("a", 4, None)]
+
+
 def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts():
     # was: repr "OPTIMAL, 1 of 1 run" beside status INFEASIBLE; to_frame() of an infeasible
     # fleet had no columns; assumptions={...} and settings={...} raised AttributeError
