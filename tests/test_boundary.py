@@ -463,11 +463,19 @@ def test_an_unknown_fleet_says_how_long_it_searched(monkeypatch):
     monkeypatch.setattr(fleet_model, "solve", lambda inst, settings, on_phase=None:
                         fleet_model.FleetSolution("UNKNOWN", solve_time_s=34.0,
                                                   phases=("UNKNOWN",)))
-    d = fleet.schedule(_small_fleet()).to_dict()
-    assert d["status"] == "UNKNOWN"
+    result = fleet.schedule(_small_fleet())
+    d = result.to_dict()
+    # the status is one of the interface's three (it had read "UNKNOWN"): no schedule found in
+    # time reads INFEASIBLE, binding time_limit, its reason saying it proves nothing
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "time_limit"
+    assert d["phases"] == ["UNKNOWN"]  # CP-SAT's own word for the phase
     share = fleet_model.LATENESS_PHASE_SHARE  # of the whole call's time limit
-    assert (f"no schedule found in 34.0 s (the lateness phase's {10 * share:.0f} s of the 10 s "
-            "time limit)") in d["reason"]
+    assert d["reason"] == (f"no schedule found in 34.0 s (the lateness phase's {10 * share:.0f} "
+                           "s of the 10 s time limit): none was found in time, which is not a "
+                           "proof of infeasibility; raise --time-limit or [solver] "
+                           "time_limit_s")
+    assert "status: INFEASIBLE (lateness phase: UNKNOWN; no cost phase)" in result.table()
+    assert repr(result).startswith("FleetSchedule(INFEASIBLE,")
 
 
 @pytest.mark.parametrize("change, says", [

@@ -254,5 +254,6 @@ def time_limit_reason(sol: FleetSolution, settings: FleetSettings) -> str:
     # the first phase (lateness) has LATENESS_PHASE_SHARE of the limit: say what it had
     phase_s = settings.time_limit_s * fleet_model.LATENESS_PHASE_SHARE
     return (f"no schedule found in {sol.solve_time_s:,.1f} s (the lateness phase's "
-            f"{phase_s:g} s of the {settings.time_limit_s:g} s time limit); "
-            "infeasibility not proven: raise --time-limit or [solver] time_limit_s")
+            f"{phase_s:g} s of the {settings.time_limit_s:g} s time limit): none was found "
+            "in time, which is not a proof of infeasibility; raise --time-limit or [solver] "
+            "time_limit_s")

@@ -85,8 +85,13 @@ class FleetSchedule:
 
     @property
     def status(self) -> str:
-        """The solver's status of what it scheduled; INFEASIBLE when a run is left out."""
-        return "INFEASIBLE" if self.unplaced else self.solution.status
+        """OPTIMAL, FEASIBLE or INFEASIBLE, as the interface lists them: the solver's status of
+        what it scheduled; INFEASIBLE when a run is left out, or when no schedule was found
+        within the time limit (CP-SAT's UNKNOWN, kept in ``phases``: binding "time_limit",
+        whose reason says it proves nothing; it had read "UNKNOWN")."""
+        if self.unplaced or self.solution.status == "UNKNOWN":
+            return "INFEASIBLE"
+        return self.solution.status
 
     def runs(self) -> list[dict]:
         spec, inst = self.spec, self.instance
