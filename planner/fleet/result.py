@@ -114,9 +114,10 @@ class FleetSchedule:
                 "cost_usd": opt.cost_usd if math.isfinite(opt.cost_usd) else None,
                 "finish": finish.isoformat(),
                 "on_time": late == 0,
-                # days its training ends past the deadline; the solver counts whole steps of it
-                # (late_steps), so on time exactly when this is 0
-                "lateness_days": float(max(0, (finish - rs.deadline).days + 1)),
+                # whole days its training ends past the deadline (an int, as the Parquet
+                # column: it had been a float beside an int64 column); the solver counts whole
+                # steps of it (late_steps), so on time exactly when this is 0
+                "lateness_days": max(0, (finish - rs.deadline).days + 1),
                 "earliest": rs.earliest.isoformat(),
                 "deadline": (rs.deadline - timedelta(days=1)).isoformat(),
                 "weight": run.weight, "duration_steps": opt.duration_steps,

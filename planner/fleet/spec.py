@@ -77,7 +77,7 @@ DATE = AnyOf((Text(pattern=r"\d{4}-\d{1,2}(-\d{1,2})?"), TomlDate()),
 QUANTITY = AnyOf((Number(0, low_open=True), Text(nonempty=True)),
                  what="a positive number, or a text with its unit (3T, 40T)")
 COUNT = AnyOf((Number(1, MAX_DEVICES, whole=True), Text(nonempty=True)),
-              what="a whole number of devices, or a text such as 20K")
+              what="a whole number of devices of at least 1, or a text such as 20K")
 MEGAWATTS = AnyOf((Number(0, MAX_POWER_W / 1e6), Text(nonempty=True)),
                   what="megawatts (0: no power for a while), or a power with its unit (150MW)")
 

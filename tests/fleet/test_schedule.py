@@ -914,6 +914,35 @@ def test_a_window_the_grid_leaves_no_start_in_is_said_so():
         == [("a", 4, None)]
 
 
+def test_lateness_is_whole_days_in_json_and_parquet_alike(tmp_path):
+    # an auditor: lateness_days had been a float in JSON beside an int64 Parquet column; it is
+    # whole days (finish and deadline are dates), an int in both
+    import pyarrow.parquet as pq
+
+    site = {"name": "s0", "power_mw": 50, "deliveries": {"h100-sxm": 8192}}
+    run = {"name": "a", "params": "70B", "tokens": "2T", "earliest": "2027-02-01",
+           "deadline": "2027-02-01", "gpus": [2048]}
+    s = fleet.schedule(_week_fleet([site], [run], end="2027-12"))
+    late = s.to_dict()["runs"][0]["lateness_days"]
+    assert type(late) is int and late == 20
+    assert '"lateness_days": 20,' in json.dumps(s.to_dict())
+    path = s.write_parquet(tmp_path / "f.parquet")
+    table = pq.read_table(path)
+    assert str(table.schema.field("lateness_days").type) == "int64"
+    assert table.column("lateness_days").to_pylist() == [20]
+
+
+def test_a_delivery_of_no_devices_says_the_least_taken():
+    # an auditor: "0 is too small; accepted: a whole number of devices" did not say what is
+    # large enough
+    site = {"name": "s0", "power_mw": 50, "deliveries": {"h100-sxm": 0}}
+    run = {"name": "a", "params": "70B", "tokens": "2T", "gpus": [1024]}
+    for deliveries in ({"h100-sxm": 0}, {"h100-sxm": {"2027-02": 0}}):
+        with pytest.raises(InputError, match="0 is too small; accepted: a whole number of "
+                           "devices of at least 1, or a text such as 20K"):
+            fleet.load(_week_fleet([{**site, "deliveries": deliveries}], [run]))
+
+
 def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts():
     # was: repr "OPTIMAL, 1 of 1 run" beside status INFEASIBLE; to_frame() of an infeasible
     # fleet had no columns; assumptions={...} and settings={...} raised AttributeError
