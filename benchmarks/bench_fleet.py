@@ -7,7 +7,8 @@ A benchmark, not a timed test: it prints how long the estimates took (one layout
 workload, accelerator and size, cached), the options the solver sees, the time and status of
 each CP-SAT phase (weighted lateness, then cost), and whether the validator passed. The result
 must be proven (OPTIMAL, INFEASIBLE) or clearly flagged (FEASIBLE: a schedule without proof;
-UNKNOWN: none found) within the time limit.
+INFEASIBLE with binding time_limit: none found in time, which proves nothing; the phases keep
+CP-SAT's UNKNOWN) within the time limit.
 
 The fleet is generated, not random: five sites with power ramps and deliveries spread over the
 two years, twenty runs from 8B to 1.5T parameters with staggered windows, so that devices and
