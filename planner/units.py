@@ -164,6 +164,8 @@ def _parse(text, name, regex, scales, accepted, what, *, numeric=True, allow_zer
         raise bad("is negative")
     if value == 0 and not allow_zero:
         raise bad("must be greater than zero")
+    if value == 0:  # -0 (or -0.0) reads as 0: no negative zero leaves here ($-0.00 had shown)
+        value = Decimal(0)
     as_float = float(value)
     if math.isinf(as_float):
         raise bad("is too large (overflows a float)")

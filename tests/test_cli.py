@@ -573,3 +573,13 @@ def test_option_words_in_any_case_pass_on_the_canonical_word():
     assert upper["cost_usd"] == lower["cost_usd"]
     bad = run(*args, "--precision", "FP9")
     assert bad.exit_code == 2 and "--precision" in bad.output and "fp8" in bad.output
+
+
+def test_a_negative_zero_price_reads_zero():
+    # an auditor: --price-per-gpu-hour -0 printed "$-0.00/device-h" and a JSON total of -0.0
+    args = ["estimate", "--params", "7B", "--tokens", "200B", "--gpus", "64",
+            "--price-per-gpu-hour", "-0"]
+    table = run(*args)
+    assert table.exit_code == 0 and "at $0.00/device-h" in table.output, table.output
+    total = json.loads(run(*args, "--format", "json").output)["cost_usd"]["total"]
+    assert total == 0 and math.copysign(1, total) == 1

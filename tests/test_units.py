@@ -259,3 +259,16 @@ def test_money_as_a_decimal_is_taken_exactly():
     for bad in (Decimal("NaN"), Decimal("-1"), Decimal("Infinity")):
         with pytest.raises(InputError, match="--price-per-gpu-hour"):
             parse_money_usd(bad, "--price-per-gpu-hour")
+
+
+def test_a_negative_zero_is_zero():
+    # an auditor: --price-per-gpu-hour -0 printed "$-0.00/device-h" and a JSON total of -0.0
+    from planner.units import parse_energy_usd_per_kwh, parse_rate
+
+    for parse, text in ((parse_money_usd, "-0"), (parse_money_usd, "$-0.0K"),
+                        (parse_money_usd, -0.0), (parse_energy_usd_per_kwh, "-0"),
+                        (parse_energy_usd_per_kwh, -0.0), (lambda x: parse_rate(x, "r"), "-0")):
+        value = parse(text)
+        assert value == 0 and math.copysign(1, value) == 1, text
+    with pytest.raises(InputError, match="must be greater than zero"):
+        parse_count("-0")

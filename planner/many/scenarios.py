@@ -166,7 +166,7 @@ def numbers(values, parser, flag: str, rule: str) -> tuple[np.ndarray, dict]:
             ok &= x <= MAX_ENERGY_USD_PER_KWH
         ok &= np.abs(x) < 2.0 ** 53
         ok &= (x <= maximum) & (x >= minimum)
-    parsed = np.where(ok, x, np.nan)
+    parsed = np.where(ok, x, np.nan) + 0.0  # -0.0 + 0.0 = 0.0: no negative zero, as _parse
     errors: dict = {}
     for j in np.flatnonzero(~ok):
         v = values[j]

@@ -446,3 +446,12 @@ def test_model_config_names_the_workload_in_a_table_and_a_spec_as_in_estimate():
     with pytest.raises(InputError, match=re.escape("model_config: 'x' conflicts with workload; "
                                                    "accepted: workload or model_config")):
         planner.estimate(workload="llama3-8b", model_config="x", tokens="1T")
+
+
+def test_a_negative_zero_is_zero_on_the_columnar_path_too():
+    # a plain -0.0 price is taken without its parser there: it had priced the run at -0.0
+    out = estimate_many({"params": ["7B"], "tokens": ["200B"], "gpus": [64],
+                         "price_per_gpu_hour": [-0.0]}, progress=False)
+    for name in ("cost_usd_total", "assumptions_price_per_gpu_hour_value"):
+        value = out.column(name)[0].as_py()
+        assert value == 0 and math.copysign(1, value) == 1, name
