@@ -113,6 +113,14 @@ class Manifest:
                     PART.fullmatch(str(k)) and isinstance(v, dict) and "rows" in v
                     for k, v in manifest.parts.items()):
                 raise TypeError("its parts are not a table of part entries")
+            # counts a resume divides and compares by: a text or 0 had ended in a TypeError
+            # or a ZeroDivisionError (exit 1, "internal error")
+            for what, n in (("chunk_rows", manifest.chunk_rows),
+                            ("scenarios", manifest.scenarios),
+                            *((f"parts.{k}.rows", v["rows"])
+                              for k, v in manifest.parts.items())):
+                if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                    raise ValueError(f"its {what} is {n!r}, not a whole number of at least 1")
             return manifest
         except (OSError, ValueError, TypeError) as exc:
             raise OutputError(f"{out}: {MANIFEST} is not a planner sweep manifest ({exc}); "

@@ -46,8 +46,18 @@ def test_swapped_axes_are_another_spec_for_resume(tmp_path):
         sweeping.sweep(b, out, chunk_rows=2, resume=True)
 
 
+def _rows_damaged(m: dict, rows) -> dict:
+    return {**m, "parts": {k: {**v, "rows": rows} for k, v in m["parts"].items()}}
+
+
 @pytest.mark.parametrize("damage", [lambda m: {**m, "parts": []}, lambda m: [],
-                                    lambda m: {**m, "parts": {"part-00000.parquet": "x"}}])
+                                    lambda m: {**m, "parts": {"part-00000.parquet": "x"}},
+                                    # an auditor: TypeError, ZeroDivisionError (exit 1)
+                                    lambda m: {**m, "chunk_rows": "abc"},
+                                    lambda m: {**m, "chunk_rows": 0},
+                                    lambda m: {**m, "scenarios": None},
+                                    lambda m: _rows_damaged(m, "x"),
+                                    lambda m: _rows_damaged(m, True)])
 def test_a_damaged_manifest_is_named_not_an_internal_error(tmp_path, damage):
     # was: TypeError / AttributeError ("internal error", exit 1) on --resume
     out = tmp_path / "out"
