@@ -269,8 +269,9 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     are named as ``estimate``'s inputs (values as estimate takes them: 1e12 or "1T"), but for
     the columns ``labels`` names, carried through untouched (``labels=["scenario"]``).
 
-    Returns the same kind of table with the output columns appended (docs/interface.md's keys
-    flattened with ``_``, units in the Arrow field metadata). A row estimate would refuse
+    Returns the same kind of table (for a dict of columns, a pyarrow Table of them) with the
+    output columns appended (docs/interface.md's keys flattened with ``_``, units in the Arrow
+    field metadata). A row estimate would refuse
     gets its message in ``error`` and null outputs; an infeasible plan is a row with
     ``feasible`` false, its ``reason`` and ``binding``. Rows are answered in chunks of
     ``chunk_rows`` (default: default_chunk_rows: 65,536 when every row has a device count
@@ -313,12 +314,15 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
         frame = to_pandas(out)
         frame.index = scenarios.index
         return pd.concat([scenarios, frame], axis=1)
-    keys = {str(k): k for k in scenarios}  # a label named by its text ("0" for a key 0)
-    for i, name in enumerate(label_names):  # a dict of columns: its labels lead the answers
-        values = scenarios[keys[name]]
+    # a dict of columns: the caller's own columns as given, labels and inputs in its order,
+    # then the answers, as a Table or a DataFrame keeps its own (the inputs had been dropped)
+    given = {}
+    for key, values in scenarios.items():
         try:
             column = pa.array(list(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: carried as their text
             column = pa.array([None if v is None else str(v) for v in values])
+        given[str(key)] = column  # by its text ("0" for a key 0), as a DataFrame's
+    for i, (name, column) in enumerate(given.items()):
         out = out.add_column(i, name, column)
     return out

@@ -448,6 +448,19 @@ def test_model_config_names_the_workload_in_a_table_and_a_spec_as_in_estimate():
         planner.estimate(workload="llama3-8b", model_config="x", tokens="1T")
 
 
+def test_a_dict_of_columns_keeps_its_columns_before_the_answers():
+    # an auditor: a dict's input columns were dropped (the table began at error), though a
+    # Table or a DataFrame keeps them and docs/interface.md says the caller's own columns come
+    # back as given
+    out = estimate_many({"params": ["70B", 8e9], "tokens": ["2T", "1T"], "gpus": [64, 64],
+                         "site": [None, None]}, progress=False)
+    assert out.column_names[:5] == ["params", "tokens", "gpus", "site", "error"]
+    assert out.column("tokens").to_pylist() == ["2T", "1T"]
+    assert out.column("gpus").to_pylist() == [64, 64]
+    assert out.column("params").to_pylist() == ["70B", "8000000000.0"]  # mixed: as text
+    assert out.column("error").to_pylist() == [None, None]
+
+
 def test_a_negative_zero_is_zero_on_the_columnar_path_too():
     # a plain -0.0 price is taken without its parser there: it had priced the run at -0.0
     out = estimate_many({"params": ["7B"], "tokens": ["200B"], "gpus": [64],
