@@ -13,7 +13,9 @@ import os
 import sys
 from typing import Callable
 
-__all__ = ["DELAY_S", "Progress"]
+from .errors import InputError
+
+__all__ = ["DELAY_S", "Progress", "check_progress"]
 
 # A bar appears once a call has run this long (tqdm's delay): calls under a second or so show
 # nothing. PLANNER_PROGRESS_DELAY_S changes it (0 draws at once, as the tests do).
@@ -27,12 +29,21 @@ def _delay() -> float:
         return DELAY_S
 
 
+def check_progress(progress) -> None:
+    """Refuse a ``progress`` that is none of None, True, False and a callable, naming it
+    (progress="yes" had been taken, as a bar; every long call opens a Progress with it)."""
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise InputError("progress", progress, "True or None (a bar on a terminal), False "
+                         "(none) or a callable taking (done, total)")
+
+
 class Progress:
     """One long call's progress, as a context manager: ``update(n)`` as work completes,
     ``total`` settable when it becomes known."""
 
     def __init__(self, progress, total: int | None = None, desc: str = "",
                  unit: str = "it"):
+        check_progress(progress)
         self.callback: Callable | None = progress if callable(progress) else None
         self.done, self._total, self.bar = 0, total, None
         if progress is not False and self.callback is None and sys.stderr.isatty():

@@ -109,3 +109,23 @@ def test_progress_counts_and_stays_silent_off_a_terminal(capsys):
     with Progress(None, 3, "x") as bar:  # stderr is not a terminal under pytest
         bar.update(3)
     assert bar.bar is None and capsys.readouterr().err == ""
+
+
+def test_a_progress_that_is_no_switch_or_callable_is_refused():
+    # an auditor: estimate_many(..., progress="yes") was taken (as a bar), as it was by every
+    # long call; each names it now, with the values it takes
+    rows = {"params": ["7B"], "tokens": ["1T"], "gpus": [64]}
+    calls = (lambda p: planner.estimate_many(rows, progress=p),
+             lambda p: planner.estimate(params="7B", tokens="1T", gpus=64, progress=p),
+             lambda p: planner.sweep({"fixed": {k: v[0] for k, v in rows.items()}},
+                                     progress=p),
+             lambda p: planner.budget(usd="1M", gpu="h100-sxm", progress=p))
+    for call in calls:
+        for bad in ("yes", 1, "false"):
+            with pytest.raises(planner.InputError, match="progress: .* a callable"):
+                call(bad)
+    seen = []
+    planner.estimate_many(rows, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 1)]
+    with Progress(False) as off, Progress(None) as quiet:  # stderr is no terminal here
+        assert off.bar is None and quiet.bar is None
