@@ -23,6 +23,7 @@ from .units import (
     MAX_SEQ_LEN,
     MIN_DEADLINE_S,
     SECONDS_PER_DAY,
+    ascii_float,
     parse_count,
 )
 
@@ -648,8 +649,8 @@ def parse_overrides(items, name: str = "--assume") -> dict:
         elif kind == "str":
             value = text
         else:
-            try:
-                value = float(text)
+            try:  # ASCII alone: float() reads other scripts' digits ('０.８') and '1_0'
+                value = ascii_float(text)
             except ValueError:
                 value = None
                 if valid.whole or (valid.note or "").startswith("tokens"):

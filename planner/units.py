@@ -23,6 +23,7 @@ __all__ = [
     "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
     "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_power_mw", "fmt_money", "fmt_pct",
+    "ascii_float",
 ]
 
 
@@ -47,6 +48,14 @@ _DURATION_SCALES = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400,
 _POWER_SCALES = {"w": 1, "kw": 10**3, "mw": 10**6, "gw": 10**9}
 _PCT_SCALES = {"": 1, "%": Decimal("0.01")}
 _PLAIN_SCALES = {"": 1}
+
+
+def ascii_float(text) -> float:
+    """float(text) for a text in ASCII without underscores, else ValueError: float() alone
+    reads other scripts' digits ('１' as 1.0) and '1_000' as numbers."""
+    if isinstance(text, str) and (not text.isascii() or "_" in text):
+        raise ValueError(f"not an ASCII number: {text!r}")
+    return float(text)
 
 
 def _pattern(prefix: str, units: dict) -> re.Pattern:
@@ -216,7 +225,7 @@ def parse_year(text, name="--year") -> int:
     accepted = f"a calendar year YYYY from {MIN_YEAR} to {MAX_YEAR} (e.g. 2027)"
     text = plain(text)  # np.int64(2027), as a DataFrame holds it
     value = text
-    if isinstance(text, str) and re.fullmatch(r"\s*\d{4}\s*", text):
+    if isinstance(text, str) and re.fullmatch(r"\s*[0-9]{4}\s*", text):  # ASCII digits
         value = int(text)
     elif isinstance(text, float) and text.is_integer():
         value = int(text)

@@ -575,6 +575,21 @@ def test_option_words_in_any_case_pass_on_the_canonical_word():
     assert bad.exit_code == 2 and "--precision" in bad.output and "fp8" in bad.output
 
 
+@pytest.mark.parametrize("flag, value, says", [
+    # an auditor: an empty --layout or --inventory had planned as if the flag were absent
+    ("--layout", "", "--layout: the layout is empty"),
+    ("--layout", ",", "--layout: the layout is empty"),
+    ("--inventory", "", "--inventory: '' is empty; accepted: ACCELERATOR=DEVICES"),
+    # a full-width digit had seeded the Monte Carlo as 1
+    ("--seed", "１", "--seed: '１' is not valid; accepted: a whole number"),
+])
+def test_an_empty_or_foreign_flag_value_is_refused_naming_the_flag(flag, value, says):
+    out = run("estimate", "--params", "7B", "--tokens", "200B", "--gpus", "64",
+              "--uncertainty", flag, value)
+    assert out.exit_code == 2 and says in out.output, out.output
+    assert "Traceback" not in out.output
+
+
 def test_a_negative_zero_price_reads_zero():
     # an auditor: --price-per-gpu-hour -0 printed "$-0.00/device-h" and a JSON total of -0.0
     args = ["estimate", "--params", "7B", "--tokens", "200B", "--gpus", "64",

@@ -272,3 +272,26 @@ def test_a_negative_zero_is_zero():
         assert value == 0 and math.copysign(1, value) == 1, text
     with pytest.raises(InputError, match="must be greater than zero"):
         parse_count("-0")
+
+
+def test_other_scripts_digits_are_no_number():
+    # an auditor: --seed １ (a full-width digit) was read as 1, as int() and float() read it;
+    # a year, a layout part and an --assume value alike
+    from planner.assumptions import parse_overrides
+    from planner.errors import LayoutError
+    from planner.plan.layout_inputs import parse_layout
+    from planner.plan.quantities import parse_seed
+    from planner.units import parse_year
+
+    for bad in ("１", "٣", "1_0"):
+        with pytest.raises(InputError, match="--seed"):
+            parse_seed(bad)
+        with pytest.raises(LayoutError, match="tp must be a whole number"):
+            parse_layout(f"tp={bad}")
+        with pytest.raises(InputError, match="gemm_efficiency"):
+            parse_overrides([f"gemm_efficiency={bad}"])
+    with pytest.raises(InputError, match="--year"):
+        parse_year("２０２７")
+    assert parse_seed(" 7 ") == parse_seed("7.0") == 7 and parse_year(" 2027 ") == 2027
+    assert parse_layout("tp=+8") == {"tp": 8}
+    assert parse_overrides(["grid_kg_co2_per_mwh=nan"])["grid_kg_co2_per_mwh"] != 0

@@ -26,7 +26,7 @@ from ..catalog import catalog as load_catalog
 from ..errors import unknown_keyword
 from ..plan.inputs import assumptions_for
 from ..progress import Progress
-from ..units import InputError
+from ..units import InputError, ascii_float
 from . import check as fleet_check
 from . import model as fleet_model
 from .diagnose import diagnose, time_limit_reason
@@ -50,7 +50,7 @@ def _time_limit(value) -> float:
     """--time-limit in seconds: a positive, finite number, as [solver] time_limit_s."""
     accepted = "a positive, finite number of seconds"
     try:
-        seconds = float(value) if not isinstance(value, bool) else math.nan
+        seconds = ascii_float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
         raise InputError("--time-limit", value, accepted) from None
     if not 0 < seconds < math.inf:

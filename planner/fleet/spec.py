@@ -50,6 +50,7 @@ from ..units import (
     MAX_PUE,
     SECONDS_PER_DAY,
     InputError,
+    ascii_float,
     parse_duration_s,
     parse_int_count,
     parse_power_w,
@@ -293,7 +294,7 @@ def _positive(value, name: str, zero: bool = False) -> float:
     power for a while)."""
     accepted = "a number >= 0" if zero else "a positive number"
     try:
-        x = float(value)
+        x = ascii_float(value)  # ASCII digits alone ('１０' had read as 10)
     except (TypeError, ValueError):
         raise InputError(name, value, accepted) from None
     if not math.isfinite(x) or x < 0 or (x == 0 and not zero) or isinstance(value, bool):

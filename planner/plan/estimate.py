@@ -236,7 +236,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             raise InputError(name, value, "a key of the catalog (planner hardware list)",
                              "is empty")
     held = None
-    if gpu is None and inventory not in (None, "", {}) \
+    if gpu is None and inventory not in (None, {}) \
             and assumption_given(assumptions, "accelerator") is None:
         # the devices on hand are the ones planned when no --gpu is given (the default
         # accelerator had been planned alone, the inventory's B200 "not used ... (--gpu)");

@@ -3,6 +3,8 @@ boundary, and what to say when a device count has no layout."""
 
 from __future__ import annotations
 
+import re
+
 from ..errors import LayoutError
 from ..model.layouts import LAYOUT_FIELDS
 from ..model.memory import RECOMPUTE_CODES
@@ -14,8 +16,8 @@ LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 
 def parse_layout(text: str | dict | None) -> dict:
     """'tp=8,pp=16,recompute=full' -> {'tp': 8, 'pp': 16, 'recompute': 'full'} (strict: an
-    unknown or repeated part is an error)."""
-    if text is None or text == "":
+    unknown or repeated part is an error, and so is a text of no part: None is no layout)."""
+    if text is None:
         return {}
     if isinstance(text, dict):
         items = list(text.items())
@@ -28,6 +30,9 @@ def parse_layout(text: str | dict | None) -> dict:
                 raise LayoutError(f"'{part.strip()}' is not NAME=VALUE")
             k, v = part.split("=", 1)
             items.append((k.strip().lower(), v.strip()))
+        if not items:  # "" had read as no layout given, every layout searched
+            raise LayoutError("the layout is empty: give the parts to fix (tp=8,pp=16), or "
+                              "leave it out to search every layout")
     out: dict = {}
     for k, v in items:
         k = LAYOUT_ALIASES.get(k, k)
@@ -43,10 +48,10 @@ def parse_layout(text: str | dict | None) -> dict:
                                   f"got '{v}'")
             out[k] = str(v)
             continue
-        try:
-            iv = int(str(v))
-        except ValueError:
-            raise LayoutError(f"{k} must be a whole number, got '{v}'") from None
+        # ASCII digits alone: int() reads other scripts' digits ('８') and underscores too
+        if isinstance(v, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(v).strip(), re.ASCII):
+            raise LayoutError(f"{k} must be a whole number, got '{v}'")
+        iv = int(str(v))
         if k == "zero" and iv not in (0, 1, 2, 3):
             raise LayoutError(f"zero must be 0, 1, 2 or 3, got '{v}'")
         if k != "zero" and iv < 1:

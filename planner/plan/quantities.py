@@ -23,6 +23,7 @@ from ..units import (
     MAX_TOKENS,
     MAX_USD_PER_DEVICE_HOUR,
     MIN_DEADLINE_S,
+    ascii_float,
     fmt_money,
     parse_count,
     parse_duration_s,
@@ -158,8 +159,8 @@ def parse_seed(seed, name: str = "--seed") -> int:
     if isinstance(seed, str) and re.fullmatch(r"[0-9]+", seed.strip(), re.ASCII):
         value = int(seed)
     elif isinstance(seed, str):  # a whole number written as a float (a config file's 7.0)
-        try:
-            as_float = float(seed)
+        try:  # ASCII alone ('１' had read as 1)
+            as_float = ascii_float(seed)
         except ValueError:
             as_float = math.nan
         if math.isfinite(as_float) and as_float.is_integer() and 0 <= as_float < 2**53:
@@ -249,9 +250,11 @@ def parse_limits(deadline=None, budget=None, power_cap=None, max_gpus=None, obje
 def parse_inventory(inventory, cat: Catalog) -> tuple:
     """{accelerator: devices} or 'h100-sxm=20000,b200=8000' -> ((key, devices), ...), with
     catalog keys (aliases resolved)."""
-    if inventory is None or inventory == "" or inventory == {}:
+    if inventory is None or inventory == {}:
         return ()
     accepted = "ACCELERATOR=DEVICES[,...] with catalog keys (e.g. h100-sxm=20000,b200=8000)"
+    if isinstance(inventory, str) and not inventory.strip():  # it had read as no inventory
+        raise InputError("--inventory", inventory, accepted, "is empty")
     if isinstance(inventory, dict):
         items = list(inventory.items())
     else:

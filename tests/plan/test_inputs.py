@@ -37,7 +37,11 @@ def test_parse_layout_parts_and_values():
                                                            "recompute": "full"}
     # names are case-insensitive, spaces and empty parts are ignored
     assert parse_layout(" TP = 4 , dp=2,, ") == {"tp": 4, "dp": 2}
-    assert parse_layout(None) == {} and parse_layout("") == {}
+    assert parse_layout(None) == {}
+    # a text of no part is refused (it had read as no layout: --layout "" searched them all)
+    for empty in ("", " , ", ","):
+        with pytest.raises(LayoutError, match="the layout is empty"):
+            parse_layout(empty)
 
 
 def test_parse_layout_aliases_mb_and_vp():
