@@ -245,7 +245,11 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
             row = FLAG_ROWS[name]
             out[row] = {"value": out[row]["value"], "source": f"config file {s.origin}"}
             continue
-        out[name] = {"value": s.value, "source": f"config file {s.origin}"}
+        value, mine = s.value, out.get(name)
+        if mine is not None and isinstance(value, str) and isinstance(mine.get("value"), str) \
+                and mine["value"] == value.strip().lower():
+            value = mine["value"]  # an option's word as the plan read it ("Owned": owned)
+        out[name] = {"value": value, "source": f"config file {s.origin}"}
     return out
 
 

@@ -59,6 +59,7 @@ from .plan.quantities import (
     parse_budget,
     parse_deadline,
     parse_gpus,
+    parse_ownership,
     parse_power_cap,
     parse_price,
     parse_tokens,
@@ -231,6 +232,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         assumptions = (assumptions.with_(team=team) if isinstance(assumptions, Assumptions)
                        else {**(assumptions or {}), "team": team})
     tolerance = parse_fraction(tolerance, "tolerance")
+    if ownership is not None:  # checked once, the canonical word to every probe ('Owned')
+        ownership = parse_ownership(ownership)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     # a site named is its power (as estimate holds a plan to it): its cap is a limit here too
     site_cap = (cat.site(site).power_cap_w if site is not None and power_cap is None

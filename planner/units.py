@@ -23,7 +23,7 @@ __all__ = [
     "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
     "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_power_mw", "fmt_money", "fmt_pct",
-    "ascii_float",
+    "parse_word", "ascii_float",
 ]
 
 
@@ -307,6 +307,17 @@ def parse_energy_usd_per_kwh(text, name="--energy-usd-per-kwh") -> float:
         raise InputError(name, text, _ACCEPT_ENERGY, f"is above ${MAX_ENERGY_USD_PER_KWH:g} "
                          "per kWh (a price per MWh?)")
     return float(value)
+
+
+def parse_word(text, name: str, words) -> str:
+    """One of an option's ``words`` (each lower case), in any case and with spaces around it,
+    as the CLI takes them: 'FP8' -> 'fp8' for --precision (the library had refused what the
+    command line took). Anything else, a word not among them or a value not text, is refused
+    naming the words."""
+    word = text.strip().lower() if isinstance(text, str) else None
+    if word not in words:
+        raise InputError(name, text, " or ".join(words))
+    return word
 
 
 # ---------------------------------------------------------------- formatting (for tables)

@@ -295,3 +295,12 @@ def test_other_scripts_digits_are_no_number():
     assert parse_seed(" 7 ") == parse_seed("7.0") == 7 and parse_year(" 2027 ") == 2027
     assert parse_layout("tp=+8") == {"tp": 8}
     assert parse_overrides(["grid_kg_co2_per_mwh=nan"])["grid_kg_co2_per_mwh"] != 0
+
+
+def test_an_option_word_in_any_case_is_its_lower_case_word():
+    from planner.units import parse_word
+
+    assert parse_word(" FP8 ", "--precision", ("bf16", "fp8")) == "fp8"
+    for bad in ("fp9", 8, None, ["fp8"]):
+        with pytest.raises(InputError, match="--precision: .*accepted: bf16 or fp8"):
+            parse_word(bad, "--precision", ("bf16", "fp8"))

@@ -49,6 +49,7 @@ from .scenarios import (
     ROW_QUANTITIES,
     Context,
     Rows,
+    canonical_words,
     context,
     group,
     numbers,
@@ -289,6 +290,7 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     cols, n = columns_of(inputs)
     cols = with_aliases(cols, "column ")
     check_columns(cols)
+    cols = canonical_words(cols)  # 'FP8' is fp8 on every path (the caller's table as given)
     chunk_rows = (parse_int_count(chunk_rows, "chunk_rows") if chunk_rows is not None
                   else default_chunk_rows(bool(by_estimate(cols, n).any())))
     ctx = context(catalog, assumptions)

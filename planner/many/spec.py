@@ -16,13 +16,11 @@ from ..assumptions import DEFAULT
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
 from ..errors import LayoutError, did_you_mean, input_hint, toml_problem
-from ..frameworks import FRAMEWORKS
 from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
     INPUT_ALIASES,
     SHAPE_INPUTS,
-    parse_ffn_type,
     parse_params,
     parse_seq_len,
     parse_shape_count,
@@ -32,7 +30,7 @@ from ..plan.inputs import (
 from ..plan.layout_inputs import parse_layout
 from ..plan.quantities import parse_budget, parse_inventory, plain_number_problem
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
-from ..specs import PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
+from ..specs import PURCHASE_UNITS, TEAMS, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
 from ..units import (
     InputError,
@@ -40,12 +38,13 @@ from ..units import (
     parse_fraction,
     parse_int_count,
     parse_rate,
+    parse_word,
     parse_year,
 )
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, Context
+from .scenarios import INPUTS, ROW_QUANTITIES, WORDS, Context, canonical_word
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs
@@ -357,8 +356,13 @@ def _spec(data: dict, base: Path) -> Spec:
                 raise SpecError(f"{where} {name}", name, "each input in one section",
                                 f"is also in {seen[name]}")
             seen[name] = where
-    spec = Spec(fixed, axes, zipped, catalog, assumptions, mode,
-                data.get("max_scenarios"), str(base) if base is not None else "")
+    # an option's word in any case, as estimate reads it: the canonical one from here on
+    # (the rows, the record and its hash; a spec of canonical words keeps its hash)
+    spec = Spec({k: canonical_word(k, v) for k, v in fixed.items()},
+                tuple((k, tuple(canonical_word(k, x) for x in v)) for k, v in axes),
+                tuple((k, tuple(canonical_word(k, x) for x in v)) for k, v in zipped),
+                catalog, assumptions, mode, data.get("max_scenarios"),
+                str(base) if base is not None else "")
     given = spec.values()
     if "seed" in given and not any(given.get("uncertainty", [])):
         # it seeds the Monte Carlo, which only uncertainty runs (estimate refuses it too);
@@ -379,6 +383,8 @@ def _spec(data: dict, base: Path) -> Spec:
                 return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
             except InputError:
                 pass  # check_values names it
+        if name in WORDS:  # an option's word in any case ("BF16" and "bf16")
+            return repr(canonical_word(name, v))
         return json.dumps(v, sort_keys=True, default=str)
 
     for name, values in axes:  # a value twice is a scenario twice
@@ -406,11 +412,6 @@ def check_values(spec: Spec, ctx: Context) -> None:
     """Refuse a value no scenario could use (a unit typo, an unknown accelerator) before any
     work, naming the section and the input."""
     cat = ctx.catalog
-    def one_of(name: str, allowed, case: bool = True) -> callable:
-        def check(v):  # as estimate reads it (--unit alone is read in any case)
-            if (str(v) if case else str(v).strip().lower()) not in allowed:
-                raise InputError(f"--{name}", v, " or ".join(allowed))
-        return check
 
     def team(v):
         if team_of(v) is None:
@@ -423,14 +424,11 @@ def check_values(spec: Spec, ctx: Context) -> None:
                                 (v if isinstance(v, list) else str(v).split(","))],
               "site": cat.site, "network": cat.network, "workload": workload,
               "layout": parse_layout,
-              # enumerations: a typo refused before any work, not on every row (fp9 had
-              # written an error into each row of a sweep and exited 0)
-              "precision": one_of("precision", PRECISIONS),
-              "ffn_type": parse_ffn_type,
-              "objective": one_of("objective", ("cost", "time")),
-              "ownership": one_of("ownership", ("cloud", "owned")),
-              "framework": one_of("framework", tuple(FRAMEWORKS)),
-              "unit": one_of("unit", PURCHASE_UNITS, case=False), "team": team,
+              # enumerations, in any case as estimate reads them: a typo refused before
+              # any work, not on every row (fp9 had written an error into each row of a
+              # sweep and exited 0)
+              **WORDS,
+              "unit": lambda v: parse_word(v, "--unit", PURCHASE_UNITS), "team": team,
               "inventory": lambda v: parse_inventory(v, cat)}
     sections = [("[fixed]", {k: [v] for k, v in spec.fixed.items()}),
                 ("[axes]", dict(spec.axes)), ("[zip]", dict(spec.zipped))]

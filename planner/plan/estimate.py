@@ -44,6 +44,7 @@ from .inputs import (
     assumptions_for,
     default_site,
     gpu_keys,
+    parse_framework,
     resolve_workload,
     stack_for,
     with_aliases,
@@ -243,6 +244,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         # an accelerator assumed (--assume, a config's [assumptions]) is given, and wins
         held = parse_inventory(inventory, cat)
         gpu = [k for k, _ in held]
+    if framework is not None:  # the canonical key for every use below ('FSDP2' is fsdp2)
+        framework = parse_framework(framework)
     framework_given = framework
     framework, stack_source = stack_for(cat, framework, gpu, assumptions)
     asm = assumptions_for(assumptions, framework, team)

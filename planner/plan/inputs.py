@@ -52,6 +52,7 @@ from ..units import (
     fmt_count,
     parse_count,
     parse_int_count,
+    parse_word,
 )
 from . import hf
 from .quantities import parse_tokens
@@ -141,10 +142,19 @@ def parse_seq_len(text, name: str = "--seq-len") -> int:
 
 
 def parse_ffn_type(text, name: str = "--ffn-type") -> str:
-    """gated (SwiGLU, three matrices) or plain (two)."""
-    if text not in FFN_TYPES:
-        raise InputError(name, text, " or ".join(FFN_TYPES))
-    return text
+    """gated (SwiGLU, three matrices) or plain (two), in any case ('Gated'), as the flag."""
+    return parse_word(text, name, FFN_TYPES)
+
+
+def parse_precision(text, name: str = "--precision") -> str:
+    """bf16, fp16, fp8 or fp4, in any case ('FP8'), as the flag takes them."""
+    return parse_word(text, name, PRECISIONS)
+
+
+def parse_framework(text, name: str = "--framework") -> str:
+    """A training stack of frameworks.FRAMEWORKS by its key, in any case ('Megatron-Core'),
+    as the flag takes it."""
+    return parse_word(text, name, tuple(FRAMEWORKS))
 
 
 def moe_rule_inputs(**given) -> dict:
@@ -208,8 +218,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                          "one of " + ", ".join(SHAPE_INPUTS))
     for k, v in shape.items():
         shape[k] = parse_shape_count(v, flag(k))
-    if ffn_type is not None:
-        parse_ffn_type(ffn_type)
+    if ffn_type is not None:  # the canonical word onwards ('Gated' is gated)
+        ffn_type = parse_ffn_type(ffn_type)
     window = {k: shape.pop(k) for k in WINDOW_INPUTS if k in shape}
     own_shape = [k for k in shape if k not in MOE_RULE_FIELDS]  # beyond the MoE rule's
     if params is not None and (workload is not None or own_shape):
@@ -443,9 +453,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
                 f"{workload}'s own; the assumption {key} = {getattr(asm, key):g} serves "
                 f"plans without one ({option} to change this one)")}
     if precision is not None:
-        if precision not in PRECISIONS:
-            raise InputError("--precision", precision, "bf16, fp16, fp8 or fp4")
-        changes["precision"] = precision
+        changes["precision"] = parse_precision(precision)
     w = w.with_(**changes)
     # every default the answer used is reported: the precision a plan without a workload of
     # its own falls back on (a catalog workload's own figures are its, shown in `workload`)
@@ -568,10 +576,9 @@ def assumptions_for(assumptions: dict | Assumptions | None, framework: str | Non
     if assumptions is not None and not isinstance(assumptions, (dict, Assumptions)):
         check_overrides(assumptions, "assumptions")  # words the error
     asm = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
-    try:
-        asm = for_framework(asm, framework)
-    except KeyError:
-        raise InputError("--framework", framework, " or ".join(FRAMEWORKS)) from None
+    if framework is not None:
+        framework = parse_framework(framework)
+    asm = for_framework(asm, framework)
     if isinstance(assumptions, dict):
         given = assumptions.get("team")
         if isinstance(given, str) and given.strip() and team_of(given) is not None:
@@ -605,8 +612,8 @@ def stack_for(cat: Catalog, framework: str | None, gpu, assumptions) -> tuple[st
     """(framework, source) of a plan: the one given (--framework), else the best public stack
     of the accelerator's vendor (frameworks.VENDOR_STACKS); of several accelerators, the
     first's (a plan over several gives each its own: plan/estimate.py prepare)."""
-    if framework is not None and framework not in FRAMEWORKS:
-        raise InputError("--framework", framework, " or ".join(FRAMEWORKS))
+    if framework is not None:  # the canonical key onwards ('Megatron-Core' is megatron-core)
+        framework = parse_framework(framework)
     base = assumptions if isinstance(assumptions, Assumptions) else DEFAULT
     if isinstance(assumptions, dict) and isinstance(assumptions.get("accelerator"), str):
         base = base.with_(accelerator=assumptions["accelerator"])

@@ -32,6 +32,7 @@ from ..units import (
     parse_money_usd,
     parse_power_w,
     parse_pue,
+    parse_word,
 )
 
 # A plain number is in SI units (docs/interface.md): below these, one written for days or
@@ -227,13 +228,26 @@ class Limits:
             or bool(self.inventory)
 
 
+OBJECTIVES = ("cost", "time")
+OWNERSHIPS = ("cloud", "owned")
+
+
+def parse_objective(text, name: str = "--objective") -> str:
+    """What a sizing minimises: cost or time, in any case ('Time'), as the flag takes it."""
+    return parse_word(text, name, OBJECTIVES)
+
+
+def parse_ownership(text, name: str = "--ownership") -> str:
+    """How the devices are paid for: cloud (rented) or owned, in any case ('OWNED'), as the
+    flag takes it."""
+    return parse_word(text, name, OWNERSHIPS)
+
+
 def parse_limits(deadline=None, budget=None, power_cap=None, max_gpus=None, objective=None,
                  ownership="cloud", price_per_gpu_hour=None, pue=None,
                  energy_usd_per_kwh=None) -> Limits:
-    if objective not in (None, "time", "cost"):
-        raise InputError("--objective", objective, "cost or time")
-    if ownership not in ("cloud", "owned"):
-        raise InputError("--ownership", ownership, "cloud or owned")
+    objective = parse_objective(objective) if objective is not None else None
+    ownership = parse_ownership(ownership)
     return Limits(
         deadline_s=parse_deadline(deadline) if deadline is not None else None,
         budget_usd=parse_budget(budget) if budget is not None else None,

@@ -448,6 +448,38 @@ def test_model_config_names_the_workload_in_a_table_and_a_spec_as_in_estimate():
         planner.estimate(workload="llama3-8b", model_config="x", tokens="1T")
 
 
+def test_option_words_in_any_case_are_their_lower_case_words_in_the_library_too():
+    # an auditor: the CLI took --precision FP8 (and Owned, TIME, ...) but planner.estimate
+    # refused precision="FP8", ownership="OWNED", objective="Time", framework="Megatron-Core"
+    # and ffn_type="Gated", and an estimate_many row put the refusal in its error column
+    kw = dict(params="7B", tokens="200B", gpus=64, alternatives=False)
+    words = dict(precision="FP8", ownership="OWNED", objective="Time",
+                 framework="Megatron-Core", ffn_type="Gated")
+    upper = planner.estimate(**kw, **words).to_dict()
+    lower = planner.estimate(**kw, **{k: v.lower() for k, v in words.items()}).to_dict()
+    assert upper["workload"]["precision"] == "fp8" and upper["cost_method"] == "owned"
+    assert upper["assumptions"]["framework"]["value"] == "megatron-core"
+    assert upper == lower
+    with pytest.raises(InputError, match="--precision: 'FP9' is not valid"):
+        planner.estimate(**kw, precision="FP9")
+    with pytest.raises(InputError, match="--ownership: 'lease' is not valid"):
+        planner.budget(usd="1M", ownership="lease")
+    # a table: rows of the columnar path (Megatron-Core) and of estimate's own (a stack of
+    # data parallelism alone) alike; the caller's columns stay as given
+    rows = {"params": ["7B"] * 4, "tokens": ["200B"] * 4, "gpus": [64] * 4,
+            "ownership": ["OWNED", "owned", "Cloud", "cloud"],
+            "precision": ["FP8", "fp8", "BF16", "bf16"],
+            "framework": ["PyTorch-FSDP", "pytorch-fsdp", "Megatron-Core", "megatron-core"]}
+    out = estimate_many(pa.table(rows), progress=False)
+    assert out.column("error").to_pylist() == [None] * 4
+    assert out.column("cost_method").to_pylist() == ["owned", "owned", "cloud", "cloud"]
+    assert out.column("workload_precision").to_pylist() == ["fp8", "fp8", "bf16", "bf16"]
+    for name in ("cost_usd_total", "training_days", "layout_tp", "layout_zero"):
+        got = out.column(name).to_pylist()
+        assert got[0] == got[1] and got[2] == got[3], name
+    assert out.column("precision").to_pylist() == rows["precision"]
+
+
 def test_a_dict_of_columns_keeps_its_columns_before_the_answers():
     # an auditor: a dict's input columns were dropped (the table began at error), though a
     # Table or a DataFrame keeps them and docs/interface.md says the caller's own columns come

@@ -323,3 +323,24 @@ def test_a_toml_date_and_a_misplaced_mode_are_said_in_the_files_words():
                              "deadline": datetime.date(2027, 1, 1)}})
     with pytest.raises(SpecError, match=r"a top-level key: write it before any \[section\]"):
         load_spec('[fixed]\ntokens = "1T"\nparams = "1B"\nmode = "budget"\n')
+
+
+def test_option_words_in_any_case_are_read_and_counted_as_their_lower_case_words():
+    # an auditor: precision = ["bf16", "BF16"] was refused as a whole ("'BF16' is not
+    # valid"), as was any spec writing an option's word as the CLI takes it ("FP8", "Owned")
+    with pytest.raises(SpecError, match=r"\[axes\] precision: .* gives 'BF16' and 'bf16', "
+                                        "one value twice"):
+        load_spec(_spec(axes={"precision": ["bf16", "BF16"]}))
+    spec = load_spec(_spec({"ownership": "Owned", "framework": "Megatron-Core",
+                            "objective": "TIME"}, {"precision": ["BF16", "fp8"]}))
+    assert spec.fixed["ownership"] == "owned" and spec.fixed["framework"] == "megatron-core"
+    assert spec.fixed["objective"] == "time" and spec.axes == (("precision", ("bf16", "fp8")),)
+    upper = sweeping.sweep(_spec({"ownership": "OWNED", "ffn_type": "Gated"},
+                                 {"precision": ["FP8"], "params": ["7B"]})).table
+    lower = sweeping.sweep(_spec({"ownership": "owned", "ffn_type": "gated"},
+                                 {"precision": ["fp8"], "params": ["7B"]})).table
+    assert upper.column("error").to_pylist() == [None]
+    assert upper.column("cost_method").to_pylist() == ["owned"]
+    assert upper.column("cost_usd_total").to_pylist() == lower.column("cost_usd_total").to_pylist()
+    with pytest.raises(SpecError, match=r"\[fixed\] precision: 'FP9'"):
+        sweeping.sweep(_spec({"precision": "FP9"}))
