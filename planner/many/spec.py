@@ -376,18 +376,45 @@ def _spec(data: dict, base: Path) -> Spec:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
                         f"scenarios; raise the limit with max_scenarios = N at the top of the "
                         f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
-    def same(name: str, v) -> str:
-        """One key for one value however written (16000 and "16K", "90d" and "2160h")."""
-        if name in PARSERS:
-            try:
-                return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
-            except InputError:
-                pass  # check_values names it
-        if name in WORDS:  # an option's word in any case ("BF16" and "bf16")
-            return repr(canonical_word(name, v))
-        return json.dumps(v, sort_keys=True, default=str)
+    _no_value_twice(axes, zipped, _same)  # as written: the error names both spellings
+    return spec
 
-    for name, values in axes:  # a value twice is a scenario twice
+
+# Inputs whose values are catalog keys, by the kind of key.
+CATALOG_INPUTS = {"gpu": "accelerators", "site": "sites", "network": "networks"}
+
+
+def _same(name: str, v, cat=None) -> str:
+    """One key for one value however written: a quantity by its parser (16000 and "16K",
+    "90d" and "2160h"), an option's word in any case ("BF16" and "bf16"), a layout by its
+    parts in any order or form ({tp=8,pp=2} and "pp=2,tp=8"), a catalog key in any case
+    and, given the catalog ``cat``, by its aliases too ("h100" and "h100-sxm"). A value its
+    input refuses keys as written (check_values names it)."""
+    try:
+        if name in PARSERS:
+            return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
+        if name in WORDS:
+            return repr(WORDS[name](v))
+        if name == "unit" and str(v).strip().lower() in PURCHASE_UNITS:
+            return repr(str(v).strip().lower())  # in any case, as estimate reads it
+        if name == "team" and team_of(v) is not None:
+            return repr(team_of(v))
+        if name == "layout":
+            return repr(sorted(parse_layout(v).items()))
+        if name in CATALOG_INPUTS:
+            keys = v if isinstance(v, list) else str(v).split(",")
+            keys = [cat.resolve(CATALOG_INPUTS[name], str(k)) if cat is not None
+                    else str(k).strip().lower() for k in keys]
+            return repr(tuple(dict.fromkeys(keys)))  # each once, as estimate takes them
+    except (InputError, CatalogError):  # LayoutError and UnknownKeyError are of these
+        pass
+    return json.dumps(v, sort_keys=True, default=str)
+
+
+def _no_value_twice(axes, zipped, same) -> None:
+    """Refuse a value twice on an axis, or a [zip] row twice, by ``same``'s key (a value twice
+    is a scenario twice), naming both spellings."""
+    for name, values in axes:
         seen_values: dict = {}
         for v in values:
             key = same(name, v)
@@ -397,7 +424,7 @@ def _spec(data: dict, base: Path) -> Spec:
                                 f"gives {v!r} twice" if first == v else
                                 f"gives {v!r} and {first!r}, one value twice")
             seen_values[key] = v
-    if zipped:  # a row of [zip] twice is a scenario twice too
+    if zipped:
         rows: dict = {}
         for i, row in enumerate(zip(*(v for _, v in zipped))):
             key = tuple(same(n, v) for (n, _), v in zip(zipped, row))
@@ -405,7 +432,6 @@ def _spec(data: dict, base: Path) -> Spec:
                 raise SpecError("[zip]", {n: v for (n, _), v in zip(zipped, row)},
                                 "rows that differ", f"row {i + 1} repeats row {rows[key] + 1}")
             rows[key] = i
-    return spec
 
 
 def check_values(spec: Spec, ctx: Context) -> None:
@@ -461,3 +487,6 @@ def check_values(spec: Spec, ctx: Context) -> None:
                                     or "a value naming a valid catalog file",
                                     f"names a catalog file that is refused: "
                                     f"{str(exc).split('; accepted:')[0]}") from None
+    # a value twice by the catalog's aliases ("h100" and "h100-sxm"), which load_spec, with
+    # no catalog, cannot see (it sees case, layouts and units): each scenario had run twice
+    _no_value_twice(spec.axes, spec.zipped, lambda name, v: _same(name, v, cat))

@@ -344,3 +344,28 @@ def test_option_words_in_any_case_are_read_and_counted_as_their_lower_case_words
     assert upper.column("cost_usd_total").to_pylist() == lower.column("cost_usd_total").to_pylist()
     with pytest.raises(SpecError, match=r"\[fixed\] precision: 'FP9'"):
         sweeping.sweep(_spec({"precision": "FP9"}))
+
+
+def test_an_accelerator_or_a_layout_written_two_ways_is_a_value_twice():
+    # an auditor: gpu = ["h100", "h100-sxm", "H100-SXM"] gave three identical rows and
+    # layout = [{tp=8,pp=2}, "pp=2,tp=8"] two: only quantities were compared by their value
+    with pytest.raises(SpecError, match=r"\[axes\] gpu: .* gives 'H100-SXM' and 'h100-sxm', "
+                                        "one value twice"):
+        load_spec(_spec(axes={"gpu": ["h100-sxm", "H100-SXM"]}))
+    # an alias is the catalog's: refused before any work, with the catalog in hand
+    with pytest.raises(SpecError, match=r"\[axes\] gpu: .* gives 'h100-sxm' and 'h100', "
+                                        "one value twice"):
+        sweeping.sweep(_spec(axes={"gpu": ["h100", "h100-sxm"]}))
+    with pytest.raises(SpecError, match=r"\[axes\] gpu: .* one value twice"):
+        sweeping.sweep(_spec(axes={"gpu": [["h100", "b200"], "h100-sxm,B200"]}))
+    with pytest.raises(SpecError, match=r"\[axes\] layout: .* gives 'pp=2,tp=8' and "
+                                        r"\{'tp': 8, 'pp': 2\}, one value twice"):
+        load_spec(_spec(axes={"layout": [{"tp": 8, "pp": 2}, "pp=2,tp=8"]}))
+    with pytest.raises(SpecError, match=r"\[axes\] layout: .* one value twice"):
+        load_spec(_spec(axes={"layout": ["mb=2,TP=8", "tp=8,microbatch=2"]}))
+    with pytest.raises(SpecError, match=r"\[zip\]: .* row 2 repeats row 1"):
+        sweeping.sweep({"fixed": {"tokens": "1T", "params": "7B"},
+                        "zip": {"gpus": [64, 64], "gpu": ["h100", "h100-sxm"]}})
+    # values that differ still sweep: each accelerator, each layout once
+    assert sweeping.sweep(_spec(axes={"gpu": ["h100", "b200"],
+                                      "layout": ["tp=8", "tp=8,pp=2"]})).table.num_rows == 4
