@@ -580,6 +580,8 @@ def test_option_words_in_any_case_pass_on_the_canonical_word():
     ("--layout", "", "--layout: the layout is empty"),
     ("--layout", ",", "--layout: the layout is empty"),
     ("--inventory", "", "--inventory: '' is empty; accepted: ACCELERATOR=DEVICES"),
+    # an auditor: '=5' had been refused as "--gpu: '' is empty", naming another flag
+    ("--inventory", "=5", "--inventory: '=5' gives devices without an accelerator"),
     # a full-width digit had seeded the Monte Carlo as 1
     ("--seed", "１", "--seed: '１' is not valid; accepted: a whole number"),
 ])

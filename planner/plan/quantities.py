@@ -280,6 +280,9 @@ def parse_inventory(inventory, cat: Catalog) -> tuple:
             items.append((k.strip(), v.strip()))
     out = {}
     for k, v in items:
+        if not str(k).strip():  # the catalog's own refusal of an empty key names --gpu
+            raise InputError("--inventory", inventory, accepted,
+                             "gives devices without an accelerator")
         try:
             key = cat.resolve("accelerators", str(k))
         except UnknownKeyError:
