@@ -294,7 +294,7 @@ def test_other_scripts_digits_are_no_number():
         parse_year("２０２７")
     assert parse_seed(" 7 ") == parse_seed("7.0") == 7 and parse_year(" 2027 ") == 2027
     assert parse_layout("tp=+8") == {"tp": 8}
-    assert parse_overrides(["grid_kg_co2_per_mwh=nan"])["grid_kg_co2_per_mwh"] != 0
+    assert math.isnan(parse_overrides(["grid_kg_co2_per_mwh=nan"])["grid_kg_co2_per_mwh"])
 
 
 def test_an_option_word_in_any_case_is_its_lower_case_word():

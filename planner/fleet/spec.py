@@ -73,7 +73,7 @@ ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "p
                    *MOE_KEYS)
 
 # --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
-DATE = AnyOf((Text(pattern=r"\d{4}-\d{1,2}(-\d{1,2})?"), TomlDate()),
+DATE = AnyOf((Text(pattern=r"[0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?"), TomlDate()),
              what="a date YYYY-MM or YYYY-MM-DD (e.g. 2027-03 or 2027-03-15)")
 QUANTITY = AnyOf((Number(0, low_open=True), Text(nonempty=True)),
                  what="a positive number, or a text with its unit (3T, 40T)")
@@ -249,7 +249,7 @@ class FleetSpec:
         return f"{self.last_day}{cut}"
 
 
-_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?")  # ASCII digits only
 
 
 # The years a fleet's dates may name: training runs of the past (backtests) to a long plan.

@@ -322,7 +322,9 @@ def estimate_many(scenarios, *, catalog=None, assumptions=None,
     for key, values in scenarios.items():
         try:
             column = pa.array(list(values))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: carried as their text
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            # what Arrow cannot hold as given (mixed kinds, a timedelta64 of hours, an int
+            # past 64 bits): carried as its text, never an error after every row is answered
             column = pa.array([None if v is None else str(v) for v in values])
         given[str(key)] = column  # by its text ("0" for a key 0), as a DataFrame's
     for i, (name, column) in enumerate(given.items()):

@@ -1328,3 +1328,13 @@ def test_a_fleet_dict_takes_numpy_numbers():
     plain = _one_run(weight=2)
     got, want = fleet.schedule(spec).to_dict(), fleet.schedule(plain).to_dict()
     assert got["status"] == want["status"] and got["runs"] == want["runs"]
+
+
+def test_a_date_in_other_scripts_digits_is_refused():
+    # a review: full-width digits ("２０２７-02") had read as 2027 in a fleet's dates, where
+    # --year ２０２７ and every other number are refused (ASCII digits only)
+    site = {"name": "s0", "power_mw": 50, "deliveries": {"h100-sxm": 1024}}
+    run = {"name": "a", "params": "70B", "tokens": "2T", "gpus": [1024]}
+    fleet.load(_week_fleet([site], [{**run, "earliest": "2027-02"}]))  # ASCII: taken
+    with pytest.raises(InputError, match="earliest"):
+        fleet.load(_week_fleet([site], [{**run, "earliest": "２０２７-02"}]))

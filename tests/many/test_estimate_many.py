@@ -493,6 +493,17 @@ def test_a_dict_of_columns_keeps_its_columns_before_the_answers():
     assert out.column("error").to_pylist() == [None, None]
 
 
+def test_a_dict_column_arrow_cannot_hold_comes_back_as_text_not_an_error():
+    # a review: a timedelta64 of hours and an int past 64 bits had raised from Arrow after
+    # every row was answered (the row with the int is refused in its error column)
+    out = estimate_many({"params": ["8B", "8B"], "tokens": ["100B", 10**20], "gpus": [64, 64],
+                         "deadline": [np.timedelta64(2000, "h")] * 2}, progress=False)
+    assert out.column("deadline").to_pylist() == ["2000 hours"] * 2
+    assert out.column("tokens").to_pylist() == ["100B", str(10**20)]
+    errors = out.column("error").to_pylist()
+    assert errors[0] is None and "--tokens" in errors[1]
+
+
 def test_a_negative_zero_is_zero_on_the_columnar_path_too():
     # a plain -0.0 price is taken without its parser there: it had priced the run at -0.0
     out = estimate_many({"params": ["7B"], "tokens": ["200B"], "gpus": [64],
