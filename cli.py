@@ -630,7 +630,7 @@ def validate(ctx, fmt, catalog_dir, refit_path):
               help="Output directory: Parquet part files and _manifest.json.")
 @click.option("--resume", is_flag=True,
               help="Complete a sweep that was interrupted (same spec, catalogs, planner).")
-@click.option("--workers", default=None, type=click.IntRange(min=1),
+@click.option("--workers", default=None, metavar="N",  # the library reads it (ASCII digits)
               help="Local worker processes (default 1; with --dask local, the local "
                    "cluster's, default up to 4; none beside a scheduler address).")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",

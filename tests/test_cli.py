@@ -308,9 +308,10 @@ def test_sweep_command_writes_resumes_and_refuses(tmp_path):
     spec.write_text('[axes]\ngpu = ["h100-sxn"]\n')
     r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "bad")])
     assert r.exit_code == 2 and "[axes] gpu" in r.output
-    r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "x"), "--workers",
-                                "0"])
-    assert r.exit_code == 2
+    for workers in ("0", "１", "1_0"):  # a review: click's int had read "１" and "1_0" (10)
+        r = runner.invoke(cli.app, ["sweep", str(spec), "-o", str(tmp_path / "x"),
+                                    "--workers", workers])
+        assert r.exit_code == 2 and f"--workers: '{workers}'" in r.output, r.output
 
 
 def test_assume_changes_a_modelling_assumption_and_reports_it():
