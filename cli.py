@@ -25,9 +25,10 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
+from planner.plan.quantities import OBJECTIVES, OWNERSHIPS
 from planner.plan.result import answer_csv, clean_json
 from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
-from planner.specs import PURCHASE_UNITS, TEAMS, team_of
+from planner.specs import FFN_TYPES, PRECISIONS, PURCHASE_UNITS, TEAMS, team_of
 
 
 class TeamChoice(click.Choice):
@@ -414,7 +415,7 @@ def app(ctx):
 @click.option("--kv-heads", help="Key/value heads (GQA); default = heads.")
 @click.option("--ffn", help="FFN width (dense layers).")
 @click.option("--vocab", help="Vocabulary size.")
-@click.option("--ffn-type", type=choice(["gated", "plain"]),
+@click.option("--ffn-type", type=choice(FFN_TYPES),
               help="gated (SwiGLU, 3 matrices) or plain (2); inferred when absent.")
 @click.option("--experts", help="Routed experts per MoE layer (with --params, the MoE shape "
               "rule sizes the rest).")
@@ -442,7 +443,7 @@ def app(ctx):
               "34); default: every layer.")
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
-@click.option("--precision", type=choice(["bf16", "fp16", "fp8", "fp4"]))
+@click.option("--precision", type=choice(PRECISIONS))
 @click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
               shell_complete=_complete("accelerators", several=True))
 @click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); the "
@@ -461,8 +462,8 @@ def app(ctx):
 @click.option("--budget", help="Money limit: 500M, $1.2B.")
 @click.option("--power-cap", help="Facility power limit: 150MW.")
 @click.option("--max-gpus", help="Most devices to consider.")
-@click.option("--objective", type=choice(["cost", "time"]), default=None)
-@click.option("--ownership", type=choice(["cloud", "owned"]), default=None,
+@click.option("--objective", type=choice(OBJECTIVES), default=None)
+@click.option("--ownership", type=choice(OWNERSHIPS), default=None,
               help="cloud (default): the devices rented at the price per device-hour; "
               "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--price-per-gpu-hour", help="Cloud price per device-hour: 2.5 (with several "
@@ -758,7 +759,7 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
               "along it to that year.")
 @click.option("--frontier-cost-growth", help="Frontier training cost growth per year, shown "
               "as context (default 2.4x, Cottier et al. 2024).")
-@click.option("--ownership", type=choice(["cloud", "owned"]), default=None,
+@click.option("--ownership", type=choice(OWNERSHIPS), default=None,
               help="cloud (default): the devices rented at the price per device-hour; "
               "owned: bought, priced by depreciation, cost of capital, energy and facility.")
 @click.option("--site", help="Site key (planner hardware list).",
