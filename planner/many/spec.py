@@ -382,6 +382,9 @@ def _spec(data: dict, base: Path) -> Spec:
 
 # Inputs whose values are catalog keys, by the kind of key.
 CATALOG_INPUTS = {"gpu": "accelerators", "site": "sites", "network": "networks"}
+# The inputs that are one of an option's words, each read in any case as estimate reads it:
+# WORDS and --unit (its record keeps the spelling given; estimate folds its case itself)
+SPEC_WORDS = {**WORDS, "unit": lambda v: parse_word(v, "--unit", PURCHASE_UNITS)}
 
 
 def _same(name: str, v, cat=None) -> str:
@@ -393,10 +396,8 @@ def _same(name: str, v, cat=None) -> str:
     try:
         if name in PARSERS:
             return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
-        if name in WORDS:
-            return repr(WORDS[name](v))
-        if name == "unit" and str(v).strip().lower() in PURCHASE_UNITS:
-            return repr(str(v).strip().lower())  # in any case, as estimate reads it
+        if name in SPEC_WORDS:
+            return repr(SPEC_WORDS[name](v))
         if name == "team" and team_of(v) is not None:
             return repr(team_of(v))
         if name == "layout":
@@ -453,8 +454,7 @@ def check_values(spec: Spec, ctx: Context) -> None:
               # enumerations, in any case as estimate reads them: a typo refused before
               # any work, not on every row (fp9 had written an error into each row of a
               # sweep and exited 0)
-              **WORDS,
-              "unit": lambda v: parse_word(v, "--unit", PURCHASE_UNITS), "team": team,
+              **SPEC_WORDS, "team": team,
               "inventory": lambda v: parse_inventory(v, cat)}
     sections = [("[fixed]", {k: [v] for k, v in spec.fixed.items()}),
                 ("[axes]", dict(spec.axes)), ("[zip]", dict(spec.zipped))]
