@@ -25,6 +25,7 @@ from ..errors import toml_problem
 from ..plan.inputs import (
     SHAPE_INPUTS,
     assumptions_for,
+    parse_precision,
     resolve_workload,
     workload_file_relative,
 )
@@ -71,6 +72,12 @@ DEFAULT_WEIGHT = 1.0
 MOE_KEYS = ("experts", "top_k", "shared_experts")
 ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision",
                    *MOE_KEYS)
+
+def any_case(word: str) -> str:
+    """A regular expression of ``word`` in any case, in the syntax JSON Schema's pattern
+    shares with Python's (ECMA-262 has no inline case flag): 'fp8' -> '[fF][pP]8'."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
 
 # --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
 DATE = AnyOf((Text(pattern=r"[0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?"), TomlDate()),
@@ -173,7 +180,9 @@ RUN = Table({
                          what="a positive number of tokens (8192, or 8K)")),
     "global_batch": Key(AnyOf((Number(0, low_open=True), Text(nonempty=True)),
                               what="a positive number of tokens (16777216, or 16M)")),
-    "precision": Key(Text(PRECISIONS)),
+    # any case, as estimate's --precision takes it (parsed with the run, plan.inputs)
+    "precision": Key(Text(pattern="|".join(any_case(p) for p in PRECISIONS),
+                          note="one of " + ", ".join(PRECISIONS) + " (any case)")),
     # a mixture of experts by its parameter count: the MoE shape rule's inputs, as estimate's
     # --experts, --top-k and --shared-experts
     # (each at least 1, as the flags take them: 0 had been let in as "none" and refused after)
@@ -461,7 +470,9 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
         w = f"{where}.runs[{n}]"
         # a workload file is read relative to the fleet file, as a sweep spec's is
         inputs = tuple((k, workload_file_relative(raw[k], base)
-                        if k == "workload" and base is not None else raw[k])
+                        if k == "workload" and base is not None
+                        else parse_precision(raw[k], f"{w}.precision") if k == "precision"
+                        else raw[k])
                        for k in ESTIMATE_INPUTS if k in raw)
         try:  # the run's workload, checked once here (estimate sees it again per size)
             resolve_workload(cat, {}, **dict(inputs))

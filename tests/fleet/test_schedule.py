@@ -1000,6 +1000,19 @@ def test_a_type_that_cannot_run_the_precision_is_no_option_not_a_fault_of_the_fl
         fleet.schedule(_week_fleet(sites, [{**run, "gpu": ["a100-80gb"]}], end="2027-06"))
 
 
+def test_a_runs_precision_is_read_in_any_case_as_estimate_reads_it():
+    # was: 'FP8' refused by the fleet schema's enum, where estimate's --precision and a sweep
+    # spec take it in any case
+    site = {"name": "s0", "power_mw": 10, "deliveries": {"h100-sxm": 512}}
+    run = {"name": "r", "params": "7B", "tokens": "2T", "deadline": "2027-02-28"}
+    upper = fleet.schedule(_week_fleet([site], [{**run, "precision": "FP8"}])).to_dict()
+    lower = fleet.schedule(_week_fleet([site], [{**run, "precision": "fp8"}])).to_dict()
+    assert upper["status"] == "OPTIMAL" and upper["runs"] == lower["runs"]
+    with pytest.raises(InputError, match=r"runs\[0\]\.precision: 'fp3' does not have the "
+                       r"form; accepted: one of bf16, fp16, fp8, fp4 \(any case\)"):
+        fleet.schedule(_week_fleet([site], [{**run, "precision": "fp3"}]))
+
+
 def test_a_sites_largest_size_counts_the_power_of_the_runs_own_window_only():
     # was INFEASIBLE: 10 MW in January sized the site's cap option at 128 devices for a run
     # that may start in February on 0.2 MW, where 104 devices run (late, but placed)
