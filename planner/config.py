@@ -32,6 +32,7 @@ from typing import Iterable, Mapping
 
 from .assumptions import parse_overrides
 from .errors import InputError, did_you_mean, toml_problem
+from .plan.inputs import canonical_word
 
 __all__ = ["Setting", "Config", "search_paths", "load", "annotate", "effective", "ENV",
            "FILE_NAME", "SECTIONS"]
@@ -245,7 +246,9 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
             row = FLAG_ROWS[name]
             out[row] = {"value": out[row]["value"], "source": f"config file {s.origin}"}
             continue
-        value, mine = s.value, out.get(name)
+        # an option's word as the plan reads it ('FP8': fp8), also where the plan has no row
+        # of its own for it (a precision given is the workload's, not an assumption)
+        value, mine = canonical_word(name, s.value), out.get(name)
         if mine is not None and isinstance(value, str) and isinstance(mine.get("value"), str) \
                 and mine["value"] == value.strip().lower():
             value = mine["value"]  # an option's word as the plan read it ("Owned": owned)

@@ -618,3 +618,17 @@ def test_a_partial_shape_typed_changes_the_files_workload(tmp_path, monkeypatch,
     full = workload("--layers", "40", "--hidden", "5120", "--heads", "40", "--vocab", "32000",
                     "--ffn", "13824")
     assert full["name"] == "custom shape" and full["layers"] == 40
+
+
+def test_a_files_option_word_is_reported_as_the_plan_reads_it(tmp_path, monkeypatch, capsys):
+    # was: precision "FP8" from a file reported as written, beside framework's lower-case word
+    # (a precision given has no row of the plan's own for the word to be taken from)
+    house_file(tmp_path, monkeypatch, '[estimate]\nprecision = "FP8"\n'
+               'framework = "Megatron-Core"\n')
+    code, out, _ = run(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                       "--gpu", "h100-sxm", "--format", "json", "-q")
+    assumptions = json.loads(out)["assumptions"]
+    assert code == 0 and json.loads(out)["workload"]["precision"] == "fp8"
+    assert assumptions["precision"]["value"] == "fp8"
+    assert assumptions["framework"]["value"] == "megatron-core"
+    assert "planner.toml [estimate]" in assumptions["precision"]["source"]

@@ -20,18 +20,15 @@ from ..plan.estimate import estimate
 from ..plan.fields import columns as output_fields
 from ..plan.inputs import (
     SHAPE_INPUTS,
+    WORDS,
     assumptions_for,
-    parse_ffn_type,
-    parse_framework,
-    parse_precision,
+    canonical_word,
 )
 from ..plan.options import shared_searches
 from ..plan.quantities import (
     parse_budget,
     parse_deadline,
     parse_gpus,
-    parse_objective,
-    parse_ownership,
     parse_power_cap,
     parse_price,
     parse_tokens,
@@ -74,29 +71,11 @@ ROW_QUANTITIES = {
     "energy_usd_per_kwh": (parse_energy_usd_per_kwh, "--energy-usd-per-kwh", "energy"),
 }
 LIMIT_INPUTS = ("deadline", "budget", "power_cap", "max_gpus")
-# The inputs that are one of an option's words, each read as estimate reads it, in any case
-# ('FP8', 'Owned'): a table's and a spec's values are made the canonical word once, where
-# they come in (estimate_many, many/spec.py), so every path past it reads one spelling (the
-# columnar path had priced an 'OWNED' row by the method at index -1).
-WORDS = {"precision": parse_precision, "ffn_type": parse_ffn_type,
-         "framework": parse_framework, "objective": parse_objective,
-         "ownership": parse_ownership}
 # What the columnar path understands; a row giving any other input goes to estimate itself
 # (a seed too: with uncertainty the row is estimate's, without it estimate refuses it).
 COLUMNAR_INPUTS = frozenset(MODEL_INPUTS + tuple(ROW_QUANTITIES) + (
     "gpu", "network", "site", "layout", "objective", "ownership", "allow_tp_beyond_domain",
     "uncertainty"))
-
-
-def canonical_word(name: str, value):
-    """``value`` of input ``name`` as its canonical word (WORDS) when it is one in any case,
-    else as given: the input's own check refuses it later, naming it as given."""
-    if name not in WORDS:
-        return value
-    try:
-        return WORDS[name](value)
-    except InputError:
-        return value
 
 
 def canonical_words(cols: dict[str, Coded]) -> dict[str, Coded]:

@@ -21,6 +21,8 @@ from ..plan.hf import workload as hf_workload
 from ..plan.inputs import (
     INPUT_ALIASES,
     SHAPE_INPUTS,
+    WORDS,
+    canonical_word,
     parse_params,
     parse_seq_len,
     parse_shape_count,
@@ -44,7 +46,7 @@ from ..units import (
 from . import budget_rows
 from .columns import INPUT_UNITS
 from .estimate_many import answer, by_estimate_value, default_chunk_rows
-from .scenarios import INPUTS, ROW_QUANTITIES, WORDS, Context, canonical_word
+from .scenarios import INPUTS, ROW_QUANTITIES, Context
 
 SPEC_SECTIONS = {"fixed", "axes", "zip"}
 SWEEP_WIDE = ("catalog", "assumptions")  # [fixed] keys that are not per-scenario inputs

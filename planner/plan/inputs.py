@@ -55,7 +55,7 @@ from ..units import (
     parse_word,
 )
 from . import hf
-from .quantities import parse_tokens
+from .quantities import parse_objective, parse_ownership, parse_tokens
 
 # The shape inputs of a workload, by their keyword (flags with "-" for "_").
 SHAPE_INPUTS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
@@ -155,6 +155,27 @@ def parse_framework(text, name: str = "--framework") -> str:
     """A training stack of frameworks.FRAMEWORKS by its key, in any case ('Megatron-Core'),
     as the flag takes it."""
     return parse_word(text, name, tuple(FRAMEWORKS))
+
+
+# The inputs that are one of an option's words, each read as estimate reads it, in any case
+# ('FP8', 'Owned'): a table's and a spec's values are made the canonical word once, where
+# they come in (estimate_many, many/spec.py, a config file's flags as a plan reports them),
+# so every path past it reads one spelling (the columnar path had priced an 'OWNED' row by
+# the method at index -1).
+WORDS = {"precision": parse_precision, "ffn_type": parse_ffn_type,
+         "framework": parse_framework, "objective": parse_objective,
+         "ownership": parse_ownership}
+
+
+def canonical_word(name: str, value):
+    """``value`` of input ``name`` as its canonical word (WORDS) when it is one in any case,
+    else as given: the input's own check refuses it later, naming it as given."""
+    if name not in WORDS:
+        return value
+    try:
+        return WORDS[name](value)
+    except InputError:
+        return value
 
 
 def moe_rule_inputs(**given) -> dict:
