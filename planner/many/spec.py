@@ -393,8 +393,9 @@ def _same(name: str, v, cat=None) -> str:
     """One key for one value however written: a quantity by its parser (16000 and "16K",
     "90d" and "2160h"), an option's word in any case ("BF16" and "bf16"), a layout by its
     parts in any order or form ({tp=8,pp=2} and "pp=2,tp=8"), a catalog key in any case
-    and, given the catalog ``cat``, by its aliases too ("h100" and "h100-sxm"). A value its
-    input refuses keys as written (check_values names it)."""
+    and, given the catalog ``cat``, by its aliases too ("h100" and "h100-sxm"), a catalog
+    workload in any case ("Llama3-8B" and "llama3-8b"; a workload file as written). A value
+    its input refuses keys as written (check_values names it)."""
     try:
         if name in PARSERS:
             return repr(PARSERS[name](v, f"--{name.replace('_', '-')}"))
@@ -409,6 +410,8 @@ def _same(name: str, v, cat=None) -> str:
             keys = [cat.resolve(CATALOG_INPUTS[name], str(k)) if cat is not None
                     else str(k).strip().lower() for k in keys]
             return repr(tuple(dict.fromkeys(keys)))  # each once, as estimate takes them
+        if name == "workload" and cat is not None:  # a file is no key: as written
+            return repr(cat.resolve("workloads", str(v)))
     except (InputError, CatalogError):  # LayoutError and UnknownKeyError are of these
         pass
     return json.dumps(v, sort_keys=True, default=str)

@@ -366,6 +366,11 @@ def test_an_accelerator_or_a_layout_written_two_ways_is_a_value_twice():
     with pytest.raises(SpecError, match=r"\[zip\]: .* row 2 repeats row 1"):
         sweeping.sweep({"fixed": {"tokens": "1T", "params": "7B"},
                         "zip": {"gpus": [64, 64], "gpu": ["h100", "h100-sxm"]}})
+    # a catalog workload in any case, as estimate reads it (a review: two identical rows)
+    with pytest.raises(SpecError, match=r"\[axes\] workload: .* gives 'Llama3-8B' and "
+                                        "'llama3-8b', one value twice"):
+        sweeping.sweep({"fixed": {"tokens": "1T", "gpus": 64},
+                        "axes": {"workload": ["llama3-8b", "Llama3-8B"]}})
     # values that differ still sweep: each accelerator, each layout once
     assert sweeping.sweep(_spec(axes={"gpu": ["h100", "b200"],
                                       "layout": ["tp=8", "tp=8,pp=2"]})).table.num_rows == 4
