@@ -255,11 +255,15 @@ class Catalog:
                                + (f" (did you mean {near}?)" if near else "")
                                + f"; known: {', '.join(exc.known)}", f"{path}: {name}") \
                 from None
+        # a mismatch is either file's: the network's own file is named beside the
+        # accelerator's (a user's network file overriding a shipped one had been blamed on
+        # the shipped accelerator files that name it)
+        net_file = f" (network file {self.path('networks', net.key)})" if net is not None else ""
         if net is not None and net.tier != tier:
             fits = [n.key for n in self.all("networks") if n.tier == tier]
-            raise CatalogError(f"{path}: {name} '{key}' is a {net.tier} network; accepted: a "
-                               f"{tier} network: {', '.join(fits)}", f"{path}: {name}",
-                               f"a {tier} network: {', '.join(fits)}")
+            raise CatalogError(f"{path}: {name} '{key}'{net_file} is a {net.tier} network; "
+                               f"accepted: a {tier} network: {', '.join(fits)}",
+                               f"{path}: {name}", f"a {tier} network: {', '.join(fits)}")
         if net is not None and net.accelerator_vendors is not None and not acc.vendor:
             # the vendor itself, not "serves NVIDIA accelerators only, not vendor ''"
             raise CatalogError(f"{path}: vendor: missing; {name} '{key}' serves "
@@ -269,7 +273,7 @@ class Catalog:
                                "Google, AWS, Intel)", f"{path}: vendor",
                                "the maker's name as the network files spell it")
         if net is not None and not net.serves(acc):
-            raise CatalogError(f"{path}: {name} '{key}' serves "
+            raise CatalogError(f"{path}: {name} '{key}'{net_file} serves "
                                f"{', '.join(net.accelerator_vendors)} accelerators only, not "
                                f"vendor {acc.vendor!r}; accepted: a {tier} network its "
                                f"devices attach to: {self.fabrics_for(acc, tier)}",

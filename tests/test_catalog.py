@@ -473,7 +473,7 @@ def test_a_figures_date_has_the_catalogs_form(tmp_path):
     ('scale_up_network = "nvlink4"', 'scale_up_network = "nvlink9"',
      "scale_up_network 'nvlink9' names no network of the catalog (did you mean nvlink"),
     ('scale_up_network = "nvlink4"', 'scale_up_network = "ib-ndr"',
-     "scale_up_network 'ib-ndr' is a scale_out network; accepted: a scale_up network"),
+     "/hardware/networks/ib-ndr.toml) is a scale_out network; accepted: a scale_up network"),
 ])
 def test_an_accelerators_network_must_exist_and_be_of_its_tier(tmp_path, old, new, says):
     # was: a scale-out network as the scale-up one accepted; a typo named no near key
@@ -864,8 +864,10 @@ def test_a_network_file_without_vendors_serves_any_and_a_device_file_must_fit_it
                      .splitlines() if not ln.startswith("aliases"))
     _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
     with pytest.raises(CatalogError, match=re.escape(
-            "scale_out_network 'ib-ndr' serves NVIDIA, AMD accelerators only, not vendor "
-            "'Acme'; accepted: a scale_out network its devices attach to: my-fabric")):
+            "scale_out_network 'ib-ndr' (network file ") + r"\S*/hardware/networks/ib-ndr\.toml"
+            + re.escape(") serves NVIDIA, AMD accelerators only, not vendor "
+                        "'Acme'; accepted: a scale_out network its devices attach to: "
+                        "my-fabric")):
         planner.estimate(params="7B", tokens="100B", gpus=8, gpu="my-gpu", catalog=tmp_path)
     # with no fabric for it, the message says what to write (it had read "(none)")
     (tmp_path / "hardware/networks/my-fabric.toml").unlink()

@@ -236,6 +236,23 @@ tokens_per_s_per_gpu = 12000.0
     assert catalog(tmp_path).get("measurements", "page").references[0].network == "ib-ndr"
 
 
+def test_a_users_network_file_that_no_longer_fits_is_named_beside_the_device_file(tmp_path):
+    # an auditor: a user's ib-ndr.toml serving AMD only was blamed on the shipped
+    # h100-sxm.toml alone, the file that caused it never named
+    net = _copy(tmp_path, "hardware/networks/ib-ndr", "hardware/networks/ib-ndr",
+                ('accelerator_vendors = ["NVIDIA", "AMD"]', 'accelerator_vendors = ["AMD"]'))
+    with pytest.raises(CatalogError, match=re.escape(
+            f"h100-sxm.toml: scale_out_network 'ib-ndr' (network file {net}) serves AMD "
+            "accelerators only, not vendor 'NVIDIA'")):
+        planner.estimate(params="7B", tokens="100B", gpus=64, gpu="h100-sxm", catalog=tmp_path)
+    net.write_text(net.read_text().replace('tier = "scale_out"', 'tier = "scale_up"')
+                   .replace('accelerator_vendors = ["AMD"]',
+                            'accelerator_vendors = ["NVIDIA", "AMD"]'))
+    with pytest.raises(CatalogError, match=re.escape(
+            f"scale_out_network 'ib-ndr' (network file {net}) is a scale_up network")):
+        planner.estimate(params="7B", tokens="100B", gpus=64, gpu="h100-sxm", catalog=tmp_path)
+
+
 # --- 5. a missing vendor ---------------------------------------------------------------------
 
 def test_a_missing_vendor_is_named_before_the_network_it_cannot_serve(tmp_path):
