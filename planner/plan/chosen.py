@@ -77,9 +77,13 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
         return replace(plan, sizing=public_sizing(choice.summary))
     batch_tokens = float(c["batch_seqs"][i]) * w.seq_len
     if batch_tokens != w.global_batch_tokens:
+        # the batch as given named too where it was first rounded to whole sequences
+        rounded = (sd.used.get("global_batch_tokens") or {}).get("source", "")
+        as_given = f" ({rounded})" if rounded.startswith("rounded") else ""
         used["global_batch_tokens"] = {
-            "value": batch_tokens, "source": f"adjusted from {w.global_batch_tokens:,.0f} so "
-            f"dp x microbatch divides it ({asm.source('batch_tolerance')[:60]}...)"}
+            "value": batch_tokens, "source": f"adjusted from {w.global_batch_tokens:,.0f}"
+            f"{as_given} so dp x microbatch divides it "
+            f"({asm.source('batch_tolerance')[:60]}...)"}
         workload["global_batch_tokens"] = batch_tokens
     used["step_model"] = {"value": "parallelism-aware step model (planner/model/step.py)",
                           "source": "docs/validation.md"}

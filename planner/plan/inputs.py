@@ -512,8 +512,8 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
     if abs(seqs - round(seqs)) > 1e-6:
         fixed = whole_batch(seqs) * w.seq_len
         used["global_batch_tokens"] = {"value": fixed, "source": "rounded to whole sequences "
-                                       f"of {w.seq_len} tokens, a multiple of the largest power "
-                                       "of two within 5% (so data parallelism can divide it)"}
+                                       f"of {w.seq_len} tokens from "
+                                       f"{w.global_batch_tokens:,.0f} as given"}
         w = w.with_(global_batch_tokens=float(fixed))
     if w.tokens < w.global_batch_tokens:  # named where the tokens came from (a workload's own)
         raise short_run_error(tokens if tokens is not None else w.tokens, w.global_batch_tokens,
@@ -533,13 +533,11 @@ def short_run_error(given, global_batch_tokens: float, name: str = "--tokens") -
 
 
 def whole_batch(seqs: float) -> int:
-    """A batch of ``seqs`` sequences (not whole) rounded to m x 2^j sequences, with the largest
-    2^j that keeps it within 5%: '16M' tokens of 8192 is 1953.1 sequences -> 2048."""
-    for j in range(30, -1, -1):
-        step = 2 ** j
-        n = max(step, round(seqs / step) * step)
-        if abs(n - seqs) <= 0.05 * seqs:
-            return int(n)
+    """A batch of ``seqs`` sequences (not whole) rounded to the nearest whole number of them,
+    at least one: '16M' tokens of 8192 is 1953.1 sequences -> 1953. The layout search then
+    moves it by up to batch_tolerance of that so dp x microbatch divides it; a rounding here to
+    a power-of-two multiple (2048, +4.9%) had let the two moves add to ~10% of the batch
+    given, and moved it even at batch_tolerance 0."""
     return max(1, round(seqs))
 
 

@@ -215,8 +215,12 @@ def test_enumeration_respects_batch():
 def test_batch_in_round_tokens_becomes_whole_sequences():
     plan = planner.estimate(workload="llama3.1-405b", gpus=16384, layout="tp=8,pp=16",
                             global_batch="16M", tokens="15T")
-    assert plan.workload["global_batch_tokens"] == 2048 * 8192
-    assert "rounded" in plan.assumptions["global_batch_tokens"]["source"]
+    seqs = plan.workload["global_batch_tokens"] / 8192
+    lay = plan.layout
+    assert seqs == int(seqs) and seqs % (lay["dp"] * lay["microbatch"]) == 0
+    assert abs(seqs / (16e6 / 8192) - 1) <= 0.05  # the 5% of batch_tolerance, of the batch given
+    assert "rounded to whole sequences of 8192 tokens from 16,000,000" in \
+        plan.assumptions["global_batch_tokens"]["source"]
 
 
 def test_sm_share_held_by_communication_slows_compute_in_proportion():
