@@ -437,8 +437,12 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     # budget's 1T on 38T tokens had read 240 days at 49,152 B200 where 81,920 take 176 within
     # it; 405B on H100 within 47 days and $114M, under the time objective, had read
     # infeasible where 46,080 meet both, as the cost objective found)
-    both = (not choice.feasible and st.slim.budget_usd is not None
-            and st.slim.deadline_days is not None)
+    # The same holds of any limit beside the deadline (a power cap, --max-gpus, an inventory,
+    # a site): the answer's "the fastest plan takes N days" is the deadline's relaxation, and
+    # had been read off the cost walk's sizes alone, slower and larger than the fastest
+    # --objective time finds under the same limits (1T on 15T tokens under 45 MW: 165.7 days
+    # on 26,624 H100, where 25,600 take 158.6)
+    both = not choice.feasible and st.slim.deadline_days is not None
     # Under the cost objective with every limit kept, the smooth sizes of the quarter octave
     # above the cheapest option: the walk bisects down to the smallest size meeting the
     # deadline and climbs by aligned sizes, so a cheaper smooth size just above it went

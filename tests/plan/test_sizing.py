@@ -508,3 +508,22 @@ def test_a_looser_deadline_never_answers_a_dearer_plan():
             assert p0.feasible and p1.feasible
             assert p0.training_days <= d0
             assert p1.cost_usd["total"] <= p0.cost_usd["total"] * (1 + 1e-9), (gpu, d0, d1)
+
+
+@pytest.mark.parametrize("limit", [dict(power_cap="45MW"), dict(max_gpus=10_000),
+                                   dict(inventory="h100-sxm=25000")])
+def test_an_infeasible_plans_fastest_plan_is_the_one_the_time_objective_finds(limit):
+    """When no size keeps the deadline and another limit, the answer's "the fastest plan
+    takes N days" (the deadline's relaxation) is the plan --objective time gives under the
+    other limits. It had been read off the cost walk's sizes alone (an audit: 1T on 15T tokens
+    under 45 MW said 165.7 days on 26,624 H100, where the time objective finds 25,600 in
+    158.6; 10,000 devices at most said more devices and more days too)."""
+    base = dict(params="1T", tokens="15T", gpu="h100-sxm", alternatives=False, **limit)
+    plan = planner.estimate(**base)
+    assert not plan.feasible
+    late = [r for r in plan.sizing["relaxations"] if r["limits"] == ["deadline"]]
+    assert len(late) == 1
+    fastest = planner.estimate(objective="time", **base)
+    assert fastest.feasible
+    assert late[0]["needed"]["deadline"] <= fastest.training_days * (1 + 1e-9)
+    assert f"({fastest.cluster['gpus']:,} x h100-sxm" in late[0]["message"]
