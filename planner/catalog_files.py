@@ -83,7 +83,8 @@ def parse_accelerator(path: Path, key: str, data: dict) -> Accelerator:
         devices_per_rack=_whole(f, "devices_per_rack"),
         devices_per_scalable_unit=_whole(f, "devices_per_scalable_unit"),
         aliases=tuple(a.lower() for a in data.get("aliases", ())), figures=f,
-        family=str(data.get("family", key)), bf16=bool(data.get("bf16", True)))
+        family=str(data.get("family", key)), bf16=bool(data.get("bf16", True)),
+        fp16=bool(data.get("fp16", True)))
 
 
 def _whole(figs: dict[str, Figure], key: str) -> int | None:

@@ -157,6 +157,8 @@ ACCELERATOR = Table({
     "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
     "bf16": Key(Boolean(), note="whether its tensor cores run BF16 (default true); false: "
                 "peak_bf16_tflops holds the FP16 peak a bf16 plan runs at (V100)"),
+    "fp16": Key(Boolean(), note="whether its matrix units run FP16 (default true); false: an "
+                "fp16 plan runs its matmuls in BF16 at the BF16 peak, and says so (TPU)"),
     "scale_up_network": Key(KEY), "scale_out_network": Key(KEY),
     "release_year": figure(YEAR, required=True),
     "peak_bf16_tflops": figure(TFLOPS, required=True), "peak_fp8_tflops": figure(TFLOPS),

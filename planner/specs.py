@@ -143,6 +143,7 @@ class Accelerator:
     # the validation reports accuracy by; the key when the file names none
     family: str = ""
     bf16: bool = True  # tensor cores run BF16; False: peak "bf16" is the FP16 peak (V100)
+    fp16: bool = True  # matrix units run FP16; False: an fp16 plan multiplies in BF16 (TPU)
 
     def __post_init__(self):
         _freeze(self)

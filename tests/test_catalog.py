@@ -791,6 +791,21 @@ def test_a_v100_plan_says_it_runs_fp16():
                                                    gpus=64).assumptions
 
 
+def test_an_fp16_plan_on_a_tpu_says_it_multiplies_in_bf16():
+    # an auditor: --precision fp16 on TPU v5p planned at the BF16 peak with nothing said
+    plan = planner.estimate(params="7B", tokens="100B", gpu="tpu-v5p", gpus=64,
+                            precision="fp16")
+    assert plan.assumptions["precision_run"]["value"] == "bf16"
+    bf16 = planner.estimate(params="7B", tokens="100B", gpu="tpu-v5p", gpus=64)
+    assert plan.training_days == bf16.training_days  # the same peak, now named
+    assert "precision_run" not in bf16.assumptions
+    shipped = catalog()
+    for key in shipped.keys("accelerators"):  # every TPU says so, and only they
+        assert shipped.accelerator(key).fp16 == (not key.startswith("tpu-")), key
+    assert "precision_run" not in planner.estimate(params="7B", tokens="100B", gpus=64,
+                                                   precision="fp16").assumptions
+
+
 def test_workloads_show_takes_a_workload_file_as_estimate_does(tmp_path, capsys):
     # --workload takes FILE.toml; workloads show had refused the path ("unknown workload")
     import json

@@ -95,6 +95,10 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
         used["precision_run"] = {"value": "fp16", "source": (
             f"{acc.key} has no BF16: a bf16 plan runs FP16 mixed precision (with loss "
             "scaling) at the FP16 tensor-core peak, the one its catalog file gives")}
+    if precision == "fp16" and not acc.fp16:  # the same peak; the plan says what runs
+        used["precision_run"] = {"value": "bf16", "source": (
+            f"{acc.key}'s matrix units multiply in BF16 (its catalog file: fp16 = false): an "
+            "fp16 plan's matmuls run BF16 at the BF16 peak")}
     if precision == "fp4":  # what an FP4 plan leaves out, said where its figures are read
         used["fp4_gemms"] = {"value": "every layer's GEMMs at the FP4 ceiling", "source": (
             "an upper bound: the output head runs BF16, as published recipes run it, but the "
