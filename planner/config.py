@@ -65,6 +65,9 @@ class Config:
     files: tuple[Path, ...] = ()
     flags: Mapping[str, Mapping[str, Setting]] = field(default_factory=dict)  # table -> flag
     assumptions: Mapping[str, Setting] = field(default_factory=dict)
+    # table -> the first file that declares it, so an empty table ([foo] with its keys
+    # commented out) is still named by its file
+    tables: Mapping[str, Path] = field(default_factory=dict)
 
     def for_command(self, command: str, flags: Iterable[str]) -> dict[str, Setting]:
         """The defaults of one command among its ``flags`` (names with underscores): the
@@ -81,7 +84,7 @@ class Config:
         for table, values in self.flags.items():
             if table != "defaults" and table not in commands:
                 setting = next(iter(values.values()), None)
-                where = setting.path if setting else "config"
+                where = setting.path if setting else self.tables.get(table, "config")
                 _unknown(where, f"[{table}]", list(SECTIONS) + sorted(commands), "table")
             allowed = every if table == "defaults" else sorted(commands[table])
             for key, setting in values.items():
@@ -156,6 +159,7 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Confi
     files: list[Path] = []
     flags: dict[str, dict[str, Setting]] = {}
     assumptions: dict[str, Setting] = {}
+    tables: dict[str, Path] = {}
     paths = search_paths(env, cwd)
     for path in paths:
         if not path.is_file():
@@ -169,6 +173,7 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Confi
             if not isinstance(values, dict):
                 raise InputError(str(path), table, "tables [defaults], [assumptions] or "
                                  "[COMMAND] (estimate, budget, ...)", "is not a table")
+            tables.setdefault(table, path)
             if table == "assumptions":
                 for name, value in values.items():
                     parsed = parse_overrides([f"{name}={_text(value)}"], f"{path} [assumptions]")
@@ -177,7 +182,7 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Confi
             mine = flags.setdefault(table, {})
             for key, value in values.items():
                 mine[key] = Setting(_flag_value(path, key, value), path, table)
-    return Config(tuple(files), flags, assumptions)
+    return Config(tuple(files), flags, assumptions, tables)
 
 
 def _read(path: Path) -> dict:

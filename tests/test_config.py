@@ -632,3 +632,13 @@ def test_a_files_option_word_is_reported_as_the_plan_reads_it(tmp_path, monkeypa
     assert assumptions["precision"]["value"] == "fp8"
     assert assumptions["framework"]["value"] == "megatron-core"
     assert "planner.toml [estimate]" in assumptions["precision"]["source"]
+
+
+@pytest.mark.parametrize("text", ["[foo]\n# x = 1\n", "[estmate]\n# gpus = 64\n"])
+def test_an_empty_unknown_table_names_its_file(tmp_path, monkeypatch, capsys, text):
+    # an auditor: a table whose keys are all commented out was blamed on 'config', not on
+    # the file that holds it
+    path = house_file(tmp_path, monkeypatch, text)
+    code, _, err = run(capsys, "hardware", "list")
+    assert code == 2 and f"Error: {path}: '[" in err and "config: " not in err
+    assert "accepted: a table: defaults, assumptions" in err
