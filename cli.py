@@ -176,7 +176,8 @@ def _defaults(ctx: click.Context) -> house.Config:
     """The config files' defaults, checked, as the commands' default_map (a flag given on the
     command line wins); each value's type checked as its flag would check it. A bad value
     stops only the command that reads it, and never its --help (deadline = "abc" had stopped
-    'planner hardware list' and 'planner estimate --help')."""
+    'planner hardware list' and 'planner estimate --help'; invalid TOML or an unknown table
+    or key, 'planner estimate --help' and every other command's)."""
     words = ctx.meta.get("planner.args", [])
     helping = any(w in ("-h", "--help") for w in words)
     typed = {w.split("=", 1)[0] for w in words if w.startswith("-")}
@@ -187,6 +188,8 @@ def _defaults(ctx: click.Context) -> house.Config:
             flags.setdefault(path[0], set()).update(f for f in map(_flag, cmd.params) if f)
         cfg.check(flags)
     except InputError as exc:
+        if helping:  # a file that does not load, or an unknown table or key, never blocks
+            return house.Config()  # --help (docs/interface.md): it is read without them
         _fail(exc)
     default_map: dict = {}
     taken, refused = set(), {}  # [defaults] flags some command takes; the others' errors

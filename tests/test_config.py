@@ -642,3 +642,17 @@ def test_an_empty_unknown_table_names_its_file(tmp_path, monkeypatch, capsys, te
     code, _, err = run(capsys, "hardware", "list")
     assert code == 2 and f"Error: {path}: '[" in err and "config: " not in err
     assert "accepted: a table: defaults, assumptions" in err
+
+
+@pytest.mark.parametrize("text", ["[estimate\n", "[foo]\nx = 1\n", "[estimate]\nfoo = 1\n",
+                                  "[defaults]\nunknown_flag = 1\n"])
+def test_a_broken_config_never_blocks_help(tmp_path, monkeypatch, capsys, text):
+    # an auditor: invalid TOML, an unknown table or an unknown key had stopped every
+    # subcommand's --help with the config error (docs/interface.md: never --help)
+    house_file(tmp_path, monkeypatch, text)
+    for command in (("estimate",), ("hardware", "list"), ("config", "show"), ("hardware",)):
+        for flag in ("--help", "-h"):
+            code, out, err = run(capsys, *command, flag)
+            assert code == 0 and "Usage: planner " in out, (command, err)
+    code, _, err = run(capsys, "hardware", "list")
+    assert code == 2 and "planner.toml" in err, "the commands still refuse it"
