@@ -969,11 +969,13 @@ CATALOG_FLAGS = {"gpu": "accelerators", "site": "sites", "network": "networks",
 
 
 def _check_catalog_keys(cfg: house.Config) -> None:
-    """A config file's accelerator, site, network and workload keys, its inventory and layout,
-    and its [assumptions] accelerator, each checked against the catalog its command would
-    read (the files' catalog directories too): a value every plan would refuse is refused
-    here, naming the file (docs/interface.md; a misspelt workload, a layout part and an
-    inventory's device count had been listed as if taken)."""
+    """The catalogs the commands would read (PLANNER_CATALOG's and the files' directories), a
+    config file's accelerator, site, network (a scale-out one) and workload keys, its
+    inventory and layout, and its [assumptions] accelerator, each checked against the catalog
+    its command would read: a value every plan would refuse is refused here, naming the file
+    (docs/interface.md; a misspelt workload, a layout part, an inventory's device count and a
+    scale-up network had been listed as if taken)."""
+    from planner.plan.cluster import scale_out_network
     from planner.plan.layout_inputs import parse_layout
     from planner.plan.quantities import parse_inventory
 
@@ -1003,6 +1005,10 @@ def _check_catalog_keys(cfg: house.Config) -> None:
                    or f"a key of 'planner hardware list' ({kind})",
                    getattr(exc, "reason", None) or exc, setting)
 
+    # every catalog a command would read, PLANNER_CATALOG's directories first, loaded as it
+    # loads them (PLANNER_CATALOG=/nonexist had passed here and stopped every command)
+    for command in ("estimate", *cfg.flags):
+        catalog_of("estimate" if command == "defaults" else command)
     for table, values in cfg.flags.items():
         command = "estimate" if table == "defaults" else table
         for flag, kind in CATALOG_FLAGS.items():
@@ -1015,6 +1021,12 @@ def _check_catalog_keys(cfg: house.Config) -> None:
             keys = [setting.value] if flag == "workload" else str(setting.value).split(",")
             for key in keys:
                 key_checked(f"--{flag}", kind, str(key), setting, catalog_of(command))
+            if flag == "network":  # a scale-up fabric (nvlink4), refused by every plan
+                try:
+                    scale_out_network(catalog_of(command), str(setting.value))
+                except InputError as exc:  # worded as estimate words it (_fail)
+                    raise UsageError(f"{error_text(exc)} (set in config file "
+                                     f"{setting.origin})", exc.name, exc.accepted) from None
         for flag in ("inventory", "layout"):
             setting = values.get(flag)
             if setting is None or setting.value is None:

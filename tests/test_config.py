@@ -656,3 +656,27 @@ def test_a_broken_config_never_blocks_help(tmp_path, monkeypatch, capsys, text):
             assert code == 0 and "Usage: planner " in out, (command, err)
     code, _, err = run(capsys, "hardware", "list")
     assert code == 2 and "planner.toml" in err, "the commands still refuse it"
+
+
+def test_config_show_refuses_a_scale_up_network(tmp_path, monkeypatch, capsys):
+    # an auditor: config show exited 0 while every estimate refused it; it now refuses it
+    # with estimate's own message
+    house_file(tmp_path, monkeypatch, '[estimate]\nnetwork = "nvlink4"\n')
+    code, _, shown = run(capsys, "config", "show")
+    assert code == 2 and "accepted: a scale-out network: " in shown
+    code, _, said = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "-q")
+    assert code == 2 and said.splitlines()[-1] == shown.splitlines()[-1]
+    assert "(set in config file " in shown and "planner.toml [estimate]" in shown
+    write(tmp_path / "planner.toml", '[estimate]\nnetwork = "ib-ndr"\n')
+    code, _, err = run(capsys, "config", "show")
+    assert code == 0, err
+
+
+def test_config_show_refuses_a_missing_planner_catalog(tmp_path, monkeypatch, capsys):
+    # an auditor: config show exited 0 while every other command refused it
+    house_file(tmp_path, monkeypatch, "")
+    monkeypatch.setenv("PLANNER_CATALOG", str(tmp_path / "nonexist"))
+    code, _, shown = run(capsys, "config", "show")
+    code2, _, said = run(capsys, "hardware", "list")
+    assert code == code2 == 2 and "PLANNER_CATALOG" in shown
+    assert said.splitlines()[-1] == shown.splitlines()[-1]

@@ -38,11 +38,8 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
         raise InputError("--network", network, "a scale-out network key (planner hardware "
                          "list)", "is empty")
     up = cat.own_network(acc, "scale_up_network")
-    out = (cat.network(network) if network is not None
+    out = (scale_out_network(cat, network) if network is not None
            else cat.own_network(acc, "scale_out_network"))
-    if out is not None and out.tier != "scale_out" and network:
-        raise InputError("--network", network, "a scale-out network: " + ", ".join(
-            n.key for n in cat.all("networks") if n.tier == "scale_out"))
     if out is not None and network and not out.serves(acc):
         # a fabric another vendor's devices alone attach to (TPU DCN, AWS EFA, InfiniBand
         # HCAs in GPU servers): the network file's accelerator_vendors, with its source
@@ -62,6 +59,17 @@ def networks(cat: Catalog, acc: Accelerator, network: str | None):
         out = replace(out, device_bytes_per_s=min(acc.scale_out_bytes_per_s,
                                                   ports * out.link_bytes_per_s))
     return up, out
+
+
+def scale_out_network(cat: Catalog, network: str) -> Network:
+    """The network ``--network`` names, which replaces an accelerator's scale-out fabric: a
+    scale-up one (NVLink) is refused, whichever the accelerator (``planner config show``
+    refuses a file's the same way)."""
+    out = cat.network(network)
+    if out.tier != "scale_out":
+        raise InputError("--network", network, "a scale-out network: " + ", ".join(
+            n.key for n in cat.all("networks") if n.tier == "scale_out"))
+    return out
 
 
 def note_user_files(cat: Catalog, used: dict, items) -> None:
