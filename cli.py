@@ -141,7 +141,9 @@ def _catalog(ctx_catalog):
 
 # --- house defaults: config files (planner/config.py) -------------------------------------------
 
-NOT_FROM_CONFIG = ("help", "version", "assume")  # [assumptions] holds what --assume changes
+# [assumptions] holds what --assume changes; --no-sensitivity and --no-plot are the command
+# line's way to set aside a file's sensitivity and plot, not settings of their own
+NOT_FROM_CONFIG = ("help", "version", "assume", "no_sensitivity", "no_plot")
 
 
 def _flag(param: click.Parameter) -> str | None:
@@ -207,7 +209,8 @@ def _defaults(ctx: click.Context) -> house.Config:
                     continue
                 # 'config show' checks every command's values
                 reads = ctx.invoked_subcommand in (path[0], "config")
-                if helping or not reads or any(o in typed for o in params[flag].opts):
+                given = {*params[flag].opts, "--no-" + flag.replace("_", "-")}
+                if helping or not reads or given & typed:
                     # another command's value, help, or a flag the command line gives (it
                     # wins): left out, said when a command reads it
                     continue
@@ -286,6 +289,36 @@ def _flags_win(ctx: click.Context, *groups: dict) -> dict:
             if typed and filed:
                 set_aside.add(n)
     return out
+
+
+def _size_rivals(gpus, max_gpus) -> dict:
+    """The cluster's size as rival options (_flags_win): --gpus and --max-gpus, or --max-gpus
+    alone where --gpus is the word auto (no count: sized, whatever gpus a config file gives,
+    and a file's --max-gpus still holds the sizing)."""
+    from planner.plan.quantities import parse_gpus_flag
+
+    try:
+        sized = gpus is not None and parse_gpus_flag(gpus) is None
+    except InputError as exc:
+        _fail(exc)
+    return {"max_gpus": max_gpus} if sized else {"gpus": gpus, "max_gpus": max_gpus}
+
+
+def _switched_off(ctx: click.Context, *options: tuple) -> tuple:
+    """The values of options that take a value and have a --no-NAME switch (--sensitivity,
+    --plot): each (parameter name, flag, value, switch), None where the switch is typed, so
+    a config file's value is set aside (and not reported as used); refused beside the option
+    itself, which would say the opposite."""
+    set_aside = ctx.meta.setdefault("planner.set_aside", set())
+    out = []
+    for name, flag, value, off in options:
+        if off and _typed(ctx, name):
+            _fail(f"{flag} and --no-{flag[2:]}: give one", option=f"--no-{flag[2:]}",
+                  accepted=f"{flag} or --no-{flag[2:]}, not both")
+        if off:
+            set_aside.add(name)
+        out.append(None if off else value)
+    return tuple(out)
 
 
 def _param_name(cmd: click.Command, flag: str) -> str | None:
@@ -449,8 +482,8 @@ def app(ctx):
 @click.option("--precision", type=choice(PRECISIONS))
 @click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
               shell_complete=_complete("accelerators", several=True))
-@click.option("--gpus", help="Number of devices (otherwise sized to meet the deadline); the "
-              "plan counts the whole units they fill and their spare devices.")
+@click.option("--gpus", help="Number of devices (otherwise, or with auto, sized to meet the "
+              "deadline); the plan counts the whole units they fill and their spare devices.")
 @click.option("--unit", type=choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
               help="What the cluster is bought or rented in: auto (the system's own: an HGX "
                    "node of 8, an NVL72 rack of 72, a TPU cube of 64), device, node, rack or "
@@ -489,7 +522,9 @@ def app(ctx):
               help="Change one modelling assumption (repeatable), e.g. --assume "
                    "failure_rate_per_device_hour=3e-5 --assume ep_comm_overlap=1; the plan's "
                    "assumption table names them and their sources.")
-@click.option("--uncertainty", is_flag=True, help="P10/P50/P90 by Monte Carlo.")
+@click.option("--uncertainty/--no-uncertainty", default=False,
+              help="P10/P50/P90 by Monte Carlo (--no-uncertainty: not, whatever a config file "
+                   "says).")
 @click.option("--seed", type=str, default="0", help="Seed of the uncertainty Monte Carlo (with "
               "--uncertainty).")
 @click.option("--sensitivity", type=choice(["cost_usd", "training_days", "gpu_hours"]),
@@ -498,14 +533,18 @@ def app(ctx):
                    "gpu_hours at each end of every assumption's documented range and of the "
                    "catalog price, on the plan's own cluster, largest swing first, each end "
                    "naming a limit it breaks (table or json).")
+@click.option("--no-sensitivity", "no_sensitivity", is_flag=True,
+              help="No tornado, whatever a config file's sensitivity says.")
 @click.option("--format", "fmt", type=choice(["table", "json", "csv"]), default="table")
 @click.option("--inventory", help="Devices on hand per type: h100-sxm=20000,b200=8000.")
-@click.option("--quiet", "-q", is_flag=True,
+@click.option("--quiet/--no-quiet", "-q", default=False,
               help="No progress bar (one shows on a terminal when a call runs past a second).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw days and cost against cluster size per accelerator to FILE.png, the "
                    "chosen plan and the limits marked (sizes with the solver; needs "
                    "matplotlib: pip install matplotlib, or uv sync --extra plot in the checkout).")
+@click.option("--no-plot", "no_plot", is_flag=True,
+              help="No chart, whatever a config file's plot says.")
 @click.pass_context
 def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn, vocab,
              ffn_type, experts, top_k, expert_ffn, shared_experts, dense_layers, expert_groups,
@@ -514,7 +553,8 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
              seq_len, global_batch, precision, gpu, gpus, network, site,
              catalog_dir, layout, deadline, budget, power_cap, max_gpus, objective, ownership,
              price_per_gpu_hour, pue, energy_usd_per_kwh, framework, team, assume,
-             uncertainty, seed, sensitivity, fmt, inventory, quiet, plot_path, unit):
+             uncertainty, seed, sensitivity, fmt, inventory, quiet, plot_path, unit,
+             no_sensitivity, no_plot):
     """Plan one training run: cluster, layout, days, GPU-hours, MW, MWh, cost."""
     cat = _catalog(catalog_dir)
     shape = dict(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
@@ -534,9 +574,12 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
         _typed(ctx, k) for k in ("layers", "hidden", "heads", "vocab"))
     kept = _flags_win(ctx, {"params": params, "workload": workload,
                             **(shape if names_model else {})},
-                      {"gpus": gpus, "max_gpus": max_gpus})
-    params, workload, gpus, max_gpus = (kept[n] for n in ("params", "workload", "gpus",
-                                                          "max_gpus"))
+                      _size_rivals(gpus, max_gpus))
+    params, workload, gpus, max_gpus = (kept.get(n) for n in ("params", "workload", "gpus",
+                                                              "max_gpus"))
+    sensitivity, plot_path = _switched_off(
+        ctx, ("sensitivity", "--sensitivity", sensitivity, no_sensitivity),
+        ("plot_path", "--plot", plot_path, no_plot))
     shape = {k: kept.get(k, v) for k, v in shape.items()}
     if plot_path and gpus is not None:
         _fail("--plot: draws cluster sizes against each other; leave out --gpus")
@@ -632,7 +675,7 @@ def validate(ctx, fmt, catalog_dir, refit_path):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory: Parquet part files and _manifest.json.")
-@click.option("--resume", is_flag=True,
+@click.option("--resume/--no-resume", default=False,
               help="Complete a sweep that was interrupted (same spec, catalogs, planner).")
 @click.option("--workers", default=None, metavar="N",  # the library reads it (ASCII digits)
               help="Local worker processes (default 1; with --dask local, the local "
@@ -640,7 +683,8 @@ def validate(ctx, fmt, catalog_dir, refit_path):
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask cluster: a scheduler address "
                    "(tcp://host:8786) or 'local' for a LocalCluster (needs dask[distributed]).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
+@click.option("--quiet/--no-quiet", "-q", default=False,
+              help="No progress bar (one shows on a terminal).")
 def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     """Every combination of SPEC.toml's axes, streamed to a Parquet dataset in OUT.
 
@@ -682,7 +726,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
                    "short, and CP-SAT, which gets what they leave (at least a quarter of "
                    "it); default: the file's [solver], else 60.")
 @click.option("--catalog", "catalog_dir", help=CATALOG_HELP, type=click.Path(file_okay=False))
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
+@click.option("--quiet/--no-quiet", "-q", default=False,
+              help="No progress bar (one shows on a terminal).")
 @click.pass_context
 def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir, quiet):
     """Place several runs on sites over time under devices, power and deadlines (CP-SAT)."""
@@ -740,7 +785,8 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
 @click.option("--usd", help="Money: 500M, $1.2B.")
 @click.option("--power-cap", help="Facility power: 300MW.")
 @click.option("--deadline", help="Wall-clock limit: 150d.")
-@click.option("--gpus", help="Devices available (a fixed fleet).")
+@click.option("--gpus", help="Devices available (a fixed fleet); auto: sized, as when left "
+              "out.")
 @click.option("--max-gpus", help="Most devices to consider.")
 @click.option("--unit", type=choice(list(PURCHASE_UNITS)), default="auto", show_default=True,
               help="What clusters are bought in (as for estimate).")
@@ -786,7 +832,8 @@ def schedule_cmd(ctx, fleet_file, out, gantt_path, fmt, time_limit, catalog_dir,
 @click.option("--format", "fmt", type=choice(["table", "json", "csv"]), default="table",
               help="table; json (the estimate keys plus 'inverse'); csv (one row: the same "
                    "keys flattened with _, as a budget sweep's columns).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar (one shows on a terminal).")
+@click.option("--quiet/--no-quiet", "-q", default=False,
+              help="No progress bar (one shows on a terminal).")
 @click.pass_context
 def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params, tokens,
                tokens_per_param, experts, top_k, shared_experts, year, price_trend,
@@ -798,9 +845,9 @@ def budget_cmd(ctx, usd, power_cap, deadline, gpus, max_gpus, unit, gpu, params,
     cat = _catalog(catalog_dir)
     kept = _flags_win(ctx, {"params": params, "tokens": tokens,
                             "tokens_per_param": tokens_per_param},
-                      {"gpus": gpus, "max_gpus": max_gpus})
+                      _size_rivals(gpus, max_gpus))
     params, tokens, tokens_per_param, gpus, max_gpus = (
-        kept[n] for n in ("params", "tokens", "tokens_per_param", "gpus", "max_gpus"))
+        kept.get(n) for n in ("params", "tokens", "tokens_per_param", "gpus", "max_gpus"))
     try:
         assumptions, filed = _assumptions(ctx, assume)
         if team is not None:

@@ -680,3 +680,73 @@ def test_config_show_refuses_a_missing_planner_catalog(tmp_path, monkeypatch, ca
     code2, _, said = run(capsys, "hardware", "list")
     assert code == code2 == 2 and "PLANNER_CATALOG" in shown
     assert said.splitlines()[-1] == shown.splitlines()[-1]
+
+
+def test_the_command_line_turns_off_what_a_file_turns_on(tmp_path, monkeypatch, capsys):
+    # an auditor: [estimate] uncertainty = true ran the Monte Carlo in every estimate and
+    # --no-uncertainty was 'No such option'; a file's sensitivity, plot and gpus had no way
+    # out either (docs/interface.md: a flag on the command line overrides them all)
+    house_file(tmp_path, monkeypatch, '[estimate]\nuncertainty = true\nsensitivity = '
+               '"training_days"\nplot = "sizing.png"\ngpus = 512\n[defaults]\nquiet = true\n'
+               'max_gpus = 256\n')
+    code, out, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B",
+                         "--no-uncertainty", "--no-sensitivity", "--no-plot", "--gpus", "AUTO",
+                         "--no-quiet", "--format", "json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["p10"] is None and "sensitivity" not in plan
+    assert not (tmp_path / "sizing.png").exists()
+    # sized (the file's gpus set aside), under the file's max_gpus, which still holds
+    assert plan["sizing"] is not None and plan["sizing"]["limits"]["max_gpus"] == 256
+    filed = {k for k, v in plan["assumptions"].items() if "config file" in v["source"]}
+    assert filed == {"max_gpus"}, "what the command line set aside is not reported as used"
+    # typed beside their own flag: which one is meant is not guessed
+    code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B",
+                       "--sensitivity", "--no-sensitivity")
+    assert code == 2 and "--sensitivity and --no-sensitivity: give one" in err
+    # --gpus keeps its meaning; a word it does not take names auto beside the count
+    code, out, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus",
+                         "64", "--no-plot", "--no-sensitivity", "-q", "--format", "json")
+    assert code == 0 and json.loads(out)["cluster"]["gpus"] == 64, err
+    code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus",
+                       "some")
+    assert code == 2 and "or auto (sized to the limits)" in err
+
+
+def test_a_later_file_or_the_command_line_sizes_a_budget_a_file_fixed(tmp_path, monkeypatch,
+                                                                      capsys):
+    user = write(tmp_path / "xdg" / "planner" / "config.toml", '[defaults]\ngpus = 512\n')
+    house_file(tmp_path, monkeypatch, "")
+
+    def gpus(*args):
+        code, out, err = run(capsys, "budget", "--usd", "2M", "--gpu", "h100-sxm", *args,
+                             "-q", "--format", "json")
+        assert code == 0, err
+        return json.loads(out)["cluster"]["gpus"]
+
+    assert gpus() == 512
+    assert gpus("--gpus", "auto") != 512
+    write(tmp_path / "planner.toml", '[budget]\ngpus = "auto"\n')  # read after the user's
+    assert gpus() != 512 and user.exists()
+
+
+def test_a_typed_no_switch_sets_aside_a_files_refused_value(tmp_path, monkeypatch, capsys):
+    # a file's value the flag would refuse stops only a command that takes it: --no-X typed
+    # takes the command line's
+    house_file(tmp_path, monkeypatch, '[estimate]\nsensitivity = "bogus"\nuncertainty = "yes"\n')
+    code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus", "64",
+                       "--no-sensitivity", "--no-uncertainty", "-q")
+    assert code == 0, err
+    code, _, err = run(capsys, "estimate", "--params", "7B", "--tokens", "100B", "--gpus", "64")
+    assert code == 2 and "planner.toml [estimate]" in err
+
+
+def test_no_resume_sets_aside_a_files_resume(tmp_path, monkeypatch, capsys):
+    house_file(tmp_path, monkeypatch, "[sweep]\nresume = true\n")
+    spec = write(tmp_path / "spec.toml", '[fixed]\nparams = "7B"\ntokens = "100B"\ngpus = 64\n'
+                 "[axes]\nprice_per_gpu_hour = [2.0]\n")
+    for _ in range(2):  # the file's resume: the second run keeps the first's part
+        code, _, err = run(capsys, "sweep", str(spec), "-o", "out", "-q")
+        assert code == 0, err
+    code, _, err = run(capsys, "sweep", str(spec), "-o", "out", "--no-resume", "-q")
+    assert code == 2 and "already holds a complete sweep" in err

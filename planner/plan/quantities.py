@@ -117,6 +117,24 @@ def parse_gpus(text, name: str = "--gpus") -> int:
     return parse_int_count(text, name, maximum=MAX_DEVICES)
 
 
+# --gpus auto: no device count, the cluster sized to the limits as when --gpus is left out
+# (the word --unit auto uses for the system's own unit); the way a command line, or a later
+# config file, sets aside a config file's gpus.
+GPUS_SIZED = "auto"
+
+
+def parse_gpus_flag(text, name: str = "--gpus") -> int | None:
+    """--gpus as the commands read it: a device count (parse_gpus), or the word auto (any
+    case): None, the cluster sized."""
+    if isinstance(text, str) and text.strip().lower() == GPUS_SIZED:
+        return None
+    try:
+        return parse_gpus(text, name)
+    except InputError as exc:
+        raise InputError(exc.name, exc.value, f"{exc.accepted}, or {GPUS_SIZED} (sized to "
+                         "the limits)", exc.reason) from None
+
+
 # The largest value of each: the plain numbers many.scenarios.numbers takes without calling
 # the parser must obey it too.
 parse_deadline.maximum = MAX_DURATION_S
@@ -193,7 +211,7 @@ def seed_for(seed, uncertainty: bool) -> int:
 # and what a command checks a config file's values with when it starts (cli._setting_checked).
 FLAG_PARSERS = {"deadline": parse_deadline, "usd": parse_budget, "budget": parse_budget,
                 "power_cap": parse_power_cap, "tokens": parse_tokens,
-                "price_per_gpu_hour": parse_price, "gpus": parse_gpus, "max_gpus": parse_gpus,
+                "price_per_gpu_hour": parse_price, "gpus": parse_gpus_flag, "max_gpus": parse_gpus,
                 "pue": parse_pue, "energy_usd_per_kwh": parse_energy_usd_per_kwh,
                 "seed": parse_seed}
 
