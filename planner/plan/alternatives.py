@@ -157,8 +157,14 @@ def smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dic
         while rest % p == 0:
             rest //= p
     smooth = smooth_below(gpus, sd.unit) if rest > 1 else None  # a smooth count is its best
-    sizes = list(dict.fromkeys(g for g in (gpus // 2 if gpus % 2 == 0 else None, smooth)
-                               if g and g < gpus))  # the two may be one size
+    # and the largest smooth count the same purchase units hold, the rest of them spares: 512
+    # of 8 NVL72 racks' 576 GB200 split an 8B model's 1M-token batch 128 ways where 576 can
+    # split it 18 ways only (an audit: 9.59M tokens/s against 8.58M, the faster one unsaid)
+    within = smooth_below(gpus)
+    within = within if within is not None and gpus - within < sd.unit else None
+    sizes = list(dict.fromkeys(g for g in (gpus // 2 if gpus % 2 == 0 else None, smooth,
+                                           within)
+                               if g and g < gpus))  # the three may share a size
     if not sizes:
         return []
     fewer = evaluate(w, opts.sides, np.full(len(sizes), opts.side[i]), np.array(sizes),
@@ -172,7 +178,11 @@ def smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dic
         note = ("half the devices finish sooner: this cluster is spread past what its batch "
                 "uses" if g == gpus // 2 else
                 f"{g:,} of the {gpus:,} devices finish sooner, the other {gpus - g:,} standing "
-                f"by as spares: {gpus:,}'s factors leave its layouts little choice")
+                f"by as spares: {gpus:,}'s factors leave its layouts little choice"
+                if g == smooth else
+                f"{g:,} of the {gpus:,} devices finish sooner on the same "
+                f"{gpus // sd.unit:,} purchase units, the other {gpus - g:,} standing by as "
+                f"spares: the batch and the model split more evenly over {g:,}")
         out.append({"gpus": g, "layout": fewer.best.layout(j), "training_days": days,
                     "mfu": float(fewer.cols["mfu"][j]), "note": note})
     return out
