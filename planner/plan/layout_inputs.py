@@ -35,18 +35,20 @@ def parse_layout(text: str | dict | None) -> dict:
                               "leave it out to search every layout")
     out: dict = {}
     for k, v in items:
+        k = str(k).strip().lower()  # a table's keys as a text's ('TP' in {TP = 8})
         k = LAYOUT_ALIASES.get(k, k)
         if k not in LAYOUT_FIELDS:
             raise LayoutError(f"unknown layout part '{k}' (the parts: tp, pp, dp, cp, ep, mb, "
                               "vp, recompute, zero)")
         if k in out:
             raise LayoutError(f"{k} is given twice; give each part once")
-        if k == "recompute":
-            if str(v) not in RECOMPUTE_CODES:
+        if k == "recompute":  # in any case, as the parts' names are ('recompute=FULL')
+            word = str(v).strip().lower()
+            if word not in RECOMPUTE_CODES:
                 raise LayoutError("recompute must be none, selective, full or full on a share "
                                   "of the blocks (full:0.25, full:0.5, full:0.75), "
                                   f"got '{v}'")
-            out[k] = str(v)
+            out[k] = word
             continue
         # ASCII digits alone: int() reads other scripts' digits ('８') and underscores too
         if isinstance(v, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(v).strip(), re.ASCII):

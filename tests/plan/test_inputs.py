@@ -37,6 +37,11 @@ def test_parse_layout_parts_and_values():
                                                            "recompute": "full"}
     # names are case-insensitive, spaces and empty parts are ignored
     assert parse_layout(" TP = 4 , dp=2,, ") == {"tp": 4, "dp": 2}
+    # and the recompute word, in a text or a table, as the parts' names (an auditor:
+    # 'TP=8' was taken where 'recompute=FULL' was refused)
+    assert parse_layout("recompute=FULL:0.5") == {"recompute": "full:0.5"}
+    assert parse_layout({"TP": 2, "Recompute": " Selective"}) == {"tp": 2,
+                                                                   "recompute": "selective"}
     assert parse_layout(None) == {}
     # a text of no part is refused (it had read as no layout: --layout "" searched them all)
     for empty in ("", " , ", ","):
