@@ -25,6 +25,7 @@ from planner.errors import (
     error_text,
 )
 from planner.frameworks import FRAMEWORKS
+from planner.plan.inputs import canonical_word
 from planner.plan.quantities import OBJECTIVES, OWNERSHIPS
 from planner.plan.result import answer_csv, clean_json
 from planner.schema import CHART_SUFFIXES, check_output_path, check_output_suffix
@@ -355,7 +356,8 @@ def _emit(d: dict, fmt: str, as_csv, as_table) -> None:
 def _with_origins(ctx: click.Context, d: dict, filed: dict) -> dict:
     """A plan's dict with the values from config files named in its assumptions table."""
     if d.get("assumptions") is not None:
-        d["assumptions"] = house.annotate(d["assumptions"], _from_config(ctx), filed)
+        d["assumptions"] = house.annotate(d["assumptions"], _from_config(ctx), filed,
+                                          canonical_word)
     return d
 
 
@@ -1023,8 +1025,8 @@ def _check_catalog_keys(cfg: house.Config) -> None:
     (docs/interface.md; a misspelt workload, a layout part, an inventory's device count and a
     scale-up network had been listed as if taken)."""
     from planner.plan.cluster import scale_out_network
-    from planner.plan.layout_inputs import parse_layout
     from planner.plan.quantities import parse_inventory
+    from planner.specs import parse_layout
 
     catalogs: dict = {}  # one load per catalog setting, for the tables that name a key
 

@@ -19,7 +19,7 @@ from .catalog_schema import (
     SCHEMAS,
     SITE,
 )
-from .errors import CatalogError, toml_problem
+from .errors import CatalogError, LayoutError, toml_problem
 from .schema import SchemaError, Table, check
 from .specs import (
     MOE_RULE_FIELDS,
@@ -31,6 +31,8 @@ from .specs import (
     Reference,
     Site,
     Workload,
+    devices_laid_out,
+    parse_layout,
     shape_problem,
 )
 from .units import MIN_SHAPELESS_PARAMS
@@ -276,10 +278,30 @@ def parse_reference(path: Path, raw, i: int, defaults: dict | None = None) -> Re
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: reference[{i}] must be a table")
     row = {**(defaults or {}), **raw}
+    where = f"[[reference]] {row.get('row_id') or i + 1}"
     try:
-        check(REFERENCE, row, f"[[reference]] {row.get('row_id') or i + 1}")
+        check(REFERENCE, row, where)
     except SchemaError as exc:
         raise CatalogError(f"{path}: {exc}") from None
+    # a row's layouts (its own, its stages') checked here as --layout is, and against the
+    # devices where they give every part that multiplies to them: 'pp=banana' had loaded,
+    # then stopped planner validate after a minute naming a flag no one typed (an audit)
+    for name, part in [("layout", row)] + [(f"stages[{n}].layout", st) for n, st in
+                                           enumerate(row.get("stages", ()))]:
+        if "layout" not in part:
+            continue
+        try:
+            layout = parse_layout(part["layout"])
+        except LayoutError as exc:
+            raise CatalogError(f"{path}: {where}: {name}: {part['layout']!r}: {exc}; accepted: "
+                               "a layout as --layout takes it (tp=8,pp=16,recompute=full)",
+                               f"{path}: reference.{name}") from None
+        gpus, n = part.get("gpus", row.get("gpus")), devices_laid_out(layout)
+        if gpus and n is not None and n != gpus:
+            raise CatalogError(
+                f"{path}: {where}: {name}: {part['layout']!r} lays out {n:,} devices, the "
+                f"row's gpus {gpus:,}; accepted: tp x pp x dp x cp equal to gpus",
+                f"{path}: reference.{name}")
     return Reference(**{**row, "stages": tuple(dict(s) for s in row.get("stages", ()))})
 
 

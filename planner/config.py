@@ -32,7 +32,6 @@ from typing import Iterable, Mapping
 
 from .assumptions import parse_overrides
 from .errors import InputError, did_you_mean, toml_problem
-from .plan.inputs import canonical_word
 
 __all__ = ["Setting", "Config", "search_paths", "load", "annotate", "effective", "ENV",
            "FILE_NAME", "SECTIONS"]
@@ -233,9 +232,12 @@ def _flag_value(path: Path, key: str, value):
 
 
 def annotate(assumptions: dict, settings: Mapping[str, Setting],
-             config_assumptions: Mapping[str, Setting] = ()) -> dict:
+             config_assumptions: Mapping[str, Setting] = (),
+             canonical=lambda name, value: value) -> dict:
     """A plan's assumptions table with every value that came from a config file named with
-    its file: flags by their name, assumptions (replacing "given (--assume)")."""
+    its file: flags by their name, assumptions (replacing "given (--assume)"). ``canonical``
+    (name, value): a flag's value as the plan reads it (plan.inputs.canonical_word, which
+    this floor does not import: an option's word in any case)."""
     out = dict(assumptions)
     for name, s in dict(config_assumptions).items():
         mine = out.get(name)
@@ -253,7 +255,7 @@ def annotate(assumptions: dict, settings: Mapping[str, Setting],
             continue
         # an option's word as the plan reads it ('FP8': fp8), also where the plan has no row
         # of its own for it (a precision given is the workload's, not an assumption)
-        value, mine = canonical_word(name, s.value), out.get(name)
+        value, mine = canonical(name, s.value), out.get(name)
         if mine is not None and isinstance(value, str) and isinstance(mine.get("value"), str) \
                 and mine["value"] == value.strip().lower():
             value = mine["value"]  # an option's word as the plan read it ("Owned": owned)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
-from .errors import PrecisionError
+from .errors import LayoutError, PrecisionError
 
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 # Activation recomputation: none, selective (parts of every block), full (the whole forward of
@@ -22,6 +22,11 @@ PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
 # --recompute-method block --recompute-num-layers; NeMo Framework user guide, "Activation
 # Recomputation": "partial Transformer layer recomputation")
 RECOMPUTE = ("none", "selective", "full", "full:0.25", "full:0.5", "full:0.75")
+# A layout's parts (model/layouts.py enumerates them in this order), the short names a user
+# may give, and the text --layout, a spec, a fleet and a catalog row take (parse_layout).
+LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute",
+                 "zero")
+LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
 FFN_TYPES = ("gated", "plain")
 # The widest dimension of a shape (layers, width, heads, vocabulary, experts): the bound of
 # the shape flags, config.json keys and catalog files alike (a check before parameters are
@@ -559,3 +564,58 @@ def mfu_key(precision: str, moe: bool) -> str:
     fp16 is bf16's key, running at its peak (Accelerator.peak)."""
     precision = "bf16" if str(precision).strip().lower() == "fp16" else precision
     return precision + (" moe" if moe else "")
+
+
+def parse_layout(text: str | dict | None) -> dict:
+    """'tp=8,pp=16,recompute=full' -> {'tp': 8, 'pp': 16, 'recompute': 'full'} (strict: an
+    unknown or repeated part is an error, and so is a text of no part: None is no layout)."""
+    if text is None:
+        return {}
+    if isinstance(text, dict):
+        items = list(text.items())
+    else:
+        items = []
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise LayoutError(f"'{part.strip()}' is not NAME=VALUE")
+            k, v = part.split("=", 1)
+            items.append((k.strip().lower(), v.strip()))
+        if not items:  # "" had read as no layout given, every layout searched
+            raise LayoutError("the layout is empty: give the parts to fix (tp=8,pp=16), or "
+                              "leave it out to search every layout")
+    out: dict = {}
+    for k, v in items:
+        k = str(k).strip().lower()  # a table's keys as a text's ('TP' in {TP = 8})
+        k = LAYOUT_ALIASES.get(k, k)
+        if k not in LAYOUT_FIELDS:
+            raise LayoutError(f"unknown layout part '{k}' (the parts: tp, pp, dp, cp, ep, mb, "
+                              "vp, recompute, zero)")
+        if k in out:
+            raise LayoutError(f"{k} is given twice; give each part once")
+        if k == "recompute":  # in any case, as the parts' names are ('recompute=FULL')
+            word = str(v).strip().lower()
+            if word not in RECOMPUTE:
+                raise LayoutError("recompute must be none, selective, full or full on a share "
+                                  "of the blocks (full:0.25, full:0.5, full:0.75), "
+                                  f"got '{v}'")
+            out[k] = word
+            continue
+        # ASCII digits alone: int() reads other scripts' digits ('８') and underscores too
+        if isinstance(v, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(v).strip(), re.ASCII):
+            raise LayoutError(f"{k} must be a whole number, got '{v}'")
+        iv = int(str(v))
+        if k == "zero" and iv not in (0, 1, 2, 3):
+            raise LayoutError(f"zero must be 0, 1, 2 or 3, got '{v}'")
+        if k != "zero" and iv < 1:
+            raise LayoutError(f"{k} must be at least 1, got '{v}'")
+        out[k] = iv
+    return out
+
+
+def devices_laid_out(fixed: dict) -> int | None:
+    """tp x pp x dp x cp, the devices a layout spans, when it gives all four; else None."""
+    if not all(k in fixed for k in ("tp", "pp", "dp", "cp")):
+        return None
+    return fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]

@@ -207,6 +207,38 @@ def test_a_reference_naming_hardware_the_catalog_lacks_is_refused_at_load(tmp_pa
     assert catalog(tmp_path).workload("mine").references[0].accelerator == "h100-sxm"
 
 
+@pytest.mark.parametrize("layout, says", [
+    ("tp=3,pp=banana", "layout: 'tp=3,pp=banana': pp must be a whole number, got 'banana'; "
+                       "accepted: a layout as --layout takes it"),
+    ("tp=1,pp=1,dp=96,cp=1", "layout: 'tp=1,pp=1,dp=96,cp=1' lays out 96 devices, the row's "
+                             "gpus 48; accepted: tp x pp x dp x cp equal to gpus"),
+])
+def test_a_reference_rows_layout_is_checked_at_load(tmp_path, layout, says):
+    # an audit: 'pp=banana' loaded, then stopped planner validate after a minute naming
+    # --layout, a flag no one typed; a layout of 96 devices on a row of 48 read 'cannot lay
+    # out' in the validation table
+    page = tmp_path / "workloads/measurements/page.toml"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"""\
+name = "a benchmark page"
+source = "repo README"
+as_of = "2025-01"
+[[reference]]
+row_id = "page-1"
+kind = "throughput"
+workload = "llama3.1-8b"
+accelerator = "h100-sxm"
+gpus = 48
+layout = "{layout}"
+tokens_per_s_per_gpu = 12000.0
+""")
+    with pytest.raises(CatalogError, match=re.escape(f"{page}: [[reference]] page-1: {says}")):
+        catalog(tmp_path).get("measurements", "page")
+    page.write_text(page.read_text().replace(layout, "tp=1,pp=1,dp=48,cp=1,recompute=FULL"))
+    ref = catalog(tmp_path).get("measurements", "page").references[0]
+    assert ref.layout == "tp=1,pp=1,dp=48,cp=1,recompute=FULL"  # as written, read as --layout
+
+
 def test_a_measurement_row_naming_a_workload_or_network_the_catalog_lacks_is_refused(tmp_path):
     page = tmp_path / "workloads/measurements/page.toml"
     page.parent.mkdir(parents=True)

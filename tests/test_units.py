@@ -279,8 +279,8 @@ def test_other_scripts_digits_are_no_number():
     # a year, a layout part and an --assume value alike
     from planner.assumptions import parse_overrides
     from planner.errors import LayoutError
-    from planner.plan.layout_inputs import parse_layout
     from planner.plan.quantities import parse_seed
+    from planner.specs import parse_layout
     from planner.units import parse_year
 
     for bad in ("１", "٣", "1_0"):

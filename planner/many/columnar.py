@@ -30,8 +30,9 @@ from ..plan.inputs import (
     without_site_storage,
     workload_precision_error,
 )
-from ..plan.layout_inputs import layout_text, no_layout_hint, parse_layout
+from ..plan.layout_inputs import layout_text, no_layout_hint
 from ..plan.quantities import check_gpus, check_max_gpus, parse_flag, parse_limits
+from ..specs import parse_layout
 from ..tuning import SCORE_CACHE_KEYS
 from ..units import MAX_TOKENS
 from .chunk_answers import ChunkAnswers

@@ -29,10 +29,9 @@ from ..plan.inputs import (
     with_aliases,
     workload_file_relative,
 )
-from ..plan.layout_inputs import parse_layout
 from ..plan.quantities import parse_budget, parse_inventory, plain_number_problem
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
-from ..specs import PURCHASE_UNITS, TEAMS, team_of
+from ..specs import PURCHASE_UNITS, TEAMS, parse_layout, team_of
 from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
 from ..units import (
     InputError,

@@ -17,10 +17,9 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import LayoutError
+from ..specs import LAYOUT_FIELDS, devices_laid_out
 from .memory import FULL, RECOMPUTE_CODES
 
-LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "microbatch", "virtual_stages", "recompute",
-                 "zero")
 SEARCH_MICROBATCH = (1, 2, 4, 8, 16)
 SEARCH_VIRTUAL = (1, 2, 3, 4, 6, 8)
 # Full recompute of a share of the blocks the search tries where the stack can (a quarter,
@@ -98,11 +97,11 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
     vp = fixed.get("virtual_stages")
     if vp is not None and vp > 1 and pp is not None and pp == 1:
         return f"vp={vp} needs a pipeline (pp > 1)"
-    if devices is not None and all(k in fixed for k in ("tp", "pp", "dp", "cp")):
-        product = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
-        if product != devices:
-            return f"tp*pp*dp*cp = {product:,} is not the {devices:,} devices"
+    product = devices_laid_out(fixed)
+    if devices is not None and product is not None and product != devices:
+        return f"tp*pp*dp*cp = {product:,} is not the {devices:,} devices"
     return None
+
 
 
 def _unsplit_ffn(a, tp: int) -> int:

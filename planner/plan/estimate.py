@@ -26,7 +26,7 @@ from ..model.cost import METHODS
 from ..model.layouts import layout_problem, named_devices
 from ..model.search import FITS
 from ..progress import Progress
-from ..specs import Site, Workload
+from ..specs import Site, Workload, parse_layout
 from .choose import Choice, Setup, decide, instance_of, sizing_limits
 from .chosen import plan_of
 from .cluster import (
@@ -51,7 +51,7 @@ from .inputs import (
     without_site_storage,
     workload_precision_error,
 )
-from .layout_inputs import layout_text, parse_layout
+from .layout_inputs import layout_text
 from .limits import (
     violations,
 )

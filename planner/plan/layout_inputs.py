@@ -3,63 +3,7 @@ boundary, and what to say when a device count has no layout."""
 
 from __future__ import annotations
 
-import re
-
-from ..errors import LayoutError
-from ..model.layouts import LAYOUT_FIELDS
-from ..model.memory import RECOMPUTE_CODES
-from ..specs import Workload
-
-# The layout parts a user may give, and their short names.
-LAYOUT_ALIASES = {"mb": "microbatch", "vp": "virtual_stages"}
-
-
-def parse_layout(text: str | dict | None) -> dict:
-    """'tp=8,pp=16,recompute=full' -> {'tp': 8, 'pp': 16, 'recompute': 'full'} (strict: an
-    unknown or repeated part is an error, and so is a text of no part: None is no layout)."""
-    if text is None:
-        return {}
-    if isinstance(text, dict):
-        items = list(text.items())
-    else:
-        items = []
-        for part in str(text).split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise LayoutError(f"'{part.strip()}' is not NAME=VALUE")
-            k, v = part.split("=", 1)
-            items.append((k.strip().lower(), v.strip()))
-        if not items:  # "" had read as no layout given, every layout searched
-            raise LayoutError("the layout is empty: give the parts to fix (tp=8,pp=16), or "
-                              "leave it out to search every layout")
-    out: dict = {}
-    for k, v in items:
-        k = str(k).strip().lower()  # a table's keys as a text's ('TP' in {TP = 8})
-        k = LAYOUT_ALIASES.get(k, k)
-        if k not in LAYOUT_FIELDS:
-            raise LayoutError(f"unknown layout part '{k}' (the parts: tp, pp, dp, cp, ep, mb, "
-                              "vp, recompute, zero)")
-        if k in out:
-            raise LayoutError(f"{k} is given twice; give each part once")
-        if k == "recompute":  # in any case, as the parts' names are ('recompute=FULL')
-            word = str(v).strip().lower()
-            if word not in RECOMPUTE_CODES:
-                raise LayoutError("recompute must be none, selective, full or full on a share "
-                                  "of the blocks (full:0.25, full:0.5, full:0.75), "
-                                  f"got '{v}'")
-            out[k] = word
-            continue
-        # ASCII digits alone: int() reads other scripts' digits ('８') and underscores too
-        if isinstance(v, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(v).strip(), re.ASCII):
-            raise LayoutError(f"{k} must be a whole number, got '{v}'")
-        iv = int(str(v))
-        if k == "zero" and iv not in (0, 1, 2, 3):
-            raise LayoutError(f"zero must be 0, 1, 2 or 3, got '{v}'")
-        if k != "zero" and iv < 1:
-            raise LayoutError(f"{k} must be at least 1, got '{v}'")
-        out[k] = iv
-    return out
+from ..specs import LAYOUT_ALIASES, Workload
 
 
 def layout_text(fixed: dict) -> str:

@@ -17,8 +17,7 @@ from planner.model.memory import RECOMPUTE_CODES, activation_bytes_per_layer
 from planner.model.search import SearchKey, search
 from planner.model.step import TIME_KEYS, evaluate
 from planner.plan.cluster import hardware_for
-from planner.plan.layout_inputs import parse_layout
-from planner.specs import Architecture
+from planner.specs import Architecture, parse_layout
 
 CAT = planner.catalog()
 H100 = CAT.accelerator("h100-sxm")

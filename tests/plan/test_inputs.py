@@ -24,8 +24,8 @@ from planner.plan.inputs import (
     resolve_workload,
     whole_batch,
 )
-from planner.plan.layout_inputs import parse_layout
 from planner.plan.quantities import Limits, limits_for, parse_limits
+from planner.specs import parse_layout
 
 CAT = catalog()
 
