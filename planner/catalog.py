@@ -341,6 +341,15 @@ def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
     than the later silently read in place of the other."""
     found: dict[str, Path] = {}
     for path in sorted(folder.glob("*.toml")):
+        if _hidden(path, folder):
+            continue
+        if not path.is_file():  # a dangling link had crashed every command (FileNotFoundError)
+            what = (f"a link to '{os.readlink(path)}', which does not exist"
+                    if path.is_symlink() else "not a file")
+            raise CatalogError(f"{path}: cannot read (it is {what}): the catalog reads every "
+                               "NAME.toml of its folders; remove it, or start its name with "
+                               "'.' to have it skipped", str(path),
+                               "a TOML file named KEY.toml, or a name starting with '.'")
         key = path.stem.lower()
         if key in found:
             raise CatalogError(f"{found[key]} and {path} are both the key '{key}' (a file's "
@@ -349,6 +358,14 @@ def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
                                "differing in more than case")
         found[key] = path
     return found
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Whether ``path`` is hidden below ``root`` (a name in it starts with '.'): not a catalog
+    file, wherever it sits. Editors and systems leave such files beside the real ones (Emacs's
+    lock link .#x1000.toml, macOS's AppleDouble ._x1000.toml, a .trash/ folder): read as keys,
+    they had listed '.hidden' or stopped the whole catalog as invalid TOML."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 @lru_cache(maxsize=1024)
@@ -370,7 +387,7 @@ def _misnamed_file(root: Path) -> tuple[Path, str] | None:
             continue
         for path in sorted(d.iterdir()):
             name = path.name
-            if not path.is_file() or name.startswith("."):
+            if not path.is_file() or _hidden(path, d):
                 continue
             lower = name.lower()
             if name.endswith(".toml"):
@@ -395,6 +412,8 @@ def _misnamed_folder(root: Path) -> tuple[str, str] | None:
     (hardware/accelerator for hardware/accelerators, workload/ for workloads/); None if none."""
     for pattern in ("*/*.toml", "*/*/*.toml", "*/*/*/*.toml"):
         for path in sorted(root.glob(pattern)):
+            if _hidden(path, root):
+                continue
             folder = path.parent.relative_to(root).as_posix()
             if folder in KINDS.values() or folder.startswith("workloads/"):
                 continue  # a folder read, or one beside the workloads (fleets, notes)
@@ -443,8 +462,8 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
                                + (" (set by the environment variable PLANNER_CATALOG)"
                                   if i < from_env else ""), option, layout)
         if not any((p / folder).is_dir() for folder in KINDS.values()) and any(
-                next(p.glob(pattern), None) for pattern in ("*.toml", "*/*.toml",
-                                                            "*/*/*.toml")):
+                not _hidden(f, p) for pattern in ("*.toml", "*/*.toml", "*/*/*.toml")
+                for f in p.glob(pattern)):
             # files in a misnamed folder (hardware/accelerator/, workload/) would add nothing,
             # silently (an empty directory, to be filled later, adds nothing either)
             raise CatalogError(f"catalog directory '{p}' holds none of the catalog's folders "

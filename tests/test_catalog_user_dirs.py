@@ -472,3 +472,36 @@ def test_a_published_row_given_by_two_files_is_refused_not_scored_twice(tmp_path
     _copy(override.parent, "workloads/llama3.1-405b", "override/workloads/llama3.1-405b")
     ids = [ref.row_id for _, ref, _, _ in throughput_rows(catalog([override]))]
     assert len(ids) == len(set(ids))
+
+
+# --- files an editor or a system leaves in a catalog folder ------------------------------------
+
+def test_hidden_files_are_not_catalog_files(tmp_path, capsys):
+    # an Emacs lock link (.#x1000.toml, pointing nowhere) had crashed every command with
+    # 'internal error: FileNotFoundError'; .hidden.toml was listed as the key '.hidden'; a
+    # macOS AppleDouble file (._x1000.toml) stopped the whole catalog as invalid TOML
+    folder = tmp_path / "hardware/accelerators"
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/x1000")
+    (folder / ".#x1000.toml").symlink_to("root@host.12345:1700000000")
+    (folder / "._x1000.toml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/.hidden")
+    _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/.trash/x2000")
+    cat = catalog([tmp_path])
+    assert "x1000" in cat.keys("accelerators")
+    assert not [k for k in cat.keys("accelerators") if k.startswith(".")]
+    for args in (("estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64", "--gpu",
+                  "x1000"), ("hardware", "list"), ("workloads", "list")):
+        code, out = _cli(capsys, *args, "--catalog", str(tmp_path))
+        assert code == 0, out
+
+
+def test_an_unreadable_catalog_file_is_refused_naming_it(tmp_path, capsys):
+    # a dangling link that is not hidden is a file the user meant to be read: named, exit 2
+    # (was: 'internal error: FileNotFoundError', exit 1)
+    link = tmp_path / "hardware/accelerators/x1000.toml"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "gone.toml")
+    code, out = _cli(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                     "--catalog", str(tmp_path))
+    said = re.sub(r"\s+", " ", out)
+    assert code == 2 and f"{link}: cannot read (it is a link to" in said, out
