@@ -12,12 +12,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from .catalog_files import is_workload_file, load_file, read_toml
+from .catalog_schema import KEY_CHARS, KEY_FORM
 from .errors import FLAGS, CatalogError, InputError, UnknownKeyError, did_you_mean
 from .specs import (
     Accelerator,
@@ -350,6 +352,11 @@ def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
                                "NAME.toml of its folders; remove it, or start its name with "
                                "'.' to have it skipped", str(path),
                                "a TOML file named KEY.toml, or a name starting with '.'")
+        if not re.fullmatch(KEY_CHARS, path.stem):
+            raise CatalogError(f"{path}: its name '{path.stem}' is not a key: a file's name is "
+                               f"its key, of {KEY_FORM} (a ',', '=' or space splits it where "
+                               "a command reads a list, --gpu a,b or --inventory KEY=N)",
+                               str(path), f"files named KEY.toml ({KEY_FORM})")
         key = path.stem.lower()
         if key in found:
             raise CatalogError(f"{found[key]} and {path} are both the key '{key}' (a file's "
@@ -478,5 +485,5 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
         unread = _misnamed_file(p)
         if unread:  # a near miss of NAME.toml would be skipped silently (an override lost)
             raise CatalogError(f"catalog file '{unread[0]}' is not read: {unread[1]}", option,
-                               "files named KEY.toml (letters, digits, '.', '_', '+', '-')")
+                               f"files named KEY.toml ({KEY_FORM})")
     return Catalog(tuple(user))

@@ -145,6 +145,11 @@ def _accelerator_rule(table: dict):
 
 
 TEXT, KEY = Text(), Text(nonempty=True, note="a catalog key")
+# The characters of a key (a file's name, an alias): the CLI splits a list on ',' (--gpu a,b)
+# and a pair on '=' (--inventory KEY=N), so a key holding one of those, or a space, loaded and
+# was listed but could never be named
+KEY_CHARS = r"[A-Za-z0-9._+-]+"
+KEY_FORM = "letters, digits, '.', '_', '+', '-'"
 # floors ~8-12x below the catalog's least (123 TFLOP/s, 16 GB, 0.82 TB/s, 150 and 3.1 GB/s):
 # a figure typed in the unit a thousand times larger (PFLOP/s, TB, PB/s, TB/s) is refused,
 # while a T4-class part (65 TFLOP/s, 16 GB, 0.32 TB/s, PCIe only) still fits
@@ -153,7 +158,7 @@ ACCELERATOR = Table({
     "name": Key(TEXT),
     "vendor": Key(Text(nonempty=True, note="the maker, spelt as network files' "
                        "accelerator_vendors spell it: NVIDIA, AMD, Google, AWS, Intel")),
-    "aliases": Key(List(KEY)),
+    "aliases": Key(List(Text(pattern=KEY_CHARS, note=f"a name of {KEY_FORM}"))),
     "family": Key(TEXT, note="architecture generation, e.g. 'NVIDIA Hopper' (validation)"),
     "bf16": Key(Boolean(), note="whether its tensor cores run BF16 (default true); false: "
                 "peak_bf16_tflops holds the FP16 peak a bf16 plan runs at (V100)"),

@@ -505,3 +505,23 @@ def test_an_unreadable_catalog_file_is_refused_naming_it(tmp_path, capsys):
                      "--catalog", str(tmp_path))
     said = re.sub(r"\s+", " ", out)
     assert code == 2 and f"{link}: cannot read (it is a link to" in said, out
+
+
+# --- a key the commands could never name -------------------------------------------------------
+
+@pytest.mark.parametrize("name, alias", [("x,y", None), ("x=y", None), ("x y", None),
+                                         ("x1000", "q,r"), ("x1000", "q r")])
+def test_a_key_or_alias_outside_the_key_alphabet_is_refused_at_load(tmp_path, capsys, name,
+                                                                    alias):
+    # was: x,y.toml (or aliases = ["q,r"]) loaded and `hardware show x,y` worked, but
+    # `estimate --gpu x,y` read the accelerators 'x' and 'y'; x=y.toml broke --inventory
+    edits = [("name = ", f'aliases = ["{alias}"]\nname = ')] if alias else []
+    path = _copy(tmp_path, "hardware/accelerators/h100-sxm", f"hardware/accelerators/{name}",
+                 *edits)
+    with pytest.raises(CatalogError) as err:
+        catalog([tmp_path]).accelerator(name)
+    assert str(path) in str(err.value)
+    assert "letters, digits, '.', '_', '+', '-'" in err.value.accepted
+    code, out = _cli(capsys, "hardware", "list", "--catalog", str(tmp_path))
+    said = re.sub(r"\s+", " ", out)
+    assert code == 2 and str(path) in said and "letters, digits" in said, out
