@@ -413,27 +413,39 @@ def _misnamed_file(root: Path) -> tuple[Path, str] | None:
     return None
 
 
+# A folder of the shipped layout that the catalog does not read: fleet files (planner schedule
+# FLEET.toml, docs/scheduling.md) sit in workloads/fleets/, and a user's copy of the layout may
+# keep theirs there too.
+BESIDE = ("workloads/fleets",)
+
+
 def _misnamed_folder(root: Path) -> tuple[str, str] | None:
-    """(folder, the catalog folder it most likely means) for a folder of TOML files under
-    ``root`` that the catalog does not read but whose name is near one it does
+    """(folder, where its files go) for a folder of TOML files under ``root`` that the
+    catalog does not read but that sits inside one it does (hardware/accelerators/sub/,
+    workloads/models/, hardware/ itself) or whose name is near one
     (hardware/accelerator for hardware/accelerators, workload/ for workloads/); None if none."""
     for pattern in ("*/*.toml", "*/*/*.toml", "*/*/*/*.toml"):
         for path in sorted(root.glob(pattern)):
             if _hidden(path, root):
                 continue
             folder = path.parent.relative_to(root).as_posix()
-            if folder in KINDS.values() or folder.startswith("workloads/"):
-                continue  # a folder read, or one beside the workloads (fleets, notes)
-            # a folder inside a hardware folder read is not read (hardware/accelerators/sub/
-            # had been skipped without a word)
+            if folder in KINDS.values() or any(folder == b or folder.startswith(b + "/")
+                                               for b in BESIDE):
+                continue
+            # a near miss (a letter or two: hardware/accelerator, workload/,
+            # workloads/measurement), not any folder sharing a word with one
+            # (hardware/old-sites/ holds drafts)
+            meant = difflib.get_close_matches(folder, list(KINDS.values()), n=1, cutoff=0.9)
+            if meant:
+                return folder, f"{meant[0]}/"
+            # a folder inside a folder read is not read: hardware/accelerators/sub/ and
+            # workloads/models/ had been skipped without a word, then 'unknown workload'
             inside = [read for read in KINDS.values() if folder.startswith(read + "/")]
             if inside:
-                return folder, inside[0]
-            # a near miss only (a letter or two: hardware/accelerator, workload/), not any
-            # folder sharing a word with one (hardware/old-sites/ holds drafts)
-            meant = difflib.get_close_matches(folder, list(KINDS.values()), n=1, cutoff=0.9)
-            if meant and meant[0] != folder:
-                return folder, meant[0]
+                return folder, f"{max(inside, key=len)}/"
+            if folder == "hardware":  # its files go one folder down
+                *first, last = (f"{KINDS[k]}/" for k in HARDWARE_KINDS)
+                return folder, f"{', '.join(first)} or {last}"
     return None
 
 
@@ -468,6 +480,15 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
                                   "does not exist")
                                + (" (set by the environment variable PLANNER_CATALOG)"
                                   if i < from_env else ""), option, layout)
+        for folder in sorted({f.split("/")[0] for f in KINDS.values()} | {*KINDS.values()}):
+            # a file (or a dangling link) where a catalog folder goes had added nothing,
+            # silently: no folder to read
+            q = p / folder
+            if (q.exists() or q.is_symlink()) and not q.is_dir():
+                raise CatalogError(f"catalog directory '{p}': {q} is not a folder: the catalog "
+                                   f"reads the KEY.toml files inside {folder}/ (the folders: "
+                                   f"{', '.join(f + '/' for f in KINDS.values())})", option,
+                                   layout)
         if not any((p / folder).is_dir() for folder in KINDS.values()) and any(
                 not _hidden(f, p) for pattern in ("*.toml", "*/*.toml", "*/*/*.toml")
                 for f in p.glob(pattern)):
@@ -480,8 +501,12 @@ def catalog(dirs: Iterable[str | Path] | str | None = None) -> Catalog:
         misnamed = _misnamed_folder(p)
         if misnamed:  # beside the right folders, a near miss would be skipped silently
             folder, meant = misnamed
+            where = (f"did you mean {meant}?" if meant != "workloads/" else
+                     "a workload file goes in workloads/, a source's measurements in "
+                     f"workloads/measurements/ (fleet files may sit in "
+                     f"{', '.join(b + '/' for b in BESIDE)}, which the catalog does not read)")
             raise CatalogError(f"catalog directory '{p}' holds files in {folder}/, which the "
-                               f"catalog does not read: did you mean {meant}/?", option, layout)
+                               f"catalog does not read: {where}", option, layout)
         unread = _misnamed_file(p)
         if unread:  # a near miss of NAME.toml would be skipped silently (an override lost)
             raise CatalogError(f"catalog file '{unread[0]}' is not read: {unread[1]}", option,

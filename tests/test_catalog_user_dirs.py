@@ -525,3 +525,50 @@ def test_a_key_or_alias_outside_the_key_alphabet_is_refused_at_load(tmp_path, ca
     code, out = _cli(capsys, "hardware", "list", "--catalog", str(tmp_path))
     said = re.sub(r"\s+", " ", out)
     assert code == 2 and str(path) in said and "letters, digits" in said, out
+
+
+# --- a catalog folder that is not one ----------------------------------------------------------
+
+@pytest.mark.parametrize("file", ["hardware/accelerators", "hardware", "workloads/measurements"])
+def test_a_file_where_a_catalog_folder_goes_is_refused(tmp_path, capsys, file):
+    # was: hardware/accelerators as a plain file added nothing, exit 0, then 'unknown
+    # accelerator'
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/mine")
+    (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / file).write_text("")
+    with pytest.raises(CatalogError, match=f"{re.escape(str(tmp_path / file))} is not a "
+                                           f"folder: the catalog reads the KEY.toml files "
+                                           f"inside {file}/"):
+        catalog([tmp_path])
+    code, out = _cli(capsys, "hardware", "list", "--catalog", str(tmp_path))
+    assert code == 2 and "is not a folder" in out
+
+
+@pytest.mark.parametrize("folder, says", [
+    ("workloads/models", "holds files in workloads/models/, which the catalog does not read: "
+                         "a workload file goes in workloads/, a source's measurements in "
+                         "workloads/measurements/"),
+    ("workloads/measurement", "did you mean workloads/measurements/?"),
+    ("workloads/measurements/old", "did you mean workloads/measurements/?"),
+    ("hardware", "did you mean hardware/accelerators/, hardware/networks/ or "
+                 "hardware/sites/?"),
+])
+def test_files_in_a_folder_the_catalog_does_not_read_are_refused(tmp_path, capsys, folder,
+                                                                 says):
+    # was: workloads/models/x.toml skipped without a word (exit 0), then 'unknown workload'
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/mine")  # beside a folder read
+    _copy(tmp_path, "workloads/llama3-8b", f"{folder}/x")
+    with pytest.raises(CatalogError) as err:
+        catalog([tmp_path])
+    assert says in re.sub(r"\s+", " ", str(err.value))
+    code, out = _cli(capsys, "workloads", "list", "--catalog", str(tmp_path))
+    assert code == 2 and f"{folder}/" in out
+
+
+def test_the_shipped_layouts_fleets_folder_is_left_alone(tmp_path):
+    # workloads/fleets/ holds fleet files in the shipped layout (planner schedule FLEET.toml):
+    # a user's copy of the layout may keep theirs there, and hidden folders are no one's
+    _copy(tmp_path, "workloads/fleets/lab-3-sites", "workloads/fleets/lab")
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/.drafts/x")
+    _copy(tmp_path, "workloads/llama3-8b", "workloads/mine")
+    assert catalog([tmp_path]).workload("mine").key == "mine"
