@@ -168,7 +168,8 @@ def catalog_show(cat, kind: str, key: str) -> str:
         else:
             rows.append((k, v, "", ""))
     if kind == "workloads":  # the rows of the measurement files that name this workload
-        rows += [_reference_row(f"measured: {ref.row_id}", vars(ref), source)
+        rows += [_reference_row(f"measured: {ref.row_id}", vars(ref),
+                                _measurements_file(cat, source))
                  for ref, source in _measured(cat).get(item.key, ())]
     if kind == "accelerators":
         name, fig = item.cloud_price()
@@ -193,15 +194,25 @@ REFERENCE_FIGURES = ("tokens_per_s_per_gpu", "tflops_per_gpu", "mfu_pct", "hfu_p
 
 def _reference_row(label: str, ref: dict, measured_in: str | None = None) -> tuple:
     """One published row as `workloads show` prints it: its run (devices, layout, kind),
-    every published figure, its confidence and its source with the date."""
+    every published figure, its confidence and its source with the date, and for a row of
+    a measurements file, that file (``measured_in``)."""
     run = " x ".join(str(x) for x in (ref.get("gpus"), ref.get("accelerator")) if x)
     figures = ", ".join(f"{a}={ref[a]:,}" if isinstance(ref[a], int | float) else
                         f"{a}={ref[a]}" for a in REFERENCE_FIGURES if ref.get(a) is not None)
     value = "; ".join(x for x in (ref.get("kind"), run, ref.get("layout"), figures) if x)
     source = f"{ref.get('source', '')} ({ref.get('as_of', '')})"
     if measured_in:
-        source += f" [workloads/measurements/{measured_in}.toml]"
+        source += f" [{measured_in}]"
     return label, value, ref.get("confidence") or "", source
+
+
+def _measurements_file(cat, key: str) -> str:
+    """The measurements file ``key`` as `workloads show` names it: a user catalog's by its
+    path (one replacing the shipped file of its key had been labelled with the shipped
+    file's name), the shipped one by its place in the catalog."""
+    if cat.from_user("measurements", key):
+        return str(cat.path("measurements", key))
+    return f"workloads/measurements/{key}.toml"
 
 
 def _measured(cat) -> dict[str, list[tuple]]:

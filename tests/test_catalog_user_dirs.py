@@ -572,3 +572,15 @@ def test_the_shipped_layouts_fleets_folder_is_left_alone(tmp_path):
     _copy(tmp_path, "workloads/llama3-8b", "workloads/.drafts/x")
     _copy(tmp_path, "workloads/llama3-8b", "workloads/mine")
     assert catalog([tmp_path]).workload("mine").key == "mine"
+
+
+def test_workloads_show_names_a_users_measurements_file_by_its_path(tmp_path, capsys):
+    # was: a user's file in place of the shipped megatron-lm measurements was labelled
+    # [workloads/measurements/megatron-lm.toml], as the shipped one; only JSON said which
+    mine = _copy(tmp_path, "workloads/measurements/megatron-lm",
+                 "workloads/measurements/megatron-lm")
+    code, out = _cli(capsys, "workloads", "show", "mcore24-gpt-1.7b", "--catalog", str(tmp_path))
+    flat = re.sub(r"\s+", "", out)
+    assert code == 0 and f"[{mine}]" in flat, out
+    code, out = _cli(capsys, "workloads", "show", "mcore24-gpt-1.7b")  # the shipped: short
+    assert code == 0 and "[workloads/measurements/megatron-lm.toml]" in re.sub(r"\s+", "", out)
