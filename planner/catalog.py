@@ -347,7 +347,7 @@ def _listing(folder: Path, mtime_ns: int) -> dict[str, Path]:
             continue
         if not path.is_file():  # a dangling link had crashed every command (FileNotFoundError)
             what = (f"a link to '{os.readlink(path)}', which does not exist"
-                    if path.is_symlink() else "not a file")
+                    if path.is_symlink() and not path.exists() else "not a file")
             raise CatalogError(f"{path}: cannot read (it is {what}): the catalog reads every "
                                "NAME.toml of its folders; remove it, or start its name with "
                                "'.' to have it skipped", str(path),

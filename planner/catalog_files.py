@@ -297,10 +297,14 @@ def parse_reference(path: Path, raw, i: int, defaults: dict | None = None) -> Re
                                "a layout as --layout takes it (tp=8,pp=16,recompute=full)",
                                f"{path}: reference.{name}") from None
         gpus, n = part.get("gpus", row.get("gpus")), devices_laid_out(layout)
-        if gpus and n is not None and n != gpus:
+        # without cp, the search chooses it: tp x pp x dp must divide the devices
+        split = (layout["tp"] * layout["pp"] * layout["dp"]
+                 if n is None and all(k in layout for k in ("tp", "pp", "dp")) else None)
+        if gpus and ((n is not None and n != gpus) or (split is not None and gpus % split)):
             raise CatalogError(
-                f"{path}: {where}: {name}: {part['layout']!r} lays out {n:,} devices, the "
-                f"row's gpus {gpus:,}; accepted: tp x pp x dp x cp equal to gpus",
+                f"{path}: {where}: {name}: {part['layout']!r} lays out "
+                f"{n or split:,} devices{'' if n else ' times cp'}, not the row's gpus "
+                f"{gpus:,}; accepted: tp x pp x dp x cp equal to gpus",
                 f"{path}: reference.{name}")
     return Reference(**{**row, "stages": tuple(dict(s) for s in row.get("stages", ()))})
 

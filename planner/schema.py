@@ -24,8 +24,9 @@ from typing import Callable, Mapping
 
 from .errors import InputError, did_you_mean
 
-__all__ = ["SchemaError", "Number", "Text", "Boolean", "TomlDate", "List", "Table", "Key", "AnyOf",
-           "Anything", "check", "plain", "json_schema", "document", "check_output_path"]
+__all__ = ["SchemaError", "Number", "Text", "any_case", "Boolean", "TomlDate", "List", "Table",
+           "Key", "AnyOf", "Anything", "check", "plain", "json_schema", "document",
+           "check_output_path"]
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"  # what editors (VS Code, Taplo) read
 
@@ -158,6 +159,12 @@ class Text:
         if self.nonempty:
             out["minLength"] = 1
         return out
+
+
+def any_case(word: str) -> str:
+    """A regular expression of ``word`` in any case, in the syntax JSON Schema's pattern
+    shares with Python's (ECMA-262 has no inline case flag): 'fp8' -> '[fF][pP]8'."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
 @_node

@@ -210,8 +210,10 @@ def test_a_reference_naming_hardware_the_catalog_lacks_is_refused_at_load(tmp_pa
 @pytest.mark.parametrize("layout, says", [
     ("tp=3,pp=banana", "layout: 'tp=3,pp=banana': pp must be a whole number, got 'banana'; "
                        "accepted: a layout as --layout takes it"),
-    ("tp=1,pp=1,dp=96,cp=1", "layout: 'tp=1,pp=1,dp=96,cp=1' lays out 96 devices, the row's "
-                             "gpus 48; accepted: tp x pp x dp x cp equal to gpus"),
+    ("tp=1,pp=1,dp=96,cp=1", "layout: 'tp=1,pp=1,dp=96,cp=1' lays out 96 devices, not the "
+                             "row's gpus 48; accepted: tp x pp x dp x cp equal to gpus"),
+    ("tp=1,pp=1,dp=96", "layout: 'tp=1,pp=1,dp=96' lays out 96 devices times cp, not the "
+                        "row's gpus 48; accepted: tp x pp x dp x cp equal to gpus"),
 ])
 def test_a_reference_rows_layout_is_checked_at_load(tmp_path, layout, says):
     # an audit: 'pp=banana' loaded, then stopped planner validate after a minute naming
@@ -505,6 +507,12 @@ def test_an_unreadable_catalog_file_is_refused_naming_it(tmp_path, capsys):
                      "--catalog", str(tmp_path))
     said = re.sub(r"\s+", " ", out)
     assert code == 2 and f"{link}: cannot read (it is a link to" in said, out
+    assert "which does not exist" in said
+    # a link to a folder exists: it is not a file (a review: 'which does not exist' had said)
+    (tmp_path / "gone.toml").mkdir()
+    code, out = _cli(capsys, "estimate", "--params", "7B", "--tokens", "1T", "--gpus", "64",
+                     "--catalog", str(tmp_path))
+    assert code == 2 and f"{link}: cannot read (it is not a file)" in re.sub(r"\s+", " ", out)
 
 
 # --- a key the commands could never name -------------------------------------------------------

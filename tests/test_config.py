@@ -724,10 +724,13 @@ def test_a_later_file_or_the_command_line_sizes_a_budget_a_file_fixed(tmp_path, 
         assert code == 0, err
         return json.loads(out)["cluster"]["gpus"]
 
-    assert gpus() == 512
-    assert gpus("--gpus", "auto") != 512
+    user.write_text("")
+    sized = gpus()  # no file's gpus: the budget's own size
+    user.write_text('[defaults]\ngpus = 512\n')
+    assert sized != 512 and gpus() == 512
+    assert gpus("--gpus", "auto") == sized
     write(tmp_path / "planner.toml", '[budget]\ngpus = "auto"\n')  # read after the user's
-    assert gpus() != 512 and user.exists()
+    assert gpus() == sized
 
 
 def test_a_typed_no_switch_sets_aside_a_files_refused_value(tmp_path, monkeypatch, capsys):

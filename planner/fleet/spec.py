@@ -40,6 +40,7 @@ from ..schema import (
     Table,
     Text,
     TomlDate,
+    any_case,
     check,
     plain,
 )
@@ -72,12 +73,6 @@ DEFAULT_WEIGHT = 1.0
 MOE_KEYS = ("experts", "top_k", "shared_experts")
 ESTIMATE_INPUTS = ("params", "tokens", "workload", "seq_len", "global_batch", "precision",
                    *MOE_KEYS)
-
-def any_case(word: str) -> str:
-    """A regular expression of ``word`` in any case, in the syntax JSON Schema's pattern
-    shares with Python's (ECMA-262 has no inline case flag): 'fp8' -> '[fF][pP]8'."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
-
 
 # --- the schema of a fleet file (planner/schema.py; planner/schemas/fleet.schema.json) ---------
 DATE = AnyOf((Text(pattern=r"[0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?"), TomlDate()),

@@ -103,7 +103,6 @@ def layout_problem(a, seq_len: int, scale_up_domain: int, fixed: dict,
     return None
 
 
-
 def _unsplit_ffn(a, tp: int) -> int:
     """The FFN width (dense, then expert) that tp ranks cannot split evenly, 0 when both split:
     Megatron-LM's ColumnParallelLinear gives each rank output_size / tp columns and asserts

@@ -160,8 +160,11 @@ def smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dic
     # and the largest smooth count the same purchase units hold, the rest of them spares: 512
     # of 8 NVL72 racks' 576 GB200 split an 8B model's 1M-token batch 128 ways where 576 can
     # split it 18 ways only (an audit: 9.59M tokens/s against 8.58M, the faster one unsaid)
+    def units(n: int) -> int:  # the whole purchase units n devices fill
+        return -(-n // sd.unit)
+
     within = smooth_below(gpus)
-    within = within if within is not None and gpus - within < sd.unit else None
+    within = within if within is not None and units(within) == units(gpus) else None
     sizes = list(dict.fromkeys(g for g in (gpus // 2 if gpus % 2 == 0 else None, smooth,
                                            within)
                                if g and g < gpus))  # the three may share a size
@@ -181,8 +184,9 @@ def smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dic
                 f"by as spares: {gpus:,}'s factors leave its layouts little choice"
                 if g == smooth else
                 f"{g:,} of the {gpus:,} devices finish sooner on the same "
-                f"{gpus // sd.unit:,} purchase units, the other {gpus - g:,} standing by as "
-                f"spares: the batch and the model split more evenly over {g:,}")
+                f"{units(gpus):,} purchase unit{'s' if units(gpus) > 1 else ''}, the other "
+                f"{gpus - g:,} standing by as spares: the batch and the model split more "
+                f"evenly over {g:,}")
         out.append({"gpus": g, "layout": fewer.best.layout(j), "training_days": days,
                     "mfu": float(fewer.cols["mfu"][j]), "note": note})
     return out

@@ -423,7 +423,10 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     with the time objective (and, under either, where no size keeps both the budget and the
     deadline, the deadline set aside), the sizes between each accelerator's best and its next
     faster size that breaks the budget alone are bisected to the sizing's resolution
-    (1/SIZE_RESOLUTION). The walk tries sizes by their days alone (options.walk), so a budget,
+    (1/SIZE_RESOLUTION). Where no size keeps the deadline and another limit (a budget, a power
+    cap, --max-gpus, an inventory), the sizes around the fastest within the others are tried
+    as the time objective tries them, so the answer's "the fastest plan takes N days" is its
+    plan. The walk tries sizes by their days alone (options.walk), so a budget,
     unlike a power cap or --max-gpus, is no size it tries: 70B on 15T tokens within $17M had
     taken 8,192 H100 in 34.6 days where 11,392 take 25.9 for $16.7M; 405B on B200 within $130M,
     65,536 in 21.2 days where 61,440 take 19.6 for $111M; 405B on H100 within 47 days and $114M
