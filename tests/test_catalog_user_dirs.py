@@ -207,6 +207,18 @@ def test_a_reference_naming_hardware_the_catalog_lacks_is_refused_at_load(tmp_pa
     assert catalog(tmp_path).workload("mine").references[0].accelerator == "h100-sxm"
 
 
+def _page(tmp_path: Path, **row) -> Path:
+    """A user's measurements file of one throughput row, page-1 on H100, with ``row``'s keys
+    (written over the last one)."""
+    page = tmp_path / "workloads/measurements/page.toml"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    keys = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in row.items())
+    page.write_text('name = "a benchmark page"\nsource = "repo README"\nas_of = "2025-01"\n'
+                    '[[reference]]\nrow_id = "page-1"\nkind = "throughput"\n'
+                    f'accelerator = "h100-sxm"\n{keys}tokens_per_s_per_gpu = 12000.0\n')
+    return page
+
+
 @pytest.mark.parametrize("layout, says", [
     ("tp=3,pp=banana", "layout: 'tp=3,pp=banana': pp must be a whole number, got 'banana'; "
                        "accepted: a layout as --layout takes it"),
@@ -219,54 +231,25 @@ def test_a_reference_rows_layout_is_checked_at_load(tmp_path, layout, says):
     # an audit: 'pp=banana' loaded, then stopped planner validate after a minute naming
     # --layout, a flag no one typed; a layout of 96 devices on a row of 48 read 'cannot lay
     # out' in the validation table
-    page = tmp_path / "workloads/measurements/page.toml"
-    page.parent.mkdir(parents=True)
-    page.write_text(f"""\
-name = "a benchmark page"
-source = "repo README"
-as_of = "2025-01"
-[[reference]]
-row_id = "page-1"
-kind = "throughput"
-workload = "llama3.1-8b"
-accelerator = "h100-sxm"
-gpus = 48
-layout = "{layout}"
-tokens_per_s_per_gpu = 12000.0
-""")
+    page = _page(tmp_path, workload="llama3.1-8b", gpus=48, layout=layout)
     with pytest.raises(CatalogError, match=re.escape(f"{page}: [[reference]] page-1: {says}")):
         catalog(tmp_path).get("measurements", "page")
-    page.write_text(page.read_text().replace(layout, "tp=1,pp=1,dp=48,cp=1,recompute=FULL"))
+    _page(tmp_path, workload="llama3.1-8b", gpus=48, layout="tp=1,pp=1,dp=48,cp=1,recompute=FULL")
     ref = catalog(tmp_path).get("measurements", "page").references[0]
     assert ref.layout == "tp=1,pp=1,dp=48,cp=1,recompute=FULL"  # as written, read as --layout
 
 
 def test_a_measurement_row_naming_a_workload_or_network_the_catalog_lacks_is_refused(tmp_path):
-    page = tmp_path / "workloads/measurements/page.toml"
-    page.parent.mkdir(parents=True)
-    row = """\
-name = "a benchmark page"
-source = "repo README"
-as_of = "2025-01"
-[[reference]]
-row_id = "page-1"
-kind = "throughput"
-workload = "{workload}"
-accelerator = "h100-sxm"
-network = "{network}"
-gpus = 8
-tokens_per_s_per_gpu = 12000.0
-"""
-    page.write_text(row.format(workload="llama3.1-8bb", network="ib-ndr"))
+    page = _page(tmp_path, workload="llama3.1-8bb", network="ib-ndr", gpus=8)
     with pytest.raises(CatalogError, match=re.escape(
             f"{page}: [[reference]] page-1: workload 'llama3.1-8bb' names no workload of the "
             "catalog (did you mean llama3.1-8b?); accepted: a key of 'planner workloads list'")):
         catalog(tmp_path).all("measurements")
-    page.write_text(row.format(workload="llama3.1-8b", network="ib-nrd"))
+    _page(tmp_path, workload="llama3.1-8b", network="ib-nrd", gpus=8)
     with pytest.raises(CatalogError, match=re.escape(
             "network 'ib-nrd' names no network of the catalog (did you mean ib-ndr?)")):
         catalog(tmp_path).get("measurements", "page")
-    page.write_text(row.format(workload="llama3.1-8b", network="ib-ndr"))
+    _page(tmp_path, workload="llama3.1-8b", network="ib-ndr", gpus=8)
     assert catalog(tmp_path).get("measurements", "page").references[0].network == "ib-ndr"
 
 
