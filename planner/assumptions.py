@@ -315,8 +315,12 @@ class Assumptions:
                                 "(Rajbhandari et al. 2020, ZeRO, sec. 3.1: K = 12)",
                                 "bytes/param",
                                 valid=Number(0, 1e3, note='bytes per parameter'))
-    grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16 (Llama 3 report, sec. 3.3.2; "
-                                  "PyTorch FSDP MixedPrecision reduce_dtype)", "bytes/param",
+    grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16, as Megatron-LM's "
+                                  "--grad-reduce-in-bf16 and PyTorch FSDP's MixedPrecision("
+                                  "reduce_dtype=bfloat16) run them; Llama 3 reduced them in FP32 "
+                                  "for stability (report sec. 3.3.2), as Megatron-LM does by "
+                                  "default in bf16 (--assume grad_reduce_bytes=4: "
+                                  "docs/validation.md weighs it)", "bytes/param",
                                   valid=BYTES_PER_PARAM)
     memory_headroom_fraction: float = _a(0.05, "HBM a layout search keeps free for allocator "
                                          "fragmentation and spikes, beyond "
@@ -400,11 +404,13 @@ class Assumptions:
                                      valid=Number(1, 100, note="a server draws at least its "
                                                   "accelerator"))
     server_host_w_max: float = _a(575.0, "the host's share of a server's power per device "
-                                  "(CPUs, memory, NICs, fans), at most: DGX H100's 10.2 kW / 8 "
+                                  "(CPUs, memory, NICs, fans) where the catalog gives no "
+                                  "system power, at most: DGX H100's 10.2 kW / 8 "
                                   "- 700 W = 575 W (NVIDIA DGX H100 datasheet). It does not grow "
-                                  "with the accelerator's rating (the catalog's servers: DGX "
-                                  "B200 788 W, GB200 NVL72 467 W, GB300 NVL72 406 W a GPU), so "
-                                  "server_power_per_tdp stops at it for a large part", "W",
+                                  "in proportion to the accelerator's rating (the catalog's "
+                                  "servers: DGX B200 788 W, GB200 NVL72 633 W, GB300 NVL72 544 "
+                                  "W a GPU, at 1.4-2x H100's rating), so server_power_per_tdp "
+                                  "stops at DGX H100's share for a large part", "W",
                                   valid=Number(0, 1e5, note="watts"))
     failure_rate_per_device_hour: float = _a(419 / (16384 * 54 * 24), "Llama 3 405B: 419 "
                                              "unexpected interruptions in 54 days on 16,384 "

@@ -31,8 +31,9 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
     if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
         # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet); the host's
-        # share at most DGX H100's 575 W a GPU, since it does not grow with the accelerator's
-        # own rating (DGX B200 788 W, GB300 NVL72 406 W a GPU: the catalog's server figures)
+        # share at most DGX H100's 575 W a GPU, since it does not grow in proportion to the
+        # accelerator's own rating (DGX B200 788 W, GB300 NVL72 544 W a GPU at 1.4-2x H100's
+        # rating: the catalog's server figures)
         share = accelerator.tdp_w * (asm.server_power_per_tdp - 1.0)
         capped = share > asm.server_host_w_max
         return (float(accelerator.tdp_w + min(share, asm.server_host_w_max)),
