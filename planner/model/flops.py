@@ -37,9 +37,10 @@ def recompute_flops_per_token(a: Architecture, seq_len, recompute, full_fraction
                               flash_attention=True):
     """Extra forward FLOPs of activation recomputation, as the step model redoes it (step.py).
     Full recompute repeats the forward of the ``full_fraction`` of the blocks it checkpoints,
-    the logits outside them not (Narayanan et al. 2021, eq. 3: 8 x the blocks' 2-FLOP
-    forward, 6 x the logits'). Selective with materialised scores repeats the attention core
-    QK^T, softmax, AV, 1/3 of its FLOPs (Korthikanti et al. 2022, sec. 5); with FlashAttention
+    the logits outside them not (Narayanan et al. 2021, eq. 3: 8 FLOPs a weight of the
+    blocks, forward, its recompute and a backward of two forwards at 2 each; 6 of the logits).
+    Selective with materialised scores repeats the attention core QK^T, softmax, AV, 1/3 of
+    its FLOPs (Korthikanti et al. 2022, sec. 5); with FlashAttention
     it redoes the norms and the MLP activation, elementwise work of no FLOPs, and MLA's
     up-projections from the cached latents (DeepSeek-V3 report sec. 3.2.3)."""
     import numpy as np

@@ -1,7 +1,8 @@
 """Memory per device for a workload and layout, by component, in bytes.
 
 Weights, gradients and optimizer states of mixed-precision Adam under ZeRO stages
-(Rajbhandari et al. 2020, fig. 1) / the Megatron-LM distributed optimizer; activations per layer
+(Rajbhandari et al. 2020, fig. 1: 2 + 2 + 12 bytes a parameter; the defaults keep fp32 main
+gradients, 2 + 4 + 12, as the Megatron-LM distributed optimizer does); activations per layer
 after Korthikanti et al. 2022 (Table 2, sec. 4) with tensor + sequence parallelism, context
 parallelism and recomputation; the in-flight microbatches of 1F1B and interleaved schedules on
 the first stage (Korthikanti et al. 2022, sec. 4.2.3); logits on the last stage; MoE experts

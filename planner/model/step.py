@@ -408,8 +408,10 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     pp_comm = np.where(pp > 1, 2.0 * m * vp * p2p, 0.0)
 
     # --- optimizer: read weights, grads, states; write states and weights -----------------------
-    opt_params = (dense_p + expert_p) / np.where(zero >= 3, group,
-                                                 np.where(zero >= 1, shards, 1.0))
+    # the expert states sharded over the expert-data-parallel group, dp x cp / ep, as memory.py
+    # holds them (Megatron-Core's expert data parallelism); they had been read over dp x cp
+    shard = np.where(zero >= 3, group, np.where(zero >= 1, shards, 1.0))
+    opt_params = dense_p / shard + expert_p / np.maximum(shard / ep, 1.0)
     opt_bytes = opt_params * (asm.weight_bytes * 2 + asm.grad_bytes + asm.optimizer_bytes * 2)
     optimizer = opt_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
 

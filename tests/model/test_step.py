@@ -222,6 +222,21 @@ def test_batch_in_round_tokens_becomes_whole_sequences():
         plan.assumptions["global_batch_tokens"]["source"]
 
 
+def test_the_optimizer_reads_expert_states_sharded_over_the_expert_data_group():
+    # an audit: the optimizer's pass over its states divided the experts' by dp x cp, where
+    # memory.py (and Megatron-Core's expert data parallelism) shard them over dp x cp / ep
+    from planner.model.memory import stage_params
+
+    plan = planner.estimate(workload="mixtral-8x7b", tokens="100B", gpus=64, gpu="h100-sxm",
+                            layout="tp=2,pp=1,dp=32,cp=1,ep=8,zero=1", alternatives=False)
+    a = planner.catalog().workload("mixtral-8x7b").architecture
+    dense, expert = stage_params(a, 2, 1, 8)
+    acc = planner.catalog().accelerator("h100-sxm")
+    per_param = 2 * DEFAULT.weight_bytes + DEFAULT.grad_bytes + 2 * DEFAULT.optimizer_bytes
+    hand = (dense / 32 + expert / 4) * per_param / (acc.hbm_bytes_per_s * DEFAULT.hbm_efficiency)
+    assert plan.time_breakdown_s["optimizer"] == pytest.approx(hand, rel=1e-9)
+
+
 def test_sm_share_held_by_communication_slows_compute_in_proportion():
     # DeepSeek-V3 report sec. 3.2.1: 20 of 132 SMs run the all-to-all, so compute runs on 112:
     # every compute term (and the bubble, which is made of compute) grows by 132/112.
