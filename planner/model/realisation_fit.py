@@ -9,7 +9,7 @@ Do not edit by hand.
 GROUPING = 'frontier lab / other'
 
 FIT = {
-    "frontier": {"log_centre": 0.35077603306786187, "log_q10": 0.0707326361531885,
+    "frontier": {"log_centre": 0.345590544726525, "log_q10": 0.07057288399423317,
                "log_q90": 1.232254498956779, "runs": 11},
     "other": {"log_centre": 0.5363950657999778, "log_q10": 0.30579751971795327,
             "log_q90": 1.0073444306825483, "runs": 39},
