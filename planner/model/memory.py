@@ -109,7 +109,7 @@ def sequence_split(tp, asm: Assumptions):
 
 
 def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: Assumptions,
-                               quantized_bytes=2.0):
+                               quantized_bytes=2.0, moe_layer=True):
     """Activations one layer keeps for backward, for one microbatch, on one device
     (Korthikanti et al. 2022, Table 2, re-derived per tensor for GQA and gated FFNs; 2 bytes per
     element, 1 per dropout mask; the inputs of linear layers at ``quantized_bytes``, 1 in FP8
@@ -117,7 +117,8 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     With sequence parallelism everything divides by tp; without it the norms' inputs and
     outputs and the dropout masks are whole on every rank (Korthikanti et al. 2022, Table 2:
     sbh(10 + 24/t + 5as/ht) against sbh(34/t + 5as/ht)). Context parallelism divides the
-    sequence."""
+    sequence. ``moe_layer`` False: one of a mixture's dense layers (its dense FFN, no tokens
+    dispatched to experts: DeepSeek-V3's first three)."""
     q = quantized_bytes
     sb = seq_len / cp * microbatch
     h, heads = a.hidden, a.heads
@@ -126,7 +127,7 @@ def activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm: A
     # (seq_split), the rest by tp.
     kv_width = kv_heads_per_rank(a, tp) * tp * a.head_dim  # copied heads: a whole one a rank
     q_width = a.q_width
-    moe = np.asarray(a.experts) > 0
+    moe = (np.asarray(a.experts) > 0) & moe_layer
     ffn_width = np.where(moe, (a.top_k + a.shared_experts) * a.expert_ffn, a.ffn)
     gated = np.asarray(a.ffn_type) == "gated"
     norms = 2 * 2 * h                                        # inputs of the two norms
@@ -179,14 +180,17 @@ def largest_chunk_share(layers_stage, virtual_stages):
     return np.ceil(layers_stage / virtual_stages) / layers_stage
 
 
-def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage):
+def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage, stage=0):
     """Microbatches' worth of a stage's activations the first stage holds at the 1F1B peak:
     min(pp, m), times 1 + (pp-1)/(pp v) for the interleaved schedule (Korthikanti et al. 2022,
     sec. 4.2.3). That factor counts the (pp-1) extra microbatches in the first virtual chunk;
     a chunk holds whole layers, so when v does not divide the stage's ``layers_stage`` the
-    largest chunk, ceil(layers/v) of them, is the one counted (as the bubble, step.py)."""
+    largest chunk, ceil(layers/v) of them, is the one counted (as the bubble, step.py).
+    ``stage`` i (0 the first) holds min(pp - i, m) under 1F1B (Narayanan et al. 2021, sec.
+    2.2.1: stage i warms up with pp - i - 1 forwards), the interleaved factor kept as the
+    first stage's."""
     pp = np.asarray(pp, dtype=float)
-    base = np.minimum(pp, microbatches)
+    base = np.minimum(pp - stage, microbatches)
     chunk_share = largest_chunk_share(layers_stage, virtual_stages)
     interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / pp * chunk_share, 1.0)
     return base * interleave
@@ -200,13 +204,27 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     shards = np.where(np.asarray(zero) >= 3, zero3_shards(dp * cp, asm), dp * cp)
     wd, gd, od = state_bytes(dense, shards, zero, asm)
     we, ge, oe = state_bytes(expert, np.maximum(shards / ep, 1), zero, asm)
-    stored, working = activation_bytes_per_layer(a, seq_len, microbatch, tp, cp, recompute, asm,
-                                                 quantized_bytes)
+    args = (a, seq_len, microbatch, tp, cp, recompute, asm, quantized_bytes)
+    stored, working = activation_bytes_per_layer(*args)
     layers_stage = np.ceil(a.layers / pp)
-    first = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp, layers_stage)
+    # A mixture's leading dense layers (DeepSeek-V3's 3 of 61) sit on the first stage (and on
+    # the next when they fill it) and keep no dispatched tokens: the first stage's microbatch
+    # is lighter than an all-MoE one, so the second stage, one microbatch fewer in flight,
+    # may be the heavier (an audit: DeepSeek-V3 at pp 16 had been read 46.8 GB where the
+    # first stage keeps 35.6 and the second 43.9). The MoE layers fill the last stage.
+    dense_layers, moe_layers = layer_counts(a)
+    stored_dense = (activation_bytes_per_layer(*args, moe_layer=False)[0]
+                    if np.any(a.experts) else stored)
+    d1 = np.minimum(dense_layers, layers_stage)
+    d2 = np.clip(dense_layers - layers_stage, 0, layers_stage)
+    per_stage = [stored_dense * d + stored * (layers_stage - d) for d in (d1, d2)]
+    first = per_stage[0] * in_flight_microbatches(pp, microbatches, vp, layers_stage)
+    second = per_stage[1] * in_flight_microbatches(pp, microbatches, vp, layers_stage, 1)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
-    last = stored * layers_stage + logits
-    acts = np.where(pp > 1, np.maximum(first, last), first + logits)
+    last_moe = np.minimum(layers_stage, moe_layers)
+    last = stored_dense * (layers_stage - last_moe) + stored * last_moe + logits
+    whole = stored_dense * dense_layers + stored * moe_layers   # one stage: every layer
+    acts = np.where(pp > 1, np.maximum(np.maximum(first, second), last), whole + logits)
     acts = acts + np.where(np.asarray(recompute) >= FULL, working, 0.0)  # the layer being redone
     # ZeRO-3 gathers a layer's weights ahead of use: two layers in flight (FSDP prefetch).
     zero3_buffers = np.where(np.asarray(zero) >= 3,

@@ -141,3 +141,37 @@ def test_korthikanti_table2_without_sequence_parallelism(name):
     # on one rank there is nothing to split: the same either way
     assert activation_bytes_per_layer(a, s, b, 1, 1, 0, no_sp)[0] == pytest.approx(
         activation_bytes_per_layer(a, s, b, 1, 1, 0, KORTHIKANTI)[0])
+
+
+def test_a_mixtures_dense_layers_keep_no_dispatched_tokens_and_the_heavier_stage_counts():
+    # an audit: DeepSeek-V3's first three layers are dense, but every layer had been charged
+    # the routed experts' inputs and FFN width; at pp 16 the first stage (3 dense + 1 MoE, 16
+    # microbatches in flight) is then lighter than the second (4 MoE, 15 in flight), which
+    # had not been looked at
+    from planner.catalog import catalog
+    from planner.model.memory import (
+        RECOMPUTE_CODES,
+        activation_bytes_per_layer,
+        in_flight_microbatches,
+        memory_breakdown,
+    )
+
+    a = catalog().workload("deepseek-v3").architecture
+    sel = RECOMPUTE_CODES["selective"]
+    args = (a, 4096, 1, 1, 1, sel, DEFAULT, 1.0)
+    moe = activation_bytes_per_layer(*args)[0]
+    dense = activation_bytes_per_layer(*args, moe_layer=False)[0]
+    assert dense < moe  # no expert inputs, the dense FFN
+    first = (3 * dense + moe) * in_flight_microbatches(16, 32, 1, 4)
+    second = 4 * moe * in_flight_microbatches(16, 32, 1, 4, stage=1)
+    assert second > first and in_flight_microbatches(16, 32, 1, 4, stage=1) == 15
+    acts = memory_breakdown(a, 4096, 1, 32, 1, 16, 128, 1, 64, 1, sel, 1, DEFAULT,
+                            1.0)["activations"]
+    assert acts == pytest.approx(second, rel=1e-12)
+    # a dense model's stages are as before: the first, with the most in flight
+    d = catalog().workload("llama3.1-70b").architecture
+    d_args = (d, 8192, 1, 8, 1, sel, DEFAULT)
+    per = activation_bytes_per_layer(*d_args)[0]
+    assert memory_breakdown(d, 8192, 1, 16, 8, 4, 2, 1, 1, 1, sel, 1, DEFAULT)[
+        "activations"] == pytest.approx(per * 20 * in_flight_microbatches(4, 16, 1, 20),
+                                        rel=1e-12)
