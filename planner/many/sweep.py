@@ -357,17 +357,19 @@ def _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers, das
         manifest.save(out)
         bar.update(entry["rows"])
 
-    if dask is not None:
-        try:
+    try:
+        if dask is not None:
             _run_dask(spec, todo, chunk_rows, out, manifest, dask, record, workers)
-        except SpecError:  # no scheduler there: a fresh sweep leaves no unfinished manifest
-            if not resume and not manifest.parts:
-                (out / MANIFEST).unlink(missing_ok=True)
-            raise
-    elif (workers or 1) > 1 and len(todo) > 1:
-        _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
-    else:
-        _run_here(spec, todo, chunk_rows, out, manifest, record)
+        elif (workers or 1) > 1 and len(todo) > 1:
+            _run_processes(spec, todo, chunk_rows, out, manifest, workers, record)
+        else:
+            _run_here(spec, todo, chunk_rows, out, manifest, record)
+    except SpecError:
+        # no scheduler there, no worker processes: a fresh sweep leaves no unfinished
+        # manifest (the same call, guarded, had been refused as "an unfinished sweep")
+        if not resume and not manifest.parts:
+            (out / MANIFEST).unlink(missing_ok=True)
+        raise
     manifest.complete = len(manifest.parts) == n_parts
     manifest.save(out)
     # absolute, so the result still reads its rows after the caller changes directory
@@ -398,17 +400,30 @@ def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> No
 
     ctx = mp.get_context("spawn")  # no fork of a process holding Arrow's thread pools
     pending = list(todo)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                initializer=_die_with, initargs=(os.getpid(),)) as pool:
-        running = set()
-        while pending or running:
-            while pending and len(running) < workers * SWEEP_INFLIGHT_PER_WORKER:
-                k = pending.pop(0)
-                running.add(pool.submit(_local_chunk, (spec, k, chunk_rows, str(out),
-                                                       manifest)))
-            finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for f in finished:
-                record(*f.result())
+    done = 0
+    try:
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                    initializer=_die_with, initargs=(os.getpid(),)) as pool:
+            running = set()
+            while pending or running:
+                while pending and len(running) < workers * SWEEP_INFLIGHT_PER_WORKER:
+                    k = pending.pop(0)
+                    running.add(pool.submit(_local_chunk, (spec, k, chunk_rows, str(out),
+                                                           manifest)))
+                finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for f in finished:
+                    record(*f.result())
+                    done += 1
+    except cf.process.BrokenProcessPool:
+        # a bare BrokenProcessPool had said neither why nor what to do
+        if not done:  # spawn imports the caller's script in each worker: unguarded, it sweeps
+            raise SpecError("--workers", workers, 'a script that calls planner.sweep(..., '
+                            'workers=N) guards the call with if __name__ == "__main__": '
+                            "(Python's spawn start method imports the script again in each "
+                            "worker process)", "could not start its worker processes") from None
+        raise SpecError("--workers", workers, "fewer workers (each holds its chunks in "
+                        "memory), then resume=True (--resume) to complete the sweep",
+                        "lost a worker process part-way (killed, or out of memory)") from None
 
 
 # How often a worker process looks for its parent: a sweep killed (kill -9) takes its

@@ -286,6 +286,30 @@ def test_worker_processes_give_the_same_rows(spec_file, reference, tmp_path):
     assert _rows(out).equals(_rows(reference[0]))
 
 
+def test_workers_from_an_unguarded_script_say_to_guard_the_call(tmp_path):
+    # an auditor: spawn imports the script again in each worker, whose own sweep met the
+    # directory's lock, and the caller got a bare BrokenProcessPool
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import planner
+        spec = {{"fixed": {{"tokens": "1T", "gpus": 64}}, "axes": {{"params": ["1B", "2B"]}}}}
+        try:
+            planner.sweep(spec, {str(tmp_path / 'out')!r}, workers=2, chunk_rows=1)
+        except planner.InputError as exc:
+            print("REFUSED", exc)
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    said = [line for line in done.stdout.splitlines() if line.startswith("REFUSED")]
+    assert said, done.stderr[-2000:]
+    assert "could not start its worker processes" in said[0]
+    assert 'if __name__ == "__main__":' in said[0]
+    # nothing left to resume: the same call, guarded, runs afresh
+    assert not any((tmp_path / "out").iterdir())
+
+
 def test_dask_local_cluster_gives_the_same_rows(spec_file, reference, tmp_path):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "dask"
