@@ -276,10 +276,11 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
 
     With ``out`` (a directory), stream the rows to a Parquet dataset there (part files and a
     manifest); ``resume`` completes one a killed sweep left. Without ``out``, return the rows
-    in ``SweepResult.table``. ``workers`` local processes, or ``dask`` ("local" for a
-    LocalCluster on this machine, or a scheduler address such as "tcp://head:8786"), answer
-    the chunks. ``progress``: a bar on a terminal (None, True), nothing (False), or a callable
-    called with (scenarios done, total) as they complete (planner/progress.py)."""
+    in ``SweepResult.table``, answered in this process. ``workers`` local processes, or
+    ``dask`` ("local" for a LocalCluster on this machine, or a scheduler address such as
+    "tcp://head:8786"), answer the chunks of a sweep written to ``out`` (refused without).
+    ``progress``: a bar on a terminal (None, True), nothing (False), or a callable called with
+    (scenarios done, total) as they complete (planner/progress.py)."""
     wrong = unknown_keyword("planner.sweep", unknown, (
         "out", "resume", "workers", "dask", "progress", "chunk_rows"))
     if wrong is not None:  # as estimate says it, not Python's TypeError
@@ -313,6 +314,10 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
     if dask is not None and out is None:  # it had been ignored, the sweep run here
         raise SpecError("--dask", dask, "an output directory (out) with it: Dask workers "
                         "answer the chunks a sweep writes", "needs an output directory")
+    if (workers or 1) > 1 and out is None:  # it had been ignored, the sweep run here
+        raise SpecError("--workers", workers, "an output directory (out) with it: worker "
+                        "processes answer the chunks a sweep writes", "needs an output "
+                        "directory")
     if dask is not None and dask != "local" and workers is not None:  # it had been ignored
         raise SpecError("--workers", workers, "--workers with --dask local (the local "
                         "cluster's processes), or none beside a scheduler address (its own "

@@ -458,6 +458,14 @@ def test_the_manifest_names_the_catalog_directories_the_environment_adds(tmp_pat
     assert json.loads((tmp_path / "plain" / "_manifest.json").read_text())["catalog_dirs"] == []
 
 
+def test_workers_without_an_output_directory_are_refused_as_dask_is():
+    # an auditor: workers=2 without a directory had run the sweep here, unsaid
+    spec = {"fixed": {"tokens": "1T", "params": "1B", "gpus": 8}}
+    with pytest.raises(sweeping.SpecError, match="--workers: 2 needs an output directory"):
+        planner.sweep(spec, workers=2)
+    assert planner.sweep(spec, workers=1).table.num_rows == 1  # one process: this one
+
+
 def test_workers_beside_a_remote_dask_scheduler_are_refused(tmp_path):
     # an auditor: --workers had been ignored beside --dask, unsaid
     with pytest.raises(sweeping.SpecError, match="sizes nothing on a remote Dask cluster"):
