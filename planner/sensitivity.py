@@ -89,14 +89,21 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
     ``fixed_cluster`` false: each end is planned afresh under the same limits (a sized run is
     sized again), and an end that no plan meets reads nan. True: each end runs on the plan's
     own accelerator and device count (its layout searched again), the question a team asks of
-    the cluster it has chosen; the figure is read even where it breaks a limit the plan was
-    held to (a sized plan's default deadline too). Either way each row names the limit an end
+    the cluster it has chosen (no rows, [], when the plan has no figures on a cluster); the
+    figure is read even where it breaks a limit the plan was held to (a sized plan's default
+    deadline too). Either way each row names the limit an end
     breaks (``breaks_at_low``, ``breaks_at_high``: "deadline", "budget", "power_cap", or
     the binding limit of an end no plan meets; None). ``plan``: the plan these inputs give,
     when the caller has it already (not planned again)."""
     if quantity not in QUANTITIES:
         raise InputError("quantity", quantity, ", ".join(QUANTITIES))
     fixed_cluster = parse_flag(fixed_cluster, "fixed_cluster")  # "false" is false
+    if isinstance(price_range, str):  # checked before any plan
+        if price_range != "catalog":
+            raise InputError("price_range", price_range, '(low, high) in USD per device-hour '
+                             'or "catalog"')
+    elif price_range is not None:
+        price_range = _checked_range("price_range", price_range)[:2]
     default_ranges = ranges is None
     if ranges is not None:  # each (low, high[, why]), low <= high: named, not unpacked blindly
         if not isinstance(ranges, dict):
@@ -122,6 +129,10 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
                          "answer), or None to plan it here")
     base_plan = plan if plan is not None else estimate(
         alternatives=False, assumptions=base_asm, **estimate_kwargs)
+    if fixed_cluster and not (base_plan.cluster and base_plan.training_days):
+        # no figures on a cluster to hold the ends to: no rows, as the CLI's JSON says (six
+        # rows of nan had come back, each end planned afresh on no cluster)
+        return []
     if default_ranges and (base_plan.workload or {}).get("experts"):
         ranges.update(MOE_SENSITIVITY_RANGES)
     owned = default_ranges and quantity == "cost_usd" and base_plan.cost_method == "owned"
@@ -223,13 +234,8 @@ def sensitivity(quantity: str = "cost_usd", price_range=None, ranges: dict | Non
         # on the plan's cluster, as the residual's bar: an infeasible plan planned afresh
         # has no figures (every other bar reads nan), so none here either
         rows += _owned_catalog_rows(base_plan, base_asm, estimate_kwargs, limits, fixed_cluster)
-    if isinstance(price_range, str):
-        if price_range != "catalog":
-            raise InputError("price_range", price_range, '(low, high) in USD per device-hour '
-                             'or "catalog"')
+    if price_range == "catalog":
         price_range = _catalog_price_range(base_plan, estimate_kwargs, base_asm)
-    elif price_range is not None:
-        price_range = _checked_range("price_range", price_range)[:2]
     if price_range is not None:
         # the price of the plan's accelerator: with several compared, another one at the same
         # price would answer a different question
@@ -351,5 +357,5 @@ def sensitivity_answer(quantity: str, plan, **estimate_kwargs) -> dict:
     ``quantity`` on the plan's own cluster with the catalog price as a bar
     ({quantity, fixed_cluster, rows}; an unknown figure null)."""
     rows = sensitivity(quantity, price_range="catalog", fixed_cluster=True, plan=plan,
-                       **estimate_kwargs) if plan.cluster and plan.training_days else []
+                       **estimate_kwargs)  # none when the plan has no figures on a cluster
     return clean_json({"quantity": quantity, "fixed_cluster": True, "rows": rows})

@@ -348,3 +348,14 @@ def test_the_owned_bars_on_the_command_line():
     assert "$9.30M/MW - $15.0M/MW" in result.output
     assert "4 years - 6 years" in result.output
     assert "$38.8K - $39.6K" in result.output
+
+
+def test_a_plan_with_no_figures_on_its_cluster_has_no_rows_as_the_cli_says():
+    # an auditor: 70B on 8 devices fits no layout; the library had given six rows of nan
+    # where the CLI's JSON gives "rows": [] (docs/interface.md)
+    kw = dict(params="70B", tokens="2T", gpus=8)
+    assert sensitivity("cost_usd", fixed_cluster=True, **kw) == []
+    plan = planner.estimate(**kw)
+    assert sensitivity_answer("cost_usd", plan, **kw)["rows"] == []
+    with pytest.raises(planner.InputError, match="price_range"):  # still checked
+        sensitivity("cost_usd", fixed_cluster=True, price_range="cheap", **kw)
