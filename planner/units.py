@@ -22,6 +22,7 @@ __all__ = [
     "InputError", "parse_count", "parse_int_count", "parse_year", "parse_duration_s",
     "parse_power_w",
     "parse_money_usd", "parse_fraction", "parse_pue", "parse_energy_usd_per_kwh", "fmt_count",
+    "fmt_count_short",
     "fmt_amount", "fmt_duration_days", "fmt_power", "fmt_power_mw", "fmt_money", "fmt_pct",
     "parse_word", "ascii_float",
 ]
@@ -358,6 +359,16 @@ def fmt_count(x) -> str:
     if abs(x) < 1e4 or not math.isfinite(x):
         return f"{int(x):,}" if math.isfinite(x) and x == int(x) else _sig3(x)
     return _scaled(x, [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T"), (1e15, "P")])
+
+
+def fmt_count_short(x) -> str:
+    """fmt_count without the zeros after its decimal point: '8B', '1.5T', '405B', '8,192' (a
+    name made of a count, the same however the count was spelt)."""
+    text = fmt_count(x)
+    if "." not in text:
+        return text
+    digits, unit = re.fullmatch(r"(.*?)([KMBTP]?)", text).groups()
+    return digits.rstrip("0").rstrip(".") + unit
 
 
 def fmt_amount(x) -> str:

@@ -50,6 +50,7 @@ from ..units import (
     MAX_SEQ_LEN,
     MIN_SHAPELESS_PARAMS,
     fmt_count,
+    fmt_count_short,
     parse_count,
     parse_int_count,
     parse_word,
@@ -390,8 +391,10 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             used["ffn_type"] = {"value": arch.ffn_type, "source": "default for --params: gated "
                                 "(SwiGLU, three matrices: the FFN of Llama 2-3, Mistral, Qwen "
                                 "and DeepSeek); --ffn-type plain for a GPT-style FFN"}
-        said = params if isinstance(params, str) else fmt_count(n)  # 1T as given, 1e12 as 1T
-        w = Workload(key="custom", name=f"{'MoE' if arch.experts else 'dense'} {said}",
+        # the parsed count, however it was spelt: "8B", 8e9 and "8000M" are all "dense 8B"
+        # (the name had been the text as given, a number's "8.00B")
+        w = Workload(key="custom",
+                     name=f"{'MoE' if arch.experts else 'dense'} {fmt_count_short(n)}",
                      architecture=arch, tokens=0.0, published_params=n)
     else:
         raise InputError("--params", None, "give --params N, --workload NAME|FILE.toml|"

@@ -429,3 +429,16 @@ def test_a_decimal_plain_number_below_its_floor_is_refused():
         planner.estimate(params="70B", tokens="2T", gpus=1024, deadline=Decimal("5"))
     with pytest.raises(InputError, match="is a plain number, read as watts"):
         planner.estimate(params="70B", tokens="2T", power_cap=Decimal("150"))
+
+
+def test_a_workload_by_params_is_named_by_its_count_however_it_is_spelt():
+    # an auditor: params="8B" had been named "dense 8B" and params=8e9 "dense 8.00B"; the name
+    # comes from the parsed count, so a table's rows name one model alike
+    import pandas as pd
+
+    names = {planner.estimate(params=p, tokens="1T", gpus=64, alternatives=False)
+             .workload["name"] for p in ("8B", 8e9, "8000M", "8e9")}
+    assert names == {"dense 8B"}
+    rows = planner.estimate_many(pd.DataFrame({"params": [1.5e12, "1.5T", 70e9],
+                                               "tokens": "1T", "gpus": 4096}))
+    assert list(rows["workload_name"]) == ["dense 1.5T", "dense 1.5T", "dense 70B"]
