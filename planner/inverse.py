@@ -190,7 +190,7 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
            site=None, max_gpus=None, pue=None, energy_usd_per_kwh=None,
            price_per_gpu_hour=None,
            assumptions: dict | Assumptions | None = None, trends: Trends | None = None,
-           tolerance: float = SIZE_TOLERANCE, progress=None, unit="auto", team=None,
+           tolerance: float | None = SIZE_TOLERANCE, progress=None, unit="auto", team=None,
            price_trend=None, frontier_cost_growth=None, **unknown) -> BudgetAnswer:
     """The largest training run the given limits allow (see the module docstring); ``pue``,
     ``energy_usd_per_kwh``, ``price_per_gpu_hour`` (the user's own rental price, taken as
@@ -231,7 +231,8 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
         team = team_given(team, assumptions)
         assumptions = (assumptions.with_(team=team) if isinstance(assumptions, Assumptions)
                        else {**(assumptions or {}), "team": team})
-    tolerance = parse_fraction(tolerance, "tolerance")
+    # None is not given, as for every keyword (it had been refused: "tolerance: not given")
+    tolerance = SIZE_TOLERANCE if tolerance is None else parse_fraction(tolerance, "tolerance")
     if ownership is not None:  # checked once, the canonical word to every probe ('Owned')
         ownership = parse_ownership(ownership)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
