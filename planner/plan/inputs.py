@@ -617,8 +617,8 @@ def team_given(team, assumptions=None) -> str:
     """A kind of team as --team takes it (its spelling: frontier-lab, Frontier_Lab), checked
     against a team the assumptions name."""
     said = str(team).strip()
-    team = team_of(said) if said else ""
-    if team is None:
+    team = team_of(said)
+    if team is None:  # an empty text too, as --team "" is (it had read "not said", given)
         raise InputError("--team", said, "one of: " + ", ".join(TEAMS)
                          + " (hyphens or underscores may stand for the spaces)")
     if isinstance(assumptions, dict) and "team" in assumptions \

@@ -471,3 +471,12 @@ def test_a_switch_of_none_is_not_given_as_every_keyword_is():
 def test_a_budget_tolerance_of_none_is_the_default():
     assert planner.budget(usd="1M", tolerance=None).to_dict() == \
         planner.budget(usd="1M").to_dict()
+
+
+@pytest.mark.parametrize("team", ["", "  "])
+def test_an_empty_team_is_refused_as_the_cli_refuses_it(team):
+    # an auditor: team="" had read "not said", its source "given (--team)"
+    with pytest.raises(InputError, match=r"^--team: '' is not valid; accepted: one of: "):
+        planner.estimate(params="8B", tokens="1T", gpus=64, team=team)
+    with pytest.raises(InputError, match="--team"):
+        planner.budget(usd="1M", team=team)
