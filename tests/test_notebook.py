@@ -87,7 +87,7 @@ def test_plot_returns_a_figure_and_leaves_pyplot_alone(plan):
 
 def test_fleet_schedule_repr_html_frame_and_plot(fleet):
     text = repr(fleet)
-    assert len(text) < 200 and text.startswith("FleetSchedule(OPTIMAL, 5 of 5 runs on 3 sites")
+    assert len(text) < 200 and text.startswith("FleetSchedule(OPTIMAL, 5 of 5 runs on 2 of 3 sites")
     html = fleet._repr_html_()
     assert len(html) < 10_000
     for r in fleet.runs():  # as the text table: the training's end and the deadline

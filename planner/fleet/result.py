@@ -240,9 +240,11 @@ class FleetSchedule:
     def __repr__(self) -> str:
         sol = self.solution
         # the fleet's status and every run of its file, those not placed too (a fleet with
-        # one had read "OPTIMAL, 1 of 1 run")
+        # one had read "OPTIMAL, 1 of 1 run"); the sites the runs use of the fleet's (2 runs
+        # on 2 sites of 3 had read "on 3 sites")
+        used = {self.instance.options[p.option].site for p in sol.placements}
         head = (f"FleetSchedule({self.status}, {len(sol.placements)} of "
-                f"{_many(len(self.spec.runs) + len(self.unplaced), 'run')} on "
+                f"{_many(len(self.spec.runs) + len(self.unplaced), 'run')} on {len(used)} of "
                 f"{_many(len(self.spec.sites), 'site')}")
         if sol.placements:
             late = sol.weighted_lateness_steps * self.spec.step_days

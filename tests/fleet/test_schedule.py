@@ -952,7 +952,7 @@ def test_a_fleet_with_a_run_left_out_reads_infeasible_everywhere_and_takes_dicts
                      {"name": "big", "params": "2T", "tokens": "40T"}]}
     s = fleet.schedule(spec, assumptions={"gemm_efficiency": 0.8},
                        settings={"time_limit_s": 10, "workers": 1})
-    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 1 of 2 runs on 1 site")
+    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 1 of 2 runs on 1 of 1 site")
     none = fleet.schedule({**spec, "runs": spec["runs"][1:]})
     assert none.to_frame().shape == (0, len(fleet_result.PARQUET_COLUMNS))
     with pytest.raises(InputError, match="did you mean gemm_efficiency"):
@@ -1170,7 +1170,7 @@ def test_a_run_left_out_is_named_with_the_others_own_diagnosis():
     assert "512 more h100-sxm at s1" in d["reason"]
     assert "1 site, 3 runs (0 placed)" in text
     assert "unplaced: X (no option fits even alone); the other runs do not fit together" in text
-    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 0 of 3 runs on 1 site")
+    assert repr(s).startswith("FleetSchedule(INFEASIBLE, 0 of 3 runs on 0 of 1 site")
 
 
 def test_every_run_left_out_is_listed():
@@ -1351,3 +1351,18 @@ def test_a_date_in_other_scripts_digits_is_refused():
     fleet.load(_week_fleet([site], [{**run, "earliest": "2027-02"}]))  # ASCII: taken
     with pytest.raises(InputError, match="earliest"):
         fleet.load(_week_fleet([site], [{**run, "earliest": "２０２７-02"}]))
+
+
+THREE_SITES = {"start": "2027-01", "end": "2027-06", "step": "1w",
+               "sites": [{"name": "s0", "power_mw": 50, "deliveries": {"h100-sxm": 1024}},
+                         {"name": "s1", "power_mw": 50, "deliveries": {"h100-sxm": 8}},
+                         {"name": "s2", "power_mw": 50, "deliveries": {"h100-sxm": 8}}],
+               "runs": [{"name": "a", "params": "1B", "tokens": "100B", "gpus": [64]},
+                        {"name": "b", "params": "1B", "tokens": "100B", "gpus": [64]}]}
+
+
+def test_the_repr_counts_the_sites_the_runs_use_of_the_fleets():
+    # an auditor: two runs on one site of three had read "on 3 sites" (the fleet's count)
+    s = fleet.schedule(THREE_SITES, settings={"time_limit_s": 10, "workers": 1})
+    assert {r["site"] for r in s.runs()} == {"s0"}  # only s0 holds 64 devices
+    assert repr(s).startswith("FleetSchedule(OPTIMAL, 2 of 2 runs on 1 of 3 sites,")
