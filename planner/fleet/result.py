@@ -3,6 +3,7 @@ site's use over time, the table, JSON, Parquet, a Gantt chart and a notebook fra
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import tempfile
@@ -121,7 +122,9 @@ class FleetSchedule:
                 "earliest": rs.earliest.isoformat(),
                 "deadline": (rs.deadline - timedelta(days=1)).isoformat(),
                 "weight": run.weight, "duration_steps": opt.duration_steps,
-                "layout": info.layout, "mfu": info.mfu})
+                # a copy: the option's own (shared by every call, to_dict and to_frame) had
+                # changed with a caller's edit of a row
+                "layout": copy.deepcopy(info.layout), "mfu": info.mfu})
         return out
 
     def sites_usage(self) -> list[dict]:

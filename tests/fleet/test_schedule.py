@@ -1366,3 +1366,15 @@ def test_the_repr_counts_the_sites_the_runs_use_of_the_fleets():
     s = fleet.schedule(THREE_SITES, settings={"time_limit_s": 10, "workers": 1})
     assert {r["site"] for r in s.runs()} == {"s0"}  # only s0 holds 64 devices
     assert repr(s).startswith("FleetSchedule(OPTIMAL, 2 of 2 runs on 1 of 3 sites,")
+
+
+def test_runs_rows_are_the_callers_to_change():
+    # an auditor: runs()[0]["layout"] was the schedule's own dict, so an edit changed later
+    # to_dict() and to_frame()
+    s = fleet.schedule(THREE_SITES, settings={"time_limit_s": 10, "workers": 1})
+    tp = s.runs()[0]["layout"]["tp"]
+    rows = s.runs()
+    rows[0]["layout"]["tp"] = 99
+    assert s.runs()[0]["layout"]["tp"] == tp
+    assert s.to_dict()["runs"][0]["layout"]["tp"] == tp
+    assert s.to_frame().loc[0, "layout_tp"] == tp
