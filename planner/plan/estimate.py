@@ -125,8 +125,9 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
     alternatives = parse_flag(alternatives, "alternatives")
+    curve = parse_flag(curve, "curve")  # bool() had read curve="false" as true
     with Progress(progress, None, "sizes", "size") as bar:
-        plan = plan_on(req, curve=bool(curve), progress=bar, alternatives=alternatives)
+        plan = plan_on(req, curve=curve, progress=bar, alternatives=alternatives)
     if alternatives and (req.n_gpus is not None or named_devices(req.fixed) is not None) \
             and req.limits.deadline_s is None and plan.feasible \
             and plan.training_days > req.asm.deadline_days:

@@ -480,3 +480,13 @@ def test_an_empty_team_is_refused_as_the_cli_refuses_it(team):
         planner.estimate(params="8B", tokens="1T", gpus=64, team=team)
     with pytest.raises(InputError, match="--team"):
         planner.budget(usd="1M", team=team)
+
+
+def test_the_curve_switch_is_read_as_the_other_switches():
+    # a review: bool(curve) read curve="false" as true (a sizing of every quarter octave)
+    base = dict(params="7B", tokens="100B", gpu="h100-sxm", alternatives=False)
+    off = planner.estimate(**base, curve=False).sizing["options"]["gpus"]
+    assert planner.estimate(**base, curve="false").sizing["options"]["gpus"] == off
+    assert len(planner.estimate(**base, curve="true").sizing["options"]["gpus"]) > len(off)
+    with pytest.raises(InputError, match="curve: 'maybe' is not valid; accepted: true or false"):
+        planner.estimate(**base, curve="maybe")
