@@ -375,7 +375,8 @@ class Assumptions:
                     "site is given",
                     valid=Number(1, MAX_PUE, note='facility power over IT power'))
     peak_pue_uplift: float = _a(0.10, "design-day (peak) PUE over the annual PUE when the site "
-                                "gives no peak: a public cluster sizer contracts the grid at "
+                                "gives no peak (an assumed one replaces the site's peak): a "
+                                "public cluster sizer contracts the grid at "
                                 "PUE 1.20 for liquid-cooled campuses running 1.10 a year "
                                 "(aiinframap.com Cluster Buildout Sizer); Facebook Prineville "
                                 "was designed for 1.15 against 1.08 annualised (Facebook "
@@ -384,7 +385,8 @@ class Assumptions:
     energy_usd_per_kwh: float = _a(0.0806, "US industrial average 2023, EIA Electric Power "
                                    "Monthly Table 5.6.A", "USD/kWh",
                                    valid=Number(0, MAX_ENERGY_USD_PER_KWH, note='USD per kWh'))
-    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it",
+    grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it (an "
+                                    "assumed one replaces the site's)",
                                     valid=Number(0, 1e4, unknown=True,
                                                  note='kg CO2 per MWh; nan: unknown'))
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "

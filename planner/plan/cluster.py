@@ -266,10 +266,13 @@ def peak_uplift_of(site: Site | None, asm: Assumptions) -> float:
     that giving that PUE changes nothing; else asm.peak_pue_uplift; rounded to 1e-10 (1.15 -
     1.1 shows no float noise). A site with a peak of 1.4 and no annual PUE had taken the
     default uplift, so --pue 1.2, the PUE its plans already used, lowered its peak to 1.3."""
-    if site and site.peak_pue:
+    if site and site.peak_pue and "peak_pue_uplift" not in asm.given:
         # from the default's annual PUE, not asm's: an assumed pue is a given PUE as --pue is
         # (the review: --assume pue=1.3 had read a 1.4 peak, --pue 1.3 a 1.5 one)
         return round(site.peak_pue - pue_of(site, DEFAULT)[0], 10)
+    # an assumed uplift is the user's figure and replaces the site's, as an assumed PUE
+    # replaces the site's PUE (--assume peak_pue_uplift=0.3 had been reported as given while
+    # the site's peak held)
     return asm.peak_pue_uplift
 
 
@@ -277,10 +280,11 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
                 given: float | None = None) -> tuple[float, str]:
     """(peak PUE, source): the design-day PUE at full IT load that the power contract covers.
     The site's when its annual PUE is the one used; a given annual PUE plus peak_uplift_of;
-    else the PUE used + asm.peak_pue_uplift."""
-    if given is None and site and site.peak_pue:
+    else (no site peak, or an assumed peak_pue_uplift) the PUE used + asm.peak_pue_uplift."""
+    own_peak = bool(site and site.peak_pue) and "peak_pue_uplift" not in asm.given
+    if given is None and own_peak:
         return site.peak_pue, f"site {site.key}"
-    if given is not None and site and site.peak_pue:
+    if given is not None and own_peak:
         uplift = peak_uplift_of(site, asm)
         return round(given + uplift, 10), (
             f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "
@@ -290,7 +294,9 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
     pue, _ = pue_of(site, asm, given)
     uplift = peak_uplift_of(None, asm)
     # rounded to 1e-10 as a row's (many/): 1.3 + 0.1 shows no float noise
-    return round(pue + uplift, 10), f"PUE {pue:g} + peak_pue_uplift {uplift:g}"
+    return round(pue + uplift, 10), f"PUE {pue:g} + peak_pue_uplift {uplift:g}" + (
+        f" (given, replacing site {site.key}'s peak_pue {site.peak_pue:g})"
+        if site and site.peak_pue else "")
 
 
 def cloud_price_of(acc: Accelerator, given: float | None = None) -> tuple[float, str]:
@@ -312,6 +318,18 @@ def energy_price_of(site: Site | None, asm: Assumptions,
     if site and site.energy_usd_per_kwh is not None:  # 0 is a price (free power), not unknown
         return site.energy_usd_per_kwh, f"site {site.key}"
     return asm.energy_usd_per_kwh, asm.source("energy_usd_per_kwh")
+
+
+def grid_intensity_of(site: Site | None, asm: Assumptions) -> tuple[float, str]:
+    """(kg CO2 per MWh, source) of the energy a plan draws: an assumed grid_kg_co2_per_mwh
+    (the user's figure replaces the site's, as an assumed PUE does: it had been reported as
+    given while the site's 366 kg/MWh made the CO2), else the site's, else the default
+    (nan: unknown). 0 kg/MWh is a carbon-free supply, not unknown."""
+    if "grid_kg_co2_per_mwh" in asm.given:
+        return asm.grid_kg_co2_per_mwh, "given (--assume)"
+    if site and site.grid_kg_co2_per_mwh is not None:
+        return site.grid_kg_co2_per_mwh, f"site {site.key}"
+    return asm.grid_kg_co2_per_mwh, asm.source("grid_kg_co2_per_mwh")
 
 
 def storage_write_of(site: Site | None, asm: Assumptions) -> tuple[str, float, str]:
@@ -347,8 +365,8 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
     used["price_per_gpu_hour"] = {"value": rate, "source": src}
     price, src = energy_price_of(site, asm, energy_usd_per_kwh)
     used["energy_usd_per_kwh"] = {"value": price, "source": src}
-    carbon = (site.grid_kg_co2_per_mwh if site and site.grid_kg_co2_per_mwh is not None
-              else asm.grid_kg_co2_per_mwh)  # 0 kg/MWh is a carbon-free supply, not unknown
+    carbon, src = grid_intensity_of(site, asm)
+    used.setdefault("grid_kg_co2_per_mwh", {"value": carbon, "source": src})  # given says so
     if acc.purchase_usd:
         # the price the owned cost and the up-front capex rest on, with its note: a device only
         # rented (TPU, Trainium) has a notional one, which the table had not said

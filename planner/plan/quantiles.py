@@ -45,6 +45,7 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
             ranges[name] = (None, None)
     f = site.figures.get("peak_pue") if site else None
     ranges["peak_pue"] = ((f.low, f.high) if f and limits.pue is None and
+                          "peak_pue_uplift" not in asm.given and
                           inputs["peak_pue"] == f.value else (None, None))
     # owning (accelerator, server, facility) and the grid's carbon: the catalog figure's own
     # range when the plan uses that figure, else none (uncertainty.RANGED_ONLY stay fixed)

@@ -309,3 +309,55 @@ def test_an_assumed_pue_takes_the_same_design_day_uplift_as_a_given_one(tmp_path
     assert given.assumptions["peak_pue"]["value"] == assumed.assumptions["peak_pue"]["value"] \
         == round(1.3 + 1.4 - DEFAULT.pue, 10)
     assert given.power_mw == assumed.power_mw
+
+
+def test_an_assumed_grid_intensity_replaces_the_site_s_and_the_one_used_is_reported():
+    # the auditor: --assume grid_kg_co2_per_mwh=100 was reported as given while the site's 366
+    # kg/MWh made the CO2 (2.06 t where 5.63 MWh x 0.1 t/MWh is 0.56); and without it the
+    # intensity used never appeared in the assumptions, so CO2 could not be traced
+    plan = planner.estimate(**BASE)
+    assert plan.assumptions["grid_kg_co2_per_mwh"] == {"value": 366.0,
+                                                       "source": "site us-hyperscale"}
+    assert plan.co2_t == pytest.approx(plan.energy_mwh * 366 / 1000, rel=1e-12)
+    low = planner.estimate(**BASE, assumptions={"grid_kg_co2_per_mwh": 100})
+    assert low.assumptions["grid_kg_co2_per_mwh"] == {"value": 100.0,
+                                                      "source": "given (--assume)"}
+    assert low.energy_mwh == plan.energy_mwh
+    assert low.co2_t == pytest.approx(plan.energy_mwh * 100 / 1000, rel=1e-12)
+    # 0 is a carbon-free supply, not unknown; the same in estimate_many's rows
+    assert planner.estimate(**BASE, assumptions={"grid_kg_co2_per_mwh": 0}).co2_t == 0
+    many = estimate_many({k: [v] for k, v in BASE.items()},
+                         assumptions={"grid_kg_co2_per_mwh": 100}, progress=False)
+    assert many.column("co2_t").to_pylist()[0] == pytest.approx(low.co2_t, rel=1e-12)
+
+
+def test_a_site_without_a_grid_intensity_reports_it_unknown(tmp_path):
+    cat = _peak_only_catalog(tmp_path)
+    plan = planner.estimate(params="13B", tokens="1T", gpus=256, site="peakonly", catalog=cat)
+    assert plan.co2_t is None
+    used = plan.assumptions["grid_kg_co2_per_mwh"]
+    assert used == {"value": None,  # unknown, as the assumption says
+                    "source": DEFAULT.source("grid_kg_co2_per_mwh")}
+
+
+def test_an_assumed_peak_pue_uplift_replaces_the_site_s_design_day_pue():
+    # the auditor: --assume peak_pue_uplift=0.3 was reported as given while the site's peak
+    # (1.2) held; an assumed uplift is the user's figure, as an assumed PUE replaces the site's
+    plan = planner.estimate(**BASE)
+    hot = planner.estimate(**BASE, assumptions={"peak_pue_uplift": 0.3})
+    assert plan.assumptions["peak_pue"]["value"] == SITE_PEAK_PUE
+    assert hot.assumptions["peak_pue"]["value"] == round(SITE_PUE + 0.3, 10)
+    assert "replacing site us-hyperscale's peak_pue 1.2" in hot.assumptions["peak_pue"]["source"]
+    assert hot.power_mw == pytest.approx(plan.power_mw * (SITE_PUE + 0.3) / SITE_PEAK_PUE)
+    assert hot.power_average_mw == plan.power_average_mw  # the annual PUE is the site's
+    # with a given PUE too, the assumed uplift over it (not the site's own uplift)
+    both = planner.estimate(**BASE, pue=1.3, assumptions={"peak_pue_uplift": 0.3})
+    assert both.assumptions["peak_pue"]["value"] == 1.6
+    # estimate_many's rows, a row's PUE included, as estimate's
+    many = estimate_many({**{k: [v, v] for k, v in BASE.items()}, "pue": [None, 1.3]},
+                         assumptions={"peak_pue_uplift": 0.3}, progress=False)
+    assert many.column("power_mw").to_pylist() == pytest.approx([hot.power_mw, both.power_mw],
+                                                                rel=1e-12)
+    # the Monte Carlo does not draw the site's peak range around the assumed peak
+    drawn = planner.estimate(**BASE, assumptions={"peak_pue_uplift": 0.3}, uncertainty=True)
+    assert drawn.p50["power_mw"] == pytest.approx(hot.power_mw, rel=0.02)
