@@ -320,6 +320,28 @@ def energy_price_of(site: Site | None, asm: Assumptions,
     return asm.energy_usd_per_kwh, asm.source("energy_usd_per_kwh")
 
 
+def server_quote_of(acc: Accelerator, asm: Assumptions) -> tuple[float | None, str]:
+    """(USD per device, source) of the whole server the owned cost charges a device (the
+    accelerator included): the catalog's server_usd_per_device, with its source and note; None
+    where the catalog quotes none or an assumed server_overhead replaces the quote (the user's
+    figure wins over the catalog's, as an assumed PUE over the site's: --assume
+    server_overhead=2.0 had been reported as given while H100's $39,200 quote made the cost),
+    the source then saying how the rest of the server is priced."""
+    assumed = "server_overhead" in asm.given
+    if acc.server_usd_per_device and not assumed:
+        fig = acc.figures.get("server_usd_per_device")
+        return acc.server_usd_per_device, (
+            (fig.source + (f" ({fig.note})" if fig.note else "")) if fig else
+            f"{acc.key}'s catalog file")
+    rule = "the rest of the server is purchase_usd x (server_overhead - 1)"
+    if assumed:
+        return None, "given (--assume)" + (
+            f", replacing {acc.key}'s server_usd_per_device "
+            f"${acc.server_usd_per_device:,.0f}: " if acc.server_usd_per_device else ": ") + rule
+    return None, (f"{acc.key} has no server_usd_per_device: {rule}; "
+                  + asm.source("server_overhead"))
+
+
 def grid_intensity_of(site: Site | None, asm: Assumptions) -> tuple[float, str]:
     """(kg CO2 per MWh, source) of the energy a plan draws: an assumed grid_kg_co2_per_mwh
     (the user's figure replaces the site's, as an assumed PUE does: it had been reported as
@@ -374,11 +396,13 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
         used["purchase_usd"] = {"value": acc.purchase_usd, "source": (
             (fig.source + (f" ({fig.note})" if fig.note else "")) if fig else
             f"{acc.key}'s catalog file")}
-    if acc.purchase_usd and not acc.server_usd_per_device:
-        # the owned cost's rest of the server, when no server quote is in the catalog
-        used["server_overhead"] = {"value": asm.server_overhead, "source": (
-            f"{acc.key} has no server_usd_per_device: the rest of the server is "
-            f"purchase_usd x (server_overhead - 1); " + asm.source("server_overhead"))}
+    server_usd, src = server_quote_of(acc, asm)
+    if acc.purchase_usd and server_usd is not None:
+        used["server_usd_per_device"] = {"value": server_usd, "source": src}
+    elif acc.purchase_usd:
+        # the owned cost's rest of the server, when no server quote is in the catalog or an
+        # assumed server_overhead replaces it
+        used["server_overhead"] = {"value": asm.server_overhead, "source": src}
     name, write_bw, src = storage_write_of(site, asm)  # what a checkpoint's write takes
     used.setdefault(name, {"value": write_bw / 1e9, "source": src})  # a given one says so
     if site is not None and site.capex_usd_per_mw:  # the facility's share of the owned cost
@@ -388,8 +412,7 @@ def run_inputs(w: Workload, acc: Accelerator, site: Site | None, asm: Assumption
             "pue": pue_value, "peak_pue": peak_value, "cloud_usd_per_hour": rate,
             "energy_usd_per_kwh": price,
             "device_usd": acc.purchase_usd if acc.purchase_usd else math.nan,
-            "server_usd_per_device": (acc.server_usd_per_device if acc.server_usd_per_device
-                                      else math.nan),
+            "server_usd_per_device": server_usd if server_usd is not None else math.nan,
             "capex_usd_per_mw": (site.capex_usd_per_mw if site and site.capex_usd_per_mw
                                  else math.nan),
             "grid_kg_co2_per_mwh": carbon}

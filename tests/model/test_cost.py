@@ -204,3 +204,37 @@ def test_a_run_that_never_ends_at_a_free_price_costs_an_unknown_amount_quietly()
     with np.errstate(invalid="raise"):
         cost = cloud_cost(np.array([math.inf, 100.0]), np.array([0.0, 2.0]))
     assert math.isnan(cost["total"][0]) and cost["total"][1] == 200.0
+
+
+def test_an_assumed_server_overhead_replaces_the_catalog_s_server_quote_and_the_quote_is_shown():
+    # the auditor: H100's owned cost rests on its catalog server quote ($39,200 a device), which
+    # the assumptions never showed, and --assume server_overhead=2.0 was reported as given
+    # while the quote made the cost. The user's figure wins, as an assumed PUE over the site's.
+    import planner
+    from planner.many.estimate_many import estimate_many
+
+    run = dict(params="7B", tokens="100B", gpus=64, ownership="owned")
+    plan = planner.estimate(**run)
+    quote = plan.assumptions["server_usd_per_device"]
+    assert quote["value"] == 39200 and "Thinkmate" in quote["source"]
+    assert "server_overhead" not in plan.assumptions
+    devices = plan.cluster["gpus"]
+    assert plan.capex_usd["hardware"] == pytest.approx(devices * 39200 * 1.23)  # Cottier +23%
+    two = planner.estimate(**run, assumptions={"server_overhead": 2.0})
+    assert "server_usd_per_device" not in two.assumptions
+    assert two.assumptions["server_overhead"]["value"] == 2.0
+    assert two.assumptions["server_overhead"]["source"].startswith(
+        "given (--assume), replacing h100-sxm's server_usd_per_device $39,200")
+    purchase = two.assumptions["purchase_usd"]["value"]
+    assert two.capex_usd["hardware"] == pytest.approx(devices * purchase * 2.0 * 1.23)
+    assert two.cost_usd["total"] > plan.cost_usd["total"]
+    # estimate_many's rows, as estimate's
+    many = estimate_many({k: [v] for k, v in run.items()},
+                         assumptions={"server_overhead": 2.0}, progress=False)
+    assert many.column("cost_usd_total").to_pylist()[0] == pytest.approx(
+        two.cost_usd["total"], rel=1e-12)
+    # the Monte Carlo and the tornado no longer draw the quote the plan does not use
+    from planner.sensitivity import sensitivity
+    rows = sensitivity("cost_usd", **run, assumptions={"server_overhead": 2.0})
+    names = {r["assumption"] for r in rows}
+    assert "server_usd_per_device" not in names and "purchase_usd" in names
