@@ -342,12 +342,12 @@ def _catalog_price_range(plan, kwargs: dict, changed: dict) -> tuple[float, floa
         return None
     cat = kwargs.get("catalog")
     cat = cat if isinstance(cat, Catalog) else load_catalog(cat)
-    _, fig = cat.accelerator(plan.cluster["accelerator"]).cloud_price()
+    # a missing end as the Monte Carlo draws it (uncertainty.triangular): the value x (1 -/+
+    # the assumptions' price_relative_range); a derived contract's on-demand end likewise
+    rel = float(changed.get("price_relative_range", DEFAULT.price_relative_range))
+    _, fig = cat.accelerator(plan.cluster["accelerator"]).cloud_price(rel)
     if fig is None or fig.value is None:
         return None
-    # a missing end as the Monte Carlo draws it (uncertainty.triangular): the value x (1 -/+
-    # the assumptions' price_relative_range)
-    rel = float(changed.get("price_relative_range", DEFAULT.price_relative_range))
     return (float(fig.low if fig.low is not None else fig.value * (1 - rel)),
             float(fig.high if fig.high is not None else fig.value * (1 + rel)))
 

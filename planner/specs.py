@@ -93,17 +93,27 @@ RESERVED_PER_ON_DEMAND_RANGE = (0.45, 0.80)
 DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"
 
 
-def contract_from_on_demand(key: str, on_demand: Figure) -> Figure:
+def contract_from_on_demand(key: str, on_demand: Figure,
+                            price_relative_range: float | None = None) -> Figure:
     """The contract price derived from an on-demand figure (RESERVED_PER_ON_DEMAND). Its range
     joins the on-demand figure's and the ratio's, independent, as log half-widths added in
     quadrature (the root-sum-square of independent relative uncertainties: JCGM 100:2008,
-    'Guide to the expression of uncertainty in measurement', 5.1.6), each side apart."""
+    'Guide to the expression of uncertainty in measurement', 5.1.6), each side apart. An end
+    the on-demand figure lacks is its value x (1 -/+ ``price_relative_range``), the range
+    docs/uncertainty.md gives a price without one (the assumption's default when None): a
+    figure with no range had counted as exact, so TPU v4's $2.25 ranged -36%/+14%, the
+    ratio's alone."""
+    if price_relative_range is None:
+        from .assumptions import DEFAULT  # here: assumptions.py imports this module
+        price_relative_range = DEFAULT.price_relative_range
     ratio_low, ratio_high = RESERVED_PER_ON_DEMAND_RANGE
     # rounded to 1e-10 USD: a product's float noise (5.50 x 0.7 = 3.8499999999999996) is no
     # figure a user should read
     value = round(on_demand.value * RESERVED_PER_ON_DEMAND, 10)
-    od_low = on_demand.low if on_demand.low is not None else on_demand.value
-    od_high = on_demand.high if on_demand.high is not None else on_demand.value
+    od_low = (on_demand.low if on_demand.low is not None
+              else on_demand.value * (1 - price_relative_range))
+    od_high = (on_demand.high if on_demand.high is not None
+               else on_demand.value * (1 + price_relative_range))
     down = math.hypot(math.log(on_demand.value / od_low),
                       math.log(RESERVED_PER_ON_DEMAND / ratio_low))
     up = math.hypot(math.log(od_high / on_demand.value),
@@ -153,7 +163,8 @@ class Accelerator:
     def __post_init__(self):
         _freeze(self)
 
-    def cloud_price(self) -> tuple[str | None, Figure | None]:
+    def cloud_price(self, price_relative_range: float | None = None
+                    ) -> tuple[str | None, Figure | None]:
         """(figure name, Figure) of the price per device-hour a plan rents at: the contract
         (reserved) price where the catalog has one at or below its on-demand price, else one
         derived from on-demand (contract_from_on_demand); (None, None) when unknown.
@@ -164,7 +175,9 @@ class Accelerator:
         figure above its on-demand one (H200: a 2024 AWS capacity block at $5.41 against 2026
         neocloud on-demand at $3.50; A100 40GB: $1.84 against $1.07) is a different market,
         not a reservation of the on-demand offer: on-demand's derived contract is the
-        renter's price."""
+        renter's price. ``price_relative_range``: the range of an on-demand figure without
+        one, for a derived contract's (contract_from_on_demand; the assumption's default when
+        None)."""
         contract, on_demand = self.cloud_contract_usd_per_hour, self.cloud_on_demand_usd_per_hour
 
         def figure(name: str, value: float) -> Figure:
@@ -175,7 +188,8 @@ class Accelerator:
             return "cloud_contract_usd_per_hour", figure("cloud_contract_usd_per_hour", contract)
         if on_demand is not None:
             derived = contract_from_on_demand(self.key,
-                                              figure("cloud_on_demand_usd_per_hour", on_demand))
+                                              figure("cloud_on_demand_usd_per_hour", on_demand),
+                                              price_relative_range)
             if contract is not None:  # said where the price is shown, never dropped silently
                 derived = replace(derived, source=(
                     f"{derived.source}; the file's contract figure ${contract:,.2f} sits "

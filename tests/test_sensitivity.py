@@ -229,7 +229,8 @@ def test_a_named_sites_own_cap_is_a_limit_an_end_breaks():
               deadline="100d")
     plan = planner.estimate(**kw, alternatives=False)
     assert plan.assumptions["power_cap_mw"]["value"] == 30
-    rows = {r["assumption"]: r for r in sensitivity("cost_usd", fixed_cluster=True, plan=plan,
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", price_range="catalog",
+                                                     fixed_cluster=True, plan=plan,
                                                      **kw)}
     assert rows["pue"]["breaks_at_high"] == "deadline, power_cap"
     assert "power_cap" not in (rows["pue"]["breaks_at_low"] or "")
@@ -359,3 +360,33 @@ def test_a_plan_with_no_figures_on_its_cluster_has_no_rows_as_the_cli_says():
     assert sensitivity_answer("cost_usd", plan, **kw)["rows"] == []
     with pytest.raises(planner.InputError, match="price_range"):  # still checked
         sensitivity("cost_usd", fixed_cluster=True, price_range="cheap", **kw)
+
+
+def test_a_derived_contract_price_without_an_on_demand_range_is_not_exact():
+    # the auditor: TPU v4's on-demand $3.22 has no range, and its derived contract $2.254 had
+    # ranged 1.449-2.576 (-36%/+14%), the 0.45-0.80 ratio's alone; docs/uncertainty.md gives a
+    # price without a range +-price_relative_range, joined here with the ratio's in quadrature
+    import math
+    kw = dict(params="7B", tokens="100B", gpu="tpu-v4", gpus=256)
+    plan = planner.estimate(**kw, alternatives=False)
+    rows = {r["assumption"]: r for r in sensitivity("cost_usd", price_range="catalog",
+                                                     fixed_cluster=True, plan=plan,
+                                                     **kw)}
+    price = rows["price_per_gpu_hour"]
+    value = 3.22 * 0.70
+    down = math.hypot(math.log(1 / 0.75), math.log(0.70 / 0.45))
+    up = math.hypot(math.log(1.25), math.log(0.80 / 0.70))
+    assert (price["low"], price["high"]) == pytest.approx(
+        (value * math.exp(-down), value * math.exp(up)))
+    assert (price["low"], price["high"]) == pytest.approx((1.330, 2.923), abs=0.001)
+    # the assumption's range is the one used, by the tornado and the Monte Carlo alike
+    narrow = {r["assumption"]: r for r in sensitivity(
+        "cost_usd", price_range="catalog", fixed_cluster=True, **kw,
+        assumptions={"price_relative_range": 0.0})}
+    assert (narrow["price_per_gpu_hour"]["low"], narrow["price_per_gpu_hour"]["high"]) == \
+        pytest.approx((value * 0.45 / 0.70, value * 0.80 / 0.70))
+    wide = planner.estimate(**kw, alternatives=False, uncertainty=True)
+    tight = planner.estimate(**kw, alternatives=False, uncertainty=True,
+                             assumptions={"price_relative_range": 0.0})
+    spread = [p.p90["cost_usd"] / p.p10["cost_usd"] for p in (wide, tight)]
+    assert spread[0] > spread[1]

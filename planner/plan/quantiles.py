@@ -32,7 +32,7 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
     acc = cat.accelerator(plan.cluster["accelerator"])
     inputs = run_inputs(w, acc, site, asm, {}, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
-    _, fig = acc.cloud_price()
+    _, fig = acc.cloud_price(asm.price_relative_range)
     # a given price is the contract held: fixed, as the tornado holds it (sensitivity.py); an
     # auditor found it drawn +-price_relative_range, P50's cost 3% above the headline
     given = limits.price_per_gpu_hour
