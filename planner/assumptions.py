@@ -355,10 +355,10 @@ class Assumptions:
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
                                     "2410.21680; Llama 3 report sec. 3.3.4)",
                                     valid=Number(0, MAX_LOG_SD))
-    price_relative_range: float = _a(0.25, "cloud price range when the catalog gives none: "
+    price_relative_range: float = _a(0.16, "cloud price range when the catalog gives none: "
                                      "the SemiAnalysis H100 1-year contract index moved "
-                                     "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-25% around "
-                                     "its middle",
+                                     "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-16% around "
+                                     "its middle, $2.03",
                                      valid=Number(0, 1, high_open=True))
     pue_relative_range: float = _a(0.08, "PUE range when the site gives none: liquid-cooled "
                                    "hyperscale 1.10-1.25 (Epoch AI, training-cost-trends "
@@ -371,8 +371,8 @@ class Assumptions:
     # --- power, cost, reliability (used by power.py, cost.py, reliability.py) ------------------
     pue: float = _a(1.2, "modern AI colocation 1.20-1.25 (Epoch AI, training-cost-trends "
                     "energy.py: 1.25 outside the hyperscalers; SemiAnalysis, 'AI Datacenter "
-                    "Energy Dilemma': AI specs aim below 1.3); the site's figure wins when a "
-                    "site is given",
+                    "Energy Dilemma': AI specs aim below 1.3); the default where the site gives "
+                    "none (an assumed one replaces the site's)",
                     valid=Number(1, MAX_PUE, note='facility power over IT power'))
     peak_pue_uplift: float = _a(0.10, "design-day (peak) PUE over the annual PUE when the site "
                                 "gives no peak (an assumed one replaces the site's peak): a "

@@ -9,6 +9,7 @@ import statistics
 import pytest
 
 import planner
+from planner.assumptions import DEFAULT
 from planner.catalog import catalog
 from planner.specs import (
     DERIVED_RESERVED_RATE,
@@ -82,14 +83,15 @@ def test_a_derived_contract_is_on_demand_times_the_share_with_both_ranges():
     assert (fig.low, fig.high) == pytest.approx((2.370, 5.233), abs=0.001)
     assert fig.confidence == "D" and fig.as_of == "2026"
     assert "b200 on-demand $5.50 x 0.7" in fig.source and fig.source.endswith("a listing")
-    # an on-demand figure without a range is no exact figure: +-price_relative_range (25%),
+    # an on-demand figure without a range is no exact figure: +-price_relative_range (16%),
     # as docs/uncertainty.md gives any price without one, joined with the ratio's range (it
     # had counted as exact, the ratio's 0.90-1.60 alone); a given relative range is used
     bare = contract_from_on_demand("x", Figure(2.0, "s", "2025"))
-    down = math.hypot(math.log(1 / 0.75), math.log(0.70 / 0.45))
-    up = math.hypot(math.log(1.25), math.log(0.80 / 0.70))
+    r = DEFAULT.price_relative_range
+    down = math.hypot(math.log(1 / (1 - r)), math.log(0.70 / 0.45))
+    up = math.hypot(math.log(1 + r), math.log(0.80 / 0.70))
     assert (bare.low, bare.high) == pytest.approx((1.4 * math.exp(-down), 1.4 * math.exp(up)))
-    assert (bare.low, bare.high) == pytest.approx((0.826, 1.816), abs=0.001)
+    assert (bare.low, bare.high) == pytest.approx((0.871, 1.709), abs=0.001)
     narrow = contract_from_on_demand("x", Figure(2.0, "s", "2025"), price_relative_range=0.0)
     assert (narrow.low, narrow.high) == pytest.approx((0.90, 1.60))
     half = contract_from_on_demand("x", Figure(2.0, "s", "2025", low=1.5))  # a low, no high

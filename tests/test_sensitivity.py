@@ -71,16 +71,17 @@ def test_on_its_cluster_an_end_past_the_default_deadline_is_read_and_named(sized
 
 def test_the_catalog_price_bar_is_the_range_the_plan_rents_at(sized_plan):
     # H100 SXM rents at its $2.35 contract price, low $1.70 (its catalog figure) and no high:
-    # the Monte Carlo's +25% (price_relative_range), $2.9375; a cloud cost is device-hours x
+    # the Monte Carlo's +16% (price_relative_range), $2.726; a cloud cost is device-hours x
     # price, so each end is the plan's cost x price / $2.35
     rows = {r["assumption"]: r for r in sensitivity("cost_usd", price_range="catalog",
                                                      fixed_cluster=True, plan=sized_plan,
                                                      **SIZED)}
     price = rows["price_per_gpu_hour"]
-    assert (price["low"], price["high"]) == pytest.approx((1.70, 2.35 * 1.25))
+    r = DEFAULT.price_relative_range
+    assert (price["low"], price["high"]) == pytest.approx((1.70, 2.35 * (1 + r)))
     base = sized_plan.cost_usd["total"]
     assert price["at_low"] == pytest.approx(base * 1.70 / 2.35, rel=1e-9)
-    assert price["at_high"] == pytest.approx(base * 1.25, rel=1e-9)
+    assert price["at_high"] == pytest.approx(base * (1 + r), rel=1e-9)
     # no price bar for an owned cluster, or for a price the user gave
     for kw in (dict(ownership="owned"), dict(price_per_gpu_hour=2.0)):
         plan = planner.estimate(**SIZED, **kw, alternatives=False)
@@ -120,7 +121,7 @@ def test_the_command_line_tornado():
     assert r.exit_code == 0, r.output
     assert "sensitivity of cost_usd (plan: $1.87M, on its cluster" in r.output
     table = r.output.split("sensitivity of cost_usd")[1].split("\n\n")[0]
-    assert "price_per_gpu_hour" in table and "$1.70/device-h - $2.94/device-h" in table
+    assert "price_per_gpu_hour" in table and "$1.70/device-h - $2.73/device-h" in table
     assert "restart_s" in table and "2 min - 30 min" in table
     assert "realisation_residual: the fitted 10-90%" in r.output
     # without the realisation there is no residual row, and the header does not explain one
@@ -374,11 +375,12 @@ def test_a_derived_contract_price_without_an_on_demand_range_is_not_exact():
                                                      **kw)}
     price = rows["price_per_gpu_hour"]
     value = 3.22 * 0.70
-    down = math.hypot(math.log(1 / 0.75), math.log(0.70 / 0.45))
-    up = math.hypot(math.log(1.25), math.log(0.80 / 0.70))
+    r = DEFAULT.price_relative_range
+    down = math.hypot(math.log(1 / (1 - r)), math.log(0.70 / 0.45))
+    up = math.hypot(math.log(1 + r), math.log(0.80 / 0.70))
     assert (price["low"], price["high"]) == pytest.approx(
         (value * math.exp(-down), value * math.exp(up)))
-    assert (price["low"], price["high"]) == pytest.approx((1.330, 2.923), abs=0.001)
+    assert (price["low"], price["high"]) == pytest.approx((1.402, 2.752), abs=0.001)
     # the assumption's range is the one used, by the tornado and the Monte Carlo alike
     narrow = {r["assumption"]: r for r in sensitivity(
         "cost_usd", price_range="catalog", fixed_cluster=True, **kw,
