@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from .errors import InputError, did_you_mean
 from .schema import Boolean, Key, Number, Table, Text, check, plain
-from .specs import TEAMS
+from .specs import PRICE_RELATIVE_RANGE, TEAMS
 from .units import (
     MAX_BATCH_TOKENS,
     MAX_DEVICES,
@@ -355,7 +355,7 @@ class Assumptions:
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
                                     "2410.21680; Llama 3 report sec. 3.3.4)",
                                     valid=Number(0, MAX_LOG_SD))
-    price_relative_range: float = _a(0.16, "cloud price range when the catalog gives none: "
+    price_relative_range: float = _a(PRICE_RELATIVE_RANGE, "cloud price range when the catalog gives none: "
                                      "the SemiAnalysis H100 1-year contract index moved "
                                      "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-16% around "
                                      "its middle, $2.03",

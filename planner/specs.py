@@ -90,6 +90,10 @@ class Figure:
 # tests/test_catalog_prices.py holds these to the catalog's figures.
 RESERVED_PER_ON_DEMAND = 0.70
 RESERVED_PER_ON_DEMAND_RANGE = (0.45, 0.80)
+# A price's relative range where the catalog gives none: the assumption price_relative_range's
+# default (planner/assumptions.py holds its source), here so this module reads it without
+# importing the assumptions, which import this module.
+PRICE_RELATIVE_RANGE = 0.16
 DERIVED_RESERVED_RATE = "cloud_contract_usd_per_hour (derived from on-demand)"
 
 
@@ -104,8 +108,7 @@ def contract_from_on_demand(key: str, on_demand: Figure,
     figure with no range had counted as exact, so TPU v4's $2.25 ranged -36%/+14%, the
     ratio's alone."""
     if price_relative_range is None:
-        from .assumptions import DEFAULT  # here: assumptions.py imports this module
-        price_relative_range = DEFAULT.price_relative_range
+        price_relative_range = PRICE_RELATIVE_RANGE
     ratio_low, ratio_high = RESERVED_PER_ON_DEMAND_RANGE
     # rounded to 1e-10 USD: a product's float noise (5.50 x 0.7 = 3.8499999999999996) is no
     # figure a user should read
