@@ -355,7 +355,8 @@ class Assumptions:
                                     "x1.7) as the 10-90% range (Kokolis et al. 2025, arXiv "
                                     "2410.21680; Llama 3 report sec. 3.3.4)",
                                     valid=Number(0, MAX_LOG_SD))
-    price_relative_range: float = _a(PRICE_RELATIVE_RANGE, "cloud price range when the catalog gives none: "
+    price_relative_range: float = _a(PRICE_RELATIVE_RANGE, "cloud price range when the "
+                                     "catalog gives none: "
                                      "the SemiAnalysis H100 1-year contract index moved "
                                      "from $1.70 (Oct 2025) to $2.35 (Mar 2026), +-16% around "
                                      "its middle, $2.03",
