@@ -362,13 +362,18 @@ def fmt_count(x) -> str:
 
 
 def fmt_count_short(x) -> str:
-    """fmt_count without the zeros after its decimal point: '8B', '1.5T', '405B', '8,192' (a
-    name made of a count, the same however the count was spelt)."""
-    text = fmt_count(x)
-    if "." not in text:
-        return text
-    digits, unit = re.fullmatch(r"(.*?)([KMBTP]?)", text).groups()
-    return digits.rstrip("0").rstrip(".") + unit
+    """A count in its largest unit to six significant figures, no trailing zeros: '8B',
+    '1.5T', '1.2349B', '999.5B', '8,192' (a name made of a count: the same however the count
+    was spelt, two counts one name only where they agree to six figures; fmt_count's three
+    had named 1.234B and 1.2349B alike)."""
+    if _missing(x):
+        return "n/a"
+    x = float(x)
+    if abs(x) < 1e4 or not math.isfinite(x):
+        return fmt_count(x)
+    units = [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T"), (1e15, "P")]
+    scale, unit = max(((s, u) for s, u in units if abs(x) >= s), default=units[0])
+    return f"{x / scale:.6g}{unit}"
 
 
 def fmt_amount(x) -> str:

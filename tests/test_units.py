@@ -304,3 +304,14 @@ def test_an_option_word_in_any_case_is_its_lower_case_word():
     for bad in ("fp9", 8, None, ["fp8"]):
         with pytest.raises(InputError, match="--precision: .*accepted: bf16 or fp8"):
             parse_word(bad, "--precision", ("bf16", "fp8"))
+
+
+def test_a_count_named_in_short_keeps_six_figures_and_drops_trailing_zeros():
+    # a review: at fmt_count's three figures 1.234B and 1.2349B were one name, and 999.5B
+    # read 1T
+    from planner.units import fmt_count_short
+
+    assert [fmt_count_short(v) for v in (8e9, 8.0e9, 1.5e12, 70e9, 125e6, 8192)] == \
+        ["8B", "8B", "1.5T", "70B", "125M", "8,192"]
+    assert fmt_count_short(1.234e9) != fmt_count_short(1.2349e9) == "1.2349B"
+    assert fmt_count_short(999.5e9) == "999.5B"
