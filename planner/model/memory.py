@@ -207,24 +207,31 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     args = (a, seq_len, microbatch, tp, cp, recompute, asm, quantized_bytes)
     stored, working = activation_bytes_per_layer(*args)
     layers_stage = np.ceil(a.layers / pp)
-    # A mixture's leading dense layers (DeepSeek-V3's 3 of 61) sit on the first stage (and on
-    # the next when they fill it) and keep no dispatched tokens: the first stage's microbatch
-    # is lighter than an all-MoE one, so the second stage, one microbatch fewer in flight,
-    # may be the heavier (an audit: DeepSeek-V3 at pp 16 had been read 46.8 GB where the
-    # first stage keeps 35.6 and the second 43.9). The MoE layers fill the last stage.
+    # A mixture's leading dense layers (DeepSeek-V3's 3 of 61) sit on the first stages and
+    # keep no dispatched tokens: the first stage's microbatch is lighter than an all-MoE one,
+    # so a later stage, fewer microbatches in flight, may be the heavier (an audit:
+    # DeepSeek-V3 at pp 16 had been read 46.8 GB where the first stage keeps 35.6 and the
+    # second 43.9). The MoE layers fill the last stage.
     dense_layers, moe_layers = layer_counts(a)
     stored_dense = (activation_bytes_per_layer(*args, moe_layer=False)[0]
                     if np.any(a.experts) else stored)
-    d1 = np.minimum(dense_layers, layers_stage)
-    d2 = np.clip(dense_layers - layers_stage, 0, layers_stage)
-    per_stage = [stored_dense * d + stored * (layers_stage - d) for d in (d1, d2)]
-    first = per_stage[0] * in_flight_microbatches(pp, microbatches, vp, layers_stage)
-    second = per_stage[1] * in_flight_microbatches(pp, microbatches, vp, layers_stage, 1)
+    # Stage i keeps its layers' microbatch for min(pp - i, m) microbatches: all-dense stages
+    # weigh least at i = 0 and all-MoE ones at the first of them, so the heaviest is the
+    # first stage, the one the dense layers end in, or the next (the first all-MoE one, which
+    # at pp 32 or 64 is past the second: an audit's review)
+    ends = dense_layers / layers_stage
+    peak = 0.0
+    for i in (0, np.floor(ends), np.ceil(ends)):
+        i = np.minimum(i, np.maximum(pp - 1, 0))
+        d = np.clip(dense_layers - i * layers_stage, 0, layers_stage)
+        held = (stored_dense * d + stored * (layers_stage - d)) * in_flight_microbatches(
+            pp, microbatches, vp, layers_stage, i)
+        peak = np.maximum(peak, held)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
     last_moe = np.minimum(layers_stage, moe_layers)
     last = stored_dense * (layers_stage - last_moe) + stored * last_moe + logits
     whole = stored_dense * dense_layers + stored * moe_layers   # one stage: every layer
-    acts = np.where(pp > 1, np.maximum(np.maximum(first, second), last), whole + logits)
+    acts = np.where(pp > 1, np.maximum(peak, last), whole + logits)
     acts = acts + np.where(np.asarray(recompute) >= FULL, working, 0.0)  # the layer being redone
     # ZeRO-3 gathers a layer's weights ahead of use: two layers in flight (FSDP prefetch).
     zero3_buffers = np.where(np.asarray(zero) >= 3,

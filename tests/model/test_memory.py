@@ -168,6 +168,12 @@ def test_a_mixtures_dense_layers_keep_no_dispatched_tokens_and_the_heavier_stage
     acts = memory_breakdown(a, 4096, 1, 32, 1, 16, 128, 1, 64, 1, sel, 1, DEFAULT,
                             1.0)["activations"]
     assert acts == pytest.approx(second, rel=1e-12)
+    # at pp 32 (2 layers a stage) the first all-MoE stage is the third, 30 in flight (a
+    # review: the second stage, 1 dense + 1 MoE, had been the last looked at)
+    third = 2 * moe * in_flight_microbatches(32, 64, 1, 2, stage=2)
+    assert third > (dense + moe) * in_flight_microbatches(32, 64, 1, 2, stage=1)
+    assert memory_breakdown(a, 4096, 1, 64, 1, 32, 64, 1, 64, 1, sel, 1, DEFAULT,
+                            1.0)["activations"] == pytest.approx(third, rel=1e-12)
     # a dense model's stages are as before: the first, with the most in flight
     d = catalog().workload("llama3.1-70b").architecture
     d_args = (d, 8192, 1, 8, 1, sel, DEFAULT)
