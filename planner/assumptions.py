@@ -318,8 +318,9 @@ class Assumptions:
     grad_reduce_bytes: float = _a(2.0, "gradients reduced in bf16, as Megatron-LM's "
                                   "--grad-reduce-in-bf16 and PyTorch FSDP's MixedPrecision("
                                   "reduce_dtype=bfloat16) run them; Llama 3 reduced them in FP32 "
-                                  "for stability (report sec. 3.3.2), as Megatron-LM does by "
-                                  "default in bf16 (--assume grad_reduce_bytes=4: "
+                                  "for stability (report sec. 3.3.2), as Megatron-LM's default "
+                                  "does unless --grad-reduce-in-bf16 is given (--assume "
+                                  "grad_reduce_bytes=4: "
                                   "docs/validation.md weighs it)", "bytes/param",
                                   valid=BYTES_PER_PARAM)
     memory_headroom_fraction: float = _a(0.05, "HBM a layout search keeps free for allocator "
@@ -492,7 +493,10 @@ class Assumptions:
                                      "(planner default; override with your own)", "1/year",
                                      valid=SHARE)
     server_overhead: float = _a(1.64, "server cost / GPU cost, the default of Epoch AI "
-                                "training-cost-trends hardware.py (A100 1.66, V100 1.69)",
+                                "training-cost-trends hardware.py (A100 1.66, V100 1.69); "
+                                "used where the catalog gives no server quote "
+                                "(server_usd_per_device), and an assumed one replaces the "
+                                "quote",
                                 valid=Number(1, 100, note="a server costs at least its "
                                              "accelerator"))
     network_capex_fraction: float = _a(0.23, "cluster interconnect +23% on server cost "

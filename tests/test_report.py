@@ -283,7 +283,7 @@ def test_a_cost_p50_far_off_the_headline_says_why():
     off = d["p50"]["cost_usd"] / d["cost_usd"]["total"] - 1
     assert off > 0.05 and d["p50"]["training_days"] == pytest.approx(d["training_days"])
     assert f"cost P50 sits {off:.0%} above the headline" in report.plan_table(d)
-    # H100's contract range (1.70-2.94 around 2.35) moves it less: no line
+    # H100's contract range (1.70-2.73 around 2.35) moves it less: no line
     h = planner.estimate(params="70B", tokens="2T", gpu="h100-sxm", uncertainty=True).to_dict()
     assert abs(h["p50"]["cost_usd"] / h["cost_usd"]["total"] - 1) <= 0.05
     assert "cost P50 sits" not in report.plan_table(h)

@@ -410,8 +410,9 @@ def evaluate(a, seq_len, global_batch_tokens, hw: Hardware, tp, pp, dp, cp, ep, 
     # --- optimizer: read weights, grads, states; write states and weights -----------------------
     # the expert states sharded over the expert-data-parallel group, dp x cp / ep, as memory.py
     # holds them (Megatron-Core's expert data parallelism); they had been read over dp x cp
-    shard = np.where(zero >= 3, group, np.where(zero >= 1, shards, 1.0))
-    opt_params = dense_p / shard + expert_p / np.maximum(shard / ep, 1.0)
+    opt_params = (dense_p / np.where(zero >= 3, group, np.where(zero >= 1, shards, 1.0))
+                  + expert_p / np.where(zero >= 3, expert_group,
+                                        np.where(zero >= 1, expert_shards, 1.0)))
     opt_bytes = opt_params * (asm.weight_bytes * 2 + asm.grad_bytes + asm.optimizer_bytes * 2)
     optimizer = opt_bytes / (hw.hbm_bytes_per_s * asm.hbm_efficiency)
 

@@ -38,7 +38,7 @@ def test_device_power_falls_back_to_tdp_ratio():
 def test_the_hosts_share_stops_at_dgx_h100s_575_w():
     # was: 1,400 W x 1.82 = 2,548 W for MI355X, where the catalog's GB300 server (1,400 W
     # too) draws 1,806 W a GPU: the host's CPUs, memory, NICs and fans do not grow with the
-    # accelerator's rating (DGX H100 575 W, DGX B200 788 W, GB300 NVL72 406 W a GPU)
+    # accelerator's rating (DGX H100 575 W, DGX B200 788 W, GB300 NVL72 544 W a GPU)
     w, basis = device_power_w(_acc(tdp_w=1400.0), DEFAULT)
     assert w == pytest.approx(1400.0 + 575.0)
     assert basis.endswith("the host's share capped at server_host_w_max (575 W)")
