@@ -422,10 +422,14 @@ def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> No
     except cf.process.BrokenProcessPool:
         # a bare BrokenProcessPool had said neither why nor what to do
         if not done:  # spawn imports the caller's script in each worker: unguarded, it sweeps
+            # (or a worker died on its first chunk: both are named, neither can be told apart)
             raise SpecError("--workers", workers, 'a script that calls planner.sweep(..., '
                             'workers=N) guards the call with if __name__ == "__main__": '
                             "(Python's spawn start method imports the script again in each "
-                            "worker process)", "could not start its worker processes") from None
+                            "worker process); from the command line, or with the guard, "
+                            "fewer workers (each holds its chunks in memory)",
+                            "lost its worker processes before any chunk was done (an "
+                            "unguarded script, or a worker killed or out of memory)") from None
         raise SpecError("--workers", workers, "fewer workers (each holds its chunks in "
                         "memory), then resume=True (--resume) to complete the sweep",
                         "lost a worker process part-way (killed, or out of memory)") from None
