@@ -124,7 +124,7 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
                   seq_len=seq_len, global_batch=global_batch, precision=precision,
                   allow_tp_beyond_domain=allow_tp_beyond_domain, framework=framework,
                   team=team, assumptions=assumptions, inventory=inventory, unit=unit, **shape)
-    alternatives = parse_flag(alternatives, "alternatives")
+    alternatives = parse_flag(alternatives, "alternatives", default=True)
     curve = parse_flag(curve, "curve")  # bool() had read curve="false" as true
     with Progress(progress, None, "sizes", "size") as bar:
         plan = plan_on(req, curve=curve, progress=bar, alternatives=alternatives)

@@ -216,17 +216,12 @@ FLAG_PARSERS = {"deadline": parse_deadline, "usd": parse_budget, "budget": parse
                 "seed": parse_seed}
 
 
-# The switches on when not given (their keyword's default, as estimate's alternatives=True);
-# every other is off (tests/plan/test_inputs.py checks the keywords' defaults against it).
-SWITCHES_ON = ("alternatives",)
-
-
-def parse_flag(value, name: str) -> bool:
+def parse_flag(value, name: str, default: bool = False) -> bool:
     """A switch (uncertainty, allow_tp_beyond_domain): true or false, never any other value
-    read as true; None is not given, as for every keyword: the switch's default (off, but
-    for SWITCHES_ON)."""
+    read as true; None is not given, as for every keyword: ``default``, the keyword's own
+    (estimate's alternatives=True passes True)."""
     if value is None:  # it had been refused ("--uncertainty: not given")
-        return name in SWITCHES_ON
+        return default
     if value in (True, False, 0, 1) and not isinstance(value, float):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):

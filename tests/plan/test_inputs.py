@@ -447,25 +447,17 @@ def test_a_workload_by_params_is_named_by_its_count_however_it_is_spelt():
 def test_a_switch_of_none_is_not_given_as_every_keyword_is():
     # an auditor: uncertainty=None, allow_tp_beyond_domain=None and alternatives=None had been
     # refused ("--uncertainty: not given") where every other keyword reads None as not given
-    import inspect
 
-    from planner.many.sweep import sweep
     from planner.plan.quantities import parse_flag
-    from planner.sensitivity import sensitivity
 
     kw = dict(params="8B", tokens="1T", gpus=64)
     plain = planner.estimate(**kw)
     none = planner.estimate(**kw, uncertainty=None, allow_tp_beyond_domain=None,
                             alternatives=None)
     assert none.to_dict() == plain.to_dict() and none.alternatives
-    # each switch's None reads as its keyword's default (SWITCHES_ON beside parse_flag)
-    for function, names in ((planner.estimate, ("uncertainty", "allow_tp_beyond_domain",
-                                                "alternatives")),
-                            (sensitivity, ("fixed_cluster",)), (sweep, ("resume",))):
-        defaults = inspect.signature(function).parameters
-        for name in names:
-            assert parse_flag(None, name) is defaults[name].default, name
-    assert parse_flag(None, "--uncertainty") is False  # as estimate names it
+    # each switch's None reads as its keyword's default, which the caller passes
+    assert parse_flag(None, "--uncertainty") is False
+    assert parse_flag(None, "alternatives", default=True) is True
 
 
 def test_a_budget_tolerance_of_none_is_the_default():
