@@ -260,19 +260,26 @@ def pue_of(site: Site | None, asm: Assumptions, given: float | None = None) -> t
     return asm.pue, asm.source("pue")
 
 
+def site_peak_pue(site: Site | None, asm: Assumptions) -> float | None:
+    """The site's design-day PUE where a plan uses it; None without one, or where an assumed
+    peak_pue_uplift replaces it, as an assumed PUE replaces the site's (--assume
+    peak_pue_uplift=0.3 had been reported as given while the site's peak held)."""
+    if site and site.peak_pue and "peak_pue_uplift" not in asm.given:
+        return site.peak_pue
+    return None
+
+
 def peak_uplift_of(site: Site | None, asm: Assumptions) -> float:
     """The design-day uplift a given annual PUE takes: the site's own, its peak - the annual
     PUE a plan there uses without one (its own, or the default where it gives a peak alone), so
     that giving that PUE changes nothing; else asm.peak_pue_uplift; rounded to 1e-10 (1.15 -
     1.1 shows no float noise). A site with a peak of 1.4 and no annual PUE had taken the
     default uplift, so --pue 1.2, the PUE its plans already used, lowered its peak to 1.3."""
-    if site and site.peak_pue and "peak_pue_uplift" not in asm.given:
+    peak = site_peak_pue(site, asm)
+    if peak is not None:
         # from the default's annual PUE, not asm's: an assumed pue is a given PUE as --pue is
         # (the review: --assume pue=1.3 had read a 1.4 peak, --pue 1.3 a 1.5 one)
-        return round(site.peak_pue - pue_of(site, DEFAULT)[0], 10)
-    # an assumed uplift is the user's figure and replaces the site's, as an assumed PUE
-    # replaces the site's PUE (--assume peak_pue_uplift=0.3 had been reported as given while
-    # the site's peak held)
+        return round(peak - pue_of(site, DEFAULT)[0], 10)
     return asm.peak_pue_uplift
 
 
@@ -281,10 +288,10 @@ def peak_pue_of(site: Site | None, asm: Assumptions,
     """(peak PUE, source): the design-day PUE at full IT load that the power contract covers.
     The site's when its annual PUE is the one used; a given annual PUE plus peak_uplift_of;
     else (no site peak, or an assumed peak_pue_uplift) the PUE used + asm.peak_pue_uplift."""
-    own_peak = bool(site and site.peak_pue) and "peak_pue_uplift" not in asm.given
-    if given is None and own_peak:
-        return site.peak_pue, f"site {site.key}"
-    if given is not None and own_peak:
+    own_peak = site_peak_pue(site, asm)
+    if given is None and own_peak is not None:
+        return own_peak, f"site {site.key}"
+    if given is not None and own_peak is not None:
         uplift = peak_uplift_of(site, asm)
         return round(given + uplift, 10), (
             f"PUE {given:g} + site {site.key}'s design-day uplift {uplift:g} (its peak "

@@ -10,7 +10,7 @@ from ..assumptions import Assumptions
 from ..catalog import Catalog
 from ..model import uncertainty
 from ..units import SECONDS_PER_DAY
-from .cluster import run_inputs
+from .cluster import run_inputs, site_peak_pue
 from .quantities import Limits
 from .result import Plan
 
@@ -45,7 +45,7 @@ def with_uncertainty(plan: Plan, w, cat: Catalog, site, limits: Limits, asm: Ass
             ranges[name] = (None, None)
     f = site.figures.get("peak_pue") if site else None
     ranges["peak_pue"] = ((f.low, f.high) if f and limits.pue is None and
-                          "peak_pue_uplift" not in asm.given and
+                          site_peak_pue(site, asm) is not None and
                           inputs["peak_pue"] == f.value else (None, None))
     # owning (accelerator, server, facility) and the grid's carbon: the catalog figure's own
     # range when the plan uses that figure, else none (uncertainty.RANGED_ONLY stay fixed)
