@@ -400,8 +400,9 @@ class Assumptions:
                                        "power (planner default from a secondary estimate, "
                                        "lynx-cortex; override with your own)",
                                        valid=SHARE)
-    server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used only when an "
-                                     "accelerator has no system power: DGX H100 10.2 kW / "
+    server_power_per_tdp: float = _a(1.82, "server power / GPU TDP, used where an "
+                                     "accelerator has no system power, and in its place when "
+                                     "given (--assume): DGX H100 10.2 kW / "
                                      "(8 x 700 W) = 1.82 (DGX A100 6.5 kW / (8 x 400 W) = "
                                      "2.03; NVIDIA DGX H100 and DGX A100 datasheets, quoted in "
                                      "Epoch AI training-cost-trends energy.py)",

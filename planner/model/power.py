@@ -24,12 +24,19 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
 
     The server's maximum divided by its devices when the catalog has it (DGX H100: 10.2 kW / 8
     = 1.275 kW); else the device TDP plus the host's share (CPUs, memory, NICs, fans), at the
-    ratio asm.server_power_per_tdp, at most asm.server_host_w_max; else nan ("unknown").
+    ratio asm.server_power_per_tdp, at most asm.server_host_w_max, which an assumed (given)
+    ratio uses in place of the catalog's server figure; else nan ("unknown").
     """
-    if accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w):
+    has_tdp = accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w)
+    # an assumed ratio replaces the catalog's server figure, as an assumed PUE replaces the
+    # site's (--assume server_power_per_tdp=2.5 had been reported as given while H100's DGX
+    # figure made the power)
+    assumed = has_tdp and "server_power_per_tdp" in asm.given
+    if (accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w)
+            and not assumed):
         # server maximum / devices (NVIDIA DGX H100/A100 datasheets)
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
-    if accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w):
+    if has_tdp:
         # TDP x server-to-GPU ratio, DGX H100 10.2 kW / (8 x 700 W) (datasheet); the host's
         # share at most DGX H100's 575 W a GPU, since it does not grow in proportion to the
         # accelerator's own rating (DGX B200 788 W, GB300 NVL72 544 W a GPU at 1.4-2x H100's
@@ -38,6 +45,9 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
         capped = share > asm.server_host_w_max
         return (float(accelerator.tdp_w + min(share, asm.server_host_w_max)),
                 f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})"
+                + (f", given, replacing system_power_w ({accelerator.system_power_w:g} W)"
+                   if assumed and accelerator.system_power_w is not None
+                   and np.isfinite(accelerator.system_power_w) else "")
                 + (f", the host's share capped at server_host_w_max "
                    f"({asm.server_host_w_max:g} W)" if capped else ""))
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"

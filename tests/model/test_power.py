@@ -47,6 +47,21 @@ def test_the_hosts_share_stops_at_dgx_h100s_575_w():
     assert device_power_w(_acc(tdp_w=700.0), DEFAULT)[0] == pytest.approx(1274.0)
 
 
+def test_an_assumed_ratio_replaces_the_server_figure():
+    # was: --assume server_power_per_tdp=1.5 reported as given while DGX H100's 1,275 W made
+    # the power; now 700 W x 1.5 = 1,050 W, the basis naming the figure it replaced
+    asm = DEFAULT.with_(server_power_per_tdp=1.5)
+    w, basis = device_power_w(_acc(system_power_w=10_200 / 8), asm)
+    assert w == pytest.approx(1050.0)
+    assert "given, replacing system_power_w (1275 W)" in basis
+    # the host's cap still holds (a separate assumption): 700 W x 2.5 stops at 700 + 575 W
+    w, basis = device_power_w(_acc(system_power_w=1000.0),
+                              DEFAULT.with_(server_power_per_tdp=2.5))
+    assert w == pytest.approx(1275.0) and "capped" in basis
+    # the default ratio, not given, leaves the catalog's figure in place
+    assert device_power_w(_acc(system_power_w=1000.0), DEFAULT)[0] == 1000.0
+
+
 def test_device_power_unknown_is_nan():
     w, basis = device_power_w(_acc(tdp_w=None), DEFAULT)
     assert math.isnan(w) and basis.startswith("unknown")
