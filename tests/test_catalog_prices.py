@@ -145,3 +145,28 @@ def test_an_accelerator_built_without_files_still_rents_at_its_prices():
     assert bare.cloud_price()[1].value == 2.35  # its contract price, not None
     od_only = replace(bare, cloud_contract_usd_per_hour=None)
     assert od_only.cloud_price()[1].value == pytest.approx(2.95 * 0.70)
+
+
+def test_a_rented_only_chips_purchase_equivalent_spans_the_ratio_and_a_derived_price():
+    # Chips that are not sold take the capex their on-demand price implies at the catalog's
+    # on-demand / purchase ratio, 1.07e-4 (H100 SXM) to 1.6e-4 (MI300X), midpoint 1.335e-4.
+    # Where the on-demand price is itself derived (confidence D: TPU v3, Trainium2), its range
+    # joins the ratio's in quadrature, as a derived contract price joins its two; TPU v3 and
+    # Trainium2 had taken their on-demand range at the midpoint ratio alone (Trainium2
+    # 15,000-26,200, narrower than the ratio's own 16,900-25,200 on its high side).
+    checked = 0
+    for acc in catalog().all("accelerators"):
+        buy = acc.figures.get("purchase_usd")
+        if buy is None or not (buy.note or "").startswith("rented only"):
+            continue
+        od = acc.figures["cloud_on_demand_usd_per_hour"]
+        mid = od.value / 1.335e-4
+        assert buy.value == pytest.approx(mid, rel=0.01), acc.key
+        lo_od = od.low if od.confidence == "D" and od.low else od.value
+        hi_od = od.high if od.confidence == "D" and od.high else od.value
+        down = math.hypot(math.log(od.value / lo_od), math.log(1.6 / 1.335))
+        up = math.hypot(math.log(hi_od / od.value), math.log(1.335 / 1.07))
+        assert buy.low == pytest.approx(mid * math.exp(-down), rel=0.01), acc.key
+        assert buy.high == pytest.approx(mid * math.exp(up), rel=0.01), acc.key
+        checked += 1
+    assert checked >= 8  # the six TPUs and both Trainiums
