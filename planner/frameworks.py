@@ -4,6 +4,8 @@ vendor when none is given (VENDOR_STACKS: the best public stack)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .assumptions import Assumptions
 from .specs import same_vendor
 
@@ -224,6 +226,14 @@ def for_framework(asm: Assumptions, framework: str | None) -> Assumptions:
         return asm
     if framework not in FRAMEWORKS:
         raise KeyError(framework)
+    # a sweep's rows share a few (assumptions, stack) pairs: the checked profile is built once
+    # for each (the given names key it too: they decide which overrides apply)
+    return _profiled(asm, asm.given, framework)
+
+
+@lru_cache(maxsize=256)
+def _profiled(asm: Assumptions, given: frozenset, framework: str) -> Assumptions:
+    """for_framework's work, once per (assumptions, their given names, stack)."""
     changes = {}
     for name, value in FRAMEWORKS[framework].items():
         if name in asm.given:  # the caller's, as a dict's overrides win over the profile
