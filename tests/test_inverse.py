@@ -495,10 +495,11 @@ def test_a_fleet_is_what_is_available_and_a_larger_one_never_buys_less():
 def test_accelerators_that_reach_the_same_run_go_to_the_cheaper():
     # the first listed had won a tie: 124,928 H100 for $632M over as many MI300X for $374M
     # (MI325X since MI300X's matmul ceiling is the MAMF table's current row, 2026-12-02: the
-    # batch bounds both at 129,024 devices, $654M of H100 against $376M of MI325X)
-    both = planner.budget(usd="1B", deadline="90d", gpu="h100-sxm,mi325x")
-    alone = planner.budget(usd="1B", deadline="90d", gpu="mi325x")
-    h100 = planner.budget(usd="1B", deadline="90d", gpu="h100-sxm")
+    # batch bounds both at 129,024 devices, $654M of H100 against $376M of MI325X; 60 days
+    # since Daly's complete failure model, 2026-12-03: the batch bounds both at 125,440)
+    both = planner.budget(usd="1B", deadline="60d", gpu="h100-sxm,mi325x")
+    alone = planner.budget(usd="1B", deadline="60d", gpu="mi325x")
+    h100 = planner.budget(usd="1B", deadline="60d", gpu="h100-sxm")
     assert both.model_flops == alone.model_flops == h100.model_flops  # a tie
     assert both.plan.cluster["accelerator"] == "mi325x"
     assert both.plan.cost_usd["total"] == pytest.approx(alone.plan.cost_usd["total"])

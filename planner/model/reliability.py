@@ -4,31 +4,39 @@ Pure functions that broadcast over numpy arrays; seconds inside. Notation of
 Young 1974 and Daly 2006: delta = blocking checkpoint time, M = cluster MTBF, tau = checkpoint
 interval (useful compute between checkpoints), R = restart cost.
 
-Goodput (the effective training time ratio, ETTR, of Kokolis et al. 2025) is derived by
-counting wall-clock time. Failures arrive at rate 1/M per wall-clock second (the cluster fails
-whatever it is doing); each costs the restart R plus, on average, half an interval of work
-redone together with its checkpoint, (tau + delta)/2. Every tau of useful work also pays one
-checkpoint delta. Over a run of wall time W doing U seconds of useful work:
+Goodput (the effective training time ratio, ETTR, of Kokolis et al. 2025) is the useful share
+of wall-clock time under Daly's (2006) complete model: failures arrive at rate 1/M per
+wall-clock second (the cluster fails whatever it is doing, restarts and rework included); the
+run is a sequence of segments, tau of useful work and its checkpoint delta, each repeated from
+its start until it completes without a failure, and every failure costs a restart R that can
+itself be interrupted. A segment then takes M e^(R/M) (e^((tau + delta)/M) - 1) on average
+(Daly 2006, FGCS 22(3), sec. 3, the wall time T_w of the complete model per segment), so
 
-    W = U (1 + delta/tau) + (W/M) (R + (tau + delta)/2 + P)
-    goodput = U/W = (1 - (R + (tau + delta)/2 + P)/M) / (1 + delta/tau)
+    goodput = tau / (M e^((R + P)/M) (e^((tau + delta)/M) - 1))
 
 P is the background write of an asynchronous checkpoint (0 for a blocking one, whose write is
 delta): a checkpoint is a recovery point once it has reached storage (CheckFreq, Mohan et al.,
 FAST 2021, sec. 4: snapshot, then persist), so a failure during the write, with chance P/tau,
-rolls back one interval further, tau x P/tau = P more work redone on average.
+rolls back one interval further, tau x P/tau = P more work redone on average; that work is
+exposed to failures as the restart is, so it joins R in the exponent.
 
-To first order this is 1 - delta/tau - (tau + delta)/(2M) - R/M, Young's (1974) waste plus the
-restarts. At the Llama 3 failure rate with a 10-minute restart it gives ~92% for 16k H100
-(Llama 3 report sec. 3.3.4: "higher than 90% effective training time") and ~60% for 100k;
-with the defaults of today's practice at that scale (a 3-minute restart with hot spares,
-asynchronous checkpoints stalling seconds: assumptions.py restart_s, checkpoint_async) ~96%
-and ~85%, beside the published 97% ETTR on 9,600 GPUs (ByteRobust, arXiv 2509.16293) and
-80% effective training time at O(100K) GPUs (Meta FT-HSDP, arXiv 2602.00277).
-Charging waste per unit of useful time instead, 1/(1 + waste), counts no failures during
-restarts and rework and gives ~71% for 100k H100, so it is not used. When a failure arrives
-before a restart and half an interval are done (R + (tau + delta)/2 >= M) the run makes no
-progress in expectation: goodput 0, wall time inf.
+To first order this is 1 - delta/tau - (tau + delta)/(2M) - (R + P)/M, Young's (1974) waste
+plus the restarts, the linear form this module used before 2026-12-03. At the Llama 3 failure
+rate with a 10-minute restart it gives ~92% for 16k H100 (Llama 3 report sec. 3.3.4: "higher
+than 90% effective training time") and ~67% for 100k; with the defaults of today's practice at
+that scale (a 3-minute restart with hot spares, asynchronous checkpoints stalling seconds:
+assumptions.py restart_s, checkpoint_async) ~95% and ~84%, beside the published 97% ETTR on
+9,600 GPUs (ByteRobust, arXiv 2509.16293) and 80% effective training time at O(100K) GPUs
+(Meta FT-HSDP, arXiv 2602.00277). The linear form charged every failure a whole restart and
+half an interval, even one landing in a restart or in rework, whose loss is only the time since
+the failure before: it read 300,000 H100 at 62% where the complete model (and a Monte Carlo of
+the same failures) reads 67%, and at a million devices it read no progress where the run makes
+~31%. The complete model's expectation stays finite however often the cluster fails (a run
+whose segments almost never complete once lands, eventually), so a plan calls a run that would
+spend more than 99% of its wall time failing, goodput below NO_PROGRESS_GOODPUT, no progress
+(goodput 0, wall time inf): a reporting threshold, not a measured figure, where the expected
+time is 100x the steady state and rests on rare lucky streaks (16,384 H100 writing blocking
+checkpoints at 1 GB/s had read 1e210 days).
 """
 
 from __future__ import annotations
@@ -39,8 +47,11 @@ from ..assumptions import Assumptions
 from ..units import known as _known
 from ..units import one_shape
 
-__all__ = ["RELIABILITY_KEYS", "checkpoint_bytes", "checkpoint_write_s", "mtbf_s",
-           "young_interval_s", "daly_interval_s", "goodput"]
+__all__ = ["NO_PROGRESS_GOODPUT", "RELIABILITY_KEYS", "checkpoint_bytes", "checkpoint_write_s",
+           "mtbf_s", "young_interval_s", "daly_interval_s", "goodput"]
+
+# Below this goodput a run is reported as making no progress (module docstring).
+NO_PROGRESS_GOODPUT = 0.01
 
 # What ``goodput`` returns, in order.
 RELIABILITY_KEYS = ("goodput", "checkpoint_interval_s", "mtbf_s", "expected_interruptions",
@@ -105,24 +116,33 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     # Daly's interval, no shorter than the background write of an asynchronous checkpoint
     tau = np.maximum(daly_interval_s(delta, m), _known(min_interval_s))
     finite = np.isfinite(m)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    upload = _known(min_interval_s)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         # checkpoint time per second of useful work, delta/tau (Young 1974)
         checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)
-        # half an interval and its checkpoint, redone after a failure on average (sec. 5),
-        # plus the background write a failure may land in (module docstring: P)
-        redo_s = (tau + delta) / 2.0 + _known(min_interval_s)
-        # per failure: restart plus the work redone (sec. 5)
-        per_failure_s = restart + redo_s
-        # share of wall time lost to failures: failure rate 1/M x cost per failure (sec. 5)
-        failure_share = np.where(finite, per_failure_s / m, 0.0)
-        g = np.clip((1.0 - failure_share) / (1.0 + checkpoint_per_useful), 0.0, 1.0)
+        # Daly 2006's complete model (module docstring): a segment of tau + delta, repeated
+        # until no failure lands in it, each failure paying a restart R, itself exposed, and
+        # the background write P an asynchronous checkpoint redoes on average
+        mf = np.where(finite, m, 1.0)
+        # tau / (M (e^((tau + delta)/M) - 1)), whose limit is 1 as tau + delta -> 0 (free
+        # checkpoints); an overflowing exponential reads 0, an unknown write nan
+        length = tau + delta
+        per_segment = np.where(length == 0, 1.0, tau / (mf * np.expm1(length / mf)))
+        g_failing = per_segment * np.exp(-(restart + upload) / mf)
+        g_failing = np.where(g_failing < NO_PROGRESS_GOODPUT, 0.0, g_failing)
+        g = np.clip(np.where(finite, g_failing, 1.0 / (1.0 + checkpoint_per_useful)), 0.0, 1.0)
         wall = np.where(g == 0, np.inf, useful / g)
+        # every failure over the wall time, those in restarts and rework included
         interruptions = np.where(finite, wall / m, 0.0)
-        # the three wastes of the derivation; they add up to wall - useful (every one
-        # unbounded where the run never ends, as the rework and restarts are)
         checkpoint_lost_s = np.where(g == 0, np.inf, useful * checkpoint_per_useful)
-        rework_lost_s = interruptions * redo_s
-        restart_lost_s = interruptions * restart
+        # each failure starts a restart that lasts R or until the next failure, M (1 - e^-R/M)
+        # on average (an exponential's mean truncated at R); the rest of the failures' loss is
+        # work redone. The three add up to wall - useful (every one unbounded where the run
+        # never ends)
+        restart_lost_s = np.where(finite, interruptions * mf * -np.expm1(-restart / mf), 0.0)
+        rework_lost_s = np.where(
+            g == 0, np.inf,
+            np.maximum(wall - useful - checkpoint_lost_s - restart_lost_s, 0.0))
     to_device_hours = n / 3600.0
     lost = {"lost_hours_checkpoint": checkpoint_lost_s * to_device_hours,
             "lost_hours_rework": np.where(finite, rework_lost_s, 0.0) * to_device_hours,

@@ -25,8 +25,13 @@ def ideal_run(devices, compute_s, checkpoint_s, asm: Assumptions, failure_rate=N
     # than a blocking write to storage
     stall_s = (np.minimum(upload_s, asm.checkpoint_stall_s) if asm.checkpoint_async
                else upload_s)
+    # the upload runs behind the stall only where it outlasts it; a write no longer than the
+    # stall is done when training resumes, a blocking write with nothing left to redo (it had
+    # been charged both, so asynchronous read worse than blocking: 0.96133 against 0.96158)
+    background_s = (np.where(upload_s > stall_s, upload_s, 0.0) if asm.checkpoint_async
+                    else 0.0)
     return reliability.goodput(devices, compute_s, stall_s, asm, failure_rate=failure_rate,
-                               min_interval_s=upload_s if asm.checkpoint_async else 0.0)
+                               min_interval_s=background_s)
 
 
 def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, cloud_usd_per_hour,

@@ -25,7 +25,7 @@ from ..model.architecture import param_counts
 from ..model.cost import cost_per_1e24_flop, cost_per_trillion_tokens
 from ..model.layouts import LAYOUT_FIELDS
 from ..model.realisation import REALISATION_KEYS
-from ..model.reliability import RELIABILITY_KEYS
+from ..model.reliability import NO_PROGRESS_GOODPUT, RELIABILITY_KEYS
 from ..model.search import FITS, NO_FIT, NO_STEP, Best
 from ..model.step import MEMORY_KEYS, TIME_KEYS, bottleneck
 from ..specs import RECOMPUTE
@@ -183,18 +183,24 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
 
 def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
                        checkpoint_interval_s: float = 0.0) -> str:
-    """Why a run never ends (goodput 0): failures outpace the restart and the work redone;
-    the work redone is half a checkpoint interval, which the checkpoint's write to the site's
-    storage bounds (a slow store: a checkpoint every 13 days against a failure every 3.7)."""
+    """Why a run never ends (goodput below reliability.NO_PROGRESS_GOODPUT): failures outpace
+    the restart and the work redone; the work redone is half a checkpoint interval, which the
+    checkpoint's write to the site's storage bounds (a slow store: a checkpoint every 13 days
+    against a failure every 3.7)."""
+    floor = f"goodput below {NO_PROGRESS_GOODPUT:.0%}"
     if checkpoint_interval_s >= mtbf_s:
+        # the interval is the write's own where an asynchronous upload bounds it, else Daly's
+        # M where a blocking write is 2M or more: either way as often as the write allows (it
+        # had been called the write's time, 185.6 minutes for a write of 94,500)
         return (f"at {gpus:,} devices the cluster fails every {fmt_minutes(mtbf_s)} on "
                 f"average, but checkpoints only every {fmt_minutes(checkpoint_interval_s)}, "
-                "the time its write to the site's storage takes: each failure redoes "
-                "more work than the run makes between failures (goodput 0); faster storage "
-                "(the site's storage_write_gb_per_s), fewer devices or a lower failure rate")
+                "as often as its write to the site's storage allows: each failure redoes "
+                f"more work than the run makes between failures (no progress: {floor}); "
+                "faster storage (the site's storage_write_gb_per_s), fewer devices or a lower "
+                "failure rate")
     return (f"at {gpus:,} devices the cluster fails every {fmt_minutes(mtbf_s)} on "
             f"average, within the {asm.restart_s / 60:,.0f}-minute restart plus the work redone: "
-            "no progress (goodput 0); fewer devices, faster restarts or a lower failure rate")
+            f"no progress ({floor}); fewer devices, faster restarts or a lower failure rate")
 
 
 # What a given size that misses its deadline is told to do (estimate's flags; planner budget,

@@ -418,6 +418,13 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
         more = [(s, j) for s, k in top.items() if k is not None and octave == 0
                 for j in aligned_between(k, min(k * 5 // 4, tops[s]) + 1)
                 if (s, j) not in known]
+        # and the smooth sizes of that first quarter, as of the fifth below (405B on 15T
+        # tokens on H100: 38,400 = 2^9 x 75 meets 53 days for $107.9M, where the climb from
+        # 37,376 had answered 40,960 for $111.4M, dearer than the plan for 50 days)
+        more += [(s, j) for s, k in top.items() if k is not None and octave == 0
+                 for j in smooth_between(k, min(k * 5 // 4, tops[s]) + 1, primes,
+                                         unit=units[s])
+                 if (s, j) not in known and (s, j) not in more]
         more += [(s, j) for s, k in top.items() if k is not None
                 for j in sorted(set(ladder(k + 1, min(2 * k, tops[s])))
                                 # a mixture of experts: the smooth sizes too, where its experts

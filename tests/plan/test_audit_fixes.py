@@ -639,7 +639,7 @@ def test_an_uncertainty_asked_for_and_not_drawn_says_why():
     import cli
 
     never = dict(params="405B", tokens="15T", gpu="h100-sxm", gpus=16384, deadline="300d",
-                 assume=["failure_rate_per_device_hour=2e-4", "restart_s=1200"])
+                 assume=["failure_rate_per_device_hour=1e-3", "restart_s=1200"])
     plan = planner.estimate(**never, uncertainty=True, alternatives=False)
     assert plan.p50 is None and plan.training_days is None
     assert plan.assumptions["uncertainty"]["source"].startswith(
@@ -650,7 +650,7 @@ def test_an_uncertainty_asked_for_and_not_drawn_says_why():
     assert drawn.p50 is not None and "uncertainty" not in drawn.assumptions
     result = CliRunner().invoke(cli.app, [
         "estimate", "--params", "405B", "--tokens", "15T", "--gpu", "h100-sxm", "--gpus",
-        "16384", "--deadline", "300d", "--assume", "failure_rate_per_device_hour=2e-4",
+        "16384", "--deadline", "300d", "--assume", "failure_rate_per_device_hour=1e-3",
         "--assume", "restart_s=1200", "--uncertainty"])
     assert result.exit_code == 0
     assert "uncertainty: none (not drawn: the run never ends at its headline" in result.output
