@@ -42,45 +42,46 @@ def full_share(code, asm: Assumptions):
     return np.where(code == FULL, asm.full_recompute_fraction, _SHARES[code])
 
 
-def stage_params(a, tp, pp, ep):
-    """(dense, expert) parameters held by one device of the heaviest pipeline stage.
+def stage_params(a, tp, pp, ep, stage=None):
+    """(dense, expert) parameters held by one device of a pipeline stage: ``stage`` i (0 the
+    first; an array broadcasts), or, by default, the heavier per device of the first and the
+    last (a middle stage is never heavier than the last).
 
     Dense parts (attention, norms, dense FFNs, shared experts, router) split by tensor
     parallelism (K and V copied where tp exceeds their heads: kv_copy_params); routed experts
     by expert x tensor parallelism (Megatron-Core default expert TP = TP). Each stage holds
-    ceil(L/pp) layers in order: the first the leading dense layers (then MoE ones) and the
-    input embedding, the last the output projection (or, tied, its copy of the embedding:
-    Megatron-LM keeps one on each end of the pipeline), the others MoE layers where the MoE
-    layers fill them; the heaviest per device of the first and the last (a middle stage is
-    never heavier than the last). One stage (pp 1) holds it all."""
+    ceil(L/pp) layers in order: the leading dense layers first (then MoE ones), the first
+    stage the input embedding, the last the output projection (or, tied, its copy of the
+    embedding: Megatron-LM keeps one on each end of the pipeline). One stage (pp 1) holds it
+    all."""
+    if stage is None:
+        last = np.maximum(np.asarray(pp) - 1, 0)
+        first_d, first_e = stage_params(a, tp, pp, ep, 0)
+        last_d, last_e = stage_params(a, tp, pp, ep, last)
+        heavier_first = first_d + first_e >= last_d + last_e
+        return (np.where(heavier_first, first_d, last_d),
+                np.where(heavier_first, first_e, last_e))
     gated = np.asarray(a.ffn_type) == "gated"
     attn = layer_attention_params(a) + norm_params(a.hidden)
     ffn = ffn_params(a.hidden, a.ffn, gated)
     layers = np.ceil(a.layers / pp)
-    emb = a.vocab * a.hidden
-    one = np.asarray(pp) == 1
-    if not np.any(a.experts):  # dense: the first and last stages differ by nothing but pp 1
-        untied = one & ~np.asarray(a.tie_embeddings)
-        return ((layers * (attn + ffn) + emb * np.where(untied, 2, 1)) / tp
-                + layers * kv_copy_params(a, tp), 0.0 * layers)
     dense_layers, moe_layers = layer_counts(a)
+    # every stage full (ceil(L/pp) layers); a mixture's dense layers lead, its MoE layers fill
+    # the rest (the last stage's too), a dense model's are all dense
+    d = np.where(np.asarray(moe_layers) > 0, np.clip(dense_layers - stage * layers, 0, layers),
+                 layers)
+    m = layers - d
+    # the input embedding on the first stage, the output projection (or, tied, the
+    # embedding's copy) on the last; on one stage both, or one tied matrix
+    one = np.asarray(pp) == 1
+    copies = np.where(one, np.where(np.asarray(a.tie_embeddings), 1, 2),
+                      (np.asarray(stage) == 0).astype(float)
+                      + (np.asarray(stage) == np.asarray(pp) - 1))
+    emb = a.vocab * a.hidden * copies
     shared = a.shared_experts * 3.0 * a.hidden * a.expert_ffn + a.hidden * a.experts
     expert_layer = a.experts * 3.0 * a.hidden * a.expert_ffn
-    # the first stage: the leading dense layers, MoE layers after them, the input embedding
-    # (and, on one stage, the output projection when untied)
-    first_dense = np.minimum(layers, dense_layers)
-    first_moe = np.minimum(layers - first_dense, moe_layers)
-    first = (layers * attn + first_dense * ffn + first_moe * shared
-             + emb * np.where(one & ~np.asarray(a.tie_embeddings), 2, 1),
-             first_moe * expert_layer)
-    # the last stage: MoE layers where they fill it, the output projection
-    last_moe = np.minimum(layers, moe_layers)
-    last = (layers * attn + (layers - last_moe) * ffn + last_moe * shared + emb,
-            last_moe * expert_layer)
-    per_device = lambda st: st[0] / tp + st[1] / (tp * ep)  # noqa: E731
-    heavier_first = one | (per_device(first) >= per_device(last))
-    return (np.where(heavier_first, first[0], last[0]) / tp + layers * kv_copy_params(a, tp),
-            np.where(heavier_first, first[1], last[1]) / (tp * ep))
+    dense = layers * attn + d * ffn + m * shared + emb
+    return dense / tp + layers * kv_copy_params(a, tp), m * expert_layer / (tp * ep)
 
 
 def state_bytes(params, shards, zero, asm: Assumptions):
@@ -202,8 +203,13 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     (``quantized_bytes``: activation_bytes_per_layer)."""
     dense, expert = stage_params(a, tp, pp, ep)
     shards = np.where(np.asarray(zero) >= 3, zero3_shards(dp * cp, asm), dp * cp)
-    wd, gd, od = state_bytes(dense, shards, zero, asm)
-    we, ge, oe = state_bytes(expert, np.maximum(shards / ep, 1), zero, asm)
+    expert_shards = np.maximum(shards / ep, 1)
+
+    def state(dense_p, expert_p):
+        (wd, gd, od), (we, ge, oe) = (state_bytes(dense_p, shards, zero, asm),
+                                      state_bytes(expert_p, expert_shards, zero, asm))
+        return wd + we, gd + ge, od + oe
+
     args = (a, seq_len, microbatch, tp, cp, recompute, asm, quantized_bytes)
     stored, working = activation_bytes_per_layer(*args)
     layers_stage = np.ceil(a.layers / pp)
@@ -215,29 +221,50 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
     dense_layers, moe_layers = layer_counts(a)
     stored_dense = (activation_bytes_per_layer(*args, moe_layer=False)[0]
                     if np.any(a.experts) else stored)
-    # Stage i keeps its layers' microbatch for min(pp - i, m) microbatches: all-dense stages
-    # weigh least at i = 0 and all-MoE ones at the first of them, so the heaviest is the
-    # first stage, the one the dense layers end in, or the next (the first all-MoE one, which
-    # at pp 32 or 64 is past the second: an audit's review)
-    ends = dense_layers / layers_stage
-    peak = 0.0
-    for i in (0, np.floor(ends), np.ceil(ends)):
-        i = np.minimum(i, np.maximum(pp - 1, 0))
-        d = np.clip(dense_layers - i * layers_stage, 0, layers_stage)
-        held = (stored_dense * d + stored * (layers_stage - d)) * in_flight_microbatches(
-            pp, microbatches, vp, layers_stage, i)
-        peak = np.maximum(peak, held)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
     last_moe = np.minimum(layers_stage, moe_layers)
     last = stored_dense * (layers_stage - last_moe) + stored * last_moe + logits
     whole = stored_dense * dense_layers + stored * moe_layers   # one stage: every layer
-    acts = np.where(pp > 1, np.maximum(peak, last), whole + logits)
+    last_stage = np.maximum(pp - 1, 0)
+    if not np.any(a.experts):
+        # a dense model's stages hold the same weights: the first stage's microbatches in
+        # flight or the last's logits, whichever weigh more
+        held = stored * layers_stage * in_flight_microbatches(pp, microbatches, vp,
+                                                              layers_stage)
+        acts = np.where(pp > 1, np.maximum(held, last), whole + logits)
+        weights, grads, optimizer = state(dense, expert)
+    else:
+        # Stage i keeps its layers' microbatch for min(pp - i, m) microbatches: all-dense
+        # stages weigh least at i = 0 and all-MoE ones at the first of them, so the heaviest is
+        # the first stage, the one the dense layers end in, the next (the first all-MoE one,
+        # which at pp 32 or 64 is past the second: an audit's review) or the last, with its
+        # logits. Each stage's own weights, gradients and optimizer states join its
+        # activations: the heaviest stage's states had been added to another stage's
+        # activations (an audit: DeepSeek-V3 at pp 16 read 66.8 GB, stage 0's states with
+        # stage 1's activations, where stage 1 keeps 61.1)
+        ends = dense_layers / layers_stage
+        best = None
+        for i in (0, np.floor(ends), np.ceil(ends), last_stage):
+            i = np.minimum(i, last_stage)
+            d = np.clip(dense_layers - i * layers_stage, 0, layers_stage)
+            held = (stored_dense * d + stored * (layers_stage - d)) * in_flight_microbatches(
+                pp, microbatches, vp, layers_stage, i)
+            held = np.where(pp > 1, np.where(i == last_stage, np.maximum(held, last), held),
+                            whole + logits)
+            w, g, o = state(*stage_params(a, tp, pp, ep, i))
+            if best is None:
+                best = [w, g, o, held]
+                continue
+            heavier = w + g + o + held > best[0] + best[1] + best[2] + best[3]
+            best = [np.where(heavier, new_, old_) for new_, old_ in zip((w, g, o, held), best)]
+        weights, grads, optimizer, acts = best
     acts = acts + np.where(np.asarray(recompute) >= FULL, working, 0.0)  # the layer being redone
     # ZeRO-3 gathers a layer's weights ahead of use: two layers in flight (FSDP prefetch).
     zero3_buffers = np.where(np.asarray(zero) >= 3,
                              2 * asm.weight_bytes * (dense + expert) / layers_stage, 0.0)
     other = asm.framework_reserved_gb * 1e9 + zero3_buffers
-    return {"weights": wd + we, "grads": gd + ge, "optimizer": od + oe, "activations": acts,
+    return {"weights": weights + 0.0 * acts, "grads": grads + 0.0 * acts,
+            "optimizer": optimizer + 0.0 * acts, "activations": acts,
             "other": other + 0.0 * acts}
 
 
