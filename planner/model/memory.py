@@ -194,7 +194,15 @@ def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage, stage
     base = np.minimum(pp - stage, microbatches)
     chunk_share = largest_chunk_share(layers_stage, virtual_stages)
     interleave = np.where(virtual_stages > 1, 1.0 + (pp - 1) / pp * chunk_share, 1.0)
-    return base * interleave
+    # a later stage of an interleaved schedule warms up with 2(pp - i - 1) + (v - 1) pp chunks
+    # before its first backward (Megatron-LM's interleaved schedule,
+    # forward_backward_pipelining_with_interleaving: num_warmup_microbatches), so the last
+    # holds ((v - 1) pp + 1) / v stages' worth, not one (an audit: Llama 3.1 8B at pp 4 vp 8
+    # had read its last stage 1.4 GB light); on the first stage the two agree
+    v = np.asarray(virtual_stages, dtype=float)
+    warm = (2.0 * (pp - stage - 1) + (v - 1.0) * pp + 1.0) / v
+    return np.where(v > 1, np.maximum(base * interleave, np.minimum(warm, microbatches)),
+                    base * interleave)
 
 
 def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, vp, recompute,
@@ -223,9 +231,12 @@ def memory_breakdown(a, seq_len, microbatch, microbatches, tp, pp, dp, cp, ep, v
                     if np.any(a.experts) else stored)
     logits = 4.0 * seq_len / cp * microbatch * a.vocab / tp    # fp32 logits for the loss
     last_moe = np.minimum(layers_stage, moe_layers)
-    last = stored_dense * (layers_stage - last_moe) + stored * last_moe + logits
-    whole = stored_dense * dense_layers + stored * moe_layers   # one stage: every layer
     last_stage = np.maximum(pp - 1, 0)
+    # the last stage: its microbatches in flight (one under 1F1B, more when interleaved) and
+    # the logits of the one in its loss
+    last = (stored_dense * (layers_stage - last_moe) + stored * last_moe) \
+        * in_flight_microbatches(pp, microbatches, vp, layers_stage, last_stage) + logits
+    whole = stored_dense * dense_layers + stored * moe_layers   # one stage: every layer
     if not np.any(a.experts):
         # a dense model's stages hold the same weights: the first stage's microbatches in
         # flight or the last's logits, whichever weigh more

@@ -209,3 +209,27 @@ def test_a_mixtures_heaviest_stage_is_its_own_states_with_its_own_activations():
     assert states == pytest.approx(per_stage[1], rel=1e-12)  # stage 1's own states
     first_and_second = per_stage[0] + float(mem["activations"])
     assert total < first_and_second  # not stage 0's states beside stage 1's activations
+
+
+def test_an_interleaved_last_stage_holds_its_warm_up_chunks_beside_the_logits():
+    # Megatron-LM's interleaved schedule warms rank i up with 2(pp - i - 1) + (v - 1) pp
+    # chunks: the last of 4 stages at v = 8 holds (7 x 4 + 1) / 8 = 3.625 stages' worth, the
+    # first 4.375 (Korthikanti et al. 2022, sec. 4.2.3: pp (1 + (pp - 1)/(pp v))). was: the
+    # last stage counted one microbatch beside its logits, so Llama 3.1 8B at tp1 pp4 vp8 with
+    # full recompute read 5.88 GB of activations at vp 1 and vp 8 alike (an audit: 7.29)
+    from planner.catalog import catalog
+    from planner.model.memory import in_flight_microbatches, memory_breakdown
+
+    assert in_flight_microbatches(4, 16, 8, 8, 3) == pytest.approx(29 / 8)
+    assert in_flight_microbatches(4, 16, 8, 8, 0) == pytest.approx(4 * (1 + 3 / 32))
+    assert in_flight_microbatches(4, 16, 1, 8, 3) == 1.0  # 1F1B: one on the last stage
+    a = catalog().workload("llama3.1-8b").architecture
+    plain, inter = (memory_breakdown(a, 8192, 1, 16, 1, 4, 1, 1, 1, vp, 2, 1, DEFAULT)
+                    for vp in (1, 8))
+    # by hand: a checkpointed block keeps its input, 2 x 8192 x 4096 bytes, 8 a stage; the
+    # fp32 logits 4 x 8192 x 128,256; the layer being redone is the same in both
+    block = 2 * 8192 * 4096
+    logits = 4 * 8192 * 128_256
+    redo = float(plain["activations"]) - (8 * block + logits)
+    assert float(inter["activations"]) == pytest.approx(29 / 8 * 8 * block + logits + redo)
+    assert float(inter["activations"]) / 1e9 == pytest.approx(7.29, abs=0.01)
