@@ -15,6 +15,7 @@ from pathlib import Path
 from ..assumptions import DEFAULT
 from ..assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from ..catalog import CatalogError, UnknownKeyError
+from ..catalog_files import is_workload_file
 from ..errors import LayoutError, did_you_mean, input_hint, toml_problem
 from ..plan.hf import is_config_path
 from ..plan.hf import workload as hf_workload
@@ -200,25 +201,42 @@ class Spec:
             out["axis_order"] = order
         return out
 
+    def portable(self, v):
+        """``v`` with each path inside the spec's directory (workload files, catalogs)
+        relative to it, as written, in lists and tables too; anything else as given."""
+        prefix = self.base.rstrip(os.sep) + os.sep if self.base else None
+        if isinstance(v, str) and prefix and v.startswith(prefix):
+            return os.path.relpath(v, self.base)
+        if isinstance(v, list):
+            return [self.portable(x) for x in v]
+        if isinstance(v, dict):
+            return {k: self.portable(x) for k, x in v.items()}
+        return v
+
     @property
     def sha256(self) -> str:
         """The spec's hash, which --resume holds a dataset to (``record``; a spec with its
         axes sorted keeps its hash), with the files beside the spec (workload files,
         catalogs) by their path relative to it: the spec, its files and its output moved
         together resume where they went (they had been refused as "another spec")."""
-        prefix = self.base.rstrip(os.sep) + os.sep if self.base else None
-
-        def portable(v):
-            if isinstance(v, str) and prefix and v.startswith(prefix):
-                return os.path.relpath(v, self.base)
-            if isinstance(v, list):
-                return [portable(x) for x in v]
-            if isinstance(v, dict):
-                return {k: portable(x) for k, x in v.items()}
-            return v
-
-        text = json.dumps(portable(self.record()), sort_keys=True, default=str)
+        text = json.dumps(self.portable(self.record()), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def workload_files(self) -> dict[str, str | None]:
+        """{each workload file the spec names (FILE.toml, a Hugging Face config.json), by its
+        path as ``portable`` writes it: the SHA-256 of its bytes, None when it cannot be
+        read}. The rows read these files beside the catalog (whose fingerprint covers its own
+        files only), so their contents decide the rows as the spec's text does."""
+        out: dict[str, str | None] = {}
+        for v in self.values().get("workload", []):
+            if not isinstance(v, str) or not (is_workload_file(v) or is_config_path(v)):
+                continue
+            try:
+                digest = hashlib.sha256(Path(v).read_bytes()).hexdigest()
+            except OSError:  # no such file: check_values names it
+                digest = None
+            out[self.portable(v)] = digest
+        return out
 
 
 def _names_a_file(spec) -> bool:

@@ -87,21 +87,29 @@ _CONTEXTS: dict = {}
 
 def _context(spec: Spec) -> Context:
     """The answering context of a spec, one per process and thread (its caches of workloads,
-    hardware and scored layouts serve every chunk the process answers)."""
+    hardware and scored layouts serve every chunk the process answers) while the files the
+    rows read are unchanged: the catalog's (its fingerprint) and the workload files the spec
+    names (their SHA-256). A file edited between two sweeps of the spec in one process gets
+    a fresh context: the second sweep had kept the first one's price and layer count while
+    its manifest recorded the new catalog's fingerprint."""
     import threading
 
     # the environment's catalog directories too: a second sweep of the spec after
     # PLANNER_CATALOG changed had answered with the first one's catalog
     key = (spec.sha256, os.environ.get("PLANNER_CATALOG", ""), threading.get_ident())
-    if key not in _CONTEXTS:
-        try:
-            _CONTEXTS[key] = context(list(spec.catalog) or None, spec.assumptions or None)
-        except CatalogError as exc:  # the spec's key, not a flag nobody gave
-            raise SpecError("[fixed] catalog", None,
-                            "catalog directories (laid out like hardware/ and workloads/), "
-                            "relative to the spec file", str(exc).split("; accepted:")[0]) \
-                from None
-    return _CONTEXTS[key]
+    held = _CONTEXTS.get(key)
+    files = spec.workload_files()
+    if held is not None and held[1] == (held[0].catalog.fingerprint(), files):
+        return held[0]
+    try:
+        ctx = context(list(spec.catalog) or None, spec.assumptions or None)
+    except CatalogError as exc:  # the spec's key, not a flag nobody gave
+        raise SpecError("[fixed] catalog", None,
+                        "catalog directories (laid out like hardware/ and workloads/), "
+                        "relative to the spec file", str(exc).split("; accepted:")[0]) \
+            from None
+    _CONTEXTS[key] = (ctx, (ctx.catalog.fingerprint(), files))  # in place of the stale one
+    return ctx
 
 
 def _digits(spec: Spec, start: int, stop: int) -> list[np.ndarray]:
