@@ -678,7 +678,8 @@ def validate(ctx, fmt, catalog_dir, refit_path):
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory: Parquet part files and _manifest.json.")
 @click.option("--resume/--no-resume", default=False,
-              help="Complete a sweep that was interrupted (same spec, catalogs, planner).")
+              help="Complete a sweep that was interrupted (same spec, workload files, catalogs, "
+                   "planner).")
 @click.option("--workers", default=None, metavar="N",  # the library reads it (ASCII digits)
               help="Local worker processes (default 1; with --dask local, the local "
                    "cluster's, default up to 4; none beside a scheduler address).")

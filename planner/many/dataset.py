@@ -92,6 +92,10 @@ class Manifest:
     # the catalog directories read beside the shipped one, PLANNER_CATALOG's first (the
     # fingerprint alone had not said that the environment moved the rows: an auditor)
     catalog_dirs: list = field(default_factory=list)
+    # each workload file the spec names (FILE.toml, config.json) -> the SHA-256 of its bytes
+    # (Spec.workload_files): the spec's hash covers its path only and the catalog's
+    # fingerprint its own files, so a resume after an edit had mixed two models in one dataset
+    workload_files: dict = field(default_factory=dict)
 
     def save(self, out: Path) -> None:
         text = json.dumps(self.__dict__, indent=1, sort_keys=True, default=str)
@@ -113,6 +117,8 @@ class Manifest:
                     PART.fullmatch(str(k)) and isinstance(v, dict) and "rows" in v
                     for k, v in manifest.parts.items()):
                 raise TypeError("its parts are not a table of part entries")
+            if not isinstance(manifest.workload_files, dict):
+                raise TypeError("its workload_files are not a table of digests")
             # counts a resume divides and compares by: a text or 0 had ended in a TypeError
             # or a ZeroDivisionError (exit 1, "internal error")
             for what, n in (("chunk_rows", manifest.chunk_rows),
@@ -204,8 +210,14 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
         if mine != theirs:
             was = theirs if theirs != "" else "not recorded"
             raise OutputError(f"{out} holds a sweep with another {what} ({was}, now {mine}); "
-                              "resume needs the same spec, catalogs and planner: choose "
-                              "another output directory")
+                              "resume needs the same spec, workload files, catalogs and "
+                              "planner: choose another output directory")
+    changed = files_changed(old.workload_files, manifest.workload_files)
+    if changed:
+        raise OutputError(f"{out} holds a sweep whose workload file {changed} has changed "
+                          "since its rows were written; resume needs the same spec, workload "
+                          "files, catalogs and planner: restore the file, or choose another "
+                          "output directory")
     for n in names:
         if TEMPORARY.fullmatch(n):
             (out / n).unlink()  # a part or manifest being written when the sweep died
@@ -228,6 +240,19 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
                 (out / n).unlink()
     old.save(out)
     return old
+
+
+def files_changed(before: dict, now: dict) -> str | None:
+    """The first file of ``now`` ({path: SHA-256, None if unreadable}) whose digest is not
+    ``before``'s, as a message names it (with both digests' heads), or None if none
+    changed."""
+    for path in sorted(set(before) | set(now), key=str):
+        was, is_ = before.get(path, "not recorded"), now.get(path, "not named now")
+        if was != is_:
+            def head(d):
+                return d[:16] if isinstance(d, str) and len(d) == 64 else d or "unreadable"
+            return f"{path} (SHA-256 {head(was)}, now {head(is_)})"
+    return None
 
 
 def fingerprint(path: Path) -> dict:

@@ -346,7 +346,8 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
                             planner_version=__version__,
                             catalog_fingerprint=ctx.catalog.fingerprint(), scenarios=total,
                             chunk_rows=chunk_rows, code_fingerprint=code_fingerprint(),
-                            catalog_dirs=[str(r) for r in ctx.catalog.roots[1:]])
+                            catalog_dirs=[str(r) for r in ctx.catalog.roots[1:]],
+                            workload_files=spec.workload_files())
         try:
             with locked(out, named_dir):
                 return _write(spec, out, manifest, resume, n_parts, total, chunk_rows, workers,

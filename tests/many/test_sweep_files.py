@@ -2,12 +2,14 @@
 runs, and a resume refuses a dataset whose files changed (each test names what it used to
 do)."""
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 import planner
+from planner.many.dataset import OutputError
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICE = "cloud_contract_usd_per_hour = { value = 2.35"
@@ -58,3 +60,54 @@ def test_a_second_sweep_in_one_process_reads_the_edited_workload_file(spec_dir):
     now = planner.estimate(workload=str(spec_dir / "mine.toml"), tokens="1T", gpu="h100-sxm",
                            gpus=128, catalog=str(spec_dir / "cat"))
     assert second.column("training_days")[1].as_py() == pytest.approx(now.training_days)
+
+
+@pytest.mark.parametrize("config", [False, True])
+def test_a_resume_after_a_workload_file_changed_is_refused_naming_it(spec_dir, config):
+    # was: resumed, the spec's hash covering the file's path only: rows 0-1 had 32 layers,
+    # rows 2-3 40, one dataset of two models
+    name = "mine.toml"
+    if config:  # a Hugging Face config.json likewise
+        name = "config.json"
+        (spec_dir / name).write_text(json.dumps({
+            "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+            "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+            "vocab_size": 128256}))
+    spec = spec_dir / "spec.toml"
+    spec.write_text(spec.read_text().replace("mine.toml", name).replace(
+        "[64, 128]", "[64, 128, 256, 512]"))
+    out = spec_dir / "out"
+    whole = planner.sweep(spec, out, chunk_rows=2, progress=False).read()
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert list(manifest["workload_files"]) == [name]
+    (out / "part-00001.parquet").unlink()
+    file = spec_dir / name
+    original = file.read_text()
+    if config:
+        _edit(file, '"num_hidden_layers": 32', '"num_hidden_layers": 40')
+    else:
+        _edit(file, "layers = 32\n", "layers = 40\n")
+    with pytest.raises(OutputError, match=f"workload file {name} \\(SHA-256 [0-9a-f]{{16}}, "
+                                          "now [0-9a-f]{16}\\) has changed"):
+        planner.sweep(spec, out, resume=True, progress=False)
+    file.write_text(original)  # the same file again: the resume completes the same rows
+    done = planner.sweep(spec, out, resume=True, progress=False)
+    assert done.written == 1 and done.kept == 1
+    assert done.read().column("workload_layers").to_pylist() == [32] * 4
+    assert done.read().column("training_days").equals(whole.column("training_days"))
+
+
+def test_the_cli_refuses_the_resume_with_exit_2(spec_dir):
+    # was: exit 0, the dataset's last rows answered for the edited model
+    from click.testing import CliRunner
+
+    import cli
+
+    out = spec_dir / "out"
+    planner.sweep(spec_dir / "spec.toml", out, chunk_rows=1, progress=False)
+    (out / "part-00001.parquet").unlink()
+    _edit(spec_dir / "mine.toml", "layers = 32\n", "layers = 40\n")
+    result = CliRunner().invoke(cli.app, ["sweep", str(spec_dir / "spec.toml"), "-o", str(out),
+                                       "--resume"])
+    assert result.exit_code == 2, result.output
+    assert "workload file mine.toml" in result.output and "Traceback" not in result.output
