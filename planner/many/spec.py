@@ -158,7 +158,12 @@ class Spec:
 
     @property
     def inputs(self) -> list[str]:
-        return list(self.fixed) + [n for n, _ in self.axes] + [n for n, _ in self.zipped]
+        """The input columns' order: [fixed] by name, the axes as written (their order
+        numbers the scenarios, and the hash records it), [zip] by name. The hash reads
+        [fixed] and [zip] with their keys sorted, so a resume of the spec with them reordered
+        writes its parts in the first ones' schema (in the order written, its parts had been
+        of two schemas, and the dataset unreadable as one table)."""
+        return sorted(self.fixed) + [n for n, _ in self.axes] + sorted(n for n, _ in self.zipped)
 
     def values(self) -> dict[str, list]:
         """Every input's values, by name: a fixed input's one, an axis' or zipped list's all."""

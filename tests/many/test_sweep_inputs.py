@@ -374,3 +374,22 @@ def test_an_accelerator_or_a_layout_written_two_ways_is_a_value_twice():
     # values that differ still sweep: each accelerator, each layout once
     assert sweeping.sweep(_spec(axes={"gpu": ["h100", "b200"],
                                       "layout": ["tp=8", "tp=8,pp=2"]})).table.num_rows == 4
+
+
+def test_a_resume_with_fixed_and_zip_reordered_writes_one_schema(tmp_path):
+    # was: the same hash (its JSON sorts keys) resumed, and the new part's input columns in
+    # the new order: read() raised ArrowInvalid "Schema at index 1 was different"
+    first = ('[fixed]\ntokens = "1T"\ngpu = "h100-sxm"\n[axes]\ngpus = [64, 128]\n'
+             '[zip]\nparams = ["7B", "8B"]\nseq_len = [2048, 4096]\n')
+    again = ('[fixed]\ngpu = "h100-sxm"\ntokens = "1T"\n[axes]\ngpus = [64, 128]\n'
+             '[zip]\nseq_len = [2048, 4096]\nparams = ["7B", "8B"]\n')
+    assert load_spec(first).sha256 == load_spec(again).sha256
+    whole = sweeping.sweep(first, tmp_path / "out", chunk_rows=2).read()
+    (tmp_path / "out" / "part-00001.parquet").unlink()
+    done = sweeping.sweep(again, tmp_path / "out", resume=True)
+    assert done.written == 1
+    table = done.read()
+    # [fixed] by name, the axes as written, [zip] by name
+    assert table.column_names[:6] == ["scenario", "gpu", "tokens", "gpus", "params", "seq_len"]
+    assert table.equals(whole)
+    assert len(done.to_frame()) == 4
