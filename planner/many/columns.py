@@ -191,8 +191,11 @@ def columns_of(table) -> tuple[dict[str, Coded], int]:
         if len(lengths) > 1:
             raise InputError("scenarios", {k: len(v) for k, v in table.items()},
                              "columns of one length each", "has columns of different lengths")
-        return {str(k): code_values(list(v)) for k, v in table.items()}, \
-            (lengths.pop() if lengths else 0)
+        # an Arrow column (a table's, or pa.array) as a table's column is read: its cells as
+        # Python values (list() of it had given pyarrow scalars, which every parser refused)
+        return {str(k): code_arrow(v, str(k) in PER_ROW)
+                if isinstance(v, (pa.Array, pa.ChunkedArray)) else code_values(list(v))
+                for k, v in table.items()}, (lengths.pop() if lengths else 0)
     raise InputError("scenarios", type(table).__name__, "a pyarrow Table, a pandas DataFrame or "
                      "a dict of columns", "is not a table" + (
                          " (one row of a DataFrame: df.iloc[[i]] keeps it a table)"

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+import planner
 from planner.errors import InputError
 from planner.many.columns import (
     ARROW_TYPES,
@@ -202,6 +203,25 @@ def test_columns_of_a_dict_of_lists():
         columns_of({"params": ["7B", "13B"], "gpus": [8]})
     with pytest.raises(InputError, match="pyarrow Table"):
         columns_of([{"params": "7B"}])
+
+
+def test_columns_of_a_dict_of_arrow_columns_reads_their_values():
+    # was: list() of an Arrow column gave pyarrow scalars, and every row failed with
+    # "--params: <pyarrow.StringScalar: '8B'> is not a count"
+    from planner.many.estimate_many import estimate_many
+
+    table = pa.table({"tokens": [1e12, 2e12]})
+    cols, n = columns_of({"params": pa.array(["8B", None]), "tokens": table.column("tokens"),
+                          "gpus": pa.chunked_array([[64], [128]])})
+    assert n == 2
+    assert _decoded(cols["params"]) == ["8B", None]
+    assert _decoded(cols["tokens"]) == [1e12, 2e12] and cols["tokens"].per_row
+    assert _decoded(cols["gpus"]) == [64, 128]
+    rows = estimate_many({"params": pa.array(["8B"]), "tokens": table.column("tokens")[:1],
+                          "gpus": pa.array([64])})
+    assert rows.column("error").to_pylist() == [None]
+    assert rows.column("training_days")[0].as_py() == pytest.approx(
+        planner.estimate(params="8B", tokens="1T", gpus=64).training_days)
 
 
 # --- Answers ------------------------------------------------------------------------------------
