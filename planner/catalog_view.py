@@ -4,12 +4,12 @@ JSON records, each figure with its source. No modelling here."""
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 from tabulate import tabulate
 
 from .errors import CatalogError
+from .report import wrapped
 from .specs import DERIVED_RESERVED_RATE
 from .units import fmt_count, fmt_fixed
 
@@ -178,13 +178,11 @@ def catalog_show(cat, kind: str, key: str) -> str:
                          f"{fig.value:,.2f} [{fig.low:,.2f}-{fig.high:,.2f}]", fig.confidence,
                          fig.source.split("; on-demand: ")[0]))
     title = f"{kind[:-1]} {item.key} ({path})"
-    # the value column wrapped here: tabulate's own wrapping reads "24,875" as a number it
-    # cannot parse (tabulate 0.10)
-    rows = [(k, "\n".join(textwrap.wrap(str(v), 40)) or str(v), c, src)
-            for k, v, c, src in rows]
-    return title + "\n" + tabulate(rows, headers=["key", "value", "conf.", "source"],
-                                   tablefmt="simple", maxcolwidths=[None, None, None, 70],
-                                   disable_numparse=True)
+    # wrapped here (report.wrapped): tabulate's own wrapping reads "24,875" as a number it
+    # cannot parse and "False" as True (tabulate 0.10)
+    return title + "\n" + tabulate(wrapped(rows, [None, 40, None, 70]),
+                                   headers=["key", "value", "conf.", "source"],
+                                   tablefmt="simple", disable_numparse=True)
 
 
 # A published row's figures, in the order `workloads show` prints them.

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 
 from tabulate import tabulate
 
@@ -490,6 +491,15 @@ def _reliability_text(plan: dict) -> str:
             f"in the ideal run (a failure every {every}), checkpoint every {ckpt}, {lost}")
 
 
+def wrapped(rows, widths) -> list[tuple]:
+    """``rows`` for tabulate with each cell of a column that has a width (None: as it is)
+    wrapped to lines of at most that many characters. tabulate's own wrapping (maxcolwidths)
+    reads a cell's text as a value first: every "False" came out True ("sweep resume True")
+    and "24,875" as a number it cannot parse (tabulate 0.10)."""
+    return [tuple(c if w is None or c is None else "\n".join(textwrap.wrap(str(c), w)) or str(c)
+                  for c, w in zip(row, widths)) for row in rows]
+
+
 def _short(v):
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -530,10 +540,10 @@ def budget_table(answer: dict) -> str:
     if not answer["feasible"] or not answer.get("workload"):
         lines.append(f"no run fits: {answer['reason']}")
         return "\n".join(lines)
-    lines.append(tabulate([
+    lines.append(tabulate(wrapped([
         ("largest run", largest_run_text(answer)),
         ("binding limit", f"{answer['binding'] or 'none'}: {answer['reason']}"),
-    ], tablefmt="plain", maxcolwidths=[None, 90]))
+    ], [None, 90]), tablefmt="plain", disable_numparse=True))
     rows = [(c["accelerator"], fmt_fixed(c["price_per_gpu_hour"], "${:,.2f}"),
              fmt_count(c["params"]) if c["params"] else "n/a",
              f"{c['model_flops']:.3g}" if c["model_flops"] else "n/a", c["binding"] or "")
@@ -588,18 +598,21 @@ def config_table(effective: dict) -> str:
     its origin, then the assumptions a config file sets (the others are built-in)."""
     files = [(f["path"], "found" if f["found"] else "-") for f in effective["files"]]
     lines = ["config files, lowest precedence first (a flag on the command line wins):",
-             tabulate(files, headers=["file", ""], tablefmt="simple"), ""]
+             tabulate(files, headers=["file", ""], tablefmt="simple", disable_numparse=True),
+             ""]
     rows = [(command, flag, _short(v["value"]), v["origin"])
             for command, flags in effective["defaults"].items() for flag, v in flags.items()]
-    lines += [tabulate(rows, headers=["command", "flag", "default", "origin"],
-                       tablefmt="simple", maxcolwidths=[None, None, 40, 70]), ""]
+    # the values as they are (wrapped, not read as numbers or flags)
+    lines += [tabulate(wrapped(rows, [None, None, 40, 70]),
+                       headers=["command", "flag", "default", "origin"], tablefmt="simple",
+                       disable_numparse=True), ""]
     filed = [(k, _short(v["value"]), v["origin"]) for k, v in effective["assumptions"].items()
              if not v["origin"].startswith("built-in")]
     built = sum(1 for v in effective["assumptions"].values()
                 if v["origin"].startswith("built-in"))
     if filed:
         lines += [tabulate(filed, headers=["assumption", "value", "origin"],
-                           tablefmt="simple"), ""]
+                           tablefmt="simple", disable_numparse=True), ""]
     lines.append(f"{built} assumptions at their built-in defaults (--format json lists them, "
                  "each with its source)")
     return "\n".join(lines)

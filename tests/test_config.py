@@ -157,6 +157,22 @@ def test_config_show_lists_defaults_and_origins(files, capsys):
     assert code == 0 and str(env) in out and "price_per_gpu_hour" in out
 
 
+def test_config_show_table_prints_false_defaults_as_false(tmp_path, monkeypatch, capsys):
+    # was: "sweep  resume  True  built-in": tabulate's wrapping (maxcolwidths) read the text
+    # "False" as a flag and printed bool("False"), True, for every False default
+    import re
+
+    house_file(tmp_path, monkeypatch, "[sweep]\nresume = true\n")
+    code, out, _ = run(capsys, "config", "show")
+    assert code == 0
+    rows = {tuple(line.split()[:3]) for line in out.splitlines() if len(line.split()) >= 4}
+    assert ("sweep", "resume", "True") in rows  # the file's
+    assert ("estimate", "quiet", "False") in rows and ("estimate", "uncertainty", "False") in rows
+    assert re.search(r"^sweep +quiet +False +built-in$", out, re.M)
+    code, out, _ = run(capsys, "config", "show", "--format", "json")
+    assert json.loads(out)["defaults"]["sweep"]["quiet"]["value"] is False
+
+
 def test_bad_values_in_a_file_name_the_file(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "planner.toml", '[defaults]\nownership = "rented"\n')
