@@ -26,7 +26,7 @@ from .errors import InputError, did_you_mean
 
 __all__ = ["SchemaError", "Number", "Text", "any_case", "Boolean", "TomlDate", "List", "Table",
            "Key", "AnyOf", "Anything", "check", "plain", "json_schema", "document",
-           "check_output_path"]
+           "check_output_path", "check_output_given"]
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"  # what editors (VS Code, Taplo) read
 
@@ -434,6 +434,13 @@ def check_output_suffix(path, name: str, suffixes: tuple[str, ...]) -> Path:
     return p
 
 
+def check_output_given(path, name: str, accepted: str) -> None:
+    """Refuse an output path given as an empty text, as an empty flag is refused: Path("") is
+    the current directory, where -o "" (and planner.sweep(spec, "")) had written a sweep."""
+    if isinstance(path, str) and not path:
+        raise InputError(name, path, accepted, "is empty")
+
+
 def check_output_path(path, name: str, directory: bool = False) -> Path:
     """An output location a command will write: its folder must exist and be writable (a
     directory output may be created inside an existing, writable folder). Checked before any
@@ -441,6 +448,7 @@ def check_output_path(path, name: str, directory: bool = False) -> Path:
     p = Path(path)
     accepted = ("a path in an existing, writable folder" if not directory else
                 "a directory that is writable, or a new one inside a writable folder")
+    check_output_given(path, name, accepted)
     if directory and p.exists():
         if not p.is_dir():
             raise InputError(name, str(path), accepted, "exists and is not a directory")

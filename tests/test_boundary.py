@@ -433,6 +433,17 @@ def test_an_empty_key_is_refused_not_a_default(flag):
     refused(*args, says=[flag, "'' is empty"])
 
 
+def test_an_empty_output_directory_is_refused_not_the_current_one(tmp_path, monkeypatch):
+    # was: -o "" (and planner.sweep(spec, "")) wrote the sweep into the current directory
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "s.toml"
+    spec.write_text('[fixed]\nparams = "7B"\ntokens = "1T"\ngpus = 8\n')
+    refused("sweep", str(spec), "-o", "", says=["-o/--out", "'' is empty"])
+    with pytest.raises(InputError, match="out: '' is empty; accepted: a directory"):
+        sweeping.sweep(str(spec), "")
+    assert sorted(os.listdir(tmp_path)) == ["s.toml"]
+
+
 def test_library_inputs_of_the_wrong_kind_are_input_errors():
     for kwargs, says in ((dict(seed="abc", uncertainty=True), "--seed: 'abc'"),
                          (dict(seed=-1), "--seed: -1"),

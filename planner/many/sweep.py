@@ -50,6 +50,7 @@ from ..errors import CatalogError, InputError, unknown_keyword
 from ..plan.fields import to_pandas
 from ..plan.quantities import parse_flag
 from ..progress import Progress
+from ..schema import check_output_given
 from ..tuning import SWEEP_INFLIGHT_PER_WORKER
 from ..units import parse_int_count
 from .columns import Coded
@@ -300,6 +301,8 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
         raise InputError("resume", resume, "resume=True with out, the directory of the "
                          "sweep to complete", "has no output directory to resume")
 
+    check_output_given(out, "out", "a directory for the part files and the manifest (a new "
+                       "or empty one), or None for the rows in memory")
     t0 = time.perf_counter()
     spec = load_spec(spec)
     # None: not given (one process here; a local Dask cluster's own default)
