@@ -7,10 +7,10 @@ whole parts, perhaps one the manifest does not list yet, and hidden temporary fi
 ``prepare`` removes the temporary files, keeps a listed part only if it is on disk as written
 (the manifest records each part's rows, size and SHA-256), and keeps an unlisted one only if its
 metadata says it is the whole chunk of this spec (else removes it), so the missing or damaged
-chunks are answered once each. A directory holding anything else, or another sweep, is refused,
-never overwritten; one sweep writes a directory at a time (``locked``). Readers (pandas,
-polars, DuckDB, pyarrow.dataset) skip the manifest and the temporary files: their names start
-with "_" or ".".
+chunks are answered once each. A directory holding anything else (but an operating system's
+own files, ``os_file``), or another sweep, is refused, never overwritten; one sweep writes a
+directory at a time (``locked``). Readers (pandas, polars, DuckDB, pyarrow.dataset) skip the
+manifest and the temporary files: their names start with "_" or ".".
 """
 
 from __future__ import annotations
@@ -30,6 +30,19 @@ FORMAT = "planner-sweep/1"
 MANIFEST = "_manifest.json"
 PART = re.compile(r"part-(\d{5,})\.parquet")
 TEMPORARY = re.compile(r"\.(part-\d{5,}\.parquet|_manifest\.json)\.[0-9a-f]+\.tmp")
+
+# Files an operating system leaves in a folder it shows: macOS Finder's .DS_Store and, on a
+# volume that is not a Mac's, AppleDouble ._NAME files; Windows' Thumbs.db, ehthumbs.db and
+# desktop.ini (any case). Neither this sweep's nor another's: kept, never read (one had
+# refused a --resume as "files that are not part of a planner sweep").
+OS_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini"})
+
+
+def os_file(name: str) -> bool:
+    """Whether ``name`` is a file an operating system leaves in a folder (OS_FILES), not one
+    of the sweep's hidden temporary files (._manifest.json.HEX.tmp starts as AppleDouble
+    does)."""
+    return (name.lower() in OS_FILES or name.startswith("._")) and not TEMPORARY.fullmatch(name)
 
 
 # Names of a file a user may mean where a sweep wants a directory (-o out.csv). Not
@@ -178,7 +191,7 @@ def prepare(out: Path, manifest: Manifest, resume: bool) -> Manifest:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory; choose another output path")
     out.mkdir(parents=True, exist_ok=True)
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if not os_file(p.name))
     foreign = [n for n in names if n != MANIFEST and not PART.fullmatch(n)
                and not TEMPORARY.fullmatch(n)]
     if foreign:

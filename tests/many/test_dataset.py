@@ -155,6 +155,28 @@ def test_prepare_refuses_a_directory_that_is_not_a_sweep(tmp_path, names):
     assert sorted(os.listdir(tmp_path)) == sorted(names)  # nothing touched
 
 
+OS_FILES = [".DS_Store", "._part-00000.parquet", "Thumbs.db", "desktop.ini", "Desktop.ini"]
+
+
+def test_prepare_keeps_and_passes_over_the_files_an_operating_system_leaves(tmp_path):
+    # was: a .DS_Store Finder left refused a --resume ("holds files that are not part of a
+    # planner sweep"), and a new sweep into a folder that held one
+    for n in OS_FILES:
+        (tmp_path / n).write_text("os")
+    (tmp_path / "._manifest.json.deadbeef.tmp").write_text("{")  # ours, AppleDouble-like
+    m = prepare(tmp_path, _manifest(scenarios=8, chunk_rows=4), resume=False)
+    assert sorted(os.listdir(tmp_path)) == sorted([MANIFEST, *OS_FILES])
+    m.parts[part_name(0)] = write_part(tmp_path, 0, _table(0, 4), m)
+    m.save(tmp_path)
+    kept = prepare(tmp_path, _manifest(scenarios=8, chunk_rows=4), resume=True)
+    assert list(kept.parts) == [part_name(0)]
+    assert sorted(os.listdir(tmp_path)) == sorted([MANIFEST, part_name(0), *OS_FILES])
+    assert read(tmp_path).num_rows == 4
+    (tmp_path / "notes.txt").write_text("mine")  # anything else is refused still
+    with pytest.raises(OutputError, match=r"not part of a planner sweep \(notes.txt\)"):
+        prepare(tmp_path, _manifest(scenarios=8, chunk_rows=4), resume=True)
+
+
 def test_prepare_refuses_a_file_and_parts_without_a_manifest(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
