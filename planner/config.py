@@ -205,6 +205,17 @@ def _text(value) -> str:
     return str(value)
 
 
+def flag_text(value) -> str:
+    """A TOML value as its flag's text: a list comma-separated (--gpu h100-sxm,b200), a table
+    as NAME=VALUE pairs in its order (--layout tp=8,pp=2, --inventory h100-sxm=20000), a
+    flag as true or false, anything else as str() writes it."""
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_text(v)}" for k, v in value.items())
+    return _text(value)
+
+
 def _flag_value(path: Path, key: str, value):
     """A TOML value as the flag takes it: a list as its comma-separated form, a table as
     NAME=VALUE pairs (inventory, layout), a relative path from the file's directory."""
@@ -215,9 +226,9 @@ def _flag_value(path: Path, key: str, value):
     if isinstance(value, list):
         if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
             raise InputError(f"{path} {key}", value, "a list of names or numbers")
-        value = ",".join(_text(v) for v in value)
+        value = flag_text(value)
     elif isinstance(value, dict):
-        value = ",".join(f"{k}={_text(v)}" for k, v in value.items())
+        value = flag_text(value)
     elif not isinstance(value, (str, int, float, bool)):
         raise InputError(f"{path} {key}", value, "a string, number, true/false, list or table")
     if isinstance(value, str) and key in PATH_FLAGS and not value.strip():

@@ -34,7 +34,6 @@ same ``chunk_table``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -46,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..config import flag_text
 from ..errors import CatalogError, InputError, unknown_keyword
 from ..plan.fields import to_pandas
 from ..plan.quantities import parse_flag
@@ -165,8 +165,12 @@ def _input_column(name: str, c: Coded, base: str = "") -> tuple[pa.Array, str]:
         return pa.array(np.array(values, dtype=bool)[c.codes]), unit
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return pa.array(np.array(values, dtype=np.int64)[c.codes]), unit
-    text = [",".join(v) if isinstance(v, list) else
-            json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v) for v in values]
+    # a list or a table as its flag's text (gpu = ["h100-sxm", "b200"]: h100-sxm,b200;
+    # layout = {tp = 2, pp = 1}: pp=1,tp=2), so estimate reads a row again from its cells
+    # (a table had been JSON text, which no flag takes); a table's keys sorted, as the spec's
+    # hash reads them, so a resume of the table reordered writes the cells it began with
+    text = [flag_text(dict(sorted(v.items())) if isinstance(v, dict) else v)
+            if isinstance(v, (list, dict)) else str(v) for v in values]
     return pa.DictionaryArray.from_arrays(pa.array(c.codes.astype(np.int32)),
                                           pa.array(text, type=pa.string())), unit
 

@@ -393,3 +393,25 @@ def test_a_resume_with_fixed_and_zip_reordered_writes_one_schema(tmp_path):
     assert table.column_names[:6] == ["scenario", "gpu", "tokens", "gpus", "params", "seq_len"]
     assert table.equals(whole)
     assert len(done.to_frame()) == 4
+
+
+def test_a_table_valued_input_is_written_as_its_flags_text():
+    # was: '{"pp": 1, "tp": 2}' and '{"b200": 8000, "h100-sxm": 20000}', JSON text that no
+    # flag takes, so a row could not be run again from its own cells
+    import planner
+
+    rows = sweeping.sweep({
+        "fixed": {"params": "8B", "tokens": "1T", "gpu": ["h100-sxm", "b200"],
+                  "inventory": {"h100-sxm": 20000, "b200": "8K"}},
+        "axes": {"layout": [{"tp": 2, "pp": 1}, "tp=1,pp=2"]}}).table
+    assert rows.column("layout").to_pylist() == ["pp=1,tp=2", "tp=1,pp=2"]
+    assert rows.column("inventory").to_pylist() == ["b200=8K,h100-sxm=20000"] * 2
+    assert rows.column("gpu").to_pylist() == ["h100-sxm,b200"] * 2
+    again = planner.estimate_many(rows.select(["params", "tokens", "gpu", "inventory",
+                                               "layout"]))
+    assert again.column("error").to_pylist() == [None, None]
+    assert again.column("training_days").equals(rows.column("training_days"))
+    first = rows.to_pylist()[0]
+    plan = planner.estimate(params="8B", tokens="1T", gpu=first["gpu"],
+                            inventory=first["inventory"], layout=first["layout"])
+    assert plan.layout["tp"] == 2 and plan.training_days == pytest.approx(first["training_days"])
