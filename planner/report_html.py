@@ -13,7 +13,16 @@ from .report import (
     network_text,
     price_header_text,
 )
-from .units import fmt_amount, fmt_count, fmt_fixed, fmt_money, fmt_mw, fmt_pct, fmt_power_mw
+from .units import (
+    fmt_amount,
+    fmt_count,
+    fmt_days_column,
+    fmt_fixed,
+    fmt_money,
+    fmt_mw,
+    fmt_pct,
+    fmt_power_mw,
+)
 
 
 def _html_table(rows, headers=None, caption: str | None = None) -> str:
@@ -46,7 +55,9 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
                     f"site {c['site']})"),
         ("layout", layout_text(plan["layout"])),
         ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
-        ("days", f"{plan['training_days']:,.1f} (goodput {fmt_pct(plan['goodput'])})"),
+        # a run that never ends (goodput under 1%) has no days: "n/a", as the text table
+        ("days", f"{fmt_days_column(plan['training_days'])} "
+                 f"(goodput {fmt_pct(plan['goodput'])})"),
         ("GPU-hours", fmt_count(plan["gpu_hours"])),
         ("power", f"{fmt_power_mw(plan['power_mw'])} facility, "
                   f"{fmt_amount(plan['energy_mwh'])} MWh"),

@@ -39,6 +39,16 @@ def test_plan_html_is_a_compact_table(plan):
         assert text in html, text
 
 
+def test_plan_html_of_a_run_that_never_ends_reads_n_a():
+    # was: TypeError (None formatted with ",.1f") for a plan with a step time but no end, a
+    # cluster failing faster than it restarts (goodput below 1%, training_days None)
+    plan = planner.estimate(params="405B", tokens="15T", gpus=65536,
+                            assumptions={"failure_rate_per_device_hour": 5e-3})
+    assert plan.step_time_s is not None and plan.training_days is None
+    html = plan._repr_html_()
+    assert "<th style='text-align:left'>days</th><td style='text-align:left'>n/a " in html
+
+
 def test_plan_to_frame_is_one_row_of_estimate_many_columns(plan):
     frame = plan.to_frame()
     assert len(frame) == 1
