@@ -27,6 +27,21 @@ class ChartError(ValueError):
     """A chart that cannot be drawn from what it was given (names what is missing)."""
 
 
+# Text carrying names (a workload's, a run's, a site's, an accelerator's) is drawn as written,
+# never as mathtext, where a pair of "$" opens a formula: "Acme $10M run, tier $2" had lost
+# its dollars to italics and "cost $\frac{1}$ model" had crashed the chart. (Tick labels
+# of the log axes are matplotlib's own mathtext, so this is set per text, not globally.)
+LITERAL = {"parse_math": False}
+
+
+def _legend(ax, *args, **kwargs):
+    """ax.legend, its labels drawn as written (LITERAL)."""
+    legend = ax.legend(*args, **kwargs)
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+    return legend
+
+
 def _figure(**kwargs):
     """A new matplotlib Figure (object API, no pyplot state), and matplotlib's colour cycle."""
     try:
@@ -184,7 +199,7 @@ def sizing_figure(plan: dict):
     ax_cost.set_xlabel("cluster size (devices); hollow markers break a limit")
     for ax, corner in ((ax_days, "upper right"), (ax_cost, "upper left")):
         if ax.get_legend_handles_labels()[0]:  # no limit drawn on an axis: no legend
-            ax.legend(fontsize=8, loc=corner)
+            _legend(ax, fontsize=8, loc=corner)
     w = plan["workload"]
     status = sizing.get("status", "")
     # the chooser the sizing names: CP-SAT, or numpy ranking the options (the title had said
@@ -195,7 +210,7 @@ def sizing_figure(plan: dict):
     # '125M' (whole units had read "budget $2M" for $1.5M and "0B parameters")
     fig.suptitle(f"{w.get('name') or 'workload'}: {fmt_count(w['params'])} parameters, "
                  f"{fmt_count(w['tokens'])} tokens; {chooser} {status}, {verdict}",
-                 fontsize=10)
+                 fontsize=10, **LITERAL)
     if why:  # why the worst poor sizes are poor, under the axes
         import textwrap
 
@@ -203,7 +218,8 @@ def sizing_figure(plan: dict):
         bottom = 0.02 + 0.022 * len(lines)
         fig.tight_layout(rect=(0, bottom, 1, 1))
         for k, (c, text) in enumerate(lines):
-            fig.text(0.01, bottom - 0.022 * (k + 1), "x " + text, color=c, fontsize=7)
+            fig.text(0.01, bottom - 0.022 * (k + 1), "x " + text, color=c, fontsize=7,
+                     **LITERAL)
     else:
         fig.tight_layout()
     return fig
@@ -235,7 +251,7 @@ def breakdown_figure(plan: dict):
         ax.grid(True, axis="x", alpha=0.3)
     c = plan["cluster"]
     fig.suptitle(f"{c['gpus']:,} x {c['accelerator']}: {fmt_days(plan['training_days'])}, "
-                 f"MFU {plan['mfu']:.1%}", fontsize=10)
+                 f"MFU {plan['mfu']:.1%}", fontsize=10, **LITERAL)
     fig.tight_layout()
     return fig
 
@@ -273,21 +289,22 @@ def gantt_figure(schedule: dict):
         ax.barh(y, (end - start).days, left=start, height=0.6, color=colour[r["site"]],
                 alpha=0.85, hatch="//" if late else None, edgecolor="black", lw=0.5)
         ax.text(start + timedelta(days=2), y, f"{r['name']}: {r['gpus']:,} x {r['accelerator']}",
-                va="center", fontsize=8)
+                va="center", fontsize=8, **LITERAL)
         if r.get("deadline"):
             ax.plot([d(r["deadline"]) + timedelta(days=1)] * 2, [y - 0.4, y + 0.4],
                     color="crimson", lw=2)
         if r.get("earliest"):
             ax.plot([d(r["earliest"])] * 2, [y - 0.4, y + 0.4], color="grey", lw=1, ls=":")
-    ax.set_yticks(range(len(runs)), [f"{r['name']} ({r['site']})" for r in runs], fontsize=8)
+    ax.set_yticks(range(len(runs)), [f"{r['name']} ({r['site']})" for r in runs], fontsize=8,
+                  **LITERAL)
     ax.invert_yaxis()
     ax.grid(True, axis="x", alpha=0.3)
     handles = [Rectangle((0, 0), 1, 1, color=colour[s]) for s in sites]
     handles += [Line2D([0], [0], color="crimson", lw=2),
                 Line2D([0], [0], color="grey", lw=1, ls=":"),
                 Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//")]
-    ax.legend(handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
-              loc="upper left", bbox_to_anchor=(1.005, 1.0))
+    _legend(ax, handles, sites + ["deadline", "earliest start", "late"], fontsize=8,
+            loc="upper left", bbox_to_anchor=(1.005, 1.0))
     from .units import fmt_money
 
     obj = schedule.get("objective") or {}
@@ -301,7 +318,7 @@ def gantt_figure(schedule: dict):
                  + "; placements validated"
                  # runs the schedule could not place are named, not left out unseen
                  + (f"\nnot placed: {', '.join(unplaced)} ({schedule.get('binding')})"
-                    if unplaced else ""), fontsize=10)
+                    if unplaced else ""), fontsize=10, **LITERAL)
     for s in usage:
         steps = [d(t) for t in s["step_starts"]]
         c = colour.get(s["name"], "black")
@@ -312,7 +329,7 @@ def gantt_figure(schedule: dict):
     ax_power.set_ylabel("facility MW")
     ax_power.grid(True, alpha=0.3)
     if usage:
-        ax_power.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0))
+        _legend(ax_power, fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     ax_power.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -193,6 +193,45 @@ def test_the_sizing_chart_says_its_limits_as_the_table_does():
     assert fig.get_suptitle().startswith("dense 125M: 127M parameters, 20.0B tokens")
 
 
+def test_names_with_dollar_signs_are_drawn_as_written():
+    # was: names parsed as mathtext: "Acme $10M run, tier $2 (R&D)" drew "10Mrun,tier2" in
+    # italics, and "cost $\frac{1}$ model" raised ParseSyntaxException when drawn (--plot,
+    # --gantt: an internal error, exit 1), in the sizing chart's title and the gantt's run
+    # texts, tick labels and legends
+    import io
+
+    from matplotlib.text import Text
+
+    from planner.charts import gantt_figure, sizing_figure
+
+    odd, money = r"cost $\frac{1}$ model", "Acme $10M run, tier $2 (R&D)"
+
+    def drawn(fig, *names):
+        fig.savefig(io.BytesIO(), format="png")  # drawing is where mathtext parses
+        texts = [t for t in fig.findobj(Text) if any(n in t.get_text() for n in names)]
+        assert texts and all(not t.get_parse_math() for t in texts)
+        return texts
+
+    plan = planner.estimate(params="7B", tokens="200B", gpu="h100-sxm").to_dict()
+    for name in (odd, money):
+        fig = sizing_figure({**plan, "workload": {**plan["workload"], "name": name}})
+        assert fig.get_suptitle().startswith(name + ": ")
+        drawn(fig, name)
+    day = {"step_starts": ["2027-01-01", "2027-03-01"], "power_used_mw": [1.0, 0.0],
+           "power_cap_mw": [2.0, 2.0]}
+    schedule = {"status": "OPTIMAL", "objective": {"weighted_lateness_days": 0.0,
+                                                   "cost_usd": 1e6},
+                "unplaced": [odd], "binding": "horizon",
+                "sites": [{"name": "$site$", **day}],
+                "runs": [{"name": money, "site": "$site$", "accelerator": "h100-sxm",
+                          "gpus": 8, "start": "2027-01-01", "end": "2027-02-01",
+                          "deadline": "2027-02-10", "on_time": True}]}
+    texts = drawn(gantt_figure(schedule), odd, money, "$site$")
+    shown = {t.get_text() for t in texts}
+    assert f"{money} ($site$)" in shown and f"{money}: 8 x h100-sxm" in shown
+    assert {"$site$", "$site$ used", "$site$ cap"} <= shown
+
+
 def test_the_breakdown_chart_of_a_plan_without_a_price(tmp_path):
     # a review: Plan.plot() on a fixed size whose accelerator has no price raised TypeError
     # (None / 1e6); its totals now read as the table's
