@@ -167,10 +167,16 @@ def plan_table(plan: dict) -> str:
         # "--gpus given")
         given = ("--layout" if "--layout" in str((plan["assumptions"].get("gpus") or {})
                                                   .get("source", "")) else "--gpus")
+        # where no size tried meets it, said with the sizing's nearest (10T on 16,384 H100:
+        # 26,840 days had read "feasible" with no deadline row)
+        nearest = (f"the sizing's nearest, {past['gpus']:,} x {past['accelerator']}, takes "
+                   f"{fmt_days(past['training_days'])}; " if past.get("training_days") else "")
+        meets = (f"which {past['gpus']:,} x {past['accelerator']} meet in "
+                 f"{fmt_days(past['training_days'])} (" if past.get("meets_default_deadline", True)
+                 else f"which no cluster size tried meets ({nearest}")
         rows.append(("deadline", f"none held ({given} given); {fmt_days(plan['training_days'])} "
                      f"runs past the default {past['default_deadline_days']:g}-day deadline, "
-                     f"which {past['gpus']:,} x {past['accelerator']} meet in "
-                     f"{fmt_days(past['training_days'])} (--deadline to hold one)"))
+                     f"{meets}--deadline to hold one)"))
     deadline = plan["assumptions"].get("deadline_days")
     if deadline and plan.get("sizing") and not str(deadline.get("source", "")).startswith(
             "given"):  # sized by the default deadline (a fixed --gpus is not sized)

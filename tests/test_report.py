@@ -416,6 +416,21 @@ def test_a_given_cluster_past_the_default_deadline_says_so():
     assert "none held (--gpus given)" in row and "runs past the default 120-day deadline" in row
     past = [a for a in plan["alternatives"] if a.get("default_deadline_days")]
     assert past and past[0]["default_deadline_days"] == 120 and f"{past[0]['gpus']:,}" in row
+    assert past[0]["meets_default_deadline"] is True
+
+
+def test_a_given_cluster_past_a_default_deadline_no_size_meets_says_so():
+    # was: 10T on 100T tokens on 16,384 H100 (26,800 days) read "feasible" with no deadline
+    # row, since no size tried meets 120 days (failures stop the growth near 4,500 days)
+    plan = planner.estimate(params="10T", tokens="100T", gpus=16384).to_dict()
+    assert plan["feasible"] and plan["training_days"] > 20_000
+    past = next(a for a in plan["alternatives"] if a.get("default_deadline_days"))
+    assert past["meets_default_deadline"] is False and past["training_days"] > 120
+    assert past["gpus"] > 16384 and "no size tried meets the default" in past["note"]
+    row = next(ln for ln in report.plan_table(plan).splitlines() if ln.startswith("deadline "))
+    assert (f"runs past the default 120-day deadline, which no cluster size tried meets (the "
+            f"sizing's nearest, {past['gpus']:,} x h100-sxm, takes "
+            f"{past['training_days']:,.1f} days; --deadline to hold one)") in row
 
 
 def test_a_device_only_rented_says_its_owned_price_is_notional():

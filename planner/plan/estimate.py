@@ -706,17 +706,24 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
     """A given cluster that runs past the default deadline (128 A100 for a 405B model: 109
     years): the plan adds, as an alternative, the cluster that meets that deadline, as a
     sizing with no --gpus would choose it; a cluster a full --layout names is sized with its
-    dp left free (the rest of its layout kept), where it had had no such row."""
+    dp left free (the rest of its layout kept), where it had had no such row. Where no size
+    tried meets the deadline (10T parameters on 100T tokens: failures stop the cluster's growth
+    at 4,500 days), the sizing's nearest plan, its ``meets_default_deadline`` false (the
+    table's deadline row had been left out, the given cluster's 26,840 days read "feasible")."""
     named = req.n_gpus is None
     free = {k: v for k, v in req.fixed.items() if k != "dp"} if named else req.fixed
     sized = plan_on(replace(req, n_gpus=None, fixed=free), engine="numpy", alternatives=False)
-    if not sized.feasible or sized.cluster["gpus"] == plan.cluster["gpus"]:
+    if sized.feasible and sized.cluster["gpus"] == plan.cluster["gpus"]:
         return plan
     days = req.asm.deadline_days
+    how = ("(the --layout's dp left free; --deadline to set one)" if named else
+           "(--deadline to set one)")
+    note = (f"meets the default {days:g}-day deadline this cluster runs past {how}"
+            if sized.feasible else
+            f"no size tried meets the default {days:g}-day deadline this cluster runs past: "
+            f"the sizing's nearest plan, binding {sized.binding} {how}")
     return replace(plan, alternatives=[*plan.alternatives, {
-        "accelerator": sized.cluster["accelerator"], "gpus": sized.cluster["gpus"],
+        "accelerator": sized.cluster.get("accelerator"), "gpus": sized.cluster.get("gpus"),
         "layout": sized.layout, "training_days": sized.training_days, "mfu": sized.mfu,
-        "cost_usd_total": (sized.cost_usd or {}).get("total"),
-        "note": f"meets the default {days:g}-day deadline this cluster runs past "
-                + ("(the --layout's dp left free; --deadline to set one)" if named else
-                   "(--deadline to set one)"), "default_deadline_days": days}])
+        "cost_usd_total": (sized.cost_usd or {}).get("total"), "note": note,
+        "default_deadline_days": days, "meets_default_deadline": sized.feasible}])
