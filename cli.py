@@ -589,8 +589,6 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
         _fail("--sensitivity: a tornado is a table of rows, not one CSV row; use --format "
               "table or json", option="--sensitivity", accepted="--format table or json")
     _writable(plot_path, "--plot", suffixes=CHART_SUFFIXES)
-    if plot_path and objective is None:
-        objective = "cost"  # the curves come from the solver's sizing; cost is its default
     typed = _typed(ctx, "seed")
     if not (typed or (uncertainty and ctx.get_parameter_source("seed")
                       == ParameterSource.DEFAULT_MAP)):
@@ -610,8 +608,10 @@ def estimate(ctx, params, tokens, workload, layers, hidden, heads, kv_heads, ffn
                                 progress=False if quiet else None)
         # the chart's curve comes from a sizing of its own that tries every quarter-octave
         # size: an output flag never changes the plan or its alternatives
-        curve = (planner.estimate(**inputs, curve=True, alternatives=False,
-                                  progress=False).to_dict().get("sizing")
+        # (an objective, cost by default, for the curve's sizing alone: set for the plan too,
+        # --plot had put "objective: given (--objective)" in the plan's JSON)
+        curve = (planner.estimate(**{**inputs, "objective": objective or "cost"}, curve=True,
+                                  alternatives=False, progress=False).to_dict().get("sizing")
                  if plot_path else None)
         tornado = None
         if sensitivity:

@@ -255,8 +255,16 @@ def test_estimate_plot_and_inventory(tmp_path):
     # stdout alone: the "plot: FILE" notice goes to stderr, before the answer (the file is
     # written first)
     with_plot, without = json.loads(r.stdout), json.loads(plain.output)
-    for key in ("cluster", "layout", "training_days", "cost_usd", "alternatives"):
+    # the whole answer, its assumptions too (was: --plot set the objective for the plan as
+    # well as for the chart's curve, and assumptions.objective read "given (--objective)"
+    # where none was given); the sizing's solve time is a wall clock
+    for d in (with_plot, without):
+        d["sizing"].pop("solve_time_s")
+    assert with_plot.keys() == without.keys()
+    for key in with_plot:
         assert with_plot[key] == without[key], key
+    assert "objective" not in with_plot["assumptions"] or not str(
+        with_plot["assumptions"]["objective"]["source"]).startswith("given")
     r = run("estimate", "--params", "70B", "--tokens", "2T", "--inventory", "h900=5")
     assert r.exit_code == 2
     assert "--inventory: 'h900=5' names an unknown accelerator 'h900' (did you mean h800?)" \
