@@ -435,6 +435,43 @@ def fmt_mw(mw) -> str:
     return f"{mw:,.1f} MW" if not abs(mw) < 1 else fmt_power(mw * 1e6)
 
 
+# --- a bound at the precision shown: a need rounded up, a cap down --------------------------
+
+def sig3_step(x: float) -> float:
+    """The last digit of x at 3 significant figures (fmt_power, fmt_money, fmt_count in their
+    scaled units): 0.01 for 1.23, 10 for 4,560."""
+    return 10.0 ** (math.floor(math.log10(abs(x))) - 2)
+
+
+def rounded_at(x: float, step: float, up: bool) -> float:
+    """x rounded up (a need: given, it is enough) or down (a cap: never overstated) to a
+    multiple of ``step``, the last digit its text shows; float noise is no digit (7.3 / 0.1 =
+    72.99999999999999 steps is 73)."""
+    units = round(x / step, 9)
+    return (math.ceil(units) if up else math.floor(units)) * step
+
+
+def fmt_mw_bound(mw, up: bool) -> str:
+    """fmt_mw's text of ``mw`` rounded up or down at the precision it shows (a tenth of a MW;
+    3 significant figures below 1 MW): a need said so that giving it is enough (1.8331 MW
+    had read "1.8 MW", and a cap of 1.8 MW is still short)."""
+    if _missing(mw) or not (math.isfinite(mw) and mw > 0):
+        return fmt_mw(mw)
+    return fmt_mw(rounded_at(mw, 0.1 if mw >= 1 else sig3_step(mw), up))
+
+
+def fmt_days_bound(days, up: bool) -> str:
+    """fmt_days's text of ``days`` rounded up or down at the precision it shows (a tenth of a
+    day; 3 significant figures of hours below a day): a run of 138.0386 days had read "138.0
+    days", and a deadline of 138 days refused it."""
+    if _missing(days) or not (math.isfinite(days) and days > 0):
+        return fmt_days(days)
+    if days >= 1:
+        return fmt_days(rounded_at(days, 0.1, up))
+    hours = days * 24
+    return fmt_days(rounded_at(hours, sig3_step(hours), up) / 24)
+
+
 def fmt_money(usd) -> str:
     """'$1.23B', '$45.6M', '$12.3K' (3 significant figures) or cents below $1,000: '$2.50'."""
     if _missing(usd):

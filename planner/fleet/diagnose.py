@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from ..units import fmt_mw
+from ..units import fmt_mw_bound, rounded_at, sig3_step
 from . import model as fleet_model
 from .model import FleetInstance, FleetRun, FleetSettings, FleetSite, FleetSolution
 from .spec import (
@@ -26,18 +26,6 @@ __all__ = ["diagnose", "time_limit_reason"]
 DIAGNOSIS_TIME_LIMIT_S = 10.0
 
 
-def _mw_text(mw: float, up: bool) -> str:
-    """fmt_mw's text of ``mw`` rounded up (a need, a shortfall) or down (a cap) at the
-    precision it shows (a tenth of a MW; three significant figures below 1 MW), so that
-    adding what a diagnosis names is enough: 0.3331 MW more had read "333 kW", and 1.833 MW
-    was still short of 1.8331."""
-    if not (math.isfinite(mw) and mw > 0):
-        return fmt_mw(mw)
-    step = 0.1 if mw >= 1 else 10.0 ** (math.floor(math.log10(mw)) - 2)  # fmt_mw's last digit
-    units = round(mw / step, 9)  # float noise (0.3 / 0.001 = 299.99999999999994) is no digit
-    return fmt_mw((math.ceil(units) if up else math.floor(units)) * step)
-
-
 def _mw_figures(need: float, cap: float) -> tuple[str, str, str]:
     """(need, cap, shortfall) as texts that add up: the need rounded up and the cap down at
     one precision, the one that shows the shortfall (a tenth of a MW; three significant
@@ -46,15 +34,14 @@ def _mw_figures(need: float, cap: float) -> tuple[str, str, str]:
     rounded to a tenth, the shortfall to a kW)."""
     short = need - cap
     if not (math.isfinite(need) and math.isfinite(cap) and short > 0):
-        return _mw_text(need, up=True), _mw_text(cap, up=False), _mw_text(short, up=True)
-    step = 0.1 if short >= 1 else 10.0 ** (math.floor(math.log10(short)) - 2)
-    # float noise (7.3 / 0.1 = 72.99999999999999) is no digit
-    n_up, c_down = math.ceil(round(need / step, 9)), math.floor(round(cap / step, 9))
+        return (fmt_mw_bound(need, up=True), fmt_mw_bound(cap, up=False),
+                fmt_mw_bound(short, up=True))
+    step = 0.1 if short >= 1 else sig3_step(short)
+    n_up, c_down = rounded_at(need, step, up=True), rounded_at(cap, step, up=False)
 
-    def text(units: int) -> str:
+    def text(mw: float) -> str:
         """At that precision in the unit fmt_mw would choose (MW to at least a tenth; kW, W
         below), trailing zeros dropped."""
-        mw = units * step
         unit, scale = ("MW", 1.0) if mw >= 1 else ("kW", 1e3) if mw >= 1e-3 else ("W", 1e6)
         digits = max(0, round(-math.log10(step * scale)))
         out = f"{mw * scale:,.{digits}f}"
@@ -64,7 +51,8 @@ def _mw_figures(need: float, cap: float) -> tuple[str, str, str]:
             out += ".0"
         return f"{out} {unit}"
 
-    return text(n_up), text(c_down), text(n_up - c_down)
+    # the difference of two multiples of the step, its float noise no digit
+    return text(n_up), text(c_down), text(rounded_at(n_up - c_down, step, up=True))
 
 
 def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
@@ -101,7 +89,7 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
     # then both together when neither alone does
     def words(more: dict) -> str:
         return ", ".join(f"{n:,} more {key[2]} at {inst.sites[key[1]].name}"
-                         if key[0] == "devices" else f"{_mw_text(n, up=True)} more at "
+                         if key[0] == "devices" else f"{fmt_mw_bound(n, up=True)} more at "
                          f"{inst.sites[key[1]].name}" for key, n in sorted(more.items()))
 
     def share(more: dict) -> float:
@@ -189,7 +177,7 @@ def _alone(spec: FleetSpec, inst: FleetInstance, r: int, run, opts: list) -> tup
     ok, got = inst.options[k], fleet_model.longest_fit(inst, k)
     alone = fleet_model.longest_fit(inst, k, ("devices",))
     binding = "power" if alone >= ok.duration_steps else "devices"
-    short, needs = "", _mw_text(ok.power_mw, up=True)
+    short, needs = "", fmt_mw_bound(ok.power_mw, up=True)
     if binding == "power":  # by how much: the most power a whole stretch holds
         site = inst.sites[ok.site]
         devs = np.asarray(site.devices.get(ok.accelerator, (0,) * inst.steps)) >= ok.gpus

@@ -22,7 +22,15 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from ..units import fmt_days, fmt_money, fmt_mw
+from ..units import (
+    fmt_days,
+    fmt_days_bound,
+    fmt_money,
+    fmt_mw,
+    fmt_mw_bound,
+    rounded_at,
+    sig3_step,
+)
 
 # Around the deadline, the bracket between the largest size missing it and the smallest
 # meeting it is bisected until it is within 1/SIZE_RESOLUTION of the size (at least one unit):
@@ -205,19 +213,34 @@ class Breach(NamedTuple):
     text: str
 
 
+def _usd(x: float, up: bool = False) -> str:
+    """A budget or a cost as limits say it: '$15.2M' to a tenth of a million, fmt_money's
+    text below; ``up``: a need rounded up at that precision (rounded_at)."""
+    if up and math.isfinite(x) and x > 0:
+        x = rounded_at(x, 1e5 if not x < 1e6 else 0.01 if x < 1e3 else sig3_step(x), True)
+    return f"${x / 1e6:,.1f}M" if not abs(x) < 1e6 else fmt_money(x)
+
+
 def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[str, str]:
-    """(what the option needs, what the limit allows), in words."""
+    """(what the option needs, what the limit allows), in words: the need rounded up at the
+    precision shown, so that giving it is enough ("takes 138.0 days" for 138.04 had left
+    --deadline 138d infeasible), the cap as itself; where the two still read alike, the
+    overshoot said ("need 2.0 MW (cap 2.0 MW)" had been printed)."""
     if limit == "deadline":  # below a day in hours (a 1 h deadline is not "0.0 days")
-        return fmt_days(need), f"deadline {fmt_days(cap)}"
-    if limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
-        return fmt_mw(need), f"cap {fmt_mw(cap)}"
-    if limit == "budget":
-        def usd(x):
-            return f"${x / 1e6:,.1f}M" if not abs(x) < 1e6 else fmt_money(x)
-        return usd(need), f"budget {usd(cap)}"
-    if limit == "max_gpus":
+        need_text, cap_text = fmt_days_bound(need, up=True), f"deadline {fmt_days(cap)}"
+    elif limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
+        need_text, cap_text = fmt_mw_bound(need, up=True), f"cap {fmt_mw(cap)}"
+    elif limit == "budget":
+        need_text, cap_text = _usd(need, up=True), f"budget {_usd(cap)}"
+    elif limit == "max_gpus":
         return f"{gpus:,} devices", f"--max-gpus {int(cap):,}"
-    return f"{gpus:,} {acc}", f"inventory {int(cap):,}"
+    else:
+        return f"{gpus:,} {acc}", f"inventory {int(cap):,}"
+    if math.isfinite(need) and math.isfinite(cap) and need > cap > 0 and \
+            cap_text.endswith(" " + need_text):
+        # rounded alike ("needs 1.0 MW, cap 1.0 MW"): the overshoot says which side it is on
+        need_text += f" ({(need / cap - 1.0) * 100:.2g}% over)"
+    return need_text, cap_text
 
 
 def count_breach_text(gpus: int, limit: str, cap: float) -> str:
@@ -233,10 +256,6 @@ def breach_text(limit: str, need: float, cap: float, acc: str, gpus: int,
     MW'; 'the fastest plan takes 131.0 days (...), deadline 90.0 days'. ``within``: the option
     meets every other limit given."""
     need_text, cap_text = _amounts(limit, need, cap, acc, gpus)
-    if math.isfinite(need) and math.isfinite(cap) and need > cap > 0 and \
-            cap_text.endswith(" " + need_text):
-        # rounded alike ("needs 1.0 MW, cap 1.0 MW"): the overshoot says which side it is on
-        need_text += f" ({(need / cap - 1.0) * 100:.2g}% over)"
     if math.isfinite(need) and math.isfinite(cap) and need <= cap and \
             limit in ("budget", "deadline", "power"):
         # within the limit, refused by the sizing's whole units (need up, limit down)

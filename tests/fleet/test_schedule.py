@@ -1206,13 +1206,16 @@ def test_a_power_a_diagnosis_asks_for_is_enough_when_added():
     assert d["binding"] == "power" and "334 kW more at s1" in d["reason"]
     site["power_mw"] = 1.5 + 0.334
     assert fleet.schedule(_week_fleet([site], runs)).to_dict()["status"] == "OPTIMAL"
-    assert fleet_diagnose._mw_text(0.3331, up=True) == "334 kW"
-    assert fleet_diagnose._mw_text(0.3331, up=False) == "333 kW"
-    assert fleet_diagnose._mw_text(6.81, up=True) == "6.9 MW"
-    assert fleet_diagnose._mw_text(6.89, up=False) == "6.8 MW"
-    assert fleet_diagnose._mw_text(0.3, up=True) == "300 kW"  # 0.3 / 0.001 is 299.99999999999994
-    assert fleet_diagnose._mw_text(0.9996, up=True) == "1.0 MW"
-    assert fleet_diagnose._mw_text(0.0, up=True) == "0 W"
+    # (the rounding is planner.units.fmt_mw_bound's, which estimate's reasons use too)
+    from planner.units import fmt_mw_bound
+
+    assert fmt_mw_bound(0.3331, up=True) == "334 kW"
+    assert fmt_mw_bound(0.3331, up=False) == "333 kW"
+    assert fmt_mw_bound(6.81, up=True) == "6.9 MW"
+    assert fmt_mw_bound(6.89, up=False) == "6.8 MW"
+    assert fmt_mw_bound(0.3, up=True) == "300 kW"  # 0.3 / 0.001 is 299.99999999999994
+    assert fmt_mw_bound(0.9996, up=True) == "1.0 MW"
+    assert fmt_mw_bound(0.0, up=True) == "0 W"
 
 
 def test_a_size_above_the_largest_cluster_is_refused_and_a_negative_power_says_so(tmp_path):

@@ -61,10 +61,12 @@ def test_broken_exact_cap_is_allowed_and_anything_above_is_not():
 # --- wording -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("limit, need, cap, text", [
+    # a need rounded up at the precision shown, so that giving it is enough (131.04 days
+    # had read "131.0 days"; 3.312 hours "3.31 hours")
     ("deadline", 131.04, 90.0,
-     "the fastest plan takes 131.0 days (65,536 x b200), deadline 90.0 days"),
+     "the fastest plan takes 131.1 days (65,536 x b200), deadline 90.0 days"),
     ("deadline", 0.138, 1 / 24,  # below a day in hours: a 1 h deadline is not "0.0 days"
-     "the fastest plan takes 3.31 hours (65,536 x b200), deadline 1.00 hours"),
+     "the fastest plan takes 3.32 hours (65,536 x b200), deadline 1.00 hours"),
     ("power", 212.0, 150.0, "needs 212.0 MW (65,536 x b200), cap 150.0 MW"),
     ("budget", 2.345e9, 2e9,
      "the cheapest plan costs $2,345.0M (65,536 x b200), budget $2,000.0M"),
@@ -395,13 +397,64 @@ def test_a_sizing_names_its_solver_settings_whether_or_not_a_solver_ran():
 
 
 def test_a_breach_rounded_to_its_cap_says_by_how_much():
-    # 1.00077 MW against a 1 MW cap both print "1.0 MW": the text adds the overshoot so it
-    # does not read as within the limit; a clear breach stays as it was
-    text = breach_text("power", 1.00077, 1.0, "b200", 432)
-    assert text.startswith("needs 1.0 MW (0.077% over) (432 x b200)") and "cap 1.0 MW" in text
-    text = breach_text("budget", 10.011e6, 10e6, "mi300x", 2496)
-    assert "costs $10.0M (0.11% over)" in text and "budget $10.0M" in text
+    # 1.00077 MW against a 1 MW cap had both printed "1.0 MW": the need rounds up now
+    # ("1.1 MW"); where a need rounded up and a cap rounded to nearest still read alike
+    # (1.08 against 1.07 MW: "1.1 MW" both), the text adds the overshoot so it does not read
+    # as within the limit; a clear breach stays as it was
+    assert breach_text("power", 1.00077, 1.0, "b200", 432).startswith(
+        "needs 1.1 MW (432 x b200), cap 1.0 MW")
+    text = breach_text("power", 1.08, 1.07, "b200", 432)
+    assert text.startswith("needs 1.1 MW (0.93% over) (432 x b200)") and "cap 1.1 MW" in text
+    text = breach_text("budget", 10.07e6, 10.06e6, "mi300x", 2496)
+    assert "costs $10.1M (0.099% over)" in text and "budget $10.1M" in text
     assert "% over" not in breach_text("power", 212.0, 150.0, "b200", 65536)
+
+
+def test_every_need_a_reason_names_is_enough_when_given():
+    # was: needs rounded to nearest, so giving the figure a reason named was still
+    # infeasible (1T on 15T tokens on B200 at 30 MW in 80 days "needs 59.3 MW" for 59.305,
+    # and --power-cap 59.3MW was refused); and a relaxation of two limits, or a cap a
+    # larger cluster breaks, read "need 2.0 MW (cap 2.0 MW)" where breach_text's own wording
+    # said the overshoot. Each now rounds a need up at the precision it shows.
+    inst = SizingInstance(["b200"] * 2, [12800, 25600], [138.0386, 79.0], [90e6, 15.137e6],
+                          [29.7, 59.30496],
+                          SizingLimits(deadline_days=80, power_cap_mw=30, budget_usd=1e9))
+    assert relaxation_text(inst, ("power",), 1).startswith("needs 59.4 MW (25,600 x b200")
+    assert relaxation_text(inst, ("deadline",), 0).startswith(
+        "the fastest plan takes 138.1 days (12,800 x b200")
+    two = SizingInstance(["b200"], [1216], [27.84], [15.137e6], [2.0004],
+                         SizingLimits(deadline_days=10, budget_usd=15e6, power_cap_mw=2.0))
+    assert relaxation_text(two, ("power", "budget"), 0) == (
+        "relaxing power and budget together: 1,216 x b200 meeting the other limits needs "
+        "2.1 MW (cap 2.0 MW), $15.2M (budget $15.0M)")
+    alike = SizingInstance(["b200"], [1216], [27.84], [15.137e6], [2.08],
+                           SizingLimits(deadline_days=10, budget_usd=15.1e6, power_cap_mw=2.07))
+    assert relaxation_text(alike, ("power", "budget"), 0).endswith(
+        "needs 2.1 MW (0.48% over) (cap 2.1 MW), $15.2M (budget $15.1M)")
+    # a larger cluster faster but over the power cap: its need as breach_text words it
+    larger = SizingInstance(["h100-sxm"] * 2, [1200, 1216], [28.1, 27.8], [1.9e6, 1.92e6],
+                            [1.98, 2.0004], SizingLimits(deadline_days=10, power_cap_mw=2.0))
+    assert relaxation_text(larger, ("deadline",), 0).endswith(
+        "1,216 x h100-sxm take 27.8 days and need 2.1 MW (cap 2.0 MW)")
+
+
+@pytest.mark.parametrize("kw, pattern, limit, unit", [
+    # was: "needs 59.3 MW" (59.305) and --power-cap 59.3MW infeasible; "costs $15.1M"
+    # ($15.137M) and --budget 15.1M infeasible
+    (dict(params="1T", tokens="15T", gpu="b200", power_cap="30MW", deadline="80d"),
+     r"needs ([\d.]+) MW \(25,600", "power_cap", "MW"),
+    (dict(params="70B", tokens="15T", gpu="h100-sxm", budget="5M", deadline="60d"),
+     r"costs \$([\d.]+)M", "budget", "M"),
+    (dict(params="1T", tokens="15T", gpu="b200", power_cap="30MW", deadline="60d"),
+     r"takes ([\d.]+) days", "deadline", "d"),
+])
+def test_giving_what_an_infeasible_plan_names_makes_it_feasible(kw, pattern, limit, unit):
+    import re
+
+    plan = planner.estimate(**kw)
+    assert not plan.feasible
+    figure = re.search(pattern, plan.reason).group(1)
+    assert planner.estimate(**{**kw, limit: figure + unit}).feasible, plan.reason
 
 
 @pytest.mark.parametrize("price", [0.0, 1.0, 2.0])

@@ -181,8 +181,9 @@ def test_rounding_never_lets_an_option_over_the_limit():
     assert not solve(inst).feasible
     (breach,) = violations(inst, 0)
     assert breach[:3] == ("power", over, 100.0)
-    # 100.0004 MW and its 100 MW cap print alike: the text gives the overshoot
-    assert breach.text == "needs 100.0 MW (0.0004% over) (8 x x), cap 100.0 MW"
+    # 100.0004 MW and its 100 MW cap had printed alike: the need rounds up at the precision
+    # shown (the "% over" note for needs still reading as their caps: test_limits.py)
+    assert breach.text == "needs 100.1 MW (8 x x), cap 100.0 MW"
     assert limits.need_units([over], POWER_RESOLUTION_MW)[0] == 100_001
     assert limits.cap_units(100.0, POWER_RESOLUTION_MW) == 100_000
     assert limits.need_units([2_500.0], COST_RESOLUTION_USD)[0] == 3  # $2,500 -> 3 x $1,000
