@@ -207,8 +207,8 @@ def plan_table(plan: dict) -> str:
             ("utilisation", f"MFU {fmt_pct(plan['mfu'])}, HFU {fmt_pct(plan['hfu'])}, "
                             f"{plan['tflops_per_gpu']:,.0f} TFLOP/s per device"
                             f"{_against_published(plan)}"),
-            ("step", f"{plan['step_time_s']:,.2f} s, {fmt_count(plan['tokens_per_s'])} tokens/s,"
-                     f" {_step_split(plan)}"),
+            ("step", f"{fmt_amount(plan['step_time_s'])} s, "
+                     f"{fmt_count(plan['tokens_per_s'])} tokens/s, {_step_split(plan)}"),
             ("memory", _memory_text(plan)),
             ("days", f"{fmt_duration_days(_times(plan['training_days'], SECONDS_PER_DAY))} "
                      f"expected{_ideal(plan, 'training_days', _days)}"),
@@ -231,11 +231,15 @@ def plan_table(plan: dict) -> str:
     lines.append(tabulate(rows, tablefmt="plain"))
     if plan["time_breakdown_s"]:
         step = plan["step_time_s"]
-        t = [(k, f"{v:,.3f}", fmt_pct(v / step)) for k, v in plan["time_breakdown_s"].items()
+        # to 3 significant figures, small ones with their decimals: a 70M model's 0.4 ms of
+        # tp_comm had read "0" beside its 1.5% share, its 0.035 GB of weights "0"
+        t = [(k, fmt_amount(v), fmt_pct(v / step)) for k, v in plan["time_breakdown_s"].items()
              if v > 0]
-        m = [(k, f"{v:,.1f}") for k, v in plan["memory_breakdown_gb"].items()]
-        lines += ["", tabulate(t, headers=["step time", "s", "share"], tablefmt="simple"),
-                  "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple")]
+        m = [(k, fmt_amount(v)) for k, v in plan["memory_breakdown_gb"].items()]
+        lines += ["", tabulate(t, headers=["step time", "s", "share"], tablefmt="simple",
+                               disable_numparse=True, colalign=("left", "right", "right")),
+                  "", tabulate(m, headers=["memory per device", "GB"], tablefmt="simple",
+                               disable_numparse=True, colalign=("left", "right"))]
     if plan.get("p50"):
         fmt = {"training_days": fmt_days_column, "gpu_hours": fmt_count,
                "power_mw": fmt_power_mw, "energy_mwh": lambda x: f"{fmt_amount(x)} MWh",
@@ -266,12 +270,15 @@ def plan_table(plan: dict) -> str:
     if plan.get("alternatives"):
         alt = []
         for a in plan["alternatives"]:
-            alt.append((a.get("accelerator", c["accelerator"]), a.get("gpus"),
+            # days as the other days columns show them (0.000254 days had read "0")
+            alt.append((a.get("accelerator", c["accelerator"]), fmt_fixed(a.get("gpus"),
+                                                                          "{:,}"),
                         layout_text(a.get("layout")) if a.get("layout") else "",
-                        fmt_fixed(a.get("training_days")), fmt_pct(a.get("mfu")),
+                        fmt_days_column(a.get("training_days")), fmt_pct(a.get("mfu")),
                         a.get("note", "")))
         lines += ["", tabulate(alt, headers=["alternative", "devices", "layout", "days", "MFU",
-                                             "why"], tablefmt="simple")]
+                                             "why"], tablefmt="simple", disable_numparse=True,
+                               colalign=("left", "right", "left", "right", "right", "left"))]
     asm = plan["assumptions"]
     shown = [(k, _short(v["value"]), v["source"][:90]) for k, v in asm.items()]
     lines += ["", tabulate(shown, headers=["assumption", "value", "source"], tablefmt="simple")]

@@ -11,7 +11,7 @@ import pytest
 
 import planner
 from planner import catalog_view, report
-from planner.units import fmt_count, fmt_money, fmt_pct
+from planner.units import fmt_amount, fmt_count, fmt_money, fmt_pct
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_plan_table_of_a_feasible_plan(feasible):
                               f"vp={lay['virtual_stages']} recompute={lay['recompute']} "
                               f"zero={lay['zero']}")
     assert rows["utilisation"].startswith(f"MFU {fmt_pct(p['mfu'])}, HFU {fmt_pct(p['hfu'])}")
-    assert rows["step"].startswith(f"{p['step_time_s']:,.2f} s")
+    assert rows["step"].startswith(f"{fmt_amount(p['step_time_s'])} s")
     assert rows["step"].endswith(f"largest overhead {p['bottleneck']} (0.2%)")
     assert rows["memory"] == (f"{p['memory_gb_per_gpu']:,.1f} of 80 GB per device "
                               f"({p['memory_free_gb_per_gpu']:,.1f} GB free)")
@@ -143,15 +143,36 @@ def test_plan_table_of_a_feasible_plan(feasible):
     step = {line.split()[0]: line.split()[1:] for line in blocks["step time"]}
     assert list(step) == [k for k, v in p["time_breakdown_s"].items() if v > 0]  # only > 0
     for k, (secs, share) in step.items():
-        # tabulate shows numbers its own way (14.0 as 14): compare the values
-        assert float(secs.replace(",", "")) == pytest.approx(p["time_breakdown_s"][k], abs=5e-4)
+        # to 3 significant figures (fmt_amount)
+        assert secs == fmt_amount(p["time_breakdown_s"][k])
         assert share == fmt_pct(p["time_breakdown_s"][k] / p["step_time_s"])
-    memory = {line.split()[0]: float(line.split()[1]) for line in blocks["memory per device"]}
+    memory = {line.split()[0]: line.split()[1] for line in blocks["memory per device"]}
     assert list(memory) == list(p["memory_breakdown_gb"])
     for k, v in p["memory_breakdown_gb"].items():
-        assert memory[k] == pytest.approx(v, abs=0.05), k
+        assert memory[k] == fmt_amount(v), k
     assert len(blocks["alternative"]) == len(p["alternatives"])
     assert [line.split()[0] for line in blocks["assumption"]] == list(p["assumptions"])
+
+
+def test_small_figures_are_not_rounded_to_zero():
+    # was: a 70M model on 2,048 H100 (22 seconds, $29) read "0" days in the alternatives,
+    # "tp_comm 0 ... 1.5%" and "weights 0" GB in the breakdowns, "0.02 s" a step, and
+    # repr(plan) "0.0 days ... $0.0M cloud"; each now as the other figures of its kind
+    plan = planner.estimate(params="70M", tokens="10B", gpus=2048)
+    p = plan.to_dict()
+    text = report.plan_table(p)
+    blocks = {b.splitlines()[0].split("  ")[0]: b.splitlines()[2:]
+              for b in text.split("\n\n")[2:]}
+    step = {ln.split()[0]: ln.split()[1] for ln in blocks["step time"]}
+    assert step["tp_comm"] == "0.000342"
+    assert step["tp_comm"] == fmt_amount(p["time_breakdown_s"]["tp_comm"])
+    memory = {ln.split()[0]: ln.split()[1] for ln in blocks["memory per device"]}
+    assert memory["weights"] == fmt_amount(p["memory_breakdown_gb"]["weights"]) == "0.0355"
+    assert _rows_of(text)["step"].startswith("0.0222 s, ")
+    assert len(blocks["alternative"]) == len(p["alternatives"]) == 3
+    for line, alt in zip(blocks["alternative"], p["alternatives"]):
+        assert f"  {alt['training_days']:.3g} d  " in line  # 0.000254 d, not 0
+    assert repr(plan) == "Plan(2048 x h100-sxm, 0.00609 hours, MFU 17.7%, $29.33 cloud)"
 
 
 def test_plan_table_of_an_infeasible_plan(infeasible):

@@ -118,9 +118,13 @@ class Plan:
     def __repr__(self) -> str:
         if not self.feasible:
             return f"Plan(infeasible, binding={self.binding!r}: {self.reason})"
+        from ..units import fmt_days, fmt_money
+
+        # the days and the cost as the table says them (a $29 run of 22 seconds had read
+        # "0.0 days ... $0.0M")
         return (f"Plan({self.cluster['gpus']} x {self.cluster['accelerator']}, "
-                f"{self.training_days:.1f} days, MFU {self.mfu:.1%}, "
-                + (f"${self.cost_usd['total'] / 1e6:,.1f}M" if self.cost_usd.get("total")
+                f"{fmt_days(self.training_days)}, MFU {self.mfu:.1%}, "
+                + (fmt_money(self.cost_usd["total"]) if self.cost_usd.get("total")
                    is not None else "cost unknown") + f" {self.cost_method})")
 
 

@@ -99,7 +99,7 @@ def test_a_real_plan_round_trips_through_json():
 def test_repr_of_a_feasible_plan():
     assert repr(_plan()) == "Plan(1024 x h100-sxm, 30.3 days, MFU 41.2%, $12.3M cloud)"
     owned = _plan(cost_usd={"total": 2.5e9}, cost_method="owned", mfu=0.5, training_days=1.04)
-    assert repr(owned) == "Plan(1024 x h100-sxm, 1.0 days, MFU 50.0%, $2,500.0M owned)"
+    assert repr(owned) == "Plan(1024 x h100-sxm, 1.0 days, MFU 50.0%, $2.50B owned)"
 
 
 def test_repr_of_an_infeasible_plan():
