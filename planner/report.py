@@ -14,7 +14,6 @@ from .model import realisation
 from .model.published_mfu import FAMILY_OF, PUBLISHED_MFU
 from .specs import TEAMS, mfu_key
 from .units import (
-    SECONDS_PER_DAY,
     fmt_amount,
     fmt_count,
     fmt_days,
@@ -60,11 +59,6 @@ def layout_text(lay: dict | None) -> str:
     return (f"tp={lay['tp']} pp={lay['pp']} dp={lay['dp']} cp={lay['cp']} ep={lay['ep']} "
             f"mb={lay['microbatch']} vp={lay['virtual_stages']} recompute={lay['recompute']} "
             f"zero={lay['zero']}")
-
-
-def _times(x, scale):
-    """x in another unit; unknown (None: a run that never ends) stays unknown."""
-    return None if x is None else x * scale
 
 
 def _attention(w: dict) -> str:
@@ -210,8 +204,10 @@ def plan_table(plan: dict) -> str:
             ("step", f"{fmt_amount(plan['step_time_s'])} s, "
                      f"{fmt_count(plan['tokens_per_s'])} tokens/s, {_step_split(plan)}"),
             ("memory", _memory_text(plan)),
-            ("days", f"{fmt_duration_days(_times(plan['training_days'], SECONDS_PER_DAY))} "
-                     f"expected{_ideal(plan, 'training_days', _days)}"),
+            # as the P10-P90 and alternatives' days (fmt_days_column): 3 significant figures
+            # had read "119 d expected" beside a P50 of "118.7 d"
+            ("days", f"{fmt_days_column(plan['training_days'])} "
+                     f"expected{_ideal(plan, 'training_days', fmt_days_column)}"),
             ("realisation", _realisation_text(plan)),
             ("reliability", f"goodput {fmt_pct(plan['goodput'])}; " + _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])
@@ -429,11 +425,6 @@ def _units_text(c: dict) -> str:
                         f"charged (--gpus {c['gpus'] + spare:,} costs the whole "
                         f"{c['unit']}{'' if c['units'] == 1 else 's'})" if spare else ""))
     return ", ".join(parts)
-
-
-def _days(days) -> str:
-    """Days as the days line shows them (3 significant figures)."""
-    return fmt_duration_days(days * SECONDS_PER_DAY)
 
 
 def _ideal(plan: dict, name: str, fmt) -> str:

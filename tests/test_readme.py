@@ -117,3 +117,20 @@ def test_readme_completion_line_installs_a_completion():
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "planner" in out.stdout and "-F" in out.stdout
+
+
+def test_readme_plan_block_is_the_tools_answer():
+    # README quotes `planner estimate --params 1T --tokens 15T` (its long lines cut at
+    # " ..."): held to the tool's answer, as docs/scheduling.md's quote is (its days had read
+    # "119 d expected" after the table took one decimal)
+    from click.testing import CliRunner
+
+    block = README.read_text().split("    $ uv run planner estimate --params 1T --tokens 15T\n",
+                                     1)[1].split("\n\n", 1)[0]
+    quoted = [line[4:] for line in block.splitlines()]
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "1T", "--tokens", "15T", "-q"])
+    assert r.exit_code == 0, r.output
+    shown = [line for line in r.stdout.splitlines() if line][:len(quoted)]
+    assert len(quoted) > 15 and len(shown) == len(quoted)
+    for q, line in zip(quoted, shown):
+        assert line.startswith(q[:-4]) if q.endswith(" ...") else line == q, (q, line)

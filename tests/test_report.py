@@ -11,7 +11,7 @@ import pytest
 
 import planner
 from planner import catalog_view, report
-from planner.units import fmt_amount, fmt_count, fmt_money, fmt_pct
+from planner.units import fmt_amount, fmt_count, fmt_days_column, fmt_money, fmt_pct
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,8 @@ def test_plan_table_of_a_feasible_plan(feasible):
     assert rows["memory"] == (f"{p['memory_gb_per_gpu']:,.1f} of 80 GB per device "
                               f"({p['memory_free_gb_per_gpu']:,.1f} GB free)")
     assert f"goodput {fmt_pct(p['goodput'])}" in rows["reliability"]
-    assert rows["days"].endswith(f"(ideal {p['ideal_training_days']:,.1f} d)")
+    assert rows["days"] == (f"{fmt_days_column(p['training_days'])} expected (ideal "
+                            f"{fmt_days_column(p['ideal_training_days'])})")
     assert rows["realisation"].startswith(f"x{p['realisation']['multiplier']:.2f}")
     assert rows["GPU-hours"] == (f"{fmt_count(p['gpu_hours'])} (ideal "
                                  f"{fmt_count(p['ideal_gpu_hours'])})")
@@ -173,6 +174,19 @@ def test_small_figures_are_not_rounded_to_zero():
     for line, alt in zip(blocks["alternative"], p["alternatives"]):
         assert f"  {alt['training_days']:.3g} d  " in line  # 0.000254 d, not 0
     assert repr(plan) == "Plan(2048 x h100-sxm, 0.00609 hours, MFU 17.7%, $29.33 cloud)"
+
+
+def test_the_headline_days_read_as_the_other_days_figures():
+    # was: "119 d expected" (3 significant figures) beside a P50 of "118.7 d" and the
+    # deadline's "120.0 days": the headline days now take fmt_days_column, as P10-P90 do
+    p = planner.estimate(params="1T", tokens="15T", uncertainty=True).to_dict()
+    text = report.plan_table(p)
+    days = _rows_of(text)["days"]
+    assert days == (f"{p['training_days']:,.1f} d expected "
+                    f"(ideal {fmt_days_column(p['ideal_training_days'])})")
+    assert 100 < p["training_days"] < 120 and days.startswith("119.3 d expected")
+    p50 = next(ln for ln in text.splitlines() if ln.startswith("days (training_days)"))
+    assert f"  {fmt_days_column(p['p50']['training_days'])}  " in p50
 
 
 def test_plan_table_of_an_infeasible_plan(infeasible):
