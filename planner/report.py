@@ -204,23 +204,20 @@ def plan_table(plan: dict) -> str:
             ("step", f"{fmt_amount(plan['step_time_s'])} s, "
                      f"{fmt_count(plan['tokens_per_s'])} tokens/s, {_step_split(plan)}"),
             ("memory", _memory_text(plan)),
-            # as the P10-P90 and alternatives' days (fmt_days_column): 3 significant figures
-            # had read "119 d expected" beside a P50 of "118.7 d"
-            ("days", f"{fmt_days_column(plan['training_days'])} "
-                     f"expected{_ideal(plan, 'training_days', fmt_days_column)}"),
+            ("days", days_text(plan)),
             ("realisation", _realisation_text(plan)),
             ("reliability", f"goodput {fmt_pct(plan['goodput'])}; " + _reliability_text(plan)),
             ("GPU-hours", fmt_count(plan["gpu_hours"])
-             + _ideal(plan, "gpu_hours", fmt_count)),
-            ("power", _power_text(plan)),
+             + ideal_text(plan, "gpu_hours", fmt_count)),
+            ("power", power_text(plan)),
             ("energy", f"{fmt_amount(plan['energy_mwh'])} MWh, CO2 {fmt_amount(plan['co2_t'])} t"
-                       + _ideal(plan, "energy_mwh", lambda x: f"{fmt_amount(x)} MWh")),
+                       + ideal_text(plan, "energy_mwh", lambda x: f"{fmt_amount(x)} MWh")),
             ("cost", f"{fmt_money(cost.get('total'))} {plan['cost_method']}"
                      + _cost_unknown_text(plan)
                      + (f" at ${_price_text(price)}/device-h" if plan["cost_method"] == "cloud"
                         and price is not None and math.isfinite(price) else "")
                      + (f" ({alt})" if alt else "")
-                     + _ideal(plan, "cost_usd", fmt_money)),
+                     + ideal_text(plan, "cost_usd", fmt_money)),
             ("to own it", capex_text(plan)),
             ("model FLOPs", f"{plan['model_flops']:.3g} (hardware {plan['hardware_flops']:.3g})"),
         ]
@@ -427,7 +424,15 @@ def _units_text(c: dict) -> str:
     return ", ".join(parts)
 
 
-def _ideal(plan: dict, name: str, fmt) -> str:
+def days_text(plan: dict) -> str:
+    """'119.3 d expected (ideal 72.2 d)': the expected run's days beside the ideal run's, as
+    the P10-P90 and the alternatives' days show them (fmt_days_column: 3 significant figures
+    had read "119 d expected" beside a P50 of "118.7 d")."""
+    return (f"{fmt_days_column(plan['training_days'])} expected"
+            f"{ideal_text(plan, 'training_days', fmt_days_column)}")
+
+
+def ideal_text(plan: dict, name: str, fmt) -> str:
     """'; ideal X': the ideal run's figure beside the expected one (nothing when equal)."""
     ideal, value = plan.get(f"ideal_{name}"), plan.get(name)
     if name == "cost_usd":
@@ -458,7 +463,7 @@ def _realisation_text(plan: dict) -> str:
             f"x{r['p10_multiplier']:.2f}-x{r['p90_multiplier']:.2f}")
 
 
-def _power_text(plan: dict) -> str:
+def power_text(plan: dict) -> str:
     """Peak (what the site supplies, every cap's test) and the average (the energy bill)."""
     asm = plan["assumptions"]
     peak = asm.get("peak_pue", {}).get("value")

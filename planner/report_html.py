@@ -7,21 +7,22 @@ from html import escape
 
 from .report import (
     capex_text,
+    days_text,
+    ideal_text,
     largest_run_text,
     layout_text,
     limits_text,
     network_text,
+    power_text,
     price_header_text,
 )
 from .units import (
     fmt_amount,
     fmt_count,
-    fmt_days_column,
     fmt_fixed,
     fmt_money,
     fmt_mw,
     fmt_pct,
-    fmt_power_mw,
 )
 
 
@@ -55,15 +56,18 @@ def plan_summary(plan: dict) -> list[tuple[str, str]]:
                     f"site {c['site']})"),
         ("layout", layout_text(plan["layout"])),
         ("MFU", f"{fmt_pct(plan['mfu'])} ({plan['tflops_per_gpu']:,.0f} TFLOP/s per device)"),
-        # a run that never ends (goodput under 1%) has no days: "n/a", as the text table
-        ("days", f"{fmt_days_column(plan['training_days'])} "
-                 f"(goodput {fmt_pct(plan['goodput'])})"),
-        ("GPU-hours", fmt_count(plan["gpu_hours"])),
-        ("power", f"{fmt_power_mw(plan['power_mw'])} facility, "
-                  f"{fmt_amount(plan['energy_mwh'])} MWh"),
+        # the rows as the text table words them: the expected run beside the ideal one, the
+        # peak power beside the average ("days 32.9" and "power 1.69 MW facility" had said
+        # neither); a run that never ends (goodput under 1%) has no days: "n/a"
+        ("days", f"{days_text(plan)}; goodput {fmt_pct(plan['goodput'])}"),
+        ("GPU-hours", fmt_count(plan["gpu_hours"]) + ideal_text(plan, "gpu_hours", fmt_count)),
+        ("power", power_text(plan)),
+        ("energy", f"{fmt_amount(plan['energy_mwh'])} MWh"
+                   + ideal_text(plan, "energy_mwh", lambda x: f"{fmt_amount(x)} MWh")),
         ("cost", f"{fmt_money(cost['total'])} {plan['cost_method']}"
                  + "".join(f", {k} {fmt_money(v)}" for k, v in
-                           (cost.get("by_method") or {}).items() if k != plan["cost_method"])),
+                           (cost.get("by_method") or {}).items() if k != plan["cost_method"])
+                 + ideal_text(plan, "cost_usd", fmt_money)),
         ("to own it", capex_text(plan)),
     ]
 

@@ -49,6 +49,31 @@ def test_plan_html_of_a_run_that_never_ends_reads_n_a():
     assert "<th style='text-align:left'>days</th><td style='text-align:left'>n/a " in html
 
 
+def test_plan_html_says_what_the_text_table_says(plan):
+    # was: "days 32.9 (goodput 99.7%)", no word that 32.9 is the expected run (x1.65 the
+    # ideal) nor the ideal days, and "power 1.69 MW facility", not saying peak (the table:
+    # "peak facility ..., ... average"); the rows now share the table's wording
+    import re
+    from html import unescape
+
+    from planner import report
+    from planner.report_html import plan_summary
+    from planner.units import fmt_pct
+
+    d = plan.to_dict()
+    html = dict(plan_summary(d))
+    rows = {m[0]: m[1] for m in re.findall(r"^(\S[^ ]*(?: [^ ]+)?)  +(.*)$",
+                                           report.plan_table(d), flags=re.M)}
+    assert html["days"] == f"{rows['days']}; goodput {fmt_pct(d['goodput'])}"
+    assert re.fullmatch(r"[\d.]+ d expected \(ideal [\d.]+ d\); goodput [\d.]+%",
+                        html["days"])
+    assert html["power"] == rows["power"] and " peak facility " in html["power"]
+    assert " average " in html["power"]
+    assert html["GPU-hours"] == rows["GPU-hours"] and "(ideal " in html["GPU-hours"]
+    assert "(ideal $" in html["cost"] and "(ideal " in html["energy"]
+    assert f"<td style='text-align:left'>{html['days']}</td>" in unescape(plan._repr_html_())
+
+
 def test_plan_to_frame_is_one_row_of_estimate_many_columns(plan):
     frame = plan.to_frame()
     assert len(frame) == 1
