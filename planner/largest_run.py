@@ -17,11 +17,13 @@ import numpy as np
 from .assumptions import DEFAULT
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
+from .model.cost import METHODS
+from .model.search import ERROR, NO_LAYOUT
 from .plan.assemble import SIZE_ADVICE
 from .plan.cluster import facility_w_per_device
 from .plan.estimate import over_default_site, plan_on, prepare
 from .plan.inputs import assumptions_for
-from .plan.options import shared_memo, shared_searches, smooth_between
+from .plan.options import evaluate, shared_memo, shared_searches, smooth_between
 from .plan.result import Plan
 from .progress import Progress
 from .units import SECONDS_PER_DAY, InputError, parse_rate
@@ -179,13 +181,7 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
     """The plan of the run of size 10^x along the rule, on ``key`` under the limits: CP-SAT's
     choice, found with numpy (no solver import); alternatives only for an answer."""
     p, t = rule.size(10 ** x)
-    # a fleet of N devices is what is available: the run takes the largest count at or below
-    # it that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
-    # options.smooth_between), the rest spare, so a larger fleet never buys a smaller run and
-    # a count no layout splits is not refused (25,000 H100 had been an error, 17,000 a run 21%
-    # smaller than 16,384's)
     fleet = limits["gpus"]
-    gpus = max(smooth_between(0, fleet + 1), default=fleet) if fleet is not None else None
 
     def request(gpus):
         return prepare(params=p, tokens=t, **dict(rule.moe), gpu=key, gpus=gpus,
@@ -201,23 +197,33 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
                        catalog=cat, site=site, assumptions=assumptions, unit=limits["unit"],
                        **site_figures)
 
-    req = request(gpus)
-    powered = None  # the most of the fleet the power cap feeds, where it feeds less than all
-    if fleet is not None and limits["power_cap_w"] is not None:
-        # a fleet the cap cannot power runs on the part it can, the rest spare (16,384 H100 at
-        # a 30 MW site had read "no run fits: needs 30.5 MW" where 16,128 of them fit)
-        sd = req.sides[0]
-        per_device_w = facility_w_per_device(sd.acc, sd.site, sd.asm, req.limits.pue)
-        if math.isfinite(per_device_w) and per_device_w > 0 \
-                and gpus * per_device_w > limits["power_cap_w"]:
-            powered = int(limits["power_cap_w"] // per_device_w)
-            gpus = max(smooth_between(0, powered + 1), default=None)
-            if gpus:
+    gpus = fleet
+    why = ""
+    with shared_searches():  # the fleet's counts and the plan share their layout searches
+        if fleet is not None:
+            # a fleet of N devices is what is available: the run takes one of the counts at
+            # or below it that a team lays out (fleet_count), the rest spare
+            req = request(max(smooth_between(0, fleet + 1), default=fleet))
+            powered = None  # the most of the fleet the power cap feeds, where it feeds less
+            if limits["power_cap_w"] is not None:
+                # a fleet the cap cannot power runs on the part it can, the rest spare
+                # (16,384 H100 at a 30 MW site had read "no run fits: needs 30.5 MW" where
+                # 16,128 of them fit)
+                sd = req.sides[0]
+                per_device_w = facility_w_per_device(sd.acc, sd.site, sd.asm, req.limits.pue)
+                if math.isfinite(per_device_w) and per_device_w > 0 \
+                        and req.n_gpus * per_device_w > limits["power_cap_w"]:
+                    powered = int(limits["power_cap_w"] // per_device_w)
+            gpus, why = fleet_count(req, powered or fleet, (
+                f"that the power cap feeds ({powered:,} devices) " if powered else ""))
+            if gpus != req.n_gpus:
                 req = request(gpus)
-    # a plan above the default site's power says so, as estimate's does (budget's table had
-    # shown 232 MW at the 150 MW default site without a word)
-    plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
-                                     alternatives=alternatives), req, site)
+        else:
+            req = request(None)
+        # a plan above the default site's power says so, as estimate's does (budget's table
+        # had shown 232 MW at the 150 MW default site without a word)
+        plan = over_default_site(plan_on(req, engine="numpy", size_hint=hint,
+                                         alternatives=alternatives), req, site)
     if fleet is not None and plan.reason and SIZE_ADVICE in plan.reason:
         # the fleet on hand is the limit here, not a size to leave out
         plan = replace(plan, reason=plan.reason.replace(SIZE_ADVICE, ""))
@@ -229,18 +235,55 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
             "limits allow is found")}
     if "price_per_gpu_hour" in used and price is not None:
         used["price_per_gpu_hour"] = {"value": price, "source": price_source}
-    if fleet is not None and gpus and gpus != fleet:
+    if fleet is not None and gpus != fleet:
         used["gpus"] = {"value": gpus, "source": (
-            f"--gpus {fleet:,} available: the largest count at or below it "
-            + (f"that the power cap feeds ({powered:,} devices) " if powered is not None
-               else "")
-            + f"a team lays out (prime factors 2, 3 and 5, as many twos as the rest), "
-            f"{fleet - gpus:,} spare")}
+            f"--gpus {fleet:,} available: {why}, {fleet - gpus:,} spare")}
     if limits.get("_deadline_default"):
         used["deadline_days"] = {"value": limits["deadline_s"] / SECONDS_PER_DAY, "source": (
             "planner budget with no --deadline: the default deadline, "
             + assumptions_for(assumptions, None).source("deadline_days"))}
     return plan
+
+
+# Counts a fleet's search for a layout tries at a time, largest first (options.smooth_between's
+# counts: ~150 up to a million devices).
+FLEET_CHUNK = 16
+
+
+def fleet_count(req, cap: int, fed: str = "") -> tuple[int, str]:
+    """The count of a fleet's devices the request's run takes, and why: the largest of the
+    counts at or below ``cap`` (the fleet, or the part the power cap feeds: ``fed`` says so)
+    that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
+    options.smooth_between) and a layout splits the run over, the rest spare. A count no
+    layout splits the run over is never taken: the search's smallest run (100M parameters) on
+    69,120 H100 had been refused as an error about a model no one asked for (--gpus 70000
+    --deadline 30d, exit 2)."""
+    counts = smooth_between(0, cap + 1)[::-1] or [req.n_gpus]  # largest first
+    base = ("the largest count at or below it " + fed + "a team lays out (prime factors 2, 3 "
+            "and 5, as many twos as the rest)")
+    split = f"{base} that a layout splits this run over ({counts[0]:,}: none does)"
+    method = METHODS.index(req.limits.ownership)
+
+    def chunks(cs):  # the largest alone (it often answers), then FLEET_CHUNK at a time
+        yield from ([cs[:1]] + [cs[i:i + FLEET_CHUNK] for i in range(1, len(cs), FLEET_CHUNK)]
+                    if cs else [])
+
+    def options(cs):
+        return evaluate(req.w, req.sides, np.zeros(len(cs), dtype=int),
+                        np.array(cs, dtype=np.int64), req.fixed, req.asm, req.allow_tp, method,
+                        METHODS)
+
+    for chunk in chunks(counts):
+        laid = _laid_out(options(chunk))
+        if laid.any():
+            c = chunk[int(np.argmax(laid))]
+            return c, base if c == counts[0] else split
+    return counts[0], base  # none splits it: the plan says why
+
+
+def _laid_out(opts) -> np.ndarray:
+    """Per option, whether some layout splits its run over its devices (it may not fit)."""
+    return (opts.best.state != NO_LAYOUT) & (opts.best.state != ERROR)
 
 
 def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, site_figures,

@@ -16,6 +16,7 @@ import cli
 import planner
 from planner import inverse, largest_run
 from planner.errors import InputError
+from planner.plan.estimate import prepare
 from planner.plan.options import shared_searches
 
 GPT4 = dict(params="280B", tokens="13T", gpu="a100-40gb", gpus=24576, price_per_gpu_hour=1.0)
@@ -578,6 +579,26 @@ def test_a_fleet_past_its_deadline_steps_down_and_a_larger_fleet_buys_more(monke
     monkeypatch.setattr(largest_run, "probe", counting)
     assert inverse.budget(usd="20M", gpus=1024, gpu="h100-sxm").feasible
     assert len(probes) <= 12, len(probes)
+
+
+def test_a_fleet_no_layout_splits_the_smallest_run_over_is_still_answered():
+    # was: --gpus 70000 --deadline 30d exit 2, "--gpus: 69120 is not valid; accepted: a layout
+    # ... tp dividing the 4 heads": the guess and its step down missed the deadline, the search
+    # fell back on the smallest run (100M parameters), which no layout splits over 69,120
+    # devices, and the plan of it was refused as the user's error; $1K on 100,000 the same
+    answer = planner.budget(gpus=70000, gpu="h100-sxm", deadline="30d")
+    assert answer.feasible, answer.reason
+    assert answer.plan.cluster["gpus"] <= 70000 and answer.plan.training_days <= 30
+    assert answer.params > 1e11  # a run the fleet is for, not the smallest
+    r = CliRunner().invoke(cli.app, ["budget", "-q", "--gpus", "100000", "--gpu", "h100-sxm",
+                                     "--usd", "1K", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["cost_usd"]["total"] is None or d["cost_usd"]["total"] <= 1e3
+    # the count a probe's run takes is one a layout splits it over, said so
+    req = prepare(params=1e8, tokens=2e9, gpu="h100-sxm", gpus=69120, budget="1M")
+    gpus, why = largest_run.fleet_count(req, 70000)
+    assert gpus < 69120 and "that a layout splits this run over (69,120: none does)" in why
 
 
 def test_experts_the_shape_rule_shapes_no_model_of_exit_2():
