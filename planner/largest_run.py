@@ -18,8 +18,10 @@ from .assumptions import DEFAULT
 from .model import realisation
 from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .model.cost import METHODS
+from .model.flops import model_flops_per_token
 from .model.search import ERROR, NO_LAYOUT
 from .plan.assemble import SIZE_ADVICE
+from .plan.choose import meets_limits, sizing_limits
 from .plan.cluster import facility_w_per_device
 from .plan.estimate import over_default_site, plan_on, prepare
 from .plan.inputs import assumptions_for
@@ -245,24 +247,33 @@ def probe(cat, key, limits, rule: RunRule, price, ownership, site, site_figures,
     return plan
 
 
-# Counts a fleet's search for a layout tries at a time, largest first (options.smooth_between's
-# counts: ~150 up to a million devices).
+# Counts a fleet's search tries at a time, largest first (options.smooth_between's counts: ~150
+# up to a million devices): the largest alone first, which often answers.
 FLEET_CHUNK = 16
 
 
 def fleet_count(req, cap: int, fed: str = "") -> tuple[int, str]:
-    """The count of a fleet's devices the request's run takes, and why: the largest of the
-    counts at or below ``cap`` (the fleet, or the part the power cap feeds: ``fed`` says so)
-    that a team lays out (prime factors 2, 3 and 5, its power of two at least the rest:
-    options.smooth_between) and a layout splits the run over, the rest spare. A count no
-    layout splits the run over is never taken: the search's smallest run (100M parameters) on
-    69,120 H100 had been refused as an error about a model no one asked for (--gpus 70000
-    --deadline 30d, exit 2)."""
+    """The count of a fleet's devices the request's run takes, and why: one of the counts at or
+    below ``cap`` (the fleet, or the part the power cap feeds: ``fed`` says so) that a team
+    lays out (prime factors 2, 3 and 5, its power of two at least the rest:
+    options.smooth_between), the rest spare. Under a deadline (given, or the default when no
+    money bounds the run), the largest of them on which the run meets every limit, so a larger
+    fleet, which has every count a smaller one has, never buys a smaller run (131,072 H100 in
+    90 days had bought 1.14T parameters and 196,608 only 956B, on all of them, their pipeline
+    bubbles half the step); where none meets them, the one nearest to them (the least largest
+    need/limit ratio, by which the search steps down). With money alone (no deadline), the
+    largest: the whole fleet runs, its days the fleet's (fewer devices always cost less, and
+    would run for centuries). Never a count no layout splits the run over (the search's
+    smallest run, 100M parameters, on 69,120 H100 had been refused as the user's error,
+    --gpus 70000 --deadline 30d exit 2): the largest one splits it over, where the others
+    do not."""
     counts = smooth_between(0, cap + 1)[::-1] or [req.n_gpus]  # largest first
     base = ("the largest count at or below it " + fed + "a team lays out (prime factors 2, 3 "
             "and 5, as many twos as the rest)")
     split = f"{base} that a layout splits this run over ({counts[0]:,}: none does)"
     method = METHODS.index(req.limits.ownership)
+    slim = sizing_limits(req.limits, req.asm, default_deadline=False)
+    deadline_s = req.limits.deadline_s
 
     def chunks(cs):  # the largest alone (it often answers), then FLEET_CHUNK at a time
         yield from ([cs[:1]] + [cs[i:i + FLEET_CHUNK] for i in range(1, len(cs), FLEET_CHUNK)]
@@ -273,7 +284,45 @@ def fleet_count(req, cap: int, fed: str = "") -> tuple[int, str]:
                         np.array(cs, dtype=np.int64), req.fixed, req.asm, req.allow_tp, method,
                         METHODS)
 
-    for chunk in chunks(counts):
+    if deadline_s is not None:
+        # the counts that may meet the deadline: a count's days are at least the run's FLOPs
+        # at its devices' peak (MFU 1), realised as the plan's are
+        w, sd = req.w, req.sides[0]
+        flops = float(model_flops_per_token(w.architecture, w.seq_len)) * w.tokens
+        slowdown = float(realisation.realise(np.ones(1), 1, req.asm)["multiplier"][0])
+        least = flops * slowdown / (sd.hw.peak_flops * deadline_s)
+        tried = [c for c in counts if c == counts[0] or c >= least]
+        near, laid = [], []  # per count tried: its largest need/limit ratio, a layout splits it
+        for chunk in chunks(tried):
+            opts = options(chunk)
+            laid += _laid_out(opts).tolist()
+            ok = meets_limits(opts, slim, req.limits, req.asm)
+            if ok.any():
+                c = chunk[int(np.argmax(ok))]
+                return c, (base if c == counts[0] else
+                           f"{base} on which this run meets the limits ({counts[0]:,}: "
+                           + ("it misses them" if laid[0] else "no layout splits it") + ")")
+            ratio = worst_ratio({"training_days": opts.cols["training_days"],
+                                 "cost_usd": opts.cols["cost_usd_total"],
+                                 "power_mw": opts.cols["power_mw"], "gpus": opts.gpus},
+                                {"deadline_days": slim.deadline_days,
+                                 "budget_usd": slim.budget_usd,
+                                 "power_cap_mw": slim.power_cap_mw, "max_gpus": slim.max_gpus})
+            # those a layout runs, an unknown need after every known one
+            near += np.where(opts.fits, np.minimum(ratio, 1e300), math.inf).tolist()
+        if np.isfinite(near).any():  # none meets them: the one nearest to
+            c = tried[int(np.argmin(near))]
+            return c, (base if c == counts[0] else
+                       f"of the counts at or below it {fed}a team lays out (prime factors 2, 3 "
+                       "and 5, as many twos as the rest), the one nearest the limits (none "
+                       "meets them)")
+        if any(laid):
+            c = tried[laid.index(True)]
+            return c, base if c == counts[0] else split
+        rest = [c for c in counts if c < least]
+    else:
+        rest = counts
+    for chunk in chunks(rest):  # the largest count a layout splits the run over
         laid = _laid_out(options(chunk))
         if laid.any():
             c = chunk[int(np.argmax(laid))]
@@ -382,9 +431,8 @@ def tightness(plan: Plan, limits: dict | None = None) -> float:
     had read 0 however far past its deadline: no step down, and 61,440 H100 were refused.)"""
     if plan.sizing:
         o, lim = plan.sizing["options"], plan.sizing["limits"]
-        rows = [{"training_days": d, "cost_usd": c, "power_mw": p, "gpus": g}
-                for d, c, p, g in zip(o["training_days"], o["cost_usd"], o["power_mw"],
-                                      o["gpus"])]
+        needs = {"training_days": o["training_days"], "cost_usd": o["cost_usd"],
+                 "power_mw": o["power_mw"], "gpus": o["gpus"]}
     elif plan.training_days is not None:
         lim = None if limits is None else {
             "deadline_days": (limits["deadline_s"] / SECONDS_PER_DAY
@@ -392,18 +440,27 @@ def tightness(plan: Plan, limits: dict | None = None) -> float:
             "budget_usd": limits["usd"],
             "power_cap_mw": (limits["power_cap_w"] / 1e6
                              if limits["power_cap_w"] is not None else None)}
-        rows = [{"training_days": plan.training_days, "cost_usd": plan.cost_usd.get("total"),
-                 "power_mw": plan.power_mw, "gpus": plan.cluster["gpus"]}]
+        needs = {"training_days": [plan.training_days], "cost_usd": [plan.cost_usd.get("total")],
+                 "power_mw": [plan.power_mw], "gpus": [plan.cluster["gpus"]]}
     else:
         return math.inf
-    caps = ({"training_days": lim.get("deadline_days"), "cost_usd": lim.get("budget_usd"),
-             "power_mw": lim.get("power_cap_mw"), "gpus": lim.get("max_gpus")} if lim else {})
-    best = math.inf
-    for r in rows:
-        ratios = [(r[k] / cap if r[k] is not None else math.inf)
-                  for k, cap in caps.items() if cap]
-        best = min(best, max(ratios, default=0.0))
-    return best
+    return float(np.min(worst_ratio(needs, lim or {}), initial=math.inf))
+
+
+def worst_ratio(needs: dict, lim: dict) -> np.ndarray:
+    """Per option, its largest need/limit ratio: ``needs`` (training_days, cost_usd, power_mw,
+    gpus: sequences, None or NaN where unknown: inf) against ``lim`` (deadline_days,
+    budget_usd, power_cap_mw, max_gpus; a missing or empty one limits nothing); 0 where nothing
+    limits."""
+    caps = {"training_days": lim.get("deadline_days"), "cost_usd": lim.get("budget_usd"),
+            "power_mw": lim.get("power_cap_mw"), "gpus": lim.get("max_gpus")}
+    n = len(needs["gpus"])
+    worst = np.zeros(n)
+    for k, cap in caps.items():
+        if cap:
+            need = np.array([np.nan if v is None else v for v in needs[k]], dtype=float)
+            worst = np.maximum(worst, np.where(np.isnan(need), math.inf, need / cap))
+    return worst
 
 
 def _slowdown(assumptions) -> float:

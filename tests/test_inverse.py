@@ -601,6 +601,34 @@ def test_a_fleet_no_layout_splits_the_smallest_run_over_is_still_answered():
     assert gpus < 69120 and "that a layout splits this run over (69,120: none does)" in why
 
 
+def test_a_larger_fleet_under_a_deadline_runs_on_fewer_of_its_devices_when_they_buy_more():
+    # was: every probe ran on the largest team-built count, so 196,608 H100 in 90 days bought
+    # 956B parameters where 131,072 bought 1.14T (the pipeline bubbles half the step), and a
+    # fixed 1B model trained 401T tokens on 100,000 where 30,000 trained 425T
+    kw = dict(gpu="h100-sxm", deadline="90d")
+    small, large = planner.budget(gpus=131072, **kw), planner.budget(gpus=196608, **kw)
+    assert small.params == pytest.approx(1.14e12, rel=0.01)  # docs/inverse.md
+    assert large.model_flops >= small.model_flops
+    assert large.plan.cluster["gpus"] == 131072 and large.plan.training_days <= 90
+    source = large.plan.assumptions["gpus"]["source"]
+    assert "on which this run meets the limits (196,608: it misses them)" in source
+    assert "65,536 spare" in source
+    fixed = dict(params="1B", gpu="h100-sxm", deadline="30d", tolerance=0.1)
+    assert planner.budget(gpus=100000, **fixed).tokens >= \
+        planner.budget(gpus=30000, **fixed).tokens
+    # docs/inverse.md: 16,384 H100 at a 30 MW site feed 16,138; on 16,000 the run misses the
+    # default deadline, and 15,360 run 593B (all 16,000 had run 582B)
+    site = planner.budget(gpus=16384, gpu="h100-sxm", site="eu-colocation")
+    assert site.plan.cluster["gpus"] == 15360
+    assert site.params == pytest.approx(593e9, rel=0.005)
+    assert "power cap feeds (16,138 devices)" in site.plan.assumptions["gpus"]["source"]
+    req = prepare(params=1e8, tokens=2e9, gpu="h100-sxm", gpus=69120, deadline="30d")
+    assert largest_run.fleet_count(req, 70000)[1].endswith(
+        "on which this run meets the limits (69,120: no layout splits it)")
+    # with money alone the whole fleet runs, its days the fleet's
+    assert planner.budget(usd="20M", gpus=16384, gpu="h100-sxm").plan.cluster["gpus"] == 16384
+
+
 def test_experts_the_shape_rule_shapes_no_model_of_exit_2():
     # an auditor: --experts 1000000 (tokens fixed) had ended in "internal error: ValueError"
     r = CliRunner().invoke(cli.app, ["budget", "-q", "--usd", "1M", "--tokens", "1T",

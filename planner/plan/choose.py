@@ -132,11 +132,28 @@ def instance_of(opts: Options, rows: np.ndarray, slim: SizingLimits,
                           c["power_mw"][rows], slim, objective)
 
 
-def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions) -> Choice:
-    """A given size on one accelerator: the limits judge it, none chooses."""
-    caps = {"deadline": slim.deadline_days, "power": slim.power_cap_mw,
+def _given_caps(opts: Options, slim: SizingLimits, limits: Limits) -> dict:
+    """What a given size on one accelerator is judged against (None: no such limit)."""
+    return {"deadline": slim.deadline_days, "power": slim.power_cap_mw,
             "budget": slim.budget_usd, "max_gpus": slim.max_gpus,
             "inventory": dict(limits.inventory).get(opts.sides[0].acc.key)}
+
+
+def meets_limits(opts: Options, slim: SizingLimits, limits: Limits,
+                 asm: Assumptions) -> np.ndarray:
+    """Per option of one accelerator at given sizes, whether a plan on that size is feasible:
+    a layout runs it and it meets every limit, as ``_judged`` judges one size (a fleet's
+    counts: largest_run.fleet_count)."""
+    caps = _given_caps(opts, slim, limits)
+    n = len(opts.gpus)
+    lim = {k: np.full(n, np.nan if v is None else float(v)) for k, v in caps.items()}
+    feasible, _, _ = judge(opts.cols, lim, opts.accelerators(), "gpus", asm, texts=False)
+    return np.asarray(feasible, bool) & opts.fits
+
+
+def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions) -> Choice:
+    """A given size on one accelerator: the limits judge it, none chooses."""
+    caps = _given_caps(opts, slim, limits)
     if not opts.fits[0]:
         unfit = _unfit(opts, asm)
         # a count over --max-gpus or the inventory is said beside the memory (--gpus 8
