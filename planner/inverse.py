@@ -108,8 +108,8 @@ BUDGET_FIELDS = [
 TOKENS_PER_PARAM_RANGE = (0.01, 1e6)
 
 def budget_csv(d: dict) -> str:
-    """``planner budget --format csv``: one row of a budget sweep's columns (estimate_many's,
-    then inverse_*, then the sizing's)."""
+    """``planner budget --format csv``: one row of a budget sweep's answer columns
+    (estimate_many's, then inverse_*), then the sizing's, which CSV alone carries."""
     return answer_csv(d, BUDGET_FIELDS)
 
 

@@ -629,6 +629,28 @@ def test_a_larger_fleet_under_a_deadline_runs_on_fewer_of_its_devices_when_they_
     assert planner.budget(usd="20M", gpus=16384, gpu="h100-sxm").plan.cluster["gpus"] == 16384
 
 
+def test_budget_csv_is_a_budget_sweeps_answer_columns_then_the_sizings_as_documented():
+    # was: docs/interface.md called budget's CSV "the columns of a mode = "budget" sweep", but
+    # it has the 21 sizing_* columns after them, which the sweep has not (sizing_binding, to
+    # which the same page points CSV readers, among them)
+    from pathlib import Path
+
+    from planner.plan.fields import SIZING_COLUMNS
+
+    spec = {"mode": "budget", "fixed": {"gpu": "h100-sxm", "gpus": 64, "usd": "100K",
+                                        "tolerance": 0.5}}
+    table = planner.sweep(spec).table
+    answer = [c for c in table.column_names
+              if c not in ("scenario", "gpu", "gpus", "usd", "tolerance")]
+    d = planner.budget(**spec["fixed"]).to_dict()
+    header = inverse.budget_csv(d).splitlines()[0].split(",")
+    assert header == answer + list(SIZING_COLUMNS)
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "interface.md").read_text()
+    said = doc[doc.index("`--format csv` is one row of the same keys"):doc.index("## Fleet spec")]
+    assert 'the answer columns of a `mode = "budget"` sweep' in said
+    assert "`sizing_solver`" in said and "`sizing_accelerators`" in said
+
+
 def test_experts_the_shape_rule_shapes_no_model_of_exit_2():
     # an auditor: --experts 1000000 (tokens fixed) had ended in "internal error: ValueError"
     r = CliRunner().invoke(cli.app, ["budget", "-q", "--usd", "1M", "--tokens", "1T",
