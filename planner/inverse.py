@@ -36,6 +36,7 @@ from .catalog import catalog as load_catalog
 from .errors import unknown_keyword
 from .largest_run import (
     COMPUTE_OPTIMAL_TOKENS_PER_PARAM,
+    TREND_SPAN_YEARS,
     RunRule,
     Trends,
     each_accelerator,
@@ -327,7 +328,11 @@ def budget(usd=None, power_cap=None, deadline=None, gpus=None, gpu=None, *, para
                                                         "--energy-usd-per-kwh")
                                if energy_usd_per_kwh is not None else None)}
     keys = _accelerators(cat, gpu, year_i)
-    _check_year(cat, keys, year_i, year)
+    if given_price is None and ownership != "owned":
+        # only the catalog's rental quotes are moved along the trend: a given price holds in
+        # every year and an owned cluster is costed at purchase prices the trend does not move
+        # (--year 2045 with either had been refused as 19 years from h100-sxm's quote)
+        _check_year(cat, keys, year_i, year)
     considered = []
     # the probes share layout searches (with the caller's, inside its shared_searches block)
     args = [(cat, key, limits, rule, year_i, trends, ownership, site, site_figures, assumptions,
@@ -371,13 +376,6 @@ def _plan_cost(plan: Plan) -> float:
     """A plan's cost in its method's dollars (inf when unknown: it loses a tie)."""
     total = (plan.cost_usd or {}).get("total")
     return float(total) if total is not None else math.inf
-
-
-# The price-performance trend was fitted on GPUs of 2006-2021 (Hobbhahn & Besiroglu 2022,
-# Epoch AI): a price is moved along it at most the 15 years of that span from the date it was
-# quoted; further is beyond any data the trend has (year 3000 would price a GPU-hour at 1e-128
-# dollars).
-TREND_SPAN_YEARS = 15
 
 
 def _check_year(cat: Catalog, keys: list[str], year: int | None, given) -> None:

@@ -41,6 +41,14 @@ COMPUTE_OPTIMAL_TOKENS_PER_PARAM = 20.0
 MAX_PRICE_TREND_OOM_PER_YEAR = 1.0
 
 
+# The price-performance trend was fitted on GPUs of 2006-2021 (Hobbhahn & Besiroglu 2022,
+# Epoch AI): a price is moved along it at most the 15 years of that span from the date it was
+# quoted; further is beyond any data the trend has (year 3000 would price a GPU-hour at 1e-128
+# dollars). A budget refuses such a year where the moved price is the one it buys with
+# (inverse._check_year); an owned budget's is context, and says so (price_basis).
+TREND_SPAN_YEARS = 15
+
+
 @dataclass(frozen=True)
 class Trends:
     """Named, sourced trends; override any of them."""
@@ -95,6 +103,9 @@ def price_basis(name: str | None, fig, year: int | None, trends: Trends) -> str:
     if year is not None and fig.as_of and int(str(fig.as_of)[:4]) != year:
         text = (f"{text}; moved to {year} along the price-performance trend "
                 f"({trends.price_performance_oom_per_year:g} orders of magnitude a year)")
+        if abs(year - int(str(fig.as_of)[:4])) > TREND_SPAN_YEARS:
+            text = (f"{text}, beyond the {TREND_SPAN_YEARS} years of data it was fitted on "
+                    "(Epoch AI 2022: 2006-2021)")
     return text
 
 

@@ -339,6 +339,21 @@ def test_a_year_beyond_the_price_trend_is_refused():
             says="--year: '3000' is outside 1990-2100")
 
 
+def test_a_year_beyond_the_price_trend_holds_a_given_or_an_owned_price():
+    # was: --year 2045 beside --price-per-gpu-hour 2 or --ownership owned exit 2, "--year:
+    # '2045' is 19 years from h100-sxm's price quote", though neither moves a price along the
+    # trend: a given price holds every year, an owned cluster is costed at purchase prices
+    kw = dict(usd="5M", gpu="h100-sxm", tolerance=0.2)
+    given = planner.budget(year=2045, price_per_gpu_hour=2, **kw)
+    assert given.feasible and given.plan.assumptions["price_per_gpu_hour"]["value"] == 2.0
+    assert given.params == planner.budget(year=2030, price_per_gpu_hour=2, **kw).params
+    owned = planner.budget(year=2045, ownership="owned", **kw)
+    assert owned.feasible and owned.plan.cost_usd["total"] <= 5e6
+    assert owned.params == planner.budget(year=2030, ownership="owned", **kw).params
+    # the rental price it reports for context says how far it was moved
+    assert "beyond the 15 years of data" in owned.considered[0]["price_basis"]
+
+
 # --- limits too large: CP-SAT overflow, OverflowError -----------------------------------------
 
 @pytest.mark.parametrize("args, says", [
