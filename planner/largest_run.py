@@ -75,11 +75,11 @@ def trends_for(price_performance_oom_per_year=None, frontier_cost_growth_per_yea
         t = replace(t, price_performance_oom_per_year=rate,
                     price_performance_source=f"given ({name})")
     if frontier_cost_growth_per_year is not None:
-        growth = parse_rate(frontier_cost_growth_per_year, "--frontier-cost-growth", "2.4")
-        if not growth > 0:  # a factor a year: 1 is flat, 0 would make every cost vanish
-            raise InputError("--frontier-cost-growth", frontier_cost_growth_per_year,
-                             "a factor a year above 0 (2.4: x2.4 a year, Cottier et al. "
-                             "2024; 1: flat)", "is no growth factor")
+        # a factor a year: 1 is flat, 0 would make every cost vanish (-1 had been told "a
+        # non-negative number", and 0 then refused)
+        growth = parse_rate(frontier_cost_growth_per_year, "--frontier-cost-growth",
+                            accepted="a factor a year above 0 (2.4: x2.4 a year, Cottier et "
+                            "al. 2024; 1: flat)", allow_zero=False)
         t = replace(t, frontier_cost_growth_per_year=growth,
                     frontier_cost_source="given (--frontier-cost-growth)")
     return t

@@ -275,12 +275,15 @@ def parse_fraction(text, name) -> float:
     return float(value)
 
 
-def parse_rate(text, name, example: str = "0.14") -> float:
+def parse_rate(text, name, example: str = "0.14", accepted: str | None = None,
+               allow_zero: bool = True) -> float:
     """A non-negative plain number (a trend per year, a multiplier): '0.14' -> 0.14;
-    ``example`` is the form the error shows (the input's own default)."""
+    ``example`` is the form the error shows (the input's own default), ``accepted`` the whole
+    form in its place; ``allow_zero`` false refuses 0 too (a growth factor)."""
     return float(_parse(text, name, _PLAIN_RE, _PLAIN_SCALES,
-                        f"a non-negative number, e.g. {example}", "a non-negative number",
-                        allow_zero=True))
+                        accepted or f"a non-negative number, e.g. {example}",
+                        "a non-negative number" if allow_zero else "a positive number",
+                        allow_zero=allow_zero))
 
 
 def parse_pue(text, name="--pue") -> float:

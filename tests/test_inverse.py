@@ -310,7 +310,7 @@ def test_an_accelerator_named_twice_is_considered_once():
     # was: h100-sxm,h100-sxm searched twice and listed twice; an alias beside its key too
     d = inverse.budget(usd="5M", gpu="h100-sxm,h100").to_dict()
     assert [c["accelerator"] for c in d["inverse"]["considered"]] == ["h100-sxm"]
-    with pytest.raises(planner.InputError, match=r"e\.g\. 2\.4"):
+    with pytest.raises(planner.InputError, match=r"a factor a year above 0 \(2\.4: "):
         inverse.trends_for(frontier_cost_growth_per_year=-2)
 
 
@@ -426,8 +426,16 @@ def test_the_frontier_cost_growth_is_shown_and_a_factor_above_zero():
     answer = planner.budget(usd="20M", gpu="h100-sxm").to_dict()
     assert ("context: frontier training runs' cost grows x2.4 a year (Cottier et al. 2024"
             in report.budget_table(answer))
-    with pytest.raises(InputError, match="is no growth factor"):
+    with pytest.raises(InputError, match="'0' must be greater than zero; accepted: a factor a "
+                                         "year above 0"):
         inverse.trends_for(frontier_cost_growth_per_year="0")
+    # was: -1 told "accepted: a non-negative number, e.g. 2.4", and the 0 it then took refused
+    r = CliRunner().invoke(cli.app, ["budget", "-q", "--usd", "1M", "--year", "2027",
+                                     "--frontier-cost-growth=-1"])
+    assert r.exit_code == 2
+    assert ("--frontier-cost-growth: '-1' is negative; accepted: a factor a year above 0 (2.4: "
+            "x2.4 a year, Cottier et al. 2024; 1: flat)") in r.output
+    assert "non-negative" not in r.output
 
 
 def test_an_accelerator_not_yet_released_in_the_year_is_named():
