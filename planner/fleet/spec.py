@@ -331,8 +331,11 @@ def _mw(value, name):
 def _plain_number_problem(data: dict, where: str, name: str) -> None:
     """Raise what is wrong with the plain number the schema refused at ``name``, where it is a
     site's power_mw or a delivery given as one number: its own reason ("is negative"), as a
-    dated value gets, where the schema's either-or had said only "-5 is not MW, or ..."."""
-    for n, raw in enumerate(data.get("sites") or []):
+    dated value gets, where the schema's either-or had said only "-5 is not MW, or ...".
+    Sites that are not a list are the schema's to name (sites = 5 had been enumerated here:
+    "internal error: TypeError")."""
+    sites = data.get("sites")
+    for n, raw in enumerate(sites if isinstance(sites, list) else []):
         if not isinstance(raw, dict):
             continue
         w = f"{where}.sites[{n}]"
