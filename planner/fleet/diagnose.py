@@ -68,7 +68,8 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
             # size binds: 1e12 devices had read "memory"), a catalog figure is missing
             # (catalog), or no size of them runs it (memory)
             binding = "devices" if any(r.startswith(("none of its accelerators",
-                                                     "no site is delivered", "no site holds"))
+                                                     "no site is delivered", "no site holds",
+                                                     "none of the accelerators delivered"))
                                        for r in reasons) else \
                 "gpus" if spec.runs[r].gpus and all(
                     "the batch binds" in x or "above the largest cluster" in x

@@ -225,6 +225,15 @@ def _smaller_sizes(smallest: int, unit: int) -> list[int]:
     return out
 
 
+def _no_precision(run: RunSpec, precision: str, no_peak: list) -> str:
+    """Why run ``run`` has no option: no type delivered has a peak for its ``precision``
+    (``no_peak``: each type and its PrecisionError), naming the key to change."""
+    at = f"{run.table}.precision" if run.table else "precision"
+    return (f"none of the accelerators delivered to the sites runs its precision {precision} "
+            f"({at}): " + "; ".join(f"{acc} has a peak for {exc.accepted.split(': ')[-1]}"
+                                    for acc, exc in no_peak))
+
+
 def _no_option(dropped: dict, run: RunSpec, acc_key: str, g: int, est: Estimates) -> None:
     """Say why run ``run`` on ``g`` x ``acc_key`` gave no option (build's ``dropped``)."""
     dropped.setdefault(run.name, []).append(
@@ -386,8 +395,11 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     if plan is None or plan.training_days > horizon_days:
                         break
                     _offer(spec, r, acc_key, g, plan, options, infos)
-        if accs and len(no_peak) == len(accs):  # no type delivered runs it: the run's input
-            raise _in_run(run, *no_peak[0])
+        if accs and len(no_peak) == len(accs):
+            # no type delivered runs its precision: the run fits nowhere, as one whose types
+            # are not delivered (the fleet had stopped, exit 2, its other runs unscheduled);
+            # a run naming only types that cannot run it was refused as its file was read
+            dropped[run.name] = [_no_precision(run, w.precision, no_peak)]
 
     inst = FleetInstance(spec.steps, float(spec.step_days), tuple(runs), tuple(sites),
                          tuple(options))

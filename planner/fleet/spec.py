@@ -21,7 +21,7 @@ from pathlib import Path
 from ..assumptions import DEFAULT, Assumptions
 from ..catalog import Catalog, UnknownKeyError
 from ..catalog import catalog as load_catalog
-from ..errors import toml_problem
+from ..errors import PrecisionError, toml_problem
 from ..plan.inputs import (
     SHAPE_INPUTS,
     assumptions_for,
@@ -222,6 +222,8 @@ class RunSpec:
     weight: float
     gpus: tuple | None  # size options; None: chosen around the window (planning_mfu)
     accelerators: tuple | None  # allowed types; None: any type delivered to a site
+    # its table in the file ("lab.toml.runs[1]"): what a reason found after loading names
+    table: str | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,23 @@ def _plain_number_problem(data: dict, where: str, name: str) -> None:
         for at, value, node in plain:
             if at == name and isinstance(value, int | float) and not isinstance(value, bool):
                 check(node, value, at)
+
+
+def _runs_precision(cat: Catalog, accs: tuple, precision: str, name: str) -> None:
+    """Refuse a run's precision that none of the types it names has a peak for (fp8 on
+    gpu = ["a100-80gb"]): the run's own inputs disagree, whatever the sites are delivered. A
+    run naming no type, or one type that runs it, is placed where a delivered type runs it,
+    and left out with its reason where none does (fleet/options.py build)."""
+    errors = []
+    for acc in accs:
+        try:
+            cat.accelerator(acc).peak(precision)
+            return
+        except PrecisionError as exc:
+            errors.append(exc)
+    if errors:
+        raise InputError(name, precision, "; or ".join(e.accepted for e in errors),
+                         f"has no peak on {', '.join(accs)} (its gpu)")
 
 
 def _not_empty(data: dict, part: str, where: str) -> None:
@@ -473,7 +492,7 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
                         else raw[k])
                        for k in ESTIMATE_INPUTS if k in raw)
         try:  # the run's workload, checked once here (estimate sees it again per size)
-            resolve_workload(cat, {}, **dict(inputs))
+            workload = resolve_workload(cat, {}, **dict(inputs))
         except UnknownKeyError as exc:
             near = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
             raise InputError(f"{w}.workload", exc.key, "a workload key of the catalog "
@@ -492,6 +511,7 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
         if accs is not None:
             accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
                          (accs if isinstance(accs, list) else str(accs).split(",")))
+            _runs_precision(cat, accs, workload.precision, f"{w}.precision")
         # an earliest start before the fleet's start is the fleet's start: nothing runs
         # before the horizon (2020-01 on a 2027 fleet had read "the steps shorten its window
         # by 2557 d" and sized the run for a window it never had)
@@ -513,7 +533,7 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
                              "is not after its earliest start")
         runs.append(RunSpec(str(raw["name"]), inputs, earliest, deadline,
                             _positive(raw.get("weight", DEFAULT_WEIGHT), f"{w}.weight"),
-                            gpus, accs))
+                            gpus, accs, w))
     if len({r.name for r in runs}) != len(runs):
         raise InputError(f"{where}.runs", [r.name for r in runs], "runs with distinct names")
     settings = solver_settings(data.get("solver") or {}, where)

@@ -40,3 +40,28 @@ def test_sites_not_a_list_is_bad_input(tmp_path, value, fmt):
         assert json.loads(out)["error"]["message"].startswith(message)
     else:
         assert message in err
+
+
+A100_ONLY = ('[[sites]]\nname = "s0"\npower_mw = 100\ndeliveries = { a100-80gb = 4096 }\n'
+             '[[runs]]\nname = "b"\nparams = "7B"\ntokens = "1T"\n'
+             '[[runs]]\nname = "a"\nparams = "7B"\ntokens = "1T"\nprecision = "fp8"\n')
+
+
+def test_a_precision_no_delivered_type_runs_leaves_that_run_out_not_the_fleet(tmp_path):
+    # was: exit 2, "run a on a100-80gb: precision: 'fp8' has no peak", b left unscheduled,
+    # where a run whose gpu is not delivered is an answer (binding devices), b scheduled
+    path = tmp_path / "f.toml"
+    path.write_text(HEAD.replace("2027-06", "2027-12") + A100_ONLY)
+    code, out, err = planner("schedule", path, "-q", "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["status"] == "INFEASIBLE" and d["unplaced"] == ["a"]
+    assert [(r["name"], r["accelerator"]) for r in d["runs"]] == [("b", "a100-80gb")]
+    assert d["binding"] == "devices" and d["reason"] == (
+        "run a has no option that runs: none of the accelerators delivered to the sites runs "
+        "its precision fp8 (f.toml.runs[1].precision): a100-80gb has a peak for bf16")
+    # the run naming only a type that cannot run its precision: its own keys disagree
+    path.write_text(HEAD + A100_ONLY + 'gpu = ["a100-80gb"]\n')
+    code, out, err = planner("schedule", path, "-q")
+    assert code == 2 and err.strip().endswith(
+        "f.toml.runs[1].precision: 'fp8' has no peak on a100-80gb (its gpu); accepted: a "
+        "precision a100-80gb has a peak for: bf16")

@@ -995,8 +995,11 @@ def test_a_type_that_cannot_run_the_precision_is_no_option_not_a_fault_of_the_fl
     for sizes in ({}, {"gpus": [256]}):
         d = fleet.schedule(_week_fleet(sites, [{**run, **sizes}], end="2027-06")).to_dict()
         assert d["status"] == "OPTIMAL" and _placed(d)["r"]["accelerator"] == "h100-sxm"
-    # a type the run asks for stays the file's to fix, named by the run
-    with pytest.raises(InputError, match="run r on a100-80gb: precision"):
+    # a type the run asks for stays the file's to fix, named by its key (was: "run r on
+    # a100-80gb: precision", neither file nor key)
+    with pytest.raises(InputError, match=re.escape(
+            "fleet.runs[0].precision: 'fp8' has no peak on a100-80gb (its gpu); accepted: a "
+            "precision a100-80gb has a peak for: bf16")):
         fleet.schedule(_week_fleet(sites, [{**run, "gpu": ["a100-80gb"]}], end="2027-06"))
 
 
