@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from ..plan.limits import need_units
 from ..units import fmt_mw_bound, rounded_at, sig3_step
 from . import model as fleet_model
 from .model import FleetInstance, FleetRun, FleetSettings, FleetSite, FleetSolution
@@ -182,13 +183,17 @@ def _alone(spec: FleetSpec, inst: FleetInstance, r: int, run, opts: list) -> tup
     if binding == "power":  # by how much: the most power a whole stretch holds
         site = inst.sites[ok.site]
         devs = np.asarray(site.devices.get(ok.accelerator, (0,) * inst.steps)) >= ok.gpus
-        caps = np.where(devs, np.asarray(site.power_mw, dtype=float), -np.inf)
+        # as the solver counts them (model.PowerCapacity): the cap down, the need up, so the
+        # cap named is below the need (a cap the floats put over it had read "-98.2 MW short")
+        step, units = inst.power_caps
+        caps = np.where(devs, units[ok.site] * step, -np.inf)
+        need = float(need_units([ok.power_mw], step)[0]) * step
         n = ok.duration_steps
         most = max((caps[t:t + n].min() for t in range(run.earliest_step,
                                                       inst.steps - n + 1)),
                    default=-np.inf)
-        if np.isfinite(most):
-            needs, cap, lack = _mw_figures(ok.power_mw, most)
+        if np.isfinite(most) and most < need:
+            needs, cap, lack = _mw_figures(need, most)
             short = (f"; while it holds the devices for {n} steps its cap is at most "
                      f"{cap} ({lack} short)")
     return binding, (f"run {run.name} needs {ok.gpus:,} {ok.accelerator} and "

@@ -330,9 +330,17 @@ def sites_power_step_mw(sites) -> float:
     """The step the power of ``sites`` (FleetSite) is counted in: whole kW (plan/limits.py
     POWER_RESOLUTION_MW), or finer for a site whose cap is so small a kW is over 0.01% of it
     (plan/limits.py resolution): a run needing 0.9165 MW was refused a 0.9166 MW site in
-    whole kW."""
-    caps = [p for site in sites for p in site.power_mw if p > 0]
-    return min((resolution("power", p) for p in caps), default=resolution("power", math.inf))
+    whole kW; never finer than POWER_FLOOR_MW, a cap below which is no power."""
+    caps = [p for site in sites for p in site.power_mw if p >= POWER_FLOOR_MW]
+    return max(POWER_FLOOR_MW, min((resolution("power", p) for p in caps),
+                                   default=resolution("power", math.inf)))
+
+
+# The finest step a fleet's power is counted in: 1 W. No accelerator draws under a watt, so a
+# cap below one powers nothing and counts as none; finer, a site falling to 1e-12 MW had set
+# a step of 1e-16 MW, every cap and need beyond plan/limits.py's UNITS_CEILING, so a 1.9 MW
+# run was refused a 100 MW site ("-98.2 MW short"). 10 GW is 1e10 watts, far inside it.
+POWER_FLOOR_MW = 1e-6
 
 
 class PowerCapacity(Module):

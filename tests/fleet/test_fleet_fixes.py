@@ -9,6 +9,12 @@ import json
 import pytest
 
 import cli
+from planner.fleet import diagnose as fleet_diagnose
+from planner.fleet import model as fleet_model
+from planner.fleet import schedule as fleet_schedule
+from planner.fleet import spec as fleet_spec
+from planner.fleet.model import FleetInstance, FleetOption, FleetRun, FleetSite
+from planner.plan.limits import cap_units
 
 
 def planner(*args) -> tuple[int, str, str]:
@@ -65,3 +71,39 @@ def test_a_precision_no_delivered_type_runs_leaves_that_run_out_not_the_fleet(tm
     assert code == 2 and err.strip().endswith(
         "f.toml.runs[1].precision: 'fp8' has no peak on a100-80gb (its gpu); accepted: a "
         "precision a100-80gb has a peak for: bf16")
+
+
+def test_a_cap_below_a_watt_is_no_power_and_leaves_the_others_counted_whole():
+    # was: INFEASIBLE, "its cap is at most 100.0 MW (-98.2 MW short)": the 1e-12 MW from
+    # June set a counting step of 1e-16 MW, every cap and need saturated at UNITS_CEILING, and
+    # 1,024 H100 (1.9 MW) were refused the 100 MW site
+    sites = (FleetSite("s0", (100.0, 1e-12)), FleetSite("s1", (0.3,)))
+    step = fleet_model.sites_power_step_mw(sites[:1])
+    # the cap below a watt is none; the others set the step (whole kW for 100 MW)
+    assert step == 1e-3 and cap_units(1e-12, step) == 0 and cap_units(100, step) == 10**5
+    assert fleet_model.sites_power_step_mw((FleetSite("s", (5e-6,)),)) == 1e-6  # the floor
+    assert fleet_model.sites_power_step_mw(sites) == 1e-5  # 0.01% of 0.3 MW, as before
+    spec = fleet_spec.load({
+        "start": "2027-01", "end": "2027-12", "step": "1w",
+        "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+        "sites": [{"name": "s0", "pue": 1.2, "energy_usd_per_kwh": 0.06,
+                   "power_mw": {"2027-01": 100, "2027-06": 1e-12},
+                   "deliveries": {"h100-sxm": 8192}}],
+        "runs": [{"name": "a", "params": "405B", "tokens": "1T", "deadline": "2027-02"}]})
+    d = fleet_schedule.schedule(spec).to_dict()
+    assert d["status"] == "OPTIMAL" and d["unplaced"] == []
+    (run,) = d["runs"]
+    assert run["on_time"] and run["finish"] <= "2027-02-28" and run["power_mw"] < 100
+
+
+def test_a_power_shortfall_is_named_as_the_solver_counts_it_never_negative():
+    # was "its cap is at most 1.0 MW (-4 W short)": 0.999991 MW against a 0.999995 MW cap is
+    # refused in the solver's 10 W steps (the need up to 1.0 MW, the cap down to 0.99999 MW),
+    # and the diagnosis had compared the floats
+    inst = FleetInstance(4, 7.0, (FleetRun("a", 0, 4),),
+                         (FleetSite("s0", (0.999995,) * 4, {"h100-sxm": (8,) * 4}),),
+                         (FleetOption(0, 0, "h100-sxm", 8, 2, 14.0, 0.999991, 1e6),))
+    assert not fleet_model.fits_alone(inst, 0)
+    binding, text = fleet_diagnose._alone(None, inst, 0, inst.runs[0], [0])
+    assert binding == "power" and text.endswith(
+        "its cap is at most 999.99 kW (10 W short)"), text
