@@ -370,17 +370,17 @@ def weight_units(inst: FleetInstance) -> list[int]:
 
 
 def cost_units(inst: FleetInstance) -> list[int]:
-    """Cost per option in $1,000 units; an unknown cost counts as the run's dearest known
-    option (neither free nor forbidden)."""
-    out = []
-    for opt in inst.options:
-        c = opt.cost_usd
-        if not math.isfinite(c):
-            known = [o.cost_usd for o in inst.options if o.run == opt.run and
-                     math.isfinite(o.cost_usd)]
-            c = max(known, default=0.0)
-        out.append(int(need_units([c], COST_RESOLUTION_USD)[0]))
-    return out
+    """Cost per option in $1,000 units; an unknown cost counts as one unit more than the run's
+    dearest known option (neither free nor forbidden), so a tie goes to a known price (a
+    catalog's unpriced copy of h100-sxm delivered beside it had taken both runs, and the
+    fleet's cost read n/a)."""
+    dearest: dict = {}  # run -> its dearest known option's cost, in units
+    units = need_units([o.cost_usd for o in inst.options], COST_RESOLUTION_USD)
+    for opt, c in zip(inst.options, units):
+        if c >= 0:  # known (need_units: nan -> -1)
+            dearest[opt.run] = max(dearest.get(opt.run, 0), int(c))
+    return [int(c) if c >= 0 else dearest.get(opt.run, 0) + 1
+            for opt, c in zip(inst.options, units)]
 
 
 def build_model(inst: FleetInstance, short: tuple = ()) -> tuple[cp_model.CpModel, Vars]:

@@ -5,6 +5,7 @@ answer it had given."""
 import contextlib
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,7 @@ def planner(*args) -> tuple[int, str, str]:
     return 0, out.getvalue(), err.getvalue()
 
 
+ROOT = Path(__file__).resolve().parents[2]
 HEAD = 'start = "2027-01"\nend = "2027-06"\nstep = "1w"\n'
 RUN = '[[runs]]\nname = "a"\nparams = "70B"\ntokens = "15T"\n'
 
@@ -107,3 +109,33 @@ def test_a_power_shortfall_is_named_as_the_solver_counts_it_never_negative():
     binding, text = fleet_diagnose._alone(None, inst, 0, inst.runs[0], [0])
     assert binding == "power" and text.endswith(
         "its cap is at most 999.99 kW (10 W short)"), text
+
+
+def test_a_tie_goes_to_the_accelerator_whose_price_is_known(tmp_path):
+    # was: both runs on "my-gpu", an unpriced copy of h100-sxm delivered beside it (its
+    # cost counted as the run's dearest known option: the same as h100-sxm's), and the
+    # fleet's cost n/a
+    folder = tmp_path / "hardware" / "accelerators"
+    folder.mkdir(parents=True)
+    src = (ROOT / "hardware" / "accelerators" / "h100-sxm.toml").read_text().splitlines()
+    (folder / "my-gpu.toml").write_text("\n".join(
+        ln for ln in src if not ln.startswith(("purchase_usd", "server_usd_per_device",
+                                               "cloud_", "aliases"))) + "\n")
+    spec = {"start": "2027-01", "end": "2027-12", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s0", "pue": 1.2, "energy_usd_per_kwh": 0.06, "power_mw": 100,
+                       "deliveries": {"h100-sxm": 4096, "my-gpu": 4096}}],
+            "runs": [{"name": "a", "params": "70B", "tokens": "2T", "gpus": [256]},
+                     {"name": "b", "params": "7B", "tokens": "1T", "gpus": [64]}]}
+    d = fleet_schedule.schedule(spec, catalog=str(tmp_path)).to_dict()
+    assert d["status"] == "OPTIMAL"
+    assert [(r["accelerator"], r["gpus"]) for r in d["runs"]] == [("h100-sxm", 256),
+                                                                   ("h100-sxm", 64)]
+    assert d["objective"]["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in d["runs"]))
+    assert d["objective"]["cost_usd"] > 1e6
+    # a priced option costs what it costs; the unpriced one a unit ($1,000) over the dearest
+    inst = FleetInstance(2, 7.0, (FleetRun("a", 0, 2),), (FleetSite("s0", (1.0,) * 2),), (
+        FleetOption(0, 0, "x", 8, 1, 7.0, 0.1, 2.5e6), FleetOption(0, 0, "x", 16, 1, 7.0, 0.1,
+                                                                   4e6),
+        FleetOption(0, 0, "y", 8, 1, 7.0, 0.1, float("nan"))))
+    assert fleet_model.cost_units(inst) == [2500, 4000, 4001]
