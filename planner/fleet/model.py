@@ -14,7 +14,8 @@ what is not yet there (the OR-Tools scheduling samples' way of modelling a varyi
 The objective is lexicographic: weighted lateness first, then cost (then earlier starts, so the
 optimum is unique). It is solved in two phases: minimise lateness; then, with lateness held at
 the value found, minimise cost from the first phase's schedule as a hint. OPTIMAL means both
-phases proved optimality; FEASIBLE that a schedule was found but a time limit came first.
+phases proved optimality among the options given (the sizes tried: fleet/options.py);
+FEASIBLE that a schedule was found but a time limit came first.
 """
 
 from __future__ import annotations

@@ -174,34 +174,60 @@ def _in_run(run: RunSpec, acc_key: str, exc: InputError) -> InputError:
                       in_file_words(exc.accepted), in_file_words(exc.reason))
 
 
+def _levels(held: list) -> list[tuple[float, int]]:
+    """(level, steps) of the distinct values of ``held`` (what a site holds at each step) that
+    some stretch of steps holds longer than it holds any larger value, with that stretch's
+    length, largest first: a size each carries is one a run can hold longer than the sizes
+    above it (a site's peak for a fortnight, then less for the year: both)."""
+    out, longest = [], 0
+    for level in sorted(set(held), reverse=True):
+        stretch = best = 0
+        for h in held:
+            stretch = stretch + 1 if h >= level else 0
+            best = max(best, stretch)
+        if best > longest:
+            out.append((level, best))
+            longest = best
+    return out
+
+
 def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
-               it_w_per_device: float, first_step: int = 0) -> list[int]:
-    """The largest size each site holding ``acc_key`` can run from ``first_step`` (the run's
+               it_w_per_device: float, first_step: int = 0, days_of=None) -> list[int]:
+    """The sizes each site holding ``acc_key`` can run from ``first_step`` (the run's
     earliest) on, in whole units, aligned as a team builds under a cap
-    (plan/options.aligned_below): its most devices delivered and the devices its most power
-    carries at its peak PUE. A site whose power or delivery is below every default size still
+    (plan/options.aligned_below): the devices delivered and those its power carries at its
+    peak PUE at its highest level (_levels), and at each lower one while the size of the
+    level above takes longer than that level lasts (``days_of(size)``: the run's days; every
+    level without it). A site whose power or delivery is below every default size still
     gets the run it can hold (1T on 15 MW of B200: 6,144 devices, where the default sizes
-    start at 8,192 and the fleet had read infeasible); power the site has only before the run
-    may start sizes nothing (10 MW in January offered 128 devices to a run from February on
-    0.2 MW, and the fleet read infeasible)."""
+    start at 8,192 and the fleet had read infeasible); power the site has only before the
+    run may start sizes nothing (10 MW in January offered 128 devices to a run from February
+    on 0.2 MW, and the fleet read infeasible); power it sustains below a brief peak sizes a
+    run too (20 MW for a fortnight, then 3.2 MW: 1,024 H100 had run 188 days late, sized by
+    the peak and the default sizes, where 1,728 on 3.1 MW are 90 days late)."""
     out = set()
     step = sites_power_step_mw(sites)
     for site, grid in zip(spec.sites, sites):  # on the step grid: what the run's steps hold
         on_hand = grid.devices.get(acc_key, ())[first_step:]
         if not on_hand or max(on_hand) <= 0:
             continue
-        # at each step, what both its devices and its power allow; the most over those steps,
-        # the power counted as the solver counts it (model.PowerCapacity: the cap rounded down
-        # to its step), so the size offered is one the solver takes (a cap of exactly 2,304
-        # devices' need had offered 2,304, refused by its rounding, and nothing below)
+        # at each step, what both its devices and its power allow, the power counted as the
+        # solver counts it (model.PowerCapacity: the cap rounded down to its step), so the
+        # size offered is one the solver takes (a cap of exactly 2,304 devices' need had
+        # offered 2,304, refused by its rounding, and nothing below)
         power = [cap_units(mw, step) * step * 1e6 / (it_w_per_device * site.peak_pue)
                  * (1 - 1e-9) if it_w_per_device > 0 else math.inf
                  for mw in grid.power_mw[first_step:]]
-        most = int(max(min(n, p) for n, p in zip(on_hand, power)))
-        k = most // unit
-        if k >= 1:
-            out |= {aligned_below(k, res) * unit
-                    for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION)}
+        for level, steps in _levels([min(n, p) for n, p in zip(on_hand, power)]):
+            k = int(level) // unit
+            if k >= 1:
+                out |= {aligned_below(k, res) * unit
+                        for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION)}
+            # the lower levels hold smaller sizes longer: of use only where this level's
+            # size does not finish while it lasts
+            if k < 1 or days_of is not None and \
+                    days_of(aligned_below(k) * unit) <= steps * spec.step_days:
+                break
     return sorted(out)
 
 
@@ -334,6 +360,14 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             between: list[int] = []  # those not tried yet, tried one at a time up to a fit
             it_w_device = None
             days_at = {}
+
+            def days_of(g: int, run=run, acc_key=acc_key) -> float:
+                """The run's days on ``g`` x ``acc_key`` (inf where no layout runs)."""
+                try:
+                    plan = est.plan(run.inputs, acc_key, g)
+                except InputError as exc:
+                    raise _in_run(run, acc_key, exc) from None
+                return plan.training_days if plan is not None else math.inf
             for g in sizes:
                 try:
                     plan = est.plan(run.inputs, acc_key, g)
@@ -354,7 +388,8 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 if capped and g == sizes[-1] and it_w_device:
                     capped = False
                     sizes += [c for c in _cap_sizes(spec, sites, acc_key, size_unit(acc),
-                                                    it_w_device, runs[-1].earliest_step)
+                                                    it_w_device, runs[-1].earliest_step,
+                                                    days_of=days_of)
                               if c not in sizes]
                 if not bracketed and not capped and g == sizes[-1]:
                     bracketed = True

@@ -5,6 +5,7 @@ answer it had given."""
 import contextlib
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ import pytest
 import cli
 from planner.fleet import diagnose as fleet_diagnose
 from planner.fleet import model as fleet_model
+from planner.fleet import options as fleet_options
 from planner.fleet import schedule as fleet_schedule
 from planner.fleet import spec as fleet_spec
 from planner.fleet.model import FleetInstance, FleetOption, FleetRun, FleetSite
+from planner.fleet.spec import FleetSpec, SiteSpec
 from planner.plan.limits import cap_units
 
 
@@ -139,3 +142,39 @@ def test_a_tie_goes_to_the_accelerator_whose_price_is_known(tmp_path):
                                                                    4e6),
         FleetOption(0, 0, "y", 8, 1, 7.0, 0.1, float("nan"))))
     assert fleet_model.cost_units(inst) == [2500, 4000, 4001]
+
+
+def test_a_run_is_offered_the_size_the_power_a_site_sustains_carries():
+    # was: OPTIMAL, 1,024 H100 late 188 d: the site's sizes came from its peak (20 MW for a
+    # fortnight), none from the 3.2 MW it holds after, where 1,728 draw 3.1 MW, 90 days late
+    spec = {"start": "2027-01", "end": "2027-12", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s0", "pue": 1.2, "energy_usd_per_kwh": 0.06,
+                       "power_mw": {"2027-01": 20, "2027-01-15": 3.2},
+                       "deliveries": {"h100-sxm": 20000}}],
+            "runs": [{"name": "a", "params": "70B", "tokens": "15T", "deadline": "2027-02"}]}
+    d = fleet_schedule.schedule(spec).to_dict()
+    (run,) = d["runs"]
+    assert d["status"] == "OPTIMAL" and run["gpus"] == 1728 and run["power_mw"] <= 3.2
+    assert run["lateness_days"] == 90 and d["objective"]["weighted_lateness_days"] == 91
+    # the levels a site holds longer than any higher one, with how long: its fortnight's
+    # peak, the rest
+    assert fleet_options._levels([20, 20, 3.2, 3.2, 3.2]) == [(20, 2), (3.2, 5)]
+    assert fleet_options._levels([3.2, 20, 20, 3.2]) == [(20, 2), (3.2, 4)]
+    # 3.2 MW for a step after a gap holds nothing longer than 20 does
+    assert fleet_options._levels([20, 20, 20, 1, 3.2]) == [(20, 3), (1, 5)]
+    # a lower level's sizes only where the size above does not finish while its level lasts
+    # (1 kW a device at a peak PUE of 1.25: 20 MW carry 15,872 H100 for 2 weeks, 3.2 MW
+    # 2,528 or 2,432 for 6); a site's ramp up, the size above lasting, adds none (the
+    # benchmark fleet had taken 216 plans more)
+    spec = FleetSpec(date(2027, 1, 1), date(2027, 3, 1), 7,
+                     (SiteSpec("s0", 1.2, 1.25, 0.06, (), {}),), ())
+    sites = [FleetSite("s0", (20.0,) * 2 + (3.2,) * 6, {"h100-sxm": (20000,) * 8})]
+
+    def sizes(days: float) -> list:
+        return fleet_options._cap_sizes(spec, sites, "h100-sxm", 8, 1000.0,
+                                        days_of=lambda g: days)
+
+    assert sizes(30.0) == [2432, 2528, 15872]  # 30 days on 15,872: past the fortnight
+    assert sizes(14.0) == [15872]  # inside it: the 3.2 MW adds nothing
+
