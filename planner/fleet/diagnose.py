@@ -107,18 +107,20 @@ def diagnose(spec: FleetSpec, inst: FleetInstance, dropped: dict,
     if found:
         found.sort(key=lambda f: f[0])
         _, name, more = found[0]
-        text = (f"the runs do not all fit in the horizon with the {name} on hand; the least "
-                f"that lets them all in (from the start of the horizon): {words(more)}")
+        text = (f"the runs do not all fit in the horizon with the {name} on hand at the "
+                f"sizes tried; the least that lets them all in (from the start of the "
+                f"horizon): {words(more)}")
         if len(found) > 1:
             text += f"; or, {found[1][1]} alone: {words(found[1][2])}"
         return name, text
     more = fleet_model.shortfall(inst, quick, ("devices", "power"))
     if more:
         return "capacity", ("the runs do not all fit in the horizon with the devices and "
-                            "power on hand; the least that lets them all in (from the start "
-                            f"of the horizon): {words(more)}")
+                            "power on hand at the sizes tried; the least that lets them all "
+                            f"in (from the start of the horizon): {words(more)}")
     return "capacity", ("the runs do not all fit in the horizon with the devices and power on "
-                        "hand, and no added capacity found in the diagnosis's "
+                        "hand at the sizes tried, and no added capacity found in the "
+                        "diagnosis's "
                         f"{quick.time_limit_s:g} s lets them in")
 
 

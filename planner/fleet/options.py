@@ -39,7 +39,7 @@ from .spec import (
     step_at_or_before,
 )
 
-__all__ = ["Estimates", "OptionInfo", "build", "DEFAULT_SIZE_OPTIONS"]
+__all__ = ["Estimates", "OptionInfo", "build", "DEFAULT_SIZE_OPTIONS", "SHARE_WAYS"]
 
 # A run without size options gets powers of two (in whole size units) around the size that
 # would meet its window at Assumptions.planning_mfu: one below, the one at or above, one more.
@@ -55,6 +55,9 @@ BRACKET_RESOLUTION = 8
 # Between the smallest size meeting a run's window alone and the size a schedule had to give
 # it, sizes at this resolution are tried too (_climb_sizes; schedule's second try).
 CLIMB_RESOLUTION = 16
+# Where runs share a site, each of its levels split among at most this many of them is tried
+# too (_cap_sizes' ways; schedule's second try, for an infeasible fleet or a late run).
+SHARE_WAYS = 4
 
 
 @dataclass
@@ -192,7 +195,8 @@ def _levels(held: list) -> list[tuple[float, int]]:
 
 
 def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
-               it_w_per_device: float, first_step: int = 0, days_of=None) -> list[int]:
+               it_w_per_device: float, first_step: int = 0, ways: dict | None = None,
+               days_of=None) -> list[int]:
     """The sizes each site holding ``acc_key`` can run from ``first_step`` (the run's
     earliest) on, in whole units, aligned as a team builds under a cap
     (plan/options.aligned_below): the devices delivered and those its power carries at its
@@ -204,7 +208,9 @@ def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
     run may start sizes nothing (10 MW in January offered 128 devices to a run from February
     on 0.2 MW, and the fleet read infeasible); power it sustains below a brief peak sizes a
     run too (20 MW for a fortnight, then 3.2 MW: 1,024 H100 had run 188 days late, sized by
-    the peak and the default sizes, where 1,728 on 3.1 MW are 90 days late)."""
+    the peak and the default sizes, where 1,728 on 3.1 MW are 90 days late).
+    ``ways``: {site name: n}: each level of those sites split among up to n runs too (aligned
+    at CAP_SPARE_RESOLUTION), as runs sharing a site need (build's ``share``)."""
     out = set()
     step = sites_power_step_mw(sites)
     for site, grid in zip(spec.sites, sites):  # on the step grid: what the run's steps hold
@@ -219,10 +225,13 @@ def _cap_sizes(spec: FleetSpec, sites: list, acc_key: str, unit: int,
                  * (1 - 1e-9) if it_w_per_device > 0 else math.inf
                  for mw in grid.power_mw[first_step:]]
         for level, steps in _levels([min(n, p) for n, p in zip(on_hand, power)]):
+            for m in range(1, (ways or {}).get(site.name, 1) + 1):
+                k = int(level / m) // unit
+                if k >= 1:
+                    out |= {aligned_below(k, res) * unit
+                            for res in ((SIZE_RESOLUTION, CAP_SPARE_RESOLUTION) if m == 1
+                                        else (CAP_SPARE_RESOLUTION,))}
             k = int(level) // unit
-            if k >= 1:
-                out |= {aligned_below(k, res) * unit
-                        for res in (SIZE_RESOLUTION, CAP_SPARE_RESOLUTION)}
             # the lower levels hold smaller sizes longer: of use only where this level's
             # size does not finish while it lasts
             if k < 1 or days_of is not None and \
@@ -299,14 +308,19 @@ def _offer(spec: FleetSpec, r: int, acc_key: str, g: int, plan, options: list,
 
 def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAULT,
           estimates: Estimates | None = None, smaller: bool = False,
-          climb: dict | None = None) -> tuple[FleetInstance, list, dict]:
+          climb: dict | None = None, share: dict | None = None
+          ) -> tuple[FleetInstance, list, dict]:
     """The instance on the step grid, the plan behind each option, and what was dropped:
     {run name: [why each of its sizes gave no option]}. ``smaller``: each run without given
     sizes also gets the powers of two of its size unit below the smallest size tried, largest
     first, while the plan still finishes inside the horizon (schedule's second try).
     ``climb``: {run name: {accelerator: size}}: those runs also get the sizes between the
-    smallest meeting their window and that size (_climb_sizes; schedule's second try)."""
-    climb = climb or {}
+    smallest meeting their window and that size (_climb_sizes; schedule's second try).
+    ``share``: {run name: {site name: ways}}: those runs also get those sites' levels split
+    among up to that many runs (_cap_sizes), where runs sharing a site need sizes between
+    those above (schedule's second try: two 70B runs on 3,000 H100 were offered 1,408 and
+    1,536, too slow and too many side by side, where 1,472 each finish in time)."""
+    climb, share = climb or {}, share or {}
     cat = cat or load_catalog(None)
     est = estimates or Estimates(cat, asm)
     sites = []
@@ -404,8 +418,12 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                     continue
                 _offer(spec, r, acc_key, g, plan, options, infos)
             upto = climb.get(run.name, {}).get(acc_key)
-            for g in (_climb_sizes(days_at, reach, size_unit(acc), upto)
-                      if upto and not run.gpus else []):
+            more = _climb_sizes(days_at, reach, size_unit(acc), upto) \
+                if upto and not run.gpus else []
+            if run.name in share and it_w_device and not run.gpus:
+                more += _cap_sizes(spec, sites, acc_key, size_unit(acc), it_w_device,
+                                   runs[-1].earliest_step, share[run.name], days_of)
+            for g in sorted(set(more)):
                 if g > most[acc_key] or g in days_at:
                     continue
                 try:

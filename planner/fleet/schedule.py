@@ -31,7 +31,7 @@ from . import check as fleet_check
 from . import model as fleet_model
 from .diagnose import diagnose, time_limit_reason
 from .model import FleetInstance, FleetSettings, FleetSolution
-from .options import DEFAULT_SIZE_OPTIONS, Estimates, build, reach_days
+from .options import DEFAULT_SIZE_OPTIONS, SHARE_WAYS, Estimates, build, reach_days
 from .result import FleetSchedule
 from .spec import (
     FleetSpec,
@@ -114,9 +114,15 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     # the others are scheduled, only a run left out can gain (it fits nowhere, whatever they do)
     gain = [run for run in spec.runs if not run.gpus and (
         not tried.sol.placements or run.name in tried.unplaced)]
+    # and each site's levels split among the runs that may share it (two 70B runs on 3,000
+    # H100 were offered 1,408, too slow for the horizon, and 1,536, two too many, and read
+    # "72 more h100-sxm", where 1,472 each fit)
+    share: dict = {}
     if tried.infeasible and gain:
+        share = {run.name: {site.name: min(len(spec.runs), SHARE_WAYS) for site in spec.sites}
+                 for run in gain}
         again = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=True,
-                         unless=len(tried.inst_all.options))
+                         unless=len(tried.inst_all.options), share=share)
         # the second try's answer where it places as many runs and proves what it says (a
         # solve its time limit cut short, placing nothing, says less than a proven INFEASIBLE)
         if again is not None and len(again.sol.placements) >= len(tried.sol.placements) \
@@ -133,7 +139,7 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     climb = _climbs(spec, tried) if tried.sol.status == "OPTIMAL" and left else {}
     if climb:
         again = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=smaller,
-                         unless=len(tried.inst_all.options), climb=climb)
+                         unless=len(tried.inst_all.options), climb=climb, share=share)
         if again is not None and _better(again.sol, tried.sol):
             tried = again
     inst, sol, unplaced, settings = tried.inst, tried.sol, tried.unplaced, spec.settings
@@ -224,14 +230,14 @@ def _better(a: FleetSolution, b: FleetSolution) -> bool:
 
 def _attempt(spec: FleetSpec, cat: Catalog, asm: Assumptions, est: Estimates,
              t_start: float, progress, smaller: bool, unless: int | None = None,
-             climb: dict | None = None):
-    """Build the fleet's options (``smaller``, ``climb``: build's), keep those that can be
-    chosen, and solve; None when the build has no more than ``unless`` options (nothing new
-    to solve)."""
+             climb: dict | None = None, share: dict | None = None):
+    """Build the fleet's options (``smaller``, ``climb``, ``share``: build's), keep those
+    that can be chosen, and solve; None when the build has no more than ``unless`` options
+    (nothing new to solve)."""
     with Progress(progress, None, "option plans", "plan") as bar:
         est.bar = bar
         inst_all, infos_all, dropped = build(spec, cat, asm, est, smaller=smaller,
-                                             climb=climb)
+                                             climb=climb, share=share)
         est.bar = None
     if unless is not None and len(inst_all.options) <= unless:
         return None

@@ -178,3 +178,49 @@ def test_a_run_is_offered_the_size_the_power_a_site_sustains_carries():
     assert sizes(30.0) == [2432, 2528, 15872]  # 30 days on 15,872: past the fortnight
     assert sizes(14.0) == [15872]  # inside it: the 3.2 MW adds nothing
 
+
+def _two_70b(power_mw: float, devices: int, **run) -> dict:
+    return {"start": "2027-01", "end": "2027-06", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s0", "pue": 1.2, "energy_usd_per_kwh": 0.06,
+                       "power_mw": power_mw, "deliveries": {"h100-sxm": devices}}],
+            "runs": [{"name": n, "params": "70B", "tokens": "15T", **run} for n in "ab"]}
+
+
+@pytest.mark.parametrize("power_mw, devices", [(100, 3000), (5.3, 8192)])
+def test_runs_sharing_a_site_are_offered_its_levels_split_among_them(power_mw, devices):
+    # was: INFEASIBLE, "72 more h100-sxm at s0" (and on 5.3 MW "200 kW more"): each run was
+    # offered 1,024, 1,408 (too slow for the horizon), 1,536 (two too many: 3,072 devices,
+    # 5.5 MW), 2,048, 2,944 and 2,976, where 1,472 each (2,944 devices, 5.27 MW) finish in time
+    d = fleet_schedule.schedule(_two_70b(power_mw, devices)).to_dict()
+    assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
+    runs = d["runs"]
+    assert [r["gpus"] for r in runs] == [1472, 1472] and all(r["on_time"] for r in runs)
+    assert sum(r["gpus"] for r in runs) <= devices
+    assert sum(r["power_mw"] for r in runs) <= power_mw
+    assert all(r["start"] == "2027-01-01" and r["finish"] <= "2027-06-24" for r in runs)
+
+
+def test_a_shortfall_is_named_against_the_sizes_tried():
+    # was: "the least that lets them all in" with no word that a size between those tried
+    # may need less (the fleet above had read "72 more h100-sxm" where none were needed)
+    d = fleet_schedule.schedule(_two_70b(100, 2000)).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "devices"
+    assert d["reason"].startswith(
+        "the runs do not all fit in the horizon with the devices on hand at the sizes tried; "
+        "the least that lets them all in (from the start of the horizon): "), d["reason"]
+
+
+def test_a_sites_levels_split_among_its_runs_are_aligned_at_a_sixteenth():
+    # the sizes a shared site's level splits into, beside the level's own (aligned as under a
+    # cap, at a sixty-fourth and a sixteenth): 20 MW carry 15,872 H100 at 1 kW each and a
+    # peak PUE of 1.25; two ways 7,936 (999 units aligned at a sixteenth: multiples of 32),
+    # three 5,120 (666 units: 640)
+    spec = FleetSpec(date(2027, 1, 1), date(2027, 3, 1), 7,
+                     (SiteSpec("s0", 1.2, 1.25, 0.06, (), {}),), ())
+    sites = [FleetSite("s0", (20.0,) * 8, {"h100-sxm": (20000,) * 8})]
+    assert fleet_options._cap_sizes(spec, sites, "h100-sxm", 8, 1000.0) == [15872]
+    assert fleet_options._cap_sizes(spec, sites, "h100-sxm", 8, 1000.0,
+                                    ways={"s0": 3}) == [5120, 7936, 15872]
+    assert fleet_options._cap_sizes(spec, sites, "h100-sxm", 8, 1000.0,
+                                    ways={"elsewhere": 3}) == [15872]
