@@ -30,7 +30,7 @@ from ..units import InputError, ascii_float
 from . import check as fleet_check
 from . import model as fleet_model
 from .diagnose import diagnose, time_limit_reason
-from .model import FleetInstance, FleetSettings, FleetSolution
+from .model import FleetInstance, FleetSettings, FleetSolution, late_steps
 from .options import DEFAULT_SIZE_OPTIONS, SHARE_WAYS, Estimates, build, reach_days
 from .result import FleetSchedule
 from .spec import (
@@ -137,9 +137,18 @@ def schedule(source, catalog=None, assumptions: Assumptions = DEFAULT,
     solver = spec.settings
     left = solver.deterministic or time.perf_counter() - t_start < solver.time_limit_s / 2
     climb = _climbs(spec, tried) if tried.sol.status == "OPTIMAL" and left else {}
-    if climb:
+    # a late run and the runs at its site while it runs: that site's levels split among them
+    # (two 70B runs due 2027-06-23 on 3,000 H100 had run on 1,536 and 1,408, the second 7
+    # days late, where 1,472 each are on time)
+    late = _shares(tried) if tried.sol.status == "OPTIMAL" and left else {}
+    more = {name: {site: ways for site, ways in sites.items()
+                   if ways > share.get(name, {}).get(site, 1)}
+            for name, sites in late.items()}
+    if climb or any(more.values()):
+        merged = {name: {**share.get(name, {}), **more.get(name, {})}
+                  for name in {*share, *more}}
         again = _attempt(spec, cat, assumptions, est, t_start, progress, smaller=smaller,
-                         unless=len(tried.inst_all.options), climb=climb, share=share)
+                         unless=len(tried.inst_all.options), climb=climb, share=merged)
         if again is not None and _better(again.sol, tried.sol):
             tried = again
     inst, sol, unplaced, settings = tried.inst, tried.sol, tried.unplaced, spec.settings
@@ -214,6 +223,33 @@ def _climbs(spec: FleetSpec, tried: "_Tried") -> dict:
         run = spec.runs[r]
         if not run.gpus and opt.gpus > smallest.get((r, opt.accelerator), opt.gpus):
             out.setdefault(run.name, {})[opt.accelerator] = opt.gpus
+    return out
+
+
+def _shares(tried: "_Tried") -> dict:
+    """{run name: {site name: ways}} of each late run and the runs at its site while it runs
+    (those whose sizes the file leaves open), ways being how many those are (at most
+    SHARE_WAYS): that site's levels split among them are to be tried (build's ``share``);
+    none where even its most devices split that way give the late run no more than it has
+    (the benchmark fleet's frontier-a, late on 12,288 of texas's 12,288 B200: its solve had
+    taken half as long again for nothing)."""
+    inst, sol = tried.inst, tried.sol
+    span = {p.run: (p.start_step, p.start_step + inst.options[p.option].duration_steps,
+                    inst.options[p.option].site) for p in sol.placements}
+    out: dict = {}
+    for p in sol.placements:
+        opt = inst.options[p.option]
+        if not late_steps(inst, inst.runs[p.run], opt, p.start_step):
+            continue
+        lo, hi, site = span[p.run]
+        beside = [q for q, (a, b, s) in span.items() if s == site and a < hi and lo < b]
+        ways, name = min(len(beside), SHARE_WAYS), inst.sites[site].name
+        most = max(inst.sites[site].devices.get(opt.accelerator, (0,)))
+        for q in beside if ways > 1 and most / ways > opt.gpus else ():
+            run = tried.spec.runs[q]
+            if not run.gpus:
+                mine = out.setdefault(run.name, {})
+                mine[name] = max(mine.get(name, 1), ways)
     return out
 
 

@@ -224,3 +224,14 @@ def test_a_sites_levels_split_among_its_runs_are_aligned_at_a_sixteenth():
                                     ways={"s0": 3}) == [5120, 7936, 15872]
     assert fleet_options._cap_sizes(spec, sites, "h100-sxm", 8, 1000.0,
                                     ways={"elsewhere": 3}) == [15872]
+
+
+def test_a_late_run_and_those_beside_it_are_offered_their_sites_levels_split():
+    # was: OPTIMAL with 7 days' weighted lateness, a on 1,536 and b on 1,408 (late 7 d):
+    # nothing between was offered, where 1,472 each (2,944 of 3,000 H100) are both on time
+    spec = _two_70b(100, 3000, deadline="2027-06-23")
+    spec["end"] = "2027-12"
+    d = fleet_schedule.schedule(spec).to_dict()
+    assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
+    assert [(r["gpus"], r["finish"], r["on_time"]) for r in d["runs"]] == [
+        (1472, "2027-06-23", True)] * 2
