@@ -155,9 +155,10 @@ def _alone(spec: FleetSpec, inst: FleetInstance, r: int, run, opts: list) -> tup
     need, k = min(dev_short)
     if need > 0:
         ok = inst.options[k]
+        # the sizes tried, not every count: no "at least" (a size between may need fewer)
         broken.append(("devices", (
-            f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site at least "
-            f"(the fewest of the sizes tried); "
+            f"run {run.name} needs {ok.gpus:,} {ok.accelerator} at one site with the fewest "
+            f"of the sizes tried; "
             f"{inst.sites[ok.site].name} never has more than {ok.gpus - need:,} "
             f"({need:,} short)")))
     # power, among the options whose devices some site has (all of them when none has)
@@ -167,10 +168,12 @@ def _alone(spec: FleetSpec, inst: FleetInstance, r: int, run, opts: list) -> tup
     if need_mw > 0:
         ok = inst.options[k]
         needs, cap, short = _mw_figures(ok.power_mw, ok.power_mw - need_mw)
+        # of the sizes tried, not every count: 416 H100 at 745 kW had read "needs 745 kW at
+        # least" where 400 at 720 kW fit the horizon
         broken.append(("power", (
-            f"run {run.name} needs {needs} at least "
-            f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}: the least "
-            f"of the options tried), whose cap never exceeds {cap} ({short} short)")))
+            f"run {run.name} needs {needs} with the least of the sizes tried "
+            f"({ok.gpus:,} x {ok.accelerator} at {inst.sites[ok.site].name}), whose cap "
+            f"never exceeds {cap} ({short} short)")))
     if broken:
         return broken[0][0], "; and ".join(
             [broken[0][1]] + [text.replace(f"run {run.name} ", "it ", 1)

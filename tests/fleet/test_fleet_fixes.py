@@ -235,3 +235,20 @@ def test_a_late_run_and_those_beside_it_are_offered_their_sites_levels_split():
     assert d["status"] == "OPTIMAL" and d["objective"]["weighted_lateness_days"] == 0
     assert [(r["gpus"], r["finish"], r["on_time"]) for r in d["runs"]] == [
         (1472, "2027-06-23", True)] * 2
+
+
+def test_a_runs_least_power_is_named_as_that_of_the_sizes_tried_not_a_bound():
+    # was: "needs 745 kW at least (416 x h100-sxm ...: the least of the options tried)" on a
+    # 0.3 MW site, where 400 H100 at 720 kW finish inside the horizon (0.72 MW: OPTIMAL)
+    spec = {"start": "2027-01", "end": "2027-03", "step": "1w",
+            "solver": {"time_limit_s": 10, "workers": 2, "seed": 0},
+            "sites": [{"name": "s0", "pue": 1.2, "energy_usd_per_kwh": 0.06, "power_mw": 0.3,
+                       "deliveries": {"h100-sxm": 8192}}],
+            "runs": [{"name": "a", "params": "70B", "tokens": "2T"}]}
+    d = fleet_schedule.schedule(spec).to_dict()
+    assert d["binding"] == "power" and "at least" not in d["reason"]
+    assert d["reason"] == ("run a needs 745 kW with the least of the sizes tried (416 x "
+                           "h100-sxm at s0), whose cap never exceeds 300 kW (445 kW short)")
+    spec["sites"][0]["power_mw"] = 0.72
+    (run,) = fleet_schedule.schedule(spec).to_dict()["runs"]
+    assert run["gpus"] == 400 and run["power_mw"] <= 0.72

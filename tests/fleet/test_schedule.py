@@ -341,7 +341,7 @@ def test_infeasible_fleet_power_named_with_numbers():
     assert d["status"] == "INFEASIBLE" and d["binding"] == "power"
     # below 1 MW in the unit that shows it, as a sizing's limits say it (not "0.0 MW"), the
     # need, the cap and the shortfall at one precision, so they add up
-    assert "needs 115 kW at least" in d["reason"]
+    assert "needs 115 kW with the least of the sizes tried" in d["reason"]
     assert d["reason"].endswith("never exceeds 10 kW (105 kW short)")
 
 
@@ -361,7 +361,7 @@ def test_a_need_a_cap_and_the_shortfall_add_up():
            "deadline": "2027-06", "gpus": [4096]}
     d = fleet.schedule(_week_fleet([site], [run], end="2027-12")).to_dict()
     assert d["binding"] == "power"
-    m = re.search(r"needs ([\d.]+) MW at least .* never exceeds ([\d.]+) MW \(([\d.]+) kW "
+    m = re.search(r"needs ([\d.]+) MW with .* never exceeds ([\d.]+) MW \(([\d.]+) kW "
                   r"short\)$", d["reason"])
     assert m, d["reason"]
     assert float(m.group(1)) - float(m.group(2)) == pytest.approx(float(m.group(3)) / 1e3)
@@ -816,8 +816,8 @@ def test_a_run_that_cannot_fit_alone_names_every_limit_it_breaks():
     d = fleet.schedule(spec).to_dict()
     assert d["binding"] == "horizon"
     assert d["reason"].startswith("run big takes at least ")
-    assert ("; and it needs 100,000 h100-sxm at one site at least (the fewest of the sizes "
-            "tried); s0 never has more than "
+    assert ("; and it needs 100,000 h100-sxm at one site with the fewest of the sizes "
+            "tried; s0 never has more than "
             "8,192 (91,808 short)") in d["reason"]
 
 
