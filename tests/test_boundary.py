@@ -752,12 +752,24 @@ def test_every_row_refused_is_a_table_of_errors():  # each raised inside estimat
 @pytest.mark.parametrize("run, says", [
     ({"params": "abc"}, "runs[0].params: 'abc' is not a count"),
     ({"workload": "llama3.1-8b"}, "runs[0].params: '1B' conflicts with workload"),
-    ({"precision": "fp4"}, "run r1 on h100-sxm: precision: 'fp4' has no peak on h100-sxm"),
+    # a precision its own gpu list cannot run is a contradiction inside the run's keys
+    ({"precision": "fp4", "gpu": "h100-sxm"},
+     "runs[0].precision: 'fp4' has no peak on h100-sxm (its gpu)"),
 ])
 def test_a_fleet_runs_bad_inputs_are_named_not_reported_as_no_option(run, says):
     with pytest.raises(InputError) as exc:  # was INFEASIBLE: "no layout fits or makes progress"
         fleet.schedule(_small_fleet(**run))
     assert says in str(exc.value)
+
+
+def test_a_precision_no_delivered_type_runs_is_the_runs_answer_not_the_fleets_error():
+    # a run that names no gpu, whose precision none of the delivered types runs, is left out
+    # with that reason (binding devices), as a run whose gpu is not delivered is; it had
+    # refused the whole fleet ("run r1 on h100-sxm: precision: 'fp4' has no peak")
+    d = fleet.schedule(_small_fleet(precision="fp4")).to_dict()
+    assert d["status"] == "INFEASIBLE" and d["binding"] == "devices"
+    assert "runs its precision fp4 (fleet.runs[0].precision)" in d["reason"]
+    assert "h100-sxm has a peak for bf16, fp8" in d["reason"]
 
 
 def test_a_shape_flag_over_a_workload_is_applied_and_reported():
