@@ -175,11 +175,25 @@ def _input_column(name: str, c: Coded, base: str = "") -> tuple[pa.Array, str]:
                                           pa.array(text, type=pa.string())), unit
 
 
-def chunk_table(spec: Spec, index: int, chunk_rows: int) -> pa.Table:
-    """The rows of chunk ``index``: scenario ids, inputs, then every answer column."""
+def chunk_table(spec: Spec, index: int, chunk_rows: int,
+                expect: tuple[str, dict] | None = None) -> pa.Table:
+    """The rows of chunk ``index``: scenario ids, inputs, then every answer column.
+    ``expect``: the (catalog fingerprint, workload files' SHA-256) the sweep began with; a
+    chunk whose files have changed since is refused, as a resume over them is (a workload file
+    edited while a sweep ran had given its later chunks another model beside a manifest that
+    recorded the first)."""
     start = index * chunk_rows
     stop = min(spec.scenarios, start + chunk_rows)
     ctx = _context(spec)
+    if expect is not None:
+        now = (ctx.catalog.fingerprint(), spec.workload_files())
+        if now != tuple(expect):
+            changed = sorted(k for k in set(now[1]) | set(expect[1])
+                             if now[1].get(k) != expect[1].get(k))
+            what = (", ".join(changed) if changed else "the catalog files "
+                    f"(fingerprint {expect[0]} -> {now[0]})")
+            raise SpecError("spec", spec.base, "the files a sweep began with, unchanged "
+                            "until it ends", f"reads files that changed while it ran: {what}")
     cols, given = _coded(spec, start, stop)
     answers = MODES[spec.mode][1](ctx, cols, stop - start).table()
     arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
@@ -262,7 +276,13 @@ class SweepResult:
 def _local_chunk(args) -> tuple[int, dict]:
     """A worker process: answer one chunk and write its part (returns its manifest entry)."""
     spec, index, chunk_rows, out, manifest = args
-    return index, write_part(Path(out), index, chunk_table(spec, index, chunk_rows), manifest)
+    table = chunk_table(spec, index, chunk_rows, _began_with(manifest))
+    return index, write_part(Path(out), index, table, manifest)
+
+
+def _began_with(manifest) -> tuple[str, dict]:
+    """The files a written sweep began with, as chunk_table's ``expect``."""
+    return manifest.catalog_fingerprint, dict(manifest.workload_files or {})
 
 
 def _dask_chunk(spec: Spec, index: int, chunk_rows: int, fingerprint: str,
@@ -340,8 +360,9 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
     with Progress(progress, total, "scenarios", "scenario") as bar:
         if out is None:
             tables = []
+            began = (ctx.catalog.fingerprint(), spec.workload_files())
             for k in range(n_parts):
-                tables.append(chunk_table(spec, k, chunk_rows))
+                tables.append(chunk_table(spec, k, chunk_rows, began))
                 bar.update(tables[-1].num_rows)
             return SweepResult(None, total, n_parts, n_parts, 0, time.perf_counter() - t0,
                                pa.concat_tables(tables))
@@ -406,7 +427,7 @@ def _run_here(spec, todo, chunk_rows, out, manifest, record) -> None:
     with cf.ThreadPoolExecutor(1, thread_name_prefix="planner-sweep-writer") as writer:
         pending = None
         for k in todo:
-            table = chunk_table(spec, k, chunk_rows)
+            table = chunk_table(spec, k, chunk_rows, _began_with(manifest))
             if pending is not None:
                 record(*pending.result())
             pending = writer.submit(lambda k=k, t=table: (k, write_part(out, k, t, manifest)))

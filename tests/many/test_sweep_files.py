@@ -111,3 +111,21 @@ def test_the_cli_refuses_the_resume_with_exit_2(spec_dir):
                                        "--resume"])
     assert result.exit_code == 2, result.output
     assert "workload file mine.toml" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_a_workload_file_edited_while_a_sweep_runs_stops_it(spec_dir, written):
+    # was: each chunk took the files as they were when it ran, so an edit after the first
+    # chunk gave the later chunks 40 layers beside 32, under a manifest recording the first
+    # file's digest (a review of the per-chunk context)
+    from planner.many.spec import SpecError
+
+    def edit_once(done, total):
+        if done and "layers = 32\n" in (spec_dir / "mine.toml").read_text():
+            _edit(spec_dir / "mine.toml", "layers = 32\n", "layers = 40\n")
+
+    spec = spec_dir / "spec.toml"
+    spec.write_text(spec.read_text().replace("[64, 128]", "[64, 128, 256, 512]"))
+    out = spec_dir / "out" if written else None
+    with pytest.raises(SpecError, match="changed while it ran: mine.toml"):
+        planner.sweep(spec_dir / "spec.toml", out, chunk_rows=1, progress=edit_once)
