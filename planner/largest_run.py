@@ -20,7 +20,7 @@ from .model.architecture import moe_rule_floor, param_counts, shape_for_params
 from .model.cost import METHODS
 from .model.flops import model_flops_per_token
 from .model.search import ERROR, NO_LAYOUT
-from .plan.assemble import SIZE_ADVICE
+from .plan.assemble import DEVICES_NEEDED, SIZE_ADVICE
 from .plan.choose import meets_limits, sizing_limits
 from .plan.cluster import facility_w_per_device
 from .plan.estimate import over_default_site, plan_on, prepare
@@ -417,11 +417,19 @@ def largest_on(cat, key, limits, rule: RunRule, year, trends, ownership, site, s
     # landscape (a size's factors set its layouts), so a size it did not try may fit; a
     # fleet on hand is no sizing: the run does not fit it
     larger = f"{10 ** (hi - lo):.2f}x larger"
+    why = blocked.reason if blocked is not None else None
+    if why and limits["gpus"] is not None and DEVICES_NEEDED in why \
+            and blocked.cluster["gpus"] < limits["gpus"]:
+        # the fleet holds more than the count planned, the nearest of its counts to the
+        # limits (fleet_count): the devices "it needs at least" at that count's throughput
+        # are no shortfall of the fleet
+        # ('needs at least 131,212 devices' of a fleet of 196,608: a review)
+        why = (why.split(DEVICES_NEEDED)[0] + f"; none of the fleet's other counts, up to "
+               f"its {limits['gpus']:,} devices, comes nearer the limits")
     reason = ("no limit reached within the searched sizes" if blocked is None else
-              f"a run {larger} breaks a limit on the fleet: {blocked.reason}"
+              f"a run {larger} breaks a limit on the fleet: {why}"
               if limits["gpus"] is not None else
-              f"for a run {larger} the sizing found no plan within the limits: "
-              f"{blocked.reason}")
+              f"for a run {larger} the sizing found no plan within the limits: {why}")
     return {"accelerator": key, "price_per_gpu_hour": price, "price_basis": price_source,
             "plan": best, "params": params,
             "tokens": tokens, "model_flops": best.model_flops, "binding": binding,

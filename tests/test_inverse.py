@@ -679,3 +679,15 @@ def test_a_refused_count_is_quoted_as_given(flag, kw, said):
     with pytest.raises(planner.InputError) as exc:
         inverse.budget(usd="1M", gpu="h100-sxm", **kw)
     assert exc.value.name == flag and said in str(exc.value)
+
+
+def test_a_fleet_larger_than_its_best_count_is_not_told_it_needs_more_devices():
+    # was: 'needs at least 131,212 devices' beside a fleet of 196,608, whose run the search
+    # had put on the 131,072 nearest the deadline (a review of the fleet counts)
+    big = planner.budget(gpus=196608, gpu="h100-sxm", deadline="90d")
+    assert big.plan.cluster["gpus"] < 196608
+    assert "needs at least" not in big.reason
+    assert "none of the fleet's other counts, up to its 196,608 devices" in big.reason
+    # a fleet run on all its devices keeps the figure: more devices are what it needs
+    whole = planner.budget(gpus=16384, gpu="h100-sxm", deadline="90d")
+    assert "it needs at least" in whole.reason

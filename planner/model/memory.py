@@ -188,8 +188,8 @@ def in_flight_microbatches(pp, microbatches, virtual_stages, layers_stage, stage
     a chunk holds whole layers, so when v does not divide the stage's ``layers_stage`` the
     largest chunk, ceil(layers/v) of them, is the one counted (as the bubble, step.py).
     ``stage`` i (0 the first) holds min(pp - i, m) under 1F1B (Narayanan et al. 2021, sec.
-    2.2.1: stage i warms up with pp - i - 1 forwards), the interleaved factor kept as the
-    first stage's."""
+    2.2.1: stage i warms up with pp - i - 1 forwards); interleaved, the larger of that times
+    the first stage's factor and the stage's own warm-up chunks (below)."""
     pp = np.asarray(pp, dtype=float)
     base = np.minimum(pp - stage, microbatches)
     chunk_share = largest_chunk_share(layers_stage, virtual_stages)

@@ -139,7 +139,9 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
         # on average (an exponential's mean truncated at R); the rest of the failures' loss is
         # work redone. The three add up to wall - useful (every one unbounded where the run
         # never ends)
-        restart_lost_s = np.where(finite, interruptions * mf * -np.expm1(-restart / mf), 0.0)
+        restart_lost_s = np.where(finite & (g > 0),
+                                  interruptions * mf * -np.expm1(-restart / mf),
+                                  np.where(finite & (restart > 0), np.inf, 0.0))
         rework_lost_s = np.where(
             g == 0, np.inf,
             np.maximum(wall - useful - checkpoint_lost_s - restart_lost_s, 0.0))

@@ -184,9 +184,9 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
 def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
                        checkpoint_interval_s: float = 0.0) -> str:
     """Why a run never ends (goodput below reliability.NO_PROGRESS_GOODPUT): failures outpace
-    the restart and the work redone; the work redone is half a checkpoint interval, which the
-    checkpoint's write to the site's storage bounds (a slow store: a checkpoint every 13 days
-    against a failure every 3.7)."""
+    the restart and the work redone; the work redone grows with the checkpoint interval,
+    which the checkpoint's write to the site's storage bounds (a slow store: a checkpoint
+    every 13 days against a failure every 3.7)."""
     floor = f"goodput below {NO_PROGRESS_GOODPUT:.0%}"
     if checkpoint_interval_s >= mtbf_s:
         # the interval is the write's own where an asynchronous upload bounds it, else Daly's
@@ -206,6 +206,8 @@ def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
 # What a given size that misses its deadline is told to do (estimate's flags; planner budget,
 # whose --gpus is the fleet on hand, leaves it out).
 SIZE_ADVICE = " (leave out --gpus, or any layout parts that fix the size, to size the cluster)"
+# A given size past the deadline: the devices it would take at its throughput per device.
+DEVICES_NEEDED = ": at this size's throughput per device it needs at least "
 
 
 def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
@@ -249,8 +251,7 @@ def judge(rows: dict, limits: dict, acc_keys, given_binding, asm: Assumptions,
             # (more devices only lose efficiency: a lower bound). Whether more devices could
             # help at all is a sizing's question (frontier, at its fastest option).
             need = math.ceil(gpus[i] * float(needs["deadline"][i]) / float(limits["deadline"][i]))
-            reason[i] = (f"{reason[i]}: at this size's throughput per device it needs at least "
-                         f"{need:,} devices{SIZE_ADVICE}")
+            reason[i] = f"{reason[i]}{DEVICES_NEEDED}{need:,} devices{SIZE_ADVICE}"
     return feasible, binding, reason
 
 

@@ -226,12 +226,18 @@ def _amounts(limit: str, need: float, cap: float, acc: str, gpus: int) -> tuple[
     precision shown, so that giving it is enough ("takes 138.0 days" for 138.04 had left
     --deadline 138d infeasible), the cap as itself; where the two still read alike, the
     overshoot said ("need 2.0 MW (cap 2.0 MW)" had been printed)."""
+    # a need within its cap (refused by the sizing's whole units: breach_text) is shown as
+    # itself, not rounded up past the cap ("needs 59.4 MW ..., cap 59.3 MW" for 59.305
+    # against 59.31: a review)
+    up = not (math.isfinite(need) and math.isfinite(cap) and need <= cap)
     if limit == "deadline":  # below a day in hours (a 1 h deadline is not "0.0 days")
-        need_text, cap_text = fmt_days_bound(need, up=True), f"deadline {fmt_days(cap)}"
+        need_text = fmt_days_bound(need, up=True) if up else fmt_days(need)
+        cap_text = f"deadline {fmt_days(cap)}"
     elif limit == "power":  # below 1 MW in the unit that shows it (5 kW is not "0.0 MW")
-        need_text, cap_text = fmt_mw_bound(need, up=True), f"cap {fmt_mw(cap)}"
+        need_text, cap_text = (fmt_mw_bound(need, up=True) if up else fmt_mw(need),
+                               f"cap {fmt_mw(cap)}")
     elif limit == "budget":
-        need_text, cap_text = _usd(need, up=True), f"budget {_usd(cap)}"
+        need_text, cap_text = _usd(need, up=up), f"budget {_usd(cap)}"
     elif limit == "max_gpus":
         return f"{gpus:,} devices", f"--max-gpus {int(cap):,}"
     else:

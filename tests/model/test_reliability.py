@@ -247,3 +247,11 @@ def test_an_upload_done_within_the_stall_redoes_nothing():
     # an upload longer than the stall still runs behind it and is redone on a failure
     slow = ideal_run(16_384, USEFUL, 60.0, DEFAULT.with_(checkpoint_async=True))
     assert float(slow["checkpoint_interval_s"]) >= 60.0
+    # and never reads worse than the same write blocking: 5.01 s at 300,000 devices had read
+    # 0.6471 where blocking reads 0.6524 (a review: the whole upload charged as redone work
+    # the moment it passed the 5 s stall)
+    for n in (16_384, 300_000):
+        uploads = np.array([4.99, 5.0, 5.01, 5.5, 6.0, 30.0, 300.0])
+        a = ideal_run(n, USEFUL, uploads, DEFAULT.with_(checkpoint_async=True))["goodput"]
+        b = ideal_run(n, USEFUL, uploads, DEFAULT.with_(checkpoint_async=False))["goodput"]
+        assert np.all(a >= b) and np.all(np.diff(a) <= 0)

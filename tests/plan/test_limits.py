@@ -487,3 +487,14 @@ def test_an_unpriced_choice_still_names_the_limit_that_shuts_a_priced_one_out(tm
     assert plan.cluster["accelerator"] == "h100-noprice"
     assert plan.binding == "deadline"
     assert set(plan.sizing["tight"]) == {"deadline", "inventory"}
+
+
+def test_a_need_within_its_cap_is_not_rounded_up_past_it():
+    # was: the need rounded up at the precision shown read above the cap it is within
+    # ("needs 59.4 MW ..., cap 59.3 MW" for 59.305 MW against 59.31; "$15.2M ... budget
+    # $15.1M" for $15.137M against $15.14M: a review); a need past its cap still rounds up
+    within = breach_text("power", 59.305, 59.31, "h100-sxm", 1000)
+    assert within.startswith("needs 59.3 MW (1,000 x h100-sxm), cap 59.3 MW")
+    assert "$15.1M (1,000 x h100-sxm), budget $15.1M" in breach_text(
+        "budget", 15.137e6, 15.14e6, "h100-sxm", 1000)
+    assert breach_text("power", 59.305, 59.2, "h100-sxm", 1000).startswith("needs 59.4 MW")
