@@ -86,3 +86,21 @@ def test_forked_map_keeps_the_order_and_counts_each_answer():
     # have answered every call again in this process before the same error)
     with pytest.raises(RuntimeError, match="call 3 refused"):
         workers.forked_map(_refuse, list(range(6)))
+
+
+def test_a_stacks_profile_is_built_for_the_names_given_not_only_the_values():
+    # the profile cache (frameworks._profiled) is keyed on the assumptions and their given
+    # names: equal values with tp_comm_overlap given keep the caller's figure, without it the
+    # stack's profile applies; a cache keyed on the values alone would hand one the other's
+    from planner.assumptions import DEFAULT
+    from planner.frameworks import FRAMEWORKS, for_framework
+
+    stack = next(k for k, v in FRAMEWORKS.items() if "tp_comm_overlap" in v
+                 and v["tp_comm_overlap"] != DEFAULT.tp_comm_overlap)
+    given = DEFAULT.with_(tp_comm_overlap=DEFAULT.tp_comm_overlap)
+    assert given == DEFAULT and "tp_comm_overlap" in given.given
+    plain = for_framework(DEFAULT, stack)
+    mine = for_framework(given, stack)
+    assert plain.tp_comm_overlap != DEFAULT.tp_comm_overlap
+    assert mine.tp_comm_overlap == DEFAULT.tp_comm_overlap and "tp_comm_overlap" in mine.given
+    assert for_framework(DEFAULT, stack) is plain  # built once
