@@ -487,8 +487,11 @@ def _reliability_text(plan: dict) -> str:
     if mtbf_s is None or not math.isfinite(mtbf_s):  # a failure rate of 0: JSON's null
         return f"no failures modelled (a failure rate of 0): no interruptions, {lost}"
     n = rel.get("expected_interruptions")
-    # fewer than ten: one decimal, so a run expecting 0.3 does not read "0" beside lost hours
-    count = fmt_fixed(n, "{:,.1f}" if n is not None and n < 9.95 else "{:,.0f}")
+    # fewer than ten: one decimal, so a run expecting 0.3 does not read "0" beside lost hours;
+    # below what one decimal shows, 3 significant figures (a 70M run on 8 devices had read
+    # "0.0 expected interruptions" beside its lost hours)
+    count = (fmt_amount(n) if n is not None and 0 < n < 0.05 else
+             fmt_fixed(n, "{:,.1f}" if n is not None and n < 9.95 else "{:,.0f}"))
     # below what one decimal shows (0.0 h, 0.0 min), in minutes or seconds: a cluster failing
     # every 8.79 seconds had read "a failure every 0.0 h, checkpoint every 0.0 min"
     def minutes(s):  # "3.5 min", below a minute in seconds ("8.79 seconds", as the status)

@@ -510,3 +510,16 @@ def test_an_inventory_alone_names_the_types_planned_and_a_type_left_out_is_unlim
                             inventory="h100-sxm=200").to_dict()
     assert "inventory      b200 not in the inventory: no limit on how many" in \
         report.plan_table(part)
+
+
+def test_a_fraction_of_an_interruption_is_not_rounded_to_zero():
+    # was: '0.0 expected interruptions' for a 70M run on 8 devices, beside its lost hours
+    import planner
+    from planner.report import plan_table
+
+    plan = planner.estimate(params="70M", tokens="10B", gpus=8, alternatives=False)
+    n = plan.reliability["expected_interruptions"]
+    assert 0 < n < 0.05
+    line = next(ln for ln in plan_table(plan.to_dict()).splitlines()
+                if ln.startswith("reliability"))
+    assert "0.0 expected" not in line and f"{n:.3g} expected interruptions" in line
