@@ -26,7 +26,13 @@ from ..plan.cluster import size_unit
 from ..plan.estimate import estimate
 from ..plan.inputs import resolve_workload
 from ..plan.limits import cap_units
-from ..plan.options import CAP_SPARE_RESOLUTION, SIZE_RESOLUTION, aligned_below, aligned_between
+from ..plan.options import (
+    CAP_SPARE_RESOLUTION,
+    SIZE_RESOLUTION,
+    aligned_below,
+    aligned_between,
+    aligned_octaves,
+)
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
 from .model import FleetInstance, FleetOption, FleetRun, FleetSite, sites_power_step_mw
@@ -160,7 +166,9 @@ def _climb_sizes(days_at: dict, window_days: float, unit: int, upto: int) -> lis
     meet = [g for g, days in days_at.items() if days <= window_days]
     if not meet or upto <= min(meet):
         return []
-    return [k * unit for k in aligned_between(min(meet) // unit, upto // unit,
+    # at that resolution of each octave: one step taken from the smallest had given a run
+    # placed on 86,016 devices every multiple of 8 from 32 up, 10,747 plans (a review)
+    return [k * unit for k in aligned_octaves(min(meet) // unit, upto // unit,
                                               CLIMB_RESOLUTION)]
 
 

@@ -254,14 +254,16 @@ def _shares(tried: "_Tried") -> dict:
 
 
 def _better(a: FleetSolution, b: FleetSolution) -> bool:
-    """Whether solution ``a`` places as many runs as ``b``, no later and no dearer (an unknown
-    cost counts as the dearest)."""
+    """Whether solution ``a`` is strictly better than ``b`` in the solver's order: more runs
+    placed, then less weighted lateness, then less cost (an unknown cost counts as the
+    dearest, so two unknown costs tie). A tie keeps ``b``, the first answer: an equal answer
+    of the retry, perhaps unproven, had replaced a proven OPTIMAL (a review)."""
     def key(sol):
         cost = sol.cost_usd if sol.cost_usd is not None and math.isfinite(sol.cost_usd) \
             else math.inf
         return (-len(sol.placements), sol.weighted_lateness_steps or 0.0, cost)
 
-    return bool(a.placements) and key(a) <= key(b)
+    return bool(a.placements) and key(a) < key(b)
 
 
 def _attempt(spec: FleetSpec, cat: Catalog, asm: Assumptions, est: Estimates,

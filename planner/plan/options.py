@@ -478,6 +478,18 @@ def aligned_between(lo: int, hi: int, resolution: int = CLIMB_RESOLUTION) -> lis
     return list(range((lo // step + 1) * step, hi, step))
 
 
+def aligned_octaves(lo: int, hi: int, resolution: int = CLIMB_RESOLUTION) -> list[int]:
+    """aligned_between an octave at a time: the sizes strictly between ``lo`` and ``hi`` at
+    1/``resolution`` of an octave throughout (32 -> 86,016 units: ~180 sizes, where one step
+    taken from ``lo`` gives every multiple of 2, ~43,000)."""
+    out, a = [], lo
+    while a < hi:
+        top = min(2 * a, hi)
+        out += aligned_between(a, top, resolution) + ([top] if top < hi else [])
+        a = top
+    return out
+
+
 def _side(known: dict, s: int) -> dict:
     return {k: wall for (side, k), wall in known.items() if side == s}
 

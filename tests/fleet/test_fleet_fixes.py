@@ -252,3 +252,32 @@ def test_a_runs_least_power_is_named_as_that_of_the_sizes_tried_not_a_bound():
     spec["sites"][0]["power_mw"] = 0.72
     (run,) = fleet_schedule.schedule(spec).to_dict()["runs"]
     assert run["gpus"] == 400 and run["power_mw"] <= 0.72
+
+
+def test_a_retry_that_only_ties_keeps_the_first_answer():
+    # was: '<=' let an equal answer of the retry (perhaps cut short: FEASIBLE) replace a
+    # proven OPTIMAL one (a review)
+    from planner.fleet.model import FleetSolution
+    from planner.fleet.schedule import _better
+
+    placed = ("x",)
+    first = FleetSolution("OPTIMAL", placed, 0.0, 30e6)
+    same = FleetSolution("FEASIBLE", placed, 0.0, 30e6)
+    cheaper = FleetSolution("FEASIBLE", placed, 0.0, 29e6)
+    assert not _better(same, first) and _better(cheaper, first)
+    unknown = FleetSolution("OPTIMAL", placed, 0.0, float("nan"))
+    assert not _better(unknown, first) and _better(first, unknown)
+
+
+def test_the_sizes_between_a_runs_own_and_its_placed_size_step_by_octave():
+    # was: one step taken from the smallest size meeting the window: a run placed on 86,016
+    # devices was offered every multiple of 8 from 32 up, 10,747 plans beyond its time limit
+    # (a review); now sixteenths of each octave
+    from planner.fleet.options import _climb_sizes
+
+    sizes = _climb_sizes({32: 10.0, 64: 5.0}, 12.0, 8, 86_016)
+    assert len(sizes) < 200 and sizes == sorted(set(sizes))
+    assert all(32 < g < 86_016 for g in sizes)
+    # past the whole-unit steps at the bottom, no gap above a sixteenth of an octave
+    ratios = [b / a for a, b in zip(sizes, sizes[1:]) if a >= 512]
+    assert ratios and max(ratios) <= 1 + 1 / 16 + 1e-9
