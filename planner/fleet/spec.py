@@ -511,7 +511,11 @@ def load(source, cat: Catalog | None = None, asm: Assumptions | dict | None = DE
         if accs is not None:
             accs = tuple(acc_key(a.strip(), f"{w}.gpu") for a in
                          (accs if isinstance(accs, list) else str(accs).split(",")))
-            _runs_precision(cat, accs, workload.precision, f"{w}.precision")
+            # the precision the run's own key gives, else its workload's (a workload file's
+            # fp8 had been named as the run's precision key, which the file does not have)
+            _runs_precision(cat, accs, workload.precision,
+                            f"{w}.precision" if "precision" in raw else
+                            f"{w}.workload's precision")
         # an earliest start before the fleet's start is the fleet's start: nothing runs
         # before the horizon (2020-01 on a 2027 fleet had read "the steps shorten its window
         # by 2557 d" and sized the run for a window it never had)

@@ -281,3 +281,17 @@ def test_the_sizes_between_a_runs_own_and_its_placed_size_step_by_octave():
     # past the whole-unit steps at the bottom, no gap above a sixteenth of an octave
     ratios = [b / a for a, b in zip(sizes, sizes[1:]) if a >= 512]
     assert ratios and max(ratios) <= 1 + 1 / 16 + 1e-9
+
+
+def test_a_workloads_precision_its_gpu_cannot_run_is_named_as_the_workloads(tmp_path):
+    # was: 'runs[0].precision: fp8 ...' for a run with no precision key, whose fp8 came from
+    # its workload file (DeepSeek-V3) (a review)
+    from planner.fleet.schedule import schedule
+    from planner.units import InputError
+
+    spec = {"start": "2027-01", "end": "2027-12",
+            "sites": [{"name": "s", "pue": 1.2, "power_mw": 50,
+                       "deliveries": {"a100-80gb": 4096}}],
+            "runs": [{"name": "a", "workload": "deepseek-v3", "gpu": ["a100-80gb"]}]}
+    with pytest.raises(InputError, match=r"runs\[0\]\.workload's precision: 'fp8' has no peak"):
+        schedule(spec)
