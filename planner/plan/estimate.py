@@ -493,9 +493,17 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
                                                     unit=units[s]) if j not in seen]
             continue
         top = min(k * 3 // 2, k_max)
+        # where the cheapest plan meeting the other limits breaks the budget, the smooth
+        # sizes of few twos too: their factors may lay the run out more cheaply than the
+        # balanced ones (405B on H100 within 90 days and $100M had read infeasible, $100.6M on
+        # 20,736, where 20,160 = 2^6 x 315 keep both: an audit of the sizing). Not where the
+        # deadline alone is missed: the fastest size's neighbours tell which loss grows with
+        # size (frontier), and a jagged one of few twos would tell it wrong
+        balanced = not short
         more += [(s, j) for j in sorted(set(aligned_between(k, top + 1))
                                         | set(smooth_between(k * 4 // 5, top + 1, primes,
-                                                             unit=units[s])))
+                                                             unit=units[s],
+                                                             balanced=balanced)))
                  if j not in seen]
     run(more)
     if cheapest:

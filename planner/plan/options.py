@@ -200,14 +200,16 @@ def merge(a: Options, b: Options) -> Options:
 
 
 def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5),
-                   unit: int = 1) -> list[int]:
+                   unit: int = 1, balanced: bool = True) -> list[int]:
     """Sizes in units strictly between ``lo`` and ``hi`` whose prime factors are all in
     ``primes``: the counts whose layouts have factors to use (a pipeline of 20 stages on 120
     layers), which the quarter-octave ladder passes over (92,160 = 2^11 x 3^2 x 5 MI300X run
     405B in 28.9 days, between the ladder's 81,920 at 30.8 and 98,304 at 30.0), and whose
     power of two (of devices: ``unit`` devices a size unit) is at least its odd part (92,160
     MI300X = 2^11 x 45), as a team builds them:
-    a size of few twos (4,050 = 2 x 3^4 x 5^2) leaves data parallelism little to divide."""
+    a size of few twos (4,050 = 2 x 3^4 x 5^2) leaves data parallelism little to divide.
+    ``balanced`` False: every such size, however few its twos (a last look before an answer
+    of no plan: 20,160 = 2^6 x 315 H100 meet 405B's 90 days within $100M)."""
     out = [1]
     for p in primes:
         grown = []
@@ -218,8 +220,8 @@ def smooth_between(lo: int, hi: int, primes: tuple[int, ...] = (2, 3, 5),
         out = grown
     # the twos counted on the devices, not the units (115,200 H100 = 2^9 x 225 devices, in
     # 14,400 nodes of 8 = 2^6 x 225)
-    return sorted(k for k in set(out) if lo < k < hi and ((k * unit) & -(k * unit)) ** 2
-                  >= k * unit)
+    return sorted(k for k in set(out) if lo < k < hi and (
+        not balanced or ((k * unit) & -(k * unit)) ** 2 >= k * unit))
 
 
 def _odd_part(n: int) -> int:

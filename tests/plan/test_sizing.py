@@ -530,3 +530,17 @@ def test_an_infeasible_plans_fastest_plan_is_the_one_the_time_objective_finds(li
     assert fastest.feasible
     assert late[0]["needed"]["deadline"] <= fastest.training_days * (1 + 1e-9)
     assert f"({fastest.cluster['gpus']:,} x h100-sxm" in late[0]["message"]
+
+
+def test_a_plan_that_keeps_both_limits_is_found_among_sizes_of_few_twos():
+    # was: 405B on H100 within 90 days and $100M read infeasible ($100.6M on 20,736), where
+    # 20,160 = 2^6 x 315 H100 keep both (87.6 days, $99.6M): the sizing tries only sizes whose
+    # power of two is at least their odd part, and a size's factors set its layouts (an
+    # audit of the sizing); where no size tried keeps every limit, the refinement tries the
+    # others too
+    plan = planner.estimate(workload="llama3.1-405b", gpu="h100-sxm", deadline="90d",
+                            budget="100M", alternatives=False)
+    assert plan.feasible
+    assert plan.training_days <= 90 and plan.cost_usd["total"] <= 100e6
+    odd = plan.cluster["gpus"] // (plan.cluster["gpus"] & -plan.cluster["gpus"])
+    assert odd > plan.cluster["gpus"] & -plan.cluster["gpus"]  # a size of few twos
