@@ -383,18 +383,20 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             it_w_device = None
             days_at = {}
 
-            def days_of(g: int, run=run, acc_key=acc_key) -> float:
-                """The run's days on ``g`` x ``acc_key`` (inf where no layout runs)."""
+            def plan_of(g: int, run=run, acc_key=acc_key):
+                """The run's plan on ``g`` x ``acc_key`` (None where no layout runs); a bad
+                input in the file's words (its keys, not flags)."""
                 try:
-                    plan = est.plan(run.inputs, acc_key, g)
+                    return est.plan(run.inputs, acc_key, g)
                 except InputError as exc:
                     raise _in_run(run, acc_key, exc) from None
+
+            def days_of(g: int) -> float:
+                """The run's days on ``g`` devices (inf where no layout runs)."""
+                plan = plan_of(g)
                 return plan.training_days if plan is not None else math.inf
             for g in sizes:
-                try:
-                    plan = est.plan(run.inputs, acc_key, g)
-                except InputError as exc:  # in the file's words (its keys, not flags)
-                    raise _in_run(run, acc_key, exc) from None
+                plan = plan_of(g)
                 if not run.gpus and capped and g == sizes[-1] and 2 * g <= most[acc_key] \
                         and 2 * g not in sizes and \
                         len(sizes) < DEFAULT_SIZE_OPTIONS + MORE_SIZE_OPTIONS and \
@@ -434,10 +436,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             for g in sorted(set(more)):
                 if g > most[acc_key] or g in days_at:
                     continue
-                try:
-                    plan = est.plan(run.inputs, acc_key, g)
-                except InputError as exc:
-                    raise _in_run(run, acc_key, exc) from None
+                plan = plan_of(g)
                 if plan is None:
                     _no_option(dropped, run, acc_key, g, est)
                     continue
@@ -447,10 +446,7 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
                 # and the sites' whole inventory may not fit beside the other runs (or the
                 # power a site keeps): smaller ones, finishing later, may (schedule)
                 for g in _smaller_sizes(min(sizes), size_unit(acc)):
-                    try:
-                        plan = est.plan(run.inputs, acc_key, g)
-                    except InputError as exc:
-                        raise _in_run(run, acc_key, exc) from None
+                    plan = plan_of(g)
                     # fewer devices hold more memory each and take longer: past the first
                     # that does not run, or does not finish inside the horizon, none would
                     if plan is None or plan.training_days > horizon_days:
