@@ -456,7 +456,11 @@ def build(spec: FleetSpec, cat: Catalog | None = None, asm: Assumptions = DEFAUL
             # no type delivered runs its precision: the run fits nowhere, as one whose types
             # are not delivered (the fleet had stopped, exit 2, its other runs unscheduled);
             # a run naming only types that cannot run it was refused as its file was read
-            dropped[run.name] = [_no_precision(run, w.precision, no_peak)]
+            dropped[run.name] = [_no_precision(run, w.precision, no_peak) + (
+                # its own types not delivered, the way out is theirs too (a run naming
+                # h100-sxm beside a100-80gb, fp8, on an A100 site had read only of the A100)
+                "; not delivered: " + ", ".join(a for a in run.accelerators if a not in accs)
+                if run.accelerators and len(accs) < len(run.accelerators) else "")]
 
     inst = FleetInstance(spec.steps, float(spec.step_days), tuple(runs), tuple(sites),
                          tuple(options))

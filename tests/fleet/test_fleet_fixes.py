@@ -295,3 +295,18 @@ def test_a_workloads_precision_its_gpu_cannot_run_is_named_as_the_workloads(tmp_
             "runs": [{"name": "a", "workload": "deepseek-v3", "gpu": ["a100-80gb"]}]}
     with pytest.raises(InputError, match=r"runs\[0\]\.workload's precision: 'fp8' has no peak"):
         schedule(spec)
+
+
+def test_a_precision_left_out_names_the_runs_own_types_not_delivered():
+    # was: a run naming h100-sxm beside a100-80gb, in fp8, on a site of A100 alone read only
+    # that the A100 has no fp8 peak, not that its own H100 are not delivered (a review)
+    from planner.fleet.schedule import schedule
+
+    spec = {"start": "2027-01", "end": "2027-12",
+            "sites": [{"name": "s", "pue": 1.2, "power_mw": 50,
+                       "deliveries": {"a100-80gb": 4096}}],
+            "runs": [{"name": "a", "params": "7B", "tokens": "1T", "precision": "fp8",
+                      "gpu": ["a100-80gb", "h100-sxm"]}]}
+    d = schedule(spec).to_dict()
+    assert d["binding"] == "devices"
+    assert d["reason"].endswith("a100-80gb has a peak for bf16; not delivered: h100-sxm")
