@@ -113,10 +113,10 @@ def goodput(devices, wall_compute_s, checkpoint_s, asm: Assumptions, failure_rat
     useful = _known(wall_compute_s)
     delta = _known(checkpoint_s)
     m = mtbf_s(n, rate)
-    # Daly's interval, no shorter than the background write of an asynchronous checkpoint
-    tau = np.maximum(daly_interval_s(delta, m), _known(min_interval_s))
-    finite = np.isfinite(m)
     upload = _known(min_interval_s)
+    # Daly's interval, no shorter than the background write of an asynchronous checkpoint
+    tau = np.maximum(daly_interval_s(delta, m), upload)
+    finite = np.isfinite(m)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         # checkpoint time per second of useful work, delta/tau (Young 1974)
         checkpoint_per_useful = np.where(tau > 0, delta / tau, 0.0)

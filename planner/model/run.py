@@ -26,16 +26,15 @@ def ideal_run(devices, compute_s, checkpoint_s, asm: Assumptions, failure_rate=N
     if not asm.checkpoint_async:
         return blocking
     # asynchronous: the stall is the copy to host memory (MegaScale sec. 4.4), the upload runs
-    # behind it, and a failure during it redoes one interval more; where a write no longer
-    # than the stall would cost less blocking (it is done when training resumes, nothing left
-    # to redo), the run writes it so (a plan had read an upload of 5.01 s 0.5 point of goodput
-    # worse at 300,000 devices than a blocking write of the same: review)
+    # behind it, and a failure during it redoes one interval more; where writing it blocking
+    # costs less (a write about as short as the stall leaves nothing to redo), the run writes
+    # it so (an upload of 5.01 s had read 0.5 point of goodput worse at 300,000 devices than
+    # the same write blocking: review)
     stall_s = np.minimum(upload_s, asm.checkpoint_stall_s)
     behind = reliability.goodput(devices, compute_s, stall_s, asm, failure_rate=failure_rate,
                                  min_interval_s=upload_s)
     better = behind["goodput"] >= blocking["goodput"]
-    return {k: np.where(better, behind[k], blocking[k]) if np.ndim(better) else
-            (behind[k] if better else blocking[k]) for k in behind}
+    return {k: np.where(better, behind[k], blocking[k]) for k in behind}
 
 
 def outcome(devices, compute_s, checkpoint_s, device_power_w, pue, peak_pue, cloud_usd_per_hour,
