@@ -55,8 +55,10 @@ def stage_params(a, tp, pp, ep, stage=None):
     embedding: Megatron-LM keeps one on each end of the pipeline). One stage (pp 1) holds it
     all."""
     if stage is None:
-        last = np.maximum(np.asarray(pp) - 1, 0)
         first_d, first_e = stage_params(a, tp, pp, ep, 0)
+        if not np.any(a.experts):  # a dense model's first and last stages hold alike
+            return first_d, first_e
+        last = np.maximum(np.asarray(pp) - 1, 0)
         last_d, last_e = stage_params(a, tp, pp, ep, last)
         heavier_first = first_d + first_e >= last_d + last_e
         return (np.where(heavier_first, first_d, last_d),
