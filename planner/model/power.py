@@ -28,12 +28,13 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
     ratio uses in place of the catalog's server figure; else nan ("unknown").
     """
     has_tdp = accelerator.tdp_w is not None and np.isfinite(accelerator.tdp_w)
+    has_system = (accelerator.system_power_w is not None
+                  and np.isfinite(accelerator.system_power_w))
     # an assumed ratio replaces the catalog's server figure, as an assumed PUE replaces the
     # site's (--assume server_power_per_tdp=2.5 had been reported as given while H100's DGX
     # figure made the power)
     assumed = has_tdp and "server_power_per_tdp" in asm.given
-    if (accelerator.system_power_w is not None and np.isfinite(accelerator.system_power_w)
-            and not assumed):
+    if has_system and not assumed:
         # server maximum / devices (NVIDIA DGX H100/A100 datasheets)
         return float(accelerator.system_power_w), "system_power_w (server maximum / devices)"
     if has_tdp:
@@ -46,8 +47,7 @@ def device_power_w(accelerator: Accelerator, asm: Assumptions) -> tuple[float, s
         return (float(accelerator.tdp_w + min(share, asm.server_host_w_max)),
                 f"tdp_w x server_power_per_tdp ({asm.server_power_per_tdp:g})"
                 + (f", given, replacing system_power_w ({accelerator.system_power_w:g} W)"
-                   if assumed and accelerator.system_power_w is not None
-                   and np.isfinite(accelerator.system_power_w) else "")
+                   if assumed and has_system else "")
                 + (f", the host's share capped at server_host_w_max "
                    f"({asm.server_host_w_max:g} W)" if capped else ""))
     return float("nan"), f"unknown: {accelerator.key} has neither system power nor TDP"

@@ -417,16 +417,14 @@ def walk(firsts: list, tops: list, deadline_days: float | None, dense: bool,
     # the least device-time before each octave: the smallest size meeting the deadline's
     best = {s: (k * _side(known, s)[k] if k is not None else math.inf) for s, k in top.items()}
     for octave in range(CLIMB_OCTAVES):
-        more = [(s, j) for s, k in top.items() if k is not None and octave == 0
-                for j in aligned_between(k, min(k * 5 // 4, tops[s]) + 1)
-                if (s, j) not in known]
         # and the smooth sizes of that first quarter, as of the fifth below (405B on 15T
         # tokens on H100: 38,400 = 2^9 x 75 meets 53 days for $107.9M, where the climb from
         # 37,376 had answered 40,960 for $111.4M, dearer than the plan for 50 days)
-        more += [(s, j) for s, k in top.items() if k is not None and octave == 0
-                 for j in smooth_between(k, min(k * 5 // 4, tops[s]) + 1, primes,
-                                         unit=units[s])
-                 if (s, j) not in known and (s, j) not in more]
+        more = [(s, j) for s, k in top.items() if k is not None and octave == 0
+                for j in sorted(set(aligned_between(k, min(k * 5 // 4, tops[s]) + 1))
+                                | set(smooth_between(k, min(k * 5 // 4, tops[s]) + 1, primes,
+                                                     unit=units[s])))
+                if (s, j) not in known]
         more += [(s, j) for s, k in top.items() if k is not None
                 for j in sorted(set(ladder(k + 1, min(2 * k, tops[s])))
                                 # a mixture of experts: the smooth sizes too, where its experts
@@ -484,7 +482,7 @@ def aligned_octaves(lo: int, hi: int, resolution: int = CLIMB_RESOLUTION) -> lis
     """aligned_between an octave at a time: the sizes strictly between ``lo`` and ``hi`` at
     1/``resolution`` of an octave throughout (32 -> 86,016 units: ~180 sizes, where one step
     taken from ``lo`` gives every multiple of 2, ~43,000)."""
-    out, a = [], lo
+    out, a = [], max(lo, 1)
     while a < hi:
         top = min(2 * a, hi)
         out += aligned_between(a, top, resolution) + ([top] if top < hi else [])
