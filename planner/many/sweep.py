@@ -58,6 +58,7 @@ from .dataset import (
     MANIFEST,
     Manifest,
     OutputError,
+    files_changed,
     locked,
     part_name,
     prepare,
@@ -87,12 +88,18 @@ _CONTEXTS: dict = {}
 
 
 def _context(spec: Spec) -> Context:
-    """The answering context of a spec, one per process and thread (its caches of workloads,
-    hardware and scored layouts serve every chunk the process answers) while the files the
-    rows read are unchanged: the catalog's (its fingerprint) and the workload files the spec
-    names (their SHA-256). A file edited between two sweeps of the spec in one process gets
-    a fresh context: the second sweep had kept the first one's price and layer count while
-    its manifest recorded the new catalog's fingerprint."""
+    """The answering context of a spec (_context_files)."""
+    return _context_files(spec)[0]
+
+
+def _context_files(spec: Spec) -> tuple[Context, tuple[str, dict]]:
+    """(the answering context of a spec, the files it was built from: the catalog's
+    fingerprint and the SHA-256 of each workload file the spec names). One context per
+    process and thread (its caches of workloads, hardware and scored layouts serve every
+    chunk the process answers) while those files are unchanged: a file edited between two
+    sweeps of the spec in one process gets a fresh context (the second sweep had kept the
+    first one's price and layer count while its manifest recorded the new catalog's
+    fingerprint)."""
     import threading
 
     # the environment's catalog directories too: a second sweep of the spec after
@@ -101,7 +108,7 @@ def _context(spec: Spec) -> Context:
     held = _CONTEXTS.get(key)
     files = spec.workload_files()
     if held is not None and held[1] == (held[0].catalog.fingerprint(), files):
-        return held[0]
+        return held
     try:
         ctx = context(list(spec.catalog) or None, spec.assumptions or None)
     except CatalogError as exc:  # the spec's key, not a flag nobody gave
@@ -110,7 +117,7 @@ def _context(spec: Spec) -> Context:
                         "relative to the spec file", str(exc).split("; accepted:")[0]) \
             from None
     _CONTEXTS[key] = (ctx, (ctx.catalog.fingerprint(), files))  # in place of the stale one
-    return ctx
+    return _CONTEXTS[key]
 
 
 def _digits(spec: Spec, start: int, stop: int) -> list[np.ndarray]:
@@ -184,16 +191,12 @@ def chunk_table(spec: Spec, index: int, chunk_rows: int,
     recorded the first)."""
     start = index * chunk_rows
     stop = min(spec.scenarios, start + chunk_rows)
-    ctx = _context(spec)
-    if expect is not None:
-        now = (ctx.catalog.fingerprint(), spec.workload_files())
-        if now != tuple(expect):
-            changed = sorted(k for k in set(now[1]) | set(expect[1])
-                             if now[1].get(k) != expect[1].get(k))
-            what = (", ".join(changed) if changed else "the catalog files "
-                    f"(fingerprint {expect[0]} -> {now[0]})")
-            raise SpecError("spec", spec.base, "the files a sweep began with, unchanged "
-                            "until it ends", f"reads files that changed while it ran: {what}")
+    ctx, now = _context_files(spec)
+    if expect is not None and now != tuple(expect):
+        what = (files_changed(expect[1], now[1]) or "the catalog files "
+                f"(fingerprint {expect[0]}, now {now[0]})")
+        raise SpecError("spec", spec.base, "the files a sweep began with, unchanged until it "
+                        "ends", f"reads files that changed while it ran: {what}")
     cols, given = _coded(spec, start, stop)
     answers = MODES[spec.mode][1](ctx, cols, stop - start).table()
     arrays = [pa.array(np.arange(start, stop, dtype=np.int64))]
@@ -360,7 +363,7 @@ def sweep(spec, out=None, *, resume: bool = False, workers: int | None = None, d
     with Progress(progress, total, "scenarios", "scenario") as bar:
         if out is None:
             tables = []
-            began = (ctx.catalog.fingerprint(), spec.workload_files())
+            began = _context_files(spec)[1]
             for k in range(n_parts):
                 tables.append(chunk_table(spec, k, chunk_rows, began))
                 bar.update(tables[-1].num_rows)
