@@ -183,9 +183,14 @@ def longest_fit(inst: FleetInstance, o: int, limits=("devices", "power")) -> int
     site has the devices and the power it needs (with nothing else there); `limits` checks
     only some of them."""
     ok = _fit_mask(inst, o, limits)
+    return longest_stretch(ok[inst.runs[inst.options[o].run].earliest_step:inst.steps])
+
+
+def longest_stretch(ok) -> int:
+    """The most consecutive true values of ``ok`` (steps in a row that hold something)."""
     best = stretch = 0
-    for t in range(inst.runs[inst.options[o].run].earliest_step, inst.steps):
-        stretch = stretch + 1 if ok[t] else 0
+    for held in ok:
+        stretch = stretch + 1 if held else 0
         best = max(best, stretch)
     return best
 

@@ -35,7 +35,14 @@ from ..plan.options import (
 )
 from ..progress import Progress
 from ..units import SECONDS_PER_DAY, InputError
-from .model import FleetInstance, FleetOption, FleetRun, FleetSite, sites_power_step_mw
+from .model import (
+    FleetInstance,
+    FleetOption,
+    FleetRun,
+    FleetSite,
+    longest_stretch,
+    sites_power_step_mw,
+)
 from .spec import (
     FleetSpec,
     RunSpec,
@@ -192,10 +199,7 @@ def _levels(held: list) -> list[tuple[float, int]]:
     above it (a site's peak for a fortnight, then less for the year: both)."""
     out, longest = [], 0
     for level in sorted(set(held), reverse=True):
-        stretch = best = 0
-        for h in held:
-            stretch = stretch + 1 if h >= level else 0
-            best = max(best, stretch)
+        best = longest_stretch([h >= level for h in held])
         if best > longest:
             out.append((level, best))
             longest = best
