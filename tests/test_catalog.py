@@ -44,6 +44,20 @@ def test_required_networks_and_sites():
     assert {"us-hyperscale", "eu-colocation", "cheap-power"} <= set(cat.keys("sites"))
 
 
+def test_a_newer_nvidia_fabric_never_takes_the_generic_latency_its_predecessor_beats():
+    # NVLink 5 and InfiniBand XDR had no latency figure, so the 5 us default applied and each
+    # read slower on small messages than NVLink 4 (1 us) and NDR (2 us): a B200's tensor-
+    # parallel and expert all-to-all steps, and an XDR fabric on H100, priced worse than the
+    # generation before (both now carry calculon's modelled figures, as their predecessors do)
+    cat = catalog()
+    for old, new in (("nvlink4", "nvlink5"), ("ib-ndr", "ib-xdr")):
+        before, after = cat.network(old), cat.network(new)
+        assert after.hop_latency_s is not None and before.hop_latency_s is not None
+        assert after.hop_latency_s <= before.hop_latency_s, (old, new)
+    assert cat.network("nvlink5").hop_latency_s == pytest.approx(1e-6)
+    assert cat.network("ib-xdr").hop_latency_s == pytest.approx(2e-6)
+
+
 def test_published_figures_match_datasheets():
     cat = catalog()
     h100 = cat.accelerator("h100-sxm")

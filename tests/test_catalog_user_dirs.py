@@ -120,7 +120,7 @@ def test_the_unit_ranges_keep_every_shipped_figure_and_a_carbon_free_site(tmp_pa
     assert cat.site("cheap-power").grid_kg_co2_per_mwh == 41.0
     assert cat.network("ib-hdr").hop_latency_s == pytest.approx(1.5e-6)
     assert sorted(n.hop_latency_s * 1e6 for n in cat.all("networks")
-                  if n.hop_latency_s) == [1, 1, 1.5, 2, 5, 5, 5, 5]
+                  if n.hop_latency_s) == [1, 1, 1, 1.5, 2, 2, 5, 5, 5, 5]
     path = _copy(tmp_path, SITE, "hardware/sites/dam",
                  ("grid_kg_co2_per_mwh = { value = 366,", "grid_kg_co2_per_mwh = { value = 0,"),
                  ("capex_usd_per_mw = { value = 11700000,", "capex_usd_per_mw = { value = 1e7,"))
