@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 
 from .errors import InputError, did_you_mean
-from .schema import Boolean, Key, Number, Table, Text, check, plain
+from .schema import Boolean, GridKgCo2PerMwh, Key, Number, Table, Text, check, plain
 from .specs import PRICE_RELATIVE_RANGE, TEAMS
 from .units import (
     MAX_BATCH_TOKENS,
@@ -389,8 +389,8 @@ class Assumptions:
                                    valid=Number(0, MAX_ENERGY_USD_PER_KWH, note='USD per kWh'))
     grid_kg_co2_per_mwh: float = _a(float("nan"), "unknown unless the site gives it (an "
                                     "assumed one replaces the site's)",
-                                    valid=Number(0, 1e4, unknown=True,
-                                                 note='kg CO2 per MWh; nan: unknown'))
+                                    valid=GridKgCo2PerMwh(0.0, 1500.0, unknown=True,
+                                                          note='kg CO2 per MWh; nan: unknown'))
     power_utilisation: float = _a(0.9, "average-to-peak server power during large synchronous "
                                   "training: NVIDIA's DGX SuperPOD data-center design guide "
                                   "expects DGX H100 at or near peak, Epoch AI uses 0.75 "

@@ -8,7 +8,17 @@ import datetime
 
 from .assumptions import SCHEMA as ASSUMPTIONS_SCHEMA
 from .frameworks import FRAMEWORKS
-from .schema import Anything, Boolean, Key, List, Number, Table, Text
+from .schema import (
+    Anything,
+    Boolean,
+    GridKgCo2PerMwh,
+    Key,
+    List,
+    Number,
+    Table,
+    Text,
+    UnitSlip,
+)
 from .specs import FFN_TYPES, MAX_SHAPE, PRECISIONS, REFERENCE_CONFIDENCE, TEAMS
 from .units import (
     MAX_BATCH_TOKENS,
@@ -190,21 +200,6 @@ ACCELERATOR = Table({
 }, what="an accelerator file (docs/catalog.md)", rule=_accelerator_rule)
 
 
-class _UnitSlip(Number):
-    """A figure's physical range whose refusal names the unit slip a value outside it most
-    likely is (``slip``: value, reason -> the reason with the slip named), as "peak 0.99 is
-    too small" says nothing of the PFLOP/s typed for TFLOP/s. Module-level subclasses, one a
-    figure, so that a declaration stays plain data (picklable, compared by value)."""
-
-    def slip(self, value, reason: str) -> str:
-        return reason
-
-    def problem(self, value) -> str | None:
-        reason = super().problem(value)
-        return self.slip(value, reason) if reason in ("is too small", "is too large") \
-            else reason
-
-
 def _within(node: Number, value: float) -> bool:
     return Number.problem(node, value) is None
 
@@ -219,7 +214,7 @@ def _slipped(node: Number, value: float, reason: str, slips) -> str | None:
     return None
 
 
-class _HopLatencyUs(_UnitSlip):
+class _HopLatencyUs(UnitSlip):
     SLIPS = (("is too large", 1e-3, "is too large for one switch hop: nanoseconds typed as "
               "microseconds? ({value:,g} ns is {scaled:g} us)"),
              ("is too small", 1e6, "is too small for one switch hop: seconds typed as "
@@ -232,7 +227,7 @@ class _HopLatencyUs(_UnitSlip):
                 or f"{reason} for one switch hop or message step")
 
 
-class _CapexUsdPerMw(_UnitSlip):
+class _CapexUsdPerMw(UnitSlip):
     SLIPS = (("is too small", 1e6, "is too small: millions of USD typed as USD? (${value:g}M "
               "a MW is {scaled:,.0f})"),
              ("is too small", 1e3, "is too small: thousands of USD typed as USD? "
@@ -244,31 +239,6 @@ class _CapexUsdPerMw(_UnitSlip):
                     or "is too small for a building: USD per MW of IT load, not per kW or per W?")
         return ("is too large: over 7x the dearest market's $15M a MW: the whole site's cost "
                 "rather than per MW of IT load?")
-
-
-class _GridKgCo2PerMwh(_UnitSlip):
-    """0 (a carbon-free supply: a market-based figure, a site on its own dam) or 1..1,500."""
-
-    def slip(self, value, reason):
-        if reason == "is too large":
-            return ("is too large: above any fuel's own emissions (lignite ~1,200 kg/MWh): "
-                    "lb/MWh (divide by 2.205) or g/MWh (divide by 1,000)?")
-        return reason
-
-    def problem(self, value) -> str | None:
-        reason = super().problem(value)
-        if reason is None and 0 < value < 1:
-            return (f"is below any supply's but a carbon-free one's (0): kg/kWh or t/MWh "
-                    f"typed as kg/MWh? ({value:g} kg/kWh is {value * 1e3:,g} kg/MWh)")
-        return reason
-
-    def accepted(self) -> str:
-        return (f"0 (a carbon-free supply) or a number in [1, {self.high:,.0f}] "
-                f"({self.note})")
-
-    def schema(self) -> dict:
-        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 0},
-                          {"type": "number", "minimum": 1, "maximum": self.high}]}
 
 
 # Physical ranges of the network and site figures, so that one typed in the wrong unit is
@@ -291,7 +261,7 @@ CAPEX_USD_PER_MW = _CapexUsdPerMw(5e5, 1e8, note="USD per MW of IT load")
 #   ~11-12 kg/MWh (IPCC AR5 WGIII Annex III, Table A.III.2 medians) are the least of any
 #   supply, lignite's ~1,200 the most of any fuel; a figure in (0, 1) is kg/kWh or t/MWh (US
 #   0.366 kg/kWh is 366 kg/MWh), one above 1,500 lb/MWh or g/MWh.
-GRID_KG_CO2_PER_MWH = _GridKgCo2PerMwh(0.0, 1500.0, note="kg CO2 per MWh")
+GRID_KG_CO2_PER_MWH = GridKgCo2PerMwh(0.0, 1500.0, note="kg CO2 per MWh")
 
 NETWORK = Table({
     # required: a network without it had been taken for scale-out silently, and then reported

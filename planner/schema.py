@@ -125,6 +125,47 @@ class Number:
         return out
 
 
+class UnitSlip(Number):
+    """A figure's physical range whose refusal names the unit slip a value outside it most
+    likely is (``slip``: value, reason -> the reason with the slip named), as "peak 0.99 is
+    too small" says nothing of the PFLOP/s typed for TFLOP/s. Module-level subclasses, one a
+    figure, so that a declaration stays plain data (picklable, compared by value)."""
+
+    def slip(self, value, reason: str) -> str:
+        return reason
+
+    def problem(self, value) -> str | None:
+        reason = super().problem(value)
+        return self.slip(value, reason) if reason in ("is too small", "is too large") \
+            else reason
+
+
+class GridKgCo2PerMwh(UnitSlip):
+    """0 (a carbon-free supply: a market-based figure, a site on its own dam) or 1..1,500: a
+    site file's figure and the assumption that replaces it (--assume, a config file) alike."""
+
+    def slip(self, value, reason):
+        if reason == "is too large":
+            return ("is too large: above any fuel's own emissions (lignite ~1,200 kg/MWh): "
+                    "lb/MWh (divide by 2.205) or g/MWh (divide by 1,000)?")
+        return reason
+
+    def problem(self, value) -> str | None:
+        reason = super().problem(value)
+        if reason is None and 0 < value < 1:
+            return (f"is below any supply's but a carbon-free one's (0): kg/kWh or t/MWh "
+                    f"typed as kg/MWh? ({value:g} kg/kWh is {value * 1e3:,g} kg/MWh)")
+        return reason
+
+    def accepted(self) -> str:
+        return (f"0 (a carbon-free supply) or a number in [1, {self.high:,.0f}] "
+                f"({self.note})")
+
+    def schema(self) -> dict:
+        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 0},
+                          {"type": "number", "minimum": 1, "maximum": self.high}]}
+
+
 @_node
 class Text:
     """A string: one of ``choices`` when given, matching ``pattern`` when given."""

@@ -361,3 +361,21 @@ def test_an_assumed_peak_pue_uplift_replaces_the_site_s_design_day_pue():
     # the Monte Carlo does not draw the site's peak range around the assumed peak
     drawn = planner.estimate(**BASE, assumptions={"peak_pue_uplift": 0.3}, uncertainty=True)
     assert drawn.p50["power_mw"] == pytest.approx(hot.power_mw, rel=0.02)
+
+
+@pytest.mark.parametrize("value, says", [
+    ("0.4", "kg/kWh or t/MWh typed as kg/MWh? (0.4 kg/kWh is 400 kg/MWh)"),
+    ("9000", "lb/MWh (divide by 2.205) or g/MWh (divide by 1,000)?"),
+])
+def test_an_assumed_grid_intensity_in_the_wrong_unit_is_refused_as_a_sites_is(value, says):
+    # a site file's 0.4 kg/MWh was refused as a unit slip while the assumption that replaces
+    # it took 0.4 (CO2 3.71 t for 9,280 MWh, 1,000x too small) and 9,000 silently
+    r = CliRunner().invoke(cli.app, ["estimate", "--params", "13B", "--tokens", "1T", "--gpus",
+                                     "256", "--assume", f"grid_kg_co2_per_mwh={value}"])
+    assert r.exit_code == 2 and says in r.output and "--assume grid_kg_co2_per_mwh" in r.output
+    with pytest.raises(planner.InputError, match="accepted: 0 \\(a carbon-free supply\\)"):
+        planner.estimate(**BASE, assumptions={"grid_kg_co2_per_mwh": float(value)})
+    # 0 (a carbon-free supply) and a real grid's figure plan
+    clean = planner.estimate(**BASE, assumptions={"grid_kg_co2_per_mwh": 0})
+    dirty = planner.estimate(**BASE, assumptions={"grid_kg_co2_per_mwh": 400})
+    assert clean.co2_t == 0 and dirty.co2_t == pytest.approx(dirty.energy_mwh * 0.4)
