@@ -662,8 +662,11 @@ def validate(ctx, fmt, catalog_dir, refit_path):
         if refit_path == "-":
             click.echo(text, nl=False)
         else:
-            with open(refit_path, "w") as fh:
-                fh.write(text)
+            try:  # the folder checked writable can still refuse the file (/proc, as root)
+                with open(refit_path, "w") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                _fail(f"--refit: {refit_path}: {exc.strerror or exc}")
             click.echo(f"wrote {refit_path}")
         return
     result = validation.run(cat)

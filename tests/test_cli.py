@@ -429,6 +429,23 @@ def test_validate_refit_checks_its_path_before_the_fit():
         assert out.exit_code == 2 and "--refit" in out.output and says in out.output
 
 
+def test_validate_refit_names_a_file_its_folder_would_not_take(tmp_path, monkeypatch):
+    # was: "internal error: FileNotFoundError", exit 1, where the folder passed the check
+    # (os.access says yes to root) and the file could not be made (/proc/fit.py, /sys/fit.py)
+    from planner import validate as validation
+
+    monkeypatch.setattr(validation, "fit_realisation", lambda cat: ())
+    monkeypatch.setattr(validation, "render_fit", lambda *fit: "X = 1\n")
+
+    def refuse(path, mode="r", *a, **k):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cli, "open", refuse, raising=False)
+    out = CliRunner().invoke(cli.app, ["validate", "--refit", str(tmp_path / "fit.py")])
+    assert out.exit_code == 2 and "internal error" not in out.output, out.output
+    assert f"--refit: {tmp_path / 'fit.py'}: Permission denied" in out.output
+
+
 def test_validate_refit_refuses_a_format_it_cannot_write():
     # was: --refit - --format json printed the Python module, exit 0, --format unread
     for fmt in ("json", "table"):
