@@ -85,6 +85,10 @@ def toml_problem(exc: Exception, source=None) -> str:
             text = None
     hint = ("; TOML takes one key = value a line, and ';' does not separate them"
             if text is not None and _JOINED.search(text) else "")
+    if text is not None and text.startswith("\ufeff"):
+        # a byte-order mark, as some Windows editors save UTF-8: TOML's UTF-8 takes none
+        hint += ("; the file starts with a byte-order mark (U+FEFF, 'UTF-8 with BOM'), which "
+                 "TOML does not take: save it as UTF-8 without one")
     return f"is not valid TOML ({exc}){hint}"
 
 

@@ -13,6 +13,7 @@ import pytest
 import planner
 from planner.catalog import HARDWARE_KINDS, CatalogError, catalog, load_file
 from planner.catalog_view import catalog_records, catalog_show, catalog_table
+from planner.many.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -575,3 +576,18 @@ def test_workloads_show_names_a_users_measurements_file_by_its_path(tmp_path, ca
     assert code == 0 and f"[{mine}]" in flat, out
     code, out = _cli(capsys, "workloads", "show", "mcore24-gpt-1.7b")  # the shipped: short
     assert code == 0 and "[workloads/measurements/megatron-lm.toml]" in re.sub(r"\s+", "", out)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_told_so(tmp_path, capsys):
+    # an audit: "UTF-8 with BOM" (some Windows editors' default) had read only "is not valid
+    # TOML (Invalid statement (at line 1, column 1))", the cause unsaid
+    path = _copy(tmp_path, "hardware/accelerators/h100-sxm", "hardware/accelerators/x1000")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    code, err = _cli(capsys, "hardware", "show", "x1000", "--catalog", str(tmp_path))
+    assert code == 2 and "x1000.toml" in err and "Traceback" not in err
+    assert "byte-order mark (U+FEFF, 'UTF-8 with BOM')" in err and "without one" in err
+    # the same words wherever a TOML file is read (a sweep spec, a config file, a fleet)
+    spec = tmp_path / "spec.toml"
+    spec.write_bytes(b'\xef\xbb\xbf[fixed]\nparams = "7B"\n')
+    with pytest.raises(planner.InputError, match="byte-order mark"):
+        load_spec(str(spec))
