@@ -322,25 +322,32 @@ class Architecture:
     def is_moe(self) -> bool:
         return self.experts > 0
 
-    def routing_error(self) -> str | None:
-        """What is wrong with the group-limited routing fields, or None: groups need experts
-        that split into them evenly and 1 <= group_top_k <= expert_groups."""
+    def routing_problem(self) -> tuple[str, str] | None:
+        """(the field at fault, what is wrong) with the group-limited routing fields, or None:
+        groups need experts that split into them evenly and 1 <= group_top_k <= expert_groups,
+        and the groups a token may use must hold top_k experts."""
         if not self.expert_groups and not self.group_top_k:
             return None
         if not self.is_moe:
-            return "expert groups need a mixture of experts (experts > 0)"
+            return ("expert_groups", "expert groups need a mixture of experts (experts > 0)")
         if self.expert_groups < 1 or self.experts % self.expert_groups:
-            return (f"{self.experts} experts do not split into {self.expert_groups} groups of "
-                    "equal size")
+            return ("expert_groups", f"{self.experts} experts do not split into "
+                    f"{self.expert_groups} groups of equal size")
         if not 1 <= self.group_top_k <= self.expert_groups:
-            return (f"group_top_k must be 1 to expert_groups ({self.expert_groups}), got "
-                    f"{self.group_top_k}")
+            return ("group_top_k", f"group_top_k must be 1 to expert_groups "
+                    f"({self.expert_groups}), got {self.group_top_k}")
         reachable = self.group_top_k * self.experts // self.expert_groups
         if reachable < self.top_k:
-            return (f"group_top_k {self.group_top_k} of {self.expert_groups} groups reaches "
-                    f"{reachable} experts, fewer than top_k ({self.top_k}): group_top_k x "
-                    "experts / expert_groups must be at least top_k")
+            return ("top_k", f"group_top_k {self.group_top_k} of {self.expert_groups} groups "
+                    f"reaches {reachable} experts, fewer than top_k ({self.top_k}): "
+                    "group_top_k x experts / expert_groups must be at least top_k")
         return None
+
+    def routing_error(self) -> str | None:
+        """What is wrong with the group-limited routing fields (routing_problem's words), or
+        None."""
+        problem = self.routing_problem()
+        return problem[1] if problem else None
 
     @property
     def head_dim(self):

@@ -77,6 +77,7 @@ _ACCEPT_COUNT = ("a positive number with an optional suffix K, M, B, G, T, P "
                  "(e.g. 405B, 1.5e12, 16M)")
 _ACCEPT_INT = ("a positive whole number with an optional suffix K, M, B, G, T, P "
                "(e.g. 8192, 16K, 2M)")
+_ACCEPT_INT_OR_ZERO = "0 or " + _ACCEPT_INT
 _ACCEPT_DURATION = ("a positive number with a unit s, min, h, d, w or y (365 days) "
                     "(e.g. 90d, 12w, 2160h, 30min)")
 _ACCEPT_POWER = "a positive number with a unit W, kW, MW or GW (e.g. 700W, 1.2kW, 150 MW)"
@@ -208,12 +209,15 @@ def parse_count(text, name="count", maximum: float | None = None) -> float:
                         maximum=maximum))
 
 
-def parse_int_count(text, name="count", maximum: float | None = None) -> int:
-    """A positive whole count (GPUs, sequence length): '16K' -> 16000; '1.5' is an error."""
-    value = _parse(text, name, _COUNT_RE, _COUNT_SCALES, _ACCEPT_INT, "a whole count",
-                   maximum=maximum)
+def parse_int_count(text, name="count", maximum: float | None = None,
+                    allow_zero: bool = False) -> int:
+    """A positive whole count (GPUs, sequence length): '16K' -> 16000; '1.5' is an error.
+    ``allow_zero``: 0 too (a count whose zero is a shape's own: no shared expert)."""
+    accepted = _ACCEPT_INT_OR_ZERO if allow_zero else _ACCEPT_INT
+    value = _parse(text, name, _COUNT_RE, _COUNT_SCALES, accepted, "a whole count",
+                   maximum=maximum, allow_zero=allow_zero)
     if value != value.to_integral_value():
-        raise InputError(name, text, _ACCEPT_INT, "is not a whole number")
+        raise InputError(name, text, accepted, "is not a whole number")
     return int(value)
 
 

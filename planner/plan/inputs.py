@@ -97,6 +97,23 @@ def _moe_rule_inputs(shape: dict, ffn_type: str | None) -> dict:
     return {"experts": experts, "top_k": top_k, "shared_experts": shape.get("shared_experts", 0)}
 
 
+def _routing_error(field: str, reason: str, shape: dict) -> InputError:
+    """The error of group-limited routing the shape cannot use (Architecture.routing_problem),
+    naming the input the user gave that is at fault: --top-k beyond what a workload's groups
+    reach, --group-top-k without --expert-groups (had read "--expert-groups: 8 experts do not
+    split into 0 groups" and "--group-top-k: ... fewer than top_k (256)" for --top-k 256)."""
+    accepted = ("--expert-groups dividing --experts, 1 <= --group-top-k <= --expert-groups, "
+                "and --group-top-k x --experts / --expert-groups at least --top-k")
+    groups = [k for k in ("expert_groups", "group_top_k") if k in shape]
+    if field == "expert_groups" and "expert_groups" not in shape and groups:
+        return InputError("--expert-groups", None, accepted,
+                          f"is missing beside --group-top-k ({reason})")
+    if field == "top_k" and ("top_k" not in shape or groups):
+        field = "group_top_k"  # the groups given (or the workload's) are what falls short
+    name = flag(field)
+    return InputError(name, shape.get(field), accepted, f"is not valid: {reason}")
+
+
 def flag(name: str) -> str:
     """The flag of a keyword: 'kv_heads' -> '--kv-heads'."""
     return f"--{name.replace('_', '-')}"
@@ -123,9 +140,15 @@ def with_aliases(given: dict, where: str = "") -> dict:
     return out
 
 
-def parse_shape_count(text, name: str) -> int:
-    """One whole count of a shape (--layers, --hidden, ...): at most MAX_SHAPE."""
-    return parse_int_count(text, name, maximum=MAX_SHAPE)
+# Shape counts whose zero is a shape of its own (Mixtral: no shared expert, no dense layer), as
+# a plan's workload reports them: the rest are positive
+ZERO_COUNTS = ("shared_experts", "dense_layers")
+
+
+def parse_shape_count(text, name: str, key: str | None = None) -> int:
+    """One whole count of a shape (--layers, --hidden, ...): at most MAX_SHAPE; ``key`` (the
+    input's keyword) one of ZERO_COUNTS: 0 too."""
+    return parse_int_count(text, name, maximum=MAX_SHAPE, allow_zero=key in ZERO_COUNTS)
 
 
 def parse_params(text, name: str = "--params") -> float:
@@ -183,7 +206,7 @@ def moe_rule_inputs(**given) -> dict:
     """The MoE rule's keywords (experts, top_k, shared_experts) from inputs given beside a
     parameter count (None: not given), parsed and checked as --params takes them; {} when none
     is given (a dense model)."""
-    shape = {k: parse_shape_count(v, flag(k)) for k, v in given.items() if v is not None}
+    shape = {k: parse_shape_count(v, flag(k), k) for k, v in given.items() if v is not None}
     return _moe_rule_inputs(shape, None)
 
 
@@ -239,7 +262,7 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
         raise InputError(sorted(unknown)[0], shape[sorted(unknown)[0]],
                          "one of " + ", ".join(SHAPE_INPUTS))
     for k, v in shape.items():
-        shape[k] = parse_shape_count(v, flag(k))
+        shape[k] = parse_shape_count(v, flag(k), k)
     if ffn_type is not None:  # the canonical word onwards ('Gated' is gated)
         ffn_type = parse_ffn_type(ffn_type)
     window = {k: shape.pop(k) for k in WINDOW_INPUTS if k in shape}
@@ -426,12 +449,9 @@ def resolve_workload(cat: Catalog, used: dict, params=None, tokens=None, workloa
             raise InputError(flag(next(iter(shape))) if shape else "--workload",
                              workload or shape, "a shape of at most 1000T parameters",
                              f"has {n:.3g} parameters")
-    problem = w.architecture.routing_error() if w.architecture is not None else None
+    problem = w.architecture.routing_problem() if w.architecture is not None else None
     if problem:
-        name = "--group-top-k" if "group_top_k" in problem else "--expert-groups"
-        raise InputError(name, shape.get(name[2:].replace("-", "_")),
-                         "--expert-groups dividing --experts, and 1 <= --group-top-k <= "
-                         "--expert-groups", f"is not valid: {problem}")
+        raise _routing_error(*problem, shape)
     changes = {}
     if tokens is not None:
         changes["tokens"] = parse_tokens(tokens)

@@ -482,3 +482,41 @@ def test_the_curve_switch_is_read_as_the_other_switches():
     assert len(planner.estimate(**base, curve="true").sizing["options"]["gpus"]) > len(off)
     with pytest.raises(InputError, match="curve: 'maybe' is not valid; accepted: true or false"):
         planner.estimate(**base, curve="maybe")
+
+
+SMALL_MOE = dict(layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=32000,
+                 tokens="1T", experts=8, top_k=2, expert_ffn=14336, gpu="h100-sxm", gpus=64)
+
+
+def test_zero_shared_experts_and_dense_layers_are_a_shape_of_their_own():
+    # an audit: "--shared-experts: '0' must be greater than zero", though a plan's own workload
+    # reports Mixtral's shared_experts 0 and dense_layers 0 (it could not be fed back in)
+    zero = planner.estimate(**SMALL_MOE, shared_experts=0, dense_layers="0")
+    assert zero.workload["shared_experts"] == 0 and zero.workload["dense_layers"] == 0
+    assert zero.training_days == planner.estimate(**SMALL_MOE).training_days
+    for name, value, says in (("shared_experts", -1, "is negative"),
+                              ("dense_layers", 1.5, "is not a whole number")):
+        with pytest.raises(InputError, match=re.escape(f"{says}; accepted: 0 or a positive")):
+            planner.estimate(**SMALL_MOE, **{name: value})
+    with pytest.raises(InputError, match="--layers: '0' must be greater than zero"):
+        planner.estimate(**{**SMALL_MOE, "layers": "0"})  # the others stay positive
+
+
+@pytest.mark.parametrize("given, flag, says", [
+    # --top-k beyond what DeepSeek-V3's groups reach: had blamed --group-top-k (value empty)
+    (dict(workload="deepseek-v3", top_k=256), "--top-k: 256 is not valid",
+     "reaches 128 experts, fewer than top_k (256)"),
+    # --group-top-k without --expert-groups: had read "8 experts do not split into 0 groups"
+    (dict(**SMALL_MOE, group_top_k=2), "--expert-groups: is missing "
+     "beside --group-top-k", "8 experts do not split into 0 groups"),
+    ({**SMALL_MOE, "expert_groups": 4, "group_top_k": 1, "top_k": 4}, "--group-top-k: 1 is not "
+     "valid", "reaches 2 experts, fewer than top_k (4)"),
+    (dict(**SMALL_MOE, expert_groups=3, group_top_k=1), "--expert-groups: 3 is not valid",
+     "do not split into 3 groups"),
+])
+def test_a_routing_error_names_the_input_at_fault(given, flag, says):
+    if "workload" in given:
+        given.update(tokens="1T", gpus=4096)
+    with pytest.raises(InputError) as exc:
+        planner.estimate(**given)
+    assert str(exc.value).startswith(flag) and says in str(exc.value), str(exc.value)
