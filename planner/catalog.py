@@ -13,6 +13,8 @@ import difflib
 import hashlib
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -194,7 +196,7 @@ class Catalog:
     def _item(self, kind: str, path: Path):
         """The typed object of one file (cached while the file is unchanged), unchecked
         against the rest of the catalog."""
-        return _load(kind, path, path.stat().st_mtime_ns)
+        return _load(kind, path, _mtime_ns(path))
 
     def _check_references(self, kind: str, path: Path, item):
         """``item`` (a workload or a measurements file) once its [[reference]] rows name keys
@@ -327,7 +329,47 @@ class Catalog:
         return digest.hexdigest()[:16]
 
 
+# Inside ``held_listings``: each catalog folder's files and each file's time stamp as first
+# read in the block (None outside one: read afresh every time).
+_HELD: ContextVar[dict | None] = ContextVar("planner_catalog_held", default=None)
+
+
+@contextmanager
+def held_listings():
+    """Inside this block the catalog's folders are listed, and its files' time stamps read,
+    once each: a call answering thousands of scenarios (estimate_many's chunk) had stat()-ed
+    every folder some 17 times a scenario. A file added or changed is seen by the next block
+    (the next call, the next chunk of a sweep), as it is by the next call outside one; an
+    enclosing block's listings are kept."""
+    token = _HELD.set(_HELD.get() if _HELD.get() is not None else {})
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+def _mtime_ns(path: Path) -> int:
+    """A file's time stamp (that of a ``held_listings`` block's first look, inside one)."""
+    held = _HELD.get()
+    if held is None:
+        return path.stat().st_mtime_ns
+    key = ("mtime", path)
+    if key not in held:
+        held[key] = path.stat().st_mtime_ns
+    return held[key]
+
+
 def _files(roots: tuple[Path, ...], kind: str) -> dict[str, Path]:
+    held = _HELD.get()
+    if held is None:
+        return _files_now(roots, kind)
+    key = ("files", roots, kind)
+    if key not in held:
+        held[key] = _files_now(roots, kind)
+    return dict(held[key])  # a copy: the caller's to change
+
+
+def _files_now(roots: tuple[Path, ...], kind: str) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for root in roots:
         folder = Path(root) / KINDS[kind]

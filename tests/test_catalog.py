@@ -926,6 +926,42 @@ def test_a_file_added_during_a_session_is_found(tmp_path):
     assert {"my-gpu", "my-gpu2"} <= set(catalog(tmp_path).keys("accelerators"))
 
 
+
+def test_a_held_block_lists_each_folder_once_and_the_next_call_sees_a_file_added(
+        tmp_path, monkeypatch):
+    # estimate_many answers a chunk inside catalog.held_listings: its scenarios had stat()-ed
+    # every catalog folder some 17 times each; a file added after the call is still found by
+    # the next one (and by estimate, outside any block)
+    import sys
+
+    from planner.many.estimate_many import estimate_many
+
+    mod = sys.modules["planner.catalog"]
+    listed = []
+    real = mod._files_now
+    monkeypatch.setattr(mod, "_files_now", lambda roots, kind: listed.append((roots, kind))
+                        or real(roots, kind))
+    text = "\n".join(ln for ln in H100.splitlines() if not ln.startswith("aliases"))
+    _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    rows = {"params": ["7B", "8B", "9B"], "tokens": ["100B"] * 3, "gpu": ["my-gpu"] * 3,
+            "gpus": [None, 64, None]}
+    first = estimate_many(rows, catalog=tmp_path, progress=False)
+    assert first.column("error").to_pylist() == [None] * 3
+    # each folder of each catalog listed once as the call checks the user's files
+    # (scenarios.context), once for its chunk
+    assert len(listed) <= 2 * len(set(listed))
+    _write(tmp_path, "hardware/accelerators", "my-gpu2", text + "\n")
+    second = estimate_many({**rows, "gpu": ["my-gpu2"] * 3}, catalog=tmp_path, progress=False)
+    assert second.column("cluster_accelerator").to_pylist() == ["my-gpu2"] * 3
+    assert second.column("cost_usd_total").to_pylist() == \
+        first.column("cost_usd_total").to_pylist()
+    with mod.held_listings():
+        assert "my-gpu3" not in catalog(tmp_path).keys("accelerators")
+        _write(tmp_path, "hardware/accelerators", "my-gpu3", text + "\n")
+        assert "my-gpu3" not in catalog(tmp_path).keys("accelerators")  # as first listed
+    assert "my-gpu3" in catalog(tmp_path).keys("accelerators")
+
+
 def test_a_plan_names_the_user_files_it_ran_on(tmp_path):
     # was: a plan on a changed b200 read as one on the shipped b200 (only a replaced site
     # was reported)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..catalog import held_listings
 from ..errors import USER_ERRORS, error_text, input_hint, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY
 from ..plan.estimate import estimate, plan_many, plan_on, prepare
@@ -169,7 +170,13 @@ def default_chunk_rows(by_estimate_rows: bool) -> int:
 
 
 def answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
-    """Every output column for ``n`` rows of coded input columns."""
+    """Every output column for ``n`` rows of coded input columns, the catalog's folders
+    listed once for the chunk (catalog.held_listings)."""
+    with held_listings():
+        return _answer(ctx, cols, n)
+
+
+def _answer(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     ans = Answers(n, ctx.fields)
     st = Rows(ans)
     if n == 0:

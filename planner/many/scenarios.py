@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..assumptions import Assumptions
-from ..catalog import KINDS, Catalog
+from ..catalog import KINDS, Catalog, held_listings
 from ..catalog import catalog as load_catalog
 from ..errors import USER_ERRORS, error_text
 from ..model.cost import METHOD_KEYS
@@ -139,10 +139,11 @@ def context(catalog=None, assumptions=None) -> Context:
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     # the user's catalog files, checked once: a broken one is the call's error, as estimate's
     # and sweep's (a negative peak had been each of 20,000 rows' error, the table returned)
-    for kind in KINDS:
-        for key in cat.keys(kind):
-            if cat.from_user(kind, key):
-                cat.get(kind, key)
+    with held_listings():  # each folder listed once for the check, not once a file
+        for kind in KINDS:
+            for key in cat.keys(kind):
+                if cat.from_user(kind, key):
+                    cat.get(kind, key)
     # the assumptions of every row, checked once: a typo is the call's error, as estimate's,
     # budget's and sweep's (it had been each row's, the table returned)
     assumptions_for(assumptions, None)
