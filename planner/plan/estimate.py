@@ -66,7 +66,7 @@ from .options import (
     first_sizes,
     layout_primes,
     merge,
-    priced,
+    priced_each,
     sized,
     smooth_between,
     take,
@@ -564,15 +564,19 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
 def plan_many(reqs: list[Request]) -> list[Plan]:
     """The plans of requests that differ only in limits and money (their workload, hardware,
     site, layout parts and assumptions alike), each the plan ``plan_on(req, "numpy")`` gives:
-    their sizings walk in step, each size is scored and run once for all of them, and only
-    the run's money and the choice are worked out per request."""
+    their sizings walk in step, each size is scored and run once for all of them, the runs'
+    money is worked out for every request at once (options.priced_each), and only the
+    choice per request."""
     first = reqs[0]
     setups = [_setup(r, False, None) for r in reqs]
-    walks: dict = {}  # walks alike (deadline, caps, density) are taken once
+
+    def walk_of(st: Setup) -> tuple:  # walks alike (deadline, caps, density) are taken once
+        return st.deadline_days, tuple(tuple(c) for c in st.caps.values()), st.dense
+
+    walks: dict = {}
     for st in setups:
         if st.n_gpus is None:
-            caps = tuple(tuple(c) for c in st.caps.values())
-            walks.setdefault((st.deadline_days, caps, st.dense), st)
+            walks.setdefault(walk_of(st), st)
     units, shared, known = [], None, {}
     steps, pending, asked = {}, {}, {}
     for key, st in walks.items():
@@ -596,15 +600,21 @@ def plan_many(reqs: list[Request]) -> list[Plan]:
                 asked[key] |= set(pending[key])
             except StopIteration:
                 del pending[key]
+    mine = {}  # each walk's options: the shared sizes it asked for
+    for key in walks:
+        mine[key] = take(shared, np.flatnonzero([
+            (s, g // units[s]) in asked[key]
+            for s, g in zip(shared.side.tolist(), shared.gpus.tolist())]))
+    sized_ = [(req, st) for req, st in zip(reqs, setups) if st.n_gpus is None]
+    priced_ = iter(priced_each([(mine[walk_of(st)], req.sides, st.method)
+                                for req, st in sized_], first.w, first.asm, METHODS)
+                   if sized_ else ())
     plans = []
     for req, st in zip(reqs, setups):
         if st.n_gpus is not None:
             plans.append(plan_on(req, "numpy", alternatives=False))
             continue
-        mine = asked[(st.deadline_days, tuple(tuple(c) for c in st.caps.values()), st.dense)]
-        rows = np.flatnonzero([(s, g // units[s]) in mine
-                               for s, g in zip(shared.side.tolist(), shared.gpus.tolist())])
-        opts = priced(take(shared, rows), req.sides, req.w, req.asm, st.method, METHODS)
+        opts = next(priced_)
         opts, choice = refine(req, st, opts, decide(req, st, opts, "numpy"), "numpy")
         plans.append(plan_of(req.w, opts, choice, req.limits, False))
     return plans

@@ -170,14 +170,35 @@ def priced(opts: Options, sides: list, w: Workload, asm: Assumptions, method: in
            methods: tuple) -> Options:
     """The options with their runs worked out at ``sides``' prices, PUE and energy price
     (the layouts and step times kept: money does not change them)."""
-    devices = np.where(opts.best.state == FITS, opts.gpus, np.nan)
-    inputs = {k: np.array([sd.inputs[k] for sd in sides], dtype=float)[opts.side]
-              for k in sides[0].inputs}
-    cols = dict(opts.cols)
-    cols.update(run_figures(devices, w.tokens, cols["tokens_per_s"],
-                            cols["model_flops_per_token"], cols["hardware_flops_per_token"],
-                            inputs, asm, method, methods))
-    return Options(sides, opts.side, opts.gpus, opts.best, cols, opts.fixed, opts.allow_tp)
+    return priced_each([(opts, sides, method)], w, asm, methods)[0]
+
+
+def priced_each(sets: list, w: Workload, asm: Assumptions, methods: tuple) -> list[Options]:
+    """``priced`` of each (options, sides, method) of ``sets``, one workload's under one set
+    of assumptions (the scenarios of plan_many, alike but for limits and money), by one run
+    model evaluation over all their options: the run model is elementwise, so each option's
+    figures are those ``priced`` gives it alone, at a fraction of the calls."""
+    ends = np.cumsum([0] + [len(o.gpus) for o, _, _ in sets])
+    devices = np.concatenate([np.where(o.best.state == FITS, o.gpus, np.nan)
+                              for o, _, _ in sets])
+    inputs = {k: np.concatenate([np.array([sd.inputs[k] for sd in sides], dtype=float)[o.side]
+                                 for o, sides, _ in sets])
+              for k in sets[0][1][0].inputs}
+    method = np.concatenate([np.full(len(o.gpus), m) for o, _, m in sets])
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([np.asarray(o.cols[name]) for o, _, _ in sets])
+
+    run = run_figures(devices, w.tokens, joined("tokens_per_s"),
+                      joined("model_flops_per_token"), joined("hardware_flops_per_token"),
+                      inputs, asm, method, methods)
+    run = {k: np.broadcast_to(v, (int(ends[-1]),)) for k, v in run.items()}
+    out = []
+    for (o, sides, _), a, b in zip(sets, ends[:-1], ends[1:]):
+        cols = dict(o.cols)
+        cols.update({k: v[a:b].copy() for k, v in run.items()})
+        out.append(Options(sides, o.side, o.gpus, o.best, cols, o.fixed, o.allow_tp))
+    return out
 
 
 def take(opts: Options, rows: np.ndarray) -> Options:
