@@ -53,6 +53,7 @@ from .inputs import (
 )
 from .layout_inputs import layout_text
 from .limits import (
+    breaking,
     violations,
 )
 from .options import (
@@ -461,9 +462,8 @@ def refine(req: Request, st: Setup, opts: Options, choice: Choice, engine: str
     def best(s: int, inst, ignore: tuple = (), key: str | None = None) -> int | None:
         """Side s's best option within the limits (``ignore``d aside) by ``key`` (default:
         the objective's), else None; ``inst`` the sizing instance of every option."""
-        ok = [i for i in np.flatnonzero((opts.side == s) & opts.fits)
-              if not violations(inst, int(i), ignore=ignore)]
-        if not ok:
+        ok = np.flatnonzero((opts.side == s) & opts.fits & ~breaking(inst, ignore))
+        if not ok.size:
             return None
         key = key or ("training_days" if st.objective == "time" else "cost_usd_total")
         return int(min(ok, key=lambda i: float(opts.cols[key][i])))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple
 
 import numpy as np
@@ -42,7 +42,8 @@ __all__ = ["LIMITS", "DAYS_RESOLUTION", "COST_RESOLUTION_USD", "POWER_RESOLUTION
            "GPU_RESOLUTION", "RESOLUTION", "RELATIVE_RESOLUTION", "resolution", "resolution_text",
            "SizingLimits",
            "SizingInstance", "Breach",
-           "violations", "breach_text", "relaxation_text", "need_units", "cap_units", "rank",
+           "violations", "breaking", "breach_text", "relaxation_text", "need_units",
+           "cap_units", "rank",
            "choose", "Relaxation", "SizingSolution", "solve", "solve_with", "run_numpy"]
 
 # --- integer resolutions, one per quantity -----------------------------------------------------
@@ -137,6 +138,20 @@ class SizingInstance:
             raise ValueError("every option column must have one entry per option")
         if self.objective not in ("cost", "time"):
             raise ValueError(f"objective must be 'cost' or 'time', got {self.objective!r}")
+        # what a choice asks of one instance again and again (each limit's test, the rank),
+        # worked out once (a sizing's choice asks for every limit relaxed in turn)
+        object.__setattr__(self, "_memo", {})
+
+    def _once(self, make, *args) -> np.ndarray:
+        """``make(self, *args)`` worked out once an instance, read-only (shared by every
+        asker)."""
+        memo = self.__dict__["_memo"]
+        key = (make.__name__, *args)
+        if key not in memo:
+            value = make(self, *args)
+            value.flags.writeable = False
+            memo[key] = value
+        return memo[key]
 
     @property
     def n(self) -> int:
@@ -163,22 +178,28 @@ class SizingInstance:
                  "budget": lim.budget_usd, "max_gpus": lim.max_gpus}[limit]
         return math.inf if value is None else float(value)
 
-    def meets(self) -> np.ndarray:
-        """Per option: whether it meets every limit as CP-SAT sees it (plan/sizing.py): the
-        need in whole units rounded up, the limit rounded down, an unknown need never meets.
-        What meets them here also passes ``violations`` on the unrounded figures."""
+    def meets(self, relaxed: tuple[str, ...] = ()) -> np.ndarray:
+        """Per option: whether it meets every limit (but those ``relaxed``) as CP-SAT sees it
+        (plan/sizing.py): the need in whole units rounded up, the limit rounded down, an
+        unknown need never meets. What meets them here also passes ``violations`` on the
+        unrounded figures."""
         ok = np.ones(self.n, bool)
         for limit in self.limits.active():
-            if limit == "inventory":
-                need = need_units(self.need(limit), GPU_RESOLUTION)
-                cap = np.array([cap_units(self.cap(limit, i), 1) if math.isfinite(
-                    self.cap(limit, i)) else np.iinfo(np.int64).max for i in range(self.n)])
-            else:
-                step = resolution(limit, self.cap(limit))
-                need = need_units(self.need(limit), step)
-                cap = cap_units(self.cap(limit), step)
-            ok &= (need >= 0) & (need <= cap)
+            if limit not in relaxed:
+                ok &= self._once(SizingInstance._meets, limit)
         return ok
+
+    def _meets(self, limit: str) -> np.ndarray:
+        """Per option: whether it meets ``limit`` (meets)."""
+        if limit == "inventory":
+            need = need_units(self.need(limit), GPU_RESOLUTION)
+            cap = np.array([cap_units(self.cap(limit, i), 1) if math.isfinite(
+                self.cap(limit, i)) else np.iinfo(np.int64).max for i in range(self.n)])
+        else:
+            step = resolution(limit, self.cap(limit))
+            need = need_units(self.need(limit), step)
+            cap = cap_units(self.cap(limit), step)
+        return (need >= 0) & (need <= cap)
 
     def rows(self) -> dict:
         """The option table as columns (JSON-ready), with whether each meets the limits."""
@@ -361,6 +382,19 @@ def violations(inst: SizingInstance, i: int, ignore: tuple[str, ...] = ()) -> li
     return out
 
 
+def breaking(inst: SizingInstance, ignore: tuple[str, ...] = ()) -> np.ndarray:
+    """Per option: whether it breaks a limit (those in ``ignore`` aside), as ``violations``
+    finds it (non-empty), for every option at once and without the words."""
+    out = np.zeros(inst.n, bool)
+    for limit in inst.limits.active():
+        if limit in ignore:
+            continue
+        cap = (np.array([inst.cap(limit, i) for i in range(inst.n)], dtype=float)
+               if limit == "inventory" else inst.cap(limit))
+        out |= broken(inst.need(limit), cap)
+    return out
+
+
 # --- the objective as integers ------------------------------------------------------------
 
 def need_units(values, resolution: float) -> np.ndarray:
@@ -407,7 +441,11 @@ def rank(inst: SizingInstance, minimise: str | None = None) -> np.ndarray:
     """The lexicographic objective folded into one integer per option: primary units x n +
     the option's rank by the tie-breakers (secondary quantity, fewer devices, accelerator
     key), so the optimum is unique and runs repeat exactly. Options whose primary is unknown
-    rank after every known one."""
+    rank after every known one. Worked out once an instance and question (read-only)."""
+    return inst._once(_rank, minimise)
+
+
+def _rank(inst: SizingInstance, minimise: str | None) -> np.ndarray:
     primary, resolution, tiebreak = objective_columns(inst, minimise)
     units = need_units(primary, resolution)
     top = int(units.max()) + 1 if units.size and units.max() >= 0 else 0
@@ -481,13 +519,7 @@ def choose(inst: SizingInstance) -> int | None:
 
 def meets_except(inst: SizingInstance, relaxed: tuple[str, ...] = ()) -> np.ndarray:
     """Per option: whether it meets every limit not in ``relaxed`` (the solver's integers)."""
-    kept = SizingLimits(**{**inst.limits.__dict__, **{_FIELD[k]: None if k != "inventory"
-                                                     else {} for k in relaxed}})
-    return replace(inst, limits=kept).meets()
-
-
-_FIELD = {"deadline": "deadline_days", "power": "power_cap_mw", "budget": "budget_usd",
-          "max_gpus": "max_gpus", "inventory": "inventory"}
+    return inst.meets(relaxed)
 
 
 def run_numpy(inst: SizingInstance, relaxed: tuple[str, ...] = (),

@@ -227,6 +227,34 @@ def test_choose_matches_brute_force_on_random_tables(data):
     assert choose(inst) == _brute(inst)
 
 
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_an_instances_kept_answers_are_those_of_a_fresh_instance(data):
+    # meets (with limits relaxed) and rank are worked out once an instance and read again by
+    # each question of a choice; breaking is violations for every option at once
+    from dataclasses import replace
+
+    from planner.plan.limits import breaking, meets_except, violations
+
+    inst = data.draw(tables())
+    active = inst.limits.active()
+    for size in range(len(active) + 1):
+        relaxed = tuple(data.draw(st.permutations(active)))[:size]
+        kept = SizingLimits(**{**inst.limits.__dict__, **{
+            {"deadline": "deadline_days", "power": "power_cap_mw", "budget": "budget_usd",
+             "max_gpus": "max_gpus", "inventory": "inventory"}[k]:
+            {} if k == "inventory" else None for k in relaxed}})
+        fresh = replace(inst, limits=kept)
+        assert meets_except(inst, relaxed).tolist() == fresh.meets().tolist()
+        assert breaking(inst, relaxed).tolist() == [
+            bool(violations(inst, i, ignore=relaxed)) for i in range(inst.n)]
+    for minimise in (None, *active):
+        again = replace(inst)
+        assert rank(inst, minimise).tolist() == rank(again, minimise).tolist()
+        assert rank(inst, minimise) is rank(inst, minimise)  # kept, read-only
+        assert not rank(inst, minimise).flags.writeable
+
 # --- choose and the numpy solve against CP-SAT ----------------------------------------------
 # Figures and limits are drawn on the resolution grid (whole 0.01 days, $1,000, kW), where a
 # float comparison and CP-SAT's integer units must agree exactly.
