@@ -559,10 +559,14 @@ class Assumptions:
 
     def describe(self) -> dict:
         """name -> {value, unit, source} for every assumption."""
-        return {f.name: {"value": getattr(self, f.name), "unit": f.metadata.get("unit", ""),
-                         "source": f.metadata.get("source", "")} for f in fields(self)}
+        return {name: {"value": getattr(self, name), "unit": unit, "source": source}
+                for name, unit, source in _DESCRIBED}
 
 
+# (name, unit, source) of every assumption, in order: what describe reports beside the value
+# (read off the declarations once, not once a plan).
+_DESCRIBED = tuple((f.name, f.metadata.get("unit", ""), f.metadata.get("source", ""))
+                   for f in fields(Assumptions))
 # name -> (kind, valid range) of every assumption: the one declaration check_assumption reads.
 _FIELDS = {f.name: (f.type, f.metadata["valid"]) for f in fields(Assumptions)}
 # The assumptions as one table (a sweep spec's [fixed] assumptions, a catalog reference's):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
 
 from ..frameworks import override_source
 from ..model.cost import METHODS
@@ -62,10 +63,12 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
             f"{unit[0]:,} devices: {' or '.join(finer)} buys in smaller steps)"))
     # what the plan used (site figures, given inputs) wins over the defaults of the same name
     stack = (sd.used.get("framework") or {}).get("value")
+    given_ = asm.given
+    moe = bool(w.architecture.experts)
     used = {**{k: {"value": v["value"], "source": (
-        "given (assumptions)" if k in asm.given else override_source(stack, k, v["source"]))}
+        "given (assumptions)" if k in given_ else override_source(stack, k, v["source"]))}
                for k, v in asm.describe().items()
-               if k in REPORTED or (k in REPORTED_MOE and w.architecture.experts)}, **sd.used}
+               if k in REPORTED or (k in REPORTED_MOE and moe)}, **sd.used}
     if choice.label:
         used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
                           if choice.summary else "plan/options.py"}
@@ -88,16 +91,17 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
     used["step_model"] = {"value": "parallelism-aware step model (planner/model/step.py)",
                           "source": "docs/validation.md"}
     method = limits.ownership
-    cost = {k[len("cost_usd_"):]: float(v[i]) for k, v in c.items()
-            if k.startswith("cost_usd_") and not k.startswith("cost_usd_by_method_")
-            and math.isfinite(v[i])}
+    named = _by_prefix(tuple(c))
+
+    def part(prefix: str) -> dict:
+        return {short: float(c[k][i]) for k, short in named[prefix]}
+
+    cost = {short: float(c[k][i]) for k, short in named["cost_usd_"]
+            if math.isfinite(c[k][i])}
     for key in ("total", "per_trillion_tokens", "per_1e24_flop"):
         cost.setdefault(key, None)  # unknown (a price or a site's capex missing, no end): null
     cost["by_method"] = {m: float(c[f"cost_usd_by_method_{m}"][i]) for m in METHODS}
-    rel = {k[len("reliability_"):]: float(v[i]) for k, v in c.items()
-           if k.startswith("reliability_")}
-    real = {k[len("realisation_"):]: float(v[i]) for k, v in c.items()
-            if k.startswith("realisation_")}
+    rel, real = part("reliability_"), part("realisation_")
     alternatives = alternatives_of(w, opts, i, asm, choice) if with_alternatives else []
     if with_alternatives and given:
         alternatives += smaller(w, opts, i, asm, METHODS.index(method))
@@ -111,10 +115,8 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
         tflops_per_gpu=float(c["tflops_per_gpu"][i]), mfu=float(c["mfu"][i]),
         hfu=float(c["hfu"][i]), memory_gb_per_gpu=float(c["memory_gb_per_gpu"][i]),
         memory_free_gb_per_gpu=float(c["memory_free_gb_per_gpu"][i]),
-        memory_breakdown_gb={k[len("memory_breakdown_gb_"):]: float(v[i]) for k, v in c.items()
-                             if k.startswith("memory_breakdown_gb_")},
-        time_breakdown_s={k[len("time_breakdown_s_"):]: float(v[i]) for k, v in c.items()
-                          if k.startswith("time_breakdown_s_")},
+        memory_breakdown_gb=part("memory_breakdown_gb_"),
+        time_breakdown_s=part("time_breakdown_s_"),
         bottleneck=str(c["bottleneck"][i]), goodput=float(c["goodput"][i]),
         training_days=float(c["training_days"][i]), gpu_hours=float(c["gpu_hours"][i]),
         power_mw=float(c["power_mw"][i]), power_peak_mw=float(c["power_peak_mw"][i]),
@@ -123,6 +125,20 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
         reliability=rel, alternatives=alternatives, sizing=public_sizing(choice.summary),
         **{f"ideal_{k}": float(c[f"ideal_{k}"][i]) for k in IDEAL_KEYS}, realisation=real,
         capex_usd={k: float(c[f"capex_usd_{k}"][i]) for k in CAPEX_KEYS})
+
+
+# The prefixes of the options' columns a plan reads as one dict each (cost_usd_ less its
+# by_method_ columns, read apart).
+PREFIXES = ("cost_usd_", "reliability_", "realisation_", "memory_breakdown_gb_",
+            "time_breakdown_s_")
+
+
+@lru_cache(maxsize=16)
+def _by_prefix(names: tuple) -> dict:
+    """prefix -> [(column, its name in the plan's dict)] of the options' columns ``names``,
+    in their order (once per set of columns, not once a plan)."""
+    return {p: [(k, k[len(p):]) for k in names if k.startswith(p) and not (
+        p == "cost_usd_" and k.startswith("cost_usd_by_method_"))] for p in PREFIXES}
 
 
 def public_sizing(summary: dict | None) -> dict | None:

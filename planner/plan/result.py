@@ -275,6 +275,9 @@ def empty_plan(workload: dict, cluster: dict, assumptions: dict, binding: str,
 
 def clean_json(x):
     """JSON-safe: numpy scalars to Python, nan/inf to None (unknown stays null)."""
+    kind = type(x)
+    if kind is str or kind is int or kind is bool or x is None:  # most of a plan: as they are
+        return x
     if isinstance(x, dict):
         return {k: clean_json(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
