@@ -5,6 +5,7 @@ binding limit and why (plan/assemble.py's wording), and the summary the sizing c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -230,8 +231,24 @@ def _chosen(opts: Options, slim: SizingLimits, objective: str, asm: Assumptions,
     if summary:
         choice.summary["source"] = source
         # poor sizes (a smaller cluster finishes sooner) and why: the chart's envelope
-        poor, notes = size_notes({k: v[rows] for k, v in opts.cols.items()},
-                                 opts.accelerators()[rows])
+        poor, notes = size_notes(_Taken(opts.cols, rows), opts.accelerators()[rows])
         choice.summary["options"]["poor"] = poor.tolist()
         choice.summary["options"]["note"] = notes
     return choice
+
+
+class _Taken(Mapping):
+    """Columns at ``rows``, each taken when read: size_notes reads a few of an option
+    table's ~200 columns (a plan's time had gone on taking them all)."""
+
+    def __init__(self, cols: dict, rows: np.ndarray):
+        self._cols, self._rows = cols, rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._cols[name][self._rows]
+
+    def __iter__(self):
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
