@@ -29,8 +29,10 @@ SWEEP_ESTIMATE_CHUNK_ROWS = 2_048
 # architectures); keys with fewer are scored together in one step.evaluate call.
 SEARCH_ALONE_LAYOUTS = 512
 # Candidate layouts scored by one step.evaluate call (~80 arrays of 8 bytes each per layout:
-# ~40 MB), however many keys a chunk brings.
-SCORE_BATCH_LAYOUTS = 65_536
+# ~20 MB), however many keys a chunk brings: a sizing's rounds bring tens of thousands, and
+# half of 65,536 keeps the step and memory models' temporaries nearer the cache (10,000 sized
+# rows, benchmarks/bench_sized.py: ~9% less time at 32,768 than at 65,536, 16,384 no faster).
+SCORE_BATCH_LAYOUTS = 32_768
 # Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
 # scored again when met.
 SCORE_CACHE_KEYS = 200_000
