@@ -12,6 +12,7 @@ Recompute and ZeRO stage are enumerated too. search.py scores them.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -120,6 +121,16 @@ def named_devices(fixed: dict) -> int | None:
     if all(k in fixed for k in ("tp", "pp", "dp")):
         return fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed.get("cp", 1)
     return None
+
+
+def devices_step(fixed: dict) -> int:
+    """The step of the device counts a layout with these parts pinned can span: tp x pp x
+    lcm(dp x cp, ep) of the parts given (1 for each left out). tp x pp x dp x cp is the
+    device count and ep divides dp x cp (docs/interface.md, --layout), so every count such a
+    layout runs on is a multiple of it: tp=1,pp=16,ep=64 runs on multiples of 1,024 devices,
+    tp=8,pp=9 on multiples of 72."""
+    tp, pp, dp, cp, ep = (int(fixed.get(k) or 1) for k in ("tp", "pp", "dp", "cp", "ep"))
+    return tp * pp * math.lcm(dp * cp, ep)
 
 
 def enumerate_layouts(a, devices: int, seq_len: int, global_batch_tokens: float,

@@ -15,6 +15,7 @@ from ..model.cost import METHODS
 from ..model.search import SearchKey, search
 from ..units import SECONDS_PER_DAY
 from .choose import Choice, instance_of
+from .cluster import purchase_unit
 from .layout_inputs import smooth_below
 from .limits import choose, solve
 from .options import Options, evaluate, shared_memo
@@ -160,8 +161,10 @@ def smaller(w, opts: Options, i: int, asm: Assumptions, method: int) -> list[dic
     # and the largest smooth count the same purchase units hold, the rest of them spares: 512
     # of 8 NVL72 racks' 576 GB200 split an 8B model's 1M-token batch 128 ways where 576 can
     # split it 18 ways only (an audit: 9.59M tokens/s against 8.58M, the faster one unsaid)
+    bought = purchase_unit(sd.acc, sd.unit_asked)[0]  # sd.unit: a pinned layout's step too
+
     def units(n: int) -> int:  # the whole purchase units n devices fill
-        return -(-n // sd.unit)
+        return -(-n // bought)
 
     within = smooth_below(gpus)
     within = within if within is not None and units(within) == units(gpus) else None

@@ -23,7 +23,7 @@ from ..catalog import catalog as load_catalog
 from ..errors import InputError, LayoutError, UnknownKeyError, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY, MODEL_PARALLEL_PARTS
 from ..model.cost import METHODS
-from ..model.layouts import layout_problem, named_devices
+from ..model.layouts import devices_step, layout_problem, named_devices
 from ..model.search import FITS
 from ..progress import Progress
 from ..specs import Site, Workload, parse_layout
@@ -341,6 +341,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         except InputError as exc:
             # the precision is the workload file's, not a flag: name the file
             raise workload_precision_error(exc, workload, precision, k, w.precision) from None
+    sides = stepped(sides, fixed, sized=n_gpus is None and named_devices(fixed) is None)
     for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
         for name in assumed:
             sd.used[name] = {"value": sd.used[name]["value"], "source": "given (--assume)"}
@@ -384,6 +385,27 @@ def side_for(cat: Catalog, acc, network, site, w, limits: Limits, asm: Assumptio
     inputs = run_inputs(w, acc, site, asm, mine, limits.price_per_gpu_hour, limits.pue,
                         limits.energy_usd_per_kwh)
     return Side(acc, up, out, hw, inputs, mine, site, asm, devices, unit)
+
+
+def stepped(sides: list, fixed: dict, sized: bool = False) -> list:
+    """The sides with the devices their sizings grow by: the least multiple of the purchase
+    unit that a pinned layout's step divides (devices_step: tp=1,pp=16,ep=64 runs on
+    multiples of 1,024 devices; a sizing in nodes of 8 had walked 2,560 and 1,280, where no
+    such layout runs, and answered 3,072 B200 for DeepSeek-V3 where 1,024 meet the deadline
+    for 5% less; tp=8,pp=9 had found no size at all). ``sized``: the plan reports the step."""
+    step = devices_step(fixed)
+    out = []
+    for sd in sides:
+        bought = purchase_unit(sd.acc, sd.unit_asked)[0]
+        unit = math.lcm(bought, step)
+        if unit != sd.unit:
+            sd = replace(sd, unit=unit, used=dict(sd.used))
+        if sized and unit != bought:
+            sd.used["size_step"] = {"value": unit, "source": (
+                f"the sizes tried are multiples of it: the purchase unit of {bought:,} and the "
+                f"--layout's tp x pp x lcm(dp x cp, ep) = {step:,} devices")}
+        out.append(sd)
+    return out
 
 
 def plan_on(req: Request, engine: str = "auto", curve: bool = False,
@@ -730,7 +752,8 @@ def _with_deadline_size(req: Request, plan: Plan) -> Plan:
     table's deadline row had been left out, the given cluster's 26,840 days read "feasible")."""
     named = req.n_gpus is None
     free = {k: v for k, v in req.fixed.items() if k != "dp"} if named else req.fixed
-    sized = plan_on(replace(req, n_gpus=None, fixed=free), engine="numpy", alternatives=False)
+    sized = plan_on(replace(req, n_gpus=None, fixed=free, sides=stepped(req.sides, free)),
+                    engine="numpy", alternatives=False)
     if sized.feasible and sized.cluster["gpus"] == plan.cluster["gpus"]:
         return plan
     days = req.asm.deadline_days

@@ -123,7 +123,9 @@ class Side:
     # the assumptions its layouts are scored with: the plan's, with this accelerator's own
     # stack when none was given
     asm: Assumptions
-    unit: int = 1  # devices a size grows by: the purchase unit (cluster.purchase_unit)
+    # devices a size grows by: the purchase unit (cluster.purchase_unit), or its least multiple
+    # a pinned layout spans (estimate.stepped)
+    unit: int = 1
     unit_asked: str = "auto"  # the --unit it came from
 
 

@@ -544,3 +544,55 @@ def test_a_plan_that_keeps_both_limits_is_found_among_sizes_of_few_twos():
     assert plan.training_days <= 90 and plan.cost_usd["total"] <= 100e6
     odd = plan.cluster["gpus"] // (plan.cluster["gpus"] & -plan.cluster["gpus"])
     assert odd > plan.cluster["gpus"] & -plan.cluster["gpus"]  # a size of few twos
+
+
+def _cheapest_meeting(step: int, top: int, deadline_days: float, **kw):
+    """(devices, cost) of the cheapest multiple of ``step`` up to ``top`` that meets the
+    deadline, each evaluated as a given cluster (None: none does)."""
+    best = None
+    for n in range(step, top + 1, step):
+        try:
+            p = planner.estimate(**kw, gpus=n, alternatives=False)
+        except InputError:  # no layout at that count
+            continue
+        if p.training_days is not None and p.training_days <= deadline_days and (
+                best is None or p.cost_usd["total"] < best[1]):
+            best = (n, p.cost_usd["total"])
+    return best
+
+
+@pytest.mark.parametrize("gpu,deadline,gpus", [("b200", "120d", 1024), ("b200", "60d", 2048),
+                                               ("mi300x", "120d", 2048)])
+def test_a_pinned_moe_layout_is_sized_in_its_own_step(gpu, deadline, gpus):
+    # an auditor: DeepSeek-V3 pinned to tp=1,pp=16,ep=64 runs on multiples of pp x ep = 1,024
+    # devices, but the sizing walked nodes of 8 (2,560 and 1,280 lay it out not) and answered
+    # 3,072 B200 in 35.3 days for $10.0M where 1,024 meet 120 days (100.5) for $9.51M; 2,048
+    # meet 60 days and, on MI300X, 120 (100.3 days, $6.87M against 3,072's $7.09M)
+    kw = dict(workload="deepseek-v3", gpu=gpu, layout="tp=1,pp=16,ep=64", deadline=deadline)
+    plan = planner.estimate(**kw, alternatives=False)
+    best = _cheapest_meeting(1024, 4096, float(deadline[:-1]), **kw)
+    assert plan.feasible and (plan.cluster["gpus"], plan.cost_usd["total"]) == \
+        (gpus, pytest.approx(best[1], rel=1e-9)) and best[0] == gpus
+    assert plan.assumptions["size_step"]["value"] == 1024
+
+
+def test_a_pinned_dense_layout_of_odd_pipeline_is_sized():
+    # an auditor's check: 405B pinned to tp=8,pp=9 runs on multiples of 72 devices, none of
+    # which the sizing's nodes-of-8 ladder reached: it had answered "no valid layout for this
+    # cluster" at 1,000,000 devices, where 13,968 = 194 x 72 H100 meet 120 days
+    kw = dict(params="405B", tokens="15T", layout="tp=8,pp=9")
+    plan = planner.estimate(**kw, alternatives=False)
+    assert plan.feasible and plan.cluster["gpus"] % 72 == 0
+    best = _cheapest_meeting(72, plan.cluster["gpus"], 120.0, **kw)
+    assert best is not None and plan.cost_usd["total"] <= best[1] * (1 + 1e-9)
+
+
+def test_a_pinned_layouts_step_is_tp_pp_and_the_least_multiple_of_dp_cp_and_ep():
+    from planner.model.layouts import devices_step
+
+    assert devices_step({}) == 1
+    assert devices_step({"tp": 1, "pp": 16, "ep": 64}) == 1024
+    assert devices_step({"tp": 8, "pp": 9}) == 72
+    assert devices_step({"tp": 8, "pp": 16, "cp": 4}) == 512
+    assert devices_step({"pp": 2, "dp": 6, "ep": 4}) == 24  # lcm(6, 4) = 12
+    assert devices_step({"cp": 2, "ep": 8, "zero": 1}) == 8
