@@ -14,7 +14,7 @@ from ..assumptions import Assumptions
 from ..model.cost import METHODS
 from ..model.search import SearchKey, search
 from ..units import SECONDS_PER_DAY
-from .choose import Choice, instance_of
+from .choose import Choice, instance_of, side_unfit
 from .cluster import purchase_unit
 from .layout_inputs import smooth_below
 from .limits import choose, solve
@@ -216,7 +216,11 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
     c = opts.cols
     for s, sd in enumerate(opts.sides):
         rows = np.flatnonzero(opts.fits & (opts.side == s))
-        if s == opts.side[i] or not rows.size:
+        if s == opts.side[i]:
+            continue
+        if not rows.size:  # no size tried runs on it: why, where it had been left out unsaid
+            if (opts.side == s).any():
+                out.append(_never_runs(opts, s, choice))
             continue
         inst = instance_of(opts, rows, choice.limits, choice.objective)
         j, outside = choose(inst), ""
@@ -232,6 +236,22 @@ def _other_accelerators(opts: Options, i: int, choice: Choice) -> list[dict]:
                     "cost_usd_total": float(c["cost_usd_total"][j]), "mfu": float(c["mfu"][j]),
                     "note": "another accelerator considered" + _against(opts, j, i) + outside})
     return out
+
+
+def _never_runs(opts: Options, s: int, choice: Choice) -> dict:
+    """The row of an accelerator no plan runs on at any size tried (a given --gpus, or every
+    size of a sizing): the size its reason is for (the given one, or the largest a sizing
+    tried) and why, as the plan would say it on that accelerator alone (DeepSeek-V3 on 128
+    H100: its leanest layout needs 98.1 GB per device, an H100 has 80)."""
+    sd = opts.sides[s]
+    why = side_unfit(opts, s, sd.asm, choice.limits.max_gpus)
+    g = int(opts.gpus[why.index])
+    several = len(set(opts.gpus[opts.side == s].tolist())) > 1  # a sizing's, not one given
+    return {"accelerator": sd.acc.key, "gpus": g, "layout": None, "training_days": None,
+            "cost_usd_total": None, "mfu": None,
+            "note": "another accelerator considered: "
+                    + ("no size tried runs on it; " if several else "")
+                    + f"on {g:,} devices, {why.reason}"}
 
 
 def _against(opts: Options, j: int, i: int) -> str:

@@ -181,6 +181,24 @@ def no_fit_reason(state: int, lean_bytes: float, acc_key: str, hbm_bytes: float,
     return "memory", "no valid layout for this cluster"
 
 
+def no_fit_reasons(each: list) -> str:
+    """Why no plan runs on any of several accelerators, each named: ``each`` holds (accelerator,
+    devices, binding, reason, leanest layout's bytes) per accelerator, the devices those of
+    its reason (the size given, or the largest a sizing tried). Where memory binds them all,
+    one sentence gives each one's need beside its HBM; else each one's own reason."""
+    sizes = {g for _, g, _, _, _ in each}
+    if all(b == "memory" and np.isfinite(lean) for _, _, b, _, lean in each):
+        needs = [f"{lean / 1e9:,.1f} GB{' per device' if not k else ''} on "
+                 f"{'' if len(sizes) == 1 else f'{g:,} x '}{acc.key} "
+                 f"({acc.hbm_bytes / 1e9:,.4g} GB{' HBM' if not k else ''})"
+                 for k, (acc, g, _, _, lean) in enumerate(each)]
+        at = f" on {next(iter(sizes)):,} devices" if len(sizes) == 1 else ""
+        return (f"no layout fits in memory{at} of any accelerator asked: the leanest needs "
+                + ", ".join(needs))
+    return "no plan runs on any accelerator asked: " + "; ".join(
+        f"on {g:,} x {acc.key}, {reason}" for acc, g, _, reason, _ in each)
+
+
 def reliability_reason(gpus: int, mtbf_s: float, asm: Assumptions,
                        checkpoint_interval_s: float = 0.0) -> str:
     """Why a run never ends (goodput below reliability.NO_PROGRESS_GOODPUT): failures outpace

@@ -14,7 +14,14 @@ from ..assumptions import Assumptions
 from ..errors import InputError, LayoutError
 from ..model.search import ERROR, FITS, NO_FIT, NO_LAYOUT, NO_STEP
 from ..units import SECONDS_PER_DAY
-from .assemble import frontier, judge, no_fit_reason, reliability_reason, size_notes
+from .assemble import (
+    frontier,
+    judge,
+    no_fit_reason,
+    no_fit_reasons,
+    reliability_reason,
+    size_notes,
+)
 from .layout_inputs import layout_text, no_layout_hint
 from .limits import (
     SizingInstance,
@@ -170,15 +177,41 @@ def _judged(opts: Options, slim: SizingLimits, limits: Limits, asm: Assumptions)
 
 
 def _unfit(opts: Options, asm: Assumptions, max_gpus: int | None = None) -> Choice:
-    """No option runs: why, at the largest size tried within ``max_gpus`` (--max-gpus, where
-    any size tried is within it), or, where that size has no reason but "no valid layout",
-    at the largest that has one (it fails faster than it restarts, its memory shortfall has a
-    figure, or a bandwidth is unknown): a batch too small to split over a million devices had
-    read "no valid layout for this cluster" past the user's own limit, where 1,268 GB against
-    80 GB, or failures outpacing restarts, is the answer."""
-    rows = np.arange(len(opts.gpus))
-    if max_gpus is not None and (opts.gpus <= max_gpus).any():
-        rows = rows[opts.gpus <= max_gpus]
+    """No option runs: why, on each accelerator (side_unfit); with several, the one that comes
+    closest is the answer's and the reason speaks for all of them (four accelerators on 16
+    devices had named H100's 80 GB alone, as if the others had not been asked)."""
+    if len(opts.sides) < 2:
+        return side_unfit(opts, 0, asm, max_gpus)
+    each = [side_unfit(opts, s, asm, max_gpus) for s in range(len(opts.sides))
+            if (opts.side == s).any()]
+    closest = min(each, key=lambda c: unfit_gap(opts, c.index))
+    return replace(closest, reason=no_fit_reasons(
+        [(opts.sides[int(opts.side[c.index])].acc, int(opts.gpus[c.index]), c.binding,
+          c.reason, float(opts.best.lean_bytes[c.index])) for c in each]))
+
+
+def unfit_gap(opts: Options, i: int) -> float:
+    """How far option i is from running: 0 where a layout fits (failures outpace restarts),
+    the leanest layout's memory over the device's HBM where that is known, else inf."""
+    if opts.best.state[i] == FITS:
+        return 0.0
+    lean = float(opts.best.lean_bytes[i])
+    hbm = float(opts.sides[int(opts.side[i])].acc.hbm_bytes)
+    return lean / hbm if opts.best.state[i] == NO_FIT and np.isfinite(lean) and hbm > 0 \
+        else np.inf
+
+
+def side_unfit(opts: Options, s: int, asm: Assumptions, max_gpus: int | None = None) -> Choice:
+    """Why no option of accelerator (side) ``s`` runs, at the largest size tried within
+    ``max_gpus`` (--max-gpus, where any size tried is within it), or, where that size has no
+    reason but "no valid layout", at the largest that has one (it fails faster than it
+    restarts, its memory shortfall has a figure, or a bandwidth is unknown): a batch too small
+    to split over a million devices had read "no valid layout for this cluster" past the
+    user's own limit, where 1,268 GB against 80 GB, or failures outpacing restarts, is the
+    answer."""
+    rows = np.flatnonzero(opts.side == s)
+    if max_gpus is not None and (opts.gpus[rows] <= max_gpus).any():
+        rows = rows[opts.gpus[rows] <= max_gpus]
     state, lean = opts.best.state[rows], opts.best.lean_bytes[rows]
     has_reason = (state == FITS) | (state == NO_STEP) | ((state == NO_FIT) & np.isfinite(lean))
     largest = int(np.argmax(opts.gpus[rows]))

@@ -696,9 +696,11 @@ FIT_DOUBLINGS = 11
 
 
 def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
-    """A given cluster no layout fits in memory: the plan adds, as an alternative, the fewest
+    """A given cluster no layout fits in memory: the plan adds, as alternatives, the fewest
     devices one fits on among doublings of the count up to --max-gpus (1T on 64 H100 had said
-    only that the leanest layout needs 288.7 GB; 256 fit it), the way out a buyer can take."""
+    only that the leanest layout needs 288.7 GB; 256 fit it), the way out a buyer can take,
+    on each accelerator asked (the cheapest first where the counts tie): four accelerators on
+    16 devices had listed B200 on 128 alone, where MI300X fits the same 128 for less."""
     top = min(req.limits.max_gpus or req.asm.max_gpus, req.asm.max_gpus)
     sizes = [req.n_gpus << k for k in range(1, FIT_DOUBLINGS + 1) if req.n_gpus << k <= top]
     if not sizes:
@@ -707,16 +709,37 @@ def _with_fewest_that_fit(req: Request, plan: Plan) -> Plan:
     gpus = np.tile(np.array(sizes, dtype=np.int64), len(req.sides))
     more = evaluate(req.w, req.sides, side, gpus, req.fixed, req.asm, req.allow_tp,
                     METHODS.index(req.limits.ownership), METHODS)
-    fit = np.flatnonzero(more.best.state == FITS)
-    if not fit.size:
-        return plan
-    i = int(fit[np.argmin(gpus[fit])])
-    return replace(plan, alternatives=[*plan.alternatives, {
-        "accelerator": req.sides[int(side[i])].acc.key, "gpus": int(gpus[i]),
-        "layout": more.best.layout(i), "training_days": float(more.cols["training_days"][i]),
-        "mfu": float(more.cols["mfu"][i]),
-        "note": f"the fewest devices a layout fits on, among the doublings of {req.n_gpus:,} "
-                f"tried (--gpus {int(gpus[i])}, or leave --gpus out to size the cluster)"}])
+    fit = more.best.state == FITS
+    cost = np.asarray(more.cols["cost_usd_total"], dtype=float)
+    firsts = [int(mine[np.argmin(gpus[mine])]) for s in range(len(req.sides))
+              if (mine := np.flatnonzero(fit & (side == s))).size]
+    firsts.sort(key=lambda i: (gpus[i], cost[i] if np.isfinite(cost[i]) else np.inf, side[i]))
+    rows = []
+    for i in firsts:
+        acc = req.sides[int(side[i])].acc.key
+        also = f" --gpu {acc}" if len(req.sides) > 1 else ""
+        rows.append({
+            "accelerator": acc, "gpus": int(gpus[i]), "layout": more.best.layout(i),
+            "training_days": float(more.cols["training_days"][i]),
+            "mfu": float(more.cols["mfu"][i]),
+            "cost_usd_total": float(cost[i]) if np.isfinite(cost[i]) else None,
+            "note": f"the fewest devices a layout fits on{' ' + acc if also else ''}, among "
+                    f"the doublings of {req.n_gpus:,} tried (--gpus {int(gpus[i])}{also}, or "
+                    "leave --gpus out to size the cluster)"})
+    return replace(plan, alternatives=[*plan.alternatives, *rows])
+
+
+def _with_left_out(req: Request, plan: Plan) -> Plan:
+    """The accelerators of --gpu left out for want of a peak at the run's precision, listed
+    after the other accelerators considered, each with why (one of three lacking fp8 had
+    refused the whole comparison)."""
+    rows = [{"accelerator": k, "gpus": None, "layout": None, "training_days": None,
+             "cost_usd_total": None, "mfu": None,
+             "note": f"another accelerator asked, not planned: {why}"} for k, why in req.left_out]
+    alts = list(plan.alternatives)
+    at = next((n for n, a in enumerate(alts)
+               if not str(a.get("note", "")).startswith("another accelerator")), len(alts))
+    return replace(plan, alternatives=alts[:at] + rows + alts[at:])
 
 
 def _with_layout_searched(req: Request, plan: Plan, pinned: dict) -> Plan:

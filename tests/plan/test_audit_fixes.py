@@ -760,3 +760,62 @@ def test_table_and_sweep_keywords_and_catalog_arguments_are_named():
     assert planner.catalog_table(None, ("sites",)).startswith("site ")
     with pytest.raises(CatalogError, match="'abc' does not exist"):
         planner.catalog_table("abc", ("sites",))
+
+
+def test_an_accelerator_no_layout_fits_at_the_given_size_is_listed_with_why():
+    # an auditor: DeepSeek-V3 on 128 of H100, B200, MI300X and TPU v5p chose MI300X and listed
+    # B200 and TPU v5p beside it; H100, whose leanest layout needs 98.1 GB of its 80 at 128
+    # devices, appeared nowhere in the table or the JSON
+    plan = planner.estimate(workload="deepseek-v3", gpu="h100-sxm,mi300x", gpus=128,
+                            deadline="2000d")
+    alone = planner.estimate(workload="deepseek-v3", gpu="h100-sxm", gpus=128)
+    assert plan.feasible and plan.cluster["accelerator"] == "mi300x"
+    assert not alone.feasible and alone.binding == "memory"
+    rows = [a for a in plan.to_dict()["alternatives"] if a.get("accelerator") == "h100-sxm"]
+    assert len(rows) == 1 and rows[0]["gpus"] == 128 and rows[0]["training_days"] is None
+    assert rows[0]["note"] == f"another accelerator considered: on 128 devices, {alone.reason}"
+    assert "needs 98.1 GB per device, h100-sxm has 80 GB" in rows[0]["note"]
+    # the table lists it too (it is the first alternative: the other accelerators come first)
+    from click.testing import CliRunner
+
+    import cli
+
+    out = CliRunner().invoke(cli.app, ["estimate", "--workload", "deepseek-v3", "--gpu",
+                                       "h100-sxm,mi300x", "--gpus", "128", "--deadline",
+                                       "2000d"])
+    assert out.exit_code == 0, out.output
+    table = out.output.split("\nalternative")[1]
+    assert re.search(r"\nh100-sxm +128 .*98\.1 GB per device, h100-sxm has 80 GB", table)
+
+
+def test_no_accelerator_fitting_the_given_size_names_each_and_each_ones_fewest():
+    # an auditor: on 16 devices of H100, B200, MI300X and TPU v5p the answer had named H100's
+    # shortfall alone ("h100-sxm has 80 GB") and listed one way out, B200 on the fewest
+    # devices, where MI300X fits the same count for less
+    accs = ["h100-sxm", "b200", "mi300x", "tpu-v5p"]
+    plan = planner.estimate(workload="deepseek-v3", gpu=",".join(accs), gpus=16)
+    assert not plan.feasible and plan.binding == "memory"
+    needs = {}
+    for acc in accs:
+        alone = planner.estimate(workload="deepseek-v3", gpu=acc, gpus=16, alternatives=False)
+        gb = float(re.search(r"needs ([\d,.]+) GB", alone.reason).group(1).replace(",", ""))
+        needs[acc] = gb
+        assert f"{gb:,.1f} GB" in plan.reason and f"on {acc} (" in plan.reason
+    assert plan.reason.startswith("no layout fits in memory on 16 devices of any accelerator")
+    # the one that comes closest (its need over its HBM) is the answer's cluster
+    hbm = {"h100-sxm": 80, "b200": 180, "mi300x": 192, "tpu-v5p": 95}
+    assert plan.cluster["accelerator"] == min(accs, key=lambda a: needs[a] / hbm[a])
+    fewest = [a for a in plan.alternatives if a["note"].startswith("the fewest devices")]
+    assert sorted(a["accelerator"] for a in fewest) == sorted(accs)
+    for a in fewest:  # each accelerator's own fewest among the doublings of 16
+        on = planner.estimate(workload="deepseek-v3", gpu=a["accelerator"], gpus=a["gpus"],
+                              alternatives=False)
+        half = planner.estimate(workload="deepseek-v3", gpu=a["accelerator"],
+                                gpus=a["gpus"] // 2, alternatives=False)
+        assert on.training_days == pytest.approx(a["training_days"], rel=1e-9)
+        assert on.cost_usd["total"] == pytest.approx(a["cost_usd_total"], rel=1e-9)
+        assert half.binding == "memory" and half.training_days is None
+    # the fewest first, the cheapest first among equal counts
+    keys = [(a["gpus"], a["cost_usd_total"]) for a in fewest]
+    assert keys == sorted(keys)
+
