@@ -482,7 +482,9 @@ def app(ctx):
 @click.option("--seq-len", help="Sequence length: 8192.")
 @click.option("--global-batch", help="Global batch in tokens: 16M.")
 @click.option("--precision", type=choice(PRECISIONS))
-@click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x.",
+@click.option("--gpu", help="Accelerator key(s): h100-sxm or b200,h100-sxm,mi300x (of "
+              "several, one without a peak at the run's precision is left out and listed "
+              "among the alternatives).",
               shell_complete=_complete("accelerators", several=True))
 @click.option("--gpus", help="Number of devices (otherwise, or with auto, sized to meet the "
               "deadline); the plan counts the whole units they fill and their spare devices.")

@@ -85,6 +85,13 @@ def note_user_files(cat: Catalog, used: dict, items) -> None:
             + (" in place of the shipped one" if replaced else ""))}
 
 
+def peak_names(acc: Accelerator) -> list[str]:
+    """The precisions ``acc`` has a peak for, as it runs them: a device without BF16 (V100)
+    holds its FP16 peak under "bf16"."""
+    return sorted("fp16 (bf16 runs as FP16)" if k == "bf16" and not acc.bf16 else k
+                  for k in acc.peak_flops)
+
+
 def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, precision: str,
                  asm: Assumptions, used: dict) -> Hardware:
     """The step model's view of a cluster: peaks at the precision, links after their
@@ -92,11 +99,8 @@ def hardware_for(acc: Accelerator, up: Network | None, out: Network | None, prec
     try:
         peak = acc.peak(precision)
     except KeyError:
-        # a device without BF16 (V100) holds its FP16 peak under "bf16": named as it runs
-        names = sorted("fp16 (bf16 runs as FP16)" if k == "bf16" and not acc.bf16 else k
-                       for k in acc.peak_flops)
         raise InputError("--precision", precision, f"a precision {acc.key} has a peak for ("
-                         + ", ".join(names) + f"), or a --gpu with a "
+                         + ", ".join(peak_names(acc)) + f"), or a --gpu with a "
                          f"{precision} peak", f"has no peak on {acc.key} (--gpu)") from None
     key = "bf16" if precision == "fp16" else precision
     if precision == "bf16" and not acc.bf16:  # the same peak, under its own name

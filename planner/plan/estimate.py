@@ -34,6 +34,7 @@ from .cluster import (
     hardware_for,
     networks,
     note_user_files,
+    peak_names,
     purchase_unit,
     run_inputs,
 )
@@ -139,6 +140,8 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     if alternatives and plan.binding == "memory" and plan.training_days is None \
             and layout is not None:  # a way out, as the others: a table's row has none
         plan = _with_layout_searched(req, plan, parse_layout(layout))
+    if alternatives and req.left_out:
+        plan = _with_left_out(req, plan)
     plan = over_default_site(plan, req, site)
     # a plan with figures, feasible or not: a missed deadline's chance of being met is asked
     # most when the plan misses it (a plan without a step or an end has no figures to draw)
@@ -190,6 +193,9 @@ class Request:
     allow_tp: bool
     cat: Catalog
     site: Site | None
+    # (accelerator, why) of each --gpu left out: no peak at the run's precision (one of
+    # several; estimate lists them among the alternatives)
+    left_out: tuple = ()
 
 
 def flag_keywords(workload, assumptions, shape: dict) -> tuple:
@@ -326,7 +332,7 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
         used["power_cap_mw"] = {"value": site_obj.power_cap_w / 1e6, "source": (
             f"site {site_obj.key} power_cap_mw (--power-cap to replace it)")}
     unit = "auto" if unit is None else str(unit).strip().lower()
-    sides = []
+    sides, lacking = [], []
     for k in keys:
         # with no --framework, each accelerator runs its own vendor's best stack (a TPU
         # MaxText, an H100 Megatron-Core), whatever the order of --gpu
@@ -339,8 +345,26 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
             sides.append(side_for(cat, cat.accelerator(k), network, site_obj, w, limits, own,
                                   own_used, unit))
         except InputError as exc:
-            # the precision is the workload file's, not a flag: name the file
-            raise workload_precision_error(exc, workload, precision, k, w.precision) from None
+            if exc.name != "--precision" or len(keys) < 2:
+                # the precision is the workload file's, not a flag: name the file
+                raise workload_precision_error(exc, workload, precision, k,
+                                               w.precision) from None
+            lacking.append((k, exc))  # one of several: planned on those that have it
+    if lacking and not sides:  # none of them has it: refused, naming them all
+        both = InputError("--precision", w.precision, f"a precision one of {', '.join(keys)} "
+                          f"has a peak for, or a --gpu with a {w.precision} peak",
+                          f"has no peak on any of {', '.join(keys)} (--gpu)")
+        raise workload_precision_error(both, workload, precision, " or ".join(keys),
+                                       w.precision) from None
+    left_out = tuple((k, f"the run's {w.precision} has no peak on {k} (it has "
+                      f"{', '.join(peak_names(cat.accelerator(k)))}; --precision to plan "
+                      "on it)") for k, _ in lacking)
+    for sd in sides:
+        if left_out:
+            sd.used["accelerators_left_out"] = {
+                "value": ", ".join(k for k, _ in left_out),
+                "source": f"--gpu: no {w.precision} peak in their catalog files; planned on "
+                          "the others"}
     sides = stepped(sides, fixed, sized=n_gpus is None and named_devices(fixed) is None)
     for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
         for name in assumed:
@@ -350,7 +374,8 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                                  allow_tp, n_gpus, bool(sd.asm.kv_heads_split))
         if problem:
             raise LayoutError(problem + (f" ({sd.acc.key})" if len(sides) > 1 else ""))
-    return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj)
+    return Request(w, sides, fixed, n_gpus, limits, asm, used, allow_tp, cat, site_obj,
+                   left_out)
 
 
 # estimate's keywords that only shape its answer (alternatives, the Monte Carlo, progress),

@@ -819,3 +819,23 @@ def test_no_accelerator_fitting_the_given_size_names_each_and_each_ones_fewest()
     keys = [(a["gpus"], a["cost_usd_total"]) for a in fewest]
     assert keys == sorted(keys)
 
+
+def test_an_accelerator_without_the_runs_precision_is_left_out_of_several():
+    # an auditor: one of three accelerators lacking fp8 (DeepSeek-V3's) had refused the whole
+    # comparison: "--workload deepseek-v3: 'fp8' has no peak on a100-80gb (--gpu)", exit 2
+    plan = planner.estimate(workload="deepseek-v3", gpu="h100-sxm,a100-80gb,v100", gpus=2048,
+                            deadline="1000d")
+    same = planner.estimate(workload="deepseek-v3", gpu="h100-sxm", gpus=2048,
+                            deadline="1000d")
+    assert plan.feasible and plan.cluster["accelerator"] == "h100-sxm"
+    assert plan.training_days == pytest.approx(same.training_days, rel=1e-12)
+    left = [a for a in plan.alternatives if a.get("accelerator") in ("a100-80gb", "v100")]
+    assert [a["accelerator"] for a in left] == ["a100-80gb", "v100"]
+    assert left[0]["note"] == ("another accelerator asked, not planned: the run's fp8 has no "
+                               "peak on a100-80gb (it has bf16; --precision to plan on it)")
+    assert plan.assumptions["accelerators_left_out"]["value"] == "a100-80gb, v100"
+    # refused, as before, where none has it or only one was asked
+    with pytest.raises(InputError, match=r"'fp8' has no peak on a100-80gb \(--gpu\)"):
+        planner.estimate(workload="deepseek-v3", gpu="a100-80gb", gpus=2048)
+    with pytest.raises(InputError, match=r"'fp8' has no peak on any of a100-80gb, v100"):
+        planner.estimate(workload="deepseek-v3", gpu="a100-80gb,v100", gpus=2048)
