@@ -704,6 +704,8 @@ def sweep_cmd(spec, out, resume, workers, dask_address, quiet):
     try:
         result = sweeping.sweep(spec, out, resume=resume, workers=workers,
                                 dask=dask_address, progress=False if quiet else None)
+    except sweeping.WorkersLost as exc:  # a worker killed or out of memory: not the input
+        raise click.ClickException(error_text(exc)) from None  # exit 1
     except (InputError, CatalogError, sweeping.OutputError) as exc:
         _fail(exc)
     rate = result.scenarios / result.seconds if result.seconds > 0 else float("inf")

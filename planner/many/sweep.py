@@ -79,8 +79,20 @@ from .spec import (  # noqa: F401 (SCHEMA: the published sweep schema's source)
     load_spec,
 )
 
-__all__ = ["Spec", "SpecError", "OutputError", "SweepResult", "load_spec", "chunk_table", "sweep",
-           "read"]
+__all__ = ["Spec", "SpecError", "OutputError", "WorkersLost", "SweepResult", "load_spec",
+           "chunk_table", "sweep", "read"]
+
+
+class WorkersLost(RuntimeError):
+    """A sweep's worker processes were lost (a worker killed, or out of memory): not its
+    input, so the command line exits 1, not 2. The parts written are kept; a resume
+    completes the sweep."""
+
+
+class WorkersLostAtStart(SpecError, WorkersLost):
+    """Worker processes lost before any chunk was done: a WorkersLost, and from a script an
+    InputError too, since the likelier cause there is the caller's (a call to sweep with
+    workers not guarded by ``if __name__ == "__main__":``, which spawn's workers run again)."""
 
 # --- one chunk --------------------------------------------------------------------------------
 
@@ -463,16 +475,18 @@ def _run_processes(spec, todo, chunk_rows, out, manifest, workers, record) -> No
         # a bare BrokenProcessPool had said neither why nor what to do
         if not done:  # spawn imports the caller's script in each worker: unguarded, it sweeps
             # (or a worker died on its first chunk: both are named, neither can be told apart)
-            raise SpecError("--workers", workers, 'a script that calls planner.sweep(..., '
-                            'workers=N) guards the call with if __name__ == "__main__": '
-                            "(Python's spawn start method imports the script again in each "
-                            "worker process); from the command line, or with the guard, "
-                            "fewer workers (each holds its chunks in memory)",
-                            "lost its worker processes before any chunk was done (an "
-                            "unguarded script, or a worker killed or out of memory)") from None
-        raise SpecError("--workers", workers, "fewer workers (each holds its chunks in "
-                        "memory), then resume=True (--resume) to complete the sweep",
-                        "lost a worker process part-way (killed, or out of memory)") from None
+            raise WorkersLostAtStart(
+                "--workers", workers, 'a script that calls planner.sweep(..., workers=N) '
+                'guards the call with if __name__ == "__main__": (Python\'s spawn start '
+                "method imports the script again in each worker process); from the command "
+                "line, or with the guard, fewer workers (each holds its chunks in memory)",
+                "lost its worker processes before any chunk was done (an unguarded script, "
+                "or a worker killed or out of memory)") from None
+        # not the input's fault (it had been a SpecError: exit 2, "bad input")
+        raise WorkersLost(f"--workers {workers}: lost a worker process part-way (killed, or "
+                          f"out of memory) after {done:,} of {len(todo):,} parts; the parts "
+                          "written are kept: fewer workers (each holds its chunks in memory), "
+                          "then resume=True (--resume) completes the sweep") from None
 
 
 # How often a worker process looks for its parent: a sweep killed (kill -9) takes its

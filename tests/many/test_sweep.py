@@ -310,6 +310,68 @@ def test_workers_from_an_unguarded_script_say_to_guard_the_call(tmp_path):
     assert not any((tmp_path / "out").iterdir())
 
 
+def test_a_worker_lost_part_way_is_no_input_error_and_the_sweep_resumes(spec_file,
+                                                                        reference, tmp_path):
+    # a worker killed (or out of memory) after some parts are written is not the user's
+    # input: it had been a SpecError, so the command line exited 2 ("bad input")
+    import multiprocessing
+
+    out = tmp_path / "lost"
+    killed = []
+
+    def kill_a_worker(done, total):
+        if done and not killed:  # a part recorded: kill a worker while others run
+            child = multiprocessing.active_children()[0]
+            os.kill(child.pid, signal.SIGKILL)
+            killed.append(child.pid)
+
+    with pytest.raises(Exception) as lost:
+        sweeping.sweep(spec_file, out, chunk_rows=CHUNK, workers=2, progress=kill_a_worker)
+    assert killed
+    assert not isinstance(lost.value, planner.InputError), type(lost.value)
+    assert isinstance(lost.value, sweeping.WorkersLost)
+    assert "lost a worker process part-way" in str(lost.value)
+    assert "resume" in str(lost.value)
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["parts"] and manifest["complete"] is False
+    result = sweeping.sweep(spec_file, out, chunk_rows=CHUNK, resume=True)
+    assert result.kept >= 1 and result.kept + result.written == 8
+    assert _rows(out).equals(_rows(reference[0]))
+
+
+def test_the_command_line_exits_1_when_a_worker_is_lost(tmp_path):
+    # exit 0 an answer, 2 bad input, 1 anything else: a worker killed part-way is the last
+    psutil = pytest.importorskip("psutil")
+    spec = tmp_path / "big.toml"
+    spec.write_text(_toml(dict(SPEC, axes=dict(SPEC["axes"], ownership=["cloud", "owned"],
+                                               gpus=[512, 1024, 2048, 4096, 8192, 16384,
+                                                     32768, 65536]))))  # 320,000: 5 chunks
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "sweep", str(spec), "-o",
+                             str(out), "--workers", "2", "-q"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None and not killed:
+        try:
+            parts = json.loads((out / "_manifest.json").read_text())["parts"]
+        except (OSError, ValueError, KeyError):
+            parts = {}
+        workers = [c for c in psutil.Process(proc.pid).children()
+                   if "multiprocessing" in " ".join(c.cmdline())
+                   and "resource_tracker" not in " ".join(c.cmdline())]
+        if parts and workers:
+            workers[0].kill()
+            killed = True
+        time.sleep(0.01)
+    _, err = proc.communicate(timeout=120)
+    if not killed:
+        pytest.skip("the sweep finished before a worker could be killed")
+    assert proc.returncode == 1, err
+    assert "lost a worker process part-way" in err and "--resume" in err, err
+    assert "Traceback" not in err
+
+
 def test_dask_local_cluster_gives_the_same_rows(spec_file, reference, tmp_path):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "dask"
