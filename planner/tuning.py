@@ -13,6 +13,20 @@ take them. Each figure says what it trades, measured with benchmarks/bench_sweep
 # not fit in memory.
 SWEEP_SCENARIOS = 10**9
 MAX_SWEEP_SCENARIOS_LIMIT = 10**11
+# What a row costs on one core where ``estimate`` answers it itself (a sized cluster, several
+# accelerators, a Monte Carlo): ~3 ms where rows share their physics (docs/performance.md:
+# 10,000 sized rows of 100 shapes in 28.5 s), against the columnar path's microseconds; and
+# a budget question (mode = "budget": ~10 sized estimates bisected), ~0.5 s (planner budget
+# --usd 1B --deadline 150d --year 2027 in 0.7-0.9 s, a process's start included). The
+# refusal of a spec past the limits below says what its rows would take at these rates.
+SWEEP_ESTIMATE_ROW_S = 3e-3
+SWEEP_BUDGET_ROW_S = 0.5
+# The most rows answered by ``estimate`` itself, and the most budget questions, a spec may
+# have unless it says otherwise (max_scenarios = N): about as long as SWEEP_SCENARIOS rows on
+# the columnar path (an hour or so on one core): a billion sized rows (a month) had passed
+# the limit meant for microsecond rows.
+SWEEP_ESTIMATE_SCENARIOS = 10**6
+SWEEP_BUDGET_SCENARIOS = 10**4
 # Scenarios answered together. 65,536 rows x ~140 answer columns x 8 bytes is ~75 MB per chunk,
 # so a sweep of any length stays far under 1 GB per process; below ~16K rows a chunk spends
 # most of its time in per-chunk Python work (measured with benchmarks/bench_sweep.py).

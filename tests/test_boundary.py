@@ -568,6 +568,54 @@ def test_a_sweep_too_large_is_refused_before_any_work(tmp_path, scenarios):
     assert sweeping.sweep({**small, "max_scenarios": 3}).table.num_rows == 3
 
 
+def test_a_sweep_of_sized_rows_is_refused_at_their_own_cost(tmp_path):
+    # rows with no device count are sized by estimate itself, milliseconds a row, not the
+    # columnar path's microseconds: a billion of them (a month on one core) had passed the
+    # billion-scenario guard, sized at the columnar path's rate, and started
+    axes = {"params": [f"{b}B" for b in range(1, 1001)],
+            "tokens": [f"{t}B" for t in range(1000, 2000)],
+            "price_per_gpu_hour": [round(1.0 + i / 1000, 3) for i in range(1000)]}
+    said = (r"1,000,000,000 scenarios.* are too many: 1,000,000,000 of them answered by "
+            r"estimate itself.*days on one core.*accepted: at most 1,000,000 scenarios "
+            r"answered by estimate")
+    with pytest.raises(sweeping.SpecError, match=said):
+        sweeping.load_spec({"axes": axes})
+    t0 = time.perf_counter()
+    with pytest.raises(sweeping.SpecError, match=said):
+        sweeping.sweep({"axes": axes}, tmp_path / "out")
+    assert time.perf_counter() - t0 < 5 and not (tmp_path / "out").exists()
+    # the same product with a device count: the columnar path, within the limit
+    assert sweeping.load_spec({"fixed": {"gpus": 1024}, "axes": axes}).scenarios == 10**9
+    # only the rows estimate answers count at its cost: here those of two accelerators
+    two = {"params": axes["params"], "tokens": axes["tokens"][:1000]}
+    mixed = {"fixed": {"gpus": 1024},
+             "axes": {**two, "gpu": ["h100-sxm", "h100-sxm,b200", "b200,mi300x"]}}
+    with pytest.raises(sweeping.SpecError, match=r"3,000,000 scenarios' are too many: "
+                       r"2,000,000 of them answered by estimate itself"):
+        sweeping.load_spec(mixed)
+    mixed["axes"]["gpu"] = ["h100-sxm", "h100-sxm,b200"]
+    assert sweeping.load_spec(mixed).scenarios == 2_000_000  # 1,000,000 sized: the limit
+    big = {"axes": {**two, "price_per_gpu_hour": [2.0, 2.5]}}
+    with pytest.raises(sweeping.SpecError, match="2,000,000 of them answered by estimate"):
+        sweeping.load_spec(big)
+    assert sweeping.load_spec({**big, "max_scenarios": 2_000_000}).scenarios == 2_000_000
+    # a seed seeds the Monte Carlo rows alone: the others stay on the columnar path
+    seeded = {"fixed": {"gpus": 1024, "seed": 7},
+              "axes": {**two, "uncertainty": [True, False]}}
+    with pytest.raises(sweeping.SpecError, match=r"2,002,000 scenarios' are too many: "
+                       r"1,001,000 of them answered by estimate itself"):
+        sweeping.load_spec({**seeded, "axes": {**seeded["axes"],
+                                               "tokens": two["tokens"] + ["3T"]}})
+    assert sweeping.load_spec(seeded).scenarios == 2_000_000
+    # a budget question is a row of seconds: a budget sweep is held to fewer
+    budget = {"mode": "budget", "axes": {"usd": [f"{m}M" for m in range(100, 200)],
+                                         "deadline": [f"{d}d" for d in range(30, 230)]}}
+    with pytest.raises(sweeping.SpecError, match=r"20,000 scenarios' are too many: "
+                       r"20,000 budget questions.*accepted: at most 10,000 scenarios"):
+        sweeping.load_spec(budget)
+    assert sweeping.load_spec({**budget, "max_scenarios": 20_000}).scenarios == 20_000
+
+
 SMALL = {"fixed": {"tokens": "1T", "gpu": "h100-sxm"},
          "axes": {"params": ["7B", "8B", "13B", "34B"], "gpus": [64, 128, 256]}}
 

@@ -33,7 +33,15 @@ from ..plan.inputs import (
 from ..plan.quantities import parse_budget, parse_inventory, plain_number_problem
 from ..schema import AnyOf, Anything, Boolean, Key, List, Number, SchemaError, Table, Text, check
 from ..specs import PURCHASE_UNITS, TEAMS, parse_layout, team_of
-from ..tuning import MAX_SWEEP_SCENARIOS_LIMIT, SWEEP_CHUNK_ROWS, SWEEP_SCENARIOS
+from ..tuning import (
+    MAX_SWEEP_SCENARIOS_LIMIT,
+    SWEEP_BUDGET_ROW_S,
+    SWEEP_BUDGET_SCENARIOS,
+    SWEEP_CHUNK_ROWS,
+    SWEEP_ESTIMATE_ROW_S,
+    SWEEP_ESTIMATE_SCENARIOS,
+    SWEEP_SCENARIOS,
+)
 from ..units import (
     InputError,
     parse_count,
@@ -111,7 +119,9 @@ SCHEMA = Table({
     "mode": Key(Text(tuple(MODES)), note="estimate (the default) or budget: planner budget's "
                 "question per scenario"),
     "max_scenarios": Key(Number(1, MAX_SWEEP_SCENARIOS_LIMIT, whole=True),
-                         note=f"refuse a spec of more scenarios (default {SWEEP_SCENARIOS:,})"),
+                         note=f"refuse a spec of more scenarios (default {SWEEP_SCENARIOS:,};"
+                         f" {SWEEP_ESTIMATE_SCENARIOS:,} answered by estimate itself, "
+                         f"{SWEEP_BUDGET_SCENARIOS:,} budget questions)"),
     "fixed": Key(Table({
         **{n: Key(_value(n)) for n in SWEEP_INPUTS},
         "catalog": Key(AnyOf((TEXT, List(TEXT)), what="a directory or a list of them"),
@@ -400,8 +410,68 @@ def _spec(data: dict, base: Path) -> Spec:
         raise SpecError("[axes]", f"{spec.scenarios:,} scenarios", f"at most {most:,} "
                         f"scenarios; raise the limit with max_scenarios = N at the top of the "
                         f"spec (up to {MAX_SWEEP_SCENARIOS_LIMIT:,})", "are too many")
+    _not_too_slow(spec)
     _no_value_twice(axes, zipped, _same)  # as written: the error names both spellings
     return spec
+
+
+def slow_rows(spec: Spec) -> int:
+    """How many of a spec's scenarios take milliseconds or more each: in estimate mode those
+    ``estimate`` answers itself (by_estimate_value: no device count, several accelerators, a
+    Monte Carlo, ...), counted from the values without enumerating the product (a row is
+    columnar where each of its values is); in budget mode every one. A seed alone moves no
+    row: it seeds the rows that run a Monte Carlo (sweep._coded)."""
+    if spec.mode != "estimate":
+        return spec.scenarios
+    values = spec.values()
+    if "gpus" not in values:  # every cluster sized
+        return spec.scenarios
+
+    def columnar(name: str, v) -> bool:
+        return name == "seed" or not by_estimate_value(name, v)
+
+    if not all(columnar(n, v) for n, v in spec.fixed.items()):
+        return spec.scenarios
+    fast = math.prod(sum(columnar(n, v) for v in vs) for n, vs in spec.axes)
+    if spec.zipped:
+        fast *= sum(all(columnar(n, v) for (n, _), v in zip(spec.zipped, row))
+                    for row in zip(*(vs for _, vs in spec.zipped)))
+    return spec.scenarios - fast
+
+
+def _not_too_slow(spec: Spec) -> None:
+    """Refuse, before any work, a spec with more slow rows (slow_rows) than its limit
+    (SWEEP_ESTIMATE_SCENARIOS, SWEEP_BUDGET_SCENARIOS, or its own max_scenarios), saying what
+    they would take at their own rate, not the columnar path's."""
+    slow = slow_rows(spec)
+    budget = spec.mode == "budget"
+    most = spec.max_scenarios or (SWEEP_BUDGET_SCENARIOS if budget else SWEEP_ESTIMATE_SCENARIOS)
+    if slow <= most:
+        return
+    per_row = SWEEP_BUDGET_ROW_S if budget else SWEEP_ESTIMATE_ROW_S
+    took = f"~{per_row * 1e3:g} ms" if per_row < 1 else f"~{per_row:g} s"
+    what = ("budget questions (about ten sized estimates each" if budget else
+            "of them answered by estimate itself (a cluster sized, several accelerators or a "
+            "Monte Carlo")
+    raise SpecError(
+        "[axes]", f"{spec.scenarios:,} scenarios",
+        f"at most {most:,} scenarios " + ("in mode = \"budget\"" if budget else
+                                          "answered by estimate itself (a device count, "
+                                          "gpus, and one accelerator answer a scenario in "
+                                          "microseconds)")
+        + f"; raise the limit with max_scenarios = N at the top of the spec (up to "
+        f"{MAX_SWEEP_SCENARIOS_LIMIT:,})",
+        f"are too many: {slow:,} {what}: {took} a row, about "
+        f"{_duration(slow * per_row)} on one core)")
+
+
+def _duration(seconds: float) -> str:
+    """A long time in the unit that reads best: 35 days, 14 hours, 50 minutes."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:,.0f} hours"
+    return f"{max(1.0, seconds / 60):,.0f} minutes"
 
 
 # Inputs whose values are catalog keys, by the kind of key.
