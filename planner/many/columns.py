@@ -13,6 +13,7 @@ numbers are null, as in ``Plan.to_dict``.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,6 +221,7 @@ class Answers:
         self.words: dict[str, dict] = {name: {} for name, kind, _ in fields if kind == "str"}
         self._adopted: set = set()  # arrays taken as buffers (each at most once)
         self._keep: list = []       # ... kept alive, so their ids stay theirs
+        self.same: dict = {}  # columns one value for every row (put_same): no buffers
 
     def _buffer(self, name: str) -> None:
         kind = self.kind[name]
@@ -244,17 +246,42 @@ class Answers:
             return values
         return np.array(np.broadcast_to(values, (self.n,)), dtype=dtype)
 
+    def put_same(self, name: str, rows, value) -> None:
+        """Set ``name`` at ``rows`` to one ``value``: where they are every row and the column
+        is not written yet, kept as the value alone, its Arrow array shared by every chunk of
+        the same length and value (_same_array: a sweep's assumptions, alike in every row,
+        are not rebuilt chunk by chunk); else as put."""
+        if _whole(_as_slice(rows), self.n) and name not in self.same and not (
+                name in self.f or name in self.i or name in self.s):
+            self.same[name] = value
+        else:
+            self.put(name, rows, value)
+
+    def _unsame(self, name: str) -> None:
+        """A column held as one value (put_same) as buffers, before a part of it changes."""
+        value = self.same.pop(name)
+        if value is not None:
+            self.put(name, slice(0, self.n), value)
+
     def put(self, name: str, rows, values, valid=None) -> None:
         """Set ``name`` at ``rows`` (ascending indices) to ``values`` (scalar or array); for
         whole numbers, ``valid`` marks which are known (else NaN marks the unknown).
 
         A column first written whole is made from the values at once (_own), not filled
         into a blank buffer."""
+        if name in self.same:
+            self._unsame(name)
         kind = self.kind[name]
         rows = _as_slice(rows)
         whole = _whole(rows, self.n)
         if kind == "f8":
             if name not in self.f:
+                if whole and np.ndim(values) == 0:  # one figure for every row (np.full:
+                    # a quarter of the time of a broadcast copy and a pass over it)
+                    value = float(values)
+                    self.f[name] = np.full(self.n, value)
+                    self.valid[name] = np.full(self.n, math.isfinite(value))
+                    return
                 if whole:
                     x = self.f[name] = self._own(values, np.float64)
                     self.valid[name] = np.isfinite(x)
@@ -291,6 +318,8 @@ class Answers:
     def put_codes(self, name: str, rows, codes, values: list, at=None) -> None:
         """Set a text column from codes into ``values`` (-1 or a None value: null); with
         ``at``, ``codes`` are per key and row i takes ``codes[at[i]]`` (one gather)."""
+        if name in self.same:
+            self._unsame(name)
         words = self.words[name]
         remap = np.array([-1 if v is None else words.setdefault(str(v), len(words))
                           for v in values] + [-1], dtype=np.int32)
@@ -307,6 +336,9 @@ class Answers:
 
     def clear(self, rows) -> None:
         """Null every column at ``rows`` (bad rows keep only their error)."""
+        if np.size(rows):
+            for name in list(self.same):
+                self._unsame(name)
         for name in self.valid:
             self.valid[name][rows] = False
         for name in self.s:
@@ -315,6 +347,8 @@ class Answers:
 
     def arrow(self, name: str) -> pa.Array:
         kind = self.kind[name]
+        if name in self.same:
+            return _same_array(self.n, kind, self.same[name])
         if kind == "f8":
             if name not in self.f:
                 return _nulls(self.n, pa.float64())
@@ -348,6 +382,32 @@ def _nulls(n: int, kind: pa.DataType) -> pa.Array:
             _NULLS.clear()
         _NULLS[key] = pa.nulls(n, kind)
     return _NULLS[key]
+
+
+_SAME: dict = {}
+# Arrays of one value kept for put_same (a sweep's assumption columns: ~100 of a chunk's
+# 65,536 rows, ~0.5 MB each): past this many, the kept ones are dropped and made again.
+SAME_ARRAYS_KEPT = 256
+
+
+def _same_array(n: int, kind: str, value) -> pa.Array:
+    """A column of ``n`` rows, each ``value`` (None or NaN: null), of ``kind``; immutable, so
+    shared by every chunk of that length and value."""
+    if value is None or (kind == "f8" and not math.isfinite(value)):
+        return _nulls(n, ARROW_TYPES[kind])
+    key = (n, kind, type(value), value)
+    got = _SAME.get(key)
+    if got is None:
+        if len(_SAME) >= SAME_ARRAYS_KEPT:
+            _SAME.clear()
+        if kind == "str":
+            got = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                                 pa.array([str(value)], pa.string()))
+        else:
+            dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[kind]
+            got = pa.array(np.full(n, value, dtype=dtype), ARROW_TYPES[kind])
+        _SAME[key] = got
+    return got
 
 
 def _whole(rows, n: int) -> bool:

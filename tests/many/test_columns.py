@@ -289,6 +289,43 @@ def test_whole_numbers_with_nan_none_or_a_validity_mask():
     assert t.column("workload_layers").to_pylist() == [32, None, 32, None]
 
 
+def test_one_value_for_every_row_is_kept_as_the_value_and_shared():
+    # put_same: a sweep's assumption columns, alike in every row, are not rebuilt per chunk
+    a, b = _answers(4), _answers(4)
+    for ans in (a, b):
+        ans.put_same("power_mw", slice(0, 4), 7.5)
+        ans.put_same("layout_tp", np.arange(4), 8)
+        ans.put_same("feasible", slice(0, 4), True)
+        ans.put_same("binding", slice(0, 4), "memory")
+        ans.put_same("mfu", slice(0, 4), float("nan"))
+        ans.put_same("gpu_hours", slice(0, 4), None)
+    ta, tb = a.table(), b.table()
+    assert ta.column("power_mw").to_pylist() == [7.5] * 4
+    assert ta.column("layout_tp").to_pylist() == [8] * 4
+    assert ta.column("feasible").to_pylist() == [True] * 4
+    assert ta.column("binding").to_pylist() == ["memory"] * 4
+    assert ta.column("mfu").to_pylist() == [None] * 4  # NaN is unknown, as put's
+    assert ta.column("gpu_hours").to_pylist() == [None] * 4
+    assert ta.equals(tb) and ta.schema == tb.schema
+    data = [t.column("power_mw").chunk(0).buffers()[1].address for t in (ta, tb)]
+    assert data[0] == data[1]  # one array, shared
+    # a part written after, or a row cleared, turns it into a column of its own
+    a.put("power_mw", np.array([1]), 9.0)
+    a.put_codes("binding", np.array([2]), np.array([0]), ["deadline"])
+    a.clear(np.array([3]))
+    t = a.table()
+    assert t.column("power_mw").to_pylist() == [7.5, 9.0, 7.5, None]
+    assert t.column("binding").to_pylist() == ["memory", "memory", "deadline", None]
+    assert t.column("layout_tp").to_pylist() == [8, 8, 8, None]
+    assert t.column("feasible").to_pylist() == [True, True, True, None]
+    assert tb.column("power_mw").to_pylist() == [7.5] * 4  # the other chunk's unchanged
+    # rows that are not every row: put's way
+    c = _answers(4)
+    c.put_same("power_mw", np.array([0, 2]), 3.0)
+    assert "power_mw" not in c.same
+    assert c.table().column("power_mw").to_pylist() == [3.0, None, 3.0, None]
+
+
 def test_bools_and_text():
     ans = _answers(4)
     ans.put("feasible", slice(0, 4), np.array([True, False, True, True]))
