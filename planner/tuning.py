@@ -50,6 +50,9 @@ SCORE_BATCH_LAYOUTS = 32_768
 # Scored keys kept between chunks (~0.3 KB each, ~60 MB at most); past it they are dropped and
 # scored again when met.
 SCORE_CACHE_KEYS = 200_000
+# Assumption tables (one per workload, accelerator, network and site met) and the sets of
+# them a chunk's rows read, kept between chunks with each one's columns (a few KB each).
+ASSUMPTION_TABLES_KEPT = 4_096
 # Layout searches and sizing probes shared between the scenarios answered by estimate itself
 # (no device count given), kept from chunk to chunk (a few KB each, compacted).
 SHARED_SEARCHES_KEPT = 20_000

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import cli
 import planner
+from planner.plan.fields import ASSUMPTION_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,10 +145,15 @@ def test_budget_as_csv_matches_its_json():
     assert float(row["inverse_params"]) == pytest.approx(answer["inverse"]["params"])
     assert float(row["cost_usd_total"]) == pytest.approx(answer["cost_usd"]["total"])
     assert row["binding"] == answer["binding"] and row["cluster_accelerator"] == "h100-sxm"
-    # the assumptions table is left out; its four figures estimate_many carries stay
+    # the assumptions table is a column per name, its values (estimate_many's columns)
     assert [k for k in row if k.startswith("assumptions")] == [
-        "assumptions_price_per_gpu_hour_value", "assumptions_pue_value",
-        "assumptions_peak_pue_value", "assumptions_energy_usd_per_kwh_value"]
+        f"assumptions_{name}_value" for name, _, _ in ASSUMPTION_COLUMNS]
+    used = answer["assumptions"]
+    assert row["assumptions_framework_value"] == used["framework"]["value"] == "megatron-core"
+    assert float(row["assumptions_gemm_efficiency_value"]) == \
+        pytest.approx(used["gemm_efficiency"]["value"])
+    assert all(row[f"assumptions_{name}_value"] == "" for name, _, _ in ASSUMPTION_COLUMNS
+               if name not in used)
 
 
 def _commands(group=cli.app, path=()):

@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from ..inverse import BUDGET_FIELDS, budget
-from ..report import flatten
+from ..plan.result import answer_columns
 from .columns import Answers, Coded
 from .scenarios import Context, Rows, per_scenario
 
@@ -27,8 +27,9 @@ def answer_many(ctx: Context, cols: dict[str, Coded], n: int) -> Answers:
     ans = Answers(n, ctx.fields + BUDGET_FIELDS)  # the estimate contract's, then inverse_*
     st = Rows(ans)
     per_scenario(ctx, cols, np.arange(n), st, [k for k in INPUTS if k in cols],
-                 lambda kwargs: flatten(budget(catalog=ctx.catalog, assumptions=ctx.assumptions,
-                                               progress=False,
-                                               **kwargs).to_dict()))
+                 # as its CSV row: the assumptions' values each as its column holds it
+                 lambda kwargs: answer_columns(budget(
+                     catalog=ctx.catalog, assumptions=ctx.assumptions, progress=False,
+                     **kwargs).to_dict()))
     ans.clear(np.flatnonzero(st.bad))
     return ans

@@ -20,14 +20,30 @@ from ..plan.assemble import (
     steady_state,
     workload_figures,
 )
+from ..plan.chosen import STEP_MODEL, reported_used
 from ..plan.cluster import peak_uplift_of, run_inputs
-from ..plan.fields import LAYOUT_INTS, WORKLOAD
+from ..plan.estimate import prepare
+from ..plan.fields import ASSUMPTION_COLUMNS, LAYOUT_INTS, WORKLOAD, assumption_cell
 from ..plan.inputs import assumption_given
 from ..plan.limits import count_breach_text
+from ..plan.result import clean_json
 from ..specs import RECOMPUTE
+from ..tuning import ASSUMPTION_TABLES_KEPT
 from ..units import SECONDS_PER_DAY
 from .columns import Coded, given_or, pick_codes
-from .scenarios import LIMIT_INPUTS, group
+from .scenarios import LIMIT_INPUTS, MODEL_INPUTS, group
+
+# The inputs a plan's assumptions table reads beyond those a row sets itself (ChunkAnswers.
+# _assumptions): the workload, its stack and team, the accelerator, the network, the site.
+ASSUMED_FROM = MODEL_INPUTS + ("gpu", "network", "site")
+# Assumption columns a row's own inputs and figures set, not its group's table: the run
+# model's price, PUE and energy price (_run), the device count, the ownership, a named site's
+# cap, the default site's cap a row passes, the step model of a row that fits (a batch its
+# layout moved replaces its group's global_batch_tokens).
+ROW_ASSUMPTIONS = ("price_per_gpu_hour", "pue", "peak_pue", "energy_usd_per_kwh", "gpus",
+                   "ownership", "power_cap_mw", "site_power_cap_mw", "step_model")
+# A row's value of it is its group's unless its layout moved its batch.
+BATCH_COLUMN = "assumptions_global_batch_tokens_value"
 
 
 class ChunkAnswers:
@@ -63,6 +79,7 @@ class ChunkAnswers:
         batch = np.where(key_fits, steady["batch_seqs"] * seq[key_model], asked[key_model])
         ans.put("workload_global_batch_tokens", r, batch.take(k))
         rows = self._run(steady, fits, k)
+        self._assumptions(rows, fits, batch.take(k), asked[key_model].take(k))
         self._judge(rows, fits, key_fits, batch.take(k), seq[key_model].take(k))
 
     def _fill_inputs(self) -> None:
@@ -171,6 +188,112 @@ class ChunkAnswers:
         ans.put_codes("cost_method", r, np.where(fits, method, -1), list(methods))
         out["method"] = method
         return out
+
+    def _assumptions(self, run: dict, fits: np.ndarray, batch: np.ndarray,
+                     asked: np.ndarray) -> None:
+        """Every assumptions_<name>_value column: estimate's own table (_assumed, for the
+        first row still answered of each workload, accelerator, network and site, kept for
+        the call), then what each row sets itself (ROW_ASSUMPTIONS, a batch its layout
+        moved), as plan_of and over_default_site set them."""
+        ans, r, n = self.ans, self.rows, self.n
+        if "site" in self.cols:
+            combo, _ = group([Coded(self.hid, self.hws), Coded(self.scodes, self.site_objs)], n)
+        else:  # one site: the hardware groups say it all
+            combo = self.hid
+        first = np.full(int(combo.max()) + 1, n, np.int64)
+        alive = np.flatnonzero(self.live())
+        np.minimum.at(first, combo[alive], alive)
+        tables = []
+        for r0 in first.tolist():
+            got = None
+            if r0 < n:
+                key = tuple((name, repr(self.cols[name].row(r0))) for name in ASSUMED_FROM
+                            if name in self.cols)
+                ok, got = self.ctx.once("assumed", key, lambda r0=r0: self._assumed(r0))
+                got = got if ok else None  # refused where estimate answers: left null
+            tables.append(got)
+        ans.put_codes("assumptions_step_model_value", r, np.where(fits, 0, -1),
+                      [STEP_MODEL["value"]])  # a plan with a step (plan_of): a row that fits
+        for column, kind, cells in self._assumed_cells(tables):
+            if isinstance(cells, tuple):  # the same for every row (the usual case)
+                ans.put_same(column, r, cells[0])
+                continue
+            if kind == "str":
+                ans.put_codes(column, r, combo, cells)
+                continue
+            known = np.array([v is not None for v in cells] + [False])
+            values = np.array([0 if v is None else v for v in cells] + [0],
+                              dtype=float if kind == "f8" else np.int64)
+            if kind == "f8":
+                values[~known] = np.nan
+            if column == BATCH_COLUMN:  # a batch the layout moved (plan_of)
+                moved = fits & (batch != asked)
+                ans.put(column, r, np.where(moved, batch, values[combo]))
+            elif kind == "f8":
+                ans.put(column, r, values[combo])
+            else:
+                ans.put(column, r, values[combo], valid=known[combo])
+        ans.put("assumptions_gpus_value", r, self.gpus)
+        methods = tuple(self.ctx.cost_keys)
+        ans.put_codes("assumptions_ownership_value", r, run["method"], list(methods))
+        caps_w = [s.power_cap_w if s is not None and s.power_cap_w else np.nan
+                  for s in self.site_objs]
+        named = np.array(caps_w[:-1] + [np.nan])[self.scodes]  # a named site's own cap
+        given = self.col("power_cap")
+        free = np.ones(n, bool) if given is None else given.codes < 0
+        if np.isfinite(named).any():  # held to it where no power_cap replaces it (prepare)
+            ans.put("assumptions_power_cap_mw_value", r, np.where(free, named / 1e6, np.nan))
+        cap_w = caps_w[-1]  # the default site's: named by no one, it caps nothing, but a row
+        if np.isfinite(cap_w):  # drawing more says so (over_default_site)
+            power = np.where(fits, run["power_mw"], np.nan)
+            with np.errstate(invalid="ignore"):
+                over = free & (self.scodes == len(caps_w) - 1) & (power * 1e6 > cap_w)
+            if over.any():
+                ans.put("assumptions_site_power_cap_mw_value", r,
+                        np.where(over, cap_w / 1e6, np.nan))
+
+    def _assumed_cells(self, tables: list) -> list:
+        """[(column, kind, cells)] of the tables' assumptions each row's group reads (a row's
+        own left out: ROW_ASSUMPTIONS), ``cells`` a group's value each, or (value,) where
+        every group has the same; columns null throughout left out. Each table's cells, and
+        which columns a set of tables holds the same, are kept for the call."""
+        memo = self.ctx.cache.setdefault("assumed-cells", {})
+        if len(memo) > ASSUMPTION_TABLES_KEPT:  # a table goes with its cells: no id reused
+            memo.clear()
+        every = all(t is not None for t in tables)
+        mine = []
+        for t in tables:  # each table's columns as their cells, once
+            if t is None:
+                mine.append({})
+                continue
+            got = memo.get(id(t))
+            if got is None:
+                got = memo[id(t)] = (t, {
+                    f"assumptions_{name}_value": assumption_cell(t[name]["value"], kind)
+                    for name, kind, _ in ASSUMPTION_COLUMNS
+                    if name in t and name not in ROW_ASSUMPTIONS})
+            mine.append(got[1])  # (the table kept, so its id stays its own)
+        kinds = self.ctx.cache.setdefault("assumption-kinds", {
+            f"assumptions_{name}_value": kind for name, kind, _ in ASSUMPTION_COLUMNS})
+        key = (every, frozenset(id(t) for t in tables))
+        plan = memo.get(key)
+        if plan is None:  # which columns hold a value, and which are the same throughout
+            names = sorted({c for m in mine for c in m}, key=list(kinds).index)
+            plan = memo[key] = [
+                (c, every and c != BATCH_COLUMN and len({repr(m.get(c)) for m in mine}) == 1)
+                for c in names]
+        return [(c, kinds[c], (mine[0][c],) if same else [m.get(c) for m in mine])
+                for c, same in plan]
+
+    def _assumed(self, r0: int) -> dict:
+        """The assumptions table of row ``r0``'s plan before its choice, as estimate makes it
+        (plan/estimate.prepare, then chosen.reported_used): one implementation, so a row's
+        assumptions are estimate's (ROW_ASSUMPTIONS: what _assumptions sets per row)."""
+        kwargs = {name: c.row(r0) for name, c in self.cols.items()
+                  if name not in ("uncertainty", "seed")}
+        req = prepare(catalog=self.ctx.catalog, assumptions=self.ctx.assumptions,
+                      **{k: v for k, v in kwargs.items() if v is not None})
+        return clean_json(reported_used(req.sides[0], req.w))
 
     def _judge(self, run: dict, fits: np.ndarray, key_fits: np.ndarray, batch, seq) -> None:
         """feasible, binding and reason: per key for keys no layout fits, per row for rows

@@ -26,7 +26,7 @@ import numpy as np
 from ..catalog import held_listings
 from ..errors import USER_ERRORS, error_text, input_hint, unknown_keyword
 from ..frameworks import DATA_PARALLEL_ONLY
-from ..plan.estimate import estimate, plan_many, plan_on, prepare
+from ..plan.estimate import estimate, over_default_site, plan_many, plan_on, prepare
 from ..plan.fields import to_pandas
 from ..plan.inputs import with_aliases
 from ..plan.options import shared_searches
@@ -99,8 +99,12 @@ def reference(ctx: Context, cols: dict, rows: np.ndarray, st: Rows) -> None:
                     except USER_ERRORS as exc:
                         st.fail(sel, error_text(exc))
                         plans.append(None)
-            for (_, sel), plan in zip(pairs, plans):
+            for (req, sel), plan in zip(pairs, plans):
                 if plan is not None:
+                    # a cap of the default site passed, said as estimate says it (the
+                    # default site, named by no one, is the one its used table reports)
+                    plan = over_default_site(plan, req, None if "site" in req.used
+                                             else req.site)
                     rows_of = sel.tolist()
                     for name, value in plan_columns(plan).items():
                         if name in st.ans.kind and value is not None:

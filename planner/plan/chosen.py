@@ -37,6 +37,9 @@ REPORTED = ("gemm_efficiency", "attention_efficiency", "hbm_efficiency", "tp_com
 # (the megatron-core profile's ep_comm_overlap of 1 had moved a MoE plan's days by 17%
 # unlisted, while `planner config show` gave the built-in 0: an auditor)
 REPORTED_MOE = ("ep_comm_overlap", "ep_hierarchical_dispatch", "comm_sm_fraction")
+# What a plan with a step reports it was timed by.
+STEP_MODEL = {"value": "parallelism-aware step model (planner/model/step.py)",
+              "source": "docs/validation.md"}
 
 
 def plan_of(w, opts: Options, choice: Choice, limits: Limits,
@@ -61,14 +64,7 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
         choice = replace(choice, reason=(
             f"{choice.reason} (the smallest cluster is one purchase unit, a {unit[1]} of "
             f"{unit[0]:,} devices: {' or '.join(finer)} buys in smaller steps)"))
-    # what the plan used (site figures, given inputs) wins over the defaults of the same name
-    stack = (sd.used.get("framework") or {}).get("value")
-    given_ = asm.given
-    moe = bool(w.architecture.experts)
-    used = {**{k: {"value": v["value"], "source": (
-        "given (assumptions)" if k in given_ else override_source(stack, k, v["source"]))}
-               for k, v in asm.describe().items()
-               if k in REPORTED or (k in REPORTED_MOE and moe)}, **sd.used}
+    used = reported_used(sd, w)
     if choice.label:
         used["sizing"] = {"value": choice.label, "source": choice.summary["source"]
                           if choice.summary else "plan/options.py"}
@@ -88,8 +84,7 @@ def plan_of(w, opts: Options, choice: Choice, limits: Limits,
             f"{as_given} so dp x microbatch divides it "
             f"({asm.source('batch_tolerance')[:60]}...)"}
         workload["global_batch_tokens"] = batch_tokens
-    used["step_model"] = {"value": "parallelism-aware step model (planner/model/step.py)",
-                          "source": "docs/validation.md"}
+    used["step_model"] = dict(STEP_MODEL)
     method = limits.ownership
     named = _by_prefix(tuple(c))
 
@@ -139,6 +134,20 @@ def _by_prefix(names: tuple) -> dict:
     in their order (once per set of columns, not once a plan)."""
     return {p: [(k, k[len(p):]) for k in names if k.startswith(p) and not (
         p == "cost_usd_" and k.startswith("cost_usd_by_method_"))] for p in PREFIXES}
+
+
+def reported_used(sd: Side, w) -> dict:
+    """The assumptions table of a plan on side ``sd`` before its choice adds its own (the
+    sizing, a batch its layout moved, the step model): the assumptions every plan reports
+    (REPORTED; REPORTED_MOE for a mixture of experts) and what the side used (site figures,
+    given inputs), which wins over a default of the same name. estimate_many's columnar rows
+    read it too (many/chunk_answers.py), so their assumptions are estimate's."""
+    asm = sd.asm  # the side's accelerator's assumptions, its stack's
+    stack = (sd.used.get("framework") or {}).get("value")
+    return {**{k: {"value": v["value"], "source": (
+        "given (assumptions)" if k in asm.given else override_source(stack, k, v["source"]))}
+               for k, v in asm.describe().items()
+               if k in REPORTED or (k in REPORTED_MOE and w.architecture.experts)}, **sd.used}
 
 
 def public_sizing(summary: dict | None) -> dict | None:

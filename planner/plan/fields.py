@@ -10,7 +10,12 @@ added in one place. Units follow the names (house rule: units in names); GB mean
 from __future__ import annotations
 
 import functools
+import numbers
+from dataclasses import fields as dataclass_fields
 
+import numpy as np
+
+from ..assumptions import Assumptions
 from ..model.layouts import LAYOUT_FIELDS
 from ..model.realisation import REALISATION_KEYS
 from ..model.reliability import RELIABILITY_KEYS
@@ -67,9 +72,70 @@ REALISATION_UNITS = {"multiplier": "x ideal wall time", "p10_multiplier": "x ide
 COST_PER_UNIT = (("total", "USD"), ("per_trillion_tokens", "USD per 1e12 tokens"),
                  ("per_1e24_flop", "USD per 1e24 FLOP"))
 RELIABILITY_UNITS = {"goodput": "fraction", "expected_interruptions": "interruptions"}
-# Figures of the assumptions table carried as columns (what the rows used).
-ASSUMPTION_COLUMNS = (("price_per_gpu_hour", "USD per device-hour"), ("pue", ""),
-                      ("peak_pue", ""), ("energy_usd_per_kwh", "USD per kWh"))
+# What a plan reports it used beside the Assumptions fields (its ``assumptions`` table, by
+# name: plan/inputs.py, cluster.py, estimate.py, chosen.py, quantiles.py, hf.py), each with
+# the kind and unit of its value.
+REPORTED_BESIDE = (
+    ("framework", "str", ""), ("architecture", "str", ""),
+    ("active_params", "f8", "parameters"), ("ffn_type", "str", ""),
+    ("tie_embeddings", "bool", ""), ("sliding_window", "i8", "tokens"), ("window", "str", ""),
+    ("multi_token_prediction", "i8", "layers"), ("workload_kv_heads", "i8", ""),
+    ("workload_tie_embeddings", "bool", ""), ("precision", "str", ""),
+    ("precision_run", "str", ""), ("fp4_gemms", "str", ""), ("ownership", "str", ""),
+    ("site", "str", ""), ("unit", "str", ""), ("network", "str", ""),
+    ("catalog_accelerator", "str", ""), ("catalog_scale_up_network", "str", ""),
+    ("catalog_scale_out_network", "str", ""), ("matmul_fraction", "f8", "fraction"),
+    ("scale_up_link_fraction_default", "f8", "fraction"),
+    ("scale_out_link_fraction_default", "f8", "fraction"),
+    ("scale_up_link_latency_default_s", "f8", "s"),
+    ("scale_out_link_latency_default_s", "f8", "s"),
+    ("scale_out_switch_radix_default", "f8", "ports"),
+    ("scale_out_gb_per_s", "f8", "GB/s per device"), ("power_basis", "str", ""),
+    ("price_per_gpu_hour", "f8", "USD per device-hour"), ("peak_pue", "f8", ""),
+    ("storage_write_gb_per_s", "f8", "GB/s"), ("capex_usd_per_mw", "f8", "USD per MW"),
+    ("purchase_usd", "f8", "USD per device"), ("server_usd_per_device", "f8", "USD per device"),
+    ("gpus", "i8", "devices"), ("layout_stack", "str", ""), ("power_cap_mw", "f8", "MW"),
+    ("site_power_cap_mw", "f8", "MW"), ("objective", "str", ""), ("sizing", "str", ""),
+    ("step_model", "str", ""), ("uncertainty", "str", ""), ("uncertainty_seed", "i8", ""))
+_KINDS = {"float": "f8", "int": "i8", "bool": "bool", "str": "str"}
+# Units where an assumption's own says less than its column should (USD/kWh, 1/h).
+_UNITS = {"energy_usd_per_kwh": "USD per kWh", "failure_rate_per_device_hour":
+          "per device-hour", "grid_kg_co2_per_mwh": "kg CO2 per MWh"}
+
+
+def _assumption_columns() -> tuple[tuple[str, str, str], ...]:
+    """(name, kind, unit) of every assumption a plan can report: each Assumptions field (any
+    one given is reported) and REPORTED_BESIDE; the four figures long carried first, then
+    the rest by name."""
+    found = {f.name: (_KINDS[str(f.type)], _UNITS.get(f.name, f.metadata.get("unit", "")))
+             for f in dataclass_fields(Assumptions)}
+    found.update({name: (kind, unit) for name, kind, unit in REPORTED_BESIDE})
+    first = ("price_per_gpu_hour", "pue", "peak_pue", "energy_usd_per_kwh")
+    order = list(first) + sorted(set(found) - set(first))
+    return tuple((name, *found[name]) for name in order)
+
+
+# Every assumption a plan can report, carried as a column (assumptions_<name>_value: what
+# the row used; null where its plan reports no such assumption). The sources are not columns
+# (docs/interface.md says why and where to read them).
+ASSUMPTION_COLUMNS = _assumption_columns()
+
+
+def assumption_cell(value, kind: str):
+    """A reported assumption's value as its column holds it (``kind``): a number as a float
+    or a whole number, a switch as a bool, anything as text in a text column; a value the
+    kind cannot hold (a bandwidth reported "unknown") null, as an unknown figure is."""
+    if value is None:
+        return None
+    if kind == "str":
+        return str(value)
+    if kind == "bool":
+        return bool(value) if isinstance(value, (bool, np.bool_)) else None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    if kind == "i8":
+        return int(value) if float(value).is_integer() else None
+    return float(value)
 
 
 def reliability_unit(name: str) -> str:
@@ -103,7 +169,7 @@ def columns(cost_keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]
     f += [(f"reliability_{k}", "f8", reliability_unit(k)) for k in RELIABILITY_KEYS]
     f += [(f"realisation_{k}", "f8", REALISATION_UNITS.get(k, "device-hours"))
           for k in REALISATION_KEYS]
-    f += [(f"assumptions_{k}_value", "f8", unit) for k, unit in ASSUMPTION_COLUMNS]
+    f += [(f"assumptions_{k}_value", kind, unit) for k, kind, unit in ASSUMPTION_COLUMNS]
     return f
 
 

@@ -160,26 +160,30 @@ TOLERANCE = 1e-9  # relative: float rounding, never a modelling error
 
 def plan_columns(plan: Plan) -> dict:
     """A plan's fields as flat columns (Plan.to_dict's, less its deep copy: NaN and inf become
-    null in the columns anyway), with the figures of its assumptions table carried as columns:
+    null in the columns anyway), with the values of its assumptions table carried as columns:
     a row of estimate_many, and ``Plan.to_frame``."""
     return _flat_columns(plan.__dict__)
 
 
 def _flat_columns(fields: dict) -> dict:
     """Fields (a Plan's, or its JSON dict) flattened with '_', less the assumptions table, the
-    alternatives and the sizing; the assumption figures estimate_many carries as
-    columns (assumptions_*_value)."""
+    alternatives and the sizing; the value of every assumption it reports as a column
+    (assumptions_<name>_value, fields.assumption_columns)."""
     from ..report import flatten
 
     flat = flatten({k: v for k, v in fields.items()
                     if k not in ("assumptions", "alternatives", "sizing")})
-    from .fields import ASSUMPTION_COLUMNS
-
-    used = fields.get("assumptions") or {}
-    for name, _ in ASSUMPTION_COLUMNS:
-        if name in used:
-            flat[f"assumptions_{name}_value"] = used[name].get("value")
+    flat.update(assumption_columns(fields.get("assumptions") or {}))
     return flat
+
+
+def assumption_columns(used: dict) -> dict:
+    """An assumptions table (name -> {value, source}) as its columns: each name's value as its
+    column holds it (fields.assumption_cell); names no column has are left out."""
+    from .fields import ASSUMPTION_COLUMNS, assumption_cell
+
+    return {f"assumptions_{name}_value": assumption_cell(used[name].get("value"), kind)
+            for name, kind, _ in ASSUMPTION_COLUMNS if name in used}
 
 
 def answer_columns(d: dict) -> dict:

@@ -134,7 +134,7 @@ def test_the_plans_fields_are_the_declared_columns():
     # plan/fields.py declares every flat column; a Plan flattened (less its tables of
     # assumptions, alternatives and sizing) has exactly those columns, no more, no fewer.
     from planner.many.scenarios import context
-    from planner.plan.fields import columns
+    from planner.plan.fields import ASSUMPTION_COLUMNS, columns
     from planner.report import flatten
 
     plan = planner.estimate(params="7B", tokens="1T", gpus=64, uncertainty=True,
@@ -146,8 +146,7 @@ def test_the_plans_fields_are_the_declared_columns():
     declared = {name for name, _, _ in columns(keys)}
     # columns a plan carries elsewhere: the row's error, figures of its assumptions table,
     # and the components of the cost method it was not priced by (their total is by_method)
-    extra = {"error", "assumptions_price_per_gpu_hour_value", "assumptions_pue_value",
-             "assumptions_peak_pue_value", "assumptions_energy_usd_per_kwh_value"}
+    extra = {"error"} | {f"assumptions_{name}_value" for name, _, _ in ASSUMPTION_COLUMNS}
     extra |= {f"cost_usd_{k}" for k in keys["cloud"] if k != "total"}
     assert set(flat) == declared - extra
 
