@@ -196,8 +196,9 @@ class ChunkAnswers:
         the call), then what each row sets itself (ROW_ASSUMPTIONS, a batch its layout
         moved), as plan_of and over_default_site set them."""
         ans, r, n = self.ans, self.rows, self.n
-        if "site" in self.cols:
-            combo, _ = group([Coded(self.hid, self.hws), Coded(self.scodes, self.site_objs)], n)
+        sc = self.scodes
+        if sc.size and (sc != sc[0]).any():
+            combo, _ = group([Coded(self.hid, self.hws), Coded(sc, self.site_objs)], n)
         else:  # one site: the hardware groups say it all
             combo = self.hid
         first = np.full(int(combo.max()) + 1, n, np.int64)
