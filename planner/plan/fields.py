@@ -96,7 +96,8 @@ REPORTED_BESIDE = (
     ("purchase_usd", "f8", "USD per device"), ("server_usd_per_device", "f8", "USD per device"),
     ("gpus", "i8", "devices"), ("layout_stack", "str", ""), ("power_cap_mw", "f8", "MW"),
     ("site_power_cap_mw", "f8", "MW"), ("objective", "str", ""), ("sizing", "str", ""),
-    ("step_model", "str", ""), ("uncertainty", "str", ""), ("uncertainty_seed", "i8", ""))
+    ("step_model", "str", ""), ("uncertainty", "str", ""), ("uncertainty_seed", "i8", ""),
+    ("size_step", "i8", "devices"), ("accelerators_left_out", "str", ""))
 _KINDS = {"float": "f8", "int": "i8", "bool": "bool", "str": "str"}
 # Units where an assumption's own says less than its column should (USD/kWh, 1/h).
 _UNITS = {"energy_usd_per_kwh": "USD per kWh", "failure_rate_per_device_hour":
