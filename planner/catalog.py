@@ -351,12 +351,18 @@ def held_listings():
 def _mtime_ns(path: Path) -> int:
     """A file's time stamp (that of a ``held_listings`` block's first look, inside one)."""
     held = _HELD.get()
-    if held is None:
-        return path.stat().st_mtime_ns
     key = ("mtime", path)
-    if key not in held:
-        held[key] = path.stat().st_mtime_ns
-    return held[key]
+    if held is not None and key in held:
+        return held[key]
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:  # removed since its folder was listed (a block holds the listing)
+        raise CatalogError(f"{path}: cannot read ({exc.strerror}): the catalog file was "
+                           "removed or moved while the planner read the catalog; run again",
+                           str(path)) from None
+    if held is not None:
+        held[key] = stamp
+    return stamp
 
 
 def _files(roots: tuple[Path, ...], kind: str) -> dict[str, Path]:

@@ -962,6 +962,22 @@ def test_a_held_block_lists_each_folder_once_and_the_next_call_sees_a_file_added
     assert "my-gpu3" in catalog(tmp_path).keys("accelerators")
 
 
+def test_a_file_removed_inside_a_held_block_is_a_catalog_error(tmp_path):
+    # a review: a file listed at a block's start and removed before its first read had ended
+    # in an uncaught FileNotFoundError (internal error, exit 1) from its time stamp
+    import sys
+
+    mod = sys.modules["planner.catalog"]
+    text = "\n".join(ln for ln in H100.splitlines() if not ln.startswith("aliases"))
+    path = _write(tmp_path, "hardware/accelerators", "my-gpu", text + "\n")
+    with mod.held_listings():
+        cat = catalog(tmp_path)
+        assert "my-gpu" in cat.keys("accelerators")
+        Path(path).unlink()
+        with pytest.raises(CatalogError, match="my-gpu.toml: cannot read .*removed or moved"):
+            cat.accelerator("my-gpu")
+
+
 def test_a_plan_names_the_user_files_it_ran_on(tmp_path):
     # was: a plan on a changed b200 read as one on the shipped b200 (only a replaced site
     # was reported)

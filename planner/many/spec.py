@@ -10,6 +10,7 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..assumptions import DEFAULT
@@ -76,9 +77,10 @@ PARSERS = {**{name: spec[0] for name, spec in ROW_QUANTITIES.items()},
            "usd": parse_budget, "year": parse_year, "tokens_per_param": parse_count,
            "tolerance": parse_fraction, "price_trend": parse_rate,
            "frontier_cost_growth": parse_rate,
-           **{k: parse_shape_count for k in SHAPE_INPUTS}}
+           # each with its key: shared_experts and dense_layers take 0 (inputs.ZERO_COUNTS)
+           **{k: partial(parse_shape_count, key=k) for k in SHAPE_INPUTS}}
 WHOLE = {name for name, p in PARSERS.items()
-         if p in (parse_int_count, parse_year, parse_seq_len, parse_shape_count)} | {
+         if p in (parse_int_count, parse_year, parse_seq_len)} | set(SHAPE_INPUTS) | {
     name for name, spec in ROW_QUANTITIES.items() if spec[2] == "whole"}
 # Units of the budget mode's own inputs, which table.INPUT_UNITS (estimate's) does not name.
 UNITS = {**INPUT_UNITS, "usd": "USD", "year": "year",

@@ -366,6 +366,15 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
                 "source": f"--gpu: no {w.precision} peak in their catalog files; planned on "
                           "the others"}
     sides = stepped(sides, fixed, sized=n_gpus is None and named_devices(fixed) is None)
+    ceiling = asm.max_gpus  # the sizing's ceiling (--max-gpus below it is a limit: an answer)
+    if n_gpus is None and named_devices(fixed) is None and all(sd.unit > ceiling for sd in sides):
+        # a sizing's least size is one step: a layout whose step passes the ceiling had been
+        # planned on a cluster that --gpus of that size refuses (tp=8,pp=120,cp=2 on 1,920
+        # devices under max_gpus 1,000)
+        raise InputError("--layout", layout, f"parts whose devices (tp x pp x lcm(dp x cp, "
+                         f"ep), and the purchase unit) fit within {ceiling:,} devices "
+                         "(the sizing's ceiling, --assume max_gpus)", f"runs on multiples of "
+                         f"{min(sd.unit for sd in sides):,} devices, above {ceiling:,}")
     for sd in sides:  # an assumed PUE or energy price: reported as assumed, not as --pue
         for name in assumed:
             sd.used[name] = {"value": sd.used[name]["value"], "source": "given (--assume)"}

@@ -108,10 +108,15 @@ def _routing_error(field: str, reason: str, shape: dict) -> InputError:
     if field == "expert_groups" and "expert_groups" not in shape and groups:
         return InputError("--expert-groups", None, accepted,
                           f"is missing beside --group-top-k ({reason})")
-    if field == "top_k" and ("top_k" not in shape or groups):
-        field = "group_top_k"  # the groups given (or the workload's) are what falls short
-    name = flag(field)
-    return InputError(name, shape.get(field), accepted, f"is not valid: {reason}")
+    if field == "top_k" and groups:
+        field = groups[-1]  # the groups given are what falls short of the top-k
+    if field not in shape:  # the workload's own routing, met by another input the user gave
+        given = [k for k in ("group_top_k", "expert_groups", "experts", "top_k") if k in shape]
+        if given:
+            field = given[0]
+        else:
+            return InputError("--workload", None, accepted, f"is not valid: {reason}")
+    return InputError(flag(field), shape.get(field), accepted, f"is not valid: {reason}")
 
 
 def flag(name: str) -> str:

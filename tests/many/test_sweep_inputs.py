@@ -415,3 +415,15 @@ def test_a_table_valued_input_is_written_as_its_flags_text():
     plan = planner.estimate(params="8B", tokens="1T", gpu=first["gpu"],
                             inventory=first["inventory"], layout=first["layout"])
     assert plan.layout["tp"] == 2 and plan.training_days == pytest.approx(first["training_days"])
+
+
+def test_a_sweep_takes_zero_shared_experts_and_dense_layers_as_estimate_does():
+    # a review: the spec's parsers had refused 0 ("must be greater than zero") where estimate
+    # and estimate_many take it (a plan's own workload reports Mixtral's 0 and 0)
+    got = sweeping.sweep({"fixed": {"workload": "deepseek-v3", "tokens": "1T", "gpus": 1024},
+                          "axes": {"dense_layers": [0, 3], "shared_experts": [0, 1]}})
+    assert got.table.num_rows == 4 and got.table.column("error").null_count == 4
+    assert sorted(set(got.table.column("dense_layers").to_pylist())) == [0, 3]
+    with pytest.raises(SpecError, match="layers"):  # the other shape counts stay positive
+        sweeping.sweep({"fixed": {"workload": "deepseek-v3", "tokens": "1T", "gpus": 1024},
+                        "axes": {"layers": [0, 61]}})

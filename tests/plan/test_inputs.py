@@ -513,6 +513,11 @@ def test_zero_shared_experts_and_dense_layers_are_a_shape_of_their_own():
      "valid", "reaches 2 experts, fewer than top_k (4)"),
     (dict(**SMALL_MOE, expert_groups=3, group_top_k=1), "--expert-groups: 3 is not valid",
      "do not split into 3 groups"),
+    # a review: the workload's groups met by another input had blamed --group-top-k, empty
+    (dict(workload="deepseek-v3", experts=8), "--experts: 8 is not valid",
+     "reaches 4 experts, fewer than top_k (8)"),
+    (dict(workload="deepseek-v3", expert_groups=256), "--expert-groups: 256 is not valid",
+     "group_top_k 4 of 256 groups reaches 4 experts"),
 ])
 def test_a_routing_error_names_the_input_at_fault(given, flag, says):
     if "workload" in given:
@@ -520,3 +525,13 @@ def test_a_routing_error_names_the_input_at_fault(given, flag, says):
     with pytest.raises(InputError) as exc:
         planner.estimate(**given)
     assert str(exc.value).startswith(flag) and says in str(exc.value), str(exc.value)
+
+
+def test_a_pinned_layout_whose_step_passes_the_sizing_ceiling_is_refused():
+    # a review: tp=8,pp=120,cp=2 under max_gpus 1,000 had been planned on 1,920 devices,
+    # a cluster --gpus 1920 refuses; --max-gpus below a step stays a limit's answer
+    with pytest.raises(InputError, match="runs on multiples of 1,920 devices, above 1,000"):
+        planner.estimate(params="405B", tokens="15T", layout="tp=8,pp=120,cp=2",
+                         assumptions={"max_gpus": 1000})
+    capped = planner.estimate(params="405B", tokens="15T", layout="tp=8,pp=16", max_gpus=100)
+    assert not capped.feasible and capped.binding == "max_gpus"
