@@ -22,7 +22,7 @@ from ..plan.assemble import (
 )
 from ..plan.chosen import STEP_MODEL, reported_used
 from ..plan.cluster import peak_uplift_of, run_inputs
-from ..plan.estimate import prepare
+from ..plan.estimate import passes_default_cap, prepare
 from ..plan.fields import ASSUMPTION_COLUMNS, LAYOUT_INTS, WORKLOAD, assumption_cell
 from ..plan.inputs import assumption_given
 from ..plan.limits import count_breach_text
@@ -247,8 +247,7 @@ class ChunkAnswers:
         cap_w = caps_w[-1]  # the default site's: named by no one, it caps nothing, but a row
         if np.isfinite(cap_w):  # drawing more says so (over_default_site)
             power = np.where(fits, run["power_mw"], np.nan)
-            with np.errstate(invalid="ignore"):
-                over = free & (self.scodes == len(caps_w) - 1) & (power * 1e6 > cap_w)
+            over = passes_default_cap(power, cap_w, self.scodes == len(caps_w) - 1, ~free)
             if over.any():
                 ans.put("assumptions_site_power_cap_mw_value", r,
                         np.where(over, cap_w / 1e6, np.nan))

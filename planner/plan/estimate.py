@@ -159,13 +159,23 @@ def estimate(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, ne
     return checked(plan)
 
 
+def passes_default_cap(power_mw, cap_w, default_site, cap_given):
+    """Whether a plan drawing ``power_mw`` passes the default site's cap ``cap_w`` (W) and so
+    says it: on the default site (``default_site``: named by no one, it caps nothing), with no
+    --power-cap replacing it (``cap_given``). Broadcasts (estimate_many's rows); an unknown
+    power or cap (nan) passes nothing."""
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(default_site) & ~np.asarray(cap_given)
+                & (np.asarray(power_mw, dtype=float) * 1e6 > np.asarray(cap_w, dtype=float)))
+
+
 def over_default_site(plan: Plan, req, site) -> Plan:
     """The default site (named by no one) lends its PUE, energy price and carbon but caps
     nothing; a plan drawing more than its cap says so (``site_power_cap_mw``), lest the site
     named in the plan read as one that holds it."""
-    cap = req.site.power_cap_w if req.site is not None and site is None else None
-    if not cap or plan.power_mw is None or not plan.power_mw * 1e6 > cap \
-            or req.limits.power_cap_w is not None:  # unknown power (nan) is not above it
+    cap = req.site.power_cap_w if req.site is not None else None
+    if not cap or plan.power_mw is None or not passes_default_cap(
+            plan.power_mw, cap, site is None, req.limits.power_cap_w is not None):
         return plan
     used = {**plan.assumptions, "site_power_cap_mw": {
         "value": cap / 1e6, "source": f"the default site {req.site.key}'s cap, not applied: "
