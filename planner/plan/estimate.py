@@ -369,15 +369,16 @@ def prepare(params=None, tokens=None, workload=None, *, gpu=None, gpus=None, net
     left_out = tuple((k, f"the run's {w.precision} has no peak on {k} (it has "
                       f"{', '.join(peak_names(cat.accelerator(k)))}; --precision to plan "
                       "on it)") for k, _ in lacking)
-    for sd in sides:
-        if left_out:
+    if left_out:
+        for sd in sides:
             sd.used["accelerators_left_out"] = {
                 "value": ", ".join(k for k, _ in left_out),
                 "source": f"--gpu: no {w.precision} peak in their catalog files; planned on "
                           "the others"}
-    sides = stepped(sides, fixed, sized=n_gpus is None and named_devices(fixed) is None)
+    sizing = n_gpus is None and named_devices(fixed) is None
+    sides = stepped(sides, fixed, sized=sizing)
     ceiling = asm.max_gpus  # the sizing's ceiling (--max-gpus below it is a limit: an answer)
-    if n_gpus is None and named_devices(fixed) is None and all(sd.unit > ceiling for sd in sides):
+    if sizing and all(sd.unit > ceiling for sd in sides):
         # a sizing's least size is one step: a layout whose step passes the ceiling had been
         # planned on a cluster that --gpus of that size refuses (tp=8,pp=120,cp=2 on 1,920
         # devices under max_gpus 1,000)
