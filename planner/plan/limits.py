@@ -178,6 +178,16 @@ class SizingInstance:
                  "budget": lim.budget_usd, "max_gpus": lim.max_gpus}[limit]
         return math.inf if value is None else float(value)
 
+    def caps(self, limit: str):
+        """The limit's value for every option: an array per option's accelerator for the
+        inventory (once an instance), else the one value (cap)."""
+        if limit != "inventory":
+            return self.cap(limit)
+        return self._once(SizingInstance._inventory_caps)
+
+    def _inventory_caps(self) -> np.ndarray:
+        return np.array([self.cap("inventory", i) for i in range(self.n)], dtype=float)
+
     def meets(self, relaxed: tuple[str, ...] = ()) -> np.ndarray:
         """Per option: whether it meets every limit (but those ``relaxed``) as CP-SAT sees it
         (plan/sizing.py): the need in whole units rounded up, the limit rounded down, an
@@ -193,8 +203,8 @@ class SizingInstance:
         """Per option: whether it meets ``limit`` (meets)."""
         if limit == "inventory":
             need = need_units(self.need(limit), GPU_RESOLUTION)
-            cap = np.array([cap_units(self.cap(limit, i), 1) if math.isfinite(
-                self.cap(limit, i)) else np.iinfo(np.int64).max for i in range(self.n)])
+            cap = np.array([cap_units(c, 1) if math.isfinite(c) else np.iinfo(np.int64).max
+                            for c in self.caps(limit).tolist()])
         else:
             step = resolution(limit, self.cap(limit))
             need = need_units(self.need(limit), step)
@@ -389,9 +399,7 @@ def breaking(inst: SizingInstance, ignore: tuple[str, ...] = ()) -> np.ndarray:
     for limit in inst.limits.active():
         if limit in ignore:
             continue
-        cap = (np.array([inst.cap(limit, i) for i in range(inst.n)], dtype=float)
-               if limit == "inventory" else inst.cap(limit))
-        out |= broken(inst.need(limit), cap)
+        out |= broken(inst.need(limit), inst.caps(limit))
     return out
 
 
